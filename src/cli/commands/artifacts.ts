@@ -1,0 +1,42 @@
+/** `dstack artifacts [-t] JOB [-o DIR]`: list a job's artifact files, or download them. */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { formatSize } from '../../core/resources.js';
+import { downloadFiles } from '../../files/transfer.js';
+import type { Settings } from '../../settings.js';
+import { connect } from '../connect.js';
+import { table } from '../format.js';
+
+export async function artifactsCommand(
+  job: string,
+  options: { total?: boolean; output?: string },
+  settings: Settings,
+): Promise<number> {
+  const client = await connect(settings);
+  const manifest = await client.artifacts(job);
+  if (options.output !== undefined) {
+    const dir = resolve(options.output);
+    await mkdir(dir, { recursive: true });
+    const files = manifest.artifacts.flatMap((a) => a.files);
+    const stats = await downloadFiles(client, dir, files);
+    process.stdout.write(`downloaded ${stats.files} files (${formatSize(stats.bytes)}) to ${dir}\n`);
+    return 0;
+  }
+  if (manifest.artifacts.length === 0) {
+    process.stdout.write(`job ${job} has no artifacts\n`);
+    return 0;
+  }
+  const rows = options.total
+    ? manifest.artifacts.map((a) => [
+        a.path,
+        String(a.files.length),
+        formatSize(a.files.reduce((n, f) => n + f.size, 0)),
+      ])
+    : manifest.artifacts.flatMap((a) =>
+        a.files.map((f) => [a.path, f.path, f.link ? `-> ${f.link}` : formatSize(f.size)]),
+      );
+  process.stdout.write(
+    table(options.total ? ['ARTIFACT', 'FILES', 'SIZE'] : ['ARTIFACT', 'FILE', 'SIZE'], rows) + '\n',
+  );
+  return 0;
+}

@@ -1,0 +1,52 @@
+/**
+ * `dstack run WORKFLOW [--VARIABLE VALUE]...` arguments. Variables are the project's, so
+ * they are parsed here rather than declared to commander.
+ */
+import { UsageError } from '../../core/errors.js';
+
+export interface RunArgs {
+  workflow?: string;
+  overrides: Record<string, string>;
+  detach: boolean;
+  help: boolean;
+  dryRun: boolean;
+  tag?: string;
+}
+
+const FLAGS = new Set(['-d', '--detach', '-h', '--help', '--dry-run']);
+
+export function parseRunArgs(argv: readonly string[]): RunArgs {
+  const args: RunArgs = { overrides: {}, detach: false, help: false, dryRun: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (FLAGS.has(arg)) {
+      if (arg === '-d' || arg === '--detach') args.detach = true;
+      else if (arg === '--dry-run') args.dryRun = true;
+      else args.help = true;
+    } else if (arg === '--tag') {
+      const value = argv[++i];
+      if (value === undefined) throw new UsageError(`option '--tag' needs a value`);
+      args.tag = value;
+    } else if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      let value = eq < 0 ? undefined : arg.slice(eq + 1);
+      if (value === undefined) {
+        value = argv[i + 1];
+        if (value === undefined || (value.startsWith('--') && value.length > 2)) {
+          throw new UsageError(`option '--${name}' needs a value (--${name} VALUE)`);
+        }
+        i++;
+      }
+      if (!name) throw new UsageError(`invalid option '${arg}'`);
+      args.overrides[name] = value;
+    } else if (arg.startsWith('-') && arg.length > 1) {
+      throw new UsageError(`unknown option '${arg}'`);
+    } else if (args.workflow === undefined) {
+      args.workflow = arg;
+    } else {
+      throw new UsageError(`unexpected argument '${arg}' (variables are passed as --name value)`);
+    }
+  }
+  return args;
+}

@@ -1,0 +1,9 @@
+/** Which server the CLI talks to: DSTACK_SERVER/DSTACK_TOKEN, else the embedded local server. */
+import { Client } from '../client/client.js';
+import { ensureLocalServer } from '../client/embedded.js';
+import type { Settings } from '../settings.js';
+
+export async function connect(settings: Settings): Promise<Client> {
+  if (settings.server) return new Client(settings.server);
+  return ensureLocalServer(settings.home);
+}

@@ -1,0 +1,36 @@
+/** The one place where errors become exit codes and messages; stack traces only with --debug. */
+import pc from 'picocolors';
+import { DstackError, assertNever, type ErrorCode } from '../core/errors.js';
+
+export function exitCode(code: ErrorCode): number {
+  switch (code) {
+    case 'usage':
+    case 'config':
+    case 'invalid':
+      return 2;
+    case 'not_found':
+    case 'conflict':
+    case 'unauthorized':
+    case 'forbidden':
+    case 'unavailable':
+      return 1;
+    case 'internal':
+      return 70;
+    default:
+      return assertNever(code, 'error code');
+  }
+}
+
+export function reportError(error: unknown, debug: boolean): number {
+  if (error instanceof DstackError) {
+    process.stderr.write(`${pc.red('error:')} ${error.message}\n`);
+    if (debug && error.stack) process.stderr.write(error.stack + '\n');
+    return exitCode(error.code);
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  process.stderr.write(
+    `${pc.red('error:')} internal error (this is a bug in dstack; please report it with the output of --debug): ${e.message}\n`,
+  );
+  if (debug && e.stack) process.stderr.write(e.stack + '\n');
+  return 70;
+}

@@ -1,0 +1,75 @@
+/** Terminal output: tables like the reference docs', relative times, statuses with colour. */
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import type { JobStatus } from '../core/job-status.js';
+
+export function table(head: string[], rows: string[][]): string {
+  const t = new Table({
+    head,
+    chars: {
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '',
+      'left-mid': '',
+      mid: '',
+      'mid-mid': '',
+      right: '',
+      'right-mid': '',
+      middle: '  ',
+    },
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+  });
+  t.push(...rows);
+  return t
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n');
+}
+
+export function ago(ms: number, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - ms) / 1000));
+  if (s < 60) return `${s} sec ago`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min ago`;
+  const h = Math.round(m / 60);
+  if (h < 48) return `${h} hours ago`;
+  return `${Math.round(h / 24)} days ago`;
+}
+
+export function colorStatus(status: JobStatus): string {
+  switch (status) {
+    case 'DONE':
+      return pc.green(status);
+    case 'FAILED':
+    case 'ABORTED':
+      return pc.red(status);
+    case 'STOPPED':
+    case 'STOPPING':
+    case 'ABORTING':
+      return pc.yellow(status);
+    default:
+      return pc.cyan(status);
+  }
+}
+
+export function variablesLabel(vars: Record<string, string>): string {
+  return Object.entries(vars)
+    .map(([k, v]) => `--${k} ${v}`)
+    .join(' ');
+}
+
+/** `5m`, `30s`, `2h`, `1d` before now, or an ISO 8601 time; null when unreadable. */
+export function parseSince(text: string, now = Date.now()): number | null {
+  const m = /^(\d+)\s*([smhd])$/.exec(text.trim());
+  if (m) return now - Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text.trim())) return null;
+  const t = Date.parse(text);
+  return Number.isNaN(t) ? null : t;
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+/** The `dstack` command line. */
+import { Command, CommanderError } from 'commander';
+import { readSettings } from '../settings.js';
+import { VERSION } from '../version.js';
+import { artifactsCommand } from './commands/artifacts.js';
+import { logsCommand } from './commands/logs.js';
+import { runCommand } from './commands/run.js';
+import { serverCommand, serverStopCommand } from './commands/server.js';
+import { statusCommand } from './commands/status.js';
+import { resumeCommand, stopCommand } from './commands/stop.js';
+import { reportError } from './errors.js';
+
+type Result = number | 'keep-alive';
+
+export function buildProgram(done: (result: Promise<Result>) => void): Command {
+  const settings = readSettings();
+  const program = new Command('dstack')
+    .description('Run ML workflows defined in .dstack/workflows.yaml')
+    .version(VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('run a workflow (and the workflows it depends on): dstack run WORKFLOW [--VARIABLE VALUE]...')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .action((args: string[]) => done(runCommand(args, settings, process.cwd())));
+
+  program
+    .command('status')
+    .description('show runs and their jobs (by default the unfinished runs, or the last finished one)')
+    .argument('[run]', 'a run name')
+    .option('--last <n>', 'show the last N runs, whatever their status')
+    .option('--json', 'print JSON')
+    .action((run: string | undefined, opts) => done(statusCommand(run, opts, settings)));
+
+  program
+    .command('logs')
+    .description("print a run's or a job's log")
+    .argument('<target>', 'RUN or JOB')
+    .option('-f, --follow', 'keep printing new lines until the run finishes')
+    .option('-s, --since <since>', 'from this time: relative (5m, 2h, 1d) or ISO 8601')
+    .action((target: string, opts) => done(logsCommand(target, opts, settings)));
+
+  program
+    .command('artifacts')
+    .description("list a job's artifact files, or download them with --output")
+    .argument('<job>', 'JOB')
+    .option('-t, --total', 'the total size of each artifact')
+    .option('-o, --output <dir>', 'download the artifacts into this folder')
+    .action((job: string, opts) => done(artifactsCommand(job, opts, settings)));
+
+  program
+    .command('stop')
+    .description('stop a run or a job (saving its artifacts), or abort it with --abort')
+    .argument('<target>', 'RUN or JOB')
+    .option('-a, --abort', 'abort at once, without saving artifacts')
+    .action((target: string, opts) => done(stopCommand(target, opts, settings)));
+
+  program
+    .command('resume')
+    .description('resume a stopped job (or the stopped jobs of a run) from its saved artifacts')
+    .argument('<target>', 'JOB or RUN')
+    .action((target: string) => done(resumeCommand(target, settings)));
+
+  const server = program
+    .command('server')
+    .description('run a dstack server in the foreground')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on', '3000')
+    .option('--data-dir <dir>', 'where the server keeps its state (default $DSTACK_HOME/server)')
+    .option('--no-local-runner', 'do not run jobs on this machine')
+    .option('--embedded', 'internal: the background server the CLI starts')
+    .action((opts) => done(serverCommand(opts, settings)));
+  server
+    .command('stop')
+    .description('stop the local background server')
+    .action(() => done(serverStopCommand(settings)));
+  return program;
+}
+
+async function main(): Promise<void> {
+  const debug = process.argv.includes('--debug') || readSettings().debug;
+  const argv = process.argv.filter((a) => a !== '--debug');
+  let pending: Promise<Result> | undefined;
+  const program = buildProgram((result) => (pending = result));
+  try {
+    await program.parseAsync(argv);
+    const result = pending ? await pending : 0;
+    if (result !== 'keep-alive') process.exitCode = result;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    process.exitCode = reportError(e, debug);
+  }
+}
+
+void main();

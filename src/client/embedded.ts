@@ -1,0 +1,128 @@
+/**
+ * The embedded default: with no server configured, the CLI uses a local server that it
+ * starts in the background on first use (127.0.0.1, a free port, a generated token).
+ * A lock file makes sure two CLI calls at once start one server, not two.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UnavailableError } from '../core/errors.js';
+import { serverDataDir } from '../settings.js';
+import { Client } from './client.js';
+
+export interface LocalServerInfo {
+  url: string;
+  pid: number;
+}
+
+export const files = (home: string) => {
+  const dir = serverDataDir(home);
+  return {
+    dir,
+    info: join(dir, 'server.json'),
+    token: join(dir, 'token'),
+    lock: join(dir, 'server.lock'),
+    log: join(dir, 'server.log'),
+  };
+};
+
+export async function readLocalServer(home: string): Promise<{ info: LocalServerInfo; token: string } | undefined> {
+  const f = files(home);
+  try {
+    const info = JSON.parse(await readFile(f.info, 'utf8')) as LocalServerInfo;
+    const token = (await readFile(f.token, 'utf8')).trim();
+    return { info, token };
+  } catch {
+    return undefined;
+  }
+}
+
+async function healthy(home: string): Promise<Client | undefined> {
+  const local = await readLocalServer(home);
+  if (!local || !isAlive(local.info.pid)) return undefined;
+  const client = new Client({ url: local.info.url, token: local.token });
+  try {
+    await client.health();
+    return client;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A client of the local server, starting the server first when it is not running. */
+export async function ensureLocalServer(home: string, timeoutMs = 30_000): Promise<Client> {
+  const running = await healthy(home);
+  if (running) return running;
+  const f = files(home);
+  await mkdir(f.dir, { recursive: true, mode: 0o700 });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const lock = await tryLock(f.lock);
+    if (lock) {
+      try {
+        const again = await healthy(home);
+        if (again) return again;
+        startDetached(home, f.log);
+        return await waitHealthy(home, deadline);
+      } finally {
+        await rm(f.lock, { force: true });
+      }
+    }
+    // Someone else is starting it: wait for them.
+    const started = await healthy(home);
+    if (started) return started;
+    await sleep(100);
+  }
+  throw new UnavailableError(`the local dstack server did not start within ${timeoutMs / 1000}s; see ${f.log}`);
+}
+
+async function tryLock(path: string): Promise<boolean> {
+  try {
+    closeSync(openSync(path, 'wx'));
+    await writeFile(path, String(process.pid));
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    // A lock left by a CLI that died: its owner is gone or it is older than a start can take.
+    const owner = Number(await readFile(path, 'utf8').catch(() => ''));
+    const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    if ((owner > 0 && !isAlive(owner)) || age > 60_000) await rm(path, { force: true });
+    return false;
+  }
+}
+
+function startDetached(home: string, logFile: string): void {
+  const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const log = openSync(logFile, 'a', 0o600);
+  const child = spawn(process.execPath, [main, 'server', '--embedded'], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, DSTACK_HOME: home },
+  });
+  child.unref();
+  closeSync(log);
+}
+
+async function waitHealthy(home: string, deadline: number): Promise<Client> {
+  while (Date.now() < deadline) {
+    const client = await healthy(home);
+    if (client) return client;
+    await sleep(50);
+  }
+  throw new UnavailableError(`the local dstack server did not start; see ${files(home).log}`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,80 @@
+/** A project on disk: the folder holding `.dstack/`, and its two config files read together. */
+import { statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { ConfigError, formatLocation } from '../core/errors.js';
+import type { ProjectConfig } from '../core/workflow.js';
+import { GLOBAL_SECTION, VARIABLES_FILE, parseVariables } from './variables.js';
+import { WORKFLOWS_FILE, parseWorkflows } from './workflows.js';
+
+/** The nearest folder, `cwd` itself or an ancestor, that holds a `.dstack/` folder. */
+export function findProjectRoot(cwd: string): string | undefined {
+  let dir = resolve(cwd);
+  for (;;) {
+    if (isDirectory(join(dir, '.dstack'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Read and validate `.dstack/workflows.yaml` (required) and `.dstack/variables.yaml`
+ * (optional) under `root`. Throws a ConfigError naming file, line and column.
+ */
+export async function loadProject(root: string): Promise<ProjectConfig> {
+  const absolute = resolve(root);
+  const workflowsPath = join(absolute, WORKFLOWS_FILE);
+  const workflows = await readIfExists(workflowsPath);
+  if (workflows === undefined) {
+    throw new ConfigError(
+      `not found (looked for ${workflowsPath}): ` +
+        "create it with a 'workflows:' list, for example:\n" +
+        'workflows:\n  - name: hello\n    provider: bash\n    commands:\n      - echo hello',
+      { file: WORKFLOWS_FILE },
+    );
+  }
+  const variables = await readIfExists(join(absolute, VARIABLES_FILE));
+  return buildProject(absolute, workflows, variables);
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new ConfigError(`cannot read ${path}: ${reason}`, undefined, undefined);
+  }
+}
+
+/**
+ * The project from the texts of its files (no disk): `root` is recorded as given.
+ * Adds cross-file warnings, such as a variables section that names no workflow.
+ */
+export function buildProject(root: string, workflowsText: string, variablesText?: string): ProjectConfig {
+  const { workflows, warnings } = parseWorkflows(workflowsText, WORKFLOWS_FILE);
+  const variables =
+    variablesText === undefined
+      ? { global: {}, perWorkflow: {}, locations: {} }
+      : parseVariables(variablesText, VARIABLES_FILE);
+  const names = new Set(workflows.map((w) => w.name));
+  for (const section of Object.keys(variables.perWorkflow)) {
+    if (section === GLOBAL_SECTION || names.has(section)) continue;
+    const where = variables.locations[section];
+    const known = [...names].join(', ') || 'none';
+    warnings.push(
+      `${where ? `${formatLocation(where)}: ` : ''}variables.yaml section '${section}' names no workflow ` +
+        `(its variables apply to no run; workflows: ${known})`,
+    );
+  }
+  return { root, workflows, variables, warnings };
+}

@@ -1,0 +1,101 @@
+/**
+ * The shape of one `workflows:` item, as zod schemas over plain YAML data (every scalar is
+ * its source text, see yaml-source.ts). Only shapes are checked here; meaning (names,
+ * `name:tag`, provider defaults) is checked where the item is built, in workflows.ts.
+ *
+ * Besides the reference format, the later 0.0.x spellings found in real projects are
+ * accepted as they are: `deps:`, `env:` as a `NAME=value` list, `- path:` artifacts,
+ * `triggers: - repo: include:`, `depends-on: {repo, workflows}`, `provider: {repo, name}`.
+ */
+import { z } from 'zod';
+
+const text = z.string();
+const texts = z.array(text, { error: 'a list of strings' });
+
+const gpu = z.union(
+  [text, z.strictObject({ count: text.optional(), name: text.optional(), memory: text.optional() })],
+  { error: 'a number, or a mapping with count, name and memory' },
+);
+
+const resources = z.strictObject(
+  {
+    cpu: text.optional(),
+    memory: text.optional(),
+    gpu: gpu.optional(),
+    shm_size: text.optional(),
+    interruptible: text.optional(),
+    // Asked for by a distributed custom provider; dstack runs a job on one machine.
+    nodes: text.optional(),
+  },
+  { error: 'a mapping of cpu, memory and gpu' },
+);
+
+const dependency = z.union([text, z.record(z.string(), text.nullable())], {
+  error: "a workflow name, 'name:tag', or a mapping {workflow, tag}",
+});
+
+const dependencies = z.union(
+  [
+    z.array(dependency),
+    z.strictObject({
+      repo: z.strictObject({ include: texts }).optional(),
+      workflows: z.array(dependency, { error: 'a list of workflow names' }).nullish(),
+    }),
+  ],
+  { error: 'a list of workflow names' },
+);
+
+const environment = z.union([z.record(z.string(), text.nullable()), z.array(text)], {
+  error: 'a mapping of NAME: value',
+});
+
+const artifact = z.union([text, z.strictObject({ path: text })], { error: 'a path' });
+
+/** Provider parameters: a value, or a list of them (`ports: [29500]`). */
+const param = z.union([text, texts], { error: 'a value or a list of values' });
+
+const trigger = z.strictObject({ repo: z.strictObject({ include: texts }) });
+
+/** Keys passed to the provider as they are, in `WorkflowConfig.params`. */
+export const PARAM_KEYS = [
+  'python_script',
+  'requirements',
+  'python',
+  'version',
+  'url',
+  'output',
+  'script',
+  'file',
+  'ports',
+] as const;
+
+const params = Object.fromEntries(PARAM_KEYS.map((key) => [key, param.optional()])) as Record<
+  (typeof PARAM_KEYS)[number],
+  z.ZodOptional<typeof param>
+>;
+
+/** One workflow item. Key order matters: "did you mean" prefers the earlier key on a tie. */
+export const workflowSchema = z.strictObject(
+  {
+    name: text,
+    provider: z.union([text, z.strictObject({ repo: text, name: text })], { error: 'a provider name' }).optional(),
+    image: text.optional(),
+    commands: z.array(text, { error: 'a list of strings' }).nullish(),
+    'depends-on': dependencies.nullish(),
+    artifacts: z.array(artifact, { error: 'a list of paths' }).nullish(),
+    resources: resources.nullish(),
+    environment: environment.nullish(),
+    inputs: texts.nullish(),
+    help: text.optional(),
+    ...params,
+    deps: dependencies.nullish(),
+    env: environment.nullish(),
+    triggers: z.array(trigger, { error: 'a list of triggers' }).nullish(),
+  },
+  { error: "a mapping with a 'name'" },
+);
+
+export type RawWorkflow = z.output<typeof workflowSchema>;
+export type RawResources = NonNullable<RawWorkflow['resources']>;
+export type RawDependencies = NonNullable<RawWorkflow['depends-on']>;
+export type RawEnvironment = NonNullable<RawWorkflow['environment']>;

@@ -1,0 +1,171 @@
+/** One `workflows:` item into a WorkflowConfig: shape by schema, then meaning, with locations. */
+import { WORKFLOW_NAME, type WorkflowConfig } from '../core/workflow.js';
+import { readDependencies } from './dependencies.js';
+import { validate } from './issues.js';
+import { readResources } from './resources.js';
+import { WorkflowContext } from './workflow-context.js';
+import { PARAM_KEYS, workflowSchema, type RawEnvironment, type RawWorkflow } from './workflow-schema.js';
+import type { Path, Plain } from './yaml-source.js';
+
+/** `NAME==VERSION` in `provider:` (`python==3.8`), an early way to pin the version. */
+const PINNED = /^([^=\s]+)==(\S+)$/;
+
+export function readWorkflow(ctx: WorkflowContext, plain: Plain): WorkflowConfig {
+  const raw = validate(workflowSchema, plain, ctx);
+  if (!WORKFLOW_NAME.test(raw.name)) {
+    ctx.fail(
+      `invalid workflow name '${raw.name}': use lowercase letters, digits, '-' and '_', starting with a letter or digit`,
+      ['name'],
+    );
+  }
+  ctx.label = `'${raw.name}'`;
+  ctx.record('name');
+  const params: Record<string, unknown> = {};
+  for (const key of PARAM_KEYS) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    params[key] = value;
+    ctx.record(key);
+    if (Array.isArray(value)) value.forEach((_, i) => ctx.record(`${key}.${i}`, [key, i]));
+  }
+
+  const workflow: WorkflowConfig = {
+    name: raw.name,
+    provider: readProvider(ctx, raw, params),
+    commands: readList(ctx, raw.commands, 'commands'),
+    dependsOn: [],
+    artifacts: readArtifacts(ctx, raw),
+    resources: raw.resources ? readResources(ctx, raw.resources) : {},
+    environment: readEnvironment(ctx, raw),
+    params,
+    locations: ctx.locations,
+    location: ctx.at([]),
+  };
+  if (raw.image !== undefined) {
+    workflow.image = raw.image;
+    ctx.record('image');
+  }
+  if (raw.help !== undefined) {
+    workflow.help = raw.help;
+    ctx.record('help');
+  }
+
+  const inputs = (raw.inputs ?? []).map((glob, i) => ({ glob, path: ['inputs', i] as Path }));
+  (raw.triggers ?? []).forEach((trigger, t) =>
+    trigger.repo.include.forEach((glob, i) => inputs.push({ glob, path: ['triggers', t, 'repo', 'include', i] })),
+  );
+  const depsKey = only(ctx, raw, 'depends-on', 'deps');
+  const deps = depsKey && raw[depsKey];
+  if (depsKey && deps) {
+    const read = readDependencies(ctx, deps, depsKey);
+    workflow.dependsOn = read.dependsOn;
+    inputs.push(...read.inputs);
+  }
+  if (inputs.length > 0 || raw.inputs) {
+    workflow.inputs = inputs.map((input) => input.glob);
+    inputs.forEach((input, i) => ctx.record(`inputs.${i}`, input.path));
+  }
+  return workflow;
+}
+
+/** `provider:` as written, or the default: docker for an image, bash for bare commands. */
+function readProvider(ctx: WorkflowContext, raw: RawWorkflow, params: Record<string, unknown>): string {
+  let provider: string | undefined;
+  if (typeof raw.provider === 'string') {
+    provider = raw.provider.trim();
+    ctx.record('provider');
+    const pinned = PINNED.exec(provider);
+    if (pinned) {
+      if (raw.version !== undefined && raw.version !== pinned[2]) {
+        ctx.fail(
+          `'provider' of workflow ${ctx.label} pins version ${pinned[2]} but 'version' is ${String(raw.version)}: keep one`,
+          ['provider'],
+        );
+      }
+      provider = pinned[1]!;
+      params.version = pinned[2]!;
+      ctx.record('version', ['provider']);
+    }
+    if (provider === '')
+      ctx.fail(`'provider' of workflow ${ctx.label} is empty: expected a provider name`, ['provider']);
+  } else if (raw.provider) {
+    // A provider from another repository: its name runs, the repository goes to the provider loader.
+    provider = raw.provider.name;
+    params.provider = { ...raw.provider };
+    ctx.record('provider', ['provider', 'name']);
+    ctx.record('provider.repo');
+    ctx.record('provider.name');
+  }
+  const hasCommands = raw.commands !== undefined && raw.commands !== null;
+  if (provider === undefined) {
+    if (raw.image !== undefined) return 'docker';
+    if (hasCommands) return 'bash';
+    return ctx.fail(
+      `workflow ${ctx.label} has nothing to run: give it 'image' and 'commands' (docker), ` +
+        `'commands' (bash), or a 'provider'`,
+      [],
+      'provider',
+    );
+  }
+  // Commands in a given image is what the docker provider does, whatever the provider is called.
+  if (provider === 'bash' && raw.image !== undefined) return 'docker';
+  if (provider === 'docker' && raw.image === undefined) {
+    ctx.fail(`workflow ${ctx.label} uses the docker provider but has no 'image'`, ['provider']);
+  }
+  return provider;
+}
+
+function readList(ctx: WorkflowContext, items: string[] | null | undefined, key: string): string[] {
+  if (items === undefined) return [];
+  ctx.record(key);
+  (items ?? []).forEach((_, i) => ctx.record(`${key}.${i}`, [key, i]));
+  return items ?? [];
+}
+
+function readArtifacts(ctx: WorkflowContext, raw: RawWorkflow): string[] {
+  if (raw.artifacts === undefined) return [];
+  ctx.record('artifacts');
+  return (raw.artifacts ?? []).map((artifact, i) => {
+    if (typeof artifact === 'string') {
+      ctx.record(`artifacts.${i}`, ['artifacts', i]);
+      return artifact;
+    }
+    ctx.record(`artifacts.${i}`, ['artifacts', i, 'path']);
+    return artifact.path;
+  });
+}
+
+/** `environment:` or `env:`, as a mapping or a `NAME=value` list. */
+function readEnvironment(ctx: WorkflowContext, raw: RawWorkflow): Record<string, string> {
+  const key = only(ctx, raw, 'environment', 'env');
+  const env: RawEnvironment | null | undefined = key && raw[key];
+  if (!key || env === undefined) return {};
+  ctx.record('environment', [key]);
+  const result: Record<string, string> = {};
+  const entries = Array.isArray(env)
+    ? env.map((item, i): [string, string, Path] => {
+        const eq = item.indexOf('=');
+        if (eq <= 0) ctx.fail(`'${key}.${i}' of workflow ${ctx.label} must be NAME=value, not '${item}'`, [key, i]);
+        return [item.slice(0, eq).trim(), item.slice(eq + 1), [key, i]];
+      })
+    : Object.entries(env ?? {}).map(([name, value]): [string, string, Path] => [name, value ?? '', [key, name]]);
+  for (const [name, value, path] of entries) {
+    result[name] = value;
+    ctx.record(`environment.${name}`, path);
+  }
+  return result;
+}
+
+/** Which of two spellings of one field is used; both at once is an error. */
+function only<A extends keyof RawWorkflow, B extends keyof RawWorkflow>(
+  ctx: WorkflowContext,
+  raw: RawWorkflow,
+  a: A,
+  b: B,
+): A | B | undefined {
+  if (raw[a] !== undefined && raw[b] !== undefined) {
+    ctx.fail(`workflow ${ctx.label} has both '${a}' and '${b}': they are the same field, keep one`, [b]);
+  }
+  if (raw[a] !== undefined) return a;
+  return raw[b] !== undefined ? b : undefined;
+}

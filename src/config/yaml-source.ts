@@ -1,0 +1,189 @@
+/**
+ * A parsed YAML file that remembers where everything was written: every value can be
+ * turned back into `file:line:column`, and scalars are read as the user typed them.
+ */
+import {
+  LineCounter,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  parseDocument,
+  type Document,
+  type Node,
+  type ParsedNode,
+  type Scalar,
+} from 'yaml';
+import { ConfigError, type SourceLocation } from '../core/errors.js';
+
+/** A path into a document: mapping keys and list indexes. */
+export type Path = readonly (string | number)[];
+
+/** A plain value as read from YAML: every scalar is its source text, an empty value is null. */
+export type Plain = string | null | Plain[] | { [key: string]: Plain };
+
+export interface YamlSource {
+  /** Project-relative file name used in locations (`.dstack/workflows.yaml`). */
+  file: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+}
+
+/** Where a path leads: the value node, and the key it sits under when it is a mapping value. */
+export interface Found {
+  node: Node | null;
+  key?: Node;
+  /** False when the path stopped early; `node` is then the deepest container reached. */
+  complete: boolean;
+}
+
+/**
+ * Parse one YAML file, throwing a ConfigError at the first syntax error.
+ *
+ * The YAML 1.2 core schema is used on purpose: YAML 1.1 (PyYAML's) would read keys such as
+ * `n`, `y`, `on` and `off` as booleans. What 1.1 got right for users (`python: 3.10` is not
+ * 3.1, `2e-5` stays `2e-5`) comes from reading scalars as their source text instead.
+ */
+export function parseYaml(text: string, file: string): YamlSource {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    keepSourceTokens: true,
+    // Compare keys as written, so that `1` and `1.0` are two different variables.
+    uniqueKeys: (a, b) => keyText(a) === keyText(b),
+  });
+  const src: YamlSource = { file, doc, lines };
+  const error = doc.errors[0];
+  if (error) {
+    const at = error.pos[0];
+    let message = error.message;
+    if (error.code === 'DUPLICATE_KEY') message = `duplicate key '${keyAt(text, at)}'`;
+    if (error.code === 'MULTIPLE_DOCS')
+      message = 'the file holds more than one YAML document (---); put everything in one';
+    throw new ConfigError(message, offsetLocation(src, at));
+  }
+  return src;
+}
+
+/** The key written at `offset` (yaml points at its first character only). */
+function keyAt(text: string, offset: number): string {
+  const match = /^("[^"\n]*"|'[^'\n]*'|[^:\n]*)/.exec(text.slice(offset));
+  return (match?.[1] ?? '').trim().replace(/^["']|["']$/g, '');
+}
+
+export function offsetLocation(src: YamlSource, offset: number): SourceLocation {
+  const { line, col } = src.lines.linePos(offset);
+  return { file: src.file, line, column: col };
+}
+
+export function nodeLocation(src: YamlSource, node: Node): SourceLocation {
+  return offsetLocation(src, node.range?.[0] ?? 0);
+}
+
+/** The text of a scalar as written (`3.10`, `0.0`, `yes`); null for an empty value, `~` or `null`. */
+export function scalarText(node: Scalar): string | null {
+  if (typeof node.value === 'string') return node.value;
+  if (node.value === null || node.value === undefined) return null;
+  const token = node.srcToken;
+  if (token && 'source' in token) return token.source;
+  return String(node.value);
+}
+
+/** A mapping key's text; keys must be single values. */
+function keyText(node: unknown): string | undefined {
+  if (!isScalar(node)) return undefined;
+  return scalarText(node) ?? '';
+}
+
+/** Follow an alias (`*name`) to the node it stands for. */
+export function resolveAlias(src: YamlSource, node: Node): Node {
+  if (!isAlias(node)) return node;
+  const target = node.resolve(src.doc);
+  if (!target) throw new ConfigError(`unknown alias '*${node.source}'`, nodeLocation(src, node));
+  return target;
+}
+
+/** The value at `path` as plain data (see Plain), for schema validation. */
+export function toPlain(src: YamlSource, node: Node | null, depth = 0): Plain {
+  // An alias to its own ancestor would otherwise recurse forever.
+  if (depth > 100)
+    throw new ConfigError('the YAML nests too deeply (a recursive alias?)', node ? nodeLocation(src, node) : undefined);
+  if (node === null) return null;
+  const value = resolveAlias(src, node);
+  if (isScalar(value)) return scalarText(value);
+  if (isSeq(value)) return value.items.map((item) => toPlain(src, item as Node | null, depth + 1));
+  if (isMap(value)) {
+    return Object.fromEntries(
+      value.items.map((pair) => {
+        const key = keyText(pair.key);
+        if (key === undefined) {
+          const at = isNode(pair.key) ? nodeLocation(src, pair.key) : nodeLocation(src, value);
+          throw new ConfigError('a mapping key must be a single value, not a list or mapping', at);
+        }
+        return [key, toPlain(src, pair.value as Node | null, depth + 1)];
+      }),
+    );
+  }
+  return null;
+}
+
+function isNode(value: unknown): value is ParsedNode {
+  return isScalar(value) || isMap(value) || isSeq(value) || isAlias(value);
+}
+
+/** Walk `path` from `start` (the document root by default). */
+export function find(src: YamlSource, path: Path, start: Node | null = src.doc.contents): Found {
+  let found: Found = { node: start, complete: true };
+  for (const segment of path) {
+    const here = found.node === null ? null : resolveAlias(src, found.node);
+    let next: Found | undefined;
+    if (isMap(here) && typeof segment === 'string') {
+      const pair = here.items.find((p) => keyText(p.key) === segment);
+      if (pair) next = { node: (pair.value as Node | null) ?? null, key: pair.key as Node, complete: true };
+    } else if (isSeq(here) && typeof segment === 'number') {
+      const item = here.items[segment] as Node | null | undefined;
+      if (item !== undefined) next = { node: item, complete: true };
+    }
+    if (!next) return { ...found, complete: false };
+    found = next;
+  }
+  return found;
+}
+
+/**
+ * Where the value at `path` was written: the value itself when it is a single value, the
+ * key when it is a list, a mapping or empty (a block list starts on the next line), and
+ * the deepest container reached when the path does not exist.
+ */
+export function locate(src: YamlSource, path: Path, start?: Node | null): SourceLocation {
+  const found = find(src, path, start);
+  const { node, key } = found;
+  if (!found.complete) return node ? nodeLocation(src, node) : offsetLocation(src, 0);
+  const single = node !== null && isScalar(node) && scalarText(node) !== null;
+  if (single || !key) return node ? nodeLocation(src, node) : offsetLocation(src, 0);
+  return nodeLocation(src, key);
+}
+
+/** Where the key of the entry at `path` was written (for "unknown key" errors). */
+export function locateKey(src: YamlSource, path: Path, start?: Node | null): SourceLocation {
+  const found = find(src, path, start);
+  if (found.complete && found.key) return nodeLocation(src, found.key);
+  return locate(src, path, start);
+}
+
+/** How a value looks, for "must be X, not Y" messages. */
+export function describe(src: YamlSource, path: Path, start?: Node | null): string {
+  const { node, complete } = find(src, path, start);
+  if (!complete) return 'missing';
+  if (node === null) return 'empty';
+  const value = resolveAlias(src, node);
+  if (isMap(value)) return 'a mapping';
+  if (isSeq(value)) return 'a list';
+  if (isScalar(value)) {
+    const text = scalarText(value);
+    if (text === null) return 'empty';
+    return `a single value ('${text.length > 40 ? `${text.slice(0, 37)}...` : text}')`;
+  }
+  return 'something else';
+}

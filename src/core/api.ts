@@ -1,0 +1,93 @@
+/** The HTTP API's request and response bodies, shared by the server and the typed client. */
+import type { JobSpec } from './job-spec.js';
+import type { Capacity } from './resources.js';
+import type {
+  ArtifactManifest,
+  JobEvent,
+  JobRecord,
+  LogEntry,
+  ManifestEntry,
+  RepoInfo,
+  RunRecord,
+  RunView,
+  RunnerRecord,
+} from './records.js';
+
+/** A code snapshot: the project's files, each a blob. Stored itself as a JSON blob. */
+export interface CodeManifest {
+  files: ManifestEntry[];
+}
+
+export interface SubmitRunRequest {
+  workflow: string;
+  overrides: Record<string, string>;
+  repo: RepoInfo;
+  codeDigest: string;
+  jobs: JobSpec[];
+  /** Tag the run with this name once it is DONE. */
+  tag?: string;
+}
+
+export interface StopRequestBody {
+  target: string;
+  abort?: boolean;
+}
+
+export interface JobView {
+  job: JobRecord;
+  run: RunRecord;
+  events: JobEvent[];
+}
+
+export interface LogLine extends LogEntry {
+  jobId: string;
+}
+
+export interface LogsResponse {
+  entries: LogLine[];
+}
+
+export interface RegisterRunnerRequest {
+  name: string;
+  host: string;
+  total: Capacity;
+}
+
+export interface ClaimRequest {
+  name: string;
+  free: Capacity;
+  /** How long the server may hold the request open waiting for work, ms. */
+  waitMs: number;
+}
+
+/** What a runner needs to run a job. */
+export interface Assignment {
+  job: JobRecord;
+  run: RunRecord;
+  /** The jobs it depends on, with their artifacts, to be placed in its workspace. */
+  dependencies: { job: JobRecord; manifest: ArtifactManifest }[];
+  /** A resumed job's own saved artifacts, restored before it starts. */
+  restore?: ArtifactManifest;
+  /** The last log sequence number already stored for this job (a resumed job continues after it). */
+  logSeq: number;
+}
+
+export interface HeartbeatRequest {
+  name: string;
+  jobIds: string[];
+  waitMs: number;
+}
+
+export interface RunnerCommand {
+  jobId: string;
+  action: 'stop' | 'abort';
+}
+
+export interface RunnerTransitionRequest {
+  from: JobRecord['status'];
+  to: JobRecord['status'];
+  reason?: string;
+  exitCode?: number;
+}
+
+export type { ArtifactManifest, JobRecord, RunView, RunnerRecord, LogEntry };

@@ -1,0 +1,38 @@
+/**
+ * Cache keys (DESIGN §3): a job's key hashes the code it sees, its resolved spec and
+ * the keys of the jobs it depends on. Resources do not count: the same work on a
+ * bigger machine gives the same result.
+ */
+import { createHash } from 'node:crypto';
+import type { JobSpec } from './job-spec.js';
+
+export interface CodeFile {
+  path: string;
+  digest: string;
+  mode: number;
+}
+
+/** A digest of the files a job sees: content and mode, never mtimes. */
+export function codeDigest(files: readonly CodeFile[]): string {
+  const hash = createHash('sha256');
+  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    hash.update(`${f.path}\0${f.digest}\0${(f.mode & 0o111) !== 0 ? 'x' : '-'}\n`);
+  }
+  return hash.digest('hex');
+}
+
+export function cacheKey(code: string, spec: JobSpec, dependencyKeys: readonly string[]): string {
+  const { resources: _resources, ref: _ref, ...counted } = spec;
+  return createHash('sha256')
+    .update(stableJson({ v: 1, code, spec: counted, deps: dependencyKeys }))
+    .digest('hex');
+}
+
+/** JSON with object keys sorted, so that equal values always hash the same. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}

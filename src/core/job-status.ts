@@ -1,0 +1,89 @@
+/**
+ * The job status machine: the one place that knows which transitions exist.
+ * Stores apply a transition as a guarded update (`WHERE id = ? AND status = ?`).
+ */
+import { assertNever } from './errors.js';
+
+export const JOB_STATUSES = [
+  'SUBMITTED',
+  'DOWNLOADING',
+  'RUNNING',
+  'UPLOADING',
+  'DONE',
+  'FAILED',
+  'STOPPING',
+  'STOPPED',
+  'ABORTING',
+  'ABORTED',
+] as const;
+
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
+  SUBMITTED: ['DOWNLOADING', 'FAILED', 'STOPPED', 'ABORTED'],
+  DOWNLOADING: ['RUNNING', 'FAILED', 'STOPPING', 'ABORTING'],
+  RUNNING: ['UPLOADING', 'FAILED', 'STOPPING', 'ABORTING'],
+  UPLOADING: ['DONE', 'FAILED', 'STOPPED', 'ABORTING'],
+  STOPPING: ['UPLOADING', 'STOPPED', 'FAILED', 'ABORTING'],
+  ABORTING: ['ABORTED', 'FAILED'],
+  DONE: [],
+  FAILED: [],
+  STOPPED: ['SUBMITTED'],
+  ABORTED: [],
+};
+
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function isFinished(status: JobStatus): boolean {
+  switch (status) {
+    case 'DONE':
+    case 'FAILED':
+    case 'STOPPED':
+    case 'ABORTED':
+      return true;
+    case 'SUBMITTED':
+    case 'DOWNLOADING':
+    case 'RUNNING':
+    case 'UPLOADING':
+    case 'STOPPING':
+    case 'ABORTING':
+      return false;
+    default:
+      return assertNever(status, 'job status');
+  }
+}
+
+/** A job a runner holds: it has a process or is moving files for one. */
+export function isActive(status: JobStatus): boolean {
+  return !isFinished(status) && status !== 'SUBMITTED';
+}
+
+export function isJobStatus(value: string): value is JobStatus {
+  return (JOB_STATUSES as readonly string[]).includes(value);
+}
+
+/** What a run's status is, given its jobs' statuses. */
+export function runStatus(jobs: readonly JobStatus[]): JobStatus {
+  if (jobs.length === 0) return 'SUBMITTED';
+  const unfinished = jobs.filter((s) => !isFinished(s));
+  if (unfinished.length > 0) {
+    // The most advanced activity wins: a run with one job running is RUNNING.
+    for (const s of ['ABORTING', 'STOPPING', 'UPLOADING', 'RUNNING', 'DOWNLOADING'] as const) {
+      if (unfinished.includes(s)) return s;
+    }
+    return 'SUBMITTED';
+  }
+  for (const s of ['FAILED', 'ABORTED', 'STOPPED'] as const) {
+    if (jobs.includes(s)) return s;
+  }
+  return 'DONE';
+}
+
+/** The result of a guarded transition: a mismatch is a value, never a silent no-op. */
+export type TransitionResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; reason: 'not_found' }
+  | { ok: false; reason: 'status_mismatch'; actual: JobStatus }
+  | { ok: false; reason: 'not_allowed'; from: JobStatus; to: JobStatus };

@@ -1,0 +1,109 @@
+/**
+ * The records dstack keeps: runs, jobs, their events, runners, artifacts. These are
+ * the shapes the store returns and the API sends (JSON-safe: times are epoch milliseconds).
+ */
+import type { JobSpec } from './job-spec.js';
+import type { JobStatus } from './job-status.js';
+import type { Capacity, GpuInfo } from './resources.js';
+
+export interface RepoInfo {
+  /** Absolute path of the project root on the submitting machine (for display). */
+  root: string;
+  remote?: string;
+  branch?: string;
+  commit?: string;
+  dirty?: boolean;
+}
+
+export interface RunRecord {
+  name: string;
+  /** The workflow `dstack run` was given. */
+  workflow: string;
+  /** Variables given on the command line (`--model 117M`). */
+  overrides: Record<string, string>;
+  tag?: string;
+  /** Tag to apply when the run finishes DONE (`dstack run --tag`). */
+  tagOnDone?: string;
+  repo: RepoInfo;
+  /** Digest of the code manifest blob. */
+  codeDigest: string;
+  submittedAt: number;
+  user: string;
+}
+
+export type StopRequest = 'stop' | 'abort';
+
+export interface JobRecord {
+  /** 12 hex digits. */
+  id: string;
+  runName: string;
+  ref: string;
+  workflow: string;
+  spec: JobSpec;
+  cacheKey: string;
+  /** Ids of the jobs this one waits for (same run or a tagged run). */
+  dependsOn: string[];
+  status: JobStatus;
+  /** Why the job is in its status: set for every terminal status, and for a job that waits. */
+  reason?: string;
+  exitCode?: number;
+  runner?: string;
+  gpus?: GpuInfo[];
+  /** The DONE job whose results this one reuses. */
+  cachedFrom?: string;
+  stopRequest?: StopRequest;
+  /** True when the job has run before and must start from its saved artifacts. */
+  resumed?: boolean;
+  submittedAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+export interface JobEvent {
+  jobId: string;
+  at: number;
+  from: JobStatus | null;
+  to: JobStatus;
+  reason?: string;
+  actor: string;
+}
+
+export interface RunnerRecord {
+  name: string;
+  host: string;
+  total: Capacity;
+  status: 'ACTIVE' | 'LOST';
+  updatedAt: number;
+  registeredAt: number;
+}
+
+/** One file of a code snapshot or an artifact, stored as a sha256 blob. */
+export interface ManifestEntry {
+  path: string;
+  size: number;
+  mode: number;
+  /** sha256 hex of the content; absent for symlinks. */
+  digest?: string;
+  /** Target of a symlink (relative, inside the artifact). */
+  link?: string;
+}
+
+export interface ArtifactManifest {
+  /** The artifact paths as declared, each with the files found under it. */
+  artifacts: { path: string; files: ManifestEntry[] }[];
+}
+
+export interface LogEntry {
+  /** Per job, from 1, with no gaps: lets a runner re-send and the server keep each line once. */
+  seq: number;
+  /** Epoch milliseconds. */
+  ts: number;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+/** A run as the API returns it: the run, its jobs and its derived status. */
+export interface RunView extends RunRecord {
+  status: JobStatus;
+  jobs: JobRecord[];
+}

@@ -1,0 +1,78 @@
+/**
+ * Variable resolution and substitution (DESIGN §2).
+ *
+ * - `${{ name }}` must resolve: an unknown name is an error.
+ * - `$name` and `${name}` are replaced only when `name` is a variable, so `$PATH`
+ *   and other shell variables reach the shell untouched.
+ */
+import type { VariablesConfig } from './workflow.js';
+
+/** Variables that the runner fills in at execution time (run and job ids are not known when planning). */
+export const RUNTIME_VARIABLES = ['run_name', 'job_id'] as const;
+export const VARIABLES_AS_ARGS = 'variables_as_args';
+
+/** An ordered name → value map: order is definition order, which `$variables_as_args` keeps. */
+export type Variables = ReadonlyMap<string, string>;
+
+/** The variables a workflow sees: global, then its own section, then the run's overrides. */
+export function workflowVariables(
+  config: VariablesConfig,
+  workflow: string,
+  overrides: Readonly<Record<string, string>>,
+): Map<string, string> {
+  const vars = new Map<string, string>([
+    ...Object.entries(config.global),
+    ...Object.entries(config.perWorkflow[workflow] ?? {}),
+  ]);
+  for (const [name, value] of Object.entries(overrides)) {
+    if (vars.has(name)) vars.set(name, value);
+  }
+  return vars;
+}
+
+/** The names a `dstack run <workflow>` accepts as `--name value`. */
+export function acceptedVariables(config: VariablesConfig, workflow: string): Map<string, string> {
+  return workflowVariables(config, workflow, {});
+}
+
+/** `--name value` for each variable of the workflow's own section, shell-quoted where needed. */
+export function variablesAsArgs(config: VariablesConfig, workflow: string, vars: Variables): string {
+  const own = Object.keys(config.perWorkflow[workflow] ?? {});
+  return own.map((name) => `--${name} ${shellQuote(vars.get(name) ?? '')}`).join(' ');
+}
+
+export function shellQuote(value: string): string {
+  if (value !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export class UndefinedVariableError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly column: number,
+  ) {
+    super(`undefined variable \${{ ${variable} }}`);
+  }
+}
+
+const PATTERN = /\$\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+
+/**
+ * Substitute variables in one string. `keep` names variables that are left as written
+ * (the runtime ones while planning). Throws UndefinedVariableError for an unknown `${{ }}`.
+ */
+export function substitute(text: string, vars: Variables, keep: ReadonlySet<string> = new Set()): string {
+  return text.replace(PATTERN, (match, strict?: string, braced?: string, bare?: string, offset?: number) => {
+    const name = (strict ?? braced ?? bare) as string;
+    if (keep.has(name)) return match;
+    const value = vars.get(name);
+    if (value !== undefined) return value;
+    if (strict !== undefined) throw new UndefinedVariableError(name, (offset ?? 0) + 1);
+    return match;
+  });
+}
+
+/** Names referenced with `${{ }}` in a string (for `--help` and dry runs). */
+export function strictReferences(text: string): string[] {
+  return [...text.matchAll(PATTERN)].flatMap((m) => (m[1] ? [m[1]] : []));
+}

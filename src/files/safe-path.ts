@@ -1,0 +1,46 @@
+/**
+ * Paths that must stay inside a folder: workspace files, artifacts, `--output` downloads.
+ * No absolute paths, no `..` out of it, no writing through a symlink that leads out.
+ */
+import { lstat, mkdir, realpath, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { InvalidError } from '../core/errors.js';
+
+/** Normalise a relative path; InvalidError when it is absolute or leaves its folder. */
+export function normalizeRelative(path: string): string {
+  if (isAbsolute(path) || path.startsWith('\\')) throw new InvalidError(`path '${path}' is absolute`);
+  const parts: string[] = [];
+  for (const part of path.split(/[/\\]/)) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') throw new InvalidError(`path '${path}' leaves its folder`);
+    parts.push(part);
+  }
+  if (parts.length === 0) throw new InvalidError(`path '${path}' is empty`);
+  return parts.join('/');
+}
+
+export function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel));
+}
+
+/**
+ * Prepare to write `rel` under `root`: create its folders, make sure none of them is a
+ * symlink leading out of `root`, and remove whatever is at the path (so a symlink there
+ * is replaced, not followed). Returns the absolute path.
+ */
+export async function prepareWrite(root: string, rel: string): Promise<string> {
+  const target = join(root, normalizeRelative(rel));
+  const parent = dirname(target);
+  await mkdir(parent, { recursive: true });
+  const [realRoot, realParent] = await Promise.all([realpath(root), realpath(parent)]);
+  if (!isInside(realRoot, realParent)) throw new InvalidError(`path '${rel}' leads out of ${root} through a symlink`);
+  try {
+    const stat = await lstat(target);
+    if (stat.isDirectory()) throw new InvalidError(`path '${rel}' is a folder where a file is expected`);
+    await rm(target, { force: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  return target;
+}

@@ -1,0 +1,128 @@
+/**
+ * The runner agent: registers with the server, pulls jobs that fit its free capacity,
+ * runs several at once, and listens for stop and abort through a long-polled heartbeat.
+ */
+import { hostname } from 'node:os';
+import type { Client } from '../client/client.js';
+import type { Assignment } from '../core/api.js';
+import { subtract, type Capacity } from '../core/resources.js';
+import type { Logger } from '../logger.js';
+import type { Executor } from './executors/executor.js';
+import { JobRun } from './job-run.js';
+
+export interface RunnerOptions {
+  client: Client;
+  name: string;
+  workRoot: string;
+  capacity: Capacity;
+  executor: Executor;
+  logger: Logger;
+  baseEnv: Record<string, string>;
+  stopGraceMs: number;
+  /** How long one claim or heartbeat request may wait on the server, ms. */
+  pollMs?: number;
+}
+
+const RETRY_MS = 1000;
+
+export class RunnerAgent {
+  private readonly running = new Map<string, { run: JobRun; assignment: Assignment }>();
+  private stopped = false;
+  private claimAbort: AbortController | undefined;
+  private heartbeatAbort: AbortController | undefined;
+  private loops: Promise<void>[] = [];
+
+  constructor(private readonly options: RunnerOptions) {}
+
+  async start(): Promise<void> {
+    const { client, name, capacity, logger } = this.options;
+    await client.registerRunner({ name, host: hostname(), total: capacity, jobIds: [] });
+    logger.info(`runner ${name} registered`, {
+      cpu: capacity.cpu,
+      memory: capacity.memory,
+      gpus: capacity.gpus.length,
+    });
+    this.loops = [this.claimLoop(), this.heartbeatLoop()];
+  }
+
+  /** Stop taking work. Jobs already running are left to finish in the background. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.claimAbort?.abort();
+    this.heartbeatAbort?.abort();
+    await Promise.allSettled(this.loops);
+  }
+
+  private free(): Capacity {
+    let free = this.options.capacity;
+    for (const { assignment } of this.running.values()) {
+      free = subtract(free, assignment.job.spec.resources, assignment.job.gpus ?? []);
+    }
+    return free;
+  }
+
+  private async claimLoop(): Promise<void> {
+    const { client, name, logger } = this.options;
+    while (!this.stopped) {
+      this.claimAbort = new AbortController();
+      try {
+        const assignment = await client.claim(
+          { name, free: this.free(), waitMs: this.options.pollMs ?? 20_000 },
+          this.claimAbort.signal,
+        );
+        if (assignment) this.launch(assignment);
+      } catch (e) {
+        if ((e as Error).name === 'AbortError' || this.stopped) continue;
+        logger.warn('claiming work failed; retrying', { error: String(e) });
+        await sleep(RETRY_MS);
+      }
+    }
+  }
+
+  private launch(assignment: Assignment): void {
+    const { logger } = this.options;
+    const run = new JobRun(
+      {
+        client: this.options.client,
+        executor: this.options.executor,
+        workRoot: this.options.workRoot,
+        logger,
+        baseEnv: this.options.baseEnv,
+        stopGraceMs: this.options.stopGraceMs,
+      },
+      assignment,
+    );
+    this.running.set(run.id, { run, assignment });
+    this.heartbeatAbort?.abort(); // re-poll with the new job included
+    logger.info(`job ${run.id} started`, { run: assignment.run.name, workflow: assignment.job.workflow });
+    void run.run().finally(() => {
+      this.running.delete(run.id);
+      logger.info(`job ${run.id} finished`);
+      this.claimAbort?.abort(); // claim again with the freed capacity
+    });
+  }
+
+  private async heartbeatLoop(): Promise<void> {
+    const { client, name, logger } = this.options;
+    while (!this.stopped) {
+      this.heartbeatAbort = new AbortController();
+      try {
+        const commands = await client.heartbeat(
+          { name, jobIds: [...this.running.keys()], waitMs: this.options.pollMs ?? 10_000 },
+          this.heartbeatAbort.signal,
+        );
+        for (const command of commands) this.running.get(command.jobId)?.run.request(command.action);
+        // The server answers at once while a stop is pending; don't spin on it.
+        if (commands.length > 0) await sleep(200);
+      } catch (e) {
+        if ((e as Error).name === 'AbortError' || this.stopped) continue;
+        logger.warn('heartbeat failed; retrying', { error: String(e) });
+        await sleep(RETRY_MS);
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

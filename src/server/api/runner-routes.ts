@@ -1,0 +1,108 @@
+/** Routes for runners (mounted at /api/runner): register, claim work, heartbeat for commands, report status, logs and artifacts. */
+import { Hono, type Context } from 'hono';
+import type { RunnerCommand } from '../../core/api.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../core/errors.js';
+import type { JobRecord } from '../../core/records.js';
+import { claim } from '../scheduler.js';
+import type { ApiDeps, ApiEnv } from './context.js';
+import * as schemas from './schemas.js';
+import { body } from './validate.js';
+
+export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const { store } = engine;
+  /** A runner token acts only as the runner it was issued for. */
+  const self = (c: Context<ApiEnv>, name: string) => {
+    if (c.get('caller').name !== name) throw new ForbiddenError(`this token is for runner '${c.get('caller').name}'`);
+  };
+  const ownJob = async (c: Context<ApiEnv>, id: string): Promise<JobRecord> => {
+    const job = await store.getJob(id);
+    if (!job) throw new NotFoundError(`no job '${id}'`);
+    if (job.runner !== c.get('caller').name) throw new ForbiddenError(`job ${id} is not assigned to this runner`);
+    return job;
+  };
+
+  app.post('/register', async (c) => {
+    const r = await body(c, schemas.registerRunner);
+    self(c, r.name);
+    const now = Date.now();
+    const existing = await store.getRunner(r.name);
+    await store.upsertRunner({
+      name: r.name,
+      host: r.host,
+      total: r.total,
+      status: 'ACTIVE',
+      updatedAt: now,
+      registeredAt: existing?.registeredAt ?? now,
+    });
+    // A runner that (re)starts without a job it held has lost it: say so rather than wait forever.
+    for (const job of await store.activeJobsOfRunner(r.name)) {
+      if (!r.jobIds.includes(job.id)) {
+        await engine.transition(job.id, job.status, 'FAILED', { reason: 'runner lost' }, `runner:${r.name}`);
+      }
+    }
+    engine.logger.info(`runner ${r.name} registered`, { host: r.host, cpu: r.total.cpu, gpus: r.total.gpus.length });
+    engine.wakeRunners();
+    return c.json({ ok: true });
+  });
+
+  app.post('/claim', async (c) => {
+    const r = await body(c, schemas.claim);
+    self(c, r.name);
+    await store.heartbeat(r.name, Date.now());
+    const assignment = await claim(engine, r.name, r.free, r.waitMs, c.req.raw.signal);
+    return c.json({ assignment: assignment ?? null });
+  });
+
+  app.post('/heartbeat', async (c) => {
+    const r = await body(c, schemas.heartbeat);
+    self(c, r.name);
+    await store.heartbeat(r.name, Date.now());
+    const commands = await engine.waitFor(
+      async () => {
+        const found: RunnerCommand[] = [];
+        for (const id of r.jobIds) {
+          const job = await store.getJob(id);
+          if (job?.runner === r.name && job.stopRequest && (job.status === 'STOPPING' || job.status === 'ABORTING')) {
+            found.push({ jobId: id, action: job.stopRequest });
+          }
+        }
+        return found.length > 0 ? found : undefined;
+      },
+      r.waitMs,
+      c.req.raw.signal,
+    );
+    return c.json({ commands: commands ?? [] });
+  });
+
+  app.post('/jobs/:id/transition', async (c) => {
+    const t = await body(c, schemas.runnerTransition);
+    const job = await ownJob(c, c.req.param('id'));
+    const patch: Parameters<typeof engine.transition>[3] = {};
+    if (t.reason !== undefined) patch.reason = t.reason;
+    if (t.exitCode !== undefined) patch.exitCode = t.exitCode;
+    const result = await engine.transition(job.id, t.from, t.to, patch, `runner:${c.get('caller').name}`);
+    // A mismatch is an answer, not an error: the runner learns the job's actual status (a stop, say).
+    if (!result.ok)
+      return c.json({ ok: false, actual: result.reason === 'status_mismatch' ? result.actual : job.status });
+    return c.json({ ok: true, job: result.value });
+  });
+
+  app.post('/jobs/:id/logs', async (c) => {
+    const { entries } = await body(c, schemas.logEntries);
+    const job = await ownJob(c, c.req.param('id'));
+    return c.json({ lastSeq: await engine.logs.append(job.id, entries) });
+  });
+
+  app.put('/jobs/:id/artifacts', async (c) => {
+    const manifest = await body(c, schemas.artifactManifest);
+    const job = await ownJob(c, c.req.param('id'));
+    const digests = manifest.artifacts.flatMap((a) => a.files.flatMap((f) => (f.digest ? [f.digest] : [])));
+    // A manifest is accepted only once every blob it names is stored, so it never points at nothing.
+    const missing = await engine.blobs.missing(digests);
+    if (missing.length > 0) throw new ConflictError(`${missing.length} artifact blobs are not uploaded yet`);
+    await store.setArtifacts(job.id, manifest);
+    return c.json({ ok: true });
+  });
+  return app;
+}

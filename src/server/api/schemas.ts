@@ -1,0 +1,105 @@
+/** zod schemas for every request body and query the API accepts. */
+import { z } from 'zod';
+import { JOB_STATUSES } from '../../core/job-status.js';
+
+const digest = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest');
+const name = z.string().min(1).max(200);
+
+const resources = z.object({
+  cpu: z.number().nonnegative(),
+  memory: z.number().nonnegative(),
+  gpu: z.number().int().nonnegative(),
+  gpuName: z.string().optional(),
+  gpuMemory: z.number().nonnegative().optional(),
+  shmSize: z.number().nonnegative().optional(),
+});
+
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'a relative path inside the workspace');
+
+export const jobSpec = z.object({
+  ref: name,
+  workflow: name,
+  provider: name,
+  image: z.string().optional(),
+  commands: z.array(z.string()),
+  workingDir: relativePath.optional(),
+  env: z.record(z.string(), z.string()),
+  variables: z.record(z.string(), z.string()),
+  artifacts: z.array(relativePath),
+  resources,
+  dependsOn: z.array(z.union([z.object({ ref: name }), z.object({ tag: name, workflow: name })])),
+  inputs: z.array(z.string()).optional(),
+  params: z.record(z.string(), z.unknown()),
+});
+
+export const submitRun = z.object({
+  workflow: name,
+  overrides: z.record(z.string(), z.string()),
+  repo: z.object({
+    root: z.string(),
+    remote: z.string().optional(),
+    branch: z.string().optional(),
+    commit: z.string().optional(),
+    dirty: z.boolean().optional(),
+  }),
+  codeDigest: digest,
+  jobs: z.array(jobSpec).min(1),
+  tag: name.optional(),
+});
+
+export const target = z.object({ target: name, abort: z.boolean().optional() });
+export const digests = z.object({ digests: z.array(digest).max(100_000) });
+
+const gpu = z.object({ index: z.number().int().nonnegative(), name: z.string(), memory: z.number().nonnegative() });
+export const capacity = z.object({
+  cpu: z.number().nonnegative(),
+  memory: z.number().nonnegative(),
+  gpus: z.array(gpu),
+});
+
+export const registerRunner = z.object({ name, host: z.string(), total: capacity, jobIds: z.array(z.string()) });
+export const claim = z.object({ name, free: capacity, waitMs: z.number().int().min(0).max(60_000) });
+export const heartbeat = z.object({ name, jobIds: z.array(z.string()), waitMs: z.number().int().min(0).max(60_000) });
+
+const status = z.enum(JOB_STATUSES);
+export const runnerTransition = z.object({
+  from: status,
+  to: status,
+  reason: z.string().optional(),
+  exitCode: z.number().int().optional(),
+});
+
+export const logEntries = z.object({
+  entries: z
+    .array(
+      z.object({
+        seq: z.number().int().positive(),
+        ts: z.number(),
+        stream: z.enum(['stdout', 'stderr']),
+        text: z.string(),
+      }),
+    )
+    .max(100_000),
+});
+
+const manifestEntry = z.object({
+  path: relativePath,
+  size: z.number().int().nonnegative(),
+  mode: z.number().int().nonnegative(),
+  digest: digest.optional(),
+  link: z.string().optional(),
+});
+export const artifactManifest = z.object({
+  artifacts: z.array(z.object({ path: relativePath, files: z.array(manifestEntry) })),
+});
+
+export const logsQuery = z.object({
+  target: name,
+  since: z.coerce.number().optional(),
+  afterSeq: z.coerce.number().int().optional(),
+});
+
+export const runsQuery = z.object({ last: z.coerce.number().int().positive().max(10_000).optional() });

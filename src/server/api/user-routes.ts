@@ -1,0 +1,66 @@
+/** Routes for users (the CLI): submit and inspect runs, stop and resume them. */
+import { Hono } from 'hono';
+import { NotFoundError } from '../../core/errors.js';
+import { JOB_ID } from '../../core/run-names.js';
+import { resumeJobs, stopJobs } from '../control.js';
+import { listRuns, resolveTarget, runViews } from '../queries.js';
+import { submitRun } from '../submit.js';
+import type { ApiDeps, ApiEnv } from './context.js';
+import * as schemas from './schemas.js';
+import { body, query } from './validate.js';
+
+export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const { store } = engine;
+
+  app.post('/runs', async (c) => {
+    const request = await body(c, schemas.submitRun);
+    return c.json(await submitRun(engine, c.get('caller').name, request), 201);
+  });
+
+  app.get('/runs', async (c) => {
+    const { last } = query(c, schemas.runsQuery);
+    return c.json(await listRuns(store, c.get('caller'), last));
+  });
+
+  app.get('/runs/:name', async (c) => {
+    const target = await resolveTarget(store, c.get('caller'), c.req.param('name'));
+    const [view] = await runViews(store, [target.run]);
+    return c.json(view);
+  });
+
+  app.get('/jobs/:id', async (c) => {
+    const id = c.req.param('id');
+    if (!JOB_ID.test(id)) throw new NotFoundError(`no job '${id}'`);
+    const target = await resolveTarget(store, c.get('caller'), id);
+    const job = target.selected[0]!;
+    return c.json({ job, run: target.run, events: await store.events(job.id) });
+  });
+
+  app.get('/jobs/:id/artifacts', async (c) => {
+    const id = c.req.param('id');
+    const target = await resolveTarget(store, c.get('caller'), id);
+    const job = target.selected[0];
+    if (!job || job.id !== id) throw new NotFoundError(`no job '${id}'`);
+    const manifest = await store.getArtifacts(job.cachedFrom ?? job.id);
+    return c.json(manifest ?? { artifacts: [] });
+  });
+
+  app.post('/stop', async (c) => {
+    const { target, abort } = await body(c, schemas.target);
+    const caller = c.get('caller');
+    const found = await resolveTarget(store, caller, target);
+    return c.json(await stopJobs(engine, found.selected, abort ?? false, `user:${caller.name}`));
+  });
+
+  app.post('/resume', async (c) => {
+    const { target } = await body(c, schemas.target);
+    const caller = c.get('caller');
+    const found = await resolveTarget(store, caller, target);
+    const stopped = found.selected.length === 1 ? found.selected : found.selected.filter((j) => j.status === 'STOPPED');
+    if (stopped.length === 0) throw new NotFoundError(`run '${found.run.name}' has no stopped jobs to resume`);
+    return c.json(await resumeJobs(engine, stopped, found.jobs, `user:${caller.name}`));
+  });
+
+  return app;
+}

@@ -1,0 +1,42 @@
+/** The HTTP API: every route under /api needs a bearer token; errors are mapped in one place. */
+import { Hono } from 'hono';
+import { ForbiddenError, UnauthorizedError } from '../core/errors.js';
+import { VERSION } from '../version.js';
+import { blobRoutes } from './api/blob-routes.js';
+import type { ApiEnv } from './api/context.js';
+import { errorResponse } from './api/http-errors.js';
+import { logRoutes } from './api/log-routes.js';
+import { runnerRoutes } from './api/runner-routes.js';
+import { userRoutes } from './api/user-routes.js';
+import { authenticate } from './auth.js';
+import type { Engine } from './engine.js';
+
+export function createApp(engine: Engine): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  app.onError((error, c) => errorResponse(c, error, engine.logger));
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+
+  const api = new Hono<ApiEnv>();
+  api.use(async (c, next) => {
+    const caller = await authenticate(engine.store, c.req.header('authorization'));
+    if (!caller) throw new UnauthorizedError('missing or invalid token (pass it as "Authorization: Bearer TOKEN")');
+    c.set('caller', caller);
+    // Who may call what: runner tokens only the runner routes, user tokens everything else but those.
+    const kind = whoMayCall(c.req.path);
+    if (kind !== 'any' && caller.kind !== kind) throw new ForbiddenError(`this route is for ${kind} tokens`);
+    await next();
+  });
+  api.get('/health', (c) => c.json({ ok: true, version: VERSION, caller: c.get('caller').name }));
+  api.route('/', blobRoutes({ engine }));
+  api.route('/', logRoutes({ engine }));
+  api.route('/runner', runnerRoutes({ engine }));
+  api.route('/', userRoutes({ engine }));
+  app.route('/api', api);
+  return app;
+}
+
+function whoMayCall(path: string): 'user' | 'runner' | 'any' {
+  if (path.startsWith('/api/runner/')) return 'runner';
+  if (path.startsWith('/api/blobs') || path === '/api/health') return 'any';
+  return 'user';
+}

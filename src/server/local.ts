@@ -1,0 +1,41 @@
+/**
+ * The embedded server process (`dstack server --embedded`, started by the CLI): listens
+ * on 127.0.0.1, keeps its user token in a 0600 file for the CLI, and announces itself in
+ * `server.json` once ready.
+ */
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { LocalServerInfo } from '../client/embedded.js';
+import { files } from '../client/embedded.js';
+import type { Logger } from '../logger.js';
+import { runnerWorkDir, type Settings } from '../settings.js';
+import { hashToken, issueToken } from './auth.js';
+import { startServer, type RunningServer } from './server.js';
+
+export async function runEmbeddedServer(settings: Settings, logger: Logger): Promise<RunningServer> {
+  const f = files(settings.home);
+  const server = await startServer({
+    dataDir: f.dir,
+    host: '127.0.0.1',
+    port: 0,
+    logger,
+    localRunner: { workRoot: runnerWorkDir(settings.home), stopGraceMs: settings.stopGraceSeconds * 1000 },
+  });
+  const existing = await readFile(f.token, 'utf8').catch(() => '');
+  if (!existing.trim() || !(await server.engine.store.findToken(hashToken(existing.trim())))) {
+    const token = await issueToken(server.engine.store, 'user', 'admin', true);
+    await writeFile(f.token, token + '\n', { mode: 0o600 });
+  }
+  const info: LocalServerInfo = { url: server.url, pid: process.pid };
+  await writeFile(`${f.info}.tmp`, JSON.stringify(info), { mode: 0o600 });
+  await rename(`${f.info}.tmp`, f.info);
+
+  const shutdown = async () => {
+    logger.info('shutting down');
+    await rm(f.info, { force: true });
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+  return server;
+}

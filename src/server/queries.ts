@@ -1,0 +1,44 @@
+/** Read-side helpers: runs with their jobs, and `RUN | JOB` targets as the CLI names them. */
+import { ForbiddenError, NotFoundError } from '../core/errors.js';
+import { isFinished, runStatus } from '../core/job-status.js';
+import type { JobRecord, RunRecord, RunView } from '../core/records.js';
+import { JOB_ID } from '../core/run-names.js';
+import type { Store, TokenRecord } from './store/store.js';
+
+export async function runViews(store: Store, runs: readonly RunRecord[]): Promise<RunView[]> {
+  const jobs = await store.jobsOfRuns(runs.map((r) => r.name));
+  return runs.map((run) => {
+    const own = jobs.filter((j) => j.runName === run.name);
+    return { ...run, status: runStatus(own.map((j) => j.status)), jobs: own };
+  });
+}
+
+/** `dstack status`: the unfinished runs, or the last finished one when none is unfinished; or the last N. */
+export async function listRuns(store: Store, user: TokenRecord, last?: number): Promise<RunView[]> {
+  const scope = user.admin ? {} : { user: user.name };
+  if (last !== undefined) return runViews(store, await store.listRuns({ ...scope, limit: last }));
+  const unfinished = await store.listRuns({ ...scope, unfinished: true });
+  return runViews(store, unfinished.length > 0 ? unfinished : await store.listRuns({ ...scope, limit: 1 }));
+}
+
+export interface Target {
+  run: RunRecord;
+  /** All jobs of the run. */
+  jobs: JobRecord[];
+  /** The jobs the target names: one job, or every job of the run. */
+  selected: JobRecord[];
+}
+
+/** Resolve a run name or job id the user typed; only the owner (or an admin) may see it. */
+export async function resolveTarget(store: Store, user: TokenRecord, target: string): Promise<Target> {
+  const job = JOB_ID.test(target) ? await store.getJob(target) : undefined;
+  const run = await store.getRun(job ? job.runName : target);
+  if (!run) throw new NotFoundError(`no run or job named '${target}' (see 'dstack status --last 10')`);
+  if (!user.admin && run.user !== user.name) throw new ForbiddenError(`run '${run.name}' belongs to another user`);
+  const jobs = await store.jobsOfRuns([run.name]);
+  return { run, jobs, selected: job ? jobs.filter((j) => j.id === job.id) : jobs };
+}
+
+export function allFinished(jobs: readonly JobRecord[]): boolean {
+  return jobs.every((j) => isFinished(j.status));
+}

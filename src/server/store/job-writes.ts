@@ -1,0 +1,102 @@
+/**
+ * The writes that must be atomic: creating a run with its jobs and their first events, and
+ * the guarded status update that makes two writers never both win.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { ConflictError, InternalError } from '../../core/errors.js';
+import type { JobStatus, TransitionResult } from '../../core/job-status.js';
+import type { JobRecord, RunRecord } from '../../core/records.js';
+import { isUniqueViolation } from './db-errors.js';
+import { jobFromRow, jobToRow, patchToRow, runToRow } from './mapping.js';
+import type { Database } from './schema.js';
+import type { TransitionPatch } from './store.js';
+
+/** Who changed a job's status, and when (epoch ms). */
+export interface EventStamp {
+  actor: string;
+  at: number;
+}
+
+/**
+ * `UPDATE jobs SET status = to, …patch WHERE id = ? AND status = from`; on success, with an
+ * event when `stamp` is given. Run it inside a transaction so the event and the update land together.
+ */
+export async function guardedUpdate(
+  trx: Transaction<Database>,
+  id: string,
+  from: JobStatus,
+  to: JobStatus,
+  patch: TransitionPatch,
+  stamp?: EventStamp,
+): Promise<TransitionResult<JobRecord>> {
+  // SET status even when it does not change, so an empty patch is still a valid UPDATE.
+  const row = await trx
+    .updateTable('jobs')
+    .set({ ...patchToRow(patch), status: to })
+    .where('id', '=', id)
+    .where('status', '=', from)
+    .returningAll()
+    .executeTakeFirst();
+  if (row === undefined) {
+    const current = await trx.selectFrom('jobs').select('status').where('id', '=', id).executeTakeFirst();
+    return current === undefined
+      ? { ok: false, reason: 'not_found' }
+      : { ok: false, reason: 'status_mismatch', actual: current.status };
+  }
+  if (stamp !== undefined) {
+    await trx
+      .insertInto('job_events')
+      .values({
+        job_id: id,
+        at: stamp.at,
+        from_status: from,
+        to_status: to,
+        // Only the reason this transition gives: a reason left from the previous status would mislead.
+        reason: patch.reason ?? null,
+        actor: stamp.actor,
+      })
+      .execute();
+  }
+  return { ok: true, value: jobFromRow(row) };
+}
+
+/** Insert a run, its jobs (in plan order) and one creation event per job, all or nothing. */
+export async function insertRun(db: Kysely<Database>, run: RunRecord, jobs: JobRecord[], actor: string): Promise<void> {
+  const stray = jobs.find((j) => j.runName !== run.name);
+  if (stray !== undefined)
+    throw new InternalError(`job ${stray.id} of run ${stray.runName} created with run ${run.name}`);
+  try {
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('runs').values(runToRow(run)).execute();
+      // One statement per job keeps far below any bound-parameter limit; runs hold a handful of jobs.
+      for (const [seq, job] of jobs.entries()) {
+        await trx.insertInto('jobs').values(jobToRow(job, seq)).execute();
+        await trx
+          .insertInto('job_events')
+          .values({
+            job_id: job.id,
+            at: job.submittedAt,
+            from_status: null,
+            to_status: job.status,
+            reason: job.reason ?? null,
+            actor,
+          })
+          .execute();
+      }
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw await conflictFor(db, run, err);
+    throw err;
+  }
+}
+
+/** Name what collided, looking after the rolled-back transaction: the run name, the tag, or a job id. */
+async function conflictFor(db: Kysely<Database>, run: RunRecord, cause: unknown): Promise<ConflictError> {
+  const sameName = await db.selectFrom('runs').select('name').where('name', '=', run.name).executeTakeFirst();
+  if (sameName !== undefined) return new ConflictError(`a run named ${run.name} already exists`, { cause });
+  if (run.tag !== undefined) {
+    const tagged = await db.selectFrom('runs').select('name').where('tag', '=', run.tag).executeTakeFirst();
+    if (tagged !== undefined) return new ConflictError(`tag ${run.tag} is already on run ${tagged.name}`, { cause });
+  }
+  return new ConflictError(`run ${run.name} has a job whose id is already taken`, { cause });
+}

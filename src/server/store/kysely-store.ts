@@ -1,0 +1,184 @@
+/**
+ * The `Store` over kysely: one implementation for every SQL engine kysely has a dialect
+ * for. SQLite and PostgreSQL differ only in the driver handed in and in `dialect`.
+ */
+import type { Kysely } from 'kysely';
+import { ConflictError, NotFoundError } from '../../core/errors.js';
+import { canTransition, type JobStatus, type TransitionResult } from '../../core/job-status.js';
+import type { ArtifactManifest, JobEvent, JobRecord, RunRecord, RunnerRecord } from '../../core/records.js';
+import { isForeignKeyViolation, isUniqueViolation } from './db-errors.js';
+import { guardedUpdate, insertRun } from './job-writes.js';
+import {
+  eventFromRow,
+  jobFromRow,
+  runFromRow,
+  runnerFromRow,
+  runnerToRow,
+  tokenFromRow,
+  tokenToRow,
+} from './mapping.js';
+import { migrateToLatest } from './migrations/index.js';
+import { countRunsWithPrefix, selectRuns, UNFINISHED } from './run-queries.js';
+import type { Database, SqlDialect } from './schema.js';
+import type { RunQuery, Store, TokenRecord, TransitionPatch } from './store.js';
+
+export interface KyselyStoreOptions {
+  /** Which engine `db` talks to; the schema differs only where SQL does (autoincrement). */
+  dialect: SqlDialect;
+}
+
+/** A `Store` over a `Kysely<Database>`. It owns `db`: `close()` destroys it. */
+export class KyselyStore implements Store {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly options: KyselyStoreOptions,
+  ) {}
+
+  async migrate(): Promise<void> {
+    await migrateToLatest(this.db, this.options.dialect);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async createToken(token: TokenRecord): Promise<void> {
+    try {
+      await this.db.insertInto('tokens').values(tokenToRow(token)).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new ConflictError(`a token for ${token.name} already exists`, { cause: err });
+      throw err;
+    }
+  }
+
+  async findToken(hash: string): Promise<TokenRecord | undefined> {
+    const row = await this.db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
+    return row && tokenFromRow(row);
+  }
+
+  async createRun(run: RunRecord, jobs: JobRecord[], actor: string): Promise<void> {
+    await insertRun(this.db, run, jobs, actor);
+  }
+
+  async getRun(name: string): Promise<RunRecord | undefined> {
+    const row = await this.db.selectFrom('runs').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && runFromRow(row);
+  }
+
+  async listRuns(query: RunQuery): Promise<RunRecord[]> {
+    return (await selectRuns(this.db, query)).map(runFromRow);
+  }
+
+  async countRunsWithPrefix(prefix: string): Promise<number> {
+    return countRunsWithPrefix(this.db, prefix);
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && jobFromRow(row);
+  }
+
+  async jobsOfRuns(runNames: readonly string[]): Promise<JobRecord[]> {
+    if (runNames.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('run_name', 'in', runNames)
+      .orderBy('run_name')
+      .orderBy('seq')
+      .execute();
+    return rows.map(jobFromRow);
+  }
+
+  async jobsByStatus(statuses: readonly JobStatus[]): Promise<JobRecord[]> {
+    if (statuses.length === 0) return [];
+    const rows = await this.oldestJobsFirst().where('status', 'in', statuses).execute();
+    return rows.map(jobFromRow);
+  }
+
+  async activeJobsOfRunner(runner: string): Promise<JobRecord[]> {
+    const rows = await this.oldestJobsFirst().where('runner', '=', runner).where('status', 'in', UNFINISHED).execute();
+    return rows.map(jobFromRow);
+  }
+
+  /** Jobs oldest submitted first; a run's jobs stay together, in plan order. */
+  private oldestJobsFirst() {
+    return this.db.selectFrom('jobs').selectAll().orderBy('submitted_at').orderBy('run_name').orderBy('seq');
+  }
+
+  async transition(
+    id: string,
+    from: JobStatus,
+    to: JobStatus,
+    patch: TransitionPatch,
+    actor: string,
+  ): Promise<TransitionResult<JobRecord>> {
+    if (!canTransition(from, to)) return { ok: false, reason: 'not_allowed', from, to };
+    return this.db.transaction().execute((trx) => guardedUpdate(trx, id, from, to, patch, { actor, at: Date.now() }));
+  }
+
+  async updateJob(id: string, expected: JobStatus, patch: TransitionPatch): Promise<TransitionResult<JobRecord>> {
+    return this.db.transaction().execute((trx) => guardedUpdate(trx, id, expected, expected, patch));
+  }
+
+  async events(jobId: string): Promise<JobEvent[]> {
+    const rows = await this.db.selectFrom('job_events').selectAll().where('job_id', '=', jobId).orderBy('id').execute();
+    return rows.map(eventFromRow);
+  }
+
+  async setArtifacts(jobId: string, manifest: ArtifactManifest): Promise<void> {
+    const text = JSON.stringify(manifest);
+    try {
+      await this.db
+        .insertInto('artifacts')
+        .values({ job_id: jobId, manifest: text })
+        .onConflict((oc) => oc.column('job_id').doUpdateSet({ manifest: text }))
+        .execute();
+    } catch (err) {
+      if (isForeignKeyViolation(err)) throw new NotFoundError(`job ${jobId} not found`, { cause: err });
+      throw err;
+    }
+  }
+
+  async getArtifacts(jobId: string): Promise<ArtifactManifest | undefined> {
+    const row = await this.db.selectFrom('artifacts').select('manifest').where('job_id', '=', jobId).executeTakeFirst();
+    return row && (JSON.parse(row.manifest) as ArtifactManifest);
+  }
+
+  async upsertRunner(runner: RunnerRecord): Promise<void> {
+    const row = runnerToRow(runner);
+    // The record as given replaces the stored one, registeredAt included: the caller decides what it keeps.
+    const { host, total, status, updated_at, registered_at } = row;
+    await this.db
+      .insertInto('runners')
+      .values(row)
+      .onConflict((oc) => oc.column('name').doUpdateSet({ host, total, status, updated_at, registered_at }))
+      .execute();
+  }
+
+  async getRunner(name: string): Promise<RunnerRecord | undefined> {
+    const row = await this.db.selectFrom('runners').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && runnerFromRow(row);
+  }
+
+  async listRunners(): Promise<RunnerRecord[]> {
+    const rows = await this.db.selectFrom('runners').selectAll().orderBy('name').execute();
+    return rows.map(runnerFromRow);
+  }
+
+  async heartbeat(name: string, at: number): Promise<void> {
+    await this.updateRunner(name, { updated_at: at });
+  }
+
+  async setRunnerStatus(name: string, status: RunnerRecord['status']): Promise<void> {
+    await this.updateRunner(name, { status });
+  }
+
+  private async updateRunner(
+    name: string,
+    set: { updated_at?: number; status?: RunnerRecord['status'] },
+  ): Promise<void> {
+    const result = await this.db.updateTable('runners').set(set).where('name', '=', name).executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw new NotFoundError(`runner ${name} is not registered`);
+  }
+}

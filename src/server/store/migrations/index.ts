@@ -1,0 +1,34 @@
+/**
+ * The store's migrations, listed in code (not read from a folder) so they run the same
+ * from src/ under tsx and from the compiled dist/.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Database, SqlDialect } from '../schema.js';
+import { initialMigration } from './0001-initial.js';
+
+/** Every migration by name; kysely applies them in name order, so names start with a sequence number. */
+export function storeMigrations(dialect: SqlDialect): Record<string, Migration> {
+  return {
+    '0001-initial': initialMigration(dialect),
+  };
+}
+
+class InCodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: SqlDialect) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return storeMigrations(this.dialect);
+  }
+}
+
+/** Apply every pending migration; a no-op when the schema is current. Throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
+  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error === undefined) return;
+  const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+  const message = error instanceof Error ? error.message : String(error);
+  throw new Error(`migrating the dstack database failed${failed ? ` at ${failed}` : ''}: ${message}`, {
+    cause: error,
+  });
+}

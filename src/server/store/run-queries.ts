@@ -1,0 +1,41 @@
+/** The run queries that need more than a lookup by key: filtered listing and prefix counting. */
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { isFinished, JOB_STATUSES, type JobStatus } from '../../core/job-status.js';
+import type { Database, RunsTable } from './schema.js';
+import type { RunQuery } from './store.js';
+
+/** Statuses a job can still leave: a run with a job in one of these is unfinished. */
+export const UNFINISHED: readonly JobStatus[] = JOB_STATUSES.filter((s) => !isFinished(s));
+
+/** Run rows matching `query`, newest first; equal times fall back to name so pages are stable. */
+export async function selectRuns(db: Kysely<Database>, query: RunQuery): Promise<Selectable<RunsTable>[]> {
+  let q = db.selectFrom('runs').selectAll('runs');
+  if (query.user !== undefined) q = q.where('runs.user', '=', query.user);
+  if (query.unfinished) {
+    q = q.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('jobs')
+          .select('jobs.id')
+          .whereRef('jobs.run_name', '=', 'runs.name')
+          .where('jobs.status', 'in', UNFINISHED),
+      ),
+    );
+  }
+  q = q.orderBy('runs.submitted_at', 'desc').orderBy('runs.name', 'desc');
+  if (query.limit !== undefined) q = q.limit(query.limit);
+  return q.execute();
+}
+
+/** How many run names start with `prefix`, compared exactly. */
+export async function countRunsWithPrefix(db: Kysely<Database>, prefix: string): Promise<number> {
+  // substr, not LIKE: LIKE treats % and _ as wildcards and is case-insensitive in SQLite but not in PostgreSQL.
+  // substr counts characters, so the length is in code points, not UTF-16 units.
+  const length = [...prefix].length;
+  const row = await db
+    .selectFrom('runs')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .where(sql<string>`substr(${sql.ref('name')}, 1, ${length})`, '=', prefix)
+    .executeTakeFirstOrThrow();
+  // COUNT is a bigint in PostgreSQL, which its driver returns as a string.
+  return Number(row.n);
+}

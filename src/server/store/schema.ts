@@ -1,0 +1,103 @@
+/**
+ * The database schema as kysely sees it: one interface per table, snake_case columns.
+ * Types are written so the same queries run on SQLite and PostgreSQL: JSON is text,
+ * times are bigint epoch milliseconds, booleans are written as 0/1.
+ */
+import type { ColumnType, Generated } from 'kysely';
+import type { JobStatus } from '../../core/job-status.js';
+import type { RunnerRecord, StopRequest } from '../../core/records.js';
+import type { TokenRecord } from './store.js';
+
+/** The SQL engine under a store: the few places that differ (autoincrement) ask for it. */
+export type SqlDialect = 'sqlite' | 'postgres';
+
+/** Epoch ms in a bigint column. PostgreSQL drivers read bigints back as strings, so reads go through `Number`. */
+export type EpochMs = ColumnType<number | string | bigint, number, number>;
+export type NullableEpochMs = ColumnType<number | string | bigint | null, number | null, number | null>;
+/** better-sqlite3 cannot bind JS booleans, so 0/1 is written; SQLite reads back 0/1, PostgreSQL booleans. */
+export type Bool = ColumnType<boolean | number, number, number>;
+export type NullableBool = ColumnType<boolean | number | null, number | null, number | null>;
+
+export interface TokensTable {
+  hash: string;
+  kind: TokenRecord['kind'];
+  name: string;
+  admin: Bool;
+  created_at: EpochMs;
+}
+
+export interface RunsTable {
+  name: string;
+  workflow: string;
+  /** JSON object of variable overrides. */
+  overrides: string;
+  tag: string | null;
+  tag_on_done: string | null;
+  /** JSON RepoInfo. */
+  repo: string;
+  code_digest: string;
+  submitted_at: EpochMs;
+  user: string;
+}
+
+export interface JobsTable {
+  id: string;
+  run_name: string;
+  /** Position in the run's plan, from 0: `jobsOfRuns` returns jobs in this order. */
+  seq: number;
+  ref: string;
+  workflow: string;
+  /** JSON JobSpec. */
+  spec: string;
+  cache_key: string;
+  /** JSON array of job ids. */
+  depends_on: string;
+  status: JobStatus;
+  reason: string | null;
+  exit_code: number | null;
+  runner: string | null;
+  /** JSON GpuInfo[]. */
+  gpus: string | null;
+  cached_from: string | null;
+  stop_request: StopRequest | null;
+  resumed: NullableBool;
+  submitted_at: EpochMs;
+  started_at: NullableEpochMs;
+  finished_at: NullableEpochMs;
+}
+
+export interface JobEventsTable {
+  id: Generated<number | string>;
+  job_id: string;
+  at: EpochMs;
+  from_status: JobStatus | null;
+  to_status: JobStatus;
+  reason: string | null;
+  actor: string;
+}
+
+export interface ArtifactsTable {
+  job_id: string;
+  /** JSON ArtifactManifest. */
+  manifest: string;
+}
+
+export interface RunnersTable {
+  name: string;
+  host: string;
+  /** JSON Capacity. */
+  total: string;
+  status: RunnerRecord['status'];
+  updated_at: EpochMs;
+  registered_at: EpochMs;
+}
+
+/** All tables of the store, for `Kysely<Database>`. */
+export interface Database {
+  tokens: TokensTable;
+  runs: RunsTable;
+  jobs: JobsTable;
+  job_events: JobEventsTable;
+  artifacts: ArtifactsTable;
+  runners: RunnersTable;
+}

@@ -1,0 +1,48 @@
+/**
+ * The default store: SQLite through better-sqlite3, one file under the server's data dir.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { KyselyStore } from './kysely-store.js';
+import type { Database } from './schema.js';
+import type { Store } from './store.js';
+
+/**
+ * Open (creating it and its directory if needed) a SQLite database configured for the
+ * store: WAL so readers never block the writer, a 5 s busy timeout so a second process
+ * waits for a lock instead of failing, and foreign keys on (SQLite leaves them off).
+ * `:memory:` gives a private in-memory database.
+ */
+export function openSqliteDatabase(path: string): SqliteDatabase.Database {
+  if (path !== ':memory:' && path !== '' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+  const database = new SqliteDatabase(path);
+  try {
+    database.pragma('journal_mode = WAL');
+    database.pragma('busy_timeout = 5000');
+    database.pragma('foreign_keys = ON');
+  } catch (err) {
+    database.close();
+    throw err;
+  }
+  return database;
+}
+
+/**
+ * Open the SQLite store at `path` and bring its schema up to date.
+ * Use one store per file per process: better-sqlite3 is synchronous, so a second
+ * connection in the same process waiting on a lock would block the very event loop
+ * that has to release it.
+ */
+export async function openSqliteStore(path: string): Promise<Store> {
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqliteDatabase(path) }) });
+  const store = new KyselyStore(db, { dialect: 'sqlite' });
+  try {
+    await store.migrate();
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}

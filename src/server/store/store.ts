@@ -1,0 +1,92 @@
+/**
+ * The state store: runs, jobs, job events, runners, tokens, artifact manifests, tags.
+ * Implemented over SQLite (default) and PostgreSQL; one conformance suite runs on both.
+ */
+import type { JobStatus, TransitionResult } from '../../core/job-status.js';
+import type {
+  ArtifactManifest,
+  JobEvent,
+  JobRecord,
+  RunRecord,
+  RunnerRecord,
+  StopRequest,
+} from '../../core/records.js';
+
+export interface TokenRecord {
+  /** sha256 hex of the token: the token itself is never stored. */
+  hash: string;
+  kind: 'user' | 'runner';
+  /** User name, or runner name for runner tokens. */
+  name: string;
+  admin: boolean;
+  createdAt: number;
+}
+
+/** Fields a transition may set along with the status. */
+export interface TransitionPatch {
+  reason?: string | null;
+  exitCode?: number | null;
+  runner?: string | null;
+  gpus?: JobRecord['gpus'] | null;
+  startedAt?: number | null;
+  finishedAt?: number | null;
+  stopRequest?: StopRequest | null;
+  resumed?: boolean;
+}
+
+export interface RunQuery {
+  /** Only runs with at least one unfinished job. */
+  unfinished?: boolean;
+  /** The newest N (by submission time), newest first. */
+  limit?: number;
+  user?: string;
+}
+
+export interface Store {
+  /** Create or upgrade the schema. Idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  createToken(token: TokenRecord): Promise<void>;
+  findToken(hash: string): Promise<TokenRecord | undefined>;
+
+  /** Insert a run and its jobs atomically, with a SUBMITTED event per job. Conflict if the name exists. */
+  createRun(run: RunRecord, jobs: JobRecord[], actor: string): Promise<void>;
+  getRun(name: string): Promise<RunRecord | undefined>;
+  /** Newest first. */
+  listRuns(query: RunQuery): Promise<RunRecord[]>;
+  /** Names that start with `prefix` (for run-name numbering). */
+  countRunsWithPrefix(prefix: string): Promise<number>;
+
+  getJob(id: string): Promise<JobRecord | undefined>;
+  /** Jobs of these runs, in the order they were planned. */
+  jobsOfRuns(runNames: readonly string[]): Promise<JobRecord[]>;
+  /** Jobs in any of these statuses, oldest submitted first. */
+  jobsByStatus(statuses: readonly JobStatus[]): Promise<JobRecord[]>;
+  /** Jobs held by a runner that are not finished. */
+  activeJobsOfRunner(runner: string): Promise<JobRecord[]>;
+
+  /**
+   * The one way a job's status changes: `UPDATE … WHERE id = ? AND status = from`,
+   * checked against the status machine, with an event appended in the same transaction.
+   */
+  transition(
+    id: string,
+    from: JobStatus,
+    to: JobStatus,
+    patch: TransitionPatch,
+    actor: string,
+  ): Promise<TransitionResult<JobRecord>>;
+  /** Set fields without a status change (a waiting reason, a stop request), guarded by status. */
+  updateJob(id: string, expected: JobStatus, patch: TransitionPatch): Promise<TransitionResult<JobRecord>>;
+  events(jobId: string): Promise<JobEvent[]>;
+
+  setArtifacts(jobId: string, manifest: ArtifactManifest): Promise<void>;
+  getArtifacts(jobId: string): Promise<ArtifactManifest | undefined>;
+
+  upsertRunner(runner: RunnerRecord): Promise<void>;
+  getRunner(name: string): Promise<RunnerRecord | undefined>;
+  listRunners(): Promise<RunnerRecord[]>;
+  heartbeat(name: string, at: number): Promise<void>;
+  setRunnerStatus(name: string, status: RunnerRecord['status']): Promise<void>;
+}

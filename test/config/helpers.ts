@@ -1,0 +1,18 @@
+/** Shared bits of the config tests. */
+import { ConfigError } from '../../src/core/errors.js';
+
+/** The ConfigError `fn` throws; fails the test when it throws nothing or something else. */
+export function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ConfigError) return e;
+    throw e;
+  }
+  throw new Error('expected a ConfigError, but nothing was thrown');
+}
+
+/** YAML text from lines, so tests show line numbers plainly (line 1 is the first element). */
+export function yaml(...lines: string[]): string {
+  return lines.join('\n') + '\n';
+}

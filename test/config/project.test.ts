@@ -1,0 +1,126 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildProject, findProjectRoot, loadProject } from '../../src/config/index.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { yaml } from './helpers.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'dstack-config-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function write(relative: string, text: string): void {
+  mkdirSync(join(dir, relative, '..'), { recursive: true });
+  writeFileSync(join(dir, relative), text);
+}
+
+describe('findProjectRoot', () => {
+  it('finds the folder holding .dstack/ from a nested folder', () => {
+    mkdirSync(join(dir, '.dstack'));
+    mkdirSync(join(dir, 'src', 'models', 'gpt'), { recursive: true });
+    expect(findProjectRoot(join(dir, 'src', 'models', 'gpt'))).toBe(dir);
+  });
+
+  it('finds the folder itself when it holds .dstack/', () => {
+    mkdirSync(join(dir, '.dstack'));
+    expect(findProjectRoot(dir)).toBe(dir);
+  });
+
+  it('takes the nearest .dstack/ when projects nest', () => {
+    mkdirSync(join(dir, '.dstack'));
+    mkdirSync(join(dir, 'inner', '.dstack'), { recursive: true });
+    expect(findProjectRoot(join(dir, 'inner'))).toBe(join(dir, 'inner'));
+  });
+
+  it('ignores a .dstack file that is not a folder', () => {
+    mkdirSync(join(dir, 'a'));
+    writeFileSync(join(dir, 'a', '.dstack'), '');
+    mkdirSync(join(dir, '.dstack'));
+    expect(findProjectRoot(join(dir, 'a'))).toBe(dir);
+  });
+
+  it('returns undefined when no ancestor holds .dstack/', () => {
+    mkdirSync(join(dir, 'x'));
+    // The temp folder's own ancestors hold no .dstack/ on a clean machine.
+    expect(findProjectRoot(join(dir, 'x'))).toBeUndefined();
+  });
+});
+
+describe('loadProject', () => {
+  it('reads workflows and variables with project-relative locations', async () => {
+    write(
+      '.dstack/workflows.yaml',
+      yaml(
+        'workflows:',
+        '  - name: train',
+        '    image: python:3.10',
+        '    commands:',
+        '      - python train.py --lr $lr',
+      ),
+    );
+    write('.dstack/variables.yaml', yaml('variables:', '  train:', '    lr: 0.00002'));
+    const project = await loadProject(dir);
+    expect(project.root).toBe(dir);
+    expect(project.workflows[0]).toMatchObject({ name: 'train', provider: 'docker', image: 'python:3.10' });
+    expect(project.workflows[0]!.location).toEqual({ file: '.dstack/workflows.yaml', line: 2, column: 5 });
+    expect(project.variables.perWorkflow).toEqual({ train: { lr: '0.00002' } });
+    expect(project.variables.locations['train.lr']).toEqual({ file: '.dstack/variables.yaml', line: 3, column: 9 });
+    expect(project.warnings).toEqual([]);
+  });
+
+  it('works without variables.yaml', async () => {
+    write('.dstack/workflows.yaml', yaml('workflows:', '  - name: a', '    commands: [ls]'));
+    const project = await loadProject(dir);
+    expect(project.variables).toEqual({ global: {}, perWorkflow: {}, locations: {} });
+  });
+
+  it('says where it looked and what to create when workflows.yaml is missing', async () => {
+    mkdirSync(join(dir, '.dstack'));
+    const error = await loadProject(dir).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toBe(
+      `.dstack/workflows.yaml: not found (looked for ${join(dir, '.dstack/workflows.yaml')}): ` +
+        "create it with a 'workflows:' list, for example:\n" +
+        'workflows:\n  - name: hello\n    provider: bash\n    commands:\n      - echo hello',
+    );
+  });
+
+  it('reports errors in variables.yaml with its own file name', async () => {
+    write('.dstack/workflows.yaml', yaml('workflows:', '  - name: a', '    commands: [ls]'));
+    write('.dstack/variables.yaml', yaml('variables:', '  a:', '    x: [1]'));
+    await expect(loadProject(dir)).rejects.toThrow(
+      ".dstack/variables.yaml:3:5: variable 'x' in section 'a' must be a single value, not a list",
+    );
+  });
+});
+
+describe('buildProject', () => {
+  it('warns about a variables section that names no workflow', () => {
+    const project = buildProject(
+      '/p',
+      yaml('workflows:', '  - name: download', '    commands: [ls]', '  - name: train', '    commands: [ls]'),
+      yaml('variables:', '  global:', '    seed: 1', '  train-mnist:', '    lr: 1.0', '  train:', '    lr: 2.0'),
+    );
+    expect(project.warnings).toEqual([
+      ".dstack/variables.yaml:4:3: variables.yaml section 'train-mnist' names no workflow " +
+        '(its variables apply to no run; workflows: download, train)',
+    ]);
+    expect(project.variables.global).toEqual({ seed: '1' });
+  });
+
+  it('keeps warnings from workflows.yaml too', () => {
+    const project = buildProject(
+      '/p',
+      yaml('workflows:', '  - name: a', '    commands: [ls]', '    resources:', '      nodes: 2'),
+    );
+    expect(project.warnings).toHaveLength(1);
+    expect(project.warnings[0]).toMatch(
+      /^\.dstack\/workflows\.yaml:5:14: 'resources\.nodes' of workflow 'a' is ignored/,
+    );
+  });
+});

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { parseVariables } from '../../src/config/index.js';
+import { configError, yaml } from './helpers.js';
+
+const GPT2 = `variables:
+  global:
+    model: 124M
+    models_dir: model
+
+  finetune-model:
+    combine: 50000
+    encoding: utf-8
+    batch_size: 1
+    learning_rate: 0.00002
+    accumulate_gradients: 1
+    twremat_memlimit: 12GB
+    optimizer: adam
+    noise: 0.0
+    top_k: 40
+    top_p: 0.0
+    restore_from: latest
+    sample_every: 100
+    sample_length: 1023
+    sample_num: 1
+    save_every: 1000
+    val_batch_size: 2
+    val_batch_count: 40
+    val_every: 0
+`;
+
+const file = '.dstack/variables.yaml';
+
+describe('parseVariables', () => {
+  it('reads the GPT-2 example: global apart, each value as written', () => {
+    const vars = parseVariables(GPT2);
+    expect(vars.global).toEqual({ model: '124M', models_dir: 'model' });
+    expect(Object.keys(vars.perWorkflow)).toEqual(['finetune-model']);
+    const finetune = vars.perWorkflow['finetune-model']!;
+    expect(finetune).toMatchObject({
+      learning_rate: '0.00002',
+      batch_size: '1',
+      noise: '0.0',
+      top_p: '0.0',
+      combine: '50000',
+      twremat_memlimit: '12GB',
+    });
+    // $variables_as_args follows definition order.
+    expect(Object.keys(finetune).slice(0, 4)).toEqual(['combine', 'encoding', 'batch_size', 'learning_rate']);
+  });
+
+  it('records where each variable was written, keyed section.name', () => {
+    const vars = parseVariables(GPT2);
+    expect(vars.locations['global.model']).toEqual({ file, line: 3, column: 12 });
+    expect(vars.locations['finetune-model.learning_rate']).toEqual({ file, line: 10, column: 20 });
+    expect(vars.locations['finetune-model']).toEqual({ file, line: 6, column: 3 });
+  });
+
+  it("keeps 2e-5, booleans and '' as written", () => {
+    const vars = parseVariables(
+      yaml(
+        'variables:',
+        '  train:',
+        '    lr: 2e-5',
+        '    amp: true',
+        '    yes_no: yes',
+        '    overrides: ""',
+        '    empty:',
+      ),
+    );
+    expect(vars.perWorkflow['train']).toEqual({ lr: '2e-5', amp: 'true', yes_no: 'yes', overrides: '', empty: '' });
+  });
+
+  it("reads keys such as 'n' and 'on' as names, not booleans", () => {
+    expect(parseVariables(yaml('variables:', '  global:', '    n: 1', '    on: 2')).global).toEqual({
+      n: '1',
+      on: '2',
+    });
+  });
+
+  it('accepts an empty file, an empty variables: and an empty section', () => {
+    expect(parseVariables('')).toEqual({ global: {}, perWorkflow: {}, locations: {} });
+    expect(parseVariables('variables:\n')).toEqual({ global: {}, perWorkflow: {}, locations: {} });
+    expect(parseVariables('variables:\n  train:\n').perWorkflow).toEqual({ train: {} });
+  });
+
+  it('accepts 1-space indentation, trailing spaces and no final newline', () => {
+    const vars = parseVariables('variables:\n train-mnist:\n   gpu: 0 \n   lr: 1.0\n    ');
+    expect(vars.perWorkflow['train-mnist']).toEqual({ gpu: '0', lr: '1.0' });
+    expect(parseVariables('variables:\n  train:\n    pgpu: 1').perWorkflow['train']).toEqual({ pgpu: '1' });
+  });
+});
+
+describe('variables.yaml errors', () => {
+  it('reports a list as a variable value', () => {
+    const e = configError(() => parseVariables(yaml('variables:', '  train:', '    lr: [1, 2]')));
+    expect(e.message).toBe(
+      ".dstack/variables.yaml:3:5: variable 'lr' in section 'train' must be a single value, not a list",
+    );
+    expect(e.field).toBe('train.lr');
+  });
+
+  it('reports a mapping as a variable value', () => {
+    expect(
+      configError(() => parseVariables(yaml('variables:', '  global:', '    opt:', '      name: adam'))).message,
+    ).toBe(".dstack/variables.yaml:3:5: variable 'opt' in section 'global' must be a single value, not a mapping");
+  });
+
+  it('reports a section that is a single value', () => {
+    const e = configError(() => parseVariables(yaml('variables:', '  model: 124M')));
+    expect(e.message).toBe(
+      ".dstack/variables.yaml:2:10: variables section 'model' must be a mapping of name: value, not a single value ('124M')",
+    );
+    expect(e.field).toBe('model');
+  });
+
+  it("reports 'variables' that is a list", () => {
+    const e = configError(() => parseVariables(yaml('variables:', '  - model')));
+    expect(e.message).toBe(
+      ".dstack/variables.yaml:1:1: 'variables' must be a mapping of sections (global:, <workflow>:), not a list",
+    );
+    expect(e.field).toBe('variables');
+  });
+
+  it('reports a misspelt top-level key', () => {
+    expect(configError(() => parseVariables(yaml('variable:', '  global: {}'))).message).toBe(
+      ".dstack/variables.yaml:1:1: unknown top-level key 'variable' (did you mean 'variables'?)",
+    );
+  });
+
+  it('reports a variable defined twice in one section', () => {
+    expect(configError(() => parseVariables(yaml('variables:', '  train:', '    lr: 1', '    lr: 2'))).message).toBe(
+      ".dstack/variables.yaml:4:5: duplicate key 'lr'",
+    );
+  });
+
+  it('reports a YAML syntax error', () => {
+    expect(configError(() => parseVariables(yaml('variables:', '  train:', '    lr: "0.1'))).message).toBe(
+      '.dstack/variables.yaml:4:1: Missing closing "quote',
+    );
+  });
+});

@@ -1,0 +1,75 @@
+/** Conformance: reading jobs by run, by status and by runner. */
+import { describe, expect, it } from 'vitest';
+import { makeJob, makeRun, seedRun, useFreshStore, type OpenStore } from '../fixtures.js';
+
+export function describeJobQueries(open: OpenStore): void {
+  describe('job queries', () => {
+    const store = useFreshStore(open);
+
+    it('jobsOfRuns returns the jobs grouped by run, each run in the order its jobs were planned', async () => {
+      // Planned order differs from id and ref order, so only the stored position can produce it.
+      const runB = makeRun('b-run', { submittedAt: 1 });
+      await store().createRun(
+        runB,
+        [makeJob(runB, 'zeta', { id: 'ffff00000001' }), makeJob(runB, 'alpha', { id: '000000000002' })],
+        'ada',
+      );
+      const runA = makeRun('a-run', { submittedAt: 2 });
+      await store().createRun(
+        runA,
+        [makeJob(runA, 'train', { id: 'eeee00000003' }), makeJob(runA, 'eval', { id: '111100000004' })],
+        'ada',
+      );
+      await seedRun(store(), 'other-run', ['x']);
+
+      const jobs = await store().jobsOfRuns(['b-run', 'a-run']);
+      expect(jobs.map((j) => `${j.runName}/${j.ref}`)).toEqual([
+        'a-run/train',
+        'a-run/eval',
+        'b-run/zeta',
+        'b-run/alpha',
+      ]);
+    });
+
+    it('jobsOfRuns of no runs, or of unknown runs, is empty', async () => {
+      await seedRun(store(), 'some-run', ['x']);
+      expect(await store().jobsOfRuns([])).toEqual([]);
+      expect(await store().jobsOfRuns(['missing'])).toEqual([]);
+    });
+
+    it('jobsByStatus returns jobs in any of the statuses, oldest submitted first, then in planned order', async () => {
+      const newer = makeRun('newer', { submittedAt: 2000 });
+      await store().createRun(newer, [makeJob(newer, 'a'), makeJob(newer, 'b', { status: 'RUNNING' })], 'ada');
+      const older = makeRun('older', { submittedAt: 1000 });
+      await store().createRun(
+        older,
+        [makeJob(older, 'z'), makeJob(older, 'y', { status: 'DONE' }), makeJob(older, 'x')],
+        'ada',
+      );
+
+      const submitted = await store().jobsByStatus(['SUBMITTED']);
+      expect(submitted.map((j) => j.id)).toEqual(['older-z', 'older-x', 'newer-a']);
+      const either = await store().jobsByStatus(['RUNNING', 'DONE']);
+      expect(either.map((j) => j.id)).toEqual(['older-y', 'newer-b']);
+      expect(await store().jobsByStatus([])).toEqual([]);
+    });
+
+    it('activeJobsOfRunner returns the unfinished jobs the runner holds and no finished ones', async () => {
+      const run = makeRun('busy');
+      await store().createRun(
+        run,
+        [
+          makeJob(run, 'running', { status: 'RUNNING', runner: 'gpu-1' }),
+          makeJob(run, 'uploading', { status: 'UPLOADING', runner: 'gpu-1' }),
+          makeJob(run, 'done', { status: 'DONE', runner: 'gpu-1' }),
+          makeJob(run, 'elsewhere', { status: 'RUNNING', runner: 'gpu-2' }),
+          makeJob(run, 'waiting'),
+        ],
+        'ada',
+      );
+      const held = await store().activeJobsOfRunner('gpu-1');
+      expect(held.map((j) => j.ref)).toEqual(['running', 'uploading']);
+      expect(await store().activeJobsOfRunner('gpu-9')).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,103 @@
+/** Conformance: artifacts, runners, tokens and migrations. */
+import { describe, expect, it } from 'vitest';
+import { ConflictError, NotFoundError } from '../../../src/core/errors.js';
+import type { ArtifactManifest } from '../../../src/core/records.js';
+import type { TokenRecord } from '../../../src/server/store/store.js';
+import { makeRunner, seedRun, useFreshStore, type OpenStore } from '../fixtures.js';
+
+const MANIFEST: ArtifactManifest = {
+  artifacts: [
+    {
+      path: 'checkpoints',
+      files: [
+        { path: 'checkpoints/model.pt', size: 1024, mode: 0o644, digest: 'ab'.repeat(32) },
+        { path: 'checkpoints/latest', size: 0, mode: 0o777, link: 'model.pt' },
+      ],
+    },
+    { path: 'empty', files: [] },
+  ],
+};
+
+export function describeRegistry(open: OpenStore): void {
+  describe('artifacts, runners, tokens, migrations', () => {
+    const store = useFreshStore(open);
+
+    it('setArtifacts then getArtifacts returns the manifest; setting it again replaces it', async () => {
+      const { jobs } = await seedRun(store(), 'run-1', ['train']);
+      const id = jobs[0]!.id;
+      expect(await store().getArtifacts(id)).toBeUndefined();
+
+      await store().setArtifacts(id, MANIFEST);
+      expect(await store().getArtifacts(id)).toStrictEqual(MANIFEST);
+
+      await store().setArtifacts(id, { artifacts: [] });
+      expect(await store().getArtifacts(id)).toStrictEqual({ artifacts: [] });
+    });
+
+    it('setArtifacts for a job that does not exist throws NotFoundError', async () => {
+      await expect(store().setArtifacts('000000000000', MANIFEST)).rejects.toThrow(
+        new NotFoundError('job 000000000000 not found'),
+      );
+    });
+
+    it('upsertRunner inserts a runner, then replaces the record of the same name', async () => {
+      const first = makeRunner('gpu-1');
+      await store().upsertRunner(first);
+      expect(await store().getRunner('gpu-1')).toStrictEqual(first);
+
+      const second = makeRunner('gpu-1', { host: '10.0.0.2', total: { cpu: 2, memory: 1e9, gpus: [] }, updatedAt: 9 });
+      await store().upsertRunner(second);
+      expect(await store().getRunner('gpu-1')).toStrictEqual(second);
+      expect(await store().listRunners()).toHaveLength(1);
+    });
+
+    it('heartbeat moves updatedAt and nothing else; setRunnerStatus marks a runner LOST and ACTIVE again', async () => {
+      const runner = makeRunner('gpu-1');
+      await store().upsertRunner(runner);
+
+      await store().heartbeat('gpu-1', runner.updatedAt + 5000);
+      expect(await store().getRunner('gpu-1')).toStrictEqual({ ...runner, updatedAt: runner.updatedAt + 5000 });
+
+      await store().setRunnerStatus('gpu-1', 'LOST');
+      expect((await store().getRunner('gpu-1'))?.status).toBe('LOST');
+      await store().setRunnerStatus('gpu-1', 'ACTIVE');
+      expect(await store().getRunner('gpu-1')).toStrictEqual({ ...runner, updatedAt: runner.updatedAt + 5000 });
+    });
+
+    it('heartbeat and setRunnerStatus of a runner that is not registered throw NotFoundError', async () => {
+      await expect(store().heartbeat('ghost', 1)).rejects.toThrow(new NotFoundError('runner ghost is not registered'));
+      await expect(store().setRunnerStatus('ghost', 'LOST')).rejects.toBeInstanceOf(NotFoundError);
+      expect(await store().getRunner('ghost')).toBeUndefined();
+    });
+
+    it('listRunners returns every runner, by name', async () => {
+      for (const name of ['gpu-2', 'cpu-1', 'gpu-1']) await store().upsertRunner(makeRunner(name));
+      expect((await store().listRunners()).map((r) => r.name)).toEqual(['cpu-1', 'gpu-1', 'gpu-2']);
+    });
+
+    it('createToken then findToken by hash returns the token; an unknown hash returns undefined', async () => {
+      const user: TokenRecord = { hash: 'a'.repeat(64), kind: 'user', name: 'ada', admin: true, createdAt: 1 };
+      const runner: TokenRecord = { hash: 'b'.repeat(64), kind: 'runner', name: 'gpu-1', admin: false, createdAt: 2 };
+      await store().createToken(user);
+      await store().createToken(runner);
+      expect(await store().findToken(user.hash)).toStrictEqual(user);
+      expect(await store().findToken(runner.hash)).toStrictEqual(runner);
+      expect(await store().findToken('c'.repeat(64))).toBeUndefined();
+    });
+
+    it('createToken with a hash that exists throws ConflictError', async () => {
+      const token: TokenRecord = { hash: 'a'.repeat(64), kind: 'user', name: 'ada', admin: false, createdAt: 1 };
+      await store().createToken(token);
+      await expect(store().createToken({ ...token, name: 'bob' })).rejects.toBeInstanceOf(ConflictError);
+      expect(await store().findToken(token.hash)).toStrictEqual(token);
+    });
+
+    it('migrate on a current schema is a no-op that keeps the data', async () => {
+      const { run } = await seedRun(store(), 'run-1', ['train']);
+      await store().migrate();
+      await store().migrate();
+      expect(await store().getRun('run-1')).toStrictEqual(run);
+      expect(await store().jobsOfRuns(['run-1'])).toHaveLength(1);
+    });
+  });
+}

@@ -1,0 +1,151 @@
+/** Conformance: creating, reading and listing runs. */
+import { describe, expect, it } from 'vitest';
+import { ConflictError } from '../../../src/core/errors.js';
+import type { JobRecord } from '../../../src/core/records.js';
+import { makeJob, makeRun, makeSpec, seedRun, useFreshStore, type OpenStore } from '../fixtures.js';
+
+export function describeRuns(open: OpenStore): void {
+  describe('runs', () => {
+    const store = useFreshStore(open);
+
+    it('a run and its jobs read back equal to what was stored, with every optional field set', async () => {
+      const run = makeRun('fast-rabbit-1', {
+        overrides: { model: '117M' },
+        tag: 'baseline',
+        tagOnDone: 'best',
+        repo: { root: '/p', remote: 'git@github.com:a/b.git', branch: 'main', commit: 'abc', dirty: true },
+      });
+      const prepare = makeJob(run, 'prepare', { status: 'DONE', reason: 'cached', cachedFrom: 'aaaaaaaaaaaa' });
+      const train: JobRecord = makeJob(run, 'train', {
+        spec: makeSpec('train', { image: 'python:3.12', workingDir: 'src', inputs: ['src/**'], params: { n: 1 } }),
+        dependsOn: [prepare.id],
+        reason: 'waiting for prepare',
+        exitCode: 0,
+        runner: 'gpu-1',
+        gpus: [{ index: 1, name: 'NVIDIA A100', memory: 40e9 }],
+        stopRequest: 'stop',
+        resumed: false,
+        startedAt: run.submittedAt + 1,
+        finishedAt: run.submittedAt + 2,
+      });
+      await store().createRun(run, [prepare, train], 'ada');
+
+      expect(await store().getRun(run.name)).toStrictEqual(run);
+      expect(await store().getJob(prepare.id)).toStrictEqual(prepare);
+      expect(await store().getJob(train.id)).toStrictEqual(train);
+    });
+
+    it('optional fields left out stay absent when read back (no undefined or null keys)', async () => {
+      const { run, jobs } = await seedRun(store(), 'plain-run-1', ['train']);
+      const readRun = await store().getRun(run.name);
+      const readJob = await store().getJob(jobs[0]!.id);
+      expect(readRun).toStrictEqual(run);
+      expect(readJob).toStrictEqual(jobs[0]);
+      expect(Object.keys(readRun!)).not.toContain('tag');
+      expect(Object.keys(readJob!)).not.toContain('resumed');
+    });
+
+    it('getRun and getJob return undefined for names that do not exist', async () => {
+      expect(await store().getRun('no-such-run')).toBeUndefined();
+      expect(await store().getJob('000000000000')).toBeUndefined();
+    });
+
+    it('createRun appends one event per job, from null to the status the job was created in', async () => {
+      const run = makeRun('cached-run-1');
+      const cached = makeJob(run, 'prepare', { status: 'DONE', reason: 'cached', cachedFrom: 'bbbbbbbbbbbb' });
+      const fresh = makeJob(run, 'train');
+      await store().createRun(run, [cached, fresh], 'ada');
+
+      expect(await store().events(cached.id)).toStrictEqual([
+        { jobId: cached.id, at: run.submittedAt, from: null, to: 'DONE', reason: 'cached', actor: 'ada' },
+      ]);
+      expect(await store().events(fresh.id)).toStrictEqual([
+        { jobId: fresh.id, at: run.submittedAt, from: null, to: 'SUBMITTED', actor: 'ada' },
+      ]);
+    });
+
+    it('createRun with a run name that exists throws ConflictError and stores none of the second run', async () => {
+      await seedRun(store(), 'taken-1', ['train']);
+      const again = makeRun('taken-1', { workflow: 'other' });
+      const job = makeJob(again, 'other', { id: 'other-job-01' });
+
+      const attempt = store().createRun(again, [job], 'bob');
+      await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+      await expect(attempt).rejects.toThrow('a run named taken-1 already exists');
+      expect((await store().getRun('taken-1'))?.workflow).toBe('train');
+      expect(await store().getJob(job.id)).toBeUndefined();
+    });
+
+    it('createRun with a tag another run has throws ConflictError naming the tag and the run', async () => {
+      await seedRun(store(), 'tagged-1', ['train'], { tag: 'baseline' });
+      const attempt = seedRun(store(), 'tagged-2', ['train'], { tag: 'baseline' });
+      await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+      await expect(attempt).rejects.toThrow('tag baseline is already on run tagged-1');
+      expect(await store().getRun('tagged-2')).toBeUndefined();
+    });
+
+    it('createRun rolls the run back when one of its jobs cannot be inserted', async () => {
+      const { jobs } = await seedRun(store(), 'first-1', ['train']);
+      const run = makeRun('second-1');
+      const clash = makeJob(run, 'train', { id: jobs[0]!.id });
+      await expect(store().createRun(run, [makeJob(run, 'prep'), clash], 'ada')).rejects.toBeInstanceOf(ConflictError);
+      expect(await store().getRun('second-1')).toBeUndefined();
+      expect(await store().getJob('second-1-prep')).toBeUndefined();
+    });
+
+    it('listRuns returns runs newest first, runs submitted at the same time by name descending', async () => {
+      await seedRun(store(), 'a-1', ['x'], { submittedAt: 100 });
+      await seedRun(store(), 'c-1', ['x'], { submittedAt: 300 });
+      await seedRun(store(), 'b-1', ['x'], { submittedAt: 200 });
+      await seedRun(store(), 'b-2', ['x'], { submittedAt: 200 });
+      const names = (await store().listRuns({})).map((r) => r.name);
+      expect(names).toEqual(['c-1', 'b-2', 'b-1', 'a-1']);
+    });
+
+    it('listRuns with a limit returns the newest N', async () => {
+      for (let i = 1; i <= 5; i++) await seedRun(store(), `run-${i}`, ['x'], { submittedAt: i * 1000 });
+      expect((await store().listRuns({ limit: 2 })).map((r) => r.name)).toEqual(['run-5', 'run-4']);
+    });
+
+    it('listRuns with a user returns only the runs that user submitted', async () => {
+      await seedRun(store(), 'ada-1', ['x'], { user: 'ada', submittedAt: 1 });
+      await seedRun(store(), 'bob-1', ['x'], { user: 'bob', submittedAt: 2 });
+      await seedRun(store(), 'ada-2', ['x'], { user: 'ada', submittedAt: 3 });
+      expect((await store().listRuns({ user: 'ada' })).map((r) => r.name)).toEqual(['ada-2', 'ada-1']);
+      expect((await store().listRuns({ user: 'eve' })).map((r) => r.name)).toEqual([]);
+    });
+
+    it('listRuns unfinished returns only runs with a job that is not DONE, FAILED, STOPPED or ABORTED', async () => {
+      const statuses = [['DONE', 'FAILED'], ['STOPPED', 'ABORTED'], ['DONE', 'SUBMITTED'], ['STOPPING']] as const;
+      for (const [i, list] of statuses.entries()) {
+        const run = makeRun(`run-${i}`, { submittedAt: i });
+        const jobs = list.map((status, j) => makeJob(run, `job${j}`, { status }));
+        await store().createRun(run, jobs, 'ada');
+      }
+      expect((await store().listRuns({ unfinished: true })).map((r) => r.name)).toEqual(['run-3', 'run-2']);
+      expect(await store().listRuns({ unfinished: true, user: 'bob' })).toEqual([]);
+      expect((await store().listRuns({ unfinished: true, limit: 1 })).map((r) => r.name)).toEqual(['run-3']);
+    });
+
+    it('countRunsWithPrefix counts names that start with the prefix, case-sensitively and with % and _ literal', async () => {
+      for (const name of [
+        'fast-rabbit-1',
+        'fast-rabbit-2',
+        'Fast-rabbit-3',
+        'fast-rabbitx',
+        'fastXrabbit-1',
+        'a%b_1',
+        '🐇-1',
+      ]) {
+        await seedRun(store(), name, ['x']);
+      }
+      expect(await store().countRunsWithPrefix('fast-rabbit-')).toBe(2);
+      expect(await store().countRunsWithPrefix('fast_rabbit')).toBe(0);
+      expect(await store().countRunsWithPrefix('a%b_')).toBe(1);
+      expect(await store().countRunsWithPrefix('%')).toBe(0);
+      expect(await store().countRunsWithPrefix('slow-')).toBe(0);
+      // A character outside the BMP is two UTF-16 units but one character to SQL.
+      expect(await store().countRunsWithPrefix('🐇-')).toBe(1);
+    });
+  });
+}

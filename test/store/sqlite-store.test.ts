@@ -1,0 +1,84 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { openSqliteDatabase, openSqliteStore } from '../../src/server/store/sqlite.js';
+import type { Store } from '../../src/server/store/store.js';
+import { seedRun } from './fixtures.js';
+import { describeStoreConformance } from './store-conformance.js';
+
+const root = mkdtempSync(join(tmpdir(), 'dstack-store-'));
+let counter = 0;
+/** A path no other test uses, in a directory that does not exist yet. */
+const freshPath = (): string => join(root, `db-${++counter}`, 'dstack.sqlite');
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describeStoreConformance('SQLite file', () => openSqliteStore(freshPath()));
+describeStoreConformance('SQLite :memory:', () => openSqliteStore(':memory:'));
+
+describe('openSqliteStore', () => {
+  const open: Store[] = [];
+  afterEach(async () => {
+    for (const store of open.splice(0)) await store.close();
+  });
+
+  it('creates the database file and its directory, in WAL mode, with foreign keys and a busy timeout', () => {
+    const path = freshPath();
+    const db = openSqliteDatabase(path);
+    try {
+      expect(existsSync(path)).toBe(true);
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps data across close and reopen, and reopening applies no migration twice', async () => {
+    const path = freshPath();
+    const first = await openSqliteStore(path);
+    const { run } = await seedRun(first, 'run-1', ['train']);
+    await first.close();
+
+    const second = await openSqliteStore(path);
+    open.push(second);
+    expect(await second.getRun('run-1')).toStrictEqual(run);
+
+    const raw = new SqliteDatabase(path, { readonly: true });
+    try {
+      const names = raw.prepare('select name from kysely_migration order by name').pluck().all();
+      expect(names).toEqual(['0001-initial']);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('a transition made through one connection guards the same transition through another', async () => {
+    const path = freshPath();
+    const a = await openSqliteStore(path);
+    const b = await openSqliteStore(path);
+    open.push(a, b);
+    const { jobs } = await seedRun(a, 'run-1', ['train']);
+    const id = jobs[0]!.id;
+
+    expect((await a.transition(id, 'SUBMITTED', 'DOWNLOADING', { runner: 'gpu-1' }, 'gpu-1')).ok).toBe(true);
+    expect(await b.transition(id, 'SUBMITTED', 'DOWNLOADING', { runner: 'gpu-2' }, 'gpu-2')).toStrictEqual({
+      ok: false,
+      reason: 'status_mismatch',
+      actual: 'DOWNLOADING',
+    });
+    expect((await b.getJob(id))?.runner).toBe('gpu-1');
+  });
+
+  it('stores times past 2^32 ms and reads them back as numbers', async () => {
+    const store = await openSqliteStore(':memory:');
+    open.push(store);
+    const { run } = await seedRun(store, 'run-1', ['train'], { submittedAt: 253_402_300_799_000 });
+    const read = await store.getRun('run-1');
+    expect(typeof read?.submittedAt).toBe('number');
+    expect(read).toStrictEqual(run);
+  });
+});

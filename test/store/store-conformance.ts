@@ -1,0 +1,23 @@
+/**
+ * The `Store` conformance suite: every implementation (SQLite, PostgreSQL) runs these
+ * same tests, so they behave alike wherever the server keeps its state.
+ */
+import { describe } from 'vitest';
+import { describeJobQueries } from './conformance/jobs.js';
+import { describeRegistry } from './conformance/registry.js';
+import { describeRuns } from './conformance/runs.js';
+import { describeTransitions } from './conformance/transitions.js';
+import type { OpenStore } from './fixtures.js';
+
+/**
+ * Define the conformance tests for one implementation. `open` must return a fresh, empty,
+ * migrated store each call; the suite closes every store it opens.
+ */
+export function describeStoreConformance(name: string, open: OpenStore): void {
+  describe(`Store conformance: ${name}`, () => {
+    describeRuns(open);
+    describeJobQueries(open);
+    describeTransitions(open);
+    describeRegistry(open);
+  });
+}

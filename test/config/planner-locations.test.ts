@@ -1,0 +1,76 @@
+/** The planner reports errors at the locations config/ recorded: the contract between the two. */
+import { describe, expect, it } from 'vitest';
+import { buildProject } from '../../src/config/index.js';
+import { plan, type ProviderFn } from '../../src/core/planner.js';
+import { yaml } from './helpers.js';
+
+const provider: ProviderFn = (wf) => [
+  {
+    ref: wf.name,
+    provider: wf.provider,
+    commands: wf.commands,
+    env: wf.environment,
+    variables: wf.variables,
+    artifacts: wf.artifacts,
+    resources: wf.resources,
+    params: wf.params,
+  },
+];
+
+const run = (workflows: string, variables?: string, target = 'train') =>
+  plan(buildProject('/p', workflows, variables), { target, overrides: {} }, provider);
+
+describe('planner errors at config locations', () => {
+  it('points an undefined ${{ }} in a command at that command', async () => {
+    const text = yaml(
+      'workflows:',
+      '  - name: train',
+      '    commands:',
+      '      - echo ok',
+      '      - python train.py --lr ${{ lr }}',
+    );
+    await expect(run(text)).rejects.toThrow(
+      /^\.dstack\/workflows\.yaml:5:9: undefined variable \$\{\{ lr \}\} in 'commands\.1'/,
+    );
+  });
+
+  it('points a missing dependency at its depends-on item', async () => {
+    const text = yaml('workflows:', '  - name: train', '    commands: [ls]', '    deps:', '      - workflow: prepare');
+    await expect(run(text)).rejects.toThrow(
+      ".dstack/workflows.yaml:5:9: workflow 'train' depends on 'prepare', which is not defined",
+    );
+  });
+
+  it('points a bad substituted gpu count at the gpu value', async () => {
+    const text = yaml(
+      'workflows:',
+      '  - name: train',
+      '    commands: [ls]',
+      '    resources:',
+      '      gpu: ${{ pgpu }}',
+    );
+    const vars = yaml('variables:', '  train:', '    pgpu: many');
+    await expect(run(text, vars)).rejects.toThrow(
+      ".dstack/workflows.yaml:5:12: invalid resources.gpu 'many' in workflow 'train': expected a whole number",
+    );
+  });
+
+  it('points a cycle at the depends-on key', async () => {
+    const text = yaml(
+      'workflows:',
+      '  - name: train',
+      '    commands: [ls]',
+      '    depends-on: [prep]',
+      '  - name: prep',
+      '    commands: [ls]',
+      '    depends-on: [train]',
+    );
+    await expect(run(text)).rejects.toThrow('.dstack/workflows.yaml:4:5: dependency cycle: train -> prep -> train');
+  });
+
+  it('substitutes variables kept as written: 0.00002 reaches the command unchanged', async () => {
+    const text = yaml('workflows:', '  - name: train', '    commands: [python train.py --lr $lr]');
+    const result = await run(text, yaml('variables:', '  train:', '    lr: 0.00002'));
+    expect(result.jobs[0]!.commands).toEqual(['python train.py --lr 0.00002']);
+  });
+});

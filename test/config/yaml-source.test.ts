@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { describe as describeValue, locate, parseYaml, toPlain } from '../../src/config/yaml-source.js';
+import { configError } from './helpers.js';
+
+describe('yaml-source', () => {
+  it('reads every scalar as its source text', () => {
+    const src = parseYaml('a: 3.10\nb: 0x1F\nc: 1_000\nd: "q"\ne: ~\nf:\ng: |\n  x\n  y\nh: [1.50, off]\n', 'f.yaml');
+    expect(toPlain(src, src.doc.contents)).toEqual({
+      a: '3.10',
+      b: '0x1F',
+      c: '1_000',
+      d: 'q',
+      e: null,
+      f: null,
+      g: 'x\ny\n',
+      h: ['1.50', 'off'],
+    });
+  });
+
+  it('follows aliases', () => {
+    const src = parseYaml('base: &img ubuntu:22.04\nimage: *img\n', 'f.yaml');
+    expect(toPlain(src, src.doc.contents)).toEqual({ base: 'ubuntu:22.04', image: 'ubuntu:22.04' });
+  });
+
+  it('locates a value, a collection by its key, and a missing path by its container', () => {
+    const src = parseYaml('a:\n  b: 1\n  c:\n    - x\n', 'f.yaml');
+    expect(locate(src, ['a', 'b'])).toEqual({ file: 'f.yaml', line: 2, column: 6 });
+    expect(locate(src, ['a', 'c'])).toEqual({ file: 'f.yaml', line: 3, column: 3 });
+    expect(locate(src, ['a', 'c', 0])).toEqual({ file: 'f.yaml', line: 4, column: 7 });
+    expect(locate(src, ['a', 'zzz'])).toEqual({ file: 'f.yaml', line: 2, column: 3 });
+  });
+
+  it('describes values for messages', () => {
+    const src = parseYaml('a: {x: 1}\nb: [1]\nc: some text\nd:\n', 'f.yaml');
+    expect(['a', 'b', 'c', 'd', 'e'].map((k) => describeValue(src, [k]))).toEqual([
+      'a mapping',
+      'a list',
+      "a single value ('some text')",
+      'empty',
+      'missing',
+    ]);
+  });
+
+  it('reports more than one document', () => {
+    expect(configError(() => parseYaml('a: 1\n---\nb: 2\n', 'f.yaml')).message).toBe(
+      'f.yaml:2:1: the file holds more than one YAML document (---); put everything in one',
+    );
+  });
+
+  it('reports a list used as a mapping key', () => {
+    expect(
+      configError(() => {
+        const src = parseYaml('? [a]\n: 1\n', 'f.yaml');
+        toPlain(src, src.doc.contents);
+      }).message,
+    ).toBe('f.yaml:1:3: a mapping key must be a single value, not a list or mapping');
+  });
+});

@@ -1,0 +1,141 @@
+/** Bad input: each gives a clear message naming file, line and field (or the flag), and submits nothing. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sandbox } from './harness.js';
+
+const GOOD = `workflows:
+  - name: prepare
+    commands:
+      - echo prepare
+    artifacts:
+      - data
+  - name: train
+    depends-on:
+      - prepare
+    commands:
+      - echo train $epochs
+`;
+const VARIABLES = `variables:
+  train:
+    epochs: 3
+`;
+
+describe('bad input', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+  });
+  afterAll(() => sb.dispose());
+
+  async function runWith(workflows: string, args: string[], variables = VARIABLES) {
+    await sb.write({ '.dstack/workflows.yaml': workflows, '.dstack/variables.yaml': variables });
+    return sb.dstack(['run', ...args]);
+  }
+
+  const cases: [string, string, string[], RegExp][] = [
+    [
+      'a YAML syntax error',
+      'workflows:\n  - name: a\n    commands: [echo a\n',
+      ['a'],
+      /^error: \.dstack\/workflows\.yaml:\d+:\d+: /m,
+    ],
+    [
+      'an unknown key, with the closest valid one',
+      GOOD.replace('    commands:\n      - echo train', '    comands:\n      - echo train'),
+      ['train'],
+      /\.dstack\/workflows\.yaml:10:5: .*unknown key 'comands'.*did you mean 'commands'/,
+    ],
+    [
+      'a missing workflow',
+      GOOD,
+      ['nope'],
+      /no workflow named 'nope' in \.dstack\/workflows\.yaml \(workflows: prepare, train\)/,
+    ],
+    [
+      'a duplicate workflow',
+      GOOD + '  - name: train\n    commands:\n      - echo again\n',
+      ['train'],
+      /\.dstack\/workflows\.yaml:12:\d+: .*duplicate workflow name 'train'.*line 7/,
+    ],
+    [
+      'an unknown depends-on target',
+      GOOD.replace('      - prepare\n', '      - prepair\n'),
+      ['train'],
+      /\.dstack\/workflows\.yaml:9:\d+: workflow 'train' depends on 'prepair', which is not defined/,
+    ],
+    [
+      'a cycle',
+      GOOD.replace('    artifacts:\n      - data\n', '    depends-on:\n      - train\n'),
+      ['train'],
+      /\.dstack\/workflows\.yaml:\d+:\d+: dependency cycle: train -> prepare -> train/,
+    ],
+    [
+      'an undefined ${{ var }}',
+      GOOD.replace('echo train $epochs', 'echo train ${{ lr }}'),
+      ['train'],
+      /\.dstack\/workflows\.yaml:11:\d+: undefined variable \$\{\{ lr \}\} in 'commands\.0' of workflow 'train': define it in \.dstack\/variables\.yaml \(under 'global:' or 'train:'\), or pass --lr VALUE/,
+    ],
+    [
+      'an unknown --flag',
+      GOOD,
+      ['train', '--epoch', '5'],
+      /unknown option '--epoch' for workflow 'train' \(its variables: --epochs\)/,
+    ],
+    [
+      'an absolute artifact path',
+      GOOD.replace('      - data\n', '      - /data\n'),
+      ['prepare'],
+      /\.dstack\/workflows\.yaml:6:\d+: artifact path '\/data' of workflow 'prepare' is absolute/,
+    ],
+    [
+      'an artifact path that leaves the project',
+      GOOD.replace('      - data\n', '      - ../data\n'),
+      ['prepare'],
+      /\.dstack\/workflows\.yaml:6:\d+: artifact path '\.\.\/data' of workflow 'prepare' leaves the project folder/,
+    ],
+    ['a flag without a value', GOOD, ['train', '--epochs'], /option '--epochs' needs a value/],
+  ];
+
+  for (const [what, workflows, args, message] of cases) {
+    it(`rejects ${what} with a clear message and submits nothing`, async () => {
+      const r = await runWith(workflows, args);
+      expect(r.stderr).toMatch(message);
+      expect(r.code).toBe(2);
+      const status = await sb.dstack(['status', '--last', '5']);
+      expect(status.stdout).toContain('No runs yet');
+    });
+  }
+
+  it('says where it looked when there is no .dstack/workflows.yaml', async () => {
+    const r = await sb.dstack(['run', 'train'], { cwd: '/' });
+    expect(r.stderr).toMatch(/error: no \.dstack\/workflows\.yaml in \/ or its parents/);
+    expect(r.code).toBe(2);
+  });
+
+  it('names a run or job that does not exist', async () => {
+    for (const cmd of [
+      ['status', 'no-such-run-1'],
+      ['logs', 'no-such-run-1'],
+      ['stop', 'no-such-run-1'],
+      ['artifacts', 'abcdef123456'],
+    ]) {
+      const r = await sb.dstack(cmd);
+      expect(r.stderr).toMatch(/error: no run or job named '(no-such-run-1|abcdef123456)'/);
+      expect(r.code).toBe(1);
+    }
+  });
+
+  it('rejects a bad --since and a bad --last', async () => {
+    const since = await sb.dstack(['logs', 'x-y-1', '--since', 'yesterday']);
+    expect(since.stderr).toMatch(/invalid --since 'yesterday': use a relative time like 5m/);
+    expect(since.code).toBe(2);
+    const last = await sb.dstack(['status', '--last', 'zero']);
+    expect(last.stderr).toMatch(/invalid --last 'zero': expected a positive whole number/);
+    expect(last.code).toBe(2);
+  });
+
+  it('rejects an unknown command option', async () => {
+    const r = await sb.dstack(['status', '--lats', '2']);
+    expect(r.stderr).toMatch(/unknown option '--lats'/);
+    expect(r.code).toBe(2);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * End-to-end harness: the real `bin/dstack` in a temporary project, with its own
+ * DSTACK_HOME so each test file gets a fresh embedded server (stopped afterwards).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = join(REPO, 'bin', 'dstack');
+
+if (!existsSync(join(REPO, 'dist', 'cli', 'main.js'))) {
+  throw new Error('dist/ is missing: end-to-end tests drive the built CLI; run `npm run build` (npm test does it)');
+}
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class Sandbox {
+  private constructor(
+    readonly home: string,
+    readonly root: string,
+  ) {}
+
+  static async create(): Promise<Sandbox> {
+    const base = await mkdtemp(join(tmpdir(), 'dstack-e2e-'));
+    const home = join(base, 'home');
+    const root = join(base, 'project');
+    await mkdir(join(root, '.dstack'), { recursive: true });
+    return new Sandbox(home, root);
+  }
+
+  env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, DSTACK_HOME: this.home, NO_COLOR: '1', ...extra };
+    delete env.DSTACK_SERVER;
+    delete env.DSTACK_TOKEN;
+    delete env.FORCE_COLOR;
+    return env;
+  }
+
+  /** Write files under the project root: `{ '.dstack/workflows.yaml': '...' }`. */
+  async write(files: Record<string, string>): Promise<void> {
+    for (const [path, content] of Object.entries(files)) {
+      await mkdir(dirname(join(this.root, path)), { recursive: true });
+      await writeFile(join(this.root, path), content);
+    }
+  }
+
+  dstack(
+    args: string[],
+    options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<Result> {
+    return new Promise((resolvePromise) => {
+      execFile(
+        process.execPath,
+        [BIN, ...args],
+        {
+          cwd: options.cwd ?? this.root,
+          env: this.env(options.env),
+          timeout: options.timeoutMs ?? 60_000,
+          maxBuffer: 64 << 20,
+        },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+          resolvePromise({ code, stdout, stderr });
+        },
+      );
+    });
+  }
+
+  /** Start the CLI without waiting (for `run` that is stopped from another call). */
+  spawn(args: string[]): ChildProcess {
+    return spawn(process.execPath, [BIN, ...args], {
+      cwd: this.root,
+      env: this.env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
+  async json<T>(args: string[]): Promise<T> {
+    const r = await this.dstack([...args, '--json']);
+    if (r.code !== 0) throw new Error(`dstack ${args.join(' ')} failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  async dispose(): Promise<void> {
+    await this.dstack(['server', 'stop']);
+    await rm(dirname(this.home), { recursive: true, force: true });
+  }
+}
+
+export async function waitUntil<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

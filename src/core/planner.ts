@@ -11,6 +11,7 @@ import {
   UndefinedVariableError,
   VARIABLES_AS_ARGS,
   acceptedVariables,
+  strictReferences,
   substitute,
   variablesAsArgs,
   workflowVariables,
@@ -57,11 +58,24 @@ export function findWorkflow(config: ProjectConfig, name: string): WorkflowConfi
   return wf;
 }
 
+/** Names a workflow references as `${{ name }}` anywhere in its fields. */
+export function referencedVariables(wf: WorkflowConfig): Set<string> {
+  const names = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') strictReferences(value).forEach((n) => names.add(n));
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+  };
+  walk([wf.image, wf.commands, wf.artifacts, wf.resources, wf.environment, wf.params]);
+  return names;
+}
+
 /** Check `--name value` overrides against what the target workflow accepts. */
 export function checkOverrides(config: ProjectConfig, target: string, overrides: Record<string, string>): void {
   const accepted = acceptedVariables(config.variables, target);
+  const referenced = new Set(config.workflows.flatMap((w) => [...referencedVariables(w)]));
   for (const name of Object.keys(overrides)) {
-    if (!accepted.has(name)) {
+    if (!accepted.has(name) && !referenced.has(name)) {
       const known = [...accepted.keys()].map((n) => `--${n}`).join(', ');
       throw new UsageError(
         `unknown option '--${name}' for workflow '${target}'` +
@@ -135,7 +149,7 @@ export function resolveWorkflow(
   wf: WorkflowConfig,
   overrides: Record<string, string>,
 ): ResolvedWorkflow {
-  const vars = workflowVariables(config.variables, wf.name, overrides);
+  const vars = workflowVariables(config.variables, wf.name, overrides, referencedVariables(wf));
   const all = new Map(vars);
   all.set(VARIABLES_AS_ARGS, variablesAsArgs(config.variables, wf.name, vars));
   const sub = (text: string, field: string): string => {

@@ -19,13 +19,15 @@ export function workflowVariables(
   config: VariablesConfig,
   workflow: string,
   overrides: Readonly<Record<string, string>>,
+  referenced: ReadonlySet<string> = new Set(),
 ): Map<string, string> {
   const vars = new Map<string, string>([
     ...Object.entries(config.global),
     ...Object.entries(config.perWorkflow[workflow] ?? {}),
   ]);
+  // An override sets a variable the workflow has, or one it references as `${{ name }}` without defining it.
   for (const [name, value] of Object.entries(overrides)) {
-    if (vars.has(name)) vars.set(name, value);
+    if (vars.has(name) || referenced.has(name)) vars.set(name, value);
   }
   return vars;
 }

@@ -16,15 +16,19 @@ export function printLines(lines: readonly LogLine[], jobs: readonly JobRecord[]
     const width = Math.max(...jobs.map((j) => j.ref.length));
     jobs.forEach((j, i) => prefix.set(j.id, COLORS[i % COLORS.length]!(`${j.ref.padEnd(width)} | `)));
   }
-  let out = '';
-  let err = '';
+  // In order: consecutive lines of one stream are written together.
+  let chunk = '';
+  let stream: LogLine['stream'] = 'stdout';
+  const flush = () => {
+    if (chunk) (stream === 'stderr' ? process.stderr : process.stdout).write(chunk);
+    chunk = '';
+  };
   for (const line of lines) {
-    const text = `${prefix.get(line.jobId) ?? ''}${line.text}\n`;
-    if (line.stream === 'stderr') err += text;
-    else out += text;
+    if (line.stream !== stream) flush();
+    stream = line.stream;
+    chunk += `${prefix.get(line.jobId) ?? ''}${line.text}\n`;
   }
-  if (out) process.stdout.write(out);
-  if (err) process.stderr.write(err);
+  flush();
 }
 
 export async function logsCommand(

@@ -1,0 +1,481 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, UsageError } from '../../src/core/errors.js';
+import { plan, type Plan, type ProviderFn } from '../../src/core/planner.js';
+import type { ProjectConfig, VariablesConfig, WorkflowConfig } from '../../src/core/workflow.js';
+import { builtinJobs } from '../../src/providers/builtin.js';
+
+const FILE = '.dstack/workflows.yaml';
+const IMAGE = 'tensorflow/tensorflow:1.15.0-py3';
+const builtin: ProviderFn = (wf) => builtinJobs(wf);
+
+/** A workflow as config/ would hand it over; `line` is where its `- name:` item is. */
+function workflow(name: string, line: number, fields: Partial<WorkflowConfig> = {}): WorkflowConfig {
+  return {
+    name,
+    provider: 'docker',
+    image: IMAGE,
+    commands: ['true'],
+    dependsOn: [],
+    artifacts: [],
+    resources: {},
+    environment: {},
+    params: {},
+    locations: {},
+    location: { file: FILE, line },
+    ...fields,
+  };
+}
+
+function project(
+  workflows: WorkflowConfig[],
+  global: Record<string, string> = {},
+  perWorkflow: Record<string, Record<string, string>> = {},
+): ProjectConfig {
+  const variables: VariablesConfig = { global, perWorkflow, locations: {} };
+  return { root: '/work/project', workflows, variables, warnings: [] };
+}
+
+/** The GPT-2 tutorial of the reference docs. */
+function gpt2(): ProjectConfig {
+  return project(
+    [
+      workflow('download-model', 2, {
+        commands: ['pip3 install -r requirements.txt', 'python3 download_model.py $model'],
+        artifacts: ['models'],
+      }),
+      workflow('encode-dataset', 10, {
+        commands: [
+          'pip3 install -r requirements.txt',
+          'mkdir -p datasets',
+          'PYTHONPATH=src ./encode.py --model_name ${{ model }} input.txt datasets/input.npy',
+        ],
+        artifacts: ['datasets'],
+        dependsOn: [{ workflow: 'download-model' }],
+      }),
+      workflow('finetune-model', 22, {
+        commands: [
+          'pip3 install -r requirements.txt',
+          'PYTHONPATH=src python3 train.py --run_name $run_name --model_name $model --dataset datasets/input.npy $variables_as_args',
+        ],
+        artifacts: ['checkpoint', 'samples'],
+        dependsOn: [{ workflow: 'download-model' }, { workflow: 'encode-dataset' }],
+      }),
+    ],
+    { model: '124M', models_dir: 'model' },
+    { 'finetune-model': { combine: '50000', encoding: 'utf-8', batch_size: '1', learning_rate: '0.00002' } },
+  );
+}
+
+function job(p: Plan, ref: string) {
+  const found = p.jobs.find((j) => j.ref === ref);
+  if (!found) throw new Error(`no job ${ref} in the plan: ${p.jobs.map((j) => j.ref).join(', ')}`);
+  return found;
+}
+
+/** The error `promise` rejects with, of the given class; fails the test otherwise. */
+async function rejection<E extends Error>(promise: Promise<unknown>, type: new (...args: never[]) => E): Promise<E> {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof type) return e;
+    throw e;
+  }
+  throw new Error(`expected a ${type.name}, but the plan succeeded`);
+}
+
+describe('plan: the dependency closure', () => {
+  it('plans the GPT-2 chain dependencies first, each job depending on its workflows refs', async () => {
+    const p = await plan(gpt2(), { target: 'finetune-model', overrides: {} }, builtin);
+    expect(p.target).toBe('finetune-model');
+    expect(p.jobs.map((j) => j.ref)).toEqual(['download-model', 'encode-dataset', 'finetune-model']);
+    expect(p.jobs.map((j) => j.workflow)).toEqual(['download-model', 'encode-dataset', 'finetune-model']);
+    expect(job(p, 'download-model').dependsOn).toEqual([]);
+    expect(job(p, 'encode-dataset').dependsOn).toEqual([{ ref: 'download-model' }]);
+    expect(job(p, 'finetune-model').dependsOn).toEqual([{ ref: 'download-model' }, { ref: 'encode-dataset' }]);
+  });
+
+  it('plans only what the target needs', async () => {
+    const p = await plan(gpt2(), { target: 'encode-dataset', overrides: {} }, builtin);
+    expect(p.jobs.map((j) => j.ref)).toEqual(['download-model', 'encode-dataset']);
+    const alone = await plan(gpt2(), { target: 'download-model', overrides: {} }, builtin);
+    expect(alone.jobs.map((j) => j.ref)).toEqual(['download-model']);
+  });
+
+  it('plans a shared dependency once', async () => {
+    const config = project([
+      workflow('base', 1),
+      workflow('left', 4, { dependsOn: [{ workflow: 'base' }] }),
+      workflow('right', 8, { dependsOn: [{ workflow: 'base' }] }),
+      workflow('top', 12, { dependsOn: [{ workflow: 'left' }, { workflow: 'right' }] }),
+    ]);
+    const p = await plan(config, { target: 'top', overrides: {} }, builtin);
+    expect(p.jobs.map((j) => j.ref)).toEqual(['base', 'left', 'right', 'top']);
+  });
+
+  it('turns a tag dependency into {tag, workflow} and does not plan that workflow', async () => {
+    const config = project([
+      workflow('prepare', 1),
+      workflow('train', 5, { dependsOn: [{ workflow: 'prepare', tag: 'latest' }] }),
+    ]);
+    const p = await plan(config, { target: 'train', overrides: {} }, builtin);
+    expect(p.jobs.map((j) => j.ref)).toEqual(['train']);
+    expect(job(p, 'train').dependsOn).toEqual([{ tag: 'latest', workflow: 'prepare' }]);
+  });
+
+  it('keeps the written order of local and tag dependencies', async () => {
+    const config = project([
+      workflow('prepare', 1),
+      workflow('download', 3),
+      workflow('train', 5, {
+        dependsOn: [{ workflow: 'prepare', tag: 'v1' }, { workflow: 'download' }],
+      }),
+    ]);
+    const p = await plan(config, { target: 'train', overrides: {} }, builtin);
+    expect(job(p, 'train').dependsOn).toEqual([{ tag: 'v1', workflow: 'prepare' }, { ref: 'download' }]);
+  });
+
+  it('makes dependents wait for the final jobs of a provider that makes several', async () => {
+    const config = project([
+      workflow('prepare', 1, { provider: 'split' }),
+      workflow('train', 5, { dependsOn: [{ workflow: 'prepare' }] }),
+    ]);
+    const provider: ProviderFn = (wf) => {
+      if (wf.provider !== 'split') return builtinJobs(wf);
+      const base = builtinJobs({ ...wf, provider: 'bash' })[0]!;
+      return [
+        { ...base, ref: `${wf.name}/fetch` },
+        { ...base, ref: `${wf.name}/a`, dependsOn: [`${wf.name}/fetch`] },
+        { ...base, ref: `${wf.name}/b`, dependsOn: [`${wf.name}/fetch`] },
+      ];
+    };
+    const p = await plan(config, { target: 'train', overrides: {} }, provider);
+    expect(p.jobs.map((j) => [j.ref, j.workflow, j.dependsOn])).toEqual([
+      ['prepare/fetch', 'prepare', []],
+      ['prepare/a', 'prepare', [{ ref: 'prepare/fetch' }]],
+      ['prepare/b', 'prepare', [{ ref: 'prepare/fetch' }]],
+      ['train', 'train', [{ ref: 'prepare/a' }, { ref: 'prepare/b' }]],
+    ]);
+  });
+});
+
+describe('plan: variables', () => {
+  it('substitutes $model and ${{ model }} in commands', async () => {
+    const p = await plan(gpt2(), { target: 'finetune-model', overrides: {} }, builtin);
+    expect(job(p, 'download-model').commands).toEqual([
+      'pip3 install -r requirements.txt',
+      'python3 download_model.py 124M',
+    ]);
+    expect(job(p, 'encode-dataset').commands[2]).toBe(
+      'PYTHONPATH=src ./encode.py --model_name 124M input.txt datasets/input.npy',
+    );
+  });
+
+  it('expands $variables_as_args to the workflow own variables and leaves $run_name for the runner', async () => {
+    const p = await plan(gpt2(), { target: 'finetune-model', overrides: {} }, builtin);
+    expect(job(p, 'finetune-model').commands[1]).toBe(
+      'PYTHONPATH=src python3 train.py --run_name $run_name --model_name 124M --dataset datasets/input.npy ' +
+        '--combine 50000 --encoding utf-8 --batch_size 1 --learning_rate 0.00002',
+    );
+  });
+
+  it('records the variables each job sees, in definition order', async () => {
+    const p = await plan(gpt2(), { target: 'finetune-model', overrides: {} }, builtin);
+    expect(job(p, 'download-model').variables).toEqual({ model: '124M', models_dir: 'model' });
+    expect(Object.keys(job(p, 'finetune-model').variables)).toEqual([
+      'model',
+      'models_dir',
+      'combine',
+      'encoding',
+      'batch_size',
+      'learning_rate',
+    ]);
+  });
+
+  it('applies overrides to the target and to every dependency that sees the variable', async () => {
+    const p = await plan(gpt2(), { target: 'finetune-model', overrides: { model: '345M', batch_size: '4' } }, builtin);
+    expect(job(p, 'download-model').commands[1]).toBe('python3 download_model.py 345M');
+    expect(job(p, 'download-model').variables).toEqual({ model: '345M', models_dir: 'model' });
+    expect(job(p, 'encode-dataset').commands[2]).toContain('--model_name 345M ');
+    expect(job(p, 'finetune-model').commands[1]).toBe(
+      'PYTHONPATH=src python3 train.py --run_name $run_name --model_name 345M --dataset datasets/input.npy ' +
+        '--combine 50000 --encoding utf-8 --batch_size 4 --learning_rate 0.00002',
+    );
+    expect(job(p, 'finetune-model').variables).toMatchObject({ model: '345M', batch_size: '4' });
+  });
+
+  it('shell-quotes an override with spaces in $variables_as_args', async () => {
+    const config = project(
+      [workflow('gen', 1, { commands: ['python3 gen.py $variables_as_args'] })],
+      {},
+      {
+        gen: { prompt: 'once upon' },
+      },
+    );
+    const p = await plan(config, { target: 'gen', overrides: { prompt: "it's a time" } }, builtin);
+    expect(job(p, 'gen').commands).toEqual([`python3 gen.py --prompt 'it'\\''s a time'`]);
+  });
+
+  it('leaves $run_name, ${job_id} and ${{ run_name }} for the runner, and shell variables for the shell', async () => {
+    const config = project([
+      workflow('w', 1, {
+        commands: ['echo $run_name ${job_id} ${{ run_name }} ${{ job_id }}', 'echo $PATH ${HOME} $1'],
+      }),
+    ]);
+    const p = await plan(config, { target: 'w', overrides: {} }, builtin);
+    expect(job(p, 'w').commands).toEqual([
+      'echo $run_name ${job_id} ${{ run_name }} ${{ job_id }}',
+      'echo $PATH ${HOME} $1',
+    ]);
+  });
+
+  it('substitutes in the image, environment, artifacts and provider parameters', async () => {
+    const config = project(
+      [
+        workflow('train', 1, {
+          provider: 'python',
+          image: 'pytorch/pytorch:${{ torch }}',
+          commands: [],
+          environment: { MODEL_DIR: '$models_dir/$model', KEEP: '$HOME' },
+          artifacts: ['${{ models_dir }}/${model}_v2'],
+          params: { python_script: '${{ script }}', args: ['--lr', '$lr'], nested: { file: '$script' } },
+        }),
+      ],
+      { model: '124M', models_dir: 'model', torch: '1.10.0', script: 'train.py', lr: '0.1' },
+    );
+    const p = await plan(config, { target: 'train', overrides: {} }, builtin);
+    const j = job(p, 'train');
+    expect(j.image).toBe('pytorch/pytorch:1.10.0');
+    expect(j.env).toEqual({ MODEL_DIR: 'model/124M', KEEP: '$HOME' });
+    expect(j.artifacts).toEqual(['model/124M_v2']);
+    expect(j.params).toEqual({ python_script: 'train.py', args: ['--lr', '0.1'], nested: { file: 'train.py' } });
+  });
+});
+
+describe('plan: resources', () => {
+  it('resolves gpu: ${{ tgpu }} and the other resources', async () => {
+    const config = project(
+      [
+        workflow('train', 1, {
+          resources: {
+            cpu: '4',
+            memory: '${{ mem }}',
+            gpu: { count: '${{ tgpu }}', name: '$gpu_name', memory: '16GiB' },
+            shmSize: '2GB',
+          },
+        }),
+      ],
+      { tgpu: '2', mem: '32GB', gpu_name: 'A100' },
+    );
+    const p = await plan(config, { target: 'train', overrides: {} }, builtin);
+    expect(job(p, 'train').resources).toEqual({
+      cpu: 4,
+      memory: 32e9,
+      gpu: 2,
+      gpuName: 'A100',
+      gpuMemory: 16 * 2 ** 30,
+      shmSize: 2e9,
+    });
+  });
+
+  it('asks for one CPU and nothing else when resources are not given', async () => {
+    const p = await plan(project([workflow('w', 1)]), { target: 'w', overrides: {} }, builtin);
+    expect(job(p, 'w').resources).toEqual({ cpu: 1, memory: 0, gpu: 0 });
+  });
+
+  it('takes an overridden gpu count', async () => {
+    const config = project(
+      [workflow('train', 1, { resources: { gpu: { count: '${{ tgpu }}' } } })],
+      {},
+      {
+        train: { tgpu: '1' },
+      },
+    );
+    const p = await plan(config, { target: 'train', overrides: { tgpu: '4' } }, builtin);
+    expect(job(p, 'train').resources.gpu).toBe(4);
+  });
+
+  it('rejects a memory that is no size', async () => {
+    const config = project([
+      workflow('train', 3, {
+        resources: { memory: 'lots' },
+        locations: { 'resources.memory': { file: FILE, line: 7, column: 15 } },
+      }),
+    ]);
+    const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:7:15: invalid resources.memory 'lots' in workflow 'train': expected a size like 512MB or 32GB`,
+    );
+    expect(e.field).toBe('resources.memory');
+  });
+
+  it('rejects a cpu count that is not a whole number, at the workflow when the field has no location', async () => {
+    const config = project([workflow('train', 3, { resources: { cpu: '2.5' } })]);
+    const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(`${FILE}:3: invalid resources.cpu '2.5' in workflow 'train': expected a whole number`);
+  });
+
+  it('rejects a gpu count that a variable makes invalid', async () => {
+    const config = project([workflow('train', 3, { resources: { gpu: { count: '$n' } } })], { n: 'two' });
+    const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(`${FILE}:3: invalid resources.gpu 'two' in workflow 'train': expected a whole number`);
+  });
+});
+
+describe('plan: errors a user sees', () => {
+  it('rejects an unknown --flag, listing the workflow variables', async () => {
+    const e = await rejection(
+      plan(gpt2(), { target: 'finetune-model', overrides: { lr: '0.1' } }, builtin),
+      UsageError,
+    );
+    expect(e.message).toBe(
+      "unknown option '--lr' for workflow 'finetune-model' " +
+        '(its variables: --model, --models_dir, --combine, --encoding, --batch_size, --learning_rate)',
+    );
+  });
+
+  it("rejects a flag that only a dependency's own section defines", async () => {
+    const e = await rejection(
+      plan(gpt2(), { target: 'download-model', overrides: { batch_size: '4' } }, builtin),
+      UsageError,
+    );
+    expect(e.message).toBe(
+      "unknown option '--batch_size' for workflow 'download-model' (its variables: --model, --models_dir)",
+    );
+  });
+
+  it('rejects any flag for a workflow without variables, saying where to define them', async () => {
+    const e = await rejection(
+      plan(project([workflow('w', 1)]), { target: 'w', overrides: { x: '1' } }, builtin),
+      UsageError,
+    );
+    expect(e.message).toBe(
+      "unknown option '--x' for workflow 'w' (it has no variables; define them in .dstack/variables.yaml)",
+    );
+  });
+
+  it('rejects an undefined ${{ gpu }}, pointing at variables.yaml and --gpu', async () => {
+    const config = project([
+      workflow('train', 3, {
+        resources: { gpu: { count: '${{ gpu }}' } },
+        locations: { 'resources.gpu': { file: FILE, line: 8, column: 12 } },
+      }),
+    ]);
+    const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:8:12: undefined variable \${{ gpu }} in 'resources.gpu' of workflow 'train': ` +
+        `define it in .dstack/variables.yaml (under 'global:' or 'train:'), or pass --gpu VALUE`,
+    );
+    expect(e.field).toBe('resources.gpu');
+    expect(e.location).toEqual({ file: FILE, line: 8, column: 12 });
+  });
+
+  it('names the command field of an undefined variable, at the workflow when it has no location', async () => {
+    const config = project([workflow('train', 3, { commands: ['pip3 install x', 'python3 train.py ${{ epochs }}'] })]);
+    const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:3: undefined variable \${{ epochs }} in 'commands.1' of workflow 'train': ` +
+        `define it in .dstack/variables.yaml (under 'global:' or 'train:'), or pass --epochs VALUE`,
+    );
+  });
+
+  // A bug once: the error advised "--gpu VALUE" but --gpu was then refused as unknown.
+  it('resolves ${{ gpu }} when the user follows the advice and passes --gpu', async () => {
+    const config = project([workflow('train', 3, { resources: { gpu: { count: '${{ gpu }}' } } })]);
+    const p = await plan(config, { target: 'train', overrides: { gpu: '1' } }, builtin);
+    expect(job(p, 'train').resources.gpu).toBe(1);
+  });
+
+  it('rejects a depends-on target that is not defined, at its item', async () => {
+    const config = project([
+      workflow('train', 3, {
+        dependsOn: [{ workflow: 'prepare' }],
+        locations: { 'depends-on.0': { file: FILE, line: 9, column: 9 } },
+      }),
+    ]);
+    const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(`${FILE}:9:9: workflow 'train' depends on 'prepare', which is not defined`);
+    expect(e.field).toBe('depends-on');
+  });
+
+  it('does not require a tagged dependency to be defined in this config', async () => {
+    const config = project([workflow('train', 3, { dependsOn: [{ workflow: 'gone', tag: 'v1' }] })]);
+    const p = await plan(config, { target: 'train', overrides: {} }, builtin);
+    expect(job(p, 'train').dependsOn).toEqual([{ tag: 'v1', workflow: 'gone' }]);
+  });
+
+  it('rejects a dependency cycle, naming its path', async () => {
+    const config = project([
+      workflow('a', 1, {
+        dependsOn: [{ workflow: 'b' }],
+        locations: { 'depends-on': { file: FILE, line: 4, column: 5 } },
+      }),
+      workflow('b', 6, { dependsOn: [{ workflow: 'a' }] }),
+    ]);
+    const e = await rejection(plan(config, { target: 'a', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(`${FILE}:4:5: dependency cycle: a -> b -> a`);
+  });
+
+  it('rejects a workflow that depends on itself', async () => {
+    const config = project([workflow('a', 1, { dependsOn: [{ workflow: 'a' }] })]);
+    const e = await rejection(plan(config, { target: 'a', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(`${FILE}:1: dependency cycle: a -> a`);
+  });
+
+  it('rejects an absolute artifact path', async () => {
+    const config = project([
+      workflow('train', 3, { artifacts: ['/data'], locations: { 'artifacts.0': { file: FILE, line: 6, column: 9 } } }),
+    ]);
+    const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:6:9: artifact path '/data' of workflow 'train' is absolute; use a path relative to the project`,
+    );
+  });
+
+  it('rejects an artifact path that leaves the project folder', async () => {
+    for (const path of ['../x', 'a/../../x', './..']) {
+      const config = project([workflow('train', 3, { artifacts: [path] })]);
+      const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
+      expect(e.message).toBe(`${FILE}:3: artifact path '${path}' of workflow 'train' leaves the project folder`);
+    }
+  });
+
+  it('rejects an artifact that a variable makes absolute', async () => {
+    const config = project([workflow('train', 3, { artifacts: ['$out/ckpt'] })], { out: '/tmp' });
+    const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:3: artifact path '/tmp/ckpt' of workflow 'train' is absolute; use a path relative to the project`,
+    );
+  });
+
+  it('rejects the project folder itself as an artifact', async () => {
+    const config = project([workflow('train', 3, { artifacts: ['.'] })]);
+    const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:3: artifact path '.' of workflow 'train' is the project folder itself; name a folder or file inside it`,
+    );
+  });
+
+  it('normalises artifact paths that stay inside', async () => {
+    const config = project([workflow('train', 3, { artifacts: ['./checkpoint/', 'a/../samples', 'out//logs'] })]);
+    const p = await plan(config, { target: 'train', overrides: {} }, builtin);
+    expect(job(p, 'train').artifacts).toEqual(['checkpoint', 'samples', 'out/logs']);
+  });
+
+  it('rejects a missing workflow name, listing the workflows', async () => {
+    const e = await rejection(plan(gpt2(), { target: 'finetune', overrides: {} }, builtin), UsageError);
+    expect(e.message).toBe(
+      "no workflow named 'finetune' in .dstack/workflows.yaml (workflows: download-model, encode-dataset, finetune-model)",
+    );
+  });
+
+  it('says (none) when the project has no workflows', async () => {
+    const e = await rejection(plan(project([]), { target: 'train', overrides: {} }, builtin), UsageError);
+    expect(e.message).toBe("no workflow named 'train' in .dstack/workflows.yaml (workflows: (none))");
+  });
+
+  it('passes on the error of the provider', async () => {
+    const config = project([workflow('w', 2, { provider: 'bash', commands: [] })]);
+    const e = await rejection(plan(config, { target: 'w', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(`${FILE}:2: workflow 'w' has no commands to run`);
+  });
+});

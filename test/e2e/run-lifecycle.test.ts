@@ -1,0 +1,210 @@
+/** Running, failing, stopping, aborting and resuming through the real CLI. */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/core/records.js';
+import { Sandbox, waitUntil } from './harness.js';
+
+const WORKFLOWS = `workflows:
+  - name: hello
+    help: say hello
+    commands:
+      - echo "Hello, $name! PATH set=\${PATH:+yes}"
+      - echo "NAME=$NAME job=$job_id run=$run_name"
+      - echo to-stderr >&2
+  - name: fail
+    commands:
+      - echo before
+      - exit 3
+      - echo never
+  - name: after-fail
+    depends-on: [fail]
+    commands:
+      - echo never
+  - name: in-docker
+    image: ubuntu:22.04
+    commands:
+      - echo hi
+  - name: sleepy
+    commands:
+      - mkdir -p checkpoint
+      - |
+        trap 'echo got SIGTERM; echo saved > checkpoint/state; exit 0' TERM
+        n=$(cat checkpoint/count 2>/dev/null || echo 0)
+        echo "starting from $n"
+        echo $((n + 1)) > checkpoint/count
+        echo ready
+        while true; do sleep 0.1; done
+    artifacts:
+      - checkpoint
+`;
+
+describe('run lifecycle', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({
+      '.dstack/workflows.yaml': WORKFLOWS,
+      '.dstack/variables.yaml': 'variables:\n  global:\n    name: world\n',
+    });
+  });
+  afterAll(() => sb.dispose());
+
+  const runView = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!;
+  const jobOf = async (name: string) => (await runView(name)).jobs[0]!;
+
+  it("lists workflows with run --help, and a workflow's variables with run WF --help", async () => {
+    const all = await sb.dstack(['run', '--help']);
+    expect(all.stdout).toContain('usage: dstack run {hello,fail,after-fail,in-docker,sleepy} ...');
+    expect(all.stdout).toMatch(/hello\s+say hello/);
+    expect(all.stdout).toMatch(/fail\s+run fail workflow/);
+    const one = await sb.dstack(['run', 'hello', '--help']);
+    expect(one.stdout).toContain('usage: dstack run hello [--name [NAME]]');
+    expect(one.stdout).toMatch(/--name\s+\[NAME\]\s+default is world/);
+    expect(one.code).toBe(0);
+  });
+
+  it('runs commands with variables substituted and in the environment, keeping $PATH for the shell', async () => {
+    const r = await sb.dstack(['run', 'hello', '--name', 'dstack']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Hello, dstack! PATH set=yes');
+    expect(r.stdout).toMatch(/NAME=dstack job=[0-9a-f]{12} run=[a-z]+-[a-z]+-\d+/);
+    expect(r.stderr).toContain('to-stderr');
+  });
+
+  it('detaches with -d, printing the run name', async () => {
+    const r = await sb.dstack(['run', 'hello', '-d']);
+    expect(r.code).toBe(0);
+    const name = r.stdout.trim();
+    expect(name).toMatch(/^[a-z]+-[a-z]+-\d+$/);
+    await waitUntil(async () => (await runView(name)).status === 'DONE');
+    const logs = await sb.dstack(['logs', name]);
+    expect(logs.stdout).toContain('Hello, world!');
+  });
+
+  it('stops at the first failing command, exits non-zero, and fails the jobs that depend on it', async () => {
+    const r = await sb.dstack(['run', 'after-fail']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('before');
+    expect(r.stdout).not.toContain('never');
+    const [run] = await sb.json<RunView[]>(['status', '--last', '1']);
+    expect(run!.status).toBe('FAILED');
+    expect(run!.jobs.map((j) => [j.workflow, j.status, j.reason])).toEqual([
+      ['fail', 'FAILED', 'exit code 3'],
+      ['after-fail', 'FAILED', `dependency failed: fail (${run!.jobs[0]!.id})`],
+    ]);
+    const status = await sb.dstack(['status', run!.name]);
+    expect(status.stdout).toMatch(/FAILED exit code 3/);
+  });
+
+  it('stops a running job with SIGTERM, saves its artifacts, and resumes it from them', async () => {
+    const name = (await sb.dstack(['run', 'sleepy', '-d'])).stdout.trim();
+    await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
+    const stop = await sb.dstack(['stop', name]);
+    expect(stop.stdout).toMatch(/[0-9a-f]{12} sleepy STOPPING/);
+    const stopped = await waitUntil(async () => {
+      const job = await jobOf(name);
+      return job.status === 'STOPPED' && job;
+    });
+    expect(stopped.reason).toBe('stopped by user');
+    expect((await sb.dstack(['logs', name])).stdout).toContain('got SIGTERM');
+    const out = join(sb.root, '..', 'stopped-artifacts');
+    await sb.dstack(['artifacts', stopped.id, '--output', out]);
+    expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
+
+    const resume = await sb.dstack(['resume', stopped.id]);
+    expect(resume.stdout).toMatch(/sleepy SUBMITTED/);
+    await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('starting from 1'));
+    const logs = (await sb.dstack(['logs', name])).stdout;
+    expect(logs.indexOf('starting from 0')).toBeLessThan(logs.indexOf('starting from 1'));
+    await sb.dstack(['stop', '--abort', name]);
+    const aborted = await waitUntil(async () => {
+      const job = await jobOf(name);
+      return job.status === 'ABORTED' && job;
+    });
+    expect(aborted.reason).toBe('aborted by user');
+  });
+
+  it('aborts a running job at once, without saving artifacts', async () => {
+    const name = (await sb.dstack(['run', 'sleepy', '-d'])).stdout.trim();
+    await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
+    const abort = await sb.dstack(['stop', '-a', name]);
+    expect(abort.stdout).toMatch(/sleepy ABORTING/);
+    const job = await waitUntil(async () => {
+      const j = await jobOf(name);
+      return j.status === 'ABORTED' && j;
+    });
+    expect((await sb.dstack(['logs', name])).stdout).not.toContain('got SIGTERM');
+    expect((await sb.dstack(['artifacts', job.id])).stdout).toContain('has no artifacts');
+  });
+
+  it('refuses to resume a job that is not stopped', async () => {
+    const [run] = await sb.json<RunView[]>(['status', '--last', '10']);
+    const done = (await sb.json<RunView[]>(['status', '--last', '10']))
+      .flatMap((r) => r.jobs)
+      .find((j) => j.status === 'DONE')!;
+    expect(run).toBeDefined();
+    const r = await sb.dstack(['resume', done.id]);
+    expect(r.stderr).toMatch(new RegExp(`error: job ${done.id} \\(hello\\) is not stopped \\(it is DONE\\)`));
+    expect(r.code).toBe(1);
+  });
+
+  it('plans and validates an image workflow, and ends it with a clear reason until docker jobs run', async () => {
+    const dry = await sb.dstack(['run', 'in-docker', '--dry-run']);
+    expect(dry.stdout).toContain('in-docker (provider docker, image ubuntu:22.04)');
+    const r = await sb.dstack(['run', 'in-docker']);
+    expect(r.code).toBe(1);
+    const [run] = await sb.json<RunView[]>(['status', '--last', '1']);
+    expect(run!.jobs[0]!.status).toBe('FAILED');
+    expect(run!.jobs[0]!.reason).toBe(
+      "running image 'ubuntu:22.04' (docker) workflows is not supported yet; use 'commands' without 'image'",
+    );
+  });
+
+  it('shows the last finished run when none is unfinished, and the last N with --last', async () => {
+    const def = await sb.json<RunView[]>(['status']);
+    expect(def).toHaveLength(1);
+    const last = await sb.json<RunView[]>(['status', '--last', '3']);
+    expect(last).toHaveLength(3);
+    expect(last[0]!.submittedAt).toBeGreaterThanOrEqual(last[1]!.submittedAt);
+  });
+});
+
+describe('the embedded server', () => {
+  it('is started once when two CLI calls race to start it', async () => {
+    const sb = await Sandbox.create();
+    try {
+      await sb.write({ '.dstack/workflows.yaml': 'workflows:\n  - name: a\n    commands: [echo a]\n' });
+      const results = await Promise.all([sb.dstack(['status']), sb.dstack(['status']), sb.dstack(['run', 'a'])]);
+      for (const r of results) expect(r.code).toBe(0);
+      const log = await readFile(join(sb.home, 'server', 'server.log'), 'utf8');
+      expect(log.match(/server listening on/g)).toHaveLength(1);
+    } finally {
+      await sb.dispose();
+    }
+  });
+
+  it('runs a project that is not a git repository, and records git details for one that is', async () => {
+    const sb = await Sandbox.create();
+    try {
+      await sb.write({ '.dstack/workflows.yaml': 'workflows:\n  - name: a\n    commands: [ls]\n', 'data.txt': 'x' });
+      const plain = await sb.dstack(['run', 'a']);
+      expect(plain.stdout).toContain('data.txt');
+      const { execFileSync } = await import('node:child_process');
+      const git = (...args: string[]) => execFileSync('git', args, { cwd: sb.root });
+      git('init', '-q');
+      await sb.write({ '.gitignore': 'ignored.txt\n', 'ignored.txt': 'secret' });
+      git('add', '.');
+      git('-c', 'user.email=t@t', '-c', 'user.name=t', 'commit', '-qm', 'init');
+      await sb.write({ 'untracked.txt': 'u' });
+      const r = await sb.dstack(['run', 'a']);
+      expect(r.stdout).toContain('untracked.txt');
+      expect(r.stdout).not.toContain('ignored.txt');
+      const [run] = await sb.json<RunView[]>(['status']);
+      expect(run!.repo.commit).toMatch(/^[0-9a-f]{40}$/);
+      expect(run!.repo.dirty).toBe(true);
+    } finally {
+      await sb.dispose();
+    }
+  });
+});

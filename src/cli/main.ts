@@ -3,13 +3,17 @@
 import { Command, CommanderError } from 'commander';
 import { readSettings } from '../settings.js';
 import { VERSION } from '../version.js';
-import { artifactsCommand } from './commands/artifacts.js';
-import { logsCommand } from './commands/logs.js';
-import { runCommand } from './commands/run.js';
-import { serverCommand, serverStopCommand } from './commands/server.js';
-import { statusCommand } from './commands/status.js';
-import { resumeCommand, stopCommand } from './commands/stop.js';
 import { reportError } from './errors.js';
+
+// Commands are loaded when used: `dstack status` need not load the server.
+const commands = {
+  run: () => import('./commands/run.js'),
+  status: () => import('./commands/status.js'),
+  logs: () => import('./commands/logs.js'),
+  artifacts: () => import('./commands/artifacts.js'),
+  stop: () => import('./commands/stop.js'),
+  server: () => import('./commands/server.js'),
+};
 
 type Result = number | 'keep-alive';
 
@@ -28,7 +32,7 @@ export function buildProgram(done: (result: Promise<Result>) => void): Command {
     .allowUnknownOption()
     .allowExcessArguments()
     .argument('[args...]')
-    .action((args: string[]) => done(runCommand(args, settings, process.cwd())));
+    .action((args: string[]) => done(commands.run().then((m) => m.runCommand(args, settings, process.cwd()))));
 
   program
     .command('status')
@@ -36,7 +40,9 @@ export function buildProgram(done: (result: Promise<Result>) => void): Command {
     .argument('[run]', 'a run name')
     .option('--last <n>', 'show the last N runs, whatever their status')
     .option('--json', 'print JSON')
-    .action((run: string | undefined, opts) => done(statusCommand(run, opts, settings)));
+    .action((run: string | undefined, opts) =>
+      done(commands.status().then((m) => m.statusCommand(run, opts, settings))),
+    );
 
   program
     .command('logs')
@@ -44,7 +50,7 @@ export function buildProgram(done: (result: Promise<Result>) => void): Command {
     .argument('<target>', 'RUN or JOB')
     .option('-f, --follow', 'keep printing new lines until the run finishes')
     .option('-s, --since <since>', 'from this time: relative (5m, 2h, 1d) or ISO 8601')
-    .action((target: string, opts) => done(logsCommand(target, opts, settings)));
+    .action((target: string, opts) => done(commands.logs().then((m) => m.logsCommand(target, opts, settings))));
 
   program
     .command('artifacts')
@@ -52,20 +58,20 @@ export function buildProgram(done: (result: Promise<Result>) => void): Command {
     .argument('<job>', 'JOB')
     .option('-t, --total', 'the total size of each artifact')
     .option('-o, --output <dir>', 'download the artifacts into this folder')
-    .action((job: string, opts) => done(artifactsCommand(job, opts, settings)));
+    .action((job: string, opts) => done(commands.artifacts().then((m) => m.artifactsCommand(job, opts, settings))));
 
   program
     .command('stop')
     .description('stop a run or a job (saving its artifacts), or abort it with --abort')
     .argument('<target>', 'RUN or JOB')
     .option('-a, --abort', 'abort at once, without saving artifacts')
-    .action((target: string, opts) => done(stopCommand(target, opts, settings)));
+    .action((target: string, opts) => done(commands.stop().then((m) => m.stopCommand(target, opts, settings))));
 
   program
     .command('resume')
     .description('resume a stopped job (or the stopped jobs of a run) from its saved artifacts')
     .argument('<target>', 'JOB or RUN')
-    .action((target: string) => done(resumeCommand(target, settings)));
+    .action((target: string) => done(commands.stop().then((m) => m.resumeCommand(target, settings))));
 
   const server = program
     .command('server')
@@ -75,11 +81,11 @@ export function buildProgram(done: (result: Promise<Result>) => void): Command {
     .option('--data-dir <dir>', 'where the server keeps its state (default $DSTACK_HOME/server)')
     .option('--no-local-runner', 'do not run jobs on this machine')
     .option('--embedded', 'internal: the background server the CLI starts')
-    .action((opts) => done(serverCommand(opts, settings)));
+    .action((opts) => done(commands.server().then((m) => m.serverCommand(opts, settings))));
   server
     .command('stop')
     .description('stop the local background server')
-    .action(() => done(serverStopCommand(settings)));
+    .action(() => done(commands.server().then((m) => m.serverStopCommand(settings))));
   return program;
 }
 

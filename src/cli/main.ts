@@ -13,6 +13,7 @@ const commands = {
   artifacts: () => import('./commands/artifacts.js'),
   stop: () => import('./commands/stop.js'),
   server: () => import('./commands/server.js'),
+  tags: () => import('./commands/tags.js'),
 };
 
 type Result = number | 'keep-alive';
@@ -65,6 +66,7 @@ export function buildProgram(done: (result: Promise<Result>) => void): Command {
     .description('stop a run or a job (saving its artifacts), or abort it with --abort')
     .argument('<target>', 'RUN or JOB')
     .option('-a, --abort', 'abort at once, without saving artifacts')
+    .option('--grace <seconds>', 'seconds between SIGTERM and SIGKILL (default 10)')
     .action((target: string, opts) => done(commands.stop().then((m) => m.stopCommand(target, opts, settings))));
 
   program
@@ -72,6 +74,29 @@ export function buildProgram(done: (result: Promise<Result>) => void): Command {
     .description('resume a stopped job (or the stopped jobs of a run) from its saved artifacts')
     .argument('<target>', 'JOB or RUN')
     .action((target: string) => done(commands.stop().then((m) => m.resumeCommand(target, settings))));
+
+  const tags = program.command('tags').description('name finished runs, to depend on them as WORKFLOW:TAG');
+  tags
+    .command('list', { isDefault: true })
+    .description('list tags')
+    .action(() => done(commands.tags().then((m) => m.tagsListCommand(settings))));
+  tags
+    .command('add')
+    .description('tag a finished run')
+    .argument('<tag>')
+    .argument('<run>')
+    .action((tag: string, run: string) => done(commands.tags().then((m) => m.tagsAddCommand(tag, run, settings))));
+  tags
+    .command('delete')
+    .description('delete a tag (the run stays)')
+    .argument('<tag>')
+    .action((tag: string) => done(commands.tags().then((m) => m.tagsDeleteCommand(tag, settings))));
+
+  program
+    .command('prune')
+    .description('delete finished, untagged runs older than --older-than, their logs and unreferenced artifacts')
+    .option('--older-than <duration>', 'age of runs to delete: 7d, 12h, 30m', '7d')
+    .action((opts) => done(commands.tags().then((m) => m.pruneCommand(opts, settings))));
 
   const server = program
     .command('server')

@@ -14,6 +14,7 @@ import type {
   LogEntry,
   LogLine,
   LogsResponse,
+  PruneResult,
   RegisterRunnerRequest,
   RunView,
   RunnerCommand,
@@ -109,8 +110,24 @@ export class Client {
     return this.json('GET', `/api/jobs/${encodeURIComponent(jobId)}/artifacts`);
   }
 
-  stop(target: string, abort: boolean): Promise<JobRecord[]> {
-    return this.json('POST', '/api/stop', { target, abort });
+  stop(target: string, abort: boolean, grace?: number): Promise<JobRecord[]> {
+    return this.json('POST', '/api/stop', { target, abort, ...(grace === undefined ? {} : { grace }) });
+  }
+
+  tags(): Promise<RunView[]> {
+    return this.json('GET', '/api/tags');
+  }
+
+  addTag(tag: string, run: string): Promise<RunView> {
+    return this.json('POST', '/api/tags', { tag, run });
+  }
+
+  async deleteTag(tag: string): Promise<void> {
+    await this.json('DELETE', `/api/tags/${encodeURIComponent(tag)}`);
+  }
+
+  prune(olderThanMs: number): Promise<PruneResult> {
+    return this.json('POST', '/api/prune', { olderThanMs });
   }
 
   resume(target: string): Promise<JobRecord[]> {
@@ -140,11 +157,17 @@ export class Client {
       `/api/logs/stream?${q}`,
       handlers.signal ? { signal: handlers.signal } : {},
     );
-    for await (const event of readSse(response)) {
-      if (event.event === 'log') handlers.onLines(JSON.parse(event.data) as LogLine[]);
-      else if (event.event === 'jobs') handlers.onJobs?.(JSON.parse(event.data) as JobRecord[]);
-      else if (event.event === 'end') return;
+    try {
+      for await (const event of readSse(response)) {
+        if (event.event === 'log') handlers.onLines(JSON.parse(event.data) as LogLine[]);
+        else if (event.event === 'jobs') handlers.onJobs?.(JSON.parse(event.data) as JobRecord[]);
+        else if (event.event === 'end') return;
+      }
+    } catch (e) {
+      if (handlers.signal?.aborted) throw e;
+      throw new UnavailableError(`lost the log stream from ${this.url}: ${(e as Error).message}`, { cause: e });
     }
+    if (!handlers.signal?.aborted) throw new UnavailableError(`the log stream from ${this.url} ended early`);
   }
 
   // Blobs

@@ -65,6 +65,11 @@ export async function ensureLocalServer(home: string, timeoutMs = 30_000): Promi
   const running = await healthy(home);
   if (running) return running;
   const f = files(home);
+  const recorded = await readLocalServer(home);
+  if (recorded && isAlive(recorded.info.pid)) {
+    // It is alive but did not answer at once (busy, or still starting): wait for it, never start a second one.
+    return waitHealthy(home, Date.now() + timeoutMs);
+  }
   await mkdir(f.dir, { recursive: true, mode: 0o700 });
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

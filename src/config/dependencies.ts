@@ -18,7 +18,7 @@ export interface ReadDependencies {
 /**
  * Read the dependencies written under `key`. Locations are recorded under `depends-on`
  * and `depends-on.N` whichever key was used, because that is what the planner asks for.
- * A tag-only dependency has `workflow: ''`: it stands for every job of the tagged run.
+ * A tag-only dependency (`:latest`, `{tag: latest}`) is `{tag}`: every job of the tagged run.
  */
 export function readDependencies(ctx: WorkflowContext, raw: RawDependencies, key: string): ReadDependencies {
   ctx.record('depends-on', [key]);
@@ -70,5 +70,6 @@ function readDependency(
   if (workflow !== '' && !WORKFLOW_NAME.test(workflow)) {
     ctx.fail(`${ctx.subject(path)} names '${workflow}', which is not a valid workflow name`, path);
   }
-  return tag === undefined ? { workflow } : { workflow, tag };
+  if (tag === undefined) return { workflow };
+  return workflow === '' ? { tag } : { workflow, tag };
 }

@@ -1,9 +1,11 @@
-/** A project on disk: the folder holding `.dstack/`, and its two config files read together. */
+/** A project on disk: the folder holding `.dstack/`, and its config files read together. */
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, formatLocation } from '../core/errors.js';
 import type { ProjectConfig } from '../core/workflow.js';
+import { PROVIDERS_FILE, parseProviders } from './providers.js';
+import { closest } from './suggest.js';
 import { GLOBAL_SECTION, VARIABLES_FILE, parseVariables } from './variables.js';
 import { WORKFLOWS_FILE, parseWorkflows } from './workflows.js';
 
@@ -27,8 +29,8 @@ function isDirectory(path: string): boolean {
 }
 
 /**
- * Read and validate `.dstack/workflows.yaml` (required) and `.dstack/variables.yaml`
- * (optional) under `root`. Throws a ConfigError naming file, line and column.
+ * Read and validate `.dstack/workflows.yaml` (required), `.dstack/variables.yaml` and
+ * `.dstack/providers.yaml` (optional) under `root`. Throws a ConfigError naming file, line and column.
  */
 export async function loadProject(root: string): Promise<ProjectConfig> {
   const absolute = resolve(root);
@@ -42,8 +44,11 @@ export async function loadProject(root: string): Promise<ProjectConfig> {
       { file: WORKFLOWS_FILE },
     );
   }
-  const variables = await readIfExists(join(absolute, VARIABLES_FILE));
-  return buildProject(absolute, workflows, variables);
+  const [variables, providers] = await Promise.all([
+    readIfExists(join(absolute, VARIABLES_FILE)),
+    readIfExists(join(absolute, PROVIDERS_FILE)),
+  ]);
+  return buildProject(absolute, workflows, variables, providers);
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {
@@ -60,7 +65,12 @@ async function readIfExists(path: string): Promise<string | undefined> {
  * The project from the texts of its files (no disk): `root` is recorded as given.
  * Adds cross-file warnings, such as a variables section that names no workflow.
  */
-export function buildProject(root: string, workflowsText: string, variablesText?: string): ProjectConfig {
+export function buildProject(
+  root: string,
+  workflowsText: string,
+  variablesText?: string,
+  providersText?: string,
+): ProjectConfig {
   const { workflows, warnings } = parseWorkflows(workflowsText, WORKFLOWS_FILE);
   const variables =
     variablesText === undefined
@@ -70,11 +80,14 @@ export function buildProject(root: string, workflowsText: string, variablesText?
   for (const section of Object.keys(variables.perWorkflow)) {
     if (section === GLOBAL_SECTION || names.has(section)) continue;
     const where = variables.locations[section];
-    const known = [...names].join(', ') || 'none';
+    const near = closest(section, [...names]);
+    const hint = near !== undefined ? `did you mean '${near}'?` : `workflows: ${[...names].join(', ') || 'none'}`;
     warnings.push(
       `${where ? `${formatLocation(where)}: ` : ''}variables.yaml section '${section}' names no workflow ` +
-        `(its variables apply to no run; workflows: ${known})`,
+        `(its variables apply to no run; ${hint})`,
     );
   }
-  return { root, workflows, variables, warnings };
+  const project: ProjectConfig = { root, workflows, variables, warnings };
+  if (providersText !== undefined) project.providers = parseProviders(providersText, PROVIDERS_FILE);
+  return project;
 }

@@ -1,20 +1,10 @@
 /** `.dstack/variables.yaml`: `variables: { global: {...}, <workflow>: {...} }`. */
-import { isMap, isScalar, type Node } from 'yaml';
+import { isScalar, type Node } from 'yaml';
 import { z } from 'zod';
-import { ConfigError, type SourceLocation } from '../core/errors.js';
+import type { SourceLocation } from '../core/errors.js';
 import type { VariablesConfig } from '../core/workflow.js';
 import { validate } from './issues.js';
-import { suggestion } from './suggest.js';
-import {
-  describe,
-  locate,
-  nodeLocation,
-  parseYaml,
-  resolveAlias,
-  scalarText,
-  toPlain,
-  type Path,
-} from './yaml-source.js';
+import { expectTopLevel, locate, parseYaml, resolveAlias, scalarText, toPlain, type Path } from './yaml-source.js';
 
 export const VARIABLES_FILE = '.dstack/variables.yaml';
 
@@ -41,22 +31,7 @@ export function parseVariables(text: string, file: string = VARIABLES_FILE): Var
   const config: VariablesConfig = { global: {}, perWorkflow: {}, locations: {} };
   const root = src.doc.contents === null ? null : resolveAlias(src, src.doc.contents);
   if (root === null || (isScalar(root) && scalarText(root) === null)) return config;
-  if (!isMap(root)) {
-    throw new ConfigError(
-      `the file must be a mapping with 'variables:' at the top, not ${describe(src, [])}`,
-      locate(src, []),
-    );
-  }
-  for (const pair of root.items) {
-    const key = isScalar(pair.key) ? scalarText(pair.key) : null;
-    if (key !== 'variables') {
-      throw new ConfigError(
-        `unknown top-level key '${key ?? ''}'${suggestion(key ?? '', ['variables'])}`,
-        nodeLocation(src, pair.key as Node),
-        key ?? undefined,
-      );
-    }
-  }
+  expectTopLevel(src, root, 'variables');
 
   const base: Path = ['variables'];
   const subject = (path: Path): string => {

@@ -5,7 +5,8 @@
  *
  * Besides the reference format, the later 0.0.x spellings found in real projects are
  * accepted as they are: `deps:`, `env:` as a `NAME=value` list, `- path:` artifacts,
- * `triggers: - repo: include:`, `depends-on: {repo, workflows}`, `provider: {repo, name}`.
+ * `depends-on: {repo, workflows}`, `provider: {repo, name}`; and keys dstack does not support
+ * (`triggers`, `ports`, `resources.nodes`) are read so that workflow.ts can warn about them.
  */
 import { z } from 'zod';
 
@@ -24,7 +25,7 @@ const resources = z.strictObject(
     gpu: gpu.optional(),
     shm_size: text.optional(),
     interruptible: text.optional(),
-    // Asked for by a distributed custom provider; dstack runs a job on one machine.
+    // Asked for by a distributed custom provider; dstack runs a job on one machine (a warning says so).
     nodes: text.optional(),
   },
   { error: 'a mapping of cpu, memory and gpu' },
@@ -49,7 +50,8 @@ const environment = z.union([z.record(z.string(), text.nullable()), z.array(text
   error: 'a mapping of NAME: value',
 });
 
-const artifact = z.union([text, z.strictObject({ path: text })], { error: 'a path' });
+// `mount` (later dstack: save the folder while the job runs) is read only to warn that it is ignored.
+const artifact = z.union([text, z.strictObject({ path: text, mount: text.optional() })], { error: 'a path' });
 
 /** Provider parameters: a value, or a list of them (`ports: [29500]`). */
 const param = z.union([text, texts], { error: 'a value or a list of values' });
@@ -66,7 +68,6 @@ export const PARAM_KEYS = [
   'output',
   'script',
   'file',
-  'ports',
 ] as const;
 
 const params = Object.fromEntries(PARAM_KEYS.map((key) => [key, param.optional()])) as Record<
@@ -88,6 +89,8 @@ export const workflowSchema = z.strictObject(
     inputs: texts.nullish(),
     help: text.optional(),
     ...params,
+    // Read to warn that it is ignored: dstack opens no ports for a job.
+    ports: param.optional(),
     deps: dependencies.nullish(),
     env: environment.nullish(),
     triggers: z.array(trigger, { error: 'a list of triggers' }).nullish(),

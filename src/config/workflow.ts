@@ -10,7 +10,22 @@ import type { Path, Plain } from './yaml-source.js';
 /** `NAME==VERSION` in `provider:` (`python==3.8`), an early way to pin the version. */
 const PINNED = /^([^=\s]+)==(\S+)$/;
 
+/**
+ * Keys of later dstack versions that have no meaning here and whose loss would change what
+ * the job does: an error that says so, rather than "unknown key".
+ */
+const UNSUPPORTED: Record<string, string> = {
+  mount:
+    "dstack mounts no storage into a job; to reuse files that another workflow made, list them in that workflow's " +
+    "'artifacts' and add it to 'deps'",
+};
+
 export function readWorkflow(ctx: WorkflowContext, plain: Plain): WorkflowConfig {
+  if (plain !== null && typeof plain === 'object' && !Array.isArray(plain)) {
+    for (const [key, why] of Object.entries(UNSUPPORTED)) {
+      if (key in plain) ctx.fail(`'${key}' of workflow ${ctx.label} is not supported: ${why}`, [key]);
+    }
+  }
   const raw = validate(workflowSchema, plain, ctx);
   if (!WORKFLOW_NAME.test(raw.name)) {
     ctx.fail(
@@ -41,6 +56,7 @@ export function readWorkflow(ctx: WorkflowContext, plain: Plain): WorkflowConfig
     locations: ctx.locations,
     location: ctx.at([]),
   };
+  if (raw.provider && typeof raw.provider === 'object') workflow.providerRepo = raw.provider.repo.trim();
   if (raw.image !== undefined) {
     workflow.image = raw.image;
     ctx.record('image');
@@ -50,10 +66,8 @@ export function readWorkflow(ctx: WorkflowContext, plain: Plain): WorkflowConfig
     ctx.record('help');
   }
 
+  warnIgnored(ctx, raw);
   const inputs = (raw.inputs ?? []).map((glob, i) => ({ glob, path: ['inputs', i] as Path }));
-  (raw.triggers ?? []).forEach((trigger, t) =>
-    trigger.repo.include.forEach((glob, i) => inputs.push({ glob, path: ['triggers', t, 'repo', 'include', i] })),
-  );
   const depsKey = only(ctx, raw, 'depends-on', 'deps');
   const deps = depsKey && raw[depsKey];
   if (depsKey && deps) {
@@ -66,6 +80,30 @@ export function readWorkflow(ctx: WorkflowContext, plain: Plain): WorkflowConfig
     inputs.forEach((input, i) => ctx.record(`inputs.${i}`, input.path));
   }
   return workflow;
+}
+
+/** Keys of the later format that dstack reads but does not act on: each gets a warning. */
+function warnIgnored(ctx: WorkflowContext, raw: RawWorkflow): void {
+  if (raw.triggers !== undefined) {
+    // Not taken as `inputs`: a trigger's files are those whose change should start a run, not
+    // every file the job reads, and narrowing the cache to them would reuse stale results.
+    ctx.warn(
+      `'triggers' of workflow ${ctx.label} is ignored: dstack starts a run only when you type 'dstack run', ` +
+        "never on a change to the repository (to choose which files count for the cache, use 'inputs:')",
+      ['triggers'],
+    );
+  }
+  if (raw.ports !== undefined) {
+    ctx.warn(`'ports' of workflow ${ctx.label} is ignored: dstack opens no ports for a job`, ['ports']);
+  }
+  (raw.artifacts ?? []).forEach((artifact, i) => {
+    if (typeof artifact === 'string' || artifact.mount === undefined) return;
+    ctx.warn(
+      `'artifacts.${i}.mount' of workflow ${ctx.label} is ignored: dstack saves artifacts when the job ends ` +
+        '(and when it is stopped); it mounts no storage into the job',
+      ['artifacts', i, 'mount'],
+    );
+  });
 }
 
 /** `provider:` as written, or the default: docker for an image, bash for bare commands. */
@@ -89,9 +127,8 @@ function readProvider(ctx: WorkflowContext, raw: RawWorkflow, params: Record<str
     if (provider === '')
       ctx.fail(`'provider' of workflow ${ctx.label} is empty: expected a provider name`, ['provider']);
   } else if (raw.provider) {
-    // A provider from another repository: its name runs, the repository goes to the provider loader.
-    provider = raw.provider.name;
-    params.provider = { ...raw.provider };
+    // A provider from another repository: by its name, with the repository in `providerRepo`.
+    provider = raw.provider.name.trim();
     ctx.record('provider', ['provider', 'name']);
     ctx.record('provider.repo');
     ctx.record('provider.name');

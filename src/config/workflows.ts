@@ -1,11 +1,10 @@
 /** `.dstack/workflows.yaml`: the `workflows:` list, each item read by workflow.ts. */
-import { isMap, isScalar, isSeq, type Node } from 'yaml';
+import { isScalar, isSeq, type Node } from 'yaml';
 import { ConfigError } from '../core/errors.js';
 import { WORKFLOW_NAME, type WorkflowConfig } from '../core/workflow.js';
-import { suggestion } from './suggest.js';
 import { readWorkflow } from './workflow.js';
 import { WorkflowContext } from './workflow-context.js';
-import { describe, find, locate, nodeLocation, parseYaml, resolveAlias, scalarText, toPlain } from './yaml-source.js';
+import { describe, expectTopLevel, find, locate, parseYaml, resolveAlias, scalarText, toPlain } from './yaml-source.js';
 
 export const WORKFLOWS_FILE = '.dstack/workflows.yaml';
 
@@ -26,22 +25,7 @@ export function parseWorkflows(text: string, file: string = WORKFLOWS_FILE): Par
   if (root === null || (isScalar(root) && scalarText(root) === null)) {
     throw new ConfigError(`the file has no workflows: ${add}`, locate(src, []));
   }
-  if (!isMap(root)) {
-    throw new ConfigError(
-      `the file must be a mapping with 'workflows:' at the top, not ${describe(src, [])}`,
-      locate(src, []),
-    );
-  }
-  for (const pair of root.items) {
-    const key = isScalar(pair.key) ? scalarText(pair.key) : null;
-    if (key !== 'workflows') {
-      throw new ConfigError(
-        `unknown top-level key '${key ?? ''}'${suggestion(key ?? '', ['workflows'])}`,
-        nodeLocation(src, pair.key as Node),
-        key ?? undefined,
-      );
-    }
-  }
+  expectTopLevel(src, root, 'workflows');
   const list = find(src, ['workflows']);
   if (!list.complete) throw new ConfigError(`the file has no 'workflows:' list: ${add}`, locate(src, []));
   const items = list.node === null ? null : resolveAlias(src, list.node);

@@ -13,8 +13,10 @@ import {
   type Node,
   type ParsedNode,
   type Scalar,
+  type YAMLMap,
 } from 'yaml';
 import { ConfigError, type SourceLocation } from '../core/errors.js';
+import { suggestion } from './suggest.js';
 
 /** A path into a document: mapping keys and list indexes. */
 export type Path = readonly (string | number)[];
@@ -186,4 +188,24 @@ export function describe(src: YamlSource, path: Path, start?: Node | null): stri
     return `a single value ('${text.length > 40 ? `${text.slice(0, 37)}...` : text}')`;
   }
   return 'something else';
+}
+
+/** Check that the document's `root` is a mapping whose one key is `key` (`workflows:`), else throw. */
+export function expectTopLevel(src: YamlSource, root: Node, key: string): asserts root is YAMLMap {
+  if (!isMap(root)) {
+    throw new ConfigError(
+      `the file must be a mapping with '${key}:' at the top, not ${describe(src, [])}`,
+      locate(src, []),
+    );
+  }
+  for (const pair of root.items) {
+    const found = isScalar(pair.key) ? scalarText(pair.key) : null;
+    if (found !== key) {
+      throw new ConfigError(
+        `unknown top-level key '${found ?? ''}'${suggestion(found ?? '', [key])}`,
+        nodeLocation(src, pair.key as Node),
+        found ?? undefined,
+      );
+    }
+  }
 }

@@ -26,11 +26,31 @@ export interface SubmitRunRequest {
   jobs: JobSpec[];
   /** Tag the run with this name once it is DONE. */
   tag?: string;
+  /** Run every job anew: no reuse of DONE jobs, no joining of running ones. */
+  noCache?: boolean;
 }
 
 export interface StopRequestBody {
   target: string;
   abort?: boolean;
+  /** Seconds between SIGTERM and SIGKILL (default 10). */
+  grace?: number;
+}
+
+export interface TagRequest {
+  tag: string;
+  run: string;
+}
+
+export interface PruneRequest {
+  /** Delete finished, untagged runs submitted more than this long ago, ms. */
+  olderThanMs: number;
+}
+
+export interface PruneResult {
+  runs: string[];
+  blobs: number;
+  bytes: number;
 }
 
 export interface JobView {
@@ -55,7 +75,6 @@ export interface RegisterRunnerRequest {
 
 export interface ClaimRequest {
   name: string;
-  free: Capacity;
   /** How long the server may hold the request open waiting for work, ms. */
   waitMs: number;
 }
@@ -81,6 +100,8 @@ export interface HeartbeatRequest {
 export interface RunnerCommand {
   jobId: string;
   action: 'stop' | 'abort';
+  /** For a stop: ms between SIGTERM and SIGKILL. */
+  graceMs?: number;
 }
 
 export interface RunnerTransitionRequest {

@@ -4,8 +4,18 @@
  */
 import type { ResourceRequest } from './resources.js';
 
-/** A dependency on a job of the same run (by its ref) or on a tagged run's job. */
-export type JobDependency = { ref: string } | { tag: string; workflow: string };
+/**
+ * A dependency on a job of the same run (by its ref), or on the jobs of a tagged run:
+ * those of `workflow`, or every job of that run when no workflow is named (`deps: [':tag']`).
+ */
+export type JobDependency = { ref: string } | { tag: string; workflow?: string };
+
+/**
+ * What a job asks of a runner, and whether it may be interrupted (`resources.interruptible`:
+ * it may run on capacity that can be taken back; dstack's runners never preempt, so any runner
+ * may take it). Like the rest of the resources, it does not count for the cache key.
+ */
+export type JobResources = ResourceRequest & { interruptible?: boolean };
 
 export interface JobSpec {
   /** Unique within the run: the workflow name, or `name/part` when a provider makes several jobs. */
@@ -21,9 +31,9 @@ export interface JobSpec {
   env: Record<string, string>;
   /** The workflow's variables after overrides, in definition order. */
   variables: Record<string, string>;
-  /** Relative paths inside the workspace. */
+  /** Relative paths inside the workspace; absolute paths only for a job with an image (inside its container). */
   artifacts: string[];
-  resources: ResourceRequest;
+  resources: JobResources;
   dependsOn: JobDependency[];
   /** Globs narrowing which code files count for the cache key; all files when absent. */
   inputs?: string[];
@@ -32,5 +42,6 @@ export interface JobSpec {
 }
 
 export function dependencyLabel(dep: JobDependency): string {
-  return 'ref' in dep ? dep.ref : `${dep.workflow}:${dep.tag}`;
+  if ('ref' in dep) return dep.ref;
+  return `${dep.workflow ?? ''}:${dep.tag}`;
 }

@@ -20,7 +20,8 @@ export const JOB_STATUSES = [
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
-  SUBMITTED: ['DOWNLOADING', 'FAILED', 'STOPPED', 'ABORTED'],
+  // SUBMITTED -> DONE: a job that joined an identical running job finishes with it (the cache).
+  SUBMITTED: ['DOWNLOADING', 'DONE', 'FAILED', 'STOPPED', 'ABORTED'],
   DOWNLOADING: ['RUNNING', 'FAILED', 'STOPPING', 'ABORTING'],
   RUNNING: ['UPLOADING', 'FAILED', 'STOPPING', 'ABORTING'],
   UPLOADING: ['DONE', 'FAILED', 'STOPPED', 'ABORTING'],

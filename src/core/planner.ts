@@ -3,9 +3,9 @@
  * overrides, the job specs of the run, dependencies first. Pure: providers are passed in.
  */
 import { closure } from './dag.js';
-import { ConfigError, UsageError, type SourceLocation } from './errors.js';
-import type { JobDependency, JobSpec } from './job-spec.js';
-import { DEFAULT_REQUEST, parseSize, type ResourceRequest } from './resources.js';
+import { ConfigError, UsageError, formatLocation, type SourceLocation } from './errors.js';
+import type { JobDependency, JobResources, JobSpec } from './job-spec.js';
+import { DEFAULT_REQUEST, parseSize } from './resources.js';
 import {
   RUNTIME_VARIABLES,
   UndefinedVariableError,
@@ -16,25 +16,38 @@ import {
   variablesAsArgs,
   workflowVariables,
 } from './variables.js';
-import type { ProjectConfig, WorkflowConfig } from './workflow.js';
+import type { ProjectConfig, ProviderDefinition, WorkflowConfig } from './workflow.js';
 
 /** A workflow with its variables substituted and resources parsed: what a provider receives. */
 export interface ResolvedWorkflow {
   name: string;
   provider: string;
+  /** Set for `provider: {repo, name}`: the repository the provider comes from. */
+  providerRepo?: string;
+  /** Set when `.dstack/providers.yaml` defines a provider of this name. */
+  providerDefinition?: ProviderDefinition;
   image?: string;
   commands: string[];
   environment: Record<string, string>;
+  /** Normalised: relative to the project, or absolute (allowed only for a job with an image). */
   artifacts: string[];
-  resources: ResourceRequest;
+  resources: JobResources;
   variables: Record<string, string>;
   inputs?: string[];
   params: Record<string, unknown>;
   location: SourceLocation;
+  /** Where each field was written (`commands.1`, `python`), as config/ recorded it. */
+  locations: Record<string, SourceLocation>;
+}
+
+/** What the planner offers a provider besides the workflow. */
+export interface ProviderContext {
+  /** A problem that does not stop the run (an ignored parameter), at `field` of the workflow. */
+  warn(detail: string, field?: string): void;
 }
 
 /** Turns one workflow into job specs; refs must start with the workflow's name. */
-export type ProviderFn = (workflow: ResolvedWorkflow) => Promise<ProviderJob[]> | ProviderJob[];
+export type ProviderFn = (workflow: ResolvedWorkflow, ctx: ProviderContext) => Promise<ProviderJob[]> | ProviderJob[];
 
 /** A job as a provider makes it: dependencies only among the provider's own jobs (by ref). */
 export type ProviderJob = Omit<JobSpec, 'dependsOn' | 'workflow'> & { dependsOn?: string[] };
@@ -46,7 +59,10 @@ export interface PlanRequest {
 
 export interface Plan {
   target: string;
+  /** Dependencies first; a job's `dependsOn` refs name jobs earlier in this list. */
   jobs: JobSpec[];
+  /** Problems that do not stop the run, each prefixed with `file:line:column: `. */
+  warnings: string[];
 }
 
 export function findWorkflow(config: ProjectConfig, name: string): WorkflowConfig {
@@ -73,9 +89,11 @@ export function referencedVariables(wf: WorkflowConfig): Set<string> {
 /** Check `--name value` overrides against what the target workflow accepts. */
 export function checkOverrides(config: ProjectConfig, target: string, overrides: Record<string, string>): void {
   const accepted = acceptedVariables(config.variables, target);
-  const referenced = new Set(config.workflows.flatMap((w) => [...referencedVariables(w)]));
+  let referenced: Set<string> | undefined;
   for (const name of Object.keys(overrides)) {
-    if (!accepted.has(name) && !referenced.has(name)) {
+    if (accepted.has(name)) continue;
+    referenced ??= new Set(config.workflows.flatMap((w) => [...referencedVariables(w)]));
+    if (!referenced.has(name)) {
       const known = [...accepted.keys()].map((n) => `--${n}`).join(', ');
       throw new UsageError(
         `unknown option '--${name}' for workflow '${target}'` +
@@ -89,21 +107,24 @@ export async function plan(config: ProjectConfig, request: PlanRequest, provider
   findWorkflow(config, request.target);
   checkOverrides(config, request.target, request.overrides);
   const byName = new Map(config.workflows.map((w) => [w.name, w]));
-  const localDeps = (name: string) =>
-    (byName.get(name)?.dependsOn ?? []).filter((d) => d.tag === undefined).map((d) => d.workflow);
-
+  // Workflows of this file each one depends on; tag dependencies name runs, not workflows here.
+  const local = new Map<string, string[]>();
   for (const wf of config.workflows) {
+    const names: string[] = [];
     wf.dependsOn.forEach((dep, i) => {
-      if (dep.tag === undefined && !byName.has(dep.workflow)) {
+      if (dep.tag !== undefined) return;
+      if (!byName.has(dep.workflow)) {
         throw new ConfigError(
           `workflow '${wf.name}' depends on '${dep.workflow}', which is not defined`,
           wf.locations[`depends-on.${i}`] ?? wf.location,
           'depends-on',
         );
       }
+      names.push(dep.workflow);
     });
+    local.set(wf.name, names);
   }
-  const order = closure(request.target, localDeps);
+  const order = closure(request.target, (name) => local.get(name) ?? []);
   if (!order.ok) {
     const first = byName.get(order.cycle[0]!)!;
     throw new ConfigError(
@@ -114,16 +135,15 @@ export async function plan(config: ProjectConfig, request: PlanRequest, provider
   }
 
   const jobs: JobSpec[] = [];
+  const warnings = new Set<string>();
   const refsOf = new Map<string, string[]>();
   for (const name of order.order) {
     const wf = byName.get(name)!;
-    const resolved = resolveWorkflow(config, wf, request.overrides);
-    const made = await provider(resolved);
-    const upstream = wf.dependsOn.flatMap((d): JobDependency[] =>
-      d.tag === undefined
-        ? (refsOf.get(d.workflow) ?? []).map((ref) => ({ ref }))
-        : [{ tag: d.tag, workflow: d.workflow }],
-    );
+    const made = await planWorkflow(config, wf, request, provider, warnings);
+    const upstream = wf.dependsOn.flatMap((d): JobDependency[] => {
+      if (d.tag === undefined) return (refsOf.get(d.workflow) ?? []).map((ref) => ({ ref }));
+      return [d.workflow === undefined ? { tag: d.tag } : { tag: d.tag, workflow: d.workflow }];
+    });
     for (const job of made) {
       const own = job.dependsOn ?? [];
       jobs.push({
@@ -139,7 +159,32 @@ export async function plan(config: ProjectConfig, request: PlanRequest, provider
       made.map((j) => j.ref).filter((ref) => !internal.has(ref)),
     );
   }
-  return { target: request.target, jobs };
+  return { target: request.target, jobs, warnings: [...warnings] };
+}
+
+/** One workflow's jobs; an error in a dependency of the target says which target needed it. */
+async function planWorkflow(
+  config: ProjectConfig,
+  wf: WorkflowConfig,
+  request: PlanRequest,
+  provider: ProviderFn,
+  warnings: Set<string>,
+): Promise<ProviderJob[]> {
+  try {
+    const resolved = resolveWorkflow(config, wf, request.overrides);
+    const ctx: ProviderContext = {
+      warn: (detail, field) => {
+        const at = (field !== undefined ? wf.locations[field] : undefined) ?? wf.location;
+        warnings.add(`${formatLocation(at)}: ${detail}`);
+      },
+    };
+    const made = await provider(resolved, ctx);
+    for (const job of made) checkHostArtifacts(job, resolved);
+    return made;
+  } catch (e) {
+    if (!(e instanceof ConfigError) || wf.name === request.target) throw e;
+    throw new ConfigError(`${e.detail} (planning '${request.target}', which depends on it)`, e.location, e.field);
+  }
 }
 
 const RUNTIME = new Set<string>(RUNTIME_VARIABLES);
@@ -167,7 +212,7 @@ export function resolveWorkflow(
     }
   };
 
-  const artifacts = wf.artifacts.map((a, i) => checkArtifactPath(sub(a, `artifacts.${i}`), wf, `artifacts.${i}`));
+  const artifacts = wf.artifacts.map((a, i) => normalizeArtifact(sub(a, `artifacts.${i}`), wf, `artifacts.${i}`));
   const resolved: ResolvedWorkflow = {
     name: wf.name,
     provider: wf.provider,
@@ -178,9 +223,13 @@ export function resolveWorkflow(
     variables: Object.fromEntries(vars),
     params: substituteParams(wf.params, (text, key) => sub(text, key)),
     location: wf.location,
+    locations: wf.locations,
   };
   if (wf.image !== undefined) resolved.image = sub(wf.image, 'image');
   if (wf.inputs !== undefined) resolved.inputs = wf.inputs;
+  if (wf.providerRepo !== undefined) resolved.providerRepo = wf.providerRepo;
+  const definition = config.providers?.find((p) => p.name === wf.provider);
+  if (definition !== undefined && wf.providerRepo === undefined) resolved.providerDefinition = definition;
   return resolved;
 }
 
@@ -198,9 +247,9 @@ function substituteParams(
   return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, walk(v, `${prefix}${k}`)]));
 }
 
-function resolveResources(wf: WorkflowConfig, sub: (text: string, field: string) => string): ResourceRequest {
+function resolveResources(wf: WorkflowConfig, sub: (text: string, field: string) => string): JobResources {
   const r = wf.resources;
-  const request: ResourceRequest = { ...DEFAULT_REQUEST };
+  const request: JobResources = { ...DEFAULT_REQUEST };
   const bad = (field: string, value: string, expected: string): never => {
     throw new ConfigError(
       `invalid ${field} '${value}' in workflow '${wf.name}': expected ${expected}`,
@@ -220,38 +269,59 @@ function resolveResources(wf: WorkflowConfig, sub: (text: string, field: string)
   if (r.cpu !== undefined) request.cpu = count('resources.cpu', r.cpu);
   if (r.memory !== undefined) request.memory = size('resources.memory', r.memory);
   if (r.gpu?.count !== undefined) request.gpu = count('resources.gpu', r.gpu.count);
+  // `gpu: {name: V100}` asks for a V100: one, when no count is given.
+  else if (r.gpu?.name !== undefined || r.gpu?.memory !== undefined) request.gpu = 1;
   if (r.gpu?.name !== undefined) request.gpuName = sub(r.gpu.name, 'resources.gpu.name');
   if (r.gpu?.memory !== undefined) request.gpuMemory = size('resources.gpu.memory', r.gpu.memory);
   if (r.shmSize !== undefined) request.shmSize = size('resources.shm_size', r.shmSize);
+  if (r.interruptible === true) request.interruptible = true;
   return request;
 }
 
-/** Artifacts are relative paths inside the project: no absolute paths, no `..` out of it. */
-function checkArtifactPath(path: string, wf: WorkflowConfig, field: string): string {
+/**
+ * An artifact path, normalised: relative paths must stay inside the project; absolute ones
+ * are kept for now and allowed only for a job that runs in a container (checkHostArtifacts).
+ */
+function normalizeArtifact(path: string, wf: WorkflowConfig, field: string): string {
   const loc = wf.locations[field] ?? wf.location;
-  if (path.startsWith('/')) {
-    throw new ConfigError(
-      `artifact path '${path}' of workflow '${wf.name}' is absolute; use a path relative to the project`,
-      loc,
-      field,
-    );
-  }
+  const absolute = path.startsWith('/');
   const parts: string[] = [];
   for (const part of path.split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') {
       if (parts.length === 0) {
-        throw new ConfigError(`artifact path '${path}' of workflow '${wf.name}' leaves the project folder`, loc, field);
+        const where = absolute ? 'goes above the root folder' : 'leaves the project folder';
+        throw new ConfigError(`artifact path '${path}' of workflow '${wf.name}' ${where}`, loc, field);
       }
       parts.pop();
     } else parts.push(part);
   }
   if (parts.length === 0) {
+    const what = absolute ? 'the root folder' : 'the project folder itself';
     throw new ConfigError(
-      `artifact path '${path}' of workflow '${wf.name}' is the project folder itself; name a folder or file inside it`,
+      `artifact path '${path}' of workflow '${wf.name}' is ${what}; name a folder or file inside it`,
       loc,
       field,
     );
   }
-  return parts.join('/');
+  return (absolute ? '/' : '') + parts.join('/');
+}
+
+/**
+ * An absolute artifact path (a conda env under /opt/conda) names a place in the job's own
+ * container; on the runner's host it would be the machine's own files, outside every workspace.
+ */
+function checkHostArtifacts(job: ProviderJob, wf: ResolvedWorkflow): void {
+  if (job.image !== undefined) return;
+  const path = job.artifacts.find((a) => a.startsWith('/'));
+  if (path === undefined) return;
+  const index = wf.artifacts.indexOf(path);
+  const field = index < 0 ? 'artifacts' : `artifacts.${index}`;
+  throw new ConfigError(
+    `artifact path '${path}' of workflow '${wf.name}' is absolute, which only a job in a container (with an ` +
+      `'image') may use; this one runs on the runner's host (provider ${job.provider}), where dstack keeps nothing ` +
+      `outside the job's workspace: use a path inside the project, or give the workflow an image`,
+    wf.locations[field] ?? wf.location,
+    field,
+  );
 }

@@ -52,6 +52,8 @@ export interface JobRecord {
   /** The DONE job whose results this one reuses. */
   cachedFrom?: string;
   stopRequest?: StopRequest;
+  /** With a stop: how long the job has between SIGTERM and SIGKILL, ms. */
+  stopGraceMs?: number;
   /** True when the job has run before and must start from its saved artifacts. */
   resumed?: boolean;
   submittedAt: number;

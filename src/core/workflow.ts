@@ -22,16 +22,19 @@ export interface ResourcesConfig {
   interruptible?: boolean;
 }
 
-/** `depends-on: [prepare]` or `[prepare:latest]`. */
-export interface DependencyConfig {
-  workflow: string;
-  tag?: string;
-}
+/**
+ * One `depends-on` (or `deps`) item: a workflow of this file (`prepare`), or the jobs of a
+ * tagged run (`prepare:latest`: its `prepare` jobs; `:latest` or `{tag: latest}`: all its jobs).
+ * A tag dependency names a run, not a workflow of this file: the workflow need not be defined here.
+ */
+export type DependencyConfig = { workflow: string; tag?: undefined } | { tag: string; workflow?: string };
 
 export interface WorkflowConfig {
   name: string;
   /** `bash`, `docker`, `python`, `curl` or a custom provider's name. */
   provider: string;
+  /** The repository of a provider written `provider: {repo, name}` (a custom provider from elsewhere). */
+  providerRepo?: string;
   image?: RawValue;
   commands: RawValue[];
   dependsOn: DependencyConfig[];
@@ -55,11 +58,22 @@ export interface VariablesConfig {
   locations: Record<string, SourceLocation>;
 }
 
+/** A custom provider declared in `.dstack/providers.yaml`: a program that makes job specs. */
+export interface ProviderDefinition {
+  name: string;
+  image?: RawValue;
+  commands: RawValue[];
+  /** Where its `- name:` item is. */
+  location: SourceLocation;
+}
+
 export interface ProjectConfig {
   /** Absolute path of the folder that holds `.dstack/`. */
   root: string;
   workflows: WorkflowConfig[];
   variables: VariablesConfig;
+  /** `.dstack/providers.yaml`; none when the file is absent. */
+  providers?: ProviderDefinition[];
   warnings: string[];
 }
 

@@ -3,13 +3,33 @@
  * so planning (and `--dry-run`) needs no runner. How a spec runs is the runner's business.
  */
 import { ConfigError } from '../core/errors.js';
-import type { ProviderJob, ResolvedWorkflow } from '../core/planner.js';
+import type { ProviderContext, ProviderJob, ResolvedWorkflow } from '../core/planner.js';
 
 export const BUILTIN_PROVIDERS = ['bash', 'docker', 'python', 'curl'] as const;
 export type BuiltinProvider = (typeof BUILTIN_PROVIDERS)[number];
 
 /** Providers whose jobs the runner can execute today; the others are planned and validated only. */
 export const RUNNABLE_PROVIDERS: readonly string[] = ['bash'];
+
+export function isBuiltinProvider(name: string): name is BuiltinProvider {
+  return (BUILTIN_PROVIDERS as readonly string[]).includes(name);
+}
+
+/** The parameters each built-in provider uses; any other is ignored with a warning. */
+const USES: Record<BuiltinProvider, readonly string[]> = {
+  bash: [],
+  docker: [],
+  python: ['python_script', 'script', 'file', 'requirements', 'python', 'version'],
+  curl: ['url', 'output'],
+};
+
+/** Spellings of one parameter: a workflow gives at most one of each group. */
+const SAME = [
+  ['python_script', 'script', 'file'],
+  ['python', 'version'],
+] as const;
+
+const NO_WARNINGS: ProviderContext = { warn: () => undefined };
 
 function baseJob(wf: ResolvedWorkflow): ProviderJob {
   const job: ProviderJob = {
@@ -39,7 +59,7 @@ function requireParam(wf: ResolvedWorkflow, ...names: string[]): string {
   );
 }
 
-export function builtinJobs(wf: ResolvedWorkflow): ProviderJob[] {
+export function builtinJobs(wf: ResolvedWorkflow, ctx: ProviderContext = NO_WARNINGS): ProviderJob[] {
   const provider = wf.provider as BuiltinProvider;
   switch (provider) {
     case 'bash':
@@ -47,20 +67,93 @@ export function builtinJobs(wf: ResolvedWorkflow): ProviderJob[] {
       if (wf.commands.length === 0) {
         throw new ConfigError(`workflow '${wf.name}' has no commands to run`, wf.location, 'commands');
       }
+      warnUnused(wf, provider, ctx);
       return [baseJob(wf)];
     case 'python':
+      checkSpellings(wf);
       requireParam(wf, 'python_script', 'script', 'file');
+      checkPythonVersion(wf);
+      warnUnused(wf, provider, ctx);
       return [baseJob(wf)];
     case 'curl':
       requireParam(wf, 'url');
       requireParam(wf, 'output');
+      warnUnused(wf, provider, ctx);
       return [baseJob(wf)];
     default:
       throw new ConfigError(
         `workflow '${wf.name}' uses provider '${wf.provider}', which is not a built-in provider ` +
           `(built-in: ${BUILTIN_PROVIDERS.join(', ')})`,
-        wf.location,
+        wf.locations['provider'] ?? wf.location,
         'provider',
       );
   }
+}
+
+function checkSpellings(wf: ResolvedWorkflow): void {
+  for (const group of SAME) {
+    const given = group.filter((key) => wf.params[key] !== undefined);
+    if (given.length > 1) {
+      throw new ConfigError(
+        `workflow '${wf.name}' has both '${given[0]}' and '${given[1]}': they are the same parameter, keep one`,
+        wf.locations[given[1]!] ?? wf.location,
+        given[1],
+      );
+    }
+  }
+}
+
+/** `3`, `3.8`, `3.10` (read as written, so never 3.1), `3.10.4`. */
+function checkPythonVersion(wf: ResolvedWorkflow): void {
+  for (const key of ['python', 'version']) {
+    const value = wf.params[key];
+    if (value === undefined || (typeof value === 'string' && /^\d+(\.\d+){0,2}$/.test(value.trim()))) continue;
+    throw new ConfigError(
+      `invalid Python version '${String(value)}' in '${key}' of workflow '${wf.name}': expected a version such as 3.8 or 3.10`,
+      wf.locations[key] ?? wf.location,
+      key,
+    );
+  }
+}
+
+/** A warning for each parameter the provider does not act on: never a silent loss. */
+function warnUnused(wf: ResolvedWorkflow, provider: BuiltinProvider, ctx: ProviderContext): void {
+  for (const [key, value] of Object.entries(wf.params)) {
+    if (USES[provider].includes(key)) continue;
+    if (key === 'requirements' && installsRequirements(wf.commands, value)) continue;
+    ctx.warn(`'${key}' of workflow '${wf.name}' is ignored: ${whyUnused(key, value, provider, wf)}`, key);
+  }
+  if ((provider === 'python' || provider === 'curl') && wf.commands.length > 0) {
+    ctx.warn(
+      `'commands' of workflow '${wf.name}' are ignored: the ${provider} provider runs ` +
+        (provider === 'python' ? 'its script' : 'no commands: it downloads the url'),
+      'commands',
+    );
+  }
+}
+
+function whyUnused(key: string, value: unknown, provider: BuiltinProvider, wf: ResolvedWorkflow): string {
+  const runs = provider === 'bash' ? "on the runner's host" : `in the image ${wf.image ?? ''}`;
+  switch (key) {
+    case 'python':
+    case 'version':
+      return (
+        `the ${provider} provider runs its commands with the Python ${runs}` +
+        (provider === 'bash' ? `; to choose the version, run them in an image (image: python:${String(value)})` : '')
+      );
+    case 'requirements':
+      return `the ${provider} provider installs nothing by itself; add 'pip install -r ${String(value)}' to its commands`;
+    case 'python_script':
+    case 'script':
+    case 'file':
+      return `the ${provider} provider runs its 'commands' (use provider: python to run a script)`;
+    default:
+      return `the ${provider} provider does not use it`;
+  }
+}
+
+/** Whether a command already installs the requirements file (`pip install -r requirements.txt`). */
+function installsRequirements(commands: readonly string[], file: unknown): boolean {
+  if (typeof file !== 'string') return false;
+  return commands.some((c) => /\bpip3?\b/.test(c) && c.includes(`-r ${file.trim()}`));
 }

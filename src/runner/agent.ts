@@ -5,10 +5,11 @@
 import { hostname } from 'node:os';
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
-import { subtract, type Capacity } from '../core/resources.js';
+import type { Capacity } from '../core/resources.js';
 import type { Logger } from '../logger.js';
 import type { Executor } from './executors/executor.js';
 import { JobRun } from './job-run.js';
+import { cleanLeftovers } from './workspace.js';
 
 export interface RunnerOptions {
   client: Client;
@@ -36,6 +37,9 @@ export class RunnerAgent {
 
   async start(): Promise<void> {
     const { client, name, capacity, logger } = this.options;
+    const leftovers = await cleanLeftovers(this.options.workRoot);
+    if (leftovers.length > 0)
+      logger.warn(`ended ${leftovers.length} jobs a previous runner left behind`, { jobs: leftovers });
     await client.registerRunner({ name, host: hostname(), total: capacity, jobIds: [] });
     logger.info(`runner ${name} registered`, {
       cpu: capacity.cpu,
@@ -53,23 +57,13 @@ export class RunnerAgent {
     await Promise.allSettled(this.loops);
   }
 
-  private free(): Capacity {
-    let free = this.options.capacity;
-    for (const { assignment } of this.running.values()) {
-      free = subtract(free, assignment.job.spec.resources, assignment.job.gpus ?? []);
-    }
-    return free;
-  }
-
   private async claimLoop(): Promise<void> {
     const { client, name, logger } = this.options;
     while (!this.stopped) {
       this.claimAbort = new AbortController();
       try {
-        const assignment = await client.claim(
-          { name, free: this.free(), waitMs: this.options.pollMs ?? 20_000 },
-          this.claimAbort.signal,
-        );
+        // Aborted only when the runner stops: an answer lost in flight would strand a job the server assigned.
+        const assignment = await client.claim({ name, waitMs: this.options.pollMs ?? 20_000 }, this.claimAbort.signal);
         if (assignment) this.launch(assignment);
       } catch (e) {
         if ((e as Error).name === 'AbortError' || this.stopped) continue;
@@ -98,7 +92,6 @@ export class RunnerAgent {
     void run.run().finally(() => {
       this.running.delete(run.id);
       logger.info(`job ${run.id} finished`);
-      this.claimAbort?.abort(); // claim again with the freed capacity
     });
   }
 
@@ -111,7 +104,7 @@ export class RunnerAgent {
           { name, jobIds: [...this.running.keys()], waitMs: this.options.pollMs ?? 10_000 },
           this.heartbeatAbort.signal,
         );
-        for (const command of commands) this.running.get(command.jobId)?.run.request(command.action);
+        for (const command of commands) this.running.get(command.jobId)?.run.request(command.action, command.graceMs);
         // The server answers at once while a stop is pending; don't spin on it.
         if (commands.length > 0) await sleep(200);
       } catch (e) {

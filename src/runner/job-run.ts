@@ -12,7 +12,7 @@ import { RUNNABLE_PROVIDERS } from '../providers/index.js';
 import { saveArtifacts } from './artifacts.js';
 import type { Execution, Executor } from './executors/executor.js';
 import { LogShipper } from './log-shipper.js';
-import { prepareWorkspace, removeWorkspace } from './workspace.js';
+import { prepareWorkspace, recordPid, removeWorkspace } from './workspace.js';
 
 export interface JobRunContext {
   client: Client;
@@ -47,7 +47,7 @@ export class JobRun {
   }
 
   /** A stop or abort from the user (through the server). */
-  request(action: 'stop' | 'abort'): void {
+  request(action: 'stop' | 'abort', graceMs = this.ctx.stopGraceMs): void {
     if (this.requested === 'abort' || this.requested === action) return;
     this.requested = action;
     // The server moved the job to STOPPING/ABORTING before telling us.
@@ -57,7 +57,7 @@ export class JobRun {
     else {
       this.execution.terminate();
       const execution = this.execution;
-      setTimeout(() => execution.kill(), this.ctx.stopGraceMs).unref();
+      setTimeout(() => execution.kill(), graceMs).unref();
     }
   }
 
@@ -99,6 +99,7 @@ export class JobRun {
         env: this.environment(),
         onOutput: (stream, chunk) => this.logs.write(stream, chunk),
       });
+      if (this.execution.pid !== undefined) await recordPid(this.ctx.workRoot, this.id, this.execution.pid);
       if (this.requested) this.request(this.requested);
       const exit = await this.execution.exit;
       if (this.requested) return await this.finishStopped(workspace);

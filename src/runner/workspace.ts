@@ -2,7 +2,7 @@
  * A job's workspace: the run's code, each dependency's artifacts at their paths, and
  * for a resumed job its own saved artifacts, so it continues from its checkpoint.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
 import type { Client } from '../client/client.js';
@@ -44,6 +44,32 @@ export async function prepareWorkspace(
     note(`restored this job's saved artifacts: ${stats.files} files, ${stats.bytes} bytes`);
   }
   return dir;
+}
+
+/** The job's process group, so that a runner restarting after a crash can end it. */
+export async function recordPid(workRoot: string, jobId: string, pid: number): Promise<void> {
+  await writeFile(join(workRoot, 'jobs', jobId, 'pid'), String(pid));
+}
+
+/**
+ * End the process groups of jobs a previous runner process left behind (it crashed or was
+ * killed), and remove their workspaces. The server has failed those jobs as `runner lost`.
+ */
+export async function cleanLeftovers(workRoot: string): Promise<string[]> {
+  const dir = join(workRoot, 'jobs');
+  const ids = await readdir(dir).catch(() => [] as string[]);
+  for (const id of ids) {
+    const pid = Number(await readFile(join(dir, id, 'pid'), 'utf8').catch(() => ''));
+    if (pid > 0) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await rm(join(dir, id), { recursive: true, force: true });
+  }
+  return ids;
 }
 
 export async function removeWorkspace(workRoot: string, jobId: string): Promise<void> {

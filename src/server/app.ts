@@ -7,6 +7,7 @@ import type { ApiEnv } from './api/context.js';
 import { errorResponse } from './api/http-errors.js';
 import { logRoutes } from './api/log-routes.js';
 import { runnerRoutes } from './api/runner-routes.js';
+import { tagRoutes } from './api/tag-routes.js';
 import { userRoutes } from './api/user-routes.js';
 import { authenticate } from './auth.js';
 import type { Engine } from './engine.js';
@@ -31,6 +32,7 @@ export function createApp(engine: Engine): Hono<ApiEnv> {
   api.route('/', logRoutes({ engine }));
   api.route('/runner', runnerRoutes({ engine }));
   api.route('/', userRoutes({ engine }));
+  api.route('/', tagRoutes({ engine }));
   app.route('/api', api);
   return app;
 }

@@ -1,40 +1,59 @@
 /** What users do to runs and jobs once submitted: stop, abort, resume. */
-import { ConflictError } from '../core/errors.js';
+import { ConflictError, assertNever } from '../core/errors.js';
 import { isFinished } from '../core/job-status.js';
 import type { JobRecord } from '../core/records.js';
 import type { Engine } from './engine.js';
 
-/** Stop (or abort) jobs. Jobs not started end at once; running ones are signalled through their runner. */
+/**
+ * Stop (or abort) jobs. Jobs not started end at once (STOPPED or ABORTED); running ones go
+ * to STOPPING or ABORTING and their runner is told through its heartbeat.
+ */
 export async function stopJobs(
   engine: Engine,
   jobs: readonly JobRecord[],
   abort: boolean,
   actor: string,
+  graceMs?: number,
 ): Promise<JobRecord[]> {
-  const reason = abort ? 'aborted by user' : 'stopped by user';
   const changed: JobRecord[] = [];
   // Dependents first, so that stopping a run never fails a job as "dependency stopped" that was itself stopped.
   for (const job of [...jobs].reverse()) {
     const current = await engine.store.getJob(job.id);
-    if (!current || isFinished(current.status)) continue;
-    const to = abort ? 'ABORTING' : 'STOPPING';
-    const result =
-      current.status === 'SUBMITTED'
-        ? await engine.transition(current.id, 'SUBMITTED', abort ? 'ABORTED' : 'STOPPED', { reason }, actor)
-        : current.status === 'UPLOADING' && !abort
-          ? undefined // its work is done; let the upload finish
-          : current.status === 'ABORTING' || (current.status === 'STOPPING' && !abort)
-            ? undefined
-            : await engine.transition(
-                current.id,
-                current.status,
-                to,
-                { stopRequest: abort ? 'abort' : 'stop', reason },
-                actor,
-              );
+    if (!current) continue;
+    const result = await stopOne(engine, current, abort, actor, graceMs);
     if (result?.ok) changed.push(result.value);
   }
   return changed;
+}
+
+function stopOne(engine: Engine, job: JobRecord, abort: boolean, actor: string, graceMs?: number) {
+  const reason = abort ? 'aborted by user' : 'stopped by user';
+  const signal = () =>
+    engine.transition(
+      job.id,
+      job.status,
+      abort ? 'ABORTING' : 'STOPPING',
+      { stopRequest: abort ? 'abort' : 'stop', reason, ...(graceMs === undefined ? {} : { stopGraceMs: graceMs }) },
+      actor,
+    );
+  switch (job.status) {
+    case 'SUBMITTED':
+      return engine.transition(job.id, 'SUBMITTED', abort ? 'ABORTED' : 'STOPPED', { reason, cachedFrom: null }, actor);
+    case 'DOWNLOADING':
+    case 'RUNNING':
+      return signal();
+    case 'UPLOADING': // its work is done: a stop lets the upload finish, an abort does not
+    case 'STOPPING': // already stopping: only an abort changes it
+      return abort ? signal() : undefined;
+    case 'ABORTING':
+    case 'DONE':
+    case 'FAILED':
+    case 'STOPPED':
+    case 'ABORTED':
+      return undefined;
+    default:
+      return assertNever(job.status, 'job status');
+  }
 }
 
 /** Resume stopped jobs: again from SUBMITTED, with their saved artifacts restored first. */

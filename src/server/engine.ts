@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { isFinished, type JobStatus, type TransitionResult } from '../core/job-status.js';
-import type { JobRecord } from '../core/records.js';
+import type { JobRecord, RunRecord } from '../core/records.js';
 import type { Logger } from '../logger.js';
 import type { BlobStore } from './storage/blob-store.js';
 import type { LogStore } from './storage/log-store.js';
@@ -26,6 +26,7 @@ export class Engine {
   readonly blobs: BlobStore;
   readonly logs: LogStore;
   readonly logger: Logger;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(parts: EngineParts) {
     ({ store: this.store, blobs: this.blobs, logs: this.logs, logger: this.logger } = parts);
@@ -66,9 +67,50 @@ export class Engine {
     this.events.emit('work');
   }
 
+  /** Run `fn` alone: submissions are serialised so that identical jobs submitted at once run once. */
+  serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(fn);
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
   private async onFinished(job: JobRecord): Promise<void> {
+    await this.settleFollowers(job);
     if (job.status !== 'DONE') await this.failDependents(job);
+    else {
+      const jobs = await this.store.jobsOfRuns([job.runName]);
+      if (jobs.every((j) => j.status === 'DONE')) {
+        const run = await this.store.getRun(job.runName);
+        if (run) await this.onRunDone(run);
+      }
+    }
     this.wakeRunners();
+  }
+
+  /** A run whose jobs are all DONE gets the tag it was submitted with (`dstack run --tag`). */
+  async onRunDone(run: RunRecord): Promise<void> {
+    if (!run.tagOnDone || run.tag === run.tagOnDone) return;
+    try {
+      await this.store.setTag(run.name, run.tagOnDone);
+      this.logger.info(`run ${run.name} tagged ${run.tagOnDone}`);
+    } catch (e) {
+      this.logger.warn(`could not tag run ${run.name} as ${run.tagOnDone}`, { error: String(e) });
+    }
+  }
+
+  /** Jobs that joined this one finish with it when it is DONE, and run themselves when it is not. */
+  private async settleFollowers(job: JobRecord): Promise<void> {
+    for (const follower of await this.store.followersOf(job.id)) {
+      if (follower.status !== 'SUBMITTED') continue;
+      if (job.status === 'DONE') {
+        await this.transition(follower.id, 'SUBMITTED', 'DONE', { reason: 'cached', exitCode: 0 }, 'server');
+      } else {
+        await this.update(follower.id, 'SUBMITTED', { cachedFrom: null, reason: null });
+      }
+    }
   }
 
   /** Jobs waiting on a job that ended badly can never run: they fail, saying why, and so do theirs. */

@@ -3,17 +3,36 @@
  * the oldest waiting job whose dependencies are DONE and whose request fits.
  */
 import type { Assignment } from '../core/api.js';
-import { fit, type Capacity } from '../core/resources.js';
+import { fit, subtract, type Capacity } from '../core/resources.js';
 import type { JobRecord } from '../core/records.js';
 import type { Engine } from './engine.js';
 
+/**
+ * What a runner has free: its registered capacity less what its unfinished jobs hold.
+ * The server computes it, so a long-polling claim never works from a stale figure.
+ */
+export async function freeCapacity(engine: Engine, runner: string): Promise<Capacity | undefined> {
+  const record = await engine.store.getRunner(runner);
+  if (!record) return undefined;
+  let free = record.total;
+  for (const job of await engine.store.activeJobsOfRunner(runner)) {
+    free = subtract(free, job.spec.resources, job.gpus ?? []);
+  }
+  return free;
+}
+
 /** Pick and take one job for the runner, or undefined when none is ready and fits. */
-export async function claimOnce(engine: Engine, runner: string, free: Capacity): Promise<Assignment | undefined> {
-  const waiting = await engine.store.jobsByStatus(['SUBMITTED']);
+export async function claimOnce(engine: Engine, runner: string): Promise<Assignment | undefined> {
+  const waiting = (await engine.store.jobsByStatus(['SUBMITTED'])).filter((j) => !j.cachedFrom);
   if (waiting.length === 0) return undefined;
+  const free = await freeCapacity(engine, runner);
+  if (!free) return undefined;
   const statusOf = new Map<string, JobRecord>();
-  const depIds = [...new Set(waiting.flatMap((j) => j.dependsOn))];
-  for (const id of depIds) {
+  // Dependencies are mostly jobs of the same runs: fetch those runs' jobs at once, then the rest one by one.
+  for (const job of await engine.store.jobsOfRuns([...new Set(waiting.map((j) => j.runName))]))
+    statusOf.set(job.id, job);
+  for (const id of new Set(waiting.flatMap((j) => j.dependsOn))) {
+    if (statusOf.has(id)) continue;
     const dep = await engine.store.getJob(id);
     if (dep) statusOf.set(id, dep);
   }
@@ -58,9 +77,8 @@ async function assignmentFor(engine: Engine, job: JobRecord, deps: JobRecord[]):
 export async function claim(
   engine: Engine,
   runner: string,
-  free: Capacity,
   waitMs: number,
   signal?: AbortSignal,
 ): Promise<Assignment | undefined> {
-  return engine.waitFor(() => claimOnce(engine, runner, free), waitMs, signal);
+  return engine.waitFor(() => claimOnce(engine, runner), waitMs, signal);
 }

@@ -1,8 +1,15 @@
-/** Submitting a run: name it, give each planned job an id and a cache key, store them. */
+/**
+ * Submitting a run: resolve each planned job's dependencies (same run or tagged runs),
+ * give it an id and a cache key, and decide whether it runs, reuses a DONE job with the
+ * same key, or joins one that is running now. Submissions are serialised so that two
+ * identical runs at once run the shared work once.
+ */
 import { randomBytes } from 'node:crypto';
-import type { SubmitRunRequest } from '../core/api.js';
+import picomatch from 'picomatch';
+import type { CodeManifest, SubmitRunRequest } from '../core/api.js';
 import { cacheKey, codeDigest } from '../core/cache-key.js';
 import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
+import type { JobSpec } from '../core/job-spec.js';
 import { runStatus } from '../core/job-status.js';
 import type { JobRecord, RunRecord, RunView } from '../core/records.js';
 import { runNamePrefix } from '../core/run-names.js';
@@ -13,45 +20,115 @@ export function newJobId(): string {
   return randomBytes(6).toString('hex');
 }
 
-export async function submitRun(engine: Engine, user: string, request: SubmitRunRequest): Promise<RunView> {
-  const manifest = await readCodeManifest(engine.blobs, request.codeDigest);
-  const code = codeDigest(
-    manifest.files.flatMap((f) => (f.digest ? [{ path: f.path, digest: f.digest, mode: f.mode }] : [])),
-  );
-  const now = Date.now();
-  const ids = new Map<string, JobRecord>();
-  const jobs: JobRecord[] = [];
-  for (const spec of request.jobs) {
-    if (ids.has(spec.ref)) throw new InvalidError(`job ref '${spec.ref}' appears twice in the run`);
-    const deps: JobRecord[] = [];
-    for (const dep of spec.dependsOn) {
-      if ('ref' in dep) {
-        const job = ids.get(dep.ref);
-        if (!job) throw new InvalidError(`job '${spec.ref}' depends on '${dep.ref}', which is not planned before it`);
-        deps.push(job);
-      } else {
-        throw new NotFoundError(`tag '${dep.tag}' (in '${dep.workflow}:${dep.tag}') does not exist`);
-      }
-    }
-    const job: JobRecord = {
-      id: newJobId(),
-      runName: '',
-      ref: spec.ref,
-      workflow: spec.workflow,
-      spec,
-      cacheKey: cacheKey(
-        code,
+export async function submitRun(
+  engine: Engine,
+  user: string,
+  request: SubmitRunRequest & { noCache?: boolean },
+): Promise<RunView> {
+  return engine.serialize(async () => {
+    if (request.tag !== undefined) await checkTagFree(engine, request.tag);
+    const manifest = await readCodeManifest(engine.blobs, request.codeDigest);
+    const now = Date.now();
+    const byRef = new Map<string, JobRecord>();
+    const jobs: JobRecord[] = [];
+    for (const spec of request.jobs) {
+      if (byRef.has(spec.ref)) throw new InvalidError(`job ref '${spec.ref}' appears twice in the run`);
+      const deps = await resolveDependencies(engine, spec, byRef);
+      const key = cacheKey(
+        codeFor(manifest, spec.inputs),
         spec,
         deps.map((d) => d.cacheKey),
-      ),
-      dependsOn: deps.map((d) => d.id),
-      status: 'SUBMITTED',
-      submittedAt: now,
-    };
-    ids.set(spec.ref, job);
-    jobs.push(job);
-  }
+      );
+      const job: JobRecord = {
+        id: newJobId(),
+        runName: '',
+        ref: spec.ref,
+        workflow: spec.workflow,
+        spec,
+        cacheKey: key,
+        dependsOn: deps.map((d) => d.id),
+        status: 'SUBMITTED',
+        submittedAt: now,
+      };
+      if (!request.noCache) await reuse(engine, job, now);
+      byRef.set(spec.ref, job);
+      jobs.push(job);
+    }
+    return insert(engine, user, request, jobs, now);
+  });
+}
 
+/** The code digest a job's key counts: every file, or those matching its `inputs` globs. */
+function codeFor(manifest: CodeManifest, inputs: string[] | undefined): string {
+  const files = manifest.files.flatMap((f) => (f.digest ? [{ path: f.path, digest: f.digest, mode: f.mode }] : []));
+  if (!inputs || inputs.length === 0) return codeDigest(files);
+  const match = picomatch(inputs, { dot: true });
+  return codeDigest(files.filter((f) => match(f.path)));
+}
+
+async function resolveDependencies(engine: Engine, spec: JobSpec, byRef: Map<string, JobRecord>): Promise<JobRecord[]> {
+  const deps: JobRecord[] = [];
+  for (const dep of spec.dependsOn) {
+    if ('ref' in dep) {
+      const job = byRef.get(dep.ref);
+      if (!job) throw new InvalidError(`job '${spec.ref}' depends on '${dep.ref}', which is not planned before it`);
+      deps.push(job);
+      continue;
+    }
+    deps.push(...(await tagged(engine, dep.tag, dep.workflow)));
+  }
+  return deps;
+}
+
+/** The jobs of the run tagged `tag`: those of `workflow`, or all of them when no workflow is named. */
+export async function tagged(engine: Engine, tag: string, workflow?: string): Promise<JobRecord[]> {
+  const run = await engine.store.getRunByTag(tag);
+  const label = workflow ? `${workflow}:${tag}` : `:${tag}`;
+  if (!run) throw new NotFoundError(`tag '${tag}' (in depends-on '${label}') does not exist; see 'dstack tags list'`);
+  const jobs = (await engine.store.jobsOfRuns([run.name])).filter((j) => !workflow || j.workflow === workflow);
+  if (jobs.length === 0) {
+    throw new NotFoundError(`run '${run.name}' (tag '${tag}') has no job of workflow '${workflow}'`);
+  }
+  return jobs;
+}
+
+/** Point the job at a DONE job with its key whose artifacts are all stored, or join a running one. */
+async function reuse(engine: Engine, job: JobRecord, now: number): Promise<void> {
+  const done = await engine.store.findDoneJob(job.cacheKey);
+  if (done && (await artifactsIntact(engine, done.id))) {
+    Object.assign(job, { status: 'DONE', cachedFrom: done.id, reason: 'cached', finishedAt: now, exitCode: 0 });
+    return;
+  }
+  const running = await engine.store.findActiveJob(job.cacheKey);
+  if (running) {
+    job.cachedFrom = running.id;
+    job.reason = `waiting for the same job running in ${running.runName} (${running.id})`;
+  }
+}
+
+async function artifactsIntact(engine: Engine, jobId: string): Promise<boolean> {
+  const manifest = await engine.store.getArtifacts(jobId);
+  if (!manifest) return false;
+  const digests = manifest.artifacts.flatMap((a) => a.files.flatMap((f) => (f.digest ? [f.digest] : [])));
+  return (await engine.blobs.missing(digests)).length === 0;
+}
+
+async function checkTagFree(engine: Engine, tag: string): Promise<void> {
+  const owner = await engine.store.getRunByTag(tag);
+  if (owner) {
+    throw new ConflictError(
+      `tag '${tag}' already exists (run ${owner.name}); delete it first: dstack tags delete ${tag}`,
+    );
+  }
+}
+
+async function insert(
+  engine: Engine,
+  user: string,
+  request: SubmitRunRequest,
+  jobs: JobRecord[],
+  now: number,
+): Promise<RunView> {
   for (let attempt = 0; ; attempt++) {
     const prefix = runNamePrefix();
     const name = `${prefix}-${(await engine.store.countRunsWithPrefix(`${prefix}-`)) + 1}`;
@@ -74,6 +151,8 @@ export async function submitRun(engine: Engine, user: string, request: SubmitRun
     }
     engine.logger.info(`run ${name} submitted`, { workflow: request.workflow, jobs: named.length, user });
     engine.wakeRunners();
-    return { ...run, status: runStatus(named.map((j) => j.status)), jobs: named };
+    const view = { ...run, status: runStatus(named.map((j) => j.status)), jobs: named };
+    if (named.every((j) => j.status === 'DONE')) await engine.onRunDone(run);
+    return view;
   }
 }

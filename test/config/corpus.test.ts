@@ -2,7 +2,7 @@
  * Real users' configs of 2021-2022 (fixtures/corpus, copied verbatim with their odd
  * indentation, trailing spaces and missing final newlines): dstack takes them as they are.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ const projects = readdirSync(CORPUS, { withFileTypes: true })
   .map((entry) => entry.name)
   .sort();
 const load = (name: string) => loadProject(join(CORPUS, name));
+const read = (path: string) => readFileSync(join(CORPUS, path), 'utf8');
 
 describe('corpus', () => {
   const withWorkflows = projects.filter((p) => p !== 'darpanaswal__Multi-GPU-Training-with-PyTorch-Lightning');
@@ -40,7 +41,7 @@ describe('corpus', () => {
       params: { python: '3.10' },
       environment: { PYTHONPATH: 'mnist' },
     });
-    expect(train!.dependsOn).toEqual([{ workflow: '', tag: 'mnist_data' }]);
+    expect(train!.dependsOn).toEqual([{ tag: 'mnist_data' }]);
     expect(project.warnings).toEqual([
       ".dstack/variables.yaml:2:3: variables.yaml section 'train-mnist' names no workflow " +
         '(its variables apply to no run; workflows: download, train)',
@@ -83,5 +84,49 @@ describe('corpus', () => {
       precision: '16',
       limit_train_batches: '0.5',
     });
+  });
+
+  it('reads each providers.yaml: the custom providers and where they are', async () => {
+    const hello = await load('peterschmidt85__simple-distributed-dstack-provider');
+    expect(hello.providers).toEqual([
+      {
+        name: 'hello',
+        image: 'python:3.9',
+        commands: ['pip3 install dstack', 'python3 main.py'],
+        location: { file: '.dstack/providers.yaml', line: 2, column: 5 },
+      },
+    ]);
+    expect((await load('dstackai__dstack')).providers!.map((p) => p.name)).toEqual(['python', 'curl']);
+    expect((await load('ivan-bokov__dstack-test-providers')).providers!.map((p) => p.name)).toEqual(['docker-ports']);
+    expect((await load('rajeshai__dstack')).providers).toBeUndefined();
+  });
+
+  it('reads ivan-bokov: a provider from another repository, ports and nodes with warnings', async () => {
+    const project = await load('ivan-bokov__dstack-test-providers');
+    expect(project.workflows[0]).toMatchObject({
+      provider: 'pytorch-ddp',
+      providerRepo: 'https://github.com/ivan-bokov/dstack-test-providers',
+      params: { script: 'example.py', requirements: 'requirements.txt' },
+    });
+    expect(project.warnings).toEqual([
+      ".dstack/workflows.yaml:10:14: 'resources.nodes' of workflow 'hello' is ignored: dstack runs each job on one " +
+        'machine (a provider that spreads work over machines makes one job per machine)',
+      ".dstack/workflows.yaml:8:5: 'ports' of workflow 'hello' is ignored: dstack opens no ports for a job",
+    ]);
+  });
+
+  // A formatter once rewrote these copies, and the quirks they exist to test were gone.
+  it('keeps the files as their users wrote them, quirks included', () => {
+    expect(read('pragasv__dstack_example/.dstack/workflows.yaml')).toContain('  - name : download-minst\n');
+    expect(read('pragasv__dstack_example/.dstack/variables.yaml')).toContain('    gpu: 0 \n');
+    expect(read('mmahesh__dstack_multiple_gpu/.dstack/variables.yaml')).toContain(
+      'variables:\n train-mnist:\n   gpu: 8',
+    );
+    expect(read('Vrv18__dstack-tests/.dstack/workflows.yaml')).toContain('\n        - name: ide\n');
+    expect(read('eafpres__dstack/.dstack/workflows.yaml')).toContain('    artifacts: \n');
+    expect(read('dstackai__dstack/.dstack/workflows.yaml')).toContain('artifacts: [ "output" ]');
+    expect(read('alex-snd__TRecover/.dstack/workflows.yaml').endsWith('count: 1')).toBe(true);
+    const providers = projects.filter((p) => existsSync(join(CORPUS, p, '.dstack', 'providers.yaml')));
+    expect(providers).toHaveLength(5);
   });
 });

@@ -113,6 +113,18 @@ describe('buildProject', () => {
     expect(project.variables.global).toEqual({ seed: '1' });
   });
 
+  it("suggests the workflow a variables section's name is close to", () => {
+    const project = buildProject(
+      '/p',
+      yaml('workflows:', '  - name: finetune_model', '    commands: [ls]'),
+      yaml('variables:', '  finetune-model:', '    lr: 1.0'),
+    );
+    expect(project.warnings).toEqual([
+      ".dstack/variables.yaml:2:3: variables.yaml section 'finetune-model' names no workflow " +
+        "(its variables apply to no run; did you mean 'finetune_model'?)",
+    ]);
+  });
+
   it('keeps warnings from workflows.yaml too', () => {
     const project = buildProject(
       '/p',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseWorkflows } from '../../src/config/index.js';
-import { yaml } from './helpers.js';
+import { configError, yaml } from './helpers.js';
 
 const GPT2 = `workflows:
   - name: download-model
@@ -181,8 +181,8 @@ describe('parseWorkflows', () => {
       { workflow: 'prepare', tag: 'latest' },
       { workflow: 'download-data', tag: 'train_val_test' },
       { workflow: 'setup' },
-      { workflow: '', tag: 'just_testing' },
-      { workflow: '', tag: 'mnist_data' },
+      { tag: 'just_testing' },
+      { tag: 'mnist_data' },
       { workflow: 'b', tag: 'v1' },
     ]);
     expect(wf!.locations['depends-on.5']).toEqual({ file, line: 11, column: 9 });
@@ -219,10 +219,12 @@ describe('parseWorkflows provider defaults', () => {
     expect(wf.locations['version']).toEqual({ file, line: 3, column: 15 });
   });
 
-  it('takes a provider from another repository by its name and keeps the repository in params', () => {
+  it('takes a provider from another repository by its name and keeps the repository beside it', () => {
     const wf = one('    provider:', '      repo: https://github.com/x/y', '      name: pytorch-ddp');
     expect(wf.provider).toBe('pytorch-ddp');
-    expect(wf.params['provider']).toEqual({ repo: 'https://github.com/x/y', name: 'pytorch-ddp' });
+    expect(wf.providerRepo).toBe('https://github.com/x/y');
+    expect(wf.params).toEqual({});
+    expect(wf.locations['provider']).toEqual({ file, line: 5, column: 13 });
   });
 });
 
@@ -255,15 +257,12 @@ describe('parseWorkflows later spellings', () => {
     expect(wf!.locations['depends-on.0']).toEqual({ file, line: 6, column: 9 });
   });
 
-  it("reads trigger and depends-on 'repo.include' globs as inputs", () => {
+  it("reads depends-on 'repo.include' globs as inputs", () => {
     const text = yaml(
       'workflows:',
       '  - name: a',
       '    image: tf',
       '    inputs: [setup.py]',
-      '    triggers:',
-      '      - repo:',
-      '          include: [requirements.txt]',
       '    depends-on:',
       '      repo:',
       '        include: [encode.py]',
@@ -272,10 +271,21 @@ describe('parseWorkflows later spellings', () => {
       '    image: tf',
     );
     const [wf] = parseWorkflows(text).workflows;
-    expect(wf!.inputs).toEqual(['setup.py', 'requirements.txt', 'encode.py']);
+    expect(wf!.inputs).toEqual(['setup.py', 'encode.py']);
     expect(wf!.dependsOn).toEqual([{ workflow: 'b' }]);
-    expect(wf!.locations['inputs.2']).toEqual({ file, line: 10, column: 19 });
-    expect(wf!.locations['depends-on.0']).toEqual({ file, line: 11, column: 19 });
+    expect(wf!.locations['inputs.1']).toEqual({ file, line: 7, column: 19 });
+    expect(wf!.locations['depends-on.0']).toEqual({ file, line: 8, column: 19 });
+  });
+
+  // Their files are those whose change should start a run, not all the job reads: as inputs
+  // they would make dstack reuse a result after a change to a file they leave out.
+  it("warns that 'triggers' are ignored and does not narrow the cache to their files", () => {
+    const { workflows, warnings } = one('    triggers:', '      - repo:', '          include: [requirements.txt]');
+    expect(workflows[0]!.inputs).toBeUndefined();
+    expect(warnings).toEqual([
+      ".dstack/workflows.yaml:5:5: 'triggers' of workflow 'a' is ignored: dstack starts a run only when you type " +
+        "'dstack run', never on a change to the repository (to choose which files count for the cache, use 'inputs:')",
+    ]);
   });
 
   it('warns that resources.nodes is ignored, naming where it is', () => {
@@ -286,10 +296,30 @@ describe('parseWorkflows later spellings', () => {
     ]);
   });
 
-  it('keeps list-valued parameters as lists of text', () => {
-    const [wf] = one('    ports: [29500, 8080]').workflows;
-    expect(wf!.params['ports']).toEqual(['29500', '8080']);
-    expect(wf!.locations['ports.1']).toEqual({ file, line: 5, column: 20 });
+  it("warns that 'ports' are ignored and passes them to no provider", () => {
+    const { workflows, warnings } = one('    ports: [29500, 8080]');
+    expect(workflows[0]!.params).toEqual({});
+    expect(warnings).toEqual([
+      ".dstack/workflows.yaml:5:5: 'ports' of workflow 'a' is ignored: dstack opens no ports for a job",
+    ]);
+  });
+
+  it("warns that an artifact's 'mount' is ignored and keeps the artifact", () => {
+    const { workflows, warnings } = one('    artifacts:', '      - path: output', '        mount: true');
+    expect(workflows[0]!.artifacts).toEqual(['output']);
+    expect(warnings).toEqual([
+      ".dstack/workflows.yaml:7:16: 'artifacts.0.mount' of workflow 'a' is ignored: dstack saves artifacts when the " +
+        'job ends (and when it is stopped); it mounts no storage into the job',
+    ]);
+  });
+
+  it("refuses a workflow's 'mount', saying what to do instead", () => {
+    const e = configError(() => one('    mount:', '      - /data'));
+    expect(e.message).toBe(
+      ".dstack/workflows.yaml:5:5: 'mount' of workflow 'a' is not supported: dstack mounts no storage into a job; " +
+        "to reuse files that another workflow made, list them in that workflow's 'artifacts' and add it to 'deps'",
+    );
+    expect(e.field).toBe('mount');
   });
 });
 

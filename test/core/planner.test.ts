@@ -3,6 +3,7 @@ import { ConfigError, UsageError } from '../../src/core/errors.js';
 import { plan, type Plan, type ProviderFn } from '../../src/core/planner.js';
 import type { ProjectConfig, VariablesConfig, WorkflowConfig } from '../../src/core/workflow.js';
 import { builtinJobs } from '../../src/providers/builtin.js';
+import { providerRegistry } from '../../src/providers/index.js';
 
 const FILE = '.dstack/workflows.yaml';
 const IMAGE = 'tensorflow/tensorflow:1.15.0-py3';
@@ -277,6 +278,12 @@ describe('plan: resources', () => {
     });
   });
 
+  it('asks for one GPU when the gpu mapping names a GPU but gives no count', async () => {
+    const config = project([workflow('train', 1, { resources: { gpu: { name: 'V100', memory: '16GB' } } })]);
+    const p = await plan(config, { target: 'train', overrides: {} }, builtin);
+    expect(job(p, 'train').resources).toEqual({ cpu: 1, memory: 0, gpu: 1, gpuName: 'V100', gpuMemory: 16e9 });
+  });
+
   it('asks for one CPU and nothing else when resources are not given', async () => {
     const p = await plan(project([workflow('w', 1)]), { target: 'w', overrides: {} }, builtin);
     expect(job(p, 'w').resources).toEqual({ cpu: 1, memory: 0, gpu: 0 });
@@ -397,6 +404,14 @@ describe('plan: errors a user sees', () => {
     expect(e.field).toBe('depends-on');
   });
 
+  it('turns a tag-only dependency into {tag}: every job of the tagged run', async () => {
+    const config = project([
+      workflow('train', 3, { dependsOn: [{ tag: 'mnist_data' }, { workflow: 'prep', tag: 'v1' }] }),
+    ]);
+    const p = await plan(config, { target: 'train', overrides: {} }, builtin);
+    expect(job(p, 'train').dependsOn).toEqual([{ tag: 'mnist_data' }, { tag: 'v1', workflow: 'prep' }]);
+  });
+
   it('does not require a tagged dependency to be defined in this config', async () => {
     const config = project([workflow('train', 3, { dependsOn: [{ workflow: 'gone', tag: 'v1' }] })]);
     const p = await plan(config, { target: 'train', overrides: {} }, builtin);
@@ -421,30 +436,60 @@ describe('plan: errors a user sees', () => {
     expect(e.message).toBe(`${FILE}:1: dependency cycle: a -> a`);
   });
 
-  it('rejects an absolute artifact path', async () => {
+  it('allows an absolute artifact path for a job that runs in a container', async () => {
+    const config = project([workflow('setup-conda', 3, { artifacts: ['/opt/conda/envs/dl/', '/opt/./x/../y'] })]);
+    const p = await plan(config, { target: 'setup-conda', overrides: {} }, builtin);
+    expect(job(p, 'setup-conda').artifacts).toEqual(['/opt/conda/envs/dl', '/opt/y']);
+  });
+
+  it('refuses an absolute artifact path for a job on the host, saying why', async () => {
     const config = project([
-      workflow('train', 3, { artifacts: ['/data'], locations: { 'artifacts.0': { file: FILE, line: 6, column: 9 } } }),
+      workflow('setup-conda', 3, {
+        provider: 'bash',
+        image: undefined,
+        artifacts: ['data', '/opt/conda/envs/dl'],
+        locations: { 'artifacts.1': { file: FILE, line: 7, column: 15 } },
+      }),
+    ]);
+    const e = await rejection(plan(config, { target: 'setup-conda', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:7:15: artifact path '/opt/conda/envs/dl' of workflow 'setup-conda' is absolute, which only a job in ` +
+        "a container (with an 'image') may use; this one runs on the runner's host (provider bash), where dstack " +
+        "keeps nothing outside the job's workspace: use a path inside the project, or give the workflow an image",
+    );
+    expect(e.field).toBe('artifacts.1');
+  });
+
+  it('refuses an artifact that a variable makes absolute, for a job on the host', async () => {
+    const config = project([workflow('train', 3, { provider: 'bash', image: undefined, artifacts: ['$out/ckpt'] })], {
+      out: '/tmp',
+    });
+    const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toMatch(new RegExp(`^${FILE}:3: artifact path '/tmp/ckpt' of workflow 'train' is absolute, `));
+  });
+
+  it('refuses the root folder, and a path above it, as an artifact', async () => {
+    const root = project([workflow('train', 3, { artifacts: ['/'] })]);
+    const e = await rejection(plan(root, { target: 'train', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:3: artifact path '/' of workflow 'train' is the root folder; name a folder or file inside it`,
+    );
+    const above = project([workflow('train', 3, { artifacts: ['/../etc'] })]);
+    const e2 = await rejection(plan(above, { target: 'train', overrides: {} }, builtin), ConfigError);
+    expect(e2.message).toBe(`${FILE}:3: artifact path '/../etc' of workflow 'train' goes above the root folder`);
+  });
+
+  it('names the target when a workflow it depends on cannot be planned', async () => {
+    const config = project([
+      workflow('setup', 1, { provider: 'bash', image: undefined, artifacts: ['/opt/env'] }),
+      workflow('train', 5, { dependsOn: [{ workflow: 'setup' }] }),
     ]);
     const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
-    expect(e.message).toBe(
-      `${FILE}:6:9: artifact path '/data' of workflow 'train' is absolute; use a path relative to the project`,
+    expect(e.message).toMatch(
+      /^\.dstack\/workflows\.yaml:1: artifact path '\/opt\/env' of workflow 'setup' is absolute/,
     );
-  });
-
-  it('rejects an artifact path that leaves the project folder', async () => {
-    for (const path of ['../x', 'a/../../x', './..']) {
-      const config = project([workflow('train', 3, { artifacts: [path] })]);
-      const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
-      expect(e.message).toBe(`${FILE}:3: artifact path '${path}' of workflow 'train' leaves the project folder`);
-    }
-  });
-
-  it('rejects an artifact that a variable makes absolute', async () => {
-    const config = project([workflow('train', 3, { artifacts: ['$out/ckpt'] })], { out: '/tmp' });
-    const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
-    expect(e.message).toBe(
-      `${FILE}:3: artifact path '/tmp/ckpt' of workflow 'train' is absolute; use a path relative to the project`,
-    );
+    expect(e.message).toMatch(/ \(planning 'train', which depends on it\)$/);
+    expect(e.location).toEqual({ file: FILE, line: 1 });
   });
 
   it('rejects the project folder itself as an artifact', async () => {
@@ -477,5 +522,150 @@ describe('plan: errors a user sees', () => {
     const config = project([workflow('w', 2, { provider: 'bash', commands: [] })]);
     const e = await rejection(plan(config, { target: 'w', overrides: {} }, builtin), ConfigError);
     expect(e.message).toBe(`${FILE}:2: workflow 'w' has no commands to run`);
+  });
+});
+
+describe('plan: providers', () => {
+  const registry = providerRegistry();
+  const at = (line: number, column: number) => ({ file: FILE, line, column });
+  const definition = { name: 'hello', image: 'python:3.9', commands: ['python3 main.py'], location: at(2, 5) };
+
+  it('refuses a custom provider from providers.yaml, naming where it is defined', async () => {
+    const config = project([workflow('hello', 1, { provider: 'hello', image: undefined, commands: [] })]);
+    config.providers = [{ ...definition, location: { file: '.dstack/providers.yaml', line: 2, column: 5 } }];
+    const e = await rejection(plan(config, { target: 'hello', overrides: {} }, registry), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:1: workflow 'hello' uses custom provider 'hello' (defined at .dstack/providers.yaml:2:5), which ` +
+        'dstack does not support yet: only the built-in providers run (bash, docker, python, curl); to run it now, ' +
+        "write its steps as 'commands' (with an 'image' to run them in a container)",
+    );
+  });
+
+  it('refuses a provider from another repository, naming the repository', async () => {
+    const config = project([
+      workflow('hello', 1, {
+        provider: 'pytorch-ddp',
+        providerRepo: 'https://github.com/x/providers',
+        locations: { provider: at(5, 13) },
+      }),
+    ]);
+    const e = await rejection(plan(config, { target: 'hello', overrides: {} }, registry), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:5:13: workflow 'hello' uses provider 'pytorch-ddp' from https://github.com/x/providers: custom ` +
+        'providers from another repository are not supported yet: only the built-in providers run (bash, docker, python, curl)',
+    );
+  });
+
+  it("refuses provider 'code', saying what it was", async () => {
+    const config = project([workflow('ide', 1, { provider: 'code', image: undefined, commands: [] })]);
+    const e = await rejection(plan(config, { target: 'ide', overrides: {} }, registry), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:1: workflow 'ide' uses provider 'code' (VS Code in the browser, an interactive application of later ` +
+        'dstack versions), which dstack does not support: it runs jobs that finish, and only the built-in providers ' +
+        'run (bash, docker, python, curl)',
+    );
+  });
+
+  it('refuses a provider that is neither built in nor defined', async () => {
+    const config = project([workflow('w', 1, { provider: 'nope', locations: { provider: at(3, 15) } })]);
+    const e = await rejection(plan(config, { target: 'w', overrides: {} }, registry), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:3:15: workflow 'w' uses provider 'nope', which is not a built-in provider (built-in: bash, docker, python, curl)`,
+    );
+  });
+
+  it('runs a built-in provider that providers.yaml also defines, with a warning', async () => {
+    const config = project([
+      workflow('hello', 1, { provider: 'python', image: undefined, commands: [], params: { file: 'main.py' } }),
+    ]);
+    config.providers = [
+      { ...definition, name: 'python', location: { file: '.dstack/providers.yaml', line: 2, column: 5 } },
+    ];
+    const p = await plan(config, { target: 'hello', overrides: {} }, registry);
+    expect(p.jobs.map((j) => j.provider)).toEqual(['python']);
+    expect(p.warnings).toEqual([
+      `${FILE}:1: workflow 'hello' uses the built-in 'python' provider; the 'python' that .dstack/providers.yaml:2:5 defines is not used`,
+    ]);
+  });
+
+  it('warns about each parameter the provider ignores, at that parameter', async () => {
+    const config = project([
+      workflow('download', 1, {
+        provider: 'bash',
+        image: undefined,
+        params: { python: '3.10', requirements: 'requirements.txt' },
+        locations: { python: at(4, 13), requirements: at(5, 19) },
+      }),
+      workflow('train', 8, {
+        provider: 'bash',
+        image: undefined,
+        commands: ['pip install -r requirements.txt', 'python train.py'],
+        params: { requirements: 'requirements.txt' },
+        dependsOn: [{ workflow: 'download' }],
+      }),
+    ]);
+    const p = await plan(config, { target: 'train', overrides: {} }, registry);
+    expect(p.warnings).toEqual([
+      `${FILE}:4:13: 'python' of workflow 'download' is ignored: the bash provider runs its commands with the Python ` +
+        "on the runner's host; to choose the version, run them in an image (image: python:3.10)",
+      `${FILE}:5:19: 'requirements' of workflow 'download' is ignored: the bash provider installs nothing by itself; ` +
+        "add 'pip install -r requirements.txt' to its commands",
+    ]);
+  });
+
+  it('refuses a Python version that is no version, and two spellings of the script', async () => {
+    const bad = project([workflow('t', 1, { provider: 'python', params: { script: 't.py', version: 'latest' } })]);
+    const e = await rejection(plan(bad, { target: 't', overrides: {} }, registry), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:1: invalid Python version 'latest' in 'version' of workflow 't': expected a version such as 3.8 or 3.10`,
+    );
+    const both = project([workflow('t', 1, { provider: 'python', params: { script: 't.py', file: 'u.py' } })]);
+    const e2 = await rejection(plan(both, { target: 't', overrides: {} }, registry), ConfigError);
+    expect(e2.message).toBe(
+      `${FILE}:1: workflow 't' has both 'script' and 'file': they are the same parameter, keep one`,
+    );
+  });
+
+  it('keeps interruptible with the resources, where the cache key does not see it', async () => {
+    const config = project([workflow('t', 1, { resources: { interruptible: true, gpu: { count: '1' } } })]);
+    const p = await plan(config, { target: 't', overrides: {} }, registry);
+    expect(job(p, 't').resources).toEqual({ cpu: 1, memory: 0, gpu: 1, interruptible: true });
+  });
+});
+
+describe('plan: large graphs', () => {
+  const N = 10_000;
+  const bash = (name: string, dependsOn: WorkflowConfig['dependsOn']) =>
+    workflow(name, 1, {
+      provider: 'bash',
+      image: undefined,
+      commands: [`python step.py --step ${name} --lr $lr`],
+      artifacts: [`out/${name}`],
+      dependsOn,
+    });
+
+  it('plans a 10,000-job chain, dependencies first', async () => {
+    const workflows = Array.from({ length: N }, (_, i) => bash(`s${i}`, i === 0 ? [] : [{ workflow: `s${i - 1}` }]));
+    const p = await plan(project(workflows, { lr: '0.1' }), { target: `s${N - 1}`, overrides: { lr: '0.2' } }, builtin);
+    expect(p.jobs).toHaveLength(N);
+    expect(p.jobs[0]!.ref).toBe('s0');
+    expect(p.jobs[N - 1]!.dependsOn).toEqual([{ ref: `s${N - 2}` }]);
+    expect(p.jobs[N - 1]!.commands).toEqual([`python step.py --step s${N - 1} --lr 0.2`]);
+  });
+
+  it('plans a 10,000-job fan-out and fan-in', async () => {
+    const leaves = Array.from({ length: N - 2 }, (_, i) => bash(`leaf${i}`, [{ workflow: 'root' }]));
+    const workflows = [
+      bash('root', []),
+      ...leaves,
+      bash(
+        'join',
+        leaves.map((l) => ({ workflow: l.name })),
+      ),
+    ];
+    const p = await plan(project(workflows, { lr: '0.1' }), { target: 'join', overrides: {} }, builtin);
+    expect(p.jobs).toHaveLength(N);
+    expect(p.jobs[0]!.ref).toBe('root');
+    expect(p.jobs[N - 1]!.dependsOn).toHaveLength(N - 2);
   });
 });

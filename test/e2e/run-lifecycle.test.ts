@@ -151,7 +151,7 @@ describe('run lifecycle', () => {
 
   it('plans and validates an image workflow, and ends it with a clear reason until docker jobs run', async () => {
     const dry = await sb.dstack(['run', 'in-docker', '--dry-run']);
-    expect(dry.stdout).toContain('in-docker (provider docker, image ubuntu:22.04)');
+    expect(dry.stdout).toMatch(/^1\. in-docker\n {3}provider +docker\n {3}image +ubuntu:22\.04$/m);
     const r = await sb.dstack(['run', 'in-docker']);
     expect(r.code).toBe(1);
     const [run] = await sb.json<RunView[]>(['status', '--last', '1']);

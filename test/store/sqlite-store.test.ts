@@ -50,7 +50,7 @@ describe('openSqliteStore', () => {
     const raw = new SqliteDatabase(path, { readonly: true });
     try {
       const names = raw.prepare('select name from kysely_migration order by name').pluck().all();
-      expect(names).toEqual(['0001-initial']);
+      expect(names).toEqual(['0001-initial', '0002-stop-grace']);
     } finally {
       raw.close();
     }

@@ -3,6 +3,7 @@
  * same tests, so they behave alike wherever the server keeps its state.
  */
 import { describe } from 'vitest';
+import { describeCacheAndTags } from './conformance/cache-tags.js';
 import { describeJobQueries } from './conformance/jobs.js';
 import { describeRegistry } from './conformance/registry.js';
 import { describeRuns } from './conformance/runs.js';
@@ -19,5 +20,6 @@ export function describeStoreConformance(name: string, open: OpenStore): void {
     describeJobQueries(open);
     describeTransitions(open);
     describeRegistry(open);
+    describeCacheAndTags(open);
   });
 }

@@ -10,18 +10,20 @@ export interface RunArgs {
   detach: boolean;
   help: boolean;
   dryRun: boolean;
+  noCache: boolean;
   tag?: string;
 }
 
-const FLAGS = new Set(['-d', '--detach', '-h', '--help', '--dry-run']);
+const FLAGS = new Set(['-d', '--detach', '-h', '--help', '--dry-run', '--no-cache']);
 
 export function parseRunArgs(argv: readonly string[]): RunArgs {
-  const args: RunArgs = { overrides: {}, detach: false, help: false, dryRun: false };
+  const args: RunArgs = { overrides: {}, detach: false, help: false, dryRun: false, noCache: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (FLAGS.has(arg)) {
       if (arg === '-d' || arg === '--detach') args.detach = true;
       else if (arg === '--dry-run') args.dryRun = true;
+      else if (arg === '--no-cache') args.noCache = true;
       else args.help = true;
     } else if (arg === '--tag') {
       const value = argv[++i];

@@ -4,15 +4,13 @@ import { loadProject, findProjectRoot } from '../../config/index.js';
 import { UsageError } from '../../core/errors.js';
 import { isFinished } from '../../core/job-status.js';
 import { checkOverrides, findWorkflow, plan } from '../../core/planner.js';
-import { acceptedVariables } from '../../core/variables.js';
-import type { ProjectConfig } from '../../core/workflow.js';
 import type { JobRecord, RunView } from '../../core/records.js';
 import { providerRegistry } from '../../providers/index.js';
 import { snapshotProject, uploadSnapshot } from '../../client/snapshot.js';
 import type { Settings } from '../../settings.js';
-import { connect } from '../connect.js';
 import { colorStatus, table } from '../format.js';
 import { printLines } from './logs.js';
+import { formatPlan, formatWorkflowHelp, formatWorkflowList } from './plan-output.js';
 import { parseRunArgs } from './run-args.js';
 
 export async function runCommand(argv: readonly string[], settings: Settings, cwd: string): Promise<number> {
@@ -27,20 +25,22 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     throw new UsageError(`no .dstack/workflows.yaml in ${cwd} or its parents; run dstack from your project folder`);
   }
   const config = await loadProject(root);
-  for (const warning of config.warnings) process.stderr.write(`${pc.yellow('warning:')} ${warning}\n`);
+  printWarnings(config.warnings);
   if (args.workflow === undefined) {
-    if (args.help) return (printWorkflows(config), 0);
-    printWorkflows(config);
+    process.stdout.write(formatWorkflowList(config));
+    if (args.help) return 0;
     throw new UsageError('which workflow? name one: dstack run WORKFLOW');
   }
   findWorkflow(config, args.workflow);
-  if (args.help) return (printVariables(config, args.workflow), 0);
+  if (args.help) return (process.stdout.write(formatWorkflowHelp(config, args.workflow)), 0);
   checkOverrides(config, args.workflow, args.overrides);
 
   // Plan fully before talking to any server: a bad config submits nothing.
   const planned = await plan(config, { target: args.workflow, overrides: args.overrides }, providerRegistry());
-  if (args.dryRun) return (printPlan(planned.jobs), 0);
+  printWarnings(planned.warnings);
+  if (args.dryRun) return (process.stdout.write(formatPlan(planned)), 0);
 
+  const { connect } = await import('../connect.js'); // not loaded for --help and --dry-run
   const client = await connect(settings);
   const snapshot = await snapshotProject(root);
   const codeDigest = await uploadSnapshot(client, root, snapshot);
@@ -51,6 +51,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     codeDigest,
     jobs: planned.jobs,
     ...(args.tag ? { tag: args.tag } : {}),
+    ...(args.noCache ? { noCache: true } : {}),
   });
   if (args.detach) {
     process.stdout.write(run.name + '\n');
@@ -61,8 +62,17 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   const detach = () => abort.abort();
   process.once('SIGINT', detach);
   try {
+    // Jobs the cache answered print one line each instead of their old log.
+    const cached = new Set(run.jobs.filter((j) => j.cachedFrom && j.status === 'DONE').map((j) => j.id));
+    for (const job of run.jobs.filter((j) => cached.has(j.id))) {
+      process.stderr.write(pc.dim(`${job.ref}: cached, reusing job ${job.cachedFrom}\n`));
+    }
     await client.followLogs(run.name, {
-      onLines: (lines) => printLines(lines, run.jobs),
+      onLines: (lines) =>
+        printLines(
+          lines.filter((l) => !cached.has(l.jobId)),
+          run.jobs,
+        ),
       signal: abort.signal,
     });
   } catch (e) {
@@ -86,41 +96,6 @@ function printSummary(run: RunView): void {
   process.stderr.write(`run ${run.name} ${word === 'DONE' ? pc.green(word) : pc.red(word)}\n`);
 }
 
-function printWorkflows(config: ProjectConfig): void {
-  const names = config.workflows.map((w) => w.name);
-  const width = Math.max(0, ...names.map((n) => n.length)) + 4;
-  const lines = config.workflows.map((w) => `    ${w.name.padEnd(width)}${w.help ?? `run ${w.name} workflow`}`);
-  process.stdout.write(
-    `usage: dstack run {${names.join(',')}} ...\n\npositional arguments:\n${lines.join('\n')}\n\n` +
-      `options:\n    -d, --detach    submit and print the run name without waiting\n` +
-      `    --tag TAG       tag the run when it finishes\n    --dry-run       show the plan and submit nothing\n`,
-  );
-}
-
-function printVariables(config: ProjectConfig, workflow: string): void {
-  const vars = [...acceptedVariables(config.variables, workflow)];
-  const usage = vars.map(([n]) => `[--${n} [${n.toUpperCase()}]]`).join(' ');
-  const width = Math.max(0, ...vars.map(([n]) => n.length)) + 4;
-  const argWidth = Math.max(0, ...vars.map(([n]) => n.length)) + 4;
-  const lines = vars.map(
-    ([n, v]) =>
-      `  ${`--${n}`.padEnd(width)}${`[${n.toUpperCase()}]`.padEnd(argWidth)}default is ${v === '' ? '""' : v}`,
-  );
-  const help = config.workflows.find((w) => w.name === workflow)?.help;
-  process.stdout.write(
-    `usage: dstack run ${workflow} ${usage}\n${help ? `\n${help}\n` : ''}\n` +
-      (vars.length ? `optional arguments:\n${lines.join('\n')}\n` : `This workflow has no variables.\n`),
-  );
-}
-
-function printPlan(jobs: import('../../core/job-spec.js').JobSpec[]): void {
-  for (const job of jobs) {
-    const deps = job.dependsOn.map((d) => ('ref' in d ? d.ref : `${d.workflow}:${d.tag}`));
-    process.stdout.write(`${pc.bold(job.ref)} (provider ${job.provider}${job.image ? `, image ${job.image}` : ''})\n`);
-    if (deps.length) process.stdout.write(`  depends on: ${deps.join(', ')}\n`);
-    for (const c of job.commands) process.stdout.write(`  $ ${c}\n`);
-    if (job.artifacts.length) process.stdout.write(`  artifacts: ${job.artifacts.join(', ')}\n`);
-    const vars = Object.entries(job.variables);
-    if (vars.length) process.stdout.write(`  variables: ${vars.map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
-  }
+function printWarnings(warnings: readonly string[]): void {
+  for (const warning of warnings) process.stderr.write(`${pc.yellow('warning:')} ${warning}\n`);
 }

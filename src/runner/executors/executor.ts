@@ -14,6 +14,8 @@ export interface ExecutionRequest {
 }
 
 export interface Execution {
+  /** The process group leader's pid, recorded so that a restarted runner can end what it left. */
+  readonly pid: number | undefined;
   /** Resolves when the job's process (group) has exited. */
   readonly exit: Promise<ExitResult>;
   /** Ask the job to end (SIGTERM to its whole process group). */

@@ -47,6 +47,6 @@ export class ProcessExecutor implements Executor {
         resolve({ code, signal });
       });
     });
-    return { exit, terminate: () => signalGroup('SIGTERM'), kill: () => signalGroup('SIGKILL') };
+    return { pid: child.pid, exit, terminate: () => signalGroup('SIGTERM'), kill: () => signalGroup('SIGKILL') };
   }
 }

@@ -50,7 +50,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const r = await body(c, schemas.claim);
     self(c, r.name);
     await store.heartbeat(r.name, Date.now());
-    const assignment = await claim(engine, r.name, r.free, r.waitMs, c.req.raw.signal);
+    const assignment = await claim(engine, r.name, r.waitMs, c.req.raw.signal);
     return c.json({ assignment: assignment ?? null });
   });
 
@@ -64,7 +64,11 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
         for (const id of r.jobIds) {
           const job = await store.getJob(id);
           if (job?.runner === r.name && job.stopRequest && (job.status === 'STOPPING' || job.status === 'ABORTING')) {
-            found.push({ jobId: id, action: job.stopRequest });
+            found.push({
+              jobId: id,
+              action: job.stopRequest,
+              ...(job.stopGraceMs === undefined ? {} : { graceMs: job.stopGraceMs }),
+            });
           }
         }
         return found.length > 0 ? found : undefined;

@@ -12,6 +12,7 @@ const resources = z.object({
   gpuName: z.string().optional(),
   gpuMemory: z.number().nonnegative().optional(),
   shmSize: z.number().nonnegative().optional(),
+  interruptible: z.boolean().optional(),
 });
 
 const relativePath = z
@@ -28,11 +29,29 @@ export const jobSpec = z.object({
   workingDir: relativePath.optional(),
   env: z.record(z.string(), z.string()),
   variables: z.record(z.string(), z.string()),
-  artifacts: z.array(relativePath),
+  // Absolute paths only for jobs in a container (a conda env under /opt, say); never `..`.
+  artifacts: z.array(
+    z
+      .string()
+      .min(1)
+      .refine((p) => !p.split('/').includes('..'), 'a path without ..'),
+  ),
   resources,
-  dependsOn: z.array(z.union([z.object({ ref: name }), z.object({ tag: name, workflow: name })])),
+  dependsOn: z.array(z.union([z.object({ ref: name }), z.object({ tag: name, workflow: name.optional() })])),
   inputs: z.array(z.string()).optional(),
   params: z.record(z.string(), z.unknown()),
+});
+
+const checkedJobSpec = jobSpec.superRefine((spec, ctx) => {
+  spec.artifacts.forEach((path, i) => {
+    if (path.startsWith('/') && spec.image === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['artifacts', i],
+        message: 'an absolute artifact path needs a container (image)',
+      });
+    }
+  });
 });
 
 export const submitRun = z.object({
@@ -46,11 +65,24 @@ export const submitRun = z.object({
     dirty: z.boolean().optional(),
   }),
   codeDigest: digest,
-  jobs: z.array(jobSpec).min(1),
+  jobs: z.array(checkedJobSpec).min(1),
   tag: name.optional(),
+  noCache: z.boolean().optional(),
 });
 
-export const target = z.object({ target: name, abort: z.boolean().optional() });
+export const target = z.object({
+  target: name,
+  abort: z.boolean().optional(),
+  grace: z.number().min(0).max(86_400).optional(),
+});
+export const tag = z.object({
+  tag: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ., _ and -')
+    .max(100),
+  run: name,
+});
+export const prune = z.object({ olderThanMs: z.number().int().min(0) });
 export const digests = z.object({ digests: z.array(digest).max(100_000) });
 
 const gpu = z.object({ index: z.number().int().nonnegative(), name: z.string(), memory: z.number().nonnegative() });
@@ -61,7 +93,7 @@ export const capacity = z.object({
 });
 
 export const registerRunner = z.object({ name, host: z.string(), total: capacity, jobIds: z.array(z.string()) });
-export const claim = z.object({ name, free: capacity, waitMs: z.number().int().min(0).max(60_000) });
+export const claim = z.object({ name, waitMs: z.number().int().min(0).max(60_000) });
 export const heartbeat = z.object({ name, jobIds: z.array(z.string()), waitMs: z.number().int().min(0).max(60_000) });
 
 const status = z.enum(JOB_STATUSES);

@@ -47,10 +47,11 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   });
 
   app.post('/stop', async (c) => {
-    const { target, abort } = await body(c, schemas.target);
+    const { target, abort, grace } = await body(c, schemas.target);
     const caller = c.get('caller');
     const found = await resolveTarget(store, caller, target);
-    return c.json(await stopJobs(engine, found.selected, abort ?? false, `user:${caller.name}`));
+    const graceMs = grace === undefined ? undefined : grace * 1000;
+    return c.json(await stopJobs(engine, found.selected, abort ?? false, `user:${caller.name}`, graceMs));
   });
 
   app.post('/resume', async (c) => {

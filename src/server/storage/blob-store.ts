@@ -18,4 +18,7 @@ export interface BlobStore {
   get(digest: string): Promise<Readable>;
   /** Bytes stored per blob, for totals and housekeeping. */
   size(digest: string): Promise<number | undefined>;
+  /** Every stored blob with its size and when it was stored (epoch ms). */
+  list(): AsyncIterable<{ digest: string; size: number; storedAt: number }>;
+  delete(digest: string): Promise<void>;
 }

@@ -1,7 +1,7 @@
 /** BlobStore on local disk: `<root>/ab/abcdef…`, written to a temp file and renamed into place. */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -42,6 +42,26 @@ export class LocalBlobStore implements BlobStore {
     const path = this.path(digest);
     if ((await this.size(digest)) === undefined) throw new NotFoundError(`blob ${digest} is not stored`);
     return createReadStream(path);
+  }
+
+  async *list(): AsyncIterable<{ digest: string; size: number; storedAt: number }> {
+    let dirs: string[];
+    try {
+      dirs = await readdir(this.root);
+    } catch {
+      return;
+    }
+    for (const dir of dirs.filter((d) => /^[0-9a-f]{2}$/.test(d))) {
+      for (const name of await readdir(join(this.root, dir))) {
+        if (!DIGEST.test(name)) continue; // temp files of uploads in progress
+        const info = await stat(join(this.root, dir, name)).catch(() => undefined);
+        if (info) yield { digest: name, size: info.size, storedAt: info.mtimeMs };
+      }
+    }
+  }
+
+  async delete(digest: string): Promise<void> {
+    await rm(this.path(digest), { force: true });
   }
 
   async size(digest: string): Promise<number | undefined> {

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { InvalidError } from '../../core/errors.js';
@@ -83,6 +83,36 @@ export class LogStore {
     return last;
   }
 
+  /**
+   * Entries stored from byte `offset` on, and the offset to continue from: a follower reads
+   * each line once, however long the log grows.
+   */
+  async readFrom(jobId: string, offset: number): Promise<{ entries: LogEntry[]; offset: number }> {
+    let handle;
+    try {
+      handle = await open(this.file(jobId), 'r');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], offset };
+      throw e;
+    }
+    try {
+      const { size } = await handle.stat();
+      if (size <= offset) return { entries: [], offset };
+      const buffer = Buffer.alloc(size - offset);
+      await handle.read(buffer, 0, buffer.length, offset);
+      const end = buffer.lastIndexOf(0x0a) + 1; // only whole lines: an append may be under way
+      const entries = buffer
+        .subarray(0, end)
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as LogEntry);
+      return { entries, offset: offset + end };
+    } finally {
+      await handle.close();
+    }
+  }
+
   async read(jobId: string, query: LogQuery = {}): Promise<LogEntry[]> {
     const file = this.file(jobId);
     try {
@@ -100,6 +130,11 @@ export class LogStore {
       out.push(entry);
     }
     return out;
+  }
+
+  async delete(jobId: string): Promise<void> {
+    await rm(this.file(jobId), { force: true });
+    this.lastSeq.delete(jobId);
   }
 
   /** Call `listener` whenever lines for the job arrive; returns the unsubscribe function. */

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import { canTransition, type JobStatus, type TransitionResult } from '../../core/job-status.js';
 import type { ArtifactManifest, JobEvent, JobRecord, RunRecord, RunnerRecord } from '../../core/records.js';
+import * as cacheTags from './cache-tags.js';
 import { isForeignKeyViolation, isUniqueViolation } from './db-errors.js';
 import { guardedUpdate, insertRun } from './job-writes.js';
 import {
@@ -124,6 +125,38 @@ export class KyselyStore implements Store {
   async events(jobId: string): Promise<JobEvent[]> {
     const rows = await this.db.selectFrom('job_events').selectAll().where('job_id', '=', jobId).orderBy('id').execute();
     return rows.map(eventFromRow);
+  }
+
+  findDoneJob(cacheKey: string): Promise<JobRecord | undefined> {
+    return cacheTags.findDoneJob(this.db, cacheKey);
+  }
+
+  findActiveJob(cacheKey: string): Promise<JobRecord | undefined> {
+    return cacheTags.findActiveJob(this.db, cacheKey);
+  }
+
+  followersOf(jobId: string): Promise<JobRecord[]> {
+    return cacheTags.followersOf(this.db, jobId);
+  }
+
+  setTag(runName: string, tag: string | null): Promise<void> {
+    return cacheTags.setTag(this.db, runName, tag);
+  }
+
+  getRunByTag(tag: string): Promise<RunRecord | undefined> {
+    return cacheTags.getRunByTag(this.db, tag);
+  }
+
+  taggedRuns(): Promise<RunRecord[]> {
+    return cacheTags.taggedRuns(this.db);
+  }
+
+  deleteRuns(names: readonly string[]): Promise<void> {
+    return cacheTags.deleteRuns(this.db, names);
+  }
+
+  allArtifacts(): Promise<{ jobId: string; manifest: ArtifactManifest }[]> {
+    return cacheTags.allArtifacts(this.db);
   }
 
   async setArtifacts(jobId: string, manifest: ArtifactManifest): Promise<void> {

@@ -93,6 +93,7 @@ export function jobToRow(job: JobRecord, seq: number): Insertable<JobsTable> {
     gpus: job.gpus === undefined ? null : JSON.stringify(job.gpus),
     cached_from: job.cachedFrom ?? null,
     stop_request: job.stopRequest ?? null,
+    stop_grace_ms: job.stopGraceMs ?? null,
     resumed: job.resumed === undefined ? null : bit(job.resumed),
     submitted_at: job.submittedAt,
     started_at: job.startedAt ?? null,
@@ -117,6 +118,7 @@ export function jobFromRow(r: Selectable<JobsTable>): JobRecord {
     gpus: r.gpus === null ? undefined : json<NonNullable<JobRecord['gpus']>>(r.gpus),
     cachedFrom: r.cached_from ?? undefined,
     stopRequest: r.stop_request ?? undefined,
+    stopGraceMs: r.stop_grace_ms ?? undefined,
     resumed: r.resumed === null ? undefined : bool(r.resumed),
     submittedAt: num(r.submitted_at),
     startedAt: optNum(r.started_at),
@@ -134,6 +136,8 @@ export function patchToRow(p: TransitionPatch): Updateable<JobsTable> {
   if (p.startedAt !== undefined) set.started_at = p.startedAt;
   if (p.finishedAt !== undefined) set.finished_at = p.finishedAt;
   if (p.stopRequest !== undefined) set.stop_request = p.stopRequest;
+  if (p.stopGraceMs !== undefined) set.stop_grace_ms = p.stopGraceMs;
+  if (p.cachedFrom !== undefined) set.cached_from = p.cachedFrom;
   if (p.resumed !== undefined) set.resumed = bit(p.resumed);
   return set;
 }

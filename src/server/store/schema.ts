@@ -60,6 +60,8 @@ export interface JobsTable {
   gpus: string | null;
   cached_from: string | null;
   stop_request: StopRequest | null;
+  /** Set with a stop: SIGTERM to SIGKILL, ms (added by 0002). */
+  stop_grace_ms: number | null;
   resumed: NullableBool;
   submitted_at: EpochMs;
   started_at: NullableEpochMs;

@@ -31,6 +31,8 @@ export interface TransitionPatch {
   startedAt?: number | null;
   finishedAt?: number | null;
   stopRequest?: StopRequest | null;
+  stopGraceMs?: number | null;
+  cachedFrom?: string | null;
   resumed?: boolean;
 }
 
@@ -80,6 +82,23 @@ export interface Store {
   /** Set fields without a status change (a waiting reason, a stop request), guarded by status. */
   updateJob(id: string, expected: JobStatus, patch: TransitionPatch): Promise<TransitionResult<JobRecord>>;
   events(jobId: string): Promise<JobEvent[]>;
+
+  /** The newest DONE job with this cache key that ran itself (not a cached copy). */
+  findDoneJob(cacheKey: string): Promise<JobRecord | undefined>;
+  /** An unfinished job with this cache key that runs itself: a new identical job joins it. */
+  findActiveJob(cacheKey: string): Promise<JobRecord | undefined>;
+  /** Unfinished jobs that wait on `jobId` to reuse its result. */
+  followersOf(jobId: string): Promise<JobRecord[]>;
+
+  /** Name a run (`tag` null removes its tag). ConflictError when another run has the tag. */
+  setTag(runName: string, tag: string | null): Promise<void>;
+  getRunByTag(tag: string): Promise<RunRecord | undefined>;
+  /** Runs that have a tag, newest first. */
+  taggedRuns(): Promise<RunRecord[]>;
+  /** Delete runs with their jobs, events and artifact manifests. */
+  deleteRuns(names: readonly string[]): Promise<void>;
+  /** Every stored artifact manifest, by job id (for housekeeping). */
+  allArtifacts(): Promise<{ jobId: string; manifest: ArtifactManifest }[]>;
 
   setArtifacts(jobId: string, manifest: ArtifactManifest): Promise<void>;
   getArtifacts(jobId: string): Promise<ArtifactManifest | undefined>;

@@ -49,9 +49,9 @@ export function describeTransitions(open: OpenStore): void {
       const { jobs } = await seedRun(store(), 'run-1', ['train']);
       const id = jobs[0]!.id;
 
-      const result = await store().transition(id, 'SUBMITTED', 'DONE', { exitCode: 0 }, 'gpu-1');
+      const result = await store().transition(id, 'SUBMITTED', 'UPLOADING', {}, 'gpu-1');
 
-      expect(result).toStrictEqual({ ok: false, reason: 'not_allowed', from: 'SUBMITTED', to: 'DONE' });
+      expect(result).toStrictEqual({ ok: false, reason: 'not_allowed', from: 'SUBMITTED', to: 'UPLOADING' });
       expect(await store().getJob(id)).toStrictEqual(jobs[0]);
       expect(await store().events(id)).toHaveLength(1);
       // Checked before the database is asked: an unknown job gets the same answer.

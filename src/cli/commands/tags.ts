@@ -1,0 +1,52 @@
+/** `dstack tags add|delete|list` and `dstack prune`. */
+import { UsageError } from '../../core/errors.js';
+import { formatSize } from '../../core/resources.js';
+import type { Settings } from '../../settings.js';
+import { connect } from '../connect.js';
+import { ago, table } from '../format.js';
+
+export async function tagsListCommand(settings: Settings): Promise<number> {
+  const runs = await (await connect(settings)).tags();
+  if (runs.length === 0) {
+    process.stdout.write('No tags yet. Tag a finished run with: dstack tags add TAG RUN\n');
+    return 0;
+  }
+  const rows = runs.map((r) => [
+    r.tag ?? '',
+    r.name,
+    r.workflow,
+    r.jobs.map((j) => j.workflow).join(', '),
+    ago(r.submittedAt),
+  ]);
+  process.stdout.write(table(['TAG', 'RUN', 'WORKFLOW', 'JOBS', 'SUBMITTED'], rows) + '\n');
+  return 0;
+}
+
+export async function tagsAddCommand(tag: string, run: string, settings: Settings): Promise<number> {
+  const view = await (await connect(settings)).addTag(tag, run);
+  process.stdout.write(`tagged run ${view.name} as ${tag}\n`);
+  return 0;
+}
+
+export async function tagsDeleteCommand(tag: string, settings: Settings): Promise<number> {
+  await (await connect(settings)).deleteTag(tag);
+  process.stdout.write(`deleted tag ${tag}\n`);
+  return 0;
+}
+
+/** `7d`, `12h`, `30m`, `45s` → ms; UsageError otherwise. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+)\s*([smhd])$/.exec(text.trim());
+  if (!m) throw new UsageError(`invalid ${flag} '${text}': use a duration like 7d, 12h, 30m or 45s`);
+  return Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+export async function pruneCommand(options: { olderThan: string }, settings: Settings): Promise<number> {
+  const olderThanMs = parseDuration(options.olderThan, '--older-than');
+  const result = await (await connect(settings)).prune(olderThanMs);
+  process.stdout.write(
+    `pruned ${result.runs.length} runs${result.runs.length ? ` (${result.runs.join(', ')})` : ''}, ` +
+      `${result.blobs} blobs (${formatSize(result.bytes)})\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,55 @@
+/**
+ * `.dstack/providers.yaml`: custom providers, each a program (`image` + `commands`) that
+ * makes a workflow's job specs. dstack does not run them yet; it reads the file so that a
+ * workflow naming one gets an error that says so, and so that the shape is checked early.
+ */
+import { isScalar, type Node } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import type { ProviderDefinition } from '../core/workflow.js';
+import { validate } from './issues.js';
+import { expectTopLevel, locate, parseYaml, resolveAlias, scalarText, toPlain, type Path } from './yaml-source.js';
+
+export const PROVIDERS_FILE = '.dstack/providers.yaml';
+
+// Loose: a provider's other keys belong to its own contract, which dstack does not define yet.
+const definition = z.looseObject(
+  {
+    name: z.string(),
+    image: z.string().optional(),
+    commands: z.array(z.string(), { error: 'a list of strings' }).nullish(),
+  },
+  { error: "a mapping with a 'name'" },
+);
+const providers = z.array(definition, { error: 'a list of providers (- name: ...)' }).nullable();
+
+/** Parse and validate the text of a providers file. Throws a ConfigError at the first problem. */
+export function parseProviders(text: string, file: string = PROVIDERS_FILE): ProviderDefinition[] {
+  const src = parseYaml(text, file);
+  const root = src.doc.contents === null ? null : resolveAlias(src, src.doc.contents);
+  if (root === null || (isScalar(root) && scalarText(root) === null)) return [];
+  expectTopLevel(src, root, 'providers');
+  const base: Path = ['providers'];
+  const subject = (path: Path): string => {
+    if (path.length === 0) return "'providers'";
+    const which = `provider #${Number(path[0]) + 1}`;
+    return path.length === 1 ? which : `'${path.slice(1).join('.')}' of ${which}`;
+  };
+  const parsed = validate(providers, toPlain(src, root.items[0]?.value as Node | null), { src, base, subject });
+  const seen = new Map<string, number>();
+  return (parsed ?? []).map((item, i) => {
+    const location = locate(src, [...base, i]);
+    const first = seen.get(item.name);
+    if (first !== undefined) {
+      throw new ConfigError(
+        `duplicate provider name '${item.name}': already defined at line ${first}`,
+        locate(src, [...base, i, 'name']),
+        'name',
+      );
+    }
+    seen.set(item.name, location.line ?? 0);
+    const result: ProviderDefinition = { name: item.name, commands: item.commands ?? [], location };
+    if (item.image !== undefined) result.image = item.image;
+    return result;
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * `dstack prune`: delete finished, untagged runs older than a cutoff, their logs, and the
+ * blobs nothing kept refers to. A run that a kept job still needs (it reuses one of its
+ * jobs, or depends on one) is kept, and so is every blob of a kept run's code and artifacts.
+ */
+import type { PruneResult } from '../core/api.js';
+import { isFinished } from '../core/job-status.js';
+import { readCodeManifest } from './code.js';
+import type { Engine } from './engine.js';
+
+/** Blobs younger than this are never deleted: they may belong to an upload whose manifest is not written yet. */
+const FRESH_BLOB_MS = 60 * 60_000;
+
+export async function prune(engine: Engine, olderThanMs: number, user?: string): Promise<PruneResult> {
+  return engine.serialize(async () => {
+    const { store } = engine;
+    const runs = await store.listRuns(user ? { user } : {});
+    const jobs = await store.jobsOfRuns(runs.map((r) => r.name));
+    const cutoff = Date.now() - olderThanMs;
+    const doomed = new Set(
+      runs
+        .filter((r) => !r.tag && r.submittedAt < cutoff)
+        .filter((r) => jobs.filter((j) => j.runName === r.name).every((j) => isFinished(j.status)))
+        .map((r) => r.name),
+    );
+    // Keep what kept jobs need, until nothing changes (a reused job may itself reuse an older one).
+    const runOf = new Map(jobs.map((j) => [j.id, j.runName]));
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const job of jobs.filter((j) => !doomed.has(j.runName))) {
+        for (const needed of [job.cachedFrom, ...job.dependsOn]) {
+          const run = needed && runOf.get(needed);
+          if (run && doomed.delete(run)) changed = true;
+        }
+      }
+    }
+    const gone = jobs.filter((j) => doomed.has(j.runName));
+    await store.deleteRuns([...doomed]);
+    for (const job of gone) await engine.logs.delete(job.id);
+    const { blobs, bytes } = await collectBlobs(engine);
+    engine.logger.info(`pruned ${doomed.size} runs, ${blobs} blobs`, { bytes });
+    return { runs: [...doomed], blobs, bytes };
+  });
+}
+
+/** Delete blobs that no run's code and no job's artifacts refer to (of every user, not just the caller's). */
+async function collectBlobs(engine: Engine): Promise<{ blobs: number; bytes: number }> {
+  const live = new Set<string>();
+  for (const run of await engine.store.listRuns({})) {
+    live.add(run.codeDigest);
+    const code = await readCodeManifest(engine.blobs, run.codeDigest).catch(() => undefined);
+    for (const f of code?.files ?? []) if (f.digest) live.add(f.digest);
+  }
+  for (const { manifest } of await engine.store.allArtifacts()) {
+    for (const a of manifest.artifacts) for (const f of a.files) if (f.digest) live.add(f.digest);
+  }
+  const fresh = Date.now() - FRESH_BLOB_MS;
+  let blobs = 0;
+  let bytes = 0;
+  for await (const blob of engine.blobs.list()) {
+    if (live.has(blob.digest) || blob.storedAt > fresh) continue;
+    await engine.blobs.delete(blob.digest);
+    blobs++;
+    bytes += blob.size;
+  }
+  return { blobs, bytes };
+}

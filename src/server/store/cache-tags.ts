@@ -1,0 +1,90 @@
+/** Queries for the cache (reusable and joinable jobs), tags and pruning. */
+import type { Kysely } from 'kysely';
+import { ConflictError, NotFoundError } from '../../core/errors.js';
+import type { ArtifactManifest, JobRecord, RunRecord } from '../../core/records.js';
+import { isUniqueViolation } from './db-errors.js';
+import { jobFromRow, runFromRow } from './mapping.js';
+import { UNFINISHED } from './run-queries.js';
+import type { Database } from './schema.js';
+
+export async function findDoneJob(db: Kysely<Database>, cacheKey: string): Promise<JobRecord | undefined> {
+  const row = await db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('cache_key', '=', cacheKey)
+    .where('status', '=', 'DONE')
+    .where('cached_from', 'is', null)
+    .orderBy('finished_at', 'desc')
+    .executeTakeFirst();
+  return row && jobFromRow(row);
+}
+
+export async function findActiveJob(db: Kysely<Database>, cacheKey: string): Promise<JobRecord | undefined> {
+  const row = await db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('cache_key', '=', cacheKey)
+    .where('status', 'in', UNFINISHED)
+    .where('cached_from', 'is', null)
+    .orderBy('submitted_at')
+    .executeTakeFirst();
+  return row && jobFromRow(row);
+}
+
+export async function followersOf(db: Kysely<Database>, jobId: string): Promise<JobRecord[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('cached_from', '=', jobId)
+    .where('status', 'in', UNFINISHED)
+    .execute();
+  return rows.map(jobFromRow);
+}
+
+export async function setTag(db: Kysely<Database>, runName: string, tag: string | null): Promise<void> {
+  try {
+    const result = await db.updateTable('runs').set({ tag }).where('name', '=', runName).executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw new NotFoundError(`no run named '${runName}'`);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ConflictError(`tag '${tag}' already exists`, { cause: err });
+    throw err;
+  }
+}
+
+export async function getRunByTag(db: Kysely<Database>, tag: string): Promise<RunRecord | undefined> {
+  const row = await db.selectFrom('runs').selectAll().where('tag', '=', tag).executeTakeFirst();
+  return row && runFromRow(row);
+}
+
+export async function taggedRuns(db: Kysely<Database>): Promise<RunRecord[]> {
+  const rows = await db
+    .selectFrom('runs')
+    .selectAll()
+    .where('tag', 'is not', null)
+    .orderBy('submitted_at', 'desc')
+    .execute();
+  return rows.map(runFromRow);
+}
+
+/** Run names per statement: far below the bound-parameter limits (SQLite 32,766; PostgreSQL 65,535). */
+const DELETE_BATCH = 1000;
+
+export async function deleteRuns(db: Kysely<Database>, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  // A prune may name more runs than one statement can bind: delete in batches, all in one transaction.
+  await db.transaction().execute(async (trx) => {
+    for (let start = 0; start < names.length; start += DELETE_BATCH) {
+      const batch = names.slice(start, start + DELETE_BATCH);
+      const jobs = trx.selectFrom('jobs').select('id').where('run_name', 'in', batch);
+      await trx.deleteFrom('job_events').where('job_id', 'in', jobs).execute();
+      await trx.deleteFrom('artifacts').where('job_id', 'in', jobs).execute();
+      await trx.deleteFrom('jobs').where('run_name', 'in', batch).execute();
+      await trx.deleteFrom('runs').where('name', 'in', batch).execute();
+    }
+  });
+}
+
+export async function allArtifacts(db: Kysely<Database>): Promise<{ jobId: string; manifest: ArtifactManifest }[]> {
+  const rows = await db.selectFrom('artifacts').selectAll().execute();
+  return rows.map((r) => ({ jobId: r.job_id, manifest: JSON.parse(r.manifest) as ArtifactManifest }));
+}

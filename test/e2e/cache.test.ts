@@ -1,0 +1,179 @@
+/** The job cache through the real CLI: what is reused, what runs again, and what is never trusted. */
+import { execFileSync } from 'node:child_process';
+import { readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/core/records.js';
+import { Sandbox, waitUntil } from './harness.js';
+
+const WORKFLOWS = `workflows:
+  - name: prepare
+    inputs: [src/**, .dstack/**]
+    commands:
+      - mkdir -p data
+      - echo "size=$size random=$RANDOM$RANDOM" > data/data.txt
+      - sleep $delay
+    artifacts: [data]
+  - name: train
+    depends-on: [prepare]
+    commands:
+      - mkdir -p model
+      - cat data/data.txt > model/model.txt
+      - echo "epochs=$epochs" >> model/model.txt
+    artifacts: [model]
+`;
+const VARIABLES = `variables:
+  global:
+    delay: 0
+  prepare:
+    size: 10
+  train:
+    epochs: 1
+`;
+
+describe('the job cache', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({
+      '.dstack/workflows.yaml': WORKFLOWS,
+      '.dstack/variables.yaml': VARIABLES,
+      'src/prepare.txt': 'v1',
+      'README.md': 'readme',
+    });
+  });
+  afterAll(() => sb.dispose());
+
+  const last = async () => (await sb.json<RunView[]>(['status', '--last', '1']))[0]!;
+  const artifact = async (jobId: string, path: string) => {
+    const out = join(sb.root, '..', `out-${jobId}`);
+    await sb.dstack(['artifacts', jobId, '-o', out]);
+    return readFile(join(out, path), 'utf8');
+  };
+
+  let first: RunView;
+
+  it('re-running the same code and variables runs nothing', async () => {
+    expect((await sb.dstack(['run', 'train'])).code).toBe(0);
+    first = await last();
+    const again = await sb.dstack(['run', 'train']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(`prepare: cached, reusing job ${first.jobs[0]!.id}`);
+    const second = await last();
+    expect(second.jobs.map((j) => [j.status, j.cachedFrom])).toEqual([
+      ['DONE', first.jobs[0]!.id],
+      ['DONE', first.jobs[1]!.id],
+    ]);
+    const status = await sb.dstack(['status', second.name]);
+    expect(status.stdout).toContain(`DONE cached (${first.jobs[0]!.id})`);
+    // Its logs and artifacts are reachable through the new run.
+    expect(await artifact(second.jobs[1]!.id, 'model/model.txt')).toBe(
+      await artifact(first.jobs[1]!.id, 'model/model.txt'),
+    );
+    expect((await sb.dstack(['logs', second.jobs[1]!.id])).stderr).toContain('saved artifacts');
+  });
+
+  it('a variable of train re-runs train only, on the cached prepare artifacts', async () => {
+    await sb.dstack(['run', 'train', '--epochs', '2']);
+    const run = await last();
+    expect(run.jobs[0]!.cachedFrom).toBe(first.jobs[0]!.id);
+    expect(run.jobs[1]!.cachedFrom).toBeUndefined();
+    const model = await artifact(run.jobs[1]!.id, 'model/model.txt');
+    expect(model).toBe((await artifact(first.jobs[0]!.id, 'data/data.txt')) + 'epochs=2\n');
+  });
+
+  it('inputs: editing a file outside them re-runs nothing; editing one inside re-runs', async () => {
+    await sb.write({ 'README.md': 'edited readme' });
+    await sb.dstack(['run', 'prepare']);
+    expect((await last()).jobs[0]!.cachedFrom).toBe(first.jobs[0]!.id);
+    await sb.write({ 'src/prepare.txt': 'v2' });
+    await sb.dstack(['run', 'prepare']);
+    expect((await last()).jobs[0]!.cachedFrom).toBeUndefined();
+    await sb.write({ 'src/prepare.txt': 'v1' });
+  });
+
+  it('--no-cache runs everything anew', async () => {
+    await sb.dstack(['run', 'train', '--no-cache']);
+    expect((await last()).jobs.map((j) => j.cachedFrom)).toEqual([undefined, undefined]);
+  });
+
+  it('two identical runs at once run the shared job once', async () => {
+    const [a, b] = await Promise.all([
+      sb.dstack(['run', 'train', '--delay', '1', '-d']),
+      sb.dstack(['run', 'train', '--delay', '1', '-d']),
+    ]);
+    const names = [a.stdout.trim(), b.stdout.trim()];
+    const runs = await waitUntil(async () => {
+      const views = await Promise.all(names.map(async (n) => (await sb.json<RunView[]>(['status', n]))[0]!));
+      return views.every((v) => v.status === 'DONE') && views;
+    });
+    const prepares = runs.map((r) => r.jobs[0]!);
+    const ran = prepares.filter((j) => !j.cachedFrom);
+    expect(ran).toHaveLength(1);
+    expect(prepares.find((j) => j.cachedFrom)!.cachedFrom).toBe(ran[0]!.id);
+  });
+
+  it('never reuses a job whose artifacts were deleted', async () => {
+    await sb.dstack(['run', 'prepare', '--size', '77']);
+    const original = (await last()).jobs[0]!;
+    await sb.dstack(['run', 'prepare', '--size', '77']);
+    expect((await last()).jobs[0]!.cachedFrom).toBe(original.id);
+    // Lose the artifact's blob from the server's store.
+    const content = await artifact(original.id, 'data/data.txt');
+    const blobs = join(sb.home, 'server', 'artifacts');
+    const { createHash } = await import('node:crypto');
+    const sha = createHash('sha256').update(content).digest('hex');
+    await rm(join(blobs, sha.slice(0, 2), sha));
+    await sb.dstack(['run', 'prepare', '--size', '77']);
+    const rerun = (await last()).jobs[0]!;
+    expect(rerun.cachedFrom).toBeUndefined();
+    expect(rerun.status).toBe('DONE');
+  });
+
+  it('reuses one consistent result when non-deterministic writers race', async () => {
+    const runs = await Promise.all([
+      sb.dstack(['run', 'prepare', '--size', '5', '--no-cache', '-d']),
+      sb.dstack(['run', 'prepare', '--size', '5', '--no-cache', '-d']),
+    ]);
+    const jobs = await waitUntil(async () => {
+      const views = await Promise.all(
+        runs.map(async (r) => (await sb.json<RunView[]>(['status', r.stdout.trim()]))[0]!),
+      );
+      return views.every((v) => v.status === 'DONE') && views.map((v) => v.jobs[0]!);
+    });
+    const outputs = await Promise.all(jobs.map((j) => artifact(j.id, 'data/data.txt')));
+    expect(outputs[0]).not.toBe(outputs[1]); // $RANDOM: each wrote its own
+    await sb.dstack(['run', 'prepare', '--size', '5']);
+    const reused = (await last()).jobs[0]!;
+    const source = jobs.findIndex((j) => j.id === reused.cachedFrom);
+    expect(source).toBeGreaterThanOrEqual(0);
+    expect(await artifact(reused.id, 'data/data.txt')).toBe(outputs[source]);
+  });
+
+  it('never reuses a job that was running when the server was killed, and ends its processes', async () => {
+    const name = (await sb.dstack(['run', 'prepare', '--size', '99', '--delay', '30', '-d'])).stdout.trim();
+    await waitUntil(async () => (await sb.json<RunView[]>(['status', name]))[0]!.status === 'RUNNING');
+    const info = JSON.parse(await readFile(join(sb.home, 'server', 'server.json'), 'utf8')) as { pid: number };
+    process.kill(info.pid, 'SIGKILL');
+    await waitUntil(async () => {
+      try {
+        process.kill(info.pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    const lost = await waitUntil(async () => {
+      const job = (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!;
+      return job.status === 'FAILED' && job;
+    });
+    expect(lost.reason).toBe('runner lost');
+    const sleeping = execFileSync('ps', ['-eo', 'args']).toString();
+    expect(sleeping).not.toMatch(/sleep 30/);
+    expect(await readdir(join(sb.home, 'runner', 'jobs')).catch(() => [])).not.toContain(lost.id);
+    await sb.dstack(['run', 'prepare', '--size', '99']);
+    const rerun = (await last()).jobs[0]!;
+    expect(rerun.cachedFrom).toBeUndefined();
+    expect(rerun.status).toBe('DONE');
+  });
+});

@@ -1,0 +1,181 @@
+/** Tags as dependencies, prune, and the exact stop / abort / resume rules, through the real CLI. */
+import { readFile, readdir, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/core/records.js';
+import { Sandbox, waitUntil } from './harness.js';
+
+const WORKFLOWS = `workflows:
+  - name: prepare
+    commands:
+      - mkdir -p data
+      - echo "data $RANDOM" > data/data.txt
+    artifacts: [data]
+  - name: train
+    depends-on: [prepare:best]
+    commands:
+      - cat data/data.txt
+  - name: broken
+    commands: [exit 1]
+  - name: stubborn
+    commands:
+      - trap 'echo ignoring SIGTERM' TERM
+      - echo ready
+      - while true; do sleep 0.1 || true; done
+  - name: slow-prepare
+    commands:
+      - echo ready
+      - sleep 30
+  - name: after-slow
+    depends-on: [slow-prepare]
+    commands: [echo after]
+`;
+
+describe('tags, prune, stop', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+  });
+  afterAll(() => sb.dispose());
+
+  const last = async () => (await sb.json<RunView[]>(['status', '--last', '1']))[0]!;
+  const view = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!;
+
+  it('refuses a tag dependency that does not exist, before anything runs', async () => {
+    const r = await sb.dstack(['run', 'train']);
+    expect(r.stderr).toMatch(
+      /error: tag 'best' \(in depends-on 'prepare:best'\) does not exist; see 'dstack tags list'/,
+    );
+    expect(r.code).toBe(1);
+    expect((await sb.dstack(['status', '--last', '5'])).stdout).toContain('No runs yet');
+  });
+
+  let tagged: RunView;
+  it('tags a run when it finishes with run --tag, and lists it', async () => {
+    expect((await sb.dstack(['run', 'prepare', '--tag', 'best'])).code).toBe(0);
+    tagged = await last();
+    expect((await sb.dstack(['status', tagged.name])).stdout).toMatch(new RegExp(`^${tagged.name}\\s+best\\s+`, 'm'));
+    expect(tagged.tag).toBe('best');
+    const list = await sb.dstack(['tags', 'list']);
+    expect(list.stdout).toMatch(new RegExp(`best\\s+${tagged.name}\\s+prepare`));
+  });
+
+  it("takes a tagged run's artifacts for a tag dependency without running it", async () => {
+    const r = await sb.dstack(['run', 'train']);
+    expect(r.code).toBe(0);
+    const data = await sb.dstack(['logs', tagged.jobs[0]!.id]);
+    void data;
+    const run = await last();
+    expect(run.jobs.map((j) => j.workflow)).toEqual(['train']);
+    expect(run.jobs[0]!.dependsOn).toEqual([tagged.jobs[0]!.id]);
+    const out = join(sb.root, '..', 'tagged');
+    await sb.dstack(['artifacts', tagged.jobs[0]!.id, '-o', out]);
+    expect(r.stdout).toBe(await readFile(join(out, 'data/data.txt'), 'utf8'));
+  });
+
+  it('refuses a duplicate tag, a failed run and an unfinished run', async () => {
+    const dup = await sb.dstack(['tags', 'add', 'best', tagged.name]);
+    expect(dup.stderr).toMatch(
+      /error: tag 'best' already exists \(run [a-z]+-[a-z]+-\d+\); delete it first: dstack tags delete best/,
+    );
+    expect(dup.code).toBe(1);
+    await sb.dstack(['run', 'broken']);
+    const failed = await last();
+    const r = await sb.dstack(['tags', 'add', 'nope', failed.name]);
+    expect(r.stderr).toContain(
+      `error: run '${failed.name}' is FAILED: only a run whose jobs are all DONE can be tagged`,
+    );
+    const running = (await sb.dstack(['run', 'stubborn', '-d'])).stdout.trim();
+    const u = await sb.dstack(['tags', 'add', 'nope', running]);
+    expect(u.stderr).toMatch(new RegExp(`error: run '${running}' is (SUBMITTED|DOWNLOADING|RUNNING): only a run`));
+    await sb.dstack(['stop', '-a', running]);
+    const dupRun = await sb.dstack(['run', 'prepare', '--tag', 'best']);
+    expect(dupRun.stderr).toContain("error: tag 'best' already exists");
+  });
+
+  it('moves a tag after deleting it', async () => {
+    await sb.dstack(['run', 'prepare', '--no-cache']);
+    const newer = await last();
+    expect((await sb.dstack(['tags', 'delete', 'best'])).stdout).toContain('deleted tag best');
+    expect((await sb.dstack(['tags', 'add', 'best', newer.name])).stdout).toContain(`tagged run ${newer.name} as best`);
+    const missing = await sb.dstack(['tags', 'delete', 'never-was']);
+    expect(missing.stderr).toContain("error: tag 'never-was' does not exist");
+    tagged = newer;
+  });
+
+  it('kills a job that ignores SIGTERM after the --grace period, and stops it', async () => {
+    const name = (await sb.dstack(['run', 'stubborn', '-d'])).stdout.trim();
+    await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
+    const started = Date.now();
+    await sb.dstack(['stop', '--grace', '1', name]);
+    const job = await waitUntil(async () => {
+      const j = (await view(name)).jobs[0]!;
+      return j.status === 'STOPPED' && j;
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(job.reason).toBe('stopped by user');
+    expect((await sb.dstack(['logs', name])).stdout).toContain('ignoring SIGTERM');
+    const bad = await sb.dstack(['stop', '--grace', 'soon', name]);
+    expect(bad.stderr).toContain("invalid --grace 'soon': expected seconds");
+  });
+
+  it('stopping a job fails the jobs waiting on it as "dependency stopped"; stopping a run stops them all', async () => {
+    const name = (await sb.dstack(['run', 'after-slow', '-d'])).stdout.trim();
+    await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
+    const [slow, after] = (await view(name)).jobs;
+    await sb.dstack(['stop', slow!.id, '--grace', '0']);
+    const ended = await waitUntil(async () => {
+      const jobs = (await view(name)).jobs;
+      return jobs.every((j) => j.status === 'STOPPED' || j.status === 'FAILED') && jobs;
+    });
+    expect(ended[0]!.status).toBe('STOPPED');
+    expect(ended[1]!.reason).toBe(`dependency stopped: slow-prepare (${slow!.id})`);
+    void after;
+
+    const whole = (await sb.dstack(['run', 'after-slow', '-d', '--no-cache'])).stdout.trim();
+    await sb.dstack(['stop', whole, '--grace', '0']);
+    const stopped = await waitUntil(async () => {
+      const jobs = (await view(whole)).jobs;
+      return jobs.every((j) => j.status === 'STOPPED') && jobs;
+    });
+    expect(stopped.map((j) => j.reason)).toEqual(['stopped by user', 'stopped by user']);
+  });
+
+  it('prunes old untagged runs with their logs, keeping tagged runs and what kept runs need', async () => {
+    await sb.dstack(['run', 'prepare', '--no-cache']);
+    const source = await last();
+    await sb.dstack(['run', 'prepare']);
+    const reuser = await last();
+    expect(reuser.jobs[0]!.cachedFrom).toBe(source.jobs[0]!.id);
+    await sb.dstack(['tags', 'add', 'keep', reuser.name]);
+    const before = await sb.json<RunView[]>(['status', '--last', '100']);
+    const r = await sb.dstack(['prune', '--older-than', '0s']);
+    expect(r.code).toBe(0);
+    const after = await sb.json<RunView[]>(['status', '--last', '100']);
+    // Tagged runs stay, and so does the untagged run whose job the tagged one reuses.
+    expect(after.map((v) => v.name).sort()).toEqual([tagged.name, source.name, reuser.name].sort());
+    const gone = before.filter((v) => !after.some((a) => a.name === v.name));
+    expect(gone.length).toBeGreaterThan(0);
+    expect(r.stdout).toContain(`pruned ${gone.length} runs`);
+    const logs = await sb.dstack(['logs', gone[0]!.name]);
+    expect(logs.stderr).toContain(`no run or job named '${gone[0]!.name}'`);
+    const logFiles = await readdir(join(sb.home, 'server', 'logs'));
+    for (const job of gone.flatMap((v) => v.jobs)) expect(logFiles).not.toContain(`${job.id}.jsonl`);
+
+    // Once blobs are old enough, those no kept job refers to are deleted, and kept artifacts still download.
+    const blobDir = join(sb.home, 'server', 'artifacts');
+    const old = new Date(Date.now() - 2 * 3600_000);
+    for (const dir of await readdir(blobDir)) {
+      for (const f of await readdir(join(blobDir, dir))) await utimes(join(blobDir, dir, f), old, old);
+    }
+    const second = await sb.dstack(['prune', '--older-than', '7d']);
+    expect(second.stdout).toMatch(/pruned 0 runs, [1-9]\d* blobs/);
+    const out = join(sb.root, '..', 'after-prune');
+    const dl = await sb.dstack(['artifacts', tagged.jobs[0]!.id, '-o', out]);
+    expect(dl.code).toBe(0);
+    expect(await readFile(join(out, 'data/data.txt'), 'utf8')).toMatch(/^data \d+\n$/);
+    const bad = await sb.dstack(['prune', '--older-than', 'a week']);
+    expect(bad.stderr).toContain("invalid --older-than 'a week': use a duration like 7d");
+  });
+});

@@ -14,7 +14,9 @@ import type {
   LogEntry,
   LogLine,
   LogsResponse,
+  PreviewRequest,
   PruneResult,
+  RunPreview,
   RegisterRunnerRequest,
   RunView,
   RunnerCommand,
@@ -92,6 +94,10 @@ export class Client {
 
   submitRun(request: SubmitRunRequest): Promise<RunView> {
     return this.json('POST', '/api/runs', request);
+  }
+
+  previewRun(request: PreviewRequest): Promise<RunPreview> {
+    return this.json('POST', '/api/runs/preview', request);
   }
 
   listRuns(last?: number): Promise<RunView[]> {

@@ -39,7 +39,8 @@ export async function readLocalServer(home: string): Promise<{ info: LocalServer
   }
 }
 
-async function healthy(home: string): Promise<Client | undefined> {
+/** A client of the local server when it is running and answers; never starts one. */
+export async function healthy(home: string): Promise<Client | undefined> {
   const local = await readLocalServer(home);
   if (!local || !isAlive(local.info.pid)) return undefined;
   const client = new Client({ url: local.info.url, token: local.token });

@@ -30,6 +30,19 @@ export interface SubmitRunRequest {
   noCache?: boolean;
 }
 
+/** `dstack run --dry-run` against a server: the plan and the code, nothing stored. */
+export interface PreviewRequest {
+  jobs: JobSpec[];
+  code: CodeManifest;
+}
+
+export interface RunPreview {
+  /** Per tag dependency label (`prepare:latest`): the run it resolves to, or null. */
+  tags: Record<string, string | null>;
+  /** Per job ref that the cache would answer: the job it would reuse. */
+  cached: Record<string, string>;
+}
+
 export interface StopRequestBody {
   target: string;
   abort?: boolean;

@@ -6,10 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import picomatch from 'picomatch';
-import type { CodeManifest, SubmitRunRequest } from '../core/api.js';
+import type { CodeManifest, PreviewRequest, RunPreview, SubmitRunRequest } from '../core/api.js';
 import { cacheKey, codeDigest } from '../core/cache-key.js';
 import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
-import type { JobSpec } from '../core/job-spec.js';
+import { dependencyLabel, type JobSpec } from '../core/job-spec.js';
 import { runStatus } from '../core/job-status.js';
 import type { JobRecord, RunRecord, RunView } from '../core/records.js';
 import { runNamePrefix } from '../core/run-names.js';
@@ -29,33 +29,67 @@ export async function submitRun(
     if (request.tag !== undefined) await checkTagFree(engine, request.tag);
     const manifest = await readCodeManifest(engine.blobs, request.codeDigest);
     const now = Date.now();
-    const byRef = new Map<string, JobRecord>();
-    const jobs: JobRecord[] = [];
-    for (const spec of request.jobs) {
-      if (byRef.has(spec.ref)) throw new InvalidError(`job ref '${spec.ref}' appears twice in the run`);
-      const deps = await resolveDependencies(engine, spec, byRef);
-      const key = cacheKey(
-        codeFor(manifest, spec.inputs),
-        spec,
-        deps.map((d) => d.cacheKey),
-      );
-      const job: JobRecord = {
-        id: newJobId(),
-        runName: '',
-        ref: spec.ref,
-        workflow: spec.workflow,
-        spec,
-        cacheKey: key,
-        dependsOn: deps.map((d) => d.id),
-        status: 'SUBMITTED',
-        submittedAt: now,
-      };
-      if (!request.noCache) await reuse(engine, job, now);
-      byRef.set(spec.ref, job);
-      jobs.push(job);
-    }
+    const jobs = await resolveJobs(engine, manifest, request.jobs, now, request.noCache ?? false);
     return insert(engine, user, request, jobs, now);
   });
+}
+
+/**
+ * What a submission would do, without doing it (`dstack run --dry-run`): where each tag
+ * dependency resolves, and which jobs the cache would reuse.
+ */
+export async function previewRun(engine: Engine, request: PreviewRequest): Promise<RunPreview> {
+  const tags: Record<string, string | null> = {};
+  for (const spec of request.jobs) {
+    for (const dep of spec.dependsOn) {
+      if ('ref' in dep) continue;
+      tags[dependencyLabel(dep)] = (await engine.store.getRunByTag(dep.tag))?.name ?? null;
+    }
+  }
+  const cached: Record<string, string> = {};
+  // With a tag that does not resolve, keys cannot be computed: say where tags stand and stop there.
+  if (Object.values(tags).every((run) => run !== null)) {
+    for (const job of await resolveJobs(engine, request.code, request.jobs, Date.now(), false)) {
+      if (job.cachedFrom) cached[job.ref] = job.cachedFrom;
+    }
+  }
+  return { tags, cached };
+}
+
+/** Job records for planned specs: ids, resolved dependencies, cache keys, and reuse unless `noCache`. */
+async function resolveJobs(
+  engine: Engine,
+  manifest: CodeManifest,
+  specs: readonly JobSpec[],
+  now: number,
+  noCache: boolean,
+): Promise<JobRecord[]> {
+  const byRef = new Map<string, JobRecord>();
+  const jobs: JobRecord[] = [];
+  for (const spec of specs) {
+    if (byRef.has(spec.ref)) throw new InvalidError(`job ref '${spec.ref}' appears twice in the run`);
+    const deps = await resolveDependencies(engine, spec, byRef);
+    const key = cacheKey(
+      codeFor(manifest, spec.inputs),
+      spec,
+      deps.map((d) => d.cacheKey),
+    );
+    const job: JobRecord = {
+      id: newJobId(),
+      runName: '',
+      ref: spec.ref,
+      workflow: spec.workflow,
+      spec,
+      cacheKey: key,
+      dependsOn: deps.map((d) => d.id),
+      status: 'SUBMITTED',
+      submittedAt: now,
+    };
+    if (!noCache) await reuse(engine, job, now);
+    byRef.set(spec.ref, job);
+    jobs.push(job);
+  }
+  return jobs;
 }
 
 /** The code digest a job's key counts: every file, or those matching its `inputs` globs. */

@@ -42,6 +42,13 @@ describe('tags, prune, stop', () => {
   const last = async () => (await sb.json<RunView[]>(['status', '--last', '1']))[0]!;
   const view = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!;
 
+  it('plans a dry run without a server, saying tags and the cache were not checked', async () => {
+    const r = await sb.dstack(['run', 'train', '--dry-run']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('prepare:best (tag; resolved when the run is submitted)');
+    expect(r.stdout).toContain('(no server is running: tag dependencies and the cache were not checked)');
+  });
+
   it('refuses a tag dependency that does not exist, before anything runs', async () => {
     const r = await sb.dstack(['run', 'train']);
     expect(r.stderr).toMatch(
@@ -59,6 +66,14 @@ describe('tags, prune, stop', () => {
     expect(tagged.tag).toBe('best');
     const list = await sb.dstack(['tags', 'list']);
     expect(list.stdout).toMatch(new RegExp(`best\\s+${tagged.name}\\s+prepare`));
+  });
+
+  it('shows in a dry run where a tag resolves and which jobs the cache would reuse', async () => {
+    const before = await sb.dstack(['run', 'train', '--dry-run']);
+    expect(before.stdout).toContain(`prepare:best (tag; run ${tagged.name})`);
+    expect(before.stdout).toMatch(/cache +runs anew/);
+    const again = await sb.dstack(['run', 'prepare', '--dry-run']);
+    expect(again.stdout).toMatch(new RegExp(`cache +reuses job ${tagged.jobs[0]!.id}`));
   });
 
   it("takes a tagged run's artifacts for a tag dependency without running it", async () => {

@@ -3,7 +3,7 @@ import pc from 'picocolors';
 import { loadProject, findProjectRoot } from '../../config/index.js';
 import { UsageError } from '../../core/errors.js';
 import { isFinished } from '../../core/job-status.js';
-import { checkOverrides, findWorkflow, plan } from '../../core/planner.js';
+import { checkOverrides, findWorkflow, plan, type Plan } from '../../core/planner.js';
 import type { JobRecord, RunView } from '../../core/records.js';
 import { providerRegistry } from '../../providers/index.js';
 import { snapshotProject, uploadSnapshot } from '../../client/snapshot.js';
@@ -38,7 +38,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   // Plan fully before talking to any server: a bad config submits nothing.
   const planned = await plan(config, { target: args.workflow, overrides: args.overrides }, providerRegistry());
   printWarnings(planned.warnings);
-  if (args.dryRun) return (process.stdout.write(formatPlan(planned)), 0);
+  if (args.dryRun) return dryRun(planned, root, settings);
 
   const { connect } = await import('../connect.js'); // not loaded for --help and --dry-run
   const client = await connect(settings);
@@ -98,4 +98,23 @@ function printSummary(run: RunView): void {
 
 function printWarnings(warnings: readonly string[]): void {
   for (const warning of warnings) process.stderr.write(`${pc.yellow('warning:')} ${warning}\n`);
+}
+
+/**
+ * Print the plan. With a server at hand (configured, or the local one already running) it
+ * also says where tag dependencies resolve and which jobs the cache would reuse; a dry run
+ * never starts a server.
+ */
+async function dryRun(planned: Plan, root: string, settings: Settings): Promise<number> {
+  const { connectIfRunning } = await import('../connect.js');
+  const client = await connectIfRunning(settings);
+  if (!client) {
+    process.stdout.write(formatPlan(planned));
+    process.stdout.write('(no server is running: tag dependencies and the cache were not checked)\n');
+    return 0;
+  }
+  const snapshot = await snapshotProject(root);
+  const preview = await client.previewRun({ jobs: planned.jobs, code: snapshot.manifest });
+  process.stdout.write(formatPlan(planned, preview));
+  return 0;
 }

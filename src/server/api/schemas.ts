@@ -70,6 +70,21 @@ export const submitRun = z.object({
   noCache: z.boolean().optional(),
 });
 
+export const preview = z.object({
+  jobs: z.array(checkedJobSpec).min(1),
+  code: z.object({
+    files: z.array(
+      z.object({
+        path: z.string().min(1),
+        size: z.number().int().nonnegative(),
+        mode: z.number().int().nonnegative(),
+        digest: digest.optional(),
+        link: z.string().optional(),
+      }),
+    ),
+  }),
+});
+
 export const target = z.object({
   target: name,
   abort: z.boolean().optional(),

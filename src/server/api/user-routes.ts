@@ -4,7 +4,7 @@ import { NotFoundError } from '../../core/errors.js';
 import { JOB_ID } from '../../core/run-names.js';
 import { resumeJobs, stopJobs } from '../control.js';
 import { listRuns, resolveTarget, runViews } from '../queries.js';
-import { submitRun } from '../submit.js';
+import { previewRun, submitRun } from '../submit.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import * as schemas from './schemas.js';
 import { body, query } from './validate.js';
@@ -16,6 +16,11 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   app.post('/runs', async (c) => {
     const request = await body(c, schemas.submitRun);
     return c.json(await submitRun(engine, c.get('caller').name, request), 201);
+  });
+
+  app.post('/runs/preview', async (c) => {
+    const request = await body(c, schemas.preview);
+    return c.json(await previewRun(engine, request));
   });
 
   app.get('/runs', async (c) => {

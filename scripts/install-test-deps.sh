@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite needs, from Debian, when they are missing.
-# The tests use: git (project snapshots), python3 (example and fixture workflows), bash.
+# The tests use: git (project snapshots), python3 (example and fixture workflows), bash,
+# chromium (the dashboard's browser tests drive /usr/bin/chromium through playwright-core).
 set -euo pipefail
 
 missing=()
 command -v git >/dev/null || missing+=(git)
 command -v python3 >/dev/null || missing+=(python3)
 command -v bash >/dev/null || missing+=(bash)
+# The python provider makes virtualenvs: Debian's python3 needs python3-venv for that.
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -16,4 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
-echo "test dependencies present: git python3 bash"
+echo "test dependencies present: git python3 bash chromium"
+
+# PostgreSQL and moto_server for the storage tests (the store and blob store conformance suites).
+bash "$(dirname "$0")/storage-test-deps.sh"

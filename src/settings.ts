@@ -4,6 +4,7 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { UsageError } from './core/errors.js';
 
 export interface Settings {
   /** `DSTACK_HOME`, default `~/.dstack`: CLI config, embedded server data, runner work dirs. */
@@ -18,6 +19,16 @@ export interface Settings {
   logLevel: string;
   /** `DSTACK_STOP_GRACE`: seconds between SIGTERM and SIGKILL on stop (default 10). */
   stopGraceSeconds: number;
+  /** `DSTACK_STORAGE`: where `dstack server` keeps blobs: a folder or s3://bucket/prefix (default <data dir>/artifacts). */
+  storage?: string;
+  /** `DSTACK_DATABASE_URL`: postgres://… for `dstack server` to keep its state in PostgreSQL (default SQLite). */
+  database?: string;
+  /**
+   * For an S3 store, what the AWS SDK is given explicitly: `AWS_ENDPOINT_URL_S3` or
+   * `AWS_ENDPOINT_URL` (an S3-compatible server), `AWS_REGION` or `AWS_DEFAULT_REGION`,
+   * `DSTACK_S3_PATH_STYLE=0|1` (default: path-style with an endpoint). Credentials the SDK reads itself.
+   */
+  s3: { endpoint?: string; region?: string; forcePathStyle?: boolean };
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -26,9 +37,17 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     debug: env.DSTACK_DEBUG === '1' || env.DSTACK_DEBUG === 'true',
     logLevel: env.DSTACK_LOG_LEVEL || 'info',
     stopGraceSeconds: Number(env.DSTACK_STOP_GRACE || 10),
+    s3: {},
   };
   if (env.DSTACK_SERVER && env.DSTACK_TOKEN) settings.server = { url: env.DSTACK_SERVER, token: env.DSTACK_TOKEN };
   if (env.DSTACK_PROFILE) settings.profile = env.DSTACK_PROFILE;
+  if (env.DSTACK_STORAGE) settings.storage = env.DSTACK_STORAGE;
+  if (env.DSTACK_DATABASE_URL) settings.database = env.DSTACK_DATABASE_URL;
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (endpoint) settings.s3.endpoint = endpoint;
+  if (region) settings.s3.region = region;
+  if (env.DSTACK_S3_PATH_STYLE) settings.s3.forcePathStyle = env.DSTACK_S3_PATH_STYLE !== '0';
   return settings;
 }
 
@@ -39,4 +58,30 @@ export function serverDataDir(home: string): string {
 
 export function runnerWorkDir(home: string): string {
   return join(home, 'runner');
+}
+
+/** Settings of the docker, python and custom providers (runner and CLI). */
+export interface ProviderSettings {
+  /** `DOCKER_HOST` (`unix:///path` or `tcp://host:port`), default the local engine's socket. */
+  dockerHost: string;
+  /** `DSTACK_DOCKER_NETWORK`: the network mode of job containers (`host`, `none`, `bridge`, a network name); default `host`. */
+  dockerNetwork: string;
+  /** `DSTACK_PYTHON_RUNTIME`: `host` (the runner's python3.X, the default) or `docker` (the `python:3.X` image). */
+  pythonRuntime: 'host' | 'docker';
+  /** `DSTACK_PROVIDER_TIMEOUT`: seconds a custom provider may take to make its jobs (default 300). */
+  providerTimeoutSeconds: number;
+}
+
+export function readProviderSettings(env: NodeJS.ProcessEnv = process.env): ProviderSettings {
+  const runtime = env.DSTACK_PYTHON_RUNTIME || 'host';
+  if (runtime !== 'host' && runtime !== 'docker') {
+    throw new UsageError(`DSTACK_PYTHON_RUNTIME must be 'host' or 'docker', not '${runtime}'`);
+  }
+  const timeout = Number(env.DSTACK_PROVIDER_TIMEOUT || 300);
+  return {
+    dockerHost: env.DOCKER_HOST || 'unix:///var/run/docker.sock',
+    dockerNetwork: env.DSTACK_DOCKER_NETWORK || 'host',
+    pythonRuntime: runtime,
+    providerTimeoutSeconds: Number.isFinite(timeout) && timeout > 0 ? timeout : 300,
+  };
 }

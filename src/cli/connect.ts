@@ -1,15 +1,23 @@
-/** Which server the CLI talks to: DSTACK_SERVER/DSTACK_TOKEN, else the embedded local server. */
+/**
+ * Which server the CLI talks to: DSTACK_SERVER/DSTACK_TOKEN, else the profile chosen by
+ * DSTACK_PROFILE or `dstack config`, else the embedded local server.
+ */
 import { Client } from '../client/client.js';
 import { ensureLocalServer, healthy } from '../client/embedded.js';
+import { activeProfile } from '../client/profiles.js';
 import type { Settings } from '../settings.js';
 
-export async function connect(settings: Settings): Promise<Client> {
+async function configured(settings: Settings): Promise<Client | undefined> {
   if (settings.server) return new Client(settings.server);
-  return ensureLocalServer(settings.home);
+  const profile = await activeProfile(settings.home, settings.profile);
+  return profile && new Client({ url: profile.server, token: profile.token });
+}
+
+export async function connect(settings: Settings): Promise<Client> {
+  return (await configured(settings)) ?? ensureLocalServer(settings.home);
 }
 
 /** The configured server, or the local one if it is already running: for looking, never starting one. */
 export async function connectIfRunning(settings: Settings): Promise<Client | undefined> {
-  if (settings.server) return new Client(settings.server);
-  return healthy(settings.home);
+  return (await configured(settings)) ?? healthy(settings.home);
 }

@@ -13,19 +13,23 @@ import type {
   JobView,
   LogEntry,
   LogLine,
-  LogsResponse,
   PreviewRequest,
   PruneResult,
   RunPreview,
+  RunnerView,
   RegisterRunnerRequest,
   RunView,
   RunnerCommand,
   RunnerTransitionRequest,
   SubmitRunRequest,
 } from '../core/api.js';
+import type { UploadPlan, UploadPlanRequest } from '../core/blob-api.js';
 import { UnavailableError } from '../core/errors.js';
+import type { LogPage } from '../core/log-api.js';
+import { directGet } from '../files/direct-http.js';
+import type { CodeSource, RegisterRepoRequest, RepoView } from '../core/repos.js';
 import { errorFromResponse } from './errors.js';
-import { readSse } from './sse.js';
+import { followStream, type FollowHandlers } from './log-follow.js';
 
 export interface ClientOptions {
   url: string;
@@ -44,7 +48,13 @@ export class Client {
   private async request(
     method: string,
     path: string,
-    init: { json?: unknown; body?: Buffer | ReadableStream; signal?: AbortSignal } = {},
+    init: {
+      json?: unknown;
+      body?: Buffer | ReadableStream;
+      signal?: AbortSignal;
+      /** 'manual': a 3xx comes back as the response (blob downloads sent to storage). */
+      redirect?: 'follow' | 'manual';
+    } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     let body: Buffer | ReadableStream | string | undefined = init.body;
@@ -59,6 +69,7 @@ export class Client {
         headers,
         body,
         signal: init.signal,
+        ...(init.redirect ? { redirect: init.redirect } : {}),
         ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}),
       } as RequestInit);
     } catch (e) {
@@ -68,7 +79,8 @@ export class Client {
         { cause: e },
       );
     }
-    if (!response.ok) {
+    const redirected = init.redirect === 'manual' && response.status >= 300 && response.status < 400;
+    if (!response.ok && !redirected) {
       const text = await response.text();
       let parsed: unknown;
       try {
@@ -140,40 +152,63 @@ export class Client {
     return this.json('POST', '/api/resume', { target });
   }
 
+  /** Every line of the target's log (use `logPages` to handle a long log page by page). */
   async logs(target: string, since?: number): Promise<LogLine[]> {
-    const q = new URLSearchParams({ target });
-    if (since !== undefined) q.set('since', String(since));
-    return (await this.json<LogsResponse>('GET', `/api/logs?${q}`)).entries;
+    const lines: LogLine[] = [];
+    for await (const page of this.logPages(target, since)) lines.push(...page);
+    return lines;
   }
 
-  /** Follow logs live; calls back per batch of lines and per job-status change; resolves when the jobs finish. */
-  async followLogs(
-    target: string,
-    handlers: {
-      since?: number;
-      onLines: (lines: LogLine[]) => void;
-      onJobs?: (jobs: JobRecord[]) => void;
-      signal?: AbortSignal;
-    },
-  ): Promise<void> {
-    const q = new URLSearchParams({ target });
-    if (handlers.since !== undefined) q.set('since', String(handlers.since));
-    const response = await this.request(
-      'GET',
-      `/api/logs/stream?${q}`,
-      handlers.signal ? { signal: handlers.signal } : {},
-    );
-    try {
-      for await (const event of readSse(response)) {
-        if (event.event === 'log') handlers.onLines(JSON.parse(event.data) as LogLine[]);
-        else if (event.event === 'jobs') handlers.onJobs?.(JSON.parse(event.data) as JobRecord[]);
-        else if (event.event === 'end') return;
-      }
-    } catch (e) {
-      if (handlers.signal?.aborted) throw e;
-      throw new UnavailableError(`lost the log stream from ${this.url}: ${(e as Error).message}`, { cause: e });
+  /** The target's log in time order, one page at a time: memory holds one page, however long the log. */
+  async *logPages(target: string, since?: number): AsyncGenerator<LogLine[]> {
+    let cursor = '';
+    for (;;) {
+      const q = new URLSearchParams({ target, cursor });
+      if (since !== undefined) q.set('since', String(since));
+      const page = await this.json<LogPage>('GET', `/api/logs?${q}`);
+      if (page.entries.length > 0) yield page.entries;
+      if (!page.more) return;
+      cursor = page.cursor;
     }
-    if (!handlers.signal?.aborted) throw new UnavailableError(`the log stream from ${this.url} ended early`);
+  }
+
+  /**
+   * Follow logs live; calls back per batch of lines and per job-status change; resolves when
+   * the jobs finish. A dropped stream is resumed where it broke (src/client/log-follow.ts).
+   */
+  async followLogs(target: string, handlers: FollowHandlers): Promise<void> {
+    const open = (cursor: string) => {
+      const q = new URLSearchParams({ target, cursor });
+      if (handlers.since !== undefined) q.set('since', String(handlers.since));
+      return this.request('GET', `/api/logs/stream?${q}`, handlers.signal ? { signal: handlers.signal } : {});
+    };
+    await followStream(this.url, open, handlers);
+  }
+
+  // Team
+
+  users(): Promise<{ name: string; admin: boolean; createdAt: number }[]> {
+    return this.json('GET', '/api/users');
+  }
+
+  addUser(name: string): Promise<{ name: string; token: string }> {
+    return this.json('POST', '/api/users', { name });
+  }
+
+  async deleteUser(name: string): Promise<void> {
+    await this.json('DELETE', `/api/users/${encodeURIComponent(name)}`);
+  }
+
+  runners(): Promise<RunnerView[]> {
+    return this.json('GET', '/api/runners');
+  }
+
+  addRunner(name: string): Promise<{ name: string; token: string }> {
+    return this.json('POST', '/api/runners', { name });
+  }
+
+  async deleteRunner(name: string): Promise<void> {
+    await this.json('DELETE', `/api/runners/${encodeURIComponent(name)}`);
   }
 
   // Blobs
@@ -192,9 +227,41 @@ export class Client {
     return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
   }
 
+  // Blob transfer: upload plans, packs of small blobs, big blobs straight from storage (src/files/transfer.ts)
+
+  /** Which of these blobs the server lacks, with a presigned upload for each big one where storage allows. */
+  planUploads(blobs: UploadPlanRequest['blobs']): Promise<UploadPlan> {
+    return this.json('POST', '/api/blobs/uploads', { blobs });
+  }
+
+  /** Upload a pack (a tar of digest-named entries, src/files/pack.ts); each entry is verified. */
+  async putPack(pack: Readable): Promise<{ stored: number; bytes: number }> {
+    const body = Readable.toWeb(pack) as unknown as ReadableStream;
+    const response = await this.request('POST', '/api/blobs/pack', { body });
+    return (await response.json()) as { stored: number; bytes: number };
+  }
+
+  /** Download small blobs as one pack, in the order asked. */
+  async getPack(digests: string[]): Promise<Readable> {
+    const response = await this.request('POST', '/api/blobs/pack/get', { json: { digests } });
+    return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+  }
+
+  /** A blob's content: from the server, or straight from storage when the server sends the client there. */
+  async openBlob(digest: string): Promise<Readable> {
+    const response = await this.request('GET', `/api/blobs/${digest}?direct=1`, { redirect: 'manual' });
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
+      await response.body?.cancel();
+      // The token stays here: storage gets only the presigned URL.
+      return directGet({ url: new URL(location, this.url).toString(), headers: {} });
+    }
+    return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+  }
+
   // Runners
 
-  registerRunner(request: RegisterRunnerRequest & { jobIds: string[] }): Promise<{ ok: boolean }> {
+  registerRunner(request: RegisterRunnerRequest & { jobIds: string[] }): Promise<{ ok: boolean; heartbeatMs: number }> {
     return this.json('POST', '/api/runner/register', request);
   }
 
@@ -218,7 +285,27 @@ export class Client {
     return (await this.json<{ lastSeq: number }>('POST', `/api/runner/jobs/${jobId}/logs`, { entries })).lastSeq;
   }
 
+  /** Runners: the assignment of a job already given to this runner (`dstack runner exec`, one job per process). */
+  async runnerAssignment(jobId: string): Promise<Assignment> {
+    return (await this.json<{ assignment: Assignment }>('GET', `/api/runner/jobs/${jobId}/assignment`)).assignment;
+  }
+
   async putArtifacts(jobId: string, manifest: ArtifactManifest): Promise<void> {
     await this.json('PUT', `/api/runner/jobs/${jobId}/artifacts`, manifest);
+  }
+
+  // Repos
+
+  registerRepo(request: RegisterRepoRequest): Promise<RepoView> {
+    return this.json('POST', '/api/repos', request);
+  }
+
+  listRepos(): Promise<RepoView[]> {
+    return this.json('GET', '/api/repos');
+  }
+
+  /** Runners: how to clone the code of a job this runner holds (credentials in the clear), or null. */
+  async codeSource(jobId: string): Promise<CodeSource | null> {
+    return (await this.json<{ source: CodeSource | null }>('GET', `/api/runner/jobs/${jobId}/code-source`)).source;
   }
 }

@@ -1,27 +1,19 @@
 /**
  * The code of a run: the project folder's files (git-tracked plus untracked-but-not-ignored
- * in a git repo, every file otherwise), uploaded as content-addressed blobs, and the repo's
- * remote, branch, commit and dirtiness for the record.
+ * in a git repo, every file otherwise) as a manifest of content-addressed blobs, and the
+ * repo's remote, branch, commit, dirtiness and the project's folder in it for the record.
+ * Runners rebuild exactly these files, from a clone of the remote plus the changed files'
+ * blobs when the remote is registered (`dstack init`), else from the blobs alone.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
 import type { CodeManifest } from '../core/api.js';
 import type { RepoInfo } from '../core/records.js';
+import { stripCredentials } from '../core/repos.js';
 import { describeFiles, walk } from '../files/manifest.js';
 import { uploadFiles } from '../files/transfer.js';
+import { filesToUpload } from './changed-files.js';
 import type { Client } from './client.js';
-
-const exec = promisify(execFile);
-
-async function git(root: string, ...args: string[]): Promise<string | undefined> {
-  try {
-    const { stdout } = await exec('git', ['-C', root, ...args], { maxBuffer: 256 * 1024 * 1024 });
-    return stdout;
-  } catch {
-    return undefined;
-  }
-}
+import { gitOutput as git } from './git.js';
 
 export interface Snapshot {
   repo: RepoInfo;
@@ -36,13 +28,16 @@ export async function snapshotProject(root: string): Promise<Snapshot> {
     paths = await walk(root, '', new Set(['.git']));
   } else {
     paths = [...new Set(listed.split('\0').filter(Boolean))].sort();
-    const [remote, branch, commit, status] = await Promise.all([
+    const [remote, branch, commit, status, prefix] = await Promise.all([
       git(root, 'remote', 'get-url', 'origin'),
       git(root, 'rev-parse', '--abbrev-ref', 'HEAD'),
       git(root, 'rev-parse', '--verify', '-q', 'HEAD'),
       git(root, 'status', '--porcelain'),
+      git(root, 'rev-parse', '--show-prefix'),
     ]);
-    if (remote?.trim()) repo.remote = remote.trim();
+    // Records are shown and kept: a token in an https URL must not ride along (dstack init --token carries it).
+    if (remote?.trim()) repo.remote = stripCredentials(remote.trim()).remote;
+    if (prefix?.trim()) repo.subdir = prefix.trim().replace(/\/+$/, '');
     if (branch?.trim() && branch.trim() !== 'HEAD') repo.branch = branch.trim();
     if (commit?.trim()) repo.commit = commit.trim();
     repo.dirty = (status ?? '').trim() !== '';
@@ -51,9 +46,12 @@ export async function snapshotProject(root: string): Promise<Snapshot> {
   return { repo, manifest: { files: await describeFiles(root, paths) } };
 }
 
-/** Upload the snapshot's files the server lacks, then the manifest itself; returns its digest. */
+/**
+ * Upload the snapshot's files the server lacks (with a registered, pushed remote only those
+ * that differ from the commit: runners clone the rest), then the manifest; returns its digest.
+ */
 export async function uploadSnapshot(client: Client, root: string, snapshot: Snapshot): Promise<string> {
-  await uploadFiles(client, root, snapshot.manifest.files);
+  await uploadFiles(client, root, await filesToUpload(client, root, snapshot));
   const body = Buffer.from(JSON.stringify(snapshot.manifest));
   const digest = createHash('sha256').update(body).digest('hex');
   if ((await client.missingBlobs([digest])).length > 0) await client.putBlob(digest, body);

@@ -5,30 +5,51 @@ export interface SseEvent {
   id?: string;
 }
 
+function parseBlock(block: string): SseEvent | undefined {
+  const event: SseEvent = { event: 'message', data: '' };
+  const data: string[] = [];
+  for (const line of block.split('\n')) {
+    if (line.startsWith(':')) continue;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    if (field === 'event') event.event = value;
+    else if (field === 'data') data.push(value);
+    else if (field === 'id') event.id = value;
+  }
+  if (data.length === 0 && event.event === 'message') return undefined;
+  event.data = data.join('\n');
+  return event;
+}
+
 export async function* readSse(response: Response): AsyncGenerator<SseEvent> {
   if (!response.body) return;
   const decoder = new TextDecoder();
-  let buffer = '';
+  // An event of megabytes arrives in many chunks: only each new chunk is searched for the
+  // blank line that ends it, and the pieces are joined once, when it has ended.
+  let pieces: string[] = [];
+  let endsWithNewline = false;
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event: SseEvent = { event: 'message', data: '' };
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith(':')) continue;
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'event') event.event = value;
-        else if (field === 'data') data.push(value);
-        else if (field === 'id') event.id = value;
+    let text = decoder.decode(chunk, { stream: true });
+    while (text.length > 0) {
+      let block: string;
+      if (endsWithNewline && text.startsWith('\n')) {
+        block = pieces.join('').slice(0, -1); // the blank line straddles two chunks
+        text = text.slice(1);
+      } else {
+        const end = text.indexOf('\n\n');
+        if (end < 0) {
+          pieces.push(text);
+          endsWithNewline = text.endsWith('\n');
+          break;
+        }
+        block = pieces.join('') + text.slice(0, end);
+        text = text.slice(end + 2);
       }
-      if (data.length === 0 && event.event === 'message') continue;
-      event.data = data.join('\n');
-      yield event;
+      pieces = [];
+      endsWithNewline = false;
+      const event = parseBlock(block);
+      if (event) yield event;
     }
   }
 }

@@ -1,5 +1,6 @@
 /** One `workflows:` item into a WorkflowConfig: shape by schema, then meaning, with locations. */
 import { WORKFLOW_NAME, type WorkflowConfig } from '../core/workflow.js';
+import { splitCustomParams } from './custom-params.js';
 import { readDependencies } from './dependencies.js';
 import { validate } from './issues.js';
 import { readResources } from './resources.js';
@@ -26,7 +27,8 @@ export function readWorkflow(ctx: WorkflowContext, plain: Plain): WorkflowConfig
       if (key in plain) ctx.fail(`'${key}' of workflow ${ctx.label} is not supported: ${why}`, [key]);
     }
   }
-  const raw = validate(workflowSchema, plain, ctx);
+  const split = splitCustomParams(plain, new Set(Object.keys(workflowSchema.shape)));
+  const raw = validate(workflowSchema, split.plain, ctx);
   if (!WORKFLOW_NAME.test(raw.name)) {
     ctx.fail(
       `invalid workflow name '${raw.name}': use lowercase letters, digits, '-' and '_', starting with a letter or digit`,
@@ -42,6 +44,10 @@ export function readWorkflow(ctx: WorkflowContext, plain: Plain): WorkflowConfig
     params[key] = value;
     ctx.record(key);
     if (Array.isArray(value)) value.forEach((_, i) => ctx.record(`${key}.${i}`, [key, i]));
+  }
+  for (const [key, value] of Object.entries(split.extra)) {
+    params[key] = value;
+    ctx.record(key);
   }
 
   const workflow: WorkflowConfig = {

@@ -125,3 +125,13 @@ export interface RunnerTransitionRequest {
 }
 
 export type { ArtifactManifest, JobRecord, RunView, RunnerRecord, LogEntry };
+
+/** `GET /api/runners`: a runner with what it runs now and what it has left. */
+export interface RunnerView extends RunnerRecord {
+  /** Capacity not held by its unfinished jobs (the scheduler's figure). */
+  free: Capacity;
+  /** Its unfinished jobs that the caller may see (all of them for an admin). */
+  jobs: JobRecord[];
+  /** Its unfinished jobs of other users, counted only. */
+  otherJobs: number;
+}

@@ -13,6 +13,8 @@ export interface RepoInfo {
   branch?: string;
   commit?: string;
   dirty?: boolean;
+  /** The project root's folder inside the git repo (`ml/train`), absent at its top: runners clone the whole repo. */
+  subdir?: string;
 }
 
 export interface RunRecord {
@@ -101,7 +103,12 @@ export interface LogEntry {
   /** Epoch milliseconds. */
   ts: number;
   stream: 'stdout' | 'stderr';
+  /** The line without its newline; bytes that are not UTF-8 show as U+FFFD (then `raw` has them). */
   text: string;
+  /** The line goes on in the next entry of its stream: output that went a while without a newline, or a very long line. */
+  partial?: boolean;
+  /** base64 of the exact bytes, present only when they are not valid UTF-8 (binary output). */
+  raw?: string;
 }
 
 /** A run as the API returns it: the run, its jobs and its derived status. */

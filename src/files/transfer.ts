@@ -1,63 +1,78 @@
-/** Moving manifests' files between a folder and the server's blob store. */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, symlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+/**
+ * Moving manifests' files between a folder and the server's blob store. Only blobs the
+ * server lacks are sent. Small files travel in packs (one request for many); big ones one
+ * per request, straight to storage (S3 presigned URLs) when the server hands out URLs.
+ * Downloads (download.ts) are checked against their digests before they count as written.
+ */
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Client } from '../client/client.js';
+import { SMALL_BLOB, type UploadPlan } from '../core/blob-api.js';
+import { forEachLimit, mapAhead } from '../core/concurrency.js';
 import type { ManifestEntry } from '../core/records.js';
-import { InvalidError } from '../core/errors.js';
-import { isInside, prepareWrite } from './safe-path.js';
+import { directPut } from './direct-http.js';
+import { writePack } from './pack.js';
+import {
+  CONCURRENCY,
+  counter,
+  packsOf,
+  PLAN_BATCH,
+  tracker,
+  type TransferOptions,
+  type TransferStats,
+} from './transfer-parts.js';
 
-async function parallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-export interface TransferStats {
-  files: number;
-  bytes: number;
-}
+export { downloadFiles } from './download.js';
+export type { TransferOptions, TransferProgress, TransferStats } from './transfer-parts.js';
 
 /** Upload the blobs of `entries` that the server does not have yet. */
 export async function uploadFiles(
   client: Client,
   root: string,
   entries: readonly ManifestEntry[],
+  options: TransferOptions = {},
 ): Promise<TransferStats> {
   const byDigest = new Map<string, ManifestEntry>();
   for (const e of entries) if (e.digest) byDigest.set(e.digest, e);
-  const missing = byDigest.size === 0 ? [] : await client.missingBlobs([...byDigest.keys()]);
-  let bytes = 0;
-  await parallel(missing, 8, async (digest) => {
-    const entry = byDigest.get(digest)!;
-    await client.putBlob(digest, createReadStream(join(root, entry.path)));
-    bytes += entry.size;
-  });
-  return { files: missing.length, bytes };
-}
+  const blobs = [...byDigest.values()].map((e) => ({ digest: e.digest!, size: e.size }));
+  let requests = 0;
+  const missing: UploadPlan['missing'] = [];
+  for (let i = 0; i < blobs.length; i += PLAN_BATCH) {
+    missing.push(...(await client.planUploads(blobs.slice(i, i + PLAN_BATCH))).missing);
+    requests++;
+  }
+  const entryOf = (digest: string) => byDigest.get(digest)!;
+  const path = (digest: string) => join(root, entryOf(digest).path);
+  const totalBytes = missing.reduce((n, m) => n + entryOf(m.digest).size, 0);
+  const track = tracker(missing.length, totalBytes, options);
 
-/** Write `entries` under `root` from the blob store, refusing any path that would leave it. */
-export async function downloadFiles(
-  client: Client,
-  root: string,
-  entries: readonly ManifestEntry[],
-): Promise<TransferStats> {
-  let bytes = 0;
-  await parallel(entries, 8, async (entry) => {
-    const target = await prepareWrite(root, entry.path);
-    if (entry.link !== undefined) {
-      if (entry.link.startsWith('/') || !isInside(root, join(dirname(target), entry.link))) {
-        throw new InvalidError(`symlink '${entry.path}' -> '${entry.link}' would lead out of ${root}`);
+  const small = missing.filter((m) => !m.put && entryOf(m.digest).size < SMALL_BLOB);
+  const big = missing.filter((m) => m.put || entryOf(m.digest).size >= SMALL_BLOB);
+  const tasks: (() => Promise<void>)[] = [
+    ...big.map((m) => async () => {
+      const size = entryOf(m.digest).size;
+      const stream = createReadStream(path(m.digest)).pipe(counter((n) => track.bytes(n)));
+      if (m.put) await directPut(m.put, stream, size);
+      else await client.putBlob(m.digest, stream);
+      requests++;
+      track.file();
+    }),
+    ...packsOf(small.map((m) => ({ digest: m.digest, size: entryOf(m.digest).size }))).map((pack) => async () => {
+      // Files are read a few ahead of the pack being sent: small reads are latency-bound.
+      async function* entries() {
+        for await (const entry of mapAhead(pack, 16, async ({ digest }) => ({
+          name: digest,
+          data: await readFile(path(digest)),
+        }))) {
+          yield entry;
+          track.file(entry.data.length);
+        }
       }
-      await symlink(entry.link, target);
-      return;
-    }
-    await pipeline(await client.getBlob(entry.digest!), createWriteStream(target, { mode: entry.mode | 0o600 }));
-    await chmod(target, entry.mode | 0o600);
-    bytes += entry.size;
-  });
-  return { files: entries.length, bytes };
+      await client.putPack(writePack(entries()));
+      requests++;
+    }),
+  ];
+  await forEachLimit(tasks, CONCURRENCY, (task) => task());
+  return { files: missing.length, bytes: totalBytes, requests };
 }

@@ -8,9 +8,6 @@ import type { ProviderContext, ProviderJob, ResolvedWorkflow } from '../core/pla
 export const BUILTIN_PROVIDERS = ['bash', 'docker', 'python', 'curl'] as const;
 export type BuiltinProvider = (typeof BUILTIN_PROVIDERS)[number];
 
-/** Providers whose jobs the runner can execute today; the others are planned and validated only. */
-export const RUNNABLE_PROVIDERS: readonly string[] = ['bash'];
-
 export function isBuiltinProvider(name: string): name is BuiltinProvider {
   return (BUILTIN_PROVIDERS as readonly string[]).includes(name);
 }
@@ -76,8 +73,8 @@ export function builtinJobs(wf: ResolvedWorkflow, ctx: ProviderContext = NO_WARN
       warnUnused(wf, provider, ctx);
       return [baseJob(wf)];
     case 'curl':
-      requireParam(wf, 'url');
-      requireParam(wf, 'output');
+      checkUrl(wf, requireParam(wf, 'url'));
+      checkOutput(wf, requireParam(wf, 'output'));
       warnUnused(wf, provider, ctx);
       return [baseJob(wf)];
     default:
@@ -88,6 +85,27 @@ export function builtinJobs(wf: ResolvedWorkflow, ctx: ProviderContext = NO_WARN
         'provider',
       );
   }
+}
+
+/** The runner downloads with fetch: http and https only. */
+function checkUrl(wf: ResolvedWorkflow, url: string): void {
+  if (/^https?:\/\/[^/\s]+/i.test(url.trim())) return;
+  throw new ConfigError(
+    `invalid url '${url}' of workflow '${wf.name}': expected an http:// or https:// URL`,
+    wf.locations['url'] ?? wf.location,
+    'url',
+  );
+}
+
+/** Where the download goes: a file inside the project, like any artifact. */
+function checkOutput(wf: ResolvedWorkflow, output: string): void {
+  const parts = output.trim().split('/');
+  if (!output.trim().startsWith('/') && !parts.includes('..')) return;
+  throw new ConfigError(
+    `output '${output}' of workflow '${wf.name}' must be a path inside the project (relative, without '..')`,
+    wf.locations['output'] ?? wf.location,
+    'output',
+  );
 }
 
 function checkSpellings(wf: ResolvedWorkflow): void {

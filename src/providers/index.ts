@@ -1,12 +1,36 @@
-/** The provider registry the planner calls: built-ins today, custom providers later. */
-import { formatLocation } from '../core/errors.js';
+/**
+ * The provider registry the planner calls: the built-ins (pure), then custom providers
+ * (programs and JavaScript modules of the project, an npm package, another repository).
+ */
+import { formatLocation, InternalError } from '../core/errors.js';
 import type { ProviderFn } from '../core/planner.js';
+import type { ProjectConfig } from '../core/workflow.js';
+import { readProviderSettings, readSettings, type ProviderSettings } from '../settings.js';
 import { builtinJobs, isBuiltinProvider } from './builtin.js';
+import { customProviders } from './custom/custom.js';
 import { unsupportedProvider } from './unsupported.js';
 
-export { BUILTIN_PROVIDERS, RUNNABLE_PROVIDERS } from './builtin.js';
+export { BUILTIN_PROVIDERS } from './builtin.js';
 
-export function providerRegistry(): ProviderFn {
+export interface RegistryOptions {
+  /** The project: custom providers are found in it and run in its folder. Without it only built-ins plan. */
+  config?: ProjectConfig;
+  /** $DSTACK_HOME (providers from other repositories are cloned under it); default from the environment. */
+  home?: string;
+  settings?: ProviderSettings;
+}
+
+export function providerRegistry(options: RegistryOptions = {}): ProviderFn {
+  const config = options.config;
+  const custom =
+    config &&
+    customProviders({
+      root: config.root,
+      definitions: config.providers ?? [],
+      dependsOn: (name) => config.workflows.find((w) => w.name === name)?.dependsOn ?? [],
+      home: options.home ?? readSettings().home,
+      settings: options.settings ?? readProviderSettings(),
+    });
   return (workflow, ctx) => {
     if (workflow.providerRepo === undefined && isBuiltinProvider(workflow.provider)) {
       const shadow = workflow.providerDefinition;
@@ -22,6 +46,8 @@ export function providerRegistry(): ProviderFn {
     }
     const error = unsupportedProvider(workflow);
     if (error) throw error;
-    return builtinJobs(workflow, ctx);
+    if (custom === undefined)
+      throw new InternalError(`custom provider '${workflow.provider}' planned without its project`);
+    return custom(workflow, ctx);
   };
 }

@@ -8,7 +8,10 @@ import type { Assignment } from '../core/api.js';
 import type { Capacity } from '../core/resources.js';
 import type { Logger } from '../logger.js';
 import type { Executor } from './executors/executor.js';
+import { readProviderSettings } from '../settings.js';
+import { cleanDockerLeftovers } from './executors/docker/leftovers.js';
 import { JobRun } from './job-run.js';
+import { resendSpool } from './log-shipper.js';
 import { cleanLeftovers } from './workspace.js';
 
 export interface RunnerOptions {
@@ -32,15 +35,22 @@ export class RunnerAgent {
   private claimAbort: AbortController | undefined;
   private heartbeatAbort: AbortController | undefined;
   private loops: Promise<void>[] = [];
+  /** How long a claim or heartbeat may wait on the server: the server says, well inside its runner timeout. */
+  private pollMs = 10_000;
 
   constructor(private readonly options: RunnerOptions) {}
 
   async start(): Promise<void> {
     const { client, name, capacity, logger } = this.options;
-    const leftovers = await cleanLeftovers(this.options.workRoot);
+    const leftovers = await cleanLeftovers(this.options.workRoot, async (jobId, spool) => {
+      await resendSpool(spool, (entries) => client.appendLogs(jobId, entries));
+    });
     if (leftovers.length > 0)
       logger.warn(`ended ${leftovers.length} jobs a previous runner left behind`, { jobs: leftovers });
-    await client.registerRunner({ name, host: hostname(), total: capacity, jobIds: [] });
+    const containers = await cleanDockerLeftovers(readProviderSettings().dockerHost, this.options.workRoot);
+    if (containers.length > 0) logger.warn(`removed ${containers.length} containers a previous runner left`);
+    const { heartbeatMs } = await client.registerRunner({ name, host: hostname(), total: capacity, jobIds: [] });
+    this.pollMs = this.options.pollMs ?? heartbeatMs;
     logger.info(`runner ${name} registered`, {
       cpu: capacity.cpu,
       memory: capacity.memory,
@@ -63,7 +73,7 @@ export class RunnerAgent {
       this.claimAbort = new AbortController();
       try {
         // Aborted only when the runner stops: an answer lost in flight would strand a job the server assigned.
-        const assignment = await client.claim({ name, waitMs: this.options.pollMs ?? 20_000 }, this.claimAbort.signal);
+        const assignment = await client.claim({ name, waitMs: this.pollMs }, this.claimAbort.signal);
         if (assignment) this.launch(assignment);
       } catch (e) {
         if ((e as Error).name === 'AbortError' || this.stopped) continue;
@@ -101,7 +111,7 @@ export class RunnerAgent {
       this.heartbeatAbort = new AbortController();
       try {
         const commands = await client.heartbeat(
-          { name, jobIds: [...this.running.keys()], waitMs: this.options.pollMs ?? 10_000 },
+          { name, jobIds: [...this.running.keys()], waitMs: this.pollMs },
           this.heartbeatAbort.signal,
         );
         for (const command of commands) this.running.get(command.jobId)?.run.request(command.action, command.graceMs);

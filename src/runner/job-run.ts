@@ -6,13 +6,14 @@
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
 import type { JobStatus } from '../core/job-status.js';
-import { substitute } from '../core/variables.js';
+import { DstackError } from '../core/errors.js';
 import type { Logger } from '../logger.js';
-import { RUNNABLE_PROVIDERS } from '../providers/index.js';
 import { saveArtifacts } from './artifacts.js';
+import { containerRoot } from './container-root.js';
 import type { Execution, Executor } from './executors/executor.js';
+import { launchJob } from './launch.js';
 import { LogShipper } from './log-shipper.js';
-import { prepareWorkspace, recordPid, removeWorkspace } from './workspace.js';
+import { prepareWorkspace, recordPid, removeWorkspace, spoolPath } from './workspace.js';
 
 export interface JobRunContext {
   client: Client;
@@ -28,6 +29,9 @@ export class JobRun {
   private status: JobStatus;
   private execution: Execution | undefined;
   private requested: 'stop' | 'abort' | undefined;
+  private graceMs: number;
+  /** Aborted by an abort that comes while the job is being prepared (an image pull). */
+  private readonly preparing = new AbortController();
   private readonly logs: LogShipper;
   readonly id: string;
 
@@ -37,12 +41,14 @@ export class JobRun {
   ) {
     this.id = assignment.job.id;
     this.status = assignment.job.status;
+    this.graceMs = ctx.stopGraceMs;
     const log = ctx.logger.child(`job:${this.id}`);
     this.logs = new LogShipper(
       (entries) => ctx.client.appendLogs(this.id, entries),
       assignment.logSeq,
       200,
       (e) => log.warn('sending logs failed; will retry', { error: String(e) }),
+      spoolPath(ctx.workRoot, this.id),
     );
   }
 
@@ -52,12 +58,22 @@ export class JobRun {
     this.requested = action;
     // The server moved the job to STOPPING/ABORTING before telling us.
     this.status = action === 'abort' ? 'ABORTING' : 'STOPPING';
-    if (!this.execution) return;
-    if (action === 'abort') this.execution.kill();
+    this.graceMs = graceMs;
+    if (!this.execution) {
+      if (action === 'abort') this.preparing.abort();
+      return;
+    }
+    this.signal();
+  }
+
+  /** Apply the requested stop or abort to the running process (also when it arrived before the process existed). */
+  private signal(): void {
+    const execution = this.execution;
+    if (!execution || !this.requested) return;
+    if (this.requested === 'abort') execution.kill();
     else {
-      this.execution.terminate();
-      const execution = this.execution;
-      setTimeout(() => execution.kill(), graceMs).unref();
+      execution.terminate();
+      setTimeout(() => execution.kill(), this.graceMs).unref();
     }
   }
 
@@ -79,32 +95,28 @@ export class JobRun {
     let workspace: string | undefined;
     try {
       const spec = this.assignment.job.spec;
-      if (spec.image !== undefined || !RUNNABLE_PROVIDERS.includes(spec.provider)) {
-        const what = spec.image !== undefined ? `image '${spec.image}' (docker)` : `provider '${spec.provider}'`;
-        await this.finishFailed(`running ${what} workflows is not supported yet; use 'commands' without 'image'`);
-        return;
-      }
       workspace = await prepareWorkspace(this.ctx.client, this.ctx.workRoot, this.assignment, note);
       if (this.status === 'DOWNLOADING' && !(await this.move('RUNNING'))) {
         return await this.finishStopped(workspace);
       }
-      const runtime = new Map([
-        ['run_name', this.assignment.run.name],
-        ['job_id', this.id],
-      ]);
-      this.execution = await this.ctx.executor.start({
-        jobId: this.id,
+      this.execution = await launchJob({
+        assignment: this.assignment,
         workspace,
-        commands: spec.commands.map((c) => substitute(c, runtime)),
-        env: this.environment(),
+        workRoot: this.ctx.workRoot,
+        hostExecutor: this.ctx.executor,
+        baseEnv: this.ctx.baseEnv,
         onOutput: (stream, chunk) => this.logs.write(stream, chunk),
+        note,
+        signal: this.preparing.signal,
       });
       if (this.execution.pid !== undefined) await recordPid(this.ctx.workRoot, this.id, this.execution.pid);
-      if (this.requested) this.request(this.requested);
+      this.signal(); // a stop that arrived while the workspace was being prepared
       const exit = await this.execution.exit;
       if (this.requested) return await this.finishStopped(workspace);
       if (exit.code !== 0) {
-        const reason = exit.code === null ? `killed by signal ${exit.signal}` : `exit code ${exit.code}`;
+        const reason =
+          exit.reason ?? (exit.code === null ? `killed by signal ${exit.signal}` : `exit code ${exit.code}`);
+        if (exit.reason !== undefined) note(exit.reason);
         await this.logs.close();
         if (!(await this.move('FAILED', { reason, ...(exit.code === null ? {} : { exitCode: exit.code }) }))) {
           await this.finishStopped(workspace);
@@ -113,12 +125,14 @@ export class JobRun {
       }
       await this.logs.close();
       if (!(await this.move('UPLOADING'))) return await this.finishStopped(workspace);
-      await saveArtifacts(this.ctx.client, this.id, workspace, spec.artifacts, note);
+      await saveArtifacts(this.ctx.client, this.id, workspace, spec.artifacts, note, this.containerRoot());
       await this.logs.close();
       await this.move('DONE', { reason: 'exit code 0', exitCode: 0 });
     } catch (e) {
       this.ctx.logger.error(`job ${this.id} failed in the runner`, { error: String(e) });
-      await this.finishFailed(`runner error: ${(e as Error).message}`).catch(() => {});
+      // A user's problem (no such image, no such Python) is the reason as it is; anything else is ours.
+      const reason = e instanceof DstackError ? e.message : `runner error: ${(e as Error).message}`;
+      await this.finishFailed(reason).catch(() => {});
     } finally {
       await removeWorkspace(this.ctx.workRoot, this.id).catch(() => {});
     }
@@ -133,8 +147,13 @@ export class JobRun {
     }
     if (this.status === 'STOPPING' && (await this.move('UPLOADING'))) {
       this.logs.note('stopped; saving artifacts');
-      await saveArtifacts(this.ctx.client, this.id, workspace, this.assignment.job.spec.artifacts, (t) =>
-        this.logs.note(t),
+      await saveArtifacts(
+        this.ctx.client,
+        this.id,
+        workspace,
+        this.assignment.job.spec.artifacts,
+        (t) => this.logs.note(t),
+        this.containerRoot(),
       );
       await this.logs.close();
       await this.move('STOPPED', { reason: 'stopped by user' });
@@ -150,19 +169,8 @@ export class JobRun {
     }
   }
 
-  private environment(): Record<string, string> {
-    const spec = this.assignment.job.spec;
-    const env: Record<string, string> = { ...this.ctx.baseEnv };
-    for (const [name, value] of Object.entries(spec.variables)) env[name.toUpperCase()] = value;
-    Object.assign(env, spec.env, {
-      DSTACK_RUN_NAME: this.assignment.run.name,
-      DSTACK_JOB_ID: this.id,
-      DSTACK_WORKFLOW: spec.workflow,
-      run_name: this.assignment.run.name,
-      job_id: this.id,
-    });
-    const gpus = this.assignment.job.gpus ?? [];
-    env.CUDA_VISIBLE_DEVICES = gpus.map((g) => g.index).join(',');
-    return env;
+  /** Where the job's absolute artifact paths (in its container) are kept on the runner. */
+  private containerRoot(): string {
+    return containerRoot(this.ctx.workRoot, this.id);
   }
 }

@@ -1,79 +1,176 @@
 /**
- * Ships a job's output to the server as numbered lines. Output is split into lines per
- * stream; batches go out every `intervalMs`; a failed send is retried with the same
- * sequence numbers, so the server keeps every line once.
+ * Ships a job's output to the server as numbered entries. Output is split into lines per
+ * stream; a line that goes a second without its newline (a `\r` progress bar, a prompt)
+ * is sent as a partial entry, continued by the next one, and so is a very long line.
+ * Bytes that are not UTF-8 travel exactly (base64 in `raw`). Batches go out every
+ * `intervalMs`, back to back while output outpaces them; a failed send is retried with
+ * the same sequence numbers, so the server keeps every entry once. With a spool file,
+ * entries are written there before they are sent and forgotten once the server has them:
+ * a runner that crashed sends what is left with `resendSpool` when it starts again.
  */
+import { isUtf8 } from 'node:buffer';
+import { appendFile, mkdir, truncate } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { LogEntry } from '../core/records.js';
 
-export type SendLogs = (entries: LogEntry[]) => Promise<unknown>;
+import type { SendLogs } from './log-spool.js';
 
-/** A line longer than this is cut into pieces so that memory stays bounded. */
-const MAX_LINE = 64 * 1024;
+export { resendSpool, type SendLogs } from './log-spool.js';
+
+type Stream = LogEntry['stream'];
+
+/** A line longer than this many bytes is cut into partial entries so that memory stays bounded. */
+export const MAX_LINE = 64 * 1024;
+/** Output without a newline for this long is sent as a partial entry. */
+export const PARTIAL_AFTER_MS = 1000;
+/** A batch holds at most this many entries and about this many bytes. */
+const BATCH_ENTRIES = 20_000;
+const BATCH_BYTES = 1 << 20;
+
+/** Where to cut `data` at or before `max` without splitting a UTF-8 character. */
+function charBoundary(data: Buffer, max: number): number {
+  if (max >= data.length) {
+    // At the end: hold back a character whose last bytes have not arrived yet.
+    for (let i = data.length - 1; i >= Math.max(0, data.length - 4); i--) {
+      const byte = data[i]!;
+      if ((byte & 0xc0) === 0x80) continue; // continuation byte
+      const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+      return i + length > data.length ? i : data.length;
+    }
+    return data.length;
+  }
+  let cut = max;
+  while (cut > max - 4 && cut > 0 && (data[cut]! & 0xc0) === 0x80) cut--;
+  return cut;
+}
 
 export class LogShipper {
   private seq: number;
   private readonly queue: LogEntry[] = [];
-  private readonly partial: Record<LogEntry['stream'], string> = { stdout: '', stderr: '' };
-  private readonly decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
+  private queuedBytes = 0;
+  private readonly pending: Record<Stream, Buffer> = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
   private timer: NodeJS.Timeout | undefined;
+  private timerDelay = 0;
+  private partialTimer: NodeJS.Timeout | undefined;
   private sending: Promise<void> = Promise.resolve();
   private failures = 0;
+  /** How many of the queued entries (from the front) are in the spool file already. */
+  private spooled = 0;
 
   constructor(
     private readonly send: SendLogs,
     lastSeq: number,
     private readonly intervalMs = 200,
     private readonly onError: (error: unknown) => void = () => {},
+    /** A file the entries go to before they are sent (JSON lines); none: memory only. */
+    private readonly spool?: string,
+    private readonly partialAfterMs = PARTIAL_AFTER_MS,
   ) {
     this.seq = lastSeq;
   }
 
   /** Raw output of the job's process. */
-  write(stream: LogEntry['stream'], chunk: Buffer): void {
-    let text = this.partial[stream] + this.decoders[stream].decode(chunk, { stream: true });
+  write(stream: Stream, chunk: Buffer): void {
+    let data = this.pending[stream].length > 0 ? Buffer.concat([this.pending[stream], chunk]) : chunk;
     let nl: number;
-    while ((nl = text.indexOf('\n')) >= 0) {
-      this.push(stream, text.slice(0, nl));
-      text = text.slice(nl + 1);
+    while ((nl = data.indexOf(0x0a)) >= 0) {
+      this.pushLine(stream, data.subarray(0, nl), false);
+      data = data.subarray(nl + 1);
     }
-    while (text.length > MAX_LINE) {
-      this.push(stream, text.slice(0, MAX_LINE));
-      text = text.slice(MAX_LINE);
+    while (data.length > MAX_LINE) {
+      const cut = charBoundary(data, MAX_LINE);
+      this.push(stream, data.subarray(0, cut), true);
+      data = data.subarray(cut);
     }
-    this.partial[stream] = text;
+    this.pending[stream] = Buffer.from(data); // a copy: do not keep the whole chunk alive for its tail
+    if (data.length > 0 && !this.partialTimer) {
+      this.partialTimer = setTimeout(() => this.flushPartials(), this.partialAfterMs);
+    }
     this.schedule();
   }
 
   /** A line from dstack itself (download progress, errors), shown in the job's log. */
-  note(text: string, stream: LogEntry['stream'] = 'stderr'): void {
-    this.push(stream, `[dstack] ${text}`);
+  note(text: string, stream: Stream = 'stderr'): void {
+    this.queueEntry({ seq: 0, ts: 0, stream, text: `[dstack] ${text}` });
     this.schedule();
   }
 
-  private push(stream: LogEntry['stream'], text: string): void {
-    this.queue.push({ seq: ++this.seq, ts: Date.now(), stream, text });
+  /** A whole line may still be longer than MAX_LINE when it arrived in one chunk: cut it into pieces. */
+  private pushLine(stream: Stream, line: Buffer, partial: boolean): void {
+    while (line.length > MAX_LINE) {
+      const cut = charBoundary(line, MAX_LINE);
+      this.push(stream, line.subarray(0, cut), true);
+      line = line.subarray(cut);
+    }
+    this.push(stream, line, partial);
+  }
+
+  private push(stream: Stream, bytes: Buffer, partial: boolean): void {
+    const entry: LogEntry = { seq: 0, ts: 0, stream, text: bytes.toString('utf8') };
+    if (partial) entry.partial = true;
+    if (!isUtf8(bytes)) entry.raw = bytes.toString('base64');
+    this.queueEntry(entry);
+  }
+
+  private queueEntry(entry: LogEntry): void {
+    entry.seq = ++this.seq;
+    entry.ts = Date.now();
+    this.queue.push(entry);
+    this.queuedBytes += entry.text.length + (entry.raw?.length ?? 0);
+  }
+
+  /** Send what has waited a while without a newline, as partial entries. */
+  private flushPartials(): void {
+    this.partialTimer = undefined;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const data = this.pending[stream];
+      const cut = charBoundary(data, data.length);
+      if (cut === 0) continue;
+      this.push(stream, data.subarray(0, cut), true);
+      this.pending[stream] = Buffer.from(data.subarray(cut));
+    }
+    this.schedule();
   }
 
   private schedule(): void {
-    if (this.timer || this.queue.length === 0) return;
-    const delay = Math.min(this.intervalMs * 2 ** this.failures, 10_000);
+    if (this.queue.length === 0) return;
+    // A full batch goes at once: output faster than one batch per interval is not held back.
+    const full = this.queue.length >= BATCH_ENTRIES || this.queuedBytes >= BATCH_BYTES;
+    const delay =
+      this.failures > 0 ? Math.min(this.intervalMs * 2 ** this.failures, 10_000) : full ? 0 : this.intervalMs;
+    if (this.timer) {
+      if (delay > 0 || this.timerDelay === 0) return;
+      clearTimeout(this.timer); // the batch filled up before its interval ran out
+    }
+    this.timerDelay = delay;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush().catch(() => {});
     }, delay);
   }
 
-  /** Send what is queued now; on failure the lines stay queued and are sent again later. */
+  /** Send what is queued now; on failure the entries stay queued and are sent again later. */
   flush(): Promise<void> {
     this.sending = this.sending
       .catch(() => {})
       .then(async () => {
         if (this.queue.length === 0) return;
-        const batch = this.queue.slice(0, 5000);
+        let count = 0;
+        let bytes = 0;
+        while (count < this.queue.length && count < BATCH_ENTRIES && (count === 0 || bytes < BATCH_BYTES)) {
+          const e = this.queue[count++]!;
+          bytes += e.text.length + (e.raw?.length ?? 0);
+        }
+        const batch = this.queue.slice(0, count);
         try {
+          await this.spoolQueued();
           await this.send(batch);
           this.queue.splice(0, batch.length);
+          this.spooled -= batch.length;
+          this.queuedBytes -= bytes;
           this.failures = 0;
+          // The server has every entry the spool holds: start it afresh.
+          if (this.spool && this.spooled === 0) await truncate(this.spool, 0).catch(() => {});
         } catch (e) {
           this.failures++;
           this.onError(e);
@@ -85,12 +182,22 @@ export class LogShipper {
     return this.sending;
   }
 
-  /** Flush partial lines and everything queued; retries until sent or `timeoutMs` passes. */
+  /** Write the queued entries that are not in the spool yet (in order: flushes are serialised). */
+  private async spoolQueued(): Promise<void> {
+    if (!this.spool || this.spooled >= this.queue.length) return;
+    const fresh = this.queue.slice(this.spooled);
+    await mkdir(dirname(this.spool), { recursive: true });
+    await appendFile(this.spool, fresh.map((e) => JSON.stringify(e) + '\n').join(''));
+    this.spooled += fresh.length;
+  }
+
+  /** Send what is left of unfinished lines and everything queued; retries until sent or `timeoutMs` passes. */
   async close(timeoutMs = 5 * 60_000): Promise<void> {
+    if (this.partialTimer) clearTimeout(this.partialTimer);
+    this.partialTimer = undefined;
     for (const stream of ['stdout', 'stderr'] as const) {
-      const rest = this.partial[stream] + this.decoders[stream].decode();
-      if (rest) this.push(stream, rest);
-      this.partial[stream] = '';
+      if (this.pending[stream].length > 0) this.push(stream, this.pending[stream], false);
+      this.pending[stream] = Buffer.alloc(0);
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;

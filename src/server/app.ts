@@ -2,17 +2,24 @@
 import { Hono } from 'hono';
 import { ForbiddenError, UnauthorizedError } from '../core/errors.js';
 import { VERSION } from '../version.js';
+import { adminRoutes } from './api/admin-routes.js';
+import { assignmentRoutes } from './api/assignment-routes.js';
 import { blobRoutes } from './api/blob-routes.js';
 import type { ApiEnv } from './api/context.js';
 import { errorResponse } from './api/http-errors.js';
 import { logRoutes } from './api/log-routes.js';
+import { repoRoutes } from './api/repo-routes.js';
+import { runnerListRoutes } from './api/runner-list-routes.js';
 import { runnerRoutes } from './api/runner-routes.js';
 import { tagRoutes } from './api/tag-routes.js';
 import { userRoutes } from './api/user-routes.js';
 import { authenticate } from './auth.js';
+import type { ServerKey } from './crypto.js';
 import type { Engine } from './engine.js';
+import { webRoutes } from './web.js';
 
-export function createApp(engine: Engine): Hono<ApiEnv> {
+/** `key` is the server key (`<dataDir>/server.key`) that seals stored credentials. */
+export function createApp(engine: Engine, key: ServerKey): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.onError((error, c) => errorResponse(c, error, engine.logger));
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
@@ -31,9 +38,14 @@ export function createApp(engine: Engine): Hono<ApiEnv> {
   api.route('/', blobRoutes({ engine }));
   api.route('/', logRoutes({ engine }));
   api.route('/runner', runnerRoutes({ engine }));
+  api.route('/runner', assignmentRoutes({ engine }));
   api.route('/', userRoutes({ engine }));
   api.route('/', tagRoutes({ engine }));
+  api.route('/', repoRoutes({ engine, key }));
+  api.route('/', runnerListRoutes({ engine }));
+  api.route('/', adminRoutes({ engine }));
   app.route('/api', api);
+  app.route('/', webRoutes());
   return app;
 }
 

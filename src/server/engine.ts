@@ -27,6 +27,8 @@ export class Engine {
   readonly logs: LogStore;
   readonly logger: Logger;
   private queue: Promise<void> = Promise.resolve();
+  /** How often runners should heartbeat: well inside the server's runner timeout. */
+  heartbeatMs = 10_000;
 
   constructor(parts: EngineParts) {
     ({ store: this.store, blobs: this.blobs, logs: this.logs, logger: this.logger } = parts);
@@ -128,8 +130,16 @@ export class Engine {
     }
   }
 
-  /** Wait until `check` returns a value, re-checking on every engine event, for at most `ms`. */
-  async waitFor<T>(check: () => Promise<T | undefined>, ms: number, signal?: AbortSignal): Promise<T | undefined> {
+  /**
+   * Wait until `check` returns a value, re-checking on each of `on` (job changes, or new
+   * work for runners), for at most `ms`.
+   */
+  async waitFor<T>(
+    check: () => Promise<T | undefined>,
+    ms: number,
+    signal?: AbortSignal,
+    on: readonly ('job' | 'work')[] = ['job', 'work'],
+  ): Promise<T | undefined> {
     const deadline = Date.now() + ms;
     for (;;) {
       const value = await check();
@@ -139,14 +149,12 @@ export class Engine {
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
-          this.events.off('job', done);
-          this.events.off('work', done);
+          for (const event of on) this.events.off(event, done);
           signal?.removeEventListener('abort', done);
           resolve();
         };
         const timer = setTimeout(done, left);
-        this.events.once('job', done);
-        this.events.once('work', done);
+        for (const event of on) this.events.once(event, done);
         signal?.addEventListener('abort', done, { once: true });
       });
     }

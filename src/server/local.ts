@@ -3,12 +3,12 @@
  * on 127.0.0.1, keeps its user token in a 0600 file for the CLI, and announces itself in
  * `server.json` once ready.
  */
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import type { LocalServerInfo } from '../client/embedded.js';
 import { files } from '../client/embedded.js';
 import type { Logger } from '../logger.js';
 import { runnerWorkDir, type Settings } from '../settings.js';
-import { hashToken, issueToken } from './auth.js';
+import { ensureAdmin } from './admin.js';
 import { startServer, type RunningServer } from './server.js';
 
 export async function runEmbeddedServer(settings: Settings, logger: Logger): Promise<RunningServer> {
@@ -20,11 +20,7 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
     logger,
     localRunner: { workRoot: runnerWorkDir(settings.home), stopGraceMs: settings.stopGraceSeconds * 1000 },
   });
-  const existing = await readFile(f.token, 'utf8').catch(() => '');
-  if (!existing.trim() || !(await server.engine.store.findToken(hashToken(existing.trim())))) {
-    const token = await issueToken(server.engine.store, 'user', 'admin', true);
-    await writeFile(f.token, token + '\n', { mode: 0o600 });
-  }
+  await ensureAdmin(server.engine.store, f.token);
   const info: LocalServerInfo = { url: server.url, pid: process.pid };
   await writeFile(`${f.info}.tmp`, JSON.stringify(info), { mode: 0o600 });
   await rename(`${f.info}.tmp`, f.info);

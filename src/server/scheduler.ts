@@ -3,7 +3,7 @@
  * the oldest waiting job whose dependencies are DONE and whose request fits.
  */
 import type { Assignment } from '../core/api.js';
-import { fit, subtract, type Capacity } from '../core/resources.js';
+import { fit, subtract, type Capacity, type ResourceRequest } from '../core/resources.js';
 import type { JobRecord } from '../core/records.js';
 import type { Engine } from './engine.js';
 
@@ -13,7 +13,7 @@ import type { Engine } from './engine.js';
  */
 export async function freeCapacity(engine: Engine, runner: string): Promise<Capacity | undefined> {
   const record = await engine.store.getRunner(runner);
-  if (!record) return undefined;
+  if (!record || record.status !== 'ACTIVE') return undefined;
   let free = record.total;
   for (const job of await engine.store.activeJobsOfRunner(runner)) {
     free = subtract(free, job.spec.resources, job.gpus ?? []);
@@ -36,10 +36,17 @@ export async function claimOnce(engine: Engine, runner: string): Promise<Assignm
     const dep = await engine.store.getJob(id);
     if (dep) statusOf.set(id, dep);
   }
+  const total = (await engine.store.getRunner(runner))!.total;
+  let left = free;
   for (const job of waiting) {
     if (!job.dependsOn.every((id) => statusOf.get(id)?.status === 'DONE')) continue;
-    const gpus = fit(job.spec.resources, free);
-    if (gpus === null) continue;
+    const gpus = fit(job.spec.resources, left);
+    if (gpus === null) {
+      // It does not fit now but would on this runner once jobs finish: hold its share back,
+      // so that a stream of younger, smaller jobs cannot starve it.
+      if (fit(job.spec.resources, total) !== null) left = reserve(left, job.spec.resources);
+      continue;
+    }
     const taken = await engine.transition(
       job.id,
       'SUBMITTED',
@@ -57,7 +64,12 @@ export async function claimOnce(engine: Engine, runner: string): Promise<Assignm
   return undefined;
 }
 
-async function assignmentFor(engine: Engine, job: JobRecord, deps: JobRecord[]): Promise<Assignment> {
+function reserve(free: Capacity, request: ResourceRequest): Capacity {
+  return { cpu: free.cpu - request.cpu, memory: free.memory - request.memory, gpus: free.gpus.slice(request.gpu) };
+}
+
+/** What a runner needs to run `job` (already assigned to it): its run, its dependencies' artifacts, what to restore. */
+export async function assignmentFor(engine: Engine, job: JobRecord, deps: JobRecord[]): Promise<Assignment> {
   const run = await engine.store.getRun(job.runName);
   if (!run) throw new Error(`run ${job.runName} of job ${job.id} is missing`);
   const dependencies = await Promise.all(
@@ -80,5 +92,6 @@ export async function claim(
   waitMs: number,
   signal?: AbortSignal,
 ): Promise<Assignment | undefined> {
-  return engine.waitFor(() => claimOnce(engine, runner), waitMs, signal);
+  // Only new work wakes a claim (a submission, a finished job, a runner back): not every status change.
+  return engine.waitFor(() => claimOnce(engine, runner), waitMs, signal, ['work']);
 }

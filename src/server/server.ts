@@ -13,11 +13,16 @@ import { RunnerAgent } from '../runner/agent.js';
 import { ProcessExecutor } from '../runner/executors/process-executor.js';
 import { runnerEnvironment } from '../runner/environment.js';
 import { createApp } from './app.js';
+import { SlurmBackend } from './backends/slurm/backend.js';
+import type { SlurmBackendOptions } from './backends/slurm/options.js';
+import { ServerKey } from './crypto.js';
 import { issueToken } from './auth.js';
 import { Engine } from './engine.js';
-import { LocalBlobStore } from './storage/local-blob-store.js';
+import { startMonitor } from './monitor.js';
+import { describeStorage, openBlobStore } from './storage/open-blob-store.js';
+import type { S3Settings } from './storage/s3-client.js';
 import { LogStore } from './storage/log-store.js';
-import { openSqliteStore } from './store/sqlite.js';
+import { describeDatabase, openStore } from './store/open-store.js';
 
 export interface ServerOptions {
   dataDir: string;
@@ -27,6 +32,14 @@ export interface ServerOptions {
   logger: Logger;
   /** Run a runner for this machine inside the server process (the embedded default). */
   localRunner?: { workRoot: string; stopGraceMs: number };
+  /** Storage: where blobs go (a folder or s3://bucket/prefix; default <dataDir>/artifacts) and the state database (postgres://…; default SQLite). */
+  storage?: string;
+  database?: string;
+  s3?: S3Settings;
+  /** A runner silent this long is lost and its jobs fail, ms (default 60 s). */
+  runnerTimeoutMs?: number;
+  /** Run jobs on a Slurm cluster too (`dstack server --backend slurm`). */
+  slurm?: SlurmBackendOptions;
 }
 
 export interface RunningServer {
@@ -38,14 +51,24 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { dataDir, logger } = options;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const store = await openSqliteStore(join(dataDir, 'dstack.db'));
+  const store = await openStore(options.database, dataDir);
+  let blobs;
+  try {
+    blobs = await openBlobStore(options.storage, dataDir, options.s3 ?? {});
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   const engine = new Engine({
     store,
-    blobs: new LocalBlobStore(join(dataDir, 'artifacts')),
+    blobs,
     logs: new LogStore(join(dataDir, 'logs')),
     logger: logger.child('server'),
   });
-  const app = createApp(engine);
+  const runnerTimeoutMs = options.runnerTimeoutMs ?? 60_000;
+  engine.heartbeatMs = Math.max(100, Math.min(10_000, Math.floor(runnerTimeoutMs / 3)));
+  const stopMonitor = startMonitor(engine, { runnerTimeoutMs });
+  const app = createApp(engine, ServerKey.forDataDir(dataDir));
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));
   });
@@ -53,10 +76,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   (server as { requestTimeout?: number }).requestTimeout = 0;
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-  logger.info(`server listening on ${url}`, { dataDir });
+  logger.info(`server listening on ${url}`, {
+    dataDir,
+    storage: describeStorage(options.storage, dataDir),
+    database: describeDatabase(options.database, dataDir),
+  });
 
   let agent: RunnerAgent | undefined;
   if (options.localRunner) {
+    await store.deleteTokens('runner', 'local'); // one live token for the local runner, new at every start
     const token = await issueToken(store, 'runner', 'local', false);
     agent = new RunnerAgent({
       client: new Client({ url, token }),
@@ -72,16 +100,37 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await agent.start();
   }
 
+  // A Slurm backend (docs/slurm.md): a runner inside the server that hands its jobs to sbatch.
+  let slurm: SlurmBackend | undefined;
+  const close = async () => {
+    await slurm?.close();
+    stopMonitor();
+    await agent?.stop();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    });
+    await store.close();
+    await blobs.close?.();
+  };
+  if (options.slurm) {
+    const serverUrl = options.slurm.serverUrl ?? url;
+    try {
+      slurm = await SlurmBackend.start(
+        engine,
+        { ...options.slurm, serverUrl },
+        join(dataDir, 'slurm'),
+        logger.child('slurm'),
+      );
+    } catch (e) {
+      await close();
+      throw e;
+    }
+  }
+
   return {
     url,
     engine,
-    async close() {
-      await agent?.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
-      await store.close();
-    },
+    close,
   };
 }

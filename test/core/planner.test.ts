@@ -530,47 +530,22 @@ describe('plan: providers', () => {
   const at = (line: number, column: number) => ({ file: FILE, line, column });
   const definition = { name: 'hello', image: 'python:3.9', commands: ['python3 main.py'], location: at(2, 5) };
 
-  it('refuses a custom provider from providers.yaml, naming where it is defined', async () => {
-    const config = project([workflow('hello', 1, { provider: 'hello', image: undefined, commands: [] })]);
-    config.providers = [{ ...definition, location: { file: '.dstack/providers.yaml', line: 2, column: 5 } }];
-    const e = await rejection(plan(config, { target: 'hello', overrides: {} }, registry), ConfigError);
-    expect(e.message).toBe(
-      `${FILE}:1: workflow 'hello' uses custom provider 'hello' (defined at .dstack/providers.yaml:2:5), which ` +
-        'dstack does not support yet: only the built-in providers run (bash, docker, python, curl); to run it now, ' +
-        "write its steps as 'commands' (with an 'image' to run them in a container)",
-    );
-  });
-
-  it('refuses a provider from another repository, naming the repository', async () => {
-    const config = project([
-      workflow('hello', 1, {
-        provider: 'pytorch-ddp',
-        providerRepo: 'https://github.com/x/providers',
-        locations: { provider: at(5, 13) },
-      }),
-    ]);
-    const e = await rejection(plan(config, { target: 'hello', overrides: {} }, registry), ConfigError);
-    expect(e.message).toBe(
-      `${FILE}:5:13: workflow 'hello' uses provider 'pytorch-ddp' from https://github.com/x/providers: custom ` +
-        'providers from another repository are not supported yet: only the built-in providers run (bash, docker, python, curl)',
-    );
-  });
-
+  // Custom providers (programs, modules, other repositories) plan from a project on disk: test/providers/.
   it("refuses provider 'code', saying what it was", async () => {
     const config = project([workflow('ide', 1, { provider: 'code', image: undefined, commands: [] })]);
     const e = await rejection(plan(config, { target: 'ide', overrides: {} }, registry), ConfigError);
     expect(e.message).toBe(
       `${FILE}:1: workflow 'ide' uses provider 'code' (VS Code in the browser, an interactive application of later ` +
-        'dstack versions), which dstack does not support: it runs jobs that finish, and only the built-in providers ' +
-        'run (bash, docker, python, curl)',
+        'dstack versions), which dstack does not support: it runs jobs that finish',
     );
   });
 
   it('refuses a provider that is neither built in nor defined', async () => {
     const config = project([workflow('w', 1, { provider: 'nope', locations: { provider: at(3, 15) } })]);
-    const e = await rejection(plan(config, { target: 'w', overrides: {} }, registry), ConfigError);
+    const e = await rejection(plan(config, { target: 'w', overrides: {} }, providerRegistry({ config })), ConfigError);
     expect(e.message).toBe(
-      `${FILE}:3:15: workflow 'w' uses provider 'nope', which is not a built-in provider (built-in: bash, docker, python, curl)`,
+      `${FILE}:3:15: workflow 'w' uses provider 'nope', which is neither a built-in provider (bash, docker, python, ` +
+        'curl) nor defined in .dstack/providers.yaml or .dstack/providers/nope.mjs',
     );
   });
 

@@ -37,11 +37,9 @@ export class Sandbox {
   }
 
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, DSTACK_HOME: this.home, NO_COLOR: '1', ...extra };
-    delete env.DSTACK_SERVER;
-    delete env.DSTACK_TOKEN;
-    delete env.FORCE_COLOR;
-    return env;
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of ['DSTACK_SERVER', 'DSTACK_TOKEN', 'DSTACK_PROFILE', 'FORCE_COLOR']) delete env[name];
+    return { ...env, DSTACK_HOME: this.home, NO_COLOR: '1', ...extra };
   }
 
   /** Write files under the project root: `{ '.dstack/workflows.yaml': '...' }`. */

@@ -6,6 +6,7 @@ import { describe } from 'vitest';
 import { describeCacheAndTags } from './conformance/cache-tags.js';
 import { describeJobQueries } from './conformance/jobs.js';
 import { describeRegistry } from './conformance/registry.js';
+import { describeRepos } from './conformance/repos.js';
 import { describeRuns } from './conformance/runs.js';
 import { describeTransitions } from './conformance/transitions.js';
 import type { OpenStore } from './fixtures.js';
@@ -21,5 +22,6 @@ export function describeStoreConformance(name: string, open: OpenStore): void {
     describeTransitions(open);
     describeRegistry(open);
     describeCacheAndTags(open);
+    describeRepos(open);
   });
 }

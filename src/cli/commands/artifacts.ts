@@ -6,6 +6,7 @@ import { downloadFiles } from '../../files/transfer.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { table } from '../format.js';
+import { transferProgress } from '../transfer-progress.js';
 
 export async function artifactsCommand(
   job: string,
@@ -18,7 +19,13 @@ export async function artifactsCommand(
     const dir = resolve(options.output);
     await mkdir(dir, { recursive: true });
     const files = manifest.artifacts.flatMap((a) => a.files);
-    const stats = await downloadFiles(client, dir, files);
+    const progress = transferProgress();
+    let stats;
+    try {
+      stats = await downloadFiles(client, dir, files, progress.onProgress ? { onProgress: progress.onProgress } : {});
+    } finally {
+      progress.stop();
+    }
     process.stdout.write(`downloaded ${stats.files} files (${formatSize(stats.bytes)}) to ${dir}\n`);
     return 0;
   }

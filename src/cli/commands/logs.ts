@@ -4,31 +4,16 @@ import type { LogLine } from '../../core/api.js';
 import { UsageError } from '../../core/errors.js';
 import type { JobRecord } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
+import { LogPrinter } from '../log-printer.js';
 import { connect } from '../connect.js';
 import { parseSince } from '../format.js';
 
-const COLORS = [pc.cyan, pc.magenta, pc.yellow, pc.blue, pc.green];
+/** The CLI's printer: a line left unfinished by one batch goes on with the next. */
+export const printer = new LogPrinter();
 
 /** Print log lines; when they come from several jobs, each is prefixed with its workflow. */
 export function printLines(lines: readonly LogLine[], jobs: readonly JobRecord[]): void {
-  const prefix = new Map<string, string>();
-  if (jobs.length > 1) {
-    const width = Math.max(...jobs.map((j) => j.ref.length));
-    jobs.forEach((j, i) => prefix.set(j.id, COLORS[i % COLORS.length]!(`${j.ref.padEnd(width)} | `)));
-  }
-  // In order: consecutive lines of one stream are written together.
-  let chunk = '';
-  let stream: LogLine['stream'] = 'stdout';
-  const flush = () => {
-    if (chunk) (stream === 'stderr' ? process.stderr : process.stdout).write(chunk);
-    chunk = '';
-  };
-  for (const line of lines) {
-    if (line.stream !== stream) flush();
-    stream = line.stream;
-    chunk += `${prefix.get(line.jobId) ?? ''}${line.text}\n`;
-  }
-  flush();
+  printer.print(lines, jobs);
 }
 
 export async function logsCommand(
@@ -53,9 +38,12 @@ export async function logsCommand(
     await client.followLogs(target, {
       ...(since !== undefined ? { since } : {}),
       onLines: (lines) => printLines(lines, jobs),
+      onReconnect: (e) => process.stderr.write(pc.dim(`[dstack] log stream interrupted (${e.message}); resuming\n`)),
     });
   } else {
-    printLines(await client.logs(target, since), jobs);
+    // Page by page: a long log is never held in memory whole.
+    for await (const page of client.logPages(target, since)) printLines(page, jobs);
   }
+  printer.end();
   return 0;
 }

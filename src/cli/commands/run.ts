@@ -36,7 +36,8 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   checkOverrides(config, args.workflow, args.overrides);
 
   // Plan fully before talking to any server: a bad config submits nothing.
-  const planned = await plan(config, { target: args.workflow, overrides: args.overrides }, providerRegistry());
+  const providers = providerRegistry({ config, home: settings.home });
+  const planned = await plan(config, { target: args.workflow, overrides: args.overrides }, providers);
   printWarnings(planned.warnings);
   if (args.dryRun) return dryRun(planned, root, settings);
 

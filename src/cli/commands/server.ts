@@ -3,12 +3,23 @@ import { files, isAlive, readLocalServer } from '../../client/embedded.js';
 import { createLogger } from '../../logger.js';
 import { runEmbeddedServer } from '../../server/local.js';
 import { startServer } from '../../server/server.js';
-import { issueToken } from '../../server/auth.js';
+import { ensureAdmin } from '../../server/admin.js';
+import { join, resolve } from 'node:path';
 import { runnerWorkDir, serverDataDir, type Settings } from '../../settings.js';
 import { UsageError } from '../../core/errors.js';
+import { slurmFromFlags, type BackendFlags } from './server-backends.js';
 
 export async function serverCommand(
-  options: { embedded?: boolean; host: string; port: string; dataDir?: string; localRunner: boolean },
+  options: {
+    embedded?: boolean;
+    host: string;
+    port: string;
+    dataDir?: string;
+    localRunner: boolean;
+    runnerTimeout: string;
+    storage?: string;
+    database?: string;
+  } & BackendFlags,
   settings: Settings,
 ): Promise<number | 'keep-alive'> {
   const logger = createLogger('dstack', settings.logLevel);
@@ -18,18 +29,35 @@ export async function serverCommand(
   }
   const port = Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port '${options.port}'`);
-  const dataDir = options.dataDir ?? serverDataDir(settings.home);
+  const timeout = Number(options.runnerTimeout);
+  if (!Number.isFinite(timeout) || timeout <= 0) {
+    throw new UsageError(`invalid --runner-timeout '${options.runnerTimeout}': expected seconds, like 60`);
+  }
+  const dataDir = resolve(options.dataDir ?? serverDataDir(settings.home));
+  const slurm = await slurmFromFlags(options, { dataDir, stopGraceMs: settings.stopGraceSeconds * 1000 });
   const server = await startServer({
     dataDir,
     host: options.host,
     port,
     logger,
+    runnerTimeoutMs: timeout * 1000,
+    // Storage: flags, else DSTACK_STORAGE / DSTACK_DATABASE_URL, else the data dir.
+    storage: options.storage ?? settings.storage,
+    database: options.database ?? settings.database,
+    s3: settings.s3,
     ...(options.localRunner
       ? { localRunner: { workRoot: runnerWorkDir(settings.home), stopGraceMs: settings.stopGraceSeconds * 1000 } }
       : {}),
+    ...(slurm ? { slurm } : {}),
   });
-  const token = await issueToken(server.engine.store, 'user', 'admin', true);
-  process.stdout.write(`dstack server at ${server.url}\nadmin token (shown once): ${token}\n`);
+  const tokenFile = join(dataDir, 'token');
+  const token = await ensureAdmin(server.engine.store, tokenFile);
+  process.stdout.write(`dstack server at ${server.url}\n`);
+  process.stdout.write(
+    token
+      ? `admin token (shown once; also in ${tokenFile}, mode 0600): ${token}\n`
+      : `admin token: in ${tokenFile} (written at the first start)\n`,
+  );
   const shutdown = () => void server.close().then(() => process.exit(0));
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

@@ -1,26 +1,53 @@
 /**
- * Executors run a job's commands: as processes on the runner's host, or (later) in a
- * Docker container. The runner streams what they print and signals them to stop.
+ * Executors run a job's commands: as processes on the runner's host, or in a Docker
+ * container. The runner streams what they print and signals them to stop.
  */
+import type { JobResources } from '../../core/job-spec.js';
+
+/** Where a job's workspace is inside its container; also the commands' working directory. */
+export const CONTAINER_WORKSPACE = '/workspace';
+
+/** A host folder made visible inside a container. */
+export interface Mount {
+  /** Absolute path on the runner's host; created when missing. */
+  host: string;
+  /** Absolute path inside the container. */
+  container: string;
+  readOnly?: boolean;
+}
+
 export interface ExecutionRequest {
+  /** Names the script file, and labels the container (`dstack.job`). */
   jobId: string;
-  /** Absolute path of the job's workspace; the commands start there. */
+  /** Absolute path of the job's workspace on the host; the commands start there (`/workspace` in a container). */
   workspace: string;
   commands: string[];
+  /** Run in a container of this image; only the docker executor accepts it. */
   image?: string;
+  /** The whole environment of the commands: the host executor passes nothing else. */
   env: Record<string, string>;
+  /** Limits of a container (cpu, memory in bytes, shared memory); the host executor only reserves. */
+  resources?: JobResources;
+  /** Indices of the runner's GPUs the scheduler assigned, given to a container by device request. */
+  gpus?: number[];
+  /** Extra folders for a container (absolute artifact paths, a cached virtualenv). */
+  mounts?: Mount[];
   /** Called with raw output chunks, in order per stream. */
   onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /** A line about preparing the execution (image pull progress) for the job's log. */
+  onNote?: (text: string) => void;
+  /** Abandons preparing (an image pull) when aborted. */
+  signal?: AbortSignal;
 }
 
 export interface Execution {
   /** The process group leader's pid, recorded so that a restarted runner can end what it left. */
   readonly pid: number | undefined;
-  /** Resolves when the job's process (group) has exited. */
+  /** Resolves when the job's process (group) or container has exited and its output is drained. */
   readonly exit: Promise<ExitResult>;
-  /** Ask the job to end (SIGTERM to its whole process group). */
+  /** Ask the job to end (SIGTERM to its whole process group, or to the container). */
   terminate(): void;
-  /** End it now (SIGKILL to its whole process group). */
+  /** End it now (SIGKILL). */
   kill(): void;
 }
 
@@ -28,6 +55,8 @@ export interface ExitResult {
   /** Exit code, or null when it ended by a signal. */
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Why it failed when the exit code does not say (`out of memory`, an HTTP error); the job's reason. */
+  reason?: string;
 }
 
 export interface Executor {

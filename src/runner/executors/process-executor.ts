@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InternalError } from '../../core/errors.js';
 import type { Execution, ExecutionRequest, Executor, ExitResult } from './executor.js';
 
 /** The commands as one script: `-e` stops at the first failing command, as CI systems do. */
@@ -18,6 +19,7 @@ export class ProcessExecutor implements Executor {
   constructor(private readonly scriptDir: string) {}
 
   async start(request: ExecutionRequest): Promise<Execution> {
+    if (request.image !== undefined) throw new InternalError('the process executor was given a job with an image');
     const script = join(this.scriptDir, `${request.jobId}.sh`);
     await writeFile(script, scriptOf(request.commands), { mode: 0o600 });
     const child = spawn('bash', ['--noprofile', '--norc', '-e', '-o', 'pipefail', script], {

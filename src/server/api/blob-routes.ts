@@ -1,11 +1,45 @@
-/** Blobs: which are missing, upload one (verified against its digest), download one. */
+/**
+ * Blobs: which are missing (with presigned uploads where storage allows), upload one
+ * (verified against its digest) or a pack of small ones, download one (or a redirect to
+ * storage) or a pack of small ones.
+ */
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Hono } from 'hono';
-import { InvalidError } from '../../core/errors.js';
+import { SMALL_BLOB, type UploadPlan } from '../../core/blob-api.js';
+import { mapAhead } from '../../core/concurrency.js';
+import { InvalidError, NotFoundError } from '../../core/errors.js';
+import { MAX_PACK_ENTRY, PACK_ERROR, readLimited, readPack, writePack, type PackEntry } from '../../files/pack.js';
+import { DIGEST, type BlobStore } from '../storage/blob-store.js';
+import * as blobSchemas from './blob-schemas.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import * as schemas from './schemas.js';
 import { body } from './validate.js';
+
+/** Blobs of one pack stored at once: S3 puts are latency-bound, disk writes are not hurt by a few. */
+const PACK_PUTS_IN_FLIGHT = 8;
+
+function requestBody(c: { req: { raw: Request } }, what: string): Readable {
+  const stream = c.req.raw.body;
+  if (!stream) throw new InvalidError(`${what} has no body`);
+  return Readable.fromWeb(stream as WebReadableStream<Uint8Array>);
+}
+
+/**
+ * Store an upload; a client that goes away mid-body (a killed runner) is an expected end,
+ * not a server error: nothing was stored, and it says so rather than logging a stack trace.
+ */
+async function receiving<T>(what: string, store: () => Promise<T>): Promise<T> {
+  try {
+    return await store();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if ((e as Error).message === 'aborted' || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      throw new InvalidError(`${what} was cut off before its end; nothing of it was kept`, { cause: e });
+    }
+    throw e;
+  }
+}
 
 export function blobRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -15,19 +49,96 @@ export function blobRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     return c.json({ missing: await engine.blobs.missing(digests) });
   });
 
+  app.post('/blobs/uploads', async (c) => {
+    const { blobs } = await body(c, blobSchemas.uploadPlan);
+    const sizes = new Map(blobs.map((b) => [b.digest, b.size]));
+    const direct = engine.blobs.direct;
+    const missing = await Promise.all(
+      (await engine.blobs.missing([...sizes.keys()])).map(async (digest) => {
+        const size = sizes.get(digest)!;
+        // Small blobs travel packed through the server; big ones straight to storage when it can take them.
+        const put = direct && size >= SMALL_BLOB ? await direct.presignPut(digest, size) : undefined;
+        return put ? { digest, put } : { digest };
+      }),
+    );
+    return c.json({ missing } satisfies UploadPlan);
+  });
+
+  app.post('/blobs/pack', async (c) => {
+    const result = await receiving('pack upload', () => storePack(engine.blobs, requestBody(c, 'pack upload')));
+    return c.json(result, 201);
+  });
+
+  app.post('/blobs/pack/get', async (c) => {
+    const digests = [...new Set((await body(c, blobSchemas.packRequest)).digests)];
+    const blobs = engine.blobs;
+    async function* entries(): AsyncGenerator<PackEntry> {
+      try {
+        yield* mapAhead(digests, 16, async (digest) => ({
+          name: digest,
+          data: await readLimited(await blobs.get(digest), MAX_PACK_ENTRY, `blob ${digest}`),
+        }));
+      } catch (e) {
+        // The response has started: the error goes in the pack, where the client looks for it.
+        yield { name: PACK_ERROR, data: Buffer.from(e instanceof Error ? e.message : String(e)) };
+      }
+    }
+    return new Response(Readable.toWeb(writePack(entries())) as ReadableStream, {
+      headers: { 'content-type': 'application/x-tar' },
+    });
+  });
+
   app.put('/blobs/:digest', async (c) => {
-    const stream = c.req.raw.body;
-    if (!stream) throw new InvalidError('blob upload has no body');
-    await engine.blobs.put(c.req.param('digest'), Readable.fromWeb(stream as WebReadableStream<Uint8Array>));
+    const digest = c.req.param('digest');
+    await receiving(`upload of blob ${digest}`, () => engine.blobs.put(digest, requestBody(c, 'blob upload')));
     return c.json({ ok: true }, 201);
   });
 
   app.get('/blobs/:digest', async (c) => {
-    const content = await engine.blobs.get(c.req.param('digest'));
-    const size = await engine.blobs.size(c.req.param('digest'));
+    const digest = c.req.param('digest');
+    const size = await engine.blobs.size(digest);
+    if (size === undefined) throw new NotFoundError(`blob ${digest} is not stored`);
+    // `?direct=1`: a client that can fetch from storage itself gets sent there.
+    if (c.req.query('direct') === '1' && engine.blobs.direct) {
+      return c.redirect((await engine.blobs.direct.presignGet(digest)).url, 307);
+    }
+    const content = await engine.blobs.get(digest);
     return new Response(Readable.toWeb(content) as ReadableStream, {
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size ?? '') },
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
     });
   });
   return app;
+}
+
+/**
+ * Store every entry of a pack, each verified against the digest it is named by. Entries
+ * stored before a failure stay (they are verified); the request fails naming the bad one.
+ */
+async function storePack(blobs: BlobStore, stream: Readable): Promise<{ stored: number; bytes: number }> {
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  let stored = 0;
+  let bytes = 0;
+  try {
+    for await (const entry of readPack(stream)) {
+      if (!DIGEST.test(entry.name)) throw new InvalidError(`pack entry '${entry.name}' is not a sha256 digest`);
+      const task: Promise<void> = blobs
+        .put(entry.name, Readable.from([entry.data]))
+        .then(() => {
+          stored++;
+          bytes += entry.data.length;
+        })
+        .catch((e: unknown) => {
+          failure ??= e;
+        })
+        .finally(() => inFlight.delete(task));
+      inFlight.add(task);
+      if (inFlight.size >= PACK_PUTS_IN_FLIGHT) await Promise.race(inFlight);
+      if (failure) throw failure;
+    }
+  } finally {
+    await Promise.all(inFlight);
+  }
+  if (failure) throw failure;
+  return { stored, bytes };
 }

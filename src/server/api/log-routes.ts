@@ -1,12 +1,19 @@
-/** Reading logs: all at once, or followed live over Server-Sent Events until the jobs finish. */
+/**
+ * Reading logs: by pages (a cursor per job says where the next page starts), or followed
+ * live over Server-Sent Events until the jobs finish. Each `log` event carries the cursor
+ * as its `id`, so a follower that reconnects (`cursor=` or `Last-Event-ID`) resumes right
+ * after the last line it got.
+ */
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { LogLine } from '../../core/api.js';
+import { advanceCursor, formatCursor, parseCursor, type LogCursor } from '../../core/log-api.js';
 import type { JobRecord } from '../../core/records.js';
 import type { Engine } from '../engine.js';
 import { allFinished, resolveTarget } from '../queries.js';
 import type { ApiDeps, ApiEnv } from './context.js';
-import * as schemas from './schemas.js';
+import { readLogPage } from './log-page.js';
+import * as logSchemas from './log-schemas.js';
 import { query } from './validate.js';
 
 /** Followers batch what arrives within this window into one event. */
@@ -25,20 +32,20 @@ export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
   app.get('/logs', async (c) => {
-    const q = query(c, schemas.logsQuery);
+    const q = query(c, logSchemas.logPageQuery);
     const target = await resolveTarget(engine.store, c.get('caller'), q.target);
-    const lines: LogLine[] = [];
-    for (const job of target.selected) {
-      const entries = await engine.logs.read(logOf(job), { afterSeq: q.afterSeq ?? 0, since: q.since });
-      for (const e of entries) lines.push({ ...e, jobId: job.id });
-    }
-    return c.json({ entries: byTime(lines) });
+    const cursor = parseCursor(q.cursor) ?? new Map<string, number>();
+    // `afterSeq` (older clients) applies to every job without a cursor of its own.
+    if (q.afterSeq) for (const job of target.selected) if (!cursor.has(job.id)) cursor.set(job.id, q.afterSeq);
+    const sources = target.selected.map((job) => ({ jobId: job.id, logId: logOf(job) }));
+    return c.json(await readLogPage(engine.logs, sources, cursor, q.since, q.limit ?? 20_000));
   });
 
   app.get('/logs/stream', async (c) => {
-    const q = query(c, schemas.logsQuery);
+    const q = query(c, logSchemas.logStreamQuery);
     const target = await resolveTarget(engine.store, c.get('caller'), q.target);
-    return streamSSE(c, (stream) => follow(engine, target.run.name, target.selected, q.since, stream));
+    const cursor = parseCursor(q.cursor ?? c.req.header('last-event-id')) ?? new Map<string, number>();
+    return streamSSE(c, (stream) => follow(engine, target.run.name, target.selected, q.since, cursor, stream));
   });
   return app;
 }
@@ -50,10 +57,18 @@ async function follow(
   runName: string,
   selected: JobRecord[],
   since: number | undefined,
+  cursor: LogCursor,
   stream: Stream,
 ) {
   const ids = new Set(selected.map((j) => j.id));
+  // Start each log after the reader's cursor, or near `since`: never from the top of a long log.
   const offsets = new Map<string, number>();
+  for (const job of selected) {
+    const seq = cursor.get(job.id) ?? 0;
+    const start = seq > 0 ? await engine.logs.offsetAfter(logOf(job), seq) : 0;
+    const near = since === undefined ? 0 : await engine.logs.offsetForTime(logOf(job), since);
+    offsets.set(logOf(job), Math.max(start, near));
+  }
   const dirty = new Set(selected.map(logOf)); // logs with lines not yet sent
   let statusChanged = true;
   let wake: () => void = () => {};
@@ -81,15 +96,29 @@ async function follow(
       }
       // Read after the statuses: a job is finished only once its runner has sent every line.
       const lines: LogLine[] = [];
+      let backlog = false;
       for (const job of jobs) {
         const log = logOf(job);
         if (!dirty.has(log)) continue;
         dirty.delete(log);
         const read = await engine.logs.readFrom(log, offsets.get(log) ?? 0);
         offsets.set(log, read.offset);
-        for (const e of read.entries) if (since === undefined || e.ts >= since) lines.push({ ...e, jobId: job.id });
+        if (read.more) {
+          dirty.add(log); // a window at a time: memory stays bounded however long the log
+          backlog = true;
+        }
+        for (const e of read.entries) {
+          if (since !== undefined && e.ts < since) continue;
+          const line = e as LogLine; // fresh from disk: tagged in place rather than copied
+          line.jobId = job.id;
+          lines.push(line);
+        }
       }
-      if (lines.length > 0) await stream.writeSSE({ event: 'log', data: JSON.stringify(byTime(lines)) });
+      if (lines.length > 0) {
+        advanceCursor(cursor, lines);
+        await stream.writeSSE({ event: 'log', data: JSON.stringify(byTime(lines)), id: formatCursor(cursor) });
+      }
+      if (backlog) continue; // more to send right away; the end only once all is sent
       const now = JSON.stringify(jobs.map((j) => [j.id, j.status, j.reason ?? null]));
       if (now !== statuses) {
         statuses = now;

@@ -2,6 +2,7 @@
 import { Hono, type Context } from 'hono';
 import type { RunnerCommand } from '../../core/api.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../core/errors.js';
+import { isFinished } from '../../core/job-status.js';
 import type { JobRecord } from '../../core/records.js';
 import { claim } from '../scheduler.js';
 import type { ApiDeps, ApiEnv } from './context.js';
@@ -20,6 +21,17 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     if (!job) throw new NotFoundError(`no job '${id}'`);
     if (job.runner !== c.get('caller').name) throw new ForbiddenError(`job ${id} is not assigned to this runner`);
     return job;
+  };
+
+  /** A heartbeat: a runner that was marked lost and comes back is active again (its lost jobs stay failed). */
+  const alive = async (name: string) => {
+    await store.heartbeat(name, Date.now());
+    const runner = await store.getRunner(name);
+    if (runner?.status === 'LOST') {
+      await store.setRunnerStatus(name, 'ACTIVE');
+      engine.logger.info(`runner ${name} is back`);
+      engine.wakeRunners();
+    }
   };
 
   app.post('/register', async (c) => {
@@ -43,13 +55,13 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     }
     engine.logger.info(`runner ${r.name} registered`, { host: r.host, cpu: r.total.cpu, gpus: r.total.gpus.length });
     engine.wakeRunners();
-    return c.json({ ok: true });
+    return c.json({ ok: true, heartbeatMs: engine.heartbeatMs });
   });
 
   app.post('/claim', async (c) => {
     const r = await body(c, schemas.claim);
     self(c, r.name);
-    await store.heartbeat(r.name, Date.now());
+    await alive(r.name);
     const assignment = await claim(engine, r.name, r.waitMs, c.req.raw.signal);
     return c.json({ assignment: assignment ?? null });
   });
@@ -57,13 +69,16 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   app.post('/heartbeat', async (c) => {
     const r = await body(c, schemas.heartbeat);
     self(c, r.name);
-    await store.heartbeat(r.name, Date.now());
+    await alive(r.name);
     const commands = await engine.waitFor(
       async () => {
         const found: RunnerCommand[] = [];
         for (const id of r.jobIds) {
           const job = await store.getJob(id);
-          if (job?.runner === r.name && job.stopRequest && (job.status === 'STOPPING' || job.status === 'ABORTING')) {
+          // A job the server no longer gives this runner (lost while the runner was away): end it.
+          if (!job || job.runner !== r.name || isFinished(job.status)) {
+            found.push({ jobId: id, action: 'abort' });
+          } else if (job.stopRequest && (job.status === 'STOPPING' || job.status === 'ABORTING')) {
             found.push({
               jobId: id,
               action: job.stopRequest,
@@ -75,6 +90,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       },
       r.waitMs,
       c.req.raw.signal,
+      ['job'],
     );
     return c.json({ commands: commands ?? [] });
   });

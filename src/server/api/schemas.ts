@@ -63,6 +63,7 @@ export const submitRun = z.object({
     branch: z.string().optional(),
     commit: z.string().optional(),
     dirty: z.boolean().optional(),
+    subdir: z.string().optional(),
   }),
   codeDigest: digest,
   jobs: z.array(checkedJobSpec).min(1),
@@ -127,6 +128,11 @@ export const logEntries = z.object({
         ts: z.number(),
         stream: z.enum(['stdout', 'stderr']),
         text: z.string(),
+        partial: z.boolean().optional(),
+        raw: z
+          .string()
+          .max(1 << 20)
+          .optional(),
       }),
     )
     .max(100_000),
@@ -140,7 +146,16 @@ const manifestEntry = z.object({
   link: z.string().optional(),
 });
 export const artifactManifest = z.object({
-  artifacts: z.array(z.object({ path: relativePath, files: z.array(manifestEntry) })),
+  artifacts: z.array(
+    z.object({
+      // As the job spec names it: absolute for a path in the job's container; its files' paths are relative.
+      path: z
+        .string()
+        .min(1)
+        .refine((p) => !p.split('/').includes('..'), 'a path without ..'),
+      files: z.array(manifestEntry),
+    }),
+  ),
 });
 
 export const logsQuery = z.object({

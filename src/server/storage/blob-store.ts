@@ -1,24 +1,77 @@
 /**
  * Content-addressed blob storage: every file of a code snapshot or an artifact is stored
- * once, under the sha256 of its content. Local disk is the default; S3 comes later.
+ * once, under the sha256 of its content. Local disk is the default, S3 the other backend;
+ * one conformance suite (test/storage/blob-store-conformance.ts) runs against both.
  */
 import type { Readable } from 'node:stream';
+import type { DirectRequest } from '../../core/blob-api.js';
+
+export type { DirectRequest };
 
 export const DIGEST = /^[0-9a-f]{64}$/;
 
+/** What a store has moved since it was opened; tests and benchmarks read these. */
+export interface BlobStoreStats {
+  /** Blobs and bytes stored through `put` (a blob already stored counts once, when first written). */
+  blobsWritten: number;
+  bytesWritten: number;
+  /** Blobs and bytes served through `get`. */
+  blobsRead: number;
+  bytesRead: number;
+  /** Presigned uploads issued, with the sizes the uploader declared (signed: it cannot send more). */
+  presignedPuts: number;
+  presignedPutBytes: number;
+  /** Presigned downloads issued. */
+  presignedGets: number;
+}
+
+/**
+ * A store whose clients can move blobs straight to and from the storage service
+ * (S3's presigned URLs), so that the server is not in the data path.
+ */
+export interface DirectAccess {
+  /**
+   * A single PUT of exactly `size` bytes that stores the blob `digest`. Where the service
+   * checks content checksums (AWS S3 does) a body that does not hash to `digest` is refused.
+   * Undefined when this size cannot go in one request (S3: over 5 GiB).
+   */
+  presignPut(digest: string, size: number): Promise<DirectRequest | undefined>;
+  /** A GET of the blob, valid for a while (S3: an hour). */
+  presignGet(digest: string): Promise<DirectRequest>;
+}
+
 export interface BlobStore {
-  /** The digests of `digests` that are not stored yet. */
+  /** The digests of `digests` that are not stored yet, each once. */
   missing(digests: readonly string[]): Promise<string[]>;
   /**
    * Store a blob. The content is hashed while it is written and must match `digest`
-   * (InvalidError otherwise); the blob becomes visible only once complete.
+   * (InvalidError otherwise, and nothing is stored); the blob becomes visible only once
+   * complete, so an interrupted put leaves nothing a reader could see.
    */
   put(digest: string, content: Readable): Promise<void>;
   /** The blob's content; NotFoundError when absent. */
   get(digest: string): Promise<Readable>;
-  /** Bytes stored per blob, for totals and housekeeping. */
+  /** Bytes stored per blob; undefined when absent. */
   size(digest: string): Promise<number | undefined>;
   /** Every stored blob with its size and when it was stored (epoch ms). */
   list(): AsyncIterable<{ digest: string; size: number; storedAt: number }>;
   delete(digest: string): Promise<void>;
+  /** Counters since the store was opened. */
+  stats(): BlobStoreStats;
+  /** Present when clients can reach the storage service directly. */
+  readonly direct?: DirectAccess;
+  /** Release connections; the store is unusable afterwards. */
+  close?(): Promise<void>;
+}
+
+export function emptyStats(): BlobStoreStats {
+  return {
+    blobsWritten: 0,
+    bytesWritten: 0,
+    blobsRead: 0,
+    bytesRead: 0,
+    presignedPuts: 0,
+    presignedPutBytes: 0,
+    presignedGets: 0,
+  };
 }

@@ -19,6 +19,7 @@ import {
   tokenToRow,
 } from './mapping.js';
 import { migrateToLatest } from './migrations/index.js';
+import * as repos from './repo-store.js';
 import { countRunsWithPrefix, selectRuns, UNFINISHED } from './run-queries.js';
 import type { Database, SqlDialect } from './schema.js';
 import type { RunQuery, Store, TokenRecord, TransitionPatch } from './store.js';
@@ -55,6 +56,20 @@ export class KyselyStore implements Store {
   async findToken(hash: string): Promise<TokenRecord | undefined> {
     const row = await this.db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
     return row && tokenFromRow(row);
+  }
+
+  async listTokens(kind: TokenRecord['kind']): Promise<TokenRecord[]> {
+    const rows = await this.db.selectFrom('tokens').selectAll().where('kind', '=', kind).orderBy('name').execute();
+    return rows.map(tokenFromRow);
+  }
+
+  async deleteTokens(kind: TokenRecord['kind'], name: string): Promise<number> {
+    const result = await this.db
+      .deleteFrom('tokens')
+      .where('kind', '=', kind)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async createRun(run: RunRecord, jobs: JobRecord[], actor: string): Promise<void> {
@@ -213,5 +228,17 @@ export class KyselyStore implements Store {
   ): Promise<void> {
     const result = await this.db.updateTable('runners').set(set).where('name', '=', name).executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw new NotFoundError(`runner ${name} is not registered`);
+  }
+
+  putRepo(repo: repos.RepoRecord): Promise<void> {
+    return repos.putRepo(this.db, repo);
+  }
+
+  getRepo(user: string, remote: string): Promise<repos.RepoRecord | undefined> {
+    return repos.getRepo(this.db, user, remote);
+  }
+
+  listRepos(user: string): Promise<repos.RepoRecord[]> {
+    return repos.listRepos(this.db, user);
   }
 }

@@ -6,6 +6,7 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { JobStatus } from '../../core/job-status.js';
 import type { RunnerRecord, StopRequest } from '../../core/records.js';
+import type { ReposTable } from './repo-store.js';
 import type { TokenRecord } from './store.js';
 
 /** The SQL engine under a store: the few places that differ (autoincrement) ask for it. */
@@ -102,4 +103,5 @@ export interface Database {
   job_events: JobEventsTable;
   artifacts: ArtifactsTable;
   runners: RunnersTable;
+  repos: ReposTable;
 }

@@ -11,6 +11,7 @@ import type {
   RunnerRecord,
   StopRequest,
 } from '../../core/records.js';
+import type { RepoStore } from './repo-store.js';
 
 export interface TokenRecord {
   /** sha256 hex of the token: the token itself is never stored. */
@@ -44,13 +45,17 @@ export interface RunQuery {
   user?: string;
 }
 
-export interface Store {
+export interface Store extends RepoStore {
   /** Create or upgrade the schema. Idempotent. */
   migrate(): Promise<void>;
   close(): Promise<void>;
 
   createToken(token: TokenRecord): Promise<void>;
   findToken(hash: string): Promise<TokenRecord | undefined>;
+  /** Tokens of one kind (users or runners), by name. */
+  listTokens(kind: TokenRecord['kind']): Promise<TokenRecord[]>;
+  /** Delete every token of that kind and name; returns how many there were. */
+  deleteTokens(kind: TokenRecord['kind'], name: string): Promise<number>;
 
   /** Insert a run and its jobs atomically, with a SUBMITTED event per job. Conflict if the name exists. */
   createRun(run: RunRecord, jobs: JobRecord[], actor: string): Promise<void>;

@@ -6,12 +6,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import type { Database, SqlDialect } from '../schema.js';
 import { initialMigration } from './0001-initial.js';
 import { stopGraceMigration } from './0002-stop-grace.js';
+import { reposMigration } from './0005-repos.js';
 
 /** Every migration by name; kysely applies them in name order, so names start with a sequence number. */
 export function storeMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(dialect),
     '0002-stop-grace': stopGraceMigration,
+    '0005-repos': reposMigration,
   };
 }
 

@@ -1,0 +1,166 @@
+/** Scenario 5: save a folder as a job's artifact, restore it, re-save it with one file changed. */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Dstack } from '../peers/dstack.js';
+import { fmtS, fmtX, med, row, notRun, target, type Row, type Scenario } from '../model.js';
+import { errorMessage, sh, tempDir } from '../util.js';
+
+interface Samples {
+  dstackSave: number[];
+  dstackRestore: number[];
+  dstackResave: number[];
+  cpSave: number[];
+  cpRestore: number[];
+  cpResave: number[];
+  cpUpdate: number[];
+  tarSave: number[];
+  tarRestore: number[];
+}
+
+/** Timed shell step, after an untimed `sync` so that one step's writes do not land on the next. */
+async function step(script: string): Promise<number> {
+  await sh('sync');
+  return (await sh(script)).seconds;
+}
+
+const q = (s: string) => `'${s}'`;
+
+export const artifacts: Scenario = {
+  id: 5,
+  title: 'Artifacts: save a folder, restore it, re-save it with one file changed',
+  async run(ctx) {
+    const mib = ctx.quick ? 30 : 1024;
+    const files = ctx.quick ? 300 : 10_000;
+    const reps = ctx.reps ?? (ctx.quick ? 2 : 3);
+    const tmp = await tempDir('s5');
+    const src = join(tmp.path, 'src');
+    const s: Samples = {
+      dstackSave: [],
+      dstackRestore: [],
+      dstackResave: [],
+      cpSave: [],
+      cpRestore: [],
+      cpResave: [],
+      cpUpdate: [],
+      tarSave: [],
+      tarRestore: [],
+    };
+    let dstackError: string | undefined;
+    try {
+      ctx.log(`generating ${mib} MiB in ${files} files`);
+      await mkdir(src);
+      await sh(`head -c ${mib}M /dev/urandom > ../blob && split -n ${files} -a 5 -d ../blob f && rm ../blob`, {
+        cwd: src,
+      });
+      // The job hard-links the folder into its workspace (no copy), so what is timed is dstack saving it.
+      const workflows = [
+        'workflows:',
+        '  - name: noop',
+        '    commands: ["true"]',
+        '  - name: save',
+        `    commands: ["cp -al ${q(src)} data"]`,
+        '    artifacts: [data]',
+        '',
+      ].join('\n');
+      for (let rep = 0; rep < reps; rep++) {
+        ctx.log(`repetition ${rep + 1}/${reps}`);
+        const base = join(tmp.path, `rep${rep}`);
+        // A fresh home each time: blobs are content-addressed, so a second save of the same files would store nothing.
+        const dstack = await Dstack.create(join(base, 'dstack'), workflows);
+        try {
+          if (!dstackError) {
+            await dstack.cli(['run', 'noop']); // starts the embedded server, untimed
+            await sh('sync');
+            s.dstackSave.push((await dstack.cli(['run', 'save'])).seconds);
+            const job = await dstack.jobId('save');
+            await sh('sync');
+            s.dstackRestore.push((await dstack.cli(['artifacts', job, '-o', join(base, 'restored')])).seconds);
+            const count = await sh(`find ${q(join(base, 'restored'))} -type f | wc -l`, { stdout: 'capture' });
+            if (Number(count.stdout.trim()) !== files) {
+              throw new Error(`dstack artifacts -o restored ${count.stdout.trim()} files, not ${files}`);
+            }
+          }
+        } catch (e) {
+          dstackError = errorMessage(e);
+        }
+        const fl = join(base, 'floor');
+        await mkdir(fl);
+        s.cpSave.push(await step(`cp -r ${q(src)} ${q(fl + '/store')}`));
+        s.cpRestore.push(await step(`cp -r ${q(fl + '/store')} ${q(fl + '/restored')}`));
+        s.tarSave.push(await step(`tar -cf ${q(fl + '/store.tar')} -C ${q(src)} .`));
+        s.tarRestore.push(
+          await step(`mkdir ${q(fl + '/untarred')} && tar -xf ${q(fl + '/store.tar')} -C ${q(fl + '/untarred')}`),
+        );
+        // One file changed: new content, written beside and renamed in (the workspaces' hard links keep the old).
+        await sh(`head -c $(stat -c %s f00000) /dev/urandom > .f00000 && mv .f00000 f00000`, { cwd: src });
+        try {
+          if (!dstackError) {
+            await sh('sync');
+            // --no-cache: the folder is outside the project, so the job's cache key did not change.
+            s.dstackResave.push((await dstack.cli(['run', 'save', '--no-cache'])).seconds);
+          }
+        } catch (e) {
+          dstackError = errorMessage(e);
+        }
+        s.cpResave.push(await step(`cp -r ${q(src)} ${q(fl + '/store2')}`));
+        s.cpUpdate.push(await step(`cp -ru ${q(src + '/.')} ${q(fl + '/store')}`));
+        await dstack.stop();
+        await rm(base, { recursive: true, force: true });
+      }
+    } finally {
+      await tmp.cleanup();
+    }
+    const d = (peer: string, samples: number[]): Row =>
+      dstackError ? notRun(peer, 'dstack', `failed: ${dstackError}`) : row(peer, 'dstack', samples);
+    const save = d('dstack run save (job keeps the folder as an artifact)', s.dstackSave);
+    const restore = d('dstack artifacts JOB -o DIR', s.dstackRestore);
+    const resave = d('dstack run save --no-cache (one file changed)', s.dstackResave);
+    const cpSave = row('cp -r', 'floor', s.cpSave);
+    const tarSave = row('tar -cf', 'floor', s.tarSave);
+    const cpRestore = row('cp -r', 'floor', s.cpRestore);
+    const tarRestore = row('tar -xf', 'floor', s.tarRestore);
+    const floor = (a: Row, b: Row) => Math.min(med(a) ?? Infinity, med(b) ?? Infinity);
+    const size = `${mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`} in ${files.toLocaleString('en')} files`;
+    return {
+      id: 5,
+      title: this.title,
+      size: `${size}${ctx.quick ? ' (--quick; the full run has 1 GiB in 10,000 files)' : ''}, ${reps} repetitions each`,
+      tables: [
+        { caption: 'save', rows: [save, cpSave, tarSave] },
+        { caption: 'restore', rows: [restore, cpRestore, tarRestore] },
+        {
+          caption: 're-save with one file changed',
+          rows: [
+            resave,
+            row('cp -r (the whole folder again)', 'floor', s.cpResave),
+            row('cp -ru (changed files only)', 'floor', s.cpUpdate),
+          ],
+        },
+      ],
+      targets: [
+        target(
+          'save within 1.5× of the floor (the faster of cp -r and tar)',
+          [med(save), floor(cpSave, tarSave)],
+          (x, f) => x <= 1.5 * f,
+          (x, f) => `${fmtS(x)} vs ${fmtS(f)}: ${fmtX(x / f)}`,
+        ),
+        target(
+          'restore within 1.5× of the floor (the faster of cp -r and tar)',
+          [med(restore), floor(cpRestore, tarRestore)],
+          (x, f) => x <= 1.5 * f,
+          (x, f) => `${fmtS(x)} vs ${fmtS(f)}: ${fmtX(x / f)}`,
+        ),
+        target(
+          'one-file re-save under a tenth of the first save',
+          [med(resave), med(save)],
+          (r, f) => r < f / 10,
+          (r, f) => `${fmtS(r)} vs ${fmtS(f)}: ${(r / f).toFixed(2)} of it`,
+        ),
+      ],
+      notes: [
+        'dstack times are end to end from the CLI (the embedded server already running): the job starts, hard-links the folder into its workspace (`cp -al`, no copy) and dstack hashes and stores it as the job ends.',
+        'Every step starts after an untimed `sync`; the source folder is in the page cache for every tool alike.',
+      ],
+    };
+  },
+};

@@ -1,0 +1,77 @@
+/** `dstack runner start`: make this machine a runner of a team server. */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Client } from '../../client/client.js';
+import { UsageError } from '../../core/errors.js';
+import { parseSize } from '../../core/resources.js';
+import { createLogger } from '../../logger.js';
+import { RunnerAgent } from '../../runner/agent.js';
+import { detectCapacity } from '../../runner/capacity.js';
+import { runnerEnvironment } from '../../runner/environment.js';
+import { ProcessExecutor } from '../../runner/executors/process-executor.js';
+import { runnerWorkDir, type Settings } from '../../settings.js';
+
+export interface RunnerStartOptions {
+  server?: string;
+  token?: string;
+  name?: string;
+  workDir?: string;
+  cpu?: string;
+  memory?: string;
+  gpus?: string;
+}
+
+export async function runnerStartCommand(options: RunnerStartOptions, settings: Settings): Promise<'keep-alive'> {
+  const server = options.server ?? settings.server?.url;
+  const token = options.token ?? settings.server?.token;
+  if (!server || !token)
+    throw new UsageError(
+      'dstack runner start needs --server URL and --token RUNNER_TOKEN (from: dstack runners add NAME)',
+    );
+  const client = new Client({ url: server, token });
+  const { caller } = await client.health();
+  if (options.name !== undefined && options.name !== caller) {
+    throw new UsageError(`--name '${options.name}' does not match the token, which is for runner '${caller}'`);
+  }
+  const overrides: Parameters<typeof detectCapacity>[0] = {};
+  if (options.cpu !== undefined) {
+    const cpu = Number(options.cpu);
+    if (!Number.isFinite(cpu) || cpu <= 0)
+      throw new UsageError(`invalid --cpu '${options.cpu}': expected a number of cores`);
+    overrides.cpu = cpu;
+  }
+  if (options.memory !== undefined) {
+    const memory = parseSize(options.memory);
+    if (memory === null) throw new UsageError(`invalid --memory '${options.memory}': expected a size like 16GB`);
+    overrides.memory = memory;
+  }
+  if (options.gpus !== undefined) {
+    const count = Number(options.gpus);
+    if (!Number.isInteger(count) || count < 0)
+      throw new UsageError(`invalid --gpus '${options.gpus}': expected a whole number`);
+    const detected = await detectCapacity();
+    // Declared GPUs beyond those detected are named generically (for testing and odd drivers).
+    overrides.gpus = Array.from(
+      { length: count },
+      (_, index) => detected.gpus[index] ?? { index, name: 'GPU', memory: 0 },
+    );
+  }
+  const workRoot = resolve(options.workDir ?? runnerWorkDir(settings.home));
+  await mkdir(workRoot, { recursive: true });
+  const logger = createLogger(`runner:${caller}`, settings.logLevel);
+  const agent = new RunnerAgent({
+    client,
+    name: caller,
+    workRoot,
+    capacity: await detectCapacity(overrides),
+    executor: new ProcessExecutor(workRoot),
+    logger,
+    baseEnv: runnerEnvironment(),
+    stopGraceMs: settings.stopGraceSeconds * 1000,
+  });
+  await agent.start();
+  const stop = () => void agent.stop().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return 'keep-alive';
+}

@@ -1,0 +1,65 @@
+/**
+ * Following a log stream through dropped connections: after a stream breaks (a proxy
+ * timeout, a server restart) the follower reconnects with its cursor, so the server
+ * resumes right after the last line received, and no line is lost or shown twice.
+ */
+import type { LogLine } from '../core/api.js';
+import { DstackError, UnavailableError } from '../core/errors.js';
+import { advanceCursor, formatCursor, type LogCursor } from '../core/log-api.js';
+import type { JobRecord } from '../core/records.js';
+import { readSse } from './sse.js';
+
+export interface FollowHandlers {
+  since?: number;
+  onLines: (lines: LogLine[]) => void;
+  onJobs?: (jobs: JobRecord[]) => void;
+  /** Told when the stream broke and the follower is about to reconnect. */
+  onReconnect?: (error: Error) => void;
+  signal?: AbortSignal;
+  /** Give up after this long without a working connection, ms (default 2 minutes). */
+  reconnectForMs?: number;
+}
+
+/** Opens the stream, resuming after `cursor` (empty at first). */
+export type OpenStream = (cursor: string) => Promise<Response>;
+
+/** Lines the cursor has not passed yet: a server that resends a line after a reconnect does not show it twice. */
+function fresh(lines: LogLine[], cursor: LogCursor): LogLine[] {
+  return lines.filter((l) => l.seq > (cursor.get(l.jobId) ?? 0));
+}
+
+export async function followStream(url: string, open: OpenStream, handlers: FollowHandlers): Promise<void> {
+  const cursor: LogCursor = new Map();
+  const limit = handlers.reconnectForMs ?? 120_000;
+  let connectedAt = Date.now();
+  let first = true;
+  for (let attempt = 0; ; attempt++) {
+    let failure: Error;
+    try {
+      const response = await open(formatCursor(cursor));
+      first = false;
+      connectedAt = Date.now();
+      attempt = 0;
+      for await (const event of readSse(response)) {
+        if (event.event === 'log') {
+          const lines = fresh(JSON.parse(event.data) as LogLine[], cursor);
+          advanceCursor(cursor, lines);
+          if (lines.length > 0) handlers.onLines(lines);
+        } else if (event.event === 'jobs') handlers.onJobs?.(JSON.parse(event.data) as JobRecord[]);
+        else if (event.event === 'end') return;
+      }
+      failure = new UnavailableError(`the log stream from ${url} ended early`);
+    } catch (e) {
+      if (handlers.signal?.aborted) throw e;
+      // The first connection's failure, and what the server refused (4xx), are answers, not glitches.
+      if (first || (e instanceof DstackError && e.code !== 'unavailable' && e.code !== 'internal')) throw e;
+      failure = e instanceof Error ? e : new Error(String(e));
+    }
+    if (handlers.signal?.aborted) return;
+    if (Date.now() - connectedAt > limit) {
+      throw new UnavailableError(`lost the log stream from ${url}: ${failure.message}`, { cause: failure });
+    }
+    handlers.onReconnect?.(failure);
+    await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 5000)));
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * CLI profiles in `$DSTACK_HOME/config.yml`: a server URL and token per name. The file is
+ * the user's credential store (mode 0600), as ~/.kube/config or ~/.docker/config.json are.
+ */
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+
+export interface Profile {
+  server: string;
+  token: string;
+}
+
+const schema = z.object({
+  current: z.string().optional(),
+  profiles: z.record(z.string(), z.object({ server: z.string().url(), token: z.string().min(1) })).default({}),
+});
+export type CliConfig = z.infer<typeof schema>;
+
+export const configPath = (home: string) => join(home, 'config.yml');
+
+export async function readConfig(home: string): Promise<CliConfig> {
+  const file = configPath(home);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return { profiles: {} };
+  }
+  const parsed = schema.safeParse(parse(text) ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${issue.path.join('.') || 'file'}: ${issue.message}`, { file }, issue.path.join('.'));
+  }
+  return parsed.data;
+}
+
+export async function writeConfig(home: string, config: CliConfig): Promise<void> {
+  const file = configPath(home);
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await writeFile(file, stringify(config), { mode: 0o600 });
+  await chmod(file, 0o600);
+}
+
+/** The profile to use: the named one, else the current one; undefined means the embedded server. */
+export async function activeProfile(home: string, name?: string): Promise<Profile | undefined> {
+  const config = await readConfig(home);
+  const chosen = name ?? config.current;
+  if (chosen === undefined) return undefined;
+  const profile = config.profiles[chosen];
+  if (!profile) {
+    const known = Object.keys(config.profiles).join(', ') || 'none';
+    throw new ConfigError(`no profile '${chosen}' (profiles: ${known})`, {
+      file: configPath(home),
+    });
+  }
+  return profile;
+}

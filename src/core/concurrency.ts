@@ -1,0 +1,50 @@
+/** Running async work with a bound on how much is in flight at once. */
+
+/** Call `fn` for every item, at most `limit` at a time; rejects with the first failure once in-flight calls settle. */
+export async function forEachLimit<T>(
+  items: Iterable<T>,
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  const iterator = items[Symbol.iterator]();
+  let failed = false;
+  const worker = async () => {
+    for (let next = iterator.next(); !next.done && !failed; next = iterator.next()) {
+      try {
+        await fn(next.value);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  const results = await Promise.allSettled(Array.from({ length: Math.max(1, limit) }, worker));
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+}
+
+/**
+ * Map `items` through `fn` with up to `ahead` calls in flight, yielding the results in the
+ * items' order: a consumer reads one after another while the next ones are being fetched.
+ */
+export async function* mapAhead<T, R>(
+  items: readonly T[],
+  ahead: number,
+  fn: (item: T) => Promise<R>,
+): AsyncGenerator<R> {
+  const pending: Promise<R>[] = [];
+  let next = 0;
+  const fill = () => {
+    while (next < items.length && pending.length < ahead) {
+      const p = fn(items[next++]!);
+      p.catch(() => {}); // observed when its turn comes; never an unhandled rejection meanwhile
+      pending.push(p);
+    }
+  };
+  fill();
+  while (pending.length > 0) {
+    const value = await pending.shift()!;
+    fill();
+    yield value;
+  }
+}

@@ -1,0 +1,128 @@
+/** Writing manifests' files under a folder from the blob store: packed, direct or streamed, each verified. */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, copyFile, realpath, rm, symlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Client } from '../client/client.js';
+import { SMALL_BLOB } from '../core/blob-api.js';
+import { forEachLimit } from '../core/concurrency.js';
+import { InvalidError, UnavailableError } from '../core/errors.js';
+import type { ManifestEntry } from '../core/records.js';
+import { PACK_ERROR, readPack, type PackEntry } from './pack.js';
+import { isInside, normalizeRelative } from './safe-path.js';
+import { SafeWriter } from './safe-writer.js';
+import { CONCURRENCY, counter, packsOf, tracker, type TransferOptions, type TransferStats } from './transfer-parts.js';
+
+/** Write `content` to `target`, failing (and removing it) unless it hashes to `digest`. */
+async function writeVerified(content: Readable, target: string, entry: ManifestEntry, onBytes: (n: number) => void) {
+  const hash = createHash('sha256');
+  await pipeline(content, counter(onBytes, hash), createWriteStream(target, { mode: entry.mode | 0o600 }));
+  const actual = hash.digest('hex');
+  if (actual !== entry.digest) {
+    await rm(target, { force: true });
+    throw new InvalidError(
+      `downloaded '${entry.path}' does not match its digest (expected ${entry.digest}, got ${actual})`,
+    );
+  }
+}
+
+/**
+ * Write `entries` under `root` from the blob store, refusing any path that would leave it.
+ * Regular files first, then symlinks: no file is ever written through a link of the same download.
+ */
+export async function downloadFiles(
+  client: Client,
+  root: string,
+  entries: readonly ManifestEntry[],
+  options: TransferOptions = {},
+): Promise<TransferStats> {
+  // Every path and link is checked before anything is fetched: a bad manifest writes nothing.
+  for (const e of entries) {
+    const target = join(root, normalizeRelative(e.path));
+    if (e.link !== undefined && (e.link.startsWith('/') || !isInside(root, join(dirname(target), e.link)))) {
+      throw new InvalidError(`symlink '${e.path}' -> '${e.link}' would lead out of ${root}`);
+    }
+  }
+  const files = entries.filter((e) => e.link === undefined && e.digest !== undefined);
+  const links = entries.filter((e) => e.link !== undefined);
+  const byDigest = new Map<string, ManifestEntry[]>();
+  for (const e of files) byDigest.set(e.digest!, [...(byDigest.get(e.digest!) ?? []), e]);
+  const totalBytes = files.reduce((n, e) => n + e.size, 0);
+  const track = tracker(files.length, totalBytes, options);
+  const writer = new SafeWriter(root);
+  let requests = 0;
+
+  /** The first path gets the content; the others (same content) are copies of it. */
+  const copies = async (first: ManifestEntry, rest: ManifestEntry[]) => {
+    for (const e of rest) {
+      const target = await writer.replace(e.path);
+      await copyFile(join(root, first.path), target);
+      await chmod(target, e.mode | 0o600);
+      track.file(e.size);
+    }
+  };
+
+  const groups = [...byDigest.values()];
+  const small = groups.filter((g) => g[0]!.size < SMALL_BLOB);
+  const big = groups.filter((g) => g[0]!.size >= SMALL_BLOB);
+  const tasks: (() => Promise<void>)[] = [
+    ...big.map((group) => async () => {
+      const [first, ...rest] = group as [ManifestEntry, ...ManifestEntry[]];
+      const content = await client.openBlob(first.digest!);
+      requests++;
+      const target = await writer.replace(first.path);
+      await writeVerified(content, target, first, (n) => track.bytes(n));
+      await chmod(target, first.mode | 0o600); // the mode as recorded, whatever the umask
+      track.file();
+      await copies(first, rest);
+    }),
+    ...packsOf(small.map((g) => ({ group: g, size: g[0]!.size }))).map((pack) => async () => {
+      const wanted = new Map(pack.map(({ group }) => [group[0]!.digest!, group]));
+      requests++;
+      // The pack is read in order; its files are written several at a time (small files are latency-bound).
+      const writes = new Set<Promise<void>>();
+      let failure: unknown;
+      const write = async (blob: PackEntry, group: ManifestEntry[]) => {
+        const [first, ...rest] = group as [ManifestEntry, ...ManifestEntry[]];
+        await writer.writeFile(first.path, blob.data, first.mode | 0o600);
+        track.file(first.size);
+        await copies(first, rest);
+      };
+      try {
+        for await (const blob of readPack(await client.getPack([...wanted.keys()]))) {
+          if (blob.name === PACK_ERROR)
+            throw new UnavailableError(`the server cut off a pack: ${blob.data.toString()}`);
+          const group = wanted.get(blob.name);
+          if (!group) throw new InvalidError(`the server sent blob ${blob.name}, which was not asked for`);
+          const actual = createHash('sha256').update(blob.data).digest('hex');
+          if (actual !== blob.name) throw new InvalidError(`downloaded blob ${blob.name} does not match its digest`);
+          wanted.delete(blob.name);
+          const task: Promise<void> = write(blob, group)
+            .catch((e: unknown) => void (failure ??= e))
+            .finally(() => writes.delete(task));
+          writes.add(task);
+          if (writes.size >= 16) await Promise.race(writes);
+          if (failure) throw failure;
+        }
+      } finally {
+        await Promise.all(writes);
+      }
+      if (failure) throw failure;
+      if (wanted.size > 0) throw new InvalidError(`the server's pack lacks ${wanted.size} of the blobs asked for`);
+    }),
+  ];
+  await forEachLimit(tasks, CONCURRENCY, (task) => task());
+
+  // Checked again where the link really lands: earlier links may have moved its folder.
+  const realRoot = await realpath(root);
+  for (const entry of links) {
+    const target = await writer.replace(entry.path);
+    if (!isInside(realRoot, resolve(await realpath(dirname(target)), entry.link!))) {
+      throw new InvalidError(`symlink '${entry.path}' -> '${entry.link}' would lead out of ${root}`);
+    }
+    await symlink(entry.link!, target);
+  }
+  return { files: files.length + links.length, bytes: totalBytes, requests };
+}

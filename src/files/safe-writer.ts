@@ -1,0 +1,77 @@
+/**
+ * Writing many files under one folder safely and quickly (downloads of thousands of small
+ * files): the same guarantees as `prepareWrite` (no path out of the folder, no writing
+ * through a symlink, whatever is at the path replaced rather than followed), with each
+ * folder created and checked once, and a file created exclusively (O_EXCL never follows a
+ * symlink) so that the common case costs no extra lookups.
+ */
+import { lstat, mkdir, open, realpath, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { InvalidError } from '../core/errors.js';
+import { isInside, normalizeRelative } from './safe-path.js';
+
+export class SafeWriter {
+  private realRoot: Promise<string> | undefined;
+  /** Folders created and found to lead nowhere outside, by absolute path. */
+  private readonly folders = new Map<string, Promise<void>>();
+
+  constructor(readonly root: string) {}
+
+  /** Create `rel`'s folder (once) and check it lies inside the root; returns the file's absolute path. */
+  async target(rel: string): Promise<string> {
+    const target = join(this.root, normalizeRelative(rel));
+    const parent = dirname(target);
+    let ready = this.folders.get(parent);
+    if (!ready) {
+      ready = this.checkFolder(parent, rel);
+      this.folders.set(parent, ready);
+    }
+    await ready;
+    return target;
+  }
+
+  private async checkFolder(parent: string, rel: string): Promise<void> {
+    await mkdir(parent, { recursive: true });
+    this.realRoot ??= realpath(this.root);
+    const [realRoot, realParent] = await Promise.all([this.realRoot, realpath(parent)]);
+    if (!isInside(realRoot, realParent)) {
+      throw new InvalidError(`path '${rel}' leads out of ${this.root} through a symlink`);
+    }
+  }
+
+  /** Make room at `target`: remove a file or link there (never follow it); a folder is an error. */
+  private async clear(target: string, rel: string): Promise<void> {
+    const stat = await lstat(target).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (stat?.isDirectory()) throw new InvalidError(`path '${rel}' is a folder where a file is expected`);
+    await rm(target, { force: true });
+  }
+
+  /** Write `data` to `rel` with exactly `mode` (whatever the umask). */
+  async writeFile(rel: string, data: Uint8Array, mode: number): Promise<void> {
+    const target = await this.target(rel);
+    let handle;
+    try {
+      handle = await open(target, 'wx', mode);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      await this.clear(target, rel);
+      handle = await open(target, 'wx', mode);
+    }
+    try {
+      await handle.writeFile(data);
+      await handle.chmod(mode);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** The absolute path for `rel`, with anything that was there removed: for writers that open it themselves. */
+  async replace(rel: string): Promise<string> {
+    const target = await this.target(rel);
+    await this.clear(target, rel);
+    return target;
+  }
+}

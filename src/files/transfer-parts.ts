@@ -1,0 +1,74 @@
+/** What uploads and downloads share: stats and progress, packing, counting streams. */
+import type { Hash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { PACK_BYTES, PACK_ENTRIES } from '../core/blob-api.js';
+
+/** Requests in flight at once: enough to fill a fast link with latency, few enough for a small server. */
+export const CONCURRENCY = 8;
+/** Digests per upload-plan request. */
+export const PLAN_BATCH = 20_000;
+
+export interface TransferStats {
+  /** Files (uploads: new blobs) transferred. */
+  files: number;
+  bytes: number;
+  /** HTTP requests made, to the server and to storage (optional: callers sum stats of several transfers). */
+  requests?: number;
+}
+
+export interface TransferProgress {
+  files: number;
+  bytes: number;
+  totalFiles: number;
+  totalBytes: number;
+}
+
+export interface TransferOptions {
+  /** Called as files complete and as big files stream (cumulative counts). */
+  onProgress?: (progress: TransferProgress) => void;
+}
+
+/** Group blobs into packs of at most PACK_ENTRIES entries and PACK_BYTES bytes. */
+export function packsOf<T extends { size: number }>(items: readonly T[]): T[][] {
+  const packs: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (current.length > 0 && (current.length >= PACK_ENTRIES || bytes + item.size > PACK_BYTES)) {
+      packs.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += item.size;
+  }
+  if (current.length > 0) packs.push(current);
+  return packs;
+}
+
+/** Counts bytes as they pass, for progress, and hashes them when given a hash. */
+export function counter(onBytes: (n: number) => void, hash?: Hash): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash?.update(chunk);
+      onBytes(chunk.length);
+      done(null, chunk);
+    },
+  });
+}
+
+export function tracker(totalFiles: number, totalBytes: number, options: TransferOptions) {
+  const progress: TransferProgress = { files: 0, bytes: 0, totalFiles, totalBytes };
+  return {
+    progress,
+    bytes(n: number) {
+      progress.bytes += n;
+      options.onProgress?.({ ...progress });
+    },
+    file(bytes = 0) {
+      progress.files++;
+      progress.bytes += bytes;
+      options.onProgress?.({ ...progress });
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * A job's code in its workspace, exactly the files of the run's manifest (paths, bytes,
+ * modes), by one of two routes:
+ *
+ * - clone: when the run's user registered its remote (`dstack init`), the runner clones
+ *   it into its cached mirror, writes the commit's files that are unchanged, and fetches
+ *   the rest (changed and untracked files) as blobs. Deleted and ignored files are never
+ *   in the manifest, so they never appear.
+ * - bundle: every file as a blob, as uploaded by the CLI. Used with no registered remote,
+ *   and when the clone fails, if the CLI uploaded every file (it does unless the commit
+ *   is on the remote).
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { text } from 'node:stream/consumers';
+import type { Client } from '../../client/client.js';
+import type { Assignment, CodeManifest } from '../../core/api.js';
+import { UnavailableError } from '../../core/errors.js';
+import type { CodeSource } from '../../core/repos.js';
+import { downloadFiles, type TransferStats } from '../../files/transfer.js';
+import { listTree, writeMatchingBlobs } from './checkout.js';
+import { gitAuth } from './git-auth.js';
+import { mirrorWithCommit } from './mirror.js';
+
+const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+/** Digests of `files` the server does not have. */
+async function missing(client: Client, files: CodeManifest['files']): Promise<string[]> {
+  const digests = [...new Set(files.flatMap((f) => (f.digest ? [f.digest] : [])))];
+  return digests.length === 0 ? [] : client.missingBlobs(digests);
+}
+
+/** The commit's unchanged files from the mirror, the others from blobs; throws when either fails. */
+async function fromClone(
+  client: Client,
+  workRoot: string,
+  dir: string,
+  source: CodeSource,
+  commit: string,
+  subdir: string,
+  code: CodeManifest,
+): Promise<{ cloned: number; stats: TransferStats }> {
+  const auth = await gitAuth(source.remote, source.credential);
+  let written: Set<string>;
+  try {
+    const mirror = await mirrorWithCommit(workRoot, source.user, source.remote, commit, auth);
+    written = await writeMatchingBlobs(mirror, await listTree(mirror, commit, subdir, auth), code.files, dir, auth);
+  } finally {
+    await auth.cleanup();
+  }
+  const rest = code.files.filter((f) => !written.has(f.path));
+  const lacking = await missing(client, rest);
+  if (lacking.length > 0) throw new Error(`${lacking.length} files differ from the commit and were not uploaded`);
+  return { cloned: written.size, stats: await downloadFiles(client, dir, rest) };
+}
+
+/** Put the run's code into the empty folder `dir`; `note` tells the job's log where it came from. */
+export async function deliverCode(
+  client: Client,
+  workRoot: string,
+  dir: string,
+  assignment: Assignment,
+  note: (text: string) => void,
+): Promise<TransferStats> {
+  const code = JSON.parse(await text(await client.getBlob(assignment.run.codeDigest))) as CodeManifest;
+  const { remote, commit, subdir = '' } = assignment.run.repo;
+  if (!remote || !commit || !COMMIT.test(commit)) return downloadFiles(client, dir, code.files);
+
+  let failure: string | undefined;
+  try {
+    const source = await client.codeSource(assignment.job.id);
+    if (source) {
+      const { cloned, stats } = await fromClone(client, workRoot, dir, source, commit, subdir, code);
+      note(`code: ${cloned} files from ${remote} at ${commit.slice(0, 12)}, ${stats.files} from the uploaded changes`);
+      return stats;
+    }
+  } catch (e) {
+    failure = (e as Error).message;
+  }
+  if (failure === undefined) return downloadFiles(client, dir, code.files); // the user did not register the remote
+  // The clone route failed part-way: start over from the bundle, if the CLI uploaded all of it.
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const lacking = await missing(client, code.files);
+  if (lacking.length > 0) {
+    throw new UnavailableError(
+      `cannot get the code: ${failure}; and the run uploaded only the files that differ from ${commit.slice(0, 12)}` +
+        ` (${remote} is registered with dstack init); make it reachable from this runner and run again`,
+    );
+  }
+  note(`code: could not use ${remote} (${failure}); using the uploaded files`);
+  return downloadFiles(client, dir, code.files);
+}

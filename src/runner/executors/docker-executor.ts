@@ -1,0 +1,103 @@
+/**
+ * Runs a job's commands in a Docker container: the image (pulled when missing), the
+ * workspace mounted at /workspace, resources as limits, output demultiplexed into the job's
+ * log. The container is removed when it ends, whatever ended it.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { InternalError, InvalidError } from '../../core/errors.js';
+import { containerOptions } from './docker/container-spec.js';
+import { connectDocker, engineMessage } from './docker/engine.js';
+import { ensureImage } from './docker/image.js';
+import type { Execution, ExecutionRequest, Executor, ExitResult } from './executor.js';
+import { scriptOf } from './process-executor.js';
+
+export interface DockerExecutorOptions {
+  /** `DOCKER_HOST`: `unix:///var/run/docker.sock`, `tcp://host:2375`. */
+  host: string;
+  /** Network mode of the containers (`host`, `none`, ...). */
+  network: string;
+  /** Where job scripts are written on the host (they are mounted read-only). */
+  scriptDir: string;
+  /** Labels for every container, besides `dstack.job`. */
+  labels?: Record<string, string>;
+}
+
+/** Output still in flight when the container has exited gets this long to arrive. */
+const DRAIN_MS = 5000;
+
+export class DockerExecutor implements Executor {
+  private docker: Docker | undefined;
+
+  constructor(private readonly options: DockerExecutorOptions) {}
+
+  /** The engine, connected on first use (and again after a failure: it may have started since). */
+  async engine(): Promise<Docker> {
+    this.docker ??= await connectDocker(this.options.host);
+    return this.docker;
+  }
+
+  async start(request: ExecutionRequest): Promise<Execution> {
+    const image = request.image;
+    if (image === undefined) throw new InternalError('the docker executor was given a job without an image');
+    const docker = await this.engine();
+    await ensureImage(docker, image, request.onNote, request.signal);
+    for (const mount of request.mounts ?? []) await mkdir(mount.host, { recursive: true });
+    await mkdir(this.options.scriptDir, { recursive: true });
+    const scriptFile = join(this.options.scriptDir, `${request.jobId}.sh`);
+    await writeFile(scriptFile, scriptOf(request.commands), { mode: 0o644 });
+
+    const options = containerOptions(request, scriptFile, {
+      network: this.options.network,
+      labels: this.options.labels ?? {},
+    });
+    let container: Docker.Container;
+    try {
+      container = await docker.createContainer(options);
+    } catch (e) {
+      throw new InvalidError(`cannot create a container of image '${image}': ${engineMessage(e)}`);
+    }
+    const remove = () => container.remove({ force: true, v: true }).catch(() => {});
+    let drained: Promise<void>;
+    try {
+      // Attached before it starts: not a line of output is lost.
+      const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+      const out = new PassThrough();
+      const err = new PassThrough();
+      out.on('data', (chunk: Buffer) => request.onOutput('stdout', chunk));
+      err.on('data', (chunk: Buffer) => request.onOutput('stderr', chunk));
+      docker.modem.demuxStream(stream, out, err);
+      drained = new Promise((resolve) => {
+        stream.once('end', resolve);
+        stream.once('close', resolve);
+        stream.once('error', () => resolve());
+      });
+      await container.start();
+    } catch (e) {
+      await remove();
+      throw new InvalidError(`cannot start a container of image '${image}': ${engineMessage(e)}`);
+    }
+
+    let signalled: NodeJS.Signals | null = null;
+    const exit = (async (): Promise<ExitResult> => {
+      try {
+        const result = (await container.wait()) as { StatusCode: number };
+        await Promise.race([drained, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
+        const info = await container.inspect().catch(() => undefined);
+        const code = result.StatusCode;
+        const oom = info?.State?.OOMKilled === true && code !== 0;
+        return { code, signal: signalled, ...(oom ? { reason: 'out of memory' } : {}) };
+      } finally {
+        await remove();
+      }
+    })();
+    const send = (signal: NodeJS.Signals) => {
+      signalled = signal;
+      // 409 when it has already stopped: nothing to signal.
+      container.kill({ signal }).catch(() => {});
+    };
+    return { pid: undefined, exit, terminate: () => send('SIGTERM'), kill: () => send('SIGKILL') };
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * What a job's container is created with: its image, the workspace and script mounted, the
+ * environment, the limits of its resources, its GPUs, and labels that find it again.
+ */
+import type Docker from 'dockerode';
+import { CONTAINER_WORKSPACE, type ExecutionRequest } from '../executor.js';
+
+/** Where the job's script is mounted in its container. */
+export const CONTAINER_SCRIPT = '/.dstack/job.sh';
+
+/**
+ * bash when the image has it, as on the host (`-e -o pipefail`); `sh -e` in images without it
+ * (busybox, alpine), so that any image with a shell runs a job.
+ */
+const SHELL =
+  `if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc -e -o pipefail ${CONTAINER_SCRIPT}; ` +
+  `else exec sh -e ${CONTAINER_SCRIPT}; fi`;
+
+/** Labels on every container dstack creates; `dstack.job` names the job. */
+export const JOB_LABEL = 'dstack.job';
+
+export interface ContainerSettings {
+  /** Network mode: `host`, `none`, `bridge` or a network's name. */
+  network: string;
+  /** More labels: the runner's work dir, so that it finds what a crashed predecessor left. */
+  labels: Record<string, string>;
+}
+
+export function containerOptions(
+  request: ExecutionRequest,
+  scriptFile: string,
+  settings: ContainerSettings,
+): Docker.ContainerCreateOptions {
+  const mounts: Docker.MountSettings[] = [
+    { Type: 'bind', Source: request.workspace, Target: CONTAINER_WORKSPACE },
+    { Type: 'bind', Source: scriptFile, Target: CONTAINER_SCRIPT, ReadOnly: true },
+    ...(request.mounts ?? []).map((m): Docker.MountSettings => ({
+      Type: 'bind',
+      Source: m.host,
+      Target: m.container,
+      ReadOnly: m.readOnly ?? false,
+    })),
+  ];
+  const host: Docker.HostConfig = {
+    Mounts: mounts,
+    NetworkMode: settings.network,
+    // tini as PID 1: signals reach the job's processes (a shell as PID 1 ignores SIGTERM), and
+    // with TINI_KILL_PROCESS_GROUP the whole group gets them, as on the host.
+    Init: true,
+  };
+  const r = request.resources;
+  if (r && r.cpu > 0) host.NanoCpus = Math.round(r.cpu * 1e9);
+  if (r && r.memory > 0) {
+    host.Memory = Math.round(r.memory);
+    host.MemorySwap = host.Memory; // no swap beyond the limit: over it is out of memory
+  }
+  if (r?.shmSize !== undefined && r.shmSize > 0) host.ShmSize = Math.round(r.shmSize);
+  const gpus = request.gpus ?? [];
+  if (gpus.length > 0) {
+    host.DeviceRequests = [{ Driver: 'nvidia', DeviceIDs: gpus.map(String), Capabilities: [['gpu']] }];
+  }
+  const env = { ...request.env, TINI_KILL_PROCESS_GROUP: '1' };
+  return {
+    Image: request.image,
+    Cmd: ['/bin/sh', '-c', SHELL],
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    WorkingDir: CONTAINER_WORKSPACE,
+    Labels: { [JOB_LABEL]: request.jobId, ...settings.labels },
+    Tty: false,
+    OpenStdin: false,
+    AttachStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+    HostConfig: host,
+  };
+}

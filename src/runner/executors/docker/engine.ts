@@ -1,0 +1,67 @@
+/**
+ * Reaching the Docker Engine API: `DOCKER_HOST` parsed into dockerode's options, and a ping
+ * first, so that an engine that is not there is one clear error naming its socket.
+ */
+import Docker from 'dockerode';
+import { InvalidError, UnavailableError } from '../../../core/errors.js';
+
+export interface DockerEndpoint {
+  /** How messages name the engine: its socket path, or its tcp URL. */
+  label: string;
+  options: Docker.DockerOptions;
+}
+
+export function parseDockerHost(host: string): DockerEndpoint {
+  if (host.startsWith('unix://'))
+    return { label: host.slice('unix://'.length), options: { socketPath: host.slice(7) } };
+  if (host.startsWith('/')) return { label: host, options: { socketPath: host } };
+  if (/^(tcp|http):\/\//.test(host)) {
+    const url = new URL(host.replace(/^tcp:/, 'http:'));
+    return { label: host, options: { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' } };
+  }
+  throw new InvalidError(`DOCKER_HOST '${host}' is not supported: use unix:///path/to/docker.sock or tcp://host:port`);
+}
+
+/** Why a connection failed, in words: the socket is missing, refused, or not ours to use. */
+function why(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such socket';
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'EACCES') return 'permission denied';
+  return (error as Error).message;
+}
+
+/** A client of the engine at `host`, checked to answer; UnavailableError naming the socket when it does not. */
+export async function connectDocker(host: string): Promise<Docker> {
+  const endpoint = parseDockerHost(host);
+  const docker = new Docker({ ...endpoint.options, timeout: 0 });
+  try {
+    await withTimeout(docker.ping(), 10_000);
+  } catch (e) {
+    throw new UnavailableError(
+      `cannot reach the Docker engine at ${endpoint.label} (${why(e)}): start dockerd, or set DOCKER_HOST to its socket`,
+      { cause: e },
+    );
+  }
+  return docker;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms);
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}
+
+/** The HTTP status of an engine error (404: no such image or container), if it has one. */
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** The engine's own message for an error (its JSON `message`), else the error's. */
+export function engineMessage(error: unknown): string {
+  const json = (error as { json?: { message?: unknown } }).json;
+  if (json && typeof json.message === 'string') return json.message.trim();
+  return (error as Error).message;
+}

@@ -1,0 +1,50 @@
+/** The image of a job: used when the engine has it, pulled otherwise with progress in the job's log. */
+import type Docker from 'dockerode';
+import { InvalidError, UnavailableError } from '../../../core/errors.js';
+import { engineMessage, statusOf } from './engine.js';
+import { PullProgress, type PullEvent } from './pull-progress.js';
+
+export async function ensureImage(
+  docker: Docker,
+  image: string,
+  note: (text: string) => void = () => {},
+  signal?: AbortSignal,
+): Promise<void> {
+  try {
+    await docker.getImage(image).inspect();
+    return;
+  } catch (e) {
+    if (statusOf(e) !== 404) throw new UnavailableError(`cannot inspect image '${image}': ${engineMessage(e)}`);
+  }
+  note(`image ${image} is not on this runner; pulling it`);
+  const failed = (detail: string) =>
+    new InvalidError(`image '${image}' is not on this runner and pulling it failed: ${detail}`);
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = (await docker.pull(image)) as NodeJS.ReadableStream;
+  } catch (e) {
+    throw failed(engineMessage(e));
+  }
+  const progress = new PullProgress(image);
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      (stream as unknown as { destroy?: () => void }).destroy?.();
+      reject(new Error(`pulling image '${image}' was abandoned`));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    docker.modem.followProgress(
+      stream,
+      (error: Error | null, events: PullEvent[]) => {
+        signal?.removeEventListener('abort', onAbort);
+        const bad = events?.find((ev) => ev.error !== undefined);
+        if (error || bad) reject(failed(error ? error.message : bad!.error!));
+        else resolve();
+      },
+      (event: PullEvent) => {
+        const line = progress.update(event);
+        if (line !== undefined) note(line);
+      },
+    );
+  });
+  note(`${progress.line()}: done`);
+}

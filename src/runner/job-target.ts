@@ -1,0 +1,73 @@
+/**
+ * Where a job's commands run: on the runner's host, or in a container of an image with the
+ * job's limits, GPUs and absolute artifact paths. Providers' launchers start commands through it.
+ */
+import type { Assignment } from '../core/api.js';
+import { shellQuote } from '../core/variables.js';
+import { containerMounts, containerRoot } from './container-root.js';
+import type { Execution, Executor, Mount } from './executors/executor.js';
+import { dockerExecutorFor } from './executors/select.js';
+import { jobEnvironment } from './job-environment.js';
+
+/** What a job's launcher is given by the job run. */
+export interface LaunchContext {
+  assignment: Assignment;
+  /** The job's workspace on the runner. */
+  workspace: string;
+  workRoot: string;
+  /** The runner's host executor. */
+  hostExecutor: Executor;
+  /** The runner's environment, passed on to host jobs. */
+  baseEnv: Record<string, string>;
+  onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /** A line of dstack's own in the job's log. */
+  note: (text: string) => void;
+  /** Aborted when the job is aborted while it is still being prepared. */
+  signal: AbortSignal;
+}
+
+export interface JobTarget {
+  /** Whether the commands run in a container (paths and environment differ there). */
+  readonly image: string | undefined;
+  /** Start commands there; `step` names a step before the job's own (a virtualenv's setup). */
+  start(
+    commands: string[],
+    options?: { step?: string; mounts?: Mount[]; env?: Record<string, string> },
+  ): Promise<Execution>;
+}
+
+export function jobTarget(ctx: LaunchContext, image: string | undefined): JobTarget {
+  const { assignment } = ctx;
+  const spec = assignment.job.spec;
+  const where = image === undefined ? 'host' : 'container';
+  const env = jobEnvironment(assignment, ctx.baseEnv, where);
+  // A provider's job may name a folder of the workspace to start in.
+  const cd = spec.workingDir !== undefined ? [`cd -- ${shellQuote(spec.workingDir)}`] : [];
+  return {
+    image,
+    start(commands, options = {}) {
+      const executor = image === undefined ? ctx.hostExecutor : dockerExecutorFor(ctx.workRoot);
+      const jobId = options.step === undefined ? assignment.job.id : `${assignment.job.id}-${options.step}`;
+      return executor.start({
+        jobId,
+        workspace: ctx.workspace,
+        commands: options.step === undefined ? [...cd, ...commands] : commands,
+        env: { ...env, ...options.env },
+        onOutput: ctx.onOutput,
+        onNote: ctx.note,
+        signal: ctx.signal,
+        ...(image === undefined
+          ? {}
+          : {
+              image,
+              resources: spec.resources,
+              gpus: (assignment.job.gpus ?? []).map((g) => g.index),
+              mounts: [
+                ...containerMounts(assignment, containerRoot(ctx.workRoot, assignment.job.id)),
+                ...(options.mounts ?? []),
+              ],
+            }),
+      });
+    },
+  };
+}

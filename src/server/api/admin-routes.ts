@@ -1,0 +1,66 @@
+/** Admin routes: users and runner tokens. Each answer shows a new token once; the store keeps only its hash. */
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../core/errors.js';
+import { issueToken } from '../auth.js';
+import type { ApiDeps, ApiEnv } from './context.js';
+import { body } from './validate.js';
+
+const named = z.object({
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, _, . and -')
+    .max(64),
+});
+
+function requireAdmin(c: Context<ApiEnv>): void {
+  if (!c.get('caller').admin) throw new ForbiddenError('only an admin can do this');
+}
+
+export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+  const { store } = engine;
+
+  app.get('/users', async (c) => {
+    requireAdmin(c);
+    const users = await store.listTokens('user');
+    return c.json(users.map((u) => ({ name: u.name, admin: u.admin, createdAt: u.createdAt })));
+  });
+
+  app.post('/users', async (c) => {
+    requireAdmin(c);
+    const { name } = await body(c, named);
+    if ((await store.listTokens('user')).some((u) => u.name === name))
+      throw new ConflictError(`user '${name}' already exists`);
+    return c.json({ name, token: await issueToken(store, 'user', name, false) }, 201);
+  });
+
+  app.delete('/users/:name', async (c) => {
+    requireAdmin(c);
+    const name = c.req.param('name');
+    const users = await store.listTokens('user');
+    if (!users.some((u) => u.name === name)) throw new NotFoundError(`no user '${name}'`);
+    if (users.filter((u) => u.admin && u.name !== name).length === 0) {
+      throw new ConflictError(`'${name}' is the last admin; add another admin before deleting it`);
+    }
+    await store.deleteTokens('user', name);
+    return c.json({ ok: true });
+  });
+
+  app.post('/runners', async (c) => {
+    requireAdmin(c);
+    const { name } = await body(c, named);
+    if ((await store.listTokens('runner')).some((r) => r.name === name))
+      throw new ConflictError(`runner '${name}' already exists`);
+    return c.json({ name, token: await issueToken(store, 'runner', name, false) }, 201);
+  });
+
+  app.delete('/runners/:name', async (c) => {
+    requireAdmin(c);
+    const name = c.req.param('name');
+    if ((await store.deleteTokens('runner', name)) === 0) throw new NotFoundError(`no runner '${name}'`);
+    if (await store.getRunner(name)) await store.setRunnerStatus(name, 'LOST');
+    return c.json({ ok: true });
+  });
+  return app;
+}

@@ -1,0 +1,201 @@
+/**
+ * The Slurm backend: inside the server, a runner named `slurm` (by default) whose capacity
+ * is the partition's. It claims ready jobs like any runner, submits each with `sbatch`, and
+ * tracks them in Slurm; the batch job runs `dstack runner exec`, which reports over HTTP.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UnavailableError } from '../../../core/errors.js';
+import type { Logger } from '../../../logger.js';
+import { runnerEnvironment } from '../../../runner/environment.js';
+import type { Engine } from '../../engine.js';
+import { claimOnce } from '../../scheduler.js';
+import { clusterCapacity } from './capacity.js';
+import { CommandSlurm } from './command-slurm.js';
+import type { SlurmBackendOptions } from './options.js';
+import { ensureRunnerToken } from './runner-token.js';
+import { SlurmSubmitter } from './submitter.js';
+import { TrackedJobs } from './tracked-jobs.js';
+import { SlurmTracker } from './tracker.js';
+import type { SlurmCommands, SlurmNode } from './types.js';
+
+/** How often the partition's nodes are read again (capacity changes as nodes go down and up). */
+const NODES_EVERY_MS = 60_000;
+/** How often the runner row is marked alive (the monitor's runner timeout is 60 s by default). */
+const ALIVE_EVERY_MS = 1000;
+
+export class SlurmBackend {
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private loops: Promise<void>[] = [];
+  private nodesReadAt = 0;
+
+  private constructor(
+    private readonly engine: Engine,
+    private readonly options: SlurmBackendOptions & { serverUrl: string },
+    private readonly slurm: SlurmCommands,
+    private readonly cluster: { nodes: SlurmNode[] },
+    private readonly submitter: SlurmSubmitter,
+    private readonly tracker: SlurmTracker,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Check that Slurm answers, register the runner, and start submitting and tracking.
+   * `stateDir` (in the server's data dir) keeps the runner token and the submitted jobs.
+   */
+  static async start(
+    engine: Engine,
+    options: SlurmBackendOptions & { serverUrl: string },
+    stateDir: string,
+    logger: Logger,
+    slurm: SlurmCommands = new CommandSlurm({
+      paths: options.paths,
+      ...(options.partition ? { partition: options.partition } : {}),
+      // The server's environment less dstack's settings and secrets: batch jobs inherit it.
+      env: runnerEnvironment(),
+      logger,
+    }),
+  ): Promise<SlurmBackend> {
+    await slurm.check();
+    const nodes = await slurm.nodes();
+    if (nodes.length === 0) {
+      throw new UnavailableError(
+        options.partition
+          ? `Slurm partition '${options.partition}' has no nodes (sinfo lists none)`
+          : 'sinfo lists no Slurm nodes',
+      );
+    }
+    await mkdir(options.workDir, { recursive: true });
+    const tracked = await TrackedJobs.open(join(stateDir, 'jobs.json'));
+    const token = await ensureRunnerToken(engine.store, options.name, join(stateDir, 'runner-token'));
+    const tracker = new SlurmTracker({
+      engine,
+      slurm,
+      tracked,
+      workDir: options.workDir,
+      defaultGraceMs: options.stopGraceMs,
+      logger,
+      actor: `runner:${options.name}`,
+    });
+    // The nodes as last read, shared with the submitter, which checks that a job fits one of them.
+    const cluster = { nodes };
+    const submitter = new SlurmSubmitter({
+      engine,
+      slurm,
+      tracked,
+      options,
+      token,
+      nodes: () => cluster.nodes,
+      logger,
+    });
+    const backend = new SlurmBackend(engine, options, slurm, cluster, submitter, tracker, logger);
+    await backend.register();
+    // A job claimed before a crash but never handed to sbatch has no Slurm job: say so.
+    for (const job of await engine.store.activeJobsOfRunner(options.name)) {
+      if (!tracked.get(job.id))
+        await engine.transition(job.id, job.status, 'FAILED', { reason: 'runner lost' }, `runner:${options.name}`);
+    }
+    backend.loops = [backend.submitLoop(), backend.trackLoop(), backend.aliveLoop()];
+    const total = clusterCapacity(nodes);
+    logger.info(`slurm backend ready as runner '${options.name}'`, {
+      partition: options.partition ?? '(default)',
+      nodes: nodes.length,
+      cpu: total.cpu,
+      gpus: total.gpus.length,
+      workDir: options.workDir,
+    });
+    return backend;
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+  }
+
+  private async register(): Promise<void> {
+    const { store } = this.engine;
+    const now = Date.now();
+    const existing = await store.getRunner(this.options.name);
+    await store.upsertRunner({
+      name: this.options.name,
+      host: `slurm${this.options.partition ? `:${this.options.partition}` : ''}`,
+      total: clusterCapacity(this.cluster.nodes),
+      status: 'ACTIVE',
+      updatedAt: now,
+      registeredAt: existing?.registeredAt ?? now,
+    });
+    this.nodesReadAt = now;
+    this.engine.wakeRunners();
+  }
+
+  private async submitLoop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const assignment = await this.engine.waitFor(
+          () => claimOnce(this.engine, this.options.name),
+          10_000,
+          this.abort.signal,
+        );
+        if (assignment) await this.submitter.submit(assignment.job);
+      } catch (e) {
+        if (this.stopped) return;
+        this.logger.error('submitting to Slurm failed', { error: String(e) });
+        await sleep(1000);
+      }
+    }
+  }
+
+  /**
+   * The runner row stays ACTIVE while the backend runs, on its own clock: a slow slurmctld must
+   * not make the monitor take the runner for lost (and fail every job it holds).
+   */
+  private async aliveLoop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.engine.store.heartbeat(this.options.name, Date.now());
+        const runner = await this.engine.store.getRunner(this.options.name);
+        if (runner?.status === 'LOST') await this.register();
+      } catch (e) {
+        this.logger.error('heartbeat of the Slurm runner failed', { error: String(e) });
+      }
+      await sleep(ALIVE_EVERY_MS, this.abort.signal);
+    }
+  }
+
+  private async trackLoop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        if (Date.now() - this.nodesReadAt > NODES_EVERY_MS) await this.refreshNodes();
+        await this.tracker.tick();
+      } catch (e) {
+        this.logger.error('tracking Slurm jobs failed', { error: String(e) });
+      }
+      await sleep(this.options.pollMs, this.abort.signal);
+    }
+  }
+
+  private async refreshNodes(): Promise<void> {
+    this.nodesReadAt = Date.now();
+    try {
+      const nodes = await this.slurm.nodes();
+      if (nodes.length > 0) this.cluster.nodes = nodes;
+      await this.register();
+    } catch (e) {
+      this.logger.warn('reading the Slurm nodes failed; keeping the last capacity', { error: String(e) });
+    }
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

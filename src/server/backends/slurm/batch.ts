@@ -1,0 +1,84 @@
+/**
+ * A dstack job as a Slurm batch job: `sbatch` options from its resources, and a batch
+ * script that execs `dstack runner exec`, the runner's code in one-shot mode, which
+ * prepares the workspace, runs the job, ships its logs and artifacts, and reports back.
+ */
+import { join } from 'node:path';
+import type { JobRecord } from '../../../core/records.js';
+import { shellQuote } from '../../../core/variables.js';
+import type { BatchSubmission } from './types.js';
+
+export interface BatchOptions {
+  /** The shared folder that both the server and the compute nodes see. */
+  workDir: string;
+  /** The server's URL as the compute nodes reach it. */
+  serverUrl: string;
+  /** How a compute node runs dstack: a shell command line (`/usr/bin/node /opt/dstack/dist/cli/main.js`). */
+  dstackCommand: string;
+  partition?: string;
+  account?: string;
+  /** More sbatch options, as given (`--qos=high`, `--time=2:00:00`). */
+  extraArgs: readonly string[];
+}
+
+/** A job's folder in the shared work dir: its token file, Slurm's output file, its workspace. */
+export function jobDir(workDir: string, jobId: string): string {
+  return join(workDir, 'jobs', jobId);
+}
+
+/** Where the one-shot runner finds its token (mode 0600; it deletes the file once read). */
+export function tokenFile(workDir: string, jobId: string): string {
+  return join(jobDir(workDir, jobId), 'token');
+}
+
+/** Slurm's output file of the batch job: the one-shot runner's own messages, not the job's log. */
+export function outputFile(workDir: string, jobId: string, slurmId = '%j'): string {
+  return join(jobDir(workDir, jobId), `slurm-${slurmId}.out`);
+}
+
+export function batchSubmission(job: JobRecord, options: BatchOptions): BatchSubmission {
+  const dir = jobDir(options.workDir, job.id);
+  const { resources } = job.spec;
+  const args = [
+    `--job-name=dstack-${job.workflow}-${job.id}`,
+    `--output=${outputFile(options.workDir, job.id)}`,
+    `--chdir=${dir}`,
+    '--nodes=1',
+    '--ntasks=1',
+    // dstack decides what runs again (resume, the cache); a node failure ends the job with Slurm's reason.
+    '--no-requeue',
+  ];
+  if (resources.cpu > 0) args.push(`--cpus-per-task=${Math.ceil(resources.cpu)}`);
+  if (resources.memory > 0) args.push(`--mem=${Math.ceil(resources.memory / 2 ** 20)}M`);
+  if (resources.gpu > 0) args.push(`--gres=${gres(job)}`);
+  if (options.partition) args.push(`--partition=${options.partition}`);
+  if (options.account) args.push(`--account=${options.account}`);
+  args.push(...options.extraArgs);
+  const exec = [
+    'runner',
+    'exec',
+    '--job',
+    job.id,
+    '--server',
+    options.serverUrl,
+    '--token-file',
+    tokenFile(options.workDir, job.id),
+    '--work-dir',
+    join(dir, 'work'),
+  ];
+  const script = [
+    '#!/bin/bash',
+    `# dstack job ${job.id}: ${job.workflow} of run ${job.runName}, submitted by the dstack server.`,
+    '# The runner prepares the workspace, runs the commands, and sends logs, artifacts and status back.',
+    `exec ${options.dstackCommand} ${exec.map(shellQuote).join(' ')}`,
+    '',
+  ].join('\n');
+  return { args, script };
+}
+
+/** `gpu:N`, or `gpu:TYPE:N` when the job asked for a GPU name and the scheduler matched a gres type. */
+function gres(job: JobRecord): string {
+  const { gpu, gpuName } = job.spec.resources;
+  const type = job.gpus?.[0]?.name;
+  return gpuName !== undefined && type !== undefined && type !== 'gpu' ? `gpu:${type}:${gpu}` : `gpu:${gpu}`;
+}

@@ -1,0 +1,56 @@
+/**
+ * What the cluster offers dstack's scheduler. The Slurm runner's capacity is the sum of
+ * the partition's usable nodes, so dstack never queues more than the cluster could run at
+ * once; each job must also fit one node, which the scheduler's sum cannot tell.
+ */
+import { formatSize, type Capacity, type GpuInfo, type ResourceRequest } from '../../../core/resources.js';
+import type { SlurmNode } from './types.js';
+
+/** Nodes that take no jobs now (down, drained, failing) do not count. */
+export function usable(node: SlurmNode): boolean {
+  return !/^(down|drain|drng|fail|maint|unk|no_respond|future|inval|reboot|power)/i.test(node.state);
+}
+
+export function clusterCapacity(nodes: readonly SlurmNode[]): Capacity {
+  const total: Capacity = { cpu: 0, memory: 0, gpus: [] };
+  for (const node of nodes.filter(usable)) {
+    total.cpu += node.cpus;
+    total.memory += node.memory;
+    for (const g of node.gpus) {
+      for (let i = 0; i < g.count; i++) total.gpus.push(gpu(total.gpus.length, g.type));
+    }
+  }
+  return total;
+}
+
+function gpu(index: number, type: string): GpuInfo {
+  // Slurm does not say a GPU's memory: 0 means unknown (a job that asks for GPU memory gets none here).
+  return { index, name: type, memory: 0 };
+}
+
+/** Why no node of the partition could run this request, or null when one could. */
+export function noNodeFits(request: ResourceRequest, nodes: readonly SlurmNode[]): string | null {
+  const candidates = nodes.filter(usable);
+  if (candidates.length === 0) return 'the partition has no usable node';
+  const fits = (n: SlurmNode) =>
+    Math.ceil(request.cpu) <= n.cpus && request.memory <= n.memory && gpusOf(n, request.gpuName) >= request.gpu;
+  if (candidates.some(fits)) return null;
+  const most = (f: (n: SlurmNode) => number) => Math.max(...candidates.map(f));
+  if (!candidates.some((n) => Math.ceil(request.cpu) <= n.cpus))
+    return `no node has ${request.cpu} CPUs (the most is ${most((n) => n.cpus)})`;
+  if (!candidates.some((n) => request.memory <= n.memory))
+    return `no node has ${formatSize(request.memory)} of memory (the most is ${formatSize(most((n) => n.memory))})`;
+  const what = request.gpuName ? `${request.gpuName} GPUs` : 'GPUs';
+  if (!candidates.some((n) => gpusOf(n, request.gpuName) >= request.gpu))
+    return `no node has ${request.gpu} ${what} (the most is ${most((n) => gpusOf(n, request.gpuName))})`;
+  const parts = [`${request.cpu} CPUs`];
+  if (request.memory > 0) parts.push(`${formatSize(request.memory)} of memory`);
+  parts.push(`${request.gpu} ${what}`);
+  return `no single node has ${parts.join(', ')} at once`;
+}
+
+function gpusOf(node: SlurmNode, name: string | undefined): number {
+  return node.gpus
+    .filter((g) => name === undefined || g.type.toLowerCase().includes(name.toLowerCase()))
+    .reduce((sum, g) => sum + g.count, 0);
+}

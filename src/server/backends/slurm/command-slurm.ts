@@ -1,0 +1,169 @@
+/**
+ * The Slurm port over the real commands (`sbatch`, `squeue`, `sacct`, `scancel`, `sinfo`),
+ * at the paths the server was given. Errors say which command at which path failed, and an
+ * unreachable slurmctld is named as such.
+ */
+import { execFile } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { UnavailableError } from '../../../core/errors.js';
+import type { Logger } from '../../../logger.js';
+import { parseSacct, parseSbatch, parseSinfo, parseSqueueFormatted, parseSqueueJson } from './parse.js';
+import type { BatchSubmission, SlurmCommands, SlurmJobState, SlurmNode } from './types.js';
+
+/** Paths (or names on PATH) of the Slurm commands. */
+export interface SlurmPaths {
+  sbatch: string;
+  squeue: string;
+  scancel: string;
+  sacct: string;
+  sinfo: string;
+}
+
+export interface CommandSlurmOptions {
+  paths: SlurmPaths;
+  /** `--partition` for sinfo (sbatch gets it with the job's options). */
+  partition?: string;
+  /** The commands' environment (the server's, less dstack's secrets). */
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** One command's time limit, ms (default 60 s: an unreachable slurmctld takes ~10 s to say so). */
+  timeoutMs?: number;
+}
+
+const UNREACHABLE =
+  /Unable to contact slurm controller|Socket timed out|Zero Bytes were transmitted|Connection refused/i;
+const GONE = /Invalid job id|already completing or completed/i;
+
+/** A command that ran and failed: its stderr says why. */
+export class SlurmCommandError extends Error {
+  constructor(
+    readonly command: keyof SlurmPaths,
+    readonly stderr: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SlurmCommandError';
+  }
+}
+
+export class CommandSlurm implements SlurmCommands {
+  private squeueJson = true;
+  private sacctMode: 'accounting' | 'completion' | 'none' = 'accounting';
+
+  constructor(private readonly options: CommandSlurmOptions) {}
+
+  async check(): Promise<void> {
+    for (const command of Object.keys(this.options.paths) as (keyof SlurmPaths)[]) {
+      const path = this.options.paths[command];
+      const dirs = path.includes('/') ? [''] : (this.options.env.PATH ?? '').split(delimiter).filter(Boolean);
+      const found = await Promise.all(
+        dirs.map((d) =>
+          access(d ? join(d, path) : path, constants.X_OK).then(
+            () => true,
+            () => false,
+          ),
+        ),
+      );
+      if (!found.includes(true)) {
+        const where = path.includes('/') ? `at '${path}'` : `on PATH (${this.options.env.PATH ?? ''})`;
+        throw new UnavailableError(`${command} not found ${where}: set its path with --slurm-${command}`);
+      }
+    }
+  }
+
+  async submit(submission: BatchSubmission): Promise<string> {
+    return parseSbatch(await this.run('sbatch', ['--parsable', ...submission.args], submission.script));
+  }
+
+  async states(slurmIds: readonly string[]): Promise<Map<string, SlurmJobState>> {
+    if (slurmIds.length === 0) return new Map();
+    const found = await this.queue(slurmIds);
+    const missing = slurmIds.filter((id) => !found.has(id));
+    // Jobs that left squeue's view (MinJobAge): ask the accounting or the job completion log.
+    if (missing.length > 0) for (const [id, state] of await this.accounting(missing)) found.set(id, state);
+    return found;
+  }
+
+  private async queue(ids: readonly string[]): Promise<Map<string, SlurmJobState>> {
+    if (this.squeueJson) {
+      try {
+        return parseSqueueJson(await this.run('squeue', ['--json']), ids);
+      } catch (e) {
+        if (e instanceof UnavailableError) throw e;
+        // An old Slurm, or one without its JSON plugins: the formatted listing says enough.
+        this.options.logger.info('squeue --json is not usable here; using squeue -o', { error: String(e) });
+        this.squeueJson = false;
+      }
+    }
+    return parseSqueueFormatted(await this.run('squeue', ['-h', '-t', 'all', '-o', '%i|%T|%r']), ids);
+  }
+
+  private async accounting(ids: readonly string[]): Promise<Map<string, SlurmJobState>> {
+    const args = ['-n', '-P', '-X', '-o', 'jobid,state,exitcode', '-j', ids.join(',')];
+    if (this.sacctMode === 'accounting') {
+      try {
+        return parseSacct(await this.run('sacct', args), ids);
+      } catch (e) {
+        if (!(e instanceof SlurmCommandError) || !/accounting storage is disabled/i.test(e.stderr)) throw e;
+        this.sacctMode = 'completion'; // no slurmdbd: the job completion log (JobCompType) may know
+      }
+    }
+    if (this.sacctMode === 'completion') {
+      try {
+        return parseSacct(await this.run('sacct', ['-c', ...args.filter((a) => a !== '-X')]), ids);
+      } catch (e) {
+        if (!(e instanceof SlurmCommandError)) throw e;
+        this.options.logger.warn('sacct knows no finished jobs here (no accounting, no job completion log)', {
+          error: e.message,
+        });
+        this.sacctMode = 'none';
+      }
+    }
+    return new Map();
+  }
+
+  async cancel(slurmId: string, signal?: 'TERM'): Promise<void> {
+    // `--batch`: a batch job's processes all belong to its batch step, and the runner there
+    // (the batch shell, exec'd) forwards the signal to the job's process group itself.
+    const args = signal ? [`--signal=${signal}`, '--batch', slurmId] : [slurmId];
+    try {
+      await this.run('scancel', args);
+    } catch (e) {
+      if (e instanceof SlurmCommandError && GONE.test(e.stderr)) return; // it ended meanwhile
+      throw e;
+    }
+  }
+
+  async nodes(): Promise<SlurmNode[]> {
+    const partition = this.options.partition ? ['-p', this.options.partition] : [];
+    return parseSinfo(await this.run('sinfo', ['-h', '-N', ...partition, '-o', '%N|%c|%m|%G|%T']));
+  }
+
+  private run(command: keyof SlurmPaths, args: string[], input?: string): Promise<string> {
+    const path = this.options.paths[command];
+    return new Promise((resolve, reject) => {
+      const child = execFile(
+        path,
+        args,
+        { env: this.options.env, timeout: this.options.timeoutMs ?? 60_000, maxBuffer: 256 << 20 },
+        (error, stdout, stderr) => {
+          if (!error) return resolve(stdout);
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT')
+            return reject(
+              new UnavailableError(`${command} not found at '${path}': set its path with --slurm-${command}`),
+            );
+          if (code === 'EACCES')
+            return reject(new UnavailableError(`cannot run ${command} at '${path}': permission denied`));
+          const said = stderr.trim().split('\n').slice(-3).join('; ') || error.message;
+          if (error.killed) return reject(new UnavailableError(`${command} did not answer in time: ${said}`));
+          if (UNREACHABLE.test(stderr))
+            return reject(new UnavailableError(`slurmctld is unreachable: ${command} at '${path}' said: ${said}`));
+          reject(new SlurmCommandError(command, stderr, `${command} ${args.join(' ')} failed: ${said}`));
+        },
+      );
+      if (input !== undefined) child.stdin?.end(input);
+    });
+  }
+}

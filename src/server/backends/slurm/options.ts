@@ -1,0 +1,87 @@
+/**
+ * The Slurm backend's settings: one schema for a `backends:` entry of the server config
+ * file and for `dstack server --backend slurm --slurm-…` flags (the same names, kebab-case).
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import type { SlurmPaths } from './command-slurm.js';
+
+/** The resolved settings the backend runs with. */
+export interface SlurmBackendOptions {
+  /** The runner name its jobs show (default `slurm`). */
+  name: string;
+  partition?: string;
+  account?: string;
+  /** Paths of the Slurm commands (default: their names, found on PATH). */
+  paths: SlurmPaths;
+  /** Absolute path of the folder the server and the compute nodes share (token files, Slurm output, workspaces). */
+  workDir: string;
+  /** The server's URL as the compute nodes reach it (default: the URL it listens on). */
+  serverUrl?: string;
+  /** Shell command line that runs dstack on a node (default: this node binary and this install's main.js). */
+  dstackCommand?: string;
+  /** More sbatch options, passed as given. */
+  sbatchArgs: string[];
+  /** How often Slurm's queue is read, ms (default 1000). */
+  pollMs: number;
+  /** A stop's grace period when the stop did not set one, ms. */
+  stopGraceMs: number;
+}
+
+const text = z.string().trim().min(1);
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a name like slurm or gpu-cluster');
+
+/** One `backends:` entry (all values as written: the YAML reader keeps scalars as text). */
+export const slurmEntry = z
+  .object({
+    type: z.literal('slurm'),
+    name: name.optional(),
+    partition: text.optional(),
+    account: text.optional(),
+    'work-dir': text.optional(),
+    'server-url': z.url({ protocol: /^https?$/ }).optional(),
+    dstack: text.optional(),
+    'sbatch-args': z.array(text).optional(),
+    'poll-seconds': z.coerce.number().positive().max(60).optional(),
+    commands: z
+      .object({ sbatch: text, squeue: text, scancel: text, sacct: text, sinfo: text })
+      .partial()
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type SlurmEntry = z.infer<typeof slurmEntry>;
+
+/** Defaults filled in: `dataDir` holds the default work dir; relative paths are taken from `cwd`. */
+export function resolveSlurmOptions(
+  entry: SlurmEntry,
+  defaults: { dataDir: string; stopGraceMs: number; cwd?: string },
+): SlurmBackendOptions {
+  const cwd = defaults.cwd ?? process.cwd();
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p));
+  const command = (c: keyof SlurmPaths) => {
+    const given = entry.commands?.[c];
+    // A bare name is looked up on PATH; anything with a slash is a path.
+    return given === undefined ? c : given.includes('/') ? abs(given) : given;
+  };
+  const options: SlurmBackendOptions = {
+    name: entry.name ?? 'slurm',
+    paths: {
+      sbatch: command('sbatch'),
+      squeue: command('squeue'),
+      scancel: command('scancel'),
+      sacct: command('sacct'),
+      sinfo: command('sinfo'),
+    },
+    workDir: abs(entry['work-dir'] ?? resolve(defaults.dataDir, 'slurm', 'work')),
+    sbatchArgs: entry['sbatch-args'] ?? [],
+    pollMs: Math.round((entry['poll-seconds'] ?? 1) * 1000),
+    stopGraceMs: defaults.stopGraceMs,
+  };
+  if (entry.partition) options.partition = entry.partition;
+  if (entry.account) options.account = entry.account;
+  if (entry['server-url']) options.serverUrl = entry['server-url'];
+  if (entry.dstack) options.dstackCommand = entry.dstack;
+  return options;
+}

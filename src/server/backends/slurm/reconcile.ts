@@ -1,0 +1,113 @@
+/**
+ * What to do about one submitted job, given dstack's view and Slurm's. Pure: the backend
+ * carries the actions out. The one-shot runner reports a job's progress itself; this covers
+ * what it cannot: waiting in Slurm's queue, a stop or abort (scancel), and endings that Slurm
+ * decides (time limit, node failure, preemption, a cancel by someone else, a lost job).
+ */
+import { isFinished } from '../../../core/job-status.js';
+import type { JobRecord } from '../../../core/records.js';
+import type { TrackedJob } from './tracked-jobs.js';
+import { FINAL_STATES, WAITING_STATES, type SlurmJobState } from './types.js';
+
+export type Action =
+  /** Set (or with null clear) the dstack job's reason, its status unchanged. */
+  | { kind: 'reason'; reason: string | null }
+  /** End the dstack job from its current status. */
+  | { kind: 'end'; to: 'FAILED' | 'STOPPED' | 'ABORTED'; reason: string }
+  /** `scancel --signal=TERM --batch`: the one-shot runner stops the job and saves its artifacts. */
+  | { kind: 'signal' }
+  /** `scancel`: Slurm ends the job (SIGTERM to every process, SIGKILL after KillWait). */
+  | { kind: 'cancel' }
+  /** Stop tracking it: Slurm is done with it, and so is dstack. */
+  | { kind: 'forget' };
+
+export interface Situation {
+  tracked: TrackedJob;
+  /** dstack's job; undefined when it was deleted (prune). */
+  job: JobRecord | undefined;
+  /** Slurm's view; undefined when neither squeue nor sacct knows the job. */
+  slurm: SlurmJobState | undefined;
+  now: number;
+  /** A stop's grace period when the stop did not set one, ms. */
+  defaultGraceMs: number;
+  /** Slurm's output file of the job, named in the reason when the runner died without a word. */
+  outputFile?: string;
+}
+
+/** A submission Slurm does not know for this long is lost (squeue may lag a moment after sbatch). */
+export const LOST_AFTER_MS = 10_000;
+/** After a stop's grace period, how long the one-shot runner has to report before Slurm cancels the job. */
+export const STOP_MARGIN_MS = 5_000;
+/** A Slurm job still running this long after its dstack job ended is cancelled (its runner hung). */
+export const FINISHED_CANCEL_AFTER_MS = 30_000;
+
+const USER_STOP = 'stopped by user';
+const USER_ABORT = 'aborted by user';
+
+export function decide(s: Situation): Action[] {
+  const { tracked, job, slurm, now } = s;
+  const alive = slurm !== undefined && !FINAL_STATES.has(slurm.state);
+  if (!job) return alive && !tracked.cancelAt ? [{ kind: 'cancel' }, { kind: 'forget' }] : [{ kind: 'forget' }];
+
+  if (isFinished(job.status)) {
+    if (!alive) return [{ kind: 'forget' }];
+    if (tracked.cancelAt) return [];
+    const waiting = WAITING_STATES.has(slurm.state);
+    const hung = now - (job.finishedAt ?? now) > FINISHED_CANCEL_AFTER_MS;
+    return waiting || hung ? [{ kind: 'cancel' }] : [];
+  }
+
+  if (!slurm) {
+    return now - tracked.submittedAt > LOST_AFTER_MS
+      ? [{ kind: 'end', to: 'FAILED', reason: 'runner lost' }, { kind: 'forget' }]
+      : [];
+  }
+
+  if (FINAL_STATES.has(slurm.state)) {
+    if (job.status === 'STOPPING') return [{ kind: 'end', to: 'STOPPED', reason: USER_STOP }, { kind: 'forget' }];
+    if (job.status === 'ABORTING') return [{ kind: 'end', to: 'ABORTED', reason: USER_ABORT }, { kind: 'forget' }];
+    return [
+      { kind: 'end', to: 'FAILED', reason: slurmEnding(tracked.slurmId, slurm, s.outputFile) },
+      { kind: 'forget' },
+    ];
+  }
+
+  if (WAITING_STATES.has(slurm.state)) {
+    // Nothing ran yet: a stop or abort ends it here and now.
+    if (job.status === 'STOPPING' || job.status === 'ABORTING') {
+      const end: Action =
+        job.status === 'STOPPING'
+          ? { kind: 'end', to: 'STOPPED', reason: USER_STOP }
+          : { kind: 'end', to: 'ABORTED', reason: USER_ABORT };
+      return [...(tracked.cancelAt ? [] : [{ kind: 'cancel' } as const]), end, { kind: 'forget' }];
+    }
+    const reason = waitingReason(tracked.slurmId, slurm);
+    return job.reason === reason ? [] : [{ kind: 'reason', reason }];
+  }
+
+  // Running (or configuring, completing): the one-shot runner has it.
+  if (job.status === 'ABORTING') return tracked.cancelAt ? [] : [{ kind: 'cancel' }];
+  if (job.status === 'STOPPING') {
+    if (!tracked.termAt) return [{ kind: 'signal' }];
+    const grace = job.stopGraceMs ?? s.defaultGraceMs;
+    return !tracked.cancelAt && now - tracked.termAt > grace + STOP_MARGIN_MS ? [{ kind: 'cancel' }] : [];
+  }
+  if (job.reason?.startsWith(`slurm ${tracked.slurmId}: `)) return [{ kind: 'reason', reason: null }];
+  return [];
+}
+
+/** `slurm 12: PENDING (Resources)`: what `dstack status` shows while Slurm holds the job. */
+export function waitingReason(slurmId: string, slurm: SlurmJobState): string {
+  return `slurm ${slurmId}: ${slurm.state}${slurm.reason ? ` (${slurm.reason})` : ''}`;
+}
+
+/** `slurm 12: TIMEOUT (TimeLimit)`, `slurm 12: CANCELLED`, `slurm 12: NODE_FAIL`: why Slurm ended it. */
+export function slurmEnding(slurmId: string, slurm: SlurmJobState, outputFile?: string): string {
+  let text = `slurm ${slurmId}: ${slurm.state}`;
+  if (slurm.reason) text += ` (${slurm.reason})`;
+  else if (slurm.state === 'FAILED' && slurm.exitCode) text += ` (exit code ${slurm.exitCode})`;
+  // The runner ended without reporting the job's end: its own output says why.
+  if ((slurm.state === 'COMPLETED' || slurm.state === 'FAILED') && outputFile)
+    text += `; the runner did not report the job's end, see ${outputFile}`;
+  return text;
+}

@@ -1,0 +1,83 @@
+/**
+ * Handing a claimed job to Slurm: its folder in the shared work dir with the runner token
+ * (0600), then `sbatch`; the Slurm job id is recorded before anything else happens to it.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { JobRecord } from '../../../core/records.js';
+import { shellQuote } from '../../../core/variables.js';
+import type { Logger } from '../../../logger.js';
+import type { Engine } from '../../engine.js';
+import { batchSubmission, jobDir, tokenFile, type BatchOptions } from './batch.js';
+import { noNodeFits } from './capacity.js';
+import type { SlurmBackendOptions } from './options.js';
+import type { TrackedJobs } from './tracked-jobs.js';
+import type { SlurmCommands, SlurmNode } from './types.js';
+
+/** The command line that runs this dstack on a node of a cluster that shares its install. */
+export function defaultDstackCommand(): string {
+  const main = fileURLToPath(new URL('../../../cli/main.js', import.meta.url));
+  return `${shellQuote(process.execPath)} ${shellQuote(main)}`;
+}
+
+export interface SubmitterDeps {
+  engine: Engine;
+  slurm: SlurmCommands;
+  tracked: TrackedJobs;
+  options: SlurmBackendOptions & { serverUrl: string };
+  /** The runner token each batch job gets a copy of. */
+  token: string;
+  /** The partition's nodes as last read. */
+  nodes: () => readonly SlurmNode[];
+  logger: Logger;
+}
+
+export class SlurmSubmitter {
+  private readonly actor: string;
+
+  constructor(private readonly deps: SubmitterDeps) {
+    this.actor = `runner:${deps.options.name}`;
+  }
+
+  /** Submit a job the scheduler gave this runner (it is DOWNLOADING); a job Slurm cannot take ends FAILED, saying why. */
+  async submit(job: JobRecord): Promise<void> {
+    const { options, slurm, tracked, logger } = this.deps;
+    const problem = noNodeFits(job.spec.resources, this.deps.nodes());
+    if (problem) return this.endUnsubmitted(job.id, `slurm: ${problem}`);
+    const dir = jobDir(options.workDir, job.id);
+    await rm(dir, { recursive: true, force: true }); // a resumed job's earlier attempt
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await writeFile(tokenFile(options.workDir, job.id), this.deps.token, { mode: 0o600 });
+    let slurmId: string;
+    try {
+      slurmId = await slurm.submit(batchSubmission(job, this.batchOptions()));
+    } catch (e) {
+      logger.warn(`sbatch failed for job ${job.id}`, { error: (e as Error).message });
+      await rm(dir, { recursive: true, force: true });
+      return this.endUnsubmitted(job.id, `slurm: ${(e as Error).message}`);
+    }
+    await tracked.put({ jobId: job.id, slurmId, submittedAt: Date.now() });
+    logger.info(`job ${job.id} (${job.workflow}) submitted as slurm job ${slurmId}`);
+  }
+
+  /** End a job that never reached Slurm: FAILED, or as asked when a stop or abort came meanwhile. */
+  private async endUnsubmitted(id: string, reason: string): Promise<void> {
+    const { engine } = this.deps;
+    const job = await engine.store.getJob(id);
+    if (job?.status === 'STOPPING') await engine.transition(id, job.status, 'STOPPED', {}, this.actor);
+    else if (job?.status === 'ABORTING') await engine.transition(id, job.status, 'ABORTED', {}, this.actor);
+    else if (job?.status === 'DOWNLOADING') await engine.transition(id, job.status, 'FAILED', { reason }, this.actor);
+  }
+
+  private batchOptions(): BatchOptions {
+    const o = this.deps.options;
+    return {
+      workDir: o.workDir,
+      serverUrl: o.serverUrl,
+      dstackCommand: o.dstackCommand ?? defaultDstackCommand(),
+      extraArgs: o.sbatchArgs,
+      ...(o.partition ? { partition: o.partition } : {}),
+      ...(o.account ? { account: o.account } : {}),
+    };
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Following submitted jobs in Slurm: once a tick, ask Slurm about every tracked job, then
+ * carry out what `decide` says for each (reasons, scancel, endings Slurm decided).
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JobRecord } from '../../../core/records.js';
+import type { Logger } from '../../../logger.js';
+import type { Engine } from '../../engine.js';
+import { jobDir, outputFile } from './batch.js';
+import { decide, type Action } from './reconcile.js';
+import type { TrackedJob, TrackedJobs } from './tracked-jobs.js';
+import type { SlurmCommands, SlurmJobState } from './types.js';
+
+export interface TrackerDeps {
+  engine: Engine;
+  slurm: SlurmCommands;
+  tracked: TrackedJobs;
+  workDir: string;
+  defaultGraceMs: number;
+  logger: Logger;
+  /** Who the job events name as having made a change. */
+  actor: string;
+}
+
+export class SlurmTracker {
+  private lastError: string | undefined;
+
+  constructor(private readonly deps: TrackerDeps) {}
+
+  /** One pass over every tracked job. A failed Slurm query changes nothing: it is retried next tick. */
+  async tick(now = Date.now()): Promise<void> {
+    const { tracked, slurm, engine, logger } = this.deps;
+    const list = tracked.all();
+    if (list.length === 0) return;
+    let states: Map<string, SlurmJobState>;
+    try {
+      states = await slurm.states(list.map((t) => t.slurmId));
+      if (this.lastError) logger.info('Slurm answers again');
+      this.lastError = undefined;
+    } catch (e) {
+      const message = (e as Error).message;
+      if (message !== this.lastError) logger.warn(`cannot read the Slurm queue: ${message}`);
+      this.lastError = message;
+      return;
+    }
+    // Slurm first, then dstack: a runner that Slurm shows as ended has made all its reports.
+    for (const t of list) {
+      const job = await engine.store.getJob(t.jobId);
+      const actions = decide({
+        tracked: t,
+        job,
+        slurm: states.get(t.slurmId),
+        now,
+        defaultGraceMs: this.deps.defaultGraceMs,
+        outputFile: outputFile(this.deps.workDir, t.jobId, t.slurmId),
+      });
+      try {
+        await this.apply(t, job, actions, now);
+      } catch (e) {
+        logger.warn(`tracking slurm job ${t.slurmId} (dstack job ${t.jobId}) failed; retrying`, {
+          error: (e as Error).message,
+        });
+      }
+    }
+  }
+
+  private async apply(t: TrackedJob, job: JobRecord | undefined, actions: Action[], now: number): Promise<void> {
+    const { engine, slurm, tracked, logger, actor } = this.deps;
+    let record = t;
+    for (const action of actions) {
+      switch (action.kind) {
+        case 'reason':
+          if (job) await engine.update(job.id, job.status, { reason: action.reason });
+          break;
+        case 'end': {
+          if (!job) break;
+          const result = await engine.transition(job.id, job.status, action.to, { reason: action.reason }, actor);
+          if (!result.ok) return; // the runner moved it meanwhile: look again next tick
+          break;
+        }
+        case 'signal':
+          logger.info(`stopping slurm job ${t.slurmId} (dstack job ${t.jobId}): SIGTERM to its runner`);
+          await slurm.cancel(t.slurmId, 'TERM');
+          record = { ...record, termAt: now };
+          await tracked.put(record);
+          break;
+        case 'cancel':
+          logger.info(`cancelling slurm job ${t.slurmId} (dstack job ${t.jobId})`);
+          await slurm.cancel(t.slurmId);
+          record = { ...record, cancelAt: now };
+          await tracked.put(record);
+          break;
+        case 'forget':
+          await tracked.remove(t.jobId);
+          await this.cleanUp(t.jobId, job?.status === 'FAILED' ? 'FAILED' : 'other');
+          break;
+      }
+    }
+  }
+
+  /** A failed job keeps Slurm's output file for a post-mortem; everything else goes. */
+  private async cleanUp(jobId: string, how: 'FAILED' | 'other'): Promise<void> {
+    const dir = jobDir(this.deps.workDir, jobId);
+    if (how === 'other') return rm(dir, { recursive: true, force: true });
+    await rm(join(dir, 'token'), { force: true });
+    await rm(join(dir, 'work'), { recursive: true, force: true });
+  }
+}

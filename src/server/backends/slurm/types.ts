@@ -1,0 +1,71 @@
+/**
+ * The Slurm backend's port: the few things it asks of a cluster. `CommandSlurm` runs the
+ * real commands; tests of the logic above it use recorded outputs through the parsers.
+ */
+
+/** A Slurm job as `squeue`/`sacct` report it. */
+export interface SlurmJobState {
+  slurmId: string;
+  /** Base state: PENDING, RUNNING, COMPLETING, COMPLETED, FAILED, CANCELLED, TIMEOUT, NODE_FAIL, PREEMPTED, … */
+  state: string;
+  /** Slurm's reason (`Resources`, `Priority`, `TimeLimit`), absent when it says `None`. */
+  reason?: string;
+  /** The batch script's exit code, when Slurm reports one. */
+  exitCode?: number;
+}
+
+/** One node of the partition, from `sinfo`. */
+export interface SlurmNode {
+  name: string;
+  cpus: number;
+  /** Bytes (Slurm reports megabytes, 2^20). */
+  memory: number;
+  /** GPUs by gres type (`a100`), or `gpu` when the gres has no type. */
+  gpus: { type: string; count: number }[];
+  /** `idle`, `mixed`, `allocated`, `down*`, `drained`, … */
+  state: string;
+}
+
+/** What `sbatch` is given: its options and the batch script's text. */
+export interface BatchSubmission {
+  args: string[];
+  script: string;
+}
+
+export interface SlurmCommands {
+  /** Fail with a message naming the command when one is missing (checked at start, not at the first job). */
+  check(): Promise<void>;
+  /** Submit a batch job; resolves with its Slurm job id. */
+  submit(submission: BatchSubmission): Promise<string>;
+  /** The states of these jobs as far as Slurm still knows them (missing ids are unknown to it). */
+  states(slurmIds: readonly string[]): Promise<Map<string, SlurmJobState>>;
+  /** `scancel` (signal undefined: cancel the job; a signal: send it to the batch shell only). */
+  cancel(slurmId: string, signal?: 'TERM'): Promise<void>;
+  /** The partition's nodes. */
+  nodes(): Promise<SlurmNode[]>;
+}
+
+/** Slurm states after which the job's processes are gone (or going). */
+export const FINAL_STATES = new Set([
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'NODE_FAIL',
+  'PREEMPTED',
+  'OUT_OF_MEMORY',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'REVOKED',
+  'SPECIAL_EXIT',
+]);
+
+/** States in which the job waits for resources or its turn. */
+export const WAITING_STATES = new Set([
+  'PENDING',
+  'REQUEUED',
+  'REQUEUE_HOLD',
+  'REQUEUE_FED',
+  'RESV_DEL_HOLD',
+  'SUSPENDED',
+]);

@@ -1,0 +1,57 @@
+/**
+ * The server's periodic checks: runners that stopped heartbeating are marked LOST and
+ * their jobs end FAILED `runner lost`; waiting jobs that no registered runner could ever
+ * fit say so ("no runner has 2 GPUs").
+ */
+import { neverFits } from '../core/resources.js';
+import type { Engine } from './engine.js';
+
+export interface MonitorOptions {
+  /** A runner silent this long is lost, ms (default 60 s). */
+  runnerTimeoutMs: number;
+  /** How often to check, ms. */
+  intervalMs?: number;
+}
+
+export async function checkRunners(engine: Engine, runnerTimeoutMs: number, now = Date.now()): Promise<void> {
+  for (const runner of await engine.store.listRunners()) {
+    if (runner.status !== 'ACTIVE' || now - runner.updatedAt <= runnerTimeoutMs) continue;
+    await engine.store.setRunnerStatus(runner.name, 'LOST');
+    engine.logger.warn(`runner ${runner.name} lost: no heartbeat for ${Math.round((now - runner.updatedAt) / 1000)}s`);
+    for (const job of await engine.store.activeJobsOfRunner(runner.name)) {
+      await engine.transition(job.id, job.status, 'FAILED', { reason: 'runner lost' }, 'server');
+    }
+  }
+}
+
+/** Give each waiting job the reason it cannot start anywhere, or clear it once a runner could take it. */
+export async function explainWaiting(engine: Engine): Promise<void> {
+  const runners = (await engine.store.listRunners()).filter((r) => r.status === 'ACTIVE');
+  for (const job of await engine.store.jobsByStatus(['SUBMITTED'])) {
+    if (job.cachedFrom) continue;
+    const missing = runners.map((r) => neverFits(job.spec.resources, r.total));
+    const reason =
+      runners.length === 0
+        ? 'no runner is registered'
+        : missing.every((m) => m !== null)
+          ? `no runner has ${missing[0]}`
+          : undefined;
+    const current = job.reason?.startsWith('no runner') ? job.reason : undefined;
+    if (reason !== current) await engine.update(job.id, 'SUBMITTED', { reason: reason ?? null });
+  }
+}
+
+export function startMonitor(engine: Engine, options: MonitorOptions): () => void {
+  const interval = options.intervalMs ?? Math.min(5000, Math.max(200, options.runnerTimeoutMs / 4));
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void checkRunners(engine, options.runnerTimeoutMs)
+      .then(() => explainWaiting(engine))
+      .catch((e) => engine.logger.error('monitor check failed', { error: String(e) }))
+      .finally(() => (busy = false));
+  }, interval);
+  timer.unref();
+  return () => clearInterval(timer);
+}

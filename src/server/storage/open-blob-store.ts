@@ -1,0 +1,31 @@
+/** Choosing the blob store from `--storage`: a local folder (the default) or `s3://bucket/prefix`. */
+import { join, resolve } from 'node:path';
+import { UsageError } from '../../core/errors.js';
+import type { BlobStore } from './blob-store.js';
+import { LocalBlobStore } from './local-blob-store.js';
+import { S3BlobStore } from './s3-blob-store.js';
+import { createS3Client, isS3Url, parseS3Url, type S3Settings } from './s3-client.js';
+
+/** Open the store `spec` names (default `<dataDir>/artifacts`); an S3 bucket is checked to be reachable. */
+export async function openBlobStore(spec: string | undefined, dataDir: string, s3: S3Settings): Promise<BlobStore> {
+  if (!spec) return new LocalBlobStore(join(dataDir, 'artifacts'));
+  if (isS3Url(spec)) {
+    const store = new S3BlobStore(createS3Client(s3), parseS3Url(spec), { spoolDir: join(dataDir, 'tmp') });
+    try {
+      await store.check();
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+    return store;
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
+    throw new UsageError(`invalid --storage '${spec}': use s3://BUCKET/PREFIX or a local folder`);
+  }
+  return new LocalBlobStore(resolve(spec));
+}
+
+/** `--storage` as it may be shown in logs. */
+export function describeStorage(spec: string | undefined, dataDir: string): string {
+  return spec ?? join(dataDir, 'artifacts');
+}

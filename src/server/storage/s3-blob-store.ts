@@ -1,0 +1,227 @@
+/**
+ * BlobStore on S3 (or an S3-compatible server): `<prefix>/ab/abcdef…`. A put is verified
+ * before anything is written (S3 has no rename: the content is spooled and hashed first,
+ * then written in one PutObject or a multipart upload, which S3 makes visible only once
+ * complete). Clients move big blobs straight to and from S3 through presigned URLs.
+ */
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { tmpdir } from 'node:os';
+import type { Readable } from 'node:stream';
+import { forEachLimit } from '../../core/concurrency.js';
+import { InternalError, InvalidError, NotFoundError, UnavailableError } from '../../core/errors.js';
+import { DIGEST, emptyStats, type BlobStore, type BlobStoreStats, type DirectRequest } from './blob-store.js';
+import type { S3Location } from './s3-client.js';
+import { spool } from './spool.js';
+
+/** S3's limit for one PUT; bigger blobs go through the server as multipart uploads. */
+const MAX_SINGLE_PUT = 5 * 1024 ** 3;
+/** Presigned URLs stay valid this long: enough for a slow upload of a big checkpoint. */
+const PRESIGN_SECONDS = 3600;
+const PART_SIZE = 16 << 20;
+
+function isNotFound(e: unknown): boolean {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404;
+}
+
+/** sha256 hex → base64, the form S3's checksum headers take. */
+const base64Digest = (digest: string) => Buffer.from(digest, 'hex').toString('base64');
+
+export interface S3BlobStoreOptions {
+  /** Where puts that do not fit in memory are spooled while they are verified (default: the OS temp dir). */
+  spoolDir?: string;
+}
+
+/** Digests known to be stored, remembered so that a re-run's upload plan costs no HEAD per file. */
+const KNOWN_MAX = 200_000;
+
+export class S3BlobStore implements BlobStore {
+  private readonly counters = emptyStats();
+  private readonly spoolDir: string;
+  /** Blobs never change once stored; only this store's `delete` removes them (prune). */
+  private readonly known = new Set<string>();
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly location: S3Location,
+    options: S3BlobStoreOptions = {},
+  ) {
+    this.spoolDir = options.spoolDir ?? tmpdir();
+  }
+
+  /** Fail early, with what to check, when the bucket cannot be reached. */
+  async check(): Promise<void> {
+    try {
+      await this.s3.send(new HeadBucketCommand({ Bucket: this.location.bucket }));
+    } catch (e) {
+      const why = isNotFound(e)
+        ? 'does not exist'
+        : `cannot be reached (${(e as Error).name}: ${(e as Error).message})`;
+      throw new UnavailableError(
+        `S3 bucket '${this.location.bucket}' ${why}; create it, or check AWS_ENDPOINT_URL, AWS_REGION and the credentials`,
+        { cause: e },
+      );
+    }
+  }
+
+  private checked(digest: string): string {
+    if (!DIGEST.test(digest)) throw new InvalidError(`not a sha256 digest: '${digest}'`);
+    return digest;
+  }
+
+  private key(digest: string): string {
+    this.checked(digest);
+    const shard = `${digest.slice(0, 2)}/${digest}`;
+    return this.location.prefix ? `${this.location.prefix}/${shard}` : shard;
+  }
+
+  stats(): BlobStoreStats {
+    return { ...this.counters };
+  }
+
+  async missing(digests: readonly string[]): Promise<string[]> {
+    const unknown = [...new Set(digests)].filter((d) => !this.known.has(this.checked(d)));
+    const absent = new Set<string>();
+    await forEachLimit(unknown, 32, async (d) => {
+      if ((await this.size(d)) === undefined) absent.add(d);
+    });
+    return unknown.filter((d) => absent.has(d)); // in the order asked, whatever order the answers came in
+  }
+
+  async put(digest: string, content: Readable): Promise<void> {
+    const Key = this.key(digest);
+    const spooled = await spool(content, this.spoolDir);
+    try {
+      if (spooled.digest !== digest)
+        throw new InvalidError(`blob content does not match its digest (expected ${digest}, got ${spooled.digest})`);
+      const Bucket = this.location.bucket;
+      if (spooled.buffer) {
+        await this.s3.send(
+          new PutObjectCommand({ Bucket, Key, Body: spooled.buffer, ChecksumSHA256: base64Digest(digest) }),
+        );
+      } else {
+        const upload = new Upload({
+          client: this.s3,
+          params: { Bucket, Key, Body: spooled.open() },
+          partSize: PART_SIZE,
+          queueSize: 4,
+        });
+        await upload.done();
+      }
+      this.remember(digest);
+      this.counters.blobsWritten++;
+      this.counters.bytesWritten += spooled.size;
+    } finally {
+      await spooled.dispose();
+    }
+  }
+
+  async get(digest: string): Promise<Readable> {
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.key(digest) }));
+      this.counters.blobsRead++;
+      this.counters.bytesRead += object.ContentLength ?? 0;
+      return object.Body as Readable;
+    } catch (e) {
+      if (isNotFound(e)) throw new NotFoundError(`blob ${digest} is not stored`, { cause: e });
+      throw e;
+    }
+  }
+
+  private remember(digest: string): void {
+    if (this.known.size >= KNOWN_MAX) this.known.clear();
+    this.known.add(digest);
+  }
+
+  async size(digest: string): Promise<number | undefined> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: this.key(digest) }));
+      this.remember(digest);
+      return head.ContentLength ?? 0;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async *list(): AsyncIterable<{ digest: string; size: number; storedAt: number }> {
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await this.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.location.bucket,
+          ...(this.location.prefix ? { Prefix: `${this.location.prefix}/` } : {}),
+          ...(ContinuationToken ? { ContinuationToken } : {}),
+        }),
+      );
+      for (const object of page.Contents ?? []) {
+        const digest = object.Key?.split('/').pop() ?? '';
+        if (!DIGEST.test(digest) || object.Key !== this.key(digest)) continue; // not a blob of this store
+        yield { digest, size: object.Size ?? 0, storedAt: object.LastModified?.getTime() ?? 0 };
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  }
+
+  async delete(digest: string): Promise<void> {
+    this.known.delete(digest);
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(digest) }));
+  }
+
+  readonly direct = {
+    presignPut: async (digest: string, size: number): Promise<DirectRequest | undefined> => {
+      if (size > MAX_SINGLE_PUT) return undefined;
+      const checksum = base64Digest(digest);
+      const command = new PutObjectCommand({
+        Bucket: this.location.bucket,
+        Key: this.key(digest),
+        ContentLength: size,
+        ChecksumSHA256: checksum,
+      });
+      // Kept as a signed header, not hoisted into the query: S3 then checks the body against it.
+      const url = await getSignedUrl(this.s3, command, {
+        expiresIn: PRESIGN_SECONDS,
+        unhoistableHeaders: new Set(['x-amz-checksum-sha256']),
+      });
+      this.counters.presignedPuts++;
+      this.counters.presignedPutBytes += size;
+      return {
+        url,
+        headers: signedHeaders(url, { 'x-amz-checksum-sha256': checksum, 'content-length': String(size) }),
+      };
+    },
+    presignGet: async (digest: string): Promise<DirectRequest> => {
+      const command = new GetObjectCommand({ Bucket: this.location.bucket, Key: this.key(digest) });
+      const url = await getSignedUrl(this.s3, command, { expiresIn: PRESIGN_SECONDS });
+      this.counters.presignedGets++;
+      return { url, headers: {} };
+    },
+  };
+
+  async close(): Promise<void> {
+    this.s3.destroy();
+  }
+}
+
+/** The headers a presigned URL signed (besides host), with the values they must have. */
+function signedHeaders(url: string, known: Record<string, string>): Record<string, string> {
+  const signed = new URL(url).searchParams.get('X-Amz-SignedHeaders')?.split(';') ?? [];
+  const out: Record<string, string> = {};
+  for (const name of signed) {
+    if (name === 'host') continue;
+    const value = known[name];
+    if (value === undefined) throw new InternalError(`presigned URL signs header '${name}' that dstack does not send`);
+    out[name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,56 @@
+/**
+ * Where an S3 blob store lives (`s3://bucket/prefix`) and the SDK client to reach it.
+ * Credentials, region and endpoint come from the AWS SDK's usual settings
+ * (`AWS_ACCESS_KEY_ID`, `AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`...), as read in
+ * src/settings.ts; an explicit endpoint means an S3-compatible server, addressed path-style.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+import { UsageError } from '../../core/errors.js';
+
+export interface S3Location {
+  bucket: string;
+  /** Key prefix without leading or trailing `/`; may be empty. */
+  prefix: string;
+}
+
+/** The SDK settings dstack passes on explicitly; everything else the SDK finds itself. */
+export interface S3Settings {
+  /** `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`: an S3-compatible server (moto, MinIO...). */
+  endpoint?: string;
+  /** `AWS_REGION` or `AWS_DEFAULT_REGION`; us-east-1 when an endpoint is given without one. */
+  region?: string;
+  /** Path-style addressing (`endpoint/bucket/key`): on by default with an endpoint. */
+  forcePathStyle?: boolean;
+}
+
+// Bucket names as S3 allows them (3-63 lowercase letters, digits, dots, hyphens).
+const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
+
+export function isS3Url(spec: string): boolean {
+  return spec.startsWith('s3://');
+}
+
+/** Parse `s3://bucket/prefix`; UsageError naming the flag when it is not one. */
+export function parseS3Url(spec: string): S3Location {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(spec);
+  const bucket = bucketName.safeParse(match?.[1]);
+  if (!match || !bucket.success) {
+    throw new UsageError(`invalid --storage '${spec}': use s3://BUCKET/PREFIX (or a local folder)`);
+  }
+  return { bucket: bucket.data, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
+}
+
+export function createS3Client(settings: S3Settings): S3Client {
+  // dstack pins an SDK release that supports Node 20 (package.json); the SDK's notice that
+  // later releases will need Node 22 is not something dstack's users can act on.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return new S3Client({
+    ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+    ...(settings.region ? { region: settings.region } : settings.endpoint ? { region: 'us-east-1' } : {}),
+    forcePathStyle: settings.forcePathStyle ?? settings.endpoint !== undefined,
+    // Checksums only where S3 requires them: S3-compatible servers reject the SDK's default CRCs.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { LogPrinter } from '../../src/cli/log-printer.js';
+import type { LogLine } from '../../src/core/api.js';
+import type { JobRecord } from '../../src/core/records.js';
+
+function capture() {
+  const written: Record<'stdout' | 'stderr', Buffer[]> = { stdout: [], stderr: [] };
+  const out = (name: 'stdout' | 'stderr') => ({
+    write: (data: string | Uint8Array) => written[name].push(Buffer.from(data)) > 0,
+  });
+  return { printer: new LogPrinter({ stdout: out('stdout'), stderr: out('stderr') }), written };
+}
+
+const line = (jobId: string, seq: number, text: string, extra: Partial<LogLine> = {}): LogLine => ({
+  jobId,
+  seq,
+  ts: seq,
+  stream: 'stdout',
+  text,
+  ...extra,
+});
+const job = (id: string, ref: string) => ({ id, ref }) as JobRecord;
+
+describe('LogPrinter', () => {
+  it('joins partial entries into their line, across batches, so \\r progress bars redraw in place', () => {
+    const { printer, written } = capture();
+    const jobs = [job('a', 'train')];
+    printer.print([line('a', 1, 'epoch 1 \r 10%', { partial: true })], jobs);
+    printer.print([line('a', 2, '\r 100%'), line('a', 3, 'done')], jobs);
+    expect(Buffer.concat(written.stdout).toString()).toBe('epoch 1 \r 10%\r 100%\ndone\n');
+  });
+
+  it('writes binary output as its exact bytes', () => {
+    const { printer, written } = capture();
+    const bytes = Buffer.from([0xff, 0x00, 0xfe]);
+    printer.print([line('a', 1, '\ufffd\u0000\ufffd', { raw: bytes.toString('base64') })], [job('a', 'x')]);
+    expect(Buffer.concat(written.stdout).equals(Buffer.concat([bytes, Buffer.from('\n')]))).toBe(true);
+  });
+
+  it('ends an unfinished line when another job interrupts it, and prefixes lines of several jobs', () => {
+    const { printer, written } = capture();
+    const jobs = [job('a', 'prepare'), job('b', 'train')];
+    printer.print([line('a', 1, 'loading', { partial: true }), line('b', 1, 'step 1'), line('a', 2, '... ok')], jobs);
+    printer.end();
+    // The prefixes are coloured when colours are forced: compare without the colour codes.
+    const plain = Buffer.concat(written.stdout)
+      .toString()
+      .split(String.fromCharCode(27))
+      .map((part, i) => (i === 0 ? part : part.replace(/^\[\d+m/, '')))
+      .join('');
+    expect(plain).toBe('prepare | loading\ntrain   | step 1\nprepare | ... ok\n');
+  });
+
+  it('ends the output with a newline when the last line was left unfinished', () => {
+    const { printer, written } = capture();
+    printer.print([line('a', 1, 'Password: ', { partial: true })], [job('a', 'x')]);
+    printer.end();
+    expect(Buffer.concat(written.stdout).toString()).toBe('Password: \n');
+  });
+});

@@ -1,0 +1,127 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '../../src/client/client.js';
+import type { LogLine } from '../../src/core/api.js';
+import type { LogPage } from '../../src/core/log-api.js';
+import type { JobRecord, LogEntry } from '../../src/core/records.js';
+import { makeJob, makeRun } from '../store/fixtures.js';
+import { startTestServer, type TestServer } from '../services/server.js';
+
+/** A TCP proxy in front of the server whose connections the test can cut. */
+async function proxy(port: number): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {});
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    cut: () => sockets.forEach((s) => s.destroy()),
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+const lines = (from: number, to: number, t0 = 1_700_000_000_000, step = 10): LogEntry[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => ({
+    seq: from + i,
+    ts: t0 + (from + i) * step,
+    stream: 'stdout' as const,
+    text: `line ${from + i}`,
+  }));
+
+describe('reading and following logs', () => {
+  let t: TestServer;
+  let jobs: JobRecord[];
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    const run = makeRun('logs-run', { submittedAt: Date.now() });
+    jobs = [makeJob(run, 'a', { id: 'aaaaaaaaaaaa' }), makeJob(run, 'b', { id: 'bbbbbbbbbbbb' })];
+    await t.server.engine.store.createRun(run, jobs, 'admin');
+  });
+  afterAll(() => t?.stop());
+
+  it('a followed log survives dropped connections: every line arrives once, in order', async () => {
+    const job = jobs[0]!;
+    await t.server.engine.transition(job.id, 'SUBMITTED', 'DOWNLOADING', { runner: 'r1' }, 'test');
+    await t.server.engine.transition(job.id, 'DOWNLOADING', 'RUNNING', {}, 'test');
+    await t.server.engine.logs.append(job.id, lines(1, 30_000));
+    const p = await proxy(Number(new URL(t.server.url).port));
+    const client = new Client({ url: p.url, token: t.token });
+    const got: LogLine[] = [];
+    const reconnects: string[] = [];
+    let cuts = 0;
+    const following = client.followLogs(job.id, {
+      onLines: (batch) => {
+        got.push(...batch);
+        // Cut the connection twice while lines are flowing.
+        if ((got.length > 10_000 && cuts === 0) || (got.length > 40_000 && cuts === 1)) {
+          cuts++;
+          p.cut();
+        }
+      },
+      onReconnect: (e) => reconnects.push(e.message),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    await t.server.engine.logs.append(job.id, lines(30_001, 60_000));
+    await new Promise((r) => setTimeout(r, 300));
+    await t.server.engine.transition(job.id, 'RUNNING', 'FAILED', { reason: 'exit code 1' }, 'test');
+    await following;
+    await p.close();
+    expect(cuts).toBe(2);
+    expect(reconnects.length).toBeGreaterThanOrEqual(2);
+    expect(got.map((l) => l.seq)).toEqual(Array.from({ length: 60_000 }, (_, i) => i + 1));
+  });
+
+  it('a stream resumes after the cursor in Last-Event-ID, and each log event carries the cursor as its id', async () => {
+    const job = jobs[0]!;
+    const response = await fetch(`${t.server.url}/api/logs/stream?target=${job.id}`, {
+      headers: { authorization: `Bearer ${t.token}`, 'last-event-id': `${job.id}:59990` },
+    });
+    const text = await response.text(); // the job is finished: the stream ends
+    const events = text.split('\n\n').filter((e) => e.startsWith('event: log'));
+    const sent = events.flatMap((e) => JSON.parse(/^data: (.*)$/m.exec(e)![1]!) as LogLine[]);
+    expect(sent.map((l) => l.seq)).toEqual([59991, 59992, 59993, 59994, 59995, 59996, 59997, 59998, 59999, 60000]);
+    expect(events.at(-1)).toContain(`id: ${job.id}:60000`);
+  });
+
+  it('pages of a run merge its jobs in time order and continue where the last ended', async () => {
+    const [a, b] = jobs as [JobRecord, JobRecord];
+    // b's lines fall between a's: a every 10 ms from t0, b every 7 ms from t0 + 5.
+    await t.server.engine.logs.append(b.id, lines(1, 500, 1_700_000_000_005, 7));
+    const seen: LogLine[] = [];
+    let cursor = '';
+    let pages = 0;
+    for (let more = true; more; pages++) {
+      const q = new URLSearchParams({ target: 'logs-run', cursor, limit: '997', since: '1700000000000' });
+      const response = await fetch(`${t.server.url}/api/logs?${q}`, {
+        headers: { authorization: `Bearer ${t.token}` },
+      });
+      const page = (await response.json()) as LogPage;
+      seen.push(...page.entries);
+      ({ cursor, more } = page);
+    }
+    expect(pages).toBeGreaterThan(60);
+    expect(seen).toHaveLength(60_500);
+    const times = seen.map((l) => l.ts);
+    expect(times).toEqual([...times].sort((x, y) => x - y));
+    expect(seen.filter((l) => l.jobId === b.id).map((l) => l.seq)).toEqual(
+      Array.from({ length: 500 }, (_, i) => i + 1),
+    );
+    expect(seen.filter((l) => l.jobId === a.id)).toHaveLength(60_000);
+  });
+
+  it('a bad cursor is refused with what it should look like', async () => {
+    const response = await fetch(`${t.server.url}/api/logs?target=logs-run&cursor=nope`, {
+      headers: { authorization: `Bearer ${t.token}` },
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('jobId:seq pairs separated by commas');
+  });
+});

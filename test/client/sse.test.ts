@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { readSse, type SseEvent } from '../../src/client/sse.js';
+
+/** A Response whose body arrives in the given pieces. */
+function response(pieces: string[]): Response {
+  const encoder = new TextEncoder();
+  return new Response(
+    new ReadableStream({
+      start(controller) {
+        for (const p of pieces) controller.enqueue(encoder.encode(p));
+        controller.close();
+      },
+    }),
+  );
+}
+
+async function events(pieces: string[]): Promise<SseEvent[]> {
+  const out: SseEvent[] = [];
+  for await (const e of readSse(response(pieces))) out.push(e);
+  return out;
+}
+
+describe('readSse', () => {
+  const stream = 'event: log\ndata: [1,2]\nid: a:1\n\n: keepalive\n\nevent: end\ndata: {}\n\n';
+  const expected = [
+    { event: 'log', data: '[1,2]', id: 'a:1' },
+    { event: 'end', data: '{}' },
+  ];
+
+  it('reads events however the stream is cut into chunks, blank lines across chunks included', async () => {
+    expect(await events([stream])).toEqual(expected);
+    for (let size = 1; size < stream.length; size++) {
+      const pieces: string[] = [];
+      for (let i = 0; i < stream.length; i += size) pieces.push(stream.slice(i, i + size));
+      expect(await events(pieces)).toEqual(expected);
+    }
+  });
+
+  it('reads an event of many megabytes in many chunks', async () => {
+    const data = 'x'.repeat(4 << 20);
+    const text = `event: log\ndata: ${data}\n\n`;
+    const pieces: string[] = [];
+    for (let i = 0; i < text.length; i += 65536) pieces.push(text.slice(i, i + 65536));
+    const got = await events(pieces);
+    expect(got).toHaveLength(1);
+    expect(got[0]!.data.length).toBe(data.length);
+  });
+});

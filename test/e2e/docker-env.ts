@@ -1,0 +1,49 @@
+/**
+ * The Docker engine of the tests: scripts/docker-test-env.sh installs and starts it (its own
+ * socket) and builds the offline test images, once per machine; later calls take a second.
+ * A test that needs docker calls `ensureDocker()`; when the engine cannot be had, it fails
+ * and says how to get it. Never a silent skip.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO } from './harness.js';
+
+/** Images the script builds. */
+export const BUSYBOX = 'dstack-test/busybox:latest';
+export const PYTHON = 'dstack-test/python:3.11';
+
+let ready: Promise<string> | undefined;
+
+/** DOCKER_HOST of the test engine, once it answers and has the test images. */
+export function ensureDocker(): Promise<string> {
+  ready ??= new Promise((resolve, reject) => {
+    execFile(
+      'bash',
+      [join(REPO, 'scripts', 'docker-test-env.sh')],
+      { timeout: 15 * 60_000, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        const host = /^DOCKER_HOST=(\S+)$/m.exec(stdout)?.[1];
+        if (error || host === undefined) {
+          reject(
+            new Error(
+              'these tests need a Docker engine, and scripts/docker-test-env.sh could not provide one ' +
+                `(run it as root; it installs docker.io and starts dockerd):\n${stderr.slice(-3000)}`,
+            ),
+          );
+        } else resolve(host);
+      },
+    );
+  });
+  return ready;
+}
+
+/** Setup for a test file that drives the CLI with docker jobs: the engine in the environment its server inherits. */
+export async function useDockerEnvironment(extra: Record<string, string> = {}): Promise<() => void> {
+  const host = await ensureDocker();
+  const saved = { ...process.env };
+  Object.assign(process.env, { DOCKER_HOST: host, DSTACK_DOCKER_NETWORK: 'none', ...extra });
+  return () => {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  };
+}

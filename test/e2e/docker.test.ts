@@ -1,0 +1,191 @@
+/**
+ * Docker jobs through the real CLI on the embedded default, against the test engine
+ * (scripts/docker-test-env.sh): commands, environment, limits, out of memory, artifacts at
+ * absolute paths, stop and abort leaving no container, a missing image, and the start-up cost.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobRecord, RunView } from '../../src/core/records.js';
+import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
+import { WORK_ROOT_LABEL } from '../../src/runner/executors/docker/leftovers.js';
+import { ensureDocker, useDockerEnvironment } from './docker-env.js';
+import { Sandbox, waitUntil } from './harness.js';
+
+const WORKFLOWS = `workflows:
+  - name: hello
+    image: dstack-test/busybox
+    commands:
+      - echo "Hello, $name! in $(pwd) NAME=$NAME"
+      - echo "job=$job_id run=$run_name greeting=$GREETING"
+      - ls
+      - echo to-stderr >&2
+    environment:
+      GREETING: hi there
+  - name: limits
+    image: dstack-test/busybox
+    commands:
+      - cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d' ' -f1 /sys/fs/cgroup/cpu.max
+      - cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max
+    resources:
+      cpu: 2
+      memory: 256MB
+  - name: hog
+    image: dstack-test/python:3.11
+    commands:
+      - python3 -c "x = b'x' * (400 << 20); print('allocated')"
+    resources:
+      memory: 64MB
+  - name: env-build
+    image: dstack-test/busybox
+    commands:
+      - mkdir -p /opt/env/bin out
+      - echo tool-v1 > /opt/env/bin/tool
+      - echo made > out/result.txt
+    artifacts:
+      - /opt/env
+      - out
+  - name: env-use
+    image: dstack-test/busybox
+    depends-on: [env-build]
+    commands:
+      - cat /opt/env/bin/tool out/result.txt
+  - name: sleepy
+    image: dstack-test/busybox
+    commands:
+      - mkdir -p checkpoint
+      - trap 'echo got SIGTERM; echo saved > checkpoint/state; exit 0' TERM
+      - echo ready
+      - while true; do sleep 0.1; done
+    artifacts:
+      - checkpoint
+  - name: missing-image
+    image: 127.0.0.1:1/dstack-test/missing:1
+    commands: ['true']
+  - name: on-host
+    commands: [echo hi]
+  - name: in-container
+    image: dstack-test/busybox
+    commands: [echo hi]
+`;
+
+describe('docker jobs', () => {
+  let sb: Sandbox;
+  let restore: () => void;
+  let docker: Docker;
+
+  beforeAll(async () => {
+    restore = await useDockerEnvironment();
+    docker = new Docker(parseDockerHost(await ensureDocker()).options);
+    sb = await Sandbox.create();
+    await sb.write({
+      '.dstack/workflows.yaml': WORKFLOWS,
+      '.dstack/variables.yaml': 'variables:\n  global:\n    name: world\n',
+      'data.txt': 'x',
+    });
+  }, 900_000);
+  afterAll(async () => {
+    await sb?.dispose();
+    restore?.();
+  });
+
+  const lastRun = async () => (await sb.json<RunView[]>(['status', '--last', '1']))[0]!;
+  const jobOf = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!;
+  /** The containers this sandbox's runner has (it labels them with its work dir). */
+  const containers = () =>
+    docker.listContainers({ all: true, filters: { label: [`${WORK_ROOT_LABEL}=${join(sb.home, 'runner')}`] } });
+
+  it('runs the commands in the image, in the workspace at /workspace, with variables and environment', async () => {
+    const r = await sb.dstack(['run', 'hello', '--name', 'dstack']);
+    expect(r.stderr).toContain('to-stderr');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Hello, dstack! in /workspace NAME=dstack');
+    expect(r.stdout).toMatch(/job=[0-9a-f]{12} run=[a-z]+-[a-z]+-\d+ greeting=hi there/);
+    expect(r.stdout).toContain('data.txt');
+    expect(await containers()).toEqual([]);
+  });
+
+  it('limits the container to the cpu and memory the workflow asks for', async () => {
+    const r = await sb.dstack(['run', 'limits']);
+    expect(r.code, r.stderr).toBe(0);
+    // cfs quota per 100 ms period: 2 CPUs; memory in bytes (GB and MB are powers of ten).
+    expect(r.stdout).toBe('200000\n256000000\n');
+  });
+
+  it('ends a job over its memory limit as FAILED with reason "out of memory"', async () => {
+    const r = await sb.dstack(['run', 'hog']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).not.toMatch(/^hog \| allocated$/m);
+    const job = (await lastRun()).jobs[0]!;
+    expect([job.status, job.reason]).toEqual(['FAILED', 'out of memory']);
+    expect(r.stderr).toMatch(/FAILED\s+out of memory/);
+  });
+
+  it('saves an absolute artifact path from the container and restores it for the job that depends on it', async () => {
+    const r = await sb.dstack(['run', 'env-use']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/env-use +\| tool-v1\nenv-use +\| made\n/);
+    const build = (await lastRun()).jobs[0]!;
+    const list = await sb.dstack(['artifacts', build.id]);
+    expect(list.stdout).toMatch(/\/opt\/env\s+opt\/env\/bin\/tool\s+8B/);
+    expect(list.stdout).toMatch(/out\s+out\/result\.txt\s+5B/);
+  });
+
+  it('stops a container with SIGTERM, saves its artifacts, and leaves no container', async () => {
+    const name = (await sb.dstack(['run', 'sleepy', '-d'])).stdout.trim();
+    await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'), 60_000);
+    expect(await containers()).toHaveLength(1);
+    await sb.dstack(['stop', name]);
+    const job = await waitUntil(async () => {
+      const j = await jobOf(name);
+      return j.status === 'STOPPED' && j;
+    }, 60_000);
+    expect((await sb.dstack(['logs', name])).stdout).toContain('got SIGTERM');
+    const out = join(sb.root, '..', 'stopped');
+    await sb.dstack(['artifacts', job.id, '--output', out]);
+    expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
+    expect(await containers()).toEqual([]);
+  });
+
+  it('aborts a container at once, saving nothing, and leaves no container', async () => {
+    const name = (await sb.dstack(['run', 'sleepy', '-d'])).stdout.trim();
+    await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'), 60_000);
+    await sb.dstack(['stop', '--abort', name]);
+    const job = await waitUntil(async () => {
+      const j = await jobOf(name);
+      return j.status === 'ABORTED' && j;
+    }, 60_000);
+    expect((await sb.dstack(['logs', name])).stdout).not.toContain('got SIGTERM');
+    expect((await sb.dstack(['artifacts', job.id])).stdout).toContain('has no artifacts');
+    expect(await containers()).toEqual([]);
+  });
+
+  it('fails a job whose image cannot be had, naming the image', async () => {
+    const r = await sb.dstack(['run', 'missing-image']);
+    expect(r.code).toBe(1);
+    const job = (await lastRun()).jobs[0]!;
+    expect(job.status).toBe('FAILED');
+    expect(job.reason).toMatch(
+      /^image '127\.0\.0\.1:1\/dstack-test\/missing:1' is not on this runner and pulling it failed: .*connection refused/,
+    );
+  });
+
+  it('measures what a container adds to a job (reported, not asserted)', async () => {
+    const seconds = async (workflow: string) => {
+      const runs: JobRecord[] = [];
+      for (let i = 0; i < 3; i++) {
+        expect((await sb.dstack(['run', workflow, '--no-cache'])).code).toBe(0);
+        runs.push((await lastRun()).jobs[0]!);
+      }
+      return runs.reduce((s, j) => s + (j.finishedAt! - j.startedAt!), 0) / runs.length / 1000;
+    };
+    const host = await seconds('on-host');
+    const container = await seconds('in-container');
+    console.log(
+      `docker start-up overhead: ${(container - host).toFixed(2)} s per job ` +
+        `(bash job ${host.toFixed(2)} s, docker job ${container.toFixed(2)} s, from claim to finish, mean of 3)`,
+    );
+    expect(container).toBeGreaterThan(0);
+  });
+});

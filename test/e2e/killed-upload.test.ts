@@ -1,0 +1,118 @@
+/**
+ * A runner killed while it uploads a job's artifacts: the server keeps no manifest for the
+ * job, every blob it does hold is whole and verified, nothing half-written is left, and a
+ * later run uploads what is missing and finishes with intact artifacts.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/core/records.js';
+import { issueToken } from '../../src/server/auth.js';
+import { startTestServer, type TestServer } from '../services/server.js';
+import { BIN, waitUntil } from './harness.js';
+import { RemoteProject } from './remote.js';
+
+// 16 files of 4 MB (each a blob of its own): eight upload at once.
+const WORKFLOWS = `workflows:
+  - name: big
+    commands:
+      - python3 -c "import os, random; os.makedirs('out', exist_ok=True); [open(f'out/{i:02d}.bin', 'wb').write(random.Random(i).randbytes(4_000_000)) for i in range(16)]"
+    artifacts: [out]
+`;
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => e.name);
+}
+
+describe('a runner killed while uploading artifacts', () => {
+  let t: TestServer;
+  let project: RemoteProject;
+  let work: string;
+  const runners: ChildProcess[] = [];
+
+  async function startRunner(): Promise<ChildProcess> {
+    const token = await issueToken(t.server.engine.store, 'runner', 'r1', false);
+    const child = spawn(
+      process.execPath,
+      [BIN, 'runner', 'start', '--server', t.server.url, '--token', token, '--work-dir', join(work, 'runner')],
+      { env: { ...process.env, DSTACK_HOME: join(work, 'home') }, stdio: 'ignore', detached: true },
+    );
+    runners.push(child);
+    return child;
+  }
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'dstack-killed-'));
+    t = await startTestServer();
+    project = await RemoteProject.create({ url: t.server.url, token: t.token });
+    await project.write({ '.dstack/workflows.yaml': WORKFLOWS });
+  });
+  afterAll(async () => {
+    for (const r of runners) {
+      try {
+        if (r.pid) process.kill(-r.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await t?.stop();
+    await project?.dispose();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('leaves no manifest and nothing a later run trusts; the next run saves the artifacts whole', async () => {
+    const runner = await startRunner();
+    const submitted = await project.dstack(['run', 'big', '-d']);
+    expect(submitted.code).toBe(0);
+    const run = await t.server.engine.store.getRun(submitted.stdout.trim());
+    const [job] = await t.server.engine.store.jobsOfRuns([run!.name]);
+    // A slow store (each put answers 300 ms late) keeps the upload going long enough to be cut.
+    const blobs = t.server.engine.blobs;
+    const put = blobs.put.bind(blobs);
+    blobs.put = async (digest, content) => {
+      await put(digest, content);
+      await new Promise((r) => setTimeout(r, 300));
+    };
+    const before = blobs.stats().blobsWritten;
+    for (const deadline = Date.now() + 60_000; blobs.stats().blobsWritten === before;) {
+      if (Date.now() > deadline) throw new Error('the upload never started');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect((await t.server.engine.store.getJob(job!.id))?.status).toBe('UPLOADING');
+    process.kill(-runner.pid!, 'SIGKILL');
+    blobs.put = put;
+    await new Promise((r) => runner.once('exit', r));
+
+    // The server notices the cut-off requests and drops what they were writing.
+    const artifactsDir = join(t.dataDir, 'artifacts');
+    await waitUntil(async () => (await filesUnder(artifactsDir)).every((f) => !f.endsWith('.tmp')), 10_000);
+    expect(await t.server.engine.store.getArtifacts(job!.id)).toBeUndefined();
+    const stored: string[] = [];
+    for await (const blob of t.server.engine.blobs.list()) {
+      stored.push(blob.digest);
+      expect(sha256(await buffer(await t.server.engine.blobs.get(blob.digest)))).toBe(blob.digest);
+    }
+    expect(stored.length).toBeLessThan(16 + 3); // not every artifact file made it (the code blobs are there too)
+
+    // A new runner: the killed job fails as lost, and a new run of it saves every file.
+    await startRunner();
+    await waitUntil(async () => (await t.server.engine.store.getJob(job!.id))?.status === 'FAILED', 30_000);
+    const again = await project.dstack(['run', 'big']);
+    expect(again.code).toBe(0);
+    const latest = (JSON.parse((await project.dstack(['status', '--json'])).stdout) as RunView[])[0]!;
+    expect(latest.name).not.toBe(run!.name);
+    const rerun = latest.jobs[0];
+    const manifest = await t.server.engine.store.getArtifacts(rerun!.id);
+    expect(manifest?.artifacts[0]?.files).toHaveLength(16);
+    const out = join(work, 'out');
+    expect((await project.dstack(['artifacts', rerun!.id, '-o', out])).code).toBe(0);
+    expect((await readFile(join(out, 'out', '15.bin'))).length).toBe(4_000_000);
+  });
+});

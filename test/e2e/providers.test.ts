@@ -1,0 +1,174 @@
+/**
+ * The python and curl providers through the real CLI: a script with its requirements in a
+ * virtualenv (installed from a local wheel folder, reused on the next run), a missing Python,
+ * and downloads from a local HTTP server, redirects, retries and a 404.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/core/records.js';
+import { makeWheel } from '../providers/wheel.js';
+import { Sandbox } from './harness.js';
+
+const PYTHON_WORKFLOWS = `workflows:
+  - name: greet
+    provider: python
+    python_script: main.py --who $who
+    requirements: requirements.txt
+    artifacts: [out]
+  - name: old-python
+    provider: python
+    python: 3.4
+    python_script: main.py
+  - name: no-requirements
+    provider: python
+    python_script: main.py
+    requirements: missing.txt
+  - name: bad-requirements
+    provider: python
+    python_script: main.py
+    requirements: bad-requirements.txt
+`;
+
+const MAIN_PY = `import argparse, os, sys
+import tinypkg
+p = argparse.ArgumentParser()
+p.add_argument("--who")
+a = p.parse_args()
+print(tinypkg.greet(a.who))
+print("in a virtualenv:", sys.prefix != sys.base_prefix)
+os.makedirs("out", exist_ok=True)
+open("out/greeting.txt", "w").write(tinypkg.greet(a.who))
+`;
+
+describe('the python provider', () => {
+  let sb: Sandbox;
+  let wheels: string;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    wheels = await mkdtemp(join(tmpdir(), 'dstack-wheels-'));
+    await makeWheel(wheels);
+    // pip's own settings, in the environment the runner (the embedded server) inherits.
+    Object.assign(process.env, { PIP_FIND_LINKS: wheels, PIP_NO_INDEX: '1' });
+    sb = await Sandbox.create();
+    await sb.write({
+      '.dstack/workflows.yaml': PYTHON_WORKFLOWS,
+      '.dstack/variables.yaml': 'variables:\n  greet:\n    who: world\n',
+      'main.py': MAIN_PY,
+      'requirements.txt': 'tinypkg==0.1\n',
+      'bad-requirements.txt': 'no-such-package-of-dstack==1.0\n',
+    });
+  });
+  afterAll(async () => {
+    await sb?.dispose();
+    process.env = saved;
+    await rm(wheels, { recursive: true, force: true });
+  });
+
+  it('runs the script with its arguments in a virtualenv with the requirements installed by pip', async () => {
+    const r = await sb.dstack(['run', 'greet', '--who', 'dstack'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/creating a virtualenv for requirements\.txt/);
+    expect(r.stdout + r.stderr).toMatch(/Successfully installed tinypkg-0\.1/);
+    expect(r.stdout).toContain('hello dstack from tinypkg\nin a virtualenv: True\n');
+    const [run] = await sb.json<RunView[]>(['status']);
+    const files = await sb.dstack(['artifacts', run!.jobs[0]!.id]);
+    expect(files.stdout).toContain('out/greeting.txt');
+  });
+
+  it('reuses the virtualenv on the next run with the same requirements', async () => {
+    const r = await sb.dstack(['run', 'greet', '--who', 'again', '--no-cache'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/reusing the virtualenv for requirements\.txt/);
+    expect(r.stdout + r.stderr).not.toContain('Successfully installed');
+    expect(r.stdout).toContain('hello again from tinypkg');
+  });
+
+  it('fails a job whose Python version the runner lacks, saying so', async () => {
+    const r = await sb.dstack(['run', 'old-python']);
+    expect(r.code).toBe(1);
+    const [run] = await sb.json<RunView[]>(['status', '--last', '1']);
+    expect(run!.jobs[0]!.reason).toBe(
+      "Python 3.4 is not installed on this runner: no working 'python3.4' on its PATH (use a version it has, " +
+        'or run the job in the python:3.4 image: DSTACK_PYTHON_RUNTIME=docker on the runner)',
+    );
+  });
+
+  it('fails a job whose requirements file is missing, or cannot be installed, saying which', async () => {
+    expect((await sb.dstack(['run', 'no-requirements'])).code).toBe(1);
+    let [run] = await sb.json<RunView[]>(['status', '--last', '1']);
+    expect(run!.jobs[0]!.reason).toBe(
+      "requirements file 'missing.txt' is not in the workspace (a path relative to the project)",
+    );
+    const r = await sb.dstack(['run', 'bad-requirements'], { timeoutMs: 120_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/No matching distribution found for no-such-package-of-dstack==1\.0/);
+    [run] = await sb.json<RunView[]>(['status', '--last', '1']);
+    expect(run!.jobs[0]!.reason).toBe('installing bad-requirements.txt failed (exit code 1)');
+  });
+});
+
+describe('the curl provider', () => {
+  let sb: Sandbox;
+  let server: Server;
+  let port: number;
+  let flaky = 0;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/data.txt') return void res.end('To be, or not to be\n');
+      if (req.url === '/moved') return void res.writeHead(302, { location: '/data.txt' }).end();
+      if (req.url === '/flaky' && flaky++ < 2) return void res.writeHead(503).end('busy');
+      if (req.url === '/flaky') return void res.end('at last\n');
+      res.writeHead(404).end('no such file');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    sb = await Sandbox.create();
+    const curl = (name: string, path: string) =>
+      `  - name: ${name}\n    provider: curl\n    url: http://127.0.0.1:${port}${path}\n` +
+      '    output: raw/input.txt\n    artifacts: [raw]\n';
+    await sb.write({
+      '.dstack/workflows.yaml':
+        'workflows:\n' +
+        curl('download', '/moved') +
+        curl('flaky', '/flaky') +
+        curl('missing', '/missing.txt') +
+        '  - name: use\n    depends-on: [download]\n    commands: [cat raw/input.txt]\n',
+    });
+  });
+  afterAll(async () => {
+    await sb?.dispose();
+    server?.close();
+  });
+
+  it('downloads the url (after a redirect) to output, with progress in the log, for the jobs that depend on it', async () => {
+    const r = await sb.dstack(['run', 'use']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/download +\| \[dstack\] redirected to http:\/\/127\.0\.0\.1:\d+\/data\.txt/);
+    expect(r.stderr).toMatch(/download +\| \[dstack\] downloaded 20 B to raw\/input\.txt/);
+    expect(r.stdout).toMatch(/use +\| To be, or not to be/);
+  });
+
+  it('retries a server error with backoff, then succeeds', async () => {
+    const r = await sb.dstack(['run', 'flaky']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /HTTP 503 Service Unavailable from http:\/\/127\.0\.0\.1:\d+\/flaky; retrying in 1 s \(try 2 of 4\)/,
+    );
+    const [run] = await sb.json<RunView[]>(['status']);
+    const out = join(sb.root, '..', 'flaky');
+    await sb.dstack(['artifacts', run!.jobs[0]!.id, '--output', out]);
+    expect(await readFile(join(out, 'raw/input.txt'), 'utf8')).toBe('at last\n');
+  });
+
+  it('fails on a 404 with the status and the url as the reason', async () => {
+    const r = await sb.dstack(['run', 'missing']);
+    expect(r.code).toBe(1);
+    const [run] = await sb.json<RunView[]>(['status', '--last', '1']);
+    expect(run!.jobs[0]!.status).toBe('FAILED');
+    expect(run!.jobs[0]!.reason).toBe(`HTTP 404 Not Found from http://127.0.0.1:${port}/missing.txt`);
+  });
+});

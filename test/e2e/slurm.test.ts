@@ -1,0 +1,209 @@
+/**
+ * The Slurm backend end to end, on the real single-node Slurm of scripts/slurm.sh: the
+ * example pipeline, a job pending on resources, stop/resume, abort, a cancel outside dstack,
+ * and the cache across backends. One file, so that no two tests compete for the node.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobRecord, RunView } from '../../src/core/records.js';
+import { ensureSlurm, skipSlurm, slurm } from '../services/slurm.js';
+import { Sandbox, waitUntil } from './harness.js';
+import { DstackServer, copyPipeline } from './slurm-harness.js';
+
+const MORE_WORKFLOWS = `
+  - name: hello
+    commands:
+      - echo "hello from $(hostname)"
+  - name: sleepy
+    commands:
+      - mkdir -p checkpoint
+      - |
+        trap 'echo got SIGTERM; echo saved > checkpoint/state; exit 0' TERM
+        n=$(cat checkpoint/count 2>/dev/null || echo 0)
+        echo "starting from $n"
+        echo $((n + 1)) > checkpoint/count
+        echo ready
+        while true; do sleep 0.1; done
+    artifacts:
+      - checkpoint
+`;
+
+describe.skipIf(skipSlurm)('Slurm backend', () => {
+  let sb: Sandbox;
+  let server: DstackServer;
+  const onSlurm = (args: string[], timeoutMs?: number) =>
+    sb.dstack(args, { env: server.env(), ...(timeoutMs ? { timeoutMs } : {}) });
+  const runView = async (name: string): Promise<RunView> => {
+    const r = await onSlurm(['status', name, '--json']);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return (JSON.parse(r.stdout) as RunView[])[0]!;
+  };
+  const jobOf = async (name: string): Promise<JobRecord> => (await runView(name)).jobs[0]!;
+  const logsOf = async (target: string) => (await onSlurm(['logs', target])).stdout;
+  const detached = async (args: string[]) => {
+    const r = await onSlurm(['run', ...args, '-d']);
+    expect(r.code, r.stderr).toBe(0);
+    return r.stdout.trim();
+  };
+  /** The Slurm job that runs a dstack job, by the name the backend gives it. */
+  const slurmIdOf = async (job: JobRecord) =>
+    (await slurm('squeue', ['-h', '-t', 'all', '-n', `dstack-${job.workflow}-${job.id}`, '-o', '%i'])).trim();
+
+  beforeAll(async () => {
+    await ensureSlurm();
+    sb = await Sandbox.create();
+    await copyPipeline(sb.root);
+    const workflows = join(sb.root, '.dstack', 'workflows.yaml');
+    await sb.write({ '.dstack/workflows.yaml': (await readFile(workflows, 'utf8')) + MORE_WORKFLOWS });
+    server = await DstackServer.create();
+    await server.start('slurm');
+  }, 300_000);
+  afterAll(async () => {
+    await server?.stop();
+    await sb?.dispose();
+  });
+
+  it('runs examples/pipeline through Slurm with the logs and artifacts of the local runner', async () => {
+    const r = await onSlurm(['run', 'evaluate'], 120_000);
+    expect(r.code, r.stderr + server.output).toBe(0);
+    const run = (JSON.parse((await onSlurm(['status', '--last', '1', '--json'])).stdout) as RunView[])[0]!;
+    expect(run.jobs.map((j) => [j.workflow, j.status, j.runner])).toEqual([
+      ['prepare', 'DONE', 'slurm'],
+      ['train', 'DONE', 'slurm'],
+      ['evaluate', 'DONE', 'slurm'],
+    ]);
+    // Slurm ran them, under their names: its job completion log says so.
+    const completed = await slurm('sacct', ['-c', '-n', '-P', '-o', 'jobname,state']);
+    for (const job of run.jobs) expect(completed).toContain(`dstack-${job.workflow}-${job.id}|COMPLETED`);
+
+    // The same pipeline on the embedded server's local runner (no cache shared with it).
+    const local = await sb.dstack(['run', 'evaluate'], { timeoutMs: 120_000 });
+    expect(local.code, local.stderr).toBe(0);
+    const localRun = (await sb.json<RunView[]>(['status', '--last', '1']))[0]!;
+    for (const [i, job] of run.jobs.entries()) {
+      const localJob = localRun.jobs[i]!;
+      expect(localJob.runner).toBe('local');
+      expect(await logsOf(job.id)).toBe((await sb.dstack(['logs', localJob.id])).stdout);
+      expect((await onSlurm(['artifacts', job.id])).stdout).toBe((await sb.dstack(['artifacts', localJob.id])).stdout);
+    }
+    expect(await logsOf(run.jobs[2]!.id)).toMatch(/^test mse=\d+\.\d+ on 400 rows$/m);
+  });
+
+  it("shows a job pending on resources with Slurm's reason, and runs it once they are free", async () => {
+    const nodeCpus = (await slurm('sinfo', ['-h', '-N', '-o', '%c'])).trim();
+    const blocker = (
+      await slurm('sbatch', ['--parsable', `--cpus-per-task=${nodeCpus}`, '-o', '/dev/null', '--wrap', 'sleep 120'])
+    ).trim();
+    try {
+      await waitUntil(async () => (await slurm('squeue', ['-h', '-j', blocker, '-o', '%T'])).trim() === 'RUNNING');
+      const name = await detached(['hello']);
+      const pending = await waitUntil(async () => {
+        const job = await jobOf(name);
+        return /^slurm \d+: PENDING \(Resources\)$/.test(job.reason ?? '') && job;
+      });
+      expect(pending.status).toBe('DOWNLOADING');
+      expect((await onSlurm(['status', name])).stdout).toMatch(/DOWNLOADING slurm \d+: PENDING \(Resources\)/);
+      await slurm('scancel', [blocker]);
+      const done = await waitUntil(async () => {
+        const job = await jobOf(name);
+        return job.status === 'DONE' && job;
+      }, 30_000);
+      expect(done.reason).toBe('exit code 0');
+      expect(await logsOf(name)).toMatch(/^hello from \S+$/m);
+    } finally {
+      await slurm('scancel', [blocker]);
+    }
+  });
+
+  it('stops a job with SIGTERM, saves its checkpoint, resumes it from there, and aborts it', async () => {
+    const name = await detached(['sleepy']);
+    await waitUntil(async () => (await logsOf(name)).includes('ready'), 30_000);
+    const job = await jobOf(name);
+    const slurmId = await slurmIdOf(job);
+    expect(slurmId).toMatch(/^\d+$/);
+    expect((await onSlurm(['stop', name])).stdout).toMatch(/sleepy STOPPING/);
+    const stopped = await waitUntil(async () => {
+      const j = await jobOf(name);
+      return j.status === 'STOPPED' && j;
+    }, 30_000);
+    expect(stopped.reason).toBe('stopped by user');
+    expect(await logsOf(name)).toContain('got SIGTERM');
+    const out = join(sb.root, '..', 'slurm-stopped');
+    await onSlurm(['artifacts', stopped.id, '--output', out]);
+    expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
+    expect(await readFile(join(out, 'checkpoint/count'), 'utf8')).toBe('1\n');
+
+    expect((await onSlurm(['resume', stopped.id])).stdout).toMatch(/sleepy SUBMITTED/);
+    await waitUntil(async () => (await logsOf(name)).includes('starting from 1'), 30_000);
+    // A new Slurm job (the first one may still be listed, ended, until MinJobAge).
+    const second = (await slurmIdOf(await jobOf(name))).split('\n').find((id) => id !== slurmId);
+    expect(second).toMatch(/^\d+$/);
+
+    expect((await onSlurm(['stop', '--abort', name])).stdout).toMatch(/sleepy ABORTING/);
+    const aborted = await waitUntil(async () => {
+      const j = await jobOf(name);
+      return j.status === 'ABORTED' && j;
+    }, 30_000);
+    expect(aborted.reason).toBe('aborted by user');
+    await waitUntil(async () => {
+      const state = (await slurm('squeue', ['-h', '-t', 'all', '-j', second!, '-o', '%T']).catch(() => '')).trim();
+      return state === '' || state === 'CANCELLED' || state === 'COMPLETED';
+    }, 30_000);
+  });
+
+  it("ends a job cancelled outside dstack with Slurm's reason", async () => {
+    const name = await detached(['sleepy']);
+    await waitUntil(async () => (await logsOf(name)).includes('ready'), 30_000);
+    const slurmId = await slurmIdOf(await jobOf(name));
+    await slurm('scancel', [slurmId]);
+    const failed = await waitUntil(async () => {
+      const j = await jobOf(name);
+      return j.status === 'FAILED' && j;
+    }, 30_000);
+    expect(failed.reason).toBe(`slurm ${slurmId}: CANCELLED`);
+    expect(await logsOf(name)).toContain('got SIGTERM'); // Slurm signalled the job itself
+  });
+
+  it('reuses jobs across backends: Slurm results on the local runner, and local results on Slurm', async () => {
+    // Everything of `evaluate` ran on Slurm in the first test: a local-runner server on the same data reuses it.
+    await server.start('local');
+    const cached = await onSlurm(['run', 'evaluate', '-d']);
+    expect(cached.code, cached.stderr).toBe(0);
+    const reused = await waitUntil(async () => {
+      const run = await runView(cached.stdout.trim());
+      return run.status === 'DONE' && run;
+    });
+    expect(reused.jobs.map((j) => [j.workflow, j.reason])).toEqual([
+      ['prepare', 'cached'],
+      ['train', 'cached'],
+      ['evaluate', 'cached'],
+    ]);
+    // Another seed: prepare and train run on the local runner.
+    const trained = await onSlurm(['run', 'train', '--seed', '7'], 120_000);
+    expect(trained.code, trained.stderr).toBe(0);
+    const localRun = (JSON.parse((await onSlurm(['status', '--last', '1', '--json'])).stdout) as RunView[])[0]!;
+    expect(localRun.jobs.map((j) => [j.workflow, j.reason, j.runner])).toEqual([
+      ['prepare', 'exit code 0', 'local'],
+      ['train', 'exit code 0', 'local'],
+    ]);
+    // Back on Slurm: those are reused, and evaluate runs there.
+    await server.start('slurm');
+    const evaluated = await onSlurm(['run', 'evaluate', '--seed', '7'], 120_000);
+    expect(evaluated.code, evaluated.stderr + server.output).toBe(0);
+    const slurmRun = (JSON.parse((await onSlurm(['status', '--last', '1', '--json'])).stdout) as RunView[])[0]!;
+    expect(slurmRun.jobs.map((j) => [j.workflow, j.reason, j.cachedFrom ?? null, j.runner ?? null])).toEqual([
+      ['prepare', 'cached', localRun.jobs[0]!.id, null],
+      ['train', 'cached', localRun.jobs[1]!.id, null],
+      ['evaluate', 'exit code 0', null, 'slurm'],
+    ]);
+  });
+
+  it('refuses to start with a Slurm command that is missing, naming it', async () => {
+    const other = await DstackServer.create();
+    const error = await other.start('slurm', ['--slurm-sbatch', '/opt/nowhere/sbatch']).catch((e: Error) => e);
+    expect(String(error)).toContain(
+      "error: sbatch not found at '/opt/nowhere/sbatch': set its path with --slurm-sbatch",
+    );
+  });
+});

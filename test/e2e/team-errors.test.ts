@@ -1,0 +1,80 @@
+/** The team commands' user errors, each with the message a user sees. */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sandbox } from './harness.js';
+import { TeamServer } from './team-harness.js';
+
+describe('team command errors', () => {
+  let server: TeamServer;
+  let sb: Sandbox;
+  const admin = () => ({ env: { DSTACK_SERVER: server.url, DSTACK_TOKEN: server.token } });
+
+  beforeAll(async () => {
+    server = await TeamServer.start();
+    sb = await Sandbox.create();
+  });
+  afterAll(() => server.kill('SIGTERM'));
+
+  it('dstack config needs a server and a token, and checks them before saving', async () => {
+    const missing = await sb.dstack(['config', '--server', server.url]);
+    expect(missing.stderr).toContain('error: dstack config needs --server URL and --token TOKEN');
+    expect(missing.code).toBe(2);
+    const wrong = await sb.dstack(['config', '--server', server.url, '--token', 'dst_nope']);
+    expect(wrong.stderr).toContain('error: missing or invalid token');
+    expect(wrong.code).toBe(1);
+    const list = await sb.dstack(['config', 'list']);
+    expect(list.stdout).toContain('No profiles: dstack uses the local server.');
+  });
+
+  it('saves a profile and uses it; an unknown DSTACK_PROFILE is an error naming the profiles', async () => {
+    expect(
+      (await sb.dstack(['config', '--server', server.url, '--token', server.token, '--profile', 'team'])).code,
+    ).toBe(0);
+    expect((await sb.dstack(['config', 'list'])).stdout).toMatch(/team \*\s+http:\/\/127\.0\.0\.1:\d+/);
+    expect((await sb.dstack(['users'])).stdout).toMatch(/^admin\s+yes/m);
+    const r = await sb.dstack(['status'], { env: { DSTACK_PROFILE: 'staging' } });
+    expect(r.stderr).toContain(`error: ${join(sb.home, 'config.yml')}: no profile 'staging' (profiles: team)`);
+  });
+
+  it('refuses a duplicate user, an unknown user, and deleting the last admin', async () => {
+    expect((await sb.dstack(['users', 'add', 'bob'], admin())).stdout).toMatch(
+      /added user bob; their token \(shown once\): dst_/,
+    );
+    expect((await sb.dstack(['users', 'add', 'bob'], admin())).stderr).toContain("error: user 'bob' already exists");
+    expect((await sb.dstack(['users', 'delete', 'carol'], admin())).stderr).toContain("error: no user 'carol'");
+    expect((await sb.dstack(['users', 'delete', 'admin'], admin())).stderr).toContain(
+      "error: 'admin' is the last admin; add another admin before deleting it",
+    );
+    expect((await sb.dstack(['users', 'add', 'Bad Name'], admin())).stderr).toContain('lower-case letters, digits');
+  });
+
+  it('refuses a runner started with a name its token is not for, and bad resources', async () => {
+    const added = await sb.dstack(['runners', 'add', 'gpu-box'], admin());
+    const token = /--token (\S+)/.exec(added.stdout)![1]!;
+    const start = (extra: string[]) =>
+      sb.dstack(['runner', 'start', '--server', server.url, '--token', token, ...extra]);
+    expect((await start(['--name', 'other'])).stderr).toContain(
+      "error: --name 'other' does not match the token, which is for runner 'gpu-box'",
+    );
+    expect((await start(['--cpu', 'many'])).stderr).toContain(
+      "error: invalid --cpu 'many': expected a number of cores",
+    );
+    expect((await start(['--memory', 'lots'])).stderr).toContain(
+      "error: invalid --memory 'lots': expected a size like 16GB",
+    );
+    expect((await start(['--gpus', '1.5'])).stderr).toContain("error: invalid --gpus '1.5': expected a whole number");
+    expect((await sb.dstack(['runner', 'start'])).stderr).toContain(
+      'error: dstack runner start needs --server URL and --token RUNNER_TOKEN',
+    );
+    expect((await sb.dstack(['runners', 'delete', 'nope'], admin())).stderr).toContain("error: no runner 'nope'");
+  });
+
+  it('refuses a bad --runner-timeout and a broken config.yml', async () => {
+    const r = await sb.dstack(['server', '--runner-timeout', 'soon']);
+    expect(r.stderr).toContain("error: invalid --runner-timeout 'soon': expected seconds, like 60");
+    await writeFile(join(sb.home, 'config.yml'), 'profiles:\n  x:\n    server: not-a-url\n    token: t\n');
+    const broken = await sb.dstack(['config', 'list']);
+    expect(broken.stderr).toContain(`error: ${join(sb.home, 'config.yml')}: profiles.x.server: Invalid URL`);
+  });
+});

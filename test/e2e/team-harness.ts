@@ -1,0 +1,159 @@
+/**
+ * A team on one machine: a foreground `dstack server`, runner processes with their own
+ * work dirs and declared resources, and a TCP proxy the test can cut, all on loopback.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '../../src/client/client.js';
+import { BIN } from './harness.js';
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function waitForLine(proc: ChildProcess, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output: ${text}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString();
+      const m = pattern.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        proc.stdout?.off('data', onData);
+        resolve(m);
+      }
+    };
+    proc.stdout?.on('data', onData);
+    proc.once('exit', (code) => reject(new Error(`process exited (${code}) before ${pattern}; output: ${text}`)));
+  });
+}
+
+export class TeamServer {
+  proc!: ChildProcess;
+  url = '';
+  token = '';
+
+  private constructor(
+    readonly dataDir: string,
+    readonly port: number,
+    private readonly extra: string[],
+  ) {}
+
+  static async start(extra: string[] = []): Promise<TeamServer> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'dstack-team-'));
+    const server = new TeamServer(dataDir, await freePort(), extra);
+    await server.boot();
+    return server;
+  }
+
+  /** Start (or restart) the server process on the same port and data dir. */
+  async boot(): Promise<void> {
+    this.proc = spawn(
+      process.execPath,
+      [BIN, 'server', '--port', String(this.port), '--data-dir', this.dataDir, '--no-local-runner', ...this.extra],
+      { env: { ...process.env, DSTACK_HOME: this.dataDir }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const [, url] = await waitForLine(this.proc, /dstack server at (\S+)/);
+    this.url = url!;
+    this.token = (await readFile(join(this.dataDir, 'token'), 'utf8')).trim();
+  }
+
+  client(token = this.token): Client {
+    return new Client({ url: this.url, token });
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const exited = new Promise((resolve) => this.proc.once('exit', resolve));
+    this.proc.kill(signal);
+    await exited;
+  }
+}
+
+export class TeamRunner {
+  proc!: ChildProcess;
+  private constructor(
+    readonly name: string,
+    readonly workDir: string,
+    private readonly args: string[],
+  ) {}
+
+  static async start(server: TeamServer, name: string, resources: string[], url = server.url): Promise<TeamRunner> {
+    const { token } = await server.client().addRunner(name);
+    const workDir = await mkdtemp(join(tmpdir(), `dstack-runner-${name}-`));
+    const runner = new TeamRunner(name, workDir, [
+      '--server',
+      url,
+      '--token',
+      token,
+      '--work-dir',
+      workDir,
+      ...resources,
+    ]);
+    runner.boot();
+    return runner;
+  }
+
+  boot(): void {
+    this.proc = spawn(process.execPath, [BIN, 'runner', 'start', ...this.args], {
+      env: { ...process.env, DSTACK_HOME: this.workDir, DSTACK_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.proc.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.proc.once('exit', resolve));
+    this.proc.kill(signal);
+    await exited;
+  }
+}
+
+/** A TCP proxy in front of the server whose connections the test can cut at will. */
+export class CuttableProxy {
+  private readonly sockets = new Set<Socket>();
+  private server!: Server;
+  port = 0;
+
+  static async start(targetPort: number): Promise<CuttableProxy> {
+    return new CuttableProxy().listen(targetPort);
+  }
+
+  private async listen(targetPort: number): Promise<CuttableProxy> {
+    this.server = createServer((client) => {
+      const upstream = connect(targetPort, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as { port: number }).port;
+    return this;
+  }
+
+  /** Drop every open connection, mid-request or not. */
+  cut(): number {
+    const n = this.sockets.size;
+    for (const s of this.sockets) s.destroy();
+    return n;
+  }
+
+  close(): void {
+    this.cut();
+    this.server.close();
+  }
+}

@@ -1,0 +1,313 @@
+/**
+ * A team server with three runner processes on loopback: scheduling by resources, waiting
+ * reasons, lost runners, a server restart mid-run, a cut connection, and auth on every route.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobRecord, RunView } from '../../src/core/records.js';
+import { Sandbox, waitUntil } from './harness.js';
+import { CuttableProxy, TeamRunner, TeamServer } from './team-harness.js';
+
+const WORKFLOWS = `workflows:
+  - name: all
+    depends-on: [p1, p2, p3, p4, p5, p6]
+    commands: [echo all]
+${[1, 2, 3, 4, 5, 6].map((i) => `  - name: p${i}\n    commands: [sleep 1]\n`).join('')}
+  - name: wide
+    resources: { cpu: 2 }
+    commands: [echo wide]
+  - name: gpu
+    resources: { gpu: 1 }
+    commands: ['echo "gpus=$CUDA_VISIBLE_DEVICES"']
+  - name: two-gpus
+    resources: { gpu: 2 }
+    commands: [echo never]
+  - name: long
+    commands: ['echo started', 'sleep 30']
+  - name: ticker
+    commands: ['for i in $(seq 1 20); do echo "tick $i"; sleep 0.2; done']
+  - name: chatty
+    commands: ['for i in $(seq 1 300); do echo "line $i"; sleep 0.005; done']
+`;
+
+describe('a team server with three runners', () => {
+  let server: TeamServer;
+  let runners: TeamRunner[];
+  let sb: Sandbox;
+  const as = (token: string) => ({ env: { DSTACK_SERVER: server.url, DSTACK_TOKEN: token } });
+  const dstack = (args: string[]) => sb.dstack(args, as(server.token));
+  const view = async (name: string) => JSON.parse((await dstack(['status', name, '--json'])).stdout)[0] as RunView;
+  const job = async (name: string, workflow: string) => (await view(name)).jobs.find((j) => j.workflow === workflow)!;
+
+  beforeAll(async () => {
+    server = await TeamServer.start(['--runner-timeout', '2']);
+    runners = await Promise.all([
+      TeamRunner.start(server, 'r1', ['--cpu', '1', '--memory', '2GB', '--gpus', '0']),
+      TeamRunner.start(server, 'r2', ['--cpu', '2', '--memory', '2GB', '--gpus', '0']),
+      TeamRunner.start(server, 'r3', ['--cpu', '1', '--memory', '2GB', '--gpus', '1']),
+    ]);
+    sb = await Sandbox.create();
+    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+    await waitUntil(async () => (await server.client().runners()).filter((r) => r.status === 'ACTIVE').length === 3);
+  });
+  afterAll(async () => {
+    await Promise.all(runners.map((r) => r.kill()));
+    await server.kill('SIGTERM');
+  });
+
+  it('lists the runners with their resources', async () => {
+    const r = await dstack(['runners']);
+    expect(r.stdout).toMatch(/^NAME\s+HOST\s+CPU\s+MEMORY\s+GPU\s+STATUS\s+JOBS\s+UPDATED$/m);
+    expect(r.stdout).toMatch(/^r2\s+\S+\s+2\/2\s+2\.0GB\/2\.0GB\s+-\s+ACTIVE\s+0\s+/m);
+    expect(r.stdout).toMatch(/^r3\s+\S+\s+1\/1\s+\S+\s+1\/1 GPU\s+ACTIVE/m);
+  });
+
+  it('spreads jobs across runners by their free resources, several at once on one runner', async () => {
+    expect((await dstack(['run', 'all'])).code).toBe(0);
+    const jobs = (await view((JSON.parse((await dstack(['status', '--json'])).stdout) as RunView[])[0]!.name)).jobs;
+    const parallel = jobs.filter((j) => j.workflow.startsWith('p'));
+    expect(new Set(parallel.map((j) => j.runner))).toEqual(new Set(['r1', 'r2', 'r3']));
+    const onR2 = parallel.filter((j) => j.runner === 'r2');
+    const overlap = onR2.some((a) =>
+      onR2.some((b) => a !== b && a.startedAt! < b.finishedAt! && b.startedAt! < a.finishedAt!),
+    );
+    expect(overlap).toBe(true);
+  });
+
+  it('puts a job on the one runner it fits, and gives it the GPUs it was assigned', async () => {
+    await dstack(['run', 'wide']);
+    expect((await job((await lastRun()).name, 'wide')).runner).toBe('r2');
+    const r = await dstack(['run', 'gpu']);
+    expect(r.stdout).toBe('gpus=0\n');
+    expect((await job((await lastRun()).name, 'gpu')).runner).toBe('r3');
+  });
+
+  it('keeps a job no runner could ever fit waiting, with the reason', async () => {
+    const name = (await dstack(['run', 'two-gpus', '-d'])).stdout.trim();
+    const waiting = await waitUntil(async () => {
+      const j = await job(name, 'two-gpus');
+      return j.reason === 'no runner has 2 GPUs' && j;
+    });
+    expect(waiting.status).toBe('SUBMITTED');
+    expect((await dstack(['status', name])).stdout).toContain('SUBMITTED no runner has 2 GPUs');
+    await dstack(['stop', name]);
+  });
+
+  it('fails the job of a runner killed mid-job as "runner lost", and a returning runner does not resurrect it', async () => {
+    const name = (await dstack(['run', 'long', '-d'])).stdout.trim();
+    const running = await waitUntil(async () => {
+      const j = await job(name, 'long');
+      return j.status === 'RUNNING' && j;
+    });
+    const victim = runners.find((r) => r.name === running.runner)!;
+    await victim.kill('SIGKILL');
+    const lost = await waitUntil(async () => {
+      const j = await job(name, 'long');
+      return j.status === 'FAILED' && j;
+    }, 15_000);
+    expect(lost.reason).toBe('runner lost');
+    victim.boot();
+    await waitUntil(
+      async () => (await server.client().runners()).find((r) => r.name === victim.name)?.status === 'ACTIVE',
+    );
+    expect((await job(name, 'long')).status).toBe('FAILED');
+  });
+
+  it("ends the processes of a paused runner's lost job once it comes back", async () => {
+    const name = (await dstack(['run', 'long', '-d', '--no-cache'])).stdout.trim();
+    const running = await waitUntil(async () => {
+      const j = await job(name, 'long');
+      return j.status === 'RUNNING' && j;
+    });
+    const paused = runners.find((r) => r.name === running.runner)!;
+    paused.proc.kill('SIGSTOP');
+    await waitUntil(async () => (await job(name, 'long')).status === 'FAILED', 15_000);
+    paused.proc.kill('SIGCONT');
+    await waitUntil(
+      async () => (await server.client().runners()).find((r) => r.name === paused.name)?.status === 'ACTIVE',
+    );
+    const { execFileSync } = await import('node:child_process');
+    // Its job's script (WORKDIR/JOB.sh) is no longer running.
+    await waitUntil(async () => !execFileSync('ps', ['-eo', 'args']).toString().includes(`${running.id}.sh`));
+    expect((await job(name, 'long')).status).toBe('FAILED');
+  });
+
+  it('finishes a run across a server restart, with its log whole', async () => {
+    const name = (await dstack(['run', 'ticker', '-d'])).stdout.trim();
+    await waitUntil(async () => (await dstack(['logs', name])).stdout.includes('tick 3'));
+    await server.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    await server.boot();
+    await waitUntil(async () => (await view(name)).status === 'DONE', 30_000);
+    const logs = (await dstack(['logs', name])).stdout;
+    expect(logs).toBe(Array.from({ length: 20 }, (_, i) => `tick ${i + 1}\n`).join(''));
+  });
+
+  async function lastRun(): Promise<RunView> {
+    return (JSON.parse((await dstack(['status', '--last', '1', '--json'])).stdout) as RunView[])[0]!;
+  }
+});
+
+describe('a runner behind a connection that keeps dropping', () => {
+  it('loses no log line and doubles none', { timeout: 150_000 }, async () => {
+    const server = await TeamServer.start(['--runner-timeout', '30']);
+    const proxy = await CuttableProxy.start(server.port);
+    const runner = await TeamRunner.start(server, 'flaky', ['--cpu', '1'], `http://127.0.0.1:${proxy.port}`);
+    const sb = await Sandbox.create();
+    try {
+      await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+      const env = { env: { DSTACK_SERVER: server.url, DSTACK_TOKEN: server.token } };
+      const name = (await sb.dstack(['run', 'chatty', '-d'], env)).stdout.trim();
+      let cuts = 0;
+      const cutter = setInterval(() => (cuts += proxy.cut() > 0 ? 1 : 0), 150);
+      await waitUntil(async () => {
+        const run = JSON.parse((await sb.dstack(['status', name, '--json'], env)).stdout)[0] as RunView;
+        return run.status === 'DONE';
+      }, 110_000);
+      clearInterval(cutter);
+      expect(cuts).toBeGreaterThan(3);
+      const logs = (await sb.dstack(['logs', name], env)).stdout;
+      expect(logs).toBe(Array.from({ length: 300 }, (_, i) => `line ${i + 1}\n`).join(''));
+    } finally {
+      proxy.close();
+      await runner.kill();
+      await server.kill('SIGTERM');
+    }
+  });
+});
+
+describe('authentication on every route', () => {
+  let server: TeamServer;
+  let alice: string;
+  let runnerToken: string;
+  let adminRun: string;
+  let adminJob: JobRecord;
+
+  beforeAll(async () => {
+    server = await TeamServer.start(['--runner-timeout', '30']);
+    alice = (await server.client().addUser('alice')).token;
+    runnerToken = (await server.client().addRunner('rx')).token;
+    const sb = await Sandbox.create();
+    await sb.write({ '.dstack/workflows.yaml': 'workflows:\n  - name: a\n    commands: [echo a]\n' });
+    adminRun = (
+      await sb.dstack(['run', 'a', '-d'], { env: { DSTACK_SERVER: server.url, DSTACK_TOKEN: server.token } })
+    ).stdout.trim();
+    adminJob = (await server.client().getRun(adminRun)).jobs[0]!;
+  });
+  afterAll(() => server.kill('SIGTERM'));
+
+  const digest = 'a'.repeat(64);
+  const userRoutes = (): [string, string, unknown?][] => [
+    ['GET', '/api/runs'],
+    ['POST', '/api/runs', {}],
+    ['POST', '/api/runs/preview', {}],
+    ['GET', `/api/runs/${adminRun}`],
+    ['GET', `/api/jobs/${adminJob.id}`],
+    ['GET', `/api/jobs/${adminJob.id}/artifacts`],
+    ['POST', '/api/stop', { target: adminRun }],
+    ['POST', '/api/resume', { target: adminRun }],
+    ['GET', `/api/logs?target=${adminRun}`],
+    ['GET', `/api/logs/stream?target=${adminRun}`],
+    ['GET', '/api/tags'],
+    ['POST', '/api/tags', { tag: 't', run: adminRun }],
+    ['DELETE', '/api/tags/t'],
+    ['POST', '/api/prune', { olderThanMs: 0 }],
+    ['GET', '/api/users'],
+    ['POST', '/api/users', { name: 'bob' }],
+    ['DELETE', '/api/users/alice'],
+    ['GET', '/api/runners'],
+    ['POST', '/api/runners', { name: 'r9' }],
+    ['DELETE', '/api/runners/rx'],
+  ];
+  const runnerRoutes = (): [string, string, unknown?][] => [
+    ['POST', '/api/runner/register', {}],
+    ['POST', '/api/runner/claim', {}],
+    ['POST', '/api/runner/heartbeat', {}],
+    ['POST', `/api/runner/jobs/${adminJob.id}/transition`, {}],
+    ['POST', `/api/runner/jobs/${adminJob.id}/logs`, { entries: [] }],
+    ['PUT', `/api/runner/jobs/${adminJob.id}/artifacts`, { artifacts: [] }],
+  ];
+  const anyRoutes = (): [string, string, unknown?][] => [
+    ['GET', '/api/health'],
+    ['POST', '/api/blobs/missing', { digests: [] }],
+    ['GET', `/api/blobs/${digest}`],
+  ];
+
+  async function call(method: string, path: string, token: string | undefined, body?: unknown) {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    const r = await fetch(server.url + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text };
+  }
+
+  it('refuses every route without a token, or with a wrong one', async () => {
+    for (const [method, path, body] of [...userRoutes(), ...runnerRoutes(), ...anyRoutes()]) {
+      for (const token of [undefined, 'dst_wrong', `${server.token}x`]) {
+        const r = await call(method, path, token, body);
+        expect([method, path, r.status]).toEqual([method, path, 401]);
+        expect(JSON.parse(r.body)).toEqual({
+          error: {
+            code: 'unauthorized',
+            message: 'missing or invalid token (pass it as "Authorization: Bearer TOKEN")',
+          },
+        });
+      }
+    }
+  });
+
+  it('refuses runner tokens on user routes and user tokens on runner routes', async () => {
+    for (const [method, path, body] of userRoutes()) {
+      const r = await call(method, path, runnerToken, body);
+      expect([path, r.status, JSON.parse(r.body).error.message]).toEqual([path, 403, 'this route is for user tokens']);
+    }
+    for (const [method, path, body] of runnerRoutes()) {
+      const r = await call(method, path, alice, body);
+      expect([path, r.status, JSON.parse(r.body).error.message]).toEqual([
+        path,
+        403,
+        'this route is for runner tokens',
+      ]);
+    }
+  });
+
+  it("refuses another user's runs, and admin routes to a non-admin", async () => {
+    for (const [method, path, body] of [
+      ['GET', `/api/runs/${adminRun}`],
+      ['GET', `/api/jobs/${adminJob.id}`],
+      ['POST', '/api/stop', { target: adminRun }],
+      ['GET', `/api/logs?target=${adminRun}`],
+      ['POST', '/api/tags', { tag: 't', run: adminRun }],
+    ] as [string, string, unknown?][]) {
+      const r = await call(method, path, alice, body);
+      expect([path, r.status, JSON.parse(r.body).error.message]).toEqual([
+        path,
+        403,
+        `run '${adminRun}' belongs to another user`,
+      ]);
+    }
+    expect(JSON.parse((await call('GET', '/api/runs', alice)).body)).toEqual([]);
+    for (const [method, path, body] of [
+      ['GET', '/api/users'],
+      ['POST', '/api/users', { name: 'bob' }],
+      ['POST', '/api/runners', { name: 'r9' }],
+    ] as [string, string, unknown?][]) {
+      const r = await call(method, path, alice, body);
+      expect([path, r.status, JSON.parse(r.body).error.message]).toEqual([path, 403, 'only an admin can do this']);
+    }
+  });
+
+  it('stores tokens only hashed', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const db = await readFile(join(server.dataDir, 'dstack.db')).catch(() => Buffer.alloc(0));
+    const wal = await readFile(join(server.dataDir, 'dstack.db-wal')).catch(() => Buffer.alloc(0));
+    for (const token of [server.token, alice, runnerToken]) {
+      expect(db.includes(token)).toBe(false);
+      expect(wal.includes(token)).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,160 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ManifestEntry } from '../../src/core/records.js';
+import { describeFiles, walk } from '../../src/files/manifest.js';
+import { writePack } from '../../src/files/pack.js';
+import { downloadFiles, uploadFiles } from '../../src/files/transfer.js';
+import { createBucket, startMoto, type S3Server } from '../services/s3.js';
+import { startTestServer, type TestServer } from '../services/server.js';
+
+const work = await mkdtemp(join(tmpdir(), 'dstack-transfer-'));
+afterAll(() => rm(work, { recursive: true, force: true }));
+let dirs = 0;
+const freshDir = async () => {
+  const dir = join(work, `d${++dirs}`);
+  await mkdir(dir, { recursive: true });
+  return dir;
+};
+
+/** 200 small files (a few alike), 3 big ones, an executable and a symlink inside the folder. */
+async function makeFolder(): Promise<{ root: string; entries: ManifestEntry[] }> {
+  const root = await freshDir();
+  for (let i = 0; i < 200; i++) {
+    const content = i % 100 === 0 ? 'same content\n' : randomBytes(100 + (i % 7) * 1000);
+    await mkdir(join(root, 'small', String(i % 10)), { recursive: true });
+    await writeFile(join(root, 'small', String(i % 10), `f${i}.bin`), content);
+  }
+  for (let i = 0; i < 3; i++) await writeFile(join(root, `big${i}.bin`), randomBytes(2 << 20));
+  await writeFile(join(root, 'run.sh'), '#!/bin/sh\necho hi\n');
+  await chmod(join(root, 'run.sh'), 0o755);
+  await symlink('big0.bin', join(root, 'latest.bin'));
+  const paths = await walk(root);
+  return { root, entries: await describeFiles(root, paths) };
+}
+
+const digestOf = async (path: string) =>
+  createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
+
+function describeTransfers(name: string, start: () => Promise<TestServer>, direct: boolean) {
+  describe(`file transfer through the server, storage on ${name}`, () => {
+    let t: TestServer;
+    beforeAll(async () => {
+      t = await start();
+    });
+    afterAll(() => t?.stop());
+
+    it('sends small files in packs, big ones one by one, and nothing the store already has', async () => {
+      const { root, entries } = await makeFolder();
+      const before = t.server.engine.blobs.stats();
+      const first = await uploadFiles(t.client, root, entries);
+      const after = t.server.engine.blobs.stats();
+      const unique = new Set(entries.flatMap((e) => (e.digest ? [e.digest] : []))).size;
+      expect(first.files).toBe(unique);
+      // One plan, one pack for every small file, one request per big file.
+      expect(first.requests).toBe(1 + 1 + 3);
+      if (direct) {
+        expect(after.presignedPuts - before.presignedPuts).toBe(3);
+        expect(after.blobsWritten - before.blobsWritten).toBe(unique - 3);
+      } else expect(after.blobsWritten - before.blobsWritten).toBe(unique);
+      expect(await t.client.missingBlobs([...new Set(entries.flatMap((e) => (e.digest ? [e.digest] : [])))])).toEqual(
+        [],
+      );
+
+      const again = await uploadFiles(t.client, root, entries);
+      expect(again).toEqual({ files: 0, bytes: 0, requests: 1 });
+      expect(t.server.engine.blobs.stats().bytesWritten).toBe(after.bytesWritten);
+    });
+
+    it('downloads every file byte for byte, with its mode and links, verified against its digest', async () => {
+      const { root, entries } = await makeFolder();
+      await uploadFiles(t.client, root, entries);
+      const out = await freshDir();
+      const before = t.server.engine.blobs.stats();
+      const progress: number[] = [];
+      const stats = await downloadFiles(t.client, out, entries, { onProgress: (p) => progress.push(p.files) });
+      expect(stats.files).toBe(entries.length);
+      // Packs for the small files, one request per big one.
+      expect(stats.requests).toBe(1 + 3);
+      if (direct) expect(t.server.engine.blobs.stats().presignedGets - before.presignedGets).toBe(3);
+      expect(progress.at(-1)).toBe(entries.length - 1); // every regular file; the link is not counted
+      for (const e of entries) {
+        if (e.link) expect(await readlink(join(out, e.path))).toBe(e.link);
+        else {
+          expect(await digestOf(join(out, e.path))).toBe(e.digest);
+          expect((await stat(join(out, e.path))).mode & 0o777).toBe(e.mode);
+        }
+      }
+      expect((await lstat(join(out, 'latest.bin'))).isSymbolicLink()).toBe(true);
+    });
+
+    it('a pack entry whose content does not match its name is refused, naming it', async () => {
+      const data = Buffer.from('real content');
+      const wrong = createHash('sha256').update('other content').digest('hex');
+      await expect(t.client.putPack(writePack([{ name: wrong, data }]))).rejects.toThrow(
+        `blob content does not match its digest (expected ${wrong}`,
+      );
+      await expect(t.client.putPack(writePack([{ name: '../../x', data }]))).rejects.toThrow(
+        "pack entry '../../x' is not a sha256 digest",
+      );
+      await expect(t.client.putPack(Readable.from([Buffer.alloc(100)]))).rejects.toThrow(
+        'pack ends without its end-of-archive blocks',
+      );
+      expect(await t.client.missingBlobs([wrong])).toEqual([wrong]);
+    });
+
+    it('a pack download of a blob that is not stored fails saying which', async () => {
+      const root = await freshDir();
+      await writeFile(join(root, 'kept.txt'), 'kept');
+      await writeFile(join(root, 'lost.txt'), 'lost');
+      const entries = await describeFiles(root, ['kept.txt', 'lost.txt']);
+      await uploadFiles(t.client, root, entries);
+      await t.server.engine.blobs.delete(entries[1]!.digest!);
+      await expect(downloadFiles(t.client, await freshDir(), entries)).rejects.toThrow(
+        `the server cut off a pack: blob ${entries[1]!.digest} is not stored`,
+      );
+    });
+  });
+}
+
+let moto: S3Server;
+describeTransfers('local disk', () => startTestServer(), false);
+describeTransfers(
+  'S3 (moto_server), big files straight to S3',
+  async () => {
+    moto ??= await startMoto();
+    const { bucket } = await createBucket(moto);
+    return startTestServer({ storage: `s3://${bucket}/blobs`, s3: moto.settings });
+  },
+  true,
+);
+afterAll(() => moto?.stop());
+
+describe('downloads check what they receive', () => {
+  it('a blob changed on the server side is refused, not written', async () => {
+    const t = await startTestServer();
+    try {
+      const root = await freshDir();
+      await writeFile(join(root, 'model.bin'), randomBytes(3 << 20));
+      await writeFile(join(root, 'note.txt'), 'small');
+      const entries = await describeFiles(root, ['model.bin', 'note.txt']);
+      await uploadFiles(t.client, root, entries);
+      for (const e of entries) {
+        await writeFile(join(t.dataDir, 'artifacts', e.digest!.slice(0, 2), e.digest!), randomBytes(e.size));
+      }
+      const out = await freshDir();
+      await expect(downloadFiles(t.client, out, [entries[0]!])).rejects.toThrow(
+        `downloaded 'model.bin' does not match its digest (expected ${entries[0]!.digest}`,
+      );
+      await expect(stat(join(out, 'model.bin'))).rejects.toThrow('ENOENT');
+      await expect(downloadFiles(t.client, out, [entries[1]!])).rejects.toThrow('does not match its digest');
+    } finally {
+      await t.stop();
+    }
+  });
+});

@@ -1,0 +1,214 @@
+/** Custom providers that are programs (.dstack/providers.yaml), run at plan time on this machine. */
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planError, planProject, tempDir, writeFiles } from './helpers.js';
+
+const SHARDS_PY = `import json, os
+inp = json.load(open(os.environ["DSTACK_PROVIDER_INPUT"]))
+with open(os.path.join(os.environ["DSTACK_PROJECT_DIR"], "..", "input-seen.json"), "w") as f:
+    json.dump(inp, f)
+n = int(inp["workflow"]["params"]["shards"])
+jobs = [{"name": f"shard-{i}", "commands": [f"python3 work.py {i} {n}"], "artifacts": [f"out/{i}.txt"],
+         "resources": {"memory": "1GB"}} for i in range(n)]
+jobs.append({"name": "merge", "commands": ["cat out/*.txt"], "depends_on": [j["name"] for j in jobs],
+             "environment": {"PARTS": str(n)}})
+json.dump({"jobs": jobs}, open(os.environ["DSTACK_PROVIDER_OUTPUT"], "w"))
+`;
+
+/** A provider whose output is given by the workflow's `answer` parameter (JSON), or that fails as told. */
+const ECHO_PY = `import json, os, sys, time
+p = json.load(open(os.environ["DSTACK_PROVIDER_INPUT"]))["workflow"]["params"]
+if p.get("sleep"): time.sleep(float(p["sleep"]))
+if p.get("fail"):
+    print("cannot shard: no data", file=sys.stderr)
+    sys.exit(int(p["fail"]))
+if p.get("raw") is not None:
+    open(os.environ["DSTACK_PROVIDER_OUTPUT"], "w").write(p["raw"])
+elif p.get("answer") is not None:
+    open(os.environ["DSTACK_PROVIDER_OUTPUT"], "w").write(p["answer"])
+`;
+
+describe('program providers', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = join(await tempDir(), 'project');
+    await writeFiles(root, {
+      '.dstack/providers.yaml':
+        'providers:\n  - name: shards\n    commands:\n      - python3 providers/shards.py\n' +
+        '  - name: echo\n    commands:\n      - python3 providers/echo.py\n',
+      'providers/shards.py': SHARDS_PY,
+      'providers/echo.py': ECHO_PY,
+      '.dstack/variables.yaml': 'variables:\n  train:\n    epochs: "3"\n',
+      '.dstack/workflows.yaml': [
+        'workflows:',
+        '  - name: prepare',
+        '    commands: [echo prepare]',
+        '  - name: train',
+        '    provider: shards',
+        '    shards: 3',
+        '    depends-on: [prepare]',
+        '    environment:',
+        '      MODE: fast',
+        '    artifacts: [out]',
+        '  - name: echo',
+        '    provider: echo',
+        '    answer: ""',
+        '',
+      ].join('\n'),
+    });
+  });
+  afterAll(() => rm(join(root, '..'), { recursive: true, force: true }));
+
+  const echo = (params: Record<string, string>) =>
+    writeFiles(root, {
+      '.dstack/workflows.yaml': [
+        'workflows:',
+        '  - name: echo',
+        '    provider: echo',
+        ...Object.entries(params).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}`),
+        '',
+      ].join('\n'),
+    });
+
+  it('fans one workflow out into several jobs, and dependents wait for its final one', async () => {
+    const p = await planProject(root, 'train');
+    expect(p.jobs.map((j) => [j.ref, j.dependsOn.map((d) => ('ref' in d ? d.ref : '?'))])).toEqual([
+      ['prepare', []],
+      ['train/shard-0', ['prepare']],
+      ['train/shard-1', ['prepare']],
+      ['train/shard-2', ['prepare']],
+      ['train/merge', ['train/shard-0', 'train/shard-1', 'train/shard-2']],
+    ]);
+    const shard = p.jobs[1]!;
+    expect(shard).toMatchObject({
+      workflow: 'train',
+      provider: 'shards',
+      commands: ['python3 work.py 0 3'],
+      artifacts: ['out/0.txt'],
+      env: { MODE: 'fast' },
+      variables: { epochs: '3' },
+      params: { shards: '3' },
+    });
+    expect(shard.resources.memory).toBe(1e9);
+    expect(p.jobs[4]!.env).toEqual({ MODE: 'fast', PARTS: '3' });
+    expect(p.jobs[4]!.artifacts).toEqual(['out']);
+  });
+
+  it('gives the program the workflow, its variables, its dependencies and the repo in DSTACK_PROVIDER_INPUT', async () => {
+    await planProject(root, 'train');
+    const input = JSON.parse(await readFile(join(root, '..', 'input-seen.json'), 'utf8'));
+    expect(input).toEqual({
+      version: 1,
+      provider: { name: 'shards', repo: null },
+      workflow: {
+        name: 'train',
+        params: { shards: '3' },
+        image: null,
+        commands: [],
+        environment: { MODE: 'fast' },
+        artifacts: ['out'],
+        resources: { cpu: 1, memory: 0, gpu: 0 },
+        depends_on: ['prepare'],
+      },
+      variables: { epochs: '3' },
+      repo: {},
+      project_dir: root,
+    });
+  });
+
+  it('names the provider, its exit code and its last output when it fails; nothing is planned', async () => {
+    await echo({ fail: '3' });
+    const e = await planError(root, 'echo');
+    expect(e.message).toBe(
+      ".dstack/workflows.yaml:3:15: provider 'echo' (.dstack/providers.yaml:5:5) of workflow 'echo' failed " +
+        '(exit code 3); its last output:\n  cannot shard: no data',
+    );
+  });
+
+  it('names the field of an invalid job spec', async () => {
+    await echo({ answer: JSON.stringify({ jobs: [{ name: 'a', commands: 'echo a' }] }) });
+    expect((await planError(root, 'echo')).detail).toBe(
+      "provider 'echo' (.dstack/providers.yaml:5:5) of workflow 'echo' returned an invalid job spec: " +
+        'jobs.0.commands: expected array, received string',
+    );
+    await echo({
+      answer: JSON.stringify([
+        { name: 'a', commands: ['x'], depends_on: ['b'] },
+        { name: 'c', commands: ['y'] },
+      ]),
+    });
+    expect((await planError(root, 'echo')).detail).toMatch(
+      /invalid job spec: jobs\.0\.depends_on\.0: 'b' is not a job of this provider$/,
+    );
+    await echo({ answer: JSON.stringify([{ commands: ['x'] }, { commands: ['y'] }]) });
+    expect((await planError(root, 'echo')).detail).toMatch(
+      /invalid job spec: jobs\.0\.name: required when there are several jobs$/,
+    );
+    await echo({
+      answer: JSON.stringify([
+        { name: 'a', commands: ['x'], depends_on: ['b'] },
+        { name: 'b', commands: ['y'], depends_on: ['a'] },
+      ]),
+    });
+    expect((await planError(root, 'echo')).detail).toMatch(
+      /invalid job spec: depends_on: a cycle: echo\/a -> echo\/b -> echo\/a$/,
+    );
+    await echo({ answer: JSON.stringify([{ commands: ['x'], artifacts: ['../up'] }]) });
+    expect((await planError(root, 'echo')).detail).toMatch(
+      /invalid job spec: jobs\.0\.artifacts\.0: '\.\.\/up' may not contain '\.\.'$/,
+    );
+    await echo({ answer: JSON.stringify([{ commands: ['x'], resources: { memory: 'lots' } }]) });
+    expect((await planError(root, 'echo')).detail).toMatch(
+      /invalid job spec: jobs\.0\.resources\.memory: 'lots' is not a size like 512MB or 16GB$/,
+    );
+    await echo({ answer: JSON.stringify({ jobs: [] }) });
+    expect((await planError(root, 'echo')).detail).toMatch(/invalid job spec: jobs: at least one job$/);
+  });
+
+  it('refuses an absolute artifact path for a job on the host, as for any workflow', async () => {
+    await echo({ answer: JSON.stringify([{ commands: ['x'], artifacts: ['/opt/env'] }]) });
+    expect((await planError(root, 'echo')).detail).toMatch(
+      /^artifact path '\/opt\/env' of workflow 'echo' is absolute/,
+    );
+  });
+
+  it('says when the program writes nothing, or what is not JSON', async () => {
+    await echo({});
+    expect((await planError(root, 'echo')).detail).toBe(
+      "provider 'echo' (.dstack/providers.yaml:5:5) of workflow 'echo' wrote no jobs to the file DSTACK_PROVIDER_OUTPUT names",
+    );
+    await echo({ raw: '{jobs' });
+    expect((await planError(root, 'echo')).detail).toMatch(/of workflow 'echo' wrote output that is not JSON: /);
+  });
+
+  it('kills a program that runs past DSTACK_PROVIDER_TIMEOUT', async () => {
+    await echo({ sleep: '30' });
+    const started = Date.now();
+    const e = await planError(root, 'echo', { settings: { providerTimeoutSeconds: 1 } });
+    expect(e.detail).toBe(
+      "provider 'echo' (.dstack/providers.yaml:5:5) of workflow 'echo' did not finish within 1 s (DSTACK_PROVIDER_TIMEOUT)",
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('refuses a provider that is neither built in nor defined anywhere', async () => {
+    await writeFiles(root, { '.dstack/workflows.yaml': 'workflows:\n  - name: w\n    provider: nope\n' });
+    expect((await planError(root, 'w')).message).toBe(
+      ".dstack/workflows.yaml:3:15: workflow 'w' uses provider 'nope', which is neither a built-in provider " +
+        '(bash, docker, python, curl) nor defined in .dstack/providers.yaml or .dstack/providers/nope.mjs',
+    );
+  });
+
+  it('refuses a provider defined both in providers.yaml and as a module', async () => {
+    await writeFiles(root, {
+      '.dstack/workflows.yaml': 'workflows:\n  - name: w\n    provider: echo\n',
+      '.dstack/providers/echo.mjs': 'export default { name: "echo", createJobs: () => [] };\n',
+    });
+    expect((await planError(root, 'w')).detail).toBe(
+      "workflow 'w' uses provider 'echo', which is defined twice, at .dstack/providers.yaml:5:5 and in " +
+        '.dstack/providers/echo.mjs: keep one',
+    );
+    await rm(join(root, '.dstack/providers/echo.mjs'));
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * What every Executor does, whatever runs the commands (a process group on the host, a
+ * container): one suite, run against each implementation.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExecutionRequest, Executor } from '../../../src/runner/executors/executor.js';
+
+export interface ConformanceSubject {
+  name: string;
+  /** Made once, after the suite's setup. */
+  executor: () => Promise<Executor>;
+  /** Fields every request of this executor needs (an image). */
+  extra?: () => Partial<ExecutionRequest>;
+  /** Environment the commands need besides the test's (PATH on the host). */
+  env?: Record<string, string>;
+}
+
+export function executorConformance(subject: ConformanceSubject): void {
+  describe(`${subject.name} executor (conformance)`, () => {
+    let executor: Executor;
+    let workspace: string;
+    let n = 0;
+    beforeAll(async () => {
+      executor = await subject.executor();
+      workspace = await mkdtemp(join(tmpdir(), 'dstack-executor-'));
+    });
+    afterAll(() => rm(workspace, { recursive: true, force: true }));
+
+    const run = async (commands: string[], env: Record<string, string> = {}) => {
+      const out: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
+      const execution = await executor.start({
+        jobId: `conformance-${process.pid}-${n++}`,
+        workspace,
+        commands,
+        env: { ...subject.env, ...env },
+        onOutput: (stream, chunk) => (out[stream] += chunk.toString()),
+        ...subject.extra?.(),
+      });
+      return { execution, out };
+    };
+
+    it('runs the commands in order in the workspace, with the environment, streaming stdout and stderr', async () => {
+      const { execution, out } = await run(
+        ['echo "hello $WHO"', 'echo err >&2', 'cd sub 2>/dev/null || mkdir sub', 'echo in-order > sub/f', 'cat sub/f'],
+        { WHO: 'you' },
+      );
+      const exit = await execution.exit;
+      expect(exit.code).toBe(0);
+      expect(out.stdout).toBe('hello you\nin-order\n');
+      expect(out.stderr).toBe('err\n');
+      expect(await readFile(join(workspace, 'sub', 'f'), 'utf8')).toBe('in-order\n');
+    });
+
+    it('ends at the first failing command with its exit code', async () => {
+      const { execution, out } = await run(['echo before', 'sh -c "exit 7"', 'echo never']);
+      expect((await execution.exit).code).toBe(7);
+      expect(out.stdout).toBe('before\n');
+    });
+
+    it('delivers SIGTERM on terminate, which the job may handle', async () => {
+      const { execution, out } = await run([
+        "trap 'echo got TERM; exit 0' TERM",
+        'echo ready',
+        'while true; do sleep 0.1; done',
+      ]);
+      for (let i = 0; i < 100 && !out.stdout.includes('ready'); i++) await new Promise((r) => setTimeout(r, 100));
+      execution.terminate();
+      const exit = await execution.exit;
+      expect(out.stdout).toContain('got TERM');
+      expect(exit.code).toBe(0);
+    });
+
+    it('ends the job at once on kill, background processes included', async () => {
+      const { execution, out } = await run(['sleep 300 &', 'echo ready', 'sleep 300']);
+      for (let i = 0; i < 100 && !out.stdout.includes('ready'); i++) await new Promise((r) => setTimeout(r, 100));
+      const started = Date.now();
+      execution.kill();
+      const exit = await execution.exit;
+      expect(exit.code === null || exit.code === 137).toBe(true);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    });
+  });
+}

@@ -1,0 +1,150 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { LogEntry } from '../../src/core/records.js';
+import { LogShipper, MAX_LINE, resendSpool } from '../../src/runner/log-shipper.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'dstack-shipper-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** The bytes a stream's entries stand for: raw when present, a newline after each whole line. */
+function bytesOf(entries: LogEntry[], stream: LogEntry['stream'] = 'stdout'): Buffer {
+  return Buffer.concat(
+    entries
+      .filter((e) => e.stream === stream)
+      .flatMap((e) => [e.raw ? Buffer.from(e.raw, 'base64') : Buffer.from(e.text), Buffer.from(e.partial ? '' : '\n')]),
+  );
+}
+
+function collector() {
+  const sent: LogEntry[] = [];
+  return { sent, send: async (batch: LogEntry[]) => void sent.push(...batch.map((e) => ({ ...e }))) };
+}
+
+describe('LogShipper', () => {
+  it('numbers lines per job from the last stored sequence number, per stream', async () => {
+    const { sent, send } = collector();
+    const shipper = new LogShipper(send, 41, 10);
+    shipper.write('stdout', Buffer.from('one\ntw'));
+    shipper.write('stderr', Buffer.from('err\n'));
+    shipper.write('stdout', Buffer.from('o\n'));
+    await shipper.close();
+    expect(sent.map((e) => [e.seq, e.stream, e.text])).toEqual([
+      [42, 'stdout', 'one'],
+      [43, 'stderr', 'err'],
+      [44, 'stdout', 'two'],
+    ]);
+  });
+
+  it('sends a line that waits for its newline as partial entries that join into the line', async () => {
+    const { sent, send } = collector();
+    const shipper = new LogShipper(send, 0, 10, () => {}, undefined, 50);
+    shipper.write('stdout', Buffer.from('Epoch 1: \r 10%'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sent).toMatchObject([{ seq: 1, text: 'Epoch 1: \r 10%', partial: true }]);
+    shipper.write('stdout', Buffer.from('\r 100%\nnext\n'));
+    await shipper.close();
+    expect(sent.map((e) => [e.text, e.partial ?? false])).toEqual([
+      ['Epoch 1: \r 10%', true],
+      ['\r 100%', false],
+      ['next', false],
+    ]);
+    expect(bytesOf(sent).toString()).toBe('Epoch 1: \r 10%\r 100%\nnext\n');
+  });
+
+  it('cuts a very long line into pieces without splitting a character', async () => {
+    const { sent, send } = collector();
+    const shipper = new LogShipper(send, 0, 10);
+    const line = 'é'.repeat(MAX_LINE); // two bytes each: the cut falls inside characters
+    shipper.write('stdout', Buffer.from(line + '\n'));
+    await shipper.close();
+    expect(sent.length).toBeGreaterThan(1);
+    expect(sent.slice(0, -1).every((e) => e.partial)).toBe(true);
+    expect(sent.every((e) => e.raw === undefined && !e.text.includes('\ufffd'))).toBe(true);
+    expect(sent.map((e) => e.text).join('')).toBe(line);
+  });
+
+  it('keeps a character split across writes whole', async () => {
+    const { sent, send } = collector();
+    const shipper = new LogShipper(send, 0, 10, () => {}, undefined, 20);
+    const bytes = Buffer.from('π≈3.14 🚀\n');
+    for (const byte of bytes) shipper.write('stdout', Buffer.from([byte]));
+    await shipper.close();
+    expect(sent.map((e) => e.text).join('')).toBe('π≈3.14 🚀');
+    expect(sent.every((e) => e.raw === undefined)).toBe(true);
+  });
+
+  it('keeps binary output exactly, with a readable text beside it', async () => {
+    const { sent, send } = collector();
+    const shipper = new LogShipper(send, 0, 10);
+    const binary = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0xff, 0xfe, 0x00, 0x80, 0x0a, 0xc3, 0x28, 0x0a]);
+    shipper.write('stdout', binary);
+    await shipper.close();
+    expect(sent[0]).toMatchObject({ text: 'PK\u0003\u0004\ufffd\ufffd\u0000\ufffd' });
+    expect(sent.every((e) => e.raw !== undefined)).toBe(true);
+    expect(bytesOf(sent).equals(binary)).toBe(true);
+  });
+
+  it('sends full batches back to back rather than one per interval', async () => {
+    const { sent, send } = collector();
+    const shipper = new LogShipper(send, 0, 60_000);
+    for (let i = 0; i < 20_000; i++) shipper.write('stdout', Buffer.from(`line ${i}\n`));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sent.length).toBeGreaterThanOrEqual(15_000); // the 60 s interval did not hold them back
+    await shipper.close();
+    expect(sent.map((e) => e.seq)).toEqual(Array.from({ length: 20_000 }, (_, i) => i + 1));
+  });
+
+  it('re-sends a failed batch with the same sequence numbers', async () => {
+    const sent: LogEntry[][] = [];
+    let fail = true;
+    const shipper = new LogShipper(
+      async (batch) => {
+        sent.push(batch.map((e) => ({ ...e })));
+        if (fail) {
+          fail = false;
+          throw new Error('network down');
+        }
+      },
+      0,
+      5,
+    );
+    shipper.write('stdout', Buffer.from('a\nb\n'));
+    await shipper.close();
+    expect(sent.map((b) => b.map((e) => e.seq))).toEqual([
+      [1, 2],
+      [1, 2],
+    ]);
+  });
+
+  it('spools entries until the server has them; a restarted runner sends what a crash left', async () => {
+    const spool = join(dir, 'job-1', 'log-spool.jsonl');
+    const down = new LogShipper(
+      async () => {
+        throw new Error('server unreachable');
+      },
+      0,
+      5,
+      () => {},
+      spool,
+    );
+    down.write('stdout', Buffer.from('kept 1\nkept 2\n'));
+    await expect(down.flush()).rejects.toThrow('server unreachable');
+    await expect(down.close(0)).rejects.toThrow('server unreachable'); // the runner "crashes" here
+
+    const { sent, send } = collector();
+    await resendSpool(spool, send);
+    expect(sent.map((e) => [e.seq, e.text])).toEqual([
+      [1, 'kept 1'],
+      [2, 'kept 2'],
+    ]);
+    await expect(stat(spool)).rejects.toThrow('ENOENT');
+
+    const up = new LogShipper(send, 2, 5, () => {}, spool);
+    up.write('stdout', Buffer.from('three\n'));
+    await up.close();
+    expect(await readFile(spool, 'utf8')).toBe(''); // acknowledged: nothing left to resend
+    await resendSpool(join(dir, 'no-such-job', 'log-spool.jsonl'), send); // no spool: nothing to do
+  });
+});

@@ -1,0 +1,67 @@
+/** A dstack job as sbatch options and a batch script. */
+import { describe, expect, it } from 'vitest';
+import { batchSubmission, type BatchOptions } from '../../../src/server/backends/slurm/batch.js';
+import { makeJob, makeRun, makeSpec } from '../../store/fixtures.js';
+
+const OPTIONS: BatchOptions = {
+  workDir: '/shared/dstack',
+  serverUrl: 'http://login1:3000',
+  dstackCommand: '/usr/bin/node /opt/dstack/dist/cli/main.js',
+  extraArgs: ['--qos=high'],
+};
+
+const run = makeRun('calm-owl-1');
+
+describe('Slurm batch submissions', () => {
+  it("maps the job's resources, name and output file to sbatch options", () => {
+    const job = makeJob(run, 'train', {
+      id: '0123456789ab',
+      spec: makeSpec('train', { resources: { cpu: 2, memory: 8e9, gpu: 1 } }),
+    });
+    const { args } = batchSubmission(job, { ...OPTIONS, partition: 'gpu', account: 'ml' });
+    expect(args).toEqual([
+      '--job-name=dstack-train-0123456789ab',
+      '--output=/shared/dstack/jobs/0123456789ab/slurm-%j.out',
+      '--chdir=/shared/dstack/jobs/0123456789ab',
+      '--nodes=1',
+      '--ntasks=1',
+      '--no-requeue',
+      '--cpus-per-task=2',
+      '--mem=7630M',
+      '--gres=gpu:1',
+      '--partition=gpu',
+      '--account=ml',
+      '--qos=high',
+    ]);
+  });
+
+  it('asks for a gres type when the job named a GPU the cluster lists by type', () => {
+    const job = makeJob(run, 'train', {
+      spec: makeSpec('train', { resources: { cpu: 0.5, memory: 0, gpu: 2, gpuName: 'A100' } }),
+      gpus: [
+        { index: 0, name: 'a100', memory: 0 },
+        { index: 1, name: 'a100', memory: 0 },
+      ],
+    });
+    const { args } = batchSubmission(job, OPTIONS);
+    expect(args).toContain('--gres=gpu:a100:2');
+    expect(args).toContain('--cpus-per-task=1');
+    expect(args.some((a) => a.startsWith('--mem'))).toBe(false); // the cluster's default applies
+  });
+
+  it('runs dstack runner exec with the token in a file, never on the command line', () => {
+    const job = makeJob(run, 'train', { id: '0123456789ab' });
+    const { script } = batchSubmission(job, OPTIONS);
+    expect(script).toBe(
+      [
+        '#!/bin/bash',
+        '# dstack job 0123456789ab: train of run calm-owl-1, submitted by the dstack server.',
+        '# The runner prepares the workspace, runs the commands, and sends logs, artifacts and status back.',
+        'exec /usr/bin/node /opt/dstack/dist/cli/main.js runner exec --job 0123456789ab --server http://login1:3000 ' +
+          '--token-file /shared/dstack/jobs/0123456789ab/token --work-dir /shared/dstack/jobs/0123456789ab/work',
+        '',
+      ].join('\n'),
+    );
+    expect(script).not.toMatch(/dst_/);
+  });
+});

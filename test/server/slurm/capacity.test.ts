@@ -1,0 +1,49 @@
+/** The cluster's capacity for dstack's scheduler, and the one-node check it cannot make. */
+import { describe, expect, it } from 'vitest';
+import { clusterCapacity, noNodeFits } from '../../../src/server/backends/slurm/capacity.js';
+import type { SlurmNode } from '../../../src/server/backends/slurm/types.js';
+
+const GB = 1e9;
+const node = (name: string, cpus: number, memoryGb: number, gpus: SlurmNode['gpus'], state = 'idle'): SlurmNode => ({
+  name,
+  cpus,
+  memory: memoryGb * GB,
+  gpus,
+  state,
+});
+const NODES = [
+  node('c1', 8, 32, []),
+  node('g1', 16, 64, [{ type: 'a100', count: 2 }]),
+  node('g2', 16, 64, [{ type: 'v100', count: 4 }], 'down*'),
+];
+
+describe('Slurm capacity', () => {
+  it("sums the partition's usable nodes, GPUs named by gres type", () => {
+    expect(clusterCapacity(NODES)).toEqual({
+      cpu: 24,
+      memory: 96 * GB,
+      gpus: [
+        { index: 0, name: 'a100', memory: 0 },
+        { index: 1, name: 'a100', memory: 0 },
+      ],
+    });
+  });
+
+  it('accepts a job one node can run, and says why when none can', () => {
+    expect(noNodeFits({ cpu: 16, memory: 64 * GB, gpu: 2, gpuName: 'A100' }, NODES)).toBeNull();
+    expect(noNodeFits({ cpu: 17, memory: 0, gpu: 0 }, NODES)).toBe('no node has 17 CPUs (the most is 16)');
+    expect(noNodeFits({ cpu: 1, memory: 100 * GB, gpu: 0 }, NODES)).toBe(
+      'no node has 100GB of memory (the most is 64GB)',
+    );
+    expect(noNodeFits({ cpu: 1, memory: 0, gpu: 1, gpuName: 'V100' }, NODES)).toBe(
+      'no node has 1 V100 GPUs (the most is 0)',
+    );
+    expect(noNodeFits({ cpu: 9, memory: 0, gpu: 0 }, [node('a', 8, 1, []), node('b', 16, 1, [])])).toBeNull();
+    expect(
+      noNodeFits({ cpu: 16, memory: 0, gpu: 1 }, [node('a', 16, 1, []), node('b', 4, 1, [{ type: 'gpu', count: 1 }])]),
+    ).toBe('no single node has 16 CPUs, 1 GPUs at once');
+    expect(noNodeFits({ cpu: 1, memory: 0, gpu: 0 }, [node('x', 8, 1, [], 'drained')])).toBe(
+      'the partition has no usable node',
+    );
+  });
+});

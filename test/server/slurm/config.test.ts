@@ -1,0 +1,102 @@
+/** The Slurm backend's settings from `dstack server` flags and a server config file, and their errors. */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { slurmFromFlags } from '../../../src/cli/commands/server-backends.js';
+
+const DEFAULTS = { dataDir: '/var/lib/dstack', stopGraceMs: 10_000 };
+
+async function configFile(text: string): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), 'dstack-config-')), 'server.yml');
+  await writeFile(file, text);
+  return file;
+}
+
+describe('Slurm backend settings', () => {
+  it('has none unless asked for, and takes defaults from the data dir', async () => {
+    expect(await slurmFromFlags({}, DEFAULTS)).toBeUndefined();
+    expect(await slurmFromFlags({ backend: 'slurm' }, DEFAULTS)).toEqual({
+      name: 'slurm',
+      paths: { sbatch: 'sbatch', squeue: 'squeue', scancel: 'scancel', sacct: 'sacct', sinfo: 'sinfo' },
+      workDir: '/var/lib/dstack/slurm/work',
+      sbatchArgs: [],
+      pollMs: 1000,
+      stopGraceMs: 10_000,
+    });
+  });
+
+  it('reads the flags: partition, account, command paths, shared dir, sbatch options', async () => {
+    const options = await slurmFromFlags(
+      {
+        backend: 'slurm',
+        slurmPartition: 'gpu',
+        slurmAccount: 'ml',
+        slurmSbatch: '/opt/slurm/bin/sbatch',
+        slurmWorkDir: '/shared/dstack',
+        slurmServerUrl: 'http://login1:3000',
+        slurmSbatchArgs: '--qos=high  --time=4:00:00',
+        slurmPoll: '2',
+      },
+      DEFAULTS,
+    );
+    expect(options).toMatchObject({
+      partition: 'gpu',
+      account: 'ml',
+      paths: { sbatch: '/opt/slurm/bin/sbatch', squeue: 'squeue' },
+      workDir: '/shared/dstack',
+      serverUrl: 'http://login1:3000',
+      sbatchArgs: ['--qos=high', '--time=4:00:00'],
+      pollMs: 2000,
+    });
+  });
+
+  it('says which flag is wrong', async () => {
+    await expect(slurmFromFlags({ backend: 'pbs' }, DEFAULTS)).rejects.toThrow(
+      "invalid --backend 'pbs': the one backend is 'slurm'",
+    );
+    await expect(slurmFromFlags({ slurmPartition: 'gpu' }, DEFAULTS)).rejects.toThrow(
+      '--slurm-partition needs --backend slurm',
+    );
+    await expect(slurmFromFlags({ backend: 'slurm', slurmPoll: 'often' }, DEFAULTS)).rejects.toThrow(
+      /^invalid --slurm-poll: /,
+    );
+    await expect(slurmFromFlags({ backend: 'slurm', slurmServerUrl: 'login1:3000' }, DEFAULTS)).rejects.toThrow(
+      /^invalid --slurm-server-url: /,
+    );
+  });
+
+  it("reads a config file's backends: section, flags overriding it", async () => {
+    const file = await configFile(
+      [
+        'backends:',
+        '  - type: slurm',
+        '    partition: cpu',
+        '    work-dir: /shared/dstack',
+        '    sbatch-args: [--qos=low]',
+        '    commands:',
+        '      sacct: /opt/slurm/bin/sacct',
+        '',
+      ].join('\n'),
+    );
+    const options = await slurmFromFlags({ config: file, slurmPartition: 'gpu' }, DEFAULTS);
+    expect(options).toMatchObject({
+      partition: 'gpu',
+      workDir: '/shared/dstack',
+      sbatchArgs: ['--qos=low'],
+      paths: { sacct: '/opt/slurm/bin/sacct', sbatch: 'sbatch' },
+    });
+  });
+
+  it('points at the line of a mistake in the config file', async () => {
+    const typo = await configFile('backends:\n  - type: slurm\n    partitoin: gpu\n');
+    await expect(slurmFromFlags({ config: typo }, DEFAULTS)).rejects.toThrow(
+      `${typo}:3:5: backends.0: unknown key 'partitoin'`,
+    );
+    const other = await configFile('backends:\n  - type: kubernetes\n');
+    await expect(slurmFromFlags({ config: other }, DEFAULTS)).rejects.toThrow(`${other}:2:11: backends.0.type: `);
+    await expect(slurmFromFlags({ config: '/nonexistent/server.yml' }, DEFAULTS)).rejects.toThrow(
+      '/nonexistent/server.yml: cannot read the server config: ENOENT',
+    );
+  });
+});

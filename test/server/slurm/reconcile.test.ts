@@ -1,0 +1,122 @@
+/** What the tracker does about a submitted job, for each pair of dstack's and Slurm's views. */
+import { describe, expect, it } from 'vitest';
+import type { JobStatus } from '../../../src/core/job-status.js';
+import type { JobRecord } from '../../../src/core/records.js';
+import { decide, LOST_AFTER_MS, STOP_MARGIN_MS, type Situation } from '../../../src/server/backends/slurm/reconcile.js';
+import type { SlurmJobState } from '../../../src/server/backends/slurm/types.js';
+import { makeJob, makeRun } from '../../store/fixtures.js';
+
+const NOW = 1_800_000_000_000;
+const job = (status: JobStatus, fields: Partial<JobRecord> = {}) =>
+  makeJob(makeRun('calm-owl-1'), 'train', { status, runner: 'slurm', ...fields });
+const slurm = (state: string, reason?: string, exitCode?: number): SlurmJobState => ({
+  slurmId: '12',
+  state,
+  ...(reason ? { reason } : {}),
+  ...(exitCode === undefined ? {} : { exitCode }),
+});
+const situation = (j: JobRecord | undefined, s: SlurmJobState | undefined, fields: Partial<Situation> = {}) =>
+  decide({
+    tracked: { jobId: 'calm-owl-1-train', slurmId: '12', submittedAt: NOW - 60_000 },
+    job: j,
+    slurm: s,
+    now: NOW,
+    defaultGraceMs: 10_000,
+    outputFile: '/shared/jobs/x/slurm-12.out',
+    ...fields,
+  });
+
+describe('Slurm reconciliation', () => {
+  it("shows Slurm's pending reason on the waiting job, and clears it once Slurm runs it", () => {
+    expect(situation(job('DOWNLOADING'), slurm('PENDING', 'Resources'))).toEqual([
+      { kind: 'reason', reason: 'slurm 12: PENDING (Resources)' },
+    ]);
+    expect(
+      situation(job('DOWNLOADING', { reason: 'slurm 12: PENDING (Resources)' }), slurm('PENDING', 'Resources')),
+    ).toEqual([]);
+    expect(situation(job('RUNNING', { reason: 'slurm 12: PENDING (Priority)' }), slurm('RUNNING'))).toEqual([
+      { kind: 'reason', reason: null },
+    ]);
+    expect(situation(job('RUNNING'), slurm('RUNNING'))).toEqual([]);
+  });
+
+  it('ends a job that Slurm ended with its state and reason', () => {
+    expect(situation(job('RUNNING'), slurm('TIMEOUT', 'TimeLimit'))).toEqual([
+      { kind: 'end', to: 'FAILED', reason: 'slurm 12: TIMEOUT (TimeLimit)' },
+      { kind: 'forget' },
+    ]);
+    expect(situation(job('RUNNING'), slurm('CANCELLED', undefined, 1))[0]).toEqual({
+      kind: 'end',
+      to: 'FAILED',
+      reason: 'slurm 12: CANCELLED',
+    });
+    expect(situation(job('UPLOADING'), slurm('NODE_FAIL'))[0]).toMatchObject({ reason: 'slurm 12: NODE_FAIL' });
+    expect(situation(job('RUNNING'), slurm('PREEMPTED'))[0]).toMatchObject({ reason: 'slurm 12: PREEMPTED' });
+  });
+
+  it("names Slurm's output file when the runner itself died without reporting", () => {
+    expect(situation(job('DOWNLOADING'), slurm('FAILED', undefined, 127))[0]).toEqual({
+      kind: 'end',
+      to: 'FAILED',
+      reason:
+        "slurm 12: FAILED (exit code 127); the runner did not report the job's end, see /shared/jobs/x/slurm-12.out",
+    });
+  });
+
+  it('fails a job that Slurm no longer knows as runner lost, after a moment for squeue to catch up', () => {
+    expect(situation(job('RUNNING'), undefined)).toEqual([
+      { kind: 'end', to: 'FAILED', reason: 'runner lost' },
+      { kind: 'forget' },
+    ]);
+    const fresh = { tracked: { jobId: 'calm-owl-1-train', slurmId: '12', submittedAt: NOW - LOST_AFTER_MS + 1 } };
+    expect(situation(job('DOWNLOADING'), undefined, fresh)).toEqual([]);
+  });
+
+  it('stops a running job with SIGTERM to its runner, then cancels it once the grace period is over', () => {
+    expect(situation(job('STOPPING'), slurm('RUNNING'))).toEqual([{ kind: 'signal' }]);
+    const signalled = (at: number) => ({
+      tracked: { jobId: 'calm-owl-1-train', slurmId: '12', submittedAt: NOW - 60_000, termAt: at },
+    });
+    expect(situation(job('STOPPING', { stopGraceMs: 2000 }), slurm('RUNNING'), signalled(NOW - 2000))).toEqual([]);
+    expect(
+      situation(job('STOPPING', { stopGraceMs: 2000 }), slurm('RUNNING'), signalled(NOW - 2001 - STOP_MARGIN_MS)),
+    ).toEqual([{ kind: 'cancel' }]);
+    // Saving artifacts after the stop: left to finish.
+    expect(situation(job('UPLOADING'), slurm('RUNNING'), signalled(NOW - 60_000))).toEqual([]);
+    // Cancelled after the grace period: stopped, with whatever was saved.
+    expect(situation(job('STOPPING'), slurm('CANCELLED'), signalled(NOW - 60_000))).toEqual([
+      { kind: 'end', to: 'STOPPED', reason: 'stopped by user' },
+      { kind: 'forget' },
+    ]);
+  });
+
+  it('aborts a running job with scancel at once', () => {
+    expect(situation(job('ABORTING'), slurm('RUNNING'))).toEqual([{ kind: 'cancel' }]);
+    expect(situation(job('ABORTING'), slurm('CANCELLED'))).toEqual([
+      { kind: 'end', to: 'ABORTED', reason: 'aborted by user' },
+      { kind: 'forget' },
+    ]);
+  });
+
+  it('ends a job stopped or aborted while Slurm still holds it, cancelling it there', () => {
+    expect(situation(job('STOPPING'), slurm('PENDING', 'Priority'))).toEqual([
+      { kind: 'cancel' },
+      { kind: 'end', to: 'STOPPED', reason: 'stopped by user' },
+      { kind: 'forget' },
+    ]);
+    expect(situation(job('ABORTING'), slurm('PENDING', 'Priority'))[1]).toEqual({
+      kind: 'end',
+      to: 'ABORTED',
+      reason: 'aborted by user',
+    });
+  });
+
+  it('forgets finished jobs once Slurm is done with them, cancelling what is left in the queue', () => {
+    expect(situation(job('DONE', { finishedAt: NOW }), slurm('COMPLETED'))).toEqual([{ kind: 'forget' }]);
+    expect(situation(job('DONE', { finishedAt: NOW }), undefined)).toEqual([{ kind: 'forget' }]);
+    expect(situation(job('DONE', { finishedAt: NOW }), slurm('RUNNING'))).toEqual([]);
+    expect(situation(job('DONE', { finishedAt: NOW - 60_000 }), slurm('RUNNING'))).toEqual([{ kind: 'cancel' }]);
+    expect(situation(job('FAILED', { finishedAt: NOW }), slurm('PENDING'))).toEqual([{ kind: 'cancel' }]);
+    expect(situation(undefined, slurm('RUNNING'))).toEqual([{ kind: 'cancel' }, { kind: 'forget' }]);
+  });
+});

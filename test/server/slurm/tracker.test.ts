@@ -1,0 +1,109 @@
+/**
+ * The tracker on the real engine over SQLite, with a scripted Slurm behind the port:
+ * the cases a real cluster cannot be made to show on demand (a job Slurm lost, a queue that
+ * cannot be read).
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { JobRecord } from '../../../src/core/records.js';
+import { createLogger } from '../../../src/logger.js';
+import { LOST_AFTER_MS } from '../../../src/server/backends/slurm/reconcile.js';
+import { TrackedJobs } from '../../../src/server/backends/slurm/tracked-jobs.js';
+import { SlurmTracker } from '../../../src/server/backends/slurm/tracker.js';
+import type { SlurmCommands, SlurmJobState } from '../../../src/server/backends/slurm/types.js';
+import { Engine } from '../../../src/server/engine.js';
+import { LocalBlobStore } from '../../../src/server/storage/local-blob-store.js';
+import { LogStore } from '../../../src/server/storage/log-store.js';
+import { openSqliteStore } from '../../../src/server/store/sqlite.js';
+import { seedRun } from '../../store/fixtures.js';
+
+/** Slurm as the test scripts it: `queue` is what squeue says, or an error. */
+class ScriptedSlurm implements SlurmCommands {
+  queue: Map<string, SlurmJobState> | Error = new Map();
+  cancelled: string[] = [];
+  async check(): Promise<void> {}
+  async submit(): Promise<string> {
+    throw new Error('not used');
+  }
+  async states(): Promise<Map<string, SlurmJobState>> {
+    if (this.queue instanceof Error) throw this.queue;
+    return this.queue;
+  }
+  async cancel(id: string, signal?: 'TERM'): Promise<void> {
+    this.cancelled.push(signal ? `${id}:${signal}` : id);
+  }
+  async nodes() {
+    return [];
+  }
+}
+
+async function setUp() {
+  const dir = await mkdtemp(join(tmpdir(), 'dstack-tracker-'));
+  const store = await openSqliteStore(join(dir, 'db'));
+  const engine = new Engine({
+    store,
+    blobs: new LocalBlobStore(join(dir, 'blobs')),
+    logs: new LogStore(join(dir, 'logs')),
+    logger: createLogger('test', 'error', () => {}),
+  });
+  const warnings: string[] = [];
+  const slurm = new ScriptedSlurm();
+  const tracked = await TrackedJobs.open(join(dir, 'jobs.json'));
+  const tracker = new SlurmTracker({
+    engine,
+    slurm,
+    tracked,
+    workDir: join(dir, 'work'),
+    defaultGraceMs: 10_000,
+    logger: createLogger('test', 'warn', (line) => warnings.push(line)),
+    actor: 'runner:slurm',
+  });
+  const { jobs } = await seedRun(store, 'calm-owl-1', ['train']);
+  const taken = await engine.transition(jobs[0]!.id, 'SUBMITTED', 'DOWNLOADING', { runner: 'slurm' }, 'runner:slurm');
+  if (!taken.ok) throw new Error('could not assign the job');
+  await tracked.put({ jobId: jobs[0]!.id, slurmId: '7', submittedAt: Date.now() });
+  const job = async (): Promise<JobRecord> => (await store.getJob(jobs[0]!.id))!;
+  return { engine, slurm, tracked, tracker, warnings, job };
+}
+
+describe('Slurm tracker', () => {
+  it("shows Slurm's reason while the job waits, and ends it FAILED runner lost when Slurm loses it", async () => {
+    const { slurm, tracked, tracker, job } = await setUp();
+    slurm.queue = new Map([['7', { slurmId: '7', state: 'PENDING', reason: 'Priority' }]]);
+    await tracker.tick();
+    expect(await job()).toMatchObject({ status: 'DOWNLOADING', reason: 'slurm 7: PENDING (Priority)' });
+    slurm.queue = new Map();
+    await tracker.tick();
+    expect((await job()).status).toBe('DOWNLOADING'); // squeue may lag right after sbatch
+    await tracker.tick(Date.now() + LOST_AFTER_MS + 1);
+    expect(await job()).toMatchObject({ status: 'FAILED', reason: 'runner lost' });
+    expect(tracked.all()).toEqual([]);
+  });
+
+  it('cancels a job stopped while it waits in Slurm and ends it STOPPED', async () => {
+    const { engine, slurm, tracker, job } = await setUp();
+    slurm.queue = new Map([['7', { slurmId: '7', state: 'PENDING', reason: 'Resources' }]]);
+    await engine.transition(
+      (await job()).id,
+      'DOWNLOADING',
+      'STOPPING',
+      { stopRequest: 'stop', reason: 'stopped by user' },
+      'user:ada',
+    );
+    await tracker.tick();
+    expect(slurm.cancelled).toEqual(['7']);
+    expect(await job()).toMatchObject({ status: 'STOPPED', reason: 'stopped by user' });
+  });
+
+  it('changes nothing while the queue cannot be read, and says so once', async () => {
+    const { slurm, tracker, warnings, job } = await setUp();
+    slurm.queue = new Error('slurmctld is unreachable: squeue said: Unable to contact slurm controller');
+    await tracker.tick(Date.now() + LOST_AFTER_MS * 10);
+    await tracker.tick(Date.now() + LOST_AFTER_MS * 10);
+    expect((await job()).status).toBe('DOWNLOADING');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('cannot read the Slurm queue: slurmctld is unreachable');
+  });
+});

@@ -1,0 +1,84 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
+import { S3BlobStore } from '../../src/server/storage/s3-blob-store.js';
+import { createS3Client, parseS3Url } from '../../src/server/storage/s3-client.js';
+import { createBucket, startMoto, startS3rver, type S3Server } from '../services/s3.js';
+import { blob, describeBlobStoreConformance } from './blob-store-conformance.js';
+
+const root = await mkdtemp(join(tmpdir(), 'dstack-blobs-'));
+afterAll(() => rm(root, { recursive: true, force: true }));
+let counter = 0;
+
+describeBlobStoreConformance('local disk', async () => new LocalBlobStore(join(root, `store-${++counter}`)));
+
+const servers: Partial<Record<S3Server['name'], S3Server>> = {};
+beforeAll(async () => {
+  [servers.moto, servers.s3rver] = await Promise.all([startMoto(), startS3rver()]);
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(Object.values(servers).map((s) => s.stop()));
+});
+
+async function openS3(name: S3Server['name'], prefix = 'dstack/artifacts'): Promise<S3BlobStore> {
+  const server = servers[name]!;
+  const { bucket } = await createBucket(server);
+  const store = new S3BlobStore(createS3Client(server.settings), { bucket, prefix }, { spoolDir: join(root, 'spool') });
+  await store.check();
+  return store;
+}
+
+describeBlobStoreConformance('S3 on moto_server', () => openS3('moto'));
+describeBlobStoreConformance('S3 on s3rver', () => openS3('s3rver'));
+
+describe('S3BlobStore', () => {
+  it('a bucket that does not exist is an error that says what to check', async () => {
+    const store = new S3BlobStore(createS3Client(servers.moto!.settings), { bucket: 'no-such-bucket', prefix: '' });
+    await expect(store.check()).rejects.toThrow(
+      "S3 bucket 'no-such-bucket' does not exist; create it, or check AWS_ENDPOINT_URL, AWS_REGION and the credentials",
+    );
+  });
+
+  it('keeps blobs under its prefix and lists only them', async () => {
+    const server = servers.moto!;
+    const { bucket, s3 } = await createBucket(server);
+    const store = new S3BlobStore(s3, { bucket, prefix: 'team/a' });
+    const a = blob(10);
+    await store.put(a.digest, Readable.from([a.data]));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'team/a/notes.txt', Body: 'not a blob' }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: `team/b/${a.digest.slice(0, 2)}/${a.digest}`, Body: 'x' }),
+    );
+    const listed = [];
+    for await (const entry of store.list()) listed.push(entry.digest);
+    expect(listed).toEqual([a.digest]);
+  });
+
+  it('spools a big put to disk while verifying it and leaves no temp file behind', async () => {
+    const spoolDir = join(root, 'spool-check');
+    const server = servers.s3rver!;
+    const { bucket, s3 } = await createBucket(server);
+    const store = new S3BlobStore(s3, { bucket, prefix: '' }, { spoolDir });
+    const big = blob(10 << 20);
+    await store.put(big.digest, Readable.from([big.data]));
+    await expect(store.put(blob(1).digest, Readable.from([big.data]))).rejects.toThrow('does not match');
+    expect(await readdir(spoolDir).catch(() => [])).toEqual([]);
+  });
+});
+
+describe('parseS3Url', () => {
+  it('takes the bucket and a prefix without slashes at its ends', () => {
+    expect(parseS3Url('s3://my-bucket/some/prefix/')).toEqual({ bucket: 'my-bucket', prefix: 'some/prefix' });
+    expect(parseS3Url('s3://my-bucket')).toEqual({ bucket: 'my-bucket', prefix: '' });
+  });
+
+  it('refuses what is not s3://BUCKET[/PREFIX]', () => {
+    for (const bad of ['s3://', 's3://UPPER/x', 's3:///x']) {
+      expect(() => parseS3Url(bad)).toThrow(`invalid --storage '${bad}': use s3://BUCKET/PREFIX (or a local folder)`);
+    }
+  });
+});

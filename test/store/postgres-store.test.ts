@@ -1,0 +1,67 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openPostgresStore, redactUrl } from '../../src/server/store/postgres.js';
+import { startPostgres, type PostgresServer } from '../services/postgres.js';
+import { seedRun } from './fixtures.js';
+import { describeStoreConformance } from './store-conformance.js';
+
+let server: PostgresServer;
+let database: string;
+beforeAll(async () => {
+  server = await startPostgres();
+  database = await server.createDatabase(); // this suite's own database
+}, 120_000);
+afterAll(async () => {
+  await server?.stop();
+});
+
+// The suite's database emptied before each test: an empty, migrated store each time, as on SQLite.
+describeStoreConformance('PostgreSQL', async () => {
+  await server.emptyDatabase(database);
+  return openPostgresStore(database);
+});
+
+describe('openPostgresStore', () => {
+  it('keeps data across close and reopen, and reopening applies no migration twice', async () => {
+    const url = await server.createDatabase();
+    const first = await openPostgresStore(url);
+    const { run } = await seedRun(first, 'run-1', ['train']);
+    await first.close();
+
+    const second = await openPostgresStore(url);
+    try {
+      expect(await second.getRun('run-1')).toStrictEqual(run);
+    } finally {
+      await second.close();
+    }
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const names = (await client.query('select name from kysely_migration order by name')).rows.map((r) => r.name);
+      expect(names[0]).toBe('0001-initial');
+      expect(new Set(names).size).toBe(names.length);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('stores times past 2^32 ms and reads them back as numbers', async () => {
+    const store = await openPostgresStore(await server.createDatabase());
+    try {
+      const { run } = await seedRun(store, 'run-1', ['train'], { submittedAt: 253_402_300_799_000 });
+      const read = await store.getRun('run-1');
+      expect(typeof read?.submittedAt).toBe('number');
+      expect(read).toStrictEqual(run);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a server that cannot be reached is an error naming it, without the password', async () => {
+    const url = 'postgres://dstack:secret@127.0.0.1:1/dstack';
+    await expect(openPostgresStore(url)).rejects.toThrow(
+      /^cannot connect to PostgreSQL at postgres:\/\/dstack:\*\*\*@127\.0\.0\.1:1\/dstack: /,
+    );
+    expect(redactUrl(url)).not.toContain('secret');
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * A job's artifacts as a folder tree with sizes; a file downloads on click. The blob is
+ * fetched with the Authorization header (a plain link could not carry it) and handed to
+ * the browser under the file's name.
+ */
+import { useState } from 'preact/hooks';
+import { api } from '../api/client.js';
+import { artifactTree, type TreeNode } from '../lib/artifact-tree.js';
+import { formatSize } from '../lib/format.js';
+import { usePoll } from '../lib/use-poll.js';
+import { ErrorBox } from './error-box.js';
+
+export function ArtifactTreeView({ jobId, finished }: { jobId: string; finished: boolean }) {
+  // Artifacts appear when the job ends: look again until then, rarely after.
+  const manifest = usePoll((signal) => api.artifacts(jobId, signal), finished ? 60_000 : 3000, `${jobId}:${finished}`);
+  const [error, setError] = useState<Error>();
+  if (manifest.error) return <ErrorBox error={manifest.error} />;
+  if (!manifest.data) return <p class="muted">loading…</p>;
+  const tree = artifactTree(manifest.data);
+  if (tree.length === 0)
+    return <p class="muted">{finished ? 'No artifacts.' : 'Artifacts are saved when the job ends.'}</p>;
+
+  const download = async (node: TreeNode) => {
+    if (!node.entry?.digest) return;
+    setError(undefined);
+    try {
+      const blob = await api.blob(node.entry.digest);
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = node.name;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      // The browser has taken the URL once click() returns; free it soon after.
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      setError(e as Error);
+    }
+  };
+
+  return (
+    <div class="artifacts">
+      <ErrorBox error={error} />
+      <ul class="tree">
+        {tree.map((node) => (
+          <TreeItem key={node.path} node={node} depth={0} onDownload={(n) => void download(n)} />
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function TreeItem(props: { node: TreeNode; depth: number; onDownload: (node: TreeNode) => void }) {
+  const { node } = props;
+  const [open, setOpen] = useState(props.depth < 2);
+  if (node.entry) {
+    const link = node.entry.link;
+    return (
+      <li class="file">
+        {link || !node.entry.digest ? (
+          <span title={link ? `symbolic link to ${link}` : undefined}>
+            {node.name}
+            {link && <span class="muted"> → {link}</span>}
+          </span>
+        ) : (
+          <button class="linklike" title={`download ${node.path}`} onClick={() => props.onDownload(node)}>
+            {node.name}
+          </button>
+        )}
+        <span class="size">{formatSize(node.size)}</span>
+      </li>
+    );
+  }
+  return (
+    <li class="folder">
+      <button class="linklike folder-toggle" aria-expanded={open} onClick={() => setOpen(!open)}>
+        {open ? '▾' : '▸'} {node.name}/
+      </button>
+      <span class="size">
+        {formatSize(node.size)} · {node.files} {node.files === 1 ? 'file' : 'files'}
+      </span>
+      {open && (
+        <ul>
+          {node.children.map((child) => (
+            <TreeItem key={child.path} node={child} depth={props.depth + 1} onDownload={props.onDownload} />
+          ))}
+        </ul>
+      )}
+    </li>
+  );
+}

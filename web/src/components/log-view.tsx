@@ -1,0 +1,128 @@
+/**
+ * A job's log, following live: coloured as the terminal showed it, searchable, and
+ * scrolled to the newest line while the reader stays at the bottom.
+ */
+import { Component } from 'preact';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { clockTime } from '../lib/format.js';
+import { markMatches } from '../lib/log-search.js';
+import type { AnsiStyle } from '../lib/ansi.js';
+import { useLogStream, type LogRow, type StreamState } from '../lib/use-log-stream.js';
+
+/** Lines rendered at most; older ones stay searchable. Keeps a long log's page responsive. */
+const MAX_SHOWN = 3000;
+
+const STATE_LABEL: Record<StreamState, string> = {
+  connecting: 'connecting…',
+  live: 'following live',
+  reconnecting: 'connection lost, reconnecting…',
+  ended: 'finished',
+  failed: 'not available',
+};
+
+/** `onJobsChange`: the stream saw a job's status change (the page reloads it at once, not at its next poll). */
+export function LogView({ target, onJobsChange }: { target: string; onJobsChange?: () => void }) {
+  const stream = useLogStream(target);
+  useEffect(() => {
+    if (stream.jobs) onJobsChange?.();
+  }, [stream.jobs]);
+  const [query, setQuery] = useState('');
+  const [follow, setFollow] = useState(true);
+  const box = useRef<HTMLDivElement>(null);
+
+  // Not trimmed: 'epoch 1 ' (with its space) must not match 'epoch 10'.
+  const q = query.trim() ? query.toLowerCase() : '';
+  const matching = q ? stream.rows.filter((r) => r.search.includes(q)) : stream.rows;
+  const shown = matching.length > MAX_SHOWN ? matching.slice(-MAX_SHOWN) : matching;
+
+  useLayoutEffect(() => {
+    if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;
+  });
+
+  return (
+    <section class="log-view">
+      <div class="log-toolbar">
+        <input
+          type="search"
+          placeholder="Search the log"
+          value={query}
+          aria-label="search the log"
+          onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
+        />
+        <span class="muted">
+          {q ? `${matching.length} of ${stream.count} lines` : `${stream.count} lines`}
+          {shown.length < matching.length && ` (the last ${MAX_SHOWN} shown)`}
+        </span>
+        <label class="follow">
+          <input type="checkbox" checked={follow} onChange={(e) => setFollow((e.target as HTMLInputElement).checked)} />
+          follow
+        </label>
+        <span class={`stream-state state-${stream.state}`}>{STATE_LABEL[stream.state]}</span>
+      </div>
+      {stream.error && <p class="error">{stream.error}</p>}
+      <div
+        class="log"
+        ref={box}
+        onScroll={(e) => {
+          const el = e.currentTarget as HTMLDivElement;
+          // Scrolling up to read stops following; back at the bottom, it follows again.
+          setFollow(el.scrollHeight - el.scrollTop - el.clientHeight < 24);
+        }}
+      >
+        {shown.length === 0 && (
+          <div class="log-empty">{stream.state === 'ended' ? 'The log is empty.' : 'No output yet.'}</div>
+        )}
+        {shown.map((row) => (
+          <LogLineView key={`${row.line.jobId}:${row.line.seq}`} row={row} query={q} />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+interface LineProps {
+  row: LogRow;
+  query: string;
+}
+
+/** One line; rendered again only when its search changes (rows never change once parsed). */
+class LogLineView extends Component<LineProps> {
+  override shouldComponentUpdate(next: LineProps): boolean {
+    return next.row !== this.props.row || next.query !== this.props.query;
+  }
+
+  override render({ row, query }: LineProps) {
+    return (
+      <div class={`log-line ${row.line.stream}`} data-seq={row.line.seq}>
+        <span class="log-ts">{clockTime(row.line.ts)}</span>
+        <span class="log-text">
+          {markMatches(row.segments, query).map((s, i) =>
+            s.mark ? (
+              <mark key={i} style={css(s.style)}>
+                {s.text}
+              </mark>
+            ) : (
+              <span key={i} style={css(s.style)}>
+                {s.text}
+              </span>
+            ),
+          )}
+        </span>
+      </div>
+    );
+  }
+}
+
+function css(style: AnsiStyle): Record<string, string> | undefined {
+  if (Object.keys(style).length === 0) return undefined;
+  const fg = style.inverse ? (style.bg ?? 'var(--log-bg)') : style.fg;
+  const bg = style.inverse ? (style.fg ?? 'var(--log-fg)') : style.bg;
+  const out: Record<string, string> = {};
+  if (fg) out.color = fg;
+  if (bg) out.background = bg;
+  if (style.bold) out.fontWeight = 'bold';
+  if (style.dim) out.opacity = '0.7';
+  if (style.italic) out.fontStyle = 'italic';
+  if (style.underline) out.textDecoration = 'underline';
+  return out;
+}

@@ -1,0 +1,181 @@
+/**
+ * Terminal output → styled segments, as a terminal would show the line: SGR colours and
+ * attributes, `\r` (back to column 0: progress bars overwrite themselves), backspace,
+ * tabs, and the erase-in-line / cursor-column sequences that progress bars use. Other
+ * escape sequences are dropped. Pure: no DOM.
+ */
+
+/** Visual attributes of a run of characters; colours are CSS colour strings. */
+export interface AnsiStyle {
+  fg?: string;
+  bg?: string;
+  bold?: boolean;
+  dim?: boolean;
+  italic?: boolean;
+  underline?: boolean;
+  inverse?: boolean;
+}
+
+export interface Segment {
+  text: string;
+  style: AnsiStyle;
+}
+
+/** The 16 basic colours, tuned to read on the log's dark background. */
+const BASIC = [
+  '#3b4252', // black
+  '#ef6b73', // red
+  '#8fd17a', // green
+  '#e8c260', // yellow
+  '#6cb2f5', // blue
+  '#c792ea', // magenta
+  '#5fd4d4', // cyan
+  '#d8dee9', // white
+  '#6b7587', // bright black
+  '#ff8a91',
+  '#a9e69a',
+  '#ffd97a',
+  '#8fc6ff',
+  '#e0b0ff',
+  '#8ff0f0',
+  '#ffffff',
+];
+
+/** A colour of the 256-colour palette: 16 basic, a 6×6×6 cube, 24 greys. */
+export function palette256(n: number): string {
+  if (n < 16) return BASIC[n]!;
+  if (n < 232) {
+    const i = n - 16;
+    const level = (v: number) => (v === 0 ? 0 : 55 + v * 40);
+    return rgb(level(Math.floor(i / 36)), level(Math.floor(i / 6) % 6), level(i % 6));
+  }
+  const grey = 8 + (n - 232) * 10;
+  return rgb(grey, grey, grey);
+}
+
+function rgb(r: number, g: number, b: number): string {
+  return `rgb(${r},${g},${b})`;
+}
+
+/** Apply one SGR sequence's parameters to a style (returns a new style). */
+export function applySgr(style: AnsiStyle, params: number[]): AnsiStyle {
+  const s: AnsiStyle = { ...style };
+  const codes = params.length === 0 ? [0] : params;
+  for (let i = 0; i < codes.length; i++) {
+    const code = codes[i]!;
+    if (code === 0) for (const key of Object.keys(s)) delete s[key as keyof AnsiStyle];
+    else if (code === 1) s.bold = true;
+    else if (code === 2) s.dim = true;
+    else if (code === 3) s.italic = true;
+    else if (code === 4) s.underline = true;
+    else if (code === 7) s.inverse = true;
+    else if (code === 22) {
+      delete s.bold;
+      delete s.dim;
+    } else if (code === 23) delete s.italic;
+    else if (code === 24) delete s.underline;
+    else if (code === 27) delete s.inverse;
+    else if (code >= 30 && code <= 37) s.fg = BASIC[code - 30];
+    else if (code >= 90 && code <= 97) s.fg = BASIC[code - 90 + 8];
+    else if (code >= 40 && code <= 47) s.bg = BASIC[code - 40];
+    else if (code >= 100 && code <= 107) s.bg = BASIC[code - 100 + 8];
+    else if (code === 39) delete s.fg;
+    else if (code === 49) delete s.bg;
+    else if (code === 38 || code === 48) {
+      // 38;5;N (palette) or 38;2;R;G;B (true colour)
+      const key = code === 38 ? 'fg' : 'bg';
+      if (codes[i + 1] === 5 && codes[i + 2] !== undefined) {
+        s[key] = palette256(codes[i + 2]! & 255);
+        i += 2;
+      } else if (codes[i + 1] === 2 && codes[i + 4] !== undefined) {
+        s[key] = rgb(codes[i + 2]! & 255, codes[i + 3]! & 255, codes[i + 4]! & 255);
+        i += 4;
+      }
+    }
+  }
+  return s;
+}
+
+interface Cell {
+  ch: string;
+  style: AnsiStyle;
+}
+
+const ESC = '\u001b';
+
+/** Render one line of output into segments of equal style. */
+export function parseAnsi(text: string): Segment[] {
+  const cells: Cell[] = [];
+  let cursor = 0;
+  let style: AnsiStyle = {};
+  const put = (ch: string) => {
+    while (cells.length < cursor) cells.push({ ch: ' ', style: {} });
+    cells[cursor++] = { ch, style };
+  };
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === ESC) {
+      const next = text[i + 1];
+      if (next === '[') {
+        // CSI: parameters, then one final byte in @–~.
+        let j = i + 2;
+        while (j < text.length && !/[@-~]/.test(text[j]!)) j++;
+        if (j >= text.length) break; // cut off mid-sequence: drop the rest
+        const raw = text.slice(i + 2, j);
+        const params = raw === '' ? [] : raw.split(';').map((p) => (p === '' ? 0 : Number.parseInt(p, 10) || 0));
+        const n = params[0] ?? 0;
+        switch (text[j]) {
+          case 'm':
+            if (!raw.startsWith('?')) style = applySgr(style, params);
+            break;
+          case 'K': // erase in line: 0 to the end, 1 to the cursor, 2 all
+            if (n === 0) cells.length = Math.min(cells.length, cursor);
+            else if (n === 1) for (let k = 0; k <= cursor && k < cells.length; k++) cells[k] = { ch: ' ', style: {} };
+            else if (n === 2) cells.length = 0;
+            break;
+          case 'G': // cursor to column n (1-based)
+            cursor = Math.max(0, (n || 1) - 1);
+            break;
+          case 'C':
+            cursor += n || 1;
+            break;
+          case 'D':
+            cursor = Math.max(0, cursor - (n || 1));
+            break;
+          default: // anything else (cursor up, scroll regions, modes) has no meaning in a log line
+        }
+        i = j;
+      } else if (next === ']') {
+        // OSC (titles, hyperlinks): up to BEL or ESC \.
+        let j = i + 2;
+        while (j < text.length && text[j] !== '\u0007' && !(text[j] === ESC && text[j + 1] === '\\')) j++;
+        i = text[j] === ESC ? j + 1 : j;
+      } else {
+        i++; // a two-character escape
+      }
+    } else if (ch === '\r') cursor = 0;
+    else if (ch === '\b') cursor = Math.max(0, cursor - 1);
+    else if (ch === '\t') {
+      do put(' ');
+      while (cursor % 8 !== 0);
+    } else if (ch >= ' ' && ch !== '\u007f') put(ch);
+  }
+  return group(cells);
+}
+
+function group(cells: Cell[]): Segment[] {
+  const segments: Segment[] = [];
+  for (const cell of cells) {
+    const last = segments[segments.length - 1];
+    if (last && last.style === cell.style) last.text += cell.ch;
+    else segments.push({ text: cell.ch, style: cell.style });
+  }
+  return segments;
+}
+
+/** The text a person sees, without styles: what search matches against. */
+export function plainText(text: string): string {
+  return parseAnsi(text)
+    .map((s) => s.text)
+    .join('');
+}

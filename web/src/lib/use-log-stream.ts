@@ -1,0 +1,110 @@
+/**
+ * Following a job's log live: `GET /api/logs/stream` read with fetch (the Authorization
+ * header, never a token in the URL), lines parsed once as they arrive, reconnecting with
+ * back-off when the connection drops; a line seen before (by its per-job number) is skipped.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { LogLine } from '../../../src/core/api.js';
+import type { JobRecord } from '../../../src/core/records.js';
+import { ApiError, apiFetch } from '../api/client.js';
+import { readSse } from '../api/sse.js';
+import { parseAnsi, type Segment } from './ansi.js';
+
+export interface LogRow {
+  line: LogLine;
+  segments: Segment[];
+  /** What the line shows, unstyled, lower-cased: what search looks in. */
+  search: string;
+}
+
+export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'failed';
+
+export interface LogStream {
+  /** Every line so far (appended in place; `count` changes when it grows). */
+  rows: readonly LogRow[];
+  count: number;
+  state: StreamState;
+  /** The jobs' latest records, as the stream reports their changes. */
+  jobs?: JobRecord[];
+  error?: string;
+}
+
+export function useLogStream(target: string): LogStream {
+  const rows = useRef<LogRow[]>([]);
+  const [count, setCount] = useState(0);
+  const [state, setState] = useState<StreamState>('connecting');
+  const [jobs, setJobs] = useState<JobRecord[]>();
+  const [error, setError] = useState<string>();
+
+  useEffect(() => {
+    const abort = new AbortController();
+    const own: LogRow[] = [];
+    rows.current = own;
+    setCount(0);
+    setState('connecting');
+    setError(undefined);
+    const lastSeq = new Map<string, number>();
+    // Many events can arrive within a frame: render once per frame.
+    let frame = 0;
+    const render = () => {
+      if (frame) return;
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        setCount(own.length);
+      });
+    };
+    const add = (lines: LogLine[]) => {
+      for (const line of lines) {
+        if (line.seq <= (lastSeq.get(line.jobId) ?? 0)) continue;
+        lastSeq.set(line.jobId, line.seq);
+        const segments = parseAnsi(line.text);
+        own.push({
+          line,
+          segments,
+          search: segments
+            .map((s) => s.text)
+            .join('')
+            .toLowerCase(),
+        });
+      }
+      render();
+    };
+
+    void (async () => {
+      for (let attempt = 0; !abort.signal.aborted; attempt++) {
+        try {
+          const response = await apiFetch(`/logs/stream?target=${encodeURIComponent(target)}`, {
+            signal: abort.signal,
+          });
+          setState('live');
+          attempt = 0;
+          for await (const event of readSse(response)) {
+            if (event.event === 'log') add(JSON.parse(event.data) as LogLine[]);
+            else if (event.event === 'jobs') setJobs(JSON.parse(event.data) as JobRecord[]);
+            else if (event.event === 'end') {
+              setState('ended');
+              return;
+            }
+          }
+        } catch (e) {
+          if (abort.signal.aborted) return;
+          // The server said no (no such job, not yours): trying again will not change that.
+          if (e instanceof ApiError && e.status >= 400 && e.status < 500) {
+            setError(e.message);
+            setState('failed');
+            return;
+          }
+        }
+        if (abort.signal.aborted) return;
+        setState('reconnecting');
+        await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 10_000)));
+      }
+    })();
+    return () => {
+      abort.abort();
+      cancelAnimationFrame(frame);
+    };
+  }, [target]);
+
+  return { rows: rows.current, count, state, jobs, error };
+}

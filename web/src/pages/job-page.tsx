@@ -1,0 +1,98 @@
+/** One job: its log following live, its artifacts, its status history and what it ran. */
+import { isFinished } from '../../../src/core/job-status.js';
+import type { JobRecord } from '../../../src/core/records.js';
+import { api } from '../api/client.js';
+import { ArtifactTreeView } from '../components/artifact-tree-view.js';
+import { ControlButtons } from '../components/control-buttons.js';
+import { ErrorBox } from '../components/error-box.js';
+import { EventHistory } from '../components/event-history.js';
+import { KeyValues } from '../components/key-values.js';
+import { jobHref, Link, runHref } from '../components/link.js';
+import { LogView } from '../components/log-view.js';
+import { StatusBadge } from '../components/status-badge.js';
+import { duration, formatSize, jobsDuration } from '../lib/format.js';
+import { usePoll } from '../lib/use-poll.js';
+
+export function JobPage({ id }: { id: string }) {
+  const view = usePoll((signal) => api.job(id, signal), 2000, id);
+  if (!view.data) return <main>{view.error ? <ErrorBox error={view.error} /> : <p class="muted">loading…</p>}</main>;
+  const { job, run, events } = view.data;
+  const finished = isFinished(job.status);
+  return (
+    <main>
+      <div class="page-head">
+        <h1>
+          {job.workflow} <span class="muted">{job.id}</span> <StatusBadge status={job.status} />
+        </h1>
+        <ControlButtons target={job.id} noun="job" jobs={[job]} onDone={view.refresh} />
+      </div>
+      <p class="summary">
+        run <Link href={runHref(run.name)}>{run.name}</Link>
+        {job.runner && ` · runner ${job.runner}`}
+        {job.exitCode !== undefined && ` · exit code ${job.exitCode}`}
+        {jobsDuration([job]) !== undefined && ` · ran ${duration(jobsDuration([job])!)}`}
+        {job.cachedFrom && (
+          <>
+            {' '}
+            · cached: reuses <Link href={jobHref(job.cachedFrom)}>{job.cachedFrom}</Link>
+          </>
+        )}
+      </p>
+      {job.reason && job.status !== 'DONE' && <p class={`reason reason-${job.status.toLowerCase()}`}>{job.reason}</p>}
+      <ErrorBox error={view.error} />
+      <section>
+        <h2>Log</h2>
+        <LogView target={job.id} onJobsChange={view.refresh} />
+      </section>
+      <div class="columns">
+        <section>
+          <h2>Artifacts</h2>
+          <ArtifactTreeView jobId={job.id} finished={finished} />
+        </section>
+        <section>
+          <h2>Status history</h2>
+          <EventHistory events={events} />
+        </section>
+      </div>
+      <section>
+        <h2>Spec</h2>
+        <JobSpecInfo job={job} />
+      </section>
+    </main>
+  );
+}
+
+function JobSpecInfo({ job }: { job: JobRecord }) {
+  const { spec } = job;
+  const r = spec.resources;
+  const resources = [`${r.cpu} CPU`, r.memory ? `${formatSize(r.memory)} memory` : '', r.gpu ? `${r.gpu} GPU` : '']
+    .filter(Boolean)
+    .join(', ');
+  return (
+    <KeyValues
+      rows={[
+        ['provider', spec.provider],
+        ...(spec.image ? [['image', spec.image] as [string, string]] : []),
+        ['commands', <pre class="commands">{spec.commands.join('\n')}</pre>],
+        ['artifacts', spec.artifacts.join(', ') || 'none'],
+        ['resources', resources],
+        [
+          'depends on',
+          job.dependsOn.length === 0
+            ? 'nothing'
+            : job.dependsOn.map((dep) => (
+                <Link key={dep} href={jobHref(dep)}>
+                  {dep}{' '}
+                </Link>
+              )),
+        ],
+        [
+          'variables',
+          Object.entries(spec.variables)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ') || 'none',
+        ],
+      ]}
+    />
+  );
+}

@@ -1,0 +1,126 @@
+/** One run: its jobs as a graph and a table, its variables, its code, and what can be done to it. */
+import type { ComponentChildren } from 'preact';
+import type { RunView } from '../../../src/core/records.js';
+import { api } from '../api/client.js';
+import { ControlButtons } from '../components/control-buttons.js';
+import { DagView } from '../components/dag-view.js';
+import { ErrorBox } from '../components/error-box.js';
+import { KeyValues } from '../components/key-values.js';
+import { jobHref, Link } from '../components/link.js';
+import { StatusBadge } from '../components/status-badge.js';
+import { ago, dateTime, duration, jobsDuration } from '../lib/format.js';
+import { usePoll } from '../lib/use-poll.js';
+
+export function RunPage({ name }: { name: string }) {
+  const run = usePoll((signal) => api.run(name, signal), 2000, name);
+  if (!run.data) return <main>{run.error ? <ErrorBox error={run.error} /> : <p class="muted">loading…</p>}</main>;
+  const view = run.data;
+  const took = jobsDuration(view.jobs);
+  return (
+    <main>
+      <div class="page-head">
+        <h1>
+          {view.name} <StatusBadge status={view.status} />
+        </h1>
+        <ControlButtons target={view.name} noun="run" jobs={view.jobs} taggable onDone={run.refresh} />
+      </div>
+      <p class="summary">
+        workflow <b>{view.workflow}</b>
+        {view.tag && (
+          <>
+            {' '}
+            · tag <b>{view.tag}</b>
+          </>
+        )}{' '}
+        · by {view.user} · submitted <span title={dateTime(view.submittedAt)}>{ago(view.submittedAt)}</span>
+        {took !== undefined && ` · ran ${duration(took)}`}
+      </p>
+      <ErrorBox error={run.error} />
+      <section>
+        <h2>Jobs</h2>
+        <DagView jobs={view.jobs} />
+        <JobTable run={view} />
+      </section>
+      <div class="columns">
+        <section>
+          <h2>Variables</h2>
+          <Variables run={view} />
+        </section>
+        <section>
+          <h2>Code</h2>
+          <CodeInfo run={view} />
+        </section>
+      </div>
+    </main>
+  );
+}
+
+function CodeInfo({ run }: { run: RunView }) {
+  const { repo } = run;
+  const rows: [string, ComponentChildren][] = [['root', <code>{repo.root}</code>]];
+  if (repo.remote) rows.push(['remote', repo.remote]);
+  if (repo.branch) rows.push(['branch', repo.branch]);
+  if (repo.commit) rows.push(['commit', <code>{repo.commit}</code>]);
+  rows.push(['uncommitted changes', repo.dirty === undefined ? 'unknown' : repo.dirty ? 'yes' : 'no']);
+  return <KeyValues rows={rows} />;
+}
+
+function JobTable({ run }: { run: RunView }) {
+  return (
+    <table class="jobs">
+      <thead>
+        <tr>
+          <th>Job</th>
+          <th>Workflow</th>
+          <th>Status</th>
+          <th>Reason</th>
+          <th>Runner</th>
+          <th>Duration</th>
+        </tr>
+      </thead>
+      <tbody>
+        {run.jobs.map((job) => {
+          const took = jobsDuration([job]);
+          return (
+            <tr key={job.id} data-job={job.id}>
+              <td>
+                <Link href={jobHref(job.id)}>{job.id}</Link>
+                {job.cachedFrom && (
+                  <span class="muted">
+                    {' '}
+                    cached ← <Link href={jobHref(job.cachedFrom)}>{job.cachedFrom}</Link>
+                  </span>
+                )}
+              </td>
+              <td>{job.workflow}</td>
+              <td>
+                <StatusBadge status={job.status} />
+              </td>
+              <td>{job.reason ?? ''}</td>
+              <td>{job.runner ?? ''}</td>
+              <td>{took === undefined ? '' : duration(took)}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+/** The command line's overrides, then each job's resolved variables. */
+function Variables({ run }: { run: RunView }) {
+  return (
+    <>
+      <h3>Given on the command line</h3>
+      <KeyValues rows={Object.entries(run.overrides)} empty="none: every variable has its default" />
+      {run.jobs.map((job) => (
+        <div key={job.id}>
+          <h3>
+            {job.workflow} <span class="muted">({job.id})</span>
+          </h3>
+          <KeyValues rows={Object.entries(job.spec.variables)} />
+        </div>
+      ))}
+    </>
+  );
+}

@@ -1,0 +1,112 @@
+/**
+ * The runs, newest first, updating every 2 s. The server returns the newest N (50, more on
+ * request), so the page stays fast however many runs the database holds; the filters
+ * apply to those.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { JOB_STATUSES } from '../../../src/core/job-status.js';
+import type { RunView } from '../../../src/core/records.js';
+import { api } from '../api/client.js';
+import { ErrorBox } from '../components/error-box.js';
+import { Link, runHref } from '../components/link.js';
+import { StatusBadge } from '../components/status-badge.js';
+import { ago, dateTime, duration, jobsDuration } from '../lib/format.js';
+import { navigate } from '../lib/router.js';
+import { usePoll } from '../lib/use-poll.js';
+
+const PAGE = 50;
+
+export function RunsPage() {
+  const [limit, setLimit] = useState(PAGE);
+  const [status, setStatus] = useState('');
+  const [workflow, setWorkflow] = useState('');
+  // One key for every page size: showing more keeps the rows already there while it loads.
+  const runs = usePoll((signal) => api.runs(limit, signal), 2000, 'runs');
+  const { refresh } = runs;
+  useEffect(() => refresh(), [limit, refresh]);
+  const all = runs.data ?? [];
+  const workflows = [...new Set(all.map((r) => r.workflow))].sort();
+  const shown = all.filter((r) => (!status || r.status === status) && (!workflow || r.workflow === workflow));
+  const now = Date.now();
+
+  return (
+    <main>
+      <div class="page-head">
+        <h1>Runs</h1>
+        <div class="filters">
+          <select aria-label="status" value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
+            <option value="">all statuses</option>
+            {JOB_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s.toLowerCase()}
+              </option>
+            ))}
+          </select>
+          <select
+            aria-label="workflow"
+            value={workflow}
+            onChange={(e) => setWorkflow((e.target as HTMLSelectElement).value)}
+          >
+            <option value="">all workflows</option>
+            {workflows.map((w) => (
+              <option key={w} value={w}>
+                {w}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <ErrorBox error={runs.error} />
+      {runs.data && all.length === 0 && (
+        <p class="empty">
+          No runs yet. Run a workflow: <code>dstack run WORKFLOW</code>
+        </p>
+      )}
+      {all.length > 0 && (
+        <table class="runs">
+          <thead>
+            <tr>
+              <th>Run</th>
+              <th>Workflow</th>
+              <th>Tag</th>
+              <th>Status</th>
+              <th>Submitted</th>
+              <th>Duration</th>
+              <th>Who</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((run) => (
+              <RunRow key={run.name} run={run} now={now} />
+            ))}
+          </tbody>
+        </table>
+      )}
+      {all.length > 0 && shown.length === 0 && <p class="empty">No run of the last {all.length} matches.</p>}
+      {all.length >= limit && (
+        <button class="more" onClick={() => setLimit(limit + PAGE)}>
+          Show {PAGE} more
+        </button>
+      )}
+    </main>
+  );
+}
+
+function RunRow({ run, now }: { run: RunView; now: number }) {
+  const took = jobsDuration(run.jobs, now);
+  return (
+    <tr class="clickable" data-run={run.name} onClick={() => navigate(runHref(run.name))}>
+      <td>
+        <Link href={runHref(run.name)}>{run.name}</Link>
+      </td>
+      <td>{run.workflow}</td>
+      <td>{run.tag ?? ''}</td>
+      <td>
+        <StatusBadge status={run.status} />
+      </td>
+      <td title={dateTime(run.submittedAt)}>{ago(run.submittedAt, now)}</td>
+      <td>{took !== undefined ? duration(took) : run.jobs.every((j) => j.cachedFrom) ? 'cached' : ''}</td>
+      <td>{run.user}</td>
+    </tr>
+  );
+}

@@ -64,7 +64,15 @@ async function artifacts(name: string, t: TestServer, folder: string, bytes: num
   );
 }
 
-async function logs() {
+/** Python that prints about 100 MB of short (~78 byte) lines, the worst case per byte. */
+const SHORT_LINES = `import sys
+line = b'loss acc epoch step lr grad \\xce\\xbb \\xf0\\x9f\\x9a\\x80 loss acc epoch step lr grad'
+out = sys.stdout.buffer
+for n in range(130):
+    out.write(b''.join(b'%03d %05d %s\\n' % (n, i, line) for i in range(10000)))
+`;
+
+async function logs(what: string, args: string[]) {
   const t = await startTestServer();
   try {
     const run = makeRun('bench-run');
@@ -76,7 +84,7 @@ async function logs() {
     const shipper = new LogShipper((e) => runner.appendLogs(job.id, e), 0, 200);
     let bytes = 0;
     const [, ingestMs] = await timed(async () => {
-      const child = spawn('python3', [join(REPO, 'test/e2e/fixtures/storage/spew.py')]);
+      const child = spawn('python3', args);
       child.stdout.on('data', (c: Buffer) => {
         bytes += c.length;
         shipper.write('stdout', c);
@@ -97,7 +105,7 @@ async function logs() {
       return n;
     });
     console.log(
-      `logs: ${mb(bytes).toFixed(0)} MB in ${lines} entries (the job sleeps about 2 s of it)\n` +
+      `logs, ${what}: ${mb(bytes).toFixed(0)} MB in ${lines} entries\n` +
         `  ingest (process -> shipper -> server -> disk) ${(ingestMs / 1000).toFixed(2)} s  ${rate(bytes, ingestMs)}  ${Math.round(lines / (ingestMs / 1000))} lines/s\n` +
         `  read by pages  ${paged} lines ${(pagedMs / 1000).toFixed(2)} s  ${rate(bytes, pagedMs)}\n` +
         `  followed       ${followed} lines ${(followMs / 1000).toFixed(2)} s  ${rate(bytes, followMs)}`,
@@ -121,7 +129,10 @@ try {
   } finally {
     await moto.stop();
   }
-  await logs();
+  await logs('mixed lines of ~250 bytes (test/e2e/fixtures/storage/spew.py, sleeps ~2 s)', [
+    join(REPO, 'test/e2e/fixtures/storage/spew.py'),
+  ]);
+  await logs('short lines of ~78 bytes', ['-c', SHORT_LINES]);
 } finally {
   await rm(work, { recursive: true, force: true });
 }

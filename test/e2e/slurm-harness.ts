@@ -35,7 +35,7 @@ export class DstackServer {
     if (mode === 'slurm') args.push('--no-local-runner', '--backend', 'slurm', '--slurm-poll', '0.5');
     this.output = '';
     const proc = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, DSTACK_HOME: this.home, DSTACK_STOP_GRACE: '5' },
+      env: { ...process.env, DSTACK_HOME: this.home, DSTACK_STOP_GRACE: '5', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;

@@ -59,7 +59,7 @@ export class TeamServer {
     this.proc = spawn(
       process.execPath,
       [BIN, 'server', '--port', String(this.port), '--data-dir', this.dataDir, '--no-local-runner', ...this.extra],
-      { env: { ...process.env, DSTACK_HOME: this.dataDir }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: { ...process.env, DSTACK_HOME: this.dataDir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const [, url] = await waitForLine(this.proc, /dstack server at (\S+)/);
     this.url = url!;
@@ -103,7 +103,7 @@ export class TeamRunner {
 
   boot(): void {
     this.proc = spawn(process.execPath, [BIN, 'runner', 'start', ...this.args], {
-      env: { ...process.env, DSTACK_HOME: this.workDir, DSTACK_LOG_LEVEL: 'warn' },
+      env: { ...process.env, DSTACK_HOME: this.workDir, DSTACK_LOG_LEVEL: 'warn', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   }

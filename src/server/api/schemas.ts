@@ -1,6 +1,7 @@
 /** zod schemas for every request body and query the API accepts. */
 import { z } from 'zod';
 import { JOB_STATUSES } from '../../core/job-status.js';
+import { logEntry } from './log-entry-schema.js';
 
 const digest = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest');
 const name = z.string().min(1).max(200);
@@ -120,23 +121,8 @@ export const runnerTransition = z.object({
   exitCode: z.number().int().optional(),
 });
 
-export const logEntries = z.object({
-  entries: z
-    .array(
-      z.object({
-        seq: z.number().int().positive(),
-        ts: z.number(),
-        stream: z.enum(['stdout', 'stderr']),
-        text: z.string(),
-        partial: z.boolean().optional(),
-        raw: z
-          .string()
-          .max(1 << 20)
-          .optional(),
-      }),
-    )
-    .max(100_000),
-});
+// One fast check per entry (log-entry-schema.ts): a batch holds up to 100,000 of them.
+export const logEntries = z.object({ entries: z.array(logEntry).max(100_000) });
 
 const manifestEntry = z.object({
   path: relativePath,

@@ -27,7 +27,8 @@ class InCodeMigrationProvider implements MigrationProvider {
 
 /** Apply every pending migration; a no-op when the schema is current. Throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
-  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider(dialect) });
+  // Unordered: migrations written in parallel branches may land with lower numbers than ones already applied.
+  const migrator = new Migrator({ db, provider: new InCodeMigrationProvider(dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error === undefined) return;
   const failed = results?.find((r) => r.status === 'Error')?.migrationName;

@@ -27,6 +27,7 @@ import type { UploadPlan, UploadPlanRequest } from '../core/blob-api.js';
 import { UnavailableError } from '../core/errors.js';
 import type { LogPage } from '../core/log-api.js';
 import { directGet } from '../files/direct-http.js';
+import { retrying, type RetryPolicy } from './retry.js';
 import type { CodeSource, RegisterRepoRequest, RepoView } from '../core/repos.js';
 import { errorFromResponse } from './errors.js';
 import { followStream, type FollowHandlers } from './log-follow.js';
@@ -34,15 +35,24 @@ import { followStream, type FollowHandlers } from './log-follow.js';
 export interface ClientOptions {
   url: string;
   token: string;
+  /** Retry requests that a dropped connection failed (runners); none: fail at once. */
+  retry?: RetryPolicy;
 }
 
 export class Client {
   readonly url: string;
   private readonly token: string;
+  private readonly retryPolicy: RetryPolicy | undefined;
 
   constructor(options: ClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
     this.token = options.token;
+    this.retryPolicy = options.retry;
+  }
+
+  /** Run `attempt` again while a dropped connection fails it, as long as this client retries. */
+  retry<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.retryPolicy ? retrying(attempt, this.retryPolicy, signal) : attempt();
   }
 
   private async request(
@@ -94,9 +104,12 @@ export class Client {
     return response;
   }
 
-  private async json<T>(method: string, path: string, json?: unknown, signal?: AbortSignal): Promise<T> {
-    const response = await this.request(method, path, { json, ...(signal ? { signal } : {}) });
-    return (await response.json()) as T;
+  /** A JSON request: its body can be sent again, so a dropped connection is retried. */
+  private json<T>(method: string, path: string, json?: unknown, signal?: AbortSignal): Promise<T> {
+    return this.retry(async () => {
+      const response = await this.request(method, path, { json, ...(signal ? { signal } : {}) });
+      return (await response.json()) as T;
+    }, signal);
   }
 
   health(): Promise<{ ok: boolean; version: string; caller: string }> {

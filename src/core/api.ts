@@ -86,8 +86,13 @@ export interface RegisterRunnerRequest {
   total: Capacity;
 }
 
+/** The longest a runner waits between tries of a request a dropped connection failed, ms. */
+export const RETRY_MAX_DELAY_MS = 5_000;
+
 export interface ClaimRequest {
   name: string;
+  /** The jobs the runner holds: one assigned to it but not among them lost its answer and is offered again. */
+  jobIds: string[];
   /** How long the server may hold the request open waiting for work, ms. */
   waitMs: number;
 }

@@ -113,7 +113,8 @@ export async function downloadFiles(
       if (wanted.size > 0) throw new InvalidError(`the server's pack lacks ${wanted.size} of the blobs asked for`);
     }),
   ];
-  await forEachLimit(tasks, CONCURRENCY, (task) => task());
+  // A task dropped with its connection starts over (a runner's client retries; the CLI's does not).
+  await forEachLimit(tasks, CONCURRENCY, (task) => client.retry(task));
 
   // Checked again where the link really lands: earlier links may have moved its folder.
   const realRoot = await realpath(root);

@@ -73,6 +73,7 @@ export async function uploadFiles(
       requests++;
     }),
   ];
-  await forEachLimit(tasks, CONCURRENCY, (task) => task());
+  // A task dropped with its connection starts over (a runner's client retries; the CLI's does not).
+  await forEachLimit(tasks, CONCURRENCY, (task) => client.retry(task));
   return { files: missing.length, bytes: totalBytes, requests };
 }

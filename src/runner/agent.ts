@@ -73,8 +73,9 @@ export class RunnerAgent {
       this.claimAbort = new AbortController();
       try {
         // Aborted only when the runner stops: an answer lost in flight would strand a job the server assigned.
-        const assignment = await client.claim({ name, waitMs: this.pollMs }, this.claimAbort.signal);
-        if (assignment) this.launch(assignment);
+        const jobIds = [...this.running.keys()];
+        const assignment = await client.claim({ name, jobIds, waitMs: this.pollMs }, this.claimAbort.signal);
+        if (assignment && !this.running.has(assignment.job.id)) this.launch(assignment);
       } catch (e) {
         if ((e as Error).name === 'AbortError' || this.stopped) continue;
         logger.warn('claiming work failed; retrying', { error: String(e) });

@@ -80,7 +80,8 @@ export class JobRun {
   /** Move to `to`; false when the server says the job is elsewhere now (a stop arrived). */
   private async move(to: JobStatus, extra: { reason?: string; exitCode?: number } = {}): Promise<boolean> {
     const result = await this.ctx.client.transition(this.id, { from: this.status, to, ...extra });
-    if (result.ok) {
+    // `actual === to`: a retried request whose first answer was lost had already moved it.
+    if (result.ok || result.actual === to) {
       this.status = to;
       return true;
     }
@@ -129,7 +130,7 @@ export class JobRun {
       await this.logs.close();
       await this.move('DONE', { reason: 'exit code 0', exitCode: 0 });
     } catch (e) {
-      this.ctx.logger.error(`job ${this.id} failed in the runner`, { error: String(e) });
+      this.ctx.logger.error(`job ${this.id} failed in the runner`, { error: String(e), stack: (e as Error).stack });
       // A user's problem (no such image, no such Python) is the reason as it is; anything else is ours.
       const reason = e instanceof DstackError ? e.message : `runner error: ${(e as Error).message}`;
       await this.finishFailed(reason).catch(() => {});

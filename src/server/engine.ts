@@ -27,6 +27,8 @@ export class Engine {
   readonly logs: LogStore;
   readonly logger: Logger;
   private queue: Promise<void> = Promise.resolve();
+  private closing = false;
+  private readonly waiters = new Set<Promise<unknown>>();
   /** How often runners should heartbeat: well inside the server's runner timeout. */
   heartbeatMs = 10_000;
 
@@ -134,18 +136,30 @@ export class Engine {
    * Wait until `check` returns a value, re-checking on each of `on` (job changes, or new
    * work for runners), for at most `ms`.
    */
-  async waitFor<T>(
+  waitFor<T>(
     check: () => Promise<T | undefined>,
     ms: number,
     signal?: AbortSignal,
     on: readonly ('job' | 'work')[] = ['job', 'work'],
+  ): Promise<T | undefined> {
+    if (this.closing) return Promise.resolve(undefined);
+    const waiting = this.waitLoop(check, ms, signal, [...on, 'close']);
+    this.waiters.add(waiting);
+    return waiting.finally(() => this.waiters.delete(waiting));
+  }
+
+  private async waitLoop<T>(
+    check: () => Promise<T | undefined>,
+    ms: number,
+    signal: AbortSignal | undefined,
+    on: readonly string[],
   ): Promise<T | undefined> {
     const deadline = Date.now() + ms;
     for (;;) {
       const value = await check();
       if (value !== undefined) return value;
       const left = deadline - Date.now();
-      if (left <= 0 || signal?.aborted) return undefined;
+      if (left <= 0 || signal?.aborted || this.closing) return undefined;
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
@@ -157,6 +171,15 @@ export class Engine {
         for (const event of on) this.events.once(event, done);
         signal?.addEventListener('abort', done, { once: true });
       });
+      // Woken to close or by a caller gone away: no more checks against a store that is closing.
+      if (signal?.aborted || this.closing) return undefined;
     }
+  }
+
+  /** End every wait (long-polled claims and heartbeats) before the store closes under them. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.events.emit('close');
+    await Promise.allSettled([...this.waiters]);
   }
 }

@@ -3,6 +3,7 @@
  * their jobs end FAILED `runner lost`; waiting jobs that no registered runner could ever
  * fit say so ("no runner has 2 GPUs").
  */
+import { RETRY_MAX_DELAY_MS } from '../core/api.js';
 import { neverFits } from '../core/resources.js';
 import type { Engine } from './engine.js';
 
@@ -13,9 +14,20 @@ export interface MonitorOptions {
   intervalMs?: number;
 }
 
-export async function checkRunners(engine: Engine, runnerTimeoutMs: number, now = Date.now()): Promise<void> {
+/**
+ * Mark runners silent for longer than `runnerTimeoutMs` lost. Silence counts from `since`
+ * at the earliest (the server's start): a runner cannot heartbeat a server that is down,
+ * and one retrying waits up to RETRY_MAX_DELAY_MS before it tries again.
+ */
+export async function checkRunners(
+  engine: Engine,
+  runnerTimeoutMs: number,
+  now = Date.now(),
+  since = 0,
+): Promise<void> {
   for (const runner of await engine.store.listRunners()) {
-    if (runner.status !== 'ACTIVE' || now - runner.updatedAt <= runnerTimeoutMs) continue;
+    const heard = Math.max(runner.updatedAt, since + RETRY_MAX_DELAY_MS);
+    if (runner.status !== 'ACTIVE' || now - heard <= runnerTimeoutMs) continue;
     await engine.store.setRunnerStatus(runner.name, 'LOST');
     engine.logger.warn(`runner ${runner.name} lost: no heartbeat for ${Math.round((now - runner.updatedAt) / 1000)}s`);
     for (const job of await engine.store.activeJobsOfRunner(runner.name)) {
@@ -44,10 +56,11 @@ export async function explainWaiting(engine: Engine): Promise<void> {
 export function startMonitor(engine: Engine, options: MonitorOptions): () => void {
   const interval = options.intervalMs ?? Math.min(5000, Math.max(200, options.runnerTimeoutMs / 4));
   let busy = false;
+  const startedAt = Date.now();
   const timer = setInterval(() => {
     if (busy) return;
     busy = true;
-    void checkRunners(engine, options.runnerTimeoutMs)
+    void checkRunners(engine, options.runnerTimeoutMs, Date.now(), startedAt)
       .then(() => explainWaiting(engine))
       .catch((e) => engine.logger.error('monitor check failed', { error: String(e) }))
       .finally(() => (busy = false));

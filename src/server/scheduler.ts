@@ -89,9 +89,33 @@ export async function assignmentFor(engine: Engine, job: JobRecord, deps: JobRec
 export async function claim(
   engine: Engine,
   runner: string,
+  held: readonly string[],
   waitMs: number,
   signal?: AbortSignal,
 ): Promise<Assignment | undefined> {
+  const unanswered = await lostAssignment(engine, runner, held);
+  if (unanswered) return unanswered;
   // Only new work wakes a claim (a submission, a finished job, a runner back): not every status change.
   return engine.waitFor(() => claimOnce(engine, runner), waitMs, signal, ['work']);
+}
+
+/**
+ * A job given to this runner whose answer never reached it (the connection dropped on the
+ * way back): the runner does not hold it, so it is offered again rather than stranded.
+ */
+async function lostAssignment(
+  engine: Engine,
+  runner: string,
+  held: readonly string[],
+): Promise<Assignment | undefined> {
+  const lost = (await engine.store.activeJobsOfRunner(runner)).find(
+    (j) => j.status === 'DOWNLOADING' && !held.includes(j.id),
+  );
+  if (!lost) return undefined;
+  const deps = await Promise.all(lost.dependsOn.map((id) => engine.store.getJob(id)));
+  return assignmentFor(
+    engine,
+    lost,
+    deps.filter((d) => d !== undefined),
+  );
 }

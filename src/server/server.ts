@@ -110,6 +110,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       server.close(() => resolve());
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
+    await engine.close();
     await store.close();
     await blobs.close?.();
   };

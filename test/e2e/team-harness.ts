@@ -101,11 +101,17 @@ export class TeamRunner {
     return runner;
   }
 
+  /** The tail of what the runner printed, for a failing test to show. */
+  output = '';
+
   boot(): void {
     this.proc = spawn(process.execPath, [BIN, 'runner', 'start', ...this.args], {
       env: { ...process.env, DSTACK_HOME: this.workDir, DSTACK_LOG_LEVEL: 'warn', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000));
+    this.proc.stdout!.on('data', keep);
+    this.proc.stderr!.on('data', keep);
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

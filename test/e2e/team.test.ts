@@ -26,7 +26,14 @@ ${[1, 2, 3, 4, 5, 6].map((i) => `  - name: p${i}\n    commands: [sleep 1]\n`).jo
   - name: ticker
     commands: ['for i in $(seq 1 20); do echo "tick $i"; sleep 0.2; done']
   - name: chatty
-    commands: ['for i in $(seq 1 300); do echo "line $i"; sleep 0.005; done']
+    commands:
+      - 'for i in $(seq 1 300); do echo "line $i"; sleep 0.005; done'
+      - 'mkdir -p out && for i in $(seq 1 40); do echo "file $i" > out/$i.txt; done'
+      - head -c 3000000 /dev/urandom > out/big.bin && sha256sum out/big.bin | cut -c1-64 > big.sum
+    artifacts: [out, big.sum]
+  - name: chatty-reader
+    depends-on: [chatty]
+    commands: ['cat out/7.txt', 'sha256sum out/big.bin | cut -c1-64 | diff - big.sum && echo same']
 `;
 
 describe('a team server with three runners', () => {
@@ -137,7 +144,11 @@ describe('a team server with three runners', () => {
     await server.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 500));
     await server.boot();
-    await waitUntil(async () => (await view(name)).status === 'DONE', 30_000);
+    await waitUntil(async () => (await view(name)).status === 'DONE', 30_000).catch(async (e: unknown) => {
+      const jobs = (await view(name)).jobs.map((j) => `${j.status} ${j.reason ?? ''} on ${j.runner}`).join('; ');
+      const said = runners.map((r) => `${r.name}:\n${r.output}`).join('\n');
+      throw new Error(`${(e as Error).message}; jobs: ${jobs}; the runners said:\n${said}`);
+    });
     const logs = (await dstack(['logs', name])).stdout;
     expect(logs).toBe(Array.from({ length: 20 }, (_, i) => `tick ${i + 1}\n`).join(''));
   });
@@ -148,7 +159,7 @@ describe('a team server with three runners', () => {
 });
 
 describe('a runner behind a connection that keeps dropping', () => {
-  it('loses no log line and doubles none', { timeout: 150_000 }, async () => {
+  it('loses no log line, doubles none, and moves artifacts whole', { timeout: 150_000 }, async () => {
     const server = await TeamServer.start(['--runner-timeout', '30']);
     const proxy = await CuttableProxy.start(server.port);
     const runner = await TeamRunner.start(server, 'flaky', ['--cpu', '1'], `http://127.0.0.1:${proxy.port}`);
@@ -156,17 +167,26 @@ describe('a runner behind a connection that keeps dropping', () => {
     try {
       await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
       const env = { env: { DSTACK_SERVER: server.url, DSTACK_TOKEN: server.token } };
-      const name = (await sb.dstack(['run', 'chatty', '-d'], env)).stdout.trim();
+      const name = (await sb.dstack(['run', 'chatty-reader', '-d'], env)).stdout.trim();
       let cuts = 0;
+      // Every 150 ms: long polls, transitions, log batches and artifact uploads all lose connections mid-way.
       const cutter = setInterval(() => (cuts += proxy.cut() > 0 ? 1 : 0), 150);
+      let run: RunView | undefined;
       await waitUntil(async () => {
-        const run = JSON.parse((await sb.dstack(['status', name, '--json'], env)).stdout)[0] as RunView;
+        run = JSON.parse((await sb.dstack(['status', name, '--json'], env)).stdout)[0] as RunView;
         return run.status === 'DONE';
-      }, 110_000);
+      }, 110_000).catch((e: unknown) => {
+        const jobs = run?.jobs.map((j) => `${j.workflow}: ${j.status} ${j.reason ?? ''}`).join('; ');
+        throw new Error(`${(e as Error).message}; jobs: ${jobs}; the runner said:\n${runner.output}`);
+      });
       clearInterval(cutter);
       expect(cuts).toBeGreaterThan(3);
-      const logs = (await sb.dstack(['logs', name], env)).stdout;
+      const [chatty, reader] = (JSON.parse((await sb.dstack(['status', name, '--json'], env)).stdout)[0] as RunView)
+        .jobs;
+      const logs = (await sb.dstack(['logs', chatty!.id], env)).stdout;
       expect(logs).toBe(Array.from({ length: 300 }, (_, i) => `line ${i + 1}\n`).join(''));
+      // Its artifacts, small files packed and a big one alone, reached the next job whole.
+      expect((await sb.dstack(['logs', reader!.id], env)).stdout).toBe('file 7\nsame\n');
     } finally {
       proxy.close();
       await runner.kill();

@@ -11,6 +11,9 @@ import { runnerEnvironment } from '../../runner/environment.js';
 import { ProcessExecutor } from '../../runner/executors/process-executor.js';
 import { runnerWorkDir, type Settings } from '../../settings.js';
 
+/** How long a runner keeps retrying a request through a dropped connection. */
+export const RUNNER_RETRY_MS = 2 * 60_000;
+
 export interface RunnerStartOptions {
   server?: string;
   token?: string;
@@ -28,8 +31,8 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     throw new UsageError(
       'dstack runner start needs --server URL and --token RUNNER_TOKEN (from: dstack runners add NAME)',
     );
-  const client = new Client({ url: server, token });
-  const { caller } = await client.health();
+  // A server that is not there at start is a mistake to report, not a dropped connection to wait out.
+  const { caller } = await new Client({ url: server, token }).health();
   if (options.name !== undefined && options.name !== caller) {
     throw new UsageError(`--name '${options.name}' does not match the token, which is for runner '${caller}'`);
   }
@@ -59,6 +62,14 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
   const workRoot = resolve(options.workDir ?? runnerWorkDir(settings.home));
   await mkdir(workRoot, { recursive: true });
   const logger = createLogger(`runner:${caller}`, settings.logLevel);
+  const client = new Client({
+    url: server,
+    token,
+    retry: {
+      forMs: RUNNER_RETRY_MS,
+      onRetry: (error, delayMs) => logger.warn(`request failed; retrying in ${delayMs} ms`, { error: String(error) }),
+    },
+  });
   const agent = new RunnerAgent({
     client,
     name: caller,

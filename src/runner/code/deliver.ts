@@ -61,7 +61,9 @@ export async function deliverCode(
   assignment: Assignment,
   note: (text: string) => void,
 ): Promise<TransferStats> {
-  const code = JSON.parse(await text(await client.getBlob(assignment.run.codeDigest))) as CodeManifest;
+  const code = await client.retry(
+    async () => JSON.parse(await text(await client.getBlob(assignment.run.codeDigest))) as CodeManifest,
+  );
   const { remote, commit, subdir = '' } = assignment.run.repo;
   if (!remote || !commit || !COMMIT.test(commit)) return downloadFiles(client, dir, code.files);
 

@@ -62,7 +62,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const r = await body(c, schemas.claim);
     self(c, r.name);
     await alive(r.name);
-    const assignment = await claim(engine, r.name, r.waitMs, c.req.raw.signal);
+    const assignment = await claim(engine, r.name, r.jobIds, r.waitMs, c.req.raw.signal);
     return c.json({ assignment: assignment ?? null });
   });
 

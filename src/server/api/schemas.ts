@@ -110,7 +110,7 @@ export const capacity = z.object({
 });
 
 export const registerRunner = z.object({ name, host: z.string(), total: capacity, jobIds: z.array(z.string()) });
-export const claim = z.object({ name, waitMs: z.number().int().min(0).max(60_000) });
+export const claim = z.object({ name, jobIds: z.array(z.string()), waitMs: z.number().int().min(0).max(60_000) });
 export const heartbeat = z.object({ name, jobIds: z.array(z.string()), waitMs: z.number().int().min(0).max(60_000) });
 
 const status = z.enum(JOB_STATUSES);

@@ -1,0 +1,42 @@
+/**
+ * Retrying requests through connections that drop. A runner on a flaky network keeps
+ * its job going: every request it retries is safe to repeat (transitions say when they
+ * already happened, log entries carry sequence numbers, blobs are content-addressed,
+ * claims re-offer a job whose answer was lost).
+ */
+import { RETRY_MAX_DELAY_MS } from '../core/api.js';
+import { UnavailableError } from '../core/errors.js';
+
+const FIRST_DELAY_MS = 200;
+
+/** Errors that mean the request may not have got through, or its answer not back. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof UnavailableError) return true;
+  const e = error as { name?: string; message?: string; code?: string; cause?: unknown } | undefined;
+  if (!e || e.name === 'AbortError') return false;
+  // undici cuts a response body that the connection dropped under with TypeError('terminated').
+  if (e.name === 'TypeError' && e.message === 'terminated') return true;
+  if (e.code && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET'].includes(e.code)) return true;
+  return e.cause !== undefined && e.cause !== error && isTransient(e.cause);
+}
+
+export interface RetryPolicy {
+  /** Keep trying for this long, ms. */
+  forMs: number;
+  /** Told before each wait: what failed and how long until the next try. */
+  onRetry?: (error: unknown, delayMs: number) => void;
+}
+
+/** Run `attempt` until it succeeds, fails for good, the policy's time passes, or `signal` aborts. */
+export async function retrying<T>(attempt: () => Promise<T>, policy: RetryPolicy, signal?: AbortSignal): Promise<T> {
+  const deadline = Date.now() + policy.forMs;
+  for (let delay = FIRST_DELAY_MS; ; delay = Math.min(delay * 2, RETRY_MAX_DELAY_MS)) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!isTransient(e) || signal?.aborted || Date.now() + delay > deadline) throw e;
+      policy.onRetry?.(e, delay);
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}

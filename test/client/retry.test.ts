@@ -1,0 +1,80 @@
+/** Retrying through dropped connections, against a real HTTP server that drops some. */
+import { createServer, type Server } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from '../../src/client/client.js';
+import { isTransient, retrying } from '../../src/client/retry.js';
+import { InvalidError, NotFoundError, UnavailableError } from '../../src/core/errors.js';
+
+let server: Server | undefined;
+afterEach(() => server?.close());
+
+/** A server whose first `drops` requests lose their connection before any answer. */
+async function dropping(drops: number): Promise<{ url: string; requests: () => number }> {
+  let requests = 0;
+  server = createServer((req, res) => {
+    requests++;
+    if (requests <= drops) return req.socket.destroy();
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ ok: true, caller: 'r1', version: 'x' }));
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, requests: () => requests };
+}
+
+describe('a client that retries', () => {
+  it('gets its answer through connections that drop, and says each time it waits', async () => {
+    const { url, requests } = await dropping(2);
+    const waits: number[] = [];
+    const client = new Client({ url, token: 't', retry: { forMs: 10_000, onRetry: (_, ms) => waits.push(ms) } });
+    expect(await client.health()).toMatchObject({ ok: true });
+    expect(requests()).toBe(3);
+    expect(waits).toEqual([200, 400]);
+  });
+
+  it('gives up when its time is spent, with the error of the last try', async () => {
+    const { url } = await dropping(1000);
+    const client = new Client({ url, token: 't', retry: { forMs: 500 } });
+    await expect(client.health()).rejects.toThrow(/cannot reach the dstack server at http:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('fails at once without a retry policy (the CLI)', async () => {
+    const { url, requests } = await dropping(1);
+    await expect(new Client({ url, token: 't' }).health()).rejects.toThrow(UnavailableError);
+    expect(requests()).toBe(1);
+  });
+});
+
+describe('retrying', () => {
+  it('does not retry an answer that is final', async () => {
+    let tries = 0;
+    const fail = () => {
+      tries++;
+      return Promise.reject(new NotFoundError('no job x'));
+    };
+    await expect(retrying(fail, { forMs: 5_000 })).rejects.toThrow('no job x');
+    expect(tries).toBe(1);
+  });
+
+  it('stops when its signal aborts', async () => {
+    const controller = new AbortController();
+    let tries = 0;
+    const fail = () => {
+      if (++tries === 2) controller.abort();
+      return Promise.reject(new UnavailableError('down'));
+    };
+    await expect(retrying(fail, { forMs: 60_000 }, controller.signal)).rejects.toThrow('down');
+    expect(tries).toBe(2);
+  });
+
+  it('tells dropped connections from answers', () => {
+    expect(isTransient(new UnavailableError('x'))).toBe(true);
+    expect(isTransient(new TypeError('terminated'))).toBe(true);
+    expect(isTransient(Object.assign(new Error('read'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(isTransient(new Error('fetch failed', { cause: Object.assign(new Error('x'), { code: 'EPIPE' }) }))).toBe(
+      true,
+    );
+    expect(isTransient(new InvalidError('bad'))).toBe(false);
+    expect(isTransient(Object.assign(new Error('aborted'), { name: 'AbortError' }))).toBe(false);
+  });
+});

@@ -41,6 +41,8 @@ export interface ScenarioResult {
   /** Load average (1 min) before and after: other work on the machine shows here. */
   load?: [number, number];
   seconds?: number;
+  /** When it ran (ISO): with --only, the other scenarios are kept from an earlier run. */
+  ranAt?: string;
 }
 
 export interface Context {

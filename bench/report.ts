@@ -107,7 +107,7 @@ export function markdown(report: Report): string {
     '',
   ];
   for (const s of report.scenarios) {
-    out.push(`## ${s.id}. ${s.title}`, '', `Size: ${s.size}.`);
+    out.push(`## ${s.id}. ${s.title}`, '', `Size: ${s.size}.${s.ranAt ? ` Ran at ${s.ranAt}.` : ''}`);
     if (s.load) out.push(`Load average (1 min) before → after: ${s.load[0].toFixed(2)} → ${s.load[1].toFixed(2)}.`);
     out.push('');
     for (const t of s.tables) {
@@ -129,6 +129,7 @@ export async function writeReport(report: Report): Promise<string[]> {
   await writeFile(md, markdown(report));
   // Formatted as prettier would, so `npm run format:check` stays clean.
   const prettier = await import('prettier');
-  await writeFile(json, await prettier.format(JSON.stringify(report), { parser: 'json', filepath: json }));
+  const options = (await prettier.resolveConfig(json)) ?? {};
+  await writeFile(json, await prettier.format(JSON.stringify(report), { ...options, parser: 'json', filepath: json }));
   return [md, json];
 }

@@ -3,6 +3,7 @@
  * then bench/RESULTS.md and bench/results/<mode>.json. A missed target is reported, never fatal.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Context, Scenario, ScenarioResult } from './model.js';
@@ -21,7 +22,7 @@ const SCENARIOS: Scenario[] = [trivialJob, dagRun, dagCached, planning, artifact
 
 const USAGE = `usage: npm run bench -- [--quick] [--only 1,2,...] [--reps N]
   --quick   smaller sizes and fewer repetitions (under two minutes)
-  --only    run only these scenarios (the report then holds only them)
+  --only    run only these scenarios; the report keeps the others from the last run of the same mode
   --reps    repetitions per measurement, instead of each scenario's own`;
 
 function parseArgs(argv: string[]): { quick: boolean; only?: Set<number>; reps?: number } {
@@ -55,6 +56,20 @@ async function prepare(): Promise<void> {
   if (deps.code !== 0) log(`${deps.stderr.trim()}\n[bench] rows of the missing peers will say "not run"`);
 }
 
+/** With --only: the scenarios just run, and the others from the last report of the same mode. */
+async function withEarlier(mode: string, results: ScenarioResult[]): Promise<ScenarioResult[]> {
+  const file = join(REPO, 'bench', 'results', `${mode}.json`);
+  if (!existsSync(file)) return results;
+  const earlier = JSON.parse(await readFile(file, 'utf8')) as Report;
+  const kept = earlier.scenarios.filter((s) => !results.some((r) => r.id === s.id));
+  for (const s of kept) {
+    const note = `Kept from the run started at ${earlier.startedAt} (\`${earlier.command}\`); a later --only run re-ran others.`;
+    if (!s.notes.some((n) => n.startsWith('Kept from'))) s.notes.push(note);
+  }
+  if (kept.length > 0) log(`kept scenarios ${kept.map((s) => s.id).join(', ')} from ${file}`);
+  return [...kept, ...results].sort((a, b) => a.id - b.id);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   process.once('SIGINT', () => {
@@ -71,6 +86,7 @@ async function main(): Promise<void> {
     if (args.only && !args.only.has(scenario.id)) continue;
     log(`scenario ${scenario.id}: ${scenario.title}`);
     const t0 = Date.now();
+    const ranAt = new Date(t0).toISOString();
     const load0 = loadavg()[0]!;
     let result: ScenarioResult;
     try {
@@ -86,6 +102,7 @@ async function main(): Promise<void> {
         notes: [`failed: ${errorMessage(e)}`],
       };
     }
+    result.ranAt = ranAt;
     result.load = [load0, loadavg()[0]!];
     result.seconds = (Date.now() - t0) / 1000;
     for (const t of result.targets) log(`  ${t.verdict}: ${t.text} (${t.detail})`);
@@ -104,7 +121,7 @@ async function main(): Promise<void> {
       hyperfine: 'hyperfine --version',
       sbatch: 'sbatch --version',
     }),
-    scenarios: results,
+    scenarios: args.only ? await withEarlier(args.quick ? 'quick' : 'full', results) : results,
   };
   for (const path of await writeReport(report)) log(`wrote ${path}`);
 }

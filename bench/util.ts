@@ -129,11 +129,6 @@ export async function writeFiles(root: string, files: Record<string, string>): P
   }
 }
 
-export async function which(command: string): Promise<string | undefined> {
-  const result = await sh(`command -v ${command}`, { stdout: 'capture', allowFailure: true });
-  return result.code === 0 ? result.stdout.trim() : undefined;
-}
-
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }

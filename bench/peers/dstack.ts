@@ -13,6 +13,7 @@ export interface JobSummary {
   status: string;
   /** The runner it ran on (absent while unassigned). */
   runner?: string;
+  reason?: string;
 }
 
 /** Projects whose embedded server may be running: stopped on Ctrl-C (see run.ts). */
@@ -58,7 +59,13 @@ export class Dstack {
     const runs = JSON.parse(stdout) as { jobs: JobSummary[] }[];
     const last = runs[runs.length - 1];
     if (!last) throw new Error('dstack status --json listed no run');
-    return last.jobs.map((j) => ({ id: j.id, workflow: j.workflow, status: j.status, runner: j.runner }));
+    return last.jobs.map((j) => ({
+      id: j.id,
+      workflow: j.workflow,
+      status: j.status,
+      runner: j.runner,
+      reason: j.reason,
+    }));
   }
 
   async jobId(workflow: string): Promise<string> {

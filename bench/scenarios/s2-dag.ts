@@ -8,7 +8,7 @@ import { fmtS, fmtX, interleave, med, target, type Row, type Scenario } from '..
 import { tempDir, writeFiles } from '../util.js';
 
 /** Adds a "per job" column: the median spread over the DAG's jobs. */
-export function perJob(rows: Row[], jobs: number): Row[] {
+function perJob(rows: Row[], jobs: number): Row[] {
   for (const r of rows) {
     const m = med(r);
     if (m !== undefined) r.extra = { ...r.extra, 'per job': fmtS(m / jobs) };

@@ -38,7 +38,33 @@ export async function sbatch(script: string): Promise<string> {
   return r.stdout.trim().split(';')[0]!;
 }
 
+/** `sbatch --dependency=afterok:…`: a job that Slurm starts once all of `after` completed. */
+export async function sbatchAfter(script: string, after: string[]): Promise<string> {
+  const r = await exec(
+    'sbatch',
+    ['--parsable', '--output', '/dev/null', `--dependency=afterok:${after.join(':')}`, '--wrap', script],
+    { stdout: 'capture' },
+  );
+  return r.stdout.trim().split(';')[0]!;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until Slurm's queue is empty (the one node is shared with test suites and other
+ * benchmarks: a measurement taken while their jobs hold it measures them). Resolves with how
+ * many jobs were still queued when `timeoutMs` ran out (0: the queue emptied).
+ */
+export async function quietQueue(timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await sh('squeue -h -o %i', { stdout: 'capture', allowFailure: true });
+    const queued = r.stdout.split('\n').filter((l) => l.trim() !== '').length;
+    if (r.code === 0 && queued === 0) return 0;
+    if (Date.now() > deadline) return queued;
+    await sleep(250);
+  }
+}
 
 /** Waits until every job of `ids` has left the queue's active states. */
 export async function waitJobs(ids: string[], timeoutMs: number): Promise<void> {

@@ -3,9 +3,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BIN, Dstack, fanOutWorkflows } from '../peers/dstack.js';
-import { describe, ensureSlurm, sbatch, startedAfter, stopSlurm, waitJobs } from '../peers/slurm.js';
-import { fmtS, med, measureRow, notRun, target, type Row, type Scenario } from '../model.js';
-import { exec, repeat, tempDir } from '../util.js';
+import {
+  describe,
+  ensureSlurm,
+  quietQueue,
+  sbatch,
+  sbatchAfter,
+  startedAfter,
+  stopSlurm,
+  waitJobs,
+} from '../peers/slurm.js';
+import { fmtS, interleave, med, notRun, target, type Measure, type Row, type Scenario } from '../model.js';
+import { exec, sh, tempDir } from '../util.js';
 
 /** Whether this build's server has a Slurm backend (`dstack server --backend slurm`). */
 async function slurmBackendBuilt(): Promise<boolean> {
@@ -13,8 +22,10 @@ async function slurmBackendBuilt(): Promise<boolean> {
   return /--backend\b/.test(help.stdout) && /slurm/i.test(help.stdout);
 }
 
-/** `dstack server --backend slurm --port 0` in the foreground; resolves with its URL and admin token. */
-function startSlurmServer(dstack: Dstack): Promise<{ url: string; token: string; child: ChildProcess }> {
+/** `dstack server --backend slurm --port 0` in the foreground; resolves with its URL, admin token and log. */
+function startSlurmServer(
+  dstack: Dstack,
+): Promise<{ url: string; token: string; child: ChildProcess; log: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'server', '--backend', 'slurm', '--no-local-runner', '--port', '0'], {
       env: dstack.env(),
@@ -23,14 +34,14 @@ function startSlurmServer(dstack: Dstack): Promise<{ url: string; token: string;
     let out = '';
     let err = '';
     const timer = setTimeout(() => reject(new Error(`the server did not start in 60s: ${err.slice(-300)}`)), 60_000);
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-20_000)));
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
       const url = /dstack server at (\S+)/.exec(out)?.[1];
       const token = /admin token[^:]*: (\S+)/.exec(out)?.[1];
       if (url && token) {
         clearTimeout(timer);
-        resolve({ url, token, child });
+        resolve({ url, token, child, log: () => err });
       }
     });
     child.on('exit', (code) => reject(new Error(`the server exited with ${code}: ${err.trim().slice(-300)}`)));
@@ -42,19 +53,67 @@ async function sbatchDag(n: number): Promise<number> {
   const t0 = performance.now();
   const first = await sbatch('true');
   const middle: string[] = [];
-  for (let i = 0; i < n - 2; i++) middle.push(await sbatchDep('true', [first]));
-  const last = await sbatchDep('true', middle);
+  for (let i = 0; i < n - 2; i++) middle.push(await sbatchAfter('true', [first]));
+  const last = await sbatchAfter('true', middle);
   await waitJobs([first, ...middle, last], 30 * 60_000);
   return (performance.now() - t0) / 1000;
 }
 
-async function sbatchDep(script: string, after: string[]): Promise<string> {
-  const r = await exec(
-    'sbatch',
-    ['--parsable', '--output', '/dev/null', `--dependency=afterok:${after.join(':')}`, '--wrap', script],
-    { stdout: 'capture' },
-  );
-  return r.stdout.trim().split(';')[0]!;
+/** Seconds from the job's SUBMITTED (the server's clock) to its first command: the backend's share of the latency. */
+async function serverSideLatency(dstack: Dstack, stamp: string): Promise<number> {
+  const { stdout } = await dstack.cli(['status', '--last', '1', '--json'], { stdout: 'capture' });
+  const job = (JSON.parse(stdout) as { jobs: { submittedAt: number }[] }[]).at(-1)?.jobs[0];
+  if (!job) throw new Error('dstack status --json listed no job');
+  return startedAfter(stamp, job.submittedAt / 1000, 1000);
+}
+
+/**
+ * Before each timed repetition: Slurm's one node to ourselves. Test suites and other benchmarks
+ * share it; their jobs would be measured as ours (or hold ours back for minutes).
+ */
+function quietBefore(notes: string[], also?: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    const left = await quietQueue(120_000);
+    if (left > 0) {
+      const note = `Slurm's queue still held ${left} jobs of others after 2 minutes of waiting: this row measured them too.`;
+      if (!notes.includes(note)) notes.push(note);
+    }
+    await also?.();
+  };
+}
+
+/** Why a dstack measurement through Slurm failed: the last run's failed jobs, the node, the server's last log lines. */
+async function explain(dstack: Dstack, serverLog: string): Promise<string> {
+  const parts: string[] = [];
+  try {
+    const jobs = await dstack.lastJobs();
+    const bad = jobs.find((j) => j.status === 'FAILED' && !j.reason?.startsWith('dependency'));
+    const open = jobs.filter((j) => !['DONE', 'FAILED', 'STOPPED', 'ABORTED'].includes(j.status));
+    if (bad) parts.push(`job ${bad.workflow} (${bad.id}) FAILED: ${bad.reason ?? 'no reason'}`);
+    if (open.length > 0) parts.push(`${open.length} jobs still ${[...new Set(open.map((j) => j.status))].join('/')}`);
+  } catch (e) {
+    parts.push(`dstack status failed: ${describe(e)}`);
+  }
+  const node = await sh("sinfo -h -N -o '%T %E' | head -n 1; squeue -h | wc -l", {
+    stdout: 'capture',
+    allowFailure: true,
+  });
+  parts.push(`Slurm node: ${node.stdout.trim().split('\n').join(', jobs queued: ')}`);
+  const warn = serverLog
+    .split('\n')
+    .filter((l) => /warn|error/i.test(l))
+    .slice(-2);
+  if (warn.length > 0) parts.push(`server log: ${warn.join(' | ').slice(0, 400)}`);
+  return parts.join('; ');
+}
+
+/** `measure`, with the reason it failed made specific. */
+async function explained<T>(dstack: Dstack, serverLog: () => string, measure: () => Promise<T>): Promise<T> {
+  try {
+    return await measure();
+  } catch (e) {
+    throw new Error(`${describe(e)} [${await explain(dstack, serverLog())}]`, { cause: e });
+  }
 }
 
 export const slurm: Scenario = {
@@ -62,14 +121,15 @@ export const slurm: Scenario = {
   title: 'Slurm: submit-to-start latency and a DAG of trivial jobs through the Slurm backend',
   async run(ctx) {
     const n = ctx.quick ? 6 : 300;
-    const reps = ctx.reps ?? (ctx.quick ? 2 : 5);
-    const dagReps = ctx.reps ?? (ctx.quick ? 1 : 2);
+    const reps = ctx.reps ?? (ctx.quick ? 3 : 5);
+    const dagReps = ctx.reps ?? 2;
     const tmp = await tempDir('s7');
     const stamp = join(tmp.path, 'started.txt');
     const notes: string[] = [];
     let latency: Row[];
     let dag: Row[];
     const up = await ensureSlurm(!ctx.quick);
+    let server: ChildProcess | undefined;
     try {
       if ('why' in up) {
         const why = up.why;
@@ -78,28 +138,31 @@ export const slurm: Scenario = {
       } else {
         if (up.startedHere) notes.push('Slurm was started by this run (scripts/slurm.sh start) and stopped after it.');
         else notes.push('Slurm was already running (scripts/slurm.sh status); other work on it shows in the spread.');
-        const sbatchLatency = await measureRow('sbatch --wrap', 'floor', () =>
-          repeat(
-            reps,
-            async () => {
-              const t0 = Date.now() / 1000;
-              await sbatch(`date +%s.%N > '${stamp}'`);
-              return startedAfter(stamp, t0, 60_000);
-            },
-            () => rm(stamp, { force: true }),
-          ),
-        );
-        const sbatchDagRow = await measureRow('sbatch --wrap (afterok dependencies)', 'floor', () =>
-          repeat(dagReps, async (rep) => {
-            ctx.log(`sbatch: ${n} jobs, repetition ${rep + 1}/${dagReps}`);
-            return sbatchDag(n);
-          }),
-        );
-        let dstackLatency: Row;
-        let dstackDag: Row;
+        const clearStamp = () => rm(stamp, { force: true });
+        const sbatchLatency: Measure = {
+          peer: 'sbatch --wrap',
+          role: 'floor',
+          before: quietBefore(notes, clearStamp),
+          run: async () => {
+            const t0 = Date.now() / 1000;
+            await sbatch(`date +%s.%N > '${stamp}'`);
+            return startedAfter(stamp, t0, 60_000);
+          },
+        };
+        const sbatchDagRun: Measure = {
+          peer: 'sbatch --wrap (afterok dependencies)',
+          role: 'floor',
+          before: quietBefore(notes),
+          run: () => sbatchDag(n),
+        };
+        // The dstack rows, or why they cannot run: measured round-robin with sbatch's, so that load hits both alike.
+        let dstackLatency: Measure | Row;
+        let dstackDag: Measure | Row;
+        const serverSide: number[] = [];
+        const ranOn = new Map<string, number>();
         if (!(await slurmBackendBuilt())) {
           const why = 'Slurm backend not built yet (`dstack server --help` has no --backend slurm)';
-          dstackLatency = notRun('dstack run -d (Slurm backend)', 'dstack', why);
+          dstackLatency = notRun('dstack run lat -d (Slurm backend)', 'dstack', why);
           dstackDag = notRun('dstack run final --no-cache (Slurm backend)', 'dstack', why);
         } else {
           const dstack = await Dstack.create(
@@ -109,44 +172,61 @@ export const slurm: Scenario = {
               `workflows:\n  - name: lat\n    commands: ["date +%s.%N > '${stamp}'"]\n`,
             ),
           );
-          let server: ChildProcess | undefined;
           try {
             const started = await startSlurmServer(dstack);
             server = started.child;
             dstack.useServer(started.url, started.token);
-            dstackLatency = await measureRow('dstack run lat -d --no-cache (Slurm backend)', 'dstack', () =>
-              repeat(
-                reps,
-                async () => {
+            dstackLatency = {
+              peer: 'dstack run lat -d --no-cache (Slurm backend)',
+              role: 'dstack',
+              before: quietBefore(notes, clearStamp),
+              run: () =>
+                explained(dstack, started.log, async () => {
                   const t0 = Date.now() / 1000;
                   await dstack.cli(['run', 'lat', '-d', '--no-cache']);
-                  return startedAfter(stamp, t0, 120_000);
-                },
-                () => rm(stamp, { force: true }),
-              ),
-            );
-            const ranOn = new Map<string, number>();
-            dstackDag = await measureRow('dstack run final --no-cache (Slurm backend)', 'dstack', () =>
-              repeat(dagReps, async () => {
-                const seconds = (await dstack.cli(['run', 'final', '--no-cache'])).seconds;
-                for (const j of await dstack.lastJobs())
-                  ranOn.set(j.runner ?? '?', (ranOn.get(j.runner ?? '?') ?? 0) + 1);
-                return seconds;
-              }),
-            );
-            // The server has no local runner, so every job should have gone through Slurm: say where they ran.
-            notes.push(`dstack's DAG jobs ran on runner ${[...ranOn].map(([r, c]) => `${r} (${c} jobs)`).join(', ')}.`);
+                  const seconds = await startedAfter(stamp, t0, 120_000);
+                  serverSide.push(await serverSideLatency(dstack, stamp));
+                  return seconds;
+                }),
+            };
+            dstackDag = {
+              peer: 'dstack run final --no-cache (Slurm backend)',
+              role: 'dstack',
+              before: quietBefore(notes),
+              run: () =>
+                explained(dstack, started.log, async () => {
+                  ctx.log(`dstack: ${n} jobs through Slurm`);
+                  const seconds = (await dstack.cli(['run', 'final', '--no-cache'])).seconds;
+                  for (const j of await dstack.lastJobs())
+                    ranOn.set(j.runner ?? '?', (ranOn.get(j.runner ?? '?') ?? 0) + 1);
+                  return seconds;
+                }),
+            };
           } catch (e) {
             dstackLatency = notRun('dstack (Slurm backend)', 'dstack', `failed: ${describe(e)}`);
             dstackDag = notRun('dstack (Slurm backend)', 'dstack', `failed: ${describe(e)}`);
-          } finally {
-            server?.kill('SIGTERM');
           }
         }
-        latency = [dstackLatency, sbatchLatency];
-        dag = [dstackDag, sbatchDagRow];
+        const measured = async (measures: (Measure | Row)[], count: number) => {
+          const runnable = measures.filter((m): m is Measure => 'run' in m);
+          const rows = await interleave(count, runnable, ctx.log);
+          return measures.map((m) => ('run' in m ? rows[runnable.indexOf(m)]! : m));
+        };
+        latency = await measured([dstackLatency, sbatchLatency], reps);
+        if (serverSide.length > 0) {
+          latency.push({
+            peer: "dstack: the server's SUBMITTED → first command (the backend's share, without the CLI)",
+            role: 'info',
+            samples: serverSide,
+          });
+        }
+        dag = await measured([dstackDag, sbatchDagRun], dagReps);
+        // The server has no local runner, so every job should have gone through Slurm: say where they ran.
+        if (ranOn.size > 0)
+          notes.push(`dstack's DAG jobs ran on runner ${[...ranOn].map(([r, c]) => `${r} (${c} jobs)`).join(', ')}.`);
       }
     } finally {
+      server?.kill('SIGTERM');
       if (!('why' in up) && up.startedHere) await stopSlurm();
       await tmp.cleanup();
     }

@@ -1,37 +1,8 @@
 /** Terminal output: tables like the reference docs', relative times, statuses with colour. */
-import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { JobStatus } from '../core/job-status.js';
 
-export function table(head: string[], rows: string[][]): string {
-  const t = new Table({
-    head,
-    chars: {
-      top: '',
-      'top-mid': '',
-      'top-left': '',
-      'top-right': '',
-      bottom: '',
-      'bottom-mid': '',
-      'bottom-left': '',
-      'bottom-right': '',
-      left: '',
-      'left-mid': '',
-      mid: '',
-      'mid-mid': '',
-      right: '',
-      'right-mid': '',
-      middle: '  ',
-    },
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
-  });
-  t.push(...rows);
-  return t
-    .toString()
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .join('\n');
-}
+export { table } from './table.js';
 
 export function ago(ms: number, now = Date.now()): string {
   const s = Math.max(0, Math.round((now - ms) / 1000));

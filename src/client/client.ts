@@ -37,17 +37,24 @@ export interface ClientOptions {
   token: string;
   /** Retry requests that a dropped connection failed (runners); none: fail at once. */
   retry?: RetryPolicy;
+  /**
+   * How requests are sent; the global `fetch` by default. A runner inside the server passes
+   * the server's own handler, which skips sockets but keeps the same routes, auth and checks.
+   */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 export class Client {
   readonly url: string;
   private readonly token: string;
   private readonly retryPolicy: RetryPolicy | undefined;
+  private readonly send: (url: string, init: RequestInit) => Promise<Response>;
 
   constructor(options: ClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
     this.token = options.token;
     this.retryPolicy = options.retry;
+    this.send = options.fetch ?? ((url, init) => fetch(url, init));
   }
 
   /** Run `attempt` again while a dropped connection fails it, as long as this client retries. */
@@ -75,7 +82,7 @@ export class Client {
     }
     let response: Response;
     try {
-      response = await fetch(`${this.url}${path}`, {
+      response = await this.send(`${this.url}${path}`, {
         method,
         headers,
         body,

@@ -4,8 +4,6 @@
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parse, stringify } from 'yaml';
-import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 
 export interface Profile {
@@ -13,11 +11,19 @@ export interface Profile {
   token: string;
 }
 
-const schema = z.object({
-  current: z.string().optional(),
-  profiles: z.record(z.string(), z.object({ server: z.string().url(), token: z.string().min(1) })).default({}),
-});
-export type CliConfig = z.infer<typeof schema>;
+export interface CliConfig {
+  current?: string | undefined;
+  profiles: Record<string, Profile>;
+}
+
+/** Loaded only when there is a file to read: most commands on the embedded default have none. */
+async function schema() {
+  const { z } = await import('zod');
+  return z.object({
+    current: z.string().optional(),
+    profiles: z.record(z.string(), z.object({ server: z.string().url(), token: z.string().min(1) })).default({}),
+  });
+}
 
 export const configPath = (home: string) => join(home, 'config.yml');
 
@@ -29,7 +35,8 @@ export async function readConfig(home: string): Promise<CliConfig> {
   } catch {
     return { profiles: {} };
   }
-  const parsed = schema.safeParse(parse(text) ?? {});
+  const { parse } = await import('yaml');
+  const parsed = (await schema()).safeParse(parse(text) ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`${issue.path.join('.') || 'file'}: ${issue.message}`, { file }, issue.path.join('.'));
@@ -40,6 +47,7 @@ export async function readConfig(home: string): Promise<CliConfig> {
 export async function writeConfig(home: string, config: CliConfig): Promise<void> {
   const file = configPath(home);
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  const { stringify } = await import('yaml');
   await writeFile(file, stringify(config), { mode: 0o600 });
   await chmod(file, 0o600);
 }

@@ -12,7 +12,8 @@ function parseBlock(block: string): SseEvent | undefined {
     if (line.startsWith(':')) continue;
     const colon = line.indexOf(':');
     const field = colon < 0 ? line : line.slice(0, colon);
-    const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+    // One slice (no regex over a megabyte of data): the space after the colon is not part of the value.
+    const value = colon < 0 ? '' : line.slice(line.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1);
     if (field === 'event') event.event = value;
     else if (field === 'data') data.push(value);
     else if (field === 'id') event.id = value;

@@ -2,10 +2,11 @@
  * Validation with zod, reported in YAML terms: a zod issue's path is walked back to the
  * YAML node it came from, so the error names `file:line:column` and the field.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ConfigError, type SourceLocation } from '../core/errors.js';
 import { suggestion } from './suggest.js';
 import { describe, locate, locateKey, type Path, type YamlSource } from './yaml-source.js';
+import { zod } from './zod-lib.js';
 
 type Issue = z.core.$ZodIssue;
 
@@ -91,6 +92,7 @@ function fail(issue: Issue, location: SourceLocation, schema: z.ZodType, ctx: Is
 
 /** The keys a mapping schema at `path` accepts, for "did you mean" suggestions. */
 export function keysAt(schema: z.ZodType, path: Path): string[] {
+  const z = zod();
   let current: z.ZodType[] = [schema];
   for (const segment of [...path, undefined]) {
     current = current.flatMap(unwrap);
@@ -106,6 +108,7 @@ export function keysAt(schema: z.ZodType, path: Path): string[] {
 }
 
 function unwrap(schema: z.ZodType): z.ZodType[] {
+  const z = zod();
   if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable) return unwrap(schema.unwrap() as z.ZodType);
   if (schema instanceof z.ZodUnion) return (schema.options as z.ZodType[]).flatMap(unwrap);
   return [schema];

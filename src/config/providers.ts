@@ -4,24 +4,27 @@
  * workflow naming one gets an error that says so, and so that the shape is checked early.
  */
 import { isScalar, type Node } from 'yaml';
-import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import type { ProviderDefinition } from '../core/workflow.js';
 import { validate } from './issues.js';
 import { expectTopLevel, locate, parseYaml, resolveAlias, scalarText, toPlain, type Path } from './yaml-source.js';
+import { lazy, zod } from './zod-lib.js';
 
 export const PROVIDERS_FILE = '.dstack/providers.yaml';
 
-// Loose: a provider's other keys belong to its own contract, which dstack does not define yet.
-const definition = z.looseObject(
-  {
-    name: z.string(),
-    image: z.string().optional(),
-    commands: z.array(z.string(), { error: 'a list of strings' }).nullish(),
-  },
-  { error: "a mapping with a 'name'" },
-);
-const providers = z.array(definition, { error: 'a list of providers (- name: ...)' }).nullable();
+const providers = lazy(() => {
+  const z = zod();
+  // Loose: a provider's other keys belong to its own contract, which dstack does not define yet.
+  const definition = z.looseObject(
+    {
+      name: z.string(),
+      image: z.string().optional(),
+      commands: z.array(z.string(), { error: 'a list of strings' }).nullish(),
+    },
+    { error: "a mapping with a 'name'" },
+  );
+  return z.array(definition, { error: 'a list of providers (- name: ...)' }).nullable();
+});
 
 /** Parse and validate the text of a providers file. Throws a ConfigError at the first problem. */
 export function parseProviders(text: string, file: string = PROVIDERS_FILE): ProviderDefinition[] {
@@ -35,7 +38,7 @@ export function parseProviders(text: string, file: string = PROVIDERS_FILE): Pro
     const which = `provider #${Number(path[0]) + 1}`;
     return path.length === 1 ? which : `'${path.slice(1).join('.')}' of ${which}`;
   };
-  const parsed = validate(providers, toPlain(src, root.items[0]?.value as Node | null), { src, base, subject });
+  const parsed = validate(providers(), toPlain(src, root.items[0]?.value as Node | null), { src, base, subject });
   const seen = new Map<string, number>();
   return (parsed ?? []).map((item, i) => {
     const location = locate(src, [...base, i]);

@@ -1,25 +1,28 @@
 /** `.dstack/variables.yaml`: `variables: { global: {...}, <workflow>: {...} }`. */
 import { isScalar, type Node } from 'yaml';
-import { z } from 'zod';
 import type { SourceLocation } from '../core/errors.js';
 import type { VariablesConfig } from '../core/workflow.js';
 import { validate } from './issues.js';
 import { expectTopLevel, locate, parseYaml, resolveAlias, scalarText, toPlain, type Path } from './yaml-source.js';
+import { lazy, zod } from './zod-lib.js';
 
 export const VARIABLES_FILE = '.dstack/variables.yaml';
 
 /** The section every workflow sees. */
 export const GLOBAL_SECTION = 'global';
 
-const sections = z
-  .record(
-    z.string(),
-    z
-      .record(z.string(), z.string({ error: 'a single value' }).nullable(), { error: 'a mapping of name: value' })
-      .nullable(),
-    { error: 'a mapping of sections (global:, <workflow>:)' },
-  )
-  .nullable();
+const sections = lazy(() => {
+  const z = zod();
+  return z
+    .record(
+      z.string(),
+      z
+        .record(z.string(), z.string({ error: 'a single value' }).nullable(), { error: 'a mapping of name: value' })
+        .nullable(),
+      { error: 'a mapping of sections (global:, <workflow>:)' },
+    )
+    .nullable();
+});
 
 /**
  * Parse and validate the text of a variables file. Values are kept as written
@@ -42,7 +45,7 @@ export function parseVariables(text: string, file: string = VARIABLES_FILE): Var
   };
   const plain = toPlain(src, root.items[0]?.value as Node | null);
   const field = (path: Path): string => path.join('.') || 'variables';
-  const parsed = validate(sections, plain, { src, base, subject, field });
+  const parsed = validate(sections(), plain, { src, base, subject, field });
   const at = (path: Path): SourceLocation => locate(src, [...base, ...path]);
   for (const [section, values] of Object.entries(parsed ?? {})) {
     const target: Record<string, string> = {};

@@ -4,8 +4,9 @@ import { splitCustomParams } from './custom-params.js';
 import { readDependencies } from './dependencies.js';
 import { validate } from './issues.js';
 import { readResources } from './resources.js';
+import { simpleWorkflow } from './simple-workflow.js';
 import { WorkflowContext } from './workflow-context.js';
-import { PARAM_KEYS, workflowSchema, type RawEnvironment, type RawWorkflow } from './workflow-schema.js';
+import { PARAM_KEYS, WORKFLOW_KEYS, workflowSchema, type RawEnvironment, type RawWorkflow } from './workflow-schema.js';
 import type { Path, Plain } from './yaml-source.js';
 
 /** `NAME==VERSION` in `provider:` (`python==3.8`), an early way to pin the version. */
@@ -21,14 +22,17 @@ const UNSUPPORTED: Record<string, string> = {
     "'artifacts' and add it to 'deps'",
 };
 
+/** The keys workflowSchema knows, made once (not once per workflow). */
+const KNOWN_KEYS: ReadonlySet<string> = new Set(WORKFLOW_KEYS);
+
 export function readWorkflow(ctx: WorkflowContext, plain: Plain): WorkflowConfig {
   if (plain !== null && typeof plain === 'object' && !Array.isArray(plain)) {
     for (const [key, why] of Object.entries(UNSUPPORTED)) {
       if (key in plain) ctx.fail(`'${key}' of workflow ${ctx.label} is not supported: ${why}`, [key]);
     }
   }
-  const split = splitCustomParams(plain, new Set(Object.keys(workflowSchema.shape)));
-  const raw = validate(workflowSchema, split.plain, ctx);
+  const split = splitCustomParams(plain, KNOWN_KEYS);
+  const raw = simpleWorkflow(split.plain) ?? validate(workflowSchema(), split.plain, ctx);
   if (!WORKFLOW_NAME.test(raw.name)) {
     ctx.fail(
       `invalid workflow name '${raw.name}': use lowercase letters, digits, '-' and '_', starting with a letter or digit`,
@@ -60,7 +64,7 @@ export function readWorkflow(ctx: WorkflowContext, plain: Plain): WorkflowConfig
     environment: readEnvironment(ctx, raw),
     params,
     locations: ctx.locations,
-    location: ctx.at([]),
+    location: ctx.lazyAt([]),
   };
   if (raw.provider && typeof raw.provider === 'object') workflow.providerRepo = raw.provider.repo.trim();
   if (raw.image !== undefined) {

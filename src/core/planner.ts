@@ -139,7 +139,9 @@ export async function plan(config: ProjectConfig, request: PlanRequest, provider
   const refsOf = new Map<string, string[]>();
   for (const name of order.order) {
     const wf = byName.get(name)!;
-    const made = await planWorkflow(config, wf, request, provider, warnings);
+    // Built-in providers answer at once: awaiting only promises spares 10,000 microtask turns.
+    const planned = planWorkflow(config, wf, request, provider, warnings);
+    const made = planned instanceof Promise ? await planned : planned;
     const upstream = wf.dependsOn.flatMap((d): JobDependency[] => {
       if (d.tag === undefined) return (refsOf.get(d.workflow) ?? []).map((ref) => ({ ref }));
       return [d.workflow === undefined ? { tag: d.tag } : { tag: d.tag, workflow: d.workflow }];
@@ -163,13 +165,17 @@ export async function plan(config: ProjectConfig, request: PlanRequest, provider
 }
 
 /** One workflow's jobs; an error in a dependency of the target says which target needed it. */
-async function planWorkflow(
+function planWorkflow(
   config: ProjectConfig,
   wf: WorkflowConfig,
   request: PlanRequest,
   provider: ProviderFn,
   warnings: Set<string>,
-): Promise<ProviderJob[]> {
+): ProviderJob[] | Promise<ProviderJob[]> {
+  const named = (e: unknown): never => {
+    if (!(e instanceof ConfigError) || wf.name === request.target) throw e;
+    throw new ConfigError(`${e.detail} (planning '${request.target}', which depends on it)`, e.location, e.field);
+  };
   try {
     const resolved = resolveWorkflow(config, wf, request.overrides);
     const ctx: ProviderContext = {
@@ -178,23 +184,34 @@ async function planWorkflow(
         warnings.add(`${formatLocation(at)}: ${detail}`);
       },
     };
-    const made = await provider(resolved, ctx);
-    for (const job of made) checkHostArtifacts(job, resolved);
-    return made;
+    const checked = (made: ProviderJob[]) => {
+      for (const job of made) checkHostArtifacts(job, resolved);
+      return made;
+    };
+    const made = provider(resolved, ctx);
+    return made instanceof Promise ? made.then(checked).catch(named) : checked(made);
   } catch (e) {
-    if (!(e instanceof ConfigError) || wf.name === request.target) throw e;
-    throw new ConfigError(`${e.detail} (planning '${request.target}', which depends on it)`, e.location, e.field);
+    return named(e);
   }
 }
 
 const RUNTIME = new Set<string>(RUNTIME_VARIABLES);
+const NONE: ReadonlySet<string> = new Set();
+
+function hasKeys(record: Record<string, unknown>): boolean {
+  for (const _ in record) return true;
+  return false;
+}
 
 export function resolveWorkflow(
   config: ProjectConfig,
   wf: WorkflowConfig,
   overrides: Record<string, string>,
 ): ResolvedWorkflow {
-  const vars = workflowVariables(config.variables, wf.name, overrides, referencedVariables(wf));
+  // The references matter only to let an override through; walking every field of 10,000
+  // workflows for them when there is none to let through was a tenth of planning.
+  const referenced = hasKeys(overrides) ? referencedVariables(wf) : NONE;
+  const vars = workflowVariables(config.variables, wf.name, overrides, referenced);
   const all = new Map(vars);
   all.set(VARIABLES_AS_ARGS, variablesAsArgs(config.variables, wf.name, vars));
   const sub = (text: string, field: string): string => {

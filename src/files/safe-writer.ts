@@ -14,6 +14,8 @@ export class SafeWriter {
   private realRoot: Promise<string> | undefined;
   /** Folders created and found to lead nowhere outside, by absolute path. */
   private readonly folders = new Map<string, Promise<void>>();
+  /** What the first file showed of the umask (for the bits of its mode): a file it leaves alone needs no chmod. */
+  private umask: { bits: number; masked: number } | undefined;
 
   constructor(readonly root: string) {}
 
@@ -62,7 +64,13 @@ export class SafeWriter {
     }
     try {
       await handle.writeFile(data);
-      await handle.chmod(mode);
+      if (this.umask === undefined) {
+        // Learnt from the first file: open's mode went through the umask, and the bits of `mode`
+        // it took are the umask's (of those bits only: others are learnt nothing about).
+        this.umask = { bits: mode, masked: mode & ~Number((await handle.stat()).mode) & 0o777 };
+      }
+      // No chmod only where every bit is one the first file showed the umask leaves alone.
+      if ((mode & ~this.umask.bits) !== 0 || (mode & this.umask.masked) !== 0) await handle.chmod(mode);
     } finally {
       await handle.close();
     }

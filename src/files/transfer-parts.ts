@@ -3,8 +3,11 @@ import type { Hash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { PACK_BYTES, PACK_ENTRIES } from '../core/blob-api.js';
 
-/** Requests in flight at once: enough to fill a fast link with latency, few enough for a small server. */
-export const CONCURRENCY = 8;
+/**
+ * Requests in flight at once: enough to fill a fast link with latency, few enough for a
+ * small server (each pack in flight holds up to PACK_BYTES in memory on both sides).
+ */
+export const CONCURRENCY = 4;
 /** Digests per upload-plan request. */
 export const PLAN_BATCH = 20_000;
 

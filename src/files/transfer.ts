@@ -5,14 +5,14 @@
  * Downloads (download.ts) are checked against their digests before they count as written.
  */
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { Client } from '../client/client.js';
 import { SMALL_BLOB, type UploadPlan } from '../core/blob-api.js';
-import { forEachLimit, mapAhead } from '../core/concurrency.js';
+import { forEachLimit } from '../core/concurrency.js';
 import type { ManifestEntry } from '../core/records.js';
 import { directPut } from './direct-http.js';
-import { writePack } from './pack.js';
+import { buildPack } from './pack.js';
 import {
   CONCURRENCY,
   counter,
@@ -58,20 +58,16 @@ export async function uploadFiles(
       requests++;
       track.file();
     }),
-    ...packsOf(small.map((m) => ({ digest: m.digest, size: entryOf(m.digest).size }))).map((pack) => async () => {
-      // Files are read a few ahead of the pack being sent: small reads are latency-bound.
-      async function* entries() {
-        for await (const entry of mapAhead(pack, 16, async ({ digest }) => ({
-          name: digest,
-          data: await readFile(path(digest)),
-        }))) {
-          yield entry;
-          track.file(entry.data.length);
-        }
-      }
-      await client.putPack(writePack(entries()));
-      requests++;
-    }),
+    ...packsOf(small.map((m) => ({ name: m.digest, path: path(m.digest), size: entryOf(m.digest).size }))).map(
+      (pack) => async () => {
+        // Built whole (at most PACK_BYTES), files read straight into place several at a time.
+        const body = await buildPack(pack, (n) => track.file(n));
+        // One plain Uint8Array in an object-mode stream: turning a stream into a web stream copies
+        // every Buffer chunk (not other typed arrays), which would copy each pack once more.
+        await client.putPack(Readable.from([new Uint8Array(body.buffer, body.byteOffset, body.length)]));
+        requests++;
+      },
+    ),
   ];
   // A task dropped with its connection starts over (a runner's client retries; the CLI's does not).
   await forEachLimit(tasks, CONCURRENCY, (task) => client.retry(task));

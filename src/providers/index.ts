@@ -7,7 +7,6 @@ import type { ProviderFn } from '../core/planner.js';
 import type { ProjectConfig } from '../core/workflow.js';
 import { readProviderSettings, readSettings, type ProviderSettings } from '../settings.js';
 import { builtinJobs, isBuiltinProvider } from './builtin.js';
-import { customProviders } from './custom/custom.js';
 import { unsupportedProvider } from './unsupported.js';
 
 export { BUILTIN_PROVIDERS } from './builtin.js';
@@ -22,15 +21,18 @@ export interface RegistryOptions {
 
 export function providerRegistry(options: RegistryOptions = {}): ProviderFn {
   const config = options.config;
-  const custom =
-    config &&
-    customProviders({
-      root: config.root,
-      definitions: config.providers ?? [],
-      dependsOn: (name) => config.workflows.find((w) => w.name === name)?.dependsOn ?? [],
-      home: options.home ?? readSettings().home,
-      settings: options.settings ?? readProviderSettings(),
-    });
+  // Custom providers (with zod, the executors and git) are loaded for the first workflow that uses one.
+  let custom: Promise<ProviderFn> | undefined;
+  const loadCustom = (project: ProjectConfig): Promise<ProviderFn> =>
+    import('./custom/custom.js').then(({ customProviders }) =>
+      customProviders({
+        root: project.root,
+        definitions: project.providers ?? [],
+        dependsOn: (name) => project.workflows.find((w) => w.name === name)?.dependsOn ?? [],
+        home: options.home ?? readSettings().home,
+        settings: options.settings ?? readProviderSettings(),
+      }),
+    );
   return (workflow, ctx) => {
     if (workflow.providerRepo === undefined && isBuiltinProvider(workflow.provider)) {
       const shadow = workflow.providerDefinition;
@@ -46,8 +48,9 @@ export function providerRegistry(options: RegistryOptions = {}): ProviderFn {
     }
     const error = unsupportedProvider(workflow);
     if (error) throw error;
-    if (custom === undefined)
+    if (config === undefined)
       throw new InternalError(`custom provider '${workflow.provider}' planned without its project`);
-    return custom(workflow, ctx);
+    custom ??= loadCustom(config);
+    return custom.then((fn) => fn(workflow, ctx));
   };
 }

@@ -1,9 +1,16 @@
 /** Saving a job's artifacts: describe each declared path, upload new blobs, then the manifest. */
 import type { Client } from '../client/client.js';
 import type { ArtifactManifest, ManifestEntry } from '../core/records.js';
+import { HashCache } from '../files/hash-cache.js';
 import { describeArtifact } from '../files/manifest.js';
 import { progressNotes } from '../files/progress-notes.js';
 import { uploadFiles } from '../files/transfer.js';
+
+/**
+ * Digests of the files this runner saved before: a job that saves the same big folder again
+ * (a checkpoint with one file changed) reads only what changed. Shared by the runner's jobs.
+ */
+const hashes = new HashCache();
 
 export async function saveArtifacts(
   client: Client,
@@ -19,7 +26,8 @@ export async function saveArtifacts(
   for (const path of paths) {
     const absolute = path.startsWith('/');
     const root = absolute ? containerRoot : workspace;
-    const files = root === undefined ? undefined : await describeArtifact(root, absolute ? path.slice(1) : path);
+    const files =
+      root === undefined ? undefined : await describeArtifact(root, absolute ? path.slice(1) : path, hashes);
     if (files === undefined) {
       note(`artifact '${path}' does not exist in the ${absolute ? 'container' : 'workspace'}; nothing saved for it`);
     }

@@ -56,6 +56,9 @@ export class LogShipper {
   private failures = 0;
   /** How many of the queued entries (from the front) are in the spool file already. */
   private spooled = 0;
+  private spoolReady = false;
+  /** The time of the output being split into lines; undefined outside `write`. */
+  private now: number | undefined;
 
   constructor(
     private readonly send: SendLogs,
@@ -72,16 +75,18 @@ export class LogShipper {
   /** Raw output of the job's process. */
   write(stream: Stream, chunk: Buffer): void {
     let data = this.pending[stream].length > 0 ? Buffer.concat([this.pending[stream], chunk]) : chunk;
-    let nl: number;
-    while ((nl = data.indexOf(0x0a)) >= 0) {
-      this.pushLine(stream, data.subarray(0, nl), false);
-      data = data.subarray(nl + 1);
+    this.now = Date.now(); // one time for the lines of one chunk: they arrived together
+    const last = data.lastIndexOf(0x0a);
+    if (last >= 0) {
+      this.pushLines(stream, data.subarray(0, last));
+      data = data.subarray(last + 1);
     }
     while (data.length > MAX_LINE) {
       const cut = charBoundary(data, MAX_LINE);
       this.push(stream, data.subarray(0, cut), true);
       data = data.subarray(cut);
     }
+    this.now = undefined;
     this.pending[stream] = Buffer.from(data); // a copy: do not keep the whole chunk alive for its tail
     if (data.length > 0 && !this.partialTimer) {
       this.partialTimer = setTimeout(() => this.flushPartials(), this.partialAfterMs);
@@ -93,6 +98,27 @@ export class LogShipper {
   note(text: string, stream: Stream = 'stderr'): void {
     this.queueEntry({ seq: 0, ts: 0, stream, text: `[dstack] ${text}` });
     this.schedule();
+  }
+
+  /** Whole lines (`region` holds them without the last newline). */
+  private pushLines(stream: Stream, region: Buffer): void {
+    if (isUtf8(region)) {
+      // The common case, decoded in one call rather than per line: a newline byte never occurs
+      // inside a UTF-8 character, so every line of valid text is valid text.
+      for (const text of region.toString('utf8').split('\n')) {
+        // A string of n UTF-16 units is at most 3n bytes: only a long one needs measuring.
+        if (text.length * 3 > MAX_LINE && Buffer.byteLength(text) > MAX_LINE) {
+          this.pushLine(stream, Buffer.from(text), false);
+        } else this.queueEntry({ seq: 0, ts: 0, stream, text });
+      }
+      return;
+    }
+    let start = 0;
+    for (let nl = region.indexOf(0x0a); nl >= 0; nl = region.indexOf(0x0a, start)) {
+      this.pushLine(stream, region.subarray(start, nl), false);
+      start = nl + 1;
+    }
+    this.pushLine(stream, region.subarray(start), false);
   }
 
   /** A whole line may still be longer than MAX_LINE when it arrived in one chunk: cut it into pieces. */
@@ -114,7 +140,7 @@ export class LogShipper {
 
   private queueEntry(entry: LogEntry): void {
     entry.seq = ++this.seq;
-    entry.ts = Date.now();
+    entry.ts = this.now ?? Date.now();
     this.queue.push(entry);
     this.queuedBytes += entry.text.length + (entry.raw?.length ?? 0);
   }
@@ -186,8 +212,12 @@ export class LogShipper {
   private async spoolQueued(): Promise<void> {
     if (!this.spool || this.spooled >= this.queue.length) return;
     const fresh = this.queue.slice(this.spooled);
-    await mkdir(dirname(this.spool), { recursive: true });
-    await appendFile(this.spool, fresh.map((e) => JSON.stringify(e) + '\n').join(''));
+    if (!this.spoolReady) {
+      await mkdir(dirname(this.spool), { recursive: true });
+      this.spoolReady = true;
+    }
+    // One JSON line per append, an array (resendSpool reads these and single entries).
+    await appendFile(this.spool, JSON.stringify(fresh) + '\n');
     this.spooled += fresh.length;
   }
 

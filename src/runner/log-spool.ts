@@ -20,18 +20,21 @@ export async function resendSpool(spool: string, send: SendLogs): Promise<void> 
   try {
     const lines = createInterface({ input: createReadStream(spool), crlfDelay: Infinity });
     for await (const line of lines) {
-      let entry: LogEntry;
+      let parsed: LogEntry | LogEntry[];
       try {
-        entry = JSON.parse(line) as LogEntry;
+        parsed = JSON.parse(line) as LogEntry | LogEntry[];
       } catch {
-        continue;
+        continue; // torn by the crash: never sent, since entries are spooled before they are sent
       }
-      batch.push(entry);
-      bytes += entry.text.length + (entry.raw?.length ?? 0);
-      if (batch.length >= BATCH_ENTRIES || bytes >= BATCH_BYTES) {
-        await send(batch);
-        batch = [];
-        bytes = 0;
+      // A line is one append of the shipper (an array), or one entry (spools of older runners).
+      for (const entry of Array.isArray(parsed) ? parsed : [parsed]) {
+        batch.push(entry);
+        bytes += entry.text.length + (entry.raw?.length ?? 0);
+        if (batch.length >= BATCH_ENTRIES || bytes >= BATCH_BYTES) {
+          await send(batch);
+          batch = [];
+          bytes = 0;
+        }
       }
     }
   } catch (e) {

@@ -7,14 +7,17 @@
  * says so and the job stops as usual; otherwise Slurm itself is ending the job (time limit,
  * preemption, a cancel by someone else), and the server records the end with Slurm's reason.
  */
-import { Client, type ClientOptions } from '../client/client.js';
-import type { Assignment, RunnerTransitionRequest } from '../core/api.js';
+import type { Client } from '../client/client.js';
+import type { Assignment } from '../core/api.js';
 import { ConflictError } from '../core/errors.js';
 import type { JobStatus } from '../core/job-status.js';
 import type { GpuInfo } from '../core/resources.js';
 import type { Logger } from '../logger.js';
 import type { Executor } from './executors/executor.js';
 import { JobRun } from './job-run.js';
+import type { ReportingClient } from './reporting-client.js';
+
+export { ReportingClient } from './reporting-client.js';
 
 export interface OneShotOptions {
   client: ReportingClient;
@@ -28,35 +31,20 @@ export interface OneShotOptions {
   visibleGpus?: string;
   /** How long one heartbeat may wait on the server, ms (default 10 s). */
   pollMs?: number;
-}
-
-/** A client whose reports can be silenced once the job's end is no longer this process's to report. */
-export class ReportingClient extends Client {
-  silenced = false;
-  /** The last status the server accepted from this process. */
-  last: JobStatus | undefined;
-
-  constructor(options: ClientOptions) {
-    super(options);
-  }
-
-  override async transition(
-    jobId: string,
-    request: RunnerTransitionRequest,
-  ): Promise<{ ok: true; job: Assignment['job'] } | { ok: false; actual: JobStatus }> {
-    // Answering "already FAILED" makes the job run wind down without reporting anything more.
-    if (this.silenced) return { ok: false, actual: 'FAILED' };
-    const result = await super.transition(jobId, request);
-    if (result.ok) this.last = request.to;
-    return result;
-  }
+  /**
+   * The job's assignment, already asked for (`client.runnerAssignment(jobId)`): the caller may
+   * start the request before it loads this module, so that the two overlap. Default: asked here.
+   */
+  assignment?: Promise<Assignment>;
 }
 
 /** Run the job to its end; resolves with the last status this process reported (undefined: none). */
 export async function runOneShot(options: OneShotOptions): Promise<JobStatus | undefined> {
   const { client, jobId, logger } = options;
-  const { caller: name } = await client.health();
-  const assignment = await client.runnerAssignment(jobId);
+  const assignment = await (options.assignment ?? client.runnerAssignment(jobId));
+  // The server hands out a job only to the runner it is assigned to, so this is the token's own
+  // runner name: no round trip to ask (each one before the commands start is on the job's latency).
+  const name = assignment.job.runner ?? (await client.health()).caller;
   const { status } = assignment.job;
   // A stop or abort that came between Slurm starting the job and now: nothing has run.
   if (status === 'STOPPING' || status === 'ABORTING') {
@@ -95,7 +83,7 @@ export async function runOneShot(options: OneShotOptions): Promise<JobStatus | u
   return client.silenced ? undefined : client.last;
 }
 
-async function heartbeatLoop(
+export async function heartbeatLoop(
   client: Client,
   name: string,
   run: JobRun,
@@ -106,11 +94,13 @@ async function heartbeatLoop(
     try {
       const commands = await client.heartbeat({ name, jobIds: [run.id], waitMs: options.pollMs ?? 10_000 }, signal);
       for (const c of commands) if (c.jobId === run.id) run.request(c.action, c.graceMs);
-      if (commands.length > 0) await sleep(200); // the server answers at once while a stop is pending
+      // The server answers at once while a stop is pending, and once the job has ended (then the
+      // loop is being aborted: the pause must not hold the process, and the Slurm job, open).
+      if (commands.length > 0) await sleep(200, signal);
     } catch (e) {
       if (signal.aborted) return;
       options.logger.warn('heartbeat failed; retrying', { error: String(e) });
-      await sleep(1000);
+      await sleep(1000, signal);
     }
   }
 }
@@ -150,6 +140,16 @@ export function visibleGpus(variable: string | undefined, assignment: Assignment
   }));
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -84,12 +84,10 @@ export class Engine {
   private async onFinished(job: JobRecord): Promise<void> {
     await this.settleFollowers(job);
     if (job.status !== 'DONE') await this.failDependents(job);
-    else {
-      const jobs = await this.store.jobsOfRuns([job.runName]);
-      if (jobs.every((j) => j.status === 'DONE')) {
-        const run = await this.store.getRun(job.runName);
-        if (run) await this.onRunDone(run);
-      }
+    // Asked of the store, not read from the run's jobs: each finished job would otherwise read the whole run.
+    else if (await this.store.allJobsDone(job.runName)) {
+      const run = await this.store.getRun(job.runName);
+      if (run) await this.onRunDone(run);
     }
     this.wakeRunners();
   }
@@ -119,9 +117,8 @@ export class Engine {
 
   /** Jobs waiting on a job that ended badly can never run: they fail, saying why, and so do theirs. */
   private async failDependents(job: JobRecord): Promise<void> {
-    const waiting = await this.store.jobsByStatus(['SUBMITTED']);
     const word = job.status === 'STOPPED' ? 'stopped' : job.status === 'ABORTED' ? 'aborted' : 'failed';
-    for (const dependent of waiting.filter((j) => j.dependsOn.includes(job.id))) {
+    for (const dependent of await this.store.dependentsOf(job.id, 'SUBMITTED')) {
       await this.transition(
         dependent.id,
         'SUBMITTED',

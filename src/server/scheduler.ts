@@ -4,7 +4,7 @@
  */
 import type { Assignment } from '../core/api.js';
 import { fit, subtract, type Capacity, type ResourceRequest } from '../core/resources.js';
-import type { JobRecord } from '../core/records.js';
+import type { JobRecord, RunnerRecord } from '../core/records.js';
 import type { Engine } from './engine.js';
 
 /**
@@ -14,54 +14,67 @@ import type { Engine } from './engine.js';
 export async function freeCapacity(engine: Engine, runner: string): Promise<Capacity | undefined> {
   const record = await engine.store.getRunner(runner);
   if (!record || record.status !== 'ACTIVE') return undefined;
-  let free = record.total;
+  return freeOf(engine, runner, record.total);
+}
+
+/** Ready jobs read per page: a claim nearly always takes one of the first few. */
+const READY_PAGE = 8;
+
+/**
+ * Pick and take one job for the runner, or undefined when none is ready and fits. Only
+ * ready jobs are read (the store checks dependencies), a page at a time, so a claim costs
+ * what it takes rather than a read of every waiting job and their runs.
+ */
+export async function claimOnce(engine: Engine, runner: string): Promise<Assignment | undefined> {
+  let record: RunnerRecord | undefined;
+  let left: Capacity | undefined;
+  for (let offset = 0; ; offset += READY_PAGE) {
+    const ready = await engine.store.readyJobs(READY_PAGE, offset);
+    if (ready.length === 0) return undefined;
+    if (!record) {
+      record = await engine.store.getRunner(runner);
+      if (!record || record.status !== 'ACTIVE') return undefined;
+      left = await freeOf(engine, runner, record.total);
+    }
+    for (const job of ready) {
+      const gpus = fit(job.spec.resources, left!);
+      if (gpus === null) {
+        // It does not fit now but would on this runner once jobs finish: hold its share back,
+        // so that a stream of younger, smaller jobs cannot starve it.
+        if (fit(job.spec.resources, record.total) !== null) {
+          left = reserve(left!, job.spec.resources);
+          // Requests are never negative: once CPU or memory is overdrawn no later job fits, so
+          // a full runner stops here instead of paging through every ready job.
+          if (left.cpu < 0 || left.memory < 0) return undefined;
+        }
+        continue;
+      }
+      const taken = await engine.transition(
+        job.id,
+        'SUBMITTED',
+        'DOWNLOADING',
+        { runner, gpus, reason: null },
+        `runner:${runner}`,
+      );
+      if (!taken.ok) continue; // another runner was faster
+      return assignmentFor(engine, taken.value, await dependenciesOf(engine, taken.value));
+    }
+    if (ready.length < READY_PAGE) return undefined;
+  }
+}
+
+async function freeOf(engine: Engine, runner: string, total: Capacity): Promise<Capacity> {
+  let free = total;
   for (const job of await engine.store.activeJobsOfRunner(runner)) {
     free = subtract(free, job.spec.resources, job.gpus ?? []);
   }
   return free;
 }
 
-/** Pick and take one job for the runner, or undefined when none is ready and fits. */
-export async function claimOnce(engine: Engine, runner: string): Promise<Assignment | undefined> {
-  const waiting = (await engine.store.jobsByStatus(['SUBMITTED'])).filter((j) => !j.cachedFrom);
-  if (waiting.length === 0) return undefined;
-  const free = await freeCapacity(engine, runner);
-  if (!free) return undefined;
-  const statusOf = new Map<string, JobRecord>();
-  // Dependencies are mostly jobs of the same runs: fetch those runs' jobs at once, then the rest one by one.
-  for (const job of await engine.store.jobsOfRuns([...new Set(waiting.map((j) => j.runName))]))
-    statusOf.set(job.id, job);
-  for (const id of new Set(waiting.flatMap((j) => j.dependsOn))) {
-    if (statusOf.has(id)) continue;
-    const dep = await engine.store.getJob(id);
-    if (dep) statusOf.set(id, dep);
-  }
-  const total = (await engine.store.getRunner(runner))!.total;
-  let left = free;
-  for (const job of waiting) {
-    if (!job.dependsOn.every((id) => statusOf.get(id)?.status === 'DONE')) continue;
-    const gpus = fit(job.spec.resources, left);
-    if (gpus === null) {
-      // It does not fit now but would on this runner once jobs finish: hold its share back,
-      // so that a stream of younger, smaller jobs cannot starve it.
-      if (fit(job.spec.resources, total) !== null) left = reserve(left, job.spec.resources);
-      continue;
-    }
-    const taken = await engine.transition(
-      job.id,
-      'SUBMITTED',
-      'DOWNLOADING',
-      { runner, gpus, reason: null },
-      `runner:${runner}`,
-    );
-    if (!taken.ok) continue; // another runner was faster
-    return assignmentFor(
-      engine,
-      taken.value,
-      job.dependsOn.map((id) => statusOf.get(id)!),
-    );
-  }
-  return undefined;
+/** A job's dependencies in its `dependsOn` order; ids no longer stored are left out. */
+async function dependenciesOf(engine: Engine, job: JobRecord): Promise<JobRecord[]> {
+  const found = await engine.store.jobsByIds(job.dependsOn);
+  return job.dependsOn.flatMap((id) => found.get(id) ?? []);
 }
 
 function reserve(free: Capacity, request: ResourceRequest): Capacity {
@@ -112,10 +125,5 @@ async function lostAssignment(
     (j) => j.status === 'DOWNLOADING' && !held.includes(j.id),
   );
   if (!lost) return undefined;
-  const deps = await Promise.all(lost.dependsOn.map((id) => engine.store.getJob(id)));
-  return assignmentFor(
-    engine,
-    lost,
-    deps.filter((d) => d !== undefined),
-  );
+  return assignmentFor(engine, lost, await dependenciesOf(engine, lost));
 }

@@ -1,6 +1,6 @@
 /**
  * Starting a dstack server: state store, blob and log storage, the HTTP API, and (for
- * the embedded default) a runner for this machine that talks to it over HTTP like any other.
+ * the embedded default) a runner for this machine that calls the same API in-process.
  */
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +18,7 @@ import type { SlurmBackendOptions } from './backends/slurm/options.js';
 import { ServerKey } from './crypto.js';
 import { issueToken } from './auth.js';
 import { Engine } from './engine.js';
+import { inProcessFetch } from './in-process-fetch.js';
 import { startMonitor } from './monitor.js';
 import { describeStorage, openBlobStore } from './storage/open-blob-store.js';
 import type { S3Settings } from './storage/s3-client.js';
@@ -87,7 +88,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await store.deleteTokens('runner', 'local'); // one live token for the local runner, new at every start
     const token = await issueToken(store, 'runner', 'local', false);
     agent = new RunnerAgent({
-      client: new Client({ url, token }),
+      // In-process: the runner's requests skip the socket, not the API (auth, validation, routes).
+      client: new Client({ url, token, fetch: inProcessFetch(app) }),
       name: 'local',
       workRoot: options.localRunner.workRoot,
       capacity: await detectCapacity(),

@@ -85,10 +85,10 @@ async function resolveJobs(
       status: 'SUBMITTED',
       submittedAt: now,
     };
-    if (!noCache) await reuse(engine, job, now);
     byRef.set(spec.ref, job);
     jobs.push(job);
   }
+  if (!noCache) await reuse(engine, jobs, now);
   return jobs;
 }
 
@@ -126,25 +126,41 @@ export async function tagged(engine: Engine, tag: string, workflow?: string): Pr
   return jobs;
 }
 
-/** Point the job at a DONE job with its key whose artifacts are all stored, or join a running one. */
-async function reuse(engine: Engine, job: JobRecord, now: number): Promise<void> {
-  const done = await engine.store.findDoneJob(job.cacheKey);
-  if (done && (await artifactsIntact(engine, done.id))) {
-    Object.assign(job, { status: 'DONE', cachedFrom: done.id, reason: 'cached', finishedAt: now, exitCode: 0 });
-    return;
-  }
-  const running = await engine.store.findActiveJob(job.cacheKey);
-  if (running) {
-    job.cachedFrom = running.id;
-    job.reason = `waiting for the same job running in ${running.runName} (${running.id})`;
+/**
+ * Point each job at a DONE job with its key whose artifacts are all stored, or have it join a
+ * running one. The look-ups only read the store (submissions are serialised), so they are
+ * made for all jobs at once: a few statements for the whole run rather than several per job.
+ */
+async function reuse(engine: Engine, jobs: JobRecord[], now: number): Promise<void> {
+  const keys = jobs.map((j) => j.cacheKey);
+  const done = await engine.store.findDoneJobs(keys);
+  const intact = await artifactsIntact(engine, [...new Set([...done.values()].map((d) => d.id))]);
+  const running = await engine.store.findActiveJobs(keys.filter((k) => !intact.has(done.get(k)?.id ?? '')));
+  for (const job of jobs) {
+    const source = done.get(job.cacheKey);
+    if (source && intact.has(source.id)) {
+      Object.assign(job, { status: 'DONE', cachedFrom: source.id, reason: 'cached', finishedAt: now, exitCode: 0 });
+      continue;
+    }
+    const active = running.get(job.cacheKey);
+    if (active) {
+      job.cachedFrom = active.id;
+      job.reason = `waiting for the same job running in ${active.runName} (${active.id})`;
+    }
   }
 }
 
-async function artifactsIntact(engine: Engine, jobId: string): Promise<boolean> {
-  const manifest = await engine.store.getArtifacts(jobId);
-  if (!manifest) return false;
-  const digests = manifest.artifacts.flatMap((a) => a.files.flatMap((f) => (f.digest ? [f.digest] : [])));
-  return (await engine.blobs.missing(digests)).length === 0;
+/** Which of these jobs have a stored manifest whose every blob is stored. */
+async function artifactsIntact(engine: Engine, jobIds: readonly string[]): Promise<Set<string>> {
+  const manifests = await engine.store.artifactsOf(jobIds);
+  const digestsOf = new Map(
+    [...manifests].map(([id, m]) => [
+      id,
+      m.artifacts.flatMap((a) => a.files.flatMap((f) => (f.digest ? [f.digest] : []))),
+    ]),
+  );
+  const missing = new Set(await engine.blobs.missing([...new Set([...digestsOf.values()].flat())]));
+  return new Set([...digestsOf].filter(([, digests]) => digests.every((d) => !missing.has(d))).map(([id]) => id));
 }
 
 async function checkTagFree(engine: Engine, tag: string): Promise<void> {

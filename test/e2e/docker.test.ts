@@ -9,7 +9,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord, RunView } from '../../src/core/records.js';
 import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
-import { WORK_ROOT_LABEL } from '../../src/runner/executors/docker/leftovers.js';
+import { WORK_ROOT_LABEL } from '../../src/runner/executors/docker/container-spec.js';
 import { ensureDocker, useDockerEnvironment } from './docker-env.js';
 import { Sandbox, waitUntil } from './harness.js';
 

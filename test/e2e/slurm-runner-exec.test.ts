@@ -1,47 +1,69 @@
-/** `dstack runner exec`'s bad input: what a user (or a broken batch script) sees. */
+/**
+ * `dstack runner exec`'s bad input: what a user (or a broken batch script) sees, from the CLI
+ * and from the lean entry point a Slurm batch job starts (dist/cli/runner-exec-main.js).
+ */
+import { execFile } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from './harness.js';
+import { REPO, Sandbox, type Result } from './harness.js';
 
-describe('dstack runner exec', () => {
+const ENTRY = join(REPO, 'dist', 'cli', 'runner-exec-main.js');
+
+describe.each(['dstack', 'runner-exec-main.js'])('dstack runner exec through %s', (via) => {
   let sb: Sandbox;
   beforeAll(async () => {
     sb = await Sandbox.create();
   });
   afterAll(() => sb.dispose());
 
+  /** `dstack runner exec ARGS`, or the entry point with the same words, as a batch script runs it. */
+  const exec = (args: string[]): Promise<Result> =>
+    via === 'dstack'
+      ? sb.dstack(['runner', 'exec', ...args])
+      : new Promise((resolve) => {
+          execFile(process.execPath, [ENTRY, 'runner', 'exec', ...args], { env: sb.env() }, (error, stdout, stderr) => {
+            resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+          });
+        });
+
   it('says what is wrong with its arguments', async () => {
-    const badJob = await sb.dstack(['runner', 'exec', '--job', 'train']);
+    const badJob = await exec(['--job', 'train']);
     expect(badJob.code).toBe(2);
     expect(badJob.stderr).toContain("invalid --job 'train': expected a job id");
-    const noServer = await sb.dstack(['runner', 'exec', '--job', '0123456789ab']);
+    const noServer = await exec(['--job', '0123456789ab']);
     expect(noServer.code).toBe(2);
     expect(noServer.stderr).toContain(
       'dstack runner exec needs --server URL and a runner token (--token, --token-file or DSTACK_TOKEN)',
     );
-    const noFile = await sb.dstack(['runner', 'exec', '--job', '0123456789ab', '--token-file', '/nonexistent/token']);
+    const noFile = await exec(['--job', '0123456789ab', '--token-file', '/nonexistent/token']);
     expect(noFile.code).toBe(2);
     expect(noFile.stderr).toContain("cannot read --token-file '/nonexistent/token': ENOENT");
+    const noJob = await exec(['--server', 'http://127.0.0.1:9']);
+    expect(noJob.code).toBe(2);
+    expect(noJob.stderr).toContain("required option '--job <id>' not specified");
   });
 
   it('reads the token file once and deletes it, and says when the server cannot be reached', async () => {
     const file = join(await mkdtemp(join(tmpdir(), 'dstack-exec-')), 'token');
     await writeFile(file, 'dst_not-a-real-token\n', { mode: 0o600 });
-    const r = await sb.dstack([
-      'runner',
-      'exec',
-      '--job',
-      '0123456789ab',
-      '--server',
-      'http://127.0.0.1:9',
-      '--token-file',
-      file,
-    ]);
+    const r = await exec(['--job', '0123456789ab', '--server', 'http://127.0.0.1:9', '--token-file', file]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cannot reach the dstack server at http://127.0.0.1:9');
-    const again = await sb.dstack(['runner', 'exec', '--job', '0123456789ab', '--token-file', file]);
+    const again = await exec(['--job', '0123456789ab', '--token-file', file]);
     expect(again.stderr).toContain(`cannot read --token-file '${file}': ENOENT`);
+  });
+});
+
+describe('the lean runner exec entry point', () => {
+  it('names an option it does not know, as the CLI would refuse it', async () => {
+    const r = await new Promise<Result>((resolve) => {
+      execFile(process.execPath, [ENTRY, '--job', '0123456789ab', '--jbo', 'x'], (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      });
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Unknown option '--jbo'");
   });
 });

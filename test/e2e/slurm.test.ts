@@ -11,6 +11,8 @@ import { ensureSlurm, skipSlurm, slurm } from '../services/slurm.js';
 import { Sandbox, waitUntil } from './harness.js';
 import { DstackServer, copyPipeline } from './slurm-harness.js';
 
+// sleepy's `|| true`: a scancel signals the job's processes one by one, and a `sleep` killed before
+// bash itself hears the SIGTERM would end the script through `-e` without running its trap.
 const MORE_WORKFLOWS = `
   - name: hello
     commands:
@@ -24,7 +26,7 @@ const MORE_WORKFLOWS = `
         echo "starting from $n"
         echo $((n + 1)) > checkpoint/count
         echo ready
-        while true; do sleep 0.1; done
+        while true; do sleep 0.1 || true; done
     artifacts:
       - checkpoint
 `;

@@ -3,14 +3,15 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JobStatus } from '../../src/core/job-status.js';
-import type { JobRecord } from '../../src/core/records.js';
+import type { JobRecord, RunRecord } from '../../src/core/records.js';
 import { silentLogger } from '../../src/logger.js';
 import { Engine } from '../../src/server/engine.js';
 import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
 import { LogStore } from '../../src/server/storage/log-store.js';
 import { openSqliteStore } from '../../src/server/store/sqlite.js';
 
-export async function engineWith(statuses: [string, JobStatus, string[]][]) {
+/** Each job: id, status, dependencies, and optionally the CPUs it asks for (default 1). */
+export async function engineWith(statuses: [string, JobStatus, string[], number?][], run: Partial<RunRecord> = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'dstack-control-'));
   const store = await openSqliteStore(join(dir, 'db'));
   const engine = new Engine({
@@ -19,7 +20,7 @@ export async function engineWith(statuses: [string, JobStatus, string[]][]) {
     logs: new LogStore(join(dir, 'logs')),
     logger: silentLogger,
   });
-  const jobs: JobRecord[] = statuses.map(([id, status, deps], i) => ({
+  const jobs: JobRecord[] = statuses.map(([id, status, deps, cpu], i) => ({
     id,
     runName: 'calm-owl-1',
     ref: `w${i}`,
@@ -32,7 +33,7 @@ export async function engineWith(statuses: [string, JobStatus, string[]][]) {
       env: {},
       variables: {},
       artifacts: [],
-      resources: { cpu: 1, memory: 0, gpu: 0 },
+      resources: { cpu: cpu ?? 1, memory: 0, gpu: 0 },
       dependsOn: [],
       params: {},
     },
@@ -50,6 +51,7 @@ export async function engineWith(statuses: [string, JobStatus, string[]][]) {
       codeDigest: 'c'.repeat(64),
       submittedAt: 1,
       user: 'u',
+      ...run,
     },
     jobs,
     'test',

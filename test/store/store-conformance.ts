@@ -5,6 +5,7 @@
 import { describe } from 'vitest';
 import { describeCacheAndTags } from './conformance/cache-tags.js';
 import { describeJobQueries } from './conformance/jobs.js';
+import { describeReadyJobs } from './conformance/ready-jobs.js';
 import { describeRegistry } from './conformance/registry.js';
 import { describeRepos } from './conformance/repos.js';
 import { describeRuns } from './conformance/runs.js';
@@ -19,6 +20,7 @@ export function describeStoreConformance(name: string, open: OpenStore): void {
   describe(`Store conformance: ${name}`, () => {
     describeRuns(open);
     describeJobQueries(open);
+    describeReadyJobs(open);
     describeTransitions(open);
     describeRegistry(open);
     describeCacheAndTags(open);

@@ -5,11 +5,8 @@ import { UsageError } from '../../core/errors.js';
 import { isFinished } from '../../core/job-status.js';
 import { checkOverrides, findWorkflow, plan, type Plan } from '../../core/planner.js';
 import type { JobRecord, RunView } from '../../core/records.js';
-import { providerRegistry } from '../../providers/index.js';
-import { snapshotProject, uploadSnapshot } from '../../client/snapshot.js';
 import type { Settings } from '../../settings.js';
 import { colorStatus, table } from '../format.js';
-import { printLines } from './logs.js';
 import { formatPlan, formatWorkflowHelp, formatWorkflowList } from './plan-output.js';
 import { parseRunArgs } from './run-args.js';
 
@@ -35,13 +32,19 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   if (args.help) return (process.stdout.write(formatWorkflowHelp(config, args.workflow)), 0);
   checkOverrides(config, args.workflow, args.overrides);
 
+  // Loaded here, not at the top: `dstack run --help` needs neither providers nor the client.
+  const { providerRegistry } = await import('../../providers/index.js');
   // Plan fully before talking to any server: a bad config submits nothing.
   const providers = providerRegistry({ config, home: settings.home });
   const planned = await plan(config, { target: args.workflow, overrides: args.overrides }, providers);
   printWarnings(planned.warnings);
   if (args.dryRun) return dryRun(planned, root, settings);
 
-  const { connect } = await import('../connect.js'); // not loaded for --help and --dry-run
+  const [{ connect }, { snapshotProject, uploadSnapshot }, { printLines }] = await Promise.all([
+    import('../connect.js'), // not loaded for --help and --dry-run
+    import('../../client/snapshot.js'),
+    import('./logs.js'),
+  ]);
   const client = await connect(settings);
   const snapshot = await snapshotProject(root);
   const codeDigest = await uploadSnapshot(client, root, snapshot);
@@ -114,6 +117,7 @@ async function dryRun(planned: Plan, root: string, settings: Settings): Promise<
     process.stdout.write('(no server is running: tag dependencies and the cache were not checked)\n');
     return 0;
   }
+  const { snapshotProject } = await import('../../client/snapshot.js');
   const snapshot = await snapshotProject(root);
   const preview = await client.previewRun({ jobs: planned.jobs, code: snapshot.manifest });
   process.stdout.write(formatPlan(planned, preview));

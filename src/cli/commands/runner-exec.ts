@@ -5,11 +5,11 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ConflictError, UsageError } from '../../core/errors.js';
 import { createLogger } from '../../logger.js';
 import { runnerEnvironment } from '../../runner/environment.js';
-import { ProcessExecutor } from '../../runner/executors/process-executor.js';
-import { ReportingClient, runOneShot } from '../../runner/one-shot.js';
+import { ReportingClient } from '../../runner/reporting-client.js';
 import type { Settings } from '../../settings.js';
 
 export interface RunnerExecOptions {
@@ -18,6 +18,45 @@ export interface RunnerExecOptions {
   token?: string;
   tokenFile?: string;
   workDir?: string;
+}
+
+/**
+ * The flags of `dstack runner exec` for the lean entry point (cli/runner-exec-main.ts), which
+ * commander does not parse. Leading `runner exec` words are skipped, so that a batch script's
+ * `DSTACK_COMMAND runner exec …` works whether the command names main.js or that entry.
+ */
+export function parseRunnerExecArgs(argv: readonly string[]): RunnerExecOptions {
+  const args = argv[0] === 'runner' && argv[1] === 'exec' ? argv.slice(2) : argv;
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        job: { type: 'string' },
+        server: { type: 'string' },
+        token: { type: 'string' },
+        'token-file': { type: 'string' },
+        'work-dir': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new UsageError(`dstack runner exec: ${(e as Error).message}`);
+  }
+  const text = (name: string) => (typeof values[name] === 'string' ? values[name] : undefined);
+  const job = text('job');
+  if (job === undefined) throw new UsageError("dstack runner exec: required option '--job <id>' not specified");
+  const options: RunnerExecOptions = { job };
+  const server = text('server');
+  const token = text('token');
+  const tokenFile = text('token-file');
+  const workDir = text('work-dir');
+  if (server !== undefined) options.server = server;
+  if (token !== undefined) options.token = token;
+  if (tokenFile !== undefined) options.tokenFile = tokenFile;
+  if (workDir !== undefined) options.workDir = workDir;
+  return options;
 }
 
 export async function runnerExecCommand(options: RunnerExecOptions, settings: Settings): Promise<number> {
@@ -33,9 +72,19 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
   await mkdir(workRoot, { recursive: true });
   const logger = createLogger(`runner-exec:${options.job}`, settings.logLevel);
   const baseEnv = runnerEnvironment();
+  const client = new ReportingClient({ url: server, token });
+  // Asked for first, then the job-running modules load while the server answers: both are on
+  // the way to the job's first command. The rejection is handled where runOneShot awaits it.
+  const assignment = client.runnerAssignment(options.job);
+  assignment.catch(() => {});
   try {
+    const [{ runOneShot }, { ProcessExecutor }] = await Promise.all([
+      import('../../runner/one-shot.js'),
+      import('../../runner/executors/process-executor.js'),
+    ]);
     const status = await runOneShot({
-      client: new ReportingClient({ url: server, token }),
+      client,
+      assignment,
       jobId: options.job,
       workRoot,
       executor: new ProcessExecutor(workRoot),

@@ -53,6 +53,22 @@ async function fromClone(
   return { cloned: written.size, stats: await downloadFiles(client, dir, rest) };
 }
 
+/** Code manifests kept: a run's jobs share one, and a manifest's digest names its content. */
+const MANIFESTS_KEPT = 16;
+const manifests = new Map<string, Promise<CodeManifest>>();
+
+/** The run's code manifest, fetched once per digest rather than once per job. */
+function codeManifest(client: Client, digest: string): Promise<CodeManifest> {
+  let manifest = manifests.get(digest);
+  if (manifest === undefined) {
+    manifest = client.retry(async () => JSON.parse(await text(await client.getBlob(digest))) as CodeManifest);
+    if (manifests.size >= MANIFESTS_KEPT) manifests.delete(manifests.keys().next().value!);
+    manifests.set(digest, manifest);
+    manifest.catch(() => manifests.delete(digest)); // a failed fetch is tried again by the next job
+  }
+  return manifest;
+}
+
 /** Put the run's code into the empty folder `dir`; `note` tells the job's log where it came from. */
 export async function deliverCode(
   client: Client,
@@ -61,9 +77,7 @@ export async function deliverCode(
   assignment: Assignment,
   note: (text: string) => void,
 ): Promise<TransferStats> {
-  const code = await client.retry(
-    async () => JSON.parse(await text(await client.getBlob(assignment.run.codeDigest))) as CodeManifest,
-  );
+  const code = await codeManifest(client, assignment.run.codeDigest);
   const { remote, commit, subdir = '' } = assignment.run.repo;
   if (!remote || !commit || !COMMIT.test(commit)) return downloadFiles(client, dir, code.files);
 

@@ -9,8 +9,6 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { InternalError, InvalidError } from '../../core/errors.js';
 import { containerOptions } from './docker/container-spec.js';
-import { connectDocker, engineMessage } from './docker/engine.js';
-import { ensureImage } from './docker/image.js';
 import type { Execution, ExecutionRequest, Executor, ExitResult } from './executor.js';
 import { scriptOf } from './process-executor.js';
 
@@ -25,6 +23,12 @@ export interface DockerExecutorOptions {
   labels?: Record<string, string>;
 }
 
+/**
+ * The engine modules load dockerode (with ssh2 and grpc-js: about 160 ms of CPU), so they are
+ * imported when a container is really wanted, not by every CLI command that can reach this file.
+ */
+const engineModule = () => import('./docker/engine.js');
+
 /** Output still in flight when the container has exited gets this long to arrive. */
 const DRAIN_MS = 5000;
 
@@ -35,6 +39,7 @@ export class DockerExecutor implements Executor {
 
   /** The engine, connected on first use (and again after a failure: it may have started since). */
   async engine(): Promise<Docker> {
+    const { connectDocker } = await engineModule();
     this.docker ??= await connectDocker(this.options.host);
     return this.docker;
   }
@@ -43,6 +48,7 @@ export class DockerExecutor implements Executor {
     const image = request.image;
     if (image === undefined) throw new InternalError('the docker executor was given a job without an image');
     const docker = await this.engine();
+    const [{ engineMessage }, { ensureImage }] = await Promise.all([engineModule(), import('./docker/image.js')]);
     await ensureImage(docker, image, request.onNote, request.signal);
     for (const mount of request.mounts ?? []) await mkdir(mount.host, { recursive: true });
     await mkdir(this.options.scriptDir, { recursive: true });

@@ -1,7 +1,7 @@
 /** The docker executor of a runner: one per work dir, connected to the engine on first use. */
 import { readProviderSettings } from '../../settings.js';
 import { DockerExecutor } from './docker-executor.js';
-import { WORK_ROOT_LABEL } from './docker/leftovers.js';
+import { WORK_ROOT_LABEL } from './docker/container-spec.js';
 
 const executors = new Map<string, DockerExecutor>();
 

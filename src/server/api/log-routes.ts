@@ -10,19 +10,25 @@ import type { LogLine } from '../../core/api.js';
 import { advanceCursor, formatCursor, parseCursor, type LogCursor } from '../../core/log-api.js';
 import type { JobRecord } from '../../core/records.js';
 import type { Engine } from '../engine.js';
-import { allFinished, resolveTarget } from '../queries.js';
+import { resolveTarget } from '../queries.js';
 import type { ApiDeps, ApiEnv } from './context.js';
+import { FollowedJobs, logOf } from './followed-jobs.js';
 import { readLogPage } from './log-page.js';
 import * as logSchemas from './log-schemas.js';
 import { query } from './validate.js';
 
 /** Followers batch what arrives within this window into one event. */
 const BATCH_MS = 25;
+/**
+ * The least time between two `jobs` events (each carries every followed job), ms per job
+ * followed, capped: a 1,000-job run sends its list at most every 250 ms rather than on
+ * every change, which otherwise costs the run's size per change. The last list always
+ * goes out before `end`.
+ */
+const JOBS_EVENT_MS_PER_JOB = 0.25;
+const JOBS_EVENT_MAX_MS = 1000;
 /** A comment this often keeps idle connections (and their proxies) open. */
 const KEEPALIVE_MS = 15_000;
-
-/** A cached job shows the log of the job it reuses. */
-const logOf = (job: JobRecord) => job.cachedFrom ?? job.id;
 
 function byTime(lines: LogLine[]): LogLine[] {
   return lines.sort((a, b) => a.ts - b.ts);
@@ -70,7 +76,8 @@ async function follow(
     offsets.set(logOf(job), Math.max(start, near));
   }
   const dirty = new Set(selected.map(logOf)); // logs with lines not yet sent
-  let statusChanged = true;
+  const followed = new FollowedJobs(selected);
+  const fresh: JobRecord[] = []; // records changed since the last pass, newest last
   let wake: () => void = () => {};
   const unsubscribe = selected.map((j) =>
     engine.logs.subscribe(logOf(j), () => {
@@ -78,28 +85,29 @@ async function follow(
       wake();
     }),
   );
+  // The event carries the changed record: keep it rather than re-read the run from the store.
   const onJob = (job: JobRecord) => {
     if (!ids.has(job.id)) return;
-    statusChanged = true;
+    fresh.push(job);
     wake();
   };
   engine.events.on('job', onJob);
   stream.onAbort(() => wake());
+  const jobsEventGap = Math.min(JOBS_EVENT_MAX_MS, selected.length * JOBS_EVENT_MS_PER_JOB);
+  let lastJobsEvent = 0;
+  let jobsTimer: NodeJS.Timeout | undefined;
   try {
-    let jobs = selected;
-    let statuses = '';
+    // Read once after subscribing: a change between the target's read and now is not missed.
+    fresh.length = 0;
+    followed.reset((await engine.store.jobsOfRuns([runName])).filter((j) => ids.has(j.id)));
     while (!stream.aborted) {
       const pending = new Promise<void>((resolve) => (wake = resolve));
-      if (statusChanged) {
-        statusChanged = false;
-        jobs = (await engine.store.jobsOfRuns([runName])).filter((j) => ids.has(j.id));
-      }
+      for (const job of fresh.splice(0)) followed.apply(job);
       // Read after the statuses: a job is finished only once its runner has sent every line.
       const lines: LogLine[] = [];
       let backlog = false;
-      for (const job of jobs) {
+      for (const job of followed.showing(dirty)) {
         const log = logOf(job);
-        if (!dirty.has(log)) continue;
         dirty.delete(log);
         const read = await engine.logs.readFrom(log, offsets.get(log) ?? 0);
         offsets.set(log, read.offset);
@@ -119,12 +127,20 @@ async function follow(
         await stream.writeSSE({ event: 'log', data: JSON.stringify(byTime(lines)), id: formatCursor(cursor) });
       }
       if (backlog) continue; // more to send right away; the end only once all is sent
-      const now = JSON.stringify(jobs.map((j) => [j.id, j.status, j.reason ?? null]));
-      if (now !== statuses) {
-        statuses = now;
-        await stream.writeSSE({ event: 'jobs', data: JSON.stringify(jobs) });
+      if (followed.statusPending()) {
+        const wait = lastJobsEvent + jobsEventGap - Date.now();
+        if (wait <= 0 || followed.allFinished()) {
+          followed.takeStatusChange();
+          lastJobsEvent = Date.now();
+          await stream.writeSSE({ event: 'jobs', data: followed.toJson() });
+        } else if (!jobsTimer) {
+          jobsTimer = setTimeout(() => {
+            jobsTimer = undefined;
+            wake();
+          }, wait);
+        }
       }
-      if (allFinished(jobs)) {
+      if (followed.allFinished()) {
         await stream.writeSSE({ event: 'end', data: '{}' });
         break;
       }
@@ -134,6 +150,7 @@ async function follow(
       await new Promise((r) => setTimeout(r, BATCH_MS));
     }
   } finally {
+    clearTimeout(jobsTimer);
     engine.events.off('job', onJob);
     unsubscribe.forEach((off) => off());
   }

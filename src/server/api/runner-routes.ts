@@ -73,8 +73,10 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const commands = await engine.waitFor(
       async () => {
         const found: RunnerCommand[] = [];
+        // Every job change wakes this check: one query for the runner's jobs, not one per job.
+        const jobs = await store.jobsByIds(r.jobIds);
         for (const id of r.jobIds) {
-          const job = await store.getJob(id);
+          const job = jobs.get(id);
           // A job the server no longer gives this runner (lost while the runner was away): end it.
           if (!job || job.runner !== r.name || isFinished(job.status)) {
             found.push({ jobId: id, action: 'abort' });

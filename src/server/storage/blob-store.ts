@@ -49,6 +49,13 @@ export interface BlobStore {
    * complete, so an interrupted put leaves nothing a reader could see.
    */
   put(digest: string, content: Readable): Promise<void>;
+  /**
+   * `put` of content already in memory (pack entries), where the store can do it cheaper
+   * than through a stream; the same checks and atomicity.
+   */
+  putBytes?(digest: string, data: Buffer): Promise<void>;
+  /** `get` of a blob of at most `max` bytes into memory (InvalidError when bigger), where cheaper than a stream. */
+  getBytes?(digest: string, max: number): Promise<Buffer>;
   /** The blob's content; NotFoundError when absent. */
   get(digest: string): Promise<Readable>;
   /** Bytes stored per blob; undefined when absent. */

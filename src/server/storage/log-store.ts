@@ -11,6 +11,7 @@ import { appendFile, mkdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidError } from '../../core/errors.js';
 import type { LogEntry } from '../../core/records.js';
+import { logLine } from './log-line.js';
 import { scan } from './log-scan.js';
 import {
   encodePoints,
@@ -53,6 +54,8 @@ export class LogStore {
   private readonly events = new EventEmitter();
   /** Appends per job are serialised so that concurrent batches keep their order. */
   private readonly queues = new Map<string, Promise<void>>();
+  /** The logs folder, created by the first append (not one mkdir per append). */
+  private rootMade: Promise<unknown> | undefined;
 
   constructor(private readonly root: string) {
     this.events.setMaxListeners(0);
@@ -166,7 +169,7 @@ export class LogStore {
         next.entriesSinceIndex = 0;
         next.bytesSinceIndex = 0;
       }
-      const line = JSON.stringify(e) + '\n';
+      const line = logLine(e);
       const bytes = Buffer.byteLength(line);
       lines.push(line);
       next.size += bytes;
@@ -176,11 +179,12 @@ export class LogStore {
     }
     next.lastSeq = last;
     try {
-      await mkdir(this.root, { recursive: true });
+      await (this.rootMade ??= mkdir(this.root, { recursive: true }));
       await appendFile(this.file(jobId), lines.join(''));
       // After the log: an index point never names bytes that are not there.
       if (points.length > 0) await appendFile(this.indexFile(jobId), encodePoints(points));
     } catch (e) {
+      this.rootMade = undefined; // the folder may have gone: make it again next time
       this.states.delete(jobId); // reopen (and cut any torn line) at the next use
       throw e;
     }

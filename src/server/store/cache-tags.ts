@@ -77,6 +77,7 @@ export async function deleteRuns(db: Kysely<Database>, names: readonly string[])
       const batch = names.slice(start, start + DELETE_BATCH);
       const jobs = trx.selectFrom('jobs').select('id').where('run_name', 'in', batch);
       await trx.deleteFrom('job_events').where('job_id', 'in', jobs).execute();
+      await trx.deleteFrom('job_deps').where('job_id', 'in', jobs).execute();
       await trx.deleteFrom('artifacts').where('job_id', 'in', jobs).execute();
       await trx.deleteFrom('jobs').where('run_name', 'in', batch).execute();
       await trx.deleteFrom('runs').where('name', 'in', batch).execute();

@@ -11,6 +11,14 @@ import { jobFromRow, jobToRow, patchToRow, runToRow } from './mapping.js';
 import type { Database } from './schema.js';
 import type { TransitionPatch } from './store.js';
 
+/**
+ * Jobs per insert statement: 21 columns each keeps a batch far below the bound-parameter
+ * limits (SQLite 32,766; PostgreSQL 65,535).
+ */
+const INSERT_BATCH = 100;
+/** Dependency rows per insert (two parameters each). */
+const DEPS_BATCH = 1000;
+
 /** Who changed a job's status, and when (epoch ms). */
 export interface EventStamp {
   actor: string;
@@ -68,20 +76,34 @@ export async function insertRun(db: Kysely<Database>, run: RunRecord, jobs: JobR
   try {
     await db.transaction().execute(async (trx) => {
       await trx.insertInto('runs').values(runToRow(run)).execute();
-      // One statement per job keeps far below any bound-parameter limit; runs hold a handful of jobs.
-      for (const [seq, job] of jobs.entries()) {
-        await trx.insertInto('jobs').values(jobToRow(job, seq)).execute();
+      // Rows in batches: a statement per job made a 1,000-job run 2,000 statements.
+      for (let start = 0; start < jobs.length; start += INSERT_BATCH) {
+        const batch = jobs.slice(start, start + INSERT_BATCH);
+        await trx
+          .insertInto('jobs')
+          .values(batch.map((job, i) => jobToRow(job, start + i)))
+          .execute();
         await trx
           .insertInto('job_events')
-          .values({
-            job_id: job.id,
-            at: job.submittedAt,
-            from_status: null,
-            to_status: job.status,
-            reason: job.reason ?? null,
-            actor,
-          })
+          .values(
+            batch.map((job) => ({
+              job_id: job.id,
+              at: job.submittedAt,
+              from_status: null,
+              to_status: job.status,
+              reason: job.reason ?? null,
+              actor,
+            })),
+          )
           .execute();
+        const deps = batch.flatMap((job) =>
+          [...new Set(job.dependsOn)].map((dep) => ({ job_id: job.id, dep_id: dep })),
+        );
+        for (let d = 0; d < deps.length; d += DEPS_BATCH)
+          await trx
+            .insertInto('job_deps')
+            .values(deps.slice(d, d + DEPS_BATCH))
+            .execute();
       }
     });
   } catch (err) {

@@ -8,6 +8,7 @@ import { canTransition, type JobStatus, type TransitionResult } from '../../core
 import type { ArtifactManifest, JobEvent, JobRecord, RunRecord, RunnerRecord } from '../../core/records.js';
 import * as cacheTags from './cache-tags.js';
 import { isForeignKeyViolation, isUniqueViolation } from './db-errors.js';
+import * as jobQueries from './job-queries.js';
 import { guardedUpdate, insertRun } from './job-writes.js';
 import {
   eventFromRow,
@@ -22,6 +23,7 @@ import { migrateToLatest } from './migrations/index.js';
 import * as repos from './repo-store.js';
 import { countRunsWithPrefix, selectRuns, UNFINISHED } from './run-queries.js';
 import type { Database, SqlDialect } from './schema.js';
+import { TokenCache } from './token-cache.js';
 import type { RunQuery, Store, TokenRecord, TransitionPatch } from './store.js';
 
 export interface KyselyStoreOptions {
@@ -31,6 +33,8 @@ export interface KyselyStoreOptions {
 
 /** A `Store` over a `Kysely<Database>`. It owns `db`: `close()` destroys it. */
 export class KyselyStore implements Store {
+  private readonly tokens = new TokenCache();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: KyselyStoreOptions,
@@ -54,8 +58,14 @@ export class KyselyStore implements Store {
   }
 
   async findToken(hash: string): Promise<TokenRecord | undefined> {
+    const cached = this.tokens.get(hash);
+    if (cached) return cached;
+    const mark = this.tokens.mark();
     const row = await this.db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
-    return row && tokenFromRow(row);
+    if (!row) return undefined;
+    const token = tokenFromRow(row);
+    this.tokens.set(token, mark);
+    return token;
   }
 
   async listTokens(kind: TokenRecord['kind']): Promise<TokenRecord[]> {
@@ -64,6 +74,15 @@ export class KyselyStore implements Store {
   }
 
   async deleteTokens(kind: TokenRecord['kind'], name: string): Promise<number> {
+    this.tokens.clear(); // before and after: a look-up racing the delete must not cache a deleted token
+    try {
+      return await this.deleteTokenRows(kind, name);
+    } finally {
+      this.tokens.clear();
+    }
+  }
+
+  private async deleteTokenRows(kind: TokenRecord['kind'], name: string): Promise<number> {
     const result = await this.db
       .deleteFrom('tokens')
       .where('kind', '=', kind)
@@ -115,6 +134,34 @@ export class KyselyStore implements Store {
   async activeJobsOfRunner(runner: string): Promise<JobRecord[]> {
     const rows = await this.oldestJobsFirst().where('runner', '=', runner).where('status', 'in', UNFINISHED).execute();
     return rows.map(jobFromRow);
+  }
+
+  readyJobs(limit: number, offset: number): Promise<JobRecord[]> {
+    return jobQueries.readyJobs(this.db, limit, offset);
+  }
+
+  dependentsOf(jobId: string, status: JobStatus): Promise<JobRecord[]> {
+    return jobQueries.dependentsOf(this.db, jobId, status);
+  }
+
+  allJobsDone(runName: string): Promise<boolean> {
+    return jobQueries.allJobsDone(this.db, runName);
+  }
+
+  jobsByIds(ids: readonly string[]): Promise<Map<string, JobRecord>> {
+    return jobQueries.jobsByIds(this.db, ids);
+  }
+
+  findDoneJobs(cacheKeys: readonly string[]): Promise<Map<string, JobRecord>> {
+    return jobQueries.findDoneJobs(this.db, cacheKeys);
+  }
+
+  findActiveJobs(cacheKeys: readonly string[]): Promise<Map<string, JobRecord>> {
+    return jobQueries.findActiveJobs(this.db, cacheKeys);
+  }
+
+  artifactsOf(jobIds: readonly string[]): Promise<Map<string, ArtifactManifest>> {
+    return jobQueries.artifactsOf(this.db, jobIds);
   }
 
   /** Jobs oldest submitted first; a run's jobs stay together, in plan order. */

@@ -79,6 +79,12 @@ export interface JobEventsTable {
   actor: string;
 }
 
+/** One row per dependency of a job (0006); `jobs.depends_on` keeps their order. */
+export interface JobDepsTable {
+  job_id: string;
+  dep_id: string;
+}
+
 export interface ArtifactsTable {
   job_id: string;
   /** JSON ArtifactManifest. */
@@ -101,6 +107,7 @@ export interface Database {
   runs: RunsTable;
   jobs: JobsTable;
   job_events: JobEventsTable;
+  job_deps: JobDepsTable;
   artifacts: ArtifactsTable;
   runners: RunnersTable;
   repos: ReposTable;

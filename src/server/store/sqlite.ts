@@ -7,6 +7,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { KyselyStore } from './kysely-store.js';
 import type { Database } from './schema.js';
+import { withStatementCache } from './statement-cache.js';
 import type { Store } from './store.js';
 
 /**
@@ -38,7 +39,9 @@ export function openSqliteDatabase(path: string): SqliteDatabase.Database {
  * that has to release it.
  */
 export async function openSqliteStore(path: string): Promise<Store> {
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqliteDatabase(path) }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(openSqliteDatabase(path)) }),
+  });
   const store = new KyselyStore(db, { dialect: 'sqlite' });
   try {
     await store.migrate();

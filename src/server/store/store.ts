@@ -72,6 +72,18 @@ export interface Store extends RepoStore {
   jobsByStatus(statuses: readonly JobStatus[]): Promise<JobRecord[]>;
   /** Jobs held by a runner that are not finished. */
   activeJobsOfRunner(runner: string): Promise<JobRecord[]>;
+  /**
+   * A page of the SUBMITTED jobs a runner may take: not waiting on an identical job
+   * (`cachedFrom` unset) and every dependency DONE (a missing one is not). Oldest submitted
+   * first, then in planned order, as `jobsByStatus`.
+   */
+  readyJobs(limit: number, offset: number): Promise<JobRecord[]>;
+  /** Jobs in `status` that depend on `jobId`, oldest submitted first. */
+  dependentsOf(jobId: string, status: JobStatus): Promise<JobRecord[]>;
+  /** Whether every job of the run is DONE. */
+  allJobsDone(runName: string): Promise<boolean>;
+  /** The jobs with these ids, by id; unknown ids are absent. */
+  jobsByIds(ids: readonly string[]): Promise<Map<string, JobRecord>>;
 
   /**
    * The one way a job's status changes: `UPDATE … WHERE id = ? AND status = from`,
@@ -92,6 +104,10 @@ export interface Store extends RepoStore {
   findDoneJob(cacheKey: string): Promise<JobRecord | undefined>;
   /** An unfinished job with this cache key that runs itself: a new identical job joins it. */
   findActiveJob(cacheKey: string): Promise<JobRecord | undefined>;
+  /** `findDoneJob` for many keys at once, by key; keys without one are absent. */
+  findDoneJobs(cacheKeys: readonly string[]): Promise<Map<string, JobRecord>>;
+  /** `findActiveJob` for many keys at once, by key; keys without one are absent. */
+  findActiveJobs(cacheKeys: readonly string[]): Promise<Map<string, JobRecord>>;
   /** Unfinished jobs that wait on `jobId` to reuse its result. */
   followersOf(jobId: string): Promise<JobRecord[]>;
 
@@ -107,6 +123,8 @@ export interface Store extends RepoStore {
 
   setArtifacts(jobId: string, manifest: ArtifactManifest): Promise<void>;
   getArtifacts(jobId: string): Promise<ArtifactManifest | undefined>;
+  /** The manifests stored for these jobs, by job id. */
+  artifactsOf(jobIds: readonly string[]): Promise<Map<string, ArtifactManifest>>;
 
   upsertRunner(runner: RunnerRecord): Promise<void>;
   getRunner(name: string): Promise<RunnerRecord | undefined>;

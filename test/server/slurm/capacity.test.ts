@@ -1,6 +1,6 @@
 /** The cluster's capacity for dstack's scheduler, and the one-node check it cannot make. */
 import { describe, expect, it } from 'vitest';
-import { clusterCapacity, noNodeFits } from '../../../src/server/backends/slurm/capacity.js';
+import { clusterCapacity, noNodeFits, queuedCapacity } from '../../../src/server/backends/slurm/capacity.js';
 import type { SlurmNode } from '../../../src/server/backends/slurm/types.js';
 
 const GB = 1e9;
@@ -26,6 +26,16 @@ describe('Slurm capacity', () => {
         { index: 0, name: 'a100', memory: 0 },
         { index: 1, name: 'a100', memory: 0 },
       ],
+    });
+  });
+
+  it('offers the scheduler queue-depth rounds of the cluster, each GPU listed once a round under its own index', () => {
+    const once = clusterCapacity(NODES);
+    expect(queuedCapacity(once, 1)).toEqual(once);
+    expect(queuedCapacity(once, 2)).toEqual({
+      cpu: 48,
+      memory: 192 * GB,
+      gpus: [0, 1, 2, 3].map((index) => ({ index, name: 'a100', memory: 0 })),
     });
   });
 

@@ -22,6 +22,7 @@ describe('Slurm backend settings', () => {
       workDir: '/var/lib/dstack/slurm/work',
       sbatchArgs: [],
       pollMs: 1000,
+      queueDepth: 2,
       stopGraceMs: 10_000,
     });
   });
@@ -74,6 +75,7 @@ describe('Slurm backend settings', () => {
         '    partition: cpu',
         '    work-dir: /shared/dstack',
         '    sbatch-args: [--qos=low]',
+        '    queue-depth: 1',
         '    commands:',
         '      sacct: /opt/slurm/bin/sacct',
         '',
@@ -84,6 +86,7 @@ describe('Slurm backend settings', () => {
       partition: 'gpu',
       workDir: '/shared/dstack',
       sbatchArgs: ['--qos=low'],
+      queueDepth: 1,
       paths: { sacct: '/opt/slurm/bin/sacct', sbatch: 'sbatch' },
     });
   });
@@ -92,6 +95,10 @@ describe('Slurm backend settings', () => {
     const typo = await configFile('backends:\n  - type: slurm\n    partitoin: gpu\n');
     await expect(slurmFromFlags({ config: typo }, DEFAULTS)).rejects.toThrow(
       `${typo}:3:5: backends.0: unknown key 'partitoin'`,
+    );
+    const shallow = await configFile('backends:\n  - type: slurm\n    queue-depth: 0\n');
+    await expect(slurmFromFlags({ config: shallow }, DEFAULTS)).rejects.toThrow(
+      new RegExp(`^${shallow}:3:18: backends\\.0\\.queue-depth: `),
     );
     const other = await configFile('backends:\n  - type: kubernetes\n');
     await expect(slurmFromFlags({ config: other }, DEFAULTS)).rejects.toThrow(`${other}:2:11: backends.0.type: `);

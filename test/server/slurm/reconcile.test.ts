@@ -2,7 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../../src/core/job-status.js';
 import type { JobRecord } from '../../../src/core/records.js';
-import { decide, LOST_AFTER_MS, STOP_MARGIN_MS, type Situation } from '../../../src/server/backends/slurm/reconcile.js';
+import {
+  decide,
+  LAST_WORDS_MS,
+  LOST_AFTER_MS,
+  STOP_MARGIN_MS,
+  type Situation,
+} from '../../../src/server/backends/slurm/reconcile.js';
 import type { SlurmJobState } from '../../../src/server/backends/slurm/types.js';
 import { makeJob, makeRun } from '../../store/fixtures.js';
 
@@ -41,17 +47,32 @@ describe('Slurm reconciliation', () => {
   });
 
   it('ends a job that Slurm ended with its state and reason', () => {
-    expect(situation(job('RUNNING'), slurm('TIMEOUT', 'TimeLimit'))).toEqual([
+    // Seen ended a while ago: the runner has had its time to send its last lines.
+    const seen = {
+      tracked: { jobId: 'calm-owl-1-train', slurmId: '12', submittedAt: NOW - 60_000, endedAt: NOW - LAST_WORDS_MS },
+    };
+    expect(situation(job('RUNNING'), slurm('TIMEOUT', 'TimeLimit'), seen)).toEqual([
       { kind: 'end', to: 'FAILED', reason: 'slurm 12: TIMEOUT (TimeLimit)' },
       { kind: 'forget' },
     ]);
-    expect(situation(job('RUNNING'), slurm('CANCELLED', undefined, 1))[0]).toEqual({
+    expect(situation(job('RUNNING'), slurm('CANCELLED', undefined, 1), seen)[0]).toEqual({
       kind: 'end',
       to: 'FAILED',
       reason: 'slurm 12: CANCELLED',
     });
-    expect(situation(job('UPLOADING'), slurm('NODE_FAIL'))[0]).toMatchObject({ reason: 'slurm 12: NODE_FAIL' });
-    expect(situation(job('RUNNING'), slurm('PREEMPTED'))[0]).toMatchObject({ reason: 'slurm 12: PREEMPTED' });
+    expect(situation(job('UPLOADING'), slurm('NODE_FAIL'), seen)[0]).toMatchObject({ reason: 'slurm 12: NODE_FAIL' });
+    expect(situation(job('RUNNING'), slurm('PREEMPTED'), seen)[0]).toMatchObject({ reason: 'slurm 12: PREEMPTED' });
+  });
+
+  it("leaves the runner of a job Slurm is ending its time to send the job's last log lines", () => {
+    // Slurm shows CANCELLED the moment it signals the job: its trap's goodbye is still on its way.
+    expect(situation(job('RUNNING'), slurm('CANCELLED'))).toEqual([{ kind: 'ended' }]);
+    const tracked = { jobId: 'calm-owl-1-train', slurmId: '12', submittedAt: NOW - 60_000, endedAt: NOW - 1 };
+    expect(situation(job('RUNNING'), slurm('CANCELLED'), { tracked })).toEqual([]);
+    // The runner reported meanwhile: nothing is left to end.
+    expect(situation(job('FAILED'), slurm('CANCELLED'), { tracked })).toEqual([{ kind: 'forget' }]);
+    // A batch script that exited (COMPLETED, FAILED) has said all it will: ended at once.
+    expect(situation(job('RUNNING'), slurm('COMPLETED'))[0]).toMatchObject({ kind: 'end', to: 'FAILED' });
   });
 
   it("names Slurm's output file when the runner itself died without reporting", () => {

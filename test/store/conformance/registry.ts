@@ -85,6 +85,23 @@ export function describeRegistry(open: OpenStore): void {
       expect(await store().findToken('c'.repeat(64))).toBeUndefined();
     });
 
+    it('a token found once is no longer found after its tokens are deleted', async () => {
+      // findToken remembers hits: deleting must not leave a deleted token usable.
+      const token: TokenRecord = { hash: 'a'.repeat(64), kind: 'runner', name: 'gpu-1', admin: false, createdAt: 1 };
+      await store().createToken(token);
+      expect(await store().findToken(token.hash)).toStrictEqual(token);
+      expect(await store().deleteTokens('runner', 'gpu-1')).toBe(1);
+      expect(await store().findToken(token.hash)).toBeUndefined();
+    });
+
+    it('a found token handed out cannot change what the next look-up returns', async () => {
+      const token: TokenRecord = { hash: 'a'.repeat(64), kind: 'user', name: 'ada', admin: false, createdAt: 1 };
+      await store().createToken(token);
+      const found = await store().findToken(token.hash);
+      found!.admin = true;
+      expect(await store().findToken(token.hash)).toStrictEqual(token);
+    });
+
     it('createToken with a hash that exists throws ConflictError', async () => {
       const token: TokenRecord = { hash: 'a'.repeat(64), kind: 'user', name: 'ada', admin: false, createdAt: 1 };
       await store().createToken(token);

@@ -17,6 +17,8 @@ const SHELL =
   `else exec sh -e ${CONTAINER_SCRIPT}; fi`;
 
 /** Labels on every container dstack creates; `dstack.job` names the job. */
+/** The label that ties a container to the runner (its work dir) that created it. */
+export const WORK_ROOT_LABEL = 'dstack.work-root';
 export const JOB_LABEL = 'dstack.job';
 
 export interface ContainerSettings {

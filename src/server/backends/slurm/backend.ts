@@ -6,11 +6,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UnavailableError } from '../../../core/errors.js';
+import type { JobRecord } from '../../../core/records.js';
 import type { Logger } from '../../../logger.js';
 import { runnerEnvironment } from '../../../runner/environment.js';
 import type { Engine } from '../../engine.js';
 import { claimOnce } from '../../scheduler.js';
-import { clusterCapacity } from './capacity.js';
+import { clusterCapacity, queuedCapacity } from './capacity.js';
 import { CommandSlurm } from './command-slurm.js';
 import type { SlurmBackendOptions } from './options.js';
 import { ensureRunnerToken } from './runner-token.js';
@@ -23,11 +24,18 @@ import type { SlurmCommands, SlurmNode } from './types.js';
 const NODES_EVERY_MS = 60_000;
 /** How often the runner row is marked alive (the monitor's runner timeout is 60 s by default). */
 const ALIVE_EVERY_MS = 1000;
+/**
+ * How many sbatch calls may be under way at once. A claimed job is handed to sbatch without
+ * waiting for the one before (each takes tens of ms, mostly process start), so the jobs that
+ * become ready together reach Slurm together; a bound keeps a burst from forking hundreds.
+ */
+const SBATCH_AT_ONCE = 8;
 
 export class SlurmBackend {
   private stopped = false;
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
+  private readonly submitting = new Set<Promise<void>>();
   private nodesReadAt = 0;
 
   private constructor(
@@ -112,6 +120,7 @@ export class SlurmBackend {
     this.stopped = true;
     this.abort.abort();
     await Promise.allSettled(this.loops);
+    await Promise.allSettled(this.submitting);
   }
 
   private async register(): Promise<void> {
@@ -121,7 +130,7 @@ export class SlurmBackend {
     await store.upsertRunner({
       name: this.options.name,
       host: `slurm${this.options.partition ? `:${this.options.partition}` : ''}`,
-      total: clusterCapacity(this.cluster.nodes),
+      total: queuedCapacity(clusterCapacity(this.cluster.nodes), this.options.queueDepth),
       status: 'ACTIVE',
       updatedAt: now,
       registeredAt: existing?.registeredAt ?? now,
@@ -138,13 +147,22 @@ export class SlurmBackend {
           10_000,
           this.abort.signal,
         );
-        if (assignment) await this.submitter.submit(assignment.job);
+        if (assignment) this.submitInBackground(assignment.job);
+        if (this.submitting.size >= SBATCH_AT_ONCE) await Promise.race(this.submitting);
       } catch (e) {
         if (this.stopped) return;
         this.logger.error('submitting to Slurm failed', { error: String(e) });
         await sleep(1000);
       }
     }
+  }
+
+  private submitInBackground(job: JobRecord): void {
+    const submission: Promise<void> = this.submitter
+      .submit(job)
+      .catch((e: unknown) => this.logger.error(`submitting job ${job.id} to Slurm failed`, { error: String(e) }))
+      .finally(() => this.submitting.delete(submission));
+    this.submitting.add(submission);
   }
 
   /**

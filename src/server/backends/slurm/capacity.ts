@@ -1,7 +1,8 @@
 /**
- * What the cluster offers dstack's scheduler. The Slurm runner's capacity is the sum of
- * the partition's usable nodes, so dstack never queues more than the cluster could run at
- * once; each job must also fit one node, which the scheduler's sum cannot tell.
+ * What the cluster offers dstack's scheduler. The Slurm runner's capacity is the sum of the
+ * partition's usable nodes times the queue depth, so dstack keeps in Slurm at most that many
+ * rounds of what the cluster could run at once; each job must also fit one node, which the
+ * scheduler's sum cannot tell.
  */
 import { formatSize, type Capacity, type GpuInfo, type ResourceRequest } from '../../../core/resources.js';
 import type { SlurmNode } from './types.js';
@@ -21,6 +22,17 @@ export function clusterCapacity(nodes: readonly SlurmNode[]): Capacity {
     }
   }
   return total;
+}
+
+/**
+ * The runner's capacity for `depth` rounds of the cluster's: what fits beyond one round waits in
+ * Slurm's queue, ready to start the moment a running job ends. GPUs are listed `depth` times
+ * (their type kept for `--gres`); Slurm, not dstack, picks the GPUs a job gets.
+ */
+export function queuedCapacity(total: Capacity, depth: number): Capacity {
+  const gpus: GpuInfo[] = [];
+  for (let round = 0; round < depth; round++) for (const g of total.gpus) gpus.push({ ...g, index: gpus.length });
+  return { cpu: total.cpu * depth, memory: total.memory * depth, gpus };
 }
 
 function gpu(index: number, type: string): GpuInfo {

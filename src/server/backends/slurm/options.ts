@@ -24,6 +24,12 @@ export interface SlurmBackendOptions {
   sbatchArgs: string[];
   /** How often Slurm's queue is read, ms (default 1000). */
   pollMs: number;
+  /**
+   * How many times what the partition can run at once dstack keeps submitted to Slurm (default
+   * 2): the jobs beyond it wait in Slurm's queue, and Slurm starts one the moment another ends
+   * instead of waiting for dstack to hear of the end and submit the next. 1: never more than fits.
+   */
+  queueDepth: number;
   /** A stop's grace period when the stop did not set one, ms. */
   stopGraceMs: number;
 }
@@ -43,6 +49,7 @@ export const slurmEntry = z
     dstack: text.optional(),
     'sbatch-args': z.array(text).optional(),
     'poll-seconds': z.coerce.number().positive().max(60).optional(),
+    'queue-depth': z.coerce.number().int().min(1).max(100).optional(),
     commands: z
       .object({ sbatch: text, squeue: text, scancel: text, sacct: text, sinfo: text })
       .partial()
@@ -77,6 +84,7 @@ export function resolveSlurmOptions(
     workDir: abs(entry['work-dir'] ?? resolve(defaults.dataDir, 'slurm', 'work')),
     sbatchArgs: entry['sbatch-args'] ?? [],
     pollMs: Math.round((entry['poll-seconds'] ?? 1) * 1000),
+    queueDepth: entry['queue-depth'] ?? 2,
     stopGraceMs: defaults.stopGraceMs,
   };
   if (entry.partition) options.partition = entry.partition;

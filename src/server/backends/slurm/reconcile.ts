@@ -18,6 +18,8 @@ export type Action =
   | { kind: 'signal' }
   /** `scancel`: Slurm ends the job (SIGTERM to every process, SIGKILL after KillWait). */
   | { kind: 'cancel' }
+  /** Note when Slurm first showed it ended: its runner may still be sending its last reports. */
+  | { kind: 'ended' }
   /** Stop tracking it: Slurm is done with it, and so is dstack. */
   | { kind: 'forget' };
 
@@ -38,6 +40,12 @@ export interface Situation {
 export const LOST_AFTER_MS = 10_000;
 /** After a stop's grace period, how long the one-shot runner has to report before Slurm cancels the job. */
 export const STOP_MARGIN_MS = 5_000;
+/**
+ * How long a job that Slurm shows CANCELLED, TIMEOUT, PREEMPTED, … (Slurm's own ending, which it
+ * shows at once while the job's processes get their SIGTERM) is left to its runner, which sends
+ * the job's last log lines (a trap's goodbye) before the server records the end.
+ */
+export const LAST_WORDS_MS = 3_000;
 /** A Slurm job still running this long after its dstack job ended is cancelled (its runner hung). */
 export const FINISHED_CANCEL_AFTER_MS = 30_000;
 
@@ -66,6 +74,10 @@ export function decide(s: Situation): Action[] {
   if (FINAL_STATES.has(slurm.state)) {
     if (job.status === 'STOPPING') return [{ kind: 'end', to: 'STOPPED', reason: USER_STOP }, { kind: 'forget' }];
     if (job.status === 'ABORTING') return [{ kind: 'end', to: 'ABORTED', reason: USER_ABORT }, { kind: 'forget' }];
+    // COMPLETED or FAILED: the batch script (the runner) has exited, so it has said all it will.
+    const signalled = slurm.state !== 'COMPLETED' && slurm.state !== 'FAILED';
+    if (signalled && tracked.endedAt === undefined) return [{ kind: 'ended' }];
+    if (signalled && now - tracked.endedAt! < LAST_WORDS_MS) return [];
     return [
       { kind: 'end', to: 'FAILED', reason: slurmEnding(tracked.slurmId, slurm, s.outputFile) },
       { kind: 'forget' },

@@ -14,9 +14,13 @@ import type { SlurmBackendOptions } from './options.js';
 import type { TrackedJobs } from './tracked-jobs.js';
 import type { SlurmCommands, SlurmNode } from './types.js';
 
-/** The command line that runs this dstack on a node of a cluster that shares its install. */
+/**
+ * The command line that runs this dstack on a node of a cluster that shares its install: the
+ * one-shot runner's own entry point, which skips the rest of the CLI's start-up (it takes the
+ * `runner exec …` that follows as `dstack` would).
+ */
 export function defaultDstackCommand(): string {
-  const main = fileURLToPath(new URL('../../../cli/main.js', import.meta.url));
+  const main = fileURLToPath(new URL('../../../cli/runner-exec-main.js', import.meta.url));
   return `${shellQuote(process.execPath)} ${shellQuote(main)}`;
 }
 

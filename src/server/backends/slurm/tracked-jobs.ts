@@ -16,6 +16,8 @@ const trackedJob = z.object({
   termAt: z.number().optional(),
   /** Epoch ms when the Slurm job was cancelled (an abort, or a stop whose grace ran out). */
   cancelAt: z.number().optional(),
+  /** Epoch ms when Slurm first showed the job ended by itself (time limit, a cancel outside dstack). */
+  endedAt: z.number().optional(),
 });
 
 export type TrackedJob = z.infer<typeof trackedJob>;

@@ -91,6 +91,10 @@ export class SlurmTracker {
           record = { ...record, cancelAt: now };
           await tracked.put(record);
           break;
+        case 'ended':
+          record = { ...record, endedAt: now };
+          await tracked.put(record);
+          break;
         case 'forget':
           await tracked.remove(t.jobId);
           await this.cleanUp(t.jobId, job?.status === 'FAILED' ? 'FAILED' : 'other');

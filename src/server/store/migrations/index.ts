@@ -7,6 +7,7 @@ import type { Database, SqlDialect } from '../schema.js';
 import { initialMigration } from './0001-initial.js';
 import { stopGraceMigration } from './0002-stop-grace.js';
 import { reposMigration } from './0005-repos.js';
+import { jobDepsMigration } from './0006-job-deps.js';
 
 /** Every migration by name; kysely applies them in name order, so names start with a sequence number. */
 export function storeMigrations(dialect: SqlDialect): Record<string, Migration> {
@@ -14,6 +15,7 @@ export function storeMigrations(dialect: SqlDialect): Record<string, Migration> 
     '0001-initial': initialMigration(dialect),
     '0002-stop-grace': stopGraceMigration,
     '0005-repos': reposMigration,
+    '0006-job-deps': jobDepsMigration,
   };
 }
 

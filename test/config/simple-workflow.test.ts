@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { simpleWorkflow } from '../../src/config/simple-workflow.js';
+import { WORKFLOW_KEYS, workflowSchema } from '../../src/config/workflow-schema.js';
+import type { Plain } from '../../src/config/yaml-source.js';
+
+describe('simpleWorkflow', () => {
+  const simple: [string, Plain][] = [
+    ['a name and commands', { name: 'a', commands: ['echo a'] }],
+    ['every key it knows', { name: 'a', provider: 'bash', image: 'x', help: 'h', commands: [], 'depends-on': ['b'] }],
+    ['deps and depends-on together (workflow.ts refuses the pair)', { name: 'a', deps: ['b'], 'depends-on': [] }],
+    ['an empty name (workflow.ts refuses it)', { name: '' }],
+  ];
+
+  it.each(simple)('takes %s as zod would', (_, plain) => {
+    expect(simpleWorkflow(plain)).toEqual(workflowSchema().parse(plain));
+  });
+
+  const others: [string, Plain][] = [
+    ['no name', { commands: ['x'] }],
+    ['a null list', { name: 'a', commands: null }],
+    ['a list holding a mapping', { name: 'a', 'depends-on': [{ b: 'latest' }] }],
+    ['a provider from a repository', { name: 'a', provider: { repo: 'r', name: 'p' } }],
+    ['resources', { name: 'a', resources: { gpu: '1' } }],
+    ['an unknown key', { name: 'a', comands: ['x'] }],
+    ['a list', [{ name: 'a' }]],
+    ['nothing', null],
+  ];
+
+  it.each(others)('leaves an item with %s to zod', (_, plain) => {
+    expect(simpleWorkflow(plain)).toBeUndefined();
+  });
+
+  it("knows workflowSchema's keys, in its order, without loading zod", () => {
+    expect(WORKFLOW_KEYS).toEqual(Object.keys(workflowSchema().shape));
+  });
+});

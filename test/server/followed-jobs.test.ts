@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import type { JobRecord } from '../../src/core/records.js';
+import { FollowedJobs } from '../../src/server/api/followed-jobs.js';
+
+const job = (id: string, fields: Partial<JobRecord> = {}): JobRecord =>
+  ({
+    id,
+    runName: 'r',
+    ref: id,
+    workflow: id,
+    cacheKey: id,
+    dependsOn: [],
+    status: 'SUBMITTED',
+    submittedAt: 1,
+    ...fields,
+  }) as JobRecord;
+
+describe('FollowedJobs', () => {
+  it('keeps the list as JSON.stringify would write it, in order, as records change', () => {
+    const jobs = [job('a'), job('b'), job('c')];
+    const followed = new FollowedJobs(jobs);
+    followed.apply(job('b', { status: 'RUNNING', startedAt: 5 }));
+    followed.apply(job('zz', { status: 'DONE' })); // not followed: ignored
+    expect(followed.toJson()).toBe(JSON.stringify([jobs[0], job('b', { status: 'RUNNING', startedAt: 5 }), jobs[2]]));
+  });
+
+  it('reports a status change once, and only status or reason changes', () => {
+    const followed = new FollowedJobs([job('a')]);
+    expect(followed.takeStatusChange()).toBe(true); // the first list is always sent
+    expect(followed.takeStatusChange()).toBe(false);
+    followed.apply(job('a', { runner: 'r1' }));
+    expect(followed.takeStatusChange()).toBe(false);
+    followed.apply(job('a', { reason: 'no runner is registered' }));
+    expect(followed.takeStatusChange()).toBe(true);
+    followed.apply(job('a', { status: 'DOWNLOADING', reason: 'no runner is registered' }));
+    expect(followed.takeStatusChange()).toBe(true);
+  });
+
+  it('is all finished once every job is, however often each changes', () => {
+    const followed = new FollowedJobs([job('a'), job('b', { status: 'DONE' })]);
+    expect(followed.allFinished()).toBe(false);
+    followed.apply(job('a', { status: 'FAILED' }));
+    followed.apply(job('a', { status: 'FAILED', reason: 'x' }));
+    expect(followed.allFinished()).toBe(true);
+    expect(new FollowedJobs([]).allFinished()).toBe(true);
+  });
+
+  it('names, for each changed log, the first job showing it; a cached job shows the log it reuses', () => {
+    const followed = new FollowedJobs([
+      job('a'),
+      job('b', { cachedFrom: 'x' }),
+      job('c', { cachedFrom: 'x' }),
+      job('d'),
+    ]);
+    expect(followed.showing(new Set(['d', 'x', 'nobody'])).map((j) => j.id)).toEqual(['b', 'd']);
+    // A job whose source failed runs itself: its own log from then on.
+    followed.apply(job('b'));
+    expect(followed.showing(new Set(['b', 'x'])).map((j) => j.id)).toEqual(['b', 'c']);
+  });
+});

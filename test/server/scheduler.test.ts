@@ -1,0 +1,94 @@
+/** Claims read only ready jobs, page by page; finished jobs settle their dependents and their run. */
+import { describe, expect, it } from 'vitest';
+import type { JobStatus } from '../../src/core/job-status.js';
+import { claimOnce } from '../../src/server/scheduler.js';
+import { engineWith } from './engine-fixture.js';
+
+const id = (n: number) => n.toString(16).padStart(12, '0');
+
+async function withRunner(statuses: [string, JobStatus, string[], number?][], cpu = 4, tagOnDone?: string) {
+  const fixture = await engineWith(statuses, tagOnDone === undefined ? {} : { tagOnDone });
+  await fixture.engine.store.upsertRunner({
+    name: 'r1',
+    host: 'h',
+    total: { cpu, memory: 1 << 30, gpus: [] },
+    status: 'ACTIVE',
+    updatedAt: Date.now(),
+    registeredAt: Date.now(),
+  });
+  return fixture;
+}
+
+describe('claimOnce', () => {
+  it('takes the oldest job whose dependencies are DONE, with its dependencies in the assignment', async () => {
+    const { engine } = await withRunner([
+      [id(1), 'DONE', []],
+      [id(2), 'SUBMITTED', [id(3)]],
+      [id(3), 'SUBMITTED', []],
+      [id(4), 'SUBMITTED', [id(1)]],
+    ]);
+    const first = await claimOnce(engine, 'r1');
+    expect(first?.job.id).toBe(id(3));
+    const second = await claimOnce(engine, 'r1');
+    expect(second?.job.id).toBe(id(4));
+    expect(second?.dependencies.map((d) => d.job.id)).toEqual([id(1)]);
+    expect(await claimOnce(engine, 'r1')).toBeUndefined(); // id(2) waits on id(3), which is running
+  });
+
+  it('looks past full pages of ready jobs that do not fit for one that does', async () => {
+    // Twenty ready jobs too big for this runner come first; the small one after them still runs.
+    const statuses: [string, JobStatus, string[], number?][] = [];
+    for (let n = 0; n < 20; n++) statuses.push([id(n), 'SUBMITTED', [], 8]);
+    statuses.push([id(99), 'SUBMITTED', [], 1]);
+    const { engine } = await withRunner(statuses, 2);
+    expect((await claimOnce(engine, 'r1'))?.job.id).toBe(id(99));
+    expect(await claimOnce(engine, 'r1')).toBeUndefined();
+  });
+
+  it('holds back the share of an older job that fits once others finish', async () => {
+    const { engine } = await withRunner(
+      [
+        [id(1), 'SUBMITTED', [], 2],
+        [id(2), 'SUBMITTED', [], 3],
+        [id(3), 'SUBMITTED', [], 1],
+      ],
+      4,
+    );
+    expect((await claimOnce(engine, 'r1'))?.job.id).toBe(id(1));
+    // Only 2 of 4 CPUs are free: id(2) waits, and its 3 CPUs are held back from id(3).
+    expect(await claimOnce(engine, 'r1')).toBeUndefined();
+  });
+});
+
+describe('Engine.transition of a finished job', () => {
+  it('fails the waiting dependents of a failed job, and theirs, saying why', async () => {
+    const { engine } = await withRunner([
+      [id(1), 'RUNNING', []],
+      [id(2), 'SUBMITTED', [id(1)]],
+      [id(3), 'SUBMITTED', [id(2)]],
+      [id(4), 'SUBMITTED', []],
+    ]);
+    expect((await engine.transition(id(1), 'RUNNING', 'FAILED', { reason: 'exit 1' }, 'test')).ok).toBe(true);
+    expect((await engine.store.getJob(id(2)))?.reason).toBe(`dependency failed: w0 (${id(1)})`);
+    expect(await engine.store.getJob(id(3))).toMatchObject({
+      status: 'FAILED',
+      reason: `dependency failed: w1 (${id(2)})`,
+    });
+    expect((await engine.store.getJob(id(4)))?.status).toBe('SUBMITTED');
+  });
+
+  it('tags the run once its last job is DONE, and not before', async () => {
+    const { engine } = await withRunner(
+      [
+        [id(1), 'UPLOADING', []],
+        [id(2), 'UPLOADING', []],
+      ],
+      4,
+      'best',
+    );
+    await engine.transition(id(1), 'UPLOADING', 'DONE', {}, 'test');
+    expect(await engine.store.getRunByTag('best')).toBeUndefined();
+    await engine.transition(id(2), 'UPLOADING', 'DONE', {}, 'test');
+    expect((await engine.store.getRunByTag('best'))?.name).toBe('calm-owl-1');
+  });
+});

@@ -1,0 +1,77 @@
+/** The cache decisions of a submission, made for all its jobs at once. */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { JobSpec } from '../../src/core/job-spec.js';
+import type { JobStatus } from '../../src/core/job-status.js';
+import type { Engine } from '../../src/server/engine.js';
+import { submitRun } from '../../src/server/submit.js';
+import { engineWith } from './engine-fixture.js';
+
+const spec = (ref: string, dependsOn: string[] = []): JobSpec => ({
+  ref,
+  workflow: ref,
+  provider: 'bash',
+  commands: [`echo ${ref}`],
+  env: {},
+  variables: {},
+  artifacts: [],
+  resources: { cpu: 1, memory: 0, gpu: 0 },
+  dependsOn: dependsOn.map((d) => ({ ref: d })),
+  params: {},
+});
+
+async function putBlob(engine: Engine, content: string): Promise<string> {
+  const digest = createHash('sha256').update(content).digest('hex');
+  await engine.blobs.put(digest, Readable.from([Buffer.from(content)]));
+  return digest;
+}
+
+async function finish(engine: Engine, id: string): Promise<void> {
+  const path: JobStatus[] = ['SUBMITTED', 'DOWNLOADING', 'RUNNING', 'UPLOADING', 'DONE'];
+  for (let i = 1; i < path.length; i++) {
+    const result = await engine.transition(id, path[i - 1]!, path[i]!, i === 1 ? { runner: 'r1' } : {}, 'test');
+    expect(result.ok).toBe(true);
+  }
+}
+
+describe('submitRun cache decisions', () => {
+  it('reuses DONE jobs whose artifacts are all stored, runs the others, and joins identical running jobs', async () => {
+    const { engine } = await engineWith([]);
+    const codeDigest = await putBlob(engine, JSON.stringify({ files: [] }));
+    const request = {
+      workflow: 'b',
+      overrides: {},
+      repo: { root: '/' },
+      codeDigest,
+      jobs: [spec('a'), spec('b', ['a']), spec('c')],
+    };
+    const first = await submitRun(engine, 'u', request);
+    const [a, b, c] = first.jobs;
+    for (const job of [a!, b!, c!]) await finish(engine, job.id);
+    const stored = await putBlob(engine, 'data');
+    const file = (digest: string) => ({
+      artifacts: [{ path: 'out', files: [{ path: 'out/x', size: 4, mode: 0o644, digest }] }],
+    });
+    await engine.store.setArtifacts(a!.id, file(stored));
+    await engine.store.setArtifacts(b!.id, file('0'.repeat(64))); // its blob is gone
+    // c has no manifest at all: not reusable either.
+
+    const second = await submitRun(engine, 'u', request);
+    expect(second.jobs.map((j) => [j.ref, j.status, j.cachedFrom ?? null])).toEqual([
+      ['a', 'DONE', a!.id],
+      ['b', 'SUBMITTED', null],
+      ['c', 'SUBMITTED', null],
+    ]);
+    expect(second.jobs[0]).toMatchObject({ reason: 'cached', exitCode: 0 });
+
+    const third = await submitRun(engine, 'u', request);
+    const [, b2, c2] = second.jobs;
+    expect(third.jobs.map((j) => [j.ref, j.status, j.cachedFrom ?? null])).toEqual([
+      ['a', 'DONE', a!.id],
+      ['b', 'SUBMITTED', b2!.id],
+      ['c', 'SUBMITTED', c2!.id],
+    ]);
+    expect(third.jobs[1]!.reason).toBe(`waiting for the same job running in ${second.name} (${b2!.id})`);
+  });
+});

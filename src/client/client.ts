@@ -245,7 +245,7 @@ export class Client {
 
   async getBlob(digest: string): Promise<Readable> {
     const response = await this.request('GET', `/api/blobs/${digest}`);
-    return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+    return bodyStream(response);
   }
 
   // Blob transfer: upload plans, packs of small blobs, big blobs straight from storage (src/files/transfer.ts)
@@ -265,7 +265,7 @@ export class Client {
   /** Download small blobs as one pack, in the order asked. */
   async getPack(digests: string[]): Promise<Readable> {
     const response = await this.request('POST', '/api/blobs/pack/get', { json: { digests } });
-    return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+    return bodyStream(response);
   }
 
   /** A blob's content: from the server, or straight from storage when the server sends the client there. */
@@ -277,7 +277,7 @@ export class Client {
       // The token stays here: storage gets only the presigned URL.
       return directGet({ url: new URL(location, this.url).toString(), headers: {} });
     }
-    return Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+    return bodyStream(response);
   }
 
   // Runners
@@ -329,4 +329,16 @@ export class Client {
   async codeSource(jobId: string): Promise<CodeSource | null> {
     return (await this.json<{ source: CodeSource | null }>('GET', `/api/runner/jobs/${jobId}/code-source`)).source;
   }
+}
+
+/**
+ * A response body as a Node stream. A connection that drops before the caller starts
+ * reading errors the stream with no listener yet, which would crash the process; the
+ * listener here stops that, and the caller still gets the error (pipeline and async
+ * iteration both throw a stream's stored error).
+ */
+function bodyStream(response: Response): Readable {
+  const stream = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+  stream.on('error', () => {});
+  return stream;
 }

@@ -78,3 +78,23 @@ describe('retrying', () => {
     expect(isTransient(Object.assign(new Error('aborted'), { name: 'AbortError' }))).toBe(false);
   });
 });
+
+describe('a download whose connection drops before it is read', () => {
+  it('fails the reader, and does not crash the process', async () => {
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '1000' });
+      res.write('partial');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const blob = await new Client({ url: `http://127.0.0.1:${port}`, token: 't' }).getBlob('a'.repeat(64));
+    // The connection drops while nobody reads (a runner preparing the file's folder).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await expect(
+      (async () => {
+        for await (const chunk of blob) void chunk;
+      })(),
+    ).rejects.toThrow(/terminated|other side closed/);
+  });
+});

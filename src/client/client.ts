@@ -27,10 +27,10 @@ import type { UploadPlan, UploadPlanRequest } from '../core/blob-api.js';
 import { UnavailableError } from '../core/errors.js';
 import type { LogPage } from '../core/log-api.js';
 import { directGet } from '../files/direct-http.js';
-import { retrying, type RetryPolicy } from './retry.js';
 import type { CodeSource, RegisterRepoRequest, RepoView } from '../core/repos.js';
 import { errorFromResponse } from './errors.js';
 import { followStream, type FollowHandlers } from './log-follow.js';
+import { retrying, type RetryPolicy } from './retry.js';
 
 export interface ClientOptions {
   url: string;

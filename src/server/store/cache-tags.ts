@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { ArtifactManifest, JobRecord, RunRecord } from '../../core/records.js';
+import { batches } from './batches.js';
 import { isUniqueViolation } from './db-errors.js';
 import { jobFromRow, runFromRow } from './mapping.js';
 import { UNFINISHED } from './run-queries.js';
@@ -66,15 +67,14 @@ export async function taggedRuns(db: Kysely<Database>): Promise<RunRecord[]> {
   return rows.map(runFromRow);
 }
 
-/** Run names per statement: far below the bound-parameter limits (SQLite 32,766; PostgreSQL 65,535). */
+/** Run names per statement. */
 const DELETE_BATCH = 1000;
 
 export async function deleteRuns(db: Kysely<Database>, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
   // A prune may name more runs than one statement can bind: delete in batches, all in one transaction.
   await db.transaction().execute(async (trx) => {
-    for (let start = 0; start < names.length; start += DELETE_BATCH) {
-      const batch = names.slice(start, start + DELETE_BATCH);
+    for (const batch of batches(names, DELETE_BATCH)) {
       const jobs = trx.selectFrom('jobs').select('id').where('run_name', 'in', batch);
       await trx.deleteFrom('job_events').where('job_id', 'in', jobs).execute();
       await trx.deleteFrom('job_deps').where('job_id', 'in', jobs).execute();

@@ -6,13 +6,14 @@
 import type { Kysely } from 'kysely';
 import { JOB_STATUSES, type JobStatus } from '../../core/job-status.js';
 import type { ArtifactManifest, JobRecord } from '../../core/records.js';
+import { batches } from './batches.js';
 import { jobFromRow } from './mapping.js';
 import { UNFINISHED } from './run-queries.js';
 import type { Database } from './schema.js';
 
 const NOT_DONE: readonly JobStatus[] = JOB_STATUSES.filter((s) => s !== 'DONE');
 
-/** Keys or ids per `in (…)` list: far below the bound-parameter limits. */
+/** Keys or ids per `in (…)` list. */
 const IN_BATCH = 500;
 
 /**
@@ -77,7 +78,7 @@ export async function allJobsDone(db: Kysely<Database>, runName: string): Promis
 /** The jobs with these ids that exist, by id. */
 export async function jobsByIds(db: Kysely<Database>, ids: readonly string[]): Promise<Map<string, JobRecord>> {
   const found = new Map<string, JobRecord>();
-  for (const batch of batches([...new Set(ids)])) {
+  for (const batch of batches([...new Set(ids)], IN_BATCH)) {
     const rows = await db.selectFrom('jobs').selectAll().where('id', 'in', batch).execute();
     for (const row of rows) found.set(row.id, jobFromRow(row));
   }
@@ -85,33 +86,31 @@ export async function jobsByIds(db: Kysely<Database>, ids: readonly string[]): P
 }
 
 /** Per cache key, the newest DONE job that ran itself (`findDoneJob` for many keys). */
-export async function findDoneJobs(db: Kysely<Database>, keys: readonly string[]): Promise<Map<string, JobRecord>> {
-  const found = new Map<string, JobRecord>();
-  for (const batch of batches([...new Set(keys)])) {
-    const rows = await db
-      .selectFrom('jobs')
-      .selectAll()
-      .where('cache_key', 'in', batch)
-      .where('status', '=', 'DONE')
-      .where('cached_from', 'is', null)
-      .orderBy('finished_at', 'desc')
-      .execute();
-    for (const row of rows) if (!found.has(row.cache_key)) found.set(row.cache_key, jobFromRow(row));
-  }
-  return found;
+export function findDoneJobs(db: Kysely<Database>, keys: readonly string[]): Promise<Map<string, JobRecord>> {
+  return firstPerCacheKey(db, keys, ['DONE'], ['finished_at', 'desc']);
 }
 
 /** Per cache key, the oldest unfinished job that runs itself (`findActiveJob` for many keys). */
-export async function findActiveJobs(db: Kysely<Database>, keys: readonly string[]): Promise<Map<string, JobRecord>> {
+export function findActiveJobs(db: Kysely<Database>, keys: readonly string[]): Promise<Map<string, JobRecord>> {
+  return firstPerCacheKey(db, keys, UNFINISHED, ['submitted_at', 'asc']);
+}
+
+/** Per cache key, the first job in `order` among those in `statuses` that run themselves. */
+async function firstPerCacheKey(
+  db: Kysely<Database>,
+  keys: readonly string[],
+  statuses: readonly JobStatus[],
+  [column, direction]: ['finished_at' | 'submitted_at', 'asc' | 'desc'],
+): Promise<Map<string, JobRecord>> {
   const found = new Map<string, JobRecord>();
-  for (const batch of batches([...new Set(keys)])) {
+  for (const batch of batches([...new Set(keys)], IN_BATCH)) {
     const rows = await db
       .selectFrom('jobs')
       .selectAll()
       .where('cache_key', 'in', batch)
-      .where('status', 'in', UNFINISHED)
+      .where('status', 'in', statuses)
       .where('cached_from', 'is', null)
-      .orderBy('submitted_at')
+      .orderBy(column, direction)
       .execute();
     for (const row of rows) if (!found.has(row.cache_key)) found.set(row.cache_key, jobFromRow(row));
   }
@@ -124,13 +123,9 @@ export async function artifactsOf(
   jobIds: readonly string[],
 ): Promise<Map<string, ArtifactManifest>> {
   const found = new Map<string, ArtifactManifest>();
-  for (const batch of batches([...new Set(jobIds)])) {
+  for (const batch of batches([...new Set(jobIds)], IN_BATCH)) {
     const rows = await db.selectFrom('artifacts').selectAll().where('job_id', 'in', batch).execute();
     for (const row of rows) found.set(row.job_id, JSON.parse(row.manifest) as ArtifactManifest);
   }
   return found;
-}
-
-function* batches<T>(items: readonly T[]): Generator<T[]> {
-  for (let start = 0; start < items.length; start += IN_BATCH) yield items.slice(start, start + IN_BATCH);
 }

@@ -6,6 +6,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { ConflictError, InternalError } from '../../core/errors.js';
 import type { JobStatus, TransitionResult } from '../../core/job-status.js';
 import type { JobRecord, RunRecord } from '../../core/records.js';
+import { batches } from './batches.js';
 import { isUniqueViolation } from './db-errors.js';
 import { jobFromRow, jobToRow, patchToRow, runToRow } from './mapping.js';
 import type { Database } from './schema.js';
@@ -77,11 +78,11 @@ export async function insertRun(db: Kysely<Database>, run: RunRecord, jobs: JobR
     await db.transaction().execute(async (trx) => {
       await trx.insertInto('runs').values(runToRow(run)).execute();
       // Rows in batches: a statement per job made a 1,000-job run 2,000 statements.
-      for (let start = 0; start < jobs.length; start += INSERT_BATCH) {
-        const batch = jobs.slice(start, start + INSERT_BATCH);
+      let seq = 0;
+      for (const batch of batches(jobs, INSERT_BATCH)) {
         await trx
           .insertInto('jobs')
-          .values(batch.map((job, i) => jobToRow(job, start + i)))
+          .values(batch.map((job) => jobToRow(job, seq++)))
           .execute();
         await trx
           .insertInto('job_events')
@@ -99,11 +100,7 @@ export async function insertRun(db: Kysely<Database>, run: RunRecord, jobs: JobR
         const deps = batch.flatMap((job) =>
           [...new Set(job.dependsOn)].map((dep) => ({ job_id: job.id, dep_id: dep })),
         );
-        for (let d = 0; d < deps.length; d += DEPS_BATCH)
-          await trx
-            .insertInto('job_deps')
-            .values(deps.slice(d, d + DEPS_BATCH))
-            .execute();
+        for (const rows of batches(deps, DEPS_BATCH)) await trx.insertInto('job_deps').values(rows).execute();
       }
     });
   } catch (err) {

@@ -1,6 +1,7 @@
 /** Choosing the blob store from `--storage`: a local folder (the default) or `s3://bucket/prefix`. */
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
+import { readyOrClosed } from '../ready-or-closed.js';
 import type { BlobStore } from './blob-store.js';
 import { LocalBlobStore } from './local-blob-store.js';
 import { S3BlobStore } from './s3-blob-store.js';
@@ -11,13 +12,7 @@ export async function openBlobStore(spec: string | undefined, dataDir: string, s
   if (!spec) return new LocalBlobStore(join(dataDir, 'artifacts'));
   if (isS3Url(spec)) {
     const store = new S3BlobStore(createS3Client(s3), parseS3Url(spec), { spoolDir: join(dataDir, 'tmp') });
-    try {
-      await store.check();
-    } catch (e) {
-      await store.close();
-      throw e;
-    }
-    return store;
+    return readyOrClosed(store, (s) => s.check());
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
     throw new UsageError(`invalid --storage '${spec}': use s3://BUCKET/PREFIX or a local folder`);

@@ -6,6 +6,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { UnavailableError } from '../../core/errors.js';
+import { readyOrClosed } from '../ready-or-closed.js';
 import { KyselyStore } from './kysely-store.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
@@ -49,11 +50,5 @@ export async function openPostgresStore(url: string, options: { maxConnections?:
   const store = new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), {
     dialect: 'postgres',
   });
-  try {
-    await store.migrate();
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-  return store;
+  return readyOrClosed(store, (s) => s.migrate());
 }

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import { readyOrClosed } from '../ready-or-closed.js';
 import { KyselyStore } from './kysely-store.js';
 import type { Database } from './schema.js';
 import { withStatementCache } from './statement-cache.js';
@@ -42,12 +43,5 @@ export async function openSqliteStore(path: string): Promise<Store> {
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(openSqliteDatabase(path)) }),
   });
-  const store = new KyselyStore(db, { dialect: 'sqlite' });
-  try {
-    await store.migrate();
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-  return store;
+  return readyOrClosed(new KyselyStore(db, { dialect: 'sqlite' }), (store) => store.migrate());
 }

@@ -2,8 +2,7 @@
  * The typed HTTP client of the dstack API. The CLI and the runner reach the server
  * only through this.
  */
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { Readable } from 'node:stream';
 import type {
   ArtifactManifest,
   Assignment,
@@ -29,6 +28,7 @@ import type { LogPage } from '../core/log-api.js';
 import { directGet } from '../files/direct-http.js';
 import type { CodeSource, RegisterRepoRequest, RepoView } from '../core/repos.js';
 import { errorFromResponse } from './errors.js';
+import { fetchTransport, nodeTransport, readText, type FetchLike, type HttpResponse, type Transport } from './http.js';
 import { followStream, type FollowHandlers } from './log-follow.js';
 import { retrying, type RetryPolicy } from './retry.js';
 
@@ -38,23 +38,23 @@ export interface ClientOptions {
   /** Retry requests that a dropped connection failed (runners); none: fail at once. */
   retry?: RetryPolicy;
   /**
-   * How requests are sent; the global `fetch` by default. A runner inside the server passes
-   * the server's own handler, which skips sockets but keeps the same routes, auth and checks.
+   * How requests are sent; node:http by default. A runner inside the server passes the
+   * server's own fetch handler, which skips sockets but keeps the same routes, auth and checks.
    */
-  fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  fetch?: FetchLike;
 }
 
 export class Client {
   readonly url: string;
   private readonly token: string;
   private readonly retryPolicy: RetryPolicy | undefined;
-  private readonly send: (url: string, init: RequestInit) => Promise<Response>;
+  private readonly send: Transport;
 
   constructor(options: ClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
     this.token = options.token;
     this.retryPolicy = options.retry;
-    this.send = options.fetch ?? ((url, init) => fetch(url, init));
+    this.send = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
   }
 
   /** Run `attempt` again while a dropped connection fails it, as long as this client retries. */
@@ -62,34 +62,34 @@ export class Client {
     return this.retryPolicy ? retrying(attempt, this.retryPolicy, signal) : attempt();
   }
 
+  /** A request; an error status throws. */
   private async request(
     method: string,
     path: string,
     init: {
       json?: unknown;
-      body?: Buffer | ReadableStream;
+      body?: Buffer | Readable;
       signal?: AbortSignal;
-      /** 'manual': a 3xx comes back as the response (blob downloads sent to storage). */
-      redirect?: 'follow' | 'manual';
+      /** A 3xx comes back as the response (blob downloads sent to storage); otherwise it is an error. */
+      redirects?: boolean;
     } = {},
-  ): Promise<Response> {
+  ): Promise<HttpResponse> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
-    let body: Buffer | ReadableStream | string | undefined = init.body;
+    let body = init.body;
     if (init.json !== undefined) {
       headers['content-type'] = 'application/json';
-      // Bytes, not a string: fetch would re-scan a string body (megabytes of log lines) before encoding it.
       body = Buffer.from(JSON.stringify(init.json));
     }
-    let response: Response;
+    if (Buffer.isBuffer(body)) headers['content-length'] = String(body.length);
+    let response: HttpResponse;
     try {
-      response = await this.send(`${this.url}${path}`, {
+      response = await this.send({
         method,
+        url: `${this.url}${path}`,
         headers,
-        body,
-        signal: init.signal,
-        ...(init.redirect ? { redirect: init.redirect } : {}),
-        ...(init.body instanceof ReadableStream ? { duplex: 'half' } : {}),
-      } as RequestInit);
+        ...(body ? { body } : {}),
+        ...(init.signal ? { signal: init.signal } : {}),
+      });
     } catch (e) {
       if ((e as Error).name === 'AbortError') throw e;
       throw new UnavailableError(
@@ -97,9 +97,14 @@ export class Client {
         { cause: e },
       );
     }
-    const redirected = init.redirect === 'manual' && response.status >= 300 && response.status < 400;
-    if (!response.ok && !redirected) {
-      const text = await response.text();
+    if (response.status >= 300 && response.status < 400 && !init.redirects) {
+      response.body.destroy();
+      throw new UnavailableError(
+        `the dstack server at ${this.url} answered ${method} ${path.split('?')[0]} with a redirect to '${response.header('location') ?? ''}': point the client at the server's own address`,
+      );
+    }
+    if (response.status >= 400) {
+      const text = await readText(response);
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -115,7 +120,7 @@ export class Client {
   private json<T>(method: string, path: string, json?: unknown, signal?: AbortSignal): Promise<T> {
     return this.retry(async () => {
       const response = await this.request(method, path, { json, ...(signal ? { signal } : {}) });
-      return (await response.json()) as T;
+      return JSON.parse(await readText(response)) as T;
     }, signal);
   }
 
@@ -201,7 +206,8 @@ export class Client {
     const open = (cursor: string) => {
       const q = new URLSearchParams({ target, cursor });
       if (handlers.since !== undefined) q.set('since', String(handlers.since));
-      return this.request('GET', `/api/logs/stream?${q}`, handlers.signal ? { signal: handlers.signal } : {});
+      const response = this.request('GET', `/api/logs/stream?${q}`, handlers.signal ? { signal: handlers.signal } : {});
+      return response.then((r) => r.body);
     };
     await followStream(this.url, open, handlers);
   }
@@ -239,13 +245,11 @@ export class Client {
   }
 
   async putBlob(digest: string, content: Readable | Buffer): Promise<void> {
-    const body = Buffer.isBuffer(content) ? content : (Readable.toWeb(content) as unknown as ReadableStream);
-    await this.request('PUT', `/api/blobs/${digest}`, { body });
+    (await this.request('PUT', `/api/blobs/${digest}`, { body: content })).body.resume();
   }
 
   async getBlob(digest: string): Promise<Readable> {
-    const response = await this.request('GET', `/api/blobs/${digest}`);
-    return bodyStream(response);
+    return (await this.request('GET', `/api/blobs/${digest}`)).body;
   }
 
   // Blob transfer: upload plans, packs of small blobs, big blobs straight from storage (src/files/transfer.ts)
@@ -257,27 +261,25 @@ export class Client {
 
   /** Upload a pack (a tar of digest-named entries, src/files/pack.ts); each entry is verified. */
   async putPack(pack: Readable): Promise<{ stored: number; bytes: number }> {
-    const body = Readable.toWeb(pack) as unknown as ReadableStream;
-    const response = await this.request('POST', '/api/blobs/pack', { body });
-    return (await response.json()) as { stored: number; bytes: number };
+    const response = await this.request('POST', '/api/blobs/pack', { body: pack });
+    return JSON.parse(await readText(response)) as { stored: number; bytes: number };
   }
 
   /** Download small blobs as one pack, in the order asked. */
   async getPack(digests: string[]): Promise<Readable> {
-    const response = await this.request('POST', '/api/blobs/pack/get', { json: { digests } });
-    return bodyStream(response);
+    return (await this.request('POST', '/api/blobs/pack/get', { json: { digests } })).body;
   }
 
   /** A blob's content: from the server, or straight from storage when the server sends the client there. */
   async openBlob(digest: string): Promise<Readable> {
-    const response = await this.request('GET', `/api/blobs/${digest}?direct=1`, { redirect: 'manual' });
-    const location = response.headers.get('location');
+    const response = await this.request('GET', `/api/blobs/${digest}?direct=1`, { redirects: true });
+    const location = response.header('location');
     if (response.status >= 300 && response.status < 400 && location) {
-      await response.body?.cancel();
+      response.body.destroy();
       // The token stays here: storage gets only the presigned URL.
       return directGet({ url: new URL(location, this.url).toString(), headers: {} });
     }
-    return bodyStream(response);
+    return response.body;
   }
 
   // Runners
@@ -329,16 +331,4 @@ export class Client {
   async codeSource(jobId: string): Promise<CodeSource | null> {
     return (await this.json<{ source: CodeSource | null }>('GET', `/api/runner/jobs/${jobId}/code-source`)).source;
   }
-}
-
-/**
- * A response body as a Node stream. A connection that drops before the caller starts
- * reading errors the stream with no listener yet, which would crash the process; the
- * listener here stops that, and the caller still gets the error (pipeline and async
- * iteration both throw a stream's stored error).
- */
-function bodyStream(response: Response): Readable {
-  const stream = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
-  stream.on('error', () => {});
-  return stream;
 }

@@ -20,8 +20,8 @@ export interface FollowHandlers {
   reconnectForMs?: number;
 }
 
-/** Opens the stream, resuming after `cursor` (empty at first). */
-export type OpenStream = (cursor: string) => Promise<Response>;
+/** Opens the stream, resuming after `cursor` (empty at first): its body. */
+export type OpenStream = (cursor: string) => Promise<AsyncIterable<Uint8Array>>;
 
 /** Lines the cursor has not passed yet: a server that resends a line after a reconnect does not show it twice. */
 function fresh(lines: LogLine[], cursor: LogCursor): LogLine[] {
@@ -36,11 +36,11 @@ export async function followStream(url: string, open: OpenStream, handlers: Foll
   for (let attempt = 0; ; attempt++) {
     let failure: Error;
     try {
-      const response = await open(formatCursor(cursor));
+      const body = await open(formatCursor(cursor));
       first = false;
       connectedAt = Date.now();
       attempt = 0;
-      for await (const event of readSse(response)) {
+      for await (const event of readSse(body)) {
         if (event.event === 'log') {
           const lines = fresh(JSON.parse(event.data) as LogLine[], cursor);
           advanceCursor(cursor, lines);

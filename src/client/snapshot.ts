@@ -6,6 +6,8 @@
  * blobs when the remote is registered (`dstack init`), else from the blobs alone.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { CodeManifest } from '../core/api.js';
 import type { RepoInfo } from '../core/records.js';
 import { stripCredentials } from '../core/repos.js';
@@ -20,8 +22,20 @@ export interface Snapshot {
   manifest: CodeManifest;
 }
 
+/** Whether git could see a repo here: a `.git` in the folder or above, or GIT_DIR set. */
+function mayBeGitRepo(root: string): boolean {
+  if (process.env['GIT_DIR']) return true;
+  for (let dir = root; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return true;
+    if (dirname(dir) === dir) return false;
+  }
+}
+
 export async function snapshotProject(root: string): Promise<Snapshot> {
-  const listed = await git(root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard');
+  // Outside a repo git is not started at all: a process start is a good part of a small run's time.
+  const listed = mayBeGitRepo(root)
+    ? await git(root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard')
+    : undefined;
   const repo: RepoInfo = { root };
   let paths: string[];
   if (listed === undefined) {

@@ -1,4 +1,4 @@
-/** A minimal Server-Sent Events reader over a fetch Response. */
+/** A minimal Server-Sent Events reader over a response body. */
 export interface SseEvent {
   event: string;
   data: string;
@@ -23,14 +23,13 @@ function parseBlock(block: string): SseEvent | undefined {
   return event;
 }
 
-export async function* readSse(response: Response): AsyncGenerator<SseEvent> {
-  if (!response.body) return;
+export async function* readSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   // An event of megabytes arrives in many chunks: only each new chunk is searched for the
   // blank line that ends it, and the pieces are joined once, when it has ended.
   let pieces: string[] = [];
   let endsWithNewline = false;
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body) {
     let text = decoder.decode(chunk, { stream: true });
     while (text.length > 0) {
       let block: string;

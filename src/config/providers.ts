@@ -3,11 +3,20 @@
  * makes a workflow's job specs. dstack does not run them yet; it reads the file so that a
  * workflow naming one gets an error that says so, and so that the shape is checked early.
  */
-import { isScalar, type Node } from 'yaml';
+import type { Node } from 'yaml';
 import { ConfigError } from '../core/errors.js';
 import type { ProviderDefinition } from '../core/workflow.js';
 import { validate } from './issues.js';
-import { expectTopLevel, locate, parseYaml, resolveAlias, scalarText, toPlain, type Path } from './yaml-source.js';
+import {
+  expectTopLevel,
+  isScalar,
+  locate,
+  parseYaml,
+  resolveAlias,
+  scalarText,
+  toPlain,
+  type Path,
+} from './yaml-source.js';
 import { lazy, zod } from './zod-lib.js';
 
 export const PROVIDERS_FILE = '.dstack/providers.yaml';

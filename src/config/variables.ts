@@ -1,9 +1,18 @@
 /** `.dstack/variables.yaml`: `variables: { global: {...}, <workflow>: {...} }`. */
-import { isScalar, type Node } from 'yaml';
+import type { Node } from 'yaml';
 import type { SourceLocation } from '../core/errors.js';
 import type { VariablesConfig } from '../core/workflow.js';
 import { validate } from './issues.js';
-import { expectTopLevel, locate, parseYaml, resolveAlias, scalarText, toPlain, type Path } from './yaml-source.js';
+import {
+  expectTopLevel,
+  isScalar,
+  locate,
+  parseYaml,
+  resolveAlias,
+  scalarText,
+  toPlain,
+  type Path,
+} from './yaml-source.js';
 import { lazy, zod } from './zod-lib.js';
 
 export const VARIABLES_FILE = '.dstack/variables.yaml';

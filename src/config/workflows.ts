@@ -1,5 +1,5 @@
 /** `.dstack/workflows.yaml`: the `workflows:` list, each item read by workflow.ts. */
-import { isScalar, isSeq, type Node } from 'yaml';
+import type { Node } from 'yaml';
 import { ConfigError } from '../core/errors.js';
 import { WORKFLOW_NAME, type WorkflowConfig } from '../core/workflow.js';
 import { readWorkflow } from './workflow.js';
@@ -10,6 +10,8 @@ import {
   describe,
   expectTopLevel,
   find,
+  isScalar,
+  isSeq,
   locate,
   parseYaml,
   resolveAlias,

@@ -2,21 +2,27 @@
  * A parsed YAML file that remembers where everything was written: every value can be
  * turned back into `file:line:column`, and scalars are read as the user typed them.
  */
-import {
-  LineCounter,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  parseDocument,
-  type Document,
-  type Node,
-  type ParsedNode,
-  type Scalar,
-  type YAMLMap,
-} from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
+import type { Alias, Document, LineCounter, Node, ParsedNode, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { ConfigError, type SourceLocation } from '../core/errors.js';
 import { suggestion } from './suggest.js';
+
+let yamlLib: typeof Yaml | undefined;
+
+/**
+ * The `yaml` library, loaded on first use: it costs a CLI call about 60 ms, and the usual
+ * file is read by js-yaml alone (fast-yaml.ts) until a location is needed.
+ */
+function yaml(): typeof Yaml {
+  yamlLib ??= createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yamlLib;
+}
+
+export const isScalar = (node: unknown): node is Scalar => yaml().isScalar(node);
+export const isSeq = (node: unknown): node is YAMLSeq => yaml().isSeq(node);
+export const isMap = (node: unknown): node is YAMLMap => yaml().isMap(node);
+const isAlias = (node: unknown): node is Alias => yaml().isAlias(node);
 
 /** A path into a document: mapping keys and list indexes. */
 export type Path = readonly (string | number)[];
@@ -47,8 +53,8 @@ export interface Found {
  * 3.1, `2e-5` stays `2e-5`) comes from reading scalars as their source text instead.
  */
 export function parseYaml(text: string, file: string): YamlSource {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, {
+  const lines = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, {
     lineCounter: lines,
     prettyErrors: false,
     keepSourceTokens: true,

@@ -4,16 +4,16 @@
  * streamed body, which fetch would send chunked.
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { text } from 'node:stream/consumers';
 import type { DirectRequest } from '../core/blob-api.js';
 import { UnavailableError } from '../core/errors.js';
 
-function send(method: string, target: DirectRequest, body?: { stream: Readable; size: number }) {
+async function send(method: string, target: DirectRequest, body?: { stream: Readable; size: number }) {
   const url = new URL(target.url);
-  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  // TLS loads only for https storage (loading it costs every CLI call a few ms).
+  const request = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
   const headers: Record<string, string> = { ...target.headers };
   if (body) headers['content-length'] = String(body.size);
   return new Promise<IncomingMessage>((resolve, reject) => {

@@ -1,22 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { readSse, type SseEvent } from '../../src/client/sse.js';
 
-/** A Response whose body arrives in the given pieces. */
-function response(pieces: string[]): Response {
+/** A body that arrives in the given pieces. */
+function body(pieces: string[]): AsyncIterable<Uint8Array> {
   const encoder = new TextEncoder();
-  return new Response(
-    new ReadableStream({
-      start(controller) {
-        for (const p of pieces) controller.enqueue(encoder.encode(p));
-        controller.close();
-      },
-    }),
-  );
+  return (async function* () {
+    for (const p of pieces) yield encoder.encode(p);
+  })();
 }
 
 async function events(pieces: string[]): Promise<SseEvent[]> {
   const out: SseEvent[] = [];
-  for await (const e of readSse(response(pieces))) out.push(e);
+  for await (const e of readSse(body(pieces))) out.push(e);
   return out;
 }
 

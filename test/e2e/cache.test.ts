@@ -60,6 +60,9 @@ describe('the job cache', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toContain(`prepare: cached, reusing job ${first.jobs[0]!.id}`);
     const second = await last();
+    // Nothing ran: no old log replayed, the summary and the run's outcome still shown.
+    expect(again.stderr).not.toContain('saved artifacts');
+    expect(again.stderr).toContain(`run ${second.name} DONE`);
     expect(second.jobs.map((j) => [j.status, j.cachedFrom])).toEqual([
       ['DONE', first.jobs[0]!.id],
       ['DONE', first.jobs[1]!.id],

@@ -62,15 +62,18 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     return 0;
   }
   process.stderr.write(pc.dim(`run ${run.name}: ${run.jobs.map((j) => `${j.workflow} (${j.id})`).join(', ')}\n`));
+  // Jobs the cache answered print one line each instead of their old log.
+  const cached = new Set(run.jobs.filter((j) => j.cachedFrom && j.status === 'DONE').map((j) => j.id));
+  const reused = run.jobs.filter((j) => cached.has(j.id));
+  if (reused.length > 0) {
+    process.stderr.write(reused.map((j) => pc.dim(`${j.ref}: cached, reusing job ${j.cachedFrom}\n`)).join(''));
+  }
+  // Nothing left to run (the cache answered every job): no log to follow, the run is as submitted.
+  if (cached.size === run.jobs.length) return finish(run);
   const abort = new AbortController();
   const detach = () => abort.abort();
   process.once('SIGINT', detach);
   try {
-    // Jobs the cache answered print one line each instead of their old log.
-    const cached = new Set(run.jobs.filter((j) => j.cachedFrom && j.status === 'DONE').map((j) => j.id));
-    for (const job of run.jobs.filter((j) => cached.has(j.id))) {
-      process.stderr.write(pc.dim(`${job.ref}: cached, reusing job ${job.cachedFrom}\n`));
-    }
     await client.followLogs(run.name, {
       onLines: (lines) =>
         printLines(
@@ -88,9 +91,13 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   } finally {
     process.off('SIGINT', detach);
   }
-  const final = await client.getRun(run.name);
-  printSummary(final);
-  return final.status === 'DONE' ? 0 : 1;
+  return finish(await client.getRun(run.name));
+}
+
+/** The summary of a run that has ended; the exit code says whether it succeeded. */
+function finish(run: RunView): number {
+  printSummary(run);
+  return run.status === 'DONE' ? 0 : 1;
 }
 
 function printSummary(run: RunView): void {

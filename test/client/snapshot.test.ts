@@ -1,0 +1,56 @@
+/**
+ * Which files make a run's code: git's view inside a repo (tracked plus untracked-but-not-
+ * ignored), every file outside one, where git is not even started.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { snapshotProject } from '../../src/client/snapshot.js';
+
+const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null' };
+let dir: string;
+const paths = (s: Awaited<ReturnType<typeof snapshotProject>>) => s.manifest.files.map((f) => f.path);
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dstack-snapshot-'));
+  await mkdir(join(dir, 'proj', '.dstack'), { recursive: true });
+  await writeFile(join(dir, 'proj', '.dstack', 'workflows.yaml'), 'workflows: []\n');
+  await writeFile(join(dir, 'proj', 'train.py'), 'print(1)\n');
+  await writeFile(join(dir, 'proj', 'ignored.log'), 'x\n');
+  await writeFile(join(dir, '.gitignore'), '*.log\n');
+});
+
+afterEach(() => {
+  delete process.env['GIT_DIR'];
+});
+
+describe('snapshotProject', () => {
+  it('takes every file of a folder outside any repo', async () => {
+    const snapshot = await snapshotProject(join(dir, 'proj'));
+    expect(paths(snapshot)).toEqual(['.dstack/workflows.yaml', 'ignored.log', 'train.py']);
+    expect(snapshot.repo).toEqual({ root: join(dir, 'proj') });
+  });
+
+  it("takes git's files in a project below a repo's root, with the commit and the project's folder", async () => {
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, env }).toString();
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-q', '-m', 'first');
+    const snapshot = await snapshotProject(join(dir, 'proj'));
+    expect(paths(snapshot)).toEqual(['.dstack/workflows.yaml', 'train.py']);
+    expect(snapshot.repo).toMatchObject({ subdir: 'proj', commit: git('rev-parse', 'HEAD').trim(), dirty: false });
+  });
+
+  it('asks git when GIT_DIR points at a repo elsewhere', async () => {
+    const gitDir = join(dir, 'elsewhere.git');
+    execFileSync('git', ['--git-dir', gitDir, '--work-tree', dir, 'init', '-q'], { env });
+    process.env['GIT_DIR'] = gitDir;
+    const snapshot = await snapshotProject(dir);
+    // git's view: the ignored file is left out, which a plain walk would not do.
+    expect(paths(snapshot)).not.toContain('proj/ignored.log');
+    expect(paths(snapshot)).toContain('proj/train.py');
+  });
+});

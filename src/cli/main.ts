@@ -1,223 +1,33 @@
 #!/usr/bin/env node
 /** The `dstack` command line. */
-import { Command, CommanderError } from 'commander';
 import { readSettings } from '../settings.js';
-import { VERSION } from '../version.js';
-import { addBackendFlags } from './commands/backend-flags.js';
 import { reportError } from './errors.js';
 
-// Commands are loaded when used: `dstack status` need not load the server.
-const commands = {
-  run: () => import('./commands/run.js'),
-  status: () => import('./commands/status.js'),
-  logs: () => import('./commands/logs.js'),
-  artifacts: () => import('./commands/artifacts.js'),
-  stop: () => import('./commands/stop.js'),
-  server: () => import('./commands/server.js'),
-  tags: () => import('./commands/tags.js'),
-  init: () => import('./commands/init.js'),
-  team: () => import('./commands/team.js'),
-  runner: () => import('./commands/runner.js'),
-  runnerExec: () => import('./commands/runner-exec.js'),
-  dashboard: () => import('./commands/dashboard.js'),
-};
-
-type Result = number | 'keep-alive';
-
-export function buildProgram(done: (result: Promise<Result>) => void): Command {
-  const settings = readSettings();
-  const program = new Command('dstack')
-    .description('Run ML workflows defined in .dstack/workflows.yaml')
-    .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-
-  program
-    .command('run')
-    .description('run a workflow (and the workflows it depends on): dstack run WORKFLOW [--VARIABLE VALUE]...')
-    .helpOption(false)
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .argument('[args...]')
-    .action((args: string[]) => done(commands.run().then((m) => m.runCommand(args, settings, process.cwd()))));
-
-  program
-    .command('init')
-    .description("register this git repository's remote 'origin' and its credentials, so runners clone it")
-    .option(
-      '--token <token>',
-      'an HTTPS token that can read the remote (GitHub: a personal access token); - reads stdin',
-    )
-    .option('--private-key <path>', 'an SSH private key file that can read the remote')
-    .option('--passphrase <passphrase>', "the private key's passphrase; - reads stdin")
-    .action((opts) => done(commands.init().then((m) => m.initCommand(opts, settings, process.cwd()))));
-
-  program
-    .command('status')
-    .description('show runs and their jobs (by default the unfinished runs, or the last finished one)')
-    .argument('[run]', 'a run name')
-    .option('--last <n>', 'show the last N runs, whatever their status')
-    .option('--json', 'print JSON')
-    .action((run: string | undefined, opts) =>
-      done(commands.status().then((m) => m.statusCommand(run, opts, settings))),
-    );
-
-  program
-    .command('logs')
-    .description("print a run's or a job's log")
-    .argument('<target>', 'RUN or JOB')
-    .option('-f, --follow', 'keep printing new lines until the run finishes')
-    .option('-s, --since <since>', 'from this time: relative (5m, 2h, 1d) or ISO 8601')
-    .action((target: string, opts) => done(commands.logs().then((m) => m.logsCommand(target, opts, settings))));
-
-  program
-    .command('artifacts')
-    .description("list a job's artifact files, or download them with --output")
-    .argument('<job>', 'JOB')
-    .option('-t, --total', 'the total size of each artifact')
-    .option('-o, --output <dir>', 'download the artifacts into this folder')
-    .action((job: string, opts) => done(commands.artifacts().then((m) => m.artifactsCommand(job, opts, settings))));
-
-  program
-    .command('stop')
-    .description('stop a run or a job (saving its artifacts), or abort it with --abort')
-    .argument('<target>', 'RUN or JOB')
-    .option('-a, --abort', 'abort at once, without saving artifacts')
-    .option('--grace <seconds>', 'seconds between SIGTERM and SIGKILL (default 10)')
-    .action((target: string, opts) => done(commands.stop().then((m) => m.stopCommand(target, opts, settings))));
-
-  program
-    .command('resume')
-    .description('resume a stopped job (or the stopped jobs of a run) from its saved artifacts')
-    .argument('<target>', 'JOB or RUN')
-    .action((target: string) => done(commands.stop().then((m) => m.resumeCommand(target, settings))));
-
-  const tags = program.command('tags').description('name finished runs, to depend on them as WORKFLOW:TAG');
-  tags
-    .command('list', { isDefault: true })
-    .description('list tags')
-    .action(() => done(commands.tags().then((m) => m.tagsListCommand(settings))));
-  tags
-    .command('add')
-    .description('tag a finished run')
-    .argument('<tag>')
-    .argument('<run>')
-    .action((tag: string, run: string) => done(commands.tags().then((m) => m.tagsAddCommand(tag, run, settings))));
-  tags
-    .command('delete')
-    .description('delete a tag (the run stays)')
-    .argument('<tag>')
-    .action((tag: string) => done(commands.tags().then((m) => m.tagsDeleteCommand(tag, settings))));
-
-  program
-    .command('prune')
-    .description('delete finished, untagged runs older than --older-than, their logs and unreferenced artifacts')
-    .option('--older-than <duration>', 'age of runs to delete: 7d, 12h, 30m', '7d')
-    .action((opts) => done(commands.tags().then((m) => m.pruneCommand(opts, settings))));
-
-  program
-    .command('dashboard')
-    .description('open the web dashboard (prints its login link)')
-    .option('--no-open', 'only print the link')
-    .action((opts) => done(commands.dashboard().then((m) => m.dashboardCommand(opts, settings))));
-
-  program
-    .command('config')
-    .description('save a server to use (a profile in $DSTACK_HOME/config.yml), or list them')
-    .option('--server <url>', 'the server URL')
-    .option('--token <token>', 'your user token')
-    .option('--profile <name>', 'profile name', 'default')
-    .action((opts) => done(commands.team().then((m) => m.configCommand(opts, settings))))
-    .command('list')
-    .description('list profiles (* marks the current one)')
-    .action(() => done(commands.team().then((m) => m.configListCommand(settings))));
-
-  const users = program.command('users').description('manage users of a team server (admin)');
-  users
-    .command('list', { isDefault: true })
-    .action(() => done(commands.team().then((m) => m.usersCommand('list', undefined, settings))));
-  users
-    .command('add')
-    .argument('<name>')
-    .description('add a user and print their token')
-    .action((name: string) => done(commands.team().then((m) => m.usersCommand('add', name, settings))));
-  users
-    .command('delete')
-    .argument('<name>')
-    .description("delete a user's tokens")
-    .action((name: string) => done(commands.team().then((m) => m.usersCommand('delete', name, settings))));
-
-  const runners = program.command('runners').description('list runners, or add and delete them (admin)');
-  runners
-    .command('list', { isDefault: true })
-    .action(() => done(commands.team().then((m) => m.runnersCommand('list', undefined, settings))));
-  runners
-    .command('add')
-    .argument('<name>')
-    .description('add a runner and print the command that starts it')
-    .action((name: string) => done(commands.team().then((m) => m.runnersCommand('add', name, settings))));
-  runners
-    .command('delete')
-    .argument('<name>')
-    .description("delete a runner's token")
-    .action((name: string) => done(commands.team().then((m) => m.runnersCommand('delete', name, settings))));
-
-  const runner = program.command('runner').description('run a runner on this machine');
-  runner
-    .command('start')
-    .description('register this machine with a server and run its jobs (foreground)')
-    .option('--server <url>', 'the server URL (or DSTACK_SERVER)')
-    .option('--token <token>', 'a runner token from `dstack runners add NAME` (or DSTACK_TOKEN)')
-    .option('--name <name>', 'the runner name (must match the token)')
-    .option('--work-dir <dir>', 'where jobs run (default $DSTACK_HOME/runner)')
-    .option('--cpu <n>', 'CPU cores to offer (default: all)')
-    .option('--memory <size>', 'memory to offer, like 16GB (default: all)')
-    .option('--gpus <n>', 'GPUs to offer (default: as nvidia-smi reports)')
-    .action((opts) => done(commands.runner().then((m) => m.runnerStartCommand(opts, settings))));
-  runner
-    .command('exec')
-    .description('run one job already assigned to this runner, then exit (what a Slurm batch job runs)')
-    .requiredOption('--job <id>', 'the job id')
-    .option('--server <url>', 'the server URL (or DSTACK_SERVER)')
-    .option('--token <token>', 'the runner token (or DSTACK_TOKEN)')
-    .option('--token-file <file>', 'read the runner token from this file, then delete it')
-    .option('--work-dir <dir>', 'where the job runs (default a temporary folder, removed at the end)')
-    .action((opts) => done(commands.runnerExec().then((m) => m.runnerExecCommand(opts, settings))));
-
-  const server = program
-    .command('server')
-    .description('run a dstack server in the foreground')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--port <port>', 'port to listen on', '3000')
-    .option('--data-dir <dir>', 'where the server keeps its state (default $DSTACK_HOME/server)')
-    .option('--no-local-runner', 'do not run jobs on this machine')
-    .option('--storage <where>', 'where blobs (code, artifacts) go: a folder or s3://BUCKET/PREFIX (or DSTACK_STORAGE)')
-    .option('--database <url>', 'keep state in PostgreSQL: postgres://USER:PASSWORD@HOST/DB (or DSTACK_DATABASE_URL)')
-    .option('--runner-timeout <seconds>', 'a runner silent this long is lost and its jobs fail', '60')
-    .option('--embedded', 'internal: the background server the CLI starts')
-    .action((opts) => done(commands.server().then((m) => m.serverCommand(opts, settings))));
-  addBackendFlags(server);
-  server
-    .command('stop')
-    .description('stop the local background server')
-    .action(() => done(commands.server().then((m) => m.serverStopCommand(settings))));
-  return program;
-}
-
 async function main(): Promise<void> {
-  const debug = process.argv.includes('--debug') || readSettings().debug;
+  const settings = readSettings();
+  const debug = process.argv.includes('--debug') || settings.debug;
   const argv = process.argv.filter((a) => a !== '--debug');
-  let pending: Promise<Result> | undefined;
-  const program = buildProgram((result) => (pending = result));
   try {
-    await program.parseAsync(argv);
-    const result = pending ? await pending : 0;
+    let result: number | 'keep-alive';
+    if (argv[2] === 'run') {
+      // `dstack run` reads its own arguments (a workflow's variables are free-form flags), so
+      // its hot path skips loading commander: a good share of a small run's start-up.
+      const { runCommand } = await import('./commands/run.js');
+      result = await runCommand(argv.slice(3), settings, process.cwd());
+    } else {
+      const { buildProgram, CommanderError } = await import('./program.js');
+      let pending: Promise<number | 'keep-alive'> | undefined;
+      try {
+        await buildProgram((r) => (pending = r)).parseAsync(argv);
+      } catch (e) {
+        if (!(e instanceof CommanderError)) throw e;
+        process.exitCode = e.exitCode === 0 ? 0 : 2;
+        return;
+      }
+      result = pending ? await pending : 0;
+    }
     if (result !== 'keep-alive') process.exitCode = result;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      process.exitCode = e.exitCode === 0 ? 0 : 2;
-      return;
-    }
     process.exitCode = reportError(e, debug);
   }
 }

@@ -25,10 +25,32 @@ export function redact(fields: Record<string, unknown>): Record<string, unknown>
   );
 }
 
+/**
+ * Lines to `out`, written together once per turn of the event loop: stderr to a file or a
+ * pipe is a synchronous write on Linux, and a server logging each job's transitions paid one
+ * system call per line on its only thread. What is pending is written when the process exits.
+ */
+export function batchedWriter(out: Pick<NodeJS.WriteStream, 'write'> = process.stderr): (line: string) => void {
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const text = pending.join('');
+    pending = [];
+    out.write(text);
+  };
+  process.on('exit', flush);
+  return (line) => {
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(line + '\n');
+  };
+}
+
+let stderrWriter: ((line: string) => void) | undefined;
+
 export function createLogger(
   scope: string,
   level: string = 'info',
-  write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  write: (line: string) => void = (stderrWriter ??= batchedWriter()),
 ): Logger {
   const min = ORDER[(level as Level) in ORDER ? (level as Level) : 'info'];
   const log = (lvl: Level) => (message: string, fields?: Record<string, unknown>) => {

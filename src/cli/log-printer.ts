@@ -1,8 +1,8 @@
 /**
- * Printing log lines as the job wrote them: stdout lines to stdout, stderr lines to stderr,
+ * Printing log entries as the job wrote them: stdout lines to stdout, stderr lines to stderr,
  * a partial entry continued by the next one of its stream (so `\r` progress bars redraw in
- * place), binary output as its exact bytes, and a workflow prefix when several jobs share
- * the terminal.
+ * place), binary output as its exact bytes, and a workflow prefix on every line when several
+ * jobs share the terminal. An entry's text may hold several lines (joined by '\n').
  */
 import pc from 'picocolors';
 import type { LogLine } from '../core/api.js';
@@ -49,11 +49,12 @@ export class LogPrinter {
       }
       if (line.stream !== stream) flush();
       stream = line.stream;
-      if (!continues) chunk.push(prefix.get(line.jobId) ?? '');
+      const lead = prefix.get(line.jobId);
+      if (!continues && lead) chunk.push(lead);
       if (line.raw) {
         chunk.push(Buffer.from(line.raw, 'base64'));
         binary = true;
-      } else chunk.push(line.text);
+      } else chunk.push(lead ? line.text.replaceAll('\n', '\n' + lead) : line.text);
       if (line.partial) this.open = { jobId: line.jobId, stream: line.stream };
       else {
         chunk.push('\n');

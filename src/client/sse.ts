@@ -6,6 +6,16 @@ export interface SseEvent {
 }
 
 function parseBlock(block: string): SseEvent | undefined {
+  // The usual shape, `event`, one `data` line, `id`: a megabyte of log lines is sliced out once,
+  // not split into lines and joined again.
+  const dataAt = block.indexOf('\ndata: ');
+  const idAt = block.indexOf('\nid: ', dataAt + 1);
+  if (block.startsWith('event: ') && dataAt > 0 && idAt > 0 && block.lastIndexOf('\n', idAt - 1) === dataAt) {
+    const id = block.slice(idAt + 5);
+    if (!id.includes('\n') && !block.slice(0, dataAt).includes('\n')) {
+      return { event: block.slice(7, dataAt), data: block.slice(dataAt + 7, idAt), id };
+    }
+  }
   const event: SseEvent = { event: 'message', data: '' };
   const data: string[] = [];
   for (const line of block.split('\n')) {

@@ -98,14 +98,19 @@ export interface ArtifactManifest {
 }
 
 export interface LogEntry {
-  /** Per job, from 1, with no gaps: lets a runner re-send and the server keep each line once. */
+  /** Per job, from 1, with no gaps: lets a runner re-send and the server keep each entry once. */
   seq: number;
-  /** Epoch milliseconds. */
+  /** Epoch milliseconds: when the entry's lines were read (they arrived together). */
   ts: number;
   stream: 'stdout' | 'stderr';
-  /** The line without its newline; bytes that are not UTF-8 show as U+FFFD (then `raw` has them). */
+  /**
+   * One or more whole lines of the stream joined by '\n', without the final newline: the
+   * lines read at one time, up to about 64 KiB (one object per line cost six serialisations
+   * a line between the job and a reader). Bytes that are not UTF-8 show as U+FFFD (then
+   * `raw` has them, and the entry holds one line).
+   */
   text: string;
-  /** The line goes on in the next entry of its stream: output that went a while without a newline, or a very long line. */
+  /** The last line goes on in the next entry of its stream: output that went a while without a newline, or a very long line. */
   partial?: boolean;
   /** base64 of the exact bytes, present only when they are not valid UTF-8 (binary output). */
   raw?: string;

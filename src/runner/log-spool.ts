@@ -1,7 +1,14 @@
-/** A crashed runner's unsent log entries: read back from its spool file and sent. */
+/**
+ * The runner's log spool: entries are appended to a file before they are sent, and a
+ * runner that crashed reads back and sends what is left. An append is one record: `#`,
+ * a JSON array of the entries' fields without their text, a newline, then the entries'
+ * bytes one after another and a newline. The bytes are the job's output as read: writing
+ * them costs a copy, where JSON (escaping every newline of many-line entries, then encoding)
+ * was the runner's largest cost on a chatty job. Spools of older runners (JSON lines: an
+ * array per append, or one entry) are read too.
+ */
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import type { LogEntry } from '../core/records.js';
 
 export type SendLogs = (entries: LogEntry[]) => Promise<unknown>;
@@ -10,24 +17,127 @@ export type SendLogs = (entries: LogEntry[]) => Promise<unknown>;
 const BATCH_ENTRIES = 20_000;
 const BATCH_BYTES = 1 << 20;
 
+/** An entry's fields in a spool record: `n` bytes of output follow; `raw` when they are not UTF-8. */
+interface SpoolHead {
+  seq: number;
+  ts: number;
+  stream: LogEntry['stream'];
+  n: number;
+  partial?: true;
+  raw?: true;
+}
+
+const HASH = 0x23; // '#'
+const NEWLINE = Buffer.from('\n');
+
+/** One spool record: `entries` with `bytes[i]`, the exact output of entry i (its text as UTF-8 unless raw). */
+export function spoolRecord(entries: readonly LogEntry[], bytes: readonly Buffer[]): Buffer[] {
+  const heads = entries.map((e, i): SpoolHead => {
+    const head: SpoolHead = { seq: e.seq, ts: e.ts, stream: e.stream, n: bytes[i]!.length };
+    if (e.partial) head.partial = true;
+    if (e.raw !== undefined) head.raw = true;
+    return head;
+  });
+  return [Buffer.from(`#${JSON.stringify(heads)}\n`), ...bytes, NEWLINE];
+}
+
+function entryOf(head: SpoolHead, bytes: Buffer): LogEntry {
+  const entry: LogEntry = { seq: head.seq, ts: head.ts, stream: head.stream, text: bytes.toString('utf8') };
+  if (head.partial) entry.partial = true;
+  if (head.raw) entry.raw = bytes.toString('base64');
+  return entry;
+}
+
+/**
+ * The entries of a spool file in order, record by record. A record torn by a crash (the
+ * last one) ends the reading: it was never sent, since entries are spooled before they are sent.
+ */
+async function* spooled(spool: string): AsyncGenerator<LogEntry[]> {
+  // Chunks not consumed yet, joined only once a whole record is there (a record may be large).
+  let chunks: Buffer[] = [];
+  let length = 0;
+  /** Bytes at the front known to hold no newline. */
+  let searched = 0;
+  /** The header of the record at the front, once read, and the bytes its body needs. */
+  let heads: SpoolHead[] | undefined;
+  let need = 0;
+  const take = (n: number): Buffer => {
+    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+    chunks = n < all.length ? [all.subarray(n)] : [];
+    length -= n;
+    searched = 0;
+    return all.subarray(0, n);
+  };
+  for await (const chunk of createReadStream(spool, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    length += chunk.length;
+    for (;;) {
+      if (heads === undefined) {
+        const nl = indexOfNewline(chunks, searched);
+        if (nl < 0) {
+          searched = length;
+          break;
+        }
+        const line = take(nl + 1).toString('utf8', 0, nl);
+        if (line.charCodeAt(0) !== HASH) {
+          // A JSON line of an older runner: an array of entries, or one.
+          const parsed = parseJson(line) as LogEntry | LogEntry[] | undefined;
+          if (parsed !== undefined) yield Array.isArray(parsed) ? parsed : [parsed];
+          continue;
+        }
+        const parsed = parseJson(line.slice(1));
+        if (!Array.isArray(parsed) || !parsed.every((h: SpoolHead) => Number.isSafeInteger(h?.n) && h.n >= 0)) {
+          return; // torn: nothing after it was written
+        }
+        heads = parsed as SpoolHead[];
+        need = heads.reduce((sum, h) => sum + h.n, 0) + 1;
+      }
+      if (length < need) break;
+      const body = take(need);
+      if (body[need - 1] !== 0x0a) return; // not the record's end: torn
+      const entries: LogEntry[] = [];
+      let at = 0;
+      for (const head of heads) {
+        entries.push(entryOf(head, body.subarray(at, at + head.n)));
+        at += head.n;
+      }
+      heads = undefined;
+      yield entries;
+    }
+  }
+}
+
+/** Where the first newline at or after byte `from` of `chunks` (taken as one) is, or -1. */
+function indexOfNewline(chunks: readonly Buffer[], from: number): number {
+  let base = 0;
+  for (const chunk of chunks) {
+    if (base + chunk.length > from) {
+      const nl = chunk.indexOf(0x0a, Math.max(0, from - base));
+      if (nl >= 0) return base + nl;
+    }
+    base += chunk.length;
+  }
+  return -1;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined; // torn by the crash
+  }
+}
+
 /**
  * Send the entries a crashed runner left in `spool` (the server keeps those it lacks and
- * ignores the rest), then delete it. A line torn by the crash is skipped.
+ * ignores the rest), then delete it.
  */
 export async function resendSpool(spool: string, send: SendLogs): Promise<void> {
   let batch: LogEntry[] = [];
   let bytes = 0;
   try {
-    const lines = createInterface({ input: createReadStream(spool), crlfDelay: Infinity });
-    for await (const line of lines) {
-      let parsed: LogEntry | LogEntry[];
-      try {
-        parsed = JSON.parse(line) as LogEntry | LogEntry[];
-      } catch {
-        continue; // torn by the crash: never sent, since entries are spooled before they are sent
-      }
-      // A line is one append of the shipper (an array), or one entry (spools of older runners).
-      for (const entry of Array.isArray(parsed) ? parsed : [parsed]) {
+    for await (const entries of spooled(spool)) {
+      for (const entry of entries) {
         batch.push(entry);
         bytes += entry.text.length + (entry.raw?.length ?? 0);
         if (batch.length >= BATCH_ENTRIES || bytes >= BATCH_BYTES) {

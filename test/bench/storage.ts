@@ -106,9 +106,9 @@ async function logs(what: string, args: string[]) {
     });
     console.log(
       `logs, ${what}: ${mb(bytes).toFixed(0)} MB in ${lines} entries\n` +
-        `  ingest (process -> shipper -> server -> disk) ${(ingestMs / 1000).toFixed(2)} s  ${rate(bytes, ingestMs)}  ${Math.round(lines / (ingestMs / 1000))} lines/s\n` +
-        `  read by pages  ${paged} lines ${(pagedMs / 1000).toFixed(2)} s  ${rate(bytes, pagedMs)}\n` +
-        `  followed       ${followed} lines ${(followMs / 1000).toFixed(2)} s  ${rate(bytes, followMs)}`,
+        `  ingest (process -> shipper -> server -> disk) ${(ingestMs / 1000).toFixed(2)} s  ${rate(bytes, ingestMs)}  ${Math.round(lines / (ingestMs / 1000))} entries/s\n` +
+        `  read by pages  ${paged} entries ${(pagedMs / 1000).toFixed(2)} s  ${rate(bytes, pagedMs)}\n` +
+        `  followed       ${followed} entries ${(followMs / 1000).toFixed(2)} s  ${rate(bytes, followMs)}`,
     );
   } finally {
     await t.stop();

@@ -51,6 +51,24 @@ describe('LogPrinter', () => {
     expect(plain).toBe('prepare | loading\ntrain   | step 1\nprepare | ... ok\n');
   });
 
+  it('prints an entry of several lines as they are, and prefixes each of its lines when jobs share the terminal', () => {
+    const alone = capture();
+    alone.printer.print([line('a', 1, 'one\ntwo\n\nfour'), line('a', 2, 'five')], [job('a', 'x')]);
+    expect(Buffer.concat(alone.written.stdout).toString()).toBe('one\ntwo\n\nfour\nfive\n');
+
+    const { printer, written } = capture();
+    const jobs = [job('a', 'prep'), job('b', 'train')];
+    // The last line of a partial entry goes on in the next entry of its stream, under no new prefix.
+    printer.print([line('a', 1, 'one\ntwo\nthr', { partial: true }), line('a', 2, 'ee\nfour')], jobs);
+    printer.print([line('b', 1, 'x\ny')], jobs);
+    const plain = Buffer.concat(written.stdout)
+      .toString()
+      .split(String.fromCharCode(27))
+      .map((part, i) => (i === 0 ? part : part.replace(/^\[\d+m/, '')))
+      .join('');
+    expect(plain).toBe('prep  | one\nprep  | two\nprep  | three\nprep  | four\ntrain | x\ntrain | y\n');
+  });
+
   it('ends the output with a newline when the last line was left unfinished', () => {
     const { printer, written } = capture();
     printer.print([line('a', 1, 'Password: ', { partial: true })], [job('a', 'x')]);

@@ -91,6 +91,29 @@ describe('reading and following logs', () => {
     expect(events.at(-1)).toContain(`id: ${job.id}:60000`);
   });
 
+  it('followed and paged logs carry entries of several lines, partial and binary ones exactly as stored, from --since on', async () => {
+    const run = makeRun('multi-line-run', { submittedAt: Date.now() });
+    const job = makeJob(run, 'c', { id: 'cccccccccccc' });
+    await t.server.engine.store.createRun(run, [job], 'admin');
+    const stored: LogEntry[] = [
+      { seq: 1, ts: 1000, stream: 'stdout', text: 'too early\nstill early' },
+      { seq: 2, ts: 2000, stream: 'stdout', text: 'epoch 1\n\n"quoted" \\ λ 🚀\nprogress \r 10%', partial: true },
+      { seq: 3, ts: 2000, stream: 'stdout', text: '\r 100%\ndone' },
+      { seq: 4, ts: 2500.5, stream: 'stderr', text: '\ufffdA', raw: Buffer.from([0xff, 0x41]).toString('base64') },
+    ];
+    await t.server.engine.logs.append(job.id, stored);
+    await t.server.engine.transition(job.id, 'SUBMITTED', 'DOWNLOADING', { runner: 'r1' }, 'test');
+    await t.server.engine.transition(job.id, 'DOWNLOADING', 'RUNNING', {}, 'test');
+    await t.server.engine.transition(job.id, 'RUNNING', 'FAILED', { reason: 'exit code 1' }, 'test');
+    const client = new Client({ url: t.server.url, token: t.token });
+    const got: LogLine[] = [];
+    await client.followLogs(job.id, { since: 1500, onLines: (batch) => got.push(...batch) });
+    expect(got).toEqual(stored.slice(1).map((e) => ({ jobId: job.id, ...e })));
+    const pages: LogLine[] = [];
+    for await (const page of client.logPages(job.id, 1500)) pages.push(...page);
+    expect(pages).toEqual(got);
+  });
+
   it('pages of a run merge its jobs in time order and continue where the last ended', async () => {
     const [a, b] = jobs as [JobRecord, JobRecord];
     // b's lines fall between a's: a every 10 ms from t0, b every 7 ms from t0 + 5.

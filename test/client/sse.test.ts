@@ -40,4 +40,19 @@ describe('readSse', () => {
     expect(got).toHaveLength(1);
     expect(got[0]!.data.length).toBe(data.length);
   });
+
+  it('reads the usual event, one data line between event and id, and the other shapes alike', async () => {
+    const text = [
+      'event: log\ndata:  two spaces: one is kept\nid: j:2',
+      'event: log\ndata: first\ndata: second\nid: j:3',
+      'id: j:4\nevent: log\ndata: id first',
+      'event: log\ndata: no id',
+    ].join('\n\n');
+    expect(await events([text + '\n\n'])).toEqual([
+      { event: 'log', data: ' two spaces: one is kept', id: 'j:2' },
+      { event: 'log', data: 'first\nsecond', id: 'j:3' },
+      { event: 'log', data: 'id first', id: 'j:4' },
+      { event: 'log', data: 'no id' },
+    ]);
+  });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,7 +54,117 @@ describe('LogShipper splitting many lines of one chunk', () => {
   });
 });
 
+describe('LogShipper grouping the lines of one read', () => {
+  it('sends the whole lines read at one time as one entry of lines joined by newlines', async () => {
+    const { sent, send } = collector();
+    const shipper = new LogShipper(send, 0, 10);
+    shipper.write('stdout', Buffer.from('one\n\nthree λ\nfour\r\nfi'));
+    shipper.write('stdout', Buffer.from('ve\n'));
+    await shipper.close();
+    expect(sent.map((e) => [e.seq, e.text, e.partial ?? false])).toEqual([
+      [1, 'one\n\nthree λ\nfour\r', false],
+      [2, 'five', false],
+    ]);
+  });
+
+  it('cuts a read of many lines at line ends into entries of at most MAX_LINE bytes', async () => {
+    const { sent, send } = collector();
+    const shipper = new LogShipper(send, 0, 10);
+    const lines = Array.from({ length: 5000 }, (_, i) => `line ${i} ${'x'.repeat(i % 97)}`);
+    const chunk = Buffer.from(lines.join('\n') + '\n');
+    shipper.write('stdout', chunk);
+    await shipper.close();
+    expect(sent.length).toBeGreaterThan(2);
+    expect(sent.every((e) => !e.partial && Buffer.byteLength(e.text) <= MAX_LINE)).toBe(true);
+    expect(sent.flatMap((e) => e.text.split('\n'))).toEqual(lines);
+    expect(bytesOf(sent).equals(chunk)).toBe(true);
+  });
+
+  it('sends a line longer than MAX_LINE among short ones as partial pieces, the short ones grouped', async () => {
+    const { sent, send } = collector();
+    const shipper = new LogShipper(send, 0, 10);
+    const long = 'y'.repeat(MAX_LINE * 2 + 10);
+    const chunk = Buffer.from(`a\nb\n${long}\nc\nd\n`);
+    shipper.write('stdout', chunk);
+    await shipper.close();
+    expect(sent[0]).toMatchObject({ text: 'a\nb' });
+    expect(sent.slice(1, 3).every((e) => e.partial && e.text.length === MAX_LINE)).toBe(true);
+    expect(sent.slice(3).map((e) => [e.text, e.partial ?? false])).toEqual([
+      ['y'.repeat(10), false],
+      ['c\nd', false],
+    ]);
+    expect(bytesOf(sent).equals(chunk)).toBe(true);
+  });
+});
+
+/** A shipper whose server is down: everything it queues stays in its spool, as a crash leaves it. */
+async function crashed(spool: string, write: (shipper: LogShipper) => void): Promise<LogEntry[]> {
+  const queued: LogEntry[] = [];
+  const shipper = new LogShipper(
+    async (batch) => {
+      queued.splice(0, queued.length, ...batch.map((e) => ({ ...e })));
+      throw new Error('server unreachable');
+    },
+    0,
+    5,
+    () => {},
+    spool,
+  );
+  write(shipper);
+  await expect(shipper.close(0)).rejects.toThrow('server unreachable');
+  return queued;
+}
+
 describe('resendSpool', () => {
+  it('sends entries of several lines, partial, binary and dstack notes exactly as they were queued', async () => {
+    const spool = join(dir, 'kinds', 'log-spool.jsonl');
+    const binary = Buffer.from([0x50, 0xff, 0x00, 0x0a, 0xc3, 0x28, 0x0a]);
+    const queued = await crashed(spool, (shipper) => {
+      shipper.write('stdout', Buffer.from('one\ntwo "quoted" \\ λ 🚀\n\nfour\r\nhalf'));
+      shipper.note('downloading λ');
+      shipper.write('stderr', binary);
+      shipper.write('stdout', Buffer.from('ed\n' + 'z'.repeat(MAX_LINE + 5) + '\n'));
+    });
+    expect(queued.length).toBeGreaterThan(5);
+    const { sent, send } = collector();
+    await resendSpool(spool, send);
+    expect(sent).toEqual(queued);
+    expect(bytesOf(sent.filter((e) => e.stream === 'stderr' && !e.text.startsWith('[dstack]'))).equals(binary)).toBe(
+      true,
+    );
+    await expect(stat(spool)).rejects.toThrow('ENOENT');
+  });
+
+  it('skips a record torn by a crash, in its header or its bytes, and reads older JSON records beside new ones', async () => {
+    const spool = join(dir, 'torn', 'log-spool.jsonl');
+    const first = await crashed(spool, (shipper) => shipper.write('stdout', Buffer.from('a\nb\n')));
+    const whole = (await stat(spool)).size;
+    // A second runner's attempt appends one more record, torn by a crash partway through its bytes.
+    const more = new LogShipper(
+      async () => Promise.reject(new Error('down')),
+      1,
+      5,
+      () => {},
+      spool,
+    );
+    more.write('stdout', Buffer.from('c\nd\n'));
+    await expect(more.close(0)).rejects.toThrow('down');
+    const full = await readFile(spool);
+    for (const cut of [whole + 3, full.length - 2]) {
+      await writeFile(spool, full.subarray(0, cut));
+      const { sent, send } = collector();
+      await resendSpool(spool, send);
+      expect(sent).toEqual(first);
+    }
+    // Older runners wrote JSON lines; a spool may hold both.
+    const old: LogEntry = { seq: 0, ts: 5, stream: 'stdout', text: 'older' };
+    await writeFile(spool, JSON.stringify([old]) + '\n');
+    await appendFile(spool, full);
+    const { sent, send } = collector();
+    await resendSpool(spool, send);
+    expect(sent.map((e) => e.text)).toEqual(['older', 'a\nb', 'c\nd']);
+  });
+
   it('reads appends written as arrays and single entries of older spools, skipping a torn last line', async () => {
     const spool = join(dir, 'mixed.jsonl');
     const entry = (seq: number): LogEntry => ({ seq, ts: seq, stream: 'stdout', text: `line ${seq}` });

@@ -45,10 +45,10 @@ describe('LogShipper', () => {
     expect(sent).toMatchObject([{ seq: 1, text: 'Epoch 1: \r 10%', partial: true }]);
     shipper.write('stdout', Buffer.from('\r 100%\nnext\n'));
     await shipper.close();
+    // The whole lines of one read go as one entry.
     expect(sent.map((e) => [e.text, e.partial ?? false])).toEqual([
       ['Epoch 1: \r 10%', true],
-      ['\r 100%', false],
-      ['next', false],
+      ['\r 100%\nnext', false],
     ]);
     expect(bytesOf(sent).toString()).toBe('Epoch 1: \r 10%\r 100%\nnext\n');
   });
@@ -110,12 +110,29 @@ describe('LogShipper', () => {
       0,
       5,
     );
-    shipper.write('stdout', Buffer.from('a\nb\n'));
+    shipper.write('stdout', Buffer.from('a\n'));
+    shipper.write('stdout', Buffer.from('b\n'));
     await shipper.close();
     expect(sent.map((b) => b.map((e) => e.seq))).toEqual([
       [1, 2],
       [1, 2],
     ]);
+  });
+
+  it('spools output that arrives while the spool is being written with its own entries', async () => {
+    const spool = join(dir, 'busy', 'log-spool.jsonl');
+    const { sent, send } = collector();
+    const shipper = new LogShipper(send, 0, 1, () => {}, spool);
+    const lines = Array.from({ length: 3000 }, (_, i) => `line ${i} ${'x'.repeat(200)}`);
+    // One write per turn of the event loop: many land while an append to the spool is under way.
+    for (let i = 0; i < lines.length; i += 10) {
+      shipper.write('stdout', Buffer.from(lines.slice(i, i + 10).join('\n') + '\n'));
+      await new Promise((r) => setImmediate(r));
+    }
+    await shipper.close();
+    expect(sent.flatMap((e) => e.text.split('\n'))).toEqual(lines);
+    expect(sent.map((e) => e.seq)).toEqual(sent.map((_, i) => i + 1));
+    expect(await readFile(spool, 'utf8')).toBe('');
   });
 
   it('spools entries until the server has them; a restarted runner sends what a crash left', async () => {
@@ -129,7 +146,8 @@ describe('LogShipper', () => {
       () => {},
       spool,
     );
-    down.write('stdout', Buffer.from('kept 1\nkept 2\n'));
+    down.write('stdout', Buffer.from('kept 1\n'));
+    down.write('stdout', Buffer.from('kept 2\n'));
     await expect(down.flush()).rejects.toThrow('server unreachable');
     await expect(down.close(0)).rejects.toThrow('server unreachable'); // the runner "crashes" here
 

@@ -111,6 +111,28 @@ describe('LogStore', () => {
     expect(await store.offsetAfter(job, 0)).toBe(0);
   });
 
+  it('followers get each entry as its stored JSON, several lines and all, with seq and ts read from it', async () => {
+    const store = newStore();
+    const job = newJob();
+    const stored: LogEntry[] = [
+      { seq: 1, ts: 1.5e12, stream: 'stdout', text: 'one\ntwo "2"\n\nλ four' },
+      { seq: 2, ts: -3, stream: 'stderr', text: 'a\rb', partial: true },
+    ];
+    await store.append(job, stored);
+    // A line stored with its fields in another order (not by this store) is read all the same.
+    const odd = { text: 'odd\nline', ts: 7, stream: 'stdout', seq: 3 };
+    await appendFile(join(root, `logs-${dirs}`, `${job}.jsonl`), JSON.stringify(odd) + '\n');
+    const reopened = new LogStore(join(root, `logs-${dirs}`));
+    const read = await reopened.readFrom(job, 0);
+    expect(read.entries.map((e) => [e.seq, e.ts])).toEqual([
+      [1, 1.5e12],
+      [2, -3],
+      [3, 7],
+    ]);
+    expect(read.entries.map((e) => JSON.parse(e.json.toString()) as unknown)).toEqual([...stored, odd]);
+    expect(read.more).toBe(false);
+  });
+
   it('a reopened store knows the last sequence number and goes on appending and indexing', async () => {
     const dir = join(root, `logs-${++dirs}`);
     const job = newJob();

@@ -1,11 +1,12 @@
 /**
  * One page of a run's (or a job's) log for `GET /api/logs`: each job's log read from its
- * cursor, the lines of all jobs merged in time order. The page never runs ahead of a job
- * whose log was cut short by the page limit, so the next page continues in order.
+ * cursor, the entries of all jobs merged in time order. The page never runs ahead of a job
+ * whose log was cut short by the page limit, so the next page continues in order. Entries
+ * stay the log store's JSON bytes (log-json.ts builds the answer from them).
  */
-import type { LogLine } from '../../core/api.js';
-import { advanceCursor, formatCursor, type LogCursor, type LogPage } from '../../core/log-api.js';
+import { formatCursor, type LogCursor } from '../../core/log-api.js';
 import type { LogStore } from '../storage/log-store.js';
+import { jobPrefix, type TaggedEntry } from './log-json.js';
 
 export interface LogSource {
   /** The job whose lines these are. */
@@ -14,7 +15,14 @@ export interface LogSource {
   logId: string;
 }
 
-/** Bytes of lines a page holds at most, whatever the entry limit: long lines make short pages. */
+/** A page as `LogPage` (core/log-api.ts) has it, before its entries become JSON. */
+export interface RawLogPage {
+  entries: TaggedEntry[];
+  cursor: string;
+  more: boolean;
+}
+
+/** Bytes of entries a page holds at most, whatever the entry limit: long entries make short pages. */
 const PAGE_BYTES = 8 << 20;
 
 export async function readLogPage(
@@ -23,35 +31,34 @@ export async function readLogPage(
   cursor: LogCursor,
   since: number | undefined,
   limit: number,
-): Promise<LogPage> {
+): Promise<RawLogPage> {
   // Ordered by each job's running maximum time, not the raw time: if a runner's clock stepped
-  // back, its lines still come in sequence order, so a page always takes a prefix of each log.
-  const candidates: { line: LogLine; key: number }[] = [];
-  /** The latest key the page may reach: that of the last line read of any job not read to its end. */
+  // back, its entries still come in sequence order, so a page always takes a prefix of each log.
+  const candidates: { line: TaggedEntry; key: number }[] = [];
+  /** The latest key the page may reach: that of the last entry read of any job not read to its end. */
   let bound = Infinity;
   let more = false;
   for (const { jobId, logId } of sources) {
     const query = { afterSeq: cursor.get(jobId) ?? 0, ...(since === undefined ? {} : { since }) };
     const page = await logs.page(logId, query, { maxEntries: limit, maxBytes: PAGE_BYTES });
+    const prefix = jobPrefix(jobId);
     let key = -Infinity;
-    for (const e of page.entries) {
-      key = Math.max(key, e.ts);
-      const line = e as LogLine; // fresh from disk: tagged in place rather than copied
-      line.jobId = jobId;
-      candidates.push({ line, key });
+    for (const entry of page.entries) {
+      key = Math.max(key, entry.ts);
+      candidates.push({ line: { jobId, prefix, entry }, key });
     }
     if (!page.done) {
       more = true;
       bound = Math.min(bound, key);
     }
   }
-  // Stable: lines of the same time keep their job's order and their sequence order.
+  // Stable: entries of the same time keep their job's order and their sequence order.
   candidates.sort((a, b) => a.key - b.key);
   let take = 0;
   while (take < candidates.length && take < limit && candidates[take]!.key <= bound) take++;
   if (take < candidates.length) more = true;
   const entries = candidates.slice(0, take).map((c) => c.line);
   const next = new Map(cursor);
-  advanceCursor(next, entries);
+  for (const { jobId, entry } of entries) if (entry.seq > (next.get(jobId) ?? 0)) next.set(jobId, entry.seq);
   return { entries, cursor: formatCursor(next), more };
 }

@@ -6,13 +6,13 @@
  */
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { LogLine } from '../../core/api.js';
-import { advanceCursor, formatCursor, parseCursor, type LogCursor } from '../../core/log-api.js';
+import { formatCursor, parseCursor, type LogCursor } from '../../core/log-api.js';
 import type { JobRecord } from '../../core/records.js';
 import type { Engine } from '../engine.js';
 import { resolveTarget } from '../queries.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import { FollowedJobs, logOf } from './followed-jobs.js';
+import { entriesJson, jobPrefix, type TaggedEntry } from './log-json.js';
 import { readLogPage } from './log-page.js';
 import * as logSchemas from './log-schemas.js';
 import { query } from './validate.js';
@@ -30,10 +30,6 @@ const JOBS_EVENT_MAX_MS = 1000;
 /** A comment this often keeps idle connections (and their proxies) open. */
 const KEEPALIVE_MS = 15_000;
 
-function byTime(lines: LogLine[]): LogLine[] {
-  return lines.sort((a, b) => a.ts - b.ts);
-}
-
 export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
@@ -44,7 +40,9 @@ export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     // `afterSeq` (older clients) applies to every job without a cursor of its own.
     if (q.afterSeq) for (const job of target.selected) if (!cursor.has(job.id)) cursor.set(job.id, q.afterSeq);
     const sources = target.selected.map((job) => ({ jobId: job.id, logId: logOf(job) }));
-    return c.json(await readLogPage(engine.logs, sources, cursor, q.since, q.limit ?? 20_000));
+    const page = await readLogPage(engine.logs, sources, cursor, q.since, q.limit ?? 20_000);
+    const tail = `,"cursor":${JSON.stringify(page.cursor)},"more":${page.more}}`;
+    return c.body(entriesJson(page.entries, '{"entries":', tail), 200, { 'content-type': 'application/json' });
   });
 
   app.get('/logs/stream', async (c) => {
@@ -104,7 +102,7 @@ async function follow(
       const pending = new Promise<void>((resolve) => (wake = resolve));
       for (const job of fresh.splice(0)) followed.apply(job);
       // Read after the statuses: a job is finished only once its runner has sent every line.
-      const lines: LogLine[] = [];
+      const lines: TaggedEntry[] = [];
       let backlog = false;
       for (const job of followed.showing(dirty)) {
         const log = logOf(job);
@@ -115,16 +113,16 @@ async function follow(
           dirty.add(log); // a window at a time: memory stays bounded however long the log
           backlog = true;
         }
-        for (const e of read.entries) {
-          if (since !== undefined && e.ts < since) continue;
-          const line = e as LogLine; // fresh from disk: tagged in place rather than copied
-          line.jobId = job.id;
-          lines.push(line);
-        }
+        const prefix = jobPrefix(job.id);
+        for (const entry of read.entries)
+          if (since === undefined || entry.ts >= since) lines.push({ jobId: job.id, prefix, entry });
       }
       if (lines.length > 0) {
-        advanceCursor(cursor, lines);
-        await stream.writeSSE({ event: 'log', data: JSON.stringify(byTime(lines)), id: formatCursor(cursor) });
+        lines.sort((a, b) => a.entry.ts - b.entry.ts); // stable: each job's entries stay in sequence order
+        for (const { jobId, entry } of lines) if (entry.seq > (cursor.get(jobId) ?? 0)) cursor.set(jobId, entry.seq);
+        // Written as built: stored JSON holds no raw newline, so the array is one `data:` line
+        // (hono's writeSSE would split and join the megabyte of data by lines).
+        await stream.write(entriesJson(lines, 'event: log\ndata: ', `\nid: ${formatCursor(cursor)}\n\n`));
       }
       if (backlog) continue; // more to send right away; the end only once all is sent
       if (followed.statusPending()) {

@@ -8,7 +8,7 @@ const cursor = z.string().regex(CURSOR, 'jobId:seq pairs separated by commas').o
 export const logPageQuery = logsQuery.extend({
   /** Where the previous page ended (`cursor` of its answer). */
   cursor: cursor.optional(),
-  /** Lines per page (default 20000; a page also stops at about 8 MB). */
+  /** Entries per page (default 20000; a page also stops at about 8 MB); an entry holds the lines of one read. */
   limit: z.coerce.number().int().min(1).max(50_000).optional(),
 });
 

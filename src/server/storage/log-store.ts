@@ -1,6 +1,6 @@
 /**
- * Job logs on local disk: one JSON line per entry (seq, ts, stream, text), per job, in
- * sequence order, with a sparse index beside it (log-index.ts) so that reads from a
+ * Job logs on local disk: one JSON line per entry (seq, ts, stream, text: the lines the
+ * runner read at one time, joined by '\n'), per job, in sequence order, with a sparse index beside it (log-index.ts) so that reads from a
  * sequence number or a time start in the right place. Appends are idempotent by sequence
  * number (a runner that re-sends after a network fault doubles nothing), readers only
  * ever see whole appends, every read streams (memory does not grow with the log), and
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { InvalidError } from '../../core/errors.js';
 import type { LogEntry } from '../../core/records.js';
 import { logLine } from './log-line.js';
-import { scan } from './log-scan.js';
+import { scan, scanRaw, type RawEntry } from './log-scan.js';
 import {
   encodePoints,
   INDEX_RECORD_BYTES,
@@ -46,8 +46,8 @@ interface LogState {
   bytesSinceIndex: number;
 }
 
-/** Size of an entry for paging limits: what it costs to hold and send. */
-export const entryBytes = (e: LogEntry) => e.text.length + (e.raw?.length ?? 0) + 64;
+/** Size of an entry for paging limits: what it costs to hold and send (an entry may hold many lines). */
+export const entryBytes = (e: RawEntry) => e.json.length + 32;
 
 export class LogStore {
   private readonly states = new Map<string, Promise<LogState>>();
@@ -225,16 +225,25 @@ export class LogStore {
     for await (const batch of this.batches(jobId, query)) yield* batch;
   }
 
-  /** Up to `maxEntries` entries (or about `maxBytes`) matching `query`; `done` when the log's end was reached. */
+  /**
+   * Up to `maxEntries` entries (or about `maxBytes`) matching `query`, as their stored JSON
+   * bytes (a page is sent on without parsing and serialising its text); `done` when the
+   * log's end was reached.
+   */
   async page(
     jobId: string,
     query: LogQuery,
     limits: { maxEntries: number; maxBytes: number },
-  ): Promise<{ entries: LogEntry[]; done: boolean }> {
-    const entries: LogEntry[] = [];
+  ): Promise<{ entries: RawEntry[]; done: boolean }> {
+    const entries: RawEntry[] = [];
     let bytes = 0;
-    for await (const batch of this.batches(jobId, query)) {
-      for (const entry of batch) {
+    const { size: end } = await this.state(jobId);
+    if (end === 0) return { entries, done: true };
+    const start = await this.startOffset(jobId, query);
+    for await (const chunk of scanRaw(this.file(jobId), start, end)) {
+      for (const entry of chunk.entries) {
+        if (query.afterSeq !== undefined && entry.seq <= query.afterSeq) continue;
+        if (query.since !== undefined && entry.ts < query.since) continue;
         const size = entryBytes(entry);
         if (entries.length >= limits.maxEntries || (entries.length > 0 && bytes + size > limits.maxBytes)) {
           return { entries, done: false };
@@ -269,16 +278,17 @@ export class LogStore {
   /**
    * Entries from byte `offset` on, about a megabyte at a time, and the offset to continue
    * from: a follower reads each line once, however long the log grows. `more` when the
-   * log holds more than was read.
+   * log holds more than was read. Entries come as their stored JSON bytes: a follower
+   * forwards them without parsing and serialising the text again.
    */
-  async readFrom(jobId: string, offset: number): Promise<{ entries: LogEntry[]; offset: number; more: boolean }> {
+  async readFrom(jobId: string, offset: number): Promise<{ entries: RawEntry[]; offset: number; more: boolean }> {
     const { size } = await this.state(jobId);
-    const entries: LogEntry[] = [];
+    const entries: RawEntry[] = [];
     let at = offset;
     if (offset >= size) return { entries, offset, more: false };
-    for await (const chunk of scan(this.file(jobId), offset, size)) {
-      entries.push(...chunk.entries);
-      at = chunk.ends[chunk.ends.length - 1]!;
+    for await (const chunk of scanRaw(this.file(jobId), offset, size)) {
+      for (const e of chunk.entries) entries.push(e);
+      at = chunk.end;
       if (at - offset >= FOLLOW_WINDOW) break;
     }
     return { entries, offset: at, more: at < size };

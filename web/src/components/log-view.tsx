@@ -73,7 +73,7 @@ export function LogView({ target, onJobsChange }: { target: string; onJobsChange
           <div class="log-empty">{stream.state === 'ended' ? 'The log is empty.' : 'No output yet.'}</div>
         )}
         {shown.map((row) => (
-          <LogLineView key={`${row.line.jobId}:${row.line.seq}`} row={row} query={q} />
+          <LogLineView key={row.key} row={row} query={q} />
         ))}
       </div>
     </section>

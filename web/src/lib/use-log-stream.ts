@@ -1,26 +1,22 @@
 /**
  * Following a job's log live: `GET /api/logs/stream` read with fetch (the Authorization
  * header, never a token in the URL), lines parsed once as they arrive, reconnecting with
- * back-off when the connection drops; a line seen before (by its per-job number) is skipped.
+ * back-off when the connection drops; an entry seen before (by its per-job number) is skipped.
+ * Each entry becomes one row per line it holds.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LogLine } from '../../../src/core/api.js';
 import type { JobRecord } from '../../../src/core/records.js';
 import { ApiError, apiFetch } from '../api/client.js';
 import { readSse } from '../api/sse.js';
-import { parseAnsi, type Segment } from './ansi.js';
+import { entryRows, type LogRow } from './log-rows.js';
 
-export interface LogRow {
-  line: LogLine;
-  segments: Segment[];
-  /** What the line shows, unstyled, lower-cased: what search looks in. */
-  search: string;
-}
+export type { LogRow } from './log-rows.js';
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'failed';
 
 export interface LogStream {
-  /** Every line so far (appended in place; `count` changes when it grows). */
+  /** Every line so far, one row a line (appended in place; `count` changes when it grows). */
   rows: readonly LogRow[];
   count: number;
   state: StreamState;
@@ -57,15 +53,7 @@ export function useLogStream(target: string): LogStream {
       for (const line of lines) {
         if (line.seq <= (lastSeq.get(line.jobId) ?? 0)) continue;
         lastSeq.set(line.jobId, line.seq);
-        const segments = parseAnsi(line.text);
-        own.push({
-          line,
-          segments,
-          search: segments
-            .map((s) => s.text)
-            .join('')
-            .toLowerCase(),
-        });
+        for (const row of entryRows(line)) own.push(row); // an entry may hold several lines
       }
       render();
     };

@@ -1,7 +1,7 @@
 /** Building manifests: walking folders, hashing files, for code snapshots and artifacts. */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { createReadStream, lstat as lstatCb, type BigIntStats } from 'node:fs';
+import { readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';
 import { forEachLimit } from '../core/concurrency.js';
 import type { ManifestEntry } from '../core/records.js';
@@ -41,39 +41,53 @@ export async function describeFiles(
   return out.filter((e): e is ManifestEntry => e !== undefined);
 }
 
+/** lstat with nanosecond times, undefined when it fails; the callback call: one per file of a folder of thousands. */
+const lstatBig = (path: string) =>
+  new Promise<BigIntStats | undefined>((resolve) =>
+    lstatCb(path, { bigint: true }, (e, info) => resolve(e ? undefined : info)),
+  );
+
+/** A file or link found under an artifact path, before its content is hashed. */
+export interface Scanned {
+  /** The entry; files have no digest yet. */
+  entry: ManifestEntry;
+  /** A file's lstat (nanosecond times), which keys the hash cache; absent for links. */
+  info?: BigIntStats;
+}
+
 /**
- * One entry; a symlink is kept as a link only when it points inside `boundary`
+ * One entry, not hashed; a symlink is kept as a link only when it points inside `boundary`
  * (the artifact folder), otherwise it is left out: nothing outside is ever read.
  */
-async function describe(
-  root: string,
-  path: string,
-  boundary: string,
-  cache?: HashCache,
-): Promise<ManifestEntry | undefined> {
+async function scan(root: string, path: string, boundary: string): Promise<Scanned | undefined> {
   const full = join(root, path);
-  let info;
-  try {
-    info = await lstat(full, { bigint: true });
-  } catch {
-    return undefined;
-  }
+  const info = await lstatBig(full);
+  if (!info) return undefined;
   if (info.isSymbolicLink()) {
     const link = await readlink(full);
     const resolved = join(dirname(full), link);
     if (link.startsWith('/') || !isInside(boundary, resolved)) return undefined;
-    return { path, size: 0, mode: 0o777, link };
+    return { entry: { path, size: 0, mode: 0o777, link } };
   }
   if (!info.isFile()) return undefined;
-  const size = Number(info.size);
-  const mode = Number(info.mode) & 0o777;
-  let digest = cache?.get(path, info);
-  if (digest === undefined) {
+  return { entry: { path, size: Number(info.size), mode: Number(info.mode) & 0o777 }, info };
+}
+
+/** The entry with its digest, from `cache` when it knows the file unchanged, else read and hashed. */
+export async function hashScanned(root: string, { entry, info }: Scanned, cache?: HashCache): Promise<ManifestEntry> {
+  if (!info) return entry;
+  entry.digest = cache?.get(entry.path, info);
+  if (entry.digest === undefined) {
     const hashedAt = Date.now();
-    digest = await hashFile(full, size);
-    cache?.set(path, info, digest, hashedAt);
+    entry.digest = await hashFile(join(root, entry.path), entry.size);
+    cache?.set(entry.path, info, entry.digest, hashedAt);
   }
-  return { path, size, mode, digest };
+  return entry;
+}
+
+async function describe(root: string, path: string, boundary: string): Promise<ManifestEntry | undefined> {
+  const found = await scan(root, path, boundary);
+  return found && hashScanned(root, found);
 }
 
 /** Every file under `dir` (relative to `root`), skipping folders named in `skip`. */
@@ -90,14 +104,10 @@ export async function walk(root: string, dir = '', skip: ReadonlySet<string> = n
 }
 
 /**
- * The files of an artifact path inside a workspace: a file, or everything under a folder.
- * With a `cache`, files unchanged since they were last hashed are not read again.
+ * The files and links of an artifact path inside a workspace (a file, or everything under a
+ * folder), in path order, not hashed; undefined when the path does not exist.
  */
-export async function describeArtifact(
-  workspace: string,
-  artifact: string,
-  cache?: HashCache,
-): Promise<ManifestEntry[] | undefined> {
+export async function scanArtifact(workspace: string, artifact: string): Promise<Scanned[] | undefined> {
   const full = join(workspace, artifact);
   let info;
   try {
@@ -107,12 +117,26 @@ export async function describeArtifact(
   }
   const boundary = info.isDirectory() ? full : dirname(full);
   const paths = info.isDirectory() ? await walk(workspace, artifact) : [artifact];
-  const out: (ManifestEntry | undefined)[] = new Array(paths.length);
-  const indexes = paths.keys();
-  await forEachLimit(indexes, HASH_CONCURRENCY, async (i) => {
-    out[i] = await describe(workspace, paths[i]!, boundary, cache);
+  const out: (Scanned | undefined)[] = new Array(paths.length);
+  await forEachLimit(paths.keys(), 16, async (i) => {
+    out[i] = await scan(workspace, paths[i]!, boundary);
   });
-  return out.filter((e): e is ManifestEntry => e !== undefined);
+  return out.filter((e): e is Scanned => e !== undefined);
+}
+
+/**
+ * The files of an artifact path inside a workspace: a file, or everything under a folder.
+ * With a `cache`, files unchanged since they were last hashed are not read again.
+ */
+export async function describeArtifact(
+  workspace: string,
+  artifact: string,
+  cache?: HashCache,
+): Promise<ManifestEntry[] | undefined> {
+  const found = await scanArtifact(workspace, artifact);
+  if (found === undefined) return undefined;
+  await forEachLimit(found, HASH_CONCURRENCY, async (f) => void (await hashScanned(workspace, f, cache)));
+  return found.map((f) => f.entry);
 }
 
 export function relativePosix(root: string, path: string): string {

@@ -5,9 +5,10 @@
  * folder created and checked once, and a file created exclusively (O_EXCL never follows a
  * symlink) so that the common case costs no extra lookups.
  */
-import { lstat, mkdir, open, realpath, rm } from 'node:fs/promises';
+import { lstat, mkdir, realpath, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InvalidError } from '../core/errors.js';
+import { writeNew } from './raw-fs.js';
 import { isInside, normalizeRelative } from './safe-path.js';
 
 export class SafeWriter {
@@ -54,25 +55,21 @@ export class SafeWriter {
   /** Write `data` to `rel` with exactly `mode` (whatever the umask). */
   async writeFile(rel: string, data: Uint8Array, mode: number): Promise<void> {
     const target = await this.target(rel);
-    let handle;
-    try {
-      handle = await open(target, 'wx', mode);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      await this.clear(target, rel);
-      handle = await open(target, 'wx', mode);
-    }
-    try {
-      await handle.writeFile(data);
+    const fix = async (file: { mode(): Promise<number>; chmod(mode: number): Promise<void> }) => {
       if (this.umask === undefined) {
         // Learnt from the first file: open's mode went through the umask, and the bits of `mode`
         // it took are the umask's (of those bits only: others are learnt nothing about).
-        this.umask = { bits: mode, masked: mode & ~Number((await handle.stat()).mode) & 0o777 };
+        this.umask = { bits: mode, masked: mode & ~(await file.mode()) & 0o777 };
       }
       // No chmod only where every bit is one the first file showed the umask leaves alone.
-      if ((mode & ~this.umask.bits) !== 0 || (mode & this.umask.masked) !== 0) await handle.chmod(mode);
-    } finally {
-      await handle.close();
+      if ((mode & ~this.umask.bits) !== 0 || (mode & this.umask.masked) !== 0) await file.chmod(mode);
+    };
+    try {
+      await writeNew(target, data, mode, fix);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      await this.clear(target, rel);
+      await writeNew(target, data, mode, fix);
     }
   }
 

@@ -1,16 +1,21 @@
-/** Saving a job's artifacts: describe each declared path, upload new blobs, then the manifest. */
+/** Saving a job's artifacts: scan each declared path, hash and upload new blobs (one read a file), then the manifest. */
 import type { Client } from '../client/client.js';
-import type { ArtifactManifest, ManifestEntry } from '../core/records.js';
+import { ConflictError } from '../core/errors.js';
+import type { ArtifactManifest } from '../core/records.js';
 import { HashCache } from '../files/hash-cache.js';
-import { describeArtifact } from '../files/manifest.js';
+import { scanArtifact, type Scanned } from '../files/manifest.js';
 import { progressNotes } from '../files/progress-notes.js';
+import { StoredDigests } from '../files/stored-digests.js';
 import { uploadFiles } from '../files/transfer.js';
+import { uploadScanned } from '../files/upload-scanned.js';
 
 /**
  * Digests of the files this runner saved before: a job that saves the same big folder again
  * (a checkpoint with one file changed) reads only what changed. Shared by the runner's jobs.
  */
 const hashes = new HashCache();
+/** Blobs this runner has seen stored: a re-save of unchanged files asks nothing about them (see stored-digests.ts). */
+const stored = new StoredDigests();
 
 export async function saveArtifacts(
   client: Client,
@@ -22,30 +27,47 @@ export async function saveArtifacts(
   containerRoot?: string,
 ): Promise<ArtifactManifest> {
   const manifest: ArtifactManifest = { artifacts: [] };
-  const byRoot = new Map<string, ManifestEntry[]>();
+  const byRoot = new Map<string, Scanned[]>();
   for (const path of paths) {
     const absolute = path.startsWith('/');
     const root = absolute ? containerRoot : workspace;
-    const files =
-      root === undefined ? undefined : await describeArtifact(root, absolute ? path.slice(1) : path, hashes);
+    const files = root === undefined ? undefined : await scanArtifact(root, absolute ? path.slice(1) : path);
     if (files === undefined) {
       note(`artifact '${path}' does not exist in the ${absolute ? 'container' : 'workspace'}; nothing saved for it`);
     }
-    manifest.artifacts.push({ path, files: files ?? [] });
+    // Entries get their digests as they are uploaded, below.
+    manifest.artifacts.push({ path, files: (files ?? []).map((f) => f.entry) });
     if (root !== undefined) byRoot.set(root, [...(byRoot.get(root) ?? []), ...(files ?? [])]);
   }
   const all = manifest.artifacts.flatMap((a) => a.files);
+  let skipped = 0;
   if (all.length > 0) {
     const stats = { files: 0, bytes: 0 };
     for (const [root, files] of byRoot) {
-      const sent = await uploadFiles(client, root, files, { onProgress: progressNotes('uploading artifacts', note) });
+      const options = { onProgress: progressNotes('uploading artifacts', note), stored };
+      const sent = await uploadScanned(client, root, files, hashes, options);
       stats.files += sent.files;
       stats.bytes += sent.bytes;
+      skipped += sent.skipped;
     }
     const size = all.reduce((n, f) => n + f.size, 0);
     note(`saved artifacts: ${all.length} files, ${size} bytes (${stats.files} files, ${stats.bytes} bytes new)`);
   }
-  // Only after every blob is stored: a manifest never names a missing blob.
-  await client.putArtifacts(jobId, manifest);
+  // Only after every blob is stored: the server accepts no manifest that names a missing blob.
+  try {
+    await client.putArtifacts(jobId, manifest);
+  } catch (e) {
+    if (!(e instanceof ConflictError) || skipped === 0) throw e;
+    // A blob remembered as stored is gone (pruned since): ask about every one, send what is missing.
+    stored.clear();
+    for (const [root, files] of byRoot)
+      await uploadFiles(
+        client,
+        root,
+        files.map((f) => f.entry),
+      );
+    note('some artifact blobs had been deleted from the server since this runner stored them; sent again');
+    await client.putArtifacts(jobId, manifest);
+  }
   return manifest;
 }

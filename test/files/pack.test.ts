@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { readPack, writePack, type PackEntry } from '../../src/files/pack.js';
+import { readPack, writePack, writePackWeb, type PackEntry } from '../../src/files/pack.js';
 
 const exec = promisify(execFile);
 
@@ -69,5 +69,16 @@ describe('packs', () => {
     const damaged = Buffer.from(packed);
     damaged[10] = 0x41;
     await expect(collect(chunks(damaged, 4096))).rejects.toThrow('pack has a damaged entry header');
+  });
+
+  it('as a web stream, the same bytes, its chunks views of the entries rather than copies', async () => {
+    const entries = [
+      { name: 'a'.repeat(64), data: Buffer.from('hello') },
+      { name: 'b'.repeat(64), data: Buffer.alloc(1000, 7) },
+    ];
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of writePackWeb(entries)) chunks.push(chunk);
+    expect(Buffer.concat(chunks).equals(await buffer(writePack(entries)))).toBe(true);
+    expect(chunks.some((c) => c.buffer === entries[1]!.data.buffer)).toBe(true);
   });
 });

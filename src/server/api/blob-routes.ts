@@ -10,7 +10,8 @@ import { Hono } from 'hono';
 import { SMALL_BLOB, type UploadPlan } from '../../core/blob-api.js';
 import { mapAhead } from '../../core/concurrency.js';
 import { InvalidError, NotFoundError } from '../../core/errors.js';
-import { MAX_PACK_ENTRY, PACK_ERROR, readLimited, readPack, writePack, type PackEntry } from '../../files/pack.js';
+import { hashedHere } from '../../files/hashed-here.js';
+import { MAX_PACK_ENTRY, PACK_ERROR, readLimited, readPack, writePackWeb, type PackEntry } from '../../files/pack.js';
 import { DIGEST, type BlobStore } from '../storage/blob-store.js';
 import * as blobSchemas from './blob-schemas.js';
 import type { ApiDeps, ApiEnv } from './context.js';
@@ -94,7 +95,7 @@ export function blobRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
         yield { name: PACK_ERROR, data: Buffer.from(e instanceof Error ? e.message : String(e)) };
       }
     }
-    return new Response(Readable.toWeb(writePack(entries())) as ReadableStream, {
+    return new Response(writePackWeb(entries()), {
       headers: { 'content-type': 'application/x-tar' },
     });
   });
@@ -122,7 +123,8 @@ export function blobRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
 }
 
 /**
- * Store every entry of a pack, each verified against the digest it is named by. Entries
+ * Store every entry of a pack, each verified against the digest it is named by (or known
+ * to be hashed by this very process from the same bytes). Entries
  * stored before a failure stay (they are verified); the request fails naming the bad one.
  */
 async function storePack(blobs: BlobStore, stream: Readable): Promise<{ stored: number; bytes: number }> {
@@ -133,8 +135,9 @@ async function storePack(blobs: BlobStore, stream: Readable): Promise<{ stored: 
   try {
     for await (const entry of readPack(stream)) {
       if (!DIGEST.test(entry.name)) throw new InvalidError(`pack entry '${entry.name}' is not a sha256 digest`);
+      // Not hashed again only when this process hashed these very bytes (the embedded runner: hashed-here.ts).
       const put = blobs.putBytes
-        ? blobs.putBytes(entry.name, entry.data)
+        ? blobs.putBytes(entry.name, entry.data, hashedHere(entry.data, entry.name))
         : blobs.put(entry.name, Readable.from([entry.data]));
       const task: Promise<void> = put
         .then(() => {

@@ -15,6 +15,11 @@ export interface BlobStoreStats {
   /** Blobs and bytes stored through `put` (a blob already stored counts once, when first written). */
   blobsWritten: number;
   bytesWritten: number;
+  /**
+   * Of those, blobs stored without hashing them again: `putBytes` with `hashedHere`, bytes
+   * this very process read and hashed (the embedded runner's packs; files/hashed-here.ts).
+   */
+  blobsHashedHere: number;
   /** Blobs and bytes served through `get`. */
   blobsRead: number;
   bytesRead: number;
@@ -51,9 +56,11 @@ export interface BlobStore {
   put(digest: string, content: Readable): Promise<void>;
   /**
    * `put` of content already in memory (pack entries), where the store can do it cheaper
-   * than through a stream; the same checks and atomicity.
+   * than through a stream; the same checks and atomicity. `hashedHere`: the caller has
+   * established that this process itself computed `digest` from exactly these bytes
+   * (`hashedHere` of files/hashed-here.ts), so they are not hashed again.
    */
-  putBytes?(digest: string, data: Buffer): Promise<void>;
+  putBytes?(digest: string, data: Buffer, hashedHere?: boolean): Promise<void>;
   /** `get` of a blob of at most `max` bytes into memory (InvalidError when bigger), where cheaper than a stream. */
   getBytes?(digest: string, max: number): Promise<Buffer>;
   /** The blob's content; NotFoundError when absent. */
@@ -75,6 +82,7 @@ export function emptyStats(): BlobStoreStats {
   return {
     blobsWritten: 0,
     bytesWritten: 0,
+    blobsHashedHere: 0,
     blobsRead: 0,
     bytesRead: 0,
     presignedPuts: 0,

@@ -1,11 +1,12 @@
 /** BlobStore on local disk: `<root>/ab/abcdef…`, written to a temp file and renamed into place. */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidError, NotFoundError, UnavailableError } from '../../core/errors.js';
+import { readWhole, writeNew } from '../../files/raw-fs.js';
 import { DIGEST, emptyStats, type BlobStore, type BlobStoreStats } from './blob-store.js';
 
 export class LocalBlobStore implements BlobStore {
@@ -13,7 +14,16 @@ export class LocalBlobStore implements BlobStore {
   /** Shard folders created (or being created): a put of many small blobs skips a mkdir each. */
   private readonly shards = new Map<string, Promise<unknown>>();
 
+  /** Temp names: unique in this process by the counter, across processes by the random prefix. */
+  private readonly tempPrefix = `${randomBytes(6).toString('hex')}-`;
+  private temps = 0;
+
   constructor(private readonly root: string) {}
+
+  /** A temp file beside `target`, named so that `list` never takes it for a blob (not 64 hex digits). */
+  private temp(target: string): string {
+    return `${target}.${this.tempPrefix}${++this.temps}.tmp`;
+  }
 
   private path(digest: string): string {
     if (!DIGEST.test(digest)) throw new InvalidError(`not a sha256 digest: '${digest}'`);
@@ -27,8 +37,20 @@ export class LocalBlobStore implements BlobStore {
   async missing(digests: readonly string[]): Promise<string[]> {
     // Every digest is checked on disk, never remembered: a blob deleted by hand must read as missing.
     const unique = [...new Set(digests)];
-    const checks = await Promise.all(unique.map(async (d) => ((await this.size(d)) === undefined ? d : null)));
+    const checks = await Promise.all(unique.map(async (d) => ((await this.exists(d)) ? null : d)));
     return checks.filter((d): d is string => d !== null);
+  }
+
+  /** The callback `access`: no stats object, for the thousands of digests of an upload plan or a manifest. */
+  private exists(digest: string): Promise<boolean> {
+    const path = this.path(digest);
+    return new Promise((resolve, reject) =>
+      access(path, (e) => {
+        if (!e) resolve(true);
+        else if (e.code === 'ENOENT') resolve(false);
+        else reject(e);
+      }),
+    );
   }
 
   /** Create the blob's shard folder once, however many puts into it run at the same time. */
@@ -52,16 +74,18 @@ export class LocalBlobStore implements BlobStore {
    * A blob whose content is in memory (an entry of a pack): checked against its digest
    * before anything touches the disk, then written in one call and renamed into place.
    */
-  async putBytes(digest: string, data: Buffer): Promise<void> {
+  async putBytes(digest: string, data: Buffer, hashedHere = false): Promise<void> {
     const target = this.path(digest);
-    const actual = createHash('sha256').update(data).digest('hex');
-    if (actual !== digest)
-      throw new InvalidError(`blob content does not match its digest (expected ${digest}, got ${actual})`);
+    if (!hashedHere) {
+      const actual = createHash('sha256').update(data).digest('hex');
+      if (actual !== digest)
+        throw new InvalidError(`blob content does not match its digest (expected ${digest}, got ${actual})`);
+    }
     const shard = digest.slice(0, 2);
     await this.shard(shard);
-    const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    const temp = this.temp(target);
     try {
-      await writeFile(temp, data, { flag: 'wx' });
+      await writeNew(temp, data);
       await rename(temp, target);
     } catch (e) {
       await rm(temp, { force: true });
@@ -69,43 +93,31 @@ export class LocalBlobStore implements BlobStore {
     }
     this.counters.blobsWritten++;
     this.counters.bytesWritten += data.length;
+    if (hashedHere) this.counters.blobsHashedHere++;
   }
 
   /** A blob of at most `max` bytes in memory (entries of a pack download): one open, no separate stat. */
   async getBytes(digest: string, max: number): Promise<Buffer> {
-    let handle;
+    let data;
     try {
-      handle = await open(this.path(digest), 'r');
+      data = await readWhole(this.path(digest), max, {
+        tooBig: () => new InvalidError(`blob ${digest} is over ${max} bytes, too big for a pack`),
+        short: () => new UnavailableError(`blob ${digest} was cut short while it was read`),
+      });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`blob ${digest} is not stored`);
       throw e;
     }
-    try {
-      const { size } = await handle.stat();
-      if (size > max) throw new InvalidError(`blob ${digest} is over ${max} bytes, too big for a pack`);
-      // Read to the size just found (readFile would fstat again): a blob never changes once stored.
-      const data = Buffer.allocUnsafe(size);
-      let got = 0;
-      while (got < size) {
-        const { bytesRead } = await handle.read(data, got, size - got, got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      if (got < size) throw new UnavailableError(`blob ${digest} was cut short while it was read`);
-      this.counters.blobsRead++;
-      this.counters.bytesRead += data.length;
-      return data;
-    } finally {
-      await handle.close();
-    }
+    this.counters.blobsRead++;
+    this.counters.bytesRead += data.length;
+    return data;
   }
 
   async put(digest: string, content: Readable): Promise<void> {
     const target = this.path(digest);
     const shard = digest.slice(0, 2);
     await this.shard(shard);
-    // Temp files are named so that `list` never takes them for blobs (they are not 64 hex digits).
-    const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    const temp = this.temp(target);
     const hash = createHash('sha256');
     let bytes = 0;
     content.on('data', (chunk: Buffer) => {

@@ -1,0 +1,77 @@
+/**
+ * Saving artifacts with the runner inside the server process (an in-process server with
+ * its local runner, whose stores the test reads): its packs are stored without hashing
+ * them twice, and a re-save still stores a blob that was deleted since it was first saved.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/core/records.js';
+import { startTestServer, type TestServer } from '../services/server.js';
+import { RemoteProject } from './remote.js';
+
+const LONG_AGO = new Date('2020-01-01T00:00:00Z');
+const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+describe('artifacts saved by the embedded runner', () => {
+  let t: TestServer;
+  let project: RemoteProject;
+  let work: string;
+  const files = new Map<string, Buffer>();
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'dstack-resave-'));
+    t = await startTestServer({ localRunner: { workRoot: join(work, 'runner'), stopGraceMs: 1000 } });
+    project = await RemoteProject.create({ url: t.server.url, token: t.token });
+    // Written long ago and hard-linked into the job (as the benchmark does): unchanged files keep their digests.
+    const src = join(work, 'src');
+    await mkdir(src);
+    for (let i = 0; i < 40; i++) files.set(`f${i}`, randomBytes(1000 + i * 100));
+    for (const [name, data] of files) {
+      await writeFile(join(src, name), data);
+      await utimes(join(src, name), LONG_AGO, LONG_AGO);
+    }
+    await project.write({
+      '.dstack/workflows.yaml': `workflows:\n  - name: save\n    commands: ["cp -al '${src}' data"]\n    artifacts: [data]\n`,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.stop();
+    await project?.dispose();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const lastJob = async () =>
+    (JSON.parse((await project.dstack(['status', '--json'])).stdout) as RunView[])[0]!.jobs[0]!.id;
+  const blobPath = (digest: string) => join(t.dataDir, 'artifacts', digest.slice(0, 2), digest);
+
+  it('stores the packed files without the server hashing them again', async () => {
+    const before = t.server.engine.blobs.stats();
+    expect((await project.dstack(['run', 'save'])).code).toBe(0);
+    const after = t.server.engine.blobs.stats();
+    // The 40 files, hashed by the runner only; the code snapshot's blobs came over HTTP from the CLI, hashed by the server.
+    expect(after.blobsHashedHere - before.blobsHashedHere).toBe(40);
+    expect(after.blobsWritten - after.blobsHashedHere).toBe(before.blobsWritten - before.blobsHashedHere + 2);
+  }, 120_000);
+
+  it('a re-save stores again a blob deleted since, and the artifacts restore whole', async () => {
+    const lost = sha(files.get('f3')!);
+    await rm(blobPath(lost));
+    const before = t.server.engine.blobs.stats();
+    const again = await project.dstack(['run', 'save', '--no-cache']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(t.server.engine.blobs.stats().blobsWritten - before.blobsWritten).toBe(1);
+    expect((await stat(blobPath(lost))).size).toBe(files.get('f3')!.length);
+    // The runner had remembered the blob as stored and asked nothing; the server's check of the manifest caught it.
+    const job = await lastJob();
+    const notes = [];
+    for await (const e of t.server.engine.logs.entries(job)) notes.push(e.text);
+    expect(notes.join('\n')).toMatch(/deleted from the server since this runner stored them; sent again/);
+
+    const out = join(work, 'restored');
+    expect((await project.dstack(['artifacts', job, '-o', out])).code).toBe(0);
+    for (const [name, data] of files) expect(sha(await readFile(join(out, 'data', name)))).toBe(sha(data));
+  }, 120_000);
+});

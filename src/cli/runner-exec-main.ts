@@ -8,11 +8,13 @@
  */
 import { readSettings } from '../settings.js';
 import { parseRunnerExecArgs, runnerExecCommand } from './commands/runner-exec.js';
-import { reportError } from './errors.js';
 
 const settings = readSettings();
 try {
   process.exitCode = await runnerExecCommand(parseRunnerExecArgs(process.argv.slice(2)), settings);
 } catch (e) {
+  // Loaded only to report a failure: it brings the CLI's colours (a CommonJS package, slow to
+  // load from an ES module), which the way to a job's first command does without.
+  const { reportError } = await import('./errors.js');
   process.exitCode = reportError(e, settings.debug);
 }

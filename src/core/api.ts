@@ -107,6 +107,12 @@ export interface Assignment {
   restore?: ArtifactManifest;
   /** The last log sequence number already stored for this job (a resumed job continues after it). */
   logSeq: number;
+  /**
+   * The run's code manifest (the blob `run.codeDigest` names), when the server sends it along:
+   * a one-shot runner's assignment carries it, so the code's files are the only request left
+   * before the job's workspace is ready. Absent: the runner fetches the blob.
+   */
+  code?: CodeManifest;
 }
 
 export interface HeartbeatRequest {

@@ -8,12 +8,20 @@ import type { Assignment } from '../core/api.js';
 import type { JobStatus } from '../core/job-status.js';
 import { DstackError } from '../core/errors.js';
 import type { Logger } from '../logger.js';
-import { saveArtifacts } from './artifacts.js';
 import { containerRoot } from './container-root.js';
 import type { Execution, Executor } from './executors/executor.js';
 import { launchJob } from './launch.js';
 import { LogShipper } from './log-shipper.js';
 import { prepareWorkspace, recordPid, removeWorkspace, spoolPath } from './workspace.js';
+
+/**
+ * The artifact uploader, loaded once the job has started rather than before: its modules are
+ * not needed until the job ends, and a job's first command waits for everything loaded before it.
+ */
+let artifactsModule: Promise<typeof import('./artifacts.js')> | undefined;
+const artifacts = () => (artifactsModule ??= import('./artifacts.js'));
+const saveArtifacts = async (...args: Parameters<typeof import('./artifacts.js').saveArtifacts>) =>
+  (await artifacts()).saveArtifacts(...args);
 
 export interface JobRunContext {
   client: Client;
@@ -97,21 +105,43 @@ export class JobRun {
     try {
       const spec = this.assignment.job.spec;
       workspace = await prepareWorkspace(this.ctx.client, this.ctx.workRoot, this.assignment, note);
-      if (this.status === 'DOWNLOADING' && !(await this.move('RUNNING'))) {
+      // RUNNING is reported while the job starts, not before it: the round trip is off the way
+      // to its first command. A stop that the answer brings is applied to the started process.
+      const reported = this.status === 'DOWNLOADING' ? this.move('RUNNING') : Promise.resolve(true);
+      reported.catch(() => {}); // awaited below; a failure while the job starts must not go unhandled
+      let execution: Execution;
+      try {
+        execution = await launchJob({
+          assignment: this.assignment,
+          workspace,
+          workRoot: this.ctx.workRoot,
+          hostExecutor: this.ctx.executor,
+          baseEnv: this.ctx.baseEnv,
+          onOutput: (stream, chunk) => this.logs.write(stream, chunk),
+          note,
+          signal: this.preparing.signal,
+        });
+      } catch (e) {
+        await reported.catch(() => {}); // the launch failure is then reported from the status the server has
+        throw e;
+      }
+      let running: boolean;
+      try {
+        running = await reported;
+      } catch (e) {
+        execution.kill(); // the server cannot be told it runs: it must not run unreported
+        throw e;
+      }
+      if (!running && !this.requested) {
+        // The server has the job in another state than a stop (ended as lost, say): it must not run.
+        execution.kill();
+        await execution.exit;
         return await this.finishStopped(workspace);
       }
-      this.execution = await launchJob({
-        assignment: this.assignment,
-        workspace,
-        workRoot: this.ctx.workRoot,
-        hostExecutor: this.ctx.executor,
-        baseEnv: this.ctx.baseEnv,
-        onOutput: (stream, chunk) => this.logs.write(stream, chunk),
-        note,
-        signal: this.preparing.signal,
-      });
-      if (this.execution.pid !== undefined) await recordPid(this.ctx.workRoot, this.id, this.execution.pid);
-      this.signal(); // a stop that arrived while the workspace was being prepared
+      this.execution = execution;
+      void artifacts().catch(() => {}); // loaded while the job runs; a failure shows when it is used
+      if (execution.pid !== undefined) await recordPid(this.ctx.workRoot, this.id, execution.pid);
+      this.signal(); // a stop that arrived while the workspace was being prepared or RUNNING was reported
       const exit = await this.execution.exit;
       if (this.requested) return await this.finishStopped(workspace);
       if (exit.code !== 0) {

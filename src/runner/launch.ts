@@ -1,13 +1,12 @@
 /**
  * Starting a job the way its provider runs: `curl` downloads in the runner, `python` runs its
  * script in a cached virtualenv, and every other job (bash, docker, a custom provider's) runs
- * its commands, in a container when it has an image.
+ * its commands, in a container when it has an image. The curl and python modules load only
+ * for their jobs: whatever loads before a job's first command is on its start latency.
  */
 import { substitute } from '../core/variables.js';
 import type { Execution } from './executors/executor.js';
-import { startFetch } from './fetch-job.js';
 import { jobTarget, type LaunchContext } from './job-target.js';
-import { startPython } from './python-job.js';
 
 export type { LaunchContext } from './job-target.js';
 
@@ -21,15 +20,19 @@ export async function launchJob(ctx: LaunchContext): Promise<Execution> {
   ]);
   const expand = (text: string) => substitute(text, runtime);
   switch (spec.provider) {
-    case 'curl':
+    case 'curl': {
+      const { startFetch } = await import('./fetch-job.js');
       return startFetch({
         url: expand(String(spec.params.url ?? '')),
         output: expand(String(spec.params.output ?? '')),
         workspace: ctx.workspace,
         note: ctx.note,
       });
-    case 'python':
+    }
+    case 'python': {
+      const { startPython } = await import('./python-job.js');
       return startPython(ctx, expand);
+    }
     default:
       return jobTarget(ctx, spec.image).start(spec.commands.map(expand));
   }

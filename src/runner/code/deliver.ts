@@ -17,9 +17,6 @@ import type { Assignment, CodeManifest } from '../../core/api.js';
 import { UnavailableError } from '../../core/errors.js';
 import type { CodeSource } from '../../core/repos.js';
 import { downloadFiles, type TransferStats } from '../../files/transfer.js';
-import { listTree, writeMatchingBlobs } from './checkout.js';
-import { gitAuth } from './git-auth.js';
-import { mirrorWithCommit } from './mirror.js';
 
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
@@ -39,6 +36,13 @@ async function fromClone(
   subdir: string,
   code: CodeManifest,
 ): Promise<{ cloned: number; stats: TransferStats }> {
+  // Loaded for this route only: most jobs get their code as blobs, and every module a job
+  // loads before its first command is on its start latency (a Slurm batch job loads them all).
+  const [{ gitAuth }, { mirrorWithCommit }, { listTree, writeMatchingBlobs }] = await Promise.all([
+    import('./git-auth.js'),
+    import('./mirror.js'),
+    import('./checkout.js'),
+  ]);
   const auth = await gitAuth(source.remote, source.credential);
   let written: Set<string>;
   try {
@@ -57,8 +61,9 @@ async function fromClone(
 const MANIFESTS_KEPT = 16;
 const manifests = new Map<string, Promise<CodeManifest>>();
 
-/** The run's code manifest, fetched once per digest rather than once per job. */
-function codeManifest(client: Client, digest: string): Promise<CodeManifest> {
+/** The run's code manifest, fetched once per digest rather than once per job, or as the assignment carries it. */
+function codeManifest(client: Client, digest: string, sent: CodeManifest | undefined): Promise<CodeManifest> {
+  if (sent !== undefined) return Promise.resolve(sent);
   let manifest = manifests.get(digest);
   if (manifest === undefined) {
     manifest = client.retry(async () => JSON.parse(await text(await client.getBlob(digest))) as CodeManifest);
@@ -77,7 +82,7 @@ export async function deliverCode(
   assignment: Assignment,
   note: (text: string) => void,
 ): Promise<TransferStats> {
-  const code = await codeManifest(client, assignment.run.codeDigest);
+  const code = await codeManifest(client, assignment.run.codeDigest, assignment.code);
   const { remote, commit, subdir = '' } = assignment.run.repo;
   if (!remote || !commit || !COMMIT.test(commit)) return downloadFiles(client, dir, code.files);
 

@@ -1,12 +1,13 @@
 /**
  * `GET /api/runner/jobs/:id/assignment`: a job's assignment for the runner it was given to.
  * A one-shot runner (`dstack runner exec`, started by a Slurm batch job) fetches its job here
- * instead of claiming one.
+ * instead of claiming one, with the run's code manifest in it.
  */
 import { Hono } from 'hono';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../core/errors.js';
 import { isActive } from '../../core/job-status.js';
 import type { JobRecord } from '../../core/records.js';
+import { readCodeManifest } from '../code.js';
 import { assignmentFor } from '../scheduler.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 
@@ -24,7 +25,11 @@ export function assignmentRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       if (!dep) throw new ConflictError(`job ${id} depends on job ${depId}, which no longer exists`);
       deps.push(dep);
     }
-    return c.json({ assignment: await assignmentFor(engine, job, deps) });
+    const assignment = await assignmentFor(engine, job, deps);
+    // Sent along: one round trip fewer between the batch job's start and its first command.
+    // A manifest that cannot be read here is left for the runner to fetch (and report).
+    const code = await readCodeManifest(engine.blobs, assignment.run.codeDigest).catch(() => undefined);
+    return c.json({ assignment: code ? { ...assignment, code } : assignment });
   });
   return app;
 }

@@ -1,0 +1,162 @@
+/**
+ * The one-shot runner's way to its job's first command, against the real server app (in
+ * process, real SQLite and blob store) and real processes: the code manifest comes with the
+ * assignment, RUNNING is reported while the job starts, and the answer to that report still
+ * stops or ends a job that must not go on.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { CodeManifest } from '../../src/core/api.js';
+import type { JobRecord } from '../../src/core/records.js';
+import { silentLogger } from '../../src/logger.js';
+import { ProcessExecutor } from '../../src/runner/executors/process-executor.js';
+import { ReportingClient, runOneShot } from '../../src/runner/one-shot.js';
+import { createApp } from '../../src/server/app.js';
+import { issueToken } from '../../src/server/auth.js';
+import { stopJobs } from '../../src/server/control.js';
+import { ServerKey } from '../../src/server/crypto.js';
+import { Engine } from '../../src/server/engine.js';
+import { inProcessFetch } from '../../src/server/in-process-fetch.js';
+import { claim } from '../../src/server/scheduler.js';
+import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
+import { LogStore } from '../../src/server/storage/log-store.js';
+import { openSqliteStore } from '../../src/server/store/sqlite.js';
+
+const JOB = 'a1b2c3d4e5f6';
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** A server holding one run whose code is `hello.txt`, and its one job claimed by runner `slurm` (DOWNLOADING). */
+async function serverWithJob(commands: string[], dropFirstTransition = false) {
+  const dir = await mkdtemp(join(tmpdir(), 'dstack-one-shot-'));
+  const engine = new Engine({
+    store: await openSqliteStore(join(dir, 'db')),
+    blobs: new LocalBlobStore(join(dir, 'blobs')),
+    logs: new LogStore(join(dir, 'logs')),
+    logger: silentLogger,
+  });
+  const put = async (content: Buffer) => {
+    const digest = sha(content);
+    await engine.blobs.put(digest, Readable.from([content]));
+    return digest;
+  };
+  const hello = Buffer.from('hello from the code\n');
+  const manifest: CodeManifest = {
+    files: [{ path: 'hello.txt', size: hello.length, mode: 0o644, digest: await put(hello) }],
+  };
+  const codeDigest = await put(Buffer.from(JSON.stringify(manifest)));
+  const job: JobRecord = {
+    id: JOB,
+    runName: 'calm-owl-1',
+    ref: 'lat',
+    workflow: 'lat',
+    spec: {
+      ref: 'lat',
+      workflow: 'lat',
+      provider: 'bash',
+      commands,
+      env: {},
+      variables: {},
+      artifacts: [],
+      resources: { cpu: 1, memory: 0, gpu: 0 },
+      dependsOn: [],
+      params: {},
+    },
+    cacheKey: 'k'.repeat(24),
+    dependsOn: [],
+    status: 'SUBMITTED',
+    submittedAt: 1,
+  };
+  const run = { name: 'calm-owl-1', workflow: 'lat', overrides: {}, repo: { root: '/' }, codeDigest, submittedAt: 1 };
+  await engine.store.createRun({ ...run, user: 'ada' }, [job], 'test');
+  await engine.store.upsertRunner({
+    name: 'slurm',
+    host: 'slurm',
+    total: { cpu: 4, memory: 1 << 30, gpus: [] },
+    status: 'ACTIVE',
+    updatedAt: Date.now(),
+    registeredAt: Date.now(),
+  });
+  expect((await claim(engine, 'slurm', [], 0))?.job.id).toBe(JOB);
+  const app = createApp(engine, ServerKey.forDataDir(dir));
+  const requests: string[] = [];
+  const send = inProcessFetch(app);
+  const client = new ReportingClient({
+    url: 'http://dstack.test',
+    token: await issueToken(engine.store, 'runner', 'slurm', false),
+    fetch: (url, init) => {
+      const request = `${init.method ?? 'GET'} ${new URL(url).pathname}`;
+      requests.push(request);
+      // A connection that drops under the RUNNING report (the network, below the client).
+      if (dropFirstTransition && request.endsWith('/transition') && requests.filter((r) => r === request).length === 1)
+        return Promise.reject(new TypeError('fetch failed', { cause: new Error('ECONNRESET') }));
+      return send(url, init);
+    },
+  });
+  const workRoot = join(dir, 'work');
+  const oneShot = (assignment = client.runnerAssignment(JOB)) =>
+    runOneShot({
+      client,
+      jobId: JOB,
+      assignment,
+      workRoot,
+      executor: new ProcessExecutor(workRoot),
+      logger: silentLogger,
+      baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stopGraceMs: 2000,
+    });
+  return { engine, dir, codeDigest, manifest, client, requests, oneShot };
+}
+
+const statuses = async (engine: Engine) => (await engine.store.events(JOB)).map((e) => e.to);
+
+describe('one-shot start', () => {
+  it("gets the run's code manifest with its assignment: the job's code is written without fetching it", async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'dstack-one-shot-out-')), 'copy.txt');
+    const { engine, codeDigest, manifest, client, requests, oneShot } = await serverWithJob([`cp hello.txt '${out}'`]);
+    expect((await client.runnerAssignment(JOB)).code).toStrictEqual(manifest);
+    expect(await oneShot()).toBe('DONE');
+    expect(await readFile(out, 'utf8')).toBe('hello from the code\n');
+    expect(requests).not.toContain(`GET /api/blobs/${codeDigest}`);
+    expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'RUNNING', 'UPLOADING', 'DONE']);
+  });
+
+  it('stops a job whose stop came while it started: the answer to RUNNING ends the started process, artifacts saved', async () => {
+    const { engine, client, oneShot } = await serverWithJob(['sleep 30']);
+    const assignment = await client.runnerAssignment(JOB); // asked for before the stop, as a batch job does
+    await stopJobs(engine, [(await engine.store.getJob(JOB))!], false, 'user:ada');
+    const started = Date.now();
+    expect(await oneShot(Promise.resolve(assignment))).toBe('STOPPED');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'STOPPING', 'UPLOADING', 'STOPPED']);
+  });
+
+  it('does not run a job that the server ended while it started (lost), and reports nothing more', async () => {
+    const marker = join(await mkdtemp(join(tmpdir(), 'dstack-one-shot-out-')), 'ran');
+    const { engine, client, oneShot } = await serverWithJob([`sleep 5; touch '${marker}'`]);
+    const assignment = await client.runnerAssignment(JOB);
+    await engine.transition(JOB, 'DOWNLOADING', 'FAILED', { reason: 'runner lost' }, 'runner:slurm');
+    const started = Date.now();
+    expect(await oneShot(Promise.resolve(assignment))).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(5000);
+    await new Promise((r) => setTimeout(r, 5500));
+    await expect(stat(marker)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await engine.store.getJob(JOB))?.status).toBe('FAILED');
+  });
+
+  it('ends the started job when RUNNING cannot be reported, and fails it with the reason', async () => {
+    const marker = join(await mkdtemp(join(tmpdir(), 'dstack-one-shot-out-')), 'ran');
+    const { engine, oneShot } = await serverWithJob([`sleep 3; touch '${marker}'`], true);
+    const started = Date.now();
+    expect(await oneShot()).toBe('FAILED');
+    expect(Date.now() - started).toBeLessThan(3000);
+    await new Promise((r) => setTimeout(r, 3500));
+    await expect(stat(marker)).rejects.toMatchObject({ code: 'ENOENT' });
+    const job = await engine.store.getJob(JOB);
+    expect(job?.status).toBe('FAILED');
+    expect(job?.reason).toBe('cannot reach the dstack server at http://dstack.test: Error: ECONNRESET');
+  });
+});

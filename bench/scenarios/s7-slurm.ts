@@ -121,7 +121,7 @@ export const slurm: Scenario = {
   title: 'Slurm: submit-to-start latency and a DAG of trivial jobs through the Slurm backend',
   async run(ctx) {
     const n = ctx.quick ? 6 : 300;
-    const reps = ctx.reps ?? (ctx.quick ? 3 : 5);
+    const reps = ctx.reps ?? (ctx.quick ? 5 : 15);
     const dagReps = ctx.reps ?? 2;
     const tmp = await tempDir('s7');
     const stamp = join(tmp.path, 'started.txt');
@@ -138,7 +138,16 @@ export const slurm: Scenario = {
       } else {
         if (up.startedHere) notes.push('Slurm was started by this run (scripts/slurm.sh start) and stopped after it.');
         else notes.push('Slurm was already running (scripts/slurm.sh status); other work on it shows in the spread.');
-        const clearStamp = () => rm(stamp, { force: true });
+        notes.push(
+          "Each latency repetition starts after a random pause of up to 1 s, so that Slurm's ~1 s scheduling cycle falls alike on both peers.",
+        );
+        // slurmctld starts jobs on a fixed cycle of about a second; after the quiet wait every
+        // submission would land at the same point of it, which favours whichever peer is quicker
+        // to reach sbatch by chance. A random pause spreads both peers over the whole cycle.
+        const clearStamp = async () => {
+          await rm(stamp, { force: true });
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 1000));
+        };
         const sbatchLatency: Measure = {
           peer: 'sbatch --wrap',
           role: 'floor',

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { entryPoint } from '../cli/entry-points.js';
 import { UnavailableError } from '../core/errors.js';
 import { serverDataDir } from '../settings.js';
 import { Client } from './client.js';
@@ -109,7 +109,7 @@ async function tryLock(path: string): Promise<boolean> {
 }
 
 function startDetached(home: string, logFile: string): void {
-  const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const main = entryPoint('main.js');
   const log = openSync(logFile, 'a', 0o600);
   const child = spawn(process.execPath, [main, 'server', '--embedded'], {
     detached: true,

@@ -3,7 +3,7 @@
  * (0600), then `sbatch`; the Slurm job id is recorded before anything else happens to it.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { entryPoint } from '../../../cli/entry-points.js';
 import type { JobRecord } from '../../../core/records.js';
 import { shellQuote } from '../../../core/variables.js';
 import type { Logger } from '../../../logger.js';
@@ -20,7 +20,7 @@ import type { SlurmCommands, SlurmNode } from './types.js';
  * `runner exec …` that follows as `dstack` would).
  */
 export function defaultDstackCommand(): string {
-  const main = fileURLToPath(new URL('../../../cli/runner-exec-main.js', import.meta.url));
+  const main = entryPoint('runner-exec-main.js');
   return `${shellQuote(process.execPath)} ${shellQuote(main)}`;
 }
 

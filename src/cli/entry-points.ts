@@ -1,0 +1,12 @@
+/**
+ * Where the CLI's entry points are on disk, for starting them as processes (the embedded
+ * server, Slurm batch jobs). They sit beside this module both in tsc's output (dist/cli/)
+ * and in the bundle, whose shared chunks are written to the same folder (scripts/bundle-cli.mjs).
+ */
+import { fileURLToPath } from 'node:url';
+
+export type EntryPoint = 'main.js' | 'runner-exec-main.js';
+
+export function entryPoint(name: EntryPoint): string {
+  return fileURLToPath(new URL(`./${name}`, import.meta.url));
+}

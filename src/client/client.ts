@@ -25,6 +25,7 @@ import type {
 import type { UploadPlan, UploadPlanRequest } from '../core/blob-api.js';
 import { UnavailableError } from '../core/errors.js';
 import type { LogPage } from '../core/log-api.js';
+import { encodeLogBatch } from '../core/log-batch.js';
 import { directGet } from '../files/direct-http.js';
 import type { CodeSource, RegisterRepoRequest, RepoView } from '../core/repos.js';
 import { errorFromResponse } from './errors.js';
@@ -304,8 +305,17 @@ export class Client {
     return this.json('POST', `/api/runner/jobs/${jobId}/transition`, request);
   }
 
-  async appendLogs(jobId: string, entries: LogEntry[]): Promise<number> {
-    return (await this.json<{ lastSeq: number }>('POST', `/api/runner/jobs/${jobId}/logs`, { entries })).lastSeq;
+  /**
+   * Send log entries as a log batch (core/log-batch.ts): the output travels as bytes, not as
+   * JSON strings. `bytes[i]`, when the caller has it, is the exact output of entry i. Retried:
+   * the server keeps each sequence number once.
+   */
+  async appendLogs(jobId: string, entries: LogEntry[], bytes?: readonly Buffer[]): Promise<number> {
+    const body = Buffer.concat(encodeLogBatch(entries, bytes));
+    return this.retry(async () => {
+      const response = await this.request('POST', `/api/runner/jobs/${jobId}/logs`, { body });
+      return (JSON.parse(await readText(response)) as { lastSeq: number }).lastSeq;
+    });
   }
 
   /** Runners: the assignment of a job already given to this runner (`dstack runner exec`, one job per process). */

@@ -5,17 +5,32 @@ export interface SseEvent {
   id?: string;
 }
 
-function parseBlock(block: string): SseEvent | undefined {
-  // The usual shape, `event`, one `data` line, `id`: a megabyte of log lines is sliced out once,
-  // not split into lines and joined again.
-  const dataAt = block.indexOf('\ndata: ');
-  const idAt = block.indexOf('\nid: ', dataAt + 1);
-  if (block.startsWith('event: ') && dataAt > 0 && idAt > 0 && block.lastIndexOf('\n', idAt - 1) === dataAt) {
-    const id = block.slice(idAt + 5);
-    if (!id.includes('\n') && !block.slice(0, dataAt).includes('\n')) {
-      return { event: block.slice(7, dataAt), data: block.slice(dataAt + 7, idAt), id };
+const DATA = Buffer.from('\ndata: ');
+const ID = Buffer.from('\nid: ');
+const EVENT = Buffer.from('event: ');
+const BLANK_LINE = Buffer.from('\n\n');
+
+/**
+ * An event block as bytes. The usual shape (`event`, one `data` line, `id`: a megabyte of log
+ * lines) has its data decoded once, straight from the bytes, with no scan of it as a string;
+ * other shapes go through the general reader.
+ */
+function parseBytes(block: Buffer): SseEvent | undefined {
+  const dataAt = block.indexOf(DATA);
+  if (dataAt > 0 && block.subarray(0, EVENT.length).equals(EVENT) && block.indexOf(0x0a) === dataAt) {
+    const idAt = block.indexOf(0x0a, dataAt + 1);
+    if (idAt > 0 && block.indexOf(ID, idAt) === idAt && block.indexOf(0x0a, idAt + 1) < 0) {
+      return {
+        event: block.toString('utf8', EVENT.length, dataAt),
+        data: block.toString('utf8', dataAt + DATA.length, idAt),
+        id: block.toString('utf8', idAt + ID.length),
+      };
     }
   }
+  return parseBlock(block.toString('utf8'));
+}
+
+function parseBlock(block: string): SseEvent | undefined {
   const event: SseEvent = { event: 'message', data: '' };
   const data: string[] = [];
   for (const line of block.split('\n')) {
@@ -34,31 +49,32 @@ function parseBlock(block: string): SseEvent | undefined {
 }
 
 export async function* readSse(body: AsyncIterable<Uint8Array>): AsyncGenerator<SseEvent> {
-  const decoder = new TextDecoder();
-  // An event of megabytes arrives in many chunks: only each new chunk is searched for the
-  // blank line that ends it, and the pieces are joined once, when it has ended.
-  let pieces: string[] = [];
+  // Bytes, not text: an event of megabytes arrives in many chunks; only each new chunk is
+  // searched for the blank line that ends it, the pieces are joined once when it has ended,
+  // and decoded once (a character split across chunks is whole by then).
+  let pieces: Buffer[] = [];
   let endsWithNewline = false;
-  for await (const chunk of body) {
-    let text = decoder.decode(chunk, { stream: true });
-    while (text.length > 0) {
-      let block: string;
-      if (endsWithNewline && text.startsWith('\n')) {
-        block = pieces.join('').slice(0, -1); // the blank line straddles two chunks
-        text = text.slice(1);
+  for await (const raw of body) {
+    let chunk = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    while (chunk.length > 0) {
+      let block: Buffer;
+      if (endsWithNewline && chunk[0] === 0x0a) {
+        const joined = Buffer.concat(pieces);
+        block = joined.subarray(0, joined.length - 1); // the blank line straddles two chunks
+        chunk = chunk.subarray(1);
       } else {
-        const end = text.indexOf('\n\n');
+        const end = chunk.indexOf(BLANK_LINE);
         if (end < 0) {
-          pieces.push(text);
-          endsWithNewline = text.endsWith('\n');
+          pieces.push(chunk);
+          endsWithNewline = chunk[chunk.length - 1] === 0x0a;
           break;
         }
-        block = pieces.join('') + text.slice(0, end);
-        text = text.slice(end + 2);
+        block = pieces.length > 0 ? Buffer.concat([...pieces, chunk.subarray(0, end)]) : chunk.subarray(0, end);
+        chunk = chunk.subarray(end + 2);
       }
       pieces = [];
       endsWithNewline = false;
-      const event = parseBlock(block);
+      const event = parseBytes(block);
       if (event) yield event;
     }
   }

@@ -52,7 +52,7 @@ export class JobRun {
     this.graceMs = ctx.stopGraceMs;
     const log = ctx.logger.child(`job:${this.id}`);
     this.logs = new LogShipper(
-      (entries) => ctx.client.appendLogs(this.id, entries),
+      (entries, bytes) => ctx.client.appendLogs(this.id, entries, bytes),
       assignment.logSeq,
       200,
       (e) => log.warn('sending logs failed; will retry', { error: String(e) }),

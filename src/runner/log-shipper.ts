@@ -11,7 +11,7 @@
  * a runner that crashed sends what is left with `resendSpool` when it starts again.
  */
 import { isUtf8 } from 'node:buffer';
-import { appendFile, mkdir, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LogEntry } from '../core/records.js';
 
@@ -49,6 +49,22 @@ function charBoundary(data: Buffer, max: number): number {
   return cut;
 }
 
+/**
+ * An entry of whole UTF-8 lines whose text is decoded only when read: the client sends the
+ * output bytes, so on the way to the server the text is never needed (decoding it was a
+ * pass over all the output, and garbage).
+ */
+function textEntry(stream: Stream, bytes: Buffer): LogEntry {
+  const entry = { seq: 0, ts: 0, stream } as LogEntry;
+  let text: string | undefined;
+  Object.defineProperty(entry, 'text', {
+    get: () => (text ??= bytes.toString('utf8')),
+    enumerable: true,
+    configurable: true,
+  });
+  return entry;
+}
+
 export class LogShipper {
   private seq: number;
   private readonly queue: LogEntry[] = [];
@@ -61,8 +77,8 @@ export class LogShipper {
   private failures = 0;
   /** How many of the queued entries (from the front) are in the spool file already. */
   private spooled = 0;
-  /** The output bytes of the entries not in the spool yet (queue[spooled…]): what the spool writes. */
-  private unspooled: Buffer[] = [];
+  /** The output bytes of each queued entry (output[i] of queue[i]): what is sent and spooled, with no JSON of the text. */
+  private readonly output: Buffer[] = [];
   /** Bytes of whole records in the spool file: a failed append is cut back to this. */
   private spoolSize = 0;
   private spoolReady = false;
@@ -121,10 +137,7 @@ export class LogShipper {
       while (region.length - start > MAX_LINE) {
         const nl = region.lastIndexOf(0x0a, start + MAX_LINE);
         if (nl >= start) {
-          this.queueEntry(
-            { seq: 0, ts: 0, stream, text: region.toString('utf8', start, nl) },
-            region.subarray(start, nl),
-          );
+          this.queueEntry(textEntry(stream, region.subarray(start, nl)), region.subarray(start, nl));
           start = nl + 1;
           continue;
         }
@@ -134,7 +147,7 @@ export class LogShipper {
         if (end < 0) return;
         start = end + 1;
       }
-      this.queueEntry({ seq: 0, ts: 0, stream, text: region.toString('utf8', start) }, region.subarray(start));
+      this.queueEntry(textEntry(stream, region.subarray(start)), region.subarray(start));
       return;
     }
     // Not UTF-8: one entry per line, so that `raw` (exact bytes) stays with the one line that needs it.
@@ -165,11 +178,11 @@ export class LogShipper {
 
   /** `bytes`: the output the entry stands for (its text as UTF-8, or the raw bytes). */
   private queueEntry(entry: LogEntry, bytes: Buffer): void {
-    if (this.spool) this.unspooled.push(bytes);
+    this.output.push(bytes);
     entry.seq = ++this.seq;
     entry.ts = this.now ?? Date.now();
     this.queue.push(entry);
-    this.queuedBytes += entry.text.length + (entry.raw?.length ?? 0);
+    this.queuedBytes += bytes.length;
   }
 
   /** Send what has waited a while without a newline, as partial entries. */
@@ -211,14 +224,14 @@ export class LogShipper {
         let count = 0;
         let bytes = 0;
         while (count < this.queue.length && count < BATCH_ENTRIES && (count === 0 || bytes < BATCH_BYTES)) {
-          const e = this.queue[count++]!;
-          bytes += e.text.length + (e.raw?.length ?? 0);
+          bytes += this.output[count++]!.length;
         }
         const batch = this.queue.slice(0, count);
         try {
           await this.spoolQueued();
-          await this.send(batch);
+          await this.send(batch, this.output.slice(0, count));
           this.queue.splice(0, batch.length);
+          this.output.splice(0, batch.length);
           this.spooled -= batch.length;
           this.queuedBytes -= bytes;
           this.failures = 0;
@@ -254,18 +267,24 @@ export class LogShipper {
       this.spoolReady = true;
     }
     // One record per append, the output as bytes (log-spool.ts): no JSON of the text.
-    // Output queued while this append is under way is in `unspooled` after these: only theirs are taken.
-    const record = Buffer.concat(spoolRecord(fresh, this.unspooled.slice(0, fresh.length)));
+    const record = spoolRecord(fresh, this.output.slice(this.spooled, this.spooled + fresh.length));
+    const length = record.reduce((sum, part) => sum + part.length, 0);
     try {
-      await appendFile(this.spool, record);
+      // Written as its parts (no copy of the output into one buffer first).
+      const file = await open(this.spool, 'a');
+      try {
+        const { bytesWritten } = await file.writev(record);
+        if (bytesWritten !== length) throw new Error(`spool append wrote ${bytesWritten} of ${length} bytes`);
+      } finally {
+        await file.close();
+      }
     } catch (e) {
       // Cut a torn record off, so that the next append starts a whole one.
       await truncate(this.spool, this.spoolSize).catch(() => {});
       throw e;
     }
-    this.spoolSize += record.length;
+    this.spoolSize += length;
     this.spooled += fresh.length;
-    this.unspooled.splice(0, fresh.length);
   }
 
   /** Send what is left of unfinished lines and everything queued; retries until sent or `timeoutMs` passes. */

@@ -9,57 +9,34 @@
  */
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { batchEntry, bodyLength, encodeLogBatch, isBatchHeads, type BatchHead } from '../core/log-batch.js';
 import type { LogEntry } from '../core/records.js';
 
-export type SendLogs = (entries: LogEntry[]) => Promise<unknown>;
+/** Sends entries; `bytes[i]`, when given, is the exact output of entry i (what goes on the wire). */
+export type SendLogs = (entries: LogEntry[], bytes?: readonly Buffer[]) => Promise<unknown>;
 
 /** A resent batch holds at most this many entries and about this many bytes (as the shipper's). */
 const BATCH_ENTRIES = 20_000;
 const BATCH_BYTES = 1 << 20;
 
-/** An entry's fields in a spool record: `n` bytes of output follow; `raw` when they are not UTF-8. */
-interface SpoolHead {
-  seq: number;
-  ts: number;
-  stream: LogEntry['stream'];
-  n: number;
-  partial?: true;
-  raw?: true;
-}
-
 const HASH = 0x23; // '#'
-const NEWLINE = Buffer.from('\n');
 
-/** One spool record: `entries` with `bytes[i]`, the exact output of entry i (its text as UTF-8 unless raw). */
-export function spoolRecord(entries: readonly LogEntry[], bytes: readonly Buffer[]): Buffer[] {
-  const heads = entries.map((e, i): SpoolHead => {
-    const head: SpoolHead = { seq: e.seq, ts: e.ts, stream: e.stream, n: bytes[i]!.length };
-    if (e.partial) head.partial = true;
-    if (e.raw !== undefined) head.raw = true;
-    return head;
-  });
-  return [Buffer.from(`#${JSON.stringify(heads)}\n`), ...bytes, NEWLINE];
-}
-
-function entryOf(head: SpoolHead, bytes: Buffer): LogEntry {
-  const entry: LogEntry = { seq: head.seq, ts: head.ts, stream: head.stream, text: bytes.toString('utf8') };
-  if (head.partial) entry.partial = true;
-  if (head.raw) entry.raw = bytes.toString('base64');
-  return entry;
-}
+/** One spool record: a log batch (core/log-batch.ts) of `entries` with `bytes[i]`, the exact output of entry i. */
+export const spoolRecord = (entries: readonly LogEntry[], bytes: readonly Buffer[]): Buffer[] =>
+  encodeLogBatch(entries, bytes);
 
 /**
  * The entries of a spool file in order, record by record. A record torn by a crash (the
  * last one) ends the reading: it was never sent, since entries are spooled before they are sent.
  */
-async function* spooled(spool: string): AsyncGenerator<LogEntry[]> {
+async function* spooled(spool: string): AsyncGenerator<{ entries: LogEntry[]; bytes?: Buffer[] }> {
   // Chunks not consumed yet, joined only once a whole record is there (a record may be large).
   let chunks: Buffer[] = [];
   let length = 0;
   /** Bytes at the front known to hold no newline. */
   let searched = 0;
   /** The header of the record at the front, once read, and the bytes its body needs. */
-  let heads: SpoolHead[] | undefined;
+  let heads: BatchHead[] | undefined;
   let need = 0;
   const take = (n: number): Buffer => {
     const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
@@ -82,27 +59,27 @@ async function* spooled(spool: string): AsyncGenerator<LogEntry[]> {
         if (line.charCodeAt(0) !== HASH) {
           // A JSON line of an older runner: an array of entries, or one.
           const parsed = parseJson(line) as LogEntry | LogEntry[] | undefined;
-          if (parsed !== undefined) yield Array.isArray(parsed) ? parsed : [parsed];
+          if (parsed !== undefined) yield { entries: Array.isArray(parsed) ? parsed : [parsed] };
           continue;
         }
         const parsed = parseJson(line.slice(1));
-        if (!Array.isArray(parsed) || !parsed.every((h: SpoolHead) => Number.isSafeInteger(h?.n) && h.n >= 0)) {
-          return; // torn: nothing after it was written
-        }
-        heads = parsed as SpoolHead[];
-        need = heads.reduce((sum, h) => sum + h.n, 0) + 1;
+        if (!isBatchHeads(parsed)) return; // torn: nothing after it was written
+        heads = parsed;
+        need = bodyLength(heads);
       }
       if (length < need) break;
       const body = take(need);
       if (body[need - 1] !== 0x0a) return; // not the record's end: torn
       const entries: LogEntry[] = [];
+      const bytes: Buffer[] = [];
       let at = 0;
       for (const head of heads) {
-        entries.push(entryOf(head, body.subarray(at, at + head.n)));
+        bytes.push(body.subarray(at, at + head.n));
+        entries.push(batchEntry(head, bytes[bytes.length - 1]!));
         at += head.n;
       }
       heads = undefined;
-      yield entries;
+      yield { entries, bytes };
     }
   }
 }
@@ -134,15 +111,21 @@ function parseJson(text: string): unknown {
  */
 export async function resendSpool(spool: string, send: SendLogs): Promise<void> {
   let batch: LogEntry[] = [];
+  // The output bytes of the batch's entries, while every record read had them (older spools: JSON only).
+  let output: Buffer[] | undefined = [];
   let bytes = 0;
   try {
-    for await (const entries of spooled(spool)) {
-      for (const entry of entries) {
+    for await (const record of spooled(spool)) {
+      for (const [i, entry] of record.entries.entries()) {
         batch.push(entry);
+        const out = record.bytes?.[i];
+        if (out) output?.push(out);
+        else output = undefined;
         bytes += entry.text.length + (entry.raw?.length ?? 0);
         if (batch.length >= BATCH_ENTRIES || bytes >= BATCH_BYTES) {
-          await send(batch);
+          await send(batch, output);
           batch = [];
+          output = [];
           bytes = 0;
         }
       }
@@ -151,6 +134,6 @@ export async function resendSpool(spool: string, send: SendLogs): Promise<void> 
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw e;
   }
-  if (batch.length > 0) await send(batch);
+  if (batch.length > 0) await send(batch, output);
   await rm(spool, { force: true });
 }

@@ -41,6 +41,23 @@ describe('readSse', () => {
     expect(got[0]!.data.length).toBe(data.length);
   });
 
+  it('decodes a character split across chunks whole, in the usual event and the others', async () => {
+    const text = 'event: log\ndata: ["λ🚀"]\nid: j:1\n\nevent: log\ndata: é\ndata: ü\n\n';
+    const bytes = Buffer.from(text);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const body = (async function* () {
+        yield bytes.subarray(0, cut);
+        yield bytes.subarray(cut);
+      })();
+      const out: SseEvent[] = [];
+      for await (const e of readSse(body)) out.push(e);
+      expect(out).toEqual([
+        { event: 'log', data: '["λ🚀"]', id: 'j:1' },
+        { event: 'log', data: 'é\nü' },
+      ]);
+    }
+  });
+
   it('reads the usual event, one data line between event and id, and the other shapes alike', async () => {
     const text = [
       'event: log\ndata:  two spaces: one is kept\nid: j:2',

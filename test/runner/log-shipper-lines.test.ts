@@ -52,6 +52,27 @@ describe('LogShipper splitting many lines of one chunk', () => {
     expect(pieces.map((e) => e.text).join('')).toBe(long);
     expect(bytesOf(sent).equals(chunk)).toBe(true);
   });
+
+  it('hands each entry to the sender with its exact output bytes, live and when re-sent from the spool', async () => {
+    const spool = join(dir, 'bytes', 'log-spool.jsonl');
+    const pairs: [LogEntry, Buffer | undefined][] = [];
+    const send = async (batch: LogEntry[], bytes?: readonly Buffer[]) =>
+      void batch.forEach((e, i) => pairs.push([{ ...e }, bytes?.[i] && Buffer.from(bytes[i])]));
+    const write = (shipper: LogShipper) => {
+      shipper.write('stdout', Buffer.from('a λ\nb\n' + 'z'.repeat(MAX_LINE + 3) + '\nhalf'));
+      shipper.write('stderr', Buffer.from([0x50, 0xff, 0x0a]));
+      shipper.note('note');
+    };
+    const live = new LogShipper(send, 0, 5, () => {}, spool);
+    write(live);
+    await live.close();
+    const resent = await crashed(spool, write);
+    await resendSpool(spool, send);
+    expect(pairs.length).toBe(2 * resent.length);
+    for (const [entry, bytes] of pairs) {
+      expect(bytes?.equals(entry.raw ? Buffer.from(entry.raw, 'base64') : Buffer.from(entry.text))).toBe(true);
+    }
+  });
 });
 
 describe('LogShipper grouping the lines of one read', () => {

@@ -7,7 +7,7 @@
  * followers are woken when lines arrive.
  */
 import { EventEmitter } from 'node:events';
-import { appendFile, mkdir, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, mkdir, open, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidError } from '../../core/errors.js';
 import type { LogEntry } from '../../core/records.js';
@@ -48,6 +48,18 @@ interface LogState {
 
 /** Size of an entry for paging limits: what it costs to hold and send (an entry may hold many lines). */
 export const entryBytes = (e: RawEntry) => e.json.length + 32;
+
+/** Append `parts` to `file` in one write of all of them (no copy into one buffer first). */
+async function appendParts(file: string, parts: Buffer[]): Promise<void> {
+  const handle = await open(file, 'a');
+  try {
+    const length = parts.reduce((sum, part) => sum + part.length, 0);
+    const { bytesWritten } = await handle.writev(parts);
+    if (bytesWritten !== length) throw new Error(`log append wrote ${bytesWritten} of ${length} bytes`);
+  } finally {
+    await handle.close();
+  }
+}
 
 export class LogStore {
   private readonly states = new Map<string, Promise<LogState>>();
@@ -162,25 +174,25 @@ export class LogStore {
     if (fresh.length === 0) return last;
     const next = { ...state };
     const points: IndexPoint[] = [];
-    const lines: string[] = [];
+    const lines: Buffer[] = [];
     for (const e of fresh) {
       if (next.entriesSinceIndex >= INDEX_EVERY_ENTRIES || next.bytesSinceIndex >= INDEX_EVERY_BYTES) {
         points.push({ seq: e.seq, offset: next.size, maxTsBefore: next.maxTs });
         next.entriesSinceIndex = 0;
         next.bytesSinceIndex = 0;
       }
-      const line = logLine(e);
-      const bytes = Buffer.byteLength(line);
+      // Encoded here, once: the byte length comes with it (no second pass to measure the text).
+      const line = Buffer.from(logLine(e));
       lines.push(line);
-      next.size += bytes;
-      next.bytesSinceIndex += bytes;
+      next.size += line.length;
+      next.bytesSinceIndex += line.length;
       next.entriesSinceIndex++;
       next.maxTs = Math.max(next.maxTs, e.ts);
     }
     next.lastSeq = last;
     try {
       await (this.rootMade ??= mkdir(this.root, { recursive: true }));
-      await appendFile(this.file(jobId), lines.join(''));
+      await appendParts(this.file(jobId), lines);
       // After the log: an index point never names bytes that are not there.
       if (points.length > 0) await appendFile(this.indexFile(jobId), encodePoints(points));
     } catch (e) {

@@ -1,11 +1,12 @@
 /** Building manifests: walking folders, hashing files, for code snapshots and artifacts. */
 import { createHash } from 'node:crypto';
-import { createReadStream, lstat as lstatCb, type BigIntStats } from 'node:fs';
-import { readdir, readFile, readlink, stat } from 'node:fs/promises';
+import { createReadStream, lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';
 import { forEachLimit } from '../core/concurrency.js';
 import type { ManifestEntry } from '../core/records.js';
 import type { HashCache } from './hash-cache.js';
+import { inSlices } from './raw-fs.js';
 import { isInside } from './safe-path.js';
 
 /** Files up to this size are hashed from one read (4 syscalls); bigger ones streamed in 1 MiB chunks. */
@@ -41,11 +42,14 @@ export async function describeFiles(
   return out.filter((e): e is ManifestEntry => e !== undefined);
 }
 
-/** lstat with nanosecond times, undefined when it fails; the callback call: one per file of a folder of thousands. */
-const lstatBig = (path: string) =>
-  new Promise<BigIntStats | undefined>((resolve) =>
-    lstatCb(path, { bigint: true }, (e, info) => resolve(e ? undefined : info)),
-  );
+/** lstat with nanosecond times, undefined when it fails; synchronous (see inSlices), one per file of a folder of thousands. */
+function lstatBig(path: string): BigIntStats | undefined {
+  try {
+    return lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
 
 /** A file or link found under an artifact path, before its content is hashed. */
 export interface Scanned {
@@ -59,12 +63,17 @@ export interface Scanned {
  * One entry, not hashed; a symlink is kept as a link only when it points inside `boundary`
  * (the artifact folder), otherwise it is left out: nothing outside is ever read.
  */
-async function scan(root: string, path: string, boundary: string): Promise<Scanned | undefined> {
+function scan(root: string, path: string, boundary: string): Scanned | undefined {
   const full = join(root, path);
-  const info = await lstatBig(full);
+  const info = lstatBig(full);
   if (!info) return undefined;
   if (info.isSymbolicLink()) {
-    const link = await readlink(full);
+    let link;
+    try {
+      link = readlinkSync(full);
+    } catch {
+      return undefined; // gone since the lstat
+    }
     const resolved = join(dirname(full), link);
     if (link.startsWith('/') || !isInside(boundary, resolved)) return undefined;
     return { entry: { path, size: 0, mode: 0o777, link } };
@@ -86,7 +95,7 @@ export async function hashScanned(root: string, { entry, info }: Scanned, cache?
 }
 
 async function describe(root: string, path: string, boundary: string): Promise<ManifestEntry | undefined> {
-  const found = await scan(root, path, boundary);
+  const found = scan(root, path, boundary);
   return found && hashScanned(root, found);
 }
 
@@ -117,10 +126,7 @@ export async function scanArtifact(workspace: string, artifact: string): Promise
   }
   const boundary = info.isDirectory() ? full : dirname(full);
   const paths = info.isDirectory() ? await walk(workspace, artifact) : [artifact];
-  const out: (Scanned | undefined)[] = new Array(paths.length);
-  await forEachLimit(paths.keys(), 16, async (i) => {
-    out[i] = await scan(workspace, paths[i]!, boundary);
-  });
+  const out = await inSlices(paths, (path) => scan(workspace, path, boundary));
   return out.filter((e): e is Scanned => e !== undefined);
 }
 

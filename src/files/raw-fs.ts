@@ -7,6 +7,25 @@
 import { close, fchmod, fstat, open, read, write } from 'node:fs';
 import { promisify } from 'node:util';
 
+/** Synchronous metadata calls made between two turns of the event loop (well under a millisecond of cached inodes). */
+const SLICE = 128;
+
+/**
+ * `call` on every item, synchronously in slices of SLICE with the event loop let through
+ * between them. For metadata calls on thousands of files (lstat, access): the callback form
+ * costs the loop's thread 3–5 times the syscall itself (a request object, a trip through
+ * libuv's pool, a callback), and these calls are on cached inodes, so the sync call is
+ * cheaper than handing it off. Results in the order of `items`.
+ */
+export async function inSlices<T, R>(items: readonly T[], call: (item: T) => R): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0 && i % SLICE === 0) await new Promise((r) => setImmediate(r));
+    out[i] = call(items[i]!);
+  }
+  return out;
+}
+
 const openFd = promisify(open);
 const closeFd = promisify(close);
 const fstatFd = promisify(fstat);

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { JOB_STATUSES } from '../../core/job-status.js';
 import { logEntry } from './log-entry-schema.js';
+import { manifestEntry } from './manifest-entry-schema.js';
 
 const digest = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest');
 const name = z.string().min(1).max(200);
@@ -124,13 +125,6 @@ export const runnerTransition = z.object({
 // One fast check per entry (log-entry-schema.ts): a batch holds up to 100,000 of them.
 export const logEntries = z.object({ entries: z.array(logEntry).max(100_000) });
 
-const manifestEntry = z.object({
-  path: relativePath,
-  size: z.number().int().nonnegative(),
-  mode: z.number().int().nonnegative(),
-  digest: digest.optional(),
-  link: z.string().optional(),
-});
 export const artifactManifest = z.object({
   artifacts: z.array(
     z.object({

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { inSlices } from '../../src/files/raw-fs.js';
+
+describe('synchronous calls in slices', () => {
+  it('returns every result in order and lets the event loop run between slices', async () => {
+    const items = Array.from({ length: 1000 }, (_, i) => i);
+    // Queued before the calls start: it runs at the first pause between slices, not before.
+    let otherWork = false;
+    setImmediate(() => (otherWork = true));
+    const seen: boolean[] = [];
+    const out = await inSlices(items, (i) => {
+      seen.push(otherWork);
+      return i * 2;
+    });
+    expect(out).toEqual(items.map((i) => i * 2));
+    expect(seen[0]).toBe(false);
+    expect(seen.indexOf(true)).toBeGreaterThan(0);
+    expect(seen.at(-1)).toBe(true);
+  });
+
+  it('passes on what a call throws', async () => {
+    await expect(
+      inSlices([1, 2, 3], (i) => {
+        if (i === 2) throw new Error('boom');
+        return i;
+      }),
+    ).rejects.toThrow('boom');
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { artifactManifest } from '../../src/server/api/schemas.js';
+
+const D = 'a'.repeat(64);
+
+describe('the artifact manifest a runner sends', () => {
+  it('keeps exactly the fields of an entry, whatever else it carries', () => {
+    const parsed = artifactManifest.parse({
+      artifacts: [
+        {
+          path: 'out',
+          files: [
+            { path: 'out/a', size: 3, mode: 0o644, digest: D, extra: 'dropped' },
+            { path: 'out/l', size: 0, mode: 0o777, link: 'a' },
+          ],
+        },
+      ],
+    });
+    expect(parsed.artifacts[0]!.files).toStrictEqual([
+      { path: 'out/a', size: 3, mode: 0o644, digest: D },
+      { path: 'out/l', size: 0, mode: 0o777, link: 'a' },
+    ]);
+  });
+
+  it('refuses an entry that could lead out of its folder or is malformed, saying which', () => {
+    for (const bad of [
+      { path: '../x', size: 1, mode: 0o644, digest: D },
+      { path: 'out/../../x', size: 1, mode: 0o644, digest: D },
+      { path: '/etc/passwd', size: 1, mode: 0o644, digest: D },
+      { path: '', size: 1, mode: 0o644, digest: D },
+      { path: 'out/a', size: -1, mode: 0o644, digest: D },
+      { path: 'out/a', size: 1.5, mode: 0o644, digest: D },
+      { path: 'out/a', size: 1, mode: '644', digest: D },
+      { path: 'out/a', size: 1, mode: 0o644, digest: 'A'.repeat(64) },
+      { path: 'out/a', size: 1, mode: 0o644, digest: D, link: 5 },
+      null,
+    ]) {
+      const ok = { path: 'out/ok', size: 1, mode: 0o644, digest: D };
+      const result = artifactManifest.safeParse({ artifacts: [{ path: 'out', files: [ok, bad] }] });
+      expect(result.success).toBe(false);
+      expect(result.error?.issues[0]?.path).toEqual(['artifacts', 0, 'files', 1]);
+      expect(result.error?.issues[0]?.message).toMatch(/^a manifest entry: path \(relative, without \.\.\)/);
+    }
+  });
+});

@@ -2,7 +2,7 @@
  * A job's workspace: the run's code (cloned or uploaded: see code/deliver.ts), each dependency's artifacts at their paths, and
  * for a resumed job its own saved artifacts, so it continues from its checkpoint.
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
@@ -21,8 +21,11 @@ export async function prepareWorkspace(
   note: (text: string) => void,
 ): Promise<string> {
   const dir = workspacePath(workRoot, assignment.job.id);
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
+  // Normally new: mkdir says whether it created the folder, sparing a removal per job.
+  if ((await mkdir(dir, { recursive: true })) === undefined) {
+    await rm(dir, { recursive: true, force: true }); // left by an earlier attempt at this job
+    await mkdir(dir, { recursive: true });
+  }
   const total: TransferStats = { files: 0, bytes: 0 };
   const add = (s: TransferStats) => {
     total.files += s.files;
@@ -76,6 +79,22 @@ export async function cleanLeftovers(
   return ids;
 }
 
+/** Removes the job's folder: workspace, spool, pid file and anything else the job left there. */
 export async function removeWorkspace(workRoot: string, jobId: string): Promise<void> {
-  await rm(join(workRoot, 'jobs', jobId), { recursive: true, force: true });
+  const dir = join(workRoot, 'jobs', jobId);
+  // The files this module knows and the workspace at once, where one recursive rm of the
+  // folder goes one call after another; anything else left beside them, the recursive rm.
+  const gone = (e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  };
+  try {
+    await Promise.all([
+      unlink(join(dir, 'pid')).catch(gone),
+      unlink(spoolPath(workRoot, jobId)).catch(gone),
+      rm(workspacePath(workRoot, jobId), { recursive: true, force: true }),
+    ]);
+    await rmdir(dir).catch(gone);
+  } catch {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -10,7 +10,7 @@ import type { JobRecord, RunRecord } from '../core/records.js';
 import type { Logger } from '../logger.js';
 import type { BlobStore } from './storage/blob-store.js';
 import type { LogStore } from './storage/log-store.js';
-import type { Store, TransitionPatch } from './store/store.js';
+import type { Store, TransitionGuard, TransitionPatch } from './store/store.js';
 
 export interface EngineParts {
   store: Store;
@@ -43,12 +43,13 @@ export class Engine {
     to: JobStatus,
     patch: TransitionPatch,
     actor: string,
+    guard?: TransitionGuard,
   ): Promise<TransitionResult<JobRecord>> {
     const now = Date.now();
     const full: TransitionPatch = { ...patch };
     if (to === 'RUNNING' && full.startedAt === undefined) full.startedAt = now;
     if (isFinished(to) && full.finishedAt === undefined) full.finishedAt = now;
-    const result = await this.store.transition(id, from, to, full, actor);
+    const result = await this.store.transition(id, from, to, full, actor, guard);
     if (!result.ok) {
       this.logger.debug('transition refused', { job: id, from, to, result: result.reason });
       return result;

@@ -93,7 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       name: 'local',
       workRoot: options.localRunner.workRoot,
       capacity: await detectCapacity(),
-      executor: new ProcessExecutor(options.localRunner.workRoot),
+      executor: new ProcessExecutor(options.localRunner.workRoot, { spawner: true }),
       logger: logger.child('runner'),
       baseEnv: runnerEnvironment(),
       stopGraceMs: options.localRunner.stopGraceMs,

@@ -12,6 +12,11 @@ function app() {
     await new Promise<void>((resolve) => c.req.raw.signal.addEventListener('abort', () => resolve()));
     return c.json({ late: true });
   });
+  hono.post('/json', async (c) =>
+    c.json({ got: await c.req.json(), method: c.req.method, type: c.req.header('content-type') }),
+  );
+  hono.post('/bytes', async (c) => c.json({ n: (await c.req.arrayBuffer()).byteLength }));
+  hono.post('/stream', async (c) => c.json({ text: await new Response(c.req.raw.body).text() }));
   return hono;
 }
 
@@ -28,5 +33,16 @@ describe('inProcessFetch', () => {
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
     await expect(send('http://x/slow', { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('passes a body held in memory to every reader: json, bytes, and the body as a stream', async () => {
+    const send = inProcessFetch(app());
+    const headers = { 'content-type': 'application/json' };
+    const json = await send('http://x/json', { method: 'post', headers, body: JSON.stringify({ a: [1, 'é'] }) });
+    expect(await json.json()).toEqual({ got: { a: [1, 'é'] }, method: 'POST', type: 'application/json' });
+    const bytes = await send('http://x/bytes', { method: 'POST', body: Buffer.from('héllo') });
+    expect(await bytes.json()).toEqual({ n: 6 });
+    const stream = await send('http://x/stream', { method: 'POST', body: Buffer.from('streamed') });
+    expect(await stream.json()).toEqual({ text: 'streamed' });
   });
 });

@@ -6,6 +6,7 @@ import { isFinished } from '../../core/job-status.js';
 import type { JobRecord } from '../../core/records.js';
 import { claim } from '../scheduler.js';
 import type { ApiDeps, ApiEnv } from './context.js';
+import { logBatchBody } from './log-batch-body.js';
 import * as schemas from './schemas.js';
 import { body } from './validate.js';
 
@@ -99,19 +100,22 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
 
   app.post('/jobs/:id/transition', async (c) => {
     const t = await body(c, schemas.runnerTransition);
-    const job = await ownJob(c, c.req.param('id'));
+    const id = c.req.param('id');
     const patch: Parameters<typeof engine.transition>[3] = {};
     if (t.reason !== undefined) patch.reason = t.reason;
     if (t.exitCode !== undefined) patch.exitCode = t.exitCode;
-    const result = await engine.transition(job.id, t.from, t.to, patch, `runner:${c.get('caller').name}`);
+    const runner = c.get('caller').name;
+    // Guarded by the runner too: a job that is not this runner's is not touched, and only a
+    // refusal reads the job, to say why (no such job, another runner's, or its actual status).
+    const result = await engine.transition(id, t.from, t.to, patch, `runner:${runner}`, { runner });
+    if (result.ok) return c.json({ ok: true, job: result.value });
+    const job = await ownJob(c, id);
     // A mismatch is an answer, not an error: the runner learns the job's actual status (a stop, say).
-    if (!result.ok)
-      return c.json({ ok: false, actual: result.reason === 'status_mismatch' ? result.actual : job.status });
-    return c.json({ ok: true, job: result.value });
+    return c.json({ ok: false, actual: job.status });
   });
 
   app.post('/jobs/:id/logs', async (c) => {
-    const { entries } = await body(c, schemas.logEntries);
+    const entries = await logBatchBody(c);
     const job = await ownJob(c, c.req.param('id'));
     return c.json({ lastSeq: await engine.logs.append(job.id, entries) });
   });

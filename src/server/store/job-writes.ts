@@ -10,7 +10,7 @@ import { batches } from './batches.js';
 import { isUniqueViolation } from './db-errors.js';
 import { jobFromRow, jobToRow, patchToRow, runToRow } from './mapping.js';
 import type { Database } from './schema.js';
-import type { TransitionPatch } from './store.js';
+import type { TransitionGuard, TransitionPatch } from './store.js';
 
 /**
  * Jobs per insert statement: 21 columns each keeps a batch far below the bound-parameter
@@ -37,15 +37,16 @@ export async function guardedUpdate(
   to: JobStatus,
   patch: TransitionPatch,
   stamp?: EventStamp,
+  guard: TransitionGuard = {},
 ): Promise<TransitionResult<JobRecord>> {
   // SET status even when it does not change, so an empty patch is still a valid UPDATE.
-  const row = await trx
+  let update = trx
     .updateTable('jobs')
     .set({ ...patchToRow(patch), status: to })
     .where('id', '=', id)
-    .where('status', '=', from)
-    .returningAll()
-    .executeTakeFirst();
+    .where('status', '=', from);
+  if (guard.runner !== undefined) update = update.where('runner', '=', guard.runner);
+  const row = await update.returningAll().executeTakeFirst();
   if (row === undefined) {
     const current = await trx.selectFrom('jobs').select('status').where('id', '=', id).executeTakeFirst();
     return current === undefined

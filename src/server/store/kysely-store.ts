@@ -24,7 +24,7 @@ import * as repos from './repo-store.js';
 import { countRunsWithPrefix, selectRuns, UNFINISHED } from './run-queries.js';
 import type { Database, SqlDialect } from './schema.js';
 import { TokenCache } from './token-cache.js';
-import type { RunQuery, Store, TokenRecord, TransitionPatch } from './store.js';
+import type { RunQuery, Store, TokenRecord, TransitionGuard, TransitionPatch } from './store.js';
 
 export interface KyselyStoreOptions {
   /** Which engine `db` talks to; the schema differs only where SQL does (autoincrement). */
@@ -175,9 +175,12 @@ export class KyselyStore implements Store {
     to: JobStatus,
     patch: TransitionPatch,
     actor: string,
+    guard: TransitionGuard = {},
   ): Promise<TransitionResult<JobRecord>> {
     if (!canTransition(from, to)) return { ok: false, reason: 'not_allowed', from, to };
-    return this.db.transaction().execute((trx) => guardedUpdate(trx, id, from, to, patch, { actor, at: Date.now() }));
+    return this.db
+      .transaction()
+      .execute((trx) => guardedUpdate(trx, id, from, to, patch, { actor, at: Date.now() }, guard));
   }
 
   async updateJob(id: string, expected: JobStatus, patch: TransitionPatch): Promise<TransitionResult<JobRecord>> {

@@ -23,6 +23,12 @@ export interface TokenRecord {
   createdAt: number;
 }
 
+/** What else a job must match for a transition to apply. */
+export interface TransitionGuard {
+  /** The runner the job is assigned to. */
+  runner?: string;
+}
+
 /** Fields a transition may set along with the status. */
 export interface TransitionPatch {
   reason?: string | null;
@@ -88,6 +94,8 @@ export interface Store extends RepoStore {
   /**
    * The one way a job's status changes: `UPDATE … WHERE id = ? AND status = from`,
    * checked against the status machine, with an event appended in the same transaction.
+   * With `guard.runner`, also `AND runner = ?`: a job assigned elsewhere is left alone and
+   * answers as a status mismatch (the caller then finds out which it was).
    */
   transition(
     id: string,
@@ -95,6 +103,7 @@ export interface Store extends RepoStore {
     to: JobStatus,
     patch: TransitionPatch,
     actor: string,
+    guard?: TransitionGuard,
   ): Promise<TransitionResult<JobRecord>>;
   /** Set fields without a status change (a waiting reason, a stop request), guarded by status. */
   updateJob(id: string, expected: JobStatus, patch: TransitionPatch): Promise<TransitionResult<JobRecord>>;

@@ -45,6 +45,21 @@ export function describeTransitions(open: OpenStore): void {
       expect(await store().events(job.id)).toHaveLength(1);
     });
 
+    it('transition guarded by a runner moves only a job assigned to that runner', async () => {
+      const run = makeRun('run-1');
+      const job = makeJob(run, 'train', { status: 'RUNNING', runner: 'gpu-1' });
+      await store().createRun(run, [job], 'ada');
+
+      const refused = await store().transition(job.id, 'RUNNING', 'UPLOADING', {}, 'gpu-2', { runner: 'gpu-2' });
+      expect(refused).toStrictEqual({ ok: false, reason: 'status_mismatch', actual: 'RUNNING' });
+      expect(await store().getJob(job.id)).toStrictEqual(job);
+      expect(await store().events(job.id)).toHaveLength(1);
+
+      const moved = await store().transition(job.id, 'RUNNING', 'UPLOADING', {}, 'gpu-1', { runner: 'gpu-1' });
+      expect(moved).toStrictEqual({ ok: true, value: { ...job, status: 'UPLOADING' } });
+      expect(await store().events(job.id)).toHaveLength(2);
+    });
+
     it('transition the status machine does not allow returns not_allowed and leaves the row and events untouched', async () => {
       const { jobs } = await seedRun(store(), 'run-1', ['train']);
       const id = jobs[0]!.id;

@@ -1,0 +1,288 @@
+/**
+ * Starts job processes from a small helper process instead of this one. `spawn` is
+ * synchronous: it forks (page tables grow with the heap) and waits for `exec`, several
+ * milliseconds a job on the thread that also serves the API. The helper does that, and the
+ * job's stdout and stderr are unix sockets connected to this process: output goes from the
+ * job to us as it would through pipes, never through the helper. A helper that dies fails
+ * only the jobs it was starting or watching (their exit codes are lost) and is started again
+ * for the next job.
+ */
+import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { ExitResult } from './executor.js';
+
+/** What the helper is asked to start: `file args` with `script` written to `scriptFile` first. */
+export interface SpawnRequest {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+  scriptFile: string;
+  script: string;
+  onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+}
+
+export interface Spawned {
+  /** The job's pid, also its process group's id (it leads a new session). */
+  pid: number;
+  /** Resolves once the job has exited and both streams are closed. */
+  exit: Promise<ExitResult>;
+}
+
+type Reply =
+  | { id: string; pid: number }
+  | { id: string; error: string }
+  | { id: string; code: number | null; signal: NodeJS.Signals | null };
+
+/**
+ * The helper's program, run by `node -e` with its modules as arguments (it must not refer
+ * to anything outside itself: its source text is what runs).
+ */
+function helperMain(
+  cp: typeof import('node:child_process'),
+  net: typeof import('node:net'),
+  fs: typeof import('node:fs'),
+  socketPath: string,
+): void {
+  const send = (reply: object) => process.send?.(reply);
+  process.on('disconnect', () => process.exit(0)); // the server is gone; its jobs' groups carry on as before
+  // A socket to the server whose first bytes name the job and stream; written before the job gets it.
+  const stream = (id: string, fd: number) =>
+    new Promise<import('node:net').Socket>((resolve, reject) => {
+      const s = net.connect(socketPath, () => s.write(`${id} ${fd}\n`, (e) => (e ? reject(e) : resolve(s))));
+      s.once('error', reject);
+    });
+  process.on(
+    'message',
+    (m: {
+      id: string;
+      file: string;
+      args: string[];
+      cwd: string;
+      env: Record<string, string>;
+      scriptFile: string;
+      script: string;
+    }) => {
+      const written = new Promise<void>((resolve, reject) =>
+        fs.writeFile(m.scriptFile, m.script, { mode: 0o600 }, (e) => (e ? reject(e) : resolve())),
+      );
+      Promise.all([stream(m.id, 1), stream(m.id, 2), written]).then(
+        ([out, err]) => {
+          let child: import('node:child_process').ChildProcess;
+          try {
+            child = cp.spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', out, err] });
+          } catch (e) {
+            out.destroy();
+            err.destroy();
+            return send({ id: m.id, error: String(e) });
+          }
+          // The job holds its own copies; destroy (not end: that would shut the socket down for the job too).
+          out.destroy();
+          err.destroy();
+          child.once('error', (e) => send({ id: m.id, error: e.message }));
+          if (child.pid === undefined) return;
+          send({ id: m.id, pid: child.pid });
+          child.once('exit', (code, signal) => {
+            send({ id: m.id, code, signal });
+            fs.unlink(m.scriptFile, () => {}); // bash has read it
+          });
+        },
+        (e: Error) => send({ id: m.id, error: e.message }),
+      );
+    },
+  );
+}
+
+interface Job {
+  request: SpawnRequest;
+  pid?: number;
+  started: { resolve: (s: Spawned) => void; reject: (e: Error) => void };
+  resolveExit?: (r: ExitResult) => void;
+  /** Streams not yet closed: stdout and stderr. */
+  open: number;
+  /** Streams whose socket has arrived; a second one for the same stream is refused. */
+  attached: Set<string>;
+  exited?: ExitResult;
+  leftovers?: NodeJS.Timeout;
+}
+
+/** How long a connection to the output socket may take to name its job. */
+const HEAD_TIMEOUT_MS = 10_000;
+
+/** After the job's main process has exited, how long what it left in the background may hold its output open. */
+export const LEFTOVER_GRACE_MS = 2000;
+
+export class Spawner {
+  private helper: ChildProcess | undefined;
+  private server: Server | undefined;
+  private socketPath = '';
+  private readonly jobs = new Map<string, Job>();
+
+  constructor(private readonly headTimeoutMs = HEAD_TIMEOUT_MS) {}
+
+  /** The address of the socket the jobs' output arrives on (abstract: any local process can connect). */
+  get outputSocket(): string {
+    return this.socketPath;
+  }
+
+  async spawn(request: SpawnRequest): Promise<Spawned> {
+    const helper = await this.ensureHelper();
+    // Unguessable: the socket is open to any local process, and the first line is all it checks.
+    const id = randomBytes(16).toString('hex');
+    return new Promise<Spawned>((resolve, reject) => {
+      this.jobs.set(id, { request, started: { resolve, reject }, open: 2, attached: new Set() });
+      this.refHelper();
+      const { onOutput: _, ...message } = request;
+      helper.send({ id, ...message });
+    });
+  }
+
+  /** The helper process's pid while it runs. */
+  get helperPid(): number | undefined {
+    return this.helper?.pid;
+  }
+
+  /** Ends the helper (jobs it started carry on in their own groups). */
+  close(): void {
+    this.helper?.kill();
+    this.server?.close();
+  }
+
+  private async ensureHelper(): Promise<ChildProcess> {
+    if (this.helper) return this.helper;
+    if (!this.server) {
+      // An abstract socket (Linux): no file to clean up, no path length limit to hit.
+      this.socketPath = `\0dstack-spawner-${process.pid}-${randomBytes(6).toString('hex')}`;
+      const server = createServer((socket) => this.accept(socket));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.socketPath, () => resolve());
+      });
+      server.unref();
+      this.server = server;
+    }
+    const script = `(${helperMain.toString()})(require('node:child_process'), require('node:net'), require('node:fs'), ${JSON.stringify(this.socketPath)})`;
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS; // a profiler or loader meant for the server
+    const helper = spawnProcess(process.execPath, ['-e', script], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env,
+    });
+    helper.on('message', (m: Reply) => this.onReply(m));
+    // A send to a helper that just died: its 'exit' follows and fails what was in flight.
+    helper.on('error', (e) => {
+      if (helper.pid === undefined) this.onHelperExit(helper, null, null, e.message); // it never started
+    });
+    helper.once('exit', (code, signal) => this.onHelperExit(helper, code, signal));
+    this.helper = helper;
+    this.refHelper();
+    return helper;
+  }
+
+  /** The helper keeps this process alive only while it has jobs. */
+  private refHelper(): void {
+    const helper = this.helper;
+    if (!helper) return;
+    const channel = helper.channel as { ref(): void; unref(): void } | undefined;
+    if (this.jobs.size > 0) {
+      helper.ref();
+      channel?.ref();
+    } else {
+      helper.unref();
+      channel?.unref();
+    }
+  }
+
+  private onReply(m: Reply): void {
+    const job = this.jobs.get(m.id);
+    if (!job) return;
+    if ('error' in m) {
+      this.jobs.delete(m.id);
+      this.refHelper();
+      if (job.pid === undefined) job.started.reject(new Error(`starting the job failed: ${m.error}`));
+      else this.exited(m.id, job, { code: null, signal: null, reason: m.error });
+    } else if ('pid' in m) {
+      job.pid = m.pid;
+      job.started.resolve({ pid: m.pid, exit: new Promise((resolve) => (job.resolveExit = resolve)) });
+    } else this.exited(m.id, job, { code: m.code, signal: m.signal });
+  }
+
+  private exited(id: string, job: Job, result: ExitResult): void {
+    job.exited = result;
+    // Something the job left in the background may hold its output open: end it after a grace.
+    job.leftovers = setTimeout(() => this.signal(job, 'SIGKILL'), LEFTOVER_GRACE_MS);
+    job.leftovers.unref();
+    this.finish(id, job);
+  }
+
+  /** Once the job has exited and its output is drained: end what is left of its group, resolve. */
+  private finish(id: string, job: Job): void {
+    if (!job.exited || job.open > 0) return;
+    clearTimeout(job.leftovers);
+    this.signal(job, 'SIGKILL');
+    this.jobs.delete(id);
+    this.refHelper();
+    job.resolveExit?.(job.exited);
+  }
+
+  signal(job: { pid?: number }, signal: NodeJS.Signals): void {
+    if (job.pid === undefined) return;
+    try {
+      process.kill(-job.pid, signal);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
+  }
+
+  /** A job's stdout or stderr: its first line names the job and stream, the rest is output. */
+  private accept(socket: Socket): void {
+    let head = Buffer.alloc(0);
+    let job: Job | undefined;
+    let id = '';
+    // The helper writes the line at once; a connection that does not is not the helper's.
+    const unnamed = setTimeout(() => socket.destroy(), this.headTimeoutMs);
+    unnamed.unref();
+    const onHead = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const nl = head.indexOf(10);
+      if (nl < 0) return head.length > 100 ? void socket.destroy() : undefined;
+      clearTimeout(unnamed);
+      socket.off('data', onHead);
+      const [key = '', fd] = head.subarray(0, nl).toString().split(' ');
+      const name = fd === '1' ? 'stdout' : fd === '2' ? 'stderr' : undefined;
+      const found = this.jobs.get(key);
+      // Unknown (its start failed) or a stream that already has its socket: not the job's.
+      if (!found || !name || found.attached.has(name)) return void socket.destroy();
+      found.attached.add(name);
+      job = found;
+      id = key;
+      const onOutput = found.request.onOutput;
+      socket.on('data', (c: Buffer) => onOutput(name, c));
+      if (head.length > nl + 1) onOutput(name, head.subarray(nl + 1));
+    };
+    socket.on('data', onHead);
+    socket.on('error', () => {}); // a reset is a close; 'close' follows
+    socket.once('close', () => {
+      if (!job) return;
+      job.open--;
+      this.finish(id, job);
+    });
+  }
+
+  /** The helper died: fail what it was starting or watching, and start a new one for the next job. */
+  private onHelperExit(helper: ChildProcess, code: number | null, signal: NodeJS.Signals | null, error?: string): void {
+    if (this.helper === helper) this.helper = undefined;
+    const why = `the job spawner process ended (${error ?? signal ?? `exit code ${code}`})`;
+    for (const [id, job] of this.jobs) {
+      if (job.pid === undefined) {
+        this.jobs.delete(id);
+        job.started.reject(new Error(why));
+      } else if (!job.exited) {
+        // Its exit code can no longer be known: end the job rather than leave it unwatched.
+        this.signal(job, 'SIGKILL');
+        this.exited(id, job, { code: null, signal: null, reason: `${why}; the job was killed` });
+      }
+    }
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * `POST /api/runner/jobs/:id/transition` on the real app over a real SQLite store: only the
+ * runner a job is assigned to moves it, and a refusal says why.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { JobRecord, RunRecord } from '../../src/core/records.js';
+import { silentLogger } from '../../src/logger.js';
+import { createApp } from '../../src/server/app.js';
+import { issueToken } from '../../src/server/auth.js';
+import { ServerKey } from '../../src/server/crypto.js';
+import { Engine } from '../../src/server/engine.js';
+import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
+import { LogStore } from '../../src/server/storage/log-store.js';
+import type { Store } from '../../src/server/store/store.js';
+import { openSqliteStore } from '../../src/server/store/sqlite.js';
+
+const JOB = 'aaaaaaaaaaaa';
+
+function job(id: string): JobRecord {
+  return {
+    id,
+    runName: 'moving-run',
+    ref: 'a',
+    workflow: 'w',
+    spec: {
+      ref: 'w',
+      workflow: 'w',
+      provider: 'bash',
+      commands: ['true'],
+      env: {},
+      variables: {},
+      artifacts: [],
+      resources: { cpu: 1, memory: 0, gpu: 0 },
+      dependsOn: [],
+      params: {},
+    },
+    cacheKey: id.repeat(2),
+    dependsOn: [],
+    status: 'SUBMITTED',
+    submittedAt: 1,
+  };
+}
+
+describe('the runner transition route', () => {
+  let app: ReturnType<typeof createApp>;
+  let store: Store;
+  let ada: string;
+  let runner: string;
+  let other: string;
+
+  const move = async (token: string, id: string, body: Record<string, unknown>) => {
+    const response = await app.request(`/api/runner/jobs/${id}/transition`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  };
+
+  beforeAll(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dstack-transition-route-'));
+    store = await openSqliteStore(join(dir, 'dstack.db'));
+    const engine = new Engine({
+      store,
+      blobs: new LocalBlobStore(join(dir, 'blobs')),
+      logs: new LogStore(join(dir, 'logs')),
+      logger: silentLogger,
+    });
+    app = createApp(engine, ServerKey.forDataDir(dir));
+    [ada, runner, other] = await Promise.all([
+      issueToken(store, 'user', 'ada', false),
+      issueToken(store, 'runner', 'gpu-1', false),
+      issueToken(store, 'runner', 'gpu-2', false),
+    ]);
+    const run: RunRecord = {
+      name: 'moving-run',
+      workflow: 'w',
+      overrides: {},
+      repo: { root: '/p' },
+      codeDigest: 'c'.repeat(64),
+      submittedAt: 1,
+      user: 'ada',
+    };
+    await store.createRun(run, [job(JOB)], 'test');
+    await store.transition(JOB, 'SUBMITTED', 'DOWNLOADING', { runner: 'gpu-1' }, 'test');
+  });
+
+  it('refuses another runner, a user and an unknown job, and leaves the job as it was', async () => {
+    expect(await move(other, JOB, { from: 'DOWNLOADING', to: 'RUNNING' })).toStrictEqual({
+      status: 403,
+      json: { error: { code: 'forbidden', message: `job ${JOB} is not assigned to this runner` } },
+    });
+    expect((await move(ada, JOB, { from: 'DOWNLOADING', to: 'RUNNING' })).status).toBe(403);
+    expect(await move(runner, 'ffffffffffff', { from: 'DOWNLOADING', to: 'RUNNING' })).toStrictEqual({
+      status: 404,
+      json: { error: { code: 'not_found', message: "no job 'ffffffffffff'" } },
+    });
+    expect((await store.getJob(JOB))?.status).toBe('DOWNLOADING');
+    expect((await store.events(JOB)).map((e) => e.to)).toEqual(['SUBMITTED', 'DOWNLOADING']);
+  });
+
+  it("moves the runner's own job, and answers a stale or impossible move with the actual status", async () => {
+    const moved = await move(runner, JOB, { from: 'DOWNLOADING', to: 'RUNNING' });
+    expect(moved).toMatchObject({ status: 200, json: { ok: true, job: { id: JOB, status: 'RUNNING' } } });
+    expect(await move(runner, JOB, { from: 'DOWNLOADING', to: 'RUNNING' })).toStrictEqual({
+      status: 200,
+      json: { ok: false, actual: 'RUNNING' },
+    });
+    expect(await move(runner, JOB, { from: 'RUNNING', to: 'SUBMITTED' })).toStrictEqual({
+      status: 200,
+      json: { ok: false, actual: 'RUNNING' },
+    });
+  });
+});

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import type { LogPage } from '../../src/core/log-api.js';
-import type { JobRecord, LogEntry, RunRecord } from '../../src/core/records.js';
+import type { LogEntry } from '../../src/core/records.js';
 import { silentLogger } from '../../src/logger.js';
 import { createApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
@@ -19,34 +19,10 @@ import { inProcessFetch } from '../../src/server/in-process-fetch.js';
 import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
 import { LogStore } from '../../src/server/storage/log-store.js';
 import { openSqliteStore } from '../../src/server/store/sqlite.js';
+import { makeJob, makeRun } from '../store/fixtures.js';
 
 const JOB = 'aaaaaaaaaaaa';
 const OLD = 'bbbbbbbbbbbb';
-
-function job(id: string): JobRecord {
-  return {
-    id,
-    runName: 'chatty-run',
-    ref: id === JOB ? 'a' : 'b',
-    workflow: 'w',
-    spec: {
-      ref: 'w',
-      workflow: 'w',
-      provider: 'bash',
-      commands: ['true'],
-      env: {},
-      variables: {},
-      artifacts: [],
-      resources: { cpu: 1, memory: 0, gpu: 0 },
-      dependsOn: [],
-      params: {},
-    },
-    cacheKey: id.repeat(2),
-    dependsOn: [],
-    status: 'SUBMITTED',
-    submittedAt: 1,
-  };
-}
 
 describe('the runner log route', () => {
   let app: ReturnType<typeof createApp>;
@@ -83,16 +59,12 @@ describe('the runner log route', () => {
       issueToken(store, 'runner', 'gpu-1', false),
       issueToken(store, 'runner', 'gpu-2', false),
     ]);
-    const run: RunRecord = {
-      name: 'chatty-run',
-      workflow: 'w',
-      overrides: {},
-      repo: { root: '/p' },
-      codeDigest: 'c'.repeat(64),
-      submittedAt: 1,
-      user: 'ada',
-    };
-    await store.createRun(run, [job(JOB), job(OLD)], 'test');
+    const run = makeRun('chatty-run');
+    await store.createRun(
+      run,
+      [JOB, OLD].map((id, i) => makeJob(run, ['a', 'b'][i]!, { id })),
+      'test',
+    );
     for (const id of [JOB, OLD]) await store.transition(id, 'SUBMITTED', 'DOWNLOADING', { runner: 'gpu-1' }, 'test');
   });
 

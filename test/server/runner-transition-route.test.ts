@@ -6,7 +6,6 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { JobRecord, RunRecord } from '../../src/core/records.js';
 import { silentLogger } from '../../src/logger.js';
 import { createApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
@@ -16,33 +15,9 @@ import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
 import { LogStore } from '../../src/server/storage/log-store.js';
 import type { Store } from '../../src/server/store/store.js';
 import { openSqliteStore } from '../../src/server/store/sqlite.js';
+import { makeJob, makeRun } from '../store/fixtures.js';
 
 const JOB = 'aaaaaaaaaaaa';
-
-function job(id: string): JobRecord {
-  return {
-    id,
-    runName: 'moving-run',
-    ref: 'a',
-    workflow: 'w',
-    spec: {
-      ref: 'w',
-      workflow: 'w',
-      provider: 'bash',
-      commands: ['true'],
-      env: {},
-      variables: {},
-      artifacts: [],
-      resources: { cpu: 1, memory: 0, gpu: 0 },
-      dependsOn: [],
-      params: {},
-    },
-    cacheKey: id.repeat(2),
-    dependsOn: [],
-    status: 'SUBMITTED',
-    submittedAt: 1,
-  };
-}
 
 describe('the runner transition route', () => {
   let app: ReturnType<typeof createApp>;
@@ -75,16 +50,8 @@ describe('the runner transition route', () => {
       issueToken(store, 'runner', 'gpu-1', false),
       issueToken(store, 'runner', 'gpu-2', false),
     ]);
-    const run: RunRecord = {
-      name: 'moving-run',
-      workflow: 'w',
-      overrides: {},
-      repo: { root: '/p' },
-      codeDigest: 'c'.repeat(64),
-      submittedAt: 1,
-      user: 'ada',
-    };
-    await store.createRun(run, [job(JOB)], 'test');
+    const run = makeRun('moving-run');
+    await store.createRun(run, [makeJob(run, 'a', { id: JOB })], 'test');
     await store.transition(JOB, 'SUBMITTED', 'DOWNLOADING', { runner: 'gpu-1' }, 'test');
   });
 

@@ -3,29 +3,20 @@
  * the runner's client sends log batches (output as bytes), older runners' JSON still works,
  * and a bad body is refused with a message that says what is wrong.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import type { LogPage } from '../../src/core/log-api.js';
 import type { LogEntry } from '../../src/core/records.js';
-import { silentLogger } from '../../src/logger.js';
-import { createApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
-import { ServerKey } from '../../src/server/crypto.js';
-import { Engine } from '../../src/server/engine.js';
+import { testApp, type TestApp } from './app-fixture.js';
 import { inProcessFetch } from '../../src/server/in-process-fetch.js';
-import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
-import { LogStore } from '../../src/server/storage/log-store.js';
-import { openSqliteStore } from '../../src/server/store/sqlite.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
 
 const JOB = 'aaaaaaaaaaaa';
 const OLD = 'bbbbbbbbbbbb';
 
 describe('the runner log route', () => {
-  let app: ReturnType<typeof createApp>;
+  let app: TestApp;
   let ada: string;
   let runner: string;
   let other: string;
@@ -45,15 +36,9 @@ describe('the runner log route', () => {
   const client = () => new Client({ url: 'http://127.0.0.1:1', token: runner, fetch: inProcessFetch(app) });
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dstack-log-route-'));
-    const store = await openSqliteStore(join(dir, 'dstack.db'));
-    const engine = new Engine({
-      store,
-      blobs: new LocalBlobStore(join(dir, 'blobs')),
-      logs: new LogStore(join(dir, 'logs')),
-      logger: silentLogger,
-    });
-    app = createApp(engine, ServerKey.forDataDir(dir));
+    const fixture = await testApp('log-route');
+    const store = fixture.store;
+    app = fixture.app;
     [ada, runner, other] = await Promise.all([
       issueToken(store, 'user', 'ada', false),
       issueToken(store, 'runner', 'gpu-1', false),

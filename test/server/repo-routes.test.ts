@@ -2,19 +2,10 @@
  * The repo routes on the real app over a real SQLite store: users register and list (never
  * seeing a credential), and a runner gets credentials only for a job it holds now.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord, RunRecord } from '../../src/core/records.js';
-import { silentLogger } from '../../src/logger.js';
-import { createApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
-import { ServerKey } from '../../src/server/crypto.js';
-import { Engine } from '../../src/server/engine.js';
-import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
-import { LogStore } from '../../src/server/storage/log-store.js';
-import { openSqliteStore } from '../../src/server/store/sqlite.js';
+import { testApp, type TestApp } from './app-fixture.js';
 
 const REMOTE = 'https://github.com/ada/gpt-2.git';
 const KEY =
@@ -46,7 +37,7 @@ function job(id: string, runName: string): JobRecord {
 }
 
 describe('repo routes', () => {
-  let app: ReturnType<typeof createApp>;
+  let app: TestApp;
   let ada: string;
   let bob: string;
   let runner: string;
@@ -62,15 +53,9 @@ describe('repo routes', () => {
   };
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dstack-repo-routes-'));
-    const store = await openSqliteStore(join(dir, 'dstack.db'));
-    const engine = new Engine({
-      store,
-      blobs: new LocalBlobStore(join(dir, 'blobs')),
-      logs: new LogStore(join(dir, 'logs')),
-      logger: silentLogger,
-    });
-    app = createApp(engine, ServerKey.forDataDir(dir));
+    const fixture = await testApp('repo-routes');
+    const store = fixture.store;
+    app = fixture.app;
     [ada, bob, runner, other] = await Promise.all([
       issueToken(store, 'user', 'ada', false),
       issueToken(store, 'user', 'bob', false),

@@ -2,25 +2,16 @@
  * `POST /api/runner/jobs/:id/transition` on the real app over a real SQLite store: only the
  * runner a job is assigned to moves it, and a refusal says why.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/logger.js';
-import { createApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
-import { ServerKey } from '../../src/server/crypto.js';
-import { Engine } from '../../src/server/engine.js';
-import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
-import { LogStore } from '../../src/server/storage/log-store.js';
+import { testApp, type TestApp } from './app-fixture.js';
 import type { Store } from '../../src/server/store/store.js';
-import { openSqliteStore } from '../../src/server/store/sqlite.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
 
 const JOB = 'aaaaaaaaaaaa';
 
 describe('the runner transition route', () => {
-  let app: ReturnType<typeof createApp>;
+  let app: TestApp;
   let store: Store;
   let ada: string;
   let runner: string;
@@ -36,15 +27,7 @@ describe('the runner transition route', () => {
   };
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dstack-transition-route-'));
-    store = await openSqliteStore(join(dir, 'dstack.db'));
-    const engine = new Engine({
-      store,
-      blobs: new LocalBlobStore(join(dir, 'blobs')),
-      logs: new LogStore(join(dir, 'logs')),
-      logger: silentLogger,
-    });
-    app = createApp(engine, ServerKey.forDataDir(dir));
+    ({ store, app } = await testApp('transition-route'));
     [ada, runner, other] = await Promise.all([
       issueToken(store, 'user', 'ada', false),
       issueToken(store, 'runner', 'gpu-1', false),

@@ -2,38 +2,25 @@
  * The server side of the dashboard, on the real app over a real SQLite store: public static
  * files with an SPA fallback that never swallows /api, and `GET /api/runners`.
  */
-import { mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunnerView } from '../../src/core/api.js';
-import { silentLogger } from '../../src/logger.js';
-import { createApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
-import { ServerKey } from '../../src/server/crypto.js';
-import { Engine } from '../../src/server/engine.js';
-import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
-import { LogStore } from '../../src/server/storage/log-store.js';
-import { openSqliteStore } from '../../src/server/store/sqlite.js';
+import { testApp, type TestApp } from '../server/app-fixture.js';
 import { webRoot } from '../../src/server/web.js';
 import { makeJob, makeRun, makeRunner, makeSpec } from '../store/fixtures.js';
 
 describe('the dashboard on the server', () => {
-  let app: ReturnType<typeof createApp>;
+  let app: TestApp;
   const tokens: Record<string, string> = {};
   const get = (path: string, token?: string) =>
     app.request(path, token ? { headers: { authorization: `Bearer ${token}` } } : {});
 
   beforeAll(async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dstack-web-'));
-    const store = await openSqliteStore(join(dir, 'dstack.db'));
-    const engine = new Engine({
-      store,
-      blobs: new LocalBlobStore(join(dir, 'blobs')),
-      logs: new LogStore(join(dir, 'logs')),
-      logger: silentLogger,
-    });
-    app = createApp(engine, ServerKey.forDataDir(dir));
+    const fixture = await testApp('web');
+    const store = fixture.store;
+    app = fixture.app;
     tokens.admin = await issueToken(store, 'user', 'admin', true);
     tokens.ada = await issueToken(store, 'user', 'ada', false);
     tokens.runner = await issueToken(store, 'runner', 'gpu-1', false);

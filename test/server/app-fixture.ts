@@ -1,0 +1,25 @@
+/** A real API app over a real engine: a SQLite store and local blob and log stores in a fresh temp folder. */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../src/logger.js';
+import { createApp } from '../../src/server/app.js';
+import { ServerKey } from '../../src/server/crypto.js';
+import { Engine } from '../../src/server/engine.js';
+import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
+import { LogStore } from '../../src/server/storage/log-store.js';
+import { openSqliteStore } from '../../src/server/store/sqlite.js';
+
+export type TestApp = ReturnType<typeof createApp>;
+
+export async function testApp(name: string) {
+  const dir = await mkdtemp(join(tmpdir(), `dstack-${name}-`));
+  const store = await openSqliteStore(join(dir, 'dstack.db'));
+  const engine = new Engine({
+    store,
+    blobs: new LocalBlobStore(join(dir, 'blobs')),
+    logs: new LogStore(join(dir, 'logs')),
+    logger: silentLogger,
+  });
+  return { store, engine, app: createApp(engine, ServerKey.forDataDir(dir)) };
+}

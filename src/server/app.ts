@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { adminRoutes } from './api/admin-routes.js';
 import { assignmentRoutes } from './api/assignment-routes.js';
 import { blobRoutes } from './api/blob-routes.js';
+import { limitBodies } from './api/body-limit.js';
 import type { ApiEnv } from './api/context.js';
 import { errorResponse } from './api/http-errors.js';
 import { logRoutes } from './api/log-routes.js';
@@ -34,6 +35,7 @@ export function createApp(engine: Engine, key: ServerKey): Hono<ApiEnv> {
     if (kind !== 'any' && caller.kind !== kind) throw new ForbiddenError(`this route is for ${kind} tokens`);
     await next();
   });
+  api.use(limitBodies());
   api.get('/health', (c) => c.json({ ok: true, version: VERSION, caller: c.get('caller').name }));
   api.route('/', blobRoutes({ engine }));
   api.route('/', logRoutes({ engine }));

@@ -11,33 +11,23 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CodeManifest } from '../../src/core/api.js';
-import type { JobRecord } from '../../src/core/records.js';
 import { silentLogger } from '../../src/logger.js';
 import { ProcessExecutor } from '../../src/runner/executors/process-executor.js';
 import { ReportingClient, runOneShot } from '../../src/runner/one-shot.js';
-import { createApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
 import { stopJobs } from '../../src/server/control.js';
-import { ServerKey } from '../../src/server/crypto.js';
 import { Engine } from '../../src/server/engine.js';
 import { inProcessFetch } from '../../src/server/in-process-fetch.js';
 import { claim } from '../../src/server/scheduler.js';
-import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
-import { LogStore } from '../../src/server/storage/log-store.js';
-import { openSqliteStore } from '../../src/server/store/sqlite.js';
+import { testApp } from '../server/app-fixture.js';
+import { makeJob, makeRun, makeSpec } from '../store/fixtures.js';
 
 const JOB = 'a1b2c3d4e5f6';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** A server holding one run whose code is `hello.txt`, and its one job claimed by runner `slurm` (DOWNLOADING). */
 async function serverWithJob(commands: string[], dropFirstTransition = false) {
-  const dir = await mkdtemp(join(tmpdir(), 'dstack-one-shot-'));
-  const engine = new Engine({
-    store: await openSqliteStore(join(dir, 'db')),
-    blobs: new LocalBlobStore(join(dir, 'blobs')),
-    logs: new LogStore(join(dir, 'logs')),
-    logger: silentLogger,
-  });
+  const { dir, engine, app } = await testApp('one-shot');
   const put = async (content: Buffer) => {
     const digest = sha(content);
     await engine.blobs.put(digest, Readable.from([content]));
@@ -48,30 +38,9 @@ async function serverWithJob(commands: string[], dropFirstTransition = false) {
     files: [{ path: 'hello.txt', size: hello.length, mode: 0o644, digest: await put(hello) }],
   };
   const codeDigest = await put(Buffer.from(JSON.stringify(manifest)));
-  const job: JobRecord = {
-    id: JOB,
-    runName: 'calm-owl-1',
-    ref: 'lat',
-    workflow: 'lat',
-    spec: {
-      ref: 'lat',
-      workflow: 'lat',
-      provider: 'bash',
-      commands,
-      env: {},
-      variables: {},
-      artifacts: [],
-      resources: { cpu: 1, memory: 0, gpu: 0 },
-      dependsOn: [],
-      params: {},
-    },
-    cacheKey: 'k'.repeat(24),
-    dependsOn: [],
-    status: 'SUBMITTED',
-    submittedAt: 1,
-  };
-  const run = { name: 'calm-owl-1', workflow: 'lat', overrides: {}, repo: { root: '/' }, codeDigest, submittedAt: 1 };
-  await engine.store.createRun({ ...run, user: 'ada' }, [job], 'test');
+  const run = makeRun('calm-owl-1', { workflow: 'lat', codeDigest });
+  const job = makeJob(run, 'lat', { id: JOB, spec: makeSpec('lat', { commands }) });
+  await engine.store.createRun(run, [job], 'test');
   await engine.store.upsertRunner({
     name: 'slurm',
     host: 'slurm',
@@ -81,7 +50,6 @@ async function serverWithJob(commands: string[], dropFirstTransition = false) {
     registeredAt: Date.now(),
   });
   expect((await claim(engine, 'slurm', [], 0))?.job.id).toBe(JOB);
-  const app = createApp(engine, ServerKey.forDataDir(dir));
   const requests: string[] = [];
   const send = inProcessFetch(app);
   const client = new ReportingClient({

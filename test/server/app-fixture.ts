@@ -21,5 +21,5 @@ export async function testApp(name: string) {
     logs: new LogStore(join(dir, 'logs')),
     logger: silentLogger,
   });
-  return { store, engine, app: createApp(engine, ServerKey.forDataDir(dir)) };
+  return { dir, store, engine, app: createApp(engine, ServerKey.forDataDir(dir)) };
 }

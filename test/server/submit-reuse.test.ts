@@ -6,20 +6,11 @@ import type { JobSpec } from '../../src/core/job-spec.js';
 import type { JobStatus } from '../../src/core/job-status.js';
 import type { Engine } from '../../src/server/engine.js';
 import { submitRun } from '../../src/server/submit.js';
+import { makeSpec } from '../store/fixtures.js';
 import { engineWith } from './engine-fixture.js';
 
-const spec = (ref: string, dependsOn: string[] = []): JobSpec => ({
-  ref,
-  workflow: ref,
-  provider: 'bash',
-  commands: [`echo ${ref}`],
-  env: {},
-  variables: {},
-  artifacts: [],
-  resources: { cpu: 1, memory: 0, gpu: 0 },
-  dependsOn: dependsOn.map((d) => ({ ref: d })),
-  params: {},
-});
+const spec = (ref: string, dependsOn: string[] = []): JobSpec =>
+  makeSpec(ref, { dependsOn: dependsOn.map((d) => ({ ref: d })) });
 
 async function putBlob(engine: Engine, content: string): Promise<string> {
   const digest = createHash('sha256').update(content).digest('hex');

@@ -2,13 +2,14 @@
 /** The `dstack` command line. */
 import { readSettings } from '../settings.js';
 import { reportError } from './errors.js';
+import type { Result } from './program.js';
 
 async function main(): Promise<void> {
   const settings = readSettings();
   const debug = process.argv.includes('--debug') || settings.debug;
   const argv = process.argv.filter((a) => a !== '--debug');
   try {
-    let result: number | 'keep-alive';
+    let result: Result;
     if (argv[2] === 'run') {
       // `dstack run` reads its own arguments (a workflow's variables are free-form flags), so
       // its hot path skips loading commander: a good share of a small run's start-up.
@@ -16,9 +17,9 @@ async function main(): Promise<void> {
       result = await runCommand(argv.slice(3), settings, process.cwd());
     } else {
       const { buildProgram, CommanderError } = await import('./program.js');
-      let pending: Promise<number | 'keep-alive'> | undefined;
+      let pending: Promise<Result> | undefined;
       try {
-        await buildProgram((r) => (pending = r)).parseAsync(argv);
+        await buildProgram(settings, (r) => (pending = r)).parseAsync(argv);
       } catch (e) {
         if (!(e instanceof CommanderError)) throw e;
         process.exitCode = e.exitCode === 0 ? 0 : 2;

@@ -1,6 +1,6 @@
 /** The `dstack` command line's commands and options (commander). */
 import { Command } from 'commander';
-import { readSettings } from '../settings.js';
+import type { Settings } from '../settings.js';
 import { VERSION } from '../version.js';
 import { addBackendFlags } from './commands/backend-flags.js';
 
@@ -22,8 +22,7 @@ const commands = {
 
 export type Result = number | 'keep-alive';
 
-export function buildProgram(done: (result: Promise<Result>) => void): Command {
-  const settings = readSettings();
+export function buildProgram(settings: Settings, done: (result: Promise<Result>) => void): Command {
   const program = new Command('dstack')
     .description('Run ML workflows defined in .dstack/workflows.yaml')
     .version(VERSION)

@@ -29,7 +29,15 @@ import { encodeLogBatch } from '../core/log-batch.js';
 import { directGet } from '../files/direct-http.js';
 import type { CodeSource, RegisterRepoRequest, RepoView } from '../core/repos.js';
 import { errorFromResponse } from './errors.js';
-import { fetchTransport, nodeTransport, readText, type FetchLike, type HttpResponse, type Transport } from './http.js';
+import {
+  fetchTransport,
+  nodeTransport,
+  readJson,
+  readText,
+  type FetchLike,
+  type HttpResponse,
+  type Transport,
+} from './http.js';
 import { followStream, type FollowHandlers } from './log-follow.js';
 import { retrying, type RetryPolicy } from './retry.js';
 
@@ -121,7 +129,7 @@ export class Client {
   private json<T>(method: string, path: string, json?: unknown, signal?: AbortSignal): Promise<T> {
     return this.retry(async () => {
       const response = await this.request(method, path, { json, ...(signal ? { signal } : {}) });
-      return JSON.parse(await readText(response)) as T;
+      return readJson<T>(response);
     }, signal);
   }
 
@@ -263,7 +271,7 @@ export class Client {
   /** Upload a pack (a tar of digest-named entries, src/files/pack.ts); each entry is verified. */
   async putPack(pack: Readable): Promise<{ stored: number; bytes: number }> {
     const response = await this.request('POST', '/api/blobs/pack', { body: pack });
-    return JSON.parse(await readText(response)) as { stored: number; bytes: number };
+    return readJson<{ stored: number; bytes: number }>(response);
   }
 
   /** Download small blobs as one pack, in the order asked. */
@@ -314,7 +322,7 @@ export class Client {
     const body = Buffer.concat(encodeLogBatch(entries, bytes));
     return this.retry(async () => {
       const response = await this.request('POST', `/api/runner/jobs/${jobId}/logs`, { body });
-      return (JSON.parse(await readText(response)) as { lastSeq: number }).lastSeq;
+      return (await readJson<{ lastSeq: number }>(response)).lastSeq;
     });
   }
 

@@ -95,3 +95,8 @@ export async function readText(response: HttpResponse): Promise<string> {
   for await (const chunk of response.body) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** The whole body as JSON. */
+export async function readJson<T>(response: HttpResponse): Promise<T> {
+  return JSON.parse(await readText(response)) as T;
+}

@@ -63,8 +63,8 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   }
   process.stderr.write(pc.dim(`run ${run.name}: ${run.jobs.map((j) => `${j.workflow} (${j.id})`).join(', ')}\n`));
   // Jobs the cache answered print one line each instead of their old log.
-  const cached = new Set(run.jobs.filter((j) => j.cachedFrom && j.status === 'DONE').map((j) => j.id));
-  const reused = run.jobs.filter((j) => cached.has(j.id));
+  const reused = run.jobs.filter((j) => j.cachedFrom && j.status === 'DONE');
+  const cached = new Set(reused.map((j) => j.id));
   if (reused.length > 0) {
     process.stderr.write(reused.map((j) => pc.dim(`${j.ref}: cached, reusing job ${j.cachedFrom}\n`)).join(''));
   }

@@ -49,7 +49,12 @@ const WORKLOADS: Record<string, Workload> = {
     setup: [['run', 'start']],
     command: async () => ['run', 'final', '--no-cache'],
   },
-  cached: { workflows: (n) => fanOutWorkflows(n), setup: [['run', 'final']], command: async () => ['run', 'final'] },
+  cached: {
+    workflows: (n) => fanOutWorkflows(n),
+    setup: [['run', 'final']],
+    command: async () => ['run', 'final'],
+    sameServer: true,
+  },
   'dry-run': {
     workflows: (n) => fanOutWorkflows(n),
     setup: [],

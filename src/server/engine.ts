@@ -119,7 +119,7 @@ export class Engine {
   /** Jobs waiting on a job that ended badly can never run: they fail, saying why, and so do theirs. */
   private async failDependents(job: JobRecord): Promise<void> {
     const word = job.status === 'STOPPED' ? 'stopped' : job.status === 'ABORTED' ? 'aborted' : 'failed';
-    for (const dependent of await this.store.dependentsOf(job.id, 'SUBMITTED')) {
+    for (const dependent of await this.store.waitingOn(job.id)) {
       await this.transition(
         dependent.id,
         'SUBMITTED',

@@ -57,6 +57,33 @@ describe('openSqliteStore', () => {
     }
   });
 
+  it("looks up a cache key through the index of jobs that ran themselves, not each cached copy's row", async () => {
+    const path = freshPath();
+    open.push(await openSqliteStore(path));
+    const raw = new SqliteDatabase(path, { readonly: true });
+    try {
+      const plan = raw
+        .prepare(
+          `explain query plan select id, run_name, cache_key from jobs where cache_key in (?, ?) and status in (?)
+           and cached_from is null order by finished_at desc`,
+        )
+        .all('k1', 'k2', 'DONE') as { detail: string }[];
+      expect(plan.map((p) => p.detail).join('\n')).toContain('USING INDEX jobs_cache_origin');
+      const followers = raw.prepare(`explain query plan select id from jobs where cached_from = ?`).all('j1') as {
+        detail: string;
+      }[];
+      expect(followers.map((p) => p.detail).join('\n')).toContain('USING INDEX jobs_cached_from');
+      const indexes = raw
+        .prepare(`select name from sqlite_master where type = 'index' and tbl_name = 'jobs'`)
+        .pluck()
+        .all();
+      expect(indexes).not.toContain('jobs_status'); // a prefix of jobs_status_order, gone with 0007
+      expect(indexes).not.toContain('jobs_runner');
+    } finally {
+      raw.close();
+    }
+  });
+
   it('a transition made through one connection guards the same transition through another', async () => {
     const path = freshPath();
     const a = await openSqliteStore(path);

@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import { JOB_STATUSES, type JobStatus } from '../../core/job-status.js';
 import type { ArtifactManifest, JobRecord } from '../../core/records.js';
+import type { JobRef } from './store.js';
 import { batches } from './batches.js';
 import { jobFromRow } from './mapping.js';
 import { UNFINISHED } from './run-queries.js';
@@ -47,14 +48,14 @@ export async function readyJobs(db: Kysely<Database>, limit: number, offset: num
   return rows.map(jobFromRow);
 }
 
-/** Jobs in `status` that depend on `jobId`, oldest submitted first. */
-export async function dependentsOf(db: Kysely<Database>, jobId: string, status: JobStatus): Promise<JobRecord[]> {
+/** SUBMITTED jobs that depend on `jobId`, oldest submitted first. */
+export async function waitingOn(db: Kysely<Database>, jobId: string): Promise<JobRecord[]> {
   const rows = await db
     .selectFrom('job_deps')
     .innerJoin('jobs', 'jobs.id', 'job_deps.job_id')
     .selectAll('jobs')
     .where('job_deps.dep_id', '=', jobId)
-    .where('jobs.status', '=', status)
+    .where('jobs.status', '=', 'SUBMITTED')
     .orderBy('jobs.submitted_at')
     .orderBy('jobs.run_name')
     .orderBy('jobs.seq')
@@ -86,33 +87,38 @@ export async function jobsByIds(db: Kysely<Database>, ids: readonly string[]): P
 }
 
 /** Per cache key, the newest DONE job that ran itself (`findDoneJob` for many keys). */
-export function findDoneJobs(db: Kysely<Database>, keys: readonly string[]): Promise<Map<string, JobRecord>> {
+export function findDoneJobs(db: Kysely<Database>, keys: readonly string[]): Promise<Map<string, JobRef>> {
   return firstPerCacheKey(db, keys, ['DONE'], ['finished_at', 'desc']);
 }
 
 /** Per cache key, the oldest unfinished job that runs itself (`findActiveJob` for many keys). */
-export function findActiveJobs(db: Kysely<Database>, keys: readonly string[]): Promise<Map<string, JobRecord>> {
+export function findActiveJobs(db: Kysely<Database>, keys: readonly string[]): Promise<Map<string, JobRef>> {
   return firstPerCacheKey(db, keys, UNFINISHED, ['submitted_at', 'asc']);
 }
 
-/** Per cache key, the first job in `order` among those in `statuses` that run themselves. */
+/**
+ * Per cache key, the first job in `order` among those in `statuses` that run themselves. Only
+ * the id and run are read: a cached re-run looks up every job of the run, and whole rows
+ * (their specs parsed) were a good part of its time.
+ */
 async function firstPerCacheKey(
   db: Kysely<Database>,
   keys: readonly string[],
   statuses: readonly JobStatus[],
   [column, direction]: ['finished_at' | 'submitted_at', 'asc' | 'desc'],
-): Promise<Map<string, JobRecord>> {
-  const found = new Map<string, JobRecord>();
+): Promise<Map<string, JobRef>> {
+  const found = new Map<string, JobRef>();
   for (const batch of batches([...new Set(keys)], IN_BATCH)) {
     const rows = await db
       .selectFrom('jobs')
-      .selectAll()
+      .select(['id', 'run_name', 'cache_key'])
       .where('cache_key', 'in', batch)
       .where('status', 'in', statuses)
       .where('cached_from', 'is', null)
       .orderBy(column, direction)
       .execute();
-    for (const row of rows) if (!found.has(row.cache_key)) found.set(row.cache_key, jobFromRow(row));
+    for (const row of rows)
+      if (!found.has(row.cache_key)) found.set(row.cache_key, { id: row.id, runName: row.run_name });
   }
   return found;
 }

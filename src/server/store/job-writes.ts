@@ -4,7 +4,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { ConflictError, InternalError } from '../../core/errors.js';
-import type { JobStatus, TransitionResult } from '../../core/job-status.js';
+import { isFinished, type JobStatus, type TransitionResult } from '../../core/job-status.js';
 import type { JobRecord, RunRecord } from '../../core/records.js';
 import { batches } from './batches.js';
 import { isUniqueViolation } from './db-errors.js';
@@ -98,8 +98,9 @@ export async function insertRun(db: Kysely<Database>, run: RunRecord, jobs: JobR
             })),
           )
           .execute();
+        // Rows only for jobs that can still wait on them: a job stored finished (a cached copy) never will.
         const deps = batch.flatMap((job) =>
-          [...new Set(job.dependsOn)].map((dep) => ({ job_id: job.id, dep_id: dep })),
+          isFinished(job.status) ? [] : [...new Set(job.dependsOn)].map((dep) => ({ job_id: job.id, dep_id: dep })),
         );
         for (const rows of batches(deps, DEPS_BATCH)) await trx.insertInto('job_deps').values(rows).execute();
       }

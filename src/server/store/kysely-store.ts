@@ -24,7 +24,7 @@ import * as repos from './repo-store.js';
 import { countRunsWithPrefix, selectRuns, UNFINISHED } from './run-queries.js';
 import type { Database, SqlDialect } from './schema.js';
 import { TokenCache } from './token-cache.js';
-import type { RunQuery, Store, TokenRecord, TransitionGuard, TransitionPatch } from './store.js';
+import type { JobRef, RunQuery, Store, TokenRecord, TransitionGuard, TransitionPatch } from './store.js';
 
 export interface KyselyStoreOptions {
   /** Which engine `db` talks to; the schema differs only where SQL does (autoincrement). */
@@ -140,8 +140,8 @@ export class KyselyStore implements Store {
     return jobQueries.readyJobs(this.db, limit, offset);
   }
 
-  dependentsOf(jobId: string, status: JobStatus): Promise<JobRecord[]> {
-    return jobQueries.dependentsOf(this.db, jobId, status);
+  waitingOn(jobId: string): Promise<JobRecord[]> {
+    return jobQueries.waitingOn(this.db, jobId);
   }
 
   allJobsDone(runName: string): Promise<boolean> {
@@ -152,11 +152,11 @@ export class KyselyStore implements Store {
     return jobQueries.jobsByIds(this.db, ids);
   }
 
-  findDoneJobs(cacheKeys: readonly string[]): Promise<Map<string, JobRecord>> {
+  findDoneJobs(cacheKeys: readonly string[]): Promise<Map<string, JobRef>> {
     return jobQueries.findDoneJobs(this.db, cacheKeys);
   }
 
-  findActiveJobs(cacheKeys: readonly string[]): Promise<Map<string, JobRecord>> {
+  findActiveJobs(cacheKeys: readonly string[]): Promise<Map<string, JobRef>> {
     return jobQueries.findActiveJobs(this.db, cacheKeys);
   }
 

@@ -24,6 +24,12 @@ export interface TokenRecord {
 }
 
 /** What else a job must match for a transition to apply. */
+/** Which job: enough to point a new job at it (`cachedFrom`) and say where it runs. */
+export interface JobRef {
+  id: string;
+  runName: string;
+}
+
 export interface TransitionGuard {
   /** The runner the job is assigned to. */
   runner?: string;
@@ -84,8 +90,11 @@ export interface Store extends RepoStore {
    * first, then in planned order, as `jobsByStatus`.
    */
   readyJobs(limit: number, offset: number): Promise<JobRecord[]>;
-  /** Jobs in `status` that depend on `jobId`, oldest submitted first. */
-  dependentsOf(jobId: string, status: JobStatus): Promise<JobRecord[]>;
+  /**
+   * SUBMITTED jobs that depend on `jobId`, oldest submitted first. Only jobs that can still
+   * wait have dependency rows: one stored finished (a cached copy) is never among them.
+   */
+  waitingOn(jobId: string): Promise<JobRecord[]>;
   /** Whether every job of the run is DONE. */
   allJobsDone(runName: string): Promise<boolean>;
   /** The jobs with these ids, by id; unknown ids are absent. */
@@ -113,10 +122,10 @@ export interface Store extends RepoStore {
   findDoneJob(cacheKey: string): Promise<JobRecord | undefined>;
   /** An unfinished job with this cache key that runs itself: a new identical job joins it. */
   findActiveJob(cacheKey: string): Promise<JobRecord | undefined>;
-  /** `findDoneJob` for many keys at once, by key; keys without one are absent. */
-  findDoneJobs(cacheKeys: readonly string[]): Promise<Map<string, JobRecord>>;
-  /** `findActiveJob` for many keys at once, by key; keys without one are absent. */
-  findActiveJobs(cacheKeys: readonly string[]): Promise<Map<string, JobRecord>>;
+  /** `findDoneJob` for many keys at once, by key (the job's id and run); keys without one are absent. */
+  findDoneJobs(cacheKeys: readonly string[]): Promise<Map<string, JobRef>>;
+  /** `findActiveJob` for many keys at once, by key (the job's id and run); keys without one are absent. */
+  findActiveJobs(cacheKeys: readonly string[]): Promise<Map<string, JobRef>>;
   /** Unfinished jobs that wait on `jobId` to reuse its result. */
   followersOf(jobId: string): Promise<JobRecord[]>;
 

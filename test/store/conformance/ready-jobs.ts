@@ -42,7 +42,7 @@ export function describeReadyJobs(open: OpenStore): void {
       expect((await store().readyJobs(10, 0)).map((j) => j.id)).toContain('older-after-running');
     });
 
-    it('dependentsOf returns the jobs in a status that wait on a job', async () => {
+    it('waitingOn returns the SUBMITTED jobs that wait on a job', async () => {
       const run = makeRun('fan', { submittedAt: 1000 });
       await store().createRun(
         run,
@@ -55,9 +55,21 @@ export function describeReadyJobs(open: OpenStore): void {
         ],
         'ada',
       );
-      expect((await store().dependentsOf('fan-root', 'SUBMITTED')).map((j) => j.id)).toEqual(['fan-b', 'fan-a']);
-      expect((await store().dependentsOf('fan-root', 'FAILED')).map((j) => j.id)).toEqual(['fan-d']);
-      expect(await store().dependentsOf('fan-c', 'SUBMITTED')).toEqual([]);
+      expect((await store().waitingOn('fan-root')).map((j) => j.id)).toEqual(['fan-b', 'fan-a']);
+      expect(await store().waitingOn('fan-c')).toEqual([]);
+    });
+
+    it('a job stored finished (a cached copy) reads back its dependencies, and waits on nothing', async () => {
+      const run = makeRun('copy');
+      const copy = makeJob(run, 'b', {
+        dependsOn: ['copy-a'],
+        status: 'DONE',
+        cachedFrom: 'older-b',
+        reason: 'cached',
+      });
+      await store().createRun(run, [makeJob(run, 'a', { status: 'DONE' }), copy], 'ada');
+      expect(await store().getJob(copy.id)).toStrictEqual(copy);
+      expect(await store().waitingOn('copy-a')).toEqual([]);
     });
 
     it('a job listing a dependency twice is stored once per dependency and read back as listed', async () => {
@@ -66,17 +78,17 @@ export function describeReadyJobs(open: OpenStore): void {
       await store().createRun(run, [makeJob(run, 'a', { status: 'DONE' }), job], 'ada');
       expect(await store().getJob(job.id)).toStrictEqual(job);
       expect((await store().readyJobs(10, 0)).map((j) => j.id)).toEqual(['twice-b']);
-      expect((await store().dependentsOf('twice-a', 'SUBMITTED')).map((j) => j.id)).toEqual(['twice-b']);
+      expect((await store().waitingOn('twice-a')).map((j) => j.id)).toEqual(['twice-b']);
     });
 
     it('deleting a run deletes its jobs dependency rows', async () => {
       const run = makeRun('gone');
       await store().createRun(run, [makeJob(run, 'a'), makeJob(run, 'b', { dependsOn: ['gone-a'] })], 'ada');
       await store().deleteRuns(['gone']);
-      expect(await store().dependentsOf('gone-a', 'SUBMITTED')).toEqual([]);
+      expect(await store().waitingOn('gone-a')).toEqual([]);
       // The same ids can be used again.
       await store().createRun(run, [makeJob(run, 'a'), makeJob(run, 'b', { dependsOn: ['gone-a'] })], 'ada');
-      expect((await store().dependentsOf('gone-a', 'SUBMITTED')).map((j) => j.id)).toEqual(['gone-b']);
+      expect((await store().waitingOn('gone-a')).map((j) => j.id)).toEqual(['gone-b']);
     });
 
     it('allJobsDone says whether every job of a run is DONE', async () => {
@@ -98,7 +110,7 @@ export function describeReadyJobs(open: OpenStore): void {
       );
       await store().createRun(run, jobs, 'ada');
       expect(await store().jobsOfRuns(['big'])).toStrictEqual(jobs);
-      expect(await store().dependentsOf('big-j000', 'SUBMITTED')).toHaveLength(249);
+      expect(await store().waitingOn('big-j000')).toHaveLength(249);
       expect((await store().events('big-j249')).map((e) => e.to)).toEqual(['SUBMITTED']);
     });
 
@@ -130,10 +142,12 @@ export function describeReadyJobs(open: OpenStore): void {
 
       const done = await store().findDoneJobs(['k1', 'k2', 'k3']);
       expect([...done.keys()]).toEqual(['k1']);
-      expect(done.get('k1')).toStrictEqual(await store().findDoneJob('k1'));
+      const doneOne = await store().findDoneJob('k1');
+      expect(done.get('k1')).toStrictEqual({ id: doneOne!.id, runName: doneOne!.runName });
       const active = await store().findActiveJobs(['k1', 'k2', 'k2']);
       expect([...active.keys()]).toEqual(['k2']);
-      expect(active.get('k2')).toStrictEqual(await store().findActiveJob('k2'));
+      const activeOne = await store().findActiveJob('k2');
+      expect(active.get('k2')).toStrictEqual({ id: activeOne!.id, runName: activeOne!.runName });
       expect((await store().findDoneJobs([])).size).toBe(0);
     });
 

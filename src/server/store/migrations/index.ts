@@ -8,6 +8,7 @@ import { initialMigration } from './0001-initial.js';
 import { stopGraceMigration } from './0002-stop-grace.js';
 import { reposMigration } from './0005-repos.js';
 import { jobDepsMigration } from './0006-job-deps.js';
+import { jobIndexesMigration } from './0007-job-indexes.js';
 
 /** Every migration by name; kysely applies them in name order, so names start with a sequence number. */
 export function storeMigrations(dialect: SqlDialect): Record<string, Migration> {
@@ -16,6 +17,7 @@ export function storeMigrations(dialect: SqlDialect): Record<string, Migration> 
     '0002-stop-grace': stopGraceMigration,
     '0005-repos': reposMigration,
     '0006-job-deps': jobDepsMigration,
+    '0007-job-indexes': jobIndexesMigration,
   };
 }
 

@@ -3,6 +3,7 @@
  * runs several at once, and listens for stop and abort through a long-polled heartbeat.
  */
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
 import type { Capacity } from '../core/resources.js';
@@ -12,6 +13,7 @@ import { readProviderSettings } from '../settings.js';
 import { cleanDockerLeftovers } from './executors/docker/leftovers.js';
 import { JobRun } from './job-run.js';
 import { resendSpool } from './log-shipper.js';
+import { Trash } from './trash.js';
 import { cleanLeftovers } from './workspace.js';
 
 export interface RunnerOptions {
@@ -35,13 +37,17 @@ export class RunnerAgent {
   private claimAbort: AbortController | undefined;
   private heartbeatAbort: AbortController | undefined;
   private loops: Promise<void>[] = [];
+  private readonly trash: Trash;
   /** How long a claim or heartbeat may wait on the server: the server says, well inside its runner timeout. */
   private pollMs = 10_000;
 
-  constructor(private readonly options: RunnerOptions) {}
+  constructor(private readonly options: RunnerOptions) {
+    this.trash = new Trash(join(options.workRoot, 'trash'));
+  }
 
   async start(): Promise<void> {
     const { client, name, capacity, logger } = this.options;
+    await this.trash.empty(); // what an earlier runner process had no time to remove
     const leftovers = await cleanLeftovers(this.options.workRoot, async (jobId, spool) => {
       await resendSpool(spool, (entries) => client.appendLogs(jobId, entries));
     });
@@ -94,6 +100,7 @@ export class RunnerAgent {
         logger,
         baseEnv: this.options.baseEnv,
         stopGraceMs: this.options.stopGraceMs,
+        trash: this.trash,
       },
       assignment,
     );

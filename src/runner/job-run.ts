@@ -12,6 +12,7 @@ import { containerRoot } from './container-root.js';
 import type { Execution, Executor } from './executors/executor.js';
 import { launchJob } from './launch.js';
 import { LogShipper } from './log-shipper.js';
+import type { Trash } from './trash.js';
 import { prepareWorkspace, recordPid, removeWorkspace, spoolPath } from './workspace.js';
 
 /**
@@ -31,6 +32,8 @@ export interface JobRunContext {
   /** Environment the runner passes on to jobs (its own, less dstack's secrets). */
   baseEnv: Record<string, string>;
   stopGraceMs: number;
+  /** Where finished jobs' folders go to be removed in the background; without one, removed in place. */
+  trash?: Trash;
 }
 
 export class JobRun {
@@ -165,7 +168,7 @@ export class JobRun {
       const reason = e instanceof DstackError ? e.message : `runner error: ${(e as Error).message}`;
       await this.finishFailed(reason).catch(() => {});
     } finally {
-      await removeWorkspace(this.ctx.workRoot, this.id).catch(() => {});
+      await removeWorkspace(this.ctx.workRoot, this.id, this.ctx.trash).catch(() => {});
     }
   }
 

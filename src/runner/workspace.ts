@@ -9,6 +9,7 @@ import type { Assignment } from '../core/api.js';
 import type { TransferStats } from '../files/transfer.js';
 import { deliverCode } from './code/deliver.js';
 import { containerRoot, downloadManifest } from './container-root.js';
+import type { Trash } from './trash.js';
 
 export function workspacePath(workRoot: string, jobId: string): string {
   return join(workRoot, 'jobs', jobId, 'workspace');
@@ -79,9 +80,13 @@ export async function cleanLeftovers(
   return ids;
 }
 
-/** Removes the job's folder: workspace, spool, pid file and anything else the job left there. */
-export async function removeWorkspace(workRoot: string, jobId: string): Promise<void> {
+/**
+ * Removes the job's folder: workspace, spool, pid file and anything else the job left there;
+ * with a trash, moves it there to be removed off this thread.
+ */
+export async function removeWorkspace(workRoot: string, jobId: string, trash?: Trash): Promise<void> {
   const dir = join(workRoot, 'jobs', jobId);
+  if (trash) return trash.discard(dir);
   // The files this module knows and the workspace at once, where one recursive rm of the
   // folder goes one call after another; anything else left beside them, the recursive rm.
   const gone = (e: unknown) => {

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Trash } from '../../src/runner/trash.js';
 import { recordPid, removeWorkspace, spoolPath, workspacePath } from '../../src/runner/workspace.js';
 
 describe('removeWorkspace', () => {
@@ -31,5 +32,36 @@ describe('removeWorkspace', () => {
 
   it('does nothing for a job that has no folder', async () => {
     await expect(removeWorkspace(root, 'none')).resolves.toBeUndefined();
+  });
+});
+
+describe('removeWorkspace with a trash', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'dstack-trash-'));
+  });
+  afterEach(() => rm(root, { recursive: true, force: true }));
+
+  it("takes the job's folder away at once and empties the trash in the background", async () => {
+    const trash = new Trash(join(root, 'trash'));
+    for (const id of ['a', 'b']) {
+      await mkdir(join(workspacePath(root, id), 'data'), { recursive: true });
+      for (let i = 0; i < 50; i++) await writeFile(join(workspacePath(root, id), 'data', `f${i}`), 'x');
+      await removeWorkspace(root, id, trash);
+      expect(existsSync(join(root, 'jobs', id))).toBe(false);
+    }
+    expect(await readdir(join(root, 'trash'))).toHaveLength(2); // not removed yet: one sweep takes both
+    await vi.waitFor(async () => expect(await readdir(join(root, 'trash'))).toEqual([]), { timeout: 5000 });
+  });
+
+  it('empties on demand what an earlier runner left in the trash, and takes a missing folder as removed', async () => {
+    await mkdir(join(root, 'trash', 'left', 'deep'), { recursive: true });
+    await writeFile(join(root, 'trash', 'left', 'deep', 'f'), 'x');
+    const trash = new Trash(join(root, 'trash'));
+    await trash.empty();
+    expect(await readdir(join(root, 'trash'))).toEqual([]);
+    await expect(removeWorkspace(root, 'none', trash)).resolves.toBeUndefined();
+    await trash.empty();
+    expect(await readdir(join(root, 'trash'))).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { CodeManifest } from '../core/api.js';
 import type { RepoInfo } from '../core/records.js';
 import { stripCredentials } from '../core/repos.js';
@@ -31,7 +31,12 @@ function mayBeGitRepo(root: string): boolean {
   }
 }
 
-export async function snapshotProject(root: string): Promise<Snapshot> {
+/**
+ * `home`: dstack's own folder (DSTACK_HOME). Where it lies inside the project, its files
+ * (the embedded server's database, logs, stored artifacts) are not the project's code: left
+ * in, every run would snapshot them as changed and no job would ever be reused.
+ */
+export async function snapshotProject(root: string, home?: string): Promise<Snapshot> {
   // Outside a repo git is not started at all: a process start is a good part of a small run's time.
   const listed = mayBeGitRepo(root)
     ? await git(root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard')
@@ -55,6 +60,11 @@ export async function snapshotProject(root: string): Promise<Snapshot> {
     if (branch?.trim() && branch.trim() !== 'HEAD') repo.branch = branch.trim();
     if (commit?.trim()) repo.commit = commit.trim();
     repo.dirty = (status ?? '').trim() !== '';
+  }
+  const inside = home === undefined ? '' : relative(root, home);
+  if (inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)) {
+    const prefix = inside.split(sep).join('/') + '/';
+    paths = paths.filter((p) => !p.startsWith(prefix));
   }
   // Files git lists but that are deleted in the working tree are skipped by describeFiles.
   return { repo, manifest: { files: await describeFiles(root, paths) } };

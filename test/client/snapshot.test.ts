@@ -54,3 +54,20 @@ describe('snapshotProject', () => {
     expect(paths(snapshot)).toContain('proj/train.py');
   });
 });
+
+describe("snapshotProject with dstack's home inside the project", () => {
+  it('leaves out the home folder and everything under it, and nothing else', async () => {
+    const proj = join(dir, 'proj');
+    await mkdir(join(proj, '.dstack-home', 'server', 'logs'), { recursive: true });
+    await writeFile(join(proj, '.dstack-home', 'server', 'dstack.db'), 'db');
+    await writeFile(join(proj, '.dstack-home', 'server', 'logs', 'j1.log'), 'log');
+    await writeFile(join(proj, '.dstack-home-notes.txt'), 'kept: a sibling whose name only starts alike');
+    const snapshot = await snapshotProject(proj, join(proj, '.dstack-home'));
+    expect(paths(snapshot)).toEqual(['.dstack/workflows.yaml', '.dstack-home-notes.txt', 'ignored.log', 'train.py']);
+  });
+
+  it('takes every file when the home is elsewhere', async () => {
+    const snapshot = await snapshotProject(join(dir, 'proj'), join(dir, 'home'));
+    expect(paths(snapshot)).toEqual(['.dstack/workflows.yaml', 'ignored.log', 'train.py']);
+  });
+});

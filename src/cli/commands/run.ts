@@ -46,7 +46,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     import('./logs.js'),
   ]);
   const client = await connect(settings);
-  const snapshot = await snapshotProject(root);
+  const snapshot = await snapshotProject(root, settings.home);
   const codeDigest = await uploadSnapshot(client, root, snapshot);
   const run = await client.submitRun({
     workflow: args.workflow,
@@ -125,7 +125,7 @@ async function dryRun(planned: Plan, root: string, settings: Settings): Promise<
     return 0;
   }
   const { snapshotProject } = await import('../../client/snapshot.js');
-  const snapshot = await snapshotProject(root);
+  const snapshot = await snapshotProject(root, settings.home);
   const preview = await client.previewRun({ jobs: planned.jobs, code: snapshot.manifest });
   process.stdout.write(formatPlan(planned, preview));
   return 0;

@@ -7,10 +7,11 @@
  * followers are woken when lines arrive.
  */
 import { EventEmitter } from 'node:events';
-import { appendFile, mkdir, open, rm, stat, truncate } from 'node:fs/promises';
+import { appendFile, mkdir, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidError } from '../../core/errors.js';
 import type { LogEntry } from '../../core/records.js';
+import { AppendHandles } from './append-handles.js';
 import { logLine } from './log-line.js';
 import { scan, scanRaw, type RawEntry } from './log-scan.js';
 import {
@@ -49,16 +50,11 @@ interface LogState {
 /** Size of an entry for paging limits: what it costs to hold and send (an entry may hold many lines). */
 export const entryBytes = (e: RawEntry) => e.json.length + 32;
 
-/** Append `parts` to `file` in one write of all of them (no copy into one buffer first). */
-async function appendParts(file: string, parts: Buffer[]): Promise<void> {
-  const handle = await open(file, 'a');
-  try {
-    const length = parts.reduce((sum, part) => sum + part.length, 0);
-    const { bytesWritten } = await handle.writev(parts);
-    if (bytesWritten !== length) throw new Error(`log append wrote ${bytesWritten} of ${length} bytes`);
-  } finally {
-    await handle.close();
-  }
+/** Append `parts` through `handle` in one write of all of them (no copy into one buffer first). */
+async function appendParts(handle: FileHandle, parts: Buffer[]): Promise<void> {
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
+  const { bytesWritten } = await handle.writev(parts);
+  if (bytesWritten !== length) throw new Error(`log append wrote ${bytesWritten} of ${length} bytes`);
 }
 
 export class LogStore {
@@ -68,6 +64,7 @@ export class LogStore {
   private readonly queues = new Map<string, Promise<void>>();
   /** The logs folder, created by the first append (not one mkdir per append). */
   private rootMade: Promise<unknown> | undefined;
+  private readonly handles = new AppendHandles();
 
   constructor(private readonly root: string) {
     this.events.setMaxListeners(0);
@@ -192,7 +189,7 @@ export class LogStore {
     next.lastSeq = last;
     try {
       await (this.rootMade ??= mkdir(this.root, { recursive: true }));
-      await appendParts(this.file(jobId), lines);
+      await this.handles.use(this.file(jobId), (handle) => appendParts(handle, lines));
       // After the log: an index point never names bytes that are not there.
       if (points.length > 0) await appendFile(this.indexFile(jobId), encodePoints(points));
     } catch (e) {
@@ -307,6 +304,7 @@ export class LogStore {
   }
 
   async delete(jobId: string): Promise<void> {
+    await this.handles.close(this.file(jobId));
     await rm(this.file(jobId), { force: true });
     await rm(this.indexFile(jobId), { force: true });
     this.states.delete(jobId);

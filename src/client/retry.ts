@@ -9,6 +9,9 @@ import { UnavailableError } from '../core/errors.js';
 
 const FIRST_DELAY_MS = 200;
 
+/** How long a runner (a long-lived one, or one job's under Slurm) keeps retrying a request through a dropped connection. */
+export const RUNNER_RETRY_MS = 2 * 60_000;
+
 /** Errors that mean the request may not have got through, or its answer not back. */
 export function isTransient(error: unknown): boolean {
   if (error instanceof UnavailableError) return true;

@@ -3,13 +3,15 @@
  * example pipeline, a job pending on resources, stop/resume, abort, a cancel outside dstack,
  * and the cache across backends. One file, so that no two tests compete for the node.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isFinished } from '../../src/core/job-status.js';
 import type { JobRecord, RunView } from '../../src/core/records.js';
 import { ensureSlurm, skipSlurm, slurm } from '../services/slurm.js';
 import { Sandbox, waitUntil } from './harness.js';
 import { DstackServer, copyPipeline } from './slurm-harness.js';
+import { CuttableProxy } from './team-harness.js';
 
 // sleepy's `|| true`: a scancel signals the job's processes one by one, and a `sleep` killed before
 // bash itself hears the SIGTERM would end the script through `-e` without running its trap.
@@ -29,6 +31,9 @@ const MORE_WORKFLOWS = `
         while true; do sleep 0.1 || true; done
     artifacts:
       - checkpoint
+  - name: ticker
+    commands:
+      - for i in $(seq 1 40); do echo "tick $i"; sleep 0.1; done
 `;
 
 describe.skipIf(skipSlurm)('Slurm backend', () => {
@@ -165,6 +170,43 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     }, 30_000);
     expect(failed.reason).toBe(`slurm ${slurmId}: CANCELLED`);
     expect(await logsOf(name)).toContain('got SIGTERM'); // Slurm signalled the job itself
+  });
+
+  it('runs a job to its end through a connection to the server that keeps dropping', { timeout: 120_000 }, async () => {
+    // The batch job reaches the server through a proxy that is down 400 ms of every second.
+    const proxy = await CuttableProxy.start(server.port);
+    await server.start('slurm', ['--slurm-server-url', `http://127.0.0.1:${proxy.port}`]);
+    let cutter: NodeJS.Timeout | undefined;
+    try {
+      const name = await detached(['ticker']);
+      // Cut only once the job runs: the first request (its assignment) fails at once by design.
+      await waitUntil(async () => (await logsOf(name)).includes('tick 1'), 30_000);
+      let outages = 0;
+      cutter = setInterval(() => {
+        proxy.down();
+        outages++;
+        setTimeout(() => proxy.up(), 400);
+      }, 1000);
+      const ended = await waitUntil(async () => {
+        const job = await jobOf(name);
+        return isFinished(job.status) && job;
+      }, 60_000);
+      clearInterval(cutter);
+      expect(ended.status, `${ended.reason}\n${server.output}`).toBe('DONE');
+      expect(outages).toBeGreaterThan(1);
+      // Its requests failed, and were tried again (the batch job's output is its runner's log).
+      const out = join(server.dataDir, 'slurm', 'work', 'jobs', ended.id);
+      const said = await Promise.all(
+        (await readdir(out)).filter((f) => f.endsWith('.out')).map((f) => readFile(join(out, f), 'utf8')),
+      );
+      expect(said.join('')).toMatch(/request failed; retrying in \d+ ms/);
+      expect(await logsOf(name)).toBe(Array.from({ length: 40 }, (_, i) => `tick ${i + 1}\n`).join(''));
+    } finally {
+      clearInterval(cutter);
+      proxy.up();
+      proxy.close();
+      await server.start('slurm');
+    }
   });
 
   it('reuses jobs across backends: Slurm results on the local runner, and local results on Slurm', async () => {

@@ -126,6 +126,7 @@ export class TeamRunner {
 export class CuttableProxy {
   private readonly sockets = new Set<Socket>();
   private server!: Server;
+  private refusing = false;
   port = 0;
 
   static async start(targetPort: number): Promise<CuttableProxy> {
@@ -134,6 +135,7 @@ export class CuttableProxy {
 
   private async listen(targetPort: number): Promise<CuttableProxy> {
     this.server = createServer((client) => {
+      if (this.refusing) return void client.destroy();
       const upstream = connect(targetPort, '127.0.0.1');
       for (const s of [client, upstream]) {
         this.sockets.add(s);
@@ -156,6 +158,16 @@ export class CuttableProxy {
     const n = this.sockets.size;
     for (const s of this.sockets) s.destroy();
     return n;
+  }
+
+  /** Refuse every new connection (closed at once) and drop the open ones, until `up()`: the server is unreachable. */
+  down(): void {
+    this.refusing = true;
+    this.cut();
+  }
+
+  up(): void {
+    this.refusing = false;
   }
 
   close(): void {

@@ -6,6 +6,8 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Client } from '../../client/client.js';
+import { RUNNER_RETRY_MS } from '../../client/retry.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
 import { createLogger } from '../../logger.js';
 import { runnerEnvironment } from '../../runner/environment.js';
@@ -72,11 +74,21 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
   await mkdir(workRoot, { recursive: true });
   const logger = createLogger(`runner-exec:${options.job}`, settings.logLevel);
   const baseEnv = runnerEnvironment();
-  const client = new ReportingClient({ url: server, token });
   // Asked for first, then the job-running modules load while the server answers: both are on
   // the way to the job's first command. The rejection is handled where runOneShot awaits it.
-  const assignment = client.runnerAssignment(options.job);
+  // Not retried: a server that cannot be reached at all is a wrong URL, said at once.
+  const assignment = new Client({ url: server, token }).runnerAssignment(options.job);
   assignment.catch(() => {});
+  // Once the job is under way, retried as any runner's requests: each is safe to repeat
+  // (client/retry.ts), and a dropped connection must not fail a job that may have queued for hours.
+  const client = new ReportingClient({
+    url: server,
+    token,
+    retry: {
+      forMs: RUNNER_RETRY_MS,
+      onRetry: (error, delayMs) => logger.warn(`request failed; retrying in ${delayMs} ms`, { error: String(error) }),
+    },
+  });
   try {
     const [{ runOneShot }, { ProcessExecutor }] = await Promise.all([
       import('../../runner/one-shot.js'),

@@ -2,6 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Client } from '../../client/client.js';
+import { RUNNER_RETRY_MS } from '../../client/retry.js';
 import { UsageError } from '../../core/errors.js';
 import { parseSize } from '../../core/resources.js';
 import { createLogger } from '../../logger.js';
@@ -10,9 +11,6 @@ import { detectCapacity } from '../../runner/capacity.js';
 import { runnerEnvironment } from '../../runner/environment.js';
 import { ProcessExecutor } from '../../runner/executors/process-executor.js';
 import { runnerWorkDir, type Settings } from '../../settings.js';
-
-/** How long a runner keeps retrying a request through a dropped connection. */
-export const RUNNER_RETRY_MS = 2 * 60_000;
 
 export interface RunnerStartOptions {
   server?: string;

@@ -73,7 +73,7 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     name: caller,
     workRoot,
     capacity: await detectCapacity(overrides),
-    executor: new ProcessExecutor(workRoot),
+    executor: new ProcessExecutor(workRoot, { spawner: true }), // long-lived: jobs start from a helper
     logger,
     baseEnv: runnerEnvironment(),
     stopGraceMs: settings.stopGraceSeconds * 1000,

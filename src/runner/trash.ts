@@ -11,8 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** How long a discarded folder waits for others to join its sweep: a busy runner starts one `rm` per period, not per job. */
-const SWEEP_DELAY_MS = 200;
+/**
+ * How long a discarded folder waits for others to join its sweep: a busy runner starts one
+ * `rm` a second, not one per job (a spawn costs the runner's thread about 4 ms).
+ */
+const SWEEP_DELAY_MS = 1000;
 /** Entries given to one `rm`: well inside any command line's limit. */
 const PER_SWEEP = 1000;
 

@@ -6,11 +6,12 @@
  */
 import { RETRY_MAX_DELAY_MS } from '../core/api.js';
 import { UnavailableError } from '../core/errors.js';
+import type { Logger } from '../logger.js';
 
 const FIRST_DELAY_MS = 200;
 
 /** How long a runner (a long-lived one, or one job's under Slurm) keeps retrying a request through a dropped connection. */
-export const RUNNER_RETRY_MS = 2 * 60_000;
+const RUNNER_RETRY_MS = 2 * 60_000;
 
 /** Errors that mean the request may not have got through, or its answer not back. */
 export function isTransient(error: unknown): boolean {
@@ -28,6 +29,14 @@ export interface RetryPolicy {
   forMs: number;
   /** Told before each wait: what failed and how long until the next try. */
   onRetry?: (error: unknown, delayMs: number) => void;
+}
+
+/** A runner's policy: two minutes of retries, each said in its log. */
+export function runnerRetry(logger: Pick<Logger, 'warn'>): RetryPolicy {
+  return {
+    forMs: RUNNER_RETRY_MS,
+    onRetry: (error, delayMs) => logger.warn(`request failed; retrying in ${delayMs} ms`, { error: String(error) }),
+  };
 }
 
 /** Run `attempt` until it succeeds, fails for good, the policy's time passes, or `signal` aborts. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from '../../client/client.js';
-import { RUNNER_RETRY_MS } from '../../client/retry.js';
+import { runnerRetry } from '../../client/retry.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
 import { createLogger } from '../../logger.js';
 import { runnerEnvironment } from '../../runner/environment.js';
@@ -81,14 +81,7 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
   assignment.catch(() => {});
   // Once the job is under way, retried as any runner's requests: each is safe to repeat
   // (client/retry.ts), and a dropped connection must not fail a job that may have queued for hours.
-  const client = new ReportingClient({
-    url: server,
-    token,
-    retry: {
-      forMs: RUNNER_RETRY_MS,
-      onRetry: (error, delayMs) => logger.warn(`request failed; retrying in ${delayMs} ms`, { error: String(error) }),
-    },
-  });
+  const client = new ReportingClient({ url: server, token, retry: runnerRetry(logger) });
   try {
     const [{ runOneShot }, { ProcessExecutor }] = await Promise.all([
       import('../../runner/one-shot.js'),

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Client } from '../../client/client.js';
-import { RUNNER_RETRY_MS } from '../../client/retry.js';
+import { runnerRetry } from '../../client/retry.js';
 import { UsageError } from '../../core/errors.js';
 import { parseSize } from '../../core/resources.js';
 import { createLogger } from '../../logger.js';
@@ -60,14 +60,7 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
   const workRoot = resolve(options.workDir ?? runnerWorkDir(settings.home));
   await mkdir(workRoot, { recursive: true });
   const logger = createLogger(`runner:${caller}`, settings.logLevel);
-  const client = new Client({
-    url: server,
-    token,
-    retry: {
-      forMs: RUNNER_RETRY_MS,
-      onRetry: (error, delayMs) => logger.warn(`request failed; retrying in ${delayMs} ms`, { error: String(error) }),
-    },
-  });
+  const client = new Client({ url: server, token, retry: runnerRetry(logger) });
   const agent = new RunnerAgent({
     client,
     name: caller,

@@ -26,20 +26,21 @@ export class Trash {
 
   constructor(readonly dir: string) {}
 
-  /** Move `path` into the trash (it must be on the same filesystem); nothing there is not an error. */
+  /** Move `path` into the trash; nothing there is not an error. */
   async discard(path: string): Promise<void> {
-    await (this.ready ??= mkdir(this.dir, { recursive: true }));
     try {
+      await (this.ready ??= mkdir(this.dir, { recursive: true }));
       await rename(path, join(this.dir, randomBytes(8).toString('hex')));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      await rm(path, { recursive: true, force: true }); // another filesystem, say: removed here after all
+    } catch {
+      // Gone already, another filesystem, a trash folder removed under us: removed here after all.
+      this.ready = undefined;
+      await rm(path, { recursive: true, force: true });
       return;
     }
     this.timer ??= setTimeout(() => void this.sweep(), SWEEP_DELAY_MS).unref();
   }
 
-  /** Empty the trash now; resolves once it is empty (startup, shutdown, tests). */
+  /** Empty the trash now, as far as `rm` can (startup, tests). */
   async empty(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;

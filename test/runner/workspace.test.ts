@@ -54,13 +54,22 @@ describe('removeWorkspace with a trash', () => {
     await vi.waitFor(async () => expect(await readdir(join(root, 'trash'))).toEqual([]), { timeout: 5000 });
   });
 
-  it('empties on demand what an earlier runner left in the trash, and takes a missing folder as removed', async () => {
+  it('empties what an earlier runner left, takes a missing folder as removed, and removes in place without a trash', async () => {
     await mkdir(join(root, 'trash', 'left', 'deep'), { recursive: true });
     await writeFile(join(root, 'trash', 'left', 'deep', 'f'), 'x');
     const trash = new Trash(join(root, 'trash'));
     await trash.empty();
     expect(await readdir(join(root, 'trash'))).toEqual([]);
     await expect(removeWorkspace(root, 'none', trash)).resolves.toBeUndefined();
+    // A trash folder removed under it: the job's folder is removed in place instead.
+    await mkdir(workspacePath(root, 'b'), { recursive: true });
+    await removeWorkspace(root, 'b', trash);
+    await rm(join(root, 'trash'), { recursive: true });
+    await mkdir(workspacePath(root, 'c'), { recursive: true });
+    await removeWorkspace(root, 'c', trash);
+    expect(existsSync(join(root, 'jobs', 'c'))).toBe(false);
+    expect(existsSync(join(root, 'trash'))).toBe(false);
+    await removeWorkspace(root, 'none', trash); // and the trash is made again for the next
     await trash.empty();
     expect(await readdir(join(root, 'trash'))).toEqual([]);
   });

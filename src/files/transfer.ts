@@ -2,7 +2,8 @@
  * Moving manifests' files between a folder and the server's blob store. Only blobs the
  * server lacks are sent. Small files travel in packs (one request for many); big ones one
  * per request, straight to storage (S3 presigned URLs) when the server hands out URLs.
- * Downloads (download.ts) are checked against their digests before they count as written.
+ * Downloads (download.ts) are checked against their digests before they count as written;
+ * they are a module apart, so that a `dstack run`, which only uploads, does not load them.
  */
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +13,6 @@ import { SMALL_BLOB, type UploadPlan } from '../core/blob-api.js';
 import { forEachLimit } from '../core/concurrency.js';
 import type { ManifestEntry } from '../core/records.js';
 import { directPut } from './direct-http.js';
-import { buildPack } from './pack.js';
 import {
   CONCURRENCY,
   counter,
@@ -23,7 +23,6 @@ import {
   type TransferStats,
 } from './transfer-parts.js';
 
-export { downloadFiles } from './download.js';
 export type { TransferOptions, TransferProgress, TransferStats } from './transfer-parts.js';
 
 /** Upload the blobs of `entries` that the server does not have yet. */
@@ -60,7 +59,10 @@ export async function uploadFiles(
     }),
     ...packsOf(small.map((m) => ({ name: m.digest, path: path(m.digest), size: entryOf(m.digest).size }))).map(
       (pack) => async () => {
-        // Built whole (at most PACK_BYTES), files read straight into place several at a time.
+        // Built whole (at most PACK_BYTES), files read straight into place several at a time. The
+        // packer (tar's header) loads only when there is something to pack: a `dstack run` whose
+        // code the server has already uploads nothing, and a module is a few ms of its start.
+        const { buildPack } = await import('./pack.js');
         const body = await buildPack(pack, (n) => track.file(n));
         // One plain Uint8Array in an object-mode stream: turning a stream into a web stream copies
         // every Buffer chunk (not other typed arrays), which would copy each pack once more.

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
 import type { ArtifactManifest } from '../core/records.js';
-import { downloadFiles, type TransferStats } from '../files/transfer.js';
+import { downloadFiles } from '../files/download.js';
+import type { TransferStats } from '../files/transfer.js';
 import type { Mount } from './executors/executor.js';
 
 /** Where a job's absolute artifact paths live on the runner: `/opt/x` is `<root>/opt/x`. */

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { ManifestEntry } from '../../src/core/records.js';
 import { describeArtifact } from '../../src/files/manifest.js';
 import { isInside, normalizeRelative, prepareWrite } from '../../src/files/safe-path.js';
-import { downloadFiles } from '../../src/files/transfer.js';
+import { downloadFiles } from '../../src/files/download.js';
 import type { Client } from '../../src/client/client.js';
 
 const base = await mkdtemp(join(tmpdir(), 'dstack-safe-'));

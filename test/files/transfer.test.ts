@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestEntry } from '../../src/core/records.js';
 import { describeFiles, walk } from '../../src/files/manifest.js';
 import { writePack } from '../../src/files/pack.js';
-import { downloadFiles, uploadFiles } from '../../src/files/transfer.js';
+import { downloadFiles } from '../../src/files/download.js';
+import { uploadFiles } from '../../src/files/transfer.js';
 import { createBucket, startMoto, type S3Server } from '../services/s3.js';
 import { startTestServer, type TestServer } from '../services/server.js';
 

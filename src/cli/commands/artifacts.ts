@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { formatSize } from '../../core/resources.js';
-import { downloadFiles } from '../../files/transfer.js';
+import { downloadFiles } from '../../files/download.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { table } from '../format.js';

@@ -16,7 +16,8 @@ import type { Client } from '../../client/client.js';
 import type { Assignment, CodeManifest } from '../../core/api.js';
 import { UnavailableError } from '../../core/errors.js';
 import type { CodeSource } from '../../core/repos.js';
-import { downloadFiles, type TransferStats } from '../../files/transfer.js';
+import { downloadFiles } from '../../files/download.js';
+import type { TransferStats } from '../../files/transfer.js';
 
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 

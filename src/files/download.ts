@@ -116,6 +116,7 @@ export async function downloadFiles(
   // A task dropped with its connection starts over (a runner's client retries; the CLI's does not).
   await forEachLimit(tasks, CONCURRENCY, (task) => client.retry(task));
 
+  if (links.length === 0) return { files: files.length, bytes: totalBytes, requests };
   // Checked again where the link really lands: earlier links may have moved its folder.
   const realRoot = await realpath(root);
   for (const entry of links) {

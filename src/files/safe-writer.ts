@@ -34,7 +34,10 @@ export class SafeWriter {
   }
 
   private async checkFolder(parent: string, rel: string): Promise<void> {
-    await mkdir(parent, { recursive: true });
+    const first = await mkdir(parent, { recursive: true });
+    // What mkdir has just made are real folders: only the folder above them can lead out,
+    // and the root (a fresh workspace's common case) cannot lead out of itself.
+    if ((first === undefined ? parent : dirname(first)) === this.root) return;
     this.realRoot ??= realpath(this.root);
     const [realRoot, realParent] = await Promise.all([this.realRoot, realpath(parent)]);
     if (!isInside(realRoot, realParent)) {

@@ -27,6 +27,12 @@ export interface RunnerOptions {
   stopGraceMs: number;
   /** How long one claim or heartbeat request may wait on the server, ms. */
   pollMs?: number;
+  /**
+   * Spool jobs' log lines to disk before sending them (the default). A runner inside the
+   * server does not: its sends are calls into the log store of its own process, so a spool
+   * would hold nothing that a crash of the process did not take with it.
+   */
+  spoolLogs?: boolean;
 }
 
 const RETRY_MS = 1000;
@@ -101,6 +107,7 @@ export class RunnerAgent {
         baseEnv: this.options.baseEnv,
         stopGraceMs: this.options.stopGraceMs,
         trash: this.trash,
+        spoolLogs: this.options.spoolLogs ?? true,
       },
       assignment,
     );

@@ -34,6 +34,8 @@ export interface JobRunContext {
   stopGraceMs: number;
   /** Where finished jobs' folders go to be removed in the background; without one, removed in place. */
   trash?: Trash;
+  /** Log lines go to a spool file before they are sent (RunnerOptions.spoolLogs); default true. */
+  spoolLogs?: boolean;
 }
 
 export class JobRun {
@@ -59,7 +61,7 @@ export class JobRun {
       assignment.logSeq,
       200,
       (e) => log.warn('sending logs failed; will retry', { error: String(e) }),
-      spoolPath(ctx.workRoot, this.id),
+      ctx.spoolLogs === false ? undefined : spoolPath(ctx.workRoot, this.id),
     );
   }
 

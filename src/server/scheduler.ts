@@ -17,8 +17,12 @@ export async function freeCapacity(engine: Engine, runner: string): Promise<Capa
   return freeOf(engine, runner, record.total);
 }
 
-/** Ready jobs read per page: a claim nearly always takes one of the first few. */
-const READY_PAGE = 8;
+/**
+ * Ready jobs read in the first page: a claim nearly always takes the first one, or finds the
+ * runner full at the first one; later pages grow (each row read is a full job, spec parsed).
+ */
+const FIRST_PAGE = 2;
+const MAX_PAGE = 64;
 
 /**
  * Pick and take one job for the runner, or undefined when none is ready and fits. Only
@@ -28,8 +32,8 @@ const READY_PAGE = 8;
 export async function claimOnce(engine: Engine, runner: string): Promise<Assignment | undefined> {
   let record: RunnerRecord | undefined;
   let left: Capacity | undefined;
-  for (let offset = 0; ; offset += READY_PAGE) {
-    const ready = await engine.store.readyJobs(READY_PAGE, offset);
+  for (let offset = 0, page = FIRST_PAGE; ; offset += page, page = Math.min(page * 4, MAX_PAGE)) {
+    const ready = await engine.store.readyJobs(page, offset);
     if (ready.length === 0) return undefined;
     if (!record) {
       record = await engine.store.getRunner(runner);
@@ -59,7 +63,7 @@ export async function claimOnce(engine: Engine, runner: string): Promise<Assignm
       if (!taken.ok) continue; // another runner was faster
       return assignmentFor(engine, taken.value, await dependenciesOf(engine, taken.value));
     }
-    if (ready.length < READY_PAGE) return undefined;
+    if (ready.length < page) return undefined;
   }
 }
 

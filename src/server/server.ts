@@ -97,6 +97,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger: logger.child('runner'),
       baseEnv: runnerEnvironment(),
       stopGraceMs: options.localRunner.stopGraceMs,
+      spoolLogs: false, // its log sends are calls into this process's log store
     });
     await mkdir(options.localRunner.workRoot, { recursive: true });
     await agent.start();

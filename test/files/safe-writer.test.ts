@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,5 +20,22 @@ describe('SafeWriter', () => {
     } finally {
       process.umask(previous);
     }
+  });
+
+  it('writes into folders it makes, and refuses a path through a folder that links out', async () => {
+    const root = join(work, 'links');
+    const outside = join(work, 'outside');
+    await mkdir(root, { recursive: true });
+    await mkdir(outside, { recursive: true });
+    await symlink(outside, join(root, 'link'));
+    const writer = new SafeWriter(root);
+    await writer.writeFile('deep/new/a.txt', Buffer.from('a'), 0o644);
+    expect(await readFile(join(root, 'deep', 'new', 'a.txt'), 'utf8')).toBe('a');
+    for (const rel of ['link/b.txt', 'link/sub/c.txt']) {
+      await expect(writer.writeFile(rel, Buffer.from('x'), 0o644)).rejects.toThrow(
+        `path '${rel}' leads out of ${root} through a symlink`,
+      );
+    }
+    expect((await readdir(outside, { recursive: true })).filter((f) => f.endsWith('.txt'))).toEqual([]);
   });
 });

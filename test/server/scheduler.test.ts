@@ -36,12 +36,12 @@ describe('claimOnce', () => {
   });
 
   it('looks past full pages of ready jobs that do not fit for one that does', async () => {
-    // Twenty ready jobs too big for this runner come first; the small one after them still runs.
+    // A hundred ready jobs too big for this runner come first (pages of 2, 8, 32, 64): the small one after them still runs.
     const statuses: [string, JobStatus, string[], number?][] = [];
-    for (let n = 0; n < 20; n++) statuses.push([id(n), 'SUBMITTED', [], 8]);
-    statuses.push([id(99), 'SUBMITTED', [], 1]);
+    for (let n = 0; n < 100; n++) statuses.push([id(n), 'SUBMITTED', [], 8]);
+    statuses.push([id(500), 'SUBMITTED', [], 1]);
     const { engine } = await withRunner(statuses, 2);
-    expect((await claimOnce(engine, 'r1'))?.job.id).toBe(id(99));
+    expect((await claimOnce(engine, 'r1'))?.job.id).toBe(id(500));
     expect(await claimOnce(engine, 'r1')).toBeUndefined();
   });
 

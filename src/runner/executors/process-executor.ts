@@ -16,6 +16,25 @@ export function scriptOf(commands: readonly string[]): string {
 
 const BASH_ARGS = ['--noprofile', '--norc', '-e', '-o', 'pipefail'];
 
+/**
+ * A script up to this many bytes goes to bash as its `-c` argument: no file to create and
+ * remove per job (file creation is a job's costliest call on some filesystems). Longer
+ * ones, or ones an argument cannot hold (a NUL byte), go in a file: Linux caps one
+ * argument at 128 KiB.
+ */
+const INLINE_SCRIPT_BYTES = 64 * 1024;
+
+/** bash's arguments for `script`, and the file to write it to first when it does not go inline. */
+export function bashInvocation(
+  script: string,
+  file: string,
+): { args: string[]; scriptFile?: { path: string; content: string } } {
+  if (Buffer.byteLength(script) <= INLINE_SCRIPT_BYTES && !script.includes('\0')) {
+    return { args: [...BASH_ARGS, '-c', script] };
+  }
+  return { args: [...BASH_ARGS, file], scriptFile: { path: file, content: script } };
+}
+
 export interface ProcessExecutorOptions {
   /**
    * Start jobs from a helper process (spawner.ts), keeping `spawn`'s synchronous cost off this
@@ -42,16 +61,18 @@ export class ProcessExecutor implements Executor {
 
   async start(request: ExecutionRequest): Promise<Execution> {
     if (request.image !== undefined) throw new InternalError('the process executor was given a job with an image');
-    const script = join(this.scriptDir, `${request.jobId}.sh`);
+    const { args, scriptFile } = bashInvocation(
+      scriptOf(request.commands),
+      join(this.scriptDir, `${request.jobId}.sh`),
+    );
     if (this.spawner) {
       const spawner = this.spawner;
       const { pid, exit } = await spawner.spawn({
         file: 'bash',
-        args: [...BASH_ARGS, script],
+        args,
         cwd: request.workspace,
         env: request.env,
-        scriptFile: script,
-        script: scriptOf(request.commands),
+        ...(scriptFile ? { scriptFile } : {}),
         onOutput: request.onOutput,
       });
       return {
@@ -61,8 +82,8 @@ export class ProcessExecutor implements Executor {
         kill: () => spawner.signal({ pid }, 'SIGKILL'),
       };
     }
-    await writeFile(script, scriptOf(request.commands), { mode: 0o600 });
-    const child = spawn('bash', [...BASH_ARGS, script], {
+    if (scriptFile) await writeFile(scriptFile.path, scriptFile.content, { mode: 0o600 });
+    const child = spawn('bash', args, {
       cwd: request.workspace,
       env: request.env,
       detached: true, // its own process group: signals go to the group
@@ -86,7 +107,7 @@ export class ProcessExecutor implements Executor {
       // 'close' fires after both pipes are drained, so no output is lost.
       child.once('close', (code, signal) => {
         signalGroup('SIGKILL');
-        unlink(script).catch(() => {}); // bash has read it
+        if (scriptFile) unlink(scriptFile.path).catch(() => {}); // bash has read it
         resolve({ code, signal });
       });
     });

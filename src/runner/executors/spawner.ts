@@ -12,14 +12,14 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ExitResult } from './executor.js';
 
-/** What the helper is asked to start: `file args` with `script` written to `scriptFile` first. */
+/** What the helper is asked to start: `file args`, with `scriptFile` written first when given. */
 export interface SpawnRequest {
   file: string;
   args: string[];
   cwd: string;
   env: Record<string, string>;
-  scriptFile: string;
-  script: string;
+  /** A file the job reads its commands from: written before it starts, removed once it exits. */
+  scriptFile?: { path: string; content: string };
   onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
@@ -61,11 +61,13 @@ function helperMain(
       args: string[];
       cwd: string;
       env: Record<string, string>;
-      scriptFile: string;
-      script: string;
+      scriptFile?: { path: string; content: string };
     }) => {
+      const script = m.scriptFile;
       const written = new Promise<void>((resolve, reject) =>
-        fs.writeFile(m.scriptFile, m.script, { mode: 0o600 }, (e) => (e ? reject(e) : resolve())),
+        script
+          ? fs.writeFile(script.path, script.content, { mode: 0o600 }, (e) => (e ? reject(e) : resolve()))
+          : resolve(),
       );
       Promise.all([stream(m.id, 1), stream(m.id, 2), written]).then(
         ([out, err]) => {
@@ -85,7 +87,7 @@ function helperMain(
           send({ id: m.id, pid: child.pid });
           child.once('exit', (code, signal) => {
             send({ id: m.id, code, signal });
-            fs.unlink(m.scriptFile, () => {}); // bash has read it
+            if (script) fs.unlink(script.path, () => {}); // bash has read it
           });
         },
         (e: Error) => send({ id: m.id, error: e.message }),

@@ -18,19 +18,46 @@ executorConformance({
 });
 
 describe('process executor', () => {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
   for (const spawner of [false, true]) {
-    it(`removes the job's script once it has ended${spawner ? ' (through the spawner)' : ''}`, async () => {
+    const through = spawner ? ' (through the spawner)' : '';
+
+    it(`runs a short script as bash's argument, with no file${through}`, async () => {
       const dir = await mkdtemp(join(tmpdir(), 'dstack-scripts-'));
       const executor = new ProcessExecutor(dir, { spawner });
       try {
+        const out: Buffer[] = [];
         const execution = await executor.start({
           jobId: 'j',
           workspace: dir,
-          commands: ['test -f "$0"'],
-          env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-          onOutput: () => {},
+          commands: ['echo "files: $(ls -A | wc -l)"', 'echo "$0"'],
+          env,
+          onOutput: (_, chunk) => out.push(chunk),
         });
         expect(await execution.exit).toMatchObject({ code: 0 });
+        expect(Buffer.concat(out).toString()).toBe('files: 0\nbash\n');
+      } finally {
+        executor.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it(`runs a script too long for an argument from a file, removed once it has ended${through}`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'dstack-scripts-'));
+      const executor = new ProcessExecutor(dir, { spawner });
+      try {
+        // 70 KiB of commands: over what goes inline.
+        const filler = Array.from({ length: 700 }, (_, i) => `: ${String(i).padStart(96, '.')}`);
+        const out: Buffer[] = [];
+        const execution = await executor.start({
+          jobId: 'j',
+          workspace: dir,
+          commands: ['test -f "$0"', ...filler, 'echo done'],
+          env,
+          onOutput: (_, chunk) => out.push(chunk),
+        });
+        expect(await execution.exit).toMatchObject({ code: 0 });
+        expect(Buffer.concat(out).toString()).toBe('done\n');
         await vi.waitFor(async () => expect(await readdir(dir)).toEqual([]));
       } finally {
         executor.close();

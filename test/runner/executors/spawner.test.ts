@@ -32,8 +32,7 @@ describe('spawner', () => {
     args: ['-e', join(dir, `s${n}.sh`)],
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    scriptFile: join(dir, `s${n++}.sh`),
-    script,
+    scriptFile: { path: join(dir, `s${n++}.sh`), content: script },
     onOutput: (stream, chunk) => out[stream].push(chunk),
   });
 

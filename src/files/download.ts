@@ -10,7 +10,8 @@ import { SMALL_BLOB } from '../core/blob-api.js';
 import { forEachLimit } from '../core/concurrency.js';
 import { InvalidError, UnavailableError } from '../core/errors.js';
 import type { ManifestEntry } from '../core/records.js';
-import { PACK_ERROR, readPack, type PackEntry } from './pack.js';
+import type { BlobCache } from './blob-cache.js';
+import { PACK_ERROR, readPack } from './pack.js';
 import { isInside, normalizeRelative } from './safe-path.js';
 import { SafeWriter } from './safe-writer.js';
 import { CONCURRENCY, counter, packsOf, tracker, type TransferOptions, type TransferStats } from './transfer-parts.js';
@@ -36,7 +37,8 @@ export async function downloadFiles(
   client: Client,
   root: string,
   entries: readonly ManifestEntry[],
-  options: TransferOptions = {},
+  /** `cache`: small blobs to take from memory rather than the server, and to keep those fetched. */
+  options: TransferOptions & { cache?: BlobCache } = {},
 ): Promise<TransferStats> {
   // Every path and link is checked before anything is fetched: a bad manifest writes nothing.
   for (const e of entries) {
@@ -80,31 +82,43 @@ export async function downloadFiles(
     }),
     ...packsOf(small.map((g) => ({ group: g, size: g[0]!.size }))).map((pack) => async () => {
       const wanted = new Map(pack.map(({ group }) => [group[0]!.digest!, group]));
-      requests++;
       // The pack is read in order; its files are written several at a time (small files are latency-bound).
       const writes = new Set<Promise<void>>();
       let failure: unknown;
-      const write = async (blob: PackEntry, group: ManifestEntry[]) => {
+      const write = async (data: Buffer, group: ManifestEntry[]) => {
         const [first, ...rest] = group as [ManifestEntry, ...ManifestEntry[]];
-        await writer.writeFile(first.path, blob.data, first.mode | 0o600);
+        await writer.writeFile(first.path, data, first.mode | 0o600);
         track.file(first.size);
         await copies(first, rest);
       };
+      const queue = async (data: Buffer, group: ManifestEntry[]) => {
+        const task: Promise<void> = write(data, group)
+          .catch((e: unknown) => void (failure ??= e))
+          .finally(() => writes.delete(task));
+        writes.add(task);
+        if (writes.size >= 16) await Promise.race(writes);
+        if (failure) throw failure;
+      };
       try {
-        for await (const blob of readPack(await client.getPack([...wanted.keys()]))) {
-          if (blob.name === PACK_ERROR)
-            throw new UnavailableError(`the server cut off a pack: ${blob.data.toString()}`);
-          const group = wanted.get(blob.name);
-          if (!group) throw new InvalidError(`the server sent blob ${blob.name}, which was not asked for`);
-          const actual = createHash('sha256').update(blob.data).digest('hex');
-          if (actual !== blob.name) throw new InvalidError(`downloaded blob ${blob.name} does not match its digest`);
-          wanted.delete(blob.name);
-          const task: Promise<void> = write(blob, group)
-            .catch((e: unknown) => void (failure ??= e))
-            .finally(() => writes.delete(task));
-          writes.add(task);
-          if (writes.size >= 16) await Promise.race(writes);
-          if (failure) throw failure;
+        for (const [digest, group] of wanted) {
+          const data = options.cache?.get(digest);
+          if (data === undefined) continue;
+          wanted.delete(digest);
+          await queue(data, group);
+        }
+        if (wanted.size > 0) {
+          requests++;
+          for await (const blob of readPack(await client.getPack([...wanted.keys()]))) {
+            if (blob.name === PACK_ERROR)
+              throw new UnavailableError(`the server cut off a pack: ${blob.data.toString()}`);
+            const group = wanted.get(blob.name);
+            if (!group) throw new InvalidError(`the server sent blob ${blob.name}, which was not asked for`);
+            const actual = createHash('sha256').update(blob.data).digest('hex');
+            if (actual !== blob.name) throw new InvalidError(`downloaded blob ${blob.name} does not match its digest`);
+            options.cache?.set(blob.name, blob.data);
+            wanted.delete(blob.name);
+            await queue(blob.data, group);
+          }
         }
       } finally {
         await Promise.all(writes);

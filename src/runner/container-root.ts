@@ -11,6 +11,7 @@ import type { ArtifactManifest } from '../core/records.js';
 import { downloadFiles } from '../files/download.js';
 import type { TransferStats } from '../files/transfer.js';
 import type { Mount } from './executors/executor.js';
+import { smallBlobs } from './small-blobs.js';
 
 /** Where a job's absolute artifact paths live on the runner: `/opt/x` is `<root>/opt/x`. */
 export function containerRoot(workRoot: string, jobId: string): string {
@@ -53,9 +54,9 @@ export async function downloadManifest(
 ): Promise<TransferStats> {
   const inWorkspace = manifest.artifacts.filter((a) => !a.path.startsWith('/')).flatMap((a) => a.files);
   const inContainer = manifest.artifacts.filter((a) => a.path.startsWith('/')).flatMap((a) => a.files);
-  const stats = await downloadFiles(client, workspace, inWorkspace);
+  const stats = await downloadFiles(client, workspace, inWorkspace, { cache: smallBlobs });
   if (inContainer.length === 0) return stats;
   await mkdir(root, { recursive: true });
-  const more = await downloadFiles(client, root, inContainer);
+  const more = await downloadFiles(client, root, inContainer, { cache: smallBlobs });
   return { files: stats.files + more.files, bytes: stats.bytes + more.bytes };
 }

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestEntry } from '../../src/core/records.js';
 import { describeFiles, walk } from '../../src/files/manifest.js';
+import { BlobCache } from '../../src/files/blob-cache.js';
 import { writePack } from '../../src/files/pack.js';
 import { downloadFiles } from '../../src/files/download.js';
 import { uploadFiles } from '../../src/files/transfer.js';
@@ -92,6 +93,26 @@ function describeTransfers(name: string, start: () => Promise<TestServer>, direc
         }
       }
       expect((await lstat(join(out, 'latest.bin'))).isSymbolicLink()).toBe(true);
+    });
+
+    it('with a blob cache, a second download takes the small files from memory and asks the server only for big ones', async () => {
+      const { root, entries } = await makeFolder();
+      await uploadFiles(t.client, root, entries);
+      const cache = new BlobCache(64 << 20, 1 << 20);
+      const first = await downloadFiles(t.client, await freshDir(), entries, { cache });
+      expect(first.requests).toBe(1 + 3);
+      const small = new Set(entries.flatMap((e) => (e.digest && e.size < 1 << 20 ? [e.digest] : [])));
+      expect(cache.size.blobs).toBe(small.size);
+
+      const out = await freshDir();
+      const before = t.server.engine.blobs.stats();
+      const again = await downloadFiles(t.client, out, entries, { cache });
+      expect(again.requests).toBe(3); // the big files only: no pack
+      expect(t.server.engine.blobs.stats().blobsRead - before.blobsRead).toBe(direct ? 0 : 3);
+      for (const e of entries.filter((f) => !f.link)) {
+        expect(await digestOf(join(out, e.path))).toBe(e.digest);
+        expect((await stat(join(out, e.path))).mode & 0o777).toBe(e.mode);
+      }
     });
 
     it('a pack entry whose content does not match its name is refused, naming it', async () => {

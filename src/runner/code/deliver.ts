@@ -18,6 +18,7 @@ import { UnavailableError } from '../../core/errors.js';
 import type { CodeSource } from '../../core/repos.js';
 import { downloadFiles } from '../../files/download.js';
 import type { TransferStats } from '../../files/transfer.js';
+import { smallBlobs } from '../small-blobs.js';
 
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
@@ -55,7 +56,7 @@ async function fromClone(
   const rest = code.files.filter((f) => !written.has(f.path));
   const lacking = await missing(client, rest);
   if (lacking.length > 0) throw new Error(`${lacking.length} files differ from the commit and were not uploaded`);
-  return { cloned: written.size, stats: await downloadFiles(client, dir, rest) };
+  return { cloned: written.size, stats: await downloadFiles(client, dir, rest, { cache: smallBlobs }) };
 }
 
 /** Code manifests kept: a run's jobs share one, and a manifest's digest names its content. */
@@ -85,7 +86,7 @@ export async function deliverCode(
 ): Promise<TransferStats> {
   const code = await codeManifest(client, assignment.run.codeDigest, assignment.code);
   const { remote, commit, subdir = '' } = assignment.run.repo;
-  if (!remote || !commit || !COMMIT.test(commit)) return downloadFiles(client, dir, code.files);
+  if (!remote || !commit || !COMMIT.test(commit)) return downloadFiles(client, dir, code.files, { cache: smallBlobs });
 
   let failure: string | undefined;
   try {
@@ -98,7 +99,7 @@ export async function deliverCode(
   } catch (e) {
     failure = (e as Error).message;
   }
-  if (failure === undefined) return downloadFiles(client, dir, code.files); // the user did not register the remote
+  if (failure === undefined) return downloadFiles(client, dir, code.files, { cache: smallBlobs }); // the user did not register the remote
   // The clone route failed part-way: start over from the bundle, if the CLI uploaded all of it.
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -110,5 +111,5 @@ export async function deliverCode(
     );
   }
   note(`code: could not use ${remote} (${failure}); using the uploaded files`);
-  return downloadFiles(client, dir, code.files);
+  return downloadFiles(client, dir, code.files, { cache: smallBlobs });
 }

@@ -99,12 +99,38 @@ class ByteReader {
         this.length += next.value.length;
       }
     }
-    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    const out = all.subarray(0, Math.min(n, all.length));
-    const rest = all.subarray(out.length);
-    this.chunks = rest.length > 0 ? [rest] : [];
-    this.length = rest.length;
+    const want = Math.min(n, this.length);
+    const first = this.chunks[0];
+    if (first !== undefined && first.length >= want) {
+      // Within one chunk: a view, no copy.
+      this.drop(1, first.subarray(want));
+      return first.subarray(0, want);
+    }
+    // Across chunks: exactly the bytes asked for are copied, and the last chunk's remainder
+    // stays a view of it (joining every buffered chunk copied the next entry's start too).
+    const out = Buffer.allocUnsafe(want);
+    let at = 0;
+    let used = 0;
+    while (at < want) {
+      const chunk = this.chunks[used++]!;
+      const part = Math.min(chunk.length, want - at);
+      chunk.copy(out, at, 0, part);
+      at += part;
+      if (part < chunk.length) {
+        this.drop(used, chunk.subarray(part));
+        return out;
+      }
+    }
+    this.drop(used);
     return out;
+  }
+
+  /** Forget the first `count` chunks, putting `rest` (what is left of the last of them) in front. */
+  private drop(count: number, rest?: Buffer): void {
+    const kept = this.chunks.slice(count);
+    if (rest !== undefined && rest.length > 0) kept.unshift(rest);
+    this.chunks = kept;
+    this.length = kept.reduce((sum, c) => sum + c.length, 0);
   }
 }
 

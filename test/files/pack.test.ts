@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,12 +32,13 @@ describe('packs', () => {
     { name: 'a'.repeat(64), data: Buffer.from('hello') },
     { name: 'b'.repeat(64), data: Buffer.alloc(0) },
     { name: 'c'.repeat(64), data: Buffer.alloc(512, 7) },
-    { name: 'd'.repeat(64), data: Buffer.alloc(100_000, 9) },
+    { name: 'd'.repeat(64), data: randomBytes(100_000) },
+    { name: 'e'.repeat(64), data: randomBytes(70_001) },
   ];
 
   it('entries read back as written, however the stream is chunked', async () => {
     const packed = await buffer(writePack(entries));
-    for (const size of [97, 511, 512, 4096, packed.length]) {
+    for (const size of [7, 97, 511, 512, 4096, 65_536, packed.length]) {
       expect(summary(await collect(chunks(packed, size)))).toEqual(summary(entries));
     }
   });

@@ -167,9 +167,16 @@ export class JobRun {
         }
         return;
       }
-      await this.logs.close();
-      if (!(await this.move('UPLOADING'))) return await this.finishStopped(workspace);
+      // The job's last output goes to the server while the server learns it is UPLOADING (not
+      // a finished status: followers read on); DONE waits for both.
+      const sent = this.logs.close();
+      sent.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
+      if (!(await this.move('UPLOADING'))) {
+        await sent;
+        return await this.finishStopped(workspace);
+      }
       await saveArtifacts(this.ctx.client, this.id, workspace, spec.artifacts, note, this.containerRoot());
+      await sent;
       await this.logs.close();
       await this.move('DONE', { reason: 'exit code 0', exitCode: 0 });
     } catch (e) {

@@ -5,6 +5,7 @@
  * file, and the loop's thread is what limits saving and restoring many small files.
  */
 import { close, fchmod, fstat, open, read, write } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 /** Synchronous metadata calls made between two turns of the event loop (well under a millisecond of cached inodes). */
@@ -98,4 +99,22 @@ export async function writeNew(
   } finally {
     await closeFd(fd);
   }
+}
+
+/**
+ * `mkdir(path, { recursive: true })`, with its answer (the first folder it created, or
+ * undefined when `path` was a folder already), in one plain `mkdir` when only the last
+ * folder is missing: Node's recursive mkdir takes several trips through libuv's pool (about
+ * 1 ms on an idle machine, against 0.1 ms), and a runner makes folders for every job.
+ */
+export async function makeFolders(path: string): Promise<string | undefined> {
+  try {
+    await mkdir(path);
+    return path;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'EEXIST') throw e;
+  }
+  // Missing folders above it, or something there already (a folder, or a file: an error).
+  return mkdir(path, { recursive: true });
 }

@@ -5,10 +5,10 @@
  * folder created and checked once, and a file created exclusively (O_EXCL never follows a
  * symlink) so that the common case costs no extra lookups.
  */
-import { lstat, mkdir, realpath, rm } from 'node:fs/promises';
+import { lstat, realpath, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InvalidError } from '../core/errors.js';
-import { writeNew } from './raw-fs.js';
+import { makeFolders, writeNew } from './raw-fs.js';
 import { isInside, normalizeRelative } from './safe-path.js';
 
 export class SafeWriter {
@@ -34,7 +34,7 @@ export class SafeWriter {
   }
 
   private async checkFolder(parent: string, rel: string): Promise<void> {
-    const first = await mkdir(parent, { recursive: true });
+    const first = await makeFolders(parent);
     // What mkdir has just made are real folders: only the folder above them can lead out,
     // and the root (a fresh workspace's common case) cannot lead out of itself.
     if ((first === undefined ? parent : dirname(first)) === this.root) return;

@@ -3,9 +3,10 @@
  * for a resumed job its own saved artifacts, so it continues from its checkpoint.
  */
 import { mkdir, readdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
+import { makeFolders } from '../files/raw-fs.js';
 import type { TransferStats } from '../files/transfer.js';
 import { deliverCode } from './code/deliver.js';
 import { containerRoot, downloadManifest } from './container-root.js';
@@ -23,7 +24,7 @@ export async function prepareWorkspace(
 ): Promise<string> {
   const dir = workspacePath(workRoot, assignment.job.id);
   // Normally new: mkdir says whether it created the folder, sparing a removal per job.
-  if ((await mkdir(dir, { recursive: true })) === undefined) {
+  if (!(await makeWorkspace(dir))) {
     await rm(dir, { recursive: true, force: true }); // left by an earlier attempt at this job
     await mkdir(dir, { recursive: true });
   }
@@ -43,6 +44,22 @@ export async function prepareWorkspace(
     note(`restored this job's saved artifacts: ${stats.files} files, ${stats.bytes} bytes`);
   }
   return dir;
+}
+
+/**
+ * Create the job's folder and its workspace in it; false when the workspace was there already.
+ * Two plain mkdir calls, the runner's `jobs` folder nearly always being there (raw-fs.ts makeFolders).
+ */
+async function makeWorkspace(dir: string): Promise<boolean> {
+  const jobDir = await makeFolders(dirname(dir));
+  if (jobDir === undefined) return (await makeFolders(dir)) !== undefined; // an earlier attempt's folder
+  try {
+    await mkdir(dir);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
 }
 
 /** Where a job's log lines are spooled before they are sent. */

@@ -1,5 +1,8 @@
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inSlices } from '../../src/files/raw-fs.js';
+import { inSlices, makeFolders } from '../../src/files/raw-fs.js';
 
 describe('synchronous calls in slices', () => {
   it('returns every result in order and lets the event loop run between slices', async () => {
@@ -25,5 +28,22 @@ describe('synchronous calls in slices', () => {
         return i;
       }),
     ).rejects.toThrow('boom');
+  });
+});
+
+describe('makeFolders', () => {
+  it('answers as mkdir -p: the first folder it made, undefined for a folder that was there, an error for a file', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'dstack-folders-'));
+    try {
+      expect(await makeFolders(join(root, 'a'))).toBe(join(root, 'a'));
+      expect(await makeFolders(join(root, 'a', 'b', 'c'))).toBe(join(root, 'a', 'b'));
+      expect((await stat(join(root, 'a', 'b', 'c'))).isDirectory()).toBe(true);
+      expect(await makeFolders(join(root, 'a', 'b'))).toBeUndefined();
+      await writeFile(join(root, 'file'), 'x');
+      await expect(makeFolders(join(root, 'file'))).rejects.toThrow(/EEXIST/);
+      await expect(makeFolders(join(root, 'file', 'sub'))).rejects.toThrow(/ENOTDIR|EEXIST/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -7,6 +7,8 @@
  * over one cached copy per earlier re-run of the same key, and cached copies add nothing to it.
  * `jobs_cached_from` (followers of a job) keeps only the jobs that have one: as a full index,
  * SQLite's planner took its `cached_from is null` entries for the cache look-ups instead.
+ * Each step may find its work done (or an index missing): a SQLite database where an
+ * earlier attempt stopped part-way (before migrations were atomic: index.ts) completes it.
  */
 import { sql, type Kysely, type Migration } from 'kysely';
 
@@ -14,12 +16,13 @@ export const jobIndexesMigration: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await db.schema
       .createIndex('jobs_cache_origin')
+      .ifNotExists()
       .on('jobs')
       .columns(['cache_key', 'status'])
       .where(sql.ref('cached_from'), 'is', null)
       .execute();
     for (const name of ['jobs_cache_key', 'jobs_status', 'jobs_runner', 'jobs_cached_from'])
-      await db.schema.dropIndex(name).execute();
+      await db.schema.dropIndex(name).ifExists().execute();
     await db.schema
       .createIndex('jobs_cached_from')
       .on('jobs')

@@ -2,7 +2,7 @@
  * The store's migrations, listed in code (not read from a folder) so they run the same
  * from src/ under tsx and from the compiled dist/.
  */
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { Database, SqlDialect } from '../schema.js';
 import { initialMigration } from './0001-initial.js';
 import { stopGraceMigration } from './0002-stop-grace.js';
@@ -12,13 +12,38 @@ import { jobIndexesMigration } from './0007-job-indexes.js';
 
 /** Every migration by name; kysely applies them in name order, so names start with a sequence number. */
 export function storeMigrations(dialect: SqlDialect): Record<string, Migration> {
-  return {
+  const all: Record<string, Migration> = {
     '0001-initial': initialMigration(dialect),
     '0002-stop-grace': stopGraceMigration,
     '0005-repos': reposMigration,
     '0006-job-deps': jobDepsMigration,
     '0007-job-indexes': jobIndexesMigration,
   };
+  return Object.fromEntries(Object.entries(all).map(([name, m]) => [name, atomic(m)]));
+}
+
+/**
+ * A migration that applies whole or not at all. kysely runs PostgreSQL's migrations in a
+ * transaction but not SQLite's (its adapter says SQLite has no transactional DDL; it has):
+ * one that failed part-way left its first statements applied, and every later start failed
+ * again on them ("index … already exists"), however the cause was fixed. A savepoint is a
+ * transaction of its own on SQLite and nests inside kysely's on PostgreSQL.
+ */
+export function atomic(migration: Migration): Migration {
+  const wrap =
+    (step: (db: Kysely<unknown>) => Promise<void>) =>
+    async (db: Kysely<unknown>): Promise<void> => {
+      await sql`savepoint dstack_migration`.execute(db);
+      try {
+        await step(db);
+      } catch (e) {
+        await sql`rollback to savepoint dstack_migration`.execute(db);
+        await sql`release savepoint dstack_migration`.execute(db);
+        throw e;
+      }
+      await sql`release savepoint dstack_migration`.execute(db);
+    };
+  return { up: wrap(migration.up), ...(migration.down ? { down: wrap(migration.down) } : {}) };
 }
 
 class InCodeMigrationProvider implements MigrationProvider {

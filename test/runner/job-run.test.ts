@@ -1,0 +1,84 @@
+/** A job run on a runner against a real server, without the agent around it (no heartbeat to end it). */
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Client } from '../../src/client/client.js';
+import { createLogger } from '../../src/logger.js';
+import { ProcessExecutor } from '../../src/runner/executors/process-executor.js';
+import { JobRun } from '../../src/runner/job-run.js';
+import { issueToken } from '../../src/server/auth.js';
+import { submitRun } from '../../src/server/submit.js';
+import { startTestServer } from '../services/server.js';
+import { makeSpec } from '../store/fixtures.js';
+
+/** Whether a process whose command line contains `marker` runs. */
+const running = (marker: string): boolean => {
+  try {
+    execFileSync('pgrep', ['-f', marker]);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('a job whose pid file cannot be written', () => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  it('is ended, not left where a restarted runner could not find it, and fails saying why', async () => {
+    const t = await startTestServer();
+    cleanup.push(() => t.stop());
+    const workRoot = await mkdtemp(join(tmpdir(), 'dstack-job-run-'));
+    cleanup.push(() => rm(workRoot, { recursive: true, force: true }));
+    const engine = t.server.engine;
+    const manifest = JSON.stringify({ files: [] });
+    const codeDigest = createHash('sha256').update(manifest).digest('hex');
+    await engine.blobs.put(codeDigest, Readable.from([Buffer.from(manifest)]));
+    // A sleep no other process has on its command line (GNU sleep takes fractions).
+    const marker = `600.${randomBytes(4).readUInt32BE()}`;
+    await submitRun(engine, 'admin', {
+      workflow: 'long',
+      overrides: {},
+      repo: { root: '/' },
+      codeDigest,
+      jobs: [makeSpec('long', { commands: [`sleep ${marker}`] })],
+    });
+
+    const client = new Client({ url: t.server.url, token: await issueToken(engine.store, 'runner', 'r1', false) });
+    await client.registerRunner({
+      name: 'r1',
+      host: hostname(),
+      total: { cpu: 2, memory: 1 << 30, gpus: [] },
+      jobIds: [],
+    });
+    const assignment = await client.claim({ name: 'r1', jobIds: [], waitMs: 5000 });
+    const id = assignment!.job.id;
+    // A folder where the runner writes the job's pid file.
+    await mkdir(join(workRoot, 'jobs', id, 'pid'), { recursive: true });
+    const logged: string[] = [];
+    const run = new JobRun(
+      {
+        client,
+        executor: new ProcessExecutor(workRoot),
+        workRoot,
+        logger: createLogger('test', 'info', (line) => logged.push(line)),
+        baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        stopGraceMs: 1000,
+      },
+      assignment!,
+    );
+    await run.run();
+
+    const job = await engine.store.getJob(id);
+    expect(job?.status).toBe('FAILED');
+    expect(job?.reason).toMatch(/^runner error: EISDIR: illegal operation on a directory, open '.*\/pid'$/);
+    expect(logged.some((l) => l.includes(`job ${id} failed in the runner`) && l.includes('EISDIR'))).toBe(true);
+    await vi.waitFor(() => expect(running(marker)).toBe(false), { timeout: 5000, interval: 100 });
+  });
+});

@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
 import type { ArtifactManifest } from '../core/records.js';
-import { downloadFiles } from '../files/download.js';
 import type { TransferStats } from '../files/transfer.js';
+import { downloadForJob } from './downloads.js';
 import type { Mount } from './executors/executor.js';
-import { smallBlobs } from './small-blobs.js';
 
 /** Where a job's absolute artifact paths live on the runner: `/opt/x` is `<root>/opt/x`. */
 export function containerRoot(workRoot: string, jobId: string): string {
@@ -54,9 +53,9 @@ export async function downloadManifest(
 ): Promise<TransferStats> {
   const inWorkspace = manifest.artifacts.filter((a) => !a.path.startsWith('/')).flatMap((a) => a.files);
   const inContainer = manifest.artifacts.filter((a) => a.path.startsWith('/')).flatMap((a) => a.files);
-  const stats = await downloadFiles(client, workspace, inWorkspace, { cache: smallBlobs });
+  const stats = await downloadForJob(client, workspace, inWorkspace);
   if (inContainer.length === 0) return stats;
   await mkdir(root, { recursive: true });
-  const more = await downloadFiles(client, root, inContainer, { cache: smallBlobs });
+  const more = await downloadForJob(client, root, inContainer);
   return { files: stats.files + more.files, bytes: stats.bytes + more.bytes };
 }

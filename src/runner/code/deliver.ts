@@ -16,9 +16,8 @@ import type { Client } from '../../client/client.js';
 import type { Assignment, CodeManifest } from '../../core/api.js';
 import { UnavailableError } from '../../core/errors.js';
 import type { CodeSource } from '../../core/repos.js';
-import { downloadFiles } from '../../files/download.js';
 import type { TransferStats } from '../../files/transfer.js';
-import { smallBlobs } from '../small-blobs.js';
+import { downloadForJob } from '../downloads.js';
 
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
@@ -56,7 +55,7 @@ async function fromClone(
   const rest = code.files.filter((f) => !written.has(f.path));
   const lacking = await missing(client, rest);
   if (lacking.length > 0) throw new Error(`${lacking.length} files differ from the commit and were not uploaded`);
-  return { cloned: written.size, stats: await downloadFiles(client, dir, rest, { cache: smallBlobs }) };
+  return { cloned: written.size, stats: await downloadForJob(client, dir, rest) };
 }
 
 /** Code manifests kept: a run's jobs share one, and a manifest's digest names its content. */
@@ -86,7 +85,7 @@ export async function deliverCode(
 ): Promise<TransferStats> {
   const code = await codeManifest(client, assignment.run.codeDigest, assignment.code);
   const { remote, commit, subdir = '' } = assignment.run.repo;
-  if (!remote || !commit || !COMMIT.test(commit)) return downloadFiles(client, dir, code.files, { cache: smallBlobs });
+  if (!remote || !commit || !COMMIT.test(commit)) return downloadForJob(client, dir, code.files);
 
   let failure: string | undefined;
   try {
@@ -99,7 +98,7 @@ export async function deliverCode(
   } catch (e) {
     failure = (e as Error).message;
   }
-  if (failure === undefined) return downloadFiles(client, dir, code.files, { cache: smallBlobs }); // the user did not register the remote
+  if (failure === undefined) return downloadForJob(client, dir, code.files); // the user did not register the remote
   // The clone route failed part-way: start over from the bundle, if the CLI uploaded all of it.
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -111,5 +110,5 @@ export async function deliverCode(
     );
   }
   note(`code: could not use ${remote} (${failure}); using the uploaded files`);
-  return downloadFiles(client, dir, code.files, { cache: smallBlobs });
+  return downloadForJob(client, dir, code.files);
 }

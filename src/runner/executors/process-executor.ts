@@ -25,7 +25,7 @@ const BASH_ARGS = ['--noprofile', '--norc', '-e', '-o', 'pipefail'];
 const INLINE_SCRIPT_BYTES = 64 * 1024;
 
 /** bash's arguments for `script`, and the file to write it to first when it does not go inline. */
-export function bashInvocation(
+function bashInvocation(
   script: string,
   file: string,
 ): { args: string[]; scriptFile?: { path: string; content: string } } {

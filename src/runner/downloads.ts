@@ -1,0 +1,21 @@
+/**
+ * A job's downloads (its code, its dependencies' artifacts) through the runner's memory of
+ * small blobs, shared by its jobs: every job of a run writes the same code files, and every
+ * job after a shared step the same small artifacts of it. 16 MiB at most, no blob over 1 MiB.
+ */
+import type { Client } from '../client/client.js';
+import type { ManifestEntry } from '../core/records.js';
+import { BlobCache } from '../files/blob-cache.js';
+import { downloadFiles } from '../files/download.js';
+import type { TransferStats } from '../files/transfer.js';
+
+const smallBlobs = new BlobCache(16 << 20);
+
+/** `downloadFiles`, small blobs taken from and kept in the runner's memory. */
+export function downloadForJob(
+  client: Client,
+  root: string,
+  entries: readonly ManifestEntry[],
+): Promise<TransferStats> {
+  return downloadFiles(client, root, entries, { cache: smallBlobs });
+}

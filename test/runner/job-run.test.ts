@@ -1,6 +1,6 @@
 /** A job run on a runner against a real server, without the agent around it (no heartbeat to end it). */
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,15 +15,18 @@ import { submitRun } from '../../src/server/submit.js';
 import { startTestServer } from '../services/server.js';
 import { makeSpec } from '../store/fixtures.js';
 
-/** Whether a process whose command line contains `marker` runs. */
-const running = (marker: string): boolean => {
-  try {
-    execFileSync('pgrep', ['-f', marker]);
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** Whether a live process (not a zombie) has `marker` in its command line, read from /proc. */
+const running = (marker: string): boolean =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .some((pid) => {
+      try {
+        const live = !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        return live && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(marker);
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
 
 describe('a job whose pid file cannot be written', () => {
   const cleanup: (() => Promise<unknown>)[] = [];

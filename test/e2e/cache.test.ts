@@ -1,9 +1,9 @@
 /** The job cache through the real CLI: what is reused, what runs again, and what is never trusted. */
-import { execFileSync } from 'node:child_process';
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
+import { jobProcesses } from '../services/processes.js';
 import { Sandbox, waitUntil } from './harness.js';
 
 const WORKFLOWS = `workflows:
@@ -156,6 +156,8 @@ describe('the job cache', () => {
   it('never reuses a job that was running when the server was killed, and ends its processes', async () => {
     const name = (await sb.dstack(['run', 'prepare', '--size', '99', '--delay', '30', '-d'])).stdout.trim();
     await waitUntil(async () => (await sb.json<RunView[]>(['status', name]))[0]!.status === 'RUNNING');
+    const runningId = (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!.id;
+    await waitUntil(async () => jobProcesses(runningId).length > 0); // its shell and sleep, found as they are ended below
     const info = JSON.parse(await readFile(join(sb.home, 'server', 'server.json'), 'utf8')) as { pid: number };
     process.kill(info.pid, 'SIGKILL');
     await waitUntil(async () => {
@@ -171,8 +173,8 @@ describe('the job cache', () => {
       return job.status === 'FAILED' && job;
     });
     expect(lost.reason).toBe('runner lost');
-    // The job's script (WORKDIR/JOB.sh) and its sleep are gone.
-    await waitUntil(async () => !execFileSync('ps', ['-eo', 'args']).toString().includes(`${lost.id}.sh`));
+    // The job's shell and its sleep are gone.
+    await waitUntil(async () => jobProcesses(lost.id).length === 0);
     expect(await readdir(join(sb.home, 'runner', 'jobs')).catch(() => [])).not.toContain(lost.id);
     await sb.dstack(['run', 'prepare', '--size', '99']);
     const rerun = (await last()).jobs[0]!;

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord, RunView } from '../../src/core/records.js';
+import { jobProcesses } from '../services/processes.js';
 import { Sandbox, waitUntil } from './harness.js';
 import { CuttableProxy, TeamRunner, TeamServer } from './team-harness.js';
 
@@ -125,6 +126,7 @@ describe('a team server with three runners', () => {
       const j = await job(name, 'long');
       return j.status === 'RUNNING' && j;
     });
+    expect(jobProcesses(running.id).length).toBeGreaterThan(0); // found as they are ended below
     const paused = runners.find((r) => r.name === running.runner)!;
     paused.proc.kill('SIGSTOP');
     await waitUntil(async () => (await job(name, 'long')).status === 'FAILED', 15_000);
@@ -132,9 +134,8 @@ describe('a team server with three runners', () => {
     await waitUntil(
       async () => (await server.client().runners()).find((r) => r.name === paused.name)?.status === 'ACTIVE',
     );
-    const { execFileSync } = await import('node:child_process');
-    // Its job's script (WORKDIR/JOB.sh) is no longer running.
-    await waitUntil(async () => !execFileSync('ps', ['-eo', 'args']).toString().includes(`${running.id}.sh`));
+    // Its job's processes are no longer running.
+    await waitUntil(async () => jobProcesses(running.id).length === 0);
     expect((await job(name, 'long')).status).toBe('FAILED');
   });
 

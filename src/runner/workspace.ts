@@ -51,15 +51,8 @@ export async function prepareWorkspace(
  * Two plain mkdir calls, the runner's `jobs` folder nearly always being there (raw-fs.ts makeFolders).
  */
 async function makeWorkspace(dir: string): Promise<boolean> {
-  const jobDir = await makeFolders(dirname(dir));
-  if (jobDir === undefined) return (await makeFolders(dir)) !== undefined; // an earlier attempt's folder
-  try {
-    await mkdir(dir);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
-  }
+  await makeFolders(dirname(dir));
+  return (await makeFolders(dir)) !== undefined;
 }
 
 /** Where a job's log lines are spooled before they are sent. */

@@ -126,7 +126,8 @@ describe('a team server with three runners', () => {
       const j = await job(name, 'long');
       return j.status === 'RUNNING' && j;
     });
-    expect(jobProcesses(running.id).length).toBeGreaterThan(0); // found as they are ended below
+    // RUNNING is reported as the runner starts the job's shell, so the shell may be a moment behind it.
+    await waitUntil(async () => jobProcesses(running.id).length > 0); // found as they are ended below
     const paused = runners.find((r) => r.name === running.runner)!;
     paused.proc.kill('SIGSTOP');
     await waitUntil(async () => (await job(name, 'long')).status === 'FAILED', 15_000);

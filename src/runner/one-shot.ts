@@ -70,7 +70,8 @@ export async function runOneShot(options: OneShotOptions): Promise<JobStatus | u
   );
 
   const heartbeat = new AbortController();
-  const onTerm = () => void terminated(client, run, options);
+  // Held from the signal on: Slurm's scancel signals the job's processes as well as this one.
+  const onTerm = () => client.holdReportsUntil(terminated(client, run, options));
   process.on('SIGTERM', onTerm);
   const beating = heartbeatLoop(client, name, run, heartbeat.signal, options);
   try {

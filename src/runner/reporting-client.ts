@@ -12,15 +12,34 @@ export class ReportingClient extends Client {
   silenced = false;
   /** The last status the server accepted from this process. */
   last: JobStatus | undefined;
+  /** While set, reports wait for it: whose end the job's is (after a SIGTERM) is being found out. */
+  private verdict: Promise<unknown> | undefined;
 
   constructor(options: ClientOptions) {
     super(options);
+  }
+
+  /**
+   * Hold every report until `decision` settles, then send it unless the decision silenced it.
+   * A signal that ends the job's processes too (Slurm's scancel) may let the job exit before the
+   * runner knows who ended it: its "exited 0, DONE" must not go out ahead of that.
+   */
+  holdReportsUntil(decision: Promise<unknown>): void {
+    const settled = decision.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.verdict = settled;
+    void settled.then(() => {
+      if (this.verdict === settled) this.verdict = undefined;
+    });
   }
 
   override async transition(
     jobId: string,
     request: RunnerTransitionRequest,
   ): Promise<{ ok: true; job: Assignment['job'] } | { ok: false; actual: JobStatus }> {
+    while (this.verdict) await this.verdict;
     // Answering "already FAILED" makes the job run wind down without reporting anything more.
     if (this.silenced) return { ok: false, actual: 'FAILED' };
     const result = await super.transition(jobId, request);

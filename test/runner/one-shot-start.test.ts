@@ -9,7 +9,7 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { CodeManifest } from '../../src/core/api.js';
 import { silentLogger } from '../../src/logger.js';
 import { ProcessExecutor } from '../../src/runner/executors/process-executor.js';
@@ -20,13 +20,21 @@ import { Engine } from '../../src/server/engine.js';
 import { inProcessFetch } from '../../src/server/in-process-fetch.js';
 import { claim } from '../../src/server/scheduler.js';
 import { testApp } from '../server/app-fixture.js';
+import { jobProcesses } from '../services/processes.js';
 import { makeJob, makeRun, makeSpec } from '../store/fixtures.js';
 
 const JOB = 'a1b2c3d4e5f6';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
+interface Network {
+  /** A connection that drops under the first transition (the RUNNING report). */
+  dropFirstTransition?: boolean;
+  /** How long the server takes to answer each assignment request after the first, ms. */
+  laterAssignmentsMs?: number;
+}
+
 /** A server holding one run whose code is `hello.txt`, and its one job claimed by runner `slurm` (DOWNLOADING). */
-async function serverWithJob(commands: string[], dropFirstTransition = false) {
+async function serverWithJob(commands: string[], network: Network = {}) {
   const { dir, engine, app } = await testApp('one-shot');
   const put = async (content: Buffer) => {
     const digest = sha(content);
@@ -58,9 +66,12 @@ async function serverWithJob(commands: string[], dropFirstTransition = false) {
     fetch: (url, init) => {
       const request = `${init.method ?? 'GET'} ${new URL(url).pathname}`;
       requests.push(request);
+      const seen = requests.filter((r) => r === request).length;
       // A connection that drops under the RUNNING report (the network, below the client).
-      if (dropFirstTransition && request.endsWith('/transition') && requests.filter((r) => r === request).length === 1)
+      if (network.dropFirstTransition && request.endsWith('/transition') && seen === 1)
         return Promise.reject(new TypeError('fetch failed', { cause: new Error('ECONNRESET') }));
+      if (network.laterAssignmentsMs && request.endsWith('/assignment') && seen > 1)
+        return new Promise((r) => setTimeout(r, network.laterAssignmentsMs)).then(() => send(url, init));
       return send(url, init);
     },
   });
@@ -117,7 +128,7 @@ describe('one-shot start', () => {
 
   it('ends the started job when RUNNING cannot be reported, and fails it with the reason', async () => {
     const marker = join(await mkdtemp(join(tmpdir(), 'dstack-one-shot-out-')), 'ran');
-    const { engine, oneShot } = await serverWithJob([`sleep 3; touch '${marker}'`], true);
+    const { engine, oneShot } = await serverWithJob([`sleep 3; touch '${marker}'`], { dropFirstTransition: true });
     const started = Date.now();
     expect(await oneShot()).toBe('FAILED');
     expect(Date.now() - started).toBeLessThan(3000);
@@ -126,5 +137,22 @@ describe('one-shot start', () => {
     const job = await engine.store.getJob(JOB);
     expect(job?.status).toBe('FAILED');
     expect(job?.reason).toBe('cannot reach the dstack server at http://dstack.test: Error: ECONNRESET');
+  });
+
+  it("reports no end of its own when Slurm's scancel ends the job before the server says whose stop it is", async () => {
+    // The job traps SIGTERM and exits 0 at once; the runner's question to the server takes a while.
+    const script = "trap 'echo bye; exit 0' TERM; echo ready; while true; do sleep 0.1 || true; done";
+    const { engine, oneShot } = await serverWithJob([script], { laterAssignmentsMs: 500 });
+    const ended = oneShot();
+    await vi.waitFor(() => expect(jobProcesses(JOB).length).toBeGreaterThan(0), { timeout: 5000, interval: 20 });
+    // scancel: SIGTERM to the job's processes and to the runner alike.
+    for (const pid of jobProcesses(JOB)) process.kill(pid, 'SIGTERM');
+    process.emit('SIGTERM');
+    expect(await ended).toBeUndefined();
+    // Its end is Slurm's to report (the tracker records it with Slurm's reason), not a DONE from the exit code.
+    expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'RUNNING']);
+    const logged: string[] = [];
+    for await (const entry of engine.logs.entries(JOB)) logged.push(entry.text);
+    expect(logged.join('\n').split('\n')).toContain('bye'); // the trap's last words (bash may add "Terminated")
   });
 });

@@ -90,8 +90,9 @@ function locateField(table: FieldTable, field: string): SourceLocation | undefin
   table.cache ??= new Map();
   let location = table.cache.get(field);
   if (location === undefined) {
+    // Lazy: the planner reads a field's location to have it at hand for an error it may throw.
     const relative = path ?? field.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-    location = table.handle.at([...table.base, ...relative]);
+    location = new LazyLocation(table.handle, [...table.base, ...relative]);
     table.cache.set(field, location);
   }
   return location;

@@ -9,6 +9,13 @@ describe('simpleWorkflow', () => {
     ['every key it knows', { name: 'a', provider: 'bash', image: 'x', help: 'h', commands: [], 'depends-on': ['b'] }],
     ['deps and depends-on together (workflow.ts refuses the pair)', { name: 'a', deps: ['b'], 'depends-on': [] }],
     ['an empty name (workflow.ts refuses it)', { name: '' }],
+    ['artifacts and inputs', { name: 'a', artifacts: ['data', 'model'], inputs: ['src/'] }],
+    ['resources', { name: 'a', resources: { cpu: '2', memory: '8GB', gpu: '1', shm_size: '1GB' } }],
+    ['a gpu mapping', { name: 'a', resources: { gpu: { count: '2', name: 'A100', memory: '40GB' } } }],
+    ['an environment mapping with an empty value', { name: 'a', environment: { A: '1', B: null } }],
+    ['an env list', { name: 'a', env: ['A=1'] }],
+    ['provider parameters', { name: 'a', provider: 'python', python_script: 'train.py', requirements: 'r.txt' }],
+    ['a parameter list', { name: 'a', file: ['a', 'b'] }],
   ];
 
   it.each(simple)('takes %s as zod would', (_, plain) => {
@@ -20,7 +27,12 @@ describe('simpleWorkflow', () => {
     ['a null list', { name: 'a', commands: null }],
     ['a list holding a mapping', { name: 'a', 'depends-on': [{ b: 'latest' }] }],
     ['a provider from a repository', { name: 'a', provider: { repo: 'r', name: 'p' } }],
-    ['resources', { name: 'a', resources: { gpu: '1' } }],
+    ['an unknown resource', { name: 'a', resources: { gpus: '1' } }],
+    ['a gpu mapping with an unknown key', { name: 'a', resources: { gpu: { cont: '1' } } }],
+    ['null resources', { name: 'a', resources: null }],
+    ['artifacts as mappings', { name: 'a', artifacts: [{ path: 'data' }] }],
+    ['an environment value that is a list', { name: 'a', environment: { A: ['1'] } }],
+    ['ports (warned about)', { name: 'a', ports: ['29500'] }],
     ['an unknown key', { name: 'a', comands: ['x'] }],
     ['a list', [{ name: 'a' }]],
     ['nothing', null],

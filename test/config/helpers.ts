@@ -1,5 +1,6 @@
 /** Shared bits of the config tests. */
 import { ConfigError } from '../../src/core/errors.js';
+import type { ProviderFn } from '../../src/core/planner.js';
 
 /** The ConfigError `fn` throws; fails the test when it throws nothing or something else. */
 export function configError(fn: () => unknown): ConfigError {
@@ -16,3 +17,17 @@ export function configError(fn: () => unknown): ConfigError {
 export function yaml(...lines: string[]): string {
   return lines.join('\n') + '\n';
 }
+
+/** A provider that makes each workflow one job of its fields as they are: the planner alone is tested. */
+export const fieldsAsJob: ProviderFn = (wf) => [
+  {
+    ref: wf.name,
+    provider: wf.provider,
+    commands: wf.commands,
+    env: wf.environment,
+    variables: wf.variables,
+    artifacts: wf.artifacts,
+    resources: wf.resources,
+    params: wf.params,
+  },
+];

@@ -7,8 +7,8 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildProject } from '../../src/config/index.js';
 import { parseVariables, parseVariablesFully } from '../../src/config/variables.js';
-import { plan, type ProviderFn } from '../../src/core/planner.js';
-import { yaml } from './helpers.js';
+import { plan } from '../../src/core/planner.js';
+import { fieldsAsJob, yaml } from './helpers.js';
 
 const fullParses = vi.hoisted(() => ({ count: 0 }));
 const zodLoads = vi.hoisted(() => ({ count: 0 }));
@@ -33,18 +33,7 @@ vi.mock('../../src/config/yaml-source.js', async (importOriginal) => {
   };
 });
 
-const provider: ProviderFn = (wf) => [
-  {
-    ref: wf.name,
-    provider: wf.provider,
-    commands: wf.commands,
-    env: wf.environment,
-    variables: wf.variables,
-    artifacts: wf.artifacts,
-    resources: wf.resources,
-    params: wf.params,
-  },
-];
+const provider = fieldsAsJob;
 
 const WORKFLOWS = yaml(
   'workflows:',

@@ -1,21 +1,10 @@
 /** The planner reports errors at the locations config/ recorded: the contract between the two. */
 import { describe, expect, it } from 'vitest';
 import { buildProject } from '../../src/config/index.js';
-import { plan, type ProviderFn } from '../../src/core/planner.js';
-import { yaml } from './helpers.js';
+import { plan } from '../../src/core/planner.js';
+import { fieldsAsJob, yaml } from './helpers.js';
 
-const provider: ProviderFn = (wf) => [
-  {
-    ref: wf.name,
-    provider: wf.provider,
-    commands: wf.commands,
-    env: wf.environment,
-    variables: wf.variables,
-    artifacts: wf.artifacts,
-    resources: wf.resources,
-    params: wf.params,
-  },
-];
+const provider = fieldsAsJob;
 
 const run = (workflows: string, variables?: string, target = 'train') =>
   plan(buildProject('/p', workflows, variables), { target, overrides: {} }, provider);

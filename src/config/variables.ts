@@ -49,10 +49,10 @@ type Sections = Record<string, Record<string, string | null> | null> | null;
 export function parseVariables(text: string, file: string = VARIABLES_FILE): VariablesConfig {
   const fast = readPlainFast(text);
   if (fast !== null && typeof fast === 'object' && !Array.isArray(fast) && Object.keys(fast).length === 1) {
-    const sections = fast['variables'];
-    if (sections !== undefined && isSections(sections)) {
+    const given = fast['variables'];
+    if (given !== undefined && isSections(given)) {
       const handle = new SourceHandle(text, file);
-      return collect(sections, (path) => new LazyLocation(handle, ['variables', ...path]));
+      return collect(given, (path) => new LazyLocation(handle, ['variables', ...path]));
     }
   }
   return parseVariablesFully(text, file);

@@ -27,8 +27,8 @@ const mappingOf =
     return true;
   };
 
-const gpu: Check = (value) =>
-  isString(value) || mappingOf({ count: isString, name: isString, memory: isString })(value);
+const gpuMapping = mappingOf({ count: isString, name: isString, memory: isString });
+const gpu: Check = (value) => isString(value) || gpuMapping(value);
 
 const resources = mappingOf({
   cpu: isString,
@@ -45,7 +45,7 @@ const environment: Check = (value) =>
 
 const param: Check = (value) => isString(value) || isStrings(value);
 
-const CHECKS: Record<string, Check> = {
+const item = mappingOf({
   name: isString,
   provider: isString,
   image: isString,
@@ -59,9 +59,9 @@ const CHECKS: Record<string, Check> = {
   environment,
   env: environment,
   ...Object.fromEntries(PARAM_KEYS.map((key) => [key, param])),
-};
+});
 
 export function simpleWorkflow(plain: Plain): RawWorkflow | undefined {
   if (!isMapping(plain) || typeof plain['name'] !== 'string') return undefined;
-  return mappingOf(CHECKS)(plain) ? (plain as RawWorkflow) : undefined;
+  return item(plain) ? (plain as RawWorkflow) : undefined;
 }

@@ -11,7 +11,6 @@ import type {
   JobRecord,
   JobView,
   LogEntry,
-  LogLine,
   PreviewRequest,
   PruneResult,
   RunPreview,
@@ -24,8 +23,8 @@ import type {
 } from '../core/api.js';
 import type { UploadPlan, UploadPlanRequest } from '../core/blob-api.js';
 import { UnavailableError } from '../core/errors.js';
-import type { LogPage } from '../core/log-api.js';
 import { encodeLogBatch } from '../core/log-batch.js';
+import type { OutputLine } from '../core/log-frames.js';
 import { directGet } from '../files/direct-http.js';
 import type { CodeSource, RegisterRepoRequest, RepoView } from '../core/repos.js';
 import { errorFromResponse } from './errors.js';
@@ -39,6 +38,7 @@ import {
   type Transport,
 } from './http.js';
 import { followStream, type FollowHandlers } from './log-follow.js';
+import { LOG_ACCEPT, readLogPage } from './log-reading.js';
 import { retrying, type RetryPolicy } from './retry.js';
 
 export interface ClientOptions {
@@ -79,11 +79,14 @@ export class Client {
       json?: unknown;
       body?: Buffer | Readable;
       signal?: AbortSignal;
+      /** The `Accept` header. */
+      accept?: string;
       /** A 3xx comes back as the response (blob downloads sent to storage); otherwise it is an error. */
       redirects?: boolean;
     } = {},
   ): Promise<HttpResponse> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    if (init.accept) headers.accept = init.accept;
     let body = init.body;
     if (init.json !== undefined) {
       headers['content-type'] = 'application/json';
@@ -188,20 +191,20 @@ export class Client {
   }
 
   /** Every line of the target's log (use `logPages` to handle a long log page by page). */
-  async logs(target: string, since?: number): Promise<LogLine[]> {
-    const lines: LogLine[] = [];
+  async logs(target: string, since?: number): Promise<OutputLine[]> {
+    const lines: OutputLine[] = [];
     for await (const page of this.logPages(target, since)) lines.push(...page);
     return lines;
   }
 
   /** The target's log in time order, one page at a time: memory holds one page, however long the log. */
-  async *logPages(target: string, since?: number): AsyncGenerator<LogLine[]> {
+  async *logPages(target: string, since?: number): AsyncGenerator<OutputLine[]> {
     let cursor = '';
     for (;;) {
       const q = new URLSearchParams({ target, cursor });
       if (since !== undefined) q.set('since', String(since));
-      const page = await this.json<LogPage>('GET', `/api/logs?${q}`);
-      if (page.entries.length > 0) yield page.entries;
+      const page = await readLogPage(await this.request('GET', `/api/logs?${q}`, { accept: LOG_ACCEPT }));
+      if (page.lines.length > 0) yield page.lines;
       if (!page.more) return;
       cursor = page.cursor;
     }
@@ -215,8 +218,10 @@ export class Client {
     const open = (cursor: string) => {
       const q = new URLSearchParams({ target, cursor });
       if (handlers.since !== undefined) q.set('since', String(handlers.since));
-      const response = this.request('GET', `/api/logs/stream?${q}`, handlers.signal ? { signal: handlers.signal } : {});
-      return response.then((r) => r.body);
+      return this.request('GET', `/api/logs/stream?${q}`, {
+        accept: LOG_ACCEPT,
+        ...(handlers.signal ? { signal: handlers.signal } : {}),
+      });
     };
     await followStream(this.url, open, handlers);
   }

@@ -3,15 +3,16 @@
  * timeout, a server restart) the follower reconnects with its cursor, so the server
  * resumes right after the last line received, and no line is lost or shown twice.
  */
-import type { LogLine } from '../core/api.js';
 import { DstackError, UnavailableError } from '../core/errors.js';
 import { advanceCursor, formatCursor, type LogCursor } from '../core/log-api.js';
+import type { OutputLine } from '../core/log-frames.js';
 import type { JobRecord } from '../core/records.js';
-import { readSse } from './sse.js';
+import type { HttpResponse } from './http.js';
+import { logEvents } from './log-reading.js';
 
 export interface FollowHandlers {
   since?: number;
-  onLines: (lines: LogLine[]) => void;
+  onLines: (lines: OutputLine[]) => void;
   onJobs?: (jobs: JobRecord[]) => void;
   /** Told when the stream broke and the follower is about to reconnect. */
   onReconnect?: (error: Error) => void;
@@ -20,11 +21,11 @@ export interface FollowHandlers {
   reconnectForMs?: number;
 }
 
-/** Opens the stream, resuming after `cursor` (empty at first): its body. */
-export type OpenStream = (cursor: string) => Promise<AsyncIterable<Uint8Array>>;
+/** Opens the stream, resuming after `cursor` (empty at first). */
+export type OpenStream = (cursor: string) => Promise<HttpResponse>;
 
 /** Lines the cursor has not passed yet: a server that resends a line after a reconnect does not show it twice. */
-function fresh(lines: LogLine[], cursor: LogCursor): LogLine[] {
+function fresh(lines: OutputLine[], cursor: LogCursor): OutputLine[] {
   return lines.filter((l) => l.seq > (cursor.get(l.jobId) ?? 0));
 }
 
@@ -36,17 +37,17 @@ export async function followStream(url: string, open: OpenStream, handlers: Foll
   for (let attempt = 0; ; attempt++) {
     let failure: Error;
     try {
-      const body = await open(formatCursor(cursor));
+      const response = await open(formatCursor(cursor));
       first = false;
       connectedAt = Date.now();
       attempt = 0;
-      for await (const event of readSse(body)) {
+      for await (const event of logEvents(response)) {
         if (event.event === 'log') {
-          const lines = fresh(JSON.parse(event.data) as LogLine[], cursor);
+          const lines = fresh(event.lines, cursor);
           advanceCursor(cursor, lines);
           if (lines.length > 0) handlers.onLines(lines);
-        } else if (event.event === 'jobs') handlers.onJobs?.(JSON.parse(event.data) as JobRecord[]);
-        else if (event.event === 'end') return;
+        } else if (event.event === 'jobs') handlers.onJobs?.(event.jobs);
+        else return;
       }
       failure = new UnavailableError(`the log stream from ${url} ended early`);
     } catch (e) {

@@ -35,6 +35,6 @@ export function parseCursor(text: string | undefined): LogCursor | undefined {
 }
 
 /** Move the cursor past `lines`. */
-export function advanceCursor(cursor: LogCursor, lines: readonly LogLine[]): void {
+export function advanceCursor(cursor: LogCursor, lines: readonly Pick<LogLine, 'jobId' | 'seq'>[]): void {
   for (const line of lines) if (line.seq > (cursor.get(line.jobId) ?? 0)) cursor.set(line.jobId, line.seq);
 }

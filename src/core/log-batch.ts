@@ -18,6 +18,20 @@ export interface BatchHead {
   raw?: true;
 }
 
+/**
+ * An entry with its output as bytes: what the log store keeps and readers get, with no text
+ * decoded (a reader that wants text decodes it; the CLI writes the bytes as they are).
+ */
+export interface OutputEntry {
+  seq: number;
+  ts: number;
+  stream: LogEntry['stream'];
+  /** The job's output, exactly: UTF-8 text unless `raw`. */
+  bytes: Buffer;
+  partial?: true;
+  raw?: true;
+}
+
 /** A batch holds at most this many entries (as the JSON body's schema allows). */
 export const MAX_BATCH_ENTRIES = 100_000;
 
@@ -28,16 +42,52 @@ export function outputOf(entry: LogEntry): Buffer {
   return entry.raw !== undefined ? Buffer.from(entry.raw, 'base64') : Buffer.from(entry.text);
 }
 
+/** `entry` with its output as bytes (`bytes`, when given, is that output already). */
+export function toOutput(entry: LogEntry, bytes: Buffer = outputOf(entry)): OutputEntry {
+  const out: OutputEntry = { seq: entry.seq, ts: entry.ts, stream: entry.stream, bytes };
+  if (entry.partial) out.partial = true;
+  if (entry.raw !== undefined) out.raw = true;
+  return out;
+}
+
+/** The head of an entry in a batch: its fields, and the length of its output. */
+export function headOf(e: OutputEntry): BatchHead {
+  const head: BatchHead = { seq: e.seq, ts: e.ts, stream: e.stream, n: e.bytes.length };
+  if (e.partial) head.partial = true;
+  if (e.raw) head.raw = true;
+  return head;
+}
+
+/** A batch of `entries`, as buffers to join or write (the output is not copied). */
+export function encodeBatch(entries: readonly OutputEntry[]): Buffer[] {
+  return [Buffer.from(`#${JSON.stringify(entries.map(headOf))}\n`), ...entries.map((e) => e.bytes), NEWLINE];
+}
+
 /** A batch of `entries`, `bytes[i]` the exact output of entry i (default: `outputOf`), as buffers to join or write. */
 export function encodeLogBatch(entries: readonly LogEntry[], bytes?: readonly Buffer[]): Buffer[] {
-  const out = bytes ?? entries.map(outputOf);
-  const heads = entries.map((e, i): BatchHead => {
-    const head: BatchHead = { seq: e.seq, ts: e.ts, stream: e.stream, n: out[i]!.length };
-    if (e.partial) head.partial = true;
-    if (e.raw !== undefined) head.raw = true;
-    return head;
-  });
-  return [Buffer.from(`#${JSON.stringify(heads)}\n`), ...out, NEWLINE];
+  return encodeBatch(entries.map((e, i) => toOutput(e, bytes?.[i])));
+}
+
+/** The entries of a batch, from its heads and each one's output. */
+export function outputEntries(heads: readonly BatchHead[], bytes: readonly Buffer[]): OutputEntry[] {
+  return heads.map(({ n: _n, ...head }, i) => ({ ...head, bytes: bytes[i]! }));
+}
+
+/** The bytes of each entry of a batch's `body` (without its final newline), sharing it. */
+export function splitBody(heads: readonly BatchHead[], body: Buffer): Buffer[] {
+  const bytes: Buffer[] = [];
+  let at = 0;
+  for (const head of heads) {
+    bytes.push(body.subarray(at, at + head.n));
+    at += head.n;
+  }
+  return bytes;
+}
+
+/** A batch head line's JSON, read for a RecordReader (record-reader.ts): the heads and their output's length. */
+export function readBatchHead(json: unknown): { head: BatchHead[]; bodyLength: number } | undefined {
+  if (!isBatchHeads(json) || json.length > MAX_BATCH_ENTRIES) return undefined;
+  return { head: json, bodyLength: bodyLength(json) - 1 };
 }
 
 /** Whether `value` is a batch's head line (parsed): every field of every head checked. */
@@ -96,11 +146,5 @@ export function decodeLogBatch(data: Buffer): { heads: BatchHead[]; bytes: Buffe
       error: `a log batch's output is ${Math.max(0, body.length - 1)} bytes where its entries say ${bodyLength(heads) - 1}`,
     };
   }
-  const bytes: Buffer[] = [];
-  let at = 0;
-  for (const head of heads) {
-    bytes.push(body.subarray(at, at + head.n));
-    at += head.n;
-  }
-  return { heads, bytes };
+  return { heads, bytes: splitBody(heads, body) };
 }

@@ -99,8 +99,19 @@ export class LogShipper {
 
   /** Raw output of the job's process. */
   write(stream: Stream, chunk: Buffer): void {
-    let data = this.pending[stream].length > 0 ? Buffer.concat([this.pending[stream], chunk]) : chunk;
     this.now = Date.now(); // one time for the lines of one chunk: they arrived together
+    let data = chunk;
+    const pending = this.pending[stream];
+    if (pending.length > 0) {
+      const nl = chunk.indexOf(0x0a);
+      if (nl < 0) data = Buffer.concat([pending, chunk]);
+      else {
+        // The unfinished line ends in this chunk: it goes as an entry of its own, so that the
+        // chunk's other lines are not copied behind it (a copy of all the output otherwise).
+        this.pushLines(stream, Buffer.concat([pending, chunk.subarray(0, nl)]));
+        data = chunk.subarray(nl + 1);
+      }
+    }
     const last = data.lastIndexOf(0x0a);
     if (last >= 0) {
       this.pushLines(stream, data.subarray(0, last));

@@ -9,7 +9,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { batchEntry, bodyLength, encodeLogBatch, isBatchHeads, type BatchHead } from '../core/log-batch.js';
+import { batchEntry, encodeLogBatch, readBatchHead, splitBody } from '../core/log-batch.js';
+import { RecordReader } from '../core/record-reader.js';
 import type { LogEntry } from '../core/records.js';
 
 /** Sends entries; `bytes[i]`, when given, is the exact output of entry i (what goes on the wire). */
@@ -18,8 +19,6 @@ export type SendLogs = (entries: LogEntry[], bytes?: readonly Buffer[]) => Promi
 /** A resent batch holds at most this many entries and about this many bytes (as the shipper's). */
 const BATCH_ENTRIES = 20_000;
 const BATCH_BYTES = 1 << 20;
-
-const HASH = 0x23; // '#'
 
 /** One spool record: a log batch (core/log-batch.ts) of `entries` with `bytes[i]`, the exact output of entry i. */
 export const spoolRecord = (entries: readonly LogEntry[], bytes: readonly Buffer[]): Buffer[] =>
@@ -30,71 +29,21 @@ export const spoolRecord = (entries: readonly LogEntry[], bytes: readonly Buffer
  * last one) ends the reading: it was never sent, since entries are spooled before they are sent.
  */
 async function* spooled(spool: string): AsyncGenerator<{ entries: LogEntry[]; bytes?: Buffer[] }> {
-  // Chunks not consumed yet, joined only once a whole record is there (a record may be large).
-  let chunks: Buffer[] = [];
-  let length = 0;
-  /** Bytes at the front known to hold no newline. */
-  let searched = 0;
-  /** The header of the record at the front, once read, and the bytes its body needs. */
-  let heads: BatchHead[] | undefined;
-  let need = 0;
-  const take = (n: number): Buffer => {
-    const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
-    chunks = n < all.length ? [all.subarray(n)] : [];
-    length -= n;
-    searched = 0;
-    return all.subarray(0, n);
-  };
+  const reader = new RecordReader(readBatchHead);
   for await (const chunk of createReadStream(spool, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    length += chunk.length;
-    for (;;) {
-      if (heads === undefined) {
-        const nl = indexOfNewline(chunks, searched);
-        if (nl < 0) {
-          searched = length;
-          break;
-        }
-        const line = take(nl + 1).toString('utf8', 0, nl);
-        if (line.charCodeAt(0) !== HASH) {
-          // A JSON line of an older runner: an array of entries, or one.
-          const parsed = parseJson(line) as LogEntry | LogEntry[] | undefined;
-          if (parsed !== undefined) yield { entries: Array.isArray(parsed) ? parsed : [parsed] };
-          continue;
-        }
-        const parsed = parseJson(line.slice(1));
-        if (!isBatchHeads(parsed)) return; // torn: nothing after it was written
-        heads = parsed;
-        need = bodyLength(heads);
+    reader.push(chunk);
+    for (let item = reader.next(); item; item = reader.next()) {
+      if (item.kind === 'bad') return; // torn: nothing after it was written
+      if (item.kind === 'line') {
+        // A JSON line of an older runner: an array of entries, or one.
+        const parsed = parseJson(item.line.toString('utf8')) as LogEntry | LogEntry[] | undefined;
+        if (parsed !== undefined) yield { entries: Array.isArray(parsed) ? parsed : [parsed] };
+        continue;
       }
-      if (length < need) break;
-      const body = take(need);
-      if (body[need - 1] !== 0x0a) return; // not the record's end: torn
-      const entries: LogEntry[] = [];
-      const bytes: Buffer[] = [];
-      let at = 0;
-      for (const head of heads) {
-        bytes.push(body.subarray(at, at + head.n));
-        entries.push(batchEntry(head, bytes[bytes.length - 1]!));
-        at += head.n;
-      }
-      heads = undefined;
-      yield { entries, bytes };
+      const bytes = splitBody(item.head, item.body);
+      yield { entries: item.head.map((head, i) => batchEntry(head, bytes[i]!)), bytes };
     }
   }
-}
-
-/** Where the first newline at or after byte `from` of `chunks` (taken as one) is, or -1. */
-function indexOfNewline(chunks: readonly Buffer[], from: number): number {
-  let base = 0;
-  for (const chunk of chunks) {
-    if (base + chunk.length > from) {
-      const nl = chunk.indexOf(0x0a, Math.max(0, from - base));
-      if (nl >= 0) return base + nl;
-    }
-    base += chunk.length;
-  }
-  return -1;
 }
 
 function parseJson(text: string): unknown {

@@ -48,7 +48,12 @@ class BufferedRequest {
 
   arrayBuffer(): Promise<ArrayBuffer> {
     const d = this.data ?? Buffer.alloc(0);
-    return Promise.resolve(d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength) as ArrayBuffer);
+    // A body that is a whole buffer of its own (a log batch, an upload) is handed over, not copied:
+    // the client made it for this request and does not touch it again.
+    const whole = d.byteOffset === 0 && d.byteLength === d.buffer.byteLength;
+    return Promise.resolve(
+      (whole ? d.buffer : d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength)) as ArrayBuffer,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LogPrinter } from '../../src/cli/log-printer.js';
-import type { LogLine } from '../../src/core/api.js';
+import type { OutputLine } from '../../src/core/log-frames.js';
 import type { JobRecord } from '../../src/core/records.js';
 
 function capture() {
@@ -11,12 +11,12 @@ function capture() {
   return { printer: new LogPrinter({ stdout: out('stdout'), stderr: out('stderr') }), written };
 }
 
-const line = (jobId: string, seq: number, text: string, extra: Partial<LogLine> = {}): LogLine => ({
+const line = (jobId: string, seq: number, text: string | Buffer, extra: Partial<OutputLine> = {}): OutputLine => ({
   jobId,
   seq,
   ts: seq,
   stream: 'stdout',
-  text,
+  bytes: Buffer.from(text),
   ...extra,
 });
 const job = (id: string, ref: string) => ({ id, ref }) as JobRecord;
@@ -33,7 +33,7 @@ describe('LogPrinter', () => {
   it('writes binary output as its exact bytes', () => {
     const { printer, written } = capture();
     const bytes = Buffer.from([0xff, 0x00, 0xfe]);
-    printer.print([line('a', 1, '\ufffd\u0000\ufffd', { raw: bytes.toString('base64') })], [job('a', 'x')]);
+    printer.print([line('a', 1, bytes, { raw: true })], [job('a', 'x')]);
     expect(Buffer.concat(written.stdout).equals(Buffer.concat([bytes, Buffer.from('\n')]))).toBe(true);
   });
 

@@ -1,8 +1,11 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import type { LogLine } from '../../src/core/api.js';
 import type { LogPage } from '../../src/core/log-api.js';
+import { toOutput, type OutputEntry } from '../../src/core/log-batch.js';
+import { LOG_FRAMES, type OutputLine } from '../../src/core/log-frames.js';
 import type { JobRecord, LogEntry } from '../../src/core/records.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
 import { startTestServer, type TestServer } from '../services/server.js';
@@ -27,13 +30,20 @@ async function proxy(port: number): Promise<{ url: string; cut(): void; close():
   };
 }
 
-const lines = (from: number, to: number, t0 = 1_700_000_000_000, step = 10): LogEntry[] =>
+const lines = (from: number, to: number, t0 = 1_700_000_000_000, step = 10): OutputEntry[] =>
   Array.from({ length: to - from + 1 }, (_, i) => ({
     seq: from + i,
     ts: t0 + (from + i) * step,
     stream: 'stdout' as const,
-    text: `line ${from + i}`,
+    bytes: Buffer.from(`line ${from + i}`),
   }));
+
+/** `fetch` as a client of a server without log frames sees it: the Accept header is not sent on. */
+const withoutFrames = (url: string, init: RequestInit) => {
+  const headers = new Headers(init.headers);
+  headers.delete('accept');
+  return fetch(url, { ...init, headers });
+};
 
 describe('reading and following logs', () => {
   let t: TestServer;
@@ -54,7 +64,7 @@ describe('reading and following logs', () => {
     await t.server.engine.logs.append(job.id, lines(1, 30_000));
     const p = await proxy(Number(new URL(t.server.url).port));
     const client = new Client({ url: p.url, token: t.token });
-    const got: LogLine[] = [];
+    const got: OutputLine[] = [];
     const reconnects: string[] = [];
     let cuts = 0;
     const following = client.followLogs(job.id, {
@@ -101,17 +111,29 @@ describe('reading and following logs', () => {
       { seq: 3, ts: 2000, stream: 'stdout', text: '\r 100%\ndone' },
       { seq: 4, ts: 2500.5, stream: 'stderr', text: '\ufffdA', raw: Buffer.from([0xff, 0x41]).toString('base64') },
     ];
-    await t.server.engine.logs.append(job.id, stored);
+    await t.server.engine.logs.append(
+      job.id,
+      stored.map((e) => toOutput(e)),
+    );
     await t.server.engine.transition(job.id, 'SUBMITTED', 'DOWNLOADING', { runner: 'r1' }, 'test');
     await t.server.engine.transition(job.id, 'DOWNLOADING', 'RUNNING', {}, 'test');
     await t.server.engine.transition(job.id, 'RUNNING', 'FAILED', { reason: 'exit code 1' }, 'test');
-    const client = new Client({ url: t.server.url, token: t.token });
-    const got: LogLine[] = [];
-    await client.followLogs(job.id, { since: 1500, onLines: (batch) => got.push(...batch) });
-    expect(got).toEqual(stored.slice(1).map((e) => ({ jobId: job.id, ...e })));
-    const pages: LogLine[] = [];
-    for await (const page of client.logPages(job.id, 1500)) pages.push(...page);
-    expect(pages).toEqual(got);
+    const expected = stored.slice(1).map((e) => ({ jobId: job.id, ...toOutput(e) }));
+    // Frames (this client), and JSON with Server-Sent Events (a server without frames): the same lines.
+    for (const fetchLike of [undefined, withoutFrames]) {
+      const client = new Client({ url: t.server.url, token: t.token, ...(fetchLike ? { fetch: fetchLike } : {}) });
+      const got: OutputLine[] = [];
+      await client.followLogs(job.id, { since: 1500, onLines: (batch) => got.push(...batch) });
+      expect(got).toEqual(expected);
+      const pages: OutputLine[] = [];
+      for await (const page of client.logPages(job.id, 1500)) pages.push(...page);
+      expect(pages).toEqual(expected);
+    }
+    // Browsers get each entry's output as text (binary as base64 in `raw`), as it was sent.
+    const response = await fetch(`${t.server.url}/api/logs?target=${job.id}&since=1500`, {
+      headers: { authorization: `Bearer ${t.token}` },
+    });
+    expect(((await response.json()) as LogPage).entries).toEqual(stored.slice(1).map((e) => ({ jobId: job.id, ...e })));
   });
 
   it('pages of a run merge its jobs in time order and continue where the last ended', async () => {
@@ -138,6 +160,22 @@ describe('reading and following logs', () => {
       Array.from({ length: 500 }, (_, i) => i + 1),
     );
     expect(seen.filter((l) => l.jobId === a.id)).toHaveLength(60_000);
+  });
+
+  it('a log frame that cannot be read is an error that says so, not lines made up from it', async () => {
+    const bad = createHttpServer((_request, response) => {
+      response.writeHead(200, { 'content-type': LOG_FRAMES });
+      response.end('#{"event":"page",\n');
+    });
+    await new Promise<void>((r) => bad.listen(0, '127.0.0.1', r));
+    const client = new Client({ url: `http://127.0.0.1:${(bad.address() as { port: number }).port}`, token: 't' });
+    try {
+      await expect(client.logs('x')).rejects.toThrow(
+        'the server sent a log frame that cannot be read: a record head is not valid JSON',
+      );
+    } finally {
+      await new Promise((r) => bad.close(r));
+    }
   });
 
   it('a bad cursor is refused with what it should look like', async () => {

@@ -67,7 +67,7 @@ describe('artifacts saved by the embedded runner', () => {
     // The runner had remembered the blob as stored and asked nothing; the server's check of the manifest caught it.
     const job = await lastJob();
     const notes = [];
-    for await (const e of t.server.engine.logs.entries(job)) notes.push(e.text);
+    for await (const e of t.server.engine.logs.entries(job)) notes.push(e.bytes.toString());
     expect(notes.join('\n')).toMatch(/deleted from the server since this runner stored them; sent again/);
 
     const out = join(work, 'restored');

@@ -96,7 +96,10 @@ describe('storage at scale', () => {
     // The line that waited went out as a partial entry, before its newline came.
     const job = (await lastRun()).jobs[0]!;
     const waiting = [];
-    for await (const e of t.server.engine.logs.entries(job.id)) if (e.text.startsWith('waiting for')) waiting.push(e);
+    for await (const e of t.server.engine.logs.entries(job.id)) {
+      const text = e.bytes.toString();
+      if (text.startsWith('waiting for')) waiting.push({ text, partial: e.partial });
+    }
     expect(waiting).toMatchObject([{ text: 'waiting for the data loader...', partial: true }]);
   }, 300_000);
 });

@@ -152,7 +152,7 @@ describe('one-shot start', () => {
     // Its end is Slurm's to report (the tracker records it with Slurm's reason), not a DONE from the exit code.
     expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'RUNNING']);
     const logged: string[] = [];
-    for await (const entry of engine.logs.entries(JOB)) logged.push(entry.text);
+    for await (const entry of engine.logs.entries(JOB)) logged.push(entry.bytes.toString());
     expect(logged.join('\n').split('\n')).toContain('bye'); // the trap's last words (bash may add "Terminated")
   });
 });

@@ -1,7 +1,8 @@
-import { appendFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { encodeBatch, toOutput, type OutputEntry } from '../../src/core/log-batch.js';
 import type { LogEntry } from '../../src/core/records.js';
 import { LogStore } from '../../src/server/storage/log-store.js';
 
@@ -13,17 +14,17 @@ let dirs = 0;
 const newStore = () => new LogStore(join(root, `logs-${++dirs}`));
 
 /** Entries `from`..`to`, a second apart from t0, with a line of `width` characters. */
-function entries(from: number, to: number, width = 20, t0 = 1_700_000_000_000): LogEntry[] {
+function entries(from: number, to: number, width = 20, t0 = 1_700_000_000_000): OutputEntry[] {
   return Array.from({ length: to - from + 1 }, (_, i) => ({
     seq: from + i,
     ts: t0 + (from + i) * 1000,
     stream: 'stdout' as const,
-    text: `line ${from + i} `.padEnd(width, 'x'),
+    bytes: Buffer.from(`line ${from + i} `.padEnd(width, 'x')),
   }));
 }
 
-async function all(store: LogStore, job: string, query = {}): Promise<LogEntry[]> {
-  const out: LogEntry[] = [];
+async function all(store: LogStore, job: string, query = {}): Promise<OutputEntry[]> {
+  const out: OutputEntry[] = [];
   for await (const e of store.entries(job, query)) out.push(e);
   return out;
 }
@@ -38,22 +39,25 @@ describe('LogStore', () => {
     expect((await all(store, job)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
   });
 
-  it('keeps partial and raw fields as given', async () => {
+  it('keeps partial and raw fields as given, and the output byte for byte', async () => {
     const store = newStore();
     const job = newJob();
-    const given: LogEntry[] = [
-      { seq: 1, ts: 1, stream: 'stdout', text: '\r 10%', partial: true },
-      { seq: 2, ts: 2, stream: 'stderr', text: '\ufffd', raw: Buffer.from([0xff]).toString('base64') },
+    const given: OutputEntry[] = [
+      { seq: 1, ts: 1, stream: 'stdout', bytes: Buffer.from('\r 10%'), partial: true },
+      { seq: 2, ts: 2, stream: 'stderr', bytes: Buffer.from([0xff, 0x0a, 0x00]), raw: true },
+      { seq: 3, ts: 3, stream: 'stdout', bytes: Buffer.from('one\ntwo "2"\n\nλ four') },
+      { seq: 4, ts: 4, stream: 'stdout', bytes: Buffer.alloc(0) },
     ];
     await store.append(job, given);
     expect(await all(store, job)).toEqual(given);
+    expect(await all(new LogStore(join(root, `logs-${dirs}`)), job)).toEqual(given);
   });
 
   it('--since and after-seq reads start near their entry, not at the top of a long log', async () => {
     const store = newStore();
     const job = newJob();
     for (let i = 0; i < 50; i++) await store.append(job, entries(i * 1000 + 1, (i + 1) * 1000));
-    const size = (await stat(join(root, `logs-${dirs}`, `${job}.jsonl`))).size;
+    const size = (await stat(join(root, `logs-${dirs}`, `${job}.log`))).size;
     const since = 1_700_000_000_000 + 49_500 * 1000;
     // The index points to within one interval (1000 entries) of the entry asked for.
     expect(await store.offsetForTime(job, since)).toBeGreaterThan(size * 0.95);
@@ -105,32 +109,41 @@ describe('LogStore', () => {
     }
     expect(reads).toBeGreaterThanOrEqual(3);
     expect(seen).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+    // Resuming starts at the append that holds the next entry: no entry after the cursor is skipped.
     const resumed = await store.readFrom(job, await store.offsetAfter(job, 2345));
-    expect(resumed.entries[0]?.seq).toBe(2346);
+    expect(resumed.entries[0]!.seq).toBeLessThanOrEqual(2346);
+    expect(resumed.entries[0]!.seq).toBeGreaterThan(2346 - 300); // within one record (256 KiB)
+    expect(resumed.entries.find((e) => e.seq > 2345)?.seq).toBe(2346);
     expect(await store.offsetAfter(job, 3000)).toBe(offset);
     expect(await store.offsetAfter(job, 0)).toBe(0);
   });
 
-  it('followers get each entry as its stored JSON, several lines and all, with seq and ts read from it', async () => {
-    const store = newStore();
+  it('reads a log of JSON lines (as versions before batches wrote it) and goes on appending batches to it', async () => {
+    const dir = join(root, `logs-${++dirs}`);
     const job = newJob();
-    const stored: LogEntry[] = [
+    const older: LogEntry[] = [
       { seq: 1, ts: 1.5e12, stream: 'stdout', text: 'one\ntwo "2"\n\nλ four' },
       { seq: 2, ts: -3, stream: 'stderr', text: 'a\rb', partial: true },
+      { seq: 3, ts: 5, stream: 'stderr', text: '\ufffd', raw: Buffer.from([0xff]).toString('base64') },
     ];
-    await store.append(job, stored);
-    // A line stored with its fields in another order (not by this store) is read all the same.
-    const odd = { text: 'odd\nline', ts: 7, stream: 'stdout', seq: 3 };
-    await appendFile(join(root, `logs-${dirs}`, `${job}.jsonl`), JSON.stringify(odd) + '\n');
-    const reopened = new LogStore(join(root, `logs-${dirs}`));
-    const read = await reopened.readFrom(job, 0);
-    expect(read.entries.map((e) => [e.seq, e.ts])).toEqual([
-      [1, 1.5e12],
-      [2, -3],
-      [3, 7],
+    // A line with its fields in another order (not by this store) is read all the same.
+    const lines = [
+      ...older.map((e) => JSON.stringify(e)),
+      JSON.stringify({ text: 'odd', ts: 7, stream: 'stdout', seq: 4 }),
+    ];
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `${job}.jsonl`), lines.join('\n') + '\n');
+    const store = new LogStore(dir);
+    expect(await store.lastSequence(job)).toBe(4);
+    expect(await store.append(job, entries(5, 6))).toBe(6);
+    const read = await store.readFrom(job, 0);
+    expect(read.entries).toEqual([
+      ...older.map((e) => toOutput(e)),
+      { seq: 4, ts: 7, stream: 'stdout', bytes: Buffer.from('odd') },
+      ...entries(5, 6),
     ]);
-    expect(read.entries.map((e) => JSON.parse(e.json.toString()) as unknown)).toEqual([...stored, odd]);
     expect(read.more).toBe(false);
+    expect(await readdir(dir)).toEqual([`${job}.log`]); // renamed, not copied
   });
 
   it('a reopened store knows the last sequence number and goes on appending and indexing', async () => {
@@ -146,20 +159,37 @@ describe('LogStore', () => {
   });
 
   it('an append torn by a crash is cut off at reopening, and the runner re-sends it', async () => {
+    const [whole, ...rest] = encodeBatch(entries(11, 12, 300));
+    const record = Buffer.concat([whole!, ...rest]);
+    // Torn in the head line, and torn in the output.
+    for (const torn of [record.subarray(0, 20), record.subarray(0, record.length - 100)]) {
+      const dir = join(root, `logs-${++dirs}`);
+      const job = newJob();
+      await new LogStore(dir).append(job, entries(1, 10));
+      const size = (await stat(join(dir, `${job}.log`))).size;
+      await appendFile(join(dir, `${job}.log`), torn);
+      const reopened = new LogStore(dir);
+      expect(await reopened.lastSequence(job)).toBe(10);
+      expect((await stat(join(dir, `${job}.log`))).size).toBe(size);
+      expect(await reopened.append(job, entries(11, 12))).toBe(12);
+      expect((await all(new LogStore(dir), job)).map((e) => e.seq)).toEqual(
+        Array.from({ length: 12 }, (_, i) => i + 1),
+      );
+    }
+  });
+
+  it('a record damaged before the end of the log is an error that names the file and byte, not a cut', async () => {
     const dir = join(root, `logs-${++dirs}`);
     const job = newJob();
     await new LogStore(dir).append(job, entries(1, 10));
-    await appendFile(join(dir, `${job}.jsonl`), '{"seq":11,"ts":1,"stre');
-    const reopened = new LogStore(dir);
-    expect(await reopened.lastSequence(job)).toBe(10);
-    expect(await reopened.append(job, entries(11, 12))).toBe(12);
-    const text = await readFile(join(dir, `${job}.jsonl`), 'utf8');
-    expect(
-      text
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => (JSON.parse(l) as LogEntry).seq),
-    ).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    const file = join(dir, `${job}.log`);
+    const data = await readFile(file);
+    await writeFile(file, Buffer.concat([data.subarray(0, data.length - 1), Buffer.from('x')])); // the record's final newline
+    await appendFile(file, Buffer.concat(encodeBatch(entries(11, 11))));
+    await expect(new LogStore(dir).lastSequence(job)).rejects.toThrow(
+      `log file ${file} is damaged at byte 0: a record body does not end where its head says`,
+    );
+    expect((await stat(file)).size).toBe(data.length + Buffer.concat(encodeBatch(entries(11, 11))).length);
   });
 
   it('a log without its index (written before indexes, or a crash between the two writes) gets one', async () => {
@@ -169,7 +199,7 @@ describe('LogStore', () => {
     await rm(join(dir, `${job}.idx`));
     const reopened = new LogStore(dir);
     expect(await reopened.lastSequence(job)).toBe(20_000);
-    const size = (await stat(join(dir, `${job}.jsonl`))).size;
+    const size = (await stat(join(dir, `${job}.log`))).size;
     expect(await reopened.offsetForTime(job, 1_700_000_000_000 + 19_990 * 1000)).toBeGreaterThan(size * 0.9);
     expect((await all(reopened, job, { afterSeq: 19_998 })).map((e) => e.seq)).toEqual([19_999, 20_000]);
   });

@@ -1,6 +1,6 @@
 /** `dstack logs [-f] [-s SINCE] (RUN | JOB)`. */
 import pc from 'picocolors';
-import type { LogLine } from '../../core/api.js';
+import type { OutputLine } from '../../core/log-frames.js';
 import { UsageError } from '../../core/errors.js';
 import type { JobRecord } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
@@ -12,7 +12,7 @@ import { parseSince } from '../format.js';
 export const printer = new LogPrinter();
 
 /** Print log lines; when they come from several jobs, each is prefixed with its workflow. */
-export function printLines(lines: readonly LogLine[], jobs: readonly JobRecord[]): void {
+export function printLines(lines: readonly OutputLine[], jobs: readonly JobRecord[]): void {
   printer.print(lines, jobs);
 }
 

@@ -1,29 +1,19 @@
 /**
- * Log entries sent to readers as JSON built from the bytes the log store holds, each given
- * its `jobId`: the text (most of the bytes) is neither parsed nor serialised again on the
- * server, which for a busy job's log was most of the cost of reading it.
+ * Log entries sent to readers that take JSON (the web view, older clients): each entry as a
+ * `LogLine`, its output decoded as text here. The CLI takes frames instead (log-frames.ts),
+ * the output as bytes with no JSON of the text on either side.
  */
-import type { RawEntry } from '../storage/log-scan.js';
+import { batchEntry, headOf } from '../../core/log-batch.js';
+import type { TaggedEntry } from '../../core/log-frames.js';
+import { logLine } from './log-line.js';
 
-/** An entry to send, with the start of its JSON as a `LogLine` (its job's id). */
-export interface TaggedEntry {
-  jobId: string;
-  prefix: Buffer;
-  entry: RawEntry;
+/** The entry's `LogLine` as JSON. */
+function lineJson({ jobId, entry }: TaggedEntry): string {
+  // The entry's own fields after its job's: `{"jobId":…,` then logLine's text past its opening brace.
+  return `{"jobId":${JSON.stringify(jobId)},${logLine(batchEntry(headOf(entry), entry.bytes)).slice(1, -1)}`;
 }
-
-/** `{"jobId":"…",`: what goes before an entry's fields. */
-export const jobPrefix = (jobId: string) => Buffer.from(`{"jobId":${JSON.stringify(jobId)},`);
-
-const COMMA = Buffer.from(',');
 
 /** `head`, the entries as a JSON array of `LogLine`s, then `tail`. */
 export function entriesJson(lines: readonly TaggedEntry[], head: string, tail: string): Buffer<ArrayBuffer> {
-  const parts: Buffer[] = [Buffer.from(head + '[')];
-  lines.forEach(({ prefix, entry }, i) => {
-    if (i > 0) parts.push(COMMA);
-    parts.push(prefix, entry.json.subarray(1)); // the entry's fields, after its opening brace
-  });
-  parts.push(Buffer.from(']' + tail));
-  return Buffer.concat(parts) as Buffer<ArrayBuffer>; // a fresh buffer, never shared
+  return Buffer.from(`${head}[${lines.map(lineJson).join(',')}]${tail}`) as Buffer<ArrayBuffer>;
 }

@@ -2,11 +2,11 @@
  * One page of a run's (or a job's) log for `GET /api/logs`: each job's log read from its
  * cursor, the entries of all jobs merged in time order. The page never runs ahead of a job
  * whose log was cut short by the page limit, so the next page continues in order. Entries
- * stay the log store's JSON bytes (log-json.ts builds the answer from them).
+ * keep their output as bytes: the route sends them as JSON (log-json.ts) or as a frame (log-frames.ts).
  */
 import { formatCursor, type LogCursor } from '../../core/log-api.js';
 import type { LogStore } from '../storage/log-store.js';
-import { jobPrefix, type TaggedEntry } from './log-json.js';
+import type { TaggedEntry } from '../../core/log-frames.js';
 
 export interface LogSource {
   /** The job whose lines these are. */
@@ -15,7 +15,7 @@ export interface LogSource {
   logId: string;
 }
 
-/** A page as `LogPage` (core/log-api.ts) has it, before its entries become JSON. */
+/** A page as `LogPage` (core/log-api.ts) has it, before its entries are encoded. */
 export interface RawLogPage {
   entries: TaggedEntry[];
   cursor: string;
@@ -41,11 +41,10 @@ export async function readLogPage(
   for (const { jobId, logId } of sources) {
     const query = { afterSeq: cursor.get(jobId) ?? 0, ...(since === undefined ? {} : { since }) };
     const page = await logs.page(logId, query, { maxEntries: limit, maxBytes: PAGE_BYTES });
-    const prefix = jobPrefix(jobId);
     let key = -Infinity;
     for (const entry of page.entries) {
       key = Math.max(key, entry.ts);
-      candidates.push({ line: { jobId, prefix, entry }, key });
+      candidates.push({ line: { jobId, entry }, key });
     }
     if (!page.done) {
       more = true;

@@ -1,19 +1,23 @@
 /**
  * Reading logs: by pages (a cursor per job says where the next page starts), or followed
- * live over Server-Sent Events until the jobs finish. Each `log` event carries the cursor
- * as its `id`, so a follower that reconnects (`cursor=` or `Last-Event-ID`) resumes right
- * after the last line it got.
+ * live until the jobs finish. Each `log` event carries the cursor as its `id`, so a follower
+ * that reconnects (`cursor=` or `Last-Event-ID`) resumes right after the last line it got.
+ * A client that accepts frames (core/log-frames.ts: the CLI) gets the output as bytes;
+ * others get JSON, and Server-Sent Events when following.
  */
+import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
+import { stream as streamBytes, streamSSE } from 'hono/streaming';
 import { formatCursor, parseCursor, type LogCursor } from '../../core/log-api.js';
+import { encodeFrame, LOG_FRAMES, type TaggedEntry } from '../../core/log-frames.js';
 import type { JobRecord } from '../../core/records.js';
 import type { Engine } from '../engine.js';
 import { resolveTarget } from '../queries.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import { FollowedJobs, logOf } from './followed-jobs.js';
-import { entriesJson, jobPrefix, type TaggedEntry } from './log-json.js';
+import { entriesJson } from './log-json.js';
 import { readLogPage } from './log-page.js';
+import { frameSink, sseSink, type LogSink } from './log-sinks.js';
 import * as logSchemas from './log-schemas.js';
 import { query } from './validate.js';
 
@@ -30,6 +34,8 @@ const JOBS_EVENT_MAX_MS = 1000;
 /** A comment this often keeps idle connections (and their proxies) open. */
 const KEEPALIVE_MS = 15_000;
 
+const wantsFrames = (c: Context<ApiEnv>) => c.req.header('accept')?.includes(LOG_FRAMES) ?? false;
+
 export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
@@ -41,6 +47,10 @@ export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     if (q.afterSeq) for (const job of target.selected) if (!cursor.has(job.id)) cursor.set(job.id, q.afterSeq);
     const sources = target.selected.map((job) => ({ jobId: job.id, logId: logOf(job) }));
     const page = await readLogPage(engine.logs, sources, cursor, q.since, q.limit ?? 20_000);
+    if (wantsFrames(c)) {
+      const frame = encodeFrame({ event: 'page', cursor: page.cursor, more: page.more }, page.entries);
+      return c.body(Buffer.concat(frame), 200, { 'content-type': LOG_FRAMES });
+    }
     const tail = `,"cursor":${JSON.stringify(page.cursor)},"more":${page.more}}`;
     return c.body(entriesJson(page.entries, '{"entries":', tail), 200, { 'content-type': 'application/json' });
   });
@@ -49,12 +59,14 @@ export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const q = query(c, logSchemas.logStreamQuery);
     const target = await resolveTarget(engine.store, c.get('caller'), q.target);
     const cursor = parseCursor(q.cursor ?? c.req.header('last-event-id')) ?? new Map<string, number>();
-    return streamSSE(c, (stream) => follow(engine, target.run.name, target.selected, q.since, cursor, stream));
+    const run = (sink: LogSink) => follow(engine, target.run.name, target.selected, q.since, cursor, sink);
+    if (!wantsFrames(c)) return streamSSE(c, (stream) => run(sseSink(stream)));
+    c.header('content-type', LOG_FRAMES);
+    c.header('cache-control', 'no-cache');
+    return streamBytes(c, (stream) => run(frameSink(stream)));
   });
   return app;
 }
-
-type Stream = Parameters<Parameters<typeof streamSSE>[1]>[0];
 
 async function follow(
   engine: Engine,
@@ -62,8 +74,9 @@ async function follow(
   selected: JobRecord[],
   since: number | undefined,
   cursor: LogCursor,
-  stream: Stream,
+  sink: LogSink,
 ) {
+  const { stream } = sink;
   const ids = new Set(selected.map((j) => j.id));
   // Start each log after the reader's cursor, or near `since`: never from the top of a long log.
   const offsets = new Map<string, number>();
@@ -113,16 +126,15 @@ async function follow(
           dirty.add(log); // a window at a time: memory stays bounded however long the log
           backlog = true;
         }
-        const prefix = jobPrefix(job.id);
+        // A read starts at an append's beginning: entries the reader has already are left out.
+        const after = cursor.get(job.id) ?? 0;
         for (const entry of read.entries)
-          if (since === undefined || entry.ts >= since) lines.push({ jobId: job.id, prefix, entry });
+          if (entry.seq > after && (since === undefined || entry.ts >= since)) lines.push({ jobId: job.id, entry });
       }
       if (lines.length > 0) {
         lines.sort((a, b) => a.entry.ts - b.entry.ts); // stable: each job's entries stay in sequence order
         for (const { jobId, entry } of lines) if (entry.seq > (cursor.get(jobId) ?? 0)) cursor.set(jobId, entry.seq);
-        // Written as built: stored JSON holds no raw newline, so the array is one `data:` line
-        // (hono's writeSSE would split and join the megabyte of data by lines).
-        await stream.write(entriesJson(lines, 'event: log\ndata: ', `\nid: ${formatCursor(cursor)}\n\n`));
+        await sink.log(lines, formatCursor(cursor));
       }
       if (backlog) continue; // more to send right away; the end only once all is sent
       if (followed.statusPending()) {
@@ -130,7 +142,7 @@ async function follow(
         if (wait <= 0 || followed.allFinished()) {
           followed.takeStatusChange();
           lastJobsEvent = Date.now();
-          await stream.writeSSE({ event: 'jobs', data: followed.toJson() });
+          await sink.jobs(followed.toJson());
         } else if (!jobsTimer) {
           jobsTimer = setTimeout(() => {
             jobsTimer = undefined;
@@ -139,10 +151,10 @@ async function follow(
         }
       }
       if (followed.allFinished()) {
-        await stream.writeSSE({ event: 'end', data: '{}' });
+        await sink.end();
         break;
       }
-      const keepalive = setInterval(() => void stream.write(': keepalive\n\n').catch(() => {}), KEEPALIVE_MS);
+      const keepalive = setInterval(() => void sink.keepalive().catch(() => {}), KEEPALIVE_MS);
       await pending;
       clearInterval(keepalive);
       await new Promise((r) => setTimeout(r, BATCH_MS));

@@ -1,19 +1,20 @@
 /**
- * Job logs on local disk: one JSON line per entry (seq, ts, stream, text: the lines the
- * runner read at one time, joined by '\n'), per job, in sequence order, with a sparse index beside it (log-index.ts) so that reads from a
- * sequence number or a time start in the right place. Appends are idempotent by sequence
- * number (a runner that re-sends after a network fault doubles nothing), readers only
- * ever see whole appends, every read streams (memory does not grow with the log), and
- * followers are woken when lines arrive.
+ * Job logs on local disk: per job, a file of log batches (core/log-batch.ts), one per append,
+ * each the entries' fields as a JSON line then their output bytes as the job wrote them, in
+ * sequence order, with a sparse index beside it (log-index.ts) so that reads from a sequence
+ * number or a time start in the right place. Storing the output as bytes costs a copy: no
+ * JSON of the text on the way in, none on the way out to the CLI (log-frames.ts). Appends
+ * are idempotent by sequence number (a runner that re-sends after a network fault doubles
+ * nothing), readers only ever see whole appends, every read streams (memory does not grow
+ * with the log), and followers are woken when lines arrive.
  */
 import { EventEmitter } from 'node:events';
-import { appendFile, mkdir, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdir, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidError } from '../../core/errors.js';
-import type { LogEntry } from '../../core/records.js';
+import { encodeBatch, type OutputEntry } from '../../core/log-batch.js';
 import { AppendHandles } from './append-handles.js';
-import { logLine } from './log-line.js';
-import { scan, scanRaw, type RawEntry } from './log-scan.js';
+import { records } from './log-scan.js';
 import {
   encodePoints,
   INDEX_RECORD_BYTES,
@@ -48,7 +49,7 @@ interface LogState {
 }
 
 /** Size of an entry for paging limits: what it costs to hold and send (an entry may hold many lines). */
-export const entryBytes = (e: RawEntry) => e.json.length + 32;
+export const entryBytes = (e: OutputEntry) => e.bytes.length + 64;
 
 /** Append `parts` through `handle` in one write of all of them (no copy into one buffer first). */
 async function appendParts(handle: FileHandle, parts: Buffer[]): Promise<void> {
@@ -56,6 +57,9 @@ async function appendParts(handle: FileHandle, parts: Buffer[]): Promise<void> {
   const { bytesWritten } = await handle.writev(parts);
   if (bytesWritten !== length) throw new Error(`log append wrote ${bytesWritten} of ${length} bytes`);
 }
+
+const matches = (e: OutputEntry, query: LogQuery) =>
+  (query.afterSeq === undefined || e.seq > query.afterSeq) && (query.since === undefined || e.ts >= query.since);
 
 export class LogStore {
   private readonly states = new Map<string, Promise<LogState>>();
@@ -72,7 +76,7 @@ export class LogStore {
 
   private file(jobId: string): string {
     if (!JOB_ID.test(jobId)) throw new InvalidError(`not a job id: '${jobId}'`);
-    return join(this.root, `${jobId}.jsonl`);
+    return join(this.root, `${jobId}.log`);
   }
 
   private indexFile(jobId: string): string {
@@ -91,18 +95,12 @@ export class LogStore {
 
   /**
    * Open a log: from its last index point, scan to the end (at most one index interval).
-   * A torn last line (the server died mid-append) is cut off; the runner sends it again.
+   * A torn last append (the server died mid-write) is cut off; the runner sends it again.
    */
   private async load(jobId: string): Promise<LogState> {
     const file = this.file(jobId);
     const index = this.indexFile(jobId);
-    const size = await stat(file).then(
-      (s) => s.size,
-      (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT') return 0;
-        throw e;
-      },
-    );
+    const size = await this.sizeOf(file, jobId);
     const { point, valid } = await lastPoint(index, size);
     await truncate(index, valid * INDEX_RECORD_BYTES).catch(() => {});
     const state: LogState = {
@@ -116,19 +114,12 @@ export class LogStore {
     // two appends) are added on the way, by the same rule as appends.
     const missing: IndexPoint[] = [];
     try {
-      for await (const { entries, ends } of scan(file, point.offset, size)) {
-        entries.forEach((entry, i) => {
-          if (state.entriesSinceIndex >= INDEX_EVERY_ENTRIES || state.bytesSinceIndex >= INDEX_EVERY_BYTES) {
-            missing.push({ seq: entry.seq, offset: state.size, maxTsBefore: state.maxTs });
-            state.entriesSinceIndex = 0;
-            state.bytesSinceIndex = 0;
-          }
-          state.bytesSinceIndex += ends[i]! - state.size;
-          state.size = ends[i]!;
-          state.lastSeq = entry.seq;
-          state.maxTs = Math.max(state.maxTs, entry.ts);
-          state.entriesSinceIndex++;
-        });
+      for await (const read of records(file, point.offset, size)) {
+        for (const record of read) {
+          const due = indexPoint(state, record.entries[0]!.seq);
+          if (due) missing.push(due);
+          advance(state, record.entries, record.end);
+        }
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
@@ -141,8 +132,27 @@ export class LogStore {
     return state;
   }
 
+  /** The log file's size, 0 when there is none; a log of an older version (`JOB.jsonl`) is renamed first. */
+  private async sizeOf(file: string, jobId: string): Promise<number> {
+    const size = (path: string) =>
+      stat(path).then(
+        (s) => s.size,
+        (e: NodeJS.ErrnoException) => {
+          if (e.code === 'ENOENT') return undefined;
+          throw e;
+        },
+      );
+    const current = await size(file);
+    if (current !== undefined) return current;
+    const older = join(this.root, `${jobId}.jsonl`);
+    const legacy = await size(older);
+    if (legacy === undefined) return 0;
+    await rename(older, file);
+    return legacy;
+  }
+
   /** Append entries, keeping only those past the last stored sequence number. Returns the last seq. */
-  append(jobId: string, entries: readonly LogEntry[]): Promise<number> {
+  append(jobId: string, entries: readonly OutputEntry[]): Promise<number> {
     const previous = this.queues.get(jobId) ?? Promise.resolve();
     const result = previous.then(() => this.appendNow(jobId, entries));
     this.queues.set(
@@ -155,10 +165,10 @@ export class LogStore {
     return result;
   }
 
-  private async appendNow(jobId: string, entries: readonly LogEntry[]): Promise<number> {
+  private async appendNow(jobId: string, entries: readonly OutputEntry[]): Promise<number> {
     const state = await this.state(jobId);
     let last = state.lastSeq;
-    const fresh: LogEntry[] = [];
+    const fresh: OutputEntry[] = [];
     const ordered = entries.every((e, i) => i === 0 || e.seq > entries[i - 1]!.seq)
       ? entries
       : [...entries].sort((a, b) => a.seq - b.seq);
@@ -170,31 +180,43 @@ export class LogStore {
     }
     if (fresh.length === 0) return last;
     const next = { ...state };
+    // One record per index interval: an index point always names a record's start.
+    const parts: Buffer[] = [];
     const points: IndexPoint[] = [];
-    const lines: Buffer[] = [];
+    let group: OutputEntry[] = [];
+    let groupBytes = 0;
+    const endGroup = () => {
+      const record = encodeBatch(group);
+      parts.push(...record);
+      advance(
+        next,
+        group,
+        record.reduce((end, part) => end + part.length, next.size),
+      );
+      group = [];
+      groupBytes = 0;
+    };
     for (const e of fresh) {
-      if (next.entriesSinceIndex >= INDEX_EVERY_ENTRIES || next.bytesSinceIndex >= INDEX_EVERY_BYTES) {
-        points.push({ seq: e.seq, offset: next.size, maxTsBefore: next.maxTs });
-        next.entriesSinceIndex = 0;
-        next.bytesSinceIndex = 0;
+      const due =
+        next.entriesSinceIndex + group.length >= INDEX_EVERY_ENTRIES ||
+        next.bytesSinceIndex + groupBytes >= INDEX_EVERY_BYTES;
+      if (group.length > 0 && due) endGroup();
+      if (group.length === 0) {
+        const point = indexPoint(next, e.seq);
+        if (point) points.push(point);
       }
-      // Encoded here, once: the byte length comes with it (no second pass to measure the text).
-      const line = Buffer.from(logLine(e));
-      lines.push(line);
-      next.size += line.length;
-      next.bytesSinceIndex += line.length;
-      next.entriesSinceIndex++;
-      next.maxTs = Math.max(next.maxTs, e.ts);
+      group.push(e);
+      groupBytes += e.bytes.length;
     }
-    next.lastSeq = last;
+    endGroup();
     try {
       await (this.rootMade ??= mkdir(this.root, { recursive: true }));
-      await this.handles.use(this.file(jobId), (handle) => appendParts(handle, lines));
+      await this.handles.use(this.file(jobId), (handle) => appendParts(handle, parts));
       // After the log: an index point never names bytes that are not there.
       if (points.length > 0) await appendFile(this.indexFile(jobId), encodePoints(points));
     } catch (e) {
       this.rootMade = undefined; // the folder may have gone: make it again next time
-      this.states.delete(jobId); // reopen (and cut any torn line) at the next use
+      this.states.delete(jobId); // reopen (and cut any torn record) at the next use
       throw e;
     }
     Object.assign(state, next);
@@ -214,69 +236,47 @@ export class LogStore {
     return Math.max(bySeq, byTime);
   }
 
-  /** The entries matching `query`, in sequence order, streamed from disk a chunk at a time. */
-  async *batches(jobId: string, query: LogQuery = {}): AsyncGenerator<LogEntry[]> {
+  /** The entries matching `query`, in sequence order, streamed from disk. */
+  async *entries(jobId: string, query: LogQuery = {}): AsyncGenerator<OutputEntry> {
     const { size } = await this.state(jobId);
     if (size === 0) return;
     const start = await this.startOffset(jobId, query);
-    for await (const { entries } of scan(this.file(jobId), start, size)) {
-      const matching = entries.filter(
-        (e) =>
-          (query.afterSeq === undefined || e.seq > query.afterSeq) &&
-          (query.since === undefined || e.ts >= query.since),
-      );
-      if (matching.length > 0) yield matching;
+    for await (const read of records(this.file(jobId), start, size)) {
+      for (const record of read) for (const e of record.entries) if (matches(e, query)) yield e;
     }
   }
 
-  /** The entries matching `query`, in sequence order, streamed from disk. */
-  async *entries(jobId: string, query: LogQuery = {}): AsyncGenerator<LogEntry> {
-    for await (const batch of this.batches(jobId, query)) yield* batch;
-  }
-
   /**
-   * Up to `maxEntries` entries (or about `maxBytes`) matching `query`, as their stored JSON
-   * bytes (a page is sent on without parsing and serialising its text); `done` when the
-   * log's end was reached.
+   * Up to `maxEntries` entries (or about `maxBytes`) matching `query`; `done` when the log's
+   * end was reached.
    */
   async page(
     jobId: string,
     query: LogQuery,
     limits: { maxEntries: number; maxBytes: number },
-  ): Promise<{ entries: RawEntry[]; done: boolean }> {
-    const entries: RawEntry[] = [];
+  ): Promise<{ entries: OutputEntry[]; done: boolean }> {
+    const entries: OutputEntry[] = [];
     let bytes = 0;
-    const { size: end } = await this.state(jobId);
-    if (end === 0) return { entries, done: true };
-    const start = await this.startOffset(jobId, query);
-    for await (const chunk of scanRaw(this.file(jobId), start, end)) {
-      for (const entry of chunk.entries) {
-        if (query.afterSeq !== undefined && entry.seq <= query.afterSeq) continue;
-        if (query.since !== undefined && entry.ts < query.since) continue;
-        const size = entryBytes(entry);
-        if (entries.length >= limits.maxEntries || (entries.length > 0 && bytes + size > limits.maxBytes)) {
-          return { entries, done: false };
-        }
-        entries.push(entry);
-        bytes += size;
+    for await (const entry of this.entries(jobId, query)) {
+      const size = entryBytes(entry);
+      if (entries.length >= limits.maxEntries || (entries.length > 0 && bytes + size > limits.maxBytes)) {
+        return { entries, done: false };
       }
+      entries.push(entry);
+      bytes += size;
     }
     return { entries, done: true };
   }
 
-  /** The byte offset just past entry `seq` (0 for seq 0): where a follower that has it goes on. */
+  /** A byte offset at or before the first entry past `seq` (0 for seq 0): where a follower that has it goes on. */
   async offsetAfter(jobId: string, seq: number): Promise<number> {
     if (seq <= 0) return 0;
     const { size } = await this.state(jobId);
     const point = await pointForSeq(this.indexFile(jobId), seq);
-    let offset = Math.min(point.offset, size);
-    for await (const { entries, ends } of scan(this.file(jobId), offset, size)) {
-      for (let i = 0; i < entries.length; i++) {
-        if (entries[i]!.seq > seq) return offset;
-        offset = ends[i]!;
-      }
+    for await (const read of records(this.file(jobId), Math.min(point.offset, size), size)) {
+      for (const record of read) if (record.entries[record.entries.length - 1]!.seq > seq) return record.start;
     }
-    return offset;
+    return size;
   }
 
   /** A byte offset at or before the first entry at or after `since`. */
@@ -285,20 +285,21 @@ export class LogStore {
   }
 
   /**
-   * Entries from byte `offset` on, about a megabyte at a time, and the offset to continue
-   * from: a follower reads each line once, however long the log grows. `more` when the
-   * log holds more than was read. Entries come as their stored JSON bytes: a follower
-   * forwards them without parsing and serialising the text again.
+   * Entries from byte `offset` on (a record's start), about a megabyte at a time, and the
+   * offset to continue from: a follower reads each append once, however long the log grows.
+   * `more` when the log holds more than was read.
    */
-  async readFrom(jobId: string, offset: number): Promise<{ entries: RawEntry[]; offset: number; more: boolean }> {
+  async readFrom(jobId: string, offset: number): Promise<{ entries: OutputEntry[]; offset: number; more: boolean }> {
     const { size } = await this.state(jobId);
-    const entries: RawEntry[] = [];
+    const entries: OutputEntry[] = [];
     let at = offset;
     if (offset >= size) return { entries, offset, more: false };
-    for await (const chunk of scanRaw(this.file(jobId), offset, size)) {
-      for (const e of chunk.entries) entries.push(e);
-      at = chunk.end;
-      if (at - offset >= FOLLOW_WINDOW) break;
+    scan: for await (const read of records(this.file(jobId), offset, size)) {
+      for (const record of read) {
+        entries.push(...record.entries);
+        at = record.end;
+        if (at - offset >= FOLLOW_WINDOW) break scan;
+      }
     }
     return { entries, offset: at, more: at < size };
   }
@@ -315,4 +316,21 @@ export class LogStore {
     this.events.on(jobId, listener);
     return () => this.events.off(jobId, listener);
   }
+}
+
+/** The index point due before a record starting with entry `seq` at `state.size`, if one is (and `state` counts afresh). */
+function indexPoint(state: LogState, seq: number): IndexPoint | undefined {
+  if (state.entriesSinceIndex < INDEX_EVERY_ENTRIES && state.bytesSinceIndex < INDEX_EVERY_BYTES) return undefined;
+  state.entriesSinceIndex = 0;
+  state.bytesSinceIndex = 0;
+  return { seq, offset: state.size, maxTsBefore: state.maxTs };
+}
+
+/** `state` past a record of `entries` ending at byte `end`. */
+function advance(state: LogState, entries: readonly OutputEntry[], end: number): void {
+  state.bytesSinceIndex += end - state.size;
+  state.entriesSinceIndex += entries.length;
+  state.size = end;
+  state.lastSeq = entries[entries.length - 1]!.seq;
+  for (const e of entries) if (e.ts > state.maxTs) state.maxTs = e.ts;
 }

@@ -1,7 +1,7 @@
 /**
- * One log entry as the line the log store writes: the same text as `JSON.stringify` of the
- * entry with its fields in order (seq, ts, stream, text, partial, raw), built by hand, which
- * is about twice as fast for the hundreds of thousands of lines a busy job writes.
+ * One log entry as a JSON line: the same text as `JSON.stringify` of the entry with its
+ * fields in order (seq, ts, stream, text, partial, raw), built by hand, which is about twice
+ * as fast for the many entries of a busy job's log.
  */
 import type { LogEntry } from '../../core/records.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../src/core/records.js';
-import { logLine } from '../../src/server/storage/log-line.js';
+import { logLine } from '../../src/server/api/log-line.js';
 
 describe('logLine', () => {
   it('writes exactly what JSON.stringify writes for every kind of entry', () => {

@@ -1,7 +1,7 @@
 /**
- * Files kept open for appending while they are busy: a chatty job's log gets hundreds of
- * appends a second, and an open and a close around each was a tenth of the log store's
- * time. A file idle for a few seconds is closed, and so is the least recently used one past
+ * Files kept open for appending, and reading back, while they are busy: a chatty job's log
+ * gets hundreds of appends a second and its followers read each one back, and an open and a
+ * close around each was a tenth of the log store's time. A file idle for a few seconds is closed, and so is the least recently used one past
  * a cap; a file in use by an append is never closed under it.
  */
 import { open, type FileHandle } from 'node:fs/promises';
@@ -19,11 +19,11 @@ export class AppendHandles {
   /** Least recently used first. */
   private readonly entries = new Map<string, Entry>();
 
-  /** Run `fn` with `file` open for appending (created if missing). */
+  /** Run `fn` with `file` open for appending and positional reads (created if missing). */
   async use<T>(file: string, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
     let entry = this.entries.get(file);
     if (entry === undefined) {
-      entry = { handle: open(file, 'a'), users: 0 };
+      entry = { handle: open(file, 'a+'), users: 0 };
       this.trim();
     } else this.entries.delete(file); // re-inserted below: now the most recently used
     this.entries.set(file, entry);

@@ -4,7 +4,6 @@
  * one per append; logs written before batches hold one JSON line per entry, and are read
  * alike (log-line.ts).
  */
-import { createReadStream } from 'node:fs';
 import { readBatchHead, splitBody, outputEntries, toOutput, type OutputEntry } from '../../core/log-batch.js';
 import { RecordReader } from '../../core/record-reader.js';
 import type { LogEntry } from '../../core/records.js';
@@ -16,28 +15,33 @@ export interface LogRecord {
   end: number;
 }
 
+/** Reads into `buffer` from byte `position` of the file; the bytes read. */
+export type ReadAt = (buffer: Buffer, position: number) => Promise<number>;
+
+/** Bytes read at a time: a few records (each up to an index interval, 256 KiB, and an entry). */
+const CHUNK = 1 << 20;
+
 /**
- * The whole records of `file` in [start, end), those of each read together. A record torn by
- * a crash (the last one, cut short) ends the scan; a damaged record before the end is an error.
+ * The whole records in [start, end) of the file `read` reads (`file` names it in errors),
+ * those of each read together. A record torn by a crash (the last one, cut short) ends the
+ * scan; a damaged record before the end is an error.
  */
-export async function* records(file: string, start: number, end: number): AsyncGenerator<LogRecord[]> {
-  if (start >= end) return;
+export async function* records(file: string, read: ReadAt, start: number, end: number): AsyncGenerator<LogRecord[]> {
   const reader = new RecordReader(readBatchHead, start);
-  const stream = createReadStream(file, { start, end: end - 1, highWaterMark: 1 << 20 });
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      reader.push(chunk);
-      const read: LogRecord[] = [];
-      for (let at = reader.offset, item = reader.next(); item; at = reader.offset, item = reader.next()) {
-        if (item.kind === 'bad') throw new Error(`log file ${file} is damaged at byte ${at}: ${item.reason}`);
-        const entries =
-          item.kind === 'record' ? outputEntries(item.head, splitBody(item.head, item.body)) : [jsonLine(item.line)];
-        read.push({ entries, start: at, end: reader.offset });
-      }
-      if (read.length > 0) yield read;
+  for (let position = start; position < end;) {
+    const buffer = Buffer.allocUnsafe(Math.min(CHUNK, end - position));
+    const length = await read(buffer, position);
+    if (length === 0) return; // shorter than it was said to be: what was read is all there is
+    position += length;
+    reader.push(buffer.subarray(0, length));
+    const found: LogRecord[] = [];
+    for (let at = reader.offset, item = reader.next(); item; at = reader.offset, item = reader.next()) {
+      if (item.kind === 'bad') throw new Error(`log file ${file} is damaged at byte ${at}: ${item.reason}`);
+      const entries =
+        item.kind === 'record' ? outputEntries(item.head, splitBody(item.head, item.body)) : [jsonLine(item.line)];
+      found.push({ entries, start: at, end: reader.offset });
     }
-  } finally {
-    stream.destroy();
+    if (found.length > 0) yield found;
   }
 }
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { InvalidError } from '../../core/errors.js';
 import { encodeBatch, type OutputEntry } from '../../core/log-batch.js';
 import { AppendHandles } from './append-handles.js';
-import { records } from './log-scan.js';
+import { records, type ReadAt } from './log-scan.js';
 import {
   encodePoints,
   INDEX_RECORD_BYTES,
@@ -79,6 +79,18 @@ export class LogStore {
     return join(this.root, `${jobId}.log`);
   }
 
+  /** Positional reads of a job's log, through the handle its appends keep open. */
+  private reader(jobId: string): ReadAt {
+    const file = this.file(jobId);
+    return (buffer, position) =>
+      this.handles.use(file, async (handle) => (await handle.read(buffer, 0, buffer.length, position)).bytesRead);
+  }
+
+  /** The records of a job's log in [start, end). */
+  private records(jobId: string, start: number, end: number) {
+    return records(this.file(jobId), this.reader(jobId), start, end);
+  }
+
   private indexFile(jobId: string): string {
     return join(this.root, `${jobId}.idx`);
   }
@@ -114,7 +126,7 @@ export class LogStore {
     // two appends) are added on the way, by the same rule as appends.
     const missing: IndexPoint[] = [];
     try {
-      for await (const read of records(file, point.offset, size)) {
+      for await (const read of this.records(jobId, point.offset, size)) {
         for (const record of read) {
           const due = indexPoint(state, record.entries[0]!.seq);
           if (due) missing.push(due);
@@ -241,7 +253,7 @@ export class LogStore {
     const { size } = await this.state(jobId);
     if (size === 0) return;
     const start = await this.startOffset(jobId, query);
-    for await (const read of records(this.file(jobId), start, size)) {
+    for await (const read of this.records(jobId, start, size)) {
       for (const record of read) for (const e of record.entries) if (matches(e, query)) yield e;
     }
   }
@@ -273,7 +285,7 @@ export class LogStore {
     if (seq <= 0) return 0;
     const { size } = await this.state(jobId);
     const point = await pointForSeq(this.indexFile(jobId), seq);
-    for await (const read of records(this.file(jobId), Math.min(point.offset, size), size)) {
+    for await (const read of this.records(jobId, Math.min(point.offset, size), size)) {
       for (const record of read) if (record.entries[record.entries.length - 1]!.seq > seq) return record.start;
     }
     return size;
@@ -294,7 +306,7 @@ export class LogStore {
     const entries: OutputEntry[] = [];
     let at = offset;
     if (offset >= size) return { entries, offset, more: false };
-    scan: for await (const read of records(this.file(jobId), offset, size)) {
+    scan: for await (const read of this.records(jobId, offset, size)) {
       for (const record of read) {
         entries.push(...record.entries);
         at = record.end;

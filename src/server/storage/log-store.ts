@@ -225,7 +225,10 @@ export class LogStore {
       await (this.rootMade ??= mkdir(this.root, { recursive: true }));
       await this.handles.use(this.file(jobId), (handle) => appendParts(handle, parts));
       // After the log: an index point never names bytes that are not there.
-      if (points.length > 0) await appendFile(this.indexFile(jobId), encodePoints(points));
+      if (points.length > 0) {
+        const index = encodePoints(points);
+        await this.handles.use(this.indexFile(jobId), (handle) => appendParts(handle, [index]));
+      }
     } catch (e) {
       this.rootMade = undefined; // the folder may have gone: make it again next time
       this.states.delete(jobId); // reopen (and cut any torn record) at the next use
@@ -318,6 +321,7 @@ export class LogStore {
 
   async delete(jobId: string): Promise<void> {
     await this.handles.close(this.file(jobId));
+    await this.handles.close(this.indexFile(jobId));
     await rm(this.file(jobId), { force: true });
     await rm(this.indexFile(jobId), { force: true });
     this.states.delete(jobId);

@@ -199,14 +199,21 @@ export class Client {
 
   /** The target's log in time order, one page at a time: memory holds one page, however long the log. */
   async *logPages(target: string, since?: number): AsyncGenerator<OutputLine[]> {
-    let cursor = '';
-    for (;;) {
+    const fetchPage = async (cursor: string) => {
       const q = new URLSearchParams({ target, cursor });
       if (since !== undefined) q.set('since', String(since));
-      const page = await readLogPage(await this.request('GET', `/api/logs?${q}`, { accept: LOG_ACCEPT }));
+      return readLogPage(await this.request('GET', `/api/logs?${q}`, { accept: LOG_ACCEPT }));
+    };
+    let next = fetchPage('');
+    for (;;) {
+      const page = await next;
+      // The next page is on its way while the caller handles this one (two pages in memory at most).
+      if (page.more) {
+        next = fetchPage(page.cursor);
+        next.catch(() => {}); // awaited above on the next turn; a caller that stops early leaves it unread
+      }
       if (page.lines.length > 0) yield page.lines;
       if (!page.more) return;
-      cursor = page.cursor;
     }
   }
 

@@ -123,6 +123,7 @@ export class JobRun {
           hostExecutor: this.ctx.executor,
           baseEnv: this.ctx.baseEnv,
           onOutput: (stream, chunk) => this.logs.write(stream, chunk),
+          whenDrained: (resume) => this.logs.whenDrained(resume),
           note,
           signal: this.preparing.signal,
         });

@@ -5,7 +5,7 @@
 import type { Assignment } from '../core/api.js';
 import { shellQuote } from '../core/variables.js';
 import { containerMounts, containerRoot } from './container-root.js';
-import type { Execution, Executor, Mount } from './executors/executor.js';
+import type { Execution, Executor, Mount, OnOutput, WhenDrained } from './executors/executor.js';
 import { dockerExecutorFor } from './executors/select.js';
 import { jobEnvironment } from './job-environment.js';
 
@@ -19,7 +19,8 @@ export interface LaunchContext {
   hostExecutor: Executor;
   /** The runner's environment, passed on to host jobs. */
   baseEnv: Record<string, string>;
-  onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  onOutput: OnOutput;
+  whenDrained?: WhenDrained;
   /** A line of dstack's own in the job's log. */
   note: (text: string) => void;
   /** Aborted when the job is aborted while it is still being prepared. */
@@ -54,6 +55,7 @@ export function jobTarget(ctx: LaunchContext, image: string | undefined): JobTar
         commands: options.step === undefined ? [...cd, ...commands] : commands,
         env: { ...env, ...options.env },
         onOutput: ctx.onOutput,
+        ...(ctx.whenDrained ? { whenDrained: ctx.whenDrained } : {}),
         onNote: ctx.note,
         signal: ctx.signal,
         ...(image === undefined

@@ -31,6 +31,13 @@ export const PARTIAL_AFTER_MS = 1000;
 /** A batch holds at most this many entries and about this many bytes. */
 const BATCH_ENTRIES = 20_000;
 const BATCH_BYTES = 1 << 20;
+/**
+ * Output queued past this many bytes (sends lag behind a chatty job: a slow network, a busy
+ * server) stops the reading of the job's output until the queue is down to the low mark: the
+ * job waits on its writes, and the runner's memory stays bounded.
+ */
+export const QUEUE_HIGH_BYTES = 32 << 20;
+const QUEUE_LOW_BYTES = 8 << 20;
 
 /** Where to cut `data` at or before `max` without splitting a UTF-8 character. */
 function charBoundary(data: Buffer, max: number): number {
@@ -97,8 +104,11 @@ export class LogShipper {
     this.seq = lastSeq;
   }
 
-  /** Raw output of the job's process. */
-  write(stream: Stream, chunk: Buffer): void {
+  /** Waiting for the queue to go down to the low mark (see QUEUE_HIGH_BYTES). */
+  private readonly drainWaiters: (() => void)[] = [];
+
+  /** Raw output of the job's process. False: read no more of it until `whenDrained` calls back. */
+  write(stream: Stream, chunk: Buffer): boolean {
     this.now = Date.now(); // one time for the lines of one chunk: they arrived together
     let data = chunk;
     const pending = this.pending[stream];
@@ -128,6 +138,18 @@ export class LogShipper {
       this.partialTimer = setTimeout(() => this.flushPartials(), this.partialAfterMs);
     }
     this.schedule();
+    return this.queuedBytes < QUEUE_HIGH_BYTES;
+  }
+
+  /** Call `resume` once the queue is down to the low mark (at once if it is). */
+  whenDrained(resume: () => void): void {
+    if (this.queuedBytes <= QUEUE_LOW_BYTES) resume();
+    else this.drainWaiters.push(resume);
+  }
+
+  /** Bytes of output queued, not yet acknowledged by the server. */
+  get queued(): number {
+    return this.queuedBytes;
   }
 
   /** A line from dstack itself (download progress, errors), shown in the job's log. */
@@ -246,6 +268,7 @@ export class LogShipper {
           this.spooled -= batch.length;
           this.queuedBytes -= bytes;
           this.failures = 0;
+          if (this.queuedBytes <= QUEUE_LOW_BYTES) for (const resume of this.drainWaiters.splice(0)) resume();
           // The server has every entry the spool holds: start it afresh.
           if (this.spool && this.spooled === 0 && this.spoolSize > 0) {
             // spoolSize stays the file's size if this fails: a failed append is cut back to it.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../src/core/records.js';
-import { LogShipper, MAX_LINE, resendSpool } from '../../src/runner/log-shipper.js';
+import { LogShipper, MAX_LINE, QUEUE_HIGH_BYTES, resendSpool } from '../../src/runner/log-shipper.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'dstack-shipper-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -23,6 +23,44 @@ function collector() {
 }
 
 describe('LogShipper', () => {
+  it('asks for no more output once sends lag a full queue behind, and resumes it when they catch up', async () => {
+    const gates: (() => void)[] = [];
+    const sent: number[] = [];
+    let bytes = 0;
+    // Each send waits until the test lets it through: a server that cannot keep up.
+    const send = (batch: LogEntry[], output?: readonly Buffer[]) =>
+      new Promise<void>((resolve) =>
+        gates.push(() => {
+          sent.push(...batch.map((e) => e.seq));
+          bytes += (output ?? []).reduce((n, b) => n + b.length + 1, 0); // each entry's lines and their last newline
+          resolve();
+        }),
+      );
+    const shipper = new LogShipper(send, 0, 10);
+    const chunk = Buffer.from(`${'x'.repeat(1023)}\n`.repeat(256)); // 256 KiB of lines
+    let writes = 1;
+    while (shipper.write('stdout', chunk)) writes++;
+    // The queue stops growing at the high mark (within the chunk that crossed it).
+    expect(shipper.queued).toBeGreaterThanOrEqual(QUEUE_HIGH_BYTES);
+    expect(shipper.queued).toBeLessThan(QUEUE_HIGH_BYTES + chunk.length);
+    let resumed = false;
+    shipper.whenDrained(() => (resumed = true));
+    // Sends go through one at a time (about 1 MiB each): the job may go on only once the queue is well down.
+    while (!resumed) {
+      await new Promise((r) => setTimeout(r, 20));
+      gates.shift()?.();
+    }
+    expect(shipper.queued).toBeLessThan(QUEUE_HIGH_BYTES / 2);
+    const closing = shipper.close();
+    while (gates.length > 0 || shipper.queued > 0) {
+      gates.shift()?.();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await closing;
+    expect(sent).toEqual(Array.from({ length: sent.length }, (_, i) => i + 1)); // every entry, once, in order
+    expect(bytes).toBe(writes * chunk.length);
+  });
+
   it('numbers lines per job from the last stored sequence number, per stream', async () => {
     const { sent, send } = collector();
     const shipper = new LogShipper(send, 41, 10);

@@ -5,11 +5,11 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { InternalError, InvalidError } from '../../core/errors.js';
 import { containerOptions } from './docker/container-spec.js';
-import type { Execution, ExecutionRequest, Executor, ExitResult } from './executor.js';
+import { readOutput, type Execution, type ExecutionRequest, type Executor, type ExitResult } from './executor.js';
 import { scriptOf } from './process-executor.js';
 
 export interface DockerExecutorOptions {
@@ -72,8 +72,10 @@ export class DockerExecutor implements Executor {
       const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
       const out = new PassThrough();
       const err = new PassThrough();
-      out.on('data', (chunk: Buffer) => request.onOutput('stdout', chunk));
-      err.on('data', (chunk: Buffer) => request.onOutput('stderr', chunk));
+      // Both streams come multiplexed on one connection: a full log queue pauses that.
+      const attached = stream as unknown as Readable;
+      readOutput(out, 'stdout', request, attached);
+      readOutput(err, 'stderr', request, attached);
       docker.modem.demuxStream(stream, out, err);
       drained = new Promise((resolve) => {
         stream.once('end', resolve);

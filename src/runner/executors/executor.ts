@@ -2,6 +2,7 @@
  * Executors run a job's commands: as processes on the runner's host, or in a Docker
  * container. The runner streams what they print and signals them to stop.
  */
+import type { Readable } from 'node:stream';
 import type { JobResources } from '../../core/job-spec.js';
 
 /** Where a job's workspace is inside its container; also the commands' working directory. */
@@ -14,6 +15,34 @@ export interface Mount {
   /** Absolute path inside the container. */
   container: string;
   readOnly?: boolean;
+}
+
+/**
+ * Where a job's output goes. False asks the executor to read no more of the job's output
+ * until `whenDrained` calls back: the runner's log queue is full, and the job waits on its
+ * writes rather than the runner's memory growing without bound (Docker's blocking log mode).
+ */
+export type OnOutput = (stream: 'stdout' | 'stderr', chunk: Buffer) => boolean | void;
+export type WhenDrained = (resume: () => void) => void;
+
+/**
+ * Feed `source`'s chunks to `onOutput`, pausing `pausable` (the source, or the stream it is
+ * read from) whenever `onOutput` asks, until `whenDrained` resumes it. Returns the handler, for
+ * bytes that arrived some other way first.
+ */
+export function readOutput(
+  source: Readable,
+  stream: 'stdout' | 'stderr',
+  sink: { onOutput: OnOutput; whenDrained?: WhenDrained | undefined },
+  pausable: Pick<Readable, 'pause' | 'resume'> = source,
+): (chunk: Buffer) => void {
+  const take = (chunk: Buffer) => {
+    if (sink.onOutput(stream, chunk) !== false || !sink.whenDrained) return;
+    pausable.pause();
+    sink.whenDrained(() => pausable.resume());
+  };
+  source.on('data', take);
+  return take;
 }
 
 export interface ExecutionRequest {
@@ -32,8 +61,10 @@ export interface ExecutionRequest {
   gpus?: number[];
   /** Extra folders for a container (absolute artifact paths, a cached virtualenv). */
   mounts?: Mount[];
-  /** Called with raw output chunks, in order per stream. */
-  onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /** Called with raw output chunks, in order per stream; false: read no more until `whenDrained` calls back. */
+  onOutput: OnOutput;
+  /** Calls `resume` once the output taken so far has gone on (see `OnOutput`). */
+  whenDrained?: WhenDrained;
   /** A line about preparing the execution (image pull progress) for the job's log. */
   onNote?: (text: string) => void;
   /** Abandons preparing (an image pull) when aborted. */

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InternalError } from '../../core/errors.js';
-import type { Execution, ExecutionRequest, Executor, ExitResult } from './executor.js';
+import { readOutput, type Execution, type ExecutionRequest, type Executor, type ExitResult } from './executor.js';
 import { LEFTOVER_GRACE_MS, Spawner } from './spawner.js';
 
 /** The commands as one script: `-e` stops at the first failing command, as CI systems do. */
@@ -74,6 +74,7 @@ export class ProcessExecutor implements Executor {
         env: request.env,
         ...(scriptFile ? { scriptFile } : {}),
         onOutput: request.onOutput,
+        ...(request.whenDrained ? { whenDrained: request.whenDrained } : {}),
       });
       return {
         pid,
@@ -89,8 +90,8 @@ export class ProcessExecutor implements Executor {
       detached: true, // its own process group: signals go to the group
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout.on('data', (chunk: Buffer) => request.onOutput('stdout', chunk));
-    child.stderr.on('data', (chunk: Buffer) => request.onOutput('stderr', chunk));
+    readOutput(child.stdout, 'stdout', request);
+    readOutput(child.stderr, 'stderr', request);
     const signalGroup = (signal: NodeJS.Signals) => {
       if (child.pid === undefined) return;
       try {

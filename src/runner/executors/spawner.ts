@@ -10,7 +10,7 @@
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { ExitResult } from './executor.js';
+import { readOutput, type ExitResult, type OnOutput, type WhenDrained } from './executor.js';
 
 /** What the helper is asked to start: `file args`, with `scriptFile` written first when given. */
 export interface SpawnRequest {
@@ -20,7 +20,8 @@ export interface SpawnRequest {
   env: Record<string, string>;
   /** A file the job reads its commands from: written before it starts, removed once it exits. */
   scriptFile?: { path: string; content: string };
-  onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  onOutput: OnOutput;
+  whenDrained?: WhenDrained;
 }
 
 export interface Spawned {
@@ -135,7 +136,7 @@ export class Spawner {
     return new Promise<Spawned>((resolve, reject) => {
       this.jobs.set(id, { request, started: { resolve, reject }, open: 2, attached: new Set() });
       this.refHelper();
-      const { onOutput: _, ...message } = request;
+      const { onOutput: _, whenDrained: __, ...message } = request;
       helper.send({ id, ...message });
     });
   }
@@ -259,9 +260,8 @@ export class Spawner {
       found.attached.add(name);
       job = found;
       id = key;
-      const onOutput = found.request.onOutput;
-      socket.on('data', (c: Buffer) => onOutput(name, c));
-      if (head.length > nl + 1) onOutput(name, head.subarray(nl + 1));
+      const take = readOutput(socket, name, found.request);
+      if (head.length > nl + 1) take(head.subarray(nl + 1));
     };
     socket.on('data', onHead);
     socket.on('error', () => {}); // a reset is a close; 'close' follows

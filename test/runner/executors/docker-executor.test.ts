@@ -42,7 +42,7 @@ describe('docker executor', () => {
       commands: [],
       env: {},
       image: BUSYBOX,
-      onOutput: (_stream, chunk) => (output += chunk.toString()),
+      onOutput: (_stream, chunk) => void (output += chunk.toString()),
       onNote: (text) => notes.push(text),
       ...fields,
     });

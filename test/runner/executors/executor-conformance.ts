@@ -36,7 +36,7 @@ export function executorConformance(subject: ConformanceSubject): void {
         workspace,
         commands,
         env: { ...subject.env, ...env },
-        onOutput: (stream, chunk) => (out[stream] += chunk.toString()),
+        onOutput: (stream, chunk) => void (out[stream] += chunk.toString()),
         ...subject.extra?.(),
       });
       return { execution, out };
@@ -71,6 +71,36 @@ export function executorConformance(subject: ConformanceSubject): void {
       const exit = await execution.exit;
       expect(out.stdout).toContain('got TERM');
       expect(exit.code).toBe(0);
+    });
+
+    it('reads no more output while the sink asks it to wait (the job waits on its writes), and loses none', async () => {
+      const total = 8 << 20; // far more than pipes and sockets hold
+      let got = 0;
+      let resume: (() => void) | undefined;
+      const execution = await executor.start({
+        jobId: `conformance-${process.pid}-${n++}`,
+        workspace,
+        commands: [`head -c ${total} /dev/zero`],
+        env: { ...subject.env },
+        onOutput: (_stream, chunk) => {
+          got += chunk.length;
+          return resume !== undefined || got < 1 << 20; // full once, past the first MiB
+        },
+        whenDrained: (r) => void (resume = r),
+        ...subject.extra?.(),
+      });
+      for (let i = 0; i < 200 && resume === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(resume).toBeDefined();
+      const atPause = got;
+      const ended = await Promise.race([
+        execution.exit.then(() => true),
+        new Promise((r) => setTimeout(r, 500, false)),
+      ]);
+      expect(ended).toBe(false); // blocked on its writes, not finished
+      expect(got - atPause).toBeLessThan(2 << 20); // at most what was already on its way
+      resume!();
+      expect((await execution.exit).code).toBe(0);
+      expect(got).toBe(total);
     });
 
     it('ends the job at once on kill, background processes included', async () => {

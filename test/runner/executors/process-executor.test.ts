@@ -32,7 +32,7 @@ describe('process executor', () => {
           workspace: dir,
           commands: ['echo "files: $(ls -A | wc -l)"', 'echo "$0"'],
           env,
-          onOutput: (_, chunk) => out.push(chunk),
+          onOutput: (_, chunk) => void out.push(chunk),
         });
         expect(await execution.exit).toMatchObject({ code: 0 });
         expect(Buffer.concat(out).toString()).toBe('files: 0\nbash\n');
@@ -54,7 +54,7 @@ describe('process executor', () => {
           workspace: dir,
           commands: ['test -f "$0"', ...filler, 'echo done'],
           env,
-          onOutput: (_, chunk) => out.push(chunk),
+          onOutput: (_, chunk) => void out.push(chunk),
         });
         expect(await execution.exit).toMatchObject({ code: 0 });
         expect(Buffer.concat(out).toString()).toBe('done\n');

@@ -33,7 +33,7 @@ describe('spawner', () => {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     scriptFile: { path: join(dir, `s${n++}.sh`), content: script },
-    onOutput: (stream, chunk) => out[stream].push(chunk),
+    onOutput: (stream, chunk) => void out[stream].push(chunk),
   });
 
   it('passes every byte of a large output in order, and the exit code', async () => {

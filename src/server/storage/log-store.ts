@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { InvalidError } from '../../core/errors.js';
 import { encodeBatch, type OutputEntry } from '../../core/log-batch.js';
 import { AppendHandles } from './append-handles.js';
-import { records, type ReadAt } from './log-scan.js';
+import { records, type LogRecord, type ReadAt } from './log-scan.js';
+import { RecentAppends } from './recent-appends.js';
 import {
   encodePoints,
   INDEX_RECORD_BYTES,
@@ -69,6 +70,7 @@ export class LogStore {
   /** The logs folder, created by the first append (not one mkdir per append). */
   private rootMade: Promise<unknown> | undefined;
   private readonly handles = new AppendHandles();
+  private readonly recent = new RecentAppends();
 
   constructor(private readonly root: string) {
     this.events.setMaxListeners(0);
@@ -194,17 +196,20 @@ export class LogStore {
     const next = { ...state };
     // One record per index interval: an index point always names a record's start.
     const parts: Buffer[] = [];
+    const written: LogRecord[] = [];
     const points: IndexPoint[] = [];
     let group: OutputEntry[] = [];
     let groupBytes = 0;
     const endGroup = () => {
       const record = encodeBatch(group);
       parts.push(...record);
+      const start = next.size;
       advance(
         next,
         group,
-        record.reduce((end, part) => end + part.length, next.size),
+        record.reduce((end, part) => end + part.length, start),
       );
+      written.push({ entries: group, start, end: next.size });
       group = [];
       groupBytes = 0;
     };
@@ -232,8 +237,10 @@ export class LogStore {
     } catch (e) {
       this.rootMade = undefined; // the folder may have gone: make it again next time
       this.states.delete(jobId); // reopen (and cut any torn record) at the next use
+      this.recent.drop(jobId);
       throw e;
     }
+    this.recent.add(jobId, written); // before readers can see the new size: a follower finds them here
     Object.assign(state, next);
     this.events.emit(jobId);
     return last;
@@ -309,6 +316,16 @@ export class LogStore {
     const entries: OutputEntry[] = [];
     let at = offset;
     if (offset >= size) return { entries, offset, more: false };
+    const kept = this.recent.from(jobId, offset);
+    if (kept) {
+      for (const record of kept) {
+        if (record.end > size) break;
+        entries.push(...record.entries);
+        at = record.end;
+        if (at - offset >= FOLLOW_WINDOW) break;
+      }
+      return { entries, offset: at, more: at < size };
+    }
     scan: for await (const read of this.records(jobId, offset, size)) {
       for (const record of read) {
         entries.push(...record.entries);
@@ -322,6 +339,7 @@ export class LogStore {
   async delete(jobId: string): Promise<void> {
     await this.handles.close(this.file(jobId));
     await this.handles.close(this.indexFile(jobId));
+    this.recent.drop(jobId);
     await rm(this.file(jobId), { force: true });
     await rm(this.indexFile(jobId), { force: true });
     this.states.delete(jobId);

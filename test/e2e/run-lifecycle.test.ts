@@ -12,9 +12,6 @@ const WORKFLOWS = `workflows:
       - echo "Hello, $name! PATH set=\${PATH:+yes}"
       - echo "NAME=$NAME job=$job_id run=$run_name"
       - echo to-stderr >&2
-  - name: chatty
-    commands:
-      - seq 1 200000
   - name: fail
     commands:
       - echo before
@@ -83,27 +80,6 @@ describe('run lifecycle', () => {
     await waitUntil(async () => (await runView(name)).status === 'DONE');
     const logs = await sb.dstack(['logs', name]);
     expect(logs.stdout).toContain('Hello, world!');
-  });
-
-  it('stops quietly when its reader closes the pipe early (dstack logs RUN | head)', async () => {
-    expect((await sb.dstack(['run', 'chatty'])).code).toBe(0);
-    const run = (await sb.json<RunView[]>(['status', '--last', '1'])).at(-1)!.name;
-    for (const args of [
-      ['logs', run],
-      ['run', 'chatty', '--no-cache'],
-    ]) {
-      const cli = sb.spawn(args);
-      let stderr = '';
-      cli.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-      const first = await new Promise<string>((resolve) =>
-        cli.stdout!.once('data', (c: Buffer) => resolve(c.toString())),
-      );
-      cli.stdout!.destroy(); // as `head -1` does once it has its line
-      const code = await new Promise<number | null>((resolve) => cli.once('close', resolve));
-      expect(first.split('\n')[0]).toBe('1');
-      expect(code).toBe(0);
-      expect(stderr).not.toContain('EPIPE');
-    }
   });
 
   it('stops at the first failing command, exits non-zero, and fails the jobs that depend on it', async () => {
@@ -223,6 +199,36 @@ describe('the embedded server', () => {
       expect(run!.repo.dirty).toBe(true);
     } finally {
       await sb.dispose();
+    }
+  });
+});
+
+describe('output to a pipe', () => {
+  let pipe: Sandbox;
+  beforeAll(async () => {
+    pipe = await Sandbox.create();
+    await pipe.write({ '.dstack/workflows.yaml': 'workflows:\n  - name: chatty\n    commands: ["seq 1 200000"]\n' });
+  });
+  afterAll(() => pipe.dispose());
+
+  it('stops quietly when its reader closes the pipe early (dstack logs RUN | head)', async () => {
+    expect((await pipe.dstack(['run', 'chatty'])).code).toBe(0);
+    const run = (await pipe.json<RunView[]>(['status', '--last', '1'])).at(-1)!.name;
+    for (const args of [
+      ['logs', run],
+      ['run', 'chatty', '--no-cache'],
+    ]) {
+      const cli = pipe.spawn(args);
+      let stderr = '';
+      cli.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      const first = await new Promise<string>((resolve) =>
+        cli.stdout!.once('data', (c: Buffer) => resolve(c.toString())),
+      );
+      cli.stdout!.destroy(); // as `head -1` does once it has its line
+      const code = await new Promise<number | null>((resolve) => cli.once('close', resolve));
+      expect(first.split('\n')[0]).toBe('1');
+      expect(code).toBe(0);
+      expect(stderr).not.toContain('EPIPE');
     }
   });
 });

@@ -316,17 +316,9 @@ export class LogStore {
     const entries: OutputEntry[] = [];
     let at = offset;
     if (offset >= size) return { entries, offset, more: false };
-    const kept = this.recent.from(jobId, offset);
-    if (kept) {
-      for (const record of kept) {
-        if (record.end > size) break;
-        entries.push(...record.entries);
-        at = record.end;
-        if (at - offset >= FOLLOW_WINDOW) break;
-      }
-      return { entries, offset: at, more: at < size };
-    }
-    scan: for await (const read of this.records(jobId, offset, size)) {
+    // An append just made is still in memory; older ones are read from the file.
+    const kept = this.recent.from(jobId, offset)?.filter((r) => r.end <= size);
+    scan: for await (const read of kept ? [kept] : this.records(jobId, offset, size)) {
       for (const record of read) {
         entries.push(...record.entries);
         at = record.end;

@@ -192,6 +192,21 @@ describe('LogStore', () => {
     expect((await stat(file)).size).toBe(data.length + Buffer.concat(encodeBatch(entries(11, 11))).length);
   });
 
+  it('a log cut outside dstack while open is an error that says so, then read as it is now', async () => {
+    const dir = join(root, `logs-${++dirs}`);
+    const job = newJob();
+    const store = new LogStore(dir);
+    await store.append(job, entries(1, 10));
+    const file = join(dir, `${job}.log`);
+    const size = (await stat(file)).size;
+    await writeFile(file, ''); // by hand, under the open store
+    await expect(store.page(job, {}, { maxEntries: 100, maxBytes: 1 << 20 })).rejects.toThrow(
+      `log file ${file} ends at byte 0, before the ${size} bytes written to it: cut outside dstack`,
+    );
+    expect(await store.page(job, {}, { maxEntries: 100, maxBytes: 1 << 20 })).toEqual({ entries: [], done: true });
+    expect(await store.append(job, entries(1, 2))).toBe(2); // the log starts again
+  });
+
   it('a log without its index (written before indexes, or a crash between the two writes) gets one', async () => {
     const dir = join(root, `logs-${++dirs}`);
     const job = newJob();

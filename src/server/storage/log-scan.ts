@@ -31,7 +31,11 @@ export async function* records(file: string, read: ReadAt, start: number, end: n
   for (let position = start; position < end;) {
     const buffer = Buffer.allocUnsafe(Math.min(CHUNK, end - position));
     const length = await read(buffer, position);
-    if (length === 0) return; // shorter than it was said to be: what was read is all there is
+    if (length === 0) {
+      throw new Error(
+        `log file ${file} ends at byte ${position}, before the ${end} bytes written to it: cut outside dstack`,
+      );
+    }
     position += length;
     reader.push(buffer.subarray(0, length));
     const found: LogRecord[] = [];

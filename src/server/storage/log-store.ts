@@ -89,8 +89,15 @@ export class LogStore {
   }
 
   /** The records of a job's log in [start, end). */
-  private records(jobId: string, start: number, end: number) {
-    return records(this.file(jobId), this.reader(jobId), start, end);
+  private async *records(jobId: string, start: number, end: number): AsyncGenerator<LogRecord[]> {
+    try {
+      yield* records(this.file(jobId), this.reader(jobId), start, end);
+    } catch (e) {
+      // The file is not what this store knows of it (cut or damaged): open it afresh next time.
+      this.states.delete(jobId);
+      this.recent.drop(jobId);
+      throw e;
+    }
   }
 
   private indexFile(jobId: string): string {

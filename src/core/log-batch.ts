@@ -69,7 +69,10 @@ export function encodeLogBatch(entries: readonly LogEntry[], bytes?: readonly Bu
 }
 
 /** The entries of a batch, from its heads and each one's output. */
-export function outputEntries(heads: readonly BatchHead[], bytes: readonly Buffer[]): OutputEntry[] {
+export function outputEntries<H extends BatchHead>(
+  heads: readonly H[],
+  bytes: readonly Buffer[],
+): (Omit<H, 'n'> & { bytes: Buffer })[] {
   return heads.map(({ n: _n, ...head }, i) => ({ ...head, bytes: bytes[i]! }));
 }
 
@@ -115,7 +118,7 @@ export function isBatchHeads(value: unknown): value is BatchHead[] {
 export const bodyLength = (heads: readonly BatchHead[]) => heads.reduce((sum, h) => sum + h.n, 0) + 1;
 
 /** The entry a head and its output bytes make (the text shows bytes that are not UTF-8 as U+FFFD). */
-export function batchEntry(head: BatchHead, bytes: Buffer): LogEntry {
+export function batchEntry(head: Omit<BatchHead, 'n'>, bytes: Buffer): LogEntry {
   const entry: LogEntry = { seq: head.seq, ts: head.ts, stream: head.stream, text: bytes.toString('utf8') };
   if (head.partial) entry.partial = true;
   if (head.raw) entry.raw = bytes.toString('base64');

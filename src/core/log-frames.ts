@@ -8,7 +8,7 @@
  * Browsers and older clients get JSON and Server-Sent Events, with the same fields.
  */
 import type { BatchHead, OutputEntry } from './log-batch.js';
-import { headOf, isBatchHeads } from './log-batch.js';
+import { headOf, isBatchHeads, outputEntries, splitBody } from './log-batch.js';
 import type { JobRecord } from './records.js';
 
 export const LOG_FRAMES = 'application/vnd.dstack.log-frames';
@@ -79,10 +79,5 @@ export function readFrameHead(json: unknown): { head: FrameHead; bodyLength: num
 
 /** The lines of a frame: each entry's head and its bytes of `body` (shared, not copied). */
 export function frameLines(entries: readonly FrameEntry[], body: Buffer): OutputLine[] {
-  let at = 0;
-  return entries.map(({ n, ...head }) => {
-    const line: OutputLine = { ...head, bytes: body.subarray(at, at + n) };
-    at += n;
-    return line;
-  });
+  return outputEntries(entries, splitBody(entries, body));
 }

@@ -3,14 +3,14 @@
  * `LogLine`, its output decoded as text here. The CLI takes frames instead (log-frames.ts),
  * the output as bytes with no JSON of the text on either side.
  */
-import { batchEntry, headOf } from '../../core/log-batch.js';
+import { batchEntry } from '../../core/log-batch.js';
 import type { TaggedEntry } from '../../core/log-frames.js';
 import { logLine } from './log-line.js';
 
 /** The entry's `LogLine` as JSON. */
 function lineJson({ jobId, entry }: TaggedEntry): string {
   // The entry's own fields after its job's: `{"jobId":…,` then logLine's text past its opening brace.
-  return `{"jobId":${JSON.stringify(jobId)},${logLine(batchEntry(headOf(entry), entry.bytes)).slice(1, -1)}`;
+  return `{"jobId":${JSON.stringify(jobId)},${logLine(batchEntry(entry, entry.bytes)).slice(1, -1)}`;
 }
 
 /** `head`, the entries as a JSON array of `LogLine`s, then `tail`. */

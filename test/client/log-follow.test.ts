@@ -162,10 +162,11 @@ describe('reading and following logs', () => {
     expect(seen.filter((l) => l.jobId === a.id)).toHaveLength(60_000);
   });
 
-  it('a log frame that cannot be read is an error that says so, not lines made up from it', async () => {
+  it('a log frame that cannot be read, or missing, is an error that says so, not lines made up from it', async () => {
+    let body = '#{"event":"page",\n';
     const bad = createHttpServer((_request, response) => {
       response.writeHead(200, { 'content-type': LOG_FRAMES });
-      response.end('#{"event":"page",\n');
+      response.end(body);
     });
     await new Promise<void>((r) => bad.listen(0, '127.0.0.1', r));
     const client = new Client({ url: `http://127.0.0.1:${(bad.address() as { port: number }).port}`, token: 't' });
@@ -173,6 +174,8 @@ describe('reading and following logs', () => {
       await expect(client.logs('x')).rejects.toThrow(
         'the server sent a log frame that cannot be read: a record head is not valid JSON',
       );
+      body = '\n'; // a keep-alive and nothing else: the page's frame never came
+      await expect(client.logs('x')).rejects.toThrow('the server answered a log page without its frame');
     } finally {
       await new Promise((r) => bad.close(r));
     }

@@ -48,7 +48,7 @@ export class RunnerAgent {
   private pollMs = 10_000;
 
   constructor(private readonly options: RunnerOptions) {
-    this.trash = new Trash(join(options.workRoot, 'trash'));
+    this.trash = new Trash(join(options.workRoot, 'trash'), { busy: () => this.running.size > 0 });
   }
 
   async start(): Promise<void> {

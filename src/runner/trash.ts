@@ -1,30 +1,49 @@
 /**
- * Removing finished jobs' folders off the runner's thread. A job's folder can hold thousands
- * of files (a checkout, a dataset it unpacked), and removing them one call at a time on the
- * thread that also serves the server's requests held up everything else for as long (100 ms
- * for 10,000 files). A folder is renamed into the trash at once, so the job's slot is free and
- * its name gone; an `rm -rf` process empties the trash a moment later, one at a time, on a
- * core of its own. A runner starting up empties what an earlier one left there.
+ * Removing finished jobs' folders off the runner's thread, and out of the way of the jobs that
+ * are starting. A job's folder can hold thousands of files (a checkout, a dataset it unpacked),
+ * and removing them one call at a time on the thread that also serves the server's requests held
+ * up everything else for as long (100 ms for 10,000 files). A folder is renamed into the trash at
+ * once, so the job's slot is free and its name gone; an `rm -rf` process empties the trash later,
+ * on a core of its own, when the runner has no job running (see `TrashOptions.busy`). A runner
+ * starting up empties what an earlier one left there.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/**
- * How long a discarded folder waits for others to join its sweep: a busy runner starts one
- * `rm` a second, not one per job (a spawn costs the runner's thread about 4 ms).
- */
+export interface TrashOptions {
+  /**
+   * Whether the runner has jobs running. Removal waits while it has (up to `maxWaitMs`): it
+   * competes with starting jobs for the disk and a core, and on ext4 without a journal every
+   * inode it frees is skipped, one by one, by each folder or file created in the next minute.
+   * A 1,000-job DAG's file-system time went from 3 to 5 s to about 1 s (bench/PROFILES.md).
+   */
+  busy?: () => boolean;
+  /** How long a discarded folder waits for others to join its sweep, ms. */
+  delayMs?: number;
+  /** The longest a folder waits for the runner to be idle, ms: a runner that never is still frees its disk. */
+  maxWaitMs?: number;
+}
+
+/** A busy runner starts at most one `rm` a second, not one per job (a spawn costs its thread about 4 ms). */
 const SWEEP_DELAY_MS = 1000;
-/** Entries given to one `rm`: well inside any command line's limit. */
+const MAX_WAIT_MS = 30_000;
+/** Entries given to one `rm`: well inside any command line's limit; this many waiting are swept at once. */
 const PER_SWEEP = 1000;
 
 export class Trash {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private ready: Promise<unknown> | undefined;
+  /** When the oldest folder not yet swept was discarded, and how many have been since. */
+  private waitingSince: number | undefined;
+  private waiting = 0;
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    private readonly options: TrashOptions = {},
+  ) {}
 
   /** Move `path` into the trash; nothing there is not an error. */
   async discard(path: string): Promise<void> {
@@ -37,7 +56,22 @@ export class Trash {
       await rm(path, { recursive: true, force: true });
       return;
     }
-    this.timer ??= setTimeout(() => void this.sweep(), SWEEP_DELAY_MS).unref();
+    this.waitingSince ??= Date.now();
+    this.waiting++;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    this.timer ??= setTimeout(() => this.sweepWhenDue(), this.options.delayMs ?? SWEEP_DELAY_MS).unref();
+  }
+
+  private sweepWhenDue(): void {
+    this.timer = undefined;
+    const waited = Date.now() - (this.waitingSince ?? Date.now());
+    const due =
+      !this.options.busy?.() || waited >= (this.options.maxWaitMs ?? MAX_WAIT_MS) || this.waiting >= PER_SWEEP;
+    if (due) void this.sweep();
+    else this.schedule();
   }
 
   /** Empty the trash now, as far as `rm` can (startup, tests). */
@@ -50,6 +84,8 @@ export class Trash {
 
   private async sweep(): Promise<void> {
     this.timer = undefined;
+    this.waitingSince = undefined;
+    this.waiting = 0;
     if (this.sweeping) return this.sweeping.then(() => this.sweep());
     this.sweeping = (async () => {
       // Until empty, or until a pass removes nothing (a file rm cannot remove stays for the next start).

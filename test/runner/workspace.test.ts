@@ -54,6 +54,28 @@ describe('removeWorkspace with a trash', () => {
     await vi.waitFor(async () => expect(await readdir(join(root, 'trash'))).toEqual([]), { timeout: 5000 });
   });
 
+  it('waits for the runner to be idle before it removes, and no longer than its longest wait', async () => {
+    let busy = true;
+    let checks = 0;
+    const isBusy = () => (checks++, busy);
+    const discardOne = async (trash: Trash, id: string) => {
+      await mkdir(workspacePath(root, id), { recursive: true });
+      await removeWorkspace(root, id, trash);
+    };
+    const waiting = new Trash(join(root, 'trash'), { busy: isBusy, delayMs: 20, maxWaitMs: 60_000 });
+    await discardOne(waiting, 'a');
+    await vi.waitFor(() => expect(checks).toBeGreaterThanOrEqual(5), { timeout: 5000 }); // all while busy
+    expect(await readdir(join(root, 'trash'))).toHaveLength(1);
+    busy = false;
+    await vi.waitFor(async () => expect(await readdir(join(root, 'trash'))).toEqual([]), { timeout: 5000 });
+
+    // A runner that is never idle still frees its disk once the oldest folder has waited long enough.
+    busy = true;
+    const bounded = new Trash(join(root, 'trash'), { busy: isBusy, delayMs: 20, maxWaitMs: 150 });
+    await discardOne(bounded, 'b');
+    await vi.waitFor(async () => expect(await readdir(join(root, 'trash'))).toEqual([]), { timeout: 5000 });
+  });
+
   it('empties what an earlier runner left, takes a missing folder as removed, and removes in place without a trash', async () => {
     await mkdir(join(root, 'trash', 'left', 'deep'), { recursive: true });
     await writeFile(join(root, 'trash', 'left', 'deep', 'f'), 'x');

@@ -1,7 +1,7 @@
 /** Processes, timing and temp dirs for the benchmarks. Timings are wall-clock, taken here only. */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,9 +116,33 @@ export function median(values: readonly number[]): number {
 }
 
 /** A fresh temp folder for one scenario; `cleanup()` removes it. */
-export async function tempDir(name: string): Promise<{ path: string; cleanup: () => Promise<void> }> {
+export interface TempDir {
+  path: string;
+  /**
+   * Move `target` (under `path`) out of the way by renaming it, to be removed at cleanup.
+   * Repetitions set their outputs aside rather than delete them: on ext4 without a journal
+   * (the bench machine's disk), each file or folder created in the next minute or more steps
+   * past every inode just freed in its block group, so a deletion right before a timed step
+   * slows whichever peer runs next (bench/PROFILES.md, session 8).
+   */
+  setAside(target: string): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export async function tempDir(name: string): Promise<TempDir> {
   const path = await mkdtemp(join(tmpdir(), `dstack-bench-${name}-`));
-  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+  const aside = join(path, '.set-aside');
+  let count = 0;
+  return {
+    path,
+    async setAside(target) {
+      await mkdir(aside, { recursive: true });
+      await rename(target, join(aside, String(count++))).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
+    },
+    cleanup: () => rm(path, { recursive: true, force: true }),
+  };
 }
 
 /** Write `{ 'relative/path': content }` under `root`. */

@@ -1,5 +1,4 @@
 /** Scenario 2: a fan-out DAG of trivial jobs (1 → n-2 → 1) on the local runner, as many slots as cores. */
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Dstack, fanOutWorkflows } from '../peers/dstack.js';
 import { fanOutMakefile, make } from '../peers/make.js';
@@ -41,14 +40,14 @@ export const dagRun: Scenario = {
             peer: `make -j${slots}`,
             role: 'floor',
             setup: () => writeFiles(makeDir, { Makefile: fanOutMakefile(n) }),
-            before: () => rm(join(makeDir, 'out'), { recursive: true, force: true }),
+            before: () => tmp.setAside(join(makeDir, 'out')),
             run: async () => (await make(makeDir, slots)).seconds,
           },
           {
             peer: `snakemake --cores ${slots}`,
             role: 'peer',
             setup: () => writeFiles(smkDir, { Snakefile: fanOutSnakefile(n) }),
-            before: () => rm(join(smkDir, 'out'), { recursive: true, force: true }),
+            before: () => tmp.setAside(join(smkDir, 'out')),
             run: async () => (await snakemake(smkDir, slots)).seconds,
           },
         ],

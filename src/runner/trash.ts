@@ -3,13 +3,14 @@
  * are starting. A job's folder can hold thousands of files (a checkout, a dataset it unpacked),
  * and removing them one call at a time on the thread that also serves the server's requests held
  * up everything else for as long (100 ms for 10,000 files). A folder is renamed into the trash at
- * once, so the job's slot is free and its name gone; an `rm -rf` process empties the trash later,
- * on a core of its own, when the runner has no job running (see `TrashOptions.busy`). A runner
- * starting up empties what an earlier one left there.
+ * once, so the job's slot is free and its name gone; an `rm -rf` process at the lowest CPU
+ * priority empties the trash later, when the runner has no job running (see `TrashOptions.busy`).
+ * A runner starting up empties what an earlier one left there.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 
 export interface TrashOptions {
@@ -111,6 +112,14 @@ function removeAll(paths: string[]): Promise<void> {
       void Promise.all(paths.map((p) => rm(p, { recursive: true, force: true }).catch(() => {}))).then(() => resolve());
     };
     const child = spawn('rm', ['-rf', '--', ...paths], { stdio: 'ignore' });
+    // At the lowest CPU priority: removing can wait, the jobs and commands of the moment cannot.
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, 19);
+      } catch {
+        // not allowed here: it runs at the runner's priority
+      }
+    }
     child.once('error', () => end(false));
     child.once('close', (code) => end(code === 0));
   });

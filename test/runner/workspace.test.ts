@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -74,6 +74,27 @@ describe('removeWorkspace with a trash', () => {
     const bounded = new Trash(join(root, 'trash'), { busy: isBusy, delayMs: 20, maxWaitMs: 150 });
     await discardOne(bounded, 'b');
     await vi.waitFor(async () => expect(await readdir(join(root, 'trash'))).toEqual([]), { timeout: 5000 });
+  });
+
+  it('removes at the lowest CPU priority', async () => {
+    // An `rm` first on PATH that notes its niceness (after a moment: it is set once started), then removes.
+    const bin = join(root, 'bin');
+    await mkdir(bin);
+    await writeFile(join(bin, 'rm'), `#!/bin/sh\nsleep 0.2\nnice > '${join(root, 'nice')}'\nexec /bin/rm "$@"\n`, {
+      mode: 0o755,
+    });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const trash = new Trash(join(root, 'trash'));
+      await mkdir(workspacePath(root, 'a'), { recursive: true });
+      await removeWorkspace(root, 'a', trash);
+      await trash.empty();
+    } finally {
+      process.env.PATH = path;
+    }
+    expect((await readFile(join(root, 'nice'), 'utf8')).trim()).toBe('19');
+    expect(await readdir(join(root, 'trash'))).toEqual([]);
   });
 
   it('empties what an earlier runner left, takes a missing folder as removed, and removes in place without a trash', async () => {

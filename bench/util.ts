@@ -115,7 +115,6 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/** A fresh temp folder for one scenario; `cleanup()` removes it. */
 export interface TempDir {
   path: string;
   /**
@@ -129,6 +128,7 @@ export interface TempDir {
   cleanup(): Promise<void>;
 }
 
+/** A fresh temp folder for one scenario; `cleanup()` removes it. */
 export async function tempDir(name: string): Promise<TempDir> {
   const path = await mkdtemp(join(tmpdir(), `dstack-bench-${name}-`));
   const aside = join(path, '.set-aside');

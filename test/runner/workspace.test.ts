@@ -41,6 +41,11 @@ describe('removeWorkspace with a trash', () => {
     root = await mkdtemp(join(tmpdir(), 'dstack-trash-'));
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
+  /** A job's (empty) folder, made and handed to `trash`. */
+  const discardOne = async (trash: Trash, id: string) => {
+    await mkdir(workspacePath(root, id), { recursive: true });
+    await removeWorkspace(root, id, trash);
+  };
 
   it("takes the job's folder away at once and empties the trash in the background", async () => {
     const trash = new Trash(join(root, 'trash'));
@@ -58,10 +63,6 @@ describe('removeWorkspace with a trash', () => {
     let busy = true;
     let checks = 0;
     const isBusy = () => (checks++, busy);
-    const discardOne = async (trash: Trash, id: string) => {
-      await mkdir(workspacePath(root, id), { recursive: true });
-      await removeWorkspace(root, id, trash);
-    };
     const waiting = new Trash(join(root, 'trash'), { busy: isBusy, delayMs: 20, maxWaitMs: 60_000 });
     await discardOne(waiting, 'a');
     await vi.waitFor(() => expect(checks).toBeGreaterThanOrEqual(5), { timeout: 5000 }); // all while busy
@@ -87,8 +88,7 @@ describe('removeWorkspace with a trash', () => {
     process.env.PATH = `${bin}:${path}`;
     try {
       const trash = new Trash(join(root, 'trash'));
-      await mkdir(workspacePath(root, 'a'), { recursive: true });
-      await removeWorkspace(root, 'a', trash);
+      await discardOne(trash, 'a');
       await trash.empty();
     } finally {
       process.env.PATH = path;

@@ -56,6 +56,11 @@ export function serverDataDir(home: string): string {
   return join(home, 'server');
 }
 
+/** Where the CLI keeps what it read from config files (src/config/plain-cache.ts). */
+export function plainCacheDir(home: string): string {
+  return join(home, 'cache', 'yaml');
+}
+
 export function runnerWorkDir(home: string): string {
   return join(home, 'runner');
 }

@@ -67,6 +67,7 @@ export const dagCached: Scenario = {
         ],
         notes: [
           'dstack: a new run whose jobs are all reused from the cache (DONE, "cached"), the embedded server already running.',
+          "The file is unchanged since the last call, so the CLI uses what it read from it then (`$DSTACK_HOME/cache/yaml`), not js-yaml's read.",
         ],
       };
     } finally {

@@ -13,6 +13,15 @@
 import { FAILSAFE_SCHEMA, Type, load } from 'js-yaml';
 import type { Plain } from './yaml-source.js';
 
+/**
+ * Names this reader for plain-cache.ts: entries read by another are not used. Change it with
+ * anything that changes what readPlainFast returns; the js-yaml version is checked by a test.
+ */
+export const FAST_READER = 'js-yaml 4.3.2, failsafe schema + null, fast-yaml 1';
+
+/** A file's text to plain data, or undefined where the full parse must decide: readPlainFast, maybe cached. */
+export type PlainReader = (text: string) => Plain | undefined;
+
 /** An empty plain value, `~`, `null`, `Null` or `NULL` is null: YAML 1.2's core schema, as yaml reads it. */
 const NULL = new Type('tag:yaml.org,2002:null', {
   kind: 'scalar',

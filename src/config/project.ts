@@ -4,6 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError, formatLocation } from '../core/errors.js';
 import type { ProjectConfig } from '../core/workflow.js';
+import { readPlainFast, type PlainReader } from './fast-yaml.js';
+import { cachedReader } from './plain-cache.js';
 import { PROVIDERS_FILE, parseProviders } from './providers.js';
 import { closest } from './suggest.js';
 import { GLOBAL_SECTION, VARIABLES_FILE, parseVariables } from './variables.js';
@@ -31,8 +33,9 @@ function isDirectory(path: string): boolean {
 /**
  * Read and validate `.dstack/workflows.yaml` (required), `.dstack/variables.yaml` and
  * `.dstack/providers.yaml` (optional) under `root`. Throws a ConfigError naming file, line and column.
+ * With `plainCache`, a folder where what js-yaml read from each file is kept (plain-cache.ts).
  */
-export async function loadProject(root: string): Promise<ProjectConfig> {
+export async function loadProject(root: string, options: { plainCache?: string } = {}): Promise<ProjectConfig> {
   const absolute = resolve(root);
   const workflowsPath = join(absolute, WORKFLOWS_FILE);
   const workflows = await readIfExists(workflowsPath);
@@ -48,7 +51,11 @@ export async function loadProject(root: string): Promise<ProjectConfig> {
     readIfExists(join(absolute, VARIABLES_FILE)),
     readIfExists(join(absolute, PROVIDERS_FILE)),
   ]);
-  return buildProject(absolute, workflows, variables, providers);
+  const { plainCache } = options;
+  const readPlain = plainCache
+    ? (file: string) => cachedReader(plainCache, join(absolute, file), readPlainFast)
+    : undefined;
+  return buildProject(absolute, workflows, variables, providers, readPlain);
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {
@@ -70,12 +77,14 @@ export function buildProject(
   workflowsText: string,
   variablesText?: string,
   providersText?: string,
+  /** The reader of each file's plain data (default: js-yaml's fast read, uncached). */
+  readPlain: (file: string) => PlainReader = () => readPlainFast,
 ): ProjectConfig {
-  const { workflows, warnings } = parseWorkflows(workflowsText, WORKFLOWS_FILE);
+  const { workflows, warnings } = parseWorkflows(workflowsText, WORKFLOWS_FILE, readPlain(WORKFLOWS_FILE));
   const variables =
     variablesText === undefined
       ? { global: {}, perWorkflow: {}, locations: {} }
-      : parseVariables(variablesText, VARIABLES_FILE);
+      : parseVariables(variablesText, VARIABLES_FILE, readPlain(VARIABLES_FILE));
   const names = new Set(workflows.map((w) => w.name));
   for (const section of Object.keys(variables.perWorkflow)) {
     if (section === GLOBAL_SECTION || names.has(section)) continue;

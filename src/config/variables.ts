@@ -2,7 +2,7 @@
 import type { Node } from 'yaml';
 import type { SourceLocation } from '../core/errors.js';
 import type { VariablesConfig } from '../core/workflow.js';
-import { readPlainFast } from './fast-yaml.js';
+import { readPlainFast, type PlainReader } from './fast-yaml.js';
 import { validate } from './issues.js';
 import { LazyLocation, SourceHandle } from './source-handle.js';
 import {
@@ -46,8 +46,12 @@ type Sections = Record<string, Record<string, string | null> | null> | null;
  * A valid file is read by js-yaml alone (fast-yaml.ts), without zod, and its locations
  * found when first read; anything else is read by `yaml` from the start, which says where the problem is.
  */
-export function parseVariables(text: string, file: string = VARIABLES_FILE): VariablesConfig {
-  const fast = readPlainFast(text);
+export function parseVariables(
+  text: string,
+  file: string = VARIABLES_FILE,
+  readPlain: PlainReader = readPlainFast,
+): VariablesConfig {
+  const fast = readPlain(text);
   if (fast !== null && typeof fast === 'object' && !Array.isArray(fast) && Object.keys(fast).length === 1) {
     const given = fast['variables'];
     if (given !== undefined && isSections(given)) {

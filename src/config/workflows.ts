@@ -4,7 +4,7 @@ import { ConfigError } from '../core/errors.js';
 import { WORKFLOW_NAME, type WorkflowConfig } from '../core/workflow.js';
 import { readWorkflow } from './workflow.js';
 import { WorkflowContext } from './workflow-context.js';
-import { readPlainFast } from './fast-yaml.js';
+import { readPlainFast, type PlainReader } from './fast-yaml.js';
 import { SourceHandle } from './source-handle.js';
 import {
   describe,
@@ -30,10 +30,15 @@ export interface ParsedWorkflows {
 
 /**
  * Parse and validate the text of a workflows file. `file` is the name used in locations
- * and messages. Throws a ConfigError (with file, line and column) at the first problem.
+ * and messages; `readPlain` gives the text's plain data (js-yaml's fast read, maybe cached).
+ * Throws a ConfigError (with file, line and column) at the first problem.
  */
-export function parseWorkflows(text: string, file: string = WORKFLOWS_FILE): ParsedWorkflows {
-  const fast = readPlainFast(text);
+export function parseWorkflows(
+  text: string,
+  file: string = WORKFLOWS_FILE,
+  readPlain: PlainReader = readPlainFast,
+): ParsedWorkflows {
+  const fast = readPlain(text);
   if (fast !== null && typeof fast === 'object' && !Array.isArray(fast)) {
     const keys = Object.keys(fast);
     const list = fast['workflows'];

@@ -1,4 +1,6 @@
 /** Bad input: each gives a clear message naming file, line and field (or the flag), and submits nothing. */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from './harness.js';
 
@@ -104,6 +106,20 @@ describe('bad input', () => {
       expect(status.stdout).toContain('No runs yet');
     });
   }
+
+  it('sees an edit to a file it has read before (its read is kept in DSTACK_HOME/cache/yaml)', async () => {
+    const good = await runWith(GOOD, ['train', '--dry-run']);
+    expect(good.code).toBe(0);
+    expect(await runWith(GOOD, ['train', '--dry-run'])).toEqual(good); // from the kept read
+    const bad = GOOD.replace(
+      '      - echo train $epochs',
+      '      - echo train $epochs\n    resources:\n      gpu: lots',
+    );
+    const r = await runWith(bad, ['train', '--dry-run']);
+    expect(r.stderr).toMatch(/\.dstack\/workflows\.yaml:13:12: .*gpu/);
+    expect(r.code).toBe(2);
+    expect((await readdir(join(sb.home, 'cache', 'yaml'))).filter((n) => n.endsWith('.json'))).toHaveLength(2);
+  });
 
   it('says where it looked when there is no .dstack/workflows.yaml', async () => {
     const r = await sb.dstack(['run', 'train'], { cwd: '/' });

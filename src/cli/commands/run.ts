@@ -5,7 +5,7 @@ import { UsageError } from '../../core/errors.js';
 import { isFinished } from '../../core/job-status.js';
 import { checkOverrides, findWorkflow, plan, type Plan } from '../../core/planner.js';
 import type { JobRecord, RunView } from '../../core/records.js';
-import type { Settings } from '../../settings.js';
+import { plainCacheDir, type Settings } from '../../settings.js';
 import { colorStatus, table } from '../format.js';
 import { formatPlan, formatWorkflowHelp, formatWorkflowList } from './plan-output.js';
 import { parseRunArgs } from './run-args.js';
@@ -21,7 +21,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     }
     throw new UsageError(`no .dstack/workflows.yaml in ${cwd} or its parents; run dstack from your project folder`);
   }
-  const config = await loadProject(root);
+  const config = await loadProject(root, { plainCache: plainCacheDir(settings.home) });
   printWarnings(config.warnings);
   if (args.workflow === undefined) {
     process.stdout.write(formatWorkflowList(config));

@@ -15,6 +15,9 @@ export const MAX_PACK_ENTRY = 16 << 20;
 /** Tar's block: headers are one, contents are padded to whole blocks. */
 export const BLOCK = 512;
 
+/** What may follow a pack's first end-of-archive block: the second, and tar's padding to a 10 KiB record. */
+const TRAILER_LIMIT = 64 << 10;
+
 /**
  * The name of the entry a server writes, in place of the rest of a pack, when it fails
  * after the response has started (a blob vanished): its content is the error message.
@@ -125,6 +128,19 @@ class ByteReader {
     return out;
   }
 
+  /** Read to the stream's end, failing once more than `limit` bytes are left: what follows a pack's end is padding. */
+  async finish(limit: number, what: string): Promise<void> {
+    while (!this.done) {
+      if (this.length > limit) throw new InvalidError(what);
+      const next = await this.source.next();
+      if (next.done) this.done = true;
+      else this.length += next.value.length;
+    }
+    if (this.length > limit) throw new InvalidError(what);
+    this.chunks = [];
+    this.length = 0;
+  }
+
   /** Forget the first `count` chunks, putting `rest` (what is left of the last of them) in front. */
   private drop(count: number, rest?: Buffer): void {
     const kept = this.chunks.slice(count);
@@ -139,24 +155,37 @@ class ByteReader {
  * bigger than `maxEntry`, a damaged header, or a stream that ends inside an entry.
  */
 export async function* readPack(stream: AsyncIterable<Buffer>, maxEntry = MAX_PACK_ENTRY): AsyncGenerator<PackEntry> {
-  const reader = new ByteReader(stream[Symbol.asyncIterator]());
-  for (;;) {
-    const block = await reader.take(BLOCK);
-    if (block.length < BLOCK) throw new InvalidError('pack ends without its end-of-archive blocks (cut off?)');
-    const h = new Header(block);
-    if (h.nullBlock) return;
-    if (!h.cksumValid) throw new InvalidError('pack has a damaged entry header');
-    if (h.type !== 'File' || !h.path) throw new InvalidError(`pack entry '${h.path}' is not a plain file`);
-    const size = h.size ?? 0;
-    if (size > maxEntry)
-      throw new InvalidError(`pack entry '${h.path}' is ${size} bytes; at most ${maxEntry} fit a pack`);
-    const data = await reader.take(size);
-    if (data.length < size) throw new InvalidError(`pack entry '${h.path}' is cut off`);
-    // A view of the stream's chunk, not a copy (a gigabyte of artifacts would be copied once
-    // more): readers store or write each entry and drop it, so only entries in flight hold chunks.
-    const entry = { name: h.path, data };
-    await reader.take(padding(size));
-    yield entry;
+  const source = stream[Symbol.asyncIterator]();
+  const reader = new ByteReader(source);
+  try {
+    for (;;) {
+      const block = await reader.take(BLOCK);
+      if (block.length < BLOCK) throw new InvalidError('pack ends without its end-of-archive blocks (cut off?)');
+      const h = new Header(block);
+      if (h.nullBlock) {
+        // Read to the end: a request body left unread past here is one the HTTP server gives up
+        // on, closing its kept-alive connection under whatever response goes over it next.
+        await reader.finish(TRAILER_LIMIT, `pack goes on for more than ${TRAILER_LIMIT} bytes after its end`);
+        return;
+      }
+      if (!h.cksumValid) throw new InvalidError('pack has a damaged entry header');
+      if (h.type !== 'File' || !h.path) throw new InvalidError(`pack entry '${h.path}' is not a plain file`);
+      const size = h.size ?? 0;
+      if (size > maxEntry)
+        throw new InvalidError(`pack entry '${h.path}' is ${size} bytes; at most ${maxEntry} fit a pack`);
+      const data = await reader.take(size);
+      if (data.length < size) throw new InvalidError(`pack entry '${h.path}' is cut off`);
+      // A view of the stream's chunk, not a copy (a gigabyte of artifacts would be copied once
+      // more): readers store or write each entry and drop it, so only entries in flight hold chunks.
+      const entry = { name: h.path, data };
+      await reader.take(padding(size));
+      yield entry;
+    }
+  } finally {
+    // Stopped early (an error, or the caller stopped): the source lets go of its stream. A
+    // request body read as `body.iterator({ destroyOnReturn: false })` stays whole, so the
+    // server can still drain it and answer; any other stream (a response) is destroyed.
+    await source.return?.();
   }
 }
 

@@ -3,6 +3,8 @@ import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManifestEntry } from '../../src/core/records.js';
 import { describeFiles, walk } from '../../src/files/manifest.js';
@@ -113,6 +115,60 @@ function describeTransfers(name: string, start: () => Promise<TestServer>, direc
         expect(await digestOf(join(out, e.path))).toBe(e.digest);
         expect((await stat(join(out, e.path))).mode & 0o777).toBe(e.mode);
       }
+    });
+
+    /**
+     * A pack whose body ends a little after its end-of-archive blocks (as on a loaded machine),
+     * then, once the request is done, a slow download over the same kept-alive socket. The
+     * server must read the body to its end: the HTTP layer gives up on a body left unread half
+     * a second after the response, and closes the socket under whatever response is on it.
+     */
+    async function packThenSlowDownload(pack: Buffer): Promise<{ upload: unknown; downloaded: string }> {
+      const big = randomBytes(8 << 20);
+      const bigDigest = createHash('sha256').update(big).digest('hex');
+      await t.client.putBlob(bigDigest, Readable.from([big]));
+      const lateEnd = async function* () {
+        yield pack;
+        await sleep(50);
+      };
+      const upload = await t.client.putPack(Readable.from(lateEnd())).catch((e: unknown) => e);
+      await sleep(100); // the request's end sent: its socket is free for the next request
+      const body = await t.client.getBlob(bigDigest);
+      await sleep(800);
+      const hash = createHash('sha256');
+      for await (const chunk of body) hash.update(chunk as Buffer);
+      return { upload, downloaded: hash.digest('hex') === bigDigest ? 'whole' : 'damaged' };
+    }
+
+    it('a pack upload leaves its connection whole: a slow download on it afterwards is not cut off', async () => {
+      const data = randomBytes(1000);
+      const name = createHash('sha256').update(data).digest('hex');
+      const { upload, downloaded } = await packThenSlowDownload(await buffer(writePack([{ name, data }])));
+      expect(upload).toEqual({ stored: 1, bytes: 1000 });
+      expect(downloaded).toBe('whole');
+    });
+
+    it('a refused pack leaves its connection whole too, and says why', async () => {
+      const data = Buffer.from('real content');
+      const wrong = createHash('sha256').update('other content').digest('hex');
+      const pack = await buffer(
+        writePack([
+          { name: '../../x', data },
+          { name: wrong, data },
+        ]),
+      );
+      const { upload, downloaded } = await packThenSlowDownload(pack);
+      expect(String(upload)).toContain("pack entry '../../x' is not a sha256 digest");
+      expect(downloaded).toBe('whole');
+    });
+
+    it('a pack that goes on after its end-of-archive blocks is refused', async () => {
+      const data = randomBytes(1000);
+      const name = createHash('sha256').update(data).digest('hex');
+      const pack = Buffer.concat([await buffer(writePack([{ name, data }])), Buffer.alloc(100 << 10)]);
+      await expect(t.client.putPack(Readable.from([pack]))).rejects.toThrow(
+        'pack goes on for more than 65536 bytes after its end',
+      );
     });
 
     it('a pack entry whose content does not match its name is refused, naming it', async () => {

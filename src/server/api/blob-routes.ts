@@ -133,7 +133,8 @@ async function storePack(blobs: BlobStore, stream: Readable): Promise<{ stored: 
   let stored = 0;
   let bytes = 0;
   try {
-    for await (const entry of readPack(stream)) {
+    // Let go of, not destroyed, if the pack is refused: the body is drained and the error answered.
+    for await (const entry of readPack(stream.iterator({ destroyOnReturn: false }))) {
       if (!DIGEST.test(entry.name)) throw new InvalidError(`pack entry '${entry.name}' is not a sha256 digest`);
       // Not hashed again only when this process hashed these very bytes (the embedded runner: hashed-here.ts).
       const put = blobs.putBytes

@@ -11,7 +11,7 @@ import { forEachLimit } from '../core/concurrency.js';
 import { InvalidError, UnavailableError } from '../core/errors.js';
 import type { ManifestEntry } from '../core/records.js';
 import type { BlobCache } from './blob-cache.js';
-import { PACK_ERROR, readPack } from './pack.js';
+import { joinParts, PACK_ERROR, readPack } from './pack.js';
 import { isInside, normalizeRelative } from './safe-path.js';
 import { SafeWriter } from './safe-writer.js';
 import { CONCURRENCY, counter, packsOf, tracker, type TransferOptions, type TransferStats } from './transfer-parts.js';
@@ -85,13 +85,13 @@ export async function downloadFiles(
       // The pack is read in order; its files are written several at a time (small files are latency-bound).
       const writes = new Set<Promise<void>>();
       let failure: unknown;
-      const write = async (data: Buffer, group: ManifestEntry[]) => {
+      const write = async (data: Buffer | readonly Buffer[], group: ManifestEntry[]) => {
         const [first, ...rest] = group as [ManifestEntry, ...ManifestEntry[]];
         await writer.writeFile(first.path, data, first.mode | 0o600);
         track.file(first.size);
         await copies(first, rest);
       };
-      const queue = async (data: Buffer, group: ManifestEntry[]) => {
+      const queue = async (data: Buffer | readonly Buffer[], group: ManifestEntry[]) => {
         const task: Promise<void> = write(data, group)
           .catch((e: unknown) => void (failure ??= e))
           .finally(() => writes.delete(task));
@@ -110,14 +110,20 @@ export async function downloadFiles(
           requests++;
           for await (const blob of readPack(await client.getPack([...wanted.keys()]))) {
             if (blob.name === PACK_ERROR)
-              throw new UnavailableError(`the server cut off a pack: ${blob.data.toString()}`);
+              throw new UnavailableError(`the server cut off a pack: ${joinParts(blob.parts).toString()}`);
             const group = wanted.get(blob.name);
             if (!group) throw new InvalidError(`the server sent blob ${blob.name}, which was not asked for`);
-            const actual = createHash('sha256').update(blob.data).digest('hex');
-            if (actual !== blob.name) throw new InvalidError(`downloaded blob ${blob.name} does not match its digest`);
-            options.cache?.set(blob.name, blob.data);
+            const hash = createHash('sha256');
+            for (const part of blob.parts) hash.update(part);
+            if (hash.digest('hex') !== blob.name)
+              throw new InvalidError(`downloaded blob ${blob.name} does not match its digest`);
             wanted.delete(blob.name);
-            await queue(blob.data, group);
+            // Written as the chunks it came in; joined into one buffer only to be kept.
+            if (options.cache) {
+              const whole = joinParts(blob.parts);
+              options.cache.set(blob.name, whole);
+              await queue(whole, group);
+            } else await queue(blob.parts, group);
           }
         }
       } finally {

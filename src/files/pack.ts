@@ -92,8 +92,12 @@ class ByteReader {
   private done = false;
   constructor(private readonly source: AsyncIterator<Buffer>) {}
 
-  /** `n` bytes, or fewer only when the stream ended first. */
-  async take(n: number): Promise<Buffer> {
+  /**
+   * `n` bytes as views of the stream's chunks, in order, none copied; fewer only when the
+   * stream ended first. Entries are handed on like this: copying each one that straddles two
+   * chunks doubled the bytes allocated, and with them the collections that external memory starts.
+   */
+  async takeParts(n: number): Promise<Buffer[]> {
     while (this.length < n && !this.done) {
       const next = await this.source.next();
       if (next.done) this.done = true;
@@ -102,30 +106,29 @@ class ByteReader {
         this.length += next.value.length;
       }
     }
-    const want = Math.min(n, this.length);
-    const first = this.chunks[0];
-    if (first !== undefined && first.length >= want) {
-      // Within one chunk: a view, no copy.
-      this.drop(1, first.subarray(want));
-      return first.subarray(0, want);
-    }
-    // Across chunks: exactly the bytes asked for are copied, and the last chunk's remainder
-    // stays a view of it (joining every buffered chunk copied the next entry's start too).
-    const out = Buffer.allocUnsafe(want);
-    let at = 0;
+    const parts: Buffer[] = [];
+    let want = Math.min(n, this.length);
     let used = 0;
-    while (at < want) {
-      const chunk = this.chunks[used++]!;
-      const part = Math.min(chunk.length, want - at);
-      chunk.copy(out, at, 0, part);
-      at += part;
-      if (part < chunk.length) {
-        this.drop(used, chunk.subarray(part));
-        return out;
+    while (want > 0) {
+      const chunk = this.chunks[used]!;
+      if (chunk.length > want) {
+        parts.push(chunk.subarray(0, want));
+        this.chunks[used] = chunk.subarray(want);
+        this.length -= want;
+        break;
       }
+      parts.push(chunk);
+      used++;
+      want -= chunk.length;
+      this.length -= chunk.length;
     }
-    this.drop(used);
-    return out;
+    if (used > 0) this.chunks = this.chunks.slice(used);
+    return parts;
+  }
+
+  /** `n` bytes in one buffer (a header): a view when within one chunk, else a copy. */
+  async take(n: number): Promise<Buffer> {
+    return joinParts(await this.takeParts(n));
   }
 
   /** Read to the stream's end, failing once more than `limit` bytes are left: what follows a pack's end is padding. */
@@ -140,21 +143,24 @@ class ByteReader {
     this.chunks = [];
     this.length = 0;
   }
-
-  /** Forget the first `count` chunks, putting `rest` (what is left of the last of them) in front. */
-  private drop(count: number, rest?: Buffer): void {
-    const kept = this.chunks.slice(count);
-    if (rest !== undefined && rest.length > 0) kept.unshift(rest);
-    this.chunks = kept;
-    this.length = kept.reduce((sum, c) => sum + c.length, 0);
-  }
 }
+
+/** An entry as read from a pack: its content as views of the stream's chunks (`joinParts` for one buffer). */
+export interface PackRead {
+  name: string;
+  size: number;
+  parts: Buffer[];
+}
+
+/** `parts` as one buffer: the part itself when there is one, else a copy. */
+export const joinParts = (parts: readonly Buffer[]): Buffer =>
+  parts.length === 1 ? parts[0]! : Buffer.concat(parts as Buffer[]);
 
 /**
  * The entries of a tar stream, in order. InvalidError for anything but plain files no
  * bigger than `maxEntry`, a damaged header, or a stream that ends inside an entry.
  */
-export async function* readPack(stream: AsyncIterable<Buffer>, maxEntry = MAX_PACK_ENTRY): AsyncGenerator<PackEntry> {
+export async function* readPack(stream: AsyncIterable<Buffer>, maxEntry = MAX_PACK_ENTRY): AsyncGenerator<PackRead> {
   const source = stream[Symbol.asyncIterator]();
   const reader = new ByteReader(source);
   try {
@@ -173,11 +179,11 @@ export async function* readPack(stream: AsyncIterable<Buffer>, maxEntry = MAX_PA
       const size = h.size ?? 0;
       if (size > maxEntry)
         throw new InvalidError(`pack entry '${h.path}' is ${size} bytes; at most ${maxEntry} fit a pack`);
-      const data = await reader.take(size);
-      if (data.length < size) throw new InvalidError(`pack entry '${h.path}' is cut off`);
-      // A view of the stream's chunk, not a copy (a gigabyte of artifacts would be copied once
+      const parts = await reader.takeParts(size);
+      if (parts.reduce((n, p) => n + p.length, 0) < size) throw new InvalidError(`pack entry '${h.path}' is cut off`);
+      // Views of the stream's chunks, not copies (a gigabyte of artifacts would be copied once
       // more): readers store or write each entry and drop it, so only entries in flight hold chunks.
-      const entry = { name: h.path, data };
+      const entry = { name: h.path, size, parts };
       await reader.take(padding(size));
       yield entry;
     }

@@ -4,7 +4,7 @@
  * a close tracked for GC); these callback calls cost the event loop about a third less per
  * file, and the loop's thread is what limits saving and restoring many small files.
  */
-import { close, fchmod, fstat, open, read, write } from 'node:fs';
+import { close, fchmod, fstat, open, read, write, writev } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
@@ -37,6 +37,21 @@ const writeFd = (fd: number, buf: Uint8Array, at: number, length: number, positi
   new Promise<number>((resolve, reject) =>
     write(fd, buf, at, length, position, (e, n) => (e ? reject(e) : resolve(n))),
   );
+const writevFd = (fd: number, parts: Uint8Array[], position: number) =>
+  new Promise<number>((resolve, reject) => writev(fd, parts, position, (e, n) => (e ? reject(e) : resolve(n))));
+
+/** All of `parts` at the start of `fd`, in one call when the kernel takes it all (it nearly always does). */
+async function writeAll(fd: number, parts: readonly Uint8Array[]): Promise<void> {
+  const left = parts.filter((p) => p.length > 0);
+  let at = 0;
+  while (left.length > 0) {
+    let n = left.length === 1 ? await writeFd(fd, left[0]!, 0, left[0]!.length, at) : await writevFd(fd, left, at);
+    at += n;
+    // Drop what was written; the part it stopped in goes on from there.
+    while (left.length > 0 && n >= left[0]!.length) n -= left.shift()!.length;
+    if (n > 0) left[0] = left[0]!.subarray(n);
+  }
+}
 
 async function readFully(fd: number, buf: Uint8Array, at: number, size: number): Promise<number> {
   let got = 0;
@@ -86,15 +101,15 @@ export async function readWhole(
  */
 export async function writeNew(
   path: string,
-  data: Uint8Array,
+  /** The content: one buffer, or parts written one after another (a pack entry's chunks). */
+  data: Uint8Array | readonly Uint8Array[],
   mode = 0o644,
   /** Called once written, before the file is closed: the mode the umask left, and a way to set it. */
   check?: (file: { mode(): Promise<number>; chmod(mode: number): Promise<void> }) => Promise<void>,
 ): Promise<void> {
   const fd = await openFd(path, 'wx', mode);
   try {
-    let done = 0;
-    while (done < data.length) done += await writeFd(fd, data, done, data.length - done, done);
+    await writeAll(fd, data instanceof Uint8Array ? [data] : data);
     await check?.({ mode: async () => (await fstatFd(fd)).mode & 0o7777, chmod: (m) => fchmodFd(fd, m) });
   } finally {
     await closeFd(fd);

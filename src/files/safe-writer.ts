@@ -55,8 +55,8 @@ export class SafeWriter {
     await rm(target, { force: true });
   }
 
-  /** Write `data` to `rel` with exactly `mode` (whatever the umask). */
-  async writeFile(rel: string, data: Uint8Array, mode: number): Promise<void> {
+  /** Write `data` (one buffer, or parts one after another) to `rel` with exactly `mode` (whatever the umask). */
+  async writeFile(rel: string, data: Uint8Array | readonly Uint8Array[], mode: number): Promise<void> {
     const target = await this.target(rel);
     const fix = async (file: { mode(): Promise<number>; chmod(mode: number): Promise<void> }) => {
       if (this.umask === undefined) {

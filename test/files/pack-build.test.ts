@@ -29,7 +29,7 @@ describe('buildPack', () => {
     for await (const chunk of writePack(entries)) chunks.push(chunk as Buffer);
     expect(built.equals(Buffer.concat(chunks))).toBe(true);
     const read: string[] = [];
-    for await (const e of readPack(Readable.from([built]))) read.push(`${e.name}:${e.data.length}`);
+    for await (const e of readPack(Readable.from([built]))) read.push(`${e.name}:${e.size}`);
     expect(read).toEqual(contents.map((c, i) => `entry-${i}:${c.length}`));
     await writeFile(join(work, 'pack.tar'), built);
     const { stdout } = await exec('tar', ['tf', join(work, 'pack.tar')]);

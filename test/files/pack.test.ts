@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { readPack, writePack, writePackWeb, type PackEntry } from '../../src/files/pack.js';
+import { joinParts, readPack, writePack, writePackWeb, type PackEntry } from '../../src/files/pack.js';
 
 const exec = promisify(execFile);
 
@@ -16,7 +16,7 @@ const summary = (list: PackEntry[]) => list.map((e) => `${e.name}:${e.data.toStr
 
 async function collect(stream: AsyncIterable<Buffer>, maxEntry?: number): Promise<PackEntry[]> {
   const out: PackEntry[] = [];
-  for await (const e of readPack(stream, maxEntry)) out.push(e);
+  for await (const e of readPack(stream, maxEntry)) out.push({ name: e.name, data: joinParts(e.parts) });
   return out;
 }
 
@@ -40,6 +40,23 @@ describe('packs', () => {
     const packed = await buffer(writePack(entries));
     for (const size of [7, 97, 511, 512, 4096, 65_536, packed.length]) {
       expect(summary(await collect(chunks(packed, size)))).toEqual(summary(entries));
+    }
+  });
+
+  it('hands each entry on as views of the chunks it arrived in, none copied', async () => {
+    const packed = await buffer(writePack(entries));
+    const arrived = chunks(packed, 4096);
+    const sources = new Set<ArrayBufferLike>();
+    const seen = async function* () {
+      for await (const chunk of arrived) {
+        sources.add((chunk as Buffer).buffer);
+        yield chunk as Buffer;
+      }
+    };
+    for await (const e of readPack(seen())) {
+      expect(e.parts.every((p) => sources.has(p.buffer))).toBe(true);
+      expect(e.parts.reduce((n, p) => n + p.length, 0)).toBe(e.size);
+      if (e.size > 4096) expect(e.parts.length).toBeGreaterThan(1);
     }
   });
 

@@ -1,8 +1,9 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inSlices, makeFolders } from '../../src/files/raw-fs.js';
+import { inSlices, makeFolders, writeNew } from '../../src/files/raw-fs.js';
 
 describe('synchronous calls in slices', () => {
   it('returns every result in order and lets the event loop run between slices', async () => {
@@ -42,6 +43,29 @@ describe('makeFolders', () => {
       await writeFile(join(root, 'file'), 'x');
       await expect(makeFolders(join(root, 'file'))).rejects.toThrow(/EEXIST/);
       await expect(makeFolders(join(root, 'file', 'sub'))).rejects.toThrow(/ENOTDIR|EEXIST/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('writeNew', () => {
+  it('writes one buffer or many parts one after another, and never over an existing file', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'dstack-write-'));
+    try {
+      const data = randomBytes(300_000);
+      await writeNew(join(root, 'one'), data);
+      // Parts as a pack's reader hands them on: uneven, some empty, more than one writev takes at once.
+      const parts: Buffer[] = [];
+      for (let at = 0, n = 0; at < data.length; at += n, n = (n * 7 + 13) % 300) parts.push(data.subarray(at, at + n));
+      expect(parts.length).toBeGreaterThan(1024);
+      await writeNew(join(root, 'parts'), parts, 0o600);
+      expect((await readFile(join(root, 'one'))).equals(data)).toBe(true);
+      expect((await readFile(join(root, 'parts'))).equals(data)).toBe(true);
+      expect((await stat(join(root, 'parts'))).mode & 0o777).toBe(0o600);
+      await writeNew(join(root, 'empty'), []);
+      expect((await stat(join(root, 'empty'))).size).toBe(0);
+      await expect(writeNew(join(root, 'one'), [data])).rejects.toThrow(/EEXIST/);
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -137,13 +137,15 @@ async function storePack(blobs: BlobStore, stream: Readable): Promise<{ stored: 
     for await (const entry of readPack(stream.iterator({ destroyOnReturn: false }))) {
       if (!DIGEST.test(entry.name)) throw new InvalidError(`pack entry '${entry.name}' is not a sha256 digest`);
       // Not hashed again only when this process hashed these very bytes (the embedded runner: hashed-here.ts).
+      const [only, ...more] = entry.parts;
+      const here = only !== undefined && more.length === 0 && hashedHere(only, entry.name);
       const put = blobs.putBytes
-        ? blobs.putBytes(entry.name, entry.data, hashedHere(entry.data, entry.name))
-        : blobs.put(entry.name, Readable.from([entry.data]));
+        ? blobs.putBytes(entry.name, entry.parts, here)
+        : blobs.put(entry.name, Readable.from(entry.parts));
       const task: Promise<void> = put
         .then(() => {
           stored++;
-          bytes += entry.data.length;
+          bytes += entry.size;
         })
         .catch((e: unknown) => {
           failure ??= e;

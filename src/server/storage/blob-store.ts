@@ -56,11 +56,12 @@ export interface BlobStore {
   put(digest: string, content: Readable): Promise<void>;
   /**
    * `put` of content already in memory (pack entries), where the store can do it cheaper
-   * than through a stream; the same checks and atomicity. `hashedHere`: the caller has
+   * than through a stream (`parts`: the content's chunks, one after another, as read); the
+   * same checks and atomicity. `hashedHere`: the caller has
    * established that this process itself computed `digest` from exactly these bytes
    * (`hashedHere` of files/hashed-here.ts), so they are not hashed again.
    */
-  putBytes?(digest: string, data: Buffer, hashedHere?: boolean): Promise<void>;
+  putBytes?(digest: string, parts: readonly Buffer[], hashedHere?: boolean): Promise<void>;
   /** `get` of a blob of at most `max` bytes into memory (InvalidError when bigger), where cheaper than a stream. */
   getBytes?(digest: string, max: number): Promise<Buffer>;
   /** The blob's content; NotFoundError when absent. */

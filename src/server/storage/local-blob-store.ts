@@ -77,10 +77,12 @@ export class LocalBlobStore implements BlobStore {
    * A blob whose content is in memory (an entry of a pack): checked against its digest
    * before anything touches the disk, then written in one call and renamed into place.
    */
-  async putBytes(digest: string, data: Buffer, hashedHere = false): Promise<void> {
+  async putBytes(digest: string, parts: readonly Buffer[], hashedHere = false): Promise<void> {
     const target = this.path(digest);
     if (!hashedHere) {
-      const actual = createHash('sha256').update(data).digest('hex');
+      const hash = createHash('sha256');
+      for (const part of parts) hash.update(part);
+      const actual = hash.digest('hex');
       if (actual !== digest)
         throw new InvalidError(`blob content does not match its digest (expected ${digest}, got ${actual})`);
     }
@@ -88,14 +90,14 @@ export class LocalBlobStore implements BlobStore {
     await this.shard(shard);
     const temp = this.temp(target);
     try {
-      await writeNew(temp, data);
+      await writeNew(temp, parts);
       await rename(temp, target);
     } catch (e) {
       await rm(temp, { force: true });
       throw this.vanished(shard, e as NodeJS.ErrnoException);
     }
     this.counters.blobsWritten++;
-    this.counters.bytesWritten += data.length;
+    this.counters.bytesWritten += parts.reduce((n, p) => n + p.length, 0);
     if (hashedHere) this.counters.blobsHashedHere++;
   }
 

@@ -137,8 +137,7 @@ async function storePack(blobs: BlobStore, stream: Readable): Promise<{ stored: 
     for await (const entry of readPack(stream.iterator({ destroyOnReturn: false }))) {
       if (!DIGEST.test(entry.name)) throw new InvalidError(`pack entry '${entry.name}' is not a sha256 digest`);
       // Not hashed again only when this process hashed these very bytes (the embedded runner: hashed-here.ts).
-      const [only, ...more] = entry.parts;
-      const here = only !== undefined && more.length === 0 && hashedHere(only, entry.name);
+      const here = entry.parts.length === 1 && hashedHere(entry.parts[0]!, entry.name);
       const put = blobs.putBytes
         ? blobs.putBytes(entry.name, entry.parts, here)
         : blobs.put(entry.name, Readable.from(entry.parts));

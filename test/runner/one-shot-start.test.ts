@@ -141,18 +141,28 @@ describe('one-shot start', () => {
 
   it("reports no end of its own when Slurm's scancel ends the job before the server says whose stop it is", async () => {
     // The job traps SIGTERM and exits 0 at once; the runner's question to the server takes a while.
-    const script = "trap 'echo bye; exit 0' TERM; echo ready; while true; do sleep 0.1 || true; done";
+    // It says when its trap is set: its process shows before bash has read the script.
+    const trapSet = join(await mkdtemp(join(tmpdir(), 'dstack-trap-')), 'set');
+    const script = `trap 'echo bye; exit 0' TERM; echo ready; touch '${trapSet}'; while true; do sleep 0.1 || true; done`;
     const { engine, oneShot } = await serverWithJob([script], { laterAssignmentsMs: 500 });
     const ended = oneShot();
-    await vi.waitFor(() => expect(jobProcesses(JOB).length).toBeGreaterThan(0), { timeout: 5000, interval: 20 });
+    await vi.waitFor(() => stat(trapSet), { timeout: 5000, interval: 20 });
     // scancel: SIGTERM to the job's processes and to the runner alike.
-    for (const pid of jobProcesses(JOB)) process.kill(pid, 'SIGTERM');
+    for (const pid of jobProcesses(JOB)) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; // a `sleep` or `touch` that just ended
+      }
+    }
     process.emit('SIGTERM');
     expect(await ended).toBeUndefined();
     // Its end is Slurm's to report (the tracker records it with Slurm's reason), not a DONE from the exit code.
     expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'RUNNING']);
     const logged: string[] = [];
     for await (const entry of engine.logs.entries(JOB)) logged.push(entry.bytes.toString());
-    expect(logged.join('\n').split('\n')).toContain('bye'); // the trap's last words (bash may add "Terminated")
+    const lines = logged.join('\n').split('\n');
+    expect(lines).toContain('ready');
+    expect(lines).toContain('bye'); // the trap's last words (bash may add "Terminated")
   });
 });

@@ -11,7 +11,7 @@ import { forEachLimit } from '../core/concurrency.js';
 import { InvalidError, UnavailableError } from '../core/errors.js';
 import type { ManifestEntry } from '../core/records.js';
 import type { BlobCache } from './blob-cache.js';
-import { joinParts, PACK_ERROR, readPack } from './pack.js';
+import { digestOfParts, joinParts, PACK_ERROR, readPack } from './pack.js';
 import { isInside, normalizeRelative } from './safe-path.js';
 import { SafeWriter } from './safe-writer.js';
 import { CONCURRENCY, counter, packsOf, tracker, type TransferOptions, type TransferStats } from './transfer-parts.js';
@@ -113,9 +113,7 @@ export async function downloadFiles(
               throw new UnavailableError(`the server cut off a pack: ${joinParts(blob.parts).toString()}`);
             const group = wanted.get(blob.name);
             if (!group) throw new InvalidError(`the server sent blob ${blob.name}, which was not asked for`);
-            const hash = createHash('sha256');
-            for (const part of blob.parts) hash.update(part);
-            if (hash.digest('hex') !== blob.name)
+            if (digestOfParts(blob.parts) !== blob.name)
               throw new InvalidError(`downloaded blob ${blob.name} does not match its digest`);
             wanted.delete(blob.name);
             // Written as the chunks it came in; joined into one buffer only to be kept.

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidError, NotFoundError, UnavailableError } from '../../core/errors.js';
+import { digestOfParts } from '../../files/pack.js';
 import { inSlices, readWhole, writeNew } from '../../files/raw-fs.js';
 import { DIGEST, emptyStats, type BlobStore, type BlobStoreStats } from './blob-store.js';
 
@@ -80,9 +81,7 @@ export class LocalBlobStore implements BlobStore {
   async putBytes(digest: string, parts: readonly Buffer[], hashedHere = false): Promise<void> {
     const target = this.path(digest);
     if (!hashedHere) {
-      const hash = createHash('sha256');
-      for (const part of parts) hash.update(part);
-      const actual = hash.digest('hex');
+      const actual = digestOfParts(parts);
       if (actual !== digest)
         throw new InvalidError(`blob content does not match its digest (expected ${digest}, got ${actual})`);
     }

@@ -51,6 +51,11 @@ export interface ClientOptions {
    * server's own fetch handler, which skips sockets but keeps the same routes, auth and checks.
    */
   fetch?: FetchLike;
+  /**
+   * The server's blob folder, when the server is the embedded one on this machine (its
+   * `server.json`): downloads copy blobs from it in the kernel (files/local-copy.ts).
+   */
+  localBlobs?: string;
 }
 
 export class Client {
@@ -58,9 +63,11 @@ export class Client {
   private readonly token: string;
   private readonly retryPolicy: RetryPolicy | undefined;
   private readonly send: Transport;
+  readonly localBlobs: string | undefined;
 
   constructor(options: ClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
+    this.localBlobs = options.localBlobs;
     this.token = options.token;
     this.retryPolicy = options.retry;
     this.send = options.fetch ? fetchTransport(options.fetch) : nodeTransport;

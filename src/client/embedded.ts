@@ -15,6 +15,8 @@ import { Client } from './client.js';
 export interface LocalServerInfo {
   url: string;
   pid: number;
+  /** The folder of its blob store, when that is on local disk: restores copy from it (files/local-copy.ts). */
+  blobs?: string;
 }
 
 export const files = (home: string) => {
@@ -43,7 +45,7 @@ export async function readLocalServer(home: string): Promise<{ info: LocalServer
 export async function healthy(home: string): Promise<Client | undefined> {
   const local = await readLocalServer(home);
   if (!local || !isAlive(local.info.pid)) return undefined;
-  const client = new Client({ url: local.info.url, token: local.token });
+  const client = new Client({ url: local.info.url, token: local.token, localBlobs: local.info.blobs });
   try {
     await client.health();
     return client;

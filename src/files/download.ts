@@ -1,4 +1,7 @@
-/** Writing manifests' files under a folder from the blob store: packed, direct or streamed, each verified. */
+/**
+ * Writing manifests' files under a folder from the blob store: packed, direct or streamed, each
+ * verified; or copied from the store's folder when it is on this machine (files/local-copy.ts).
+ */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, copyFile, realpath, rm, symlink } from 'node:fs/promises';
@@ -11,6 +14,7 @@ import { forEachLimit } from '../core/concurrency.js';
 import { InvalidError, UnavailableError } from '../core/errors.js';
 import type { ManifestEntry } from '../core/records.js';
 import type { BlobCache } from './blob-cache.js';
+import { copyFromStore } from './local-copy.js';
 import { digestOfParts, joinParts, PACK_ERROR, readPack } from './pack.js';
 import { isInside, normalizeRelative } from './safe-path.js';
 import { SafeWriter } from './safe-writer.js';
@@ -66,7 +70,14 @@ export async function downloadFiles(
     }
   };
 
-  const groups = [...byDigest.values()];
+  let groups = [...byDigest.values()];
+  let copied = 0;
+  if (client.localBlobs) {
+    groups = await copyFromStore(client.localBlobs, groups, writer, (bytes) => {
+      copied++;
+      track.file(bytes);
+    });
+  }
   const small = groups.filter((g) => g[0]!.size < SMALL_BLOB);
   const big = groups.filter((g) => g[0]!.size >= SMALL_BLOB);
   const tasks: (() => Promise<void>)[] = [
@@ -134,7 +145,8 @@ export async function downloadFiles(
   // A task dropped with its connection starts over (a runner's client retries; the CLI's does not).
   await forEachLimit(tasks, CONCURRENCY, (task) => client.retry(task));
 
-  if (links.length === 0) return { files: files.length, bytes: totalBytes, requests };
+  const stats = { files: files.length, bytes: totalBytes, requests, ...(copied > 0 && { copied }) };
+  if (links.length === 0) return stats;
   // Checked again where the link really lands: earlier links may have moved its folder.
   const realRoot = await realpath(root);
   for (const entry of links) {
@@ -144,5 +156,5 @@ export async function downloadFiles(
     }
     await symlink(entry.link!, target);
   }
-  return { files: files.length + links.length, bytes: totalBytes, requests };
+  return { ...stats, files: files.length + links.length };
 }

@@ -5,7 +5,7 @@
  * folder created and checked once, and a file created exclusively (O_EXCL never follows a
  * symlink) so that the common case costs no extra lookups.
  */
-import { lstat, realpath, rm } from 'node:fs/promises';
+import { chmod, constants, copyFile, lstat, realpath, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InvalidError } from '../core/errors.js';
 import { makeFolders, writeNew } from './raw-fs.js';
@@ -76,10 +76,37 @@ export class SafeWriter {
     }
   }
 
+  /**
+   * Copy the file at `source` to `rel` in the kernel (copy_file_range), with exactly `mode`.
+   * The copy starts with `source`'s mode (`sourceMode`: the caller's stat of it), so only a
+   * different mode costs a chmod.
+   */
+  async copyFile(source: string, sourceMode: number, rel: string, mode: number): Promise<void> {
+    const target = await this.target(rel);
+    try {
+      await copyExclusive(source, target);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      await this.clear(target, rel);
+      await copyExclusive(source, target);
+    }
+    if ((sourceMode & 0o7777) !== mode) await chmod(target, mode);
+  }
+
   /** The absolute path for `rel`, with anything that was there removed: for writers that open it themselves. */
   async replace(rel: string): Promise<string> {
     const target = await this.target(rel);
     await this.clear(target, rel);
     return target;
+  }
+}
+
+/** A new file at `target` (O_EXCL: never through a link there), removed again if the copy fails midway. */
+async function copyExclusive(source: string, target: string): Promise<void> {
+  try {
+    await copyFile(source, target, constants.COPYFILE_EXCL);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await rm(target, { force: true });
+    throw e;
   }
 }

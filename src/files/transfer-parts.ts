@@ -17,6 +17,8 @@ export interface TransferStats {
   bytes: number;
   /** HTTP requests made, to the server and to storage (optional: callers sum stats of several transfers). */
   requests?: number;
+  /** Downloads: files copied from the server's blob folder on this machine rather than sent (files/local-copy.ts). */
+  copied?: number;
 }
 
 export interface TransferProgress {

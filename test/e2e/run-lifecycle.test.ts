@@ -109,7 +109,9 @@ describe('run lifecycle', () => {
     expect(stopped.reason).toBe('stopped by user');
     expect((await sb.dstack(['logs', name])).stdout).toContain('got SIGTERM');
     const out = join(sb.root, '..', 'stopped-artifacts');
-    await sb.dstack(['artifacts', stopped.id, '--output', out]);
+    const restored = await sb.dstack(['artifacts', stopped.id, '--output', out]);
+    // The embedded server's store is on this machine: the CLI copies from it rather than downloading.
+    expect(restored.stdout).toContain(`to ${out} (2 copied from the local server's store)`);
     expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
 
     const resume = await sb.dstack(['resume', stopped.id]);

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '../../src/client/client.js';
 import type { ManifestEntry } from '../../src/core/records.js';
 import { describeFiles, walk } from '../../src/files/manifest.js';
 import { BlobCache } from '../../src/files/blob-cache.js';
@@ -234,5 +235,97 @@ describe('downloads check what they receive', () => {
     } finally {
       await t.stop();
     }
+  });
+});
+
+describe("downloads from the server's blob folder on this machine", () => {
+  let t: TestServer;
+  let folder: string;
+  let local: Client;
+  beforeAll(async () => {
+    t = await startTestServer();
+    folder = join(t.dataDir, 'artifacts');
+    local = new Client({ url: t.server.url, token: t.token, localBlobs: folder });
+  });
+  afterAll(() => t?.stop());
+
+  /** A copy of the store's folder to change: the server keeps its own blobs whole. */
+  const copyOfStore = async () => {
+    const copy = join(await freshDir(), 'blobs');
+    await cp(folder, copy, { recursive: true });
+    return copy;
+  };
+
+  it('copies every file from it, with its mode and links, and asks the server for none', async () => {
+    const { root, entries } = await makeFolder();
+    await uploadFiles(t.client, root, entries);
+    const out = await freshDir();
+    const before = t.server.engine.blobs.stats();
+    const progress: number[] = [];
+    const stats = await downloadFiles(local, out, entries, { onProgress: (p) => progress.push(p.files) });
+    const regular = entries.filter((e) => !e.link).length;
+    expect(stats).toEqual({ files: entries.length, bytes: stats.bytes, requests: 0, copied: regular });
+    expect(progress.at(-1)).toBe(regular);
+    expect(t.server.engine.blobs.stats().blobsRead).toBe(before.blobsRead);
+    for (const e of entries) {
+      if (e.link) expect(await readlink(join(out, e.path))).toBe(e.link);
+      else {
+        expect(await digestOf(join(out, e.path))).toBe(e.digest);
+        expect((await stat(join(out, e.path))).mode & 0o777).toBe(e.mode);
+      }
+    }
+  });
+
+  it('fetches from the server what the folder lacks', async () => {
+    const { root, entries } = await makeFolder();
+    await uploadFiles(t.client, root, entries);
+    const copy = await copyOfStore();
+    const small = entries.find((e) => e.path === 'small/1/f1.bin')!;
+    const big = entries.find((e) => e.path === 'big1.bin')!;
+    for (const e of [small, big]) await rm(join(copy, e.digest!.slice(0, 2), e.digest!));
+    const out = await freshDir();
+    const stats = await downloadFiles(
+      new Client({ url: t.server.url, token: t.token, localBlobs: copy }),
+      out,
+      entries,
+    );
+    expect(stats.copied).toBe(entries.filter((e) => !e.link).length - 2);
+    expect(stats.requests).toBe(2); // a pack for the small one, a request for the big one
+    for (const e of [small, big]) expect(await digestOf(join(out, e.path))).toBe(e.digest);
+  });
+
+  it('replaces a link at a target path rather than copying through it', async () => {
+    const root = await freshDir();
+    await writeFile(join(root, 'weights.bin'), randomBytes(5000));
+    const entries = await describeFiles(root, ['weights.bin']);
+    await uploadFiles(t.client, root, entries);
+    const out = await freshDir();
+    const outside = join(await freshDir(), 'precious');
+    await writeFile(outside, 'keep me');
+    await symlink(outside, join(out, 'weights.bin'));
+    await downloadFiles(local, out, entries);
+    expect(await readFile(outside, 'utf8')).toBe('keep me');
+    expect((await lstat(join(out, 'weights.bin'))).isFile()).toBe(true);
+    expect(await digestOf(join(out, 'weights.bin'))).toBe(entries[0]!.digest);
+  });
+
+  it("refuses a blob whose size is not its entry's, naming both", async () => {
+    const root = await freshDir();
+    await writeFile(join(root, 'model.bin'), randomBytes(3000));
+    const [entry] = await describeFiles(root, ['model.bin']);
+    await uploadFiles(t.client, root, [entry!]);
+    const copy = await copyOfStore();
+    await writeFile(join(copy, entry!.digest!.slice(0, 2), entry!.digest!), randomBytes(10));
+    const client = new Client({ url: t.server.url, token: t.token, localBlobs: copy });
+    await expect(downloadFiles(client, await freshDir(), [entry!])).rejects.toThrow(
+      `blob ${entry!.digest} in ${copy} is 10 bytes, not the 3000 of 'model.bin'`,
+    );
+  });
+
+  it('refuses a digest that is not one before making a path of it', async () => {
+    const entry: ManifestEntry = { path: 'x.bin', size: 3, mode: 0o644, digest: '../../../etc/passwd' };
+    await expect(downloadFiles(local, await freshDir(), [entry])).rejects.toThrow(
+      "not a sha256 digest: '../../../etc/passwd'",
+    );
   });
 });

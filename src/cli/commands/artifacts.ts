@@ -26,7 +26,8 @@ export async function artifactsCommand(
     } finally {
       progress.stop();
     }
-    process.stdout.write(`downloaded ${stats.files} files (${formatSize(stats.bytes)}) to ${dir}\n`);
+    const local = stats.copied ? ` (${stats.copied} copied from the local server's store)` : '';
+    process.stdout.write(`downloaded ${stats.files} files (${formatSize(stats.bytes)}) to ${dir}${local}\n`);
     return 0;
   }
   if (manifest.artifacts.length === 0) {

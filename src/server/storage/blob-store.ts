@@ -7,8 +7,7 @@ import type { Readable } from 'node:stream';
 import type { DirectRequest } from '../../core/blob-api.js';
 
 export type { DirectRequest };
-
-export const DIGEST = /^[0-9a-f]{64}$/;
+export { DIGEST } from '../../files/blob-path.js';
 
 /** What a store has moved since it was opened; tests and benchmarks read these. */
 export interface BlobStoreStats {

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidError, NotFoundError, UnavailableError } from '../../core/errors.js';
+import { blobPath, DIGEST } from '../../files/blob-path.js';
 import { digestOfParts } from '../../files/pack.js';
 import { inSlices, readWhole, writeNew } from '../../files/raw-fs.js';
-import { DIGEST, emptyStats, type BlobStore, type BlobStoreStats } from './blob-store.js';
+import { emptyStats, type BlobStore, type BlobStoreStats } from './blob-store.js';
 
 export class LocalBlobStore implements BlobStore {
   private readonly counters = emptyStats();
@@ -19,7 +20,8 @@ export class LocalBlobStore implements BlobStore {
   private readonly tempPrefix = `${randomBytes(6).toString('hex')}-`;
   private temps = 0;
 
-  constructor(private readonly root: string) {}
+  /** `root`: the folder of blob files, which a CLI on this machine may copy from (`server.json`). */
+  constructor(readonly root: string) {}
 
   /** A temp file beside `target`, named so that `list` never takes it for a blob (not 64 hex digits). */
   private temp(target: string): string {
@@ -27,8 +29,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   private path(digest: string): string {
-    if (!DIGEST.test(digest)) throw new InvalidError(`not a sha256 digest: '${digest}'`);
-    return join(this.root, digest.slice(0, 2), digest);
+    return blobPath(this.root, digest);
   }
 
   stats(): BlobStoreStats {

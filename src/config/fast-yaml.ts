@@ -10,7 +10,7 @@
  * rejects, keys that are not single values, null keys, directives, and nesting past
  * yaml-source.ts's limit.
  */
-import { FAILSAFE_SCHEMA, Type, load } from 'js-yaml';
+import { createRequire } from 'node:module';
 import type { Plain } from './yaml-source.js';
 
 /**
@@ -22,20 +22,28 @@ export const FAST_READER = 'js-yaml 4.3.2, failsafe schema + null, fast-yaml 1';
 /** A file's text to plain data, or undefined where the full parse must decide: readPlainFast, maybe cached. */
 export type PlainReader = (text: string) => Plain | undefined;
 
-/** An empty plain value, `~`, `null`, `Null` or `NULL` is null: YAML 1.2's core schema, as yaml reads it. */
-const NULL = new Type('tag:yaml.org,2002:null', {
-  kind: 'scalar',
-  // Asked of every plain scalar: lengths first, as js-yaml's own null type does (a regex here cost a third of the read).
-  resolve: (data: string | null) =>
-    data === null ||
-    data.length === 0 ||
-    (data.length === 1 && data === '~') ||
-    (data.length === 4 && (data === 'null' || data === 'Null' || data === 'NULL')),
-  construct: () => null,
-});
+/**
+ * js-yaml and its schema: strings, lists and mappings, and null. Loaded on the first read, by
+ * `require` so that reads stay synchronous: a `dstack run` whose config comes from
+ * plain-cache.ts's kept reads never loads it (about 5 ms of each call).
+ */
+let jsYaml: { load: typeof import('js-yaml').load; schema: import('js-yaml').Schema } | undefined;
 
-/** Strings, lists and mappings, and null. */
-const SCHEMA = FAILSAFE_SCHEMA.extend({ implicit: [NULL] });
+function loadJsYaml(): NonNullable<typeof jsYaml> {
+  const { FAILSAFE_SCHEMA, Type, load } = createRequire(import.meta.url)('js-yaml') as typeof import('js-yaml');
+  /** An empty plain value, `~`, `null`, `Null` or `NULL` is null: YAML 1.2's core schema, as yaml reads it. */
+  const NULL = new Type('tag:yaml.org,2002:null', {
+    kind: 'scalar',
+    // Asked of every plain scalar: lengths first, as js-yaml's own null type does (a regex here cost a third of the read).
+    resolve: (data: string | null) =>
+      data === null ||
+      data.length === 0 ||
+      (data.length === 1 && data === '~') ||
+      (data.length === 4 && (data === 'null' || data === 'Null' || data === 'NULL')),
+    construct: () => null,
+  });
+  return { load, schema: FAILSAFE_SCHEMA.extend({ implicit: [NULL] }) };
+}
 
 /**
  * Complex keys, which js-yaml turns into strings where yaml-source.ts refuses them: an
@@ -54,7 +62,8 @@ export function readPlainFast(text: string): Plain | undefined {
   if (COMPLEX_KEY.test(text) || DIRECTIVE.test(text)) return undefined;
   let data: unknown;
   try {
-    data = load(text, { schema: SCHEMA });
+    jsYaml ??= loadJsYaml();
+    data = jsYaml.load(text, { schema: jsYaml.schema });
   } catch {
     return undefined;
   }

@@ -73,10 +73,13 @@ export async function downloadFiles(
   let groups = [...byDigest.values()];
   let copied = 0;
   if (client.localBlobs) {
-    groups = await copyFromStore(client.localBlobs, groups, writer, (bytes) => {
+    // A runner's memory of small blobs is filled on the fetch path: with one, small blobs stay on it.
+    const copyable = (g: ManifestEntry[]) => !options.cache || g[0]!.size >= SMALL_BLOB;
+    const left = await copyFromStore(client.localBlobs, groups.filter(copyable), writer, (bytes) => {
       copied++;
       track.file(bytes);
     });
+    groups = [...groups.filter((g) => !copyable(g)), ...left];
   }
   const small = groups.filter((g) => g[0]!.size < SMALL_BLOB);
   const big = groups.filter((g) => g[0]!.size >= SMALL_BLOB);

@@ -4,14 +4,13 @@
  * `server.json` once ready.
  */
 import { rename, rm, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { LocalServerInfo } from '../client/embedded.js';
 import { files } from '../client/embedded.js';
 import type { Logger } from '../logger.js';
 import { runnerWorkDir, type Settings } from '../settings.js';
 import { ensureAdmin } from './admin.js';
 import { startServer, type RunningServer } from './server.js';
-import { LocalBlobStore } from './storage/local-blob-store.js';
+import { localFolder } from './storage/local-blob-store.js';
 
 export async function runEmbeddedServer(settings: Settings, logger: Logger): Promise<RunningServer> {
   const f = files(settings.home);
@@ -23,12 +22,8 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
     localRunner: { workRoot: runnerWorkDir(settings.home), stopGraceMs: settings.stopGraceSeconds * 1000 },
   });
   await ensureAdmin(server.engine.store, f.token);
-  const { blobs } = server.engine;
-  const info: LocalServerInfo = {
-    url: server.url,
-    pid: process.pid,
-    ...(blobs instanceof LocalBlobStore && { blobs: resolve(blobs.root) }),
-  };
+  const blobs = localFolder(server.engine.blobs);
+  const info: LocalServerInfo = { url: server.url, pid: process.pid, ...(blobs && { blobs }) };
   await writeFile(`${f.info}.tmp`, JSON.stringify(info), { mode: 0o600 });
   await rename(`${f.info}.tmp`, f.info);
 

@@ -20,6 +20,7 @@ import { issueToken } from './auth.js';
 import { Engine } from './engine.js';
 import { inProcessFetch } from './in-process-fetch.js';
 import { startMonitor } from './monitor.js';
+import { localFolder } from './storage/local-blob-store.js';
 import { describeStorage, openBlobStore } from './storage/open-blob-store.js';
 import type { S3Settings } from './storage/s3-client.js';
 import { LogStore } from './storage/log-store.js';
@@ -89,7 +90,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const token = await issueToken(store, 'runner', 'local', false);
     agent = new RunnerAgent({
       // In-process: the runner's requests skip the socket, not the API (auth, validation, routes).
-      client: new Client({ url, token, fetch: inProcessFetch(app) }),
+      // Its downloads copy big blobs straight from a store on this machine's disk.
+      client: new Client({ url, token, fetch: inProcessFetch(app), localBlobs: localFolder(blobs) }),
       name: 'local',
       workRoot: options.localRunner.workRoot,
       capacity: await detectCapacity(),

@@ -34,7 +34,19 @@ describe('artifacts saved by the embedded runner', () => {
       await utimes(join(src, name), LONG_AGO, LONG_AGO);
     }
     await project.write({
-      '.dstack/workflows.yaml': `workflows:\n  - name: save\n    commands: ["cp -al '${src}' data"]\n    artifacts: [data]\n`,
+      '.dstack/workflows.yaml': [
+        'workflows:',
+        '  - name: save',
+        `    commands: ["cp -al '${src}' data"]`,
+        '    artifacts: [data]',
+        '  - name: big',
+        '    commands: ["mkdir out && head -c 3000000 /dev/urandom > out/big.bin && echo small > out/small.txt"]',
+        '    artifacts: [out]',
+        '  - name: use',
+        '    depends-on: [big]',
+        '    commands: ["sha256sum out/big.bin out/small.txt"]',
+        '',
+      ].join('\n'),
     });
   }, 60_000);
   afterAll(async () => {
@@ -73,5 +85,21 @@ describe('artifacts saved by the embedded runner', () => {
     const out = join(work, 'restored');
     expect((await project.dstack(['artifacts', job, '-o', out])).code).toBe(0);
     for (const [name, data] of files) expect(sha(await readFile(join(out, 'data', name)))).toBe(sha(data));
+  }, 120_000);
+
+  it("gives a job its dependency's big artifact by copying it from the store, not reading it through the API", async () => {
+    expect((await project.dstack(['run', 'big'])).code).toBe(0);
+    const bigJob = await lastJob();
+    const manifest = (await t.server.engine.store.getArtifacts(bigJob))!;
+    const big = manifest.artifacts[0]!.files.find((f) => f.path === 'out/big.bin')!;
+    const small = manifest.artifacts[0]!.files.find((f) => f.path === 'out/small.txt')!;
+    const before = t.server.engine.blobs.stats();
+    const used = await project.dstack(['run', 'use']);
+    expect(used.code, used.stderr).toBe(0);
+    expect(used.stdout).toContain(`${big.digest}  out/big.bin`);
+    expect(used.stdout).toContain(`${small.digest}  out/small.txt`);
+    // The small file came through a pack (the runner keeps small blobs in memory), the big one was not read by the server.
+    const after = t.server.engine.blobs.stats();
+    expect(after.bytesRead - before.bytesRead).toBeLessThan(big.size);
   }, 120_000);
 });

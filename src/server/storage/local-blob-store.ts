@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidError, NotFoundError, UnavailableError } from '../../core/errors.js';
@@ -183,4 +183,9 @@ export class LocalBlobStore implements BlobStore {
       throw e;
     }
   }
+}
+
+/** The folder of `store`'s blob files when they are on this machine's disk, for local copies (files/local-copy.ts). */
+export function localFolder(store: BlobStore): string | undefined {
+  return store instanceof LocalBlobStore ? resolve(store.root) : undefined;
 }

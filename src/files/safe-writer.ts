@@ -5,7 +5,7 @@
  * folder created and checked once, and a file created exclusively (O_EXCL never follows a
  * symlink) so that the common case costs no extra lookups.
  */
-import { chmod, constants, copyFile, lstat, realpath, rm } from 'node:fs/promises';
+import { access, chmod, constants, copyFile, lstat, realpath, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InvalidError } from '../core/errors.js';
 import { makeFolders, writeNew } from './raw-fs.js';
@@ -106,7 +106,14 @@ async function copyExclusive(source: string, target: string): Promise<void> {
   try {
     await copyFile(source, target, constants.COPYFILE_EXCL);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await rm(target, { force: true });
+    // The source is opened first: without one, the target was never touched (it may be someone's file).
+    const started =
+      (e as NodeJS.ErrnoException).code !== 'EEXIST' &&
+      (await access(source).then(
+        () => true,
+        () => false,
+      ));
+    if (started) await rm(target, { force: true });
     throw e;
   }
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,5 +37,42 @@ describe('SafeWriter', () => {
       );
     }
     expect((await readdir(outside, { recursive: true })).filter((f) => f.endsWith('.txt'))).toEqual([]);
+  });
+
+  it('copies a file in with exactly its mode, replacing what is at the path, never through a link there', async () => {
+    const previous = process.umask(0o077);
+    try {
+      const root = join(work, 'copies');
+      await mkdir(root, { recursive: true });
+      const source = join(work, 'copy-source');
+      await writeFile(source, 'content');
+      await chmod(source, 0o644);
+      const outside = join(work, 'copy-outside');
+      await writeFile(outside, 'keep');
+      await symlink(outside, join(root, 'linked.bin'));
+      await writeFile(join(root, 'old.bin'), 'old');
+      const writer = new SafeWriter(root);
+      for (const [rel, mode] of [
+        ['new/a.bin', 0o644],
+        ['linked.bin', 0o600],
+        ['old.bin', 0o755],
+      ] as const) {
+        await writer.copyFile(source, 0o100644, rel, mode);
+        expect(await readFile(join(root, rel), 'utf8')).toBe('content');
+        expect(await modeOf(join(root, rel))).toBe(mode);
+      }
+      expect(await readFile(outside, 'utf8')).toBe('keep');
+    } finally {
+      process.umask(previous);
+    }
+  });
+
+  it('leaves a file at the path alone when the source of a copy is missing', async () => {
+    const root = join(work, 'missing-source');
+    await mkdir(root, { recursive: true });
+    await writeFile(join(root, 'model.bin'), 'mine');
+    const writer = new SafeWriter(root);
+    await expect(writer.copyFile(join(work, 'no-such-blob'), 0o100644, 'model.bin', 0o644)).rejects.toThrow('ENOENT');
+    expect(await readFile(join(root, 'model.bin'), 'utf8')).toBe('mine');
   });
 });

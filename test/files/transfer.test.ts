@@ -329,3 +329,30 @@ describe("downloads from the server's blob folder on this machine", () => {
     );
   });
 });
+
+describe('an upload that the store fails in mid-body', () => {
+  it("is answered with the store's error, and leaves its connection whole for the next request", async () => {
+    const t = await startTestServer();
+    try {
+      // The store makes each shard folder once and remembers it: removed by hand, the next blob in it cannot be written.
+      const first = randomBytes(100);
+      const digest = createHash('sha256').update(first).digest('hex');
+      await t.client.putBlob(digest, first);
+      const shard = join(t.dataDir, 'artifacts', digest.slice(0, 2));
+      await rm(shard, { recursive: true });
+      const big = Readable.from(
+        (function* () {
+          for (let i = 0; i < 16; i++) yield randomBytes(64 << 10); // 1 MiB: the client reuses the connection
+        })(),
+      );
+      // The URL's digest decides the shard; the content is never read far enough to be checked against it.
+      const other = `${digest.slice(0, 2)}${'0'.repeat(62)}`;
+      await expect(t.client.putBlob(other, big)).rejects.toThrow(`blob folder ${shard} vanished; retry the upload`);
+      // Destroying the request (as the store's stream did) reset the kept-alive connection under
+      // the next request: "cannot reach the dstack server … ECONNRESET".
+      expect(await t.client.missingBlobs([digest])).toEqual([digest]); // it went with its folder
+    } finally {
+      await t.stop();
+    }
+  });
+});

@@ -4,7 +4,7 @@
  * storage) or a pack of small ones.
  */
 import { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
+import { finished, PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Hono } from 'hono';
 import { SMALL_BLOB, type UploadPlan } from '../../core/blob-api.js';
@@ -33,6 +33,22 @@ function requestBody(c: { req: { raw: Request }; env: unknown }, what: string): 
   const stream = c.req.raw.body;
   if (!stream) throw new InvalidError(`${what} has no body`);
   return Readable.fromWeb(stream as WebReadableStream<Uint8Array>);
+}
+
+/**
+ * A socket's body for a store that streams it. A store that fails mid-body (a full disk, a
+ * blob folder deleted by hand) destroys what it reads; destroying the request reset its
+ * kept-alive connection, and the client's next request on it failed with ECONNRESET. The
+ * store reads a stream piped from the request instead, and the unread rest is left to the
+ * HTTP layer, which drains it after the answer. A client that goes away still ends the
+ * store's read with that error.
+ */
+function shielded(body: Readable): Readable {
+  if (!(body instanceof IncomingMessage)) return body; // in-process: no socket to keep
+  const shield = new PassThrough();
+  body.pipe(shield); // the shield's end unpipes it, never destroys it
+  finished(body, (e) => e && shield.destroy(e));
+  return shield;
 }
 
 /**
@@ -102,7 +118,8 @@ export function blobRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
 
   app.put('/blobs/:digest', async (c) => {
     const digest = c.req.param('digest');
-    await receiving(`upload of blob ${digest}`, () => engine.blobs.put(digest, requestBody(c, 'blob upload')));
+    const content = shielded(requestBody(c, 'blob upload'));
+    await receiving(`upload of blob ${digest}`, () => engine.blobs.put(digest, content));
     return c.json({ ok: true }, 201);
   });
 

@@ -169,6 +169,7 @@ export const artifacts: Scenario = {
       ],
       notes: [
         'dstack times are end to end from the CLI (the embedded server already running): the job starts, hard-links the folder into its workspace (`cp -al`, no copy) and dstack hashes and stores it as the job ends.',
+        "The restore's CLI talks to the embedded server on this machine, so it copies the blobs from the server's store in the kernel (docs/storage.md); from a server elsewhere they come over HTTP, each hashed as it is written.",
         'Every step starts after an untimed `sync`; the source folder is in the page cache for every tool alike.',
       ],
     };

@@ -27,6 +27,9 @@ export async function saveArtifacts(
   containerRoot?: string,
 ): Promise<ArtifactManifest> {
   const manifest: ArtifactManifest = { artifacts: [] };
+  // Nothing declared, nothing stored: the server reads a job without a manifest as one with none
+  // (submit.ts's reuse, whose cache key counts the declaration).
+  if (paths.length === 0) return manifest;
   const byRoot = new Map<string, Scanned[]>();
   for (const path of paths) {
     const absolute = path.startsWith('/');

@@ -145,11 +145,19 @@ export async function tagged(engine: Engine, tag: string, workflow?: string): Pr
 async function reuse(engine: Engine, jobs: JobRecord[], now: number): Promise<void> {
   const keys = jobs.map((j) => j.cacheKey);
   const done = await engine.store.findDoneJobs(keys);
-  const intact = await artifactsIntact(engine, [...new Set([...done.values()].map((d) => d.id))]);
-  const running = await engine.store.findActiveJobs(keys.filter((k) => !intact.has(done.get(k)?.id ?? '')));
-  for (const job of jobs) {
+  // A job that declares no artifacts stores no manifest, and has none to lose: the cache key
+  // counts the declaration, so the DONE job under the same key declared none either.
+  const declares = (job: JobRecord) => job.spec.artifacts.length > 0;
+  const checked = jobs.filter(declares).flatMap((j) => done.get(j.cacheKey)?.id ?? []);
+  const intact = await artifactsIntact(engine, [...new Set(checked)]);
+  const reusable = (job: JobRecord) => {
     const source = done.get(job.cacheKey);
-    if (source && intact.has(source.id)) {
+    return source && (!declares(job) || intact.has(source.id)) ? source : undefined;
+  };
+  const running = await engine.store.findActiveJobs(jobs.filter((j) => !reusable(j)).map((j) => j.cacheKey));
+  for (const job of jobs) {
+    const source = reusable(job);
+    if (source) {
       Object.assign(job, { status: 'DONE', cachedFrom: source.id, reason: 'cached', finishedAt: now, exitCode: 0 });
       continue;
     }

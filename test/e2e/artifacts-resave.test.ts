@@ -42,6 +42,8 @@ describe('artifacts saved by the embedded runner', () => {
         '  - name: big',
         '    commands: ["mkdir out && head -c 3000000 /dev/urandom > out/big.bin && echo small > out/small.txt"]',
         '    artifacts: [out]',
+        '  - name: plain',
+        '    commands: ["echo no artifacts"]',
         '  - name: use',
         '    depends-on: [big]',
         '    commands: ["sha256sum out/big.bin out/small.txt"]',
@@ -101,5 +103,14 @@ describe('artifacts saved by the embedded runner', () => {
     // The small file came through a pack (the runner keeps small blobs in memory), the big one was not read by the server.
     const after = t.server.engine.blobs.stats();
     expect(after.bytesRead - before.bytesRead).toBeLessThan(big.size);
+  }, 120_000);
+
+  it('stores no manifest for a job that declares no artifacts, and a later run still reuses it', async () => {
+    expect((await project.dstack(['run', 'plain'])).code).toBe(0);
+    const job = await lastJob();
+    expect(await t.server.engine.store.getArtifacts(job)).toBeUndefined();
+    expect((await project.dstack(['artifacts', job])).stdout).toContain(`job ${job} has no artifacts`);
+    const again = await project.dstack(['run', 'plain']);
+    expect(again.stderr).toContain(`plain: cached, reusing job ${job}`);
   }, 120_000);
 });

@@ -9,8 +9,8 @@ import { submitRun } from '../../src/server/submit.js';
 import { makeSpec } from '../store/fixtures.js';
 import { engineWith } from './engine-fixture.js';
 
-const spec = (ref: string, dependsOn: string[] = []): JobSpec =>
-  makeSpec(ref, { dependsOn: dependsOn.map((d) => ({ ref: d })) });
+const spec = (ref: string, dependsOn: string[] = [], artifacts = ['out']): JobSpec =>
+  makeSpec(ref, { dependsOn: dependsOn.map((d) => ({ ref: d })), artifacts });
 
 async function putBlob(engine: Engine, content: string): Promise<string> {
   const digest = createHash('sha256').update(content).digest('hex');
@@ -35,24 +35,25 @@ describe('submitRun cache decisions', () => {
       overrides: {},
       repo: { root: '/' },
       codeDigest,
-      jobs: [spec('a'), spec('b', ['a']), spec('c')],
+      jobs: [spec('a'), spec('b', ['a']), spec('c'), spec('d', [], [])],
     };
     const first = await submitRun(engine, 'u', request);
-    const [a, b, c] = first.jobs;
-    for (const job of [a!, b!, c!]) await finish(engine, job.id);
+    const [a, b, c, d] = first.jobs;
+    for (const job of [a!, b!, c!, d!]) await finish(engine, job.id);
     const stored = await putBlob(engine, 'data');
     const file = (digest: string) => ({
       artifacts: [{ path: 'out', files: [{ path: 'out/x', size: 4, mode: 0o644, digest }] }],
     });
     await engine.store.setArtifacts(a!.id, file(stored));
     await engine.store.setArtifacts(b!.id, file('0'.repeat(64))); // its blob is gone
-    // c has no manifest at all: not reusable either.
+    // c declares artifacts but has no manifest at all: not reusable either. d declares none, so it stored none.
 
     const second = await submitRun(engine, 'u', request);
     expect(second.jobs.map((j) => [j.ref, j.status, j.cachedFrom ?? null])).toEqual([
       ['a', 'DONE', a!.id],
       ['b', 'SUBMITTED', null],
       ['c', 'SUBMITTED', null],
+      ['d', 'DONE', d!.id],
     ]);
     expect(second.jobs[0]).toMatchObject({ reason: 'cached', exitCode: 0 });
 
@@ -62,6 +63,7 @@ describe('submitRun cache decisions', () => {
       ['a', 'DONE', a!.id],
       ['b', 'SUBMITTED', b2!.id],
       ['c', 'SUBMITTED', c2!.id],
+      ['d', 'DONE', d!.id],
     ]);
     expect(third.jobs[1]!.reason).toBe(`waiting for the same job running in ${second.name} (${b2!.id})`);
   });

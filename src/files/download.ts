@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, copyFile, realpath, rm, symlink } from 'node:fs/promises';
+import { chmod, realpath, rm, symlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -63,9 +63,8 @@ export async function downloadFiles(
   /** The first path gets the content; the others (same content) are copies of it. */
   const copies = async (first: ManifestEntry, rest: ManifestEntry[]) => {
     for (const e of rest) {
-      const target = await writer.replace(e.path);
-      await copyFile(join(root, first.path), target);
-      await chmod(target, e.mode | 0o600);
+      // The first was written with exactly its recorded mode.
+      await writer.copyFile(join(root, first.path), first.mode | 0o600, e.path, e.mode | 0o600);
       track.file(e.size);
     }
   };

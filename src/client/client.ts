@@ -232,6 +232,8 @@ export class Client {
     const open = (cursor: string) => {
       const q = new URLSearchParams({ target, cursor });
       if (handlers.since !== undefined) q.set('since', String(handlers.since));
+      // Each `jobs` event is the whole list of jobs: not asked for when nothing shows it.
+      if (!handlers.onJobs) q.set('jobs', 'false');
       return this.request('GET', `/api/logs/stream?${q}`, {
         accept: LOG_ACCEPT,
         ...(handlers.signal ? { signal: handlers.signal } : {}),

@@ -181,6 +181,47 @@ describe('reading and following logs', () => {
     }
   });
 
+  it('a follower sends the list of jobs as it changes, unless asked not to (jobs=false): the CLI, which shows only lines', async () => {
+    const run = makeRun('jobs-event-run', { submittedAt: Date.now() });
+    const job = makeJob(run, 'd', { id: 'dddddddddddd' });
+    await t.server.engine.store.createRun(run, [job], 'admin');
+    const stream = async (query: string) => {
+      const response = await fetch(`${t.server.url}/api/logs/stream?target=${job.id}${query}`, {
+        headers: { authorization: `Bearer ${t.token}` },
+      });
+      return (await response.text()).split('\n\n').map((e) => /^event: (\w+)/.exec(e)?.[1]);
+    };
+    const asked: string[] = [];
+    const listed: JobRecord['status'][][] = [];
+    const following = new Client({
+      url: t.server.url,
+      token: t.token,
+      fetch: (url, init) => (asked.push(String(url)), fetch(url, init)),
+    }).followLogs(job.id, { onLines: () => {}, onJobs: (list) => listed.push(list.map((j) => j.status)) });
+    const onlyLines = new Client({
+      url: t.server.url,
+      token: t.token,
+      fetch: (url, init) => (asked.push(String(url)), fetch(url, init)),
+    }).followLogs(job.id, { onLines: () => {} });
+    await new Promise((r) => setTimeout(r, 100));
+    await t.server.engine.transition(job.id, 'SUBMITTED', 'DOWNLOADING', { runner: 'r1' }, 'test');
+    await t.server.engine.transition(job.id, 'DOWNLOADING', 'RUNNING', {}, 'test');
+    await t.server.engine.logs.append(job.id, lines(1, 3));
+    await t.server.engine.transition(job.id, 'RUNNING', 'FAILED', { reason: 'exit code 1' }, 'test');
+    await Promise.all([following, onlyLines]);
+    expect(listed[0]).toEqual(['SUBMITTED']);
+    expect(listed.at(-1)).toEqual(['FAILED']);
+    expect(asked.filter((u) => u.includes('jobs=false'))).toHaveLength(1);
+    // The finished job's stream, as a browser reads it: the list, then the end; without it, only the end.
+    expect(await stream('')).toEqual(['log', 'jobs', 'end', undefined]);
+    expect(await stream('&jobs=false')).toEqual(['log', 'end', undefined]);
+    const refused = await fetch(`${t.server.url}/api/logs/stream?target=${job.id}&jobs=no`, {
+      headers: { authorization: `Bearer ${t.token}` },
+    });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/jobs.*'true' or 'false'/);
+  });
+
   it('a bad cursor is refused with what it should look like', async () => {
     const response = await fetch(`${t.server.url}/api/logs?target=logs-run&cursor=nope`, {
       headers: { authorization: `Bearer ${t.token}` },

@@ -22,6 +22,8 @@ describe('FollowedJobs', () => {
     followed.apply(job('b', { status: 'RUNNING', startedAt: 5 }));
     followed.apply(job('zz', { status: 'DONE' })); // not followed: ignored
     expect(followed.toJson()).toBe(JSON.stringify([jobs[0], job('b', { status: 'RUNNING', startedAt: 5 }), jobs[2]]));
+    followed.apply(job('b', { status: 'DONE', startedAt: 5 })); // after its JSON was made: made anew
+    expect(followed.toJson()).toBe(JSON.stringify([jobs[0], job('b', { status: 'DONE', startedAt: 5 }), jobs[2]]));
   });
 
   it('reports a status change once, and only status or reason changes', () => {

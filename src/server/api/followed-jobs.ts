@@ -1,7 +1,9 @@
 /**
  * The jobs a log follower reports, kept current from the engine's `job` events rather than
  * re-read from the store on every change: a change costs the changed job, not the run.
- * Each job's JSON is kept, so the `jobs` event (the whole list) is a join, not a stringify.
+ * Each job's JSON is kept once made, so the `jobs` event (the whole list) is a join of the
+ * changed jobs' JSON with the rest, not a stringify; a follower that sends no `jobs` events
+ * makes none.
  */
 import { isFinished } from '../../core/job-status.js';
 import type { JobRecord } from '../../core/records.js';
@@ -11,7 +13,8 @@ export const logOf = (job: JobRecord): string => job.cachedFrom ?? job.id;
 
 export class FollowedJobs {
   private jobs: JobRecord[] = [];
-  private json: string[] = [];
+  /** Each job's JSON, once asked for; undefined after the job changed. */
+  private json: (string | undefined)[] = [];
   private readonly position = new Map<string, number>();
   private unfinished = 0;
   /** Whether a status or reason changed since `takeStatusChange`. */
@@ -24,7 +27,7 @@ export class FollowedJobs {
   /** Replace every record (a fresh read from the store); the next `takeStatusChange` is true. */
   reset(records: readonly JobRecord[]): void {
     this.jobs = [...records];
-    this.json = this.jobs.map((j) => JSON.stringify(j));
+    this.json = [];
     this.position.clear();
     this.jobs.forEach((j, i) => this.position.set(j.id, i));
     this.unfinished = this.jobs.filter((j) => !isFinished(j.status)).length;
@@ -39,7 +42,7 @@ export class FollowedJobs {
     if (old.status !== record.status || (old.reason ?? null) !== (record.reason ?? null)) this.statusChanged = true;
     this.unfinished += (isFinished(record.status) ? 0 : 1) - (isFinished(old.status) ? 0 : 1);
     this.jobs[i] = record;
-    this.json[i] = JSON.stringify(record);
+    this.json[i] = undefined;
   }
 
   /** Whether a status or reason changed since `takeStatusChange`, leaving it to be taken. */
@@ -60,7 +63,7 @@ export class FollowedJobs {
 
   /** `JSON.stringify` of the records, in their order. */
   toJson(): string {
-    return `[${this.json.join(',')}]`;
+    return `[${this.jobs.map((job, i) => (this.json[i] ??= JSON.stringify(job))).join(',')}]`;
   }
 
   /**

@@ -59,7 +59,8 @@ export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const q = query(c, logSchemas.logStreamQuery);
     const target = await resolveTarget(engine.store, c.get('caller'), q.target);
     const cursor = parseCursor(q.cursor ?? c.req.header('last-event-id')) ?? new Map<string, number>();
-    const run = (sink: LogSink) => follow(engine, target.run.name, target.selected, q.since, cursor, sink);
+    const jobs = q.jobs !== 'false';
+    const run = (sink: LogSink) => follow(engine, target.run.name, target.selected, q.since, cursor, sink, jobs);
     if (!wantsFrames(c)) return streamSSE(c, (stream) => run(sseSink(stream)));
     c.header('content-type', LOG_FRAMES);
     c.header('cache-control', 'no-cache');
@@ -75,6 +76,7 @@ async function follow(
   since: number | undefined,
   cursor: LogCursor,
   sink: LogSink,
+  sendJobs: boolean,
 ) {
   const { stream } = sink;
   const ids = new Set(selected.map((j) => j.id));
@@ -137,7 +139,8 @@ async function follow(
         await sink.log(lines, formatCursor(cursor));
       }
       if (backlog) continue; // more to send right away; the end only once all is sent
-      if (followed.statusPending()) {
+      // Each `jobs` event carries the whole list: a follower that does not show it is not sent it.
+      if (sendJobs && followed.statusPending()) {
         const wait = lastJobsEvent + jobsEventGap - Date.now();
         if (wait <= 0 || followed.allFinished()) {
           followed.takeStatusChange();

@@ -12,4 +12,8 @@ export const logPageQuery = logsQuery.extend({
   limit: z.coerce.number().int().min(1).max(50_000).optional(),
 });
 
-export const logStreamQuery = logsQuery.extend({ cursor: cursor.optional() });
+export const logStreamQuery = logsQuery.extend({
+  cursor: cursor.optional(),
+  /** `false`: no `jobs` events, for a follower that shows only the lines (the CLI). */
+  jobs: z.enum(['true', 'false'], { error: "'true' or 'false'" }).optional(),
+});

@@ -23,7 +23,8 @@ const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   // SUBMITTED -> DONE: a job that joined an identical running job finishes with it (the cache).
   SUBMITTED: ['DOWNLOADING', 'DONE', 'FAILED', 'STOPPED', 'ABORTED'],
   DOWNLOADING: ['RUNNING', 'FAILED', 'STOPPING', 'ABORTING'],
-  RUNNING: ['UPLOADING', 'FAILED', 'STOPPING', 'ABORTING'],
+  // RUNNING -> DONE: a job that declares no artifacts has nothing to upload.
+  RUNNING: ['UPLOADING', 'DONE', 'FAILED', 'STOPPING', 'ABORTING'],
   UPLOADING: ['DONE', 'FAILED', 'STOPPED', 'ABORTING'],
   STOPPING: ['UPLOADING', 'STOPPED', 'FAILED', 'ABORTING'],
   ABORTING: ['ABORTED', 'FAILED'],

@@ -169,17 +169,21 @@ export class JobRun {
         return;
       }
       // The job's last output goes to the server while the server learns it is UPLOADING (not
-      // a finished status: followers read on); DONE waits for both.
+      // a finished status: followers read on); DONE waits for both. A job without artifacts
+      // has nothing to upload: it goes from RUNNING to DONE once its output is sent.
       const sent = this.logs.close();
       sent.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
-      if (!(await this.move('UPLOADING'))) {
-        await sent;
-        return await this.finishStopped(workspace);
+      if (spec.artifacts.length > 0) {
+        if (!(await this.move('UPLOADING'))) {
+          await sent;
+          return await this.finishStopped(workspace);
+        }
+        await saveArtifacts(this.ctx.client, this.id, workspace, spec.artifacts, note, this.containerRoot());
       }
-      await saveArtifacts(this.ctx.client, this.id, workspace, spec.artifacts, note, this.containerRoot());
       await sent;
       await this.logs.close();
-      await this.move('DONE', { reason: 'exit code 0', exitCode: 0 });
+      // Refused when a stop or an abort came first: it is carried out, not left pending.
+      if (!(await this.move('DONE', { reason: 'exit code 0', exitCode: 0 }))) await this.finishStopped(workspace);
     } catch (e) {
       this.ctx.logger.error(`job ${this.id} failed in the runner`, { error: String(e), stack: (e as Error).stack });
       // A user's problem (no such image, no such Python) is the reason as it is; anything else is ours.
@@ -190,26 +194,29 @@ export class JobRun {
     }
   }
 
-  /** After a stop: save artifacts, then STOPPED; after an abort: ABORTED at once. */
+  /** After a stop: save artifacts (a job without any goes straight on), then STOPPED; after an abort: ABORTED at once. */
   private async finishStopped(workspace: string): Promise<void> {
     await this.logs.close();
     if (this.requested === 'abort' || this.status === 'ABORTING') {
       await this.move('ABORTED', { reason: 'aborted by user' });
       return;
     }
-    if (this.status === 'STOPPING' && (await this.move('UPLOADING'))) {
+    if (this.status !== 'STOPPING') return;
+    const { artifacts } = this.assignment.job.spec;
+    if (artifacts.length > 0) {
+      if (!(await this.move('UPLOADING'))) return;
       this.logs.note('stopped; saving artifacts');
       await saveArtifacts(
         this.ctx.client,
         this.id,
         workspace,
-        this.assignment.job.spec.artifacts,
+        artifacts,
         (t) => this.logs.note(t),
         this.containerRoot(),
       );
       await this.logs.close();
-      await this.move('STOPPED', { reason: 'stopped by user' });
     }
+    await this.move('STOPPED', { reason: 'stopped by user' });
   }
 
   private async finishFailed(reason: string): Promise<void> {

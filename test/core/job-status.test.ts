@@ -21,6 +21,7 @@ const ALLOWED: [JobStatus, JobStatus][] = [
   ['DOWNLOADING', 'STOPPING'],
   ['DOWNLOADING', 'ABORTING'],
   ['RUNNING', 'UPLOADING'],
+  ['RUNNING', 'DONE'], // a job without artifacts has nothing to upload
   ['RUNNING', 'FAILED'],
   ['RUNNING', 'STOPPING'],
   ['RUNNING', 'ABORTING'],
@@ -40,7 +41,6 @@ const ALLOWED: [JobStatus, JobStatus][] = [
 const FORBIDDEN: [JobStatus, JobStatus][] = [
   ['SUBMITTED', 'RUNNING'],
   ['DOWNLOADING', 'DONE'],
-  ['RUNNING', 'DONE'],
   ['RUNNING', 'SUBMITTED'],
   ['RUNNING', 'ABORTED'],
   ['UPLOADING', 'RUNNING'],

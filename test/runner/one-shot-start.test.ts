@@ -26,7 +26,9 @@ import { makeJob, makeRun, makeSpec } from '../store/fixtures.js';
 const JOB = 'a1b2c3d4e5f6';
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-interface Network {
+interface Setup {
+  /** The job's artifact paths (none by default). */
+  artifacts?: string[];
   /** A connection that drops under the first transition (the RUNNING report). */
   dropFirstTransition?: boolean;
   /** How long the server takes to answer each assignment request after the first, ms. */
@@ -34,7 +36,7 @@ interface Network {
 }
 
 /** A server holding one run whose code is `hello.txt`, and its one job claimed by runner `slurm` (DOWNLOADING). */
-async function serverWithJob(commands: string[], network: Network = {}) {
+async function serverWithJob(commands: string[], network: Setup = {}) {
   const { dir, engine, app } = await testApp('one-shot');
   const put = async (content: Buffer) => {
     const digest = sha(content);
@@ -47,7 +49,7 @@ async function serverWithJob(commands: string[], network: Network = {}) {
   };
   const codeDigest = await put(Buffer.from(JSON.stringify(manifest)));
   const run = makeRun('calm-owl-1', { workflow: 'lat', codeDigest });
-  const job = makeJob(run, 'lat', { id: JOB, spec: makeSpec('lat', { commands }) });
+  const job = makeJob(run, 'lat', { id: JOB, spec: makeSpec('lat', { commands, artifacts: network.artifacts ?? [] }) });
   await engine.store.createRun(run, [job], 'test');
   await engine.store.upsertRunner({
     name: 'slurm',
@@ -100,11 +102,20 @@ describe('one-shot start', () => {
     expect(await oneShot()).toBe('DONE');
     expect(await readFile(out, 'utf8')).toBe('hello from the code\n');
     expect(requests).not.toContain(`GET /api/blobs/${codeDigest}`);
+    // Nothing to upload: from RUNNING straight to DONE.
+    expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'RUNNING', 'DONE']);
+  });
+
+  it('saves the artifacts of a job that declares them, UPLOADING in between', async () => {
+    const { engine, oneShot } = await serverWithJob(['mkdir out && echo 1 > out/a.txt'], { artifacts: ['out'] });
+    expect(await oneShot()).toBe('DONE');
     expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'RUNNING', 'UPLOADING', 'DONE']);
+    const manifest = await engine.store.getArtifacts(JOB);
+    expect(manifest?.artifacts.map((a) => [a.path, a.files.map((f) => f.path)])).toEqual([['out', ['out/a.txt']]]);
   });
 
   it('stops a job whose stop came while it started: the answer to RUNNING ends the started process, artifacts saved', async () => {
-    const { engine, client, oneShot } = await serverWithJob(['sleep 30']);
+    const { engine, client, oneShot } = await serverWithJob(['sleep 30'], { artifacts: ['out'] });
     const assignment = await client.runnerAssignment(JOB); // asked for before the stop, as a batch job does
     await stopJobs(engine, [(await engine.store.getJob(JOB))!], false, 'user:ada');
     const started = Date.now();

@@ -26,9 +26,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
 
   /** A heartbeat: a runner that was marked lost and comes back is active again (its lost jobs stay failed). */
   const alive = async (name: string) => {
-    await store.heartbeat(name, Date.now());
-    const runner = await store.getRunner(name);
-    if (runner?.status === 'LOST') {
+    if ((await store.heartbeat(name, Date.now())) === 'LOST') {
       await store.setRunnerStatus(name, 'ACTIVE');
       engine.logger.info(`runner ${name} is back`);
       engine.wakeRunners();

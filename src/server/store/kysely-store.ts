@@ -264,18 +264,22 @@ export class KyselyStore implements Store {
     return rows.map(runnerFromRow);
   }
 
-  async heartbeat(name: string, at: number): Promise<void> {
-    await this.updateRunner(name, { updated_at: at });
+  async heartbeat(name: string, at: number): Promise<RunnerRecord['status']> {
+    const row = await this.db
+      .updateTable('runners')
+      .set({ updated_at: at })
+      .where('name', '=', name)
+      .returning('status')
+      .executeTakeFirst();
+    if (row === undefined) throw new NotFoundError(`runner ${name} is not registered`);
+    return row.status;
   }
 
   async setRunnerStatus(name: string, status: RunnerRecord['status']): Promise<void> {
     await this.updateRunner(name, { status });
   }
 
-  private async updateRunner(
-    name: string,
-    set: { updated_at?: number; status?: RunnerRecord['status'] },
-  ): Promise<void> {
+  private async updateRunner(name: string, set: { status: RunnerRecord['status'] }): Promise<void> {
     const result = await this.db.updateTable('runners').set(set).where('name', '=', name).executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw new NotFoundError(`runner ${name} is not registered`);
   }

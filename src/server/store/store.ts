@@ -147,6 +147,7 @@ export interface Store extends RepoStore {
   upsertRunner(runner: RunnerRecord): Promise<void>;
   getRunner(name: string): Promise<RunnerRecord | undefined>;
   listRunners(): Promise<RunnerRecord[]>;
-  heartbeat(name: string, at: number): Promise<void>;
+  /** Mark the runner seen at `at`; its status (a runner marked LOST that calls in is back). */
+  heartbeat(name: string, at: number): Promise<RunnerRecord['status']>;
   setRunnerStatus(name: string, status: RunnerRecord['status']): Promise<void>;
 }

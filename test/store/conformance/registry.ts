@@ -51,15 +51,16 @@ export function describeRegistry(open: OpenStore): void {
       expect(await store().listRunners()).toHaveLength(1);
     });
 
-    it('heartbeat moves updatedAt and nothing else; setRunnerStatus marks a runner LOST and ACTIVE again', async () => {
+    it('heartbeat moves updatedAt and nothing else, and answers the status; setRunnerStatus marks a runner LOST and ACTIVE again', async () => {
       const runner = makeRunner('gpu-1');
       await store().upsertRunner(runner);
 
-      await store().heartbeat('gpu-1', runner.updatedAt + 5000);
+      expect(await store().heartbeat('gpu-1', runner.updatedAt + 5000)).toBe('ACTIVE');
       expect(await store().getRunner('gpu-1')).toStrictEqual({ ...runner, updatedAt: runner.updatedAt + 5000 });
 
       await store().setRunnerStatus('gpu-1', 'LOST');
       expect((await store().getRunner('gpu-1'))?.status).toBe('LOST');
+      expect(await store().heartbeat('gpu-1', runner.updatedAt + 5000)).toBe('LOST'); // says so; the caller brings it back
       await store().setRunnerStatus('gpu-1', 'ACTIVE');
       expect(await store().getRunner('gpu-1')).toStrictEqual({ ...runner, updatedAt: runner.updatedAt + 5000 });
     });

@@ -172,9 +172,7 @@ export class SlurmBackend {
   private async aliveLoop(): Promise<void> {
     while (!this.stopped) {
       try {
-        await this.engine.store.heartbeat(this.options.name, Date.now());
-        const runner = await this.engine.store.getRunner(this.options.name);
-        if (runner?.status === 'LOST') await this.register();
+        if ((await this.engine.store.heartbeat(this.options.name, Date.now())) === 'LOST') await this.register();
       } catch (e) {
         this.logger.error('heartbeat of the Slurm runner failed', { error: String(e) });
       }

@@ -29,6 +29,8 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 interface Setup {
   /** The job's artifact paths (none by default). */
   artifacts?: string[];
+  /** Called before each transition the runner reports reaches the server, with its target status. */
+  beforeTransition?: (engine: Engine, to: string) => Promise<void>;
   /** A connection that drops under the first transition (the RUNNING report). */
   dropFirstTransition?: boolean;
   /** How long the server takes to answer each assignment request after the first, ms. */
@@ -72,6 +74,10 @@ async function serverWithJob(commands: string[], network: Setup = {}) {
       // A connection that drops under the RUNNING report (the network, below the client).
       if (network.dropFirstTransition && request.endsWith('/transition') && seen === 1)
         return Promise.reject(new TypeError('fetch failed', { cause: new Error('ECONNRESET') }));
+      if (network.beforeTransition && request.endsWith('/transition')) {
+        const { to } = JSON.parse(String(init.body)) as { to: string };
+        return network.beforeTransition(engine, to).then(() => send(url, init));
+      }
       if (network.laterAssignmentsMs && request.endsWith('/assignment') && seen > 1)
         return new Promise((r) => setTimeout(r, network.laterAssignmentsMs)).then(() => send(url, init));
       return send(url, init);
@@ -122,6 +128,16 @@ describe('one-shot start', () => {
     expect(await oneShot(Promise.resolve(assignment))).toBe('STOPPED');
     expect(Date.now() - started).toBeLessThan(15_000);
     expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'STOPPING', 'UPLOADING', 'STOPPED']);
+  });
+
+  it('stops a job whose stop came as it finished: its DONE is refused and it ends STOPPED, not left STOPPING', async () => {
+    const { engine, oneShot } = await serverWithJob(['true'], {
+      beforeTransition: async (engine, to) => {
+        if (to === 'DONE') await stopJobs(engine, [(await engine.store.getJob(JOB))!], false, 'user:ada');
+      },
+    });
+    expect(await oneShot()).toBe('STOPPED');
+    expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'RUNNING', 'STOPPING', 'STOPPED']);
   });
 
   it('does not run a job that the server ended while it started (lost), and reports nothing more', async () => {

@@ -10,7 +10,7 @@ import { toOutput } from '../core/log-batch.js';
 import { frameLines, LOG_FRAMES, readFrameHead, type FrameHead, type OutputLine } from '../core/log-frames.js';
 import type { JobRecord } from '../core/records.js';
 import { RecordReader } from '../core/record-reader.js';
-import type { HttpResponse } from './http.js';
+import { readJson, type HttpResponse } from './http.js';
 import { readSse } from './sse.js';
 
 /** What a client asks for: frames, or JSON (and events) from a server without them. */
@@ -70,9 +70,7 @@ export async function readLogPage(
   response: HttpResponse,
 ): Promise<{ lines: OutputLine[]; cursor: string; more: boolean }> {
   if (!isFrames(response)) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of response.body) chunks.push(chunk as Buffer);
-    const page = JSON.parse(Buffer.concat(chunks).toString('utf8')) as LogPage;
+    const page = await readJson<LogPage>(response);
     return { lines: fromJson(page.entries), cursor: page.cursor, more: page.more };
   }
   for await (const { head, body } of frames(response.body)) {

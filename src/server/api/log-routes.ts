@@ -59,8 +59,8 @@ export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const q = query(c, logSchemas.logStreamQuery);
     const target = await resolveTarget(engine.store, c.get('caller'), q.target);
     const cursor = parseCursor(q.cursor ?? c.req.header('last-event-id')) ?? new Map<string, number>();
-    const jobs = q.jobs !== 'false';
-    const run = (sink: LogSink) => follow(engine, target.run.name, target.selected, q.since, cursor, sink, jobs);
+    const sendJobs = q.jobs !== 'false';
+    const run = (sink: LogSink) => follow(engine, target.run.name, target.selected, q.since, cursor, sink, sendJobs);
     if (!wantsFrames(c)) return streamSSE(c, (stream) => run(sseSink(stream)));
     c.header('content-type', LOG_FRAMES);
     c.header('cache-control', 'no-cache');

@@ -34,7 +34,7 @@ export class SafeWriter {
   }
 
   private async checkFolder(parent: string, rel: string): Promise<void> {
-    const first = await makeFolders(parent);
+    const first = makeFolders(parent);
     // What mkdir has just made are real folders: only the folder above them can lead out,
     // and the root (a fresh workspace's common case) cannot lead out of itself.
     if ((first === undefined ? parent : dirname(first)) === this.root) return;

@@ -146,17 +146,16 @@ export class JobRun {
       }
       this.execution = execution;
       void artifacts().catch(() => {}); // loaded while the job runs; a failure shows when it is used
-      // Written while the job runs, not before waiting on it; a job whose pid cannot be
-      // recorded (a full disk) is ended rather than left where a restarted runner cannot find it.
-      const pidRecorded =
-        execution.pid === undefined
-          ? undefined
-          : recordPid(this.ctx.workRoot, this.id, execution.pid).catch((e: unknown) => {
-              execution.kill();
-              throw e;
-            });
+      // A job whose pid cannot be recorded (a full disk) is ended rather than left where a
+      // restarted runner cannot find it.
+      try {
+        if (execution.pid !== undefined) recordPid(this.ctx.workRoot, this.id, execution.pid);
+      } catch (e) {
+        execution.kill();
+        throw e;
+      }
       this.signal(); // a stop that arrived while the workspace was being prepared or RUNNING was reported
-      const [exit] = await Promise.all([this.execution.exit, pidRecorded]);
+      const exit = await this.execution.exit;
       if (this.requested) return await this.finishStopped(workspace);
       if (exit.code !== 0) {
         const reason =

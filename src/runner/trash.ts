@@ -9,7 +9,8 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { renameSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 
@@ -46,11 +47,11 @@ export class Trash {
     private readonly options: TrashOptions = {},
   ) {}
 
-  /** Move `path` into the trash; nothing there is not an error. */
+  /** Move `path` into the trash; nothing there is not an error. The rename is made in place (see raw-fs.ts). */
   async discard(path: string): Promise<void> {
     try {
       await (this.ready ??= mkdir(this.dir, { recursive: true }));
-      await rename(path, join(this.dir, randomBytes(8).toString('hex')));
+      renameSync(path, join(this.dir, randomBytes(8).toString('hex')));
     } catch {
       // Gone already, another filesystem, a trash folder removed under us: removed here after all.
       this.ready = undefined;

@@ -2,7 +2,8 @@
  * A job's workspace: the run's code (cloned or uploaded: see code/deliver.ts), each dependency's artifacts at their paths, and
  * for a resumed job its own saved artifacts, so it continues from its checkpoint.
  */
-import { mkdir, readdir, readFile, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
@@ -24,7 +25,7 @@ export async function prepareWorkspace(
 ): Promise<string> {
   const dir = workspacePath(workRoot, assignment.job.id);
   // Normally new: mkdir says whether it created the folder, sparing a removal per job.
-  if (!(await makeWorkspace(dir))) {
+  if (!makeWorkspace(dir)) {
     await rm(dir, { recursive: true, force: true }); // left by an earlier attempt at this job
     await mkdir(dir, { recursive: true });
   }
@@ -50,9 +51,9 @@ export async function prepareWorkspace(
  * Create the job's folder and its workspace in it; false when the workspace was there already.
  * Two plain mkdir calls, the runner's `jobs` folder nearly always being there (raw-fs.ts makeFolders).
  */
-async function makeWorkspace(dir: string): Promise<boolean> {
-  await makeFolders(dirname(dir));
-  return (await makeFolders(dir)) !== undefined;
+function makeWorkspace(dir: string): boolean {
+  makeFolders(dirname(dir));
+  return makeFolders(dir) !== undefined;
 }
 
 /** Where a job's log lines are spooled before they are sent. */
@@ -60,9 +61,9 @@ export function spoolPath(workRoot: string, jobId: string): string {
   return join(workRoot, 'jobs', jobId, 'log-spool.jsonl');
 }
 
-/** The job's process group, so that a runner restarting after a crash can end it. */
-export async function recordPid(workRoot: string, jobId: string, pid: number): Promise<void> {
-  await writeFile(join(workRoot, 'jobs', jobId, 'pid'), String(pid));
+/** The job's process group, so that a runner restarting after a crash can end it (a few bytes: written in place, raw-fs.ts). */
+export function recordPid(workRoot: string, jobId: string, pid: number): void {
+  writeFileSync(join(workRoot, 'jobs', jobId, 'pid'), String(pid));
 }
 
 /**

@@ -15,7 +15,7 @@ describe('removeWorkspace', () => {
 
   it("removes a trivial job's folder: pid, spool and an empty workspace", async () => {
     await mkdir(workspacePath(root, 'j1'), { recursive: true });
-    await recordPid(root, 'j1', 123);
+    recordPid(root, 'j1', 123);
     await writeFile(spoolPath(root, 'j1'), '');
     await removeWorkspace(root, 'j1');
     expect(existsSync(join(root, 'jobs', 'j1'))).toBe(false);

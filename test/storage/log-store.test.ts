@@ -178,6 +178,18 @@ describe('LogStore', () => {
     }
   });
 
+  it('an index append torn by a crash (part of a point) is cut at reopening, and points after it read right', async () => {
+    const dir = join(root, `logs-${++dirs}`);
+    const job = newJob();
+    await new LogStore(dir).append(job, entries(1, 20_000));
+    await appendFile(join(dir, `${job}.idx`), Buffer.alloc(10, 0xff));
+    const reopened = new LogStore(dir);
+    await reopened.append(job, entries(20_001, 40_000));
+    expect((await stat(join(dir, `${job}.idx`))).size % 24).toBe(0);
+    expect((await all(new LogStore(dir), job, { afterSeq: 39_998 })).map((e) => e.seq)).toEqual([39_999, 40_000]);
+    expect((await all(new LogStore(dir), job, { afterSeq: 19_999 }))[0]!.seq).toBe(20_000);
+  });
+
   it('a record damaged before the end of the log is an error that names the file and byte, not a cut', async () => {
     const dir = join(root, `logs-${++dirs}`);
     const job = newJob();

@@ -16,7 +16,7 @@ export interface LogRecord {
 }
 
 /** Reads into `buffer` from byte `position` of the file; the bytes read. */
-export type ReadAt = (buffer: Buffer, position: number) => Promise<number>;
+export type ReadAt = (buffer: Buffer, position: number) => number;
 
 /** Bytes read at a time: a few records (each up to an index interval, 256 KiB, and an entry). */
 const CHUNK = 1 << 20;
@@ -30,7 +30,7 @@ export async function* records(file: string, read: ReadAt, start: number, end: n
   const reader = new RecordReader(readBatchHead, start);
   for (let position = start; position < end;) {
     const buffer = Buffer.allocUnsafe(Math.min(CHUNK, end - position));
-    const length = await read(buffer, position);
+    const length = read(buffer, position);
     if (length === 0) {
       throw new Error(
         `log file ${file} ends at byte ${position}, before the ${end} bytes written to it: cut outside dstack`,

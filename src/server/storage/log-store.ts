@@ -9,7 +9,8 @@
  * with the log), and followers are woken when lines arrive.
  */
 import { EventEmitter } from 'node:events';
-import { appendFile, mkdir, rename, rm, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { renameSync, statSync, truncateSync } from 'node:fs';
+import { appendFile, mkdir, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidError } from '../../core/errors.js';
 import { encodeBatch, type OutputEntry } from '../../core/log-batch.js';
@@ -52,13 +53,6 @@ interface LogState {
 /** Size of an entry for paging limits: what it costs to hold and send (an entry may hold many lines). */
 export const entryBytes = (e: OutputEntry) => e.bytes.length + 64;
 
-/** Append `parts` through `handle` in one write of all of them (no copy into one buffer first). */
-async function appendParts(handle: FileHandle, parts: Buffer[]): Promise<void> {
-  const length = parts.reduce((sum, part) => sum + part.length, 0);
-  const { bytesWritten } = await handle.writev(parts);
-  if (bytesWritten !== length) throw new Error(`log append wrote ${bytesWritten} of ${length} bytes`);
-}
-
 const matches = (e: OutputEntry, query: LogQuery) =>
   (query.afterSeq === undefined || e.seq > query.afterSeq) && (query.since === undefined || e.ts >= query.since);
 
@@ -84,8 +78,7 @@ export class LogStore {
   /** Positional reads of a job's log, through the handle its appends keep open. */
   private reader(jobId: string): ReadAt {
     const file = this.file(jobId);
-    return (buffer, position) =>
-      this.handles.use(file, async (handle) => (await handle.read(buffer, 0, buffer.length, position)).bytesRead);
+    return (buffer, position) => this.handles.read(file, buffer, position);
   }
 
   /** The records of a job's log in [start, end). */
@@ -121,9 +114,10 @@ export class LogStore {
   private async load(jobId: string): Promise<LogState> {
     const file = this.file(jobId);
     const index = this.indexFile(jobId);
-    const size = await this.sizeOf(file, jobId);
-    const { point, valid } = await lastPoint(index, size);
-    await truncate(index, valid * INDEX_RECORD_BYTES).catch(() => {});
+    // In place, not through libuv's pool (files/raw-fs.ts): every job's first append comes here.
+    const size = this.sizeOf(file, jobId);
+    const { point, valid, torn } = lastPoint(index, size);
+    if (torn) truncateSync(index, valid * INDEX_RECORD_BYTES);
     const state: LogState = {
       size: point.offset,
       lastSeq: point.seq - 1,
@@ -154,21 +148,14 @@ export class LogStore {
   }
 
   /** The log file's size, 0 when there is none; a log of an older version (`JOB.jsonl`) is renamed first. */
-  private async sizeOf(file: string, jobId: string): Promise<number> {
-    const size = (path: string) =>
-      stat(path).then(
-        (s) => s.size,
-        (e: NodeJS.ErrnoException) => {
-          if (e.code === 'ENOENT') return undefined;
-          throw e;
-        },
-      );
-    const current = await size(file);
+  private sizeOf(file: string, jobId: string): number {
+    const size = (path: string) => statSync(path, { throwIfNoEntry: false })?.size;
+    const current = size(file);
     if (current !== undefined) return current;
     const older = join(this.root, `${jobId}.jsonl`);
-    const legacy = await size(older);
+    const legacy = size(older);
     if (legacy === undefined) return 0;
-    await rename(older, file);
+    renameSync(older, file);
     return legacy;
   }
 
@@ -235,12 +222,10 @@ export class LogStore {
     endGroup();
     try {
       await (this.rootMade ??= mkdir(this.root, { recursive: true }));
-      await this.handles.use(this.file(jobId), (handle) => appendParts(handle, parts));
+      // One write of all the parts (no copy into one buffer first).
+      this.handles.append(this.file(jobId), parts);
       // After the log: an index point never names bytes that are not there.
-      if (points.length > 0) {
-        const index = encodePoints(points);
-        await this.handles.use(this.indexFile(jobId), (handle) => appendParts(handle, [index]));
-      }
+      if (points.length > 0) this.handles.append(this.indexFile(jobId), [encodePoints(points)]);
     } catch (e) {
       this.rootMade = undefined; // the folder may have gone: make it again next time
       this.states.delete(jobId); // reopen (and cut any torn record) at the next use
@@ -260,8 +245,8 @@ export class LogStore {
   /** Where reading should start for `query`: a byte offset at or before the first matching entry. */
   private async startOffset(jobId: string, query: LogQuery): Promise<number> {
     const index = this.indexFile(jobId);
-    const bySeq = query.afterSeq ? (await pointForSeq(index, query.afterSeq)).offset : 0;
-    const byTime = query.since !== undefined ? (await pointForTime(index, query.since)).offset : 0;
+    const bySeq = query.afterSeq ? pointForSeq(index, query.afterSeq).offset : 0;
+    const byTime = query.since !== undefined ? pointForTime(index, query.since).offset : 0;
     return Math.max(bySeq, byTime);
   }
 
@@ -301,7 +286,7 @@ export class LogStore {
   async offsetAfter(jobId: string, seq: number): Promise<number> {
     if (seq <= 0) return 0;
     const { size } = await this.state(jobId);
-    const point = await pointForSeq(this.indexFile(jobId), seq);
+    const point = pointForSeq(this.indexFile(jobId), seq);
     for await (const read of this.records(jobId, Math.min(point.offset, size), size)) {
       for (const record of read) if (record.entries[record.entries.length - 1]!.seq > seq) return record.start;
     }
@@ -336,8 +321,8 @@ export class LogStore {
   }
 
   async delete(jobId: string): Promise<void> {
-    await this.handles.close(this.file(jobId));
-    await this.handles.close(this.indexFile(jobId));
+    this.handles.close(this.file(jobId));
+    this.handles.close(this.indexFile(jobId));
     this.recent.drop(jobId);
     await rm(this.file(jobId), { force: true });
     await rm(this.indexFile(jobId), { force: true });

@@ -15,7 +15,7 @@ import { describeFiles, walk } from '../files/manifest.js';
 import { uploadFiles } from '../files/transfer.js';
 import { filesToUpload } from './changed-files.js';
 import type { Client } from './client.js';
-import { gitOutput as git } from './git.js';
+import { branchStatus, gitOutput as git } from './git.js';
 
 export interface Snapshot {
   repo: RepoInfo;
@@ -37,29 +37,26 @@ function mayBeGitRepo(root: string): boolean {
  * in, every run would snapshot them as changed and no job would ever be reused.
  */
 export async function snapshotProject(root: string, home?: string): Promise<Snapshot> {
-  // Outside a repo git is not started at all: a process start is a good part of a small run's time.
-  const listed = mayBeGitRepo(root)
-    ? await git(root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard')
-    : undefined;
   const repo: RepoInfo = { root };
+  // Outside a repo git is not started at all: a process start is a good part of a small run's time.
+  // Inside one, its four calls start at once (their answers are dropped if git says it is no repo).
+  const [listed, remote, status, prefix] = mayBeGitRepo(root)
+    ? await Promise.all([
+        git(root, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'),
+        git(root, 'remote', 'get-url', 'origin'),
+        git(root, 'status', '--porcelain=v2', '--branch'),
+        git(root, 'rev-parse', '--show-prefix'),
+      ])
+    : [];
   let paths: string[];
   if (listed === undefined) {
     paths = await walk(root, '', new Set(['.git']));
   } else {
     paths = [...new Set(listed.split('\0').filter(Boolean))].sort();
-    const [remote, branch, commit, status, prefix] = await Promise.all([
-      git(root, 'remote', 'get-url', 'origin'),
-      git(root, 'rev-parse', '--abbrev-ref', 'HEAD'),
-      git(root, 'rev-parse', '--verify', '-q', 'HEAD'),
-      git(root, 'status', '--porcelain'),
-      git(root, 'rev-parse', '--show-prefix'),
-    ]);
     // Records are shown and kept: a token in an https URL must not ride along (dstack init --token carries it).
     if (remote?.trim()) repo.remote = stripCredentials(remote.trim()).remote;
     if (prefix?.trim()) repo.subdir = prefix.trim().replace(/\/+$/, '');
-    if (branch?.trim() && branch.trim() !== 'HEAD') repo.branch = branch.trim();
-    if (commit?.trim()) repo.commit = commit.trim();
-    repo.dirty = (status ?? '').trim() !== '';
+    Object.assign(repo, branchStatus(status ?? ''));
   }
   const inside = home === undefined ? '' : relative(root, home);
   if (inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)) {

@@ -44,6 +44,30 @@ describe('snapshotProject', () => {
     expect(snapshot.repo).toMatchObject({ subdir: 'proj', commit: git('rev-parse', 'HEAD').trim(), dirty: false });
   });
 
+  it("reads the branch, the commit and dirtiness from git's status: none before a commit, no branch when detached", async () => {
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, env }).toString();
+    git('init', '-q', '-b', 'train');
+    const proj = join(dir, 'proj');
+    expect((await snapshotProject(proj)).repo).toEqual({ root: proj, subdir: 'proj', branch: 'train', dirty: true });
+    git('add', '.');
+    git('commit', '-q', '-m', 'first');
+    const commit = git('rev-parse', 'HEAD').trim();
+    expect((await snapshotProject(proj)).repo).toEqual({
+      root: proj,
+      subdir: 'proj',
+      branch: 'train',
+      commit,
+      dirty: false,
+    });
+    await writeFile(join(proj, 'train.py'), 'print(2)\n');
+    expect((await snapshotProject(proj)).repo).toMatchObject({ branch: 'train', commit, dirty: true });
+    git('checkout', '-q', '--detach');
+    const detached = (await snapshotProject(proj)).repo;
+    expect(detached).toMatchObject({ commit, dirty: true });
+    expect(detached).not.toHaveProperty('branch');
+  });
+
   it('asks git when GIT_DIR points at a repo elsewhere', async () => {
     const gitDir = join(dir, 'elsewhere.git');
     execFileSync('git', ['--git-dir', gitDir, '--work-tree', dir, 'init', '-q'], { env });

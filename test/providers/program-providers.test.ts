@@ -1,8 +1,9 @@
 /** Custom providers that are programs (.dstack/providers.yaml), run at plan time on this machine. */
-import { readFile, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { cp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planError, planProject, tempDir, writeFiles } from './helpers.js';
+import { gitRepo, planError, planProject, tempDir, writeFiles } from './helpers.js';
 
 const SHARDS_PY = `import json, os
 inp = json.load(open(os.environ["DSTACK_PROVIDER_INPUT"]))
@@ -115,6 +116,25 @@ describe('program providers', () => {
       repo: {},
       project_dir: root,
     });
+  });
+
+  it("gives the program the repo's commit, branch, remote and dirtiness when the project is in git", async () => {
+    const project = join(await tempDir(), 'project');
+    await cp(root, project, { recursive: true });
+    await gitRepo(project, {}, 'exp');
+    execFileSync('git', ['remote', 'add', 'origin', 'https://example.com/team/models.git'], { cwd: project });
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: project }).toString().trim();
+    const seen = async () => JSON.parse(await readFile(join(project, '..', 'input-seen.json'), 'utf8')).repo;
+    await planProject(project, 'train');
+    expect(await seen()).toEqual({
+      commit,
+      remote: 'https://example.com/team/models.git',
+      branch: 'exp',
+      dirty: false,
+    });
+    await writeFiles(project, { 'notes.txt': 'untracked\n' });
+    await planProject(project, 'train');
+    expect(await seen()).toEqual({ commit, remote: 'https://example.com/team/models.git', branch: 'exp', dirty: true });
   });
 
   it('names the provider, its exit code and its last output when it fails; nothing is planned', async () => {

@@ -1,6 +1,7 @@
 /** What a custom provider is given: the workflow, its variables, the repo, where the project is. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { branchStatus } from '../../client/git.js';
 import type { ResolvedWorkflow } from '../../core/planner.js';
 import type { DependencyConfig } from '../../core/workflow.js';
 import { CONTRACT_VERSION, type ProviderInput, type ProviderWorkflow } from './contract.js';
@@ -53,17 +54,11 @@ export async function repoInfo(root: string): Promise<ProviderInput['repo']> {
       return undefined;
     }
   };
-  const commit = await git('rev-parse', '--verify', '-q', 'HEAD');
-  if (commit === undefined) return {};
-  const [remote, branch, status] = await Promise.all([
+  const [status, remote] = await Promise.all([
+    git('status', '--porcelain=v2', '--branch'),
     git('remote', 'get-url', 'origin'),
-    git('rev-parse', '--abbrev-ref', 'HEAD'),
-    git('status', '--porcelain'),
   ]);
-  return {
-    commit,
-    ...(remote ? { remote } : {}),
-    ...(branch && branch !== 'HEAD' ? { branch } : {}),
-    dirty: (status ?? '') !== '',
-  };
+  const { commit, branch, dirty } = branchStatus(status ?? '');
+  if (commit === undefined) return {};
+  return { commit, ...(remote ? { remote } : {}), ...(branch ? { branch } : {}), dirty };
 }

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { inSlices, makeFolders, writeNew } from '../../src/files/raw-fs.js';
+import { inSlices, makeFolders, SMALL_FILE, writeNew } from '../../src/files/raw-fs.js';
 
 describe('synchronous calls in slices', () => {
   it('returns every result in order and lets the event loop run between slices', async () => {
@@ -36,13 +36,13 @@ describe('makeFolders', () => {
   it('answers as mkdir -p: the first folder it made, undefined for a folder that was there, an error for a file', async () => {
     const root = await mkdtemp(join(tmpdir(), 'dstack-folders-'));
     try {
-      expect(await makeFolders(join(root, 'a'))).toBe(join(root, 'a'));
-      expect(await makeFolders(join(root, 'a', 'b', 'c'))).toBe(join(root, 'a', 'b'));
+      expect(makeFolders(join(root, 'a'))).toBe(join(root, 'a'));
+      expect(makeFolders(join(root, 'a', 'b', 'c'))).toBe(join(root, 'a', 'b'));
       expect((await stat(join(root, 'a', 'b', 'c'))).isDirectory()).toBe(true);
-      expect(await makeFolders(join(root, 'a', 'b'))).toBeUndefined();
+      expect(makeFolders(join(root, 'a', 'b'))).toBeUndefined();
       await writeFile(join(root, 'file'), 'x');
-      await expect(makeFolders(join(root, 'file'))).rejects.toThrow(/EEXIST/);
-      await expect(makeFolders(join(root, 'file', 'sub'))).rejects.toThrow(/ENOTDIR|EEXIST/);
+      expect(() => makeFolders(join(root, 'file'))).toThrow(/EEXIST/);
+      expect(() => makeFolders(join(root, 'file', 'sub'))).toThrow(/ENOTDIR|EEXIST/);
     } finally {
       await rm(root, { recursive: true, force: true });
     }
@@ -66,6 +66,27 @@ describe('writeNew', () => {
       await writeNew(join(root, 'empty'), []);
       expect((await stat(join(root, 'empty'))).size).toBe(0);
       await expect(writeNew(join(root, 'one'), [data])).rejects.toThrow(/EEXIST/);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('writes a small file in place alike: its parts, its mode, never over an existing file', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'dstack-write-'));
+    try {
+      const data = randomBytes(SMALL_FILE);
+      await writeNew(join(root, 'small'), [data.subarray(0, 10), Buffer.alloc(0), data.subarray(10)], 0o640);
+      expect((await readFile(join(root, 'small'))).equals(data)).toBe(true);
+      expect((await stat(join(root, 'small'))).mode & 0o777).toBe(0o640 & ~process.umask());
+      let seen = -1;
+      await writeNew(join(root, 'checked'), data, 0o755, async (file) => {
+        seen = await file.mode();
+        await file.chmod(0o700);
+      });
+      expect(seen).toBe(0o755 & ~process.umask());
+      expect((await stat(join(root, 'checked'))).mode & 0o777).toBe(0o700);
+      await expect(writeNew(join(root, 'small'), data)).rejects.toThrow(/EEXIST/);
+      expect((await readFile(join(root, 'small'))).equals(data)).toBe(true);
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -58,6 +58,7 @@ export class Engine {
     this.logger.info(`job ${id} ${from} -> ${to}`, { run: job.runName, reason: job.reason, actor });
     this.events.emit('job', job);
     if (isFinished(to)) await this.onFinished(job);
+    else if (to === 'SUBMITTED') this.wakeRunners(); // a resumed job is new work
     return result;
   }
 

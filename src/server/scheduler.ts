@@ -112,7 +112,7 @@ export async function claim(
 ): Promise<Assignment | undefined> {
   const unanswered = await lostAssignment(engine, runner, held);
   if (unanswered) return unanswered;
-  // Only new work wakes a claim (a submission, a finished job, a runner back): not every status change.
+  // Only new work wakes a claim (a submission, a finished or resumed job, a runner back): not every status change.
   return engine.waitFor(() => claimOnce(engine, runner), waitMs, signal, ['work']);
 }
 

@@ -1,10 +1,12 @@
 /** Claims whose answer is lost on the way back: the job is offered again, not stranded. */
 import { describe, expect, it } from 'vitest';
+import type { JobStatus } from '../../src/core/job-status.js';
+import { resumeJobs } from '../../src/server/control.js';
 import { claim } from '../../src/server/scheduler.js';
 import { engineWith } from './engine-fixture.js';
 
-async function withRunner() {
-  const fixture = await engineWith([['aaaaaaaaaaaa', 'SUBMITTED', []]]);
+async function withRunner(status: JobStatus = 'SUBMITTED') {
+  const fixture = await engineWith([['aaaaaaaaaaaa', status, []]]);
   await fixture.engine.store.upsertRunner({
     name: 'r1',
     host: 'h',
@@ -48,5 +50,15 @@ describe('claim', () => {
       registeredAt: Date.now(),
     });
     expect(await claim(engine, 'r2', [], 0)).toBeUndefined();
+  });
+
+  it('wakes a waiting claim when a stopped job is resumed, not at the end of its wait', async () => {
+    const { engine, jobs } = await withRunner('STOPPED');
+    const started = Date.now();
+    const waiting = claim(engine, 'r1', [], 10_000);
+    await new Promise((r) => setTimeout(r, 50)); // the claim has looked once and waits
+    await resumeJobs(engine, jobs, jobs, 'user:u');
+    expect((await waiting)?.job).toMatchObject({ id: 'aaaaaaaaaaaa', status: 'DOWNLOADING', resumed: true });
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

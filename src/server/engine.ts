@@ -28,6 +28,7 @@ export class Engine {
   readonly logger: Logger;
   private queue: Promise<void> = Promise.resolve();
   private closing = false;
+  private works = 0;
   private readonly waiters = new Set<Promise<unknown>>();
   /** How often runners should heartbeat: well inside the server's runner timeout. */
   heartbeatMs = 10_000;
@@ -69,7 +70,13 @@ export class Engine {
     return result;
   }
 
+  /** Counts wakeRunners calls: a claim that found nothing fitting can tell whether work came since. */
+  get workVersion(): number {
+    return this.works;
+  }
+
   wakeRunners(): void {
+    this.works++;
     this.events.emit('work');
   }
 
@@ -133,16 +140,18 @@ export class Engine {
 
   /**
    * Wait until `check` returns a value, re-checking on each of `on` (job changes, or new
-   * work for runners), for at most `ms`.
+   * work for runners), for at most `ms`. With `waitFirst`, the first check waits for one of them
+   * too (the caller knows what it would say now).
    */
   waitFor<T>(
     check: () => Promise<T | undefined>,
     ms: number,
     signal?: AbortSignal,
     on: readonly ('job' | 'work')[] = ['job', 'work'],
+    waitFirst = false,
   ): Promise<T | undefined> {
     if (this.closing) return Promise.resolve(undefined);
-    const waiting = this.waitLoop(check, ms, signal, [...on, 'close']);
+    const waiting = this.waitLoop(check, ms, signal, [...on, 'close'], waitFirst);
     this.waiters.add(waiting);
     return waiting.finally(() => this.waiters.delete(waiting));
   }
@@ -152,11 +161,14 @@ export class Engine {
     ms: number,
     signal: AbortSignal | undefined,
     on: readonly string[],
+    waitFirst: boolean,
   ): Promise<T | undefined> {
     const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await check();
-      if (value !== undefined) return value;
+    for (let first = true; ; first = false) {
+      if (!(first && waitFirst)) {
+        const value = await check();
+        if (value !== undefined) return value;
+      }
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted || this.closing) return undefined;
       await new Promise<void>((resolve) => {

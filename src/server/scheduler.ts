@@ -30,17 +30,22 @@ const MAX_PAGE = 64;
  * what it takes rather than a read of every waiting job and their runs.
  */
 export async function claimOnce(engine: Engine, runner: string): Promise<Assignment | undefined> {
+  const version = engine.workVersion;
+  const nothing = () => {
+    noteNothingFits(engine, runner, version);
+    return undefined;
+  };
   let record: RunnerRecord | undefined;
   let left: Capacity | undefined;
   for (let offset = 0, page = FIRST_PAGE; ; offset += page, page = Math.min(page * 4, MAX_PAGE)) {
     const ready = await engine.store.readyJobs(page, offset);
-    if (ready.length === 0) return undefined;
+    if (ready.length === 0) return nothing();
     if (!record) {
       record = await engine.store.getRunner(runner);
       if (!record || record.status !== 'ACTIVE') return undefined;
       left = await freeOf(engine, runner, record.total);
     }
-    for (const job of ready) {
+    for (const [i, job] of ready.entries()) {
       const gpus = fit(job.spec.resources, left!);
       if (gpus === null) {
         // It does not fit now but would on this runner once jobs finish: hold its share back,
@@ -49,7 +54,7 @@ export async function claimOnce(engine: Engine, runner: string): Promise<Assignm
           left = reserve(left!, job.spec.resources);
           // Requests are never negative: once CPU or memory is overdrawn no later job fits, so
           // a full runner stops here instead of paging through every ready job.
-          if (left.cpu < 0 || left.memory < 0) return undefined;
+          if (overdrawn(left)) return nothing();
         }
         continue;
       }
@@ -61,10 +66,51 @@ export async function claimOnce(engine: Engine, runner: string): Promise<Assignm
         `runner:${runner}`,
       );
       if (!taken.ok) continue; // another runner was faster
+      const rest = subtract(left!, job.spec.resources, gpus);
+      if (nothingElseFits(ready.slice(i + 1), rest, record.total, ready.length < page)) nothing();
       return assignmentFor(engine, taken.value, await dependenciesOf(engine, taken.value));
     }
-    if (ready.length < page) return undefined;
+    if (ready.length < page) return nothing();
   }
+}
+
+/**
+ * Whether, with `left` after a job was taken, none of the ready jobs after it fits, and none
+ * after those could (the same rule as claimOnce's: a share held back that overdraws the runner,
+ * or no more ready jobs). Undecided is false.
+ */
+function nothingElseFits(rest: readonly JobRecord[], left: Capacity, total: Capacity, lastPage: boolean): boolean {
+  for (const job of rest) {
+    if (fit(job.spec.resources, left) !== null) return false;
+    if (fit(job.spec.resources, total) === null) continue;
+    left = reserve(left, job.spec.resources);
+    if (overdrawn(left)) return true;
+  }
+  return lastPage;
+}
+
+const overdrawn = (left: Capacity) => left.cpu < 0 || left.memory < 0;
+
+/**
+ * When a claim last found that no ready job fits a runner: the engine's work version then, and
+ * the time. Until new work comes (everything that can make a job fit wakes runners: a
+ * submission, a finished or resumed job, a runner registered or back), another look finds the
+ * same; so a runner's claim right after a launch, when it is full, waits for work before it
+ * looks. A note older than NOTHING_FITS_MS is not trusted, so that a change that woke no one
+ * (another server process on the same database) is seen by the runner's next claim.
+ */
+const nothingFits = new WeakMap<Engine, Map<string, { version: number; at: number }>>();
+const NOTHING_FITS_MS = 1000;
+
+function noteNothingFits(engine: Engine, runner: string, version: number): void {
+  let notes = nothingFits.get(engine);
+  if (!notes) nothingFits.set(engine, (notes = new Map()));
+  notes.set(runner, { version, at: Date.now() });
+}
+
+function nothingFitsNow(engine: Engine, runner: string): boolean {
+  const note = nothingFits.get(engine)?.get(runner);
+  return note !== undefined && note.version === engine.workVersion && Date.now() - note.at < NOTHING_FITS_MS;
 }
 
 async function freeOf(engine: Engine, runner: string, total: Capacity): Promise<Capacity> {
@@ -112,8 +158,9 @@ export async function claim(
 ): Promise<Assignment | undefined> {
   const unanswered = await lostAssignment(engine, runner, held);
   if (unanswered) return unanswered;
-  // Only new work wakes a claim (a submission, a finished or resumed job, a runner back): not every status change.
-  return engine.waitFor(() => claimOnce(engine, runner), waitMs, signal, ['work']);
+  // Only new work wakes a claim (a submission, a finished or resumed job, a runner back): not every
+  // status change. Found full at the last look with no work since: it waits for work before looking.
+  return engine.waitFor(() => claimOnce(engine, runner), waitMs, signal, ['work'], nothingFitsNow(engine, runner));
 }
 
 /**

@@ -3,14 +3,20 @@ import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../src/core/job-status.js';
 import { resumeJobs } from '../../src/server/control.js';
 import { claim } from '../../src/server/scheduler.js';
+import type { Engine } from '../../src/server/engine.js';
+import { makeJob, makeRun, makeSpec } from '../store/fixtures.js';
 import { engineWith } from './engine-fixture.js';
 
-async function withRunner(status: JobStatus = 'SUBMITTED') {
-  const fixture = await engineWith([['aaaaaaaaaaaa', status, []]]);
+async function withRunner(
+  status: JobStatus = 'SUBMITTED',
+  cpu = 4,
+  more: [string, JobStatus, string[], number?][] = [],
+) {
+  const fixture = await engineWith([['aaaaaaaaaaaa', status, []], ...more]);
   await fixture.engine.store.upsertRunner({
     name: 'r1',
     host: 'h',
-    total: { cpu: 4, memory: 1 << 30, gpus: [] },
+    total: { cpu, memory: 1 << 30, gpus: [] },
     status: 'ACTIVE',
     updatedAt: Date.now(),
     registeredAt: Date.now(),
@@ -61,4 +67,56 @@ describe('claim', () => {
     expect((await waiting)?.job).toMatchObject({ id: 'aaaaaaaaaaaa', status: 'DOWNLOADING', resumed: true });
     expect(Date.now() - started).toBeLessThan(5_000);
   });
+
+  it('waits for work before it looks again once the runner is found full, and takes the next job when one finishes', async () => {
+    const { engine } = await withRunner('SUBMITTED', 1, [['bbbbbbbbbbbb', 'SUBMITTED', []]]);
+    const looks = countLooks(engine);
+    expect((await claim(engine, 'r1', [], 0))?.job.id).toBe('aaaaaaaaaaaa');
+    looks.n = 0;
+    const started = Date.now();
+    const next = claim(engine, 'r1', ['aaaaaaaaaaaa'], 10_000); // right after the launch: the runner is full
+    await new Promise((r) => setTimeout(r, 50));
+    expect(looks.n).toBe(0);
+    await engine.transition('aaaaaaaaaaaa', 'DOWNLOADING', 'RUNNING', {}, 'runner:r1');
+    await engine.transition('aaaaaaaaaaaa', 'RUNNING', 'DONE', {}, 'runner:r1');
+    expect((await next)?.job.id).toBe('bbbbbbbbbbbb');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(looks.n).toBe(1);
+  });
+
+  it('still gives a full runner a job that asks for no CPU', async () => {
+    const { engine } = await withRunner('SUBMITTED', 1, [['bbbbbbbbbbbb', 'SUBMITTED', [], 0]]);
+    expect((await claim(engine, 'r1', [], 0))?.job.id).toBe('aaaaaaaaaaaa');
+    expect((await claim(engine, 'r1', ['aaaaaaaaaaaa'], 0))?.job.id).toBe('bbbbbbbbbbbb');
+  });
+
+  it('does not trust its note that nothing fits for longer than a second', async () => {
+    const { engine } = await withRunner();
+    const looks = countLooks(engine);
+    expect((await claim(engine, 'r1', [], 0))?.job.id).toBe('aaaaaaaaaaaa'); // and no other job is ready
+    // A job that woke no one (as one written by another server process on the same database would).
+    const run = makeRun('quiet-fox-1');
+    await engine.store.createRun(
+      run,
+      [makeJob(run, 'w', { id: 'cccccccccccc', spec: makeSpec('w'), submittedAt: 2 })],
+      't',
+    );
+    looks.n = 0;
+    expect(await claim(engine, 'r1', ['aaaaaaaaaaaa'], 0)).toBeUndefined();
+    expect(looks.n).toBe(0);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await claim(engine, 'r1', ['aaaaaaaaaaaa'], 0))?.job.id).toBe('cccccccccccc');
+  });
 });
+
+/** Counts the claims' reads of ready jobs, through the real store. */
+function countLooks(engine: Engine): { n: number } {
+  const looks = { n: 0 };
+  const store = engine.store;
+  const readyJobs = store.readyJobs.bind(store);
+  store.readyJobs = (limit, offset) => {
+    looks.n++;
+    return readyJobs(limit, offset);
+  };
+  return looks;
+}

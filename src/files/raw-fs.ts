@@ -59,6 +59,23 @@ type WritevAt = (fd: number, parts: Uint8Array[], position: number) => number | 
 const writevFd: WritevAt = (fd, parts, position) =>
   new Promise<number>((resolve, reject) => writev(fd, parts, position, (e, n) => (e ? reject(e) : resolve(n))));
 
+/** The calls that write a new file: made in place, or through libuv's pool. */
+interface WriteCalls {
+  open(path: string, flags: string, mode: number): number | Promise<number>;
+  writev: WritevAt;
+  fstat(fd: number): { mode: number } | Promise<{ mode: number }>;
+  fchmod(fd: number, mode: number): void | Promise<void>;
+  close(fd: number): void | Promise<void>;
+}
+const IN_PLACE: WriteCalls = {
+  open: openSync,
+  writev: writevSync,
+  fstat: fstatSync,
+  fchmod: fchmodSync,
+  close: closeSync,
+};
+const POOLED: WriteCalls = { open: openFd, writev: writevFd, fstat: fstatFd, fchmod: fchmodFd, close: closeFd };
+
 /** All of `parts` at the start of `fd`, in one call when the kernel takes it all (it nearly always does). */
 async function writeAll(fd: number, parts: readonly Uint8Array[], writevAt: WritevAt): Promise<void> {
   const left = parts.filter((p) => p.length > 0);
@@ -127,22 +144,13 @@ export async function writeNew(
   check?: (file: { mode(): Promise<number>; chmod(mode: number): Promise<void> }) => Promise<void>,
 ): Promise<void> {
   const parts = data instanceof Uint8Array ? [data] : data;
-  if (parts.reduce((size, part) => size + part.length, 0) <= SMALL_FILE) {
-    const fd = openSync(path, 'wx', mode);
-    try {
-      await writeAll(fd, parts, writevSync);
-      await check?.({ mode: async () => fstatSync(fd).mode & 0o7777, chmod: async (m) => fchmodSync(fd, m) });
-    } finally {
-      closeSync(fd);
-    }
-    return;
-  }
-  const fd = await openFd(path, 'wx', mode);
+  const calls = parts.reduce((size, part) => size + part.length, 0) <= SMALL_FILE ? IN_PLACE : POOLED;
+  const fd = await calls.open(path, 'wx', mode);
   try {
-    await writeAll(fd, parts, writevFd);
-    await check?.({ mode: async () => (await fstatFd(fd)).mode & 0o7777, chmod: (m) => fchmodFd(fd, m) });
+    await writeAll(fd, parts, calls.writev);
+    await check?.({ mode: async () => (await calls.fstat(fd)).mode & 0o7777, chmod: async (m) => calls.fchmod(fd, m) });
   } finally {
-    await closeFd(fd);
+    await calls.close(fd);
   }
 }
 

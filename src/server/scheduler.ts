@@ -48,14 +48,10 @@ export async function claimOnce(engine: Engine, runner: string): Promise<Assignm
     for (const [i, job] of ready.entries()) {
       const gpus = fit(job.spec.resources, left!);
       if (gpus === null) {
-        // It does not fit now but would on this runner once jobs finish: hold its share back,
-        // so that a stream of younger, smaller jobs cannot starve it.
-        if (fit(job.spec.resources, record.total) !== null) {
-          left = reserve(left!, job.spec.resources);
-          // Requests are never negative: once CPU or memory is overdrawn no later job fits, so
-          // a full runner stops here instead of paging through every ready job.
-          if (overdrawn(left)) return nothing();
-        }
+        left = holdBack(left!, job, record.total);
+        // Requests are never negative: once CPU or memory is overdrawn no later job fits, so
+        // a full runner stops here instead of paging through every ready job.
+        if (overdrawn(left)) return nothing();
         continue;
       }
       const taken = await engine.transition(
@@ -82,11 +78,19 @@ export async function claimOnce(engine: Engine, runner: string): Promise<Assignm
 function nothingElseFits(rest: readonly JobRecord[], left: Capacity, total: Capacity, lastPage: boolean): boolean {
   for (const job of rest) {
     if (fit(job.spec.resources, left) !== null) return false;
-    if (fit(job.spec.resources, total) === null) continue;
-    left = reserve(left, job.spec.resources);
+    left = holdBack(left, job, total);
     if (overdrawn(left)) return true;
   }
   return lastPage;
+}
+
+/**
+ * `left` less the share of a job that does not fit now but would on this runner once jobs
+ * finish, so that a stream of younger, smaller jobs cannot starve it; `left` as it is for a
+ * job this runner can never take.
+ */
+function holdBack(left: Capacity, job: JobRecord, total: Capacity): Capacity {
+  return fit(job.spec.resources, total) === null ? left : reserve(left, job.spec.resources);
 }
 
 const overdrawn = (left: Capacity) => left.cpu < 0 || left.memory < 0;

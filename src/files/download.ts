@@ -15,10 +15,14 @@ import { InvalidError, UnavailableError } from '../core/errors.js';
 import type { ManifestEntry } from '../core/records.js';
 import type { BlobCache } from './blob-cache.js';
 import { copyFromStore } from './local-copy.js';
+import { SMALL_FILE } from './raw-fs.js';
 import { digestOfParts, joinParts, PACK_ERROR, readPack } from './pack.js';
 import { isInside, normalizeRelative } from './safe-path.js';
 import { SafeWriter } from './safe-writer.js';
 import { CONCURRENCY, counter, packsOf, tracker, type TransferOptions, type TransferStats } from './transfer-parts.js';
+
+/** Downloads of up to this many bytes in all write their files in place (raw-fs.ts). */
+const SMALL_DOWNLOAD = 1 << 20;
 
 /** Write `content` to `target`, failing (and removing it) unless it hashes to `digest`. */
 async function writeVerified(content: Readable, target: string, entry: ManifestEntry, onBytes: (n: number) => void) {
@@ -57,7 +61,9 @@ export async function downloadFiles(
   for (const e of files) byDigest.set(e.digest!, [...(byDigest.get(e.digest!) ?? []), e]);
   const totalBytes = files.reduce((n, e) => n + e.size, 0);
   const track = tracker(files.length, totalBytes, options);
-  const writer = new SafeWriter(root);
+  // A small download (a job's code, a step's small outputs) is written in place whatever its
+  // files' sizes: its few pool trips would each wait behind the rest of the loop's work.
+  const writer = new SafeWriter(root, totalBytes <= SMALL_DOWNLOAD ? totalBytes : SMALL_FILE);
   let requests = 0;
 
   /** The first path gets the content; the others (same content) are copies of it. */

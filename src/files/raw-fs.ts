@@ -133,7 +133,8 @@ export async function readWhole(
 
 /**
  * Create `path` (failing with EEXIST when something is there: O_EXCL never follows a link)
- * with `mode` (through the umask) and write all of `data` to it; synchronously up to SMALL_FILE.
+ * with `mode` (through the umask) and write all of `data` to it; synchronously up to
+ * `inPlaceUpTo` bytes (SMALL_FILE unless the caller knows better: see download.ts).
  */
 export async function writeNew(
   path: string,
@@ -142,9 +143,10 @@ export async function writeNew(
   mode = 0o644,
   /** Called once written, before the file is closed: the mode the umask left, and a way to set it. */
   check?: (file: { mode(): Promise<number>; chmod(mode: number): Promise<void> }) => Promise<void>,
+  inPlaceUpTo = SMALL_FILE,
 ): Promise<void> {
   const parts = data instanceof Uint8Array ? [data] : data;
-  const calls = parts.reduce((size, part) => size + part.length, 0) <= SMALL_FILE ? IN_PLACE : POOLED;
+  const calls = parts.reduce((size, part) => size + part.length, 0) <= inPlaceUpTo ? IN_PLACE : POOLED;
   const fd = await calls.open(path, 'wx', mode);
   try {
     await writeAll(fd, parts, calls.writev);

@@ -8,7 +8,7 @@
 import { access, chmod, constants, copyFile, lstat, realpath, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InvalidError } from '../core/errors.js';
-import { makeFolders, writeNew } from './raw-fs.js';
+import { makeFolders, SMALL_FILE, writeNew } from './raw-fs.js';
 import { isInside, normalizeRelative } from './safe-path.js';
 
 export class SafeWriter {
@@ -18,7 +18,11 @@ export class SafeWriter {
   /** What the first file showed of the umask (for the bits of its mode): a file it leaves alone needs no chmod. */
   private umask: { bits: number; masked: number } | undefined;
 
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    /** Files up to this size are written in place (raw-fs.ts writeNew). */
+    private readonly inPlaceUpTo = SMALL_FILE,
+  ) {}
 
   /** Create `rel`'s folder (once) and check it lies inside the root; returns the file's absolute path. */
   async target(rel: string): Promise<string> {
@@ -68,11 +72,11 @@ export class SafeWriter {
       if ((mode & ~this.umask.bits) !== 0 || (mode & this.umask.masked) !== 0) await file.chmod(mode);
     };
     try {
-      await writeNew(target, data, mode, fix);
+      await writeNew(target, data, mode, fix, this.inPlaceUpTo);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       await this.clear(target, rel);
-      await writeNew(target, data, mode, fix);
+      await writeNew(target, data, mode, fix, this.inPlaceUpTo);
     }
   }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +88,21 @@ describe('writeNew', () => {
       expect((await stat(join(root, 'checked'))).mode & 0o777).toBe(0o700);
       await expect(writeNew(join(root, 'small'), data)).rejects.toThrow(/EEXIST/);
       expect((await readFile(join(root, 'small'))).equals(data)).toBe(true);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('writes in place up to the limit it is given: the file is created before the call returns', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'dstack-write-'));
+    try {
+      const data = randomBytes(SMALL_FILE + 1);
+      const inPlace = writeNew(join(root, 'in-place'), data, 0o644, undefined, 2 * SMALL_FILE);
+      expect(existsSync(join(root, 'in-place'))).toBe(true); // opened in the call itself
+      await inPlace;
+      expect((await readFile(join(root, 'in-place'))).equals(data)).toBe(true);
+      await writeNew(join(root, 'pooled'), data); // over SMALL_FILE: through libuv's pool
+      expect((await readFile(join(root, 'pooled'))).equals(data)).toBe(true);
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -98,6 +98,25 @@ function describeTransfers(name: string, start: () => Promise<TestServer>, direc
       expect((await lstat(join(out, 'latest.bin'))).isSymbolicLink()).toBe(true);
     });
 
+    it('writes a small download (a job code) in place, files over the in-place file size too, with their modes', async () => {
+      const root = await freshDir();
+      await mkdir(join(root, '.dstack'));
+      await writeFile(join(root, '.dstack', 'workflows.yaml'), randomBytes(90_000)); // over SMALL_FILE
+      await writeFile(join(root, 'train.sh'), '#!/bin/sh\necho train\n');
+      await chmod(join(root, 'train.sh'), 0o750);
+      await writeFile(join(root, 'secret.env'), 'A=1\n');
+      await chmod(join(root, 'secret.env'), 0o600);
+      const entries = await describeFiles(root, await walk(root));
+      await uploadFiles(t.client, root, entries);
+      const out = await freshDir();
+      const stats = await downloadFiles(t.client, out, entries, { cache: new BlobCache(1 << 20) });
+      expect(stats.files).toBe(3);
+      for (const e of entries) {
+        expect(await digestOf(join(out, e.path))).toBe(e.digest);
+        expect((await stat(join(out, e.path))).mode & 0o777).toBe(e.mode);
+      }
+    });
+
     it('with a blob cache, a second download takes the small files from memory and asks the server only for big ones', async () => {
       const { root, entries } = await makeFolder();
       await uploadFiles(t.client, root, entries);

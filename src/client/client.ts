@@ -18,6 +18,7 @@ import type {
   RegisterRunnerRequest,
   RunView,
   RunnerCommand,
+  RunnerTransitionAnswer,
   RunnerTransitionRequest,
   SubmitRunRequest,
 } from '../core/api.js';
@@ -327,10 +328,7 @@ export class Client {
     return (await this.json<{ commands: RunnerCommand[] }>('POST', '/api/runner/heartbeat', request, signal)).commands;
   }
 
-  transition(
-    jobId: string,
-    request: RunnerTransitionRequest,
-  ): Promise<{ ok: true; job: JobRecord } | { ok: false; actual: JobRecord['status'] }> {
+  transition(jobId: string, request: RunnerTransitionRequest): Promise<RunnerTransitionAnswer> {
     return this.json('POST', `/api/runner/jobs/${jobId}/transition`, request);
   }
 
@@ -340,10 +338,34 @@ export class Client {
    * the server keeps each sequence number once.
    */
   async appendLogs(jobId: string, entries: LogEntry[], bytes?: readonly Buffer[]): Promise<number> {
+    return (await this.sendLogs(jobId, entries, bytes)).lastSeq;
+  }
+
+  /**
+   * A job's last log entries and then its transition, in one request: the server stores the
+   * entries first. Retried as both are: entries by sequence number, a transition already made
+   * answers with the status it made.
+   */
+  async appendLogsThen(
+    jobId: string,
+    entries: LogEntry[],
+    bytes: readonly Buffer[] | undefined,
+    then: RunnerTransitionRequest,
+  ): Promise<RunnerTransitionAnswer> {
+    return (await this.sendLogs(jobId, entries, bytes, then)).transition!;
+  }
+
+  private sendLogs(
+    jobId: string,
+    entries: LogEntry[],
+    bytes?: readonly Buffer[],
+    then?: RunnerTransitionRequest,
+  ): Promise<{ lastSeq: number; transition?: RunnerTransitionAnswer }> {
     const body = Buffer.concat(encodeLogBatch(entries, bytes));
+    const query = then ? `?then=${encodeURIComponent(JSON.stringify(then))}` : '';
     return this.retry(async () => {
-      const response = await this.request('POST', `/api/runner/jobs/${jobId}/logs`, { body });
-      return (await readJson<{ lastSeq: number }>(response)).lastSeq;
+      const response = await this.request('POST', `/api/runner/jobs/${jobId}/logs${query}`, { body });
+      return readJson<{ lastSeq: number; transition?: RunnerTransitionAnswer }>(response);
     });
   }
 

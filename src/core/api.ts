@@ -135,6 +135,9 @@ export interface RunnerTransitionRequest {
   exitCode?: number;
 }
 
+/** The server's answer to a runner's transition: the job as moved, or the status it has instead (a stop, say). */
+export type RunnerTransitionAnswer = { ok: true; job: JobRecord } | { ok: false; actual: JobRecord['status'] };
+
 export type { ArtifactManifest, JobRecord, RunView, RunnerRecord, LogEntry };
 
 /** `GET /api/runners`: a runner with what it runs now and what it has left. */

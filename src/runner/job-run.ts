@@ -4,7 +4,7 @@
  * transition says whether one did.
  */
 import type { Client } from '../client/client.js';
-import type { Assignment } from '../core/api.js';
+import type { Assignment, RunnerTransitionAnswer, RunnerTransitionRequest } from '../core/api.js';
 import type { JobStatus } from '../core/job-status.js';
 import { DstackError } from '../core/errors.js';
 import type { Logger } from '../logger.js';
@@ -92,7 +92,23 @@ export class JobRun {
 
   /** Move to `to`; false when the server says the job is elsewhere now (a stop arrived). */
   private async move(to: JobStatus, extra: { reason?: string; exitCode?: number } = {}): Promise<boolean> {
-    const result = await this.ctx.client.transition(this.id, { from: this.status, to, ...extra });
+    return this.settle(to, await this.ctx.client.transition(this.id, { from: this.status, to, ...extra }));
+  }
+
+  /**
+   * Send the rest of the job's output, then move to `to`: in one request when output is left
+   * (the move rides on the last batch; the server stores the batch first), else the move alone.
+   */
+  private async finish(to: JobStatus, extra: { reason?: string; exitCode?: number } = {}): Promise<boolean> {
+    const request: RunnerTransitionRequest = { from: this.status, to, ...extra };
+    let answer: RunnerTransitionAnswer | undefined;
+    const rode = await this.logs.close(undefined, async (entries, bytes) => {
+      answer = await this.ctx.client.appendLogsThen(this.id, entries, bytes, request);
+    });
+    return rode && answer ? this.settle(to, answer) : this.move(to, extra);
+  }
+
+  private settle(to: JobStatus, result: RunnerTransitionAnswer): boolean {
     // `actual === to`: a retried request whose first answer was lost had already moved it.
     if (result.ok || result.actual === to) {
       this.status = to;
@@ -161,28 +177,26 @@ export class JobRun {
         const reason =
           exit.reason ?? (exit.code === null ? `killed by signal ${exit.signal}` : `exit code ${exit.code}`);
         if (exit.reason !== undefined) note(exit.reason);
-        await this.logs.close();
-        if (!(await this.move('FAILED', { reason, ...(exit.code === null ? {} : { exitCode: exit.code }) }))) {
+        if (!(await this.finish('FAILED', { reason, ...(exit.code === null ? {} : { exitCode: exit.code }) }))) {
           await this.finishStopped(workspace);
         }
         return;
       }
       // The job's last output goes to the server while the server learns it is UPLOADING (not
       // a finished status: followers read on); DONE waits for both. A job without artifacts
-      // has nothing to upload: it goes from RUNNING to DONE once its output is sent.
-      const sent = this.logs.close();
-      sent.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
+      // has nothing to upload: it goes from RUNNING to DONE with its last output.
       if (spec.artifacts.length > 0) {
+        const sent = this.logs.close();
+        sent.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
         if (!(await this.move('UPLOADING'))) {
           await sent;
           return await this.finishStopped(workspace);
         }
         await saveArtifacts(this.ctx.client, this.id, workspace, spec.artifacts, note, this.containerRoot());
+        await sent;
       }
-      await sent;
-      await this.logs.close();
       // Refused when a stop or an abort came first: it is carried out, not left pending.
-      if (!(await this.move('DONE', { reason: 'exit code 0', exitCode: 0 }))) await this.finishStopped(workspace);
+      if (!(await this.finish('DONE', { reason: 'exit code 0', exitCode: 0 }))) await this.finishStopped(workspace);
     } catch (e) {
       this.ctx.logger.error(`job ${this.id} failed in the runner`, { error: String(e), stack: (e as Error).stack });
       // A user's problem (no such image, no such Python) is the reason as it is; anything else is ours.
@@ -220,8 +234,7 @@ export class JobRun {
 
   private async finishFailed(reason: string): Promise<void> {
     this.logs.note(reason);
-    await this.logs.close();
-    if (!(await this.move('FAILED', { reason }))) {
+    if (!(await this.finish('FAILED', { reason }))) {
       if (this.status === 'STOPPING') await this.move('STOPPED', { reason: 'stopped by user' });
       else if (this.status === 'ABORTING') await this.move('ABORTED', { reason: 'aborted by user' });
     }

@@ -248,8 +248,11 @@ export class LogShipper {
     }, delay);
   }
 
-  /** Send what is queued now; on failure the entries stay queued and are sent again later. */
-  flush(): Promise<void> {
+  /**
+   * Send what is queued now; on failure the entries stay queued and are sent again later.
+   * `last` sends the batch that empties the queue instead of the usual sender.
+   */
+  flush(last?: SendLogs): Promise<void> {
     this.sending = this.sending
       .catch(() => {})
       .then(async () => {
@@ -262,7 +265,8 @@ export class LogShipper {
         const batch = this.queue.slice(0, count);
         try {
           await this.spoolQueued();
-          await this.send(batch, this.output.slice(0, count));
+          const send = last !== undefined && count === this.queue.length ? last : this.send;
+          await send(batch, this.output.slice(0, count));
           this.queue.splice(0, batch.length);
           this.output.splice(0, batch.length);
           this.spooled -= batch.length;
@@ -321,8 +325,20 @@ export class LogShipper {
     this.spooled += fresh.length;
   }
 
-  /** Send what is left of unfinished lines and everything queued; retries until sent or `timeoutMs` passes. */
-  async close(timeoutMs = 5 * 60_000): Promise<void> {
+  /**
+   * Send what is left of unfinished lines and everything queued; retries until sent or
+   * `timeoutMs` passes. `last`, when given, sends the final batch (a job's last output with its
+   * final status); true when it did, false when nothing was left for it.
+   */
+  async close(timeoutMs = 5 * 60_000, last?: SendLogs): Promise<boolean> {
+    let sentLast = false;
+    const final: SendLogs | undefined =
+      last &&
+      (async (...args) => {
+        const answer = await last(...args);
+        sentLast = true;
+        return answer;
+      });
     if (this.partialTimer) clearTimeout(this.partialTimer);
     this.partialTimer = undefined;
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -334,7 +350,7 @@ export class LogShipper {
     const deadline = Date.now() + timeoutMs;
     while (this.queue.length > 0) {
       try {
-        await this.flush();
+        await this.flush(final);
       } catch (e) {
         if (Date.now() > deadline) throw e;
         await new Promise((r) => setTimeout(r, Math.min(1000 * this.failures, 5000)));
@@ -342,5 +358,6 @@ export class LogShipper {
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    return sentLast;
   }
 }

@@ -4,7 +4,7 @@
  * `dstack runner exec` can ask for its assignment before it loads the job-running modules.
  */
 import { Client, type ClientOptions } from '../client/client.js';
-import type { Assignment, RunnerTransitionRequest } from '../core/api.js';
+import type { LogEntry, RunnerTransitionAnswer, RunnerTransitionRequest } from '../core/api.js';
 import type { JobStatus } from '../core/job-status.js';
 
 /** A client whose reports can be silenced once the job's end is no longer this process's to report. */
@@ -35,15 +35,32 @@ export class ReportingClient extends Client {
     });
   }
 
-  override async transition(
-    jobId: string,
-    request: RunnerTransitionRequest,
-  ): Promise<{ ok: true; job: Assignment['job'] } | { ok: false; actual: JobStatus }> {
+  override async transition(jobId: string, request: RunnerTransitionRequest): Promise<RunnerTransitionAnswer> {
     while (this.verdict) await this.verdict;
     // Answering "already FAILED" makes the job run wind down without reporting anything more.
-    if (this.silenced) return { ok: false, actual: 'FAILED' };
-    const result = await super.transition(jobId, request);
+    if (this.silenced) return SILENCED;
+    return this.noted(request, await super.transition(jobId, request));
+  }
+
+  /** The job's last output goes out in any case; the transition riding on it is held or silenced as any other. */
+  override async appendLogsThen(
+    jobId: string,
+    entries: LogEntry[],
+    bytes: readonly Buffer[] | undefined,
+    then: RunnerTransitionRequest,
+  ): Promise<RunnerTransitionAnswer> {
+    while (this.verdict) await this.verdict;
+    if (this.silenced) {
+      await this.appendLogs(jobId, entries, bytes);
+      return SILENCED;
+    }
+    return this.noted(then, await super.appendLogsThen(jobId, entries, bytes, then));
+  }
+
+  private noted(request: RunnerTransitionRequest, result: RunnerTransitionAnswer): RunnerTransitionAnswer {
     if (result.ok || result.actual === request.to) this.last = request.to;
     return result;
   }
 }
+
+const SILENCED: RunnerTransitionAnswer = { ok: false, actual: 'FAILED' };

@@ -112,6 +112,24 @@ describe('one-shot start', () => {
     expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'RUNNING', 'DONE']);
   });
 
+  it('sends the last output and the end in one request: DONE, or FAILED with its reason', async () => {
+    for (const [command, end, reason] of [
+      ['echo last words', 'DONE', 'exit code 0'],
+      ['echo oops; exit 3', 'FAILED', 'exit code 3'],
+    ] as const) {
+      const { engine, requests, oneShot } = await serverWithJob([command]);
+      expect(await oneShot()).toBe(end);
+      expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'RUNNING', end]);
+      expect((await engine.store.getJob(JOB))?.reason).toBe(reason);
+      const logged: string[] = [];
+      for await (const entry of engine.logs.entries(JOB)) logged.push(entry.bytes.toString());
+      expect(logged).toStrictEqual([command.split(';')[0]!.replace('echo ', '')]);
+      // RUNNING alone; the output and the end together.
+      const reports = requests.filter((r) => r.startsWith(`POST /api/runner/jobs/${JOB}/`));
+      expect(reports).toStrictEqual([`POST /api/runner/jobs/${JOB}/transition`, `POST /api/runner/jobs/${JOB}/logs`]);
+    }
+  });
+
   it('saves the artifacts of a job that declares them, UPLOADING in between', async () => {
     const { engine, oneShot } = await serverWithJob(['mkdir out && echo 1 > out/a.txt'], { artifacts: ['out'] });
     expect(await oneShot()).toBe('DONE');

@@ -8,21 +8,24 @@ import { Client } from '../../src/client/client.js';
 import type { LogPage } from '../../src/core/log-api.js';
 import type { LogEntry } from '../../src/core/records.js';
 import { issueToken } from '../../src/server/auth.js';
+import type { Engine } from '../../src/server/engine.js';
 import { testApp, type TestApp } from './app-fixture.js';
 import { inProcessFetch } from '../../src/server/in-process-fetch.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
 
 const JOB = 'aaaaaaaaaaaa';
 const OLD = 'bbbbbbbbbbbb';
+const LAST = 'cccccccccccc';
 
 describe('the runner log route', () => {
   let app: TestApp;
   let ada: string;
   let runner: string;
   let other: string;
+  let engine: Engine;
 
-  const post = async (token: string, id: string, body: Buffer | string) => {
-    const response = await app.request(`/api/runner/jobs/${id}/logs`, {
+  const post = async (token: string, id: string, body: Buffer | string, query = '') => {
+    const response = await app.request(`/api/runner/jobs/${id}/logs${query}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },
       body,
@@ -47,10 +50,13 @@ describe('the runner log route', () => {
     const run = makeRun('chatty-run');
     await store.createRun(
       run,
-      [JOB, OLD].map((id, i) => makeJob(run, ['a', 'b'][i]!, { id })),
+      [JOB, OLD, LAST].map((id, i) => makeJob(run, ['a', 'b', 'c'][i]!, { id })),
       'test',
     );
-    for (const id of [JOB, OLD]) await store.transition(id, 'SUBMITTED', 'DOWNLOADING', { runner: 'gpu-1' }, 'test');
+    for (const id of [JOB, OLD, LAST])
+      await store.transition(id, 'SUBMITTED', 'DOWNLOADING', { runner: 'gpu-1' }, 'test');
+    await store.transition(LAST, 'DOWNLOADING', 'RUNNING', {}, 'test');
+    engine = fixture.engine;
   });
 
   it('stores what the client sends as a batch, text, partial and binary alike, and a re-send once', async () => {
@@ -98,6 +104,50 @@ describe('the runner log route', () => {
       });
     }
     expect((await read(JOB)).entries).toHaveLength(4); // nothing of them stored
+  });
+
+  it("with `then`, stores the batch and then makes the transition: a job's last output and its end in one request", async () => {
+    const entries: LogEntry[] = [{ seq: 1, ts: 20, stream: 'stdout', text: 'the last line' }];
+    // Whoever sees the job DONE can read its last line already: the line is stored first.
+    const order: string[] = [];
+    const seen = (job: { id: string; status: string }) => {
+      if (job.id === LAST) order.push(job.status);
+    };
+    engine.events.on('job', seen);
+    const unsubscribe = engine.logs.subscribe(LAST, () => order.push('line stored'));
+    try {
+      const answer = await client().appendLogsThen(LAST, entries, undefined, {
+        from: 'RUNNING',
+        to: 'DONE',
+        reason: 'exit code 0',
+        exitCode: 0,
+      });
+      expect(answer).toMatchObject({ ok: true, job: { id: LAST, status: 'DONE', exitCode: 0 } });
+    } finally {
+      engine.events.off('job', seen);
+      unsubscribe();
+    }
+    expect(order).toStrictEqual(['line stored', 'DONE']);
+    expect((await read(LAST)).entries.map((e) => e.text)).toStrictEqual(['the last line']);
+    // Sent again (its answer lost): the line is kept once, and the answer says the job is DONE.
+    const again = await client().appendLogsThen(LAST, entries, undefined, { from: 'RUNNING', to: 'DONE' });
+    expect(again).toStrictEqual({ ok: false, actual: 'DONE' });
+    expect((await read(LAST)).entries).toHaveLength(1);
+  });
+
+  it('refuses a `then` that is not a transition, saying so, and stores nothing of the batch', async () => {
+    const batch = `#${JSON.stringify([{ seq: 7, ts: 1, stream: 'stdout', n: 1 }])}\nx\n`;
+    const cases: [string, string][] = [
+      ['{"from":', "query parameter 'then' is not valid JSON"],
+      [JSON.stringify({ from: 'RUNNING', to: 'FINISHED' }), "query parameter 'then': to: Invalid option"],
+      [JSON.stringify({ to: 'DONE' }), "query parameter 'then': from: Invalid option"],
+    ];
+    for (const [then, message] of cases) {
+      const r = await post(runner, JOB, batch, `?then=${encodeURIComponent(then)}`);
+      expect(r.status).toBe(400);
+      expect((r.json.error as { message: string }).message).toContain(message);
+    }
+    expect((await read(JOB)).entries).toHaveLength(4);
   });
 
   it('takes a batch only from the runner the job is assigned to, and only with a runner token', async () => {

@@ -1,14 +1,14 @@
 /** Routes for runners (mounted at /api/runner): register, claim work, heartbeat for commands, report status, logs and artifacts. */
 import { Hono, type Context } from 'hono';
-import type { RunnerCommand } from '../../core/api.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../core/errors.js';
+import type { RunnerCommand, RunnerTransitionAnswer, RunnerTransitionRequest } from '../../core/api.js';
+import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../core/errors.js';
 import { isFinished } from '../../core/job-status.js';
 import type { JobRecord } from '../../core/records.js';
 import { claim } from '../scheduler.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import { logBatchBody } from './log-batch-body.js';
 import * as schemas from './schemas.js';
-import { body } from './validate.js';
+import { body, query } from './validate.js';
 
 export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -96,9 +96,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     return c.json({ commands: commands ?? [] });
   });
 
-  app.post('/jobs/:id/transition', async (c) => {
-    const t = await body(c, schemas.runnerTransition);
-    const id = c.req.param('id');
+  const transition = async (c: Context<ApiEnv>, id: string, t: RunnerTransitionRequest) => {
     const patch: Parameters<typeof engine.transition>[3] = {};
     if (t.reason !== undefined) patch.reason = t.reason;
     if (t.exitCode !== undefined) patch.exitCode = t.exitCode;
@@ -106,16 +104,26 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     // Guarded by the runner too: a job that is not this runner's is not touched, and only a
     // refusal reads the job, to say why (no such job, another runner's, or its actual status).
     const result = await engine.transition(id, t.from, t.to, patch, `runner:${runner}`, { runner });
-    if (result.ok) return c.json({ ok: true, job: result.value });
+    if (result.ok) return { ok: true, job: result.value } satisfies RunnerTransitionAnswer;
     const job = await ownJob(c, id);
     // A mismatch is an answer, not an error: the runner learns the job's actual status (a stop, say).
-    return c.json({ ok: false, actual: job.status });
+    return { ok: false, actual: job.status } satisfies RunnerTransitionAnswer;
+  };
+
+  app.post('/jobs/:id/transition', async (c) => {
+    const t = await body(c, schemas.runnerTransition);
+    return c.json(await transition(c, c.req.param('id'), t));
   });
 
+  // With `then`, the transition follows once the batch is stored: a job's last output and its
+  // final status in one request, and followers that see the status have every line before it.
   app.post('/jobs/:id/logs', async (c) => {
+    const then = thenOf(query(c, schemas.runnerLogsQuery).then);
     const entries = await logBatchBody(c);
     const job = await ownJob(c, c.req.param('id'));
-    return c.json({ lastSeq: await engine.logs.append(job.id, entries) });
+    const lastSeq = await engine.logs.append(job.id, entries);
+    if (!then) return c.json({ lastSeq });
+    return c.json({ lastSeq, transition: await transition(c, job.id, then) });
   });
 
   app.put('/jobs/:id/artifacts', async (c) => {
@@ -129,4 +137,21 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     return c.json({ ok: true });
   });
   return app;
+}
+
+/** The `then` query parameter of a log batch: the transition to make after it, validated. */
+function thenOf(text: string | undefined): RunnerTransitionRequest | undefined {
+  if (text === undefined) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new InvalidError("query parameter 'then' is not valid JSON");
+  }
+  const parsed = schemas.runnerTransition.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InvalidError(`query parameter 'then': ${issue.path.join('.') || 'value'}: ${issue.message}`);
+  }
+  return parsed.data;
 }

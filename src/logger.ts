@@ -25,32 +25,44 @@ export function redact(fields: Record<string, unknown>): Record<string, unknown>
   );
 }
 
+/** How long a line may wait to be written with the ones after it, ms. */
+export const LOG_BATCH_MS = 20;
+
 /**
- * Lines to `out`, written together once per turn of the event loop: stderr to a file or a
- * pipe is a synchronous write on Linux, and a server logging each job's transitions paid one
- * system call per line on its only thread. What is pending is written when the process exits.
+ * Lines to `out`, written together at most LOG_BATCH_MS after the first of them: stderr to a
+ * file or a pipe is a synchronous write on Linux, and a server logging each job's transitions
+ * paid a system call per turn of the event loop on its only thread (about 5% of a run of
+ * trivial jobs). A warning or an error is written at once, with what waited before it, and
+ * what is pending is written when the process exits.
  */
-export function batchedWriter(out: Pick<NodeJS.WriteStream, 'write'> = process.stderr): (line: string) => void {
+export function batchedWriter(
+  out: Pick<NodeJS.WriteStream, 'write'> = process.stderr,
+): (line: string, urgent?: boolean) => void {
   let pending: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
   const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
     if (pending.length === 0) return;
     const text = pending.join('');
     pending = [];
     out.write(text);
   };
   process.on('exit', flush);
-  return (line) => {
-    if (pending.length === 0) setImmediate(flush);
+  return (line, urgent = false) => {
     pending.push(line + '\n');
+    if (urgent) flush();
+    else timer ??= setTimeout(flush, LOG_BATCH_MS).unref();
   };
 }
 
-let stderrWriter: ((line: string) => void) | undefined;
+let stderrWriter: ((line: string, urgent?: boolean) => void) | undefined;
 
 export function createLogger(
   scope: string,
   level: string = 'info',
-  write: (line: string) => void = (stderrWriter ??= batchedWriter()),
+  /** Where lines go; `urgent` for warnings and errors (see batchedWriter). */
+  write: (line: string, urgent?: boolean) => void = (stderrWriter ??= batchedWriter()),
 ): Logger {
   const min = ORDER[(level as Level) in ORDER ? (level as Level) : 'info'];
   const log = (lvl: Level) => (message: string, fields?: Record<string, unknown>) => {
@@ -58,6 +70,7 @@ export function createLogger(
     const extra = fields ? ' ' + JSON.stringify(redact(fields)) : '';
     write(
       `${new Date().toISOString()} ${lvl.toUpperCase()} [${scope}] ${message.replace(BEARER, '$1[redacted]')}${extra}`,
+      ORDER[lvl] >= ORDER.warn,
     );
   };
   return {

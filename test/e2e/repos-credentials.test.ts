@@ -7,7 +7,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BIN, Sandbox, type Result } from './harness.js';
 import { localClient, makeProject } from './repos-project.js';
 
@@ -101,7 +101,10 @@ describe('dstack init credentials', () => {
 
   it('no secret is in the database, its WAL, the server log or any answer to the user', async () => {
     // The files searched are the right ones: the repo is in them, its credential sealed.
-    expect(await readFile(join(sb.home, 'server', 'server.log'), 'utf8')).toContain(`repo ${bare} registered`);
+    // Info lines reach the log within a batch window (logger.ts).
+    await vi.waitFor(async () =>
+      expect(await readFile(join(sb.home, 'server', 'server.log'), 'utf8')).toContain(`repo ${bare} registered`),
+    );
     const [db, wal] = await Promise.all(
       serverFiles()
         .slice(0, 2)

@@ -344,15 +344,16 @@ export class Client {
   /**
    * A job's last log entries and then its transition, in one request: the server stores the
    * entries first. Retried as both are: entries by sequence number, a transition already made
-   * answers with the status it made.
+   * answers with the status it made. Undefined from a server that does not know `then`: it
+   * stored the entries only.
    */
   async appendLogsThen(
     jobId: string,
     entries: LogEntry[],
     bytes: readonly Buffer[] | undefined,
     then: RunnerTransitionRequest,
-  ): Promise<RunnerTransitionAnswer> {
-    return (await this.sendLogs(jobId, entries, bytes, then)).transition!;
+  ): Promise<RunnerTransitionAnswer | undefined> {
+    return (await this.sendLogs(jobId, entries, bytes, then)).transition;
   }
 
   private sendLogs(

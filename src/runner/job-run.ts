@@ -102,10 +102,11 @@ export class JobRun {
   private async finish(to: JobStatus, extra: { reason?: string; exitCode?: number } = {}): Promise<boolean> {
     const request: RunnerTransitionRequest = { from: this.status, to, ...extra };
     let answer: RunnerTransitionAnswer | undefined;
-    const rode = await this.logs.close(undefined, async (entries, bytes) => {
+    await this.logs.close(undefined, async (entries, bytes) => {
       answer = await this.ctx.client.appendLogsThen(this.id, entries, bytes, request);
     });
-    return rode && answer ? this.settle(to, answer) : this.move(to, extra);
+    // No answer: no output was left, or a server that does not know `then` stored the batch alone.
+    return answer ? this.settle(to, answer) : this.move(to, extra);
   }
 
   private settle(to: JobStatus, result: RunnerTransitionAnswer): boolean {

@@ -328,17 +328,9 @@ export class LogShipper {
   /**
    * Send what is left of unfinished lines and everything queued; retries until sent or
    * `timeoutMs` passes. `last`, when given, sends the final batch (a job's last output with its
-   * final status); true when it did, false when nothing was left for it.
+   * final status); with nothing left, it is not called.
    */
-  async close(timeoutMs = 5 * 60_000, last?: SendLogs): Promise<boolean> {
-    let sentLast = false;
-    const final: SendLogs | undefined =
-      last &&
-      (async (...args) => {
-        const answer = await last(...args);
-        sentLast = true;
-        return answer;
-      });
+  async close(timeoutMs = 5 * 60_000, last?: SendLogs): Promise<void> {
     if (this.partialTimer) clearTimeout(this.partialTimer);
     this.partialTimer = undefined;
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -350,7 +342,7 @@ export class LogShipper {
     const deadline = Date.now() + timeoutMs;
     while (this.queue.length > 0) {
       try {
-        await this.flush(final);
+        await this.flush(last);
       } catch (e) {
         if (Date.now() > deadline) throw e;
         await new Promise((r) => setTimeout(r, Math.min(1000 * this.failures, 5000)));
@@ -358,6 +350,5 @@ export class LogShipper {
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    return sentLast;
   }
 }

@@ -48,13 +48,14 @@ export class ReportingClient extends Client {
     entries: LogEntry[],
     bytes: readonly Buffer[] | undefined,
     then: RunnerTransitionRequest,
-  ): Promise<RunnerTransitionAnswer> {
+  ): Promise<RunnerTransitionAnswer | undefined> {
     while (this.verdict) await this.verdict;
     if (this.silenced) {
       await this.appendLogs(jobId, entries, bytes);
       return SILENCED;
     }
-    return this.noted(then, await super.appendLogsThen(jobId, entries, bytes, then));
+    const result = await super.appendLogsThen(jobId, entries, bytes, then);
+    return result && this.noted(then, result);
   }
 
   private noted(request: RunnerTransitionRequest, result: RunnerTransitionAnswer): RunnerTransitionAnswer {

@@ -35,6 +35,8 @@ interface Setup {
   dropFirstTransition?: boolean;
   /** How long the server takes to answer each assignment request after the first, ms. */
   laterAssignmentsMs?: number;
+  /** A server that does not know a log batch's `then` (one from before it): the parameter never reaches it. */
+  noThen?: boolean;
 }
 
 /** A server holding one run whose code is `hello.txt`, and its one job claimed by runner `slurm` (DOWNLOADING). */
@@ -78,6 +80,7 @@ async function serverWithJob(commands: string[], network: Setup = {}) {
         const { to } = JSON.parse(String(init.body)) as { to: string };
         return network.beforeTransition(engine, to).then(() => send(url, init));
       }
+      if (network.noThen && request.endsWith('/logs')) return send(url.split('?')[0]!, init);
       if (network.laterAssignmentsMs && request.endsWith('/assignment') && seen > 1)
         return new Promise((r) => setTimeout(r, network.laterAssignmentsMs)).then(() => send(url, init));
       return send(url, init);
@@ -128,6 +131,14 @@ describe('one-shot start', () => {
       const reports = requests.filter((r) => r.startsWith(`POST /api/runner/jobs/${JOB}/`));
       expect(reports).toStrictEqual([`POST /api/runner/jobs/${JOB}/transition`, `POST /api/runner/jobs/${JOB}/logs`]);
     }
+  });
+
+  it('sends the end after the last output to a server that answers a batch without its transition', async () => {
+    const { engine, requests, oneShot } = await serverWithJob(['echo last words'], { noThen: true });
+    expect(await oneShot()).toBe('DONE');
+    expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'RUNNING', 'DONE']);
+    const reports = requests.filter((r) => r.startsWith(`POST /api/runner/jobs/${JOB}/`));
+    expect(reports.map((r) => r.split('/').at(-1))).toStrictEqual(['transition', 'logs', 'transition']);
   });
 
   it('saves the artifacts of a job that declares them, UPLOADING in between', async () => {

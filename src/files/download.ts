@@ -63,7 +63,7 @@ export async function downloadFiles(
   const track = tracker(files.length, totalBytes, options);
   // A small download (a job's code, a step's small outputs) is written in place whatever its
   // files' sizes: its few pool trips would each wait behind the rest of the loop's work.
-  const writer = new SafeWriter(root, totalBytes <= SMALL_DOWNLOAD ? totalBytes : SMALL_FILE);
+  const writer = new SafeWriter(root, totalBytes <= SMALL_DOWNLOAD ? SMALL_DOWNLOAD : SMALL_FILE);
   let requests = 0;
 
   /** The first path gets the content; the others (same content) are copies of it. */

@@ -1,12 +1,8 @@
 /** What a custom provider is given: the workflow, its variables, the repo, where the project is. */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { branchStatus } from '../../client/git.js';
+import { branchStatus, gitOutput } from '../../client/git.js';
 import type { ResolvedWorkflow } from '../../core/planner.js';
 import type { DependencyConfig } from '../../core/workflow.js';
 import { CONTRACT_VERSION, type ProviderInput, type ProviderWorkflow } from './contract.js';
-
-const exec = promisify(execFile);
 
 export function providerWorkflow(wf: ResolvedWorkflow, dependsOn: readonly DependencyConfig[]): ProviderWorkflow {
   const r = wf.resources;
@@ -47,16 +43,9 @@ export function providerInput(
 
 /** The project's git remote, branch, commit and dirtiness; empty outside git. */
 export async function repoInfo(root: string): Promise<ProviderInput['repo']> {
-  const git = async (...args: string[]) => {
-    try {
-      return (await exec('git', ['-C', root, ...args])).stdout.trim();
-    } catch {
-      return undefined;
-    }
-  };
   const [status, remote] = await Promise.all([
-    git('status', '--porcelain=v2', '--branch'),
-    git('remote', 'get-url', 'origin'),
+    gitOutput(root, 'status', '--porcelain=v2', '--branch'),
+    gitOutput(root, 'remote', 'get-url', 'origin').then((r) => r?.trim()),
   ]);
   const { commit, branch, dirty } = branchStatus(status ?? '');
   if (commit === undefined) return {};

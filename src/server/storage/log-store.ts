@@ -243,7 +243,7 @@ export class LogStore {
   }
 
   /** Where reading should start for `query`: a byte offset at or before the first matching entry. */
-  private async startOffset(jobId: string, query: LogQuery): Promise<number> {
+  private startOffset(jobId: string, query: LogQuery): number {
     const index = this.indexFile(jobId);
     const bySeq = query.afterSeq ? pointForSeq(index, query.afterSeq).offset : 0;
     const byTime = query.since !== undefined ? pointForTime(index, query.since).offset : 0;
@@ -254,7 +254,7 @@ export class LogStore {
   async *entries(jobId: string, query: LogQuery = {}): AsyncGenerator<OutputEntry> {
     const { size } = await this.state(jobId);
     if (size === 0) return;
-    const start = await this.startOffset(jobId, query);
+    const start = this.startOffset(jobId, query);
     for await (const read of this.records(jobId, start, size)) {
       for (const record of read) for (const e of record.entries) if (matches(e, query)) yield e;
     }

@@ -222,6 +222,34 @@ describe('reading and following logs', () => {
     expect(await refused.text()).toMatch(/jobs.*'true' or 'false'/);
   });
 
+  it("a follower gets each job's last lines, stored just before its end, however the end meets the follower's passes", async () => {
+    // Each job's last batch and its end come together (a runner's `then`); the follower is
+    // reading or waiting in between, at points that move from one round to the next.
+    for (let round = 0; round < 12; round++) {
+      const run = makeRun(`race-run-${round}`, { submittedAt: Date.now() });
+      const racing = ['e', 'f', 'g'].map((w, i) =>
+        makeJob(run, w, { id: `${i}${round.toString(16).padStart(2, '0')}`.padEnd(12, 'e') }),
+      );
+      await t.server.engine.store.createRun(run, racing, 'admin');
+      for (const job of racing) {
+        await t.server.engine.transition(job.id, 'SUBMITTED', 'DOWNLOADING', { runner: 'r1' }, 'test');
+        await t.server.engine.transition(job.id, 'DOWNLOADING', 'RUNNING', {}, 'test');
+      }
+      const got = new Map<string, number>();
+      const following = new Client({ url: t.server.url, token: t.token }).followLogs(run.name, {
+        onLines: (batch) => batch.forEach((l) => got.set(l.jobId, (got.get(l.jobId) ?? 0) + 1)),
+      });
+      for (const [i, job] of racing.entries()) {
+        await t.server.engine.logs.append(job.id, lines(1, 5000));
+        await new Promise((r) => setTimeout(r, (round * 7 + i * 11) % 30));
+        await t.server.engine.logs.append(job.id, lines(5001, 5010));
+        await t.server.engine.transition(job.id, 'RUNNING', 'DONE', {}, 'test');
+      }
+      await following;
+      expect(Object.fromEntries(got)).toEqual(Object.fromEntries(racing.map((j) => [j.id, 5010])));
+    }
+  });
+
   it('a bad cursor is refused with what it should look like', async () => {
     const response = await fetch(`${t.server.url}/api/logs?target=logs-run&cursor=nope`, {
       headers: { authorization: `Bearer ${t.token}` },

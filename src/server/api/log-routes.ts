@@ -21,7 +21,10 @@ import { frameSink, sseSink, type LogSink } from './log-sinks.js';
 import * as logSchemas from './log-schemas.js';
 import { query } from './validate.js';
 
-/** Followers batch what arrives within this window into one event. */
+/**
+ * A follower's passes are at least this far apart, so what arrives meanwhile goes in one
+ * event; the first change after a quiet spell goes at once, and the run's end never waits.
+ */
 const BATCH_MS = 25;
 /**
  * The least time between two `jobs` events (each carries every followed job), ms per job
@@ -90,8 +93,10 @@ async function follow(
   }
   const dirty = new Set(selected.map(logOf)); // logs with lines not yet sent
   const followed = new FollowedJobs(selected);
-  const fresh: JobRecord[] = []; // records changed since the last pass, newest last
+  const early: JobRecord[] = []; // records changed before the first read from the store, newest last
+  let ready = false;
   let wake: () => void = () => {};
+  let hurry: () => void = () => {};
   const unsubscribe = selected.map((j) =>
     engine.logs.subscribe(logOf(j), () => {
       dirty.add(logOf(j));
@@ -101,22 +106,29 @@ async function follow(
   // The event carries the changed record: keep it rather than re-read the run from the store.
   const onJob = (job: JobRecord) => {
     if (!ids.has(job.id)) return;
-    fresh.push(job);
+    if (!ready) return void early.push(job);
+    followed.apply(job);
+    if (followed.allFinished()) hurry();
     wake();
   };
   engine.events.on('job', onJob);
-  stream.onAbort(() => wake());
+  stream.onAbort(() => (wake(), hurry()));
   const jobsEventGap = Math.min(JOBS_EVENT_MAX_MS, selected.length * JOBS_EVENT_MS_PER_JOB);
   let lastJobsEvent = 0;
   let jobsTimer: NodeJS.Timeout | undefined;
   try {
     // Read once after subscribing: a change between the target's read and now is not missed.
-    fresh.length = 0;
     followed.reset((await engine.store.jobsOfRuns([runName])).filter((j) => ids.has(j.id)));
+    for (const job of early.splice(0)) followed.apply(job);
+    ready = true;
+    let lastPass = 0;
     while (!stream.aborted) {
+      lastPass = Date.now();
       const pending = new Promise<void>((resolve) => (wake = resolve));
-      for (const job of fresh.splice(0)) followed.apply(job);
-      // Read after the statuses: a job is finished only once its runner has sent every line.
+      // Taken before the logs are read: a job is finished only once its runner has sent every
+      // line, so a read that starts after the status has them all (a status that changes while
+      // this pass reads waits for the next one).
+      const finished = followed.allFinished();
       const lines: TaggedEntry[] = [];
       let backlog = false;
       for (const job of followed.showing(dirty)) {
@@ -142,7 +154,7 @@ async function follow(
       // Each `jobs` event carries the whole list: a follower that does not show it is not sent it.
       if (sendJobs && followed.statusPending()) {
         const wait = lastJobsEvent + jobsEventGap - Date.now();
-        if (wait <= 0 || followed.allFinished()) {
+        if (wait <= 0 || finished) {
           followed.takeStatusChange();
           lastJobsEvent = Date.now();
           await sink.jobs(followed.toJson());
@@ -153,14 +165,20 @@ async function follow(
           }, wait);
         }
       }
-      if (followed.allFinished()) {
+      if (finished) {
         await sink.end();
         break;
       }
       const keepalive = setInterval(() => void sink.keepalive().catch(() => {}), KEEPALIVE_MS);
       await pending;
       clearInterval(keepalive);
-      await new Promise((r) => setTimeout(r, BATCH_MS));
+      const wait = lastPass + BATCH_MS - Date.now();
+      if (wait > 0 && !followed.allFinished()) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          hurry = () => (clearTimeout(timer), resolve());
+        });
+      }
     }
   } finally {
     clearTimeout(jobsTimer);

@@ -5,11 +5,13 @@
  * start; with --n, one fan-out DAG of n jobs and each job's events. --log prints the server's log.
  *   npx tsx bench/slurm-timeline.ts [--reps 3] [--n 0] [--log]
  * S7_SERVER_ARGS='--config FILE' are more server flags; S7_SLURM_DSTACK=CMD is given to the server as --slurm-dstack (a wrapper that stamps the batch
- * job's start, or `node --cpu-prof … dist/cli/runner-exec-main.js`).
+ * job's start, or `node --cpu-prof … dist/cli/runner-exec-main.js`); --stamp-batch gives it a wrapper that stamps
+ * the batch script's start (printed as `batch +ms`), then execs the default runner.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BIN, Dstack, fanOutWorkflows } from './peers/dstack.js';
@@ -24,6 +26,9 @@ const reps = arg('reps', 3);
 const n = arg('n', 0);
 const tmp = await tempDir('s7-timeline');
 const stamp = join(tmp.path, 'started.txt');
+const batchStamp = join(tmp.path, 'batch.txt');
+const batchWrapperFile = join(tmp.path, 'batch-start.sh');
+const slurmDstack = process.argv.includes('--stamp-batch') ? batchWrapper() : process.env.S7_SLURM_DSTACK;
 const dstack = await Dstack.create(
   join(tmp.path, 'dstack'),
   fanOutWorkflows(Math.max(n, 3)).replace(
@@ -41,7 +46,7 @@ const child = spawn(
     '--no-local-runner',
     '--port',
     '0',
-    ...(process.env.S7_SLURM_DSTACK ? ['--slurm-dstack', process.env.S7_SLURM_DSTACK] : []),
+    ...(slurmDstack ? ['--slurm-dstack', slurmDstack] : []),
     ...(process.env.S7_SERVER_ARGS ? process.env.S7_SERVER_ARGS.split(' ') : []),
   ],
   {
@@ -66,6 +71,7 @@ const db = new Database(dbFile, { readonly: true });
 try {
   for (let i = 0; i < reps; i++) {
     await rm(stamp, { force: true });
+    await rm(batchStamp, { force: true });
     const t0 = Date.now();
     await dstack.cli(['run', 'lat', '-d', '--no-cache']);
     const cliMs = Date.now() - t0;
@@ -79,7 +85,11 @@ try {
       to_status: string;
     }[];
     const line = events.map((e) => `${e.to_status} +${e.at - t0}`).join('  ');
-    console.log(`rep ${i + 1}: cli ${cliMs} ms; ${line}; first command +${started.toFixed(0)} ms`);
+    const batch =
+      slurmDstack === batchWrapperFile
+        ? ` batch +${((await startedAfter(batchStamp, t0 / 1000, 1000)) * 1000).toFixed(0)}`
+        : '';
+    console.log(`rep ${i + 1}: cli ${cliMs} ms; ${line};${batch} first command +${started.toFixed(0)} ms`);
   }
   if (n > 0) {
     const t0 = Date.now();
@@ -112,6 +122,13 @@ try {
   db.close();
   if (process.argv.includes('--log')) console.log(err);
   await tmp.cleanup();
+}
+
+function batchWrapper(): string {
+  const runner = join(BIN, '..', '..', 'dist', 'cli', 'runner-exec-main.js');
+  const script = `#!/bin/bash\ndate +%s.%N > '${batchStamp}'\nexec '${process.execPath}' '${runner}' "$@"\n`;
+  writeFileSync(batchWrapperFile, script, { mode: 0o755 });
+  return batchWrapperFile;
 }
 
 function findDb(home: string): string {

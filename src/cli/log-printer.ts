@@ -4,6 +4,8 @@
  * place), binary output as its exact bytes, and a workflow prefix on every line when several
  * jobs share the terminal. An entry's output may hold several lines (joined by '\n').
  */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import pc from 'picocolors';
 import type { OutputLine } from '../core/log-frames.js';
 import type { JobRecord } from '../core/records.js';
@@ -11,7 +13,8 @@ import type { JobRecord } from '../core/records.js';
 const COLORS = [pc.cyan, pc.magenta, pc.yellow, pc.blue, pc.green];
 const NEWLINE = Buffer.from('\n');
 
-type Out = Pick<NodeJS.WriteStream, 'write'>;
+/** A terminal, pipe or file (process.stdout); a test's stand-in needs only `write`. */
+type Out = Pick<Writable, 'write'> & Partial<Pick<Writable, 'cork' | 'uncork' | 'writableNeedDrain' | 'once'>>;
 type Stream = OutputLine['stream'];
 
 /** `bytes` with `lead` after each newline, as pieces (not copied). */
@@ -41,7 +44,14 @@ export class LogPrinter {
     let stream: Stream = 'stdout';
     const flush = () => {
       if (chunk.length === 0) return;
-      this.out[stream].write(chunk.length === 1 ? chunk[0]! : Buffer.concat(chunk));
+      const out = this.out[stream];
+      if (out.cork && out.uncork) {
+        // Corked, the pieces go out in one writev (a pipe, a terminal) or one write each (a
+        // file): never copied into one buffer first, which for a long log was a copy of all of it.
+        out.cork();
+        for (const piece of chunk) out.write(piece);
+        out.uncork();
+      } else out.write(chunk.length === 1 ? chunk[0]! : Buffer.concat(chunk));
       chunk = [];
     };
     for (const line of lines) {
@@ -66,6 +76,18 @@ export class LogPrinter {
       }
     }
     flush();
+  }
+
+  /**
+   * Resolves once the outputs have taken what was printed (undefined when they have): Node
+   * queues what a pipe or terminal cannot take yet, so a reader that waits for this before
+   * it prints more holds a slow reader's share (`dstack logs JOB | less`) to a batch or two,
+   * not the whole log.
+   */
+  drained(): Promise<void> | undefined {
+    const waiting = Object.values(this.out).filter((out) => out.writableNeedDrain && out.once);
+    if (waiting.length === 0) return undefined;
+    return Promise.all(waiting.map((out) => once(out as Writable, 'drain'))).then(() => {});
   }
 
   /** End an unfinished last line (the job's output ended without a newline). */

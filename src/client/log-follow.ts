@@ -12,7 +12,8 @@ import { logEvents } from './log-reading.js';
 
 export interface FollowHandlers {
   since?: number;
-  onLines: (lines: OutputLine[]) => void;
+  /** A promise holds the stream until it settles: the server then waits, not this process's memory. */
+  onLines: (lines: OutputLine[]) => void | Promise<void>;
   onJobs?: (jobs: JobRecord[]) => void;
   /** Told when the stream broke and the follower is about to reconnect. */
   onReconnect?: (error: Error) => void;
@@ -45,7 +46,7 @@ export async function followStream(url: string, open: OpenStream, handlers: Foll
         if (event.event === 'log') {
           const lines = fresh(event.lines, cursor);
           advanceCursor(cursor, lines);
-          if (lines.length > 0) handlers.onLines(lines);
+          if (lines.length > 0) await handlers.onLines(lines);
         } else if (event.event === 'jobs') handlers.onJobs?.(event.jobs);
         else return;
       }

@@ -102,7 +102,7 @@ async function logs(what: string, args: string[]) {
     });
     const [followed, followMs] = await timed(async () => {
       let n = 0;
-      await t.client.followLogs(job.id, { onLines: (l) => (n += l.length) });
+      await t.client.followLogs(job.id, { onLines: (l) => void (n += l.length) });
       return n;
     });
     console.log(

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LogPrinter } from '../../src/cli/log-printer.js';
 import type { OutputLine } from '../../src/core/log-frames.js';
@@ -74,5 +75,37 @@ describe('LogPrinter', () => {
     printer.print([line('a', 1, 'Password: ', { partial: true })], [job('a', 'x')]);
     printer.end();
     expect(Buffer.concat(written.stdout).toString()).toBe('Password: \n');
+  });
+
+  it('writes to a stream in pieces, uncopied, and says when a slow reader has taken them', async () => {
+    // A reader that takes nothing until let go: what is printed waits in the stream's queue.
+    const taken: Buffer[] = [];
+    let letGo: () => void = () => {};
+    const held = new Promise<void>((r) => (letGo = r));
+    const slow = new Writable({
+      highWaterMark: 16,
+      writev(chunks, done) {
+        void held.then(() => (taken.push(...chunks.map((c) => c.chunk as Buffer)), done()));
+      },
+    });
+    const quiet = new Writable({ write: (_c, _e, done) => done() });
+    const printer = new LogPrinter({ stdout: slow, stderr: quiet });
+    const jobs = [job('a', 'x')];
+    expect(printer.drained()).toBeUndefined();
+    const first = line('a', 1, 'a line longer than the stream takes at once');
+    const bytes = first.bytes;
+    printer.print([first, line('a', 2, 'two')], jobs);
+    const drained = printer.drained();
+    expect(drained).toBeInstanceOf(Promise);
+    let settled = false;
+    void drained!.then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    letGo();
+    await drained;
+    expect(Buffer.concat(taken).toString()).toBe(`${bytes.toString()}\ntwo\n`);
+    // The job's bytes went to the stream as they were, not as a copy.
+    expect(taken.some((c) => c.buffer === bytes.buffer && c.byteOffset === bytes.byteOffset)).toBe(true);
+    expect(printer.drained()).toBeUndefined();
   });
 });

@@ -123,7 +123,7 @@ describe('reading and following logs', () => {
     for (const fetchLike of [undefined, withoutFrames]) {
       const client = new Client({ url: t.server.url, token: t.token, ...(fetchLike ? { fetch: fetchLike } : {}) });
       const got: OutputLine[] = [];
-      await client.followLogs(job.id, { since: 1500, onLines: (batch) => got.push(...batch) });
+      await client.followLogs(job.id, { since: 1500, onLines: (batch) => void got.push(...batch) });
       expect(got).toEqual(expected);
       const pages: OutputLine[] = [];
       for await (const page of client.logPages(job.id, 1500)) pages.push(...page);
@@ -248,6 +248,41 @@ describe('reading and following logs', () => {
       await following;
       expect(Object.fromEntries(got)).toEqual(Object.fromEntries(racing.map((j) => [j.id, 5010])));
     }
+  });
+
+  it('a follower whose handler is still busy with a batch reads no further until it is done', async () => {
+    const run = makeRun('held-run', { submittedAt: Date.now() });
+    const job = makeJob(run, 'h', { id: 'abcabcabcabc' });
+    await t.server.engine.store.createRun(run, [job], 'admin');
+    await t.server.engine.transition(job.id, 'SUBMITTED', 'DOWNLOADING', { runner: 'r1' }, 'test');
+    await t.server.engine.transition(job.id, 'DOWNLOADING', 'RUNNING', {}, 'test');
+    await t.server.engine.logs.append(job.id, lines(1, 10));
+    const batches: number[][] = [];
+    let busy = false;
+    let overlapped = false;
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let firstBatch: () => void = () => {};
+    const gotFirst = new Promise<void>((r) => (firstBatch = r));
+    const following = new Client({ url: t.server.url, token: t.token }).followLogs(job.id, {
+      onLines: async (batch) => {
+        overlapped ||= busy;
+        busy = true;
+        batches.push(batch.map((l) => l.seq));
+        firstBatch();
+        if (batches.length === 1) await held; // the terminal is slow to take the first batch
+        busy = false;
+      },
+    });
+    await gotFirst;
+    await t.server.engine.logs.append(job.id, lines(11, 20));
+    await t.server.engine.transition(job.id, 'RUNNING', 'DONE', {}, 'test');
+    await new Promise((r) => setTimeout(r, 100)); // room for a second batch, were it read
+    expect(batches).toHaveLength(1);
+    release();
+    await following;
+    expect(overlapped).toBe(false);
+    expect(batches.flat()).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 
   it('a bad cursor is refused with what it should look like', async () => {

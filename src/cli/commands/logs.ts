@@ -11,9 +11,13 @@ import { parseSince } from '../format.js';
 /** The CLI's printer: a line left unfinished by one batch goes on with the next. */
 export const printer = new LogPrinter();
 
-/** Print log lines; when they come from several jobs, each is prefixed with its workflow. */
-export function printLines(lines: readonly OutputLine[], jobs: readonly JobRecord[]): void {
+/**
+ * Print log lines; when they come from several jobs, each is prefixed with its workflow.
+ * Resolves once the terminal has taken them: the caller reads no more until then.
+ */
+export function printLines(lines: readonly OutputLine[], jobs: readonly JobRecord[]): Promise<void> | undefined {
   printer.print(lines, jobs);
+  return printer.drained();
 }
 
 export async function logsCommand(
@@ -42,7 +46,7 @@ export async function logsCommand(
     });
   } else {
     // Page by page: a long log is never held in memory whole.
-    for await (const page of client.logPages(target, since)) printLines(page, jobs);
+    for await (const page of client.logPages(target, since)) await printLines(page, jobs);
   }
   printer.end();
   return 0;

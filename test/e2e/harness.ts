@@ -93,12 +93,20 @@ export class Sandbox {
   }
 }
 
-export async function waitUntil<T>(check: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+/** `check` until it answers; on timeout, `explain` says what was seen instead (for the failure's message). */
+export async function waitUntil<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  explain?: () => Promise<string>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
+    if (Date.now() > deadline) {
+      const seen = explain ? await explain().catch((e: unknown) => `(could not tell: ${String(e)})`) : undefined;
+      throw new Error(seen === undefined ? 'timed out waiting' : `timed out waiting; instead: ${seen}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
 }

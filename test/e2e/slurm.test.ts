@@ -123,41 +123,50 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     }
   });
 
-  it('stops a job with SIGTERM, saves its checkpoint, resumes it from there, and aborts it', async () => {
-    const name = await detached(['sleepy']);
-    await waitUntil(async () => (await logsOf(name)).includes('ready'), 30_000);
-    const job = await jobOf(name);
-    const slurmId = await slurmIdOf(job);
-    expect(slurmId).toMatch(/^\d+$/);
-    expect((await onSlurm(['stop', name])).stdout).toMatch(/sleepy STOPPING/);
-    const stopped = await waitUntil(async () => {
-      const j = await jobOf(name);
-      return j.status === 'STOPPED' && j;
-    }, 30_000);
-    expect(stopped.reason).toBe('stopped by user');
-    expect(await logsOf(name)).toContain('got SIGTERM');
-    const out = join(sb.root, '..', 'slurm-stopped');
-    await onSlurm(['artifacts', stopped.id, '--output', out]);
-    expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
-    expect(await readFile(join(out, 'checkpoint/count'), 'utf8')).toBe('1\n');
+  it(
+    'stops a job with SIGTERM, saves its checkpoint, resumes it from there, and aborts it',
+    { timeout: 180_000 },
+    async () => {
+      const name = await detached(['sleepy']);
+      await waitUntil(async () => (await logsOf(name)).includes('ready'), 30_000);
+      const job = await jobOf(name);
+      const slurmId = await slurmIdOf(job);
+      expect(slurmId).toMatch(/^\d+$/);
+      expect((await onSlurm(['stop', name])).stdout).toMatch(/sleepy STOPPING/);
+      const stopped = await waitUntil(async () => {
+        const j = await jobOf(name);
+        return j.status === 'STOPPED' && j;
+      }, 30_000);
+      expect(stopped.reason).toBe('stopped by user');
+      expect(await logsOf(name)).toContain('got SIGTERM');
+      const out = join(sb.root, '..', 'slurm-stopped');
+      await onSlurm(['artifacts', stopped.id, '--output', out]);
+      expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
+      expect(await readFile(join(out, 'checkpoint/count'), 'utf8')).toBe('1\n');
 
-    expect((await onSlurm(['resume', stopped.id])).stdout).toMatch(/sleepy SUBMITTED/);
-    await waitUntil(async () => (await logsOf(name)).includes('starting from 1'), 30_000);
-    // A new Slurm job (the first one may still be listed, ended, until MinJobAge).
-    const second = (await slurmIdOf(await jobOf(name))).split('\n').find((id) => id !== slurmId);
-    expect(second).toMatch(/^\d+$/);
+      expect((await onSlurm(['resume', stopped.id])).stdout).toMatch(/sleepy SUBMITTED/);
+      // Other test files run Slurm jobs too, on the node's two CPUs: the resumed job may wait its turn.
+      await waitUntil(
+        async () => (await logsOf(name)).includes('starting from 1'),
+        90_000,
+        async () => `${JSON.stringify(await jobOf(name))}\n${await logsOf(name)}`,
+      );
+      // A new Slurm job (the first one may still be listed, ended, until MinJobAge).
+      const second = (await slurmIdOf(await jobOf(name))).split('\n').find((id) => id !== slurmId);
+      expect(second).toMatch(/^\d+$/);
 
-    expect((await onSlurm(['stop', '--abort', name])).stdout).toMatch(/sleepy ABORTING/);
-    const aborted = await waitUntil(async () => {
-      const j = await jobOf(name);
-      return j.status === 'ABORTED' && j;
-    }, 30_000);
-    expect(aborted.reason).toBe('aborted by user');
-    await waitUntil(async () => {
-      const state = (await slurm('squeue', ['-h', '-t', 'all', '-j', second!, '-o', '%T']).catch(() => '')).trim();
-      return state === '' || state === 'CANCELLED' || state === 'COMPLETED';
-    }, 30_000);
-  });
+      expect((await onSlurm(['stop', '--abort', name])).stdout).toMatch(/sleepy ABORTING/);
+      const aborted = await waitUntil(async () => {
+        const j = await jobOf(name);
+        return j.status === 'ABORTED' && j;
+      }, 30_000);
+      expect(aborted.reason).toBe('aborted by user');
+      await waitUntil(async () => {
+        const state = (await slurm('squeue', ['-h', '-t', 'all', '-j', second!, '-o', '%T']).catch(() => '')).trim();
+        return state === '' || state === 'CANCELLED' || state === 'COMPLETED';
+      }, 30_000);
+    },
+  );
 
   it("ends a job cancelled outside dstack with Slurm's reason", async () => {
     const name = await detached(['sleepy']);

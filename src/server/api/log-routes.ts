@@ -121,9 +121,8 @@ async function follow(
     followed.reset((await engine.store.jobsOfRuns([runName])).filter((j) => ids.has(j.id)));
     for (const job of early.splice(0)) followed.apply(job);
     ready = true;
-    let lastPass = 0;
     while (!stream.aborted) {
-      lastPass = Date.now();
+      const passAt = Date.now();
       const pending = new Promise<void>((resolve) => (wake = resolve));
       // Taken before the logs are read: a job is finished only once its runner has sent every
       // line, so a read that starts after the status has them all (a status that changes while
@@ -172,7 +171,7 @@ async function follow(
       const keepalive = setInterval(() => void sink.keepalive().catch(() => {}), KEEPALIVE_MS);
       await pending;
       clearInterval(keepalive);
-      const wait = lastPass + BATCH_MS - Date.now();
+      const wait = passAt + BATCH_MS - Date.now();
       if (wait > 0 && !followed.allFinished()) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);

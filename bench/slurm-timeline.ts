@@ -9,12 +9,11 @@
  * the batch script's start (printed as `batch +ms`), then execs the default runner.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { BIN, Dstack, fanOutWorkflows } from './peers/dstack.js';
+import { BIN, Dstack, fanOutWorkflows, MAIN } from './peers/dstack.js';
 import { startedAfter } from './peers/slurm.js';
 import { tempDir } from './util.js';
 
@@ -125,7 +124,7 @@ try {
 }
 
 function batchWrapper(): string {
-  const runner = join(BIN, '..', '..', 'dist', 'cli', 'runner-exec-main.js');
+  const runner = join(MAIN, '..', 'runner-exec-main.js');
   const script = `#!/bin/bash\ndate +%s.%N > '${batchStamp}'\nexec '${process.execPath}' '${runner}' "$@"\n`;
   writeFileSync(batchWrapperFile, script, { mode: 0o755 });
   return batchWrapperFile;

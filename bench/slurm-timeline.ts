@@ -36,9 +36,8 @@ const dstack = await Dstack.create(
   ),
 );
 const child = spawn(
-  process.execPath,
+  BIN,
   [
-    BIN,
     'server',
     '--backend',
     'slurm',

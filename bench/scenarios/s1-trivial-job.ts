@@ -8,8 +8,9 @@ import { cleanEnv, exec, sh, tempDir, writeFiles } from '../util.js';
 
 /**
  * Set on some machines (this project's CI sandbox among them) for every process: each Node
- * start then parses the CA bundle, about 35 ms here. The target's rows keep the machine's
- * environment; rows without it show what a Node start costs where the variable is not set.
+ * start then parses the CA bundle, about 35 ms here. bin/dstack defers it to the CLI's first
+ * TLS connection (src/cli/deferred-ca.ts); `node -e 0` pays it. The target's rows keep the
+ * machine's environment; rows without it show both where the variable is not set.
  */
 const EXTRA_CA = 'NODE_EXTRA_CA_CERTS';
 
@@ -116,7 +117,8 @@ function caNote(dstack: number | undefined, node: number | undefined): string {
   const ratio =
     dstack !== undefined && node !== undefined ? `: ${fmtS(dstack)} vs ${fmtS(node)}, ${fmtX(dstack / node)}` : '';
   return (
-    `${EXTRA_CA} is set on this machine, so every Node start reads and parses that CA bundle first. ` +
+    `${EXTRA_CA} is set on this machine, so a Node start reads and parses that CA bundle first; ` +
+    'bin/dstack leaves it to the first TLS connection (src/cli/deferred-ca.ts), `node -e 0` does not. ' +
     `The target is judged in the machine's environment; the rows without it compare dstack and \`node -e 0\` where it is not set${ratio}.`
   );
 }

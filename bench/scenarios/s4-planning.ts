@@ -61,8 +61,8 @@ export const planning: Scenario = {
       // Kept between calls, the CLI's read of the file (plain-cache.ts) spares js-yaml's: the
       // target is on a first read, as after an edit; a second row shows the file read again.
       const dryRun = (): [string, string[], ExecOptions] => [
-        process.execPath,
-        [BIN, 'run', 'final', '--dry-run'],
+        BIN,
+        ['run', 'final', '--dry-run'],
         { cwd: dstack.project, env: dstack.env() },
       ];
       const forget = () => rm(join(dstack.home, 'cache'), { recursive: true, force: true });

@@ -18,7 +18,7 @@ import { exec, sh, tempDir } from '../util.js';
 
 /** Whether this build's server has a Slurm backend (`dstack server --backend slurm`). */
 async function slurmBackendBuilt(): Promise<boolean> {
-  const help = await exec(process.execPath, [BIN, 'server', '--help'], { stdout: 'capture', allowFailure: true });
+  const help = await exec(BIN, ['server', '--help'], { stdout: 'capture', allowFailure: true });
   return /--backend\b/.test(help.stdout) && /slurm/i.test(help.stdout);
 }
 
@@ -27,7 +27,7 @@ function startSlurmServer(
   dstack: Dstack,
 ): Promise<{ url: string; token: string; child: ChildProcess; log: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'server', '--backend', 'slurm', '--no-local-runner', '--port', '0'], {
+    const child = spawn(BIN, ['server', '--backend', 'slurm', '--no-local-runner', '--port', '0'], {
       env: dstack.env(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

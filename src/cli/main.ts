@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /** The `dstack` command line. */
 import { readSettings } from '../settings.js';
+import { restoreDeferredCaCerts } from './deferred-ca.js';
 import { reportError } from './errors.js';
 import type { Result } from './program.js';
+
+restoreDeferredCaCerts();
 
 // A reader that stops early (`dstack logs RUN | head`) closes the pipe: stop quietly, as other
 // tools do, rather than with a stack trace. A run being followed goes on, as after Ctrl-C.

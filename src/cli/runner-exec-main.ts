@@ -8,6 +8,9 @@
  */
 import { readSettings } from '../settings.js';
 import { parseRunnerExecArgs, runnerExecCommand } from './commands/runner-exec.js';
+import { restoreDeferredCaCerts } from './deferred-ca.js';
+
+restoreDeferredCaCerts();
 
 const settings = readSettings();
 try {

@@ -40,8 +40,8 @@ describe('a runner killed while uploading artifacts', () => {
   async function startRunner(): Promise<ChildProcess> {
     const token = await issueToken(t.server.engine.store, 'runner', 'r1', false);
     const child = spawn(
-      process.execPath,
-      [BIN, 'runner', 'start', '--server', t.server.url, '--token', token, '--work-dir', join(work, 'runner')],
+      BIN,
+      ['runner', 'start', '--server', t.server.url, '--token', token, '--work-dir', join(work, 'runner')],
       { env: { ...process.env, DSTACK_HOME: join(work, 'home') }, stdio: 'ignore', detached: true },
     );
     runners.push(child);

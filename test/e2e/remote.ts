@@ -61,7 +61,7 @@ export class RemoteProject {
 
   private spawn(args: string[], timeoutMs: number, hashed: boolean) {
     return new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: this.root, env: this.env() });
+      const child = spawn(BIN, [...args], { cwd: this.root, env: this.env() });
       const out: Buffer[] = [];
       const hash = createHash('sha256');
       let length = 0;
@@ -100,11 +100,10 @@ export async function startForegroundServer(
   timeoutMs = 60_000,
 ): Promise<ForegroundServer> {
   const home = await mkdtemp(join(tmpdir(), 'dstack-fg-'));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [BIN, 'server', '--port', '0', '--data-dir', join(home, 'server'), ...args],
-    { env: { ...process.env, ...env, DSTACK_HOME: home, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child: ChildProcess = spawn(BIN, ['server', '--port', '0', '--data-dir', join(home, 'server'), ...args], {
+    env: { ...process.env, ...env, DSTACK_HOME: home, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));

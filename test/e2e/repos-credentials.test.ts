@@ -40,7 +40,7 @@ describe('dstack init credentials', () => {
   /** `dstack init ARGS` with `input` on its stdin. */
   const initWithStdin = (args: string[], input: string): Promise<Result> =>
     new Promise((resolve) => {
-      const child = execFile(process.execPath, [BIN, 'init', ...args], { cwd: sb.root, env: sb.env() }, (e, o, r) =>
+      const child = execFile(BIN, ['init', ...args], { cwd: sb.root, env: sb.env() }, (e, o, r) =>
         resolve({ code: e ? Number(e.code ?? 1) : 0, stdout: o, stderr: r }),
       );
       child.stdin?.end(input);

@@ -21,11 +21,13 @@ export class DstackServer {
     readonly dataDir: string,
     readonly home: string,
     readonly port: number,
+    private readonly extraEnv: Record<string, string>,
   ) {}
 
-  static async create(): Promise<DstackServer> {
+  /** `env`: more of the server's environment (which its batch jobs inherit). */
+  static async create(env: Record<string, string> = {}): Promise<DstackServer> {
     const base = await mkdtemp(join(tmpdir(), 'dstack-slurm-e2e-'));
-    return new DstackServer(join(base, 'data'), join(base, 'home'), await freePort());
+    return new DstackServer(join(base, 'data'), join(base, 'home'), await freePort(), env);
   }
 
   /** Start (or restart) on the same data dir and port, with Slurm or with the local runner. */
@@ -34,8 +36,8 @@ export class DstackServer {
     const args = ['server', '--port', String(this.port), '--data-dir', this.dataDir, ...extra];
     if (mode === 'slurm') args.push('--no-local-runner', '--backend', 'slurm', '--slurm-poll', '0.5');
     this.output = '';
-    const proc = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, DSTACK_HOME: this.home, DSTACK_STOP_GRACE: '5', NO_COLOR: '1' },
+    const proc = spawn(BIN, [...args], {
+      env: { ...process.env, ...this.extraEnv, DSTACK_HOME: this.home, DSTACK_STOP_GRACE: '5', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;

@@ -4,10 +4,11 @@
  * and the cache across backends. One file, so that no two tests compete for the node.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFinished } from '../../src/core/job-status.js';
 import type { JobRecord, RunView } from '../../src/core/records.js';
+import { makeCertificates } from '../services/certificates.js';
 import { ensureSlurm, skipSlurm, slurm } from '../services/slurm.js';
 import { Sandbox, waitUntil } from './harness.js';
 import { DstackServer, copyPipeline } from './slurm-harness.js';
@@ -19,6 +20,7 @@ const MORE_WORKFLOWS = `
   - name: hello
     commands:
       - echo "hello from $(hostname)"
+      - echo "extra=\${NODE_EXTRA_CA_CERTS-unset} deferred=\${DSTACK_DEFERRED_CA_CERTS-unset}"
   - name: sleepy
     commands:
       - mkdir -p checkpoint
@@ -63,7 +65,9 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     await copyPipeline(sb.root);
     const workflows = join(sb.root, '.dstack', 'workflows.yaml');
     await sb.write({ '.dstack/workflows.yaml': (await readFile(workflows, 'utf8')) + MORE_WORKFLOWS });
-    server = await DstackServer.create();
+    // A CA bundle for the server's environment: the batch script moves it aside for the runner's start.
+    await makeCertificates(dirname(sb.home));
+    server = await DstackServer.create({ NODE_EXTRA_CA_CERTS: join(dirname(sb.home), 'ca.pem') });
     await server.start('slurm');
   }, 300_000);
   afterAll(async () => {
@@ -118,6 +122,8 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
       }, 30_000);
       expect(done.reason).toBe('exit code 0');
       expect(await logsOf(name)).toMatch(/^hello from \S+$/m);
+      // The runner put NODE_EXTRA_CA_CERTS back (src/cli/deferred-ca.ts): the job sees the server's.
+      expect(await logsOf(name)).toContain(`extra=${join(dirname(sb.home), 'ca.pem')} deferred=unset`);
     } finally {
       await slurm('scancel', [blocker]);
     }

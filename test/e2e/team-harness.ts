@@ -57,8 +57,8 @@ export class TeamServer {
   /** Start (or restart) the server process on the same port and data dir. */
   async boot(): Promise<void> {
     this.proc = spawn(
-      process.execPath,
-      [BIN, 'server', '--port', String(this.port), '--data-dir', this.dataDir, '--no-local-runner', ...this.extra],
+      BIN,
+      ['server', '--port', String(this.port), '--data-dir', this.dataDir, '--no-local-runner', ...this.extra],
       { env: { ...process.env, DSTACK_HOME: this.dataDir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const [, url] = await waitForLine(this.proc, /dstack server at (\S+)/);
@@ -105,7 +105,7 @@ export class TeamRunner {
   output = '';
 
   boot(): void {
-    this.proc = spawn(process.execPath, [BIN, 'runner', 'start', ...this.args], {
+    this.proc = spawn(BIN, ['runner', 'start', ...this.args], {
       env: { ...process.env, DSTACK_HOME: this.workDir, DSTACK_LOG_LEVEL: 'warn', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

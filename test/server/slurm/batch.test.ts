@@ -1,4 +1,5 @@
 /** A dstack job as sbatch options and a batch script. */
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { batchSubmission, type BatchOptions } from '../../../src/server/backends/slurm/batch.js';
 import { makeJob, makeRun, makeSpec } from '../../store/fixtures.js';
@@ -52,16 +53,35 @@ describe('Slurm batch submissions', () => {
   it('runs dstack runner exec with the token in a file, never on the command line', () => {
     const job = makeJob(run, 'train', { id: '0123456789ab' });
     const { script } = batchSubmission(job, OPTIONS);
-    expect(script).toBe(
-      [
-        '#!/bin/bash',
-        '# dstack job 0123456789ab: train of run calm-owl-1, submitted by the dstack server.',
-        '# The runner prepares the workspace, runs the commands, and sends logs, artifacts and status back.',
-        'exec /usr/bin/node /opt/dstack/dist/cli/main.js runner exec --job 0123456789ab --server http://login1:3000 ' +
-          '--token-file /shared/dstack/jobs/0123456789ab/token --work-dir /shared/dstack/jobs/0123456789ab/work',
-        '',
-      ].join('\n'),
-    );
+    const lines = script.split('\n');
+    expect(lines.slice(0, 3)).toEqual([
+      '#!/bin/bash',
+      '# dstack job 0123456789ab: train of run calm-owl-1, submitted by the dstack server.',
+      '# The runner prepares the workspace, runs the commands, and sends logs, artifacts and status back.',
+    ]);
+    expect(lines.slice(-2)).toEqual([
+      'exec /usr/bin/node /opt/dstack/dist/cli/main.js runner exec --job 0123456789ab --server http://login1:3000 ' +
+        '--token-file /shared/dstack/jobs/0123456789ab/token --work-dir /shared/dstack/jobs/0123456789ab/work',
+      '',
+    ]);
     expect(script).not.toMatch(/dst_/);
+  });
+
+  // What the runner's environment holds, by running the script with a command that prints it.
+  const runnerSees = (env: Record<string, string>): string => {
+    const printEnv = `sh -c 'echo "\${DSTACK_DEFERRED_CA_CERTS-unset} \${NODE_EXTRA_CA_CERTS-unset}"; exit 0' sh`;
+    const { script } = batchSubmission(makeJob(run, 'train'), { ...OPTIONS, dstackCommand: printEnv });
+    const { PATH } = process.env;
+    return execFileSync('bash', ['-c', script], { env: { PATH, ...env }, encoding: 'utf8' }).trim();
+  };
+
+  it("moves NODE_EXTRA_CA_CERTS aside for the runner's start, which puts it back (src/cli/deferred-ca.ts)", () => {
+    expect(runnerSees({ NODE_EXTRA_CA_CERTS: '/etc/ca.pem' })).toBe('/etc/ca.pem unset');
+    expect(runnerSees({})).toBe('unset unset');
+  });
+
+  it('leaves NODE_EXTRA_CA_CERTS to Node where NODE_OPTIONS picks another CA store', () => {
+    const env = { NODE_EXTRA_CA_CERTS: '/etc/ca.pem', NODE_OPTIONS: '--max-old-space-size=4096 --use-openssl-ca' };
+    expect(runnerSees(env)).toBe('unset /etc/ca.pem');
   });
 });

@@ -36,6 +36,17 @@ export function outputFile(workDir: string, jobId: string, slurmId = '%j'): stri
   return join(jobDir(workDir, jobId), `slurm-${slurmId}.out`);
 }
 
+/**
+ * bin/dstack's move of NODE_EXTRA_CA_CERTS, for the runner the script starts: Node would parse
+ * the bundle before the job's first command (src/cli/deferred-ca.ts puts it back).
+ */
+const DEFER_CA_CERTS = [
+  "# NODE_EXTRA_CA_CERTS applies at the runner's first TLS connection, not at its start (as in bin/dstack).",
+  'case " ${NODE_OPTIONS-} " in *--use-openssl-ca* | *--use-system-ca*) ;; *)',
+  '  if [ -n "${NODE_EXTRA_CA_CERTS-}" ]; then export DSTACK_DEFERRED_CA_CERTS=$NODE_EXTRA_CA_CERTS; unset NODE_EXTRA_CA_CERTS; fi ;;',
+  'esac',
+];
+
 export function batchSubmission(job: JobRecord, options: BatchOptions): BatchSubmission {
   const dir = jobDir(options.workDir, job.id);
   const { resources } = job.spec;
@@ -70,6 +81,7 @@ export function batchSubmission(job: JobRecord, options: BatchOptions): BatchSub
     '#!/bin/bash',
     `# dstack job ${job.id}: ${job.workflow} of run ${job.runName}, submitted by the dstack server.`,
     '# The runner prepares the workspace, runs the commands, and sends logs, artifacts and status back.',
+    ...DEFER_CA_CERTS,
     `exec ${options.dstackCommand} ${exec.map(shellQuote).join(' ')}`,
     '',
   ].join('\n');

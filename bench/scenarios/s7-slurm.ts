@@ -1,8 +1,8 @@
 /** Scenario 7: the Slurm backend against bare sbatch: submit-to-start latency, and a 300-job DAG. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { BIN, Dstack, fanOutWorkflows } from '../peers/dstack.js';
+import { rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { BIN, Dstack, fanOutWorkflows, MAIN } from '../peers/dstack.js';
 import {
   describe,
   ensureSlurm,
@@ -22,12 +22,13 @@ async function slurmBackendBuilt(): Promise<boolean> {
   return /--backend\b/.test(help.stdout) && /slurm/i.test(help.stdout);
 }
 
-/** `dstack server --backend slurm --port 0` in the foreground; resolves with its URL, admin token and log. */
+/** `dstack server --backend slurm --port 0 FLAGS` in the foreground; resolves with its URL, admin token and log. */
 function startSlurmServer(
   dstack: Dstack,
+  flags: string[],
 ): Promise<{ url: string; token: string; child: ChildProcess; log: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['server', '--backend', 'slurm', '--no-local-runner', '--port', '0'], {
+    const child = spawn(BIN, ['server', '--backend', 'slurm', '--no-local-runner', '--port', '0', ...flags], {
       env: dstack.env(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -59,12 +60,15 @@ async function sbatchDag(n: number): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-/** Seconds from the job's SUBMITTED (the server's clock) to its first command: the backend's share of the latency. */
-async function serverSideLatency(dstack: Dstack, stamp: string): Promise<number> {
-  const { stdout } = await dstack.cli(['status', '--last', '1', '--json'], { stdout: 'capture' });
-  const job = (JSON.parse(stdout) as { jobs: { submittedAt: number }[] }[]).at(-1)?.jobs[0];
-  if (!job) throw new Error('dstack status --json listed no job');
-  return startedAfter(stamp, job.submittedAt / 1000, 1000);
+/**
+ * A script that writes the time it starts to `stamp`, then execs `command` with its arguments.
+ * Given to the server as its sbatch and as the runner a batch job starts, it times dstack's own
+ * steps; bash's clock needs no process of its own, and the script's start is on dstack's path.
+ */
+async function stamping(file: string, stamp: string, command: string): Promise<string> {
+  const script = `#!/bin/bash\nprintf '%s\\n' "\${EPOCHREALTIME/,/.}" > '${stamp}'\nexec ${command} "$@"\n`;
+  await writeFile(file, script, { mode: 0o755 });
+  return file;
 }
 
 /**
@@ -125,9 +129,12 @@ export const slurm: Scenario = {
     const dagReps = ctx.reps ?? 2;
     const tmp = await tempDir('s7');
     const stamp = join(tmp.path, 'started.txt');
+    // When dstack's server ran sbatch, and when the batch job started its runner.
+    const stamps = { sbatch: join(tmp.path, 'sbatch-started.txt'), batch: join(tmp.path, 'batch-started.txt') };
     const notes: string[] = [];
     let latency: Row[];
     let dag: Row[];
+    let ownRow: Row | undefined; // the target's measure
     const up = await ensureSlurm(!ctx.quick);
     let server: ChildProcess | undefined;
     try {
@@ -145,7 +152,7 @@ export const slurm: Scenario = {
         // submission would land at the same point of it, which favours whichever peer is quicker
         // to reach sbatch by chance. A random pause spreads both peers over the whole cycle.
         const clearStamp = async () => {
-          await rm(stamp, { force: true });
+          for (const file of [stamp, stamps.sbatch, stamps.batch]) await rm(file, { force: true });
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 1000));
         };
         const sbatchLatency: Measure = {
@@ -167,7 +174,7 @@ export const slurm: Scenario = {
         // The dstack rows, or why they cannot run: measured round-robin with sbatch's, so that load hits both alike.
         let dstackLatency: Measure | Row;
         let dstackDag: Measure | Row;
-        const serverSide: number[] = [];
+        const ownSteps = { handOff: [] as number[], runner: [] as number[], both: [] as number[] };
         const ranOn = new Map<string, number>();
         if (!(await slurmBackendBuilt())) {
           const why = 'Slurm backend not built yet (`dstack server --help` has no --backend slurm)';
@@ -182,7 +189,13 @@ export const slurm: Scenario = {
             ),
           );
           try {
-            const started = await startSlurmServer(dstack);
+            const runner = `'${process.execPath}' '${join(dirname(MAIN), 'runner-exec-main.js')}'`;
+            const started = await startSlurmServer(dstack, [
+              '--slurm-sbatch',
+              await stamping(join(tmp.path, 'sbatch.sh'), stamps.sbatch, 'sbatch'),
+              '--slurm-dstack',
+              await stamping(join(tmp.path, 'runner.sh'), stamps.batch, runner),
+            ]);
             server = started.child;
             dstack.useServer(started.url, started.token);
             dstackLatency = {
@@ -194,7 +207,11 @@ export const slurm: Scenario = {
                   const t0 = Date.now() / 1000;
                   await dstack.cli(['run', 'lat', '-d', '--no-cache']);
                   const seconds = await startedAfter(stamp, t0, 120_000);
-                  serverSide.push(await serverSideLatency(dstack, stamp));
+                  const handOff = await startedAfter(stamps.sbatch, t0, 1000);
+                  const runnerShare = seconds - (await startedAfter(stamps.batch, t0, 1000));
+                  ownSteps.handOff.push(handOff);
+                  ownSteps.runner.push(runnerShare);
+                  ownSteps.both.push(handOff + runnerShare);
                   return seconds;
                 }),
             };
@@ -222,12 +239,23 @@ export const slurm: Scenario = {
           return measures.map((m) => ('run' in m ? rows[runnable.indexOf(m)]! : m));
         };
         latency = await measured([dstackLatency, sbatchLatency], reps);
-        if (serverSide.length > 0) {
-          latency.push({
-            peer: "dstack: the server's SUBMITTED → first command (the backend's share, without the CLI)",
-            role: 'info',
-            samples: serverSide,
-          });
+        if (ownSteps.both.length > 0) {
+          ownRow = { peer: "dstack's own steps, both (the target's measure)", role: 'info', samples: ownSteps.both };
+          latency.push(
+            { peer: "dstack's own steps: the command to the server's sbatch", role: 'info', samples: ownSteps.handOff },
+            {
+              peer: "dstack's own steps: the batch script's start to the first command (the runner)",
+              role: 'info',
+              samples: ownSteps.runner,
+            },
+            ownRow,
+          );
+          notes.push(
+            "sbatch alone spreads over hundreds of ms (Slurm's scheduling cycle), so the medians of the two end-to-end rows " +
+              "differ by chance as much as by dstack. The target is judged on dstack's own steps, timed in each repetition: " +
+              'the server runs sbatch, and the batch job its runner, through scripts that write the time they start ' +
+              "(each adds a bash start to dstack's path, in every row of dstack's here and in the DAG).",
+          );
         }
         dag = await measured([dstackDag, sbatchDagRun], dagReps);
         // The server has no local runner, so every job should have gone through Slurm: say where they ran.
@@ -240,6 +268,7 @@ export const slurm: Scenario = {
       await tmp.cleanup();
     }
     const [dDag, fDag, dLat, fLat] = [med(dag[0]), med(dag[1]), med(latency[0]), med(latency[1])];
+    const own = med(ownRow);
     return {
       id: 7,
       title: this.title,
@@ -251,9 +280,9 @@ export const slurm: Scenario = {
       targets: [
         target(
           'under 100 ms added to submit-to-start latency (against sbatch)',
-          [dLat, fLat],
-          (d, f) => d - f < 0.1,
-          (d, f) => `${fmtS(d)} vs ${fmtS(f)}: ${fmtS(d - f)} added`,
+          [own, dLat, fLat],
+          (o) => o < 0.1,
+          (o, d, f) => `dstack's own steps ${fmtS(o)} (end to end ${fmtS(d)} vs ${fmtS(f)}: ${fmtS(d - f)} apart)`,
         ),
         target(
           'under 100 ms added per job (the DAG, against sbatch)',

@@ -1,7 +1,9 @@
-/** A private CA and a server certificate it signed for localhost, made with Debian's openssl. */
+/** A private CA, a server certificate it signed for localhost (Debian's openssl), and a TLS proxy that uses it. */
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { createServer } from 'node:tls';
 
 function openssl(args: string[], cwd: string): void {
   try {
@@ -22,4 +24,26 @@ export async function makeCertificates(dir: string): Promise<void> {
   openssl(['req', ...newKey, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'], dir);
   const sign = ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial'];
   openssl([...sign, '-days', '2', '-out', 'server.pem', '-extfile', 'san.ext'], dir);
+}
+
+export interface TlsProxy {
+  /** https://localhost:PORT */
+  url: string;
+  close(): void;
+}
+
+/**
+ * TLS on a free port with the certificate of makeCertificates(dir), the bytes passed on to
+ * `targetPort` on 127.0.0.1: what a reverse proxy in front of a team server or an S3 store does.
+ */
+export async function startTlsProxy(dir: string, targetPort: number): Promise<TlsProxy> {
+  const [key, cert] = await Promise.all([readFile(join(dir, 'server.key')), readFile(join(dir, 'server.pem'))]);
+  const server = createServer({ key, cert }, (client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `https://localhost:${(server.address() as AddressInfo).port}`, close: () => server.close() };
 }

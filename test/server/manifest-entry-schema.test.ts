@@ -22,10 +22,29 @@ describe('the artifact manifest a runner sends', () => {
     ]);
   });
 
+  it('takes names with dots that are not a .. segment, and keeps entries as they came', () => {
+    const files = ['out/..x', 'out/a..b', 'out/x..', 'out/.../y'].map((path) => ({
+      path,
+      size: 1,
+      mode: 0o644,
+      digest: D,
+    }));
+    const parsed = artifactManifest.parse({ artifacts: [{ path: 'out', files }] });
+    expect(parsed.artifacts[0]!.files).toStrictEqual(files);
+    expect(parsed.artifacts[0]!.files[0]).toBe(files[0]); // no copy of an entry with only its own fields
+  });
+
+  it('refuses a file list that is not a list', () => {
+    const result = artifactManifest.safeParse({ artifacts: [{ path: 'out', files: 'out/a' }] });
+    expect(result.error?.issues[0]?.path).toEqual(['artifacts', 0, 'files']);
+    expect(result.error?.issues[0]?.message).toBe('a list of manifest entries');
+  });
+
   it('refuses an entry that could lead out of its folder or is malformed, saying which', () => {
     for (const bad of [
       { path: '../x', size: 1, mode: 0o644, digest: D },
       { path: 'out/../../x', size: 1, mode: 0o644, digest: D },
+      { path: 'out/..', size: 1, mode: 0o644, digest: D },
       { path: '/etc/passwd', size: 1, mode: 0o644, digest: D },
       { path: '', size: 1, mode: 0o644, digest: D },
       { path: 'out/a', size: -1, mode: 0o644, digest: D },

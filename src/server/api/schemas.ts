@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { JOB_STATUSES } from '../../core/job-status.js';
 import { logEntry } from './log-entry-schema.js';
-import { manifestEntry } from './manifest-entry-schema.js';
+import { manifestFiles } from './manifest-entry-schema.js';
 
 const digest = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest');
 const name = z.string().min(1).max(200);
@@ -139,7 +139,7 @@ export const artifactManifest = z.object({
         .string()
         .min(1)
         .refine((p) => !p.split('/').includes('..'), 'a path without ..'),
-      files: z.array(manifestEntry),
+      files: manifestFiles,
     }),
   ),
 });

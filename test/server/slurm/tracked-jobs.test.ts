@@ -12,7 +12,9 @@ describe('tracked Slurm jobs', () => {
     await jobs.put({ jobId: 'aaaaaaaaaaaa', slurmId: '12', submittedAt: 1 });
     await jobs.put({ jobId: 'bbbbbbbbbbbb', slurmId: '13', submittedAt: 2 });
     await jobs.put({ jobId: 'aaaaaaaaaaaa', slurmId: '12', submittedAt: 1, termAt: 5 });
-    await jobs.remove('bbbbbbbbbbbb');
+    expect(await jobs.remove('bbbbbbbbbbbb', '13')).toBe(true);
+    // A record replaced by a later submission of the job stays.
+    expect(await jobs.remove('aaaaaaaaaaaa', '11')).toBe(false);
     const again = await TrackedJobs.open(file);
     expect(again.all()).toEqual([{ jobId: 'aaaaaaaaaaaa', slurmId: '12', submittedAt: 1, termAt: 5 }]);
     expect((await stat(file)).mode & 0o777).toBe(0o600);

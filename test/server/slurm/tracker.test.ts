@@ -97,6 +97,35 @@ describe('Slurm tracker', () => {
     expect(await job()).toMatchObject({ status: 'STOPPED', reason: 'stopped by user' });
   });
 
+  it("leaves a resumed job to its new attempt: the earlier attempt's Slurm job, ended, is only forgotten", async () => {
+    const { engine, slurm, tracked, tracker, job } = await setUp();
+    // The first attempt ran, was stopped, and its runner reported STOPPED; Slurm shows it COMPLETED.
+    const id = (await job()).id;
+    for (const [from, to] of [
+      ['DOWNLOADING', 'RUNNING'],
+      ['RUNNING', 'STOPPING'],
+      ['STOPPING', 'STOPPED'],
+      ['STOPPED', 'SUBMITTED'], // resumed before the tracker's next look
+    ] as const)
+      expect((await engine.transition(id, from, to, {}, 'test')).ok).toBe(true);
+    slurm.queue = new Map([['7', { slurmId: '7', state: 'COMPLETED' }]]);
+    await tracker.tick();
+    expect(await job()).toMatchObject({ status: 'SUBMITTED' });
+    expect(tracked.all()).toEqual([]);
+
+    // Claimed and submitted again meanwhile: a look that began before that spares the new record.
+    await tracked.put({ jobId: id, slurmId: '7', submittedAt: Date.now() });
+    await engine.transition(id, 'SUBMITTED', 'DOWNLOADING', { runner: 'slurm' }, 'runner:slurm');
+    const states = slurm.states.bind(slurm);
+    slurm.states = async () => {
+      await tracked.put({ jobId: id, slurmId: '8', submittedAt: Date.now() }); // while the tick waits on squeue
+      return states();
+    };
+    await tracker.tick();
+    expect(await job()).toMatchObject({ status: 'DOWNLOADING' });
+    expect(tracked.all().map((t) => t.slurmId)).toEqual(['8']);
+  });
+
   it('changes nothing while the queue cannot be read, and says so once', async () => {
     const { slurm, tracker, warnings, job } = await setUp();
     slurm.queue = new Error('slurmctld is unreachable: squeue said: Unable to contact slurm controller');

@@ -21,7 +21,9 @@ export type Action =
   /** Note when Slurm first showed it ended: its runner may still be sending its last reports. */
   | { kind: 'ended' }
   /** Stop tracking it: Slurm is done with it, and so is dstack. */
-  | { kind: 'forget' };
+  | { kind: 'forget' }
+  /** Stop tracking an earlier attempt's Slurm job: the job and its folder belong to the new attempt. */
+  | { kind: 'drop' };
 
 export interface Situation {
   tracked: TrackedJob;
@@ -56,6 +58,10 @@ export function decide(s: Situation): Action[] {
   const { tracked, job, slurm, now } = s;
   const alive = slurm !== undefined && !FINAL_STATES.has(slurm.state);
   if (!job) return alive && !tracked.cancelAt ? [{ kind: 'cancel' }, { kind: 'forget' }] : [{ kind: 'forget' }];
+  // Back in SUBMITTED, the job was resumed after this Slurm job ran it (a record is made only once
+  // the job is claimed and submitted): what Slurm says of this one is no news of the new attempt.
+  if (job.status === 'SUBMITTED')
+    return alive && !tracked.cancelAt ? [{ kind: 'cancel' }, { kind: 'drop' }] : [{ kind: 'drop' }];
 
   if (isFinished(job.status)) {
     if (!alive) return [{ kind: 'forget' }];

@@ -66,9 +66,15 @@ export class TrackedJobs {
     return this.save();
   }
 
-  remove(jobId: string): Promise<void> {
-    if (!this.jobs.delete(jobId)) return this.writing;
-    return this.save();
+  /**
+   * Remove a job's record if it is still that of Slurm job `slurmId` (a resumed job's new
+   * submission may have replaced it); says whether it did.
+   */
+  async remove(jobId: string, slurmId: string): Promise<boolean> {
+    if (this.jobs.get(jobId)?.slurmId !== slurmId) return false;
+    this.jobs.delete(jobId);
+    await this.save();
+    return true;
   }
 
   private save(): Promise<void> {

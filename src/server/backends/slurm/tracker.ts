@@ -67,6 +67,8 @@ export class SlurmTracker {
 
   private async apply(t: TrackedJob, job: JobRecord | undefined, actions: Action[], now: number): Promise<void> {
     const { engine, slurm, tracked, logger, actor } = this.deps;
+    // The job was resumed and submitted again while this tick waited on Slurm: its new record rules.
+    if (tracked.get(t.jobId)?.slurmId !== t.slurmId) return;
     let record = t;
     for (const action of actions) {
       switch (action.kind) {
@@ -96,8 +98,11 @@ export class SlurmTracker {
           await tracked.put(record);
           break;
         case 'forget':
-          await tracked.remove(t.jobId);
-          await this.cleanUp(t.jobId, job?.status === 'FAILED' ? 'FAILED' : 'other');
+          if (await tracked.remove(t.jobId, t.slurmId))
+            await this.cleanUp(t.jobId, job?.status === 'FAILED' ? 'FAILED' : 'other');
+          break;
+        case 'drop':
+          await tracked.remove(t.jobId, t.slurmId);
           break;
       }
     }

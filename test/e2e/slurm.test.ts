@@ -210,9 +210,11 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
       expect(ended.status, `${ended.reason}\n${server.output}`).toBe('DONE');
       expect(outages).toBeGreaterThan(1);
       // Its requests failed, and were tried again (the batch job's output is its runner's log).
-      const out = join(server.dataDir, 'slurm', 'work', 'jobs', ended.id);
+      const out = join(server.dataDir, 'slurm', 'work', 'jobs', ended.id); // a folder per submission inside
       const said = await Promise.all(
-        (await readdir(out)).filter((f) => f.endsWith('.out')).map((f) => readFile(join(out, f), 'utf8')),
+        (await readdir(out, { recursive: true }))
+          .filter((f) => f.endsWith('.out'))
+          .map((f) => readFile(join(out, f), 'utf8')),
       );
       expect(said.join('')).toMatch(/request failed; retrying in \d+ ms/);
       expect(await logsOf(name)).toBe(Array.from({ length: 40 }, (_, i) => `tick ${i + 1}\n`).join(''));

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { batchSubmission, type BatchOptions } from '../../../src/server/backends/slurm/batch.js';
 import { makeJob, makeRun, makeSpec } from '../../store/fixtures.js';
 
+// The folder of one submission (attemptDir): a resumed job's next one is another.
+const DIR = '/shared/dstack/jobs/0123456789ab/1795000000000';
 const OPTIONS: BatchOptions = {
-  workDir: '/shared/dstack',
   serverUrl: 'http://login1:3000',
   dstackCommand: '/usr/bin/node /opt/dstack/dist/cli/main.js',
   extraArgs: ['--qos=high'],
@@ -19,11 +20,11 @@ describe('Slurm batch submissions', () => {
       id: '0123456789ab',
       spec: makeSpec('train', { resources: { cpu: 2, memory: 8e9, gpu: 1 } }),
     });
-    const { args } = batchSubmission(job, { ...OPTIONS, partition: 'gpu', account: 'ml' });
+    const { args } = batchSubmission(job, DIR, { ...OPTIONS, partition: 'gpu', account: 'ml' });
     expect(args).toEqual([
       '--job-name=dstack-train-0123456789ab',
-      '--output=/shared/dstack/jobs/0123456789ab/slurm-%j.out',
-      '--chdir=/shared/dstack/jobs/0123456789ab',
+      '--output=/shared/dstack/jobs/0123456789ab/1795000000000/slurm-%j.out',
+      '--chdir=/shared/dstack/jobs/0123456789ab/1795000000000',
       '--nodes=1',
       '--ntasks=1',
       '--no-requeue',
@@ -44,7 +45,7 @@ describe('Slurm batch submissions', () => {
         { index: 1, name: 'a100', memory: 0 },
       ],
     });
-    const { args } = batchSubmission(job, OPTIONS);
+    const { args } = batchSubmission(job, DIR, OPTIONS);
     expect(args).toContain('--gres=gpu:a100:2');
     expect(args).toContain('--cpus-per-task=1');
     expect(args.some((a) => a.startsWith('--mem'))).toBe(false); // the cluster's default applies
@@ -52,7 +53,7 @@ describe('Slurm batch submissions', () => {
 
   it('runs dstack runner exec with the token in a file, never on the command line', () => {
     const job = makeJob(run, 'train', { id: '0123456789ab' });
-    const { script } = batchSubmission(job, OPTIONS);
+    const { script } = batchSubmission(job, DIR, OPTIONS);
     const lines = script.split('\n');
     expect(lines.slice(0, 3)).toEqual([
       '#!/bin/bash',
@@ -61,7 +62,8 @@ describe('Slurm batch submissions', () => {
     ]);
     expect(lines.slice(-2)).toEqual([
       'exec /usr/bin/node /opt/dstack/dist/cli/main.js runner exec --job 0123456789ab --server http://login1:3000 ' +
-        '--token-file /shared/dstack/jobs/0123456789ab/token --work-dir /shared/dstack/jobs/0123456789ab/work',
+        '--token-file /shared/dstack/jobs/0123456789ab/1795000000000/token ' +
+        '--work-dir /shared/dstack/jobs/0123456789ab/1795000000000/work',
       '',
     ]);
     expect(script).not.toMatch(/dst_/);
@@ -70,7 +72,7 @@ describe('Slurm batch submissions', () => {
   // What the runner's environment holds, by running the script with a command that prints it.
   const runnerSees = (env: Record<string, string>): string => {
     const printEnv = `sh -c 'echo "\${DSTACK_DEFERRED_CA_CERTS-unset} \${NODE_EXTRA_CA_CERTS-unset}"; exit 0' sh`;
-    const { script } = batchSubmission(makeJob(run, 'train'), { ...OPTIONS, dstackCommand: printEnv });
+    const { script } = batchSubmission(makeJob(run, 'train'), DIR, { ...OPTIONS, dstackCommand: printEnv });
     const { PATH } = process.env;
     return execFileSync('bash', ['-c', script], { env: { PATH, ...env }, encoding: 'utf8' }).trim();
   };

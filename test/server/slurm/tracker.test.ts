@@ -3,12 +3,14 @@
  * the cases a real cluster cannot be made to show on demand (a job Slurm lost, a queue that
  * cannot be read).
  */
-import { mkdtemp } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../../src/core/records.js';
 import { createLogger } from '../../../src/logger.js';
+import { attemptDir, tokenFile } from '../../../src/server/backends/slurm/batch.js';
 import { LOST_AFTER_MS } from '../../../src/server/backends/slurm/reconcile.js';
 import { TrackedJobs } from '../../../src/server/backends/slurm/tracked-jobs.js';
 import { SlurmTracker } from '../../../src/server/backends/slurm/tracker.js';
@@ -65,7 +67,7 @@ async function setUp() {
   if (!taken.ok) throw new Error('could not assign the job');
   await tracked.put({ jobId: jobs[0]!.id, slurmId: '7', submittedAt: Date.now() });
   const job = async (): Promise<JobRecord> => (await store.getJob(jobs[0]!.id))!;
-  return { engine, slurm, tracked, tracker, warnings, job };
+  return { engine, slurm, tracked, tracker, warnings, job, workDir: join(dir, 'work') };
 }
 
 describe('Slurm tracker', () => {
@@ -98,9 +100,17 @@ describe('Slurm tracker', () => {
   });
 
   it("leaves a resumed job to its new attempt: the earlier attempt's Slurm job, ended, is only forgotten", async () => {
-    const { engine, slurm, tracked, tracker, job } = await setUp();
+    const { engine, slurm, tracked, tracker, job, workDir } = await setUp();
     // The first attempt ran, was stopped, and its runner reported STOPPED; Slurm shows it COMPLETED.
     const id = (await job()).id;
+    const attempt = async (slurmId: string, at: number) => {
+      const dir = attemptDir(workDir, id, at);
+      await mkdir(dir, { recursive: true });
+      await writeFile(tokenFile(dir), 'token');
+      await tracked.put({ jobId: id, slurmId, submittedAt: at, dir });
+      return dir;
+    };
+    const first = await attempt('7', 1);
     for (const [from, to] of [
       ['DOWNLOADING', 'RUNNING'],
       ['RUNNING', 'STOPPING'],
@@ -112,18 +122,21 @@ describe('Slurm tracker', () => {
     await tracker.tick();
     expect(await job()).toMatchObject({ status: 'SUBMITTED' });
     expect(tracked.all()).toEqual([]);
+    expect(existsSync(first)).toBe(false);
 
-    // Claimed and submitted again meanwhile: a look that began before that spares the new record.
-    await tracked.put({ jobId: id, slurmId: '7', submittedAt: Date.now() });
+    // Claimed and submitted again meanwhile: a look that began before that spares the new record and folder.
+    await attempt('7', 2);
     await engine.transition(id, 'SUBMITTED', 'DOWNLOADING', { runner: 'slurm' }, 'runner:slurm');
     const states = slurm.states.bind(slurm);
+    let second = '';
     slurm.states = async () => {
-      await tracked.put({ jobId: id, slurmId: '8', submittedAt: Date.now() }); // while the tick waits on squeue
+      second = await attempt('8', 3); // while the tick waits on squeue
       return states();
     };
     await tracker.tick();
     expect(await job()).toMatchObject({ status: 'DOWNLOADING' });
     expect(tracked.all().map((t) => t.slurmId)).toEqual(['8']);
+    expect(existsSync(tokenFile(second))).toBe(true);
   });
 
   it('changes nothing while the queue cannot be read, and says so once', async () => {

@@ -9,8 +9,6 @@ import { shellQuote } from '../../../core/variables.js';
 import type { BatchSubmission } from './types.js';
 
 export interface BatchOptions {
-  /** The shared folder that both the server and the compute nodes see. */
-  workDir: string;
   /** The server's URL as the compute nodes reach it. */
   serverUrl: string;
   /** How a compute node runs dstack: a shell command line (`/usr/bin/node /opt/dstack/dist/cli/main.js`). */
@@ -21,19 +19,28 @@ export interface BatchOptions {
   extraArgs: readonly string[];
 }
 
-/** A job's folder in the shared work dir: its token file, Slurm's output file, its workspace. */
+/** A job's folder in the shared work dir: one folder per submission to Slurm (a resume is another). */
 export function jobDir(workDir: string, jobId: string): string {
   return join(workDir, 'jobs', jobId);
 }
 
+/**
+ * The folder of one submission of a job, named by its time: its token file, Slurm's output
+ * file, its workspace. An earlier submission's folder (a stopped job, resumed) is its own, so
+ * the cleanup of one never touches what the next one wrote.
+ */
+export function attemptDir(workDir: string, jobId: string, at: number): string {
+  return join(jobDir(workDir, jobId), String(at));
+}
+
 /** Where the one-shot runner finds its token (mode 0600; it deletes the file once read). */
-export function tokenFile(workDir: string, jobId: string): string {
-  return join(jobDir(workDir, jobId), 'token');
+export function tokenFile(dir: string): string {
+  return join(dir, 'token');
 }
 
 /** Slurm's output file of the batch job: the one-shot runner's own messages, not the job's log. */
-export function outputFile(workDir: string, jobId: string, slurmId = '%j'): string {
-  return join(jobDir(workDir, jobId), `slurm-${slurmId}.out`);
+export function outputFile(dir: string, slurmId = '%j'): string {
+  return join(dir, `slurm-${slurmId}.out`);
 }
 
 /**
@@ -47,12 +54,12 @@ const DEFER_CA_CERTS = [
   'esac',
 ];
 
-export function batchSubmission(job: JobRecord, options: BatchOptions): BatchSubmission {
-  const dir = jobDir(options.workDir, job.id);
+/** The sbatch options and script of `job`, whose submission's folder is `dir` (attemptDir). */
+export function batchSubmission(job: JobRecord, dir: string, options: BatchOptions): BatchSubmission {
   const { resources } = job.spec;
   const args = [
     `--job-name=dstack-${job.workflow}-${job.id}`,
-    `--output=${outputFile(options.workDir, job.id)}`,
+    `--output=${outputFile(dir)}`,
     `--chdir=${dir}`,
     '--nodes=1',
     '--ntasks=1',
@@ -73,7 +80,7 @@ export function batchSubmission(job: JobRecord, options: BatchOptions): BatchSub
     '--server',
     options.serverUrl,
     '--token-file',
-    tokenFile(options.workDir, job.id),
+    tokenFile(dir),
     '--work-dir',
     join(dir, 'work'),
   ];

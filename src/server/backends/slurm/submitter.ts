@@ -1,6 +1,6 @@
 /**
- * Handing a claimed job to Slurm: its folder in the shared work dir with the runner token
- * (0600), then `sbatch`; the Slurm job id is recorded before anything else happens to it.
+ * Handing a claimed job to Slurm: a folder for this submission in the shared work dir with the
+ * runner token (0600), then `sbatch`; the Slurm job id is recorded before anything else happens to it.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { entryPoint } from '../../../cli/entry-points.js';
@@ -8,7 +8,7 @@ import type { JobRecord } from '../../../core/records.js';
 import { shellQuote } from '../../../core/variables.js';
 import type { Logger } from '../../../logger.js';
 import type { Engine } from '../../engine.js';
-import { batchSubmission, jobDir, tokenFile, type BatchOptions } from './batch.js';
+import { attemptDir, batchSubmission, tokenFile, type BatchOptions } from './batch.js';
 import { noNodeFits } from './capacity.js';
 import type { SlurmBackendOptions } from './options.js';
 import type { TrackedJobs } from './tracked-jobs.js';
@@ -48,19 +48,18 @@ export class SlurmSubmitter {
     const { options, slurm, tracked, logger } = this.deps;
     const problem = noNodeFits(job.spec.resources, this.deps.nodes());
     if (problem) return this.endUnsubmitted(job.id, `slurm: ${problem}`);
-    const dir = jobDir(options.workDir, job.id);
-    await rm(dir, { recursive: true, force: true }); // a resumed job's earlier attempt
+    const dir = attemptDir(options.workDir, job.id, Date.now());
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(tokenFile(options.workDir, job.id), this.deps.token, { mode: 0o600 });
+    await writeFile(tokenFile(dir), this.deps.token, { mode: 0o600 });
     let slurmId: string;
     try {
-      slurmId = await slurm.submit(batchSubmission(job, this.batchOptions()));
+      slurmId = await slurm.submit(batchSubmission(job, dir, this.batchOptions()));
     } catch (e) {
       logger.warn(`sbatch failed for job ${job.id}`, { error: (e as Error).message });
       await rm(dir, { recursive: true, force: true });
       return this.endUnsubmitted(job.id, `slurm: ${(e as Error).message}`);
     }
-    await tracked.put({ jobId: job.id, slurmId, submittedAt: Date.now() });
+    await tracked.put({ jobId: job.id, slurmId, submittedAt: Date.now(), dir });
     logger.info(`job ${job.id} (${job.workflow}) submitted as slurm job ${slurmId}`);
   }
 
@@ -76,7 +75,6 @@ export class SlurmSubmitter {
   private batchOptions(): BatchOptions {
     const o = this.deps.options;
     return {
-      workDir: o.workDir,
       serverUrl: o.serverUrl,
       dstackCommand: o.dstackCommand ?? defaultDstackCommand(),
       extraArgs: o.sbatchArgs,

@@ -12,6 +12,8 @@ const trackedJob = z.object({
   slurmId: z.string(),
   /** Epoch ms of the sbatch. */
   submittedAt: z.number(),
+  /** The submission's folder (batch.ts attemptDir); absent in files of versions that had one per job. */
+  dir: z.string().optional(),
   /** Epoch ms when a stop's `scancel --signal=TERM` was sent. */
   termAt: z.number().optional(),
   /** Epoch ms when the Slurm job was cancelled (an abort, or a stop whose grace ran out). */

@@ -2,8 +2,8 @@
  * Following submitted jobs in Slurm: once a tick, ask Slurm about every tracked job, then
  * carry out what `decide` says for each (reasons, scancel, endings Slurm decided).
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { JobRecord } from '../../../core/records.js';
 import type { Logger } from '../../../logger.js';
 import type { Engine } from '../../engine.js';
@@ -53,7 +53,7 @@ export class SlurmTracker {
         slurm: states.get(t.slurmId),
         now,
         defaultGraceMs: this.deps.defaultGraceMs,
-        outputFile: outputFile(this.deps.workDir, t.jobId, t.slurmId),
+        outputFile: outputFile(this.dirOf(t), t.slurmId),
       });
       try {
         await this.apply(t, job, actions, now);
@@ -98,21 +98,29 @@ export class SlurmTracker {
           await tracked.put(record);
           break;
         case 'forget':
-          if (await tracked.remove(t.jobId, t.slurmId))
-            await this.cleanUp(t.jobId, job?.status === 'FAILED' ? 'FAILED' : 'other');
+          if (await tracked.remove(t.jobId, t.slurmId)) await this.cleanUp(t, job?.status === 'FAILED');
           break;
         case 'drop':
-          await tracked.remove(t.jobId, t.slurmId);
+          if (await tracked.remove(t.jobId, t.slurmId)) await this.cleanUp(t, false);
           break;
       }
     }
   }
 
-  /** A failed job keeps Slurm's output file for a post-mortem; everything else goes. */
-  private async cleanUp(jobId: string, how: 'FAILED' | 'other'): Promise<void> {
-    const dir = jobDir(this.deps.workDir, jobId);
-    if (how === 'other') return rm(dir, { recursive: true, force: true });
-    await rm(join(dir, 'token'), { force: true });
-    await rm(join(dir, 'work'), { recursive: true, force: true });
+  private dirOf(t: TrackedJob): string {
+    return t.dir ?? jobDir(this.deps.workDir, t.jobId);
+  }
+
+  /** A failed submission keeps Slurm's output file for a post-mortem; everything else goes. */
+  private async cleanUp(t: TrackedJob, failed: boolean): Promise<void> {
+    const dir = this.dirOf(t);
+    if (failed) {
+      await rm(join(dir, 'token'), { force: true });
+      await rm(join(dir, 'work'), { recursive: true, force: true });
+      return;
+    }
+    await rm(dir, { recursive: true, force: true });
+    // The job's folder goes with its last submission's; one that another submission still uses stays.
+    if (t.dir) await rmdir(dirname(dir)).catch(() => {});
   }
 }

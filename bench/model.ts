@@ -150,9 +150,10 @@ export function target(
 }
 
 export function fmtS(s: number): string {
-  if (s >= 10) return `${s.toFixed(1)} s`;
-  if (s >= 1) return `${s.toFixed(2)} s`;
-  return s >= 0.01 ? `${(s * 1000).toFixed(0)} ms` : `${(s * 1000).toFixed(1)} ms`;
+  const size = Math.abs(s); // a difference may be negative
+  if (size >= 10) return `${s.toFixed(1)} s`;
+  if (size >= 1) return `${s.toFixed(2)} s`;
+  return size >= 0.01 ? `${(s * 1000).toFixed(0)} ms` : `${(s * 1000).toFixed(1)} ms`;
 }
 export function fmtX(x: number): string {
   return x >= 10 ? `${x.toFixed(0)}×` : `${x.toFixed(2)}×`;

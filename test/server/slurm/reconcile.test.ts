@@ -132,13 +132,13 @@ describe('Slurm reconciliation', () => {
     });
   });
 
-  it("drops an earlier attempt's Slurm job once the job is resumed, whatever Slurm says of it", () => {
+  it("forgets an earlier attempt's Slurm job once the job is resumed, whatever Slurm says of it", () => {
     const resumed = job('SUBMITTED', { runner: undefined });
     for (const state of ['COMPLETED', 'FAILED', 'CANCELLED'])
-      expect(situation(resumed, slurm(state))).toEqual([{ kind: 'drop' }]);
-    expect(situation(resumed, undefined, { now: NOW + LOST_AFTER_MS * 10 })).toEqual([{ kind: 'drop' }]);
+      expect(situation(resumed, slurm(state))).toEqual([{ kind: 'forget' }]);
+    expect(situation(resumed, undefined, { now: NOW + LOST_AFTER_MS * 10 })).toEqual([{ kind: 'forget' }]);
     // Its runner lingering after its report: cancelled there, once.
-    expect(situation(resumed, slurm('COMPLETING'))).toEqual([{ kind: 'cancel' }, { kind: 'drop' }]);
+    expect(situation(resumed, slurm('COMPLETING'))).toEqual([{ kind: 'cancel' }, { kind: 'forget' }]);
   });
 
   it('forgets finished jobs once Slurm is done with them, cancelling what is left in the queue', () => {

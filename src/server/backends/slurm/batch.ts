@@ -19,7 +19,7 @@ export interface BatchOptions {
   extraArgs: readonly string[];
 }
 
-/** A job's folder in the shared work dir: one folder per submission to Slurm (a resume is another). */
+/** A job's folder in the shared work dir: it holds a folder per submission to Slurm (attemptDir). */
 export function jobDir(workDir: string, jobId: string): string {
   return join(workDir, 'jobs', jobId);
 }

@@ -20,10 +20,8 @@ export type Action =
   | { kind: 'cancel' }
   /** Note when Slurm first showed it ended: its runner may still be sending its last reports. */
   | { kind: 'ended' }
-  /** Stop tracking it: Slurm is done with it, and so is dstack. */
-  | { kind: 'forget' }
-  /** Stop tracking an earlier attempt's Slurm job: the job and its folder belong to the new attempt. */
-  | { kind: 'drop' };
+  /** Stop tracking it (and remove its folder): Slurm is done with this submission, and so is dstack. */
+  | { kind: 'forget' };
 
 export interface Situation {
   tracked: TrackedJob;
@@ -61,7 +59,7 @@ export function decide(s: Situation): Action[] {
   // Back in SUBMITTED, the job was resumed after this Slurm job ran it (a record is made only once
   // the job is claimed and submitted): what Slurm says of this one is no news of the new attempt.
   if (job.status === 'SUBMITTED')
-    return alive && !tracked.cancelAt ? [{ kind: 'cancel' }, { kind: 'drop' }] : [{ kind: 'drop' }];
+    return alive && !tracked.cancelAt ? [{ kind: 'cancel' }, { kind: 'forget' }] : [{ kind: 'forget' }];
 
   if (isFinished(job.status)) {
     if (!alive) return [{ kind: 'forget' }];

@@ -100,9 +100,6 @@ export class SlurmTracker {
         case 'forget':
           if (await tracked.remove(t.jobId, t.slurmId)) await this.cleanUp(t, job?.status === 'FAILED');
           break;
-        case 'drop':
-          if (await tracked.remove(t.jobId, t.slurmId)) await this.cleanUp(t, false);
-          break;
       }
     }
   }

@@ -9,12 +9,12 @@
  * the batch script's start (printed as `batch +ms`), then execs the default runner.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { BIN, Dstack, fanOutWorkflows, MAIN } from './peers/dstack.js';
-import { startedAfter } from './peers/slurm.js';
+import { BIN, Dstack, fanOutWorkflows, RUNNER_EXEC } from './peers/dstack.js';
+import { stamping, startedAfter } from './peers/slurm.js';
 import { tempDir } from './util.js';
 
 const arg = (name: string, dflt: number) => {
@@ -27,7 +27,9 @@ const tmp = await tempDir('s7-timeline');
 const stamp = join(tmp.path, 'started.txt');
 const batchStamp = join(tmp.path, 'batch.txt');
 const batchWrapperFile = join(tmp.path, 'batch-start.sh');
-const slurmDstack = process.argv.includes('--stamp-batch') ? batchWrapper() : process.env.S7_SLURM_DSTACK;
+const slurmDstack = process.argv.includes('--stamp-batch')
+  ? await stamping(batchWrapperFile, batchStamp, RUNNER_EXEC)
+  : process.env.S7_SLURM_DSTACK;
 const dstack = await Dstack.create(
   join(tmp.path, 'dstack'),
   fanOutWorkflows(Math.max(n, 3)).replace(
@@ -120,13 +122,6 @@ try {
   db.close();
   if (process.argv.includes('--log')) console.log(err);
   await tmp.cleanup();
-}
-
-function batchWrapper(): string {
-  const runner = join(MAIN, '..', 'runner-exec-main.js');
-  const script = `#!/bin/bash\ndate +%s.%N > '${batchStamp}'\nexec '${process.execPath}' '${runner}' "$@"\n`;
-  writeFileSync(batchWrapperFile, script, { mode: 0o755 });
-  return batchWrapperFile;
 }
 
 function findDb(home: string): string {

@@ -6,6 +6,8 @@ import { cleanEnv, exec, REPO, writeFiles, type ExecOptions, type ExecResult } f
 
 export const BIN = join(REPO, 'bin', 'dstack');
 export const MAIN = join(REPO, 'dist', 'cli', 'main.js');
+/** How a Slurm batch job starts the one-shot runner by default (the server's defaultDstackCommand). */
+export const RUNNER_EXEC = `'${process.execPath}' '${join(REPO, 'dist', 'cli', 'runner-exec-main.js')}'`;
 
 export interface JobSummary {
   id: string;

@@ -1,6 +1,6 @@
 /** Slurm as the floor for the Slurm backend: bare `sbatch --wrap` on the cluster scripts/slurm.sh provides. */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, exec, REPO, sh } from '../util.js';
 
@@ -79,6 +79,17 @@ export async function waitJobs(ids: string[], timeoutMs: number): Promise<void> 
 }
 
 /** Seconds from `t0` (epoch seconds) to the timestamp a job writes into `file`, polling for it. */
+/**
+ * A script that writes the time it starts to `stamp`, then execs `command` with its arguments.
+ * Given to the server as its sbatch and as the runner a batch job starts, it times dstack's own
+ * steps; bash's clock needs no process of its own, and the script's start is on dstack's path.
+ */
+export async function stamping(file: string, stamp: string, command: string): Promise<string> {
+  const script = `#!/bin/bash\nprintf '%s\\n' "\${EPOCHREALTIME/,/.}" > '${stamp}'\nexec ${command} "$@"\n`;
+  await writeFile(file, script, { mode: 0o755 });
+  return file;
+}
+
 export async function startedAfter(file: string, t0: number, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -1,14 +1,15 @@
 /** Scenario 7: the Slurm backend against bare sbatch: submit-to-start latency, and a 300-job DAG. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { BIN, Dstack, fanOutWorkflows, MAIN } from '../peers/dstack.js';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BIN, Dstack, fanOutWorkflows, RUNNER_EXEC } from '../peers/dstack.js';
 import {
   describe,
   ensureSlurm,
   quietQueue,
   sbatch,
   sbatchAfter,
+  stamping,
   startedAfter,
   stopSlurm,
   waitJobs,
@@ -58,17 +59,6 @@ async function sbatchDag(n: number): Promise<number> {
   const last = await sbatchAfter('true', middle);
   await waitJobs([first, ...middle, last], 30 * 60_000);
   return (performance.now() - t0) / 1000;
-}
-
-/**
- * A script that writes the time it starts to `stamp`, then execs `command` with its arguments.
- * Given to the server as its sbatch and as the runner a batch job starts, it times dstack's own
- * steps; bash's clock needs no process of its own, and the script's start is on dstack's path.
- */
-async function stamping(file: string, stamp: string, command: string): Promise<string> {
-  const script = `#!/bin/bash\nprintf '%s\\n' "\${EPOCHREALTIME/,/.}" > '${stamp}'\nexec ${command} "$@"\n`;
-  await writeFile(file, script, { mode: 0o755 });
-  return file;
 }
 
 /**
@@ -189,12 +179,11 @@ export const slurm: Scenario = {
             ),
           );
           try {
-            const runner = `'${process.execPath}' '${join(dirname(MAIN), 'runner-exec-main.js')}'`;
             const started = await startSlurmServer(dstack, [
               '--slurm-sbatch',
               await stamping(join(tmp.path, 'sbatch.sh'), stamps.sbatch, 'sbatch'),
               '--slurm-dstack',
-              await stamping(join(tmp.path, 'runner.sh'), stamps.batch, runner),
+              await stamping(join(tmp.path, 'runner.sh'), stamps.batch, RUNNER_EXEC),
             ]);
             server = started.child;
             dstack.useServer(started.url, started.token);

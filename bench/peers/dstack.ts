@@ -52,7 +52,7 @@ export class Dstack {
 
   /** `dstack ARGS` in the project, timed. */
   cli(args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return exec(BIN, [...args], { cwd: this.project, env: this.env(), ...options });
+    return exec(BIN, args, { cwd: this.project, env: this.env(), ...options });
   }
 
   /** The jobs of the last run, from `dstack status --json`. */

@@ -57,7 +57,7 @@ export class Sandbox {
     return new Promise((resolvePromise) => {
       execFile(
         BIN,
-        [...args],
+        args,
         {
           cwd: options.cwd ?? this.root,
           env: this.env(options.env),
@@ -74,7 +74,7 @@ export class Sandbox {
 
   /** Start the CLI without waiting (for `run` that is stopped from another call). */
   spawn(args: string[]): ChildProcess {
-    return spawn(BIN, [...args], {
+    return spawn(BIN, args, {
       cwd: this.root,
       env: this.env(),
       stdio: ['ignore', 'pipe', 'pipe'],

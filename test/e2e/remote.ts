@@ -61,7 +61,7 @@ export class RemoteProject {
 
   private spawn(args: string[], timeoutMs: number, hashed: boolean) {
     return new Promise((resolve) => {
-      const child = spawn(BIN, [...args], { cwd: this.root, env: this.env() });
+      const child = spawn(BIN, args, { cwd: this.root, env: this.env() });
       const out: Buffer[] = [];
       const hash = createHash('sha256');
       let length = 0;

@@ -36,7 +36,7 @@ export class DstackServer {
     const args = ['server', '--port', String(this.port), '--data-dir', this.dataDir, ...extra];
     if (mode === 'slurm') args.push('--no-local-runner', '--backend', 'slurm', '--slurm-poll', '0.5');
     this.output = '';
-    const proc = spawn(BIN, [...args], {
+    const proc = spawn(BIN, args, {
       env: { ...process.env, ...this.extraEnv, DSTACK_HOME: this.home, DSTACK_STOP_GRACE: '5', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

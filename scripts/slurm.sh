@@ -53,7 +53,10 @@ write_conf() {
   mem=$(sed -n 's/.*RealMemory=\([0-9]*\).*/\1/p' <<<"$node")
   [ -n "$name" ] && [ -n "$cpus" ] && [ -n "$mem" ] || die "could not read this machine from 'slurmd -C': $node"
   mkdir -p /etc/slurm "$DIR/state" "$DIR/spool"
-  cat >"$CONF" <<EOF
+  # Written beside it, then renamed into place (and only when it changed): a start while Slurm
+  # runs (each test process calls this) must never let an sbatch read a half-written file.
+  local next="$CONF.$$.tmp"
+  cat >"$next" <<EOF
 $MARK: a single-node cluster for tests
 ClusterName=dstack-test
 SlurmctldHost=$name(127.0.0.1)
@@ -86,7 +89,12 @@ InactiveLimit=0
 NodeName=$name NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$name Default=YES MaxTime=INFINITE State=UP DefMemPerCPU=$((mem / cpus / 4))
 EOF
-  log "wrote $CONF ($name: $cpus CPUs, $mem MB)"
+  if cmp -s "$next" "$CONF"; then
+    rm -f "$next"
+  else
+    mv -f "$next" "$CONF"
+    log "wrote $CONF ($name: $cpus CPUs, $mem MB)"
+  fi
 }
 
 munge_ok() { munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; }

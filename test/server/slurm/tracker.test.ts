@@ -124,6 +124,15 @@ describe('Slurm tracker', () => {
     expect(tracked.all()).toEqual([]);
     expect(existsSync(first)).toBe(false);
 
+    // Claimed again before the new submission's record replaced the old one: the old one's end is no news.
+    const third = await attempt('7', Date.now() - 1000);
+    await engine.transition(id, 'SUBMITTED', 'DOWNLOADING', { runner: 'slurm' }, 'runner:slurm');
+    await tracker.tick();
+    expect(await job()).toMatchObject({ status: 'DOWNLOADING' });
+    expect(tracked.all()).toEqual([]);
+    expect(existsSync(third)).toBe(false);
+    await engine.transition(id, 'DOWNLOADING', 'SUBMITTED', {}, 'test'); // (a way back for the next case)
+
     // Claimed and submitted again meanwhile: a look that began before that spares the new record and folder.
     await attempt('7', 2);
     await engine.transition(id, 'SUBMITTED', 'DOWNLOADING', { runner: 'slurm' }, 'runner:slurm');

@@ -77,6 +77,11 @@ export class SlurmTracker {
           break;
         case 'end': {
           if (!job) break;
+          if (!(await this.runsCurrentAttempt(t))) {
+            // Resumed and claimed again since this Slurm job ran it: its end is no news of the job.
+            if (await tracked.remove(t.jobId, t.slurmId)) await this.cleanUp(t, false);
+            return;
+          }
           const result = await engine.transition(job.id, job.status, action.to, { reason: action.reason }, actor);
           if (!result.ok) return; // the runner moved it meanwhile: look again next tick
           break;
@@ -102,6 +107,15 @@ export class SlurmTracker {
           break;
       }
     }
+  }
+
+  /**
+   * Whether this Slurm job was submitted for the job's latest claim: a resumed job is claimed
+   * again (DOWNLOADING) before its new submission's record replaces this one.
+   */
+  private async runsCurrentAttempt(t: TrackedJob): Promise<boolean> {
+    const claims = (await this.deps.engine.store.events(t.jobId)).filter((e) => e.to === 'DOWNLOADING');
+    return (claims.at(-1)?.at ?? 0) <= t.submittedAt;
   }
 
   private dirOf(t: TrackedJob): string {

@@ -78,7 +78,7 @@ export class SlurmTracker {
         case 'end': {
           if (!job) break;
           if (!(await this.runsCurrentAttempt(t))) {
-            // Resumed and claimed again since this Slurm job ran it: its end is no news of the job.
+            // Resumed since this Slurm job ran it: its end is no news of the job.
             if (await tracked.remove(t.jobId, t.slurmId)) await this.cleanUp(t, false);
             return;
           }
@@ -110,12 +110,12 @@ export class SlurmTracker {
   }
 
   /**
-   * Whether this Slurm job was submitted for the job's latest claim: a resumed job is claimed
-   * again (DOWNLOADING) before its new submission's record replaces this one.
+   * Whether this Slurm job was submitted after the job's latest submission to dstack (a resume
+   * is one): a resumed job is SUBMITTED, then claimed again, before its new record replaces this.
    */
   private async runsCurrentAttempt(t: TrackedJob): Promise<boolean> {
-    const claims = (await this.deps.engine.store.events(t.jobId)).filter((e) => e.to === 'DOWNLOADING');
-    return (claims.at(-1)?.at ?? 0) <= t.submittedAt;
+    const submissions = (await this.deps.engine.store.events(t.jobId)).filter((e) => e.to === 'SUBMITTED');
+    return (submissions.at(-1)?.at ?? 0) <= t.submittedAt;
   }
 
   private dirOf(t: TrackedJob): string {

@@ -1,5 +1,6 @@
 /**
- * Bundles the CLI's two entry points (dist/cli/main.js, dist/cli/runner-exec-main.js) over
+ * Bundles the CLI's entry points (dist/cli/main.js, dist/cli/runner-exec-main.js, and the
+ * file worker thread's dist/cli/file-worker.js: src/files/file-workers.ts) over
  * tsc's output of them. Node compiles and links each ES module file on its own; the ~70 files
  * a `dstack run` loads cost it about a sixth of its start-up, and every Slurm batch job too.
  * Packages stay external (better-sqlite3 is native; node_modules resolve as before). Shared
@@ -19,7 +20,12 @@ for (const name of await readdir(outdir).catch(() => [])) {
 }
 
 await build({
-  entryPoints: ['src/cli/main.ts', 'src/cli/runner-exec-main.ts'],
+  // Named: each lands in dist/cli/ under its own name (the worker beside the chunk that starts it).
+  entryPoints: {
+    main: 'src/cli/main.ts',
+    'runner-exec-main': 'src/cli/runner-exec-main.ts',
+    'file-worker': 'src/files/file-worker.ts',
+  },
   outdir,
   bundle: true,
   // Without splitting, a dynamic import() would be inlined: dockerode and the server would load on every call.

@@ -9,9 +9,11 @@
  * process can hold that ArrayBuffer object: bytes from a socket (any remote runner, any
  * client) arrive in buffers Node allocates, never in one registered here, and a pack entry
  * that the parser had to copy (it spanned chunks) is a new buffer too; both are hashed as
- * before. Registered buffers are allocated unpooled (Buffer.allocUnsafeSlow) so that no
- * other Buffer shares their memory, they are not written once registered, and they are
- * forgotten when their upload ends (or with the buffer, by the WeakMap).
+ * before. Registered buffers are SharedArrayBuffers of their own, so that no other Buffer
+ * shares their memory; besides the main thread, only this process's file worker threads
+ * touch them (files/file-workers.ts: the read that filled them, a write of them to the
+ * store). They are not written once registered, and they are forgotten when their upload
+ * ends (or with the buffer, by the WeakMap).
  */
 
 interface Hashed {

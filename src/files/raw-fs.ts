@@ -99,16 +99,6 @@ async function readFully(fd: number, buf: Uint8Array, at: number, size: number):
   return got;
 }
 
-/** Read up to `size` bytes of `path` into `buf` at `at`; the bytes read (fewer only when the file is shorter). */
-export async function readInto(path: string, buf: Uint8Array, at: number, size: number): Promise<number> {
-  const fd = await openFd(path, 'r');
-  try {
-    return await readFully(fd, buf, at, size);
-  } finally {
-    await closeFd(fd);
-  }
-}
-
 /**
  * The whole of `path` as one fstat sizes it, for files that never change once written (blobs).
  * `errors.tooBig` when over `max` bytes (nothing read), `errors.short` when it ends early.

@@ -1,12 +1,11 @@
 /**
  * Hashing and uploading a scanned folder in one read per file (a runner saving artifacts).
  * Small files the hash cache does not know are read straight into their place in a pack
- * buffer, hashed there, and the pack is sent with the entries the server lacks: each file
+ * buffer and hashed there (a file job: on a worker thread for a big pack), and the pack is sent with the entries the server lacks: each file
  * is read once, not once to hash and again to send. Files whose digest is known already
  * (the cache: a re-save) and big files (hashed as streams) go through uploadFiles, except
  * those `stored` says the server has (the server checks them again with the manifest).
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Client } from '../client/client.js';
@@ -15,16 +14,14 @@ import { forEachLimit } from '../core/concurrency.js';
 import { InvalidError } from '../core/errors.js';
 import type { ManifestEntry } from '../core/records.js';
 import type { HashCache } from './hash-cache.js';
+import { asError } from './file-jobs.js';
+import { fileJob } from './file-workers.js';
 import { forgetHashed, rememberHashed } from './hashed-here.js';
 import { hashScanned, type Scanned } from './manifest.js';
 import { BLOCK, entryHeader, padding } from './pack.js';
-import { readInto } from './raw-fs.js';
 import type { StoredDigests } from './stored-digests.js';
 import { CONCURRENCY, packsOf, tracker, type TransferOptions, type TransferStats } from './transfer-parts.js';
 import { uploadFiles } from './transfer.js';
-
-/** Files read at once into one pack: reads run on libuv's threads while the loop hashes. */
-const READS_IN_FLIGHT = 8;
 
 /**
  * Give every scanned file its digest and make sure the server stores its content. Entries
@@ -99,21 +96,26 @@ async function readHashSend(
     offsets.push(total);
     total += BLOCK + entry.size + padding(entry.size);
   }
-  // Unpooled: no other Buffer shares this memory (see hashed-here.ts).
+  // Unpooled, and shared so that a worker can read into it (file-workers.ts): no other Buffer shares this memory (see hashed-here.ts).
   const free = buffers.findIndex((b) => b.length >= total + 2 * BLOCK);
-  const buf = free >= 0 ? buffers.splice(free, 1)[0]! : Buffer.allocUnsafeSlow(total + 2 * BLOCK);
-  await forEachLimit(files.keys(), READS_IN_FLIGHT, async (i) => {
+  const buf = free >= 0 ? buffers.splice(free, 1)[0]! : Buffer.from(new SharedArrayBuffer(total + 2 * BLOCK));
+  const read = await fileJob({
+    op: 'read-hash',
+    buffer: buf.buffer,
+    files: files.map(({ entry }, i) => ({ path: join(root, entry.path), at: offsets[i]! + BLOCK, size: entry.size })),
+  });
+  read.digests.forEach((digest, i) => {
     const { entry, info } = files[i]!;
-    const at = offsets[i]! + BLOCK;
-    const hashedAt = Date.now();
-    const got = await readInto(join(root, entry.path), buf, at, entry.size);
-    if (got < entry.size) throw new InvalidError(`${entry.path} shrank while it was being saved`);
-    entry.digest = createHash('sha256')
-      .update(buf.subarray(at, at + entry.size))
-      .digest('hex');
-    cache?.set(entry.path, info, entry.digest, hashedAt);
+    entry.digest = digest;
+    cache?.set(entry.path, info, digest, read.hashedAt[i]!);
     onFile(entry.size);
   });
+  if (read.failure) {
+    buffers.push(buf);
+    const { index } = read.failure;
+    if ('error' in read.failure) throw asError(read.failure.error);
+    throw new InvalidError(`${files[index]!.entry.path} shrank while it was being saved`);
+  }
   const sent = new Set<string>();
   const plan = await client.planUploads(files.map(({ entry }) => ({ digest: entry.digest!, size: entry.size })));
   const missing = new Set(plan.missing.map((m) => m.digest));

@@ -74,6 +74,36 @@ describe('hashing and uploading a scanned folder in one read a file', () => {
     expect(after.blobsHashedHere - before.blobsHashedHere).toBe(29);
   });
 
+  it('in-process, a big pack read and hashed on a worker thread is stored without hashing it again', async () => {
+    const root = join(work, `f${++dirs}`);
+    await mkdir(join(root, 'out'), { recursive: true });
+    const contents = Array.from({ length: 40 }, () => randomBytes(100_000)); // 4 MB: over IN_PLACE_BYTES
+    await Promise.all(contents.map((data, i) => writeFile(join(root, 'out', `m${i}`), data)));
+    const scanned = (await scanArtifact(root, 'out'))!;
+    const before = t.server.engine.blobs.stats();
+    await uploadScanned(inProcess, root, scanned, new HashCache());
+    const after = t.server.engine.blobs.stats();
+    expect(after.blobsHashedHere - before.blobsHashedHere).toBe(40);
+    for (const [i, data] of contents.entries()) {
+      expect(scanned.find((s) => s.entry.path === `out/m${i}`)!.entry.digest).toBe(sha(data));
+      expect((await t.server.engine.blobs.getBytes!(sha(data), 1 << 20)).equals(data)).toBe(true);
+    }
+  });
+
+  it('a file that is gone or shorter when it is read fails the save, naming it', async () => {
+    const { root } = await folder();
+    const gone = (await scanArtifact(root, 'out'))!;
+    await rm(join(root, 'out/sub/s5'));
+    await expect(uploadScanned(t.client, root, gone, new HashCache())).rejects.toThrow(
+      `ENOENT: no such file or directory, open '${join(root, 'out/sub/s5')}'`,
+    );
+    const short = (await scanArtifact(root, 'out'))!;
+    await writeFile(join(root, 'out/sub/s9'), 'cut');
+    await expect(uploadScanned(t.client, root, short, new HashCache())).rejects.toThrow(
+      'out/sub/s9 shrank while it was being saved',
+    );
+  });
+
   it('in-process, a pack entry that does not match its name is still refused', async () => {
     const pack = writePack([{ name: sha('what it claims'), data: Buffer.from('what it is') }]);
     await expect(inProcess.putPack(pack)).rejects.toThrow(/does not match its digest/);

@@ -35,6 +35,24 @@ async function openS3(name: S3Server['name'], prefix = 'dstack/artifacts'): Prom
 describeBlobStoreConformance('S3 on moto_server', () => openS3('moto'));
 describeBlobStoreConformance('S3 on s3rver', () => openS3('s3rver'));
 
+describe('LocalBlobStore', () => {
+  it('a blob folder removed by hand fails the blobs of a batch that go in it, saying to retry; a retry makes it again', async () => {
+    const store = new LocalBlobStore(join(root, `store-${++counter}`));
+    const first = blob(100);
+    expect(await store.putMany([{ digest: first.digest, parts: [first.data] }])).toEqual([undefined]);
+    const shard = join(store.root, first.digest.slice(0, 2));
+    await rm(shard, { recursive: true });
+    // Over a megabyte (a worker's batch); one blob named into the removed folder (taken as hashed, so not checked).
+    const others = Array.from({ length: 8 }, () => blob(200_000));
+    const lost = { digest: `${first.digest.slice(0, 2)}${'0'.repeat(62)}`, parts: [others[0]!.data], hashedHere: true };
+    const outcomes = await store.putMany([...others.map(({ digest, data }) => ({ digest, parts: [data] })), lost]);
+    expect(outcomes.slice(0, 8)).toEqual(Array(8).fill(undefined));
+    expect(outcomes[8]?.message).toBe(`blob folder ${shard} vanished; retry the upload`);
+    expect(await store.putMany([lost])).toEqual([undefined]);
+    expect(await readdir(shard)).toEqual([lost.digest]);
+  });
+});
+
 describe('S3BlobStore', () => {
   it('a bucket that does not exist is an error that says what to check', async () => {
     const store = new S3BlobStore(createS3Client(servers.moto!.settings), { bucket: 'no-such-bucket', prefix: '' });

@@ -8,18 +8,26 @@ import { finished, PassThrough, Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Hono } from 'hono';
 import { SMALL_BLOB, type UploadPlan } from '../../core/blob-api.js';
-import { mapAhead } from '../../core/concurrency.js';
+import { forEachLimit, mapAhead } from '../../core/concurrency.js';
 import { InvalidError, NotFoundError } from '../../core/errors.js';
 import { hashedHere } from '../../files/hashed-here.js';
 import { MAX_PACK_ENTRY, PACK_ERROR, readLimited, readPack, writePackWeb, type PackEntry } from '../../files/pack.js';
-import { DIGEST, type BlobStore } from '../storage/blob-store.js';
+import { DIGEST, type BlobBytes, type BlobStore } from '../storage/blob-store.js';
 import * as blobSchemas from './blob-schemas.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import * as schemas from './schemas.js';
 import { body } from './validate.js';
 
-/** Blobs of one pack stored at once: S3 puts are latency-bound, disk writes are not hurt by a few. */
-const PACK_PUTS_IN_FLIGHT = 8;
+/**
+ * A pack's entries go to the store in batches of up to BATCH_ENTRIES or BATCH_BYTES, with
+ * BATCHES_IN_FLIGHT being stored while the next is read: on local disk a batch is one file
+ * job, on a worker thread once over a megabyte (files/file-workers.ts).
+ */
+const BATCH_ENTRIES = 256;
+const BATCH_BYTES = 4 << 20;
+const BATCHES_IN_FLIGHT = 2;
+/** Blobs of a batch put at once into a store without `putMany`: S3 puts are latency-bound. */
+const PUTS_IN_FLIGHT = 8;
 
 /**
  * The request's body as a Node stream. Served by @hono/node-server, that is the socket's own
@@ -141,39 +149,63 @@ export function blobRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
 
 /**
  * Store every entry of a pack, each verified against the digest it is named by (or known
- * to be hashed by this very process from the same bytes). Entries
- * stored before a failure stay (they are verified); the request fails naming the bad one.
+ * to be hashed by this very process from the same bytes). Entries go to the store in
+ * batches (one file job each on local disk). Entries stored before a failure stay (they are
+ * verified); the request fails naming the bad one.
  */
 async function storePack(blobs: BlobStore, stream: Readable): Promise<{ stored: number; bytes: number }> {
+  const putMany = blobs.putMany?.bind(blobs) ?? ((batch: readonly BlobBytes[]) => putEach(blobs, batch));
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   let stored = 0;
   let bytes = 0;
+  let batch: BlobBytes[] = [];
+  let batchBytes = 0;
+  const flush = async () => {
+    const entries = batch;
+    batch = [];
+    batchBytes = 0;
+    const task: Promise<void> = putMany(entries)
+      .then((outcomes) =>
+        outcomes.forEach((e, i) => {
+          if (e) return void (failure ??= e);
+          stored++;
+          bytes += entries[i]!.parts.reduce((n, p) => n + p.length, 0);
+        }),
+      )
+      .catch((e: unknown) => void (failure ??= e))
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    if (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight);
+  };
   try {
     // Let go of, not destroyed, if the pack is refused: the body is drained and the error answered.
     for await (const entry of readPack(stream.iterator({ destroyOnReturn: false }))) {
       if (!DIGEST.test(entry.name)) throw new InvalidError(`pack entry '${entry.name}' is not a sha256 digest`);
       // Not hashed again only when this process hashed these very bytes (the embedded runner: hashed-here.ts).
       const here = entry.parts.length === 1 && hashedHere(entry.parts[0]!, entry.name);
-      const put = blobs.putBytes
-        ? blobs.putBytes(entry.name, entry.parts, here)
-        : blobs.put(entry.name, Readable.from(entry.parts));
-      const task: Promise<void> = put
-        .then(() => {
-          stored++;
-          bytes += entry.size;
-        })
-        .catch((e: unknown) => {
-          failure ??= e;
-        })
-        .finally(() => inFlight.delete(task));
-      inFlight.add(task);
-      if (inFlight.size >= PACK_PUTS_IN_FLIGHT) await Promise.race(inFlight);
+      batch.push({ digest: entry.name, parts: entry.parts, hashedHere: here });
+      batchBytes += entry.size;
+      if (batch.length >= BATCH_ENTRIES || batchBytes >= BATCH_BYTES) await flush();
       if (failure) throw failure;
     }
+    if (batch.length > 0) await flush();
   } finally {
     await Promise.all(inFlight);
   }
   if (failure) throw failure;
   return { stored, bytes };
+}
+
+/** `putMany` for a store without it (S3): a put each, PUTS_IN_FLIGHT at once. */
+async function putEach(blobs: BlobStore, batch: readonly BlobBytes[]): Promise<(Error | undefined)[]> {
+  const outcomes: (Error | undefined)[] = [];
+  await forEachLimit(batch.keys(), PUTS_IN_FLIGHT, async (i) => {
+    const { digest, parts } = batch[i]!;
+    outcomes[i] = await blobs.put(digest, Readable.from(parts)).then(
+      () => undefined,
+      (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+    );
+  });
+  return Array.from(batch, (_, i) => outcomes[i]);
 }

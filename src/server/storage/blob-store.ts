@@ -15,7 +15,7 @@ export interface BlobStoreStats {
   blobsWritten: number;
   bytesWritten: number;
   /**
-   * Of those, blobs stored without hashing them again: `putBytes` with `hashedHere`, bytes
+   * Of those, blobs stored without hashing them again: `putMany` with `hashedHere`, bytes
    * this very process read and hashed (the embedded runner's packs; files/hashed-here.ts).
    */
   blobsHashedHere: number;
@@ -44,6 +44,18 @@ export interface DirectAccess {
   presignGet(digest: string): Promise<DirectRequest>;
 }
 
+/** A blob's content in memory, for `putMany`. */
+export interface BlobBytes {
+  digest: string;
+  /** The content's chunks, one after another, as read. */
+  parts: readonly Buffer[];
+  /**
+   * The caller has established that this process itself computed `digest` from exactly
+   * these bytes (`hashedHere` of files/hashed-here.ts), so they are not hashed again.
+   */
+  hashedHere?: boolean;
+}
+
 export interface BlobStore {
   /** The digests of `digests` that are not stored yet, each once. */
   missing(digests: readonly string[]): Promise<string[]>;
@@ -54,13 +66,11 @@ export interface BlobStore {
    */
   put(digest: string, content: Readable): Promise<void>;
   /**
-   * `put` of content already in memory (pack entries), where the store can do it cheaper
-   * than through a stream (`parts`: the content's chunks, one after another, as read); the
-   * same checks and atomicity. `hashedHere`: the caller has
-   * established that this process itself computed `digest` from exactly these bytes
-   * (`hashedHere` of files/hashed-here.ts), so they are not hashed again.
+   * `put` of many blobs whose content is in memory (a pack's entries), where the store can
+   * do it cheaper than through streams: the same checks and atomicity, each blob stored or
+   * refused on its own. The outcome per blob, in order: undefined when stored, or its error.
    */
-  putBytes?(digest: string, parts: readonly Buffer[], hashedHere?: boolean): Promise<void>;
+  putMany?(blobs: readonly BlobBytes[]): Promise<(Error | undefined)[]>;
   /** `get` of a blob of at most `max` bytes into memory (InvalidError when bigger), where cheaper than a stream. */
   getBytes?(digest: string, max: number): Promise<Buffer>;
   /** The blob's content; NotFoundError when absent. */

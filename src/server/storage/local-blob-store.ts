@@ -7,9 +7,10 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidError, NotFoundError, UnavailableError } from '../../core/errors.js';
 import { blobPath, DIGEST } from '../../files/blob-path.js';
-import { digestOfParts } from '../../files/pack.js';
-import { inSlices, readWhole, writeNew } from '../../files/raw-fs.js';
-import { emptyStats, type BlobStore, type BlobStoreStats } from './blob-store.js';
+import { asError, type WriteBlobsJob, type WriteOutcome } from '../../files/file-jobs.js';
+import { fileJob } from '../../files/file-workers.js';
+import { inSlices, readWhole } from '../../files/raw-fs.js';
+import { emptyStats, type BlobBytes, type BlobStore, type BlobStoreStats } from './blob-store.js';
 
 export class LocalBlobStore implements BlobStore {
   private readonly counters = emptyStats();
@@ -76,29 +77,41 @@ export class LocalBlobStore implements BlobStore {
   }
 
   /**
-   * A blob whose content is in memory (an entry of a pack): checked against its digest
-   * before anything touches the disk, then written in one call and renamed into place.
+   * Blobs whose content is in memory (a pack's entries), in one file job (a worker thread's
+   * when big: files/file-workers.ts): each checked against its digest before anything
+   * touches the disk, then written to a temp file and renamed into place.
    */
-  async putBytes(digest: string, parts: readonly Buffer[], hashedHere = false): Promise<void> {
-    const target = this.path(digest);
-    if (!hashedHere) {
-      const actual = digestOfParts(parts);
-      if (actual !== digest)
-        throw new InvalidError(`blob content does not match its digest (expected ${digest}, got ${actual})`);
+  async putMany(blobs: readonly BlobBytes[]): Promise<(Error | undefined)[]> {
+    const outcomes: (Error | undefined)[] = [];
+    const writes: WriteBlobsJob['blobs'] = [];
+    const written: number[] = [];
+    for (const [i, { digest, parts, hashedHere }] of blobs.entries()) {
+      try {
+        const target = this.path(digest);
+        await this.shard(digest.slice(0, 2));
+        const spans = parts.map((p) => ({ buffer: p.buffer, offset: p.byteOffset, length: p.length }));
+        writes.push({ digest, temp: this.temp(target), target, hashed: hashedHere === true, parts: spans });
+        written.push(i);
+      } catch (e) {
+        outcomes[i] = e as Error;
+      }
     }
-    const shard = digest.slice(0, 2);
-    await this.shard(shard);
-    const temp = this.temp(target);
-    try {
-      await writeNew(temp, parts);
-      await rename(temp, target);
-    } catch (e) {
-      await rm(temp, { force: true });
-      throw this.vanished(shard, e as NodeJS.ErrnoException);
-    }
-    this.counters.blobsWritten++;
-    this.counters.bytesWritten += parts.reduce((n, p) => n + p.length, 0);
-    if (hashedHere) this.counters.blobsHashedHere++;
+    const results = writes.length > 0 ? await fileJob({ op: 'write-blobs', blobs: writes }) : [];
+    results.forEach((result, k) => {
+      const { digest, parts, hashedHere } = blobs[written[k]!]!;
+      outcomes[written[k]!] = result && this.failure(digest, result);
+      if (result) return;
+      this.counters.blobsWritten++;
+      this.counters.bytesWritten += parts.reduce((n, p) => n + p.length, 0);
+      if (hashedHere) this.counters.blobsHashedHere++;
+    });
+    return Array.from(blobs, (_, i) => outcomes[i]);
+  }
+
+  private failure(digest: string, result: NonNullable<WriteOutcome>): Error {
+    if ('actual' in result)
+      return new InvalidError(`blob content does not match its digest (expected ${digest}, got ${result.actual})`);
+    return this.vanished(digest.slice(0, 2), asError(result.error));
   }
 
   /** A blob of at most `max` bytes in memory (entries of a pack download): one open, no separate stat. */

@@ -1,0 +1,181 @@
+/**
+ * File work on many small files at once, as plain synchronous calls: reading files into a
+ * pack buffer and hashing them (a runner saving artifacts), and writing verified blobs (the
+ * local blob store). A job is data in and data out, so that it runs the same in place or on
+ * a worker thread (file-workers.ts decides which).
+ *
+ * Why synchronous calls on a thread of their own: each file costs about seven calls (open,
+ * read, close; open, write, close, rename), and a call through libuv's pool costs the event
+ * loop's thread more than the call itself (bench/PROFILES.md, session 13), while creating a
+ * file costs the kernel 80 to 230 µs, too much to make in place on the loop's thread. A
+ * worker makes the calls back to back, as `cp` does, and hashes in between.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync, renameSync, rmSync, writevSync } from 'node:fs';
+
+/** Bytes at `offset` of `buffer`: a SharedArrayBuffer crosses to a worker without a copy. */
+export interface Span {
+  buffer: ArrayBufferLike;
+  offset: number;
+  length: number;
+}
+
+/** An errno error's fields, as they cross from a worker (its class and extra fields do not). */
+export interface FileError {
+  message: string;
+  code?: string;
+}
+
+/** Read each file's first `size` bytes into `buffer` at `at` and hash them. */
+export interface ReadHashJob {
+  op: 'read-hash';
+  buffer: ArrayBufferLike;
+  files: { path: string; at: number; size: number }[];
+}
+
+export interface ReadHashResult {
+  /** sha256 (hex) of each file read, in order: all of them unless `failure`. */
+  digests: string[];
+  /** When each file's read began (epoch ms): what a hash cache may trust it for. */
+  hashedAt: number[];
+  /** The first file that could not be read whole; the files after it are not read. */
+  failure?: { index: number; error: FileError } | { index: number; got: number };
+}
+
+/** Write each blob to `temp` (created, never followed) and rename it to `target`; hash first unless `hashed`. */
+export interface WriteBlobsJob {
+  op: 'write-blobs';
+  blobs: { digest: string; temp: string; target: string; hashed: boolean; parts: Span[] }[];
+}
+
+/** Per blob: undefined when stored; the content's digest when it did not match; or the error. */
+export type WriteOutcome = undefined | { actual: string } | { error: FileError };
+
+export type FileJob = ReadHashJob | WriteBlobsJob;
+export type FileJobResult<J extends FileJob> = J extends ReadHashJob ? ReadHashResult : WriteOutcome[];
+
+export function runFileJob<J extends FileJob>(job: J): FileJobResult<J> {
+  return (job.op === 'read-hash' ? readHash(job) : writeBlobs(job)) as FileJobResult<J>;
+}
+
+/** The bytes a job moves: what decides where it runs. */
+export function jobBytes(job: FileJob): number {
+  return job.op === 'read-hash'
+    ? job.files.reduce((n, f) => n + f.size, 0)
+    : job.blobs.reduce((n, b) => b.parts.reduce((m, p) => m + p.length, n), 0);
+}
+
+function readHash({ buffer, files }: ReadHashJob): ReadHashResult {
+  const bytes = new Uint8Array(buffer);
+  const result: ReadHashResult = { digests: [], hashedAt: [] };
+  for (let index = 0; index < files.length; index++) {
+    const { path, at, size } = files[index]!;
+    const hashedAt = Date.now();
+    let got;
+    try {
+      got = readAt(path, bytes, at, size);
+    } catch (e) {
+      result.failure = { index, error: fileError(e) };
+      break;
+    }
+    if (got < size) {
+      result.failure = { index, got };
+      break;
+    }
+    result.digests.push(
+      createHash('sha256')
+        .update(bytes.subarray(at, at + size))
+        .digest('hex'),
+    );
+    result.hashedAt.push(hashedAt);
+  }
+  return result;
+}
+
+/** Up to `size` bytes of `path` into `bytes` at `at`; fewer only when the file is shorter. */
+function readAt(path: string, bytes: Uint8Array, at: number, size: number): number {
+  const fd = openSync(path, 'r');
+  try {
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, bytes, at + got, size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeBlobs({ blobs }: WriteBlobsJob): WriteOutcome[] {
+  return blobs.map(({ digest, temp, target, hashed, parts }) => {
+    const views = parts.map((p) => new Uint8Array(p.buffer, p.offset, p.length));
+    if (!hashed) {
+      const hash = createHash('sha256');
+      for (const view of views) hash.update(view);
+      const actual = hash.digest('hex');
+      if (actual !== digest) return { actual };
+    }
+    try {
+      writeNew(temp, views);
+      renameSync(temp, target);
+      return undefined;
+    } catch (e) {
+      rmSync(temp, { force: true });
+      return { error: fileError(e) };
+    }
+  });
+}
+
+/** Create `path` ('wx': fails on anything there, follows no link) and write `views` one after another. */
+function writeNew(path: string, views: Uint8Array[]): void {
+  const fd = openSync(path, 'wx', 0o644);
+  try {
+    let left = views.filter((v) => v.length > 0);
+    let position = 0;
+    while (left.length > 0) {
+      let n = writevSync(fd, left, position);
+      position += n;
+      // Drop what was written; the view it stopped in goes on from there.
+      while (left.length > 0 && n >= left[0]!.length) n -= left.shift()!.length;
+      if (n > 0) left = [left[0]!.subarray(n), ...left.slice(1)];
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fileError(e: unknown): FileError {
+  const { message, code } = e as NodeJS.ErrnoException;
+  return code === undefined ? { message: String(message ?? e) } : { message, code };
+}
+
+/**
+ * `job` with every span in shared memory, to hand to a worker: the bytes of spans in other
+ * buffers are copied into one new SharedArrayBuffer (posting their buffers would copy each
+ * whole, however little of it a span holds). A read's buffer must be shared already: the
+ * worker reads into it for the caller.
+ */
+export function shareable<J extends FileJob>(job: J): J {
+  if (job.op === 'read-hash') {
+    if (!(job.buffer instanceof SharedArrayBuffer)) throw new Error('a read on a worker needs a SharedArrayBuffer');
+    return job;
+  }
+  const spans = job.blobs.flatMap((b) => b.parts).filter((p) => !(p.buffer instanceof SharedArrayBuffer));
+  if (spans.length === 0) return job;
+  const into = new Uint8Array(new SharedArrayBuffer(spans.reduce((n, p) => n + p.length, 0)));
+  let at = 0;
+  const copy = (p: Span): Span => {
+    if (p.buffer instanceof SharedArrayBuffer) return p;
+    into.set(new Uint8Array(p.buffer, p.offset, p.length), at);
+    at += p.length;
+    return { buffer: into.buffer, offset: at - p.length, length: p.length };
+  };
+  return { ...job, blobs: job.blobs.map((b) => ({ ...b, parts: b.parts.map(copy) })) };
+}
+
+/** An Error with the fields of one that came back from a job (`code`, for callers that look at it). */
+export function asError(error: FileError): NodeJS.ErrnoException {
+  return Object.assign(new Error(error.message), error.code === undefined ? {} : { code: error.code });
+}

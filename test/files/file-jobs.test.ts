@@ -1,0 +1,133 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runFileJob, shareable, type ReadHashJob } from '../../src/files/file-jobs.js';
+import { fileJob, IN_PLACE_BYTES } from '../../src/files/file-workers.js';
+
+const work = await mkdtemp(join(tmpdir(), 'dstack-file-jobs-'));
+afterAll(() => rm(work, { recursive: true, force: true }));
+const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+let dirs = 0;
+
+/** `count` files of `size` random bytes, and a read job that puts them one after another. */
+async function files(count: number, size: number): Promise<{ job: ReadHashJob; contents: Buffer[] }> {
+  const dir = join(work, `d${++dirs}`);
+  await mkdir(dir);
+  const contents = Array.from({ length: count }, () => randomBytes(size));
+  await Promise.all(contents.map((data, i) => writeFile(join(dir, `f${i}`), data)));
+  const job: ReadHashJob = {
+    op: 'read-hash',
+    buffer: new SharedArrayBuffer(count * size),
+    files: contents.map((_, i) => ({ path: join(dir, `f${i}`), at: i * size, size })),
+  };
+  return { job, contents };
+}
+
+describe('file jobs', () => {
+  it('read each file into its place and hash it, the same in place and on a worker thread', async () => {
+    const small = await files(3, 1000);
+    const big = await files(40, 100_000); // over IN_PLACE_BYTES: a worker's
+    expect(40 * 100_000).toBeGreaterThan(IN_PLACE_BYTES);
+    for (const { job, contents } of [small, big]) {
+      const before = Date.now();
+      const result = await fileJob(job);
+      expect(result.failure).toBeUndefined();
+      expect(result.digests).toEqual(contents.map(sha));
+      expect(result.hashedAt.every((t) => t >= before && t <= Date.now())).toBe(true);
+      expect(Buffer.from(job.buffer as SharedArrayBuffer).equals(Buffer.concat(contents))).toBe(true);
+    }
+  });
+
+  it('stop at a file that is gone or shorter than its size, saying which and why', async () => {
+    const { job } = await files(30, 50_000);
+    await rm(job.files[7]!.path);
+    const gone = await fileJob(job);
+    expect(gone.digests).toHaveLength(7);
+    expect(gone.failure).toEqual({
+      index: 7,
+      error: { code: 'ENOENT', message: `ENOENT: no such file or directory, open '${job.files[7]!.path}'` },
+    });
+    await writeFile(job.files[7]!.path, 'short');
+    expect((await fileJob(job)).failure).toEqual({ index: 7, got: 5 });
+  });
+
+  it('several big jobs at once all finish, more of them than there are workers', async () => {
+    const jobs = await Promise.all(Array.from({ length: 6 }, () => files(12, 100_000)));
+    const results = await Promise.all(jobs.map(({ job }) => fileJob(job)));
+    results.forEach((r, i) => expect(r.digests).toEqual(jobs[i]!.contents.map(sha)));
+  });
+
+  it('write each blob to its temp file and rename it into place; a wrong content or a missing folder only fails that blob', async () => {
+    const dir = join(work, `w${++dirs}`);
+    await mkdir(dir);
+    const [a, b, c] = [randomBytes(600_000), randomBytes(600_000), randomBytes(10)];
+    const span = (data: Buffer) => ({ buffer: data.buffer, offset: data.byteOffset, length: data.length });
+    const blob = (data: Buffer, digest: string, folder = dir) => ({
+      digest,
+      temp: join(folder, `${digest}.tmp`),
+      target: join(folder, digest),
+      hashed: false,
+      parts: [span(data.subarray(0, 1000)), span(data.subarray(1000))],
+    });
+    const outcomes = await fileJob({
+      op: 'write-blobs',
+      blobs: [blob(a, sha(a)), blob(b, sha(a)), blob(c, sha(c), join(dir, 'gone'))],
+    });
+    expect(outcomes[0]).toBeUndefined();
+    expect(outcomes[1]).toEqual({ actual: sha(b) });
+    expect(outcomes[2]).toMatchObject({ error: { code: 'ENOENT' } });
+    expect((await readFile(join(dir, sha(a)))).equals(a)).toBe(true);
+    expect(await readdir(dir)).toEqual([sha(a)]); // no temp file left, nothing for the wrong content
+  });
+
+  it('a blob hashed by the caller is written as it is, unchecked', () => {
+    const data = Buffer.from('content');
+    const target = join(work, 'named-by-the-caller');
+    runFileJob({
+      op: 'write-blobs',
+      blobs: [
+        {
+          digest: 'x',
+          temp: `${target}.tmp`,
+          target,
+          hashed: true,
+          parts: [{ buffer: data.buffer, offset: data.byteOffset, length: 7 }],
+        },
+      ],
+    });
+    expect(existsSync(target)).toBe(true);
+    expect(existsSync(`${target}.tmp`)).toBe(false);
+  });
+
+  it('hand a worker shared memory only: private bytes are copied once, a read needs a shared buffer', () => {
+    const shared = Buffer.from(new SharedArrayBuffer(8));
+    const own = Buffer.from('private!');
+    const job = shareable({
+      op: 'write-blobs',
+      blobs: [
+        {
+          digest: 'd',
+          temp: 't',
+          target: 'x',
+          hashed: true,
+          parts: [
+            { buffer: shared.buffer, offset: 0, length: 8 },
+            { buffer: own.buffer, offset: own.byteOffset, length: 8 },
+          ],
+        },
+      ],
+    });
+    const [kept, copied] = job.blobs[0]!.parts;
+    expect(kept!.buffer).toBe(shared.buffer);
+    expect(copied!.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(Buffer.from(copied!.buffer as SharedArrayBuffer, copied!.offset, copied!.length).toString()).toBe(
+      'private!',
+    );
+    expect(() => shareable({ op: 'read-hash', buffer: new ArrayBuffer(8), files: [] })).toThrow(
+      'a read on a worker needs a SharedArrayBuffer',
+    );
+  });
+});

@@ -9,6 +9,7 @@
  *
  * Workloads: trivial (scenario 1), dag (2), cached (3), dry-run (4, CLI only), artifacts, restore, resave (5),
  * logs (6), slurm (7: the DAG through the Slurm backend; also profiles each batch job's `dstack runner exec`). --n: jobs of the DAG (default 1000), MiB of the artifact folder, bytes of the log.
+ * --files: how many files the artifact folder's MiB are split into (default: about 100 KiB each).
  * --sql: also time the server's SQL statements by text (bench/sql-trace.mjs).
  */
 import Database from 'better-sqlite3';
@@ -278,8 +279,9 @@ async function main(): Promise<void> {
   const data = join(tmp.path, 'data');
   if (['artifacts', 'resave', 'restore'].includes(name)) {
     await mkdir(data, { recursive: true });
-    // --n is MiB here, in files of about 100 KiB (1 GiB: 10,240 files).
-    await sh(`head -c ${n}M /dev/urandom > ../blob && split -n ${n * 10} -a 5 -d ../blob f && rm ../blob`, {
+    // --n is MiB here, in files of about 100 KiB (1 GiB: 10,240 files) unless --files says how many.
+    const files = argv.includes('--files') ? Number(opt('--files')) : n * 10;
+    await sh(`head -c ${n}M /dev/urandom > ../blob && split -n ${files} -a 5 -d ../blob f && rm ../blob`, {
       cwd: data,
     });
   }

@@ -27,6 +27,7 @@ import { UnavailableError } from '../core/errors.js';
 import { encodeLogBatch } from '../core/log-batch.js';
 import type { OutputLine } from '../core/log-frames.js';
 import { directGet } from '../files/direct-http.js';
+import type { HashFileResult } from '../files/file-jobs.js';
 import type { CodeSource, RegisterRepoRequest, RepoView } from '../core/repos.js';
 import { errorFromResponse } from './errors.js';
 import {
@@ -57,6 +58,12 @@ export interface ClientOptions {
    * `server.json`): downloads copy blobs from it in the kernel (files/local-copy.ts).
    */
   localBlobs?: string;
+  /**
+   * Store a file of this machine as a blob, hashing and copying it in one read: given only
+   * to the runner inside the server, by the server, when its blob store is on local disk
+   * (files/upload-scanned.ts). Never over the network: it reads any path it is given.
+   */
+  putLocalFile?: (path: string, size: number) => Promise<HashFileResult>;
 }
 
 export class Client {
@@ -65,10 +72,12 @@ export class Client {
   private readonly retryPolicy: RetryPolicy | undefined;
   private readonly send: Transport;
   readonly localBlobs: string | undefined;
+  readonly putLocalFile: ClientOptions['putLocalFile'];
 
   constructor(options: ClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
     this.localBlobs = options.localBlobs;
+    this.putLocalFile = options.putLocalFile;
     this.token = options.token;
     this.retryPolicy = options.retry;
     this.send = options.fetch ? fetchTransport(options.fetch) : nodeTransport;

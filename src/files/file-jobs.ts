@@ -11,7 +11,20 @@
  * worker makes the calls back to back, as `cp` does, and hashes in between.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, renameSync, rmSync, writevSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  writevSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
+import { InvalidError } from '../core/errors.js';
+import { blobPath } from './blob-path.js';
 
 /** Bytes at `offset` of `buffer`: a SharedArrayBuffer crosses to a worker without a copy. */
 export interface Span {
@@ -48,21 +61,58 @@ export interface WriteBlobsJob {
   blobs: { digest: string; temp: string; target: string; hashed: boolean; parts: Span[] }[];
 }
 
+/**
+ * Hash a file's first `size` bytes in chunks (a big file of an artifact). With `store`, also
+ * write them to `store.temp` as they are read and rename it to the blob's place under
+ * `store.folder` (`ab/abcdef…`, a local blob store's layout) unless a blob is there already:
+ * one read for the hash and the copy (the runner inside the server, files/upload-scanned.ts).
+ */
+export interface HashFileJob {
+  op: 'hash-file';
+  path: string;
+  size: number;
+  store?: { temp: string; folder: string };
+}
+
+export interface HashFileResult {
+  /** sha256 (hex) of the file's `size` bytes; absent on a failure. */
+  digest?: string;
+  /** With `store`: whether this job put the blob in place (false: it was there already). */
+  stored?: boolean;
+  failure?: { error: FileError } | { got: number };
+}
+
 /** Per blob: undefined when stored; the content's digest when it did not match; or the error. */
 export type WriteOutcome = undefined | { actual: string } | { error: FileError };
 
-export type FileJob = ReadHashJob | WriteBlobsJob;
-export type FileJobResult<J extends FileJob> = J extends ReadHashJob ? ReadHashResult : WriteOutcome[];
+export type FileJob = ReadHashJob | HashFileJob | WriteBlobsJob;
+export type FileJobResult<J extends FileJob> = J extends ReadHashJob
+  ? ReadHashResult
+  : J extends HashFileJob
+    ? HashFileResult
+    : WriteOutcome[];
 
 export function runFileJob<J extends FileJob>(job: J): FileJobResult<J> {
-  return (job.op === 'read-hash' ? readHash(job) : writeBlobs(job)) as FileJobResult<J>;
+  switch (job.op) {
+    case 'read-hash':
+      return readHash(job) as FileJobResult<J>;
+    case 'hash-file':
+      return hashFile(job) as FileJobResult<J>;
+    case 'write-blobs':
+      return writeBlobs(job) as FileJobResult<J>;
+  }
 }
 
 /** The bytes a job moves: what decides where it runs. */
 export function jobBytes(job: FileJob): number {
-  return job.op === 'read-hash'
-    ? job.files.reduce((n, f) => n + f.size, 0)
-    : job.blobs.reduce((n, b) => b.parts.reduce((m, p) => m + p.length, n), 0);
+  switch (job.op) {
+    case 'read-hash':
+      return job.files.reduce((n, f) => n + f.size, 0);
+    case 'hash-file':
+      return job.size;
+    case 'write-blobs':
+      return job.blobs.reduce((n, b) => b.parts.reduce((m, p) => m + p.length, n), 0);
+  }
 }
 
 function readHash({ buffer, files }: ReadHashJob): ReadHashResult {
@@ -106,6 +156,48 @@ function readAt(path: string, bytes: Uint8Array, at: number, size: number): numb
   } finally {
     closeSync(fd);
   }
+}
+
+const CHUNK = 1 << 20;
+
+function hashFile({ path, size, store }: HashFileJob): HashFileResult {
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(size, 1)));
+  let fd: number | undefined;
+  let out: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    if (store) out = openSync(store.temp, 'wx', 0o644);
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - got), got);
+      if (n === 0) break;
+      hash.update(chunk.subarray(0, n));
+      if (out !== undefined) writeAll(out, chunk.subarray(0, n));
+      got += n;
+    }
+    if (got < size) return { failure: { got } };
+    const digest = hash.digest('hex');
+    if (!store) return { digest };
+    closeSync(out!);
+    out = undefined;
+    const target = blobPath(store.folder, digest);
+    if (existsSync(target)) return { digest, stored: false };
+    mkdirSync(dirname(target), { recursive: true });
+    renameSync(store.temp, target);
+    return { digest, stored: true };
+  } catch (e) {
+    return { failure: { error: fileError(e) } };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+    if (out !== undefined) closeSync(out);
+    if (store) rmSync(store.temp, { force: true }); // renamed away when stored
+  }
+}
+
+/** All of `bytes` at the file's current position. */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
 }
 
 function writeBlobs({ blobs }: WriteBlobsJob): WriteOutcome[] {
@@ -158,6 +250,7 @@ function fileError(e: unknown): FileError {
  * worker reads into it for the caller.
  */
 export function shareable<J extends FileJob>(job: J): J {
+  if (job.op === 'hash-file') return job;
   if (job.op === 'read-hash') {
     if (!(job.buffer instanceof SharedArrayBuffer)) throw new Error('a read on a worker needs a SharedArrayBuffer');
     return job;
@@ -173,6 +266,11 @@ export function shareable<J extends FileJob>(job: J): J {
     return { buffer: into.buffer, offset: at - p.length, length: p.length };
   };
   return { ...job, blobs: job.blobs.map((b) => ({ ...b, parts: b.parts.map(copy) })) };
+}
+
+/** The error of a read that failed: its own, or InvalidError when the file ended before the size it was scanned at. */
+export function readFailure(label: string, failure: { error: FileError } | { got: number }): Error {
+  return 'error' in failure ? asError(failure.error) : new InvalidError(`${label} shrank while it was being saved`);
 }
 
 /** An Error with the fields of one that came back from a job (`code`, for callers that look at it). */

@@ -1,27 +1,23 @@
 /** Building manifests: walking folders, hashing files, for code snapshots and artifacts. */
-import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';
 import { forEachLimit } from '../core/concurrency.js';
 import type { ManifestEntry } from '../core/records.js';
+import { readFailure } from './file-jobs.js';
+import { fileJob } from './file-workers.js';
 import type { HashCache } from './hash-cache.js';
 import { inSlices } from './raw-fs.js';
 import { isInside } from './safe-path.js';
 
-/** Files up to this size are hashed from one read (4 syscalls); bigger ones streamed in 1 MiB chunks. */
-const WHOLE_READ = 4 << 20;
-/**
- * Files hashed at once: reads run on libuv's 4 threads while the main thread hashes, so a
- * few in flight keep both busy; more only add memory and contention on a small machine.
- */
+/** Files hashed at once: each big one on a worker thread of its own (file-workers.ts), small ones in place. */
 const HASH_CONCURRENCY = 6;
 
-export async function hashFile(path: string, size?: number): Promise<string> {
-  const hash = createHash('sha256');
-  if (size !== undefined && size <= WHOLE_READ) return hash.update(await readFile(path)).digest('hex');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/** The sha256 of `path`'s `size` bytes (InvalidError naming `label` when it has fewer). */
+export async function hashFile(path: string, size: number, label = path): Promise<string> {
+  const { digest, failure } = await fileJob({ op: 'hash-file', path, size });
+  if (failure) throw readFailure(label, failure);
+  return digest!;
 }
 
 /** Entries for the given files under `root` (paths relative to it, `/`-separated). Missing files are skipped. */
@@ -88,7 +84,7 @@ export async function hashScanned(root: string, { entry, info }: Scanned, cache?
   entry.digest = cache?.get(entry.path, info);
   if (entry.digest === undefined) {
     const hashedAt = Date.now();
-    entry.digest = await hashFile(join(root, entry.path), entry.size);
+    entry.digest = await hashFile(join(root, entry.path), entry.size, entry.path);
     cache?.set(entry.path, info, entry.digest, hashedAt);
   }
   return entry;

@@ -3,18 +3,18 @@
  * Small files the hash cache does not know are read straight into their place in a pack
  * buffer and hashed there (a file job: on a worker thread for a big pack), and the pack is sent with the entries the server lacks: each file
  * is read once, not once to hash and again to send. Files whose digest is known already
- * (the cache: a re-save) and big files (hashed as streams) go through uploadFiles, except
- * those `stored` says the server has (the server checks them again with the manifest).
+ * (the cache: a re-save) and big files (hashed first) go through uploadFiles, except those
+ * `stored` says the server has (the server checks them again with the manifest). The
+ * runner inside the server stores big files itself, in one read (Client.putLocalFile).
  */
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { Client } from '../client/client.js';
 import { SMALL_BLOB } from '../core/blob-api.js';
 import { forEachLimit } from '../core/concurrency.js';
-import { InvalidError } from '../core/errors.js';
 import type { ManifestEntry } from '../core/records.js';
 import type { HashCache } from './hash-cache.js';
-import { asError } from './file-jobs.js';
+import { readFailure } from './file-jobs.js';
 import { fileJob } from './file-workers.js';
 import { forgetHashed, rememberHashed } from './hashed-here.js';
 import { hashScanned, type Scanned } from './manifest.js';
@@ -36,6 +36,7 @@ export async function uploadScanned(
 ): Promise<TransferStats & { skipped: number }> {
   const stored = options.stored;
   const fresh: Required<Scanned>[] = [];
+  const local: Required<Scanned>[] = [];
   let skipped = 0;
   const known: ManifestEntry[] = [];
   await forEachLimit(scanned, 6, async (s) => {
@@ -45,7 +46,8 @@ export async function uploadScanned(
       s.entry.digest = cached;
       if (stored?.has(cached)) return void skipped++;
     } else if (s.entry.size < SMALL_BLOB) return void fresh.push(s as Required<Scanned>);
-    else await hashScanned(root, s, cache); // big: hashed as a stream, sent one per request
+    else if (client.putLocalFile) return void local.push(s as Required<Scanned>);
+    else await hashScanned(root, s, cache); // big: hashed (on a worker thread), then sent one per request
     known.push(s.entry);
   });
   const stats: TransferStats = { files: 0, bytes: 0, requests: 0 };
@@ -55,10 +57,21 @@ export async function uploadScanned(
     stats.requests! += s.requests ?? 0;
   };
   const track = tracker(
-    fresh.length,
-    fresh.reduce((n, s) => n + s.entry.size, 0),
+    fresh.length + local.length,
+    [...fresh, ...local].reduce((n, s) => n + s.entry.size, 0),
     options,
   );
+  // The runner inside the server: big files hashed and copied into its store in one read each.
+  await forEachLimit(local, CONCURRENCY, async ({ entry, info }) => {
+    const hashedAt = Date.now();
+    const put = await client.putLocalFile!(join(root, entry.path), entry.size);
+    if (put.failure) throw readFailure(entry.path, put.failure);
+    entry.digest = put.digest!;
+    cache?.set(entry.path, info, entry.digest, hashedAt);
+    stored?.add(entry.digest);
+    if (put.stored) add({ files: 1, bytes: entry.size });
+    track.file(entry.size);
+  });
   // Pack buffers are reused within this save: a fresh 32 MiB buffer a pack tripled the GC time of a big save.
   const buffers: Buffer[] = [];
   const onFile = (n: number) => track.file(n);
@@ -112,9 +125,7 @@ async function readHashSend(
   });
   if (read.failure) {
     buffers.push(buf);
-    const { index } = read.failure;
-    if ('error' in read.failure) throw asError(read.failure.error);
-    throw new InvalidError(`${files[index]!.entry.path} shrank while it was being saved`);
+    throw readFailure(files[read.failure.index]!.entry.path, read.failure);
   }
   const sent = new Set<string>();
   const plan = await client.planUploads(files.map(({ entry }) => ({ digest: entry.digest!, size: entry.size })));

@@ -20,7 +20,7 @@ import { issueToken } from './auth.js';
 import { Engine } from './engine.js';
 import { inProcessFetch } from './in-process-fetch.js';
 import { startMonitor } from './monitor.js';
-import { localFolder } from './storage/local-blob-store.js';
+import { localFolder, LocalBlobStore } from './storage/local-blob-store.js';
 import { describeStorage, openBlobStore } from './storage/open-blob-store.js';
 import type { S3Settings } from './storage/s3-client.js';
 import { LogStore } from './storage/log-store.js';
@@ -90,8 +90,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const token = await issueToken(store, 'runner', 'local', false);
     agent = new RunnerAgent({
       // In-process: the runner's requests skip the socket, not the API (auth, validation, routes).
-      // Its downloads copy big blobs straight from a store on this machine's disk.
-      client: new Client({ url, token, fetch: inProcessFetch(app), localBlobs: localFolder(blobs) }),
+      // Its downloads copy big blobs straight from a store on this machine's disk, and its big
+      // artifact files go straight into it.
+      client: new Client({
+        url,
+        token,
+        fetch: inProcessFetch(app),
+        localBlobs: localFolder(blobs),
+        putLocalFile: blobs instanceof LocalBlobStore ? (path, size) => blobs.putFile(path, size) : undefined,
+      }),
       name: 'local',
       workRoot: options.localRunner.workRoot,
       capacity: await detectCapacity(),

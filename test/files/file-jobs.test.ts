@@ -60,6 +60,40 @@ describe('file jobs', () => {
     results.forEach((r, i) => expect(r.digests).toEqual(jobs[i]!.contents.map(sha)));
   });
 
+  it("hash a file's bytes, and with a store copy them into the blob's place in the same read", async () => {
+    const dir = join(work, `s${++dirs}`);
+    await mkdir(dir);
+    const data = randomBytes(3 << 20); // over IN_PLACE_BYTES: a worker's
+    await writeFile(join(dir, 'model.bin'), data);
+    const path = join(dir, 'model.bin');
+    expect(await fileJob({ op: 'hash-file', path, size: data.length })).toEqual({ digest: sha(data) });
+    expect(runFileJob({ op: 'hash-file', path, size: 1000 })).toEqual({ digest: sha(data.subarray(0, 1000)) });
+    const folder = join(dir, 'store');
+    await mkdir(folder);
+    const store = { temp: join(folder, 'in.tmp'), folder };
+    expect(await fileJob({ op: 'hash-file', path, size: data.length, store })).toEqual({
+      digest: sha(data),
+      stored: true,
+    });
+    const blob = join(folder, sha(data).slice(0, 2), sha(data));
+    expect((await readFile(blob)).equals(data)).toBe(true);
+    // There already: left as it is, the copy dropped.
+    expect(await fileJob({ op: 'hash-file', path, size: data.length, store })).toEqual({
+      digest: sha(data),
+      stored: false,
+    });
+    expect((await readdir(folder)).sort()).toEqual([sha(data).slice(0, 2)]);
+    // Shorter than its size, or gone: nothing stored, no temp file left.
+    expect(await fileJob({ op: 'hash-file', path, size: data.length + 5, store })).toEqual({
+      failure: { got: data.length },
+    });
+    await rm(path);
+    expect(await fileJob({ op: 'hash-file', path, size: data.length, store })).toEqual({
+      failure: { error: { code: 'ENOENT', message: `ENOENT: no such file or directory, open '${path}'` } },
+    });
+    expect((await readdir(folder)).sort()).toEqual([sha(data).slice(0, 2)]);
+  });
+
   it('write each blob to its temp file and rename it into place; a wrong content or a missing folder only fails that blob', async () => {
     const dir = join(work, `w${++dirs}`);
     await mkdir(dir);

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import { HashCache } from '../../src/files/hash-cache.js';
@@ -10,6 +11,7 @@ import { writePack } from '../../src/files/pack.js';
 import { StoredDigests } from '../../src/files/stored-digests.js';
 import { uploadScanned } from '../../src/files/upload-scanned.js';
 import { createApp } from '../../src/server/app.js';
+import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
 import { ServerKey } from '../../src/server/crypto.js';
 import { inProcessFetch } from '../../src/server/in-process-fetch.js';
 import { startTestServer, type TestServer } from '../services/server.js';
@@ -72,6 +74,28 @@ describe('hashing and uploading a scanned folder in one read a file', () => {
     // 29 distinct small files went packed (hashed here); the big one streamed, and the server hashed it.
     expect(after.blobsWritten - before.blobsWritten).toBe(30);
     expect(after.blobsHashedHere - before.blobsHashedHere).toBe(29);
+  });
+
+  it('in-process with a store on local disk, big files go into it straight, hashed and copied in one read', async () => {
+    const { root, contents } = await folder();
+    const store = t.server.engine.blobs as LocalBlobStore;
+    const stored: string[] = [];
+    const client = new Client({
+      url: 'http://in-process',
+      token: t.token,
+      fetch: inProcessFetch(createApp(t.server.engine, ServerKey.forDataDir(t.dataDir))),
+      putLocalFile: async (path, size) => {
+        stored.push(path);
+        return store.putFile(path, size);
+      },
+    });
+    const scanned = (await scanArtifact(root, 'out'))!;
+    const sent = await uploadScanned(client, root, scanned, new HashCache());
+    expect(stored).toEqual([join(root, 'out/big')]);
+    expect(sent).toMatchObject({ files: 30, requests: 2 }); // the small ones' plan and pack only
+    const big = contents.get('out/big')!;
+    expect(scanned.find((s) => s.entry.path === 'out/big')!.entry.digest).toBe(sha(big));
+    expect((await buffer(await store.get(sha(big)))).equals(big)).toBe(true);
   });
 
   it('in-process, a big pack read and hashed on a worker thread is stored without hashing it again', async () => {

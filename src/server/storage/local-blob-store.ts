@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidError, NotFoundError, UnavailableError } from '../../core/errors.js';
 import { blobPath, DIGEST } from '../../files/blob-path.js';
-import { asError, type WriteBlobsJob, type WriteOutcome } from '../../files/file-jobs.js';
+import { asError, type HashFileResult, type WriteBlobsJob, type WriteOutcome } from '../../files/file-jobs.js';
 import { fileJob } from '../../files/file-workers.js';
 import { inSlices, readWhole } from '../../files/raw-fs.js';
 import { emptyStats, type BlobBytes, type BlobStore, type BlobStoreStats } from './blob-store.js';
@@ -106,6 +106,22 @@ export class LocalBlobStore implements BlobStore {
       if (hashedHere) this.counters.blobsHashedHere++;
     });
     return Array.from(blobs, (_, i) => outcomes[i]);
+  }
+
+  /**
+   * The blob of a file on this machine (the embedded runner's big artifact files), hashed
+   * and copied in one read on a worker thread, under its digest: a temp file in the store's
+   * folder (not a shard's: its digest is known only at the end), renamed into place.
+   */
+  async putFile(path: string, size: number): Promise<HashFileResult> {
+    const temp = join(this.root, `file.${this.tempPrefix}${++this.temps}.tmp`);
+    await mkdir(this.root, { recursive: true });
+    const result = await fileJob({ op: 'hash-file', path, size, store: { temp, folder: this.root } });
+    if (result.stored) {
+      this.counters.blobsWritten++;
+      this.counters.bytesWritten += size;
+    }
+    return result;
   }
 
   private failure(digest: string, result: NonNullable<WriteOutcome>): Error {

@@ -15,6 +15,9 @@ interface Samples {
   cpUpdate: number[];
   tarSave: number[];
   tarRestore: number[];
+  dstackSaveBig: number[];
+  cpSaveBig: number[];
+  tarSaveBig: number[];
 }
 
 /** Timed shell step, after an untimed `sync` so that one step's writes do not land on the next. */
@@ -24,6 +27,9 @@ async function step(script: string): Promise<number> {
 }
 
 const q = (s: string) => `'${s}'`;
+
+/** Files of the big-file save (no target of its own: what a training job's checkpoints look like). */
+const BIG_FILES = 4;
 
 /** Whether the disk under `path` has `mib` MiB free, and 2 GiB to spare. */
 async function roomFor(path: string, mib: number): Promise<boolean> {
@@ -40,6 +46,7 @@ export const artifacts: Scenario = {
     const reps = ctx.reps ?? (ctx.quick ? 2 : 3);
     const tmp = await tempDir('s5');
     const src = join(tmp.path, 'src');
+    const big = join(tmp.path, 'big');
     const s: Samples = {
       dstackSave: [],
       dstackRestore: [],
@@ -50,6 +57,9 @@ export const artifacts: Scenario = {
       cpUpdate: [],
       tarSave: [],
       tarRestore: [],
+      dstackSaveBig: [],
+      cpSaveBig: [],
+      tarSaveBig: [],
     };
     let dstackError: string | undefined;
     try {
@@ -58,6 +68,11 @@ export const artifacts: Scenario = {
       await sh(`head -c ${mib}M /dev/urandom > ../blob && split -n ${files} -a 5 -d ../blob f && rm ../blob`, {
         cwd: src,
       });
+      // The same size in BIG_FILES files, as a training job's checkpoints are.
+      await mkdir(big);
+      await sh(`head -c ${mib}M /dev/urandom > ../blob && split -n ${BIG_FILES} -d ../blob ck && rm ../blob`, {
+        cwd: big,
+      });
       // The job hard-links the folder into its workspace (no copy), so what is timed is dstack saving it.
       const workflows = [
         'workflows:',
@@ -65,6 +80,9 @@ export const artifacts: Scenario = {
         '    commands: ["true"]',
         '  - name: save',
         `    commands: ["cp -al ${q(src)} data"]`,
+        '    artifacts: [data]',
+        '  - name: save-big',
+        `    commands: ["cp -al ${q(big)} data"]`,
         '    artifacts: [data]',
         '',
       ].join('\n');
@@ -110,11 +128,21 @@ export const artifacts: Scenario = {
         }
         s.cpResave.push(await step(`cp -r ${q(src)} ${q(fl + '/store2')}`));
         s.cpUpdate.push(await step(`cp -ru ${q(src + '/.')} ${q(fl + '/store')}`));
+        try {
+          if (!dstackError) {
+            await sh('sync');
+            s.dstackSaveBig.push((await dstack.cli(['run', 'save-big'])).seconds);
+          }
+        } catch (e) {
+          dstackError = errorMessage(e);
+        }
+        s.cpSaveBig.push(await step(`cp -r ${q(big)} ${q(fl + '/big')}`));
+        s.tarSaveBig.push(await step(`tar -cf ${q(fl + '/big.tar')} -C ${q(big)} .`));
         await dstack.stop();
-        // A repetition writes about 7 copies of the folder: kept until the end where the disk has
+        // A repetition writes about 10 copies of the folder: kept until the end where the disk has
         // room for all of them, so that the next repetition is not timed right after a deletion.
         if (rep + 1 === reps) continue; // removed with the rest at cleanup
-        if (await roomFor(tmp.path, 8 * mib * (reps - rep - 1))) await tmp.setAside(base);
+        if (await roomFor(tmp.path, 11 * mib * (reps - rep - 1))) await tmp.setAside(base);
         else await rm(base, { recursive: true, force: true });
       }
     } finally {
@@ -146,6 +174,14 @@ export const artifacts: Scenario = {
             row('cp -ru (changed files only)', 'floor', s.cpUpdate),
           ],
         },
+        {
+          caption: `save of the same size in ${BIG_FILES} files (no target: checkpoints)`,
+          rows: [
+            d(`dstack run save-big (${BIG_FILES} files)`, s.dstackSaveBig),
+            row('cp -r', 'floor', s.cpSaveBig),
+            row('tar -cf', 'floor', s.tarSaveBig),
+          ],
+        },
       ],
       targets: [
         target(
@@ -171,6 +207,7 @@ export const artifacts: Scenario = {
         'dstack times are end to end from the CLI (the embedded server already running): the job starts, hard-links the folder into its workspace (`cp -al`, no copy) and dstack hashes and stores it as the job ends.',
         "The restore's CLI talks to the embedded server on this machine, so it copies the blobs from the server's store in the kernel (docs/storage.md); from a server elsewhere they come over HTTP, each hashed as it is written.",
         'Every step starts after an untimed `sync`; the source folder is in the page cache for every tool alike.',
+        `The save of ${BIG_FILES} big files runs after the re-save, in the same home: the runner inside the server hashes and copies each into its store on local disk in one read, on worker threads (docs/storage.md).`,
       ],
     };
   },

@@ -136,6 +136,17 @@ describe('file jobs', () => {
     expect(existsSync(`${target}.tmp`)).toBe(false);
   });
 
+  it('a job that throws on its worker thread fails as a bug, and the next job runs', async () => {
+    const bytes = new SharedArrayBuffer(2 << 20);
+    const bad = { digest: 'd', temp: join(work, 'never.tmp'), target: join(work, 'never'), hashed: true };
+    // A span past its buffer's end: a bug in the caller, not a file error.
+    await expect(
+      fileJob({ op: 'write-blobs', blobs: [{ ...bad, parts: [{ buffer: bytes, offset: 1 << 20, length: 2 << 20 }] }] }),
+    ).rejects.toThrow(/internal error .*: a file job failed on its worker thread: .*Invalid typed array length/);
+    const { job, contents } = await files(12, 100_000);
+    expect((await fileJob(job)).digests).toEqual(contents.map(sha));
+  });
+
   it('hand a worker shared memory only: private bytes are copied once, a read needs a shared buffer', () => {
     const shared = Buffer.from(new SharedArrayBuffer(8));
     const own = Buffer.from('private!');

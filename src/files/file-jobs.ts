@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
+  constants,
   existsSync,
   mkdirSync,
   openSync,
@@ -25,6 +26,12 @@ import {
 import { dirname } from 'node:path';
 import { InvalidError } from '../core/errors.js';
 import { blobPath } from './blob-path.js';
+
+/**
+ * Files are read as the scan found them, regular files: a link put in a file's place since
+ * (by a job still running) is refused (ELOOP), not followed out of its folder.
+ */
+const READ = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 /** Bytes at `offset` of `buffer`: a SharedArrayBuffer crosses to a worker without a copy. */
 export interface Span {
@@ -144,7 +151,7 @@ function readHash({ buffer, files }: ReadHashJob): ReadHashResult {
 
 /** Up to `size` bytes of `path` into `bytes` at `at`; fewer only when the file is shorter. */
 function readAt(path: string, bytes: Uint8Array, at: number, size: number): number {
-  const fd = openSync(path, 'r');
+  const fd = openSync(path, READ);
   try {
     let got = 0;
     while (got < size) {
@@ -166,7 +173,7 @@ function hashFile({ path, size, store }: HashFileJob): HashFileResult {
   let fd: number | undefined;
   let out: number | undefined;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, READ);
     if (store) out = openSync(store.temp, 'wx', 0o644);
     let got = 0;
     while (got < size) {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -52,6 +52,18 @@ describe('file jobs', () => {
     });
     await writeFile(job.files[7]!.path, 'short');
     expect((await fileJob(job)).failure).toEqual({ index: 7, got: 5 });
+  });
+
+  it('refuse a file that became a link since it was scanned, rather than read where it leads', async () => {
+    const { job } = await files(2, 1000);
+    const secret = join(work, 'secret');
+    await writeFile(secret, 'not for artifacts');
+    await rm(job.files[1]!.path);
+    await symlink(secret, job.files[1]!.path);
+    expect((await fileJob(job)).failure).toMatchObject({ index: 1, error: { code: 'ELOOP' } });
+    expect(await fileJob({ op: 'hash-file', path: job.files[1]!.path, size: 17 })).toMatchObject({
+      failure: { error: { code: 'ELOOP' } },
+    });
   });
 
   it('several big jobs at once all finish, more of them than there are workers', async () => {

@@ -58,11 +58,7 @@ export interface ClientOptions {
    * `server.json`): downloads copy blobs from it in the kernel (files/local-copy.ts).
    */
   localBlobs?: string;
-  /**
-   * Store a file of this machine as a blob, hashing and copying it in one read: given only
-   * to the runner inside the server, by the server, when its blob store is on local disk
-   * (files/upload-scanned.ts). Never over the network: it reads any path it is given.
-   */
+  /** The runner inside the server only, with a store on local disk: store this file, hashed and copied in one read (it reads any path). */
   putLocalFile?: (path: string, size: number) => Promise<HashFileResult>;
 }
 

@@ -20,7 +20,6 @@ import {
   readSync,
   renameSync,
   rmSync,
-  writeSync,
   writevSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
@@ -180,7 +179,7 @@ function hashFile({ path, size, store }: HashFileJob): HashFileResult {
       const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - got), got);
       if (n === 0) break;
       hash.update(chunk.subarray(0, n));
-      if (out !== undefined) writeAll(out, chunk.subarray(0, n));
+      if (out !== undefined) writeAt(out, [chunk.subarray(0, n)], got);
       got += n;
     }
     if (got < size) return { failure: { got } };
@@ -200,11 +199,6 @@ function hashFile({ path, size, store }: HashFileJob): HashFileResult {
     if (out !== undefined) closeSync(out);
     if (store) rmSync(store.temp, { force: true }); // renamed away when stored
   }
-}
-
-/** All of `bytes` at the file's current position. */
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
 }
 
 function writeBlobs({ blobs }: WriteBlobsJob): WriteOutcome[] {
@@ -231,17 +225,21 @@ function writeBlobs({ blobs }: WriteBlobsJob): WriteOutcome[] {
 function writeNew(path: string, views: Uint8Array[]): void {
   const fd = openSync(path, 'wx', 0o644);
   try {
-    let left = views.filter((v) => v.length > 0);
-    let position = 0;
-    while (left.length > 0) {
-      let n = writevSync(fd, left, position);
-      position += n;
-      // Drop what was written; the view it stopped in goes on from there.
-      while (left.length > 0 && n >= left[0]!.length) n -= left.shift()!.length;
-      if (n > 0) left = [left[0]!.subarray(n), ...left.slice(1)];
-    }
+    writeAt(fd, views, 0);
   } finally {
     closeSync(fd);
+  }
+}
+
+/** All of `views`, one after another, at `position`: in one call when the kernel takes it all. */
+function writeAt(fd: number, views: Uint8Array[], position: number): void {
+  let left = views.filter((v) => v.length > 0);
+  while (left.length > 0) {
+    let n = writevSync(fd, left, position);
+    position += n;
+    // Drop what was written; the view it stopped in goes on from there.
+    while (left.length > 0 && n >= left[0]!.length) n -= left.shift()!.length;
+    if (n > 0) left = [left[0]!.subarray(n), ...left.slice(1)];
   }
 }
 

@@ -1,11 +1,12 @@
 /**
  * Hashing and uploading a scanned folder in one read per file (a runner saving artifacts).
  * Small files the hash cache does not know are read straight into their place in a pack
- * buffer and hashed there (a file job: on a worker thread for a big pack), and the pack is sent with the entries the server lacks: each file
- * is read once, not once to hash and again to send. Files whose digest is known already
- * (the cache: a re-save) and big files (hashed first) go through uploadFiles, except those
- * `stored` says the server has (the server checks them again with the manifest). The
- * runner inside the server stores big files itself, in one read (Client.putLocalFile).
+ * buffer and hashed there (a file job: on a worker thread for a big pack), and the pack is
+ * sent with the entries the server lacks: each file is read once, not once to hash and
+ * again to send. Files whose digest is known already (the cache: a re-save) and big files
+ * (hashed first) go through uploadFiles, except those `stored` says the server has (the
+ * server checks them again with the manifest). The runner inside the server stores big
+ * files itself, in one read (Client.putLocalFile).
  */
 import { join } from 'node:path';
 import { Readable } from 'node:stream';

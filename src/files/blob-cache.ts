@@ -11,7 +11,7 @@ export class BlobCache {
 
   constructor(
     /** The most bytes kept. */
-    private readonly budget: number,
+    readonly budget: number,
     /** A blob bigger than this is never kept (it would push out many small ones). */
     private readonly largest = Math.floor(budget / 16),
   ) {}

@@ -78,8 +78,12 @@ export async function downloadFiles(
   let groups = [...byDigest.values()];
   let copied = 0;
   if (client.localBlobs) {
-    // A runner's memory of small blobs is filled on the fetch path: with one, small blobs stay on it.
-    const copyable = (g: ManifestEntry[]) => !options.cache || g[0]!.size >= SMALL_BLOB;
+    // A runner's memory of small blobs is filled on the fetch path: with one, small blobs stay
+    // on it, unless there are more of them than it holds (a dependency's dataset, not a run's
+    // code): then every blob is copied.
+    const small = groups.reduce((n, g) => (g[0]!.size < SMALL_BLOB ? n + g[0]!.size : n), 0);
+    const cache = options.cache;
+    const copyable = (g: ManifestEntry[]) => !cache || g[0]!.size >= SMALL_BLOB || small > cache.budget;
     const left = await copyFromStore(client.localBlobs, groups.filter(copyable), writer, (bytes) => {
       copied++;
       track.file(bytes);

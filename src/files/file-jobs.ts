@@ -1,7 +1,7 @@
 /**
  * File work on many small files at once, as plain synchronous calls: reading files into a
- * pack buffer and hashing them (a runner saving artifacts), and writing verified blobs (the
- * local blob store). A job is data in and data out, so that it runs the same in place or on
+ * pack buffer and hashing them (a runner saving artifacts), hashing big files, writing
+ * verified blobs (the local blob store), copying blobs out of a store on this machine. A job is data in and data out, so that it runs the same in place or on
  * a worker thread (file-workers.ts decides which).
  *
  * Why synchronous calls on a thread of their own: each file costs about seven calls (open,
@@ -12,14 +12,17 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   closeSync,
   constants,
+  copyFileSync,
   existsSync,
   mkdirSync,
   openSync,
   readSync,
   renameSync,
   rmSync,
+  statSync,
   writevSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
@@ -39,10 +42,11 @@ export interface Span {
   length: number;
 }
 
-/** An errno error's fields, as they cross from a worker (its class and extra fields do not). */
+/** An errno error's fields, as they cross from a worker (its class does not). */
 export interface FileError {
   message: string;
   code?: string;
+  path?: string;
 }
 
 /** Read each file's first `size` bytes into `buffer` at `at` and hash them. */
@@ -88,15 +92,39 @@ export interface HashFileResult {
   failure?: { error: FileError } | { got: number };
 }
 
+/**
+ * Copy each blob file of a store on this machine to a new file (created exclusively: never
+ * through a link, never over anything there) with exactly `mode`, in the kernel
+ * (copy_file_range): a restore from the store's folder (local-copy.ts). The blob's size is
+ * checked against `size` before anything is written.
+ */
+export interface CopyFilesJob {
+  op: 'copy-files';
+  files: { source: string; target: string; size: number; mode: number }[];
+}
+
+/**
+ * Per file: undefined when copied; `missing` when the blob is not there or not readable
+ * (nothing written); `size` when the blob has another; or the error (EEXIST: something is at
+ * the target).
+ */
+export type CopyOutcome =
+  | undefined
+  | { missing: FileError; size?: undefined; error?: undefined }
+  | { size: number; missing?: undefined; error?: undefined }
+  | { error: FileError; missing?: undefined; size?: undefined };
+
 /** Per blob: undefined when stored; the content's digest when it did not match; or the error. */
 export type WriteOutcome = undefined | { actual: string } | { error: FileError };
 
-export type FileJob = ReadHashJob | HashFileJob | WriteBlobsJob;
+export type FileJob = ReadHashJob | HashFileJob | WriteBlobsJob | CopyFilesJob;
 export type FileJobResult<J extends FileJob> = J extends ReadHashJob
   ? ReadHashResult
   : J extends HashFileJob
     ? HashFileResult
-    : WriteOutcome[];
+    : J extends WriteBlobsJob
+      ? WriteOutcome[]
+      : CopyOutcome[];
 
 export function runFileJob<J extends FileJob>(job: J): FileJobResult<J> {
   switch (job.op) {
@@ -106,6 +134,8 @@ export function runFileJob<J extends FileJob>(job: J): FileJobResult<J> {
       return hashFile(job) as FileJobResult<J>;
     case 'write-blobs':
       return writeBlobs(job) as FileJobResult<J>;
+    case 'copy-files':
+      return copyFiles(job) as FileJobResult<J>;
   }
 }
 
@@ -118,6 +148,8 @@ export function jobBytes(job: FileJob): number {
       return job.size;
     case 'write-blobs':
       return job.blobs.reduce((n, b) => b.parts.reduce((m, p) => m + p.length, n), 0);
+    case 'copy-files':
+      return job.files.reduce((n, f) => n + f.size, 0);
   }
 }
 
@@ -243,9 +275,39 @@ function writeAt(fd: number, views: Uint8Array[], position: number): void {
   }
 }
 
+function copyFiles({ files }: CopyFilesJob): CopyOutcome[] {
+  return files.map(({ source, target, size, mode }) => {
+    let blob;
+    try {
+      blob = statSync(source);
+    } catch (e) {
+      const error = fileError(e);
+      return error.code === 'ENOENT' || error.code === 'EACCES' ? { missing: error } : { error };
+    }
+    if (blob.size !== size) return { size: blob.size };
+    try {
+      copyFileSync(source, target, constants.COPYFILE_EXCL);
+    } catch (e) {
+      const error = fileError(e);
+      // The blob is opened first: gone (pruned) or unreadable since, nothing was written.
+      if (error.code === 'ENOENT' || error.code === 'EACCES') return { missing: error };
+      // Created exclusively, so what is there is this copy's, cut short; or someone's (EEXIST), left alone.
+      if (error.code !== 'EEXIST') rmSync(target, { force: true });
+      return { error };
+    }
+    try {
+      if ((blob.mode & 0o7777) !== mode) chmodSync(target, mode); // the copy took the blob's mode
+      return undefined;
+    } catch (e) {
+      return { error: fileError(e) };
+    }
+  });
+}
+
 function fileError(e: unknown): FileError {
-  const { message, code } = e as NodeJS.ErrnoException;
-  return code === undefined ? { message: String(message ?? e) } : { message, code };
+  const { message, code, path } = e as NodeJS.ErrnoException;
+  if (code === undefined) return { message: String(message ?? e) };
+  return path === undefined ? { message, code } : { message, code, path };
 }
 
 /**
@@ -255,7 +317,7 @@ function fileError(e: unknown): FileError {
  * worker reads into it for the caller.
  */
 export function shareable<J extends FileJob>(job: J): J {
-  if (job.op === 'hash-file') return job;
+  if (job.op === 'hash-file' || job.op === 'copy-files') return job;
   if (job.op === 'read-hash') {
     if (!(job.buffer instanceof SharedArrayBuffer)) throw new Error('a read on a worker needs a SharedArrayBuffer');
     return job;
@@ -280,5 +342,6 @@ export function readFailure(label: string, failure: { error: FileError } | { got
 
 /** An Error with the fields of one that came back from a job (`code`, for callers that look at it). */
 export function asError(error: FileError): NodeJS.ErrnoException {
-  return Object.assign(new Error(error.message), error.code === undefined ? {} : { code: error.code });
+  const { message, ...fields } = error;
+  return Object.assign(new Error(message), fields);
 }

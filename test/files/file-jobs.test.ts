@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -48,7 +48,11 @@ describe('file jobs', () => {
     expect(gone.digests).toHaveLength(7);
     expect(gone.failure).toEqual({
       index: 7,
-      error: { code: 'ENOENT', message: `ENOENT: no such file or directory, open '${job.files[7]!.path}'` },
+      error: {
+        code: 'ENOENT',
+        path: job.files[7]!.path,
+        message: `ENOENT: no such file or directory, open '${job.files[7]!.path}'`,
+      },
     });
     await writeFile(job.files[7]!.path, 'short');
     expect((await fileJob(job)).failure).toEqual({ index: 7, got: 5 });
@@ -101,9 +105,35 @@ describe('file jobs', () => {
     });
     await rm(path);
     expect(await fileJob({ op: 'hash-file', path, size: data.length, store })).toEqual({
-      failure: { error: { code: 'ENOENT', message: `ENOENT: no such file or directory, open '${path}'` } },
+      failure: { error: { code: 'ENOENT', path, message: `ENOENT: no such file or directory, open '${path}'` } },
     });
     expect((await readdir(folder)).sort()).toEqual([sha(data).slice(0, 2)]);
+  });
+
+  it("copy blobs out of a store's folder with exactly their modes; a missing blob, another size or a file there fail only that copy", async () => {
+    const dir = join(work, `c${++dirs}`);
+    await mkdir(join(dir, 'out'), { recursive: true });
+    const data = randomBytes(3 << 20); // over IN_PLACE_BYTES: a worker's
+    await writeFile(join(dir, 'blob'), data, { mode: 0o644 });
+    await writeFile(join(dir, 'out', 'taken'), 'mine');
+    const copy = (target: string, size = data.length, source = join(dir, 'blob')) => ({
+      source,
+      target: join(dir, 'out', target),
+      size,
+      mode: 0o750,
+    });
+    const outcomes = await fileJob({
+      op: 'copy-files',
+      files: [copy('a'), copy('gone', data.length, join(dir, 'no-blob')), copy('short', 10), copy('taken')],
+    });
+    expect(outcomes[0]).toBeUndefined();
+    expect(outcomes[1]).toMatchObject({ missing: { code: 'ENOENT' } });
+    expect(outcomes[2]).toEqual({ size: data.length });
+    expect(outcomes[3]).toMatchObject({ error: { code: 'EEXIST' } });
+    expect((await readFile(join(dir, 'out', 'a'))).equals(data)).toBe(true);
+    expect((await stat(join(dir, 'out', 'a'))).mode & 0o7777).toBe(0o750);
+    expect(await readFile(join(dir, 'out', 'taken'), 'utf8')).toBe('mine');
+    expect((await readdir(join(dir, 'out'))).sort()).toEqual(['a', 'taken']);
   });
 
   it('write each blob to its temp file and rename it into place; a wrong content or a missing folder only fails that blob', async () => {

@@ -313,6 +313,21 @@ describe("downloads from the server's blob folder on this machine", () => {
     for (const e of [small, big]) expect(await digestOf(join(out, e.path))).toBe(e.digest);
   });
 
+  it('a runner copies small blobs too once there are more of them than its memory of small blobs holds', async () => {
+    const { root, entries } = await makeFolder();
+    await uploadFiles(t.client, root, entries);
+    const regular = entries.filter((e) => !e.link);
+    const big = regular.filter((e) => e.size >= 1 << 20).length;
+    // A run's code fits its memory: the small blobs are fetched, to be kept there.
+    const roomy = await downloadFiles(local, await freshDir(), entries, { cache: new BlobCache(16 << 20) });
+    expect(roomy.copied).toBe(big);
+    // A dependency's dataset does not: every blob is copied, none asked of the server.
+    const out = await freshDir();
+    const full = await downloadFiles(local, out, entries, { cache: new BlobCache(64 << 10) });
+    expect(full).toMatchObject({ copied: regular.length, requests: 0 });
+    for (const e of regular) expect(await digestOf(join(out, e.path))).toBe(e.digest);
+  });
+
   it('replaces a link at a target path rather than copying through it', async () => {
     const root = await freshDir();
     await writeFile(join(root, 'weights.bin'), randomBytes(5000));

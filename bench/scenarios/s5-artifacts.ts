@@ -8,6 +8,7 @@ import { errorMessage, sh, tempDir } from '../util.js';
 interface Samples {
   dstackSave: number[];
   dstackRestore: number[];
+  dstackUse: number[];
   dstackResave: number[];
   cpSave: number[];
   cpRestore: number[];
@@ -50,6 +51,7 @@ export const artifacts: Scenario = {
     const s: Samples = {
       dstackSave: [],
       dstackRestore: [],
+      dstackUse: [],
       dstackResave: [],
       cpSave: [],
       cpRestore: [],
@@ -81,6 +83,9 @@ export const artifacts: Scenario = {
         '  - name: save',
         `    commands: ["cp -al ${q(src)} data"]`,
         '    artifacts: [data]',
+        '  - name: use',
+        '    depends-on: [save]',
+        '    commands: ["true"]',
         '  - name: save-big',
         `    commands: ["cp -al ${q(big)} data"]`,
         '    artifacts: [data]',
@@ -99,6 +104,9 @@ export const artifacts: Scenario = {
             const job = await dstack.jobId('save');
             await sh('sync');
             s.dstackRestore.push((await dstack.cli(['artifacts', job, '-o', join(base, 'restored')])).seconds);
+            await sh('sync');
+            // The saved job is reused; the new one gets its artifact in its workspace, then does nothing.
+            s.dstackUse.push((await dstack.cli(['run', 'use'])).seconds);
             const count = await sh(`find ${q(join(base, 'restored'))} -type f | wc -l`, { stdout: 'capture' });
             if (Number(count.stdout.trim()) !== files) {
               throw new Error(`dstack artifacts -o restored ${count.stdout.trim()} files, not ${files}`);
@@ -152,6 +160,10 @@ export const artifacts: Scenario = {
       dstackError ? notRun(peer, 'dstack', `failed: ${dstackError}`) : row(peer, 'dstack', samples);
     const save = d('dstack run save (job keeps the folder as an artifact)', s.dstackSave);
     const restore = d('dstack artifacts JOB -o DIR', s.dstackRestore);
+    const use =
+      s.dstackUse.length > 0
+        ? [row('dstack run use (a job given the folder as its dependency)', 'info', s.dstackUse)]
+        : [];
     const resave = d('dstack run save --no-cache (one file changed)', s.dstackResave);
     const cpSave = row('cp -r', 'floor', s.cpSave);
     const tarSave = row('tar -cf', 'floor', s.tarSave);
@@ -165,7 +177,7 @@ export const artifacts: Scenario = {
       size: `${size}${ctx.quick ? ' (--quick; the full run has 1 GiB in 10,000 files)' : ''}, ${reps} repetitions each`,
       tables: [
         { caption: 'save', rows: [save, cpSave, tarSave] },
-        { caption: 'restore', rows: [restore, cpRestore, tarRestore] },
+        { caption: 'restore', rows: [restore, cpRestore, tarRestore, ...use] },
         {
           caption: 're-save with one file changed',
           rows: [
@@ -206,6 +218,7 @@ export const artifacts: Scenario = {
       notes: [
         'dstack times are end to end from the CLI (the embedded server already running): the job starts, hard-links the folder into its workspace (`cp -al`, no copy) and dstack hashes and stores it as the job ends.',
         "The restore's CLI talks to the embedded server on this machine, so it copies the blobs from the server's store in the kernel (docs/storage.md); from a server elsewhere they come over HTTP, each hashed as it is written.",
+        "`dstack run use` runs a job that depends on the saved one (reused from the cache): the runner inside the server copies the artifact's blobs into the job's workspace before its command (`true`) runs; end to end from the CLI.",
         'Every step starts after an untimed `sync`; the source folder is in the page cache for every tool alike.',
         `The save of ${BIG_FILES} big files runs after the re-save, in the same home: the runner inside the server hashes and copies each into its store on local disk in one read, on worker threads (docs/storage.md).`,
       ],

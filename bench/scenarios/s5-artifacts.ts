@@ -21,9 +21,20 @@ interface Samples {
   tarSaveBig: number[];
 }
 
-/** Timed shell step, after an untimed `sync` so that one step's writes do not land on the next. */
-async function step(script: string): Promise<number> {
+/**
+ * Untimed, before each step: every file under `reads` read, so that each tool starts with what
+ * it reads in the page cache (a repetition writes more than this machine's memory holds over
+ * a run, and a folder pushed out of the cache made whichever step came first read the disk),
+ * then `sync`, so that one step's writes do not land on the next.
+ */
+async function settle(...reads: string[]): Promise<void> {
+  for (const path of reads) await sh(`find ${q(path)} -type f -exec cat {} + > /dev/null`);
   await sh('sync');
+}
+
+/** Timed shell step, after `settle`. */
+async function step(script: string, ...reads: string[]): Promise<number> {
+  await settle(...reads);
   return (await sh(script)).seconds;
 }
 
@@ -96,15 +107,16 @@ export const artifacts: Scenario = {
         const base = join(tmp.path, `rep${rep}`);
         // A fresh home each time: blobs are content-addressed, so a second save of the same files would store nothing.
         const dstack = await Dstack.create(join(base, 'dstack'), workflows);
+        const blobs = join(dstack.home, 'server', 'artifacts'); // the embedded server's blob store
         try {
           if (!dstackError) {
             await dstack.cli(['run', 'noop']); // starts the embedded server, untimed
-            await sh('sync');
+            await settle(src);
             s.dstackSave.push((await dstack.cli(['run', 'save'])).seconds);
             const job = await dstack.jobId('save');
-            await sh('sync');
+            await settle(blobs);
             s.dstackRestore.push((await dstack.cli(['artifacts', job, '-o', join(base, 'restored')])).seconds);
-            await sh('sync');
+            await settle(blobs);
             // The saved job is reused; the new one gets its artifact in its workspace, then does nothing.
             s.dstackUse.push((await dstack.cli(['run', 'use'])).seconds);
             const count = await sh(`find ${q(join(base, 'restored'))} -type f | wc -l`, { stdout: 'capture' });
@@ -117,35 +129,38 @@ export const artifacts: Scenario = {
         }
         const fl = join(base, 'floor');
         await mkdir(fl);
-        s.cpSave.push(await step(`cp -r ${q(src)} ${q(fl + '/store')}`));
-        s.cpRestore.push(await step(`cp -r ${q(fl + '/store')} ${q(fl + '/restored')}`));
-        s.tarSave.push(await step(`tar -cf ${q(fl + '/store.tar')} -C ${q(src)} .`));
+        s.cpSave.push(await step(`cp -r ${q(src)} ${q(fl + '/store')}`, src));
+        s.cpRestore.push(await step(`cp -r ${q(fl + '/store')} ${q(fl + '/restored')}`, fl + '/store'));
+        s.tarSave.push(await step(`tar -cf ${q(fl + '/store.tar')} -C ${q(src)} .`, src));
         s.tarRestore.push(
-          await step(`mkdir ${q(fl + '/untarred')} && tar -xf ${q(fl + '/store.tar')} -C ${q(fl + '/untarred')}`),
+          await step(
+            `mkdir ${q(fl + '/untarred')} && tar -xf ${q(fl + '/store.tar')} -C ${q(fl + '/untarred')}`,
+            fl + '/store.tar',
+          ),
         );
         // One file changed: new content, written beside and renamed in (the workspaces' hard links keep the old).
         await sh(`head -c $(stat -c %s f00000) /dev/urandom > .f00000 && mv .f00000 f00000`, { cwd: src });
         try {
           if (!dstackError) {
-            await sh('sync');
+            await settle(src);
             // --no-cache: the folder is outside the project, so the job's cache key did not change.
             s.dstackResave.push((await dstack.cli(['run', 'save', '--no-cache'])).seconds);
           }
         } catch (e) {
           dstackError = errorMessage(e);
         }
-        s.cpResave.push(await step(`cp -r ${q(src)} ${q(fl + '/store2')}`));
-        s.cpUpdate.push(await step(`cp -ru ${q(src + '/.')} ${q(fl + '/store')}`));
+        s.cpResave.push(await step(`cp -r ${q(src)} ${q(fl + '/store2')}`, src));
+        s.cpUpdate.push(await step(`cp -ru ${q(src + '/.')} ${q(fl + '/store')}`, src, fl + '/store'));
         try {
           if (!dstackError) {
-            await sh('sync');
+            await settle(big);
             s.dstackSaveBig.push((await dstack.cli(['run', 'save-big'])).seconds);
           }
         } catch (e) {
           dstackError = errorMessage(e);
         }
-        s.cpSaveBig.push(await step(`cp -r ${q(big)} ${q(fl + '/big')}`));
-        s.tarSaveBig.push(await step(`tar -cf ${q(fl + '/big.tar')} -C ${q(big)} .`));
+        s.cpSaveBig.push(await step(`cp -r ${q(big)} ${q(fl + '/big')}`, big));
+        s.tarSaveBig.push(await step(`tar -cf ${q(fl + '/big.tar')} -C ${q(big)} .`, big));
         await dstack.stop();
         // A repetition writes about 10 copies of the folder: kept until the end where the disk has
         // room for all of them, so that the next repetition is not timed right after a deletion.
@@ -219,7 +234,7 @@ export const artifacts: Scenario = {
         'dstack times are end to end from the CLI (the embedded server already running): the job starts, hard-links the folder into its workspace (`cp -al`, no copy) and dstack hashes and stores it as the job ends.',
         "The restore's CLI talks to the embedded server on this machine, so it copies the blobs from the server's store in the kernel (docs/storage.md); from a server elsewhere they come over HTTP, each hashed as it is written.",
         "`dstack run use` runs a job that depends on the saved one (reused from the cache): the runner inside the server copies the artifact's blobs into the job's workspace before its command (`true`) runs; end to end from the CLI.",
-        'Every step starts after an untimed `sync`; the source folder is in the page cache for every tool alike.',
+        'Before every step, untimed: what it reads is read once (so that it is in the page cache for every tool alike: a run writes more than this machine holds in memory), then `sync`.',
         `The save of ${BIG_FILES} big files runs after the re-save, in the same home: the runner inside the server hashes and copies each into its store on local disk in one read, on worker threads (docs/storage.md).`,
       ],
     };

@@ -237,9 +237,7 @@ function writeBlobs({ blobs }: WriteBlobsJob): WriteOutcome[] {
   return blobs.map(({ digest, temp, target, hashed, parts }) => {
     const views = parts.map((p) => new Uint8Array(p.buffer, p.offset, p.length));
     if (!hashed) {
-      const hash = createHash('sha256');
-      for (const view of views) hash.update(view);
-      const actual = hash.digest('hex');
+      const actual = digestOfParts(views);
       if (actual !== digest) return { actual };
     }
     try {
@@ -302,6 +300,13 @@ function copyFiles({ files }: CopyFilesJob): CopyOutcome[] {
       return { error: fileError(e) };
     }
   });
+}
+
+/** The sha256 (hex) of `parts` one after another, none joined. */
+export function digestOfParts(parts: readonly Uint8Array[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest('hex');
 }
 
 function fileError(e: unknown): FileError {

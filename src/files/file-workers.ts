@@ -9,7 +9,7 @@
  * callers allocate the pack buffers they hand over that way.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { InternalError } from '../core/errors.js';
 import { jobBytes, runFileJob, shareable, type FileJob, type FileJobResult } from './file-jobs.js';
 
@@ -19,9 +19,13 @@ export const IN_PLACE_BYTES = 1 << 20;
 /** One worker a core, up to 4: the jobs are the kernel's file calls and hashing, both CPU. */
 const WORKERS = Math.max(1, Math.min(4, availableParallelism()));
 
+/** Made on the first big job: every CLI call loads this module, and `node:worker_threads` costs it about 2 ms. */
+let pool: Promise<WorkerPool> | undefined;
+
 export async function fileJob<J extends FileJob>(job: J): Promise<FileJobResult<J>> {
   if (jobBytes(job) <= IN_PLACE_BYTES) return runFileJob(job);
-  return (await pool.run(shareable(job))) as FileJobResult<J>;
+  pool ??= import('node:worker_threads').then(({ Worker }) => new WorkerPool(Worker));
+  return (await (await pool).run(shareable(job))) as FileJobResult<J>;
 }
 
 interface Pending {
@@ -35,6 +39,8 @@ class WorkerPool {
   private readonly busy = new Map<Worker, Pending>();
   private readonly queue: Pending[] = [];
   private started = 0;
+
+  constructor(private readonly Thread: typeof Worker) {}
 
   run(job: FileJob): Promise<unknown> {
     return new Promise((resolve, reject) => {
@@ -56,7 +62,7 @@ class WorkerPool {
 
   private start(): Worker {
     this.started++;
-    const worker = startWorker();
+    const worker = startWorker(this.Thread);
     worker.on('message', (m: { result?: unknown; error?: string }) => {
       const pending = this.busy.get(worker)!;
       this.busy.delete(worker);
@@ -83,17 +89,15 @@ class WorkerPool {
   }
 }
 
-const pool = new WorkerPool();
-
 /**
  * The worker's module beside this one: `file-worker.js` in tsc's output and in the CLI's
  * bundle (scripts/bundle-cli.mjs). Run from the TypeScript sources (the tests), it is a `.ts`
  * file, which a worker loads through tsx, as the tests' own process does.
  */
-function startWorker(): Worker {
+function startWorker(Thread: typeof Worker): Worker {
   const url = new URL(`./file-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  if (url.pathname.endsWith('.js')) return new Worker(url);
+  if (url.pathname.endsWith('.js')) return new Thread(url);
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { eval: true });
+  return new Thread(boot, { eval: true });
 }

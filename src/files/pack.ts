@@ -3,7 +3,6 @@
  * entries named by their sha256 digest. Entries are read and written one at a time, so
  * memory holds at most one entry, whatever the pack's length.
  */
-import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { Header } from 'tar/header'; // the header alone: the whole package costs a CLI call ~20 ms more
@@ -155,13 +154,6 @@ export interface PackRead {
 
 /** `parts` as one buffer: the part itself when there is one, else a copy. */
 export const joinParts = (parts: readonly Buffer[]): Buffer => (parts.length === 1 ? parts[0]! : Buffer.concat(parts));
-
-/** The sha256 (hex) of `parts` one after another, none joined. */
-export function digestOfParts(parts: readonly Uint8Array[]): string {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return hash.digest('hex');
-}
 
 /**
  * The entries of a tar stream, in order. InvalidError for anything but plain files no

@@ -27,7 +27,7 @@ import { UnavailableError } from '../core/errors.js';
 import { encodeLogBatch } from '../core/log-batch.js';
 import type { OutputLine } from '../core/log-frames.js';
 import { directGet } from '../files/direct-http.js';
-import type { HashFileResult } from '../files/file-jobs.js';
+import type { HashFileResult, StoreFilesResult } from '../files/file-jobs.js';
 import type { CodeSource, RegisterRepoRequest, RepoView } from '../core/repos.js';
 import { errorFromResponse } from './errors.js';
 import {
@@ -58,8 +58,16 @@ export interface ClientOptions {
    * `server.json`): downloads copy blobs from it in the kernel (files/local-copy.ts).
    */
   localBlobs?: string;
-  /** The runner inside the server only, with a store on local disk: store this file, hashed and copied in one read (it reads any path). */
-  putLocalFile?: (path: string, size: number) => Promise<HashFileResult>;
+  /** The runner inside the server only, with a store on local disk: it stores files itself (it reads any path). */
+  localStore?: LocalStore;
+}
+
+/** A blob store on this machine's disk that reads files straight from their paths (LocalBlobStore). */
+export interface LocalStore {
+  /** A big file, hashed and copied in one read. */
+  putFile(path: string, size: number): Promise<HashFileResult>;
+  /** Small files, each read whole once, hashed and written. */
+  putFiles(files: { path: string; size: number }[]): Promise<StoreFilesResult>;
 }
 
 export class Client {
@@ -68,12 +76,12 @@ export class Client {
   private readonly retryPolicy: RetryPolicy | undefined;
   private readonly send: Transport;
   readonly localBlobs: string | undefined;
-  readonly putLocalFile: ClientOptions['putLocalFile'];
+  readonly localStore: LocalStore | undefined;
 
   constructor(options: ClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
     this.localBlobs = options.localBlobs;
-    this.putLocalFile = options.putLocalFile;
+    this.localStore = options.localStore;
     this.token = options.token;
     this.retryPolicy = options.retry;
     this.send = options.fetch ? fetchTransport(options.fetch) : nodeTransport;

@@ -84,6 +84,31 @@ export interface HashFileJob {
   store?: { temp: string; folder: string };
 }
 
+/**
+ * Store small files in a local blob store's folder (`ab/abcdef…`) under their digests, one
+ * read each: the whole file in memory, hashed, then written to a temp file beside its place
+ * and renamed there, unless a blob is there already (the runner inside the server saving
+ * artifacts: files/upload-scanned.ts). Stops at the first file that cannot be read whole or
+ * stored.
+ */
+export interface StoreFilesJob {
+  op: 'store-files';
+  files: { path: string; size: number }[];
+  folder: string;
+  /** Unique among the store's temp files: file i's temp is `TARGET.PREFIX-i.tmp`. */
+  tempPrefix: string;
+}
+
+export interface StoreFilesResult {
+  /** sha256 (hex) of each file stored or found stored, in order: all of them unless `failure`. */
+  digests: string[];
+  /** When each file's read began (epoch ms): what a hash cache may trust it for. */
+  hashedAt: number[];
+  /** Whether this job put each blob in place (false: it was there already). */
+  stored: boolean[];
+  failure?: ReadHashResult['failure'];
+}
+
 export interface HashFileResult {
   /** sha256 (hex) of the file's `size` bytes; absent on a failure. */
   digest?: string;
@@ -117,14 +142,16 @@ export type CopyOutcome =
 /** Per blob: undefined when stored; the content's digest when it did not match; or the error. */
 export type WriteOutcome = undefined | { actual: string } | { error: FileError };
 
-export type FileJob = ReadHashJob | HashFileJob | WriteBlobsJob | CopyFilesJob;
+export type FileJob = ReadHashJob | HashFileJob | StoreFilesJob | WriteBlobsJob | CopyFilesJob;
 export type FileJobResult<J extends FileJob> = J extends ReadHashJob
   ? ReadHashResult
   : J extends HashFileJob
     ? HashFileResult
-    : J extends WriteBlobsJob
-      ? WriteOutcome[]
-      : CopyOutcome[];
+    : J extends StoreFilesJob
+      ? StoreFilesResult
+      : J extends WriteBlobsJob
+        ? WriteOutcome[]
+        : CopyOutcome[];
 
 export function runFileJob<J extends FileJob>(job: J): FileJobResult<J> {
   switch (job.op) {
@@ -132,6 +159,8 @@ export function runFileJob<J extends FileJob>(job: J): FileJobResult<J> {
       return readHash(job) as FileJobResult<J>;
     case 'hash-file':
       return hashFile(job) as FileJobResult<J>;
+    case 'store-files':
+      return storeFiles(job) as FileJobResult<J>;
     case 'write-blobs':
       return writeBlobs(job) as FileJobResult<J>;
     case 'copy-files':
@@ -146,6 +175,8 @@ export function jobBytes(job: FileJob): number {
       return job.files.reduce((n, f) => n + f.size, 0);
     case 'hash-file':
       return job.size;
+    case 'store-files':
+      return job.files.reduce((n, f) => n + f.size, 0);
     case 'write-blobs':
       return job.blobs.reduce((n, b) => b.parts.reduce((m, p) => m + p.length, n), 0);
     case 'copy-files':
@@ -159,17 +190,8 @@ function readHash({ buffer, files }: ReadHashJob): ReadHashResult {
   for (let index = 0; index < files.length; index++) {
     const { path, at, size } = files[index]!;
     const hashedAt = Date.now();
-    let got;
-    try {
-      got = readAt(path, bytes, at, size);
-    } catch (e) {
-      result.failure = { index, error: fileError(e) };
-      break;
-    }
-    if (got < size) {
-      result.failure = { index, got };
-      break;
-    }
+    result.failure = readWhole(index, path, bytes, at, size);
+    if (result.failure) break;
     result.digests.push(
       createHash('sha256')
         .update(bytes.subarray(at, at + size))
@@ -178,6 +200,22 @@ function readHash({ buffer, files }: ReadHashJob): ReadHashResult {
     result.hashedAt.push(hashedAt);
   }
   return result;
+}
+
+/** File `index` of a job read whole into `bytes` at `at`; or why not, which stops the job. */
+function readWhole(
+  index: number,
+  path: string,
+  bytes: Uint8Array,
+  at: number,
+  size: number,
+): ReadHashResult['failure'] | undefined {
+  try {
+    const got = readAt(path, bytes, at, size);
+    return got < size ? { index, got } : undefined;
+  } catch (e) {
+    return { index, error: fileError(e) };
+  }
 }
 
 /** Up to `size` bytes of `path` into `bytes` at `at`; fewer only when the file is shorter. */
@@ -230,6 +268,55 @@ function hashFile({ path, size, store }: HashFileJob): HashFileResult {
     if (fd !== undefined) closeSync(fd);
     if (out !== undefined) closeSync(out);
     if (store) rmSync(store.temp, { force: true }); // renamed away when stored
+  }
+}
+
+function storeFiles({ files, folder, tempPrefix }: StoreFilesJob): StoreFilesResult {
+  const result: StoreFilesResult = { digests: [], hashedAt: [], stored: [] };
+  const bytes = Buffer.allocUnsafe(Math.max(1, ...files.map((f) => f.size)));
+  const shards = new Set<string>();
+  for (let index = 0; index < files.length; index++) {
+    const { path, size } = files[index]!;
+    const hashedAt = Date.now();
+    result.failure = readWhole(index, path, bytes, 0, size);
+    if (result.failure) break;
+    const content = bytes.subarray(0, size);
+    const digest = createHash('sha256').update(content).digest('hex');
+    const target = blobPath(folder, digest);
+    const stored = !existsSync(target);
+    try {
+      if (stored) storeAt(target, `${target}.${tempPrefix}-${index}.tmp`, content, shards);
+    } catch (e) {
+      result.failure = { index, error: fileError(e) };
+      break;
+    }
+    result.digests.push(digest);
+    result.hashedAt.push(hashedAt);
+    result.stored.push(stored);
+  }
+  return result;
+}
+
+/**
+ * `content` written to `temp` and renamed to `target`, its shard folder made first when
+ * this job has not seen it yet, and again when it vanished (removed by hand).
+ */
+function storeAt(target: string, temp: string, content: Uint8Array, shards: Set<string>): void {
+  const shard = dirname(target);
+  if (!shards.has(shard)) mkdirSync(shard, { recursive: true });
+  shards.add(shard);
+  try {
+    writeNew(temp, [content]);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(shard, { recursive: true });
+    writeNew(temp, [content]);
+  }
+  try {
+    renameSync(temp, target);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw e;
   }
 }
 
@@ -322,7 +409,7 @@ function fileError(e: unknown): FileError {
  * worker reads into it for the caller.
  */
 export function shareable<J extends FileJob>(job: J): J {
-  if (job.op === 'hash-file' || job.op === 'copy-files') return job;
+  if (job.op === 'hash-file' || job.op === 'store-files' || job.op === 'copy-files') return job;
   if (job.op === 'read-hash') {
     if (!(job.buffer instanceof SharedArrayBuffer)) throw new Error('a read on a worker needs a SharedArrayBuffer');
     return job;

@@ -33,13 +33,16 @@ export interface TransferOptions {
   onProgress?: (progress: TransferProgress) => void;
 }
 
-/** Group blobs into packs of at most PACK_ENTRIES entries and PACK_BYTES bytes. */
-export function packsOf<T extends { size: number }>(items: readonly T[]): T[][] {
+/** Group blobs into packs of at most PACK_ENTRIES entries and PACK_BYTES bytes (or `limits`). */
+export function packsOf<T extends { size: number }>(
+  items: readonly T[],
+  limits = { entries: PACK_ENTRIES, bytes: PACK_BYTES },
+): T[][] {
   const packs: T[][] = [];
   let current: T[] = [];
   let bytes = 0;
   for (const item of items) {
-    if (current.length > 0 && (current.length >= PACK_ENTRIES || bytes + item.size > PACK_BYTES)) {
+    if (current.length > 0 && (current.length >= limits.entries || bytes + item.size > limits.bytes)) {
       packs.push(current);
       current = [];
       bytes = 0;

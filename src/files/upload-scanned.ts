@@ -5,12 +5,13 @@
  * sent with the entries the server lacks: each file is read once, not once to hash and
  * again to send. Files whose digest is known already (the cache: a re-save) and big files
  * (hashed first) go through uploadFiles, except those `stored` says the server has (the
- * server checks them again with the manifest). The runner inside the server stores big
- * files itself, in one read (Client.putLocalFile).
+ * server checks them again with the manifest). The runner inside the server stores new
+ * files itself, in one read each (Client.localStore): big ones one at a time, small ones in
+ * batches on worker threads, with no pack, no upload plan and no request.
  */
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { Client } from '../client/client.js';
+import type { Client, LocalStore } from '../client/client.js';
 import { SMALL_BLOB } from '../core/blob-api.js';
 import { forEachLimit } from '../core/concurrency.js';
 import type { ManifestEntry } from '../core/records.js';
@@ -23,6 +24,9 @@ import { BLOCK, entryHeader, padding } from './pack.js';
 import type { StoredDigests } from './stored-digests.js';
 import { CONCURRENCY, packsOf, tracker, type TransferOptions, type TransferStats } from './transfer-parts.js';
 import { uploadFiles } from './transfer.js';
+
+/** Files a batch into a store on this machine: enough to go to a worker, few enough to keep both busy. */
+const LOCAL_BATCH = { entries: 256, bytes: 4 << 20 };
 
 /**
  * Give every scanned file its digest and make sure the server stores its content. Entries
@@ -47,7 +51,7 @@ export async function uploadScanned(
       s.entry.digest = cached;
       if (stored?.has(cached)) return void skipped++;
     } else if (s.entry.size < SMALL_BLOB) return void fresh.push(s as Required<Scanned>);
-    else if (client.putLocalFile) return void local.push(s as Required<Scanned>);
+    else if (client.localStore) return void local.push(s as Required<Scanned>);
     else await hashScanned(root, s, cache); // big: hashed (on a worker thread), then sent one per request
     known.push(s.entry);
   });
@@ -62,36 +66,71 @@ export async function uploadScanned(
     [...fresh, ...local].reduce((n, s) => n + s.entry.size, 0),
     options,
   );
-  // The runner inside the server: big files hashed and copied into its store in one read each.
-  await forEachLimit(local, CONCURRENCY, async ({ entry, info }) => {
-    const hashedAt = Date.now();
-    const put = await client.putLocalFile!(join(root, entry.path), entry.size);
-    if (put.failure) throw readFailure(entry.path, put.failure);
-    entry.digest = put.digest!;
-    cache?.set(entry.path, info, entry.digest, hashedAt);
-    stored?.add(entry.digest);
-    if (put.stored) add({ files: 1, bytes: entry.size });
-    track.file(entry.size);
-  });
-  // Pack buffers are reused within this save: a fresh 32 MiB buffer a pack tripled the GC time of a big save.
-  const buffers: Buffer[] = [];
   const onFile = (n: number) => track.file(n);
-  await forEachLimit(packsOf(fresh.map((s) => ({ s, size: s.entry.size }))), CONCURRENCY, async (pack) => {
-    add(
-      await readHashSend(
-        client,
-        root,
-        pack.map((p) => p.s),
-        cache,
-        buffers,
-        onFile,
-      ),
+  const packs = (limits?: { entries: number; bytes: number }) =>
+    packsOf(
+      fresh.map((s) => ({ s, size: s.entry.size })),
+      limits,
+    ).map((pack) => pack.map((p) => p.s));
+  const { localStore } = client;
+  if (localStore) {
+    // The runner inside the server: each file goes into its store on local disk in one read,
+    // big ones one at a time, small ones in batches (no pack, no request).
+    await forEachLimit(local, CONCURRENCY, async (file) => add(await storeBig(localStore, root, file, cache, onFile)));
+    await forEachLimit(packs(LOCAL_BATCH), CONCURRENCY, async (files) =>
+      add(await storeSmall(localStore, root, files, cache, onFile)),
     );
-    for (const p of pack) stored?.add(p.s.entry.digest!);
-  });
+  } else {
+    // Pack buffers are reused within this save: a fresh 32 MiB buffer a pack tripled the GC time of a big save.
+    const buffers: Buffer[] = [];
+    await forEachLimit(packs(), CONCURRENCY, async (files) =>
+      add(await readHashSend(client, root, files, cache, buffers, onFile)),
+    );
+  }
+  for (const s of [...fresh, ...local]) stored?.add(s.entry.digest!);
   add(await uploadFiles(client, root, known, options));
   for (const e of known) stored?.add(e.digest!);
   return { ...stats, skipped };
+}
+
+/** A big file into a store on this machine, hashed and copied in one read. */
+async function storeBig(
+  store: LocalStore,
+  root: string,
+  { entry, info }: Required<Scanned>,
+  cache: HashCache | undefined,
+  onFile: (bytes: number) => void,
+): Promise<TransferStats> {
+  const hashedAt = Date.now();
+  const put = await store.putFile(join(root, entry.path), entry.size);
+  if (put.failure) throw readFailure(entry.path, put.failure);
+  entry.digest = put.digest!;
+  cache?.set(entry.path, info, entry.digest, hashedAt);
+  onFile(entry.size);
+  return put.stored ? { files: 1, bytes: entry.size } : { files: 0, bytes: 0 };
+}
+
+/** A batch of small files into a store on this machine, each read whole once, hashed and written. */
+async function storeSmall(
+  store: LocalStore,
+  root: string,
+  files: readonly Required<Scanned>[],
+  cache: HashCache | undefined,
+  onFile: (bytes: number) => void,
+): Promise<TransferStats> {
+  const put = await store.putFiles(files.map(({ entry }) => ({ path: join(root, entry.path), size: entry.size })));
+  const sent = { files: 0, bytes: 0 };
+  put.digests.forEach((digest, i) => {
+    const { entry, info } = files[i]!;
+    entry.digest = digest;
+    cache?.set(entry.path, info, digest, put.hashedAt[i]!);
+    onFile(entry.size);
+    if (!put.stored[i]) return;
+    sent.files++;
+    sent.bytes += entry.size;
+  });
+  if (put.failure) throw readFailure(files[put.failure.index]!.entry.path, put.failure);
+  return sent;
 }
 
 /** One pack's worth of files: read into place, hashed, and the ones the server lacks sent. */

@@ -90,14 +90,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const token = await issueToken(store, 'runner', 'local', false);
     agent = new RunnerAgent({
       // In-process: the runner's requests skip the socket, not the API (auth, validation, routes).
-      // Its downloads copy big blobs straight from a store on this machine's disk, and its big
+      // Its downloads copy blobs straight from a store on this machine's disk, and its
       // artifact files go straight into it.
       client: new Client({
         url,
         token,
         fetch: inProcessFetch(app),
         localBlobs: localFolder(blobs),
-        putLocalFile: blobs instanceof LocalBlobStore ? (path, size) => blobs.putFile(path, size) : undefined,
+        localStore: blobs instanceof LocalBlobStore ? blobs : undefined,
       }),
       name: 'local',
       workRoot: options.localRunner.workRoot,

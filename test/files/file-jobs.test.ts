@@ -110,6 +110,39 @@ describe('file jobs', () => {
     expect((await readdir(folder)).sort()).toEqual([sha(data).slice(0, 2)]);
   });
 
+  it('store small files under their digests in one read each; one stored already is left, a gone file stops the job', async () => {
+    const { job, contents } = await files(40, 100_000); // over IN_PLACE_BYTES: a worker's
+    const folder = join(work, `store${++dirs}`);
+    const paths = job.files.map((f) => ({ path: f.path, size: f.size }));
+    // One of them stored already, and a shard folder removed by hand after a first blob went in.
+    const first = await fileJob({ op: 'store-files', files: paths.slice(0, 1), folder, tempPrefix: 'a' });
+    expect(first).toEqual({ digests: [sha(contents[0]!)], hashedAt: [expect.any(Number)], stored: [true] });
+    const before = Date.now();
+    const result = await fileJob({ op: 'store-files', files: paths, folder, tempPrefix: 'b' });
+    expect(result.failure).toBeUndefined();
+    expect(result.digests).toEqual(contents.map(sha));
+    expect(result.stored).toEqual(contents.map((_, i) => i > 0));
+    expect(result.hashedAt.every((t) => t >= before && t <= Date.now())).toBe(true);
+    for (const data of contents)
+      expect((await readFile(join(folder, sha(data).slice(0, 2), sha(data)))).equals(data)).toBe(true);
+    // A shard removed by hand is made again; a file gone since its scan stops the job there, naming it.
+    await rm(join(folder, sha(contents[1]!).slice(0, 2)), { recursive: true });
+    await rm(paths[2]!.path);
+    const again = runFileJob({ op: 'store-files', files: paths.slice(1, 4), folder, tempPrefix: 'c' });
+    expect(again).toMatchObject({ digests: [sha(contents[1]!)], stored: [true] });
+    expect(again.failure).toEqual({
+      index: 1,
+      error: expect.objectContaining({ code: 'ENOENT', path: paths[2]!.path }),
+    });
+    expect(existsSync(join(folder, sha(contents[1]!).slice(0, 2), sha(contents[1]!)))).toBe(true);
+    // A file shorter than its size: nothing stored for it, and no temp file left anywhere.
+    await writeFile(paths[3]!.path, 'short');
+    const short = runFileJob({ op: 'store-files', files: [paths[3]!], folder, tempPrefix: 'd' });
+    expect(short).toEqual({ digests: [], hashedAt: [], stored: [], failure: { index: 0, got: 5 } });
+    const left = (await readdir(folder, { recursive: true })).filter((name) => name.endsWith('.tmp'));
+    expect(left).toEqual([]);
+  });
+
   it("copy blobs out of a store's folder with exactly their modes; a missing blob, another size or a file there fail only that copy", async () => {
     const dir = join(work, `c${++dirs}`);
     await mkdir(join(dir, 'out'), { recursive: true });

@@ -76,26 +76,57 @@ describe('hashing and uploading a scanned folder in one read a file', () => {
     expect(after.blobsHashedHere - before.blobsHashedHere).toBe(29);
   });
 
-  it('in-process with a store on local disk, big files go into it straight, hashed and copied in one read', async () => {
+  it('in-process with a store on local disk, files go into it straight in one read each, with no request', async () => {
     const { root, contents } = await folder();
     const store = t.server.engine.blobs as LocalBlobStore;
     const stored: string[] = [];
+    const batches: number[] = [];
     const client = new Client({
       url: 'http://in-process',
       token: t.token,
       fetch: inProcessFetch(createApp(t.server.engine, ServerKey.forDataDir(t.dataDir))),
-      putLocalFile: async (path, size) => {
-        stored.push(path);
-        return store.putFile(path, size);
+      localStore: {
+        putFile: async (path, size) => {
+          stored.push(path);
+          return store.putFile(path, size);
+        },
+        putFiles: async (files) => {
+          batches.push(files.length);
+          return store.putFiles(files);
+        },
       },
     });
     const scanned = (await scanArtifact(root, 'out'))!;
+    const before = store.stats();
     const sent = await uploadScanned(client, root, scanned, new HashCache());
+    // The big file alone; the 30 small ones in one batch, the twins stored once.
     expect(stored).toEqual([join(root, 'out/big')]);
-    expect(sent).toMatchObject({ files: 30, requests: 2 }); // the small ones' plan and pack only
-    const big = contents.get('out/big')!;
-    expect(scanned.find((s) => s.entry.path === 'out/big')!.entry.digest).toBe(sha(big));
-    expect((await buffer(await store.get(sha(big)))).equals(big)).toBe(true);
+    expect(batches).toEqual([30]);
+    expect(sent).toMatchObject({ files: 30, requests: 0 });
+    expect(store.stats().blobsWritten - before.blobsWritten).toBe(30);
+    expect(Object.fromEntries(scanned.map((s) => [s.entry.path, s.entry.digest]))).toEqual(
+      Object.fromEntries([...contents].map(([path, data]) => [path, sha(data)])),
+    );
+    for (const data of contents.values()) expect((await buffer(await store.get(sha(data)))).equals(data)).toBe(true);
+    // Again, unknown to a new hash cache: each file read and hashed, nothing written.
+    const again = await uploadScanned(client, root, (await scanArtifact(root, 'out'))!, new HashCache());
+    expect(again).toMatchObject({ files: 0, bytes: 0 });
+    expect(store.stats().blobsWritten - before.blobsWritten).toBe(30);
+  });
+
+  it('in-process with a store on local disk, a small file gone since the scan fails the save, naming it', async () => {
+    const { root } = await folder();
+    const store = t.server.engine.blobs as LocalBlobStore;
+    const client = new Client({ url: 'http://in-process', token: t.token, localStore: store });
+    const scanned = (await scanArtifact(root, 'out'))!;
+    await rm(join(root, 'out/sub/s7'));
+    await expect(uploadScanned(client, root, scanned, new HashCache())).rejects.toThrow(
+      `ENOENT: no such file or directory, open '${join(root, 'out/sub/s7')}'`,
+    );
+    await writeFile(join(root, 'out/sub/s7'), 'x');
+    await expect(uploadScanned(client, root, scanned, new HashCache())).rejects.toThrow(
+      'out/sub/s7 shrank while it was being saved',
+    );
   });
 
   it('in-process, a big pack read and hashed on a worker thread is stored without hashing it again', async () => {

@@ -25,7 +25,7 @@ import type { StoredDigests } from './stored-digests.js';
 import { CONCURRENCY, packsOf, tracker, type TransferOptions, type TransferStats } from './transfer-parts.js';
 import { uploadFiles } from './transfer.js';
 
-/** Files a batch into a store on this machine: enough to go to a worker, few enough to keep both busy. */
+/** A batch of small files for a store on this machine: over a megabyte goes to a worker, and several batches keep the workers busy. */
 const LOCAL_BATCH = { entries: 256, bytes: 4 << 20 };
 
 /**

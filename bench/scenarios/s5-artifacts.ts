@@ -1,5 +1,5 @@
 /** Scenario 5: save a folder as a job's artifact, restore it, re-save it with one file changed. */
-import { mkdir, rm, statfs } from 'node:fs/promises';
+import { mkdir, readdir, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Dstack } from '../peers/dstack.js';
 import { fmtS, fmtX, med, row, notRun, target, type Row, type Scenario } from '../model.js';
@@ -22,20 +22,44 @@ interface Samples {
 }
 
 /**
- * Untimed, before each step: every file under `reads` read, so that each tool starts with what
- * it reads in the page cache (a repetition writes more than this machine's memory holds over
- * a run, and a folder pushed out of the cache made whichever step came first read the disk),
- * then `sync`, so that one step's writes do not land on the next.
+ * Untimed, before each step of a repetition whose dstack home is `home`: dstack's runner
+ * done removing finished jobs' folders (`trashEmptied`), every file under `reads` read, so
+ * that each tool starts with what it reads in the page cache (a repetition writes more than
+ * this machine's memory holds over a run, and a folder pushed out of the cache made
+ * whichever step came first read the disk), then `sync`, so that one step's writes do not
+ * land on the next.
  */
-async function settle(...reads: string[]): Promise<void> {
-  for (const path of reads) await sh(`find ${q(path)} -type f -exec cat {} + > /dev/null`);
-  await sh('sync');
+function stepsIn(home: string) {
+  const settle = async (...reads: string[]): Promise<void> => {
+    await trashEmptied(home);
+    for (const path of reads) await sh(`find ${q(path)} -type f -exec cat {} + > /dev/null`);
+    await sh('sync');
+  };
+  /** A timed shell step, after `settle`. */
+  const step = async (script: string, ...reads: string[]): Promise<number> => {
+    await settle(...reads);
+    return (await sh(script)).seconds;
+  };
+  return { settle, step };
 }
 
-/** Timed shell step, after `settle`. */
-async function step(script: string, ...reads: string[]): Promise<number> {
-  await settle(...reads);
-  return (await sh(script)).seconds;
+/**
+ * Wait for dstack's runner to empty its trash: it removes a finished job's folder in the
+ * background (an `rm` at the lowest priority, once no job runs), and those deletions would
+ * land on the next step, dstack's or a floor's. A save's job hard-links the source folder
+ * into its workspace, so they also change the source files' link counts while a floor
+ * reads them (`tar`: "file changed as we read it").
+ */
+async function trashEmptied(home: string): Promise<void> {
+  const trash = join(home, 'runner', 'trash');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const left = await readdir(trash).catch(() => []);
+    if (left.length === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`dstack's runner trash ${trash} still holds ${left.length} folders after 2 minutes`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 const q = (s: string) => `'${s}'`;
@@ -108,6 +132,7 @@ export const artifacts: Scenario = {
         // A fresh home each time: blobs are content-addressed, so a second save of the same files would store nothing.
         const dstack = await Dstack.create(join(base, 'dstack'), workflows);
         const blobs = join(dstack.home, 'server', 'artifacts'); // the embedded server's blob store
+        const { settle, step } = stepsIn(dstack.home);
         try {
           if (!dstackError) {
             await dstack.cli(['run', 'noop']); // starts the embedded server, untimed
@@ -234,7 +259,7 @@ export const artifacts: Scenario = {
         'dstack times are end to end from the CLI (the embedded server already running): the job starts, hard-links the folder into its workspace (`cp -al`, no copy) and dstack hashes and stores it as the job ends.',
         "The restore's CLI talks to the embedded server on this machine, so it copies the blobs from the server's store in the kernel (docs/storage.md); from a server elsewhere they come over HTTP, each hashed as it is written.",
         "`dstack run use` runs a job that depends on the saved one (reused from the cache): the runner inside the server copies the artifact's blobs into the job's workspace before its command (`true`) runs; end to end from the CLI.",
-        'Before every step, untimed: what it reads is read once (so that it is in the page cache for every tool alike: a run writes more than this machine holds in memory), then `sync`.',
+        "Before every step, untimed: dstack's runner is done removing finished jobs' folders (its trash: deletions that would land on the step, and unlink the save job's hard links to the folder while a floor reads it), what the step reads is read once (so that it is in the page cache for every tool alike: a run writes more than this machine holds in memory), then `sync`.",
         `The save of ${BIG_FILES} big files runs after the re-save, in the same home: the runner inside the server hashes and copies each into its store on local disk in one read, on worker threads (docs/storage.md).`,
       ],
     };

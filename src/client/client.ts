@@ -27,48 +27,13 @@ import { UnavailableError } from '../core/errors.js';
 import { encodeLogBatch } from '../core/log-batch.js';
 import type { OutputLine } from '../core/log-frames.js';
 import { directGet } from '../files/direct-http.js';
-import type { HashFileResult, StoreFilesResult } from '../files/file-jobs.js';
 import type { CodeSource, RegisterRepoRequest, RepoView } from '../core/repos.js';
+import type { ClientOptions, LocalStore } from './client-options.js';
 import { errorFromResponse } from './errors.js';
-import {
-  fetchTransport,
-  nodeTransport,
-  readJson,
-  readText,
-  type FetchLike,
-  type HttpResponse,
-  type Transport,
-} from './http.js';
+import { fetchTransport, nodeTransport, readJson, readText, type HttpResponse, type Transport } from './http.js';
 import { followStream, type FollowHandlers } from './log-follow.js';
 import { LOG_ACCEPT, readLogPage } from './log-reading.js';
 import { retrying, type RetryPolicy } from './retry.js';
-
-export interface ClientOptions {
-  url: string;
-  token: string;
-  /** Retry requests that a dropped connection failed (runners); none: fail at once. */
-  retry?: RetryPolicy;
-  /**
-   * How requests are sent; node:http by default. A runner inside the server passes the
-   * server's own fetch handler, which skips sockets but keeps the same routes, auth and checks.
-   */
-  fetch?: FetchLike;
-  /**
-   * The server's blob folder, when the server is the embedded one on this machine (its
-   * `server.json`): downloads copy blobs from it in the kernel (files/local-copy.ts).
-   */
-  localBlobs?: string;
-  /** The runner inside the server only, with a store on local disk: it stores files itself (it reads any path). */
-  localStore?: LocalStore;
-}
-
-/** A blob store on this machine's disk that reads files straight from their paths (LocalBlobStore). */
-export interface LocalStore {
-  /** A big file, hashed and copied in one read. */
-  putFile(path: string, size: number): Promise<HashFileResult>;
-  /** Small files, each read whole once, hashed and written. */
-  putFiles(files: { path: string; size: number }[]): Promise<StoreFilesResult>;
-}
 
 export class Client {
   readonly url: string;

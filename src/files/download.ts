@@ -16,7 +16,7 @@ import type { ManifestEntry } from '../core/records.js';
 import type { BlobCache } from './blob-cache.js';
 import { copyFromStore } from './local-copy.js';
 import { SMALL_FILE } from './raw-fs.js';
-import { digestOfParts } from './file-jobs.js';
+import { digestOfParts } from './file-job-calls.js';
 import { joinParts, PACK_ERROR, readPack } from './pack.js';
 import { isInside, normalizeRelative } from './safe-path.js';
 import { SafeWriter } from './safe-writer.js';

@@ -11,7 +11,8 @@
  */
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { Client, LocalStore } from '../client/client.js';
+import type { LocalStore } from '../client/client-options.js';
+import type { Client } from '../client/client.js';
 import { SMALL_BLOB } from '../core/blob-api.js';
 import { forEachLimit } from '../core/concurrency.js';
 import type { ManifestEntry } from '../core/records.js';

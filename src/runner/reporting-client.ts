@@ -3,7 +3,8 @@
  * this process's to report (Slurm is ending the job). A file apart from one-shot.ts so that
  * `dstack runner exec` can ask for its assignment before it loads the job-running modules.
  */
-import { Client, type ClientOptions } from '../client/client.js';
+import type { ClientOptions } from '../client/client-options.js';
+import { Client } from '../client/client.js';
 import type { LogEntry, RunnerTransitionAnswer, RunnerTransitionRequest } from '../core/api.js';
 import type { JobStatus } from '../core/job-status.js';
 

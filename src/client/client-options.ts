@@ -1,0 +1,31 @@
+/** How a Client is made: where it sends requests and how, and what it may do on this machine. */
+import type { HashFileResult, StoreFilesResult } from '../files/file-jobs.js';
+import type { FetchLike } from './http.js';
+import type { RetryPolicy } from './retry.js';
+
+export interface ClientOptions {
+  url: string;
+  token: string;
+  /** Retry requests that a dropped connection failed (runners); none: fail at once. */
+  retry?: RetryPolicy;
+  /**
+   * How requests are sent; node:http by default. A runner inside the server passes the
+   * server's own fetch handler, which skips sockets but keeps the same routes, auth and checks.
+   */
+  fetch?: FetchLike;
+  /**
+   * The server's blob folder, when the server is the embedded one on this machine (its
+   * `server.json`): downloads copy blobs from it in the kernel (files/local-copy.ts).
+   */
+  localBlobs?: string;
+  /** The runner inside the server only, with a store on local disk: it stores files itself (it reads any path). */
+  localStore?: LocalStore;
+}
+
+/** A blob store on this machine's disk that reads files straight from their paths (LocalBlobStore). */
+export interface LocalStore {
+  /** A big file, hashed and copied in one read. */
+  putFile(path: string, size: number): Promise<HashFileResult>;
+  /** Small files, each read whole once, hashed and written. */
+  putFiles(files: { path: string; size: number }[]): Promise<StoreFilesResult>;
+}

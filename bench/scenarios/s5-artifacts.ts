@@ -44,20 +44,21 @@ function stepsIn(home: string) {
 }
 
 /**
- * Wait for dstack's runner to empty its trash: it removes a finished job's folder in the
- * background (an `rm` at the lowest priority, once no job runs), and those deletions would
- * land on the next step, dstack's or a floor's. A save's job hard-links the source folder
- * into its workspace, so they also change the source files' link counts while a floor
- * reads them (`tar`: "file changed as we read it").
+ * Wait for dstack's runner to be done with its finished jobs' folders: it moves one to its
+ * trash once the job has reported its end (so after the CLI may have returned), then removes
+ * it in the background (an `rm` at the lowest priority, once no job runs), and those
+ * deletions would land on the next step, dstack's or a floor's. A save's job hard-links the
+ * source folder into its workspace, so they also change the source files' link counts while
+ * a floor reads them (`tar`: "file changed as we read it").
  */
 async function trashEmptied(home: string): Promise<void> {
-  const trash = join(home, 'runner', 'trash');
+  const folders = ['jobs', 'trash'].map((name) => join(home, 'runner', name));
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const left = await readdir(trash).catch(() => []);
+    const left = (await Promise.all(folders.map((f) => readdir(f).catch(() => [])))).flat();
     if (left.length === 0) return;
     if (Date.now() > deadline)
-      throw new Error(`dstack's runner trash ${trash} still holds ${left.length} folders after 2 minutes`);
+      throw new Error(`dstack's runner still holds ${left.length} job folders after 2 minutes (${folders.join(', ')})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -166,17 +166,11 @@ function storeAt(target: string, temp: string, content: Uint8Array, shards: Set<
   if (!shards.has(shard)) mkdirSync(shard, { recursive: true });
   shards.add(shard);
   try {
-    writeNew(temp, [content]);
+    writeRenamed(temp, target, [content]);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     mkdirSync(shard, { recursive: true });
-    writeNew(temp, [content]);
-  }
-  try {
-    renameSync(temp, target);
-  } catch (e) {
-    rmSync(temp, { force: true });
-    throw e;
+    writeRenamed(temp, target, [content]);
   }
 }
 
@@ -188,14 +182,23 @@ export function writeBlobs({ blobs }: WriteBlobsJob): WriteOutcome[] {
       if (actual !== digest) return { actual };
     }
     try {
-      writeNew(temp, views);
-      renameSync(temp, target);
+      writeRenamed(temp, target, views);
       return undefined;
     } catch (e) {
-      rmSync(temp, { force: true });
       return { error: fileError(e) };
     }
   });
+}
+
+/** `views` written to a new `temp` and renamed to `target`; on a failure, no temp file is left. */
+function writeRenamed(temp: string, target: string, views: Uint8Array[]): void {
+  try {
+    writeNew(temp, views);
+    renameSync(temp, target);
+  } catch (e) {
+    rmSync(temp, { force: true });
+    throw e;
+  }
 }
 
 /** Create `path` ('wx': fails on anything there, follows no link) and write `views` one after another. */

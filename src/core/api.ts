@@ -62,8 +62,11 @@ export interface PruneRequest {
 
 export interface PruneResult {
   runs: string[];
+  /** Blobs deleted, and their bytes. */
   blobs: number;
   bytes: number;
+  /** Temp files that puts never finished left in the store (a crash), and their bytes; absent from servers before them. */
+  leftovers?: { files: number; bytes: number };
 }
 
 export interface JobView {

@@ -8,7 +8,10 @@ import { isFinished } from '../core/job-status.js';
 import { readCodeManifest } from './code.js';
 import type { Engine } from './engine.js';
 
-/** Blobs younger than this are never deleted: they may belong to an upload whose manifest is not written yet. */
+/**
+ * Blobs younger than this are never deleted: they may belong to an upload whose manifest is
+ * not written yet. Nor are temp files written to since: an upload may still be writing them.
+ */
 const FRESH_BLOB_MS = 60 * 60_000;
 
 export async function prune(engine: Engine, olderThanMs: number, user?: string): Promise<PruneResult> {
@@ -38,8 +41,11 @@ export async function prune(engine: Engine, olderThanMs: number, user?: string):
     await store.deleteRuns([...doomed]);
     for (const job of gone) await engine.logs.delete(job.id);
     const { blobs, bytes } = await collectBlobs(engine);
-    engine.logger.info(`pruned ${doomed.size} runs, ${blobs} blobs`, { bytes });
-    return { runs: [...doomed], blobs, bytes };
+    const leftovers = (await engine.blobs.removeLeftovers?.(Date.now() - FRESH_BLOB_MS)) ?? { files: 0, bytes: 0 };
+    engine.logger.info(`pruned ${doomed.size} runs, ${blobs} blobs, ${leftovers.files} temp files`, {
+      bytes: bytes + leftovers.bytes,
+    });
+    return { runs: [...doomed], blobs, bytes, leftovers };
   });
 }
 

@@ -1,5 +1,5 @@
 /** Tags as dependencies, prune, and the exact stop / abort / resume rules, through the real CLI. */
-import { readFile, readdir, utimes } from 'node:fs/promises';
+import { readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
@@ -179,13 +179,19 @@ describe('tags, prune, stop', () => {
     for (const job of gone.flatMap((v) => v.jobs)) expect(logFiles).not.toContain(`${job.id}.jsonl`);
 
     // Once blobs are old enough, those no kept job refers to are deleted, and kept artifacts still download.
+    // So are the temp files an upload that a crash cut off left in the store (test/storage covers the crash itself).
     const blobDir = join(sb.home, 'server', 'artifacts');
+    const shards = await readdir(blobDir);
+    await writeFile(join(blobDir, shards[0]!, `${'ab'.repeat(32)}.1a2b3c-7.tmp`), 'x'.repeat(2048));
     const old = new Date(Date.now() - 2 * 3600_000);
-    for (const dir of await readdir(blobDir)) {
+    for (const dir of shards) {
       for (const f of await readdir(join(blobDir, dir))) await utimes(join(blobDir, dir, f), old, old);
     }
     const second = await sb.dstack(['prune', '--older-than', '7d']);
-    expect(second.stdout).toMatch(/pruned 0 runs, [1-9]\d* blobs/);
+    expect(second.stdout).toMatch(
+      /pruned 0 runs, [1-9]\d* blobs \([^)]+\), 1 temp files of interrupted uploads \(2\.0KB\)\n/,
+    );
+    expect((await readdir(join(blobDir, shards[0]!))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const out = join(sb.root, '..', 'after-prune');
     const dl = await sb.dstack(['artifacts', tagged.jobs[0]!.id, '-o', out]);
     expect(dl.code).toBe(0);

@@ -1,7 +1,9 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
@@ -50,6 +52,62 @@ describe('LocalBlobStore', () => {
     expect(outcomes[8]?.message).toBe(`blob folder ${shard} vanished; retry the upload`);
     expect(await store.putMany([lost])).toEqual([undefined]);
     expect(await readdir(shard)).toEqual([lost.digest]);
+  });
+});
+
+/** The store's temp files (`….tmp`) under `root`, with their sizes. */
+async function temps(root: string): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  for (const entry of await readdir(root, { recursive: true })) {
+    if (entry.endsWith('.tmp')) found.set(entry, (await stat(join(root, entry))).size);
+  }
+  return found;
+}
+
+describe('LocalBlobStore leftovers', () => {
+  it('removes the temp files of puts a killed process never finished, once not written to for the cutoff', async () => {
+    const store = new LocalBlobStore(join(root, `store-${++counter}`));
+    const kept = blob(1000);
+    expect(await store.putMany([{ digest: kept.digest, parts: [kept.data] }])).toEqual([undefined]);
+    // A process dies halfway through two puts: a stream's (its temp in the blob's shard) and
+    // a big file's (its temp in the store's root; the file /dev/zero, read as 4 GB).
+    const half = blob(2000);
+    const script = [
+      `import { LocalBlobStore } from ${JSON.stringify(new URL('../../src/server/storage/local-blob-store.ts', import.meta.url).href)};`,
+      "import { Readable } from 'node:stream';",
+      `const store = new LocalBlobStore(${JSON.stringify(store.root)});`,
+      'const endless = new Readable({ read() {} });',
+      'endless.push(Buffer.alloc(1000, 1));',
+      `void store.put(${JSON.stringify(half.digest)}, endless);`,
+      "void store.putFile('/dev/zero', 4e9);",
+      'setInterval(() => {}, 1000);',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: 'inherit',
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    let ended = false;
+    void exited.then(() => (ended = true));
+    const started = async () => [...(await temps(store.root)).values()].filter((n) => n > 0).length === 2;
+    while (!(await started())) {
+      if (ended) throw new Error('the process ended before both puts had written');
+      await sleep(10);
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const left = await temps(store.root);
+    expect(left.size).toBe(2);
+    const leftBytes = [...left.values()].reduce((a, b) => a + b, 0);
+
+    // Written to within the cutoff: an upload may still be under way.
+    expect(await store.removeLeftovers(Date.now() - 3600_000)).toEqual({ files: 0, bytes: 0 });
+    const old = new Date(Date.now() - 2 * 3600_000);
+    for (const path of left.keys()) await utimes(join(store.root, path), old, old);
+    expect(await store.removeLeftovers(Date.now() - 3600_000)).toEqual({ files: 2, bytes: leftBytes });
+    expect((await temps(store.root)).size).toBe(0);
+    const listed = [];
+    for await (const b of store.list()) listed.push(b.digest);
+    expect(listed).toEqual([kept.digest]);
   });
 });
 

@@ -44,9 +44,12 @@ export function parseDuration(text: string, flag: string): number {
 export async function pruneCommand(options: { olderThan: string }, settings: Settings): Promise<number> {
   const olderThanMs = parseDuration(options.olderThan, '--older-than');
   const result = await (await connect(settings)).prune(olderThanMs);
+  const leftovers = result.leftovers?.files
+    ? `, ${result.leftovers.files} temp files of interrupted uploads (${formatSize(result.leftovers.bytes)})`
+    : '';
   process.stdout.write(
     `pruned ${result.runs.length} runs${result.runs.length ? ` (${result.runs.join(', ')})` : ''}, ` +
-      `${result.blobs} blobs (${formatSize(result.bytes)})\n`,
+      `${result.blobs} blobs (${formatSize(result.bytes)})${leftovers}\n`,
   );
   return 0;
 }

@@ -80,6 +80,12 @@ export interface BlobStore {
   /** Every stored blob with its size and when it was stored (epoch ms). */
   list(): AsyncIterable<{ digest: string; size: number; storedAt: number }>;
   delete(digest: string): Promise<void>;
+  /**
+   * Delete what puts that never finished left behind (a crashed process's temp files), last
+   * written before `before` (epoch ms): a put under way writes its temp file as it goes.
+   * Absent where the service keeps no such leftovers.
+   */
+  removeLeftovers?(before: number): Promise<{ files: number; bytes: number }>;
   /** Counters since the store was opened. */
   stats(): BlobStoreStats;
   /** Present when clients can reach the storage service directly. */

@@ -18,6 +18,10 @@ import { fileJob } from '../../files/file-workers.js';
 import { inSlices, readWhole } from '../../files/raw-fs.js';
 import { emptyStats, type BlobBytes, type BlobStore, type BlobStoreStats } from './blob-store.js';
 
+/** Every temp file of the store ends so (file-job-calls.ts names those of `store-files` alike). */
+const TEMP_SUFFIX = '.tmp';
+const SHARD = /^[0-9a-f]{2}$/;
+
 export class LocalBlobStore implements BlobStore {
   private readonly counters = emptyStats();
   /** Shard folders created (or being created): a put of many small blobs skips a mkdir each. */
@@ -32,7 +36,7 @@ export class LocalBlobStore implements BlobStore {
 
   /** A temp file beside `target`, named so that `list` never takes it for a blob (not 64 hex digits). */
   private temp(target: string): string {
-    return `${target}.${this.nextTemp()}.tmp`;
+    return `${target}.${this.nextTemp()}${TEMP_SUFFIX}`;
   }
 
   private nextTemp(): string {
@@ -124,7 +128,7 @@ export class LocalBlobStore implements BlobStore {
    * folder (not a shard's: its digest is known only at the end), renamed into place.
    */
   async putFile(path: string, size: number): Promise<HashFileResult> {
-    const temp = join(this.root, `file.${this.nextTemp()}.tmp`);
+    const temp = join(this.root, `file.${this.nextTemp()}${TEMP_SUFFIX}`);
     await mkdir(this.root, { recursive: true });
     const result = await fileJob({ op: 'hash-file', path, size, store: { temp, folder: this.root } });
     if (result.stored) {
@@ -215,7 +219,7 @@ export class LocalBlobStore implements BlobStore {
     } catch {
       return;
     }
-    for (const dir of dirs.filter((d) => /^[0-9a-f]{2}$/.test(d))) {
+    for (const dir of dirs.filter((d) => SHARD.test(d))) {
       for (const name of await readdir(join(this.root, dir))) {
         if (!DIGEST.test(name)) continue; // temp files of uploads in progress
         const info = await stat(join(this.root, dir, name)).catch(() => undefined);
@@ -226,6 +230,27 @@ export class LocalBlobStore implements BlobStore {
 
   async delete(digest: string): Promise<void> {
     await rm(this.path(digest), { force: true });
+  }
+
+  /** Temp files (`….tmp`: beside their blob in its shard, or `file.….tmp` in the root) not written to since `before`. */
+  async removeLeftovers(before: number): Promise<{ files: number; bytes: number }> {
+    const removed = { files: 0, bytes: 0 };
+    const sweep = async (dir: string) => {
+      for (const name of await readdir(dir).catch(() => [])) {
+        if (!name.endsWith(TEMP_SUFFIX)) continue;
+        const path = join(dir, name);
+        const info = await stat(path).catch(() => undefined);
+        if (!info?.isFile() || info.mtimeMs >= before) continue;
+        await rm(path, { force: true });
+        removed.files++;
+        removed.bytes += info.size;
+      }
+    };
+    await sweep(this.root);
+    for (const shard of await readdir(this.root).catch(() => [])) {
+      if (SHARD.test(shard)) await sweep(join(this.root, shard));
+    }
+    return removed;
   }
 
   async size(digest: string): Promise<number | undefined> {

@@ -34,7 +34,8 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-class WorkerPool {
+/** Exported for the tests, which hand it a Worker class of their own to reach its threads. */
+export class WorkerPool {
   private readonly idle: Worker[] = [];
   private readonly busy = new Map<Worker, Pending>();
   private readonly queue: Pending[] = [];

@@ -86,7 +86,7 @@ export class Dstack {
   /** Stop the embedded server this project started (`dstack server stop`, then by its pid if need be). */
   async stop(): Promise<void> {
     live.delete(this);
-    await this.cli(['server', 'stop'], { allowFailure: true, timeoutMs: 30_000 });
+    await this.cli(['server', 'stop', '--force'], { allowFailure: true, timeoutMs: 30_000 });
     const pid = await this.serverPid();
     if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
   }

@@ -196,8 +196,12 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
   addBackendFlags(server);
   server
     .command('stop')
-    .description('stop the local background server')
-    .action(() => done(commands.server().then((m) => m.serverStopCommand(settings))));
+    .description('stop the local background server (it refuses while jobs run on this machine, unless --force)')
+    .option(
+      '--force',
+      'stop those jobs first, as dstack stop does: their artifacts are saved, dstack resume runs them again',
+    )
+    .action((opts) => done(commands.server().then((m) => m.serverStopCommand(opts, settings))));
   return program;
 }
 

@@ -40,6 +40,11 @@ const RETRY_MS = 1000;
 export class RunnerAgent {
   private readonly running = new Map<string, { run: JobRun; assignment: Assignment }>();
   private stopped = false;
+  /** False once draining: no new job is claimed. */
+  private claiming = true;
+  private claims: Promise<void> | undefined;
+  /** Waiting for the last running job to end (`idle`). */
+  private idleWaiters: (() => void)[] = [];
   private claimAbort: AbortController | undefined;
   private heartbeatAbort: AbortController | undefined;
   private loops: Promise<void>[] = [];
@@ -68,7 +73,29 @@ export class RunnerAgent {
       memory: capacity.memory,
       gpus: capacity.gpus.length,
     });
-    this.loops = [this.claimLoop(), this.heartbeatLoop()];
+    this.claims = this.claimLoop();
+    this.loops = [this.claims, this.heartbeatLoop()];
+  }
+
+  /**
+   * Claim no more jobs; those running go on, and stop and abort still reach them. The claim
+   * under way is answered first, not aborted (an answer lost could strand a job the server
+   * just assigned): within a poll, or at once where the server drains this runner.
+   */
+  async stopClaiming(): Promise<void> {
+    this.claiming = false;
+    await this.claims;
+  }
+
+  /** The jobs running here now. */
+  jobIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Resolves once no job runs here. */
+  idle(): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Stop taking work. Jobs already running are left to finish in the background. */
@@ -81,7 +108,7 @@ export class RunnerAgent {
 
   private async claimLoop(): Promise<void> {
     const { client, name, logger } = this.options;
-    while (!this.stopped) {
+    while (!this.stopped && this.claiming) {
       this.claimAbort = new AbortController();
       try {
         // Aborted only when the runner stops: an answer lost in flight would strand a job the server assigned.
@@ -89,7 +116,7 @@ export class RunnerAgent {
         const assignment = await client.claim({ name, jobIds, waitMs: this.pollMs }, this.claimAbort.signal);
         if (assignment && !this.running.has(assignment.job.id)) this.launch(assignment);
       } catch (e) {
-        if ((e as Error).name === 'AbortError' || this.stopped) continue;
+        if ((e as Error).name === 'AbortError' || this.stopped || !this.claiming) continue;
         logger.warn('claiming work failed; retrying', { error: String(e) });
         await sleep(RETRY_MS);
       }
@@ -117,6 +144,7 @@ export class RunnerAgent {
     void run.run().finally(() => {
       this.running.delete(run.id);
       logger.info(`job ${run.id} finished`);
+      if (this.running.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
   }
 

@@ -208,7 +208,10 @@ export class JobRun {
     }
   }
 
-  /** After a stop: save artifacts (a job without any goes straight on), then STOPPED; after an abort: ABORTED at once. */
+  /**
+   * After a stop: save artifacts (a job without any goes straight on), then STOPPED, keeping
+   * the reason the stop gave (a user's, the server's shutdown); after an abort: ABORTED at once.
+   */
   private async finishStopped(workspace: string): Promise<void> {
     await this.logs.close();
     if (this.requested === 'abort' || this.status === 'ABORTING') {
@@ -230,13 +233,13 @@ export class JobRun {
       );
       await this.logs.close();
     }
-    await this.move('STOPPED', { reason: 'stopped by user' });
+    await this.move('STOPPED');
   }
 
   private async finishFailed(reason: string): Promise<void> {
     this.logs.note(reason);
     if (!(await this.finish('FAILED', { reason }))) {
-      if (this.status === 'STOPPING') await this.move('STOPPED', { reason: 'stopped by user' });
+      if (this.status === 'STOPPING') await this.move('STOPPED');
       else if (this.status === 'ABORTING') await this.move('ABORTED', { reason: 'aborted by user' });
     }
   }

@@ -4,30 +4,34 @@ import { isFinished } from '../core/job-status.js';
 import type { JobRecord } from '../core/records.js';
 import type { Engine } from './engine.js';
 
+export interface StopOptions {
+  /** Kill at once and save nothing, rather than SIGTERM, the grace period, then the artifacts. */
+  abort?: boolean;
+  /** Who asks, for the job's events: `user:NAME`, `server`. */
+  actor: string;
+  graceMs?: number;
+  /** The jobs' reason; by default "stopped by user" or "aborted by user". */
+  reason?: string;
+}
+
 /**
  * Stop (or abort) jobs. Jobs not started end at once (STOPPED or ABORTED); running ones go
  * to STOPPING or ABORTING and their runner is told through its heartbeat.
  */
-export async function stopJobs(
-  engine: Engine,
-  jobs: readonly JobRecord[],
-  abort: boolean,
-  actor: string,
-  graceMs?: number,
-): Promise<JobRecord[]> {
+export async function stopJobs(engine: Engine, jobs: readonly JobRecord[], options: StopOptions): Promise<JobRecord[]> {
   const changed: JobRecord[] = [];
   // Dependents first, so that stopping a run never fails a job as "dependency stopped" that was itself stopped.
   for (const job of [...jobs].reverse()) {
     const current = await engine.store.getJob(job.id);
     if (!current) continue;
-    const result = await stopOne(engine, current, abort, actor, graceMs);
+    const result = await stopOne(engine, current, options);
     if (result?.ok) changed.push(result.value);
   }
   return changed;
 }
 
-function stopOne(engine: Engine, job: JobRecord, abort: boolean, actor: string, graceMs?: number) {
-  const reason = abort ? 'aborted by user' : 'stopped by user';
+function stopOne(engine: Engine, job: JobRecord, { abort = false, actor, graceMs, reason: given }: StopOptions) {
+  const reason = given ?? (abort ? 'aborted by user' : 'stopped by user');
   const signal = () =>
     engine.transition(
       job.id,

@@ -30,6 +30,8 @@ export class Engine {
   private closing = false;
   private works = 0;
   private readonly waiters = new Set<Promise<unknown>>();
+  /** Runners that get no new work (the server's own, while it shuts down): `drain`. */
+  private readonly draining = new Set<string>();
   /** How often runners should heartbeat: well inside the server's runner timeout. */
   heartbeatMs = 10_000;
 
@@ -78,6 +80,16 @@ export class Engine {
   wakeRunners(): void {
     this.works++;
     this.events.emit('work');
+  }
+
+  /** `runner` gets no new work from now on, and a claim of its that waits for work is answered now (with none). */
+  drain(runner: string): void {
+    this.draining.add(runner);
+    this.wakeRunners();
+  }
+
+  isDraining(runner: string): boolean {
+    return this.draining.has(runner);
   }
 
   /** Run `fn` alone: submissions are serialised so that identical jobs submitted at once run once. */

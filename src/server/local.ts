@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import { runnerWorkDir, type Settings } from '../settings.js';
 import { ensureAdmin } from './admin.js';
 import { startServer, type RunningServer } from './server.js';
+import { onShutdownSignals } from './shutdown.js';
 import { localFolder } from './storage/local-blob-store.js';
 
 export async function runEmbeddedServer(settings: Settings, logger: Logger): Promise<RunningServer> {
@@ -27,13 +28,12 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
   await writeFile(`${f.info}.tmp`, JSON.stringify(info), { mode: 0o600 });
   await rename(`${f.info}.tmp`, f.info);
 
-  const shutdown = async () => {
+  // The CLI keeps finding this server while its jobs stop (`dstack status` shows them STOPPING).
+  onShutdownSignals(async () => {
     logger.info('shutting down');
+    await server.drain();
     await rm(f.info, { force: true });
     await server.close();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  }, logger);
   return server;
 }

@@ -164,7 +164,15 @@ export async function claim(
   if (unanswered) return unanswered;
   // Only new work wakes a claim (a submission, a finished or resumed job, a runner back): not every
   // status change. Found full at the last look with no work since: it waits for work before looking.
-  return engine.waitFor(() => claimOnce(engine, runner), waitMs, signal, ['work'], nothingFitsNow(engine, runner));
+  // A draining runner's claim ends with none (null), as soon as the drain wakes it.
+  const found = await engine.waitFor(
+    async () => (engine.isDraining(runner) ? null : claimOnce(engine, runner)),
+    waitMs,
+    signal,
+    ['work'],
+    nothingFitsNow(engine, runner),
+  );
+  return found ?? undefined;
 }
 
 /**

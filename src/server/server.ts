@@ -25,6 +25,10 @@ import { describeStorage, openBlobStore } from './storage/open-blob-store.js';
 import type { S3Settings } from './storage/s3-client.js';
 import { LogStore } from './storage/log-store.js';
 import { describeDatabase, openStore } from './store/open-store.js';
+import { drainRunner, SHUTDOWN_REASON } from './shutdown.js';
+
+/** The name of the runner inside the server. */
+export const LOCAL_RUNNER = 'local';
 
 export interface ServerOptions {
   dataDir: string;
@@ -47,6 +51,11 @@ export interface ServerOptions {
 export interface RunningServer {
   url: string;
   engine: Engine;
+  /**
+   * Its own runner (`localRunner`) claims nothing more and stops its jobs, their artifacts
+   * saved (shutdown.ts); resolves once they have stopped, with how many there were.
+   */
+  drain(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -86,8 +95,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let agent: RunnerAgent | undefined;
   if (options.localRunner) {
-    await store.deleteTokens('runner', 'local'); // one live token for the local runner, new at every start
-    const token = await issueToken(store, 'runner', 'local', false);
+    await store.deleteTokens('runner', LOCAL_RUNNER); // one live token for the local runner, new at every start
+    const token = await issueToken(store, 'runner', LOCAL_RUNNER, false);
     agent = new RunnerAgent({
       // In-process: the runner's requests skip the socket, not the API (auth, validation, routes).
       // Its downloads copy blobs straight from a store on this machine's disk, and its
@@ -99,7 +108,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         localBlobs: localFolder(blobs),
         localStore: blobs instanceof LocalBlobStore ? blobs : undefined,
       }),
-      name: 'local',
+      name: LOCAL_RUNNER,
       workRoot: options.localRunner.workRoot,
       capacity: await detectCapacity(),
       executor: new ProcessExecutor(options.localRunner.workRoot, { spawner: true }),
@@ -141,9 +150,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   }
 
+  const drain = async () => {
+    if (!agent) return 0;
+    const jobs = agent.jobIds().length;
+    if (jobs > 0) logger.warn(`stopping ${jobs} jobs of the local runner before shutting down (${SHUTDOWN_REASON})`);
+    return drainRunner(engine, agent, LOCAL_RUNNER);
+  };
+
   return {
     url,
     engine,
+    drain,
     close,
   };
 }

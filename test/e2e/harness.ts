@@ -88,7 +88,7 @@ export class Sandbox {
   }
 
   async dispose(): Promise<void> {
-    await this.dstack(['server', 'stop']);
+    await this.dstack(['server', 'stop', '--force']); // jobs a test left running are stopped first
     await rm(dirname(this.home), { recursive: true, force: true });
   }
 }

@@ -140,6 +140,35 @@ describe('run lifecycle', () => {
     expect((await sb.dstack(['artifacts', job.id])).stdout).toContain('has no artifacts');
   });
 
+  it('refuses to stop the local server while a job runs; --force stops the job as dstack stop does, and it resumes after', async () => {
+    const name = (await sb.dstack(['run', 'sleepy', '-d', '--no-cache'])).stdout.trim();
+    await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
+    const { id } = await jobOf(name);
+    const refused = await sb.dstack(['server', 'stop']);
+    expect(refused.stderr).toBe(
+      `error: the local server is running 1 job on this machine:\n  ${id}  sleepy  RUNNING  (run ${name})\n` +
+        'stop them first (dstack stop RUN), or use dstack server stop --force: it stops them the same way ' +
+        '(SIGTERM, the grace period, their artifacts saved; dstack resume runs them again)\n',
+    );
+    expect(refused.code).toBe(1);
+    expect((await jobOf(name)).status).toBe('RUNNING');
+
+    const forced = await sb.dstack(['server', 'stop', '--force']);
+    expect(forced.stdout).toMatch(
+      /^stopping 1 job; their artifacts are being saved\.\.\.\nstopped the local server \(pid \d+;/,
+    );
+    expect(forced.code).toBe(0);
+    // The next command starts the server again; the job kept what it saved.
+    expect(await jobOf(name)).toMatchObject({ status: 'STOPPED', reason: 'stopped: the server shut down' });
+    expect((await sb.dstack(['logs', name])).stdout).toContain('got SIGTERM');
+    const out = join(sb.root, '..', 'shutdown-artifacts');
+    expect((await sb.dstack(['artifacts', id, '--output', out])).code).toBe(0);
+    expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
+    expect((await sb.dstack(['resume', id])).code).toBe(0);
+    await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('starting from 1'));
+    await sb.dstack(['stop', '--abort', name]);
+  });
+
   it('refuses to resume a job that is not stopped', async () => {
     const [run] = await sb.json<RunView[]>(['status', '--last', '10']);
     const done = (await sb.json<RunView[]>(['status', '--last', '10']))

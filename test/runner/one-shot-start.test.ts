@@ -152,7 +152,7 @@ describe('one-shot start', () => {
   it('stops a job whose stop came while it started: the answer to RUNNING ends the started process, artifacts saved', async () => {
     const { engine, client, oneShot } = await serverWithJob(['sleep 30'], { artifacts: ['out'] });
     const assignment = await client.runnerAssignment(JOB); // asked for before the stop, as a batch job does
-    await stopJobs(engine, [(await engine.store.getJob(JOB))!], false, 'user:ada');
+    await stopJobs(engine, [(await engine.store.getJob(JOB))!], { actor: 'user:ada' });
     const started = Date.now();
     expect(await oneShot(Promise.resolve(assignment))).toBe('STOPPED');
     expect(Date.now() - started).toBeLessThan(15_000);
@@ -162,7 +162,7 @@ describe('one-shot start', () => {
   it('stops a job whose stop came as it finished: its DONE is refused and it ends STOPPED, not left STOPPING', async () => {
     const { engine, oneShot } = await serverWithJob(['true'], {
       beforeTransition: async (engine, to) => {
-        if (to === 'DONE') await stopJobs(engine, [(await engine.store.getJob(JOB))!], false, 'user:ada');
+        if (to === 'DONE') await stopJobs(engine, [(await engine.store.getJob(JOB))!], { actor: 'user:ada' });
       },
     });
     expect(await oneShot()).toBe('STOPPED');

@@ -58,6 +58,21 @@ describe('claim', () => {
     expect(await claim(engine, 'r2', [], 0)).toBeUndefined();
   });
 
+  it('a draining runner gets no new work: its waiting claim is answered at once, with none; a lost assignment still comes back', async () => {
+    const { engine } = await withRunner('SUBMITTED', 1, [['bbbbbbbbbbbb', 'SUBMITTED', []]]);
+    expect((await claim(engine, 'r1', [], 0))?.job.id).toBe('aaaaaaaaaaaa'); // its answer lost on the way
+    const started = Date.now();
+    const waiting = claim(engine, 'r1', ['aaaaaaaaaaaa'], 10_000); // full: it waits for work
+    await new Promise((r) => setTimeout(r, 50));
+    engine.drain('r1');
+    expect(await waiting).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect((await claim(engine, 'r1', [], 0))?.job.id).toBe('aaaaaaaaaaaa');
+    await engine.transition('aaaaaaaaaaaa', 'DOWNLOADING', 'FAILED', { reason: 'x' }, 'runner:r1'); // room again
+    expect(await claim(engine, 'r1', [], 0)).toBeUndefined();
+    expect((await engine.store.getJob('bbbbbbbbbbbb'))?.status).toBe('SUBMITTED');
+  });
+
   it('wakes a waiting claim when a stopped job is resumed, not at the end of its wait', async () => {
     const { engine, jobs } = await withRunner('STOPPED');
     const started = Date.now();

@@ -1,12 +1,15 @@
 /** `dstack server` (foreground), `dstack server --embedded` (the CLI's background server), `dstack server stop`. */
-import { files, isAlive, readLocalServer } from '../../client/embedded.js';
+import { Client } from '../../client/client.js';
+import { files, isAlive, readLocalServer, type LocalServerInfo } from '../../client/embedded.js';
+import type { JobRecord } from '../../core/records.js';
 import { createLogger } from '../../logger.js';
 import { runEmbeddedServer } from '../../server/local.js';
-import { startServer } from '../../server/server.js';
+import { LOCAL_RUNNER, startServer } from '../../server/server.js';
+import { onShutdownSignals } from '../../server/shutdown.js';
 import { ensureAdmin } from '../../server/admin.js';
 import { join, resolve } from 'node:path';
 import { runnerWorkDir, serverDataDir, type Settings } from '../../settings.js';
-import { UsageError } from '../../core/errors.js';
+import { ConflictError, UsageError } from '../../core/errors.js';
 import { slurmFromFlags, type BackendFlags } from './server-backends.js';
 
 export async function serverCommand(
@@ -58,22 +61,52 @@ export async function serverCommand(
       ? `admin token (shown once; also in ${tokenFile}, mode 0600): ${token}\n`
       : `admin token: in ${tokenFile} (written at the first start)\n`,
   );
-  const shutdown = () => void server.close().then(() => process.exit(0));
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  onShutdownSignals(async () => {
+    await server.drain();
+    await server.close();
+  }, logger);
   return 'keep-alive';
 }
 
-export async function serverStopCommand(settings: Settings): Promise<number> {
+/** Time for a server with no jobs of its own running to close. */
+const CLOSE_MS = 15_000;
+/** Beyond the jobs' grace period, time for their artifacts to be saved. */
+const SAVE_MS = 5 * 60_000;
+
+export async function serverStopCommand(options: { force?: boolean }, settings: Settings): Promise<number> {
   const local = await readLocalServer(settings.home);
   if (!local || !isAlive(local.info.pid)) {
     process.stdout.write('the local server is not running\n');
     return 0;
   }
+  const jobs = await localRunnerJobs(local);
+  const count = `${jobs.length} job${jobs.length === 1 ? '' : 's'}`;
+  if (jobs.length > 0 && !options.force) {
+    const list = jobs.map((j) => `  ${j.id}  ${j.workflow}  ${j.status}  (run ${j.runName})`).join('\n');
+    throw new ConflictError(
+      `the local server is running ${count} on this machine:\n${list}\n` +
+        'stop them first (dstack stop RUN), or use dstack server stop --force: it stops them the same way ' +
+        '(SIGTERM, the grace period, their artifacts saved; dstack resume runs them again)',
+    );
+  }
+  if (jobs.length > 0) process.stdout.write(`stopping ${count}; their artifacts are being saved...\n`);
   process.kill(local.info.pid, 'SIGTERM');
-  const deadline = Date.now() + 15_000;
+  const waitMs = jobs.length > 0 ? CLOSE_MS + settings.stopGraceSeconds * 1000 + SAVE_MS : CLOSE_MS;
+  const deadline = Date.now() + waitMs;
   while (isAlive(local.info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (isAlive(local.info.pid)) process.kill(local.info.pid, 'SIGKILL');
-  process.stdout.write(`stopped the local server (pid ${local.info.pid}; data in ${files(settings.home).dir})\n`);
+  const where = `pid ${local.info.pid}; data in ${files(settings.home).dir}`;
+  if (isAlive(local.info.pid)) {
+    process.kill(local.info.pid, 'SIGKILL');
+    process.stdout.write(`the local server did not stop within ${Math.round(waitMs / 1000)} s: killed it (${where})\n`);
+    return 1;
+  }
+  process.stdout.write(`stopped the local server (${where})\n`);
   return 0;
+}
+
+/** The unfinished jobs of the runner inside the local server; none when it does not answer. */
+async function localRunnerJobs(local: { info: LocalServerInfo; token: string }): Promise<JobRecord[]> {
+  const client = new Client({ url: local.info.url, token: local.token });
+  const runners = await client.runners().catch(() => []);
+  return runners.find((r) => r.name === LOCAL_RUNNER)?.jobs ?? [];
 }

@@ -56,7 +56,7 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const caller = c.get('caller');
     const found = await resolveTarget(store, caller, target);
     const graceMs = grace === undefined ? undefined : grace * 1000;
-    return c.json(await stopJobs(engine, found.selected, abort ?? false, `user:${caller.name}`, graceMs));
+    return c.json(await stopJobs(engine, found.selected, { abort, actor: `user:${caller.name}`, graceMs }));
   });
 
   app.post('/resume', async (c) => {

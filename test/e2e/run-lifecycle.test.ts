@@ -37,6 +37,10 @@ const WORKFLOWS = `workflows:
         while true; do sleep 0.1; done
     artifacts:
       - checkpoint
+  - name: huge
+    commands: [echo never]
+    resources:
+      cpu: 99999
 `;
 
 describe('run lifecycle', () => {
@@ -55,7 +59,7 @@ describe('run lifecycle', () => {
 
   it("lists workflows with run --help, and a workflow's variables with run WF --help", async () => {
     const all = await sb.dstack(['run', '--help']);
-    expect(all.stdout).toContain('usage: dstack run {hello,fail,after-fail,in-docker,sleepy} ...');
+    expect(all.stdout).toContain('usage: dstack run {hello,fail,after-fail,in-docker,sleepy,huge} ...');
     expect(all.stdout).toMatch(/hello\s+say hello/);
     expect(all.stdout).toMatch(/fail\s+run fail workflow/);
     const one = await sb.dstack(['run', 'hello', '--help']);
@@ -167,6 +171,34 @@ describe('run lifecycle', () => {
     expect((await sb.dstack(['resume', id])).code).toBe(0);
     await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('starting from 1'));
     await sb.dstack(['stop', '--abort', name]);
+  });
+
+  it('says why a job that no runner can take waits, in run and logs -f, and Ctrl-C detaches from it', async () => {
+    /** Start `args`, wait for `text` on its stderr, then Ctrl-C it: its exit code and stderr. */
+    const interrupt = async (args: string[], text: string) => {
+      const child = sb.spawn(args);
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      await waitUntil(
+        async () => stderr.includes(text),
+        30_000,
+        async () => stderr,
+      );
+      child.kill('SIGINT');
+      return { code: await exited, stderr };
+    };
+    const waits = '[dstack] huge waits: no runner has 99999 CPUs\n';
+    const run = await interrupt(['run', 'huge'], waits);
+    const name = /^run (\S+): huge/.exec(run.stderr)![1]!;
+    expect(run.stderr).toContain(
+      `\ndetached; run ${name} goes on. Follow it with 'dstack logs -f ${name}', stop it with 'dstack stop ${name}'.\n`,
+    );
+    expect(run.code).toBe(130);
+    expect(run.stderr.split(waits)).toHaveLength(2); // said once
+    const logs = await interrupt(['logs', '-f', name], waits);
+    expect(logs.stderr).toBe(waits);
+    expect((await sb.dstack(['stop', name])).stdout).toMatch(/huge STOPPED/);
   });
 
   it('refuses to resume a job that is not stopped', async () => {

@@ -7,6 +7,7 @@ import type { Settings } from '../../settings.js';
 import { LogPrinter } from '../log-printer.js';
 import { connect } from '../connect.js';
 import { parseSince } from '../format.js';
+import { noteWaiting } from '../waiting-notes.js';
 
 /** The CLI's printer: a line left unfinished by one batch goes on with the next. */
 export const printer = new LogPrinter();
@@ -39,11 +40,16 @@ export async function logsCommand(
   const run = await client.getRun(target); // a run name or a job id
   const jobs = run.jobs.filter((j) => j.id === target || run.name === target);
   if (options.follow) {
-    await client.followLogs(target, {
-      ...(since !== undefined ? { since } : {}),
-      onLines: (lines) => printLines(lines, jobs),
-      onReconnect: (e) => process.stderr.write(pc.dim(`[dstack] log stream interrupted (${e.message}); resuming\n`)),
-    });
+    const waiting = noteWaiting(client, run.name, new Set(jobs.map((j) => j.id)));
+    try {
+      await client.followLogs(target, {
+        ...(since !== undefined ? { since } : {}),
+        onLines: (lines) => (waiting.heard(), printLines(lines, jobs)),
+        onReconnect: (e) => process.stderr.write(pc.dim(`[dstack] log stream interrupted (${e.message}); resuming\n`)),
+      });
+    } finally {
+      waiting.stop();
+    }
   } else {
     // Page by page: a long log is never held in memory whole.
     for await (const page of client.logPages(target, since)) await printLines(page, jobs);

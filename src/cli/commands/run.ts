@@ -40,10 +40,11 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   printWarnings(planned.warnings);
   if (args.dryRun) return dryRun(planned, root, settings);
 
-  const [{ connect }, { snapshotProject, uploadSnapshot }, { printLines }] = await Promise.all([
+  const [{ connect }, { snapshotProject, uploadSnapshot }, { printLines }, { noteWaiting }] = await Promise.all([
     import('../connect.js'), // not loaded for --help and --dry-run
     import('../../client/snapshot.js'),
     import('./logs.js'),
+    import('../waiting-notes.js'),
   ]);
   const client = await connect(settings);
   const snapshot = await snapshotProject(root, settings.home);
@@ -73,13 +74,16 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   const abort = new AbortController();
   const detach = () => abort.abort();
   process.once('SIGINT', detach);
+  const waiting = noteWaiting(client, run.name);
   try {
     await client.followLogs(run.name, {
-      onLines: (lines) =>
-        printLines(
+      onLines: (lines) => {
+        waiting.heard();
+        return printLines(
           lines.filter((l) => !cached.has(l.jobId)),
           run.jobs,
-        ),
+        );
+      },
       signal: abort.signal,
     });
   } catch (e) {
@@ -89,6 +93,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     );
     return 130;
   } finally {
+    waiting.stop();
     process.off('SIGINT', detach);
   }
   return finish(await client.getRun(run.name));

@@ -1,0 +1,45 @@
+/**
+ * While a followed run is quiet, say why a job that cannot start waits: the server's reason
+ * on a SUBMITTED job ("no runner has 99999 CPUs", "no runner is registered"). Without it, a
+ * follow of such a job printed nothing, forever. Each reason shows once per job; a run whose
+ * jobs print shows nothing new, and is never asked about.
+ */
+import pc from 'picocolors';
+import type { Client } from '../client/client.js';
+
+/** A follow quiet this long asks the server about its run's waiting jobs, ms. */
+const QUIET_MS = 2_000;
+
+export interface WaitingNotes {
+  /** Lines arrived: the follow is not quiet. */
+  heard(): void;
+  stop(): void;
+}
+
+/** `jobIds`: the jobs the follow shows (all of the run's when undefined). */
+export function noteWaiting(client: Client, runName: string, jobIds?: ReadonlySet<string>): WaitingNotes {
+  const shown = new Map<string, string>();
+  let lastHeard = Date.now();
+  let asking = false;
+  const timer = setInterval(() => {
+    if (asking || Date.now() - lastHeard < QUIET_MS) return;
+    asking = true;
+    client
+      .getRun(runName)
+      .then((run) => {
+        for (const job of run.jobs) {
+          if (jobIds && !jobIds.has(job.id)) continue;
+          if (job.status !== 'SUBMITTED' || !job.reason || shown.get(job.id) === job.reason) continue;
+          shown.set(job.id, job.reason);
+          process.stderr.write(pc.dim(`[dstack] ${job.ref} waits: ${job.reason}\n`));
+        }
+      })
+      .catch(() => {}) // the follow itself reports a server that went away
+      .finally(() => (asking = false));
+  }, QUIET_MS / 2);
+  timer.unref();
+  return {
+    heard: () => (lastHeard = Date.now()),
+    stop: () => clearInterval(timer),
+  };
+}

@@ -780,6 +780,7 @@ describe('the corpus of real configs', () => {
           'options:',
           '    -d, --detach    submit and print the run name without waiting',
           '    --tag TAG       tag the run when it finishes',
+          '    --no-cache      run every job again: reuse no earlier result',
           '    --dry-run       show the plan and submit nothing',
           '',
         ].join('\n'),
@@ -793,7 +794,12 @@ describe('the corpus of real configs', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toBe(
         'usage: dstack run train-catboost --gpu GPU\n\nrequired arguments:\n' +
-          '  --gpu  [GPU]  no default: ${{ gpu }} has no value in .dstack/variables.yaml\n',
+          '  --gpu  [GPU]  no default: ${{ gpu }} has no value in .dstack/variables.yaml\n' +
+          '\noptions:\n' +
+          '    -d, --detach    submit and print the run name without waiting\n' +
+          '    --tag TAG       tag the run when it finishes\n' +
+          '    --no-cache      run every job again: reuse no earlier result\n' +
+          '    --dry-run       show the plan and submit nothing\n',
       );
     }));
 

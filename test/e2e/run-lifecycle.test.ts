@@ -1,5 +1,5 @@
 /** Running, failing, stopping, aborting and resuming through the real CLI. */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
@@ -49,7 +49,7 @@ describe('run lifecycle', () => {
     sb = await Sandbox.create();
     await sb.write({
       '.dstack/workflows.yaml': WORKFLOWS,
-      '.dstack/variables.yaml': 'variables:\n  global:\n    name: world\n',
+      '.dstack/variables.yaml': 'variables:\n  global:\n    name: world\n  hello:\n    tag: v1\n',
     });
   });
   afterAll(() => sb.dispose());
@@ -62,10 +62,28 @@ describe('run lifecycle', () => {
     expect(all.stdout).toContain('usage: dstack run {hello,fail,after-fail,in-docker,sleepy,huge} ...');
     expect(all.stdout).toMatch(/hello\s+say hello/);
     expect(all.stdout).toMatch(/fail\s+run fail workflow/);
+    expect(all.stdout).toContain('    --no-cache      run every job again: reuse no earlier result\n');
     const one = await sb.dstack(['run', 'hello', '--help']);
-    expect(one.stdout).toContain('usage: dstack run hello [--name [NAME]]');
+    expect(one.stdout).toContain('usage: dstack run hello [--name [NAME]]\n');
     expect(one.stdout).toMatch(/--name\s+\[NAME\]\s+default is world/);
+    // A variable named like one of dstack run's options cannot be set with it: the help says so.
+    expect(one.stdout).toMatch(
+      /\nvariables that dstack run's own options hide \(set them in \.dstack\/variables\.yaml\):\n {2}tag +default is v1\n/,
+    );
+    expect(one.stdout).toContain('\noptions:\n    -d, --detach ');
     expect(one.code).toBe(0);
+  });
+
+  it('refuses a --tag that is not a tag name before submitting anything', async () => {
+    const before = await sb.dstack(['status', '--last', '100']);
+    for (const bad of ['Bad/Tag', 'brand:new', '-x']) {
+      const r = await sb.dstack(['run', 'hello', '--tag', bad]);
+      expect(r.stderr).toBe(
+        `error: invalid tag '${bad}' (--tag): use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100\n`,
+      );
+      expect(r.code).toBe(2);
+    }
+    expect((await sb.dstack(['status', '--last', '100'])).stdout).toBe(before.stdout);
   });
 
   it('runs commands with variables substituted and in the environment, keeping $PATH for the shell', async () => {
@@ -168,6 +186,15 @@ describe('run lifecycle', () => {
     const out = join(sb.root, '..', 'shutdown-artifacts');
     expect((await sb.dstack(['artifacts', id, '--output', out])).code).toBe(0);
     expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
+    const file = join(sb.root, '..', 'a-file');
+    await writeFile(file, 'not a folder');
+    for (const output of [file, join(file, 'below')]) {
+      const onFile = await sb.dstack(['artifacts', id, '--output', output]);
+      expect(onFile.stderr).toBe(
+        `error: invalid --output '${output}': ${output} (or a folder above it) is a file; give a folder (it is made when missing)\n`,
+      );
+      expect(onFile.code).toBe(2);
+    }
     expect((await sb.dstack(['resume', id])).code).toBe(0);
     await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('starting from 1'));
     await sb.dstack(['stop', '--abort', name]);

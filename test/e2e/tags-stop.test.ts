@@ -109,6 +109,14 @@ describe('tags, prune, stop', () => {
     expect(dupRun.stderr).toContain("error: tag 'best' already exists");
   });
 
+  it('refuses a tag name that depends-on could not name, saying the rule', async () => {
+    const r = await sb.dstack(['tags', 'add', 'has space', tagged.name]);
+    expect(r.stderr).toBe(
+      "error: invalid tag 'has space' (dstack tags add TAG RUN): use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100\n",
+    );
+    expect(r.code).toBe(2);
+  });
+
   it('moves a tag after deleting it', async () => {
     await sb.dstack(['run', 'prepare', '--no-cache']);
     const newer = await last();

@@ -1,6 +1,7 @@
 /** `dstack artifacts [-t] JOB [-o DIR]`: list a job's artifact files, or download them. */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { UsageError } from '../../core/errors.js';
 import { formatSize } from '../../core/resources.js';
 import { downloadFiles } from '../../files/download.js';
 import type { Settings } from '../../settings.js';
@@ -16,8 +17,7 @@ export async function artifactsCommand(
   const client = await connect(settings);
   const manifest = await client.artifacts(job);
   if (options.output !== undefined) {
-    const dir = resolve(options.output);
-    await mkdir(dir, { recursive: true });
+    const dir = await outputFolder(options.output);
     const files = manifest.artifacts.flatMap((a) => a.files);
     const progress = transferProgress();
     let stats;
@@ -47,4 +47,23 @@ export async function artifactsCommand(
     table(options.total ? ['ARTIFACT', 'FILES', 'SIZE'] : ['ARTIFACT', 'FILE', 'SIZE'], rows) + '\n',
   );
   return 0;
+}
+
+/** The `--output` folder, made when missing; a UsageError naming the flag when it cannot be one. */
+async function outputFolder(output: string): Promise<string> {
+  const dir = resolve(output);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? `${dir} (or a folder above it) is a file`
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? `no permission to make ${dir}`
+          : undefined;
+    if (why === undefined) throw e;
+    throw new UsageError(`invalid --output '${output}': ${why}; give a folder (it is made when missing)`);
+  }
+  return dir;
 }

@@ -8,6 +8,7 @@ import { referencedVariables, type Plan } from '../../core/planner.js';
 import { formatSize } from '../../core/resources.js';
 import { RUNTIME_VARIABLES, VARIABLES_AS_ARGS, acceptedVariables, shellQuote } from '../../core/variables.js';
 import type { ProjectConfig } from '../../core/workflow.js';
+import { HIDDEN_VARIABLES, RUN_OPTIONS_HELP } from './run-args.js';
 
 /**
  * What the server would make of a plan, for a preview that asks it (no dry run does yet).
@@ -124,18 +125,16 @@ export function formatWorkflowList(config: ProjectConfig): string {
   const names = config.workflows.map((w) => w.name);
   const width = Math.max(0, ...names.map((n) => n.length)) + 4;
   const lines = config.workflows.map((w) => `    ${w.name.padEnd(width)}${w.help ?? `run ${w.name} workflow`}`);
-  return (
-    `usage: dstack run {${names.join(',')}} ...\n\npositional arguments:\n${lines.join('\n')}\n\n` +
-    `options:\n    -d, --detach    submit and print the run name without waiting\n` +
-    `    --tag TAG       tag the run when it finishes\n    --dry-run       show the plan and submit nothing\n`
-  );
+  return `usage: dstack run {${names.join(',')}} ...\n\npositional arguments:\n${lines.join('\n')}\n\n${RUN_OPTIONS_HELP}`;
 }
 
 /** `dstack run WF --help`: the workflow's help text and the variables it accepts. */
 export function formatWorkflowHelp(config: ProjectConfig, workflow: string): string {
   const wf = config.workflows.find((w) => w.name === workflow);
   const accepted = acceptedVariables(config.variables, workflow);
-  const optional: [string, string][] = [...accepted].map(([n, v]) => [n, `default is ${v === '' ? '""' : v}`]);
+  const described = [...accepted].map(([n, v]): [string, string] => [n, `default is ${v === '' ? '""' : v}`]);
+  const optional = described.filter(([n]) => !HIDDEN_VARIABLES.has(n));
+  const hidden = described.filter(([n]) => HIDDEN_VARIABLES.has(n));
   // A `${{ name }}` with no value anywhere must be passed: say so here rather than at run time.
   const required: [string, string][] = [...(wf ? referencedVariables(wf) : [])]
     .filter((n) => !accepted.has(n) && n !== VARIABLES_AS_ARGS && !(RUNTIME_VARIABLES as readonly string[]).includes(n))
@@ -154,8 +153,14 @@ export function formatWorkflowHelp(config: ProjectConfig, workflow: string): str
   const help = wf?.help;
   return (
     `usage: dstack run ${workflow} ${usage}\n${help ? `\n${help}\n` : ''}\n` +
-    (all.length
-      ? section('required arguments', required) + section('optional arguments', optional)
-      : 'This workflow has no variables.\n')
+    (all.length + hidden.length
+      ? section('required arguments', required) +
+        section('optional arguments', optional) +
+        (hidden.length === 0
+          ? ''
+          : "variables that dstack run's own options hide (set them in .dstack/variables.yaml):\n" +
+            hidden.map(([n, text]) => `  ${n.padEnd(width + 2)}${text}\n`).join(''))
+      : 'This workflow has no variables.\n') +
+    `\n${RUN_OPTIONS_HELP}`
   );
 }

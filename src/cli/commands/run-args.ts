@@ -3,6 +3,7 @@
  * they are parsed here rather than declared to commander.
  */
 import { UsageError } from '../../core/errors.js';
+import { checkTagName } from '../../core/tags.js';
 
 export interface RunArgs {
   workflow?: string;
@@ -16,6 +17,17 @@ export interface RunArgs {
 
 const FLAGS = new Set(['-d', '--detach', '-h', '--help', '--dry-run', '--no-cache']);
 
+/** Variables named like dstack run's own options: `--tag v2` is the run's tag, never the variable's value. */
+export const HIDDEN_VARIABLES: ReadonlySet<string> = new Set(['detach', 'help', 'dry-run', 'no-cache', 'tag']);
+
+/** `dstack run`'s own options, for its help. */
+export const RUN_OPTIONS_HELP =
+  'options:\n' +
+  '    -d, --detach    submit and print the run name without waiting\n' +
+  '    --tag TAG       tag the run when it finishes\n' +
+  '    --no-cache      run every job again: reuse no earlier result\n' +
+  '    --dry-run       show the plan and submit nothing\n';
+
 export function parseRunArgs(argv: readonly string[]): RunArgs {
   const args: RunArgs = { overrides: {}, detach: false, help: false, dryRun: false, noCache: false };
   for (let i = 0; i < argv.length; i++) {
@@ -28,7 +40,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     } else if (arg === '--tag') {
       const value = argv[++i];
       if (value === undefined) throw new UsageError(`option '--tag' needs a value`);
-      args.tag = value;
+      args.tag = checkTagName(value, '--tag');
     } else if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = arg.slice(2, eq < 0 ? undefined : eq);

@@ -1,5 +1,6 @@
 /** `dstack tags add|delete|list` and `dstack prune`. */
 import { UsageError } from '../../core/errors.js';
+import { checkTagName } from '../../core/tags.js';
 import { formatSize } from '../../core/resources.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
@@ -23,6 +24,7 @@ export async function tagsListCommand(settings: Settings): Promise<number> {
 }
 
 export async function tagsAddCommand(tag: string, run: string, settings: Settings): Promise<number> {
+  checkTagName(tag, 'dstack tags add TAG RUN');
   const view = await (await connect(settings)).addTag(tag, run);
   process.stdout.write(`tagged run ${view.name} as ${tag}\n`);
   return 0;

@@ -1,11 +1,13 @@
 /** zod schemas for every request body and query the API accepts. */
 import { z } from 'zod';
 import { JOB_STATUSES } from '../../core/job-status.js';
+import { TAG_NAME, TAG_RULE } from '../../core/tags.js';
 import { logEntry } from './log-entry-schema.js';
 import { manifestFiles } from './manifest-entry-schema.js';
 
 const digest = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest');
 const name = z.string().min(1).max(200);
+const tagName = z.string().regex(TAG_NAME, TAG_RULE);
 
 const resources = z.object({
   cpu: z.number().nonnegative(),
@@ -69,7 +71,7 @@ export const submitRun = z.object({
   }),
   codeDigest: digest,
   jobs: z.array(checkedJobSpec).min(1),
-  tag: name.optional(),
+  tag: tagName.optional(),
   noCache: z.boolean().optional(),
 });
 
@@ -94,10 +96,7 @@ export const target = z.object({
   grace: z.number().min(0).max(86_400).optional(),
 });
 export const tag = z.object({
-  tag: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ., _ and -')
-    .max(100),
+  tag: tagName,
   run: name,
 });
 export const prune = z.object({ olderThanMs: z.number().int().min(0) });

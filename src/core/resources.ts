@@ -57,6 +57,16 @@ export function parseSize(text: string): number | null {
   return Math.round(Number(m[1]) * unit);
 }
 
+/** `1 file`, `3 files`: a count and its noun, for messages. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** `n files (SIZE)`, as the runner's notes say what moved. */
+export function filesAndSize(files: number, bytes: number): string {
+  return `${plural(files, 'file')}, ${formatSize(bytes)}`;
+}
+
 export function formatSize(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
   let value = bytes;

@@ -55,11 +55,14 @@ export interface Scanned {
   info?: BigIntStats;
 }
 
+/** Told of a link left out of a scan because it points outside its folder (its path, where it points). */
+export type OnLeftOut = (path: string, link: string) => void;
+
 /**
  * One entry, not hashed; a symlink is kept as a link only when it points inside `boundary`
- * (the artifact folder), otherwise it is left out: nothing outside is ever read.
+ * (the artifact folder), otherwise it is left out (`onLeftOut`): nothing outside is ever read.
  */
-function scan(root: string, path: string, boundary: string): Scanned | undefined {
+function scan(root: string, path: string, boundary: string, onLeftOut?: OnLeftOut): Scanned | undefined {
   const full = join(root, path);
   const info = lstatBig(full);
   if (!info) return undefined;
@@ -71,7 +74,7 @@ function scan(root: string, path: string, boundary: string): Scanned | undefined
       return undefined; // gone since the lstat
     }
     const resolved = join(dirname(full), link);
-    if (link.startsWith('/') || !isInside(boundary, resolved)) return undefined;
+    if (link.startsWith('/') || !isInside(boundary, resolved)) return void onLeftOut?.(path, link);
     return { entry: { path, size: 0, mode: 0o777, link } };
   }
   if (!info.isFile()) return undefined;
@@ -112,7 +115,11 @@ export async function walk(root: string, dir = '', skip: ReadonlySet<string> = n
  * The files and links of an artifact path inside a workspace (a file, or everything under a
  * folder), in path order, not hashed; undefined when the path does not exist.
  */
-export async function scanArtifact(workspace: string, artifact: string): Promise<Scanned[] | undefined> {
+export async function scanArtifact(
+  workspace: string,
+  artifact: string,
+  onLeftOut?: OnLeftOut,
+): Promise<Scanned[] | undefined> {
   const full = join(workspace, artifact);
   let info;
   try {
@@ -122,7 +129,7 @@ export async function scanArtifact(workspace: string, artifact: string): Promise
   }
   const boundary = info.isDirectory() ? full : dirname(full);
   const paths = info.isDirectory() ? await walk(workspace, artifact) : [artifact];
-  const out = await inSlices(paths, (path) => scan(workspace, path, boundary));
+  const out = await inSlices(paths, (path) => scan(workspace, path, boundary, onLeftOut));
   return out.filter((e): e is Scanned => e !== undefined);
 }
 

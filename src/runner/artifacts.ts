@@ -2,6 +2,7 @@
 import type { Client } from '../client/client.js';
 import { ConflictError } from '../core/errors.js';
 import type { ArtifactManifest } from '../core/records.js';
+import { filesAndSize } from '../core/resources.js';
 import { HashCache } from '../files/hash-cache.js';
 import { scanArtifact, type Scanned } from '../files/manifest.js';
 import { progressNotes } from '../files/progress-notes.js';
@@ -34,7 +35,9 @@ export async function saveArtifacts(
   for (const path of paths) {
     const absolute = path.startsWith('/');
     const root = absolute ? containerRoot : workspace;
-    const files = root === undefined ? undefined : await scanArtifact(root, absolute ? path.slice(1) : path);
+    const leftOut = (file: string, link: string) =>
+      note(`artifact '${path}': left out ${file} -> ${link} (a link to outside the artifact)`);
+    const files = root === undefined ? undefined : await scanArtifact(root, absolute ? path.slice(1) : path, leftOut);
     if (files === undefined) {
       note(`artifact '${path}' does not exist in the ${absolute ? 'container' : 'workspace'}; nothing saved for it`);
     }
@@ -54,7 +57,7 @@ export async function saveArtifacts(
       skipped += sent.skipped;
     }
     const size = all.reduce((n, f) => n + f.size, 0);
-    note(`saved artifacts: ${all.length} files, ${size} bytes (${stats.files} files, ${stats.bytes} bytes new)`);
+    note(`saved artifacts: ${filesAndSize(all.length, size)} (${filesAndSize(stats.files, stats.bytes)} new)`);
   }
   // Only after every blob is stored: the server accepts no manifest that names a missing blob.
   try {

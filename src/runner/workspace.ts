@@ -7,6 +7,7 @@ import { mkdir, readdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
+import { filesAndSize } from '../core/resources.js';
 import { makeFolders } from '../files/raw-fs.js';
 import type { TransferStats } from '../files/transfer.js';
 import { deliverCode } from './code/deliver.js';
@@ -37,12 +38,12 @@ export async function prepareWorkspace(
   add(await deliverCode(client, workRoot, dir, assignment, note));
   for (const dep of assignment.dependencies) {
     const stats = await downloadManifest(client, dir, containerRoot(workRoot, assignment.job.id), dep.manifest);
-    note(`artifacts of ${dep.job.workflow} (${dep.job.id}): ${stats.files} files, ${stats.bytes} bytes`);
+    note(`artifacts of ${dep.job.workflow} (${dep.job.id}): ${filesAndSize(stats.files, stats.bytes)}`);
     add(stats);
   }
   if (assignment.restore) {
     const stats = await downloadManifest(client, dir, containerRoot(workRoot, assignment.job.id), assignment.restore);
-    note(`restored this job's saved artifacts: ${stats.files} files, ${stats.bytes} bytes`);
+    note(`restored this job's saved artifacts: ${filesAndSize(stats.files, stats.bytes)}`);
   }
   return dir;
 }

@@ -37,6 +37,14 @@ const WORKFLOWS = `workflows:
         while true; do sleep 0.1; done
     artifacts:
       - checkpoint
+  - name: links
+    commands:
+      - mkdir -p out/sub
+      - echo ok > out/real.txt
+      - ln -s real.txt out/inside
+      - ln -s /etc/hostname out/host
+      - ln -s ../../outside out/sub/up
+    artifacts: [out]
   - name: huge
     commands: [echo never]
     resources:
@@ -59,7 +67,7 @@ describe('run lifecycle', () => {
 
   it("lists workflows with run --help, and a workflow's variables with run WF --help", async () => {
     const all = await sb.dstack(['run', '--help']);
-    expect(all.stdout).toContain('usage: dstack run {hello,fail,after-fail,in-docker,sleepy,huge} ...');
+    expect(all.stdout).toContain('usage: dstack run {hello,fail,after-fail,in-docker,sleepy,links,huge} ...');
     expect(all.stdout).toMatch(/hello\s+say hello/);
     expect(all.stdout).toMatch(/fail\s+run fail workflow/);
     expect(all.stdout).toContain('    --no-cache      run every job again: reuse no earlier result\n');
@@ -228,6 +236,22 @@ describe('run lifecycle', () => {
     expect((await sb.dstack(['stop', name])).stdout).toMatch(/huge STOPPED/);
   });
 
+  it('keeps links inside an artifact, and names each link to outside it that it leaves out', async () => {
+    const r = await sb.dstack(['run', 'links']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      "[dstack] artifact 'out': left out out/host -> /etc/hostname (a link to outside the artifact)\n",
+    );
+    expect(r.stderr).toContain(
+      "[dstack] artifact 'out': left out out/sub/up -> ../../outside (a link to outside the artifact)\n",
+    );
+    expect(r.stderr).toContain('[dstack] saved artifacts: 2 files, 3B (');
+    const { id } = await jobOf(/^run (\S+):/.exec(r.stderr)![1]!);
+    const listed = (await sb.dstack(['artifacts', id])).stdout;
+    expect(listed).toMatch(/out +out\/inside +-> real\.txt\n/);
+    expect(listed).not.toContain('host');
+  });
+
   it('refuses to resume a job that is not stopped', async () => {
     const [run] = await sb.json<RunView[]>(['status', '--last', '10']);
     const done = (await sb.json<RunView[]>(['status', '--last', '10']))
@@ -235,7 +259,9 @@ describe('run lifecycle', () => {
       .find((j) => j.status === 'DONE')!;
     expect(run).toBeDefined();
     const r = await sb.dstack(['resume', done.id]);
-    expect(r.stderr).toMatch(new RegExp(`error: job ${done.id} \\(hello\\) is not stopped \\(it is DONE\\)`));
+    expect(r.stderr).toMatch(
+      new RegExp(`error: job ${done.id} \\(${done.workflow}\\) is not stopped \\(it is DONE\\)`),
+    );
     expect(r.code).toBe(1);
   });
 

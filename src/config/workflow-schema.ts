@@ -70,8 +70,6 @@ function build(z: typeof Z) {
   /** Provider parameters: a value, or a list of them (`ports: [29500]`). */
   const param = z.union([text, texts], { error: 'a value or a list of values' });
 
-  const trigger = z.strictObject({ repo: z.strictObject({ include: texts }) });
-
   const params = Object.fromEntries(PARAM_KEYS.map((key) => [key, param.optional()])) as Record<
     (typeof PARAM_KEYS)[number],
     Z.ZodOptional<typeof param>
@@ -95,7 +93,8 @@ function build(z: typeof Z) {
       ports: param.optional(),
       deps: dependencies.nullish(),
       env: environment.nullish(),
-      triggers: z.array(trigger, { error: 'a list of triggers' }).nullish(),
+      // Read to warn that it is ignored, in any shape (the seed's `repo: {include}`, a CI's `[push]`).
+      triggers: z.unknown().optional(),
     },
     { error: "a mapping with a 'name'" },
   );

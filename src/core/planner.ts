@@ -8,6 +8,7 @@ import type { JobDependency, JobResources, JobSpec } from './job-spec.js';
 import { DEFAULT_REQUEST, parseSize } from './resources.js';
 import {
   RUNTIME_VARIABLES,
+  MalformedReferenceError,
   UndefinedVariableError,
   VARIABLES_AS_ARGS,
   acceptedVariables,
@@ -218,8 +219,16 @@ export function resolveWorkflow(
     try {
       return substitute(text, all, RUNTIME);
     } catch (e) {
-      if (!(e instanceof UndefinedVariableError)) throw e;
       const loc = wf.locations[field] ?? wf.location;
+      if (e instanceof MalformedReferenceError) {
+        throw new ConfigError(
+          `malformed variable reference '${e.text}' in '${field}' of workflow '${wf.name}': ` +
+            'write ${{ name }}, a name of letters, digits, _ and -',
+          loc,
+          field,
+        );
+      }
+      if (!(e instanceof UndefinedVariableError)) throw e;
       throw new ConfigError(
         `undefined variable \${{ ${e.variable} }} in '${field}' of workflow '${wf.name}': ` +
           `define it in .dstack/variables.yaml (under 'global:' or '${wf.name}:'), or pass --${e.variable} VALUE`,

@@ -57,13 +57,40 @@ export class UndefinedVariableError extends Error {
   }
 }
 
+/** A `${{` that does not start a well-formed `${{ name }}`: a typo, or another tool's syntax (`${{ github.sha }}`). */
+export class MalformedReferenceError extends Error {
+  constructor(
+    readonly text: string,
+    readonly column: number,
+  ) {
+    super(`malformed \${{ }}: '${text}'`);
+  }
+}
+
+const STRICT_AT = /\$\{\{\s*[A-Za-z_][A-Za-z0-9_-]*\s*\}\}/y;
+
+/** Throws MalformedReferenceError at the first `${{` of `text` that is not a `${{ name }}`. */
+function checkStrict(text: string): void {
+  for (let at = text.indexOf('${{'); at >= 0; at = text.indexOf('${{', at + 3)) {
+    STRICT_AT.lastIndex = at;
+    if (STRICT_AT.test(text)) continue;
+    const end = text.indexOf('}}', at);
+    throw new MalformedReferenceError(
+      end >= 0 && end - at < 60 ? text.slice(at, end + 2) : text.slice(at, at + 20),
+      at + 1,
+    );
+  }
+}
+
 const PATTERN = /\$\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /**
  * Substitute variables in one string. `keep` names variables that are left as written
- * (the runtime ones while planning). Throws UndefinedVariableError for an unknown `${{ }}`.
+ * (the runtime ones while planning). Throws UndefinedVariableError for an unknown `${{ }}`,
+ * MalformedReferenceError for a `${{` that is not one.
  */
 export function substitute(text: string, vars: Variables, keep: ReadonlySet<string> = new Set()): string {
+  checkStrict(text);
   return text.replace(PATTERN, (match, strict?: string, braced?: string, bare?: string, offset?: number) => {
     const name = (strict ?? braced ?? bare) as string;
     if (keep.has(name)) return match;

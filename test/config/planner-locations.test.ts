@@ -23,6 +23,21 @@ describe('planner errors at config locations', () => {
     );
   });
 
+  it("refuses a ${{ that is not a ${{ name }} (unclosed, another tool's syntax), at its field", async () => {
+    const workflow = (command: string) =>
+      yaml('workflows:', '  - name: train', '    commands:', '      - echo ok', `      - ${command}`);
+    await expect(run(workflow('echo ${{ nope'))).rejects.toThrow(
+      ".dstack/workflows.yaml:5:9: malformed variable reference '${{ nope' in 'commands.1' of workflow 'train': " +
+        'write ${{ name }}, a name of letters, digits, _ and -',
+    );
+    await expect(run(workflow("'echo ${{ github.sha }}'"))).rejects.toThrow(
+      "malformed variable reference '${{ github.sha }}' in 'commands.1'",
+    );
+    // A value that holds ${{ is the variable's, not a reference: left alone.
+    const plan = await run(workflow('echo ${{ x }}'), yaml('variables:', '  train:', "    x: '${{ y'"));
+    expect(plan.jobs[0]!.commands).toContain('echo ${{ y');
+  });
+
   it('points a missing dependency at its depends-on item', async () => {
     const text = yaml('workflows:', '  - name: train', '    commands: [ls]', '    deps:', '      - workflow: prepare');
     await expect(run(text)).rejects.toThrow(

@@ -288,6 +288,14 @@ describe('parseWorkflows later spellings', () => {
     ]);
   });
 
+  it("warns the same of 'triggers' in any other shape (a CI's list of events)", () => {
+    const { warnings } = one('    triggers: [push, pull_request]');
+    expect(warnings).toEqual([
+      ".dstack/workflows.yaml:5:5: 'triggers' of workflow 'a' is ignored: dstack starts a run only when you type " +
+        "'dstack run', never on a change to the repository (to choose which files count for the cache, use 'inputs:')",
+    ]);
+  });
+
   it('warns that resources.nodes is ignored, naming where it is', () => {
     const { warnings } = one('    resources:', '      nodes: 3');
     expect(warnings).toEqual([

@@ -147,6 +147,9 @@ describe('tags, prune, stop', () => {
     const name = (await sb.dstack(['run', 'after-slow', '-d'])).stdout.trim();
     await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
     const [slow, after] = (await view(name)).jobs;
+    // The status table says what a waiting job waits for.
+    const table = (await sb.dstack(['status', name])).stdout;
+    expect(table).toMatch(new RegExp(`${after!.id} +after-slow .*SUBMITTED waiting for slow-prepare\\n`));
     await sb.dstack(['stop', slow!.id, '--grace', '0']);
     const ended = await waitUntil(async () => {
       const jobs = (await view(name)).jobs;
@@ -154,7 +157,6 @@ describe('tags, prune, stop', () => {
     });
     expect(ended[0]!.status).toBe('STOPPED');
     expect(ended[1]!.reason).toBe(`dependency stopped: slow-prepare (${slow!.id})`);
-    void after;
 
     const whole = (await sb.dstack(['run', 'after-slow', '-d', '--no-cache'])).stdout.trim();
     await sb.dstack(['stop', whole, '--grace', '0']);

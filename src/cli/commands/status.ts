@@ -1,6 +1,6 @@
 /** `dstack status [RUN] [--last N] [--json]`: runs and their jobs, as in the reference docs. */
 import { UsageError } from '../../core/errors.js';
-import type { RunView } from '../../core/records.js';
+import type { JobRecord, RunView } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { ago, colorStatus, table, variablesLabel } from '../format.js';
@@ -26,6 +26,15 @@ export async function statusCommand(
   return 0;
 }
 
+/** What the STATUS column adds to a job's status: why it ended, that the cache answered, what it waits for. */
+function reasonOf(job: JobRecord, byId: ReadonlyMap<string, JobRecord>): string {
+  if (job.status === 'DONE') return job.cachedFrom ? `cached (${job.cachedFrom})` : '';
+  if (job.reason) return job.reason;
+  if (job.status !== 'SUBMITTED') return '';
+  const waitingFor = job.dependsOn.map((id) => byId.get(id)).filter((d) => d !== undefined && d.status !== 'DONE');
+  return waitingFor.length > 0 ? `waiting for ${waitingFor.map((d) => d!.ref).join(', ')}` : '';
+}
+
 export function renderStatus(runs: readonly RunView[], now = Date.now()): string {
   const rows: string[][] = [];
   for (const run of runs) {
@@ -41,14 +50,15 @@ export function renderStatus(runs: readonly RunView[], now = Date.now()): string
       target?.runner ?? '',
       colorStatus(run.status),
     ]);
+    const byId = new Map(run.jobs.map((j) => [j.id, j]));
     for (const job of run.jobs) {
-      const reason = job.status === 'DONE' ? (job.cachedFrom ? `cached (${job.cachedFrom})` : '') : (job.reason ?? '');
+      const reason = reasonOf(job, byId);
       rows.push([
         '',
         '',
         job.id,
         job.ref,
-        vars,
+        job.workflow === run.workflow ? vars : '', // overrides are the target workflow's alone
         ago(job.submittedAt, now),
         job.runner ?? '',
         colorStatus(job.status) + (reason ? ` ${reason}` : ''),

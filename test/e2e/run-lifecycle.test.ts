@@ -246,10 +246,16 @@ describe('run lifecycle', () => {
       "[dstack] artifact 'out': left out out/sub/up -> ../../outside (a link to outside the artifact)\n",
     );
     expect(r.stderr).toContain('[dstack] saved artifacts: 2 files, 3B (');
-    const { id } = await jobOf(/^run (\S+):/.exec(r.stderr)![1]!);
+    const name = /^run (\S+):/.exec(r.stderr)![1]!;
+    const { id } = await jobOf(name);
     const listed = (await sb.dstack(['artifacts', id])).stdout;
     expect(listed).toMatch(/out +out\/inside +-> real\.txt\n/);
     expect(listed).not.toContain('host');
+    const ofRun = await sb.dstack(['artifacts', name]);
+    expect(ofRun.stderr).toBe(
+      `error: '${name}' is a run, not a job: name one of its jobs ('dstack status ${name}' lists them)\n`,
+    );
+    expect(ofRun.code).toBe(1);
   });
 
   it('refuses to resume a job that is not stopped', async () => {

@@ -46,6 +46,9 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const id = c.req.param('id');
     const target = await resolveTarget(store, c.get('caller'), id);
     const job = target.selected[0];
+    if (target.run.name === id) {
+      throw new NotFoundError(`'${id}' is a run, not a job: name one of its jobs ('dstack status ${id}' lists them)`);
+    }
     if (!job || job.id !== id) throw new NotFoundError(`no job '${id}'`);
     const manifest = await store.getArtifacts(job.cachedFrom ?? job.id);
     return c.json(manifest ?? { artifacts: [] });

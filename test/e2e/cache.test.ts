@@ -83,7 +83,7 @@ describe('the job cache', () => {
     expect(run.jobs[1]!.cachedFrom).toBeUndefined();
     const model = await artifact(run.jobs[1]!.id, 'model/model.txt');
     expect(model).toBe((await artifact(first.jobs[0]!.id, 'data/data.txt')) + 'epochs=2\n');
-    // The status table shows the override on the run and on train's job, not on prepare's, which never saw it.
+    // The status table shows the override on the run and on train's job, not on prepare's, which has no such variable.
     const rows = (await sb.dstack(['status', run.name])).stdout.split('\n');
     expect(rows.find((r) => r.startsWith(run.name))).toContain('--epochs 2');
     expect(rows.find((r) => r.includes(run.jobs[1]!.id))).toContain('--epochs 2');

@@ -58,7 +58,8 @@ export function renderStatus(runs: readonly RunView[], now = Date.now()): string
         '',
         job.id,
         job.ref,
-        job.workflow === run.workflow ? vars : '', // overrides are the target workflow's alone
+        // The overrides this job took: those of variables its workflow has (a global one, its own).
+        variablesLabel(Object.fromEntries(Object.entries(run.overrides).filter(([n]) => n in job.spec.variables))),
         ago(job.submittedAt, now),
         job.runner ?? '',
         colorStatus(job.status) + (reason ? ` ${reason}` : ''),

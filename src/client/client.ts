@@ -15,6 +15,7 @@ import type {
   PruneResult,
   RunPreview,
   RunnerView,
+  DrainRunnerRequest,
   RegisterRunnerRequest,
   RunView,
   RunnerCommand,
@@ -295,6 +296,11 @@ export class Client {
 
   registerRunner(request: RegisterRunnerRequest & { jobIds: string[] }): Promise<{ ok: boolean; heartbeatMs: number }> {
     return this.json('POST', '/api/runner/register', request);
+  }
+
+  /** How many of its jobs the server is stopping. */
+  drainRunner(request: DrainRunnerRequest): Promise<{ stopping: number }> {
+    return this.json('POST', '/api/runner/drain', request);
   }
 
   async claim(request: ClaimRequest, signal?: AbortSignal): Promise<Assignment | null> {

@@ -89,6 +89,12 @@ export interface RegisterRunnerRequest {
   total: Capacity;
 }
 
+/** A runner shutting down: it gets no more work, and its jobs stop as `dstack stop` stops them, with `reason`. */
+export interface DrainRunnerRequest {
+  name: string;
+  reason: string;
+}
+
 /** The longest a runner waits between tries of a request a dropped connection failed, ms. */
 export const RETRY_MAX_DELAY_MS = 5_000;
 

@@ -37,6 +37,9 @@ export interface RunnerOptions {
 
 const RETRY_MS = 1000;
 
+/** The reason of the jobs a runner was running when it was shut down (`drain`). */
+export const RUNNER_SHUTDOWN_REASON = 'stopped: its runner shut down';
+
 export class RunnerAgent {
   private readonly running = new Map<string, { run: JobRun; assignment: Assignment }>();
   private stopped = false;
@@ -78,22 +81,24 @@ export class RunnerAgent {
   }
 
   /**
-   * Claim no more jobs; those running go on, and stop and abort still reach them. The claim
-   * under way is answered first, not aborted (an answer lost could strand a job the server
-   * just assigned): within a poll, or at once where the server drains this runner.
+   * Shutting down without losing work: the server gives this runner no more jobs and stops
+   * those it runs as `dstack stop` does (SIGTERM, the grace period, artifacts saved), with
+   * `reason`; resolves once they have ended, with how many there were. The claim under way
+   * is answered (at once, with none), not aborted: an answer lost could strand a job the
+   * server had just assigned.
    */
-  async stopClaiming(): Promise<void> {
+  async drain(reason: string): Promise<number> {
+    const { stopping } = await this.options.client.drainRunner({ name: this.options.name, reason });
+    if (stopping > 0)
+      this.options.logger.warn(`stopping ${stopping} jobs (${reason}); their artifacts are saved first`);
     this.claiming = false;
     await this.claims;
-  }
-
-  /** The jobs running here now. */
-  jobIds(): string[] {
-    return [...this.running.keys()];
+    await this.idle();
+    return stopping;
   }
 
   /** Resolves once no job runs here. */
-  idle(): Promise<void> {
+  private idle(): Promise<void> {
     if (this.running.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }

@@ -92,6 +92,10 @@ export class Engine {
     return this.draining.has(runner);
   }
 
+  undrain(runner: string): void {
+    this.draining.delete(runner);
+  }
+
   /** Run `fn` alone: submissions are serialised so that identical jobs submitted at once run once. */
   serialize<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.queue.then(fn);

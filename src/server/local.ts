@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import { runnerWorkDir, type Settings } from '../settings.js';
 import { ensureAdmin } from './admin.js';
 import { startServer, type RunningServer } from './server.js';
-import { onShutdownSignals } from './shutdown.js';
+import { onShutdownSignals } from '../shutdown-signals.js';
 import { localFolder } from './storage/local-blob-store.js';
 
 export async function runEmbeddedServer(settings: Settings, logger: Logger): Promise<RunningServer> {

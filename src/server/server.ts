@@ -25,10 +25,15 @@ import { describeStorage, openBlobStore } from './storage/open-blob-store.js';
 import type { S3Settings } from './storage/s3-client.js';
 import { LogStore } from './storage/log-store.js';
 import { describeDatabase, openStore } from './store/open-store.js';
-import { drainRunner, SHUTDOWN_REASON } from './shutdown.js';
 
 /** The name of the runner inside the server. */
 export const LOCAL_RUNNER = 'local';
+
+/**
+ * The reason of the jobs its runner was running when the server shut down: they stop as
+ * `dstack stop` stops them (RunnerAgent.drain), rather than die with the process.
+ */
+export const SHUTDOWN_REASON = 'stopped: the server shut down';
 
 export interface ServerOptions {
   dataDir: string;
@@ -53,7 +58,7 @@ export interface RunningServer {
   engine: Engine;
   /**
    * Its own runner (`localRunner`) claims nothing more and stops its jobs, their artifacts
-   * saved (shutdown.ts); resolves once they have stopped, with how many there were.
+   * saved (RunnerAgent.drain); resolves once they have stopped, with how many there were.
    */
   drain(): Promise<number>;
   close(): Promise<void>;
@@ -150,12 +155,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   }
 
-  const drain = async () => {
-    if (!agent) return 0;
-    const jobs = agent.jobIds().length;
-    if (jobs > 0) logger.warn(`stopping ${jobs} jobs of the local runner before shutting down (${SHUTDOWN_REASON})`);
-    return drainRunner(engine, agent, LOCAL_RUNNER);
-  };
+  const drain = async () => (agent ? agent.drain(SHUTDOWN_REASON) : 0);
 
   return {
     url,

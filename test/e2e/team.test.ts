@@ -32,6 +32,18 @@ ${[1, 2, 3, 4, 5, 6].map((i) => `  - name: p${i}\n    commands: [sleep 1]\n`).jo
       - 'mkdir -p out && for i in $(seq 1 40); do echo "file $i" > out/$i.txt; done'
       - head -c 3000000 /dev/urandom > out/big.bin && sha256sum out/big.bin | cut -c1-64 > big.sum
     artifacts: [out, big.sum]
+  - name: saver
+    resources: { gpu: 1 }
+    commands:
+      - mkdir -p checkpoint
+      - |
+        trap 'echo got SIGTERM; echo saved > checkpoint/state; exit 0' TERM
+        n=$(cat checkpoint/count 2>/dev/null || echo 0)
+        echo "starting from $n"
+        echo $((n + 1)) > checkpoint/count
+        echo ready
+        while true; do sleep 0.1; done
+    artifacts: [checkpoint]
   - name: chatty-reader
     depends-on: [chatty]
     commands: ['cat out/7.txt', 'sha256sum out/big.bin | cut -c1-64 | diff - big.sum && echo same']
@@ -155,6 +167,23 @@ describe('a team server with three runners', () => {
     expect(logs).toBe(Array.from({ length: 20 }, (_, i) => `tick ${i + 1}\n`).join(''));
   });
 
+  it('stops the jobs of a runner shut down with SIGTERM as dstack stop does; back, it takes work again', async () => {
+    const name = (await dstack(['run', 'saver', '-d'])).stdout.trim();
+    await waitUntil(async () => (await dstack(['logs', name])).stdout.includes('ready'));
+    const running = await job(name, 'saver');
+    expect(running.runner).toBe('r3'); // the one runner with a GPU
+    const r3 = runners.find((r) => r.name === 'r3')!;
+    await r3.kill('SIGTERM'); // it exits once its job has stopped and saved its artifacts
+    expect(await job(name, 'saver')).toMatchObject({ status: 'STOPPED', reason: 'stopped: its runner shut down' });
+    expect((await dstack(['logs', name])).stdout).toContain('got SIGTERM');
+    expect((await dstack(['artifacts', running.id])).stdout).toMatch(/checkpoint +checkpoint\/state /);
+    r3.boot();
+    await waitUntil(async () => (await server.client().runners()).find((r) => r.name === 'r3')?.status === 'ACTIVE');
+    expect((await dstack(['resume', running.id])).code).toBe(0);
+    await waitUntil(async () => (await dstack(['logs', name])).stdout.includes('starting from 1'), 30_000);
+    await dstack(['stop', '--abort', name]);
+  });
+
   async function lastRun(): Promise<RunView> {
     return (JSON.parse((await dstack(['status', '--last', '1', '--json'])).stdout) as RunView[])[0]!;
   }
@@ -244,6 +273,7 @@ describe('authentication on every route', () => {
     ['POST', '/api/runner/register', {}],
     ['POST', '/api/runner/claim', {}],
     ['POST', '/api/runner/heartbeat', {}],
+    ['POST', '/api/runner/drain', {}],
     ['POST', `/api/runner/jobs/${adminJob.id}/transition`, {}],
     ['POST', `/api/runner/jobs/${adminJob.id}/logs`, { entries: [] }],
     ['PUT', `/api/runner/jobs/${adminJob.id}/artifacts`, { artifacts: [] }],
@@ -294,6 +324,9 @@ describe('authentication on every route', () => {
         'this route is for runner tokens',
       ]);
     }
+    // A runner token acts only as its own runner: it cannot shut another one down.
+    const drain = await call('POST', '/api/runner/drain', runnerToken, { name: 'r1', reason: 'no' });
+    expect([drain.status, JSON.parse(drain.body).error.message]).toEqual([403, "this token is for runner 'rx'"]);
   });
 
   it("refuses another user's runs, and admin routes to a non-admin", async () => {

@@ -6,11 +6,12 @@ import { runnerRetry } from '../../client/retry.js';
 import { UsageError } from '../../core/errors.js';
 import { parseSize } from '../../core/resources.js';
 import { createLogger } from '../../logger.js';
-import { RunnerAgent } from '../../runner/agent.js';
+import { RUNNER_SHUTDOWN_REASON, RunnerAgent } from '../../runner/agent.js';
 import { detectCapacity } from '../../runner/capacity.js';
 import { runnerEnvironment } from '../../runner/environment.js';
 import { ProcessExecutor } from '../../runner/executors/process-executor.js';
 import { runnerWorkDir, type Settings } from '../../settings.js';
+import { onShutdownSignals } from '../../shutdown-signals.js';
 
 export interface RunnerStartOptions {
   server?: string;
@@ -72,8 +73,12 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     stopGraceMs: settings.stopGraceSeconds * 1000,
   });
   await agent.start();
-  const stop = () => void agent.stop().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  onShutdownSignals(async () => {
+    await agent.drain(RUNNER_SHUTDOWN_REASON).catch((e: unknown) => {
+      // The server cannot be told (it is down): the jobs end with this process, as a crash's do.
+      logger.warn('could not stop the jobs through the server; exiting without them', { error: String(e) });
+    });
+    await agent.stop();
+  }, logger);
   return 'keep-alive';
 }

@@ -5,7 +5,7 @@ import type { JobRecord } from '../../core/records.js';
 import { createLogger } from '../../logger.js';
 import { runEmbeddedServer } from '../../server/local.js';
 import { LOCAL_RUNNER, startServer } from '../../server/server.js';
-import { onShutdownSignals } from '../../server/shutdown.js';
+import { onShutdownSignals } from '../../shutdown-signals.js';
 import { ensureAdmin } from '../../server/admin.js';
 import { join, resolve } from 'node:path';
 import { runnerWorkDir, serverDataDir, type Settings } from '../../settings.js';

@@ -4,6 +4,7 @@ import type { RunnerCommand, RunnerTransitionAnswer, RunnerTransitionRequest } f
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../core/errors.js';
 import { isFinished } from '../../core/job-status.js';
 import type { JobRecord } from '../../core/records.js';
+import { stopJobs } from '../control.js';
 import { claim } from '../scheduler.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import { logBatchBody } from './log-batch-body.js';
@@ -53,8 +54,21 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       }
     }
     engine.logger.info(`runner ${r.name} registered`, { host: r.host, cpu: r.total.cpu, gpus: r.total.gpus.length });
+    engine.undrain(r.name); // back after a shutdown: it takes work again
     engine.wakeRunners();
     return c.json({ ok: true, heartbeatMs: engine.heartbeatMs });
+  });
+
+  // A runner shutting down: no more work for it (its waiting claim is answered now, with none),
+  // and its jobs stop as `dstack stop` stops them; it waits for them, then exits.
+  app.post('/drain', async (c) => {
+    const r = await body(c, schemas.drainRunner);
+    self(c, r.name);
+    engine.drain(r.name);
+    const jobs = await store.activeJobsOfRunner(r.name);
+    await stopJobs(engine, jobs, { actor: `runner:${r.name}`, reason: r.reason });
+    engine.logger.info(`runner ${r.name} is shutting down`, { stopping: jobs.length });
+    return c.json({ stopping: jobs.length });
   });
 
   app.post('/claim', async (c) => {

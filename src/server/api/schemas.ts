@@ -112,6 +112,7 @@ export const capacity = z.object({
 export const registerRunner = z.object({ name, host: z.string(), total: capacity, jobIds: z.array(z.string()) });
 export const claim = z.object({ name, jobIds: z.array(z.string()), waitMs: z.number().int().min(0).max(60_000) });
 export const heartbeat = z.object({ name, jobIds: z.array(z.string()), waitMs: z.number().int().min(0).max(60_000) });
+export const drainRunner = z.object({ name, reason: z.string().min(1).max(200) });
 
 const status = z.enum(JOB_STATUSES);
 export const runnerTransition = z.object({

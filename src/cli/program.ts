@@ -110,6 +110,7 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .command('prune')
     .description('delete finished, untagged runs older than --older-than, their logs and unreferenced artifacts')
     .option('--older-than <duration>', 'age of runs to delete: 7d, 12h, 30m', '7d')
+    .option('--dry-run', 'say what would be deleted, and delete nothing')
     .action((opts) => done(commands.tags().then((m) => m.pruneCommand(opts, settings))));
 
   program

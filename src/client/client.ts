@@ -169,8 +169,8 @@ export class Client {
     await this.json('DELETE', `/api/tags/${encodeURIComponent(tag)}`);
   }
 
-  prune(olderThanMs: number): Promise<PruneResult> {
-    return this.json('POST', '/api/prune', { olderThanMs });
+  prune(olderThanMs: number, dryRun = false): Promise<PruneResult> {
+    return this.json('POST', '/api/prune', { olderThanMs, ...(dryRun ? { dryRun } : {}) });
   }
 
   resume(target: string): Promise<JobRecord[]> {

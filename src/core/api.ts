@@ -67,6 +67,8 @@ export interface PruneResult {
   bytes: number;
   /** Temp files that puts never finished left in the store (a crash), and their bytes; absent from servers before them. */
   leftovers?: { files: number; bytes: number };
+  /** A dry run: what would be deleted; nothing was. */
+  dryRun?: boolean;
 }
 
 export interface JobView {

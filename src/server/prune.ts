@@ -2,6 +2,7 @@
  * `dstack prune`: delete finished, untagged runs older than a cutoff, their logs, and the
  * blobs nothing kept refers to. A run that a kept job still needs (it reuses one of its
  * jobs, or depends on one) is kept, and so is every blob of a kept run's code and artifacts.
+ * A dry run says what would go and deletes nothing.
  */
 import type { PruneResult } from '../core/api.js';
 import { isFinished } from '../core/job-status.js';
@@ -14,7 +15,14 @@ import type { Engine } from './engine.js';
  */
 const FRESH_BLOB_MS = 60 * 60_000;
 
-export async function prune(engine: Engine, olderThanMs: number, user?: string): Promise<PruneResult> {
+export interface PruneOptions {
+  /** Only this user's runs (a non-admin caller); blobs are collected across all users. */
+  user?: string;
+  dryRun?: boolean;
+}
+
+export async function prune(engine: Engine, olderThanMs: number, options: PruneOptions = {}): Promise<PruneResult> {
+  const { user, dryRun = false } = options;
   return engine.serialize(async () => {
     const { store } = engine;
     const runs = await store.listRuns(user ? { user } : {});
@@ -37,11 +45,12 @@ export async function prune(engine: Engine, olderThanMs: number, user?: string):
         }
       }
     }
-    const gone = jobs.filter((j) => doomed.has(j.runName));
+    const fresh = Date.now() - FRESH_BLOB_MS;
+    if (dryRun) return { runs: [...doomed], ...(await collectBlobs(engine, fresh, doomed)), dryRun };
     await store.deleteRuns([...doomed]);
-    for (const job of gone) await engine.logs.delete(job.id);
-    const { blobs, bytes } = await collectBlobs(engine);
-    const leftovers = (await engine.blobs.removeLeftovers?.(Date.now() - FRESH_BLOB_MS)) ?? { files: 0, bytes: 0 };
+    for (const job of jobs.filter((j) => doomed.has(j.runName))) await engine.logs.delete(job.id);
+    const { blobs, bytes } = await collectBlobs(engine, fresh);
+    const leftovers = (await engine.blobs.removeLeftovers?.(fresh)) ?? { files: 0, bytes: 0 };
     engine.logger.info(`pruned ${doomed.size} runs, ${blobs} blobs, ${leftovers.files} temp files`, {
       bytes: bytes + leftovers.bytes,
     });
@@ -49,23 +58,33 @@ export async function prune(engine: Engine, olderThanMs: number, user?: string):
   });
 }
 
-/** Delete blobs that no run's code and no job's artifacts refer to (of every user, not just the caller's). */
-async function collectBlobs(engine: Engine): Promise<{ blobs: number; bytes: number }> {
+/**
+ * Delete blobs stored before `fresh` that no run's code and no job's artifacts refer to (of
+ * every user, not just the caller's); with `doomed` (a dry run), count those that would be
+ * once those runs were gone, and delete nothing.
+ */
+async function collectBlobs(
+  engine: Engine,
+  fresh: number,
+  doomed?: ReadonlySet<string>,
+): Promise<{ blobs: number; bytes: number }> {
   const live = new Set<string>();
-  for (const run of await engine.store.listRuns({})) {
+  const runs = (await engine.store.listRuns({})).filter((r) => !doomed?.has(r.name));
+  for (const run of runs) {
     live.add(run.codeDigest);
     const code = await readCodeManifest(engine.blobs, run.codeDigest).catch(() => undefined);
     for (const f of code?.files ?? []) if (f.digest) live.add(f.digest);
   }
-  for (const { manifest } of await engine.store.allArtifacts()) {
+  const kept = doomed && new Set((await engine.store.jobsOfRuns(runs.map((r) => r.name))).map((j) => j.id));
+  for (const { jobId, manifest } of await engine.store.allArtifacts()) {
+    if (kept && !kept.has(jobId)) continue;
     for (const a of manifest.artifacts) for (const f of a.files) if (f.digest) live.add(f.digest);
   }
-  const fresh = Date.now() - FRESH_BLOB_MS;
   let blobs = 0;
   let bytes = 0;
   for await (const blob of engine.blobs.list()) {
     if (live.has(blob.digest) || blob.storedAt > fresh) continue;
-    await engine.blobs.delete(blob.digest);
+    if (!doomed) await engine.blobs.delete(blob.digest);
     blobs++;
     bytes += blob.size;
   }

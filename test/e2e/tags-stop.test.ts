@@ -175,6 +175,9 @@ describe('tags, prune, stop', () => {
     expect(reuser.jobs[0]!.cachedFrom).toBe(source.jobs[0]!.id);
     await sb.dstack(['tags', 'add', 'keep', reuser.name]);
     const before = await sb.json<RunView[]>(['status', '--last', '100']);
+    const dry = await sb.dstack(['prune', '--older-than', '0s', '--dry-run']);
+    expect(dry.stdout).toMatch(/^would prune \d+ runs \([^)]+\), \d+ blobs? \([^)]+\); nothing deleted/);
+    expect(await sb.json<RunView[]>(['status', '--last', '100'])).toEqual(before);
     const r = await sb.dstack(['prune', '--older-than', '0s']);
     expect(r.code).toBe(0);
     const after = await sb.json<RunView[]>(['status', '--last', '100']);
@@ -182,7 +185,8 @@ describe('tags, prune, stop', () => {
     expect(after.map((v) => v.name).sort()).toEqual([tagged.name, source.name, reuser.name].sort());
     const gone = before.filter((v) => !after.some((a) => a.name === v.name));
     expect(gone.length).toBeGreaterThan(0);
-    expect(r.stdout).toContain(`pruned ${gone.length} runs`);
+    expect(r.stdout).toContain(`pruned ${gone.length} run${gone.length === 1 ? '' : 's'} (`);
+    expect(dry.stdout).toContain(`would prune ${gone.length} run${gone.length === 1 ? '' : 's'} (`);
     const logs = await sb.dstack(['logs', gone[0]!.name]);
     expect(logs.stderr).toContain(`no run or job named '${gone[0]!.name}'`);
     const logFiles = await readdir(join(sb.home, 'server', 'logs'));
@@ -197,9 +201,14 @@ describe('tags, prune, stop', () => {
     for (const dir of shards) {
       for (const f of await readdir(join(blobDir, dir))) await utimes(join(blobDir, dir, f), old, old);
     }
+    const wouldBe = (await sb.dstack(['prune', '--older-than', '7d', '--dry-run'])).stdout;
     const second = await sb.dstack(['prune', '--older-than', '7d']);
     expect(second.stdout).toMatch(
-      /pruned 0 runs, [1-9]\d* blobs \([^)]+\), 1 temp files of interrupted uploads \(2\.0KB\)\n/,
+      /pruned 0 runs, [1-9]\d* blobs? \([^)]+\), 1 temp file of interrupted uploads \(2\.0KB\)\n/,
+    );
+    // The dry run counted exactly the blobs the prune then deleted.
+    expect(wouldBe).toBe(
+      `would prune ${/pruned (.*?), 1 temp/.exec(second.stdout)![1]}; nothing deleted (without --dry-run it would be)\n`,
     );
     expect((await readdir(join(blobDir, shards[0]!))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const out = join(sb.root, '..', 'after-prune');

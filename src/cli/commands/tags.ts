@@ -1,7 +1,7 @@
 /** `dstack tags add|delete|list` and `dstack prune`. */
 import { UsageError } from '../../core/errors.js';
 import { checkTagName } from '../../core/tags.js';
-import { formatSize } from '../../core/resources.js';
+import { formatSize, plural } from '../../core/resources.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { ago, table } from '../format.js';
@@ -43,15 +43,21 @@ export function parseDuration(text: string, flag: string): number {
   return Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 's' | 'm' | 'h' | 'd'];
 }
 
-export async function pruneCommand(options: { olderThan: string }, settings: Settings): Promise<number> {
+export async function pruneCommand(
+  options: { olderThan: string; dryRun?: boolean },
+  settings: Settings,
+): Promise<number> {
   const olderThanMs = parseDuration(options.olderThan, '--older-than');
-  const result = await (await connect(settings)).prune(olderThanMs);
+  const result = await (await connect(settings)).prune(olderThanMs, options.dryRun);
+  const runs = `${plural(result.runs.length, 'run')}${result.runs.length ? ` (${result.runs.join(', ')})` : ''}`;
+  const blobs = `${plural(result.blobs, 'blob')} (${formatSize(result.bytes)})`;
+  if (result.dryRun) {
+    process.stdout.write(`would prune ${runs}, ${blobs}; nothing deleted (without --dry-run it would be)\n`);
+    return 0;
+  }
   const leftovers = result.leftovers?.files
-    ? `, ${result.leftovers.files} temp files of interrupted uploads (${formatSize(result.leftovers.bytes)})`
+    ? `, ${plural(result.leftovers.files, 'temp file')} of interrupted uploads (${formatSize(result.leftovers.bytes)})`
     : '';
-  process.stdout.write(
-    `pruned ${result.runs.length} runs${result.runs.length ? ` (${result.runs.join(', ')})` : ''}, ` +
-      `${result.blobs} blobs (${formatSize(result.bytes)})${leftovers}\n`,
-  );
+  process.stdout.write(`pruned ${runs}, ${blobs}${leftovers}\n`);
   return 0;
 }

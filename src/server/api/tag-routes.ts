@@ -45,9 +45,9 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   });
 
   app.post('/prune', async (c) => {
-    const { olderThanMs } = await body(c, schemas.prune);
+    const { olderThanMs, dryRun } = await body(c, schemas.prune);
     const caller = c.get('caller');
-    return c.json(await prune(engine, olderThanMs, caller.admin ? undefined : caller.name));
+    return c.json(await prune(engine, olderThanMs, { ...(caller.admin ? {} : { user: caller.name }), dryRun }));
   });
   return app;
 }

@@ -3,6 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
+import { checkpointingWorkflow } from './checkpointing.js';
 import { Sandbox, waitUntil } from './harness.js';
 
 const WORKFLOWS = `workflows:
@@ -25,19 +26,7 @@ const WORKFLOWS = `workflows:
     image: ubuntu:22.04
     commands:
       - echo hi
-  - name: sleepy
-    commands:
-      - mkdir -p checkpoint
-      - |
-        trap 'echo got SIGTERM; echo saved > checkpoint/state; exit 0' TERM
-        n=$(cat checkpoint/count 2>/dev/null || echo 0)
-        echo "starting from $n"
-        echo $((n + 1)) > checkpoint/count
-        echo ready
-        while true; do sleep 0.1; done
-    artifacts:
-      - checkpoint
-  - name: links
+${checkpointingWorkflow('sleepy')}  - name: links
     commands:
       - mkdir -p out/sub
       - echo ok > out/real.txt

@@ -10,30 +10,17 @@ import { isFinished } from '../../src/core/job-status.js';
 import type { JobRecord, RunView } from '../../src/core/records.js';
 import { makeCertificates } from '../services/certificates.js';
 import { ensureSlurm, skipSlurm, slurm } from '../services/slurm.js';
+import { checkpointingWorkflow } from './checkpointing.js';
 import { Sandbox, waitUntil } from './harness.js';
 import { DstackServer, copyPipeline } from './slurm-harness.js';
 import { CuttableProxy } from './team-harness.js';
 
-// sleepy's `|| true`: a scancel signals the job's processes one by one, and a `sleep` killed before
-// bash itself hears the SIGTERM would end the script through `-e` without running its trap.
 const MORE_WORKFLOWS = `
   - name: hello
     commands:
       - echo "hello from $(hostname)"
       - echo "extra=\${NODE_EXTRA_CA_CERTS-unset} deferred=\${DSTACK_DEFERRED_CA_CERTS-unset}"
-  - name: sleepy
-    commands:
-      - mkdir -p checkpoint
-      - |
-        trap 'echo got SIGTERM; echo saved > checkpoint/state; exit 0' TERM
-        n=$(cat checkpoint/count 2>/dev/null || echo 0)
-        echo "starting from $n"
-        echo $((n + 1)) > checkpoint/count
-        echo ready
-        while true; do sleep 0.1 || true; done
-    artifacts:
-      - checkpoint
-  - name: ticker
+${checkpointingWorkflow('sleepy')}  - name: ticker
     commands:
       - for i in $(seq 1 40); do echo "tick $i"; sleep 0.1; done
 `;

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord, RunView } from '../../src/core/records.js';
 import { jobProcesses } from '../services/processes.js';
+import { checkpointingWorkflow } from './checkpointing.js';
 import { Sandbox, waitUntil } from './harness.js';
 import { CuttableProxy, TeamRunner, TeamServer } from './team-harness.js';
 
@@ -32,19 +33,7 @@ ${[1, 2, 3, 4, 5, 6].map((i) => `  - name: p${i}\n    commands: [sleep 1]\n`).jo
       - 'mkdir -p out && for i in $(seq 1 40); do echo "file $i" > out/$i.txt; done'
       - head -c 3000000 /dev/urandom > out/big.bin && sha256sum out/big.bin | cut -c1-64 > big.sum
     artifacts: [out, big.sum]
-  - name: saver
-    resources: { gpu: 1 }
-    commands:
-      - mkdir -p checkpoint
-      - |
-        trap 'echo got SIGTERM; echo saved > checkpoint/state; exit 0' TERM
-        n=$(cat checkpoint/count 2>/dev/null || echo 0)
-        echo "starting from $n"
-        echo $((n + 1)) > checkpoint/count
-        echo ready
-        while true; do sleep 0.1; done
-    artifacts: [checkpoint]
-  - name: chatty-reader
+${checkpointingWorkflow('saver', 'resources: { gpu: 1 }')}  - name: chatty-reader
     depends-on: [chatty]
     commands: ['cat out/7.txt', 'sha256sum out/big.bin | cut -c1-64 | diff - big.sum && echo same']
 `;

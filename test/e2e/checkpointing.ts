@@ -1,0 +1,27 @@
+/**
+ * The stop-and-resume fixture: a workflow whose job counts its starts in checkpoint/count,
+ * prints "starting from N" and "ready", runs until SIGTERM, then writes checkpoint/state
+ * ("saved") and exits 0, keeping checkpoint/ as its artifact.
+ *
+ * `|| true` after the sleep: a scancel signals the job's processes one by one, and a `sleep`
+ * killed before bash itself hears the SIGTERM would end the script through `-e` without
+ * running its trap.
+ */
+export function checkpointingWorkflow(name: string, ...more: string[]): string {
+  return [
+    `  - name: ${name}`,
+    ...more.map((line) => `    ${line}`),
+    '    commands:',
+    '      - mkdir -p checkpoint',
+    '      - |',
+    "        trap 'echo got SIGTERM; echo saved > checkpoint/state; exit 0' TERM",
+    '        n=$(cat checkpoint/count 2>/dev/null || echo 0)',
+    '        echo "starting from $n"',
+    '        echo $((n + 1)) > checkpoint/count',
+    '        echo ready',
+    '        while true; do sleep 0.1 || true; done',
+    '    artifacts:',
+    '      - checkpoint',
+    '',
+  ].join('\n');
+}

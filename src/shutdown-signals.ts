@@ -1,19 +1,22 @@
 /**
  * SIGTERM and SIGINT for a long-running dstack process (a server, a runner): the first one
  * shuts it down without losing work (its jobs stop as `dstack stop` stops them, which can
- * take their grace period and the saving of their artifacts); a second one exits at once,
- * as a process killed does.
+ * take their grace period and the saving of their artifacts). A second Ctrl-C (SIGINT) exits
+ * at once, as a process killed does; a second SIGTERM does not: it is what a second
+ * `dstack server stop` or a service manager sends, meaning "stop", not "drop the jobs".
  */
 import type { Logger } from './logger.js';
 
 export function onShutdownSignals(shutdown: () => Promise<void>, logger: Logger): void {
   let stopping = false;
   const handle = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn(`${signal} again: exiting now, without waiting for jobs to stop`);
+    if (stopping && signal === 'SIGINT') {
+      logger.warn('Ctrl-C again: exiting now, without waiting for jobs to stop');
       process.exit(1);
     }
+    if (stopping) return logger.info(`${signal} again: already shutting down, once the jobs have stopped`);
     stopping = true;
+    logger.info(`${signal}: shutting down; jobs stop as dstack stop stops them (Ctrl-C again to exit at once)`);
     shutdown().then(
       () => process.exit(0),
       (e: unknown) => {

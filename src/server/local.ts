@@ -30,7 +30,6 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
 
   // The CLI keeps finding this server while its jobs stop (`dstack status` shows them STOPPING).
   onShutdownSignals(async () => {
-    logger.info('shutting down');
     await server.drain();
     await rm(f.info, { force: true });
     await server.close();

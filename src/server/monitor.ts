@@ -56,11 +56,18 @@ export async function explainWaiting(engine: Engine): Promise<void> {
 export function startMonitor(engine: Engine, options: MonitorOptions): () => void {
   const interval = options.intervalMs ?? Math.min(5000, Math.max(200, options.runnerTimeoutMs / 4));
   let busy = false;
-  const startedAt = Date.now();
+  let since = Date.now();
+  let lastTick = since;
   const timer = setInterval(() => {
+    const now = Date.now();
+    // A tick far later than due: this process was paused (a laptop's sleep, SIGSTOP), and
+    // runners could no more reach it than it could hear them. Silence counts from now, as
+    // from a start; its own runner, inside it, was paused with it.
+    if (now - lastTick > Math.max(3 * interval, options.runnerTimeoutMs / 2)) since = now;
+    lastTick = now;
     if (busy) return;
     busy = true;
-    void checkRunners(engine, options.runnerTimeoutMs, Date.now(), startedAt)
+    void checkRunners(engine, options.runnerTimeoutMs, now, since)
       .then(() => explainWaiting(engine))
       .catch((e) => engine.logger.error('monitor check failed', { error: String(e) }))
       .finally(() => (busy = false));

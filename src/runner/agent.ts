@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
-import type { Capacity } from '../core/resources.js';
+import { plural, type Capacity } from '../core/resources.js';
 import type { Logger } from '../logger.js';
 import type { Executor } from './executors/executor.js';
 import { readProviderSettings } from '../settings.js';
@@ -37,6 +37,9 @@ export interface RunnerOptions {
 
 const RETRY_MS = 1000;
 
+/** How long a runner shutting down waits for the server to take its drain. */
+const DRAIN_ASK_MS = 10_000;
+
 /** The reason of the jobs a runner was running when it was shut down (`drain`). */
 export const RUNNER_SHUTDOWN_REASON = 'stopped: its runner shut down';
 
@@ -66,9 +69,9 @@ export class RunnerAgent {
       await resendSpool(spool, (entries) => client.appendLogs(jobId, entries));
     });
     if (leftovers.length > 0)
-      logger.warn(`ended ${leftovers.length} jobs a previous runner left behind`, { jobs: leftovers });
+      logger.warn(`ended ${plural(leftovers.length, 'job')} a previous runner left behind`, { jobs: leftovers });
     const containers = await cleanDockerLeftovers(readProviderSettings().dockerHost, this.options.workRoot);
-    if (containers.length > 0) logger.warn(`removed ${containers.length} containers a previous runner left`);
+    if (containers.length > 0) logger.warn(`removed ${plural(containers.length, 'container')} a previous runner left`);
     const { heartbeatMs } = await client.registerRunner({ name, host: hostname(), total: capacity, jobIds: [] });
     this.pollMs = this.options.pollMs ?? heartbeatMs;
     logger.info(`runner ${name} registered`, {
@@ -88,7 +91,15 @@ export class RunnerAgent {
    * server had just assigned.
    */
   async drain(reason: string): Promise<number> {
-    const { stopping } = await this.options.client.drainRunner({ name: this.options.name, reason });
+    // A server that does not answer soon cannot stop the jobs: the caller then exits without them.
+    const asked = this.options.client.drainRunner({ name: this.options.name, reason });
+    const late = new Promise<never>((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`no answer from the server in ${DRAIN_ASK_MS / 1000} s`)),
+        DRAIN_ASK_MS,
+      ).unref(),
+    );
+    const { stopping } = await Promise.race([asked, late]);
     if (stopping > 0)
       this.options.logger.warn(`stopping ${stopping} jobs (${reason}); their artifacts are saved first`);
     this.claiming = false;

@@ -42,6 +42,8 @@ export class JobRun {
   private status: JobStatus;
   private execution: Execution | undefined;
   private requested: 'stop' | 'abort' | undefined;
+  /** The job's process has ended (a stop's SIGKILL after the grace period is then moot). */
+  private exited = false;
   private graceMs: number;
   /** Aborted by an abort that comes while the job is being prepared (an image pull). */
   private readonly preparing = new AbortController();
@@ -86,7 +88,12 @@ export class JobRun {
     if (this.requested === 'abort') execution.kill();
     else {
       execution.terminate();
-      setTimeout(() => execution.kill(), this.graceMs).unref();
+      const graceMs = this.graceMs;
+      setTimeout(() => {
+        if (this.exited) return;
+        this.logs.note(`still running ${graceMs / 1000} s after SIGTERM (its grace period): killed`);
+        execution.kill();
+      }, graceMs).unref();
     }
   }
 
@@ -173,6 +180,7 @@ export class JobRun {
       }
       this.signal(); // a stop that arrived while the workspace was being prepared or RUNNING was reported
       const exit = await this.execution.exit;
+      this.exited = true;
       if (this.requested) return await this.finishStopped(workspace);
       if (exit.code !== 0) {
         const reason =

@@ -164,17 +164,22 @@ describe('run lifecycle', () => {
     await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
     const { id } = await jobOf(name);
     const refused = await sb.dstack(['server', 'stop']);
-    expect(refused.stderr).toBe(
-      `error: the local server is running 1 job on this machine:\n  ${id}  sleepy  RUNNING  (run ${name})\n` +
-        'stop them first (dstack stop RUN), or use dstack server stop --force: it stops them the same way ' +
-        '(SIGTERM, the grace period, their artifacts saved; dstack resume runs them again)\n',
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^error: the local server is running 1 job on this machine:\\nJOB +WORKFLOW +STATUS +RUN *\\n${id} +sleepy +RUNNING +${name} *\\n`,
+      ),
+    );
+    expect(refused.stderr).toContain(
+      '\nwait for them or stop them (dstack stop RUN), or use dstack server stop --force: it stops them as ' +
+        'dstack stop does (SIGTERM, the grace period, their artifacts saved; dstack resume runs them again, ' +
+        "and jobs waiting on them fail as 'dependency stopped')\n",
     );
     expect(refused.code).toBe(1);
     expect((await jobOf(name)).status).toBe('RUNNING');
 
     const forced = await sb.dstack(['server', 'stop', '--force']);
     expect(forced.stdout).toMatch(
-      /^stopping 1 job; their artifacts are being saved\.\.\.\nstopped the local server \(pid \d+;/,
+      /^stopping 1 job; its artifacts are saved first \(Ctrl-C leaves the server finishing this in the background\)\nstopped the local server \(pid \d+;/,
     );
     expect(forced.code).toBe(0);
     // The next command starts the server again; the job kept what it saved.

@@ -138,7 +138,9 @@ describe('tags, prune, stop', () => {
     });
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     expect(job.reason).toBe('stopped by user');
-    expect((await sb.dstack(['logs', name])).stdout).toContain('ignoring SIGTERM');
+    const logs = await sb.dstack(['logs', name]);
+    expect(logs.stdout).toContain('ignoring SIGTERM');
+    expect(logs.stderr).toContain('[dstack] still running 1 s after SIGTERM (its grace period): killed\n');
     const bad = await sb.dstack(['stop', '--grace', 'soon', name]);
     expect(bad.stderr).toContain("invalid --grace 'soon': expected seconds");
   });
@@ -176,7 +178,9 @@ describe('tags, prune, stop', () => {
     await sb.dstack(['tags', 'add', 'keep', reuser.name]);
     const before = await sb.json<RunView[]>(['status', '--last', '100']);
     const dry = await sb.dstack(['prune', '--older-than', '0s', '--dry-run']);
-    expect(dry.stdout).toMatch(/^would prune \d+ runs \([^)]+\), \d+ blobs? \([^)]+\); nothing deleted/);
+    expect(dry.stdout).toMatch(
+      /^would prune \d+ runs \([^)]+\), \d+ blobs? \([^)]+\) \(a dry run: nothing was deleted\)\n$/,
+    );
     expect(await sb.json<RunView[]>(['status', '--last', '100'])).toEqual(before);
     const r = await sb.dstack(['prune', '--older-than', '0s']);
     expect(r.code).toBe(0);
@@ -208,7 +212,7 @@ describe('tags, prune, stop', () => {
     );
     // The dry run counted exactly the blobs the prune then deleted.
     expect(wouldBe).toBe(
-      `would prune ${/pruned (.*?), 1 temp/.exec(second.stdout)![1]}; nothing deleted (without --dry-run it would be)\n`,
+      `would prune ${/pruned (.*?), 1 temp/.exec(second.stdout)![1]} (a dry run: nothing was deleted)\n`,
     );
     expect((await readdir(join(blobDir, shards[0]!))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const out = join(sb.root, '..', 'after-prune');

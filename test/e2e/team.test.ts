@@ -178,6 +178,24 @@ describe('a team server with three runners', () => {
   }
 });
 
+describe('a runner shut down while its server is down', () => {
+  it(
+    'gives up on stopping its jobs through the server after a while, says so, and exits',
+    { timeout: 60_000 },
+    async () => {
+      const server = await TeamServer.start();
+      const runner = await TeamRunner.start(server, 'r1', ['--cpu', '1']);
+      await waitUntil(async () => (await server.client().runners()).find((r) => r.name === 'r1')?.status === 'ACTIVE');
+      await server.kill('SIGKILL');
+      const started = Date.now();
+      await runner.kill('SIGTERM');
+      expect(Date.now() - started).toBeLessThan(30_000); // not the client's two minutes of retries
+      expect(runner.output).toContain('could not stop the jobs through the server; exiting without them');
+      expect(runner.output).toContain('no answer from the server in 10 s');
+    },
+  );
+});
+
 describe('a runner behind a connection that keeps dropping', () => {
   it('loses no log line, doubles none, and moves artifacts whole', { timeout: 150_000 }, async () => {
     const server = await TeamServer.start(['--runner-timeout', '30']);

@@ -2,7 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
-import { formatSize } from '../../core/resources.js';
+import { formatSize, plural } from '../../core/resources.js';
 import { downloadFiles } from '../../files/download.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
@@ -27,7 +27,7 @@ export async function artifactsCommand(
       progress.stop();
     }
     const local = stats.copied ? ` (${stats.copied} copied from the local server's store)` : '';
-    process.stdout.write(`downloaded ${stats.files} files (${formatSize(stats.bytes)}) to ${dir}${local}\n`);
+    process.stdout.write(`downloaded ${plural(stats.files, 'file')} (${formatSize(stats.bytes)}) to ${dir}${local}\n`);
     return 0;
   }
   if (manifest.artifacts.length === 0) {

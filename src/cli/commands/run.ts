@@ -84,6 +84,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
           run.jobs,
         );
       },
+      onReconnect: (e) => process.stderr.write(pc.dim(`[dstack] log stream interrupted (${e.message}); resuming\n`)),
       signal: abort.signal,
     });
   } catch (e) {

@@ -10,6 +10,8 @@ import { ensureAdmin } from '../../server/admin.js';
 import { join, resolve } from 'node:path';
 import { runnerWorkDir, serverDataDir, type Settings } from '../../settings.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
+import { plural } from '../../core/resources.js';
+import { table } from '../table.js';
 import { slurmFromFlags, type BackendFlags } from './server-backends.js';
 
 export async function serverCommand(
@@ -70,8 +72,10 @@ export async function serverCommand(
 
 /** Time for a server with no jobs of its own running to close. */
 const CLOSE_MS = 15_000;
-/** Beyond the jobs' grace period, time for their artifacts to be saved. */
-const SAVE_MS = 5 * 60_000;
+/** How long to wait for the local server to list its jobs. */
+const ASK_MS = 5_000;
+/** While jobs stop, how often to say how many are left. */
+const PROGRESS_MS = 10_000;
 
 export async function serverStopCommand(options: { force?: boolean }, settings: Settings): Promise<number> {
   const local = await readLocalServer(settings.home);
@@ -79,34 +83,57 @@ export async function serverStopCommand(options: { force?: boolean }, settings: 
     process.stdout.write('the local server is not running\n');
     return 0;
   }
+  const pid = local.info.pid;
   const jobs = await localRunnerJobs(local);
-  const count = `${jobs.length} job${jobs.length === 1 ? '' : 's'}`;
-  if (jobs.length > 0 && !options.force) {
-    const list = jobs.map((j) => `  ${j.id}  ${j.workflow}  ${j.status}  (run ${j.runName})`).join('\n');
+  if (jobs === undefined) process.stdout.write('the local server does not answer; stopping it anyway\n');
+  const count = plural(jobs?.length ?? 0, 'job');
+  if (jobs?.length && !options.force) {
+    const list = table(
+      ['JOB', 'WORKFLOW', 'STATUS', 'RUN'],
+      jobs.map((j) => [j.id, j.workflow, j.status, j.runName]),
+    );
     throw new ConflictError(
       `the local server is running ${count} on this machine:\n${list}\n` +
-        'stop them first (dstack stop RUN), or use dstack server stop --force: it stops them the same way ' +
-        '(SIGTERM, the grace period, their artifacts saved; dstack resume runs them again)',
+        'wait for them or stop them (dstack stop RUN), or use dstack server stop --force: it stops them as ' +
+        'dstack stop does (SIGTERM, the grace period, their artifacts saved; dstack resume runs them again, ' +
+        "and jobs waiting on them fail as 'dependency stopped')",
     );
   }
-  if (jobs.length > 0) process.stdout.write(`stopping ${count}; their artifacts are being saved...\n`);
-  process.kill(local.info.pid, 'SIGTERM');
-  const waitMs = jobs.length > 0 ? CLOSE_MS + settings.stopGraceSeconds * 1000 + SAVE_MS : CLOSE_MS;
-  const deadline = Date.now() + waitMs;
-  while (isAlive(local.info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  const where = `pid ${local.info.pid}; data in ${files(settings.home).dir}`;
-  if (isAlive(local.info.pid)) {
-    process.kill(local.info.pid, 'SIGKILL');
-    process.stdout.write(`the local server did not stop within ${Math.round(waitMs / 1000)} s: killed it (${where})\n`);
+  process.kill(pid, 'SIGTERM'); // a server already shutting down takes it as no more than that
+  if (jobs?.length) {
+    // However long their grace periods and uploads take: a stop the user asked for is never cut short.
+    process.stdout.write(
+      `stopping ${count}; ${jobs.length === 1 ? 'its' : 'their'} artifacts are saved first ` +
+        '(Ctrl-C leaves the server finishing this in the background)\n',
+    );
+    let said = Date.now();
+    while (isAlive(pid)) {
+      await sleep(50);
+      if (Date.now() - said < PROGRESS_MS) continue;
+      said = Date.now();
+      const left = await localRunnerJobs(local);
+      if (left?.length) process.stdout.write(`still stopping ${plural(left.length, 'job')}...\n`);
+    }
+  } else {
+    const deadline = Date.now() + CLOSE_MS;
+    while (isAlive(pid) && Date.now() < deadline) await sleep(50);
+  }
+  const where = `pid ${pid}; data in ${files(settings.home).dir}`;
+  if (isAlive(pid)) {
+    process.kill(pid, 'SIGKILL');
+    process.stdout.write(`the local server did not stop within ${CLOSE_MS / 1000} s: killed it (${where})\n`);
     return 1;
   }
   process.stdout.write(`stopped the local server (${where})\n`);
   return 0;
 }
 
-/** The unfinished jobs of the runner inside the local server; none when it does not answer. */
-async function localRunnerJobs(local: { info: LocalServerInfo; token: string }): Promise<JobRecord[]> {
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The unfinished jobs of the runner inside the local server; undefined when it does not answer in time. */
+async function localRunnerJobs(local: { info: LocalServerInfo; token: string }): Promise<JobRecord[] | undefined> {
   const client = new Client({ url: local.info.url, token: local.token });
-  const runners = await client.runners().catch(() => []);
-  return runners.find((r) => r.name === LOCAL_RUNNER)?.jobs ?? [];
+  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ASK_MS).unref());
+  const runners = await Promise.race([client.runners().catch(() => undefined), timeout]);
+  return runners && (runners.find((r) => r.name === LOCAL_RUNNER)?.jobs ?? []);
 }

@@ -52,7 +52,7 @@ export async function pruneCommand(
   const runs = `${plural(result.runs.length, 'run')}${result.runs.length ? ` (${result.runs.join(', ')})` : ''}`;
   const blobs = `${plural(result.blobs, 'blob')} (${formatSize(result.bytes)})`;
   if (result.dryRun) {
-    process.stdout.write(`would prune ${runs}, ${blobs}; nothing deleted (without --dry-run it would be)\n`);
+    process.stdout.write(`would prune ${runs}, ${blobs} (a dry run: nothing was deleted)\n`);
     return 0;
   }
   const leftovers = result.leftovers?.files

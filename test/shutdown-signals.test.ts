@@ -1,0 +1,51 @@
+/** A long-running process's signals: the first shuts it down gracefully; only a second Ctrl-C cuts that short. */
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+/** A process whose shutdown takes `ms` and prints "stopped"; it prints "ready" once it listens. */
+function start(ms: number) {
+  const script = [
+    "const { onShutdownSignals } = await import('./src/shutdown-signals.ts');",
+    "const { createLogger } = await import('./src/logger.ts');",
+    `onShutdownSignals(() => new Promise((r) => setTimeout(r, ${ms})).then(() => console.log('stopped')), createLogger('t'));`,
+    "console.log('ready');",
+    'setInterval(() => {}, 1000);',
+  ].join('\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const ready = new Promise<void>((resolve) => {
+    const check = () => (out.includes('ready') ? resolve() : setTimeout(check, 10));
+    check();
+  });
+  return { child, exit, ready, output: () => out };
+}
+
+describe('shutdown signals', () => {
+  it('a second SIGTERM waits for the shutdown under way (a second dstack server stop)', async () => {
+    const p = start(800);
+    await p.ready;
+    p.child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    p.child.kill('SIGTERM');
+    expect(await p.exit).toBe(0);
+    expect(p.output()).toMatch(/SIGTERM: shutting down; jobs stop as dstack stop stops them/);
+    expect(p.output()).toMatch(/SIGTERM again: already shutting down, once the jobs have stopped/);
+    expect(p.output()).toContain('stopped\n');
+  });
+
+  it('a second Ctrl-C exits at once, without waiting', async () => {
+    const p = start(60_000);
+    await p.ready;
+    p.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 200));
+    p.child.kill('SIGINT');
+    expect(await p.exit).toBe(1);
+    expect(p.output()).toMatch(/Ctrl-C again: exiting now, without waiting for jobs to stop/);
+    expect(p.output()).not.toContain('stopped\n');
+  });
+});

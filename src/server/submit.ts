@@ -164,7 +164,7 @@ async function reuse(engine: Engine, jobs: JobRecord[], now: number): Promise<vo
     const active = running.get(job.cacheKey);
     if (active) {
       job.cachedFrom = active.id;
-      job.reason = `waiting for the same job running in ${active.runName} (${active.id})`;
+      job.reason = `waiting for the same job in ${active.runName} (${active.id})`;
     }
   }
 }

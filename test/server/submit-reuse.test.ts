@@ -65,6 +65,6 @@ describe('submitRun cache decisions', () => {
       ['c', 'SUBMITTED', c2!.id],
       ['d', 'DONE', d!.id],
     ]);
-    expect(third.jobs[1]!.reason).toBe(`waiting for the same job running in ${second.name} (${b2!.id})`);
+    expect(third.jobs[1]!.reason).toBe(`waiting for the same job in ${second.name} (${b2!.id})`);
   });
 });

@@ -25,14 +25,19 @@ function start(ms: number) {
   return { child, exit, ready, output: () => out };
 }
 
+/** `signal` once it is ready, and again while it shuts down: its exit code. */
+async function twice(p: ReturnType<typeof start>, signal: NodeJS.Signals): Promise<number | null> {
+  await p.ready;
+  p.child.kill(signal);
+  await new Promise((r) => setTimeout(r, 200));
+  p.child.kill(signal);
+  return p.exit;
+}
+
 describe('shutdown signals', () => {
   it('a second SIGTERM waits for the shutdown under way (a second dstack server stop)', async () => {
     const p = start(800);
-    await p.ready;
-    p.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
-    p.child.kill('SIGTERM');
-    expect(await p.exit).toBe(0);
+    expect(await twice(p, 'SIGTERM')).toBe(0);
     expect(p.output()).toMatch(/SIGTERM: shutting down; jobs stop as dstack stop stops them/);
     expect(p.output()).toMatch(/SIGTERM again: already shutting down, once the jobs have stopped/);
     expect(p.output()).toContain('stopped\n');
@@ -40,11 +45,7 @@ describe('shutdown signals', () => {
 
   it('a second Ctrl-C exits at once, without waiting', async () => {
     const p = start(60_000);
-    await p.ready;
-    p.child.kill('SIGINT');
-    await new Promise((r) => setTimeout(r, 200));
-    p.child.kill('SIGINT');
-    expect(await p.exit).toBe(1);
+    expect(await twice(p, 'SIGINT')).toBe(1);
     expect(p.output()).toMatch(/Ctrl-C again: exiting now, without waiting for jobs to stop/);
     expect(p.output()).not.toContain('stopped\n');
   });

@@ -202,32 +202,65 @@ describe('run lifecycle', () => {
     await sb.dstack(['stop', '--abort', name]);
   });
 
+  it(
+    'stops a local server that does not answer, saying so, and kills it when it does not stop',
+    { timeout: 60_000 },
+    async () => {
+      expect((await sb.dstack(['run', 'hello'])).code).toBe(0); // the server is running
+      const { pid } = JSON.parse(await readFile(join(sb.home, 'server', 'server.json'), 'utf8')) as { pid: number };
+      process.kill(pid, 'SIGSTOP'); // frozen: it neither answers nor handles its SIGTERM
+      const r = await sb.dstack(['server', 'stop']);
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `^the local server does not answer; stopping it anyway\\nthe local server did not stop within 15 s: killed it \\(pid ${pid}; `,
+        ),
+      );
+      expect(r.code).toBe(1);
+      expect((await sb.dstack(['run', 'hello'])).code).toBe(0); // a new one starts
+    },
+  );
+
   it('says why a job that no runner can take waits, in run and logs -f, and Ctrl-C detaches from it', async () => {
-    /** Start `args`, wait for `text` on its stderr, then Ctrl-C it: its exit code and stderr. */
-    const interrupt = async (args: string[], text: string) => {
+    /** The CLI started in the background: wait for text on its stderr, then Ctrl-C it. */
+    const follow = (args: string[]) => {
       const child = sb.spawn(args);
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-      await waitUntil(
-        async () => stderr.includes(text),
-        30_000,
-        async () => stderr,
-      );
-      child.kill('SIGINT');
-      return { code: await exited, stderr };
+      return {
+        waitFor: (text: string) =>
+          waitUntil(
+            async () => stderr.includes(text),
+            30_000,
+            async () => stderr,
+          ),
+        interrupt: async () => (child.kill('SIGINT'), { code: await exited, stderr }),
+      };
     };
     const waits = '[dstack] huge waits: no runner has 99999 CPUs\n';
-    const run = await interrupt(['run', 'huge'], waits);
+    const first = follow(['run', 'huge']);
+    await first.waitFor(waits);
+    const run = await first.interrupt();
     const name = /^run (\S+): huge/.exec(run.stderr)![1]!;
-    expect(run.stderr).toContain(
-      `\ndetached; run ${name} goes on. Follow it with 'dstack logs -f ${name}', stop it with 'dstack stop ${name}'.\n`,
-    );
+    const detached = (n: string) =>
+      `\ndetached; run ${n} goes on. Follow it with 'dstack logs -f ${n}', stop it with 'dstack stop ${n}'.\n`;
+    expect(run.stderr).toContain(detached(name));
     expect(run.code).toBe(130);
     expect(run.stderr.split(waits)).toHaveLength(2); // said once
-    const logs = await interrupt(['logs', '-f', name], waits);
-    expect(logs.stderr).toBe(waits);
+    const logs = follow(['logs', '-f', name]);
+    await logs.waitFor(waits);
+    expect((await logs.interrupt()).stderr).toBe(waits);
     expect((await sb.dstack(['stop', name])).stdout).toMatch(/huge STOPPED/);
+
+    // The server goes away under a followed run: the run says so while it tries again.
+    const second = follow(['run', 'huge']);
+    await second.waitFor(waits);
+    expect((await sb.dstack(['server', 'stop'])).code).toBe(0);
+    await second.waitFor('[dstack] log stream interrupted (');
+    const cut = await second.interrupt();
+    expect(cut.stderr).toMatch(/\[dstack\] log stream interrupted \(.+\); resuming\n/);
+    expect(cut.code).toBe(130);
+    expect((await sb.dstack(['stop', /^run (\S+): huge/.exec(cut.stderr)![1]!])).stdout).toMatch(/huge STOPPED/);
   });
 
   it('keeps links inside an artifact, and names each link to outside it that it leaves out', async () => {

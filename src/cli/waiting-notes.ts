@@ -2,13 +2,15 @@
  * While a followed run is quiet, say why a job that cannot start waits: the server's reason
  * on a SUBMITTED job ("no runner has 99999 CPUs", "no runner is registered"). Without it, a
  * follow of such a job printed nothing, forever. Each reason shows once per job; a run whose
- * jobs print shows nothing new, and is never asked about.
+ * jobs print is never asked about, and a quiet one less and less often.
  */
 import pc from 'picocolors';
 import type { Client } from '../client/client.js';
 
 /** A follow quiet this long asks the server about its run's waiting jobs, ms. */
 const QUIET_MS = 2_000;
+/** Asked and still quiet, it asks again after twice as long each time, up to this: a job silent for hours costs a call a minute. */
+const MAX_QUIET_MS = 60_000;
 
 export interface WaitingNotes {
   /** Lines arrived: the follow is not quiet. */
@@ -19,11 +21,14 @@ export interface WaitingNotes {
 /** `jobIds`: the jobs the follow shows (all of the run's when undefined). */
 export function noteWaiting(client: Client, runName: string, jobIds?: ReadonlySet<string>): WaitingNotes {
   const shown = new Map<string, string>();
-  let lastHeard = Date.now();
+  let quietFor = QUIET_MS;
+  let askAt = Date.now() + quietFor;
   let asking = false;
   const timer = setInterval(() => {
-    if (asking || Date.now() - lastHeard < QUIET_MS) return;
+    if (asking || Date.now() < askAt) return;
     asking = true;
+    quietFor = Math.min(2 * quietFor, MAX_QUIET_MS);
+    askAt = Date.now() + quietFor;
     client
       .getRun(runName)
       .then((run) => {
@@ -39,7 +44,10 @@ export function noteWaiting(client: Client, runName: string, jobIds?: ReadonlySe
   }, QUIET_MS / 2);
   timer.unref();
   return {
-    heard: () => (lastHeard = Date.now()),
+    heard: () => {
+      quietFor = QUIET_MS;
+      askAt = Date.now() + quietFor;
+    },
     stop: () => clearInterval(timer),
   };
 }

@@ -1,4 +1,4 @@
-/** Running async work with a bound on how much is in flight at once. */
+/** Running async work with a bound on how much is in flight at once, or on how long it may take. */
 
 /** Call `fn` for every item, at most `limit` at a time; rejects with the first failure once in-flight calls settle. */
 export async function forEachLimit<T>(
@@ -47,4 +47,14 @@ export async function* mapAhead<T, R>(
     fill();
     yield value;
   }
+}
+
+/** `work`'s value, or undefined when it has not settled within `ms` (the timer keeps no process alive). */
+export function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+    timer.unref();
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

@@ -59,10 +59,7 @@ export class UndefinedVariableError extends Error {
 
 /** A `${{` that does not start a well-formed `${{ name }}`: a typo, or another tool's syntax (`${{ github.sha }}`). */
 export class MalformedReferenceError extends Error {
-  constructor(
-    readonly text: string,
-    readonly column: number,
-  ) {
+  constructor(readonly text: string) {
     super(`malformed \${{ }}: '${text}'`);
   }
 }
@@ -75,10 +72,7 @@ function checkStrict(text: string): void {
     STRICT_AT.lastIndex = at;
     if (STRICT_AT.test(text)) continue;
     const end = text.indexOf('}}', at);
-    throw new MalformedReferenceError(
-      end >= 0 && end - at < 60 ? text.slice(at, end + 2) : text.slice(at, at + 20),
-      at + 1,
-    );
+    throw new MalformedReferenceError(end >= 0 && end - at < 60 ? text.slice(at, end + 2) : text.slice(at, at + 20));
   }
 }
 

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
+import { within } from '../core/concurrency.js';
 import { plural, type Capacity } from '../core/resources.js';
 import type { Logger } from '../logger.js';
 import type { Executor } from './executors/executor.js';
@@ -92,16 +93,11 @@ export class RunnerAgent {
    */
   async drain(reason: string): Promise<number> {
     // A server that does not answer soon cannot stop the jobs: the caller then exits without them.
-    const asked = this.options.client.drainRunner({ name: this.options.name, reason });
-    const late = new Promise<never>((_, reject) =>
-      setTimeout(
-        () => reject(new Error(`no answer from the server in ${DRAIN_ASK_MS / 1000} s`)),
-        DRAIN_ASK_MS,
-      ).unref(),
-    );
-    const { stopping } = await Promise.race([asked, late]);
+    const answer = await within(this.options.client.drainRunner({ name: this.options.name, reason }), DRAIN_ASK_MS);
+    if (!answer) throw new Error(`no answer from the server in ${DRAIN_ASK_MS / 1000} s`);
+    const { stopping } = answer;
     if (stopping > 0)
-      this.options.logger.warn(`stopping ${stopping} jobs (${reason}); their artifacts are saved first`);
+      this.options.logger.warn(`stopping ${plural(stopping, 'job')} (${reason}); artifacts are saved first`);
     this.claiming = false;
     await this.claims;
     await this.idle();

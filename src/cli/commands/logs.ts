@@ -12,6 +12,11 @@ import { noteWaiting } from '../waiting-notes.js';
 /** The CLI's printer: a line left unfinished by one batch goes on with the next. */
 export const printer = new LogPrinter();
 
+/** A follow's stream broke and it is reconnecting (`dstack logs -f`, `dstack run`): say so. */
+export function noteInterrupted(e: Error): void {
+  process.stderr.write(pc.dim(`[dstack] log stream interrupted (${e.message}); resuming\n`));
+}
+
 /**
  * Print log lines; when they come from several jobs, each is prefixed with its workflow.
  * Resolves once the terminal has taken them: the caller reads no more until then.
@@ -45,7 +50,7 @@ export async function logsCommand(
       await client.followLogs(target, {
         ...(since !== undefined ? { since } : {}),
         onLines: (lines) => (waiting.heard(), printLines(lines, jobs)),
-        onReconnect: (e) => process.stderr.write(pc.dim(`[dstack] log stream interrupted (${e.message}); resuming\n`)),
+        onReconnect: noteInterrupted,
       });
     } finally {
       waiting.stop();

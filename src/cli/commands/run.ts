@@ -40,12 +40,13 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   printWarnings(planned.warnings);
   if (args.dryRun) return dryRun(planned, root, settings);
 
-  const [{ connect }, { snapshotProject, uploadSnapshot }, { printLines }, { noteWaiting }] = await Promise.all([
-    import('../connect.js'), // not loaded for --help and --dry-run
-    import('../../client/snapshot.js'),
-    import('./logs.js'),
-    import('../waiting-notes.js'),
-  ]);
+  const [{ connect }, { snapshotProject, uploadSnapshot }, { printLines, noteInterrupted }, { noteWaiting }] =
+    await Promise.all([
+      import('../connect.js'), // not loaded for --help and --dry-run
+      import('../../client/snapshot.js'),
+      import('./logs.js'),
+      import('../waiting-notes.js'),
+    ]);
   const client = await connect(settings);
   const snapshot = await snapshotProject(root, settings.home);
   const codeDigest = await uploadSnapshot(client, root, snapshot);
@@ -84,7 +85,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
           run.jobs,
         );
       },
-      onReconnect: (e) => process.stderr.write(pc.dim(`[dstack] log stream interrupted (${e.message}); resuming\n`)),
+      onReconnect: noteInterrupted,
       signal: abort.signal,
     });
   } catch (e) {

@@ -1,4 +1,5 @@
 /** `dstack server` (foreground), `dstack server --embedded` (the CLI's background server), `dstack server stop`. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../../client/client.js';
 import { files, isAlive, readLocalServer, type LocalServerInfo } from '../../client/embedded.js';
 import type { JobRecord } from '../../core/records.js';
@@ -9,6 +10,7 @@ import { onShutdownSignals } from '../../shutdown-signals.js';
 import { ensureAdmin } from '../../server/admin.js';
 import { join, resolve } from 'node:path';
 import { runnerWorkDir, serverDataDir, type Settings } from '../../settings.js';
+import { within } from '../../core/concurrency.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
 import { plural } from '../../core/resources.js';
 import { table } from '../table.js';
@@ -128,12 +130,12 @@ export async function serverStopCommand(options: { force?: boolean }, settings: 
   return 0;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** The unfinished jobs of the runner inside the local server; undefined when it does not answer in time. */
 async function localRunnerJobs(local: { info: LocalServerInfo; token: string }): Promise<JobRecord[] | undefined> {
   const client = new Client({ url: local.info.url, token: local.token });
-  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ASK_MS).unref());
-  const runners = await Promise.race([client.runners().catch(() => undefined), timeout]);
+  const runners = await within(
+    client.runners().catch(() => undefined),
+    ASK_MS,
+  );
   return runners && (runners.find((r) => r.name === LOCAL_RUNNER)?.jobs ?? []);
 }

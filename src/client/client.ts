@@ -16,6 +16,7 @@ import type {
   RunPreview,
   RunnerView,
   DrainRunnerRequest,
+  LeaveRunnerRequest,
   RegisterRunnerRequest,
   RunView,
   RunnerCommand,
@@ -301,6 +302,10 @@ export class Client {
   /** How many of its jobs the server is stopping. */
   drainRunner(request: DrainRunnerRequest): Promise<{ stopping: number }> {
     return this.json('POST', '/api/runner/drain', request);
+  }
+
+  leaveRunner(request: LeaveRunnerRequest): Promise<{ ok: boolean }> {
+    return this.json('POST', '/api/runner/leave', request);
   }
 
   async claim(request: ClaimRequest, signal?: AbortSignal): Promise<Assignment | null> {

@@ -97,6 +97,11 @@ export interface DrainRunnerRequest {
   reason: string;
 }
 
+/** A runner shut down once its jobs ended: it is OFFLINE until it registers again. */
+export interface LeaveRunnerRequest {
+  name: string;
+}
+
 /** The longest a runner waits between tries of a request a dropped connection failed, ms. */
 export const RETRY_MAX_DELAY_MS = 5_000;
 

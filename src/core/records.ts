@@ -76,7 +76,8 @@ export interface RunnerRecord {
   name: string;
   host: string;
   total: Capacity;
-  status: 'ACTIVE' | 'LOST';
+  /** ACTIVE: heard from within the runner timeout; LOST: silent past it; OFFLINE: shut down cleanly (`leave`). */
+  status: 'ACTIVE' | 'LOST' | 'OFFLINE';
   updatedAt: number;
   registeredAt: number;
 }

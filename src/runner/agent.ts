@@ -87,9 +87,9 @@ export class RunnerAgent {
   /**
    * Shutting down without losing work: the server gives this runner no more jobs and stops
    * those it runs as `dstack stop` does (SIGTERM, the grace period, artifacts saved), with
-   * `reason`; resolves once they have ended, with how many there were. The claim under way
-   * is answered (at once, with none), not aborted: an answer lost could strand a job the
-   * server had just assigned.
+   * `reason`; resolves once they have ended, with how many there were, and the server lists
+   * this runner OFFLINE rather than lost a timeout later. The claim under way is answered (at
+   * once, with none), not aborted: an answer lost could strand a job the server had just assigned.
    */
   async drain(reason: string): Promise<number> {
     // A server that does not answer soon cannot stop the jobs: the caller then exits without them.
@@ -101,6 +101,11 @@ export class RunnerAgent {
     this.claiming = false;
     await this.claims;
     await this.idle();
+    const left = await within(this.options.client.leaveRunner({ name: this.options.name }), DRAIN_ASK_MS).catch(
+      () => undefined,
+    );
+    // Only how it is listed: without it the server marks this runner lost after its timeout.
+    if (!left) this.options.logger.warn('could not tell the server this runner shut down');
     return stopping;
   }
 

@@ -38,13 +38,16 @@ export async function checkRunners(
 
 /** Give each waiting job the reason it cannot start anywhere, or clear it once a runner could take it. */
 export async function explainWaiting(engine: Engine): Promise<void> {
-  const runners = (await engine.store.listRunners()).filter((r) => r.status === 'ACTIVE');
+  const registered = await engine.store.listRunners();
+  const runners = registered.filter((r) => r.status === 'ACTIVE');
   for (const job of await engine.store.jobsByStatus(['SUBMITTED'])) {
     if (job.cachedFrom) continue;
     const missing = runners.map((r) => neverFits(job.spec.resources, r.total));
     const reason =
       runners.length === 0
-        ? 'no runner is registered'
+        ? registered.length === 0
+          ? 'no runner is registered'
+          : 'no runner is online'
         : missing.every((m) => m !== null)
           ? `no runner has ${missing[0]}`
           : undefined;

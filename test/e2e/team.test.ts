@@ -166,6 +166,8 @@ describe('a team server with three runners', () => {
     expect(await job(name, 'saver')).toMatchObject({ status: 'STOPPED', reason: 'stopped: its runner shut down' });
     expect((await dstack(['logs', name])).stdout).toContain('got SIGTERM');
     expect((await dstack(['artifacts', running.id])).stdout).toMatch(/checkpoint +checkpoint\/state /);
+    // Listed as shut down, not active until the server's timeout marks it lost.
+    expect((await dstack(['runners'])).stdout).toMatch(/^r3 .* OFFLINE +0 /m);
     r3.boot();
     await waitUntil(async () => (await server.client().runners()).find((r) => r.name === 'r3')?.status === 'ACTIVE');
     expect((await dstack(['resume', running.id])).code).toBe(0);
@@ -281,6 +283,7 @@ describe('authentication on every route', () => {
     ['POST', '/api/runner/claim', {}],
     ['POST', '/api/runner/heartbeat', {}],
     ['POST', '/api/runner/drain', {}],
+    ['POST', '/api/runner/leave', {}],
     ['POST', `/api/runner/jobs/${adminJob.id}/transition`, {}],
     ['POST', `/api/runner/jobs/${adminJob.id}/logs`, { entries: [] }],
     ['PUT', `/api/runner/jobs/${adminJob.id}/artifacts`, { artifacts: [] }],
@@ -334,6 +337,8 @@ describe('authentication on every route', () => {
     // A runner token acts only as its own runner: it cannot shut another one down.
     const drain = await call('POST', '/api/runner/drain', runnerToken, { name: 'r1', reason: 'no' });
     expect([drain.status, JSON.parse(drain.body).error.message]).toEqual([403, "this token is for runner 'rx'"]);
+    const leave = await call('POST', '/api/runner/leave', runnerToken, { name: 'r1' });
+    expect([leave.status, JSON.parse(leave.body).error.message]).toEqual([403, "this token is for runner 'rx'"]);
   });
 
   it("refuses another user's runs, and admin routes to a non-admin", async () => {

@@ -71,6 +71,19 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     return c.json({ stopping: jobs.length });
   });
 
+  // A runner shut down once its jobs ended (after its drain): OFFLINE, not lost a minute later.
+  app.post('/leave', async (c) => {
+    const r = await body(c, schemas.leaveRunner);
+    self(c, r.name);
+    // A job whose end it could not report is lost with it, as one it no longer holds at a register.
+    for (const job of await store.activeJobsOfRunner(r.name)) {
+      await engine.transition(job.id, job.status, 'FAILED', { reason: 'runner lost' }, `runner:${r.name}`);
+    }
+    await store.setRunnerStatus(r.name, 'OFFLINE');
+    engine.logger.info(`runner ${r.name} shut down`);
+    return c.json({ ok: true });
+  });
+
   app.post('/claim', async (c) => {
     const r = await body(c, schemas.claim);
     self(c, r.name);

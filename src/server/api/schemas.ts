@@ -113,6 +113,7 @@ export const registerRunner = z.object({ name, host: z.string(), total: capacity
 export const claim = z.object({ name, jobIds: z.array(z.string()), waitMs: z.number().int().min(0).max(60_000) });
 export const heartbeat = z.object({ name, jobIds: z.array(z.string()), waitMs: z.number().int().min(0).max(60_000) });
 export const drainRunner = z.object({ name, reason: z.string().min(1).max(200) });
+export const leaveRunner = z.object({ name });
 
 const status = z.enum(JOB_STATUSES);
 export const runnerTransition = z.object({

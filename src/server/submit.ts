@@ -129,10 +129,13 @@ async function resolveDependencies(engine: Engine, spec: JobSpec, byRef: Map<str
 export async function tagged(engine: Engine, tag: string, workflow?: string): Promise<JobRecord[]> {
   const run = await engine.store.getRunByTag(tag);
   const label = workflow ? `${workflow}:${tag}` : `:${tag}`;
-  if (!run) throw new NotFoundError(`tag '${tag}' (in depends-on '${label}') does not exist; see 'dstack tags list'`);
+  // Led by `depends-on 'LABEL': `, which the CLI turns into the entry's place in the file.
+  if (!run) throw new NotFoundError(`depends-on '${label}': tag '${tag}' does not exist; see 'dstack tags list'`);
   const jobs = (await engine.store.jobsOfRuns([run.name])).filter((j) => !workflow || j.workflow === workflow);
   if (jobs.length === 0) {
-    throw new NotFoundError(`run '${run.name}' (tag '${tag}') has no job of workflow '${workflow}'`);
+    throw new NotFoundError(
+      `depends-on '${label}': run '${run.name}' (tag '${tag}') has no job of workflow '${workflow}'`,
+    );
   }
   return jobs;
 }

@@ -29,6 +29,9 @@ const WORKFLOWS = `workflows:
   - name: after-slow
     depends-on: [slow-prepare]
     commands: [echo after]
+  - name: wrong-tag
+    depends-on: [after-slow:best]
+    commands: [echo never]
 `;
 
 describe('tags, prune, stop', () => {
@@ -49,12 +52,12 @@ describe('tags, prune, stop', () => {
     expect(r.stdout).toContain('(no server is running: tag dependencies and the cache were not checked)');
   });
 
-  it('refuses a tag dependency that does not exist, before anything runs', async () => {
+  it('refuses a tag dependency that does not exist at its place in the file, before anything runs', async () => {
     const r = await sb.dstack(['run', 'train']);
-    expect(r.stderr).toMatch(
-      /error: tag 'best' \(in depends-on 'prepare:best'\) does not exist; see 'dstack tags list'/,
+    expect(r.stderr).toContain(
+      "error: .dstack/workflows.yaml:8:18: depends-on 'prepare:best': tag 'best' does not exist; see 'dstack tags list'",
     );
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect((await sb.dstack(['status', '--last', '5'])).stdout).toContain('No runs yet');
   });
 
@@ -66,6 +69,14 @@ describe('tags, prune, stop', () => {
     expect(tagged.tag).toBe('best');
     const list = await sb.dstack(['tags', 'list']);
     expect(list.stdout).toMatch(new RegExp(`best\\s+${tagged.name}\\s+prepare`));
+  });
+
+  it('refuses a tag dependency on a workflow the tagged run did not run, at its place in the file', async () => {
+    const r = await sb.dstack(['run', 'wrong-tag']);
+    expect(r.stderr).toContain(
+      `error: .dstack/workflows.yaml:26:18: depends-on 'after-slow:best': run '${tagged.name}' (tag 'best') has no job of workflow 'after-slow'`,
+    );
+    expect(r.code).toBe(2);
   });
 
   it('shows in a dry run where a tag resolves and which jobs the cache would reuse', async () => {

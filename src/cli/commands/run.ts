@@ -7,6 +7,7 @@ import { checkOverrides, findWorkflow, plan, type Plan } from '../../core/planne
 import type { JobRecord, RunView } from '../../core/records.js';
 import { plainCacheDir, type Settings } from '../../settings.js';
 import { colorStatus, table } from '../format.js';
+import { locateDependencyError } from './dependency-errors.js';
 import { formatPlan, formatWorkflowHelp, formatWorkflowList } from './plan-output.js';
 import { parseRunArgs } from './run-args.js';
 
@@ -50,15 +51,19 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   const client = await connect(settings);
   const snapshot = await snapshotProject(root, settings.home);
   const codeDigest = await uploadSnapshot(client, root, snapshot);
-  const run = await client.submitRun({
-    workflow: args.workflow,
-    overrides: args.overrides,
-    repo: snapshot.repo,
-    codeDigest,
-    jobs: planned.jobs,
-    ...(args.tag ? { tag: args.tag } : {}),
-    ...(args.noCache ? { noCache: true } : {}),
-  });
+  const run = await client
+    .submitRun({
+      workflow: args.workflow,
+      overrides: args.overrides,
+      repo: snapshot.repo,
+      codeDigest,
+      jobs: planned.jobs,
+      ...(args.tag ? { tag: args.tag } : {}),
+      ...(args.noCache ? { noCache: true } : {}),
+    })
+    .catch((e: unknown) => {
+      throw locateDependencyError(config, new Set(planned.jobs.map((j) => j.workflow)), e);
+    });
   if (args.detach) {
     process.stdout.write(run.name + '\n');
     return 0;

@@ -6,8 +6,10 @@
  * Packages stay external (better-sqlite3 is native; node_modules resolve as before). Shared
  * and lazily loaded code goes to chunk files in the same folder, so paths taken from
  * `import.meta.url` (src/cli/entry-points.ts, src/server/web.ts) resolve alike in both builds.
+ * Last, `dist/cli/build-id`: a digest of the bundle, which a local server records at its start.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -37,3 +39,10 @@ await build({
   chunkNames: 'chunk-[hash]',
   logLevel: 'warning',
 });
+
+// What this build is, for telling a local server started by an earlier build (src/cli/local-server.ts).
+const hash = createHash('sha256');
+for (const name of (await readdir(outdir)).filter((n) => n.endsWith('.js')).sort()) {
+  hash.update(name).update(await readFile(join(outdir, name)));
+}
+await writeFile(join(outdir, 'build-id'), hash.digest('hex').slice(0, 16) + '\n');

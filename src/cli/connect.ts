@@ -6,6 +6,7 @@ import { Client } from '../client/client.js';
 import { ensureLocalServer, healthy } from '../client/embedded.js';
 import { activeProfile } from '../client/profiles.js';
 import type { Settings } from '../settings.js';
+import { replaceStaleServer } from './local-server.js';
 
 async function configured(settings: Settings): Promise<Client | undefined> {
   if (settings.server) return new Client(settings.server);
@@ -14,7 +15,10 @@ async function configured(settings: Settings): Promise<Client | undefined> {
 }
 
 export async function connect(settings: Settings): Promise<Client> {
-  return (await configured(settings)) ?? ensureLocalServer(settings.home);
+  const client = await configured(settings);
+  if (client) return client;
+  await replaceStaleServer(settings.home, (line) => process.stderr.write(`[dstack] ${line}\n`));
+  return ensureLocalServer(settings.home);
 }
 
 /** The configured server, or the local one if it is already running: for looking, never starting one. */

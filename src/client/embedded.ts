@@ -17,6 +17,8 @@ export interface LocalServerInfo {
   pid: number;
   /** The folder of its blob store, when that is on local disk: restores copy from it (files/local-copy.ts). */
   blobs?: string;
+  /** The build it runs (`buildId`): the CLI of another build replaces it when idle (cli/local-server.ts). */
+  build?: string;
 }
 
 export const files = (home: string) => {

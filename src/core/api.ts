@@ -97,6 +97,9 @@ export interface DrainRunnerRequest {
   reason: string;
 }
 
+/** The name of the runner inside a server (the embedded default's, or `dstack server`'s own). */
+export const LOCAL_RUNNER = 'local';
+
 /** A runner shut down once its jobs ended: it is OFFLINE until it registers again. */
 export interface LeaveRunnerRequest {
   name: string;

@@ -6,6 +6,7 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
 import type { LocalServerInfo } from '../client/embedded.js';
 import { files } from '../client/embedded.js';
+import { buildId } from '../cli/entry-points.js';
 import type { Logger } from '../logger.js';
 import { runnerWorkDir, type Settings } from '../settings.js';
 import { ensureAdmin } from './admin.js';
@@ -24,7 +25,8 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
   });
   await ensureAdmin(server.engine.store, f.token);
   const blobs = localFolder(server.engine.blobs);
-  const info: LocalServerInfo = { url: server.url, pid: process.pid, ...(blobs && { blobs }) };
+  const build = buildId();
+  const info: LocalServerInfo = { url: server.url, pid: process.pid, ...(blobs && { blobs }), ...(build && { build }) };
   await writeFile(`${f.info}.tmp`, JSON.stringify(info), { mode: 0o600 });
   await rename(`${f.info}.tmp`, f.info);
 

@@ -24,10 +24,9 @@ import { localFolder, LocalBlobStore } from './storage/local-blob-store.js';
 import { describeStorage, openBlobStore } from './storage/open-blob-store.js';
 import type { S3Settings } from './storage/s3-client.js';
 import { LogStore } from './storage/log-store.js';
+import { LOCAL_RUNNER } from '../core/api.js';
 import { describeDatabase, openStore } from './store/open-store.js';
 
-/** The name of the runner inside the server. */
-export const LOCAL_RUNNER = 'local';
 
 /**
  * The reason of the jobs its runner was running when the server shut down: they stop as

@@ -327,6 +327,53 @@ describe('the embedded server', () => {
     }
   });
 
+  it(
+    'is replaced when an earlier build of dstack started it, once its runner is idle',
+    { timeout: 60_000 },
+    async () => {
+      const sb = await Sandbox.create();
+      const info = join(sb.home, 'server', 'server.json');
+      const server = async () => JSON.parse(await readFile(info, 'utf8')) as { pid: number; build?: string };
+      // What a server started before an upgrade (git pull && npm ci) has recorded.
+      const age = async () => writeFile(info, JSON.stringify({ ...(await server()), build: 'an-earlier-one' }));
+      try {
+        await sb.write({
+          '.dstack/workflows.yaml': `workflows:\n  - name: a\n    commands: [echo a]\n${checkpointingWorkflow('busy')}`,
+        });
+        expect((await sb.dstack(['run', 'a'])).code).toBe(0);
+        const first = await server();
+        expect(first.build).toMatch(/^[0-9a-f]{16}$/);
+
+        // Idle: stopped, and a server of this build starts with the same data.
+        await age();
+        const replaced = await sb.dstack(['run', 'a']);
+        expect(replaced.stderr).toContain(
+          `[dstack] restarting the local server (pid ${first.pid}): it runs an earlier build of dstack`,
+        );
+        expect(replaced.code).toBe(0);
+        const second = await server();
+        expect(second).toMatchObject({ build: first.build });
+        expect(second.pid).not.toBe(first.pid);
+        expect((await sb.json<RunView[]>(['status', '--last', '10'])).length).toBe(2);
+
+        // Running a job: it stays, serves the command, and says so.
+        const busy = (await sb.dstack(['run', 'busy', '-d'])).stdout.trim();
+        await waitUntil(async () => (await sb.dstack(['logs', busy])).stdout.includes('ready'));
+        await age();
+        const served = await sb.dstack(['run', 'a']);
+        expect(served.stderr).toContain(
+          `[dstack] the local server (pid ${second.pid}) runs an earlier build of dstack and has 1 job running; ` +
+            'it serves this command; once they end, dstack server stop replaces it',
+        );
+        expect(served.code).toBe(0);
+        expect((await server()).pid).toBe(second.pid);
+        await sb.dstack(['stop', '--abort', busy]);
+      } finally {
+        await sb.dispose();
+      }
+    },
+  );
+
   it('runs a project that is not a git repository, and records git details for one that is', async () => {
     const sb = await Sandbox.create();
     try {

@@ -1,19 +1,17 @@
 /** `dstack server` (foreground), `dstack server --embedded` (the CLI's background server), `dstack server stop`. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client } from '../../client/client.js';
-import { files, isAlive, readLocalServer, type LocalServerInfo } from '../../client/embedded.js';
-import type { JobRecord } from '../../core/records.js';
+import { files, isAlive, readLocalServer } from '../../client/embedded.js';
 import { createLogger } from '../../logger.js';
 import { runEmbeddedServer } from '../../server/local.js';
-import { LOCAL_RUNNER, startServer } from '../../server/server.js';
+import { startServer } from '../../server/server.js';
 import { onShutdownSignals } from '../../shutdown-signals.js';
 import { ensureAdmin } from '../../server/admin.js';
 import { join, resolve } from 'node:path';
 import { runnerWorkDir, serverDataDir, type Settings } from '../../settings.js';
-import { within } from '../../core/concurrency.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
 import { plural } from '../../core/resources.js';
 import { table } from '../table.js';
+import { CLOSE_MS, exited, localRunnerJobs } from '../local-server.js';
 import { slurmFromFlags, type BackendFlags } from './server-backends.js';
 
 export async function serverCommand(
@@ -72,10 +70,6 @@ export async function serverCommand(
   return 'keep-alive';
 }
 
-/** Time for a server with no jobs of its own running to close. */
-const CLOSE_MS = 15_000;
-/** How long to wait for the local server to list its jobs. */
-const ASK_MS = 5_000;
 /** While jobs stop, how often to say how many are left. */
 const PROGRESS_MS = 10_000;
 
@@ -117,8 +111,7 @@ export async function serverStopCommand(options: { force?: boolean }, settings: 
       if (left?.length) process.stdout.write(`still stopping ${plural(left.length, 'job')}...\n`);
     }
   } else {
-    const deadline = Date.now() + CLOSE_MS;
-    while (isAlive(pid) && Date.now() < deadline) await sleep(50);
+    await exited(pid, CLOSE_MS);
   }
   const where = `pid ${pid}; data in ${files(settings.home).dir}`;
   if (isAlive(pid)) {
@@ -128,14 +121,4 @@ export async function serverStopCommand(options: { force?: boolean }, settings: 
   }
   process.stdout.write(`stopped the local server (${where})\n`);
   return 0;
-}
-
-/** The unfinished jobs of the runner inside the local server; undefined when it does not answer in time. */
-async function localRunnerJobs(local: { info: LocalServerInfo; token: string }): Promise<JobRecord[] | undefined> {
-  const client = new Client({ url: local.info.url, token: local.token });
-  const runners = await within(
-    client.runners().catch(() => undefined),
-    ASK_MS,
-  );
-  return runners && (runners.find((r) => r.name === LOCAL_RUNNER)?.jobs ?? []);
 }

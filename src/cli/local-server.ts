@@ -1,0 +1,61 @@
+/**
+ * The local background server seen from the CLI: what its own runner is running, and the
+ * replacement of a server an earlier build of dstack started (after `git pull && npm ci`,
+ * say), which would otherwise keep serving the old code until someone stops it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from '../client/client.js';
+import { isAlive, readLocalServer, type LocalServerInfo } from '../client/embedded.js';
+import { LOCAL_RUNNER } from '../core/api.js';
+import { within } from '../core/concurrency.js';
+import type { JobRecord } from '../core/records.js';
+import { plural } from '../core/resources.js';
+import { buildId } from './entry-points.js';
+
+/** How long to wait for the local server to list its jobs. */
+const ASK_MS = 5_000;
+/** Time for a server with no jobs of its own running to close. */
+export const CLOSE_MS = 15_000;
+
+/** The unfinished jobs of the runner inside the local server; undefined when it does not answer in time. */
+export async function localRunnerJobs(local: {
+  info: LocalServerInfo;
+  token: string;
+}): Promise<JobRecord[] | undefined> {
+  const client = new Client({ url: local.info.url, token: local.token });
+  const runners = await within(
+    client.runners().catch(() => undefined),
+    ASK_MS,
+  );
+  return runners && (runners.find((r) => r.name === LOCAL_RUNNER)?.jobs ?? []);
+}
+
+/** Whether `pid` has exited within `ms`. */
+export async function exited(pid: number, ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; isAlive(pid) && Date.now() < deadline;) await sleep(50);
+  return !isAlive(pid);
+}
+
+/**
+ * A local server of another build is stopped when its runner is idle, so that the next one
+ * starts from this build; one running jobs is left to them, with a warning. The stop is the
+ * same SIGTERM as `dstack server stop`'s: runs and logs are in its data folder, kept.
+ */
+export async function replaceStaleServer(home: string, warn: (line: string) => void): Promise<void> {
+  const build = buildId();
+  const local = await readLocalServer(home);
+  if (!build || !local || local.info.build === build || !isAlive(local.info.pid)) return;
+  const { pid } = local.info;
+  const jobs = await localRunnerJobs(local);
+  if (jobs === undefined) return; // busy or starting: not to be judged now
+  if (jobs.length > 0) {
+    warn(
+      `the local server (pid ${pid}) runs an earlier build of dstack and has ${plural(jobs.length, 'job')} running; ` +
+        'it serves this command; once they end, dstack server stop replaces it',
+    );
+    return;
+  }
+  warn(`restarting the local server (pid ${pid}): it runs an earlier build of dstack`);
+  process.kill(pid, 'SIGTERM');
+  if (!(await exited(pid, CLOSE_MS))) process.kill(pid, 'SIGKILL');
+}

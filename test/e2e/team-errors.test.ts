@@ -51,12 +51,17 @@ describe('team command errors', () => {
 
   it('refuses a runner started with a name its token is not for, and bad resources', async () => {
     const added = await sb.dstack(['runners', 'add', 'gpu-box'], admin());
-    const token = /--token (\S+)/.exec(added.stdout)![1]!;
+    const token = /DSTACK_TOKEN=(\S+) dstack runner start --server /.exec(added.stdout)![1]!;
     const start = (extra: string[]) =>
       sb.dstack(['runner', 'start', '--server', server.url, '--token', token, ...extra]);
     expect((await start(['--name', 'other'])).stderr).toContain(
       "error: --name 'other' does not match the token, which is for runner 'gpu-box'",
     );
+    // The token as the printed command gives it: in DSTACK_TOKEN, not on the command line.
+    const fromEnv = await sb.dstack(['runner', 'start', '--server', server.url, '--name', 'other'], {
+      env: { DSTACK_TOKEN: token },
+    });
+    expect(fromEnv.stderr).toContain("error: --name 'other' does not match the token, which is for runner 'gpu-box'");
     expect((await start(['--cpu', 'many'])).stderr).toContain(
       "error: invalid --cpu 'many': expected a number of cores",
     );
@@ -65,7 +70,7 @@ describe('team command errors', () => {
     );
     expect((await start(['--gpus', '1.5'])).stderr).toContain("error: invalid --gpus '1.5': expected a whole number");
     expect((await sb.dstack(['runner', 'start'])).stderr).toContain(
-      'error: dstack runner start needs --server URL and --token RUNNER_TOKEN',
+      'error: dstack runner start needs --server URL and its token in DSTACK_TOKEN (or --token RUNNER_TOKEN), from: dstack runners add NAME',
     );
     expect((await sb.dstack(['runners', 'delete', 'nope'], admin())).stderr).toContain("error: no runner 'nope'");
   });

@@ -2,6 +2,7 @@
  * A team server with three runner processes on loopback: scheduling by resources, waiting
  * reasons, lost runners, a server restart mid-run, a cut connection, and auth on every route.
  */
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord, RunView } from '../../src/core/records.js';
 import { jobProcesses } from '../services/processes.js';
@@ -64,6 +65,10 @@ describe('a team server with three runners', () => {
   });
 
   it('lists the runners with their resources', async () => {
+    // Started with --token: once running, its command line (world-readable in ps) no longer holds it.
+    const cmdline = await readFile(`/proc/${runners[0]!.proc.pid}/cmdline`, 'utf8');
+    expect(cmdline).toContain('runner start --server');
+    expect(cmdline).not.toContain('dst_');
     const r = await dstack(['runners']);
     expect(r.stdout).toMatch(/^NAME\s+HOST\s+CPU\s+MEMORY\s+GPU\s+STATUS\s+JOBS\s+UPDATED$/m);
     expect(r.stdout).toMatch(/^r2\s+\S+\s+2\/2\s+2\.0GB\/2\.0GB\s+-\s+ACTIVE\s+0\s+/m);

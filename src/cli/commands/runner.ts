@@ -25,11 +25,14 @@ export interface RunnerStartOptions {
 
 export async function runnerStartCommand(options: RunnerStartOptions, settings: Settings): Promise<'keep-alive'> {
   const server = options.server ?? settings.server?.url;
-  const token = options.token ?? settings.server?.token;
+  const token = options.token ?? settings.token;
   if (!server || !token)
     throw new UsageError(
-      'dstack runner start needs --server URL and --token RUNNER_TOKEN (from: dstack runners add NAME)',
+      'dstack runner start needs --server URL and its token in DSTACK_TOKEN (or --token RUNNER_TOKEN), ' +
+        'from: dstack runners add NAME',
     );
+  // A long-lived process's arguments are readable by every user of the machine (ps): the token leaves them.
+  if (options.token !== undefined) process.title = `dstack runner start --server ${server}`;
   // A server that is not there at start is a mistake to report, not a dropped connection to wait out.
   const { caller } = await new Client({ url: server, token }).health();
   if (options.name !== undefined && options.name !== caller) {

@@ -77,7 +77,7 @@ export async function runnersCommand(
   if (action === 'add') {
     const { token } = await client.addRunner(name!);
     process.stdout.write(
-      `added runner ${name}; start it on its machine with:\n  dstack runner start --server ${client.url} --token ${token}\n`,
+      `added runner ${name}; start it on its machine with:\n  DSTACK_TOKEN=${token} dstack runner start --server ${client.url}\n`,
     );
     return 0;
   }

@@ -1,11 +1,16 @@
 /**
- * While a followed run is quiet, say why a job that cannot start waits: the server's reason
- * on a SUBMITTED job ("no runner has 99999 CPUs", "no runner is registered"). Without it, a
- * follow of such a job printed nothing, forever. Each reason shows once per job; a run whose
+ * While a followed run is quiet, say why a job that has not started waits: the server's
+ * reason on a SUBMITTED job ("no runner has 2 GPUs", "waiting for the same job in …"), or on
+ * one a Slurm cluster holds in its queue ("slurm 12: PENDING (Resources)", DOWNLOADING).
+ * Without it, a follow of such a job printed nothing, forever. Each reason shows once per job; a run whose
  * jobs print is never asked about, and a quiet one less and less often.
  */
 import pc from 'picocolors';
 import type { Client } from '../client/client.js';
+import type { JobStatus } from '../core/job-status.js';
+
+/** Statuses of a job not started yet; only a reason the server gives says why (a transition clears it). */
+const WAITING = new Set<JobStatus>(['SUBMITTED', 'DOWNLOADING']);
 
 /** A follow quiet this long asks the server about its run's waiting jobs, ms. */
 const QUIET_MS = 2_000;
@@ -34,7 +39,7 @@ export function noteWaiting(client: Client, runName: string, jobIds?: ReadonlySe
       .then((run) => {
         for (const job of run.jobs) {
           if (jobIds && !jobIds.has(job.id)) continue;
-          if (job.status !== 'SUBMITTED' || !job.reason || shown.get(job.id) === job.reason) continue;
+          if (!WAITING.has(job.status) || !job.reason || shown.get(job.id) === job.reason) continue;
           shown.set(job.id, job.reason);
           process.stderr.write(pc.dim(`[dstack] ${job.ref} waits: ${job.reason}\n`));
         }

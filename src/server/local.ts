@@ -22,6 +22,7 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
     port: 0,
     logger,
     localRunner: { workRoot: runnerWorkDir(settings.home), stopGraceMs: settings.stopGraceSeconds * 1000 },
+    failUnfittable: true, // its runner is this machine, and no other will register with it
   });
   await ensureAdmin(server.engine.store, f.token);
   const blobs = localFolder(server.engine.blobs);

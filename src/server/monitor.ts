@@ -1,7 +1,7 @@
 /**
  * The server's periodic checks: runners that stopped heartbeating are marked LOST and
  * their jobs end FAILED `runner lost`; waiting jobs that no registered runner could ever
- * fit say so ("no runner has 2 GPUs").
+ * fit say so ("no runner has 2 GPUs"), or fail where no bigger runner will come.
  */
 import { RETRY_MAX_DELAY_MS } from '../core/api.js';
 import { neverFits } from '../core/resources.js';
@@ -12,6 +12,11 @@ export interface MonitorOptions {
   runnerTimeoutMs: number;
   /** How often to check, ms. */
   intervalMs?: number;
+  /**
+   * Fail a job no runner could ever fit rather than keep it waiting for a bigger runner to
+   * register: the embedded server, whose one runner is this machine.
+   */
+  failUnfittable?: boolean;
 }
 
 /**
@@ -36,8 +41,11 @@ export async function checkRunners(
   }
 }
 
-/** Give each waiting job the reason it cannot start anywhere, or clear it once a runner could take it. */
-export async function explainWaiting(engine: Engine): Promise<void> {
+/**
+ * Give each waiting job the reason it cannot start anywhere, or clear it once a runner could
+ * take it; with `failUnfittable`, fail a job that active runners exist for but none could fit.
+ */
+export async function explainWaiting(engine: Engine, failUnfittable = false): Promise<void> {
   const registered = await engine.store.listRunners();
   const runners = registered.filter((r) => r.status === 'ACTIVE');
   for (const job of await engine.store.jobsByStatus(['SUBMITTED'])) {
@@ -51,6 +59,11 @@ export async function explainWaiting(engine: Engine): Promise<void> {
         : missing.every((m) => m !== null)
           ? `no runner has ${missing[0]}`
           : undefined;
+    if (failUnfittable && runners.length > 0 && reason !== undefined) {
+      const failure = runners.length === 1 ? `this machine does not have ${missing[0]}` : reason;
+      await engine.transition(job.id, 'SUBMITTED', 'FAILED', { reason: failure }, 'server');
+      continue;
+    }
     const current = job.reason?.startsWith('no runner') ? job.reason : undefined;
     if (reason !== current) await engine.update(job.id, 'SUBMITTED', { reason: reason ?? null });
   }
@@ -71,7 +84,7 @@ export function startMonitor(engine: Engine, options: MonitorOptions): () => voi
     if (busy) return;
     busy = true;
     void checkRunners(engine, options.runnerTimeoutMs, now, since)
-      .then(() => explainWaiting(engine))
+      .then(() => explainWaiting(engine, options.failUnfittable))
       .catch((e) => engine.logger.error('monitor check failed', { error: String(e) }))
       .finally(() => (busy = false));
   }, interval);

@@ -27,7 +27,6 @@ import { LogStore } from './storage/log-store.js';
 import { LOCAL_RUNNER } from '../core/api.js';
 import { describeDatabase, openStore } from './store/open-store.js';
 
-
 /**
  * The reason of the jobs its runner was running when the server shut down: they stop as
  * `dstack stop` stops them (RunnerAgent.drain), rather than die with the process.
@@ -50,6 +49,8 @@ export interface ServerOptions {
   runnerTimeoutMs?: number;
   /** Run jobs on a Slurm cluster too (`dstack server --backend slurm`). */
   slurm?: SlurmBackendOptions;
+  /** Fail a job no runner could ever fit, rather than wait for one (MonitorOptions.failUnfittable). */
+  failUnfittable?: boolean;
 }
 
 export interface RunningServer {
@@ -82,7 +83,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const runnerTimeoutMs = options.runnerTimeoutMs ?? 60_000;
   engine.heartbeatMs = Math.max(100, Math.min(10_000, Math.floor(runnerTimeoutMs / 3)));
-  const stopMonitor = startMonitor(engine, { runnerTimeoutMs });
+  const stopMonitor = startMonitor(engine, { runnerTimeoutMs, failUnfittable: options.failUnfittable ?? false });
   const app = createApp(engine, ServerKey.forDataDir(dataDir));
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));

@@ -28,30 +28,30 @@ export async function submitRun(
   request: SubmitRunRequest & { noCache?: boolean },
 ): Promise<RunView> {
   return engine.serialize(async () => {
-    if (request.tag !== undefined) await checkTagFree(engine, request.tag);
+    if (request.tag !== undefined) await checkTagFree(engine, user, request.tag);
     const manifest = await readCodeManifest(engine.blobs, request.codeDigest);
     const now = Date.now();
-    const jobs = await resolveJobs(engine, manifest, request.jobs, now, request.noCache ?? false);
+    const jobs = await resolveJobs(engine, user, manifest, request.jobs, now, request.noCache ?? false);
     return insert(engine, user, request, jobs, now);
   });
 }
 
 /**
- * What a submission would do, without doing it (`dstack run --dry-run`): where each tag
- * dependency resolves, and which jobs the cache would reuse.
+ * What a submission by `user` would do, without doing it (`dstack run --dry-run`): where each
+ * tag dependency resolves, and which jobs the cache would reuse.
  */
-export async function previewRun(engine: Engine, request: PreviewRequest): Promise<RunPreview> {
+export async function previewRun(engine: Engine, user: string, request: PreviewRequest): Promise<RunPreview> {
   const tags: Record<string, string | null> = {};
   for (const spec of request.jobs) {
     for (const dep of spec.dependsOn) {
       if ('ref' in dep) continue;
-      tags[dependencyLabel(dep)] = (await engine.store.getRunByTag(dep.tag))?.name ?? null;
+      tags[dependencyLabel(dep)] = (await engine.store.getRunByTag(user, dep.tag))?.name ?? null;
     }
   }
   const cached: Record<string, string> = {};
   // With a tag that does not resolve, keys cannot be computed: say where tags stand and stop there.
   if (Object.values(tags).every((run) => run !== null)) {
-    for (const job of await resolveJobs(engine, request.code, request.jobs, Date.now(), false)) {
+    for (const job of await resolveJobs(engine, user, request.code, request.jobs, Date.now(), false)) {
       if (job.cachedFrom) cached[job.ref] = job.cachedFrom;
     }
   }
@@ -61,6 +61,7 @@ export async function previewRun(engine: Engine, request: PreviewRequest): Promi
 /** Job records for planned specs: ids, resolved dependencies, cache keys, and reuse unless `noCache`. */
 async function resolveJobs(
   engine: Engine,
+  user: string,
   manifest: CodeManifest,
   specs: readonly JobSpec[],
   now: number,
@@ -79,7 +80,7 @@ async function resolveJobs(
   };
   for (const spec of specs) {
     if (byRef.has(spec.ref)) throw new InvalidError(`job ref '${spec.ref}' appears twice in the run`);
-    const deps = await resolveDependencies(engine, spec, byRef);
+    const deps = await resolveDependencies(engine, user, spec, byRef);
     const key = cacheKey(
       code(spec.inputs),
       spec,
@@ -111,7 +112,12 @@ function codeFor(manifest: CodeManifest, inputs: string[] | undefined): string {
   return codeDigest(files.filter((f) => match(f.path)));
 }
 
-async function resolveDependencies(engine: Engine, spec: JobSpec, byRef: Map<string, JobRecord>): Promise<JobRecord[]> {
+async function resolveDependencies(
+  engine: Engine,
+  user: string,
+  spec: JobSpec,
+  byRef: Map<string, JobRecord>,
+): Promise<JobRecord[]> {
   const deps: JobRecord[] = [];
   for (const dep of spec.dependsOn) {
     if ('ref' in dep) {
@@ -120,14 +126,14 @@ async function resolveDependencies(engine: Engine, spec: JobSpec, byRef: Map<str
       deps.push(job);
       continue;
     }
-    deps.push(...(await tagged(engine, dep.tag, dep.workflow)));
+    deps.push(...(await tagged(engine, user, dep.tag, dep.workflow)));
   }
   return deps;
 }
 
-/** The jobs of the run tagged `tag`: those of `workflow`, or all of them when no workflow is named. */
-export async function tagged(engine: Engine, tag: string, workflow?: string): Promise<JobRecord[]> {
-  const run = await engine.store.getRunByTag(tag);
+/** The jobs of `user`'s run tagged `tag`: those of `workflow`, or all of them when no workflow is named. */
+async function tagged(engine: Engine, user: string, tag: string, workflow?: string): Promise<JobRecord[]> {
+  const run = await engine.store.getRunByTag(user, tag);
   const label = workflow ? `${workflow}:${tag}` : `:${tag}`;
   // Led by `depends-on 'LABEL': `, which the CLI turns into the entry's place in the file.
   if (!run) throw new NotFoundError(`depends-on '${label}': tag '${tag}' does not exist; see 'dstack tags list'`);
@@ -185,8 +191,8 @@ async function artifactsIntact(engine: Engine, jobIds: readonly string[]): Promi
   return new Set([...digestsOf].filter(([, digests]) => digests.every((d) => !missing.has(d))).map(([id]) => id));
 }
 
-async function checkTagFree(engine: Engine, tag: string): Promise<void> {
-  const owner = await engine.store.getRunByTag(tag);
+async function checkTagFree(engine: Engine, user: string, tag: string): Promise<void> {
+  const owner = await engine.store.getRunByTag(user, tag);
   if (owner) {
     throw new ConflictError(
       `tag '${tag}' already exists (run ${owner.name}); delete it first: dstack tags delete ${tag}`,

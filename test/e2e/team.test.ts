@@ -37,6 +37,12 @@ ${[1, 2, 3, 4, 5, 6].map((i) => `  - name: p${i}\n    commands: [sleep 1]\n`).jo
 ${checkpointingWorkflow('saver', 'resources: { gpu: 1 }')}  - name: chatty-reader
     depends-on: [chatty]
     commands: ['cat out/7.txt', 'sha256sum out/big.bin | cut -c1-64 | diff - big.sum && echo same']
+  - name: tagged-data
+    commands: [mkdir -p data, echo data > data/x]
+    artifacts: [data]
+  - name: use-tagged
+    depends-on: [tagged-data:data-v1]
+    commands: [cat data/x]
 `;
 
 describe('a team server with three runners', () => {
@@ -178,6 +184,22 @@ describe('a team server with three runners', () => {
     expect((await dstack(['resume', running.id])).code).toBe(0);
     await waitUntil(async () => (await dstack(['logs', name])).stdout.includes('starting from 1'), 30_000);
     await dstack(['stop', '--abort', name]);
+  });
+
+  it("keeps tags per user: another user's tag neither resolves for them nor takes their name", async () => {
+    const bob = as((await server.client().addUser('bob')).token);
+    expect((await dstack(['run', 'tagged-data', '--tag', 'data-v1', '--no-cache'])).code).toBe(0);
+    const other = await sb.dstack(['run', 'use-tagged'], bob);
+    expect(other.stderr).toMatch(
+      /error: \.dstack\/workflows\.yaml:\d+:\d+: depends-on 'tagged-data:data-v1': tag 'data-v1' does not exist; see 'dstack tags list'/,
+    );
+    expect(other.code).toBe(2);
+    expect((await sb.dstack(['run', 'tagged-data', '--tag', 'data-v1', '--no-cache'], bob)).code).toBe(0);
+    const own = await sb.dstack(['run', 'use-tagged'], bob);
+    expect(own.code).toBe(0);
+    const bobsTag = (await sb.dstack(['tags', 'list'], bob)).stdout;
+    expect(bobsTag.match(/data-v1/g)).toHaveLength(1);
+    expect((await dstack(['tags', 'list'])).stdout.match(/data-v1/g)).toHaveLength(2); // an admin sees both
   });
 
   async function lastRun(): Promise<RunView> {

@@ -26,7 +26,7 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
         `run '${target.run.name}' is ${view!.status}: only a run whose jobs are all DONE can be tagged`,
       );
     }
-    const owner = await store.getRunByTag(tag);
+    const owner = await store.getRunByTag(target.run.user, tag); // a tag is unique among its user's runs
     if (owner)
       throw new ConflictError(
         `tag '${tag}' already exists (run ${owner.name}); delete it first: dstack tags delete ${tag}`,
@@ -37,12 +37,22 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
 
   app.delete('/tags/:tag', async (c) => {
     const tag = c.req.param('tag');
-    const run = await store.getRunByTag(tag);
+    const caller = c.get('caller');
+    const run = (await store.getRunByTag(caller.name, tag)) ?? (caller.admin ? await onlyTagged(tag) : undefined);
     if (!run) throw new NotFoundError(`tag '${tag}' does not exist; see 'dstack tags list'`);
-    await resolveTarget(store, c.get('caller'), run.name); // only the run's owner (or an admin)
     await store.setTag(run.name, null);
     return c.json({ ok: true });
   });
+
+  /** An admin deletes another user's tag by its name when no one else has it (`tags list` shows them all). */
+  const onlyTagged = async (tag: string) => {
+    const runs = (await store.taggedRuns()).filter((r) => r.tag === tag);
+    if (runs.length > 1) {
+      const owners = runs.map((r) => `${r.user} (run ${r.name})`).join(', ');
+      throw new ConflictError(`tag '${tag}' is on runs of several users: ${owners}; each deletes their own`);
+    }
+    return runs[0];
+  };
 
   app.post('/prune', async (c) => {
     const { olderThanMs, dryRun } = await body(c, schemas.prune);

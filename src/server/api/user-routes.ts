@@ -20,7 +20,7 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
 
   app.post('/runs/preview', async (c) => {
     const request = await body(c, schemas.preview);
-    return c.json(await previewRun(engine, request));
+    return c.json(await previewRun(engine, c.get('caller').name, request));
   });
 
   app.get('/runs', async (c) => {

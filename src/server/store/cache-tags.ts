@@ -1,10 +1,10 @@
 /** Queries for the cache (reusable and joinable jobs), tags and pruning. */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import type { ArtifactManifest, JobRecord, RunRecord } from '../../core/records.js';
 import { batches } from './batches.js';
 import { isUniqueViolation } from './db-errors.js';
-import { jobFromRow, runFromRow } from './mapping.js';
+import { jobFromRow, runFromRow, tagKey } from './mapping.js';
 import { UNFINISHED } from './run-queries.js';
 import type { Database } from './schema.js';
 
@@ -42,9 +42,11 @@ export async function followersOf(db: Kysely<Database>, jobId: string): Promise<
   return rows.map(jobFromRow);
 }
 
+/** Tag the run among its user's runs (or untag it: null). */
 export async function setTag(db: Kysely<Database>, runName: string, tag: string | null): Promise<void> {
   try {
-    const result = await db.updateTable('runs').set({ tag }).where('name', '=', runName).executeTakeFirst();
+    const key = tag === null ? null : sql<string>`${sql.ref('user')} || ${`:${tag}`}`;
+    const result = await db.updateTable('runs').set({ tag: key }).where('name', '=', runName).executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw new NotFoundError(`no run named '${runName}'`);
   } catch (err) {
     if (isUniqueViolation(err)) throw new ConflictError(`tag '${tag}' already exists`, { cause: err });
@@ -52,8 +54,8 @@ export async function setTag(db: Kysely<Database>, runName: string, tag: string 
   }
 }
 
-export async function getRunByTag(db: Kysely<Database>, tag: string): Promise<RunRecord | undefined> {
-  const row = await db.selectFrom('runs').selectAll().where('tag', '=', tag).executeTakeFirst();
+export async function getRunByTag(db: Kysely<Database>, user: string, tag: string): Promise<RunRecord | undefined> {
+  const row = await db.selectFrom('runs').selectAll().where('tag', '=', tagKey(user, tag)).executeTakeFirst();
   return row && runFromRow(row);
 }
 

@@ -208,8 +208,8 @@ export class KyselyStore implements Store {
     return cacheTags.setTag(this.db, runName, tag);
   }
 
-  getRunByTag(tag: string): Promise<RunRecord | undefined> {
-    return cacheTags.getRunByTag(this.db, tag);
+  getRunByTag(user: string, tag: string): Promise<RunRecord | undefined> {
+    return cacheTags.getRunByTag(this.db, user, tag);
   }
 
   taggedRuns(): Promise<RunRecord[]> {

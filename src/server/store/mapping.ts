@@ -46,13 +46,18 @@ export function tokenFromRow(r: Selectable<TokensTable>): TokenRecord {
   return { hash: r.hash, kind: r.kind, name: r.name, admin: bool(r.admin), createdAt: num(r.created_at) };
 }
 
+/** The `tag` column's value: a tag is unique among its user's runs (migration 0008). */
+export function tagKey(user: string, tag: string): string {
+  return `${user}:${tag}`;
+}
+
 /** Run ↔ row: overrides and repo are JSON text. */
 export function runToRow(run: RunRecord): Insertable<RunsTable> {
   return {
     name: run.name,
     workflow: run.workflow,
     overrides: JSON.stringify(run.overrides),
-    tag: run.tag ?? null,
+    tag: run.tag === undefined ? null : tagKey(run.user, run.tag),
     tag_on_done: run.tagOnDone ?? null,
     repo: JSON.stringify(run.repo),
     code_digest: run.codeDigest,
@@ -66,7 +71,7 @@ export function runFromRow(r: Selectable<RunsTable>): RunRecord {
     name: r.name,
     workflow: r.workflow,
     overrides: json<RunRecord['overrides']>(r.overrides),
-    tag: r.tag ?? undefined,
+    tag: r.tag === null ? undefined : r.tag.slice(r.tag.indexOf(':') + 1),
     tagOnDone: r.tag_on_done ?? undefined,
     repo: json<RunRecord['repo']>(r.repo),
     codeDigest: r.code_digest,

@@ -131,7 +131,8 @@ export interface Store extends RepoStore {
 
   /** Name a run (`tag` null removes its tag). ConflictError when another run has the tag. */
   setTag(runName: string, tag: string | null): Promise<void>;
-  getRunByTag(tag: string): Promise<RunRecord | undefined>;
+  /** The run `user` tagged `tag`: tags are per user, as runs are. */
+  getRunByTag(user: string, tag: string): Promise<RunRecord | undefined>;
   /** Runs that have a tag, newest first. */
   taggedRuns(): Promise<RunRecord[]>;
   /** Delete runs with their jobs, events and artifact manifests. */

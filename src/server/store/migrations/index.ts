@@ -9,6 +9,7 @@ import { stopGraceMigration } from './0002-stop-grace.js';
 import { reposMigration } from './0005-repos.js';
 import { jobDepsMigration } from './0006-job-deps.js';
 import { jobIndexesMigration } from './0007-job-indexes.js';
+import { userTagsMigration } from './0008-user-tags.js';
 
 /** Every migration by name; kysely applies them in name order, so names start with a sequence number. */
 export function storeMigrations(dialect: SqlDialect): Record<string, Migration> {
@@ -18,6 +19,7 @@ export function storeMigrations(dialect: SqlDialect): Record<string, Migration> 
     '0005-repos': reposMigration,
     '0006-job-deps': jobDepsMigration,
     '0007-job-indexes': jobIndexesMigration,
+    '0008-user-tags': userTagsMigration,
   };
   return Object.fromEntries(Object.entries(all).map(([name, m]) => [name, atomic(m)]));
 }

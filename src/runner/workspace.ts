@@ -38,7 +38,7 @@ export async function prepareWorkspace(
   add(await deliverCode(client, workRoot, dir, assignment, note));
   for (const dep of assignment.dependencies) {
     const stats = await downloadManifest(client, dir, containerRoot(workRoot, assignment.job.id), dep.manifest);
-    note(`artifacts of ${dep.job.workflow} (${dep.job.id}): ${filesAndSize(stats.files, stats.bytes)}`);
+    note(`artifacts of ${dep.job.ref} (${dep.job.id}): ${filesAndSize(stats.files, stats.bytes)}`);
     add(stats);
   }
   if (assignment.restore) {

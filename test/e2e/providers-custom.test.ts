@@ -112,6 +112,9 @@ describe('custom providers', () => {
     expect(r.code, r.stderr).toBe(0);
     for (const w of ['to', 'be', 'or', 'not']) expect(r.stdout).toContain(`| word ${w}\n`);
     expect(r.stdout).toMatch(/words\/done +\| 4 words/);
+    // Each job is named by its ref, in the run's first line and in its summary.
+    expect(r.stderr).toMatch(/^run \S+: words\/w0 \([0-9a-f]{12}\), /);
+    expect(r.stderr).toMatch(/^[0-9a-f]{12} +words\/done +DONE/m);
   });
 
   it('runs the jobs of a provider taken from another repository', async () => {

@@ -32,6 +32,8 @@ const WORKFLOWS = `workflows:
   - name: wrong-tag
     depends-on: [after-slow:best]
     commands: [echo never]
+  - name: brief
+    commands: [sleep 2]
 `;
 
 describe('tags, prune, stop', () => {
@@ -118,6 +120,29 @@ describe('tags, prune, stop', () => {
     await sb.dstack(['stop', '-a', running]);
     const dupRun = await sb.dstack(['run', 'prepare', '--tag', 'best']);
     expect(dupRun.stderr).toContain("error: tag 'best' already exists");
+  });
+
+  it('says when run --tag did not tag the run: it did not end DONE, or another run took the tag meanwhile', async () => {
+    const failed = await sb.dstack(['run', 'broken', '--tag', 'nope']);
+    const failedName = /^run (\S+): broken/.exec(failed.stderr)![1]!;
+    expect(failed.stderr).toContain(
+      `warning: run ${failedName} is not tagged nope: only a run whose jobs are all DONE is tagged\n`,
+    );
+    expect(failed.code).toBe(1);
+
+    const slow = sb.spawn(['run', 'brief', '--tag', 'raced', '--no-cache']);
+    let stderr = '';
+    slow.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => slow.once('exit', resolve));
+    await waitUntil(async () => stderr.includes(': brief ('));
+    expect((await sb.dstack(['run', 'prepare', '--tag', 'raced', '--no-cache'])).code).toBe(0); // done first
+    const quick = await last();
+    expect(await exited).toBe(0);
+    const slowName = /^run (\S+): brief/.exec(stderr)![1]!;
+    expect(stderr).toContain(
+      `warning: run ${slowName} is not tagged raced: run ${quick.name} took the tag while this one ran (dstack tags list)\n`,
+    );
+    await sb.dstack(['tags', 'delete', 'raced']); // the prune below counts the tagged runs
   });
 
   it('refuses a tag name that depends-on could not name, saying the rule', async () => {

@@ -1,5 +1,7 @@
 /** `dstack run`: plan a workflow and its dependencies, submit the run, stream its logs. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import pc from 'picocolors';
+import type { Client } from '../../client/client.js';
 import { loadProject, findProjectRoot } from '../../config/index.js';
 import { UsageError } from '../../core/errors.js';
 import { isFinished } from '../../core/job-status.js';
@@ -68,7 +70,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     process.stdout.write(run.name + '\n');
     return 0;
   }
-  process.stderr.write(pc.dim(`run ${run.name}: ${run.jobs.map((j) => `${j.workflow} (${j.id})`).join(', ')}\n`));
+  process.stderr.write(pc.dim(`run ${run.name}: ${run.jobs.map((j) => `${j.ref} (${j.id})`).join(', ')}\n`));
   // Jobs the cache answered print one line each instead of their old log.
   const reused = run.jobs.filter((j) => j.cachedFrom && j.status === 'DONE');
   const cached = new Set(reused.map((j) => j.id));
@@ -76,7 +78,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     process.stderr.write(reused.map((j) => pc.dim(`${j.ref}: cached, reusing job ${j.cachedFrom}\n`)).join(''));
   }
   // Nothing left to run (the cache answered every job): no log to follow, the run is as submitted.
-  if (cached.size === run.jobs.length) return finish(run);
+  if (cached.size === run.jobs.length) return finish(client, run, args.tag);
   const abort = new AbortController();
   const detach = () => abort.abort();
   process.once('SIGINT', detach);
@@ -103,17 +105,36 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     waiting.stop();
     process.off('SIGINT', detach);
   }
-  return finish(await client.getRun(run.name));
+  return finish(client, await client.getRun(run.name), args.tag);
 }
 
 /** The summary of a run that has ended; the exit code says whether it succeeded. */
-function finish(run: RunView): number {
+async function finish(client: Client, run: RunView, tag: string | undefined): Promise<number> {
   printSummary(run);
+  if (tag !== undefined) await noteTag(client, run, tag);
   return run.status === 'DONE' ? 0 : 1;
 }
 
+/**
+ * Say when `--tag` did not land: the run did not end DONE, or another run took the tag
+ * between the submission and the end. The server tags a run as its last job ends, so a
+ * DONE run without its tag is asked about again for a moment.
+ */
+async function noteTag(client: Client, run: RunView, tag: string): Promise<void> {
+  const warn = (why: string) => printWarnings([`run ${run.name} is not tagged ${tag}: ${why}`]);
+  if (run.status !== 'DONE') return warn('only a run whose jobs are all DONE is tagged');
+  if (run.tag === tag) return;
+  for (let tries = 0; tries < 20; tries++) {
+    const holder = (await client.tags()).find((r) => r.tag === tag);
+    if (holder?.name === run.name) return;
+    if (holder) return warn(`run ${holder.name} took the tag while this one ran (dstack tags list)`);
+    await sleep(100);
+  }
+  warn('the server did not tag it; its log says why');
+}
+
 function printSummary(run: RunView): void {
-  const rows = run.jobs.map((j: JobRecord) => [j.id, j.workflow, colorStatus(j.status), j.reason ?? '']);
+  const rows = run.jobs.map((j: JobRecord) => [j.id, j.ref, colorStatus(j.status), j.reason ?? '']);
   process.stderr.write(`\n${table(['JOB', 'WORKFLOW', 'STATUS', 'REASON'], rows)}\n`);
   const word = isFinished(run.status) ? run.status : `${run.status} (still running)`;
   process.stderr.write(`run ${run.name} ${word === 'DONE' ? pc.green(word) : pc.red(word)}\n`);

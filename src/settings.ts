@@ -11,6 +11,8 @@ export interface Settings {
   home: string;
   /** `DSTACK_SERVER` + `DSTACK_TOKEN`: a server to use instead of the embedded one. */
   server?: { url: string; token: string };
+  /** `DSTACK_SERVER` alone: a mistake for a command that talks to a server (it would use another), the URL of `dstack runner start`. */
+  serverUrl?: string;
   /** `DSTACK_TOKEN` alone: the token of `dstack runner start --server URL` (kept out of the command line). */
   token?: string;
   /** `DSTACK_PROFILE`: which profile of config.yml to use. */
@@ -42,6 +44,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     s3: {},
   };
   if (env.DSTACK_SERVER && env.DSTACK_TOKEN) settings.server = { url: env.DSTACK_SERVER, token: env.DSTACK_TOKEN };
+  if (env.DSTACK_SERVER) settings.serverUrl = env.DSTACK_SERVER;
   if (env.DSTACK_TOKEN) settings.token = env.DSTACK_TOKEN;
   if (env.DSTACK_PROFILE) settings.profile = env.DSTACK_PROFILE;
   if (env.DSTACK_STORAGE) settings.storage = env.DSTACK_STORAGE;

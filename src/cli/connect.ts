@@ -5,11 +5,17 @@
 import { Client } from '../client/client.js';
 import { ensureLocalServer, healthy } from '../client/embedded.js';
 import { activeProfile } from '../client/profiles.js';
+import { UsageError } from '../core/errors.js';
 import type { Settings } from '../settings.js';
 import { replaceStaleServer } from './local-server.js';
 
 async function configured(settings: Settings): Promise<Client | undefined> {
   if (settings.server) return new Client(settings.server);
+  // Not a fall-through to a profile or the local server: this command would act on another server than meant.
+  if (settings.serverUrl)
+    throw new UsageError(
+      `DSTACK_SERVER is set (${settings.serverUrl}) but DSTACK_TOKEN is not: set both, or unset DSTACK_SERVER`,
+    );
   const profile = await activeProfile(settings.home, settings.profile);
   return profile && new Client({ url: profile.server, token: profile.token });
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
 import { within } from '../core/concurrency.js';
+import { UnauthorizedError } from '../core/errors.js';
 import { plural, type Capacity } from '../core/resources.js';
 import type { Logger } from '../logger.js';
 import type { Executor } from './executors/executor.js';
@@ -28,6 +29,11 @@ export interface RunnerOptions {
   stopGraceMs: number;
   /** How long one claim or heartbeat request may wait on the server, ms. */
   pollMs?: number;
+  /**
+   * Called once the server has refused this runner's token (it was deleted with `dstack
+   * runners delete`) and the runner has stopped, its jobs aborted: a runner process exits.
+   */
+  onRefused?: () => void;
   /**
    * Spool jobs' log lines to disk before sending them (the default). A runner inside the
    * server does not: its sends are calls into the log store of its own process, so a spool
@@ -134,6 +140,7 @@ export class RunnerAgent {
         if (assignment && !this.running.has(assignment.job.id)) this.launch(assignment);
       } catch (e) {
         if ((e as Error).name === 'AbortError' || this.stopped || !this.claiming) continue;
+        if (e instanceof UnauthorizedError) return this.refused();
         logger.warn('claiming work failed; retrying', { error: String(e) });
         await sleep(RETRY_MS);
       }
@@ -165,6 +172,21 @@ export class RunnerAgent {
     });
   }
 
+  /**
+   * The server no longer knows this runner's token: no retry can reach it again. Its jobs,
+   * which the server has already failed, are aborted here too, rather than run on unseen.
+   */
+  private async refused(): Promise<void> {
+    if (this.stopped) return;
+    this.options.logger.error(
+      "the server refuses this runner's token (deleted with dstack runners delete?): aborting its jobs and stopping",
+    );
+    void this.stop();
+    for (const { run } of this.running.values()) run.request('abort');
+    await Promise.race([this.idle(), sleep(REFUSED_ABORT_MS)]);
+    this.options.onRefused?.();
+  }
+
   private async heartbeatLoop(): Promise<void> {
     const { client, name, logger } = this.options;
     while (!this.stopped) {
@@ -179,12 +201,16 @@ export class RunnerAgent {
         if (commands.length > 0) await sleep(200);
       } catch (e) {
         if ((e as Error).name === 'AbortError' || this.stopped) continue;
+        if (e instanceof UnauthorizedError) return this.refused();
         logger.warn('heartbeat failed; retrying', { error: String(e) });
         await sleep(RETRY_MS);
       }
     }
   }
 }
+
+/** How long a refused runner waits for its aborted jobs to end before it gives up on them. */
+const REFUSED_ABORT_MS = 5_000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,9 +1,10 @@
 /** The team commands' user errors, each with the message a user sees. */
-import { writeFile } from 'node:fs/promises';
+import { access, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from './harness.js';
-import { TeamServer } from './team-harness.js';
+import type { RunView } from '../../src/core/records.js';
+import { Sandbox, waitUntil } from './harness.js';
+import { TeamRunner, TeamServer } from './team-harness.js';
 
 describe('team command errors', () => {
   let server: TeamServer;
@@ -25,6 +26,16 @@ describe('team command errors', () => {
     expect(wrong.code).toBe(1);
     const list = await sb.dstack(['config', 'list']);
     expect(list.stdout).toContain('No profiles: dstack uses the local server.');
+    expect((await sb.dstack(['config'])).stdout).toBe(list.stdout);
+  });
+
+  it('refuses DSTACK_SERVER without DSTACK_TOKEN rather than use another server, and starts none', async () => {
+    const r = await sb.dstack(['status'], { env: { DSTACK_SERVER: server.url } });
+    expect(r.stderr).toBe(
+      `error: DSTACK_SERVER is set (${server.url}) but DSTACK_TOKEN is not: set both, or unset DSTACK_SERVER\n`,
+    );
+    expect(r.code).toBe(2);
+    await expect(access(join(sb.home, 'server', 'server.json'))).rejects.toThrow('ENOENT');
   });
 
   it('saves a profile and uses it; an unknown DSTACK_PROFILE is an error naming the profiles', async () => {
@@ -73,6 +84,24 @@ describe('team command errors', () => {
       'error: dstack runner start needs --server URL and its token in DSTACK_TOKEN (or --token RUNNER_TOKEN), from: dstack runners add NAME',
     );
     expect((await sb.dstack(['runners', 'delete', 'nope'], admin())).stderr).toContain("error: no runner 'nope'");
+  });
+
+  it('stops a runner whose token is deleted, failing its job, and forgets it', async () => {
+    const runner = await TeamRunner.start(server, 'doomed', ['--cpu', '1']);
+    await sb.write({
+      '.dstack/workflows.yaml': 'workflows:\n  - name: forever\n    commands: [echo started, sleep 60]\n',
+    });
+    const name = (await sb.dstack(['run', 'forever', '-d'], admin())).stdout.trim();
+    await waitUntil(async () => (await sb.dstack(['logs', name], admin())).stdout.includes('started'));
+    const exited = new Promise((resolve) => runner.proc.once('exit', resolve));
+    expect((await sb.dstack(['runners', 'delete', 'doomed'], admin())).code).toBe(0);
+    expect(await exited).toBe(1);
+    expect(runner.output).toContain(
+      "the server refuses this runner's token (deleted with dstack runners delete?): aborting its jobs and stopping",
+    );
+    const [run] = JSON.parse((await sb.dstack(['status', name, '--json'], admin())).stdout) as RunView[];
+    expect(run!.jobs[0]).toMatchObject({ status: 'FAILED', reason: 'runner deleted' });
+    expect((await sb.dstack(['runners'], admin())).stdout).not.toContain('doomed');
   });
 
   it('refuses a bad --runner-timeout and a broken config.yml', async () => {

@@ -12,6 +12,8 @@ export async function configCommand(
   options: { server?: string; token?: string; profile?: string },
   settings: Settings,
 ): Promise<number> {
+  // Plain `dstack config` lists the profiles, as `dstack config list` does.
+  if (options.server === undefined && options.token === undefined) return configListCommand(settings);
   if (!options.server || !options.token) throw new UsageError('dstack config needs --server URL and --token TOKEN');
   const name = options.profile ?? 'default';
   // Check before saving: a typo in the URL or token is better found now than at the next run.

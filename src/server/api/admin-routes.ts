@@ -59,7 +59,17 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     requireAdmin(c);
     const name = c.req.param('name');
     if ((await store.deleteTokens('runner', name)) === 0) throw new NotFoundError(`no runner '${name}'`);
-    if (await store.getRunner(name)) await store.setRunnerStatus(name, 'LOST');
+    // Its jobs end here; the runner, refused from now on, aborts them and stops (RunnerAgent.refused).
+    for (const job of await store.activeJobsOfRunner(name)) {
+      await engine.transition(
+        job.id,
+        job.status,
+        'FAILED',
+        { reason: 'runner deleted' },
+        `user:${c.get('caller').name}`,
+      );
+    }
+    await store.deleteRunner(name);
     return c.json({ ok: true });
   });
   return app;

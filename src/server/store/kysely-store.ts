@@ -279,6 +279,11 @@ export class KyselyStore implements Store {
     await this.updateRunner(name, { status });
   }
 
+  async deleteRunner(name: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('runners').where('name', '=', name).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
   private async updateRunner(name: string, set: { status: RunnerRecord['status'] }): Promise<void> {
     const result = await this.db.updateTable('runners').set(set).where('name', '=', name).executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw new NotFoundError(`runner ${name} is not registered`);

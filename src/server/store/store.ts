@@ -151,4 +151,6 @@ export interface Store extends RepoStore {
   /** Mark the runner seen at `at`; its status (a runner marked LOST that calls in is back). */
   heartbeat(name: string, at: number): Promise<RunnerRecord['status']>;
   setRunnerStatus(name: string, status: RunnerRecord['status']): Promise<void>;
+  /** Forget a runner (its token deleted); false when it never registered. */
+  deleteRunner(name: string): Promise<boolean>;
 }

@@ -215,7 +215,7 @@ describe('tags, prune, stop', () => {
     const before = await sb.json<RunView[]>(['status', '--last', '100']);
     const dry = await sb.dstack(['prune', '--older-than', '0s', '--dry-run']);
     expect(dry.stdout).toMatch(
-      /^would prune \d+ runs \([^)]+\), \d+ blobs? \([^)]+\) \(a dry run: nothing was deleted\)\n$/,
+      /^would prune \d+ runs \([^)]+\), \d+ blobs? \([^;)]+; those from the last hour stay\) \(a dry run: nothing was deleted\)\n$/,
     );
     expect(await sb.json<RunView[]>(['status', '--last', '100'])).toEqual(before);
     const r = await sb.dstack(['prune', '--older-than', '0s']);

@@ -50,7 +50,8 @@ export async function pruneCommand(
   const olderThanMs = parseDuration(options.olderThan, '--older-than');
   const result = await (await connect(settings)).prune(olderThanMs, options.dryRun);
   const runs = `${plural(result.runs.length, 'run')}${result.runs.length ? ` (${result.runs.join(', ')})` : ''}`;
-  const blobs = `${plural(result.blobs, 'blob')} (${formatSize(result.bytes)})`;
+  // Blobs stored in the last hour stay whatever refers to them: an upload may be under way.
+  const blobs = `${plural(result.blobs, 'blob')} (${formatSize(result.bytes)}; those from the last hour stay)`;
   if (result.dryRun) {
     process.stdout.write(`would prune ${runs}, ${blobs} (a dry run: nothing was deleted)\n`);
     return 0;

@@ -69,8 +69,14 @@ export async function resumeJobs(
 ): Promise<JobRecord[]> {
   const resumed: JobRecord[] = [];
   for (const job of jobs) {
-    if (job.status !== 'STOPPED')
-      throw new ConflictError(`job ${job.id} (${job.workflow}) is not stopped (it is ${job.status})`);
+    if (job.status !== 'STOPPED') {
+      const it = `${job.status}${job.reason && job.status !== 'DONE' ? `: ${job.reason}` : ''}`;
+      // A job that ended any other way has no saved state to go on from: a new run is the way.
+      const instead = isFinished(job.status)
+        ? `; only a stopped job resumes: run it again with dstack run ${job.workflow}`
+        : '';
+      throw new ConflictError(`job ${job.id} (${job.workflow}) is not stopped (it is ${it})${instead}`);
+    }
     const blocking = all.filter((j) => j.dependsOn.includes(job.id) && !isFinished(j.status));
     if (blocking.length > 0) {
       throw new ConflictError(

@@ -61,7 +61,7 @@ describe('run lifecycle', () => {
     expect(all.stdout).toMatch(/fail\s+run fail workflow/);
     expect(all.stdout).toContain('    --no-cache      run every job again: reuse no earlier result\n');
     const one = await sb.dstack(['run', 'hello', '--help']);
-    expect(one.stdout).toContain('usage: dstack run hello [--name [NAME]]\n');
+    expect(one.stdout).toContain('usage: dstack run hello [--name NAME]\n');
     expect(one.stdout).toMatch(/--name\s+\[NAME\]\s+default is world/);
     // A variable named like one of dstack run's options cannot be set with it: the help says so.
     expect(one.stdout).toMatch(
@@ -303,10 +303,16 @@ describe('run lifecycle', () => {
       .find((j) => j.status === 'DONE')!;
     expect(run).toBeDefined();
     const r = await sb.dstack(['resume', done.id]);
-    expect(r.stderr).toMatch(
-      new RegExp(`error: job ${done.id} \\(${done.workflow}\\) is not stopped \\(it is DONE\\)`),
+    expect(r.stderr).toContain(
+      `error: job ${done.id} (${done.workflow}) is not stopped (it is DONE); only a stopped job resumes: run it again with dstack run ${done.workflow}`,
     );
     expect(r.code).toBe(1);
+    const failed = (await sb.json<RunView[]>(['status', '--last', '20']))
+      .flatMap((v) => v.jobs)
+      .find((j) => j.status === 'FAILED' && j.reason === 'exit code 3')!;
+    expect((await sb.dstack(['resume', failed.id])).stderr).toContain(
+      `error: job ${failed.id} (fail) is not stopped (it is FAILED: exit code 3); only a stopped job resumes: run it again with dstack run fail`,
+    );
   });
 
   // Running it needs a Docker engine: test/e2e/docker.test.ts.

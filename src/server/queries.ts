@@ -34,7 +34,9 @@ export async function resolveTarget(store: Store, user: TokenRecord, target: str
   const job = JOB_ID.test(target) ? await store.getJob(target) : undefined;
   const run = await store.getRun(job ? job.runName : target);
   if (!run) throw new NotFoundError(`no run or job named '${target}' (see 'dstack status --last 10')`);
-  if (!user.admin && run.user !== user.name) throw new ForbiddenError(`run '${run.name}' belongs to another user`);
+  // Named as the user named it: a job id must not tell them the run it belongs to.
+  if (!user.admin && run.user !== user.name)
+    throw new ForbiddenError(`${job ? `job '${target}'` : `run '${target}'`} belongs to another user`);
   const jobs = await store.jobsOfRuns([run.name]);
   return { run, jobs, selected: job ? jobs.filter((j) => j.id === job.id) : jobs };
 }

@@ -369,19 +369,19 @@ describe('authentication on every route', () => {
   });
 
   it("refuses another user's runs, and admin routes to a non-admin", async () => {
-    for (const [method, path, body] of [
-      ['GET', `/api/runs/${adminRun}`],
-      ['GET', `/api/jobs/${adminJob.id}`],
-      ['POST', '/api/stop', { target: adminRun }],
-      ['GET', `/api/logs?target=${adminRun}`],
-      ['POST', '/api/tags', { tag: 't', run: adminRun }],
-    ] as [string, string, unknown?][]) {
+    const ofRun = `run '${adminRun}' belongs to another user`;
+    // A job is refused by its id: the answer does not name the run it belongs to.
+    const ofJob = `job '${adminJob.id}' belongs to another user`;
+    for (const [method, path, body, message] of [
+      ['GET', `/api/runs/${adminRun}`, undefined, ofRun],
+      ['GET', `/api/jobs/${adminJob.id}`, undefined, ofJob],
+      ['POST', '/api/stop', { target: adminRun }, ofRun],
+      ['POST', '/api/stop', { target: adminJob.id }, ofJob],
+      ['GET', `/api/logs?target=${adminRun}`, undefined, ofRun],
+      ['POST', '/api/tags', { tag: 't', run: adminRun }, ofRun],
+    ] as [string, string, unknown, string][]) {
       const r = await call(method, path, alice, body);
-      expect([path, r.status, JSON.parse(r.body).error.message]).toEqual([
-        path,
-        403,
-        `run '${adminRun}' belongs to another user`,
-      ]);
+      expect([path, r.status, JSON.parse(r.body).error.message]).toEqual([path, 403, message]);
     }
     expect(JSON.parse((await call('GET', '/api/runs', alice)).body)).toEqual([]);
     for (const [method, path, body] of [

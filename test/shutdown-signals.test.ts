@@ -1,13 +1,18 @@
 /** A long-running process's signals: the first shuts it down gracefully; only a second Ctrl-C cuts that short. */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import type { JobsOnShutdown } from '../src/shutdown-signals.js';
 
-/** A process whose shutdown takes `ms` and prints "stopped"; it prints "ready" once it listens. */
-function start(ms: number) {
+/**
+ * A process whose shutdown takes `ms` and prints "stopped"; it prints "ready" once it listens.
+ * `jobs`: what it says becomes of the jobs (default: JOBS_STOP, a process that runs them).
+ */
+function start(ms: number, jobs?: JobsOnShutdown) {
   const script = [
-    "const { onShutdownSignals } = await import('./src/shutdown-signals.ts');",
+    "const { JOBS_STOP, onShutdownSignals } = await import('./src/shutdown-signals.ts');",
     "const { createLogger } = await import('./src/logger.ts');",
-    `onShutdownSignals(() => new Promise((r) => setTimeout(r, ${ms})).then(() => console.log('stopped')), createLogger('t'));`,
+    `const jobs = ${jobs ? JSON.stringify(jobs) : 'JOBS_STOP'};`,
+    `onShutdownSignals(() => new Promise((r) => setTimeout(r, ${ms})).then(() => console.log('stopped')), createLogger('t'), jobs);`,
     "console.log('ready');",
     'setInterval(() => {}, 1000);',
   ].join('\n');
@@ -48,5 +53,19 @@ describe('shutdown signals', () => {
     expect(await twice(p, 'SIGINT')).toBe(1);
     expect(p.output()).toMatch(/Ctrl-C again: exiting now, without waiting for jobs to stop/);
     expect(p.output()).not.toContain('stopped\n');
+  });
+
+  it('says what becomes of jobs that run elsewhere, and does not speak of waiting for them', async () => {
+    const elsewhere = {
+      note: 'jobs on runners and in Slurm keep running, and are tracked again at the next start',
+      waits: false,
+    };
+    const p = start(800, elsewhere);
+    expect(await twice(p, 'SIGTERM')).toBe(0);
+    expect(p.output()).toMatch(
+      /SIGTERM: shutting down; jobs on runners and in Slurm keep running, and are tracked again at the next start\n/,
+    );
+    expect(p.output()).toMatch(/SIGTERM again: already shutting down\n/);
+    expect(p.output()).not.toMatch(/Ctrl-C again to exit|once the jobs have stopped/);
   });
 });

@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import { runnerWorkDir, type Settings } from '../settings.js';
 import { ensureAdmin } from './admin.js';
 import { startServer, type RunningServer } from './server.js';
-import { onShutdownSignals } from '../shutdown-signals.js';
+import { JOBS_STOP, onShutdownSignals } from '../shutdown-signals.js';
 import { localFolder } from './storage/local-blob-store.js';
 
 export async function runEmbeddedServer(settings: Settings, logger: Logger): Promise<RunningServer> {
@@ -32,10 +32,14 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
   await rename(`${f.info}.tmp`, f.info);
 
   // The CLI keeps finding this server while its jobs stop (`dstack status` shows them STOPPING).
-  onShutdownSignals(async () => {
-    await server.drain();
-    await rm(f.info, { force: true });
-    await server.close();
-  }, logger);
+  onShutdownSignals(
+    async () => {
+      await server.drain();
+      await rm(f.info, { force: true });
+      await server.close();
+    },
+    logger,
+    JOBS_STOP,
+  );
   return server;
 }

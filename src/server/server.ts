@@ -92,11 +92,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   (server as { requestTimeout?: number }).requestTimeout = 0;
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-  logger.info(`server listening on ${url}`, {
-    dataDir,
-    storage: describeStorage(options.storage, dataDir),
-    database: describeDatabase(options.database, dataDir),
-  });
 
   let agent: RunnerAgent | undefined;
   if (options.localRunner) {
@@ -156,6 +151,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   const drain = async () => (agent ? agent.drain(SHUTDOWN_REASON) : 0);
+  // Said once all of it runs: a start that fails (a Slurm partition without nodes) never listened for users.
+  logger.info(`server listening on ${url}`, {
+    dataDir,
+    storage: describeStorage(options.storage, dataDir),
+    database: describeDatabase(options.database, dataDir),
+  });
 
   return {
     url,

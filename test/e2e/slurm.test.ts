@@ -1,10 +1,11 @@
 /**
  * The Slurm backend end to end, on the real single-node Slurm of scripts/slurm.sh: the
- * example pipeline, a job pending on resources, stop/resume, abort, a cancel outside dstack,
- * and the cache across backends. One file, so that no two tests compete for the node.
+ * example pipeline, a job pending on resources, jobs no node could run, stop/resume, abort, a
+ * cancel outside dstack, the cache across backends, failed starts and a restart under a running
+ * job. One file, so that no two tests compete for the node.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFinished } from '../../src/core/job-status.js';
 import type { JobRecord, RunView } from '../../src/core/records.js';
@@ -23,6 +24,16 @@ const MORE_WORKFLOWS = `
 ${checkpointingWorkflow('sleepy')}  - name: ticker
     commands:
       - for i in $(seq 1 40); do echo "tick $i"; sleep 0.1; done
+  - name: huge
+    resources:
+      cpu: 512
+    commands:
+      - echo never
+  - name: gpu-job
+    resources:
+      gpu: 1
+    commands:
+      - echo never
 `;
 
 describe.skipIf(skipSlurm)('Slurm backend', () => {
@@ -116,6 +127,19 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     }
   });
 
+  it('fails a job that no node could run, far beyond the cluster or asking for a GPU it lacks', async () => {
+    const cpus = (await slurm('sinfo', ['-h', '-N', '-o', '%c'])).trim();
+    const huge = await onSlurm(['run', 'huge'], 60_000);
+    expect(huge.code).toBe(1);
+    expect(huge.stdout + huge.stderr).toContain(`slurm: no node has 512 CPUs (the most is ${cpus})`);
+    const name = await detached(['gpu-job']);
+    const failed = await waitUntil(async () => {
+      const job = await jobOf(name);
+      return job.status === 'FAILED' && job;
+    }, 30_000);
+    expect(failed.reason).toBe('slurm: no node has 1 GPU (the most is 0)');
+  });
+
   it(
     'stops a job with SIGTERM, saves its checkpoint, resumes it from there, and aborts it',
     { timeout: 180_000 },
@@ -172,6 +196,13 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     }, 30_000);
     expect(failed.reason).toBe(`slurm ${slurmId}: CANCELLED`);
     expect(await logsOf(name)).toContain('got SIGTERM'); // Slurm signalled the job itself
+    // Once the server has cleaned up (the job's workspace gone), Slurm's output file is left for a post-mortem.
+    const jobFolder = join(server.dataDir, 'slurm', 'work', 'jobs', failed.id);
+    const kept = await waitUntil(async () => {
+      const files = await readdir(jobFolder, { recursive: true }).catch(() => []);
+      return !files.some((f) => f.endsWith('/work')) && files;
+    }, 10_000);
+    expect(kept.filter((f) => f.endsWith('.out')).map((f) => basename(f))).toEqual([`slurm-${slurmId}.out`]);
   });
 
   it('runs a job to its end through a connection to the server that keeps dropping', { timeout: 120_000 }, async () => {
@@ -247,11 +278,35 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     ]);
   });
 
-  it('refuses to start with a Slurm command that is missing, naming it', async () => {
+  it('refuses to start with a Slurm command that is missing or a partition without nodes, and never says it listens', async () => {
     const other = await DstackServer.create();
     const error = await other.start('slurm', ['--slurm-sbatch', '/opt/nowhere/sbatch']).catch((e: Error) => e);
     expect(String(error)).toContain(
       "error: sbatch not found at '/opt/nowhere/sbatch': set its path with --slurm-sbatch",
     );
+    expect(other.output).not.toContain('server listening');
+    const nope = await other.start('slurm', ['--slurm-partition', 'nope']).catch((e: Error) => e);
+    expect(String(nope)).toContain('the server exited (1)');
+    expect(String(nope)).toContain("error: Slurm partition 'nope' has no nodes (sinfo lists none)");
+    expect(other.output).not.toContain('server listening');
+  });
+
+  it('shuts down leaving its Slurm jobs running, and tracks them to their end at the next start', async () => {
+    expect(server.output).toMatch(/INFO \[dstack\] server listening on http:\/\/127\.0\.0\.1:\d+/);
+    const name = await detached(['ticker', '--no-cache']); // an earlier test ran it
+    await waitUntil(async () => (await logsOf(name)).includes('tick 1'), 30_000);
+    const slurmId = await slurmIdOf(await jobOf(name));
+    await server.stop();
+    expect(server.output).toContain(
+      'SIGTERM: shutting down; jobs on runners and in Slurm keep running, and are tracked again at the next start\n',
+    );
+    expect((await slurm('squeue', ['-h', '-j', slurmId, '-o', '%T'])).trim()).toBe('RUNNING');
+    await server.start('slurm');
+    const done = await waitUntil(async () => {
+      const job = await jobOf(name);
+      return isFinished(job.status) && job;
+    }, 60_000);
+    expect(done.status, `${done.reason}\n${server.output}`).toBe('DONE');
+    expect(await logsOf(name)).toBe(Array.from({ length: 40 }, (_, i) => `tick ${i + 1}\n`).join(''));
   });
 });

@@ -11,7 +11,7 @@ import { detectCapacity } from '../../runner/capacity.js';
 import { runnerEnvironment } from '../../runner/environment.js';
 import { ProcessExecutor } from '../../runner/executors/process-executor.js';
 import { runnerWorkDir, type Settings } from '../../settings.js';
-import { onShutdownSignals } from '../../shutdown-signals.js';
+import { JOBS_STOP, onShutdownSignals } from '../../shutdown-signals.js';
 
 export interface RunnerStartOptions {
   server?: string;
@@ -24,7 +24,7 @@ export interface RunnerStartOptions {
 }
 
 export async function runnerStartCommand(options: RunnerStartOptions, settings: Settings): Promise<'keep-alive'> {
-  const server = options.server ?? settings.server?.url;
+  const server = options.server ?? settings.serverUrl;
   const token = options.token ?? settings.token;
   if (!server || !token)
     throw new UsageError(
@@ -74,14 +74,19 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     logger,
     baseEnv: runnerEnvironment(),
     stopGraceMs: settings.stopGraceSeconds * 1000,
+    onRefused: () => process.exit(1),
   });
   await agent.start();
-  onShutdownSignals(async () => {
-    await agent.drain(RUNNER_SHUTDOWN_REASON).catch((e: unknown) => {
-      // The server cannot be told (it is down): the jobs end with this process, as a crash's do.
-      logger.warn('could not stop the jobs through the server; exiting without them', { error: String(e) });
-    });
-    await agent.stop();
-  }, logger);
+  onShutdownSignals(
+    async () => {
+      await agent.drain(RUNNER_SHUTDOWN_REASON).catch((e: unknown) => {
+        // The server cannot be told (it is down): the jobs end with this process, as a crash's do.
+        logger.warn('could not stop the jobs through the server; exiting without them', { error: String(e) });
+      });
+      await agent.stop();
+    },
+    logger,
+    JOBS_STOP,
+  );
   return 'keep-alive';
 }

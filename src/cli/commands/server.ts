@@ -4,7 +4,7 @@ import { files, isAlive, readLocalServer } from '../../client/embedded.js';
 import { createLogger } from '../../logger.js';
 import { runEmbeddedServer } from '../../server/local.js';
 import { startServer } from '../../server/server.js';
-import { onShutdownSignals } from '../../shutdown-signals.js';
+import { JOBS_STOP, onShutdownSignals, type JobsOnShutdown } from '../../shutdown-signals.js';
 import { ensureAdmin } from '../../server/admin.js';
 import { join, resolve } from 'node:path';
 import { runnerWorkDir, serverDataDir, type Settings } from '../../settings.js';
@@ -63,11 +63,27 @@ export async function serverCommand(
       ? `admin token (shown once; also in ${tokenFile}, mode 0600): ${token}\n`
       : `admin token: in ${tokenFile} (written at the first start)\n`,
   );
-  onShutdownSignals(async () => {
-    await server.drain();
-    await server.close();
-  }, logger);
+  onShutdownSignals(
+    async () => {
+      await server.drain();
+      await server.close();
+    },
+    logger,
+    jobsOnShutdown(options.localRunner, slurm !== undefined),
+  );
   return 'keep-alive';
+}
+
+/**
+ * Only the local runner's jobs stop with the server; those on runners of other machines and in
+ * Slurm keep running, and report (or are read from Slurm's queue) once the server is back.
+ */
+function jobsOnShutdown(localRunner: boolean, slurm: boolean): JobsOnShutdown {
+  if (localRunner && !slurm) return JOBS_STOP;
+  if (localRunner)
+    return { waits: true, note: 'jobs on this machine stop as dstack stop stops them; those in Slurm keep running' };
+  const where = slurm ? 'on runners and in Slurm' : 'on runners';
+  return { note: `jobs ${where} keep running, and are tracked again at the next start`, waits: false };
 }
 
 /** While jobs stop, how often to say how many are left. */

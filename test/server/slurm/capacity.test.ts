@@ -1,6 +1,11 @@
 /** The cluster's capacity for dstack's scheduler, and the one-node check it cannot make. */
 import { describe, expect, it } from 'vitest';
-import { clusterCapacity, noNodeFits, queuedCapacity } from '../../../src/server/backends/slurm/capacity.js';
+import {
+  clusterCapacity,
+  noNodeEverFits,
+  noNodeFits,
+  queuedCapacity,
+} from '../../../src/server/backends/slurm/capacity.js';
 import type { SlurmNode } from '../../../src/server/backends/slurm/types.js';
 
 const GB = 1e9;
@@ -46,14 +51,24 @@ describe('Slurm capacity', () => {
       'no node has 100GB of memory (the most is 64GB)',
     );
     expect(noNodeFits({ cpu: 1, memory: 0, gpu: 1, gpuName: 'V100' }, NODES)).toBe(
-      'no node has 1 V100 GPUs (the most is 0)',
+      'no node has 1 V100 GPU (the most is 0)',
     );
     expect(noNodeFits({ cpu: 9, memory: 0, gpu: 0 }, [node('a', 8, 1, []), node('b', 16, 1, [])])).toBeNull();
     expect(
       noNodeFits({ cpu: 16, memory: 0, gpu: 1 }, [node('a', 16, 1, []), node('b', 4, 1, [{ type: 'gpu', count: 1 }])]),
-    ).toBe('no single node has 16 CPUs, 1 GPUs at once');
+    ).toBe('no single node has 16 CPUs, 1 GPU at once');
     expect(noNodeFits({ cpu: 1, memory: 0, gpu: 0 }, [node('x', 8, 1, [], 'drained')])).toBe(
       'the partition has no usable node',
     );
+    expect(noNodeFits({ cpu: 1, memory: 0, gpu: 2 }, NODES)).toBeNull();
+    expect(noNodeFits({ cpu: 1, memory: 0, gpu: 3 }, NODES)).toBe('no node has 3 GPUs (the most is 2)');
+  });
+
+  it('counts down and drained nodes for what the partition could ever run: they come back', () => {
+    expect(noNodeEverFits({ cpu: 1, memory: 0, gpu: 1, gpuName: 'V100' }, NODES)).toBeNull();
+    expect(noNodeEverFits({ cpu: 1, memory: 0, gpu: 1, gpuName: 'H100' }, NODES)).toBe(
+      'no node has 1 H100 GPU (the most is 0)',
+    );
+    expect(noNodeEverFits({ cpu: 64, memory: 0, gpu: 0 }, NODES)).toBe('no node has 64 CPUs (the most is 16)');
   });
 });

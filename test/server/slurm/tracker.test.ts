@@ -4,14 +4,14 @@
  * cannot be read).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../../src/core/records.js';
 import { createLogger } from '../../../src/logger.js';
-import { attemptDir, tokenFile } from '../../../src/server/backends/slurm/batch.js';
-import { LOST_AFTER_MS } from '../../../src/server/backends/slurm/reconcile.js';
+import { attemptDir, outputFile, tokenFile } from '../../../src/server/backends/slurm/batch.js';
+import { LAST_WORDS_MS, LOST_AFTER_MS } from '../../../src/server/backends/slurm/reconcile.js';
 import { TrackedJobs } from '../../../src/server/backends/slurm/tracked-jobs.js';
 import { SlurmTracker } from '../../../src/server/backends/slurm/tracker.js';
 import type { SlurmCommands, SlurmJobState } from '../../../src/server/backends/slurm/types.js';
@@ -146,6 +146,21 @@ describe('Slurm tracker', () => {
     expect(await job()).toMatchObject({ status: 'DOWNLOADING' });
     expect(tracked.all().map((t) => t.slurmId)).toEqual(['8']);
     expect(existsSync(tokenFile(second))).toBe(true);
+  });
+
+  it("keeps Slurm's output file of a job that Slurm ended (a scancel from outside) for a post-mortem", async () => {
+    const { slurm, tracked, tracker, job, workDir } = await setUp();
+    const dir = attemptDir(workDir, (await job()).id, Date.now());
+    await mkdir(join(dir, 'work'), { recursive: true });
+    await writeFile(outputFile(dir, '7'), 'runner: got SIGTERM\n');
+    await tracked.put({ jobId: (await job()).id, slurmId: '7', submittedAt: Date.now(), dir });
+    slurm.queue = new Map([['7', { slurmId: '7', state: 'CANCELLED' }]]);
+    await tracker.tick();
+    await tracker.tick(Date.now() + LAST_WORDS_MS + 1);
+    expect(await job()).toMatchObject({ status: 'FAILED', reason: 'slurm 7: CANCELLED' });
+    expect(tracked.all()).toEqual([]);
+    expect(await readFile(outputFile(dir, '7'), 'utf8')).toBe('runner: got SIGTERM\n');
+    expect(existsSync(join(dir, 'work'))).toBe(false);
   });
 
   it('changes nothing while the queue cannot be read, and says so once', async () => {

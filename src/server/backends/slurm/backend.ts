@@ -18,12 +18,15 @@ import { ensureRunnerToken } from './runner-token.js';
 import { SlurmSubmitter } from './submitter.js';
 import { TrackedJobs } from './tracked-jobs.js';
 import { SlurmTracker } from './tracker.js';
+import { failUnfittable } from './unfittable.js';
 import type { SlurmCommands, SlurmNode } from './types.js';
 
 /** How often the partition's nodes are read again (capacity changes as nodes go down and up). */
 const NODES_EVERY_MS = 60_000;
 /** How often the runner row is marked alive (the monitor's runner timeout is 60 s by default). */
 const ALIVE_EVERY_MS = 1000;
+/** How often waiting jobs are checked against the nodes (a read of every waiting job: not every poll). */
+const UNFITTABLE_EVERY_MS = 2000;
 /**
  * How many sbatch calls may be under way at once. A claimed job is handed to sbatch without
  * waiting for the one before (each takes tens of ms, mostly process start), so the jobs that
@@ -37,6 +40,7 @@ export class SlurmBackend {
   private loops: Promise<void>[] = [];
   private readonly submitting = new Set<Promise<void>>();
   private nodesReadAt = 0;
+  private unfittableCheckedAt = 0;
 
   private constructor(
     private readonly engine: Engine,
@@ -180,6 +184,7 @@ export class SlurmBackend {
     }
   }
 
+  /** Follows the submitted jobs in Slurm, and fails the waiting ones no node could ever run. */
   private async trackLoop(): Promise<void> {
     while (!this.stopped) {
       try {
@@ -187,6 +192,12 @@ export class SlurmBackend {
         await this.tracker.tick();
       } catch (e) {
         this.logger.error('tracking Slurm jobs failed', { error: String(e) });
+      }
+      if (Date.now() - this.unfittableCheckedAt > UNFITTABLE_EVERY_MS) {
+        this.unfittableCheckedAt = Date.now();
+        await failUnfittable(this.engine, this.options.name, this.cluster.nodes).catch((e: unknown) =>
+          this.logger.error('checking waiting jobs against the Slurm nodes failed', { error: String(e) }),
+        );
       }
       await sleep(this.options.pollMs, this.abort.signal);
     }

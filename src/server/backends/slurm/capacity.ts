@@ -40,10 +40,22 @@ function gpu(index: number, type: string): GpuInfo {
   return { index, name: type, memory: 0 };
 }
 
-/** Why no node of the partition could run this request, or null when one could. */
+/** Why no node of the partition could run this request now, or null when one could. */
 export function noNodeFits(request: ResourceRequest, nodes: readonly SlurmNode[]): string | null {
   const candidates = nodes.filter(usable);
   if (candidates.length === 0) return 'the partition has no usable node';
+  return noneFits(request, candidates);
+}
+
+/**
+ * Why no node of the partition could run this request even with every node back up, or null
+ * when one could: a drained or down node comes back, and what it alone could run waits for it.
+ */
+export function noNodeEverFits(request: ResourceRequest, nodes: readonly SlurmNode[]): string | null {
+  return nodes.length === 0 ? null : noneFits(request, nodes);
+}
+
+function noneFits(request: ResourceRequest, candidates: readonly SlurmNode[]): string | null {
   const fits = (n: SlurmNode) =>
     Math.ceil(request.cpu) <= n.cpus && request.memory <= n.memory && gpusOf(n, request.gpuName) >= request.gpu;
   if (candidates.some(fits)) return null;
@@ -52,7 +64,7 @@ export function noNodeFits(request: ResourceRequest, nodes: readonly SlurmNode[]
     return `no node has ${request.cpu} CPUs (the most is ${most((n) => n.cpus)})`;
   if (!candidates.some((n) => request.memory <= n.memory))
     return `no node has ${formatSize(request.memory)} of memory (the most is ${formatSize(most((n) => n.memory))})`;
-  const what = request.gpuName ? `${request.gpuName} GPUs` : 'GPUs';
+  const what = `${request.gpuName ? `${request.gpuName} ` : ''}GPU${request.gpu === 1 ? '' : 's'}`;
   if (!candidates.some((n) => gpusOf(n, request.gpuName) >= request.gpu))
     return `no node has ${request.gpu} ${what} (the most is ${most((n) => gpusOf(n, request.gpuName))})`;
   const parts = [`${request.cpu} CPUs`];

@@ -70,6 +70,8 @@ export class SlurmTracker {
     // The job was resumed and submitted again while this tick waited on Slurm: its new record rules.
     if (tracked.get(t.jobId)?.slurmId !== t.slurmId) return;
     let record = t;
+    // The status this tick leaves the job in: one it ends FAILED keeps its output file (cleanUp).
+    let status = job?.status;
     for (const action of actions) {
       switch (action.kind) {
         case 'reason':
@@ -84,6 +86,7 @@ export class SlurmTracker {
           }
           const result = await engine.transition(job.id, job.status, action.to, { reason: action.reason }, actor);
           if (!result.ok) return; // the runner moved it meanwhile: look again next tick
+          status = action.to;
           break;
         }
         case 'signal':
@@ -103,7 +106,7 @@ export class SlurmTracker {
           await tracked.put(record);
           break;
         case 'forget':
-          if (await tracked.remove(t.jobId, t.slurmId)) await this.cleanUp(t, job?.status === 'FAILED');
+          if (await tracked.remove(t.jobId, t.slurmId)) await this.cleanUp(t, status === 'FAILED');
           break;
       }
     }

@@ -1,0 +1,31 @@
+/**
+ * Waiting jobs too big for the partition. The scheduler hands the Slurm runner only jobs within
+ * its queued capacity (the partition's sum, times the queue depth), so one bigger than that (64
+ * CPUs, a GPU on a GPU-less partition) would wait as SUBMITTED forever; a smaller one that no
+ * single node fits reaches the submitter, which fails it. This fails the bigger ones the same way.
+ */
+import { neverFits } from '../../../core/resources.js';
+import type { Engine } from '../../engine.js';
+import { noNodeEverFits } from './capacity.js';
+import type { SlurmNode } from './types.js';
+
+/**
+ * Fail each SUBMITTED job (not one reusing a cached result) that no node of the partition could
+ * run, even with its down and drained nodes back, and that no other active runner could ever fit.
+ * The reason is the submitter's: `slurm: no node has 64 CPUs (the most is 2)`.
+ */
+export async function failUnfittable(engine: Engine, runner: string, nodes: readonly SlurmNode[]): Promise<void> {
+  const unfittable = [];
+  for (const job of await engine.store.jobsByStatus(['SUBMITTED'])) {
+    const problem = job.cachedFrom ? null : noNodeEverFits(job.spec.resources, nodes);
+    if (problem) unfittable.push({ job, problem });
+  }
+  if (unfittable.length === 0) return;
+  // A team server's own runners, or the local one beside Slurm, may take what Slurm cannot.
+  const others = (await engine.store.listRunners()).filter((r) => r.status === 'ACTIVE' && r.name !== runner);
+  for (const { job, problem } of unfittable) {
+    if (others.some((r) => neverFits(job.spec.resources, r.total) === null)) continue;
+    // Refused when it was claimed or stopped meanwhile: nothing to do.
+    await engine.transition(job.id, 'SUBMITTED', 'FAILED', { reason: `slurm: ${problem}` }, 'server');
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Waiting jobs too big for the partition, on the real engine over SQLite: the nodes are
+ * sinfo's data, the other runners rows of the store.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ResourceRequest } from '../../../src/core/resources.js';
+import type { JobRecord } from '../../../src/core/records.js';
+import type { SlurmNode } from '../../../src/server/backends/slurm/types.js';
+import { failUnfittable } from '../../../src/server/backends/slurm/unfittable.js';
+import { makeJob, makeRun, makeRunner, makeSpec } from '../../store/fixtures.js';
+import { testApp } from '../app-fixture.js';
+
+const GB = 1e9;
+const NODES: SlurmNode[] = [
+  { name: 'c1', cpus: 2, memory: 8 * GB, gpus: [], state: 'idle' },
+  { name: 'c2', cpus: 16, memory: 64 * GB, gpus: [], state: 'drained' },
+];
+
+/** A run of SUBMITTED jobs asking for these resources, and the Slurm runner registered. */
+async function waiting(requests: Record<string, Partial<ResourceRequest>>, fields: Partial<JobRecord> = {}) {
+  const { engine, store } = await testApp('unfittable');
+  const run = makeRun('calm-owl-1');
+  const jobs = Object.entries(requests).map(([ref, r]) =>
+    makeJob(run, ref, { spec: makeSpec(ref, { resources: { cpu: 1, memory: 0, gpu: 0, ...r } }), ...fields }),
+  );
+  await store.createRun(run, jobs, 'test');
+  await store.upsertRunner(makeRunner('slurm', { total: { cpu: 4, memory: 16 * GB, gpus: [] } }));
+  const job = async (ref: string) => (await store.getJob(`calm-owl-1-${ref}`))!;
+  return { engine, store, job };
+}
+
+describe('waiting jobs no Slurm node could run', () => {
+  it('fail with the reason the submitter gives; those a node could run, even a drained one, wait', async () => {
+    const { engine, job } = await waiting({
+      huge: { cpu: 64 },
+      gpu: { gpu: 1 },
+      memory: { memory: 100 * GB },
+      small: { cpu: 2 },
+      drained: { cpu: 16 },
+    });
+    await failUnfittable(engine, 'slurm', NODES);
+    expect(await job('huge')).toMatchObject({
+      status: 'FAILED',
+      reason: 'slurm: no node has 64 CPUs (the most is 16)',
+    });
+    expect(await job('gpu')).toMatchObject({ status: 'FAILED', reason: 'slurm: no node has 1 GPU (the most is 0)' });
+    expect(await job('memory')).toMatchObject({
+      status: 'FAILED',
+      reason: 'slurm: no node has 100GB of memory (the most is 64GB)',
+    });
+    expect((await job('small')).status).toBe('SUBMITTED');
+    expect((await job('drained')).status).toBe('SUBMITTED'); // the node comes back
+  });
+
+  it('wait while another active runner could run them, and fail once it is gone', async () => {
+    const { engine, store, job } = await waiting({ gpu: { gpu: 1 }, huge: { cpu: 64 } });
+    await store.upsertRunner(makeRunner('gpu-box')); // 8 CPUs, an A100
+    await failUnfittable(engine, 'slurm', NODES);
+    expect((await job('gpu')).status).toBe('SUBMITTED');
+    expect(await job('huge')).toMatchObject({
+      status: 'FAILED',
+      reason: 'slurm: no node has 64 CPUs (the most is 16)',
+    });
+    await store.setRunnerStatus('gpu-box', 'LOST');
+    await failUnfittable(engine, 'slurm', NODES);
+    expect(await job('gpu')).toMatchObject({ status: 'FAILED', reason: 'slurm: no node has 1 GPU (the most is 0)' });
+  });
+
+  it('leave a job that reuses a cached result alone', async () => {
+    const { engine, job } = await waiting({ huge: { cpu: 64 } }, { cachedFrom: 'other-job' });
+    await failUnfittable(engine, 'slurm', NODES);
+    expect((await job('huge')).status).toBe('SUBMITTED');
+  });
+});

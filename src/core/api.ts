@@ -160,7 +160,9 @@ export type RunnerTransitionAnswer = { ok: true; job: JobRecord } | { ok: false;
 export type { ArtifactManifest, JobRecord, RunView, RunnerRecord, LogEntry };
 
 /** `GET /api/runners`: a runner with what it runs now and what it has left. */
-export interface RunnerView extends RunnerRecord {
+export interface RunnerView extends Omit<RunnerRecord, 'status'> {
+  /** NOT STARTED: added (`dstack runners add`) but never registered; shown to admins, who hold its token. */
+  status: RunnerRecord['status'] | 'NOT STARTED';
   /** Capacity not held by its unfinished jobs (the scheduler's figure). */
   free: Capacity;
   /** Its unfinished jobs that the caller may see (all of them for an admin). */

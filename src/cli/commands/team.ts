@@ -100,15 +100,19 @@ export async function runnersCommand(
 export function renderRunners(runners: readonly RunnerView[], now = Date.now()): string {
   const gpus = (r: RunnerView) =>
     r.total.gpus.length === 0 ? '-' : `${r.free.gpus.length}/${r.total.gpus.length} ${r.total.gpus[0]!.name}`;
-  const rows = runners.map((r) => [
-    r.name,
-    r.host,
-    `${r.free.cpu}/${r.total.cpu}`,
-    `${formatSize(r.free.memory)}/${formatSize(r.total.memory)}`,
-    gpus(r),
-    r.status,
-    String(r.jobs.length + r.otherJobs),
-    ago(r.updatedAt, now),
-  ]);
+  const rows = runners.map((r) =>
+    r.status === 'NOT STARTED'
+      ? [r.name, '-', '-', '-', '-', r.status, '0', `added ${ago(r.updatedAt, now)}`]
+      : [
+          r.name,
+          r.host,
+          `${r.free.cpu}/${r.total.cpu}`,
+          `${formatSize(r.free.memory)}/${formatSize(r.total.memory)}`,
+          gpus(r),
+          r.status,
+          String(r.jobs.length + r.otherJobs),
+          ago(r.updatedAt, now),
+        ],
+  );
   return table(['NAME', 'HOST', 'CPU', 'MEMORY', 'GPU', 'STATUS', 'JOBS', 'UPDATED'], rows);
 }

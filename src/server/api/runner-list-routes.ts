@@ -1,6 +1,6 @@
 /** `GET /api/runners`: the runners, what each runs now and what it has free (for users, not runners). */
 import { Hono } from 'hono';
-import type { RunnerView } from '../../core/api.js';
+import { LOCAL_RUNNER, type RunnerView } from '../../core/api.js';
 import { freeCapacity } from '../scheduler.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 
@@ -23,6 +23,25 @@ export function runnerListRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       for (const job of active) if (caller.admin || (await ownerOf(job.runName)) === caller.name) jobs.push(job);
       const free = (await freeCapacity(engine, runner.name)) ?? runner.total;
       views.push({ ...runner, free, jobs, otherJobs: active.length - jobs.length });
+    }
+    // Runners added but never started: an admin sees which tokens are out, else nothing lists them.
+    if (caller.admin) {
+      const known = new Set(views.map((v) => v.name));
+      const none = { cpu: 0, memory: 0, gpus: [] };
+      for (const token of await store.listTokens('runner')) {
+        if (known.has(token.name) || token.name === LOCAL_RUNNER) continue;
+        views.push({
+          name: token.name,
+          host: '',
+          total: none,
+          free: none,
+          status: 'NOT STARTED',
+          updatedAt: token.createdAt,
+          registeredAt: token.createdAt,
+          jobs: [],
+          otherJobs: 0,
+        });
+      }
     }
     return c.json(views);
   });

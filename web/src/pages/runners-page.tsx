@@ -35,9 +35,9 @@ export function RunnersPage() {
               <tr key={r.name} data-runner={r.name}>
                 <td>{r.name}</td>
                 <td>{r.host}</td>
-                <td class={`runner-${r.status.toLowerCase()}`}>{r.status.toLowerCase()}</td>
-                <td>{capacity(r.total)}</td>
-                <td>{capacity(r.free)}</td>
+                <td class={`runner-${r.status.toLowerCase().replace(' ', '-')}`}>{r.status.toLowerCase()}</td>
+                <td>{r.status === 'NOT STARTED' ? '—' : capacity(r.total)}</td>
+                <td>{r.status === 'NOT STARTED' ? '—' : capacity(r.free)}</td>
                 <td>
                   {r.jobs.map((j) => (
                     <div key={j.id}>

@@ -6,6 +6,7 @@ import { closure } from './dag.js';
 import { ConfigError, UsageError, formatLocation, type SourceLocation } from './errors.js';
 import type { JobDependency, JobResources, JobSpec } from './job-spec.js';
 import { DEFAULT_REQUEST, parseSize } from './resources.js';
+import { didYouMean } from './suggest.js';
 import {
   RUNTIME_VARIABLES,
   MalformedReferenceError,
@@ -98,10 +99,40 @@ export function checkOverrides(config: ProjectConfig, target: string, overrides:
       const known = [...accepted.keys()].map((n) => `--${n}`).join(', ');
       throw new UsageError(
         `unknown option '--${name}' for workflow '${target}'` +
-          (known ? ` (its variables: ${known})` : ' (it has no variables; define them in .dstack/variables.yaml)'),
+          (known ? ` (its variables: ${known})` : ' (it has no variables; define them in .dstack/variables.yaml)') +
+          dependencyVariable(config, target, name),
       );
     }
   }
+}
+
+/**
+ * The end of the message for a flag only a dependency's own section defines: a run accepts the
+ * target's variables alone (docs/configuration.md), so say where that one can be changed.
+ */
+function dependencyVariable(config: ProjectConfig, target: string, name: string): string {
+  const owners = dependenciesOf(config, target).filter((w) => config.variables.perWorkflow[w]?.[name] !== undefined);
+  if (owners.length === 0) return '';
+  const quoted = owners.map((w) => `'${w}'`).join(', ');
+  return (
+    `; '${name}' is a variable of its ${owners.length === 1 ? 'dependency' : 'dependencies'} ${quoted} only: ` +
+    `change it in .dstack/variables.yaml, or run ${owners.join(' or ')} itself with --${name}`
+  );
+}
+
+/** The workflows `target` depends on, directly or not, nearest first; undefined ones and cycles are plan()'s to report. */
+function dependenciesOf(config: ProjectConfig, target: string): string[] {
+  const byName = new Map(config.workflows.map((w) => [w.name, w]));
+  const seen = new Set([target]);
+  const queue = [target];
+  for (let i = 0; i < queue.length; i++) {
+    for (const dep of byName.get(queue[i]!)?.dependsOn ?? []) {
+      if (dep.tag !== undefined || seen.has(dep.workflow) || !byName.has(dep.workflow)) continue;
+      seen.add(dep.workflow);
+      queue.push(dep.workflow);
+    }
+  }
+  return queue.slice(1);
 }
 
 export async function plan(config: ProjectConfig, request: PlanRequest, provider: ProviderFn): Promise<Plan> {
@@ -116,7 +147,11 @@ export async function plan(config: ProjectConfig, request: PlanRequest, provider
       if (dep.tag !== undefined) return;
       if (!byName.has(dep.workflow)) {
         throw new ConfigError(
-          `workflow '${wf.name}' depends on '${dep.workflow}', which is not defined`,
+          `workflow '${wf.name}' depends on '${dep.workflow}', which is not defined` +
+            didYouMean(
+              dep.workflow,
+              [...byName.keys()].filter((n) => n !== wf.name),
+            ),
           wf.locations[`depends-on.${i}`] ?? wf.location,
           'depends-on',
         );
@@ -231,7 +266,8 @@ export function resolveWorkflow(
       if (!(e instanceof UndefinedVariableError)) throw e;
       throw new ConfigError(
         `undefined variable \${{ ${e.variable} }} in '${field}' of workflow '${wf.name}': ` +
-          `define it in .dstack/variables.yaml (under 'global:' or '${wf.name}:'), or pass --${e.variable} VALUE`,
+          `define it in .dstack/variables.yaml (under 'global:' or '${wf.name}:'), or pass --${e.variable} VALUE` +
+          didYouMean(e.variable, [...all.keys(), ...RUNTIME_VARIABLES]),
         loc,
         field,
       );

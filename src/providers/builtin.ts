@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../core/errors.js';
 import type { ProviderContext, ProviderJob, ResolvedWorkflow } from '../core/planner.js';
+import { didYouMean } from '../core/suggest.js';
 
 export const BUILTIN_PROVIDERS = ['bash', 'docker', 'python', 'curl'] as const;
 export type BuiltinProvider = (typeof BUILTIN_PROVIDERS)[number];
@@ -80,7 +81,8 @@ export function builtinJobs(wf: ResolvedWorkflow, ctx: ProviderContext = NO_WARN
     default:
       throw new ConfigError(
         `workflow '${wf.name}' uses provider '${wf.provider}', which is not a built-in provider ` +
-          `(built-in: ${BUILTIN_PROVIDERS.join(', ')})`,
+          `(built-in: ${BUILTIN_PROVIDERS.join(', ')})` +
+          didYouMean(wf.provider, BUILTIN_PROVIDERS),
         wf.locations['provider'] ?? wf.location,
         'provider',
       );

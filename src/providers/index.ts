@@ -7,6 +7,7 @@ import type { ProviderFn } from '../core/planner.js';
 import type { ProjectConfig } from '../core/workflow.js';
 import { readProviderSettings, readSettings, type ProviderSettings } from '../settings.js';
 import { builtinJobs, isBuiltinProvider } from './builtin.js';
+import { checkRequirementsFile } from './requirements.js';
 import { unsupportedProvider } from './unsupported.js';
 
 export { BUILTIN_PROVIDERS } from './builtin.js';
@@ -44,7 +45,10 @@ export function providerRegistry(options: RegistryOptions = {}): ProviderFn {
           'provider',
         );
       }
-      return builtinJobs(workflow, ctx);
+      const jobs = builtinJobs(workflow, ctx);
+      // Without the project (planning built-ins alone) there are no files to look at.
+      if (workflow.provider === 'python' && config !== undefined) checkRequirementsFile(workflow, config.root);
+      return jobs;
     }
     const error = unsupportedProvider(workflow);
     if (error) throw error;

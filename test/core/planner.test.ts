@@ -350,6 +350,37 @@ describe('plan: errors a user sees', () => {
     );
   });
 
+  it('says which dependency a refused flag belongs to, and how to change it', async () => {
+    const config = project(
+      [workflow('train', 2), workflow('eval', 6, { dependsOn: [{ workflow: 'train' }] })],
+      {},
+      { train: { steps: '1000' }, eval: { rows: '100' } },
+    );
+    const e = await rejection(plan(config, { target: 'eval', overrides: { steps: '10' } }, builtin), UsageError);
+    expect(e.message).toBe(
+      "unknown option '--steps' for workflow 'eval' (its variables: --rows); 'steps' is a variable of its " +
+        "dependency 'train' only: change it in .dstack/variables.yaml, or run train itself with --steps",
+    );
+  });
+
+  it('names every dependency, direct or not, that has a refused flag', async () => {
+    const config = project(
+      [
+        workflow('a', 2),
+        workflow('b', 5, { dependsOn: [{ workflow: 'a' }] }),
+        workflow('c', 8, { dependsOn: [{ workflow: 'b' }] }),
+      ],
+      {},
+      { a: { lr: '0.1' }, b: { lr: '0.2' } },
+    );
+    const e = await rejection(plan(config, { target: 'c', overrides: { lr: '0.3' } }, builtin), UsageError);
+    expect(e.message).toBe(
+      "unknown option '--lr' for workflow 'c' (it has no variables; define them in .dstack/variables.yaml); " +
+        "'lr' is a variable of its dependencies 'b', 'a' only: change it in .dstack/variables.yaml, " +
+        'or run b or a itself with --lr',
+    );
+  });
+
   it('rejects any flag for a workflow without variables, saying where to define them', async () => {
     const e = await rejection(
       plan(project([workflow('w', 1)]), { target: 'w', overrides: { x: '1' } }, builtin),
@@ -385,6 +416,20 @@ describe('plan: errors a user sees', () => {
     );
   });
 
+  it('suggests the variable an undefined ${{ epoch }} was meant to be', async () => {
+    const config = project(
+      [workflow('train', 3, { commands: ['python3 train.py --epochs ${{ epoch }}'] })],
+      { lr: '0.1' },
+      { train: { epochs: '3' } },
+    );
+    const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:3: undefined variable \${{ epoch }} in 'commands.0' of workflow 'train': ` +
+        `define it in .dstack/variables.yaml (under 'global:' or 'train:'), or pass --epoch VALUE; ` +
+        `did you mean 'epochs'?`,
+    );
+  });
+
   // A bug once: the error advised "--gpu VALUE" but --gpu was then refused as unknown.
   it('resolves ${{ gpu }} when the user follows the advice and passes --gpu', async () => {
     const config = project([workflow('train', 3, { resources: { gpu: { count: '${{ gpu }}' } } })]);
@@ -402,6 +447,18 @@ describe('plan: errors a user sees', () => {
     const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
     expect(e.message).toBe(`${FILE}:9:9: workflow 'train' depends on 'prepare', which is not defined`);
     expect(e.field).toBe('depends-on');
+  });
+
+  it('suggests the workflow a depends-on typo was meant to be', async () => {
+    const config = project([
+      workflow('b', 2),
+      workflow('x', 5, {
+        dependsOn: [{ workflow: 'bb' }],
+        locations: { 'depends-on.0': { file: FILE, line: 7, column: 9 } },
+      }),
+    ]);
+    const e = await rejection(plan(config, { target: 'x', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(`${FILE}:7:9: workflow 'x' depends on 'bb', which is not defined; did you mean 'b'?`);
   });
 
   it('turns a tag-only dependency into {tag}: every job of the tagged run', async () => {
@@ -516,6 +573,17 @@ describe('plan: errors a user sees', () => {
   it('says (none) when the project has no workflows', async () => {
     const e = await rejection(plan(project([]), { target: 'train', overrides: {} }, builtin), UsageError);
     expect(e.message).toBe("no workflow named 'train' in .dstack/workflows.yaml (workflows: (none))");
+  });
+
+  it('suggests the built-in provider a typo was meant to be', async () => {
+    const config = project([
+      workflow('w', 2, { provider: 'pyhton', locations: { provider: { file: FILE, line: 4, column: 15 } } }),
+    ]);
+    const e = await rejection(plan(config, { target: 'w', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:4:15: workflow 'w' uses provider 'pyhton', which is not a built-in provider ` +
+        "(built-in: bash, docker, python, curl); did you mean 'python'?",
+    );
   });
 
   it('passes on the error of the provider', async () => {

@@ -670,11 +670,25 @@ async function inProject<T>(name: string, fn: (sandbox: Sandbox) => Promise<T>):
   try {
     await cp(join(CORPUS, name, '.dstack'), join(sandbox.root, '.dstack'), { recursive: true });
     await promisify(execFile)('git', ['init', '-q'], { cwd: sandbox.root });
+    await writeRequirements(sandbox);
     return await fn(sandbox);
   } finally {
     // Nothing to stop: a dry run starts no server (each test checks it).
     await rm(dirname(sandbox.home), { recursive: true, force: true });
   }
+}
+
+/**
+ * The requirements files the project's python workflows name, empty: each repository had its
+ * own, and planning refuses one that is not in the project; the corpus keeps only `.dstack/`.
+ */
+async function writeRequirements(sandbox: Sandbox): Promise<void> {
+  const config = await loadProject(sandbox.root).catch(() => undefined); // variables.yaml alone
+  const files = (config?.workflows ?? [])
+    .filter((w) => w.provider === 'python')
+    .map((w) => w.params['requirements'])
+    .filter((r): r is string => typeof r === 'string');
+  await sandbox.write(Object.fromEntries(files.map((f) => [f.trim(), ''])));
 }
 
 /** Every file called server.json under `dir` (none, when nothing started a server). */

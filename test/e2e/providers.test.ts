@@ -1,8 +1,9 @@
 /**
  * The python and curl providers through the real CLI: a script with its requirements in a
- * virtualenv (installed from a local wheel folder, reused on the next run), a missing Python,
- * and downloads from a local HTTP server, redirects, retries and a 404.
+ * virtualenv (installed from a local wheel folder, reused on the next run), a missing Python or
+ * requirements file, and downloads from a local HTTP server, redirects, retries and a 404.
  */
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -31,6 +32,10 @@ const PYTHON_WORKFLOWS = `workflows:
     provider: python
     python_script: main.py
     requirements: bad-requirements.txt
+  - name: ignored-requirements
+    provider: python
+    python_script: main.py
+    requirements: ignored.txt
 `;
 
 const MAIN_PY = `import argparse, os, sys
@@ -97,17 +102,36 @@ describe('the python provider', () => {
     );
   });
 
-  it('fails a job whose requirements file is missing, or cannot be installed, saying which', async () => {
-    expect((await sb.dstack(['run', 'no-requirements'])).code).toBe(1);
-    let [run] = await sb.json<RunView[]>(['status', '--last', '1']);
-    expect(run!.jobs[0]!.reason).toBe(
-      "requirements file 'missing.txt' is not in the workspace (a path relative to the project)",
+  it('refuses a requirements file that is not in the project before submitting anything', async () => {
+    const runs = async () => (await sb.json<RunView[]>(['status', '--last', '100'])).length;
+    const before = await runs();
+    const r = await sb.dstack(['run', 'no-requirements']);
+    expect(r.stderr).toBe(
+      "error: .dstack/workflows.yaml:14:19: requirements file 'missing.txt' of workflow 'no-requirements' does " +
+        'not exist in the project (a path relative to the folder that holds .dstack)\n',
     );
+    expect(r.code).toBe(2);
+    expect(await runs()).toBe(before);
+  });
+
+  it('fails a job whose requirements cannot be installed, saying which', async () => {
     const r = await sb.dstack(['run', 'bad-requirements'], { timeoutMs: 120_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/No matching distribution found for no-such-package-of-dstack==1\.0/);
-    [run] = await sb.json<RunView[]>(['status', '--last', '1']);
+    const [run] = await sb.json<RunView[]>(['status', '--last', '1']);
     expect(run!.jobs[0]!.reason).toBe('installing bad-requirements.txt failed (exit code 1)');
+  });
+
+  // Last: it makes the project a git repository. A file git ignores is in the project, so the
+  // plan passes, but not in the run's code: the runner's own check fails the job.
+  it('fails a job whose requirements file git ignores, saying it is not in the workspace', async () => {
+    execFileSync('git', ['init', '-q'], { cwd: sb.root });
+    await sb.write({ '.gitignore': 'ignored.txt\n', 'ignored.txt': 'tinypkg==0.1\n' });
+    expect((await sb.dstack(['run', 'ignored-requirements'])).code).toBe(1);
+    const [run] = await sb.json<RunView[]>(['status', '--last', '1']);
+    expect(run!.jobs[0]!.reason).toBe(
+      "requirements file 'ignored.txt' is not in the workspace (a path relative to the project)",
+    );
   });
 });
 

@@ -1,8 +1,11 @@
-/** What the curl provider checks when it plans: a URL it can fetch, an output inside the project. */
+/**
+ * What built-in providers check when they plan: curl, a URL it can fetch and an output inside
+ * the project; python, a requirements file that is in the project.
+ */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planError, tempDir, writeFiles } from './helpers.js';
+import { planError, planProject, tempDir, writeFiles } from './helpers.js';
 
 describe('curl parameters', () => {
   let base: string;
@@ -34,6 +37,67 @@ describe('curl parameters', () => {
   it('refuses an output outside the project', async () => {
     expect((await planError(join(base, 'p'), 'outside')).message).toBe(
       ".dstack/workflows.yaml:9:13: output '../data.txt' of workflow 'outside' must be a path inside the project (relative, without '..')",
+    );
+  });
+});
+
+describe('python requirements', () => {
+  let base: string;
+  const root = () => join(base, 'p');
+  const python = (name: string, requirements: string) =>
+    `  - name: ${name}\n    provider: python\n    python_script: main.py\n    requirements: ${requirements}\n`;
+  beforeAll(async () => {
+    base = await tempDir();
+    await writeFiles(root(), {
+      'main.py': 'print("hi")\n',
+      'requirements.txt': 'tinypkg==0.1\n',
+      'deps/dev.txt': 'tinypkg==0.1\n',
+      '.dstack/workflows.yaml':
+        'workflows:\n' +
+        python('ok', 'requirements.txt') +
+        python('nested', 'deps/dev.txt') +
+        python('missing', 'nope.txt') +
+        python('outside', '../requirements.txt') +
+        python('absolute', '/etc/hostname') +
+        python('folder', 'deps') +
+        python('var', '${{ reqs }}'),
+    });
+  });
+  afterAll(() => rm(base, { recursive: true, force: true }));
+
+  it('plans a requirements file of the project, in a subfolder too', async () => {
+    expect((await planProject(root(), 'ok')).jobs[0]!.params).toMatchObject({ requirements: 'requirements.txt' });
+    expect((await planProject(root(), 'nested')).jobs[0]!.params).toMatchObject({ requirements: 'deps/dev.txt' });
+  });
+
+  it('refuses a requirements file that does not exist, at its line, before anything is submitted', async () => {
+    const e = await planError(root(), 'missing');
+    expect(e.message).toBe(
+      ".dstack/workflows.yaml:13:19: requirements file 'nope.txt' of workflow 'missing' does not exist in the " +
+        'project (a path relative to the folder that holds .dstack)',
+    );
+    expect(e.field).toBe('requirements');
+  });
+
+  it('refuses the name a variable gives, when no such file exists', async () => {
+    expect((await planError(root(), 'var', { overrides: { reqs: 'dev.txt' } })).detail).toBe(
+      "requirements file 'dev.txt' of workflow 'var' does not exist in the project " +
+        '(a path relative to the folder that holds .dstack)',
+    );
+    const p = await planProject(root(), 'var', { overrides: { reqs: 'deps/dev.txt' } });
+    expect(p.jobs[0]!.params).toMatchObject({ requirements: 'deps/dev.txt' });
+  });
+
+  it('refuses a requirements file outside the project, or one that is a folder', async () => {
+    expect((await planError(root(), 'outside')).message).toBe(
+      ".dstack/workflows.yaml:17:19: requirements file '../requirements.txt' of workflow 'outside' must be a " +
+        "path inside the project (relative, without '..')",
+    );
+    expect((await planError(root(), 'absolute')).detail).toBe(
+      "requirements file '/etc/hostname' of workflow 'absolute' must be a path inside the project (relative, without '..')",
+    );
+    expect((await planError(root(), 'folder')).detail).toBe(
+      "requirements file 'deps' of workflow 'folder' is not a file",
     );
   });
 });

@@ -55,6 +55,8 @@ describe('module providers', () => {
         '    provider: badschema',
         '  - name: missing-npm',
         '    provider: npm:dstack-provider-none',
+        '  - name: typo',
+        '    provider: fna',
         '',
       ].join('\n'),
     });
@@ -94,6 +96,13 @@ describe('module providers', () => {
     expect((await planError(root, 'other')).detail).toBe(
       "provider 'other' (.dstack/providers/other.mjs) of workflow 'other' exports the name 'renamed'; a module in " +
         '.dstack/providers/ is named after its file',
+    );
+  });
+
+  it('suggests the module a provider typo was meant to be', async () => {
+    expect((await planError(root, 'typo')).detail).toBe(
+      "workflow 'typo' uses provider 'fna', which is neither a built-in provider (bash, docker, python, curl) " +
+        "nor defined in .dstack/providers.yaml or .dstack/providers/fna.mjs; did you mean 'fan'?",
     );
   });
 

@@ -220,6 +220,21 @@ describe('program providers', () => {
     );
   });
 
+  it('suggests the provider a typo was meant to be: a built-in one, or one of providers.yaml', async () => {
+    await writeFiles(root, {
+      '.dstack/workflows.yaml': 'workflows:\n  - name: w\n    provider: pyhton\n  - name: s\n    provider: shard\n',
+    });
+    expect((await planError(root, 'w')).message).toBe(
+      ".dstack/workflows.yaml:3:15: workflow 'w' uses provider 'pyhton', which is neither a built-in provider " +
+        '(bash, docker, python, curl) nor defined in .dstack/providers.yaml or .dstack/providers/pyhton.mjs; ' +
+        "did you mean 'python'?",
+    );
+    expect((await planError(root, 's')).detail).toBe(
+      "workflow 's' uses provider 'shard', which is neither a built-in provider (bash, docker, python, curl) " +
+        "nor defined in .dstack/providers.yaml or .dstack/providers/shard.mjs; did you mean 'shards'?",
+    );
+  });
+
   it('refuses a provider defined both in providers.yaml and as a module', async () => {
     await writeFiles(root, {
       '.dstack/workflows.yaml': 'workflows:\n  - name: w\n    provider: echo\n',

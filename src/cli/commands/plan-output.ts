@@ -142,7 +142,8 @@ export function formatWorkflowHelp(config: ProjectConfig, workflow: string): str
   const all = [...required, ...optional];
   const usage = [
     ...required.map(([n]) => `--${n} ${n.toUpperCase()}`),
-    ...optional.map(([n]) => `[--${n} [${n.toUpperCase()}]]`),
+    // The flag is optional, its value is not: `--epochs` alone is an error.
+    ...optional.map(([n]) => `[--${n} ${n.toUpperCase()}]`),
   ].join(' ');
   const width = Math.max(0, ...all.map(([n]) => n.length)) + 4;
   const section = (title: string, vars: [string, string][]) =>

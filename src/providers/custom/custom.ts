@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../../core/errors.js';
 import type { ProviderContext, ProviderJob, ResolvedWorkflow } from '../../core/planner.js';
+import { didYouMean } from '../../core/suggest.js';
 import type { DependencyConfig, ProviderDefinition } from '../../core/workflow.js';
 import type { ProviderSettings } from '../../settings.js';
 import { BUILTIN_PROVIDERS } from '../builtin.js';
@@ -14,7 +15,7 @@ import { providerInput, repoInfo } from './input.js';
 import { checkParams, loadModule, resolvePackage } from './module.js';
 import { runProgram } from './program.js';
 import { checkoutProviderRepo, splitRef } from './repo.js';
-import { findInFolder, type ProviderSource } from './resolve.js';
+import { findInFolder, moduleNames, type ProviderSource } from './resolve.js';
 
 export interface CustomProviderOptions {
   /** The project's folder. */
@@ -86,9 +87,15 @@ async function find(
   }
   const found = await findInFolder(options.root, wf.provider, '.', options.definitions);
   if (found === undefined) {
+    const known = [
+      ...BUILTIN_PROVIDERS,
+      ...options.definitions.map((d) => d.name),
+      ...(await moduleNames(options.root)),
+    ];
     throw fail(
       `, which is neither a built-in provider (${BUILTIN_PROVIDERS.join(', ')}) nor defined in ` +
-        `.dstack/providers.yaml or .dstack/providers/${wf.provider}.mjs`,
+        `.dstack/providers.yaml or .dstack/providers/${wf.provider}.mjs` +
+        didYouMean(wf.provider, known),
     );
   }
   if ('conflict' in found) throw fail(`, which ${found.conflict}`);

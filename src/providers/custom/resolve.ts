@@ -4,7 +4,7 @@
  * own providers.yaml or modules (`provider: {repo, name}`).
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseProviders, PROVIDERS_FILE } from '../../config/providers.js';
 import { formatLocation } from '../../core/errors.js';
@@ -17,6 +17,12 @@ export type ProviderSource =
 /** A module file of a provider under a repository's `.dstack/providers/`. */
 export function moduleFile(root: string, name: string): string {
   return join(root, '.dstack', 'providers', `${name}.mjs`);
+}
+
+/** The providers a repository's `.dstack/providers/` defines as modules, by name; none without the folder. */
+export async function moduleNames(root: string): Promise<string[]> {
+  const files = await readdir(join(root, '.dstack', 'providers')).catch(() => []);
+  return files.filter((f) => f.endsWith('.mjs')).map((f) => f.slice(0, -'.mjs'.length));
 }
 
 /** The provider `name` that a folder defines; `definitions` when they are already read (the project's). */

@@ -1,0 +1,42 @@
+/** `dstack run WF --help`: the usage line says what a user must type. */
+import { describe, expect, it } from 'vitest';
+import { formatWorkflowHelp } from '../../src/cli/commands/plan-output.js';
+import { parseRunArgs } from '../../src/cli/commands/run-args.js';
+import type { ProjectConfig, WorkflowConfig } from '../../src/core/workflow.js';
+
+function project(commands: string[], variables: Record<string, string>): ProjectConfig {
+  const a: WorkflowConfig = {
+    name: 'a',
+    provider: 'bash',
+    commands,
+    dependsOn: [],
+    artifacts: [],
+    resources: {},
+    environment: {},
+    params: {},
+    locations: {},
+    location: { file: '.dstack/workflows.yaml', line: 2 },
+  };
+  return {
+    root: '/p',
+    workflows: [a],
+    variables: { global: {}, perWorkflow: { a: variables }, locations: {} },
+    warnings: [],
+  };
+}
+
+describe('dstack run WF --help', () => {
+  it('shows an optional variable with a required value, as a flag without one is refused', () => {
+    const help = formatWorkflowHelp(project(['python3 train.py $epochs'], { epochs: '10' }), 'a');
+    expect(help.split('\n')[0]).toBe('usage: dstack run a [--epochs EPOCHS]');
+    expect(() => parseRunArgs(['a', '--epochs'])).toThrow("option '--epochs' needs a value (--epochs VALUE)");
+  });
+
+  it('shows required variables first, then optional ones, each with its value', () => {
+    const help = formatWorkflowHelp(
+      project(['python3 train.py ${{ gpu }} $epochs $lr'], { epochs: '10', lr: '0.1' }),
+      'a',
+    );
+    expect(help.split('\n')[0]).toBe('usage: dstack run a --gpu GPU [--epochs EPOCHS] [--lr LR]');
+  });
+});

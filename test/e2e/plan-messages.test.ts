@@ -1,0 +1,98 @@
+/**
+ * What `dstack run` tells a user before it submits anything: which dependency a refused flag
+ * belongs to, the usage of a workflow's variables, the name a typo was meant to be, and a
+ * python workflow's missing requirements file. Each exits 2 and submits nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sandbox } from './harness.js';
+
+const WORKFLOWS = `workflows:
+  - name: train
+    commands:
+      - echo train $steps
+  - name: eval
+    depends-on: [train]
+    commands:
+      - echo eval $rows
+  - name: epoch
+    commands:
+      - echo \${{ epoch }}
+  - name: pyhton
+    provider: pyhton
+    python_script: main.py
+  - name: script
+    provider: python
+    python_script: main.py
+    requirements: nope.txt
+`;
+
+describe('dstack run: messages before anything is submitted', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({
+      '.dstack/workflows.yaml': WORKFLOWS,
+      '.dstack/variables.yaml':
+        'variables:\n  train:\n    steps: 1000\n  eval:\n    rows: 100\n  epoch:\n    epochs: 3\n',
+      'main.py': 'print("hi")\n',
+    });
+  });
+  afterAll(() => sb.dispose());
+
+  const refused = async (args: string[], stderr: string) => {
+    const r = await sb.dstack(['run', ...args]);
+    expect(r.stderr).toBe(`error: ${stderr}\n`);
+    expect(r.code).toBe(2);
+  };
+
+  it("says that a flag is a dependency's variable, and how to change it", () =>
+    refused(
+      ['eval', '--steps', '10'],
+      "unknown option '--steps' for workflow 'eval' (its variables: --rows); 'steps' is a variable of its " +
+        "dependency 'train' only: change it in .dstack/variables.yaml, or run train itself with --steps",
+    ));
+
+  it('shows that a variable flag takes a value', async () => {
+    const r = await sb.dstack(['run', 'eval', '--help']);
+    expect(r.stdout.split('\n')[0]).toBe('usage: dstack run eval [--rows ROWS]');
+    expect(r.code).toBe(0);
+  });
+
+  it('suggests the workflow, variable or provider a typo was meant to be', async () => {
+    // An undefined dependency stops every plan: this one is written for this test alone.
+    await sb.write({
+      '.dstack/workflows.yaml': `${WORKFLOWS}  - name: typo\n    depends-on: [trian]\n    commands: [echo]\n`,
+    });
+    try {
+      await refused(
+        ['typo'],
+        ".dstack/workflows.yaml:20:18: workflow 'typo' depends on 'trian', which is not defined; did you mean 'train'?",
+      );
+    } finally {
+      await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+    }
+    await refused(
+      ['epoch'],
+      ".dstack/workflows.yaml:11:9: undefined variable ${{ epoch }} in 'commands.0' of workflow 'epoch': define it " +
+        "in .dstack/variables.yaml (under 'global:' or 'epoch:'), or pass --epoch VALUE; did you mean 'epochs'?",
+    );
+    await refused(
+      ['pyhton'],
+      ".dstack/workflows.yaml:13:15: workflow 'pyhton' uses provider 'pyhton', which is neither a built-in " +
+        'provider (bash, docker, python, curl) nor defined in .dstack/providers.yaml or .dstack/providers/pyhton.mjs; ' +
+        "did you mean 'python'?",
+    );
+  });
+
+  it('refuses a python workflow whose requirements file is not in the project, at its line', () =>
+    refused(
+      ['script'],
+      ".dstack/workflows.yaml:18:19: requirements file 'nope.txt' of workflow 'script' does not exist in the " +
+        'project (a path relative to the folder that holds .dstack)',
+    ));
+
+  it('submitted nothing', async () => {
+    const status = await sb.dstack(['status', '--last', '5']);
+    expect(status.stdout).toContain('No runs yet');
+  });
+});

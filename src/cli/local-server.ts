@@ -51,7 +51,7 @@ export async function replaceStaleServer(home: string, warn: (line: string) => v
   if (jobs.length > 0) {
     warn(
       `the local server (pid ${pid}) runs an earlier build of dstack and has ${plural(jobs.length, 'job')} running; ` +
-        'it serves this command; once they end, dstack server stop replaces it',
+        'it serves this command, and the first command after they end replaces it',
     );
     return;
   }

@@ -380,7 +380,7 @@ describe('the embedded server', () => {
         const served = await sb.dstack(['run', 'a']);
         expect(served.stderr).toContain(
           `[dstack] the local server (pid ${second.pid}) runs an earlier build of dstack and has 1 job running; ` +
-            'it serves this command; once they end, dstack server stop replaces it',
+            'it serves this command, and the first command after they end replaces it',
         );
         expect(served.code).toBe(0);
         expect((await server()).pid).toBe(second.pid);

@@ -106,6 +106,16 @@ export class Engine {
     return result;
   }
 
+  /**
+   * End `runner`'s unfinished jobs FAILED with `reason` (it was lost, left or was deleted),
+   * all but those in `holds`: the ones a registering runner still has.
+   */
+  async failJobsOf(runner: string, reason: string, actor: string, holds: readonly string[] = []): Promise<void> {
+    for (const job of await this.store.activeJobsOfRunner(runner)) {
+      if (!holds.includes(job.id)) await this.transition(job.id, job.status, 'FAILED', { reason }, actor);
+    }
+  }
+
   private async onFinished(job: JobRecord): Promise<void> {
     await this.settleFollowers(job);
     if (job.status !== 'DONE') await this.failDependents(job);

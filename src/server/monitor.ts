@@ -35,9 +35,7 @@ export async function checkRunners(
     if (runner.status !== 'ACTIVE' || now - heard <= runnerTimeoutMs) continue;
     await engine.store.setRunnerStatus(runner.name, 'LOST');
     engine.logger.warn(`runner ${runner.name} lost: no heartbeat for ${Math.round((now - runner.updatedAt) / 1000)}s`);
-    for (const job of await engine.store.activeJobsOfRunner(runner.name)) {
-      await engine.transition(job.id, job.status, 'FAILED', { reason: 'runner lost' }, 'server');
-    }
+    await engine.failJobsOf(runner.name, 'runner lost', 'server');
   }
 }
 

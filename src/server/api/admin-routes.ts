@@ -60,15 +60,7 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const name = c.req.param('name');
     if ((await store.deleteTokens('runner', name)) === 0) throw new NotFoundError(`no runner '${name}'`);
     // Its jobs end here; the runner, refused from now on, aborts them and stops (RunnerAgent.refused).
-    for (const job of await store.activeJobsOfRunner(name)) {
-      await engine.transition(
-        job.id,
-        job.status,
-        'FAILED',
-        { reason: 'runner deleted' },
-        `user:${c.get('caller').name}`,
-      );
-    }
+    await engine.failJobsOf(name, 'runner deleted', `user:${c.get('caller').name}`);
     await store.deleteRunner(name);
     return c.json({ ok: true });
   });

@@ -48,11 +48,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       registeredAt: existing?.registeredAt ?? now,
     });
     // A runner that (re)starts without a job it held has lost it: say so rather than wait forever.
-    for (const job of await store.activeJobsOfRunner(r.name)) {
-      if (!r.jobIds.includes(job.id)) {
-        await engine.transition(job.id, job.status, 'FAILED', { reason: 'runner lost' }, `runner:${r.name}`);
-      }
-    }
+    await engine.failJobsOf(r.name, 'runner lost', `runner:${r.name}`, r.jobIds);
     engine.logger.info(`runner ${r.name} registered`, { host: r.host, cpu: r.total.cpu, gpus: r.total.gpus.length });
     engine.undrain(r.name); // back after a shutdown: it takes work again
     engine.wakeRunners();
@@ -76,9 +72,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const r = await body(c, schemas.leaveRunner);
     self(c, r.name);
     // A job whose end it could not report is lost with it, as one it no longer holds at a register.
-    for (const job of await store.activeJobsOfRunner(r.name)) {
-      await engine.transition(job.id, job.status, 'FAILED', { reason: 'runner lost' }, `runner:${r.name}`);
-    }
+    await engine.failJobsOf(r.name, 'runner lost', `runner:${r.name}`);
     await store.setRunnerStatus(r.name, 'OFFLINE');
     engine.logger.info(`runner ${r.name} shut down`);
     return c.json({ ok: true });

@@ -51,9 +51,10 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
 
   program
     .command('status')
-    .description('show runs and their jobs (by default the unfinished runs, or the last finished one)')
+    .description("show this project's runs and their jobs (by default the unfinished runs, or the last finished one)")
     .argument('[run]', 'a run name')
     .option('--last <n>', 'show the last N runs, whatever their status')
+    .option('--all', "show every project's runs, not only this one's")
     .option('--json', 'print JSON')
     .action((run: string | undefined, opts) =>
       done(commands.status().then((m) => m.statusCommand(run, opts, settings))),
@@ -92,8 +93,9 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
   const tags = program.command('tags').description('name finished runs, to depend on them as WORKFLOW:TAG');
   tags
     .command('list', { isDefault: true })
-    .description('list tags')
-    .action(() => done(commands.tags().then((m) => m.tagsListCommand(settings))));
+    .description("list this project's tags")
+    .option('--all', "list every project's tags")
+    .action((opts) => done(commands.tags().then((m) => m.tagsListCommand(opts, settings))));
   tags
     .command('add')
     .description('tag a finished run')
@@ -102,7 +104,7 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .action((tag: string, run: string) => done(commands.tags().then((m) => m.tagsAddCommand(tag, run, settings))));
   tags
     .command('delete')
-    .description('delete a tag (the run stays)')
+    .description("delete this project's tag (the run stays)")
     .argument('<tag>')
     .action((tag: string) => done(commands.tags().then((m) => m.tagsDeleteCommand(tag, settings))));
 

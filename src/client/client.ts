@@ -138,8 +138,9 @@ export class Client {
     return this.json('POST', '/api/runs/preview', request);
   }
 
-  listRuns(last?: number): Promise<RunView[]> {
-    return this.json('GET', `/api/runs${last === undefined ? '' : `?last=${last}`}`);
+  /** Runs of `project` (core/projects.ts), or of every project. */
+  listRuns(options: { last?: number | undefined; project?: string | undefined } = {}): Promise<RunView[]> {
+    return this.json('GET', `/api/runs${searchOf(options)}`);
   }
 
   getRun(name: string): Promise<RunView> {
@@ -158,16 +159,18 @@ export class Client {
     return this.json('POST', '/api/stop', { target, abort, ...(grace === undefined ? {} : { grace }) });
   }
 
-  tags(): Promise<RunView[]> {
-    return this.json('GET', '/api/tags');
+  /** Tagged runs of `project`, or of every project. */
+  tags(project?: string): Promise<RunView[]> {
+    return this.json('GET', `/api/tags${searchOf({ project })}`);
   }
 
   addTag(tag: string, run: string): Promise<RunView> {
     return this.json('POST', '/api/tags', { tag, run });
   }
 
-  async deleteTag(tag: string): Promise<void> {
-    await this.json('DELETE', `/api/tags/${encodeURIComponent(tag)}`);
+  /** Delete the tag in `project`, or the one tag of that name in any project. */
+  async deleteTag(tag: string, project?: string): Promise<void> {
+    await this.json('DELETE', `/api/tags/${encodeURIComponent(tag)}${searchOf({ project })}`);
   }
 
   prune(olderThanMs: number, dryRun = false): Promise<PruneResult> {
@@ -382,4 +385,12 @@ export class Client {
   async codeSource(jobId: string): Promise<CodeSource | null> {
     return (await this.json<{ source: CodeSource | null }>('GET', `/api/runner/jobs/${jobId}/code-source`)).source;
   }
+}
+
+/** `?a=1&b=2` of the options given (undefined ones left out), or '' when none is. */
+function searchOf(options: Record<string, string | number | undefined>): string {
+  const given = Object.entries(options).filter((e): e is [string, string | number] => e[1] !== undefined);
+  return given.length === 0
+    ? ''
+    : `?${new URLSearchParams(given.map(([k, v]): [string, string] => [k, String(v)])).toString()}`;
 }

@@ -1,6 +1,10 @@
 /** Asking the project's git repo about itself, for the CLI: an answer, or undefined when git says no. */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { projectKey } from '../core/projects.js';
 import type { RepoInfo } from '../core/records.js';
+import { stripCredentials } from '../core/repos.js';
 
 /** `git -C root ARGS` as text; undefined when git fails (not a repo, no such ref, no git). */
 export function gitOutput(root: string, ...args: string[]): Promise<string | undefined> {
@@ -32,4 +36,37 @@ export function branchStatus(status: string): Pick<RepoInfo, 'branch' | 'commit'
     ...(commit && commit !== '(initial)' ? { commit } : {}),
     dirty,
   };
+}
+
+/** Whether git could see a repo here: a `.git` in the folder or above, or GIT_DIR set. */
+export function mayBeGitRepo(root: string): boolean {
+  if (process.env['GIT_DIR']) return true;
+  for (let dir = root; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return true;
+    if (dirname(dir) === dir) return false;
+  }
+}
+
+/** Where the project lies: its root, and from git (`remote get-url origin`, `rev-parse --show-prefix`) its remote and folder in it. */
+export function repoPlace(
+  root: string,
+  remote: string | undefined,
+  prefix: string | undefined,
+): Pick<RepoInfo, 'root' | 'remote' | 'subdir'> {
+  return {
+    root,
+    // Records are shown and kept: a token in an https URL must not ride along (dstack init --token carries it).
+    ...(remote?.trim() ? { remote: stripCredentials(remote.trim()).remote } : {}),
+    ...(prefix?.trim() ? { subdir: prefix.trim().replace(/\/+$/, '') } : {}),
+  };
+}
+
+/** The key of the project at `root` (core/projects.ts), as the server takes it from the runs submitted there. */
+export async function projectAt(root: string): Promise<string> {
+  if (!mayBeGitRepo(root)) return projectKey({ root });
+  const [remote, prefix] = await Promise.all([
+    gitOutput(root, 'remote', 'get-url', 'origin'),
+    gitOutput(root, 'rev-parse', '--show-prefix'),
+  ]);
+  return projectKey(repoPlace(root, remote, prefix));
 }

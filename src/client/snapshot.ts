@@ -6,29 +6,18 @@
  * blobs when the remote is registered (`dstack init`), else from the blobs alone.
  */
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import type { CodeManifest } from '../core/api.js';
 import type { RepoInfo } from '../core/records.js';
-import { stripCredentials } from '../core/repos.js';
 import { describeFiles, walk } from '../files/manifest.js';
 import { uploadFiles } from '../files/transfer.js';
 import { filesToUpload } from './changed-files.js';
 import type { Client } from './client.js';
-import { branchStatus, gitOutput as git } from './git.js';
+import { branchStatus, gitOutput as git, mayBeGitRepo, repoPlace } from './git.js';
 
 export interface Snapshot {
   repo: RepoInfo;
   manifest: CodeManifest;
-}
-
-/** Whether git could see a repo here: a `.git` in the folder or above, or GIT_DIR set. */
-function mayBeGitRepo(root: string): boolean {
-  if (process.env['GIT_DIR']) return true;
-  for (let dir = root; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, '.git'))) return true;
-    if (dirname(dir) === dir) return false;
-  }
 }
 
 /**
@@ -53,10 +42,7 @@ export async function snapshotProject(root: string, home?: string): Promise<Snap
     paths = await walk(root, '', new Set(['.git']));
   } else {
     paths = [...new Set(listed.split('\0').filter(Boolean))].sort();
-    // Records are shown and kept: a token in an https URL must not ride along (dstack init --token carries it).
-    if (remote?.trim()) repo.remote = stripCredentials(remote.trim()).remote;
-    if (prefix?.trim()) repo.subdir = prefix.trim().replace(/\/+$/, '');
-    Object.assign(repo, branchStatus(status ?? ''));
+    Object.assign(repo, repoPlace(root, remote, prefix), branchStatus(status ?? ''));
   }
   const inside = home === undefined ? '' : relative(root, home);
   if (inside !== '' && !inside.startsWith('..') && !isAbsolute(inside)) {

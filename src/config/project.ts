@@ -1,7 +1,6 @@
 /** A project on disk: the folder holding `.dstack/`, and its config files read together. */
-import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError, formatLocation } from '../core/errors.js';
 import type { ProjectConfig } from '../core/workflow.js';
 import { readPlainFast, type PlainReader } from './fast-yaml.js';
@@ -10,25 +9,6 @@ import { PROVIDERS_FILE, parseProviders } from './providers.js';
 import { closest } from './suggest.js';
 import { GLOBAL_SECTION, VARIABLES_FILE, parseVariables } from './variables.js';
 import { WORKFLOWS_FILE, parseWorkflows } from './workflows.js';
-
-/** The nearest folder, `cwd` itself or an ancestor, that holds a `.dstack/` folder. */
-export function findProjectRoot(cwd: string): string | undefined {
-  let dir = resolve(cwd);
-  for (;;) {
-    if (isDirectory(join(dir, '.dstack'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
-
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Read and validate `.dstack/workflows.yaml` (required), `.dstack/variables.yaml` and

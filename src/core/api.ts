@@ -34,6 +34,8 @@ export interface SubmitRunRequest {
 export interface PreviewRequest {
   jobs: JobSpec[];
   code: CodeManifest;
+  /** The project's repo, as a submission would send it: tags resolve within its project. */
+  repo: RepoInfo;
 }
 
 export interface RunPreview {

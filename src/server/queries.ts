@@ -13,9 +13,16 @@ export async function runViews(store: Store, runs: readonly RunRecord[]): Promis
   });
 }
 
-/** `dstack status`: the unfinished runs, or the last finished one when none is unfinished; or the last N. */
-export async function listRuns(store: Store, user: TokenRecord, last?: number): Promise<RunView[]> {
-  const scope = user.admin ? {} : { user: user.name };
+/**
+ * `dstack status`: the unfinished runs, or the last finished one when none is unfinished; or
+ * the last N. Those of one project, or of all.
+ */
+export async function listRuns(
+  store: Store,
+  user: TokenRecord,
+  { last, project }: { last?: number | undefined; project?: string | undefined },
+): Promise<RunView[]> {
+  const scope = { ...(user.admin ? {} : { user: user.name }), ...(project === undefined ? {} : { project }) };
   if (last !== undefined) return runViews(store, await store.listRuns({ ...scope, limit: last }));
   const unfinished = await store.listRuns({ ...scope, unfinished: true });
   return runViews(store, unfinished.length > 0 ? unfinished : await store.listRuns({ ...scope, limit: 1 }));

@@ -12,9 +12,11 @@ import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
 import { dependencyLabel, type JobSpec } from '../core/job-spec.js';
 import { runStatus } from '../core/job-status.js';
 import type { JobRecord, RunRecord, RunView } from '../core/records.js';
+import { projectKey } from '../core/projects.js';
 import { runNamePrefix } from '../core/run-names.js';
 import { readCodeManifest } from './code.js';
 import type { Engine } from './engine.js';
+import type { TagScope } from './store/store.js';
 
 /** Ids of `n` new jobs: 12 hex digits each, from one call for all (a call per job was 5 ms a thousand). */
 function newJobIds(n: number): (i: number) => string {
@@ -27,11 +29,12 @@ export async function submitRun(
   user: string,
   request: SubmitRunRequest & { noCache?: boolean },
 ): Promise<RunView> {
+  const scope = { user, project: projectKey(request.repo) };
   return engine.serialize(async () => {
-    if (request.tag !== undefined) await checkTagFree(engine, user, request.tag);
+    if (request.tag !== undefined) await checkTagFree(engine, scope, request.tag);
     const manifest = await readCodeManifest(engine.blobs, request.codeDigest);
     const now = Date.now();
-    const jobs = await resolveJobs(engine, user, manifest, request.jobs, now, request.noCache ?? false);
+    const jobs = await resolveJobs(engine, scope, manifest, request.jobs, now, request.noCache ?? false);
     return insert(engine, user, request, jobs, now);
   });
 }
@@ -41,17 +44,18 @@ export async function submitRun(
  * tag dependency resolves, and which jobs the cache would reuse.
  */
 export async function previewRun(engine: Engine, user: string, request: PreviewRequest): Promise<RunPreview> {
+  const scope = { user, project: projectKey(request.repo) };
   const tags: Record<string, string | null> = {};
   for (const spec of request.jobs) {
     for (const dep of spec.dependsOn) {
       if ('ref' in dep) continue;
-      tags[dependencyLabel(dep)] = (await engine.store.getRunByTag(user, dep.tag))?.name ?? null;
+      tags[dependencyLabel(dep)] = (await engine.store.getRunByTag(scope, dep.tag))?.name ?? null;
     }
   }
   const cached: Record<string, string> = {};
   // With a tag that does not resolve, keys cannot be computed: say where tags stand and stop there.
   if (Object.values(tags).every((run) => run !== null)) {
-    for (const job of await resolveJobs(engine, user, request.code, request.jobs, Date.now(), false)) {
+    for (const job of await resolveJobs(engine, scope, request.code, request.jobs, Date.now(), false)) {
       if (job.cachedFrom) cached[job.ref] = job.cachedFrom;
     }
   }
@@ -61,7 +65,7 @@ export async function previewRun(engine: Engine, user: string, request: PreviewR
 /** Job records for planned specs: ids, resolved dependencies, cache keys, and reuse unless `noCache`. */
 async function resolveJobs(
   engine: Engine,
-  user: string,
+  scope: TagScope,
   manifest: CodeManifest,
   specs: readonly JobSpec[],
   now: number,
@@ -80,7 +84,7 @@ async function resolveJobs(
   };
   for (const spec of specs) {
     if (byRef.has(spec.ref)) throw new InvalidError(`job ref '${spec.ref}' appears twice in the run`);
-    const deps = await resolveDependencies(engine, user, spec, byRef);
+    const deps = await resolveDependencies(engine, scope, spec, byRef);
     const key = cacheKey(
       code(spec.inputs),
       spec,
@@ -114,7 +118,7 @@ function codeFor(manifest: CodeManifest, inputs: string[] | undefined): string {
 
 async function resolveDependencies(
   engine: Engine,
-  user: string,
+  scope: TagScope,
   spec: JobSpec,
   byRef: Map<string, JobRecord>,
 ): Promise<JobRecord[]> {
@@ -126,17 +130,20 @@ async function resolveDependencies(
       deps.push(job);
       continue;
     }
-    deps.push(...(await tagged(engine, user, dep.tag, dep.workflow)));
+    deps.push(...(await tagged(engine, scope, dep.tag, dep.workflow)));
   }
   return deps;
 }
 
-/** The jobs of `user`'s run tagged `tag`: those of `workflow`, or all of them when no workflow is named. */
-async function tagged(engine: Engine, user: string, tag: string, workflow?: string): Promise<JobRecord[]> {
-  const run = await engine.store.getRunByTag(user, tag);
+/** The jobs of the run tagged `tag` in `scope`: those of `workflow`, or all of them when no workflow is named. */
+async function tagged(engine: Engine, scope: TagScope, tag: string, workflow?: string): Promise<JobRecord[]> {
+  const run = await engine.store.getRunByTag(scope, tag);
   const label = workflow ? `${workflow}:${tag}` : `:${tag}`;
   // Led by `depends-on 'LABEL': `, which the CLI turns into the entry's place in the file.
-  if (!run) throw new NotFoundError(`depends-on '${label}': tag '${tag}' does not exist; see 'dstack tags list'`);
+  if (!run)
+    throw new NotFoundError(
+      `depends-on '${label}': tag '${tag}' does not exist in this project; see 'dstack tags list'`,
+    );
   const jobs = (await engine.store.jobsOfRuns([run.name])).filter((j) => !workflow || j.workflow === workflow);
   if (jobs.length === 0) {
     throw new NotFoundError(
@@ -191,8 +198,8 @@ async function artifactsIntact(engine: Engine, jobIds: readonly string[]): Promi
   return new Set([...digestsOf].filter(([, digests]) => digests.every((d) => !missing.has(d))).map(([id]) => id));
 }
 
-async function checkTagFree(engine: Engine, user: string, tag: string): Promise<void> {
-  const owner = await engine.store.getRunByTag(user, tag);
+async function checkTagFree(engine: Engine, scope: TagScope, tag: string): Promise<void> {
+  const owner = await engine.store.getRunByTag(scope, tag);
   if (owner) {
     throw new ConflictError(
       `tag '${tag}' already exists (run ${owner.name}); delete it first: dstack tags delete ${tag}`,

@@ -90,7 +90,7 @@ describe('dstack init credentials', () => {
 
     const run = record(await sb.dstack(['run', 'list', '--no-cache']));
     expect(run.code, run.stderr).toBe(0);
-    answers.push(JSON.stringify(await client.listRepos()), JSON.stringify(await client.listRuns(10)));
+    answers.push(JSON.stringify(await client.listRepos()), JSON.stringify(await client.listRuns({ last: 10 })));
     record(await sb.dstack(['status', '--last', '5', '--json']));
   });
 

@@ -57,10 +57,10 @@ describe('tags, prune, stop', () => {
   it('refuses a tag dependency that does not exist at its place in the file, before anything runs', async () => {
     const r = await sb.dstack(['run', 'train']);
     expect(r.stderr).toContain(
-      "error: .dstack/workflows.yaml:8:18: depends-on 'prepare:best': tag 'best' does not exist; see 'dstack tags list'",
+      "error: .dstack/workflows.yaml:8:18: depends-on 'prepare:best': tag 'best' does not exist in this project; see 'dstack tags list'",
     );
     expect(r.code).toBe(2);
-    expect((await sb.dstack(['status', '--last', '5'])).stdout).toContain('No runs yet');
+    expect((await sb.dstack(['status', '--last', '5'])).stdout).toContain('No runs in this project yet');
   });
 
   let tagged: RunView;

@@ -87,8 +87,8 @@ describe('Engine.transition of a finished job', () => {
       'best',
     );
     await engine.transition(id(1), 'UPLOADING', 'DONE', {}, 'test');
-    expect(await engine.store.getRunByTag('u', 'best')).toBeUndefined();
+    expect(await engine.store.getRunByTag({ user: 'u', project: '/' }, 'best')).toBeUndefined();
     await engine.transition(id(2), 'UPLOADING', 'DONE', {}, 'test');
-    expect((await engine.store.getRunByTag('u', 'best'))?.name).toBe('calm-owl-1');
+    expect((await engine.store.getRunByTag({ user: 'u', project: '/' }, 'best'))?.name).toBe('calm-owl-1');
   });
 });

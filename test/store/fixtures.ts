@@ -2,7 +2,10 @@
 import { afterEach, beforeEach } from 'vitest';
 import type { JobSpec } from '../../src/core/job-spec.js';
 import type { JobRecord, RunRecord, RunnerRecord } from '../../src/core/records.js';
-import type { Store } from '../../src/server/store/store.js';
+import type { Store, TagScope } from '../../src/server/store/store.js';
+import type { Insertable } from 'kysely';
+import { runToRow } from '../../src/server/store/mapping.js';
+import type { Database, RunsTable } from '../../src/server/store/schema.js';
 
 /** Opens a fresh, empty, migrated store; each call must be isolated from the others. */
 export type OpenStore = () => Promise<Store>;
@@ -23,17 +26,34 @@ export function useFreshStore(open: OpenStore): () => Store {
   };
 }
 
+/** The project of makeRun's runs: its repo has no remote, so its root is its key. */
+export const PROJECT = '/home/ada/project';
+
+/** Where a tag is looked up: a user's runs in a project (makeRun's unless named). */
+export function tagScope(user = 'ada', project = PROJECT): TagScope {
+  return { user, project };
+}
+
 export function makeRun(name: string, fields: Partial<RunRecord> = {}): RunRecord {
   return {
     name,
     workflow: 'train',
     overrides: {},
-    repo: { root: '/home/ada/project' },
+    repo: { root: PROJECT },
     codeDigest: 'c0de'.repeat(16),
     submittedAt: 1_700_000_000_000,
     user: 'ada',
     ...fields,
   };
+}
+
+/** The schema before migration 0009 added `runs.project`. */
+export type DatabaseBefore0009 = Omit<Database, 'runs'> & { runs: Omit<RunsTable, 'project'> };
+
+/** A run's row as the `runs` table held it before migration 0009. */
+export function rowBefore0009(run: RunRecord): Insertable<DatabaseBefore0009['runs']> {
+  const { project: _, ...row } = runToRow(run);
+  return row;
 }
 
 export function makeSpec(ref: string, fields: Partial<JobSpec> = {}): JobSpec {

@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { storeMigrations } from '../../src/server/store/migrations/index.js';
-import { jobToRow, runToRow } from '../../src/server/store/mapping.js';
-import type { Database } from '../../src/server/store/schema.js';
+import { jobToRow } from '../../src/server/store/mapping.js';
 import { openSqliteDatabase, openSqliteStore } from '../../src/server/store/sqlite.js';
 import type { Store } from '../../src/server/store/store.js';
-import { makeJob, makeRun } from './fixtures.js';
+import { makeJob, makeRun, rowBefore0009, type DatabaseBefore0009 } from './fixtures.js';
 
 describe('migration 0006-job-deps', () => {
   const open: Store[] = [];
@@ -18,7 +17,7 @@ describe('migration 0006-job-deps', () => {
 
   it('gives jobs stored before it their dependency rows, so they still become ready', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'dstack-deps-')), 'state.db');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqliteDatabase(path) }) });
+    const db = new Kysely<DatabaseBefore0009>({ dialect: new SqliteDialect({ database: openSqliteDatabase(path) }) });
     const migrations = storeMigrations('sqlite');
     const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
     expect((await migrator.migrateTo('0005-repos')).error).toBeUndefined();
@@ -28,7 +27,7 @@ describe('migration 0006-job-deps', () => {
       makeJob(run, 'b', { dependsOn: ['old-a'] }),
       makeJob(run, 'c', { dependsOn: ['old-a', 'old-b'] }),
     ];
-    await db.insertInto('runs').values(runToRow(run)).execute();
+    await db.insertInto('runs').values(rowBefore0009(run)).execute();
     for (const [seq, job] of jobs.entries()) await db.insertInto('jobs').values(jobToRow(job, seq)).execute();
     await db.destroy();
 

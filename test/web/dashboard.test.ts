@@ -4,8 +4,8 @@
  * from the CLI appear, its graph, its log arriving live, download an artifact, stop a job;
  * and a wrong token refused.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
@@ -247,5 +247,20 @@ describe('the dashboard on the embedded server', () => {
     await page.getByRole('link', { name: 'Runs', exact: true }).click();
     await page.locator('tbody tr').first().getByText('best').waitFor();
     await shot(page, 'dashboard-runs.png', 320);
+  });
+
+  it('says which project each run is of once runs come from several, and filters by it', async () => {
+    const other = join(dirname(sb.root), 'other');
+    await mkdir(join(other, '.dstack'), { recursive: true });
+    await writeFile(join(other, '.dstack', 'workflows.yaml'), 'workflows:\n  - name: hello\n    commands: [echo hi]\n');
+    expect((await sb.dstack(['run', 'hello'], { cwd: other })).code).toBe(0);
+    const rows = page.locator('tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(4);
+    await page.locator('table.runs th').getByText('Project').waitFor();
+    await page.getByLabel('project').selectOption(other);
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().locator('td').nth(1).textContent()).toBe(other);
+    await page.getByLabel('project').selectOption(sb.root);
+    await expect.poll(() => rows.count()).toBe(3);
   });
 });

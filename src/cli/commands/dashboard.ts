@@ -9,7 +9,7 @@ import { connect } from '../connect.js';
 export async function dashboardCommand(options: { open: boolean }, settings: Settings): Promise<number> {
   const client = await connect(settings);
   // A refused token fails here, with the CLI's message, rather than on a login page.
-  await client.listRuns(1);
+  await client.listRuns({ last: 1 });
   const token = await loginToken(settings);
   if (!token) throw new UnavailableError(`the local server's token is missing; restart it: dstack server stop`);
   // The token goes in the fragment, which browsers never send: the page moves it to the tab's

@@ -159,7 +159,7 @@ async function dryRun(planned: Plan, root: string, settings: Settings): Promise<
   }
   const { snapshotProject } = await import('../../client/snapshot.js');
   const snapshot = await snapshotProject(root, settings.home);
-  const preview = await client.previewRun({ jobs: planned.jobs, code: snapshot.manifest });
+  const preview = await client.previewRun({ jobs: planned.jobs, code: snapshot.manifest, repo: snapshot.repo });
   process.stdout.write(formatPlan(planned, preview));
   return 0;
 }

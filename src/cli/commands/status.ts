@@ -1,13 +1,15 @@
-/** `dstack status [RUN] [--last N] [--json]`: runs and their jobs, as in the reference docs. */
+/** `dstack status [RUN] [--last N] [--all] [--json]`: runs and their jobs, as in the reference docs; the project's, or all. */
 import { UsageError } from '../../core/errors.js';
+import { projectKey } from '../../core/projects.js';
 import type { JobRecord, RunView } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
+import { projectScope } from '../project-scope.js';
 import { ago, colorStatus, table, variablesLabel } from '../format.js';
 
 export async function statusCommand(
   run: string | undefined,
-  options: { last?: string; json?: boolean },
+  options: { last?: string; all?: boolean; json?: boolean },
   settings: Settings,
 ): Promise<number> {
   let last: number | undefined;
@@ -16,13 +18,14 @@ export async function statusCommand(
     if (!Number.isInteger(last) || last < 1)
       throw new UsageError(`invalid --last '${options.last}': expected a positive whole number`);
   }
-  const client = await connect(settings);
-  const runs = run ? [await client.getRun(run)] : await client.listRuns(last);
+  const [client, project] = await Promise.all([connect(settings), run ? undefined : projectScope(options.all)]);
+  const runs = run ? [await client.getRun(run)] : await client.listRuns({ last, project });
   if (options.json) {
     process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
     return 0;
   }
-  process.stdout.write(renderStatus(runs) + '\n');
+  // A named run, or the runs of one project, need not say which project they are of.
+  process.stdout.write(renderStatus(runs, { projects: !run && project === undefined }) + '\n');
   return 0;
 }
 
@@ -35,13 +38,18 @@ function reasonOf(job: JobRecord, byId: ReadonlyMap<string, JobRecord>): string 
   return waitingFor.length > 0 ? `waiting for ${waitingFor.map((d) => d!.ref).join(', ')}` : '';
 }
 
-export function renderStatus(runs: readonly RunView[], now = Date.now()): string {
+/** `projects`: a PROJECT column, for runs of every project. */
+export function renderStatus(
+  runs: readonly RunView[],
+  { projects = false, now = Date.now() }: { projects?: boolean; now?: number } = {},
+): string {
   const rows: string[][] = [];
   for (const run of runs) {
     const vars = variablesLabel(run.overrides);
     const target = run.jobs.find((j) => j.workflow === run.workflow) ?? run.jobs[run.jobs.length - 1];
     rows.push([
       run.name,
+      ...(projects ? [projectKey(run.repo)] : []),
       run.tag ?? '<none>',
       '',
       run.workflow,
@@ -55,6 +63,7 @@ export function renderStatus(runs: readonly RunView[], now = Date.now()): string
       const reason = reasonOf(job, byId);
       rows.push([
         '',
+        ...(projects ? [''] : []),
         '',
         job.id,
         job.ref,
@@ -66,6 +75,10 @@ export function renderStatus(runs: readonly RunView[], now = Date.now()): string
       ]);
     }
   }
-  if (rows.length === 0) return 'No runs yet. Start one with: dstack run WORKFLOW';
-  return table(['RUN', 'TAG', 'JOB', 'WORKFLOW', 'VARIABLES', 'SUBMITTED', 'RUNNER', 'STATUS'], rows);
+  if (rows.length === 0)
+    return projects
+      ? 'No runs yet. Start one with: dstack run WORKFLOW'
+      : "No runs in this project yet ('dstack status --all' lists every project's). Start one with: dstack run WORKFLOW";
+  const head = ['RUN', ...(projects ? ['PROJECT'] : []), 'TAG', 'JOB', 'WORKFLOW', 'VARIABLES', 'SUBMITTED'];
+  return table([...head, 'RUNNER', 'STATUS'], rows);
 }

@@ -1,37 +1,47 @@
 /** `dstack tags add|delete|list` and `dstack prune`. */
 import { UsageError } from '../../core/errors.js';
+import { projectKey } from '../../core/projects.js';
 import { checkTagName } from '../../core/tags.js';
 import { formatSize, plural } from '../../core/resources.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
+import { projectScope } from '../project-scope.js';
 import { ago, table } from '../format.js';
 
-export async function tagsListCommand(settings: Settings): Promise<number> {
-  const runs = await (await connect(settings)).tags();
+/** `dstack tags list [--all]`: the tags of the project the CLI stands in, or of every project (with a PROJECT column). */
+export async function tagsListCommand(options: { all?: boolean }, settings: Settings): Promise<number> {
+  const [client, project] = await Promise.all([connect(settings), projectScope(options.all)]);
+  const runs = await client.tags(project);
   if (runs.length === 0) {
-    process.stdout.write('No tags yet. Tag a finished run with: dstack tags add TAG RUN\n');
+    const where = project === undefined ? '' : " in this project ('dstack tags list --all' lists every project's)";
+    process.stdout.write(`No tags yet${where}. Tag a finished run with: dstack tags add TAG RUN\n`);
     return 0;
   }
+  const all = project === undefined;
   const rows = runs.map((r) => [
     r.tag ?? '',
     r.name,
+    ...(all ? [projectKey(r.repo)] : []),
     r.workflow,
     r.jobs.map((j) => j.workflow).join(', '),
     ago(r.submittedAt),
   ]);
-  process.stdout.write(table(['TAG', 'RUN', 'WORKFLOW', 'JOBS', 'SUBMITTED'], rows) + '\n');
+  const head = ['TAG', 'RUN', ...(all ? ['PROJECT'] : []), 'WORKFLOW', 'JOBS', 'SUBMITTED'];
+  process.stdout.write(table(head, rows) + '\n');
   return 0;
 }
 
 export async function tagsAddCommand(tag: string, run: string, settings: Settings): Promise<number> {
   checkTagName(tag, 'dstack tags add TAG RUN');
   const view = await (await connect(settings)).addTag(tag, run);
-  process.stdout.write(`tagged run ${view.name} as ${tag}\n`);
+  // A tag lives in its run's project, wherever the CLI stands.
+  process.stdout.write(`tagged run ${view.name} as ${tag} (project ${projectKey(view.repo)})\n`);
   return 0;
 }
 
 export async function tagsDeleteCommand(tag: string, settings: Settings): Promise<number> {
-  await (await connect(settings)).deleteTag(tag);
+  const [client, project] = await Promise.all([connect(settings), projectScope(false)]);
+  await client.deleteTag(tag, project);
   process.stdout.write(`deleted tag ${tag}\n`);
   return 0;
 }

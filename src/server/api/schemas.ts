@@ -58,17 +58,19 @@ const checkedJobSpec = jobSpec.superRefine((spec, ctx) => {
   });
 });
 
+const repo = z.object({
+  root: z.string(),
+  remote: z.string().optional(),
+  branch: z.string().optional(),
+  commit: z.string().optional(),
+  dirty: z.boolean().optional(),
+  subdir: z.string().optional(),
+});
+
 export const submitRun = z.object({
   workflow: name,
   overrides: z.record(z.string(), z.string()),
-  repo: z.object({
-    root: z.string(),
-    remote: z.string().optional(),
-    branch: z.string().optional(),
-    commit: z.string().optional(),
-    dirty: z.boolean().optional(),
-    subdir: z.string().optional(),
-  }),
+  repo,
   codeDigest: digest,
   jobs: z.array(checkedJobSpec).min(1),
   tag: tagName.optional(),
@@ -88,6 +90,7 @@ export const preview = z.object({
       }),
     ),
   }),
+  repo,
 });
 
 export const target = z.object({
@@ -151,4 +154,12 @@ export const logsQuery = z.object({
   afterSeq: z.coerce.number().int().optional(),
 });
 
-export const runsQuery = z.object({ last: z.coerce.number().int().positive().max(10_000).optional() });
+/** A project key (core/projects.ts): a remote's host and path, or a folder. */
+const project = z.string().min(1).max(4096);
+
+export const runsQuery = z.object({
+  last: z.coerce.number().int().positive().max(10_000).optional(),
+  project: project.optional(),
+});
+
+export const projectQuery = z.object({ project: project.optional() });

@@ -1,19 +1,24 @@
 /** Tags name finished runs, so that workflows can depend on them (`depends-on: prepare:latest`). */
 import { Hono } from 'hono';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
+import { projectKey } from '../../core/projects.js';
+import type { RunRecord } from '../../core/records.js';
 import { prune } from '../prune.js';
 import { resolveTarget, runViews } from '../queries.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import * as schemas from './schemas.js';
-import { body } from './validate.js';
+import { body, query } from './validate.js';
 
 export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const { store } = engine;
 
   app.get('/tags', async (c) => {
+    const { project } = query(c, schemas.projectQuery);
     const caller = c.get('caller');
-    const runs = (await store.taggedRuns()).filter((r) => caller.admin || r.user === caller.name);
+    const runs = (await store.taggedRuns()).filter(
+      (r) => (caller.admin || r.user === caller.name) && (project === undefined || projectKey(r.repo) === project),
+    );
     return c.json(await runViews(store, runs));
   });
 
@@ -26,7 +31,8 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
         `run '${target.run.name}' is ${view!.status}: only a run whose jobs are all DONE can be tagged`,
       );
     }
-    const owner = await store.getRunByTag(target.run.user, tag); // a tag is unique among its user's runs
+    // A tag is unique among its user's runs of one project: the tagged run's.
+    const owner = await store.getRunByTag({ user: target.run.user, project: projectKey(target.run.repo) }, tag);
     if (owner)
       throw new ConflictError(
         `tag '${tag}' already exists (run ${owner.name}); delete it first: dstack tags delete ${tag}`,
@@ -35,24 +41,30 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     return c.json({ ...view!, tag }, 201);
   });
 
+  /**
+   * The caller's tag of that name in `project` (from the CLI standing in it), or in whichever
+   * one project has it; an admin's reach extends to other users' tags when the caller has none.
+   */
   app.delete('/tags/:tag', async (c) => {
     const tag = c.req.param('tag');
+    const { project } = query(c, schemas.projectQuery);
     const caller = c.get('caller');
-    const run = (await store.getRunByTag(caller.name, tag)) ?? (caller.admin ? await onlyTagged(tag) : undefined);
-    if (!run) throw new NotFoundError(`tag '${tag}' does not exist; see 'dstack tags list'`);
-    await store.setTag(run.name, null);
+    const named = (await store.taggedRuns()).filter((r) => r.tag === tag);
+    const inScope = named.filter((r) => project === undefined || projectKey(r.repo) === project);
+    const own = inScope.filter((r) => r.user === caller.name);
+    const candidates = own.length > 0 || !caller.admin ? own : inScope;
+    if (candidates.length === 0)
+      throw new NotFoundError(missingTag(tag, project, named, caller.admin ? undefined : caller.name));
+    if (candidates.length > 1) {
+      const users = new Set(candidates.map((r) => r.user)).size > 1; // an admin's reach
+      const where = candidates.map((r) => `${users ? `${r.user}, ` : ''}${projectKey(r.repo)} (run ${r.name})`);
+      throw new ConflictError(
+        `tag '${tag}' is on ${candidates.length} runs: ${where.join('; ')}; run 'dstack tags delete ${tag}' in its project`,
+      );
+    }
+    await store.setTag(candidates[0]!.name, null);
     return c.json({ ok: true });
   });
-
-  /** An admin deletes another user's tag by its name when no one else has it (`tags list` shows them all). */
-  const onlyTagged = async (tag: string) => {
-    const runs = (await store.taggedRuns()).filter((r) => r.tag === tag);
-    if (runs.length > 1) {
-      const owners = runs.map((r) => `${r.user} (run ${r.name})`).join(', ');
-      throw new ConflictError(`tag '${tag}' is on runs of several users: ${owners}; each deletes their own`);
-    }
-    return runs[0];
-  };
 
   app.post('/prune', async (c) => {
     const { olderThanMs, dryRun } = await body(c, schemas.prune);
@@ -60,4 +72,13 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     return c.json(await prune(engine, olderThanMs, { ...(caller.admin ? {} : { user: caller.name }), dryRun }));
   });
   return app;
+}
+
+/** Why no tag of that name is there to delete; where the caller has it elsewhere, where. */
+function missingTag(tag: string, project: string | undefined, named: readonly RunRecord[], user?: string): string {
+  const elsewhere = named.filter((r) => user === undefined || r.user === user).map((r) => projectKey(r.repo));
+  const where = elsewhere.length > 0 ? `; it is in ${elsewhere.join(', ')}` : '';
+  return project === undefined
+    ? `tag '${tag}' does not exist; see 'dstack tags list'`
+    : `tag '${tag}' does not exist in project ${project}${where}; see 'dstack tags list --all'`;
 }

@@ -24,8 +24,8 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   });
 
   app.get('/runs', async (c) => {
-    const { last } = query(c, schemas.runsQuery);
-    return c.json(await listRuns(store, c.get('caller'), last));
+    const { last, project } = query(c, schemas.runsQuery);
+    return c.json(await listRuns(store, c.get('caller'), { last, project }));
   });
 
   app.get('/runs/:name', async (c) => {

@@ -7,6 +7,7 @@ import { isUniqueViolation } from './db-errors.js';
 import { jobFromRow, runFromRow, tagKey } from './mapping.js';
 import { UNFINISHED } from './run-queries.js';
 import type { Database } from './schema.js';
+import type { TagScope } from './store.js';
 
 export async function findDoneJob(db: Kysely<Database>, cacheKey: string): Promise<JobRecord | undefined> {
   const row = await db
@@ -42,10 +43,10 @@ export async function followersOf(db: Kysely<Database>, jobId: string): Promise<
   return rows.map(jobFromRow);
 }
 
-/** Tag the run among its user's runs (or untag it: null). */
+/** Tag the run among its user's runs of its project (or untag it: null). */
 export async function setTag(db: Kysely<Database>, runName: string, tag: string | null): Promise<void> {
   try {
-    const key = tag === null ? null : sql<string>`${sql.ref('user')} || ${`:${tag}`}`;
+    const key = tag === null ? null : sql<string>`${sql.ref('user')} || ':' || ${sql.ref('project')} || ${`:${tag}`}`;
     const result = await db.updateTable('runs').set({ tag: key }).where('name', '=', runName).executeTakeFirst();
     if (result.numUpdatedRows === 0n) throw new NotFoundError(`no run named '${runName}'`);
   } catch (err) {
@@ -54,8 +55,16 @@ export async function setTag(db: Kysely<Database>, runName: string, tag: string 
   }
 }
 
-export async function getRunByTag(db: Kysely<Database>, user: string, tag: string): Promise<RunRecord | undefined> {
-  const row = await db.selectFrom('runs').selectAll().where('tag', '=', tagKey(user, tag)).executeTakeFirst();
+export async function getRunByTag(
+  db: Kysely<Database>,
+  { user, project }: TagScope,
+  tag: string,
+): Promise<RunRecord | undefined> {
+  const row = await db
+    .selectFrom('runs')
+    .selectAll()
+    .where('tag', '=', tagKey(user, project, tag))
+    .executeTakeFirst();
   return row && runFromRow(row);
 }
 

@@ -24,7 +24,7 @@ import * as repos from './repo-store.js';
 import { countRunsWithPrefix, selectRuns, UNFINISHED } from './run-queries.js';
 import type { Database, SqlDialect } from './schema.js';
 import { TokenCache } from './token-cache.js';
-import type { JobRef, RunQuery, Store, TokenRecord, TransitionGuard, TransitionPatch } from './store.js';
+import type { JobRef, RunQuery, Store, TagScope, TokenRecord, TransitionGuard, TransitionPatch } from './store.js';
 
 export interface KyselyStoreOptions {
   /** Which engine `db` talks to; the schema differs only where SQL does (autoincrement). */
@@ -208,8 +208,8 @@ export class KyselyStore implements Store {
     return cacheTags.setTag(this.db, runName, tag);
   }
 
-  getRunByTag(user: string, tag: string): Promise<RunRecord | undefined> {
-    return cacheTags.getRunByTag(this.db, user, tag);
+  getRunByTag(scope: TagScope, tag: string): Promise<RunRecord | undefined> {
+    return cacheTags.getRunByTag(this.db, scope, tag);
   }
 
   taggedRuns(): Promise<RunRecord[]> {

@@ -4,6 +4,7 @@
  * so a record read back deep-equals the record stored.
  */
 import type { Insertable, Selectable, Updateable } from 'kysely';
+import { projectKey } from '../../core/projects.js';
 import type { JobEvent, JobRecord, RunRecord, RunnerRecord } from '../../core/records.js';
 import type { JobEventsTable, JobsTable, RunnersTable, RunsTable, TokensTable } from './schema.js';
 import type { TokenRecord, TransitionPatch } from './store.js';
@@ -46,9 +47,9 @@ export function tokenFromRow(r: Selectable<TokensTable>): TokenRecord {
   return { hash: r.hash, kind: r.kind, name: r.name, admin: bool(r.admin), createdAt: num(r.created_at) };
 }
 
-/** The `tag` column's value: a tag is unique among its user's runs (migration 0008). */
-export function tagKey(user: string, tag: string): string {
-  return `${user}:${tag}`;
+/** The `tag` column's value: a tag is unique among its user's runs in one project (migrations 0008, 0009). */
+export function tagKey(user: string, project: string, tag: string): string {
+  return `${user}:${project}:${tag}`;
 }
 
 /** Run ↔ row: overrides and repo are JSON text. */
@@ -57,9 +58,10 @@ export function runToRow(run: RunRecord): Insertable<RunsTable> {
     name: run.name,
     workflow: run.workflow,
     overrides: JSON.stringify(run.overrides),
-    tag: run.tag === undefined ? null : tagKey(run.user, run.tag),
+    tag: run.tag === undefined ? null : tagKey(run.user, projectKey(run.repo), run.tag),
     tag_on_done: run.tagOnDone ?? null,
     repo: JSON.stringify(run.repo),
+    project: projectKey(run.repo),
     code_digest: run.codeDigest,
     submitted_at: run.submittedAt,
     user: run.user,
@@ -71,7 +73,7 @@ export function runFromRow(r: Selectable<RunsTable>): RunRecord {
     name: r.name,
     workflow: r.workflow,
     overrides: json<RunRecord['overrides']>(r.overrides),
-    tag: r.tag === null ? undefined : r.tag.slice(r.tag.indexOf(':') + 1),
+    tag: r.tag === null ? undefined : r.tag.slice(r.tag.lastIndexOf(':') + 1),
     tagOnDone: r.tag_on_done ?? undefined,
     repo: json<RunRecord['repo']>(r.repo),
     codeDigest: r.code_digest,

@@ -11,6 +11,7 @@ export const UNFINISHED: readonly JobStatus[] = JOB_STATUSES.filter((s) => !isFi
 export async function selectRuns(db: Kysely<Database>, query: RunQuery): Promise<Selectable<RunsTable>[]> {
   let q = db.selectFrom('runs').selectAll('runs');
   if (query.user !== undefined) q = q.where('runs.user', '=', query.user);
+  if (query.project !== undefined) q = q.where('runs.project', '=', query.project);
   if (query.unfinished) {
     q = q.where(({ exists, selectFrom }) =>
       exists(

@@ -36,6 +36,8 @@ export interface RunsTable {
   tag_on_done: string | null;
   /** JSON RepoInfo. */
   repo: string;
+  /** The repo's project key (core/projects.ts), for listing and tags within a project. */
+  project: string;
   code_digest: string;
   submitted_at: EpochMs;
   user: string;

@@ -55,6 +55,14 @@ export interface RunQuery {
   /** The newest N (by submission time), newest first. */
   limit?: number;
   user?: string;
+  /** Only runs of this project (core/projects.ts `projectKey`). */
+  project?: string;
+}
+
+/** Where a tag names a run: among one user's runs of one project. */
+export interface TagScope {
+  user: string;
+  project: string;
 }
 
 export interface Store extends RepoStore {
@@ -129,10 +137,10 @@ export interface Store extends RepoStore {
   /** Unfinished jobs that wait on `jobId` to reuse its result. */
   followersOf(jobId: string): Promise<JobRecord[]>;
 
-  /** Name a run (`tag` null removes its tag). ConflictError when another run has the tag. */
+  /** Name a run in its user's and project's scope (`tag` null removes its tag). ConflictError when another run there has the tag. */
   setTag(runName: string, tag: string | null): Promise<void>;
-  /** The run `user` tagged `tag`: tags are per user, as runs are. */
-  getRunByTag(user: string, tag: string): Promise<RunRecord | undefined>;
+  /** The run tagged `tag` in `scope`: tags are per user and project, as `dstack status` is. */
+  getRunByTag(scope: TagScope, tag: string): Promise<RunRecord | undefined>;
   /** Runs that have a tag, newest first. */
   taggedRuns(): Promise<RunRecord[]>;
   /** Delete runs with their jobs, events and artifact manifests. */

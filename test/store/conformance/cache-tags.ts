@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError } from '../../../src/core/errors.js';
 import { isFinished, JOB_STATUSES } from '../../../src/core/job-status.js';
 import type { ArtifactManifest, JobRecord } from '../../../src/core/records.js';
 import type { Store } from '../../../src/server/store/store.js';
-import { makeJob, makeRun, seedRun, useFreshStore, type OpenStore } from '../fixtures.js';
+import { makeJob, makeRun, seedRun, tagScope, useFreshStore, type OpenStore } from '../fixtures.js';
 
 const KEY = 'k'.repeat(64);
 
@@ -127,19 +127,35 @@ export function describeCacheAndTags(open: OpenStore): void {
 
       await store().setTag('run-1', 'baseline');
 
-      expect(await store().getRunByTag('ada', 'baseline')).toStrictEqual({ ...run, tag: 'baseline' });
+      expect(await store().getRunByTag(tagScope(), 'baseline')).toStrictEqual({ ...run, tag: 'baseline' });
       expect(await store().getRun('run-1')).toStrictEqual({ ...run, tag: 'baseline' });
       expect((await store().getRun('run-2'))?.tag).toBeUndefined();
-      expect(await store().getRunByTag('ada', 'no-such-tag')).toBeUndefined();
+      expect(await store().getRunByTag(tagScope(), 'no-such-tag')).toBeUndefined();
     });
 
     it("tags are per user: another user's run takes the same tag, and each user finds their own", async () => {
       await seedRun(store(), 'run-1', ['train'], { tag: 'best' });
       const { run: bobs } = await seedRun(store(), 'run-2', ['train'], { user: 'bob' });
       await store().setTag('run-2', 'best');
-      expect(await store().getRunByTag('bob', 'best')).toStrictEqual({ ...bobs, tag: 'best' });
-      expect((await store().getRunByTag('ada', 'best'))?.name).toBe('run-1');
-      expect(await store().getRunByTag('carol', 'best')).toBeUndefined();
+      expect(await store().getRunByTag(tagScope('bob'), 'best')).toStrictEqual({ ...bobs, tag: 'best' });
+      expect((await store().getRunByTag(tagScope(), 'best'))?.name).toBe('run-1');
+      expect(await store().getRunByTag(tagScope('carol'), 'best')).toBeUndefined();
+    });
+
+    it('tags are per project: a run of another project takes the same tag, and each project finds its own', async () => {
+      await seedRun(store(), 'run-1', ['train'], { tag: 'best' });
+      const gpt = { root: '/home/ada/gpt', remote: 'https://github.com/ada/gpt.git', subdir: 'ml' };
+      const { run: other } = await seedRun(store(), 'run-2', ['train'], { repo: gpt });
+      await store().setTag('run-2', 'best');
+      expect(await store().getRunByTag(tagScope('ada', 'github.com/ada/gpt/ml'), 'best')).toStrictEqual({
+        ...other,
+        tag: 'best',
+      });
+      expect((await store().getRunByTag(tagScope(), 'best'))?.name).toBe('run-1');
+      expect(await store().getRunByTag(tagScope('ada', 'github.com/ada/gpt'), 'best')).toBeUndefined();
+      // Within one project the tag is still unique.
+      await seedRun(store(), 'run-3', ['train'], { repo: { ...gpt, root: '/tmp/gpt' } });
+      await expect(store().setTag('run-3', 'best')).rejects.toBeInstanceOf(ConflictError);
     });
 
     it('setTag with a tag another run has throws ConflictError naming the tag, and neither run changes', async () => {
@@ -152,7 +168,7 @@ export function describeCacheAndTags(open: OpenStore): void {
 
       expect(await store().getRun('run-1')).toStrictEqual(owner);
       expect(await store().getRun('run-2')).toStrictEqual(other);
-      expect((await store().getRunByTag('ada', 'baseline'))?.name).toBe('run-1');
+      expect((await store().getRunByTag(tagScope(), 'baseline'))?.name).toBe('run-1');
     });
 
     it('a tag moves to another run only after setTag null removes it from the first', async () => {
@@ -163,10 +179,10 @@ export function describeCacheAndTags(open: OpenStore): void {
       await store().setTag('run-1', null);
       const { tag: _, ...untagged } = first;
       expect(await store().getRun('run-1')).toStrictEqual(untagged);
-      expect(await store().getRunByTag('ada', 'best')).toBeUndefined();
+      expect(await store().getRunByTag(tagScope(), 'best')).toBeUndefined();
 
       await store().setTag('run-2', 'best');
-      expect(await store().getRunByTag('ada', 'best')).toStrictEqual({ ...second, tag: 'best' });
+      expect(await store().getRunByTag(tagScope(), 'best')).toStrictEqual({ ...second, tag: 'best' });
     });
 
     it("setTag to a new tag replaces the run's tag and frees the old one; the same tag again is a no-op", async () => {
@@ -177,19 +193,19 @@ export function describeCacheAndTags(open: OpenStore): void {
       expect(await store().getRun('run-1')).toStrictEqual(run);
 
       await store().setTag('run-1', 'new');
-      expect((await store().getRunByTag('ada', 'new'))?.name).toBe('run-1');
-      expect(await store().getRunByTag('ada', 'old')).toBeUndefined();
+      expect((await store().getRunByTag(tagScope(), 'new'))?.name).toBe('run-1');
+      expect(await store().getRunByTag(tagScope(), 'old')).toBeUndefined();
       await store().setTag('run-2', 'old');
-      expect((await store().getRunByTag('ada', 'old'))?.name).toBe('run-2');
+      expect((await store().getRunByTag(tagScope(), 'old'))?.name).toBe('run-2');
     });
 
     it('setTag of a run that does not exist throws NotFoundError, for a tag and for null, and takes no tag', async () => {
       await seedRun(store(), 'run-1', ['train']);
       await expect(store().setTag('ghost', 'baseline')).rejects.toBeInstanceOf(NotFoundError);
       await expect(store().setTag('ghost', null)).rejects.toBeInstanceOf(NotFoundError);
-      expect(await store().getRunByTag('ada', 'baseline')).toBeUndefined();
+      expect(await store().getRunByTag(tagScope(), 'baseline')).toBeUndefined();
       await store().setTag('run-1', 'baseline');
-      expect((await store().getRunByTag('ada', 'baseline'))?.name).toBe('run-1');
+      expect((await store().getRunByTag(tagScope(), 'baseline'))?.name).toBe('run-1');
     });
 
     it('taggedRuns returns only the runs with a tag, newest first', async () => {
@@ -242,7 +258,7 @@ export function describeCacheAndTags(open: OpenStore): void {
         expect(await store().events(job.id)).toEqual([]);
         expect(await store().getArtifacts(job.id)).toBeUndefined();
       }
-      expect(await store().getRunByTag('ada', 'old')).toBeUndefined();
+      expect(await store().getRunByTag(tagScope(), 'old')).toBeUndefined();
 
       expect((await store().listRuns({})).map((r) => r.name)).toEqual(['kept-1']);
       expect(await store().getRun('kept-1')).toStrictEqual(kept.run);
@@ -253,7 +269,7 @@ export function describeCacheAndTags(open: OpenStore): void {
       // Nothing of the deleted runs is left to collide with: their names, job ids and tag are free again.
       await seedRun(store(), 'doomed-1', ['prepare', 'train']);
       await store().setTag('kept-1', 'old');
-      expect((await store().getRunByTag('ada', 'old'))?.name).toBe('kept-1');
+      expect((await store().getRunByTag(tagScope(), 'old'))?.name).toBe('kept-1');
     });
 
     it('deleteRuns of no names, or of names that do not exist, deletes nothing', async () => {

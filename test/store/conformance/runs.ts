@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../../src/core/errors.js';
 import type { JobRecord } from '../../../src/core/records.js';
-import { makeJob, makeRun, makeSpec, seedRun, useFreshStore, type OpenStore } from '../fixtures.js';
+import { makeJob, makeRun, makeSpec, PROJECT, seedRun, useFreshStore, type OpenStore } from '../fixtures.js';
 
 export function describeRuns(open: OpenStore): void {
   describe('runs', () => {
@@ -113,6 +113,20 @@ export function describeRuns(open: OpenStore): void {
       await seedRun(store(), 'ada-2', ['x'], { user: 'ada', submittedAt: 3 });
       expect((await store().listRuns({ user: 'ada' })).map((r) => r.name)).toEqual(['ada-2', 'ada-1']);
       expect((await store().listRuns({ user: 'eve' })).map((r) => r.name)).toEqual([]);
+    });
+
+    it('listRuns with a project returns only the runs submitted from it: by remote and folder, or by root', async () => {
+      const repo = { root: '/home/ada/gpt', remote: 'git@github.com:ada/gpt.git' };
+      await seedRun(store(), 'gpt-1', ['x'], { repo, submittedAt: 1 });
+      await seedRun(store(), 'local-1', ['x'], { submittedAt: 2 });
+      // Another clone of the same remote, by another URL form: the same project.
+      await seedRun(store(), 'gpt-2', ['x'], { repo: { root: '/tmp/gpt', remote: 'https://github.com/ada/gpt' } });
+      await seedRun(store(), 'sub-1', ['x'], { repo: { ...repo, subdir: 'ml' }, submittedAt: 4 });
+      const names = async (project: string) => (await store().listRuns({ project })).map((r) => r.name);
+      expect(await names('github.com/ada/gpt')).toEqual(['gpt-2', 'gpt-1']);
+      expect(await names('github.com/ada/gpt/ml')).toEqual(['sub-1']);
+      expect(await names(PROJECT)).toEqual(['local-1']);
+      expect(await store().listRuns({ project: PROJECT, user: 'bob' })).toEqual([]);
     });
 
     it('listRuns unfinished returns only runs with a job that is not DONE, FAILED, STOPPED or ABORTED', async () => {

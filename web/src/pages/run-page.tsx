@@ -1,4 +1,5 @@
 /** One run: its jobs as a graph and a table, its variables, its code, and what can be done to it. */
+import { projectKey } from '../../../src/core/projects.js';
 import type { ComponentChildren } from 'preact';
 import type { RunView } from '../../../src/core/records.js';
 import { api } from '../api/client.js';
@@ -57,7 +58,10 @@ export function RunPage({ name }: { name: string }) {
 
 function CodeInfo({ run }: { run: RunView }) {
   const { repo } = run;
-  const rows: [string, ComponentChildren][] = [['root', <code>{repo.root}</code>]];
+  const rows: [string, ComponentChildren][] = [
+    ['project', projectKey(repo)],
+    ['root', <code>{repo.root}</code>],
+  ];
   if (repo.remote) rows.push(['remote', repo.remote]);
   if (repo.branch) rows.push(['branch', repo.branch]);
   if (repo.commit) rows.push(['commit', <code>{repo.commit}</code>]);

@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { JOB_STATUSES } from '../../../src/core/job-status.js';
+import { projectKey } from '../../../src/core/projects.js';
 import type { RunView } from '../../../src/core/records.js';
 import { api } from '../api/client.js';
 import { ErrorBox } from '../components/error-box.js';
@@ -20,13 +21,21 @@ export function RunsPage() {
   const [limit, setLimit] = useState(PAGE);
   const [status, setStatus] = useState('');
   const [workflow, setWorkflow] = useState('');
+  const [project, setProject] = useState('');
   // One key for every page size: showing more keeps the rows already there while it loads.
   const runs = usePoll((signal) => api.runs(limit, signal), 2000, 'runs');
   const { refresh } = runs;
   useEffect(() => refresh(), [limit, refresh]);
   const all = runs.data ?? [];
   const workflows = [...new Set(all.map((r) => r.workflow))].sort();
-  const shown = all.filter((r) => (!status || r.status === status) && (!workflow || r.workflow === workflow));
+  // Runs of several projects (core/projects.ts) say which is whose, and can be narrowed to one.
+  const projects = [...new Set(all.map((r) => projectKey(r.repo)))].sort();
+  const shown = all.filter(
+    (r) =>
+      (!status || r.status === status) &&
+      (!workflow || r.workflow === workflow) &&
+      (!project || projectKey(r.repo) === project),
+  );
   const now = Date.now();
 
   return (
@@ -34,6 +43,20 @@ export function RunsPage() {
       <div class="page-head">
         <h1>Runs</h1>
         <div class="filters">
+          {projects.length > 1 && (
+            <select
+              aria-label="project"
+              value={project}
+              onChange={(e) => setProject((e.target as HTMLSelectElement).value)}
+            >
+              <option value="">all projects</option>
+              {projects.map((p) => (
+                <option key={p} value={p}>
+                  {p}
+                </option>
+              ))}
+            </select>
+          )}
           <select aria-label="status" value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
             <option value="">all statuses</option>
             {JOB_STATUSES.map((s) => (
@@ -67,6 +90,7 @@ export function RunsPage() {
           <thead>
             <tr>
               <th>Run</th>
+              {projects.length > 1 && <th>Project</th>}
               <th>Workflow</th>
               <th>Tag</th>
               <th>Status</th>
@@ -77,7 +101,7 @@ export function RunsPage() {
           </thead>
           <tbody>
             {shown.map((run) => (
-              <RunRow key={run.name} run={run} now={now} />
+              <RunRow key={run.name} run={run} now={now} showProject={projects.length > 1} />
             ))}
           </tbody>
         </table>
@@ -92,13 +116,14 @@ export function RunsPage() {
   );
 }
 
-function RunRow({ run, now }: { run: RunView; now: number }) {
+function RunRow({ run, now, showProject }: { run: RunView; now: number; showProject: boolean }) {
   const took = jobsDuration(run.jobs, now);
   return (
     <tr class="clickable" data-run={run.name} onClick={() => navigate(runHref(run.name))}>
       <td>
         <Link href={runHref(run.name)}>{run.name}</Link>
       </td>
+      {showProject && <td>{projectKey(run.repo)}</td>}
       <td>{run.workflow}</td>
       <td>{run.tag ?? ''}</td>
       <td>

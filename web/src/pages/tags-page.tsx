@@ -1,4 +1,5 @@
 /** Tagged runs: the names workflows depend on as WORKFLOW:TAG. */
+import { projectKey } from '../../../src/core/projects.js';
 import { api } from '../api/client.js';
 import { ErrorBox } from '../components/error-box.js';
 import { Link, runHref } from '../components/link.js';
@@ -8,6 +9,8 @@ import { usePoll } from '../lib/use-poll.js';
 export function TagsPage() {
   const tags = usePoll((signal) => api.tags(signal), 5000, 'tags');
   const list = tags.data ?? [];
+  // A tag is per project: the same name in several projects says which is which.
+  const showProject = new Set(list.map((r) => projectKey(r.repo))).size > 1;
   return (
     <main>
       <div class="page-head">
@@ -25,6 +28,7 @@ export function TagsPage() {
             <tr>
               <th>Tag</th>
               <th>Run</th>
+              {showProject && <th>Project</th>}
               <th>Workflow</th>
               <th>Jobs</th>
               <th>Submitted</th>
@@ -39,6 +43,7 @@ export function TagsPage() {
                 <td>
                   <Link href={runHref(r.name)}>{r.name}</Link>
                 </td>
+                {showProject && <td>{projectKey(r.repo)}</td>}
                 <td>{r.workflow}</td>
                 <td>{r.jobs.map((j) => j.workflow).join(', ')}</td>
                 <td title={dateTime(r.submittedAt)}>{ago(r.submittedAt)}</td>

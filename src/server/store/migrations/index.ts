@@ -10,6 +10,7 @@ import { reposMigration } from './0005-repos.js';
 import { jobDepsMigration } from './0006-job-deps.js';
 import { jobIndexesMigration } from './0007-job-indexes.js';
 import { userTagsMigration } from './0008-user-tags.js';
+import { projectRunsMigration } from './0009-project-runs.js';
 
 /** Every migration by name; kysely applies them in name order, so names start with a sequence number. */
 export function storeMigrations(dialect: SqlDialect): Record<string, Migration> {
@@ -20,6 +21,7 @@ export function storeMigrations(dialect: SqlDialect): Record<string, Migration> 
     '0006-job-deps': jobDepsMigration,
     '0007-job-indexes': jobIndexesMigration,
     '0008-user-tags': userTagsMigration,
+    '0009-project-runs': projectRunsMigration,
   };
   return Object.fromEntries(Object.entries(all).map(([name, m]) => [name, atomic(m)]));
 }

@@ -1,0 +1,129 @@
+/**
+ * Two projects of one user on one embedded server: `status`, tags and tag dependencies
+ * stay within the project the CLI stands in, as dstack's runs were always per repo.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/core/records.js';
+import { Sandbox } from './harness.js';
+
+const workflows = (project: string) => `workflows:
+  - name: prepare
+    commands:
+      - mkdir -p data
+      - echo "data of ${project}" > data/data.txt
+    artifacts: [data]
+  - name: train
+    depends-on: [prepare:best]
+    commands:
+      - cat data/data.txt
+`;
+
+describe('projects', () => {
+  let sb: Sandbox;
+  let other: string; // a clone of a remote, in a folder of its repo
+  let outside: string; // no project at all
+  const OTHER = 'example.com/team/other/ml';
+
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({ '.dstack/workflows.yaml': workflows('project') });
+    outside = dirname(sb.root);
+    const repo = join(outside, 'other');
+    other = join(repo, 'ml');
+    await mkdir(join(other, '.dstack'), { recursive: true });
+    await writeFile(join(other, '.dstack', 'workflows.yaml'), workflows('other'));
+    execFileSync('git', ['init', '-q', repo]);
+    execFileSync('git', ['-C', repo, 'remote', 'add', 'origin', 'git@example.com:team/other.git']);
+  });
+  afterAll(() => sb.dispose());
+
+  const inOther = (args: string[]) => sb.dstack(args, { cwd: other });
+  const runsIn = async (cwd: string, args: string[]) => {
+    const r = await sb.dstack([...args, '--json'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as RunView[]).map((v) => v.name);
+  };
+
+  let mine: string;
+  let theirs: string;
+  it('gives each project its own tag of the same name, and each dependency its own project’s run', async () => {
+    expect((await sb.dstack(['run', 'prepare', '--tag', 'best'])).code).toBe(0);
+    mine = (await runsIn(sb.root, ['status', '--last', '1']))[0]!;
+    const tagged = await inOther(['run', 'prepare', '--tag', 'best']);
+    expect(tagged.stderr).not.toContain('already exists');
+    expect(tagged.code, tagged.stderr).toBe(0);
+    theirs = (await runsIn(other, ['status', '--last', '1']))[0]!;
+    expect(theirs).not.toBe(mine);
+
+    const dry = await inOther(['run', 'train', '--dry-run']);
+    expect(dry.stdout).toContain(`prepare:best (tag; run ${theirs})`);
+    const train = await inOther(['run', 'train']);
+    expect(train.code, train.stderr).toBe(0);
+    expect(train.stdout).toContain('data of other');
+    expect((await sb.dstack(['run', 'train'])).stdout).toContain('data of project');
+  });
+
+  it("status lists the project's runs; --all and a folder outside any project list every project's", async () => {
+    expect(await runsIn(sb.root, ['status', '--last', '10'])).toHaveLength(2);
+    expect(await runsIn(other, ['status', '--last', '10'])).toHaveLength(2);
+    expect(await runsIn(other, ['status', '--last', '10', '--all'])).toHaveLength(4);
+    expect(await runsIn(outside, ['status', '--last', '10'])).toHaveLength(4);
+
+    const table = (await sb.dstack(['status', '--last', '10', '--all'])).stdout;
+    expect(table).toMatch(/^RUN\s+PROJECT\s+TAG\s+JOB/m);
+    expect(table).toMatch(new RegExp(`^${theirs}\\s+${OTHER}\\s+best\\s`, 'm'));
+    expect(table).toMatch(new RegExp(`^${mine}\\s+${sb.root}\\s+best\\s`, 'm'));
+    expect((await sb.dstack(['status', '--last', '10'])).stdout).not.toContain('PROJECT');
+  });
+
+  it("tags list shows the project's tags, and every project's with --all or outside one", async () => {
+    const here = (await sb.dstack(['tags', 'list'])).stdout;
+    expect(here).toMatch(new RegExp(`^best\\s+${mine}\\s+prepare`, 'm'));
+    expect(here).not.toContain(theirs);
+    const all = (await sb.dstack(['tags', 'list'], { cwd: outside })).stdout;
+    expect(all).toMatch(new RegExp(`^best\\s+${theirs}\\s+${OTHER}\\s+prepare`, 'm'));
+    expect(all).toMatch(new RegExp(`^best\\s+${mine}\\s+${sb.root}\\s+prepare`, 'm'));
+  });
+
+  it('deletes a tag within the project; outside one only when a single project has it', async () => {
+    const ambiguous = await sb.dstack(['tags', 'delete', 'best'], { cwd: outside });
+    expect(ambiguous.stderr).toContain(
+      `error: tag 'best' is on 2 runs: ${OTHER} (run ${theirs}); ${sb.root} (run ${mine}); ` +
+        "run 'dstack tags delete best' in its project",
+    );
+    expect(ambiguous.code).toBe(1);
+
+    expect((await inOther(['tags', 'delete', 'best'])).stdout).toContain('deleted tag best');
+    const again = await inOther(['tags', 'delete', 'best']);
+    expect(again.stderr).toContain(
+      `error: tag 'best' does not exist in project ${OTHER}; it is in ${sb.root}; see 'dstack tags list --all'`,
+    );
+    expect(again.code).toBe(1);
+    const train = await inOther(['run', 'train']);
+    expect(train.stderr).toMatch(/depends-on 'prepare:best': tag 'best' does not exist in this project/);
+
+    expect((await sb.dstack(['tags', 'delete', 'best'], { cwd: outside })).code).toBe(0);
+    expect((await sb.dstack(['tags', 'list'], { cwd: outside })).stdout).toContain('No tags yet');
+  });
+
+  it('tags add puts the tag in the run’s project, wherever the CLI stands', async () => {
+    const r = await sb.dstack(['tags', 'add', 'v1', theirs]);
+    expect(r.stdout).toContain(`tagged run ${theirs} as v1 (project ${OTHER})`);
+    expect((await inOther(['tags', 'list'])).stdout).toMatch(new RegExp(`^v1\\s+${theirs}`, 'm'));
+    expect((await sb.dstack(['tags', 'list'])).stdout).toContain(
+      "No tags yet in this project ('dstack tags list --all' lists every project's).",
+    );
+  });
+
+  it('says a project without runs has none, and where the others are', async () => {
+    const fresh = join(outside, 'fresh');
+    await mkdir(join(fresh, '.dstack'), { recursive: true });
+    const r = await sb.dstack(['status'], { cwd: fresh });
+    expect(r.stdout).toContain(
+      "No runs in this project yet ('dstack status --all' lists every project's). Start one with: dstack run WORKFLOW",
+    );
+  });
+});

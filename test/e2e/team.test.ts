@@ -200,6 +200,19 @@ describe('a team server with three runners', () => {
     const bobsTag = (await sb.dstack(['tags', 'list'], bob)).stdout;
     expect(bobsTag.match(/data-v1/g)).toHaveLength(1);
     expect((await dstack(['tags', 'list'])).stdout.match(/data-v1/g)).toHaveLength(2); // an admin sees both
+
+    // An admin deletes their own tag first; another user's only when no other user has one there.
+    expect((await dstack(['tags', 'delete', 'data-v1'])).stdout).toContain('deleted tag data-v1');
+    const carol = as((await server.client().addUser('carol')).token);
+    expect((await sb.dstack(['run', 'tagged-data', '--tag', 'data-v1', '--no-cache'], carol)).code).toBe(0);
+    const tagged = await server.client().tags(sb.root); // newest first: carol's, then bob's
+    expect(tagged.map((r) => r.user)).toEqual(['carol', 'bob']);
+    const both = await dstack(['tags', 'delete', 'data-v1']);
+    expect(both.stderr).toContain(
+      `error: tag 'data-v1' is on 2 runs: ${tagged.map((r) => `${r.user}, ${sb.root} (run ${r.name})`).join('; ')}; ` +
+        'each user deletes their own',
+    );
+    expect(both.code).toBe(1);
   });
 
   async function lastRun(): Promise<RunView> {

@@ -58,9 +58,8 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     if (candidates.length > 1) {
       const users = new Set(candidates.map((r) => r.user)).size > 1; // an admin's reach
       const where = candidates.map((r) => `${users ? `${r.user}, ` : ''}${projectKey(r.repo)} (run ${r.name})`);
-      throw new ConflictError(
-        `tag '${tag}' is on ${candidates.length} runs: ${where.join('; ')}; run 'dstack tags delete ${tag}' in its project`,
-      );
+      const how = users ? 'each user deletes their own' : `run 'dstack tags delete ${tag}' in its project`;
+      throw new ConflictError(`tag '${tag}' is on ${candidates.length} runs: ${where.join('; ')}; ${how}`);
     }
     await store.setTag(candidates[0]!.name, null);
     return c.json({ ok: true });

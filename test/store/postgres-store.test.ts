@@ -1,8 +1,10 @@
+import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeMigrations } from '../../src/server/store/migrations/index.js';
 import { openPostgresStore, redactUrl } from '../../src/server/store/postgres.js';
 import { startPostgres, type PostgresServer } from '../services/postgres.js';
-import { seedRun } from './fixtures.js';
+import { makeRun, PROJECT, rowBefore0009, seedRun, tagScope, type DatabaseBefore0009 } from './fixtures.js';
 import { describeStoreConformance } from './store-conformance.js';
 
 let server: PostgresServer;
@@ -42,6 +44,32 @@ describe('openPostgresStore', () => {
       expect(new Set(names).size).toBe(names.length);
     } finally {
       await client.end();
+    }
+  });
+
+  it('files runs stored before migration 0009 under their projects, with their tags', async () => {
+    const url = await server.createDatabase();
+    const db = new Kysely<DatabaseBefore0009>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }),
+    });
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => storeMigrations('postgres') } });
+    expect((await migrator.migrateTo('0008-user-tags')).error).toBeUndefined();
+    const repo = { root: '/home/ada/gpt', remote: 'https://github.com/ada/gpt.git' };
+    await db
+      .insertInto('runs')
+      .values([
+        { ...rowBefore0009(makeRun('gpt-1', { repo })), tag: 'ada:best' },
+        { ...rowBefore0009(makeRun('local-1')), tag: 'ada:data' },
+      ])
+      .execute();
+    await db.destroy();
+    const store = await openPostgresStore(url);
+    try {
+      expect((await store.getRunByTag(tagScope('ada', 'github.com/ada/gpt'), 'best'))?.name).toBe('gpt-1');
+      expect((await store.getRunByTag(tagScope(), 'data'))?.name).toBe('local-1');
+      expect((await store.listRuns({ project: PROJECT })).map((r) => r.name)).toEqual(['local-1']);
+    } finally {
+      await store.close();
     }
   });
 

@@ -44,39 +44,17 @@ export function RunsPage() {
         <h1>Runs</h1>
         <div class="filters">
           {projects.length > 1 && (
-            <select
-              aria-label="project"
-              value={project}
-              onChange={(e) => setProject((e.target as HTMLSelectElement).value)}
-            >
-              <option value="">all projects</option>
-              {projects.map((p) => (
-                <option key={p} value={p}>
-                  {p}
-                </option>
-              ))}
-            </select>
+            <Filter label="project" all="all projects" value={project} set={setProject} options={projects} />
           )}
-          <select aria-label="status" value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
-            <option value="">all statuses</option>
-            {JOB_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s.toLowerCase()}
-              </option>
-            ))}
-          </select>
-          <select
-            aria-label="workflow"
-            value={workflow}
-            onChange={(e) => setWorkflow((e.target as HTMLSelectElement).value)}
-          >
-            <option value="">all workflows</option>
-            {workflows.map((w) => (
-              <option key={w} value={w}>
-                {w}
-              </option>
-            ))}
-          </select>
+          <Filter
+            label="status"
+            all="all statuses"
+            value={status}
+            set={setStatus}
+            options={JOB_STATUSES}
+            show={(s) => s.toLowerCase()}
+          />
+          <Filter label="workflow" all="all workflows" value={workflow} set={setWorkflow} options={workflows} />
         </div>
       </div>
       <ErrorBox error={runs.error} />
@@ -113,6 +91,28 @@ export function RunsPage() {
         </button>
       )}
     </main>
+  );
+}
+
+/** A select that narrows the list to one value, or to all of them (''). */
+function Filter(props: {
+  label: string;
+  all: string;
+  value: string;
+  set: (value: string) => void;
+  options: readonly string[];
+  show?: (value: string) => string;
+}) {
+  const { label, all, value, set, options, show = (v) => v } = props;
+  return (
+    <select aria-label={label} value={value} onChange={(e) => set((e.target as HTMLSelectElement).value)}>
+      <option value="">{all}</option>
+      {options.map((o) => (
+        <option key={o} value={o}>
+          {show(o)}
+        </option>
+      ))}
+    </select>
   );
 }
 

@@ -106,7 +106,8 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .command('delete')
     .description("delete this project's tag (the run stays)")
     .argument('<tag>')
-    .action((tag: string) => done(commands.tags().then((m) => m.tagsDeleteCommand(tag, settings))));
+    .option('--project <key>', "another project's, as 'dstack tags list --all' names it")
+    .action((tag: string, opts) => done(commands.tags().then((m) => m.tagsDeleteCommand(tag, opts, settings))));
 
   program
     .command('prune')

@@ -3,43 +3,60 @@
  * stands in, as dstack's runs and tags always were per repo: two projects of one user may
  * both have a `prepare` workflow and a `data-v1` tag.
  */
+import { posix } from 'node:path';
 import type { RepoInfo } from './records.js';
 
 /**
  * The project's key: its git remote as host and path (every URL form of one remote gives the
- * same key) plus its folder inside the repo, or, without a remote, its root folder. Clones of
- * one remote are one project; a folder that is no clone is known by where it lies.
+ * same key) and, after a `#`, its folder inside the repo; or, without a remote, its root
+ * folder. Clones of one remote are one project; a folder that is no clone is known by where
+ * it lies. The `#` keeps a repo's folder apart from a repo of that path (a GitLab subgroup).
  */
 export function projectKey(repo: Pick<RepoInfo, 'root' | 'remote' | 'subdir'>): string {
   if (!repo.remote) return repo.root;
-  const remote = remotePath(repo.remote);
-  return repo.subdir ? `${remote}/${repo.subdir}` : remote;
+  const remote = remotePath(repo.remote, repoTop(repo.root, repo.subdir));
+  return repo.subdir ? `${remote}#${repo.subdir}` : remote;
 }
 
 /**
- * `https://github.com/org/repo.git`, `git@github.com:org/repo.git` and
- * `ssh://git@github.com:22/org/repo` all give `github.com/org/repo`; a path stays a path.
+ * `https://github.com/Org/Repo.git`, `git@github.com:org/repo.git` and
+ * `ssh://git@github.com:22/org/repo` all give `github.com/org/repo`: hosts and paths are
+ * compared without case, as GitHub, GitLab and Bitbucket do. A remote on this machine is its
+ * absolute path (a relative one taken from `top`, the repo's folder), case kept.
  */
-export function remotePath(remote: string): string {
+export function remotePath(remote: string, top = '/'): string {
   let rest = remote.trim();
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(rest);
   if (scheme) {
     rest = rest.slice(scheme[0].length);
-    if (scheme[1]!.toLowerCase() === 'file') return trimRepo(rest);
+    if (scheme[1]!.toLowerCase() === 'file') return trimRepo(posix.resolve(top, rest));
   } else {
     // scp-like `user@host:path`; a local path (`/srv/repo.git`, `../repo`) has no colon before its first slash.
     const scp = /^([^/:]+):(?!\/\/)(.*)$/.exec(rest);
-    if (!scp) return trimRepo(rest);
+    if (!scp) return trimRepo(posix.resolve(top, rest));
     rest = `${scp[1]}/${scp[2]}`;
   }
   const slash = rest.indexOf('/');
   const authority = slash < 0 ? rest : rest.slice(0, slash);
   const path = slash < 0 ? '' : rest.slice(slash + 1);
-  const host = authority
-    .slice(authority.lastIndexOf('@') + 1)
-    .replace(/:\d*$/, '')
-    .toLowerCase();
-  return trimRepo(`${host}/${path.replace(/^\/+/, '')}`);
+  const host = authority.slice(authority.lastIndexOf('@') + 1).replace(/:\d*$/, '');
+  return trimRepo(`${host}/${path.replace(/^\/+/, '')}`).toLowerCase();
+}
+
+/**
+ * `tag` is taken in `project` (by `run`): what to run to free it, from anywhere. Said where a
+ * tag collides, which may be in another project than the CLI's (`tags add` of its run).
+ */
+export function tagTaken(tag: string, project: string, run: string): string {
+  const quoted = /^[\w@%+=:,./#-]+$/.test(project) ? project : `'${project.replaceAll("'", `'\\''`)}'`;
+  return `tag '${tag}' already exists in project ${project} (run ${run}); delete it first: dstack tags delete ${tag} --project ${quoted}`;
+}
+
+/** The repo's own folder: the project's root without its folder inside the repo. */
+function repoTop(root: string, subdir: string | undefined): string {
+  if (!subdir) return root;
+  const parts = posix.normalize(root).split('/');
+  return parts.slice(0, Math.max(1, parts.length - subdir.split('/').length)).join('/') || '/';
 }
 
 function trimRepo(path: string): string {

@@ -12,7 +12,7 @@ import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
 import { dependencyLabel, type JobSpec } from '../core/job-spec.js';
 import { runStatus } from '../core/job-status.js';
 import type { JobRecord, RunRecord, RunView } from '../core/records.js';
-import { projectKey } from '../core/projects.js';
+import { projectKey, tagTaken } from '../core/projects.js';
 import { runNamePrefix } from '../core/run-names.js';
 import { readCodeManifest } from './code.js';
 import type { Engine } from './engine.js';
@@ -142,7 +142,7 @@ async function tagged(engine: Engine, scope: TagScope, tag: string, workflow?: s
   // Led by `depends-on 'LABEL': `, which the CLI turns into the entry's place in the file.
   if (!run)
     throw new NotFoundError(
-      `depends-on '${label}': tag '${tag}' does not exist in this project; see 'dstack tags list'`,
+      `depends-on '${label}': tag '${tag}' does not exist in project ${scope.project}; see 'dstack tags list'`,
     );
   const jobs = (await engine.store.jobsOfRuns([run.name])).filter((j) => !workflow || j.workflow === workflow);
   if (jobs.length === 0) {
@@ -201,9 +201,7 @@ async function artifactsIntact(engine: Engine, jobIds: readonly string[]): Promi
 async function checkTagFree(engine: Engine, scope: TagScope, tag: string): Promise<void> {
   const owner = await engine.store.getRunByTag(scope, tag);
   if (owner) {
-    throw new ConflictError(
-      `tag '${tag}' already exists (run ${owner.name}); delete it first: dstack tags delete ${tag}`,
-    );
+    throw new ConflictError(tagTaken(tag, scope.project, owner.name));
   }
 }
 

@@ -7,7 +7,7 @@ describe('projectKey', () => {
       'https://github.com/org/repo.git',
       'https://github.com/org/repo',
       'https://github.com/org/repo/',
-      'http://GitHub.com/org/repo.git',
+      'http://GitHub.com/Org/Repo.git',
       'git@github.com:org/repo.git',
       'github.com:org/repo',
       'ssh://git@github.com/org/repo.git',
@@ -18,16 +18,20 @@ describe('projectKey', () => {
     }
   });
 
-  it('keeps the path of a remote on this machine, and the case of every path', () => {
+  it("keeps a remote on this machine as its absolute path, a relative one taken from the repo's folder", () => {
     expect(remotePath('/srv/git/Repo.git')).toBe('/srv/git/Repo');
     expect(remotePath('file:///srv/git/repo.git/')).toBe('/srv/git/repo');
-    expect(remotePath('../repo')).toBe('../repo');
-    expect(remotePath('git@gitlab.com:Group/Sub/Repo.git')).toBe('gitlab.com/Group/Sub/Repo');
+    expect(remotePath('../repo', '/home/ada/work')).toBe('/home/ada/repo');
+    expect(remotePath('git@gitlab.com:Group/Sub/Repo.git')).toBe('gitlab.com/group/sub/repo');
+    // Two repos with the same relative remote are not one project.
+    const a = projectKey({ root: '/home/ada/a/ml', remote: '../vision', subdir: 'ml' });
+    expect(a).toBe('/home/ada/vision#ml');
+    expect(projectKey({ root: '/tmp/b', remote: '../vision' })).toBe('/tmp/vision');
   });
 
   it("adds the project's folder inside the repo; without a remote it is the project's root", () => {
     expect(projectKey({ root: '/home/ada/gpt/ml', remote: 'git@github.com:ada/gpt.git', subdir: 'ml' })).toBe(
-      'github.com/ada/gpt/ml',
+      'github.com/ada/gpt#ml',
     );
     expect(projectKey({ root: '/tmp/clone', remote: 'https://github.com/ada/gpt' })).toBe('github.com/ada/gpt');
     expect(projectKey({ root: '/home/ada/notes', subdir: 'x' })).toBe('/home/ada/notes');

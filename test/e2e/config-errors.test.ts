@@ -103,7 +103,7 @@ describe('bad input', () => {
       expect(r.stderr).toMatch(message);
       expect(r.code).toBe(2);
       const status = await sb.dstack(['status', '--last', '5']);
-      expect(status.stdout).toContain('No runs in this project yet');
+      expect(status.stdout).toContain(`No runs in project ${sb.root} yet`);
     });
   }
 

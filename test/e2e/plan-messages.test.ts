@@ -93,6 +93,6 @@ describe('dstack run: messages before anything is submitted', () => {
 
   it('submitted nothing', async () => {
     const status = await sb.dstack(['status', '--last', '5']);
-    expect(status.stdout).toContain('No runs in this project yet');
+    expect(status.stdout).toContain(`No runs in project ${sb.root} yet`);
   });
 });

@@ -25,7 +25,7 @@ describe('projects', () => {
   let sb: Sandbox;
   let other: string; // a clone of a remote, in a folder of its repo
   let outside: string; // no project at all
-  const OTHER = 'example.com/team/other/ml';
+  const OTHER = 'example.com/team/other#ml';
 
   beforeAll(async () => {
     sb = await Sandbox.create();
@@ -103,7 +103,7 @@ describe('projects', () => {
     );
     expect(again.code).toBe(1);
     const train = await inOther(['run', 'train']);
-    expect(train.stderr).toMatch(/depends-on 'prepare:best': tag 'best' does not exist in this project/);
+    expect(train.stderr).toContain(`depends-on 'prepare:best': tag 'best' does not exist in project ${OTHER}`);
 
     expect((await sb.dstack(['tags', 'delete', 'best'], { cwd: outside })).code).toBe(0);
     expect((await sb.dstack(['tags', 'list'], { cwd: outside })).stdout).toContain('No tags yet');
@@ -113,8 +113,21 @@ describe('projects', () => {
     const r = await sb.dstack(['tags', 'add', 'v1', theirs]);
     expect(r.stdout).toContain(`tagged run ${theirs} as v1 (project ${OTHER})`);
     expect((await inOther(['tags', 'list'])).stdout).toMatch(new RegExp(`^v1\\s+${theirs}`, 'm'));
+    // A run has one tag: another replaces it, and says so.
+    expect((await sb.dstack(['tags', 'add', 'v2', theirs])).stdout).toContain(
+      `tagged run ${theirs} as v2 (project ${OTHER}; its tag v1 is gone)`,
+    );
+    // Taken in the run's project: the advice names it, and works from here.
+    const [train] = await runsIn(other, ['status', '--last', '1']);
+    const taken = await sb.dstack(['tags', 'add', 'v2', train!]);
+    expect(taken.stderr).toContain(
+      `error: tag 'v2' already exists in project ${OTHER} (run ${theirs}); ` +
+        `delete it first: dstack tags delete v2 --project ${OTHER}`,
+    );
+    expect((await sb.dstack(['tags', 'delete', 'v2', '--project', OTHER])).stdout).toContain('deleted tag v2');
+    expect((await sb.dstack(['tags', 'add', 'v2', train!])).code).toBe(0);
     expect((await sb.dstack(['tags', 'list'])).stdout).toContain(
-      "No tags yet in this project ('dstack tags list --all' lists every project's).",
+      `No tags yet in project ${sb.root} ('dstack tags list --all' lists every project's).`,
     );
   });
 
@@ -123,7 +136,7 @@ describe('projects', () => {
     await mkdir(join(fresh, '.dstack'), { recursive: true });
     const r = await sb.dstack(['status'], { cwd: fresh });
     expect(r.stdout).toContain(
-      "No runs in this project yet ('dstack status --all' lists every project's). Start one with: dstack run WORKFLOW",
+      `No runs in project ${fresh} yet ('dstack status --all' lists every project's). Start one with: dstack run WORKFLOW`,
     );
   });
 });

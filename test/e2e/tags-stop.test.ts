@@ -57,10 +57,10 @@ describe('tags, prune, stop', () => {
   it('refuses a tag dependency that does not exist at its place in the file, before anything runs', async () => {
     const r = await sb.dstack(['run', 'train']);
     expect(r.stderr).toContain(
-      "error: .dstack/workflows.yaml:8:18: depends-on 'prepare:best': tag 'best' does not exist in this project; see 'dstack tags list'",
+      `error: .dstack/workflows.yaml:8:18: depends-on 'prepare:best': tag 'best' does not exist in project ${sb.root}; see 'dstack tags list'`,
     );
     expect(r.code).toBe(2);
-    expect((await sb.dstack(['status', '--last', '5'])).stdout).toContain('No runs in this project yet');
+    expect((await sb.dstack(['status', '--last', '5'])).stdout).toContain(`No runs in project ${sb.root} yet`);
   });
 
   let tagged: RunView;
@@ -104,8 +104,9 @@ describe('tags, prune, stop', () => {
 
   it('refuses a duplicate tag, a failed run and an unfinished run', async () => {
     const dup = await sb.dstack(['tags', 'add', 'best', tagged.name]);
-    expect(dup.stderr).toMatch(
-      /error: tag 'best' already exists \(run [a-z]+-[a-z]+-\d+\); delete it first: dstack tags delete best/,
+    expect(dup.stderr).toContain(
+      `error: tag 'best' already exists in project ${sb.root} (run ${tagged.name}); ` +
+        `delete it first: dstack tags delete best --project ${sb.root}`,
     );
     expect(dup.code).toBe(1);
     await sb.dstack(['run', 'broken']);
@@ -119,7 +120,7 @@ describe('tags, prune, stop', () => {
     expect(u.stderr).toMatch(new RegExp(`error: run '${running}' is (SUBMITTED|DOWNLOADING|RUNNING): only a run`));
     await sb.dstack(['stop', '-a', running]);
     const dupRun = await sb.dstack(['run', 'prepare', '--tag', 'best']);
-    expect(dupRun.stderr).toContain("error: tag 'best' already exists");
+    expect(dupRun.stderr).toContain(`error: tag 'best' already exists in project ${sb.root} (run ${tagged.name})`);
   });
 
   it('says when run --tag did not tag the run: it did not end DONE, or another run took the tag meanwhile', async () => {

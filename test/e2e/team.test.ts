@@ -191,7 +191,7 @@ describe('a team server with three runners', () => {
     expect((await dstack(['run', 'tagged-data', '--tag', 'data-v1', '--no-cache'])).code).toBe(0);
     const other = await sb.dstack(['run', 'use-tagged'], bob);
     expect(other.stderr).toMatch(
-      /error: \.dstack\/workflows\.yaml:\d+:\d+: depends-on 'tagged-data:data-v1': tag 'data-v1' does not exist in this project; see 'dstack tags list'/,
+      /error: \.dstack\/workflows\.yaml:\d+:\d+: depends-on 'tagged-data:data-v1': tag 'data-v1' does not exist in project \S+; see 'dstack tags list'/,
     );
     expect(other.code).toBe(2);
     expect((await sb.dstack(['run', 'tagged-data', '--tag', 'data-v1', '--no-cache'], bob)).code).toBe(0);

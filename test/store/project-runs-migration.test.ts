@@ -47,12 +47,12 @@ describe('migration 0009-project-runs', () => {
       { name: 'gpt-2', repo: gpt },
       { name: 'local-1', tag: 'data-v1' },
     ]);
-    expect((await store.listRuns({ project: 'github.com/ada/gpt/ml' })).map((r) => r.name).sort()).toEqual([
+    expect((await store.listRuns({ project: 'github.com/ada/gpt#ml' })).map((r) => r.name).sort()).toEqual([
       'gpt-1',
       'gpt-2',
     ]);
     expect((await store.listRuns({ project: PROJECT })).map((r) => r.name)).toEqual(['local-1']);
-    expect((await store.getRunByTag(tagScope('ada', 'github.com/ada/gpt/ml'), 'best'))?.name).toBe('gpt-1');
+    expect((await store.getRunByTag(tagScope('ada', 'github.com/ada/gpt#ml'), 'best'))?.name).toBe('gpt-1');
     expect((await store.getRunByTag(tagScope(), 'data-v1'))?.name).toBe('local-1');
     expect((await store.getRun('gpt-1'))?.tag).toBe('best');
     // The other project's name is free now.

@@ -239,7 +239,7 @@ describe('the dashboard on the embedded server', () => {
     const refused = await tag('best');
     await refused
       .getByRole('alert')
-      .getByText(/^tag 'best' already exists \(run [a-z]+-[a-z]+-\d+\)/)
+      .getByText(/^tag 'best' already exists in project \S+ \(run [a-z]+-[a-z]+-\d+\)/)
       .waitFor();
     await refused.getByRole('button', { name: 'Cancel' }).click();
     await page.getByRole('link', { name: 'Tags' }).click();

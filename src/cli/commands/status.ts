@@ -25,7 +25,7 @@ export async function statusCommand(
     return 0;
   }
   // A named run, or the runs of one project, need not say which project they are of.
-  process.stdout.write(renderStatus(runs, { projects: !run && project === undefined }) + '\n');
+  process.stdout.write(renderStatus(runs, { project: run ? '' : project }) + '\n');
   return 0;
 }
 
@@ -38,11 +38,12 @@ function reasonOf(job: JobRecord, byId: ReadonlyMap<string, JobRecord>): string 
   return waitingFor.length > 0 ? `waiting for ${waitingFor.map((d) => d!.ref).join(', ')}` : '';
 }
 
-/** `projects`: a PROJECT column, for runs of every project. */
+/** `project`: the one project the runs are of ('' when no matter); without it, a PROJECT column. */
 export function renderStatus(
   runs: readonly RunView[],
-  { projects = false, now = Date.now() }: { projects?: boolean; now?: number } = {},
+  { project, now = Date.now() }: { project?: string | undefined; now?: number } = {},
 ): string {
+  const projects = project === undefined;
   const rows: string[][] = [];
   for (const run of runs) {
     const vars = variablesLabel(run.overrides);
@@ -78,7 +79,7 @@ export function renderStatus(
   if (rows.length === 0)
     return projects
       ? 'No runs yet. Start one with: dstack run WORKFLOW'
-      : "No runs in this project yet ('dstack status --all' lists every project's). Start one with: dstack run WORKFLOW";
+      : `No runs in project ${project} yet ('dstack status --all' lists every project's). Start one with: dstack run WORKFLOW`;
   const head = ['RUN', ...(projects ? ['PROJECT'] : []), 'TAG', 'JOB', 'WORKFLOW', 'VARIABLES', 'SUBMITTED'];
   return table([...head, 'RUNNER', 'STATUS'], rows);
 }

@@ -13,7 +13,8 @@ export async function tagsListCommand(options: { all?: boolean }, settings: Sett
   const [client, project] = await Promise.all([connect(settings), projectScope(options.all)]);
   const runs = await client.tags(project);
   if (runs.length === 0) {
-    const where = project === undefined ? '' : " in this project ('dstack tags list --all' lists every project's)";
+    const where =
+      project === undefined ? '' : ` in project ${project} ('dstack tags list --all' lists every project's)`;
     process.stdout.write(`No tags yet${where}. Tag a finished run with: dstack tags add TAG RUN\n`);
     return 0;
   }
@@ -33,14 +34,22 @@ export async function tagsListCommand(options: { all?: boolean }, settings: Sett
 
 export async function tagsAddCommand(tag: string, run: string, settings: Settings): Promise<number> {
   checkTagName(tag, 'dstack tags add TAG RUN');
-  const view = await (await connect(settings)).addTag(tag, run);
+  const client = await connect(settings);
+  const before = await client.getRun(run); // a run has one tag: one it had goes, and dependencies on it with it
+  const view = await client.addTag(tag, run);
   // A tag lives in its run's project, wherever the CLI stands.
-  process.stdout.write(`tagged run ${view.name} as ${tag} (project ${projectKey(view.repo)})\n`);
+  const replaced = before.tag && before.tag !== tag ? `; its tag ${before.tag} is gone` : '';
+  process.stdout.write(`tagged run ${view.name} as ${tag} (project ${projectKey(view.repo)}${replaced})\n`);
   return 0;
 }
 
-export async function tagsDeleteCommand(tag: string, settings: Settings): Promise<number> {
-  const [client, project] = await Promise.all([connect(settings), projectScope(false)]);
+/** `dstack tags delete TAG [--project KEY]`: the tag of the project named, or of the one the CLI stands in. */
+export async function tagsDeleteCommand(
+  tag: string,
+  options: { project?: string },
+  settings: Settings,
+): Promise<number> {
+  const [client, project] = await Promise.all([connect(settings), options.project ?? projectScope(false)]);
   await client.deleteTag(tag, project);
   process.stdout.write(`deleted tag ${tag}\n`);
   return 0;

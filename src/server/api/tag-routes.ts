@@ -1,7 +1,7 @@
 /** Tags name finished runs, so that workflows can depend on them (`depends-on: prepare:latest`). */
 import { Hono } from 'hono';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
-import { projectKey } from '../../core/projects.js';
+import { projectKey, tagTaken } from '../../core/projects.js';
 import type { RunRecord } from '../../core/records.js';
 import { prune } from '../prune.js';
 import { resolveTarget, runViews } from '../queries.js';
@@ -32,11 +32,9 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       );
     }
     // A tag is unique among its user's runs of one project: the tagged run's.
-    const owner = await store.getRunByTag({ user: target.run.user, project: projectKey(target.run.repo) }, tag);
-    if (owner)
-      throw new ConflictError(
-        `tag '${tag}' already exists (run ${owner.name}); delete it first: dstack tags delete ${tag}`,
-      );
+    const project = projectKey(target.run.repo);
+    const owner = await store.getRunByTag({ user: target.run.user, project }, tag);
+    if (owner) throw new ConflictError(tagTaken(tag, project, owner.name));
     await store.setTag(target.run.name, tag);
     return c.json({ ...view!, tag }, 201);
   });

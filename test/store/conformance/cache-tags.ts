@@ -147,7 +147,7 @@ export function describeCacheAndTags(open: OpenStore): void {
       const gpt = { root: '/home/ada/gpt', remote: 'https://github.com/ada/gpt.git', subdir: 'ml' };
       const { run: other } = await seedRun(store(), 'run-2', ['train'], { repo: gpt });
       await store().setTag('run-2', 'best');
-      expect(await store().getRunByTag(tagScope('ada', 'github.com/ada/gpt/ml'), 'best')).toStrictEqual({
+      expect(await store().getRunByTag(tagScope('ada', 'github.com/ada/gpt#ml'), 'best')).toStrictEqual({
         ...other,
         tag: 'best',
       });

@@ -124,7 +124,7 @@ export function describeRuns(open: OpenStore): void {
       await seedRun(store(), 'sub-1', ['x'], { repo: { ...repo, subdir: 'ml' }, submittedAt: 4 });
       const names = async (project: string) => (await store().listRuns({ project })).map((r) => r.name);
       expect(await names('github.com/ada/gpt')).toEqual(['gpt-2', 'gpt-1']);
-      expect(await names('github.com/ada/gpt/ml')).toEqual(['sub-1']);
+      expect(await names('github.com/ada/gpt#ml')).toEqual(['sub-1']);
       expect(await names(PROJECT)).toEqual(['local-1']);
       expect(await store().listRuns({ project: PROJECT, user: 'bob' })).toEqual([]);
     });

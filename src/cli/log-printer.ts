@@ -17,12 +17,27 @@ const NEWLINE = Buffer.from('\n');
 type Out = Pick<Writable, 'write'> & Partial<Pick<Writable, 'cork' | 'uncork' | 'writableNeedDrain' | 'once'>>;
 type Stream = OutputLine['stream'];
 
-/** `bytes` with `lead` after each newline, as pieces (not copied). */
+/**
+ * `bytes` with `lead` after each newline, and after each carriage return that does not end a
+ * CRLF: a progress bar redrawn with `\r` (tqdm's) goes back to the start of the terminal's
+ * line, over the prefix, and must write it again. As pieces (not copied).
+ */
 function prefixed(bytes: Buffer, lead: Buffer, into: Buffer[]): void {
   let start = 0;
-  for (let nl = bytes.indexOf(0x0a); nl >= 0; nl = bytes.indexOf(0x0a, start)) {
-    into.push(bytes.subarray(start, nl + 1), lead);
-    start = nl + 1;
+  let nl = bytes.indexOf(0x0a);
+  let cr = bytes.indexOf(0x0d);
+  while (nl >= 0 || cr >= 0) {
+    let at: number;
+    if (cr >= 0 && (nl < 0 || cr < nl)) {
+      at = cr;
+      cr = bytes.indexOf(0x0d, at + 1);
+      if (bytes[at + 1] === 0x0a) continue; // a CRLF's CR: its LF brings the lead
+    } else {
+      at = nl;
+      nl = bytes.indexOf(0x0a, at + 1);
+    }
+    into.push(bytes.subarray(start, at + 1), lead);
+    start = at + 1;
   }
   into.push(bytes.subarray(start));
 }

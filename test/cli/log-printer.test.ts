@@ -70,6 +70,19 @@ describe('LogPrinter', () => {
     expect(plain).toBe('prep  | one\nprep  | two\nprep  | three\nprep  | four\ntrain | x\ntrain | y\n');
   });
 
+  it('writes the prefix again after each \\r of a progress bar, which returns over it, but not inside a CRLF', () => {
+    const { printer, written } = capture();
+    const jobs = [job('a', 'prep'), job('b', 'train')];
+    printer.print([line('b', 1, '\r 10%\r 50%', { partial: true })], jobs);
+    printer.print([line('b', 2, '\r100%\r\nok')], jobs);
+    const plain = Buffer.concat(written.stdout)
+      .toString()
+      .split(String.fromCharCode(27))
+      .map((part, i) => (i === 0 ? part : part.replace(/^\[\d+m/, '')))
+      .join('');
+    expect(plain).toBe('train | \rtrain |  10%\rtrain |  50%\rtrain | 100%\r\ntrain | ok\n');
+  });
+
   it('ends the output with a newline when the last line was left unfinished', () => {
     const { printer, written } = capture();
     printer.print([line('a', 1, 'Password: ', { partial: true })], [job('a', 'x')]);

@@ -71,7 +71,11 @@ export function findWorkflow(config: ProjectConfig, name: string): WorkflowConfi
   const wf = config.workflows.find((w) => w.name === name);
   if (!wf) {
     const names = config.workflows.map((w) => w.name).join(', ') || '(none)';
-    throw new UsageError(`no workflow named '${name}' in .dstack/workflows.yaml (workflows: ${names})`);
+    const near = didYouMean(
+      name,
+      config.workflows.map((w) => w.name),
+    );
+    throw new UsageError(`no workflow named '${name}' in .dstack/workflows.yaml (workflows: ${names})${near}`);
   }
   return wf;
 }
@@ -100,7 +104,11 @@ export function checkOverrides(config: ProjectConfig, target: string, overrides:
       throw new UsageError(
         `unknown option '--${name}' for workflow '${target}'` +
           (known ? ` (its variables: ${known})` : ' (it has no variables; define them in .dstack/variables.yaml)') +
-          dependencyVariable(config, target, name),
+          (dependencyVariable(config, target, name) ||
+            didYouMean(
+              `--${name}`,
+              [...accepted.keys()].map((n) => `--${n}`),
+            )),
       );
     }
   }

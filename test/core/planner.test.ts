@@ -570,6 +570,14 @@ describe('plan: errors a user sees', () => {
     );
   });
 
+  it('suggests the workflow a misspelt name is close to', async () => {
+    const e = await rejection(plan(gpt2(), { target: 'finetune-modle', overrides: {} }, builtin), UsageError);
+    expect(e.message).toBe(
+      "no workflow named 'finetune-modle' in .dstack/workflows.yaml " +
+        "(workflows: download-model, encode-dataset, finetune-model); did you mean 'finetune-model'?",
+    );
+  });
+
   it('says (none) when the project has no workflows', async () => {
     const e = await rejection(plan(project([]), { target: 'train', overrides: {} }, builtin), UsageError);
     expect(e.message).toBe("no workflow named 'train' in .dstack/workflows.yaml (workflows: (none))");

@@ -80,7 +80,7 @@ describe('bad input', () => {
       'an unknown --flag',
       GOOD,
       ['train', '--epoch', '5'],
-      /unknown option '--epoch' for workflow 'train' \(its variables: --epochs\)/,
+      /unknown option '--epoch' for workflow 'train' \(its variables: --epochs\); did you mean '--epochs'\?/,
     ],
     [
       'an absolute artifact path',

@@ -22,6 +22,14 @@ const line = (jobId: string, seq: number, text: string | Buffer, extra: Partial<
 });
 const job = (id: string, ref: string) => ({ id, ref }) as JobRecord;
 
+/** What was written, without colour codes (the prefixes are coloured when colours are forced). */
+const plain = (written: Buffer[]) =>
+  Buffer.concat(written)
+    .toString()
+    .split(String.fromCharCode(27))
+    .map((part, i) => (i === 0 ? part : part.replace(/^\[\d+m/, '')))
+    .join('');
+
 describe('LogPrinter', () => {
   it('joins partial entries into their line, across batches, so \\r progress bars redraw in place', () => {
     const { printer, written } = capture();
@@ -44,12 +52,7 @@ describe('LogPrinter', () => {
     printer.print([line('a', 1, 'loading', { partial: true }), line('b', 1, 'step 1'), line('a', 2, '... ok')], jobs);
     printer.end();
     // The prefixes are coloured when colours are forced: compare without the colour codes.
-    const plain = Buffer.concat(written.stdout)
-      .toString()
-      .split(String.fromCharCode(27))
-      .map((part, i) => (i === 0 ? part : part.replace(/^\[\d+m/, '')))
-      .join('');
-    expect(plain).toBe('prepare | loading\ntrain   | step 1\nprepare | ... ok\n');
+    expect(plain(written.stdout)).toBe('prepare | loading\ntrain   | step 1\nprepare | ... ok\n');
   });
 
   it('prints an entry of several lines as they are, and prefixes each of its lines when jobs share the terminal', () => {
@@ -62,12 +65,7 @@ describe('LogPrinter', () => {
     // The last line of a partial entry goes on in the next entry of its stream, under no new prefix.
     printer.print([line('a', 1, 'one\ntwo\nthr', { partial: true }), line('a', 2, 'ee\nfour')], jobs);
     printer.print([line('b', 1, 'x\ny')], jobs);
-    const plain = Buffer.concat(written.stdout)
-      .toString()
-      .split(String.fromCharCode(27))
-      .map((part, i) => (i === 0 ? part : part.replace(/^\[\d+m/, '')))
-      .join('');
-    expect(plain).toBe('prep  | one\nprep  | two\nprep  | three\nprep  | four\ntrain | x\ntrain | y\n');
+    expect(plain(written.stdout)).toBe('prep  | one\nprep  | two\nprep  | three\nprep  | four\ntrain | x\ntrain | y\n');
   });
 
   it('writes the prefix again after each \\r of a progress bar, which returns over it, but not inside a CRLF', () => {
@@ -75,12 +73,7 @@ describe('LogPrinter', () => {
     const jobs = [job('a', 'prep'), job('b', 'train')];
     printer.print([line('b', 1, '\r 10%\r 50%', { partial: true })], jobs);
     printer.print([line('b', 2, '\r100%\r\nok')], jobs);
-    const plain = Buffer.concat(written.stdout)
-      .toString()
-      .split(String.fromCharCode(27))
-      .map((part, i) => (i === 0 ? part : part.replace(/^\[\d+m/, '')))
-      .join('');
-    expect(plain).toBe('train | \rtrain |  10%\rtrain |  50%\rtrain | 100%\r\ntrain | ok\n');
+    expect(plain(written.stdout)).toBe('train | \rtrain |  10%\rtrain |  50%\rtrain | 100%\r\ntrain | ok\n');
   });
 
   it('ends the output with a newline when the last line was left unfinished', () => {

@@ -107,6 +107,9 @@ describe('projects', () => {
 
     expect((await sb.dstack(['tags', 'delete', 'best'], { cwd: outside })).code).toBe(0);
     expect((await sb.dstack(['tags', 'list'], { cwd: outside })).stdout).toContain('No tags yet');
+    const none = await sb.dstack(['tags', 'delete', 'best'], { cwd: outside });
+    expect(none.stderr).toContain("error: tag 'best' does not exist; see 'dstack tags list'");
+    expect(none.code).toBe(1);
   });
 
   it('tags add puts the tag in the run’s project, wherever the CLI stands', async () => {

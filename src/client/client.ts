@@ -23,6 +23,7 @@ import type {
   RunnerTransitionAnswer,
   RunnerTransitionRequest,
   SubmitRunRequest,
+  TaggedRun,
 } from '../core/api.js';
 import type { UploadPlan, UploadPlanRequest } from '../core/blob-api.js';
 import { UnavailableError } from '../core/errors.js';
@@ -164,7 +165,7 @@ export class Client {
     return this.json('GET', `/api/tags${searchOf({ project })}`);
   }
 
-  addTag(tag: string, run: string): Promise<RunView> {
+  addTag(tag: string, run: string): Promise<TaggedRun> {
     return this.json('POST', '/api/tags', { tag, run });
   }
 

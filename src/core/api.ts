@@ -57,6 +57,12 @@ export interface TagRequest {
   run: string;
 }
 
+/** A run just tagged; a run has one tag, so one it had before is gone, and dependencies on it with it. */
+export interface TaggedRun extends RunView {
+  /** The run's earlier tag, which this one replaced. */
+  replaced?: string;
+}
+
 export interface PruneRequest {
   /** Delete finished, untagged runs submitted more than this long ago, ms. */
   olderThanMs: number;

@@ -34,11 +34,9 @@ export async function tagsListCommand(options: { all?: boolean }, settings: Sett
 
 export async function tagsAddCommand(tag: string, run: string, settings: Settings): Promise<number> {
   checkTagName(tag, 'dstack tags add TAG RUN');
-  const client = await connect(settings);
-  const before = await client.getRun(run); // a run has one tag: one it had goes, and dependencies on it with it
-  const view = await client.addTag(tag, run);
+  const view = await (await connect(settings)).addTag(tag, run);
   // A tag lives in its run's project, wherever the CLI stands.
-  const replaced = before.tag && before.tag !== tag ? `; its tag ${before.tag} is gone` : '';
+  const replaced = view.replaced ? `; its tag ${view.replaced} is gone` : '';
   process.stdout.write(`tagged run ${view.name} as ${tag} (project ${projectKey(view.repo)}${replaced})\n`);
   return 0;
 }

@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import { projectKey, tagTaken } from '../../core/projects.js';
+import type { TaggedRun } from '../../core/api.js';
 import type { RunRecord } from '../../core/records.js';
 import { prune } from '../prune.js';
 import { resolveTarget, runViews } from '../queries.js';
@@ -36,7 +37,8 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const owner = await store.getRunByTag({ user: target.run.user, project }, tag);
     if (owner) throw new ConflictError(tagTaken(tag, project, owner.name));
     await store.setTag(target.run.name, tag);
-    return c.json({ ...view!, tag }, 201);
+    const tagged: TaggedRun = { ...view!, tag, ...(view!.tag && view!.tag !== tag ? { replaced: view!.tag } : {}) };
+    return c.json(tagged, 201);
   });
 
   /**

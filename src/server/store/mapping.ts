@@ -54,14 +54,15 @@ export function tagKey(user: string, project: string, tag: string): string {
 
 /** Run ↔ row: overrides and repo are JSON text. */
 export function runToRow(run: RunRecord): Insertable<RunsTable> {
+  const project = projectKey(run.repo);
   return {
     name: run.name,
     workflow: run.workflow,
     overrides: JSON.stringify(run.overrides),
-    tag: run.tag === undefined ? null : tagKey(run.user, projectKey(run.repo), run.tag),
+    tag: run.tag === undefined ? null : tagKey(run.user, project, run.tag),
     tag_on_done: run.tagOnDone ?? null,
     repo: JSON.stringify(run.repo),
-    project: projectKey(run.repo),
+    project,
     code_digest: run.codeDigest,
     submitted_at: run.submittedAt,
     user: run.user,

@@ -27,6 +27,8 @@ export interface RunRecord {
   /** Tag to apply when the run finishes DONE (`dstack run --tag`). */
   tagOnDone?: string;
   repo: RepoInfo;
+  /** The project the run belongs to: `projectKey(repo)` (core/projects.ts), set by the server. */
+  project: string;
   /** Digest of the code manifest blob. */
   codeDigest: string;
   submittedAt: number;

@@ -35,7 +35,7 @@ export async function submitRun(
     const manifest = await readCodeManifest(engine.blobs, request.codeDigest);
     const now = Date.now();
     const jobs = await resolveJobs(engine, scope, manifest, request.jobs, now, request.noCache ?? false);
-    return insert(engine, user, request, jobs, now);
+    return insert(engine, scope, request, jobs, now);
   });
 }
 
@@ -207,7 +207,7 @@ async function checkTagFree(engine: Engine, scope: TagScope, tag: string): Promi
 
 async function insert(
   engine: Engine,
-  user: string,
+  { user, project }: TagScope,
   request: SubmitRunRequest,
   jobs: JobRecord[],
   now: number,
@@ -220,6 +220,7 @@ async function insert(
       workflow: request.workflow,
       overrides: request.overrides,
       repo: request.repo,
+      project,
       codeDigest: request.codeDigest,
       submittedAt: now,
       user,

@@ -71,6 +71,12 @@ describe('projects', () => {
     expect(await runsIn(other, ['status', '--last', '10'])).toHaveLength(2);
     expect(await runsIn(other, ['status', '--last', '10', '--all'])).toHaveLength(4);
     expect(await runsIn(outside, ['status', '--last', '10'])).toHaveLength(4);
+    // Scripts get each run's project as the server keyed it.
+    const json = JSON.parse((await sb.dstack(['status', '--last', '10', '--all', '--json'])).stdout) as RunView[];
+    expect(Object.fromEntries(json.map((v) => [v.name, v.project]))).toMatchObject({
+      [theirs]: OTHER,
+      [mine]: sb.root,
+    });
 
     const table = (await sb.dstack(['status', '--last', '10', '--all'])).stdout;
     expect(table).toMatch(/^RUN\s+PROJECT\s+TAG\s+JOB/m);

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord, RunRecord } from '../../src/core/records.js';
 import { issueToken } from '../../src/server/auth.js';
 import { testApp, type TestApp } from './app-fixture.js';
+import { makeRun } from '../store/fixtures.js';
 
 const REMOTE = 'https://github.com/ada/gpt-2.git';
 const KEY =
@@ -62,15 +63,13 @@ describe('repo routes', () => {
       issueToken(store, 'runner', 'gpu-1', false),
       issueToken(store, 'runner', 'gpu-2', false),
     ]);
-    const run = (name: string, user: string, remote?: string): RunRecord => ({
-      name,
-      workflow: 'train',
-      overrides: {},
-      repo: { root: '/p', ...(remote ? { remote, commit: 'a'.repeat(40) } : {}) },
-      codeDigest: 'c'.repeat(64),
-      submittedAt: 1,
-      user,
-    });
+    const run = (name: string, user: string, remote?: string): RunRecord =>
+      makeRun(name, {
+        repo: { root: '/p', ...(remote ? { remote, commit: 'a'.repeat(40) } : {}) },
+        codeDigest: 'c'.repeat(64),
+        submittedAt: 1,
+        user,
+      });
     await store.createRun(run('ada-run', 'ada', REMOTE), [job('aaaaaaaaaaaa', 'ada-run')], 'test');
     await store.createRun(run('bob-run', 'bob', REMOTE), [job('bbbbbbbbbbbb', 'bob-run')], 'test');
     await store.createRun(run('plain-run', 'ada'), [job('cccccccccccc', 'plain-run')], 'test');

@@ -1,6 +1,7 @@
 /** Records and a per-test store for the store conformance suite. */
 import { afterEach, beforeEach } from 'vitest';
 import type { JobSpec } from '../../src/core/job-spec.js';
+import { projectKey } from '../../src/core/projects.js';
 import type { JobRecord, RunRecord, RunnerRecord } from '../../src/core/records.js';
 import type { Store, TagScope } from '../../src/server/store/store.js';
 import type { Insertable } from 'kysely';
@@ -34,12 +35,15 @@ export function tagScope(user = 'ada', project = PROJECT): TagScope {
   return { user, project };
 }
 
+/** A run of `fields.repo` (PROJECT's unless given), in that repo's project as the server would put it. */
 export function makeRun(name: string, fields: Partial<RunRecord> = {}): RunRecord {
+  const repo = fields.repo ?? { root: PROJECT };
   return {
     name,
     workflow: 'train',
     overrides: {},
-    repo: { root: PROJECT },
+    repo,
+    project: projectKey(repo),
     codeDigest: 'c0de'.repeat(16),
     submittedAt: 1_700_000_000_000,
     user: 'ada',

@@ -4,6 +4,7 @@
  * from the CLI appear, its graph, its log arriving live, download an artifact, stop a job;
  * and a wrong token refused.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -250,16 +251,22 @@ describe('the dashboard on the embedded server', () => {
   });
 
   it('says which project each run is of once runs come from several, and filters by it', async () => {
-    const other = join(dirname(sb.root), 'other');
+    // A project in a repo's folder whose remote is on this machine: its key is the remote's
+    // path and the folder (core/projects.ts), which the page shows as the server gave it.
+    const repo = join(dirname(sb.root), 'mono');
+    const other = join(repo, 'nlp');
     await mkdir(join(other, '.dstack'), { recursive: true });
     await writeFile(join(other, '.dstack', 'workflows.yaml'), 'workflows:\n  - name: hello\n    commands: [echo hi]\n');
+    execFileSync('git', ['init', '-q', repo]);
+    execFileSync('git', ['-C', repo, 'remote', 'add', 'origin', '../origin.git']);
     expect((await sb.dstack(['run', 'hello'], { cwd: other })).code).toBe(0);
+    const key = `${join(dirname(sb.root), 'origin')}#nlp`;
     const rows = page.locator('tbody tr');
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(4);
     await page.locator('table.runs th').getByText('Project').waitFor();
-    await page.getByLabel('project').selectOption(other);
+    await page.getByLabel('project').selectOption(key);
     await expect.poll(() => rows.count()).toBe(1);
-    expect(await rows.first().locator('td').nth(1).textContent()).toBe(other);
+    expect(await rows.first().locator('td').nth(1).textContent()).toBe(key);
     await page.getByLabel('project').selectOption(sb.root);
     await expect.poll(() => rows.count()).toBe(3);
   });

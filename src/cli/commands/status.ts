@@ -1,6 +1,5 @@
 /** `dstack status [RUN] [--last N] [--all] [--json]`: runs and their jobs, as in the reference docs; the project's, or all. */
 import { UsageError } from '../../core/errors.js';
-import { projectKey } from '../../core/projects.js';
 import type { JobRecord, RunView } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
@@ -50,7 +49,7 @@ export function renderStatus(
     const target = run.jobs.find((j) => j.workflow === run.workflow) ?? run.jobs[run.jobs.length - 1];
     rows.push([
       run.name,
-      ...(projects ? [projectKey(run.repo)] : []),
+      ...(projects ? [run.project] : []),
       run.tag ?? '<none>',
       '',
       run.workflow,

@@ -1,6 +1,5 @@
 /** `dstack tags add|delete|list` and `dstack prune`. */
 import { UsageError } from '../../core/errors.js';
-import { projectKey } from '../../core/projects.js';
 import { checkTagName } from '../../core/tags.js';
 import { formatSize, plural } from '../../core/resources.js';
 import type { Settings } from '../../settings.js';
@@ -22,7 +21,7 @@ export async function tagsListCommand(options: { all?: boolean }, settings: Sett
   const rows = runs.map((r) => [
     r.tag ?? '',
     r.name,
-    ...(all ? [projectKey(r.repo)] : []),
+    ...(all ? [r.project] : []),
     r.workflow,
     r.jobs.map((j) => j.workflow).join(', '),
     ago(r.submittedAt),
@@ -37,7 +36,7 @@ export async function tagsAddCommand(tag: string, run: string, settings: Setting
   const view = await (await connect(settings)).addTag(tag, run);
   // A tag lives in its run's project, wherever the CLI stands.
   const replaced = view.replaced ? `; its tag ${view.replaced} is gone` : '';
-  process.stdout.write(`tagged run ${view.name} as ${tag} (project ${projectKey(view.repo)}${replaced})\n`);
+  process.stdout.write(`tagged run ${view.name} as ${tag} (project ${view.project}${replaced})\n`);
   return 0;
 }
 

@@ -1,7 +1,7 @@
 /** Tags name finished runs, so that workflows can depend on them (`depends-on: prepare:latest`). */
 import { Hono } from 'hono';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
-import { projectKey, tagTaken } from '../../core/projects.js';
+import { tagTaken } from '../../core/projects.js';
 import type { TaggedRun } from '../../core/api.js';
 import type { RunRecord } from '../../core/records.js';
 import { prune } from '../prune.js';
@@ -18,7 +18,7 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const { project } = query(c, schemas.projectQuery);
     const caller = c.get('caller');
     const runs = (await store.taggedRuns()).filter(
-      (r) => (caller.admin || r.user === caller.name) && (project === undefined || projectKey(r.repo) === project),
+      (r) => (caller.admin || r.user === caller.name) && (project === undefined || r.project === project),
     );
     return c.json(await runViews(store, runs));
   });
@@ -33,7 +33,7 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       );
     }
     // A tag is unique among its user's runs of one project: the tagged run's.
-    const project = projectKey(target.run.repo);
+    const { project } = target.run;
     const owner = await store.getRunByTag({ user: target.run.user, project }, tag);
     if (owner) throw new ConflictError(tagTaken(tag, project, owner.name));
     await store.setTag(target.run.name, tag);
@@ -50,14 +50,14 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const { project } = query(c, schemas.projectQuery);
     const caller = c.get('caller');
     const named = (await store.taggedRuns()).filter((r) => r.tag === tag);
-    const inScope = named.filter((r) => project === undefined || projectKey(r.repo) === project);
+    const inScope = named.filter((r) => project === undefined || r.project === project);
     const own = inScope.filter((r) => r.user === caller.name);
     const candidates = own.length > 0 || !caller.admin ? own : inScope;
     if (candidates.length === 0)
       throw new NotFoundError(missingTag(tag, project, named, caller.admin ? undefined : caller.name));
     if (candidates.length > 1) {
       const users = new Set(candidates.map((r) => r.user)).size > 1; // an admin's reach
-      const where = candidates.map((r) => `${users ? `${r.user}, ` : ''}${projectKey(r.repo)} (run ${r.name})`);
+      const where = candidates.map((r) => `${users ? `${r.user}, ` : ''}${r.project} (run ${r.name})`);
       const how = users ? 'each user deletes their own' : `run 'dstack tags delete ${tag}' in its project`;
       throw new ConflictError(`tag '${tag}' is on ${candidates.length} runs: ${where.join('; ')}; ${how}`);
     }
@@ -75,7 +75,7 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
 
 /** Why no tag of that name is there to delete; where the caller has it elsewhere, where. */
 function missingTag(tag: string, project: string | undefined, named: readonly RunRecord[], user?: string): string {
-  const elsewhere = named.filter((r) => user === undefined || r.user === user).map((r) => projectKey(r.repo));
+  const elsewhere = named.filter((r) => user === undefined || r.user === user).map((r) => r.project);
   const where = elsewhere.length > 0 ? `; it is in ${elsewhere.join(', ')}` : '';
   return project === undefined
     ? `tag '${tag}' does not exist; see 'dstack tags list'`

@@ -8,7 +8,6 @@ import { isFinished, type JobStatus, type TransitionResult } from '../../core/jo
 import type { JobRecord, RunRecord } from '../../core/records.js';
 import { batches } from './batches.js';
 import { isUniqueViolation } from './db-errors.js';
-import { projectKey } from '../../core/projects.js';
 import { jobFromRow, jobToRow, patchToRow, runToRow, tagKey } from './mapping.js';
 import type { Database } from './schema.js';
 import type { TransitionGuard, TransitionPatch } from './store.js';
@@ -117,7 +116,7 @@ async function conflictFor(db: Kysely<Database>, run: RunRecord, cause: unknown)
   const sameName = await db.selectFrom('runs').select('name').where('name', '=', run.name).executeTakeFirst();
   if (sameName !== undefined) return new ConflictError(`a run named ${run.name} already exists`, { cause });
   if (run.tag !== undefined) {
-    const key = tagKey(run.user, projectKey(run.repo), run.tag);
+    const key = tagKey(run.user, run.project, run.tag);
     const tagged = await db.selectFrom('runs').select('name').where('tag', '=', key).executeTakeFirst();
     if (tagged !== undefined) return new ConflictError(`tag ${run.tag} is already on run ${tagged.name}`, { cause });
   }

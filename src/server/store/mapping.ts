@@ -4,7 +4,6 @@
  * so a record read back deep-equals the record stored.
  */
 import type { Insertable, Selectable, Updateable } from 'kysely';
-import { projectKey } from '../../core/projects.js';
 import type { JobEvent, JobRecord, RunRecord, RunnerRecord } from '../../core/records.js';
 import type { JobEventsTable, JobsTable, RunnersTable, RunsTable, TokensTable } from './schema.js';
 import type { TokenRecord, TransitionPatch } from './store.js';
@@ -54,7 +53,7 @@ export function tagKey(user: string, project: string, tag: string): string {
 
 /** Run ↔ row: overrides and repo are JSON text. */
 export function runToRow(run: RunRecord): Insertable<RunsTable> {
-  const project = projectKey(run.repo);
+  const { project } = run;
   return {
     name: run.name,
     workflow: run.workflow,
@@ -77,6 +76,7 @@ export function runFromRow(r: Selectable<RunsTable>): RunRecord {
     tag: r.tag === null ? undefined : r.tag.slice(r.tag.lastIndexOf(':') + 1),
     tagOnDone: r.tag_on_done ?? undefined,
     repo: json<RunRecord['repo']>(r.repo),
+    project: r.project,
     codeDigest: r.code_digest,
     submittedAt: num(r.submitted_at),
     user: r.user,

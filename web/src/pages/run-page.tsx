@@ -1,5 +1,4 @@
 /** One run: its jobs as a graph and a table, its variables, its code, and what can be done to it. */
-import { projectKey } from '../../../src/core/projects.js';
 import type { ComponentChildren } from 'preact';
 import type { RunView } from '../../../src/core/records.js';
 import { api } from '../api/client.js';
@@ -59,7 +58,7 @@ export function RunPage({ name }: { name: string }) {
 function CodeInfo({ run }: { run: RunView }) {
   const { repo } = run;
   const rows: [string, ComponentChildren][] = [
-    ['project', projectKey(repo)],
+    ['project', run.project],
     ['root', <code>{repo.root}</code>],
   ];
   if (repo.remote) rows.push(['remote', repo.remote]);

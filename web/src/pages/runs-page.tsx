@@ -5,7 +5,6 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { JOB_STATUSES } from '../../../src/core/job-status.js';
-import { projectKey } from '../../../src/core/projects.js';
 import type { RunView } from '../../../src/core/records.js';
 import { api } from '../api/client.js';
 import { ErrorBox } from '../components/error-box.js';
@@ -29,12 +28,10 @@ export function RunsPage() {
   const all = runs.data ?? [];
   const workflows = [...new Set(all.map((r) => r.workflow))].sort();
   // Runs of several projects (core/projects.ts) say which is whose, and can be narrowed to one.
-  const projects = [...new Set(all.map((r) => projectKey(r.repo)))].sort();
+  const projects = [...new Set(all.map((r) => r.project))].sort();
   const shown = all.filter(
     (r) =>
-      (!status || r.status === status) &&
-      (!workflow || r.workflow === workflow) &&
-      (!project || projectKey(r.repo) === project),
+      (!status || r.status === status) && (!workflow || r.workflow === workflow) && (!project || r.project === project),
   );
   const now = Date.now();
 
@@ -123,7 +120,7 @@ function RunRow({ run, now, showProject }: { run: RunView; now: number; showProj
       <td>
         <Link href={runHref(run.name)}>{run.name}</Link>
       </td>
-      {showProject && <td>{projectKey(run.repo)}</td>}
+      {showProject && <td>{run.project}</td>}
       <td>{run.workflow}</td>
       <td>{run.tag ?? ''}</td>
       <td>

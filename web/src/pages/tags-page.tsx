@@ -1,5 +1,4 @@
 /** Tagged runs: the names workflows depend on as WORKFLOW:TAG. */
-import { projectKey } from '../../../src/core/projects.js';
 import { api } from '../api/client.js';
 import { ErrorBox } from '../components/error-box.js';
 import { Link, runHref } from '../components/link.js';
@@ -10,7 +9,7 @@ export function TagsPage() {
   const tags = usePoll((signal) => api.tags(signal), 5000, 'tags');
   const list = tags.data ?? [];
   // A tag is per project: the same name in several projects says which is which.
-  const showProject = new Set(list.map((r) => projectKey(r.repo))).size > 1;
+  const showProject = new Set(list.map((r) => r.project)).size > 1;
   return (
     <main>
       <div class="page-head">
@@ -43,7 +42,7 @@ export function TagsPage() {
                 <td>
                   <Link href={runHref(r.name)}>{r.name}</Link>
                 </td>
-                {showProject && <td>{projectKey(r.repo)}</td>}
+                {showProject && <td>{r.project}</td>}
                 <td>{r.workflow}</td>
                 <td>{r.jobs.map((j) => j.workflow).join(', ')}</td>
                 <td title={dateTime(r.submittedAt)}>{ago(r.submittedAt)}</td>

@@ -5,13 +5,13 @@
  * identical runs at once run the shared work once.
  */
 import { randomBytes } from 'node:crypto';
-import picomatch from 'picomatch';
 import type { CodeManifest, PreviewRequest, RunPreview, SubmitRunRequest } from '../core/api.js';
 import { cacheKey, codeDigest } from '../core/cache-key.js';
 import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
 import { dependencyLabel, type JobSpec } from '../core/job-spec.js';
 import { runStatus } from '../core/job-status.js';
 import type { JobRecord, RunRecord, RunView } from '../core/records.js';
+import { inputMatcher } from '../core/inputs.js';
 import { projectKey, tagTaken } from '../core/projects.js';
 import { runNamePrefix } from '../core/run-names.js';
 import { readCodeManifest } from './code.js';
@@ -112,7 +112,7 @@ async function resolveJobs(
 function codeFor(manifest: CodeManifest, inputs: string[] | undefined): string {
   const files = manifest.files.flatMap((f) => (f.digest ? [{ path: f.path, digest: f.digest, mode: f.mode }] : []));
   if (!inputs || inputs.length === 0) return codeDigest(files);
-  const match = picomatch(inputs, { dot: true });
+  const match = inputMatcher(inputs);
   return codeDigest(files.filter((f) => match(f.path)));
 }
 

@@ -100,6 +100,20 @@ describe('the job cache', () => {
     await sb.write({ 'src/prepare.txt': 'v1' });
   });
 
+  it('inputs: a glob that matches no file is named, with its line, before the run and its dry run', async () => {
+    const misspelt = WORKFLOWS.replace('inputs: [src/**, .dstack/**]', 'inputs: [scr/**, .dstack/**]');
+    await sb.write({ '.dstack/workflows.yaml': misspelt });
+    const warning =
+      "warning: .dstack/workflows.yaml:3:14: input 'scr/**' of workflow prepare matches no file of the project " +
+      "(only files that match its 'inputs' count for the cache)";
+    expect((await sb.dstack(['run', 'prepare', '--dry-run'])).stderr).toContain(warning);
+    const run = await sb.dstack(['run', 'train']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(warning);
+    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+    expect((await sb.dstack(['run', 'train'])).stderr).not.toContain('warning');
+  });
+
   it('--no-cache runs everything anew', async () => {
     await sb.dstack(['run', 'train', '--no-cache']);
     expect((await last()).jobs.map((j) => j.cachedFrom)).toEqual([undefined, undefined]);

@@ -2,11 +2,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pc from 'picocolors';
 import type { Client } from '../../client/client.js';
+import type { Snapshot } from '../../client/snapshot.js';
 import { loadProject, findProjectRoot } from '../../config/index.js';
 import { UsageError } from '../../core/errors.js';
 import { isFinished } from '../../core/job-status.js';
 import { checkOverrides, findWorkflow, plan, type Plan } from '../../core/planner.js';
 import type { JobRecord, RunView } from '../../core/records.js';
+import type { ProjectConfig } from '../../core/workflow.js';
 import { plainCacheDir, type Settings } from '../../settings.js';
 import { colorStatus, table } from '../format.js';
 import { locateDependencyError } from './dependency-errors.js';
@@ -41,7 +43,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   const providers = providerRegistry({ config, home: settings.home });
   const planned = await plan(config, { target: args.workflow, overrides: args.overrides }, providers);
   printWarnings(planned.warnings);
-  if (args.dryRun) return dryRun(planned, root, settings);
+  if (args.dryRun) return dryRun(config, planned, root, settings);
 
   const [{ connect }, { snapshotProject, uploadSnapshot }, { printLines, noteInterrupted }, { noteWaiting }] =
     await Promise.all([
@@ -52,6 +54,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     ]);
   const client = await connect(settings);
   const snapshot = await snapshotProject(root, settings.home);
+  await warnUnmatchedInputs(config, planned, snapshot);
   const codeDigest = await uploadSnapshot(client, root, snapshot);
   const run = await client
     .submitRun({
@@ -140,6 +143,20 @@ function printSummary(run: RunView): void {
   process.stderr.write(`run ${run.name} ${word === 'DONE' ? pc.green(word) : pc.red(word)}\n`);
 }
 
+/** `inputs:` globs that match no file of the code being submitted (core/inputs.ts). */
+async function warnUnmatchedInputs(config: ProjectConfig, planned: Plan, snapshot: Snapshot): Promise<void> {
+  const workflows = new Set(planned.jobs.map((j) => j.workflow));
+  if (!config.workflows.some((wf) => wf.inputs && workflows.has(wf.name))) return; // most have none: no picomatch to load
+  const { unmatchedInputs } = await import('../../core/inputs.js');
+  printWarnings(
+    unmatchedInputs(
+      config,
+      workflows,
+      snapshot.manifest.files.map((f) => f.path),
+    ),
+  );
+}
+
 function printWarnings(warnings: readonly string[]): void {
   for (const warning of warnings) process.stderr.write(`${pc.yellow('warning:')} ${warning}\n`);
 }
@@ -149,7 +166,7 @@ function printWarnings(warnings: readonly string[]): void {
  * also says where tag dependencies resolve and which jobs the cache would reuse; a dry run
  * never starts a server.
  */
-async function dryRun(planned: Plan, root: string, settings: Settings): Promise<number> {
+async function dryRun(config: ProjectConfig, planned: Plan, root: string, settings: Settings): Promise<number> {
   const { connectIfRunning } = await import('../connect.js');
   const client = await connectIfRunning(settings);
   if (!client) {
@@ -159,6 +176,7 @@ async function dryRun(planned: Plan, root: string, settings: Settings): Promise<
   }
   const { snapshotProject } = await import('../../client/snapshot.js');
   const snapshot = await snapshotProject(root, settings.home);
+  await warnUnmatchedInputs(config, planned, snapshot);
   const preview = await client.previewRun({ jobs: planned.jobs, code: snapshot.manifest, repo: snapshot.repo });
   process.stdout.write(formatPlan(planned, preview));
   return 0;

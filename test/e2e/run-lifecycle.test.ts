@@ -197,6 +197,11 @@ describe('run lifecycle', () => {
       );
       expect(onFile.code).toBe(2);
     }
+    const both = await sb.dstack(['artifacts', '-t', id, '-o', out]);
+    expect(both.stderr).toBe(
+      "error: --total lists each artifact's size and --output downloads the files: give one of them\n",
+    );
+    expect(both.code).toBe(2);
     expect((await sb.dstack(['resume', id])).code).toBe(0);
     await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('starting from 1'));
     await sb.dstack(['stop', '--abort', name]);

@@ -14,6 +14,9 @@ export async function artifactsCommand(
   options: { total?: boolean; output?: string },
   settings: Settings,
 ): Promise<number> {
+  if (options.total && options.output !== undefined) {
+    throw new UsageError("--total lists each artifact's size and --output downloads the files: give one of them");
+  }
   const client = await connect(settings);
   const manifest = await client.artifacts(job);
   if (options.output !== undefined) {

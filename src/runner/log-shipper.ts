@@ -7,15 +7,14 @@
  * Bytes that are not UTF-8 travel exactly (base64 in `raw`). Batches go out every
  * `intervalMs`, back to back while output outpaces them; a failed send is retried with
  * the same sequence numbers, so the server keeps every entry once. With a spool file,
- * entries are written there before they are sent and forgotten once the server has them:
- * a runner that crashed sends what is left with `resendSpool` when it starts again.
+ * entries are written there as soon as they are read (spool-file.ts) and forgotten once the
+ * server has them: a runner that crashed sends what is left with `resendSpool` when it starts
+ * again.
  */
 import { isUtf8 } from 'node:buffer';
-import { mkdir, open, stat, truncate } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { LogEntry } from '../core/records.js';
-
 import { spoolRecord, type SendLogs } from './log-spool.js';
+import { SpoolFile } from './spool-file.js';
 
 export { resendSpool, type SendLogs } from './log-spool.js';
 
@@ -86,9 +85,7 @@ export class LogShipper {
   private spooled = 0;
   /** The output bytes of each queued entry (output[i] of queue[i]): what is sent and spooled, with no JSON of the text. */
   private readonly output: Buffer[] = [];
-  /** Bytes of whole records in the spool file: a failed append is cut back to this. */
-  private spoolSize = 0;
-  private spoolReady = false;
+  private readonly spoolFile: SpoolFile | undefined;
   /** The time of the output being split into lines; undefined outside `write`. */
   private now: number | undefined;
 
@@ -98,10 +95,11 @@ export class LogShipper {
     private readonly intervalMs = 200,
     private readonly onError: (error: unknown) => void = () => {},
     /** A file the entries go to before they are sent (records of log-spool.ts); none: memory only. */
-    private readonly spool?: string,
+    spool?: string,
     private readonly partialAfterMs = PARTIAL_AFTER_MS,
   ) {
     this.seq = lastSeq;
+    if (spool !== undefined) this.spoolFile = new SpoolFile(spool);
   }
 
   /** Waiting for the queue to go down to the low mark (see QUEUE_HIGH_BYTES). */
@@ -137,6 +135,7 @@ export class LogShipper {
     if (data.length > 0 && !this.partialTimer) {
       this.partialTimer = setTimeout(() => this.flushPartials(), this.partialAfterMs);
     }
+    this.spoolNow();
     this.schedule();
     return this.queuedBytes < QUEUE_HIGH_BYTES;
   }
@@ -156,6 +155,7 @@ export class LogShipper {
   note(text: string, stream: Stream = 'stderr'): void {
     const line = `[dstack] ${text}`;
     this.queueEntry({ seq: 0, ts: 0, stream, text: line }, Buffer.from(line));
+    this.spoolNow();
     this.schedule();
   }
 
@@ -228,6 +228,7 @@ export class LogShipper {
       this.push(stream, data.subarray(0, cut), true);
       this.pending[stream] = Buffer.from(data.subarray(cut));
     }
+    this.spoolNow();
     this.schedule();
   }
 
@@ -264,7 +265,7 @@ export class LogShipper {
         }
         const batch = this.queue.slice(0, count);
         try {
-          await this.spoolQueued();
+          this.spoolQueued();
           const send = last !== undefined && count === this.queue.length ? last : this.send;
           await send(batch, this.output.slice(0, count));
           this.queue.splice(0, batch.length);
@@ -273,14 +274,7 @@ export class LogShipper {
           this.queuedBytes -= bytes;
           this.failures = 0;
           if (this.queuedBytes <= QUEUE_LOW_BYTES) for (const resume of this.drainWaiters.splice(0)) resume();
-          // The server has every entry the spool holds: start it afresh.
-          if (this.spool && this.spooled === 0 && this.spoolSize > 0) {
-            // spoolSize stays the file's size if this fails: a failed append is cut back to it.
-            await truncate(this.spool, 0).then(
-              () => (this.spoolSize = 0),
-              () => {},
-            );
-          }
+          this.acknowledged(batch.length);
         } catch (e) {
           this.failures++;
           this.onError(e);
@@ -292,37 +286,31 @@ export class LogShipper {
     return this.sending;
   }
 
-  /** Write the queued entries that are not in the spool yet (in order: flushes are serialised). */
-  private async spoolQueued(): Promise<void> {
-    if (!this.spool || this.spooled >= this.queue.length) return;
-    const fresh = this.queue.slice(this.spooled);
-    if (!this.spoolReady) {
-      await mkdir(dirname(this.spool), { recursive: true });
-      this.spoolSize = await stat(this.spool).then(
-        (st) => st.size,
-        () => 0,
-      );
-      this.spoolReady = true;
-    }
+  /** Write the queued entries that are not in the spool yet, in order; throws when the write fails. */
+  private spoolQueued(): void {
+    if (!this.spoolFile || this.spooled >= this.queue.length) return;
+    const count = this.queue.length - this.spooled;
     // One record per append, the output as bytes (log-spool.ts): no JSON of the text.
-    const record = spoolRecord(fresh, this.output.slice(this.spooled, this.spooled + fresh.length));
-    const length = record.reduce((sum, part) => sum + part.length, 0);
+    this.spoolFile.append(spoolRecord(this.queue.slice(this.spooled), this.output.slice(this.spooled)), count);
+    this.spooled += count;
+  }
+
+  /** Spool what was just read; a failed write is tried again before the next send. */
+  private spoolNow(): void {
     try {
-      // Written as its parts (no copy of the output into one buffer first).
-      const file = await open(this.spool, 'a');
-      try {
-        const { bytesWritten } = await file.writev(record);
-        if (bytesWritten !== length) throw new Error(`spool append wrote ${bytesWritten} of ${length} bytes`);
-      } finally {
-        await file.close();
-      }
+      this.spoolQueued();
     } catch (e) {
-      // Cut a torn record off, so that the next append starts a whole one.
-      await truncate(this.spool, this.spoolSize).catch(() => {});
-      throw e;
+      this.onError(e);
     }
-    this.spoolSize += length;
-    this.spooled += fresh.length;
+  }
+
+  /** Let the spool drop entries the server has; a failure there only leaves them to be sent again after a crash. */
+  private acknowledged(count: number): void {
+    try {
+      this.spoolFile?.acknowledged(count);
+    } catch (e) {
+      this.onError(e);
+    }
   }
 
   /**
@@ -340,15 +328,19 @@ export class LogShipper {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const deadline = Date.now() + timeoutMs;
-    while (this.queue.length > 0) {
-      try {
-        await this.flush(last);
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, Math.min(1000 * this.failures, 5000)));
+    try {
+      while (this.queue.length > 0) {
+        try {
+          await this.flush(last);
+        } catch (e) {
+          if (Date.now() > deadline) throw e;
+          await new Promise((r) => setTimeout(r, Math.min(1000 * this.failures, 5000)));
+        }
       }
+    } finally {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.spoolFile?.close(); // what it holds stays on disk for resendSpool
     }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
   }
 }

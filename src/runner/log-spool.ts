@@ -12,6 +12,7 @@ import { rm } from 'node:fs/promises';
 import { batchEntry, encodeLogBatch, readBatchHead, splitBody } from '../core/log-batch.js';
 import { RecordReader } from '../core/record-reader.js';
 import type { LogEntry } from '../core/records.js';
+import { olderSpool } from './spool-file.js';
 
 /** Sends entries; `bytes[i]`, when given, is the exact output of entry i (what goes on the wire). */
 export type SendLogs = (entries: LogEntry[], bytes?: readonly Buffer[]) => Promise<unknown>;
@@ -55,10 +56,15 @@ function parseJson(text: string): unknown {
 }
 
 /**
- * Send the entries a crashed runner left in `spool` (the server keeps those it lacks and
- * ignores the rest), then delete it.
+ * Send the entries a crashed runner left in `spool` and its older generation (spool-file.ts;
+ * the server keeps those it lacks and ignores the rest), then delete them.
  */
 export async function resendSpool(spool: string, send: SendLogs): Promise<void> {
+  await resendFile(olderSpool(spool), send);
+  await resendFile(spool, send);
+}
+
+async function resendFile(spool: string, send: SendLogs): Promise<void> {
   let batch: LogEntry[] = [];
   // The output bytes of the batch's entries, while every record read had them (older spools: JSON only).
   let output: Buffer[] | undefined = [];

@@ -199,6 +199,25 @@ describe('LogShipper', () => {
     expect(await readFile(spool, 'utf8')).toBe('');
   });
 
+  it('has every line it read on disk at once: a runner killed before its next send loses none', async () => {
+    const spool = join(dir, 'killed', 'log-spool.jsonl');
+    const never = () => new Promise<never>(() => {}); // the send that the kill cuts short
+    const shipper = new LogShipper(never, 0, 60_000, () => {}, spool);
+    shipper.write('stdout', Buffer.from('epoch 1 loss=0.9\nepoch 2'));
+    shipper.write('stderr', Buffer.from('warning: slow disk\n'));
+    shipper.write('stdout', Buffer.from(' loss=0.8\n'));
+    shipper.note('saving a checkpoint');
+    // No interval has passed and nothing was flushed: the runner is "killed" here.
+    const { sent, send } = collector();
+    await resendSpool(spool, send);
+    expect(sent.map((e) => [e.seq, e.stream, e.text])).toEqual([
+      [1, 'stdout', 'epoch 1 loss=0.9'],
+      [2, 'stderr', 'warning: slow disk'],
+      [3, 'stdout', 'epoch 2 loss=0.8'],
+      [4, 'stderr', '[dstack] saving a checkpoint'],
+    ]);
+  });
+
   it('spools entries until the server has them; a restarted runner sends what a crash left', async () => {
     const spool = join(dir, 'job-1', 'log-spool.jsonl');
     const down = new LogShipper(

@@ -1,0 +1,79 @@
+/**
+ * The file a job's log entries are spooled to before they are sent. Appends are synchronous
+ * and made as the output is read, so a runner killed a moment later has on disk every line it
+ * read. Entries the server has acknowledged are dropped: the file is cut to nothing once it
+ * holds none other. A job whose output never pauses would keep entries unacknowledged at every
+ * send, so past ROTATE_BYTES the file becomes the older generation (`PATH.1`), removed once all
+ * of its entries are acknowledged, and appends go to a fresh one: the spool holds about what
+ * the server has not yet got, not the whole log.
+ */
+import { closeSync, ftruncateSync, fstatSync, mkdirSync, openSync, renameSync, unlinkSync, writevSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+const ROTATE_BYTES = 16 << 20;
+
+/** The older generation of `spool`: read before it by a restarted runner. */
+export const olderSpool = (spool: string): string => `${spool}.1`;
+
+export class SpoolFile {
+  private fd: number | undefined;
+  private size = 0;
+  /** Unacknowledged entries in this file, and in the older generation (0: there is none). */
+  private entries = 0;
+  private olderEntries = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly rotateBytes = ROTATE_BYTES,
+  ) {}
+
+  /** Append one record of `count` entries, whole or not at all (a failed write is cut back off). */
+  append(record: readonly Buffer[], count: number): void {
+    if (this.size >= this.rotateBytes && this.olderEntries === 0 && this.entries > 0) this.rotate();
+    const fd = this.open();
+    const length = record.reduce((sum, part) => sum + part.length, 0);
+    try {
+      const written = writevSync(fd, record);
+      if (written !== length) throw new Error(`spool append wrote ${written} of ${length} bytes`);
+    } catch (e) {
+      ftruncateSync(fd, this.size);
+      throw e;
+    }
+    this.size += length;
+    this.entries += count;
+  }
+
+  /** The server has the `count` oldest entries appended. */
+  acknowledged(count: number): void {
+    const older = Math.min(count, this.olderEntries);
+    this.olderEntries -= older;
+    if (older > 0 && this.olderEntries === 0) unlinkSync(olderSpool(this.path));
+    this.entries = Math.max(0, this.entries - (count - older));
+    if (this.entries === 0 && this.size > 0 && this.fd !== undefined) {
+      ftruncateSync(this.fd, 0);
+      this.size = 0;
+    }
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private open(): number {
+    if (this.fd === undefined) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.fd = openSync(this.path, 'a');
+      this.size = fstatSync(this.fd).size;
+    }
+    return this.fd;
+  }
+
+  private rotate(): void {
+    this.close();
+    renameSync(this.path, olderSpool(this.path));
+    this.olderEntries = this.entries;
+    this.entries = 0;
+    this.size = 0;
+  }
+}

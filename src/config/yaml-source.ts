@@ -64,8 +64,10 @@ export function parseYaml(text: string, file: string): YamlSource {
   const src: YamlSource = { file, doc, lines };
   const error = doc.errors[0];
   if (error) {
-    const at = error.pos[0];
-    let message = error.message;
+    // yaml points an indentation error at the line's first column: name its first character.
+    let at = error.pos[0];
+    while (text[at] === ' ') at++;
+    let message = INDENTATION[error.message] ?? error.message;
     if (error.code === 'DUPLICATE_KEY') message = `duplicate key '${keyAt(text, at)}'`;
     if (error.code === 'MULTIPLE_DOCS')
       message = 'the file holds more than one YAML document (---); put everything in one';
@@ -73,6 +75,15 @@ export function parseYaml(text: string, file: string): YamlSource {
   }
   return src;
 }
+
+/** yaml's words for the usual slip, a line indented more or less than its neighbours, in plainer ones. */
+const INDENTATION: Record<string, string> = {
+  'All mapping items must start at the same column':
+    'this key is indented differently from the keys above it (the keys of one mapping start at the same column)',
+  'A block sequence may not be used as an implicit map key':
+    'this list item is indented differently from the items above it',
+  'Sequence item without - indicator': "this line is indented as a list's item but has no '- '",
+};
 
 /** The key written at `offset` (yaml points at its first character only). */
 function keyAt(text: string, offset: number): string {

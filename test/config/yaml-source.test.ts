@@ -55,4 +55,18 @@ describe('yaml-source', () => {
       }).message,
     ).toBe('f.yaml:1:3: a mapping key must be a single value, not a list or mapping');
   });
+
+  it('names a misindented line at its first character, in plain words', () => {
+    const error = (text: string) => configError(() => parseYaml(text, 'f.yaml')).message;
+    expect(error('steps:\n  - name: a\n    run:\n      - echo hi\n     - echo bad\n')).toBe(
+      'f.yaml:5:6: this list item is indented differently from the items above it',
+    );
+    expect(error('steps:\n  - name: a\n    run:\n      - echo hi\n  keep: [x]\n')).toBe(
+      'f.yaml:5:3: this key is indented differently from the keys above it (the keys of one mapping start at the same column)',
+    );
+    expect(error('steps:\n  - name: a\n   run: x\n')).toBe(
+      "f.yaml:3:4: this line is indented as a list's item but has no '- '",
+    );
+    expect(error('steps:\n\t- name: a\n')).toBe('f.yaml:2:1: Tabs are not allowed as indentation');
+  });
 });

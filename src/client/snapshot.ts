@@ -18,6 +18,8 @@ import { branchStatus, gitOutput as git, mayBeGitRepo, repoPlace } from './git.j
 export interface Snapshot {
   repo: RepoInfo;
   manifest: CodeManifest;
+  /** Links left out of the code: they point outside the project (the path, where it points). */
+  leftOut: { path: string; link: string }[];
 }
 
 /**
@@ -50,7 +52,9 @@ export async function snapshotProject(root: string, home?: string): Promise<Snap
     paths = paths.filter((p) => !p.startsWith(prefix));
   }
   // Files git lists but that are deleted in the working tree are skipped by describeFiles.
-  return { repo, manifest: { files: await describeFiles(root, paths) } };
+  const leftOut: Snapshot['leftOut'] = [];
+  const files = await describeFiles(root, paths, (path, link) => leftOut.push({ path, link }));
+  return { repo, manifest: { files }, leftOut };
 }
 
 /**

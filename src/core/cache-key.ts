@@ -6,17 +6,19 @@
 import { createHash } from 'node:crypto';
 import type { JobSpec } from './job-spec.js';
 
-export interface CodeFile {
-  path: string;
-  digest: string;
-  mode: number;
-}
+/** A file of the code by its content, or a symlink by where it points. */
+export type CodeFile = { path: string; digest: string; mode: number } | { path: string; link: string };
 
-/** A digest of the files a job sees: content and mode, never mtimes. */
+/**
+ * A digest of the files a job sees: content and mode, never mtimes; a link's target, so that
+ * pointing `current.yaml` at another config runs the job again. (Links came in later: a
+ * project without any keeps the keys it had.)
+ */
 export function codeDigest(files: readonly CodeFile[]): string {
   const hash = createHash('sha256');
   for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-    hash.update(`${f.path}\0${f.digest}\0${(f.mode & 0o111) !== 0 ? 'x' : '-'}\n`);
+    if ('link' in f) hash.update(`${f.path}\0->${f.link}\n`);
+    else hash.update(`${f.path}\0${f.digest}\0${(f.mode & 0o111) !== 0 ? 'x' : '-'}\n`);
   }
   return hash.digest('hex');
 }

@@ -2,13 +2,43 @@
  * A workflow's `inputs:` globs: which of the project's files count for its jobs' cache key
  * (every file when there are none). Paths are relative to the project root.
  */
+import { posix } from 'node:path';
 import picomatch from 'picomatch';
+import type { CodeFile } from './cache-key.js';
 import { formatLocation } from './errors.js';
+import type { ManifestEntry } from './records.js';
 import type { ProjectConfig } from './workflow.js';
 
 /** Whether a file's path matches any of `globs` (dotfiles too: `.env` is code as much as `train.py`). */
 export function inputMatcher(globs: readonly string[]): (path: string) => boolean {
   return picomatch([...globs], { dot: true });
+}
+
+/**
+ * What of the code counts for a job's key: every file and link, or those matching `inputs`
+ * and, for a matching link, what it points at in the project (a file, or a folder's files),
+ * so that `inputs: [current.yaml]` sees an edit of the config the link names.
+ */
+export function countedCode(files: readonly ManifestEntry[], inputs: readonly string[] | undefined): CodeFile[] {
+  const code = new Map<string, CodeFile>();
+  for (const f of files) {
+    if (f.link !== undefined) code.set(f.path, { path: f.path, link: f.link });
+    else if (f.digest !== undefined) code.set(f.path, { path: f.path, digest: f.digest, mode: f.mode });
+  }
+  if (!inputs || inputs.length === 0) return [...code.values()];
+  const match = inputMatcher(inputs);
+  const counted = new Map<string, CodeFile>();
+  const take = (file: CodeFile): void => {
+    if (counted.has(file.path)) return; // also ends a cycle of links
+    counted.set(file.path, file);
+    if (!('link' in file)) return;
+    const target = posix.join(posix.dirname(file.path), file.link);
+    const exact = code.get(target);
+    if (exact) take(exact);
+    for (const [path, inside] of code) if (path.startsWith(`${target}/`)) take(inside);
+  };
+  for (const file of code.values()) if (match(file.path)) take(file);
+  return [...counted.values()];
 }
 
 /**

@@ -24,6 +24,7 @@ export async function hashFile(path: string, size: number, label = path): Promis
 export async function describeFiles(
   root: string,
   paths: readonly string[],
+  onLeftOut?: OnLeftOut,
   concurrency = 16,
 ): Promise<ManifestEntry[]> {
   const out: (ManifestEntry | undefined)[] = new Array(paths.length);
@@ -31,7 +32,7 @@ export async function describeFiles(
   const worker = async () => {
     while (next < paths.length) {
       const i = next++;
-      out[i] = await describe(root, paths[i]!, root);
+      out[i] = await describe(root, paths[i]!, root, onLeftOut);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, paths.length) }, worker));
@@ -93,8 +94,13 @@ export async function hashScanned(root: string, { entry, info }: Scanned, cache?
   return entry;
 }
 
-async function describe(root: string, path: string, boundary: string): Promise<ManifestEntry | undefined> {
-  const found = scan(root, path, boundary);
+async function describe(
+  root: string,
+  path: string,
+  boundary: string,
+  onLeftOut?: OnLeftOut,
+): Promise<ManifestEntry | undefined> {
+  const found = scan(root, path, boundary, onLeftOut);
   return found && hashScanned(root, found);
 }
 

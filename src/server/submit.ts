@@ -11,7 +11,7 @@ import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
 import { dependencyLabel, type JobSpec } from '../core/job-spec.js';
 import { runStatus } from '../core/job-status.js';
 import type { JobRecord, RunRecord, RunView } from '../core/records.js';
-import { inputMatcher } from '../core/inputs.js';
+import { countedCode } from '../core/inputs.js';
 import { projectKey, tagTaken } from '../core/projects.js';
 import { runNamePrefix } from '../core/run-names.js';
 import { readCodeManifest } from './code.js';
@@ -108,12 +108,9 @@ async function resolveJobs(
   return jobs;
 }
 
-/** The code digest a job's key counts: every file, or those matching its `inputs` globs. */
+/** The code digest a job's key counts: every file, or those its `inputs` globs name. */
 function codeFor(manifest: CodeManifest, inputs: string[] | undefined): string {
-  const files = manifest.files.flatMap((f) => (f.digest ? [{ path: f.path, digest: f.digest, mode: f.mode }] : []));
-  if (!inputs || inputs.length === 0) return codeDigest(files);
-  const match = inputMatcher(inputs);
-  return codeDigest(files.filter((f) => match(f.path)));
+  return codeDigest(countedCode(manifest.files, inputs));
 }
 
 async function resolveDependencies(

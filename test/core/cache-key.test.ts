@@ -111,6 +111,14 @@ describe('codeDigest', () => {
     expect(codeDigest(groupWritable)).toBe(codeDigest(files));
   });
 
+  it('counts a link by where it points; a project without links keeps the digest it had before links counted', () => {
+    expect(codeDigest(files)).toBe('60c2fff6290cd93993971aea5da6532bd0b573822c4ae1d12ac2e30c487f4c0a');
+    const linked = (target: string): CodeFile[] => [...files, { path: 'current.yaml', link: target }];
+    expect(codeDigest(linked('configs/a.yaml'))).not.toBe(codeDigest(files));
+    expect(codeDigest(linked('configs/b.yaml'))).not.toBe(codeDigest(linked('configs/a.yaml')));
+    expect(codeDigest(linked('configs/a.yaml'))).toBe(codeDigest(linked('configs/a.yaml')));
+  });
+
   it('does not mix up path and content', () => {
     expect(codeDigest([{ path: 'ab', digest: 'c', mode: 0o644 }])).not.toBe(
       codeDigest([{ path: 'a', digest: 'bc', mode: 0o644 }]),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildProject } from '../../src/config/index.js';
-import { inputMatcher, unmatchedInputs } from '../../src/core/inputs.js';
+import { countedCode, inputMatcher, unmatchedInputs } from '../../src/core/inputs.js';
+import type { ManifestEntry } from '../../src/core/records.js';
 import { yaml } from '../config/helpers.js';
 
 const config = buildProject(
@@ -37,5 +38,29 @@ describe('inputs', () => {
   it('say nothing of workflows not planned, or when every glob matches', () => {
     expect(unmatchedInputs(config, new Set(['other']), ['nothing/x'])).toEqual([]);
     expect(unmatchedInputs(config, new Set(['prepare']), [...FILES, 'src', 'conf/a.yaml'])).toEqual([]);
+  });
+
+  it('count every file and link without globs; with them, what a matching link points at too', () => {
+    const file = (path: string): ManifestEntry => ({ path, size: 1, mode: 0o644, digest: `d-${path}` });
+    const link = (path: string, to: string): ManifestEntry => ({ path, size: 0, mode: 0o777, link: to });
+    const manifest = [
+      file('train.py'),
+      file('configs/a.yaml'),
+      file('configs/b.yaml'),
+      link('current.yaml', 'configs/a.yaml'),
+      file('raw/v2/part-0'),
+      file('raw/v2/part-1'),
+      file('raw/v3/part-0'),
+      link('data', 'raw/v2'),
+      link('loop', 'loop'),
+    ];
+    const paths = (inputs?: string[]) =>
+      countedCode(manifest, inputs)
+        .map((f) => f.path)
+        .sort();
+    expect(paths()).toEqual(manifest.map((f) => f.path).sort());
+    expect(paths(['current.yaml'])).toEqual(['configs/a.yaml', 'current.yaml']);
+    expect(paths(['data', 'loop'])).toEqual(['data', 'loop', 'raw/v2/part-0', 'raw/v2/part-1']);
+    expect(countedCode(manifest, ['current.yaml'])).toContainEqual({ path: 'current.yaml', link: 'configs/a.yaml' });
   });
 });

@@ -54,7 +54,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     ]);
   const client = await connect(settings);
   const snapshot = await snapshotProject(root, settings.home);
-  await warnUnmatchedInputs(config, planned, snapshot);
+  await warnAboutCode(config, planned, snapshot);
   const codeDigest = await uploadSnapshot(client, root, snapshot);
   const run = await client
     .submitRun({
@@ -143,8 +143,14 @@ function printSummary(run: RunView): void {
   process.stderr.write(`run ${run.name} ${word === 'DONE' ? pc.green(word) : pc.red(word)}\n`);
 }
 
-/** `inputs:` globs that match no file of the code being submitted (core/inputs.ts). */
-async function warnUnmatchedInputs(config: ProjectConfig, planned: Plan, snapshot: Snapshot): Promise<void> {
+/** What of the project the jobs will not see as the user may think: links out of it, `inputs:` globs matching nothing. */
+async function warnAboutCode(config: ProjectConfig, planned: Plan, snapshot: Snapshot): Promise<void> {
+  printWarnings(
+    snapshot.leftOut.map(
+      ({ path, link }) =>
+        `link '${path}' (-> ${link}) points outside the project, so jobs do not get it; name that path in the commands instead`,
+    ),
+  );
   const workflows = new Set(planned.jobs.map((j) => j.workflow));
   if (!config.workflows.some((wf) => wf.inputs && workflows.has(wf.name))) return; // most have none: no picomatch to load
   const { unmatchedInputs } = await import('../../core/inputs.js');
@@ -176,7 +182,7 @@ async function dryRun(config: ProjectConfig, planned: Plan, root: string, settin
   }
   const { snapshotProject } = await import('../../client/snapshot.js');
   const snapshot = await snapshotProject(root, settings.home);
-  await warnUnmatchedInputs(config, planned, snapshot);
+  await warnAboutCode(config, planned, snapshot);
   const preview = await client.previewRun({ jobs: planned.jobs, code: snapshot.manifest, repo: snapshot.repo });
   process.stdout.write(formatPlan(planned, preview));
   return 0;

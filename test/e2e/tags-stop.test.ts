@@ -73,12 +73,14 @@ describe('tags, prune, stop', () => {
     expect(list.stdout).toMatch(new RegExp(`best\\s+${tagged.name}\\s+prepare`));
   });
 
-  it('refuses a tag dependency on a workflow the tagged run did not run, at its place in the file', async () => {
-    const r = await sb.dstack(['run', 'wrong-tag']);
-    expect(r.stderr).toContain(
-      `error: .dstack/workflows.yaml:26:18: depends-on 'after-slow:best': run '${tagged.name}' (tag 'best') has no job of workflow 'after-slow'`,
-    );
-    expect(r.code).toBe(2);
+  it('refuses a tag dependency on a workflow the tagged run did not run, at its place in the file, in a dry run too', async () => {
+    for (const dry of [[], ['--dry-run']]) {
+      const r = await sb.dstack(['run', 'wrong-tag', ...dry]);
+      expect(r.stderr).toBe(
+        `error: .dstack/workflows.yaml:26:18: depends-on 'after-slow:best': run '${tagged.name}' (tag 'best') has no job of workflow 'after-slow'\n`,
+      );
+      expect(r.code).toBe(2);
+    }
   });
 
   it('shows in a dry run where a tag resolves and which jobs the cache would reuse', async () => {

@@ -183,7 +183,11 @@ async function dryRun(config: ProjectConfig, planned: Plan, root: string, settin
   const { snapshotProject } = await import('../../client/snapshot.js');
   const snapshot = await snapshotProject(root, settings.home);
   await warnAboutCode(config, planned, snapshot);
-  const preview = await client.previewRun({ jobs: planned.jobs, code: snapshot.manifest, repo: snapshot.repo });
+  const preview = await client
+    .previewRun({ jobs: planned.jobs, code: snapshot.manifest, repo: snapshot.repo })
+    .catch((e: unknown) => {
+      throw locateDependencyError(config, new Set(planned.jobs.map((j) => j.workflow)), e);
+    });
   process.stdout.write(formatPlan(planned, preview));
   return 0;
 }

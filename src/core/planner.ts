@@ -15,6 +15,7 @@ import {
   acceptedVariables,
   strictReferences,
   substitute,
+  unbracedDashed,
   variablesAsArgs,
   workflowVariables,
 } from './variables.js';
@@ -221,13 +222,13 @@ function planWorkflow(
     throw new ConfigError(`${e.detail} (planning '${request.target}', which depends on it)`, e.location, e.field);
   };
   try {
-    const resolved = resolveWorkflow(config, wf, request.overrides);
     const ctx: ProviderContext = {
       warn: (detail, field) => {
         const at = (field !== undefined ? wf.locations[field] : undefined) ?? wf.location;
         warnings.add(`${formatLocation(at)}: ${detail}`);
       },
     };
+    const resolved = resolveWorkflow(config, wf, request.overrides, ctx.warn);
     const checked = (made: ProviderJob[]) => {
       for (const job of made) checkHostArtifacts(job, resolved);
       return made;
@@ -251,6 +252,7 @@ export function resolveWorkflow(
   config: ProjectConfig,
   wf: WorkflowConfig,
   overrides: Record<string, string>,
+  warn: ProviderContext['warn'] = () => {},
 ): ResolvedWorkflow {
   // The references matter only to let an override through; walking every field of 10,000
   // workflows for them when there is none to let through was a tenth of planning.
@@ -259,6 +261,14 @@ export function resolveWorkflow(
   const all = new Map(vars);
   all.set(VARIABLES_AS_ARGS, variablesAsArgs(config.variables, wf.name, vars));
   const sub = (text: string, field: string): string => {
+    for (const name of unbracedDashed(text, all, RUNTIME)) {
+      const head = name.slice(0, name.indexOf('-'));
+      warn(
+        `'${field}' of workflow '${wf.name}': the shell reads $${name} as $${head} then '${name.slice(head.length)}'; ` +
+          `write \${${name}} for the variable '${name}'`,
+        field,
+      );
+    }
     try {
       return substitute(text, all, RUNTIME);
     } catch (e) {

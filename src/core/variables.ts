@@ -3,7 +3,8 @@
  *
  * - `${{ name }}` must resolve: an unknown name is an error.
  * - `$name` and `${name}` are replaced only when `name` is a variable, so `$PATH`
- *   and other shell variables reach the shell untouched.
+ *   and other shell variables reach the shell untouched. A dashed name (`learning-rate`)
+ *   is read only braced: `$learning-rate` is the shell's `$learning` then `-rate`.
  */
 import type { VariablesConfig } from './workflow.js';
 
@@ -76,7 +77,8 @@ function checkStrict(text: string): void {
   }
 }
 
-const PATTERN = /\$\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+// `${a-b}` is bash's "a, or b when unset", so a braced dashed name that is no variable stays the shell's.
+const PATTERN = /\$\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}|\$\{([A-Za-z_][A-Za-z0-9_-]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /**
  * Substitute variables in one string. `keep` names variables that are left as written
@@ -93,6 +95,29 @@ export function substitute(text: string, vars: Variables, keep: ReadonlySet<stri
     if (strict !== undefined) throw new UndefinedVariableError(name, (offset ?? 0) + 1);
     return match;
   });
+}
+
+const BARE_DASHED = /\$([A-Za-z_][A-Za-z0-9_]*)((?:-[A-Za-z0-9_]+)+)/g;
+
+/**
+ * Dashed variables written unbraced (`$learning-rate`) where the part before the dash is no
+ * variable: the shell would get `$learning` and `-rate`, surely not what was meant.
+ */
+export function unbracedDashed(text: string, vars: Variables, keep: ReadonlySet<string> = new Set()): string[] {
+  if (!text.includes('$')) return [];
+  const found: string[] = [];
+  for (const [, head, tail] of text.matchAll(BARE_DASHED)) {
+    if (vars.has(head!) || keep.has(head!)) continue;
+    const parts = tail!.split('-').slice(1);
+    for (let n = parts.length; n > 0; n--) {
+      const name = [head, ...parts.slice(0, n)].join('-');
+      if (vars.has(name)) {
+        found.push(name);
+        break;
+      }
+    }
+  }
+  return found;
 }
 
 /** Names referenced with `${{ }}` in a string (for `--help` and dry runs). */

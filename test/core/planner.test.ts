@@ -229,6 +229,35 @@ describe('plan: variables', () => {
     ]);
   });
 
+  it('substitutes ${learning-rate}, and warns at the command about $learning-rate, which the shell splits', async () => {
+    const config = project(
+      [
+        workflow('train', 1, {
+          commands: ['echo "A=$learning-rate B=${learning-rate} C=${{ learning-rate }}"'],
+          locations: { 'commands.0': { file: FILE, line: 4, column: 9 } },
+        }),
+      ],
+      {},
+      { train: { 'learning-rate': '2e-5' } },
+    );
+    const p = await plan(config, { target: 'train', overrides: {} }, builtin);
+    expect(job(p, 'train').commands).toEqual(['echo "A=$learning-rate B=2e-5 C=2e-5"']);
+    expect(p.warnings).toEqual([
+      `${FILE}:4:9: 'commands.0' of workflow 'train': the shell reads $learning-rate as $learning then '-rate'; ` +
+        "write ${learning-rate} for the variable 'learning-rate'",
+    ]);
+  });
+
+  it('does not warn about $learning-rate when learning is a variable: it is replaced, -rate stays', async () => {
+    const config = project([workflow('train', 1, { commands: ['echo $learning-rate'] })], {
+      learning: '1',
+      'learning-rate': '2e-5',
+    });
+    const p = await plan(config, { target: 'train', overrides: {} }, builtin);
+    expect(job(p, 'train').commands).toEqual(['echo 1-rate']);
+    expect(p.warnings).toEqual([]);
+  });
+
   it('substitutes in the image, environment, artifacts and provider parameters', async () => {
     const config = project(
       [

@@ -5,6 +5,7 @@ import {
   shellQuote,
   strictReferences,
   substitute,
+  unbracedDashed,
   variablesAsArgs,
   workflowVariables,
 } from '../../src/core/variables.js';
@@ -58,6 +59,19 @@ describe('substitute', () => {
     expect(substitute('python3 download_model.py ${model}', vars)).toBe('python3 download_model.py 124M');
   });
 
+  it("replaces ${learning-rate}, a dashed name, only braced: $learning-rate is the shell's $learning then -rate", () => {
+    const dashed = new Map([['learning-rate', '2e-5']]);
+    expect(substitute('A=$learning-rate B=${learning-rate} C=${{ learning-rate }}', dashed)).toBe(
+      'A=$learning-rate B=2e-5 C=2e-5',
+    );
+    // With `learning` a variable, `$learning-rate` is it followed by `-rate`, as the shell reads it.
+    expect(substitute('$learning-rate', new Map([...dashed, ['learning', '1']]))).toBe('1-rate');
+  });
+
+  it("leaves bash's ${name-default} alone when name-default is no variable", () => {
+    expect(substitute('${HOME-/root} ${model-x}', vars)).toBe('${HOME-/root} ${model-x}');
+  });
+
   it('leaves $PATH, ${HOME} and other shell variables alone', () => {
     expect(substitute('export PATH=$PATH:${HOME}/bin', vars)).toBe('export PATH=$PATH:${HOME}/bin');
     expect(substitute('echo $1 $? $$ $@', vars)).toBe('echo $1 $? $$ $@');
@@ -101,6 +115,26 @@ describe('substitute', () => {
 
   it('replaces with an empty value', () => {
     expect(substitute('[${{ e }}][$e]', new Map([['e', '']]))).toBe('[][]');
+  });
+});
+
+describe('unbracedDashed', () => {
+  const dashed = new Map([
+    ['learning-rate', '2e-5'],
+    ['top-k-max', '40'],
+    ['model', '124M'],
+  ]);
+
+  it('names a dashed variable written unbraced whose first part is no variable', () => {
+    expect(unbracedDashed('python train.py --lr $learning-rate --k $top-k-max-x', dashed)).toEqual([
+      'learning-rate',
+      'top-k-max',
+    ]);
+  });
+
+  it('names nothing braced, nothing whose first part is a variable or kept, and no shell text', () => {
+    expect(unbracedDashed('${learning-rate} ${{ learning-rate }} $model-rate $PATH-x $no-such', dashed)).toEqual([]);
+    expect(unbracedDashed('$learning-rate', dashed, new Set(['learning']))).toEqual([]);
   });
 });
 

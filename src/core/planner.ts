@@ -93,11 +93,11 @@ export function referencedVariables(wf: WorkflowConfig): Set<string> {
   return names;
 }
 
-/** Check `--name value` overrides against what the target workflow accepts. */
-export function checkOverrides(config: ProjectConfig, target: string, overrides: Record<string, string>): void {
+/** Check the names of `--name value` overrides against what the target workflow accepts. */
+export function checkOverrides(config: ProjectConfig, target: string, names: readonly string[]): void {
   const accepted = acceptedVariables(config.variables, target);
   let referenced: Set<string> | undefined;
-  for (const name of Object.keys(overrides)) {
+  for (const name of names) {
     if (accepted.has(name)) continue;
     referenced ??= new Set(config.workflows.flatMap((w) => [...referencedVariables(w)]));
     if (!referenced.has(name)) {
@@ -146,7 +146,7 @@ function dependenciesOf(config: ProjectConfig, target: string): string[] {
 
 export async function plan(config: ProjectConfig, request: PlanRequest, provider: ProviderFn): Promise<Plan> {
   findWorkflow(config, request.target);
-  checkOverrides(config, request.target, request.overrides);
+  checkOverrides(config, request.target, Object.keys(request.overrides));
   const byName = new Map(config.workflows.map((w) => [w.name, w]));
   // Workflows of this file each one depends on; tag dependencies name runs, not workflows here.
   const local = new Map<string, string[]>();

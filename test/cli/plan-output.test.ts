@@ -1,7 +1,7 @@
 /** `dstack run WF --help`: the usage line says what a user must type. */
 import { describe, expect, it } from 'vitest';
 import { formatWorkflowHelp } from '../../src/cli/commands/plan-output.js';
-import { parseRunArgs } from '../../src/cli/commands/run-args.js';
+import { parseRunArgs, requireValues } from '../../src/cli/commands/run-args.js';
 import type { ProjectConfig, WorkflowConfig } from '../../src/core/workflow.js';
 
 function project(commands: string[], variables: Record<string, string>): ProjectConfig {
@@ -29,7 +29,9 @@ describe('dstack run WF --help', () => {
   it('shows an optional variable with a required value, as a flag without one is refused', () => {
     const help = formatWorkflowHelp(project(['python3 train.py $epochs'], { epochs: '10' }), 'a');
     expect(help.split('\n')[0]).toBe('usage: dstack run a [--epochs EPOCHS]');
-    expect(() => parseRunArgs(['a', '--epochs'])).toThrow("option '--epochs' needs a value (--epochs VALUE)");
+    expect(() => requireValues(parseRunArgs(['a', '--epochs']))).toThrow(
+      "option '--epochs' needs a value (--epochs VALUE)",
+    );
   });
 
   it('shows required variables first, then optional ones, each with its value', () => {

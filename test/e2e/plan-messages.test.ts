@@ -52,6 +52,14 @@ describe('dstack run: messages before anything is submitted', () => {
         "dependency 'train' only: change it in .dstack/variables.yaml, or run train itself with --steps",
     ));
 
+  it('refuses an unknown flag without a value as unknown, not as needing a value', async () => {
+    const unknown = (flag: string) => `unknown option '${flag}' for workflow 'train' (its variables: --steps)`;
+    await refused(['train', '--bogus'], unknown('--bogus'));
+    await refused(['train', '--dry-run', '--no-cache', '--json'], unknown('--json'));
+    await refused(['train', '--step'], `${unknown('--step')}; did you mean '--steps'?`);
+    await refused(['train', '--steps', '--dry-run'], "option '--steps' needs a value (--steps VALUE)");
+  });
+
   it('shows that a variable flag takes a value', async () => {
     const r = await sb.dstack(['run', 'eval', '--help']);
     expect(r.stdout.split('\n')[0]).toBe('usage: dstack run eval [--rows ROWS]');

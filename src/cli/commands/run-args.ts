@@ -13,6 +13,8 @@ export interface RunArgs {
   dryRun: boolean;
   noCache: boolean;
   tag?: string;
+  /** `--name` flags given no value, in order: unknown ones are refused as unknown, the rest as needing a value. */
+  valueless: string[];
 }
 
 const FLAGS = new Set(['-d', '--detach', '-h', '--help', '--dry-run', '--no-cache']);
@@ -29,7 +31,7 @@ export const RUN_OPTIONS_HELP =
   '    --dry-run       show the plan and submit nothing\n';
 
 export function parseRunArgs(argv: readonly string[]): RunArgs {
-  const args: RunArgs = { overrides: {}, detach: false, help: false, dryRun: false, noCache: false };
+  const args: RunArgs = { overrides: {}, detach: false, help: false, dryRun: false, noCache: false, valueless: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (FLAGS.has(arg)) {
@@ -44,15 +46,16 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     } else if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = arg.slice(2, eq < 0 ? undefined : eq);
+      if (!name) throw new UsageError(`invalid option '${arg}'`);
       let value = eq < 0 ? undefined : arg.slice(eq + 1);
       if (value === undefined) {
         value = argv[i + 1];
         if (value === undefined || (value.startsWith('--') && value.length > 2)) {
-          throw new UsageError(`option '--${name}' needs a value (--${name} VALUE)`);
+          args.valueless.push(name);
+          continue;
         }
         i++;
       }
-      if (!name) throw new UsageError(`invalid option '${arg}'`);
       args.overrides[name] = value;
     } else if (arg.startsWith('-') && arg.length > 1) {
       throw new UsageError(`unknown option '${arg}'`);
@@ -63,4 +66,15 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     }
   }
   return args;
+}
+
+/** Every flag a workflow's variables take: run once checkOverrides has accepted the names. */
+export function requireValues(args: RunArgs): void {
+  const name = args.valueless[0];
+  if (name !== undefined) throw new UsageError(`option '--${name}' needs a value (--${name} VALUE)`);
+}
+
+/** The variable flags given, with or without a value, for checkOverrides. */
+export function flagNames(args: RunArgs): string[] {
+  return [...Object.keys(args.overrides), ...args.valueless];
 }

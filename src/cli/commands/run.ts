@@ -13,7 +13,7 @@ import { plainCacheDir, type Settings } from '../../settings.js';
 import { colorStatus, table } from '../format.js';
 import { locateDependencyError } from './dependency-errors.js';
 import { formatPlan, formatWorkflowHelp, formatWorkflowList } from './plan-output.js';
-import { parseRunArgs } from './run-args.js';
+import { flagNames, parseRunArgs, requireValues } from './run-args.js';
 
 export async function runCommand(argv: readonly string[], settings: Settings, cwd: string): Promise<number> {
   const args = parseRunArgs(argv);
@@ -35,7 +35,9 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   }
   findWorkflow(config, args.workflow);
   if (args.help) return (process.stdout.write(formatWorkflowHelp(config, args.workflow)), 0);
-  checkOverrides(config, args.workflow, args.overrides);
+  // A flag without a value is first of all a flag: an unknown one is named as unknown.
+  checkOverrides(config, args.workflow, flagNames(args));
+  requireValues(args);
 
   // Loaded here, not at the top: `dstack run --help` needs neither providers nor the client.
   const { providerRegistry } = await import('../../providers/index.js');

@@ -1,0 +1,64 @@
+/** `dstack run WF --flag...`: a flag without a value is refused as unknown before as valueless. */
+import { describe, expect, it } from 'vitest';
+import { flagNames, parseRunArgs, requireValues } from '../../src/cli/commands/run-args.js';
+import { checkOverrides } from '../../src/core/planner.js';
+import type { ProjectConfig } from '../../src/core/workflow.js';
+
+const config: ProjectConfig = {
+  root: '/p',
+  workflows: [
+    {
+      name: 'train',
+      provider: 'bash',
+      commands: ['python train.py $variables_as_args'],
+      dependsOn: [],
+      artifacts: [],
+      resources: {},
+      environment: {},
+      params: {},
+      locations: {},
+      location: { file: '.dstack/workflows.yaml', line: 2 },
+    },
+  ],
+  variables: { global: {}, perWorkflow: { train: { seed: '1', epochs: '3', lr: '0.1' } }, locations: {} },
+  warnings: [],
+};
+
+/** What `dstack run` checks of the arguments once it has the project, in its order. */
+function check(argv: string[]): void {
+  const args = parseRunArgs(argv);
+  checkOverrides(config, 'train', flagNames(args));
+  requireValues(args);
+}
+
+describe('dstack run arguments', () => {
+  it('refuses an unknown flag without a value as unknown, listing the variables', () => {
+    const unknown = "unknown option '--bogus' for workflow 'train' (its variables: --seed, --epochs, --lr)";
+    expect(() => check(['train', '--bogus'])).toThrow(unknown);
+    expect(() => check(['train', '--bogus', '1'])).toThrow(unknown);
+    expect(() => check(['train', '--bogus', '--epochs', '2'])).toThrow(unknown);
+  });
+
+  it("refuses a flag before dstack run's own options as unknown, not as the option's value", () => {
+    const args = parseRunArgs(['train', '--dry-run', '--no-cache', '--json']);
+    expect(args).toMatchObject({ dryRun: true, noCache: true, valueless: ['json'] });
+    expect(() => check(['train', '--dry-run', '--no-cache', '--json'])).toThrow(
+      "unknown option '--json' for workflow 'train' (its variables: --seed, --epochs, --lr)",
+    );
+  });
+
+  it('suggests the variable a misspelt flag without a value was meant to be', () => {
+    expect(() => check(['train', '--epoch'])).toThrow(
+      "unknown option '--epoch' for workflow 'train' (its variables: --seed, --epochs, --lr); did you mean '--epochs'?",
+    );
+  });
+
+  it('says that a variable flag needs a value, at the end or before another flag', () => {
+    expect(() => check(['train', '--epochs'])).toThrow("option '--epochs' needs a value (--epochs VALUE)");
+    expect(() => check(['train', '--lr', '--dry-run'])).toThrow("option '--lr' needs a value (--lr VALUE)");
+  });
+
+  it('refuses -- with no name', () => {
+    expect(() => parseRunArgs(['train', '--'])).toThrow("invalid option '--'");
+  });
+});

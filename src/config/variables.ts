@@ -1,6 +1,7 @@
 /** `.dstack/variables.yaml`: `variables: { global: {...}, <workflow>: {...} }`. */
 import type { Node } from 'yaml';
-import type { SourceLocation } from '../core/errors.js';
+import { ConfigError, type SourceLocation } from '../core/errors.js';
+import { VARIABLE_NAME } from '../core/variables.js';
 import type { VariablesConfig } from '../core/workflow.js';
 import { readPlainFast, type PlainReader } from './fast-yaml.js';
 import { validate } from './issues.js';
@@ -9,6 +10,7 @@ import {
   expectTopLevel,
   isScalar,
   locate,
+  locateKey,
   parseYaml,
   resolveAlias,
   scalarText,
@@ -56,7 +58,11 @@ export function parseVariables(
     const given = fast['variables'];
     if (given !== undefined && isSections(given)) {
       const handle = new SourceHandle(text, file);
-      return collect(given, (path) => new LazyLocation(handle, ['variables', ...path]));
+      return collect(
+        given,
+        (path) => new LazyLocation(handle, ['variables', ...path]),
+        (path) => locateKey(handle.src, ['variables', ...path]),
+      );
     }
   }
   return parseVariablesFully(text, file);
@@ -80,7 +86,11 @@ export function parseVariablesFully(text: string, file: string): VariablesConfig
   const plain = toPlain(src, root.items[0]?.value as Node | null);
   const field = (path: Path): string => path.join('.') || 'variables';
   const parsed = validate(sections(), plain, { src, base, subject, field });
-  return collect(parsed, (path) => locate(src, [...base, ...path]));
+  return collect(
+    parsed,
+    (path) => locate(src, [...base, ...path]),
+    (path) => locateKey(src, [...base, ...path]),
+  );
 }
 
 /** What `sections` accepts, checked without loading zod (40 to 70 ms of a `dstack run`). */
@@ -96,8 +106,12 @@ function isSections(value: Plain): value is Sections {
   );
 }
 
-/** The config of validated sections; `at` gives the location of a path under `variables`. */
-function collect(parsed: Sections, at: (path: Path) => SourceLocation): VariablesConfig {
+/** The config of validated sections; `at` and `atKey` locate a path under `variables`, and its key. */
+function collect(
+  parsed: Sections,
+  at: (path: Path) => SourceLocation,
+  atKey: (path: Path) => SourceLocation,
+): VariablesConfig {
   const config: VariablesConfig = { global: {}, perWorkflow: {}, locations: {} };
   for (const [section, values] of Object.entries(parsed ?? {})) {
     const target: Record<string, string> = {};
@@ -105,6 +119,15 @@ function collect(parsed: Sections, at: (path: Path) => SourceLocation): Variable
     else config.perWorkflow[section] = target;
     config.locations[section] = at([section]);
     for (const [name, value] of Object.entries(values ?? {})) {
+      // `y z` would split $variables_as_args, and `${{ y z }}` could not name it.
+      if (!VARIABLE_NAME.test(name)) {
+        throw new ConfigError(
+          `variable name '${name}' in section '${section}' is not valid: use letters, digits, '_' and '-', ` +
+            "starting with a letter or '_'",
+          atKey([section, name]),
+          `${section}.${name}`,
+        );
+      }
       target[name] = value ?? '';
       config.locations[`${section}.${name}`] = at([section, name]);
     }

@@ -2,7 +2,7 @@
 import { ConfigError, formatLocation, type SourceLocation } from '../core/errors.js';
 import type { IssueContext } from './issues.js';
 import { LazyLocation, lazyLocations, type SourceHandle } from './source-handle.js';
-import type { Path, YamlSource } from './yaml-source.js';
+import { locateKey, type Path, type YamlSource } from './yaml-source.js';
 
 export class WorkflowContext implements IssueContext {
   /** Recorded fields and their paths relative to the item; null: the path is the dotted field itself. */
@@ -33,6 +33,11 @@ export class WorkflowContext implements IssueContext {
   /** Where the value at `path` (relative to the item) was written. */
   at(path: Path): SourceLocation {
     return this.source.at([...this.base, ...path]);
+  }
+
+  /** Where the key of the entry at `path` was written (a bad name, rather than its value). */
+  atKey(path: Path): SourceLocation {
+    return locateKey(this.src, [...this.base, ...path]);
   }
 
   /** The same, located only when its line or column is read. */

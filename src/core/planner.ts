@@ -5,6 +5,7 @@
 import { closure } from './dag.js';
 import { ConfigError, UsageError, formatLocation, type SourceLocation } from './errors.js';
 import type { JobDependency, JobResources, JobSpec } from './job-spec.js';
+import { checkInput, normalizeArtifact } from './project-paths.js';
 import { DEFAULT_REQUEST, parseSize } from './resources.js';
 import { didYouMean } from './suggest.js';
 import {
@@ -306,7 +307,7 @@ export function resolveWorkflow(
     locations: wf.locations,
   };
   if (wf.image !== undefined) resolved.image = sub(wf.image, 'image');
-  if (wf.inputs !== undefined) resolved.inputs = wf.inputs;
+  if (wf.inputs !== undefined) resolved.inputs = wf.inputs.map((glob, i) => checkInput(glob, wf, `inputs.${i}`));
   if (wf.providerRepo !== undefined) resolved.providerRepo = wf.providerRepo;
   const definition = config.providers?.find((p) => p.name === wf.provider);
   if (definition !== undefined && wf.providerRepo === undefined) resolved.providerDefinition = definition;
@@ -356,35 +357,6 @@ function resolveResources(wf: WorkflowConfig, sub: (text: string, field: string)
   if (r.shmSize !== undefined) request.shmSize = size('resources.shm_size', r.shmSize);
   if (r.interruptible === true) request.interruptible = true;
   return request;
-}
-
-/**
- * An artifact path, normalised: relative paths must stay inside the project; absolute ones
- * are kept for now and allowed only for a job that runs in a container (checkHostArtifacts).
- */
-function normalizeArtifact(path: string, wf: WorkflowConfig, field: string): string {
-  const loc = wf.locations[field] ?? wf.location;
-  const absolute = path.startsWith('/');
-  const parts: string[] = [];
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (parts.length === 0) {
-        const where = absolute ? 'goes above the root folder' : 'leaves the project folder';
-        throw new ConfigError(`artifact path '${path}' of workflow '${wf.name}' ${where}`, loc, field);
-      }
-      parts.pop();
-    } else parts.push(part);
-  }
-  if (parts.length === 0) {
-    const what = absolute ? 'the root folder' : 'the project folder itself';
-    throw new ConfigError(
-      `artifact path '${path}' of workflow '${wf.name}' is ${what}; name a folder or file inside it`,
-      loc,
-      field,
-    );
-  }
-  return (absolute ? '/' : '') + parts.join('/');
 }
 
 /**

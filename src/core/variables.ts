@@ -65,6 +65,9 @@ export class MalformedReferenceError extends Error {
   }
 }
 
+/** A variable's name: what `${{ name }}` can reference, and `--name` can set. */
+export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
 const STRICT_AT = /\$\{\{\s*[A-Za-z_][A-Za-z0-9_-]*\s*\}\}/y;
 
 /** Throws MalformedReferenceError at the first `${{` of `text` that is not a `${{ name }}`. */

@@ -95,6 +95,7 @@ describe('the fast read of variables.yaml', () => {
     'a mapping where a value goes': yaml('variables:', '  train:', '    a: {b: 1}'),
     'another top-level key': yaml('variables:', '  global: {}', 'varaibles: {}'),
     'an alias': yaml('variables:', '  global: &g', '    a: 1', '  train: *g'),
+    'a name with a space': yaml('variables:', '  a:', '    x: 1', '    "y z": 2'),
   };
 
   it.each(Object.entries(files))('reads %s as the full parse does', (_, text) => {

@@ -91,6 +91,35 @@ describe('parseVariables', () => {
 });
 
 describe('variables.yaml errors', () => {
+  it('reports a variable name with a space, at its key', () => {
+    const e = configError(() => parseVariables(yaml('variables:', '  a:', '    x: 1', '    "y z": 2')));
+    expect(e.message).toBe(
+      ".dstack/variables.yaml:4:5: variable name 'y z' in section 'a' is not valid: use letters, digits, '_' and '-', " +
+        "starting with a letter or '_'",
+    );
+    expect(e.field).toBe('a.y z');
+  });
+
+  it('reports an empty variable name, and one starting with a digit or a dash', () => {
+    const cases: [key: string, name: string][] = [
+      ['""', ''],
+      ['1x', '1x'],
+      ['-x', '-x'],
+      ['a.b', 'a.b'],
+    ];
+    for (const [key, name] of cases) {
+      expect(configError(() => parseVariables(yaml('variables:', '  global:', `    ${key}: 1`))).message).toBe(
+        `.dstack/variables.yaml:3:5: variable name '${name}' in section 'global' is not valid: use letters, digits, ` +
+          "'_' and '-', starting with a letter or '_'",
+      );
+    }
+  });
+
+  it('accepts the names real projects use: dashes, underscores, capitals', () => {
+    const vars = parseVariables(yaml('variables:', '  train:', '    learning-rate: 2e-5', '    _x: 1', '    LR_2: 3'));
+    expect(Object.keys(vars.perWorkflow['train']!)).toEqual(['learning-rate', '_x', 'LR_2']);
+  });
+
   it('reports a list as a variable value', () => {
     const e = configError(() => parseVariables(yaml('variables:', '  train:', '    lr: [1, 2]')));
     expect(e.message).toBe(

@@ -119,6 +119,29 @@ describe('workflows.yaml errors', () => {
     );
   });
 
+  it('reports an environment variable name that is no name, at its key, read fast or by the schema', () => {
+    const detail = (name: string) =>
+      `environment variable name '${name}' of workflow 'train' is not valid: ` +
+      "use letters, digits and '_', not starting with a digit";
+    const cases: [key: string, name: string][] = [
+      ['"A=B"', 'A=B'],
+      ['""', ''],
+      ['1BAD', '1BAD'],
+      ['A-B', 'A-B'],
+    ];
+    for (const [key, name] of cases) {
+      const fast = trainError('    image: x', '    environment:', '      OK: 1', `      ${key}: 2`);
+      expect(fast.message).toBe(`.dstack/workflows.yaml:6:7: ${detail(name)}`);
+      expect(fast.field).toBe(`environment.${name}`);
+      // `artifacts: - path:` is not the common shape: this item is read by the zod schema.
+      const full = trainError('    image: x', '    artifacts: [{path: a}]', '    environment:', `      ${key}: 2`);
+      expect(full.message).toBe(`.dstack/workflows.yaml:6:7: ${detail(name)}`);
+    }
+    expect(trainError('    image: x', '    env:', '      - 1BAD=x').message).toBe(
+      `.dstack/workflows.yaml:5:9: ${detail('1BAD')}`,
+    );
+  });
+
   it("reports both 'environment' and 'env'", () => {
     expect(trainError('    image: x', '    environment: {A: b}', '    env: [C=d]').message).toBe(
       ".dstack/workflows.yaml:5:5: workflow 'train' has both 'environment' and 'env': they are the same field, keep one",

@@ -586,6 +586,24 @@ describe('plan: errors a user sees', () => {
     );
   });
 
+  it('refuses an input glob that leaves the project or is absolute, at its line, as an artifact path is', async () => {
+    const inputs = (glob: string) =>
+      project([
+        workflow('w', 1, { inputs: ['src/**', glob], locations: { 'inputs.1': { file: FILE, line: 5, column: 9 } } }),
+      ]);
+    for (const glob of ['../x', 'a/../../x', '..']) {
+      const e = await rejection(plan(inputs(glob), { target: 'w', overrides: {} }, builtin), ConfigError);
+      expect(e.message).toBe(`${FILE}:5:9: input '${glob}' of workflow 'w' leaves the project folder`);
+      expect(e.field).toBe('inputs.1');
+    }
+    const e = await rejection(plan(inputs('/etc/*'), { target: 'w', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:5:9: input '/etc/*' of workflow 'w' is absolute: inputs are globs of the project's files, relative to its folder`,
+    );
+    const p = await plan(inputs('a/../b/*.py'), { target: 'w', overrides: {} }, builtin);
+    expect(p.jobs[0]!.inputs).toEqual(['src/**', 'a/../b/*.py']);
+  });
+
   it('normalises artifact paths that stay inside', async () => {
     const config = project([workflow('train', 3, { artifacts: ['./checkpoint/', 'a/../samples', 'out//logs'] })]);
     const p = await plan(config, { target: 'train', overrides: {} }, builtin);

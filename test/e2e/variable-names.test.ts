@@ -1,4 +1,7 @@
-/** Variable names as a job and the CLI see them: a dashed name reaches the job braced. */
+/**
+ * Names as a job and the CLI see them: a dashed variable reaches the job braced; a variable,
+ * environment name or input glob that cannot work is refused before anything runs.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from './harness.js';
 
@@ -28,4 +31,38 @@ describe('variable names', () => {
     );
     expect(r.code).toBe(0);
   });
+
+  const refused = async (files: Record<string, string>, stderr: string) => {
+    await sb.write(files);
+    try {
+      const r = await sb.dstack(['run', 'a', '--dry-run']);
+      expect(r.stderr).toBe(`error: ${stderr}\n`);
+      expect(r.code).toBe(2);
+    } finally {
+      await sb.write({
+        '.dstack/workflows.yaml': WORKFLOWS,
+        '.dstack/variables.yaml': 'variables:\n  a:\n    learning-rate: 2e-5\n',
+      });
+    }
+  };
+
+  it('refuses a variable name with a space, which $variables_as_args would split', () =>
+    refused(
+      { '.dstack/variables.yaml': 'variables:\n  a:\n    x: 1\n    "y z": 2\n' },
+      ".dstack/variables.yaml:4:5: variable name 'y z' in section 'a' is not valid: use letters, digits, '_' and '-', " +
+        "starting with a letter or '_'",
+    ));
+
+  it('refuses an environment variable name that is no name', () =>
+    refused(
+      { '.dstack/workflows.yaml': `${WORKFLOWS}    environment:\n      "A=B": 1\n` },
+      ".dstack/workflows.yaml:6:7: environment variable name 'A=B' of workflow 'a' is not valid: " +
+        "use letters, digits and '_', not starting with a digit",
+    ));
+
+  it('refuses an input glob that leaves the project, as an artifact path that does', () =>
+    refused(
+      { '.dstack/workflows.yaml': `${WORKFLOWS}    inputs: ["../x"]\n` },
+      ".dstack/workflows.yaml:5:14: input '../x' of workflow 'a' leaves the project folder",
+    ));
 });

@@ -1,0 +1,53 @@
+/**
+ * Paths a workflow names in the project: artifacts and `inputs` globs, relative to its folder.
+ * One that climbs out of it with `..` names files dstack neither saves nor snapshots.
+ */
+import { ConfigError } from './errors.js';
+import type { WorkflowConfig } from './workflow.js';
+
+/** The parts of `path` with `.` and `..` applied; null when a `..` climbs above the start. */
+function resolveParts(path: string): string[] | null {
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part !== '..') parts.push(part);
+    else if (parts.pop() === undefined) return null;
+  }
+  return parts;
+}
+
+/**
+ * An artifact path, normalised: relative paths must stay inside the project; absolute ones
+ * are kept for now and allowed only for a job that runs in a container (checkHostArtifacts).
+ */
+export function normalizeArtifact(path: string, wf: WorkflowConfig, field: string): string {
+  const loc = wf.locations[field] ?? wf.location;
+  const absolute = path.startsWith('/');
+  const parts = resolveParts(path);
+  if (parts === null) {
+    const where = absolute ? 'goes above the root folder' : 'leaves the project folder';
+    throw new ConfigError(`artifact path '${path}' of workflow '${wf.name}' ${where}`, loc, field);
+  }
+  if (parts.length === 0) {
+    const what = absolute ? 'the root folder' : 'the project folder itself';
+    throw new ConfigError(
+      `artifact path '${path}' of workflow '${wf.name}' is ${what}; name a folder or file inside it`,
+      loc,
+      field,
+    );
+  }
+  return (absolute ? '/' : '') + parts.join('/');
+}
+
+/**
+ * An `inputs` glob, checked as artifacts are: it is matched against the project's own files,
+ * so one outside the project would only ever match nothing, and the cache would see no code.
+ */
+export function checkInput(glob: string, wf: WorkflowConfig, field: string): string {
+  const fail = (why: string): never => {
+    throw new ConfigError(`input '${glob}' of workflow '${wf.name}' ${why}`, wf.locations[field] ?? wf.location, field);
+  };
+  if (glob.startsWith('/')) fail("is absolute: inputs are globs of the project's files, relative to its folder");
+  if (resolveParts(glob) === null) fail('leaves the project folder');
+  return glob;
+}

@@ -95,6 +95,10 @@ export interface LogsResponse {
 
 export interface RegisterRunnerRequest {
   name: string;
+  /** The session its work dir recorded for a runner process that is gone (a crash): it may take over at once. */
+  replaces?: string;
+  /** The runner process's random id (`RunnerAgent`): the server refuses a process that is not the registered one. */
+  session?: string;
   host: string;
   total: Capacity;
 }
@@ -102,6 +106,8 @@ export interface RegisterRunnerRequest {
 /** A runner shutting down: it gets no more work, and its jobs stop as `dstack stop` stops them, with `reason`. */
 export interface DrainRunnerRequest {
   name: string;
+  /** The runner process's random id (`RunnerAgent`): the server refuses a process that is not the registered one. */
+  session?: string;
   reason: string;
 }
 
@@ -111,6 +117,8 @@ export const LOCAL_RUNNER = 'local';
 /** A runner shut down once its jobs ended: it is OFFLINE until it registers again. */
 export interface LeaveRunnerRequest {
   name: string;
+  /** The runner process's random id (`RunnerAgent`): the server refuses a process that is not the registered one. */
+  session?: string;
 }
 
 /** The longest a runner waits between tries of a request a dropped connection failed, ms. */
@@ -118,6 +126,8 @@ export const RETRY_MAX_DELAY_MS = 5_000;
 
 export interface ClaimRequest {
   name: string;
+  /** The runner process's random id (`RunnerAgent`): the server refuses a process that is not the registered one. */
+  session?: string;
   /** The jobs the runner holds: one assigned to it but not among them lost its answer and is offered again. */
   jobIds: string[];
   /** How long the server may hold the request open waiting for work, ms. */
@@ -144,6 +154,8 @@ export interface Assignment {
 
 export interface HeartbeatRequest {
   name: string;
+  /** The runner process's random id (`RunnerAgent`): the server refuses a process that is not the registered one. */
+  session?: string;
   jobIds: string[];
   waitMs: number;
 }
@@ -168,7 +180,7 @@ export type RunnerTransitionAnswer = { ok: true; job: JobRecord } | { ok: false;
 export type { ArtifactManifest, JobRecord, RunView, RunnerRecord, LogEntry };
 
 /** `GET /api/runners`: a runner with what it runs now and what it has left. */
-export interface RunnerView extends Omit<RunnerRecord, 'status'> {
+export interface RunnerView extends Omit<RunnerRecord, 'status' | 'session'> {
   /** NOT STARTED: added (`dstack runners add`) but never registered; shown to admins, who hold its token. */
   status: RunnerRecord['status'] | 'NOT STARTED';
   /** Capacity not held by its unfinished jobs (the scheduler's figure). */

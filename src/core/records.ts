@@ -82,6 +82,8 @@ export interface RunnerRecord {
   status: 'ACTIVE' | 'LOST' | 'OFFLINE';
   updatedAt: number;
   registeredAt: number;
+  /** The random id of the runner process that registered; absent for one that sent none. */
+  session?: string;
 }
 
 /** One file of a code snapshot or an artifact, stored as a sha256 blob. */

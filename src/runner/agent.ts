@@ -2,12 +2,13 @@
  * The runner agent: registers with the server, pulls jobs that fit its free capacity,
  * runs several at once, and listens for stop and abort through a long-polled heartbeat.
  */
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
 import { within } from '../core/concurrency.js';
-import { UnauthorizedError } from '../core/errors.js';
+import { ConflictError, UnauthorizedError } from '../core/errors.js';
 import { plural, type Capacity } from '../core/resources.js';
 import type { Logger } from '../logger.js';
 import type { Executor } from './executors/executor.js';
@@ -15,6 +16,7 @@ import { readProviderSettings } from '../settings.js';
 import { cleanDockerLeftovers } from './executors/docker/leftovers.js';
 import { JobRun } from './job-run.js';
 import { resendSpool } from './log-shipper.js';
+import { crashedSession, writeSessionFile } from './session-file.js';
 import { Trash } from './trash.js';
 import { cleanLeftovers } from './workspace.js';
 
@@ -44,6 +46,9 @@ export interface RunnerOptions {
 
 const RETRY_MS = 1000;
 
+/** How often a runner whose name another live process holds asks to register again, ms. */
+const REGISTER_RETRY_MS = 2000;
+
 /** How long a runner shutting down waits for the server to take its drain. */
 const DRAIN_ASK_MS = 10_000;
 
@@ -64,6 +69,8 @@ export class RunnerAgent {
   private readonly trash: Trash;
   /** How long a claim or heartbeat may wait on the server: the server says, well inside its runner timeout. */
   private pollMs = 10_000;
+  /** This process's id, sent with every register, claim, heartbeat, drain and leave: it tells it from another with the token. */
+  private readonly session = randomUUID();
 
   constructor(private readonly options: RunnerOptions) {
     this.trash = new Trash(join(options.workRoot, 'trash'), { busy: () => this.running.size > 0 });
@@ -72,6 +79,7 @@ export class RunnerAgent {
   async start(): Promise<void> {
     const { client, name, capacity, logger } = this.options;
     await this.trash.empty(); // what an earlier runner process had no time to remove
+    const replaces = await crashedSession(this.options.workRoot);
     const leftovers = await cleanLeftovers(this.options.workRoot, async (jobId, spool) => {
       await resendSpool(spool, (entries) => client.appendLogs(jobId, entries));
     });
@@ -79,7 +87,8 @@ export class RunnerAgent {
       logger.warn(`ended ${plural(leftovers.length, 'job')} a previous runner left behind`, { jobs: leftovers });
     const containers = await cleanDockerLeftovers(readProviderSettings().dockerHost, this.options.workRoot);
     if (containers.length > 0) logger.warn(`removed ${plural(containers.length, 'container')} a previous runner left`);
-    const { heartbeatMs } = await client.registerRunner({ name, host: hostname(), total: capacity, jobIds: [] });
+    const { heartbeatMs } = await this.register(replaces);
+    await writeSessionFile(this.options.workRoot, this.session);
     this.pollMs = this.options.pollMs ?? heartbeatMs;
     logger.info(`runner ${name} registered`, {
       cpu: capacity.cpu,
@@ -91,6 +100,33 @@ export class RunnerAgent {
   }
 
   /**
+   * Registers; while another live process has this runner's token (the server answers 409),
+   * waits, saying so once: a runner restarting after a crash gets in once the old one is silent,
+   * or at once when it `replaces` the session its work dir recorded for the dead process.
+   */
+  private async register(replaces: string | undefined): Promise<{ heartbeatMs: number }> {
+    const { client, name, capacity, logger } = this.options;
+    let said = false;
+    for (;;) {
+      try {
+        return await client.registerRunner({
+          name,
+          session: this.session,
+          ...(replaces === undefined ? {} : { replaces }),
+          host: hostname(),
+          total: capacity,
+          jobIds: [],
+        });
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+        if (!said) logger.warn(`${e.message}; retrying until it stops heartbeating`);
+        said = true;
+        await sleep(REGISTER_RETRY_MS);
+      }
+    }
+  }
+
+  /**
    * Shutting down without losing work: the server gives this runner no more jobs and stops
    * those it runs as `dstack stop` does (SIGTERM, the grace period, artifacts saved), with
    * `reason`; resolves once they have ended, with how many there were, and the server lists
@@ -99,7 +135,10 @@ export class RunnerAgent {
    */
   async drain(reason: string): Promise<number> {
     // A server that does not answer soon cannot stop the jobs: the caller then exits without them.
-    const answer = await within(this.options.client.drainRunner({ name: this.options.name, reason }), DRAIN_ASK_MS);
+    const answer = await within(
+      this.options.client.drainRunner({ name: this.options.name, session: this.session, reason }),
+      DRAIN_ASK_MS,
+    );
     if (!answer) throw new Error(`no answer from the server in ${DRAIN_ASK_MS / 1000} s`);
     const { stopping } = answer;
     if (stopping > 0)
@@ -107,9 +146,10 @@ export class RunnerAgent {
     this.claiming = false;
     await this.claims;
     await this.idle();
-    const left = await within(this.options.client.leaveRunner({ name: this.options.name }), DRAIN_ASK_MS).catch(
-      () => undefined,
-    );
+    const left = await within(
+      this.options.client.leaveRunner({ name: this.options.name, session: this.session }),
+      DRAIN_ASK_MS,
+    ).catch(() => undefined);
     // Only how it is listed: without it the server marks this runner lost after its timeout.
     if (!left) this.options.logger.warn('could not tell the server this runner shut down');
     return stopping;
@@ -136,11 +176,14 @@ export class RunnerAgent {
       try {
         // Aborted only when the runner stops: an answer lost in flight would strand a job the server assigned.
         const jobIds = [...this.running.keys()];
-        const assignment = await client.claim({ name, jobIds, waitMs: this.pollMs }, this.claimAbort.signal);
+        const assignment = await client.claim(
+          { name, session: this.session, jobIds, waitMs: this.pollMs },
+          this.claimAbort.signal,
+        );
         if (assignment && !this.running.has(assignment.job.id)) this.launch(assignment);
       } catch (e) {
         if ((e as Error).name === 'AbortError' || this.stopped || !this.claiming) continue;
-        if (e instanceof UnauthorizedError) return this.refused();
+        if (e instanceof UnauthorizedError || e instanceof ConflictError) return this.refused(e);
         logger.warn('claiming work failed; retrying', { error: String(e) });
         await sleep(RETRY_MS);
       }
@@ -173,13 +216,16 @@ export class RunnerAgent {
   }
 
   /**
-   * The server no longer knows this runner's token: no retry can reach it again. Its jobs,
+   * The server no longer knows this runner's token, or another process registered with it
+   * (this one was silent past the runner timeout): no retry can reach it again. Its jobs,
    * which the server has already failed, are aborted here too, rather than run on unseen.
    */
-  private async refused(): Promise<void> {
+  private async refused(e: UnauthorizedError | ConflictError): Promise<void> {
     if (this.stopped) return;
     this.options.logger.error(
-      "the server refuses this runner's token (deleted with dstack runners delete?): aborting its jobs and stopping",
+      e instanceof ConflictError
+        ? `${e.message}: aborting its jobs and stopping`
+        : "the server refuses this runner's token (deleted with dstack runners delete?): aborting its jobs and stopping",
     );
     void this.stop();
     for (const { run } of this.running.values()) run.request('abort');
@@ -193,7 +239,7 @@ export class RunnerAgent {
       this.heartbeatAbort = new AbortController();
       try {
         const commands = await client.heartbeat(
-          { name, jobIds: [...this.running.keys()], waitMs: this.pollMs },
+          { name, session: this.session, jobIds: [...this.running.keys()], waitMs: this.pollMs },
           this.heartbeatAbort.signal,
         );
         for (const command of commands) this.running.get(command.jobId)?.run.request(command.action, command.graceMs);
@@ -201,7 +247,7 @@ export class RunnerAgent {
         if (commands.length > 0) await sleep(200);
       } catch (e) {
         if ((e as Error).name === 'AbortError' || this.stopped) continue;
-        if (e instanceof UnauthorizedError) return this.refused();
+        if (e instanceof UnauthorizedError || e instanceof ConflictError) return this.refused(e);
         logger.warn('heartbeat failed; retrying', { error: String(e) });
         await sleep(RETRY_MS);
       }

@@ -34,6 +34,10 @@ export class Engine {
   private readonly draining = new Set<string>();
   /** How often runners should heartbeat: well inside the server's runner timeout. */
   heartbeatMs = 10_000;
+  /** How long a runner may be silent before it is lost, ms: until then its process holds its name. */
+  runnerTimeoutMs = 60_000;
+  /** When this server started, ms since the epoch: runners could not be heard before (see `checkRunners`). */
+  startedAt = Date.now();
 
   constructor(parts: EngineParts) {
     ({ store: this.store, blobs: this.blobs, logs: this.logs, logger: this.logger } = parts);

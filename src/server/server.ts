@@ -83,6 +83,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const runnerTimeoutMs = options.runnerTimeoutMs ?? 60_000;
   engine.heartbeatMs = Math.max(100, Math.min(10_000, Math.floor(runnerTimeoutMs / 3)));
+  engine.runnerTimeoutMs = runnerTimeoutMs;
   const stopMonitor = startMonitor(engine, { runnerTimeoutMs, failUnfittable: options.failUnfittable ?? false });
   const app = createApp(engine, ServerKey.forDataDir(dataDir));
   const server = await new Promise<ServerType>((resolve) => {
@@ -96,6 +97,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let agent: RunnerAgent | undefined;
   if (options.localRunner) {
     await store.deleteTokens('runner', LOCAL_RUNNER); // one live token for the local runner, new at every start
+    // The local runner of an earlier server process on this data is gone with it: its name is free
+    // now, not once a runner timeout has passed (a second process's register waits that long).
+    if ((await store.getRunner(LOCAL_RUNNER))?.status === 'ACTIVE')
+      await store.setRunnerStatus(LOCAL_RUNNER, 'OFFLINE');
     const token = await issueToken(store, 'runner', LOCAL_RUNNER, false);
     agent = new RunnerAgent({
       // In-process: the runner's requests skip the socket, not the API (auth, validation, routes).

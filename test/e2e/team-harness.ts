@@ -101,6 +101,27 @@ export class TeamRunner {
     return runner;
   }
 
+  /**
+   * A second `runner start` with this runner's token, its own work dir (as on another
+   * machine) and `resources`; it starts at once.
+   */
+  async twin(resources: string[]): Promise<TeamRunner> {
+    const workDir = await mkdtemp(join(tmpdir(), `dstack-runner-${this.name}-twin-`));
+    const token = this.args[this.args.indexOf('--token') + 1]!;
+    const url = this.args[this.args.indexOf('--server') + 1]!;
+    const twin = new TeamRunner(this.name, workDir, [
+      '--server',
+      url,
+      '--token',
+      token,
+      '--work-dir',
+      workDir,
+      ...resources,
+    ]);
+    twin.boot();
+    return twin;
+  }
+
   /** The tail of what the runner printed, for a failing test to show. */
   output = '';
 

@@ -3,6 +3,7 @@
  * reasons, lost runners, a server restart mid-run, a cut connection, and auth on every route.
  */
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord, RunView } from '../../src/core/records.js';
 import { jobProcesses } from '../services/processes.js';
@@ -110,6 +111,40 @@ describe('a team server with three runners', () => {
     expect(waiting.status).toBe('SUBMITTED');
     expect((await dstack(['status', name])).stdout).toContain('SUBMITTED no runner has 2 GPUs');
     await dstack(['stop', name]);
+  });
+
+  it("refuses a second runner start with a busy runner's token: it waits, and the first runner's job ends DONE", async () => {
+    const name = (await dstack(['run', 'ticker', '-d', '--no-cache'])).stdout.trim();
+    const running = await waitUntil(async () => {
+      const j = await job(name, 'ticker');
+      return j.status === 'RUNNING' && j;
+    });
+    const busy = runners.find((r) => r.name === running.runner)!;
+    const listed = async () => (await server.client().runners()).find((r) => r.name === busy.name)!;
+    const before = await listed();
+    const twin = await busy.twin(['--cpu', '4', '--gpus', '2']);
+    try {
+      const said = await waitUntil(async () => /^.*already running.*$/m.exec(twin.output)?.[0]);
+      expect(said).toMatch(
+        new RegExp(
+          `runner ${busy.name} is already running on ${hostname()} \\(last heard \\d+ s ago\\): ` +
+            'stop that process first, or add a runner for this machine with: dstack runners add NAME; ' +
+            'retrying until it stops heartbeating$',
+        ),
+      );
+      await waitUntil(async () => (await view(name)).status === 'DONE', 30_000);
+      // Still waiting, said once; the first runner is listed ACTIVE with its own resources, its host.
+      expect(twin.proc.exitCode).toBeNull();
+      expect(twin.output.match(/already running/g)).toHaveLength(1);
+      expect(busy.proc.exitCode).toBeNull();
+      expect(await listed()).toMatchObject({ status: 'ACTIVE', host: before.host, total: before.total });
+      expect((await dstack(['runners'])).stdout).toMatch(new RegExp(`^${busy.name} .* ACTIVE +0 `, 'm'));
+    } finally {
+      await twin.kill('SIGTERM');
+    }
+    // Stopped while it waited, the twin told the server nothing: the runner stays ACTIVE past the timeout.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect((await listed()).status).toBe('ACTIVE');
   });
 
   it('fails the job of a runner killed mid-job as "runner lost", and a returning runner does not resurrect it', async () => {

@@ -70,4 +70,16 @@ describe('store migrations on SQLite', () => {
     expect(rows[0]?.sql).toMatch(/where "?cached_from"? is not null/i);
     await check.destroy();
   });
+
+  it("0010 adds the runners' session column, and its down removes it", async () => {
+    const { db } = freshDb();
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => storeMigrations('sqlite') } });
+    const columns = async () =>
+      (await sql<{ name: string }>`pragma table_info(runners)`.execute(db)).rows.map((r) => r.name);
+    expect((await migrator.migrateTo('0010-runner-session')).error).toBeUndefined();
+    expect(await columns()).toContain('session');
+    expect((await migrator.migrateTo('0009-project-runs')).error).toBeUndefined();
+    expect(await columns()).not.toContain('session');
+    await db.destroy();
+  });
 });

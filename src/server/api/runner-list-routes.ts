@@ -16,7 +16,8 @@ export function runnerListRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       return owners.get(runName);
     };
     const views: RunnerView[] = [];
-    for (const runner of await store.listRunners()) {
+    // A runner's session stays between it and the server: it is what tells its process from another.
+    for (const { session: _session, ...runner } of await store.listRunners()) {
       const active = await store.activeJobsOfRunner(runner.name);
       // A user sees the jobs of their own runs; the others' only as a count, as `GET /api/runs` does.
       const jobs = [];

@@ -1,9 +1,11 @@
 /** Routes for runners (mounted at /api/runner): register, claim work, heartbeat for commands, report status, logs and artifacts. */
 import { Hono, type Context } from 'hono';
+import type { z } from 'zod';
 import type { RunnerCommand, RunnerTransitionAnswer, RunnerTransitionRequest } from '../../core/api.js';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../core/errors.js';
 import { isFinished } from '../../core/job-status.js';
-import type { JobRecord } from '../../core/records.js';
+import type { JobRecord, RunnerRecord } from '../../core/records.js';
+import { heldByAnother, isRegisteredSession } from '../../core/runner-session.js';
 import { stopJobs } from '../control.js';
 import { claim } from '../scheduler.js';
 import type { ApiDeps, ApiEnv } from './context.js';
@@ -25,20 +27,51 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     return job;
   };
 
+  /** A process that is not the registered one (it was replaced): refused, touching nothing. */
+  const replaced = (runner: RunnerRecord) =>
+    new ConflictError(
+      `runner ${runner.name} is now registered by another process (on ${runner.host}): this one no longer acts for it`,
+    );
+  const registered = async (name: string, session: string | undefined) => {
+    const runner = await store.getRunner(name);
+    if (runner && !isRegisteredSession(runner, session)) throw replaced(runner);
+  };
+
   /** A heartbeat: a runner that was marked lost and comes back is active again (its lost jobs stay failed). */
-  const alive = async (name: string) => {
-    if ((await store.heartbeat(name, Date.now())) === 'LOST') {
+  const alive = async (name: string, session: string | undefined) => {
+    const status = await store.heartbeat(name, Date.now(), session ?? null);
+    const runner = status === 'REPLACED' ? await store.getRunner(name) : undefined;
+    if (runner) throw replaced(runner);
+    if (status === 'LOST') {
       await store.setRunnerStatus(name, 'ACTIVE');
       engine.logger.info(`runner ${name} is back`);
       engine.wakeRunners();
     }
   };
 
+  // One register at a time: two processes with one token cannot both find the runner free.
+  let registering: Promise<unknown> = Promise.resolve();
   app.post('/register', async (c) => {
     const r = await body(c, schemas.registerRunner);
     self(c, r.name);
+    const turn = registering.then(() => register(r));
+    registering = turn.catch(() => {});
+    return c.json(await turn);
+  });
+  const register = async (r: z.infer<typeof schemas.registerRunner>) => {
     const now = Date.now();
     const existing = await store.getRunner(r.name);
+    // A second process with this runner's token while the first is alive: it must not take over
+    // (fail the jobs, replace the resources); one restarting after a crash gets in once the old is silent.
+    // A process naming the registered session as its dead predecessor's (from its work dir) restarts at once.
+    const restart = r.replaces !== undefined && existing?.session === r.replaces;
+    if (existing && !restart && heldByAnother(existing, r.session, now, engine.runnerTimeoutMs, engine.startedAt)) {
+      const heard = Math.round((now - existing.updatedAt) / 1000);
+      throw new ConflictError(
+        `runner ${r.name} is already running on ${existing.host} (last heard ${heard} s ago): ` +
+          'stop that process first, or add a runner for this machine with: dstack runners add NAME',
+      );
+    }
     await store.upsertRunner({
       name: r.name,
       host: r.host,
@@ -46,20 +79,22 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       status: 'ACTIVE',
       updatedAt: now,
       registeredAt: existing?.registeredAt ?? now,
+      ...(r.session === undefined ? {} : { session: r.session }),
     });
     // A runner that (re)starts without a job it held has lost it: say so rather than wait forever.
     await engine.failJobsOf(r.name, 'runner lost', `runner:${r.name}`, r.jobIds);
     engine.logger.info(`runner ${r.name} registered`, { host: r.host, cpu: r.total.cpu, gpus: r.total.gpus.length });
     engine.undrain(r.name); // back after a shutdown: it takes work again
     engine.wakeRunners();
-    return c.json({ ok: true, heartbeatMs: engine.heartbeatMs });
-  });
+    return { ok: true, heartbeatMs: engine.heartbeatMs };
+  };
 
   // A runner shutting down: no more work for it (its waiting claim is answered now, with none),
   // and its jobs stop as `dstack stop` stops them; it waits for them, then exits.
   app.post('/drain', async (c) => {
     const r = await body(c, schemas.drainRunner);
     self(c, r.name);
+    await registered(r.name, r.session);
     engine.drain(r.name);
     const jobs = await store.activeJobsOfRunner(r.name);
     await stopJobs(engine, jobs, { actor: `runner:${r.name}`, reason: r.reason });
@@ -71,6 +106,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   app.post('/leave', async (c) => {
     const r = await body(c, schemas.leaveRunner);
     self(c, r.name);
+    await registered(r.name, r.session);
     // A job whose end it could not report is lost with it, as one it no longer holds at a register.
     await engine.failJobsOf(r.name, 'runner lost', `runner:${r.name}`);
     await store.setRunnerStatus(r.name, 'OFFLINE');
@@ -81,7 +117,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   app.post('/claim', async (c) => {
     const r = await body(c, schemas.claim);
     self(c, r.name);
-    await alive(r.name);
+    await alive(r.name, r.session);
     const assignment = await claim(engine, r.name, r.jobIds, r.waitMs, c.req.raw.signal);
     return c.json({ assignment: assignment ?? null });
   });
@@ -89,7 +125,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   app.post('/heartbeat', async (c) => {
     const r = await body(c, schemas.heartbeat);
     self(c, r.name);
-    await alive(r.name);
+    await alive(r.name, r.session);
     const commands = await engine.waitFor(
       async () => {
         const found: RunnerCommand[] = [];

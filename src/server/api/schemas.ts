@@ -112,11 +112,22 @@ export const capacity = z.object({
   gpus: z.array(gpu),
 });
 
-export const registerRunner = z.object({ name, host: z.string(), total: capacity, jobIds: z.array(z.string()) });
-export const claim = z.object({ name, jobIds: z.array(z.string()), waitMs: z.number().int().min(0).max(60_000) });
-export const heartbeat = z.object({ name, jobIds: z.array(z.string()), waitMs: z.number().int().min(0).max(60_000) });
-export const drainRunner = z.object({ name, reason: z.string().min(1).max(200) });
-export const leaveRunner = z.object({ name });
+/** A runner process's random id; optional, as older runners and Slurm's one-shot runners send none. */
+const session = z.string().min(1).max(100).optional();
+export const registerRunner = z.object({
+  name,
+  session,
+  /** The session of a crashed process that had this runner's work dir. */
+  replaces: session,
+  host: z.string(),
+  total: capacity,
+  jobIds: z.array(z.string()),
+});
+const waitMs = z.number().int().min(0).max(60_000);
+export const claim = z.object({ name, session, jobIds: z.array(z.string()), waitMs });
+export const heartbeat = z.object({ name, session, jobIds: z.array(z.string()), waitMs });
+export const drainRunner = z.object({ name, session, reason: z.string().min(1).max(200) });
+export const leaveRunner = z.object({ name, session });
 
 const status = z.enum(JOB_STATUSES);
 export const runnerTransition = z.object({

@@ -246,11 +246,11 @@ export class KyselyStore implements Store {
   async upsertRunner(runner: RunnerRecord): Promise<void> {
     const row = runnerToRow(runner);
     // The record as given replaces the stored one, registeredAt included: the caller decides what it keeps.
-    const { host, total, status, updated_at, registered_at } = row;
+    const { host, total, status, updated_at, registered_at, session } = row;
     await this.db
       .insertInto('runners')
       .values(row)
-      .onConflict((oc) => oc.column('name').doUpdateSet({ host, total, status, updated_at, registered_at }))
+      .onConflict((oc) => oc.column('name').doUpdateSet({ host, total, status, updated_at, registered_at, session }))
       .execute();
   }
 
@@ -264,15 +264,14 @@ export class KyselyStore implements Store {
     return rows.map(runnerFromRow);
   }
 
-  async heartbeat(name: string, at: number): Promise<RunnerRecord['status']> {
-    const row = await this.db
-      .updateTable('runners')
-      .set({ updated_at: at })
-      .where('name', '=', name)
-      .returning('status')
-      .executeTakeFirst();
-    if (row === undefined) throw new NotFoundError(`runner ${name} is not registered`);
-    return row.status;
+  async heartbeat(name: string, at: number, session?: string | null): Promise<RunnerRecord['status'] | 'REPLACED'> {
+    let update = this.db.updateTable('runners').set({ updated_at: at }).where('name', '=', name);
+    if (session !== undefined) update = update.where('session', session === null ? 'is' : '=', session);
+    const row = await update.returning('status').executeTakeFirst();
+    if (row !== undefined) return row.status;
+    // Only a refusal reads the runner, to tell another session from none registered.
+    if (session !== undefined && (await this.getRunner(name))) return 'REPLACED';
+    throw new NotFoundError(`runner ${name} is not registered`);
   }
 
   async setRunnerStatus(name: string, status: RunnerRecord['status']): Promise<void> {

@@ -171,6 +171,7 @@ export function runnerToRow(r: RunnerRecord): Insertable<RunnersTable> {
     status: r.status,
     updated_at: r.updatedAt,
     registered_at: r.registeredAt,
+    session: r.session ?? null,
   };
 }
 
@@ -182,5 +183,6 @@ export function runnerFromRow(r: Selectable<RunnersTable>): RunnerRecord {
     status: r.status,
     updatedAt: num(r.updated_at),
     registeredAt: num(r.registered_at),
+    ...(r.session === null ? {} : { session: r.session }),
   };
 }

@@ -101,6 +101,8 @@ export interface RunnersTable {
   status: RunnerRecord['status'];
   updated_at: EpochMs;
   registered_at: EpochMs;
+  /** The registered process's session id (0010); null when it sent none. */
+  session: string | null;
 }
 
 /** All tables of the store, for `Kysely<Database>`. */

@@ -156,8 +156,12 @@ export interface Store extends RepoStore {
   upsertRunner(runner: RunnerRecord): Promise<void>;
   getRunner(name: string): Promise<RunnerRecord | undefined>;
   listRunners(): Promise<RunnerRecord[]>;
-  /** Mark the runner seen at `at`; its status (a runner marked LOST that calls in is back). */
-  heartbeat(name: string, at: number): Promise<RunnerRecord['status']>;
+  /**
+   * Mark the runner seen at `at`; its status (a runner marked LOST that calls in is back).
+   * With `session` (null: none), only while that is the registered session: else nothing
+   * changes and the answer is `REPLACED` (another process registered as this runner).
+   */
+  heartbeat(name: string, at: number, session?: string | null): Promise<RunnerRecord['status'] | 'REPLACED'>;
   setRunnerStatus(name: string, status: RunnerRecord['status']): Promise<void>;
   /** Forget a runner (its token deleted); false when it never registered. */
   deleteRunner(name: string): Promise<boolean>;

@@ -65,6 +65,23 @@ export function describeRegistry(open: OpenStore): void {
       expect(await store().getRunner('gpu-1')).toStrictEqual({ ...runner, updatedAt: runner.updatedAt + 5000 });
     });
 
+    it("heartbeat with a session moves only the registered session's runner; another's answers REPLACED and changes nothing", async () => {
+      const runner = makeRunner('gpu-1', { session: 'session-a' });
+      await store().upsertRunner(runner);
+      expect(await store().getRunner('gpu-1')).toStrictEqual(runner);
+      expect(await store().heartbeat('gpu-1', runner.updatedAt + 5000, 'session-a')).toBe('ACTIVE');
+      expect(await store().heartbeat('gpu-1', runner.updatedAt + 9000, 'session-b')).toBe('REPLACED');
+      expect(await store().heartbeat('gpu-1', runner.updatedAt + 9000, null)).toBe('REPLACED');
+      expect(await store().getRunner('gpu-1')).toStrictEqual({ ...runner, updatedAt: runner.updatedAt + 5000 });
+      // A runner that registered without one (an older runner) is heard by requests without one.
+      await store().upsertRunner(makeRunner('gpu-1'));
+      expect(await store().heartbeat('gpu-1', runner.updatedAt + 9000, null)).toBe('ACTIVE');
+      expect(await store().heartbeat('gpu-1', runner.updatedAt + 9000, 'session-a')).toBe('REPLACED');
+      await expect(store().heartbeat('ghost', 1, 'session-a')).rejects.toThrow(
+        new NotFoundError('runner ghost is not registered'),
+      );
+    });
+
     it('heartbeat and setRunnerStatus of a runner that is not registered throw NotFoundError', async () => {
       await expect(store().heartbeat('ghost', 1)).rejects.toThrow(new NotFoundError('runner ghost is not registered'));
       await expect(store().setRunnerStatus('ghost', 'LOST')).rejects.toBeInstanceOf(NotFoundError);

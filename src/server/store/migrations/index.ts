@@ -11,6 +11,7 @@ import { jobDepsMigration } from './0006-job-deps.js';
 import { jobIndexesMigration } from './0007-job-indexes.js';
 import { userTagsMigration } from './0008-user-tags.js';
 import { projectRunsMigration } from './0009-project-runs.js';
+import { runnerSessionMigration } from './0010-runner-session.js';
 
 /** Every migration by name; kysely applies them in name order, so names start with a sequence number. */
 export function storeMigrations(dialect: SqlDialect): Record<string, Migration> {
@@ -22,6 +23,7 @@ export function storeMigrations(dialect: SqlDialect): Record<string, Migration> 
     '0007-job-indexes': jobIndexesMigration,
     '0008-user-tags': userTagsMigration,
     '0009-project-runs': projectRunsMigration,
+    '0010-runner-session': runnerSessionMigration,
   };
   return Object.fromEntries(Object.entries(all).map(([name, m]) => [name, atomic(m)]));
 }

@@ -1,0 +1,37 @@
+/**
+ * The session of the runner process that last used a work dir, kept in it: a process
+ * restarting after a crash names its dead predecessor's session, and the server lets it take
+ * the runner over at once rather than a runner timeout later (docs/decisions.md).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const FILE = 'runner-session.json';
+
+/** Record this process's session in `workRoot`. */
+export async function writeSessionFile(workRoot: string, session: string): Promise<void> {
+  await writeFile(join(workRoot, FILE), JSON.stringify({ pid: process.pid, session }) + '\n');
+}
+
+/** The session recorded in `workRoot` when its process is gone; undefined when none, or it still runs. */
+export async function crashedSession(workRoot: string): Promise<string | undefined> {
+  const text = await readFile(join(workRoot, FILE), 'utf8').catch(() => undefined);
+  let recorded: unknown;
+  try {
+    recorded = text === undefined ? undefined : JSON.parse(text);
+  } catch {
+    return undefined; // torn by the crash: the runner waits out the timeout instead
+  }
+  const { pid, session } = (recorded ?? {}) as { pid?: unknown; session?: unknown };
+  if (typeof pid !== 'number' || typeof session !== 'string' || pid === process.pid) return undefined;
+  return isRunning(pid) ? undefined : session;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // someone else's process: not ours to replace
+  }
+}

@@ -1,0 +1,24 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { crashedSession, writeSessionFile } from '../../src/runner/session-file.js';
+
+describe('the session file of a runner work dir', () => {
+  it("names a dead process's session, never a running one's, its own, or a torn file's", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dstack-session-'));
+    expect(await crashedSession(dir)).toBeUndefined();
+    await writeSessionFile(dir, 'mine');
+    expect(await crashedSession(dir)).toBeUndefined(); // this process
+    const child = spawn('sleep', ['30']);
+    await writeFile(join(dir, 'runner-session.json'), JSON.stringify({ pid: child.pid, session: 'other' }));
+    expect(await crashedSession(dir)).toBeUndefined(); // still running
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    expect(await crashedSession(dir)).toBe('other');
+    await writeFile(join(dir, 'runner-session.json'), '{"pid": 1');
+    expect(await crashedSession(dir)).toBeUndefined();
+  });
+});

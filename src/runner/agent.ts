@@ -16,7 +16,7 @@ import { readProviderSettings } from '../settings.js';
 import { cleanDockerLeftovers } from './executors/docker/leftovers.js';
 import { JobRun } from './job-run.js';
 import { resendSpool } from './log-shipper.js';
-import { crashedSession, writeSessionFile } from './session-file.js';
+import { claimWorkRoot, crashedSession, writeSessionFile } from './session-file.js';
 import { Trash } from './trash.js';
 import { cleanLeftovers } from './workspace.js';
 
@@ -37,11 +37,16 @@ export interface RunnerOptions {
    */
   onRefused?: () => void;
   /**
-   * Spool jobs' log lines to disk before sending them (the default). A runner inside the
-   * server does not: its sends are calls into the log store of its own process, so a spool
-   * would hold nothing that a crash of the process did not take with it.
+   * Spool jobs' log lines to disk as they are read (the default). A runner inside the server
+   * does not: its sends are calls into the log store of its own process (docs/decisions.md).
    */
   spoolLogs?: boolean;
+  /**
+   * Refuse a work dir another live runner process uses (the default): starting would end
+   * that runner's jobs as a crashed runner's leftovers. The runner inside the server leaves
+   * this to the server's own start, which may replace an idle server of an older build.
+   */
+  exclusiveWorkRoot?: boolean;
 }
 
 const RETRY_MS = 1000;
@@ -78,6 +83,7 @@ export class RunnerAgent {
 
   async start(): Promise<void> {
     const { client, name, capacity, logger } = this.options;
+    if (this.options.exclusiveWorkRoot !== false) await claimWorkRoot(this.options.workRoot);
     await this.trash.empty(); // what an earlier runner process had no time to remove
     const replaces = await crashedSession(this.options.workRoot);
     const leftovers = await cleanLeftovers(this.options.workRoot, async (jobId, spool) => {

@@ -5,6 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ConflictError } from '../core/errors.js';
 
 const FILE = 'runner-session.json';
 
@@ -15,6 +16,26 @@ export async function writeSessionFile(workRoot: string, session: string): Promi
 
 /** The session recorded in `workRoot` when its process is gone; undefined when none, or it still runs. */
 export async function crashedSession(workRoot: string): Promise<string | undefined> {
+  const recorded = await readSession(workRoot);
+  return recorded && !isRunning(recorded.pid) ? recorded.session : undefined;
+}
+
+/**
+ * Refuse a work dir another live runner process uses: starting would end its jobs' processes
+ * as a crashed runner's leftovers.
+ */
+export async function claimWorkRoot(workRoot: string): Promise<void> {
+  const recorded = await readSession(workRoot);
+  if (recorded && isRunning(recorded.pid)) {
+    throw new ConflictError(
+      `another runner process (pid ${recorded.pid}) uses ${workRoot}: stop it first, or give this one its own ` +
+        `DSTACK_HOME (if pid ${recorded.pid} is no dstack runner, delete ${join(workRoot, FILE)})`,
+    );
+  }
+}
+
+/** The process and session recorded in `workRoot`, unless it is this process's or none is readable. */
+async function readSession(workRoot: string): Promise<{ pid: number; session: string } | undefined> {
   const text = await readFile(join(workRoot, FILE), 'utf8').catch(() => undefined);
   let recorded: unknown;
   try {
@@ -24,7 +45,7 @@ export async function crashedSession(workRoot: string): Promise<string | undefin
   }
   const { pid, session } = (recorded ?? {}) as { pid?: unknown; session?: unknown };
   if (typeof pid !== 'number' || typeof session !== 'string' || pid === process.pid) return undefined;
-  return isRunning(pid) ? undefined : session;
+  return { pid, session };
 }
 
 function isRunning(pid: number): boolean {

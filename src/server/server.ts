@@ -121,6 +121,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       baseEnv: runnerEnvironment(),
       stopGraceMs: options.localRunner.stopGraceMs,
       spoolLogs: false, // its log sends are calls into this process's log store
+      exclusiveWorkRoot: false, // the server's start decides who uses its home
     });
     await mkdir(options.localRunner.workRoot, { recursive: true });
     await agent.start();

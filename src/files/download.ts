@@ -99,7 +99,9 @@ export async function downloadFiles(
       const content = await client.openBlob(first.digest!);
       requests++;
       const target = await writer.replace(first.path);
-      await writeVerified(content, target, first, (n) => track.bytes(n));
+      await writeVerified(content, target, first, (n) => track.bytes(n)).catch(async (e: unknown) => {
+        throw await writer.blocked(first.path, e);
+      });
       await chmod(target, first.mode | 0o600); // the mode as recorded, whatever the umask
       track.file();
       await copies(first, rest);
@@ -167,7 +169,9 @@ export async function downloadFiles(
     if (!isInside(realRoot, resolve(await realpath(dirname(target)), entry.link!))) {
       throw new InvalidError(`symlink '${entry.path}' -> '${entry.link}' would lead out of ${root}`);
     }
-    await symlink(entry.link!, target);
+    await symlink(entry.link!, target).catch(async (e: unknown) => {
+      throw await writer.blocked(entry.path, e);
+    });
   }
   return { ...stats, files: files.length + links.length };
 }

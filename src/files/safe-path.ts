@@ -5,6 +5,7 @@
 import { lstat, mkdir, realpath, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { InvalidError } from '../core/errors.js';
+import { blockedWrite, WriteBlockedError } from './write-blocked.js';
 
 /** Normalise a relative path; InvalidError when it is absolute or leaves its folder. */
 export function normalizeRelative(path: string): string {
@@ -32,12 +33,14 @@ export function isInside(root: string, path: string): boolean {
 export async function prepareWrite(root: string, rel: string): Promise<string> {
   const target = join(root, normalizeRelative(rel));
   const parent = dirname(target);
-  await mkdir(parent, { recursive: true });
+  await mkdir(parent, { recursive: true }).catch(async (e: unknown) => {
+    throw await blockedWrite(root, rel, parent, e);
+  });
   const [realRoot, realParent] = await Promise.all([realpath(root), realpath(parent)]);
   if (!isInside(realRoot, realParent)) throw new InvalidError(`path '${rel}' leads out of ${root} through a symlink`);
   try {
     const stat = await lstat(target);
-    if (stat.isDirectory()) throw new InvalidError(`path '${rel}' is a folder where a file is expected`);
+    if (stat.isDirectory()) throw new WriteBlockedError(root, rel, target, 'folder');
     await rm(target, { force: true });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;

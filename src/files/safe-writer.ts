@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { InvalidError } from '../core/errors.js';
 import { makeFolders, SMALL_FILE, writeNew } from './raw-fs.js';
 import { isInside, normalizeRelative } from './safe-path.js';
+import { blockedWrite, WriteBlockedError } from './write-blocked.js';
 
 export class SafeWriter {
   private realRoot: Promise<string> | undefined;
@@ -38,7 +39,12 @@ export class SafeWriter {
   }
 
   private async checkFolder(parent: string, rel: string): Promise<void> {
-    const first = makeFolders(parent);
+    let first;
+    try {
+      first = makeFolders(parent);
+    } catch (e) {
+      throw await blockedWrite(this.root, rel, parent, e);
+    }
     // What mkdir has just made are real folders: only the folder above them can lead out,
     // and the root (a fresh workspace's common case) cannot lead out of itself.
     if ((first === undefined ? parent : dirname(first)) === this.root) return;
@@ -55,8 +61,26 @@ export class SafeWriter {
       if (e.code === 'ENOENT') return undefined;
       throw e;
     });
-    if (stat?.isDirectory()) throw new InvalidError(`path '${rel}' is a folder where a file is expected`);
-    await rm(target, { force: true });
+    if (stat?.isDirectory()) throw new WriteBlockedError(this.root, rel, target, 'folder');
+    await rm(target, { force: true }).catch(async (e: unknown) => {
+      throw await this.blocked(rel, e);
+    });
+  }
+
+  /**
+   * `e`, thrown writing `rel`, as a WriteBlockedError when permission is lacking (write-blocked.ts);
+   * otherwise `e`. A copy's `source` that cannot be read is its own error, not the target folder's.
+   */
+  async blocked(rel: string, e: unknown, source?: string): Promise<unknown> {
+    if (
+      source !== undefined &&
+      !(await access(source, constants.R_OK).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return e;
+    return blockedWrite(this.root, rel, dirname(join(this.root, normalizeRelative(rel))), e);
   }
 
   /** Write `data` (one buffer, or parts one after another) to `rel` with exactly `mode` (whatever the umask). */
@@ -74,9 +98,11 @@ export class SafeWriter {
     try {
       await writeNew(target, data, mode, fix, this.inPlaceUpTo);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw await this.blocked(rel, e);
       await this.clear(target, rel);
-      await writeNew(target, data, mode, fix, this.inPlaceUpTo);
+      await writeNew(target, data, mode, fix, this.inPlaceUpTo).catch(async (e: unknown) => {
+        throw await this.blocked(rel, e);
+      });
     }
   }
 
@@ -90,9 +116,11 @@ export class SafeWriter {
     try {
       await copyExclusive(source, target);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw await this.blocked(rel, e, source);
       await this.clear(target, rel);
-      await copyExclusive(source, target);
+      await copyExclusive(source, target).catch(async (e: unknown) => {
+        throw await this.blocked(rel, e, source);
+      });
     }
     if ((sourceMode & 0o7777) !== mode) await chmod(target, mode);
   }

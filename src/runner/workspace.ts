@@ -10,6 +10,7 @@ import type { Assignment } from '../core/api.js';
 import { filesAndSize } from '../core/resources.js';
 import { makeFolders } from '../files/raw-fs.js';
 import type { TransferStats } from '../files/transfer.js';
+import { WriteBlockedError } from '../files/write-blocked.js';
 import { deliverCode } from './code/deliver.js';
 import { containerRoot, downloadManifest } from './container-root.js';
 import type { Trash } from './trash.js';
@@ -37,7 +38,17 @@ export async function prepareWorkspace(
   };
   add(await deliverCode(client, workRoot, dir, assignment, note));
   for (const dep of assignment.dependencies) {
-    const stats = await downloadManifest(client, dir, containerRoot(workRoot, assignment.job.id), dep.manifest);
+    const stats = await downloadManifest(client, dir, containerRoot(workRoot, assignment.job.id), dep.manifest).catch(
+      (e: unknown) => {
+        if (!(e instanceof WriteBlockedError)) throw e;
+        // The job's own files collide: only its config can change that.
+        throw e.explained(`${dep.job.ref}'s artifact file`, (blocker) =>
+          blocker === 'no permission'
+            ? undefined
+            : 'the code or an earlier dependency has a path there: rename the artifact or that path',
+        );
+      },
+    );
     note(`artifacts of ${dep.job.ref} (${dep.job.id}): ${filesAndSize(stats.files, stats.bytes)}`);
     add(stats);
   }

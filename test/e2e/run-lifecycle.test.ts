@@ -1,5 +1,5 @@
 /** Running, failing, stopping, aborting and resuming through the real CLI. */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
@@ -448,5 +448,61 @@ describe('output to a pipe', () => {
       expect(code).toBe(0);
       expect(stderr).not.toContain('EPIPE');
     }
+  });
+});
+
+describe('artifacts in the way', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({
+      '.dstack/workflows.yaml': `workflows:
+  - name: make
+    commands: ['rm -f "out dir"', 'mkdir -p "out dir"', 'echo hi > "out dir/x.txt"', 'echo f > plain']
+    artifacts: ['out dir', plain]
+  - name: use
+    depends-on: [make]
+    commands: [echo never]
+`,
+    });
+  });
+  afterAll(() => sb.dispose());
+
+  it('--output names a file where an artifact has a folder, and a folder where it has a file', async () => {
+    expect((await sb.dstack(['run', 'make'])).code).toBe(0);
+    const [run] = await sb.json<RunView[]>(['status', '--last', '1']);
+    const id = run!.jobs[0]!.id;
+    const dir = join(sb.root, '..', 'in-the-way');
+    await mkdir(dir);
+    await writeFile(join(dir, 'out dir'), 'mine');
+    const onFile = await sb.dstack(['artifacts', id, '-o', dir]);
+    expect(onFile.stderr).toBe(
+      `error: cannot write artifact file 'out dir/x.txt' into ${dir}: '${join(dir, 'out dir')}' is a file; ` +
+        'remove it or download into another folder\n',
+    );
+    expect(onFile.code).toBe(1);
+    expect(await readFile(join(dir, 'out dir'), 'utf8')).toBe('mine');
+    await rm(join(dir, 'out dir'));
+    await mkdir(join(dir, 'plain'));
+    const onFolder = await sb.dstack(['artifacts', id, '-o', dir]);
+    expect(onFolder.stderr).toBe(
+      `error: cannot write artifact file 'plain' into ${dir}: '${join(dir, 'plain')}' is a folder; ` +
+        'remove it or download into another folder\n',
+    );
+    expect(onFolder.code).toBe(1);
+  });
+
+  it("fails a job whose code has a file where a dependency's artifact has a folder, naming both", async () => {
+    await sb.write({ 'out dir': 'code\n' });
+    const r = await sb.dstack(['run', 'use']);
+    expect(r.code).toBe(1);
+    const job = (await sb.json<RunView[]>(['status', '--last', '1']))[0]!.jobs.find((j) => j.workflow === 'use')!;
+    expect(job.status).toBe('FAILED');
+    expect(job.reason).toMatch(
+      new RegExp(
+        "^cannot write make's artifact file 'out dir/x\\.txt' into (\\S+/workspace): '\\1/out dir' is a file; " +
+          'the code or an earlier dependency has a path there: rename the artifact or that path$',
+      ),
+    );
   });
 });

@@ -1,5 +1,5 @@
 /** The team commands' user errors, each with the message a user sees. */
-import { access, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
@@ -104,6 +104,30 @@ describe('team command errors', () => {
     const [run] = JSON.parse((await sb.dstack(['status', name, '--json'], admin())).stdout) as RunView[];
     expect(run!.jobs[0]).toMatchObject({ status: 'FAILED', reason: 'runner deleted' });
     expect((await sb.dstack(['runners'], admin())).stdout).not.toContain('doomed');
+  });
+
+  it('an --output download over HTTP names a file where an artifact has a folder', async () => {
+    const runner = await TeamRunner.start(server, 'maker', ['--cpu', '1']);
+    try {
+      await sb.write({
+        '.dstack/workflows.yaml':
+          'workflows:\n  - name: make\n    commands: [\'mkdir -p "out dir"\', \'echo hi > "out dir/x.txt"\']\n' +
+          '    artifacts: [out dir]\n',
+      });
+      expect((await sb.dstack(['run', 'make'], admin())).code).toBe(0);
+      const [run] = JSON.parse((await sb.dstack(['status', '--last', '1', '--json'], admin())).stdout) as RunView[];
+      const dir = join(sb.root, '..', 'in-the-way');
+      await mkdir(dir);
+      await writeFile(join(dir, 'out dir'), 'mine');
+      const r = await sb.dstack(['artifacts', run!.jobs[0]!.id, '-o', dir], admin());
+      expect(r.stderr).toBe(
+        `error: cannot write artifact file 'out dir/x.txt' into ${dir}: '${join(dir, 'out dir')}' is a file; ` +
+          'remove it or download into another folder\n',
+      );
+      expect(r.code).toBe(1);
+    } finally {
+      await runner.kill();
+    }
   });
 
   it('refuses a bad --runner-timeout and a broken config.yml', async () => {

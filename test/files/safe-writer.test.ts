@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SafeWriter } from '../../src/files/safe-writer.js';
+import { blockedWrite, WriteBlockedError } from '../../src/files/write-blocked.js';
 
 const work = await mkdtemp(join(tmpdir(), 'dstack-safe-writer-'));
 afterAll(() => rm(work, { recursive: true, force: true }));
@@ -74,5 +75,36 @@ describe('SafeWriter', () => {
     const writer = new SafeWriter(root);
     await expect(writer.copyFile(join(work, 'no-such-blob'), 0o100644, 'model.bin', 0o644)).rejects.toThrow('ENOENT');
     expect(await readFile(join(root, 'model.bin'), 'utf8')).toBe('mine');
+  });
+
+  it('names the file or folder in the way of a file it writes', async () => {
+    const root = join(work, 'in-the-way');
+    await mkdir(join(root, 'plain'), { recursive: true });
+    await writeFile(join(root, 'out dir'), 'x');
+    const writer = new SafeWriter(root);
+    for (const rel of ['out dir/x.txt', 'out dir/deep/x.txt']) {
+      const blocked = writer.writeFile(rel, Buffer.from('a'), 0o644);
+      await expect(blocked).rejects.toThrow(
+        `cannot write file '${rel}' into ${root}: '${join(root, 'out dir')}' is a file`,
+      );
+      await expect(blocked).rejects.toBeInstanceOf(WriteBlockedError);
+    }
+    await expect(writer.copyFile(join(root, 'out dir'), 0o100644, 'plain', 0o644)).rejects.toThrow(
+      `cannot write file 'plain' into ${root}: '${join(root, 'plain')}' is a folder`,
+    );
+    expect(await readFile(join(root, 'out dir'), 'utf8')).toBe('x');
+  });
+
+  it('names the folder that refused a write (root bypasses permissions: the errno is handed in)', async () => {
+    const root = join(work, 'refused');
+    await mkdir(join(root, 'ro'), { recursive: true });
+    const denied = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    const e = await blockedWrite(root, 'ro/new/x.txt', join(root, 'ro', 'new'), denied);
+    expect((e as Error).message).toBe(
+      `cannot write file 'ro/new/x.txt' into ${root}: no permission to write in '${join(root, 'ro')}'`,
+    );
+    expect((e as WriteBlockedError).code).toBe('forbidden');
+    const other = Object.assign(new Error('EIO'), { code: 'EIO' });
+    expect(await blockedWrite(root, 'x', root, other)).toBe(other);
   });
 });

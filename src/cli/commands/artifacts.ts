@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
 import { formatSize, plural } from '../../core/resources.js';
 import { downloadFiles } from '../../files/download.js';
+import { WriteBlockedError } from '../../files/write-blocked.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { table } from '../format.js';
@@ -26,6 +27,13 @@ export async function artifactsCommand(
     let stats;
     try {
       stats = await downloadFiles(client, dir, files, progress.onProgress ? { onProgress: progress.onProgress } : {});
+    } catch (e) {
+      if (!(e instanceof WriteBlockedError)) throw e;
+      throw e.explained('artifact file', (blocker) =>
+        blocker === 'no permission'
+          ? 'make it writable or download into another folder'
+          : 'remove it or download into another folder',
+      );
     } finally {
       progress.stop();
     }

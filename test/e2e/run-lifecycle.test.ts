@@ -1,5 +1,5 @@
 /** Running, failing, stopping, aborting and resuming through the real CLI. */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
@@ -89,6 +89,8 @@ describe('run lifecycle', () => {
     expect(r.stdout).toContain('Hello, dstack! PATH set=yes');
     expect(r.stdout).toMatch(/NAME=dstack job=[0-9a-f]{12} run=[a-z]+-[a-z]+-\d+/);
     expect(r.stderr).toContain('to-stderr');
+    const id = /job=([0-9a-f]{12})/.exec(r.stdout)![1]!;
+    expect(await sb.dstack(['artifacts', id])).toMatchObject({ stdout: `job ${id} has no artifacts\n`, code: 0 });
   });
 
   it('detaches with -d, printing the run name', async () => {
@@ -119,6 +121,16 @@ describe('run lifecycle', () => {
   it('stops a running job with SIGTERM, saves its artifacts, and resumes it from them', async () => {
     const name = (await sb.dstack(['run', 'sleepy', '-d'])).stdout.trim();
     await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
+    const running = await jobOf(name);
+    const early = join(sb.root, '..', 'early-artifacts');
+    for (const args of [[], ['-o', early]]) {
+      const notYet = await sb.dstack(['artifacts', running.id, ...args]);
+      expect(notYet.stderr).toBe(
+        `error: job ${running.id} is RUNNING: its artifacts are saved when it ends or is stopped (dstack stop ${name} saves them)\n`,
+      );
+      expect(notYet.code).toBe(1);
+    }
+    await expect(access(early)).rejects.toThrow('ENOENT');
     const stop = await sb.dstack(['stop', name]);
     expect(stop.stdout).toMatch(/[0-9a-f]{12} sleepy STOPPING/);
     const stopped = await waitUntil(async () => {

@@ -1,7 +1,8 @@
 /** `dstack artifacts [-t] JOB [-o DIR]`: list a job's artifact files, or download them. */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { UsageError } from '../../core/errors.js';
+import { assertNever, ConflictError, UsageError } from '../../core/errors.js';
+import type { JobRecord } from '../../core/records.js';
 import { formatSize, plural } from '../../core/resources.js';
 import { downloadFiles } from '../../files/download.js';
 import { WriteBlockedError } from '../../files/write-blocked.js';
@@ -19,7 +20,14 @@ export async function artifactsCommand(
     throw new UsageError("--total lists each artifact's size and --output downloads the files: give one of them");
   }
   const client = await connect(settings);
-  const manifest = await client.artifacts(job);
+  let manifest = await client.artifacts(job);
+  if (manifest.artifacts.length === 0) {
+    // Nothing saved yet, or nothing at all: only the job's status tells which.
+    const { job: record } = await client.getJob(job);
+    const notYet = notSavedYet(record);
+    if (notYet !== undefined) throw new ConflictError(notYet);
+    manifest = await client.artifacts(job); // it may have ended since the first look
+  }
   if (options.output !== undefined) {
     const dir = await outputFolder(options.output);
     const files = manifest.artifacts.flatMap((a) => a.files);
@@ -77,4 +85,29 @@ async function outputFolder(output: string): Promise<string> {
     throw new UsageError(`invalid --output '${output}': ${why}; give a folder (it is made when missing)`);
   }
   return dir;
+}
+
+/** Why a job that is not finished has no artifacts yet, and when it will; undefined once it is finished. */
+function notSavedYet(job: JobRecord): string | undefined {
+  switch (job.status) {
+    case 'SUBMITTED':
+    case 'DOWNLOADING':
+    case 'RUNNING':
+      return (
+        `job ${job.id} is ${job.status}: its artifacts are saved when it ends or is stopped ` +
+        `(dstack stop ${job.runName} saves them)`
+      );
+    case 'UPLOADING':
+    case 'STOPPING':
+      return `job ${job.id} is ${job.status}: its artifacts are being saved; try again when it ends`;
+    case 'ABORTING':
+      return `job ${job.id} is ABORTING: an aborted job saves no artifacts`;
+    case 'DONE':
+    case 'FAILED':
+    case 'STOPPED':
+    case 'ABORTED':
+      return undefined;
+    default:
+      return assertNever(job.status, 'job status');
+  }
 }

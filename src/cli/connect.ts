@@ -7,17 +7,23 @@ import { ensureLocalServer, healthy } from '../client/embedded.js';
 import { activeProfile } from '../client/profiles.js';
 import { UsageError } from '../core/errors.js';
 import type { Settings } from '../settings.js';
+import { envToken, profileToken, serverUrl } from './credentials.js';
 import { replaceStaleServer } from './local-server.js';
 
 async function configured(settings: Settings): Promise<Client | undefined> {
-  if (settings.server) return new Client(settings.server);
+  if (settings.server) {
+    const url = serverUrl(settings.server.url, 'DSTACK_SERVER');
+    return new Client({ url, token: settings.server.token, tokenSource: envToken });
+  }
   // Not a fall-through to a profile or the local server: this command would act on another server than meant.
   if (settings.serverUrl)
     throw new UsageError(
       `DSTACK_SERVER is set (${settings.serverUrl}) but DSTACK_TOKEN is not: set both, or unset DSTACK_SERVER`,
     );
   const profile = await activeProfile(settings.home, settings.profile);
-  return profile && new Client({ url: profile.server, token: profile.token });
+  if (!profile) return undefined;
+  const tokenSource = profileToken(settings.home, profile.name, profile.server);
+  return new Client({ url: profile.server, token: profile.token, tokenSource });
 }
 
 export async function connect(settings: Settings): Promise<Client> {

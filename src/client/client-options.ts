@@ -20,6 +20,16 @@ export interface ClientOptions {
   localBlobs?: string;
   /** The runner inside the server only, with a store on local disk: it stores files itself (it reads any path). */
   localStore?: LocalStore;
+  /** Where `token` came from, for the message when the server refuses it; none: the server's own message. */
+  tokenSource?: TokenSource;
+}
+
+/** Where a token came from and how to get a good one: a refusal names these, never the token. */
+export interface TokenSource {
+  /** The token as the user knows it: `DSTACK_TOKEN`, `the --token`, `the token of profile 'x' (…/config.yml)`. */
+  what: string;
+  /** What to do about it: `ask its admin for a new one and …`. */
+  fix: string;
 }
 
 /** A blob store on this machine's disk that reads files straight from their paths (LocalBlobStore). */

@@ -26,12 +26,12 @@ import type {
   TaggedRun,
 } from '../core/api.js';
 import type { UploadPlan, UploadPlanRequest } from '../core/blob-api.js';
-import { UnavailableError } from '../core/errors.js';
+import { UnauthorizedError, UnavailableError } from '../core/errors.js';
 import { encodeLogBatch } from '../core/log-batch.js';
 import type { OutputLine } from '../core/log-frames.js';
 import { directGet } from '../files/direct-http.js';
 import type { CodeSource, RegisterRepoRequest, RepoView } from '../core/repos.js';
-import type { ClientOptions, LocalStore } from './client-options.js';
+import type { ClientOptions, LocalStore, TokenSource } from './client-options.js';
 import { errorFromResponse } from './errors.js';
 import { fetchTransport, nodeTransport, readJson, readText, type HttpResponse, type Transport } from './http.js';
 import { followStream, type FollowHandlers } from './log-follow.js';
@@ -45,6 +45,7 @@ export class Client {
   private readonly send: Transport;
   readonly localBlobs: string | undefined;
   readonly localStore: LocalStore | undefined;
+  private readonly tokenSource: TokenSource | undefined;
 
   constructor(options: ClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
@@ -52,6 +53,7 @@ export class Client {
     this.localStore = options.localStore;
     this.token = options.token;
     this.retryPolicy = options.retry;
+    this.tokenSource = options.tokenSource;
     this.send = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
   }
 
@@ -112,7 +114,13 @@ export class Client {
       } catch {
         parsed = undefined;
       }
-      throw errorFromResponse(response.status, parsed);
+      const error = errorFromResponse(response.status, parsed);
+      // The server's message speaks HTTP (an Authorization header); the user knows where the token came from.
+      if (error instanceof UnauthorizedError && this.tokenSource) {
+        const { what, fix } = this.tokenSource;
+        throw new UnauthorizedError(`the server at ${this.url} refused ${what}; ${fix}`, { cause: error });
+      }
+      throw error;
     }
     return response;
   }

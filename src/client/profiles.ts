@@ -52,8 +52,8 @@ export async function writeConfig(home: string, config: CliConfig): Promise<void
   await chmod(file, 0o600);
 }
 
-/** The profile to use: the named one, else the current one; undefined means the embedded server. */
-export async function activeProfile(home: string, name?: string): Promise<Profile | undefined> {
+/** The profile to use (with its name): the named one, else the current one; undefined means the embedded server. */
+export async function activeProfile(home: string, name?: string): Promise<(Profile & { name: string }) | undefined> {
   const config = await readConfig(home);
   const chosen = name ?? config.current;
   if (chosen === undefined) return undefined;
@@ -64,5 +64,5 @@ export async function activeProfile(home: string, name?: string): Promise<Profil
       file: configPath(home),
     });
   }
-  return profile;
+  return { ...profile, name: chosen };
 }

@@ -22,8 +22,13 @@ describe('team command errors', () => {
     expect(missing.stderr).toContain('error: dstack config needs --server URL and --token TOKEN');
     expect(missing.code).toBe(2);
     const wrong = await sb.dstack(['config', '--server', server.url, '--token', 'dst_nope']);
-    expect(wrong.stderr).toContain('error: missing or invalid token');
+    expect(wrong.stderr).toBe(
+      `error: the server at ${server.url} refused the --token; check it, or ask its admin for a new one\n`,
+    );
     expect(wrong.code).toBe(1);
+    const noScheme = await sb.dstack(['config', '--server', 'localhost:3111', '--token', 'dst_nope']);
+    expect(noScheme.stderr).toBe("error: invalid --server 'localhost:3111': give an http:// or https:// URL\n");
+    expect(noScheme.code).toBe(2);
     const list = await sb.dstack(['config', 'list']);
     expect(list.stdout).toContain('No profiles: dstack uses the local server.');
     expect((await sb.dstack(['config'])).stdout).toBe(list.stdout);
@@ -46,6 +51,44 @@ describe('team command errors', () => {
     expect((await sb.dstack(['users'])).stdout).toMatch(/^admin\s+yes/m);
     const r = await sb.dstack(['status'], { env: { DSTACK_PROFILE: 'staging' } });
     expect(r.stderr).toContain(`error: ${join(sb.home, 'config.yml')}: no profile 'staging' (profiles: team)`);
+  });
+
+  it('names the refused token by where it came from: a profile, DSTACK_TOKEN, a runner token', async () => {
+    const home = await Sandbox.create(); // its own config.yml: the others' profiles stay as they are
+    try {
+      const { token } = await server.client().addUser('revoked');
+      expect((await home.dstack(['config', '--server', server.url, '--token', token])).code).toBe(0);
+      expect((await home.dstack(['status'])).code).toBe(0);
+      await server.client().deleteUser('revoked');
+      const refused = await home.dstack(['status']);
+      expect(refused.stderr).toBe(
+        `error: the server at ${server.url} refused the token of profile 'default' (${join(home.home, 'config.yml')}); ` +
+          `ask its admin for a new one and run: dstack config --server ${server.url} --token TOKEN\n`,
+      );
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).not.toContain(token);
+    } finally {
+      await home.dispose();
+    }
+    const env = await sb.dstack(['status'], { env: { DSTACK_SERVER: server.url, DSTACK_TOKEN: 'dst_nope' } });
+    expect(env.stderr).toBe(
+      `error: the server at ${server.url} refused DSTACK_TOKEN; ask its admin for a new one and set DSTACK_TOKEN to it\n`,
+    );
+    expect(env.code).toBe(1);
+    const badUrl = await sb.dstack(['status'], { env: { DSTACK_SERVER: 'localhost:3111', DSTACK_TOKEN: 'dst_nope' } });
+    expect(badUrl.stderr).toBe("error: invalid DSTACK_SERVER 'localhost:3111': give an http:// or https:// URL\n");
+    expect(badUrl.code).toBe(2);
+    const fix = "give this runner's token, which an admin makes with: dstack runners add NAME";
+    const fromEnv = await sb.dstack(['runner', 'start', '--server', server.url], { env: { DSTACK_TOKEN: 'dst_nope' } });
+    expect(fromEnv.stderr).toBe(`error: the server at ${server.url} refused DSTACK_TOKEN; ${fix}\n`);
+    expect(fromEnv.code).toBe(1);
+    const fromFlag = await sb.dstack(['runner', 'start', '--server', server.url, '--token', 'dst_nope']);
+    expect(fromFlag.stderr).toBe(`error: the server at ${server.url} refused the --token; ${fix}\n`);
+    const runnerUrl = await sb.dstack(['runner', 'start'], {
+      env: { DSTACK_SERVER: 'localhost:3111', DSTACK_TOKEN: 'dst_nope' },
+    });
+    expect(runnerUrl.stderr).toBe("error: invalid DSTACK_SERVER 'localhost:3111': give an http:// or https:// URL\n");
+    expect(runnerUrl.code).toBe(2);
   });
 
   it('refuses a duplicate user, an unknown user, and deleting the last admin', async () => {

@@ -88,7 +88,9 @@ describe('the dashboard on the embedded server', () => {
     expect(good.stdout).toContain(`: ${link}\n`);
     const bad = await sb.dstack(['dashboard', '--no-open'], { env: { DSTACK_SERVER: url, DSTACK_TOKEN: 'dst_wrong' } });
     expect(bad.stdout).toBe('');
-    expect(bad.stderr).toBe('error: missing or invalid token (pass it as "Authorization: Bearer TOKEN")\n');
+    expect(bad.stderr).toBe(
+      `error: the server at ${url} refused DSTACK_TOKEN; ask its admin for a new one and set DSTACK_TOKEN to it\n`,
+    );
     expect(bad.code).toBe(1);
   });
 

@@ -11,6 +11,7 @@ import { detectCapacity } from '../../runner/capacity.js';
 import { runnerEnvironment } from '../../runner/environment.js';
 import { ProcessExecutor } from '../../runner/executors/process-executor.js';
 import { runnerWorkDir, type Settings } from '../../settings.js';
+import { runnerToken, serverUrl } from '../credentials.js';
 import { JOBS_STOP, onShutdownSignals } from '../../shutdown-signals.js';
 
 export interface RunnerStartOptions {
@@ -33,8 +34,10 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     );
   // A long-lived process's arguments are readable by every user of the machine (ps): the token leaves them.
   if (options.token !== undefined) process.title = `dstack runner start --server ${server}`;
+  serverUrl(server, options.server === undefined ? 'DSTACK_SERVER' : '--server');
   // A server that is not there at start is a mistake to report, not a dropped connection to wait out.
-  const { caller } = await new Client({ url: server, token }).health();
+  const tokenSource = runnerToken(options.token !== undefined);
+  const { caller } = await new Client({ url: server, token, tokenSource }).health();
   if (options.name !== undefined && options.name !== caller) {
     throw new UsageError(`--name '${options.name}' does not match the token, which is for runner '${caller}'`);
   }

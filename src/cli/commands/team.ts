@@ -6,6 +6,7 @@ import type { RunnerView } from '../../core/api.js';
 import { formatSize } from '../../core/resources.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
+import { configToken, serverUrl } from '../credentials.js';
 import { ago, table } from '../format.js';
 
 export async function configCommand(
@@ -16,8 +17,9 @@ export async function configCommand(
   if (options.server === undefined && options.token === undefined) return configListCommand(settings);
   if (!options.server || !options.token) throw new UsageError('dstack config needs --server URL and --token TOKEN');
   const name = options.profile ?? 'default';
+  serverUrl(options.server, '--server');
   // Check before saving: a typo in the URL or token is better found now than at the next run.
-  await new Client({ url: options.server, token: options.token }).health();
+  await new Client({ url: options.server, token: options.token, tokenSource: configToken }).health();
   const config = await readConfig(settings.home);
   config.profiles[name] = { server: options.server, token: options.token };
   config.current = name;

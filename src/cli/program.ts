@@ -124,10 +124,11 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
 
   program
     .command('config')
-    .description('save a server to use (a profile in $DSTACK_HOME/config.yml), or list them')
+    .description('save a server to use (a profile in $DSTACK_HOME/config.yml), switch profiles, or list them')
     .option('--server <url>', 'the server URL')
     .option('--token <token>', 'your user token')
-    .option('--profile <name>', 'profile name', 'default')
+    .option('--profile <name>', 'the profile to save (default: default), or alone: the one to use')
+    .option('--local', 'use the local server again (profiles are kept)')
     .action((opts) => done(commands.team().then((m) => m.configCommand(opts, settings))))
     .command('list')
     .description('list profiles (* marks the current one)')

@@ -53,6 +53,25 @@ describe('team command errors', () => {
     expect(r.stderr).toContain(`error: ${join(sb.home, 'config.yml')}: no profile 'staging' (profiles: team)`);
   });
 
+  it('switches to a saved profile with --profile alone, and back to the local server with --local', async () => {
+    const local = await sb.dstack(['config', '--local']);
+    expect(local.stdout).toBe(
+      'dstack now uses the local server (profiles are kept; switch back with: dstack config --profile NAME)\n',
+    );
+    expect((await sb.dstack(['config', 'list'])).stdout).toMatch(/^team\s+http:/m);
+    const back = await sb.dstack(['config', '--profile', 'team']);
+    expect(back.stdout).toBe(`profile 'team' (${server.url}) is now the current one\n`);
+    expect((await sb.dstack(['config', 'list'])).stdout).toMatch(/^team \*\s+http:/m);
+    const unknown = await sb.dstack(['config', '--profile', 'staging']);
+    expect(unknown.stderr).toBe(
+      "error: no profile 'staging' (the saved ones: team); save it with: dstack config --server URL --token TOKEN --profile staging\n",
+    );
+    expect(unknown.code).toBe(2);
+    const both = await sb.dstack(['config', '--local', '--profile', 'team']);
+    expect(both.stderr).toBe('error: --local takes no --server, --token or --profile\n');
+    expect(both.code).toBe(2);
+  });
+
   it('names the refused token by where it came from: a profile, DSTACK_TOKEN, a runner token', async () => {
     const home = await Sandbox.create(); // its own config.yml: the others' profiles stay as they are
     try {

@@ -10,11 +10,19 @@ import { configToken, serverUrl } from '../credentials.js';
 import { ago, table } from '../format.js';
 
 export async function configCommand(
-  options: { server?: string; token?: string; profile?: string },
+  options: { server?: string; token?: string; profile?: string; local?: boolean },
   settings: Settings,
 ): Promise<number> {
-  // Plain `dstack config` lists the profiles, as `dstack config list` does.
-  if (options.server === undefined && options.token === undefined) return configListCommand(settings);
+  const saving = options.server !== undefined || options.token !== undefined;
+  if (options.local) {
+    if (saving || options.profile !== undefined)
+      throw new UsageError('--local takes no --server, --token or --profile');
+    return useProfile(settings, undefined);
+  }
+  if (!saving) {
+    // `--profile NAME` alone switches to a saved profile; plain `dstack config` lists them, as `dstack config list` does.
+    return options.profile === undefined ? configListCommand(settings) : useProfile(settings, options.profile);
+  }
   if (!options.server || !options.token) throw new UsageError('dstack config needs --server URL and --token TOKEN');
   const name = options.profile ?? 'default';
   serverUrl(options.server, '--server');
@@ -26,6 +34,26 @@ export async function configCommand(
   await writeConfig(settings.home, config);
   process.stdout.write(
     `saved profile '${name}' (${options.server}) in ${configPath(settings.home)}; it is now the current one\n`,
+  );
+  return 0;
+}
+
+/** Make a saved profile the current one, or (undefined) go back to the local server. */
+async function useProfile(settings: Settings, name: string | undefined): Promise<number> {
+  const config = await readConfig(settings.home);
+  if (name !== undefined && !(name in config.profiles)) {
+    const saved = Object.keys(config.profiles);
+    const which = saved.length > 0 ? `the saved ones: ${saved.join(', ')}` : 'none is saved';
+    throw new UsageError(
+      `no profile '${name}' (${which}); save it with: dstack config --server URL --token TOKEN --profile ${name}`,
+    );
+  }
+  config.current = name;
+  await writeConfig(settings.home, config);
+  process.stdout.write(
+    name === undefined
+      ? 'dstack now uses the local server (profiles are kept; switch back with: dstack config --profile NAME)\n'
+      : `profile '${name}' (${config.profiles[name]!.server}) is now the current one\n`,
   );
   return 0;
 }

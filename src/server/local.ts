@@ -3,7 +3,7 @@
  * on 127.0.0.1, keeps its user token in a 0600 file for the CLI, and announces itself in
  * `server.json` once ready.
  */
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { LocalServerInfo } from '../client/embedded.js';
 import { files } from '../client/embedded.js';
 import { buildId } from '../cli/entry-points.js';
@@ -31,6 +31,7 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
   await writeFile(`${f.info}.tmp`, JSON.stringify(info), { mode: 0o600 });
   await rename(`${f.info}.tmp`, f.info);
 
+  stopWhenOrphaned(f.info, logger);
   // The CLI keeps finding this server while its jobs stop (`dstack status` shows them STOPPING).
   onShutdownSignals(
     async () => {
@@ -42,4 +43,39 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
     JOBS_STOP,
   );
   return server;
+}
+
+/** How often the server checks that the CLI can still find it. */
+const ORPHAN_CHECK_MS = 10_000;
+
+/**
+ * A server that no CLI can find again would run on forever: its home was deleted (`rm -rf
+ * ~/.dstack` to start afresh, a test's sandbox), or `server.json` names another process. It
+ * then shuts down as on SIGTERM, its jobs stopped as `dstack stop` stops them. Only a file
+ * that is gone or names another pid counts: a read failing otherwise proves nothing.
+ */
+function stopWhenOrphaned(info: string, logger: Logger): void {
+  const timer = setInterval(() => {
+    readFile(info, 'utf8').then(
+      (text) => {
+        let pid: unknown;
+        try {
+          pid = (JSON.parse(text) as Partial<LocalServerInfo>).pid;
+        } catch {
+          return; // written by hand, or torn: not proof of another server
+        }
+        if (pid !== process.pid) orphaned(`${info} names another server (pid ${String(pid)})`);
+      },
+      (e: NodeJS.ErrnoException) => {
+        if (e.code === 'ENOENT') orphaned(`${info} is gone`);
+      },
+    );
+  }, ORPHAN_CHECK_MS);
+  timer.unref();
+  const orphaned = (why: string) => {
+    clearInterval(timer);
+    logger.warn(`${why}: no CLI can find this server any more; shutting down`);
+    process.kill(process.pid, 'SIGTERM');
+  };
+  process.once('SIGTERM', () => clearInterval(timer)); // server.json is removed as it shuts down
 }

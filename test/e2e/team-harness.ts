@@ -87,7 +87,27 @@ export class TeamRunner {
 
   static async start(server: TeamServer, name: string, resources: string[], url = server.url): Promise<TeamRunner> {
     const { token } = await server.client().addRunner(name);
-    const workDir = await mkdtemp(join(tmpdir(), `dstack-runner-${name}-`));
+    return TeamRunner.launch(name, `dstack-runner-${name}-`, url, token, resources);
+  }
+
+  /**
+   * A second `runner start` with this runner's token, its own work dir (as on another
+   * machine) and `resources`; it starts at once.
+   */
+  twin(resources: string[]): Promise<TeamRunner> {
+    const token = this.args[this.args.indexOf('--token') + 1]!;
+    const url = this.args[this.args.indexOf('--server') + 1]!;
+    return TeamRunner.launch(this.name, `dstack-runner-${this.name}-twin-`, url, token, resources);
+  }
+
+  private static async launch(
+    name: string,
+    prefix: string,
+    url: string,
+    token: string,
+    resources: string[],
+  ): Promise<TeamRunner> {
+    const workDir = await mkdtemp(join(tmpdir(), prefix));
     const runner = new TeamRunner(name, workDir, [
       '--server',
       url,
@@ -99,27 +119,6 @@ export class TeamRunner {
     ]);
     runner.boot();
     return runner;
-  }
-
-  /**
-   * A second `runner start` with this runner's token, its own work dir (as on another
-   * machine) and `resources`; it starts at once.
-   */
-  async twin(resources: string[]): Promise<TeamRunner> {
-    const workDir = await mkdtemp(join(tmpdir(), `dstack-runner-${this.name}-twin-`));
-    const token = this.args[this.args.indexOf('--token') + 1]!;
-    const url = this.args[this.args.indexOf('--server') + 1]!;
-    const twin = new TeamRunner(this.name, workDir, [
-      '--server',
-      url,
-      '--token',
-      token,
-      '--work-dir',
-      workDir,
-      ...resources,
-    ]);
-    twin.boot();
-    return twin;
   }
 
   /** The tail of what the runner printed, for a failing test to show. */

@@ -23,3 +23,13 @@ export async function testApp(name: string) {
   });
   return { dir, store, engine, app: createApp(engine, ServerKey.forDataDir(dir)) };
 }
+
+/** A JSON request to `app` as the holder of `token`: the answer's status and parsed body. */
+export async function callApi(app: TestApp, token: string, method: string, path: string, body?: unknown) {
+  const response = await app.request(path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord, RunRecord } from '../../src/core/records.js';
 import { issueToken } from '../../src/server/auth.js';
-import { testApp, type TestApp } from './app-fixture.js';
+import { callApi, testApp, type TestApp } from './app-fixture.js';
 import { makeRun } from '../store/fixtures.js';
 
 const REMOTE = 'https://github.com/ada/gpt-2.git';
@@ -44,14 +44,7 @@ describe('repo routes', () => {
   let runner: string;
   let other: string;
 
-  const call = async (token: string, method: string, path: string, body?: unknown) => {
-    const response = await app.request(path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-  };
+  const call = (token: string, method: string, path: string, body?: unknown) => callApi(app, token, method, path, body);
 
   beforeAll(async () => {
     const fixture = await testApp('repo-routes');

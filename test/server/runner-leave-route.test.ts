@@ -8,7 +8,7 @@ import type { Engine } from '../../src/server/engine.js';
 import { explainWaiting } from '../../src/server/monitor.js';
 import type { Store } from '../../src/server/store/store.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
-import { testApp, type TestApp } from './app-fixture.js';
+import { callApi, testApp, type TestApp } from './app-fixture.js';
 
 const STRANDED = 'aaaaaaaaaaaa';
 const WAITING = 'bbbbbbbbbbbb';
@@ -20,14 +20,7 @@ describe('the runner leave route', () => {
   let engine: Engine;
   let token: string;
 
-  const post = async (path: string, body: unknown) => {
-    const response = await app.request(`/api/runner/${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: response.status, json: (await response.json()) as unknown };
-  };
+  const post = (path: string, body: unknown) => callApi(app, token, 'POST', `/api/runner/${path}`, body);
 
   beforeAll(async () => {
     ({ store, engine, app } = await testApp('leave-route'));

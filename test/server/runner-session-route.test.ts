@@ -8,7 +8,7 @@ import { issueToken } from '../../src/server/auth.js';
 import type { Engine } from '../../src/server/engine.js';
 import type { Store } from '../../src/server/store/store.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
-import { testApp, type TestApp } from './app-fixture.js';
+import { callApi, testApp, type TestApp } from './app-fixture.js';
 
 const JOB = 'cccccccccccc';
 const total = { cpu: 2, memory: 1 << 30, gpus: [] };
@@ -26,14 +26,7 @@ describe('runner sessions', () => {
   let engine: Engine;
   let token: string;
 
-  const post = async (path: string, body: unknown) => {
-    const response = await app.request(`/api/runner/${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: response.status, json: (await response.json()) as unknown };
-  };
+  const post = (path: string, body: unknown) => callApi(app, token, 'POST', `/api/runner/${path}`, body);
   const conflict = (message: string) => ({ status: 409, json: { error: { code: 'conflict', message } } });
 
   beforeAll(async () => {

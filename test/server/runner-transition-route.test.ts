@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../src/server/auth.js';
-import { testApp, type TestApp } from './app-fixture.js';
+import { callApi, testApp, type TestApp } from './app-fixture.js';
 import type { Store } from '../../src/server/store/store.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
 
@@ -17,14 +17,8 @@ describe('the runner transition route', () => {
   let runner: string;
   let other: string;
 
-  const move = async (token: string, id: string, body: Record<string, unknown>) => {
-    const response = await app.request(`/api/runner/jobs/${id}/transition`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-  };
+  const move = (token: string, id: string, body: Record<string, unknown>) =>
+    callApi(app, token, 'POST', `/api/runner/jobs/${id}/transition`, body);
 
   beforeAll(async () => {
     ({ store, app } = await testApp('transition-route'));

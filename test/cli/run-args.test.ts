@@ -2,27 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { flagNames, parseRunArgs, requireValues } from '../../src/cli/commands/run-args.js';
 import { checkOverrides } from '../../src/core/planner.js';
-import type { ProjectConfig } from '../../src/core/workflow.js';
+import { buildProject } from '../../src/config/index.js';
+import { yaml } from '../config/helpers.js';
 
-const config: ProjectConfig = {
-  root: '/p',
-  workflows: [
-    {
-      name: 'train',
-      provider: 'bash',
-      commands: ['python train.py $variables_as_args'],
-      dependsOn: [],
-      artifacts: [],
-      resources: {},
-      environment: {},
-      params: {},
-      locations: {},
-      location: { file: '.dstack/workflows.yaml', line: 2 },
-    },
-  ],
-  variables: { global: {}, perWorkflow: { train: { seed: '1', epochs: '3', lr: '0.1' } }, locations: {} },
-  warnings: [],
-};
+const config = buildProject(
+  '/p',
+  yaml('workflows:', '  - name: train', '    commands: [python train.py $variables_as_args]'),
+  yaml('variables:', '  train:', '    seed: 1', '    epochs: 3', '    lr: 0.1'),
+);
 
 /** What `dstack run` checks of the arguments once it has the project, in its order. */
 function check(argv: string[]): void {

@@ -25,3 +25,21 @@ export function checkpointingWorkflow(name: string, ...more: string[]): string {
     '',
   ].join('\n');
 }
+
+/**
+ * A workflow whose job, on SIGTERM, takes 3 s to save checkpoint/state in a command of its
+ * own (as a training script does), with another command after it: the job's shell ends (or
+ * would) before the save does. It prints "ready" once running, "saved it" once saved.
+ */
+export function slowSaverWorkflow(name: string, ...more: string[]): string {
+  return [
+    `  - name: ${name}`,
+    ...more.map((line) => `    ${line}`),
+    '    commands:',
+    '      - mkdir -p checkpoint',
+    `      - sh -c 'trap "sleep 3; echo saved > checkpoint/state; echo saved it; exit 0" TERM; echo ready; while true; do sleep 0.1; done'`,
+    '      - echo training done', // the shell waits for the command above, rather than exec it as its last
+    '    artifacts: [checkpoint]',
+    '',
+  ].join('\n');
+}

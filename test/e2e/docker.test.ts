@@ -12,6 +12,7 @@ import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
 import { WORK_ROOT_LABEL } from '../../src/runner/executors/docker/container-spec.js';
 import { ensureDocker, useDockerEnvironment } from './docker-env.js';
 import { Sandbox, waitUntil } from './harness.js';
+import { slowSaverWorkflow } from './checkpointing.js';
 
 const WORKFLOWS = `workflows:
   - name: hello
@@ -60,7 +61,7 @@ const WORKFLOWS = `workflows:
       - while true; do sleep 0.1; done
     artifacts:
       - checkpoint
-  - name: missing-image
+${slowSaverWorkflow('slow-saver', 'image: dstack-test/busybox')}  - name: missing-image
     image: 127.0.0.1:1/dstack-test/missing:1
     commands: ['true']
   - name: on-host
@@ -143,6 +144,23 @@ describe('docker jobs', () => {
     }, 60_000);
     expect((await sb.dstack(['logs', name])).stdout).toContain('got SIGTERM');
     const out = join(sb.root, '..', 'stopped');
+    await sb.dstack(['artifacts', job.id, '--output', out]);
+    expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
+    expect(await containers()).toEqual([]);
+  });
+
+  it("lets a command's SIGTERM handler finish saving, though the container's shell ends first", async () => {
+    const name = (await sb.dstack(['run', 'slow-saver', '-d'])).stdout.trim();
+    await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'), 60_000);
+    await sb.dstack(['stop', name]);
+    const job = await waitUntil(async () => {
+      const j = await jobOf(name);
+      return j.status === 'STOPPED' && j;
+    }, 60_000);
+    const log = (await sb.dstack(['logs', name])).stdout;
+    expect(log).toContain('saved it');
+    expect(log).not.toContain('training done');
+    const out = join(sb.root, '..', 'slow-saved');
     await sb.dstack(['artifacts', job.id, '--output', out]);
     expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
     expect(await containers()).toEqual([]);

@@ -1,0 +1,36 @@
+/**
+ * A stop gives the job's own processes their grace period: a training script that saves a
+ * checkpoint on SIGTERM, started by the job's shell among other commands, finishes saving
+ * even when that takes longer than the shell's own end.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/core/records.js';
+import { slowSaverWorkflow } from './checkpointing.js';
+import { Sandbox, waitUntil } from './harness.js';
+
+describe('a stop on the host', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({ '.dstack/workflows.yaml': `workflows:\n${slowSaverWorkflow('train')}` });
+  });
+  afterAll(() => sb.dispose());
+
+  it("lets a command's SIGTERM handler finish saving, though the shell that started it ends first", async () => {
+    const name = (await sb.dstack(['run', 'train', '-d'])).stdout.trim();
+    await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
+    await sb.dstack(['stop', name]);
+    const job = await waitUntil(async () => {
+      const j = (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!;
+      return j.status === 'STOPPED' && j;
+    });
+    const log = (await sb.dstack(['logs', name])).stdout;
+    expect(log).toContain('saved it');
+    expect(log).not.toContain('training done'); // a stopped script goes no further
+    const out = join(sb.root, '..', 'saved');
+    expect((await sb.dstack(['artifacts', job.id, '-o', out])).code).toBe(0);
+    expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
+  });
+});

@@ -116,6 +116,18 @@ describe('run lifecycle', () => {
     ]);
     const status = await sb.dstack(['status', run!.name]);
     expect(status.stdout).toMatch(/FAILED exit code 3/);
+    // Following it keeps the result, as the run itself does: for the run, and for one of its jobs.
+    const [fail, after] = run!.jobs;
+    const follow = await sb.dstack(['logs', '-f', run!.name]);
+    expect(follow.stdout).toBe('fail       | before\n');
+    expect(follow.stderr).toBe(
+      `[dstack] fail (${fail!.id}) ended FAILED: exit code 3\n` +
+        `[dstack] after-fail (${after!.id}) ended FAILED: dependency failed: fail (${fail!.id})\n`,
+    );
+    expect(follow.code).toBe(1);
+    expect((await sb.dstack(['logs', '-f', fail!.id])).code).toBe(1);
+    const done = await sb.dstack(['run', 'hello', '-d']);
+    expect((await sb.dstack(['logs', '-f', done.stdout.trim()])).code).toBe(0);
   });
 
   it('stops a running job with SIGTERM, saves its artifacts, and resumes it from them', async () => {

@@ -2,11 +2,11 @@
 import pc from 'picocolors';
 import type { OutputLine } from '../../core/log-frames.js';
 import { UsageError } from '../../core/errors.js';
-import type { JobRecord } from '../../core/records.js';
+import type { JobRecord, RunView } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { LogPrinter } from '../log-printer.js';
 import { connect } from '../connect.js';
-import { parseSince } from '../format.js';
+import { colorStatus, parseSince } from '../format.js';
 import { noteWaiting } from '../waiting-notes.js';
 
 /** The CLI's printer: a line left unfinished by one batch goes on with the next. */
@@ -55,10 +55,25 @@ export async function logsCommand(
     } finally {
       waiting.stop();
     }
+    printer.end();
+    return followedEnd(await client.getRun(target), target);
   } else {
     // Page by page: a long log is never held in memory whole.
     for await (const page of client.logPages(target, since)) await printLines(page, jobs);
   }
   printer.end();
   return 0;
+}
+
+/**
+ * How a follow ends, as `dstack run` does: 0 when every job followed is DONE, else 1 and a
+ * line for each that is not, so that `run -d` then `logs -f` in a script keeps the result.
+ */
+function followedEnd(run: RunView, target: string): number {
+  const failed = run.jobs.filter((j) => (j.id === target || run.name === target) && j.status !== 'DONE');
+  for (const job of failed) {
+    const why = job.reason ? `: ${job.reason}` : '';
+    process.stderr.write(`${pc.dim('[dstack]')} ${job.ref} (${job.id}) ended ${colorStatus(job.status)}${why}\n`);
+  }
+  return failed.length > 0 ? 1 : 0;
 }

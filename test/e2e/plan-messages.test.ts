@@ -3,6 +3,7 @@
  * belongs to, the usage of a workflow's variables, the name a typo was meant to be, and a
  * python workflow's missing requirements file. Each exits 2 and submits nothing.
  */
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from './harness.js';
 
@@ -102,5 +103,20 @@ describe('dstack run: messages before anything is submitted', () => {
   it('submitted nothing', async () => {
     const status = await sb.dstack(['status', '--last', '5']);
     expect(status.stdout).toContain(`No runs in project ${sb.root} yet`);
+  });
+
+  it('outside any project, run --help gives the usage and says where it looked; run alone says what to do', async () => {
+    const outside = dirname(sb.root); // the sandbox's own folder: its project is a folder below
+    const help = await sb.dstack(['run', '--help'], { cwd: outside });
+    expect(help.stdout).toBe(
+      'usage: dstack run WORKFLOW [--VARIABLE VALUE]... [-d] [--tag TAG] [--no-cache] [--dry-run]\n\n' +
+        `No .dstack/workflows.yaml in ${outside} or its parents.\n`,
+    );
+    expect(help.code).toBe(0);
+    const run = await sb.dstack(['run', 'train'], { cwd: outside });
+    expect(run.stderr).toBe(
+      `error: no .dstack/workflows.yaml in ${outside} or its parents; run dstack from your project folder\n`,
+    );
+    expect(run.code).toBe(2);
   });
 });

@@ -143,6 +143,16 @@ function warnUnused(wf: ResolvedWorkflow, provider: BuiltinProvider, ctx: Provid
     if (key === 'requirements' && installsRequirements(wf.commands, value)) continue;
     ctx.warn(`'${key}' of workflow '${wf.name}' is ignored: ${whyUnused(key, value, provider, wf)}`, key);
   }
+  if (provider === 'python' && wf.image !== undefined) {
+    // The job runs in the image (python-job.ts: `image ?? python:VERSION`), with its Python.
+    for (const key of ['python', 'version'].filter((k) => wf.params[k] !== undefined)) {
+      ctx.warn(
+        `'${key}' of workflow '${wf.name}' is ignored: the job runs in its image ${wf.image}, with that image's ` +
+          `Python (leave out 'image' to run in python:${String(wf.params[key])})`,
+        key,
+      );
+    }
+  }
   if ((provider === 'python' || provider === 'curl') && wf.commands.length > 0) {
     ctx.warn(
       `'commands' of workflow '${wf.name}' are ignored: the ${provider} provider runs ` +

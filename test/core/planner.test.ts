@@ -711,6 +711,23 @@ describe('plan: providers', () => {
     ]);
   });
 
+  it("warns that a python workflow's version goes unused when it names an image, whose Python it runs", async () => {
+    const config = project([
+      workflow('t', 1, {
+        provider: 'python',
+        image: 'python:3.11',
+        commands: [],
+        params: { python_script: 't.py', python: '3.9' },
+        locations: { python: at(4, 13) },
+      }),
+    ]);
+    const p = await plan(config, { target: 't', overrides: {} }, registry);
+    expect(p.warnings).toEqual([
+      `${FILE}:4:13: 'python' of workflow 't' is ignored: the job runs in its image python:3.11, with that image's ` +
+        "Python (leave out 'image' to run in python:3.9)",
+    ]);
+  });
+
   it('refuses a Python version that is no version, and two spellings of the script', async () => {
     const bad = project([workflow('t', 1, { provider: 'python', params: { script: 't.py', version: 'latest' } })]);
     const e = await rejection(plan(bad, { target: 't', overrides: {} }, registry), ConfigError);

@@ -55,6 +55,8 @@ export class Engine {
     const now = Date.now();
     const full: TransitionPatch = { ...patch };
     if (to === 'RUNNING' && full.startedAt === undefined) full.startedAt = now;
+    // Why it waited (`slurm 12: PENDING`, `no runner has 2 GPUs`) no longer holds once it runs.
+    if (to === 'RUNNING' && full.reason === undefined) full.reason = null;
     if (isFinished(to) && full.finishedAt === undefined) full.finishedAt = now;
     const result = await this.store.transition(id, from, to, full, actor, guard);
     if (!result.ok) {

@@ -20,6 +20,7 @@ const WORKFLOWS = `workflows:
       - echo "hello dashboard" > data/result.txt
       - echo "more" > data/nested/more.txt
       - printf 'downloading  10%%\\rdownloading 100%%\\n'
+      - printf 'step 1/3'; sleep 1.3; printf '\\rstep 2/3'; sleep 1.3; printf '\\rstep 3/3\\n'
       - printf '\\033[31mred alert\\033[0m and plain\\n'
     artifacts: [data]
   - name: features
@@ -173,6 +174,11 @@ describe('the dashboard on the embedded server', () => {
       'rgb(239, 107, 115)',
     );
     await page.locator('.log-text', { hasText: /^downloading 100%$/ }).waitFor();
+    // Sent in three pieces a second apart (partial entries): one row, on its last state, counted once.
+    const steps = page.locator('.log-text', { hasText: /step/ });
+    await expect.poll(() => steps.allTextContents()).toEqual(['step 3/3']);
+    await page.getByText('4 lines', { exact: true }).waitFor(); // with the runner's note of the artifacts saved
+    expect(await page.locator('.log-line').count()).toBe(4);
   });
 
   it('downloads an artifact with its name and content', async () => {

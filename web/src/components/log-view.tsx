@@ -85,7 +85,7 @@ interface LineProps {
   query: string;
 }
 
-/** One line; rendered again only when its search changes (rows never change once parsed). */
+/** One line; rendered again only when its search changes or its row does (an unfinished line grew). */
 class LogLineView extends Component<LineProps> {
   override shouldComponentUpdate(next: LineProps): boolean {
     return next.row !== this.props.row || next.query !== this.props.query;

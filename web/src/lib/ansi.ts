@@ -102,65 +102,105 @@ interface Cell {
 }
 
 const ESC = '\u001b';
+/** An escape sequence cut off at the end of a piece waits for the next one, up to this long. */
+const MAX_PENDING = 4096;
+
+/**
+ * One line of a terminal, fed as its pieces arrive: a line the job wrote over several log
+ * entries (a `\r` progress bar) is drawn exactly as if it had come in one piece, and each
+ * piece costs its own length plus the line's width, not everything written to the line so far.
+ */
+export class TermLine {
+  private cells: Cell[] = [];
+  private cursor = 0;
+  private style: AnsiStyle = {};
+  /** The start of an escape sequence that the last piece cut off. */
+  private pending = '';
+
+  /** Cells on the line: what it shows, however much was written to it. */
+  get width(): number {
+    return this.cells.length;
+  }
+
+  feed(piece: string): this {
+    const text = this.pending + piece;
+    this.pending = '';
+    const { cells } = this;
+    const put = (ch: string) => {
+      while (cells.length < this.cursor) cells.push({ ch: ' ', style: {} });
+      cells[this.cursor++] = { ch, style: this.style };
+    };
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i]!;
+      if (ch === ESC) {
+        const next = text[i + 1];
+        if (next === '[') {
+          // CSI: parameters, then one final byte in @–~.
+          let j = i + 2;
+          while (j < text.length && !/[@-~]/.test(text[j]!)) j++;
+          if (j >= text.length) return this.cutOff(text.slice(i));
+          const raw = text.slice(i + 2, j);
+          const params = raw === '' ? [] : raw.split(';').map((p) => (p === '' ? 0 : Number.parseInt(p, 10) || 0));
+          this.csi(text[j]!, raw, params);
+          i = j;
+        } else if (next === ']') {
+          // OSC (titles, hyperlinks): up to BEL or ESC \.
+          let j = i + 2;
+          while (j < text.length && text[j] !== '\u0007' && !(text[j] === ESC && text[j + 1] === '\\')) j++;
+          if (j >= text.length || (text[j] === ESC && j + 1 >= text.length)) return this.cutOff(text.slice(i));
+          i = text[j] === ESC ? j + 1 : j;
+        } else if (next === undefined) return this.cutOff(ch);
+        else i++; // a two-character escape
+      } else if (ch === '\r') this.cursor = 0;
+      else if (ch === '\b') this.cursor = Math.max(0, this.cursor - 1);
+      else if (ch === '\t') {
+        do put(' ');
+        while (this.cursor % 8 !== 0);
+      } else if (ch >= ' ' && ch !== '\u007f') put(ch);
+    }
+    return this;
+  }
+
+  /** What the line shows, in runs of equal style; an escape still cut off shows nothing. */
+  segments(): Segment[] {
+    return group(this.cells);
+  }
+
+  private cutOff(rest: string): this {
+    // Longer than any real sequence: not one, drop it (as a line that ends inside one does).
+    if (rest.length <= MAX_PENDING) this.pending = rest;
+    return this;
+  }
+
+  private csi(final: string, raw: string, params: number[]): void {
+    const { cells } = this;
+    const n = params[0] ?? 0;
+    switch (final) {
+      case 'm':
+        if (!raw.startsWith('?')) this.style = applySgr(this.style, params);
+        break;
+      case 'K': // erase in line: 0 to the end, 1 to the cursor, 2 all
+        if (n === 0) cells.length = Math.min(cells.length, this.cursor);
+        else if (n === 1) for (let k = 0; k <= this.cursor && k < cells.length; k++) cells[k] = { ch: ' ', style: {} };
+        else if (n === 2) cells.length = 0;
+        break;
+      case 'G': // cursor to column n (1-based)
+        this.cursor = Math.max(0, (n || 1) - 1);
+        break;
+      case 'C':
+        this.cursor += n || 1;
+        break;
+      case 'D':
+        this.cursor = Math.max(0, this.cursor - (n || 1));
+        break;
+      default: // anything else (cursor up, scroll regions, modes) has no meaning in a log line
+    }
+  }
+}
 
 /** Render one line of output into segments of equal style. */
 export function parseAnsi(text: string): Segment[] {
-  const cells: Cell[] = [];
-  let cursor = 0;
-  let style: AnsiStyle = {};
-  const put = (ch: string) => {
-    while (cells.length < cursor) cells.push({ ch: ' ', style: {} });
-    cells[cursor++] = { ch, style };
-  };
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (ch === ESC) {
-      const next = text[i + 1];
-      if (next === '[') {
-        // CSI: parameters, then one final byte in @–~.
-        let j = i + 2;
-        while (j < text.length && !/[@-~]/.test(text[j]!)) j++;
-        if (j >= text.length) break; // cut off mid-sequence: drop the rest
-        const raw = text.slice(i + 2, j);
-        const params = raw === '' ? [] : raw.split(';').map((p) => (p === '' ? 0 : Number.parseInt(p, 10) || 0));
-        const n = params[0] ?? 0;
-        switch (text[j]) {
-          case 'm':
-            if (!raw.startsWith('?')) style = applySgr(style, params);
-            break;
-          case 'K': // erase in line: 0 to the end, 1 to the cursor, 2 all
-            if (n === 0) cells.length = Math.min(cells.length, cursor);
-            else if (n === 1) for (let k = 0; k <= cursor && k < cells.length; k++) cells[k] = { ch: ' ', style: {} };
-            else if (n === 2) cells.length = 0;
-            break;
-          case 'G': // cursor to column n (1-based)
-            cursor = Math.max(0, (n || 1) - 1);
-            break;
-          case 'C':
-            cursor += n || 1;
-            break;
-          case 'D':
-            cursor = Math.max(0, cursor - (n || 1));
-            break;
-          default: // anything else (cursor up, scroll regions, modes) has no meaning in a log line
-        }
-        i = j;
-      } else if (next === ']') {
-        // OSC (titles, hyperlinks): up to BEL or ESC \.
-        let j = i + 2;
-        while (j < text.length && text[j] !== '\u0007' && !(text[j] === ESC && text[j + 1] === '\\')) j++;
-        i = text[j] === ESC ? j + 1 : j;
-      } else {
-        i++; // a two-character escape
-      }
-    } else if (ch === '\r') cursor = 0;
-    else if (ch === '\b') cursor = Math.max(0, cursor - 1);
-    else if (ch === '\t') {
-      do put(' ');
-      while (cursor % 8 !== 0);
-    } else if (ch >= ' ' && ch !== '\u007f') put(ch);
-  }
-  return group(cells);
+  return new TermLine().feed(text).segments();
 }
 
 function group(cells: Cell[]): Segment[] {

@@ -2,21 +2,25 @@
  * Following a job's log live: `GET /api/logs/stream` read with fetch (the Authorization
  * header, never a token in the URL), lines parsed once as they arrive, reconnecting with
  * back-off when the connection drops; an entry seen before (by its per-job number) is skipped.
- * Each entry becomes one row per line it holds.
+ * Each entry becomes one row per line it holds, and a partial entry's line grows in place as
+ * its next pieces arrive (log-rows.ts).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LogLine } from '../../../src/core/api.js';
 import type { JobRecord } from '../../../src/core/records.js';
 import { ApiError, apiFetch } from '../api/client.js';
 import { readSse } from '../api/sse.js';
-import { entryRows, type LogRow } from './log-rows.js';
+import { LogRows, type LogRow } from './log-rows.js';
 
 export type { LogRow } from './log-rows.js';
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'failed';
 
 export interface LogStream {
-  /** Every line so far, one row a line (appended in place; `count` changes when it grows). */
+  /**
+   * Every line so far, one row a line: appended in place, and an unfinished line's row
+   * replaced in place as it grows; the hook renders again once a frame when either happened.
+   */
   rows: readonly LogRow[];
   count: number;
   state: StreamState;
@@ -27,16 +31,17 @@ export interface LogStream {
 
 export function useLogStream(target: string): LogStream {
   const rows = useRef<LogRow[]>([]);
-  const [count, setCount] = useState(0);
+  // Bumped to render again: the rows change in place.
+  const [, setVersion] = useState(0);
   const [state, setState] = useState<StreamState>('connecting');
   const [jobs, setJobs] = useState<JobRecord[]>();
   const [error, setError] = useState<string>();
 
   useEffect(() => {
     const abort = new AbortController();
-    const own: LogRow[] = [];
-    rows.current = own;
-    setCount(0);
+    const own = new LogRows();
+    rows.current = own.rows;
+    setVersion((v) => v + 1);
     setState('connecting');
     setError(undefined);
     const lastSeq = new Map<string, number>();
@@ -46,14 +51,14 @@ export function useLogStream(target: string): LogStream {
       if (frame) return;
       frame = requestAnimationFrame(() => {
         frame = 0;
-        setCount(own.length);
+        setVersion((v) => v + 1);
       });
     };
     const add = (lines: LogLine[]) => {
       for (const line of lines) {
         if (line.seq <= (lastSeq.get(line.jobId) ?? 0)) continue;
         lastSeq.set(line.jobId, line.seq);
-        for (const row of entryRows(line)) own.push(row); // an entry may hold several lines
+        own.add(line);
       }
       render();
     };
@@ -94,5 +99,5 @@ export function useLogStream(target: string): LogStream {
     };
   }, [target]);
 
-  return { rows: rows.current, count, state, jobs, error };
+  return { rows: rows.current, count: rows.current.length, state, jobs, error };
 }

@@ -133,7 +133,10 @@ export class SlurmBackend {
     const existing = await store.getRunner(this.options.name);
     await store.upsertRunner({
       name: this.options.name,
-      host: `slurm${this.options.partition ? `:${this.options.partition}` : ''}`,
+      // Its capacity is `queue-depth` rounds of the partition's: `dstack runners` says so beside it.
+      host:
+        `slurm${this.options.partition ? `:${this.options.partition}` : ''}` +
+        (this.options.queueDepth > 1 ? ` (${this.options.queueDepth}x the partition: queue-depth)` : ''),
       total: queuedCapacity(clusterCapacity(this.cluster.nodes), this.options.queueDepth),
       status: 'ACTIVE',
       updatedAt: now,

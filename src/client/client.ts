@@ -26,7 +26,7 @@ import type {
   TaggedRun,
 } from '../core/api.js';
 import type { UploadPlan, UploadPlanRequest } from '../core/blob-api.js';
-import { UnauthorizedError, UnavailableError } from '../core/errors.js';
+import { UnavailableError } from '../core/errors.js';
 import { encodeLogBatch } from '../core/log-batch.js';
 import type { OutputLine } from '../core/log-frames.js';
 import { directGet } from '../files/direct-http.js';
@@ -114,13 +114,7 @@ export class Client {
       } catch {
         parsed = undefined;
       }
-      const error = errorFromResponse(response.status, parsed);
-      // The server's message speaks HTTP (an Authorization header); the user knows where the token came from.
-      if (error instanceof UnauthorizedError && this.tokenSource) {
-        const { what, fix } = this.tokenSource;
-        throw new UnauthorizedError(`the server at ${this.url} refused ${what}; ${fix}`, { cause: error });
-      }
-      throw error;
+      throw errorFromResponse(response.status, parsed, this.tokenSource && { ...this.tokenSource, url: this.url });
     }
     return response;
   }

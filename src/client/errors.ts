@@ -10,10 +10,19 @@ import {
   UnavailableError,
   type ErrorCode,
 } from '../core/errors.js';
+import type { TokenSource } from './client-options.js';
 
-export function errorFromResponse(status: number, body: unknown): DstackError {
+/** Where the refused token came from (client-options.ts), and the server that refused it. */
+type RefusedToken = TokenSource & { url: string };
+
+export function errorFromResponse(status: number, body: unknown, refused?: RefusedToken): DstackError {
   const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
   const message = error?.message ?? `server answered HTTP ${status}`;
+  // The server's 401 speaks HTTP (an Authorization header); the user knows where the token came from.
+  if (error?.code === 'unauthorized' && refused) {
+    const cause = new UnauthorizedError(message);
+    return new UnauthorizedError(`the server at ${refused.url} refused ${refused.what}; ${refused.fix}`, { cause });
+  }
   switch (error?.code as ErrorCode | undefined) {
     case 'config':
     case 'usage':

@@ -1,7 +1,7 @@
 /**
  * Where the CLI's server URL and token came from, in the words a user knows them by: a flag,
  * an environment variable, a profile of config.yml. A bad URL is a usage error naming its
- * source; a refused token is named by its source and what fixes it (client/client.ts).
+ * source; a refused token is named by its source and what fixes it (client/errors.ts).
  * Tokens themselves are never printed.
  */
 import type { TokenSource } from '../client/client-options.js';

@@ -20,7 +20,9 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   const root = findProjectRoot(cwd);
   if (!root) {
     if (args.help) {
-      process.stdout.write(`usage: dstack run WORKFLOW [--VARIABLE VALUE]... [-d] [--tag TAG] [--no-cache] [--dry-run]\n\n`);
+      process.stdout.write(
+        `usage: dstack run WORKFLOW [--VARIABLE VALUE]... [-d] [--tag TAG] [--no-cache] [--dry-run]\n\n`,
+      );
       process.stdout.write(`No .dstack/workflows.yaml in ${cwd} or its parents.\n`);
       return 0;
     }

@@ -34,7 +34,11 @@ function reasonOf(job: JobRecord, byId: ReadonlyMap<string, JobRecord>): string 
   if (job.reason) return job.reason;
   if (job.status !== 'SUBMITTED') return '';
   const waitingFor = job.dependsOn.map((id) => byId.get(id)).filter((d) => d !== undefined && d.status !== 'DONE');
-  return waitingFor.length > 0 ? `waiting for ${waitingFor.map((d) => d!.ref).join(', ')}` : '';
+  // Ready, with no reason from the server (which names a runner that could never fit it): the
+  // runners are busy, or one is about to take it.
+  return waitingFor.length > 0
+    ? `waiting for ${waitingFor.map((d) => d!.ref).join(', ')}`
+    : 'waiting for a free runner';
 }
 
 /** `project`: the one project the runs are of ('' when no matter); without it, a PROJECT column. */

@@ -16,7 +16,7 @@ import { readProviderSettings } from '../settings.js';
 import { cleanDockerLeftovers } from './executors/docker/leftovers.js';
 import { JobRun } from './job-run.js';
 import { resendSpool } from './log-shipper.js';
-import { claimWorkRoot, crashedSession, writeSessionFile } from './session-file.js';
+import { predecessor, writeSessionFile } from './session-file.js';
 import { Trash } from './trash.js';
 import { cleanLeftovers } from './workspace.js';
 
@@ -83,9 +83,8 @@ export class RunnerAgent {
 
   async start(): Promise<void> {
     const { client, name, capacity, logger } = this.options;
-    if (this.options.exclusiveWorkRoot !== false) await claimWorkRoot(this.options.workRoot);
+    const replaces = await predecessor(this.options.workRoot, this.options.exclusiveWorkRoot !== false);
     await this.trash.empty(); // what an earlier runner process had no time to remove
-    const replaces = await crashedSession(this.options.workRoot);
     const leftovers = await cleanLeftovers(this.options.workRoot, async (jobId, spool) => {
       await resendSpool(spool, (entries) => client.appendLogs(jobId, entries));
     });

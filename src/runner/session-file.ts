@@ -14,24 +14,23 @@ export async function writeSessionFile(workRoot: string, session: string): Promi
   await writeFile(join(workRoot, FILE), JSON.stringify({ pid: process.pid, session }) + '\n');
 }
 
-/** The session recorded in `workRoot` when its process is gone; undefined when none, or it still runs. */
-export async function crashedSession(workRoot: string): Promise<string | undefined> {
-  const recorded = await readSession(workRoot);
-  return recorded && !isRunning(recorded.pid) ? recorded.session : undefined;
-}
-
 /**
- * Refuse a work dir another live runner process uses: starting would end its jobs' processes
- * as a crashed runner's leftovers.
+ * What a runner starting on `workRoot` finds of the process that used it before: the session
+ * of one that is gone (to take its runner over at once), or undefined. One still running is
+ * refused when `exclusive`: starting would end its jobs' processes as a crashed runner's
+ * leftovers.
  */
-export async function claimWorkRoot(workRoot: string): Promise<void> {
+export async function predecessor(workRoot: string, exclusive = true): Promise<string | undefined> {
   const recorded = await readSession(workRoot);
-  if (recorded && isRunning(recorded.pid)) {
+  if (!recorded) return undefined;
+  if (!isRunning(recorded.pid)) return recorded.session;
+  if (exclusive) {
     throw new ConflictError(
       `another runner process (pid ${recorded.pid}) uses ${workRoot}: stop it first, or give this one its own ` +
         `DSTACK_HOME (if pid ${recorded.pid} is no dstack runner, delete ${join(workRoot, FILE)})`,
     );
   }
+  return undefined;
 }
 
 /** The process and session recorded in `workRoot`, unless it is this process's or none is readable. */

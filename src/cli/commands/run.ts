@@ -70,9 +70,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
       ...(args.tag ? { tag: args.tag } : {}),
       ...(args.noCache ? { noCache: true } : {}),
     })
-    .catch((e: unknown) => {
-      throw locateDependencyError(config, new Set(planned.jobs.map((j) => j.workflow)), e);
-    });
+    .catch(locatedIn(config, planned));
   if (args.detach) {
     process.stdout.write(run.name + '\n');
     return 0;
@@ -155,7 +153,7 @@ async function warnAboutCode(config: ProjectConfig, planned: Plan, snapshot: Sna
         `link '${path}' (-> ${link}) points outside the project, so jobs do not get it; name that path in the commands instead`,
     ),
   );
-  const workflows = new Set(planned.jobs.map((j) => j.workflow));
+  const workflows = plannedWorkflows(planned);
   if (!config.workflows.some((wf) => wf.inputs && workflows.has(wf.name))) return; // most have none: no picomatch to load
   const { unmatchedInputs } = await import('../../core/inputs.js');
   printWarnings(
@@ -165,6 +163,17 @@ async function warnAboutCode(config: ProjectConfig, planned: Plan, snapshot: Sna
       snapshot.manifest.files.map((f) => f.path),
     ),
   );
+}
+
+function plannedWorkflows(planned: Plan): Set<string> {
+  return new Set(planned.jobs.map((j) => j.workflow));
+}
+
+/** A server's refusal of a tag dependency, put at its place in the file (dependency-errors.ts). */
+function locatedIn(config: ProjectConfig, planned: Plan): (e: unknown) => never {
+  return (e) => {
+    throw locateDependencyError(config, plannedWorkflows(planned), e);
+  };
 }
 
 function printWarnings(warnings: readonly string[]): void {
@@ -189,9 +198,7 @@ async function dryRun(config: ProjectConfig, planned: Plan, root: string, settin
   await warnAboutCode(config, planned, snapshot);
   const preview = await client
     .previewRun({ jobs: planned.jobs, code: snapshot.manifest, repo: snapshot.repo })
-    .catch((e: unknown) => {
-      throw locateDependencyError(config, new Set(planned.jobs.map((j) => j.workflow)), e);
-    });
+    .catch(locatedIn(config, planned));
   process.stdout.write(formatPlan(planned, preview));
   return 0;
 }

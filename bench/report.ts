@@ -1,7 +1,8 @@
 /** bench/RESULTS.md and the JSON beside it: the machine, then a table and the targets per scenario. */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { basename, join } from 'node:path';
 import { fmtS, fmtX, med, type ScenarioResult, type Table } from './model.js';
 import { REPO, sh } from './util.js';
 
@@ -13,6 +14,8 @@ export interface Machine {
   os: string;
   kernel: string;
   loadAtStart: number[];
+  /** Where the scenarios' temp folders (projects, DSTACK_HOMEs, outputs) live: see `scratch()`. */
+  scratch?: string;
 }
 
 export interface Report {
@@ -37,7 +40,28 @@ export async function machine(): Promise<Machine> {
     os: /^PRETTY_NAME="?([^"\n]*)/m.exec(osRelease)?.[1] ?? 'unknown',
     kernel: release(),
     loadAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+    scratch: await scratch(),
   };
+}
+
+/**
+ * The temp folders' file system, and for ext4 whether it has a journal: without one, each
+ * file created within a minute or more of a large deletion steps past every inode just freed
+ * in its block group, so the file-heavy scenarios (2, 5) read slower and far more spread
+ * (PROFILES.md, sessions 8 and 23). `bench/scratch.sh` makes a journaled one.
+ */
+async function scratch(): Promise<string> {
+  const dir = tmpdir();
+  const df = await sh(`df --output=source,fstype ${dir} | tail -n 1`, { stdout: 'capture', allowFailure: true });
+  const [source = '?', fstype = '?'] = df.stdout.trim().split(/\s+/);
+  // A mounted ext4 with a journal has a jbd2 entry named after its device (`loop0-8`).
+  const journal = fstype === 'ext4' ? (hasJournal(source) ? ', with a journal' : ', without a journal') : '';
+  return `${dir} on ${source} (${fstype}${journal})`;
+}
+
+function hasJournal(device: string): boolean {
+  const entries = existsSync('/proc/fs/jbd2') ? readdirSync('/proc/fs/jbd2') : [];
+  return entries.some((e) => e.startsWith(`${basename(device)}-`));
 }
 
 export async function commit(): Promise<string> {
@@ -97,6 +121,7 @@ export function markdown(report: Report): string {
     '',
     `- nproc: ${m.nproc}; memory: ${m.memoryGiB} GiB; CPU: ${m.cpuModel}`,
     `- node ${m.node}; ${m.os}; kernel ${m.kernel}; load average at start (1, 5, 15 min): ${m.loadAtStart.join(', ')}`,
+    ...(m.scratch ? [`- temp folders (projects, DSTACK_HOME, outputs): ${m.scratch}`] : []),
     ...Object.entries(report.peers).map(([name, v]) => `- ${name}: ${v}`),
     '',
     '## Targets',

@@ -235,8 +235,8 @@ export class LocalBlobStore implements BlobStore {
   /** Temp files (`….tmp`: beside their blob in its shard, or `file.….tmp` in the root) not written to since `before`. */
   async removeLeftovers(before: number): Promise<{ files: number; bytes: number }> {
     const removed = { files: 0, bytes: 0 };
-    const sweep = async (dir: string) => {
-      for (const name of await readdir(dir).catch(() => [])) {
+    const sweep = async (dir: string, names: string[]) => {
+      for (const name of names) {
         if (!name.endsWith(TEMP_SUFFIX)) continue;
         const path = join(dir, name);
         const info = await stat(path).catch(() => undefined);
@@ -246,9 +246,11 @@ export class LocalBlobStore implements BlobStore {
         removed.bytes += info.size;
       }
     };
-    await sweep(this.root);
-    for (const shard of await readdir(this.root).catch(() => [])) {
-      if (SHARD.test(shard)) await sweep(join(this.root, shard));
+    const names = await readdir(this.root).catch(() => []);
+    await sweep(this.root, names);
+    for (const shard of names.filter((name) => SHARD.test(name))) {
+      const folder = join(this.root, shard);
+      await sweep(folder, await readdir(folder).catch(() => []));
     }
     return removed;
   }

@@ -1,5 +1,6 @@
 /** `.dstack/variables.yaml`: `variables: { global: {...}, <workflow>: {...} }`. */
 import type { Node } from 'yaml';
+import { VARIABLES_FILE } from '../core/project-paths.js';
 import { ConfigError, type SourceLocation } from '../core/errors.js';
 import { VARIABLE_NAME } from '../core/variables.js';
 import type { VariablesConfig } from '../core/workflow.js';
@@ -20,7 +21,7 @@ import {
 } from './yaml-source.js';
 import { lazy, zod } from './zod-lib.js';
 
-export const VARIABLES_FILE = '.dstack/variables.yaml';
+export { VARIABLES_FILE };
 
 /** The section every workflow sees. */
 export const GLOBAL_SECTION = 'global';

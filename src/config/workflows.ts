@@ -1,5 +1,6 @@
 /** `.dstack/workflows.yaml`: the `workflows:` list, each item read by workflow.ts. */
 import type { Node } from 'yaml';
+import { WORKFLOWS_FILE } from '../core/project-paths.js';
 import { ConfigError } from '../core/errors.js';
 import { WORKFLOW_NAME, type WorkflowConfig } from '../core/workflow.js';
 import { readWorkflow } from './workflow.js';
@@ -20,7 +21,7 @@ import {
   type Plain,
 } from './yaml-source.js';
 
-export const WORKFLOWS_FILE = '.dstack/workflows.yaml';
+export { WORKFLOWS_FILE };
 
 export interface ParsedWorkflows {
   workflows: WorkflowConfig[];

@@ -6,6 +6,7 @@ import { posix } from 'node:path';
 import picomatch from 'picomatch';
 import type { CodeFile } from './cache-key.js';
 import { formatLocation } from './errors.js';
+import { VARIABLES_FILE, WORKFLOWS_FILE } from './project-paths.js';
 import type { ManifestEntry } from './records.js';
 import type { ProjectConfig } from './workflow.js';
 
@@ -15,7 +16,14 @@ export function inputMatcher(globs: readonly string[]): (path: string) => boolea
 }
 
 /**
- * What of the code counts for a job's key: every file and link, or those matching `inputs`
+ * dstack's own config files. Their effect on a job (its commands, variables, dependencies) is
+ * in its resolved spec, which the key counts apart: counted as code too, one workflow's edited
+ * variable or a comment would run every job of the project again.
+ */
+export const CONFIG_FILES: ReadonlySet<string> = new Set([WORKFLOWS_FILE, VARIABLES_FILE]);
+
+/**
+ * What of the code counts for a job's key: every file and link but dstack's config files, or those matching `inputs`
  * and, for a matching link, what it points at in the project (a file, or a folder's files),
  * so that `inputs: [current.yaml]` sees an edit of the config the link names.
  */
@@ -25,7 +33,7 @@ export function countedCode(files: readonly ManifestEntry[], inputs: readonly st
     if (f.link !== undefined) code.set(f.path, { path: f.path, link: f.link });
     else if (f.digest !== undefined) code.set(f.path, { path: f.path, digest: f.digest, mode: f.mode });
   }
-  if (!inputs || inputs.length === 0) return [...code.values()];
+  if (!inputs || inputs.length === 0) return [...code.values()].filter((f) => !CONFIG_FILES.has(f.path));
   const match = inputMatcher(inputs);
   const counted = new Map<string, CodeFile>();
   const take = (file: CodeFile): void => {

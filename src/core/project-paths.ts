@@ -5,6 +5,10 @@
 import { ConfigError } from './errors.js';
 import type { WorkflowConfig } from './workflow.js';
 
+/** dstack's config files, relative to the project's folder. */
+export const WORKFLOWS_FILE = '.dstack/workflows.yaml';
+export const VARIABLES_FILE = '.dstack/variables.yaml';
+
 /** The parts of `path` with `.` and `..` applied; null when a `..` climbs above the start. */
 function resolveParts(path: string): string[] | null {
   const parts: string[] = [];

@@ -63,4 +63,22 @@ describe('inputs', () => {
     expect(paths(['data', 'loop'])).toEqual(['data', 'loop', 'raw/v2/part-0', 'raw/v2/part-1']);
     expect(countedCode(manifest, ['current.yaml'])).toContainEqual({ path: 'current.yaml', link: 'configs/a.yaml' });
   });
+
+  it("leave dstack's config files out of the default (their effect is in each job's spec), not other .dstack files", () => {
+    const file = (path: string): ManifestEntry => ({ path, size: 1, mode: 0o644, digest: `d-${path}` });
+    const manifest = ['train.py', '.dstack/workflows.yaml', '.dstack/variables.yaml', '.dstack/providers/mine.mjs'].map(
+      file,
+    );
+    const paths = (inputs?: string[]) =>
+      countedCode(manifest, inputs)
+        .map((f) => f.path)
+        .sort();
+    expect(paths()).toEqual(['.dstack/providers/mine.mjs', 'train.py']);
+    // Named by a workflow's own globs, they count.
+    expect(paths(['.dstack/**'])).toEqual([
+      '.dstack/providers/mine.mjs',
+      '.dstack/variables.yaml',
+      '.dstack/workflows.yaml',
+    ]);
+  });
 });

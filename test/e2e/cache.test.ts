@@ -201,3 +201,41 @@ describe('the job cache', () => {
     expect(rerun.status).toBe('DONE');
   });
 });
+
+describe("the cache and dstack's own config files", () => {
+  let sb: Sandbox;
+  const workflows = [
+    'workflows:',
+    '  - name: prep',
+    '    commands: ["mkdir -p data; echo rows=$rows > data/d.txt"]',
+    '    artifacts: [data]',
+    '  - name: train',
+    '    depends-on: [prep]',
+    '    commands: ["cat data/d.txt; echo lr=$lr"]',
+    '',
+  ].join('\n');
+  const variables = (lr: string) => `variables:\n  prep:\n    rows: 10\n  train:\n    lr: ${lr}\n`;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({ '.dstack/workflows.yaml': workflows, '.dstack/variables.yaml': variables('0.1') });
+  });
+  afterAll(() => sb.dispose());
+
+  const run = async () => {
+    expect((await sb.dstack(['run', 'train'])).code).toBe(0);
+    return (await sb.json<RunView[]>(['status', '--last', '1']))[0]!.jobs.map((j) => j.cachedFrom ?? 'ran');
+  };
+
+  it("editing train's variable in variables.yaml, or a comment in workflows.yaml, runs nothing it does not change", async () => {
+    expect(await run()).toEqual(['ran', 'ran']);
+    const [prep] = (await sb.json<RunView[]>(['status', '--last', '1']))[0]!.jobs;
+    await sb.write({ '.dstack/variables.yaml': variables('0.3') });
+    expect(await run()).toEqual([prep!.id, 'ran']);
+    await sb.write({ '.dstack/workflows.yaml': `# the pipeline\n${workflows}` });
+    const [, train] = (await sb.json<RunView[]>(['status', '--last', '1']))[0]!.jobs;
+    expect(await run()).toEqual([prep!.id, train!.id]);
+    // What the files say still counts, through each job's resolved spec.
+    await sb.write({ '.dstack/variables.yaml': variables('0.3').replace('rows: 10', 'rows: 20') });
+    expect(await run()).toEqual(['ran', 'ran']);
+  });
+});

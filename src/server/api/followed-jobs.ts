@@ -8,8 +8,13 @@
 import { isFinished } from '../../core/job-status.js';
 import type { JobRecord } from '../../core/records.js';
 
-/** A cached job shows the log of the job it reuses. */
-export const logOf = (job: JobRecord): string => job.cachedFrom ?? job.id;
+/**
+ * A cached job shows the log of the job it reuses. One that joined a running job shows its
+ * own until that job is DONE: if that job fails, it runs itself, and a follower that had been
+ * shown the other job's lines under its id would take its own for lines it had seen already.
+ */
+export const logOf = (job: JobRecord): string =>
+  job.cachedFrom !== undefined && job.status === 'DONE' ? job.cachedFrom : job.id;
 
 export class FollowedJobs {
   private jobs: JobRecord[] = [];

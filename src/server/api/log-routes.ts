@@ -92,6 +92,14 @@ async function follow(
     offsets.set(logOf(job), Math.max(start, near));
   }
   const dirty = new Set(selected.map(logOf)); // logs with lines not yet sent
+  // A job that joined another's identical job shows that job's log once it is DONE (logOf): whole, at once.
+  const shown = new Map(selected.map((j) => [j.id, logOf(j)]));
+  const noteLog = (job: JobRecord) => {
+    const log = logOf(job);
+    if (shown.get(job.id) === log) return;
+    shown.set(job.id, log);
+    dirty.add(log);
+  };
   const followed = new FollowedJobs(selected);
   const early: JobRecord[] = []; // records changed before the first read from the store, newest last
   let ready = false;
@@ -107,6 +115,7 @@ async function follow(
   const onJob = (job: JobRecord) => {
     if (!ids.has(job.id)) return;
     if (!ready) return void early.push(job);
+    noteLog(job);
     followed.apply(job);
     if (followed.allFinished()) hurry();
     wake();
@@ -118,8 +127,13 @@ async function follow(
   let jobsTimer: NodeJS.Timeout | undefined;
   try {
     // Read once after subscribing: a change between the target's read and now is not missed.
-    followed.reset((await engine.store.jobsOfRuns([runName])).filter((j) => ids.has(j.id)));
-    for (const job of early.splice(0)) followed.apply(job);
+    const current = (await engine.store.jobsOfRuns([runName])).filter((j) => ids.has(j.id));
+    followed.reset(current);
+    current.forEach(noteLog);
+    for (const job of early.splice(0)) {
+      noteLog(job);
+      followed.apply(job);
+    }
     ready = true;
     while (!stream.aborted) {
       const passAt = Date.now();

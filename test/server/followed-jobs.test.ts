@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../src/core/records.js';
-import { FollowedJobs } from '../../src/server/api/followed-jobs.js';
+import { FollowedJobs, logOf } from '../../src/server/api/followed-jobs.js';
 
 const job = (id: string, fields: Partial<JobRecord> = {}): JobRecord =>
   ({
@@ -50,13 +50,20 @@ describe('FollowedJobs', () => {
   it('names, for each changed log, the first job showing it; a cached job shows the log it reuses', () => {
     const followed = new FollowedJobs([
       job('a'),
-      job('b', { cachedFrom: 'x' }),
-      job('c', { cachedFrom: 'x' }),
+      job('b', { cachedFrom: 'x', status: 'DONE' }),
+      job('c', { cachedFrom: 'x', status: 'DONE' }),
       job('d'),
     ]);
     expect(followed.showing(new Set(['d', 'x', 'nobody'])).map((j) => j.id)).toEqual(['b', 'd']);
-    // A job whose source failed runs itself: its own log from then on.
-    followed.apply(job('b'));
-    expect(followed.showing(new Set(['b', 'x'])).map((j) => j.id)).toEqual(['b', 'c']);
+  });
+
+  it('shows a job that joined a running one by its own log until that one is DONE', () => {
+    const followed = new FollowedJobs([job('a', { cachedFrom: 'x' }), job('b', { cachedFrom: 'x' })]);
+    expect(followed.showing(new Set(['a', 'x'])).map((j) => j.id)).toEqual(['a']);
+    // x failed: a runs itself, on its own log; x ended DONE for b: b shows x's log.
+    followed.apply(job('a'));
+    followed.apply(job('b', { cachedFrom: 'x', status: 'DONE' }));
+    expect(followed.showing(new Set(['a', 'b', 'x'])).map((j) => j.id)).toEqual(['a', 'b']);
+    expect(logOf(followed.showing(new Set(['x']))[0]!)).toBe('x');
   });
 });

@@ -89,6 +89,9 @@ describe('tags, prune, stop', () => {
     expect(before.stdout).toMatch(/cache +runs anew/);
     const again = await sb.dstack(['run', 'prepare', '--dry-run']);
     expect(again.stdout).toMatch(new RegExp(`cache +reuses job ${tagged.jobs[0]!.id}`));
+    const anew = await sb.dstack(['run', 'prepare', '--dry-run', '--no-cache']);
+    expect(anew.stdout).toMatch(/cache +runs anew/);
+    expect(anew.stdout).not.toContain('reuses job');
   });
 
   it("takes a tagged run's artifacts for a tag dependency without running it", async () => {

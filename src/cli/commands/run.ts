@@ -47,7 +47,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   const providers = providerRegistry({ config, home: settings.home });
   const planned = await plan(config, { target: args.workflow, overrides: args.overrides }, providers);
   printWarnings(planned.warnings);
-  if (args.dryRun) return dryRun(config, planned, root, settings);
+  if (args.dryRun) return dryRun(config, planned, root, settings, args.noCache);
 
   const [{ connect }, { snapshotProject, uploadSnapshot }, { printLines, noteInterrupted }, { noteWaiting }] =
     await Promise.all([
@@ -185,7 +185,13 @@ function printWarnings(warnings: readonly string[]): void {
  * also says where tag dependencies resolve and which jobs the cache would reuse; a dry run
  * never starts a server.
  */
-async function dryRun(config: ProjectConfig, planned: Plan, root: string, settings: Settings): Promise<number> {
+async function dryRun(
+  config: ProjectConfig,
+  planned: Plan,
+  root: string,
+  settings: Settings,
+  noCache: boolean,
+): Promise<number> {
   const { connectIfRunning } = await import('../connect.js');
   const client = await connectIfRunning(settings);
   if (!client) {
@@ -199,6 +205,7 @@ async function dryRun(config: ProjectConfig, planned: Plan, root: string, settin
   const preview = await client
     .previewRun({ jobs: planned.jobs, code: snapshot.manifest, repo: snapshot.repo })
     .catch(locatedIn(config, planned));
-  process.stdout.write(formatPlan(planned, preview));
+  // With --no-cache the run reuses nothing, whatever the cache holds.
+  process.stdout.write(formatPlan(planned, noCache ? { ...preview, cached: {} } : preview));
   return 0;
 }

@@ -7,11 +7,17 @@ import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { InvalidError } from '../core/errors.js';
 import { blockedWrite, WriteBlockedError } from './write-blocked.js';
 
-/** Normalise a relative path; InvalidError when it is absolute or leaves its folder. */
-export function normalizeRelative(path: string): string {
-  if (isAbsolute(path) || path.startsWith('\\')) throw new InvalidError(`path '${path}' is absolute`);
+/**
+ * Normalise a relative path (as manifests hold them: `/` between names); InvalidError when it
+ * is absolute or leaves its folder. On POSIX a backslash is part of a name, as a job on Linux
+ * may write it; on Windows it would split the name, so such a path is refused there.
+ */
+export function normalizeRelative(path: string, platform: NodeJS.Platform = process.platform): string {
+  if (path.startsWith('/')) throw new InvalidError(`path '${path}' is absolute`);
+  if (platform === 'win32' && /[\\:]/.test(path))
+    throw new InvalidError(`path '${path}' has a name with '\\' or ':', which this system cannot write`);
   const parts: string[] = [];
-  for (const part of path.split(/[/\\]/)) {
+  for (const part of path.split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') throw new InvalidError(`path '${path}' leaves its folder`);
     parts.push(part);

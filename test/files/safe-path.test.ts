@@ -27,7 +27,13 @@ describe('safe paths', () => {
   it('normalizeRelative keeps paths inside and refuses absolute, .. and empty ones', () => {
     expect(normalizeRelative('a/./b//c')).toBe('a/b/c');
     expect(() => normalizeRelative('/etc/passwd')).toThrow("path '/etc/passwd' is absolute");
-    expect(() => normalizeRelative('\\\\server\\share')).toThrow('is absolute');
+    // A backslash is part of a name on POSIX (a job on Linux may write one), and refused on Windows.
+    expect(normalizeRelative('out/..\\weird.txt', 'linux')).toBe('out/..\\weird.txt');
+    expect(normalizeRelative('\\\\server\\share', 'linux')).toBe('\\\\server\\share');
+    expect(() => normalizeRelative('out/..\\weird.txt', 'win32')).toThrow(
+      "path 'out/..\\weird.txt' has a name with '\\' or ':', which this system cannot write",
+    );
+    expect(() => normalizeRelative('c:x', 'win32')).toThrow('which this system cannot write');
     expect(() => normalizeRelative('a/../../b')).toThrow("path 'a/../../b' leaves its folder");
     expect(() => normalizeRelative('..')).toThrow('leaves its folder');
     expect(() => normalizeRelative('./')).toThrow("path './' is empty");

@@ -35,6 +35,7 @@ import type { ClientOptions, LocalStore, TokenSource } from './client-options.js
 import { errorFromResponse } from './errors.js';
 import { fetchTransport, nodeTransport, readJson, readText, type HttpResponse, type Transport } from './http.js';
 import { followStream, type FollowHandlers } from './log-follow.js';
+import { isAlive } from './process-alive.js';
 import { LOG_ACCEPT, readLogPage } from './log-reading.js';
 import { retrying, type RetryPolicy } from './retry.js';
 
@@ -46,6 +47,7 @@ export class Client {
   readonly localBlobs: string | undefined;
   readonly localStore: LocalStore | undefined;
   private readonly tokenSource: TokenSource | undefined;
+  private readonly localServer: { pid: number } | undefined;
 
   constructor(options: ClientOptions) {
     this.url = options.url.replace(/\/+$/, '');
@@ -54,6 +56,7 @@ export class Client {
     this.token = options.token;
     this.retryPolicy = options.retry;
     this.tokenSource = options.tokenSource;
+    this.localServer = options.localServer;
     this.send = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
   }
 
@@ -226,7 +229,13 @@ export class Client {
         ...(handlers.signal ? { signal: handlers.signal } : {}),
       });
     };
-    await followStream(this.url, open, handlers);
+    const local = this.localServer;
+    // The local server's port dies with it: retrying the address for minutes would not bring it back.
+    const serverGone = () =>
+      local && !isAlive(local.pid)
+        ? `the local dstack server (pid ${local.pid}) has stopped; 'dstack status' starts it again and shows how the jobs ended`
+        : undefined;
+    await followStream(this.url, open, { serverGone, ...handlers });
   }
 
   // Team

@@ -4,13 +4,16 @@
  * A lock file makes sure two CLI calls at once start one server, not two.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { entryPoint } from '../cli/entry-points.js';
 import { UnavailableError } from '../core/errors.js';
 import { serverDataDir } from '../settings.js';
 import { Client } from './client.js';
+import { isAlive } from './process-alive.js';
+
+export { isAlive };
 
 export interface LocalServerInfo {
   url: string;
@@ -47,35 +50,17 @@ export async function readLocalServer(home: string): Promise<{ info: LocalServer
 export async function healthy(home: string): Promise<Client | undefined> {
   const local = await readLocalServer(home);
   if (!local || !isAlive(local.info.pid)) return undefined;
-  const client = new Client({ url: local.info.url, token: local.token, localBlobs: local.info.blobs });
+  const client = new Client({
+    url: local.info.url,
+    token: local.token,
+    localBlobs: local.info.blobs,
+    localServer: { pid: local.info.pid },
+  });
   try {
     await client.health();
     return client;
   } catch {
     return undefined;
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return !isZombie(pid);
-}
-
-/**
- * A process that has exited but that its parent has not reaped: still signalable, but gone.
- * A background server's parent is whatever adopted it (init, a container's first process),
- * and some never reap. Linux only (/proc); elsewhere nothing is taken for one.
- */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
   }
 }
 

@@ -20,6 +20,8 @@ export interface FollowHandlers {
   signal?: AbortSignal;
   /** Give up after this long without a working connection, ms (default 2 minutes). */
   reconnectForMs?: number;
+  /** After a break: why no reconnect can work (the local server has stopped), or undefined to try again. */
+  serverGone?: () => string | undefined;
 }
 
 /** Opens the stream, resuming after `cursor` (empty at first). */
@@ -58,6 +60,8 @@ export async function followStream(url: string, open: OpenStream, handlers: Foll
       failure = e instanceof Error ? e : new Error(String(e));
     }
     if (handlers.signal?.aborted) return;
+    const gone = handlers.serverGone?.();
+    if (gone !== undefined) throw new UnavailableError(gone, { cause: failure });
     if (Date.now() - connectedAt > limit) {
       throw new UnavailableError(`lost the log stream from ${url}: ${failure.message}`, { cause: failure });
     }

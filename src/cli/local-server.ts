@@ -37,25 +37,44 @@ export async function exited(pid: number, ms: number): Promise<boolean> {
 }
 
 /**
- * A local server of another build is stopped when its runner is idle, so that the next one
- * starts from this build; one running jobs is left to them, with a warning. The stop is the
- * same SIGTERM as `dstack server stop`'s: runs and logs are in its data folder, kept.
+ * Why the local server should not serve this CLI: it runs another build of dstack, or this
+ * shell names another Docker engine (DOCKER_HOST) than the one its runner uses. A shell
+ * without DOCKER_HOST takes the server's.
  */
-export async function replaceStaleServer(home: string, warn: (line: string) => void): Promise<void> {
+function staleness(info: LocalServerInfo, env: NodeJS.ProcessEnv): string | undefined {
   const build = buildId();
+  if (build && info.build !== build) return 'it runs an earlier build of dstack';
+  const wanted = env['DOCKER_HOST'] || undefined;
+  if (wanted && wanted !== info.dockerHost)
+    return `it was started with DOCKER_HOST${info.dockerHost ? `=${info.dockerHost}` : ' unset'}, and this shell sets ${wanted}`;
+  return undefined;
+}
+
+/**
+ * A local server that should not serve this CLI (`staleness`) is stopped when its runner is
+ * idle, so that the next one starts from this build and this shell; one running jobs is left
+ * to them, with a warning. The stop is the same SIGTERM as `dstack server stop`'s: runs and
+ * logs are in its data folder, kept.
+ */
+export async function replaceStaleServer(
+  home: string,
+  warn: (line: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   const local = await readLocalServer(home);
-  if (!build || !local || local.info.build === build || !isAlive(local.info.pid)) return;
+  const why = local && staleness(local.info, env);
+  if (!local || !why || !isAlive(local.info.pid)) return;
   const { pid } = local.info;
   const jobs = await localRunnerJobs(local);
   if (jobs === undefined) return; // busy or starting: not to be judged now
   if (jobs.length > 0) {
     warn(
-      `the local server (pid ${pid}) runs an earlier build of dstack and has ${plural(jobs.length, 'job')} running; ` +
+      `the local server (pid ${pid}) has ${plural(jobs.length, 'job')} running, though ${why}; ` +
         'it serves this command, and the first command after they end replaces it',
     );
     return;
   }
-  warn(`restarting the local server (pid ${pid}): it runs an earlier build of dstack`);
+  warn(`restarting the local server (pid ${pid}): ${why}`);
   process.kill(pid, 'SIGTERM');
   if (!(await exited(pid, CLOSE_MS))) process.kill(pid, 'SIGKILL');
 }

@@ -22,6 +22,8 @@ export interface LocalServerInfo {
   blobs?: string;
   /** The build it runs (`buildId`): the CLI of another build replaces it when idle (cli/local-server.ts). */
   build?: string;
+  /** DOCKER_HOST where it started: its runner's container jobs use that engine (cli/local-server.ts). */
+  dockerHost?: string;
 }
 
 export const files = (home: string) => {

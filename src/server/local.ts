@@ -27,7 +27,14 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
   await ensureAdmin(server.engine.store, f.token);
   const blobs = localFolder(server.engine.blobs);
   const build = buildId();
-  const info: LocalServerInfo = { url: server.url, pid: process.pid, ...(blobs && { blobs }), ...(build && { build }) };
+  const dockerHost = process.env['DOCKER_HOST'] || undefined;
+  const info: LocalServerInfo = {
+    url: server.url,
+    pid: process.pid,
+    ...(blobs && { blobs }),
+    ...(build && { build }),
+    ...(dockerHost && { dockerHost }),
+  };
   await writeFile(`${f.info}.tmp`, JSON.stringify(info), { mode: 0o600 });
   await rename(`${f.info}.tmp`, f.info);
 

@@ -378,12 +378,13 @@ describe('the embedded server', () => {
   });
 
   it(
-    'is replaced when an earlier build of dstack started it, once its runner is idle',
+    'is replaced when an earlier build of dstack or another DOCKER_HOST started it, once its runner is idle',
     { timeout: 60_000 },
     async () => {
       const sb = await Sandbox.create();
       const info = join(sb.home, 'server', 'server.json');
-      const server = async () => JSON.parse(await readFile(info, 'utf8')) as { pid: number; build?: string };
+      const server = async () =>
+        JSON.parse(await readFile(info, 'utf8')) as { pid: number; build?: string; dockerHost?: string };
       // What a server started before an upgrade (git pull && npm ci) has recorded.
       const age = async () => writeFile(info, JSON.stringify({ ...(await server()), build: 'an-earlier-one' }));
       try {
@@ -412,12 +413,30 @@ describe('the embedded server', () => {
         await age();
         const served = await sb.dstack(['run', 'a']);
         expect(served.stderr).toContain(
-          `[dstack] the local server (pid ${second.pid}) runs an earlier build of dstack and has 1 job running; ` +
+          `[dstack] the local server (pid ${second.pid}) has 1 job running, though it runs an earlier build of dstack; ` +
             'it serves this command, and the first command after they end replaces it',
         );
         expect(served.code).toBe(0);
         expect((await server()).pid).toBe(second.pid);
         await sb.dstack(['stop', '--abort', busy]);
+        await waitUntil(async () => (await sb.json<RunView[]>(['status', busy]))[0]!.status === 'ABORTED');
+
+        // A shell that names another Docker engine gets a server that uses it; one that names none keeps it.
+        const own = process.env['DOCKER_HOST'] || undefined;
+        const elsewhere = { DOCKER_HOST: 'unix:///tmp/dstack-test-elsewhere.sock' };
+        expect((await sb.dstack(['run', 'a'])).code).toBe(0); // replaces the aged one, now idle
+        const third = await server();
+        const moved = await sb.dstack(['run', 'a'], { env: elsewhere });
+        expect(moved.stderr).toContain(
+          `[dstack] restarting the local server (pid ${third.pid}): it was started with ` +
+            `DOCKER_HOST${own ? `=${own}` : ' unset'}, and this shell sets unix:///tmp/dstack-test-elsewhere.sock\n`,
+        );
+        expect(moved.code).toBe(0);
+        const fourth = await server();
+        expect(fourth).toMatchObject({ dockerHost: elsewhere.DOCKER_HOST });
+        expect((await sb.dstack(['run', 'a'], { env: elsewhere })).stderr).not.toContain('restarting');
+        expect((await sb.dstack(['run', 'a'], { env: { DOCKER_HOST: '' } })).stderr).not.toContain('restarting');
+        expect((await server()).pid).toBe(fourth.pid);
       } finally {
         await sb.dispose();
       }

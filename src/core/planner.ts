@@ -16,6 +16,7 @@ import {
   acceptedVariables,
   strictReferences,
   substitute,
+  substitutedNames,
   unbracedDashed,
   variablesAsArgs,
   workflowVariables,
@@ -293,6 +294,31 @@ export function resolveWorkflow(
     }
   };
 
+  /**
+   * A value that a field cannot take, blamed on where it came from: the `--name` flag, or the
+   * variable's line in variables.yaml, when one variable made it; else the field's own line.
+   */
+  const badValue = (field: string, raw: string, value: string, expected: string): never => {
+    const at = wf.locations[field] ?? wf.location;
+    const names = substitutedNames(raw, all);
+    const name = names.length === 1 ? names[0]! : undefined;
+    if (name !== undefined && overrides[name] !== undefined && vars.get(name) === overrides[name]) {
+      throw new UsageError(
+        `invalid --${name} '${overrides[name]}': ${field} of workflow '${wf.name}' takes ${expected}`,
+      );
+    }
+    const section = config.variables.perWorkflow[wf.name]?.[name ?? ''] !== undefined ? wf.name : 'global';
+    const defined = name === undefined ? undefined : config.variables.locations[`${section}.${name}`];
+    if (defined) {
+      throw new ConfigError(
+        `invalid value '${vars.get(name!)}' of variable '${name}': ${field} of workflow '${wf.name}' ` +
+          `(${formatLocation(at)}) takes ${expected}`,
+        defined,
+      );
+    }
+    throw new ConfigError(`invalid ${field} '${value}' in workflow '${wf.name}': expected ${expected}`, at, field);
+  };
+
   const artifacts = wf.artifacts.map((a, i) => normalizeArtifact(sub(a, `artifacts.${i}`), wf, `artifacts.${i}`));
   const resolved: ResolvedWorkflow = {
     name: wf.name,
@@ -300,7 +326,7 @@ export function resolveWorkflow(
     commands: wf.commands.map((c, i) => sub(c, `commands.${i}`)),
     environment: Object.fromEntries(Object.entries(wf.environment).map(([k, v]) => [k, sub(v, `environment.${k}`)])),
     artifacts,
-    resources: resolveResources(wf, sub),
+    resources: resolveResources(wf, sub, badValue),
     variables: Object.fromEntries(vars),
     params: substituteParams(wf.params, (text, key) => sub(text, key)),
     location: wf.location,
@@ -328,24 +354,21 @@ function substituteParams(
   return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, walk(v, `${prefix}${k}`)]));
 }
 
-function resolveResources(wf: WorkflowConfig, sub: (text: string, field: string) => string): JobResources {
+function resolveResources(
+  wf: WorkflowConfig,
+  sub: (text: string, field: string) => string,
+  bad: (field: string, raw: string, value: string, expected: string) => never,
+): JobResources {
   const r = wf.resources;
   const request: JobResources = { ...DEFAULT_REQUEST };
-  const bad = (field: string, value: string, expected: string): never => {
-    throw new ConfigError(
-      `invalid ${field} '${value}' in workflow '${wf.name}': expected ${expected}`,
-      wf.locations[field] ?? wf.location,
-      field,
-    );
-  };
   const count = (field: string, raw: string): number => {
     const value = sub(raw, field).trim();
-    if (!/^\d+$/.test(value)) bad(field, value, 'a whole number');
+    if (!/^\d+$/.test(value)) bad(field, raw, value, 'a whole number');
     return Number(value);
   };
   const size = (field: string, raw: string): number => {
     const value = sub(raw, field);
-    return parseSize(value) ?? bad(field, value, 'a size like 512MB or 32GB');
+    return parseSize(value) ?? bad(field, raw, value, 'a size like 512MB or 32GB');
   };
   if (r.cpu !== undefined) request.cpu = count('resources.cpu', r.cpu);
   if (r.memory !== undefined) request.memory = size('resources.memory', r.memory);

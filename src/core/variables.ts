@@ -100,6 +100,11 @@ export function substitute(text: string, vars: Variables, keep: ReadonlySet<stri
   });
 }
 
+/** The variables `substitute` would put into `text`, in order: for an error about the value they made. */
+export function substitutedNames(text: string, vars: Variables): string[] {
+  return [...text.matchAll(PATTERN)].map((m) => (m[1] ?? m[2] ?? m[3])!).filter((name) => vars.has(name));
+}
+
 const BARE_DASHED = /\$([A-Za-z_][A-Za-z0-9_]*)((?:-[A-Za-z0-9_]+)+)/g;
 
 /**

@@ -45,7 +45,7 @@ describe('planner errors at config locations', () => {
     );
   });
 
-  it('points a bad substituted gpu count at the gpu value', async () => {
+  it("points a bad gpu count a variable made at the variable's line, naming the field's", async () => {
     const text = yaml(
       'workflows:',
       '  - name: train',
@@ -55,7 +55,17 @@ describe('planner errors at config locations', () => {
     );
     const vars = yaml('variables:', '  train:', '    pgpu: many');
     await expect(run(text, vars)).rejects.toThrow(
-      ".dstack/workflows.yaml:5:12: invalid resources.gpu 'many' in workflow 'train': expected a whole number",
+      ".dstack/variables.yaml:3:11: invalid value 'many' of variable 'pgpu': " +
+        "resources.gpu of workflow 'train' (.dstack/workflows.yaml:5:12) takes a whole number",
+    );
+    // From the command line: the flag is named.
+    await expect(
+      plan(buildProject('/p', text, vars), { target: 'train', overrides: { pgpu: 'two' } }, provider),
+    ).rejects.toThrow("invalid --pgpu 'two': resources.gpu of workflow 'train' takes a whole number");
+    // A value made of two variables is the field's.
+    const two = text.replace('${{ pgpu }}', '${{ pgpu }}${{ pgpu }}');
+    await expect(run(two, vars)).rejects.toThrow(
+      ".dstack/workflows.yaml:5:12: invalid resources.gpu 'manymany' in workflow 'train': expected a whole number",
     );
   });
 

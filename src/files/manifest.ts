@@ -1,6 +1,6 @@
 /** Building manifests: walking folders, hashing files, for code snapshots and artifacts. */
 import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';
 import { forEachLimit } from '../core/concurrency.js';
 import type { ManifestEntry } from '../core/records.js';
@@ -119,7 +119,8 @@ export async function walk(root: string, dir = '', skip: ReadonlySet<string> = n
 
 /**
  * The files and links of an artifact path inside a workspace (a file, or everything under a
- * folder), in path order, not hashed; undefined when the path does not exist.
+ * folder), in path order, not hashed; undefined when the path does not exist, none (and
+ * `onLeftOut`) when a link on it leads out of the workspace.
  */
 export async function scanArtifact(
   workspace: string,
@@ -127,11 +128,17 @@ export async function scanArtifact(
   onLeftOut?: OnLeftOut,
 ): Promise<Scanned[] | undefined> {
   const full = join(workspace, artifact);
-  let info;
+  let info, real, realRoot;
   try {
-    info = await stat(full);
+    [info, real, realRoot] = await Promise.all([stat(full), realpath(full), realpath(workspace)]);
   } catch {
     return undefined;
+  }
+  // The path itself, or a folder on it, may be a link: followed out of the workspace (or the
+  // container's root), it would upload the runner's own files, which a container cannot even see.
+  if (!isInside(realRoot, real)) {
+    onLeftOut?.(artifact, real);
+    return [];
   }
   const boundary = info.isDirectory() ? full : dirname(full);
   const paths = info.isDirectory() ? await walk(workspace, artifact) : [artifact];

@@ -19,6 +19,9 @@ export const JOB_STATUSES = [
 
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
+/** The reason of a job FAILED because its runner went silent or came back without it. */
+export const RUNNER_LOST = 'runner lost';
+
 const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   // SUBMITTED -> DONE: a job that joined an identical running job finishes with it (the cache).
   SUBMITTED: ['DOWNLOADING', 'DONE', 'FAILED', 'STOPPED', 'ABORTED'],

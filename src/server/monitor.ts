@@ -6,6 +6,7 @@
 import { RETRY_MAX_DELAY_MS } from '../core/api.js';
 import { neverFits } from '../core/resources.js';
 import type { Engine } from './engine.js';
+import { RUNNER_LOST } from '../core/job-status.js';
 
 export interface MonitorOptions {
   /** A runner silent this long is lost, ms (default 60 s). */
@@ -35,7 +36,7 @@ export async function checkRunners(
     if (runner.status !== 'ACTIVE' || now - heard <= runnerTimeoutMs) continue;
     await engine.store.setRunnerStatus(runner.name, 'LOST');
     engine.logger.warn(`runner ${runner.name} lost: no heartbeat for ${Math.round((now - runner.updatedAt) / 1000)}s`);
-    await engine.failJobsOf(runner.name, 'runner lost', 'server');
+    await engine.failJobsOf(runner.name, RUNNER_LOST, 'server');
   }
 }
 

@@ -11,6 +11,7 @@ import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { readOutput, type ExitResult, type OnOutput, type WhenDrained } from './executor.js';
+import { runnerEnvironment } from '../environment.js';
 
 /** What the helper is asked to start: `file args`, with `scriptFile` written first when given. */
 export interface SpawnRequest {
@@ -166,7 +167,8 @@ export class Spawner {
       this.server = server;
     }
     const script = `(${helperMain.toString()})(require('node:child_process'), require('node:net'), require('node:fs'), ${JSON.stringify(this.socketPath)})`;
-    const env = { ...process.env };
+    // Not dstack's settings and tokens: a job (same user) can read its parent's environment in /proc.
+    const env = runnerEnvironment();
     delete env.NODE_OPTIONS; // a profiler or loader meant for the server
     const helper = spawnProcess(process.execPath, ['-e', script], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

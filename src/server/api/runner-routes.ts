@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import type { RunnerCommand, RunnerTransitionAnswer, RunnerTransitionRequest } from '../../core/api.js';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../core/errors.js';
-import { isFinished } from '../../core/job-status.js';
+import { RUNNER_LOST, isFinished } from '../../core/job-status.js';
 import type { JobRecord, RunnerRecord } from '../../core/records.js';
 import { heldByAnother, isRegisteredSession } from '../../core/runner-session.js';
 import { stopJobs } from '../control.js';
@@ -26,6 +26,15 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     if (job.runner !== c.get('caller').name) throw new ForbiddenError(`job ${id} is not assigned to this runner`);
     return job;
   };
+
+  /**
+   * A job that ended keeps its log and artifacts: a runner token (which a job on that runner's
+   * machine may read) cannot rewrite a finished job that others reuse from the cache. A re-send
+   * of lines stored already is answered as before (a last batch whose answer was lost), and a
+   * job failed as `runner lost` takes the lines its restarted runner had spooled.
+   */
+  const ended = (job: JobRecord, what: 'log lines' | 'artifacts') =>
+    new ConflictError(`job ${job.id} has ended (${job.status}): its ${what} can no longer change`);
 
   /** A process that is not the registered one (it was replaced): refused, touching nothing. */
   const replaced = (runner: RunnerRecord) =>
@@ -82,7 +91,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       ...(r.session === undefined ? {} : { session: r.session }),
     });
     // A runner that (re)starts without a job it held has lost it: say so rather than wait forever.
-    await engine.failJobsOf(r.name, 'runner lost', `runner:${r.name}`, r.jobIds);
+    await engine.failJobsOf(r.name, RUNNER_LOST, `runner:${r.name}`, r.jobIds);
     engine.logger.info(`runner ${r.name} registered`, { host: r.host, cpu: r.total.cpu, gpus: r.total.gpus.length });
     engine.undrain(r.name); // back after a shutdown: it takes work again
     engine.wakeRunners();
@@ -108,7 +117,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     self(c, r.name);
     await registered(r.name, r.session);
     // A job whose end it could not report is lost with it, as one it no longer holds at a register.
-    await engine.failJobsOf(r.name, 'runner lost', `runner:${r.name}`);
+    await engine.failJobsOf(r.name, RUNNER_LOST, `runner:${r.name}`);
     await store.setRunnerStatus(r.name, 'OFFLINE');
     engine.logger.info(`runner ${r.name} shut down`);
     return c.json({ ok: true });
@@ -178,6 +187,10 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const then = thenOf(query(c, schemas.runnerLogsQuery).then);
     const entries = await logBatchBody(c);
     const job = await ownJob(c, c.req.param('id'));
+    if (isFinished(job.status) && job.reason !== RUNNER_LOST) {
+      const stored = await engine.logs.lastSequence(job.id);
+      if (entries.some((e) => e.seq > stored)) throw ended(job, 'log lines');
+    }
     const lastSeq = await engine.logs.append(job.id, entries);
     if (!then) return c.json({ lastSeq });
     return c.json({ lastSeq, transition: await transition(c, job.id, then) });
@@ -186,6 +199,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   app.put('/jobs/:id/artifacts', async (c) => {
     const manifest = await body(c, schemas.artifactManifest);
     const job = await ownJob(c, c.req.param('id'));
+    if (isFinished(job.status)) throw ended(job, 'artifacts');
     const digests = manifest.artifacts.flatMap((a) => a.files.flatMap((f) => (f.digest ? [f.digest] : [])));
     // A manifest is accepted only once every blob it names is stored, so it never points at nothing.
     const missing = await engine.blobs.missing(digests);

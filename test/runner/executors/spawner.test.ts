@@ -99,3 +99,29 @@ describe('spawner', () => {
     }
   });
 });
+
+describe("the spawner helper's environment", () => {
+  it('holds no DSTACK_ setting or token, which a job could read from /proc/$PPID/environ', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dstack-spawner-env-'));
+    const saved = process.env.DSTACK_TOKEN;
+    process.env.DSTACK_TOKEN = 'dst_secret-runner-token';
+    const spawner = new Spawner();
+    try {
+      const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+      const { exit } = await spawner.spawn({
+        file: 'bash',
+        args: ['-c', "tr '\\0' '\\n' < /proc/$PPID/environ | grep -c '^DSTACK_' || true"],
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        onOutput: (stream, chunk) => void out[stream].push(chunk),
+      });
+      expect(await exit).toEqual({ code: 0, signal: null });
+      expect(Buffer.concat(out.stdout).toString()).toBe('0\n');
+    } finally {
+      spawner.close();
+      if (saved === undefined) delete process.env.DSTACK_TOKEN;
+      else process.env.DSTACK_TOKEN = saved;
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

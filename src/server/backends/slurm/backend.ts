@@ -20,6 +20,7 @@ import { TrackedJobs } from './tracked-jobs.js';
 import { SlurmTracker } from './tracker.js';
 import { failUnfittable } from './unfittable.js';
 import type { SlurmCommands, SlurmNode } from './types.js';
+import { RUNNER_LOST } from '../../../core/job-status.js';
 
 /** How often the partition's nodes are read again (capacity changes as nodes go down and up). */
 const NODES_EVERY_MS = 60_000;
@@ -106,7 +107,7 @@ export class SlurmBackend {
     // A job claimed before a crash but never handed to sbatch has no Slurm job: say so.
     for (const job of await engine.store.activeJobsOfRunner(options.name)) {
       if (!tracked.get(job.id))
-        await engine.transition(job.id, job.status, 'FAILED', { reason: 'runner lost' }, `runner:${options.name}`);
+        await engine.transition(job.id, job.status, 'FAILED', { reason: RUNNER_LOST }, `runner:${options.name}`);
     }
     backend.loops = [backend.submitLoop(), backend.trackLoop(), backend.aliveLoop()];
     const total = clusterCapacity(nodes);

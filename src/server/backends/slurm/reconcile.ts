@@ -4,7 +4,7 @@
  * what it cannot: waiting in Slurm's queue, a stop or abort (scancel), and endings that Slurm
  * decides (time limit, node failure, preemption, a cancel by someone else, a lost job).
  */
-import { isFinished } from '../../../core/job-status.js';
+import { isFinished, RUNNER_LOST } from '../../../core/job-status.js';
 import type { JobRecord } from '../../../core/records.js';
 import type { TrackedJob } from './tracked-jobs.js';
 import { FINAL_STATES, WAITING_STATES, type SlurmJobState } from './types.js';
@@ -71,7 +71,7 @@ export function decide(s: Situation): Action[] {
 
   if (!slurm) {
     return now - tracked.submittedAt > LOST_AFTER_MS
-      ? [{ kind: 'end', to: 'FAILED', reason: 'runner lost' }, { kind: 'forget' }]
+      ? [{ kind: 'end', to: 'FAILED', reason: RUNNER_LOST }, { kind: 'forget' }]
       : [];
   }
 

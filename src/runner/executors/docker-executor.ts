@@ -3,7 +3,7 @@
  * workspace mounted at /workspace, resources as limits, output demultiplexed into the job's
  * log. The container is removed when it ends, whatever ended it.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
@@ -63,9 +63,14 @@ export class DockerExecutor implements Executor {
     try {
       container = await docker.createContainer(options);
     } catch (e) {
+      await rm(scriptFile, { force: true });
       throw new InvalidError(`cannot create a container of image '${image}': ${engineMessage(e)}`);
     }
-    const remove = () => container.remove({ force: true, v: true }).catch(() => {});
+    // The script goes with the container: it holds the job's commands with their variables' values.
+    const remove = async () => {
+      await container.remove({ force: true, v: true }).catch(() => {});
+      await rm(scriptFile, { force: true });
+    };
     let drained: Promise<void>;
     try {
       // Attached before it starts: not a line of output is lost.

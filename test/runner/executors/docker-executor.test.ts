@@ -1,5 +1,5 @@
 /** The docker executor: the conformance suite in a busybox container, and what only containers do. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -71,7 +71,7 @@ describe('docker executor', () => {
     expect(oom.output).not.toMatch(/^survived$/m);
   });
 
-  it('mounts extra folders, and leaves no container behind', async () => {
+  it('mounts extra folders, and leaves no container or command script behind', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dstack-mount-'));
     const r = await run({
       commands: ['echo kept > /opt/env/f', 'cat /opt/env/f'],
@@ -79,6 +79,8 @@ describe('docker executor', () => {
     });
     expect(r.output).toBe('kept\n');
     expect(await containers()).toEqual([]);
+    // The script held the commands with their variables' values (a token passed as one, say).
+    expect(await readdir(scripts)).toEqual([]);
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -96,6 +98,7 @@ describe('docker executor', () => {
     ).rejects.toThrow(
       /^cannot (create|start) a container of image 'dstack-test\/busybox:latest': .*dstack-no-such-network/,
     );
+    expect(await readdir(scripts)).toEqual([]);
   });
 
   it('says which socket it cannot reach', async () => {

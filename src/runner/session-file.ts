@@ -6,6 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError } from '../core/errors.js';
+import { isAlive } from '../client/process-alive.js';
 
 const FILE = 'runner-session.json';
 
@@ -23,11 +24,12 @@ export async function writeSessionFile(workRoot: string, session: string): Promi
 export async function predecessor(workRoot: string, exclusive = true): Promise<string | undefined> {
   const recorded = await readSession(workRoot);
   if (!recorded) return undefined;
-  if (!isRunning(recorded.pid)) return recorded.session;
+  if (!isAlive(recorded.pid)) return recorded.session;
   if (exclusive) {
     throw new ConflictError(
-      `another runner process (pid ${recorded.pid}) uses ${workRoot}: stop it first, or give this one its own ` +
-        `DSTACK_HOME (if pid ${recorded.pid} is no dstack runner, delete ${join(workRoot, FILE)})`,
+      `another runner process (pid ${recorded.pid}) uses ${workRoot}: stop it first, or give this one another ` +
+        `work dir (--work-dir, or its own DSTACK_HOME; if pid ${recorded.pid} is no dstack runner, delete ` +
+        `${join(workRoot, FILE)})`,
     );
   }
   return undefined;
@@ -45,13 +47,4 @@ async function readSession(workRoot: string): Promise<{ pid: number; session: st
   const { pid, session } = (recorded ?? {}) as { pid?: unknown; session?: unknown };
   if (typeof pid !== 'number' || typeof session !== 'string' || pid === process.pid) return undefined;
   return { pid, session };
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // someone else's process: not ours to replace
-  }
 }

@@ -30,12 +30,29 @@ describe('the session file of a runner work dir', () => {
     const child = spawn('sleep', ['30']);
     await writeFile(join(dir, 'runner-session.json'), JSON.stringify({ pid: child.pid, session: 'other' }));
     await expect(predecessor(dir)).rejects.toThrow(
-      `another runner process (pid ${child.pid}) uses ${dir}: stop it first, or give this one its own DSTACK_HOME ` +
-        `(if pid ${child.pid} is no dstack runner, delete ${join(dir, 'runner-session.json')})`,
+      `another runner process (pid ${child.pid}) uses ${dir}: stop it first, or give this one another work dir ` +
+        `(--work-dir, or its own DSTACK_HOME; if pid ${child.pid} is no dstack runner, delete ` +
+        `${join(dir, 'runner-session.json')})`,
     );
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
     expect(await predecessor(dir)).toBe('other');
+  });
+
+  it('takes a work dir whose runner was killed but not yet reaped (a zombie: its parent never waits)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dstack-session-'));
+    // The shell starts a short sleep, prints its pid, then becomes a sleep that never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 30']);
+    const pid = Number(
+      await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await writeFile(join(dir, 'runner-session.json'), JSON.stringify({ pid, session: 'killed' }));
+    try {
+      expect(await predecessor(dir)).toBe('killed');
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });

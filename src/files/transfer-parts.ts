@@ -31,6 +31,8 @@ export interface TransferProgress {
 export interface TransferOptions {
   /** Called as files complete and as big files stream (cumulative counts). */
   onProgress?: (progress: TransferProgress) => void;
+  /** Ends the transfer before its next file or batch (a job aborted while it saves). */
+  signal?: AbortSignal;
 }
 
 /** Group blobs into packs of at most PACK_ENTRIES entries and PACK_BYTES bytes (or `limits`). */

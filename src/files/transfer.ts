@@ -72,6 +72,6 @@ export async function uploadFiles(
     ),
   ];
   // A task dropped with its connection starts over (a runner's client retries; the CLI's does not).
-  await forEachLimit(tasks, CONCURRENCY, (task) => client.retry(task));
+  await forEachLimit(tasks, CONCURRENCY, (task) => (options.signal?.throwIfAborted(), client.retry(task)));
   return { files: missing.length, bytes: totalBytes, requests };
 }

@@ -74,19 +74,25 @@ export async function uploadScanned(
       limits,
     ).map((pack) => pack.map((p) => p.s));
   const { localStore } = client;
+  const going = () => options.signal?.throwIfAborted();
   if (localStore) {
     // The runner inside the server: each file goes into its store on local disk in one read,
     // big ones one at a time, small ones in batches (no pack, no request).
-    await forEachLimit(local, CONCURRENCY, async (file) => add(await storeBig(localStore, root, file, cache, onFile)));
-    await forEachLimit(packs(LOCAL_BATCH), CONCURRENCY, async (files) =>
-      add(await storeSmall(localStore, root, files, cache, onFile)),
-    );
+    await forEachLimit(local, CONCURRENCY, async (file) => {
+      going();
+      add(await storeBig(localStore, root, file, cache, onFile));
+    });
+    await forEachLimit(packs(LOCAL_BATCH), CONCURRENCY, async (files) => {
+      going();
+      add(await storeSmall(localStore, root, files, cache, onFile));
+    });
   } else {
     // Pack buffers are reused within this save: a fresh 32 MiB buffer a pack tripled the GC time of a big save.
     const buffers: Buffer[] = [];
-    await forEachLimit(packs(), CONCURRENCY, async (files) =>
-      add(await readHashSend(client, root, files, cache, buffers, onFile)),
-    );
+    await forEachLimit(packs(), CONCURRENCY, async (files) => {
+      going();
+      add(await readHashSend(client, root, files, cache, buffers, onFile));
+    });
   }
   for (const s of [...fresh, ...local]) stored?.add(s.entry.digest!);
   add(await uploadFiles(client, root, known, options));

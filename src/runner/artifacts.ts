@@ -26,6 +26,8 @@ export async function saveArtifacts(
   note: (text: string) => void,
   /** Where absolute artifact paths (in the job's container) are kept: `/opt/x` is `<containerRoot>/opt/x`. */
   containerRoot?: string,
+  /** An abort: the save ends before its next file or batch, and stores no manifest. */
+  signal?: AbortSignal,
 ): Promise<ArtifactManifest> {
   const manifest: ArtifactManifest = { artifacts: [] };
   // Nothing declared, nothing stored: the server reads a job without a manifest as one with none
@@ -50,7 +52,7 @@ export async function saveArtifacts(
   if (all.length > 0) {
     const stats = { files: 0, bytes: 0 };
     for (const [root, files] of byRoot) {
-      const options = { onProgress: progressNotes('uploading artifacts', note), stored };
+      const options = { onProgress: progressNotes('uploading artifacts', note), stored, ...(signal && { signal }) };
       const sent = await uploadScanned(client, root, files, hashes, options);
       stats.files += sent.files;
       stats.bytes += sent.bytes;
@@ -60,6 +62,7 @@ export async function saveArtifacts(
     note(`saved artifacts: ${filesAndSize(all.length, size)} (${filesAndSize(stats.files, stats.bytes)} new)`);
   }
   // Only after every blob is stored: the server accepts no manifest that names a missing blob.
+  signal?.throwIfAborted();
   try {
     await client.putArtifacts(jobId, manifest);
   } catch (e) {

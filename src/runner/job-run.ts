@@ -47,6 +47,8 @@ export class JobRun {
   private graceMs: number;
   /** Aborted by an abort that comes while the job is being prepared (an image pull). */
   private readonly preparing = new AbortController();
+  /** Aborted by an abort that comes while the job saves its artifacts: the save stops, nothing is kept. */
+  private readonly saving = new AbortController();
   private readonly logs: LogShipper;
   readonly id: string;
 
@@ -74,6 +76,7 @@ export class JobRun {
     // The server moved the job to STOPPING/ABORTING before telling us.
     this.status = action === 'abort' ? 'ABORTING' : 'STOPPING';
     this.graceMs = graceMs;
+    if (action === 'abort') this.saving.abort();
     if (!this.execution) {
       if (action === 'abort') this.preparing.abort();
       return;
@@ -99,7 +102,8 @@ export class JobRun {
 
   /** Move to `to`; false when the server says the job is elsewhere now (a stop arrived). */
   private async move(to: JobStatus, extra: { reason?: string; exitCode?: number } = {}): Promise<boolean> {
-    return this.settle(to, await this.ctx.client.transition(this.id, { from: this.status, to, ...extra }));
+    const from = this.status;
+    return this.settle(from, to, await this.ctx.client.transition(this.id, { from, to, ...extra }));
   }
 
   /**
@@ -113,13 +117,14 @@ export class JobRun {
       answer = await this.ctx.client.appendLogsThen(this.id, entries, bytes, request);
     });
     // No answer: no output was left, or a server that does not know `then` stored the batch alone.
-    return answer ? this.settle(to, answer) : this.move(to, extra);
+    return answer ? this.settle(request.from, to, answer) : this.move(to, extra);
   }
 
-  private settle(to: JobStatus, result: RunnerTransitionAnswer): boolean {
+  private settle(from: JobStatus, to: JobStatus, result: RunnerTransitionAnswer): boolean {
     // `actual === to`: a retried request whose first answer was lost had already moved it.
     if (result.ok || result.actual === to) {
-      this.status = to;
+      // A stop or abort heard while the move was on its way came after it on the server: it stays.
+      if (this.status === from) this.status = to;
       return true;
     }
     this.status = result.actual;
@@ -201,7 +206,10 @@ export class JobRun {
           await sent;
           return await this.finishStopped(workspace);
         }
-        await saveArtifacts(this.ctx.client, this.id, workspace, spec.artifacts, note, this.containerRoot());
+        if (!(await this.save(workspace, note))) {
+          await sent.catch(() => {});
+          return await this.finishStopped(workspace);
+        }
         await sent;
       }
       // Refused when a stop or an abort came first: it is carried out, not left pending.
@@ -231,17 +239,35 @@ export class JobRun {
     if (artifacts.length > 0) {
       if (!(await this.move('UPLOADING'))) return;
       this.logs.note('stopped; saving artifacts');
+      if (!(await this.save(workspace, (t) => this.logs.note(t)))) {
+        await this.logs.close();
+        await this.move('ABORTED', { reason: 'aborted by user' });
+        return;
+      }
+      await this.logs.close();
+    }
+    await this.move('STOPPED');
+  }
+
+  /** Save the job's artifacts; false when an abort ended the save (no manifest is stored). */
+  private async save(workspace: string, note: (text: string) => void): Promise<boolean> {
+    const { artifacts } = this.assignment.job.spec;
+    try {
       await saveArtifacts(
         this.ctx.client,
         this.id,
         workspace,
         artifacts,
-        (t) => this.logs.note(t),
+        note,
         this.containerRoot(),
+        this.saving.signal,
       );
-      await this.logs.close();
+      return true;
+    } catch (e) {
+      if (!this.saving.signal.aborted) throw e;
+      note('aborted while saving artifacts: none are kept');
+      return false;
     }
-    await this.move('STOPPED');
   }
 
   private async finishFailed(reason: string): Promise<void> {

@@ -55,6 +55,22 @@ describe("a runner's writes to a job that has ended", () => {
     expect(await store.getArtifacts(DONE)).toBeUndefined();
   });
 
+  it('refuses a manifest for a job being aborted: an abort keeps no artifacts', async () => {
+    const run = makeRun('aborting-run');
+    const id = 'aaaaaaaaaaa4';
+    await store.createRun(run, [makeJob(run, 'w', { id })], 'test');
+    await store.transition(id, 'SUBMITTED', 'DOWNLOADING', { runner: 'gpu-1' }, 'test');
+    await store.transition(id, 'DOWNLOADING', 'RUNNING', {}, 'test');
+    await store.transition(id, 'RUNNING', 'UPLOADING', {}, 'test');
+    await store.transition(id, 'UPLOADING', 'ABORTING', {}, 'test');
+    const manifest = { artifacts: [{ path: 'out', files: [] }] };
+    expect(await callApi(app, runner, 'PUT', `/api/runner/jobs/${id}/artifacts`, manifest)).toStrictEqual({
+      status: 409,
+      json: { error: { code: 'conflict', message: `job ${id} is being aborted: its artifacts are not kept` } },
+    });
+    expect(await store.getArtifacts(id)).toBeUndefined();
+  });
+
   it("takes lines for a running job, and a lost runner's spooled lines for its job", async () => {
     expect((await lines(RUNNING, 1)).status).toBe(200);
     expect((await lines(LOST, 1)).status).toBe(200);

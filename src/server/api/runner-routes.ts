@@ -200,6 +200,9 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const manifest = await body(c, schemas.artifactManifest);
     const job = await ownJob(c, c.req.param('id'));
     if (isFinished(job.status)) throw ended(job, 'artifacts');
+    // An abort saves nothing, whatever the runner had uploaded before it heard of it.
+    if (job.status === 'ABORTING')
+      throw new ConflictError(`job ${job.id} is being aborted: its artifacts are not kept`);
     const digests = manifest.artifacts.flatMap((a) => a.files.flatMap((f) => (f.digest ? [f.digest] : [])));
     // A manifest is accepted only once every blob it names is stored, so it never points at nothing.
     const missing = await engine.blobs.missing(digests);

@@ -22,6 +22,12 @@ describe('a stop on the host', () => {
     const name = (await sb.dstack(['run', 'train', '-d'])).stdout.trim();
     await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
     await sb.dstack(['stop', name]);
+    // A second stop while the first one's grace period runs says so, and what else it can do.
+    const id = (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!.id;
+    const again = await sb.dstack(['stop', name]);
+    expect(again.stdout).toBe(
+      `${id} train STOPPING: already stopping\n'dstack stop -a ${name}' aborts it, keeping no artifacts\n`,
+    );
     const job = await waitUntil(async () => {
       const j = (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!;
       return j.status === 'STOPPED' && j;

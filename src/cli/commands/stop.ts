@@ -1,5 +1,7 @@
 /** `dstack stop [-a] (RUN | JOB)` and `dstack resume (JOB | RUN)`. */
+import type { Client } from '../../client/client.js';
 import { UsageError } from '../../core/errors.js';
+import { isFinished } from '../../core/job-status.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 
@@ -17,10 +19,25 @@ export async function stopCommand(
   }
   const client = await connect(settings);
   const changed = await client.stop(target, options.abort ?? false, grace);
-  if (changed.length === 0)
-    process.stdout.write(`nothing to ${options.abort ? 'abort' : 'stop'}: '${target}' has no unfinished jobs\n`);
+  if (changed.length === 0) process.stdout.write(await nothingChanged(client, target, options.abort ?? false));
   for (const job of changed) process.stdout.write(`${job.id} ${job.workflow} ${job.status}\n`);
   return 0;
+}
+
+/** Why a stop changed nothing: the jobs have ended, or are already on their way to an end. */
+async function nothingChanged(client: Client, target: string, abort: boolean): Promise<string> {
+  const jobs = await client
+    .getRun(target)
+    .then((run) => run.jobs)
+    .catch(() => client.getJob(target).then((view) => [view.job]))
+    .catch(() => []);
+  const ending = jobs.filter((j) => !isFinished(j.status));
+  if (ending.length === 0) return `nothing to ${abort ? 'abort' : 'stop'}: '${target}' has no unfinished jobs\n`;
+  const what = (j: { status: string }) =>
+    j.status === 'UPLOADING' ? 'saving its artifacts' : j.status === 'ABORTING' ? 'being aborted' : 'stopping';
+  const lines = ending.map((j) => `${j.id} ${j.workflow} ${j.status}: already ${what(j)}\n`).join('');
+  const abortable = !abort && ending.some((j) => j.status !== 'ABORTING');
+  return lines + (abortable ? `'dstack stop -a ${target}' aborts it, keeping no artifacts\n` : '');
 }
 
 export async function resumeCommand(target: string, settings: Settings): Promise<number> {

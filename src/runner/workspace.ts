@@ -7,6 +7,7 @@ import { mkdir, readdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
+import type { ArtifactManifest } from '../core/records.js';
 import { filesAndSize } from '../core/resources.js';
 import { makeFolders } from '../files/raw-fs.js';
 import type { TransferStats } from '../files/transfer.js';
@@ -14,6 +15,27 @@ import { WriteBlockedError } from '../files/write-blocked.js';
 import { deliverCode } from './code/deliver.js';
 import { containerRoot, downloadManifest } from './container-root.js';
 import type { Trash } from './trash.js';
+
+/**
+ * Files of `manifest` that an earlier dependency wrote with other content: the later one in
+ * `depends-on` replaces them, said once per dependency. `written` gains `manifest`'s files.
+ */
+function replacedFiles(
+  manifest: ArtifactManifest,
+  written: Map<string, { content: string; ref: string }>,
+  ref: string,
+): string | undefined {
+  const clashes: string[] = [];
+  for (const file of manifest.artifacts.flatMap((a) => a.files)) {
+    const content = file.digest ?? `-> ${file.link}`;
+    const earlier = written.get(file.path);
+    if (earlier && earlier.content !== content) clashes.push(`${file.path} (from ${earlier.ref})`);
+    written.set(file.path, { content, ref });
+  }
+  if (clashes.length === 0) return undefined;
+  const named = clashes.slice(0, 3).join(', ') + (clashes.length > 3 ? ` and ${clashes.length - 3} more` : '');
+  return `artifacts of ${ref} replace files an earlier dependency also saved, with other content: ${named} (the later in depends-on wins)`;
+}
 
 export function workspacePath(workRoot: string, jobId: string): string {
   return join(workRoot, 'jobs', jobId, 'workspace');
@@ -37,7 +59,10 @@ export async function prepareWorkspace(
     total.bytes += s.bytes;
   };
   add(await deliverCode(client, workRoot, dir, assignment, note));
+  const written = new Map<string, { content: string; ref: string }>(); // by the dependencies so far
   for (const dep of assignment.dependencies) {
+    const replaced = replacedFiles(dep.manifest, written, dep.job.ref);
+    if (replaced) note(replaced);
     const stats = await downloadManifest(client, dir, containerRoot(workRoot, assignment.job.id), dep.manifest).catch(
       (e: unknown) => {
         if (!(e instanceof WriteBlockedError)) throw e;

@@ -71,6 +71,12 @@ export function parseYaml(text: string, file: string): YamlSource {
     if (error.code === 'DUPLICATE_KEY') message = `duplicate key '${keyAt(text, at)}'`;
     if (error.code === 'MULTIPLE_DOCS')
       message = 'the file holds more than one YAML document (---); put everything in one';
+    const open = error.code === 'MISSING_CHAR' ? unclosedQuote(text, error.pos[0]) : undefined;
+    if (open !== undefined) {
+      // yaml points at the end of the file, where it gave up looking for the closing quote.
+      at = open;
+      message = unclosedQuoteMessage(text, open);
+    }
     throw new ConfigError(message, offsetLocation(src, at));
   }
   return src;
@@ -84,6 +90,38 @@ const INDENTATION: Record<string, string> = {
     'this list item is indented differently from the items above it',
   'Sequence item without - indicator': "this line is indented as a list's item but has no '- '",
 };
+
+/** Where the quoted scalar that runs on to `end` (never closed) opens; undefined when none does. */
+function unclosedQuote(text: string, end: number): number | undefined {
+  let found: number | undefined;
+  const visit = (token: unknown): void => {
+    if (!token || typeof token !== 'object') return;
+    const t = token as { type?: string; offset?: number; source?: string };
+    if (
+      (t.type === 'single-quoted-scalar' || t.type === 'double-quoted-scalar') &&
+      t.offset !== undefined &&
+      t.offset + (t.source?.length ?? 0) >= end
+    ) {
+      found = t.offset;
+    }
+    for (const [key, value] of Object.entries(token)) if (key !== 'source') visit(value);
+  };
+  for (const token of new (yaml().Parser)().parse(text)) visit(token);
+  return found;
+}
+
+/** An unclosed quote, said plainly; one after a `word: ` inside a plain value most likely belongs to it. */
+function unclosedQuoteMessage(text: string, open: number): string {
+  const lineStart = text.lastIndexOf('\n', open) + 1;
+  const before = text.slice(lineStart, open);
+  const message = `this ${text[open] === '"' ? 'double' : 'single'} quote is never closed`;
+  // What comes before the quote on its line, past a list's `- `, a key and a flow bracket: the value's own text.
+  const value = before.replace(/^\s*(-\s+)?([\w.-]+:\s+)?[[{]?\s*/, '');
+  return /\S:\s/.test(value)
+    ? `${message}: the ': ' before it ends a key in YAML, so the quote began a new value; ` +
+        'put the whole value in quotes (a command in double quotes, say)'
+    : message;
+}
 
 /** The key written at `offset` (yaml points at its first character only). */
 function keyAt(text: string, offset: number): string {

@@ -56,6 +56,18 @@ describe('yaml-source', () => {
     ).toBe('f.yaml:1:3: a mapping key must be a single value, not a list or mapping');
   });
 
+  it('names a quote that is never closed where it opens, not at the end of the file', () => {
+    const error = (text: string) => configError(() => parseYaml(text, 'f.yaml')).message;
+    // `: ` inside an unquoted command ends a key, so the quote after it starts a new value.
+    const command = `workflows:\n  - name: a\n    commands:\n      - for f in a b; do printf '%s: ' "$f"; done\n  - name: b\n    commands: [echo b]\n`;
+    expect(error(command)).toBe(
+      "f.yaml:4:38: this single quote is never closed: the ': ' before it ends a key in YAML, so the quote began " +
+        'a new value; put the whole value in quotes (a command in double quotes, say)',
+    );
+    expect(error('a: "open\nb: c\n')).toBe('f.yaml:1:4: this double quote is never closed');
+    expect(error('steps: ["echo \\"hi]\n')).toBe('f.yaml:1:9: this double quote is never closed');
+  });
+
   it('names a misindented line at its first character, in plain words', () => {
     const error = (text: string) => configError(() => parseYaml(text, 'f.yaml')).message;
     expect(error('steps:\n  - name: a\n    run:\n      - echo hi\n     - echo bad\n')).toBe(

@@ -180,7 +180,9 @@ describe('run lifecycle', () => {
       return j.status === 'ABORTED' && j;
     });
     expect((await sb.dstack(['logs', name])).stdout).not.toContain('got SIGTERM');
-    expect((await sb.dstack(['artifacts', job.id])).stdout).toContain('has no artifacts');
+    expect((await sb.dstack(['artifacts', job.id])).stdout).toBe(
+      `job ${job.id} declares artifacts (checkpoint) but saved none: it was aborted, and an aborted job saves none\n`,
+    );
   });
 
   it('refuses to stop the local server while a job runs; --force stops the job as dstack stop does, and it resumes after', async () => {

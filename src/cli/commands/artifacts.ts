@@ -21,9 +21,10 @@ export async function artifactsCommand(
   }
   const client = await connect(settings);
   let manifest = await client.artifacts(job);
+  let record: JobRecord | undefined;
   if (manifest.artifacts.length === 0) {
     // Nothing saved yet, or nothing at all: only the job's status tells which.
-    const { job: record } = await client.getJob(job);
+    ({ job: record } = await client.getJob(job));
     const notYet = notSavedYet(record);
     if (notYet !== undefined) throw new ConflictError(notYet);
     manifest = await client.artifacts(job); // it may have ended since the first look
@@ -50,7 +51,7 @@ export async function artifactsCommand(
     return 0;
   }
   if (manifest.artifacts.length === 0) {
-    process.stdout.write(`job ${job} has no artifacts\n`);
+    process.stdout.write(`${record ? noneSaved(record) : `job ${job} has no artifacts`}\n`);
     return 0;
   }
   const rows = options.total
@@ -85,6 +86,19 @@ async function outputFolder(output: string): Promise<string> {
     throw new UsageError(`invalid --output '${output}': ${why}; give a folder (it is made when missing)`);
   }
   return dir;
+}
+
+/** What a finished job without a manifest says: none declared, or why those declared were not saved. */
+function noneSaved(job: JobRecord): string {
+  const declared = job.spec.artifacts;
+  if (declared.length === 0) return `job ${job.id} has no artifacts`;
+  const why =
+    job.status === 'FAILED'
+      ? `it FAILED (${job.reason ?? 'no reason'}), and a failed job saves none`
+      : job.status === 'ABORTED'
+        ? 'it was aborted, and an aborted job saves none'
+        : `it ended ${job.status} without saving them`;
+  return `job ${job.id} declares artifacts (${declared.join(', ')}) but saved none: ${why}`;
 }
 
 /** Why a job that is not finished has no artifacts yet, and when it will; undefined once it is finished. */

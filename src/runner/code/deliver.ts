@@ -18,6 +18,7 @@ import { UnavailableError } from '../../core/errors.js';
 import type { CodeSource } from '../../core/repos.js';
 import type { TransferStats } from '../../files/transfer.js';
 import { downloadForJob } from '../downloads.js';
+import { plural } from '../../core/resources.js';
 
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
@@ -92,7 +93,9 @@ export async function deliverCode(
     const source = await client.codeSource(assignment.job.id);
     if (source) {
       const { cloned, stats } = await fromClone(client, workRoot, dir, source, commit, subdir, code);
-      note(`code: ${cloned} files from ${remote} at ${commit.slice(0, 12)}, ${stats.files} from the uploaded changes`);
+      note(
+        `code: ${plural(cloned, 'file')} from ${remote} at ${commit.slice(0, 12)}, ${stats.files} from the uploaded changes`,
+      );
       return stats;
     }
   } catch (e) {

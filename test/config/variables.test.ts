@@ -162,9 +162,9 @@ describe('variables.yaml errors', () => {
     );
   });
 
-  it('reports a YAML syntax error', () => {
+  it('reports a YAML syntax error where it is: a quote never closed, where it opens', () => {
     expect(configError(() => parseVariables(yaml('variables:', '  train:', '    lr: "0.1'))).message).toBe(
-      '.dstack/variables.yaml:4:1: Missing closing "quote',
+      '.dstack/variables.yaml:3:9: this double quote is never closed',
     );
   });
 });

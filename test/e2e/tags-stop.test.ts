@@ -61,6 +61,13 @@ describe('tags, prune, stop', () => {
     );
     expect(r.code).toBe(2);
     expect((await sb.dstack(['status', '--last', '5'])).stdout).toContain(`No runs in project ${sb.root} yet`);
+    // Its dry run, with the server now running, shows the plan and then the same refusal.
+    const dry = await sb.dstack(['run', 'train', '--dry-run']);
+    expect(dry.stdout).toContain('prepare:best (tag; no run has this tag)');
+    expect(dry.stderr).toBe(
+      "error: .dstack/workflows.yaml:8:18: depends-on 'prepare:best': no run has the tag 'best'; see 'dstack tags list'\n",
+    );
+    expect(dry.code).toBe(2);
   });
 
   let tagged: RunView;

@@ -4,7 +4,7 @@ import pc from 'picocolors';
 import type { Client } from '../../client/client.js';
 import type { Snapshot } from '../../client/snapshot.js';
 import { loadProject, findProjectRoot } from '../../config/index.js';
-import { UsageError } from '../../core/errors.js';
+import { NotFoundError, UsageError } from '../../core/errors.js';
 import { isFinished } from '../../core/job-status.js';
 import { checkOverrides, findWorkflow, plan, type Plan } from '../../core/planner.js';
 import type { JobRecord, RunView } from '../../core/records.js';
@@ -207,5 +207,14 @@ async function dryRun(
     .catch(locatedIn(config, planned));
   // With --no-cache the run reuses nothing, whatever the cache holds.
   process.stdout.write(formatPlan(planned, noCache ? { ...preview, cached: {} } : preview));
+  // As the run would be refused: at the entry, exit 2 (the plan above shows the rest).
+  const missing = Object.entries(preview.tags ?? {}).find(([, run]) => run === null)?.[0];
+  if (missing !== undefined) {
+    const tag = missing.slice(missing.lastIndexOf(':') + 1);
+    locatedIn(
+      config,
+      planned,
+    )(new NotFoundError(`depends-on '${missing}': no run has the tag '${tag}'; see 'dstack tags list'`));
+  }
   return 0;
 }

@@ -6,7 +6,7 @@ import { closure } from './dag.js';
 import { ConfigError, UsageError, formatLocation, type SourceLocation } from './errors.js';
 import type { JobDependency, JobResources, JobSpec } from './job-spec.js';
 import { checkInput, normalizeArtifact } from './project-paths.js';
-import { DEFAULT_REQUEST, parseSize } from './resources.js';
+import { resourceRequest } from './resource-request.js';
 import { didYouMean } from './suggest.js';
 import {
   RUNTIME_VARIABLES,
@@ -326,7 +326,7 @@ export function resolveWorkflow(
     commands: wf.commands.map((c, i) => sub(c, `commands.${i}`)),
     environment: Object.fromEntries(Object.entries(wf.environment).map(([k, v]) => [k, sub(v, `environment.${k}`)])),
     artifacts,
-    resources: resolveResources(wf, sub, badValue),
+    resources: resourceRequest(wf.resources, sub, badValue),
     variables: Object.fromEntries(vars),
     params: substituteParams(wf.params, (text, key) => sub(text, key)),
     location: wf.location,
@@ -352,34 +352,6 @@ function substituteParams(
     return value;
   };
   return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, walk(v, `${prefix}${k}`)]));
-}
-
-function resolveResources(
-  wf: WorkflowConfig,
-  sub: (text: string, field: string) => string,
-  bad: (field: string, raw: string, value: string, expected: string) => never,
-): JobResources {
-  const r = wf.resources;
-  const request: JobResources = { ...DEFAULT_REQUEST };
-  const count = (field: string, raw: string): number => {
-    const value = sub(raw, field).trim();
-    if (!/^\d+$/.test(value)) bad(field, raw, value, 'a whole number');
-    return Number(value);
-  };
-  const size = (field: string, raw: string): number => {
-    const value = sub(raw, field);
-    return parseSize(value) ?? bad(field, raw, value, 'a size like 512MB or 32GB');
-  };
-  if (r.cpu !== undefined) request.cpu = count('resources.cpu', r.cpu);
-  if (r.memory !== undefined) request.memory = size('resources.memory', r.memory);
-  if (r.gpu?.count !== undefined) request.gpu = count('resources.gpu', r.gpu.count);
-  // `gpu: {name: V100}` asks for a V100: one, when no count is given.
-  else if (r.gpu?.name !== undefined || r.gpu?.memory !== undefined) request.gpu = 1;
-  if (r.gpu?.name !== undefined) request.gpuName = sub(r.gpu.name, 'resources.gpu.name');
-  if (r.gpu?.memory !== undefined) request.gpuMemory = size('resources.gpu.memory', r.gpu.memory);
-  if (r.shmSize !== undefined) request.shmSize = size('resources.shm_size', r.shmSize);
-  if (r.interruptible === true) request.interruptible = true;
-  return request;
 }
 
 /**

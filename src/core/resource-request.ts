@@ -1,0 +1,34 @@
+/**
+ * A workflow's `resources:` as its jobs' request: each value with its variables substituted
+ * (`sub`) and checked; `bad` throws for one that is not a count or a size, blaming its source.
+ */
+import type { JobResources } from './job-spec.js';
+import { DEFAULT_REQUEST, parseSize } from './resources.js';
+import type { ResourcesConfig } from './workflow.js';
+
+export function resourceRequest(
+  r: ResourcesConfig,
+  sub: (text: string, field: string) => string,
+  bad: (field: string, raw: string, value: string, expected: string) => never,
+): JobResources {
+  const request: JobResources = { ...DEFAULT_REQUEST };
+  const count = (field: string, raw: string): number => {
+    const value = sub(raw, field).trim();
+    if (!/^\d+$/.test(value)) bad(field, raw, value, 'a whole number');
+    return Number(value);
+  };
+  const size = (field: string, raw: string): number => {
+    const value = sub(raw, field);
+    return parseSize(value) ?? bad(field, raw, value, 'a size like 512MB or 32GB');
+  };
+  if (r.cpu !== undefined) request.cpu = count('resources.cpu', r.cpu);
+  if (r.memory !== undefined) request.memory = size('resources.memory', r.memory);
+  if (r.gpu?.count !== undefined) request.gpu = count('resources.gpu', r.gpu.count);
+  // `gpu: {name: V100}` asks for a V100: one, when no count is given.
+  else if (r.gpu?.name !== undefined || r.gpu?.memory !== undefined) request.gpu = 1;
+  if (r.gpu?.name !== undefined) request.gpuName = sub(r.gpu.name, 'resources.gpu.name');
+  if (r.gpu?.memory !== undefined) request.gpuMemory = size('resources.gpu.memory', r.gpu.memory);
+  if (r.shmSize !== undefined) request.shmSize = size('resources.shm_size', r.shmSize);
+  if (r.interruptible === true) request.interruptible = true;
+  return request;
+}

@@ -23,7 +23,14 @@ import { forgetHashed, rememberHashed } from './hashed-here.js';
 import { hashScanned, type Scanned } from './manifest.js';
 import { BLOCK, entryHeader, padding } from './pack.js';
 import type { StoredDigests } from './stored-digests.js';
-import { CONCURRENCY, packsOf, tracker, type TransferOptions, type TransferStats } from './transfer-parts.js';
+import {
+  CONCURRENCY,
+  packsOf,
+  tracker,
+  type TransferOptions,
+  type TransferProgress,
+  type TransferStats,
+} from './transfer-parts.js';
 import { uploadFiles } from './transfer.js';
 
 /** A batch of small files for a store on this machine: over a megabyte goes to a worker, and several batches keep the workers busy. */
@@ -95,9 +102,25 @@ export async function uploadScanned(
     });
   }
   for (const s of [...fresh, ...local]) stored?.add(s.entry.digest!);
-  add(await uploadFiles(client, root, known, options));
+  add(await uploadFiles(client, root, known, after(track.progress, options)));
   for (const e of known) stored?.add(e.digest!);
   return { ...stats, skipped };
+}
+
+/** `options` for a second phase whose progress goes on from `first`'s, one count for the whole save. */
+function after(first: TransferProgress, options: TransferOptions): TransferOptions {
+  const { onProgress } = options;
+  if (!onProgress) return options;
+  return {
+    ...options,
+    onProgress: (p) =>
+      onProgress({
+        files: first.files + p.files,
+        bytes: first.bytes + p.bytes,
+        totalFiles: first.totalFiles + p.totalFiles,
+        totalBytes: first.totalBytes + p.totalBytes,
+      }),
+  };
 }
 
 /** A big file into a store on this machine, hashed and copied in one read. */

@@ -9,6 +9,7 @@ import { HashCache } from '../../src/files/hash-cache.js';
 import { scanArtifact } from '../../src/files/manifest.js';
 import { writePack } from '../../src/files/pack.js';
 import { StoredDigests } from '../../src/files/stored-digests.js';
+import type { TransferProgress } from '../../src/files/transfer-parts.js';
 import { uploadScanned } from '../../src/files/upload-scanned.js';
 import { createApp } from '../../src/server/app.js';
 import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
@@ -63,6 +64,19 @@ describe('hashing and uploading a scanned folder in one read a file', () => {
     for (const data of contents.values()) {
       expect(Buffer.compare(await t.server.engine.blobs.getBytes!(sha(data), 16 << 20), data)).toBe(0);
     }
+  });
+
+  it('counts progress once for the whole save: the big files go on from the small ones', async () => {
+    const { root, contents } = await folder();
+    const scanned = (await scanArtifact(root, 'out'))!;
+    const seen: TransferProgress[] = [];
+    await uploadScanned(t.client, root, scanned, new HashCache(), { onProgress: (p) => seen.push(p) });
+    for (let i = 1; i < seen.length; i++) {
+      expect(seen[i]!.files).toBeGreaterThanOrEqual(seen[i - 1]!.files);
+      expect(seen[i]!.bytes).toBeGreaterThanOrEqual(seen[i - 1]!.bytes);
+    }
+    const total = [...contents.values()].reduce((n, d) => n + d.length, 0);
+    expect(seen.at(-1)).toEqual({ files: 31, totalFiles: 31, bytes: total, totalBytes: total });
   });
 
   it('in-process, the server stores the packed files without hashing them again', async () => {

@@ -5,7 +5,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../client/client.js';
-import { isAlive, readLocalServer, type LocalServerInfo } from '../client/embedded.js';
+import { readLocalServer, type LocalServerInfo } from '../client/embedded.js';
+import { isAlive } from '../client/process-alive.js';
 import { LOCAL_RUNNER } from '../core/api.js';
 import { within } from '../core/concurrency.js';
 import type { JobRecord } from '../core/records.js';

@@ -13,8 +13,6 @@ import { serverDataDir } from '../settings.js';
 import { Client } from './client.js';
 import { isAlive } from './process-alive.js';
 
-export { isAlive };
-
 export interface LocalServerInfo {
   url: string;
   pid: number;

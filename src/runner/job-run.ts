@@ -45,10 +45,11 @@ export class JobRun {
   /** The job's process has ended (a stop's SIGKILL after the grace period is then moot). */
   private exited = false;
   private graceMs: number;
-  /** Aborted by an abort that comes while the job is being prepared (an image pull). */
-  private readonly preparing = new AbortController();
-  /** Aborted by an abort that comes while the job saves its artifacts: the save stops, nothing is kept. */
-  private readonly saving = new AbortController();
+  /**
+   * Aborted by an abort, whenever it comes: it ends the job's preparation (an image pull) or
+   * the save of its artifacts (nothing is kept); the running process is killed apart.
+   */
+  private readonly aborted = new AbortController();
   private readonly logs: LogShipper;
   readonly id: string;
 
@@ -76,12 +77,8 @@ export class JobRun {
     // The server moved the job to STOPPING/ABORTING before telling us.
     this.status = action === 'abort' ? 'ABORTING' : 'STOPPING';
     this.graceMs = graceMs;
-    if (action === 'abort') this.saving.abort();
-    if (!this.execution) {
-      if (action === 'abort') this.preparing.abort();
-      return;
-    }
-    this.signal();
+    if (action === 'abort') this.aborted.abort();
+    if (this.execution) this.signal();
   }
 
   /** Apply the requested stop or abort to the running process (also when it arrived before the process existed). */
@@ -154,7 +151,7 @@ export class JobRun {
           onOutput: (stream, chunk) => this.logs.write(stream, chunk),
           whenDrained: (resume) => this.logs.whenDrained(resume),
           note,
-          signal: this.preparing.signal,
+          signal: this.aborted.signal,
         });
       } catch (e) {
         await reported.catch(() => {}); // the launch failure is then reported from the status the server has
@@ -260,11 +257,11 @@ export class JobRun {
         artifacts,
         note,
         this.containerRoot(),
-        this.saving.signal,
+        this.aborted.signal,
       );
       return true;
     } catch (e) {
-      if (!this.saving.signal.aborted) throw e;
+      if (!this.aborted.signal.aborted) throw e;
       note('aborted while saving artifacts: none are kept');
       return false;
     }

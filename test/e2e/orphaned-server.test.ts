@@ -5,7 +5,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isAlive } from '../../src/client/embedded.js';
+import { isAlive } from '../../src/client/process-alive.js';
 import { Sandbox, waitUntil } from './harness.js';
 
 describe('an orphaned local server', () => {

@@ -1,6 +1,7 @@
 /** `dstack server` (foreground), `dstack server --embedded` (the CLI's background server), `dstack server stop`. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { files, isAlive, readLocalServer } from '../../client/embedded.js';
+import { files, readLocalServer } from '../../client/embedded.js';
+import { isAlive } from '../../client/process-alive.js';
 import { createLogger } from '../../logger.js';
 import { runEmbeddedServer } from '../../server/local.js';
 import { startServer } from '../../server/server.js';

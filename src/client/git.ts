@@ -8,8 +8,22 @@ import { stripCredentials } from '../core/repos.js';
 
 /** `git -C root ARGS` as text; undefined when git fails (not a repo, no such ref, no git). */
 export function gitOutput(root: string, ...args: string[]): Promise<string | undefined> {
+  return gitOutputWith(process.env, root, args);
+}
+
+/** The variables that point git at one repo whatever the folder: a repo nested in the project must be asked without them. */
+const REPO_VARIABLES = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR'];
+
+/** `gitOutput` for the repo whose `.git` is in `dir` itself, whatever GIT_DIR says. */
+export function gitOutputOwn(dir: string, ...args: string[]): Promise<string | undefined> {
+  const env = { ...process.env };
+  for (const name of REPO_VARIABLES) delete env[name];
+  return gitOutputWith(env, dir, args);
+}
+
+function gitOutputWith(env: NodeJS.ProcessEnv, root: string, args: string[]): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile('git', ['-C', root, ...args], { maxBuffer: 256 * 1024 * 1024 }, (error, stdout) =>
+    execFile('git', ['-C', root, ...args], { env, maxBuffer: 256 * 1024 * 1024 }, (error, stdout) =>
       resolve(error ? undefined : stdout),
     );
   });

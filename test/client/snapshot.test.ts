@@ -79,6 +79,82 @@ describe('snapshotProject', () => {
   });
 });
 
+describe('snapshotProject with repos inside the project', () => {
+  const gitIn = (cwd: string, ...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'protocol.file.allow=always', ...args], {
+      cwd,
+      env,
+    }).toString();
+  const digestOf = (s: Awaited<ReturnType<typeof snapshotProject>>, path: string) =>
+    s.manifest.files.find((f) => f.path === path)?.digest;
+
+  /** A repo of its own at `path` with one committed file and its own ignored one. */
+  async function makeRepo(path: string): Promise<void> {
+    await mkdir(path, { recursive: true });
+    await writeFile(join(path, 'lib.py'), 'VERSION = 1\n');
+    await writeFile(join(path, '.gitignore'), 'build/\n');
+    await mkdir(join(path, 'build'));
+    await writeFile(join(path, 'build', 'out.o'), 'x');
+    gitIn(path, 'init', '-q');
+    gitIn(path, 'add', '.');
+    gitIn(path, 'commit', '-q', '-m', 'lib');
+  }
+
+  it("takes a submodule's files by its own git, and sees an edit in it", async () => {
+    await makeRepo(join(dir, 'sublib'));
+    gitIn(dir, 'init', '-q');
+    gitIn(join(dir, 'proj'), 'submodule', 'add', '-q', join(dir, 'sublib'), 'third_party/sublib');
+    gitIn(dir, 'commit', '-q', '-m', 'with a submodule');
+    const proj = join(dir, 'proj');
+    const before = await snapshotProject(proj);
+    expect(paths(before)).toEqual([
+      '.dstack/workflows.yaml',
+      'third_party/sublib/.gitignore',
+      'third_party/sublib/lib.py',
+      'train.py',
+    ]);
+    await writeFile(join(proj, 'third_party', 'sublib', 'lib.py'), 'VERSION = 2\n');
+    const after = await snapshotProject(proj);
+    expect(digestOf(after, 'third_party/sublib/lib.py')).not.toBe(digestOf(before, 'third_party/sublib/lib.py'));
+  });
+
+  it('takes the files of a repo nested in the project but not added to it, and of a repo nested in that one', async () => {
+    gitIn(dir, 'init', '-q');
+    const proj = join(dir, 'proj');
+    await makeRepo(join(proj, 'vendor', 'lib'));
+    await makeRepo(join(proj, 'vendor', 'lib', 'deep'));
+    expect(paths(await snapshotProject(proj))).toEqual([
+      '.dstack/workflows.yaml',
+      'train.py',
+      'vendor/lib/.gitignore',
+      'vendor/lib/deep/.gitignore',
+      'vendor/lib/deep/lib.py',
+      'vendor/lib/lib.py',
+    ]);
+  });
+
+  it('takes nothing of a submodule that is not checked out, and asks the nested repo itself whatever GIT_DIR says', async () => {
+    await makeRepo(join(dir, 'sublib'));
+    gitIn(dir, 'init', '-q');
+    gitIn(join(dir, 'proj'), 'submodule', 'add', '-q', join(dir, 'sublib'), 'sub');
+    gitIn(dir, 'commit', '-q', '-m', 'with a submodule');
+    await makeRepo(join(dir, 'proj', 'nested'));
+    process.env['GIT_DIR'] = join(dir, '.git');
+    process.env['GIT_WORK_TREE'] = dir;
+    try {
+      execFileSync('git', ['submodule', 'deinit', '-q', '-f', 'proj/sub'], { cwd: dir, env: process.env });
+      expect(paths(await snapshotProject(join(dir, 'proj')))).toEqual([
+        '.dstack/workflows.yaml',
+        'nested/.gitignore',
+        'nested/lib.py',
+        'train.py',
+      ]);
+    } finally {
+      delete process.env['GIT_WORK_TREE'];
+    }
+  });
+});
+
 describe("snapshotProject with dstack's home inside the project", () => {
   it('leaves out the home folder and everything under it, and nothing else', async () => {
     const proj = join(dir, 'proj');

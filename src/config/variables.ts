@@ -2,7 +2,7 @@
 import type { Node } from 'yaml';
 import { VARIABLES_FILE } from '../core/project-paths.js';
 import { ConfigError, type SourceLocation } from '../core/errors.js';
-import { VARIABLE_NAME } from '../core/variables.js';
+import { keptEnvironmentName, VARIABLE_NAME } from '../core/variables.js';
 import type { VariablesConfig } from '../core/workflow.js';
 import { readPlainFast, type PlainReader } from './fast-yaml.js';
 import { validate } from './issues.js';
@@ -125,6 +125,15 @@ function collect(
         throw new ConfigError(
           `variable name '${name}' in section '${section}' is not valid: use letters, digits, '_' and '-', ` +
             "starting with a letter or '_'",
+          atKey([section, name]),
+          `${section}.${name}`,
+        );
+      }
+      const kept = keptEnvironmentName(name);
+      if (kept !== undefined) {
+        throw new ConfigError(
+          `variable '${name}' in section '${section}' would replace the job's ${kept} ` +
+            "(each variable is in the job's environment, upper-cased): rename it",
           atKey([section, name]),
           `${section}.${name}`,
         );

@@ -68,6 +68,22 @@ export class MalformedReferenceError extends Error {
 /** A variable's name: what `${{ name }}` can reference, and `--name` can set. */
 export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
+/**
+ * Every variable is in the job's environment upper-cased, so `path: data/raw` would be the
+ * job's PATH: these names start the job's shell and its programs (or dstack sets them), and
+ * a variable must not take their place.
+ */
+const KEPT_ENVIRONMENT = new Set([
+  ...['PATH', 'HOME', 'SHELL', 'PWD', 'OLDPWD', 'IFS', 'ENV', 'BASH_ENV', 'SHELLOPTS', 'BASHOPTS'],
+  ...['LD_PRELOAD', 'LD_LIBRARY_PATH', 'CUDA_VISIBLE_DEVICES'],
+]);
+
+/** The environment name a variable would replace, when it is one the job needs as it is; undefined otherwise. */
+export function keptEnvironmentName(variable: string): string | undefined {
+  const name = variable.toUpperCase();
+  return KEPT_ENVIRONMENT.has(name) || name.startsWith('DSTACK_') ? name : undefined;
+}
+
 const STRICT_AT = /\$\{\{\s*[A-Za-z_][A-Za-z0-9_-]*\s*\}\}/y;
 
 /** Throws MalformedReferenceError at the first `${{` of `text` that is not a `${{ name }}`. */

@@ -115,6 +115,31 @@ describe('variables.yaml errors', () => {
     }
   });
 
+  it("refuses a variable that would replace the PATH, HOME or a variable of dstack's in the job's environment", () => {
+    const e = configError(() => parseVariables(yaml('variables:', '  inspect:', '    rows: 5', '    path: data/raw')));
+    expect(e.message).toBe(
+      ".dstack/variables.yaml:4:5: variable 'path' in section 'inspect' would replace the job's PATH " +
+        "(each variable is in the job's environment, upper-cased): rename it",
+    );
+    expect(e.field).toBe('inspect.path');
+    for (const [name, kept] of [
+      ['Home', 'HOME'],
+      ['ld_preload', 'LD_PRELOAD'],
+      ['bash_env', 'BASH_ENV'],
+      ['dstack_run_name', 'DSTACK_RUN_NAME'],
+      ['cuda_visible_devices', 'CUDA_VISIBLE_DEVICES'],
+    ]) {
+      expect(configError(() => parseVariables(yaml('variables:', '  global:', `    ${name}: x`))).message).toContain(
+        `variable '${name}' in section 'global' would replace the job's ${kept} `,
+      );
+    }
+    // Names that only contain one of those are the project's own.
+    expect(parseVariables(yaml('variables:', '  global:', '    data_path: x', '    pythonpath: src')).global).toEqual({
+      data_path: 'x',
+      pythonpath: 'src',
+    });
+  });
+
   it('accepts the names real projects use: dashes, underscores, capitals', () => {
     const vars = parseVariables(yaml('variables:', '  train:', '    learning-rate: 2e-5', '    _x: 1', '    LR_2: 3'));
     expect(Object.keys(vars.perWorkflow['train']!)).toEqual(['learning-rate', '_x', 'LR_2']);

@@ -53,6 +53,13 @@ describe('variable names', () => {
         "starting with a letter or '_'",
     ));
 
+  it("refuses a variable that would replace the job's PATH, before anything runs", () =>
+    refused(
+      { '.dstack/variables.yaml': 'variables:\n  a:\n    path: data/raw\n' },
+      ".dstack/variables.yaml:3:5: variable 'path' in section 'a' would replace the job's PATH " +
+        "(each variable is in the job's environment, upper-cased): rename it",
+    ));
+
   it('refuses an environment variable name that is no name', () =>
     refused(
       { '.dstack/workflows.yaml': `${WORKFLOWS}    environment:\n      "A=B": 1\n` },

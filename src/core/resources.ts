@@ -90,15 +90,21 @@ export function fit(request: ResourceRequest, free: Capacity): GpuInfo[] | null 
   return gpus.slice(0, request.gpu);
 }
 
-/** Why a request could never fit a runner of this total capacity, or null when it could. */
+/**
+ * Why a request could never fit a runner of this total capacity (every part it lacks:
+ * `512 CPUs and 2.0TB of memory`), or null when it could.
+ */
 export function neverFits(request: ResourceRequest, total: Capacity): string | null {
-  if (request.cpu > total.cpu) return `${request.cpu} CPUs`;
-  if (request.memory > total.memory) return `${formatSize(request.memory)} of memory`;
+  const lacking: string[] = [];
+  if (request.cpu > total.cpu) lacking.push(`${request.cpu} CPUs`);
+  if (request.memory > total.memory) lacking.push(`${formatSize(request.memory)} of memory`);
   if (fit({ ...request, cpu: 0, memory: 0 }, { ...total, cpu: 0, memory: 0 }) === null) {
     const what = request.gpuName ? `${request.gpuName} GPU` : 'GPU';
-    return `${request.gpu} ${what}${request.gpu === 1 ? '' : 's'}`;
+    const memory = request.gpuMemory === undefined ? '' : ` with ${formatSize(request.gpuMemory)} of memory`;
+    lacking.push(`${plural(request.gpu, what)}${memory}`);
   }
-  return null;
+  if (lacking.length === 0) return null;
+  return lacking.length === 1 ? lacking[0]! : `${lacking.slice(0, -1).join(', ')} and ${lacking.at(-1)}`;
 }
 
 export function subtract(free: Capacity, request: ResourceRequest, gpus: readonly GpuInfo[]): Capacity {

@@ -139,7 +139,14 @@ describe('neverFits', () => {
   });
 
   it('counts a GPU too small in memory as missing', () => {
-    expect(neverFits(request({ gpu: 1, gpuMemory: 80 * GiB }), runner)).toBe('1 GPU');
+    expect(neverFits(request({ gpu: 1, gpuMemory: 80 * GB }), runner)).toBe('1 GPU with 80GB of memory');
+  });
+
+  it('names everything a request lacks at once, so that one fix is not followed by the next refusal', () => {
+    expect(neverFits(request({ cpu: 512, memory: 2000 * GB, gpu: 1, gpuName: 'H100' }), runner)).toBe(
+      '512 CPUs, 2.0TB of memory and 1 H100 GPU',
+    );
+    expect(neverFits(request({ cpu: 32, gpu: 4 }), runner)).toBe('32 CPUs and 4 GPUs');
   });
 });
 

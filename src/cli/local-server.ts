@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../client/client.js';
-import { readLocalServer, type LocalServerInfo } from '../client/embedded.js';
+import { readLocalServer, TOOLCHAIN_VARIABLES, type LocalServerInfo } from '../client/embedded.js';
 import { isAlive } from '../client/process-alive.js';
 import { LOCAL_RUNNER } from '../core/api.js';
 import { within } from '../core/concurrency.js';
@@ -38,9 +38,10 @@ export async function exited(pid: number, ms: number): Promise<boolean> {
 }
 
 /**
- * Why the local server should not serve this CLI: it runs another build of dstack, or this
- * shell names another Docker engine (DOCKER_HOST) than the one its runner uses. A shell
- * without DOCKER_HOST takes the server's.
+ * Why the local server should not serve this CLI: it runs another build of dstack, this
+ * shell names another Docker engine (DOCKER_HOST) than the one its runner uses, or it sets
+ * the toolchain its jobs inherit otherwise (an activated venv). A shell without DOCKER_HOST
+ * takes the server's.
  */
 function staleness(info: LocalServerInfo, env: NodeJS.ProcessEnv): string | undefined {
   const build = buildId();
@@ -48,6 +49,13 @@ function staleness(info: LocalServerInfo, env: NodeJS.ProcessEnv): string | unde
   const wanted = env['DOCKER_HOST'] || undefined;
   if (wanted && wanted !== info.dockerHost)
     return `it was started with DOCKER_HOST${info.dockerHost ? `=${info.dockerHost}` : ' unset'}, and this shell sets ${wanted}`;
+  if (!info.toolchain) return undefined; // started by a build that did not record it
+  const changed = TOOLCHAIN_VARIABLES.filter((name) => (env[name] || undefined) !== info.toolchain![name]);
+  if (changed.length > 0)
+    return (
+      `this shell's ${changed.join(', ')} ${changed.length === 1 ? 'differs from the one' : 'differ from those'} ` +
+      'it was started with, which its jobs inherit'
+    );
   return undefined;
 }
 

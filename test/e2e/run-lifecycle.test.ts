@@ -380,13 +380,18 @@ describe('the embedded server', () => {
   });
 
   it(
-    'is replaced when an earlier build of dstack or another DOCKER_HOST started it, once its runner is idle',
+    'is replaced when an earlier build of dstack, another DOCKER_HOST or another toolchain (a venv) started it, once its runner is idle',
     { timeout: 60_000 },
     async () => {
       const sb = await Sandbox.create();
       const info = join(sb.home, 'server', 'server.json');
       const server = async () =>
-        JSON.parse(await readFile(info, 'utf8')) as { pid: number; build?: string; dockerHost?: string };
+        JSON.parse(await readFile(info, 'utf8')) as {
+          pid: number;
+          build?: string;
+          dockerHost?: string;
+          toolchain?: object;
+        };
       // What a server started before an upgrade (git pull && npm ci) has recorded.
       const age = async () => writeFile(info, JSON.stringify({ ...(await server()), build: 'an-earlier-one' }));
       try {
@@ -439,6 +444,25 @@ describe('the embedded server', () => {
         expect((await sb.dstack(['run', 'a'], { env: elsewhere })).stderr).not.toContain('restarting');
         expect((await sb.dstack(['run', 'a'], { env: { DOCKER_HOST: '' } })).stderr).not.toContain('restarting');
         expect((await server()).pid).toBe(fourth.pid);
+
+        // An activated venv: its jobs must find its python, so a server of this shell's; deactivated, one without it.
+        const venv = {
+          ...elsewhere,
+          VIRTUAL_ENV: '/tmp/dstack-test-venv',
+          PATH: `/tmp/dstack-test-venv/bin:${process.env['PATH']}`,
+        };
+        const activated = await sb.dstack(['run', 'a'], { env: venv });
+        expect(activated.stderr).toContain(
+          `[dstack] restarting the local server (pid ${fourth.pid}): this shell's PATH, VIRTUAL_ENV differ from ` +
+            'those it was started with, which its jobs inherit\n',
+        );
+        const fifth = await server();
+        expect(fifth).toMatchObject({ toolchain: { VIRTUAL_ENV: venv.VIRTUAL_ENV, PATH: venv.PATH } });
+        expect((await sb.dstack(['status'], { env: venv })).stderr).not.toContain('restarting');
+        const deactivated = await sb.dstack(['run', 'a'], { env: elsewhere });
+        expect(deactivated.stderr).toContain(
+          `[dstack] restarting the local server (pid ${fifth.pid}): this shell's PATH, VIRTUAL_ENV`,
+        );
       } finally {
         await sb.dispose();
       }

@@ -3,7 +3,7 @@
  * starts in the background on first use (127.0.0.1, a free port, a generated token).
  * A lock file makes sure two CLI calls at once start one server, not two.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -98,8 +98,8 @@ export async function ensureLocalServer(home: string, timeoutMs = 30_000): Promi
       try {
         const again = await healthy(home);
         if (again) return again;
-        startDetached(home, f.log);
-        return await waitHealthy(home, deadline);
+        const child = startDetached(home, f.log);
+        return await waitHealthy(home, deadline, child);
       } finally {
         await rm(f.lock, { force: true });
       }
@@ -127,7 +127,7 @@ async function tryLock(path: string): Promise<boolean> {
   }
 }
 
-function startDetached(home: string, logFile: string): void {
+function startDetached(home: string, logFile: string): ChildProcess {
   const main = entryPoint('main.js');
   const log = openSync(logFile, 'a', 0o600);
   const child = spawn(process.execPath, [main, 'server', '--embedded'], {
@@ -137,15 +137,22 @@ function startDetached(home: string, logFile: string): void {
   });
   child.unref();
   closeSync(log);
+  return child;
 }
 
-async function waitHealthy(home: string, deadline: number): Promise<Client> {
+/** Waits for the local server to answer; one this CLI started that exits is said at once, with its last words. */
+async function waitHealthy(home: string, deadline: number, child?: ChildProcess): Promise<Client> {
+  const log = files(home).log;
   while (Date.now() < deadline) {
     const client = await healthy(home);
     if (client) return client;
+    if (child && child.exitCode !== null) {
+      const last = (await readFile(log, 'utf8').catch(() => '')).trim().split('\n').at(-1);
+      throw new UnavailableError(`the local dstack server exited as it started${last ? `: ${last}` : ''} (see ${log})`);
+    }
     await sleep(50);
   }
-  throw new UnavailableError(`the local dstack server did not start; see ${files(home).log}`);
+  throw new UnavailableError(`the local dstack server did not start; see ${log}`);
 }
 
 function sleep(ms: number): Promise<void> {

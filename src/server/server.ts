@@ -13,6 +13,7 @@ import { RunnerAgent } from '../runner/agent.js';
 import { ProcessExecutor } from '../runner/executors/process-executor.js';
 import { runnerEnvironment } from '../runner/environment.js';
 import { createApp } from './app.js';
+import { claimDataDir } from './data-dir-claim.js';
 import { SlurmBackend } from './backends/slurm/backend.js';
 import type { SlurmBackendOptions } from './backends/slurm/options.js';
 import { ServerKey } from './crypto.js';
@@ -67,12 +68,20 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { dataDir, logger } = options;
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const store = await openStore(options.database, dataDir);
+  const release = await claimDataDir(dataDir);
+  let store;
+  try {
+    store = await openStore(options.database, dataDir);
+  } catch (e) {
+    await release();
+    throw e;
+  }
   let blobs;
   try {
     blobs = await openBlobStore(options.storage, dataDir, options.s3 ?? {});
   } catch (e) {
     await store.close();
+    await release();
     throw e;
   }
   const engine = new Engine({
@@ -140,6 +149,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await engine.close();
     await store.close();
     await blobs.close?.();
+    await release();
   };
   if (options.slurm) {
     const serverUrl = options.slurm.serverUrl ?? url;

@@ -1,10 +1,11 @@
 /** Running, failing, stopping, aborting and resuming through the real CLI. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
 import { checkpointingWorkflow } from './checkpointing.js';
-import { Sandbox, waitUntil } from './harness.js';
+import { BIN, Sandbox, waitUntil } from './harness.js';
 
 const WORKFLOWS = `workflows:
   - name: hello
@@ -375,6 +376,43 @@ describe('the embedded server', () => {
       const log = await readFile(join(sb.home, 'server', 'server.log'), 'utf8');
       expect(log.match(/server listening on/g)).toHaveLength(1);
     } finally {
+      await sb.dispose();
+    }
+  });
+
+  it('shares its data folder with no foreground server: each refuses while the other runs, and says so at once', async () => {
+    const sb = await Sandbox.create();
+    const foreground = () =>
+      spawn(BIN, ['server', '--port', '0'], { env: sb.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const output = (proc: ChildProcess) =>
+      new Promise<string>((resolve) => {
+        let out = '';
+        proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+        proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+        proc.on('exit', () => resolve(out));
+        proc.stdout!.on('data', () => /dstack server at /.test(out) && resolve(out));
+      });
+    let fg: ChildProcess | undefined;
+    try {
+      await sb.write({ '.dstack/workflows.yaml': 'workflows:\n  - name: a\n    commands: [echo a]\n' });
+      expect((await sb.dstack(['run', 'a'])).code).toBe(0);
+      const background = JSON.parse(await readFile(join(sb.home, 'server', 'server.json'), 'utf8')) as { pid: number };
+      const refused = await output(foreground());
+      expect(refused).toContain(
+        `error: another dstack server (pid ${background.pid}) uses ${join(sb.home, 'server')}: stop it first`,
+      );
+      expect((await sb.dstack(['run', 'a'])).code).toBe(0); // the background one still has its runner
+
+      expect((await sb.dstack(['server', 'stop'])).code).toBe(0);
+      fg = foreground();
+      expect(await output(fg)).toContain('dstack server at ');
+      const r = await sb.dstack(['run', 'a']);
+      expect(r.stderr).toContain(
+        `error: the local dstack server exited as it started: error: another dstack server (pid ${fg.pid}) uses `,
+      );
+      expect(r.code).toBe(1);
+    } finally {
+      fg?.kill('SIGKILL');
       await sb.dispose();
     }
   });

@@ -18,6 +18,7 @@ import {
   type Path,
 } from './yaml-source.js';
 import { lazy, zod } from './zod-lib.js';
+import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../core/image-reference.js';
 
 export const PROVIDERS_FILE = '.dstack/providers.yaml';
 
@@ -27,7 +28,7 @@ const providers = lazy(() => {
   const definition = z.looseObject(
     {
       name: z.string(),
-      image: z.string().optional(),
+      image: z.string().refine(isImageReference, { error: IMAGE_REFERENCE_EXPECTED }).optional(),
       commands: z.array(z.string(), { error: 'a list of strings' }).nullish(),
     },
     { error: "a mapping with a 'name'" },

@@ -5,6 +5,7 @@
 import { closure } from './dag.js';
 import { ConfigError, UsageError, formatLocation, type SourceLocation } from './errors.js';
 import type { JobDependency, JobResources, JobSpec } from './job-spec.js';
+import { IMAGE_REFERENCE_EXPECTED, isImageReference } from './image-reference.js';
 import { checkInput, normalizeArtifact } from './project-paths.js';
 import { resourceRequest } from './resource-request.js';
 import { didYouMean } from './suggest.js';
@@ -332,7 +333,10 @@ export function resolveWorkflow(
     location: wf.location,
     locations: wf.locations,
   };
-  if (wf.image !== undefined) resolved.image = sub(wf.image, 'image');
+  if (wf.image !== undefined) {
+    resolved.image = sub(wf.image, 'image');
+    if (!isImageReference(resolved.image)) badValue('image', wf.image, resolved.image, IMAGE_REFERENCE_EXPECTED);
+  }
   if (wf.inputs !== undefined) resolved.inputs = wf.inputs.map((glob, i) => checkInput(glob, wf, `inputs.${i}`));
   if (wf.providerRepo !== undefined) resolved.providerRepo = wf.providerRepo;
   const definition = config.providers?.find((p) => p.name === wf.provider);

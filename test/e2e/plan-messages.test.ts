@@ -25,6 +25,12 @@ const WORKFLOWS = `workflows:
     provider: python
     python_script: main.py
     requirements: nope.txt
+  - name: image
+    image: a//b
+    commands: [echo]
+  - name: image-var
+    image: \${{ base }}
+    commands: [echo]
 `;
 
 describe('dstack run: messages before anything is submitted', () => {
@@ -34,7 +40,8 @@ describe('dstack run: messages before anything is submitted', () => {
     await sb.write({
       '.dstack/workflows.yaml': WORKFLOWS,
       '.dstack/variables.yaml':
-        'variables:\n  train:\n    steps: 1000\n  eval:\n    rows: 100\n  epoch:\n    epochs: 3\n',
+        'variables:\n  train:\n    steps: 1000\n  eval:\n    rows: 100\n  epoch:\n    epochs: 3\n' +
+        '  image-var:\n    base: Ubuntu:22.04\n',
       'main.py': 'print("hi")\n',
     });
   });
@@ -75,7 +82,7 @@ describe('dstack run: messages before anything is submitted', () => {
     try {
       await refused(
         ['typo'],
-        ".dstack/workflows.yaml:20:18: workflow 'typo' depends on 'trian', which is not defined; did you mean 'train'?",
+        ".dstack/workflows.yaml:26:18: workflow 'typo' depends on 'trian', which is not defined; did you mean 'train'?",
       );
     } finally {
       await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
@@ -99,6 +106,24 @@ describe('dstack run: messages before anything is submitted', () => {
       ".dstack/workflows.yaml:18:19: requirements file 'nope.txt' of workflow 'script' does not exist in the " +
         'project (a path relative to the folder that holds .dstack)',
     ));
+
+  it('refuses an image that is no image reference, at its line, or at the variable or flag that made it', async () => {
+    const expected =
+      'an image reference like ubuntu:22.04 or registry.example.com/team/train:v2 (lowercase names, an optional :tag or @sha256:digest)';
+    await refused(
+      ['image'],
+      `.dstack/workflows.yaml:20:12: invalid image 'a//b' in workflow 'image': expected ${expected}`,
+    );
+    await refused(
+      ['image-var'],
+      `.dstack/variables.yaml:9:11: invalid value 'Ubuntu:22.04' of variable 'base': image of workflow 'image-var' ` +
+        `(.dstack/workflows.yaml:23:12) takes ${expected}`,
+    );
+    await refused(
+      ['image-var', '--base', 'x/../y'],
+      `invalid --base 'x/../y': image of workflow 'image-var' takes ${expected}`,
+    );
+  });
 
   it('submitted nothing', async () => {
     const status = await sb.dstack(['status', '--last', '5']);

@@ -5,6 +5,7 @@
  * or returned by `createJobs`). docs/providers.md documents both with examples.
  */
 import { z } from 'zod';
+import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../core/image-reference.js';
 
 /** Bumped when a field changes meaning; a provider may check it. */
 export const CONTRACT_VERSION = 1;
@@ -49,7 +50,7 @@ export const providerJobSchema = z.strictObject({
     .optional(),
   commands: z.array(z.string()).min(1, 'at least one command'),
   /** Run the commands in this image (in docker); none runs them on the runner's host. */
-  image: z.string().min(1).optional(),
+  image: z.string().refine(isImageReference, IMAGE_REFERENCE_EXPECTED).optional(),
   /** Added to the workflow's environment. */
   environment: z.record(z.string(), z.string()).optional(),
   /** The workflow's artifacts when absent. */

@@ -1,5 +1,6 @@
 /** zod schemas for every request body and query the API accepts. */
 import { z } from 'zod';
+import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../core/image-reference.js';
 import { JOB_STATUSES } from '../../core/job-status.js';
 import { TAG_NAME, TAG_RULE } from '../../core/tags.js';
 import { logEntry } from './log-entry-schema.js';
@@ -28,7 +29,7 @@ export const jobSpec = z.object({
   ref: name,
   workflow: name,
   provider: name,
-  image: z.string().optional(),
+  image: z.string().refine(isImageReference, IMAGE_REFERENCE_EXPECTED).optional(),
   commands: z.array(z.string()),
   workingDir: relativePath.optional(),
   env: z.record(z.string(), z.string()),

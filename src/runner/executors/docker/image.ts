@@ -1,6 +1,7 @@
 /** The image of a job: used when the engine has it, pulled otherwise with progress in the job's log. */
 import type Docker from 'dockerode';
 import { InvalidError, UnavailableError } from '../../../core/errors.js';
+import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../../core/image-reference.js';
 import { engineMessage, statusOf } from './engine.js';
 import { PullProgress, type PullEvent } from './pull-progress.js';
 
@@ -10,6 +11,10 @@ export async function ensureImage(
   note: (text: string) => void = () => {},
   signal?: AbortSignal,
 ): Promise<void> {
+  // Submissions are checked, but a runner must not be brought down by one that slipped through:
+  // the engine's redirect for such a path throws where nothing can catch it.
+  if (!isImageReference(image))
+    throw new InvalidError(`invalid image '${image}': expected ${IMAGE_REFERENCE_EXPECTED}`);
   try {
     await docker.getImage(image).inspect();
     return;

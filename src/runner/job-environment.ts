@@ -2,24 +2,43 @@
  * A job's environment. On the host: the runner's own (less dstack's secrets), then the
  * variables upper-cased, then `environment:`, then dstack's. In a container the image
  * brings its own PATH and HOME, so only pip's and the proxies' settings come from the runner.
+ * References in `environment:` (`$PATH`) name what comes before it: on the host they are
+ * expanded here; in a container the image's environment is known only to its shell, so those
+ * entries are exported by the job's script instead (`exports`).
  */
 import type { Assignment } from '../core/api.js';
+import { expandReferences, exportLine, hasReferences } from '../core/environment-references.js';
 
 /** Runner settings that a container gets too: how to reach a package index. */
 const PASSED_TO_CONTAINERS = /^(PIP_[A-Z_]+|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/;
+
+export interface JobEnvironment {
+  env: Record<string, string>;
+  /** Lines the job's script starts with (in a container): `environment:` entries with references. */
+  exports: string[];
+}
 
 export function jobEnvironment(
   assignment: Assignment,
   baseEnv: Record<string, string>,
   where: 'host' | 'container',
-): Record<string, string> {
+): JobEnvironment {
   const spec = assignment.job.spec;
   const env: Record<string, string> =
     where === 'host'
       ? { ...baseEnv }
       : Object.fromEntries(Object.entries(baseEnv).filter(([k]) => PASSED_TO_CONTAINERS.test(k)));
   for (const [name, value] of Object.entries(spec.variables)) env[name.toUpperCase()] = value;
-  Object.assign(env, spec.env, {
+  const exports: string[] = [];
+  for (const [name, value] of Object.entries(spec.env)) {
+    if (!hasReferences(value)) env[name] = value;
+    else if (where === 'host') env[name] = expandReferences(value, env);
+    else {
+      delete env[name]; // set by its export, from the image's value
+      exports.push(exportLine(name, value));
+    }
+  }
+  Object.assign(env, {
     DSTACK_RUN_NAME: assignment.run.name,
     DSTACK_JOB_ID: assignment.job.id,
     DSTACK_WORKFLOW: spec.workflow,
@@ -28,5 +47,5 @@ export function jobEnvironment(
   });
   // In a container the assigned GPUs are its only ones, numbered from 0 by the runtime.
   if (where === 'host') env.CUDA_VISIBLE_DEVICES = (assignment.job.gpus ?? []).map((g) => g.index).join(',');
-  return env;
+  return { env, exports };
 }

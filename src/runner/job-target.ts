@@ -41,7 +41,7 @@ export function jobTarget(ctx: LaunchContext, image: string | undefined): JobTar
   const { assignment } = ctx;
   const spec = assignment.job.spec;
   const where = image === undefined ? 'host' : 'container';
-  const env = jobEnvironment(assignment, ctx.baseEnv, where);
+  const { env, exports } = jobEnvironment(assignment, ctx.baseEnv, where);
   // A provider's job may name a folder of the workspace to start in.
   const cd = spec.workingDir !== undefined ? [`cd -- ${shellQuote(spec.workingDir)}`] : [];
   return {
@@ -52,7 +52,7 @@ export function jobTarget(ctx: LaunchContext, image: string | undefined): JobTar
       return executor.start({
         jobId,
         workspace: ctx.workspace,
-        commands: options.step === undefined ? [...cd, ...commands] : commands,
+        commands: [...exports, ...(options.step === undefined ? cd : []), ...commands],
         env: { ...env, ...options.env },
         onOutput: ctx.onOutput,
         ...(ctx.whenDrained ? { whenDrained: ctx.whenDrained } : {}),

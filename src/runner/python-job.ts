@@ -11,6 +11,7 @@ import { shellQuote } from '../core/variables.js';
 import { normalizeRelative } from '../files/safe-path.js';
 import { readProviderSettings } from '../settings.js';
 import type { Execution } from './executors/executor.js';
+import { jobEnvironment } from './job-environment.js';
 import { jobTarget, type LaunchContext } from './job-target.js';
 import { mapExit, sequence, type Step } from './sequence.js';
 import { discard, isReady, lockVenv, markReady, venvDir } from './venv-cache.js';
@@ -41,7 +42,8 @@ export async function startPython(ctx: LaunchContext, expand: (text: string) => 
   const inDocker = spec.image !== undefined || readProviderSettings().pythonRuntime === 'docker';
   const image = spec.image ?? (inDocker ? `python:${majorMinor(version ?? DEFAULT_PYTHON)}` : undefined);
   const target = jobTarget(ctx, image);
-  const env = { PYTHONUNBUFFERED: '1', ...spec.env };
+  // The job's environment (jobEnvironment) has `environment:` already; this is Python's default beneath it.
+  const env: Record<string, string> = spec.env['PYTHONUNBUFFERED'] === undefined ? { PYTHONUNBUFFERED: '1' } : {};
   const content = requirements === undefined ? undefined : await readRequirements(ctx.workspace, requirements);
 
   if (target.image !== undefined) {
@@ -57,7 +59,7 @@ export async function startPython(ctx: LaunchContext, expand: (text: string) => 
   }
 
   const interpreter = version === undefined ? 'python3' : `python${majorMinor(version)}`;
-  const found = await probe(interpreter, { ...ctx.baseEnv, ...spec.env });
+  const found = await probe(interpreter, jobEnvironment(ctx.assignment, ctx.baseEnv, 'host').env);
   if (found === undefined) {
     throw new InvalidError(
       `Python ${version ?? '3'} is not installed on this runner: no working '${interpreter}' on its PATH ` +

@@ -69,6 +69,14 @@ ${slowSaverWorkflow('slow-saver', 'image: dstack-test/busybox')}  - name: missin
   - name: in-container
     image: dstack-test/busybox
     commands: [echo hi]
+  - name: env-path
+    image: dstack-test/busybox
+    commands:
+      - ls -d /workspace
+      - echo "PATH=$PATH LIBS=$LIBS"
+    environment:
+      PATH: /opt/tools/bin:$PATH
+      LIBS: \${HOME}/lib:5$$
 `;
 
 describe('docker jobs', () => {
@@ -105,6 +113,13 @@ describe('docker jobs', () => {
     expect(r.stdout).toMatch(/job=[0-9a-f]{12} run=[a-z]+-[a-z]+-\d+ greeting=hi there/);
     expect(r.stdout).toContain('data.txt');
     expect(await containers()).toEqual([]);
+  });
+
+  it("expands $PATH and ${HOME} in environment: from the image's own, in the container's shell", async () => {
+    const r = await sb.dstack(['run', 'env-path']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('/workspace\n');
+    expect(r.stdout).toMatch(/PATH=\/opt\/tools\/bin:\/\S*bin LIBS=\/\S*\/lib:5\$\n/);
   });
 
   it('limits the container to the cpu and memory the workflow asks for', async () => {

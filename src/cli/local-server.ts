@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '../client/client.js';
-import { readLocalServer, TOOLCHAIN_VARIABLES, type LocalServerInfo } from '../client/embedded.js';
+import { readLocalServer, SHELL_SETTINGS, type LocalServerInfo } from '../client/embedded.js';
 import { isAlive } from '../client/process-alive.js';
 import { LOCAL_RUNNER } from '../core/api.js';
 import { within } from '../core/concurrency.js';
@@ -40,7 +40,7 @@ export async function exited(pid: number, ms: number): Promise<boolean> {
 /**
  * Why the local server should not serve this CLI: it runs another build of dstack, this
  * shell names another Docker engine (DOCKER_HOST) than the one its runner uses, or it sets
- * the toolchain its jobs inherit otherwise (an activated venv). A shell without DOCKER_HOST
+ * what its jobs take from a shell otherwise (an activated venv). A shell without DOCKER_HOST
  * takes the server's.
  */
 function staleness(info: LocalServerInfo, env: NodeJS.ProcessEnv): string | undefined {
@@ -49,12 +49,12 @@ function staleness(info: LocalServerInfo, env: NodeJS.ProcessEnv): string | unde
   const wanted = env['DOCKER_HOST'] || undefined;
   if (wanted && wanted !== info.dockerHost)
     return `it was started with DOCKER_HOST${info.dockerHost ? `=${info.dockerHost}` : ' unset'}, and this shell sets ${wanted}`;
-  if (!info.toolchain) return undefined; // started by a build that did not record it
-  const changed = TOOLCHAIN_VARIABLES.filter((name) => (env[name] || undefined) !== info.toolchain![name]);
+  if (!info.shell) return undefined; // started by a build that did not record it
+  const changed = SHELL_SETTINGS.filter((name) => (env[name] || undefined) !== info.shell![name]);
   if (changed.length > 0)
     return (
       `this shell's ${changed.join(', ')} ${changed.length === 1 ? 'differs from the one' : 'differ from those'} ` +
-      'it was started with, which its jobs inherit'
+      'it was started with, which its jobs run with'
     );
   return undefined;
 }

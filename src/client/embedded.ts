@@ -22,21 +22,24 @@ export interface LocalServerInfo {
   build?: string;
   /** DOCKER_HOST where it started: its runner's container jobs use that engine (cli/local-server.ts). */
   dockerHost?: string;
-  /** Its `TOOLCHAIN_VARIABLES` that were set where it started: its jobs on this machine inherit them. */
-  toolchain?: Record<string, string>;
+  /** Its `SHELL_SETTINGS` that were set where it started: its jobs run with them. */
+  shell?: Record<string, string>;
 }
 
 /**
- * What picks the programs a job on this machine runs (`python3` from an activated venv or
- * conda env, say): the local server's jobs inherit them from the shell that started it, so a
- * shell that sets them otherwise gets a server of its own once the runner is idle.
+ * What the local server's jobs take from the shell that started it: the programs they find
+ * (`python3` from an activated venv or conda env) and the runner's settings for them. A shell
+ * that sets these otherwise gets a server of its own once the runner is idle.
  */
-export const TOOLCHAIN_VARIABLES = ['PATH', 'VIRTUAL_ENV', 'CONDA_PREFIX', 'PYTHONPATH', 'LD_LIBRARY_PATH'] as const;
+export const SHELL_SETTINGS = [
+  ...['PATH', 'VIRTUAL_ENV', 'CONDA_PREFIX', 'PYTHONPATH', 'LD_LIBRARY_PATH'],
+  ...['DSTACK_DOCKER_NETWORK', 'DSTACK_PYTHON_RUNTIME', 'DSTACK_STOP_GRACE'],
+] as const;
 
-/** The toolchain variables `env` sets. */
-export function toolchainOf(env: NodeJS.ProcessEnv): Record<string, string> {
+/** The shell settings `env` sets. */
+export function shellSettingsOf(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of TOOLCHAIN_VARIABLES) if (env[name]) out[name] = env[name];
+  for (const name of SHELL_SETTINGS) if (env[name]) out[name] = env[name];
   return out;
 }
 

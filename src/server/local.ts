@@ -5,7 +5,7 @@
  */
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { LocalServerInfo } from '../client/embedded.js';
-import { files, toolchainOf } from '../client/embedded.js';
+import { files, shellSettingsOf } from '../client/embedded.js';
 import { buildId } from '../cli/entry-points.js';
 import type { Logger } from '../logger.js';
 import { runnerWorkDir, type Settings } from '../settings.js';
@@ -34,7 +34,7 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
     ...(blobs && { blobs }),
     ...(build && { build }),
     ...(dockerHost && { dockerHost }),
-    toolchain: toolchainOf(process.env),
+    shell: shellSettingsOf(process.env),
   };
   await writeFile(`${f.info}.tmp`, JSON.stringify(info), { mode: 0o600 });
   await rename(`${f.info}.tmp`, f.info);

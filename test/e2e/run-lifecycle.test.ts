@@ -418,7 +418,7 @@ describe('the embedded server', () => {
   });
 
   it(
-    'is replaced when an earlier build of dstack, another DOCKER_HOST or another toolchain (a venv) started it, once its runner is idle',
+    'is replaced when an earlier build of dstack, another DOCKER_HOST or other shell settings (a venv) started it, once its runner is idle',
     { timeout: 60_000 },
     async () => {
       const sb = await Sandbox.create();
@@ -428,7 +428,7 @@ describe('the embedded server', () => {
           pid: number;
           build?: string;
           dockerHost?: string;
-          toolchain?: object;
+          shell?: object;
         };
       // What a server started before an upgrade (git pull && npm ci) has recorded.
       const age = async () => writeFile(info, JSON.stringify({ ...(await server()), build: 'an-earlier-one' }));
@@ -492,10 +492,10 @@ describe('the embedded server', () => {
         const activated = await sb.dstack(['run', 'a'], { env: venv });
         expect(activated.stderr).toContain(
           `[dstack] restarting the local server (pid ${fourth.pid}): this shell's PATH, VIRTUAL_ENV differ from ` +
-            'those it was started with, which its jobs inherit\n',
+            'those it was started with, which its jobs run with\n',
         );
         const fifth = await server();
-        expect(fifth).toMatchObject({ toolchain: { VIRTUAL_ENV: venv.VIRTUAL_ENV, PATH: venv.PATH } });
+        expect(fifth).toMatchObject({ shell: { VIRTUAL_ENV: venv.VIRTUAL_ENV, PATH: venv.PATH } });
         expect((await sb.dstack(['status'], { env: venv })).stderr).not.toContain('restarting');
         const deactivated = await sb.dstack(['run', 'a'], { env: elsewhere });
         expect(deactivated.stderr).toContain(

@@ -26,6 +26,8 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
   const program = new Command('dstack')
     .description('Run ML workflows defined in .dstack/workflows.yaml')
     .version(VERSION)
+    // Taken off argv by main.ts before any command parses it; declared here for the help.
+    .option('--debug', 'print stack traces with errors (also DSTACK_DEBUG=1)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 

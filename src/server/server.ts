@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import { detectCapacity } from '../runner/capacity.js';
 import { RunnerAgent } from '../runner/agent.js';
 import { ProcessExecutor } from '../runner/executors/process-executor.js';
+import { makeWorkRoot } from '../runner/work-root.js';
 import { runnerEnvironment } from '../runner/environment.js';
 import { createApp } from './app.js';
 import { claimDataDir } from './data-dir-claim.js';
@@ -132,7 +133,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       spoolLogs: false, // its log sends are calls into this process's log store
       exclusiveWorkRoot: false, // the server's start decides who uses its home
     });
-    await mkdir(options.localRunner.workRoot, { recursive: true });
+    await makeWorkRoot(options.localRunner.workRoot);
     await agent.start();
   }
 

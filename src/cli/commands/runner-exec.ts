@@ -2,7 +2,7 @@
  * `dstack runner exec --job ID`: run one job already assigned to this runner's token, then
  * exit (0 when it ended DONE, STOPPED or ABORTED). What a Slurm batch job runs.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ import { ConflictError, UsageError } from '../../core/errors.js';
 import { createLogger } from '../../logger.js';
 import { runnerEnvironment } from '../../runner/environment.js';
 import { ReportingClient } from '../../runner/reporting-client.js';
+import { makeWorkRoot } from '../../runner/work-root.js';
 import type { Settings } from '../../settings.js';
 
 export interface RunnerExecOptions {
@@ -71,7 +72,7 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
     );
   }
   const workRoot = resolve(options.workDir ?? join(tmpdir(), `dstack-exec-${options.job}`));
-  await mkdir(workRoot, { recursive: true });
+  await makeWorkRoot(workRoot);
   const logger = createLogger(`runner-exec:${options.job}`, settings.logLevel);
   const baseEnv = runnerEnvironment();
   // Asked for first, then the job-running modules load while the server answers: both are on

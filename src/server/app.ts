@@ -32,7 +32,7 @@ export function createApp(engine: Engine, key: ServerKey): Hono<ApiEnv> {
     c.set('caller', caller);
     // Who may call what: runner tokens only the runner routes, user tokens everything else but those.
     const kind = whoMayCall(c.req.path);
-    if (kind !== 'any' && caller.kind !== kind) throw new ForbiddenError(`this route is for ${kind} tokens`);
+    if (kind !== 'any' && caller.kind !== kind) throw new ForbiddenError(wrongKind(kind, caller));
     await next();
   });
   api.use(limitBodies());
@@ -55,4 +55,13 @@ function whoMayCall(path: string): 'user' | 'runner' | 'any' {
   if (path.startsWith('/api/runner/')) return 'runner';
   if (path.startsWith('/api/blobs') || path === '/api/health') return 'any';
   return 'user';
+}
+
+/** Why a token of one kind cannot call another kind's route, and which token the caller needs. */
+function wrongKind(kind: 'user' | 'runner', caller: { kind: string; name: string }): string {
+  return kind === 'user'
+    ? `this route is for user tokens, and this is runner '${caller.name}''s token: the CLI and the dashboard ` +
+        "need a user's token (dstack users add NAME prints one)"
+    : `this route is for runner tokens, and this is user '${caller.name}''s token: a runner needs its own ` +
+        '(dstack runners add NAME prints it)';
 }

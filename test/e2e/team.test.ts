@@ -399,14 +399,20 @@ describe('authentication on every route', () => {
   it('refuses runner tokens on user routes and user tokens on runner routes', async () => {
     for (const [method, path, body] of userRoutes()) {
       const r = await call(method, path, runnerToken, body);
-      expect([path, r.status, JSON.parse(r.body).error.message]).toEqual([path, 403, 'this route is for user tokens']);
+      expect([path, r.status, JSON.parse(r.body).error.message]).toEqual([
+        path,
+        403,
+        "this route is for user tokens, and this is runner 'rx''s token: the CLI and the dashboard need a user's " +
+          'token (dstack users add NAME prints one)',
+      ]);
     }
     for (const [method, path, body] of runnerRoutes()) {
       const r = await call(method, path, alice, body);
       expect([path, r.status, JSON.parse(r.body).error.message]).toEqual([
         path,
         403,
-        'this route is for runner tokens',
+        "this route is for runner tokens, and this is user 'alice''s token: a runner needs its own " +
+          '(dstack runners add NAME prints it)',
       ]);
     }
     // A runner token acts only as its own runner: it cannot shut another one down.

@@ -7,6 +7,7 @@ import type { ResourceRequest } from '../../../src/core/resources.js';
 import type { JobRecord } from '../../../src/core/records.js';
 import type { SlurmNode } from '../../../src/server/backends/slurm/types.js';
 import { failUnfittable } from '../../../src/server/backends/slurm/unfittable.js';
+import { explainWaiting } from '../../../src/server/monitor.js';
 import { makeJob, makeRun, makeRunner, makeSpec } from '../../store/fixtures.js';
 import { testApp } from '../app-fixture.js';
 
@@ -52,7 +53,7 @@ describe('waiting jobs no Slurm node could run', () => {
     expect((await job('drained')).status).toBe('SUBMITTED'); // the node comes back
   });
 
-  it('wait while another active runner could run them, and fail once it is gone', async () => {
+  it('wait while another registered runner could run them, even an offline or lost one, and fail once it is deleted', async () => {
     const { engine, store, job } = await waiting({ gpu: { gpu: 1 }, huge: { cpu: 64 } });
     await store.upsertRunner(makeRunner('gpu-box')); // 8 CPUs, an A100
     await failUnfittable(engine, 'slurm', NODES);
@@ -61,7 +62,14 @@ describe('waiting jobs no Slurm node could run', () => {
       status: 'FAILED',
       reason: 'slurm: no node has 64 CPUs (the most is 16)',
     });
-    await store.setRunnerStatus('gpu-box', 'LOST');
+    // Being restarted: it comes back, and the job waits for it as it would without Slurm.
+    for (const status of ['OFFLINE', 'LOST'] as const) {
+      await store.setRunnerStatus('gpu-box', status);
+      await failUnfittable(engine, 'slurm', NODES);
+      await explainWaiting(engine);
+      expect(await job('gpu')).toMatchObject({ status: 'SUBMITTED', reason: 'no runner has 1 GPU' });
+    }
+    await store.deleteRunner('gpu-box');
     await failUnfittable(engine, 'slurm', NODES);
     expect(await job('gpu')).toMatchObject({ status: 'FAILED', reason: 'slurm: no node has 1 GPU (the most is 0)' });
   });

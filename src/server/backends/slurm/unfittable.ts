@@ -11,7 +11,7 @@ import type { SlurmNode } from './types.js';
 
 /**
  * Fail each SUBMITTED job (not one reusing a cached result) that no node of the partition could
- * run, even with its down and drained nodes back, and that no other active runner could ever fit.
+ * run, even with its down and drained nodes back, and that no other registered runner could ever fit.
  * The reason is the submitter's: `slurm: no node has 64 CPUs (the most is 2)`.
  */
 export async function failUnfittable(engine: Engine, runner: string, nodes: readonly SlurmNode[]): Promise<void> {
@@ -21,8 +21,10 @@ export async function failUnfittable(engine: Engine, runner: string, nodes: read
     if (problem) unfittable.push({ job, problem });
   }
   if (unfittable.length === 0) return;
-  // A team server's own runners, or the local one beside Slurm, may take what Slurm cannot.
-  const others = (await engine.store.listRunners()).filter((r) => r.status === 'ACTIVE' && r.name !== runner);
+  // A team server's own runners, or the local one beside Slurm, may take what Slurm cannot: an
+  // OFFLINE or LOST one too, being restarted (the monitor gives the job its waiting reason, as
+  // without Slurm). Only a deleted runner, whose row is gone, will not come back.
+  const others = (await engine.store.listRunners()).filter((r) => r.name !== runner);
   for (const { job, problem } of unfittable) {
     if (others.some((r) => neverFits(job.spec.resources, r.total) === null)) continue;
     // Refused when it was claimed or stopped meanwhile: nothing to do.

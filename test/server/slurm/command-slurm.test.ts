@@ -1,5 +1,5 @@
 /** The Slurm commands against the real single-node Slurm of scripts/slurm.sh, and their errors. */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,42 @@ async function waitFor<T>(check: () => Promise<T | undefined>, ms = 20_000): Pro
 
 const ids = () => slurmCommand('squeue', ['-h', '-t', 'all', '-o', '%i']);
 const listed = (text: string) => text.split('\n').map((l) => l.trim());
+
+/**
+ * The real squeue behind a script that keeps each call's arguments and what it printed; with
+ * `json: false` it refuses `--json` as a Slurm without its JSON plugins does.
+ */
+async function recordedSqueue(json: boolean) {
+  const dir = await mkdtemp(join(tmpdir(), 'dstack-squeue-'));
+  const calls = join(dir, 'calls');
+  await mkdir(calls);
+  const path = join(dir, 'squeue');
+  // Not on PATH itself: the squeue it runs is the real one.
+  const script = [
+    '#!/bin/bash',
+    `n=$(ls ${calls} | grep -c args)`,
+    `echo "$*" > ${calls}/$n.args`,
+    json ? '' : `[ "$1" = --json ] && { echo "squeue: unrecognized option '--json'" >&2; exit 1; }`,
+    `squeue "$@" > ${calls}/$n.out`,
+    `rc=$?; cat ${calls}/$n.out; exit $rc`,
+  ];
+  await writeFile(path, `${script.join('\n')}\n`, { mode: 0o755 });
+  const read = async () => {
+    const count = (await readdir(calls)).filter((f) => f.endsWith('.args')).length;
+    const call = async (n: number) => ({
+      args: (await readFile(join(calls, `${n}.args`), 'utf8')).trim(),
+      printed: await readFile(join(calls, `${n}.out`), 'utf8').catch(() => ''), // a refused --json
+    });
+    return Promise.all(Array.from({ length: count }, (_, n) => call(n)));
+  };
+  return { path, calls: read };
+}
+
+const sleeper = (s: CommandSlurm, dir: string, name: string) =>
+  s.submit({
+    args: [`--output=${dir}/${name}.out`, `--job-name=dstack-test-${name}`],
+    script: '#!/bin/bash\nsleep 60\n',
+  });
 
 describe.skipIf(skipSlurm)('Slurm commands', () => {
   beforeAll(() => ensureSlurm(), 300_000);
@@ -50,15 +86,54 @@ describe.skipIf(skipSlurm)('Slurm commands', () => {
         const state = (await s.states([id])).get(id);
         return state?.state === 'FAILED' ? state : undefined;
       });
-      expect(ended).toEqual({ slurmId: id, state: 'FAILED', reason: 'NonZeroExitCode', exitCode: 3 });
+      // The exit code comes with squeue --json only; the formatted listing has Slurm's reason.
+      expect(ended).toMatchObject({ slurmId: id, state: 'FAILED', reason: 'NonZeroExitCode' });
       expect(await readFile(join(dir, 'out'), 'utf8')).toBe('hello from slurm\n');
       // Once squeue forgets it (MinJobAge), the job completion log still knows it (no slurmdbd here).
       await waitFor(async () => (listed(await ids()).includes(id) ? undefined : true), 30_000);
       const old = await s.states([id, '999999']);
       expect(old.get(id)).toEqual({ slurmId: id, state: 'FAILED', exitCode: 3 });
       expect(old.has('999999')).toBe(false);
+      // Asked about alone, squeue fails ('Invalid job id specified'): the completion log still answers.
+      expect((await s.states([id])).get(id)).toEqual({ slurmId: id, state: 'FAILED', exitCode: 3 });
+      expect((await slurm({ squeue: (await recordedSqueue(false)).path }).states([id])).get(id)).toEqual({
+        slurmId: id,
+        state: 'FAILED',
+        exitCode: 3,
+      });
     },
   );
+
+  it.each([
+    ['squeue --json', true],
+    ['the formatted listing where --json is missing', false],
+  ])('asks squeue about the tracked jobs only, not the whole queue (%s)', { timeout: 60_000 }, async (_, json) => {
+    const dir = await mkdtemp(join(tmpdir(), 'dstack-squeue-jobs-'));
+    const squeue = await recordedSqueue(json);
+    const s = slurm({ squeue: squeue.path });
+    const tracked = await sleeper(s, dir, 'tracked');
+    const other = await sleeper(s, dir, 'other');
+    try {
+      for (let tick = 0; tick < 2; tick++) {
+        const states = await s.states([tracked]);
+        expect([...states.keys()]).toEqual([tracked]);
+        expect(['PENDING', 'RUNNING']).toContain(states.get(tracked)!.state);
+      }
+      const calls = await squeue.calls();
+      for (const call of calls) expect(call.args).toContain(`--jobs=${tracked}`);
+      // A squeue whose --json ignores filters (22.05) is asked once that way, then with -o.
+      const last = calls.at(-1)!;
+      expect(last.printed).toMatch(new RegExp(`\\b${tracked}\\b`));
+      expect(last.printed).not.toMatch(new RegExp(`\\b${other}\\b`));
+      // Very many: a thousand ids a call, and ids Slurm never had are no error.
+      const unknown = Array.from({ length: 1500 }, (_, i) => String(90_000_000 + i));
+      expect([...(await s.states([...unknown, tracked])).keys()]).toEqual([tracked]);
+      const asked = (await squeue.calls()).slice(calls.length).map((c) => c.args.split('--jobs=')[1]!.split(','));
+      expect(asked.map((ids) => ids.length)).toEqual([1000, 501]);
+    } finally {
+      await slurmCommand('scancel', [tracked, other]);
+    }
+  });
 
   it('signals the batch shell only with SIGTERM, and cancels; a finished job is no error', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dstack-scancel-'));

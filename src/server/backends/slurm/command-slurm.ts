@@ -34,6 +34,11 @@ export interface CommandSlurmOptions {
 const UNREACHABLE =
   /Unable to contact slurm controller|Socket timed out|Zero Bytes were transmitted|Connection refused/i;
 const GONE = /Invalid job id|already completing or completed/i;
+/**
+ * Job ids a squeue or sacct call asks about: one argument, well within Linux's 128 KiB a
+ * command-line argument, whatever the number of jobs tracked.
+ */
+const IDS_PER_CALL = 1000;
 
 /** A command that ran and failed: its stderr says why. */
 export class SlurmCommandError extends Error {
@@ -77,26 +82,47 @@ export class CommandSlurm implements SlurmCommands {
   }
 
   async states(slurmIds: readonly string[]): Promise<Map<string, SlurmJobState>> {
-    if (slurmIds.length === 0) return new Map();
-    const found = await this.queue(slurmIds);
+    const found = new Map<string, SlurmJobState>();
+    for (const ids of chunks(slurmIds, IDS_PER_CALL))
+      for (const [id, state] of await this.queue(ids)) found.set(id, state);
     const missing = slurmIds.filter((id) => !found.has(id));
     // Jobs that left squeue's view (MinJobAge): ask the accounting or the job completion log.
-    if (missing.length > 0) for (const [id, state] of await this.accounting(missing)) found.set(id, state);
+    for (const ids of chunks(missing, IDS_PER_CALL))
+      for (const [id, state] of await this.accounting(ids)) found.set(id, state);
     return found;
   }
 
+  /**
+   * Only these jobs, not the whole queue: a shared cluster's has tens of thousands, and reading it
+   * every poll loads slurmctld. `-t all`: a job just ended stays listed for MinJobAge, with Slurm's
+   * reason (a time limit) even where sacct knows nothing.
+   */
   private async queue(ids: readonly string[]): Promise<Map<string, SlurmJobState>> {
+    const filter = ['-t', 'all', `--jobs=${ids.join(',')}`];
     if (this.squeueJson) {
       try {
-        return parseSqueueJson(await this.run('squeue', ['--json']), ids);
+        const listed = parseSqueueJson(await this.run('squeue', ['--json', ...filter]));
+        const wanted = new Set(ids);
+        if ([...listed.keys()].some((id) => !wanted.has(id))) {
+          // This squeue's --json ignores filters (22.05's man page says so) and prints the whole queue.
+          this.options.logger.info('squeue --json lists jobs it was not asked for here; using squeue -o');
+          this.squeueJson = false;
+        }
+        return new Map([...listed].filter(([id]) => wanted.has(id)));
       } catch (e) {
         if (e instanceof UnavailableError) throw e;
+        if (isGone(e)) return new Map();
         // An old Slurm, or one without its JSON plugins: the formatted listing says enough.
         this.options.logger.info('squeue --json is not usable here; using squeue -o', { error: String(e) });
         this.squeueJson = false;
       }
     }
-    return parseSqueueFormatted(await this.run('squeue', ['-h', '-t', 'all', '-o', '%i|%T|%r']), ids);
+    try {
+      return parseSqueueFormatted(await this.run('squeue', ['-h', '-o', '%i|%T|%r', ...filter]), ids);
+    } catch (e) {
+      if (isGone(e)) return new Map();
+      throw e;
+    }
   }
 
   private async accounting(ids: readonly string[]): Promise<Map<string, SlurmJobState>> {
@@ -130,7 +156,7 @@ export class CommandSlurm implements SlurmCommands {
     try {
       await this.run('scancel', args);
     } catch (e) {
-      if (e instanceof SlurmCommandError && GONE.test(e.stderr)) return; // it ended meanwhile
+      if (isGone(e)) return; // it ended meanwhile
       throw e;
     }
   }
@@ -166,4 +192,19 @@ export class CommandSlurm implements SlurmCommands {
       if (input !== undefined) child.stdin?.end(input);
     });
   }
+}
+
+/**
+ * A job Slurm no longer knows: scancel's answer for an ended job, and squeue's for a lone id that
+ * left its view (`slurm_load_jobs error: Invalid job id specified`, exit 1; of several ids it lists
+ * those it knows).
+ */
+function isGone(e: unknown): boolean {
+  return e instanceof SlurmCommandError && GONE.test(e.stderr);
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }

@@ -13,7 +13,10 @@ export function addBackendFlags(server: Command): Command {
     .option('--slurm-work-dir <dir>', 'a folder the server and the compute nodes share (default <data-dir>/slurm/work)')
     .option('--slurm-server-url <url>', "the server's URL as compute nodes reach it (default: the URL it listens on)")
     .option('--slurm-dstack <command>', 'how a compute node runs dstack (default: this node and this install)')
-    .option('--slurm-sbatch-args <args>', "more sbatch options, space-separated: '--qos=high --time=4:00:00'")
+    .option(
+      '--slurm-sbatch-args <args>',
+      'more sbatch options, split as a shell would: \'--qos=high --comment="my team"\'',
+    )
     .option('--slurm-poll <seconds>', "how often Slurm's queue is read (default 1)")
     .option('--slurm-sbatch <path>', 'path of sbatch (default: on PATH)')
     .option('--slurm-squeue <path>', 'path of squeue')

@@ -1,6 +1,7 @@
 /** From `dstack server` flags and its `--config` file to the backends' settings. */
 import type { z } from 'zod';
 import { UsageError } from '../../core/errors.js';
+import { ShellWordsError, splitShellWords } from '../shell-words.js';
 import { readServerConfig } from '../../server/backends/config-file.js';
 import { resolveSlurmOptions, slurmEntry, type SlurmBackendOptions } from '../../server/backends/slurm/options.js';
 
@@ -56,7 +57,7 @@ export async function slurmFromFlags(
       'work-dir': flags.slurmWorkDir,
       'server-url': flags.slurmServerUrl,
       dstack: flags.slurmDstack,
-      'sbatch-args': flags.slurmSbatchArgs?.split(/\s+/).filter(Boolean),
+      'sbatch-args': flags.slurmSbatchArgs === undefined ? undefined : sbatchArgs(flags.slurmSbatchArgs),
       'poll-seconds': flags.slurmPoll,
     }),
     ...(Object.keys(commands).length > 0 ? { commands } : {}),
@@ -66,9 +67,20 @@ export async function slurmFromFlags(
   return resolveSlurmOptions(parsed.data, defaults);
 }
 
+/** Split as a shell would (`--comment="my team"` is one option), though none runs. */
+function sbatchArgs(value: string): string[] {
+  try {
+    return splitShellWords(value);
+  } catch (e) {
+    if (e instanceof ShellWordsError) throw new UsageError(`invalid --slurm-sbatch-args: ${e.message}`);
+    throw e;
+  }
+}
+
 function flagError(error: z.ZodError): string {
   const issue = error.issues[0]!;
-  const key = String(issue.path[issue.path.length - 1] ?? '');
+  // The entry's key, not an index within it (`sbatch-args`, not its second word).
+  const key = String(issue.path.findLast((k) => typeof k === 'string') ?? '');
   const flag = issue.path[0] === 'commands' ? `--slurm-${key}` : `--slurm-${key.replace(/-seconds$/, '')}`;
   return `invalid ${flag}: ${issue.message}`;
 }

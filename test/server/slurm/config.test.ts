@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { slurmFromFlags } from '../../../src/cli/commands/server-backends.js';
+import { UsageError } from '../../../src/core/errors.js';
 
 const DEFAULTS = { dataDir: '/var/lib/dstack', stopGraceMs: 10_000 };
 
@@ -65,6 +66,20 @@ describe('Slurm backend settings', () => {
     await expect(slurmFromFlags({ backend: 'slurm', slurmServerUrl: 'login1:3000' }, DEFAULTS)).rejects.toThrow(
       /^invalid --slurm-server-url: /,
     );
+    const unclosed = slurmFromFlags({ backend: 'slurm', slurmSbatchArgs: '--qos=high --comment="my team' }, DEFAULTS);
+    await expect(unclosed).rejects.toBeInstanceOf(UsageError);
+    await expect(unclosed).rejects.toThrow('invalid --slurm-sbatch-args: the " at character 22 is never closed');
+    await expect(slurmFromFlags({ backend: 'slurm', slurmSbatchArgs: `--qos=high ''` }, DEFAULTS)).rejects.toThrow(
+      'invalid --slurm-sbatch-args: an sbatch option is empty',
+    );
+  });
+
+  it('splits --slurm-sbatch-args as a shell would: quotes keep an option with blanks whole', async () => {
+    const options = await slurmFromFlags(
+      { backend: 'slurm', slurmSbatchArgs: `--comment="my team" --job-name='a b' --mail-user=x\\ y` },
+      DEFAULTS,
+    );
+    expect(options?.sbatchArgs).toEqual(['--comment=my team', '--job-name=a b', '--mail-user=x y']);
   });
 
   it("reads a config file's backends: section, flags overriding it", async () => {

@@ -47,7 +47,7 @@ export const slurmEntry = z
     'work-dir': text.optional(),
     'server-url': z.url({ protocol: /^https?$/ }).optional(),
     dstack: text.optional(),
-    'sbatch-args': z.array(text).optional(),
+    'sbatch-args': z.array(z.string().trim().min(1, 'an sbatch option is empty')).optional(),
     'poll-seconds': z.coerce.number().positive().max(60).optional(),
     'queue-depth': z.coerce.number().int().min(1).max(100).optional(),
     commands: z

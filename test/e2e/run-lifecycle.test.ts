@@ -213,7 +213,14 @@ describe('run lifecycle', () => {
     expect(await jobOf(name)).toMatchObject({ status: 'STOPPED', reason: 'stopped: the server shut down' });
     expect((await sb.dstack(['logs', name])).stdout).toContain('got SIGTERM');
     const out = join(sb.root, '..', 'shutdown-artifacts');
-    expect((await sb.dstack(['artifacts', id, '--output', out])).code).toBe(0);
+    const first = await sb.dstack(['artifacts', id, '--output', out]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).not.toContain('replaced');
+    expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
+    // What was there is replaced (a local edit too), and the download says so.
+    await writeFile(join(out, 'checkpoint/state'), 'edited here\n');
+    const again = await sb.dstack(['artifacts', id, '--output', out]);
+    expect(again.stdout).toContain(`replaced 2 files that ${out} had (checkpoint/count, checkpoint/state)\n`);
     expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
     const file = join(sb.root, '..', 'a-file');
     await writeFile(file, 'not a folder');

@@ -1,8 +1,9 @@
 /** `dstack artifacts [-t] JOB [-o DIR]`: list a job's artifact files, or download them. */
+import { lstatSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { assertNever, ConflictError, UsageError } from '../../core/errors.js';
-import type { JobRecord } from '../../core/records.js';
+import type { JobRecord, ManifestEntry } from '../../core/records.js';
 import { formatSize, plural } from '../../core/resources.js';
 import { downloadFiles } from '../../files/download.js';
 import { WriteBlockedError } from '../../files/write-blocked.js';
@@ -32,6 +33,8 @@ export async function artifactsCommand(
   if (options.output !== undefined) {
     const dir = await outputFolder(options.output);
     const files = manifest.artifacts.flatMap((a) => a.files);
+    // Said after, not refused: a second download of the same artifacts replaces them with themselves.
+    const replaced = existingFiles(dir, files);
     const progress = transferProgress();
     let stats;
     try {
@@ -48,6 +51,10 @@ export async function artifactsCommand(
     }
     const local = stats.copied ? ` (${stats.copied} copied from the local server's store)` : '';
     process.stdout.write(`downloaded ${plural(stats.files, 'file')} (${formatSize(stats.bytes)}) to ${dir}${local}\n`);
+    if (replaced.length > 0) {
+      const some = replaced.slice(0, 3).join(', ') + (replaced.length > 3 ? ', …' : '');
+      process.stdout.write(`replaced ${plural(replaced.length, 'file')} that ${dir} had (${some})\n`);
+    }
     return 0;
   }
   if (manifest.artifacts.length === 0) {
@@ -124,4 +131,16 @@ function notSavedYet(job: JobRecord): string | undefined {
     default:
       return assertNever(job.status, 'job status');
   }
+}
+
+/** The entries' paths that something already occupies under `dir` (an lstat each: microseconds, in place). */
+function existingFiles(dir: string, files: readonly ManifestEntry[]): string[] {
+  const exists = (path: string) => {
+    try {
+      return lstatSync(join(dir, path), { throwIfNoEntry: false }) !== undefined;
+    } catch {
+      return false; // a file where a folder goes: the download says so
+    }
+  };
+  return files.filter((f) => exists(f.path)).map((f) => f.path);
 }

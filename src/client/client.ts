@@ -266,8 +266,8 @@ export class Client {
 
   // Blobs
 
-  async missingBlobs(digests: string[]): Promise<string[]> {
-    return (await this.json<{ missing: string[] }>('POST', '/api/blobs/missing', { digests })).missing;
+  async missingBlobs(digests: string[], signal?: AbortSignal): Promise<string[]> {
+    return (await this.json<{ missing: string[] }>('POST', '/api/blobs/missing', { digests }, signal)).missing;
   }
 
   async putBlob(digest: string, content: Readable | Buffer): Promise<void> {
@@ -291,14 +291,17 @@ export class Client {
     return readJson<{ stored: number; bytes: number }>(response);
   }
 
-  /** Download small blobs as one pack, in the order asked. */
-  async getPack(digests: string[]): Promise<Readable> {
-    return (await this.request('POST', '/api/blobs/pack/get', { json: { digests } })).body;
+  /** Download small blobs as one pack, in the order asked; `signal` ends the request and its stream. */
+  async getPack(digests: string[], signal?: AbortSignal): Promise<Readable> {
+    return (await this.request('POST', '/api/blobs/pack/get', { json: { digests }, ...(signal && { signal }) })).body;
   }
 
   /** A blob's content: from the server, or straight from storage when the server sends the client there. */
-  async openBlob(digest: string): Promise<Readable> {
-    const response = await this.request('GET', `/api/blobs/${digest}?direct=1`, { redirects: true });
+  async openBlob(digest: string, signal?: AbortSignal): Promise<Readable> {
+    const response = await this.request('GET', `/api/blobs/${digest}?direct=1`, {
+      redirects: true,
+      ...(signal && { signal }),
+    });
     const location = response.header('location');
     if (response.status >= 300 && response.status < 400 && location) {
       response.body.destroy();
@@ -394,8 +397,9 @@ export class Client {
   }
 
   /** Runners: how to clone the code of a job this runner holds (credentials in the clear), or null. */
-  async codeSource(jobId: string): Promise<CodeSource | null> {
-    return (await this.json<{ source: CodeSource | null }>('GET', `/api/runner/jobs/${jobId}/code-source`)).source;
+  async codeSource(jobId: string, signal?: AbortSignal): Promise<CodeSource | null> {
+    const path = `/api/runner/jobs/${jobId}/code-source`;
+    return (await this.json<{ source: CodeSource | null }>('GET', path, undefined, signal)).source;
   }
 }
 

@@ -4,6 +4,7 @@
  * already happened, log entries carry sequence numbers, blobs are content-addressed,
  * claims re-offer a job whose answer was lost).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RETRY_MAX_DELAY_MS } from '../core/api.js';
 import { UnavailableError } from '../core/errors.js';
 import type { Logger } from '../logger.js';
@@ -39,7 +40,10 @@ export function runnerRetry(logger: Pick<Logger, 'warn'>): RetryPolicy {
   };
 }
 
-/** Run `attempt` until it succeeds, fails for good, the policy's time passes, or `signal` aborts. */
+/**
+ * Run `attempt` until it succeeds, fails for good, the policy's time passes, or `signal` aborts
+ * (also during a wait between tries: a stopped job must not wait out a retry of seconds).
+ */
 export async function retrying<T>(attempt: () => Promise<T>, policy: RetryPolicy, signal?: AbortSignal): Promise<T> {
   const deadline = Date.now() + policy.forMs;
   for (let delay = FIRST_DELAY_MS; ; delay = Math.min(delay * 2, RETRY_MAX_DELAY_MS)) {
@@ -49,6 +53,6 @@ export async function retrying<T>(attempt: () => Promise<T>, policy: RetryPolicy
       if (!isTransient(e) || signal?.aborted || Date.now() + delay > deadline) throw e;
       policy.onRetry?.(e, delay);
     }
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    await sleep(delay, undefined, signal && { signal });
   }
 }

@@ -58,3 +58,21 @@ export function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> 
   });
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * `work`'s value, or a rejection with the abort's reason once `signal` aborts first. The work
+ * itself goes on: it may be shared (a run's code manifest, fetched once for its jobs).
+ */
+export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise((resolve, reject) => {
+    const aborted = () => reject(signal.reason);
+    if (signal.aborted) return aborted();
+    signal.addEventListener('abort', aborted, { once: true });
+    const settled = () => signal.removeEventListener('abort', aborted);
+    work.then(
+      (value) => (settled(), resolve(value)),
+      (e: unknown) => (settled(), reject(e)),
+    );
+  });
+}

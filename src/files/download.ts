@@ -25,10 +25,17 @@ import { CONCURRENCY, counter, packsOf, tracker, type TransferOptions, type Tran
 /** Downloads of up to this many bytes in all write their files in place (raw-fs.ts). */
 const SMALL_DOWNLOAD = 1 << 20;
 
-/** Write `content` to `target`, failing (and removing it) unless it hashes to `digest`. */
-async function writeVerified(content: Readable, target: string, entry: ManifestEntry, onBytes: (n: number) => void) {
+/** Write `content` to `target`, failing (and removing it) unless it hashes to `digest`; `signal` cuts it short. */
+async function writeVerified(
+  content: Readable,
+  target: string,
+  entry: ManifestEntry,
+  onBytes: (n: number) => void,
+  signal: AbortSignal | undefined,
+) {
   const hash = createHash('sha256');
-  await pipeline(content, counter(onBytes, hash), createWriteStream(target, { mode: entry.mode | 0o600 }));
+  const file = createWriteStream(target, { mode: entry.mode | 0o600 });
+  await pipeline(content, counter(onBytes, hash), file, ...(signal ? [{ signal }] : []));
   const actual = hash.digest('hex');
   if (actual !== entry.digest) {
     await rm(target, { force: true });
@@ -62,6 +69,7 @@ export async function downloadFiles(
   for (const e of files) byDigest.set(e.digest!, [...(byDigest.get(e.digest!) ?? []), e]);
   const totalBytes = files.reduce((n, e) => n + e.size, 0);
   const track = tracker(files.length, totalBytes, options);
+  const { signal } = options;
   // A small download (a job's code, a step's small outputs) is written in place whatever its
   // files' sizes: its few pool trips would each wait behind the rest of the loop's work.
   const writer = new SafeWriter(root, totalBytes <= SMALL_DOWNLOAD ? SMALL_DOWNLOAD : SMALL_FILE);
@@ -85,10 +93,16 @@ export async function downloadFiles(
     const small = groups.reduce((n, g) => (g[0]!.size < SMALL_BLOB ? n + g[0]!.size : n), 0);
     const cache = options.cache;
     const copyable = (g: ManifestEntry[]) => !cache || g[0]!.size >= SMALL_BLOB || small > cache.budget;
-    const left = await copyFromStore(client.localBlobs, groups.filter(copyable), writer, (bytes) => {
-      copied++;
-      track.file(bytes);
-    });
+    const left = await copyFromStore(
+      client.localBlobs,
+      groups.filter(copyable),
+      writer,
+      (bytes) => {
+        copied++;
+        track.file(bytes);
+      },
+      signal,
+    );
     groups = [...groups.filter((g) => !copyable(g)), ...left];
   }
   const small = groups.filter((g) => g[0]!.size < SMALL_BLOB);
@@ -96,10 +110,10 @@ export async function downloadFiles(
   const tasks: (() => Promise<void>)[] = [
     ...big.map((group) => async () => {
       const [first, ...rest] = group as [ManifestEntry, ...ManifestEntry[]];
-      const content = await client.openBlob(first.digest!);
+      const content = await client.openBlob(first.digest!, signal);
       requests++;
       const target = await writer.replace(first.path);
-      await writeVerified(content, target, first, (n) => track.bytes(n)).catch(async (e: unknown) => {
+      await writeVerified(content, target, first, (n) => track.bytes(n), signal).catch(async (e: unknown) => {
         throw await writer.blocked(first.path, e);
       });
       await chmod(target, first.mode | 0o600); // the mode as recorded, whatever the umask
@@ -134,7 +148,7 @@ export async function downloadFiles(
         }
         if (wanted.size > 0) {
           requests++;
-          for await (const blob of readPack(await client.getPack([...wanted.keys()]))) {
+          for await (const blob of readPack(await client.getPack([...wanted.keys()], signal))) {
             if (blob.name === PACK_ERROR)
               throw new UnavailableError(`the server cut off a pack: ${joinParts(blob.parts).toString()}`);
             const group = wanted.get(blob.name);
@@ -158,7 +172,7 @@ export async function downloadFiles(
     }),
   ];
   // A task dropped with its connection starts over (a runner's client retries; the CLI's does not).
-  await forEachLimit(tasks, CONCURRENCY, (task) => client.retry(task));
+  await forEachLimit(tasks, CONCURRENCY, (task) => (signal?.throwIfAborted(), client.retry(task, signal)));
 
   const stats = { files: files.length, bytes: totalBytes, requests, ...(copied > 0 && { copied }) };
   if (links.length === 0) return stats;

@@ -31,15 +31,18 @@ const BATCHES_IN_FLIGHT = 4;
 /**
  * Copy each group's blob from `folder` to the paths of its entries (one digest a group), with
  * their modes. Returns the groups whose blob was not found there, for the caller to fetch.
+ * `signal` ends the copy before its next batch.
  */
 export async function copyFromStore(
   folder: string,
   groups: readonly (readonly ManifestEntry[])[],
   writer: SafeWriter,
   onFile: (bytes: number) => void,
+  signal?: AbortSignal,
 ): Promise<ManifestEntry[][]> {
   const left: ManifestEntry[][] = [];
   await forEachLimit(batches(groups), BATCHES_IN_FLIGHT, async (batch) => {
+    signal?.throwIfAborted();
     const files: CopyFilesJob['files'] = [];
     const of: { group: readonly ManifestEntry[]; entry: ManifestEntry }[] = [];
     for (const group of batch) {

@@ -31,7 +31,10 @@ export interface TransferProgress {
 export interface TransferOptions {
   /** Called as files complete and as big files stream (cumulative counts). */
   onProgress?: (progress: TransferProgress) => void;
-  /** Ends the transfer before its next file or batch (a job aborted while it saves). */
+  /**
+   * Ends the transfer: an upload before its next file or batch (a job aborted while it saves), a
+   * download at once (a job stopped while it is prepared).
+   */
   signal?: AbortSignal;
 }
 

@@ -43,19 +43,20 @@ export function containerMounts(assignment: Assignment, root: string): Mount[] {
 
 /**
  * Download a manifest's files for a job: relative artifacts into its workspace, absolute ones
- * into its container root (from where they are mounted at their paths).
+ * into its container root (from where they are mounted at their paths). `signal` ends it.
  */
 export async function downloadManifest(
   client: Client,
   workspace: string,
   root: string,
   manifest: ArtifactManifest,
+  signal?: AbortSignal,
 ): Promise<TransferStats> {
   const inWorkspace = manifest.artifacts.filter((a) => !a.path.startsWith('/')).flatMap((a) => a.files);
   const inContainer = manifest.artifacts.filter((a) => a.path.startsWith('/')).flatMap((a) => a.files);
-  const stats = await downloadForJob(client, workspace, inWorkspace);
+  const stats = await downloadForJob(client, workspace, inWorkspace, signal);
   if (inContainer.length === 0) return stats;
   await mkdir(root, { recursive: true });
-  const more = await downloadForJob(client, root, inContainer);
+  const more = await downloadForJob(client, root, inContainer, signal);
   return { files: stats.files + more.files, bytes: stats.bytes + more.bytes };
 }

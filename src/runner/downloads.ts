@@ -11,11 +11,12 @@ import type { TransferStats } from '../files/transfer.js';
 
 const smallBlobs = new BlobCache(16 << 20);
 
-/** `downloadFiles`, small blobs taken from and kept in the runner's memory. */
+/** `downloadFiles`, small blobs taken from and kept in the runner's memory; `signal` ends it (the job was stopped). */
 export function downloadForJob(
   client: Client,
   root: string,
   entries: readonly ManifestEntry[],
+  signal?: AbortSignal,
 ): Promise<TransferStats> {
-  return downloadFiles(client, root, entries, { cache: smallBlobs });
+  return downloadFiles(client, root, entries, { cache: smallBlobs, ...(signal && { signal }) });
 }

@@ -46,9 +46,11 @@ export class JobRun {
   private exited = false;
   private graceMs: number;
   /**
-   * Aborted by an abort, whenever it comes: it ends the job's preparation (an image pull) or
-   * the save of its artifacts (nothing is kept); the running process is killed apart.
+   * Aborted by a stop or an abort, whenever it comes: it ends the job's preparation (its
+   * downloads, a wait between retries, an image pull), and its commands then never start.
    */
+  private readonly halted = new AbortController();
+  /** Aborted by an abort: it also ends the save of the job's artifacts (nothing is kept); a running process is killed apart. */
   private readonly aborted = new AbortController();
   private readonly logs: LogShipper;
   readonly id: string;
@@ -77,6 +79,7 @@ export class JobRun {
     // The server moved the job to STOPPING/ABORTING before telling us.
     this.status = action === 'abort' ? 'ABORTING' : 'STOPPING';
     this.graceMs = graceMs;
+    this.halted.abort();
     if (action === 'abort') this.aborted.abort();
     if (this.execution) this.signal();
   }
@@ -135,7 +138,8 @@ export class JobRun {
     let workspace: string | undefined;
     try {
       const spec = this.assignment.job.spec;
-      workspace = await prepareWorkspace(this.ctx.client, this.ctx.workRoot, this.assignment, note);
+      workspace = await this.prepare(note);
+      if (workspace === undefined) return await this.endUnstarted();
       // RUNNING is reported while the job starts, not before it: the round trip is off the way
       // to its first command. A stop that the answer brings is applied to the started process.
       const reported = this.status === 'DOWNLOADING' ? this.move('RUNNING') : Promise.resolve(true);
@@ -151,10 +155,11 @@ export class JobRun {
           onOutput: (stream, chunk) => this.logs.write(stream, chunk),
           whenDrained: (resume) => this.logs.whenDrained(resume),
           note,
-          signal: this.aborted.signal,
+          signal: this.halted.signal,
         });
       } catch (e) {
         await reported.catch(() => {}); // the launch failure is then reported from the status the server has
+        if (this.requested) return await this.endUnstarted(); // it ended the launch (an image pull), or came with it
         throw e;
       }
       let running: boolean;
@@ -180,7 +185,7 @@ export class JobRun {
         execution.kill();
         throw e;
       }
-      this.signal(); // a stop that arrived while the workspace was being prepared or RUNNING was reported
+      this.signal(); // a stop that arrived while the job was being launched or RUNNING was reported
       const exit = await this.execution.exit;
       this.exited = true;
       if (this.requested) return await this.finishStopped(workspace);
@@ -219,6 +224,38 @@ export class JobRun {
     } finally {
       await removeWorkspace(this.ctx.workRoot, this.id, this.ctx.trash).catch(() => {});
     }
+  }
+
+  /**
+   * The job's workspace; undefined when a stop or an abort came while it was prepared (whatever
+   * that cut short, a download or a retried request, is moot then).
+   */
+  private async prepare(note: (text: string) => void): Promise<string | undefined> {
+    const { client, workRoot } = this.ctx;
+    try {
+      const workspace = await prepareWorkspace(client, workRoot, this.assignment, note, this.halted.signal);
+      return this.requested ? undefined : workspace;
+    } catch (e) {
+      if (this.requested) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * A stop or an abort heard before the job's commands started: they never start, and nothing
+   * is saved (the workspace holds only what the job was given; a resumed job keeps the
+   * artifacts it was resumed with). STOPPED, resumable, or ABORTED, with the stop's reason.
+   */
+  private async endUnstarted(): Promise<void> {
+    this.logs.note(
+      this.requested === 'abort'
+        ? 'aborted before its commands started: they did not run'
+        : 'stopped before its commands started: they did not run, and no artifacts are saved',
+    );
+    await this.logs.close();
+    // Refused when an abort came meanwhile: that one is carried out.
+    if (this.status === 'STOPPING' && (await this.move('STOPPED'))) return;
+    if (this.status === 'ABORTING') await this.move('ABORTED', { reason: 'aborted by user' });
   }
 
   /**

@@ -23,7 +23,7 @@ export interface LaunchContext {
   whenDrained?: WhenDrained;
   /** A line of dstack's own in the job's log. */
   note: (text: string) => void;
-  /** Aborted when the job is aborted while it is still being prepared. */
+  /** Aborted when the job is stopped or aborted while it is still being prepared. */
   signal: AbortSignal;
 }
 

@@ -41,11 +41,16 @@ export function workspacePath(workRoot: string, jobId: string): string {
   return join(workRoot, 'jobs', jobId, 'workspace');
 }
 
+/**
+ * The job's workspace, made afresh. `signal` ends its preparation where it is (a download, a
+ * wait between retries): the job was stopped or aborted before its commands started.
+ */
 export async function prepareWorkspace(
   client: Client,
   workRoot: string,
   assignment: Assignment,
   note: (text: string) => void,
+  signal?: AbortSignal,
 ): Promise<string> {
   const dir = workspacePath(workRoot, assignment.job.id);
   // Normally new: mkdir says whether it created the folder, sparing a removal per job.
@@ -58,27 +63,26 @@ export async function prepareWorkspace(
     total.files += s.files;
     total.bytes += s.bytes;
   };
-  add(await deliverCode(client, workRoot, dir, assignment, note));
+  add(await deliverCode(client, workRoot, dir, assignment, note, signal));
+  const root = containerRoot(workRoot, assignment.job.id);
   const written = new Map<string, { content: string; ref: string }>(); // by the dependencies so far
   for (const dep of assignment.dependencies) {
     const replaced = replacedFiles(dep.manifest, written, dep.job.ref);
     if (replaced) note(replaced);
-    const stats = await downloadManifest(client, dir, containerRoot(workRoot, assignment.job.id), dep.manifest).catch(
-      (e: unknown) => {
-        if (!(e instanceof WriteBlockedError)) throw e;
-        // The job's own files collide: only its config can change that.
-        throw e.explained(`${dep.job.ref}'s artifact file`, (blocker) =>
-          blocker === 'no permission'
-            ? undefined
-            : 'the code or an earlier dependency has a path there: rename the artifact or that path',
-        );
-      },
-    );
+    const stats = await downloadManifest(client, dir, root, dep.manifest, signal).catch((e: unknown) => {
+      if (!(e instanceof WriteBlockedError)) throw e;
+      // The job's own files collide: only its config can change that.
+      throw e.explained(`${dep.job.ref}'s artifact file`, (blocker) =>
+        blocker === 'no permission'
+          ? undefined
+          : 'the code or an earlier dependency has a path there: rename the artifact or that path',
+      );
+    });
     note(`artifacts of ${dep.job.ref} (${dep.job.id}): ${filesAndSize(stats.files, stats.bytes)}`);
     add(stats);
   }
   if (assignment.restore) {
-    const stats = await downloadManifest(client, dir, containerRoot(workRoot, assignment.job.id), assignment.restore);
+    const stats = await downloadManifest(client, dir, root, assignment.restore, signal);
     note(`restored this job's saved artifacts: ${filesAndSize(stats.files, stats.bytes)}`);
   }
   return dir;

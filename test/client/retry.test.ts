@@ -67,6 +67,22 @@ describe('retrying', () => {
     expect(tries).toBe(2);
   });
 
+  it('stops waiting for its next try when its signal aborts meanwhile (a job stopped while it is prepared)', async () => {
+    const controller = new AbortController();
+    let tries = 0;
+    const fail = () => {
+      tries++;
+      return Promise.reject(new UnavailableError('down'));
+    };
+    const waiting = retrying(
+      fail,
+      { forMs: 60_000, onRetry: () => setTimeout(() => controller.abort(), 50) },
+      controller.signal,
+    );
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    expect(tries).toBe(1); // not tried again once the wait was over
+  });
+
   it('tells dropped connections from answers', () => {
     expect(isTransient(new UnavailableError('x'))).toBe(true);
     expect(isTransient(new TypeError('terminated'))).toBe(true);

@@ -14,6 +14,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import type { Client } from '../../client/client.js';
 import type { Assignment, CodeManifest } from '../../core/api.js';
+import { unlessAborted } from '../../core/concurrency.js';
 import { UnavailableError } from '../../core/errors.js';
 import type { CodeSource } from '../../core/repos.js';
 import type { TransferStats } from '../../files/transfer.js';
@@ -23,9 +24,9 @@ import { plural } from '../../core/resources.js';
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /** Digests of `files` the server does not have. */
-async function missing(client: Client, files: CodeManifest['files']): Promise<string[]> {
+async function missing(client: Client, files: CodeManifest['files'], signal?: AbortSignal): Promise<string[]> {
   const digests = [...new Set(files.flatMap((f) => (f.digest ? [f.digest] : [])))];
-  return digests.length === 0 ? [] : client.missingBlobs(digests);
+  return digests.length === 0 ? [] : client.missingBlobs(digests, signal);
 }
 
 /** The commit's unchanged files from the mirror, the others from blobs; throws when either fails. */
@@ -37,6 +38,7 @@ async function fromClone(
   commit: string,
   subdir: string,
   code: CodeManifest,
+  signal: AbortSignal | undefined,
 ): Promise<{ cloned: number; stats: TransferStats }> {
   // Loaded for this route only: most jobs get their code as blobs, and every module a job
   // loads before its first command is on its start latency (a Slurm batch job loads them all).
@@ -53,10 +55,11 @@ async function fromClone(
   } finally {
     await auth.cleanup();
   }
+  signal?.throwIfAborted(); // git's work is not cut short; what follows is
   const rest = code.files.filter((f) => !written.has(f.path));
-  const lacking = await missing(client, rest);
+  const lacking = await missing(client, rest, signal);
   if (lacking.length > 0) throw new Error(`${lacking.length} files differ from the commit and were not uploaded`);
-  return { cloned: written.size, stats: await downloadForJob(client, dir, rest) };
+  return { cloned: written.size, stats: await downloadForJob(client, dir, rest, signal) };
 }
 
 /** Code manifests kept: a run's jobs share one, and a manifest's digest names its content. */
@@ -76,36 +79,41 @@ function codeManifest(client: Client, digest: string, sent: CodeManifest | undef
   return manifest;
 }
 
-/** Put the run's code into the empty folder `dir`; `note` tells the job's log where it came from. */
+/**
+ * Put the run's code into the empty folder `dir`; `note` tells the job's log where it came from.
+ * `signal` ends it (the job was stopped), the wait on a manifest other jobs share included.
+ */
 export async function deliverCode(
   client: Client,
   workRoot: string,
   dir: string,
   assignment: Assignment,
   note: (text: string) => void,
+  signal?: AbortSignal,
 ): Promise<TransferStats> {
-  const code = await codeManifest(client, assignment.run.codeDigest, assignment.code);
+  const code = await unlessAborted(codeManifest(client, assignment.run.codeDigest, assignment.code), signal);
   const { remote, commit, subdir = '' } = assignment.run.repo;
-  if (!remote || !commit || !COMMIT.test(commit)) return downloadForJob(client, dir, code.files);
+  if (!remote || !commit || !COMMIT.test(commit)) return downloadForJob(client, dir, code.files, signal);
 
   let failure: string | undefined;
   try {
-    const source = await client.codeSource(assignment.job.id);
+    const source = await client.codeSource(assignment.job.id, signal);
     if (source) {
-      const { cloned, stats } = await fromClone(client, workRoot, dir, source, commit, subdir, code);
+      const { cloned, stats } = await fromClone(client, workRoot, dir, source, commit, subdir, code, signal);
       note(
         `code: ${plural(cloned, 'file')} from ${remote} at ${commit.slice(0, 12)}, ${stats.files} from the uploaded changes`,
       );
       return stats;
     }
   } catch (e) {
+    if (signal?.aborted) throw e; // stopped, not failed: no fallback to the bundle
     failure = (e as Error).message;
   }
-  if (failure === undefined) return downloadForJob(client, dir, code.files); // the user did not register the remote
+  if (failure === undefined) return downloadForJob(client, dir, code.files, signal); // the user did not register the remote
   // The clone route failed part-way: start over from the bundle, if the CLI uploaded all of it.
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const lacking = await missing(client, code.files);
+  const lacking = await missing(client, code.files, signal);
   if (lacking.length > 0) {
     throw new UnavailableError(
       `cannot get the code: ${failure}; and the run uploaded only the files that differ from ${commit.slice(0, 12)}` +
@@ -113,5 +121,5 @@ export async function deliverCode(
     );
   }
   note(`code: could not use ${remote} (${failure}); using the uploaded files`);
-  return downloadForJob(client, dir, code.files);
+  return downloadForJob(client, dir, code.files, signal);
 }

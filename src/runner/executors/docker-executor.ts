@@ -50,6 +50,7 @@ export class DockerExecutor implements Executor {
     const docker = await this.engine();
     const [{ engineMessage }, { ensureImage }] = await Promise.all([engineModule(), import('./docker/image.js')]);
     await ensureImage(docker, image, request.onNote, request.signal);
+    request.signal?.throwIfAborted(); // stopped or aborted while its image was looked up or pulled: no container
     for (const mount of request.mounts ?? []) await mkdir(mount.host, { recursive: true });
     await mkdir(this.options.scriptDir, { recursive: true });
     const scriptFile = join(this.options.scriptDir, `${request.jobId}.sh`);

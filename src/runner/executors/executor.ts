@@ -67,7 +67,7 @@ export interface ExecutionRequest {
   whenDrained?: WhenDrained;
   /** A line about preparing the execution (image pull progress) for the job's log. */
   onNote?: (text: string) => void;
-  /** Abandons preparing (an image pull) when aborted. */
+  /** Abandons preparing (an image pull) when aborted, and then starts nothing (the job was stopped). */
   signal?: AbortSignal;
 }
 

@@ -16,7 +16,11 @@ import type { Engine } from './engine.js';
 const FRESH_BLOB_MS = 60 * 60_000;
 
 export interface PruneOptions {
-  /** Only this user's runs (a non-admin caller); blobs are collected across all users. */
+  /**
+   * Delete only this user's runs (a non-admin caller). What must be kept is still decided over
+   * every user's runs (another user's kept job may reuse one of this user's), and blobs are
+   * collected across all users.
+   */
   user?: string;
   dryRun?: boolean;
 }
@@ -25,12 +29,12 @@ export async function prune(engine: Engine, olderThanMs: number, options: PruneO
   const { user, dryRun = false } = options;
   return engine.serialize(async () => {
     const { store } = engine;
-    const runs = await store.listRuns(user ? { user } : {});
+    const runs = await store.listRuns({});
     const jobs = await store.jobsOfRuns(runs.map((r) => r.name));
     const cutoff = Date.now() - olderThanMs;
     const doomed = new Set(
       runs
-        .filter((r) => !r.tag && r.submittedAt < cutoff)
+        .filter((r) => (user === undefined || r.user === user) && !r.tag && r.submittedAt < cutoff)
         .filter((r) => jobs.filter((j) => j.runName === r.name).every((j) => isFinished(j.status)))
         .map((r) => r.name),
     );

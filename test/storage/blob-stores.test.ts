@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
 import { S3BlobStore } from '../../src/server/storage/s3-blob-store.js';
@@ -122,6 +122,43 @@ describe('S3BlobStore', () => {
     await expect(store.check()).rejects.toThrow(
       "S3 bucket 'no-such-bucket' does not exist; create it, or check AWS_ENDPOINT_URL, AWS_REGION and the credentials",
     );
+  });
+
+  it('asks S3 again about every blob it remembered once a read finds one deleted outside dstack', async () => {
+    const { bucket, s3 } = await createBucket(servers.moto!);
+    const store = new S3BlobStore(s3, { bucket, prefix: 'p' });
+    const [a, b] = [blob(10), blob(20)];
+    for (const { digest, data } of [a, b]) await store.put(digest, Readable.from([data]));
+    // The bucket emptied by hand: the store's memory still has both, and costs no request to ask.
+    for (const { digest } of [a, b]) {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `p/${digest.slice(0, 2)}/${digest}` }));
+    }
+    expect(await store.missing([a.digest, b.digest])).toEqual([]);
+    await expect(store.get(a.digest)).rejects.toThrow(`blob ${a.digest} is not stored`);
+    // One remembered blob gone means the memory is stale: both are asked about, found missing, sent again.
+    expect(await store.missing([a.digest, b.digest])).toEqual([a.digest, b.digest]);
+    await store.put(b.digest, Readable.from([b.data]));
+    expect(await store.missing([a.digest, b.digest])).toEqual([a.digest]);
+  });
+
+  it('says a bucket deleted while it runs does not exist, and forgets what it held', async () => {
+    const { bucket, s3 } = await createBucket(servers.moto!);
+    const store = new S3BlobStore(s3, { bucket, prefix: '' });
+    const [a, c] = [blob(10), blob(5)];
+    await store.put(a.digest, Readable.from([a.data]));
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${a.digest.slice(0, 2)}/${a.digest}` }));
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    const gone = `S3 bucket '${bucket}' does not exist; create it, or check AWS_ENDPOINT_URL, AWS_REGION and the credentials`;
+    await expect(store.get(a.digest)).rejects.toThrow(gone);
+    await expect(store.put(c.digest, Readable.from([c.data]))).rejects.toThrow(gone);
+    await expect(store.delete(a.digest)).rejects.toThrow(gone);
+    await expect(
+      (async () => {
+        for await (const listed of store.list()) void listed;
+      })(),
+    ).rejects.toThrow(gone);
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    expect(await store.missing([a.digest])).toEqual([a.digest]);
   });
 
   it('keeps blobs under its prefix and lists only them', async () => {

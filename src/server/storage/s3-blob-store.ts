@@ -21,7 +21,7 @@ import { forEachLimit } from '../../core/concurrency.js';
 import { InternalError, InvalidError, NotFoundError, UnavailableError } from '../../core/errors.js';
 import { DIGEST, emptyStats, type BlobStore, type BlobStoreStats, type DirectRequest } from './blob-store.js';
 import type { S3Location } from './s3-client.js';
-import { spool } from './spool.js';
+import { spool, type Spooled } from './spool.js';
 
 /** S3's limit for one PUT; bigger blobs go through the server as multipart uploads. */
 const MAX_SINGLE_PUT = 5 * 1024 ** 3;
@@ -33,6 +33,14 @@ function isNotFound(e: unknown): boolean {
   const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
   return err.name === 'NotFound' || err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404;
 }
+
+/** A request with a body in its answer says so; a HEAD's 404 cannot tell a missing bucket from a missing key. */
+function isNoSuchBucket(e: unknown): boolean {
+  return (e as { name?: string }).name === 'NoSuchBucket';
+}
+
+const bucketProblem = (bucket: string, why: string) =>
+  `S3 bucket '${bucket}' ${why}; create it, or check AWS_ENDPOINT_URL, AWS_REGION and the credentials`;
 
 /** sha256 hex → base64, the form S3's checksum headers take. */
 const base64Digest = (digest: string) => Buffer.from(digest, 'hex').toString('base64');
@@ -48,7 +56,11 @@ const KNOWN_MAX = 200_000;
 export class S3BlobStore implements BlobStore {
   private readonly counters = emptyStats();
   private readonly spoolDir: string;
-  /** Blobs never change once stored; only this store's `delete` removes them (prune). */
+  /**
+   * Blobs never change once stored, and only this store's `delete` is meant to remove them
+   * (prune). One found gone all the same (a bucket emptied or recreated by hand) shows this
+   * memory is stale, and all of it is forgotten: the next `missing` asks S3 again.
+   */
   private readonly known = new Set<string>();
 
   constructor(
@@ -67,11 +79,20 @@ export class S3BlobStore implements BlobStore {
       const why = isNotFound(e)
         ? 'does not exist'
         : `cannot be reached (${(e as Error).name}: ${(e as Error).message})`;
-      throw new UnavailableError(
-        `S3 bucket '${this.location.bucket}' ${why}; create it, or check AWS_ENDPOINT_URL, AWS_REGION and the credentials`,
-        { cause: e },
-      );
+      throw new UnavailableError(bucketProblem(this.location.bucket, why), { cause: e });
     }
+  }
+
+  /** What to throw for an S3 failure: a bucket gone is named as such, and takes every remembered blob with it. */
+  private failure(e: unknown): unknown {
+    if (!isNoSuchBucket(e)) return e;
+    this.known.clear();
+    return new UnavailableError(bucketProblem(this.location.bucket, 'does not exist'), { cause: e });
+  }
+
+  /** A read found `digest` absent: if it was remembered as stored, nothing remembered can be trusted. */
+  private foundGone(digest: string): void {
+    if (this.known.has(digest)) this.known.clear();
   }
 
   private checked(digest: string): string {
@@ -102,28 +123,35 @@ export class S3BlobStore implements BlobStore {
     const Key = this.key(digest);
     const spooled = await spool(content, this.spoolDir);
     try {
-      if (spooled.digest !== digest)
-        throw new InvalidError(`blob content does not match its digest (expected ${digest}, got ${spooled.digest})`);
-      const Bucket = this.location.bucket;
-      if (spooled.buffer) {
-        await this.s3.send(
-          new PutObjectCommand({ Bucket, Key, Body: spooled.buffer, ChecksumSHA256: base64Digest(digest) }),
-        );
-      } else {
-        const upload = new Upload({
-          client: this.s3,
-          params: { Bucket, Key, Body: spooled.open() },
-          partSize: PART_SIZE,
-          queueSize: 4,
-        });
-        await upload.done();
-      }
-      this.remember(digest);
-      this.counters.blobsWritten++;
-      this.counters.bytesWritten += spooled.size;
+      await this.write(digest, Key, spooled);
+    } catch (e) {
+      throw this.failure(e);
     } finally {
       await spooled.dispose();
     }
+  }
+
+  /** Write a spooled blob once it is verified: one PutObject, or a multipart upload when it is on disk. */
+  private async write(digest: string, Key: string, spooled: Spooled): Promise<void> {
+    if (spooled.digest !== digest)
+      throw new InvalidError(`blob content does not match its digest (expected ${digest}, got ${spooled.digest})`);
+    const Bucket = this.location.bucket;
+    if (spooled.buffer) {
+      await this.s3.send(
+        new PutObjectCommand({ Bucket, Key, Body: spooled.buffer, ChecksumSHA256: base64Digest(digest) }),
+      );
+    } else {
+      const upload = new Upload({
+        client: this.s3,
+        params: { Bucket, Key, Body: spooled.open() },
+        partSize: PART_SIZE,
+        queueSize: 4,
+      });
+      await upload.done();
+    }
+    this.remember(digest);
+    this.counters.blobsWritten++;
+    this.counters.bytesWritten += spooled.size;
   }
 
   async get(digest: string): Promise<Readable> {
@@ -133,8 +161,10 @@ export class S3BlobStore implements BlobStore {
       this.counters.bytesRead += object.ContentLength ?? 0;
       return object.Body as Readable;
     } catch (e) {
-      if (isNotFound(e)) throw new NotFoundError(`blob ${digest} is not stored`, { cause: e });
-      throw e;
+      if (isNoSuchBucket(e)) throw this.failure(e);
+      if (!isNotFound(e)) throw e;
+      this.foundGone(digest);
+      throw new NotFoundError(`blob ${digest} is not stored`, { cause: e });
     }
   }
 
@@ -149,21 +179,26 @@ export class S3BlobStore implements BlobStore {
       this.remember(digest);
       return head.ContentLength ?? 0;
     } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
+      if (!isNotFound(e)) throw this.failure(e);
+      this.foundGone(digest);
+      return undefined;
     }
   }
 
   async *list(): AsyncIterable<{ digest: string; size: number; storedAt: number }> {
     let ContinuationToken: string | undefined;
     do {
-      const page = await this.s3.send(
-        new ListObjectsV2Command({
-          Bucket: this.location.bucket,
-          ...(this.location.prefix ? { Prefix: `${this.location.prefix}/` } : {}),
-          ...(ContinuationToken ? { ContinuationToken } : {}),
-        }),
-      );
+      const page = await this.s3
+        .send(
+          new ListObjectsV2Command({
+            Bucket: this.location.bucket,
+            ...(this.location.prefix ? { Prefix: `${this.location.prefix}/` } : {}),
+            ...(ContinuationToken ? { ContinuationToken } : {}),
+          }),
+        )
+        .catch((e: unknown) => {
+          throw this.failure(e);
+        });
       for (const object of page.Contents ?? []) {
         const digest = object.Key?.split('/').pop() ?? '';
         if (!DIGEST.test(digest) || object.Key !== this.key(digest)) continue; // not a blob of this store
@@ -175,7 +210,11 @@ export class S3BlobStore implements BlobStore {
 
   async delete(digest: string): Promise<void> {
     this.known.delete(digest);
-    await this.s3.send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(digest) }));
+    await this.s3
+      .send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(digest) }))
+      .catch((e: unknown) => {
+        throw this.failure(e);
+      });
   }
 
   readonly direct = {

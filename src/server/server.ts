@@ -46,6 +46,8 @@ export interface ServerOptions {
   /** Storage: where blobs go (a folder or s3://bucket/prefix; default <dataDir>/artifacts) and the state database (postgres://…; default SQLite). */
   storage?: string;
   database?: string;
+  /** How the user gave `storage`, for messages about it: `--storage` (the default) or `DSTACK_STORAGE`. */
+  storageSetting?: string;
   s3?: S3Settings;
   /** A runner silent this long is lost and its jobs fail, ms (default 60 s). */
   runnerTimeoutMs?: number;
@@ -79,7 +81,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   let blobs;
   try {
-    blobs = await openBlobStore(options.storage, dataDir, options.s3 ?? {});
+    blobs = await openBlobStore(options.storage, dataDir, options.s3 ?? {}, options.storageSetting);
   } catch (e) {
     await store.close();
     await release();

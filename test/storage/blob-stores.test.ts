@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
+import { openBlobStore } from '../../src/server/storage/open-blob-store.js';
 import { S3BlobStore } from '../../src/server/storage/s3-blob-store.js';
 import { createS3Client, parseS3Url } from '../../src/server/storage/s3-client.js';
 import { createBucket, startMoto, startS3rver, type S3Server } from '../services/s3.js';
@@ -195,8 +196,23 @@ describe('parseS3Url', () => {
   });
 
   it('refuses what is not s3://BUCKET[/PREFIX]', () => {
-    for (const bad of ['s3://', 's3://UPPER/x', 's3:///x']) {
+    for (const bad of ['s3://', 's3://UPPER/x', 's3:///x', 's3:/bucket', 's3:bucket']) {
       expect(() => parseS3Url(bad)).toThrow(`invalid --storage '${bad}': use s3://BUCKET/PREFIX (or a local folder)`);
     }
+    expect(() => parseS3Url('s3:/b', 'DSTACK_STORAGE')).toThrow(
+      "invalid DSTACK_STORAGE 's3:/b': use s3://BUCKET/PREFIX (or a local folder)",
+    );
+  });
+});
+
+describe('openBlobStore', () => {
+  it('refuses anything that starts with s3: but is not s3://BUCKET, rather than take it as a folder', async () => {
+    const dataDir = join(root, `store-${++counter}`);
+    for (const bad of ['s3:/my-bucket/x', 's3:my-bucket', 'S3://my-bucket']) {
+      await expect(openBlobStore(bad, dataDir, {}, 'DSTACK_STORAGE')).rejects.toThrow(
+        `invalid DSTACK_STORAGE '${bad}': use s3://BUCKET/PREFIX (or a local folder)`,
+      );
+    }
+    expect((await openBlobStore('./s3:folder', dataDir, {})) instanceof LocalBlobStore).toBe(true);
   });
 });

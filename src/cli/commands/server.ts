@@ -49,6 +49,7 @@ export async function serverCommand(
     runnerTimeoutMs: timeout * 1000,
     // Storage: flags, else DSTACK_STORAGE / DSTACK_DATABASE_URL, else the data dir.
     storage: options.storage ?? settings.storage,
+    storageSetting: options.storage === undefined ? 'DSTACK_STORAGE' : '--storage',
     database: options.database ?? settings.database,
     s3: settings.s3,
     ...(options.localRunner

@@ -7,15 +7,24 @@ import { LocalBlobStore } from './local-blob-store.js';
 import { S3BlobStore } from './s3-blob-store.js';
 import { createS3Client, isS3Url, parseS3Url, type S3Settings } from './s3-client.js';
 
-/** Open the store `spec` names (default `<dataDir>/artifacts`); an S3 bucket is checked to be reachable. */
-export async function openBlobStore(spec: string | undefined, dataDir: string, s3: S3Settings): Promise<BlobStore> {
+/**
+ * Open the store `spec` names (default `<dataDir>/artifacts`); an S3 bucket is checked to be
+ * reachable. `setting` is how the user gave it (`--storage` or `DSTACK_STORAGE`), for messages.
+ */
+export async function openBlobStore(
+  spec: string | undefined,
+  dataDir: string,
+  s3: S3Settings,
+  setting = '--storage',
+): Promise<BlobStore> {
   if (!spec) return new LocalBlobStore(join(dataDir, 'artifacts'));
   if (isS3Url(spec)) {
-    const store = new S3BlobStore(createS3Client(s3), parseS3Url(spec), { spoolDir: join(dataDir, 'tmp') });
+    const location = parseS3Url(spec, setting);
+    const store = new S3BlobStore(createS3Client(s3), location, { spoolDir: join(dataDir, 'tmp') });
     return readyOrClosed(store, (s) => s.check());
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
-    throw new UsageError(`invalid --storage '${spec}': use s3://BUCKET/PREFIX or a local folder`);
+    throw new UsageError(`invalid ${setting} '${spec}': use s3://BUCKET/PREFIX or a local folder`);
   }
   return new LocalBlobStore(resolve(spec));
 }

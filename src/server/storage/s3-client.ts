@@ -27,16 +27,17 @@ export interface S3Settings {
 // Bucket names as S3 allows them (3-63 lowercase letters, digits, dots, hyphens).
 const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
 
+/** Meant for S3: anything that starts with `s3:`, so that `s3:/bucket` is refused rather than taken as a folder. */
 export function isS3Url(spec: string): boolean {
-  return spec.startsWith('s3://');
+  return /^s3:/i.test(spec);
 }
 
-/** Parse `s3://bucket/prefix`; UsageError naming the flag when it is not one. */
-export function parseS3Url(spec: string): S3Location {
+/** Parse `s3://bucket/prefix`; UsageError naming the setting (`--storage`, `DSTACK_STORAGE`) when it is not one. */
+export function parseS3Url(spec: string, setting = '--storage'): S3Location {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(spec);
   const bucket = bucketName.safeParse(match?.[1]);
   if (!match || !bucket.success) {
-    throw new UsageError(`invalid --storage '${spec}': use s3://BUCKET/PREFIX (or a local folder)`);
+    throw new UsageError(`invalid ${setting} '${spec}': use s3://BUCKET/PREFIX (or a local folder)`);
   }
   return { bucket: bucket.data, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }

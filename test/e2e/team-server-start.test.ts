@@ -1,0 +1,31 @@
+/** `dstack server` started with settings it cannot use: it says which setting and how to fix it, and exits. */
+import { readdir } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sandbox } from './harness.js';
+
+describe('dstack server refusing its settings', () => {
+  let sb: Sandbox;
+  const server = (args: string[], env: Record<string, string> = {}) =>
+    sb.dstack(['server', '--port', '0', '--no-local-runner', ...args], { env, timeoutMs: 20_000 });
+
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+  });
+  afterAll(() => sb.dispose());
+
+  it('refuses a --storage or DSTACK_STORAGE that starts with s3: but is not s3://BUCKET, naming the one given', async () => {
+    const flag = await server(['--storage', 's3:/my-bucket/team']);
+    expect(flag).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "error: invalid --storage 's3:/my-bucket/team': use s3://BUCKET/PREFIX (or a local folder)\n",
+    });
+    const variable = await server([], { DSTACK_STORAGE: 's3:my-bucket' });
+    expect(variable).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "error: invalid DSTACK_STORAGE 's3:my-bucket': use s3://BUCKET/PREFIX (or a local folder)\n",
+    });
+    expect(await readdir(sb.root)).toEqual(['.dstack']); // no folder named s3: made where it ran
+  });
+});

@@ -5,7 +5,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { serve, type ServerType } from '@hono/node-server';
 import { Client } from '../client/client.js';
 import type { Logger } from '../logger.js';
 import { detectCapacity } from '../runner/capacity.js';
@@ -21,6 +20,7 @@ import { ServerKey } from './crypto.js';
 import { issueToken } from './auth.js';
 import { Engine } from './engine.js';
 import { inProcessFetch } from './in-process-fetch.js';
+import { listen } from './listen.js';
 import { startMonitor } from './monitor.js';
 import { localFolder, LocalBlobStore } from './storage/local-blob-store.js';
 import { describeStorage, openBlobStore } from './storage/open-blob-store.js';
@@ -97,10 +97,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   engine.heartbeatMs = Math.max(100, Math.min(10_000, Math.floor(runnerTimeoutMs / 3)));
   engine.runnerTimeoutMs = runnerTimeoutMs;
   const stopMonitor = startMonitor(engine, { runnerTimeoutMs, failUnfittable: options.failUnfittable ?? false });
+  // What the start opened; closed as well when the start fails from here on.
+  const closeStorage = async () => {
+    await engine.close();
+    await store.close();
+    await blobs.close?.();
+    await release();
+  };
   const app = createApp(engine, ServerKey.forDataDir(dataDir));
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolve(s));
-  });
+  let server;
+  try {
+    server = await listen(app.fetch, options.host, options.port);
+  } catch (e) {
+    stopMonitor();
+    await closeStorage();
+    throw e;
+  }
   // Long polls and log streams hold requests open for minutes.
   (server as { requestTimeout?: number }).requestTimeout = 0;
   const { port } = server.address() as AddressInfo;
@@ -149,10 +161,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       server.close(() => resolve());
       (server as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
-    await engine.close();
-    await store.close();
-    await blobs.close?.();
-    await release();
+    await closeStorage();
   };
   if (options.slurm) {
     const serverUrl = options.slurm.serverUrl ?? url;

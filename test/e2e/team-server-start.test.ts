@@ -1,5 +1,8 @@
 /** `dstack server` started with settings it cannot use: it says which setting and how to fix it, and exits. */
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from './harness.js';
 
@@ -27,5 +30,18 @@ describe('dstack server refusing its settings', () => {
       stderr: "error: invalid DSTACK_STORAGE 's3:my-bucket': use s3://BUCKET/PREFIX (or a local folder)\n",
     });
     expect(await readdir(sb.root)).toEqual(['.dstack']); // no folder named s3: made where it ran
+  });
+
+  it('says a --port in use is in use, exits 1, and leaves the data folder free', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const r = await sb.dstack(['server', '--port', String(port), '--no-local-runner'], { timeoutMs: 20_000 });
+      expect(r).toEqual({ code: 1, stdout: '', stderr: `error: port ${port} on 127.0.0.1 is in use (--port)\n` });
+      expect(existsSync(join(sb.home, 'server', 'server.pid'))).toBe(false);
+    } finally {
+      taken.close();
+    }
   });
 });

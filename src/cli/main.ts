@@ -42,7 +42,13 @@ async function main(): Promise<void> {
     if (result !== 'keep-alive') process.exitCode = result;
   } catch (e) {
     process.exitCode = reportError(e, debug);
+    // An error ends the command, even a 'keep-alive' one that failed to start: whatever it left
+    // open (a database driver's socket) must not keep the process waiting. Unref'd, this only
+    // fires when something else still holds the process, after its output has had time to go.
+    setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
   }
 }
+
+const EXIT_GRACE_MS = 1000;
 
 void main();

@@ -48,6 +48,8 @@ export interface ServerOptions {
   database?: string;
   /** How the user gave `storage`, for messages about it: `--storage` (the default) or `DSTACK_STORAGE`. */
   storageSetting?: string;
+  /** How the user gave `database`: `--database` (the default) or `DSTACK_DATABASE_URL`. */
+  databaseSetting?: string;
   s3?: S3Settings;
   /** A runner silent this long is lost and its jobs fail, ms (default 60 s). */
   runnerTimeoutMs?: number;
@@ -74,7 +76,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const release = await claimDataDir(dataDir);
   let store;
   try {
-    store = await openStore(options.database, dataDir);
+    store = await openStore(options.database, dataDir, options.databaseSetting);
   } catch (e) {
     await release();
     throw e;

@@ -4,17 +4,22 @@ import { readdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type PostgresServer } from '../services/postgres.js';
 import { Sandbox } from './harness.js';
 
 describe('dstack server refusing its settings', () => {
   let sb: Sandbox;
+  let postgres: PostgresServer | undefined;
   const server = (args: string[], env: Record<string, string> = {}) =>
     sb.dstack(['server', '--port', '0', '--no-local-runner', ...args], { env, timeoutMs: 20_000 });
 
   beforeAll(async () => {
     sb = await Sandbox.create();
   });
-  afterAll(() => sb.dispose());
+  afterAll(async () => {
+    await sb.dispose();
+    await postgres?.stop();
+  });
 
   it('refuses a --storage or DSTACK_STORAGE that starts with s3: but is not s3://BUCKET, naming the one given', async () => {
     const flag = await server(['--storage', 's3:/my-bucket/team']);
@@ -43,5 +48,19 @@ describe('dstack server refusing its settings', () => {
     } finally {
       taken.close();
     }
+  });
+
+  it('says a --database or DSTACK_DATABASE_URL without the password PostgreSQL asks for gives none, and exits', async () => {
+    postgres = await startPostgres();
+    const { url } = await postgres.passwordDatabase();
+    const noPassword = (setting: string) =>
+      `error: cannot connect to PostgreSQL at ${url}: no password given, and the server asks for one: ` +
+      `add it to ${setting} (postgres://USER:PASSWORD@HOST:PORT/DATABASE) or set PGPASSWORD\n`;
+    expect(await server(['--database', url])).toEqual({ code: 1, stdout: '', stderr: noPassword('--database') });
+    expect(await server([], { DSTACK_DATABASE_URL: url })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: noPassword('DSTACK_DATABASE_URL'),
+    });
   });
 });

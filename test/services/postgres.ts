@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -22,6 +23,11 @@ export interface PostgresServer {
    * on it is fresh, empty and migrated, in milliseconds (CREATE DATABASE takes about a second).
    */
   emptyDatabase(database: string): Promise<void>;
+  /**
+   * A database whose owner must give a password (scram-sha-256, as production servers ask)
+   * where every other role is trusted: its URL without the password, and the password.
+   */
+  passwordDatabase(): Promise<{ url: string; password: string }>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +71,17 @@ export async function startPostgres(): Promise<PostgresServer> {
            END LOOP;
          END $$`,
       );
+    },
+    async passwordDatabase() {
+      const name = `dstack_pw_${randomBytes(6).toString('hex')}`;
+      const password = randomBytes(12).toString('hex');
+      await run(url, `CREATE ROLE ${name} LOGIN PASSWORD '${password}'`);
+      await run(url, `CREATE DATABASE ${name} OWNER ${name}`);
+      // The first matching line of pg_hba.conf decides: this role's goes before the trust lines.
+      const hba = join(data, 'db', 'pg_hba.conf');
+      await writeFile(hba, `host all ${name} 127.0.0.1/32 scram-sha-256\n${await readFile(hba, 'utf8')}`);
+      await run(url, 'SELECT pg_reload_conf()');
+      return { url: url.replace(/\/\/postgres@/, `//${name}@`).replace(/\/postgres$/, `/${name}`), password };
     },
     async stop() {
       await exec('bash', [join(REPO, 'scripts', 'stop-postgres.sh'), data], { timeout: 60_000 });

@@ -92,4 +92,17 @@ describe('openPostgresStore', () => {
     );
     expect(redactUrl(url)).not.toContain('secret');
   });
+
+  it('a login that needs a password none was given for says so, naming the setting, and leaves no socket open', async () => {
+    const { url, password } = await server.passwordDatabase();
+    const sockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const before = sockets();
+    await expect(openPostgresStore(url, { setting: 'DSTACK_DATABASE_URL' })).rejects.toThrow(
+      `cannot connect to PostgreSQL at ${url}: no password given, and the server asks for one: add it to ` +
+        'DSTACK_DATABASE_URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE) or set PGPASSWORD',
+    );
+    expect(sockets()).toBe(before);
+    const store = await openPostgresStore(url.replace('@', `:${password}@`));
+    await store.close();
+  });
 });

@@ -51,6 +51,7 @@ export async function serverCommand(
     storage: options.storage ?? settings.storage,
     storageSetting: options.storage === undefined ? 'DSTACK_STORAGE' : '--storage',
     database: options.database ?? settings.database,
+    databaseSetting: options.database === undefined ? 'DSTACK_DATABASE_URL' : '--database',
     s3: settings.s3,
     ...(options.localRunner
       ? { localRunner: { workRoot: runnerWorkDir(settings.home), stopGraceMs: settings.stopGraceSeconds * 1000 } }

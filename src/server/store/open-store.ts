@@ -5,13 +5,16 @@ import { isPostgresUrl, openPostgresStore, redactUrl } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 
-/** Open and migrate the store `database` names: `postgres://…`, `sqlite:PATH`, or nothing for `<dataDir>/dstack.db`. */
-export async function openStore(database: string | undefined, dataDir: string): Promise<Store> {
+/**
+ * Open and migrate the store `database` names: `postgres://…`, `sqlite:PATH`, or nothing for
+ * `<dataDir>/dstack.db`. `setting` is how the user gave it (`--database` or `DSTACK_DATABASE_URL`), for messages.
+ */
+export async function openStore(database: string | undefined, dataDir: string, setting = '--database'): Promise<Store> {
   if (!database) return openSqliteStore(join(dataDir, 'dstack.db'));
-  if (isPostgresUrl(database)) return openPostgresStore(database);
+  if (isPostgresUrl(database)) return openPostgresStore(database, { setting });
   if (database.startsWith('sqlite:')) return openSqliteStore(database.slice('sqlite:'.length));
   throw new UsageError(
-    `invalid --database '${redactUrl(database)}': use postgres://USER:PASSWORD@HOST:PORT/DATABASE, or sqlite:PATH`,
+    `invalid ${setting} '${redactUrl(database)}': use postgres://USER:PASSWORD@HOST:PORT/DATABASE, or sqlite:PATH`,
   );
 }
 

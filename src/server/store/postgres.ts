@@ -3,6 +3,7 @@
  * SQLite, over node-postgres. 64-bit integers (times in ms) are read as JS numbers: every
  * value dstack stores fits one exactly, and records compare equal across both engines.
  */
+import { once } from 'node:events';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { UnavailableError } from '../../core/errors.js';
@@ -30,25 +31,49 @@ export function redactUrl(url: string): string {
   return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
 }
 
+export interface PostgresStoreOptions {
+  maxConnections?: number;
+  /** How the user gave the URL, for messages: `--database` (the default) or `DSTACK_DATABASE_URL`. */
+  setting?: string;
+}
+
 /**
  * Open the store at `url` and bring its schema up to date. UnavailableError (naming the
  * server, never the password) when PostgreSQL cannot be reached.
  */
-export async function openPostgresStore(url: string, options: { maxConnections?: number } = {}): Promise<Store> {
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  await tryConnecting(url, options.setting ?? '--database');
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, types });
   // An idle client that loses its connection emits 'error' on the pool; without a listener it would crash the server.
   pool.on('error', () => {});
-  try {
-    const client = await pool.connect();
-    client.release();
-  } catch (e) {
-    await pool.end();
-    throw new UnavailableError(`cannot connect to PostgreSQL at ${redactUrl(url)}: ${(e as Error).message}`, {
-      cause: e,
-    });
-  }
   const store = new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), {
     dialect: 'postgres',
   });
   return readyOrClosed(store, (s) => s.migrate());
+}
+
+/**
+ * Connect once, on a client of its own: a pool drops a client that failed to connect without
+ * closing its socket, and a failed authentication (no password for a scram login) left that
+ * socket open, waiting on the server, and the failed `dstack server` with it.
+ */
+async function tryConnecting(url: string, setting: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+  } catch (e) {
+    const socket = client.connection.stream;
+    const closed = socket.closed ? undefined : once(socket, 'close');
+    socket.destroy();
+    await closed;
+    // No password from the URL, PGPASSWORD or ~/.pgpass, and the server asked for one.
+    const noPassword =
+      client.password == null &&
+      ((e as { code?: string }).code === '28P01' || /password must be a string/.test((e as Error).message));
+    const why = noPassword
+      ? `no password given, and the server asks for one: add it to ${setting} (postgres://USER:PASSWORD@HOST:PORT/DATABASE) or set PGPASSWORD`
+      : (e as Error).message;
+    throw new UnavailableError(`cannot connect to PostgreSQL at ${redactUrl(url)}: ${why}`, { cause: e });
+  }
+  await client.end();
 }

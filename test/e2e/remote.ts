@@ -89,6 +89,7 @@ export class RemoteProject {
 export interface ForegroundServer {
   url: string;
   token: string;
+  pid: number;
   output: () => string;
   stop(): Promise<void>;
 }
@@ -121,7 +122,7 @@ export async function startForegroundServer(
   for (;;) {
     const url = /dstack server at (\S+)/.exec(output)?.[1];
     const token = /admin token \(shown once[^)]*\): (\S+)/.exec(output)?.[1];
-    if (url && token) return { url, token, output: () => output, stop };
+    if (url && token) return { url, token, pid: child.pid!, output: () => output, stop };
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       throw new Error(`dstack server ${args.join(' ')} did not start:\n${output}`);

@@ -1,11 +1,12 @@
 /** `dstack server` started with settings it cannot use: it says which setting and how to fix it, and exits. */
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../services/postgres.js';
 import { Sandbox } from './harness.js';
+import { startForegroundServer } from './remote.js';
 
 describe('dstack server refusing its settings', () => {
   let sb: Sandbox;
@@ -62,5 +63,19 @@ describe('dstack server refusing its settings', () => {
       stdout: '',
       stderr: noPassword('DSTACK_DATABASE_URL'),
     });
+  });
+
+  it("keeps the --database URL's password out of the command line every user can read (ps)", async () => {
+    postgres ??= await startPostgres();
+    const { url, password } = await postgres.passwordDatabase();
+    const server = await startForegroundServer(['--database', url.replace('@', `:${password}@`)], {});
+    try {
+      const cmdline = await readFile(`/proc/${server.pid}/cmdline`, 'utf8');
+      expect(cmdline).not.toContain(password);
+      expect(cmdline).toContain(`server --port 0 --data-dir `);
+      expect(cmdline).toContain(`--database ${url.replace('@', ':***@')}`);
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -14,6 +14,8 @@ import { plural } from '../../core/resources.js';
 import { table } from '../table.js';
 import { CLOSE_MS, exited, localRunnerJobs } from '../local-server.js';
 import { slurmFromFlags, type BackendFlags } from './server-backends.js';
+import { hideFlagValue } from '../process-title.js';
+import { redactUrl } from '../../server/store/postgres.js';
 
 export async function serverCommand(
   options: {
@@ -33,6 +35,8 @@ export async function serverCommand(
     await runEmbeddedServer(settings, logger);
     return 'keep-alive';
   }
+  // The password of a --database URL leaves the command line that every user can read (ps).
+  hideFlagValue('--database', redactUrl);
   const port = Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port '${options.port}'`);
   const timeout = Number(options.runnerTimeout);

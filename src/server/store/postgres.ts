@@ -26,9 +26,12 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
 }
 
-/** The URL with its password masked, for messages and logs. */
+/**
+ * The URL with its password masked, for messages, logs and the process title. The password
+ * runs to the authority's last `@`, as URL parsers (and node-postgres) take it.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
+  return url.replace(/^([^:/?#]+:\/\/[^:/?#@]+:)[^/?#]*@/, '$1***@');
 }
 
 export interface PostgresStoreOptions {

@@ -14,7 +14,7 @@ export function resourceRequest(
   const request: JobResources = { ...DEFAULT_REQUEST };
   const count = (field: string, raw: string): number => {
     const value = sub(raw, field).trim();
-    if (!/^\d+$/.test(value)) bad(field, raw, value, 'a whole number');
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) bad(field, raw, value, 'a whole number');
     return Number(value);
   };
   const size = (field: string, raw: string): number => {
@@ -27,7 +27,18 @@ export function resourceRequest(
   // `gpu: {name: V100}` asks for a V100: one, when no count is given.
   else if (r.gpu?.name !== undefined || r.gpu?.memory !== undefined) request.gpu = 1;
   if (r.gpu?.name !== undefined) request.gpuName = sub(r.gpu.name, 'resources.gpu.name');
-  if (r.gpu?.memory !== undefined) request.gpuMemory = size('resources.gpu.memory', r.gpu.memory);
+  if (r.gpu?.memory !== undefined) {
+    request.gpuMemory = size('resources.gpu.memory', r.gpu.memory);
+    // No GPU has under a gigabyte: `memory: 40` meant 40GB, not the 40MB a bare number is.
+    const value = sub(r.gpu.memory, 'resources.gpu.memory').trim();
+    if (/^\d+(\.\d+)?$/.test(value) && request.gpuMemory < 1e9)
+      bad(
+        'resources.gpu.memory',
+        r.gpu.memory,
+        value,
+        `a size with its unit, like ${value}GB (a bare number is megabytes)`,
+      );
+  }
   if (r.shmSize !== undefined) request.shmSize = size('resources.shm_size', r.shmSize);
   if (r.interruptible === true) request.interruptible = true;
   return request;

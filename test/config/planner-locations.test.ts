@@ -69,6 +69,20 @@ describe('planner errors at config locations', () => {
     );
   });
 
+  it('refuses a count past what a number holds, and a GPU memory without its unit that would be megabytes', async () => {
+    const resources = (...lines: string[]) =>
+      yaml('workflows:', '  - name: train', '    commands: [ls]', '    resources:', ...lines);
+    await expect(run(resources('      cpu: 99999999999999999999'))).rejects.toThrow(
+      ".dstack/workflows.yaml:5:12: invalid resources.cpu '99999999999999999999' in workflow 'train': expected a whole number",
+    );
+    await expect(run(resources('      gpu:', '        count: 1', '        memory: 40'))).rejects.toThrow(
+      ".dstack/workflows.yaml:7:17: invalid resources.gpu.memory '40' in workflow 'train': expected a size with " +
+        'its unit, like 40GB (a bare number is megabytes)',
+    );
+    const plan = await run(resources('      gpu:', '        count: 1', '        memory: 40GB'));
+    expect(plan.jobs[0]!.resources).toMatchObject({ gpu: 1, gpuMemory: 40e9 });
+  });
+
   it('points a cycle at the depends-on key', async () => {
     const text = yaml(
       'workflows:',

@@ -2,9 +2,14 @@
  * The repo routes on the real app over a real SQLite store: users register and list (never
  * seeing a credential), and a runner gets credentials only for a job it holds now.
  */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord, RunRecord } from '../../src/core/records.js';
+import { createApp } from '../../src/server/app.js';
 import { issueToken } from '../../src/server/auth.js';
+import { ServerKey } from '../../src/server/crypto.js';
 import { callApi, testApp, type TestApp } from './app-fixture.js';
 import { makeRun } from '../store/fixtures.js';
 
@@ -39,6 +44,7 @@ function job(id: string, runName: string): JobRecord {
 
 describe('repo routes', () => {
   let app: TestApp;
+  let fixture: Awaited<ReturnType<typeof testApp>>;
   let ada: string;
   let bob: string;
   let runner: string;
@@ -47,7 +53,7 @@ describe('repo routes', () => {
   const call = (token: string, method: string, path: string, body?: unknown) => callApi(app, token, method, path, body);
 
   beforeAll(async () => {
-    const fixture = await testApp('repo-routes');
+    fixture = await testApp('repo-routes');
     const store = fixture.store;
     app = fixture.app;
     [ada, bob, runner, other] = await Promise.all([
@@ -97,6 +103,24 @@ describe('repo routes', () => {
     });
     expect((await call(runner, 'GET', '/api/runner/jobs/cccccccccccc/code-source')).json).toStrictEqual({
       source: null,
+    });
+  });
+
+  it("says at once, not as a server error to retry, that a credential does not open with the server's key", async () => {
+    await call(ada, 'POST', '/api/repos', { remote: REMOTE, credential: { kind: 'token', token: 'ghp_x1' } });
+    const other = await mkdtemp(join(tmpdir(), 'dstack-other-key-'));
+    const moved = createApp(fixture.engine, ServerKey.forDataDir(other)); // the database without its key file
+    const r = await callApi(moved, runner, 'GET', '/api/runner/jobs/aaaaaaaaaaaa/code-source');
+    expect(r).toStrictEqual({
+      status: 409,
+      json: {
+        error: {
+          code: 'conflict',
+          message:
+            `the credential ada registered for ${REMOTE} does not open with ${join(other, 'server.key')} (the ` +
+            "server's key was replaced, or the database moved without it): run 'dstack init' in that repository again",
+        },
+      },
     });
   });
 

@@ -3,6 +3,7 @@
  * the server key before they reach the store and opened only for a runner's clone; what
  * users see of a repo is its remote, the kind of credential and when it was registered.
  */
+import { ConflictError } from '../../core/errors.js';
 import type { CodeSource, RegisterRepoRequest, RepoCredential, RepoView } from '../../core/repos.js';
 import type { ServerKey } from '../crypto.js';
 import type { RepoRecord, RepoStore } from '../store/repo-store.js';
@@ -41,7 +42,18 @@ export async function codeSource(
   if (!record) return undefined;
   let credential: RepoCredential = { kind: 'none' };
   if (record.sealed !== undefined) {
-    credential = JSON.parse(await key.open(record.sealed, context(user, remote))) as RepoCredential;
+    let opened: string;
+    try {
+      opened = await key.open(record.sealed, context(user, remote));
+    } catch (e) {
+      // Not a server error to retry for minutes: the runner goes on with the uploaded files at once.
+      throw new ConflictError(
+        `the credential ${user} registered for ${remote} does not open with ${key.path} (the server's key ` +
+          `was replaced, or the database moved without it): run 'dstack init' in that repository again`,
+        { cause: e },
+      );
+    }
+    credential = JSON.parse(opened) as RepoCredential;
   }
   return { remote, user, credential };
 }

@@ -61,6 +61,8 @@ export interface TagRequest {
 export interface TaggedRun extends RunView {
   /** The run's earlier tag, which this one replaced. */
   replaced?: string;
+  /** The run had this tag already: nothing changed. */
+  unchanged?: true;
 }
 
 export interface PruneRequest {

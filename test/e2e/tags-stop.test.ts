@@ -115,7 +115,12 @@ describe('tags, prune, stop', () => {
   });
 
   it('refuses a duplicate tag, a failed run and an unfinished run', async () => {
-    const dup = await sb.dstack(['tags', 'add', 'best', tagged.name]);
+    const same = await sb.dstack(['tags', 'add', 'best', tagged.name]);
+    expect(same.stdout).toBe(`run ${tagged.name} has the tag best already (project ${sb.root})\n`);
+    expect(same.code).toBe(0);
+    await sb.dstack(['run', 'prepare']);
+    const other = await last();
+    const dup = await sb.dstack(['tags', 'add', 'best', other.name]);
     expect(dup.stderr).toContain(
       `error: tag 'best' already exists in project ${sb.root} (run ${tagged.name}); ` +
         `delete it first: dstack tags delete best --project ${sb.root}`,

@@ -34,6 +34,10 @@ export async function tagsListCommand(options: { all?: boolean }, settings: Sett
 export async function tagsAddCommand(tag: string, run: string, settings: Settings): Promise<number> {
   checkTagName(tag, 'dstack tags add TAG RUN');
   const view = await (await connect(settings)).addTag(tag, run);
+  if (view.unchanged) {
+    process.stdout.write(`run ${view.name} has the tag ${tag} already (project ${view.project})\n`);
+    return 0;
+  }
   // A tag lives in its run's project, wherever the CLI stands.
   const replaced = view.replaced ? `; its tag ${view.replaced} is gone` : '';
   process.stdout.write(`tagged run ${view.name} as ${tag} (project ${view.project}${replaced})\n`);

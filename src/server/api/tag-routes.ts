@@ -35,6 +35,7 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     // A tag is unique among its user's runs of one project: the tagged run's.
     const { project } = target.run;
     const owner = await store.getRunByTag({ user: target.run.user, project }, tag);
+    if (owner?.name === target.run.name) return c.json({ ...view!, tag, unchanged: true } satisfies TaggedRun);
     if (owner) throw new ConflictError(tagTaken(tag, project, owner.name));
     await store.setTag(target.run.name, tag);
     const tagged: TaggedRun = { ...view!, tag, ...(view!.tag && view!.tag !== tag ? { replaced: view!.tag } : {}) };

@@ -124,6 +124,7 @@ export class SlurmBackend {
   async close(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
+    this.submitter.close();
     await Promise.allSettled(this.loops);
     await Promise.allSettled(this.submitting);
   }

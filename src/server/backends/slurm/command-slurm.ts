@@ -9,7 +9,13 @@ import { delimiter, join } from 'node:path';
 import { UnavailableError } from '../../../core/errors.js';
 import type { Logger } from '../../../logger.js';
 import { parseSacct, parseSbatch, parseSinfo, parseSqueueFormatted, parseSqueueJson } from './parse.js';
-import type { BatchSubmission, SlurmCommands, SlurmJobState, SlurmNode } from './types.js';
+import {
+  SlurmUnreachableError,
+  type BatchSubmission,
+  type SlurmCommands,
+  type SlurmJobState,
+  type SlurmNode,
+} from './types.js';
 
 /** Paths (or names on PATH) of the Slurm commands. */
 export interface SlurmPaths {
@@ -185,7 +191,7 @@ export class CommandSlurm implements SlurmCommands {
           const said = stderr.trim().split('\n').slice(-3).join('; ') || error.message;
           if (error.killed) return reject(new UnavailableError(`${command} did not answer in time: ${said}`));
           if (UNREACHABLE.test(stderr))
-            return reject(new UnavailableError(`slurmctld is unreachable: ${command} at '${path}' said: ${said}`));
+            return reject(new SlurmUnreachableError(`slurmctld is unreachable: ${command} at '${path}' said: ${said}`));
           reject(new SlurmCommandError(command, stderr, `${command} ${args.join(' ')} failed: ${said}`));
         },
       );

@@ -12,7 +12,13 @@ import { attemptDir, batchSubmission, tokenFile, type BatchOptions } from './bat
 import { noNodeFits } from './capacity.js';
 import type { SlurmBackendOptions } from './options.js';
 import type { TrackedJobs } from './tracked-jobs.js';
-import type { SlurmCommands, SlurmNode } from './types.js';
+import { SlurmUnreachableError, type SlurmCommands, type SlurmNode } from './types.js';
+
+/**
+ * How long a submission tries an unreachable slurmctld again before its job fails: a
+ * controller's restart or failover must not fail every job submitted meanwhile.
+ */
+export const UNREACHABLE_RETRY = { forMs: 5 * 60_000, firstMs: 1000, maxMs: 30_000 };
 
 /**
  * The command line that runs this dstack on a node of a cluster that shares its install: the
@@ -34,10 +40,13 @@ export interface SubmitterDeps {
   /** The partition's nodes as last read. */
   nodes: () => readonly SlurmNode[];
   logger: Logger;
+  retry?: typeof UNREACHABLE_RETRY;
 }
 
 export class SlurmSubmitter {
   private readonly actor: string;
+  /** Ends the waits between tries when the backend closes. */
+  private readonly closed = new AbortController();
 
   constructor(private readonly deps: SubmitterDeps) {
     this.actor = `runner:${deps.options.name}`;
@@ -52,15 +61,38 @@ export class SlurmSubmitter {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeFile(tokenFile(dir), this.deps.token, { mode: 0o600 });
     let slurmId: string;
-    try {
-      slurmId = await slurm.submit(batchSubmission(job, dir, this.batchOptions()));
-    } catch (e) {
-      logger.warn(`sbatch failed for job ${job.id}`, { error: (e as Error).message });
-      await rm(dir, { recursive: true, force: true });
-      return this.endUnsubmitted(job.id, `slurm: ${(e as Error).message}`);
+    let noted = false;
+    const retry = this.deps.retry ?? UNREACHABLE_RETRY;
+    for (let delay = retry.firstMs, since = Date.now(); ; delay = Math.min(2 * delay, retry.maxMs)) {
+      try {
+        slurmId = await slurm.submit(batchSubmission(job, dir, this.batchOptions()));
+        break;
+      } catch (e) {
+        const message = (e as Error).message;
+        const again = e instanceof SlurmUnreachableError && Date.now() - since + delay <= retry.forMs;
+        // Said in the job's reason while it waits; a stop or an abort meanwhile ends it as asked.
+        const waiting = again && (await this.note(job.id, `slurm: ${message}; trying again in ${delay / 1000} s`));
+        noted ||= waiting;
+        if (!waiting) {
+          logger.warn(`sbatch failed for job ${job.id}`, { error: message });
+          await rm(dir, { recursive: true, force: true });
+          return this.endUnsubmitted(job.id, `slurm: ${message}`);
+        }
+        if (!(await pause(delay, this.closed.signal))) return; // closing: the next start fails it as never submitted
+      }
     }
+    if (noted) await this.note(job.id, null);
     await tracked.put({ jobId: job.id, slurmId, submittedAt: Date.now(), dir });
     logger.info(`job ${job.id} (${job.workflow}) submitted as slurm job ${slurmId}`);
+  }
+
+  close(): void {
+    this.closed.abort();
+  }
+
+  /** Set a DOWNLOADING job's reason; false when it is DOWNLOADING no more (a stop came). */
+  private async note(id: string, reason: string | null): Promise<boolean> {
+    return (await this.deps.engine.update(id, 'DOWNLOADING', { reason })).ok;
   }
 
   /** End a job that never reached Slurm: FAILED, or as asked when a stop or abort came meanwhile. */
@@ -82,4 +114,13 @@ export class SlurmSubmitter {
       ...(o.account ? { account: o.account } : {}),
     };
   }
+}
+
+/** Waits `ms`; false when `signal` ends the wait first. */
+function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const timer = setTimeout(() => resolve(true), ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve(false)), { once: true });
+  });
 }

@@ -3,6 +3,11 @@
  * real commands; tests of the logic above it use recorded outputs through the parsers.
  */
 
+import { UnavailableError } from '../../../core/errors.js';
+
+/** slurmctld did not answer (a restart, a failover, its host down): what asked may ask again. */
+export class SlurmUnreachableError extends UnavailableError {}
+
 /** A Slurm job as `squeue`/`sacct` report it. */
 export interface SlurmJobState {
   slurmId: string;

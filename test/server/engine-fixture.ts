@@ -1,6 +1,9 @@
 /** A real engine over a real SQLite store, holding one run whose jobs have the given ids, statuses and dependencies. */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { JobStatus } from '../../src/core/job-status.js';
 import type { JobRecord, RunRecord } from '../../src/core/records.js';
+import type { Engine } from '../../src/server/engine.js';
 import { makeJob, makeRun, makeSpec } from '../store/fixtures.js';
 import { testApp } from './app-fixture.js';
 
@@ -27,4 +30,20 @@ export async function engineWith(statuses: [string, JobStatus, string[], number?
   );
   await store.createRun(runRecord, jobs, 'test');
   return { engine, jobs };
+}
+
+/** Store `content` as a blob; its digest. */
+export async function putBlob(engine: Engine, content: string): Promise<string> {
+  const digest = createHash('sha256').update(content).digest('hex');
+  await engine.blobs.put(digest, Readable.from([Buffer.from(content)]));
+  return digest;
+}
+
+/** Take a SUBMITTED job through its statuses to DONE, on runner r1. */
+export async function finish(engine: Engine, id: string): Promise<void> {
+  const path: JobStatus[] = ['SUBMITTED', 'DOWNLOADING', 'RUNNING', 'UPLOADING', 'DONE'];
+  for (let i = 1; i < path.length; i++) {
+    const result = await engine.transition(id, path[i - 1]!, path[i]!, i === 1 ? { runner: 'r1' } : {}, 'test');
+    if (!result.ok) throw new Error(`job ${id} did not go ${path[i - 1]} -> ${path[i]}`);
+  }
 }

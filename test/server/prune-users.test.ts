@@ -2,35 +2,18 @@
  * A user's `dstack prune` deletes only that user's runs, and keeps those another user's kept
  * run still needs: bob's tagged run reuses alice's `prepare` through the cache.
  */
-import { createHash } from 'node:crypto';
 import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../src/core/job-spec.js';
-import type { JobStatus } from '../../src/core/job-status.js';
 import { blobPath } from '../../src/files/blob-path.js';
 import { issueToken } from '../../src/server/auth.js';
-import type { Engine } from '../../src/server/engine.js';
 import { submitRun } from '../../src/server/submit.js';
 import { makeSpec } from '../store/fixtures.js';
 import { callApi, testApp } from './app-fixture.js';
+import { finish, putBlob } from './engine-fixture.js';
 
 const spec = (ref: string, fields: Partial<JobSpec> = {}): JobSpec => makeSpec(ref, { artifacts: [], ...fields });
-
-async function putBlob(engine: Engine, content: string): Promise<string> {
-  const digest = createHash('sha256').update(content).digest('hex');
-  await engine.blobs.put(digest, Readable.from([Buffer.from(content)]));
-  return digest;
-}
-
-async function finish(engine: Engine, id: string): Promise<void> {
-  const path: JobStatus[] = ['SUBMITTED', 'DOWNLOADING', 'RUNNING', 'UPLOADING', 'DONE'];
-  for (let i = 1; i < path.length; i++) {
-    const result = await engine.transition(id, path[i - 1]!, path[i]!, i === 1 ? { runner: 'r1' } : {}, 'test');
-    expect(result.ok).toBe(true);
-  }
-}
 
 describe("a non-admin's prune", () => {
   it("keeps the caller's run whose job another user's tagged run reuses, with its log, artifacts and blobs", async () => {

@@ -1,30 +1,12 @@
 /** The cache decisions of a submission, made for all its jobs at once. */
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../src/core/job-spec.js';
-import type { JobStatus } from '../../src/core/job-status.js';
-import type { Engine } from '../../src/server/engine.js';
 import { submitRun } from '../../src/server/submit.js';
 import { makeSpec } from '../store/fixtures.js';
-import { engineWith } from './engine-fixture.js';
+import { engineWith, finish, putBlob } from './engine-fixture.js';
 
 const spec = (ref: string, dependsOn: string[] = [], artifacts = ['out']): JobSpec =>
   makeSpec(ref, { dependsOn: dependsOn.map((d) => ({ ref: d })), artifacts });
-
-async function putBlob(engine: Engine, content: string): Promise<string> {
-  const digest = createHash('sha256').update(content).digest('hex');
-  await engine.blobs.put(digest, Readable.from([Buffer.from(content)]));
-  return digest;
-}
-
-async function finish(engine: Engine, id: string): Promise<void> {
-  const path: JobStatus[] = ['SUBMITTED', 'DOWNLOADING', 'RUNNING', 'UPLOADING', 'DONE'];
-  for (let i = 1; i < path.length; i++) {
-    const result = await engine.transition(id, path[i - 1]!, path[i]!, i === 1 ? { runner: 'r1' } : {}, 'test');
-    expect(result.ok).toBe(true);
-  }
-}
 
 describe('submitRun cache decisions', () => {
   it('reuses DONE jobs whose artifacts are all stored, runs the others, and joins identical running jobs', async () => {

@@ -2,8 +2,6 @@
  * The submitter on the real engine over SQLite, with a scripted Slurm behind the port: a
  * slurmctld that does not answer for a while (a restart, a failover) is tried again.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../../src/core/errors.js';
@@ -17,11 +15,8 @@ import {
   type SlurmJobState,
   type SlurmNode,
 } from '../../../src/server/backends/slurm/types.js';
-import { Engine } from '../../../src/server/engine.js';
-import { LocalBlobStore } from '../../../src/server/storage/local-blob-store.js';
-import { LogStore } from '../../../src/server/storage/log-store.js';
-import { openSqliteStore } from '../../../src/server/store/sqlite.js';
 import { seedRun } from '../../store/fixtures.js';
+import { testApp } from '../app-fixture.js';
 
 const NODE: SlurmNode = { name: 'n1', cpus: 8, memory: 32e9, gpus: [], state: 'idle' };
 const UNREACHABLE = "slurmctld is unreachable: sbatch at 'sbatch' said: Unable to contact slurm controller";
@@ -49,14 +44,7 @@ class ScriptedSlurm implements SlurmCommands {
 }
 
 async function setUp() {
-  const dir = await mkdtemp(join(tmpdir(), 'dstack-submitter-'));
-  const store = await openSqliteStore(join(dir, 'db'));
-  const engine = new Engine({
-    store,
-    blobs: new LocalBlobStore(join(dir, 'blobs')),
-    logs: new LogStore(join(dir, 'logs')),
-    logger: createLogger('test', 'error', () => {}),
-  });
+  const { dir, store, engine } = await testApp('submitter');
   const slurm = new ScriptedSlurm();
   const tracked = await TrackedJobs.open(join(dir, 'jobs.json'));
   const submitter = new SlurmSubmitter({

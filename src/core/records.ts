@@ -86,15 +86,24 @@ export interface RunnerRecord {
   session?: string;
 }
 
-/** One file of a code snapshot or an artifact, stored as a sha256 blob. */
+/**
+ * One file of a code snapshot or an artifact, stored as a sha256 blob; a symlink; or, in
+ * artifacts only, a folder with nothing saved below it (others are implied by their entries).
+ */
 export interface ManifestEntry {
   path: string;
+  /** Bytes; 0 for links and folders. */
   size: number;
   mode: number;
-  /** sha256 hex of the content; absent for symlinks. */
+  /** sha256 hex of the content; absent for symlinks and folders. */
   digest?: string;
   /** Target of a symlink (relative, inside the artifact). */
   link?: string;
+  /**
+   * An empty folder (neither digest nor link). An older server stores the entry without this
+   * field: with neither digest nor link, which every restore, older or newer, skips.
+   */
+  folder?: true;
 }
 
 export interface ArtifactManifest {

@@ -62,9 +62,9 @@ export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
-/** `n files (SIZE)`, as the runner's notes say what moved. */
-export function filesAndSize(files: number, bytes: number): string {
-  return `${plural(files, 'file')}, ${formatSize(bytes)}`;
+/** `n files, SIZE` (and `, m empty folders` when there are some), as the runner's notes say what moved. */
+export function filesAndSize(files: number, bytes: number, folders = 0): string {
+  return `${plural(files, 'file')}, ${formatSize(bytes)}${folders > 0 ? `, ${plural(folders, 'empty folder')}` : ''}`;
 }
 
 export function formatSize(bytes: number): string {

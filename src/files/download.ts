@@ -47,7 +47,8 @@ async function writeVerified(
 
 /**
  * Write `entries` under `root` from the blob store, refusing any path that would leave it.
- * Regular files first, then symlinks: no file is ever written through a link of the same download.
+ * Regular files first, then empty folders, then symlinks: no file or folder is ever written
+ * through a link of the same download.
  */
 export async function downloadFiles(
   client: Client,
@@ -63,7 +64,8 @@ export async function downloadFiles(
       throw new InvalidError(`symlink '${e.path}' -> '${e.link}' would lead out of ${root}`);
     }
   }
-  const files = entries.filter((e) => e.link === undefined && e.digest !== undefined);
+  const files = entries.filter((e) => e.link === undefined && !e.folder && e.digest !== undefined);
+  const folders = entries.filter((e) => e.link === undefined && e.folder);
   const links = entries.filter((e) => e.link !== undefined);
   const byDigest = new Map<string, ManifestEntry[]>();
   for (const e of files) byDigest.set(e.digest!, [...(byDigest.get(e.digest!) ?? []), e]);
@@ -174,7 +176,15 @@ export async function downloadFiles(
   // A task dropped with its connection starts over (a runner's client retries; the CLI's does not).
   await forEachLimit(tasks, CONCURRENCY, (task) => (signal?.throwIfAborted(), client.retry(task, signal)));
 
-  const stats = { files: files.length, bytes: totalBytes, requests, ...(copied > 0 && { copied }) };
+  // At least 0700, as files get 0600: the job, and whoever removes its workspace, writes into them.
+  for (const entry of folders) await writer.makeFolder(entry.path, entry.mode | 0o700);
+  const stats: TransferStats = {
+    files: files.length,
+    bytes: totalBytes,
+    requests,
+    ...(copied > 0 && { copied }),
+    ...(folders.length > 0 && { folders: folders.length }),
+  };
   if (links.length === 0) return stats;
   // Checked again where the link really lands: earlier links may have moved its folder.
   const realRoot = await realpath(root);

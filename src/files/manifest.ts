@@ -48,11 +48,11 @@ function lstatBig(path: string): BigIntStats | undefined {
   }
 }
 
-/** A file or link found under an artifact path, before its content is hashed. */
+/** A file, link or empty folder found under an artifact path, before its content is hashed. */
 export interface Scanned {
   /** The entry; files have no digest yet. */
   entry: ManifestEntry;
-  /** A file's lstat (nanosecond times), which keys the hash cache; absent for links. */
+  /** A file's lstat (nanosecond times), which keys the hash cache; absent for links and folders. */
   info?: BigIntStats;
 }
 
@@ -62,8 +62,15 @@ export type OnLeftOut = (path: string, link: string) => void;
 /**
  * One entry, not hashed; a symlink is kept as a link only when it points inside `boundary`
  * (the artifact folder), otherwise it is left out (`onLeftOut`): nothing outside is ever read.
+ * A folder is an entry only with `folders` (artifacts; a code snapshot has none, as git).
  */
-function scan(root: string, path: string, boundary: string, onLeftOut?: OnLeftOut): Scanned | undefined {
+function scan(
+  root: string,
+  path: string,
+  boundary: string,
+  onLeftOut?: OnLeftOut,
+  folders = false,
+): Scanned | undefined {
   const full = join(root, path);
   const info = lstatBig(full);
   if (!info) return undefined;
@@ -78,6 +85,7 @@ function scan(root: string, path: string, boundary: string, onLeftOut?: OnLeftOu
     if (link.startsWith('/') || !isInside(boundary, resolved)) return void onLeftOut?.(path, link);
     return { entry: { path, size: 0, mode: 0o777, link } };
   }
+  if (folders && info.isDirectory()) return { entry: { path, size: 0, mode: Number(info.mode) & 0o777, folder: true } };
   if (!info.isFile()) return undefined;
   return { entry: { path, size: Number(info.size), mode: Number(info.mode) & 0o777 }, info };
 }
@@ -104,23 +112,52 @@ async function describe(
   return found && hashScanned(root, found);
 }
 
-/** Every file under `dir` (relative to `root`), skipping folders named in `skip`. */
-export async function walk(root: string, dir = '', skip: ReadonlySet<string> = new Set()): Promise<string[]> {
+/**
+ * Every file under `dir` (relative to `root`), skipping folders named in `skip`; with
+ * `folders`, every folder below `dir` too, each just before what it holds.
+ */
+export async function walk(
+  root: string,
+  dir = '',
+  skip: ReadonlySet<string> = new Set(),
+  folders = false,
+): Promise<string[]> {
   const out: string[] = [];
   const entries = await readdir(join(root, dir), { withFileTypes: true });
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const rel = dir ? posix.join(dir, entry.name) : entry.name;
     if (entry.isDirectory()) {
-      if (!skip.has(entry.name)) out.push(...(await walk(root, rel, skip)));
+      if (skip.has(entry.name)) continue;
+      if (folders) out.push(rel);
+      out.push(...(await walk(root, rel, skip, folders)));
     } else out.push(rel);
   }
   return out;
 }
 
 /**
- * The files and links of an artifact path inside a workspace (a file, or everything under a
- * folder), in path order, not hashed; undefined when the path does not exist, none (and
- * `onLeftOut`) when a link on it leads out of the workspace.
+ * `found` (in walk's order: a folder just before what it holds) without the folders that
+ * have an entry below them: those are made for their entries. Only empty ones need an entry,
+ * and a folder whose contents were all left out (links that lead out, sockets) counts as empty.
+ */
+function withoutImpliedFolders(found: readonly Scanned[]): Scanned[] {
+  const kept: Scanned[] = [];
+  let next: string | undefined; // the path of the entry kept after this one
+  for (let i = found.length - 1; i >= 0; i--) {
+    const { entry } = found[i]!;
+    // What a folder holds comes right after it: the next entry kept is inside it, or nothing is.
+    if (entry.folder && next?.startsWith(`${entry.path}/`)) continue;
+    kept.push(found[i]!);
+    next = entry.path;
+  }
+  return kept.reverse();
+}
+
+/**
+ * The files, links and empty folders of an artifact path inside a workspace (a file, or
+ * everything under a folder), in path order, not hashed; undefined when the path does not
+ * exist, none (and `onLeftOut`) when a link on it leads out of the workspace. A folder with
+ * nothing saved below it is an entry itself, the artifact's own folder too.
  */
 export async function scanArtifact(
   workspace: string,
@@ -140,10 +177,17 @@ export async function scanArtifact(
     onLeftOut?.(artifact, real);
     return [];
   }
-  const boundary = info.isDirectory() ? full : dirname(full);
-  const paths = info.isDirectory() ? await walk(workspace, artifact) : [artifact];
-  const out = await inSlices(paths, (path) => scan(workspace, path, boundary, onLeftOut));
-  return out.filter((e): e is Scanned => e !== undefined);
+  if (!info.isDirectory()) {
+    const found = scan(workspace, artifact, dirname(full), onLeftOut);
+    return found ? [found] : [];
+  }
+  // Each folder costs an lstat (its mode) beside walk's readdir; a file costs nothing more.
+  const paths = await walk(workspace, artifact, undefined, true);
+  const out = await inSlices(paths, (path) => scan(workspace, path, full, onLeftOut, true));
+  const found = withoutImpliedFolders(out.filter((e): e is Scanned => e !== undefined));
+  // The artifact's folder was stat'ed above, through a link on its path if any (that stays inside).
+  if (found.length === 0) found.push({ entry: { path: artifact, size: 0, mode: info.mode & 0o777, folder: true } });
+  return found;
 }
 
 /**

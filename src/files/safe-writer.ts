@@ -5,7 +5,7 @@
  * folder created and checked once, and a file created exclusively (O_EXCL never follows a
  * symlink) so that the common case costs no extra lookups.
  */
-import { access, chmod, constants, copyFile, lstat, realpath, rm } from 'node:fs/promises';
+import { access, chmod, constants, copyFile, lstat, mkdir, realpath, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InvalidError } from '../core/errors.js';
 import { makeFolders, SMALL_FILE, writeNew } from './raw-fs.js';
@@ -123,6 +123,27 @@ export class SafeWriter {
       });
     }
     if ((sourceMode & 0o7777) !== mode) await chmod(target, mode);
+  }
+
+  /**
+   * Make the folder `rel` with exactly `mode` (an artifact's empty folder). A folder there is
+   * kept, its mode set; a file or link there is replaced, never followed.
+   */
+  async makeFolder(rel: string, mode: number): Promise<void> {
+    const target = await this.target(rel);
+    const blocked = async (e: unknown) => {
+      throw await this.blocked(rel, e);
+    };
+    try {
+      await mkdir(target);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await blocked(e);
+      if (!(await lstat(target)).isDirectory()) {
+        await this.clear(target, rel);
+        await mkdir(target).catch(blocked);
+      }
+    }
+    await chmod(target, mode).catch(blocked); // mkdir's mode goes through the umask
   }
 
   /** The absolute path for `rel`, with anything that was there removed: for writers that open it themselves. */

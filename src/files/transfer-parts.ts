@@ -19,6 +19,8 @@ export interface TransferStats {
   requests?: number;
   /** Downloads: files copied from the server's blob folder on this machine rather than sent (files/local-copy.ts). */
   copied?: number;
+  /** Downloads: empty folders made (artifacts keep theirs); absent when none. */
+  folders?: number;
 }
 
 export interface TransferProgress {

@@ -53,7 +53,7 @@ export async function uploadScanned(
   let skipped = 0;
   const known: ManifestEntry[] = [];
   await forEachLimit(scanned, 6, async (s) => {
-    if (!s.info) return; // a link
+    if (!s.info) return; // a link or a folder: nothing to store
     const cached = cache?.get(s.entry.path, s.info);
     if (cached !== undefined) {
       s.entry.digest = cached;

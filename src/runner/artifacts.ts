@@ -59,7 +59,9 @@ export async function saveArtifacts(
       skipped += sent.skipped;
     }
     const size = all.reduce((n, f) => n + f.size, 0);
-    note(`saved artifacts: ${filesAndSize(all.length, size)} (${filesAndSize(stats.files, stats.bytes)} new)`);
+    const folders = all.filter((f) => f.folder).length;
+    const saved = filesAndSize(all.length - folders, size, folders);
+    note(`saved artifacts: ${saved} (${filesAndSize(stats.files, stats.bytes)} new)`);
   }
   // Only after every blob is stored: the server accepts no manifest that names a missing blob.
   signal?.throwIfAborted();

@@ -58,5 +58,6 @@ export async function downloadManifest(
   if (inContainer.length === 0) return stats;
   await mkdir(root, { recursive: true });
   const more = await downloadForJob(client, root, inContainer, signal);
-  return { files: stats.files + more.files, bytes: stats.bytes + more.bytes };
+  const folders = (stats.folders ?? 0) + (more.folders ?? 0);
+  return { files: stats.files + more.files, bytes: stats.bytes + more.bytes, ...(folders > 0 && { folders }) };
 }

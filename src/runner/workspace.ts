@@ -27,6 +27,7 @@ function replacedFiles(
 ): string | undefined {
   const clashes: string[] = [];
   for (const file of manifest.artifacts.flatMap((a) => a.files)) {
+    if (file.folder) continue; // no content: two dependencies' empty folders are one
     const content = file.digest ?? `-> ${file.link}`;
     const earlier = written.get(file.path);
     if (earlier && earlier.content !== content) clashes.push(`${file.path} (from ${earlier.ref})`);
@@ -78,12 +79,12 @@ export async function prepareWorkspace(
           : 'the code or an earlier dependency has a path there: rename the artifact or that path',
       );
     });
-    note(`artifacts of ${dep.job.ref} (${dep.job.id}): ${filesAndSize(stats.files, stats.bytes)}`);
+    note(`artifacts of ${dep.job.ref} (${dep.job.id}): ${filesAndSize(stats.files, stats.bytes, stats.folders)}`);
     add(stats);
   }
   if (assignment.restore) {
     const stats = await downloadManifest(client, dir, root, assignment.restore, signal);
-    note(`restored this job's saved artifacts: ${filesAndSize(stats.files, stats.bytes)}`);
+    note(`restored this job's saved artifacts: ${filesAndSize(stats.files, stats.bytes, stats.folders)}`);
   }
   return dir;
 }

@@ -326,11 +326,13 @@ describe('run lifecycle', () => {
     expect(r.stderr).toContain(
       "[dstack] artifact 'out': left out out/sub/up -> ../../outside (a link to outside the artifact)\n",
     );
-    expect(r.stderr).toContain('[dstack] saved artifacts: 2 files, 3B (');
+    // out/sub held only the link left out: it is kept as an empty folder.
+    expect(r.stderr).toContain('[dstack] saved artifacts: 2 files, 3B, 1 empty folder (');
     const name = /^run (\S+):/.exec(r.stderr)![1]!;
     const { id } = await jobOf(name);
     const listed = (await sb.dstack(['artifacts', id])).stdout;
     expect(listed).toMatch(/out +out\/inside +-> real\.txt\n/);
+    expect(listed).toMatch(/out +out\/sub\/\n/);
     expect(listed).not.toContain('host');
     const ofRun = await sb.dstack(['artifacts', name]);
     expect(ofRun.stderr).toBe(

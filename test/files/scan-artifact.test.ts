@@ -1,9 +1,12 @@
-/** An artifact path is read only inside its workspace: a link on it that leads out is left out, named. */
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+/**
+ * An artifact path is read only inside its workspace: a link on it that leads out is left out,
+ * named. Its empty folders are entries of their own; others are implied by what they hold.
+ */
+import { chmod, mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scanArtifact } from '../../src/files/manifest.js';
+import { scanArtifact, walk } from '../../src/files/manifest.js';
 
 describe('scanArtifact and links on the artifact path', () => {
   let base: string;
@@ -40,5 +43,56 @@ describe('scanArtifact and links on the artifact path', () => {
   it('follows a link that stays inside, and says nothing of a path that does not exist', async () => {
     expect(await scan('latest')).toEqual({ paths: ['latest/model.bin'], leftOut: [] });
     expect(await scan('missing')).toEqual({ paths: undefined, leftOut: [] });
+  });
+});
+
+describe('scanArtifact and empty folders', () => {
+  let ws: string;
+  beforeAll(async () => {
+    ws = await realpath(await mkdtemp(join(tmpdir(), 'dstack-scan-folders-')));
+    const folders: [string, number][] = [
+      ['run/a/b/c', 0o755], // nested: only the innermost is empty
+      ['run/ckpt/epoch1', 0o755],
+      ['run/gone', 0o755], // holds only a link that leads out
+      ['run/logs', 0o750],
+      ['run/only/sub', 0o700], // a folder with only an empty subfolder
+      ['empty', 0o700],
+      ['outer/inner', 0o755],
+    ];
+    for (const [path, mode] of folders) {
+      await mkdir(join(ws, path), { recursive: true });
+      await chmod(join(ws, path), mode);
+    }
+    await writeFile(join(ws, 'run/ckpt/epoch1/model.bin'), 'weights');
+    await chmod(join(ws, 'run/ckpt/epoch1/model.bin'), 0o644);
+    await writeFile(join(ws, 'run/z.txt'), 'z');
+    await chmod(join(ws, 'run/z.txt'), 0o600);
+    await symlink('/etc/hostname', join(ws, 'run/gone/host'));
+    await symlink('empty', join(ws, 'latest-empty')); // inside: the folder it names
+  });
+  afterAll(() => rm(ws, { recursive: true, force: true }));
+
+  const entries = async (artifact: string) => (await scanArtifact(ws, artifact))?.map((f) => f.entry);
+  const folder = (path: string, mode: number) => ({ path, size: 0, mode, folder: true });
+
+  it('keeps each empty folder with its mode, in path order, and no folder that holds an entry', async () => {
+    expect(await entries('run')).toStrictEqual([
+      folder('run/a/b/c', 0o755),
+      { path: 'run/ckpt/epoch1/model.bin', size: 7, mode: 0o644 },
+      folder('run/gone', 0o755),
+      folder('run/logs', 0o750),
+      folder('run/only/sub', 0o700),
+      { path: 'run/z.txt', size: 1, mode: 0o600 },
+    ]);
+  });
+
+  it('keeps an artifact folder that is entirely empty, or holds only an empty folder', async () => {
+    expect(await entries('empty')).toStrictEqual([folder('empty', 0o700)]);
+    expect(await entries('outer')).toStrictEqual([folder('outer/inner', 0o755)]);
+    expect(await entries('latest-empty')).toStrictEqual([folder('latest-empty', 0o700)]);
+  });
+
+  it('a code snapshot’s walk still lists files only', async () => {
+    expect(await walk(ws, 'run')).toEqual(['run/ckpt/epoch1/model.bin', 'run/gone/host', 'run/z.txt']);
   });
 });

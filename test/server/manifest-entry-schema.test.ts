@@ -22,6 +22,41 @@ describe('the artifact manifest a runner sends', () => {
     ]);
   });
 
+  it('keeps an empty folder’s entry exactly, and a folder is neither file nor link', () => {
+    const parsed = artifactManifest.parse({
+      artifacts: [
+        {
+          path: 'out',
+          files: [
+            { path: 'out/logs', size: 0, mode: 0o750, folder: true },
+            { path: 'out/tmp', size: 0, mode: 0o755, folder: true, extra: 'dropped' },
+          ],
+        },
+      ],
+    });
+    expect(parsed.artifacts[0]!.files).toStrictEqual([
+      { path: 'out/logs', size: 0, mode: 0o750, folder: true },
+      { path: 'out/tmp', size: 0, mode: 0o755, folder: true },
+    ]);
+    for (const bad of [
+      { path: 'out/logs', size: 0, mode: 0o755, folder: true, digest: D },
+      { path: 'out/logs', size: 0, mode: 0o755, folder: true, link: 'a' },
+      { path: 'out/logs', size: 4096, mode: 0o755, folder: true },
+      { path: 'out/logs', size: 0, mode: 0o755, folder: false },
+      { path: 'out/logs', size: 0, mode: 0o755, folder: 'yes' },
+      { path: '../logs', size: 0, mode: 0o755, folder: true },
+      { path: 'out/../../logs', size: 0, mode: 0o755, folder: true },
+      { path: '/tmp/logs', size: 0, mode: 0o755, folder: true },
+    ]) {
+      const result = artifactManifest.safeParse({ artifacts: [{ path: 'out', files: [bad] }] });
+      expect(result.error?.issues[0]?.path).toEqual(['artifacts', 0, 'files', 0]);
+      expect(result.error?.issues[0]?.message).toBe(
+        'a manifest entry: path (relative, without ..), size and mode (non-negative integers), and optionally ' +
+          'digest (sha256 hex) and link, or folder (true, with size 0 and neither)',
+      );
+    }
+  });
+
   it('takes names with dots that are not a .. segment, and keeps entries as they came', () => {
     const files = ['out/..x', 'out/a..b', 'out/x..', 'out/.../y'].map((path) => ({
       path,

@@ -1,4 +1,4 @@
-/** A job's artifacts as the dashboard's tree: folders first, sizes summed. */
+/** A job's artifacts as the dashboard's tree: folders first, sizes summed, empty folders shown. */
 import { describe, expect, it } from 'vitest';
 import type { ManifestEntry } from '../../src/core/records.js';
 import { artifactTree, type TreeNode } from '../../web/src/lib/artifact-tree.js';
@@ -32,5 +32,31 @@ describe('artifactTree', () => {
     ]);
     expect(tree[0]!.files).toBe(3);
     expect(tree[0]!.children[0]!.path).toBe('checkpoint/run');
+  });
+
+  it('shows an empty folder’s entry as a folder with nothing in it, the artifact’s own too', () => {
+    const folder = (path: string): ManifestEntry => ({ path, size: 0, mode: 0o755, folder: true });
+    const tree = artifactTree({
+      artifacts: [
+        { path: 'tools', files: [file('tools/bin.txt', 2), folder('tools/cache/a'), folder('tools/logs')] },
+        { path: 'out', files: [folder('out')] },
+        // An absolute artifact's entries are named from the container's root.
+        { path: '/opt/env', files: [file('opt/env/bin/python', 3), folder('opt/env/tmp')] },
+      ],
+    });
+    expect(tree.flatMap((n) => outline(n))).toEqual([
+      'tools/ 2',
+      '  cache/ 0',
+      '    a/ 0',
+      '  logs/ 0',
+      '  bin.txt 2',
+      'out/ 0',
+      '/opt/env/ 3',
+      '  bin/ 3',
+      '    python 3',
+      '  tmp/ 0',
+    ]);
+    expect(tree[0]!.children[0]!.children[0]!.path).toBe('tools/cache/a');
+    expect(tree[0]!.files).toBe(1);
   });
 });

@@ -1,4 +1,7 @@
-/** `dstack artifacts [-t] JOB [-o DIR]`: list a job's artifact files, or download them. */
+/**
+ * `dstack artifacts [-t] JOB [-o DIR]`: list a job's artifact files, or download them. An
+ * empty folder is listed as `path/` without a size, and counts for no file.
+ */
 import { lstatSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -50,7 +53,10 @@ export async function artifactsCommand(
       progress.stop();
     }
     const local = stats.copied ? ` (${stats.copied} copied from the local server's store)` : '';
-    process.stdout.write(`downloaded ${plural(stats.files, 'file')} (${formatSize(stats.bytes)}) to ${dir}${local}\n`);
+    const folders = stats.folders ? ` and ${plural(stats.folders, 'empty folder')}` : '';
+    process.stdout.write(
+      `downloaded ${plural(stats.files, 'file')} (${formatSize(stats.bytes)})${folders} to ${dir}${local}\n`,
+    );
     if (replaced.length > 0) {
       const some = replaced.slice(0, 3).join(', ') + (replaced.length > 3 ? ', …' : '');
       process.stdout.write(`replaced ${plural(replaced.length, 'file')} that ${dir} had (${some})\n`);
@@ -64,11 +70,13 @@ export async function artifactsCommand(
   const rows = options.total
     ? manifest.artifacts.map((a) => [
         a.path,
-        String(a.files.length),
+        String(a.files.filter((f) => !f.folder).length),
         formatSize(a.files.reduce((n, f) => n + f.size, 0)),
       ])
     : manifest.artifacts.flatMap((a) =>
-        a.files.map((f) => [a.path, f.path, f.link ? `-> ${f.link}` : formatSize(f.size)]),
+        a.files.map((f) =>
+          f.folder ? [a.path, `${f.path}/`, ''] : [a.path, f.path, f.link ? `-> ${f.link}` : formatSize(f.size)],
+        ),
       );
   process.stdout.write(
     table(options.total ? ['ARTIFACT', 'FILES', 'SIZE'] : ['ARTIFACT', 'FILE', 'SIZE'], rows) + '\n',
@@ -133,14 +141,18 @@ function notSavedYet(job: JobRecord): string | undefined {
   }
 }
 
-/** The entries' paths that something already occupies under `dir` (an lstat each: microseconds, in place). */
+/**
+ * The entries' paths that something already occupies under `dir` (an lstat each: microseconds,
+ * in place); a folder where an empty folder goes is kept, not replaced.
+ */
 function existingFiles(dir: string, files: readonly ManifestEntry[]): string[] {
-  const exists = (path: string) => {
+  const replaced = (f: ManifestEntry) => {
     try {
-      return lstatSync(join(dir, path), { throwIfNoEntry: false }) !== undefined;
+      const found = lstatSync(join(dir, f.path), { throwIfNoEntry: false });
+      return found !== undefined && !(f.folder && found.isDirectory());
     } catch {
       return false; // a file where a folder goes: the download says so
     }
   };
-  return files.filter((f) => exists(f.path)).map((f) => f.path);
+  return files.filter(replaced).map((f) => f.path);
 }

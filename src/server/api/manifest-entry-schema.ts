@@ -23,11 +23,12 @@ function isManifestEntry(value: unknown): value is ManifestEntry {
     count(e.size) &&
     count(e.mode) &&
     (e.digest === undefined || (typeof e.digest === 'string' && DIGEST.test(e.digest))) &&
-    (e.link === undefined || typeof e.link === 'string')
+    (e.link === undefined || typeof e.link === 'string') &&
+    (e.folder === undefined || (e.folder === true && e.digest === undefined && e.link === undefined && e.size === 0))
   );
 }
 
-const FIELDS = new Set(['path', 'size', 'mode', 'digest', 'link']);
+const FIELDS = new Set(['path', 'size', 'mode', 'digest', 'link', 'folder']);
 
 function onlyKnownFields(e: object): boolean {
   for (const key in e) if (!FIELDS.has(key)) return false;
@@ -38,6 +39,7 @@ function exactly(e: ManifestEntry): ManifestEntry {
   const out: ManifestEntry = { path: e.path, size: e.size, mode: e.mode };
   if (e.digest !== undefined) out.digest = e.digest;
   if (e.link !== undefined) out.link = e.link;
+  if (e.folder !== undefined) out.folder = e.folder;
   return out;
 }
 
@@ -52,7 +54,7 @@ export const manifestFiles = z
           code: 'custom',
           path: [i],
           message:
-            'a manifest entry: path (relative, without ..), size and mode (non-negative integers), and optionally digest (sha256 hex) and link',
+            'a manifest entry: path (relative, without ..), size and mode (non-negative integers), and optionally digest (sha256 hex) and link, or folder (true, with size 0 and neither)',
         });
         return z.NEVER;
       }

@@ -78,7 +78,9 @@ function TreeItem(props: { node: TreeNode; depth: number; onDownload: (node: Tre
         {open ? '▾' : '▸'} {node.name}/
       </button>
       <span class="size">
-        {formatSize(node.size)} · {node.files} {node.files === 1 ? 'file' : 'files'}
+        {node.children.length === 0
+          ? 'empty'
+          : `${formatSize(node.size)} · ${node.files} ${node.files === 1 ? 'file' : 'files'}`}
       </span>
       {open && (
         <ul>

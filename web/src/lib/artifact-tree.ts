@@ -10,7 +10,7 @@ export interface TreeNode {
   size: number;
   /** Files under it (1 for a file). */
   files: number;
-  /** Set for files. */
+  /** Set for files and links; a folder has none, an empty one (an entry of its own) included. */
   entry?: ManifestEntry;
   children: TreeNode[];
 }
@@ -19,16 +19,24 @@ export interface TreeNode {
 export function artifactTree(manifest: ArtifactManifest): TreeNode[] {
   return manifest.artifacts.map((artifact) => {
     const only = artifact.files[0];
-    if (artifact.files.length === 1 && only!.path === artifact.path) return fileNode(artifact.path, only!);
+    if (artifact.files.length === 1 && only!.path === artifact.path && !only!.folder)
+      return fileNode(artifact.path, only!);
     const root = folder(artifact.path, artifact.path);
+    // Entries are named from the workspace, or from the container's root for an absolute artifact.
+    const named = artifact.path.replace(/^\/+/, '');
     for (const entry of artifact.files) {
-      // Files are named from the workspace; show them under their artifact.
-      const inside = entry.path.startsWith(`${artifact.path}/`)
-        ? entry.path.slice(artifact.path.length + 1)
-        : entry.path.split('/').pop()!;
-      const parts = inside.split('/');
+      // Show them under their artifact.
+      const inside =
+        entry.path === named
+          ? ''
+          : entry.path.startsWith(`${named}/`)
+            ? entry.path.slice(named.length + 1)
+            : entry.path.split('/').pop()!;
+      const parts = inside === '' ? [] : inside.split('/');
+      // An empty folder's entry names the folder itself: every part of its path is a folder.
+      const folders = entry.folder ? parts : parts.slice(0, -1);
       let at = root;
-      parts.slice(0, -1).forEach((part, i) => {
+      folders.forEach((part, i) => {
         let child = at.children.find((c) => c.name === part && !c.entry);
         if (!child) {
           child = folder(part, `${artifact.path}/${parts.slice(0, i + 1).join('/')}`);
@@ -36,7 +44,7 @@ export function artifactTree(manifest: ArtifactManifest): TreeNode[] {
         }
         at = child;
       });
-      at.children.push(fileNode(parts[parts.length - 1]!, entry));
+      if (!entry.folder) at.children.push(fileNode(parts[parts.length - 1]!, entry));
     }
     total(root);
     return root;

@@ -1,0 +1,128 @@
+/**
+ * Empty folders of artifacts come back wherever artifacts do: in a dependent job's workspace,
+ * in a resumed job's, and with `dstack artifacts -o`; `dstack artifacts` lists them.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/core/records.js';
+import { Sandbox, waitUntil } from './harness.js';
+
+const WORKFLOWS = `workflows:
+  - name: mkbin
+    commands:
+      - mkdir -p tools/logs tools/empty && chmod 750 tools/logs
+      - echo x > tools/bin.txt
+    artifacts: [tools]
+  - name: usebin
+    depends-on: [mkbin]
+    commands:
+      - echo log > tools/logs/a.txt
+      - ls -d tools/empty
+  - name: mkempty
+    commands: [mkdir -p out]
+    artifacts: [out]
+  - name: train
+    commands:
+      - |
+        if [ -e state/started ]; then echo "resumed with:" $(ls -A state); echo ok > state/logs/resumed.txt; exit 0; fi
+        mkdir -p state/logs state/tmp
+        touch state/started
+        trap 'exit 0' TERM
+        echo ready
+        while true; do sleep 0.1 || true; done
+    artifacts: [state]
+`;
+
+describe('empty folders in artifacts', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+  });
+  afterAll(() => sb.dispose());
+
+  const jobIdOf = (stderr: string, workflow: string) =>
+    new RegExp(`${workflow} \\(([0-9a-f]{12})\\)`).exec(stderr)![1]!;
+  const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
+
+  it("are in a dependent job's workspace, listed, and downloaded with -o", async () => {
+    const run = await sb.dstack(['run', 'usebin']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('usebin | tools/empty\n');
+    const id = jobIdOf(run.stderr, 'mkbin');
+    expect(run.stderr).toContain('mkbin  | [dstack] saved artifacts: 1 file, 2B, 2 empty folders (1 file, 2B new)\n');
+    expect(run.stderr).toContain(`usebin | [dstack] artifacts of mkbin (${id}): 1 file, 2B, 2 empty folders\n`);
+
+    expect((await sb.dstack(['artifacts', id])).stdout).toBe(
+      [
+        'ARTIFACT  FILE           SIZE',
+        'tools     tools/bin.txt  2B',
+        'tools     tools/empty/',
+        'tools     tools/logs/',
+        '',
+      ].join('\n'),
+    );
+    expect((await sb.dstack(['artifacts', '-t', id])).stdout).toBe(
+      ['ARTIFACT  FILES  SIZE', 'tools     1      2B', ''].join('\n'),
+    );
+
+    const out = join(sb.root, '..', 'mkbin-artifacts');
+    const download = await sb.dstack(['artifacts', id, '-o', out]);
+    expect(download.stdout).toBe(
+      `downloaded 1 file (2B) and 2 empty folders to ${out} (1 copied from the local server's store)\n`,
+    );
+    expect(await readdir(join(out, 'tools'))).toEqual(['bin.txt', 'empty', 'logs']);
+    expect(await readdir(join(out, 'tools/logs'))).toEqual([]);
+    expect(await modeOf(join(out, 'tools/logs'))).toBe(0o750);
+    // A second download finds the folders there, and replaces none of them.
+    expect((await sb.dstack(['artifacts', id, '-o', out])).stdout).toContain(
+      `replaced 1 file that ${out} had (tools/bin.txt)\n`,
+    );
+  });
+
+  it('keep an artifact folder that is entirely empty', async () => {
+    const run = await sb.dstack(['run', 'mkempty']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('[dstack] saved artifacts: 0 files, 0B, 1 empty folder (0 files, 0B new)\n');
+    const id = jobIdOf(run.stderr, 'mkempty');
+    expect((await sb.dstack(['artifacts', id])).stdout).toBe('ARTIFACT  FILE  SIZE\nout       out/\n');
+    const out = join(sb.root, '..', 'mkempty-artifacts');
+    expect((await sb.dstack(['artifacts', id, '-o', out])).stdout).toBe(
+      `downloaded 0 files (0B) and 1 empty folder to ${out}\n`,
+    );
+    expect(await readdir(join(out, 'out'))).toEqual([]);
+  });
+
+  it("are in a resumed job's workspace", async () => {
+    const name = (await sb.dstack(['run', 'train', '-d'])).stdout.trim();
+    await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
+    await sb.dstack(['stop', name]);
+    const job = async () => (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!;
+    const stopped = await waitUntil(async () => {
+      const j = await job();
+      return j.status === 'STOPPED' && j;
+    });
+    expect((await sb.dstack(['artifacts', stopped.id])).stdout).toBe(
+      [
+        'ARTIFACT  FILE           SIZE',
+        'state     state/logs/',
+        'state     state/started  0B',
+        'state     state/tmp/',
+        '',
+      ].join('\n'),
+    );
+    expect((await sb.dstack(['resume', stopped.id])).code).toBe(0);
+    const done = await waitUntil(async () => {
+      const j = await job();
+      return ['DONE', 'FAILED'].includes(j.status) && j;
+    });
+    const logs = await sb.dstack(['logs', name]);
+    expect(done.status, logs.stdout + logs.stderr).toBe('DONE');
+    expect(logs.stdout).toContain('resumed with: logs started tmp\n');
+    expect(logs.stderr).toContain("[dstack] restored this job's saved artifacts: 1 file, 0B, 2 empty folders\n");
+    const out = join(sb.root, '..', 'train-artifacts');
+    await sb.dstack(['artifacts', stopped.id, '-o', out]);
+    expect(await readFile(join(out, 'state/logs/resumed.txt'), 'utf8')).toBe('ok\n');
+  });
+});

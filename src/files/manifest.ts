@@ -9,6 +9,7 @@ import { fileJob } from './file-workers.js';
 import type { HashCache } from './hash-cache.js';
 import { inSlices } from './raw-fs.js';
 import { isInside } from './safe-path.js';
+import { isDenied, mayRead, UnreadablePathError } from './unreadable.js';
 
 /** Files hashed at once: each big one on a worker thread of its own (file-workers.ts), small ones in place. */
 const HASH_CONCURRENCY = 6;
@@ -39,11 +40,15 @@ export async function describeFiles(
   return out.filter((e): e is ManifestEntry => e !== undefined);
 }
 
-/** lstat with nanosecond times, undefined when it fails; synchronous (see inSlices), one per file of a folder of thousands. */
-function lstatBig(path: string): BigIntStats | undefined {
+/**
+ * lstat with nanosecond times, undefined when it fails (but for a refusal when `strict`);
+ * synchronous (see inSlices), one per file of a folder of thousands.
+ */
+function lstatBig(path: string, strict = false): BigIntStats | undefined {
   try {
     return lstatSync(path, { bigint: true, throwIfNoEntry: false });
-  } catch {
+  } catch (e) {
+    if (strict && isDenied(e)) throw e;
     return undefined;
   }
 }
@@ -62,17 +67,24 @@ export type OnLeftOut = (path: string, link: string) => void;
 /**
  * One entry, not hashed; a symlink is kept as a link only when it points inside `boundary`
  * (the artifact folder), otherwise it is left out (`onLeftOut`): nothing outside is ever read.
- * A folder is an entry only with `folders` (artifacts; a code snapshot has none, as git).
+ * A folder is an entry only with `options.folders` (artifacts; a code snapshot has none, as git).
+ * `options.strict`: a file this process may not read (or a folder it may not look into) is an
+ * UnreadablePathError, not a file left out or a failure at its upload.
  */
 function scan(
   root: string,
   path: string,
   boundary: string,
   onLeftOut?: OnLeftOut,
-  folders = false,
+  options: { folders?: boolean; strict?: boolean } = {},
 ): Scanned | undefined {
   const full = join(root, path);
-  const info = lstatBig(full);
+  let info;
+  try {
+    info = lstatBig(full, options.strict);
+  } catch (e) {
+    throw new UnreadablePathError(posix.dirname(path), { cause: e }); // its folder may be listed, not looked into
+  }
   if (!info) return undefined;
   if (info.isSymbolicLink()) {
     let link;
@@ -85,8 +97,10 @@ function scan(
     if (link.startsWith('/') || !isInside(boundary, resolved)) return void onLeftOut?.(path, link);
     return { entry: { path, size: 0, mode: 0o777, link } };
   }
-  if (folders && info.isDirectory()) return { entry: { path, size: 0, mode: Number(info.mode) & 0o777, folder: true } };
+  if (options.folders && info.isDirectory())
+    return { entry: { path, size: 0, mode: Number(info.mode) & 0o777, folder: true } };
   if (!info.isFile()) return undefined;
+  if (options.strict && !mayRead(full, info)) throw new UnreadablePathError(path);
   return { entry: { path, size: Number(info.size), mode: Number(info.mode) & 0o777 }, info };
 }
 
@@ -168,7 +182,8 @@ export async function scanArtifact(
   let info, real, realRoot;
   try {
     [info, real, realRoot] = await Promise.all([stat(full), realpath(full), realpath(workspace)]);
-  } catch {
+  } catch (e) {
+    if (isDenied(e)) throw new UnreadablePathError(artifact, { cause: e });
     return undefined;
   }
   // The path itself, or a folder on it, may be a link: followed out of the workspace (or the
@@ -178,16 +193,25 @@ export async function scanArtifact(
     return [];
   }
   if (!info.isDirectory()) {
-    const found = scan(workspace, artifact, dirname(full), onLeftOut);
+    const found = scan(workspace, artifact, dirname(full), onLeftOut, { strict: true });
     return found ? [found] : [];
   }
   // Each folder costs an lstat (its mode) beside walk's readdir; a file costs nothing more.
-  const paths = await walk(workspace, artifact, undefined, true);
-  const out = await inSlices(paths, (path) => scan(workspace, path, full, onLeftOut, true));
+  const paths = await walk(workspace, artifact, undefined, true).catch(unreadableIn(workspace));
+  const out = await inSlices(paths, (path) => scan(workspace, path, full, onLeftOut, { folders: true, strict: true }));
   const found = withoutImpliedFolders(out.filter((e): e is Scanned => e !== undefined));
   // The artifact's folder was stat'ed above, through a link on its path if any (that stays inside).
   if (found.length === 0) found.push({ entry: { path: artifact, size: 0, mode: info.mode & 0o777, folder: true } });
   return found;
+}
+
+/** A folder under `root` that could not be listed, named relative to it; other errors as they are. */
+function unreadableIn(root: string): (error: unknown) => never {
+  return (error) => {
+    const path = (error as NodeJS.ErrnoException).path;
+    if (!isDenied(error) || path === undefined) throw error;
+    throw new UnreadablePathError(relativePosix(root, path), { cause: error });
+  };
 }
 
 /**

@@ -78,20 +78,25 @@ export class RunnerAgent {
   private readonly session = randomUUID();
 
   constructor(private readonly options: RunnerOptions) {
-    this.trash = new Trash(join(options.workRoot, 'trash'), { busy: () => this.running.size > 0 });
+    this.trash = new Trash(join(options.workRoot, 'trash'), {
+      busy: () => this.running.size > 0,
+      warn: (message) => options.logger.warn(message),
+    });
   }
 
   async start(): Promise<void> {
     const { client, name, capacity, logger } = this.options;
     const replaces = await predecessor(this.options.workRoot, this.options.exclusiveWorkRoot !== false);
     await this.trash.empty(); // what an earlier runner process had no time to remove
-    const leftovers = await cleanLeftovers(this.options.workRoot, async (jobId, spool) => {
-      await resendSpool(spool, (entries) => client.appendLogs(jobId, entries));
-    });
-    if (leftovers.length > 0)
-      logger.warn(`ended ${plural(leftovers.length, 'job')} a previous runner left behind`, { jobs: leftovers });
+    // Containers before folders: they may still be writing there, and they give their files back.
     const containers = await cleanDockerLeftovers(readProviderSettings().dockerHost, this.options.workRoot);
     if (containers.length > 0) logger.warn(`removed ${plural(containers.length, 'container')} a previous runner left`);
+    const resend = async (jobId: string, spool: string) => {
+      await resendSpool(spool, (entries) => client.appendLogs(jobId, entries));
+    };
+    const leftovers = await cleanLeftovers(this.options.workRoot, resend, this.trash);
+    if (leftovers.length > 0)
+      logger.warn(`ended ${plural(leftovers.length, 'job')} a previous runner left behind`, { jobs: leftovers });
     const { heartbeatMs } = await this.register(replaces);
     await writeSessionFile(this.options.workRoot, this.session);
     this.pollMs = this.options.pollMs ?? heartbeatMs;

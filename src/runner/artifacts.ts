@@ -1,12 +1,13 @@
 /** Saving a job's artifacts: scan each declared path, hash and upload new blobs (one read a file), then the manifest. */
 import type { Client } from '../client/client.js';
-import { ConflictError } from '../core/errors.js';
+import { ConflictError, InvalidError } from '../core/errors.js';
 import type { ArtifactManifest } from '../core/records.js';
 import { filesAndSize } from '../core/resources.js';
 import { HashCache } from '../files/hash-cache.js';
-import { scanArtifact, type Scanned } from '../files/manifest.js';
+import { scanArtifact, type OnLeftOut, type Scanned } from '../files/manifest.js';
 import { progressNotes } from '../files/progress-notes.js';
 import { StoredDigests } from '../files/stored-digests.js';
+import { UnreadablePathError } from '../files/unreadable.js';
 import { uploadFiles } from '../files/transfer.js';
 import { uploadScanned } from '../files/upload-scanned.js';
 
@@ -39,7 +40,7 @@ export async function saveArtifacts(
     const root = absolute ? containerRoot : workspace;
     const leftOut = (file: string, link: string) =>
       note(`artifact '${path}': left out ${file} -> ${link} (a link to outside the artifact)`);
-    const files = root === undefined ? undefined : await scanArtifact(root, absolute ? path.slice(1) : path, leftOut);
+    const files = root === undefined ? undefined : await scanDeclared(root, path, leftOut);
     if (files === undefined) {
       note(`artifact '${path}' does not exist in the ${absolute ? 'container' : 'workspace'}; nothing saved for it`);
     }
@@ -81,4 +82,15 @@ export async function saveArtifacts(
     await client.putArtifacts(jobId, manifest);
   }
   return manifest;
+}
+
+/** An artifact's files (scanArtifact), one the runner may not read named with the artifact as declared. */
+async function scanDeclared(root: string, path: string, onLeftOut: OnLeftOut): Promise<Scanned[] | undefined> {
+  const absolute = path.startsWith('/');
+  try {
+    return await scanArtifact(root, absolute ? path.slice(1) : path, onLeftOut);
+  } catch (e) {
+    if (!(e instanceof UnreadablePathError)) throw e;
+    throw new InvalidError(`artifact '${path}': ${absolute ? '/' : ''}${e.message}`, { cause: e });
+  }
 }

@@ -5,14 +5,15 @@
  * up everything else for as long (100 ms for 10,000 files). A folder is renamed into the trash at
  * once, so the job's slot is free and its name gone; an `rm -rf` process at the lowest CPU
  * priority empties the trash later, when the runner has no job running (see `TrashOptions.busy`).
- * A runner starting up empties what an earlier one left there.
+ * A runner starting up empties what an earlier one left there. A folder `rm` cannot remove (a
+ * job's files another user owns) is said once, with why, and left until the runner starts again.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { setPriority } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { runLowPriority } from './low-priority.js';
+import { whyUnremovable } from './unremovable.js';
 
 export interface TrashOptions {
   /**
@@ -26,6 +27,8 @@ export interface TrashOptions {
   delayMs?: number;
   /** The longest a folder waits for the runner to be idle, ms: a runner that never is still frees its disk. */
   maxWaitMs?: number;
+  /** Told once of each folder that cannot be removed, and why (the runner's log). */
+  warn?: (message: string) => void;
 }
 
 /** A busy runner starts at most one `rm` a second, not one per job (a spawn costs its thread about 4 ms). */
@@ -41,6 +44,8 @@ export class Trash {
   /** When the oldest folder not yet swept was discarded, and how many have been since. */
   private waitingSince: number | undefined;
   private waiting = 0;
+  /** Folders `rm` could not remove: said once, and not tried again by this process. */
+  private readonly stuck = new Set<string>();
 
   constructor(
     readonly dir: string,
@@ -51,7 +56,8 @@ export class Trash {
   async discard(path: string): Promise<void> {
     try {
       await (this.ready ??= mkdir(this.dir, { recursive: true }));
-      renameSync(path, join(this.dir, randomBytes(8).toString('hex')));
+      // Named after the job's folder too, for whoever looks into the trash.
+      renameSync(path, join(this.dir, `${basename(path)}-${randomBytes(8).toString('hex')}`));
     } catch {
       // Gone already, another filesystem, a trash folder removed under us: removed here after all.
       this.ready = undefined;
@@ -90,38 +96,48 @@ export class Trash {
     this.waiting = 0;
     if (this.sweeping) return this.sweeping.then(() => this.sweep());
     this.sweeping = (async () => {
-      // Until empty, or until a pass removes nothing (a file rm cannot remove stays for the next start).
-      for (let left = Infinity; ;) {
-        const names = await readdir(this.dir).catch(() => [] as string[]);
-        if (names.length === 0 || names.length >= left) return;
-        left = names.length;
-        await removeAll(names.slice(0, PER_SWEEP).map((n) => join(this.dir, n)));
+      // Until empty but for what could not be removed: that stays for the next start.
+      for (;;) {
+        const names = (await readdir(this.dir).catch(() => [] as string[])).filter((n) => !this.stuck.has(n));
+        if (names.length === 0) return;
+        const batch = names.slice(0, PER_SWEEP);
+        let failure = await removeAll(batch.map((n) => join(this.dir, n)));
+        let left = await this.left(batch);
+        if (left.length > 0) {
+          // Folders their owner may not write to (Go's module cache is 0555; a job may chmod 000):
+          // made writable, where they are this user's, and removed again.
+          const paths = left.map((n) => join(this.dir, n));
+          await runLowPriority('chmod', ['-R', 'u+rwx', '--', ...paths]);
+          failure = (await removeAll(paths)) ?? failure;
+          left = await this.left(left);
+        }
+        for (const name of left) await this.giveUp(name, failure);
       }
     })().finally(() => (this.sweeping = undefined));
     return this.sweeping;
   }
+
+  /** Those of `names` still in the trash. */
+  private async left(names: readonly string[]): Promise<string[]> {
+    const there = new Set(await readdir(this.dir).catch(() => [] as string[]));
+    return names.filter((n) => there.has(n));
+  }
+
+  private async giveUp(name: string, failure: string | undefined): Promise<void> {
+    this.stuck.add(name);
+    const folder = join(this.dir, name);
+    const why = (await whyUnremovable(folder)) ?? failure ?? 'rm left it';
+    this.options.warn?.(`cannot remove ${folder}: ${why} (a runner tries again when it starts)`);
+  }
 }
 
-/** `rm -rf` in a process of its own; where there is none to start, removed here. */
-function removeAll(paths: string[]): Promise<void> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const end = (ok: boolean) => {
-      if (settled) return;
-      settled = true;
-      if (ok) return resolve();
-      void Promise.all(paths.map((p) => rm(p, { recursive: true, force: true }).catch(() => {}))).then(() => resolve());
-    };
-    const child = spawn('rm', ['-rf', '--', ...paths], { stdio: 'ignore' });
-    // At the lowest CPU priority: removing can wait, the jobs and commands of the moment cannot.
-    if (child.pid !== undefined) {
-      try {
-        setPriority(child.pid, 19);
-      } catch {
-        // not allowed here: it runs at the runner's priority
-      }
-    }
-    child.once('error', () => end(false));
-    child.once('close', (code) => end(code === 0));
-  });
+/**
+ * `rm -rf` in a process of its own (where there is none to start, removed here): undefined
+ * when all went, else the first complaint.
+ */
+async function removeAll(paths: readonly string[]): Promise<string | undefined> {
+  const result = await runLowPriority('rm', ['-rf', '--', ...paths]);
+  if (result) return result.ok ? undefined : result.complaint || 'rm failed';
+  const here = paths.map((p) => rm(p, { recursive: true, force: true }).then(() => undefined, String));
+  return (await Promise.all(here)).find((e) => e !== undefined);
 }

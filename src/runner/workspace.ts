@@ -115,6 +115,7 @@ export function recordPid(workRoot: string, jobId: string, pid: number): void {
 export async function cleanLeftovers(
   workRoot: string,
   resend: (jobId: string, spool: string) => Promise<void> = async () => {},
+  trash?: Trash,
 ): Promise<string[]> {
   const dir = join(workRoot, 'jobs');
   const ids = await readdir(dir).catch(() => [] as string[]);
@@ -128,7 +129,9 @@ export async function cleanLeftovers(
         // already gone
       }
     }
-    await rm(join(dir, id), { recursive: true, force: true });
+    // Into the trash, which says what it cannot remove, rather than an error that stops the runner's start.
+    if (trash) await trash.discard(join(dir, id));
+    else await rm(join(dir, id), { recursive: true, force: true });
   }
   return ids;
 }

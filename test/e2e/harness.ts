@@ -4,7 +4,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, lchown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,24 +22,35 @@ export interface Result {
   stderr: string;
 }
 
+/** A user the CLI (its server and runner with it) runs as, other than the test's: its groups are `gid` alone. */
+export interface SandboxUser {
+  uid: number;
+  gid: number;
+}
+
 export class Sandbox {
   private constructor(
     readonly home: string,
     readonly root: string,
+    readonly user?: SandboxUser,
   ) {}
 
-  static async create(): Promise<Sandbox> {
+  static async create(options: { user?: SandboxUser } = {}): Promise<Sandbox> {
     const base = await mkdtemp(join(tmpdir(), 'dstack-e2e-'));
     const home = join(base, 'home');
     const root = join(base, 'project');
     await mkdir(join(root, '.dstack'), { recursive: true });
-    return new Sandbox(home, root);
+    const sandbox = new Sandbox(home, root, options.user);
+    await sandbox.giveToUser();
+    return sandbox;
   }
 
   env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const name of ['DSTACK_SERVER', 'DSTACK_TOKEN', 'DSTACK_PROFILE', 'FORCE_COLOR']) delete env[name];
-    return { ...env, DSTACK_HOME: this.home, NO_COLOR: '1', ...extra };
+    // Another user's HOME (the test's) is not theirs to use.
+    const home = this.user ? { HOME: this.home } : {};
+    return { ...env, ...home, DSTACK_HOME: this.home, NO_COLOR: '1', ...extra };
   }
 
   /** Write files under the project root: `{ '.dstack/workflows.yaml': '...' }`. */
@@ -48,6 +59,16 @@ export class Sandbox {
       await mkdir(dirname(join(this.root, path)), { recursive: true });
       await writeFile(join(this.root, path), content);
     }
+    await this.giveToUser();
+  }
+
+  /** With a user, the sandbox is theirs: made by the test, used by their CLI. */
+  private async giveToUser(): Promise<void> {
+    if (!this.user) return;
+    const { uid, gid } = this.user;
+    const base = dirname(this.home);
+    await chown(base, uid, gid);
+    for (const name of await readdir(base, { recursive: true })) await lchown(join(base, name), uid, gid);
   }
 
   dstack(
@@ -63,6 +84,7 @@ export class Sandbox {
           env: this.env(options.env),
           timeout: options.timeoutMs ?? 60_000,
           maxBuffer: 64 << 20,
+          ...this.user,
         },
         (error, stdout, stderr) => {
           const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
@@ -78,6 +100,7 @@ export class Sandbox {
       cwd: this.root,
       env: this.env(),
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...this.user,
     });
   }
 

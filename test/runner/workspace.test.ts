@@ -97,6 +97,52 @@ describe('removeWorkspace with a trash', () => {
     expect(await readdir(join(root, 'trash'))).toEqual([]);
   });
 
+  it('says once which folder it cannot remove, and why, removes the others, and tries again when the runner starts', async () => {
+    // An `rm` first on PATH that cannot remove a folder named stuck-…, as a runner that is not root
+    // cannot remove a job's files root owns, and notes what it was given.
+    const bin = join(root, 'bin');
+    await mkdir(bin);
+    const calls = join(root, 'rm-calls');
+    const rmScript = [
+      '#!/bin/sh',
+      `echo "$*" >> '${calls}'`,
+      'status=0',
+      'for a in "$@"; do case "$a" in',
+      '  -rf|--) ;;',
+      `  */stuck-*) echo "rm: cannot remove '$a/f': Operation not permitted" >&2; status=1 ;;`,
+      '  *) /bin/rm -rf -- "$a" ;;',
+      'esac; done',
+      'exit $status',
+    ].join('\n');
+    await writeFile(join(bin, 'rm'), rmScript + '\n', { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    const warnings: string[] = [];
+    const warn = (message: string) => void warnings.push(message);
+    try {
+      const trash = new Trash(join(root, 'trash'), { warn });
+      await discardOne(trash, 'stuck');
+      await discardOne(trash, 'ok1');
+      await trash.empty();
+      const [left, ...more] = await readdir(join(root, 'trash'));
+      expect([left, more]).toEqual([expect.stringMatching(/^stuck-[0-9a-f]{16}$/), []]);
+      const folder = join(root, 'trash', left!);
+      expect(warnings).toEqual([
+        `cannot remove ${folder}: rm: cannot remove '${folder}/f': Operation not permitted (a runner tries again when it starts)`,
+      ]);
+      await discardOne(trash, 'ok2');
+      await trash.empty();
+      expect(await readdir(join(root, 'trash'))).toEqual([left]);
+      expect(warnings).toHaveLength(1);
+      const lastCall = (await readFile(calls, 'utf8')).trim().split('\n').at(-1);
+      expect(lastCall).toMatch(/\/ok2-[0-9a-f]{16}$/); // the stuck folder is not tried again by this runner
+      await new Trash(join(root, 'trash'), { warn }).empty(); // a runner starting again
+      expect(warnings).toHaveLength(2);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+
   it('empties what an earlier runner left, takes a missing folder as removed, and removes in place without a trash', async () => {
     await mkdir(join(root, 'trash', 'left', 'deep'), { recursive: true });
     await writeFile(join(root, 'trash', 'left', 'deep', 'f'), 'x');

@@ -1,14 +1,16 @@
 /**
  * Runs a job's commands in a Docker container: the image (pulled when missing), the
  * workspace mounted at /workspace, resources as limits, output demultiplexed into the job's
- * log. The container is removed when it ends, whatever ended it.
+ * log. The container is removed when it ends, whatever ended it; what it wrote is given back
+ * first to a runner that is not root (docker/ownership.ts).
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { InternalError, InvalidError } from '../../core/errors.js';
-import { containerOptions } from './docker/container-spec.js';
+import { containerOptions, JOB_LABEL, writableMounts } from './docker/container-spec.js';
+import { giveBackAfter, ownerOfJobFiles, wasGivenBack, type Owner } from './docker/ownership.js';
 import { readOutput, type Execution, type ExecutionRequest, type Executor, type ExitResult } from './executor.js';
 import { scriptOf } from './process-executor.js';
 
@@ -21,6 +23,11 @@ export interface DockerExecutorOptions {
   scriptDir: string;
   /** Labels for every container, besides `dstack.job`. */
   labels?: Record<string, string>;
+  /**
+   * Who a job's files are given back to when its commands end (docker/ownership.ts). Default:
+   * the runner's user when it is not root and the engine's root is the host's; else no one.
+   */
+  owner?: Owner;
 }
 
 /**
@@ -34,6 +41,7 @@ const DRAIN_MS = 5000;
 
 export class DockerExecutor implements Executor {
   private docker: Docker | undefined;
+  private owner: Promise<Owner | undefined> | undefined;
 
   constructor(private readonly options: DockerExecutorOptions) {}
 
@@ -42,6 +50,11 @@ export class DockerExecutor implements Executor {
     const { connectDocker } = await engineModule();
     this.docker ??= await connectDocker(this.options.host);
     return this.docker;
+  }
+
+  /** Who jobs' files go back to; found once (the engine's settings, when the runner is not root). */
+  private ownerOf(docker: Docker): Promise<Owner | undefined> {
+    return (this.owner ??= this.options.owner ? Promise.resolve(this.options.owner) : ownerOfJobFiles(docker));
   }
 
   async start(request: ExecutionRequest): Promise<Execution> {
@@ -55,22 +68,38 @@ export class DockerExecutor implements Executor {
     await mkdir(this.options.scriptDir, { recursive: true });
     const scriptFile = join(this.options.scriptDir, `${request.jobId}.sh`);
     await writeFile(scriptFile, scriptOf(request.commands), { mode: 0o644 });
+    const owner = await this.ownerOf(docker);
+    const markFile = join(this.options.scriptDir, `${request.jobId}.owned`);
+    if (owner) await writeFile(markFile, '', { mode: 0o600 });
+    // The script goes with the container: it holds the job's commands with their variables' values.
+    const removeFiles = async () => {
+      await Promise.all([rm(scriptFile, { force: true }), owner && rm(markFile, { force: true })]);
+    };
 
+    const labels = this.options.labels ?? {};
     const options = containerOptions(request, scriptFile, {
       network: this.options.network,
-      labels: this.options.labels ?? {},
+      labels,
+      ...(owner && { giveBack: { owner, markFile } }),
     });
     let container: Docker.Container;
     try {
       container = await docker.createContainer(options);
     } catch (e) {
-      await rm(scriptFile, { force: true });
+      await removeFiles();
       throw new InvalidError(`cannot create a container of image '${image}': ${engineMessage(e)}`);
     }
-    // The script goes with the container: it holds the job's commands with their variables' values.
     const remove = async () => {
       await container.remove({ force: true, v: true }).catch(() => {});
-      await rm(scriptFile, { force: true });
+      await removeFiles();
+    };
+    // Files the entry script did not give back (killed first, or its chown failed) go back from another container.
+    const giveBackLeft = async () => {
+      if (!owner || (await wasGivenBack(markFile))) return;
+      const jobLabels = { ...labels, [JOB_LABEL]: request.jobId };
+      await giveBackAfter(docker, image, writableMounts(request), owner, jobLabels).catch((e: unknown) => {
+        request.onNote?.(`could not give the job's files back to uid ${owner.uid}: ${engineMessage(e)}`);
+      });
     };
     let drained: Promise<void>;
     try {
@@ -102,6 +131,7 @@ export class DockerExecutor implements Executor {
         const info = await container.inspect().catch(() => undefined);
         const code = result.StatusCode;
         const oom = info?.State?.OOMKilled === true && code !== 0;
+        await giveBackLeft();
         return { code, signal: signalled, ...(oom ? { reason: 'out of memory' } : {}) };
       } finally {
         await remove();

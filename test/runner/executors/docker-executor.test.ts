@@ -1,13 +1,14 @@
 /** The docker executor: the conformance suite in a busybox container, and what only containers do. */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DockerExecutor } from '../../../src/runner/executors/docker-executor.js';
 import { parseDockerHost } from '../../../src/runner/executors/docker/engine.js';
 import { WORK_ROOT_LABEL } from '../../../src/runner/executors/docker/container-spec.js';
 import { cleanDockerLeftovers } from '../../../src/runner/executors/docker/leftovers.js';
+import type { Owner } from '../../../src/runner/executors/docker/ownership.js';
 import type { ExecutionRequest } from '../../../src/runner/executors/executor.js';
 import { BUSYBOX, PYTHON, ensureDocker } from '../../e2e/docker-env.js';
 import { executorConformance } from './executor-conformance.js';
@@ -15,8 +16,22 @@ import { executorConformance } from './executor-conformance.js';
 let host: string;
 let scripts: string;
 const label = `/tmp/dstack-executor-test-${process.pid}`;
-const executor = () =>
-  new DockerExecutor({ host, network: 'none', scriptDir: scripts, labels: { [WORK_ROOT_LABEL]: label } });
+const executor = (owner?: Owner) =>
+  new DockerExecutor({
+    host,
+    network: 'none',
+    scriptDir: scripts,
+    labels: { [WORK_ROOT_LABEL]: label },
+    ...(owner && { owner }),
+  });
+/** The containers of these tests' executors (labelled with their work dir). */
+const containers = async () =>
+  new Docker(parseDockerHost(host).options).listContainers({
+    all: true,
+    filters: { label: [`${WORK_ROOT_LABEL}=${label}`] },
+  });
+/** A user that is not the test's (root): the files of jobs are given back to it as to a runner that is not root. */
+const RUNNER_USER: Owner = { uid: 54321, gid: 54322 };
 
 beforeAll(async () => {
   host = await ensureDocker();
@@ -25,6 +40,12 @@ beforeAll(async () => {
 afterAll(() => rm(scripts, { recursive: true, force: true }));
 
 executorConformance({ name: 'docker', executor: async () => executor(), extra: () => ({ image: BUSYBOX }) });
+// Giving files back puts a shell of dstack's before the job's: exit codes, signals and output must be as without it.
+executorConformance({
+  name: 'docker giving files back',
+  executor: async () => executor(RUNNER_USER),
+  extra: () => ({ image: BUSYBOX }),
+});
 
 describe('docker executor', () => {
   let workspace: string;
@@ -49,12 +70,6 @@ describe('docker executor', () => {
     const exit = await execution.exit;
     return { exit, output, notes };
   };
-  const containers = async () =>
-    new Docker(parseDockerHost(host).options).listContainers({
-      all: true,
-      filters: { label: [`${WORK_ROOT_LABEL}=${label}`] },
-    });
-
   it('applies the cpu limit, and ends a job over its memory limit with reason "out of memory"', async () => {
     const cpu = await run({
       commands: ['cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d" " -f1 /sys/fs/cgroup/cpu.max'],
@@ -121,5 +136,85 @@ describe('docker executor', () => {
     await left.start();
     expect(await cleanDockerLeftovers(host, label)).toEqual(['leftover1']);
     expect(await containers()).toEqual([]);
+  });
+});
+
+describe('docker executor giving files back to a runner that is not root', () => {
+  let workspace: string;
+  let mount: string;
+  beforeEach(async () => {
+    workspace = await mkdtemp(join(tmpdir(), 'dstack-docker-owned-'));
+    mount = await mkdtemp(join(tmpdir(), 'dstack-docker-mount-'));
+  });
+  afterEach(async () => {
+    await rm(workspace, { recursive: true, force: true });
+    await rm(mount, { recursive: true, force: true });
+  });
+
+  /** Files a job makes as root: a folder 0700 in the workspace, and one in an absolute artifact path. */
+  const MAKE_FILES = [
+    'mkdir -p out/sub /opt/env/bin',
+    'echo x > out/sub/f',
+    'chmod 700 out/sub',
+    'ln -s sub/f out/link',
+    'echo tool > /opt/env/bin/tool',
+  ];
+  const start = async (commands: string[]) => {
+    let output = '';
+    const execution = await executor(RUNNER_USER).start({
+      jobId: `docker-owned-${Math.random().toString(16).slice(2, 10)}`,
+      workspace,
+      commands,
+      env: {},
+      image: BUSYBOX,
+      mounts: [{ host: mount, container: '/opt/env' }],
+      onOutput: (_stream, chunk) => void (output += chunk.toString()),
+    });
+    const ready = () => vi.waitFor(() => expect(output).toContain('ready'), { timeout: 20_000 });
+    return { execution, ready, output: () => output };
+  };
+  /** The owners (uid:gid) of everything under the job's folders, links themselves included. */
+  const owners = async () => {
+    const found = new Set<string>();
+    for (const root of [workspace, mount]) {
+      for (const name of await readdir(root, { recursive: true })) {
+        const info = await lstat(join(root, name));
+        found.add(`${info.uid}:${info.gid}`);
+      }
+    }
+    return found;
+  };
+  const mine = `${RUNNER_USER.uid}:${RUNNER_USER.gid}`;
+
+  it("gives the job's files to the runner's user when its commands end, keeping their exit code", async () => {
+    const { execution, output } = await start([...MAKE_FILES, 'echo done', 'exit 3']);
+    expect((await execution.exit).code).toBe(3);
+    expect(output()).toBe('done\n'); // nothing of the giving back in the job's log
+    expect(await owners()).toEqual(new Set([mine]));
+    expect((await stat(join(workspace, 'out', 'sub'))).mode & 0o777).toBe(0o700);
+    expect(await readdir(scripts)).toEqual([]);
+  });
+
+  it("gives them after a stop's SIGTERM, once the job's handler has finished", async () => {
+    const { execution, ready } = await start([
+      ...MAKE_FILES,
+      `sh -c 'trap "sleep 1; echo saved > out/state; exit 0" TERM; echo ready; while true; do sleep 0.1; done'`,
+    ]);
+    await ready();
+    execution.terminate();
+    expect((await execution.exit).code).toBe(143);
+    expect(await readFile(join(workspace, 'out', 'state'), 'utf8')).toBe('saved\n');
+    expect(await owners()).toEqual(new Set([mine]));
+  });
+
+  it('gives them from another container when the job was killed before it could, and leaves no container', async () => {
+    const { execution, ready } = await start([...MAKE_FILES, 'echo ready', 'sleep 300']);
+    await ready();
+    execution.kill();
+    const exit = await execution.exit;
+    expect(exit.code === null || exit.code === 137).toBe(true);
+    expect(await owners()).toEqual(new Set([mine]));
+    expect(await containers()).toEqual([]);
+    expect(await readdir(scripts)).toEqual([]);
   });
 });

@@ -4,17 +4,31 @@
  */
 import type Docker from 'dockerode';
 import { CONTAINER_WORKSPACE, type ExecutionRequest } from '../executor.js';
+import { giveBackCommand, type OwnedMount, type Owner } from './ownership.js';
 
 /** Where the job's script is mounted in its container. */
 export const CONTAINER_SCRIPT = '/.dstack/job.sh';
+/** Where the mark that the job's files were given back is mounted (ownership.ts). */
+export const CONTAINER_OWNED_MARK = '/.dstack/owned';
 
 /**
  * bash when the image has it, as on the host (`-e -o pipefail`); `sh -e` in images without it
  * (busybox, alpine), so that any image with a shell runs a job.
  */
-const SHELL =
-  `if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc -e -o pipefail ${CONTAINER_SCRIPT}; ` +
-  `else exec sh -e ${CONTAINER_SCRIPT}; fi`;
+const jobShell = (exec: string) =>
+  `if command -v bash >/dev/null 2>&1; then ${exec}bash --noprofile --norc -e -o pipefail ${CONTAINER_SCRIPT}; ` +
+  `else ${exec}sh -e ${CONTAINER_SCRIPT}; fi`;
+
+/**
+ * The container's command: the job's shell in its place, or, with files to give back, beside
+ * a shell that gives them back once it ends and exits with its status. A stop's SIGTERM
+ * reaches that shell too (tini signals every process): trapped, it waits for the job's shell,
+ * as POSIX shells run a trap after the foreground command, and keeps its `$?`.
+ */
+function entryScript(giveBack: string | undefined): string {
+  if (giveBack === undefined) return jobShell('exec ');
+  return `trap : TERM INT HUP; ${jobShell('')}; code=$?; ${giveBack}; exit $code`;
+}
 
 /** Labels on every container dstack creates; `dstack.job` names the job. */
 /** The label that ties a container to the runner (its work dir) that created it. */
@@ -26,6 +40,14 @@ export interface ContainerSettings {
   network: string;
   /** More labels: the runner's work dir, so that it finds what a crashed predecessor left. */
   labels: Record<string, string>;
+  /** The job's files go to `owner` when its commands end, and `markFile` (on the host) says they did. */
+  giveBack?: { owner: Owner; markFile: string };
+}
+
+/** The folders of a job's that its container writes to: its workspace and the writable mounts. */
+export function writableMounts(request: ExecutionRequest): OwnedMount[] {
+  const extra = (request.mounts ?? []).filter((m) => m.readOnly !== true);
+  return [{ host: request.workspace, container: CONTAINER_WORKSPACE }, ...extra];
 }
 
 export function containerOptions(
@@ -43,6 +65,10 @@ export function containerOptions(
       ReadOnly: m.readOnly ?? false,
     })),
   ];
+  const giveBack = settings.giveBack;
+  if (giveBack) mounts.push({ Type: 'bind', Source: giveBack.markFile, Target: CONTAINER_OWNED_MARK });
+  const paths = writableMounts(request).map((m) => m.container);
+  const entry = entryScript(giveBack && giveBackCommand(giveBack.owner, paths, CONTAINER_OWNED_MARK));
   const host: Docker.HostConfig = {
     Mounts: mounts,
     NetworkMode: settings.network,
@@ -64,7 +90,7 @@ export function containerOptions(
   const env = { ...request.env, TINI_KILL_PROCESS_GROUP: '1' };
   return {
     Image: request.image,
-    Cmd: ['/bin/sh', '-c', SHELL],
+    Cmd: ['/bin/sh', '-c', entry],
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     WorkingDir: CONTAINER_WORKSPACE,
     Labels: { [JOB_LABEL]: request.jobId, ...settings.labels },

@@ -7,6 +7,7 @@
  * trap in the container runs) and a crash of the runner. What the runner cannot read or remove
  * all the same is named.
  */
+import { spawnSync } from 'node:child_process';
 import { chown, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -15,7 +16,7 @@ import type { RunView } from '../../src/core/records.js';
 import { WORK_ROOT_LABEL } from '../../src/runner/executors/docker/container-spec.js';
 import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
 import { ensureDocker, useDockerEnvironment } from './docker-env.js';
-import { Sandbox, waitUntil, type SandboxUser } from './harness.js';
+import { BIN, Sandbox, waitUntil, type SandboxUser } from './harness.js';
 
 /** No account has it here; the engine's socket group is added in beforeAll. */
 const UID = 54321;
@@ -62,6 +63,13 @@ describe('docker jobs of a runner that is not root', () => {
     const endpoint = parseDockerHost(await ensureDocker());
     docker = new Docker(endpoint.options);
     user = { uid: UID, gid: (await stat(endpoint.options.socketPath!)).gid };
+    // The CLI runs as that uid from this checkout: a folder above it closed to others (a clone
+    // under /root) would fail every step with EACCES; say so once, here.
+    const reads = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(BIN)}, 4)`], user);
+    if (reads.status !== 0)
+      throw new Error(
+        `uid ${UID} cannot read ${BIN}: this test needs the checkout where other users can read it (not under /root)`,
+      );
     sb = await Sandbox.create({ user });
     await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
   }, 900_000);

@@ -36,6 +36,32 @@ export function errorResponse(c: Context, error: unknown, logger: Logger): Respo
     const message = error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
     return c.json({ error: { code: 'invalid', message: `invalid request: ${message}` } }, 400);
   }
+  const unreachable = unreachableService(error);
+  if (unreachable) {
+    // An outage of the database or the artifact storage, not a bug: callers may try again.
+    const message = `a service this server uses is unreachable (${unreachable}): its database or its artifact storage`;
+    logger.warn(message);
+    return c.json({ error: { code: 'unavailable', message: `${message}; try again once it is back` } }, 503);
+  }
   logger.error('unexpected error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   return c.json({ error: { code: 'internal', message: 'internal server error; see the server log' } }, 500);
+}
+
+/** Network failures: what a connection to another service gives when that service is down. */
+const NETWORK_CODES = new Set([
+  ...['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'],
+  ...['ENOTFOUND', 'EAI_AGAIN', 'EPIPE'],
+]);
+
+/** The message of a network failure anywhere in `error`'s causes (fetch, AggregateError), if any. */
+function unreachableService(error: unknown, depth = 0): string | undefined {
+  if (!(error instanceof Error) || depth > 5) return undefined;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== undefined && NETWORK_CODES.has(code)) return error.message || code;
+  const inner = error instanceof AggregateError ? error.errors : [];
+  for (const e of [error.cause, ...inner]) {
+    const found = unreachableService(e, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }

@@ -57,9 +57,21 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
       import('../waiting-notes.js'),
     ]);
   const client = await connect(settings);
+  // Ctrl-C before the run exists ends the command as it would, saying what was left behind.
+  let submitting = false;
+  const interrupted = () => {
+    process.stderr.write(
+      submitting
+        ? '\ninterrupted while the run was being submitted: it may be; dstack status shows it\n'
+        : '\ninterrupted before the run was submitted: nothing runs\n',
+    );
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
   const snapshot = await snapshotProject(root, settings.home);
   await warnAboutCode(config, planned, snapshot);
   const codeDigest = await uploadSnapshot(client, root, snapshot);
+  submitting = true;
   const run = await client
     .submitRun({
       workflow: args.workflow,
@@ -70,7 +82,8 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
       ...(args.tag ? { tag: args.tag } : {}),
       ...(args.noCache ? { noCache: true } : {}),
     })
-    .catch(locatedIn(config, planned));
+    .catch(locatedIn(config, planned))
+    .finally(() => process.off('SIGINT', interrupted));
   if (args.detach) {
     process.stdout.write(run.name + '\n');
     return 0;

@@ -234,7 +234,11 @@ describe('a team server with three runners', () => {
     expect(own.code).toBe(0);
     const bobsTag = (await sb.dstack(['tags', 'list'], bob)).stdout;
     expect(bobsTag.match(/data-v1/g)).toHaveLength(1);
-    expect((await dstack(['tags', 'list'])).stdout.match(/data-v1/g)).toHaveLength(2); // an admin sees both
+    expect(bobsTag.split('\n')[0]).not.toContain('USER'); // one user's tags: no column for whose
+    const adminsView = (await dstack(['tags', 'list'])).stdout;
+    expect(adminsView.match(/data-v1/g)).toHaveLength(2); // an admin sees both, and whose each is
+    expect(adminsView.split('\n')[0]).toMatch(/^TAG +RUN +USER +WORKFLOW/);
+    expect(adminsView).toMatch(/^data-v1 +\S+ +bob +tagged-data/m);
 
     // An admin deletes their own tag first; another user's only when no other user has one there.
     expect((await dstack(['tags', 'delete', 'data-v1'])).stdout).toContain('deleted tag data-v1');

@@ -18,15 +18,18 @@ export async function tagsListCommand(options: { all?: boolean }, settings: Sett
     return 0;
   }
   const all = project === undefined;
+  // An admin sees every user's tags: whose each is, once they are not all one user's.
+  const users = new Set(runs.map((r) => r.user)).size > 1;
   const rows = runs.map((r) => [
     r.tag ?? '',
     r.name,
+    ...(users ? [r.user] : []),
     ...(all ? [r.project] : []),
     r.workflow,
     r.jobs.map((j) => j.workflow).join(', '),
     ago(r.submittedAt),
   ]);
-  const head = ['TAG', 'RUN', ...(all ? ['PROJECT'] : []), 'WORKFLOW', 'JOBS', 'SUBMITTED'];
+  const head = ['TAG', 'RUN', ...(users ? ['USER'] : []), ...(all ? ['PROJECT'] : []), 'WORKFLOW', 'JOBS', 'SUBMITTED'];
   process.stdout.write(table(head, rows) + '\n');
   return 0;
 }

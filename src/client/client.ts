@@ -16,6 +16,7 @@ import type {
   RunPreview,
   RunnerView,
   DrainRunnerRequest,
+  StopOwnJobRequest,
   LeaveRunnerRequest,
   RegisterRunnerRequest,
   RunView,
@@ -380,6 +381,11 @@ export class Client {
   /** Runners: the assignment of a job already given to this runner (`dstack runner exec`, one job per process). */
   async runnerAssignment(jobId: string): Promise<Assignment> {
     return (await this.json<{ assignment: Assignment }>('GET', `/api/runner/jobs/${jobId}/assignment`)).assignment;
+  }
+
+  /** Stop a job of this runner's own as `dstack stop` does (Slurm is ending its batch job); the job as it is then. */
+  async stopOwnJob(jobId: string, request: StopOwnJobRequest): Promise<JobRecord> {
+    return (await this.json<{ job: JobRecord }>('POST', `/api/runner/jobs/${jobId}/stop`, request)).job;
   }
 
   async putArtifacts(jobId: string, manifest: ArtifactManifest): Promise<void> {

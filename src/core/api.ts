@@ -113,6 +113,15 @@ export interface DrainRunnerRequest {
   reason: string;
 }
 
+/**
+ * A runner stopping one of its own jobs as `dstack stop` does, with `reason` (a Slurm batch job that
+ * Slurm is ending). A job stopping already keeps its stop; the answer is the job as it is then.
+ */
+export interface StopOwnJobRequest {
+  reason: string;
+  graceMs: number;
+}
+
 /** The name of the runner inside a server (the embedded default's, or `dstack server`'s own). */
 export const LOCAL_RUNNER = 'local';
 

@@ -22,6 +22,12 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 /** The reason of a job FAILED because its runner went silent or came back without it. */
 export const RUNNER_LOST = 'runner lost';
 
+/**
+ * The reason of a Slurm job's dstack job that its one-shot runner stopped, artifacts saved, because
+ * Slurm was ending the batch job (SIGTERM not asked for by dstack): resumable, as after `dstack stop`.
+ */
+export const SLURM_ENDED = 'stopped: Slurm ended the batch job (time limit, preemption or scancel)';
+
 const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   // SUBMITTED -> DONE: a job that joined an identical running job finishes with it (the cache).
   SUBMITTED: ['DOWNLOADING', 'DONE', 'FAILED', 'STOPPED', 'ABORTED'],

@@ -5,12 +5,13 @@
  *
  * SIGTERM comes from Slurm: for a dstack stop (`scancel --signal=TERM --batch`) the server
  * says so and the job stops as usual; otherwise Slurm itself is ending the job (time limit,
- * preemption, a cancel by someone else), and the server records the end with Slurm's reason.
+ * preemption, a cancel by someone else), and the runner stops it as a drain does, artifacts
+ * saved, before Slurm's KillWait runs out: STOPPED, so that `dstack resume` goes on from them.
  */
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
 import { ConflictError } from '../core/errors.js';
-import type { JobStatus } from '../core/job-status.js';
+import { SLURM_ENDED, type JobStatus } from '../core/job-status.js';
 import type { GpuInfo } from '../core/resources.js';
 import type { Logger } from '../logger.js';
 import type { Executor } from './executors/executor.js';
@@ -107,21 +108,33 @@ export async function heartbeatLoop(
 }
 
 /**
+ * The grace period of a job that Slurm is ending, at most: Slurm SIGKILLs the whole batch job
+ * KillWait after its SIGTERM (30 s by default), and the artifacts' upload must fit after it.
+ */
+export const SLURM_ENDING_GRACE_MS = 10_000;
+
+/**
  * SIGTERM: a dstack stop or abort when the job carries one (it keeps its stop request while
- * it saves artifacts, so a late signal is no news); otherwise Slurm is ending the job.
+ * it saves artifacts, so a late signal is no news); otherwise Slurm is ending the job, which
+ * the runner stops as `dstack stop` does, with a grace period short enough to save it in time.
  */
 async function terminated(client: ReportingClient, run: JobRun, options: OneShotOptions): Promise<void> {
-  let job: Assignment['job'] | undefined;
+  const graceMs = Math.min(options.stopGraceMs, SLURM_ENDING_GRACE_MS);
+  let job: Assignment['job'];
   try {
-    job = (await client.runnerAssignment(run.id)).job;
+    // One request: a user's stop under way is kept and said so; otherwise the job stops now.
+    job = await client.stopOwnJob(run.id, { reason: SLURM_ENDED, graceMs });
   } catch (e) {
     if (e instanceof ConflictError) return; // it has ended already
-    // The server cannot be asked: whatever ends the job, the server hears it from Slurm.
+    // The server cannot be told: whatever ends the job, the server hears it from Slurm.
+    options.logger.warn(`job ${run.id}: SIGTERM from Slurm, and the server cannot be told (${String(e)})`);
+    client.silenced = true;
+    return run.request('stop', graceMs);
   }
-  if (job?.stopRequest) return run.request(job.stopRequest, job.stopGraceMs);
-  options.logger.warn(`job ${run.id}: SIGTERM from Slurm (time limit, preemption or scancel); ending the job`);
-  client.silenced = true;
-  run.request('stop', options.stopGraceMs);
+  if (!job.stopRequest) return; // its work is done (UPLOADING): the upload goes on while Slurm lets it
+  if (job.reason === SLURM_ENDED)
+    options.logger.warn(`job ${run.id}: SIGTERM from Slurm (time limit, preemption or scancel); stopping the job`);
+  run.request(job.stopRequest, job.stopGraceMs);
 }
 
 /**

@@ -5,7 +5,7 @@
  * job. One file, so that no two tests compete for the node.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFinished } from '../../src/core/job-status.js';
 import type { JobRecord, RunView } from '../../src/core/records.js';
@@ -190,25 +190,39 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     },
   );
 
-  it("ends a job cancelled outside dstack with Slurm's reason", async () => {
-    const name = await detached(['sleepy']);
-    await waitUntil(async () => (await logsOf(name)).includes('ready'), 30_000);
-    const slurmId = await slurmIdOf(await jobOf(name));
-    await slurm('scancel', [slurmId]);
-    const failed = await waitUntil(async () => {
-      const j = await jobOf(name);
-      return j.status === 'FAILED' && j;
-    }, 30_000);
-    expect(failed.reason).toBe(`slurm ${slurmId}: CANCELLED`);
-    expect(await logsOf(name)).toContain('got SIGTERM'); // Slurm signalled the job itself
-    // Once the server has cleaned up (the job's workspace gone), Slurm's output file is left for a post-mortem.
-    const jobFolder = join(server.dataDir, 'slurm', 'work', 'jobs', failed.id);
-    const kept = await waitUntil(async () => {
-      const files = await readdir(jobFolder, { recursive: true }).catch(() => []);
-      return !files.some((f) => f.endsWith('/work')) && files;
-    }, 10_000);
-    expect(kept.filter((f) => f.endsWith('.out')).map((f) => basename(f))).toEqual([`slurm-${slurmId}.out`]);
-  });
+  it(
+    'stops a job that Slurm ends behind dstack (as at its time limit), saving its checkpoint, and resumes it from there',
+    { timeout: 120_000 },
+    async () => {
+      const name = await detached(['sleepy']);
+      await waitUntil(async () => (await logsOf(name)).includes('ready'), 30_000);
+      const slurmId = await slurmIdOf(await jobOf(name));
+      // What Slurm does at a time limit, a preemption or an admin's scancel: SIGTERM to the batch
+      // job's processes, the runner's among them, and SIGKILL after KillWait.
+      await slurm('scancel', [slurmId]);
+      const stopped = await waitUntil(async () => {
+        const j = await jobOf(name);
+        return isFinished(j.status) && j;
+      }, 30_000);
+      expect([stopped.status, stopped.reason]).toEqual([
+        'STOPPED',
+        'stopped: Slurm ended the batch job (time limit, preemption or scancel)',
+      ]);
+      expect(await logsOf(name)).toContain('got SIGTERM'); // Slurm signalled the job itself
+      const out = join(sb.root, '..', 'slurm-ended');
+      await onSlurm(['artifacts', stopped.id, '--output', out]);
+      expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
+
+      expect((await onSlurm(['resume', stopped.id])).stdout).toMatch(/sleepy SUBMITTED/);
+      await waitUntil(
+        async () => (await logsOf(name)).includes('starting from 1'),
+        90_000,
+        async () => `${JSON.stringify(await jobOf(name))}\n${await logsOf(name)}`,
+      );
+      expect((await onSlurm(['stop', '--abort', name])).stdout).toMatch(/sleepy ABORTING/);
+      await waitUntil(async () => (await jobOf(name)).status === 'ABORTED', 30_000);
+    },
+  );
 
   it('runs a job to its end through a connection to the server that keeps dropping', { timeout: 120_000 }, async () => {
     // The batch job reaches the server through a proxy that is down 400 ms of every second.

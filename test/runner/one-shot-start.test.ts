@@ -33,8 +33,8 @@ interface Setup {
   beforeTransition?: (engine: Engine, to: string) => Promise<void>;
   /** A connection that drops under the first transition (the RUNNING report). */
   dropFirstTransition?: boolean;
-  /** How long the server takes to answer each assignment request after the first, ms. */
-  laterAssignmentsMs?: number;
+  /** How long the server takes to answer the runner's own stop of its job (after a SIGTERM), ms. */
+  stopAnswerMs?: number;
   /** A server that does not know a log batch's `then` (one from before it): the parameter never reaches it. */
   noThen?: boolean;
 }
@@ -81,8 +81,8 @@ async function serverWithJob(commands: string[], network: Setup = {}) {
         return network.beforeTransition(engine, to).then(() => send(url, init));
       }
       if (network.noThen && request.endsWith('/logs')) return send(url.split('?')[0]!, init);
-      if (network.laterAssignmentsMs && request.endsWith('/assignment') && seen > 1)
-        return new Promise((r) => setTimeout(r, network.laterAssignmentsMs)).then(() => send(url, init));
+      if (network.stopAnswerMs && request.endsWith('/stop'))
+        return new Promise((r) => setTimeout(r, network.stopAnswerMs)).then(() => send(url, init));
       return send(url, init);
     },
   });
@@ -102,6 +102,24 @@ async function serverWithJob(commands: string[], network: Setup = {}) {
 }
 
 const statuses = async (engine: Engine) => (await engine.store.events(JOB)).map((e) => e.to);
+
+const logged = async (engine: Engine) => {
+  const lines: string[] = [];
+  for await (const entry of engine.logs.entries(JOB)) lines.push(entry.bytes.toString());
+  return lines.join('\n');
+};
+
+/** What a scancel does: SIGTERM to the job's processes and to the runner (this process) alike. */
+function sigtermAsScancel(): void {
+  for (const pid of jobProcesses(JOB)) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; // a `sleep` or `touch` that just ended
+    }
+  }
+  process.emit('SIGTERM');
+}
 
 describe('one-shot start', () => {
   it("gets the run's code manifest with its assignment: the job's code is written without fetching it", async () => {
@@ -195,30 +213,46 @@ describe('one-shot start', () => {
     expect(job?.reason).toBe('cannot reach the dstack server at http://dstack.test: Error: ECONNRESET');
   });
 
-  it("reports no end of its own when Slurm's scancel ends the job before the server says whose stop it is", async () => {
-    // The job traps SIGTERM and exits 0 at once; the runner's question to the server takes a while.
+  it("stops a job that Slurm's scancel ends, saving its checkpoint, STOPPED with why, though it exited 0 first", async () => {
+    // The job traps SIGTERM, saves and exits 0 at once; the server's answer to the runner's stop takes a while.
     // It says when its trap is set: its process shows before bash has read the script.
     const trapSet = join(await mkdtemp(join(tmpdir(), 'dstack-trap-')), 'set');
-    const script = `trap 'echo bye; exit 0' TERM; echo ready; touch '${trapSet}'; while true; do sleep 0.1 || true; done`;
-    const { engine, oneShot } = await serverWithJob([script], { laterAssignmentsMs: 500 });
+    const trap = "trap 'echo bye; mkdir -p ck; echo saved > ck/c; exit 0' TERM";
+    const script = `${trap}; echo ready; touch '${trapSet}'; while true; do sleep 0.1 || true; done`;
+    const { engine, oneShot } = await serverWithJob([script], { stopAnswerMs: 500, artifacts: ['ck'] });
     const ended = oneShot();
     await vi.waitFor(() => stat(trapSet), { timeout: 5000, interval: 20 });
-    // scancel: SIGTERM to the job's processes and to the runner alike.
-    for (const pid of jobProcesses(JOB)) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; // a `sleep` or `touch` that just ended
-      }
-    }
-    process.emit('SIGTERM');
-    expect(await ended).toBeUndefined();
-    // Its end is Slurm's to report (the tracker records it with Slurm's reason), not a DONE from the exit code.
-    expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'RUNNING']);
-    const logged: string[] = [];
-    for await (const entry of engine.logs.entries(JOB)) logged.push(entry.bytes.toString());
-    const lines = logged.join('\n').split('\n');
+    sigtermAsScancel();
+    expect(await ended).toBe('STOPPED');
+    // Not a DONE from the exit code: its stop, and its artifacts saved on the way, as `dstack stop` does.
+    expect(await statuses(engine)).toStrictEqual([
+      'SUBMITTED',
+      'DOWNLOADING',
+      'RUNNING',
+      'STOPPING',
+      'UPLOADING',
+      'STOPPED',
+    ]);
+    const job = (await engine.store.getJob(JOB))!;
+    expect(job.reason).toBe('stopped: Slurm ended the batch job (time limit, preemption or scancel)');
+    expect(job.stopGraceMs).toBe(2000); // the runner's own, under the cap that leaves room for the upload
+    const manifest = await engine.store.getArtifacts(JOB);
+    expect(manifest?.artifacts.map((a) => a.files.map((f) => f.path))).toStrictEqual([['ck/c']]);
+    const lines = (await logged(engine)).split('\n');
     expect(lines).toContain('ready');
     expect(lines).toContain('bye'); // the trap's last words (bash may add "Terminated")
+  });
+
+  it("keeps a user's stop that Slurm's SIGTERM carries out: 'stopped by user'", async () => {
+    const trapSet = join(await mkdtemp(join(tmpdir(), 'dstack-trap-')), 'set');
+    const script = `trap 'echo bye; exit 0' TERM; echo ready; touch '${trapSet}'; while true; do sleep 0.1 || true; done`;
+    const { engine, oneShot } = await serverWithJob([script], { stopAnswerMs: 200 });
+    const ended = oneShot();
+    await vi.waitFor(() => stat(trapSet), { timeout: 5000, interval: 20 });
+    await stopJobs(engine, [(await engine.store.getJob(JOB))!], { actor: 'user:ada', graceMs: 7000 });
+    process.emit('SIGTERM'); // scancel --signal=TERM --batch: the runner alone
+    expect(await ended).toBe('STOPPED');
+    const job = (await engine.store.getJob(JOB))!;
+    expect([job.reason, job.stopGraceMs]).toStrictEqual(['stopped by user', 7000]);
   });
 });

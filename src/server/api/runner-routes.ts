@@ -196,6 +196,18 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     return c.json({ lastSeq, transition: await transition(c, job.id, then) });
   });
 
+  // A runner stopping its own job as a drain does, for that job alone: a Slurm batch job's runner
+  // whose SIGTERM dstack did not send (Slurm's time limit, a preemption). A user's stop already
+  // under way is kept; the answer is the job as it is then, its stop request saying whose it is.
+  app.post('/jobs/:id/stop', async (c) => {
+    const r = await body(c, schemas.stopOwnJob);
+    const job = await ownJob(c, c.req.param('id'));
+    if (isFinished(job.status)) throw new ConflictError(`job ${job.id} has ended (${job.status})`);
+    const actor = `runner:${c.get('caller').name}`;
+    await stopJobs(engine, [job], { actor, reason: r.reason, graceMs: r.graceMs });
+    return c.json({ job: await ownJob(c, job.id) });
+  });
+
   app.put('/jobs/:id/artifacts', async (c) => {
     const manifest = await body(c, schemas.artifactManifest);
     const job = await ownJob(c, c.req.param('id'));

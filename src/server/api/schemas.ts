@@ -129,6 +129,10 @@ export const claim = z.object({ name, session, jobIds: z.array(z.string()), wait
 export const heartbeat = z.object({ name, session, jobIds: z.array(z.string()), waitMs });
 export const drainRunner = z.object({ name, session, reason: z.string().min(1).max(200) });
 export const leaveRunner = z.object({ name, session });
+export const stopOwnJob = z.object({
+  reason: z.string().min(1).max(200),
+  graceMs: z.number().int().min(0).max(86_400_000),
+});
 
 const status = z.enum(JOB_STATUSES);
 export const runnerTransition = z.object({

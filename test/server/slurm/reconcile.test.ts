@@ -6,6 +6,7 @@ import {
   decide,
   LAST_WORDS_MS,
   LOST_AFTER_MS,
+  SAVE_BEFORE_KILL_MS,
   STOP_MARGIN_MS,
   type Situation,
 } from '../../../src/server/backends/slurm/reconcile.js';
@@ -109,6 +110,30 @@ describe('Slurm reconciliation', () => {
       { kind: 'end', to: 'STOPPED', reason: 'stopped by user' },
       { kind: 'forget' },
     ]);
+  });
+
+  it('leaves a job its runner stops for Slurm (a time limit) to that runner while Slurm lets it run', () => {
+    const forSlurm = {
+      reason: 'stopped: Slurm ended the batch job (time limit, preemption or scancel)',
+      stopGraceMs: 10_000,
+    };
+    // Its processes being signalled (COMPLETING) or long past its grace period: no SIGTERM, no scancel.
+    expect(situation(job('STOPPING', forSlurm), slurm('COMPLETING'))).toEqual([]);
+    expect(situation(job('UPLOADING', forSlurm), slurm('RUNNING'))).toEqual([]);
+    // Some versions show the ending while the runner still saves: it has Slurm's KillWait to report.
+    const ended = (at: number) => ({
+      tracked: { jobId: 'calm-owl-1-train', slurmId: '12', submittedAt: NOW - 60_000, endedAt: at },
+    });
+    expect(situation(job('UPLOADING', forSlurm), slurm('TIMEOUT', 'TimeLimit'))).toEqual([{ kind: 'ended' }]);
+    expect(situation(job('UPLOADING', forSlurm), slurm('TIMEOUT', 'TimeLimit'), ended(NOW - LAST_WORDS_MS))).toEqual(
+      [],
+    );
+    // Killed before it reported: failed as any job Slurm ended, nothing saved to resume from.
+    expect(
+      situation(job('UPLOADING', forSlurm), slurm('TIMEOUT', 'TimeLimit'), ended(NOW - SAVE_BEFORE_KILL_MS)),
+    ).toEqual([{ kind: 'end', to: 'FAILED', reason: 'slurm 12: TIMEOUT (TimeLimit)' }, { kind: 'forget' }]);
+    // Once it reported STOPPED, the Slurm job's end is no news.
+    expect(situation(job('STOPPED', forSlurm), slurm('TIMEOUT', 'TimeLimit'))).toEqual([{ kind: 'forget' }]);
   });
 
   it('aborts a running job with scancel at once', () => {

@@ -4,7 +4,7 @@
  * what it cannot: waiting in Slurm's queue, a stop or abort (scancel), and endings that Slurm
  * decides (time limit, node failure, preemption, a cancel by someone else, a lost job).
  */
-import { isFinished, RUNNER_LOST } from '../../../core/job-status.js';
+import { isFinished, RUNNER_LOST, SLURM_ENDED } from '../../../core/job-status.js';
 import type { JobRecord } from '../../../core/records.js';
 import type { TrackedJob } from './tracked-jobs.js';
 import { FINAL_STATES, WAITING_STATES, type SlurmJobState } from './types.js';
@@ -46,6 +46,12 @@ export const STOP_MARGIN_MS = 5_000;
  * the job's last log lines (a trap's goodbye) before the server records the end.
  */
 export const LAST_WORDS_MS = 3_000;
+/**
+ * How long a job whose runner is stopping it for Slurm's ending may take to report it once Slurm
+ * shows the ending (some versions show it while the job's processes still run): Slurm's default
+ * KillWait, after which they are SIGKILLed, and a margin. A runner killed before it saved: FAILED.
+ */
+export const SAVE_BEFORE_KILL_MS = 35_000;
 /** A Slurm job still running this long after its dstack job ended is cancelled (its runner hung). */
 export const FINISHED_CANCEL_AFTER_MS = 30_000;
 
@@ -75,13 +81,18 @@ export function decide(s: Situation): Action[] {
       : [];
   }
 
+  // Slurm is ending it and its runner is stopping it, saving its artifacts: not a stop to carry
+  // out (no SIGTERM, no scancel), and an end that the runner reports, as long as Slurm lets it run.
+  const stoppedForSlurm = job.reason === SLURM_ENDED && (job.status === 'STOPPING' || job.status === 'UPLOADING');
+
   if (FINAL_STATES.has(slurm.state)) {
-    if (job.status === 'STOPPING') return [{ kind: 'end', to: 'STOPPED', reason: USER_STOP }, { kind: 'forget' }];
+    if (job.status === 'STOPPING' && !stoppedForSlurm)
+      return [{ kind: 'end', to: 'STOPPED', reason: USER_STOP }, { kind: 'forget' }];
     if (job.status === 'ABORTING') return [{ kind: 'end', to: 'ABORTED', reason: USER_ABORT }, { kind: 'forget' }];
     // COMPLETED or FAILED: the batch script (the runner) has exited, so it has said all it will.
     const signalled = slurm.state !== 'COMPLETED' && slurm.state !== 'FAILED';
     if (signalled && tracked.endedAt === undefined) return [{ kind: 'ended' }];
-    if (signalled && now - tracked.endedAt! < LAST_WORDS_MS) return [];
+    if (signalled && now - tracked.endedAt! < (stoppedForSlurm ? SAVE_BEFORE_KILL_MS : LAST_WORDS_MS)) return [];
     return [
       { kind: 'end', to: 'FAILED', reason: slurmEnding(tracked.slurmId, slurm, s.outputFile) },
       { kind: 'forget' },
@@ -103,6 +114,7 @@ export function decide(s: Situation): Action[] {
 
   // Running (or configuring, completing): the one-shot runner has it.
   if (job.status === 'ABORTING') return tracked.cancelAt ? [] : [{ kind: 'cancel' }];
+  if (stoppedForSlurm) return [];
   if (job.status === 'STOPPING') {
     if (!tracked.termAt) return [{ kind: 'signal' }];
     const grace = job.stopGraceMs ?? s.defaultGraceMs;

@@ -3,8 +3,7 @@
  * come over HTTP or are copied from the store's folder on this machine; their paths are kept
  * inside the download's folder as files' are.
  */
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, lstat, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
@@ -13,15 +12,9 @@ import { downloadFiles } from '../../src/files/download.js';
 import { describeArtifact } from '../../src/files/manifest.js';
 import { uploadFiles } from '../../src/files/transfer.js';
 import { startTestServer, type TestServer } from '../services/server.js';
+import { freshDirs } from './fresh-dirs.js';
 
-const work = await mkdtemp(join(tmpdir(), 'dstack-download-folders-'));
-afterAll(() => rm(work, { recursive: true, force: true }));
-let dirs = 0;
-const freshDir = async () => {
-  const dir = join(work, `d${++dirs}`);
-  await mkdir(dir, { recursive: true });
-  return dir;
-};
+const freshDir = await freshDirs('dstack-download-folders-');
 
 const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
 

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, cp, lstat, mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, cp, lstat, mkdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
@@ -15,15 +14,9 @@ import { downloadFiles } from '../../src/files/download.js';
 import { uploadFiles } from '../../src/files/transfer.js';
 import { createBucket, startMoto, type S3Server } from '../services/s3.js';
 import { startTestServer, type TestServer } from '../services/server.js';
+import { freshDirs } from './fresh-dirs.js';
 
-const work = await mkdtemp(join(tmpdir(), 'dstack-transfer-'));
-afterAll(() => rm(work, { recursive: true, force: true }));
-let dirs = 0;
-const freshDir = async () => {
-  const dir = join(work, `d${++dirs}`);
-  await mkdir(dir, { recursive: true });
-  return dir;
-};
+const freshDir = await freshDirs('dstack-transfer-');
 
 /** 200 small files (a few alike), 3 big ones, an executable and a symlink inside the folder. */
 async function makeFolder(): Promise<{ root: string; entries: ManifestEntry[] }> {

@@ -17,10 +17,8 @@ export function resourceRequest(
     if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) bad(field, raw, value, 'a whole number');
     return Number(value);
   };
-  const size = (field: string, raw: string): number => {
-    const value = sub(raw, field);
-    return parseSize(value) ?? bad(field, raw, value, 'a size like 512MB or 32GB');
-  };
+  const size = (field: string, raw: string, value = sub(raw, field)): number =>
+    parseSize(value) ?? bad(field, raw, value, 'a size like 512MB or 32GB');
   if (r.cpu !== undefined) request.cpu = count('resources.cpu', r.cpu);
   if (r.memory !== undefined) request.memory = size('resources.memory', r.memory);
   if (r.gpu?.count !== undefined) request.gpu = count('resources.gpu', r.gpu.count);
@@ -28,16 +26,12 @@ export function resourceRequest(
   else if (r.gpu?.name !== undefined || r.gpu?.memory !== undefined) request.gpu = 1;
   if (r.gpu?.name !== undefined) request.gpuName = sub(r.gpu.name, 'resources.gpu.name');
   if (r.gpu?.memory !== undefined) {
-    request.gpuMemory = size('resources.gpu.memory', r.gpu.memory);
+    const field = 'resources.gpu.memory';
+    const value = sub(r.gpu.memory, field).trim();
+    request.gpuMemory = size(field, r.gpu.memory, value);
     // No GPU has under a gigabyte: `memory: 40` meant 40GB, not the 40MB a bare number is.
-    const value = sub(r.gpu.memory, 'resources.gpu.memory').trim();
     if (/^\d+(\.\d+)?$/.test(value) && request.gpuMemory < 1e9)
-      bad(
-        'resources.gpu.memory',
-        r.gpu.memory,
-        value,
-        `a size with its unit, like ${value}GB (a bare number is megabytes)`,
-      );
+      bad(field, r.gpu.memory, value, `a size with its unit, like ${value}GB (a bare number is megabytes)`);
   }
   if (r.shmSize !== undefined) request.shmSize = size('resources.shm_size', r.shmSize);
   if (r.interruptible === true) request.interruptible = true;

@@ -76,3 +76,19 @@ export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefin
     );
   });
 }
+
+/** Resolves true after `ms`, or false at once when `signal` aborts (then, or before). */
+export function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const aborted = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', aborted);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener('abort', aborted, { once: true });
+  });
+}

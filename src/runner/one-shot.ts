@@ -10,6 +10,7 @@
  */
 import type { Client } from '../client/client.js';
 import type { Assignment } from '../core/api.js';
+import { pause } from '../core/concurrency.js';
 import { ConflictError } from '../core/errors.js';
 import { SLURM_ENDED, type JobStatus } from '../core/job-status.js';
 import type { GpuInfo } from '../core/resources.js';
@@ -98,11 +99,11 @@ export async function heartbeatLoop(
       for (const c of commands) if (c.jobId === run.id) run.request(c.action, c.graceMs);
       // The server answers at once while a stop is pending, and once the job has ended (then the
       // loop is being aborted: the pause must not hold the process, and the Slurm job, open).
-      if (commands.length > 0) await sleep(200, signal);
+      if (commands.length > 0) await pause(200, signal);
     } catch (e) {
       if (signal.aborted) return;
       options.logger.warn('heartbeat failed; retrying', { error: String(e) });
-      await sleep(1000, signal);
+      await pause(1000, signal);
     }
   }
 }
@@ -152,18 +153,4 @@ export function visibleGpus(variable: string | undefined, assignment: Assignment
     name: assigned[i]?.name ?? 'GPU',
     memory: assigned[i]?.memory ?? 0,
   }));
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -5,6 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pause } from '../../../core/concurrency.js';
 import { UnavailableError } from '../../../core/errors.js';
 import type { JobRecord } from '../../../core/records.js';
 import type { Logger } from '../../../logger.js';
@@ -161,7 +162,7 @@ export class SlurmBackend {
       } catch (e) {
         if (this.stopped) return;
         this.logger.error('submitting to Slurm failed', { error: String(e) });
-        await sleep(1000);
+        await pause(1000);
       }
     }
   }
@@ -185,7 +186,7 @@ export class SlurmBackend {
       } catch (e) {
         this.logger.error('heartbeat of the Slurm runner failed', { error: String(e) });
       }
-      await sleep(ALIVE_EVERY_MS, this.abort.signal);
+      await pause(ALIVE_EVERY_MS, this.abort.signal);
     }
   }
 
@@ -204,7 +205,7 @@ export class SlurmBackend {
           this.logger.error('checking waiting jobs against the Slurm nodes failed', { error: String(e) }),
         );
       }
-      await sleep(this.options.pollMs, this.abort.signal);
+      await pause(this.options.pollMs, this.abort.signal);
     }
   }
 
@@ -218,16 +219,4 @@ export class SlurmBackend {
       this.logger.warn('reading the Slurm nodes failed; keeping the last capacity', { error: String(e) });
     }
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

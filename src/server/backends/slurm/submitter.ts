@@ -4,6 +4,7 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { entryPoint } from '../../../cli/entry-points.js';
+import { pause } from '../../../core/concurrency.js';
 import type { JobRecord } from '../../../core/records.js';
 import { shellQuote } from '../../../core/variables.js';
 import type { Logger } from '../../../logger.js';
@@ -114,13 +115,4 @@ export class SlurmSubmitter {
       ...(o.account ? { account: o.account } : {}),
     };
   }
-}
-
-/** Waits `ms`; false when `signal` ends the wait first. */
-function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const timer = setTimeout(() => resolve(true), ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve(false)), { once: true });
-  });
 }

@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RETRY_MAX_DELAY_MS } from '../core/api.js';
 import { UnavailableError } from '../core/errors.js';
+import { DROPPED_CONNECTION_CODES } from '../core/network-errors.js';
 import type { Logger } from '../logger.js';
 
 const FIRST_DELAY_MS = 200;
@@ -21,7 +22,7 @@ export function isTransient(error: unknown): boolean {
   if (!e || e.name === 'AbortError') return false;
   // undici cuts a response body that the connection dropped under with TypeError('terminated').
   if (e.name === 'TypeError' && e.message === 'terminated') return true;
-  if (e.code && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET'].includes(e.code)) return true;
+  if (e.code && DROPPED_CONNECTION_CODES.has(e.code)) return true;
   return e.cause !== undefined && e.cause !== error && isTransient(e.cause);
 }
 

@@ -93,6 +93,15 @@ describe('retrying', () => {
     expect(isTransient(new InvalidError('bad'))).toBe(false);
     expect(isTransient(Object.assign(new Error('aborted'), { name: 'AbortError' }))).toBe(false);
   });
+
+  it('retries through a network that is gone for a moment: a laptop changing networks, a DNS hiccup', () => {
+    for (const code of ['EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']) {
+      const failure = new Error('fetch failed', { cause: Object.assign(new Error(code), { code }) });
+      expect(isTransient(failure), code).toBe(true);
+    }
+    // A name that does not resolve is a wrong setting, said at once.
+    expect(isTransient(Object.assign(new Error('getaddrinfo ENOTFOUND x'), { code: 'ENOTFOUND' }))).toBe(false);
+  });
 });
 
 describe('a download whose connection drops before it is read', () => {

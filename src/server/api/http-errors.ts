@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { DstackError, assertNever, type ErrorCode } from '../../core/errors.js';
+import { DROPPED_CONNECTION_CODES } from '../../core/network-errors.js';
 import type { Logger } from '../../logger.js';
 
 export function httpStatus(code: ErrorCode): ContentfulStatusCode {
@@ -47,11 +48,8 @@ export function errorResponse(c: Context, error: unknown, logger: Logger): Respo
   return c.json({ error: { code: 'internal', message: 'internal server error; see the server log' } }, 500);
 }
 
-/** Network failures: what a connection to another service gives when that service is down. */
-const NETWORK_CODES = new Set([
-  ...['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'],
-  ...['ENOTFOUND', 'EAI_AGAIN', 'EPIPE'],
-]);
+/** Network failures: what a connection to another service gives when that service is down (or its name is gone). */
+const NETWORK_CODES = new Set([...DROPPED_CONNECTION_CODES, 'ENOTFOUND']);
 
 /** The message of a network failure anywhere in `error`'s causes (fetch, AggregateError), if any. */
 function unreachableService(error: unknown, depth = 0): string | undefined {

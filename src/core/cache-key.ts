@@ -1,7 +1,9 @@
 /**
- * Cache keys (DESIGN §3): a job's key hashes the code it sees, its resolved spec and
- * the keys of the jobs it depends on. Resources do not count: the same work on a
- * bigger machine gives the same result.
+ * Cache keys (DESIGN §3): a job's key hashes the code it sees, its resolved spec and,
+ * for each dependency, the job that made the artifacts it gets (the DONE job a dependency
+ * reuses, the running one it joins, or the dependency itself): a job made from other
+ * artifacts is other work. Resources do not count: the same work on a bigger machine
+ * gives the same result.
  */
 import { createHash } from 'node:crypto';
 import type { JobSpec } from './job-spec.js';
@@ -23,10 +25,11 @@ export function codeDigest(files: readonly CodeFile[]): string {
   return hash.digest('hex');
 }
 
-export function cacheKey(code: string, spec: JobSpec, dependencyKeys: readonly string[]): string {
+/** `producers`: the ids of the jobs that made the dependencies' artifacts, in `dependsOn` order. */
+export function cacheKey(code: string, spec: JobSpec, producers: readonly string[]): string {
   const { resources: _resources, ref: _ref, ...counted } = spec;
   return createHash('sha256')
-    .update(stableJson({ v: 1, code, spec: counted, deps: dependencyKeys }))
+    .update(stableJson({ v: 1, code, spec: counted, deps: producers }))
     .digest('hex');
 }
 

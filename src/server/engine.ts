@@ -4,6 +4,7 @@
  * (log followers, long-polling runners) and carries out its consequences: a job that
  * ends badly fails the jobs waiting on it, and a finished job may free work.
  */
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isFinished, type JobStatus, type TransitionResult } from '../core/job-status.js';
 import type { JobRecord, RunRecord } from '../core/records.js';
@@ -150,9 +151,21 @@ export class Engine {
       if (follower.status !== 'SUBMITTED') continue;
       if (job.status === 'DONE') {
         await this.transition(follower.id, 'SUBMITTED', 'DONE', { reason: 'cached', exitCode: 0 }, 'server');
-      } else {
-        await this.update(follower.id, 'SUBMITTED', { cachedFrom: null, reason: null });
+      } else if ((await this.update(follower.id, 'SUBMITTED', { cachedFrom: null, reason: null })).ok) {
+        await this.rekeyDependents(follower.id);
       }
+    }
+  }
+
+  /**
+   * A follower that runs itself makes its own artifacts, not those of the job it followed,
+   * which its waiting dependents' keys count (submit.ts `producer`): they get keys of their
+   * own, so that none is ever reused as made from the other job's artifacts.
+   */
+  private async rekeyDependents(jobId: string): Promise<void> {
+    for (const dependent of await this.store.waitingOn(jobId)) {
+      const cacheKey = createHash('sha256').update(`${dependent.cacheKey}:made-from:${jobId}`).digest('hex');
+      await this.update(dependent.id, 'SUBMITTED', { cacheKey });
     }
   }
 

@@ -62,7 +62,13 @@ export async function previewRun(engine: Engine, user: string, request: PreviewR
   return { tags, cached };
 }
 
-/** Job records for planned specs: ids, resolved dependencies, cache keys, and reuse unless `noCache`. */
+/**
+ * Job records for planned specs: ids, resolved dependencies, cache keys, and reuse unless
+ * `noCache`. A job's key counts the job that made each dependency's artifacts, so whether a
+ * dependency is reused, joined or run anew is settled before its dependents' keys: the specs
+ * go level by level (a level's dependencies all in earlier ones), each level's look-ups made
+ * at once.
+ */
 async function resolveJobs(
   engine: Engine,
   scope: TagScope,
@@ -82,30 +88,60 @@ async function resolveJobs(
     if (digest === undefined) codeDigests.set(which, (digest = codeFor(manifest, inputs)));
     return digest;
   };
-  for (const spec of specs) {
-    if (byRef.has(spec.ref)) throw new InvalidError(`job ref '${spec.ref}' appears twice in the run`);
-    const deps = await resolveDependencies(engine, scope, spec, byRef);
-    const key = cacheKey(
-      code(spec.inputs),
-      spec,
-      deps.map((d) => d.cacheKey),
-    );
-    const job: JobRecord = {
-      id: newJobId(jobs.length),
-      runName: '',
-      ref: spec.ref,
-      workflow: spec.workflow,
-      spec,
-      cacheKey: key,
-      dependsOn: deps.map((d) => d.id),
-      status: 'SUBMITTED',
-      submittedAt: now,
-    };
-    byRef.set(spec.ref, job);
-    jobs.push(job);
+  for (const level of levels(specs)) {
+    const planned: JobRecord[] = [];
+    for (const spec of level) {
+      if (byRef.has(spec.ref)) throw new InvalidError(`job ref '${spec.ref}' appears twice in the run`);
+      const deps = await resolveDependencies(engine, scope, spec, byRef);
+      const job: JobRecord = {
+        id: newJobId(jobs.length),
+        runName: '',
+        ref: spec.ref,
+        workflow: spec.workflow,
+        spec,
+        cacheKey: cacheKey(code(spec.inputs), spec, deps.map(producer)),
+        dependsOn: deps.map((d) => d.id),
+        status: 'SUBMITTED',
+        submittedAt: now,
+      };
+      byRef.set(spec.ref, job);
+      jobs.push(job);
+      planned.push(job);
+    }
+    if (!noCache) await reuse(engine, planned, now);
   }
-  if (!noCache) await reuse(engine, jobs, now);
   return jobs;
+}
+
+/**
+ * The job whose artifacts a job hands its dependents: the DONE or running job it reuses, or
+ * itself. Counting it in a dependent's key (not the dependency's own key) keeps a dependent
+ * from being reused with artifacts it was not made from: after `dstack run prepare --no-cache`,
+ * a `train` made from the old `prepare` is not the one for the new.
+ */
+function producer(job: JobRecord): string {
+  return job.cachedFrom ?? job.id;
+}
+
+/**
+ * Planned specs in levels: each spec after every spec of this run it depends on. The planner
+ * orders specs that way already, so a level is a run of specs with no dependency among them.
+ */
+function levels(specs: readonly JobSpec[]): JobSpec[][] {
+  const out: JobSpec[][] = [];
+  let level: JobSpec[] = [];
+  let refs = new Set<string>();
+  for (const spec of specs) {
+    if (spec.dependsOn.some((dep) => 'ref' in dep && refs.has(dep.ref))) {
+      out.push(level);
+      level = [];
+      refs = new Set();
+    }
+    level.push(spec);
+    refs.add(spec.ref);
+  }
+  if (level.length > 0) out.push(level);
+  return out;
 }
 
 /** The code digest a job's key counts: every file, or those its `inputs` globs name. */

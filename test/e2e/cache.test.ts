@@ -119,6 +119,19 @@ describe('the job cache', () => {
     expect((await last()).jobs.map((j) => j.cachedFrom)).toEqual([undefined, undefined]);
   });
 
+  it("a dependency made anew is not paired with a train made from the old one's artifacts", async () => {
+    await sb.dstack(['run', 'train']); // a train made from the newest prepare
+    await sb.dstack(['run', 'prepare', '--no-cache']);
+    const data = await artifact((await last()).jobs[0]!.id, 'data/data.txt');
+    const run = await sb.dstack(['run', 'train']);
+    expect(run.stderr).toContain('prepare: cached');
+    expect(run.stderr).not.toContain('train: cached');
+    const trained = await last();
+    expect(await artifact(trained.jobs[1]!.id, 'model/model.txt')).toBe(`${data}epochs=1\n`);
+    await sb.dstack(['run', 'train']);
+    expect((await last()).jobs.map((j) => j.cachedFrom)).toEqual(trained.jobs.map((j) => j.cachedFrom ?? j.id));
+  });
+
   it('two identical runs at once run the shared job once', async () => {
     const [a, b] = await Promise.all([
       sb.dstack(['run', 'train', '--delay', '1', '-d']),

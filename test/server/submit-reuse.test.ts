@@ -49,4 +49,42 @@ describe('submitRun cache decisions', () => {
     ]);
     expect(third.jobs[1]!.reason).toBe(`waiting for the same job in ${second.name} (${b2!.id})`);
   });
+
+  it("keys a dependent on the job that made its dependency's artifacts, not on the dependency's key", async () => {
+    const { engine } = await engineWith([]);
+    const codeDigest = await putBlob(engine, JSON.stringify({ files: [] }));
+    const request = (jobs: JobSpec[]) => ({ workflow: 'b', overrides: {}, repo: { root: '/' }, codeDigest, jobs });
+    const both = request([spec('a', [], []), spec('b', ['a'], [])]);
+    const first = await submitRun(engine, 'u', both);
+    for (const job of first.jobs) await finish(engine, job.id);
+    // `a` made anew (`dstack run a --no-cache`): the newest DONE `a`, with other artifacts than the first.
+    const fresh = await submitRun(engine, 'u', { ...request([spec('a', [], [])]), noCache: true });
+    await finish(engine, fresh.jobs[0]!.id);
+
+    const third = await submitRun(engine, 'u', both);
+    expect(third.jobs.map((j) => [j.ref, j.status, j.cachedFrom ?? null])).toEqual([
+      ['a', 'DONE', fresh.jobs[0]!.id],
+      ['b', 'SUBMITTED', null], // the first `b` was made from the first `a`'s artifacts
+    ]);
+    await finish(engine, third.jobs[1]!.id);
+    const fourth = await submitRun(engine, 'u', both);
+    expect(fourth.jobs.map((j) => j.cachedFrom)).toEqual([fresh.jobs[0]!.id, third.jobs[1]!.id]);
+  });
+
+  it("gives a follower's dependents keys of their own once it runs itself", async () => {
+    const { engine } = await engineWith([]);
+    const codeDigest = await putBlob(engine, JSON.stringify({ files: [] }));
+    const request = { workflow: 'b', overrides: {}, repo: { root: '/' }, codeDigest };
+    const jobs = [spec('a', [], []), spec('b', ['a'], [])];
+    const leader = await submitRun(engine, 'u', { ...request, jobs });
+    const follower = await submitRun(engine, 'u', { ...request, jobs });
+    expect(follower.jobs.map((j) => j.cachedFrom)).toEqual(leader.jobs.map((j) => j.id));
+
+    // The leader's `a` fails: the follower's `a` runs itself, and its `b` will get that `a`'s artifacts.
+    await engine.transition(leader.jobs[0]!.id, 'SUBMITTED', 'FAILED', { reason: 'x' }, 'test');
+    const [a, b] = await Promise.all(follower.jobs.map(async (j) => (await engine.store.getJob(j.id))!));
+    expect(a!.cachedFrom).toBeUndefined();
+    expect(b!.status).toBe('SUBMITTED');
+    expect(b!.cacheKey).not.toBe(leader.jobs[1]!.cacheKey);
+  });
 });

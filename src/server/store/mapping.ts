@@ -146,6 +146,7 @@ export function patchToRow(p: TransitionPatch): Updateable<JobsTable> {
   if (p.stopRequest !== undefined) set.stop_request = p.stopRequest;
   if (p.stopGraceMs !== undefined) set.stop_grace_ms = p.stopGraceMs;
   if (p.cachedFrom !== undefined) set.cached_from = p.cachedFrom;
+  if (p.cacheKey !== undefined) set.cache_key = p.cacheKey;
   if (p.resumed !== undefined) set.resumed = bit(p.resumed);
   return set;
 }

@@ -46,6 +46,8 @@ export interface TransitionPatch {
   stopRequest?: StopRequest | null;
   stopGraceMs?: number | null;
   cachedFrom?: string | null;
+  /** A waiting job's key, changed when a dependency it was keyed on is no longer the one it gets. */
+  cacheKey?: string;
   resumed?: boolean;
 }
 

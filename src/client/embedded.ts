@@ -36,6 +36,15 @@ export const SHELL_SETTINGS = [
   ...['DSTACK_DOCKER_NETWORK', 'DSTACK_PYTHON_RUNTIME', 'DSTACK_STOP_GRACE'],
 ] as const;
 
+/**
+ * The shell settings a job on the host may give other results under: the programs and
+ * libraries its commands find. The embedded server's host jobs count them in their keys.
+ */
+export const HOST_JOB_SETTINGS: readonly string[] = [
+  ...['PATH', 'VIRTUAL_ENV', 'CONDA_PREFIX', 'PYTHONPATH', 'LD_LIBRARY_PATH'],
+  'DSTACK_PYTHON_RUNTIME',
+];
+
 /** The shell settings `env` sets. */
 export function shellSettingsOf(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};

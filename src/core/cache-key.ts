@@ -25,11 +25,15 @@ export function codeDigest(files: readonly CodeFile[]): string {
   return hash.digest('hex');
 }
 
-/** `producers`: the ids of the jobs that made the dependencies' artifacts, in `dependsOn` order. */
-export function cacheKey(code: string, spec: JobSpec, producers: readonly string[]): string {
+/**
+ * `producers`: the ids of the jobs that made the dependencies' artifacts, in `dependsOn` order.
+ * `environment`: a digest of the environment the job runs in, where the server knows it (its
+ * own runner's, for a job on the host); keys without one stay as they were.
+ */
+export function cacheKey(code: string, spec: JobSpec, producers: readonly string[], environment?: string): string {
   const { resources: _resources, ref: _ref, ...counted } = spec;
   return createHash('sha256')
-    .update(stableJson({ v: 1, code, spec: counted, deps: producers }))
+    .update(stableJson({ v: 1, code, spec: counted, deps: producers, ...(environment && { environment }) }))
     .digest('hex');
 }
 

@@ -39,6 +39,12 @@ export class Engine {
   runnerTimeoutMs = 60_000;
   /** When this server started, ms since the epoch: runners could not be heard before (see `checkRunners`). */
   startedAt = Date.now();
+  /**
+   * A digest of the environment jobs on the host run in, where one runner runs them all (the
+   * embedded server's own): their cache keys count it, so that a job run in another venv, or
+   * with other programs on its PATH, is not taken for one run before.
+   */
+  hostEnvironment: string | undefined;
 
   constructor(parts: EngineParts) {
     ({ store: this.store, blobs: this.blobs, logs: this.logs, logger: this.logger } = parts);

@@ -3,10 +3,12 @@
  * on 127.0.0.1, keeps its user token in a 0600 file for the CLI, and announces itself in
  * `server.json` once ready.
  */
+import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { LocalServerInfo } from '../client/embedded.js';
-import { files, shellSettingsOf } from '../client/embedded.js';
+import { files, HOST_JOB_SETTINGS, shellSettingsOf } from '../client/embedded.js';
 import { buildId } from '../cli/entry-points.js';
+import { stableJson } from '../core/cache-key.js';
 import type { Logger } from '../logger.js';
 import { runnerWorkDir, type Settings } from '../settings.js';
 import { ensureAdmin } from './admin.js';
@@ -25,6 +27,7 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
     failUnfittable: true, // its runner is this machine, and no other will register with it
   });
   await ensureAdmin(server.engine.store, f.token);
+  server.engine.hostEnvironment = hostEnvironmentDigest(process.env);
   const blobs = localFolder(server.engine.blobs);
   const build = buildId();
   const dockerHost = process.env['DOCKER_HOST'] || undefined;
@@ -51,6 +54,12 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
     JOBS_STOP,
   );
   return server;
+}
+
+/** What of `env` its host jobs' results may depend on, as a digest (Engine.hostEnvironment). */
+function hostEnvironmentDigest(env: NodeJS.ProcessEnv): string {
+  const settings = Object.fromEntries(HOST_JOB_SETTINGS.map((name) => [name, env[name] || null]));
+  return createHash('sha256').update(stableJson(settings)).digest('hex');
 }
 
 /** How often the server checks that the CLI can still find it. */

@@ -99,7 +99,12 @@ async function resolveJobs(
         ref: spec.ref,
         workflow: spec.workflow,
         spec,
-        cacheKey: cacheKey(code(spec.inputs), spec, deps.map(producer)),
+        cacheKey: cacheKey(
+          code(spec.inputs),
+          spec,
+          deps.map(producer),
+          spec.image ? undefined : engine.hostEnvironment,
+        ),
         dependsOn: deps.map((d) => d.id),
         status: 'SUBMITTED',
         submittedAt: now,

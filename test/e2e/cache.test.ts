@@ -252,3 +252,34 @@ describe("the cache and dstack's own config files", () => {
     expect(await run()).toEqual(['ran', 'ran']);
   });
 });
+
+describe('the cache and the environment of host jobs on the local server', () => {
+  it('runs a host job again under another PATH or venv, and reuses it under the same one', async () => {
+    const sb = await Sandbox.create();
+    try {
+      const tool = (version: string) => `#!/bin/sh\necho tool ${version}\n`;
+      await sb.write({
+        '.dstack/workflows.yaml': 'workflows:\n  - name: t\n    commands: [mytool]\n',
+        'bin1/mytool': tool('v1'),
+        'bin2/mytool': tool('v2'),
+      });
+      const { chmod } = await import('node:fs/promises');
+      for (const bin of ['bin1', 'bin2']) await chmod(join(sb.root, bin, 'mytool'), 0o755);
+      // Outside the project's code: the same code, other programs on the PATH.
+      const path = (bin: string) => ({ PATH: `${join(sb.root, bin)}:${process.env['PATH']}` });
+      const run = async (env: Record<string, string>) => {
+        const result = await sb.dstack(['run', 't'], { env });
+        expect(result.code).toBe(0);
+        return result;
+      };
+      expect((await run(path('bin1'))).stdout).toContain('tool v1');
+      const second = await run(path('bin2'));
+      expect(second.stderr).not.toContain('cached');
+      expect(second.stdout).toContain('tool v2');
+      expect((await run(path('bin1'))).stderr).toContain('t: cached');
+      expect((await run({ ...path('bin1'), VIRTUAL_ENV: join(sb.root, 'venv') })).stderr).not.toContain('cached');
+    } finally {
+      await sb.dispose();
+    }
+  });
+});

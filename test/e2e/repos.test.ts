@@ -119,3 +119,25 @@ describe('code delivery: clone and bundle', () => {
     ]);
   });
 });
+
+describe('dstack init in a project that ran before it had a remote', () => {
+  it("says the earlier runs and tags stay under the folder's project", async () => {
+    const sb = await Sandbox.create();
+    try {
+      await sb.write({ '.dstack/workflows.yaml': 'workflows:\n  - name: a\n    commands: [echo hi]\n' });
+      git(sb.root, 'init', '-q', '-b', 'main');
+      expect((await sb.dstack(['run', 'a', '--tag', 'first'])).code).toBe(0);
+      const bare = join(sb.root, '..', 'origin.git');
+      git(sb.root, 'init', '-q', '--bare', bare);
+      git(sb.root, 'remote', 'add', 'origin', bare);
+      const init = await sb.dstack(['init']);
+      expect(init.code, init.stderr).toBe(0);
+      expect(init.stderr).toContain(
+        `warning: runs and tags made here before the repository had a remote stay under project ${sb.root} ` +
+          `(see 'dstack status --all'); from now on this project's are under ${bare.replace(/\.git$/, '')}`,
+      );
+    } finally {
+      await sb.dispose();
+    }
+  });
+});

@@ -8,7 +8,9 @@ import pc from 'picocolors';
 import { NotFoundError, UsageError } from '../../core/errors.js';
 import type { CredentialKind } from '../../core/repos.js';
 import { stripCredentials } from '../../core/repos.js';
-import { gitOutput } from '../../client/git.js';
+import type { Client } from '../../client/client.js';
+import { gitOutput, projectAt } from '../../client/git.js';
+import { findProjectRoot } from '../../config/project-root.js';
 import type { Settings } from '../../settings.js';
 import { credentialFrom, type InitOptions } from './init-credentials.js';
 
@@ -53,5 +55,22 @@ export async function initCommand(options: InitOptions, settings: Settings, cwd:
     `registered ${view.remote} (credentials: ${LABEL[view.credential]})\n` +
       `runners clone it for your runs; dstack run uploads only the files that differ from the pushed commit\n`,
   );
+  await noteRunsLeftBehind(client, cwd);
   return 0;
+}
+
+/**
+ * A project's runs and tags are keyed by its remote, or by its folder while it has none
+ * (core/projects.ts): those made before `origin` was added stay under the folder's key,
+ * and would seem gone without a word.
+ */
+async function noteRunsLeftBehind(client: { listRuns: Client['listRuns'] }, cwd: string): Promise<void> {
+  const root = findProjectRoot(cwd);
+  if (root === undefined) return;
+  const [now, earlier] = [await projectAt(root), root];
+  if (now === earlier || (await client.listRuns({ last: 1, project: earlier })).length === 0) return;
+  warn(
+    `runs and tags made here before the repository had a remote stay under project ${earlier} ` +
+      `(see 'dstack status --all'); from now on this project's are under ${now}`,
+  );
 }

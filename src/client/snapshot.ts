@@ -10,7 +10,7 @@ import { existsSync, lstatSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { CodeManifest } from '../core/api.js';
 import type { ManifestEntry, RepoInfo } from '../core/records.js';
-import { describeFiles, walk, type OnLeftOut } from '../files/manifest.js';
+import { describeFiles, walk, withoutChainedLinkEntries, type OnLeftOut } from '../files/manifest.js';
 import { uploadFiles } from '../files/transfer.js';
 import { filesToUpload } from './changed-files.js';
 import type { Client } from './client.js';
@@ -56,7 +56,8 @@ export async function snapshotProject(root: string, home?: string): Promise<Snap
     files = await describeListed(root, '', listed, { listNested, notHome, onLeftOut });
     files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
-  return { repo, manifest: { files }, leftOut };
+  // Each link was checked alone; a chain of them, restored together, may lead out all the same.
+  return { repo, manifest: { files: withoutChainedLinkEntries(files, onLeftOut) }, leftOut };
 }
 
 interface ListedContext {

@@ -3,7 +3,7 @@
  * verified; or copied from the store's folder when it is on this machine (files/local-copy.ts).
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, lstatSync, readlinkSync } from 'node:fs';
 import { chmod, realpath, rm, symlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -14,6 +14,7 @@ import { forEachLimit } from '../core/concurrency.js';
 import { InvalidError, UnavailableError } from '../core/errors.js';
 import type { ManifestEntry } from '../core/records.js';
 import type { BlobCache } from './blob-cache.js';
+import { type LinkAt, linkLanding } from './link-resolution.js';
 import { copyFromStore } from './local-copy.js';
 import { SMALL_FILE } from './raw-fs.js';
 import { digestOfParts } from './file-job-calls.js';
@@ -46,6 +47,27 @@ async function writeVerified(
 }
 
 /**
+ * The link at a path under `root` once `entries` are written: a link of theirs, none where they
+ * write a file or folder (a link there is replaced), else whatever is on disk now.
+ */
+function restoredLinkAt(root: string, entries: readonly ManifestEntry[]): LinkAt {
+  const links = new Map(entries.flatMap((e) => (e.link === undefined ? [] : [[normalizeRelative(e.path), e.link]])));
+  if (links.size === 0) return () => undefined;
+  const written = new Set(entries.flatMap((e) => (e.link === undefined ? [normalizeRelative(e.path)] : [])));
+  return (path) => links.get(path) ?? (written.has(path) ? undefined : linkOnDisk(join(root, path)));
+}
+
+/** The target of the link at `path`, undefined when there is none (nothing there, or not a link). */
+function linkOnDisk(path: string): string | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined; // a file on the way
+    throw e;
+  }
+}
+
+/**
  * Write `entries` under `root` from the blob store, refusing any path that would leave it.
  * Regular files first, then empty folders, then symlinks: no file or folder is ever written
  * through a link of the same download.
@@ -58,9 +80,11 @@ export async function downloadFiles(
   options: TransferOptions & { cache?: BlobCache } = {},
 ): Promise<TransferStats> {
   // Every path and link is checked before anything is fetched: a bad manifest writes nothing.
+  // A link is followed as the kernel will, through the manifest's other links and those on disk.
+  const linkAt = restoredLinkAt(root, entries);
   for (const e of entries) {
-    const target = join(root, normalizeRelative(e.path));
-    if (e.link !== undefined && (e.link.startsWith('/') || !isInside(root, join(dirname(target), e.link)))) {
+    const path = normalizeRelative(e.path);
+    if (e.link !== undefined && linkLanding(path, e.link, linkAt) === undefined) {
       throw new InvalidError(`symlink '${e.path}' -> '${e.link}' would lead out of ${root}`);
     }
   }

@@ -8,6 +8,7 @@ import { readFailure } from './file-jobs.js';
 import { fileJob } from './file-workers.js';
 import type { HashCache } from './hash-cache.js';
 import { inSlices } from './raw-fs.js';
+import { linksLeadingOut } from './link-resolution.js';
 import { isInside } from './safe-path.js';
 import { isDenied, mayRead, UnreadablePathError } from './unreadable.js';
 
@@ -167,17 +168,42 @@ function withoutImpliedFolders(found: readonly Scanned[]): Scanned[] {
   return kept.reverse();
 }
 
+/** An artifact path's scan, before the folders implied by what they hold are dropped (artifactEntries). */
+export interface ArtifactScan {
+  /** The artifact path as scanned, relative to the root. */
+  artifact: string;
+  /** Where its links must land, relative to the root: the artifact's folder, or a file's own folder. */
+  boundary: string;
+  /** Every file, link and folder found, in walk's order (a folder just before what it holds). */
+  found: Scanned[];
+  /** The artifact folder's mode, when it is a folder: an entry itself when nothing is saved below it. */
+  folderMode?: number;
+  /** Told of each link left out, here or by withoutChainedLinks. */
+  onLeftOut?: OnLeftOut;
+}
+
 /**
  * The files, links and empty folders of an artifact path inside a workspace (a file, or
  * everything under a folder), in path order, not hashed; undefined when the path does not
  * exist, none (and `onLeftOut`) when a link on it leads out of the workspace. A folder with
- * nothing saved below it is an entry itself, the artifact's own folder too.
+ * nothing saved below it is an entry itself, the artifact's own folder too. Its links are
+ * followed through each other (withoutChainedLinks); a job's save does that over all its artifacts.
  */
 export async function scanArtifact(
   workspace: string,
   artifact: string,
   onLeftOut?: OnLeftOut,
 ): Promise<Scanned[] | undefined> {
+  const scan = await scanArtifactPath(workspace, artifact, onLeftOut);
+  return scan && artifactEntries(withoutChainedLinks([scan])[0]!);
+}
+
+/** scanArtifact's walk: what an artifact path holds, each link checked alone; undefined when it does not exist. */
+export async function scanArtifactPath(
+  workspace: string,
+  artifact: string,
+  onLeftOut?: OnLeftOut,
+): Promise<ArtifactScan | undefined> {
   const full = join(workspace, artifact);
   let info, real, realRoot;
   try {
@@ -186,23 +212,74 @@ export async function scanArtifact(
     if (isDenied(e)) throw new UnreadablePathError(artifact, { cause: e });
     return undefined;
   }
+  const scanned = (boundary: string, found: Scanned[], folderMode?: number): ArtifactScan => ({
+    artifact,
+    boundary: relativePosix(workspace, boundary),
+    found,
+    ...(folderMode !== undefined && { folderMode }),
+    ...(onLeftOut && { onLeftOut }),
+  });
   // The path itself, or a folder on it, may be a link: followed out of the workspace (or the
   // container's root), it would upload the runner's own files, which a container cannot even see.
   if (!isInside(realRoot, real)) {
     onLeftOut?.(artifact, real);
-    return [];
+    return scanned(full, []);
   }
   if (!info.isDirectory()) {
     const found = scan(workspace, artifact, dirname(full), onLeftOut, { strict: true });
-    return found ? [found] : [];
+    return scanned(dirname(full), found ? [found] : []);
   }
   // Each folder costs an lstat (its mode) beside walk's readdir; a file costs nothing more.
   const paths = await walk(workspace, artifact, undefined, true).catch(unreadableIn(workspace));
   const out = await inSlices(paths, (path) => scan(workspace, path, full, onLeftOut, { folders: true, strict: true }));
-  const found = withoutImpliedFolders(out.filter((e): e is Scanned => e !== undefined));
   // The artifact's folder was stat'ed above, through a link on its path if any (that stays inside).
-  if (found.length === 0) found.push({ entry: { path: artifact, size: 0, mode: info.mode & 0o777, folder: true } });
-  return found;
+  return scanned(
+    full,
+    out.filter((e): e is Scanned => e !== undefined),
+    info.mode & 0o777,
+  );
+}
+
+/**
+ * The scans without each link that leads out of its artifact once followed through the other
+ * links kept (a job's artifacts are restored together, in one folder), each told to its
+ * scan's `onLeftOut`. Each link was checked alone as it was found; a chain of them may still
+ * lead out: with `out/a/y -> ..` (out), `out/a/x -> y/..` is out/a as text, the root through y.
+ */
+export function withoutChainedLinks(scans: readonly ArtifactScan[]): ArtifactScan[] {
+  const links = scans.flatMap((scan) =>
+    scan.found.flatMap((found) => {
+      const { path, link } = found.entry;
+      return link === undefined ? [] : [{ path, link, boundary: scan.boundary, found }];
+    }),
+  );
+  if (links.length === 0) return [...scans];
+  const out = new Set(linksLeadingOut(links).map((l) => l.found));
+  if (out.size === 0) return [...scans];
+  return scans.map((scan) => {
+    const found = scan.found.filter((f) => !out.has(f));
+    for (const f of scan.found) if (out.has(f)) scan.onLeftOut?.(f.entry.path, f.entry.link!);
+    return { ...scan, found };
+  });
+}
+
+/** A code snapshot's `files` without each link that leads out of its root through the others (withoutChainedLinks). */
+export function withoutChainedLinkEntries(files: ManifestEntry[], onLeftOut?: OnLeftOut): ManifestEntry[] {
+  if (!files.some((f) => f.link !== undefined)) return files;
+  const scan: ArtifactScan = { artifact: '', boundary: '', found: files.map((entry) => ({ entry })) };
+  return withoutChainedLinks([{ ...scan, ...(onLeftOut && { onLeftOut }) }])[0]!.found.map((f) => f.entry);
+}
+
+/**
+ * An artifact's entries, in path order: its files and links, and its empty folders (the
+ * artifact's own folder too when nothing is saved below it). A folder whose contents were all
+ * left out (links that lead out, sockets) counts as empty.
+ */
+export function artifactEntries({ artifact, found, folderMode }: ArtifactScan): Scanned[] {
+  if (folderMode === undefined) return found;
+  const kept = withoutImpliedFolders(found);
+  if (kept.length === 0) kept.push({ entry: { path: artifact, size: 0, mode: folderMode, folder: true } });
+  return kept;
 }
 
 /** A folder under `root` that could not be listed, named relative to it; other errors as they are. */

@@ -4,7 +4,14 @@ import { ConflictError, InvalidError } from '../core/errors.js';
 import type { ArtifactManifest } from '../core/records.js';
 import { filesAndSize } from '../core/resources.js';
 import { HashCache } from '../files/hash-cache.js';
-import { scanArtifact, type OnLeftOut, type Scanned } from '../files/manifest.js';
+import {
+  artifactEntries,
+  scanArtifactPath,
+  withoutChainedLinks,
+  type ArtifactScan,
+  type OnLeftOut,
+  type Scanned,
+} from '../files/manifest.js';
 import { progressNotes } from '../files/progress-notes.js';
 import { StoredDigests } from '../files/stored-digests.js';
 import { UnreadablePathError } from '../files/unreadable.js';
@@ -34,19 +41,27 @@ export async function saveArtifacts(
   // Nothing declared, nothing stored: the server reads a job without a manifest as one with none
   // (submit.ts's reuse, whose cache key counts the declaration).
   if (paths.length === 0) return manifest;
-  const byRoot = new Map<string, Scanned[]>();
+  const scans: { path: string; root: string | undefined; scan: ArtifactScan | undefined }[] = [];
   for (const path of paths) {
     const absolute = path.startsWith('/');
     const root = absolute ? containerRoot : workspace;
     const leftOut = (file: string, link: string) =>
       note(`artifact '${path}': left out ${file} -> ${link} (a link to outside the artifact)`);
-    const files = root === undefined ? undefined : await scanDeclared(root, path, leftOut);
-    if (files === undefined) {
+    const scan = root === undefined ? undefined : await scanDeclared(root, path, leftOut);
+    if (scan === undefined) {
       note(`artifact '${path}' does not exist in the ${absolute ? 'container' : 'workspace'}; nothing saved for it`);
     }
+    scans.push({ path, root, scan });
+  }
+  // Once over the whole manifest (its artifacts are restored together, links following links);
+  // the scans come back in their order.
+  const checked = withoutChainedLinks(scans.flatMap((s) => (s.scan ? [s.scan] : [])));
+  const byRoot = new Map<string, Scanned[]>();
+  for (const { path, root, scan } of scans) {
+    const files = scan ? artifactEntries(checked.shift()!) : [];
     // Entries get their digests as they are uploaded, below.
-    manifest.artifacts.push({ path, files: (files ?? []).map((f) => f.entry) });
-    if (root !== undefined) byRoot.set(root, [...(byRoot.get(root) ?? []), ...(files ?? [])]);
+    manifest.artifacts.push({ path, files: files.map((f) => f.entry) });
+    if (root !== undefined) byRoot.set(root, [...(byRoot.get(root) ?? []), ...files]);
   }
   const all = manifest.artifacts.flatMap((a) => a.files);
   let skipped = 0;
@@ -84,11 +99,11 @@ export async function saveArtifacts(
   return manifest;
 }
 
-/** An artifact's files (scanArtifact), one the runner may not read named with the artifact as declared. */
-async function scanDeclared(root: string, path: string, onLeftOut: OnLeftOut): Promise<Scanned[] | undefined> {
+/** An artifact's files (scanArtifactPath), one the runner may not read named with the artifact as declared. */
+async function scanDeclared(root: string, path: string, onLeftOut: OnLeftOut): Promise<ArtifactScan | undefined> {
   const absolute = path.startsWith('/');
   try {
-    return await scanArtifact(root, absolute ? path.slice(1) : path, onLeftOut);
+    return await scanArtifactPath(root, absolute ? path.slice(1) : path, onLeftOut);
   } catch (e) {
     if (!(e instanceof UnreadablePathError)) throw e;
     throw new InvalidError(`artifact '${path}': ${absolute ? '/' : ''}${e.message}`, { cause: e });

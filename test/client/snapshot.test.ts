@@ -3,7 +3,7 @@
  * ignored), every file outside one, where git is not even started.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -31,6 +31,16 @@ describe('snapshotProject', () => {
     const snapshot = await snapshotProject(join(dir, 'proj'));
     expect(paths(snapshot)).toEqual(['.dstack/workflows.yaml', 'ignored.log', 'train.py']);
     expect(snapshot.repo).toEqual({ root: join(dir, 'proj') });
+  });
+
+  it('leaves out a link that leads out of the project through another link, and says which', async () => {
+    const proj = join(dir, 'proj');
+    await mkdir(join(proj, 'a/b'), { recursive: true });
+    await symlink('../..', join(proj, 'a/b/y')); // the project itself
+    await symlink('y/../secret', join(proj, 'a/b/x')); // as text a/b/secret; through y, beside the project
+    const snapshot = await snapshotProject(proj);
+    expect(snapshot.manifest.files.filter((f) => f.link).map((f) => [f.path, f.link])).toEqual([['a/b/y', '../..']]);
+    expect(snapshot.leftOut).toEqual([{ path: 'a/b/x', link: 'y/../secret' }]);
   });
 
   it("takes git's files in a project below a repo's root, with the commit and the project's folder", async () => {

@@ -34,6 +34,7 @@ ${checkpointingWorkflow('sleepy')}  - name: links
       - ln -s real.txt out/inside
       - ln -s /etc/hostname out/host
       - ln -s ../../outside out/sub/up
+      - mkdir -p out/a/b/c/d && ln -s ../../../.. out/a/b/c/d/y && ln -s y/../../../../.. out/a/b/c/d/x
     artifacts: [out]
   - name: huge
     commands: [echo never]
@@ -326,12 +327,18 @@ describe('run lifecycle', () => {
     expect(r.stderr).toContain(
       "[dstack] artifact 'out': left out out/sub/up -> ../../outside (a link to outside the artifact)\n",
     );
+    // Alone, x ends at out; through y (out itself), the kernel lands it at /.
+    expect(r.stderr).toContain(
+      "[dstack] artifact 'out': left out out/a/b/c/d/x -> y/../../../../.. (a link to outside the artifact)\n",
+    );
     // out/sub held only the link left out: it is kept as an empty folder.
-    expect(r.stderr).toContain('[dstack] saved artifacts: 2 files, 3B, 1 empty folder (');
+    expect(r.stderr).toContain('[dstack] saved artifacts: 3 files, 3B, 1 empty folder (');
     const name = /^run (\S+):/.exec(r.stderr)![1]!;
     const { id } = await jobOf(name);
     const listed = (await sb.dstack(['artifacts', id])).stdout;
     expect(listed).toMatch(/out +out\/inside +-> real\.txt\n/);
+    expect(listed).toMatch(/out +out\/a\/b\/c\/d\/y +-> \.\.\/\.\.\/\.\.\/\.\.\n/);
+    expect(listed).not.toContain('out/a/b/c/d/x');
     expect(listed).toMatch(/out +out\/sub\/\n/);
     expect(listed).not.toContain('host');
     const ofRun = await sb.dstack(['artifacts', name]);

@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,8 +82,29 @@ describe('safe paths', () => {
     await expect(downloadFiles(noClient, out, [link('a/b', '..'), link('a/b/c/d', '../..')])).rejects.toThrow(
       "symlink 'a/b/c/d' -> '../..' would lead out of",
     );
+    expect(await readdir(out)).toEqual([]); // refused before the first link was written
     await downloadFiles(noClient, out, [link('dir/latest', '../model.bin')]);
     expect(await readlink(join(out, 'dir', 'latest'))).toBe('../model.bin');
+  });
+
+  it('an --output download refuses, before writing anything, a link that leads out through another link', async () => {
+    const { out } = await sandbox();
+    const entry: ManifestEntry = { path: 'out/a.txt', size: 1, mode: 0o644, digest: 'a'.repeat(64) };
+    const link = (path: string, target: string): ManifestEntry => ({ path, size: 0, mode: 0o777, link: target });
+    // Each alone ends inside; the kernel follows y first (to the root), so x lands far above it.
+    const y = link('out/a/b/c/d/y', '../../../..');
+    const x = link('out/a/b/c/d/x', 'y/../../../../..');
+    await expect(downloadFiles(noClient, out, [entry, y, x])).rejects.toThrow(
+      `symlink 'out/a/b/c/d/x' -> 'y/../../../../..' would lead out of ${out}`,
+    );
+    expect(await readdir(out)).toEqual([]);
+    // The link it goes through may be on disk already, not in the manifest.
+    await mkdir(join(out, 'out/a/b/c/d'), { recursive: true });
+    await symlink('../../../..', join(out, 'out/a/b/c/d/y'));
+    await expect(downloadFiles(noClient, out, [entry, x])).rejects.toThrow(
+      `symlink 'out/a/b/c/d/x' -> 'y/../../../../..' would lead out of ${out}`,
+    );
+    expect(await readdir(join(out, 'out'))).toEqual(['a']);
   });
 
   it('an artifact keeps a symlink inside it and leaves out one that points outside', async () => {

@@ -96,3 +96,30 @@ describe('scanArtifact and empty folders', () => {
     expect(await walk(ws, 'run')).toEqual(['run/ckpt/epoch1/model.bin', 'run/gone/host', 'run/z.txt']);
   });
 });
+
+describe('scanArtifact and chains of links', () => {
+  let ws: string;
+  beforeAll(async () => {
+    ws = await realpath(await mkdtemp(join(tmpdir(), 'dstack-scan-chains-')));
+    await mkdir(join(ws, 'out/a/b/c/d'), { recursive: true });
+    await mkdir(join(ws, 'out/only'));
+    await chmod(join(ws, 'out/only'), 0o750);
+    await symlink('../../../..', join(ws, 'out/a/b/c/d/y')); // out itself
+    await symlink('y/../../../../..', join(ws, 'out/a/b/c/d/x')); // as text out; through y, /
+    await symlink('../a/b/c/d/y/..', join(ws, 'out/only/z')); // as text out/a/b/c/d; through y, the workspace
+  });
+  afterAll(() => rm(ws, { recursive: true, force: true }));
+
+  it('leaves out a link that leads out through another, naming it; a folder it alone was in stays, empty', async () => {
+    const leftOut: [string, string][] = [];
+    const found = await scanArtifact(ws, 'out', (path, link) => leftOut.push([path, link]));
+    expect(found?.map((f) => f.entry)).toStrictEqual([
+      { path: 'out/a/b/c/d/y', size: 0, mode: 0o777, link: '../../../..' },
+      { path: 'out/only', size: 0, mode: 0o750, folder: true },
+    ]);
+    expect(leftOut).toEqual([
+      ['out/a/b/c/d/x', 'y/../../../../..'],
+      ['out/only/z', '../a/b/c/d/y/..'],
+    ]);
+  });
+});

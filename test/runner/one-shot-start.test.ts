@@ -167,6 +167,37 @@ describe('one-shot start', () => {
     expect(manifest?.artifacts.map((a) => [a.path, a.files.map((f) => f.path)])).toEqual([['out', ['out/a.txt']]]);
   });
 
+  it('leaves out a link that leads out through other links it saves, naming it, and keeps those that stay inside', async () => {
+    const commands = [
+      'mkdir -p out/a/b/c/d more/c && echo 1 > out/a.txt && ln -s ../a.txt out/a/inside',
+      // Alone, x -> y/../../../../.. ends at out; but y leads to out itself, so the kernel lands x at /.
+      'ln -s ../../../.. out/a/b/c/d/y && ln -s y/../../../../.. out/a/b/c/d/x',
+      // Through a link of another artifact (restored beside it): more/c/l is more, so its ../.. lead out.
+      'ln -s .. more/c/l && ln -s ../more/c/l/../../../out/a.txt out/across',
+    ];
+    const { engine, oneShot } = await serverWithJob(commands, { artifacts: ['out', 'more'] });
+    expect(await oneShot()).toBe('DONE');
+    const manifest = await engine.store.getArtifacts(JOB);
+    expect(manifest?.artifacts.map((a) => [a.path, a.files.map((f) => [f.path, f.link])])).toEqual([
+      [
+        'out',
+        [
+          ['out/a/b/c/d/y', '../../../..'],
+          ['out/a/inside', '../a.txt'],
+          ['out/a.txt', undefined],
+        ],
+      ],
+      ['more', [['more/c/l', '..']]],
+    ]);
+    const log = await logged(engine);
+    expect(log).toContain(
+      "[dstack] artifact 'out': left out out/a/b/c/d/x -> y/../../../../.. (a link to outside the artifact)",
+    );
+    expect(log).toContain(
+      "[dstack] artifact 'out': left out out/across -> ../more/c/l/../../../out/a.txt (a link to outside the artifact)",
+    );
+  });
+
   it('stops a job whose stop came while it started: the answer to RUNNING ends the started process, artifacts saved', async () => {
     const { engine, client, oneShot } = await serverWithJob(['sleep 30'], { artifacts: ['out'] });
     const assignment = await client.runnerAssignment(JOB); // asked for before the stop, as a batch job does

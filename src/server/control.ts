@@ -20,7 +20,7 @@ export interface StopOptions {
  */
 export async function stopJobs(engine: Engine, jobs: readonly JobRecord[], options: StopOptions): Promise<JobRecord[]> {
   const changed: JobRecord[] = [];
-  // Dependents first, so that stopping a run never fails a job as "dependency stopped" that was itself stopped.
+  // Dependents first, so that each job of a stopped run says it was stopped, not that its dependency was.
   for (const job of [...jobs].reverse()) {
     const current = await engine.store.getJob(job.id);
     if (!current) continue;
@@ -76,6 +76,20 @@ export async function resumeJobs(
         ? `; only a stopped job resumes: run it again with dstack run ${job.workflow}`
         : '';
       throw new ConflictError(`job ${job.id} (${job.workflow}) is not stopped (it is ${it})${instead}`);
+    }
+    // A dependency that ended other than DONE and is not resumed with it would leave it waiting for good.
+    const ended = all.find(
+      (d) =>
+        job.dependsOn.includes(d.id) && isFinished(d.status) && d.status !== 'DONE' && !jobs.some((j) => j.id === d.id),
+    );
+    if (ended) {
+      const instead =
+        ended.status === 'STOPPED'
+          ? `resume it too (dstack resume ${job.runName})`
+          : `run the workflow again with dstack run ${job.workflow}`;
+      throw new ConflictError(
+        `job ${job.id} (${job.workflow}) cannot be resumed: its dependency ${ended.workflow} (${ended.id}) is ${ended.status}; ${instead}`,
+      );
     }
     const blocking = all.filter((j) => j.dependsOn.includes(job.id) && !isFinished(j.status));
     if (blocking.length > 0) {

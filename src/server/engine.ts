@@ -2,7 +2,7 @@
  * The engine: the server's state changes, in one place. Every job transition goes
  * through `transition`, which applies it as a guarded update, tells whoever waits
  * (log followers, long-polling runners) and carries out its consequences: a job that
- * ends badly fails the jobs waiting on it, and a finished job may free work.
+ * ends badly ends the jobs waiting on it, and a finished job may free work.
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -131,7 +131,7 @@ export class Engine {
 
   private async onFinished(job: JobRecord): Promise<void> {
     await this.settleFollowers(job);
-    if (job.status !== 'DONE') await this.failDependents(job);
+    if (job.status !== 'DONE') await this.endDependents(job);
     // Asked of the store, not read from the run's jobs: each finished job would otherwise read the whole run.
     else if (await this.store.allJobsDone(job.runName)) {
       const run = await this.store.getRun(job.runName);
@@ -175,15 +175,20 @@ export class Engine {
     }
   }
 
-  /** Jobs waiting on a job that ended badly can never run: they fail, saying why, and so do theirs. */
-  private async failDependents(job: JobRecord): Promise<void> {
-    const word = job.status === 'STOPPED' ? 'stopped' : job.status === 'ABORTED' ? 'aborted' : 'failed';
+  /**
+   * Jobs waiting on a job that ended badly can never run as they are. A stopped one's stop with it,
+   * resumable with it (`dstack resume RUN`); a failed or aborted one's fail. Each says why, and so do theirs.
+   */
+  private async endDependents(job: JobRecord): Promise<void> {
+    const stopped = job.status === 'STOPPED';
+    const word = stopped ? 'stopped' : job.status === 'ABORTED' ? 'aborted' : 'failed';
     for (const dependent of await this.store.waitingOn(job.id)) {
+      const reason = `dependency ${word}: ${job.workflow} (${job.id})`;
       await this.transition(
         dependent.id,
         'SUBMITTED',
-        'FAILED',
-        { reason: `dependency ${word}: ${job.workflow} (${job.id})` },
+        stopped ? 'STOPPED' : 'FAILED',
+        stopped ? { reason, cachedFrom: null } : { reason },
         'server',
       );
     }

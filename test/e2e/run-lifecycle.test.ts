@@ -27,7 +27,20 @@ const WORKFLOWS = `workflows:
     image: ubuntu:22.04
     commands:
       - echo hi
-${checkpointingWorkflow('sleepy')}  - name: links
+${checkpointingWorkflow('sleepy')}  - name: once
+    commands:
+      - mkdir -p checkpoint
+      - |
+        if [ -f checkpoint/started ]; then echo went on; exit 0; fi
+        trap 'exit 0' TERM
+        touch checkpoint/started
+        echo ready
+        while true; do sleep 0.1 || true; done
+    artifacts: [checkpoint]
+  - name: after-once
+    depends-on: [once]
+    commands: [echo after once]
+  - name: links
     commands:
       - mkdir -p out/sub
       - echo ok > out/real.txt
@@ -58,7 +71,9 @@ describe('run lifecycle', () => {
 
   it("lists workflows with run --help, and a workflow's variables with run WF --help", async () => {
     const all = await sb.dstack(['run', '--help']);
-    expect(all.stdout).toContain('usage: dstack run {hello,fail,after-fail,in-docker,sleepy,links,huge} ...');
+    expect(all.stdout).toContain(
+      'usage: dstack run {hello,fail,after-fail,in-docker,sleepy,once,after-once,links,huge} ...',
+    );
     expect(all.stdout).toMatch(/hello\s+say hello/);
     expect(all.stdout).toMatch(/fail\s+run fail workflow/);
     expect(all.stdout).toContain('    --no-cache      run every job again: reuse no earlier result\n');
@@ -199,8 +214,8 @@ describe('run lifecycle', () => {
     );
     expect(refused.stderr).toContain(
       '\nwait for them or stop them (dstack stop RUN), or use dstack server stop --force: it stops them as ' +
-        'dstack stop does (SIGTERM, the grace period, their artifacts saved; dstack resume runs them again, ' +
-        "and jobs waiting on them fail as 'dependency stopped')\n",
+        'dstack stop does (SIGTERM, the grace period, their artifacts saved; the jobs waiting on them stop too, ' +
+        'and dstack resume RUN runs them all again)\n',
     );
     expect(refused.code).toBe(1);
     expect((await jobOf(name)).status).toBe('RUNNING');
@@ -241,6 +256,37 @@ describe('run lifecycle', () => {
     await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('starting from 1'));
     await sb.dstack(['stop', '--abort', name]);
   });
+
+  // A job stopped by other than `dstack stop RUN` (a stop of its id, the server's shutdown) stops the jobs waiting on it.
+  for (const how of ['job', 'server'] as const) {
+    it(`resumes a run whose job was stopped by ${how === 'job' ? 'its id' : 'the server shutting down'} whole: its waiting jobs too, and tags it`, async () => {
+      const tag = `whole-${how}`;
+      const name = (await sb.dstack(['run', 'after-once', '-d', '--no-cache', '--tag', tag])).stdout.trim();
+      await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
+      const [once] = (await runView(name)).jobs;
+      if (how === 'job') await sb.dstack(['stop', once!.id]);
+      else expect((await sb.dstack(['server', 'stop', '--force'])).code).toBe(0);
+      const reason = how === 'job' ? 'stopped by user' : 'stopped: the server shut down';
+      const stopped = await waitUntil(async () => {
+        const jobs = (await runView(name)).jobs;
+        return jobs.every((j) => j.status === 'STOPPED') && jobs;
+      });
+      expect(stopped.map((j) => [j.workflow, j.reason])).toEqual([
+        ['once', reason],
+        ['after-once', `dependency stopped: once (${once!.id})`],
+      ]);
+      const resume = await sb.dstack(['resume', name]);
+      expect(resume.stdout).toMatch(/once SUBMITTED\n.* after-once SUBMITTED\n$/);
+      const done = await waitUntil(async () => {
+        const run = await runView(name);
+        return run.status === 'DONE' && run;
+      });
+      expect(done.tag).toBe(tag);
+      const logs = (await sb.dstack(['logs', name])).stdout;
+      expect(logs).toContain('went on\n');
+      expect(logs).toContain('after once\n');
+    });
+  }
 
   it(
     'stops a local server that does not answer, saying so, and kills it when it does not stop',

@@ -26,4 +26,26 @@ describe('resume', () => {
     const events = await engine.store.events('aaaaaaaaaaaa');
     expect(events.at(-1)).toMatchObject({ from: 'STOPPED', to: 'SUBMITTED', actor: 'user:u' });
   });
+
+  it('refuses a stopped job whose dependency ended other than DONE, unless that is resumed with it', async () => {
+    const { engine, jobs } = await engineWith([
+      ['aaaaaaaaaaaa', 'STOPPED', []],
+      ['bbbbbbbbbbbb', 'STOPPED', ['aaaaaaaaaaaa']],
+      ['cccccccccccc', 'FAILED', []],
+      ['dddddddddddd', 'STOPPED', ['cccccccccccc']],
+    ]);
+    await expect(resumeJobs(engine, [jobs[1]!], jobs, 'user:u')).rejects.toThrow(
+      new ConflictError(
+        'job bbbbbbbbbbbb (w1) cannot be resumed: its dependency w0 (aaaaaaaaaaaa) is STOPPED; resume it too (dstack resume calm-owl-1)',
+      ),
+    );
+    await expect(resumeJobs(engine, [jobs[3]!], jobs, 'user:u')).rejects.toThrow(
+      new ConflictError(
+        'job dddddddddddd (w3) cannot be resumed: its dependency w2 (cccccccccccc) is FAILED; run the workflow again with dstack run w3',
+      ),
+    );
+    expect((await engine.store.getJob('bbbbbbbbbbbb'))!.status).toBe('STOPPED');
+    const resumed = await resumeJobs(engine, [jobs[0]!, jobs[1]!], jobs, 'user:u');
+    expect(resumed.map((j) => j.status)).toEqual(['SUBMITTED', 'SUBMITTED']);
+  });
 });

@@ -1,6 +1,7 @@
 /** Claims read only ready jobs, page by page; finished jobs settle their dependents and their run. */
 import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../src/core/job-status.js';
+import { resumeJobs } from '../../src/server/control.js';
 import { claimOnce } from '../../src/server/scheduler.js';
 import { engineWith } from './engine-fixture.js';
 
@@ -90,5 +91,64 @@ describe('Engine.transition of a finished job', () => {
     expect(await engine.store.getRunByTag({ user: 'u', project: '/' }, 'best')).toBeUndefined();
     await engine.transition(id(2), 'UPLOADING', 'DONE', {}, 'test');
     expect((await engine.store.getRunByTag({ user: 'u', project: '/' }, 'best'))?.name).toBe('calm-owl-1');
+  });
+
+  it('stops the waiting dependents of a stopped job, and theirs; resuming the run runs them and tags it', async () => {
+    const { engine } = await withRunner(
+      [
+        [id(1), 'DONE', []],
+        [id(2), 'STOPPING', [id(1)]],
+        [id(3), 'SUBMITTED', [id(2)]],
+        [id(4), 'SUBMITTED', [id(3)]],
+      ],
+      4,
+      'best',
+    );
+    expect(
+      (await engine.transition(id(2), 'STOPPING', 'STOPPED', { reason: 'stopped: the server shut down' }, 'test')).ok,
+    ).toBe(true);
+    expect(await engine.store.getJob(id(3))).toMatchObject({
+      status: 'STOPPED',
+      reason: `dependency stopped: w1 (${id(2)})`,
+    });
+    expect(await engine.store.getJob(id(4))).toMatchObject({
+      status: 'STOPPED',
+      reason: `dependency stopped: w2 (${id(3)})`,
+    });
+    const all = await engine.store.jobsOfRuns(['calm-owl-1']);
+    const resumed = await resumeJobs(
+      engine,
+      all.filter((j) => j.status === 'STOPPED'),
+      all,
+      'user:u',
+    );
+    expect(resumed.map((j) => [j.id, j.status])).toEqual([
+      [id(2), 'SUBMITTED'],
+      [id(3), 'SUBMITTED'],
+      [id(4), 'SUBMITTED'],
+    ]);
+    for (const n of [2, 3, 4]) {
+      expect((await claimOnce(engine, 'r1'))?.job.id).toBe(id(n));
+      for (const [from, to] of [
+        ['DOWNLOADING', 'RUNNING'],
+        ['RUNNING', 'UPLOADING'],
+        ['UPLOADING', 'DONE'],
+      ] as const) {
+        expect((await engine.transition(id(n), from, to, {}, 'test')).ok).toBe(true);
+      }
+    }
+    expect((await engine.store.getRunByTag({ user: 'u', project: '/' }, 'best'))?.name).toBe('calm-owl-1');
+  });
+
+  it('fails, not stops, the waiting dependents of an aborted job', async () => {
+    const { engine } = await withRunner([
+      [id(1), 'ABORTING', []],
+      [id(2), 'SUBMITTED', [id(1)]],
+    ]);
+    await engine.transition(id(1), 'ABORTING', 'ABORTED', { reason: 'aborted by user' }, 'test');
+    expect(await engine.store.getJob(id(2))).toMatchObject({
+      status: 'FAILED',
+      reason: `dependency aborted: w0 (${id(1)})`,
+    });
   });
 });

@@ -114,8 +114,8 @@ export async function serverStopCommand(options: { force?: boolean }, settings: 
     throw new ConflictError(
       `the local server is running ${count} on this machine:\n${list}\n` +
         'wait for them or stop them (dstack stop RUN), or use dstack server stop --force: it stops them as ' +
-        'dstack stop does (SIGTERM, the grace period, their artifacts saved; dstack resume runs them again, ' +
-        "and jobs waiting on them fail as 'dependency stopped')",
+        'dstack stop does (SIGTERM, the grace period, their artifacts saved; the jobs waiting on them stop too, ' +
+        'and dstack resume RUN runs them all again)',
     );
   }
   process.kill(pid, 'SIGTERM'); // a server already shutting down takes it as no more than that

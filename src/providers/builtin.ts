@@ -2,6 +2,7 @@
  * The built-in providers. Each turns a resolved workflow into job specs; they are pure,
  * so planning (and `--dry-run`) needs no runner. How a spec runs is the runner's business.
  */
+import { posix } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import type { ProviderContext, ProviderJob, ResolvedWorkflow } from '../core/planner.js';
 import { didYouMean } from '../core/suggest.js';
@@ -41,8 +42,38 @@ function baseJob(wf: ResolvedWorkflow): ProviderJob {
     params: wf.params,
   };
   if (wf.image !== undefined) job.image = wf.image;
-  if (wf.inputs !== undefined) job.inputs = wf.inputs;
+  if (wf.inputs !== undefined) job.inputs = withOwnFiles(wf.inputs, ownFiles(wf));
   return job;
+}
+
+/**
+ * `inputs` and the files the provider reads from the code itself, as globs that match them alone: those
+ * count for the key whatever `inputs` say (a python job's script and requirements are its code).
+ */
+function withOwnFiles(inputs: readonly string[], files: readonly string[]): string[] {
+  const globs = files.map((file) => file.replace(/[\\*?[\]{}()!+@|]/g, '\\$&'));
+  return [...inputs, ...globs.filter((glob) => !inputs.includes(glob))];
+}
+
+/** The files of the project a built-in provider reads itself: the python provider's script and requirements. */
+function ownFiles(wf: ResolvedWorkflow): string[] {
+  if (wf.provider !== 'python') return [];
+  const files: string[] = [];
+  // The script goes to the shell with its arguments (python-job.ts): its file is the first word.
+  const script = /^\s*(?:'([^']*)'|"([^"]*)"|([^\s'"]+))/.exec(param(wf, 'python_script', 'script', 'file') ?? '');
+  const first = script?.[1] ?? script?.[2] ?? script?.[3];
+  if (first !== undefined && !first.startsWith('-')) files.push(first);
+  const requirements = param(wf, 'requirements');
+  if (requirements !== undefined) files.push(requirements);
+  return files.map((file) => posix.normalize(file)).filter((file) => !file.startsWith('/') && !file.startsWith('../'));
+}
+
+function param(wf: ResolvedWorkflow, ...names: string[]): string | undefined {
+  for (const name of names) {
+    const value = wf.params[name];
+    if (typeof value === 'string' && value.trim() !== '') return value.trim();
+  }
+  return undefined;
 }
 
 function requireParam(wf: ResolvedWorkflow, ...names: string[]): string {

@@ -21,6 +21,10 @@ const WORKFLOWS = `workflows:
       - cat data/data.txt > model/model.txt
       - echo "epochs=$epochs" >> model/model.txt
     artifacts: [model]
+  - name: py
+    provider: python
+    python_script: train.py
+    inputs: [data/**]
 `;
 const VARIABLES = `variables:
   global:
@@ -40,6 +44,8 @@ describe('the job cache', () => {
       '.dstack/variables.yaml': VARIABLES,
       'src/prepare.txt': 'v1',
       'README.md': 'readme',
+      'train.py': 'print("train v1")\n',
+      'data/rows.csv': 'a,b\n',
     });
   });
   afterAll(() => sb.dispose());
@@ -98,6 +104,17 @@ describe('the job cache', () => {
     await sb.dstack(['run', 'prepare']);
     expect((await last()).jobs[0]!.cachedFrom).toBeUndefined();
     await sb.write({ 'src/prepare.txt': 'v1' });
+  });
+
+  it("inputs: the python provider's script counts whatever they say", async () => {
+    expect((await sb.dstack(['run', 'py'])).code).toBe(0);
+    const ran = (await last()).jobs[0]!;
+    await sb.write({ 'README.md': 'edited again' });
+    expect((await sb.dstack(['run', 'py'])).stderr).toContain(`py: cached, reusing job ${ran.id}`);
+    await sb.write({ 'train.py': 'print("train v2")\n' });
+    const edited = await sb.dstack(['run', 'py']);
+    expect(edited.stdout).toContain('train v2\n');
+    expect((await last()).jobs[0]!.cachedFrom).toBeUndefined();
   });
 
   it('inputs: a glob that matches no file is named, with its line, before the run and its dry run', async () => {

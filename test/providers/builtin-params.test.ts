@@ -5,6 +5,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countedCode } from '../../src/core/inputs.js';
 import { planError, planProject, tempDir, writeFiles } from './helpers.js';
 
 describe('curl parameters', () => {
@@ -99,5 +100,55 @@ describe('python requirements', () => {
     expect((await planError(root(), 'folder')).detail).toBe(
       "requirements file 'deps' of workflow 'folder' is not a file",
     );
+  });
+});
+
+describe('python files and inputs', () => {
+  let base: string;
+  const root = () => join(base, 'p');
+  beforeAll(async () => {
+    base = await tempDir();
+    await writeFiles(root(), {
+      'src/train (v2).py': 'print("hi")\n',
+      'reqs[dev].txt': 'tinypkg==0.1\n',
+      '.dstack/workflows.yaml': [
+        'workflows:',
+        '  - name: train',
+        '    provider: python',
+        '    python_script: "\'./src/train (v2).py\' --epochs 3"',
+        '    requirements: reqs[dev].txt',
+        "    inputs: ['data/**']",
+        '  - name: module',
+        '    provider: python',
+        '    python_script: -m http.server',
+        "    inputs: ['data/**']",
+        '',
+      ].join('\n'),
+    });
+  });
+  afterAll(() => rm(base, { recursive: true, force: true }));
+
+  const file = (path: string) => ({ path, size: 1, mode: 0o644, digest: path.length.toString(16).padStart(64, '0') });
+  const manifest = [
+    'src/train (v2).py',
+    'src/train (v3).py',
+    'reqs[dev].txt',
+    'reqsd.txt',
+    'data/a.csv',
+    'README.md',
+  ].map(file);
+
+  it("counts the script and the requirements file for the key whatever 'inputs' say, and nothing like them", async () => {
+    const [job] = (await planProject(root(), 'train')).jobs;
+    expect(job!.inputs).toEqual(['data/**', 'src/train \\(v2\\).py', 'reqs\\[dev\\].txt']);
+    expect(countedCode(manifest, job!.inputs).map((f) => f.path)).toEqual([
+      'src/train (v2).py',
+      'reqs[dev].txt',
+      'data/a.csv',
+    ]);
+  });
+
+  it('adds no file for a script that is an option (python -m)', async () => {
+    expect((await planProject(root(), 'module')).jobs[0]!.inputs).toEqual(['data/**']);
   });
 });

@@ -82,6 +82,25 @@ describe('the job cache', () => {
     expect((await sb.dstack(['logs', second.jobs[1]!.id])).stderr).toContain('saved artifacts');
   });
 
+  it("logs of a cached job are its source's, with a note on stderr that says whose; stdout is the log alone", async () => {
+    const second = await last();
+    const [prepare, train] = first.jobs;
+    const note = (ref: string, id: string) => `[dstack] ${ref}: cached; the log of job ${id} (run ${first.name})\n`;
+    for (const follow of [[], ['-f']]) {
+      const job = await sb.dstack(['logs', ...follow, second.jobs[1]!.id]);
+      const source = await sb.dstack(['logs', ...follow, train!.id]);
+      expect(job.stdout).toBe(source.stdout);
+      expect(job.stderr).toBe(note('train', train!.id) + source.stderr);
+      const run = await sb.dstack(['logs', ...follow, second.name]);
+      expect(run.stdout).toBe((await sb.dstack(['logs', ...follow, first.name])).stdout);
+      expect(run.stderr).toContain(note('prepare', prepare!.id));
+      expect(run.stderr).toContain(note('train', train!.id));
+      // Each note comes before its job's lines: prepare ran first, so its note opens stderr.
+      expect(run.stderr.indexOf(note('prepare', prepare!.id))).toBe(0);
+    }
+    expect((await sb.dstack(['logs', train!.id])).stderr).not.toContain('cached');
+  });
+
   it('a variable of train re-runs train only, on the cached prepare artifacts', async () => {
     await sb.dstack(['run', 'train', '--epochs', '2']);
     const run = await last();

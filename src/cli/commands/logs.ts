@@ -4,6 +4,7 @@ import type { OutputLine } from '../../core/log-frames.js';
 import { UsageError } from '../../core/errors.js';
 import type { JobRecord, RunView } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
+import { cachedLogNotes } from '../cached-log-notes.js';
 import { LogPrinter } from '../log-printer.js';
 import { connect } from '../connect.js';
 import { colorStatus, parseSince } from '../format.js';
@@ -44,12 +45,16 @@ export async function logsCommand(
   const client = await connect(settings);
   const run = await client.getRun(target); // a run name or a job id
   const jobs = run.jobs.filter((j) => j.id === target || run.name === target);
+  const notes = await cachedLogNotes(client, jobs);
+  const print = (lines: readonly OutputLine[]) =>
+    notes ? notes.print(lines, (some) => printLines(some, jobs)) : printLines(lines, jobs);
   if (options.follow) {
     const waiting = noteWaiting(client, run.name, new Set(jobs.map((j) => j.id)));
     try {
       await client.followLogs(target, {
         ...(since !== undefined ? { since } : {}),
-        onLines: (lines) => (waiting.heard(), printLines(lines, jobs)),
+        onLines: (lines) => (waiting.heard(), print(lines)),
+        ...(notes ? { onJobs: (records: JobRecord[]) => notes.update(records) } : {}),
         onReconnect: noteInterrupted,
       });
     } finally {
@@ -59,7 +64,7 @@ export async function logsCommand(
     return followedEnd(await client.getRun(target), target);
   } else {
     // Page by page: a long log is never held in memory whole.
-    for await (const page of client.logPages(target, since)) await printLines(page, jobs);
+    for await (const page of client.logPages(target, since)) await print(page);
   }
   printer.end();
   return 0;

@@ -15,6 +15,8 @@ import {
   UndefinedVariableError,
   VARIABLES_AS_ARGS,
   acceptedVariables,
+  environmentReference,
+  hasShellSyntax,
   strictReferences,
   substitute,
   substitutedNames,
@@ -184,11 +186,12 @@ export async function plan(config: ProjectConfig, request: PlanRequest, provider
 
   const jobs: JobSpec[] = [];
   const warnings = new Set<string>();
+  const pasted = new Set<string>();
   const refsOf = new Map<string, string[]>();
   for (const name of order.order) {
     const wf = byName.get(name)!;
     // Built-in providers answer at once: awaiting only promises spares 10,000 microtask turns.
-    const planned = planWorkflow(config, wf, request, provider, warnings);
+    const planned = planWorkflow(config, wf, request, provider, warnings, pasted);
     const made = planned instanceof Promise ? await planned : planned;
     const upstream = wf.dependsOn.flatMap((d): JobDependency[] => {
       if (d.tag === undefined) return (refsOf.get(d.workflow) ?? []).map((ref) => ({ ref }));
@@ -219,6 +222,7 @@ function planWorkflow(
   request: PlanRequest,
   provider: ProviderFn,
   warnings: Set<string>,
+  pasted: Set<string>,
 ): ProviderJob[] | Promise<ProviderJob[]> {
   const named = (e: unknown): never => {
     if (!(e instanceof ConfigError) || wf.name === request.target) throw e;
@@ -231,7 +235,7 @@ function planWorkflow(
         warnings.add(`${formatLocation(at)}: ${detail}`);
       },
     };
-    const resolved = resolveWorkflow(config, wf, request.overrides, ctx.warn);
+    const resolved = resolveWorkflow(config, wf, request.overrides, ctx.warn, pasted);
     const checked = (made: ProviderJob[]) => {
       for (const job of made) checkHostArtifacts(job, resolved);
       return made;
@@ -256,6 +260,8 @@ export function resolveWorkflow(
   wf: WorkflowConfig,
   overrides: Record<string, string>,
   warn: ProviderContext['warn'] = () => {},
+  /** Variables already warned about as pasted into a command: one warning each a run. */
+  pasted = new Set<string>(),
 ): ResolvedWorkflow {
   // The references matter only to let an override through; walking every field of 10,000
   // workflows for them when there is none to let through was a tenth of planning.
@@ -272,6 +278,7 @@ export function resolveWorkflow(
         field,
       );
     }
+    if (field.startsWith('commands.')) warnPasted(text, field);
     try {
       return substitute(text, all, RUNTIME);
     } catch (e) {
@@ -290,6 +297,22 @@ export function resolveWorkflow(
           `define it in .dstack/variables.yaml (under 'global:' or '${wf.name}:'), or pass --${e.variable} VALUE` +
           didYouMean(e.variable, [...all.keys(), ...RUNTIME_VARIABLES]),
         loc,
+        field,
+      );
+    }
+  };
+
+  // A value goes into a command as written (the spec's template semantics): say so when the
+  // shell would split it or run part of it. $variables_as_args is quoted already.
+  const warnPasted = (text: string, field: string): void => {
+    for (const name of substitutedNames(text, all)) {
+      if (name === VARIABLES_AS_ARGS || RUNTIME.has(name) || pasted.has(name) || !hasShellSyntax(all.get(name)!))
+        continue;
+      pasted.add(name);
+      warn(
+        `'${field}' of workflow '${wf.name}': the value of variable '${name}' is pasted into the command as ` +
+          'written, and has characters the shell reads as syntax (whitespace, quotes, ;&|<>()$`\\*?[); ' +
+          `the job has it in its environment: ${environmentReference(name)} gives the shell the value as one word`,
         field,
       );
     }

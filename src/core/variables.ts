@@ -121,6 +121,21 @@ export function substitutedNames(text: string, vars: Variables): string[] {
   return [...text.matchAll(PATTERN)].map((m) => (m[1] ?? m[2] ?? m[3])!).filter((name) => vars.has(name));
 }
 
+// What the shell reads as more than one plain word: whitespace, quotes, operators, expansions, globs.
+const SHELL_SYNTAX = /[\s'"`;&|<>()$\\*?[]/;
+
+/** True when a value pasted into a command would not reach it as one word, as written. */
+export function hasShellSyntax(value: string): boolean {
+  return SHELL_SYNTAX.test(value);
+}
+
+/** How a command gives the shell a variable's value as one word: its environment variable, quoted. */
+export function environmentReference(variable: string): string {
+  const name = variable.toUpperCase();
+  // A dashed name (`LEARNING-RATE`) is in the environment, but no shell variable can name it.
+  return /^[A-Z_][A-Z0-9_]*$/.test(name) ? `"$${name}"` : `"$(printenv ${name})"`;
+}
+
 const BARE_DASHED = /\$([A-Za-z_][A-Za-z0-9_]*)((?:-[A-Za-z0-9_]+)+)/g;
 
 /**

@@ -216,6 +216,41 @@ describe('plan: variables', () => {
     expect(job(p, 'gen').commands).toEqual([`python3 gen.py --prompt 'it'\\''s a time'`]);
   });
 
+  it('warns once a run that a value with shell syntax is pasted into commands as written, naming its variable', async () => {
+    const at = (line: number) => ({ file: FILE, line, column: 9 });
+    const config = project(
+      [
+        workflow('prepare', 1, {
+          commands: ['echo $msg', 'echo ${{ msg }} $variables_as_args'],
+          artifacts: ['$out'],
+          locations: { 'commands.0': at(4), 'commands.1': at(5) },
+        }),
+        workflow('train', 8, {
+          commands: ['echo ${msg} $plain $out'],
+          dependsOn: [{ workflow: 'prepare' }],
+          locations: { 'commands.0': at(11) },
+        }),
+      ],
+      { msg: 'hi', plain: '2e-5', out: 'my data' },
+      { prepare: { seed: 'a b' } },
+    );
+    const p = await plan(config, { target: 'train', overrides: { msg: 'two words; echo INJECTED' } }, builtin);
+    // The substitution itself stays textual: the spec's template semantics.
+    expect(job(p, 'prepare').commands).toEqual([
+      'echo two words; echo INJECTED',
+      "echo two words; echo INJECTED --seed 'a b'",
+    ]);
+    const pasted = (line: number, field: string, wf: string, name: string, env: string) =>
+      `${FILE}:${line}:9: '${field}' of workflow '${wf}': the value of variable '${name}' is pasted into the command ` +
+      'as written, and has characters the shell reads as syntax (whitespace, quotes, ;&|<>()$`\\*?[); ' +
+      `the job has it in its environment: ${env} gives the shell the value as one word`;
+    // Not for $variables_as_args (quoted), plain values, or fields other than commands (the artifact's $out).
+    expect(p.warnings).toEqual([
+      pasted(4, 'commands.0', 'prepare', 'msg', '"$MSG"'),
+      pasted(11, 'commands.0', 'train', 'out', '"$OUT"'),
+    ]);
+  });
+
   it('leaves $run_name, ${job_id} and ${{ run_name }} for the runner, and shell variables for the shell', async () => {
     const config = project([
       workflow('w', 1, {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   UndefinedVariableError,
   acceptedVariables,
+  environmentReference,
+  hasShellSyntax,
   shellQuote,
   strictReferences,
   substitute,
@@ -135,6 +137,28 @@ describe('unbracedDashed', () => {
   it('names nothing braced, nothing whose first part is a variable or kept, and no shell text', () => {
     expect(unbracedDashed('${learning-rate} ${{ learning-rate }} $model-rate $PATH-x $no-such', dashed)).toEqual([]);
     expect(unbracedDashed('$learning-rate', dashed, new Set(['learning']))).toEqual([]);
+  });
+});
+
+describe('hasShellSyntax', () => {
+  it('finds each character the shell reads as more than a plain word', () => {
+    for (const c of [' ', '\t', '\n', "'", '"', ';', '&', '|', '<', '>', '(', ')', '$', '`', '\\', '*', '?', '[']) {
+      expect(hasShellSyntax(`a${c}b`), JSON.stringify(c)).toBe(true);
+    }
+  });
+
+  it('passes values that reach the shell as one word', () => {
+    for (const value of ['124M', '2e-5', 'data/raw', 'gpt2:latest', 'a=b,c@d%e+f~g', '']) {
+      expect(hasShellSyntax(value), value).toBe(false);
+    }
+  });
+});
+
+describe('environmentReference', () => {
+  it("names the job's environment variable, quoted; a dashed one through printenv, as no shell variable can", () => {
+    expect(environmentReference('msg')).toBe('"$MSG"');
+    expect(environmentReference('batch_size')).toBe('"$BATCH_SIZE"');
+    expect(environmentReference('learning-rate')).toBe('"$(printenv LEARNING-RATE)"');
   });
 });
 

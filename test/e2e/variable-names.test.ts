@@ -32,6 +32,32 @@ describe('variable names', () => {
     expect(r.code).toBe(0);
   });
 
+  it('warns that a value with shell syntax is pasted into the commands, and "$MSG" gives it as one word', async () => {
+    await sb.write({
+      '.dstack/workflows.yaml':
+        'workflows:\n  - name: q\n    commands:\n      - echo $msg\n      - echo "${{ msg }}"\n' +
+        `      - printf '[%s]\\n' "$MSG"\n`,
+      '.dstack/variables.yaml': 'variables:\n  q:\n    msg: hi\n',
+    });
+    try {
+      const r = await sb.dstack(['run', 'q', '--msg', 'two words; echo INJECTED']);
+      // Pasted, the value ran as two commands; quoted ("${{ msg }}", "$MSG") it stayed one word.
+      expect(r.stdout).toContain('two words\nINJECTED\ntwo words; echo INJECTED\n[two words; echo INJECTED]\n');
+      expect(r.stderr).toContain(
+        "warning: .dstack/workflows.yaml:4:9: 'commands.0' of workflow 'q': the value of variable 'msg' is pasted " +
+          'into the command as written, and has characters the shell reads as syntax (whitespace, quotes, ' +
+          ';&|<>()$`\\*?[); the job has it in its environment: "$MSG" gives the shell the value as one word\n',
+      );
+      expect(r.stderr.split('is pasted into').length).toBe(2); // once, not for each command
+      expect(r.code).toBe(0);
+    } finally {
+      await sb.write({
+        '.dstack/workflows.yaml': WORKFLOWS,
+        '.dstack/variables.yaml': 'variables:\n  a:\n    learning-rate: 2e-5\n',
+      });
+    }
+  });
+
   const refused = async (files: Record<string, string>, stderr: string) => {
     await sb.write(files);
     try {

@@ -1,5 +1,6 @@
 /** The `dstack` command line's commands and options (commander). */
 import { Command } from 'commander';
+import { UsageError } from '../core/errors.js';
 import type { Settings } from '../settings.js';
 import { VERSION } from '../version.js';
 import { addBackendFlags } from './commands/backend-flags.js';
@@ -187,6 +188,26 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .option('--token-file <file>', 'read the runner token from this file, then delete it')
     .option('--work-dir <dir>', 'where the job runs (default a temporary folder, removed at the end)')
     .action((opts) => done(commands.runnerExec().then((m) => m.runnerExecCommand(opts, settings))));
+
+  // The reference's `dstack aws config` set a user's own bucket; here storage is the server's.
+  program
+    .command('aws', { hidden: true })
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]')
+    .action(() =>
+      done(
+        Promise.reject(
+          new UsageError(
+            "dstack has no 'aws' command: artifacts are stored where the server is told, with " +
+              "'dstack server --storage s3://BUCKET/PREFIX' (or DSTACK_STORAGE) and the standard AWS credentials " +
+              "(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE; AWS_REGION): storage is the server's, " +
+              "not each user's (see docs/storage.md)",
+          ),
+        ),
+      ),
+    );
 
   const server = program
     .command('server')

@@ -149,6 +149,20 @@ describe('bad input', () => {
     expect(last.code).toBe(2);
   });
 
+  it("answers the reference's 'dstack aws config' with where storage is set now, hidden from the help", async () => {
+    for (const args of [['aws', 'config'], ['aws'], ['aws', 'config', '--help']]) {
+      const r = await sb.dstack(args);
+      expect(r.stderr).toBe(
+        "error: dstack has no 'aws' command: artifacts are stored where the server is told, with " +
+          "'dstack server --storage s3://BUCKET/PREFIX' (or DSTACK_STORAGE) and the standard AWS credentials " +
+          "(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE; AWS_REGION): storage is the server's, " +
+          "not each user's (see docs/storage.md)\n",
+      );
+      expect(r.code).toBe(2);
+    }
+    expect((await sb.dstack(['--help'])).stdout).not.toContain('aws');
+  });
+
   it('rejects an unknown command option', async () => {
     const r = await sb.dstack(['status', '--lats', '2']);
     expect(r.stderr).toMatch(/unknown option '--lats'/);

@@ -59,6 +59,7 @@ describe('dstack init credentials', () => {
     const init = record(await initWithStdin(['--token', '-'], `${TOKEN}\n`));
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout).toContain(`registered ${bare} (credentials: HTTPS token)`);
+    expect(init.stdout).not.toContain('for a private repository');
     expect(init.stderr).toContain(`warning: --token is for https remotes; runners will not use it for ${bare}`);
 
     const run = record(await sb.dstack(['run', 'list']));
@@ -80,6 +81,7 @@ describe('dstack init credentials', () => {
     const init = record(await sb.dstack(['init', '--private-key', keyFile, '--passphrase', PASSPHRASE]));
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout).toContain(`registered ${bare} (credentials: SSH key)`);
+    expect(init.stdout).not.toContain('for a private repository');
     const client = await localClient(sb);
     const view = await client.registerRepo({
       remote: bare,

@@ -56,6 +56,10 @@ describe('code delivery: clone and bundle', () => {
     const init = await cloned.dstack(['init']);
     expect(init.code, init.stderr).toBe(0);
     expect(init.stdout).toContain(`registered ${bare} (credentials: none)`);
+    expect(init.stdout).toContain(
+      'for a private repository, run dstack init again with --token TOKEN (https) or --private-key PATH (ssh): ' +
+        'without credentials runners cannot clone it, and a run of a pushed commit cannot get its code\n',
+    );
 
     const r = await cloned.dstack(['run', 'list']);
     expect(r.code, r.stderr).toBe(0);

@@ -55,6 +55,13 @@ export async function initCommand(options: InitOptions, settings: Settings, cwd:
     `registered ${view.remote} (credentials: ${LABEL[view.credential]})\n` +
       `runners clone it for your runs; dstack run uploads only the files that differ from the pushed commit\n`,
   );
+  // A private remote refuses that clone, and a pushed commit's run then has only its changes to go on.
+  if (view.credential === 'none') {
+    process.stdout.write(
+      'for a private repository, run dstack init again with --token TOKEN (https) or --private-key PATH (ssh): ' +
+        'without credentials runners cannot clone it, and a run of a pushed commit cannot get its code\n',
+    );
+  }
   await noteRunsLeftBehind(client, cwd);
   return 0;
 }

@@ -41,4 +41,19 @@ describe('dstack run WF --help', () => {
     );
     expect(help.split('\n')[0]).toBe('usage: dstack run a --gpu GPU [--epochs EPOCHS] [--lr LR]');
   });
+
+  it('lists each variable with its value as the usage line does, not as if the value could be left out', () => {
+    const help = formatWorkflowHelp(
+      project(['python3 train.py ${{ gpu }} $model_name'], { model_name: 'gpt2', tag: 'v1' }),
+      'a',
+    );
+    expect(help).toContain(
+      'required arguments:\n' +
+        '  --gpu GPU                no default: ${{ gpu }} has no value in .dstack/variables.yaml\n' +
+        'optional arguments:\n' +
+        '  --model_name MODEL_NAME  default is gpt2\n' +
+        "variables that dstack run's own options hide (set them in .dstack/variables.yaml):\n" +
+        '  tag                      default is v1\n',
+    );
+  });
 });

@@ -808,7 +808,7 @@ describe('the corpus of real configs', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toBe(
         'usage: dstack run train-catboost --gpu GPU\n\nrequired arguments:\n' +
-          '  --gpu  [GPU]  no default: ${{ gpu }} has no value in .dstack/variables.yaml\n' +
+          '  --gpu GPU  no default: ${{ gpu }} has no value in .dstack/variables.yaml\n' +
           '\noptions:\n' +
           '    -d, --detach    submit and print the run name without waiting\n' +
           '    --tag TAG       tag the run when it finishes\n' +

@@ -79,7 +79,7 @@ describe('run lifecycle', () => {
     expect(all.stdout).toContain('    --no-cache      run every job again: reuse no earlier result\n');
     const one = await sb.dstack(['run', 'hello', '--help']);
     expect(one.stdout).toContain('usage: dstack run hello [--name NAME]\n');
-    expect(one.stdout).toMatch(/--name\s+\[NAME\]\s+default is world/);
+    expect(one.stdout).toMatch(/\n {2}--name NAME +default is world\n/);
     // A variable named like one of dstack run's options cannot be set with it: the help says so.
     expect(one.stdout).toMatch(
       /\nvariables that dstack run's own options hide \(set them in \.dstack\/variables\.yaml\):\n {2}tag +default is v1\n/,

@@ -140,17 +140,12 @@ export function formatWorkflowHelp(config: ProjectConfig, workflow: string): str
     .filter((n) => !accepted.has(n) && n !== VARIABLES_AS_ARGS && !(RUNTIME_VARIABLES as readonly string[]).includes(n))
     .map((n) => [n, `no default: \${{ ${n} }} has no value in .dstack/variables.yaml`]);
   const all = [...required, ...optional];
-  const usage = [
-    ...required.map(([n]) => `--${n} ${n.toUpperCase()}`),
-    // The flag is optional, its value is not: `--epochs` alone is an error.
-    ...optional.map(([n]) => `[--${n} ${n.toUpperCase()}]`),
-  ].join(' ');
-  const width = Math.max(0, ...all.map(([n]) => n.length)) + 4;
+  // A flag may be left out, its value may not (`--epochs` alone is an error): `EPOCHS`, never `[EPOCHS]`.
+  const flag = (n: string) => `--${n} ${n.toUpperCase()}`;
+  const usage = [...required.map(([n]) => flag(n)), ...optional.map(([n]) => `[${flag(n)}]`)].join(' ');
+  const width = Math.max(0, ...all.map(([n]) => flag(n).length), ...hidden.map(([n]) => n.length)) + 2;
   const section = (title: string, vars: [string, string][]) =>
-    vars.length === 0
-      ? ''
-      : `${title}:\n` +
-        vars.map(([n, text]) => `  ${`--${n}`.padEnd(width)}${`[${n.toUpperCase()}]`.padEnd(width)}${text}\n`).join('');
+    vars.length === 0 ? '' : `${title}:\n` + vars.map(([n, text]) => `  ${flag(n).padEnd(width)}${text}\n`).join('');
   const help = wf?.help;
   return (
     `usage: dstack run ${workflow} ${usage}\n${help ? `\n${help}\n` : ''}\n` +
@@ -160,7 +155,7 @@ export function formatWorkflowHelp(config: ProjectConfig, workflow: string): str
         (hidden.length === 0
           ? ''
           : "variables that dstack run's own options hide (set them in .dstack/variables.yaml):\n" +
-            hidden.map(([n, text]) => `  ${n.padEnd(width + 2)}${text}\n`).join(''))
+            hidden.map(([n, text]) => `  ${n.padEnd(width)}${text}\n`).join(''))
       : 'This workflow has no variables.\n') +
     `\n${RUN_OPTIONS_HELP}`
   );

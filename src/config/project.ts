@@ -69,7 +69,8 @@ export function buildProject(
   for (const section of Object.keys(variables.perWorkflow)) {
     if (section === GLOBAL_SECTION || names.has(section)) continue;
     const where = variables.locations[section];
-    const near = closest(section, [...names]);
+    // `globl:` is a typo of the section every workflow sees as much as of a workflow's name.
+    const near = closest(section, [GLOBAL_SECTION, ...names]);
     const hint = near !== undefined ? `did you mean '${near}'?` : `workflows: ${[...names].join(', ') || 'none'}`;
     warnings.push(
       `${where ? `${formatLocation(where)}: ` : ''}variables.yaml section '${section}' names no workflow ` +

@@ -125,6 +125,18 @@ describe('buildProject', () => {
     ]);
   });
 
+  it("suggests 'global' for a misspelt global section", () => {
+    const project = buildProject(
+      '/p',
+      yaml('workflows:', '  - name: train', '    commands: [ls]'),
+      yaml('variables:', '  globl:', '    seed: 1'),
+    );
+    expect(project.warnings).toEqual([
+      ".dstack/variables.yaml:2:3: variables.yaml section 'globl' names no workflow " +
+        "(its variables apply to no run; did you mean 'global'?)",
+    ]);
+  });
+
   it('keeps warnings from workflows.yaml too', () => {
     const project = buildProject(
       '/p',

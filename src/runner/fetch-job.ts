@@ -8,6 +8,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { formatSize } from '../core/resources.js';
 import { prepareWrite } from '../files/safe-path.js';
 import type { Execution, ExitResult } from './executors/executor.js';
 
@@ -68,10 +69,10 @@ async function download(request: FetchRequest, signal: AbortSignal): Promise<Exi
     }
     if (response.redirected) note(`redirected to ${response.url}`);
     const total = Number(response.headers.get('content-length') ?? '') || undefined;
-    note(`downloading ${url} to ${output}${total === undefined ? '' : ` (${formatBytes(total)})`}`);
+    note(`downloading ${url} to ${output}${total === undefined ? '' : ` (${formatSize(total)})`}`);
     try {
       const bytes = await save(response, target, total, request.progressMs ?? 2000, note);
-      note(`downloaded ${formatBytes(bytes)} to ${output}`);
+      note(`downloaded ${formatSize(bytes)} to ${output}`);
       return { code: 0, signal: null };
     } catch (e) {
       if (signal.aborted) throw e;
@@ -95,8 +96,8 @@ async function save(
       bytes += chunk.length;
       if (Date.now() - last >= everyMs) {
         last = Date.now();
-        const share = total ? ` of ${formatBytes(total)} (${Math.floor((100 * bytes) / total)}%)` : '';
-        note(`downloaded ${formatBytes(bytes)}${share}`);
+        const share = total ? ` of ${formatSize(total)} (${Math.floor((100 * bytes) / total)}%)` : '';
+        note(`downloaded ${formatSize(bytes)}${share}`);
       }
       done(null, chunk);
     },
@@ -110,11 +111,4 @@ async function save(
 function cause(e: unknown): string {
   const inner = (e as { cause?: { code?: string; message?: string } }).cause;
   return inner?.code ?? inner?.message ?? (e as Error).message;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1e3) return `${bytes} B`;
-  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
-  if (bytes < 1e9) return `${(bytes / 1e6).toFixed(1)} MB`;
-  return `${(bytes / 1e9).toFixed(2)} GB`;
 }

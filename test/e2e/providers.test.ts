@@ -172,7 +172,7 @@ describe('the curl provider', () => {
     const r = await sb.dstack(['run', 'use']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/download +\| \[dstack\] redirected to http:\/\/127\.0\.0\.1:\d+\/data\.txt/);
-    expect(r.stderr).toMatch(/download +\| \[dstack\] downloaded 20 B to raw\/input\.txt/);
+    expect(r.stderr).toMatch(/download +\| \[dstack\] downloaded 20B to raw\/input\.txt/);
     expect(r.stdout).toMatch(/use +\| To be, or not to be/);
   });
 

@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, formatLocation } from '../core/errors.js';
-import type { ProjectConfig } from '../core/workflow.js';
+import { localeSettingMade } from '../core/variables.js';
+import type { ProjectConfig, VariablesConfig } from '../core/workflow.js';
 import { readPlainFast, type PlainReader } from './fast-yaml.js';
 import { cachedReader } from './plain-cache.js';
 import { PROVIDERS_FILE, parseProviders } from './providers.js';
@@ -77,7 +78,25 @@ export function buildProject(
         `(its variables apply to no run; ${hint})`,
     );
   }
+  warnings.push(...localeWarnings(variables));
   const project: ProjectConfig = { root, workflows, variables, warnings };
   if (providersText !== undefined) project.providers = parseProviders(providersText, PROVIDERS_FILE);
   return project;
+}
+
+/** Variables that would set the job's locale to no locale at all (`lang: en`): said, not refused, as one may mean it. */
+function localeWarnings(variables: VariablesConfig): string[] {
+  const sections = [[GLOBAL_SECTION, variables.global] as const, ...Object.entries(variables.perWorkflow)];
+  return sections.flatMap(([section, values]) =>
+    Object.entries(values).flatMap(([name, value]) => {
+      const setting = localeSettingMade(name, value);
+      if (setting === undefined) return [];
+      const where = variables.locations[`${section}.${name}`];
+      return [
+        `${where ? `${formatLocation(where)}: ` : ''}variable '${name}' is the job's ${setting}=${value} ` +
+          "(each variable is in the job's environment, upper-cased), which names no locale " +
+          `(like en_US.UTF-8): programs in the job may warn or fall back to C; rename the variable unless that is meant`,
+      ];
+    }),
+  );
 }

@@ -84,6 +84,19 @@ export function keptEnvironmentName(variable: string): string | undefined {
   return KEPT_ENVIRONMENT.has(name) || name.startsWith('DSTACK_') ? name : undefined;
 }
 
+/** A locale's name as the C library takes it: `C`, `POSIX`, or `language_TERRITORY`, each with an optional `.codeset` and `@modifier`. */
+const LOCALE = /^(?:C|POSIX|[a-z]{2,3}_[A-Z]{2})(?:\.[A-Za-z0-9-]+)?(?:@[A-Za-z0-9]+)?$/;
+
+/**
+ * The locale setting a variable would make the job's (`lang: en` is its `LANG=en`), when its
+ * value names no locale: the job's programs then warn or fall back to C. Undefined otherwise.
+ */
+export function localeSettingMade(variable: string, value: string): string | undefined {
+  const name = variable.toUpperCase();
+  const locale = name === 'LANG' || (name.startsWith('LC_') && name !== 'LC_');
+  return locale && value !== '' && !LOCALE.test(value) ? name : undefined;
+}
+
 const STRICT_AT = /\$\{\{\s*[A-Za-z_][A-Za-z0-9_-]*\s*\}\}/y;
 
 /** Throws MalformedReferenceError at the first `${{` of `text` that is not a `${{ name }}`. */

@@ -137,6 +137,19 @@ describe('buildProject', () => {
     ]);
   });
 
+  it("says when a variable would set the job's locale to no locale (lang: en is its LANG=en)", () => {
+    const project = buildProject(
+      '/p',
+      yaml('workflows:', '  - name: train', '    commands: [ls]'),
+      yaml('variables:', '  global:', '    lang: en', '    lc_all: C.UTF-8', '  train:', '    LC_TIME: de_DE.UTF-8'),
+    );
+    expect(project.warnings).toEqual([
+      ".dstack/variables.yaml:3:11: variable 'lang' is the job's LANG=en (each variable is in the job's " +
+        'environment, upper-cased), which names no locale (like en_US.UTF-8): programs in the job may warn or ' +
+        'fall back to C; rename the variable unless that is meant',
+    ]);
+  });
+
   it('keeps warnings from workflows.yaml too', () => {
     const project = buildProject(
       '/p',

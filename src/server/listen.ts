@@ -33,3 +33,9 @@ function listenError(e: NodeJS.ErrnoException, host: string, port: number): Dsta
       return new UnavailableError(`cannot listen on ${host}:${port}: ${e.message}`, { cause: e });
   }
 }
+
+/** Whether only this machine can reach `host`: localhost, 127.0.0.0/8 or ::1. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
+}

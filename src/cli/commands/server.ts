@@ -16,6 +16,7 @@ import { CLOSE_MS, exited, localRunnerJobs } from '../local-server.js';
 import { slurmFromFlags, type BackendFlags } from './server-backends.js';
 import { hideFlagValue } from '../process-title.js';
 import { redactUrl } from '../../server/store/postgres.js';
+import { isLoopback } from '../../server/listen.js';
 
 export async function serverCommand(
   options: {
@@ -23,7 +24,8 @@ export async function serverCommand(
     host: string;
     port: string;
     dataDir?: string;
-    localRunner: boolean;
+    /** Undefined: on for a loopback --host only (see below). */
+    localRunner?: boolean;
     runnerTimeout: string;
     storage?: string;
     database?: string;
@@ -45,6 +47,10 @@ export async function serverCommand(
   }
   const dataDir = resolve(options.dataDir ?? serverDataDir(settings.home));
   const slurm = await slurmFromFlags(options, { dataDir, stopGraceMs: settings.stopGraceSeconds * 1000 });
+  // Host jobs run as this server's user and can read its data folder (the admin token, the
+  // server key): on a server others reach, any user could make themselves admin. Off unless asked.
+  const loopback = isLoopback(options.host);
+  const localRunner = options.localRunner ?? loopback;
   const server = await startServer({
     dataDir,
     host: options.host,
@@ -57,7 +63,7 @@ export async function serverCommand(
     database: options.database ?? settings.database,
     databaseSetting: options.database === undefined ? 'DSTACK_DATABASE_URL' : '--database',
     s3: settings.s3,
-    ...(options.localRunner
+    ...(localRunner
       ? { localRunner: { workRoot: runnerWorkDir(settings.home), stopGraceMs: settings.stopGraceSeconds * 1000 } }
       : {}),
     ...(slurm ? { slurm } : {}),
@@ -70,13 +76,24 @@ export async function serverCommand(
       ? `admin token (shown once; also in ${tokenFile}, mode 0600): ${token}\n`
       : `admin token: in ${tokenFile} (written at the first start)\n`,
   );
+  if (options.localRunner === undefined && !localRunner) {
+    process.stdout.write(
+      `no runner on this machine (--host ${options.host} is reachable from others): start runners with ` +
+        '`dstack runner start` (dstack runners add NAME prints the command), or pass --local-runner\n',
+    );
+  } else if (localRunner && !loopback) {
+    logger.warn(
+      `the local runner's host jobs run as this server's user and can read its data folder ${dataDir}, ` +
+        'the admin token included: use --local-runner only for a team whose users trust each other, or docker-only jobs',
+    );
+  }
   onShutdownSignals(
     async () => {
       await server.drain();
       await server.close();
     },
     logger,
-    jobsOnShutdown(options.localRunner, slurm !== undefined),
+    jobsOnShutdown(localRunner, slurm !== undefined),
   );
   return 'keep-alive';
 }

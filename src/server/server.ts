@@ -2,7 +2,6 @@
  * Starting a dstack server: state store, blob and log storage, the HTTP API, and (for
  * the embedded default) a runner for this machine that calls the same API in-process.
  */
-import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '../client/client.js';
@@ -10,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { detectCapacity } from '../runner/capacity.js';
 import { RunnerAgent } from '../runner/agent.js';
 import { ProcessExecutor } from '../runner/executors/process-executor.js';
-import { makeWorkRoot } from '../runner/work-root.js';
+import { makePrivateFolder } from '../files/private-folder.js';
 import { runnerEnvironment } from '../runner/environment.js';
 import { createApp } from './app.js';
 import { claimDataDir } from './data-dir-claim.js';
@@ -72,7 +71,8 @@ export interface RunningServer {
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { dataDir, logger } = options;
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  // The database, logs, blobs, token and key: an existing folder left open by the umask is closed.
+  await makePrivateFolder(dataDir);
   const release = await claimDataDir(dataDir);
   let store;
   try {
@@ -149,7 +149,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       spoolLogs: false, // its log sends are calls into this process's log store
       exclusiveWorkRoot: false, // the server's start decides who uses its home
     });
-    await makeWorkRoot(options.localRunner.workRoot);
+    await makePrivateFolder(options.localRunner.workRoot);
     await agent.start();
   }
 

@@ -12,7 +12,7 @@ import { ConflictError, UsageError } from '../../core/errors.js';
 import { createLogger } from '../../logger.js';
 import { runnerEnvironment } from '../../runner/environment.js';
 import { ReportingClient } from '../../runner/reporting-client.js';
-import { makeWorkRoot } from '../../runner/work-root.js';
+import { makePrivateFolder } from '../../files/private-folder.js';
 import type { Settings } from '../../settings.js';
 
 export interface RunnerExecOptions {
@@ -72,7 +72,7 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
     );
   }
   const workRoot = resolve(options.workDir ?? join(tmpdir(), `dstack-exec-${options.job}`));
-  await makeWorkRoot(workRoot);
+  await makePrivateFolder(workRoot);
   const logger = createLogger(`runner-exec:${options.job}`, settings.logLevel);
   const baseEnv = runnerEnvironment();
   // Asked for first, then the job-running modules load while the server answers: both are on

@@ -9,7 +9,7 @@ import { RUNNER_SHUTDOWN_REASON, RunnerAgent } from '../../runner/agent.js';
 import { detectCapacity } from '../../runner/capacity.js';
 import { runnerEnvironment } from '../../runner/environment.js';
 import { ProcessExecutor } from '../../runner/executors/process-executor.js';
-import { makeWorkRoot } from '../../runner/work-root.js';
+import { makePrivateFolder } from '../../files/private-folder.js';
 import { runnerWorkDir, type Settings } from '../../settings.js';
 import { runnerToken, serverUrl } from '../credentials.js';
 import { JOBS_STOP, onShutdownSignals } from '../../shutdown-signals.js';
@@ -65,7 +65,7 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     );
   }
   const workRoot = resolve(options.workDir ?? runnerWorkDir(settings.home));
-  await makeWorkRoot(workRoot);
+  await makePrivateFolder(workRoot);
   const logger = createLogger(`runner:${caller}`, settings.logLevel);
   const client = new Client({ url: server, token, retry: runnerRetry(logger) });
   const agent = new RunnerAgent({

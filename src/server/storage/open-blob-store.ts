@@ -1,6 +1,7 @@
 /** Choosing the blob store from `--storage`: a local folder (the default) or `s3://bucket/prefix`. */
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../core/errors.js';
+import { makePrivateFolder } from '../../files/private-folder.js';
 import { readyOrClosed } from '../ready-or-closed.js';
 import type { BlobStore } from './blob-store.js';
 import { LocalBlobStore } from './local-blob-store.js';
@@ -26,7 +27,14 @@ export async function openBlobStore(
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
     throw new UsageError(`invalid ${setting} '${spec}': use s3://BUCKET/PREFIX or a local folder`);
   }
-  return new LocalBlobStore(resolve(spec));
+  // Every user's code and artifacts: its user's alone, as the data folder.
+  const root = resolve(spec);
+  try {
+    await makePrivateFolder(root);
+  } catch (e) {
+    throw new UsageError(`invalid ${setting} '${spec}': ${(e as Error).message}`, { cause: e });
+  }
+  return new LocalBlobStore(root);
 }
 
 /** `--storage` as it may be shown in logs. */

@@ -1,0 +1,13 @@
+/**
+ * Folders that hold users' code, artifacts, logs and secrets (a runner's work dir, a server's
+ * data folder and blob folder): on a machine shared with other accounts, only their owner may
+ * read them (0700, as ~/.ssh). One made readable by others (the default umask, an earlier
+ * version, `mkdir` by hand) is closed when it is this process's user's.
+ */
+import { chmod, mkdir, stat } from 'node:fs/promises';
+
+export async function makePrivateFolder(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  const info = await stat(path);
+  if ((info.mode & 0o077) !== 0 && info.uid === process.getuid?.()) await chmod(path, info.mode & 0o700);
+}

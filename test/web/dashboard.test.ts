@@ -5,12 +5,14 @@
  * and a wrong token refused.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
-import { Sandbox } from '../e2e/harness.js';
+import { Sandbox, waitUntil } from '../e2e/harness.js';
 import { launchChromium, type TestBrowser } from './browser.js';
 
 const WORKFLOWS = `workflows:
@@ -278,5 +280,40 @@ describe('the dashboard on the embedded server', () => {
     expect(await rows.first().locator('td').nth(1).textContent()).toBe(key);
     await page.getByLabel('project').selectOption(sb.root);
     await expect.poll(() => rows.count()).toBe(3);
+  });
+});
+
+describe('dstack dashboard opening the browser', () => {
+  it('opens a file that redirects to the login link, so the token is not on a command line (ps)', async () => {
+    const sb = await Sandbox.create();
+    const chrome = await launchChromium();
+    try {
+      // A stand-in for xdg-open that keeps its arguments; on PATH from the first call, so the server keeps its PATH.
+      const bin = join(dirname(sb.home), 'opener');
+      const argvFile = join(bin, 'argv');
+      await mkdir(bin);
+      await writeFile(join(bin, 'xdg-open'), `#!/bin/sh\nprintf '%s\\n' "$@" > ${argvFile}\n`, { mode: 0o755 });
+      const r = await sb.dstack(['dashboard'], { env: { PATH: `${bin}:${process.env.PATH}` } });
+      const url = (JSON.parse(await readFile(join(sb.home, 'server', 'server.json'), 'utf8')) as { url: string }).url;
+      const token = (await readFile(join(sb.home, 'server', 'token'), 'utf8')).trim();
+      const link = `${url}/#token=${encodeURIComponent(token)}`;
+      expect(r.stdout).toBe(`dashboard: ${url}/\nlog in with this link (it holds your token): ${link}\n`);
+      const argv = await waitUntil(async () => existsSync(argvFile) && (await readFile(argvFile, 'utf8')));
+      expect(argv).not.toContain(token);
+      expect(argv).toMatch(/^file:\/\/\/\S+\/dashboard\.html\n$/);
+      const file = fileURLToPath(argv.trim());
+      const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
+      expect([await modeOf(dirname(file)), await modeOf(file)]).toEqual([0o700, 0o600]);
+      expect(await readFile(file, 'utf8')).toContain(`location.replace(${JSON.stringify(link)})`);
+      // Opened, the file lands on the dashboard logged in, the token out of the address bar.
+      const page = await chrome.context.newPage();
+      await page.goto(argv.trim());
+      await page.getByRole('heading', { name: 'Runs' }).waitFor();
+      expect(page.url()).toBe(`${url}/`);
+      expect(await page.evaluate(STORED_TOKEN)).toBe(token);
+    } finally {
+      await chrome.close();
+      await sb.dispose();
+    }
   });
 });

@@ -149,7 +149,7 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
   users
     .command('delete')
     .argument('<name>')
-    .description("delete a user's tokens")
+    .description('delete a user: their tokens and registered repo credentials (their runs stay)')
     .action((name: string) => done(commands.team().then((m) => m.usersCommand('delete', name, settings))));
 
   const runners = program.command('runners').description('list runners, or add and delete them (admin)');

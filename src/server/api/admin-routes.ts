@@ -32,6 +32,14 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const { name } = await body(c, named);
     if ((await store.listTokens('user')).some((u) => u.name === name))
       throw new ConflictError(`user '${name}' already exists`);
+    // Runs are a user's by name: a new user of a deleted one's name would see, stop and tag them.
+    if ((await store.listRuns({ user: name, limit: 1 })).length > 0) {
+      throw new ConflictError(
+        `user '${name}' was deleted, and their runs are still on this server: a new user of that name would ` +
+          'own them; choose another name',
+      );
+    }
+    await store.deleteRepos(name); // credentials that a deletion by an earlier version left behind
     return c.json({ name, token: await issueToken(store, 'user', name, false) }, 201);
   });
 
@@ -44,6 +52,8 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       throw new ConflictError(`'${name}' is the last admin; add another admin before deleting it`);
     }
     await store.deleteTokens('user', name);
+    // Their registered credentials go with them; their runs stay, for the admin and for others' cache.
+    await store.deleteRepos(name);
     return c.json({ ok: true });
   });
 

@@ -299,4 +299,8 @@ export class KyselyStore implements Store {
   listRepos(user: string): Promise<repos.RepoRecord[]> {
     return repos.listRepos(this.db, user);
   }
+
+  deleteRepos(user: string): Promise<number> {
+    return repos.deleteRepos(this.db, user);
+  }
 }

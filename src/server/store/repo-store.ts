@@ -33,6 +33,8 @@ export interface RepoStore {
   getRepo(user: string, remote: string): Promise<RepoRecord | undefined>;
   /** A user's repos, by remote URL. */
   listRepos(user: string): Promise<RepoRecord[]>;
+  /** Forget every repo of a user, their credentials with them; returns how many there were. */
+  deleteRepos(user: string): Promise<number>;
 }
 
 function fromRow(row: Selectable<ReposTable>): RepoRecord {
@@ -67,4 +69,9 @@ export async function getRepo(db: Kysely<Database>, user: string, remote: string
 export async function listRepos(db: Kysely<Database>, user: string): Promise<RepoRecord[]> {
   const rows = await db.selectFrom('repos').selectAll().where('user', '=', user).orderBy('remote').execute();
   return rows.map(fromRow);
+}
+
+export async function deleteRepos(db: Kysely<Database>, user: string): Promise<number> {
+  const result = await db.deleteFrom('repos').where('user', '=', user).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

@@ -43,5 +43,16 @@ export function describeRepos(open: OpenStore): void {
       expect((await store().listRepos('bob')).map((r) => r.user)).toStrictEqual(['bob']);
       expect(await store().listRepos('carol')).toStrictEqual([]);
     });
+
+    it("deleteRepos forgets one user's repos and says how many; another user's stay", async () => {
+      await store().putRepo(repo());
+      await store().putRepo(repo({ remote: 'https://github.com/ada/a.git', credential: 'token' }));
+      await store().putRepo(repo({ user: 'bob' }));
+      expect(await store().deleteRepos('ada')).toBe(2);
+      expect(await store().listRepos('ada')).toStrictEqual([]);
+      expect(await store().getRepo('ada', repo().remote)).toBeUndefined();
+      expect((await store().listRepos('bob')).map((r) => r.user)).toStrictEqual(['bob']);
+      expect(await store().deleteRepos('ada')).toBe(0);
+    });
   });
 }

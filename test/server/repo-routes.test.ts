@@ -152,4 +152,33 @@ describe('repo routes', () => {
     expect((r.json.error as { message: string }).message).toMatch(/^invalid request: credential/);
     expect(JSON.stringify(r.json)).not.toContain('hunter2');
   });
+
+  it('refuses a remote whose URL holds credentials, for a repo or a run, without echoing them', async () => {
+    const remote = 'https://alice:ghp_X9secret@github.com/acme/x.git';
+    const refused = {
+      status: 400,
+      json: {
+        error: {
+          code: 'invalid',
+          message:
+            "invalid request: remote: the remote's URL holds credentials (USER:TOKEN@); send it without them, " +
+            'and the token with dstack init --token',
+        },
+      },
+    };
+    expect(await call(bob, 'POST', '/api/repos', { remote, credential: { kind: 'none' } })).toStrictEqual(refused);
+    expect(await fixture.store.listRepos('bob')).toStrictEqual([]);
+    const run = {
+      workflow: 'train',
+      overrides: {},
+      repo: { root: '/p', remote },
+      codeDigest: 'c'.repeat(64),
+      jobs: [job('ffffffffffff', 'x').spec],
+    };
+    const submitted = await call(bob, 'POST', '/api/runs', run);
+    expect(submitted.status).toBe(400);
+    expect((submitted.json.error as { message: string }).message).toBe(
+      refused.json.error.message.replace('remote:', 'repo.remote:'),
+    );
+  });
 });

@@ -10,6 +10,7 @@ import { isFinished } from '../../core/job-status.js';
 import type { ServerKey } from '../crypto.js';
 import { codeSource, registerRepo, repoView } from '../repos/registry.js';
 import type { ApiDeps, ApiEnv } from './context.js';
+import { remoteUrl } from './schemas.js';
 import { body } from './validate.js';
 
 const credential = z.discriminatedUnion('kind', [
@@ -25,7 +26,7 @@ const credential = z.discriminatedUnion('kind', [
   }),
 ]);
 
-const registerRequest = z.object({ remote: z.string().min(1).max(2048), credential });
+const registerRequest = z.object({ remote: remoteUrl.min(1).max(2048), credential });
 
 /** `key` seals and opens credentials: the server's own, from its data dir. */
 export function repoRoutes({ engine, key }: ApiDeps & { key: ServerKey }): Hono<ApiEnv> {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../core/image-reference.js';
 import { JOB_STATUSES } from '../../core/job-status.js';
+import { stripCredentials } from '../../core/repos.js';
 import { TAG_NAME, TAG_RULE } from '../../core/tags.js';
 import { logEntry } from './log-entry-schema.js';
 import { manifestFiles } from './manifest-entry-schema.js';
@@ -59,9 +60,20 @@ const checkedJobSpec = jobSpec.superRefine((spec, ctx) => {
   });
 });
 
+/**
+ * A git remote as it is stored, logged and shown: never with the user-info an https URL may
+ * hold (`https://alice:TOKEN@host/…`). The message does not repeat the URL, which holds the secret.
+ */
+export const remoteUrl = z
+  .string()
+  .refine(
+    (remote) => !stripCredentials(remote).stripped,
+    "the remote's URL holds credentials (USER:TOKEN@); send it without them, and the token with dstack init --token",
+  );
+
 const repo = z.object({
   root: z.string(),
-  remote: z.string().optional(),
+  remote: remoteUrl.optional(),
   branch: z.string().optional(),
   commit: z.string().optional(),
   dirty: z.boolean().optional(),

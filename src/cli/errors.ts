@@ -8,6 +8,7 @@ export function exitCode(code: ErrorCode): number {
     case 'config':
     case 'invalid':
       return 2;
+    case 'too_large':
     case 'not_found':
     case 'conflict':
     case 'unauthorized':

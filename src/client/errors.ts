@@ -6,6 +6,7 @@ import {
   InternalError,
   InvalidError,
   NotFoundError,
+  TooLargeError,
   UnauthorizedError,
   UnavailableError,
   type ErrorCode,
@@ -28,6 +29,8 @@ export function errorFromResponse(status: number, body: unknown, refused?: Refus
     case 'usage':
     case 'invalid':
       return new InvalidError(message);
+    case 'too_large':
+      return new TooLargeError(message);
     case 'not_found':
       return new NotFoundError(message);
     case 'conflict':

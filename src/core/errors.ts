@@ -3,7 +3,16 @@
  * the CLI and the HTTP server each map codes to exit codes / statuses in one place.
  */
 export type ErrorCode =
-  'config' | 'usage' | 'invalid' | 'not_found' | 'conflict' | 'unauthorized' | 'forbidden' | 'unavailable' | 'internal';
+  | 'config'
+  | 'usage'
+  | 'invalid'
+  | 'too_large'
+  | 'not_found'
+  | 'conflict'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'unavailable'
+  | 'internal';
 
 export abstract class DstackError extends Error {
   abstract readonly code: ErrorCode;
@@ -45,6 +54,11 @@ export class UsageError extends DstackError {
 /** A request that is well-formed but not valid (bad HTTP body, bad value). */
 export class InvalidError extends DstackError {
   readonly code = 'invalid' as const;
+}
+
+/** A request body over what the server reads for that call (HTTP 413). */
+export class TooLargeError extends DstackError {
+  readonly code = 'too_large' as const;
 }
 
 export class NotFoundError extends DstackError {

@@ -1,8 +1,8 @@
-/** Bodies read whole are bounded; blob uploads, streamed to storage, are not. */
+/** Bodies read whole are bounded, lists of jobs and files more loosely; blob uploads, streamed to storage, are not. */
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { errorResponse } from '../../src/server/api/http-errors.js';
-import { limitBodies, MAX_BODY_BYTES } from '../../src/server/api/body-limit.js';
+import { limitBodies, MAX_BODY_BYTES, MAX_LIST_BODY_BYTES } from '../../src/server/api/body-limit.js';
 import { issueToken } from '../../src/server/auth.js';
 import { silentLogger } from '../../src/logger.js';
 import { testApp } from './app-fixture.js';
@@ -21,8 +21,9 @@ function chunked(pieces: number, size: number): ReadableStream<Uint8Array> {
 function small(maxBytes: number) {
   const app = new Hono();
   app.onError((error, c) => errorResponse(c, error, silentLogger));
-  app.use('/api/*', limitBodies(maxBytes));
+  app.use('/api/*', limitBodies(maxBytes, maxBytes * 2));
   app.post('/api/echo', async (c) => c.json({ bytes: (await c.req.arrayBuffer()).byteLength }));
+  app.put('/api/runner/jobs/:id/artifacts', async (c) => c.json({ bytes: (await c.req.arrayBuffer()).byteLength }));
   app.put('/api/blobs/:digest', async (c) => c.json({ bytes: (await c.req.arrayBuffer()).byteLength }));
   return app;
 }
@@ -34,27 +35,50 @@ describe('request body limits', () => {
   it("refuses a body whose declared length is over the limit, before reading it, on the server's routes", async () => {
     const { store, app } = await testApp('body-limit');
     const token = await issueToken(store, 'user', 'ada', true);
-    const response = await app.request('/api/runs', {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        'content-length': String(MAX_BODY_BYTES + 1),
+    const declaring = (path: string, length: number) =>
+      app.request(path, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'content-length': String(length),
+        },
+        body: '{}',
+      });
+    const refused = async (path: string, length: number) => {
+      const response = await declaring(path, length);
+      return [response.status, await response.json()];
+    };
+    expect(await refused('/api/blobs/missing', MAX_BODY_BYTES + 1)).toEqual([
+      413,
+      {
+        error: {
+          code: 'too_large',
+          message: 'the request body is over 16 MiB, the most this server reads for POST /api/blobs/missing',
+        },
       },
-      body: '{}',
-    });
-    expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({
-      error: { message: 'the request body is over 256 MiB, the most this server reads at once' },
-    });
+    ]);
+    expect(await refused('/api/runs', MAX_LIST_BODY_BYTES + 1)).toEqual([
+      413,
+      {
+        error: {
+          code: 'too_large',
+          message: 'the request body is over 256 MiB, the most this server reads for POST /api/runs',
+        },
+      },
+    ]);
+    // A run's jobs are not bounded in number: its call reads more than others.
+    const run = await declaring('/api/runs', MAX_BODY_BYTES + 1);
+    expect(run.status).toBe(400);
+    expect(((await run.json()) as { error: { message: string } }).error.message).toMatch(/^invalid request: /);
   });
 
   it('counts a body without a declared length as it arrives', async () => {
     const app = small(1000);
     const over = await post(app, '/api/echo', chunked(3, 400));
-    expect(over.status).toBe(400);
+    expect(over.status).toBe(413);
     expect(await over.json()).toMatchObject({
-      error: { message: 'the request body is over 1000 bytes, the most this server reads at once' },
+      error: { message: 'the request body is over 1000 bytes, the most this server reads for POST /api/echo' },
     });
     const under = await post(app, '/api/echo', chunked(2, 400));
     expect(await under.json()).toEqual({ bytes: 800 });
@@ -64,5 +88,13 @@ describe('request body limits', () => {
     const app = small(1000);
     const upload = await post(app, `/api/blobs/${'a'.repeat(64)}`, chunked(3, 400), 'PUT');
     expect(await upload.json()).toEqual({ bytes: 1200 });
+  });
+
+  it('reads a list of jobs or files, not bounded in number, up to its own larger limit', async () => {
+    const app = small(1000);
+    const manifest = await post(app, '/api/runner/jobs/j1/artifacts', chunked(4, 400), 'PUT');
+    expect(await manifest.json()).toEqual({ bytes: 1600 });
+    const over = await post(app, '/api/runner/jobs/j1/artifacts', chunked(6, 400), 'PUT');
+    expect(over.status).toBe(413);
   });
 });

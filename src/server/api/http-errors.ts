@@ -12,6 +12,8 @@ export function httpStatus(code: ErrorCode): ContentfulStatusCode {
     case 'usage':
     case 'invalid':
       return 400;
+    case 'too_large':
+      return 413;
     case 'unauthorized':
       return 401;
     case 'forbidden':

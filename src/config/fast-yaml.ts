@@ -7,11 +7,11 @@
  * takes a tenth of it. Locations are then computed from a full `yaml` parse only when an
  * error or warning needs one (source-handle.ts). The fast read declines (undefined) whatever
  * it might read differently from `yaml`, so that the full parse decides: syntax js-yaml
- * rejects, keys that are not single values, null keys, directives, and nesting past
- * yaml-source.ts's limit.
+ * rejects, keys that are not single values, null keys, directives, nesting past
+ * yaml-source.ts's limit, and aliases that expand to more than it allows.
  */
 import { createRequire } from 'node:module';
-import type { Plain } from './yaml-source.js';
+import { MAX_ALIASED_VALUES, type Plain } from './yaml-source.js';
 
 /**
  * Names this reader for plain-cache.ts: entries read by another are not used. Change it with
@@ -67,20 +67,24 @@ export function readPlainFast(text: string): Plain | undefined {
   } catch {
     return undefined;
   }
-  return checked(data, 0) ? (data as Plain) : undefined;
+  // js-yaml shares an aliased value, but every walk of it (this one, the checks, the cache's
+  // JSON) copies it: past a value a character of the text, plus what aliases may add, the full
+  // parse decides (and names the alias).
+  return checked(data, 0, { left: text.length + MAX_ALIASED_VALUES }) ? (data as Plain) : undefined;
 }
 
-/** Whether `value` is plain data that the full parse would have read the same way. */
-function checked(value: unknown, depth: number): boolean {
+/** Whether `value` is plain data that the full parse would have read the same way, in `budget.left` values. */
+function checked(value: unknown, depth: number, budget: { left: number }): boolean {
+  if (--budget.left < 0) return false;
   if (value === null || typeof value === 'string') return true;
   if (depth > MAX_DEPTH || typeof value !== 'object') return false;
   if (Array.isArray(value)) {
-    for (const item of value) if (!checked(item, depth + 1)) return false;
+    for (const item of value) if (!checked(item, depth + 1, budget)) return false;
     return true;
   }
   for (const key in value) {
     // A null key (`~: x`) is 'null' to js-yaml but '' to yaml-source.ts.
-    if (key === 'null' || !checked((value as Record<string, unknown>)[key], depth + 1)) return false;
+    if (key === 'null' || !checked((value as Record<string, unknown>)[key], depth + 1, budget)) return false;
   }
   return true;
 }

@@ -161,15 +161,35 @@ export function resolveAlias(src: YamlSource, node: Node): Node {
   return target;
 }
 
+/**
+ * Values that aliases may stand for in one toPlain, all together. An alias names a value once
+ * in the document but its plain data is a copy: a few lines of aliases within aliased lists
+ * expand to billions of values (seconds of CPU and gigabytes before any check could run).
+ */
+export const MAX_ALIASED_VALUES = 100_000;
+
 /** The value at `path` as plain data (see Plain), for schema validation. */
-export function toPlain(src: YamlSource, node: Node | null, depth = 0): Plain {
+export function toPlain(src: YamlSource, node: Node | null): Plain {
+  return plainOf(src, node, 0, { aliased: 0 }, undefined);
+}
+
+/** `via`: the outermost alias `node` is reached through, which a value too many is blamed on. */
+function plainOf(src: YamlSource, node: Node | null, depth: number, count: { aliased: number }, via?: Alias): Plain {
   // An alias to its own ancestor would otherwise recurse forever.
   if (depth > 100)
     throw new ConfigError('the YAML nests too deeply (a recursive alias?)', node ? nodeLocation(src, node) : undefined);
   if (node === null) return null;
+  via ??= isAlias(node) ? node : undefined;
+  if (via && ++count.aliased > MAX_ALIASED_VALUES) {
+    throw new ConfigError(
+      `alias '*${via.source}' expands to more than ${MAX_ALIASED_VALUES.toLocaleString('en')} values ` +
+        '(aliases within the value an alias names multiply it)',
+      nodeLocation(src, via),
+    );
+  }
   const value = resolveAlias(src, node);
   if (isScalar(value)) return scalarText(value);
-  if (isSeq(value)) return value.items.map((item) => toPlain(src, item as Node | null, depth + 1));
+  if (isSeq(value)) return value.items.map((item) => plainOf(src, item as Node | null, depth + 1, count, via));
   if (isMap(value)) {
     return Object.fromEntries(
       value.items.map((pair) => {
@@ -178,7 +198,7 @@ export function toPlain(src: YamlSource, node: Node | null, depth = 0): Plain {
           const at = isNode(pair.key) ? nodeLocation(src, pair.key) : nodeLocation(src, value);
           throw new ConfigError('a mapping key must be a single value, not a list or mapping', at);
         }
-        return [key, toPlain(src, pair.value as Node | null, depth + 1)];
+        return [key, plainOf(src, pair.value as Node | null, depth + 1, count, via)];
       }),
     );
   }

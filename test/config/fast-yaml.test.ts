@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readPlainFast } from '../../src/config/fast-yaml.js';
 import { parseFully, parseWorkflows } from '../../src/config/workflows.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { yaml } from './helpers.js';
+import { aliasBomb, yaml } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -77,6 +77,7 @@ const EDGES: [string, string][] = [
   ],
   ['a recursive alias', yaml('workflows:', '  - &w', '    name: a', '    commands: [x]', '    help: *w')],
   ['an unknown alias', yaml('workflows:', '  - name: a', '    commands: *nope')],
+  ['aliases that expand to a billion values', aliasBomb()],
   ['a duplicate key', yaml('workflows:', '  - name: a', '    name: b')],
   ['keys 1 and 1.0', yaml('workflows:', '  - name: a', '    commands: [x]', '    env:', '      1: a', '      1.0: b')],
   ['two documents', yaml('workflows: []', '---', 'workflows: []')],
@@ -145,6 +146,7 @@ describe('the fast read of workflows.yaml', () => {
     expect(readPlainFast('? [a]\n: 1\n')).toBeUndefined();
     expect(readPlainFast('a: !!int 1\n')).toBeUndefined();
     expect(readPlainFast('a: &x [*x]\n')).toBeUndefined();
+    expect(readPlainFast(aliasBomb())).toBeUndefined(); // a walk of a billion values, else
     expect(readPlainFast('a: [1.0, ~, "x"]\nb:\n')).toEqual({ a: ['1.0', null, 'x'], b: null });
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseWorkflows } from '../../src/config/index.js';
-import { configError, yaml } from './helpers.js';
+import { aliasBomb, configError, yaml } from './helpers.js';
 
 /** The error for a workflows file whose first lines are `workflows:` and `  - name: train`. */
 const trainError = (...lines: string[]) =>
@@ -267,6 +267,15 @@ describe('workflows.yaml errors at the top level', () => {
 
   it('reports an alias to an anchor that does not exist', () => {
     expect(trainError('    image: *base').message).toBe(".dstack/workflows.yaml:3:12: unknown alias '*base'");
+  });
+
+  it('reports aliases of aliases that expand a few lines into billions of values, at once', () => {
+    const started = Date.now();
+    expect(configError(() => parseWorkflows(aliasBomb())).message).toBe(
+      ".dstack/workflows.yaml:9:51: alias '*a3' expands to more than 100,000 values " +
+        '(aliases within the value an alias names multiply it)',
+    );
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('reports the error written first when there are several', () => {

@@ -153,8 +153,11 @@ describe('a team server with three runners', () => {
       const j = await job(name, 'long');
       return j.status === 'RUNNING' && j;
     });
+    await waitUntil(async () => jobProcesses(running.id).length > 0); // found as they are ended below
     const victim = runners.find((r) => r.name === running.runner)!;
     await victim.kill('SIGKILL');
+    // Its job's shell and sleep end with it (its spawner helper stops them), not at its restart.
+    await waitUntil(async () => jobProcesses(running.id).length === 0, 5000);
     const lost = await waitUntil(async () => {
       const j = await job(name, 'long');
       return j.status === 'FAILED' && j;
@@ -261,18 +264,31 @@ describe('a team server with three runners', () => {
 
 describe('a runner shut down while its server is down', () => {
   it(
-    'gives up on stopping its jobs through the server after a while, says so, and exits',
+    'gives up on stopping its jobs through the server after a while, says so, and exits, ending them',
     { timeout: 60_000 },
     async () => {
       const server = await TeamServer.start();
       const runner = await TeamRunner.start(server, 'r1', ['--cpu', '1']);
       await waitUntil(async () => (await server.client().runners()).find((r) => r.name === 'r1')?.status === 'ACTIVE');
+      const sb = await Sandbox.create();
+      await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+      const env = { env: { DSTACK_SERVER: server.url, DSTACK_TOKEN: server.token } };
+      const name = (await sb.dstack(['run', 'long', '-d'], env)).stdout.trim();
+      const running = await waitUntil(async () => {
+        const j = (JSON.parse((await sb.dstack(['status', name, '--json'], env)).stdout) as RunView[])[0]!.jobs[0]!;
+        return j.status === 'RUNNING' && j;
+      });
+      await waitUntil(async () => jobProcesses(running.id).length > 0); // found as they are ended below
       await server.kill('SIGKILL');
       const started = Date.now();
       await runner.kill('SIGTERM');
       expect(Date.now() - started).toBeLessThan(30_000); // not the client's two minutes of retries
-      expect(runner.output).toContain('could not stop the jobs through the server; exiting without them');
+      expect(runner.output).toContain(
+        'could not stop the jobs through the server; exiting, and they end here unreported ' +
+          '(SIGTERM, then SIGKILL after 10 s)',
+      );
       expect(runner.output).toContain('no answer from the server in 10 s');
+      await waitUntil(async () => jobProcesses(running.id).length === 0, 5000);
     },
   );
 });

@@ -68,23 +68,31 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
   await makePrivateFolder(workRoot);
   const logger = createLogger(`runner:${caller}`, settings.logLevel);
   const client = new Client({ url: server, token, retry: runnerRetry(logger) });
+  const stopGraceMs = settings.stopGraceSeconds * 1000;
   const agent = new RunnerAgent({
     client,
     name: caller,
     workRoot,
     capacity: await detectCapacity(overrides),
-    executor: new ProcessExecutor(workRoot, { spawner: true }), // long-lived: jobs start from a helper
+    // Long-lived: jobs start from a helper, which ends them as a stop does if this process dies.
+    executor: new ProcessExecutor(workRoot, { spawner: true, stopGraceMs }),
     logger,
     baseEnv: runnerEnvironment(),
-    stopGraceMs: settings.stopGraceSeconds * 1000,
+    stopGraceMs,
     onRefused: () => process.exit(1),
   });
   await agent.start();
   onShutdownSignals(
     async () => {
       await agent.drain(RUNNER_SHUTDOWN_REASON).catch((e: unknown) => {
-        // The server cannot be told (it is down): the jobs end with this process, as a crash's do.
-        logger.warn('could not stop the jobs through the server; exiting without them', { error: String(e) });
+        // The server cannot be told (it is down): the jobs end with this process, as a crash's do
+        // (the spawner helper stops them once this process has exited), unreported: the server
+        // fails them as lost.
+        logger.warn(
+          'could not stop the jobs through the server; exiting, and they end here unreported ' +
+            `(SIGTERM, then SIGKILL after ${settings.stopGraceSeconds} s)`,
+          { error: String(e) },
+        );
       });
       await agent.stop();
     },

@@ -49,6 +49,11 @@ export interface ProcessExecutorOptions {
    * runner spawns directly (the helper's start would cost more than it saves).
    */
   spawner?: boolean;
+  /**
+   * With the spawner: how long a job's processes get between SIGTERM and SIGKILL when this
+   * process dies with them running, ms (the runner's stop grace; the spawner's default without).
+   */
+  stopGraceMs?: number;
 }
 
 export class ProcessExecutor implements Executor {
@@ -58,10 +63,11 @@ export class ProcessExecutor implements Executor {
     private readonly scriptDir: string,
     options: ProcessExecutorOptions = {},
   ) {
-    if (options.spawner) this.spawner = new Spawner();
+    if (options.spawner)
+      this.spawner = new Spawner(options.stopGraceMs === undefined ? {} : { stopGraceMs: options.stopGraceMs });
   }
 
-  /** Ends the spawner helper, if any (jobs it started carry on). */
+  /** Ends the spawner helper, if any (jobs it started carry on; this process's death ends them). */
   close(): void {
     this.spawner?.close();
   }

@@ -5,7 +5,8 @@
  * job's stdout and stderr are unix sockets connected to this process: output goes from the
  * job to us as it would through pipes, never through the helper. A helper that dies fails
  * only the jobs it was starting or watching (their exit codes are lost) and is started again
- * for the next job.
+ * for the next job. A process that dies (a runner killed, one that exits without stopping its
+ * jobs) takes its jobs with it: the helper ends them as a stop does, then exits.
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -46,9 +47,38 @@ function helperMain(
   net: typeof import('node:net'),
   fs: typeof import('node:fs'),
   socketPath: string,
+  graceMs: number,
+  leftoverMs: number,
 ): void {
-  const send = (reply: object) => process.send?.(reply);
-  process.on('disconnect', () => process.exit(0)); // the server is gone; its jobs' groups carry on as before
+  const send = (reply: object) => process.connected && process.send?.(reply); // not to a process gone
+  // The process groups of the jobs started here, kept `leftoverMs` after a job's shell exits:
+  // what it left in the background is ended only then.
+  const groups = new Set<number>();
+  const signal = (sig: NodeJS.Signals | 0) => {
+    for (const group of groups) {
+      try {
+        process.kill(-group, sig);
+      } catch {
+        groups.delete(group); // ESRCH: nothing of it is left
+      }
+    }
+  };
+  // The process that started this one (a runner, a server with its runner) is gone: killed, or
+  // exited without its jobs (its server could not stop them). Nobody would watch or report
+  // them, the server fails them as lost, and a quiet one (training that rarely logs, so no
+  // write to its closed output ends it) held its GPU until a runner started on that work dir.
+  // End them as a stop does: SIGTERM, the grace, then SIGKILL for what is left.
+  process.on('disconnect', () => {
+    const deadline = Date.now() + graceMs;
+    signal('SIGTERM');
+    const check = () => {
+      signal(0); // drops the groups that have ended
+      if (groups.size > 0 && Date.now() < deadline) return void setTimeout(check, 100);
+      signal('SIGKILL');
+      process.exit(0);
+    };
+    check();
+  });
   // A socket to the server whose first bytes name the job and stream; written before the job gets it.
   const stream = (id: string, fd: number) =>
     new Promise<import('node:net').Socket>((resolve, reject) => {
@@ -86,9 +116,12 @@ function helperMain(
           err.destroy();
           child.once('error', (e) => send({ id: m.id, error: e.message }));
           if (child.pid === undefined) return;
-          send({ id: m.id, pid: child.pid });
-          child.once('exit', (code, signal) => {
-            send({ id: m.id, code, signal });
+          const group = child.pid;
+          groups.add(group);
+          send({ id: m.id, pid: group });
+          child.once('exit', (code, sig) => {
+            setTimeout(() => groups.delete(group), leftoverMs).unref();
+            send({ id: m.id, code, signal: sig });
             if (script) fs.unlink(script.path, () => {}); // bash has read it
           });
         },
@@ -117,13 +150,32 @@ const HEAD_TIMEOUT_MS = 10_000;
 /** After the job's main process has exited, how long what it left in the background may hold its output open. */
 export const LEFTOVER_GRACE_MS = 2000;
 
+/** How long a job's processes get between SIGTERM and SIGKILL once the spawner's process is gone, by default. */
+const ORPHAN_GRACE_MS = 5000;
+
+export interface SpawnerOptions {
+  /**
+   * Once this process is gone (killed, or exited with jobs running), the helper sends the
+   * jobs SIGTERM and, this many ms later, SIGKILL: a runner's stop grace. Default 5000.
+   */
+  stopGraceMs?: number;
+  /** How long a connection to the output socket may take to name its job, ms. Default 10000. */
+  headTimeoutMs?: number;
+}
+
 export class Spawner {
   private helper: ChildProcess | undefined;
   private server: Server | undefined;
   private socketPath = '';
   private readonly jobs = new Map<string, Job>();
 
-  constructor(private readonly headTimeoutMs = HEAD_TIMEOUT_MS) {}
+  private readonly headTimeoutMs: number;
+  private readonly stopGraceMs: number;
+
+  constructor(options: SpawnerOptions = {}) {
+    this.headTimeoutMs = options.headTimeoutMs ?? HEAD_TIMEOUT_MS;
+    this.stopGraceMs = options.stopGraceMs ?? ORPHAN_GRACE_MS;
+  }
 
   /** The address of the socket the jobs' output arrives on (abstract: any local process can connect). */
   get outputSocket(): string {
@@ -147,7 +199,7 @@ export class Spawner {
     return this.helper?.pid;
   }
 
-  /** Ends the helper (jobs it started carry on in their own groups). */
+  /** Ends the helper by SIGTERM (jobs it started carry on in their own groups: only losing this process ends them). */
   close(): void {
     this.helper?.kill();
     this.server?.close();
@@ -166,7 +218,9 @@ export class Spawner {
       server.unref();
       this.server = server;
     }
-    const script = `(${helperMain.toString()})(require('node:child_process'), require('node:net'), require('node:fs'), ${JSON.stringify(this.socketPath)})`;
+    // `__name`: under tsx (esbuild's keepNames), as when dstack runs from its sources, the
+    // function's text calls that helper of its module to name its inner functions.
+    const script = `var __name = (f) => f; (${helperMain.toString()})(require('node:child_process'), require('node:net'), require('node:fs'), ${JSON.stringify(this.socketPath)}, ${this.stopGraceMs}, ${LEFTOVER_GRACE_MS})`;
     // Not dstack's settings and tokens: a job (same user) can read its parent's environment in /proc.
     const env = runnerEnvironment();
     delete env.NODE_OPTIONS; // a profiler or loader meant for the server

@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Spawner, type SpawnRequest } from '../../../src/runner/executors/spawner.js';
+import { jobProcesses } from '../../services/processes.js';
 
 /** Running, not a zombie (the job's parent, the helper, is gone: nobody may have reaped it yet). */
 const alive = (pid: number) => {
@@ -79,7 +82,7 @@ describe('spawner', () => {
   });
 
   it('closes a connection to the output socket that does not name a job in time, or names one it does not know', async () => {
-    const strict = new Spawner(200);
+    const strict = new Spawner({ headTimeoutMs: 200 });
     try {
       await (
         await strict.spawn(request('true\n', { stdout: [], stderr: [] }))
@@ -123,5 +126,75 @@ describe("the spawner helper's environment", () => {
       else process.env.DSTACK_TOKEN = saved;
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a spawner whose process dies', () => {
+  /**
+   * A process (as a runner is) that starts each of `jobs` (bash commands) through a spawner
+   * with a 1 s stop grace, their processes marked by DSTACK_JOB_ID=`marker`, and prints
+   * "started" once they have.
+   */
+  function parent(dir: string, marker: string, jobs: string[]) {
+    const script = [
+      "const { Spawner } = await import('./src/runner/executors/spawner.ts');",
+      'const spawner = new Spawner({ stopGraceMs: 1000 });',
+      `for (const commands of ${JSON.stringify(jobs)})`,
+      `  await spawner.spawn({ file: 'bash', args: ['-c', commands], cwd: ${JSON.stringify(dir)},`,
+      `    env: { PATH: process.env.PATH, DSTACK_JOB_ID: ${JSON.stringify(marker)} }, onOutput: () => {} });`,
+      "console.log('started');",
+      'setInterval(() => {}, 1000);',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const started = new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => d.toString().includes('started') && resolve());
+      child.once('exit', (code) => reject(new Error(`exited (${code}) before starting its job`)));
+    });
+    return { child, started };
+  }
+
+  let dir: string;
+  const markers: string[] = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dstack-spawner-orphans-'));
+  });
+  afterEach(() => {
+    // A failed test's job is not left running.
+    for (const pid of markers.splice(0).flatMap(jobProcesses)) process.kill(pid, 'SIGKILL');
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const newMarker = () => {
+    markers.push(`orphan-${randomBytes(6).toString('hex')}`);
+    return markers.at(-1)!;
+  };
+
+  it("ends its jobs' processes as a stop does: SIGTERM first, for the job to handle", async () => {
+    const marker = newMarker();
+    const termed = join(dir, `${marker}.term`);
+    // A quiet job: it writes nothing a closed output could end it by.
+    const p = parent(dir, marker, [`trap 'touch ${termed}; exit 143' TERM; sleep 120 & wait`]);
+    await p.started;
+    await vi.waitFor(() => expect(jobProcesses(marker)).toHaveLength(2)); // bash and sleep
+    p.child.kill('SIGKILL');
+    await vi.waitFor(() => expect(jobProcesses(marker)).toEqual([]), { timeout: 5000, interval: 100 });
+    expect(existsSync(termed)).toBe(true);
+  });
+
+  it('kills what is still running after the grace, also once another job has ended at SIGTERM', async () => {
+    const marker = newMarker();
+    // The first one's sleep ignores SIGTERM too; the second one's bash and sleep end at it.
+    const p = parent(dir, marker, [`trap '' TERM; sleep 120; echo late`, 'sleep 120; echo late']);
+    await p.started;
+    await vi.waitFor(() => expect(jobProcesses(marker)).toHaveLength(4));
+    p.child.kill('SIGKILL');
+    const killed = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(jobProcesses(marker)).toHaveLength(2); // within its grace
+    await vi.waitFor(() => expect(jobProcesses(marker)).toEqual([]), { timeout: 5000, interval: 100 });
+    expect(Date.now() - killed).toBeGreaterThanOrEqual(1000);
   });
 });

@@ -79,6 +79,11 @@ function helperMain(
     };
     check();
   });
+  // What a terminal sends its whole foreground group (Ctrl-C, a closed terminal) is for the
+  // runner to act on: a Ctrl-C drains its jobs, which the helper's death would have killed at
+  // once, and a runner killed by a hangup leaves them to this one to end.
+  process.on('SIGINT', () => {});
+  process.on('SIGHUP', () => {});
   // A socket to the server whose first bytes name the job and stream; written before the job gets it.
   const stream = (id: string, fd: number) =>
     new Promise<import('node:net').Socket>((resolve, reject) => {

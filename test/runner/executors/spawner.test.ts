@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -133,7 +133,8 @@ describe('a spawner whose process dies', () => {
   /**
    * A process (as a runner is) that starts each of `jobs` (bash commands) through a spawner
    * with a 1 s stop grace, their processes marked by DSTACK_JOB_ID=`marker`, and prints
-   * "started" once they have.
+   * "started" once they have. It leads its own process group, as a runner in a terminal's
+   * foreground does, and shuts down on SIGINT as a runner does: not at once.
    */
   function parent(dir: string, marker: string, jobs: string[]) {
     const script = [
@@ -142,12 +143,15 @@ describe('a spawner whose process dies', () => {
       `for (const commands of ${JSON.stringify(jobs)})`,
       `  await spawner.spawn({ file: 'bash', args: ['-c', commands], cwd: ${JSON.stringify(dir)},`,
       `    env: { PATH: process.env.PATH, DSTACK_JOB_ID: ${JSON.stringify(marker)} }, onOutput: () => {} });`,
+      "process.on('SIGINT', () => {});",
       "console.log('started');",
       'setInterval(() => {}, 1000);',
     ].join('\n');
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      detached: true,
     });
+    parents.push(child);
     const started = new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => d.toString().includes('started') && resolve());
       child.once('exit', (code) => reject(new Error(`exited (${code}) before starting its job`)));
@@ -157,11 +161,13 @@ describe('a spawner whose process dies', () => {
 
   let dir: string;
   const markers: string[] = [];
+  const parents: ChildProcess[] = [];
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dstack-spawner-orphans-'));
   });
   afterEach(() => {
-    // A failed test's job is not left running.
+    // A failed test's processes are not left running.
+    for (const child of parents.splice(0)) child.kill('SIGKILL');
     for (const pid of markers.splice(0).flatMap(jobProcesses)) process.kill(pid, 'SIGKILL');
   });
   afterAll(async () => {
@@ -196,5 +202,26 @@ describe('a spawner whose process dies', () => {
     expect(jobProcesses(marker)).toHaveLength(2); // within its grace
     await vi.waitFor(() => expect(jobProcesses(marker)).toEqual([]), { timeout: 5000, interval: 100 });
     expect(Date.now() - killed).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("leaves its jobs to the runner at a Ctrl-C to the terminal's group, which the helper gets too", async () => {
+    const marker = newMarker();
+    const p = parent(dir, marker, ['sleep 120; echo late']);
+    await p.started;
+    await vi.waitFor(() => expect(jobProcesses(marker)).toHaveLength(2));
+    process.kill(-p.child.pid!, 'SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(jobProcesses(marker)).toHaveLength(2); // for the runner's drain to stop
+    p.child.kill('SIGKILL');
+    await vi.waitFor(() => expect(jobProcesses(marker)).toEqual([]), { timeout: 5000, interval: 100 });
+  });
+
+  it("ends its jobs when a closed terminal's hangup kills it, which the helper gets too", async () => {
+    const marker = newMarker();
+    const p = parent(dir, marker, ['sleep 120; echo late']);
+    await p.started;
+    await vi.waitFor(() => expect(jobProcesses(marker)).toHaveLength(2));
+    process.kill(-p.child.pid!, 'SIGHUP');
+    await vi.waitFor(() => expect(jobProcesses(marker)).toEqual([]), { timeout: 5000, interval: 100 });
   });
 });

@@ -170,6 +170,28 @@ describe('a team server with three runners', () => {
     expect((await job(name, 'long')).status).toBe('FAILED');
   });
 
+  it('says, after a followed job ended "runner lost", that its runner may still send lines', async () => {
+    const attached = dstack(['run', 'long', '--no-cache']); // followed to the end
+    const running = await waitUntil(async () => {
+      const runs = JSON.parse((await dstack(['status', '--last', '1', '--json'])).stdout) as RunView[];
+      const j = runs[0]?.jobs.find((j) => j.workflow === 'long');
+      return j?.status === 'RUNNING' && j;
+    });
+    const victim = runners.find((r) => r.name === running.runner)!;
+    await victim.kill('SIGKILL');
+    const note = `[dstack] its runner may still send log lines it had not delivered: see dstack logs ${running.id}\n`;
+    const run = await attached;
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/FAILED +runner lost/);
+    expect(run.stderr.endsWith(note)).toBe(true);
+    const followed = await dstack(['logs', '-f', running.id]);
+    expect(followed.stderr).toBe(`[dstack] long (${running.id}) ended FAILED: runner lost\n${note}`);
+    victim.boot();
+    await waitUntil(
+      async () => (await server.client().runners()).find((r) => r.name === victim.name)?.status === 'ACTIVE',
+    );
+  });
+
   it("ends the processes of a paused runner's lost job once it comes back", async () => {
     const name = (await dstack(['run', 'long', '-d', '--no-cache'])).stdout.trim();
     const running = await waitUntil(async () => {

@@ -2,6 +2,7 @@
 import pc from 'picocolors';
 import type { OutputLine } from '../../core/log-frames.js';
 import { UsageError } from '../../core/errors.js';
+import { RUNNER_LOST } from '../../core/job-status.js';
 import type { JobRecord, RunView } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { cachedLogNotes } from '../cached-log-notes.js';
@@ -16,6 +17,19 @@ export const printer = new LogPrinter();
 /** A follow's stream broke and it is reconnecting (`dstack logs -f`, `dstack run`): say so. */
 export function noteInterrupted(e: Error): void {
   process.stderr.write(pc.dim(`[dstack] log stream interrupted (${e.message}); resuming\n`));
+}
+
+/**
+ * After a follow has ended: a job failed as `runner lost` ended without its runner, whose
+ * spooled lines the server still takes when it comes back (restarted, or its server freed
+ * again), so the follow may have missed lines that `dstack logs` will show.
+ */
+export function noteUndeliveredLines(jobs: readonly JobRecord[]): void {
+  for (const job of jobs.filter((j) => j.status === 'FAILED' && j.reason === RUNNER_LOST)) {
+    process.stderr.write(
+      `${pc.dim('[dstack]')} its runner may still send log lines it had not delivered: see dstack logs ${job.id}\n`,
+    );
+  }
 }
 
 /**
@@ -79,6 +93,7 @@ function followedEnd(run: RunView, target: string): number {
   for (const job of failed) {
     const why = job.reason ? `: ${job.reason}` : '';
     process.stderr.write(`${pc.dim('[dstack]')} ${job.ref} (${job.id}) ended ${colorStatus(job.status)}${why}\n`);
+    noteUndeliveredLines([job]);
   }
   return failed.length > 0 ? 1 : 0;
 }

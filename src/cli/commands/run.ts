@@ -49,13 +49,17 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   printWarnings(planned.warnings);
   if (args.dryRun) return dryRun(config, planned, root, settings, args.noCache);
 
-  const [{ connect }, { snapshotProject, uploadSnapshot }, { printLines, noteInterrupted }, { noteWaiting }] =
-    await Promise.all([
-      import('../connect.js'), // not loaded for --help and --dry-run
-      import('../../client/snapshot.js'),
-      import('./logs.js'),
-      import('../waiting-notes.js'),
-    ]);
+  const [
+    { connect },
+    { snapshotProject, uploadSnapshot },
+    { printLines, noteInterrupted, noteUndeliveredLines },
+    { noteWaiting },
+  ] = await Promise.all([
+    import('../connect.js'), // not loaded for --help and --dry-run
+    import('../../client/snapshot.js'),
+    import('./logs.js'),
+    import('../waiting-notes.js'),
+  ]);
   const client = await connect(settings);
   // Ctrl-C before the run exists ends the command as it would, saying what was left behind.
   let submitting = false;
@@ -123,7 +127,10 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     waiting.stop();
     process.off('SIGINT', detach);
   }
-  return finish(client, await client.getRun(run.name), args.tag);
+  const ended = await client.getRun(run.name);
+  const code = await finish(client, ended, args.tag);
+  noteUndeliveredLines(ended.jobs); // a lost job's follow may have missed lines its runner still sends
+  return code;
 }
 
 /** The summary of a run that has ended; the exit code says whether it succeeded. */

@@ -21,7 +21,15 @@ import { digestOfParts } from './file-job-calls.js';
 import { joinParts, PACK_ERROR, readPack } from './pack.js';
 import { isInside, normalizeRelative } from './safe-path.js';
 import { SafeWriter } from './safe-writer.js';
-import { CONCURRENCY, counter, packsOf, tracker, type TransferOptions, type TransferStats } from './transfer-parts.js';
+import {
+  CONCURRENCY,
+  counter,
+  type Counts,
+  packsOf,
+  tracker,
+  type TransferOptions,
+  type TransferStats,
+} from './transfer-parts.js';
 
 /** Downloads of up to this many bytes in all write their files in place (raw-fs.ts). */
 const SMALL_DOWNLOAD = 1 << 20;
@@ -102,11 +110,11 @@ export async function downloadFiles(
   let requests = 0;
 
   /** The first path gets the content; the others (same content) are copies of it. */
-  const copies = async (first: ManifestEntry, rest: ManifestEntry[]) => {
+  const copies = async (first: ManifestEntry, rest: ManifestEntry[], counts: Counts) => {
     for (const e of rest) {
       // The first was written with exactly its recorded mode.
       await writer.copyFile(join(root, first.path), first.mode | 0o600, e.path, e.mode | 0o600);
-      track.file(e.size);
+      counts.file(e.size);
     }
   };
 
@@ -133,20 +141,20 @@ export async function downloadFiles(
   }
   const small = groups.filter((g) => g[0]!.size < SMALL_BLOB);
   const big = groups.filter((g) => g[0]!.size >= SMALL_BLOB);
-  const tasks: (() => Promise<void>)[] = [
-    ...big.map((group) => async () => {
+  const tasks: ((counts: Counts) => Promise<void>)[] = [
+    ...big.map((group) => async (counts: Counts) => {
       const [first, ...rest] = group as [ManifestEntry, ...ManifestEntry[]];
       const content = await client.openBlob(first.digest!, signal);
       requests++;
       const target = await writer.replace(first.path);
-      await writeVerified(content, target, first, (n) => track.bytes(n), signal).catch(async (e: unknown) => {
+      await writeVerified(content, target, first, (n) => counts.bytes(n), signal).catch(async (e: unknown) => {
         throw await writer.blocked(first.path, e);
       });
       await chmod(target, first.mode | 0o600); // the mode as recorded, whatever the umask
-      track.file();
-      await copies(first, rest);
+      counts.file();
+      await copies(first, rest, counts);
     }),
-    ...packsOf(small.map((g) => ({ group: g, size: g[0]!.size }))).map((pack) => async () => {
+    ...packsOf(small.map((g) => ({ group: g, size: g[0]!.size }))).map((pack) => async (counts: Counts) => {
       const wanted = new Map(pack.map(({ group }) => [group[0]!.digest!, group]));
       // The pack is read in order; its files are written several at a time (small files are latency-bound).
       const writes = new Set<Promise<void>>();
@@ -154,8 +162,8 @@ export async function downloadFiles(
       const write = async (data: Buffer | readonly Buffer[], group: ManifestEntry[]) => {
         const [first, ...rest] = group as [ManifestEntry, ...ManifestEntry[]];
         await writer.writeFile(first.path, data, first.mode | 0o600);
-        track.file(first.size);
-        await copies(first, rest);
+        counts.file(first.size);
+        await copies(first, rest, counts);
       };
       const queue = async (data: Buffer | readonly Buffer[], group: ManifestEntry[]) => {
         const task: Promise<void> = write(data, group)
@@ -198,7 +206,11 @@ export async function downloadFiles(
     }),
   ];
   // A task dropped with its connection starts over (a runner's client retries; the CLI's does not).
-  await forEachLimit(tasks, CONCURRENCY, (task) => (signal?.throwIfAborted(), client.retry(task, signal)));
+  await forEachLimit(
+    tasks,
+    CONCURRENCY,
+    (task) => (signal?.throwIfAborted(), client.retry(() => track.attempt(task), signal)),
+  );
 
   // At least 0700, as files get 0600: the job, and whoever removes its workspace, writes into them.
   for (const entry of folders) await writer.makeFolder(entry.path, entry.mode | 0o700);

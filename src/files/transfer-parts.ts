@@ -72,18 +72,47 @@ export function counter(onBytes: (n: number) => void, hash?: Hash): Transform {
   });
 }
 
+/** Counts what a transfer has done: bytes as they stream, files as they complete (with their bytes). */
+export interface Counts {
+  bytes(n: number): void;
+  file(bytes?: number): void;
+}
+
 export function tracker(totalFiles: number, totalBytes: number, options: TransferOptions) {
   const progress: TransferProgress = { files: 0, bytes: 0, totalFiles, totalBytes };
+  const add = (files: number, bytes: number) => {
+    progress.files += files;
+    progress.bytes += bytes;
+    options.onProgress?.({ ...progress });
+  };
   return {
     progress,
-    bytes(n: number) {
-      progress.bytes += n;
-      options.onProgress?.({ ...progress });
-    },
-    file(bytes = 0) {
-      progress.files++;
-      progress.bytes += bytes;
-      options.onProgress?.({ ...progress });
+    bytes: (n: number) => add(0, n),
+    file: (bytes = 0) => add(1, bytes),
+    /**
+     * Runs one attempt at a part of the transfer (a request that a retry sends again whole)
+     * with counts of its own, and takes back what a failed one counted: a retried part counts
+     * once, not `808MB of 800MB` after a server restart mid-upload.
+     */
+    async attempt<T>(part: (counts: Counts) => Promise<T>): Promise<T> {
+      let files = 0;
+      let bytes = 0;
+      try {
+        return await part({
+          bytes: (n) => {
+            bytes += n;
+            add(0, n);
+          },
+          file: (n = 0) => {
+            files++;
+            bytes += n;
+            add(1, n);
+          },
+        });
+      } catch (e) {
+        add(-files, -bytes);
+        throw e;
+      }
     },
   };
 }

@@ -16,6 +16,7 @@ import { directPut } from './direct-http.js';
 import {
   CONCURRENCY,
   counter,
+  type Counts,
   packsOf,
   PLAN_BATCH,
   tracker,
@@ -48,22 +49,22 @@ export async function uploadFiles(
 
   const small = missing.filter((m) => !m.put && entryOf(m.digest).size < SMALL_BLOB);
   const big = missing.filter((m) => m.put || entryOf(m.digest).size >= SMALL_BLOB);
-  const tasks: (() => Promise<void>)[] = [
-    ...big.map((m) => async () => {
+  const tasks: ((counts: Counts) => Promise<void>)[] = [
+    ...big.map((m) => async (counts: Counts) => {
       const size = entryOf(m.digest).size;
-      const stream = createReadStream(path(m.digest)).pipe(counter((n) => track.bytes(n)));
+      const stream = createReadStream(path(m.digest)).pipe(counter((n) => counts.bytes(n)));
       if (m.put) await directPut(m.put, stream, size);
       else await client.putBlob(m.digest, stream);
       requests++;
-      track.file();
+      counts.file();
     }),
     ...packsOf(small.map((m) => ({ name: m.digest, path: path(m.digest), size: entryOf(m.digest).size }))).map(
-      (pack) => async () => {
+      (pack) => async (counts: Counts) => {
         // Built whole (at most PACK_BYTES), files read straight into place several at a time. The
         // packer (tar's header) loads only when there is something to pack: a `dstack run` whose
         // code the server has already uploads nothing, and a module is a few ms of its start.
         const { buildPack } = await import('./pack.js');
-        const body = await buildPack(pack, (n) => track.file(n));
+        const body = await buildPack(pack, (n) => counts.file(n));
         // One plain Uint8Array in an object-mode stream: turning a stream into a web stream copies
         // every Buffer chunk (not other typed arrays), which would copy each pack once more.
         await client.putPack(Readable.from([new Uint8Array(body.buffer, body.byteOffset, body.length)]));
@@ -72,6 +73,10 @@ export async function uploadFiles(
     ),
   ];
   // A task dropped with its connection starts over (a runner's client retries; the CLI's does not).
-  await forEachLimit(tasks, CONCURRENCY, (task) => (options.signal?.throwIfAborted(), client.retry(task)));
+  await forEachLimit(
+    tasks,
+    CONCURRENCY,
+    (task) => (options.signal?.throwIfAborted(), client.retry(() => track.attempt(task))),
+  );
   return { files: missing.length, bytes: totalBytes, requests };
 }

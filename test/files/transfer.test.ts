@@ -11,7 +11,7 @@ import { describeFiles, walk } from '../../src/files/manifest.js';
 import { BlobCache } from '../../src/files/blob-cache.js';
 import { writePack } from '../../src/files/pack.js';
 import { downloadFiles } from '../../src/files/download.js';
-import { uploadFiles } from '../../src/files/transfer.js';
+import { uploadFiles, type TransferProgress } from '../../src/files/transfer.js';
 import { createBucket, startMoto, type S3Server } from '../services/s3.js';
 import { startTestServer, type TestServer } from '../services/server.js';
 import { freshDirs } from './fresh-dirs.js';
@@ -378,6 +378,70 @@ describe('an upload that the store fails in mid-body', () => {
       // Destroying the request (as the store's stream did) reset the kept-alive connection under
       // the next request: "cannot reach the dstack server … ECONNRESET".
       expect(await t.client.missingBlobs([digest])).toEqual([digest]); // it went with its folder
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+describe('progress of a transfer whose requests are retried', () => {
+  /**
+   * `fetch` that drops the first try of each blob request: an upload once its body has gone,
+   * a download after the first chunk of its answer (a server restarted mid-transfer).
+   */
+  function dropsFirstTries(): typeof fetch {
+    const tried = new Set<string>();
+    return async (url, init) => {
+      const key = `${init?.method ?? 'GET'} ${String(url)}`;
+      const first = /\/api\/blobs\/(pack|[0-9a-f]{64})/.test(String(url)) && !tried.has(key);
+      tried.add(key);
+      if (!first) return fetch(url, init);
+      if (init?.body instanceof ReadableStream) {
+        for await (const _ of init.body as ReadableStream<Uint8Array>); // sent whole, and counted
+        throw new TypeError('fetch failed', { cause: new Error('socket hang up') });
+      }
+      const response = await fetch(url, init);
+      const reader = response.body!.getReader();
+      let chunks = 0;
+      const cut = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { value, done } = await reader.read();
+          if (done || chunks++ > 0) {
+            await reader.cancel();
+            return controller.error(new TypeError('terminated'));
+          }
+          controller.enqueue(value);
+        },
+      });
+      return new Response(cut, { status: response.status, headers: response.headers });
+    };
+  }
+
+  it('counts each file and byte once, up to the totals and no further', async () => {
+    const t = await startTestServer();
+    try {
+      const { root, entries } = await makeFolder();
+      let retries = 0;
+      const client = new Client({
+        url: t.server.url,
+        token: t.token,
+        fetch: dropsFirstTries(),
+        retry: { forMs: 30_000, onRetry: () => retries++ },
+      });
+      const check = (seen: TransferProgress[]) => {
+        const last = seen.at(-1)!;
+        expect([last.files, last.bytes]).toEqual([last.totalFiles, last.totalBytes]);
+        expect(Math.max(...seen.map((p) => p.bytes))).toBe(last.totalBytes);
+        expect(Math.max(...seen.map((p) => p.files))).toBe(last.totalFiles);
+      };
+      const uploaded: TransferProgress[] = [];
+      await uploadFiles(client, root, entries, { onProgress: (p) => void uploaded.push(p) });
+      expect(retries).toBe(1 + 3); // the pack and the big files
+      check(uploaded);
+      const downloaded: TransferProgress[] = [];
+      await downloadFiles(client, await freshDir(), entries, { onProgress: (p) => void downloaded.push(p) });
+      expect(retries).toBeGreaterThanOrEqual(4 + 3); // the big files, and the pack when its answer is long enough
+      check(downloaded);
     } finally {
       await t.stop();
     }

@@ -61,9 +61,12 @@ export class Client {
     this.send = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
   }
 
-  /** Run `attempt` again while a dropped connection fails it, as long as this client retries. */
-  retry<T>(attempt: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    return this.retryPolicy ? retrying(attempt, this.retryPolicy, signal) : attempt();
+  /**
+   * Run `attempt` again while a dropped connection fails it, as long as this client retries;
+   * `what` names the request in what the policy says (`POST /api/runner/claim`).
+   */
+  retry<T>(attempt: () => Promise<T>, signal?: AbortSignal, what?: string): Promise<T> {
+    return this.retryPolicy ? retrying(attempt, this.retryPolicy, signal, what) : attempt();
   }
 
   /** A request; an error status throws. */
@@ -125,10 +128,14 @@ export class Client {
 
   /** A JSON request: its body can be sent again, so a dropped connection is retried. */
   private json<T>(method: string, path: string, json?: unknown, signal?: AbortSignal): Promise<T> {
-    return this.retry(async () => {
-      const response = await this.request(method, path, { json, ...(signal ? { signal } : {}) });
-      return readJson<T>(response);
-    }, signal);
+    return this.retry(
+      async () => {
+        const response = await this.request(method, path, { json, ...(signal ? { signal } : {}) });
+        return readJson<T>(response);
+      },
+      signal,
+      `${method} ${path.split('?')[0]}`,
+    );
   }
 
   health(): Promise<{ ok: boolean; version: string; caller: string }> {
@@ -372,10 +379,14 @@ export class Client {
   ): Promise<{ lastSeq: number; transition?: RunnerTransitionAnswer }> {
     const body = Buffer.concat(encodeLogBatch(entries, bytes));
     const query = then ? `?then=${encodeURIComponent(JSON.stringify(then))}` : '';
-    return this.retry(async () => {
-      const response = await this.request('POST', `/api/runner/jobs/${jobId}/logs${query}`, { body });
-      return readJson<{ lastSeq: number; transition?: RunnerTransitionAnswer }>(response);
-    });
+    return this.retry(
+      async () => {
+        const response = await this.request('POST', `/api/runner/jobs/${jobId}/logs${query}`, { body });
+        return readJson<{ lastSeq: number; transition?: RunnerTransitionAnswer }>(response);
+      },
+      undefined,
+      `POST /api/runner/jobs/${jobId}/logs`,
+    );
   }
 
   /** Runners: the assignment of a job already given to this runner (`dstack runner exec`, one job per process). */

@@ -15,8 +15,13 @@ export interface FollowHandlers {
   /** A promise holds the stream until it settles: the server then waits, not this process's memory. */
   onLines: (lines: OutputLine[]) => void | Promise<void>;
   onJobs?: (jobs: JobRecord[]) => void;
-  /** Told when the stream broke and the follower is about to reconnect. */
-  onReconnect?: (error: Error) => void;
+  /**
+   * Told when the stream broke and the follower is about to reconnect: once an outage, with
+   * its first failure, however many tries the reconnection takes.
+   */
+  onInterrupted?: (error: Error) => void;
+  /** Told when a stream opens again after `onInterrupted`. */
+  onResumed?: () => void;
   signal?: AbortSignal;
   /** Give up after this long without a working connection, ms (default 2 minutes). */
   reconnectForMs?: number;
@@ -37,13 +42,18 @@ export async function followStream(url: string, open: OpenStream, handlers: Foll
   const limit = handlers.reconnectForMs ?? 120_000;
   let connectedAt = Date.now();
   let first = true;
+  let interrupted = false;
   for (let attempt = 0; ; attempt++) {
     let failure: Error;
+    let opened = false;
     try {
       const response = await open(formatCursor(cursor));
+      opened = true;
       first = false;
       connectedAt = Date.now();
       attempt = 0;
+      if (interrupted) handlers.onResumed?.();
+      interrupted = false;
       for await (const event of logEvents(response)) {
         if (event.event === 'log') {
           const lines = fresh(event.lines, cursor);
@@ -57,7 +67,10 @@ export async function followStream(url: string, open: OpenStream, handlers: Foll
       if (handlers.signal?.aborted) throw e;
       // The first connection's failure, and what the server refused (4xx), are answers, not glitches.
       if (first || (e instanceof DstackError && e.code !== 'unavailable' && e.code !== 'internal')) throw e;
-      failure = e instanceof Error ? e : new Error(String(e));
+      // A stream cut under the reader says no more than `aborted` or `terminated`.
+      if (opened && !(e instanceof DstackError)) {
+        failure = new UnavailableError(`the connection to ${url} dropped`, { cause: e });
+      } else failure = e instanceof Error ? e : new Error(String(e));
     }
     if (handlers.signal?.aborted) return;
     const gone = handlers.serverGone?.();
@@ -65,7 +78,8 @@ export async function followStream(url: string, open: OpenStream, handlers: Foll
     if (Date.now() - connectedAt > limit) {
       throw new UnavailableError(`lost the log stream from ${url}: ${failure.message}`, { cause: failure });
     }
-    handlers.onReconnect?.(failure);
+    if (!interrupted) handlers.onInterrupted?.(failure);
+    interrupted = true;
     await new Promise((r) => setTimeout(r, Math.min(250 * 2 ** attempt, 5000)));
   }
 }

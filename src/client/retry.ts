@@ -29,15 +29,18 @@ export function isTransient(error: unknown): boolean {
 export interface RetryPolicy {
   /** Keep trying for this long, ms. */
   forMs: number;
-  /** Told before each wait: what failed and how long until the next try. */
-  onRetry?: (error: unknown, delayMs: number) => void;
+  /** Told before each wait: what failed, how long until the next try, and the request (`POST /api/runner/claim`) when known. */
+  onRetry?: (error: unknown, delayMs: number, what?: string) => void;
 }
 
 /** A runner's policy: two minutes of retries, each said in its log. */
 export function runnerRetry(logger: Pick<Logger, 'warn'>): RetryPolicy {
   return {
     forMs: RUNNER_RETRY_MS,
-    onRetry: (error, delayMs) => logger.warn(`request failed; retrying in ${delayMs} ms`, { error: String(error) }),
+    // Named: a runner's claim, heartbeat and log sends fail together when its server is down,
+    // and three lines alike at each step read as one request said thrice.
+    onRetry: (error, delayMs, what = 'request') =>
+      logger.warn(`${what} failed; retrying in ${delayMs} ms`, { error: String(error) }),
   };
 }
 
@@ -45,14 +48,19 @@ export function runnerRetry(logger: Pick<Logger, 'warn'>): RetryPolicy {
  * Run `attempt` until it succeeds, fails for good, the policy's time passes, or `signal` aborts
  * (also during a wait between tries: a stopped job must not wait out a retry of seconds).
  */
-export async function retrying<T>(attempt: () => Promise<T>, policy: RetryPolicy, signal?: AbortSignal): Promise<T> {
+export async function retrying<T>(
+  attempt: () => Promise<T>,
+  policy: RetryPolicy,
+  signal?: AbortSignal,
+  what?: string,
+): Promise<T> {
   const deadline = Date.now() + policy.forMs;
   for (let delay = FIRST_DELAY_MS; ; delay = Math.min(delay * 2, RETRY_MAX_DELAY_MS)) {
     try {
       return await attempt();
     } catch (e) {
       if (!isTransient(e) || signal?.aborted || Date.now() + delay > deadline) throw e;
-      policy.onRetry?.(e, delay);
+      policy.onRetry?.(e, delay, what);
     }
     await sleep(delay, undefined, signal && { signal });
   }

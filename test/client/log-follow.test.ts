@@ -10,10 +10,11 @@ import type { JobRecord, LogEntry } from '../../src/core/records.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
 import { startTestServer, type TestServer } from '../services/server.js';
 
-/** A TCP proxy in front of the server whose connections the test can cut. */
-async function proxy(port: number): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+/** A TCP proxy in front of the server whose connections the test can cut, or refuse while it is `down`. */
+async function proxy(port: number): Promise<{ url: string; cut(): void; down: boolean; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
+    if (handle.down) return void client.destroy();
     const upstream = connect(port, '127.0.0.1');
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -23,11 +24,13 @@ async function proxy(port: number): Promise<{ url: string; cut(): void; close():
     client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
+  const handle = {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     cut: () => sockets.forEach((s) => s.destroy()),
-    close: () => new Promise((r) => server.close(() => r())),
+    down: false,
+    close: () => new Promise<void>((r) => server.close(() => r())),
   };
+  return handle;
 }
 
 const lines = (from: number, to: number, t0 = 1_700_000_000_000, step = 10): OutputEntry[] =>
@@ -76,7 +79,7 @@ describe('reading and following logs', () => {
           p.cut();
         }
       },
-      onReconnect: (e) => reconnects.push(e.message),
+      onInterrupted: (e) => reconnects.push(e.message),
     });
     await new Promise((r) => setTimeout(r, 300));
     await t.server.engine.logs.append(job.id, lines(30_001, 60_000));
@@ -87,6 +90,38 @@ describe('reading and following logs', () => {
     expect(cuts).toBe(2);
     expect(reconnects.length).toBeGreaterThanOrEqual(2);
     expect(got.map((l) => l.seq)).toEqual(Array.from({ length: 60_000 }, (_, i) => i + 1));
+  });
+
+  it('a server down for a while interrupts a follow once, and says when it is back', async () => {
+    const run = makeRun('outage-run', { submittedAt: Date.now() });
+    const job = makeJob(run, 'o', { id: '0123456789ab' });
+    await t.server.engine.store.createRun(run, [job], 'admin');
+    await t.server.engine.transition(job.id, 'SUBMITTED', 'DOWNLOADING', { runner: 'r1' }, 'test');
+    await t.server.engine.transition(job.id, 'DOWNLOADING', 'RUNNING', {}, 'test');
+    await t.server.engine.logs.append(job.id, lines(1, 10));
+    const p = await proxy(Number(new URL(t.server.url).port));
+    const client = new Client({ url: p.url, token: t.token });
+    const said: string[] = [];
+    let got = 0;
+    const following = client.followLogs(job.id, {
+      onLines: (batch) => {
+        got += batch.length;
+        said.push(`${batch.length} lines`);
+      },
+      onInterrupted: (e) => said.push(`interrupted: ${e.message}`),
+      onResumed: () => said.push('resumed'),
+    });
+    while (got < 10) await new Promise((r) => setTimeout(r, 10));
+    p.down = true; // its connection cut, and every new one refused: several tries at 250 ms, 500 ms, 1 s
+    p.cut();
+    await new Promise((r) => setTimeout(r, 2000));
+    await t.server.engine.logs.append(job.id, lines(11, 15));
+    p.down = false;
+    await new Promise((r) => setTimeout(r, 2500));
+    await t.server.engine.transition(job.id, 'RUNNING', 'DONE', {}, 'test');
+    await following;
+    await p.close();
+    expect(said).toEqual(['10 lines', `interrupted: the connection to ${p.url} dropped`, 'resumed', '5 lines']);
   });
 
   it('a stream resumes after the cursor in Last-Event-ID, and each log event carries the cursor as its id', async () => {

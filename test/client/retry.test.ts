@@ -2,18 +2,20 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
-import { isTransient, retrying } from '../../src/client/retry.js';
+import { isTransient, retrying, runnerRetry } from '../../src/client/retry.js';
 import { InvalidError, NotFoundError, UnavailableError } from '../../src/core/errors.js';
 
 let server: Server | undefined;
 afterEach(() => server?.close());
 
-/** A server whose first `drops` requests lose their connection before any answer. */
-async function dropping(drops: number): Promise<{ url: string; requests: () => number }> {
+/** A server whose first `drops` requests (or those `drops` picks by number) lose their connection before any answer. */
+async function dropping(
+  drops: number | ((request: number) => boolean),
+): Promise<{ url: string; requests: () => number }> {
   let requests = 0;
   server = createServer((req, res) => {
     requests++;
-    if (requests <= drops) return req.socket.destroy();
+    if (typeof drops === 'number' ? requests <= drops : drops(requests)) return req.socket.destroy();
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ ok: true, caller: 'r1', version: 'x' }));
   });
@@ -30,6 +32,18 @@ describe('a client that retries', () => {
     expect(await client.health()).toMatchObject({ ok: true });
     expect(requests()).toBe(3);
     expect(waits).toEqual([200, 400]);
+  });
+
+  it("a runner's retries name their request: its claim, heartbeat and log sends, which fail together, read apart", async () => {
+    const { url } = await dropping((n) => n % 2 === 1); // every request's first try
+    const warned: string[] = [];
+    const client = new Client({ url, token: 't', retry: runnerRetry({ warn: (message) => warned.push(message) }) });
+    await client.health();
+    await client.appendLogs('0123456789ab', []);
+    expect(warned).toEqual([
+      'GET /api/health failed; retrying in 200 ms',
+      'POST /api/runner/jobs/0123456789ab/logs failed; retrying in 200 ms',
+    ]);
   });
 
   it('gives up when its time is spent, with the error of the last try', async () => {

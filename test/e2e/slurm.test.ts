@@ -256,7 +256,7 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
       expect(ended.status, `${ended.reason}\n${server.output}`).toBe('DONE');
       expect(outages).toBeGreaterThan(1);
       // Its requests failed, and were tried again.
-      expect(said).toMatch(/request failed; retrying in \d+ ms/);
+      expect(said).toMatch(/(request|[A-Z]+ \/api\/\S+) failed; retrying in \d+ ms/);
       expect(await logsOf(name)).toBe(Array.from({ length: 40 }, (_, i) => `tick ${i + 1}\n`).join(''));
     } finally {
       clearInterval(cutter);

@@ -213,8 +213,10 @@ describe('a team server with three runners', () => {
   });
 
   it('finishes a run across a server restart, with its log whole', async () => {
-    const name = (await dstack(['run', 'ticker', '-d'])).stdout.trim();
+    const name = (await dstack(['run', 'ticker', '-d', '--no-cache'])).stdout.trim();
     await waitUntil(async () => (await dstack(['logs', name])).stdout.includes('tick 3'));
+    const followed = dstack(['logs', '-f', name]);
+    await new Promise((r) => setTimeout(r, 500)); // following
     await server.kill('SIGKILL');
     await new Promise((r) => setTimeout(r, 500));
     await server.boot();
@@ -225,6 +227,12 @@ describe('a team server with three runners', () => {
     });
     const logs = (await dstack(['logs', name])).stdout;
     expect(logs).toBe(Array.from({ length: 20 }, (_, i) => `tick ${i + 1}\n`).join(''));
+    // A follower across the restart says once that its stream broke, however many tries it took, and when it is back.
+    const follow = await followed;
+    expect(follow.stdout).toBe(logs);
+    expect(follow.stderr).toMatch(
+      /^\[dstack\] log stream interrupted \((the connection to \S+ dropped|the log stream from \S+ ended early)\); resuming\n\[dstack\] log stream resumed\n$/,
+    );
   });
 
   it('stops the jobs of a runner shut down with SIGTERM as dstack stop does; back, it takes work again', async () => {

@@ -14,9 +14,14 @@ import { noteWaiting } from '../waiting-notes.js';
 /** The CLI's printer: a line left unfinished by one batch goes on with the next. */
 export const printer = new LogPrinter();
 
-/** A follow's stream broke and it is reconnecting (`dstack logs -f`, `dstack run`): say so. */
+/** A follow's stream broke and it is reconnecting (`dstack logs -f`, `dstack run`): say so, once an outage. */
 export function noteInterrupted(e: Error): void {
   process.stderr.write(pc.dim(`[dstack] log stream interrupted (${e.message}); resuming\n`));
+}
+
+/** The follow's stream is open again after `noteInterrupted`. */
+export function noteResumed(): void {
+  process.stderr.write(pc.dim('[dstack] log stream resumed\n'));
 }
 
 /**
@@ -69,7 +74,8 @@ export async function logsCommand(
         ...(since !== undefined ? { since } : {}),
         onLines: (lines) => (waiting.heard(), print(lines)),
         ...(notes ? { onJobs: (records: JobRecord[]) => notes.update(records) } : {}),
-        onReconnect: noteInterrupted,
+        onInterrupted: noteInterrupted,
+        onResumed: noteResumed,
       });
     } finally {
       waiting.stop();

@@ -52,7 +52,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   const [
     { connect },
     { snapshotProject, uploadSnapshot },
-    { printLines, noteInterrupted, noteUndeliveredLines },
+    { printLines, noteInterrupted, noteResumed, noteUndeliveredLines },
     { noteWaiting },
   ] = await Promise.all([
     import('../connect.js'), // not loaded for --help and --dry-run
@@ -114,7 +114,8 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
           run.jobs,
         );
       },
-      onReconnect: noteInterrupted,
+      onInterrupted: noteInterrupted,
+      onResumed: noteResumed,
       signal: abort.signal,
     });
   } catch (e) {

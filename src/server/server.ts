@@ -142,7 +142,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       name: LOCAL_RUNNER,
       workRoot: options.localRunner.workRoot,
       capacity: await detectCapacity(),
-      executor: new ProcessExecutor(options.localRunner.workRoot, { spawner: true }),
+      executor: new ProcessExecutor(options.localRunner.workRoot, {
+        spawner: true,
+        stopGraceMs: options.localRunner.stopGraceMs,
+      }),
       logger: logger.child('runner'),
       baseEnv: runnerEnvironment(),
       stopGraceMs: options.localRunner.stopGraceMs,

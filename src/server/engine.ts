@@ -31,6 +31,8 @@ export class Engine {
   private closing = false;
   private works = 0;
   private readonly waiters = new Set<Promise<unknown>>();
+  /** When each runner was last heard from, ms since the epoch: `heardFrom`. */
+  private readonly heard = new Map<string, number>();
   /** Runners that get no new work (the server's own, while it shuts down): `drain`. */
   private readonly draining = new Set<string>();
   /** How often runners should heartbeat: well inside the server's runner timeout. */
@@ -107,6 +109,20 @@ export class Engine {
 
   undrain(runner: string): void {
     this.draining.delete(runner);
+  }
+
+  /**
+   * Note a request of `runner`'s, before anything is written: its heartbeat in the store
+   * cannot be written while the database is down or its disk full, and a runner that kept
+   * calling all along must not be taken for lost once the store is back.
+   */
+  heardFrom(runner: string): void {
+    this.heard.set(runner, Date.now());
+  }
+
+  /** When `runner` was last heard from by this process (`heardFrom`), ms since the epoch; 0 when never. */
+  lastHeard(runner: string): number {
+    return this.heard.get(runner) ?? 0;
   }
 
   /** Run `fn` alone: submissions are serialised so that identical jobs submitted at once run once. */

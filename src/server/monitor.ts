@@ -21,9 +21,10 @@ export interface MonitorOptions {
 }
 
 /**
- * Mark runners silent for longer than `runnerTimeoutMs` lost. Silence counts from `since`
- * at the earliest (the server's start): a runner cannot heartbeat a server that is down,
- * and one retrying waits up to RETRY_MAX_DELAY_MS before it tries again.
+ * Mark runners silent for longer than `runnerTimeoutMs` lost. Silence counts from the last
+ * heartbeat stored or heard (`Engine.lastHeard`: the store's write of it may have failed),
+ * and from `since` at the earliest (the server's start): a runner cannot heartbeat a server
+ * that is down, and one retrying waits up to RETRY_MAX_DELAY_MS before it tries again.
  */
 export async function checkRunners(
   engine: Engine,
@@ -32,10 +33,10 @@ export async function checkRunners(
   since = 0,
 ): Promise<void> {
   for (const runner of await engine.store.listRunners()) {
-    const heard = Math.max(runner.updatedAt, since + RETRY_MAX_DELAY_MS);
-    if (runner.status !== 'ACTIVE' || now - heard <= runnerTimeoutMs) continue;
+    const heard = Math.max(runner.updatedAt, engine.lastHeard(runner.name));
+    if (runner.status !== 'ACTIVE' || now - Math.max(heard, since + RETRY_MAX_DELAY_MS) <= runnerTimeoutMs) continue;
     await engine.store.setRunnerStatus(runner.name, 'LOST');
-    engine.logger.warn(`runner ${runner.name} lost: no heartbeat for ${Math.round((now - runner.updatedAt) / 1000)}s`);
+    engine.logger.warn(`runner ${runner.name} lost: no heartbeat for ${Math.round((now - heard) / 1000)}s`);
     await engine.failJobsOf(runner.name, RUNNER_LOST, 'server');
   }
 }
@@ -83,6 +84,12 @@ export function startMonitor(engine: Engine, options: MonitorOptions): () => voi
     if (busy) return;
     busy = true;
     void checkRunners(engine, options.runnerTimeoutMs, now, since)
+      .catch((e: unknown) => {
+        // The store failed (its database down): runners' requests failed on it too, their
+        // token's look-up first, so silence counts from its recovery, as from a start.
+        since = Date.now();
+        throw e;
+      })
       .then(() => explainWaiting(engine, options.failUnfittable))
       .catch((e) => engine.logger.error('monitor check failed', { error: String(e) }))
       .finally(() => (busy = false));

@@ -9,12 +9,14 @@ import { Engine } from '../../src/server/engine.js';
 import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
 import { LogStore } from '../../src/server/storage/log-store.js';
 import { openSqliteStore } from '../../src/server/store/sqlite.js';
+import type { Store } from '../../src/server/store/store.js';
 
 export type TestApp = ReturnType<typeof createApp>;
 
-export async function testApp(name: string) {
+/** `open` opens the store from a database path in the app's folder (default: SQLite there). */
+export async function testApp(name: string, open: (path: string) => Promise<Store> = openSqliteStore) {
   const dir = await mkdtemp(join(tmpdir(), `dstack-${name}-`));
-  const store = await openSqliteStore(join(dir, 'dstack.db'));
+  const store = await open(join(dir, 'dstack.db'));
   const engine = new Engine({
     store,
     blobs: new LocalBlobStore(join(dir, 'blobs')),

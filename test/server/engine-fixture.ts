@@ -7,9 +7,13 @@ import type { Engine } from '../../src/server/engine.js';
 import { makeJob, makeRun, makeSpec } from '../store/fixtures.js';
 import { testApp } from './app-fixture.js';
 
-/** Each job: id, status, dependencies, and optionally the CPUs it asks for (default 1). */
-export async function engineWith(statuses: [string, JobStatus, string[], number?][], run: Partial<RunRecord> = {}) {
-  const { store, engine } = await testApp('control');
+/** Each job: id, status, dependencies, and optionally the CPUs it asks for (default 1); `open` as testApp's. */
+export async function engineWith(
+  statuses: [string, JobStatus, string[], number?][],
+  run: Partial<RunRecord> = {},
+  open?: Parameters<typeof testApp>[1],
+) {
+  const { store, engine, app } = await testApp('control', open);
   const runRecord = makeRun('calm-owl-1', {
     workflow: 'w1',
     repo: { root: '/' },
@@ -29,7 +33,7 @@ export async function engineWith(statuses: [string, JobStatus, string[], number?
     }),
   );
   await store.createRun(runRecord, jobs, 'test');
-  return { engine, jobs };
+  return { engine, jobs, app };
 }
 
 /** Store `content` as a blob; its digest. */

@@ -1,11 +1,24 @@
-/** Lost runners, on the real engine over a real SQLite store. */
-import { describe, expect, it } from 'vitest';
+/** Lost runners, on the real engine over a real SQLite store (and a real PostgreSQL, for its outage). */
+import type SqliteDatabase from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETRY_MAX_DELAY_MS } from '../../src/core/api.js';
+import { issueToken } from '../../src/server/auth.js';
 import { checkRunners, startMonitor } from '../../src/server/monitor.js';
+import { KyselyStore } from '../../src/server/store/kysely-store.js';
+import { openPostgresStore } from '../../src/server/store/postgres.js';
+import type { Database } from '../../src/server/store/schema.js';
+import { openSqliteDatabase } from '../../src/server/store/sqlite.js';
+import type { Store } from '../../src/server/store/store.js';
+import { startPostgres, type PostgresServer } from '../services/postgres.js';
+import { callApi } from './app-fixture.js';
 import { engineWith } from './engine-fixture.js';
 
-async function runningOn(lastHeard: number) {
-  const { engine } = await engineWith([['aaaaaaaaaaaa', 'RUNNING', []]]);
+const JOB = 'aaaaaaaaaaaa';
+
+async function runningOn(lastHeard: number, open?: (path: string) => Promise<Store>) {
+  const { engine, app } = await engineWith([[JOB, 'RUNNING', []]], {}, open);
   await engine.store.upsertRunner({
     name: 'r1',
     host: 'h',
@@ -14,22 +27,30 @@ async function runningOn(lastHeard: number) {
     updatedAt: lastHeard,
     registeredAt: lastHeard,
   });
-  await engine.store.updateJob('aaaaaaaaaaaa', 'RUNNING', { runner: 'r1' });
-  return engine;
+  await engine.store.updateJob(JOB, 'RUNNING', { runner: 'r1' });
+  return { engine, app };
+}
+
+/** Wait until `check` holds, for at most `ms`. */
+async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  for (const deadline = Date.now() + ms; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    if (await check()) return true;
+  }
+  return check();
 }
 
 describe('checkRunners', () => {
   it("fails a silent runner's jobs as 'runner lost'", async () => {
     const now = Date.now();
-    const engine = await runningOn(now - 10_000);
+    const { engine } = await runningOn(now - 10_000);
     await checkRunners(engine, 2_000, now);
     expect((await engine.store.getRunner('r1'))!.status).toBe('LOST');
-    expect(await engine.store.getJob('aaaaaaaaaaaa')).toMatchObject({ status: 'FAILED', reason: 'runner lost' });
+    expect(await engine.store.getJob(JOB)).toMatchObject({ status: 'FAILED', reason: 'runner lost' });
   });
 
   it('counts silence from its own start: runners could not reach a server that was down', async () => {
     const now = Date.now();
-    const engine = await runningOn(now - 60_000);
+    const { engine } = await runningOn(now - 60_000);
     await checkRunners(engine, 2_000, now, now - 1_000);
     expect((await engine.store.getRunner('r1'))!.status).toBe('ACTIVE');
     // Once a retrying runner has had its longest wait and the timeout, it is lost.
@@ -38,7 +59,7 @@ describe('checkRunners', () => {
   });
 
   it("takes a pause of the server itself (a laptop asleep) for no runner's silence", { timeout: 20_000 }, async () => {
-    const engine = await runningOn(Date.now());
+    const { engine } = await runningOn(Date.now());
     const stop = startMonitor(engine, { runnerTimeoutMs: 1_000, intervalMs: 100 });
     try {
       // Past the grace a server gives runners after its start, the runner heartbeats...
@@ -52,9 +73,85 @@ describe('checkRunners', () => {
       while (Date.now() < pausedUntil);
       await new Promise((r) => setTimeout(r, 300)); // a few checks after it wakes
       expect((await engine.store.getRunner('r1'))!.status).toBe('ACTIVE');
-      expect((await engine.store.getJob('aaaaaaaaaaaa'))!.status).toBe('RUNNING');
+      expect((await engine.store.getJob(JOB))!.status).toBe('RUNNING');
     } finally {
       stop();
     }
   });
+
+  it('keeps a runner whose heartbeats arrive while the store cannot write them (a full disk)', async () => {
+    let sqlite: SqliteDatabase.Database | undefined;
+    // A real SQLite store whose connection the test holds: `query_only` on it fails every
+    // write, as a full disk does, while reads (the runner's token) are still answered.
+    const { engine, app } = await runningOn(Date.now() - 60_000, async (path) => {
+      sqlite = openSqliteDatabase(path);
+      const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+      const store = new KyselyStore(db, { dialect: 'sqlite' });
+      await store.migrate();
+      return store;
+    });
+    const token = await issueToken(engine.store, 'runner', 'r1', false);
+    sqlite!.pragma('query_only = ON');
+    const heartbeat = { name: 'r1', jobIds: [JOB], waitMs: 0 };
+    expect((await callApi(app, token, 'POST', '/api/runner/heartbeat', heartbeat)).status).toBe(500);
+    await checkRunners(engine, 2_000); // nothing to write: the runner was heard
+    sqlite!.pragma('query_only = OFF'); // space again, before the runner's next heartbeat
+    await checkRunners(engine, 2_000);
+    expect((await engine.store.getRunner('r1'))!.status).toBe('ACTIVE');
+    expect((await engine.store.getJob(JOB))!.status).toBe('RUNNING');
+  });
+});
+
+describe('startMonitor over PostgreSQL', () => {
+  let server: PostgresServer;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  /** Run `sql` on the maintenance database, not the one the store uses. */
+  async function admin(sql: string): Promise<void> {
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  }
+
+  it(
+    'counts silence from the end of a database outage: runners could not be heard during it',
+    { timeout: 30_000 },
+    async () => {
+      const url = await server.createDatabase();
+      const name = new URL(url).pathname.slice(1);
+      const { engine } = await runningOn(Date.now(), () => openPostgresStore(url));
+      const stop = startMonitor(engine, { runnerTimeoutMs: 1_000, intervalMs: 100 });
+      try {
+        // Past the grace a server gives runners after its start, the runner heartbeats...
+        for (const end = Date.now() + RETRY_MAX_DELAY_MS + 500; Date.now() < end;) {
+          await engine.store.heartbeat('r1', Date.now());
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        // ...until the database refuses connections, longer than the runner timeout.
+        await admin(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
+        await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
+        await expect(engine.store.listRunners()).rejects.toThrow(/not currently accepting connections/);
+        await new Promise((r) => setTimeout(r, 2_000));
+        await admin(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`);
+        await new Promise((r) => setTimeout(r, 500)); // checks once it is back, before the runner's retry
+        expect((await engine.store.getRunner('r1'))!.status).toBe('ACTIVE');
+        expect((await engine.store.getJob(JOB))!.status).toBe('RUNNING');
+        // A runner still silent once it could have retried is lost, as after a start.
+        const lost = () => engine.store.getRunner('r1').then((r) => r!.status === 'LOST');
+        expect(await until(lost, RETRY_MAX_DELAY_MS + 3_000)).toBe(true);
+      } finally {
+        stop();
+        await engine.store.close();
+      }
+    },
+  );
 });

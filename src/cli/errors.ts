@@ -14,6 +14,7 @@ export function exitCode(code: ErrorCode): number {
     case 'unauthorized':
     case 'forbidden':
     case 'unavailable':
+    case 'storage_full':
       return 1;
     case 'internal':
       return 70;

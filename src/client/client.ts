@@ -38,7 +38,7 @@ import { fetchTransport, nodeTransport, readJson, readText, type HttpResponse, t
 import { followStream, type FollowHandlers } from './log-follow.js';
 import { isAlive } from './process-alive.js';
 import { LOG_ACCEPT, readLogPage } from './log-reading.js';
-import { retrying, type RetryPolicy } from './retry.js';
+import { isReportRetryable, isTransient, retrying, type RetryPolicy } from './retry.js';
 
 export class Client {
   readonly url: string;
@@ -62,11 +62,12 @@ export class Client {
   }
 
   /**
-   * Run `attempt` again while a dropped connection fails it, as long as this client retries;
-   * `what` names the request in what the policy says (`POST /api/runner/claim`).
+   * Run `attempt` again while its failure is `retryable` (by default a dropped connection), as
+   * long as this client retries; `what` names the request in what the policy says
+   * (`POST /api/runner/claim`).
    */
-  retry<T>(attempt: () => Promise<T>, signal?: AbortSignal, what?: string): Promise<T> {
-    return this.retryPolicy ? retrying(attempt, this.retryPolicy, signal, what) : attempt();
+  retry<T>(attempt: () => Promise<T>, signal?: AbortSignal, what?: string, retryable = isTransient): Promise<T> {
+    return this.retryPolicy ? retrying(attempt, this.retryPolicy, signal, what, retryable) : attempt();
   }
 
   /** A request; an error status throws. */
@@ -127,7 +128,13 @@ export class Client {
   }
 
   /** A JSON request: its body can be sent again, so a dropped connection is retried. */
-  private json<T>(method: string, path: string, json?: unknown, signal?: AbortSignal): Promise<T> {
+  private json<T>(
+    method: string,
+    path: string,
+    json?: unknown,
+    signal?: AbortSignal,
+    retryable = isTransient,
+  ): Promise<T> {
     return this.retry(
       async () => {
         const response = await this.request(method, path, { json, ...(signal ? { signal } : {}) });
@@ -135,6 +142,7 @@ export class Client {
       },
       signal,
       `${method} ${path.split('?')[0]}`,
+      retryable,
     );
   }
 
@@ -343,8 +351,9 @@ export class Client {
     return (await this.json<{ commands: RunnerCommand[] }>('POST', '/api/runner/heartbeat', request, signal)).commands;
   }
 
+  /** A job's status report: retried through a full server storage too (`isReportRetryable`). */
   transition(jobId: string, request: RunnerTransitionRequest): Promise<RunnerTransitionAnswer> {
-    return this.json('POST', `/api/runner/jobs/${jobId}/transition`, request);
+    return this.json('POST', `/api/runner/jobs/${jobId}/transition`, request, undefined, isReportRetryable);
   }
 
   /**
@@ -386,6 +395,7 @@ export class Client {
       },
       undefined,
       `POST /api/runner/jobs/${jobId}/logs`,
+      then ? isReportRetryable : isTransient,
     );
   }
 

@@ -7,6 +7,7 @@ import {
   InvalidError,
   NotFoundError,
   TooLargeError,
+  StorageFullError,
   UnauthorizedError,
   UnavailableError,
   type ErrorCode,
@@ -41,6 +42,8 @@ export function errorFromResponse(status: number, body: unknown, refused?: Refus
       return new ForbiddenError(message);
     case 'unavailable':
       return new UnavailableError(message);
+    case 'storage_full':
+      return new StorageFullError(message);
     default:
       return status >= 500 ? new UnavailableError(`server error: ${message}`) : new InternalError(message);
   }

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RETRY_MAX_DELAY_MS } from '../core/api.js';
-import { UnavailableError } from '../core/errors.js';
+import { StorageFullError, UnavailableError } from '../core/errors.js';
 import { DROPPED_CONNECTION_CODES } from '../core/network-errors.js';
 import type { Logger } from '../logger.js';
 
@@ -24,6 +24,16 @@ export function isTransient(error: unknown): boolean {
   if (e.name === 'TypeError' && e.message === 'terminated') return true;
   if (e.code && DROPPED_CONNECTION_CODES.has(e.code)) return true;
   return e.cause !== undefined && e.cause !== error && isTransient(e.cause);
+}
+
+/**
+ * What a job's status report retries: what `isTransient` says, and a server whose storage is
+ * full, which fails the job's other requests at once. The report is the only record of how
+ * the job ended: given up, the job would stay RUNNING on the server once its runner is done
+ * with it, while space freed within the runner's retry window lets it through.
+ */
+export function isReportRetryable(error: unknown): boolean {
+  return error instanceof StorageFullError || isTransient(error);
 }
 
 export interface RetryPolicy {
@@ -45,21 +55,23 @@ export function runnerRetry(logger: Pick<Logger, 'warn'>): RetryPolicy {
 }
 
 /**
- * Run `attempt` until it succeeds, fails for good, the policy's time passes, or `signal` aborts
- * (also during a wait between tries: a stopped job must not wait out a retry of seconds).
+ * Run `attempt` until it succeeds, fails for good (not `retryable`), the policy's time passes,
+ * or `signal` aborts (also during a wait between tries: a stopped job must not wait out a
+ * retry of seconds).
  */
 export async function retrying<T>(
   attempt: () => Promise<T>,
   policy: RetryPolicy,
   signal?: AbortSignal,
   what?: string,
+  retryable: (error: unknown) => boolean = isTransient,
 ): Promise<T> {
   const deadline = Date.now() + policy.forMs;
   for (let delay = FIRST_DELAY_MS; ; delay = Math.min(delay * 2, RETRY_MAX_DELAY_MS)) {
     try {
       return await attempt();
     } catch (e) {
-      if (!isTransient(e) || signal?.aborted || Date.now() + delay > deadline) throw e;
+      if (!retryable(e) || signal?.aborted || Date.now() + delay > deadline) throw e;
       policy.onRetry?.(e, delay, what);
     }
     await sleep(delay, undefined, signal && { signal });

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'unavailable'
+  | 'storage_full'
   | 'internal';
 
 export abstract class DstackError extends Error {
@@ -81,6 +82,14 @@ export class ForbiddenError extends DstackError {
 /** A service dstack needs cannot be reached (server, docker engine). */
 export class UnavailableError extends DstackError {
   readonly code = 'unavailable' as const;
+}
+
+/**
+ * The server's storage (its database's disk, its blob or log folder) is full: not retried, as
+ * an outage is, since it stays full until someone frees space.
+ */
+export class StorageFullError extends DstackError {
+  readonly code = 'storage_full' as const;
 }
 
 /** This is a bug in dstack: the message says what to report. */

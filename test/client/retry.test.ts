@@ -1,9 +1,14 @@
 /** Retrying through dropped connections, against a real HTTP server that drops some. */
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import { isTransient, retrying, runnerRetry } from '../../src/client/retry.js';
-import { InvalidError, NotFoundError, UnavailableError } from '../../src/core/errors.js';
+import { InvalidError, NotFoundError, StorageFullError, UnavailableError } from '../../src/core/errors.js';
+import { silentLogger } from '../../src/logger.js';
+import { errorResponse } from '../../src/server/api/http-errors.js';
 
 let server: Server | undefined;
 afterEach(() => server?.close());
@@ -19,6 +24,21 @@ async function dropping(
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ ok: true, caller: 'r1', version: 'x' }));
   });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, requests: () => requests };
+}
+
+/** A dstack API whose first `fails` requests fail on a full disk (a real ENOSPC), and later ones answer `{ ok: true }`. */
+async function fullFor(fails: number): Promise<{ url: string; requests: () => number }> {
+  let requests = 0;
+  const app = new Hono();
+  app.onError((error, c) => errorResponse(c, error, silentLogger));
+  app.all('*', async (c) => {
+    if (++requests <= fails) await writeFile('/dev/full', 'x');
+    return c.json({ ok: true, lastSeq: 0, transition: { ok: true } });
+  });
+  server = createServer(getRequestListener(app.fetch));
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, requests: () => requests };
@@ -50,6 +70,26 @@ describe('a client that retries', () => {
     const { url } = await dropping(1000);
     const client = new Client({ url, token: 't', retry: { forMs: 500 } });
     await expect(client.health()).rejects.toThrow(/cannot reach the dstack server at http:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it('does not retry a server whose storage is full: no retry frees it, and the job fails at once saying so', async () => {
+    const { url, requests } = await fullFor(1000);
+    const client = new Client({ url, token: 't', retry: { forMs: 10_000 } });
+    const error = await client.health().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageFullError);
+    expect((error as Error).message).toBe(
+      "the server's storage is full (no space left on device): free space on it, or give it more, and run again",
+    );
+    expect(isTransient(error)).toBe(false);
+    expect(requests()).toBe(1);
+  });
+
+  it("retries a job's status report through a full storage: it is the only record of how the job ended", async () => {
+    const { url, requests } = await fullFor(2);
+    const client = new Client({ url, token: 't', retry: { forMs: 10_000 } });
+    expect(await client.transition('j1', { from: 'RUNNING', to: 'DONE' })).toMatchObject({ ok: true });
+    expect(await client.appendLogsThen('j1', [], undefined, { from: 'RUNNING', to: 'DONE' })).toEqual({ ok: true });
+    expect(requests()).toBe(4);
   });
 
   it('fails at once without a retry policy (the CLI)', async () => {

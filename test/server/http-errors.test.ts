@@ -1,6 +1,12 @@
-/** How errors become responses: an outage of a service the server uses is a 503 saying so, not a bug's 500. */
+/**
+ * How errors become responses: an outage of a service the server uses is a 503 saying so, and
+ * a full disk a 507 saying so, not a bug's 500.
+ */
+import { writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
+import SqliteDatabase from 'better-sqlite3';
 import { Hono } from 'hono';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { errorResponse } from '../../src/server/api/http-errors.js';
 import { createLogger } from '../../src/logger.js';
@@ -11,6 +17,18 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+const FULL = (why: string) => ({
+  error: {
+    code: 'storage_full',
+    message: `the server's storage is full (${why}): free space on it, or give it more, and run again`,
+  },
+});
+
+/** A real write to a full device: /dev/full answers every write with ENOSPC. */
+function writeToFullDisk(): Promise<void> {
+  return writeFile('/dev/full', 'a log line\n');
 }
 
 function appThrowing(failure: () => Promise<unknown>) {
@@ -46,6 +64,48 @@ describe('errorResponse', () => {
       },
     });
     expect(logged.join('\n')).toContain(`unreachable (connect ECONNREFUSED 127.0.0.1:${port})`);
+  });
+
+  it('answers a full disk, deep in the causes, with 507 saying so, logged as one warning without a stack', async () => {
+    const { app, logged } = appThrowing(async () => {
+      try {
+        await writeToFullDisk();
+      } catch (e) {
+        throw new Error('could not append the log lines', { cause: e });
+      }
+    });
+    const r = await app.request('/x');
+    expect(r.status).toBe(507);
+    expect(await r.json()).toEqual(FULL('no space left on device'));
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(/WARN .*the server's storage is full: ENOSPC: no space left on device, write$/);
+  });
+
+  it("answers SQLite's full database with 507", async () => {
+    // A real SQLITE_FULL: a database that may not grow by a page.
+    const db = new SqliteDatabase(':memory:');
+    db.exec('CREATE TABLE t (data BLOB)');
+    db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+    const { app } = appThrowing(async () => db.prepare('INSERT INTO t VALUES (zeroblob(100000))').run());
+    const r = await app.request('/x');
+    expect(r.status).toBe(507);
+    expect(await r.json()).toEqual(FULL('database or disk is full'));
+    db.close();
+  });
+
+  it("answers a disk quota and PostgreSQL's full disk with 507 alike", async () => {
+    const quota = Object.assign(new Error('EDQUOT: disk quota exceeded, write'), { code: 'EDQUOT', syscall: 'write' });
+    const postgres = Object.assign(new pg.DatabaseError('could not extend file "base/5/16384"', 0, 'error'), {
+      code: '53100',
+    });
+    for (const [error, why] of [
+      [quota, 'disk quota exceeded'],
+      [postgres, "no space left on the database's disk"],
+    ] as const) {
+      const r = await appThrowing(() => Promise.reject(error)).app.request('/x');
+      expect(r.status).toBe(507);
+      expect(await r.json()).toEqual(FULL(why));
+    }
   });
 
   it('keeps any other unexpected error a 500 that points at the log, with its stack there', async () => {

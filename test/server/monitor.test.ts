@@ -1,6 +1,6 @@
 /** Lost runners, on the real engine over a real SQLite store (and a real PostgreSQL, for its outage). */
 import type SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETRY_MAX_DELAY_MS } from '../../src/core/api.js';
@@ -9,7 +9,7 @@ import { checkRunners, startMonitor } from '../../src/server/monitor.js';
 import { KyselyStore } from '../../src/server/store/kysely-store.js';
 import { openPostgresStore } from '../../src/server/store/postgres.js';
 import type { Database } from '../../src/server/store/schema.js';
-import { openSqliteDatabase } from '../../src/server/store/sqlite.js';
+import { openSqliteDatabase, SqliteStoreDialect } from '../../src/server/store/sqlite.js';
 import type { Store } from '../../src/server/store/store.js';
 import { startPostgres, type PostgresServer } from '../services/postgres.js';
 import { callApi } from './app-fixture.js';
@@ -85,7 +85,7 @@ describe('checkRunners', () => {
     // write, as a full disk does, while reads (the runner's token) are still answered.
     const { engine, app } = await runningOn(Date.now() - 60_000, async (path) => {
       sqlite = openSqliteDatabase(path);
-      const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+      const db = new Kysely<Database>({ dialect: new SqliteStoreDialect(sqlite) });
       const store = new KyselyStore(db, { dialect: 'sqlite' });
       await store.migrate();
       return store;

@@ -2,11 +2,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
+import { Kysely } from 'kysely';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { KyselyStore } from '../../src/server/store/kysely-store.js';
 import { storeMigrations } from '../../src/server/store/migrations/index.js';
-import { openSqliteDatabase, openSqliteStore } from '../../src/server/store/sqlite.js';
+import type { Database } from '../../src/server/store/schema.js';
+import { openSqliteDatabase, openSqliteStore, SqliteStoreDialect } from '../../src/server/store/sqlite.js';
 import type { Store } from '../../src/server/store/store.js';
-import { seedRun } from './fixtures.js';
+import { makeJob, makeRun, makeSpec, seedRun } from './fixtures.js';
 import { describeStoreConformance } from './store-conformance.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dstack-store-'));
@@ -36,6 +39,26 @@ describe('openSqliteStore', () => {
     } finally {
       db.close();
     }
+  });
+
+  it("fails a write to a full database with SQLite's SQLITE_FULL, not a failed rollback, and goes on once there is room", async () => {
+    const sqlite = openSqliteDatabase(freshPath());
+    const store = new KyselyStore(new Kysely<Database>({ dialect: new SqliteStoreDialect(sqlite) }), {
+      dialect: 'sqlite',
+    });
+    open.push(store);
+    await store.migrate();
+    // A database that may not grow: SQLite ends the run's transaction itself, as on a full disk.
+    sqlite.pragma(`max_page_count = ${sqlite.pragma('page_count', { simple: true }) as number}`);
+    const run = makeRun('run-1');
+    const job = makeJob(run, 'train', { spec: makeSpec('train', { commands: ['x'.repeat(100_000)] }) });
+    await expect(store.createRun(run, [job], 'ada')).rejects.toMatchObject({
+      code: 'SQLITE_FULL',
+      message: 'database or disk is full',
+    });
+    sqlite.pragma('max_page_count = 1073741823');
+    await store.createRun(run, [job], 'ada');
+    expect(await store.getRun('run-1')).toStrictEqual(run);
   });
 
   it('keeps data across close and reopen, and reopening applies no migration twice', async () => {

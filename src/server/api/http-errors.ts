@@ -24,6 +24,8 @@ export function httpStatus(code: ErrorCode): ContentfulStatusCode {
       return 409;
     case 'unavailable':
       return 503;
+    case 'storage_full':
+      return 507;
     case 'internal':
       return 500;
     default:
@@ -39,12 +41,20 @@ export function errorResponse(c: Context, error: unknown, logger: Logger): Respo
     const message = error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
     return c.json({ error: { code: 'invalid', message: `invalid request: ${message}` } }, 400);
   }
-  const unreachable = unreachableService(error);
+  const unreachable = withCode(error, NETWORK_CODES);
   if (unreachable) {
     // An outage of the database or the artifact storage, not a bug: callers may try again.
-    const message = `a service this server uses is unreachable (${unreachable}): its database or its artifact storage`;
+    const why = unreachable.message || unreachable.code;
+    const message = `a service this server uses is unreachable (${why}): its database or its artifact storage`;
     logger.warn(message);
     return c.json({ error: { code: 'unavailable', message: `${message}; try again once it is back` } }, 503);
+  }
+  const full = withCode(error, FULL_CODES);
+  if (full) {
+    // Not a bug, and no retry frees space: the caller (a runner's job) fails at once, saying what to do.
+    logger.warn(`the server's storage is full: ${full.message || full.code}`);
+    const message = `the server's storage is full (${FULL[full.code]}): free space on it, or give it more, and run again`;
+    return c.json({ error: { code: 'storage_full', message } }, 507);
   }
   logger.error('unexpected error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   return c.json({ error: { code: 'internal', message: 'internal server error; see the server log' } }, 500);
@@ -53,14 +63,23 @@ export function errorResponse(c: Context, error: unknown, logger: Logger): Respo
 /** Network failures: what a connection to another service gives when that service is down (or its name is gone). */
 const NETWORK_CODES = new Set([...DROPPED_CONNECTION_CODES, 'ENOTFOUND']);
 
-/** The message of a network failure anywhere in `error`'s causes (fetch, AggregateError), if any. */
-function unreachableService(error: unknown, depth = 0): string | undefined {
+/** Codes of a write to a full disk, as each layer names it: Node's, better-sqlite3's, PostgreSQL's SQLSTATE. */
+const FULL: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  SQLITE_FULL: 'database or disk is full',
+  '53100': "no space left on the database's disk",
+};
+const FULL_CODES: ReadonlySet<string> = new Set(Object.keys(FULL));
+
+/** The first of `error` and its causes (fetch's, an AggregateError's) with one of `codes`, if any. */
+function withCode(error: unknown, codes: ReadonlySet<string>, depth = 0): (Error & { code: string }) | undefined {
   if (!(error instanceof Error) || depth > 5) return undefined;
   const code = (error as NodeJS.ErrnoException).code;
-  if (code !== undefined && NETWORK_CODES.has(code)) return error.message || code;
+  if (code !== undefined && codes.has(code)) return error as Error & { code: string };
   const inner = error instanceof AggregateError ? error.errors : [];
   for (const e of [error.cause, ...inner]) {
-    const found = unreachableService(e, depth + 1);
+    const found = withCode(e, codes, depth + 1);
     if (found) return found;
   }
   return undefined;

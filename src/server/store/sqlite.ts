@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
 import { readyOrClosed } from '../ready-or-closed.js';
 import { KyselyStore } from './kysely-store.js';
 import type { Database } from './schema.js';
@@ -34,14 +34,38 @@ export function openSqliteDatabase(path: string): SqliteDatabase.Database {
 }
 
 /**
+ * kysely's SQLite driver, but for a rollback of a transaction SQLite has ended already: it
+ * does on some errors (a full disk, an I/O error), and the failed rollback ("cannot rollback -
+ * no transaction is active") then hid the error that said what happened (SQLITE_FULL).
+ */
+class SqliteStoreDriver extends SqliteDriver {
+  constructor(private readonly database: SqliteDatabase.Database) {
+    super({ database: withStatementCache(database) });
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.database.inTransaction) await super.rollbackTransaction(connection);
+  }
+}
+
+/** The store's dialect over an open database (`openSqliteDatabase`). */
+export class SqliteStoreDialect extends SqliteDialect {
+  constructor(private readonly database: SqliteDatabase.Database) {
+    super({ database });
+  }
+
+  override createDriver(): Driver {
+    return new SqliteStoreDriver(this.database);
+  }
+}
+
+/**
  * Open the SQLite store at `path` and bring its schema up to date.
  * Use one store per file per process: better-sqlite3 is synchronous, so a second
  * connection in the same process waiting on a lock would block the very event loop
  * that has to release it.
  */
 export async function openSqliteStore(path: string): Promise<Store> {
-  const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: withStatementCache(openSqliteDatabase(path)) }),
-  });
+  const db = new Kysely<Database>({ dialect: new SqliteStoreDialect(openSqliteDatabase(path)) });
   return readyOrClosed(new KyselyStore(db, { dialect: 'sqlite' }), (store) => store.migrate());
 }

@@ -19,8 +19,19 @@ export const JOB_STATUSES = [
 
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-/** The reason of a job FAILED because its runner went silent or came back without it. */
+/** The reason of a job FAILED because its runner went silent (or left without reporting its end). */
 export const RUNNER_LOST = 'runner lost';
+
+/** The reason of a job FAILED because its runner registered again without it: it crashed, or its server did. */
+export const RUNNER_RESTARTED = 'runner restarted: the job was running when it stopped';
+
+/**
+ * Whether a job FAILED with `reason` ended with its runner, not by a report of the runner's:
+ * the lines its restarted runner had spooled are still taken.
+ */
+export function endedWithRunner(reason: string | undefined): boolean {
+  return reason === RUNNER_LOST || reason === RUNNER_RESTARTED;
+}
 
 /**
  * The reason of a Slurm job's dstack job that its one-shot runner stopped, artifacts saved, because

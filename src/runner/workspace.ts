@@ -110,7 +110,8 @@ export function recordPid(workRoot: string, jobId: string, pid: number): void {
 
 /**
  * End the process groups of jobs a previous runner process left behind (it crashed or was
- * killed), and remove their workspaces. The server has failed those jobs as `runner lost`.
+ * killed), and remove their workspaces. The server fails those jobs: `runner lost`, or
+ * `runner restarted` at the register.
  */
 export async function cleanLeftovers(
   workRoot: string,

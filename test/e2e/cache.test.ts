@@ -240,7 +240,7 @@ describe('the job cache', () => {
       const job = (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!;
       return job.status === 'FAILED' && job;
     });
-    expect(lost.reason).toBe('runner lost');
+    expect(lost.reason).toBe('runner restarted: the job was running when it stopped');
     // The job's shell and its sleep are gone.
     await waitUntil(async () => jobProcesses(lost.id).length === 0);
     expect(await readdir(join(sb.home, 'runner', 'jobs')).catch(() => [])).not.toContain(lost.id);

@@ -141,7 +141,7 @@ describe('docker jobs of a runner that is not root', () => {
       const j = await lastJob();
       return j.status === 'FAILED' && j;
     }, 60_000);
-    expect(job.reason).toBe('runner lost');
+    expect(job.reason).toBe('runner restarted: the job was running when it stopped');
     await waitForClean();
     expect(await foreign()).toEqual([]);
     // The container's script and mark went with it.

@@ -1,7 +1,8 @@
 /**
  * A runner token cannot rewrite a job that has ended: its log and artifacts stay as they were
  * (a job on that runner's machine may read the token, and the cache hands finished jobs to
- * everyone). A job failed as `runner lost` still takes the lines its restarted runner had spooled.
+ * everyone). A job failed as `runner lost` or `runner restarted` still takes the lines its restarted
+ * runner had spooled.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../../src/server/auth.js';
@@ -9,7 +10,7 @@ import type { Store } from '../../src/server/store/store.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
 import { callApi, testApp, type TestApp } from './app-fixture.js';
 
-const [DONE, LOST, RUNNING] = ['aaaaaaaaaaa1', 'aaaaaaaaaaa2', 'aaaaaaaaaaa3'];
+const [DONE, LOST, RUNNING, RESTARTED] = ['aaaaaaaaaaa1', 'aaaaaaaaaaa2', 'aaaaaaaaaaa3', 'aaaaaaaaaaa5'];
 
 describe("a runner's writes to a job that has ended", () => {
   let app: TestApp;
@@ -27,15 +28,17 @@ describe("a runner's writes to a job that has ended", () => {
     const run = makeRun('ended-run');
     await store.createRun(
       run,
-      [DONE, LOST, RUNNING].map((id, i) => makeJob(run, `w${i}`, { id })),
+      [DONE, LOST, RUNNING, RESTARTED].map((id, i) => makeJob(run, `w${i}`, { id })),
       'test',
     );
-    for (const id of [DONE, LOST, RUNNING]) {
+    for (const id of [DONE, LOST, RUNNING, RESTARTED]) {
       await store.transition(id, 'SUBMITTED', 'DOWNLOADING', { runner: 'gpu-1' }, 'test');
       await store.transition(id, 'DOWNLOADING', 'RUNNING', {}, 'test');
     }
     await store.transition(DONE, 'RUNNING', 'DONE', { exitCode: 0 }, 'test');
     await store.transition(LOST, 'RUNNING', 'FAILED', { reason: 'runner lost' }, 'test');
+    const restarted = 'runner restarted: the job was running when it stopped';
+    await store.transition(RESTARTED, 'RUNNING', 'FAILED', { reason: restarted }, 'test');
   });
 
   it('refuses log lines and a manifest for a DONE job, saying why', async () => {
@@ -71,9 +74,10 @@ describe("a runner's writes to a job that has ended", () => {
     expect(await store.getArtifacts(id)).toBeUndefined();
   });
 
-  it("takes lines for a running job, and a lost runner's spooled lines for its job", async () => {
+  it("takes lines for a running job, and a lost or restarted runner's spooled lines for its job", async () => {
     expect((await lines(RUNNING, 1)).status).toBe(200);
     expect((await lines(LOST, 1)).status).toBe(200);
+    expect((await lines(RESTARTED, 1)).status).toBe(200);
   });
 
   it('answers a re-send of lines it has once the job ended (a last batch whose answer was lost), and no new ones', async () => {

@@ -73,7 +73,10 @@ describe('runner sessions', () => {
     await store.heartbeat('gpu-1', Date.now() - 1500, first.session); // the first process crashed 1.5 s ago
     expect((await post('register', { ...second, host: 'h1', total: twoGpus, jobIds: [] })).status).toBe(200);
     expect(await store.getRunner('gpu-1')).toMatchObject({ status: 'ACTIVE', session: second.session, total: twoGpus });
-    expect(await store.getJob(JOB)).toMatchObject({ status: 'FAILED', reason: 'runner lost' });
+    expect(await store.getJob(JOB)).toMatchObject({
+      status: 'FAILED',
+      reason: 'runner restarted: the job was running when it stopped',
+    });
     expect(await post('heartbeat', { ...first, jobIds: [JOB], waitMs: 0 })).toEqual(conflict(REPLACED));
     expect((await post('heartbeat', { ...second, jobIds: [], waitMs: 0 })).status).toBe(200);
   });

@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import type { RunnerCommand, RunnerTransitionAnswer, RunnerTransitionRequest } from '../../core/api.js';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../core/errors.js';
-import { RUNNER_LOST, isFinished } from '../../core/job-status.js';
+import { RUNNER_LOST, RUNNER_RESTARTED, endedWithRunner, isFinished } from '../../core/job-status.js';
 import type { JobRecord, RunnerRecord } from '../../core/records.js';
 import { heldByAnother, isRegisteredSession } from '../../core/runner-session.js';
 import { stopJobs } from '../control.js';
@@ -31,7 +31,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
    * A job that ended keeps its log and artifacts: a runner token (which a job on that runner's
    * machine may read) cannot rewrite a finished job that others reuse from the cache. A re-send
    * of lines stored already is answered as before (a last batch whose answer was lost), and a
-   * job failed as `runner lost` takes the lines its restarted runner had spooled.
+   * job failed as `runner lost` or `runner restarted` takes the lines its restarted runner had spooled.
    */
   const ended = (job: JobRecord, what: 'log lines' | 'artifacts') =>
     new ConflictError(`job ${job.id} has ended (${job.status}): its ${what} can no longer change`);
@@ -91,7 +91,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       ...(r.session === undefined ? {} : { session: r.session }),
     });
     // A runner that (re)starts without a job it held has lost it: say so rather than wait forever.
-    await engine.failJobsOf(r.name, RUNNER_LOST, `runner:${r.name}`, r.jobIds);
+    await engine.failJobsOf(r.name, RUNNER_RESTARTED, `runner:${r.name}`, r.jobIds);
     engine.logger.info(`runner ${r.name} registered`, { host: r.host, cpu: r.total.cpu, gpus: r.total.gpus.length });
     engine.undrain(r.name); // back after a shutdown: it takes work again
     engine.wakeRunners();
@@ -187,7 +187,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const then = thenOf(query(c, schemas.runnerLogsQuery).then);
     const entries = await logBatchBody(c);
     const job = await ownJob(c, c.req.param('id'));
-    if (isFinished(job.status) && job.reason !== RUNNER_LOST) {
+    if (isFinished(job.status) && !endedWithRunner(job.reason)) {
       const stored = await engine.logs.lastSequence(job.id);
       if (entries.some((e) => e.seq > stored)) throw ended(job, 'log lines');
     }

@@ -1,8 +1,8 @@
 /**
  * Containers a crashed runner left: found by the label of its work dir and removed when the
- * runner starts again (the server has failed their jobs as `runner lost`). A runner that is
- * not root first gets back the files they wrote, which the crash kept them from giving back
- * (ownership.ts), so that their jobs' folders can be removed.
+ * runner starts again (the server fails their jobs: `runner lost`, or `runner restarted` at
+ * its register). A runner that is not root first gets back the files they wrote, which the
+ * crash kept them from giving back (ownership.ts), so that their jobs' folders can be removed.
  */
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';

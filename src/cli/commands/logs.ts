@@ -2,7 +2,7 @@
 import pc from 'picocolors';
 import type { OutputLine } from '../../core/log-frames.js';
 import { UsageError } from '../../core/errors.js';
-import { RUNNER_LOST } from '../../core/job-status.js';
+import { endedWithRunner } from '../../core/job-status.js';
 import type { JobRecord, RunView } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { cachedLogNotes } from '../cached-log-notes.js';
@@ -25,12 +25,12 @@ export function noteResumed(): void {
 }
 
 /**
- * After a follow has ended: a job failed as `runner lost` ended without its runner, whose
- * spooled lines the server still takes when it comes back (restarted, or its server freed
- * again), so the follow may have missed lines that `dstack logs` will show.
+ * After a follow has ended: a job that ended with its runner (`runner lost`, `runner
+ * restarted`), not by its report, may have lines spooled that the server still takes when the
+ * runner comes back, so the follow may have missed lines that `dstack logs` will show.
  */
 export function noteUndeliveredLines(jobs: readonly JobRecord[]): void {
-  for (const job of jobs.filter((j) => j.status === 'FAILED' && j.reason === RUNNER_LOST)) {
+  for (const job of jobs.filter((j) => j.status === 'FAILED' && endedWithRunner(j.reason))) {
     process.stderr.write(
       `${pc.dim('[dstack]')} its runner may still send log lines it had not delivered: see dstack logs ${job.id}\n`,
     );

@@ -47,8 +47,11 @@ export interface PostgresStoreOptions {
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
   await tryConnecting(url, options.setting ?? '--database');
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, types });
-  // An idle client that loses its connection emits 'error' on the pool; without a listener it would crash the server.
+  // A client that loses its connection (PostgreSQL restarted, the backend terminated) emits
+  // 'error': an idle one on the pool, a checked-out one between its queries on itself. Without
+  // a listener either would crash the server; its next query fails instead, as an outage.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const store = new KyselyStore(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), {
     dialect: 'postgres',
   });

@@ -65,6 +65,15 @@ export interface JobRecord {
   finishedAt?: number;
 }
 
+/**
+ * The job whose artifacts `job` hands on: the DONE job it reuses or the running one it joined
+ * (`cachedFrom`), or itself. What its dependents download, and what their cache keys count
+ * (submit.ts): a dependent made from one producer's artifacts is not the one for another's.
+ */
+export function producer(job: Pick<JobRecord, 'id' | 'cachedFrom'>): string {
+  return job.cachedFrom ?? job.id;
+}
+
 export interface JobEvent {
   jobId: string;
   at: number;

@@ -181,7 +181,7 @@ export class Engine {
 
   /**
    * A follower that runs itself makes its own artifacts, not those of the job it followed,
-   * which its waiting dependents' keys count (submit.ts `producer`): they get keys of their
+   * which its waiting dependents' keys count (records.ts `producer`): they get keys of their
    * own, so that none is ever reused as made from the other job's artifacts.
    */
   private async rekeyDependents(jobId: string): Promise<void> {

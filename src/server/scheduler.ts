@@ -4,7 +4,7 @@
  */
 import type { Assignment } from '../core/api.js';
 import { fit, subtract, type Capacity, type ResourceRequest } from '../core/resources.js';
-import type { JobRecord, RunnerRecord } from '../core/records.js';
+import { producer, type JobRecord, type RunnerRecord } from '../core/records.js';
 import type { Engine } from './engine.js';
 
 /**
@@ -140,10 +140,10 @@ export async function assignmentFor(engine: Engine, job: JobRecord, deps: JobRec
   const run = await engine.store.getRun(job.runName);
   if (!run) throw new Error(`run ${job.runName} of job ${job.id} is missing`);
   // One read for all of them: a job that gathers 1,000 others would otherwise wait on 1,000.
-  const manifests = await engine.store.artifactsOf(deps.map((dep) => dep.cachedFrom ?? dep.id));
+  const manifests = await engine.store.artifactsOf(deps.map(producer));
   const dependencies = deps.map((dep) => ({
     job: dep,
-    manifest: manifests.get(dep.cachedFrom ?? dep.id) ?? { artifacts: [] },
+    manifest: manifests.get(producer(dep)) ?? { artifacts: [] },
   }));
   const assignment: Assignment = { job, run, dependencies, logSeq: await engine.logs.lastSequence(job.id) };
   if (job.resumed) {

@@ -10,7 +10,7 @@ import { cacheKey, codeDigest } from '../core/cache-key.js';
 import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
 import { dependencyLabel, type JobSpec } from '../core/job-spec.js';
 import { runStatus } from '../core/job-status.js';
-import type { JobRecord, RunRecord, RunView } from '../core/records.js';
+import { producer, type JobRecord, type RunRecord, type RunView } from '../core/records.js';
 import { countedCode } from '../core/inputs.js';
 import { projectKey, tagTaken } from '../core/projects.js';
 import { runNamePrefix } from '../core/run-names.js';
@@ -116,16 +116,6 @@ async function resolveJobs(
     if (!noCache) await reuse(engine, planned, now);
   }
   return jobs;
-}
-
-/**
- * The job whose artifacts a job hands its dependents: the DONE or running job it reuses, or
- * itself. Counting it in a dependent's key (not the dependency's own key) keeps a dependent
- * from being reused with artifacts it was not made from: after `dstack run prepare --no-cache`,
- * a `train` made from the old `prepare` is not the one for the new.
- */
-function producer(job: JobRecord): string {
-  return job.cachedFrom ?? job.id;
 }
 
 /**

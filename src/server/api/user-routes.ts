@@ -1,6 +1,7 @@
 /** Routes for users (the CLI): submit and inspect runs, stop and resume them. */
 import { Hono } from 'hono';
 import { NotFoundError } from '../../core/errors.js';
+import { producer } from '../../core/records.js';
 import { JOB_ID } from '../../core/run-names.js';
 import { resumeJobs, stopJobs } from '../control.js';
 import { listRuns, resolveTarget, runViews } from '../queries.js';
@@ -50,7 +51,7 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       throw new NotFoundError(`'${id}' is a run, not a job: name one of its jobs ('dstack status ${id}' lists them)`);
     }
     if (!job || job.id !== id) throw new NotFoundError(`no job '${id}'`);
-    const manifest = await store.getArtifacts(job.cachedFrom ?? job.id);
+    const manifest = await store.getArtifacts(producer(job));
     return c.json(manifest ?? { artifacts: [] });
   });
 

@@ -38,12 +38,12 @@ export const SHELL_SETTINGS = [
 
 /**
  * The shell settings a job on the host may give other results under: the programs and
- * libraries its commands find. The embedded server's host jobs count them in their keys.
+ * libraries its commands find. The embedded server's host jobs count them in their keys; a
+ * container's network and a stop's grace do not change what a job makes.
  */
-export const HOST_JOB_SETTINGS: readonly string[] = [
-  ...['PATH', 'VIRTUAL_ENV', 'CONDA_PREFIX', 'PYTHONPATH', 'LD_LIBRARY_PATH'],
-  'DSTACK_PYTHON_RUNTIME',
-];
+export const HOST_JOB_SETTINGS: readonly string[] = SHELL_SETTINGS.filter(
+  (name) => name !== 'DSTACK_DOCKER_NETWORK' && name !== 'DSTACK_STOP_GRACE',
+);
 
 /** The shell settings `env` sets. */
 export function shellSettingsOf(env: NodeJS.ProcessEnv): Record<string, string> {

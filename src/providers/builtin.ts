@@ -63,24 +63,23 @@ function ownFiles(wf: ResolvedWorkflow): string[] {
   const script = /^\s*(?:'([^']*)'|"([^"]*)"|([^\s'"]+))/.exec(param(wf, 'python_script', 'script', 'file') ?? '');
   const first = script?.[1] ?? script?.[2] ?? script?.[3];
   if (first !== undefined && !first.startsWith('-')) files.push(first);
-  const requirements = param(wf, 'requirements');
+  const requirements = param(wf, 'requirements')?.trim();
   if (requirements !== undefined) files.push(requirements);
   return files.map((file) => posix.normalize(file)).filter((file) => !file.startsWith('/') && !file.startsWith('../'));
 }
 
+/** The first of `names` the workflow sets to more than blanks, as written. */
 function param(wf: ResolvedWorkflow, ...names: string[]): string | undefined {
   for (const name of names) {
     const value = wf.params[name];
-    if (typeof value === 'string' && value.trim() !== '') return value.trim();
+    if (typeof value === 'string' && value.trim() !== '') return value;
   }
   return undefined;
 }
 
 function requireParam(wf: ResolvedWorkflow, ...names: string[]): string {
-  for (const name of names) {
-    const value = wf.params[name];
-    if (typeof value === 'string' && value.trim() !== '') return value;
-  }
+  const value = param(wf, ...names);
+  if (value !== undefined) return value;
   throw new ConfigError(
     `workflow '${wf.name}' uses the ${wf.provider} provider, which needs '${names[0]}'`,
     wf.location,

@@ -71,13 +71,14 @@ export async function initCommand(options: InitOptions, settings: Settings, cwd:
  * (core/projects.ts): those made before `origin` was added stay under the folder's key,
  * and would seem gone without a word.
  */
-async function noteRunsLeftBehind(client: { listRuns: Client['listRuns'] }, cwd: string): Promise<void> {
+async function noteRunsLeftBehind(client: Pick<Client, 'listRuns'>, cwd: string): Promise<void> {
   const root = findProjectRoot(cwd);
   if (root === undefined) return;
-  const [now, earlier] = [await projectAt(root), root];
-  if (now === earlier || (await client.listRuns({ last: 1, project: earlier })).length === 0) return;
+  // Without a remote, a project's key is its root folder.
+  const now = await projectAt(root);
+  if (now === root || (await client.listRuns({ last: 1, project: root })).length === 0) return;
   warn(
-    `runs and tags made here before the repository had a remote stay under project ${earlier} ` +
+    `runs and tags made here before the repository had a remote stay under project ${root} ` +
       `(see 'dstack status --all'); from now on this project's are under ${now}`,
   );
 }

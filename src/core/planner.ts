@@ -8,16 +8,15 @@ import type { JobDependency, JobResources, JobSpec } from './job-spec.js';
 import { IMAGE_REFERENCE_EXPECTED, isImageReference } from './image-reference.js';
 import { checkInput, normalizeArtifact } from './project-paths.js';
 import { resourceRequest } from './resource-request.js';
+import { checkOverrides, findWorkflow, referencedVariables } from './overrides.js';
 import { didYouMean } from './suggest.js';
 import {
   RUNTIME_VARIABLES,
   MalformedReferenceError,
   UndefinedVariableError,
   VARIABLES_AS_ARGS,
-  acceptedVariables,
   environmentReference,
   hasShellSyntax,
-  strictReferences,
   substitute,
   substitutedNames,
   unbracedDashed,
@@ -71,82 +70,6 @@ export interface Plan {
   jobs: JobSpec[];
   /** Problems that do not stop the run, each prefixed with `file:line:column: `. */
   warnings: string[];
-}
-
-export function findWorkflow(config: ProjectConfig, name: string): WorkflowConfig {
-  const wf = config.workflows.find((w) => w.name === name);
-  if (!wf) {
-    const names = config.workflows.map((w) => w.name).join(', ') || '(none)';
-    const near = didYouMean(
-      name,
-      config.workflows.map((w) => w.name),
-    );
-    throw new UsageError(`no workflow named '${name}' in .dstack/workflows.yaml (workflows: ${names})${near}`);
-  }
-  return wf;
-}
-
-/** Names a workflow references as `${{ name }}` anywhere in its fields. */
-export function referencedVariables(wf: WorkflowConfig): Set<string> {
-  const names = new Set<string>();
-  const walk = (value: unknown): void => {
-    if (typeof value === 'string') strictReferences(value).forEach((n) => names.add(n));
-    else if (Array.isArray(value)) value.forEach(walk);
-    else if (value && typeof value === 'object') Object.values(value).forEach(walk);
-  };
-  walk([wf.image, wf.commands, wf.artifacts, wf.resources, wf.environment, wf.params]);
-  return names;
-}
-
-/** Check the names of `--name value` overrides against what the target workflow accepts. */
-export function checkOverrides(config: ProjectConfig, target: string, names: readonly string[]): void {
-  const accepted = acceptedVariables(config.variables, target);
-  let referenced: Set<string> | undefined;
-  for (const name of names) {
-    if (accepted.has(name)) continue;
-    referenced ??= new Set(config.workflows.flatMap((w) => [...referencedVariables(w)]));
-    if (!referenced.has(name)) {
-      const known = [...accepted.keys()].map((n) => `--${n}`).join(', ');
-      throw new UsageError(
-        `unknown option '--${name}' for workflow '${target}'` +
-          (known ? ` (its variables: ${known})` : ' (it has no variables; define them in .dstack/variables.yaml)') +
-          (dependencyVariable(config, target, name) ||
-            didYouMean(
-              `--${name}`,
-              [...accepted.keys()].map((n) => `--${n}`),
-            )),
-      );
-    }
-  }
-}
-
-/**
- * The end of the message for a flag only a dependency's own section defines: a run accepts the
- * target's variables alone (docs/configuration.md), so say where that one can be changed.
- */
-function dependencyVariable(config: ProjectConfig, target: string, name: string): string {
-  const owners = dependenciesOf(config, target).filter((w) => config.variables.perWorkflow[w]?.[name] !== undefined);
-  if (owners.length === 0) return '';
-  const quoted = owners.map((w) => `'${w}'`).join(', ');
-  return (
-    `; '${name}' is a variable of its ${owners.length === 1 ? 'dependency' : 'dependencies'} ${quoted} only: ` +
-    `change it in .dstack/variables.yaml, or run ${owners.join(' or ')} itself with --${name}`
-  );
-}
-
-/** The workflows `target` depends on, directly or not, nearest first; undefined ones and cycles are plan()'s to report. */
-function dependenciesOf(config: ProjectConfig, target: string): string[] {
-  const byName = new Map(config.workflows.map((w) => [w.name, w]));
-  const seen = new Set([target]);
-  const queue = [target];
-  for (let i = 0; i < queue.length; i++) {
-    for (const dep of byName.get(queue[i]!)?.dependsOn ?? []) {
-      if (dep.tag !== undefined || seen.has(dep.workflow) || !byName.has(dep.workflow)) continue;
-      seen.add(dep.workflow);
-      queue.push(dep.workflow);
-    }
-  }
-  return queue.slice(1);
 }
 
 export async function plan(config: ProjectConfig, request: PlanRequest, provider: ProviderFn): Promise<Plan> {

@@ -1,7 +1,7 @@
 /** `dstack run WF --flag...`: a flag without a value is refused as unknown before as valueless. */
 import { describe, expect, it } from 'vitest';
 import { flagNames, parseRunArgs, requireValues } from '../../src/cli/commands/run-args.js';
-import { checkOverrides } from '../../src/core/planner.js';
+import { checkOverrides } from '../../src/core/overrides.js';
 import { buildProject } from '../../src/config/index.js';
 import { yaml } from '../config/helpers.js';
 

@@ -4,7 +4,8 @@
  */
 import pc from 'picocolors';
 import { dependencyLabel, type JobDependency, type JobResources, type JobSpec } from '../../core/job-spec.js';
-import { referencedVariables, type Plan } from '../../core/planner.js';
+import { referencedVariables } from '../../core/overrides.js';
+import type { Plan } from '../../core/planner.js';
 import { formatSize } from '../../core/resources.js';
 import { RUNTIME_VARIABLES, VARIABLES_AS_ARGS, acceptedVariables, shellQuote } from '../../core/variables.js';
 import type { ProjectConfig } from '../../core/workflow.js';

@@ -10,6 +10,7 @@ import { isFinished, type JobStatus, type TransitionResult } from '../core/job-s
 import type { JobRecord, RunRecord } from '../core/records.js';
 import type { Logger } from '../logger.js';
 import type { BlobStore } from './storage/blob-store.js';
+import type { LogArchive } from './storage/log-archive.js';
 import type { LogStore } from './storage/log-store.js';
 import type { Store, TransitionGuard, TransitionPatch } from './store/store.js';
 
@@ -47,6 +48,8 @@ export class Engine {
    * with other programs on its PATH, is not taken for one run before.
    */
   hostEnvironment: string | undefined;
+  /** Where finished jobs' logs are archived, when the server's storage is not its own disk (server.ts). */
+  logArchive: LogArchive | undefined;
 
   constructor(parts: EngineParts) {
     ({ store: this.store, blobs: this.blobs, logs: this.logs, logger: this.logger } = parts);

@@ -63,9 +63,9 @@ export async function prune(engine: Engine, olderThanMs: number, options: PruneO
 }
 
 /**
- * Delete blobs stored before `fresh` that no run's code and no job's artifacts refer to (of
- * every user, not just the caller's); with `doomed` (a dry run), count those that would be
- * once those runs were gone, and delete nothing.
+ * Delete blobs stored before `fresh` that no run's code, no job's artifacts and no archived
+ * log refer to (of every user, not just the caller's); with `doomed` (a dry run), count those
+ * that would be once those runs were gone, and delete nothing.
  */
 async function collectBlobs(
   engine: Engine,
@@ -84,6 +84,7 @@ async function collectBlobs(
     if (kept && !kept.has(jobId)) continue;
     for (const a of manifest.artifacts) for (const f of a.files) if (f.digest) live.add(f.digest);
   }
+  for (const { jobId, digest } of await engine.store.allLogArchives()) if (!kept || kept.has(jobId)) live.add(digest);
   let blobs = 0;
   let bytes = 0;
   for await (const blob of engine.blobs.list()) {

@@ -24,6 +24,7 @@ import { startMonitor } from './monitor.js';
 import { localFolder, LocalBlobStore } from './storage/local-blob-store.js';
 import { describeStorage, openBlobStore } from './storage/open-blob-store.js';
 import type { S3Settings } from './storage/s3-client.js';
+import { LogArchive } from './storage/log-archive.js';
 import { LogStore } from './storage/log-store.js';
 import { LOCAL_RUNNER } from '../core/api.js';
 import { describeDatabase, openStore } from './store/open-store.js';
@@ -89,12 +90,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await release();
     throw e;
   }
-  const engine = new Engine({
-    store,
-    blobs,
-    logs: new LogStore(join(dataDir, 'logs')),
-    logger: logger.child('server'),
-  });
+  // Storage of the user's choosing (S3, or a folder off the data folder) keeps finished jobs' logs too.
+  const logArchive = options.storage ? new LogArchive(store, blobs, logger.child('logs')) : undefined;
+  const logs = new LogStore(join(dataDir, 'logs'), logArchive);
+  const engine = new Engine({ store, blobs, logs, logger: logger.child('server') });
+  engine.logArchive = logArchive;
+  logArchive?.start(logs, engine.events);
   const runnerTimeoutMs = options.runnerTimeoutMs ?? 60_000;
   engine.heartbeatMs = Math.max(100, Math.min(10_000, Math.floor(runnerTimeoutMs / 3)));
   engine.runnerTimeoutMs = runnerTimeoutMs;
@@ -102,6 +103,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // What the start opened; closed as well when the start fails from here on.
   const closeStorage = async () => {
     await engine.close();
+    await logArchive?.close();
     await store.close();
     await blobs.close?.();
     await release();

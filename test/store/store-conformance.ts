@@ -5,6 +5,7 @@
 import { describe } from 'vitest';
 import { describeCacheAndTags } from './conformance/cache-tags.js';
 import { describeJobQueries } from './conformance/jobs.js';
+import { describeLogArchives } from './conformance/log-archives.js';
 import { describeReadyJobs } from './conformance/ready-jobs.js';
 import { describeRegistry } from './conformance/registry.js';
 import { describeRepos } from './conformance/repos.js';
@@ -25,5 +26,6 @@ export function describeStoreConformance(name: string, open: OpenStore): void {
     describeRegistry(open);
     describeCacheAndTags(open);
     describeRepos(open);
+    describeLogArchives(open);
   });
 }

@@ -192,6 +192,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       if (entries.some((e) => e.seq > stored)) throw ended(job, 'log lines');
     }
     const lastSeq = await engine.logs.append(job.id, entries);
+    if (isFinished(job.status)) engine.logArchive?.lateLines(job.id);
     if (!then) return c.json({ lastSeq });
     return c.json({ lastSeq, transition: await transition(c, job.id, then) });
   });

@@ -50,6 +50,22 @@ interface LogState {
   bytesSinceIndex: number;
 }
 
+/**
+ * Where logs that are not on this disk may be kept: a finished job's log archived in the blob
+ * store (log-archive.ts), fetched the first time this store opens that job's log.
+ */
+export interface LogArchiveSource {
+  /** Write the job's archived log to `into`; false (writing nothing) when it has none. */
+  restore(jobId: string, into: string): Promise<boolean>;
+}
+
+/** A log's whole appends as they stand: `bytes` of its file, up to entry `lastSeq`. */
+export interface SealedLog {
+  file: string;
+  bytes: number;
+  lastSeq: number;
+}
+
 /** Size of an entry for paging limits: what it costs to hold and send (an entry may hold many lines). */
 export const entryBytes = (e: OutputEntry) => e.bytes.length + 64;
 
@@ -66,7 +82,10 @@ export class LogStore {
   private readonly handles = new AppendHandles();
   private readonly recent = new RecentAppends();
 
-  constructor(private readonly root: string) {
+  constructor(
+    private readonly root: string,
+    private readonly archive?: LogArchiveSource,
+  ) {
     this.events.setMaxListeners(0);
   }
 
@@ -115,7 +134,8 @@ export class LogStore {
     const file = this.file(jobId);
     const index = this.indexFile(jobId);
     // In place, not through libuv's pool (files/raw-fs.ts): every job's first append comes here.
-    const size = this.sizeOf(file, jobId);
+    let size = this.sizeOf(file, jobId);
+    if (size === 0 && this.archive && (await this.restore(jobId, file))) size = this.sizeOf(file, jobId);
     const { point, valid, torn } = lastPoint(index, size);
     if (torn) truncateSync(index, valid * INDEX_RECORD_BYTES);
     const state: LogState = {
@@ -145,6 +165,24 @@ export class LogStore {
     }
     if (missing.length > 0) await appendFile(index, encodePoints(missing));
     return state;
+  }
+
+  /**
+   * Fetch the job's archived log into place, when this disk has none (a server on a new data
+   * folder): its index is rebuilt by the scan that opens it.
+   */
+  private async restore(jobId: string, file: string): Promise<boolean> {
+    if (statSync(file, { throwIfNoEntry: false })) return false; // an empty log of its own
+    await (this.rootMade ??= mkdir(this.root, { recursive: true }));
+    const partial = `${file}.restoring`;
+    try {
+      if (!(await this.archive!.restore(jobId, partial))) return false;
+      await rm(this.indexFile(jobId), { force: true });
+      renameSync(partial, file);
+      return true;
+    } finally {
+      await rm(partial, { force: true });
+    }
   }
 
   /** The log file's size, 0 when there is none; a log of an older version (`JOB.jsonl`) is renamed first. */
@@ -236,6 +274,13 @@ export class LogStore {
     Object.assign(state, next);
     this.events.emit(jobId);
     return last;
+  }
+
+  /** The job's log as it stands once the appends under way are written, for archiving. */
+  async sealed(jobId: string): Promise<SealedLog> {
+    await this.queues.get(jobId);
+    const { size, lastSeq } = await this.state(jobId);
+    return { file: this.file(jobId), bytes: size, lastSeq };
   }
 
   async lastSequence(jobId: string): Promise<number> {

@@ -9,6 +9,7 @@ import type { ArtifactManifest, JobEvent, JobRecord, RunRecord, RunnerRecord } f
 import * as cacheTags from './cache-tags.js';
 import { isForeignKeyViolation, isUniqueViolation } from './db-errors.js';
 import * as jobQueries from './job-queries.js';
+import * as logArchives from './log-archive-queries.js';
 import { guardedUpdate, insertRun } from './job-writes.js';
 import {
   eventFromRow,
@@ -24,7 +25,16 @@ import * as repos from './repo-store.js';
 import { countRunsWithPrefix, selectRuns, UNFINISHED } from './run-queries.js';
 import type { Database, SqlDialect } from './schema.js';
 import { TokenCache } from './token-cache.js';
-import type { JobRef, RunQuery, Store, TagScope, TokenRecord, TransitionGuard, TransitionPatch } from './store.js';
+import type {
+  JobRef,
+  LogArchive,
+  RunQuery,
+  Store,
+  TagScope,
+  TokenRecord,
+  TransitionGuard,
+  TransitionPatch,
+} from './store.js';
 
 export interface KyselyStoreOptions {
   /** Which engine `db` talks to; the schema differs only where SQL does (autoincrement). */
@@ -241,6 +251,22 @@ export class KyselyStore implements Store {
   async getArtifacts(jobId: string): Promise<ArtifactManifest | undefined> {
     const row = await this.db.selectFrom('artifacts').select('manifest').where('job_id', '=', jobId).executeTakeFirst();
     return row && (JSON.parse(row.manifest) as ArtifactManifest);
+  }
+
+  setLogArchive(jobId: string, archive: LogArchive): Promise<void> {
+    return logArchives.setLogArchive(this.db, jobId, archive);
+  }
+
+  getLogArchive(jobId: string): Promise<LogArchive | undefined> {
+    return logArchives.getLogArchive(this.db, jobId);
+  }
+
+  allLogArchives(): Promise<{ jobId: string; digest: string }[]> {
+    return logArchives.allLogArchives(this.db);
+  }
+
+  unarchivedLogs(): Promise<string[]> {
+    return logArchives.unarchivedLogs(this.db);
   }
 
   async upsertRunner(runner: RunnerRecord): Promise<void> {

@@ -14,6 +14,8 @@ export type SqlDialect = 'sqlite' | 'postgres';
 
 /** Epoch ms in a bigint column. PostgreSQL drivers read bigints back as strings, so reads go through `Number`. */
 export type EpochMs = ColumnType<number | string | bigint, number, number>;
+/** A count or size in a bigint column, read through `Number` as EpochMs is. */
+export type BigCount = ColumnType<number | string | bigint, number, number>;
 export type NullableEpochMs = ColumnType<number | string | bigint | null, number | null, number | null>;
 /** better-sqlite3 cannot bind JS booleans, so 0/1 is written; SQLite reads back 0/1, PostgreSQL booleans. */
 export type Bool = ColumnType<boolean | number, number, number>;
@@ -93,6 +95,16 @@ export interface ArtifactsTable {
   manifest: string;
 }
 
+/** A finished job's log as archived in the blob store (0011). */
+export interface LogArchivesTable {
+  job_id: string;
+  /** The blob holding the log file's whole appends. */
+  digest: string;
+  bytes: BigCount;
+  last_seq: BigCount;
+  archived_at: EpochMs;
+}
+
 export interface RunnersTable {
   name: string;
   host: string;
@@ -113,6 +125,7 @@ export interface Database {
   job_events: JobEventsTable;
   job_deps: JobDepsTable;
   artifacts: ArtifactsTable;
+  log_archives: LogArchivesTable;
   runners: RunnersTable;
   repos: ReposTable;
 }

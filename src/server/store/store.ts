@@ -67,6 +67,17 @@ export interface TagScope {
   project: string;
 }
 
+/** A finished job's log as archived in the blob store (storage/log-archive.ts). */
+export interface LogArchive {
+  /** The blob holding the log file up to `bytes`: its whole appends. */
+  digest: string;
+  bytes: number;
+  /** The last entry's sequence number in it. */
+  lastSeq: number;
+  /** Epoch ms. */
+  archivedAt: number;
+}
+
 export interface Store extends RepoStore {
   /** Create or upgrade the schema. Idempotent. */
   migrate(): Promise<void>;
@@ -145,7 +156,7 @@ export interface Store extends RepoStore {
   getRunByTag(scope: TagScope, tag: string): Promise<RunRecord | undefined>;
   /** Runs that have a tag, newest first. */
   taggedRuns(): Promise<RunRecord[]>;
-  /** Delete runs with their jobs, events and artifact manifests. */
+  /** Delete runs with their jobs, events, artifact manifests and log archives' records. */
   deleteRuns(names: readonly string[]): Promise<void>;
   /** Every stored artifact manifest, by job id (for housekeeping). */
   allArtifacts(): Promise<{ jobId: string; manifest: ArtifactManifest }[]>;
@@ -154,6 +165,14 @@ export interface Store extends RepoStore {
   getArtifacts(jobId: string): Promise<ArtifactManifest | undefined>;
   /** The manifests stored for these jobs, by job id. */
   artifactsOf(jobIds: readonly string[]): Promise<Map<string, ArtifactManifest>>;
+
+  /** Record where a finished job's log was archived (replacing an earlier archive of it). NotFoundError when the job is gone. */
+  setLogArchive(jobId: string, archive: LogArchive): Promise<void>;
+  getLogArchive(jobId: string): Promise<LogArchive | undefined>;
+  /** Every archived log's blob, by job id (for housekeeping). */
+  allLogArchives(): Promise<{ jobId: string; digest: string }[]>;
+  /** Finished jobs with a log of their own (not cached copies) that have no archive. */
+  unarchivedLogs(): Promise<string[]>;
 
   upsertRunner(runner: RunnerRecord): Promise<void>;
   getRunner(name: string): Promise<RunnerRecord | undefined>;

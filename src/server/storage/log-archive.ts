@@ -64,7 +64,10 @@ export class LogArchive implements LogArchiveSource {
       if (isFinished(job.status) && job.cachedFrom === undefined) this.schedule(job.id);
     });
     this.sweep = this.store.unarchivedLogs().then(
-      (ids) => ids.forEach((id) => this.schedule(id)),
+      (ids) => {
+        if (ids.length > 0) this.logger.info(`archiving the logs of ${ids.length} finished jobs in the storage`);
+        ids.forEach((id) => this.schedule(id));
+      },
       (e: unknown) => this.logger.warn('cannot list the logs to archive', { error: (e as Error).message }),
     );
   }

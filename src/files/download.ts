@@ -8,7 +8,7 @@ import { chmod, realpath, rm, symlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Client } from '../client/client.js';
+import type { ApiClient } from '../client/api-client.js';
 import { SMALL_BLOB } from '../core/blob-api.js';
 import { forEachLimit } from '../core/concurrency.js';
 import { InvalidError, UnavailableError } from '../core/errors.js';
@@ -81,7 +81,7 @@ function linkOnDisk(path: string): string | undefined {
  * through a link of the same download.
  */
 export async function downloadFiles(
-  client: Client,
+  client: ApiClient,
   root: string,
   entries: readonly ManifestEntry[],
   /** `cache`: small blobs to take from memory rather than the server, and to keep those fetched. */

@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { Client } from '../client/client.js';
+import type { ApiClient } from '../client/api-client.js';
 import { SMALL_BLOB, type UploadPlan } from '../core/blob-api.js';
 import { forEachLimit } from '../core/concurrency.js';
 import type { ManifestEntry } from '../core/records.js';
@@ -28,7 +28,7 @@ export type { TransferOptions, TransferProgress, TransferStats } from './transfe
 
 /** Upload the blobs of `entries` that the server does not have yet. */
 export async function uploadFiles(
-  client: Client,
+  client: ApiClient,
   root: string,
   entries: readonly ManifestEntry[],
   options: TransferOptions = {},

@@ -6,13 +6,13 @@
  * again to send. Files whose digest is known already (the cache: a re-save) and big files
  * (hashed first) go through uploadFiles, except those `stored` says the server has (the
  * server checks them again with the manifest). The runner inside the server stores new
- * files itself, in one read each (Client.localStore): big ones one at a time, small ones in
+ * files itself, in one read each (ApiClient.localStore): big ones one at a time, small ones in
  * batches on worker threads, with no pack, no upload plan and no request.
  */
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { LocalStore } from '../client/client-options.js';
-import type { Client } from '../client/client.js';
+import type { ApiClient } from '../client/api-client.js';
 import { SMALL_BLOB } from '../core/blob-api.js';
 import { forEachLimit } from '../core/concurrency.js';
 import type { ManifestEntry } from '../core/records.js';
@@ -41,7 +41,7 @@ const LOCAL_BATCH = { entries: 256, bytes: 4 << 20 };
  * get their digests in place; returns what was sent.
  */
 export async function uploadScanned(
-  client: Client,
+  client: ApiClient,
   root: string,
   scanned: readonly Scanned[],
   cache: HashCache | undefined,
@@ -165,7 +165,7 @@ async function storeSmall(
 
 /** One pack's worth of files: read into place, hashed, and the ones the server lacks sent. */
 async function readHashSend(
-  client: Client,
+  client: ApiClient,
   root: string,
   files: readonly Required<Scanned>[],
   cache: HashCache | undefined,

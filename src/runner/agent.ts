@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '../client/client.js';
+import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment } from '../core/api.js';
 import { within } from '../core/concurrency.js';
 import { ConflictError, UnauthorizedError } from '../core/errors.js';
@@ -21,7 +21,7 @@ import { Trash } from './trash.js';
 import { cleanLeftovers } from './workspace.js';
 
 export interface RunnerOptions {
-  client: Client;
+  client: RunnerClient;
   name: string;
   workRoot: string;
   capacity: Capacity;

@@ -1,5 +1,5 @@
 /** Saving a job's artifacts: scan each declared path, hash and upload new blobs (one read a file), then the manifest. */
-import type { Client } from '../client/client.js';
+import type { RunnerClient } from '../client/runner-client.js';
 import { ConflictError, InvalidError } from '../core/errors.js';
 import type { ArtifactManifest } from '../core/records.js';
 import { filesAndSize } from '../core/resources.js';
@@ -27,7 +27,7 @@ const hashes = new HashCache();
 const stored = new StoredDigests();
 
 export async function saveArtifacts(
-  client: Client,
+  client: RunnerClient,
   jobId: string,
   workspace: string,
   paths: readonly string[],

@@ -5,7 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Client } from '../client/client.js';
+import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment } from '../core/api.js';
 import type { ArtifactManifest } from '../core/records.js';
 import type { TransferStats } from '../files/transfer.js';
@@ -46,7 +46,7 @@ export function containerMounts(assignment: Assignment, root: string): Mount[] {
  * into its container root (from where they are mounted at their paths). `signal` ends it.
  */
 export async function downloadManifest(
-  client: Client,
+  client: RunnerClient,
   workspace: string,
   root: string,
   manifest: ArtifactManifest,

@@ -3,7 +3,7 @@
  * small blobs, shared by its jobs: every job of a run writes the same code files, and every
  * job after a shared step the same small artifacts of it. 16 MiB at most, no blob over 1 MiB.
  */
-import type { Client } from '../client/client.js';
+import type { RunnerClient } from '../client/runner-client.js';
 import type { ManifestEntry } from '../core/records.js';
 import { BlobCache } from '../files/blob-cache.js';
 import { downloadFiles } from '../files/download.js';
@@ -13,7 +13,7 @@ const smallBlobs = new BlobCache(16 << 20);
 
 /** `downloadFiles`, small blobs taken from and kept in the runner's memory; `signal` ends it (the job was stopped). */
 export function downloadForJob(
-  client: Client,
+  client: RunnerClient,
   root: string,
   entries: readonly ManifestEntry[],
   signal?: AbortSignal,

@@ -3,7 +3,7 @@
  * artifacts. Stop and abort can arrive at any point; the server's answer to each
  * transition says whether one did.
  */
-import type { Client } from '../client/client.js';
+import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment, RunnerTransitionAnswer, RunnerTransitionRequest } from '../core/api.js';
 import type { JobStatus } from '../core/job-status.js';
 import { DstackError } from '../core/errors.js';
@@ -25,7 +25,7 @@ const saveArtifacts = async (...args: Parameters<typeof import('./artifacts.js')
   (await artifacts()).saveArtifacts(...args);
 
 export interface JobRunContext {
-  client: Client;
+  client: RunnerClient;
   executor: Executor;
   workRoot: string;
   logger: Logger;

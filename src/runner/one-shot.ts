@@ -8,7 +8,7 @@
  * preemption, a cancel by someone else), and the runner stops it as a drain does, artifacts
  * saved, before Slurm's KillWait runs out: STOPPED, so that `dstack resume` goes on from them.
  */
-import type { Client } from '../client/client.js';
+import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment } from '../core/api.js';
 import { pause } from '../core/concurrency.js';
 import { ConflictError } from '../core/errors.js';
@@ -87,7 +87,7 @@ export async function runOneShot(options: OneShotOptions): Promise<JobStatus | u
 }
 
 export async function heartbeatLoop(
-  client: Client,
+  client: RunnerClient,
   name: string,
   run: JobRun,
   signal: AbortSignal,

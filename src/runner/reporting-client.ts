@@ -4,12 +4,12 @@
  * `dstack runner exec` can ask for its assignment before it loads the job-running modules.
  */
 import type { ClientOptions } from '../client/client-options.js';
-import { Client } from '../client/client.js';
+import { RunnerClient } from '../client/runner-client.js';
 import type { LogEntry, RunnerTransitionAnswer, RunnerTransitionRequest } from '../core/api.js';
 import type { JobStatus } from '../core/job-status.js';
 
 /** A client whose reports can be silenced once the job's end is no longer this process's to report. */
-export class ReportingClient extends Client {
+export class ReportingClient extends RunnerClient {
   silenced = false;
   /** The last status the server accepted from this process. */
   last: JobStatus | undefined;

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Client } from '../client/client.js';
+import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment } from '../core/api.js';
 import type { ArtifactManifest } from '../core/records.js';
 import { filesAndSize } from '../core/resources.js';
@@ -47,7 +47,7 @@ export function workspacePath(workRoot: string, jobId: string): string {
  * wait between retries): the job was stopped or aborted before its commands started.
  */
 export async function prepareWorkspace(
-  client: Client,
+  client: RunnerClient,
   workRoot: string,
   assignment: Assignment,
   note: (text: string) => void,

@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Client } from '../client/client.js';
+import { RunnerClient } from '../client/runner-client.js';
 import type { Logger } from '../logger.js';
 import { detectCapacity } from '../runner/capacity.js';
 import { RunnerAgent } from '../runner/agent.js';
@@ -134,7 +134,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // In-process: the runner's requests skip the socket, not the API (auth, validation, routes).
       // Its downloads copy blobs straight from a store on this machine's disk, and its
       // artifact files go straight into it.
-      client: new Client({
+      client: new RunnerClient({
         url,
         token,
         fetch: inProcessFetch(app),

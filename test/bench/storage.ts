@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client } from '../../src/client/client.js';
+import { RunnerClient } from '../../src/client/runner-client.js';
 import { describeFiles, walk } from '../../src/files/manifest.js';
 import { downloadFiles } from '../../src/files/download.js';
 import { uploadFiles } from '../../src/files/transfer.js';
@@ -81,7 +81,7 @@ async function logs(what: string, args: string[]) {
     await t.server.engine.store.createRun(run, [job], 'bench');
     const token = await issueToken(t.server.engine.store, 'runner', 'r1', false);
     await t.server.engine.transition(job.id, 'SUBMITTED', 'DOWNLOADING', { runner: 'r1' }, 'r1');
-    const runner = new Client({ url: t.server.url, token });
+    const runner = new RunnerClient({ url: t.server.url, token });
     const shipper = new LogShipper((e) => runner.appendLogs(job.id, e), 0, 200);
     let bytes = 0;
     const [, ingestMs] = await timed(async () => {

@@ -5,6 +5,7 @@ import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
+import { RunnerClient } from '../../src/client/runner-client.js';
 import { isTransient, retrying, runnerRetry } from '../../src/client/retry.js';
 import { InvalidError, NotFoundError, StorageFullError, UnavailableError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/logger.js';
@@ -57,7 +58,11 @@ describe('a client that retries', () => {
   it("a runner's retries name their request: its claim, heartbeat and log sends, which fail together, read apart", async () => {
     const { url } = await dropping((n) => n % 2 === 1); // every request's first try
     const warned: string[] = [];
-    const client = new Client({ url, token: 't', retry: runnerRetry({ warn: (message) => warned.push(message) }) });
+    const client = new RunnerClient({
+      url,
+      token: 't',
+      retry: runnerRetry({ warn: (message) => warned.push(message) }),
+    });
     await client.health();
     await client.appendLogs('0123456789ab', []);
     expect(warned).toEqual([
@@ -86,7 +91,7 @@ describe('a client that retries', () => {
 
   it("retries a job's status report through a full storage: it is the only record of how the job ended", async () => {
     const { url, requests } = await fullFor(2);
-    const client = new Client({ url, token: 't', retry: { forMs: 10_000 } });
+    const client = new RunnerClient({ url, token: 't', retry: { forMs: 10_000 } });
     expect(await client.transition('j1', { from: 'RUNNING', to: 'DONE' })).toMatchObject({ ok: true });
     expect(await client.appendLogsThen('j1', [], undefined, { from: 'RUNNING', to: 'DONE' })).toEqual({ ok: true });
     expect(requests()).toBe(4);

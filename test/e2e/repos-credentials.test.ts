@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readLocalServer } from '../../src/client/embedded.js';
+import { RunnerClient } from '../../src/client/runner-client.js';
 import { BIN, Sandbox, type Result } from './harness.js';
 import { localClient, makeProject } from './repos-project.js';
 
@@ -97,8 +99,9 @@ describe('dstack init credentials', () => {
   });
 
   it("user tokens cannot ask for a job's clone credentials", async () => {
-    const client = await localClient(sb);
-    await expect(client.codeSource('000000000000')).rejects.toThrow('this route is for runner tokens');
+    const local = (await readLocalServer(sb.home))!;
+    const userAsRunner = new RunnerClient({ url: local.info.url, token: local.token });
+    await expect(userAsRunner.codeSource('000000000000')).rejects.toThrow('this route is for runner tokens');
   });
 
   it('no secret is in the database, its WAL, the server log or any answer to the user', async () => {

@@ -6,7 +6,7 @@ import type { ManifestEntry } from '../../src/core/records.js';
 import { describeArtifact } from '../../src/files/manifest.js';
 import { isInside, normalizeRelative, prepareWrite } from '../../src/files/safe-path.js';
 import { downloadFiles } from '../../src/files/download.js';
-import type { Client } from '../../src/client/client.js';
+import type { ApiClient } from '../../src/client/api-client.js';
 
 const base = await mkdtemp(join(tmpdir(), 'dstack-safe-'));
 afterAll(() => rm(base, { recursive: true, force: true }));
@@ -21,7 +21,7 @@ async function sandbox() {
 }
 
 /** No blob is ever fetched in these tests: every download is refused before that. */
-const noClient = {} as Client;
+const noClient = {} as ApiClient;
 
 describe('safe paths', () => {
   it('normalizeRelative keeps paths inside and refuses absolute, .. and empty ones', () => {

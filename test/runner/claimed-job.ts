@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { Client } from '../../src/client/client.js';
+import { RunnerClient } from '../../src/client/runner-client.js';
 import type { RetryPolicy } from '../../src/client/retry.js';
 import type { JobSpec } from '../../src/core/job-spec.js';
 import { createLogger } from '../../src/logger.js';
@@ -40,7 +40,7 @@ export async function testRunner(
     jobs: specs,
   });
   const token = await issueToken(engine.store, 'runner', 'r1', false);
-  const client = new Client({ url: t.server.url, token, ...(options.retry && { retry: options.retry }) });
+  const client = new RunnerClient({ url: t.server.url, token, ...(options.retry && { retry: options.retry }) });
   await client.registerRunner({
     name: 'r1',
     host: hostname(),

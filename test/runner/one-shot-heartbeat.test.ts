@@ -1,6 +1,6 @@
 /** The one-shot runner's heartbeat ends with its job: nothing of it holds the process (and its Slurm job) open. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Client } from '../../src/client/client.js';
+import type { RunnerClient } from '../../src/client/runner-client.js';
 import { createLogger } from '../../src/logger.js';
 import { heartbeatLoop, type OneShotOptions } from '../../src/runner/one-shot.js';
 import type { JobRun } from '../../src/runner/job-run.js';
@@ -16,7 +16,7 @@ describe('one-shot heartbeat', () => {
     // The port below the loop: the server answers at once once the job has ended (an abort for it).
     const heartbeat = vi.fn(async () => [{ jobId: 'job1', action: 'abort' as const }]);
     const requests: string[] = [];
-    const client = { heartbeat } as unknown as Client;
+    const client = { heartbeat } as unknown as RunnerClient;
     const run = { id: 'job1', request: (action: string) => requests.push(action) } as unknown as JobRun;
     const options = { logger: createLogger('test', 'error') } as unknown as OneShotOptions;
     let ended = false;

@@ -4,7 +4,7 @@
  * and a bad body is refused with a message that says what is wrong.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Client } from '../../src/client/client.js';
+import { RunnerClient } from '../../src/client/runner-client.js';
 import type { LogPage } from '../../src/core/log-api.js';
 import type { LogEntry } from '../../src/core/records.js';
 import { issueToken } from '../../src/server/auth.js';
@@ -36,7 +36,7 @@ describe('the runner log route', () => {
     const response = await app.request(`/api/logs?target=${target}`, { headers: { authorization: `Bearer ${ada}` } });
     return (await response.json()) as LogPage;
   };
-  const client = () => new Client({ url: 'http://127.0.0.1:1', token: runner, fetch: inProcessFetch(app) });
+  const client = () => new RunnerClient({ url: 'http://127.0.0.1:1', token: runner, fetch: inProcessFetch(app) });
 
   beforeAll(async () => {
     const fixture = await testApp('log-route');

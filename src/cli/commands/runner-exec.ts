@@ -6,7 +6,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from '../../client/client.js';
+import { RunnerClient } from '../../client/runner-client.js';
 import { runnerRetry } from '../../client/retry.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
 import { createLogger } from '../../logger.js';
@@ -78,7 +78,7 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
   // Asked for first, then the job-running modules load while the server answers: both are on
   // the way to the job's first command. The rejection is handled where runOneShot awaits it.
   // Not retried: a server that cannot be reached at all is a wrong URL, said at once.
-  const assignment = new Client({ url: server, token }).runnerAssignment(options.job);
+  const assignment = new RunnerClient({ url: server, token }).runnerAssignment(options.job);
   assignment.catch(() => {});
   // Once the job is under way, retried as any runner's requests: each is safe to repeat
   // (client/retry.ts), and a dropped connection must not fail a job that may have queued for hours.

@@ -1,6 +1,6 @@
 /** `dstack runner start`: make this machine a runner of a team server. */
 import { resolve } from 'node:path';
-import { Client } from '../../client/client.js';
+import { RunnerClient } from '../../client/runner-client.js';
 import { runnerRetry } from '../../client/retry.js';
 import { UsageError } from '../../core/errors.js';
 import { parseSize } from '../../core/resources.js';
@@ -37,7 +37,7 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
   serverUrl(server, options.server === undefined ? 'DSTACK_SERVER' : '--server');
   // A server that is not there at start is a mistake to report, not a dropped connection to wait out.
   const tokenSource = runnerToken(options.token !== undefined);
-  const { caller } = await new Client({ url: server, token, tokenSource }).health();
+  const { caller } = await new RunnerClient({ url: server, token, tokenSource }).health();
   if (options.name !== undefined && options.name !== caller) {
     throw new UsageError(`--name '${options.name}' does not match the token, which is for runner '${caller}'`);
   }
@@ -67,7 +67,7 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
   const workRoot = resolve(options.workDir ?? runnerWorkDir(settings.home));
   await makePrivateFolder(workRoot);
   const logger = createLogger(`runner:${caller}`, settings.logLevel);
-  const client = new Client({ url: server, token, retry: runnerRetry(logger) });
+  const client = new RunnerClient({ url: server, token, retry: runnerRetry(logger) });
   const stopGraceMs = settings.stopGraceSeconds * 1000;
   const agent = new RunnerAgent({
     client,

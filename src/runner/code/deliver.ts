@@ -12,7 +12,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import type { Client } from '../../client/client.js';
+import type { RunnerClient } from '../../client/runner-client.js';
 import type { Assignment, CodeManifest } from '../../core/api.js';
 import { unlessAborted } from '../../core/concurrency.js';
 import { UnavailableError } from '../../core/errors.js';
@@ -24,14 +24,14 @@ import { plural } from '../../core/resources.js';
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /** Digests of `files` the server does not have. */
-async function missing(client: Client, files: CodeManifest['files'], signal?: AbortSignal): Promise<string[]> {
+async function missing(client: RunnerClient, files: CodeManifest['files'], signal?: AbortSignal): Promise<string[]> {
   const digests = [...new Set(files.flatMap((f) => (f.digest ? [f.digest] : [])))];
   return digests.length === 0 ? [] : client.missingBlobs(digests, signal);
 }
 
 /** The commit's unchanged files from the mirror, the others from blobs; throws when either fails. */
 async function fromClone(
-  client: Client,
+  client: RunnerClient,
   workRoot: string,
   dir: string,
   source: CodeSource,
@@ -67,7 +67,7 @@ const MANIFESTS_KEPT = 16;
 const manifests = new Map<string, Promise<CodeManifest>>();
 
 /** The run's code manifest, fetched once per digest rather than once per job, or as the assignment carries it. */
-function codeManifest(client: Client, digest: string, sent: CodeManifest | undefined): Promise<CodeManifest> {
+function codeManifest(client: RunnerClient, digest: string, sent: CodeManifest | undefined): Promise<CodeManifest> {
   if (sent !== undefined) return Promise.resolve(sent);
   let manifest = manifests.get(digest);
   if (manifest === undefined) {
@@ -84,7 +84,7 @@ function codeManifest(client: Client, digest: string, sent: CodeManifest | undef
  * `signal` ends it (the job was stopped), the wait on a manifest other jobs share included.
  */
 export async function deliverCode(
-  client: Client,
+  client: RunnerClient,
   workRoot: string,
   dir: string,
   assignment: Assignment,

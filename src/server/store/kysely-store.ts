@@ -92,6 +92,30 @@ export class KyselyStore implements Store {
     }
   }
 
+  async replaceTokens(kind: TokenRecord['kind'], name: string, hash: string): Promise<TokenRecord | undefined> {
+    this.tokens.clear(); // as for deleteTokens: no look-up racing the change may cache an old token
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        // Deleted first, returning what they were: a second replace at once finds none, rather than both adding one.
+        const old = (
+          await trx.deleteFrom('tokens').where('kind', '=', kind).where('name', '=', name).returningAll().execute()
+        ).map(tokenFromRow);
+        if (old.length === 0) return undefined;
+        const token: TokenRecord = {
+          hash,
+          kind,
+          name,
+          admin: old.some((t) => t.admin),
+          createdAt: Math.min(...old.map((t) => t.createdAt)),
+        };
+        await trx.insertInto('tokens').values(tokenToRow(token)).execute();
+        return token;
+      });
+    } finally {
+      this.tokens.clear();
+    }
+  }
+
   private async deleteTokenRows(kind: TokenRecord['kind'], name: string): Promise<number> {
     const result = await this.db
       .deleteFrom('tokens')

@@ -89,6 +89,12 @@ export interface Store extends RepoStore {
   listTokens(kind: TokenRecord['kind']): Promise<TokenRecord[]>;
   /** Delete every token of that kind and name; returns how many there were. */
   deleteTokens(kind: TokenRecord['kind'], name: string): Promise<number>;
+  /**
+   * Replace every token of that kind and name with one of `hash`, in one transaction: the old
+   * ones stop working at once (in this process's token cache too). The new token keeps the
+   * name's admin flag and the creation time of its oldest token; undefined when it had none.
+   */
+  replaceTokens(kind: TokenRecord['kind'], name: string, hash: string): Promise<TokenRecord | undefined>;
 
   /** Insert a run and its jobs atomically, with a SUBMITTED event per job. Conflict if the name exists. */
   createRun(run: RunRecord, jobs: JobRecord[], actor: string): Promise<void>;

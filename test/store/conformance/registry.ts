@@ -112,6 +112,31 @@ export function describeRegistry(open: OpenStore): void {
       expect(await store().findToken(token.hash)).toBeUndefined();
     });
 
+    it("replaceTokens puts one new token in place of a name's tokens, found or not before, keeping its admin flag and first creation", async () => {
+      const first: TokenRecord = { hash: 'a'.repeat(64), kind: 'user', name: 'ada', admin: true, createdAt: 5 };
+      const second: TokenRecord = { ...first, hash: 'b'.repeat(64), createdAt: 9 };
+      const runner: TokenRecord = { hash: 'c'.repeat(64), kind: 'runner', name: 'ada', admin: false, createdAt: 1 };
+      const other: TokenRecord = { hash: 'd'.repeat(64), kind: 'user', name: 'bob', admin: false, createdAt: 1 };
+      for (const t of [first, second, runner, other]) await store().createToken(t);
+      expect(await store().findToken(first.hash)).toStrictEqual(first); // remembered by the token cache
+
+      const fresh = await store().replaceTokens('user', 'ada', 'e'.repeat(64));
+      expect(fresh).toStrictEqual({ hash: 'e'.repeat(64), kind: 'user', name: 'ada', admin: true, createdAt: 5 });
+      expect(await store().findToken(first.hash)).toBeUndefined();
+      expect(await store().findToken(second.hash)).toBeUndefined();
+      expect(await store().findToken('e'.repeat(64))).toStrictEqual(fresh);
+      // Another kind of the same name, and other names, keep theirs.
+      expect(await store().findToken(runner.hash)).toStrictEqual(runner);
+      expect(await store().findToken(other.hash)).toStrictEqual(other);
+      expect((await store().listTokens('user')).map((t) => t.name)).toEqual(['ada', 'bob']);
+    });
+
+    it('replaceTokens of a name without tokens answers undefined and adds none', async () => {
+      expect(await store().replaceTokens('runner', 'ghost', 'a'.repeat(64))).toBeUndefined();
+      expect(await store().findToken('a'.repeat(64))).toBeUndefined();
+      expect(await store().listTokens('runner')).toEqual([]);
+    });
+
     it('a found token handed out cannot change what the next look-up returns', async () => {
       const token: TokenRecord = { hash: 'a'.repeat(64), kind: 'user', name: 'ada', admin: false, createdAt: 1 };
       await store().createToken(token);

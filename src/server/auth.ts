@@ -29,3 +29,12 @@ export async function issueToken(
   await store.createToken({ hash: hashToken(token), kind, name, admin, createdAt: Date.now() });
   return token;
 }
+
+/**
+ * A new token for `name` in place of all its tokens, which stop working at once; undefined
+ * when `name` has none. Shown once, as an issued one is.
+ */
+export async function replaceToken(store: Store, kind: TokenRecord['kind'], name: string): Promise<string | undefined> {
+  const token = newToken();
+  return (await store.replaceTokens(kind, name, hashToken(token))) ? token : undefined;
+}

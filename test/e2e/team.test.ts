@@ -399,9 +399,11 @@ describe('authentication on every route', () => {
     ['GET', '/api/users'],
     ['POST', '/api/users', { name: 'bob' }],
     ['DELETE', '/api/users/alice'],
+    ['POST', '/api/users/alice/token'],
     ['GET', '/api/runners'],
     ['POST', '/api/runners', { name: 'r9' }],
     ['DELETE', '/api/runners/rx'],
+    ['POST', '/api/runners/rx/token'],
   ];
   const runnerRoutes = (): [string, string, unknown?][] => [
     ['POST', '/api/runner/register', {}],
@@ -492,6 +494,7 @@ describe('authentication on every route', () => {
       ['GET', '/api/users'],
       ['POST', '/api/users', { name: 'bob' }],
       ['POST', '/api/runners', { name: 'r9' }],
+      ['POST', '/api/runners/rx/token'],
     ] as [string, string, unknown?][]) {
       const r = await call(method, path, alice, body);
       expect([path, r.status, JSON.parse(r.body).error.message]).toEqual([path, 403, 'only an admin can do this']);

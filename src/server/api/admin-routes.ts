@@ -1,8 +1,12 @@
-/** Admin routes: users and runner tokens. Each answer shows a new token once; the store keeps only its hash. */
+/**
+ * Admin routes: users and runner tokens, and new tokens in place of old ones (a leaked token's
+ * way out). Each answer shows a new token once; the store keeps only its hash.
+ */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../core/errors.js';
-import { issueToken } from '../auth.js';
+import { LOCAL_RUNNER } from '../../core/api.js';
+import { issueToken, replaceToken } from '../auth.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import { body } from './validate.js';
 
@@ -57,12 +61,47 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     return c.json({ ok: true });
   });
 
+  // A user's own token, or (an admin) anyone's: the old one is refused from the next request.
+  app.post('/users/:name/token', async (c) => {
+    const caller = c.get('caller');
+    const name = c.req.param('name');
+    if (!caller.admin && caller.name !== name)
+      throw new ForbiddenError(
+        "only an admin can replace another user's token; replace your own with: dstack users token",
+      );
+    const token = await replaceToken(store, 'user', name);
+    if (token === undefined) throw new NotFoundError(`no user '${name}'`);
+    engine.logger.info(`user ${name}'s token replaced`, { by: caller.name });
+    return c.json({ name, token });
+  });
+
   app.post('/runners', async (c) => {
     requireAdmin(c);
     const { name } = await body(c, named);
     if ((await store.listTokens('runner')).some((r) => r.name === name))
       throw new ConflictError(`runner '${name}' already exists`);
     return c.json({ name, token: await issueToken(store, 'runner', name, false) }, 201);
+  });
+
+  // The runner process that has the old token is refused from its next request: it aborts its
+  // jobs and exits (RunnerAgent.refused). Its jobs end here at once rather than a timeout later
+  // as lost, and it is OFFLINE, so that a start with the new token gets in at once.
+  app.post('/runners/:name/token', async (c) => {
+    requireAdmin(c);
+    const name = c.req.param('name');
+    if (name === LOCAL_RUNNER)
+      throw new ConflictError(
+        `runner '${name}' is this server's own: the server gives it a new token at every start, and that token never leaves it`,
+      );
+    const token = await replaceToken(store, 'runner', name);
+    if (token === undefined) throw new NotFoundError(`no runner '${name}'`);
+    const actor = `user:${c.get('caller').name}`;
+    // OFFLINE first: a claim of the old process still under way then takes no job the failures free.
+    if ((await store.getRunner(name))?.status === 'ACTIVE') await store.setRunnerStatus(name, 'OFFLINE');
+    const failed = (await store.activeJobsOfRunner(name)).length;
+    await engine.failJobsOf(name, RUNNER_TOKEN_REPLACED, actor);
+    engine.logger.info(`runner ${name}'s token replaced`, { by: c.get('caller').name, failed });
+    return c.json({ name, token, failed });
   });
 
   app.delete('/runners/:name', async (c) => {
@@ -76,3 +115,6 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   });
   return app;
 }
+
+/** Why the jobs of a runner whose token was replaced failed: its process can no longer report them. */
+export const RUNNER_TOKEN_REPLACED = 'runner token replaced';

@@ -10,10 +10,17 @@ import type { Settings } from '../settings.js';
 import { envToken, profileToken, serverUrl } from './credentials.js';
 import { replaceStaleServer } from './local-server.js';
 
-async function configured(settings: Settings): Promise<Client | undefined> {
+/** How the CLI reached its server: which token it holds, and where that token came from. */
+export type Connection =
+  | { via: 'env'; client: Client; token: string }
+  | { via: 'profile'; client: Client; token: string; profile: string }
+  | { via: 'local'; client: Client };
+
+async function configured(settings: Settings): Promise<Connection | undefined> {
   if (settings.server) {
     const url = serverUrl(settings.server.url, 'DSTACK_SERVER');
-    return new Client({ url, token: settings.server.token, tokenSource: envToken });
+    const { token } = settings.server;
+    return { via: 'env', client: new Client({ url, token, tokenSource: envToken }), token };
   }
   // Not a fall-through to a profile or the local server: this command would act on another server than meant.
   if (settings.serverUrl)
@@ -23,17 +30,23 @@ async function configured(settings: Settings): Promise<Client | undefined> {
   const profile = await activeProfile(settings.home, settings.profile);
   if (!profile) return undefined;
   const tokenSource = profileToken(settings.home, profile.name, profile.server);
-  return new Client({ url: profile.server, token: profile.token, tokenSource });
+  const client = new Client({ url: profile.server, token: profile.token, tokenSource });
+  return { via: 'profile', client, token: profile.token, profile: profile.name };
+}
+
+/** The server to use, and how it was reached (commands that change the CLI's own token need to know). */
+export async function connectVia(settings: Settings): Promise<Connection> {
+  const connection = await configured(settings);
+  if (connection) return connection;
+  await replaceStaleServer(settings.home, (line) => process.stderr.write(`[dstack] ${line}\n`));
+  return { via: 'local', client: await ensureLocalServer(settings.home) };
 }
 
 export async function connect(settings: Settings): Promise<Client> {
-  const client = await configured(settings);
-  if (client) return client;
-  await replaceStaleServer(settings.home, (line) => process.stderr.write(`[dstack] ${line}\n`));
-  return ensureLocalServer(settings.home);
+  return (await connectVia(settings)).client;
 }
 
 /** The configured server, or the local one if it is already running: for looking, never starting one. */
 export async function connectIfRunning(settings: Settings): Promise<Client | undefined> {
-  return (await configured(settings)) ?? healthy(settings.home);
+  return (await configured(settings))?.client ?? healthy(settings.home);
 }

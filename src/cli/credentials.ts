@@ -48,6 +48,6 @@ export const configToken: TokenSource = {
 export function runnerToken(fromFlag: boolean): TokenSource {
   return {
     what: fromFlag ? 'the --token' : 'DSTACK_TOKEN',
-    fix: "give this runner's token, which an admin makes with: dstack runners add NAME",
+    fix: "give this runner's token, which an admin prints with: dstack runners token NAME (or runners add NAME)",
   };
 }

@@ -16,6 +16,7 @@ const commands = {
   tags: () => import('./commands/tags.js'),
   init: () => import('./commands/init.js'),
   team: () => import('./commands/team.js'),
+  tokens: () => import('./commands/tokens.js'),
   runner: () => import('./commands/runner.js'),
   runnerExec: () => import('./commands/runner-exec.js'),
   dashboard: () => import('./commands/dashboard.js'),
@@ -137,7 +138,9 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .description('list profiles (* marks the current one)')
     .action(() => done(commands.team().then((m) => m.configListCommand(settings))));
 
-  const users = program.command('users').description('manage users of a team server (admin)');
+  const users = program
+    .command('users')
+    .description('manage users of a team server (admin), or replace your own token (users token)');
   users
     .command('list', { isDefault: true })
     .action(() => done(commands.team().then((m) => m.usersCommand('list', undefined, settings))));
@@ -152,7 +155,17 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .description('delete a user: their tokens and registered repo credentials (their runs stay)')
     .action((name: string) => done(commands.team().then((m) => m.usersCommand('delete', name, settings))));
 
-  const runners = program.command('runners').description('list runners, or add and delete them (admin)');
+  users
+    .command('token')
+    .argument('[name]', 'the user (admins); left out: yourself')
+    .description(
+      "issue a new token in place of a user's (yours without NAME, saved in the profile you use); the old one stops working at once",
+    )
+    .action((name: string | undefined) => done(commands.tokens().then((m) => m.userTokenCommand(name, settings))));
+
+  const runners = program
+    .command('runners')
+    .description('list runners, or add, delete them and replace their tokens (admin)');
   runners
     .command('list', { isDefault: true })
     .action(() => done(commands.team().then((m) => m.runnersCommand('list', undefined, settings))));
@@ -166,6 +179,12 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .argument('<name>')
     .description("delete a runner's token")
     .action((name: string) => done(commands.team().then((m) => m.runnersCommand('delete', name, settings))));
+
+  runners
+    .command('token')
+    .argument('<name>')
+    .description("issue a new token in place of a runner's: a runner using the old one stops, its jobs failed")
+    .action((name: string) => done(commands.tokens().then((m) => m.runnerTokenCommand(name, settings))));
 
   const runner = program.command('runner').description('run a runner on this machine');
   runner

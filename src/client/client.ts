@@ -149,12 +149,25 @@ export class Client extends ApiClient {
     await this.json('DELETE', `/api/users/${encodeURIComponent(name)}`);
   }
 
+  /**
+   * A new token for user `name` in place of theirs, which stops working at once: an admin's for
+   * anyone, or a user's own. Not retried: a second try would replace the first one's answer.
+   */
+  replaceUserToken(name: string): Promise<{ name: string; token: string }> {
+    return this.json('POST', `/api/users/${encodeURIComponent(name)}/token`);
+  }
+
   runners(): Promise<RunnerView[]> {
     return this.json('GET', '/api/runners');
   }
 
   addRunner(name: string): Promise<{ name: string; token: string }> {
     return this.json('POST', '/api/runners', { name });
+  }
+
+  /** A new token for runner `name` (admins); `failed` is how many of its jobs ended with the old one. */
+  replaceRunnerToken(name: string): Promise<{ name: string; token: string; failed: number }> {
+    return this.json('POST', `/api/runners/${encodeURIComponent(name)}/token`);
   }
 
   async deleteRunner(name: string): Promise<void> {

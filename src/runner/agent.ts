@@ -232,10 +232,13 @@ export class RunnerAgent {
    */
   private async refused(e: UnauthorizedError | ConflictError): Promise<void> {
     if (this.stopped) return;
+    const { name } = this.options;
     this.options.logger.error(
       e instanceof ConflictError
         ? `${e.message}: aborting its jobs and stopping`
-        : "the server refuses this runner's token (deleted with dstack runners delete?): aborting its jobs and stopping",
+        : `the server refuses runner '${name}''s token: it was replaced (dstack runners token) or deleted ` +
+            `(dstack runners delete). Aborting its jobs and stopping; to start it again, an admin prints a new ` +
+            `token with: dstack runners token ${name} (or runners add ${name}, if it was deleted)`,
     );
     void this.stop();
     for (const { run } of this.running.values()) run.request('abort');

@@ -97,7 +97,7 @@ describe('team command errors', () => {
     const badUrl = await sb.dstack(['status'], { env: { DSTACK_SERVER: 'localhost:3111', DSTACK_TOKEN: 'dst_nope' } });
     expect(badUrl.stderr).toBe("error: invalid DSTACK_SERVER 'localhost:3111': give an http:// or https:// URL\n");
     expect(badUrl.code).toBe(2);
-    const fix = "give this runner's token, which an admin makes with: dstack runners add NAME";
+    const fix = "give this runner's token, which an admin prints with: dstack runners token NAME (or runners add NAME)";
     const fromEnv = await sb.dstack(['runner', 'start', '--server', server.url], { env: { DSTACK_TOKEN: 'dst_nope' } });
     expect(fromEnv.stderr).toBe(`error: the server at ${server.url} refused DSTACK_TOKEN; ${fix}\n`);
     expect(fromEnv.code).toBe(1);
@@ -161,7 +161,9 @@ describe('team command errors', () => {
     expect((await sb.dstack(['runners', 'delete', 'doomed'], admin())).code).toBe(0);
     expect(await exited).toBe(1);
     expect(runner.output).toContain(
-      "the server refuses this runner's token (deleted with dstack runners delete?): aborting its jobs and stopping",
+      "the server refuses runner 'doomed''s token: it was replaced (dstack runners token) or deleted " +
+        '(dstack runners delete). Aborting its jobs and stopping; to start it again, an admin prints a new token ' +
+        'with: dstack runners token doomed (or runners add doomed, if it was deleted)',
     );
     const [run] = JSON.parse((await sb.dstack(['status', name, '--json'], admin())).stdout) as RunView[];
     expect(run!.jobs[0]).toMatchObject({ status: 'FAILED', reason: 'runner deleted' });

@@ -100,7 +100,8 @@ export class TeamRunner {
     return TeamRunner.launch(this.name, `dstack-runner-${this.name}-twin-`, url, token, resources);
   }
 
-  private static async launch(
+  /** A `runner start` with `token` and a work dir of its own (`prefix…`), as on a machine of its own; it starts at once. */
+  static async launch(
     name: string,
     prefix: string,
     url: string,

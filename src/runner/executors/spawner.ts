@@ -6,7 +6,8 @@
  * job to us as it would through pipes, never through the helper. A helper that dies fails
  * only the jobs it was starting or watching (their exit codes are lost) and is started again
  * for the next job. A process that dies (a runner killed, one that exits without stopping its
- * jobs) takes its jobs with it: the helper ends them as a stop does, then exits.
+ * jobs) takes its jobs with it: the helper ends them as a stop does, then exits. It leads a
+ * session of its own, so a kill of the runner's whole process group does not take it along.
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -79,9 +80,9 @@ function helperMain(
     };
     check();
   });
-  // What a terminal sends its whole foreground group (Ctrl-C, a closed terminal) is for the
-  // runner to act on: a Ctrl-C drains its jobs, which the helper's death would have killed at
-  // once, and a runner killed by a hangup leaves them to this one to end.
+  // This process leads a session of its own, out of reach of what is sent to the runner's
+  // group (a kill of the whole group, a terminal's Ctrl-C); these are for the runner alone
+  // should one reach it anyway.
   process.on('SIGINT', () => {});
   process.on('SIGHUP', () => {});
   // A socket to the server whose first bytes name the job and stream; written before the job gets it.
@@ -232,6 +233,9 @@ export class Spawner {
     const helper = spawnProcess(process.execPath, ['-e', script], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env,
+      // Its own session: a kill of the runner's whole process group (a `kill -9 -PGID`, a
+      // supervisor's) leaves it to end the jobs, as the runner's death alone does.
+      detached: true,
     });
     helper.on('message', (m: Reply) => this.onReply(m));
     // A send to a helper that just died: its 'exit' follows and fails what was in flight.

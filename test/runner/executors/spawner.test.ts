@@ -204,7 +204,7 @@ describe('a spawner whose process dies', () => {
     expect(Date.now() - killed).toBeGreaterThanOrEqual(1000);
   });
 
-  it("leaves its jobs to the runner at a Ctrl-C to the terminal's group, which the helper gets too", async () => {
+  it("leaves its jobs to the runner at a Ctrl-C to the terminal's group", async () => {
     const marker = newMarker();
     const p = parent(dir, marker, ['sleep 120; echo late']);
     await p.started;
@@ -216,12 +216,21 @@ describe('a spawner whose process dies', () => {
     await vi.waitFor(() => expect(jobProcesses(marker)).toEqual([]), { timeout: 5000, interval: 100 });
   });
 
-  it("ends its jobs when a closed terminal's hangup kills it, which the helper gets too", async () => {
+  it("ends its jobs when a closed terminal's hangup kills it", async () => {
     const marker = newMarker();
     const p = parent(dir, marker, ['sleep 120; echo late']);
     await p.started;
     await vi.waitFor(() => expect(jobProcesses(marker)).toHaveLength(2));
     process.kill(-p.child.pid!, 'SIGHUP');
+    await vi.waitFor(() => expect(jobProcesses(marker)).toEqual([]), { timeout: 5000, interval: 100 });
+  });
+
+  it('ends its jobs when a kill of its whole process group takes it: the helper is out of that group', async () => {
+    const marker = newMarker();
+    const p = parent(dir, marker, ['sleep 120; echo late']);
+    await p.started;
+    await vi.waitFor(() => expect(jobProcesses(marker)).toHaveLength(2));
+    process.kill(-p.child.pid!, 'SIGKILL');
     await vi.waitFor(() => expect(jobProcesses(marker)).toEqual([]), { timeout: 5000, interval: 100 });
   });
 });

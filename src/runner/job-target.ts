@@ -62,6 +62,8 @@ export function jobTarget(ctx: LaunchContext, image: string | undefined): JobTar
           ? {}
           : {
               image,
+              // A long-lived runner's spawner helper ends the container should this process die.
+              ...(ctx.hostExecutor.containerGuard ? { guard: ctx.hostExecutor.containerGuard } : {}),
               resources: spec.resources,
               gpus: (assignment.job.gpus ?? []).map((g) => g.index),
               mounts: [

@@ -61,7 +61,10 @@ export class DockerExecutor implements Executor {
     const image = request.image;
     if (image === undefined) throw new InternalError('the docker executor was given a job without an image');
     const docker = await this.engine();
-    const [{ engineMessage }, { ensureImage }] = await Promise.all([engineModule(), import('./docker/image.js')]);
+    const [{ engineMessage, engineAddress }, { ensureImage }] = await Promise.all([
+      engineModule(),
+      import('./docker/image.js'),
+    ]);
     await ensureImage(docker, image, request.onNote, request.signal);
     request.signal?.throwIfAborted(); // stopped or aborted while its image was looked up or pulled: no container
     for (const mount of request.mounts ?? []) await mkdir(mount.host, { recursive: true });
@@ -89,8 +92,13 @@ export class DockerExecutor implements Executor {
       await removeFiles();
       throw new InvalidError(`cannot create a container of image '${image}': ${engineMessage(e)}`);
     }
+    // Watched before it starts: should this process die while it runs, the container is stopped.
+    const unguard = await request.guard
+      ?.guardContainer(engineAddress(this.options.host), container.id)
+      .catch(() => undefined);
     const remove = async () => {
       await container.remove({ force: true, v: true }).catch(() => {});
+      unguard?.();
       await removeFiles();
     };
     // Files the entry script did not give back (killed first, or its chown failed) go back from another container.

@@ -69,6 +69,20 @@ export interface ExecutionRequest {
   onNote?: (text: string) => void;
   /** Abandons preparing (an image pull) when aborted, and then starts nothing (the job was stopped). */
   signal?: AbortSignal;
+  /** Ends the job's container should this process die while it runs (the docker executor registers it there). */
+  guard?: ContainerGuard;
+}
+
+/** Where a process with no dockerode reaches a Docker engine's API: its unix socket, or host and port (http). */
+export type EngineAddress = { socketPath: string } | { host: string; port: number };
+
+/**
+ * Something that outlives this process (the spawner's helper) and ends a container as a stop
+ * does (`docker stop` with the runner's grace: SIGTERM, then SIGKILL) once this process is gone.
+ */
+export interface ContainerGuard {
+  /** Watch `container`; resolves once it is watched, with the function that stops watching it. */
+  guardContainer(engine: EngineAddress, container: string): Promise<() => void>;
 }
 
 export interface Execution {
@@ -92,4 +106,6 @@ export interface ExitResult {
 
 export interface Executor {
   start(request: ExecutionRequest): Promise<Execution>;
+  /** What ends this runner's containers should its process die: a long-lived runner's host executor has one. */
+  readonly containerGuard?: ContainerGuard;
 }

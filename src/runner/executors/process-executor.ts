@@ -6,7 +6,14 @@ import { spawn } from 'node:child_process';
 import { unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InternalError } from '../../core/errors.js';
-import { readOutput, type Execution, type ExecutionRequest, type Executor, type ExitResult } from './executor.js';
+import {
+  readOutput,
+  type ContainerGuard,
+  type Execution,
+  type ExecutionRequest,
+  type Executor,
+  type ExitResult,
+} from './executor.js';
 import { LEFTOVER_GRACE_MS, Spawner } from './spawner.js';
 
 /**
@@ -65,6 +72,11 @@ export class ProcessExecutor implements Executor {
   ) {
     if (options.spawner)
       this.spawner = new Spawner(options.stopGraceMs === undefined ? {} : { stopGraceMs: options.stopGraceMs });
+  }
+
+  /** With the spawner: its helper also ends the docker executor's containers should this process die. */
+  get containerGuard(): ContainerGuard | undefined {
+    return this.spawner;
   }
 
   /** Ends the spawner helper, if any (jobs it started carry on; this process's death ends them). */

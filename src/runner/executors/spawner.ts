@@ -6,13 +6,22 @@
  * job to us as it would through pipes, never through the helper. A helper that dies fails
  * only the jobs it was starting or watching (their exit codes are lost) and is started again
  * for the next job. A process that dies (a runner killed, one that exits without stopping its
- * jobs) takes its jobs with it: the helper ends them as a stop does, then exits. It leads a
- * session of its own, so a kill of the runner's whole process group does not take it along.
+ * jobs) takes its jobs with it: the helper ends them as a stop does, and the docker
+ * executor's containers it was told of (`guardContainer`), then exits. It leads a session of
+ * its own, so a kill of the runner's whole process group does not take it along.
  */
 import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { readOutput, type ExitResult, type OnOutput, type WhenDrained } from './executor.js';
+import {
+  readOutput,
+  type ContainerGuard,
+  type EngineAddress,
+  type ExitResult,
+  type OnOutput,
+  type WhenDrained,
+} from './executor.js';
+import { helperMain, type GuardMessage, type Reply, type SpawnMessage } from './spawner-helper.js';
 import { runnerEnvironment } from '../environment.js';
 
 /** What the helper is asked to start: `file args`, with `scriptFile` written first when given. */
@@ -32,109 +41,6 @@ export interface Spawned {
   pid: number;
   /** Resolves once the job has exited and both streams are closed. */
   exit: Promise<ExitResult>;
-}
-
-type Reply =
-  | { id: string; pid: number }
-  | { id: string; error: string }
-  | { id: string; code: number | null; signal: NodeJS.Signals | null };
-
-/**
- * The helper's program, run by `node -e` with its modules as arguments (it must not refer
- * to anything outside itself: its source text is what runs).
- */
-function helperMain(
-  cp: typeof import('node:child_process'),
-  net: typeof import('node:net'),
-  fs: typeof import('node:fs'),
-  socketPath: string,
-  graceMs: number,
-  leftoverMs: number,
-): void {
-  const send = (reply: object) => process.connected && process.send?.(reply); // not to a process gone
-  // The process groups of the jobs started here, kept `leftoverMs` after a job's shell exits:
-  // what it left in the background is ended only then.
-  const groups = new Set<number>();
-  const signal = (sig: NodeJS.Signals | 0) => {
-    for (const group of groups) {
-      try {
-        process.kill(-group, sig);
-      } catch {
-        groups.delete(group); // ESRCH: nothing of it is left
-      }
-    }
-  };
-  // The process that started this one (a runner, a server with its runner) is gone: killed, or
-  // exited without its jobs (its server could not stop them). Nobody would watch or report
-  // them, the server fails them as lost, and a quiet one (training that rarely logs, so no
-  // write to its closed output ends it) held its GPU until a runner started on that work dir.
-  // End them as a stop does: SIGTERM, the grace, then SIGKILL for what is left.
-  process.on('disconnect', () => {
-    const deadline = Date.now() + graceMs;
-    signal('SIGTERM');
-    const check = () => {
-      signal(0); // drops the groups that have ended
-      if (groups.size > 0 && Date.now() < deadline) return void setTimeout(check, 100);
-      signal('SIGKILL');
-      process.exit(0);
-    };
-    check();
-  });
-  // This process leads a session of its own, out of reach of what is sent to the runner's
-  // group (a kill of the whole group, a terminal's Ctrl-C); these are for the runner alone
-  // should one reach it anyway.
-  process.on('SIGINT', () => {});
-  process.on('SIGHUP', () => {});
-  // A socket to the server whose first bytes name the job and stream; written before the job gets it.
-  const stream = (id: string, fd: number) =>
-    new Promise<import('node:net').Socket>((resolve, reject) => {
-      const s = net.connect(socketPath, () => s.write(`${id} ${fd}\n`, (e) => (e ? reject(e) : resolve(s))));
-      s.once('error', reject);
-    });
-  process.on(
-    'message',
-    (m: {
-      id: string;
-      file: string;
-      args: string[];
-      cwd: string;
-      env: Record<string, string>;
-      scriptFile?: { path: string; content: string };
-    }) => {
-      const script = m.scriptFile;
-      const written = new Promise<void>((resolve, reject) =>
-        script
-          ? fs.writeFile(script.path, script.content, { mode: 0o600 }, (e) => (e ? reject(e) : resolve()))
-          : resolve(),
-      );
-      Promise.all([stream(m.id, 1), stream(m.id, 2), written]).then(
-        ([out, err]) => {
-          let child: import('node:child_process').ChildProcess;
-          try {
-            child = cp.spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', out, err] });
-          } catch (e) {
-            out.destroy();
-            err.destroy();
-            return send({ id: m.id, error: String(e) });
-          }
-          // The job holds its own copies; destroy (not end: that would shut the socket down for the job too).
-          out.destroy();
-          err.destroy();
-          child.once('error', (e) => send({ id: m.id, error: e.message }));
-          if (child.pid === undefined) return;
-          const group = child.pid;
-          groups.add(group);
-          send({ id: m.id, pid: group });
-          child.once('exit', (code, sig) => {
-            setTimeout(() => groups.delete(group), leftoverMs).unref();
-            send({ id: m.id, code, signal: sig });
-            if (script) fs.unlink(script.path, () => {}); // bash has read it
-          });
-        },
-        (e: Error) => send({ id: m.id, error: e.message }),
-      );
-    },
-  );
 }
 
 interface Job {
@@ -169,12 +75,18 @@ export interface SpawnerOptions {
   headTimeoutMs?: number;
 }
 
-export class Spawner {
+/** After a helper died, how long before a new one is started for the containers it watched. */
+const RESTART_MS = 1000;
+
+export class Spawner implements ContainerGuard {
   private helper: ChildProcess | undefined;
   private server: Server | undefined;
   private socketPath = '';
   private readonly jobs = new Map<string, Job>();
+  /** The containers a helper is to end should this process die; told again to a new helper. */
+  private readonly containers = new Map<string, EngineAddress>();
 
+  private closed = false;
   private readonly headTimeoutMs: number;
   private readonly stopGraceMs: number;
 
@@ -195,9 +107,22 @@ export class Spawner {
     return new Promise<Spawned>((resolve, reject) => {
       this.jobs.set(id, { request, started: { resolve, reject }, open: 2, attached: new Set() });
       this.refHelper();
-      const { onOutput: _, whenDrained: __, ...message } = request;
-      helper.send({ id, ...message });
+      const { onOutput: _, whenDrained: __, ...rest } = request;
+      const message: SpawnMessage = { id, ...rest };
+      helper.send(message);
     });
+  }
+
+  async guardContainer(engine: EngineAddress, container: string): Promise<() => void> {
+    this.containers.set(container, engine);
+    const helper = await this.ensureHelper(); // a new one is told of every container
+    // Resolved once written to the helper, so the container starts watched. A send that fails
+    // is a helper that died: the next one is told.
+    if (helper.connected) await new Promise<void>((resolve) => helper.send(guard(container, engine), () => resolve()));
+    return () => {
+      if (!this.containers.delete(container)) return;
+      if (this.helper?.connected) this.helper.send(guard(container));
+    };
   }
 
   /** The helper process's pid while it runs. */
@@ -207,6 +132,7 @@ export class Spawner {
 
   /** Ends the helper by SIGTERM (jobs it started carry on in their own groups: only losing this process ends them). */
   close(): void {
+    this.closed = true;
     this.helper?.kill();
     this.server?.close();
   }
@@ -226,7 +152,8 @@ export class Spawner {
     }
     // `__name`: under tsx (esbuild's keepNames), as when dstack runs from its sources, the
     // function's text calls that helper of its module to name its inner functions.
-    const script = `var __name = (f) => f; (${helperMain.toString()})(require('node:child_process'), require('node:net'), require('node:fs'), ${JSON.stringify(this.socketPath)}, ${this.stopGraceMs}, ${LEFTOVER_GRACE_MS})`;
+    const modules = `require('node:child_process'), require('node:net'), require('node:fs'), () => require('node:http')`;
+    const script = `var __name = (f) => f; (${helperMain.toString()})(${modules}, ${JSON.stringify(this.socketPath)}, ${this.stopGraceMs}, ${LEFTOVER_GRACE_MS})`;
     // Not dstack's settings and tokens: a job (same user) can read its parent's environment in /proc.
     const env = runnerEnvironment();
     delete env.NODE_OPTIONS; // a profiler or loader meant for the server
@@ -245,6 +172,7 @@ export class Spawner {
     helper.once('exit', (code, signal) => this.onHelperExit(helper, code, signal));
     this.helper = helper;
     this.refHelper();
+    for (const [container, engine] of this.containers) helper.send(guard(container, engine));
     return helper;
   }
 
@@ -337,9 +265,14 @@ export class Spawner {
     });
   }
 
-  /** The helper died: fail what it was starting or watching, and start a new one for the next job. */
+  /** The helper died: fail what it was starting or watching; a new one starts for the next job, or for the containers watched. */
   private onHelperExit(helper: ChildProcess, code: number | null, signal: NodeJS.Signals | null, error?: string): void {
-    if (this.helper === helper) this.helper = undefined;
+    if (this.helper === helper) {
+      this.helper = undefined;
+      // Containers run on, unwatched until a new helper is told of them.
+      if (this.containers.size > 0 && !this.closed)
+        setTimeout(() => void this.ensureHelper().catch(() => {}), RESTART_MS).unref();
+    }
     const why = `the job spawner process ended (${error ?? signal ?? `exit code ${code}`})`;
     for (const [id, job] of this.jobs) {
       if (job.pid === undefined) {
@@ -353,3 +286,6 @@ export class Spawner {
     }
   }
 }
+
+const guard = (container: string, engine?: EngineAddress): GuardMessage =>
+  engine ? { container, engine } : { container };

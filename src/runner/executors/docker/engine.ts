@@ -4,6 +4,7 @@
  */
 import Docker from 'dockerode';
 import { InvalidError, UnavailableError } from '../../../core/errors.js';
+import type { EngineAddress } from '../executor.js';
 
 export interface DockerEndpoint {
   /** How messages name the engine: its socket path, or its tcp URL. */
@@ -20,6 +21,12 @@ export function parseDockerHost(host: string): DockerEndpoint {
     return { label: host, options: { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' } };
   }
   throw new InvalidError(`DOCKER_HOST '${host}' is not supported: use unix:///path/to/docker.sock or tcp://host:port`);
+}
+
+/** The engine's address for a process without dockerode (the spawner's helper, ContainerGuard). */
+export function engineAddress(host: string): EngineAddress {
+  const { socketPath, host: name, port } = parseDockerHost(host).options;
+  return socketPath !== undefined ? { socketPath } : { host: String(name), port: Number(port) };
 }
 
 /** Why a connection failed, in words: the socket is missing, refused, or not ours to use. */

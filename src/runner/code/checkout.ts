@@ -33,8 +33,15 @@ export function parseTree(out: Buffer): TreeEntry[] {
 }
 
 /** The files of `commit` under `subdir` ('' for the whole repo), relative to it. */
-export async function listTree(mirror: string, commit: string, subdir: string, ctx: GitContext): Promise<TreeEntry[]> {
-  return parseTree(await git(['ls-tree', '-r', '-z', `${commit}:${subdir.replace(/\/+$/, '')}`], ctx, mirror));
+export async function listTree(
+  mirror: string,
+  commit: string,
+  subdir: string,
+  ctx: GitContext,
+  signal?: AbortSignal,
+): Promise<TreeEntry[]> {
+  const tree = `${commit}:${subdir.replace(/\/+$/, '')}`;
+  return parseTree(await git(['ls-tree', '-r', '-z', tree], ctx, mirror, signal));
 }
 
 /** Reads `git cat-file --batch` output object by object without copying big blobs over and over. */
@@ -77,7 +84,7 @@ async function* objects(stdout: AsyncIterable<Buffer>): AsyncGenerator<Buffer | 
 
 /**
  * Write the regular files of `tree` that `files` lists with the same sha256 into `dir`
- * (mode as in the manifest); returns the paths written.
+ * (mode as in the manifest); returns the paths written. `signal` (a stop) ends git and the writing.
  */
 export async function writeMatchingBlobs(
   mirror: string,
@@ -85,19 +92,22 @@ export async function writeMatchingBlobs(
   files: readonly ManifestEntry[],
   dir: string,
   ctx: GitContext,
+  signal?: AbortSignal,
 ): Promise<Set<string>> {
   const wanted = new Map(files.filter((f) => f.digest !== undefined).map((f) => [f.path, f]));
   const todo = tree.filter((t) => t.type === 'blob' && t.mode !== '120000' && wanted.has(t.path));
   const written = new Set<string>();
   if (todo.length === 0) return written;
+  signal?.throwIfAborted();
   const child = spawn('git', [`--git-dir=${mirror}`, 'cat-file', '--batch'], {
     env: ctx.env,
     stdio: ['pipe', 'pipe', 'pipe'],
+    ...(signal ? { signal } : {}),
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
+    child.on('error', (e) => (signal?.aborted ? resolve(null) : reject(e))); // an abort is thrown below
     child.on('close', resolve);
   });
   child.stdin.on('error', () => {}); // git exiting early is reported by its exit code below
@@ -112,6 +122,7 @@ export async function writeMatchingBlobs(
     written.add(entry.path);
   }
   const code = await exited;
+  signal?.throwIfAborted();
   if (code !== 0)
     throw new GitError(scrub(`git cat-file failed: ${stderr.trim() || `exit code ${code}`}`, ctx.secrets));
   return written;

@@ -50,12 +50,12 @@ async function fromClone(
   const auth = await gitAuth(source.remote, source.credential);
   let written: Set<string>;
   try {
-    const mirror = await mirrorWithCommit(workRoot, source.user, source.remote, commit, auth);
-    written = await writeMatchingBlobs(mirror, await listTree(mirror, commit, subdir, auth), code.files, dir, auth);
+    const mirror = await mirrorWithCommit(workRoot, source.user, source.remote, commit, auth, signal);
+    const tree = await listTree(mirror, commit, subdir, auth, signal);
+    written = await writeMatchingBlobs(mirror, tree, code.files, dir, auth, signal);
   } finally {
     await auth.cleanup();
   }
-  signal?.throwIfAborted(); // git's work is not cut short; what follows is
   const rest = code.files.filter((f) => !written.has(f.path));
   const lacking = await missing(client, rest, signal);
   if (lacking.length > 0) throw new Error(`${lacking.length} files differ from the commit and were not uploaded`);

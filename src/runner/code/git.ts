@@ -3,7 +3,7 @@
  * only in the environment, and error messages scrubbed of every secret before anyone
  * (a job log, the server) sees them.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 /** What git runs with: its environment, and the secrets in it that must never be shown. */
 export interface GitContext {
@@ -34,20 +34,69 @@ function reason(stderr: string): string {
 /** A git command that failed: its message is the line of git's stderr that says why, scrubbed of secrets. */
 export class GitError extends Error {}
 
-/** Run `git [--git-dir=DIR] ARGS`; resolves with stdout as bytes, rejects with a GitError. */
-export function git(args: readonly string[], ctx: GitContext, gitDir?: string): Promise<Buffer> {
+/** After a stop's SIGTERM, how long git and the helpers it started get before SIGKILL. */
+const KILL_AFTER_MS = 2000;
+
+/** Output past this is a bug or a hostile repo, not a listing to hold in memory. */
+const MAX_OUTPUT = 1 << 30;
+
+/**
+ * Run `git [--git-dir=DIR] ARGS`; resolves with stdout as bytes, rejects with a GitError, or
+ * with `signal`'s reason once it aborts (a stop: git is ended, not waited for). git runs in a
+ * process group of its own, so that the end reaches what it started too (ssh,
+ * git-remote-https, index-pack): a clone of a big repo can take many minutes.
+ */
+export function git(args: readonly string[], ctx: GitContext, gitDir?: string, signal?: AbortSignal): Promise<Buffer> {
   const full = gitDir === undefined ? args : [`--git-dir=${gitDir}`, ...args];
+  const failed = (why: string) => new GitError(scrub(`git ${args[0]} failed: ${why}`, ctx.secrets));
   return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      full,
-      { env: ctx.env, encoding: 'buffer', maxBuffer: 1 << 30, timeout: TIMEOUT_MS },
-      (error, stdout, stderr) => {
-        if (!error) return resolve(stdout);
-        const detail = reason(stderr.toString('utf8'));
-        const why = error.killed ? `timed out after ${TIMEOUT_MS / 60_000} minutes` : detail || error.message;
-        reject(new GitError(scrub(`git ${args[0]} failed: ${why}`, ctx.secrets)));
-      },
-    );
+    if (signal?.aborted) return reject(signal.reason);
+    const child = spawn('git', full, { env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let size = 0;
+    let ended: 'aborted' | 'timed out' | 'too much output' | undefined;
+    let killer: NodeJS.Timeout | undefined;
+    const group = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, sig);
+      } catch {
+        // ESRCH: it has ended
+      }
+    };
+    const end = (why: NonNullable<typeof ended>) => {
+      if (ended) return;
+      ended = why;
+      group('SIGTERM'); // git removes its lock files and partial clone at SIGTERM
+      killer = setTimeout(() => group('SIGKILL'), KILL_AFTER_MS);
+    };
+    const timer = setTimeout(() => end('timed out'), TIMEOUT_MS);
+    const onAbort = () => end('aborted');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      clearTimeout(killer);
+      signal?.removeEventListener('abort', onAbort);
+      if (ended) group('SIGKILL'); // what of the group outlived git
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_OUTPUT) end('too much output');
+      else stdout.push(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.once('error', (e) => {
+      done();
+      reject(failed(e.message));
+    });
+    child.once('close', (code, sig) => {
+      done();
+      if (ended === 'aborted') return reject(signal?.reason);
+      if (code === 0 && !ended) return resolve(Buffer.concat(stdout));
+      if (ended === 'timed out') return reject(failed(`timed out after ${TIMEOUT_MS / 60_000} minutes`));
+      if (ended) return reject(failed(ended));
+      const said = reason(Buffer.concat(stderr).toString('utf8'));
+      reject(failed(said || (code === null ? `killed by signal ${sig}` : `exit code ${code}`)));
+    });
   });
 }

@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { unlessAborted } from '../../core/concurrency.js';
 import { NotFoundError } from '../../core/errors.js';
 import { git, GitError, type GitContext } from './git.js';
 
@@ -15,16 +16,50 @@ export function mirrorPath(workRoot: string, user: string, remote: string): stri
   return join(workRoot, 'repos', `${id}.git`);
 }
 
-/** Jobs of one run start together: one clone or fetch per mirror at a time, the others wait for it. */
-const busy = new Map<string, Promise<unknown>>();
+/**
+ * The jobs waiting on one mirror: each call runs after the one before it, and the git work
+ * under way goes on while any of them still wants it.
+ */
+interface Lane {
+  tail: Promise<unknown>;
+  /** The signals of the calls not yet finished (a call without one counts as never stopped). */
+  waiting: Set<AbortSignal>;
+  /** Aborted once every call waiting was stopped: it ends the git process under way. */
+  work: AbortController;
+}
 
-function exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const previous = busy.get(key) ?? Promise.resolve();
-  const result = previous.then(fn, fn);
+/**
+ * Jobs of one run start together: one clone or fetch per mirror at a time, the others wait for
+ * it. A job stopped meanwhile stops waiting at once; git is ended only once every job waiting
+ * on that mirror was stopped (the others still need what it fetches).
+ */
+const lanes = new Map<string, Lane>();
+
+function exclusive<T>(key: string, signal: AbortSignal | undefined, fn: (work: AbortSignal) => Promise<T>): Promise<T> {
+  if (signal?.aborted) return Promise.reject(signal.reason as Error);
+  let lane = lanes.get(key);
+  if (!lane) lanes.set(key, (lane = { tail: Promise.resolve(), waiting: new Set(), work: new AbortController() }));
+  const current = lane;
+  // Those it was ended for were all stopped; this call's work is its own.
+  if (current.work.signal.aborted) current.work = new AbortController();
+  const mine = signal ?? new AbortController().signal;
+  current.waiting.add(mine);
+  const stopped = () => {
+    if ([...current.waiting].every((s) => s.aborted)) current.work.abort();
+  };
+  signal?.addEventListener('abort', stopped, { once: true });
+  const run = () => {
+    signal?.throwIfAborted();
+    return fn(current.work.signal);
+  };
+  const result = current.tail.then(run, run).finally(() => {
+    current.waiting.delete(mine);
+    signal?.removeEventListener('abort', stopped);
+  });
   const tail = result.catch(() => undefined);
-  busy.set(key, tail);
-  void tail.then(() => busy.get(key) === tail && busy.delete(key));
-  return result;
+  current.tail = tail;
+  void tail.then(() => current.tail === tail && lanes.get(key) === current && lanes.delete(key));
+  return unlessAborted(result, signal);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -34,9 +69,9 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-async function hasCommit(mirror: string, commit: string, ctx: GitContext): Promise<boolean> {
+async function hasCommit(mirror: string, commit: string, ctx: GitContext, signal: AbortSignal): Promise<boolean> {
   try {
-    await git(['cat-file', '-e', `${commit}^{commit}`], ctx, mirror);
+    await git(['cat-file', '-e', `${commit}^{commit}`], ctx, mirror, signal);
     return true;
   } catch (e) {
     if (e instanceof GitError) return false;
@@ -47,7 +82,9 @@ async function hasCommit(mirror: string, commit: string, ctx: GitContext): Promi
 /**
  * Make sure the mirror of `remote` has `commit`: clone it the first time, fetch when the
  * commit is new to it. Returns the mirror's path; throws GitError when git fails and
- * NotFoundError when the remote does not have the commit (it was never pushed).
+ * NotFoundError when the remote does not have the commit (it was never pushed). `signal`
+ * (the job was stopped) ends the wait at once, and the clone or fetch unless another job
+ * waits for it too.
  */
 export async function mirrorWithCommit(
   workRoot: string,
@@ -55,18 +92,19 @@ export async function mirrorWithCommit(
   remote: string,
   commit: string,
   ctx: GitContext,
+  signal?: AbortSignal,
 ): Promise<string> {
   const mirror = mirrorPath(workRoot, user, remote);
-  return exclusive(mirror, async () => {
+  return exclusive(mirror, signal, async (work) => {
     if (await exists(mirror)) {
-      if (await hasCommit(mirror, commit, ctx)) return mirror;
-      await git(['fetch', '--prune', '--quiet', 'origin'], ctx, mirror);
+      if (await hasCommit(mirror, commit, ctx, work)) return mirror;
+      await git(['fetch', '--prune', '--quiet', 'origin'], ctx, mirror, work);
     } else {
       await mkdir(join(workRoot, 'repos'), { recursive: true });
       // Clone beside it and rename into place: a clone cut short never looks like a mirror.
       const temp = `${mirror}.${randomBytes(4).toString('hex')}.tmp`;
       try {
-        await git(['clone', '--mirror', '--quiet', '--', remote, temp], ctx);
+        await git(['clone', '--mirror', '--quiet', '--', remote, temp], ctx, undefined, work);
         await rename(temp, mirror).catch((e: NodeJS.ErrnoException) => {
           // Another runner process on this work dir got there first: its mirror is as good.
           if (e.code !== 'ENOTEMPTY' && e.code !== 'EEXIST') throw e;
@@ -75,7 +113,7 @@ export async function mirrorWithCommit(
         await rm(temp, { recursive: true, force: true });
       }
     }
-    if (!(await hasCommit(mirror, commit, ctx))) {
+    if (!(await hasCommit(mirror, commit, ctx, work))) {
       throw new NotFoundError(`commit ${commit} is not in ${remote} (was it pushed?)`);
     }
     return mirror;

@@ -92,9 +92,11 @@ export function helperMain(
   });
   // This process leads a session of its own, out of reach of what is sent to the runner's
   // group (a kill of the whole group, a terminal's Ctrl-C); these are for the runner alone
-  // should one reach it anyway.
+  // should one reach it anyway. A SIGTERM to every process (a service manager's, Slurm's
+  // scancel) is the runner's to act on by stopping its jobs, which this one's death would fail.
   process.on('SIGINT', () => {});
   process.on('SIGHUP', () => {});
+  process.on('SIGTERM', () => {});
   // A socket to the server whose first bytes name the job and stream; written before the job gets it.
   const stream = (id: string, fd: number) =>
     new Promise<import('node:net').Socket>((resolve, reject) => {

@@ -133,7 +133,7 @@ export class Spawner implements ContainerGuard {
   /** Ends the helper by SIGTERM (jobs it started carry on in their own groups: only losing this process ends them). */
   close(): void {
     this.closed = true;
-    this.helper?.kill();
+    this.helper?.kill('SIGKILL'); // it ignores SIGTERM
     this.server?.close();
   }
 

@@ -81,6 +81,18 @@ describe('spawner', () => {
     expect(spawner.helperPid).not.toBe(helper);
   });
 
+  it("survives a SIGTERM sent to every process (a service manager's, Slurm's), leaving its jobs to the runner", async () => {
+    const out = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    const { pid, exit } = await spawner.spawn(request('echo started\nsleep 30\n', out));
+    const helper = spawner.helperPid!;
+    process.kill(helper, 'SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect([alive(helper), alive(pid)]).toEqual([true, true]);
+    spawner.signal({ pid }, 'SIGTERM'); // the runner's stop
+    expect(await exit).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(spawner.helperPid).toBe(helper);
+  });
+
   it('closes a connection to the output socket that does not name a job in time, or names one it does not know', async () => {
     const strict = new Spawner({ headTimeoutMs: 200 });
     try {

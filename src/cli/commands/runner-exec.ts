@@ -93,7 +93,9 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
       assignment,
       jobId: options.job,
       workRoot,
-      executor: new ProcessExecutor(workRoot),
+      // A helper beside it ends the job (its group, its container) should this process die in
+      // a way Slurm does not follow to the job (docs/slurm.md).
+      executor: new ProcessExecutor(workRoot, { guard: true, stopGraceMs: settings.stopGraceSeconds * 1000 }),
       logger,
       baseEnv,
       stopGraceMs: settings.stopGraceSeconds * 1000,

@@ -57,24 +57,35 @@ export interface ProcessExecutorOptions {
    */
   spawner?: boolean;
   /**
-   * With the spawner: how long a job's processes get between SIGTERM and SIGKILL when this
-   * process dies with them running, ms (the runner's stop grace; the spawner's default without).
+   * Without the spawner: spawn directly, and tell its helper (started beside the first job,
+   * not before it) to end each job's group, and the docker executor's containers, should this
+   * process die. A one-shot runner's: Slurm does not always follow its death to its jobs
+   * (docs/slurm.md).
+   */
+  guard?: boolean;
+  /**
+   * With the spawner or the guard: how long a job's processes get between SIGTERM and SIGKILL
+   * when this process dies with them running, ms (the runner's stop grace; the spawner's
+   * default without).
    */
   stopGraceMs?: number;
 }
 
 export class ProcessExecutor implements Executor {
+  /** Starts the jobs (`spawner`), or only guards those started here (`guard`). */
   private readonly spawner: Spawner | undefined;
+  private readonly spawnsThere: boolean;
 
   constructor(
     private readonly scriptDir: string,
     options: ProcessExecutorOptions = {},
   ) {
-    if (options.spawner)
+    this.spawnsThere = options.spawner === true;
+    if (options.spawner || options.guard)
       this.spawner = new Spawner(options.stopGraceMs === undefined ? {} : { stopGraceMs: options.stopGraceMs });
   }
 
-  /** With the spawner: its helper also ends the docker executor's containers should this process die. */
+  /** With the spawner or the guard: its helper also ends the docker executor's containers should this process die. */
   get containerGuard(): ContainerGuard | undefined {
     return this.spawner;
   }
@@ -90,7 +101,7 @@ export class ProcessExecutor implements Executor {
       scriptOf(request.commands),
       join(this.scriptDir, `${request.jobId}.sh`),
     );
-    if (this.spawner) {
+    if (this.spawner && this.spawnsThere) {
       const spawner = this.spawner;
       const { pid, exit } = await spawner.spawn({
         file: 'bash',
@@ -125,6 +136,9 @@ export class ProcessExecutor implements Executor {
         if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
       }
     };
+    // Guarded from beside it: the helper's start is not on the way to the job's first command.
+    const guarded = child.pid === undefined ? undefined : this.spawner?.guardGroup(child.pid);
+    guarded?.catch(() => {}); // a helper that cannot start leaves the job as it was before guards
     const exit = new Promise<ExitResult>((resolve, reject) => {
       child.once('error', reject);
       // A process the commands left in the background may hold the pipes open: once bash
@@ -133,6 +147,10 @@ export class ProcessExecutor implements Executor {
       // 'close' fires after both pipes are drained, so no output is lost.
       child.once('close', (code, signal) => {
         signalGroup('SIGKILL');
+        void guarded?.then(
+          (release) => release(),
+          () => {},
+        );
         if (scriptFile) unlink(scriptFile.path).catch(() => {}); // bash has read it
         resolve({ code, signal });
       });

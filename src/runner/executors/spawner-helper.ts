@@ -21,11 +21,11 @@ export interface SpawnMessage {
   scriptFile?: { path: string; content: string };
 }
 
-/** Watch `container` of the engine at `engine`; without `engine`, watch it no more. */
-export interface GuardMessage {
-  container: string;
-  engine?: EngineAddress;
-}
+/**
+ * End `container` of the engine at `engine` (without `engine`: no more), or process group
+ * `group` (with `release`: no more), should the process that started the helper die.
+ */
+export type GuardMessage = { container: string; engine?: EngineAddress } | { group: number; release?: true };
 
 /**
  * The helper's program, run by `node -e` with its modules as arguments (it must not refer
@@ -42,8 +42,8 @@ export function helperMain(
   leftoverMs: number,
 ): void {
   const send = (reply: object) => process.connected && process.send?.(reply); // not to a process gone
-  // The process groups of the jobs started here, kept `leftoverMs` after a job's shell exits:
-  // what it left in the background is ended only then.
+  // The process groups of the jobs started here, kept `leftoverMs` after a job's shell exits
+  // (what it left in the background is ended only then), and those it was told to guard.
   const groups = new Set<number>();
   const signal = (sig: NodeJS.Signals | 0) => {
     for (const group of groups) {
@@ -107,6 +107,11 @@ export function helperMain(
     if ('container' in message) {
       if (message.engine) containers.set(message.container, message.engine);
       else containers.delete(message.container);
+      return;
+    }
+    if ('group' in message) {
+      if (message.release) groups.delete(message.group);
+      else groups.add(message.group);
       return;
     }
     const m = message;

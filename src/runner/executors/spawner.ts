@@ -75,7 +75,7 @@ export interface SpawnerOptions {
   headTimeoutMs?: number;
 }
 
-/** After a helper died, how long before a new one is started for the containers it watched. */
+/** After a helper died, how long before a new one is started for what it guarded. */
 const RESTART_MS = 1000;
 
 export class Spawner implements ContainerGuard {
@@ -83,8 +83,8 @@ export class Spawner implements ContainerGuard {
   private server: Server | undefined;
   private socketPath = '';
   private readonly jobs = new Map<string, Job>();
-  /** The containers a helper is to end should this process die; told again to a new helper. */
-  private readonly containers = new Map<string, EngineAddress>();
+  /** What a helper is to end should this process die besides its own jobs (containers, groups started here), by key; told again to a new helper. */
+  private readonly guarded = new Map<string, GuardMessage>();
 
   private closed = false;
   private readonly headTimeoutMs: number;
@@ -113,15 +113,27 @@ export class Spawner implements ContainerGuard {
     });
   }
 
-  async guardContainer(engine: EngineAddress, container: string): Promise<() => void> {
-    this.containers.set(container, engine);
-    const helper = await this.ensureHelper(); // a new one is told of every container
-    // Resolved once written to the helper, so the container starts watched. A send that fails
-    // is a helper that died: the next one is told.
-    if (helper.connected) await new Promise<void>((resolve) => helper.send(guard(container, engine), () => resolve()));
+  guardContainer(engine: EngineAddress, container: string): Promise<() => void> {
+    return this.guard(`container ${container}`, { container, engine }, { container });
+  }
+
+  /**
+   * Have the helper end process group `group` (a job this process started itself) as a stop
+   * does should this process die; resolves with the function that stops that.
+   */
+  guardGroup(group: number): Promise<() => void> {
+    return this.guard(`group ${group}`, { group }, { group, release: true });
+  }
+
+  private async guard(key: string, message: GuardMessage, release: GuardMessage): Promise<() => void> {
+    this.guarded.set(key, message);
+    const helper = await this.ensureHelper(); // a new one is told of all that is guarded
+    // Resolved once written to the helper, so that what it guards starts guarded. A send that
+    // fails is a helper that died: the next one is told.
+    if (helper.connected) await new Promise<void>((resolve) => helper.send(message, () => resolve()));
     return () => {
-      if (!this.containers.delete(container)) return;
-      if (this.helper?.connected) this.helper.send(guard(container));
+      if (!this.guarded.delete(key)) return;
+      if (this.helper?.connected) this.helper.send(release);
     };
   }
 
@@ -172,7 +184,7 @@ export class Spawner implements ContainerGuard {
     helper.once('exit', (code, signal) => this.onHelperExit(helper, code, signal));
     this.helper = helper;
     this.refHelper();
-    for (const [container, engine] of this.containers) helper.send(guard(container, engine));
+    for (const message of this.guarded.values()) helper.send(message);
     return helper;
   }
 
@@ -265,12 +277,12 @@ export class Spawner implements ContainerGuard {
     });
   }
 
-  /** The helper died: fail what it was starting or watching; a new one starts for the next job, or for the containers watched. */
+  /** The helper died: fail what it was starting or watching; a new one starts for the next job, or for what it guarded. */
   private onHelperExit(helper: ChildProcess, code: number | null, signal: NodeJS.Signals | null, error?: string): void {
     if (this.helper === helper) {
       this.helper = undefined;
-      // Containers run on, unwatched until a new helper is told of them.
-      if (this.containers.size > 0 && !this.closed)
+      // What it guarded runs on, unguarded until a new helper is told of it.
+      if (this.guarded.size > 0 && !this.closed)
         setTimeout(() => void this.ensureHelper().catch(() => {}), RESTART_MS).unref();
     }
     const why = `the job spawner process ended (${error ?? signal ?? `exit code ${code}`})`;
@@ -286,6 +298,3 @@ export class Spawner implements ContainerGuard {
     }
   }
 }
-
-const guard = (container: string, engine?: EngineAddress): GuardMessage =>
-  engine ? { container, engine } : { container };

@@ -17,6 +17,12 @@ executorConformance({
   env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
 });
 
+executorConformance({
+  name: 'process (guarded by the spawner)',
+  executor: async () => new ProcessExecutor(tmpdir(), { guard: true }),
+  env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+});
+
 describe('process executor', () => {
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
   for (const spawner of [false, true]) {

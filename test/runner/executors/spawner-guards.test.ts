@@ -1,15 +1,18 @@
 /**
- * The spawner's helper stops the containers it was told of once the process that started it
- * is gone. The Docker engine here is a stand-in on a unix socket that records what it is
+ * The spawner's helper guards what it did not start: it stops the containers it was told of,
+ * and ends the process groups a one-shot runner started itself, once the process that started
+ * it is gone. The Docker engine here is a stand-in on a unix socket that records what it is
  * asked (the real engine's part is in test/e2e/runner-death.test.ts): the helper is under test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { jobProcesses } from '../../services/processes.js';
 
 const alive = (pid: number) => {
   try {
@@ -95,5 +98,33 @@ describe('a spawner whose process dies with containers watched', () => {
     p.child.kill('SIGKILL');
     await vi.waitFor(() => expect(alive(helper)).toBe(false), { timeout: 5000, interval: 100 });
     expect(asked).toEqual(['POST /containers/kept/stop?t=2&signal=SIGTERM']);
+  });
+
+  it("ends the process group of a job a one-shot runner's executor started itself, as a stop does", async () => {
+    const marker = `guarded-${randomBytes(6).toString('hex')}`;
+    const termed = join(dir, `${marker}.term`);
+    const script = [
+      "const { ProcessExecutor } = await import('./src/runner/executors/process-executor.ts');",
+      `const executor = new ProcessExecutor(${JSON.stringify(dir)}, { guard: true, stopGraceMs: 1000 });`,
+      `await executor.start({ jobId: 'j', workspace: ${JSON.stringify(dir)}, onOutput: () => {},`,
+      `  commands: [${JSON.stringify(`trap 'touch ${termed}; exit 143' TERM`)}, 'sleep 120 & wait'],`,
+      `  env: { PATH: process.env.PATH, DSTACK_JOB_ID: ${JSON.stringify(marker)} } });`,
+      "console.log('ready');",
+      'setInterval(() => {}, 1000);',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    parents.push(child);
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.includes('ready') && resolve()));
+    try {
+      await vi.waitFor(() => expect(jobProcesses(marker)).toHaveLength(2)); // bash and sleep
+      await new Promise((resolve) => setTimeout(resolve, 500)); // the helper starts beside the job
+      child.kill('SIGKILL');
+      await vi.waitFor(() => expect(jobProcesses(marker)).toEqual([]), { timeout: 5000, interval: 100 });
+      expect(existsSync(termed)).toBe(true);
+    } finally {
+      for (const pid of jobProcesses(marker)) process.kill(pid, 'SIGKILL');
+    }
   });
 });

@@ -26,6 +26,13 @@ export const RUNNER_LOST = 'runner lost';
 export const RUNNER_RESTARTED = 'runner restarted: the job was running when it stopped';
 
 /**
+ * The reason of a job FAILED because its runner, still heartbeating, no longer has it: the job
+ * ended there, but its last report never reached the server (server/dropped-jobs.ts).
+ */
+export const RUNNER_DROPPED =
+  "runner no longer has the job: how it ended never reached the server; see the runner's log";
+
+/**
  * Whether a job FAILED with `reason` ended with its runner, not by a report of the runner's:
  * the lines its restarted runner had spooled are still taken.
  */

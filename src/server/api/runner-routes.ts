@@ -7,6 +7,7 @@ import { RUNNER_LOST, RUNNER_RESTARTED, endedWithRunner, isFinished } from '../.
 import type { JobRecord, RunnerRecord } from '../../core/records.js';
 import { heldByAnother, isRegisteredSession } from '../../core/runner-session.js';
 import { stopJobs } from '../control.js';
+import { DroppedJobs } from '../dropped-jobs.js';
 import { claim } from '../scheduler.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import { logBatchBody } from './log-batch-body.js';
@@ -16,6 +17,7 @@ import { body, query } from './validate.js';
 export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   const { store } = engine;
+  const dropped = new DroppedJobs(engine);
   /** A runner token acts only as the runner it was issued for. */
   const self = (c: Context<ApiEnv>, name: string) => {
     if (c.get('caller').name !== name) throw new ForbiddenError(`this token is for runner '${c.get('caller').name}'`);
@@ -135,6 +137,8 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const r = await body(c, schemas.heartbeat);
     self(c, r.name);
     await alive(r.name, r.session);
+    // The registered process lists every job it holds (a one-shot `runner exec` sends no session, and only its own job).
+    if (r.session !== undefined) await dropped.heartbeat(r.name, r.jobIds);
     const commands = await engine.waitFor(
       async () => {
         const found: RunnerCommand[] = [];

@@ -172,13 +172,30 @@ export class Engine {
 
   /** Jobs that joined this one finish with it when it is DONE, and run themselves when it is not. */
   private async settleFollowers(job: JobRecord): Promise<void> {
-    for (const follower of await this.store.followersOf(job.id)) {
-      if (follower.status !== 'SUBMITTED') continue;
-      if (job.status === 'DONE') {
-        await this.transition(follower.id, 'SUBMITTED', 'DONE', { reason: 'cached', exitCode: 0 }, 'server');
-      } else if ((await this.update(follower.id, 'SUBMITTED', { cachedFrom: null, reason: null })).ok) {
-        await this.rekeyDependents(follower.id);
-      }
+    for (const follower of await this.store.followersOf(job.id)) await this.settleFollower(follower, job);
+  }
+
+  private async settleFollower(follower: JobRecord, leader: JobRecord): Promise<void> {
+    if (follower.status !== 'SUBMITTED') return;
+    if (leader.status === 'DONE') {
+      await this.transition(follower.id, 'SUBMITTED', 'DONE', { reason: 'cached', exitCode: 0 }, 'server');
+    } else if ((await this.update(follower.id, 'SUBMITTED', { cachedFrom: null, reason: null })).ok) {
+      await this.rekeyDependents(follower.id);
+    }
+  }
+
+  /**
+   * Jobs just stored or resumed as followers: one whose leader finished between the cache's
+   * look-up and its write was not among the followers the leader's end settled, and is settled
+   * now, rather than left waiting for good.
+   */
+  async settleLateFollowers(jobs: readonly JobRecord[]): Promise<void> {
+    const followers = jobs.filter((j) => j.status === 'SUBMITTED' && j.cachedFrom !== undefined);
+    if (followers.length === 0) return;
+    const leaders = await this.store.jobsByIds(followers.map((j) => j.cachedFrom!));
+    for (const follower of followers) {
+      const leader = leaders.get(follower.cachedFrom!);
+      if (leader && isFinished(leader.status)) await this.settleFollower(follower, leader);
     }
   }
 

@@ -262,6 +262,7 @@ async function insert(
       throw e;
     }
     engine.logger.info(`run ${name} submitted`, { workflow: request.workflow, jobs: named.length, user });
+    await engine.settleLateFollowers(named);
     engine.wakeRunners();
     const view = { ...run, status: runStatus(named.map((j) => j.status)), jobs: named };
     if (named.every((j) => j.status === 'DONE')) await engine.onRunDone(run);

@@ -71,6 +71,27 @@ describe('submitRun cache decisions', () => {
     expect(fourth.jobs.map((j) => j.cachedFrom)).toEqual([fresh.jobs[0]!.id, third.jobs[1]!.id]);
   });
 
+  it('settles a follower whose leader ended between the cache look-up and the insert, rather than leave it waiting', async () => {
+    const { engine } = await engineWith([]);
+    const codeDigest = await putBlob(engine, JSON.stringify({ files: [] }));
+    const request = { workflow: 'a', overrides: {}, repo: { root: '/' }, codeDigest, jobs: [spec('a', [], [])] };
+    const leader = (await submitRun(engine, 'u', request)).jobs[0]!;
+    for (const [from, to] of [
+      ['SUBMITTED', 'DOWNLOADING'],
+      ['DOWNLOADING', 'RUNNING'],
+    ] as const)
+      await engine.transition(leader.id, from, to, { runner: 'r1' }, 'test');
+    // The leader ends after the submission looked it up, before the submission's jobs are stored.
+    const createRun = engine.store.createRun.bind(engine.store);
+    engine.store.createRun = async (...args) => {
+      await engine.transition(leader.id, 'RUNNING', 'DONE', {}, 'test');
+      return createRun(...args);
+    };
+    const follower = (await submitRun(engine, 'u', request)).jobs[0]!;
+    expect(follower.cachedFrom).toBe(leader.id);
+    expect(await engine.store.getJob(follower.id)).toMatchObject({ status: 'DONE', reason: 'cached' });
+  });
+
   it("gives a follower's dependents keys of their own once it runs itself", async () => {
     const { engine } = await engineWith([]);
     const codeDigest = await putBlob(engine, JSON.stringify({ files: [] }));

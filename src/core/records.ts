@@ -33,6 +33,8 @@ export interface RunRecord {
   codeDigest: string;
   submittedAt: number;
   user: string;
+  /** Submitted with `--no-cache`: its jobs neither reuse nor join others, and a resume keeps to that. */
+  noCache?: true;
 }
 
 export type StopRequest = 'stop' | 'abort';

@@ -254,6 +254,7 @@ async function insert(
       user,
     };
     if (request.tag !== undefined) run.tagOnDone = request.tag;
+    if (request.noCache) run.noCache = true;
     const named = jobs.map((j) => ({ ...j, runName: name }));
     try {
       await engine.store.createRun(run, named, user);

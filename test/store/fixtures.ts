@@ -52,11 +52,11 @@ export function makeRun(name: string, fields: Partial<RunRecord> = {}): RunRecor
 }
 
 /** The schema before migration 0009 added `runs.project`. */
-export type DatabaseBefore0009 = Omit<Database, 'runs'> & { runs: Omit<RunsTable, 'project'> };
+export type DatabaseBefore0009 = Omit<Database, 'runs'> & { runs: Omit<RunsTable, 'project' | 'no_cache'> };
 
 /** A run's row as the `runs` table held it before migration 0009. */
 export function rowBefore0009(run: RunRecord): Insertable<DatabaseBefore0009['runs']> {
-  const { project: _, ...row } = runToRow(run);
+  const { project: _, no_cache: _noCache, ...row } = runToRow(run);
   return row;
 }
 

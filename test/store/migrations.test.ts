@@ -82,4 +82,16 @@ describe('store migrations on SQLite', () => {
     expect(await columns()).not.toContain('session');
     await db.destroy();
   });
+
+  it("0011 adds the runs' no_cache column (null for the runs stored before), and its down removes it", async () => {
+    const { db } = freshDb();
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => storeMigrations('sqlite') } });
+    const columns = async () =>
+      (await sql<{ name: string }>`pragma table_info(runs)`.execute(db)).rows.map((r) => r.name);
+    expect((await migrator.migrateTo('0011-run-no-cache')).error).toBeUndefined();
+    expect(await columns()).toContain('no_cache');
+    expect((await migrator.migrateTo('0010-runner-session')).error).toBeUndefined();
+    expect(await columns()).not.toContain('no_cache');
+    await db.destroy();
+  });
 });

@@ -65,6 +65,7 @@ export function runToRow(run: RunRecord): Insertable<RunsTable> {
     code_digest: run.codeDigest,
     submitted_at: run.submittedAt,
     user: run.user,
+    no_cache: run.noCache ? 1 : null,
   };
 }
 
@@ -80,6 +81,7 @@ export function runFromRow(r: Selectable<RunsTable>): RunRecord {
     codeDigest: r.code_digest,
     submittedAt: num(r.submitted_at),
     user: r.user,
+    noCache: r.no_cache !== null && bool(r.no_cache) ? true : undefined,
   });
 }
 

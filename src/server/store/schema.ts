@@ -43,6 +43,8 @@ export interface RunsTable {
   code_digest: string;
   submitted_at: EpochMs;
   user: string;
+  /** Submitted with `--no-cache` (migration 0011); null: with the cache, or stored before. */
+  no_cache: NullableBool;
 }
 
 export interface JobsTable {

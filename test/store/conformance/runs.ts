@@ -13,6 +13,7 @@ export function describeRuns(open: OpenStore): void {
         overrides: { model: '117M' },
         tag: 'baseline',
         tagOnDone: 'best',
+        noCache: true,
         repo: { root: '/p', remote: 'git@github.com:a/b.git', branch: 'main', commit: 'abc', dirty: true },
       });
       const prepare = makeJob(run, 'prepare', { status: 'DONE', reason: 'cached', cachedFrom: 'aaaaaaaaaaaa' });

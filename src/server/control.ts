@@ -1,8 +1,11 @@
 /** What users do to runs and jobs once submitted: stop, abort, resume. */
-import { ConflictError, assertNever } from '../core/errors.js';
-import { isFinished } from '../core/job-status.js';
+import { ConflictError, NotFoundError, assertNever } from '../core/errors.js';
+import { isFinished, type TransitionResult } from '../core/job-status.js';
 import type { JobRecord } from '../core/records.js';
+import { readCodeManifest } from './code.js';
 import type { Engine } from './engine.js';
+import type { TransitionPatch } from './store/store.js';
+import { codeFor, jobKey, reuse } from './submit.js';
 
 export interface StopOptions {
   /** Kill at once and save nothing, rather than SIGTERM, the grace period, then the artifacts. */
@@ -98,16 +101,67 @@ export async function resumeJobs(
       );
     }
   }
-  for (const job of jobs) {
-    const result = await engine.transition(
-      job.id,
-      'STOPPED',
-      'SUBMITTED',
-      { resumed: true, reason: null, exitCode: null, runner: null, gpus: null, finishedAt: null, stopRequest: null },
-      actor,
-    );
-    if (!result.ok) throw new ConflictError(`job ${job.id} changed while resuming it; try again`);
-    resumed.push(result.value);
-  }
-  return resumed;
+  // Serialised as submissions are: a job decided afresh joins an identical one submitted at the same time.
+  return engine.serialize(async () => {
+    for (const job of jobs) {
+      const result =
+        job.startedAt === undefined
+          ? await resumeUnstarted(engine, job, actor)
+          : await engine.transition(job.id, 'STOPPED', 'SUBMITTED', RESUMED, actor);
+      if (!result.ok) throw new ConflictError(`job ${job.id} changed while resuming it; try again`);
+      resumed.push(result.value);
+    }
+    return resumed;
+  });
+}
+
+const RESUMED = {
+  resumed: true,
+  reason: null,
+  exitCode: null,
+  runner: null,
+  gpus: null,
+  finishedAt: null,
+  stopRequest: null,
+} satisfies TransitionPatch;
+
+/**
+ * A stopped job whose commands never started (stopped while it waited, or while its workspace
+ * was made) has nothing saved to go on from: it is decided afresh, as a submission decides.
+ * Its key is made again from the jobs that now make its dependencies' artifacts (one it
+ * followed may have run itself since, or it may follow another now), and unless its run was
+ * submitted with --no-cache it takes a DONE job with that key, or joins a running one.
+ */
+async function resumeUnstarted(engine: Engine, job: JobRecord, actor: string): Promise<TransitionResult<JobRecord>> {
+  const run = await engine.store.getRun(job.runName);
+  if (!run) throw new NotFoundError(`no run '${job.runName}'`);
+  const manifest = await readCodeManifest(engine.blobs, run.codeDigest).catch((e: unknown) => {
+    if (e instanceof NotFoundError) return undefined;
+    throw e;
+  });
+  // Its code is no longer stored: it resumes as it was, and its runner says what is missing.
+  if (!manifest) return engine.transition(job.id, 'STOPPED', 'SUBMITTED', RESUMED, actor);
+  const found = await engine.store.jobsByIds(job.dependsOn);
+  const deps = job.dependsOn.flatMap((id) => found.get(id) ?? []);
+  const fresh: JobRecord = {
+    ...job,
+    status: 'SUBMITTED',
+    cacheKey: jobKey(engine, codeFor(manifest, job.spec.inputs), job.spec, deps),
+    cachedFrom: undefined,
+    reason: undefined,
+  };
+  if (!run.noCache) await reuse(engine, [fresh], Date.now());
+  // Its source set at once: a job that is to be DONE from the cache is never ready for a runner meanwhile.
+  const cached = fresh.status === 'DONE';
+  const patch: TransitionPatch = {
+    ...RESUMED,
+    cacheKey: fresh.cacheKey,
+    cachedFrom: fresh.cachedFrom ?? null,
+    reason: cached ? null : (fresh.reason ?? null),
+  };
+  const result = await engine.transition(job.id, 'STOPPED', 'SUBMITTED', patch, actor);
+  if (!result.ok) return result;
+  if (cached) return engine.transition(job.id, 'SUBMITTED', 'DONE', { reason: 'cached', exitCode: 0 }, actor);
+  await engine.settleLateFollowers([result.value]);
+  return result;
 }

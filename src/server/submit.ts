@@ -99,12 +99,7 @@ async function resolveJobs(
         ref: spec.ref,
         workflow: spec.workflow,
         spec,
-        cacheKey: cacheKey(
-          code(spec.inputs),
-          spec,
-          deps.map(producer),
-          spec.image ? undefined : engine.hostEnvironment,
-        ),
+        cacheKey: jobKey(engine, code(spec.inputs), spec, deps),
         dependsOn: deps.map((d) => d.id),
         status: 'SUBMITTED',
         submittedAt: now,
@@ -139,8 +134,17 @@ function levels(specs: readonly JobSpec[]): JobSpec[][] {
   return out;
 }
 
+/**
+ * A job's cache key: the code it sees, its spec, the jobs that make its dependencies'
+ * artifacts (`deps` in `dependsOn` order) and, for a job on the host of the server's own
+ * runner, that runner's environment.
+ */
+export function jobKey(engine: Engine, code: string, spec: JobSpec, deps: readonly JobRecord[]): string {
+  return cacheKey(code, spec, deps.map(producer), spec.image ? undefined : engine.hostEnvironment);
+}
+
 /** The code digest a job's key counts: every file, or those its `inputs` globs name. */
-function codeFor(manifest: CodeManifest, inputs: string[] | undefined): string {
+export function codeFor(manifest: CodeManifest, inputs: string[] | undefined): string {
   return codeDigest(countedCode(manifest.files, inputs));
 }
 
@@ -186,7 +190,7 @@ async function tagged(engine: Engine, scope: TagScope, tag: string, workflow?: s
  * running one. The look-ups only read the store (submissions are serialised), so they are
  * made for all jobs at once: a few statements for the whole run rather than several per job.
  */
-async function reuse(engine: Engine, jobs: JobRecord[], now: number): Promise<void> {
+export async function reuse(engine: Engine, jobs: JobRecord[], now: number): Promise<void> {
   const keys = jobs.map((j) => j.cacheKey);
   const done = await engine.store.findDoneJobs(keys);
   // A job that declares no artifacts stores no manifest, and has none to lose: the cache key

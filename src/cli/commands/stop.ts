@@ -40,8 +40,12 @@ async function nothingChanged(client: Client, target: string, abort: boolean): P
   return lines + (abortable ? `'dstack stop -a ${target}' aborts it, keeping no artifacts\n` : '');
 }
 
+/** Each resumed job's status; one that never started may now be the cache's, or wait for the same job elsewhere. */
 export async function resumeCommand(target: string, settings: Settings): Promise<number> {
   const client = await connect(settings);
-  for (const job of await client.resume(target)) process.stdout.write(`${job.id} ${job.workflow} ${job.status}\n`);
+  for (const job of await client.resume(target)) {
+    const cache = !job.cachedFrom ? '' : job.status === 'DONE' ? ` cached (${job.cachedFrom})` : `: ${job.reason}`;
+    process.stdout.write(`${job.id} ${job.workflow} ${job.status}${cache}\n`);
+  }
   return 0;
 }

@@ -52,6 +52,11 @@ export function tagTaken(tag: string, project: string, run: string): string {
   return `tag '${tag}' already exists in project ${project} (run ${run}); delete it first: dstack tags delete ${tag} --project ${quoted}`;
 }
 
+/** `tag` is to go to `run`, unfinished, once it is DONE (`dstack run --tag`): no other run may take it meanwhile. */
+export function tagPromised(tag: string, project: string, run: string): string {
+  return `tag '${tag}' is promised to run ${run} in project ${project}, which has not finished (dstack run --tag ${tag}): choose another tag, or wait for that run`;
+}
+
 /** The repo's own folder: the project's root without its folder inside the repo. */
 function repoTop(root: string, subdir: string | undefined): string {
   if (!subdir) return root;

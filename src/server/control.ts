@@ -6,6 +6,7 @@ import { readCodeManifest } from './code.js';
 import type { Engine } from './engine.js';
 import type { TransitionPatch } from './store/store.js';
 import { codeFor, jobKey, reuse } from './submit.js';
+import { checkTagFree } from './tag-check.js';
 
 export interface StopOptions {
   /** Kill at once and save nothing, rather than SIGTERM, the grace period, then the artifacts. */
@@ -103,6 +104,7 @@ export async function resumeJobs(
   }
   // Serialised as submissions are: a job decided afresh joins an identical one submitted at the same time.
   return engine.serialize(async () => {
+    for (const name of new Set(jobs.map((j) => j.runName))) await checkTagStillFree(engine, name);
     for (const job of jobs) {
       const result =
         job.startedAt === undefined
@@ -113,6 +115,21 @@ export async function resumeJobs(
     }
     return resumed;
   });
+}
+
+/**
+ * A run submitted with --tag gets it once DONE: resumed, it must still be able to. Another run
+ * may have taken the tag, or been submitted to, while this one was stopped.
+ */
+async function checkTagStillFree(engine: Engine, runName: string): Promise<void> {
+  const run = await engine.store.getRun(runName);
+  if (!run?.tagOnDone || run.tag === run.tagOnDone) return;
+  try {
+    await checkTagFree(engine, { user: run.user, project: run.project }, run.tagOnDone, run.name);
+  } catch (e) {
+    if (!(e instanceof ConflictError)) throw e;
+    throw new ConflictError(`run ${run.name} was submitted with --tag ${run.tagOnDone}: ${e.message}`, { cause: e });
+  }
 }
 
 const RESUMED = {

@@ -12,9 +12,10 @@ import { dependencyLabel, type JobSpec } from '../core/job-spec.js';
 import { runStatus } from '../core/job-status.js';
 import { producer, type JobRecord, type RunRecord, type RunView } from '../core/records.js';
 import { countedCode } from '../core/inputs.js';
-import { projectKey, tagTaken } from '../core/projects.js';
+import { projectKey } from '../core/projects.js';
 import { runNamePrefix } from '../core/run-names.js';
 import { readCodeManifest } from './code.js';
+import { checkTagFree } from './tag-check.js';
 import type { Engine } from './engine.js';
 import type { TagScope } from './store/store.js';
 
@@ -228,13 +229,6 @@ async function artifactsIntact(engine: Engine, jobIds: readonly string[]): Promi
   );
   const missing = new Set(await engine.blobs.missing([...new Set([...digestsOf.values()].flat())]));
   return new Set([...digestsOf].filter(([, digests]) => digests.every((d) => !missing.has(d))).map(([id]) => id));
-}
-
-async function checkTagFree(engine: Engine, scope: TagScope, tag: string): Promise<void> {
-  const owner = await engine.store.getRunByTag(scope, tag);
-  if (owner) {
-    throw new ConflictError(tagTaken(tag, scope.project, owner.name));
-  }
 }
 
 async function insert(

@@ -144,8 +144,9 @@ async function finish(client: Client, run: RunView, tag: string | undefined): Pr
 
 /**
  * Say when `--tag` did not land: the run did not end DONE, or another run took the tag
- * between the submission and the end. The server tags a run as its last job ends, so a
- * DONE run without its tag is asked about again for a moment.
+ * between the submission and the end (the server refuses that, but a second server process
+ * on the same database could let it through). The server tags a run as its last job ends, so
+ * a DONE run without its tag is asked about again for a moment.
  */
 async function noteTag(client: Client, run: RunView, tag: string): Promise<void> {
   const warn = (why: string) => printWarnings([`run ${run.name} is not tagged ${tag}: ${why}`]);

@@ -1,11 +1,11 @@
 /** Tags name finished runs, so that workflows can depend on them (`depends-on: prepare:latest`). */
 import { Hono } from 'hono';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
-import { tagTaken } from '../../core/projects.js';
 import type { TaggedRun } from '../../core/api.js';
 import type { RunRecord } from '../../core/records.js';
 import { prune } from '../prune.js';
 import { resolveTarget, runViews } from '../queries.js';
+import { checkTagFree } from '../tag-check.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import * as schemas from './schemas.js';
 import { body, query } from './validate.js';
@@ -32,14 +32,17 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
         `run '${target.run.name}' is ${view!.status}: only a run whose jobs are all DONE can be tagged`,
       );
     }
-    // A tag is unique among its user's runs of one project: the tagged run's.
-    const { project } = target.run;
-    const owner = await store.getRunByTag({ user: target.run.user, project }, tag);
-    if (owner?.name === target.run.name) return c.json({ ...view!, tag, unchanged: true } satisfies TaggedRun);
-    if (owner) throw new ConflictError(tagTaken(tag, project, owner.name));
-    await store.setTag(target.run.name, tag);
-    const tagged: TaggedRun = { ...view!, tag, ...(view!.tag && view!.tag !== tag ? { replaced: view!.tag } : {}) };
-    return c.json(tagged, 201);
+    // A tag is unique among its user's runs of one project: the tagged run's. Serialised with
+    // submissions, which check the same: a run submitted with --tag meanwhile is refused, or refuses this.
+    const scope = { user: target.run.user, project: target.run.project };
+    return engine.serialize(async () => {
+      const owner = await store.getRunByTag(scope, tag);
+      if (owner?.name === target.run.name) return c.json({ ...view!, tag, unchanged: true } satisfies TaggedRun);
+      await checkTagFree(engine, scope, tag, target.run.name);
+      await store.setTag(target.run.name, tag);
+      const replaced = view!.tag && view!.tag !== tag ? { replaced: view!.tag } : {};
+      return c.json({ ...view!, tag, ...replaced } satisfies TaggedRun, 201);
+    });
   });
 
   /**

@@ -68,6 +68,32 @@ export async function getRunByTag(
   return row && runFromRow(row);
 }
 
+/** An unfinished run in the scope, other than `except`, submitted to be tagged `tag` once DONE. */
+export async function runPromisedTag(
+  db: Kysely<Database>,
+  { user, project }: TagScope,
+  tag: string,
+  except?: string,
+): Promise<RunRecord | undefined> {
+  let query = db
+    .selectFrom('runs')
+    .selectAll('runs')
+    .where('runs.user', '=', user)
+    .where('runs.project', '=', project)
+    .where('runs.tag_on_done', '=', tag)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('jobs')
+          .select('jobs.id')
+          .whereRef('jobs.run_name', '=', 'runs.name')
+          .where('jobs.status', 'in', UNFINISHED),
+      ),
+    );
+  if (except !== undefined) query = query.where('runs.name', '<>', except);
+  const row = await query.orderBy('runs.submitted_at').executeTakeFirst();
+  return row && runFromRow(row);
+}
+
 export async function taggedRuns(db: Kysely<Database>): Promise<RunRecord[]> {
   const rows = await db
     .selectFrom('runs')

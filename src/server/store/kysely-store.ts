@@ -246,6 +246,10 @@ export class KyselyStore implements Store {
     return cacheTags.getRunByTag(this.db, scope, tag);
   }
 
+  runPromisedTag(scope: TagScope, tag: string, except?: string): Promise<RunRecord | undefined> {
+    return cacheTags.runPromisedTag(this.db, scope, tag, except);
+  }
+
   taggedRuns(): Promise<RunRecord[]> {
     return cacheTags.taggedRuns(this.db);
   }

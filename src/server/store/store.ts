@@ -160,6 +160,11 @@ export interface Store extends RepoStore {
   setTag(runName: string, tag: string | null): Promise<void>;
   /** The run tagged `tag` in `scope`: tags are per user and project, as `dstack status` is. */
   getRunByTag(scope: TagScope, tag: string): Promise<RunRecord | undefined>;
+  /**
+   * An unfinished run in `scope` (other than `except`) submitted with `--tag tag`: the tag is
+   * promised to it, as it gets the tag once it ends DONE.
+   */
+  runPromisedTag(scope: TagScope, tag: string, except?: string): Promise<RunRecord | undefined>;
   /** Runs that have a tag, newest first. */
   taggedRuns(): Promise<RunRecord[]>;
   /** Delete runs with their jobs, events, artifact manifests and log archives' records. */

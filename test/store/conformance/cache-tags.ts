@@ -227,6 +227,23 @@ export function describeCacheAndTags(open: OpenStore): void {
       expect(tagged[0]).toStrictEqual({ ...makeRun('run-3', { submittedAt: 300 }), tag: 'third' });
     });
 
+    it('runPromisedTag finds the unfinished run of the scope submitted with the tag, but for the one excepted', async () => {
+      const { jobs } = await seedRun(store(), 'run-1', ['a', 'b'], { submittedAt: 100, tagOnDone: 'best' });
+      await seedRun(store(), 'run-2', ['a'], { submittedAt: 200, tagOnDone: 'best', user: 'bob' });
+      await seedRun(store(), 'run-3', ['a'], { submittedAt: 300, tagOnDone: 'other' });
+      expect(await store().runPromisedTag(tagScope(), 'best')).toStrictEqual(
+        makeRun('run-1', { submittedAt: 100, tagOnDone: 'best' }),
+      );
+      expect(await store().runPromisedTag(tagScope(), 'best', 'run-1')).toBeUndefined();
+      expect((await store().runPromisedTag(tagScope('bob'), 'best'))?.name).toBe('run-2');
+      expect(await store().runPromisedTag(tagScope('ada', 'github.com/ada/gpt'), 'best')).toBeUndefined();
+      // One job unfinished keeps the promise; none, and it lapses (a stopped run resumed takes it up again).
+      await store().transition(jobs[0]!.id, 'SUBMITTED', 'DONE', {}, 'test');
+      expect((await store().runPromisedTag(tagScope(), 'best'))?.name).toBe('run-1');
+      await store().transition(jobs[1]!.id, 'SUBMITTED', 'STOPPED', {}, 'test');
+      expect(await store().runPromisedTag(tagScope(), 'best')).toBeUndefined();
+    });
+
     it('taggedRuns of a store without tags is empty', async () => {
       await seedRun(store(), 'run-1', ['x']);
       expect(await store().taggedRuns()).toEqual([]);

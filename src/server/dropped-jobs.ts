@@ -11,6 +11,8 @@
  * included. A job is therefore failed only once heartbeats that arrived `confirmMs` apart left it
  * out, with none listing it between. A job in DOWNLOADING is the claim's: one whose answer
  * never reached the runner is offered again by its next claim (scheduler.ts `lostAssignment`).
+ * The runner's jobs are read at most four times a `confirmMs` per runner: a runner re-sends its
+ * heartbeat at each job it takes, and a thousand-job run should not read them a thousand times.
  */
 import { RUNNER_DROPPED } from '../core/job-status.js';
 import type { Engine } from './engine.js';
@@ -18,6 +20,8 @@ import type { Engine } from './engine.js';
 export class DroppedJobs {
   /** Per runner, per job its heartbeats leave out: when the first of them arrived, ms since the epoch. */
   private readonly missed = new Map<string, Map<string, number>>();
+  /** Per runner, when its jobs were last read, ms since the epoch. */
+  private readonly checked = new Map<string, number>();
 
   constructor(private readonly engine: Engine) {}
 
@@ -26,8 +30,11 @@ export class DroppedJobs {
    * have left out for `confirmMs` (default: the heartbeat interval the server gives runners).
    */
   async heartbeat(runner: string, held: readonly string[], now = Date.now(), confirmMs = this.engine.heartbeatMs) {
-    const holds = new Set(held);
     const before = this.missed.get(runner);
+    for (const id of held) before?.delete(id); // listed: whatever left it out was sent before the runner had it
+    if (now - (this.checked.get(runner) ?? 0) < confirmMs / 4) return;
+    this.checked.set(runner, now);
+    const holds = new Set(held);
     const missed = new Map<string, number>();
     for (const job of await this.engine.store.activeJobsOfRunner(runner)) {
       if (holds.has(job.id) || job.status === 'DOWNLOADING') continue;

@@ -97,7 +97,7 @@ export interface ArtifactsTable {
   manifest: string;
 }
 
-/** A finished job's log as archived in the blob store (0011). */
+/** A finished job's log as archived in the blob store (0012). */
 export interface LogArchivesTable {
   job_id: string;
   /** The blob holding the log file's whole appends. */

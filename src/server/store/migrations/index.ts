@@ -12,7 +12,7 @@ import { jobIndexesMigration } from './0007-job-indexes.js';
 import { userTagsMigration } from './0008-user-tags.js';
 import { projectRunsMigration } from './0009-project-runs.js';
 import { runnerSessionMigration } from './0010-runner-session.js';
-import { logArchivesMigration } from './0011-log-archives.js';
+import { logArchivesMigration } from './0012-log-archives.js';
 import { runNoCacheMigration } from './0011-run-no-cache.js';
 
 /** Every migration by name; kysely applies them in name order, so names start with a sequence number. */
@@ -26,7 +26,7 @@ export function storeMigrations(dialect: SqlDialect): Record<string, Migration> 
     '0008-user-tags': userTagsMigration,
     '0009-project-runs': projectRunsMigration,
     '0010-runner-session': runnerSessionMigration,
-    '0011-log-archives': logArchivesMigration,
+    '0012-log-archives': logArchivesMigration,
     '0011-run-no-cache': runNoCacheMigration,
   };
   return Object.fromEntries(Object.entries(all).map(([name, m]) => [name, atomic(m)]));

@@ -1,5 +1,5 @@
 /**
- * 0011: where each finished job's log was archived in the blob store (storage.md, "Logs"):
+ * 0012: where each finished job's log was archived in the blob store (storage.md, "Logs"):
  * a server on a new data folder, with the same database and storage, restores it from there.
  */
 import type { Kysely, Migration } from 'kysely';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Client } from '../../src/client/client.js';
+import { RunnerClient } from '../../src/client/runner-client.js';
 import { RUNNER_DROPPED } from '../../src/core/job-status.js';
 import { createLogger } from '../../src/logger.js';
 import { RunnerAgent } from '../../src/runner/agent.js';
@@ -132,7 +132,7 @@ describe('a job whose final report cannot land on a server whose log storage is 
     });
     cleanup.push(async () => vi.restoreAllMocks());
     const agent = new RunnerAgent({
-      client: new Client({
+      client: new RunnerClient({
         url: t.server.url,
         token: await issueToken(engine.store, 'runner', 'r1', false),
         retry: { forMs: 300 },

@@ -76,8 +76,12 @@ export class Client extends ApiClient {
     await this.json('DELETE', `/api/tags/${encodeURIComponent(tag)}${searchOf({ project })}`);
   }
 
-  prune(olderThanMs: number, dryRun = false): Promise<PruneResult> {
-    return this.json('POST', '/api/prune', { olderThanMs, ...(dryRun ? { dryRun } : {}) });
+  prune(olderThanMs: number, dryRun = false, includeStopped = false): Promise<PruneResult> {
+    return this.json('POST', '/api/prune', {
+      olderThanMs,
+      ...(dryRun ? { dryRun } : {}),
+      ...(includeStopped ? { includeStopped } : {}),
+    });
   }
 
   resume(target: string): Promise<JobRecord[]> {

@@ -68,6 +68,8 @@ export interface TaggedRun extends RunView {
 export interface PruneRequest {
   /** Delete finished, untagged runs submitted more than this long ago, ms. */
   olderThanMs: number;
+  /** Delete runs with a stopped (resumable) job too; by default they are kept and listed in `keptStopped`. */
+  includeStopped?: boolean;
 }
 
 export interface PruneResult {
@@ -79,6 +81,8 @@ export interface PruneResult {
   leftovers?: { files: number; bytes: number };
   /** A dry run: what would be deleted; nothing was. */
   dryRun?: boolean;
+  /** Runs old enough that were kept because a job of theirs is STOPPED, and can be resumed; absent from older servers. */
+  keptStopped?: string[];
 }
 
 export interface JobView {

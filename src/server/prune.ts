@@ -6,6 +6,7 @@
  */
 import type { PruneResult } from '../core/api.js';
 import { isFinished } from '../core/job-status.js';
+import type { JobRecord } from '../core/records.js';
 import { readCodeManifest } from './code.js';
 import type { Engine } from './engine.js';
 
@@ -23,21 +24,30 @@ export interface PruneOptions {
    */
   user?: string;
   dryRun?: boolean;
+  /** Delete runs with a STOPPED job too: by default they stay, resumable. */
+  includeStopped?: boolean;
 }
 
 export async function prune(engine: Engine, olderThanMs: number, options: PruneOptions = {}): Promise<PruneResult> {
-  const { user, dryRun = false } = options;
+  const { user, dryRun = false, includeStopped = false } = options;
   return engine.serialize(async () => {
     const { store } = engine;
     const runs = await store.listRuns({});
     const jobs = await store.jobsOfRuns(runs.map((r) => r.name));
     const cutoff = Date.now() - olderThanMs;
-    const doomed = new Set(
-      runs
-        .filter((r) => (user === undefined || r.user === user) && !r.tag && r.submittedAt < cutoff)
-        .filter((r) => jobs.filter((j) => j.runName === r.name).every((j) => isFinished(j.status)))
-        .map((r) => r.name),
-    );
+    const jobsOf = new Map<string, JobRecord[]>();
+    for (const j of jobs) {
+      const of = jobsOf.get(j.runName);
+      if (of) of.push(j);
+      else jobsOf.set(j.runName, [j]);
+    }
+    const old = runs
+      .filter((r) => (user === undefined || r.user === user) && !r.tag && r.submittedAt < cutoff)
+      .filter((r) => (jobsOf.get(r.name) ?? []).every((j) => isFinished(j.status)));
+    // A stopped job is work paused, its checkpoint saved for `dstack resume`, not work done.
+    const resumable = (name: string) => !includeStopped && jobsOf.get(name)?.some((j) => j.status === 'STOPPED');
+    const keptStopped = old.filter((r) => resumable(r.name)).map((r) => r.name);
+    const doomed = new Set(old.filter((r) => !resumable(r.name)).map((r) => r.name));
     // Keep what kept jobs need, until nothing changes (a reused job may itself reuse an older one).
     const runOf = new Map(jobs.map((j) => [j.id, j.runName]));
     for (let changed = true; changed;) {
@@ -50,7 +60,7 @@ export async function prune(engine: Engine, olderThanMs: number, options: PruneO
       }
     }
     const fresh = Date.now() - FRESH_BLOB_MS;
-    if (dryRun) return { runs: [...doomed], ...(await collectBlobs(engine, fresh, doomed)), dryRun };
+    if (dryRun) return { runs: [...doomed], ...(await collectBlobs(engine, fresh, doomed)), dryRun, keptStopped };
     await store.deleteRuns([...doomed]);
     for (const job of jobs.filter((j) => doomed.has(j.runName))) await engine.logs.delete(job.id);
     const { blobs, bytes } = await collectBlobs(engine, fresh);
@@ -58,7 +68,7 @@ export async function prune(engine: Engine, olderThanMs: number, options: PruneO
     engine.logger.info(`pruned ${doomed.size} runs, ${blobs} blobs, ${leftovers.files} temp files`, {
       bytes: bytes + leftovers.bytes,
     });
-    return { runs: [...doomed], blobs, bytes, leftovers };
+    return { runs: [...doomed], blobs, bytes, leftovers, keptStopped };
   });
 }
 

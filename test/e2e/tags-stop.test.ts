@@ -239,17 +239,29 @@ describe('tags, prune, stop', () => {
     expect(reuser.jobs[0]!.cachedFrom).toBe(source.jobs[0]!.id);
     await sb.dstack(['tags', 'add', 'keep', reuser.name]);
     const before = await sb.json<RunView[]>(['status', '--last', '100']);
+    // Runs with a stopped job can still be resumed: they stay, named, unless asked for.
+    const stopped = before.filter((v) => !v.tag && v.jobs.some((j) => j.status === 'STOPPED')).map((v) => v.name);
+    expect(stopped.length).toBeGreaterThan(0);
+    const keptLine =
+      `kept ${stopped.length} stopped run${stopped.length === 1 ? '' : 's'} (${stopped.join(', ')}): ` +
+      'they can be resumed (dstack resume RUN); --include-stopped prunes them too\n';
     const dry = await sb.dstack(['prune', '--older-than', '0s', '--dry-run']);
     expect(dry.stdout).toMatch(
-      /^would prune \d+ runs \([^)]+\), \d+ blobs? \([^;)]+; those from the last hour stay\) \(a dry run: nothing was deleted\)\n$/,
+      /^would prune \d+ runs \([^)]+\), \d+ blobs? \([^;)]+; those from the last hour stay\) \(a dry run: nothing was deleted\)\n/,
     );
+    expect(dry.stdout.endsWith(keptLine)).toBe(true);
     expect(await sb.json<RunView[]>(['status', '--last', '100'])).toEqual(before);
     const r = await sb.dstack(['prune', '--older-than', '0s']);
     expect(r.code).toBe(0);
+    expect(r.stdout.endsWith(keptLine)).toBe(true);
+    const kept = await sb.json<RunView[]>(['status', '--last', '100']);
+    expect(kept.map((v) => v.name).sort()).toEqual([tagged.name, source.name, reuser.name, ...stopped].sort());
+    const all = await sb.dstack(['prune', '--older-than', '0s', '--include-stopped']);
+    expect(all.stdout).toContain(`pruned ${stopped.length} run${stopped.length === 1 ? '' : 's'} (`);
     const after = await sb.json<RunView[]>(['status', '--last', '100']);
     // Tagged runs stay, and so does the untagged run whose job the tagged one reuses.
     expect(after.map((v) => v.name).sort()).toEqual([tagged.name, source.name, reuser.name].sort());
-    const gone = before.filter((v) => !after.some((a) => a.name === v.name));
+    const gone = before.filter((v) => !after.some((a) => a.name === v.name) && !stopped.includes(v.name));
     expect(gone.length).toBeGreaterThan(0);
     expect(r.stdout).toContain(`pruned ${gone.length} run${gone.length === 1 ? '' : 's'} (`);
     expect(dry.stdout).toContain(`would prune ${gone.length} run${gone.length === 1 ? '' : 's'} (`);

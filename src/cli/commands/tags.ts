@@ -67,21 +67,27 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 export async function pruneCommand(
-  options: { olderThan: string; dryRun?: boolean },
+  options: { olderThan: string; dryRun?: boolean; includeStopped?: boolean },
   settings: Settings,
 ): Promise<number> {
   const olderThanMs = parseDuration(options.olderThan, '--older-than');
-  const result = await (await connect(settings)).prune(olderThanMs, options.dryRun);
+  const result = await (await connect(settings)).prune(olderThanMs, options.dryRun, options.includeStopped);
   const runs = `${plural(result.runs.length, 'run')}${result.runs.length ? ` (${result.runs.join(', ')})` : ''}`;
   // Blobs stored in the last hour stay whatever refers to them: an upload may be under way.
   const blobs = `${plural(result.blobs, 'blob')} (${formatSize(result.bytes)}; those from the last hour stay)`;
+  const stopped = result.keptStopped ?? [];
+  const kept =
+    stopped.length > 0
+      ? `kept ${plural(stopped.length, 'stopped run')} (${stopped.join(', ')}): ` +
+        'they can be resumed (dstack resume RUN); --include-stopped prunes them too\n'
+      : '';
   if (result.dryRun) {
-    process.stdout.write(`would prune ${runs}, ${blobs} (a dry run: nothing was deleted)\n`);
+    process.stdout.write(`would prune ${runs}, ${blobs} (a dry run: nothing was deleted)\n${kept}`);
     return 0;
   }
   const leftovers = result.leftovers?.files
     ? `, ${plural(result.leftovers.files, 'temp file')} of interrupted uploads (${formatSize(result.leftovers.bytes)})`
     : '';
-  process.stdout.write(`pruned ${runs}, ${blobs}${leftovers}\n`);
+  process.stdout.write(`pruned ${runs}, ${blobs}${leftovers}\n${kept}`);
   return 0;
 }

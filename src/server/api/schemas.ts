@@ -115,7 +115,11 @@ export const tag = z.object({
   tag: tagName,
   run: name,
 });
-export const prune = z.object({ olderThanMs: z.number().int().min(0), dryRun: z.boolean().optional() });
+export const prune = z.object({
+  olderThanMs: z.number().int().min(0),
+  dryRun: z.boolean().optional(),
+  includeStopped: z.boolean().optional(),
+});
 export const digests = z.object({ digests: z.array(digest).max(100_000) });
 
 const gpu = z.object({ index: z.number().int().nonnegative(), name: z.string(), memory: z.number().nonnegative() });

@@ -3,13 +3,16 @@
  * a full disk a 507 saying so, not a bug's 500.
  */
 import { writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import SqliteDatabase from 'better-sqlite3';
 import { Hono } from 'hono';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { errorResponse } from '../../src/server/api/http-errors.js';
 import { createLogger } from '../../src/logger.js';
+import { S3BlobStore } from '../../src/server/storage/s3-blob-store.js';
+import { createS3Client } from '../../src/server/storage/s3-client.js';
+import { useTestCredentials } from '../services/s3.js';
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -64,6 +67,32 @@ describe('errorResponse', () => {
       },
     });
     expect(logged.join('\n')).toContain(`unreachable (connect ECONNREFUSED 127.0.0.1:${port})`);
+  });
+
+  it('answers a storage service that stopped answering with 503, once its requests time out', async () => {
+    // A real silent service: it accepts connections and never answers (a hung server, packets dropped).
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    useTestCredentials();
+    const s3 = createS3Client({ endpoint, region: 'us-east-1', idleTimeoutMs: 200 });
+    const store = new S3BlobStore(s3, { bucket: 'team', prefix: '' });
+    try {
+      const { app, logged } = appThrowing(() => store.missing(['ab'.repeat(32)]));
+      const r = await app.request('/x');
+      expect(r.status).toBe(503);
+      const { error } = (await r.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('unavailable');
+      expect(error.message).toMatch(
+        /^a service this server uses is unreachable \(.*the request socket timed out after 200 ms of inactivity.*\): its database or its artifact storage; try again once it is back$/,
+      );
+      expect(logged.join('\n')).toContain('timed out after 200 ms');
+    } finally {
+      s3.destroy();
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
   });
 
   it('answers a full disk, deep in the causes, with 507 saying so, logged as one warning without a stack', async () => {

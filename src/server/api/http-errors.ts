@@ -41,7 +41,7 @@ export function errorResponse(c: Context, error: unknown, logger: Logger): Respo
     const message = error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
     return c.json({ error: { code: 'invalid', message: `invalid request: ${message}` } }, 400);
   }
-  const unreachable = withCode(error, NETWORK_CODES);
+  const unreachable = withCode(error, NETWORK_CODES) ?? timedOut(error);
   if (unreachable) {
     // An outage of the database or the artifact storage, not a bug: callers may try again.
     const why = unreachable.message || unreachable.code;
@@ -73,6 +73,12 @@ const FULL: Record<string, string> = {
 const FULL_CODES: ReadonlySet<string> = new Set(Object.keys(FULL));
 
 /** The first of `error` and its causes (fetch's, an AggregateError's) with one of `codes`, if any. */
+/** The S3 client's error for a connection that went silent (s3-client.ts): the storage is down or cut off. */
+function timedOut(error: unknown): (Error & { code: string }) | undefined {
+  if (!(error instanceof Error) || error.name !== 'TimeoutError') return undefined;
+  return Object.assign(error, { code: 'ETIMEDOUT' });
+}
+
 function withCode(error: unknown, codes: ReadonlySet<string>, depth = 0): (Error & { code: string }) | undefined {
   if (!(error instanceof Error) || depth > 5) return undefined;
   const code = (error as NodeJS.ErrnoException).code;

@@ -22,7 +22,17 @@ export interface S3Settings {
   region?: string;
   /** Path-style addressing (`endpoint/bucket/key`): on by default with an endpoint. */
   forcePathStyle?: boolean;
+  /** A request whose connection is silent this long fails (and is retried by the SDK), ms; default 30 s. */
+  idleTimeoutMs?: number;
 }
+
+/**
+ * Without a timeout, a storage service that stopped answering (a hung S3-compatible server, a
+ * network that drops packets) held every request that touched it for good, and `dstack run`
+ * waited in silence. Data flows at least this often in any healthy transfer.
+ */
+const IDLE_TIMEOUT_MS = 30_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 // Bucket names as S3 allows them (3-63 lowercase letters, digits, dots, hyphens).
 const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
@@ -50,6 +60,10 @@ export function createS3Client(settings: S3Settings): S3Client {
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     ...(settings.region ? { region: settings.region } : settings.endpoint ? { region: 'us-east-1' } : {}),
     forcePathStyle: settings.forcePathStyle ?? settings.endpoint !== undefined,
+    requestHandler: {
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      socketTimeout: settings.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
+    },
     // Checksums only where S3 requires them: S3-compatible servers reject the SDK's default CRCs.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',

@@ -1,6 +1,7 @@
 /** Terminal output: tables like the reference docs', relative times, statuses with colour. */
 import pc from 'picocolors';
 import type { JobStatus } from '../core/job-status.js';
+import { shellQuote } from '../core/variables.js';
 
 export { table } from './table.js';
 
@@ -31,8 +32,9 @@ export function colorStatus(status: JobStatus): string {
 }
 
 export function variablesLabel(vars: Record<string, string>): string {
+  // Quoted as a shell would need them: `--epochs '3 --lr 9'` is one value, not two flags.
   return Object.entries(vars)
-    .map(([k, v]) => `--${k} ${v}`)
+    .map(([k, v]) => `--${k} ${shellQuote(v)}`)
     .join(' ');
 }
 

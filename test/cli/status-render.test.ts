@@ -23,4 +23,24 @@ describe('renderStatus', () => {
     expect(statusOf(big.id)).toBe('SUBMITTED no runner has 2 GPUs');
     expect(statusOf(ready.id)).toBe('SUBMITTED waiting for a free runner');
   });
+
+  it("quotes a variable's value that holds spaces, as a shell would need it", () => {
+    const run = makeRun('calm-owl-1', { submittedAt: 0, overrides: { epochs: '3 --lr 9', lr: '0.1' } });
+    const view: RunView = { ...run, status: 'DONE', jobs: [] };
+    expect(renderStatus([view], { project: '', now: 0 })).toContain("--epochs '3 --lr 9' --lr 0.1");
+  });
+
+  it("names each run's user once the runs are not all one user's (an admin's --all)", () => {
+    const view = (name: string, user: string): RunView => ({
+      ...makeRun(name, { submittedAt: 0, user, tag: 'best' }),
+      status: 'DONE',
+      jobs: [],
+    });
+    const both = renderStatus([view('swift-shark-1', 'bob'), view('keen-frog-1', 'alice')], { now: 0 }).split('\n');
+    expect(both[0]).toMatch(/^RUN\s+USER\s+PROJECT\s+TAG\s/);
+    expect(both.find((r) => r.startsWith('swift-shark-1'))).toMatch(/^swift-shark-1\s+bob\s/);
+    expect(both.find((r) => r.startsWith('keen-frog-1'))).toMatch(/^keen-frog-1\s+alice\s/);
+    const one = renderStatus([view('swift-shark-1', 'bob')], { now: 0 });
+    expect(one).not.toContain('USER');
+  });
 });

@@ -47,12 +47,15 @@ export function renderStatus(
   { project, now = Date.now() }: { project?: string | undefined; now?: number } = {},
 ): string {
   const projects = project === undefined;
+  // An admin's --all holds other users' runs: whose each is, once they are not all one user's.
+  const users = new Set(runs.map((r) => r.user)).size > 1;
   const rows: string[][] = [];
   for (const run of runs) {
     const vars = variablesLabel(run.overrides);
     const target = run.jobs.find((j) => j.workflow === run.workflow) ?? run.jobs[run.jobs.length - 1];
     rows.push([
       run.name,
+      ...(users ? [run.user] : []),
       ...(projects ? [run.project] : []),
       run.tag ?? '<none>',
       '',
@@ -67,6 +70,7 @@ export function renderStatus(
       const reason = reasonOf(job, byId);
       rows.push([
         '',
+        ...(users ? [''] : []),
         ...(projects ? [''] : []),
         '',
         job.id,
@@ -83,6 +87,15 @@ export function renderStatus(
     return projects
       ? 'No runs yet. Start one with: dstack run WORKFLOW'
       : `No runs in project ${project} yet ('dstack status --all' lists every project's). Start one with: dstack run WORKFLOW`;
-  const head = ['RUN', ...(projects ? ['PROJECT'] : []), 'TAG', 'JOB', 'WORKFLOW', 'VARIABLES', 'SUBMITTED'];
+  const head = [
+    'RUN',
+    ...(users ? ['USER'] : []),
+    ...(projects ? ['PROJECT'] : []),
+    'TAG',
+    'JOB',
+    'WORKFLOW',
+    'VARIABLES',
+    'SUBMITTED',
+  ];
   return table([...head, 'RUNNER', 'STATUS'], rows);
 }

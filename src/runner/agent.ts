@@ -236,7 +236,7 @@ export class RunnerAgent {
     this.options.logger.error(
       e instanceof ConflictError
         ? `${e.message}: aborting its jobs and stopping`
-        : `the server refuses runner '${name}''s token: it was replaced (dstack runners token) or deleted ` +
+        : `the server refuses the token of runner '${name}': it was replaced (dstack runners token) or deleted ` +
             `(dstack runners delete). Aborting its jobs and stopping; to start it again, an admin prints a new ` +
             `token with: dstack runners token ${name} (or runners add ${name}, if it was deleted)`,
     );

@@ -61,8 +61,8 @@ function whoMayCall(path: string): 'user' | 'runner' | 'any' {
 /** Why a token of one kind cannot call another kind's route, and which token the caller needs. */
 function wrongKind(kind: 'user' | 'runner', caller: { kind: string; name: string }): string {
   return kind === 'user'
-    ? `this route is for user tokens, and this is runner '${caller.name}''s token: the CLI and the dashboard ` +
+    ? `this route is for user tokens, and this is the token of runner '${caller.name}': the CLI and the dashboard ` +
         "need a user's token (dstack users add NAME prints one)"
-    : `this route is for runner tokens, and this is user '${caller.name}''s token: a runner needs its own ` +
+    : `this route is for runner tokens, and this is the token of user '${caller.name}': a runner needs its own ` +
         '(dstack runners add NAME prints it)';
 }

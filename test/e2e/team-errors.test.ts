@@ -161,7 +161,7 @@ describe('team command errors', () => {
     expect((await sb.dstack(['runners', 'delete', 'doomed'], admin())).code).toBe(0);
     expect(await exited).toBe(1);
     expect(runner.output).toContain(
-      "the server refuses runner 'doomed''s token: it was replaced (dstack runners token) or deleted " +
+      "the server refuses the token of runner 'doomed': it was replaced (dstack runners token) or deleted " +
         '(dstack runners delete). Aborting its jobs and stopping; to start it again, an admin prints a new token ' +
         'with: dstack runners token doomed (or runners add doomed, if it was deleted)',
     );

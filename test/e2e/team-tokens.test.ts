@@ -143,7 +143,7 @@ describe('replacing tokens on a team server', () => {
       expect(printed, r.stderr).not.toBeNull();
       expect(await exited).toBe(1);
       expect(runner.output).toContain(
-        "the server refuses runner 'rotated''s token: it was replaced (dstack runners token) or deleted " +
+        "the server refuses the token of runner 'rotated': it was replaced (dstack runners token) or deleted " +
           '(dstack runners delete). Aborting its jobs and stopping; to start it again, an admin prints a new token ' +
           'with: dstack runners token rotated (or runners add rotated, if it was deleted)',
       );

@@ -454,7 +454,7 @@ describe('authentication on every route', () => {
       expect([path, r.status, JSON.parse(r.body).error.message]).toEqual([
         path,
         403,
-        "this route is for user tokens, and this is runner 'rx''s token: the CLI and the dashboard need a user's " +
+        "this route is for user tokens, and this is the token of runner 'rx': the CLI and the dashboard need a user's " +
           'token (dstack users add NAME prints one)',
       ]);
     }
@@ -463,7 +463,7 @@ describe('authentication on every route', () => {
       expect([path, r.status, JSON.parse(r.body).error.message]).toEqual([
         path,
         403,
-        "this route is for runner tokens, and this is user 'alice''s token: a runner needs its own " +
+        "this route is for runner tokens, and this is the token of user 'alice': a runner needs its own " +
           '(dstack runners add NAME prints it)',
       ]);
     }

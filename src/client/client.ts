@@ -149,8 +149,10 @@ export class Client extends ApiClient {
     return this.json('POST', '/api/users', { name });
   }
 
-  async deleteUser(name: string): Promise<void> {
-    await this.json('DELETE', `/api/users/${encodeURIComponent(name)}`);
+  /** Delete a user; how many of their unfinished jobs were stopped with them (0 from servers before it said). */
+  async deleteUser(name: string): Promise<number> {
+    const answer = await this.json<{ stopped?: number }>('DELETE', `/api/users/${encodeURIComponent(name)}`);
+    return answer.stopped ?? 0;
   }
 
   /**

@@ -287,6 +287,18 @@ describe('a team server with three runners', () => {
     expect(both.code).toBe(1);
   });
 
+  it("stops a deleted user's running job, its artifacts saved, and says so", async () => {
+    const dave = as((await server.client().addUser('dave')).token);
+    const name = (await sb.dstack(['run', 'saver', '-d'], dave)).stdout.trim();
+    await waitUntil(async () => (await dstack(['logs', name])).stdout.includes('ready'));
+    const deleted = await dstack(['users', 'delete', 'dave']);
+    expect(deleted.stdout).toBe('deleted user dave; stopped their unfinished job (artifacts saved)\n');
+    await waitUntil(async () => (await job(name, 'saver')).status === 'STOPPED');
+    const stopped = await job(name, 'saver');
+    expect(stopped.reason).toBe('stopped: its user was deleted');
+    expect((await dstack(['artifacts', stopped.id])).stdout).toMatch(/checkpoint +checkpoint\/state /);
+  });
+
   async function lastRun(): Promise<RunView> {
     return (JSON.parse((await dstack(['status', '--last', '1', '--json'])).stdout) as RunView[])[0]!;
   }

@@ -1,8 +1,10 @@
 /**
  * Deleting a user leaves nothing of theirs that a new user of the same name would inherit:
- * their repo credentials go, and the name is refused while their runs are on the server.
+ * their repo credentials go, and the name is refused while their runs are on the server; their
+ * unfinished jobs are stopped.
  */
 import { describe, expect, it } from 'vitest';
+import { USER_DELETED } from '../../src/server/api/admin-routes.js';
 import { issueToken } from '../../src/server/auth.js';
 import { seedRun } from '../store/fixtures.js';
 import { callApi, testApp } from './app-fixture.js';
@@ -53,5 +55,26 @@ describe('admin routes: deleting a user', () => {
       },
     });
     expect(await store.listTokens('user')).toHaveLength(1);
+  });
+
+  it("stops the user's unfinished jobs, saying why, and leaves their finished ones and others' alone", async () => {
+    const { store, app } = await testApp('admin-routes');
+    const admin = await issueToken(store, 'user', 'root', true);
+    await callApi(app, admin, 'POST', '/api/users', { name: 'bob' });
+    const bobs = await seedRun(store, 'bobs-run', ['prepare', 'train'], { user: 'bob' });
+    const [prepare, train] = bobs.jobs.map((j) => j.id);
+    await store.transition(prepare!, 'SUBMITTED', 'DOWNLOADING', { runner: 'r1' }, 'test');
+    await store.transition(prepare!, 'DOWNLOADING', 'RUNNING', {}, 'test');
+    const done = await seedRun(store, 'bobs-old-run', ['eval'], { user: 'bob' });
+    await store.transition(done.jobs[0]!.id, 'SUBMITTED', 'DONE', {}, 'test');
+    const alices = await seedRun(store, 'alices-run', ['train'], { user: 'alice' });
+
+    const deleted = await callApi(app, admin, 'DELETE', '/api/users/bob');
+    expect(deleted).toEqual({ status: 200, json: { ok: true, stopped: 2 } });
+    // The running one is told to stop through its runner (artifacts saved); the waiting one ends at once.
+    expect(await store.getJob(prepare!)).toMatchObject({ status: 'STOPPING', reason: USER_DELETED });
+    expect(await store.getJob(train!)).toMatchObject({ status: 'STOPPED', reason: USER_DELETED });
+    expect((await store.getJob(done.jobs[0]!.id))?.status).toBe('DONE');
+    expect((await store.getJob(alices.jobs[0]!.id))?.status).toBe('SUBMITTED');
   });
 });

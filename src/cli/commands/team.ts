@@ -94,8 +94,11 @@ export async function usersCommand(
     const { token } = await client.addUser(name!);
     process.stdout.write(`added user ${name}; their token (shown once): ${token}\n`);
   } else {
-    await client.deleteUser(name!);
-    process.stdout.write(`deleted user ${name}\n`);
+    const stopped = await client.deleteUser(name!);
+    const jobs = stopped === 1 ? 'job' : `${stopped} jobs`;
+    process.stdout.write(
+      `deleted user ${name}` + (stopped > 0 ? `; stopped their unfinished ${jobs} (artifacts saved)` : '') + '\n',
+    );
   }
   return 0;
 }

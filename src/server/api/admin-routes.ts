@@ -6,9 +6,14 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../core/errors.js';
 import { LOCAL_RUNNER } from '../../core/api.js';
+import { isFinished } from '../../core/job-status.js';
 import { issueToken, replaceToken } from '../auth.js';
+import { stopJobs } from '../control.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import { body } from './validate.js';
+
+/** The reason of a deleted user's jobs, stopped with them. */
+export const USER_DELETED = 'stopped: its user was deleted';
 
 const named = z.object({
   name: z
@@ -58,7 +63,12 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     await store.deleteTokens('user', name);
     // Their registered credentials go with them; their runs stay, for the admin and for others' cache.
     await store.deleteRepos(name);
-    return c.json({ ok: true });
+    // Work nobody may watch, stop or resume any more (an offboarding, a leaked token) does not run on:
+    // stopped as a user's stop is, its artifacts saved for the admin and the cache.
+    const runs = await store.listRuns({ user: name, unfinished: true });
+    const jobs = (await store.jobsOfRuns(runs.map((r) => r.name))).filter((j) => !isFinished(j.status));
+    const stopped = await stopJobs(engine, jobs, { actor: `user:${c.get('caller').name}`, reason: USER_DELETED });
+    return c.json({ ok: true, stopped: stopped.length });
   });
 
   // A user's own token, or (an admin) anyone's: the old one is refused from the next request.

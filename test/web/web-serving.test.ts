@@ -83,7 +83,7 @@ describe('the dashboard on the server', () => {
     expect(await runner.json()).toMatchObject({
       error: {
         code: 'forbidden',
-        message: expect.stringMatching(/^this route is for user tokens, and this is runner '/),
+        message: expect.stringMatching(/^this route is for user tokens, and this is the token of runner '/),
       },
     });
   });

@@ -17,6 +17,7 @@ import type { ApiDeps, ApiEnv } from './context.js';
 import { FollowedJobs, logOf } from './followed-jobs.js';
 import { entriesJson } from './log-json.js';
 import { readLogPage } from './log-page.js';
+import { tailStart } from './log-tail.js';
 import { frameSink, sseSink, type LogSink } from './log-sinks.js';
 import * as logSchemas from './log-schemas.js';
 import { query } from './validate.js';
@@ -63,6 +64,10 @@ export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const target = await resolveTarget(engine.store, c.get('caller'), q.target);
     const cursor = parseCursor(q.cursor ?? c.req.header('last-event-id')) ?? new Map<string, number>();
     const sendJobs = q.jobs !== 'false';
+    if (q.tail) {
+      for (const job of target.selected)
+        if (!cursor.has(job.id)) cursor.set(job.id, await tailStart(engine.logs, logOf(job), q.tail));
+    }
     const run = (sink: LogSink) => follow(engine, target.run.name, target.selected, q.since, cursor, sink, sendJobs);
     if (!wantsFrames(c)) return streamSSE(c, (stream) => run(sseSink(stream)));
     c.header('content-type', LOG_FRAMES);

@@ -16,4 +16,6 @@ export const logStreamQuery = logsQuery.extend({
   cursor: cursor.optional(),
   /** `false`: no `jobs` events, for a follower that shows only the lines (the CLI). */
   jobs: z.enum(['true', 'false'], { error: "'true' or 'false'" }).optional(),
+  /** Start each job without a cursor at its last lines, at least this many (whole entries): log-tail.ts. */
+  tail: z.coerce.number().int().min(1).max(100_000).optional(),
 });

@@ -1,6 +1,7 @@
 /**
  * A job's log, following live: coloured as the terminal showed it, searchable, and
- * scrolled to the newest line while the reader stays at the bottom.
+ * scrolled to the newest line while the reader stays at the bottom. Only the last lines are
+ * loaded (use-log-stream.ts); earlier ones on request.
  */
 import { Component } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
@@ -8,9 +9,6 @@ import { clockTime } from '../lib/format.js';
 import { markMatches } from '../lib/log-search.js';
 import type { AnsiStyle } from '../lib/ansi.js';
 import { useLogStream, type LogRow, type StreamState } from '../lib/use-log-stream.js';
-
-/** Lines rendered at most; older ones stay searchable. Keeps a long log's page responsive. */
-const MAX_SHOWN = 3000;
 
 const STATE_LABEL: Record<StreamState, string> = {
   connecting: 'connecting…',
@@ -20,8 +18,19 @@ const STATE_LABEL: Record<StreamState, string> = {
   failed: 'not available',
 };
 
-/** `onJobsChange`: the stream saw a job's status change (the page reloads it at once, not at its next poll). */
-export function LogView({ target, onJobsChange }: { target: string; onJobsChange?: () => void }) {
+/**
+ * `finished`: the job has ended (its log is read to the end, not followed).
+ * `onJobsChange`: the stream saw a job's status change (the page reloads it at once, not at its next poll).
+ */
+export function LogView({
+  target,
+  finished,
+  onJobsChange,
+}: {
+  target: string;
+  finished: boolean;
+  onJobsChange?: () => void;
+}) {
   const stream = useLogStream(target);
   useEffect(() => {
     if (stream.jobs) onJobsChange?.();
@@ -29,14 +38,23 @@ export function LogView({ target, onJobsChange }: { target: string; onJobsChange
   const [query, setQuery] = useState('');
   const [follow, setFollow] = useState(true);
   const box = useRef<HTMLDivElement>(null);
+  /** The log's height when earlier lines were asked for: the reader stays on the line they were at. */
+  const heightBefore = useRef<number | undefined>(undefined);
 
   // Not trimmed: 'epoch 1 ' (with its space) must not match 'epoch 10'.
   const q = query.trim() ? query.toLowerCase() : '';
-  const matching = q ? stream.rows.filter((r) => r.search.includes(q)) : stream.rows;
-  const shown = matching.length > MAX_SHOWN ? matching.slice(-MAX_SHOWN) : matching;
+  const shown = q ? stream.rows.filter((r) => r.search.includes(q)) : stream.rows;
+  const loaded = stream.hasEarlier ? `the last ${stream.count} lines` : `${stream.count} lines`;
+  // A finished job's log is only being read: it is live only while the job goes on.
+  const label = stream.state === 'live' && finished ? 'loading…' : STATE_LABEL[stream.state];
 
   useLayoutEffect(() => {
-    if (follow && box.current) box.current.scrollTop = box.current.scrollHeight;
+    const el = box.current;
+    if (!el) return;
+    if (heightBefore.current !== undefined && !stream.loadingEarlier) {
+      el.scrollTop += el.scrollHeight - heightBefore.current;
+      heightBefore.current = undefined;
+    } else if (follow) el.scrollTop = el.scrollHeight;
   });
 
   return (
@@ -49,15 +67,12 @@ export function LogView({ target, onJobsChange }: { target: string; onJobsChange
           aria-label="search the log"
           onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
         />
-        <span class="muted">
-          {q ? `${matching.length} of ${stream.count} lines` : `${stream.count} lines`}
-          {shown.length < matching.length && ` (the last ${MAX_SHOWN} shown)`}
-        </span>
+        <span class="muted log-count">{q ? `${shown.length} of ${loaded}` : loaded}</span>
         <label class="follow">
           <input type="checkbox" checked={follow} onChange={(e) => setFollow((e.target as HTMLInputElement).checked)} />
           follow
         </label>
-        <span class={`stream-state state-${stream.state}`}>{STATE_LABEL[stream.state]}</span>
+        <span class={`stream-state state-${stream.state}`}>{label}</span>
       </div>
       {stream.error && <p class="error">{stream.error}</p>}
       <div
@@ -69,6 +84,19 @@ export function LogView({ target, onJobsChange }: { target: string; onJobsChange
           setFollow(el.scrollHeight - el.scrollTop - el.clientHeight < 24);
         }}
       >
+        {stream.hasEarlier && (
+          <button
+            class="log-earlier"
+            disabled={stream.loadingEarlier}
+            onClick={() => {
+              heightBefore.current = box.current?.scrollHeight;
+              setFollow(false);
+              stream.loadEarlier();
+            }}
+          >
+            {stream.loadingEarlier ? 'loading earlier lines…' : 'Show earlier lines'}
+          </button>
+        )}
         {shown.length === 0 && (
           <div class="log-empty">{stream.state === 'ended' ? 'The log is empty.' : 'No output yet.'}</div>
         )}

@@ -17,6 +17,8 @@ export interface LogRow {
   line: LogLine;
   /** Unique among a log's rows and stable as the line grows: job, entry and the line's place in it. */
   key: string;
+  /** The line's place among its first entry's lines. */
+  index: number;
   segments: Segment[];
   /** What the line shows, unstyled, lower-cased: what search looks in. */
   search: string;
@@ -57,7 +59,7 @@ export class LogRows {
       if (open && open.term.width < MAX_WIDTH) {
         const row = this.rows[open.at]!;
         const joined = lineOf(row.line, row.line.text + text, partial);
-        this.rows[open.at] = drawn(joined, row.key, open.term.feed(text));
+        this.rows[open.at] = drawn(joined, row.key, row.index, open.term.feed(text));
         if (!partial) this.open.delete(id);
         return;
       }
@@ -65,8 +67,26 @@ export class LogRows {
       const term = new TermLine().feed(text);
       if (partial) this.open.set(id, { at: this.rows.length, term });
       else if (open) this.open.delete(id);
-      this.rows.push(drawn(line, `${entry.jobId}:${entry.seq}:${i}`, term));
+      this.rows.push(drawn(line, `${entry.jobId}:${entry.seq}:${i}`, i, term));
     });
+  }
+
+  /** Drop the oldest rows but the last `keep`: a live log's memory stays bounded. */
+  keepLast(keep: number): void {
+    const drop = this.rows.length - keep;
+    if (drop <= 0) return;
+    this.rows.splice(0, drop);
+    for (const [id, open] of this.open) {
+      if (open.at < drop)
+        this.open.delete(id); // its next piece starts a row of its own
+      else open.at -= drop;
+    }
+  }
+
+  /** Put earlier rows (of entries before the first row's) in front. */
+  prepend(earlier: readonly LogRow[]): void {
+    this.rows.unshift(...earlier);
+    for (const open of this.open.values()) open.at += earlier.length;
   }
 }
 
@@ -77,11 +97,12 @@ export function logRows(entries: readonly LogLine[]): LogRow[] {
   return rows.rows;
 }
 
-function drawn(line: LogLine, key: string, term: TermLine): LogRow {
+function drawn(line: LogLine, key: string, index: number, term: TermLine): LogRow {
   const segments = term.segments();
   return {
     line,
     key,
+    index,
     segments,
     search: segments
       .map((s) => s.text)

@@ -1,12 +1,17 @@
 /**
  * Following a job's log live: `GET /api/logs/stream` read with fetch (the Authorization
  * header, never a token in the URL), lines parsed once as they arrive, reconnecting with
- * back-off when the connection drops; an entry seen before (by its per-job number) is skipped.
- * Each entry becomes one row per line it holds, and a partial entry's line grows in place as
- * its next pieces arrive (log-rows.ts).
+ * back-off when the connection drops, after the last entry it got (the cursor); an entry seen
+ * before (by its per-job number) is skipped. Each entry becomes one row per line it holds, and
+ * a partial entry's line grows in place as its next pieces arrive (log-rows.ts).
+ *
+ * Only the tail is loaded (`tail=`: the last TAIL_LINES lines), and only the newest rows are
+ * kept while a chatty job goes on: a 2,000,000-line log costs the page what 3,000 lines do.
+ * Earlier lines come a page at a time on request (`loadEarlier`).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LogLine } from '../../../src/core/api.js';
+import type { LogPage } from '../../../src/core/log-api.js';
 import type { JobRecord } from '../../../src/core/records.js';
 import { ApiError, apiFetch } from '../api/client.js';
 import { readSse } from '../api/sse.js';
@@ -16,9 +21,14 @@ export type { LogRow } from './log-rows.js';
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'failed';
 
+/** Lines loaded when the page opens, and again each time earlier ones are asked for. */
+export const TAIL_LINES = 3000;
+/** Rows past the kept number before the oldest are dropped: trimming once per this many, not per line. */
+const TRIM_SLACK = 1000;
+
 export interface LogStream {
   /**
-   * Every line so far, one row a line: appended in place, and an unfinished line's row
+   * The loaded lines, one row a line: appended in place, and an unfinished line's row
    * replaced in place as it grows; the hook renders again once a frame when either happened.
    */
   rows: readonly LogRow[];
@@ -27,24 +37,31 @@ export interface LogStream {
   /** The jobs' latest records, as the stream reports their changes. */
   jobs?: JobRecord[];
   error?: string;
+  /** The log has lines before the first row loaded. */
+  hasEarlier: boolean;
+  loadingEarlier: boolean;
+  /** Load about TAIL_LINES lines before the first row. */
+  loadEarlier(): void;
 }
 
 export function useLogStream(target: string): LogStream {
-  const rows = useRef<LogRow[]>([]);
+  const log = useRef<{ own: LogRows; keep: number; last: Map<string, number> }>(undefined);
   // Bumped to render again: the rows change in place.
   const [, setVersion] = useState(0);
   const [state, setState] = useState<StreamState>('connecting');
   const [jobs, setJobs] = useState<JobRecord[]>();
   const [error, setError] = useState<string>();
+  const [loadingEarlier, setLoadingEarlier] = useState(false);
 
   useEffect(() => {
     const abort = new AbortController();
-    const own = new LogRows();
-    rows.current = own.rows;
+    const current = { own: new LogRows(), keep: TAIL_LINES, last: new Map<string, number>() };
+    const { own, last: lastSeq } = current;
+    log.current = current;
     setVersion((v) => v + 1);
     setState('connecting');
     setError(undefined);
-    const lastSeq = new Map<string, number>();
+    setLoadingEarlier(false);
     // Many events can arrive within a frame: render once per frame.
     let frame = 0;
     const render = () => {
@@ -60,13 +77,17 @@ export function useLogStream(target: string): LogStream {
         lastSeq.set(line.jobId, line.seq);
         own.add(line);
       }
+      if (own.rows.length > current.keep + TRIM_SLACK) own.keepLast(current.keep);
       render();
     };
 
     void (async () => {
       for (let attempt = 0; !abort.signal.aborted; attempt++) {
         try {
-          const response = await apiFetch(`/logs/stream?target=${encodeURIComponent(target)}`, {
+          // Back after a drop: right after what arrived (a job not seen yet starts at its tail).
+          const cursor = [...lastSeq].map(([job, seq]) => `${job}:${seq}`).join(',');
+          const from = `tail=${TAIL_LINES}${cursor ? `&cursor=${cursor}` : ''}`;
+          const response = await apiFetch(`/logs/stream?target=${encodeURIComponent(target)}&${from}`, {
             signal: abort.signal,
           });
           setState('live');
@@ -99,5 +120,85 @@ export function useLogStream(target: string): LogStream {
     };
   }, [target]);
 
-  return { rows: rows.current, count: rows.current.length, state, jobs, error };
+  const current = log.current;
+  const rows = current?.own.rows ?? [];
+  const loadEarlier = () => {
+    if (!current || loadingEarlier) return;
+    setLoadingEarlier(true);
+    earlierRows(current.own.rows, current.last)
+      .then((earlier) => {
+        if (log.current !== current) return; // another target since
+        current.own.prepend(earlier);
+        current.keep = Math.max(current.keep, current.own.rows.length);
+        setError(undefined);
+      })
+      .catch((e: Error) => setError(`could not load earlier lines: ${e.message}`))
+      .finally(() => setLoadingEarlier(false));
+  };
+  return {
+    rows,
+    count: rows.length,
+    state,
+    jobs,
+    error,
+    hasEarlier: firstRows(rows).some((row) => row.line.seq > 1 || row.index > 0),
+    loadingEarlier,
+    loadEarlier,
+  };
+}
+
+/** Each job's first loaded row. */
+function firstRows(rows: readonly LogRow[]): LogRow[] {
+  const first = new Map<string, LogRow>();
+  for (const row of rows) if (!first.has(row.line.jobId)) first.set(row.line.jobId, row);
+  return [...first.values()];
+}
+
+/**
+ * About TAIL_LINES lines before each job's first row, as rows. An entry holds one line or
+ * thousands: as many entries as that took among the loaded ones are read, then four times
+ * more each time until they hold enough (or the log's start is reached).
+ */
+async function earlierRows(rows: readonly LogRow[], lastSeq: ReadonlyMap<string, number>): Promise<LogRow[]> {
+  const entries: LogLine[] = [];
+  for (const first of firstRows(rows)) {
+    const { jobId, seq } = first.line;
+    // The first row's entry too when the row is not its first line (the rows before were dropped).
+    let upTo = first.index > 0 ? seq : seq - 1;
+    const loadedEntries = Math.max(1, (lastSeq.get(jobId) ?? seq) - seq + 1);
+    const linesPerEntry = rows.filter((r) => r.line.jobId === jobId).length / loadedEntries;
+    let want = Math.max(1, Math.ceil(TAIL_LINES / linesPerEntry));
+    const chunks: LogLine[][] = [];
+    for (let lines = 0; upTo > 0 && lines < TAIL_LINES; want *= 4) {
+      const after = Math.max(0, upTo - Math.min(want, 50_000));
+      const chunk = await readEntries(jobId, after, upTo);
+      chunks.unshift(chunk);
+      for (const e of chunk) lines += e.seq === seq ? first.index : e.text.split('\n').length;
+      upTo = after;
+    }
+    entries.push(...chunks.flat());
+  }
+  entries.sort((a, b) => a.ts - b.ts); // stable: each job's entries stay in sequence order
+  const built = new LogRows();
+  for (const entry of entries) built.add(entry);
+  const firsts = new Map(firstRows(rows).map((r) => [r.line.jobId, r]));
+  // Of the first row's own entry, only the lines before it.
+  return built.rows.filter((r) => {
+    const first = firsts.get(r.line.jobId)!;
+    return r.line.seq < first.line.seq || r.index < first.index;
+  });
+}
+
+/** A job's entries after `after` up to `upTo`, a page at a time. */
+async function readEntries(jobId: string, after: number, upTo: number): Promise<LogLine[]> {
+  const entries: LogLine[] = [];
+  while (after < upTo) {
+    const query = `target=${jobId}&cursor=${jobId}:${after}&limit=${upTo - after}`;
+    const page = (await (await apiFetch(`/logs?${query}`)).json()) as LogPage;
+    const got = page.entries.filter((e) => e.seq <= upTo);
+    entries.push(...got);
+    if (got.length === 0 || !page.more) break;
+    after = got[got.length - 1]!.seq;
+  }
+  return entries;
 }

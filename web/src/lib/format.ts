@@ -1,5 +1,5 @@
 /** Times, durations and sizes as the dashboard shows them. Pure. */
-import type { JobRecord } from '../../../src/core/records.js';
+import type { JobEvent, JobRecord } from '../../../src/core/records.js';
 import { isFinished } from '../../../src/core/job-status.js';
 
 export { formatSize } from '../../../src/core/resources.js';
@@ -30,6 +30,38 @@ export function jobsDuration(jobs: readonly JobRecord[], now = Date.now()): numb
   const ends = jobs.map((j) => j.finishedAt).filter((t): t is number => t !== undefined);
   const end = finished && ends.length > 0 ? Math.max(...ends) : now;
   return end - Math.min(...starts);
+}
+
+/**
+ * A job's running time over all its attempts, from its status history: each start (RUNNING)
+ * to that attempt's end (the next finished status: STOPPED, DONE…), or `now` for one going
+ * on. A resumed job's record holds only its last attempt's start (startedAt is set again).
+ */
+export function timeRan(events: readonly JobEvent[], now = Date.now()): { ms: number; attempts: number } | undefined {
+  let ms = 0;
+  let attempts = 0;
+  let start: number | undefined;
+  for (const e of events) {
+    if (e.to === 'RUNNING') {
+      attempts++;
+      start ??= e.at;
+    } else if (isFinished(e.to) && start !== undefined) {
+      ms += e.at - start;
+      start = undefined;
+    }
+  }
+  if (start !== undefined) ms += Math.max(0, now - start);
+  return attempts === 0 ? undefined : { ms, attempts };
+}
+
+/**
+ * `4.0s`, or `4.0s (last attempt)` where a job was resumed: without its history, a record says
+ * only how long its last attempt ran (jobsDuration), and the page must not pass it off as all.
+ */
+export function jobsDurationLabel(jobs: readonly JobRecord[], now = Date.now()): string | undefined {
+  const took = jobsDuration(jobs, now);
+  if (took === undefined) return undefined;
+  return jobs.some((j) => j.resumed) ? `${duration(took)} (last attempt)` : duration(took);
 }
 
 /** `2025-01-31 14:05:09`, local time. */

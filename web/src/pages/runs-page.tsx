@@ -10,7 +10,7 @@ import { api } from '../api/client.js';
 import { ErrorBox } from '../components/error-box.js';
 import { Link, runHref } from '../components/link.js';
 import { StatusBadge } from '../components/status-badge.js';
-import { ago, dateTime, duration, jobsDuration } from '../lib/format.js';
+import { ago, dateTime, jobsDurationLabel } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
 import { usePoll } from '../lib/use-poll.js';
 
@@ -114,7 +114,7 @@ function Filter(props: {
 }
 
 function RunRow({ run, now, showProject }: { run: RunView; now: number; showProject: boolean }) {
-  const took = jobsDuration(run.jobs, now);
+  const took = jobsDurationLabel(run.jobs, now);
   return (
     <tr class="clickable" data-run={run.name} onClick={() => navigate(runHref(run.name))}>
       <td>
@@ -127,7 +127,7 @@ function RunRow({ run, now, showProject }: { run: RunView; now: number; showProj
         <StatusBadge status={run.status} />
       </td>
       <td title={dateTime(run.submittedAt)}>{ago(run.submittedAt, now)}</td>
-      <td>{took !== undefined ? duration(took) : run.jobs.every((j) => j.cachedFrom) ? 'cached' : ''}</td>
+      <td>{took ?? (run.jobs.every((j) => j.cachedFrom) ? 'cached' : '')}</td>
       <td>{run.user}</td>
     </tr>
   );

@@ -7,10 +7,11 @@ import { ControlButtons } from '../components/control-buttons.js';
 import { ErrorBox } from '../components/error-box.js';
 import { EventHistory } from '../components/event-history.js';
 import { KeyValues } from '../components/key-values.js';
-import { jobHref, Link, runHref } from '../components/link.js';
+import { JobRef } from '../components/job-ref.js';
+import { Link, runHref } from '../components/link.js';
 import { LogView } from '../components/log-view.js';
 import { StatusBadge } from '../components/status-badge.js';
-import { duration, formatSize, jobsDuration } from '../lib/format.js';
+import { duration, formatSize, timeRan } from '../lib/format.js';
 import { usePoll } from '../lib/use-poll.js';
 
 export function JobPage({ id }: { id: string }) {
@@ -18,6 +19,7 @@ export function JobPage({ id }: { id: string }) {
   if (!view.data) return <main>{view.error ? <ErrorBox error={view.error} /> : <p class="muted">loading…</p>}</main>;
   const { job, run, events } = view.data;
   const finished = isFinished(job.status);
+  const ran = timeRan(events);
   return (
     <main>
       <div class="page-head">
@@ -30,11 +32,11 @@ export function JobPage({ id }: { id: string }) {
         run <Link href={runHref(run.name)}>{run.name}</Link>
         {job.runner && ` · runner ${job.runner}`}
         {job.exitCode !== undefined && ` · exit code ${job.exitCode}`}
-        {jobsDuration([job]) !== undefined && ` · ran ${duration(jobsDuration([job])!)}`}
+        {ran && ` · ran ${duration(ran.ms)}${ran.attempts > 1 ? ` in ${ran.attempts} attempts` : ''}`}
         {job.cachedFrom && (
           <>
             {' '}
-            · cached: reuses <Link href={jobHref(job.cachedFrom)}>{job.cachedFrom}</Link>
+            · cached: reuses <JobRef id={job.cachedFrom} />
           </>
         )}
       </p>
@@ -42,7 +44,7 @@ export function JobPage({ id }: { id: string }) {
       <ErrorBox error={view.error} />
       <section>
         <h2>Log</h2>
-        <LogView target={job.id} onJobsChange={view.refresh} />
+        <LogView target={job.id} finished={finished} onJobsChange={view.refresh} />
       </section>
       <div class="columns">
         <section>
@@ -81,9 +83,9 @@ function JobSpecInfo({ job }: { job: JobRecord }) {
           job.dependsOn.length === 0
             ? 'nothing'
             : job.dependsOn.map((dep) => (
-                <Link key={dep} href={jobHref(dep)}>
-                  {dep}{' '}
-                </Link>
+                <span key={dep}>
+                  <JobRef id={dep} />{' '}
+                </span>
               )),
         ],
         [

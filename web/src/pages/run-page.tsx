@@ -6,16 +6,17 @@ import { ControlButtons } from '../components/control-buttons.js';
 import { DagView } from '../components/dag-view.js';
 import { ErrorBox } from '../components/error-box.js';
 import { KeyValues } from '../components/key-values.js';
+import { JobRef } from '../components/job-ref.js';
 import { jobHref, Link } from '../components/link.js';
 import { StatusBadge } from '../components/status-badge.js';
-import { ago, dateTime, duration, jobsDuration } from '../lib/format.js';
+import { ago, dateTime, jobsDurationLabel } from '../lib/format.js';
 import { usePoll } from '../lib/use-poll.js';
 
 export function RunPage({ name }: { name: string }) {
   const run = usePoll((signal) => api.run(name, signal), 2000, name);
   if (!run.data) return <main>{run.error ? <ErrorBox error={run.error} /> : <p class="muted">loading…</p>}</main>;
   const view = run.data;
-  const took = jobsDuration(view.jobs);
+  const took = jobsDurationLabel(view.jobs);
   return (
     <main>
       <div class="page-head">
@@ -33,7 +34,7 @@ export function RunPage({ name }: { name: string }) {
           </>
         )}{' '}
         · by {view.user} · submitted <span title={dateTime(view.submittedAt)}>{ago(view.submittedAt)}</span>
-        {took !== undefined && ` · ran ${duration(took)}`}
+        {took !== undefined && ` · ran ${took}`}
       </p>
       <ErrorBox error={run.error} />
       <section>
@@ -83,7 +84,7 @@ function JobTable({ run }: { run: RunView }) {
       </thead>
       <tbody>
         {run.jobs.map((job) => {
-          const took = jobsDuration([job]);
+          const took = jobsDurationLabel([job]);
           return (
             <tr key={job.id} data-job={job.id}>
               <td>
@@ -91,7 +92,7 @@ function JobTable({ run }: { run: RunView }) {
                 {job.cachedFrom && (
                   <span class="muted">
                     {' '}
-                    cached ← <Link href={jobHref(job.cachedFrom)}>{job.cachedFrom}</Link>
+                    cached ← <JobRef id={job.cachedFrom} />
                   </span>
                 )}
               </td>
@@ -101,7 +102,7 @@ function JobTable({ run }: { run: RunView }) {
               </td>
               <td>{job.reason ?? ''}</td>
               <td>{job.runner ?? ''}</td>
-              <td>{took === undefined ? '' : duration(took)}</td>
+              <td>{took ?? ''}</td>
             </tr>
           );
         })}

@@ -22,8 +22,36 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 /** The reason of a job FAILED because its runner went silent (or left without reporting its end). */
 export const RUNNER_LOST = 'runner lost';
 
-/** The reason of a job FAILED because its runner registered again without it: it crashed, or its server did. */
-export const RUNNER_RESTARTED = 'runner restarted: the job was running when it stopped';
+/** How the reason of a job FAILED because its runner registered again without it begins (`runnerRestarted`). */
+const RESTARTED_PREFIX = 'runner restarted: ';
+
+/**
+ * The reason of a job FAILED because its runner registered again without it (it crashed, or
+ * its server did, and the job's workspace could not be saved: docs/decisions.md), saying what
+ * the job was doing then.
+ */
+export function runnerRestarted(status: JobStatus): string {
+  const doing: Partial<Record<JobStatus, string>> = {
+    DOWNLOADING: 'was being prepared (its commands had not started)',
+    UPLOADING: 'was saving its artifacts',
+    STOPPING: 'was stopping',
+    ABORTING: 'was being aborted',
+  };
+  return `${RESTARTED_PREFIX}the job ${doing[status] ?? 'was running'} when it stopped`;
+}
+
+/** The reason of a RUNNING job FAILED because its runner registered again without it. */
+export const RUNNER_RESTARTED = runnerRestarted('RUNNING');
+
+/**
+ * The reason of a job that a restarted runner found running under its previous process and
+ * stopped, its artifacts saved as a stop saves them (agent.ts `recover`): resumable.
+ */
+export function restartedStop(run: string, hasArtifacts: boolean): string {
+  return hasArtifacts
+    ? `stopped: its runner restarted; its artifacts were saved (dstack resume ${run})`
+    : `stopped: its runner restarted (dstack resume ${run} runs it again)`;
+}
 
 /**
  * The reason of a job FAILED because its runner, still heartbeating, no longer has it: the job
@@ -37,7 +65,7 @@ export const RUNNER_DROPPED =
  * the lines its restarted runner had spooled are still taken.
  */
 export function endedWithRunner(reason: string | undefined): boolean {
-  return reason === RUNNER_LOST || reason === RUNNER_RESTARTED;
+  return reason === RUNNER_LOST || (reason?.startsWith(RESTARTED_PREFIX) ?? false);
 }
 
 /**

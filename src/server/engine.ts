@@ -140,11 +140,19 @@ export class Engine {
 
   /**
    * End `runner`'s unfinished jobs FAILED with `reason` (it was lost, left or was deleted),
-   * all but those in `holds`: the ones a registering runner still has.
+   * all but those in `holds`: the ones a registering runner still has (or is saving, as a
+   * restarted one saves the workspaces its previous process left). `reason` may depend on the job's status.
    */
-  async failJobsOf(runner: string, reason: string, actor: string, holds: readonly string[] = []): Promise<void> {
+  async failJobsOf(
+    runner: string,
+    reason: string | ((status: JobStatus) => string),
+    actor: string,
+    holds: readonly string[] = [],
+  ): Promise<void> {
     for (const job of await this.store.activeJobsOfRunner(runner)) {
-      if (!holds.includes(job.id)) await this.transition(job.id, job.status, 'FAILED', { reason }, actor);
+      if (holds.includes(job.id)) continue;
+      const why = typeof reason === 'string' ? reason : reason(job.status);
+      await this.transition(job.id, job.status, 'FAILED', { reason: why }, actor);
     }
   }
 

@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import type { z } from 'zod';
 import type { RunnerCommand, RunnerTransitionAnswer, RunnerTransitionRequest } from '../../core/api.js';
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../core/errors.js';
-import { RUNNER_LOST, RUNNER_RESTARTED, endedWithRunner, isFinished } from '../../core/job-status.js';
+import { RUNNER_LOST, endedWithRunner, isFinished, runnerRestarted } from '../../core/job-status.js';
 import type { JobRecord, RunnerRecord } from '../../core/records.js';
 import { heldByAnother, isRegisteredSession } from '../../core/runner-session.js';
 import { stopJobs } from '../control.js';
@@ -93,7 +93,8 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       ...(r.session === undefined ? {} : { session: r.session }),
     });
     // A runner that (re)starts without a job it held has lost it: say so rather than wait forever.
-    await engine.failJobsOf(r.name, RUNNER_RESTARTED, `runner:${r.name}`, r.jobIds);
+    // One it lists is one whose workspace it found and is saving (agent.ts `recover`): left to it.
+    await engine.failJobsOf(r.name, runnerRestarted, `runner:${r.name}`, r.jobIds);
     engine.logger.info(`runner ${r.name} registered`, { host: r.host, cpu: r.total.cpu, gpus: r.total.gpus.length });
     engine.undrain(r.name); // back after a shutdown: it takes work again
     engine.wakeRunners();

@@ -18,7 +18,9 @@ import { JobRun } from './job-run.js';
 import { resendSpool } from './log-shipper.js';
 import { predecessor, writeSessionFile } from './session-file.js';
 import { Trash } from './trash.js';
-import { cleanLeftovers } from './workspace.js';
+import { LeftoverJob } from './leftover-job.js';
+import { sortLeftovers } from './leftovers.js';
+import { spoolPath } from './workspace.js';
 
 export interface RunnerOptions {
   client: RunnerClient;
@@ -94,12 +96,22 @@ export class RunnerAgent {
     const resend = async (jobId: string, spool: string) => {
       await resendSpool(spool, (entries) => client.appendLogs(jobId, entries));
     };
-    const leftovers = await cleanLeftovers(this.options.workRoot, resend, this.trash);
-    if (leftovers.length > 0)
-      logger.warn(`ended ${plural(leftovers.length, 'job')} a previous runner left behind`, { jobs: leftovers });
-    const { heartbeatMs } = await this.register(replaces);
+    const { ended, kept } = await sortLeftovers(this.options.workRoot, {
+      resend,
+      trash: this.trash,
+      graceMs: this.options.stopGraceMs,
+    });
+    if (ended.length > 0)
+      logger.warn(`ended ${plural(ended.length, 'job')} a previous runner left behind`, { jobs: ended });
+    if (kept.length > 0)
+      logger.warn(`stopping ${plural(kept.length, 'job')} a previous runner left running; saving their artifacts`, {
+        jobs: kept,
+      });
+    // Registered as holding them: the server does not fail them as lost with the previous process.
+    const { heartbeatMs } = await this.register(replaces, kept);
     await writeSessionFile(this.options.workRoot, this.session);
     this.pollMs = this.options.pollMs ?? heartbeatMs;
+    for (const id of kept) await this.takeUp(id, resend);
     logger.info(`runner ${name} registered`, {
       cpu: capacity.cpu,
       memory: capacity.memory,
@@ -114,7 +126,7 @@ export class RunnerAgent {
    * waits, saying so once: a runner restarting after a crash gets in once the old one is silent,
    * or at once when it `replaces` the session its work dir recorded for the dead process.
    */
-  private async register(replaces: string | undefined): Promise<{ heartbeatMs: number }> {
+  private async register(replaces: string | undefined, holds: string[]): Promise<{ heartbeatMs: number }> {
     const { client, name, capacity, logger } = this.options;
     let said = false;
     for (;;) {
@@ -125,7 +137,7 @@ export class RunnerAgent {
           ...(replaces === undefined ? {} : { replaces }),
           host: hostname(),
           total: capacity,
-          jobIds: [],
+          jobIds: holds,
         });
       } catch (e) {
         if (!(e instanceof ConflictError)) throw e;
@@ -200,9 +212,28 @@ export class RunnerAgent {
     }
   }
 
-  private launch(assignment: Assignment): void {
+  /**
+   * A job the previous process left with its workspace (leftovers.ts): saved and ended as it
+   * runs alongside new work (leftover-job.ts). One the server no longer has running here (failed
+   * as lost while the runner was away) is removed.
+   */
+  private async takeUp(id: string, resend: (jobId: string, spool: string) => Promise<void>): Promise<void> {
+    const { client, logger, workRoot } = this.options;
+    let assignment: Assignment;
+    try {
+      await resend(id, spoolPath(workRoot, id)); // what the first try could not send: the save's lines follow it
+      assignment = await client.runnerAssignment(id);
+    } catch (e) {
+      logger.warn(`job ${id} a previous runner left behind is not saved: ${(e as Error).message}`);
+      await this.trash.discard(join(workRoot, 'jobs', id));
+      return;
+    }
+    this.launch(assignment, LeftoverJob);
+  }
+
+  private launch(assignment: Assignment, Kind: typeof JobRun = JobRun): void {
     const { logger } = this.options;
-    const run = new JobRun(
+    const run = new Kind(
       {
         client: this.options.client,
         executor: this.options.executor,
@@ -217,7 +248,8 @@ export class RunnerAgent {
     );
     this.running.set(run.id, { run, assignment });
     this.heartbeatAbort?.abort(); // re-poll with the new job included
-    logger.info(`job ${run.id} started`, { run: assignment.run.name, workflow: assignment.job.workflow });
+    const what = Kind === JobRun ? 'started' : `taken up (${assignment.job.status})`;
+    logger.info(`job ${run.id} ${what}`, { run: assignment.run.name, workflow: assignment.job.workflow });
     void run.run().finally(() => {
       this.running.delete(run.id);
       logger.info(`job ${run.id} finished`);

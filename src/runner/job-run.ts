@@ -39,7 +39,7 @@ export interface JobRunContext {
 }
 
 export class JobRun {
-  private status: JobStatus;
+  protected status: JobStatus;
   private execution: Execution | undefined;
   private requested: 'stop' | 'abort' | undefined;
   /** The job's process has ended (a stop's SIGKILL after the grace period is then moot). */
@@ -52,12 +52,12 @@ export class JobRun {
   private readonly halted = new AbortController();
   /** Aborted by an abort: it also ends the save of the job's artifacts (nothing is kept); a running process is killed apart. */
   private readonly aborted = new AbortController();
-  private readonly logs: LogShipper;
+  protected readonly logs: LogShipper;
   readonly id: string;
 
   constructor(
-    private readonly ctx: JobRunContext,
-    private readonly assignment: Assignment,
+    protected readonly ctx: JobRunContext,
+    protected readonly assignment: Assignment,
   ) {
     this.id = assignment.job.id;
     this.status = assignment.job.status;
@@ -101,7 +101,7 @@ export class JobRun {
   }
 
   /** Move to `to`; false when the server says the job is elsewhere now (a stop arrived). */
-  private async move(to: JobStatus, extra: { reason?: string; exitCode?: number } = {}): Promise<boolean> {
+  protected async move(to: JobStatus, extra: { reason?: string; exitCode?: number } = {}): Promise<boolean> {
     const from = this.status;
     return this.settle(from, to, await this.ctx.client.transition(this.id, { from, to, ...extra }));
   }
@@ -110,7 +110,7 @@ export class JobRun {
    * Send the rest of the job's output, then move to `to`: in one request when output is left
    * (the move rides on the last batch; the server stores the batch first), else the move alone.
    */
-  private async finish(to: JobStatus, extra: { reason?: string; exitCode?: number } = {}): Promise<boolean> {
+  protected async finish(to: JobStatus, extra: { reason?: string; exitCode?: number } = {}): Promise<boolean> {
     const request: RunnerTransitionRequest = { from: this.status, to, ...extra };
     let answer: RunnerTransitionAnswer | undefined;
     await this.logs.close(undefined, async (entries, bytes) => {
@@ -180,7 +180,7 @@ export class JobRun {
       // A job whose pid cannot be recorded (a full disk) is ended rather than left where a
       // restarted runner cannot find it.
       try {
-        if (execution.pid !== undefined) recordPid(this.ctx.workRoot, this.id, execution.pid);
+        recordPid(this.ctx.workRoot, this.id, execution.pid);
       } catch (e) {
         execution.kill();
         throw e;
@@ -262,7 +262,7 @@ export class JobRun {
    * After a stop: save artifacts (a job without any goes straight on), then STOPPED, keeping
    * the reason the stop gave (a user's, the server's shutdown); after an abort: ABORTED at once.
    */
-  private async finishStopped(workspace: string): Promise<void> {
+  protected async finishStopped(workspace: string): Promise<void> {
     await this.logs.close();
     if (this.requested === 'abort' || this.status === 'ABORTING') {
       await this.move('ABORTED', { reason: 'aborted by user' });
@@ -284,7 +284,7 @@ export class JobRun {
   }
 
   /** Save the job's artifacts; false when an abort ended the save (no manifest is stored). */
-  private async save(workspace: string, note: (text: string) => void): Promise<boolean> {
+  protected async save(workspace: string, note: (text: string) => void): Promise<boolean> {
     const { artifacts } = this.assignment.job.spec;
     try {
       await saveArtifacts(
@@ -304,7 +304,7 @@ export class JobRun {
     }
   }
 
-  private async finishFailed(reason: string): Promise<void> {
+  protected async finishFailed(reason: string): Promise<void> {
     this.logs.note(reason);
     if (!(await this.finish('FAILED', { reason }))) {
       if (this.status === 'STOPPING') await this.move('STOPPED');

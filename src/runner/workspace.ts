@@ -3,7 +3,7 @@
  * for a resumed job its own saved artifacts, so it continues from its checkpoint.
  */
 import { writeFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, rmdir, unlink } from 'node:fs/promises';
+import { mkdir, rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment } from '../core/api.js';
@@ -103,38 +103,17 @@ export function spoolPath(workRoot: string, jobId: string): string {
   return join(workRoot, 'jobs', jobId, 'log-spool.jsonl');
 }
 
-/** The job's process group, so that a runner restarting after a crash can end it (a few bytes: written in place, raw-fs.ts). */
-export function recordPid(workRoot: string, jobId: string, pid: number): void {
-  writeFileSync(join(workRoot, 'jobs', jobId, 'pid'), String(pid));
+/**
+ * The job's process group, so that a runner restarting after a crash can end it (a few bytes:
+ * written in place, raw-fs.ts). Written empty for a job without one here (a container): the
+ * file also says that the job's commands started (leftovers.ts).
+ */
+export function recordPid(workRoot: string, jobId: string, pid: number | undefined): void {
+  writeFileSync(pidPath(workRoot, jobId), pid === undefined ? '' : String(pid));
 }
 
-/**
- * End the process groups of jobs a previous runner process left behind (it crashed or was
- * killed), and remove their workspaces. The server fails those jobs: `runner lost`, or
- * `runner restarted` at the register.
- */
-export async function cleanLeftovers(
-  workRoot: string,
-  resend: (jobId: string, spool: string) => Promise<void> = async () => {},
-  trash?: Trash,
-): Promise<string[]> {
-  const dir = join(workRoot, 'jobs');
-  const ids = await readdir(dir).catch(() => [] as string[]);
-  for (const id of ids) {
-    await resend(id, spoolPath(workRoot, id)).catch(() => {}); // lines the crash kept from the server
-    const pid = Number(await readFile(join(dir, id, 'pid'), 'utf8').catch(() => ''));
-    if (pid > 0) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    // Into the trash, which says what it cannot remove, rather than an error that stops the runner's start.
-    if (trash) await trash.discard(join(dir, id));
-    else await rm(join(dir, id), { recursive: true, force: true });
-  }
-  return ids;
+export function pidPath(workRoot: string, jobId: string): string {
+  return join(workRoot, 'jobs', jobId, 'pid');
 }
 
 /**
@@ -151,7 +130,7 @@ export async function removeWorkspace(workRoot: string, jobId: string, trash?: T
   };
   try {
     await Promise.all([
-      unlink(join(dir, 'pid')).catch(gone),
+      unlink(pidPath(workRoot, jobId)).catch(gone),
       unlink(spoolPath(workRoot, jobId)).catch(gone),
       rm(workspacePath(workRoot, jobId), { recursive: true, force: true }),
     ]);

@@ -221,7 +221,7 @@ describe('the job cache', () => {
     expect(await artifact(reused.id, 'data/data.txt')).toBe(outputs[source]);
   });
 
-  it('never reuses a job that was running when the server was killed, and ends its processes', async () => {
+  it('never reuses a job that was running when the server was killed (it is stopped), and ends its processes', async () => {
     const name = (await sb.dstack(['run', 'prepare', '--size', '99', '--delay', '30', '-d'])).stdout.trim();
     await waitUntil(async () => (await sb.json<RunView[]>(['status', name]))[0]!.status === 'RUNNING');
     const runningId = (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!.id;
@@ -236,11 +236,12 @@ describe('the job cache', () => {
         return true;
       }
     });
+    // The new server's runner stops it, its artifacts saved: resumable, never a cached result.
     const lost = await waitUntil(async () => {
       const job = (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!;
-      return job.status === 'FAILED' && job;
+      return job.status === 'STOPPED' && job;
     });
-    expect(lost.reason).toBe('runner restarted: the job was running when it stopped');
+    expect(lost.reason).toBe(`stopped: its runner restarted; its artifacts were saved (dstack resume ${name})`);
     // The job's shell and its sleep are gone.
     await waitUntil(async () => jobProcesses(lost.id).length === 0);
     expect(await readdir(join(sb.home, 'runner', 'jobs')).catch(() => [])).not.toContain(lost.id);

@@ -137,11 +137,13 @@ describe('docker jobs of a runner that is not root', () => {
     process.kill(pid, 'SIGKILL');
     expect((await leftovers()).containers).toBe(1); // its job's container runs on
     // A new server, whose runner cleans what the last one left.
+    // Its files given back, the new runner saves them as a stop does: STOPPED, resumable.
     const job = await waitUntil(async () => {
       const j = await lastJob();
-      return j.status === 'FAILED' && j;
+      return j.status === 'STOPPED' && j;
     }, 60_000);
-    expect(job.reason).toBe('runner restarted: the job was running when it stopped');
+    expect(job.reason).toBe(`stopped: its runner restarted; its artifacts were saved (dstack resume ${name})`);
+    expect((await sb.dstack(['artifacts', job.id])).stdout).toMatch(/^out\s+out\/sub\/f\s+5B$/m);
     await waitForClean();
     expect(await foreign()).toEqual([]);
     // The container's script and mark went with it.

@@ -1,0 +1,163 @@
+/**
+ * A `dstack runner start` process killed (SIGKILL) mid-job and started again on its work dir:
+ * the job whose workspace it finds is stopped as `dstack stop` stops it, its checkpoint saved,
+ * and `dstack resume` goes on from it, with no log line the runner had read lost. A job whose
+ * workspace is gone fails, saying what it was doing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { issueToken } from '../../src/server/auth.js';
+import { startTestServer, type TestServer } from '../services/server.js';
+import { BIN, waitUntil } from './harness.js';
+import { RemoteProject } from './remote.js';
+
+// Writes checkpoint/epoch before it says so: a kill leaves the checkpoint at the last epoch said, or one past it.
+const WORKFLOWS = `workflows:
+  - name: train
+    commands:
+      - mkdir -p checkpoint
+      - |
+        n=$(cat checkpoint/epoch 2>/dev/null || echo 0)
+        echo "resuming from epoch $n"
+        while [ $n -lt $epochs ]; do n=$((n + 1)); echo $n > checkpoint/epoch; echo "epoch $n"; sleep 0.1; done
+    artifacts: [checkpoint]
+`;
+
+describe('a runner killed mid-job and started again', () => {
+  let t: TestServer;
+  let project: RemoteProject;
+  let work: string;
+  const runners: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'dstack-runner-restart-'));
+    t = await startTestServer();
+    project = await RemoteProject.create({ url: t.server.url, token: t.token }, { DSTACK_STOP_GRACE: '2' });
+    await project.write({
+      '.dstack/workflows.yaml': WORKFLOWS,
+      '.dstack/variables.yaml': 'variables:\n  train:\n    epochs: 60\n',
+    });
+  }, 120_000);
+  afterEach(() => {
+    for (const runner of runners.splice(0)) {
+      try {
+        process.kill(-runner.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  afterAll(async () => {
+    await t?.stop();
+    await project?.dispose();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  async function startRunner(name: string, workDir: string): Promise<{ child: ChildProcess; stderr: () => string }> {
+    const token = await issueToken(t.server.engine.store, 'runner', name, false);
+    const child = spawn(
+      BIN,
+      ['runner', 'start', '--server', t.server.url, '--token', token, '--work-dir', workDir, '--cpu', '4'],
+      {
+        env: { ...process.env, DSTACK_HOME: join(work, 'home'), DSTACK_STOP_GRACE: '2' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+        detached: true,
+      },
+    );
+    runners.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitUntil(
+      async () => stderr.includes(`runner ${name} registered`),
+      30_000,
+      async () => stderr,
+    );
+    return { child, stderr: () => stderr };
+  }
+
+  const jobOf = async (run: string) => (await t.server.engine.store.jobsOfRuns([run]))[0]!;
+  const logOf = async (id: string) => (await project.dstack(['logs', id])).stdout;
+  /** The epochs the log says, in order. */
+  const epochs = (log: string) => [...log.matchAll(/^epoch (\d+)$/gm)].map((m) => Number(m[1]));
+
+  /** `dstack run train -d` on `runner`'s machine, once its job has said epoch 20: the run's name and job. */
+  async function trainTo20(): Promise<{ run: string; id: string }> {
+    const submitted = await project.dstack(['run', 'train', '--no-cache', '-d']);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const run = submitted.stdout.trim();
+    const { id } = await jobOf(run);
+    await waitUntil(async () => epochs(await logOf(id)).includes(20), 60_000);
+    return { run, id };
+  }
+
+  it('stops the job with its checkpoint saved, and dstack resume goes on from it', async () => {
+    const workDir = join(work, 'saves');
+    const first = await startRunner('saves', workDir);
+    const { run, id } = await trainTo20();
+    first.child.kill('SIGKILL'); // the node process alone: its spawner helper ends the job's processes
+
+    const again = await startRunner('saves', workDir);
+    const stopped = await waitUntil(async () => {
+      const job = await jobOf(run);
+      return job.status === 'STOPPED' && job;
+    }, 30_000);
+    expect(stopped.reason).toBe(`stopped: its runner restarted; its artifacts were saved (dstack resume ${run})`);
+    expect(again.stderr()).toContain('stopping 1 job a previous runner left running; saving their artifacts');
+    expect(again.stderr()).not.toContain('left behind');
+    const before = await logOf(id);
+    const said = epochs(before);
+    // Every epoch line the job printed before the kill is there, once, in order.
+    expect(said.length).toBeGreaterThanOrEqual(20);
+    expect(said).toEqual(said.map((_, i) => i + 1));
+    // The runner's notes, on the job's stderr.
+    const notes = (await project.dstack(['logs', id])).stderr;
+    expect(notes).toContain('its runner restarted: the job was stopped, as dstack stop stops it');
+    expect(notes).toContain('stopped; saving artifacts');
+
+    const resumed = await project.dstack(['resume', run]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const done = await waitUntil(async () => {
+      const job = await jobOf(run);
+      return job.status === 'DONE' && job;
+    }, 60_000);
+    expect(done.reason).toBe('exit code 0');
+    const log = await logOf(id);
+    const from = Number(/^resuming from epoch (\d+)$/gm.exec(log.slice(before.length))?.[1]);
+    expect([said.length, said.length + 1]).toContain(from); // the checkpoint: the last epoch said, or one past it
+    expect(epochs(log)).toEqual([...said, ...Array.from({ length: 60 - from }, (_, i) => from + 1 + i)]);
+    expect(again.stderr()).not.toMatch(/ ERROR /);
+  }, 180_000);
+
+  it('fails the job, saying it was running, when its workspace is gone', async () => {
+    const workDir = join(work, 'gone');
+    const first = await startRunner('gone', workDir);
+    const { run, id } = await trainTo20();
+    first.child.kill('SIGKILL');
+    await waitUntil(async () => {
+      try {
+        process.kill(first.child.pid!, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    await rm(join(workDir, 'jobs', id, 'workspace'), { recursive: true, force: true });
+
+    const again = await startRunner('gone', workDir);
+    const failed = await waitUntil(
+      async () => {
+        const job = await jobOf(run);
+        return job.status === 'FAILED' && job;
+      },
+      30_000,
+      async () => `${(await jobOf(run)).status}\n${again.stderr()}`,
+    );
+    expect(failed.reason).toBe('runner restarted: the job was running when it stopped');
+    expect(again.stderr()).toContain('ended 1 job a previous runner left behind');
+    const resume = await project.dstack(['resume', run]);
+    expect(resume.code).toBe(1);
+  }, 120_000);
+});

@@ -173,6 +173,8 @@ export interface HeartbeatRequest {
   session?: string;
   jobIds: string[];
   waitMs: number;
+  /** Its capacity again, when what it can run changed since it registered (a Docker engine came or went). */
+  total?: Capacity;
 }
 
 export interface RunnerCommand {

@@ -15,6 +15,16 @@ export interface Capacity {
   cpu: number;
   memory: number;
   gpus: GpuInfo[];
+  /**
+   * Whether a Docker engine answers the runner (jobs with an image need one; core/job-needs.ts).
+   * Absent: not told (an older runner, Slurm's), and any job is offered to it.
+   */
+  docker?: boolean;
+  /**
+   * The Pythons its python jobs without an image can name: `3` (its `python3`) and `3.X` (its
+   * `python3.X`), or `docker` when it runs them in `python:3.X` images. Absent: not told.
+   */
+  python?: string[];
 }
 
 export interface GpuInfo {

@@ -11,6 +11,7 @@ import { within } from '../core/concurrency.js';
 import { ConflictError, UnauthorizedError } from '../core/errors.js';
 import { plural, type Capacity } from '../core/resources.js';
 import type { Logger } from '../logger.js';
+import { AbilityWatch, type AbilityProbe, type RunnerAbilities } from './abilities.js';
 import type { Executor } from './executors/executor.js';
 import { readProviderSettings } from '../settings.js';
 import { cleanDockerLeftovers } from './executors/docker/leftovers.js';
@@ -49,6 +50,12 @@ export interface RunnerOptions {
    * this to the server's own start, which may replace an idle server of an older build.
    */
   exclusiveWorkRoot?: boolean;
+  /**
+   * What kinds of job it can run (abilityProbe: a Docker engine, its Pythons), told with its
+   * capacity at the register and again when they change. Absent: it tells nothing, as an older
+   * runner, and is offered any job.
+   */
+  abilities?: AbilityProbe;
 }
 
 const RETRY_MS = 1000;
@@ -78,8 +85,10 @@ export class RunnerAgent {
   private pollMs = 10_000;
   /** This process's id, sent with every register, claim, heartbeat, drain and leave: it tells it from another with the token. */
   private readonly session = randomUUID();
+  private readonly abilities: AbilityWatch | undefined;
 
   constructor(private readonly options: RunnerOptions) {
+    if (options.abilities) this.abilities = new AbilityWatch(options.abilities, (text) => options.logger.info(text));
     this.trash = new Trash(join(options.workRoot, 'trash'), {
       busy: () => this.running.size > 0,
       warn: (message) => options.logger.warn(message),
@@ -128,17 +137,20 @@ export class RunnerAgent {
    */
   private async register(replaces: string | undefined, holds: string[]): Promise<{ heartbeatMs: number }> {
     const { client, name, capacity, logger } = this.options;
+    const abilities = await this.abilities?.now();
     let said = false;
     for (;;) {
       try {
-        return await client.registerRunner({
+        const answer = await client.registerRunner({
           name,
           session: this.session,
           ...(replaces === undefined ? {} : { replaces }),
           host: hostname(),
-          total: capacity,
+          total: { ...capacity, ...abilities },
           jobIds: holds,
         });
+        if (abilities) this.abilities!.heard(abilities);
+        return answer;
       } catch (e) {
         if (!(e instanceof ConflictError)) throw e;
         if (!said) logger.warn(`${e.message}; retrying until it stops heartbeating`);
@@ -282,11 +294,21 @@ export class RunnerAgent {
     const { client, name, logger } = this.options;
     while (!this.stopped) {
       this.heartbeatAbort = new AbortController();
+      // A Docker engine that came or went: this heartbeat is cut short, and the next tells the server.
+      this.abilities?.check(() => this.heartbeatAbort?.abort());
+      const changed: RunnerAbilities | undefined = this.abilities?.unheard();
       try {
         const commands = await client.heartbeat(
-          { name, session: this.session, jobIds: [...this.running.keys()], waitMs: this.pollMs },
+          {
+            name,
+            session: this.session,
+            jobIds: [...this.running.keys()],
+            waitMs: this.pollMs,
+            ...(changed ? { total: { ...this.options.capacity, ...changed } } : {}),
+          },
           this.heartbeatAbort.signal,
         );
+        if (changed) this.abilities!.heard(changed);
         for (const command of commands) this.running.get(command.jobId)?.run.request(command.action, command.graceMs);
         // The server answers at once while a stop is pending; don't spin on it.
         if (commands.length > 0) await sleep(200);

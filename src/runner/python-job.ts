@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidError } from '../core/errors.js';
+import { majorMinor, pythonParam } from '../core/job-needs.js';
 import { shellQuote } from '../core/variables.js';
 import { normalizeRelative } from '../files/safe-path.js';
 import { readProviderSettings } from '../settings.js';
@@ -21,10 +22,7 @@ export const DEFAULT_PYTHON = '3.10';
 /** Where a cached virtualenv is mounted in a container. */
 const CONTAINER_VENV = '/opt/dstack/venv';
 
-/** `3.10.4` → `3.10`; `3` stays `3`. */
-export function majorMinor(version: string): string {
-  return version.trim().split('.').slice(0, 2).join('.');
-}
+export { majorMinor };
 
 function param(params: Record<string, unknown>, ...names: string[]): string | undefined {
   for (const name of names) {
@@ -38,7 +36,7 @@ export async function startPython(ctx: LaunchContext, expand: (text: string) => 
   const spec = ctx.assignment.job.spec;
   const script = expand(param(spec.params, 'python_script', 'script', 'file') ?? '');
   const requirements = param(spec.params, 'requirements');
-  const version = param(spec.params, 'python', 'version');
+  const version = pythonParam(spec.params);
   const inDocker = spec.image !== undefined || readProviderSettings().pythonRuntime === 'docker';
   const image = spec.image ?? (inDocker ? `python:${majorMinor(version ?? DEFAULT_PYTHON)}` : undefined);
   const target = jobTarget(ctx, image);

@@ -1,10 +1,13 @@
 /**
  * The server's periodic checks: runners that stopped heartbeating are marked LOST and
  * their jobs end FAILED `runner lost`; waiting jobs that no registered runner could ever
- * fit say so ("no runner has 2 GPUs"), or fail where no bigger runner will come.
+ * fit or run say so ("no runner has 2 GPUs", "no runner has a Docker engine (runners: cpu-box)"),
+ * or fail where no other runner will come.
  */
 import { RETRY_MAX_DELAY_MS } from '../core/api.js';
+import { lacks } from '../core/job-needs.js';
 import { neverFits } from '../core/resources.js';
+import type { JobRecord, RunnerRecord } from '../core/records.js';
 import type { Engine } from './engine.js';
 import { RUNNER_LOST } from '../core/job-status.js';
 
@@ -50,23 +53,48 @@ export async function explainWaiting(engine: Engine, failUnfittable = false): Pr
   const runners = registered.filter((r) => r.status === 'ACTIVE');
   for (const job of await engine.store.jobsByStatus(['SUBMITTED'])) {
     if (job.cachedFrom) continue;
-    const missing = runners.map((r) => neverFits(job.spec.resources, r.total));
+    const why = runners.length === 0 ? undefined : noRunnerCan(job, runners);
     const reason =
       runners.length === 0
         ? registered.length === 0
           ? 'no runner is registered'
           : 'no runner is online'
-        : missing.every((m) => m !== null)
-          ? `no runner has ${missing[0]}`
-          : undefined;
-    if (failUnfittable && runners.length > 0 && reason !== undefined) {
-      const failure = runners.length === 1 ? `this machine does not have ${missing[0]}` : reason;
+        : why?.reason;
+    if (failUnfittable && why !== undefined) {
+      const failure = runners.length === 1 ? `this machine does not have ${why.first}` : why.reason;
       await engine.transition(job.id, 'SUBMITTED', 'FAILED', { reason: failure }, 'server');
       continue;
     }
     const current = job.reason?.startsWith('no runner') ? job.reason : undefined;
     if (reason !== current) await engine.update(job.id, 'SUBMITTED', { reason: reason ?? null });
   }
+}
+
+/** Runners named in a waiting reason at most; more are counted. */
+const NAMED_RUNNERS = 5;
+
+/**
+ * Why none of `runners` could ever take `job`, and what the first lacks; undefined when one could.
+ * Too small everywhere: `no runner has 2 GPUs` (the first runner's lack). Lacking something it
+ * must run with, the runners are named, for an admin to know which to fix:
+ * `no runner has a Docker engine (runners: cpu-box)`, or each one's lack where they differ.
+ */
+function noRunnerCan(job: JobRecord, runners: RunnerRecord[]): { reason: string; first: string } | undefined {
+  const missing = runners.map((r) => ({
+    size: neverFits(job.spec.resources, r.total),
+    ability: lacks(job.spec, r.total),
+  }));
+  if (missing.some((m) => m.size === null && m.ability === null)) return undefined;
+  const texts = missing.map((m) => [m.size, m.ability].filter((t) => t !== null).join(' and '));
+  const first = texts[0]!;
+  if (missing.every((m) => m.ability === null)) return { reason: `no runner has ${first}`, first };
+  const more = runners.length > NAMED_RUNNERS ? ` and ${runners.length - NAMED_RUNNERS} more` : '';
+  if (texts.every((t) => t === first)) {
+    const names = runners.slice(0, NAMED_RUNNERS).map((r) => r.name);
+    return { reason: `no runner has ${first} (runners: ${names.join(', ')}${more})`, first };
+  }
+  const each = runners.slice(0, NAMED_RUNNERS).map((r, i) => `${r.name}: ${texts[i]!}`);
+  return { reason: `no runner has what it needs (${each.join('; ')}${more})`, first };
 }
 
 export function startMonitor(engine: Engine, options: MonitorOptions): () => void {

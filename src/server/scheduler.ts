@@ -1,8 +1,10 @@
 /**
  * Handing jobs to runners. Runners pull: a runner asks with its free capacity and gets
- * the oldest waiting job whose dependencies are DONE and whose request fits.
+ * the oldest waiting job whose dependencies are DONE, whose request fits, and that it can run
+ * (a Docker engine for a job with an image: core/job-needs.ts, told in its registered capacity).
  */
 import type { Assignment } from '../core/api.js';
+import { lacks } from '../core/job-needs.js';
 import { fit, subtract, type Capacity, type ResourceRequest } from '../core/resources.js';
 import { producer, type JobRecord, type RunnerRecord } from '../core/records.js';
 import type { Engine } from './engine.js';
@@ -46,6 +48,8 @@ export async function claimOnce(engine: Engine, runner: string): Promise<Assignm
       left = await freeOf(engine, runner, record.total);
     }
     for (const [i, job] of ready.entries()) {
+      // Told with its registered capacity, already read: no read more per claim.
+      if (lacks(job.spec, record.total) !== null) continue;
       const gpus = fit(job.spec.resources, left!);
       if (gpus === null) {
         left = holdBack(left!, job, record.total);
@@ -77,7 +81,7 @@ export async function claimOnce(engine: Engine, runner: string): Promise<Assignm
  */
 function nothingElseFits(rest: readonly JobRecord[], left: Capacity, total: Capacity, lastPage: boolean): boolean {
   for (const job of rest) {
-    if (fit(job.spec.resources, left) !== null) return false;
+    if (lacks(job.spec, total) === null && fit(job.spec.resources, left) !== null) return false;
     left = holdBack(left, job, total);
     if (overdrawn(left)) return true;
   }
@@ -90,7 +94,8 @@ function nothingElseFits(rest: readonly JobRecord[], left: Capacity, total: Capa
  * job this runner can never take.
  */
 function holdBack(left: Capacity, job: JobRecord, total: Capacity): Capacity {
-  return fit(job.spec.resources, total) === null ? left : reserve(left, job.spec.resources);
+  const never = fit(job.spec.resources, total) === null || lacks(job.spec, total) !== null;
+  return never ? left : reserve(left, job.spec.resources);
 }
 
 const overdrawn = (left: Capacity) => left.cpu < 0 || left.memory < 0;

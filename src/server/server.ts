@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { RunnerClient } from '../client/runner-client.js';
 import type { Logger } from '../logger.js';
+import { abilityProbe } from '../runner/abilities.js';
 import { detectCapacity } from '../runner/capacity.js';
 import { RunnerAgent } from '../runner/agent.js';
 import { ProcessExecutor } from '../runner/executors/process-executor.js';
@@ -150,6 +151,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }),
       logger: logger.child('runner'),
       baseEnv: runnerEnvironment(),
+      abilities: abilityProbe(runnerEnvironment()),
       stopGraceMs: options.localRunner.stopGraceMs,
       spoolLogs: false, // its log sends are calls into this process's log store
       exclusiveWorkRoot: false, // the server's start decides who uses its home

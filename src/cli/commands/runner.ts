@@ -6,6 +6,7 @@ import { UsageError } from '../../core/errors.js';
 import { parseSize } from '../../core/resources.js';
 import { createLogger } from '../../logger.js';
 import { RUNNER_SHUTDOWN_REASON, RunnerAgent } from '../../runner/agent.js';
+import { abilityProbe } from '../../runner/abilities.js';
 import { detectCapacity } from '../../runner/capacity.js';
 import { runnerEnvironment } from '../../runner/environment.js';
 import { ProcessExecutor } from '../../runner/executors/process-executor.js';
@@ -69,6 +70,7 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
   const logger = createLogger(`runner:${caller}`, settings.logLevel);
   const client = new RunnerClient({ url: server, token, retry: runnerRetry(logger) });
   const stopGraceMs = settings.stopGraceSeconds * 1000;
+  const baseEnv = runnerEnvironment();
   const agent = new RunnerAgent({
     client,
     name: caller,
@@ -77,7 +79,8 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     // Long-lived: jobs start from a helper, which ends them as a stop does if this process dies.
     executor: new ProcessExecutor(workRoot, { spawner: true, stopGraceMs }),
     logger,
-    baseEnv: runnerEnvironment(),
+    baseEnv,
+    abilities: abilityProbe(baseEnv),
     stopGraceMs,
     onRefused: () => process.exit(1),
   });

@@ -5,6 +5,7 @@ import type { RunnerCommand, RunnerTransitionAnswer, RunnerTransitionRequest } f
 import { ConflictError, ForbiddenError, InvalidError, NotFoundError } from '../../core/errors.js';
 import { RUNNER_LOST, endedWithRunner, isFinished, runnerRestarted } from '../../core/job-status.js';
 import type { JobRecord, RunnerRecord } from '../../core/records.js';
+import type { Capacity } from '../../core/resources.js';
 import { heldByAnother, isRegisteredSession } from '../../core/runner-session.js';
 import { stopJobs } from '../control.js';
 import { DroppedJobs } from '../dropped-jobs.js';
@@ -95,7 +96,12 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     // A runner that (re)starts without a job it held has lost it: say so rather than wait forever.
     // One it lists is one whose workspace it found and is saving (agent.ts `recover`): left to it.
     await engine.failJobsOf(r.name, runnerRestarted, `runner:${r.name}`, r.jobIds);
-    engine.logger.info(`runner ${r.name} registered`, { host: r.host, cpu: r.total.cpu, gpus: r.total.gpus.length });
+    engine.logger.info(`runner ${r.name} registered`, {
+      host: r.host,
+      cpu: r.total.cpu,
+      gpus: r.total.gpus.length,
+      ...abilitiesOf(r.total),
+    });
     engine.undrain(r.name); // back after a shutdown: it takes work again
     engine.wakeRunners();
     return { ok: true, heartbeatMs: engine.heartbeatMs };
@@ -138,6 +144,12 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const r = await body(c, schemas.heartbeat);
     self(c, r.name);
     await alive(r.name, r.session);
+    if (r.total !== undefined) {
+      // What it can run changed (its Docker engine came or went): claims and waiting reasons follow.
+      await store.setRunnerTotal(r.name, r.total);
+      engine.logger.info(`runner ${r.name} can now run`, abilitiesOf(r.total));
+      engine.wakeRunners();
+    }
     // The registered process lists every job it holds (a one-shot `runner exec` sends no session, and only its own job).
     if (r.session !== undefined) await dropped.heartbeat(r.name, r.jobIds);
     const commands = await engine.waitFor(
@@ -246,4 +258,12 @@ function thenOf(text: string | undefined): RunnerTransitionRequest | undefined {
     throw new InvalidError(`query parameter 'then': ${issue.path.join('.') || 'value'}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+/** What a runner told it can run, for the log (nothing from an older runner). */
+function abilitiesOf(total: Capacity): { docker?: boolean; python?: string } {
+  return {
+    ...(total.docker === undefined ? {} : { docker: total.docker }),
+    ...(total.python === undefined ? {} : { python: total.python.join(' ') || 'none' }),
+  };
 }

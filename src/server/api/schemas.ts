@@ -127,6 +127,9 @@ export const capacity = z.object({
   cpu: z.number().nonnegative(),
   memory: z.number().nonnegative(),
   gpus: z.array(gpu),
+  /** What it can run (core/job-needs.ts); absent from an older runner, which is offered any job. */
+  docker: z.boolean().optional(),
+  python: z.array(z.string().min(1).max(20)).max(100).optional(),
 });
 
 /** A runner process's random id; optional, as older runners and Slurm's one-shot runners send none. */
@@ -142,7 +145,8 @@ export const registerRunner = z.object({
 });
 const waitMs = z.number().int().min(0).max(60_000);
 export const claim = z.object({ name, session, jobIds: z.array(z.string()), waitMs });
-export const heartbeat = z.object({ name, session, jobIds: z.array(z.string()), waitMs });
+/** With `total` when what the runner can run changed since it registered (its Docker engine came or went). */
+export const heartbeat = z.object({ name, session, jobIds: z.array(z.string()), waitMs, total: capacity.optional() });
 export const drainRunner = z.object({ name, session, reason: z.string().min(1).max(200) });
 export const leaveRunner = z.object({ name, session });
 export const stopOwnJob = z.object({

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import { canTransition, type JobStatus, type TransitionResult } from '../../core/job-status.js';
 import type { ArtifactManifest, JobEvent, JobRecord, RunRecord, RunnerRecord } from '../../core/records.js';
+import type { Capacity } from '../../core/resources.js';
 import * as cacheTags from './cache-tags.js';
 import { isForeignKeyViolation, isUniqueViolation } from './db-errors.js';
 import * as jobQueries from './job-queries.js';
@@ -330,6 +331,14 @@ export class KyselyStore implements Store {
 
   async setRunnerStatus(name: string, status: RunnerRecord['status']): Promise<void> {
     await this.updateRunner(name, { status });
+  }
+
+  async setRunnerTotal(name: string, total: Capacity): Promise<void> {
+    await this.db
+      .updateTable('runners')
+      .set({ total: JSON.stringify(total) })
+      .where('name', '=', name)
+      .execute();
   }
 
   async deleteRunner(name: string): Promise<boolean> {

@@ -2,6 +2,7 @@
  * The state store: runs, jobs, job events, runners, tokens, artifact manifests, tags.
  * Implemented over SQLite (default) and PostgreSQL; one conformance suite runs on both.
  */
+import type { Capacity } from '../../core/resources.js';
 import type { JobStatus, TransitionResult } from '../../core/job-status.js';
 import type {
   ArtifactManifest,
@@ -195,6 +196,8 @@ export interface Store extends RepoStore {
    */
   heartbeat(name: string, at: number, session?: string | null): Promise<RunnerRecord['status'] | 'REPLACED'>;
   setRunnerStatus(name: string, status: RunnerRecord['status']): Promise<void>;
+  /** Replace a registered runner's capacity (what it can run changed); nothing when it is not registered. */
+  setRunnerTotal(name: string, total: Capacity): Promise<void>;
   /** Forget a runner (its token deleted); false when it never registered. */
   deleteRunner(name: string): Promise<boolean>;
 }

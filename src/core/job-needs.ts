@@ -1,0 +1,39 @@
+/**
+ * What a job needs of a runner besides its size: a Docker engine for a job with an image, the
+ * Python it names for a python job without one. Runners tell what they have with their capacity
+ * (Capacity.docker, Capacity.python); one that tells nothing (an older runner, Slurm's) is
+ * offered any job, as before runners told.
+ */
+import type { JobSpec } from './job-spec.js';
+import type { Capacity } from './resources.js';
+
+/** In Capacity.python: the runner runs python jobs in `python:3.X` images (DSTACK_PYTHON_RUNTIME=docker). */
+export const PYTHON_IN_DOCKER = 'docker';
+
+/** `3.10.4` → `3.10`; `3` stays `3`. */
+export function majorMinor(version: string): string {
+  return version.trim().split('.').slice(0, 2).join('.');
+}
+
+/** The Python a python job names (`python:` or `version:`), as written; undefined when it names none. */
+export function pythonParam(params: Record<string, unknown>): string | undefined {
+  for (const name of ['python', 'version']) {
+    const value = params[name];
+    if (typeof value === 'string' && value.trim() !== '') return value.trim();
+  }
+  return undefined;
+}
+
+/**
+ * What the runner of `total` lacks for `spec` (`a Docker engine`, `Python 3.11`), or null when
+ * it lacks nothing it told of. A python job without an image runs `python3`, or `python3.X` for
+ * the version it names (runner/python-job.ts): the runner lists those that work (`3`, `3.11`).
+ */
+export function lacks(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, total: Capacity): string | null {
+  const hostPython = spec.provider === 'python' && spec.image === undefined;
+  const inDocker = spec.image !== undefined || (hostPython && total.python?.includes(PYTHON_IN_DOCKER) === true);
+  if (inDocker) return total.docker === false ? 'a Docker engine' : null;
+  if (!hostPython || total.python === undefined) return null;
+  const version = pythonParam(spec.params);
+  return total.python.includes(majorMinor(version ?? '3')) ? null : `Python ${version ?? '3'}`;
+}

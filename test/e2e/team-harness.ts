@@ -83,11 +83,19 @@ export class TeamRunner {
     readonly name: string,
     readonly workDir: string,
     private readonly args: string[],
+    /** Added to its environment (DOCKER_HOST, say). */
+    private readonly env: Record<string, string> = {},
   ) {}
 
-  static async start(server: TeamServer, name: string, resources: string[], url = server.url): Promise<TeamRunner> {
+  static async start(
+    server: TeamServer,
+    name: string,
+    resources: string[],
+    url = server.url,
+    env: Record<string, string> = {},
+  ): Promise<TeamRunner> {
     const { token } = await server.client().addRunner(name);
-    return TeamRunner.launch(name, `dstack-runner-${name}-`, url, token, resources);
+    return TeamRunner.launch(name, `dstack-runner-${name}-`, url, token, resources, env);
   }
 
   /**
@@ -107,17 +115,15 @@ export class TeamRunner {
     url: string,
     token: string,
     resources: string[],
+    env: Record<string, string> = {},
   ): Promise<TeamRunner> {
     const workDir = await mkdtemp(join(tmpdir(), prefix));
-    const runner = new TeamRunner(name, workDir, [
-      '--server',
-      url,
-      '--token',
-      token,
-      '--work-dir',
+    const runner = new TeamRunner(
+      name,
       workDir,
-      ...resources,
-    ]);
+      ['--server', url, '--token', token, '--work-dir', workDir, ...resources],
+      env,
+    );
     runner.boot();
     return runner;
   }
@@ -127,7 +133,7 @@ export class TeamRunner {
 
   boot(): void {
     this.proc = spawn(BIN, ['runner', 'start', ...this.args], {
-      env: { ...process.env, DSTACK_HOME: this.workDir, DSTACK_LOG_LEVEL: 'warn', NO_COLOR: '1' },
+      env: { ...process.env, DSTACK_HOME: this.workDir, DSTACK_LOG_LEVEL: 'warn', NO_COLOR: '1', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000));

@@ -37,3 +37,20 @@ export function lacks(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, tota
   const version = pythonParam(spec.params);
   return total.python.includes(majorMinor(version ?? '3')) ? null : `Python ${version ?? '3'}`;
 }
+
+/**
+ * How the runner of `total` could get what it lacks for `spec`, for the embedded server's failure,
+ * whose one runner is this machine: `start dockerd, …`; undefined when it lacks nothing.
+ */
+export function howToGet(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, total: Capacity): string | undefined {
+  const lack = lacks(spec, total);
+  if (lack === null) return undefined;
+  if (lack === 'a Docker engine')
+    return 'none answers at its DOCKER_HOST (start dockerd, or set DOCKER_HOST to its socket)';
+  // As the runner says it (runner/python-job.ts): the image is python:3.10 when the job names no version.
+  const named = pythonParam(spec.params);
+  return (
+    `no working 'python${majorMinor(named ?? '3')}' on its PATH (use a version it has, or run the job in the ` +
+    `python:${majorMinor(named ?? '3.10')} image: DSTACK_PYTHON_RUNTIME=docker on the runner)`
+  );
+}

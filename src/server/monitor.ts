@@ -5,7 +5,7 @@
  * or fail where no other runner will come.
  */
 import { RETRY_MAX_DELAY_MS } from '../core/api.js';
-import { lacks } from '../core/job-needs.js';
+import { howToGet, lacks } from '../core/job-needs.js';
 import { neverFits } from '../core/resources.js';
 import type { JobRecord, RunnerRecord } from '../core/records.js';
 import type { Engine } from './engine.js';
@@ -61,7 +61,9 @@ export async function explainWaiting(engine: Engine, failUnfittable = false): Pr
           : 'no runner is online'
         : why?.reason;
     if (failUnfittable && why !== undefined) {
-      const failure = runners.length === 1 ? `this machine does not have ${why.first}` : why.reason;
+      const how = howToGet(job.spec, runners[0]!.total);
+      const failure =
+        runners.length === 1 ? `this machine does not have ${why.first}${how ? `: ${how}` : ''}` : why.reason;
       await engine.transition(job.id, 'SUBMITTED', 'FAILED', { reason: failure }, 'server');
       continue;
     }

@@ -97,7 +97,7 @@ describe('the python provider', () => {
     expect(r.code).toBe(1);
     const [run] = await sb.json<RunView[]>(['status', '--last', '1']);
     expect(run!.jobs[0]!.reason).toBe(
-      "Python 3.4 is not installed on this runner: no working 'python3.4' on its PATH (use a version it has, " +
+      "this machine does not have Python 3.4: no working 'python3.4' on its PATH (use a version it has, " +
         'or run the job in the python:3.4 image: DSTACK_PYTHON_RUNTIME=docker on the runner)',
     );
   });

@@ -124,7 +124,9 @@ describe('what a runner can run', () => {
     await explainWaiting(engine, true);
     expect(await store.getJob(jobId(0))).toMatchObject({
       status: 'FAILED',
-      reason: 'this machine does not have a Docker engine',
+      reason:
+        'this machine does not have a Docker engine: none answers at its DOCKER_HOST ' +
+        '(start dockerd, or set DOCKER_HOST to its socket)',
     });
   });
 });

@@ -47,10 +47,14 @@ export function howToGet(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, t
   if (lack === null) return undefined;
   if (lack === 'a Docker engine')
     return 'none answers at its DOCKER_HOST (start dockerd, or set DOCKER_HOST to its socket)';
-  // As the runner says it (runner/python-job.ts): the image is python:3.10 when the job names no version.
-  const named = pythonParam(spec.params);
+  return pythonHint(pythonParam(spec.params));
+}
+
+/** How a runner without the Python a job names (`version`, or none: `python3`) could run it. */
+export function pythonHint(version: string | undefined): string {
+  // The image is python:3.10 when the job names no version (runner/python-job.ts).
   return (
-    `no working 'python${majorMinor(named ?? '3')}' on its PATH (use a version it has, or run the job in the ` +
-    `python:${majorMinor(named ?? '3.10')} image: DSTACK_PYTHON_RUNTIME=docker on the runner)`
+    `no working 'python${majorMinor(version ?? '3')}' on its PATH (use a version it has, or run the job in the ` +
+    `python:${majorMinor(version ?? '3.10')} image: DSTACK_PYTHON_RUNTIME=docker on the runner)`
   );
 }

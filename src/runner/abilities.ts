@@ -6,19 +6,33 @@
  */
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import Docker from 'dockerode';
+import { within } from '../core/concurrency.js';
 import { PYTHON_IN_DOCKER } from '../core/job-needs.js';
 import type { Capacity } from '../core/resources.js';
 import { readProviderSettings } from '../settings.js';
 import { parseDockerHost } from './executors/docker/engine.js';
 
-export type RunnerAbilities = Required<Pick<Capacity, 'docker' | 'python'>>;
-export type AbilityProbe = () => Promise<RunnerAbilities>;
+export type RunnerAbilities = Pick<Capacity, 'docker' | 'python'>;
+
+/** How a runner finds what it can run: asked once for its Pythons, and for its Docker engine at each check. */
+export interface AbilityProbe {
+  docker(): Promise<boolean>;
+  pythons(): Promise<string[]>;
+}
 
 /** How long a Docker engine may take to answer a ping before it counts as absent, ms. */
 const PING_MS = 3_000;
-/** The least time between two probes, ms: the heartbeat loop asks at every turn. */
+/** The least time between two pings of the Docker engine, ms: the heartbeat loop asks at every turn. */
 const CHECK_MS = 5_000;
+/**
+ * How long the register waits for the Pythons, ms. Looking runs each `pythonX.Y` on the PATH,
+ * and pyenv's shims take a second: the runner registers without them (not told: any python job
+ * may come, as from an older runner) and tells them with a heartbeat once known, so that the
+ * embedded server's first `dstack run` does not wait on them.
+ */
+const PYTHONS_WAIT_MS = 200;
 
 /** Whether the Docker engine at `host` (DOCKER_HOST) answers a ping. */
 export async function dockerAnswers(host: string): Promise<boolean> {
@@ -42,46 +56,66 @@ export async function hostPythons(env: Record<string, string>): Promise<string[]
     const entries = await readdir(dir).catch(() => [] as string[]);
     for (const name of entries) if (/^python\d+(\.\d+)?$/.test(name)) names.add(name);
   }
-  const works = (name: string) =>
-    new Promise<boolean>((resolve) => {
-      execFile(name, ['-c', 'pass'], { env, timeout: 10_000 }, (error) => resolve(!error));
-    });
-  const found = await Promise.all([...names].map(async (name) => ((await works(name)) ? [name.slice(6)] : [])));
-  return found.flat().sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  // One at a time, at the lowest CPU priority: pyenv's shims take a second of CPU each, and the
+  // embedded server's first jobs start meanwhile.
+  const found: string[] = [];
+  for (const name of names) if (await works(name, env)) found.push(name.slice('python'.length));
+  return found.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
-/** The probe of a runner whose jobs get `env`: Docker asked each time, the Pythons looked for once. */
+function works(name: string, env: Record<string, string>): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const child = execFile(name, ['-c', 'pass'], { env, timeout: 10_000 }, (error) => resolve(!error));
+    try {
+      if (child.pid !== undefined) setPriority(child.pid, 19);
+    } catch {
+      // not allowed here: it runs at the runner's priority
+    }
+  });
+}
+
+/** The probe of a runner whose jobs get `env`. */
 export function abilityProbe(env: Record<string, string>): AbilityProbe {
-  let pythons: Promise<string[]> | undefined;
-  return async () => {
-    const settings = readProviderSettings();
+  return {
+    docker: () => dockerAnswers(readProviderSettings().dockerHost),
     // DSTACK_PYTHON_RUNTIME=docker: python jobs run in python:3.X images, so they need Docker instead.
-    pythons ??= settings.pythonRuntime === 'docker' ? Promise.resolve([PYTHON_IN_DOCKER]) : hostPythons(env);
-    const [docker, python] = await Promise.all([dockerAnswers(settings.dockerHost), pythons]);
-    return { docker, python };
+    pythons: async () => (readProviderSettings().pythonRuntime === 'docker' ? [PYTHON_IN_DOCKER] : hostPythons(env)),
   };
 }
 
 /**
- * The runner's abilities as last probed, and whether the server has heard them: the register
- * sends the first, a heartbeat any that changed after it.
+ * The runner's abilities as last found, and whether the server has heard them: the register
+ * sends the first, a heartbeat any that changed after it. The look for Pythons starts at once.
  */
 export class AbilityWatch {
-  private current: RunnerAbilities | undefined;
+  private docker: boolean | undefined;
+  private python: string[] | undefined;
+  private readonly pythons: Promise<void>;
   private told: string | undefined;
   private checkedAt = 0;
   private checking = false;
+  /** Cuts the heartbeat's wait short, so that the next one tells what changed. */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly probe: AbilityProbe,
-    /** Said when they change (the first probe included), for the runner's log. */
+    /** Said when the Docker engine is found there or not (at the start, and when that changes), for the runner's log. */
     private readonly note: (text: string) => void,
-  ) {}
+  ) {
+    this.pythons = probe
+      .pythons()
+      .then((found) => {
+        this.python = found;
+        this.wake?.();
+      })
+      .catch(() => {}); // not found: not told
+  }
 
-  /** Probe now (before registering); what to register with. */
+  /** Found now (before registering), the Pythons if known soon: what to register with. */
   async now(): Promise<RunnerAbilities> {
-    this.set(await this.probe());
-    return this.current!;
+    const [docker] = await Promise.all([this.probe.docker(), within(this.pythons, PYTHONS_WAIT_MS)]);
+    this.setDocker(docker);
+    return this.current();
   }
 
   /** The server has heard `abilities` (registered, or a heartbeat that carried them was answered). */
@@ -91,32 +125,41 @@ export class AbilityWatch {
 
   /** Abilities the server has not heard yet, for the next heartbeat; undefined when it has them. */
   unheard(): RunnerAbilities | undefined {
-    return this.current !== undefined && JSON.stringify(this.current) !== this.told ? this.current : undefined;
+    const current = this.current();
+    return this.docker !== undefined && JSON.stringify(current) !== this.told ? current : undefined;
   }
 
-  /** Probe again in the background unless done lately; `changed` is called when the result differs. */
+  /** Ping the Docker engine again in the background unless done lately; `changed` is called when that changes. */
   check(changed: () => void): void {
+    this.wake = changed;
     if (this.checking || Date.now() - this.checkedAt < CHECK_MS) return;
     this.checking = true;
-    void this.probe()
-      .then((found) => {
-        if (this.set(found)) changed();
+    void this.probe
+      .docker()
+      .then((docker) => {
+        if (this.setDocker(docker)) changed();
       })
-      .catch(() => {}) // a probe does not throw; a failed one just leaves what was known
+      .catch(() => {}) // a ping does not throw; a failed one just leaves what was known
       .finally(() => (this.checking = false));
   }
 
-  private set(found: RunnerAbilities): boolean {
+  private current(): RunnerAbilities {
+    return {
+      ...(this.docker === undefined ? {} : { docker: this.docker }),
+      ...(this.python && { python: this.python }),
+    };
+  }
+
+  private setDocker(docker: boolean): boolean {
     this.checkedAt = Date.now();
-    const before = this.current;
-    this.current = found;
-    if (before !== undefined && JSON.stringify(before) === JSON.stringify(found)) return false;
-    if (before === undefined || before.docker !== found.docker)
-      this.note(
-        found.docker
-          ? 'a Docker engine answers: jobs with an image can run here'
-          : `no Docker engine answers at ${readProviderSettings().dockerHost}: jobs with an image go to other runners`,
-      );
+    if (docker === this.docker) return false;
+    this.docker = docker;
+    this.note(
+      docker
+        ? 'a Docker engine answers: this runner takes jobs with an image'
+        : `no Docker engine answers at ${readProviderSettings().dockerHost}: this runner takes no job with an ` +
+            'image until one does',
+    );
     return true;
   }
 }

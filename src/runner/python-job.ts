@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidError } from '../core/errors.js';
-import { majorMinor, pythonParam } from '../core/job-needs.js';
+import { majorMinor, pythonHint, pythonParam } from '../core/job-needs.js';
 import { shellQuote } from '../core/variables.js';
 import { normalizeRelative } from '../files/safe-path.js';
 import { readProviderSettings } from '../settings.js';
@@ -59,11 +59,8 @@ export async function startPython(ctx: LaunchContext, expand: (text: string) => 
   const interpreter = version === undefined ? 'python3' : `python${majorMinor(version)}`;
   const found = await probe(interpreter, jobEnvironment(ctx.assignment, ctx.baseEnv, 'host').env);
   if (found === undefined) {
-    throw new InvalidError(
-      `Python ${version ?? '3'} is not installed on this runner: no working '${interpreter}' on its PATH ` +
-        `(use a version it has, or run the job in the python:${majorMinor(version ?? DEFAULT_PYTHON)} image: ` +
-        `DSTACK_PYTHON_RUNTIME=docker on the runner)`,
-    );
+    // As the embedded server says it when the runner told it has no such Python (server/monitor.ts).
+    throw new InvalidError(`this machine does not have Python ${version ?? '3'}: ${pythonHint(version)}`);
   }
   if (content === undefined) return target.start([`${shellQuote(interpreter)} ${script}`], { env });
   const dir = venvDir(ctx.workRoot, `${found.executable} ${found.version}`, content);

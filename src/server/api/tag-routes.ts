@@ -72,7 +72,9 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   app.post('/prune', async (c) => {
     const { olderThanMs, dryRun, includeStopped } = await body(c, schemas.prune);
     const caller = c.get('caller');
-    return c.json(await prune(engine, olderThanMs, { ...(caller.admin ? {} : { user: caller.name }), dryRun, includeStopped }));
+    return c.json(
+      await prune(engine, olderThanMs, { ...(caller.admin ? {} : { user: caller.name }), dryRun, includeStopped }),
+    );
   });
   return app;
 }

@@ -126,7 +126,9 @@ describe('team command errors', () => {
     const added = await sb.dstack(['runners', 'add', 'gpu-box'], admin());
     const token = /DSTACK_TOKEN=(\S+) dstack runner start --server /.exec(added.stdout)![1]!;
     // Listed before it ever starts: an admin sees which runner tokens are out.
-    expect((await sb.dstack(['runners'], admin())).stdout).toMatch(/^gpu-box +- +- +- +- +NOT STARTED +0 +added /m);
+    expect((await sb.dstack(['runners'], admin())).stdout).toMatch(
+      /^gpu-box +- +- +- +- +- +- +NOT STARTED +0 +added /m,
+    );
     const start = (extra: string[]) =>
       sb.dstack(['runner', 'start', '--server', server.url, '--token', token, ...extra]);
     expect((await start(['--name', 'other'])).stderr).toContain(

@@ -133,19 +133,25 @@ export async function runnersCommand(
 export function renderRunners(runners: readonly RunnerView[], now = Date.now()): string {
   const gpus = (r: RunnerView) =>
     r.total.gpus.length === 0 ? '-' : `${r.free.gpus.length}/${r.total.gpus.length} ${r.total.gpus[0]!.name}`;
+  // What it told it can run besides commands on its host ('?': not told, as older runners and Slurm's).
+  const docker = (r: RunnerView) => (r.total.docker === undefined ? '?' : r.total.docker ? 'yes' : 'no');
+  const python = (r: RunnerView) =>
+    r.total.python === undefined ? '?' : r.total.python.length === 0 ? '-' : r.total.python.join(' ');
   const rows = runners.map((r) =>
     r.status === 'NOT STARTED'
-      ? [r.name, '-', '-', '-', '-', r.status, '0', `added ${ago(r.updatedAt, now)}`]
+      ? [r.name, '-', '-', '-', '-', '-', '-', r.status, '0', `added ${ago(r.updatedAt, now)}`]
       : [
           r.name,
           r.host,
           `${r.free.cpu}/${r.total.cpu}`,
           `${formatSize(r.free.memory)}/${formatSize(r.total.memory)}`,
           gpus(r),
+          docker(r),
+          python(r),
           r.status,
           String(r.jobs.length + r.otherJobs),
           ago(r.updatedAt, now),
         ],
   );
-  return table(['NAME', 'HOST', 'CPU', 'MEMORY', 'GPU', 'STATUS', 'JOBS', 'UPDATED'], rows);
+  return table(['NAME', 'HOST', 'CPU', 'MEMORY', 'GPU', 'DOCKER', 'PYTHON', 'STATUS', 'JOBS', 'UPDATED'], rows);
 }

@@ -8,6 +8,7 @@
 import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OutputEntry } from '../../src/core/log-batch.js';
 import { blobPath } from '../../src/files/blob-path.js';
@@ -94,6 +95,39 @@ describe('logs archived in the storage', () => {
     await first.logs.append('aaaaaaaaaaa1', entries(11, 5));
     first.archive.lateLines('aaaaaaaaaaa1');
     await first.archive.close();
+    expect(await store!.getLogArchive('aaaaaaaaaaa1')).toMatchObject({ lastSeq: 15 });
+    expect(await all(serverOn('logs-2').logs, 'aaaaaaaaaaa1')).toHaveLength(15);
+  });
+
+  it('archives late lines that came while the storage was down, retried, or at the next start', async () => {
+    await open();
+    await submit('aaaaaaaaaaa1');
+    let down = false;
+    // The storage failing its writes (an S3 outage), below the blob store's port.
+    class FlakyStorage extends LocalBlobStore {
+      override put(digest: string, content: Readable): Promise<void> {
+        if (down) return Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:9000'));
+        return super.put(digest, content);
+      }
+    }
+    const blobs = new FlakyStorage(join(dir, 'storage'));
+    const archive = new LogArchive(store!, blobs, silentLogger);
+    const logs = new LogStore(join(dir, 'logs-1'), archive);
+    const engine = new Engine({ store: store!, blobs, logs, logger: silentLogger });
+    archive.start(logs, engine.events);
+    await logs.append('aaaaaaaaaaa1', entries(1, 10));
+    await finish(engine, 'aaaaaaaaaaa1');
+    await archive.archive('aaaaaaaaaaa1');
+    down = true;
+    await logs.append('aaaaaaaaaaa1', entries(11, 5));
+    archive.lateLines('aaaaaaaaaaa1');
+    await archive.close(); // its try fails: the storage is down
+    expect(await store!.getLogArchive('aaaaaaaaaaa1')).toMatchObject({ lastSeq: -1 });
+    expect(await store!.unarchivedLogs()).toEqual(['aaaaaaaaaaa1']);
+
+    down = false;
+    const next = serverOn('logs-1'); // the next start, on the same disk, the storage back
+    await next.archive.close();
     expect(await store!.getLogArchive('aaaaaaaaaaa1')).toMatchObject({ lastSeq: 15 });
     expect(await all(serverOn('logs-2').logs, 'aaaaaaaaaaa1')).toHaveLength(15);
   });

@@ -142,7 +142,7 @@ export class Spawner implements ContainerGuard {
     return this.helper?.pid;
   }
 
-  /** Ends the helper by SIGTERM (jobs it started carry on in their own groups: only losing this process ends them). */
+  /** Ends the helper by SIGKILL (jobs it started carry on in their own groups: only losing this process ends them). */
   close(): void {
     this.closed = true;
     this.helper?.kill('SIGKILL'); // it ignores SIGTERM

@@ -22,6 +22,10 @@ const EMPTY = { digest: createHash('sha256').digest('hex'), bytes: 0 };
 
 /** A log is archived this long after its job's end or its last late line, so that a burst archives once. */
 const SETTLE_MS = 1000;
+/** An archive that failed (the storage down) is tried again this much later, while the server runs. */
+const RETRY_MS = 60_000;
+/** How long a stopping server goes on archiving what is due; the rest waits for its next start. */
+const CLOSE_MS = 5000;
 
 export class LogArchive implements LogArchiveSource {
   private logs: LogStore | undefined;
@@ -72,12 +76,21 @@ export class LogArchive implements LogArchiveSource {
     );
   }
 
-  /** A line came for a job that had ended: its archive is out of date. */
+  /**
+   * A line came for a job that had ended: its archive is out of date, and marked so in the
+   * store first, so that a server that stops before archiving it again does at its next start.
+   */
   lateLines(jobId: string): void {
-    this.schedule(jobId);
+    this.store.markLogArchiveStale(jobId).then(
+      () => this.schedule(jobId),
+      (e: unknown) => {
+        this.logger.warn(`cannot mark the archived log of job ${jobId} out of date`, { error: (e as Error).message });
+        this.schedule(jobId);
+      },
+    );
   }
 
-  private schedule(jobId: string): void {
+  private schedule(jobId: string, delayMs = SETTLE_MS): void {
     if (this.closed) return;
     clearTimeout(this.due.get(jobId));
     this.due.set(
@@ -85,7 +98,7 @@ export class LogArchive implements LogArchiveSource {
       setTimeout(() => {
         this.due.delete(jobId);
         this.enqueue(jobId);
-      }, SETTLE_MS).unref(),
+      }, delayMs).unref(),
     );
   }
 
@@ -124,12 +137,20 @@ export class LogArchive implements LogArchiveSource {
       if ((await this.blobs.missing([digest])).length > 0) await this.blobs.put(digest, read());
       await this.store.setLogArchive(jobId, { digest, bytes: log.bytes, lastSeq: log.lastSeq, archivedAt: Date.now() });
     } catch (e) {
-      // The log stays on this disk; the next start tries again.
-      this.logger.warn(`cannot archive the log of job ${jobId} in the storage`, { error: (e as Error).message });
+      if (e instanceof NotFoundError) return; // the job was pruned meanwhile
+      // The log stays on this disk: tried again in a while, and by the next start if this one stops first.
+      this.logger.warn(`cannot archive the log of job ${jobId} in the storage; trying again in a minute`, {
+        error: (e as Error).message,
+      });
+      this.schedule(jobId, RETRY_MS);
     }
   }
 
-  /** Archive what is due now and wait for it: the server is stopping. */
+  /**
+   * The server is stopping: archive what is due for a few seconds, then finish the archive under
+   * way and leave the rest to the next start's sweep (a long backlog, or a storage that is down,
+   * must not hold the shutdown).
+   */
   async close(): Promise<void> {
     await this.sweep;
     this.closed = true;
@@ -138,6 +159,15 @@ export class LogArchive implements LogArchiveSource {
       this.enqueue(jobId);
     }
     this.due.clear();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_MS)));
+    await Promise.race([this.idle(), deadline]);
+    clearTimeout(timer);
+    this.ready.clear();
+    await this.idle();
+  }
+
+  private async idle(): Promise<void> {
     while (this.worker) await this.worker;
   }
 }

@@ -290,6 +290,10 @@ export class KyselyStore implements Store {
     return logArchives.getLogArchive(this.db, jobId);
   }
 
+  markLogArchiveStale(jobId: string): Promise<void> {
+    return logArchives.markLogArchiveStale(this.db, jobId);
+  }
+
   allLogArchives(): Promise<{ jobId: string; digest: string }[]> {
     return logArchives.allLogArchives(this.db);
   }

@@ -39,6 +39,13 @@ export async function getLogArchive(db: Kysely<Database>, jobId: string): Promis
   );
 }
 
+/** An archive's `last_seq` below every real one: the next archive of the log replaces it. */
+const STALE = -1;
+
+export async function markLogArchiveStale(db: Kysely<Database>, jobId: string): Promise<void> {
+  await db.updateTable('log_archives').set({ last_seq: STALE }).where('job_id', '=', jobId).execute();
+}
+
 /** Every archived log's blob, by job id (for housekeeping). */
 export async function allLogArchives(db: Kysely<Database>): Promise<{ jobId: string; digest: string }[]> {
   const rows = await db.selectFrom('log_archives').select(['job_id', 'digest']).execute();
@@ -47,14 +54,14 @@ export async function allLogArchives(db: Kysely<Database>): Promise<{ jobId: str
 
 /**
  * Finished jobs that ran themselves (cached copies have no log of their own) and whose log is
- * not archived: those whose end a server did not live to archive.
+ * not archived, or archived before lines that came late: those a server did not live to archive.
  */
 export async function unarchivedLogs(db: Kysely<Database>): Promise<string[]> {
   const rows = await db
     .selectFrom('jobs')
     .leftJoin('log_archives', 'log_archives.job_id', 'jobs.id')
     .select('jobs.id')
-    .where('log_archives.job_id', 'is', null)
+    .where((eb) => eb.or([eb('log_archives.job_id', 'is', null), eb('log_archives.last_seq', '=', STALE)]))
     .where('jobs.cached_from', 'is', null)
     .where('jobs.status', 'in', FINISHED)
     .execute();

@@ -181,9 +181,11 @@ export interface Store extends RepoStore {
   /** Record where a finished job's log was archived (replacing an earlier archive of it). NotFoundError when the job is gone. */
   setLogArchive(jobId: string, archive: LogArchive): Promise<void>;
   getLogArchive(jobId: string): Promise<LogArchive | undefined>;
+  /** Late lines came: the job's archive holds less than its log (its blob still restores what it holds). */
+  markLogArchiveStale(jobId: string): Promise<void>;
   /** Every archived log's blob, by job id (for housekeeping). */
   allLogArchives(): Promise<{ jobId: string; digest: string }[]>;
-  /** Finished jobs with a log of their own (not cached copies) that have no archive. */
+  /** Finished jobs with a log of their own (not cached copies) that have no archive, or an out-of-date one. */
   unarchivedLogs(): Promise<string[]>;
 
   upsertRunner(runner: RunnerRecord): Promise<void>;

@@ -22,6 +22,16 @@ export function describeLogArchives(open: OpenStore): void {
       expect(await store().allLogArchives()).toStrictEqual([{ jobId: id, digest: later.digest }]);
     });
 
+    it('lists a job whose archive was marked out of date as one to archive, keeping its blob to restore', async () => {
+      const run = makeRun('run-1');
+      await store().createRun(run, [makeJob(run, 'train', { status: 'FAILED', finishedAt: 5 })], 'ada');
+      await store().setLogArchive('run-1-train', ARCHIVE);
+      expect(await store().unarchivedLogs()).toStrictEqual([]);
+      await store().markLogArchiveStale('run-1-train');
+      expect(await store().unarchivedLogs()).toStrictEqual(['run-1-train']);
+      expect(await store().getLogArchive('run-1-train')).toStrictEqual({ ...ARCHIVE, lastSeq: -1 });
+    });
+
     it('refuses an archive for a job that does not exist', async () => {
       await expect(store().setLogArchive('ghost-1-x', ARCHIVE)).rejects.toThrow(NotFoundError);
     });

@@ -4,7 +4,6 @@
  * when the kill took the runner's whole process group; a runner started again on that work dir
  * removes the stopped containers and takes work.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,12 +11,12 @@ import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
 import { JOB_LABEL, WORK_ROOT_LABEL } from '../../src/runner/executors/docker/container-spec.js';
-import { issueToken } from '../../src/server/auth.js';
 import { jobProcesses } from '../services/processes.js';
 import { startTestServer, type TestServer } from '../services/server.js';
 import { BUSYBOX, useDockerEnvironment } from './docker-env.js';
-import { BIN, waitUntil } from './harness.js';
+import { waitUntil } from './harness.js';
 import { RemoteProject } from './remote.js';
+import { RunnerProcesses } from './runner-processes.js';
 
 const GRACE_S = 3;
 
@@ -27,13 +26,14 @@ describe('a runner process killed with docker jobs running', () => {
   let t: TestServer;
   let project: RemoteProject;
   let work: string;
-  const runners: ChildProcess[] = [];
+  let runners: RunnerProcesses | undefined;
 
   beforeAll(async () => {
     restoreEnv = await useDockerEnvironment({ DSTACK_STOP_GRACE: String(GRACE_S) });
     docker = new Docker(parseDockerHost(process.env.DOCKER_HOST!).options);
     work = await mkdtemp(join(tmpdir(), 'dstack-runner-death-'));
     t = await startTestServer();
+    runners = new RunnerProcesses(t, { home: join(work, 'home'), cpu: 8 });
     project = await RemoteProject.create({ url: t.server.url, token: t.token });
     // Each prints "started" once its trap is set; a stop's SIGTERM ends the first with code 7.
     await project.write({
@@ -61,15 +61,7 @@ describe('a runner process killed with docker jobs running', () => {
 `,
     });
   }, 900_000);
-  afterEach(() => {
-    for (const runner of runners.splice(0)) {
-      try {
-        process.kill(-runner.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
+  afterEach(() => runners?.killAll());
   afterAll(async () => {
     const left = await docker.listContainers({ all: true, filters: { label: [`${WORK_ROOT_LABEL}`] } });
     for (const c of left.filter((c) => c.Labels[WORK_ROOT_LABEL]?.startsWith(work)))
@@ -81,24 +73,6 @@ describe('a runner process killed with docker jobs running', () => {
   });
 
   /** `dstack runner start` on `workDir`, leading its own process group; its stderr is collected. */
-  async function startRunner(name: string, workDir: string): Promise<{ child: ChildProcess; stderr: () => string }> {
-    const token = await issueToken(t.server.engine.store, 'runner', name, false);
-    const child = spawn(
-      BIN,
-      ['runner', 'start', '--server', t.server.url, '--token', token, '--work-dir', workDir, '--cpu', '8'],
-      { env: { ...process.env, DSTACK_HOME: join(work, 'home') }, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
-    );
-    runners.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    await waitUntil(
-      async () => stderr.includes(`runner ${name} registered`),
-      30_000,
-      async () => stderr,
-    );
-    return { child, stderr: () => stderr };
-  }
-
   /** `dstack run WF -d` once its job has printed "started"; its job id. */
   async function started(workflow: string): Promise<string> {
     const submitted = await project.dstack(['run', workflow, '-d']);
@@ -121,7 +95,7 @@ describe('a runner process killed with docker jobs running', () => {
 
   it('killed alone, its helper stops the containers as a stop does: SIGTERM, then SIGKILL after the grace', async () => {
     const workDir = join(work, 'alone');
-    const runner = await startRunner('alone', workDir);
+    const runner = await runners!.start('alone', workDir);
     const [handles, ignores] = [await started('handles-term'), await started('ignores-term')];
     expect((await containerOf(handles))?.State.Running).toBe(true);
 
@@ -137,7 +111,7 @@ describe('a runner process killed with docker jobs running', () => {
     expect(second.at - killed).toBeGreaterThanOrEqual(GRACE_S * 1000);
 
     // Started again on that work dir: it removes what is left of them, and runs a container job.
-    const again = await startRunner('alone', workDir);
+    const again = await runners!.start('alone', workDir);
     expect(again.stderr()).toContain('removed 2 containers a previous runner left');
     expect(again.stderr()).not.toMatch(/ ERROR /);
     expect(await containerOf(handles)).toBeUndefined();
@@ -149,7 +123,7 @@ describe('a runner process killed with docker jobs running', () => {
   }, 120_000);
 
   it('killed with its whole process group, helper included, its containers and host jobs end all the same', async () => {
-    const runner = await startRunner('group', join(work, 'group'));
+    const runner = await runners!.start('group', join(work, 'group'));
     const [container, host] = [await started('handles-term'), await started('host')];
     expect(jobProcesses(host)).not.toEqual([]);
 

@@ -4,15 +4,14 @@
  * and `dstack resume` goes on from it, with no log line the runner had read lost. A job whose
  * workspace is gone fails, saying what it was doing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { issueToken } from '../../src/server/auth.js';
 import { startTestServer, type TestServer } from '../services/server.js';
-import { BIN, waitUntil } from './harness.js';
+import { waitUntil } from './harness.js';
 import { RemoteProject } from './remote.js';
+import { RunnerProcesses } from './runner-processes.js';
 
 // Writes checkpoint/epoch before it says so: a kill leaves the checkpoint at the last epoch said, or one past it.
 const WORKFLOWS = `workflows:
@@ -30,53 +29,24 @@ describe('a runner killed mid-job and started again', () => {
   let t: TestServer;
   let project: RemoteProject;
   let work: string;
-  const runners: ChildProcess[] = [];
+  let runners: RunnerProcesses | undefined;
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'dstack-runner-restart-'));
     t = await startTestServer();
+    runners = new RunnerProcesses(t, { home: join(work, 'home'), cpu: 4, env: { DSTACK_STOP_GRACE: '2' } });
     project = await RemoteProject.create({ url: t.server.url, token: t.token }, { DSTACK_STOP_GRACE: '2' });
     await project.write({
       '.dstack/workflows.yaml': WORKFLOWS,
       '.dstack/variables.yaml': 'variables:\n  train:\n    epochs: 60\n',
     });
   }, 120_000);
-  afterEach(() => {
-    for (const runner of runners.splice(0)) {
-      try {
-        process.kill(-runner.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
+  afterEach(() => runners?.killAll());
   afterAll(async () => {
     await t?.stop();
     await project?.dispose();
     await rm(work, { recursive: true, force: true });
   });
-
-  async function startRunner(name: string, workDir: string): Promise<{ child: ChildProcess; stderr: () => string }> {
-    const token = await issueToken(t.server.engine.store, 'runner', name, false);
-    const child = spawn(
-      BIN,
-      ['runner', 'start', '--server', t.server.url, '--token', token, '--work-dir', workDir, '--cpu', '4'],
-      {
-        env: { ...process.env, DSTACK_HOME: join(work, 'home'), DSTACK_STOP_GRACE: '2' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-        detached: true,
-      },
-    );
-    runners.push(child);
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    await waitUntil(
-      async () => stderr.includes(`runner ${name} registered`),
-      30_000,
-      async () => stderr,
-    );
-    return { child, stderr: () => stderr };
-  }
 
   const jobOf = async (run: string) => (await t.server.engine.store.jobsOfRuns([run]))[0]!;
   const logOf = async (id: string) => (await project.dstack(['logs', id])).stdout;
@@ -95,11 +65,11 @@ describe('a runner killed mid-job and started again', () => {
 
   it('stops the job with its checkpoint saved, and dstack resume goes on from it', async () => {
     const workDir = join(work, 'saves');
-    const first = await startRunner('saves', workDir);
+    const first = await runners!.start('saves', workDir);
     const { run, id } = await trainTo20();
     first.child.kill('SIGKILL'); // the node process alone: its spawner helper ends the job's processes
 
-    const again = await startRunner('saves', workDir);
+    const again = await runners!.start('saves', workDir);
     const stopped = await waitUntil(async () => {
       const job = await jobOf(run);
       return job.status === 'STOPPED' && job;
@@ -133,7 +103,7 @@ describe('a runner killed mid-job and started again', () => {
 
   it('fails the job, saying it was running, when its workspace is gone', async () => {
     const workDir = join(work, 'gone');
-    const first = await startRunner('gone', workDir);
+    const first = await runners!.start('gone', workDir);
     const { run, id } = await trainTo20();
     first.child.kill('SIGKILL');
     await waitUntil(async () => {
@@ -146,7 +116,7 @@ describe('a runner killed mid-job and started again', () => {
     });
     await rm(join(workDir, 'jobs', id, 'workspace'), { recursive: true, force: true });
 
-    const again = await startRunner('gone', workDir);
+    const again = await runners!.start('gone', workDir);
     const failed = await waitUntil(
       async () => {
         const job = await jobOf(run);

@@ -9,7 +9,7 @@ import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { OutputEntry } from '../../src/core/log-batch.js';
 import { blobPath } from '../../src/files/blob-path.js';
 import { silentLogger } from '../../src/logger.js';
@@ -154,6 +154,28 @@ describe('logs archived in the storage', () => {
     expect(await store!.getLogArchive('aaaaaaaaaaa2')).toMatchObject({ bytes: 0, lastSeq: 0 });
     expect(await all(serverOn('logs-3').logs, 'aaaaaaaaaaa1')).toHaveLength(3);
     expect(await all(serverOn('logs-4').logs, 'aaaaaaaaaaa2')).toEqual([]);
+  });
+
+  it("asks the store nothing when a job taken for the first time opens its log; a resumed one's is looked up", async () => {
+    await open();
+    await submit('aaaaaaaaaaa1');
+    const { engine, logs } = serverOn('logs-1');
+    const lookups = vi.spyOn(store!, 'getLogArchive');
+    await engine.transition('aaaaaaaaaaa1', 'SUBMITTED', 'DOWNLOADING', { runner: 'r1' }, 'test');
+    expect(await logs.lastSequence('aaaaaaaaaaa1')).toBe(0); // the scheduler's look as it assigns the job
+    await logs.append('aaaaaaaaaaa1', entries(1, 3));
+    expect(lookups).not.toHaveBeenCalled();
+
+    // Stopped and resumed on a server with a new logs folder: its log comes back from the archive.
+    await engine.transition('aaaaaaaaaaa1', 'DOWNLOADING', 'STOPPED', {}, 'test');
+    const first = serverOn('logs-1');
+    await first.archive.archive('aaaaaaaaaaa1');
+    const next = serverOn('logs-2');
+    await next.engine.transition('aaaaaaaaaaa1', 'STOPPED', 'SUBMITTED', { resumed: true }, 'test');
+    await next.engine.transition('aaaaaaaaaaa1', 'SUBMITTED', 'DOWNLOADING', { runner: 'r1' }, 'test');
+    expect(await next.logs.lastSequence('aaaaaaaaaaa1')).toBe(3);
+    expect(lookups).toHaveBeenCalled();
+    vi.restoreAllMocks();
   });
 
   it('says which blob is missing when the storage lost an archived log', async () => {

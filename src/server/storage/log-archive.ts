@@ -30,6 +30,11 @@ const CLOSE_MS = 5000;
 export class LogArchive implements LogArchiveSource {
   private logs: LogStore | undefined;
   private readonly due = new Map<string, NodeJS.Timeout>();
+  /**
+   * Jobs taken by a runner for the first time (not resumed) that have not ended: they have no
+   * archive, so opening their log (every new job's first line) asks the store nothing.
+   */
+  private readonly firstRuns = new Set<string>();
   /** The start's look for logs ended without an archive. */
   private sweep: Promise<void> = Promise.resolve();
   /** Logs whose archive is due, in order, and the loop archiving them. */
@@ -44,6 +49,7 @@ export class LogArchive implements LogArchiveSource {
   ) {}
 
   async restore(jobId: string, into: string): Promise<boolean> {
+    if (this.firstRuns.delete(jobId)) return false; // it never ended: nothing was archived
     const archive = await this.store.getLogArchive(jobId);
     if (!archive || archive.bytes === 0) return false;
     const blob = await this.blobs.get(archive.digest).catch((e: unknown) => {
@@ -65,7 +71,10 @@ export class LogArchive implements LogArchiveSource {
   start(logs: LogStore, jobs: { on(event: 'job', listener: (job: JobRecord) => void): unknown }): void {
     this.logs = logs;
     jobs.on('job', (job) => {
-      if (isFinished(job.status) && job.cachedFrom === undefined) this.schedule(job.id);
+      if (isFinished(job.status)) {
+        this.firstRuns.delete(job.id);
+        if (job.cachedFrom === undefined) this.schedule(job.id);
+      } else if (job.status === 'DOWNLOADING' && !job.resumed) this.firstRuns.add(job.id);
     });
     this.sweep = this.store.unarchivedLogs().then(
       (ids) => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment } from '../core/api.js';
 import { within } from '../core/concurrency.js';
-import { ConflictError, UnauthorizedError } from '../core/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '../core/errors.js';
 import { plural, type Capacity } from '../core/resources.js';
 import type { Logger } from '../logger.js';
 import { AbilityWatch, type AbilityProbe, type RunnerAbilities } from './abilities.js';
@@ -71,6 +71,8 @@ export const RUNNER_SHUTDOWN_REASON = 'stopped: its runner shut down';
 
 export class RunnerAgent {
   private readonly running = new Map<string, { run: JobRun; assignment: Assignment }>();
+  /** Jobs a previous process left running whose take-up waits for the server: still held (heartbeats list them). */
+  private readonly recovering = new Set<string>();
   private stopped = false;
   /** False once draining: no new job is claimed. */
   private claiming = true;
@@ -209,7 +211,7 @@ export class RunnerAgent {
       this.claimAbort = new AbortController();
       try {
         // Aborted only when the runner stops: an answer lost in flight would strand a job the server assigned.
-        const jobIds = [...this.running.keys()];
+        const jobIds = [...this.running.keys(), ...this.recovering];
         const assignment = await client.claim(
           { name, session: this.session, jobIds, waitMs: this.pollMs },
           this.claimAbort.signal,
@@ -236,10 +238,21 @@ export class RunnerAgent {
       await resend(id, spoolPath(workRoot, id)); // what the first try could not send: the save's lines follow it
       assignment = await client.runnerAssignment(id);
     } catch (e) {
+      if (!isAnswer(e)) {
+        // The server out of reach past the client's retries: its checkpoint is kept, and asked for again.
+        logger.warn(`job ${id} a previous runner left behind waits to be saved: ${(e as Error).message}`);
+        this.recovering.add(id);
+        const again = () =>
+          this.takeUp(id, resend).catch((err: unknown) => logger.warn(`job ${id}: ${(err as Error).message}`));
+        setTimeout(() => void (this.stopped ? undefined : again()), this.pollMs).unref();
+        return;
+      }
+      this.recovering.delete(id);
       logger.warn(`job ${id} a previous runner left behind is not saved: ${(e as Error).message}`);
       await this.trash.discard(join(workRoot, 'jobs', id));
       return;
     }
+    this.recovering.delete(id);
     this.launch(assignment, LeftoverJob);
   }
 
@@ -302,7 +315,7 @@ export class RunnerAgent {
           {
             name,
             session: this.session,
-            jobIds: [...this.running.keys()],
+            jobIds: [...this.running.keys(), ...this.recovering],
             waitMs: this.pollMs,
             ...(changed ? { total: { ...this.options.capacity, ...changed } } : {}),
           },
@@ -327,4 +340,9 @@ const REFUSED_ABORT_MS = 5_000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The server's answer about a job (none such, not this runner's, ended), not a failure to reach it. */
+function isAnswer(e: unknown): boolean {
+  return e instanceof NotFoundError || e instanceof ForbiddenError || e instanceof ConflictError;
 }

@@ -8,6 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { FetchLike } from '../../src/client/http.js';
+import { RunnerClient } from '../../src/client/runner-client.js';
+import { createLogger } from '../../src/logger.js';
+import { RunnerAgent } from '../../src/runner/agent.js';
+import { ProcessExecutor } from '../../src/runner/executors/process-executor.js';
+import { issueToken } from '../../src/server/auth.js';
 import { startTestServer, type TestServer } from '../services/server.js';
 import { waitUntil } from './harness.js';
 import { RemoteProject } from './remote.js';
@@ -48,6 +54,14 @@ describe('a runner killed mid-job and started again', () => {
     await rm(work, { recursive: true, force: true });
   });
 
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const jobOf = async (run: string) => (await t.server.engine.store.jobsOfRuns([run]))[0]!;
   const logOf = async (id: string) => (await project.dstack(['logs', id])).stdout;
   /** The epochs the log says, in order. */
@@ -99,6 +113,61 @@ describe('a runner killed mid-job and started again', () => {
     expect([said.length, said.length + 1]).toContain(from); // the checkpoint: the last epoch said, or one past it
     expect(epochs(log)).toEqual([...said, ...Array.from({ length: 60 - from }, (_, i) => from + 1 + i)]);
     expect(again.stderr()).not.toMatch(/ ERROR /);
+  }, 180_000);
+
+  it('keeps the checkpoint when the server is out of reach as it takes the job up, and saves it once back', async () => {
+    const workDir = join(work, 'waits');
+    const first = await runners!.start('waits', workDir);
+    const { run } = await trainTo20();
+    first.child.kill('SIGKILL');
+    await waitUntil(async () => !alive(first.child.pid!));
+
+    // The same runner started again in this process, its server out of reach for the job's
+    // assignment for a second: longer than its client's retries (made short).
+    const logged: string[] = [];
+    const since = Date.now();
+    const unreachable: FetchLike = (url, init) => {
+      if (url.endsWith('/assignment') && Date.now() - since < 1000) {
+        return Promise.reject(
+          new TypeError('fetch failed', {
+            cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+          }),
+        );
+      }
+      return fetch(url, init);
+    };
+    const agent = new RunnerAgent({
+      client: new RunnerClient({
+        url: t.server.url,
+        token: await issueToken(t.server.engine.store, 'runner', 'waits', false),
+        retry: { forMs: 200 },
+        fetch: unreachable,
+      }),
+      name: 'waits',
+      workRoot: workDir,
+      capacity: { cpu: 4, memory: 4 << 30, gpus: [] },
+      executor: new ProcessExecutor(workDir),
+      logger: createLogger('test', 'info', (line) => logged.push(line)),
+      baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stopGraceMs: 2000,
+      pollMs: 200,
+    });
+    try {
+      await agent.start();
+      const stopped = await waitUntil(
+        async () => {
+          const job = await jobOf(run);
+          return job.status === 'STOPPED' && job;
+        },
+        30_000,
+        async () => `${(await jobOf(run)).status}\n${logged.join('\n')}`,
+      );
+      expect(stopped.reason).toBe(`stopped: its runner restarted; its artifacts were saved (dstack resume ${run})`);
+      expect(logged.join('\n')).toMatch(/job \w+ a previous runner left behind waits to be saved: /);
+      expect((await project.dstack(['artifacts', stopped.id])).stdout).toMatch(/checkpoint\/epoch/);
+    } finally {
+      await agent.stop();
+    }
   }, 180_000);
 
   it('fails the job, saying it was running, when its workspace is gone', async () => {

@@ -175,14 +175,14 @@ export class LogStore {
     if (statSync(file, { throwIfNoEntry: false })) return false; // an empty log of its own
     await (this.rootMade ??= mkdir(this.root, { recursive: true }));
     const partial = `${file}.restoring`;
-    try {
-      if (!(await this.archive!.restore(jobId, partial))) return false;
-      await rm(this.indexFile(jobId), { force: true });
-      renameSync(partial, file);
-      return true;
-    } finally {
-      await rm(partial, { force: true });
-    }
+    const restored = await this.archive!.restore(jobId, partial).catch(async (e: unknown) => {
+      await rm(partial, { force: true }); // what a fetch cut off wrote
+      throw e;
+    });
+    if (!restored) return false; // nothing written: no trip to remove it (every new job comes here)
+    await rm(this.indexFile(jobId), { force: true });
+    renameSync(partial, file);
+    return true;
   }
 
   /** The log file's size, 0 when there is none; a log of an older version (`JOB.jsonl`) is renamed first. */

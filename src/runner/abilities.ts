@@ -7,12 +7,10 @@
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { setPriority } from 'node:os';
-import Docker from 'dockerode';
 import { within } from '../core/concurrency.js';
 import { PYTHON_IN_DOCKER } from '../core/job-needs.js';
 import type { Capacity } from '../core/resources.js';
 import { readProviderSettings } from '../settings.js';
-import { parseDockerHost } from './executors/docker/engine.js';
 
 export type RunnerAbilities = Pick<Capacity, 'docker' | 'python'>;
 
@@ -37,8 +35,13 @@ const PYTHONS_WAIT_MS = 200;
 /** Whether the Docker engine at `host` (DOCKER_HOST) answers a ping. */
 export async function dockerAnswers(host: string): Promise<boolean> {
   try {
-    const docker = new Docker({ ...parseDockerHost(host).options, timeout: PING_MS });
-    await docker.ping();
+    // Loaded here, not at the top: dockerode costs ~150 ms, and a server without a runner of its own needs none.
+    const [{ default: Docker }, { parseDockerHost }] = await Promise.all([
+      import('dockerode'),
+      import('./executors/docker/engine.js'),
+    ]);
+    // A client of its own: the ping's timeout is the request's, not a wait that leaves it pending.
+    await new Docker({ ...parseDockerHost(host).options, timeout: PING_MS }).ping();
     return true;
   } catch {
     return false; // no socket, refused, not ours, an unsupported DOCKER_HOST, or no answer in time

@@ -17,7 +17,12 @@ export function majorMinor(version: string): string {
 
 /** The Python a python job names (`python:` or `version:`), as written; undefined when it names none. */
 export function pythonParam(params: Record<string, unknown>): string | undefined {
-  for (const name of ['python', 'version']) {
+  return param(params, 'python', 'version');
+}
+
+/** The first of `names` that a job's params set to more than blanks, trimmed. */
+export function param(params: Record<string, unknown>, ...names: string[]): string | undefined {
+  for (const name of names) {
     const value = params[name];
     if (typeof value === 'string' && value.trim() !== '') return value.trim();
   }

@@ -40,9 +40,6 @@ export function runnerRestarted(status: JobStatus): string {
   return `${RESTARTED_PREFIX}the job ${doing[status] ?? 'was running'} when it stopped`;
 }
 
-/** The reason of a RUNNING job FAILED because its runner registered again without it. */
-export const RUNNER_RESTARTED = runnerRestarted('RUNNING');
-
 /**
  * The reason of a job that a restarted runner found running under its previous process and
  * stopped, its artifacts saved as a stop saves them (agent.ts `recover`): resumable.

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidError } from '../core/errors.js';
-import { majorMinor, pythonHint, pythonParam } from '../core/job-needs.js';
+import { majorMinor, param, pythonHint, pythonParam } from '../core/job-needs.js';
 import { shellQuote } from '../core/variables.js';
 import { normalizeRelative } from '../files/safe-path.js';
 import { readProviderSettings } from '../settings.js';
@@ -19,18 +19,9 @@ import { discard, isReady, lockVenv, markReady, venvDir } from './venv-cache.js'
 
 /** The reference docs' default version, for the image when a workflow names none. */
 export const DEFAULT_PYTHON = '3.10';
+
 /** Where a cached virtualenv is mounted in a container. */
 const CONTAINER_VENV = '/opt/dstack/venv';
-
-export { majorMinor };
-
-function param(params: Record<string, unknown>, ...names: string[]): string | undefined {
-  for (const name of names) {
-    const value = params[name];
-    if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  }
-  return undefined;
-}
 
 export async function startPython(ctx: LaunchContext, expand: (text: string) => string): Promise<Execution> {
   const spec = ctx.assignment.job.spec;

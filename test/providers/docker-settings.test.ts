@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
 import { PullProgress } from '../../src/runner/executors/docker/pull-progress.js';
-import { majorMinor } from '../../src/runner/python-job.js';
+import { majorMinor } from '../../src/core/job-needs.js';
 import { readProviderSettings } from '../../src/settings.js';
 
 describe('docker and python settings', () => {

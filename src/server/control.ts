@@ -4,8 +4,10 @@ import { isFinished, type TransitionResult } from '../core/job-status.js';
 import type { JobRecord } from '../core/records.js';
 import { readCodeManifest } from './code.js';
 import type { Engine } from './engine.js';
+import { dependenciesOf } from './scheduler.js';
 import type { TransitionPatch } from './store/store.js';
-import { codeFor, jobKey, reuse } from './submit.js';
+import type { RunRecord } from '../core/records.js';
+import { codeDigests, jobKey, reuse } from './submit.js';
 import { checkTagFree } from './tag-check.js';
 
 export interface StopOptions {
@@ -105,10 +107,17 @@ export async function resumeJobs(
   // Serialised as submissions are: a job decided afresh joins an identical one submitted at the same time.
   return engine.serialize(async () => {
     for (const name of new Set(jobs.map((j) => j.runName))) await checkTagStillFree(engine, name);
+    // A run and its code are read once for all its jobs decided afresh (a stopped 1,000-job DAG's).
+    const runs = new Map<string, Promise<RunCode>>();
+    const runCode = (name: string) => {
+      let found = runs.get(name);
+      if (!found) runs.set(name, (found = readRunCode(engine, name)));
+      return found;
+    };
     for (const job of jobs) {
       const result =
         job.startedAt === undefined
-          ? await resumeUnstarted(engine, job, actor)
+          ? await resumeUnstarted(engine, job, actor, await runCode(job.runName))
           : await engine.transition(job.id, 'STOPPED', 'SUBMITTED', RESUMED, actor);
       if (!result.ok) throw new ConflictError(`job ${job.id} changed while resuming it; try again`);
       resumed.push(result.value);
@@ -149,21 +158,19 @@ const RESUMED = {
  * followed may have run itself since, or it may follow another now), and unless its run was
  * submitted with --no-cache it takes a DONE job with that key, or joins a running one.
  */
-async function resumeUnstarted(engine: Engine, job: JobRecord, actor: string): Promise<TransitionResult<JobRecord>> {
-  const run = await engine.store.getRun(job.runName);
-  if (!run) throw new NotFoundError(`no run '${job.runName}'`);
-  const manifest = await readCodeManifest(engine.blobs, run.codeDigest).catch((e: unknown) => {
-    if (e instanceof NotFoundError) return undefined;
-    throw e;
-  });
+async function resumeUnstarted(
+  engine: Engine,
+  job: JobRecord,
+  actor: string,
+  { run, code }: RunCode,
+): Promise<TransitionResult<JobRecord>> {
   // Its code is no longer stored: it resumes as it was, and its runner says what is missing.
-  if (!manifest) return engine.transition(job.id, 'STOPPED', 'SUBMITTED', RESUMED, actor);
-  const found = await engine.store.jobsByIds(job.dependsOn);
-  const deps = job.dependsOn.flatMap((id) => found.get(id) ?? []);
+  if (!code) return engine.transition(job.id, 'STOPPED', 'SUBMITTED', RESUMED, actor);
+  const deps = await dependenciesOf(engine, job);
   const fresh: JobRecord = {
     ...job,
     status: 'SUBMITTED',
-    cacheKey: jobKey(engine, codeFor(manifest, job.spec.inputs), job.spec, deps),
+    cacheKey: jobKey(engine, code(job.spec.inputs), job.spec, deps),
     cachedFrom: undefined,
     reason: undefined,
   };
@@ -181,4 +188,20 @@ async function resumeUnstarted(engine: Engine, job: JobRecord, actor: string): P
   if (cached) return engine.transition(job.id, 'SUBMITTED', 'DONE', { reason: 'cached', exitCode: 0 }, actor);
   await engine.settleLateFollowers([result.value]);
   return result;
+}
+
+/** A run, and the digests of its code as its jobs count it; no `code` when its code is no longer stored. */
+interface RunCode {
+  run: RunRecord;
+  code?: (inputs: string[] | undefined) => string;
+}
+
+async function readRunCode(engine: Engine, name: string): Promise<RunCode> {
+  const run = await engine.store.getRun(name);
+  if (!run) throw new NotFoundError(`no run '${name}'`);
+  const manifest = await readCodeManifest(engine.blobs, run.codeDigest).catch((e: unknown) => {
+    if (e instanceof NotFoundError) return undefined;
+    throw e;
+  });
+  return manifest ? { run, code: codeDigests(manifest) } : { run };
 }

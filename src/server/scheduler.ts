@@ -131,7 +131,7 @@ async function freeOf(engine: Engine, runner: string, total: Capacity): Promise<
 }
 
 /** A job's dependencies in its `dependsOn` order; ids no longer stored are left out. */
-async function dependenciesOf(engine: Engine, job: JobRecord): Promise<JobRecord[]> {
+export async function dependenciesOf(engine: Engine, job: JobRecord): Promise<JobRecord[]> {
   const found = await engine.store.jobsByIds(job.dependsOn);
   return job.dependsOn.flatMap((id) => found.get(id) ?? []);
 }

@@ -81,14 +81,7 @@ async function resolveJobs(
   const byRef = new Map<string, JobRecord>();
   const jobs: JobRecord[] = [];
   const newJobId = newJobIds(specs.length);
-  // Jobs with the same `inputs` (most have none) see the same code: its digest is taken once.
-  const codeDigests = new Map<string, string>();
-  const code = (inputs: string[] | undefined) => {
-    const which = JSON.stringify(inputs ?? []);
-    let digest = codeDigests.get(which);
-    if (digest === undefined) codeDigests.set(which, (digest = codeFor(manifest, inputs)));
-    return digest;
-  };
+  const code = codeDigests(manifest);
   for (const level of levels(specs)) {
     const planned: JobRecord[] = [];
     for (const spec of level) {
@@ -145,8 +138,18 @@ export function jobKey(engine: Engine, code: string, spec: JobSpec, deps: readon
 }
 
 /** The code digest a job's key counts: every file, or those its `inputs` globs name. */
-export function codeFor(manifest: CodeManifest, inputs: string[] | undefined): string {
-  return codeDigest(countedCode(manifest.files, inputs));
+/**
+ * The digest of the code that a job with `inputs` counts, of `manifest`: jobs with the same
+ * `inputs` (most have none) see the same code, so each is taken once.
+ */
+export function codeDigests(manifest: CodeManifest): (inputs: string[] | undefined) => string {
+  const digests = new Map<string, string>();
+  return (inputs) => {
+    const which = JSON.stringify(inputs ?? []);
+    let digest = digests.get(which);
+    if (digest === undefined) digests.set(which, (digest = codeDigest(countedCode(manifest.files, inputs))));
+    return digest;
+  };
 }
 
 async function resolveDependencies(

@@ -141,19 +141,20 @@ export class Engine {
   /**
    * End `runner`'s unfinished jobs FAILED with `reason` (it was lost, left or was deleted),
    * all but those in `holds`: the ones a registering runner still has (or is saving, as a
-   * restarted one saves the workspaces its previous process left). `reason` may depend on the job's status.
+   * restarted one saves the workspaces its previous process left). `reason` may depend on the job's status; how many it ended.
    */
   async failJobsOf(
     runner: string,
     reason: string | ((status: JobStatus) => string),
     actor: string,
     holds: readonly string[] = [],
-  ): Promise<void> {
-    for (const job of await this.store.activeJobsOfRunner(runner)) {
-      if (holds.includes(job.id)) continue;
+  ): Promise<number> {
+    const ending = (await this.store.activeJobsOfRunner(runner)).filter((job) => !holds.includes(job.id));
+    for (const job of ending) {
       const why = typeof reason === 'string' ? reason : reason(job.status);
       await this.transition(job.id, job.status, 'FAILED', { reason: why }, actor);
     }
+    return ending.length;
   }
 
   private async onFinished(job: JobRecord): Promise<void> {

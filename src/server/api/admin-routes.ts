@@ -108,8 +108,7 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const actor = `user:${c.get('caller').name}`;
     // OFFLINE first: a claim of the old process still under way then takes no job the failures free.
     if ((await store.getRunner(name))?.status === 'ACTIVE') await store.setRunnerStatus(name, 'OFFLINE');
-    const failed = (await store.activeJobsOfRunner(name)).length;
-    await engine.failJobsOf(name, RUNNER_TOKEN_REPLACED, actor);
+    const failed = await engine.failJobsOf(name, RUNNER_TOKEN_REPLACED, actor);
     engine.logger.info(`runner ${name}'s token replaced`, { by: c.get('caller').name, failed });
     return c.json({ name, token, failed });
   });

@@ -141,7 +141,8 @@ export class Engine {
   /**
    * End `runner`'s unfinished jobs FAILED with `reason` (it was lost, left or was deleted),
    * all but those in `holds`: the ones a registering runner still has (or is saving, as a
-   * restarted one saves the workspaces its previous process left). `reason` may depend on the job's status; how many it ended.
+   * restarted one saves the workspaces its previous process left). `reason` may depend on the
+   * job's status. Returns how many it ended.
    */
   async failJobsOf(
     runner: string,

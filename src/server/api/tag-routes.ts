@@ -36,9 +36,8 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     // submissions, which check the same: a run submitted with --tag meanwhile is refused, or refuses this.
     const scope = { user: target.run.user, project: target.run.project };
     return engine.serialize(async () => {
-      const owner = await store.getRunByTag(scope, tag);
-      if (owner?.name === target.run.name) return c.json({ ...view!, tag, unchanged: true } satisfies TaggedRun);
-      await checkTagFree(engine, scope, tag, target.run.name);
+      if (await checkTagFree(engine, scope, tag, target.run.name))
+        return c.json({ ...view!, tag, unchanged: true } satisfies TaggedRun);
       await store.setTag(target.run.name, tag);
       const replaced = view!.tag && view!.tag !== tag ? { replaced: view!.tag } : {};
       return c.json({ ...view!, tag, ...replaced } satisfies TaggedRun, 201);

@@ -29,6 +29,9 @@ export function param(params: Record<string, unknown>, ...names: string[]): stri
   return undefined;
 }
 
+/** What `lacks` says of a runner whose Docker engine does not answer. */
+const DOCKER_ENGINE = 'a Docker engine';
+
 /**
  * What the runner of `total` lacks for `spec` (`a Docker engine`, `Python 3.11`), or null when
  * it lacks nothing it told of. A python job without an image runs `python3`, or `python3.X` for
@@ -37,7 +40,7 @@ export function param(params: Record<string, unknown>, ...names: string[]): stri
 export function lacks(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, total: Capacity): string | null {
   const hostPython = spec.provider === 'python' && spec.image === undefined;
   const inDocker = spec.image !== undefined || (hostPython && total.python?.includes(PYTHON_IN_DOCKER) === true);
-  if (inDocker) return total.docker === false ? 'a Docker engine' : null;
+  if (inDocker) return total.docker === false ? DOCKER_ENGINE : null;
   if (!hostPython || total.python === undefined) return null;
   const version = pythonParam(spec.params);
   return total.python.includes(majorMinor(version ?? '3')) ? null : `Python ${version ?? '3'}`;
@@ -50,7 +53,7 @@ export function lacks(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, tota
 export function howToGet(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, total: Capacity): string | undefined {
   const lack = lacks(spec, total);
   if (lack === null) return undefined;
-  if (lack === 'a Docker engine')
+  if (lack === DOCKER_ENGINE)
     return 'none answers at its DOCKER_HOST (start dockerd, or set DOCKER_HOST to its socket)';
   return pythonHint(pythonParam(spec.params));
 }

@@ -45,6 +45,13 @@ describe('dstack run arguments', () => {
     expect(() => check(['train', '--lr', '--dry-run'])).toThrow("option '--lr' needs a value (--lr VALUE)");
   });
 
+  it('takes the last value of a flag given twice, so an alias can set a default', () => {
+    expect(parseRunArgs(['train', '--epochs', '1', '--lr=0.1', '--epochs', '5']).overrides).toEqual({
+      epochs: '5',
+      lr: '0.1',
+    });
+  });
+
   it('refuses -- with no name', () => {
     expect(() => parseRunArgs(['train', '--'])).toThrow("invalid option '--'");
   });

@@ -2,10 +2,10 @@
  * What a job needs of a runner besides its size: a Docker engine for a job with an image, the
  * Python it names for a python job without one. Runners tell what they have with their capacity
  * (Capacity.docker, Capacity.python); one that tells nothing (an older runner, Slurm's) is
- * offered any job, as before runners told.
+ * offered any job, as before runners told. `neverRuns` joins this to the size (neverFits).
  */
 import type { JobSpec } from './job-spec.js';
-import type { Capacity } from './resources.js';
+import { neverFits, type Capacity } from './resources.js';
 
 /** In Capacity.python: the runner runs python jobs in `python:3.X` images (DSTACK_PYTHON_RUNTIME=docker). */
 export const PYTHON_IN_DOCKER = 'docker';
@@ -44,6 +44,28 @@ export function lacks(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, tota
   if (!hostPython || total.python === undefined) return null;
   const version = pythonParam(spec.params);
   return total.python.includes(majorMinor(version ?? '3')) ? null : `Python ${version ?? '3'}`;
+}
+
+/** Why a runner could never run a job: what it is too small for, what it lacks; null where nothing. */
+export interface NeverRuns {
+  /** neverFits: `2 GPUs`, `512 CPUs and 2.0TB of memory`. */
+  size: string | null;
+  /** lacks: `a Docker engine`, `Python 3.11`. */
+  ability: string | null;
+}
+
+/**
+ * Why the runner of `total` could never run `spec`, however many of its jobs end: too small for
+ * it, lacking what it must run with, or both; null when it could. The scheduler holds no room back
+ * for such a job, the monitor says why it waits, and Slurm fails one it cannot run if no other runner could.
+ */
+export function neverRuns(
+  spec: Pick<JobSpec, 'image' | 'provider' | 'params' | 'resources'>,
+  total: Capacity,
+): NeverRuns | null {
+  const size = neverFits(spec.resources, total);
+  const ability = lacks(spec, total);
+  return size === null && ability === null ? null : { size, ability };
 }
 
 /**

@@ -5,8 +5,7 @@
  * or fail where no other runner will come.
  */
 import { RETRY_MAX_DELAY_MS } from '../core/api.js';
-import { howToGet, lacks } from '../core/job-needs.js';
-import { neverFits } from '../core/resources.js';
+import { howToGet, neverRuns, type NeverRuns } from '../core/job-needs.js';
 import type { JobRecord, RunnerRecord } from '../core/records.js';
 import type { Engine } from './engine.js';
 import { RUNNER_LOST } from '../core/job-status.js';
@@ -82,11 +81,12 @@ const NAMED_RUNNERS = 5;
  * `no runner has a Docker engine (runners: cpu-box)`, or each one's lack where they differ.
  */
 function noRunnerCan(job: JobRecord, runners: RunnerRecord[]): { reason: string; first: string } | undefined {
-  const missing = runners.map((r) => ({
-    size: neverFits(job.spec.resources, r.total),
-    ability: lacks(job.spec, r.total),
-  }));
-  if (missing.some((m) => m.size === null && m.ability === null)) return undefined;
+  const missing: NeverRuns[] = [];
+  for (const r of runners) {
+    const never = neverRuns(job.spec, r.total);
+    if (never === null) return undefined;
+    missing.push(never);
+  }
   const texts = missing.map((m) => [m.size, m.ability].filter((t) => t !== null).join(' and '));
   const first = texts[0]!;
   if (missing.every((m) => m.ability === null)) return { reason: `no runner has ${first}`, first };

@@ -4,7 +4,7 @@
  * (a Docker engine for a job with an image: core/job-needs.ts, told in its registered capacity).
  */
 import type { Assignment } from '../core/api.js';
-import { lacks } from '../core/job-needs.js';
+import { lacks, neverRuns } from '../core/job-needs.js';
 import { fit, subtract, type Capacity, type ResourceRequest } from '../core/resources.js';
 import { producer, type JobRecord, type RunnerRecord } from '../core/records.js';
 import type { Engine } from './engine.js';
@@ -81,6 +81,7 @@ export async function claimOnce(engine: Engine, runner: string): Promise<Assignm
  */
 function nothingElseFits(rest: readonly JobRecord[], left: Capacity, total: Capacity, lastPage: boolean): boolean {
   for (const job of rest) {
+    // As claimOnce takes one: nothing it lacks (neverRuns's other half is implied: it fits `left`).
     if (lacks(job.spec, total) === null && fit(job.spec.resources, left) !== null) return false;
     left = holdBack(left, job, total);
     if (overdrawn(left)) return true;
@@ -94,8 +95,7 @@ function nothingElseFits(rest: readonly JobRecord[], left: Capacity, total: Capa
  * job this runner can never take.
  */
 function holdBack(left: Capacity, job: JobRecord, total: Capacity): Capacity {
-  const never = fit(job.spec.resources, total) === null || lacks(job.spec, total) !== null;
-  return never ? left : reserve(left, job.spec.resources);
+  return neverRuns(job.spec, total) === null ? reserve(left, job.spec.resources) : left;
 }
 
 const overdrawn = (left: Capacity) => left.cpu < 0 || left.memory < 0;

@@ -4,8 +4,7 @@
  * CPUs, a GPU on a GPU-less partition) would wait as SUBMITTED forever; a smaller one that no
  * single node fits reaches the submitter, which fails it. This fails the bigger ones the same way.
  */
-import { lacks } from '../../../core/job-needs.js';
-import { neverFits } from '../../../core/resources.js';
+import { neverRuns } from '../../../core/job-needs.js';
 import type { Engine } from '../../engine.js';
 import { noNodeEverFits } from './capacity.js';
 import type { SlurmNode } from './types.js';
@@ -27,8 +26,7 @@ export async function failUnfittable(engine: Engine, runner: string, nodes: read
   // without Slurm). Only a deleted runner, whose row is gone, will not come back.
   const others = (await engine.store.listRunners()).filter((r) => r.name !== runner);
   for (const { job, problem } of unfittable) {
-    if (others.some((r) => neverFits(job.spec.resources, r.total) === null && lacks(job.spec, r.total) === null))
-      continue;
+    if (others.some((r) => neverRuns(job.spec, r.total) === null)) continue;
     // Refused when it was claimed or stopped meanwhile: nothing to do.
     await engine.transition(job.id, 'SUBMITTED', 'FAILED', { reason: `slurm: ${problem}` }, 'server');
   }

@@ -1,0 +1,41 @@
+/** Whether a runner could ever run a job: big enough for it, and having what it must run with. */
+import { describe, expect, it } from 'vitest';
+import { neverRuns } from '../../src/core/job-needs.js';
+import type { Capacity } from '../../src/core/resources.js';
+import { makeSpec } from '../store/fixtures.js';
+
+const GB = 1e9;
+const size = { cpu: 4, memory: 16 * GB, gpus: [] };
+const CPU_BOX: Capacity = { ...size, docker: false, python: ['3', '3.10'] };
+/** An older runner's, or Slurm's: no word of what it can run. */
+const OLD: Capacity = { ...size };
+
+const IMAGE = makeSpec('image', { provider: 'docker', image: 'busybox' });
+const PY311 = makeSpec('py311', { provider: 'python', params: { python_script: 'x.py', python: '3.11' } });
+const big = (spec = makeSpec('big')) => ({ ...spec, resources: { cpu: 8, memory: 0, gpu: 2 } });
+
+describe('neverRuns', () => {
+  it('is null for a job a runner is big enough for and has what it needs, or tells nothing of', () => {
+    expect(neverRuns(makeSpec('bash'), CPU_BOX)).toBeNull();
+    expect(neverRuns(makeSpec('py310', { provider: 'python', params: { version: '3.10.4' } }), CPU_BOX)).toBeNull();
+    expect(neverRuns(IMAGE, OLD)).toBeNull();
+    expect(neverRuns(PY311, OLD)).toBeNull();
+  });
+
+  it('says what the runner is too small for', () => {
+    expect(neverRuns(big(), CPU_BOX)).toEqual({ size: '8 CPUs and 2 GPUs', ability: null });
+  });
+
+  it('says what the runner lacks to run it', () => {
+    expect(neverRuns(IMAGE, CPU_BOX)).toEqual({ size: null, ability: 'a Docker engine' });
+    expect(neverRuns(PY311, CPU_BOX)).toEqual({ size: null, ability: 'Python 3.11' });
+  });
+
+  it('says both when the runner is too small and lacks something', () => {
+    expect(neverRuns(big(IMAGE), CPU_BOX)).toEqual({ size: '8 CPUs and 2 GPUs', ability: 'a Docker engine' });
+  });
+
+  it('counts a job that asks for all the runner has as one it could run', () => {
+    expect(neverRuns(makeSpec('all', { resources: { cpu: 4, memory: 16 * GB, gpu: 0 } }), CPU_BOX)).toBeNull();
+  });
+});

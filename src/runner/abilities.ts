@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { setPriority } from 'node:os';
+import type Docker from 'dockerode';
 import { within } from '../core/concurrency.js';
 import { PYTHON_IN_DOCKER } from '../core/job-needs.js';
 import type { Capacity } from '../core/resources.js';
@@ -14,7 +15,10 @@ import { readProviderSettings } from '../settings.js';
 
 export type RunnerAbilities = Pick<Capacity, 'docker' | 'python'>;
 
-/** How a runner finds what it can run: asked once for its Pythons, and for its Docker engine at each check. */
+/**
+ * How a runner finds what it can run: asked once for its Pythons, and for its Docker engine at
+ * each check after the start (whose answer is the start's ping: AbilityWatch.now).
+ */
 export interface AbilityProbe {
   docker(): Promise<boolean>;
   pythons(): Promise<string[]>;
@@ -45,6 +49,21 @@ export async function dockerAnswers(host: string): Promise<boolean> {
     return true;
   } catch {
     return false; // no socket, refused, not ours, an unsupported DOCKER_HOST, or no answer in time
+  }
+}
+
+/**
+ * A client of the Docker engine at `host` once it has answered a ping (connectDocker's), or
+ * undefined when none answers. The runner's start asks once: the client removes the containers a
+ * previous runner left, and whether there was one is what the runner first tells (AbilityWatch.now).
+ */
+export async function answeringDocker(host: string): Promise<Docker | undefined> {
+  try {
+    // Loaded here, as in dockerAnswers: dockerode costs ~150 ms, and a server without a runner of its own needs none.
+    const { connectDocker } = await import('./executors/docker/engine.js');
+    return await connectDocker(host);
+  } catch {
+    return undefined;
   }
 }
 
@@ -114,9 +133,12 @@ export class AbilityWatch {
       .catch(() => {}); // not found: not told
   }
 
-  /** Found now (before registering), the Pythons if known soon: what to register with. */
-  async now(): Promise<RunnerAbilities> {
-    const [docker] = await Promise.all([this.probe.docker(), within(this.pythons, PYTHONS_WAIT_MS)]);
+  /**
+   * What to register with: whether a Docker engine answered the start's ping (answeringDocker's,
+   * whose client removed its leftover containers), and the Pythons if known soon.
+   */
+  async now(docker: boolean): Promise<RunnerAbilities> {
+    await within(this.pythons, PYTHONS_WAIT_MS);
     this.setDocker(docker);
     return this.current();
   }

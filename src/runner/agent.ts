@@ -11,7 +11,7 @@ import { within } from '../core/concurrency.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '../core/errors.js';
 import { plural, type Capacity } from '../core/resources.js';
 import type { Logger } from '../logger.js';
-import { AbilityWatch, type AbilityProbe, type RunnerAbilities } from './abilities.js';
+import { AbilityWatch, answeringDocker, type AbilityProbe, type RunnerAbilities } from './abilities.js';
 import type { Executor } from './executors/executor.js';
 import { readProviderSettings } from '../settings.js';
 import { cleanDockerLeftovers } from './executors/docker/leftovers.js';
@@ -101,8 +101,10 @@ export class RunnerAgent {
     const { client, name, capacity, logger } = this.options;
     const replaces = await predecessor(this.options.workRoot, this.options.exclusiveWorkRoot !== false);
     await this.trash.empty(); // what an earlier runner process had no time to remove
+    // One ping of the Docker engine serves the start: its leftover containers, and what it registers with.
+    const docker = await answeringDocker(readProviderSettings().dockerHost);
     // Containers before folders: they may still be writing there, and they give their files back.
-    const containers = await cleanDockerLeftovers(readProviderSettings().dockerHost, this.options.workRoot);
+    const containers = docker ? await cleanDockerLeftovers(docker, this.options.workRoot) : [];
     if (containers.length > 0) logger.warn(`removed ${plural(containers.length, 'container')} a previous runner left`);
     const resend = async (jobId: string, spool: string) => {
       await resendSpool(spool, (entries) => client.appendLogs(jobId, entries));
@@ -119,7 +121,7 @@ export class RunnerAgent {
         jobs: kept,
       });
     // Registered as holding them: the server does not fail them as lost with the previous process.
-    const { heartbeatMs } = await this.register(replaces, kept);
+    const { heartbeatMs } = await this.register(replaces, kept, docker !== undefined);
     await writeSessionFile(this.options.workRoot, this.session);
     this.pollMs = this.options.pollMs ?? heartbeatMs;
     for (const id of kept) await this.takeUp(id, resend);
@@ -136,10 +138,15 @@ export class RunnerAgent {
    * Registers; while another live process has this runner's token (the server answers 409),
    * waits, saying so once: a runner restarting after a crash gets in once the old one is silent,
    * or at once when it `replaces` the session its work dir recorded for the dead process.
+   * `docker`: whether a Docker engine answered the start's ping, told with its abilities.
    */
-  private async register(replaces: string | undefined, holds: string[]): Promise<{ heartbeatMs: number }> {
+  private async register(
+    replaces: string | undefined,
+    holds: string[],
+    docker: boolean,
+  ): Promise<{ heartbeatMs: number }> {
     const { client, name, capacity, logger } = this.options;
-    const abilities = await this.abilities?.now();
+    const abilities = await this.abilities?.now(docker);
     let said = false;
     for (;;) {
       try {

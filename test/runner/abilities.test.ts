@@ -3,7 +3,7 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dockerAnswers, hostPythons } from '../../src/runner/abilities.js';
+import { answeringDocker, dockerAnswers, hostPythons } from '../../src/runner/abilities.js';
 import { ensureDocker } from '../e2e/docker-env.js';
 
 describe('runner abilities', () => {
@@ -14,6 +14,10 @@ describe('runner abilities', () => {
       const dir = await mkdtemp(join(tmpdir(), 'dstack-abilities-'));
       expect(await dockerAnswers(`unix://${join(dir, 'nodocker.sock')}`)).toBe(false);
       expect(await dockerAnswers('ssh://somewhere')).toBe(false);
+      // The start's ping: a client of the engine that answered, or none.
+      expect(await answeringDocker(await ensureDocker())).toBeDefined();
+      expect(await answeringDocker(`unix://${join(dir, 'nodocker.sock')}`)).toBeUndefined();
+      expect(await answeringDocker('ssh://somewhere')).toBeUndefined();
     },
     15 * 60_000,
   );

@@ -134,7 +134,7 @@ describe('docker executor', () => {
       HostConfig: { NetworkMode: 'none' },
     });
     await left.start();
-    expect(await cleanDockerLeftovers(host, label)).toEqual(['leftover1']);
+    expect(await cleanDockerLeftovers(docker, label)).toEqual(['leftover1']);
     expect(await containers()).toEqual([]);
   });
 });

@@ -13,16 +13,8 @@ import { giveBackAfter, ownerOfJobFiles, type OwnedMount } from './ownership.js'
 /** Where dstack's own files are mounted in a job's container. */
 const DSTACK_DIR = CONTAINER_SCRIPT.slice(0, CONTAINER_SCRIPT.lastIndexOf('/') + 1);
 
-/** Remove this runner's leftover containers; the job ids they ran. No engine: nothing to do. */
-export async function cleanDockerLeftovers(dockerHost: string, workRoot: string): Promise<string[]> {
-  let docker;
-  try {
-    // Loaded here, not at the top: dockerode costs every runner start ~150 ms, docker or not.
-    const { connectDocker } = await import('./engine.js');
-    docker = await connectDocker(dockerHost);
-  } catch {
-    return [];
-  }
+/** Remove this runner's leftover containers from the engine of `docker`, which answered; the job ids they ran. */
+export async function cleanDockerLeftovers(docker: Docker, workRoot: string): Promise<string[]> {
   const found = await docker.listContainers({ all: true, filters: { label: [`${WORK_ROOT_LABEL}=${workRoot}`] } });
   const owner = found.length > 0 ? await ownerOfJobFiles(docker) : undefined;
   for (const info of found) {

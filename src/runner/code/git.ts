@@ -4,6 +4,7 @@
  * (a job log, the server) sees them.
  */
 import { spawn } from 'node:child_process';
+import { signalGroupIfAllowed } from '../process-group.js';
 
 /** What git runs with: its environment, and the secrets in it that must never be shown. */
 export interface GitContext {
@@ -57,12 +58,9 @@ export function git(args: readonly string[], ctx: GitContext, gitDir?: string, s
     let size = 0;
     let ended: 'aborted' | 'timed out' | 'too much output' | undefined;
     let killer: NodeJS.Timeout | undefined;
+    // From a timer or an abort's listener: an error thrown there would end the runner.
     const group = (sig: NodeJS.Signals) => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, sig);
-      } catch {
-        // ESRCH: it has ended
-      }
+      if (child.pid !== undefined) signalGroupIfAllowed(child.pid, sig);
     };
     const end = (why: NonNullable<typeof ended>) => {
       if (ended) return;

@@ -14,6 +14,7 @@ import {
   type Executor,
   type ExitResult,
 } from './executor.js';
+import { signalGroup } from '../process-group.js';
 import { LEFTOVER_GRACE_MS, Spawner } from './spawner.js';
 
 /**
@@ -128,13 +129,8 @@ export class ProcessExecutor implements Executor {
     });
     readOutput(child.stdout, 'stdout', request);
     readOutput(child.stderr, 'stderr', request);
-    const signalGroup = (signal: NodeJS.Signals) => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, signal);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-      }
+    const signalJob = (signal: NodeJS.Signals) => {
+      if (child.pid !== undefined) signalGroup(child.pid, signal);
     };
     // Guarded from beside it: the helper's start is not on the way to the job's first command.
     const guarded = child.pid === undefined ? undefined : this.spawner?.guardGroup(child.pid);
@@ -143,10 +139,10 @@ export class ProcessExecutor implements Executor {
       child.once('error', reject);
       // A process the commands left in the background may hold the pipes open: once bash
       // has exited, give output a moment to drain, then end the rest of the group.
-      child.once('exit', () => setTimeout(() => signalGroup('SIGKILL'), LEFTOVER_GRACE_MS).unref());
+      child.once('exit', () => setTimeout(() => signalJob('SIGKILL'), LEFTOVER_GRACE_MS).unref());
       // 'close' fires after both pipes are drained, so no output is lost.
       child.once('close', (code, signal) => {
-        signalGroup('SIGKILL');
+        signalJob('SIGKILL');
         void guarded?.then(
           (release) => release(),
           () => {},
@@ -155,6 +151,6 @@ export class ProcessExecutor implements Executor {
         resolve({ code, signal });
       });
     });
-    return { pid: child.pid, exit, terminate: () => signalGroup('SIGTERM'), kill: () => signalGroup('SIGKILL') };
+    return { pid: child.pid, exit, terminate: () => signalJob('SIGTERM'), kill: () => signalJob('SIGKILL') };
   }
 }

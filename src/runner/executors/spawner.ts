@@ -23,6 +23,7 @@ import {
 } from './executor.js';
 import { helperMain, type GuardMessage, type Reply, type SpawnMessage } from './spawner-helper.js';
 import { runnerEnvironment } from '../environment.js';
+import { signalGroup } from '../process-group.js';
 
 /** What the helper is asked to start: `file args`, with `scriptFile` written first when given. */
 export interface SpawnRequest {
@@ -235,12 +236,7 @@ export class Spawner implements ContainerGuard {
   }
 
   signal(job: { pid?: number }, signal: NodeJS.Signals): void {
-    if (job.pid === undefined) return;
-    try {
-      process.kill(-job.pid, signal);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
-    }
+    if (job.pid !== undefined) signalGroup(job.pid, signal);
   }
 
   /** A job's stdout or stderr: its first line names the job and stream, the rest is output. */

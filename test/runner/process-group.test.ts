@@ -1,0 +1,67 @@
+/**
+ * Signalling a process group, with real groups: one there, one gone, and (when the tests run
+ * as root) one another user's process may not signal, which is where the two functions differ.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { signalGroup, signalGroupIfAllowed } from '../../src/runner/process-group.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A `sleep` leading a process group of its own, as the executors start jobs. */
+function group(): ChildProcess & { pid: number } {
+  const child = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' });
+  return child as ChildProcess & { pid: number };
+}
+
+describe('signalling a process group', () => {
+  const started: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of started.splice(0)) child.kill('SIGKILL');
+  });
+
+  it('says a group is there, and signals it', async () => {
+    const leader = group();
+    started.push(leader);
+    expect(signalGroup(leader.pid, 0)).toBe(true);
+    expect(signalGroupIfAllowed(leader.pid, 0)).toBe(true);
+    const exited = once(leader, 'exit');
+    expect(signalGroup(leader.pid, 'SIGTERM')).toBe(true);
+    expect((await exited)[1]).toBe('SIGTERM');
+  });
+
+  it('says a group whose processes have all ended is not there, with either function', async () => {
+    const leader = group();
+    leader.kill('SIGKILL');
+    await once(leader, 'exit');
+    expect(signalGroup(leader.pid, 'SIGKILL')).toBe(false);
+    expect(signalGroupIfAllowed(leader.pid, 'SIGKILL')).toBe(false);
+  });
+
+  it.runIf(process.getuid?.() === 0)(
+    "throws for a group it may not signal, which signalGroupIfAllowed counts as not there (another user's process)",
+    async () => {
+      const leader = group();
+      started.push(leader);
+      // As `nobody`, the root-owned group is there but not to be signalled: EPERM.
+      const script =
+        `const m = await import(${JSON.stringify(`${REPO}/src/runner/process-group.ts`)});` +
+        `let thrown; try { m.signalGroup(${leader.pid}, 0); } catch (e) { thrown = e.code; }` +
+        `console.log(JSON.stringify({ thrown, allowed: m.signalGroupIfAllowed(${leader.pid}, 0) }));`;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: REPO,
+        uid: 65534,
+        gid: 65534,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      await once(child, 'exit');
+      expect(JSON.parse(out)).toEqual({ thrown: 'EPERM', allowed: false });
+      expect(signalGroup(leader.pid, 0)).toBe(true); // still there: only not nobody's to signal
+    },
+    30_000,
+  );
+});

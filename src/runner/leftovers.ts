@@ -8,7 +8,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { signalGroupIfAllowed } from './process-group.js';
+import { signalGroup } from './process-group.js';
 import type { Trash } from './trash.js';
 import { pidPath, spoolPath, workspacePath } from './workspace.js';
 
@@ -42,7 +42,7 @@ export async function sortLeftovers(workRoot: string, options: LeftoverOptions):
       found.kept.push(id);
       continue;
     }
-    if (group > 0) signalGroupIfAllowed(group, 'SIGKILL');
+    if (group > 0) signalGroup(group, 'SIGKILL');
     // Into the trash, which says what it cannot remove, rather than an error that stops the runner's start.
     await options.trash.discard(join(dir, id));
     found.ended.push(id);
@@ -53,15 +53,15 @@ export async function sortLeftovers(workRoot: string, options: LeftoverOptions):
 /** SIGTERM, then SIGKILL once `graceMs` have passed; resolves once the group is gone (or a few seconds after the SIGKILL). */
 async function endGroup(group: number, graceMs: number): Promise<void> {
   // A recorded pid: another user's process may have it now, and is not ours to end.
-  if (!signalGroupIfAllowed(group, 'SIGTERM')) return;
+  if (!signalGroup(group, 'SIGTERM')) return;
   const gone = async (ms: number) => {
     for (const end = Date.now() + ms; Date.now() < end;) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      if (!signalGroupIfAllowed(group, 0)) return true;
+      if (!signalGroup(group, 0)) return true;
     }
     return false;
   };
   if (await gone(graceMs)) return;
-  signalGroupIfAllowed(group, 'SIGKILL');
+  signalGroup(group, 'SIGKILL');
   await gone(5_000);
 }

@@ -4,7 +4,7 @@
  * (a job log, the server) sees them.
  */
 import { spawn } from 'node:child_process';
-import { signalGroupIfAllowed } from '../process-group.js';
+import { signalGroup } from '../process-group.js';
 
 /** What git runs with: its environment, and the secrets in it that must never be shown. */
 export interface GitContext {
@@ -60,7 +60,7 @@ export function git(args: readonly string[], ctx: GitContext, gitDir?: string, s
     let killer: NodeJS.Timeout | undefined;
     // From a timer or an abort's listener: an error thrown there would end the runner.
     const group = (sig: NodeJS.Signals) => {
-      if (child.pid !== undefined) signalGroupIfAllowed(child.pid, sig);
+      if (child.pid !== undefined) signalGroup(child.pid, sig);
     };
     const end = (why: NonNullable<typeof ended>) => {
       if (ended) return;

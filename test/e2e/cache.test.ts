@@ -184,6 +184,16 @@ describe('the job cache', () => {
     expect(prepares.find((j) => j.cachedFrom)!.cachedFrom).toBe(ran[0]!.id);
   });
 
+  it('a followed run that joins a running job says whose log it shows, before its first line', async () => {
+    const leader = (await sb.dstack(['run', 'prepare', '--size', '77', '--delay', '2', '-d'])).stdout.trim();
+    const joined = await sb.dstack(['run', 'prepare', '--size', '77', '--delay', '2']);
+    expect(joined.code).toBe(0);
+    const source = (await sb.json<RunView[]>(['status', leader]))[0]!.jobs[0]!.id;
+    const note = `[dstack] prepare: cached; the log of job ${source} (run ${leader})\n`;
+    expect(joined.stderr).toContain(note);
+    expect(joined.stderr.indexOf(note)).toBeLessThan(joined.stderr.indexOf('saved artifacts'));
+  });
+
   it('never reuses a job whose artifacts were deleted', async () => {
     await sb.dstack(['run', 'prepare', '--size', '77']);
     const original = (await last()).jobs[0]!;

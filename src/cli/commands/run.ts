@@ -6,6 +6,7 @@ import type { Snapshot } from '../../client/snapshot.js';
 import { loadProject, findProjectRoot } from '../../config/index.js';
 import { NotFoundError, UsageError } from '../../core/errors.js';
 import { isFinished } from '../../core/job-status.js';
+import type { OutputLine } from '../../core/log-frames.js';
 import { checkOverrides, findWorkflow } from '../../core/overrides.js';
 import { plan, type Plan } from '../../core/planner.js';
 import type { JobRecord, RunView } from '../../core/records.js';
@@ -55,11 +56,13 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     { snapshotProject, uploadSnapshot },
     { printLines, noteInterrupted, noteResumed, noteUndeliveredLines },
     { noteWaiting },
+    { cachedLogNotes },
   ] = await Promise.all([
     import('../connect.js'), // not loaded for --help and --dry-run
     import('../../client/snapshot.js'),
     import('./logs.js'),
     import('../waiting-notes.js'),
+    import('../cached-log-notes.js'),
   ]);
   const client = await connect(settings);
   // Ctrl-C before the run exists ends the command as it would, saying what was left behind.
@@ -106,15 +109,20 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   const detach = () => abort.abort();
   process.once('SIGINT', detach);
   const waiting = noteWaiting(client, run.name);
+  // A job that joined an identical one running elsewhere shows that job's lines: a note says so before the first.
+  const joined = await cachedLogNotes(
+    client,
+    run.jobs.filter((j) => j.cachedFrom && !cached.has(j.id)),
+  );
+  const print = (lines: readonly OutputLine[]) => printLines(lines, run.jobs);
   try {
     await client.followLogs(run.name, {
       onLines: (lines) => {
         waiting.heard();
-        return printLines(
-          lines.filter((l) => !cached.has(l.jobId)),
-          run.jobs,
-        );
+        const own = lines.filter((l) => !cached.has(l.jobId));
+        return joined ? joined.print(own, print) : print(own);
       },
+      ...(joined ? { onJobs: (records: JobRecord[]) => joined.update(records) } : {}),
       onInterrupted: noteInterrupted,
       onResumed: noteResumed,
       signal: abort.signal,

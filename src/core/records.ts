@@ -62,6 +62,13 @@ export interface JobRecord {
   stopGraceMs?: number;
   /** True when the job has run before and must start from its saved artifacts. */
   resumed?: boolean;
+  /**
+   * Whether the commands of the job's latest attempt started: true once it went RUNNING; false
+   * once it was resumed, until then, or when its runner said they never did (a launch that
+   * failed: an image that cannot be pulled). Absent before either (stores before migration 0013).
+   * A resumed job that FAILED with this false can be resumed again (job-status.ts `isResumable`).
+   */
+  commandsStarted?: boolean;
   submittedAt: number;
   startedAt?: number;
   finishedAt?: number;

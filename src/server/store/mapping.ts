@@ -105,6 +105,7 @@ export function jobToRow(job: JobRecord, seq: number): Insertable<JobsTable> {
     stop_request: job.stopRequest ?? null,
     stop_grace_ms: job.stopGraceMs ?? null,
     resumed: job.resumed === undefined ? null : bit(job.resumed),
+    commands_started: job.commandsStarted === undefined ? null : bit(job.commandsStarted),
     submitted_at: job.submittedAt,
     started_at: job.startedAt ?? null,
     finished_at: job.finishedAt ?? null,
@@ -130,6 +131,7 @@ export function jobFromRow(r: Selectable<JobsTable>): JobRecord {
     stopRequest: r.stop_request ?? undefined,
     stopGraceMs: r.stop_grace_ms ?? undefined,
     resumed: r.resumed === null ? undefined : bool(r.resumed),
+    commandsStarted: r.commands_started === null ? undefined : bool(r.commands_started),
     submittedAt: num(r.submitted_at),
     startedAt: optNum(r.started_at),
     finishedAt: optNum(r.finished_at),
@@ -150,6 +152,7 @@ export function patchToRow(p: TransitionPatch): Updateable<JobsTable> {
   if (p.cachedFrom !== undefined) set.cached_from = p.cachedFrom;
   if (p.cacheKey !== undefined) set.cache_key = p.cacheKey;
   if (p.resumed !== undefined) set.resumed = bit(p.resumed);
+  if (p.commandsStarted !== undefined) set.commands_started = bit(p.commandsStarted);
   return set;
 }
 

@@ -70,6 +70,8 @@ export interface JobsTable {
   /** Set with a stop: SIGTERM to SIGKILL, ms (added by 0002). */
   stop_grace_ms: number | null;
   resumed: NullableBool;
+  /** Whether the latest attempt's commands started (0013): JobRecord.commandsStarted. */
+  commands_started: NullableBool;
   submitted_at: EpochMs;
   started_at: NullableEpochMs;
   finished_at: NullableEpochMs;

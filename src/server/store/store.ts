@@ -50,6 +50,8 @@ export interface TransitionPatch {
   /** A waiting job's key, changed when a dependency it was keyed on is no longer the one it gets. */
   cacheKey?: string;
   resumed?: boolean;
+  /** Whether the latest attempt's commands started (JobRecord.commandsStarted). */
+  commandsStarted?: boolean;
 }
 
 export interface RunQuery {

@@ -107,13 +107,17 @@ export function describeTransitions(open: OpenStore): void {
         stopRequest: 'stop',
         startedAt: 10,
         finishedAt: 20,
+        commandsStarted: true,
       });
       await store().createRun(run, [job], 'ada');
+      expect((await store().getJob(job.id))?.commandsStarted).toBe(true);
 
-      const patch = { runner: null, gpus: null, exitCode: null, stopRequest: null, finishedAt: null, resumed: true };
+      const cleared = { runner: null, gpus: null, exitCode: null, stopRequest: null, finishedAt: null };
+      const patch = { ...cleared, resumed: true, commandsStarted: false };
       const result = await store().transition(job.id, 'STOPPED', 'SUBMITTED', patch, 'ada');
 
-      const expected = { ...job, status: 'SUBMITTED', reason: 'stopped by ada', startedAt: 10, resumed: true };
+      const resumed = { status: 'SUBMITTED', resumed: true, commandsStarted: false } as const;
+      const expected = { ...job, ...resumed, reason: 'stopped by ada', startedAt: 10 };
       for (const key of ['runner', 'gpus', 'exitCode', 'stopRequest', 'finishedAt'] as const) delete expected[key];
       expect(result).toStrictEqual({ ok: true, value: expected });
       expect(await store().getJob(job.id)).toStrictEqual(expected);

@@ -14,6 +14,7 @@ import { projectRunsMigration } from './0009-project-runs.js';
 import { runnerSessionMigration } from './0010-runner-session.js';
 import { logArchivesMigration } from './0012-log-archives.js';
 import { runNoCacheMigration } from './0011-run-no-cache.js';
+import { commandsStartedMigration } from './0013-commands-started.js';
 
 /** Every migration by name; kysely applies them in name order, so names start with a sequence number. */
 export function storeMigrations(dialect: SqlDialect): Record<string, Migration> {
@@ -28,6 +29,7 @@ export function storeMigrations(dialect: SqlDialect): Record<string, Migration> 
     '0010-runner-session': runnerSessionMigration,
     '0012-log-archives': logArchivesMigration,
     '0011-run-no-cache': runNoCacheMigration,
+    '0013-commands-started': commandsStartedMigration,
   };
   return Object.fromEntries(Object.entries(all).map(([name, m]) => [name, atomic(m)]));
 }

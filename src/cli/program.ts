@@ -118,7 +118,7 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .description('delete finished, untagged runs older than --older-than, their logs and unreferenced artifacts')
     .option('--older-than <duration>', 'age of runs to delete: 7d, 12h, 30m', '7d')
     .option('--dry-run', 'say what would be deleted, and delete nothing')
-    .option('--include-stopped', 'delete runs with a stopped (resumable) job too; they are kept by default')
+    .option('--include-stopped', 'delete runs with a resumable (stopped) job too; they are kept by default')
     .action((opts) => done(commands.tags().then((m) => m.pruneCommand(opts, settings))));
 
   program

@@ -68,7 +68,7 @@ export interface TaggedRun extends RunView {
 export interface PruneRequest {
   /** Delete finished, untagged runs submitted more than this long ago, ms. */
   olderThanMs: number;
-  /** Delete runs with a stopped (resumable) job too; by default they are kept and listed in `keptStopped`. */
+  /** Delete runs with a resumable (stopped) job too; by default they are kept and listed in `keptStopped`. */
   includeStopped?: boolean;
 }
 
@@ -81,7 +81,7 @@ export interface PruneResult {
   leftovers?: { files: number; bytes: number };
   /** A dry run: what would be deleted; nothing was. */
   dryRun?: boolean;
-  /** Runs old enough that were kept because a job of theirs is STOPPED, and can be resumed; absent from older servers. */
+  /** Runs old enough that were kept because a job of theirs can be resumed (job-status.ts `isResumable`); absent from older servers. */
   keptStopped?: string[];
 }
 
@@ -189,6 +189,12 @@ export interface RunnerTransitionRequest {
   to: JobRecord['status'];
   reason?: string;
   exitCode?: number;
+  /**
+   * With FAILED from RUNNING: the job's commands never started (its launch failed: an image
+   * that cannot be pulled, a Python that cannot be had). RUNNING is reported as they start,
+   * so the server cannot tell this from its statuses. Older servers ignore it.
+   */
+  commandsStarted?: false;
 }
 
 /** The server's answer to a runner's transition: the job as moved, or the status it has instead (a stop, say). */

@@ -62,7 +62,8 @@ export const RUNNER_DROPPED =
  * the lines its restarted runner had spooled are still taken.
  */
 export function endedWithRunner(reason: string | undefined): boolean {
-  return reason === RUNNER_LOST || (reason?.startsWith(RESTARTED_PREFIX) ?? false);
+  // Prefixes: a resumable failure's reason says so after them (resumableFailure).
+  return reason !== undefined && (reason.startsWith(RUNNER_LOST) || reason.startsWith(RESTARTED_PREFIX));
 }
 
 /**
@@ -81,7 +82,8 @@ const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   STOPPING: ['UPLOADING', 'STOPPED', 'FAILED', 'ABORTING'],
   ABORTING: ['ABORTED', 'FAILED'],
   DONE: [],
-  FAILED: [],
+  // FAILED -> SUBMITTED: only a job whose resume failed before its commands started (isResumable).
+  FAILED: ['SUBMITTED'],
   STOPPED: ['SUBMITTED'],
   ABORTED: [],
 };
@@ -107,6 +109,70 @@ export function isFinished(status: JobStatus): boolean {
     default:
       return assertNever(status, 'job status');
   }
+}
+
+/** What of a job's record says whether it can be resumed (`isResumable`). */
+export interface ResumeFacts {
+  status: JobStatus;
+  resumed?: boolean;
+  commandsStarted?: boolean;
+  stopRequest?: 'stop' | 'abort';
+}
+
+/**
+ * Whether `dstack resume` takes the job, by its own record: STOPPED (its work paused, its
+ * artifacts saved), or FAILED in a resume before its commands started (its dependencies' or its
+ * own saved artifacts could not be fetched, its runner was lost while preparing it, its image
+ * could not be pulled). Such an attempt changed nothing: a failed job saves no artifacts, so
+ * those it was resumed with are still the ones its last commands saved, and it is resumed
+ * again from them. A job that failed in its first attempt has nothing to go on from (`dstack
+ * run` runs it again), and one that was being aborted keeps nothing, by its user's word.
+ */
+export function isResumable(job: ResumeFacts): boolean {
+  switch (job.status) {
+    case 'STOPPED':
+      return true;
+    case 'FAILED':
+      return job.resumed === true && job.commandsStarted === false && job.stopRequest !== 'abort';
+    default:
+      return false;
+  }
+}
+
+/**
+ * The jobs of `jobs` (a run's) that `dstack resume RUN` takes: each resumable by its own record
+ * whose dependencies among `jobs` are DONE, unfinished, or taken with it. A job resumed without
+ * a dependency that ended otherwise would wait for good: one that failed because its dependency
+ * failed resumes with that dependency, or not at all.
+ */
+export function resumableJobs<T extends ResumeFacts & { id: string; dependsOn: readonly string[] }>(
+  jobs: readonly T[],
+): T[] {
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  const known = new Map<string, boolean>();
+  const takes = (job: T): boolean => {
+    let answer = known.get(job.id);
+    if (answer === undefined) {
+      known.set(job.id, false); // a cycle (none is ever stored) resumes nothing rather than recursing
+      answer =
+        isResumable(job) &&
+        job.dependsOn.every((id) => {
+          const dep = byId.get(id);
+          return dep === undefined || dep.status === 'DONE' || !isFinished(dep.status) || takes(dep);
+        });
+      known.set(job.id, answer);
+    }
+    return answer;
+  };
+  return jobs.filter(takes);
+}
+
+/**
+ * The reason of a job that FAILED in a resume before its commands started, when it is resumable
+ * (`isResumable`, its dependencies too): what went wrong, then that it can still be resumed.
+ */
+export function resumableFailure(reason: string, run: string): string {
+  return `${reason}; its commands had not started, so it can still be resumed (dstack resume ${run})`;
 }
 
 /** A job a runner holds: it has a process or is moving files for one. */

@@ -38,6 +38,9 @@ export interface JobRunContext {
   spoolLogs?: boolean;
 }
 
+/** What a transition of the runner's may say besides the statuses. */
+type TransitionExtra = Omit<RunnerTransitionRequest, 'from' | 'to'>;
+
 export class JobRun {
   protected status: JobStatus;
   private execution: Execution | undefined;
@@ -101,7 +104,7 @@ export class JobRun {
   }
 
   /** Move to `to`; false when the server says the job is elsewhere now (a stop arrived). */
-  protected async move(to: JobStatus, extra: { reason?: string; exitCode?: number } = {}): Promise<boolean> {
+  protected async move(to: JobStatus, extra: TransitionExtra = {}): Promise<boolean> {
     const from = this.status;
     return this.settle(from, to, await this.ctx.client.transition(this.id, { from, to, ...extra }));
   }
@@ -110,7 +113,7 @@ export class JobRun {
    * Send the rest of the job's output, then move to `to`: in one request when output is left
    * (the move rides on the last batch; the server stores the batch first), else the move alone.
    */
-  protected async finish(to: JobStatus, extra: { reason?: string; exitCode?: number } = {}): Promise<boolean> {
+  protected async finish(to: JobStatus, extra: TransitionExtra = {}): Promise<boolean> {
     const request: RunnerTransitionRequest = { from: this.status, to, ...extra };
     let answer: RunnerTransitionAnswer | undefined;
     await this.logs.close(undefined, async (entries, bytes) => {
@@ -136,6 +139,8 @@ export class JobRun {
   async run(): Promise<void> {
     const note = (text: string) => this.logs.note(text);
     let workspace: string | undefined;
+    /** Its commands started: whatever fails before says so, and a resumed job stays resumable. */
+    let launched = false;
     try {
       const spec = this.assignment.job.spec;
       workspace = await this.prepare(note);
@@ -162,6 +167,7 @@ export class JobRun {
         if (this.requested) return await this.endUnstarted(); // it ended the launch (an image pull), or came with it
         throw e;
       }
+      launched = true;
       let running: boolean;
       try {
         running = await reported;
@@ -220,7 +226,7 @@ export class JobRun {
       this.ctx.logger.error(`job ${this.id} failed in the runner`, { error: String(e), stack: (e as Error).stack });
       // A user's problem (no such image, no such Python) is the reason as it is; anything else is ours.
       const reason = e instanceof DstackError ? e.message : `runner error: ${(e as Error).message}`;
-      await this.finishFailed(reason).catch(() => {});
+      await this.finishFailed(reason, launched ? {} : { commandsStarted: false }).catch(() => {});
     } finally {
       await removeWorkspace(this.ctx.workRoot, this.id, this.ctx.trash).catch(() => {});
     }
@@ -304,9 +310,13 @@ export class JobRun {
     }
   }
 
-  protected async finishFailed(reason: string): Promise<void> {
+  /** `unstarted`: `{ commandsStarted: false }` when the job's commands never started (the server resumes it). */
+  protected async finishFailed(
+    reason: string,
+    unstarted: Pick<TransitionExtra, 'commandsStarted'> = {},
+  ): Promise<void> {
     this.logs.note(reason);
-    if (!(await this.finish('FAILED', { reason }))) {
+    if (!(await this.finish('FAILED', { reason, ...unstarted }))) {
       if (this.status === 'STOPPING') await this.move('STOPPED');
       else if (this.status === 'ABORTING') await this.move('ABORTED', { reason: 'aborted by user' });
     }

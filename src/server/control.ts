@@ -1,6 +1,6 @@
 /** What users do to runs and jobs once submitted: stop, abort, resume. */
 import { ConflictError, NotFoundError, assertNever } from '../core/errors.js';
-import { isFinished, type TransitionResult } from '../core/job-status.js';
+import { isFinished, isResumable, type TransitionResult } from '../core/job-status.js';
 import type { JobRecord } from '../core/records.js';
 import { readCodeManifest } from './code.js';
 import type { Engine } from './engine.js';
@@ -66,7 +66,10 @@ function stopOne(engine: Engine, job: JobRecord, { abort = false, actor, graceMs
   }
 }
 
-/** Resume stopped jobs: again from SUBMITTED, with their saved artifacts restored first. */
+/**
+ * Resume jobs (job-status.ts `isResumable`: stopped ones, and failed ones whose resume failed
+ * before their commands started): again from SUBMITTED, with their saved artifacts restored first.
+ */
 export async function resumeJobs(
   engine: Engine,
   jobs: readonly JobRecord[],
@@ -75,11 +78,11 @@ export async function resumeJobs(
 ): Promise<JobRecord[]> {
   const resumed: JobRecord[] = [];
   for (const job of jobs) {
-    if (job.status !== 'STOPPED') {
+    if (!isResumable(job)) {
       const it = `${job.status}${job.reason && job.status !== 'DONE' ? `: ${job.reason}` : ''}`;
       // A job that ended any other way has no saved state to go on from: a new run is the way.
       const instead = isFinished(job.status)
-        ? `; only a stopped job resumes: run it again with dstack run ${job.workflow}`
+        ? `; only a stopped job resumes, or one whose resume failed before its commands started: run it again with dstack run ${job.workflow}`
         : '';
       throw new ConflictError(`job ${job.id} (${job.workflow}) is not stopped (it is ${it})${instead}`);
     }
@@ -89,10 +92,9 @@ export async function resumeJobs(
         job.dependsOn.includes(d.id) && isFinished(d.status) && d.status !== 'DONE' && !jobs.some((j) => j.id === d.id),
     );
     if (ended) {
-      const instead =
-        ended.status === 'STOPPED'
-          ? `resume it too (dstack resume ${job.runName})`
-          : `run the workflow again with dstack run ${job.workflow}`;
+      const instead = isResumable(ended)
+        ? `resume it too (dstack resume ${job.runName})`
+        : `run the workflow again with dstack run ${job.workflow}`;
       throw new ConflictError(
         `job ${job.id} (${job.workflow}) cannot be resumed: its dependency ${ended.workflow} (${ended.id}) is ${ended.status}; ${instead}`,
       );
@@ -118,7 +120,7 @@ export async function resumeJobs(
       const result =
         job.startedAt === undefined
           ? await resumeUnstarted(engine, job, actor, await runCode(job.runName))
-          : await engine.transition(job.id, 'STOPPED', 'SUBMITTED', RESUMED, actor);
+          : await engine.transition(job.id, job.status, 'SUBMITTED', RESUMED, actor);
       if (!result.ok) throw new ConflictError(`job ${job.id} changed while resuming it; try again`);
       resumed.push(result.value);
     }
@@ -143,6 +145,7 @@ async function checkTagStillFree(engine: Engine, runName: string): Promise<void>
 
 const RESUMED = {
   resumed: true,
+  commandsStarted: false,
   reason: null,
   exitCode: null,
   runner: null,
@@ -152,8 +155,8 @@ const RESUMED = {
 } satisfies TransitionPatch;
 
 /**
- * A stopped job whose commands never started (stopped while it waited, or while its workspace
- * was made) has nothing saved to go on from: it is decided afresh, as a submission decides.
+ * A job whose commands never started (stopped while it waited, or while its workspace was made;
+ * or failed so in its resume) has nothing saved to go on from: it is decided afresh, as a submission decides.
  * Its key is made again from the jobs that now make its dependencies' artifacts (one it
  * followed may have run itself since, or it may follow another now), and unless its run was
  * submitted with --no-cache it takes a DONE job with that key, or joins a running one.
@@ -165,7 +168,7 @@ async function resumeUnstarted(
   { run, code }: RunCode,
 ): Promise<TransitionResult<JobRecord>> {
   // Its code is no longer stored: it resumes as it was, and its runner says what is missing.
-  if (!code) return engine.transition(job.id, 'STOPPED', 'SUBMITTED', RESUMED, actor);
+  if (!code) return engine.transition(job.id, job.status, 'SUBMITTED', RESUMED, actor);
   const deps = await dependenciesOf(engine, job);
   const fresh: JobRecord = {
     ...job,
@@ -183,7 +186,7 @@ async function resumeUnstarted(
     cachedFrom: fresh.cachedFrom ?? null,
     reason: cached ? null : (fresh.reason ?? null),
   };
-  const result = await engine.transition(job.id, 'STOPPED', 'SUBMITTED', patch, actor);
+  const result = await engine.transition(job.id, job.status, 'SUBMITTED', patch, actor);
   if (!result.ok) return result;
   if (cached) return engine.transition(job.id, 'SUBMITTED', 'DONE', { reason: 'cached', exitCode: 0 }, actor);
   await engine.settleLateFollowers([result.value]);

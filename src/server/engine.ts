@@ -6,7 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { isFinished, type JobStatus, type TransitionResult } from '../core/job-status.js';
+import {
+  isFinished,
+  isResumable,
+  resumableFailure,
+  type JobStatus,
+  type TransitionResult,
+} from '../core/job-status.js';
 import type { JobRecord, RunRecord } from '../core/records.js';
 import type { Logger } from '../logger.js';
 import type { BlobStore } from './storage/blob-store.js';
@@ -56,7 +62,7 @@ export class Engine {
     this.events.setMaxListeners(0);
   }
 
-  async transition(
+  transition(
     id: string,
     from: JobStatus,
     to: JobStatus,
@@ -64,12 +70,40 @@ export class Engine {
     actor: string,
     guard?: TransitionGuard,
   ): Promise<TransitionResult<JobRecord>> {
+    return this.apply(id, from, to, patch, actor, guard, true);
+  }
+
+  /**
+   * `transition`; `causeResumable` false for a job failed because its dependency failed for
+   * good, which no resume of its own can mend (`endDependents`).
+   */
+  private async apply(
+    id: string,
+    from: JobStatus,
+    to: JobStatus,
+    patch: TransitionPatch,
+    actor: string,
+    guard: TransitionGuard | undefined,
+    causeResumable: boolean,
+  ): Promise<TransitionResult<JobRecord>> {
     const now = Date.now();
     const full: TransitionPatch = { ...patch };
     if (to === 'RUNNING' && full.startedAt === undefined) full.startedAt = now;
+    if (to === 'RUNNING' && full.commandsStarted === undefined) full.commandsStarted = true;
     // Why it waited (`slurm 12: PENDING`, `no runner has 2 GPUs`) no longer holds once it runs.
     if (to === 'RUNNING' && full.reason === undefined) full.reason = null;
     if (isFinished(to) && full.finishedAt === undefined) full.finishedAt = now;
+    let resumable = false;
+    if (to === 'FAILED' || from === 'FAILED') {
+      const job = await this.store.getJob(id);
+      // Another status now: the guarded update below refuses it and says which.
+      if (job?.status === from) {
+        if (from === 'FAILED' && !isResumable(job)) return { ok: false, reason: 'not_allowed', from, to };
+        resumable = to === 'FAILED' && causeResumable && isResumable(failedAs(job, full));
+        // Said where every reader of the job sees it: its status, the run's view, its events.
+        if (resumable) full.reason = resumableFailure(full.reason ?? job.reason ?? 'failed', job.runName);
+      }
+    }
     const result = await this.store.transition(id, from, to, full, actor, guard);
     if (!result.ok) {
       this.logger.debug('transition refused', { job: id, from, to, result: result.reason });
@@ -78,7 +112,7 @@ export class Engine {
     const job = result.value;
     this.logger.info(`job ${id} ${from} -> ${to}`, { run: job.runName, reason: job.reason, actor });
     this.events.emit('job', job);
-    if (isFinished(to)) await this.onFinished(job);
+    if (isFinished(to)) await this.onFinished(job, resumable);
     else if (to === 'SUBMITTED') this.wakeRunners(); // a resumed job is new work
     return result;
   }
@@ -158,9 +192,10 @@ export class Engine {
     return ending.length;
   }
 
-  private async onFinished(job: JobRecord): Promise<void> {
+  /** `resumable`: it FAILED and can be resumed, its dependencies with it (resumableFailure). */
+  private async onFinished(job: JobRecord, resumable: boolean): Promise<void> {
     await this.settleFollowers(job);
-    if (job.status !== 'DONE') await this.endDependents(job);
+    if (job.status !== 'DONE') await this.endDependents(job, resumable);
     // Asked of the store, not read from the run's jobs: each finished job would otherwise read the whole run.
     else if (await this.store.allJobsDone(job.runName)) {
       const run = await this.store.getRun(job.runName);
@@ -223,19 +258,23 @@ export class Engine {
 
   /**
    * Jobs waiting on a job that ended badly can never run as they are. A stopped one's stop with it,
-   * resumable with it (`dstack resume RUN`); a failed or aborted one's fail. Each says why, and so do theirs.
+   * resumable with it (`dstack resume RUN`); a failed or aborted one's fail, resumable with it
+   * when it is (`resumable`: it failed in a resume before its commands started). Each says why,
+   * and so do theirs.
    */
-  private async endDependents(job: JobRecord): Promise<void> {
+  private async endDependents(job: JobRecord, resumable: boolean): Promise<void> {
     const stopped = job.status === 'STOPPED';
     const word = stopped ? 'stopped' : job.status === 'ABORTED' ? 'aborted' : 'failed';
     for (const dependent of await this.store.waitingOn(job.id)) {
       const reason = `dependency ${word}: ${job.workflow} (${job.id})`;
-      await this.transition(
+      await this.apply(
         dependent.id,
         'SUBMITTED',
         stopped ? 'STOPPED' : 'FAILED',
         stopped ? { reason, cachedFrom: null } : { reason },
         'server',
+        undefined,
+        resumable,
       );
     }
   }
@@ -295,4 +334,11 @@ export class Engine {
     this.events.emit('close');
     await Promise.allSettled([...this.waiters]);
   }
+}
+
+/** `job` as a transition to FAILED with `patch` leaves it. */
+function failedAs(job: JobRecord, patch: TransitionPatch): JobRecord {
+  const commandsStarted = patch.commandsStarted ?? job.commandsStarted;
+  const stopRequest = patch.stopRequest === undefined ? job.stopRequest : (patch.stopRequest ?? undefined);
+  return { ...job, status: 'FAILED', commandsStarted, stopRequest };
 }

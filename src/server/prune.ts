@@ -5,7 +5,7 @@
  * A dry run says what would go and deletes nothing.
  */
 import type { PruneResult } from '../core/api.js';
-import { isFinished } from '../core/job-status.js';
+import { isFinished, resumableJobs } from '../core/job-status.js';
 import type { JobRecord } from '../core/records.js';
 import { readCodeManifest } from './code.js';
 import type { Engine } from './engine.js';
@@ -24,7 +24,10 @@ export interface PruneOptions {
    */
   user?: string;
   dryRun?: boolean;
-  /** Delete runs with a STOPPED job too: by default they stay, resumable. */
+  /**
+   * Delete runs with a resumable job too (STOPPED, or FAILED in a resume before its commands
+   * started: job-status.ts `isResumable`): by default they stay.
+   */
   includeStopped?: boolean;
 }
 
@@ -44,8 +47,8 @@ export async function prune(engine: Engine, olderThanMs: number, options: PruneO
     const old = runs
       .filter((r) => (user === undefined || r.user === user) && !r.tag && r.submittedAt < cutoff)
       .filter((r) => (jobsOf.get(r.name) ?? []).every((j) => isFinished(j.status)));
-    // A stopped job is work paused, its checkpoint saved for `dstack resume`, not work done.
-    const resumable = (name: string) => !includeStopped && jobsOf.get(name)?.some((j) => j.status === 'STOPPED');
+    // A resumable job is work paused, its checkpoint saved for `dstack resume`, not work done.
+    const resumable = (name: string) => !includeStopped && resumableJobs(jobsOf.get(name) ?? []).length > 0;
     const keptStopped = old.filter((r) => resumable(r.name)).map((r) => r.name);
     const doomed = new Set(old.filter((r) => !resumable(r.name)).map((r) => r.name));
     // Keep what kept jobs need, until nothing changes (a reused job may itself reuse an older one).

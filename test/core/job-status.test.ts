@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
   JOB_STATUSES,
+  RUNNER_LOST,
   canTransition,
+  endedWithRunner,
   isActive,
   isFinished,
   isJobStatus,
+  isResumable,
+  resumableFailure,
+  resumableJobs,
   runStatus,
+  runnerRestarted,
   type JobStatus,
+  type ResumeFacts,
 } from '../../src/core/job-status.js';
 
 /** DESIGN §3, written out once more so that a change to the table is a deliberate one. */
@@ -36,6 +43,7 @@ const ALLOWED: [JobStatus, JobStatus][] = [
   ['ABORTING', 'ABORTED'],
   ['ABORTING', 'FAILED'],
   ['STOPPED', 'SUBMITTED'],
+  ['FAILED', 'SUBMITTED'], // a resume that failed before the job's commands started (isResumable)
 ];
 
 const FORBIDDEN: [JobStatus, JobStatus][] = [
@@ -46,8 +54,8 @@ const FORBIDDEN: [JobStatus, JobStatus][] = [
   ['UPLOADING', 'RUNNING'],
   ['DONE', 'SUBMITTED'],
   ['DONE', 'FAILED'],
-  ['FAILED', 'SUBMITTED'],
   ['FAILED', 'DONE'],
+  ['FAILED', 'RUNNING'],
   ['ABORTED', 'SUBMITTED'],
   ['STOPPED', 'RUNNING'],
   ['STOPPED', 'DONE'],
@@ -82,13 +90,80 @@ describe('canTransition', () => {
     for (const s of JOB_STATUSES) expect(canTransition(s, s)).toBe(false);
   });
 
-  it('lets nothing leave DONE, FAILED or ABORTED; STOPPED only back to SUBMITTED (resume)', () => {
+  it('lets nothing leave DONE or ABORTED; STOPPED and FAILED only back to SUBMITTED (resume)', () => {
     for (const to of JOB_STATUSES) {
       expect(canTransition('DONE', to)).toBe(false);
-      expect(canTransition('FAILED', to)).toBe(false);
       expect(canTransition('ABORTED', to)).toBe(false);
+      expect(canTransition('FAILED', to)).toBe(to === 'SUBMITTED');
       expect(canTransition('STOPPED', to)).toBe(to === 'SUBMITTED');
     }
+  });
+});
+
+describe('isResumable', () => {
+  const failedInResume: ResumeFacts = { status: 'FAILED', resumed: true, commandsStarted: false };
+
+  it('takes a stopped job, and a failed one whose resume failed before its commands started', () => {
+    expect(isResumable({ status: 'STOPPED' })).toBe(true);
+    expect(isResumable(failedInResume)).toBe(true);
+    // A stop under way when it failed (its runner lost, say) leaves it as resumable as the stop would have.
+    expect(isResumable({ ...failedInResume, stopRequest: 'stop' })).toBe(true);
+  });
+
+  it('refuses a failure whose commands had started, one in a first attempt, one being aborted, one from before 0013', () => {
+    expect(isResumable({ ...failedInResume, commandsStarted: true })).toBe(false);
+    expect(isResumable({ status: 'FAILED', commandsStarted: false })).toBe(false);
+    expect(isResumable({ ...failedInResume, resumed: false })).toBe(false);
+    expect(isResumable({ ...failedInResume, stopRequest: 'abort' })).toBe(false);
+    expect(isResumable({ status: 'FAILED', resumed: true })).toBe(false);
+  });
+
+  it('refuses every other status, whatever its record says', () => {
+    for (const status of JOB_STATUSES.filter((s) => s !== 'STOPPED' && s !== 'FAILED')) {
+      expect(isResumable({ ...failedInResume, status }), status).toBe(false);
+    }
+  });
+});
+
+describe('resumableJobs', () => {
+  type Job = ResumeFacts & { id: string; dependsOn: string[] };
+  const job = (id: string, status: JobStatus, dependsOn: string[] = [], resumedUnstarted = false): Job => ({
+    id,
+    status,
+    dependsOn,
+    ...(resumedUnstarted ? { resumed: true, commandsStarted: false } : {}),
+  });
+  const ids = (jobs: Job[]) => resumableJobs(jobs).map((j) => j.id);
+
+  it('takes a job failed because its dependency failed resumably, with that dependency', () => {
+    expect(ids([job('a', 'DONE'), job('b', 'FAILED', ['a'], true), job('c', 'FAILED', ['b'], true)])).toEqual([
+      'b',
+      'c',
+    ]);
+  });
+
+  it('leaves out, down the chain, a job whose dependency ended for good', () => {
+    const jobs = [job('a', 'FAILED'), job('b', 'FAILED', ['a'], true), job('c', 'STOPPED', ['b']), job('d', 'STOPPED')];
+    expect(ids(jobs)).toEqual(['d']);
+  });
+
+  it('takes a job whose dependency is unfinished or outside the jobs given (a tagged run’s)', () => {
+    expect(ids([job('a', 'SUBMITTED'), job('b', 'STOPPED', ['a', 'elsewhere'])])).toEqual(['b']);
+  });
+});
+
+describe('resumableFailure', () => {
+  it('says what failed, then that the job can still be resumed', () => {
+    expect(resumableFailure('runner lost', 'calm-owl-1')).toBe(
+      'runner lost; its commands had not started, so it can still be resumed (dstack resume calm-owl-1)',
+    );
+  });
+
+  it('keeps a lost or restarted runner’s failure one that takes its spooled lines', () => {
+    expect(endedWithRunner(resumableFailure(RUNNER_LOST, 'r'))).toBe(true);
+    expect(endedWithRunner(resumableFailure(runnerRestarted('DOWNLOADING'), 'r'))).toBe(true);
+    expect(endedWithRunner('exit code 1')).toBe(false);
+    expect(endedWithRunner(undefined)).toBe(false);
   });
 });
 

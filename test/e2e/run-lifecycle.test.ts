@@ -402,14 +402,14 @@ describe('run lifecycle', () => {
     expect(run).toBeDefined();
     const r = await sb.dstack(['resume', done.id]);
     expect(r.stderr).toContain(
-      `error: job ${done.id} (${done.workflow}) is not stopped (it is DONE); only a stopped job resumes: run it again with dstack run ${done.workflow}`,
+      `error: job ${done.id} (${done.workflow}) is not stopped (it is DONE); only a stopped job resumes, or one whose resume failed before its commands started: run it again with dstack run ${done.workflow}`,
     );
     expect(r.code).toBe(1);
     const failed = (await sb.json<RunView[]>(['status', '--last', '20']))
       .flatMap((v) => v.jobs)
       .find((j) => j.status === 'FAILED' && j.reason === 'exit code 3')!;
     expect((await sb.dstack(['resume', failed.id])).stderr).toContain(
-      `error: job ${failed.id} (fail) is not stopped (it is FAILED: exit code 3); only a stopped job resumes: run it again with dstack run fail`,
+      `error: job ${failed.id} (fail) is not stopped (it is FAILED: exit code 3); only a stopped job resumes, or one whose resume failed before its commands started: run it again with dstack run fail`,
     );
   });
 

@@ -243,7 +243,7 @@ describe('tags, prune, stop', () => {
     const stopped = before.filter((v) => !v.tag && v.jobs.some((j) => j.status === 'STOPPED')).map((v) => v.name);
     expect(stopped.length).toBeGreaterThan(0);
     const keptLine =
-      `kept ${stopped.length} stopped run${stopped.length === 1 ? '' : 's'} (${stopped.join(', ')}): ` +
+      `kept ${stopped.length} resumable run${stopped.length === 1 ? '' : 's'} (${stopped.join(', ')}): ` +
       'they can be resumed (dstack resume RUN); --include-stopped prunes them too\n';
     const dry = await sb.dstack(['prune', '--older-than', '0s', '--dry-run']);
     expect(dry.stdout).toMatch(

@@ -78,7 +78,7 @@ export async function pruneCommand(
   const stopped = result.keptStopped ?? [];
   const kept =
     stopped.length > 0
-      ? `kept ${plural(stopped.length, 'stopped run')} (${stopped.join(', ')}): ` +
+      ? `kept ${plural(stopped.length, 'resumable run')} (${stopped.join(', ')}): ` +
         'they can be resumed (dstack resume RUN); --include-stopped prunes them too\n'
       : '';
   if (result.dryRun) {

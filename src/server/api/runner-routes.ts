@@ -183,6 +183,8 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const patch: Parameters<typeof engine.transition>[3] = {};
     if (t.reason !== undefined) patch.reason = t.reason;
     if (t.exitCode !== undefined) patch.exitCode = t.exitCode;
+    // Only a failure's: RUNNING itself says that they started.
+    if (t.commandsStarted === false && t.to === 'FAILED') patch.commandsStarted = false;
     const runner = c.get('caller').name;
     // Guarded by the runner too: a job that is not this runner's is not touched, and only a
     // refusal reads the job, to say why (no such job, another runner's, or its actual status).

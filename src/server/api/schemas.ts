@@ -160,6 +160,7 @@ export const runnerTransition = z.object({
   to: status,
   reason: z.string().optional(),
   exitCode: z.number().int().optional(),
+  commandsStarted: z.literal(false).optional(),
 });
 
 /**

@@ -1,7 +1,8 @@
 /** Routes for users (the CLI): submit and inspect runs, stop and resume them. */
 import { Hono } from 'hono';
 import { NotFoundError } from '../../core/errors.js';
-import { producer } from '../../core/records.js';
+import { isResumable, resumableJobs } from '../../core/job-status.js';
+import { producer, type JobRecord } from '../../core/records.js';
 import { JOB_ID } from '../../core/run-names.js';
 import { resumeJobs, stopJobs } from '../control.js';
 import { listRuns, resolveTarget, runViews } from '../queries.js';
@@ -67,10 +68,23 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const { target } = await body(c, schemas.target);
     const caller = c.get('caller');
     const found = await resolveTarget(store, caller, target);
-    const stopped = found.selected.length === 1 ? found.selected : found.selected.filter((j) => j.status === 'STOPPED');
-    if (stopped.length === 0) throw new NotFoundError(`run '${found.run.name}' has no stopped jobs to resume`);
-    return c.json(await resumeJobs(engine, stopped, found.jobs, `user:${caller.name}`));
+    const taken = found.selected.length === 1 ? found.selected : resumableOf(found.selected);
+    if (taken.length === 0) {
+      throw new NotFoundError(
+        `run '${found.run.name}' has no jobs to resume: none is stopped, or failed in a resume before its commands started`,
+      );
+    }
+    return c.json(await resumeJobs(engine, taken, found.jobs, `user:${caller.name}`));
   });
 
   return app;
+}
+
+/**
+ * The jobs of a run that `dstack resume RUN` takes; when none can be taken with its dependencies,
+ * those resumable by themselves, for resumeJobs to say which dependency holds them back.
+ */
+function resumableOf(jobs: readonly JobRecord[]): JobRecord[] {
+  const taken = resumableJobs(jobs);
+  return taken.length > 0 ? taken : jobs.filter(isResumable);
 }

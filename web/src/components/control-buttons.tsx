@@ -3,7 +3,7 @@
  * offered only when its action can apply; the server still decides, and its refusal shows.
  */
 import { useState } from 'preact/hooks';
-import { isFinished } from '../../../src/core/job-status.js';
+import { isFinished, resumableJobs } from '../../../src/core/job-status.js';
 import type { JobRecord } from '../../../src/core/records.js';
 import { api } from '../api/client.js';
 import { ConfirmDialog, type ConfirmProps } from './confirm-dialog.js';
@@ -26,7 +26,7 @@ export function ControlButtons(props: ControlProps) {
   const [dialog, setDialog] = useState<Dialog>();
   const { target, noun, jobs } = props;
   const running = jobs.some((j) => !isFinished(j.status));
-  const stopped = jobs.some((j) => j.status === 'STOPPED');
+  const resumable = resumableJobs(jobs).length > 0;
   const done = jobs.length > 0 && jobs.every((j) => j.status === 'DONE');
   const act = (fn: () => Promise<unknown>) => async () => {
     await fn();
@@ -64,11 +64,12 @@ export function ControlButtons(props: ControlProps) {
         Abort
       </button>
       <button
-        disabled={!stopped}
+        disabled={!resumable}
         onClick={() =>
           setDialog({
             title: `Resume ${noun} ${target}?`,
-            message: 'The stopped jobs run again, starting from their saved artifacts.',
+            message:
+              'The stopped jobs (and those whose resume failed before they started) run again, from their saved artifacts.',
             confirmLabel: 'Resume',
             onConfirm: act(() => api.resume(target)),
           })

@@ -9,6 +9,7 @@ import type { ArtifactManifest } from '../../src/core/records.js';
 import { issueToken } from '../../src/server/auth.js';
 import { resumeJobs, stopJobs } from '../../src/server/control.js';
 import type { Engine } from '../../src/server/engine.js';
+import { prune } from '../../src/server/prune.js';
 import { assignmentFor, dependenciesOf } from '../../src/server/scheduler.js';
 import { callApi } from './app-fixture.js';
 import { engineWith } from './engine-fixture.js';
@@ -73,6 +74,8 @@ describe('a resumed job that fails before its commands start', () => {
     });
     expect((await job(B)).reason).toBe(`dependency failed: w0 (${A}); ${RESUMABLE}`);
     expect(isResumable(failed)).toBe(true);
+    // Work paused with its checkpoint, as a stopped run's: prune keeps it, and says so.
+    expect(await prune(engine, 0, { dryRun: true })).toMatchObject({ runs: [], keptStopped: [RUN] });
 
     const answer = await resume(RUN);
     expect(answer.status).toBe(200);

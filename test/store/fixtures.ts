@@ -5,8 +5,8 @@ import { projectKey } from '../../src/core/projects.js';
 import type { JobRecord, RunRecord, RunnerRecord } from '../../src/core/records.js';
 import type { Store, TagScope } from '../../src/server/store/store.js';
 import type { Insertable } from 'kysely';
-import { runToRow } from '../../src/server/store/mapping.js';
-import type { Database, RunsTable } from '../../src/server/store/schema.js';
+import { jobToRow, runToRow } from '../../src/server/store/mapping.js';
+import type { Database, JobsTable, RunsTable } from '../../src/server/store/schema.js';
 
 /** Opens a fresh, empty, migrated store; each call must be isolated from the others. */
 export type OpenStore = () => Promise<Store>;
@@ -51,12 +51,21 @@ export function makeRun(name: string, fields: Partial<RunRecord> = {}): RunRecor
   };
 }
 
-/** The schema before migration 0009 added `runs.project`. */
-export type DatabaseBefore0009 = Omit<Database, 'runs'> & { runs: Omit<RunsTable, 'project' | 'no_cache'> };
+/** The schema before migration 0009 added `runs.project` (and later ones `runs.no_cache`, `jobs.commands_started`). */
+export type DatabaseBefore0009 = Omit<Database, 'runs' | 'jobs'> & {
+  runs: Omit<RunsTable, 'project' | 'no_cache'>;
+  jobs: Omit<JobsTable, 'commands_started'>;
+};
 
 /** A run's row as the `runs` table held it before migration 0009. */
 export function rowBefore0009(run: RunRecord): Insertable<DatabaseBefore0009['runs']> {
   const { project: _, no_cache: _noCache, ...row } = runToRow(run);
+  return row;
+}
+
+/** A job's row as the `jobs` table held it before migration 0013. */
+export function jobRowBefore0013(job: JobRecord, seq: number): Insertable<DatabaseBefore0009['jobs']> {
+  const { commands_started: _, ...row } = jobToRow(job, seq);
   return row;
 }
 

@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { storeMigrations } from '../../src/server/store/migrations/index.js';
-import { jobToRow } from '../../src/server/store/mapping.js';
 import { openSqliteDatabase, openSqliteStore } from '../../src/server/store/sqlite.js';
 import type { Store } from '../../src/server/store/store.js';
-import { makeJob, makeRun, rowBefore0009, type DatabaseBefore0009 } from './fixtures.js';
+import { jobRowBefore0013, makeJob, makeRun, rowBefore0009, type DatabaseBefore0009 } from './fixtures.js';
 
 describe('migration 0006-job-deps', () => {
   const open: Store[] = [];
@@ -28,7 +27,7 @@ describe('migration 0006-job-deps', () => {
       makeJob(run, 'c', { dependsOn: ['old-a', 'old-b'] }),
     ];
     await db.insertInto('runs').values(rowBefore0009(run)).execute();
-    for (const [seq, job] of jobs.entries()) await db.insertInto('jobs').values(jobToRow(job, seq)).execute();
+    for (const [seq, job] of jobs.entries()) await db.insertInto('jobs').values(jobRowBefore0013(job, seq)).execute();
     await db.destroy();
 
     const store = await openSqliteStore(path);

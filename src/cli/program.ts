@@ -92,7 +92,10 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .command('resume')
     .description('resume a stopped job (or the stopped jobs of a run) from its saved artifacts')
     .argument('<target>', 'JOB or RUN')
-    .action((target: string) => done(commands.stop().then((m) => m.resumeCommand(target, settings))));
+    .option('--no-tag', 'resume a run submitted with --tag without it (another run took the tag while it was stopped)')
+    .action((target: string, opts: { tag?: boolean }) =>
+      done(commands.stop().then((m) => m.resumeCommand(target, opts, settings))),
+    );
 
   const tags = program.command('tags').description('name finished runs, to depend on them as WORKFLOW:TAG');
   tags

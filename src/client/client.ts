@@ -84,8 +84,9 @@ export class Client extends ApiClient {
     });
   }
 
-  resume(target: string): Promise<JobRecord[]> {
-    return this.json('POST', '/api/resume', { target });
+  /** `noTag`: drop the run's --tag, which another run may have taken while it was stopped. */
+  resume(target: string, noTag = false): Promise<JobRecord[]> {
+    return this.json('POST', '/api/resume', noTag ? { target, noTag } : { target });
   }
 
   /** Every line of the target's log (use `logPages` to handle a long log page by page). */

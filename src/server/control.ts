@@ -75,6 +75,7 @@ export async function resumeJobs(
   jobs: readonly JobRecord[],
   all: readonly JobRecord[],
   actor: string,
+  { noTag = false }: { noTag?: boolean } = {},
 ): Promise<JobRecord[]> {
   const resumed: JobRecord[] = [];
   for (const job of jobs) {
@@ -108,7 +109,7 @@ export async function resumeJobs(
   }
   // Serialised as submissions are: a job decided afresh joins an identical one submitted at the same time.
   return engine.serialize(async () => {
-    for (const name of new Set(jobs.map((j) => j.runName))) await checkTagStillFree(engine, name);
+    for (const name of new Set(jobs.map((j) => j.runName))) await checkTagStillFree(engine, name, noTag);
     // A run and its code are read once for all its jobs decided afresh (a stopped 1,000-job DAG's).
     const runs = new Map<string, Promise<RunCode>>();
     const runCode = (name: string) => {
@@ -130,16 +131,23 @@ export async function resumeJobs(
 
 /**
  * A run submitted with --tag gets it once DONE: resumed, it must still be able to. Another run
- * may have taken the tag, or been submitted to, while this one was stopped.
+ * may have taken the tag, or been submitted to, while this one was stopped; `noTag` (its user's
+ * choice then) drops the promise instead.
  */
-async function checkTagStillFree(engine: Engine, runName: string): Promise<void> {
+async function checkTagStillFree(engine: Engine, runName: string, noTag: boolean): Promise<void> {
   const run = await engine.store.getRun(runName);
   if (!run?.tagOnDone || run.tag === run.tagOnDone) return;
+  // Resumed without it, by its user's word: it ends untagged, and the tag stays the other run's.
+  if (noTag) return engine.store.dropTagPromise(run.name);
   try {
     await checkTagFree(engine, { user: run.user, project: run.project }, run.tagOnDone, run.name);
   } catch (e) {
     if (!(e instanceof ConflictError)) throw e;
-    throw new ConflictError(`run ${run.name} was submitted with --tag ${run.tagOnDone}: ${e.message}`, { cause: e });
+    throw new ConflictError(
+      `run ${run.name} was submitted with --tag ${run.tagOnDone}: ${e.message}; ` +
+        `resume it without the tag with dstack resume --no-tag ${run.name}`,
+      { cause: e },
+    );
   }
 }
 

@@ -169,6 +169,31 @@ describe('tags, prune, stop', () => {
     await sb.dstack(['tags', 'delete', 'raced']); // the prune below counts the tagged runs
   });
 
+  it('resumes a run whose --tag another run took while it was stopped only with --no-tag, then untagged', async () => {
+    const stopped = (await sb.dstack(['run', 'slow-prepare', '-d', '--tag', 'taken', '--no-cache'])).stdout.trim();
+    await waitUntil(async () => (await sb.dstack(['logs', stopped])).stdout.includes('ready'));
+    expect((await sb.dstack(['stop', stopped])).code).toBe(0);
+    await waitUntil(async () => (await view(stopped)).status === 'STOPPED');
+    expect((await sb.dstack(['run', 'prepare', '--tag', 'taken', '--no-cache'])).code).toBe(0);
+    const owner = await last();
+    const refused = await sb.dstack(['resume', stopped]);
+    expect([refused.code, refused.stderr]).toEqual([
+      1,
+      `error: run ${stopped} was submitted with --tag taken: tag 'taken' already exists in project ${sb.root} ` +
+        `(run ${owner.name}); delete it first: dstack tags delete taken --project ${sb.root}; ` +
+        `resume it without the tag with dstack resume --no-tag ${stopped}\n`,
+    ]);
+    const resumed = await sb.dstack(['resume', '--no-tag', stopped]);
+    expect(resumed.stdout).toMatch(/ slow-prepare SUBMITTED\n$/);
+    expect((await sb.dstack(['stop', stopped])).code).toBe(0);
+    const ended = await waitUntil(async () => {
+      const run = await view(stopped);
+      return run.status === 'STOPPED' && run;
+    });
+    expect([ended.tag, (await view(owner.name)).tag]).toEqual([undefined, 'taken']);
+    await sb.dstack(['tags', 'delete', 'taken']); // the prune below counts the tagged runs
+  });
+
   it('refuses a tag name that depends-on could not name, saying the rule', async () => {
     const r = await sb.dstack(['tags', 'add', 'has space', tagged.name]);
     expect(r.stderr).toBe(

@@ -1,7 +1,8 @@
 /**
  * A run submitted with --tag gets the tag once DONE, so the tag is promised to it meanwhile:
  * another submission with it and a `tags add` of it are refused, saying so, and a stopped run
- * whose tag was taken while it was stopped is not resumed into a DONE run without it. Through
+ * whose tag was taken while it was stopped is not resumed into a DONE run without it, unless its
+ * user says so (`dstack resume --no-tag`). Through
  * the real app and engine over a real SQLite store.
  */
 import { describe, expect, it } from 'vitest';
@@ -56,7 +57,8 @@ describe('a tag promised to a run submitted with --tag', () => {
     await expect(resumeJobs(engine, jobs, jobs, 'user:u')).rejects.toThrow(
       new ConflictError(
         `run ${stopped.name} was submitted with --tag best: tag 'best' already exists in project / ` +
-          `(run ${other.name}); delete it first: dstack tags delete best --project /`,
+          `(run ${other.name}); delete it first: dstack tags delete best --project /; ` +
+          `resume it without the tag with dstack resume --no-tag ${stopped.name}`,
       ),
     );
     expect((await engine.store.getJob(stopped.jobs[0]!.id))?.status).toBe('STOPPED');
@@ -65,5 +67,21 @@ describe('a tag promised to a run submitted with --tag', () => {
     await resumeJobs(engine, jobs, jobs, 'user:u');
     await finish(engine, stopped.jobs[0]!.id);
     expect((await engine.store.getRun(stopped.name))?.tag).toBe('best');
+  });
+
+  it("resumed with noTag once another run has the tag, it runs and ends untagged; the tag stays the other run's", async () => {
+    const { engine, submit, tagsAdd } = await setup();
+    const stopped = await submit('a', 'best');
+    await stopJobs(engine, stopped.jobs, { actor: 'user:u' });
+    const other = await submit('c');
+    await finish(engine, other.jobs[0]!.id);
+    expect((await tagsAdd(other.name)).status).toBe(201);
+    const jobs = await Promise.all(stopped.jobs.map(async (j) => (await engine.store.getJob(j.id))!));
+    expect((await resumeJobs(engine, jobs, jobs, 'user:u', { noTag: true })).map((j) => j.status)).toEqual([
+      'SUBMITTED',
+    ]);
+    await finish(engine, stopped.jobs[0]!.id);
+    expect((await engine.store.getRun(stopped.name))?.tag).toBeUndefined();
+    expect((await engine.store.getRun(other.name))?.tag).toBe('best');
   });
 });

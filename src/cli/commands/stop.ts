@@ -41,9 +41,9 @@ async function nothingChanged(client: Client, target: string, abort: boolean): P
 }
 
 /** Each resumed job's status; one that never started may now be the cache's, or wait for the same job elsewhere. */
-export async function resumeCommand(target: string, settings: Settings): Promise<number> {
+export async function resumeCommand(target: string, options: { tag?: boolean }, settings: Settings): Promise<number> {
   const client = await connect(settings);
-  for (const job of await client.resume(target)) {
+  for (const job of await client.resume(target, options.tag === false)) {
     const cache = !job.cachedFrom ? '' : job.status === 'DONE' ? ` cached (${job.cachedFrom})` : `: ${job.reason}`;
     process.stdout.write(`${job.id} ${job.workflow} ${job.status}${cache}\n`);
   }

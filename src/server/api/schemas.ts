@@ -111,6 +111,11 @@ export const target = z.object({
   abort: z.boolean().optional(),
   grace: z.number().min(0).max(86_400).optional(),
 });
+/** `dstack resume [--no-tag] TARGET`: noTag drops a run's --tag, taken by another run meanwhile. */
+export const resume = z.object({
+  target: name,
+  noTag: z.boolean().optional(),
+});
 export const tag = z.object({
   tag: tagName,
   run: name,

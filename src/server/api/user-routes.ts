@@ -65,7 +65,7 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   });
 
   app.post('/resume', async (c) => {
-    const { target } = await body(c, schemas.target);
+    const { target, noTag } = await body(c, schemas.resume);
     const caller = c.get('caller');
     const found = await resolveTarget(store, caller, target);
     const taken = found.selected.length === 1 ? found.selected : resumableOf(found.selected);
@@ -74,7 +74,7 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
         `run '${found.run.name}' has no jobs to resume: none is stopped, or failed in a resume before its commands started`,
       );
     }
-    return c.json(await resumeJobs(engine, taken, found.jobs, `user:${caller.name}`));
+    return c.json(await resumeJobs(engine, taken, found.jobs, `user:${caller.name}`, { noTag: noTag === true }));
   });
 
   return app;

@@ -55,6 +55,12 @@ export async function setTag(db: Kysely<Database>, runName: string, tag: string 
   }
 }
 
+/** The run is no longer to be tagged when it ends DONE (`dstack resume --no-tag`). */
+export async function dropTagPromise(db: Kysely<Database>, runName: string): Promise<void> {
+  const result = await db.updateTable('runs').set({ tag_on_done: null }).where('name', '=', runName).executeTakeFirst();
+  if (result.numUpdatedRows === 0n) throw new NotFoundError(`no run named '${runName}'`);
+}
+
 export async function getRunByTag(
   db: Kysely<Database>,
   { user, project }: TagScope,

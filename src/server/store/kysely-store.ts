@@ -247,6 +247,10 @@ export class KyselyStore implements Store {
     return cacheTags.getRunByTag(this.db, scope, tag);
   }
 
+  dropTagPromise(runName: string): Promise<void> {
+    return cacheTags.dropTagPromise(this.db, runName);
+  }
+
   runPromisedTag(scope: TagScope, tag: string, except?: string): Promise<RunRecord | undefined> {
     return cacheTags.runPromisedTag(this.db, scope, tag, except);
   }

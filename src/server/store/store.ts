@@ -168,6 +168,8 @@ export interface Store extends RepoStore {
    * promised to it, as it gets the tag once it ends DONE.
    */
   runPromisedTag(scope: TagScope, tag: string, except?: string): Promise<RunRecord | undefined>;
+  /** The run submitted with `--tag` is no longer to get it (`dstack resume --no-tag`). NotFoundError for an unknown run. */
+  dropTagPromise(runName: string): Promise<void>;
   /** Runs that have a tag, newest first. */
   taggedRuns(): Promise<RunRecord[]>;
   /** Delete runs with their jobs, events, artifact manifests and log archives' records. */

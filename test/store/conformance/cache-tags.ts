@@ -244,6 +244,14 @@ export function describeCacheAndTags(open: OpenStore): void {
       expect(await store().runPromisedTag(tagScope(), 'best')).toBeUndefined();
     });
 
+    it('dropTagPromise leaves the run promised no tag, and refuses an unknown run', async () => {
+      await seedRun(store(), 'run-1', ['a'], { submittedAt: 100, tagOnDone: 'best' });
+      await store().dropTagPromise('run-1');
+      expect((await store().getRun('run-1'))?.tagOnDone).toBeUndefined();
+      expect(await store().runPromisedTag(tagScope(), 'best')).toBeUndefined();
+      await expect(store().dropTagPromise('nope')).rejects.toThrow("no run named 'nope'");
+    });
+
     it('taggedRuns of a store without tags is empty', async () => {
       await seedRun(store(), 'run-1', ['x']);
       expect(await store().taggedRuns()).toEqual([]);

@@ -17,6 +17,7 @@ import { readProviderSettings } from '../settings.js';
 import { cleanDockerLeftovers } from './executors/docker/leftovers.js';
 import { JobRun } from './job-run.js';
 import { resendSpool } from './log-shipper.js';
+import { REFUSED_ABORT_MS, refusedTokenMessage } from './refused-token.js';
 import { predecessor, writeSessionFile } from './session-file.js';
 import { Trash } from './trash.js';
 import { LeftoverJob } from './leftover-job.js';
@@ -300,8 +301,7 @@ export class RunnerAgent {
     this.options.logger.error(
       e instanceof ConflictError
         ? `${e.message}: aborting its jobs and stopping`
-        : `the server refuses the token of runner '${name}': it was replaced (dstack runners token) or deleted ` +
-            `(dstack runners delete). Aborting its jobs and stopping; to start it again, an admin prints a new ` +
+        : `${refusedTokenMessage(name)}. Aborting its jobs and stopping; to start it again, an admin prints a new ` +
             `token with: dstack runners token ${name} (or runners add ${name}, if it was deleted)`,
     );
     void this.stop();
@@ -341,9 +341,6 @@ export class RunnerAgent {
     }
   }
 }
-
-/** How long a refused runner waits for its aborted jobs to end before it gives up on them. */
-const REFUSED_ABORT_MS = 5_000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

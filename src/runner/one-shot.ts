@@ -11,12 +11,13 @@
 import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment } from '../core/api.js';
 import { pause } from '../core/concurrency.js';
-import { ConflictError } from '../core/errors.js';
+import { ConflictError, UnauthorizedError } from '../core/errors.js';
 import { SLURM_ENDED, type JobStatus } from '../core/job-status.js';
 import type { GpuInfo } from '../core/resources.js';
 import type { Logger } from '../logger.js';
 import type { Executor } from './executors/executor.js';
 import { JobRun } from './job-run.js';
+import { REFUSED_ABORT_MS, refusedTokenMessage } from './refused-token.js';
 import type { ReportingClient } from './reporting-client.js';
 
 export { ReportingClient } from './reporting-client.js';
@@ -38,6 +39,11 @@ export interface OneShotOptions {
    * start the request before it loads this module, so that the two overlap. Default: asked here.
    */
   assignment?: Promise<Assignment>;
+  /**
+   * Called when the server has refused the runner's token (replaced or deleted) and the job,
+   * aborted, has had a moment to end: its end cannot be reported, so nothing is left to wait for.
+   */
+  onRefused?: () => void;
 }
 
 /** Run the job to its end; resolves with the last status this process reported (undefined: none). */
@@ -102,10 +108,23 @@ export async function heartbeatLoop(
       if (commands.length > 0) await pause(200, signal);
     } catch (e) {
       if (signal.aborted) return;
+      if (e instanceof UnauthorizedError) return refused(name, run, signal, options);
       options.logger.warn('heartbeat failed; retrying', { error: String(e) });
       await pause(1000, signal);
     }
   }
+}
+
+/**
+ * The token this job was handed no longer works: the server has failed the job already
+ * (`runner token replaced`), and every report of this process is refused. The job is aborted,
+ * as the runner agent aborts its jobs, rather than run on unseen until Slurm cancels it.
+ */
+async function refused(name: string, run: JobRun, signal: AbortSignal, options: OneShotOptions): Promise<void> {
+  options.logger.error(`${refusedTokenMessage(name)}. Aborting job ${run.id}, which the server has failed already`);
+  run.request('abort');
+  // Its last reports are retried for minutes, in vain: once the abort has had its moment, the process ends.
+  if (await pause(REFUSED_ABORT_MS, signal)) options.onRefused?.();
 }
 
 /**

@@ -7,6 +7,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLocalServer } from '../../src/client/embedded.js';
 import { REPO, Sandbox, type Result } from './harness.js';
 
 const ENTRY = join(REPO, 'dist', 'cli', 'runner-exec-main.js');
@@ -53,6 +54,19 @@ describe.each(['dstack', 'runner-exec-main.js'])('dstack runner exec through %s'
     expect(r.stderr).toContain('cannot reach the dstack server at http://127.0.0.1:9');
     const again = await exec(['--job', '0123456789ab', '--token-file', file]);
     expect(again.stderr).toContain(`cannot read --token-file '${file}': ENOENT`);
+  });
+
+  it("says where a refused token came from, and why a job's token may be refused", async () => {
+    expect((await sb.dstack(['status'])).code).toBe(0); // the embedded server answers from now on
+    const { url } = (await readLocalServer(sb.home))!.info;
+    const file = join(await mkdtemp(join(tmpdir(), 'dstack-exec-')), 'token');
+    await writeFile(file, 'dst_not-a-real-token\n', { mode: 0o600 });
+    const r = await exec(['--job', '0123456789ab', '--server', url, '--token-file', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `the server at ${url} refused the runner token (--token-file ${file}); it was replaced (dstack runners ` +
+        'token) or deleted (dstack runners delete), which fails the jobs given it, or it is not a token of this server',
+    );
   });
 });
 

@@ -6,6 +6,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { TokenSource } from '../../client/client-options.js';
 import { RunnerClient } from '../../client/runner-client.js';
 import { runnerRetry } from '../../client/retry.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
@@ -78,11 +79,12 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
   // Asked for first, then the job-running modules load while the server answers: both are on
   // the way to the job's first command. The rejection is handled where runOneShot awaits it.
   // Not retried: a server that cannot be reached at all is a wrong URL, said at once.
-  const assignment = new RunnerClient({ url: server, token }).runnerAssignment(options.job);
+  const tokenSource = givenToken(options);
+  const assignment = new RunnerClient({ url: server, token, tokenSource }).runnerAssignment(options.job);
   assignment.catch(() => {});
   // Once the job is under way, retried as any runner's requests: each is safe to repeat
   // (client/retry.ts), and a dropped connection must not fail a job that may have queued for hours.
-  const client = new ReportingClient({ url: server, token, retry: runnerRetry(logger) });
+  const client = new ReportingClient({ url: server, token, tokenSource, retry: runnerRetry(logger) });
   try {
     const [{ runOneShot }, { ProcessExecutor }] = await Promise.all([
       import('../../runner/one-shot.js'),
@@ -99,6 +101,8 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
       logger,
       baseEnv,
       stopGraceMs: settings.stopGraceSeconds * 1000,
+      // Its job aborted and failed on the server already; the reports retried in vain would hold the process.
+      onRefused: () => void rm(workRoot, { recursive: true, force: true }).finally(() => process.exit(1)),
       // Set by Slurm for the GPUs (gres) it gave the job.
       ...(baseEnv.CUDA_VISIBLE_DEVICES === undefined ? {} : { visibleGpus: baseEnv.CUDA_VISIBLE_DEVICES }),
     });
@@ -114,6 +118,22 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
   } finally {
     await rm(workRoot, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/** Where the token came from, and why it may be refused: what a refusal says (client/errors.ts). */
+function givenToken(options: RunnerExecOptions): TokenSource {
+  const from =
+    options.token !== undefined
+      ? '--token'
+      : options.tokenFile !== undefined
+        ? `--token-file ${options.tokenFile}`
+        : 'DSTACK_TOKEN';
+  return {
+    what: `the runner token (${from})`,
+    fix:
+      'it was replaced (dstack runners token) or deleted (dstack runners delete), which fails the jobs given it, ' +
+      'or it is not a token of this server',
+  };
 }
 
 /** The token from a file that only this process should read: it is deleted once read. */

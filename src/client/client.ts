@@ -172,8 +172,13 @@ export class Client extends ApiClient {
     return this.json('POST', '/api/runners', { name });
   }
 
-  /** A new token for runner `name` (admins); `failed` is how many of its jobs ended with the old one. */
-  replaceRunnerToken(name: string): Promise<{ name: string; token: string; failed: number }> {
+  /**
+   * A new token for runner `name` (admins); `failed` is how many of its jobs ended with the old
+   * one. A runner the server runs itself (its Slurm backend) gets one that the server keeps: `managed`, no token.
+   */
+  replaceRunnerToken(
+    name: string,
+  ): Promise<{ name: string; failed: number } & ({ token: string } | { managed: true; token?: undefined })> {
     return this.json('POST', `/api/runners/${encodeURIComponent(name)}/token`);
   }
 

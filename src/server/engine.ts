@@ -27,6 +27,15 @@ export interface EngineParts {
   logger: Logger;
 }
 
+/**
+ * A runner this server runs itself (the Slurm backend's), whose token the server keeps and
+ * hands on: nobody starts it with a token, so a new one is the server's to make and to use.
+ */
+export interface ManagedRunner {
+  /** Put a new token in place of the runner's and use it from now on; the old one is refused. */
+  replaceToken(): Promise<void>;
+}
+
 export class Engine {
   /** `job` (JobRecord) after every transition or job update; `work` when a runner may find something to claim. */
   readonly events = new EventEmitter();
@@ -42,6 +51,8 @@ export class Engine {
   private readonly heard = new Map<string, number>();
   /** Runners that get no new work (the server's own, while it shuts down): `drain`. */
   private readonly draining = new Set<string>();
+  /** The runners this process runs itself, by name (`ManagedRunner`). */
+  readonly managedRunners = new Map<string, ManagedRunner>();
   /** How often runners should heartbeat: well inside the server's runner timeout. */
   heartbeatMs = 10_000;
   /** How long a runner may be silent before it is lost, ms: until then its process holds its name. */

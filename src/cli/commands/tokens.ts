@@ -2,7 +2,8 @@
  * `dstack users token [NAME]` and `dstack runners token NAME`: a new token in place of one
  * that leaked; the old one stops working at once. A user's own new token goes into the saved
  * profiles that held the old one, so this CLI keeps working; another's is printed once, for
- * the admin to hand on, as `users add` and `runners add` print theirs.
+ * the admin to hand on, as `users add` and `runners add` print theirs; but not that of a runner
+ * the server runs itself (its Slurm backend), which the server keeps and nobody needs to see.
  */
 import { files } from '../../client/embedded.js';
 import { configPath, readConfig, writeConfig } from '../../client/profiles.js';
@@ -76,6 +77,13 @@ export async function runnerTokenCommand(name: string, settings: Settings): Prom
   const client = await connect(settings);
   const { token, failed } = await client.replaceRunnerToken(name);
   const jobs = failed === 0 ? '' : ` (its ${failed === 1 ? 'job' : `${failed} jobs`} failed: runner token replaced)`;
+  if (token === undefined) {
+    process.stdout.write(
+      `issued a new token for runner ${name}, which the server runs itself (its Slurm backend): the server keeps it ` +
+        `and gives it to the batch jobs it submits from now on; the old one no longer works${jobs}\n`,
+    );
+    return 0;
+  }
   process.stdout.write(
     `issued a new token for runner ${name}; the old one no longer works, and a runner process using it stops${jobs}. ` +
       `Start it again on its machine with:\n  DSTACK_TOKEN=${token} dstack runner start --server ${client.url}\n`,

@@ -103,9 +103,18 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       throw new ConflictError(
         `runner '${name}' is this server's own: the server gives it a new token at every start, and that token never leaves it`,
       );
+    const actor = `user:${c.get('caller').name}`;
+    const managed = engine.managedRunners.get(name);
+    if (managed) {
+      // The server's own backend (Slurm): it keeps the new token and gives it to its batch jobs.
+      // Not shown: nobody starts this runner with it, so showing it would only expose it.
+      await managed.replaceToken();
+      const failed = await engine.failJobsOf(name, RUNNER_TOKEN_REPLACED, actor);
+      engine.logger.info(`runner ${name}'s token replaced`, { by: c.get('caller').name, failed });
+      return c.json({ name, failed, managed: true });
+    }
     const token = await replaceToken(store, 'runner', name);
     if (token === undefined) throw new NotFoundError(`no runner '${name}'`);
-    const actor = `user:${c.get('caller').name}`;
     // OFFLINE first: a claim of the old process still under way then takes no job the failures free.
     if ((await store.getRunner(name))?.status === 'ACTIVE') await store.setRunnerStatus(name, 'OFFLINE');
     const failed = await engine.failJobsOf(name, RUNNER_TOKEN_REPLACED, actor);

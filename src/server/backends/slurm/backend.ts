@@ -10,12 +10,12 @@ import { UnavailableError } from '../../../core/errors.js';
 import type { JobRecord } from '../../../core/records.js';
 import type { Logger } from '../../../logger.js';
 import { runnerEnvironment } from '../../../runner/environment.js';
-import type { Engine } from '../../engine.js';
+import type { Engine, ManagedRunner } from '../../engine.js';
 import { claimOnce } from '../../scheduler.js';
 import { clusterCapacity, queuedCapacity } from './capacity.js';
 import { CommandSlurm } from './command-slurm.js';
 import type { SlurmBackendOptions } from './options.js';
-import { ensureRunnerToken } from './runner-token.js';
+import { ensureRunnerToken, keepRunnerToken, replaceRunnerToken } from './runner-token.js';
 import { SlurmSubmitter } from './submitter.js';
 import { TrackedJobs } from './tracked-jobs.js';
 import { SlurmTracker } from './tracker.js';
@@ -36,13 +36,14 @@ const UNFITTABLE_EVERY_MS = 2000;
  */
 const SBATCH_AT_ONCE = 8;
 
-export class SlurmBackend {
+export class SlurmBackend implements ManagedRunner {
   private stopped = false;
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private readonly submitting = new Set<Promise<void>>();
   private nodesReadAt = 0;
   private unfittableCheckedAt = 0;
+  private replacing: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly engine: Engine,
@@ -51,6 +52,7 @@ export class SlurmBackend {
     private readonly cluster: { nodes: SlurmNode[] },
     private readonly submitter: SlurmSubmitter,
     private readonly tracker: SlurmTracker,
+    private readonly tokenFile: string,
     private readonly logger: Logger,
   ) {}
 
@@ -82,7 +84,8 @@ export class SlurmBackend {
     }
     await mkdir(options.workDir, { recursive: true });
     const tracked = await TrackedJobs.open(join(stateDir, 'jobs.json'));
-    const token = await ensureRunnerToken(engine.store, options.name, join(stateDir, 'runner-token'));
+    const tokenFile = join(stateDir, 'runner-token');
+    const token = await ensureRunnerToken(engine.store, options.name, tokenFile);
     const tracker = new SlurmTracker({
       engine,
       slurm,
@@ -103,8 +106,9 @@ export class SlurmBackend {
       nodes: () => cluster.nodes,
       logger,
     });
-    const backend = new SlurmBackend(engine, options, slurm, cluster, submitter, tracker, logger);
+    const backend = new SlurmBackend(engine, options, slurm, cluster, submitter, tracker, tokenFile, logger);
     await backend.register();
+    engine.managedRunners.set(options.name, backend);
     // A job claimed before a crash but never handed to sbatch has no Slurm job: say so.
     for (const job of await engine.store.activeJobsOfRunner(options.name)) {
       if (!tracked.get(job.id))
@@ -123,11 +127,33 @@ export class SlurmBackend {
   }
 
   async close(): Promise<void> {
+    if (this.engine.managedRunners.get(this.options.name) === this)
+      this.engine.managedRunners.delete(this.options.name);
     this.stopped = true;
     this.abort.abort();
     this.submitter.close();
     await Promise.allSettled(this.loops);
     await Promise.allSettled(this.submitting);
+  }
+
+  /**
+   * `dstack runners token slurm`: batch jobs submitted from now on get the new token, and the
+   * file holds it for the next start. Those submitted before keep the old one, which is refused:
+   * the route fails their jobs (`runner token replaced`), as it does any runner's.
+   */
+  async replaceToken(): Promise<void> {
+    // One at a time: two at once could leave the one the store refused in use.
+    const replaced = this.replacing.then(async () => {
+      const token = await replaceRunnerToken(this.engine.store, this.options.name);
+      // In use at once, then kept: a file that cannot be written fails the request, not the
+      // submissions; a crash before it is written leaves a refused token there, which the next
+      // start replaces as a lost one.
+      this.submitter.token = token;
+      await keepRunnerToken(this.tokenFile, token);
+    });
+    this.replacing = replaced.catch(() => undefined);
+    await replaced;
+    this.logger.info(`runner '${this.options.name}' has a new token: the batch jobs submitted from now on get it`);
   }
 
   private async register(): Promise<void> {

@@ -36,7 +36,7 @@ export interface SubmitterDeps {
   slurm: SlurmCommands;
   tracked: TrackedJobs;
   options: SlurmBackendOptions & { serverUrl: string };
-  /** The runner token each batch job gets a copy of. */
+  /** The runner token each batch job gets a copy of, until `SlurmSubmitter.token` is set. */
   token: string;
   /** The partition's nodes as last read. */
   nodes: () => readonly SlurmNode[];
@@ -48,9 +48,12 @@ export class SlurmSubmitter {
   private readonly actor: string;
   /** Ends the waits between tries when the backend closes. */
   private readonly closed = new AbortController();
+  /** The runner token each batch job gets a copy of: replaced with `dstack runners token`. */
+  token: string;
 
   constructor(private readonly deps: SubmitterDeps) {
     this.actor = `runner:${deps.options.name}`;
+    this.token = deps.token;
   }
 
   /** Submit a job the scheduler gave this runner (it is DOWNLOADING); a job Slurm cannot take ends FAILED, saying why. */
@@ -60,7 +63,7 @@ export class SlurmSubmitter {
     if (problem) return this.endUnsubmitted(job.id, `slurm: ${problem}`);
     const dir = attemptDir(options.workDir, job.id, Date.now());
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await writeFile(tokenFile(dir), this.deps.token, { mode: 0o600 });
+    await writeFile(tokenFile(dir), this.token, { mode: 0o600 });
     let slurmId: string;
     let noted = false;
     const retry = this.deps.retry ?? UNREACHABLE_RETRY;

@@ -56,6 +56,13 @@ function addConfig(env: NodeJS.ProcessEnv, key: string, value: string): void {
   env.GIT_CONFIG_COUNT = String(n + 1);
 }
 
+/** `ctx` with `git -c` settings added (through the environment, as the credentials' are). */
+export function withConfig(ctx: GitContext, settings: Record<string, string>): GitContext {
+  const env = { ...ctx.env };
+  for (const [key, value] of Object.entries(settings)) addConfig(env, key, value);
+  return { ...ctx, env };
+}
+
 /** Build git's environment for cloning `remote` with `credential`; call `cleanup` when done. */
 export async function gitAuth(
   remote: string,

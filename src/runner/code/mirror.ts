@@ -8,7 +8,9 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { unlessAborted } from '../../core/concurrency.js';
 import { NotFoundError } from '../../core/errors.js';
+import { withConfig } from './git-auth.js';
 import { git, GitError, type GitContext } from './git.js';
+import { FOREGROUND_GC, leftLocks, removeLocks } from './mirror-locks.js';
 
 /** Where the mirror of `user`'s `remote` lives. */
 export function mirrorPath(workRoot: string, user: string, remote: string): string {
@@ -80,6 +82,23 @@ async function hasCommit(mirror: string, commit: string, ctx: GitContext, signal
 }
 
 /**
+ * Fetch into the mirror; a fetch that fails on the locks of a git killed before (mirror-locks.ts)
+ * is tried once more without them. Runs in the mirror's lane: no other git of ours is in it.
+ */
+async function fetchInto(mirror: string, remote: string, ctx: GitContext, work: AbortSignal): Promise<void> {
+  const fetch = () => git(['fetch', '--prune', '--quiet', 'origin'], withConfig(ctx, FOREGROUND_GC), mirror, work);
+  try {
+    await fetch();
+  } catch (e) {
+    if (!(e instanceof GitError)) throw e; // stopped
+    const locks = await leftLocks(mirror);
+    if (locks.length === 0) throw e;
+    await removeLocks(mirror, remote, locks, e, ctx.secrets);
+    await fetch();
+  }
+}
+
+/**
  * Make sure the mirror of `remote` has `commit`: clone it the first time, fetch when the
  * commit is new to it. Returns the mirror's path; throws GitError when git fails and
  * NotFoundError when the remote does not have the commit (it was never pushed). `signal`
@@ -98,7 +117,7 @@ export async function mirrorWithCommit(
   return exclusive(mirror, signal, async (work) => {
     if (await exists(mirror)) {
       if (await hasCommit(mirror, commit, ctx, work)) return mirror;
-      await git(['fetch', '--prune', '--quiet', 'origin'], ctx, mirror, work);
+      await fetchInto(mirror, remote, ctx, work);
     } else {
       await mkdir(join(workRoot, 'repos'), { recursive: true });
       // Clone beside it and rename into place: a clone cut short never looks like a mirror.

@@ -9,7 +9,7 @@ import type { JobStatus } from '../core/job-status.js';
 import { DstackError } from '../core/errors.js';
 import type { Logger } from '../logger.js';
 import { containerRoot } from './container-root.js';
-import type { Execution, Executor } from './executors/executor.js';
+import type { Execution, Executor, ExitResult } from './executors/executor.js';
 import { launchJob } from './launch.js';
 import { LogShipper } from './log-shipper.js';
 import type { Trash } from './trash.js';
@@ -195,33 +195,24 @@ export class JobRun {
       const exit = await this.execution.exit;
       this.exited = true;
       if (this.requested) return await this.finishStopped(workspace);
-      if (exit.code !== 0) {
-        const reason =
-          exit.reason ?? (exit.code === null ? `killed by signal ${exit.signal}` : `exit code ${exit.code}`);
-        if (exit.reason !== undefined) note(exit.reason);
-        if (!(await this.finish('FAILED', { reason, ...(exit.code === null ? {} : { exitCode: exit.code }) }))) {
-          await this.finishStopped(workspace);
-        }
-        return;
-      }
+      const end = commandsEnd(exit);
+      if (exit.code !== 0 && exit.reason !== undefined) note(exit.reason);
       // The job's last output goes to the server while the server learns it is UPLOADING (not
-      // a finished status: followers read on); DONE waits for both. A job without artifacts
-      // has nothing to upload: it goes from RUNNING to DONE with its last output.
+      // a finished status: followers read on); the end waits for both. A failed job's
+      // artifacts are saved as a done one's (a crash at epoch 90 keeps its checkpoints). A job
+      // without artifacts has nothing to upload: it ends from RUNNING with its last output.
       if (spec.artifacts.length > 0) {
         const sent = this.logs.close();
         sent.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
-        if (!(await this.move('UPLOADING'))) {
+        // A failed job says so already: a runner restarted during the save ends it FAILED too (leftover-job.ts).
+        if (!(await this.move('UPLOADING', end.to === 'FAILED' ? end.fields : {}))) {
           await sent;
           return await this.finishStopped(workspace);
         }
-        if (!(await this.save(workspace, note))) {
-          await sent.catch(() => {});
-          return await this.finishStopped(workspace);
-        }
-        await sent;
+        return await this.saveAndEnd(workspace, end, sent);
       }
       // Refused when a stop or an abort came first: it is carried out, not left pending.
-      if (!(await this.finish('DONE', { reason: 'exit code 0', exitCode: 0 }))) await this.finishStopped(workspace);
+      if (!(await this.finish(end.to, end.fields))) await this.finishStopped(workspace);
     } catch (e) {
       this.ctx.logger.error(`job ${this.id} failed in the runner`, { error: String(e), stack: (e as Error).stack });
       // A user's problem (no such image, no such Python) is the reason as it is; anything else is ours.
@@ -289,6 +280,35 @@ export class JobRun {
     await this.move('STOPPED');
   }
 
+  /**
+   * Save the artifacts of a job whose commands have ended (UPLOADING), then end it as they did.
+   * A failed job whose save fails ends FAILED saying both; a done one's failure is thrown, as any
+   * runner error. `sent`: its last output, on its way while the save starts.
+   */
+  protected async saveAndEnd(
+    workspace: string,
+    end: CommandsEnd,
+    sent: Promise<void> = Promise.resolve(),
+  ): Promise<void> {
+    let saved: boolean;
+    try {
+      saved = await this.save(workspace, (text) => this.logs.note(text));
+    } catch (e) {
+      if (end.to !== 'FAILED') throw e;
+      await sent.catch(() => {});
+      this.ctx.logger.error(`job ${this.id} failed, and its artifacts could not be saved`, { error: String(e) });
+      return this.finishFailed(
+        `${end.fields.reason}, and its artifacts could not be saved: ${(e as Error).message}`,
+        end.fields,
+      );
+    }
+    await (saved ? sent : sent.catch(() => {}));
+    // Not saved: an abort ended the save, which finishStopped carries out.
+    if (!saved) return this.finishStopped(workspace);
+    // Refused when a stop or an abort came first: it is carried out, not left pending.
+    if (!(await this.finish(end.to, end.fields))) await this.finishStopped(workspace);
+  }
+
   /** Save the job's artifacts; false when an abort ended the save (no manifest is stored). */
   protected async save(workspace: string, note: (text: string) => void): Promise<boolean> {
     const { artifacts } = this.assignment.job.spec;
@@ -310,13 +330,21 @@ export class JobRun {
     }
   }
 
-  /** `unstarted`: `{ commandsStarted: false }` when the job's commands never started (the server resumes it). */
+  /**
+   * FAILED with `reason`, the exit code of its commands when they ran, and `commandsStarted:
+   * false` when they never started (the server may resume it); a stop or abort that came first is carried out.
+   */
   protected async finishFailed(
     reason: string,
-    unstarted: Pick<TransitionExtra, 'commandsStarted'> = {},
+    { exitCode, commandsStarted }: { exitCode?: number } & Pick<TransitionExtra, 'commandsStarted'> = {},
   ): Promise<void> {
     this.logs.note(reason);
-    if (!(await this.finish('FAILED', { reason, ...unstarted }))) {
+    const fields = {
+      reason,
+      ...(exitCode === undefined ? {} : { exitCode }),
+      ...(commandsStarted === undefined ? {} : { commandsStarted }),
+    };
+    if (!(await this.finish('FAILED', fields))) {
       if (this.status === 'STOPPING') await this.move('STOPPED');
       else if (this.status === 'ABORTING') await this.move('ABORTED', { reason: 'aborted by user' });
     }
@@ -326,4 +354,17 @@ export class JobRun {
   private containerRoot(): string {
     return containerRoot(this.ctx.workRoot, this.id);
   }
+}
+
+/** How a job whose commands ran ends, once its artifacts are saved: DONE, or FAILED saying why. */
+export interface CommandsEnd {
+  to: 'DONE' | 'FAILED';
+  fields: { reason: string; exitCode?: number };
+}
+
+/** The end of a job whose commands exited so. */
+export function commandsEnd(exit: ExitResult): CommandsEnd {
+  if (exit.code === 0) return { to: 'DONE', fields: { reason: 'exit code 0', exitCode: 0 } };
+  const reason = exit.reason ?? (exit.code === null ? `killed by signal ${exit.signal}` : `exit code ${exit.code}`);
+  return { to: 'FAILED', fields: { reason, ...(exit.code === null ? {} : { exitCode: exit.code }) } };
 }

@@ -5,7 +5,7 @@
  * they write in their workspace is root's on the host until the runner gets it back: then their
  * artifacts are saved and their folders removed, after a normal end, an abort (SIGKILL, no
  * trap in the container runs) and a crash of the runner. What the runner cannot read or remove
- * all the same is named.
+ * all the same is named (with a failed job's exit code, when its commands failed too).
  */
 import { spawnSync } from 'node:child_process';
 import { chown, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -46,6 +46,15 @@ const WORKFLOWS = `workflows:
     image: dstack-test/busybox
     commands:
       - mkdir -p out/private && echo x > out/private/f && chmod 000 out/private
+    artifacts: [out]
+  - name: unreadable-crash
+    image: dstack-test/busybox
+    commands:
+      - mkdir -p out && echo x > out/secret && chmod 000 out/secret; exit 3
+    artifacts: [out]
+  - name: unreadable-crash-on-host
+    commands:
+      - mkdir -p out && echo x > out/secret && chmod 000 out/secret; exit 3
     artifacts: [out]
   - name: quick
     image: dstack-test/busybox
@@ -167,6 +176,21 @@ describe('docker jobs of a runner that is not root', () => {
       `artifact 'out': out/private is not readable by the runner (uid ${UID})`,
     ]);
     await waitForClean(); // a folder of its own that it may not write to is made writable first
+  });
+
+  it('fails a job whose commands failed and whose artifact it cannot read, saying both', async () => {
+    for (const workflow of ['unreadable-crash', 'unreadable-crash-on-host']) {
+      const r = await sb.dstack(['run', workflow]);
+      expect(r.code).toBe(1);
+      const job = await lastJob();
+      const reason = `exit code 3, and its artifacts could not be saved: artifact 'out': out/secret is not readable by the runner (uid ${UID})`;
+      expect([job.status, job.reason, job.exitCode]).toEqual(['FAILED', reason, 3]);
+      expect(r.stderr).toContain(`[dstack] ${reason}\n`);
+      expect((await sb.dstack(['artifacts', job.id])).stdout).toBe(
+        `job ${job.id} declares artifacts (out) but saved none: it FAILED (${reason}) without saving them\n`,
+      );
+    }
+    await waitForClean();
   });
 
   it('says once, naming the folder and why, what its trash cannot remove', async () => {

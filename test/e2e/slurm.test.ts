@@ -1,8 +1,8 @@
 /**
  * The Slurm backend end to end, on the real single-node Slurm of scripts/slurm.sh: the
- * example pipeline, a job pending on resources, jobs no node could run, stop/resume, abort, a
- * cancel outside dstack, the cache across backends, failed starts and a restart under a running
- * job. One file, so that no two tests compete for the node.
+ * example pipeline, a failed job's artifacts, a job pending on resources, jobs no node could
+ * run, stop/resume, abort, a cancel outside dstack, the cache across backends, failed starts
+ * and a restart under a running job. One file, so that no two tests compete for the node.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -34,6 +34,10 @@ ${checkpointingWorkflow('sleepy')}  - name: ticker
       gpu: 1
     commands:
       - echo never
+  - name: crash
+    commands:
+      - mkdir -p ck && echo epoch5 > ck/state; exit 1
+    artifacts: [ck]
 `;
 
 describe.skipIf(skipSlurm)('Slurm backend', () => {
@@ -102,6 +106,15 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     expect((await onSlurm(['runners'])).stdout).toMatch(
       new RegExp(`^slurm +slurm \\(2x the partition: queue-depth\\) +${2 * cpus}/${2 * cpus} `, 'm'),
     );
+  });
+
+  it('saves the artifacts of a job whose commands fail, then ends it FAILED with the exit code', async () => {
+    const r = await onSlurm(['run', 'crash'], 120_000);
+    expect(r.code, r.stderr + server.output).toBe(1);
+    expect(r.stderr).toMatch(/\[dstack\] saved artifacts: 1 file, 7B/);
+    const job = (JSON.parse((await onSlurm(['status', '--last', '1', '--json'])).stdout) as RunView[])[0]!.jobs[0]!;
+    expect([job.status, job.reason, job.exitCode, job.runner]).toEqual(['FAILED', 'exit code 1', 1, 'slurm']);
+    expect((await onSlurm(['artifacts', job.id])).stdout).toMatch(/^ck\s+ck\/state\s+7B$/m);
   });
 
   it("shows a job pending on resources with Slurm's reason, and runs it once they are free", async () => {

@@ -159,12 +159,20 @@ describe('one-shot start', () => {
     expect(reports.map((r) => r.split('/').at(-1))).toStrictEqual(['transition', 'logs', 'transition']);
   });
 
-  it('saves the artifacts of a job that declares them, UPLOADING in between', async () => {
-    const { engine, oneShot } = await serverWithJob(['mkdir out && echo 1 > out/a.txt'], { artifacts: ['out'] });
-    expect(await oneShot()).toBe('DONE');
-    expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'RUNNING', 'UPLOADING', 'DONE']);
-    const manifest = await engine.store.getArtifacts(JOB);
-    expect(manifest?.artifacts.map((a) => [a.path, a.files.map((f) => f.path)])).toEqual([['out', ['out/a.txt']]]);
+  it('saves the artifacts of a job that declares them, UPLOADING in between, whether its commands succeed or fail', async () => {
+    for (const [command, end, reason] of [
+      ['true', 'DONE', 'exit code 0'],
+      ['exit 3', 'FAILED', 'exit code 3'],
+    ] as const) {
+      const { engine, oneShot } = await serverWithJob([`mkdir out && echo 1 > out/a.txt; ${command}`], {
+        artifacts: ['out'],
+      });
+      expect(await oneShot()).toBe(end);
+      expect(await statuses(engine)).toStrictEqual(['SUBMITTED', 'DOWNLOADING', 'RUNNING', 'UPLOADING', end]);
+      expect((await engine.store.getJob(JOB))?.reason).toBe(reason);
+      const manifest = await engine.store.getArtifacts(JOB);
+      expect(manifest?.artifacts.map((a) => [a.path, a.files.map((f) => f.path)])).toEqual([['out', ['out/a.txt']]]);
+    }
   });
 
   it('leaves out a link that leads out through other links it saves, naming it, and keeps those that stay inside', async () => {

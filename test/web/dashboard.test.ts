@@ -1,8 +1,8 @@
 /**
  * The dashboard in a real browser (Debian's chromium) against the embedded server that
  * `bin/dstack` starts: log in with the link `dstack dashboard` prints, see a run submitted
- * from the CLI appear, its graph, its log arriving live, download an artifact, stop a job;
- * and a wrong token refused.
+ * from the CLI appear, its graph, its log arriving live, download an artifact, stop a job, a
+ * failed job with the artifacts it saved; and a wrong token refused.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -34,7 +34,8 @@ const WORKFLOWS = `workflows:
       - echo "training with lr=$lr for $epochs epochs"
       - for i in $(seq 1 $epochs); do echo "epoch $i loss=0.$((900 - i))"; [ $((i % 5)) = 0 ] && printf '\\033[32mcheckpoint saved\\033[0m\\n'; sleep 0.15; done
   - name: broken
-    commands: [echo "about to fail", exit 3]
+    commands: [echo "about to fail", mkdir -p ck, echo epoch5 > ck/state, exit 3]
+    artifacts: [ck]
 `;
 
 const VARIABLES = `variables:
@@ -280,6 +281,28 @@ describe('the dashboard on the embedded server', () => {
     expect(await rows.first().locator('td').nth(1).textContent()).toBe(key);
     await page.getByLabel('project').selectOption(sb.root);
     await expect.poll(() => rows.count()).toBe(3);
+  });
+
+  it('shows a failed job with the artifacts it saved, its reason and its way through UPLOADING', async () => {
+    const broken = (await sb.json<RunView[]>(['status', '--last', '10'])).find((r) => r.workflow === 'broken')!
+      .jobs[0]!;
+    await page.goto(`${url}/jobs/${broken.id}`);
+    await page.locator('h1 .status-failed').waitFor();
+    expect(await page.locator('p.reason').textContent()).toBe('exit code 3');
+    expect(await page.locator('.summary').textContent()).toContain('exit code 3');
+    await page.getByRole('button', { name: '▾ ck/' }).waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'state' }).click(),
+    ]);
+    expect(await readFile((await download.path())!, 'utf8')).toBe('epoch5\n');
+    const events = await page.locator('table.events tbody tr').allTextContents();
+    expect(events.slice(-2).map((row) => row.replace(/^[\d-]+ [\d:]+/, ''))).toEqual([
+      'running → UPLOADINGrunner:localexit code 3',
+      'uploading → FAILEDrunner:localexit code 3',
+    ]);
+    // Nothing to resume: a failed job runs again as a new run.
+    expect(await page.getByRole('button', { name: 'Resume' }).isDisabled()).toBe(true);
   });
 });
 

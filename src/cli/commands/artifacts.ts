@@ -109,7 +109,7 @@ function noneSaved(job: JobRecord): string {
   if (declared.length === 0) return `job ${job.id} has no artifacts`;
   const why =
     job.status === 'FAILED'
-      ? `it FAILED (${job.reason ?? 'no reason'}), and a failed job saves none`
+      ? `it FAILED (${job.reason ?? 'no reason'}) without saving them`
       : job.status === 'ABORTED'
         ? 'it was aborted, and an aborted job saves none'
         : `it ended ${job.status} without saving them`;

@@ -5,14 +5,14 @@
  * - RUNNING: stopped as `dstack stop` stops it (the server's stop, with a reason saying why),
  *   artifacts saved, STOPPED: `dstack resume` goes on from its checkpoint;
  * - STOPPING or ABORTING: that stop or abort carried on (artifacts saved, or none);
- * - UPLOADING: its commands had ended (exit code 0, or after a stop): its artifacts are saved
- *   again, and it ends as it would have, DONE or STOPPED;
+ * - UPLOADING: its commands had ended (exit code 0, a failure, or after a stop): its artifacts
+ *   are saved again, and it ends as it would have, DONE, FAILED (with its exit code) or STOPPED;
  * - anything else (DOWNLOADING: its commands had not started): FAILED, `runner restarted`.
  * A save that fails ends it FAILED, saying so.
  */
 import type { JobRecord } from '../core/records.js';
 import { restartedStop, runnerRestarted, type JobStatus } from '../core/job-status.js';
-import { JobRun } from './job-run.js';
+import { JobRun, type CommandsEnd } from './job-run.js';
 import { removeWorkspace, workspacePath } from './workspace.js';
 
 export class LeftoverJob extends JobRun {
@@ -46,22 +46,30 @@ export class LeftoverJob extends JobRun {
       this.request(job.stopRequest ?? (status === 'STOPPING' ? 'stop' : 'abort'));
       return this.finishStopped(workspace);
     }
-    if (status === 'UPLOADING') return this.uploadAgain(workspace, job.stopRequest === 'stop');
+    if (status === 'UPLOADING') return this.uploadAgain(workspace, job);
     await this.finishFailed(runnerRestarted(status));
   }
 
   /** Its commands had ended, and its runner died saving its artifacts: saved again, then as it would have ended. */
-  private async uploadAgain(workspace: string, stopped: boolean): Promise<void> {
+  private async uploadAgain(workspace: string, job: JobRecord): Promise<void> {
     const note = (text: string) => this.logs.note(text);
     note('its runner restarted while it saved its artifacts: saving them again');
+    if (job.stopRequest !== 'stop') return this.saveAndEnd(workspace, endOf(job));
     // False: an abort came meanwhile, which finishStopped carries out (ABORTED).
     if (!(await this.save(workspace, note))) return this.finishStopped(workspace);
-    if (stopped) {
-      await this.logs.close();
-      await this.move('STOPPED');
-      return;
-    }
-    // Refused when an abort came first: it is carried out.
-    if (!(await this.finish('DONE', { reason: 'exit code 0', exitCode: 0 }))) await this.finishStopped(workspace);
+    await this.logs.close();
+    await this.move('STOPPED');
   }
+}
+
+/**
+ * How an UPLOADING job that no stop ended was to end: the runner moved a failed job there with
+ * its reason (job-run.ts), and one whose commands exited 0 with none.
+ */
+function endOf(job: JobRecord): CommandsEnd {
+  if (job.reason === undefined) return { to: 'DONE', fields: { reason: 'exit code 0', exitCode: 0 } };
+  return {
+    to: 'FAILED',
+    fields: { reason: job.reason, ...(job.exitCode === undefined ? {} : { exitCode: job.exitCode }) },
+  };
 }

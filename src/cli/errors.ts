@@ -1,6 +1,7 @@
 /** The one place where errors become exit codes and messages; stack traces only with --debug. */
 import pc from 'picocolors';
 import { DstackError, assertNever, type ErrorCode } from '../core/errors.js';
+import { printable } from '../core/printable.js';
 
 export function exitCode(code: ErrorCode): number {
   switch (code) {
@@ -25,13 +26,15 @@ export function exitCode(code: ErrorCode): number {
 
 export function reportError(error: unknown, debug: boolean): number {
   if (error instanceof DstackError) {
-    process.stderr.write(`${pc.red('error:')} ${error.message}\n`);
+    // A message may name a file or quote a job's reason: its control characters are shown escaped
+    // (a message of several lines keeps its line breaks).
+    process.stderr.write(`${pc.red('error:')} ${printable(error.message, '\n')}\n`);
     if (debug && error.stack) process.stderr.write(error.stack + '\n');
     return exitCode(error.code);
   }
   const e = error instanceof Error ? error : new Error(String(error));
   process.stderr.write(
-    `${pc.red('error:')} internal error (this is a bug in dstack; please report it with the output of --debug): ${e.message}\n`,
+    `${pc.red('error:')} internal error (this is a bug in dstack; please report it with the output of --debug): ${printable(e.message, '\n')}\n`,
   );
   if (debug && e.stack) process.stderr.write(e.stack + '\n');
   return 70;

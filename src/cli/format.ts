@@ -3,7 +3,8 @@ import pc from 'picocolors';
 import type { JobStatus } from '../core/job-status.js';
 import { shellQuote } from '../core/variables.js';
 
-export { table } from './table.js';
+export { printable } from '../core/printable.js';
+export { styled, table, type Cell } from './table.js';
 
 export function ago(ms: number, now = Date.now()): string {
   const s = Math.max(0, Math.round((now - ms) / 1000));

@@ -8,6 +8,7 @@
 import pc from 'picocolors';
 import type { Client } from '../client/client.js';
 import type { JobStatus } from '../core/job-status.js';
+import { printable } from './format.js';
 
 /** Statuses of a job not started yet; only a reason the server gives says why (a transition clears it). */
 const WAITING = new Set<JobStatus>(['SUBMITTED', 'DOWNLOADING']);
@@ -41,7 +42,7 @@ export function noteWaiting(client: Client, runName: string, jobIds?: ReadonlySe
           if (jobIds && !jobIds.has(job.id)) continue;
           if (!WAITING.has(job.status) || !job.reason || shown.get(job.id) === job.reason) continue;
           shown.set(job.id, job.reason);
-          process.stderr.write(pc.dim(`[dstack] ${job.ref} waits: ${job.reason}\n`));
+          process.stderr.write(pc.dim(`[dstack] ${job.ref} waits: ${printable(job.reason)}\n`));
         }
       })
       .catch(() => {}) // the follow itself reports a server that went away

@@ -5,6 +5,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { InvalidError } from '../core/errors.js';
+import { printable } from '../core/printable.js';
 
 /** `path` (relative to the scanned root, `/`-separated) cannot be read by this process. */
 export class UnreadablePathError extends InvalidError {
@@ -12,7 +13,7 @@ export class UnreadablePathError extends InvalidError {
     readonly path: string,
     options?: ErrorOptions,
   ) {
-    super(`${path} is not readable by the runner (${whoAmI()})`, options);
+    super(`${printable(path)} is not readable by the runner (${whoAmI()})`, options);
   }
 }
 

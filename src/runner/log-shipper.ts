@@ -12,6 +12,7 @@
  * again.
  */
 import { isUtf8 } from 'node:buffer';
+import { printable } from '../core/printable.js';
 import type { LogEntry } from '../core/records.js';
 import { spoolRecord, type SendLogs } from './log-spool.js';
 import { SpoolFile } from './spool-file.js';
@@ -153,7 +154,8 @@ export class LogShipper {
 
   /** A line from dstack itself (download progress, errors), shown in the job's log. */
   note(text: string, stream: Stream = 'stderr'): void {
-    const line = `[dstack] ${text}`;
+    // Notes name the job's files and links, and quote its errors: shown printable, on one line.
+    const line = `[dstack] ${printable(text)}`;
     this.queueEntry({ seq: 0, ts: 0, stream, text: line }, Buffer.from(line));
     this.spoolNow();
     this.schedule();

@@ -43,4 +43,12 @@ describe('renderStatus', () => {
     const one = renderStatus([view('swift-shark-1', 'bob')], { now: 0 });
     expect(one).not.toContain('USER');
   });
+
+  it("shows a job's reason and a workflow's name with their control characters escaped, one row each", () => {
+    const run = makeRun('calm-owl-1', { submittedAt: 0 });
+    const job = makeJob(run, 'odd\tname', { id: 'aaaaaaaaaaaa', status: 'FAILED', reason: 'saw \x1b[2J\nthen' });
+    const rows = renderStatus([{ ...run, status: 'FAILED', jobs: [job] }], { project: '', now: 0 }).split('\n');
+    expect(rows).toHaveLength(3);
+    expect(rows[2]).toMatch(/aaaaaaaaaaaa\s+odd\\tname\s.*FAILED saw \\x1b\[2J\\nthen$/);
+  });
 });

@@ -12,7 +12,7 @@ import { downloadFiles } from '../../files/download.js';
 import { WriteBlockedError } from '../../files/write-blocked.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
-import { table } from '../format.js';
+import { printable, table } from '../format.js';
 import { transferProgress } from '../transfer-progress.js';
 
 export async function artifactsCommand(
@@ -58,7 +58,11 @@ export async function artifactsCommand(
       `downloaded ${plural(stats.files, 'file')} (${formatSize(stats.bytes)})${folders} to ${dir}${local}\n`,
     );
     if (replaced.length > 0) {
-      const some = replaced.slice(0, 3).join(', ') + (replaced.length > 3 ? ', …' : '');
+      const some =
+        replaced
+          .slice(0, 3)
+          .map((path) => printable(path))
+          .join(', ') + (replaced.length > 3 ? ', …' : '');
       process.stdout.write(`replaced ${plural(replaced.length, 'file')} that ${dir} had (${some})\n`);
     }
     return 0;

@@ -8,7 +8,7 @@ import type { Settings } from '../../settings.js';
 import { cachedLogNotes } from '../cached-log-notes.js';
 import { LogPrinter } from '../log-printer.js';
 import { connect } from '../connect.js';
-import { colorStatus, parseSince } from '../format.js';
+import { colorStatus, parseSince, printable } from '../format.js';
 import { noteWaiting } from '../waiting-notes.js';
 
 /** The CLI's printer: a line left unfinished by one batch goes on with the next. */
@@ -97,7 +97,7 @@ export async function logsCommand(
 function followedEnd(run: RunView, target: string): number {
   const failed = run.jobs.filter((j) => (j.id === target || run.name === target) && j.status !== 'DONE');
   for (const job of failed) {
-    const why = job.reason ? `: ${job.reason}` : '';
+    const why = job.reason ? `: ${printable(job.reason)}` : '';
     process.stderr.write(`${pc.dim('[dstack]')} ${job.ref} (${job.id}) ended ${colorStatus(job.status)}${why}\n`);
     noteUndeliveredLines([job]);
   }

@@ -12,7 +12,7 @@ import { plan, type Plan } from '../../core/planner.js';
 import type { JobRecord, RunView } from '../../core/records.js';
 import type { ProjectConfig } from '../../core/workflow.js';
 import { plainCacheDir, type Settings } from '../../settings.js';
-import { colorStatus, table } from '../format.js';
+import { colorStatus, printable, styled, table } from '../format.js';
 import { locateDependencyError } from './dependency-errors.js';
 import { formatPlan, formatWorkflowHelp, formatWorkflowList } from './plan-output.js';
 import { flagNames, parseRunArgs, requireValues } from './run-args.js';
@@ -170,7 +170,7 @@ async function noteTag(client: Client, run: RunView, tag: string): Promise<void>
 }
 
 function printSummary(run: RunView): void {
-  const rows = run.jobs.map((j: JobRecord) => [j.id, j.ref, colorStatus(j.status), j.reason ?? '']);
+  const rows = run.jobs.map((j: JobRecord) => [j.id, j.ref, styled(colorStatus(j.status)), j.reason ?? '']);
   process.stderr.write(`\n${table(['JOB', 'WORKFLOW', 'STATUS', 'REASON'], rows)}\n`);
   const word = isFinished(run.status) ? run.status : `${run.status} (still running)`;
   process.stderr.write(`run ${run.name} ${word === 'DONE' ? pc.green(word) : pc.red(word)}\n`);
@@ -208,7 +208,8 @@ function locatedIn(config: ProjectConfig, planned: Plan): (e: unknown) => never 
 }
 
 function printWarnings(warnings: readonly string[]): void {
-  for (const warning of warnings) process.stderr.write(`${pc.yellow('warning:')} ${warning}\n`);
+  // Warnings name the project's files and links: shown printable.
+  for (const warning of warnings) process.stderr.write(`${pc.yellow('warning:')} ${printable(warning)}\n`);
 }
 
 /**

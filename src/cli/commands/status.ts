@@ -4,7 +4,7 @@ import type { JobRecord, RunView } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { projectScope } from '../project-scope.js';
-import { ago, colorStatus, table, variablesLabel } from '../format.js';
+import { ago, colorStatus, styled, table, variablesLabel, type Cell } from '../format.js';
 
 export async function statusCommand(
   run: string | undefined,
@@ -49,7 +49,7 @@ export function renderStatus(
   const projects = project === undefined;
   // An admin's --all holds other users' runs: whose each is, once they are not all one user's.
   const users = new Set(runs.map((r) => r.user)).size > 1;
-  const rows: string[][] = [];
+  const rows: Cell[][] = [];
   for (const run of runs) {
     const vars = variablesLabel(run.overrides);
     const target = run.jobs.find((j) => j.workflow === run.workflow) ?? run.jobs[run.jobs.length - 1];
@@ -63,7 +63,7 @@ export function renderStatus(
       vars,
       ago(run.submittedAt, now),
       target?.runner ?? '',
-      colorStatus(run.status),
+      styled(colorStatus(run.status)),
     ]);
     const byId = new Map(run.jobs.map((j) => [j.id, j]));
     for (const job of run.jobs) {
@@ -79,7 +79,7 @@ export function renderStatus(
         variablesLabel(Object.fromEntries(Object.entries(run.overrides).filter(([n]) => n in job.spec.variables))),
         ago(job.submittedAt, now),
         job.runner ?? '',
-        colorStatus(job.status) + (reason ? ` ${reason}` : ''),
+        styled(colorStatus(job.status), reason ? ` ${reason}` : ''),
       ]);
     }
   }

@@ -14,18 +14,26 @@ export function gitOutput(root: string, ...args: string[]): Promise<string | und
 /** The variables that point git at one repo whatever the folder: a repo nested in the project must be asked without them. */
 const REPO_VARIABLES = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR'];
 
-/** `gitOutput` for the repo whose `.git` is in `dir` itself, whatever GIT_DIR says. */
-export function gitOutputOwn(dir: string, ...args: string[]): Promise<string | undefined> {
-  const env = { ...process.env };
-  for (const name of REPO_VARIABLES) delete env[name];
-  return gitOutputWith(env, dir, args);
+/** `gitOutput` as bytes: paths (`-z`) as git has them, which need not be UTF-8. */
+export function gitBytes(root: string, ...args: string[]): Promise<Buffer | undefined> {
+  return gitBytesWith(process.env, root, args);
 }
 
-function gitOutputWith(env: NodeJS.ProcessEnv, root: string, args: string[]): Promise<string | undefined> {
+/** `gitBytes` for the repo whose `.git` is in `dir` itself, whatever GIT_DIR says. */
+export function gitBytesOwn(dir: string, ...args: string[]): Promise<Buffer | undefined> {
+  const env = { ...process.env };
+  for (const name of REPO_VARIABLES) delete env[name];
+  return gitBytesWith(env, dir, args);
+}
+
+async function gitOutputWith(env: NodeJS.ProcessEnv, root: string, args: string[]): Promise<string | undefined> {
+  return (await gitBytesWith(env, root, args))?.toString('utf8');
+}
+
+function gitBytesWith(env: NodeJS.ProcessEnv, root: string, args: string[]): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
-    execFile('git', ['-C', root, ...args], { env, maxBuffer: 256 * 1024 * 1024 }, (error, stdout) =>
-      resolve(error ? undefined : stdout),
-    );
+    const options = { env, maxBuffer: 256 * 1024 * 1024, encoding: 'buffer' as const };
+    execFile('git', ['-C', root, ...args], options, (error, stdout) => resolve(error ? undefined : stdout));
   });
 }
 

@@ -5,16 +5,19 @@
  * Runners rebuild exactly these files, from a clone of the remote plus the changed files'
  * blobs when the remote is registered (`dstack init`), else from the blobs alone.
  */
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { CodeManifest } from '../core/api.js';
+import { printable, printableBytes } from '../core/printable.js';
 import type { ManifestEntry, RepoInfo } from '../core/records.js';
 import { describeFiles, walk, withoutChainedLinkEntries, type OnLeftOut } from '../files/manifest.js';
+import { NonUtf8NamesError } from '../files/non-utf8-names.js';
 import { uploadFiles } from '../files/transfer.js';
 import { filesToUpload } from './changed-files.js';
 import type { Client } from './client.js';
-import { branchStatus, gitOutput as git, gitOutputOwn, mayBeGitRepo, repoPlace } from './git.js';
+import { branchStatus, gitBytes, gitBytesOwn, gitOutput as git, mayBeGitRepo, repoPlace } from './git.js';
 
 export interface Snapshot {
   repo: RepoInfo;
@@ -35,7 +38,7 @@ export async function snapshotProject(root: string, home?: string): Promise<Snap
   const listArgs = ['ls-files', '-z', '--cached', '--others', '--exclude-standard'];
   const [listed, remote, status, prefix] = mayBeGitRepo(root)
     ? await Promise.all([
-        git(root, ...listArgs),
+        gitBytes(root, ...listArgs),
         git(root, 'remote', 'get-url', 'origin'),
         git(root, 'status', '--porcelain=v2', '--branch'),
         git(root, 'rev-parse', '--show-prefix'),
@@ -48,23 +51,38 @@ export async function snapshotProject(root: string, home?: string): Promise<Snap
   const leftOut: Snapshot['leftOut'] = [];
   const onLeftOut: OnLeftOut = (path, link) => leftOut.push({ path, link });
   let files: ManifestEntry[];
-  if (listed === undefined) {
-    files = await describeFiles(root, notHome(await walk(root, '', new Set(['.git']))), onLeftOut);
-  } else {
-    Object.assign(repo, repoPlace(root, remote, prefix), branchStatus(status ?? ''));
-    const listNested = (dir: string) => gitOutputOwn(join(root, dir), ...listArgs);
-    files = await describeListed(root, '', listed, { listNested, notHome, onLeftOut });
-    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  try {
+    if (listed === undefined) {
+      files = await describeFiles(root, notHome(await walk(root, '', new Set(['.git']))), onLeftOut);
+    } else {
+      Object.assign(repo, repoPlace(root, remote, prefix), branchStatus(status ?? ''));
+      const listNested = (dir: string) => gitBytesOwn(join(root, dir), ...listArgs);
+      const nonUtf8: string[] = [];
+      files = await describeListed(root, '', listed, { listNested, notHome, onLeftOut, nonUtf8 });
+      if (nonUtf8.length > 0) throw new NonUtf8NamesError(nonUtf8);
+      files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    }
+  } catch (e) {
+    if (!(e instanceof NonUtf8NamesError)) throw e;
+    // Left out, the file would be missing from the job and from the cache key: refused, before anything is sent.
+    const advice = (one: boolean) =>
+      `rename ${one ? 'it' : 'them'}, or ` +
+      (listed === undefined
+        ? `move ${one ? 'it' : 'them'} out of the project`
+        : `have git ignore ${one ? 'it' : 'them'} (.gitignore)`);
+    throw e.explained("the project's code", advice);
   }
   // Each link was checked alone; a chain of them, restored together, may lead out all the same.
   return { repo, manifest: { files: withoutChainedLinkEntries(files, onLeftOut) }, leftOut };
 }
 
 interface ListedContext {
-  /** `git ls-files` of the repo whose `.git` is in this folder of the project. */
-  listNested: (dir: string) => Promise<string | undefined>;
+  /** `git ls-files -z` of the repo whose `.git` is in this folder of the project. */
+  listNested: (dir: string) => Promise<Buffer | undefined>;
   notHome: (paths: string[]) => string[];
   onLeftOut: OnLeftOut;
+  /** Where the listed paths that are not UTF-8 and exist go, escaped. */
+  nonUtf8: string[];
 }
 
 /**
@@ -73,10 +91,13 @@ interface ListedContext {
  * the job's code too, and their edits must change its cache key, so each is listed by its own
  * git (recursively). Files git lists but that are deleted in the working tree are skipped.
  */
-async function describeListed(root: string, dir: string, listed: string, ctx: ListedContext): Promise<ManifestEntry[]> {
+async function describeListed(root: string, dir: string, listed: Buffer, ctx: ListedContext): Promise<ManifestEntry[]> {
   const base = dir ? `${dir}/` : '';
-  const paths = ctx.notHome([...new Set(listed.split('\0').filter(Boolean))].map((p) => base + p));
-  const files = await describeFiles(root, paths, ctx.onLeftOut);
+  const paths = ctx.notHome([...new Set(listedPaths(root, base, listed, ctx.nonUtf8))]);
+  const files = await describeFiles(root, paths, ctx.onLeftOut).catch((e: unknown) => {
+    // A link's target that is not UTF-8: named with the names found so far, in one message.
+    throw e instanceof NonUtf8NamesError ? new NonUtf8NamesError([...ctx.nonUtf8, ...e.names]) : e;
+  });
   if (files.length === paths.length) return files;
   const described = new Set(files.map((f) => f.path));
   for (const path of paths) {
@@ -89,6 +110,31 @@ async function describeListed(root: string, dir: string, listed: string, ctx: Li
     if (inner !== undefined) files.push(...(await describeListed(root, nested, inner, ctx)));
   }
   return files;
+}
+
+/**
+ * The paths of `git ls-files -z` output, `base` before each. Those that are not UTF-8 go to
+ * `nonUtf8` (escaped) when they exist: decoded, they would name no file, and the file would
+ * be skipped as one deleted in the working tree.
+ */
+function listedPaths(root: string, base: string, listed: Buffer, nonUtf8: string[]): string[] {
+  if (isUtf8(listed))
+    return listed
+      .toString('utf8')
+      .split('\0')
+      .filter(Boolean)
+      .map((p) => base + p);
+  const paths: string[] = [];
+  for (let start = 0; start < listed.length;) {
+    const end = listed.indexOf(0, start);
+    const path = listed.subarray(start, end < 0 ? listed.length : end);
+    start = end < 0 ? listed.length : end + 1;
+    if (path.length === 0) continue;
+    if (isUtf8(path)) paths.push(base + path.toString('utf8'));
+    else if (lstatSync(Buffer.concat([Buffer.from(`${root}/${base}`), path]), { throwIfNoEntry: false }))
+      nonUtf8.push(printable(base) + printableBytes(path));
+  }
+  return paths;
 }
 
 /**

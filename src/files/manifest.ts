@@ -1,14 +1,16 @@
 /** Building manifests: walking folders, hashing files, for code snapshots and artifacts. */
 import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { dirname, join, posix, relative } from 'node:path';
 import { forEachLimit } from '../core/concurrency.js';
+import { printable } from '../core/printable.js';
 import type { ManifestEntry } from '../core/records.js';
 import { readFailure } from './file-jobs.js';
 import { fileJob } from './file-workers.js';
 import type { HashCache } from './hash-cache.js';
 import { inSlices } from './raw-fs.js';
 import { linksLeadingOut } from './link-resolution.js';
+import { linkTarget, listFolder, NonUtf8NamesError } from './non-utf8-names.js';
 import { isInside } from './safe-path.js';
 import { isDenied, mayRead, UnreadablePathError } from './unreadable.js';
 
@@ -88,12 +90,13 @@ function scan(
   }
   if (!info) return undefined;
   if (info.isSymbolicLink()) {
-    let link;
+    let target;
     try {
-      link = readlinkSync(full);
+      target = readlinkSync(full, { encoding: 'buffer' });
     } catch {
       return undefined; // gone since the lstat
     }
+    const link = linkTarget(path, target); // a target that is not UTF-8 would be restored pointing elsewhere
     const resolved = join(dirname(full), link);
     if (link.startsWith('/') || !isInside(boundary, resolved)) return void onLeftOut?.(path, link);
     return { entry: { path, size: 0, mode: 0o777, link } };
@@ -129,7 +132,8 @@ async function describe(
 
 /**
  * Every file under `dir` (relative to `root`), skipping folders named in `skip`; with
- * `folders`, every folder below `dir` too, each just before what it holds.
+ * `folders`, every folder below `dir` too, each just before what it holds. A name that is not
+ * UTF-8 anywhere below is a NonUtf8NamesError naming them all, once the walk is over.
  */
 export async function walk(
   root: string,
@@ -138,16 +142,30 @@ export async function walk(
   folders = false,
 ): Promise<string[]> {
   const out: string[] = [];
-  const entries = await readdir(join(root, dir), { withFileTypes: true });
-  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+  const nonUtf8: string[] = [];
+  await walkInto(root, dir, skip, folders, out, nonUtf8);
+  if (nonUtf8.length > 0) throw new NonUtf8NamesError(nonUtf8);
+  return out;
+}
+
+async function walkInto(
+  root: string,
+  dir: string,
+  skip: ReadonlySet<string>,
+  folders: boolean,
+  out: string[],
+  nonUtf8: string[],
+): Promise<void> {
+  const listed = await listFolder(join(root, dir));
+  for (const name of listed.nonUtf8) nonUtf8.push(dir ? `${printable(dir)}/${name}` : name);
+  for (const entry of listed.entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const rel = dir ? posix.join(dir, entry.name) : entry.name;
-    if (entry.isDirectory()) {
+    if (entry.isDirectory) {
       if (skip.has(entry.name)) continue;
       if (folders) out.push(rel);
-      out.push(...(await walk(root, rel, skip, folders)));
+      await walkInto(root, rel, skip, folders, out, nonUtf8);
     } else out.push(rel);
   }
-  return out;
 }
 
 /**

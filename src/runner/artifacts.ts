@@ -1,6 +1,7 @@
 /** Saving a job's artifacts: scan each declared path, hash and upload new blobs (one read a file), then the manifest. */
 import type { RunnerClient } from '../client/runner-client.js';
 import { ConflictError, InvalidError } from '../core/errors.js';
+import { printable } from '../core/printable.js';
 import type { ArtifactManifest } from '../core/records.js';
 import { filesAndSize } from '../core/resources.js';
 import { HashCache } from '../files/hash-cache.js';
@@ -14,6 +15,7 @@ import {
 } from '../files/manifest.js';
 import { progressNotes } from '../files/progress-notes.js';
 import { StoredDigests } from '../files/stored-digests.js';
+import { NonUtf8NamesError } from '../files/non-utf8-names.js';
 import { UnreadablePathError } from '../files/unreadable.js';
 import { uploadFiles } from '../files/transfer.js';
 import { uploadScanned } from '../files/upload-scanned.js';
@@ -99,13 +101,23 @@ export async function saveArtifacts(
   return manifest;
 }
 
-/** An artifact's files (scanArtifactPath), one the runner may not read named with the artifact as declared. */
+/**
+ * An artifact's files (scanArtifactPath); one the runner may not read, or names it cannot
+ * store (not UTF-8), fail the save named with the artifact as declared: a file is never left
+ * out in silence.
+ */
 async function scanDeclared(root: string, path: string, onLeftOut: OnLeftOut): Promise<ArtifactScan | undefined> {
   const absolute = path.startsWith('/');
+  const artifact = `artifact '${printable(path)}'`;
   try {
     return await scanArtifactPath(root, absolute ? path.slice(1) : path, onLeftOut);
   } catch (e) {
+    if (e instanceof NonUtf8NamesError) {
+      const advice = (one: boolean) =>
+        `rename ${one ? 'it' : 'them'} in the job's commands, or keep ${one ? 'it' : 'them'} out of the artifact`;
+      throw e.explained(artifact, advice, absolute ? '/' : '');
+    }
     if (!(e instanceof UnreadablePathError)) throw e;
-    throw new InvalidError(`artifact '${path}': ${absolute ? '/' : ''}${e.message}`, { cause: e });
+    throw new InvalidError(`${artifact}: ${absolute ? '/' : ''}${e.message}`, { cause: e });
   }
 }

@@ -3,7 +3,7 @@
  * ignored), every file outside one, where git is not even started.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -179,5 +179,28 @@ describe("snapshotProject with dstack's home inside the project", () => {
   it('takes every file when the home is elsewhere', async () => {
     const snapshot = await snapshotProject(join(dir, 'proj'), join(dir, 'home'));
     expect(paths(snapshot)).toEqual(['.dstack/workflows.yaml', 'ignored.log', 'train.py']);
+  });
+
+  it('refuses names that are not UTF-8, outside a repo and in one, and keeps one whose U+FFFD is its own', async () => {
+    const proj = join(dir, 'proj');
+    await writeFile(join(proj, 'own\ufffd.txt'), 'x');
+    expect(paths(await snapshotProject(proj))).toContain('own\ufffd.txt');
+    await writeFile(Buffer.from(join(proj, 'data\xff.txt'), 'latin1'), 'x');
+    await expect(snapshotProject(proj)).rejects.toThrow(
+      "the project's code: a name is not UTF-8: data\\xff.txt (dstack stores UTF-8 names only); " +
+        'rename it, or move it out of the project',
+    );
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, env }).toString();
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-q', '-m', 'first');
+    await expect(snapshotProject(proj)).rejects.toThrow(
+      "the project's code: a name is not UTF-8: data\\xff.txt (dstack stores UTF-8 names only); " +
+        'rename it, or have git ignore it (.gitignore)',
+    );
+    // Tracked but deleted in the working tree, it is skipped as any deleted file is.
+    await rm(Buffer.from(join(proj, 'data\xff.txt'), 'latin1'));
+    expect(paths(await snapshotProject(proj))).toEqual(['.dstack/workflows.yaml', 'own\ufffd.txt', 'train.py']);
   });
 });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanArtifact, walk } from '../../src/files/manifest.js';
+import { NonUtf8NamesError } from '../../src/files/non-utf8-names.js';
 
 describe('scanArtifact and links on the artifact path', () => {
   let base: string;
@@ -121,5 +122,37 @@ describe('scanArtifact and chains of links', () => {
       ['out/a/b/c/d/x', 'y/../../../../..'],
       ['out/only/z', '../a/b/c/d/y/..'],
     ]);
+  });
+});
+
+describe('scanArtifact and names that are not UTF-8', () => {
+  let ws: string;
+  const named = (path: string) => Buffer.from(join(ws, path), 'latin1');
+  beforeAll(async () => {
+    ws = await realpath(await mkdtemp(join(tmpdir(), 'dstack-scan-bytes-')));
+    await mkdir(join(ws, 'o', 'sub'), { recursive: true });
+    await writeFile(join(ws, 'o', 'ok\ufffd.txt'), 'its own U+FFFD'); // valid UTF-8 (EF BF BD)
+    await writeFile(join(ws, 'o', 'sub', 'fine.txt'), 'x');
+  });
+  afterAll(() => rm(ws, { recursive: true, force: true }));
+
+  it('keeps a name whose U+FFFD is its own', async () => {
+    const found = await scanArtifact(ws, 'o');
+    expect(found?.map((f) => f.entry.path)).toEqual(['o/ok\ufffd.txt', 'o/sub/fine.txt']);
+  });
+
+  it('refuses the names whose bytes are not UTF-8, all of them, escaped; a link whose target is not', async () => {
+    await writeFile(named('o/bad\xff.txt'), 'x'); // decoded, it would read as 'o/bad\ufffd.txt'
+    await mkdir(named('o/sub/dir\xfe'));
+    await writeFile(named('o/sub/dir\xfe/inside'), 'x');
+    const error = await scanArtifact(ws, 'o').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NonUtf8NamesError);
+    expect((error as NonUtf8NamesError).names).toEqual(['o/bad\\xff.txt', 'o/sub/dir\\xfe']);
+    await rm(named('o/bad\xff.txt'));
+    await rm(named('o/sub/dir\xfe'), { recursive: true });
+    await symlink(Buffer.from('ok\xfd', 'latin1'), named('o/link'));
+    await expect(scanArtifact(ws, 'o')).rejects.toThrow(
+      'a name is not UTF-8: o/link -> ok\\xfd (dstack stores UTF-8 names only); rename it',
+    );
   });
 });

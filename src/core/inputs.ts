@@ -5,14 +5,33 @@
 import { posix } from 'node:path';
 import picomatch from 'picomatch';
 import type { CodeFile } from './cache-key.js';
-import { formatLocation } from './errors.js';
+import { ConfigError } from './errors.js';
 import { VARIABLES_FILE, WORKFLOWS_FILE } from './project-paths.js';
 import type { ManifestEntry } from './records.js';
 import type { ProjectConfig } from './workflow.js';
 
-/** Whether a file's path matches any of `globs` (dotfiles too: `.env` is code as much as `train.py`). */
+/**
+ * Whether a file's path matches any of `globs` (dotfiles too: `.env` is code as much as
+ * `train.py`), or lies in a folder that one matches: `inputs: [src]` counts every file under
+ * `src`, as `artifacts: [src]` saves them, and as .gitignore reads a pattern naming a folder.
+ * A glob that matched folders alone counted no file at all, and the cache went on reusing
+ * results however the code in them changed.
+ */
 export function inputMatcher(globs: readonly string[]): (path: string) => boolean {
-  return picomatch([...globs], { dot: true });
+  const match = picomatch(
+    globs.map((g) => g.replace(/(.)\/+$/, '$1')), // `src/` names the folder `src`
+    { dot: true },
+  );
+  const folders = new Map<string, boolean>(); // a project's files share few folders
+  const inMatchedFolder = (path: string): boolean => {
+    const end = path.lastIndexOf('/');
+    if (end <= 0) return false;
+    const folder = path.slice(0, end);
+    let matched = folders.get(folder);
+    if (matched === undefined) folders.set(folder, (matched = match(folder) || inMatchedFolder(folder)));
+    return matched;
+  };
+  return (path) => match(path) || inMatchedFolder(path);
 }
 
 /**
@@ -50,30 +69,26 @@ export function countedCode(files: readonly ManifestEntry[], inputs: readonly st
 }
 
 /**
- * A warning for each glob of the named workflows that matches none of `paths`: a misspelt
- * `src/**\/*.pyy` would leave those files out of the key, and the cache would reuse results
- * after the code they came from changed.
+ * Refuses the first glob of the named workflows that matches none of `paths` (the run's
+ * code): it counts nothing for the key, so a misspelt `src/**\/*.pyy` left the files it
+ * meant out of it, and the cache reused results after they changed. A warning was printed and
+ * the stale result used all the same (docs/decisions.md).
  */
-export function unmatchedInputs(
+export function checkInputsMatch(
   config: ProjectConfig,
   workflows: ReadonlySet<string>,
   paths: readonly string[],
-): string[] {
-  const warnings: string[] = [];
+): void {
   for (const wf of config.workflows) {
     if (!workflows.has(wf.name) || !wf.inputs) continue;
     wf.inputs.forEach((glob, i) => {
-      const match = inputMatcher([glob]);
-      if (paths.some(match)) return;
-      const where = wf.locations[`inputs.${i}`] ?? wf.location;
-      const folder = glob.replace(/\/+$/, '');
-      const hint = paths.some((p) => p.startsWith(`${folder}/`))
-        ? `; for the files in folder ${folder}, write '${folder}/**'`
-        : " (only files that match its 'inputs' count for the cache)";
-      warnings.push(
-        `${formatLocation(where)}: input '${glob}' of workflow ${wf.name} matches no file of the project${hint}`,
+      if (paths.some(inputMatcher([glob]))) return;
+      throw new ConfigError(
+        `input '${glob}' of workflow '${wf.name}' matches no file of the project, so the cache would ` +
+          'reuse its results whatever happened to the files it was meant to name; correct it or remove it',
+        wf.locations[`inputs.${i}`] ?? wf.location,
+        `inputs.${i}`,
       );
     });
   }
-  return warnings;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildProject } from '../../src/config/index.js';
-import { countedCode, inputMatcher, unmatchedInputs } from '../../src/core/inputs.js';
+import { checkInputsMatch, countedCode, inputMatcher } from '../../src/core/inputs.js';
+import { ConfigError } from '../../src/core/errors.js';
 import type { ManifestEntry } from '../../src/core/records.js';
 import { yaml } from '../config/helpers.js';
 
@@ -27,17 +28,42 @@ describe('inputs', () => {
     expect(FILES.filter(match)).toEqual(['src/data/load.py', '.env']);
   });
 
-  it("warn of each planned workflow's glob that matches no file, where it is written", () => {
-    expect(unmatchedInputs(config, new Set(['prepare', 'train']), FILES)).toEqual([
-      ".dstack/workflows.yaml:3:27: input 'src' of workflow prepare matches no file of the project; for the files in folder src, write 'src/**'",
-      ".dstack/workflows.yaml:3:32: input 'conf/*.yaml' of workflow prepare matches no file of the project (only files that match its 'inputs' count for the cache)",
-      ".dstack/workflows.yaml:6:35: input 'train.pyy' of workflow train matches no file of the project (only files that match its 'inputs' count for the cache)",
+  it('count every file under a folder a glob names, as artifacts and .gitignore do', () => {
+    const paths = ['src/m.py', 'src/a/b.py', 'srcx/y.py', 'top.py', 'data/x/y/z.csv', 'x.py/inside'];
+    const matched = (...globs: string[]) => paths.filter(inputMatcher(globs));
+    for (const folder of ['src', 'src/', './src', 'src/*']) expect(matched(folder)).toEqual(['src/m.py', 'src/a/b.py']);
+    expect(matched('data/x')).toEqual(['data/x/y/z.csv']);
+    expect(matched('s*')).toEqual(['src/m.py', 'src/a/b.py', 'srcx/y.py']);
+    // A glob for files matches a folder of that name too: what is in it is counted, never left out.
+    expect(matched('*.py')).toEqual(['top.py', 'x.py/inside']);
+    expect(matched('src/m')).toEqual([]);
+  });
+
+  it("refuse the first planned workflow's glob that matches no file, where it is written", () => {
+    const refusal = (workflows: string[], paths: string[]) => {
+      try {
+        checkInputsMatch(config, new Set(workflows), paths);
+      } catch (e) {
+        return e instanceof ConfigError ? [e.message, e.field] : e;
+      }
+      return undefined;
+    };
+    const why =
+      'matches no file of the project, so the cache would reuse its results whatever happened to the files it ' +
+      'was meant to name; correct it or remove it';
+    expect(refusal(['prepare', 'train'], FILES)).toEqual([
+      `.dstack/workflows.yaml:3:32: input 'conf/*.yaml' of workflow 'prepare' ${why}`,
+      'inputs.2',
+    ]);
+    expect(refusal(['train'], FILES)).toEqual([
+      `.dstack/workflows.yaml:6:35: input 'train.pyy' of workflow 'train' ${why}`,
+      'inputs.0',
     ]);
   });
 
   it('say nothing of workflows not planned, or when every glob matches', () => {
-    expect(unmatchedInputs(config, new Set(['other']), ['nothing/x'])).toEqual([]);
-    expect(unmatchedInputs(config, new Set(['prepare']), [...FILES, 'src', 'conf/a.yaml'])).toEqual([]);
+    expect(() => checkInputsMatch(config, new Set(['other']), ['nothing/x'])).not.toThrow();
+    expect(() => checkInputsMatch(config, new Set(['prepare']), [...FILES, 'conf/a.yaml'])).not.toThrow();
   });
 
   it('count every file and link without globs; with them, what a matching link points at too', () => {
@@ -60,6 +86,7 @@ describe('inputs', () => {
         .sort();
     expect(paths()).toEqual(manifest.map((f) => f.path).sort());
     expect(paths(['current.yaml'])).toEqual(['configs/a.yaml', 'current.yaml']);
+    expect(paths(['configs'])).toEqual(['configs/a.yaml', 'configs/b.yaml']);
     expect(paths(['data', 'loop'])).toEqual(['data', 'loop', 'raw/v2/part-0', 'raw/v2/part-1']);
     expect(countedCode(manifest, ['current.yaml'])).toContainEqual({ path: 'current.yaml', link: 'configs/a.yaml' });
   });

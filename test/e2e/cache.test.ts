@@ -25,6 +25,9 @@ const WORKFLOWS = `workflows:
     provider: python
     python_script: train.py
     inputs: [data/**]
+  - name: folder
+    inputs: [src]
+    commands: [cat src/prepare.txt]
 `;
 const VARIABLES = `variables:
   global:
@@ -136,18 +139,38 @@ describe('the job cache', () => {
     expect((await last()).jobs[0]!.cachedFrom).toBeUndefined();
   });
 
-  it('inputs: a glob that matches no file is named, with its line, before the run and its dry run', async () => {
+  it('inputs: a folder counts every file under it', async () => {
+    const ran = await sb.dstack(['run', 'folder']);
+    expect(ran.stdout).toBe('v1\n');
+    const job = (await last()).jobs[0]!;
+    expect((await sb.dstack(['run', 'folder'])).stderr).toContain(`folder: cached, reusing job ${job.id}`);
+    await sb.write({ 'src/prepare.txt': 'v2' });
+    try {
+      const edited = await sb.dstack(['run', 'folder']);
+      expect(edited.stdout).toBe('v2\n');
+      expect((await last()).jobs[0]!.cachedFrom).toBeUndefined();
+    } finally {
+      await sb.write({ 'src/prepare.txt': 'v1' });
+    }
+  });
+
+  it('inputs: a glob that matches no file is refused, at its line, before the run and its dry run', async () => {
+    const before = await last();
     const misspelt = WORKFLOWS.replace('inputs: [src/**, .dstack/**]', 'inputs: [scr/**, .dstack/**]');
     await sb.write({ '.dstack/workflows.yaml': misspelt });
-    const warning =
-      "warning: .dstack/workflows.yaml:3:14: input 'scr/**' of workflow prepare matches no file of the project " +
-      "(only files that match its 'inputs' count for the cache)";
-    expect((await sb.dstack(['run', 'prepare', '--dry-run'])).stderr).toContain(warning);
-    const run = await sb.dstack(['run', 'train']);
-    expect(run.code).toBe(0);
-    expect(run.stderr).toContain(warning);
-    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
-    expect((await sb.dstack(['run', 'train'])).stderr).not.toContain('warning');
+    const error =
+      "error: .dstack/workflows.yaml:3:14: input 'scr/**' of workflow 'prepare' matches no file of the project, so " +
+      'the cache would reuse its results whatever happened to the files it was meant to name; correct it or remove it\n';
+    try {
+      const dry = await sb.dstack(['run', 'prepare', '--dry-run']);
+      expect([dry.code, dry.stdout, dry.stderr]).toEqual([2, '', error]);
+      const run = await sb.dstack(['run', 'train']);
+      expect([run.code, run.stderr]).toEqual([2, error]);
+      expect((await last()).name).toBe(before.name);
+    } finally {
+      await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+    }
+    expect((await sb.dstack(['run', 'train'])).stderr).not.toContain('error');
   });
 
   it('--no-cache runs everything anew', async () => {

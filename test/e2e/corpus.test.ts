@@ -670,7 +670,7 @@ async function inProject<T>(name: string, fn: (sandbox: Sandbox) => Promise<T>):
   try {
     await cp(join(CORPUS, name, '.dstack'), join(sandbox.root, '.dstack'), { recursive: true });
     await promisify(execFile)('git', ['init', '-q'], { cwd: sandbox.root });
-    await writeRequirements(sandbox);
+    await writeNamedFiles(sandbox);
     return await fn(sandbox);
   } finally {
     // Nothing to stop: a dry run starts no server (each test checks it).
@@ -679,16 +679,18 @@ async function inProject<T>(name: string, fn: (sandbox: Sandbox) => Promise<T>):
 }
 
 /**
- * The requirements files the project's python workflows name, empty: each repository had its
+ * The files the project's workflows name, empty: python workflows' scripts and requirements
+ * files, and the files of `inputs` (`depends-on: {repo: {include}}`). Each repository had its
  * own, and planning refuses one that is not in the project; the corpus keeps only `.dstack/`.
  */
-async function writeRequirements(sandbox: Sandbox): Promise<void> {
+async function writeNamedFiles(sandbox: Sandbox): Promise<void> {
   const config = await loadProject(sandbox.root).catch(() => undefined); // variables.yaml alone
-  const files = (config?.workflows ?? [])
-    .filter((w) => w.provider === 'python')
-    .map((w) => w.params['requirements'])
-    .filter((r): r is string => typeof r === 'string');
-  await sandbox.write(Object.fromEntries(files.map((f) => [f.trim(), ''])));
+  const files = (config?.workflows ?? []).flatMap((w) => {
+    const named = w.provider === 'python' ? ['python_script', 'script', 'file', 'requirements'] : [];
+    const params = named.map((key) => w.params[key]).filter((v): v is string => typeof v === 'string');
+    return [...params.map((v) => v.trim().split(/\s+/)[0]!), ...(w.inputs ?? [])];
+  });
+  await sandbox.write(Object.fromEntries(files.filter((f) => !/[*?{[$]/.test(f)).map((f) => [f, ''])));
 }
 
 /** Every file called server.json under `dir` (none, when nothing started a server). */

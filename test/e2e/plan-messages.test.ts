@@ -31,6 +31,12 @@ const WORKFLOWS = `workflows:
   - name: image-var
     image: \${{ base }}
     commands: [echo]
+  - name: globs
+    inputs: [src/**/*.pyy]
+    commands: [echo]
+  - name: folder
+    inputs: [src]
+    commands: [echo]
 `;
 
 describe('dstack run: messages before anything is submitted', () => {
@@ -43,6 +49,7 @@ describe('dstack run: messages before anything is submitted', () => {
         'variables:\n  train:\n    steps: 1000\n  eval:\n    rows: 100\n  epoch:\n    epochs: 3\n' +
         '  image-var:\n    base: Ubuntu:22.04\n',
       'main.py': 'print("hi")\n',
+      'src/m.py': 'print("m")\n',
     });
   });
   afterAll(() => sb.dispose());
@@ -82,7 +89,7 @@ describe('dstack run: messages before anything is submitted', () => {
     try {
       await refused(
         ['typo'],
-        ".dstack/workflows.yaml:26:18: workflow 'typo' depends on 'trian', which is not defined; did you mean 'train'?",
+        ".dstack/workflows.yaml:32:18: workflow 'typo' depends on 'trian', which is not defined; did you mean 'train'?",
       );
     } finally {
       await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
@@ -123,6 +130,17 @@ describe('dstack run: messages before anything is submitted', () => {
       ['image-var', '--base', 'x/../y'],
       `invalid --base 'x/../y': image of workflow 'image-var' takes ${expected}`,
     );
+  });
+
+  it('refuses, in a dry run with no server too, an inputs glob that matches no file; a folder matches', async () => {
+    await refused(
+      ['globs', '--dry-run'],
+      ".dstack/workflows.yaml:26:14: input 'src/**/*.pyy' of workflow 'globs' matches no file of the project, so the " +
+        'cache would reuse its results whatever happened to the files it was meant to name; correct it or remove it',
+    );
+    const dry = await sb.dstack(['run', 'folder', '--dry-run']);
+    expect(dry.stdout).toContain('(no server is running: tag dependencies and the cache were not checked)\n');
+    expect([dry.code, dry.stderr]).toEqual([0, '']);
   });
 
   it('submitted nothing', async () => {

@@ -77,7 +77,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   };
   process.once('SIGINT', interrupted);
   const snapshot = await snapshotProject(root, settings.home);
-  await warnAboutCode(config, planned, snapshot);
+  await checkCode(config, planned, snapshot);
   const codeDigest = await uploadSnapshot(client, root, snapshot);
   submitting = true;
   const run = await client
@@ -176,24 +176,29 @@ function printSummary(run: RunView): void {
   process.stderr.write(`run ${run.name} ${word === 'DONE' ? pc.green(word) : pc.red(word)}\n`);
 }
 
-/** What of the project the jobs will not see as the user may think: links out of it, `inputs:` globs matching nothing. */
-async function warnAboutCode(config: ProjectConfig, planned: Plan, snapshot: Snapshot): Promise<void> {
+/**
+ * What of the project the jobs will not see as the user may think: links out of it (a
+ * warning), `inputs:` globs matching nothing (refused: the cache would reuse stale results).
+ */
+async function checkCode(config: ProjectConfig, planned: Plan, snapshot: Snapshot): Promise<void> {
   printWarnings(
     snapshot.leftOut.map(
       ({ path, link }) =>
         `link '${path}' (-> ${link}) points outside the project, so jobs do not get it; name that path in the commands instead`,
     ),
   );
-  const workflows = plannedWorkflows(planned);
-  if (!config.workflows.some((wf) => wf.inputs && workflows.has(wf.name))) return; // most have none: no picomatch to load
-  const { unmatchedInputs } = await import('../../core/inputs.js');
-  printWarnings(
-    unmatchedInputs(
-      config,
-      workflows,
-      snapshot.manifest.files.map((f) => f.path),
-    ),
+  if (!hasInputs(config, planned)) return; // most have none: no picomatch to load
+  const { checkInputsMatch } = await import('../../core/inputs.js');
+  checkInputsMatch(
+    config,
+    plannedWorkflows(planned),
+    snapshot.manifest.files.map((f) => f.path),
   );
+}
+
+function hasInputs(config: ProjectConfig, planned: Plan): boolean {
+  const workflows = plannedWorkflows(planned);
+  return config.workflows.some((wf) => wf.inputs && workflows.has(wf.name));
 }
 
 function plannedWorkflows(planned: Plan): Set<string> {
@@ -226,14 +231,16 @@ async function dryRun(
 ): Promise<number> {
   const { connectIfRunning } = await import('../connect.js');
   const client = await connectIfRunning(settings);
+  const { snapshotProject } = await import('../../client/snapshot.js');
   if (!client) {
+    // The code is read only for what the run would refuse in it (inputs matching nothing).
+    if (hasInputs(config, planned)) await checkCode(config, planned, await snapshotProject(root, settings.home));
     process.stdout.write(formatPlan(planned));
     process.stdout.write('(no server is running: tag dependencies and the cache were not checked)\n');
     return 0;
   }
-  const { snapshotProject } = await import('../../client/snapshot.js');
   const snapshot = await snapshotProject(root, settings.home);
-  await warnAboutCode(config, planned, snapshot);
+  await checkCode(config, planned, snapshot);
   const preview = await client
     .previewRun({ jobs: planned.jobs, code: snapshot.manifest, repo: snapshot.repo })
     .catch(locatedIn(config, planned));

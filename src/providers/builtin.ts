@@ -59,13 +59,27 @@ function withOwnFiles(inputs: readonly string[], files: readonly string[]): stri
 function ownFiles(wf: ResolvedWorkflow): string[] {
   if (wf.provider !== 'python') return [];
   const files: string[] = [];
-  // The script goes to the shell with its arguments (python-job.ts): its file is the first word.
-  const script = /^\s*(?:'([^']*)'|"([^"]*)"|([^\s'"]+))/.exec(param(wf, 'python_script', 'script', 'file') ?? '');
-  const first = script?.[1] ?? script?.[2] ?? script?.[3];
-  if (first !== undefined && !first.startsWith('-')) files.push(first);
+  const script = pythonScript(wf)?.file;
+  if (script !== undefined) files.push(script);
   const requirements = param(wf, 'requirements')?.trim();
   if (requirements !== undefined) files.push(requirements);
   return files.map((file) => posix.normalize(file)).filter((file) => !file.startsWith('/') && !file.startsWith('../'));
+}
+
+/** The spellings of the python provider's script parameter. */
+export const SCRIPT_KEYS = ['python_script', 'script', 'file'] as const;
+
+/**
+ * The python provider's script file and the key that names it. The parameter goes to the
+ * shell with its arguments (python-job.ts): the file is its first word, unquoted, unless that
+ * is an option (`-m http.server` names a module).
+ */
+export function pythonScript(wf: ResolvedWorkflow): { file: string; key: string } | undefined {
+  const key = SCRIPT_KEYS.find((k) => param(wf, k) !== undefined);
+  if (key === undefined) return undefined;
+  const script = /^\s*(?:'([^']*)'|"([^"]*)"|([^\s'"]+))/.exec(param(wf, key)!);
+  const file = script?.[1] ?? script?.[2] ?? script?.[3];
+  return file === undefined || file.startsWith('-') ? undefined : { file, key };
 }
 
 /** The first of `names` the workflow sets to more than blanks, as written. */
@@ -99,7 +113,7 @@ export function builtinJobs(wf: ResolvedWorkflow, ctx: ProviderContext = NO_WARN
       return [baseJob(wf)];
     case 'python':
       checkSpellings(wf);
-      requireParam(wf, 'python_script', 'script', 'file');
+      requireParam(wf, ...SCRIPT_KEYS);
       checkPythonVersion(wf);
       warnUnused(wf, provider, ctx);
       return [baseJob(wf)];

@@ -7,7 +7,7 @@ import type { ProviderFn } from '../core/planner.js';
 import type { ProjectConfig } from '../core/workflow.js';
 import { readProviderSettings, readSettings, type ProviderSettings } from '../settings.js';
 import { builtinJobs, isBuiltinProvider } from './builtin.js';
-import { checkRequirementsFile } from './requirements.js';
+import { checkRequirementsFile, checkScriptFile } from './python-files.js';
 import { unsupportedProvider } from './unsupported.js';
 
 export { BUILTIN_PROVIDERS } from './builtin.js';
@@ -47,7 +47,10 @@ export function providerRegistry(options: RegistryOptions = {}): ProviderFn {
       }
       const jobs = builtinJobs(workflow, ctx);
       // Without the project (planning built-ins alone) there are no files to look at.
-      if (workflow.provider === 'python' && config !== undefined) checkRequirementsFile(workflow, config.root);
+      if (workflow.provider === 'python' && config !== undefined) {
+        checkScriptFile(workflow, config.root);
+        checkRequirementsFile(workflow, config.root);
+      }
       return jobs;
     }
     const error = unsupportedProvider(workflow);

@@ -1,7 +1,7 @@
 /**
  * What `dstack run` tells a user before it submits anything: which dependency a refused flag
  * belongs to, the usage of a workflow's variables, the name a typo was meant to be, and a
- * python workflow's missing requirements file. Each exits 2 and submits nothing.
+ * python workflow's missing script or requirements file. Each exits 2 and submits nothing.
  */
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,9 @@ const WORKFLOWS = `workflows:
   - name: folder
     inputs: [src]
     commands: [echo]
+  - name: noscript
+    provider: python
+    python_script: missing.py --epochs 3
 `;
 
 describe('dstack run: messages before anything is submitted', () => {
@@ -89,7 +92,7 @@ describe('dstack run: messages before anything is submitted', () => {
     try {
       await refused(
         ['typo'],
-        ".dstack/workflows.yaml:32:18: workflow 'typo' depends on 'trian', which is not defined; did you mean 'train'?",
+        ".dstack/workflows.yaml:35:18: workflow 'typo' depends on 'trian', which is not defined; did you mean 'train'?",
       );
     } finally {
       await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
@@ -111,6 +114,13 @@ describe('dstack run: messages before anything is submitted', () => {
     refused(
       ['script'],
       ".dstack/workflows.yaml:18:19: requirements file 'nope.txt' of workflow 'script' does not exist in the " +
+        'project (a path relative to the folder that holds .dstack)',
+    ));
+
+  it('refuses a python workflow whose script is not in the project, at its line', () =>
+    refused(
+      ['noscript'],
+      ".dstack/workflows.yaml:33:20: python script 'missing.py' of workflow 'noscript' does not exist in the " +
         'project (a path relative to the folder that holds .dstack)',
     ));
 

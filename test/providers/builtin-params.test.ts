@@ -1,6 +1,6 @@
 /**
  * What built-in providers check when they plan: curl, a URL it can fetch and an output inside
- * the project; python, a requirements file that is in the project.
+ * the project; python, a script and a requirements file that are in the project.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -100,6 +100,58 @@ describe('python requirements', () => {
     expect((await planError(root(), 'folder')).detail).toBe(
       "requirements file 'deps' of workflow 'folder' is not a file",
     );
+  });
+});
+
+describe('python script', () => {
+  let base: string;
+  const root = () => join(base, 'p');
+  const python = (name: string, script: string, key = 'python_script') =>
+    `  - name: ${name}\n    provider: python\n    ${key}: ${script}\n`;
+  beforeAll(async () => {
+    base = await tempDir();
+    await writeFiles(root(), {
+      'train.py': 'print("hi")\n',
+      'pkg/__main__.py': 'print("hi")\n',
+      '.dstack/workflows.yaml':
+        'workflows:\n' +
+        python('missing', 'missing.py') +
+        python('args', 'missing.py --epochs 3') +
+        python('spelling', 'src/gone.py', 'script') +
+        python('ok', 'train.py --epochs 3') +
+        python('folder', 'pkg') +
+        python('module', '-m http.server') +
+        python('absolute', '/opt/app/train.py') +
+        python('shell', '$HOME/train.py') +
+        python('var', '${{ s }}'),
+    });
+  });
+  afterAll(() => rm(base, { recursive: true, force: true }));
+
+  const missing = (file: string, wf: string) =>
+    `python script '${file}' of workflow '${wf}' does not exist in the project (a path relative to the folder that holds .dstack)`;
+
+  it('refuses a script that does not exist, at its line and field, before anything is submitted', async () => {
+    const e = await planError(root(), 'missing');
+    expect(e.message).toBe(`.dstack/workflows.yaml:4:20: ${missing('missing.py', 'missing')}`);
+    expect(e.field).toBe('python_script');
+    expect((await planError(root(), 'args')).message).toBe(
+      `.dstack/workflows.yaml:7:20: ${missing('missing.py', 'args')}`,
+    );
+    const spelling = await planError(root(), 'spelling');
+    expect(spelling.message).toBe(`.dstack/workflows.yaml:10:13: ${missing('src/gone.py', 'spelling')}`);
+    expect(spelling.field).toBe('script');
+  });
+
+  it('refuses the name a variable gives, when no such file exists', async () => {
+    expect((await planError(root(), 'var', { overrides: { s: 'nope.py' } })).detail).toBe(missing('nope.py', 'var'));
+    await expect(planProject(root(), 'var', { overrides: { s: 'train.py' } })).resolves.toBeDefined();
+  });
+
+  it("plans a script of the project with its arguments, a folder, a module, and paths the project can't answer for", async () => {
+    for (const wf of ['ok', 'folder', 'module', 'absolute', 'shell']) {
+      expect((await planProject(root(), wf)).jobs.map((j) => j.ref)).toEqual([wf]);
+    }
   });
 });
 

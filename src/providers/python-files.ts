@@ -1,0 +1,64 @@
+/**
+ * The python provider's files, checked when planning: its script and its `requirements` file.
+ * The runner would find one missing only after the run was submitted (the script as python's
+ * exit code 2). The runner still checks the files it gets (one that git ignores is in the
+ * project but not in the run's code).
+ */
+import { statSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../core/errors.js';
+import type { ResolvedWorkflow } from '../core/planner.js';
+import { pythonScript } from './builtin.js';
+
+const IN_PROJECT = '(a path relative to the folder that holds .dstack)';
+
+/** Throws a ConfigError at `requirements` unless it names a file inside the project at `root`. */
+export function checkRequirementsFile(wf: ResolvedWorkflow, root: string): void {
+  const value = wf.params['requirements'];
+  if (typeof value !== 'string' || value.trim() === '') return;
+  const file = value.trim();
+  const fail = (detail: string): never => {
+    throw new ConfigError(
+      `requirements file '${file}' of workflow '${wf.name}' ${detail}`,
+      wf.locations['requirements'] ?? wf.location,
+      'requirements',
+    );
+  };
+  // As the runner reads it: relative to the project, and never through `..` (python-job.ts).
+  const parts = file.split(/[/\\]/);
+  if (file.startsWith('/') || file.startsWith('\\') || parts.includes('..')) {
+    fail("must be a path inside the project (relative, without '..')");
+  }
+  const stat = statOrUndefined(join(root, ...parts));
+  if (stat === undefined) fail(`does not exist in the project ${IN_PROJECT}`);
+  else if (!stat.isFile()) fail('is not a file');
+}
+
+/**
+ * Throws a ConfigError at the script's key unless its file (the first word of `python_script`)
+ * is in the project at `root`: a file, or a folder (python runs its `__main__.py`). Left to
+ * the runner: an absolute path (a file of the job's image, or of the runner's host), one out
+ * of the project, and one the shell expands (`$run_name`, `~`, a glob).
+ */
+export function checkScriptFile(wf: ResolvedWorkflow, root: string): void {
+  const script = pythonScript(wf);
+  if (script === undefined) return;
+  const { file, key } = script;
+  const parts = file.split('/');
+  if (file.startsWith('/') || parts.includes('..') || /[$`~*?[\\]/.test(file)) return;
+  if (statOrUndefined(join(root, ...parts)) !== undefined) return;
+  throw new ConfigError(
+    `python script '${file}' of workflow '${wf.name}' does not exist in the project ${IN_PROJECT}`,
+    wf.locations[key] ?? wf.location,
+    key,
+  );
+}
+
+/** Sync, as built-in providers plan (no promise per workflow); a path through a file (ENOTDIR) is missing too. */
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}

@@ -273,7 +273,9 @@ export function resolveWorkflow(
     commands: wf.commands.map((c, i) => sub(c, `commands.${i}`)),
     environment: Object.fromEntries(Object.entries(wf.environment).map(([k, v]) => [k, sub(v, `environment.${k}`)])),
     artifacts,
-    resources: resourceRequest(wf.resources, sub, badValue),
+    resources: resourceRequest(wf.resources, sub, badValue, (detail, field) =>
+      warn(`'${field}' of workflow '${wf.name}': ${detail}`, field),
+    ),
     variables: Object.fromEntries(vars),
     params: substituteParams(wf.params, (text, key) => sub(text, key)),
     location: wf.location,

@@ -3,13 +3,14 @@
  * (`sub`) and checked; `bad` throws for one that is not a count or a size, blaming its source.
  */
 import type { JobResources } from './job-spec.js';
-import { DEFAULT_REQUEST, parseSize } from './resources.js';
+import { DEFAULT_REQUEST, MIN_JOB_MEMORY, parseSize } from './resources.js';
 import type { ResourcesConfig } from './workflow.js';
 
 export function resourceRequest(
   r: ResourcesConfig,
   sub: (text: string, field: string) => string,
   bad: (field: string, raw: string, value: string, expected: string) => never,
+  warn: (detail: string, field: string) => void = () => {},
 ): JobResources {
   const request: JobResources = { ...DEFAULT_REQUEST };
   const count = (field: string, raw: string): number => {
@@ -20,7 +21,7 @@ export function resourceRequest(
   const size = (field: string, raw: string, value = sub(raw, field)): number =>
     parseSize(value) ?? bad(field, raw, value, 'a size like 512MB or 32GB');
   if (r.cpu !== undefined) request.cpu = count('resources.cpu', r.cpu);
-  if (r.memory !== undefined) request.memory = size('resources.memory', r.memory);
+  if (r.memory !== undefined) request.memory = memory(r.memory, sub, bad, warn);
   if (r.gpu?.count !== undefined) request.gpu = count('resources.gpu', r.gpu.count);
   // `gpu: {name: V100}` asks for a V100: one, when no count is given.
   else if (r.gpu?.name !== undefined || r.gpu?.memory !== undefined) request.gpu = 1;
@@ -36,4 +37,29 @@ export function resourceRequest(
   if (r.shmSize !== undefined) request.shmSize = size('resources.shm_size', r.shmSize);
   if (r.interruptible === true) request.interruptible = true;
   return request;
+}
+
+/**
+ * `memory`, in bytes. A bare number is megabytes (as the first dstack read it), which users
+ * take for gigabytes: under the least a job can run in it is refused, and under a gigabyte
+ * it draws a warning, each saying the unit (`memory: 16` is 16MB).
+ */
+function memory(
+  raw: string,
+  sub: (text: string, field: string) => string,
+  bad: (field: string, raw: string, value: string, expected: string) => never,
+  warn: (detail: string, field: string) => void,
+): number {
+  const field = 'resources.memory';
+  const value = sub(raw, field).trim();
+  const bytes = parseSize(value) ?? bad(field, raw, value, 'a size like 512MB or 32GB');
+  const bare = /^\d+(\.\d+)?$/.test(value);
+  if (bytes > 0 && bytes < MIN_JOB_MEMORY) {
+    const unit = bare ? ` (a bare number is megabytes: ${value} is ${value}MB; did you mean ${value}GB?)` : '';
+    bad(field, raw, value, `at least 6MiB, the least memory a job runs in${unit}`);
+  }
+  if (bare && bytes > 0 && bytes < 1e9) {
+    warn(`${value} is ${value}MB (a bare number is megabytes); write ${value}MB to keep it, or ${value}GB`, field);
+  }
+  return bytes;
 }

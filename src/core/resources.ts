@@ -58,6 +58,13 @@ const UNITS: Record<string, number> = {
   TIB: 2 ** 40,
 };
 
+/**
+ * The least memory a job may ask for: Docker's minimum (`Minimum memory limit allowed is
+ * 6MB`, 6MiB), and less than any job's process needs on a host. A smaller request is a unit
+ * mistaken (`memory: 3` is 3MB), refused when planning rather than by Docker at run time.
+ */
+export const MIN_JOB_MEMORY = 6 * 2 ** 20;
+
 /** `32GB` → bytes (decimal units; `GiB` binary); a bare number is megabytes. Null when unreadable. */
 export function parseSize(text: string): number | null {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(text);

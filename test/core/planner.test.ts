@@ -379,6 +379,47 @@ describe('plan: resources', () => {
     expect(e.field).toBe('resources.memory');
   });
 
+  it('refuses a memory under 6MiB, saying a bare number is megabytes, at its line or at the variable', async () => {
+    const at = { 'resources.memory': { file: FILE, line: 7, column: 15 } };
+    const refusal = async (memory: string, vars: Record<string, string> = {}) => {
+      const config = project([workflow('train', 3, { resources: { memory }, locations: at })], vars);
+      return (await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError)).message;
+    };
+    expect(await refusal('3')).toBe(
+      `${FILE}:7:15: invalid resources.memory '3' in workflow 'train': expected at least 6MiB, the least memory a ` +
+        'job runs in (a bare number is megabytes: 3 is 3MB; did you mean 3GB?)',
+    );
+    expect(await refusal('6MB')).toBe(
+      `${FILE}:7:15: invalid resources.memory '6MB' in workflow 'train': expected at least 6MiB, the least memory a job runs in`,
+    );
+    // Made by a variable (with no line of its own here): the value it took.
+    expect(await refusal('$mem', { mem: '0.5' })).toBe(
+      `${FILE}:7:15: invalid resources.memory '0.5' in workflow 'train': expected at least 6MiB, the least memory a ` +
+        'job runs in (a bare number is megabytes: 0.5 is 0.5MB; did you mean 0.5GB?)',
+    );
+  });
+
+  it('plans a bare memory under a gigabyte with a warning that says the unit; with the unit, or 0, without one', async () => {
+    const planned = (memory: string) =>
+      plan(
+        project([
+          workflow('train', 3, {
+            resources: { memory },
+            locations: { 'resources.memory': { file: FILE, line: 7, column: 15 } },
+          }),
+        ]),
+        { target: 'train', overrides: {} },
+        builtin,
+      );
+    const p = await planned('16');
+    expect(job(p, 'train').resources.memory).toBe(16e6);
+    expect(p.warnings).toEqual([
+      `${FILE}:7:15: 'resources.memory' of workflow 'train': 16 is 16MB (a bare number is megabytes); write 16MB to keep it, or 16GB`,
+    ]);
+    for (const memory of ['16MB', '6MiB', '2048', '0']) expect((await planned(memory)).warnings).toEqual([]);
+    expect(job(await planned('6MiB'), 'train').resources.memory).toBe(6 * 2 ** 20);
+  });
+
   it('rejects a cpu count that is not a whole number, at the workflow when the field has no location', async () => {
     const config = project([workflow('train', 3, { resources: { cpu: '2.5' } })]);
     const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);

@@ -40,6 +40,13 @@ const WORKFLOWS = `workflows:
   - name: noscript
     provider: python
     python_script: missing.py --epochs 3
+  - name: tiny
+    image: ubuntu:22.04
+    commands: [echo]
+    resources: {memory: 3}
+  - name: small
+    commands: [echo]
+    resources: {memory: 16}
 `;
 
 describe('dstack run: messages before anything is submitted', () => {
@@ -92,7 +99,7 @@ describe('dstack run: messages before anything is submitted', () => {
     try {
       await refused(
         ['typo'],
-        ".dstack/workflows.yaml:35:18: workflow 'typo' depends on 'trian', which is not defined; did you mean 'train'?",
+        ".dstack/workflows.yaml:42:18: workflow 'typo' depends on 'trian', which is not defined; did you mean 'train'?",
       );
     } finally {
       await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
@@ -123,6 +130,21 @@ describe('dstack run: messages before anything is submitted', () => {
       ".dstack/workflows.yaml:33:20: python script 'missing.py' of workflow 'noscript' does not exist in the " +
         'project (a path relative to the folder that holds .dstack)',
     ));
+
+  it('refuses a memory too small to run in, saying the unit of a bare number; warns of a small bare one', async () => {
+    await refused(
+      ['tiny'],
+      ".dstack/workflows.yaml:37:25: invalid resources.memory '3' in workflow 'tiny': expected at least 6MiB, the " +
+        'least memory a job runs in (a bare number is megabytes: 3 is 3MB; did you mean 3GB?)',
+    );
+    const dry = await sb.dstack(['run', 'small', '--dry-run']);
+    expect(dry.stderr).toBe(
+      "warning: .dstack/workflows.yaml:40:25: 'resources.memory' of workflow 'small': 16 is 16MB (a bare number is " +
+        'megabytes); write 16MB to keep it, or 16GB\n',
+    );
+    expect(dry.stdout).toContain('memory 16MB');
+    expect(dry.code).toBe(0);
+  });
 
   it('refuses an image that is no image reference, at its line, or at the variable or flag that made it', async () => {
     const expected =

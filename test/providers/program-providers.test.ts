@@ -182,6 +182,15 @@ describe('program providers', () => {
     expect((await planError(root, 'echo')).detail).toMatch(
       /invalid job spec: jobs\.0\.resources\.memory: 'lots' is not a size like 512MB or 16GB$/,
     );
+    // A number is bytes in a job spec (16 meant 16GB), a size under 6MiB too little to run in.
+    await echo({ answer: JSON.stringify([{ commands: ['x'], resources: { memory: 16 } }]) });
+    expect((await planError(root, 'echo')).detail).toMatch(
+      /invalid job spec: jobs\.0\.resources\.memory: 16 bytes is under 6MiB, the least memory a job runs in \(a number is bytes: did you mean "16GB"\?\)$/,
+    );
+    await echo({ answer: JSON.stringify([{ commands: ['x'], resources: { memory: '3MB' } }]) });
+    expect((await planError(root, 'echo')).detail).toMatch(
+      /invalid job spec: jobs\.0\.resources\.memory: '3MB' is under 6MiB, the least memory a job runs in$/,
+    );
     await echo({ answer: JSON.stringify({ jobs: [] }) });
     expect((await planError(root, 'echo')).detail).toMatch(/invalid job spec: jobs: at least one job$/);
   });

@@ -4,7 +4,7 @@
  * where a job says nothing. Every problem names the provider and the field.
  */
 import type { ProviderJob, ResolvedWorkflow } from '../../core/planner.js';
-import { parseSize } from '../../core/resources.js';
+import { MIN_JOB_MEMORY, parseSize } from '../../core/resources.js';
 import type { JobResources } from '../../core/job-spec.js';
 import { parseProviderOutput, type ProviderJobOutput } from './contract.js';
 
@@ -74,10 +74,26 @@ function resourcesOf(
   };
   const out: JobResources = { ...base };
   if (r.cpu !== undefined) out.cpu = r.cpu;
-  if (r.memory !== undefined) out.memory = size(r.memory, 'memory');
+  if (r.memory !== undefined) out.memory = atLeastJobMemory(size(r.memory, 'memory'), r.memory, i, invalid);
   if (r.gpu !== undefined) out.gpu = r.gpu;
   if (r.shm_size !== undefined) out.shmSize = size(r.shm_size, 'shm_size');
   return out;
+}
+
+/** A job's memory of at least MIN_JOB_MEMORY (0: no limit). A number is bytes here, not the megabytes of workflows.yaml. */
+function atLeastJobMemory(
+  bytes: number,
+  value: number | string,
+  i: number,
+  invalid: (detail: string) => Error,
+): number {
+  if (bytes === 0 || bytes >= MIN_JOB_MEMORY) return bytes;
+  const least = 'is under 6MiB, the least memory a job runs in';
+  throw invalid(
+    typeof value === 'number'
+      ? `jobs.${i}.resources.memory: ${value} bytes ${least} (a number is bytes: did you mean "${value}GB"?)`
+      : `jobs.${i}.resources.memory: '${value}' ${least}`,
+  );
 }
 
 /** A path inside the workspace (no `..` out of it); absolute only where allowed (artifacts, checked later for an image). */

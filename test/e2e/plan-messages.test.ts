@@ -175,6 +175,39 @@ describe('dstack run: messages before anything is submitted', () => {
     expect([dry.code, dry.stderr]).toEqual([0, '']);
   });
 
+  it('refuses dstack run without a workflow, naming the workflows (exit 2, nothing on stdout)', async () => {
+    const r = await sb.dstack(['run']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      2,
+      '',
+      'error: dstack run needs a workflow: dstack run WORKFLOW, one of train, eval, epoch, pyhton, script, image, ' +
+        'image-var, globs, folder, noscript, tiny, small (dstack run --help says what each does)\n',
+    ]);
+    await sb.write({ '.dstack/workflows.yaml': 'workflows: []\n' });
+    try {
+      const empty = await sb.dstack(['run', '--dry-run']);
+      // After the warnings that variables.yaml's sections now name no workflow.
+      expect(
+        empty.stderr.endsWith('\nerror: dstack run needs a workflow, and .dstack/workflows.yaml defines none yet\n'),
+      ).toBe(true);
+      expect(empty.code).toBe(2);
+    } finally {
+      await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+    }
+  });
+
+  it('refuses status --last or --all with a RUN, which would ignore them', async () => {
+    for (const option of [['--last', '2'], ['--all']]) {
+      const r = await sb.dstack(['status', ...option, 'quick-rabbit-1']);
+      const given = option.join(' ');
+      expect([r.code, r.stderr]).toEqual([
+        2,
+        `error: ${given} chooses which runs to show, and takes no RUN: 'dstack status quick-rabbit-1' shows that ` +
+          `run, 'dstack status ${given}' the runs it chooses\n`,
+      ]);
+    }
+  });
+
   it('submitted nothing', async () => {
     const status = await sb.dstack(['status', '--last', '5']);
     expect(status.stdout).toContain(`No runs in project ${sb.root} yet`);

@@ -72,8 +72,10 @@ describe('tags, prune, stop', () => {
 
   let tagged: RunView;
   it('tags a run when it finishes with run --tag, and lists it', async () => {
-    expect((await sb.dstack(['run', 'prepare', '--tag', 'best'])).code).toBe(0);
+    const run = await sb.dstack(['run', 'prepare', '--tag', 'best']);
+    expect(run.code).toBe(0);
     tagged = await last();
+    expect(run.stderr).toMatch(new RegExp(`run ${tagged.name} DONE\ntagged run ${tagged.name} as best\n$`));
     expect((await sb.dstack(['status', tagged.name])).stdout).toMatch(new RegExp(`^${tagged.name}\\s+best\\s+`, 'm'));
     expect(tagged.tag).toBe('best');
     const list = await sb.dstack(['tags', 'list']);
@@ -146,6 +148,7 @@ describe('tags, prune, stop', () => {
     expect(failed.stderr).toContain(
       `warning: run ${failedName} is not tagged nope: only a run whose jobs are all DONE is tagged\n`,
     );
+    expect(failed.stderr).not.toContain('tagged run');
     expect(failed.code).toBe(1);
   });
 

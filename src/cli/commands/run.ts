@@ -33,9 +33,8 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   const config = await loadProject(root, { plainCache: plainCacheDir(settings.home) });
   printWarnings(config.warnings);
   if (args.workflow === undefined) {
-    process.stdout.write(formatWorkflowList(config));
-    if (args.help) return 0;
-    throw new UsageError('which workflow? name one: dstack run WORKFLOW');
+    if (args.help) return (process.stdout.write(formatWorkflowList(config)), 0);
+    throw new UsageError(needsWorkflow(config));
   }
   findWorkflow(config, args.workflow);
   if (args.help) return (process.stdout.write(formatWorkflowHelp(config, args.workflow)), 0);
@@ -143,6 +142,13 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   return code;
 }
 
+/** `dstack run` alone: what to run, named (`dstack run --help` has each one's help). */
+function needsWorkflow(config: ProjectConfig): string {
+  const names = config.workflows.map((wf) => wf.name);
+  if (names.length === 0) return 'dstack run needs a workflow, and .dstack/workflows.yaml defines none yet';
+  return `dstack run needs a workflow: dstack run WORKFLOW, one of ${names.join(', ')} (dstack run --help says what each does)`;
+}
+
 /** The summary of a run that has ended; the exit code says whether it succeeded. */
 async function finish(client: Client, run: RunView, tag: string | undefined): Promise<number> {
   printSummary(run);
@@ -151,18 +157,19 @@ async function finish(client: Client, run: RunView, tag: string | undefined): Pr
 }
 
 /**
- * Say when `--tag` did not land: the run did not end DONE, or another run took the tag
+ * Say whether `--tag` landed; when not, why: the run did not end DONE, or another run took the tag
  * between the submission and the end (the server refuses that, but a second server process
  * on the same database could let it through). The server tags a run as its last job ends, so
  * a DONE run without its tag is asked about again for a moment.
  */
 async function noteTag(client: Client, run: RunView, tag: string): Promise<void> {
   const warn = (why: string) => printWarnings([`run ${run.name} is not tagged ${tag}: ${why}`]);
+  const tagged = () => void process.stderr.write(`tagged run ${run.name} as ${tag}\n`);
   if (run.status !== 'DONE') return warn('only a run whose jobs are all DONE is tagged');
-  if (run.tag === tag) return;
+  if (run.tag === tag) return tagged();
   for (let tries = 0; tries < 20; tries++) {
     const holder = (await client.tags()).find((r) => r.tag === tag);
-    if (holder?.name === run.name) return;
+    if (holder?.name === run.name) return tagged();
     if (holder) return warn(`run ${holder.name} took the tag while this one ran (dstack tags list)`);
     await sleep(100);
   }

@@ -11,6 +11,15 @@ export async function statusCommand(
   options: { last?: string; all?: boolean; json?: boolean },
   settings: Settings,
 ): Promise<number> {
+  if (run !== undefined) {
+    // They choose which runs to show; a named run is shown whatever they say, so they would be ignored.
+    const option = options.last !== undefined ? `--last ${options.last}` : options.all ? '--all' : undefined;
+    if (option !== undefined)
+      throw new UsageError(
+        `${option} chooses which runs to show, and takes no RUN: 'dstack status ${run}' shows that run, ` +
+          `'dstack status ${option}' the runs it chooses`,
+      );
+  }
   let last: number | undefined;
   if (options.last !== undefined) {
     last = Number(options.last);

@@ -1,10 +1,10 @@
 /**
  * The server's periodic checks: runners that stopped heartbeating are marked LOST and
  * their jobs end FAILED `runner lost`; waiting jobs that no registered runner could ever
- * fit or run say so ("no runner has 2 GPUs", "no runner has a Docker engine (runners: cpu-box)"),
- * or fail where no other runner will come.
+ * fit or run say so ("no runner has 2 GPUs", "no runner has a Docker engine (runners: cpu-box)",
+ * "no runner has started (not started: gpu-box; …)"), or fail where no other runner will come.
  */
-import { RETRY_MAX_DELAY_MS } from '../core/api.js';
+import { LOCAL_RUNNER, RETRY_MAX_DELAY_MS } from '../core/api.js';
 import { howToGet, neverRuns, type NeverRuns } from '../core/job-needs.js';
 import type { JobRecord, RunnerRecord } from '../core/records.js';
 import type { Engine } from './engine.js';
@@ -50,15 +50,11 @@ export async function checkRunners(
 export async function explainWaiting(engine: Engine, failUnfittable = false): Promise<void> {
   const registered = await engine.store.listRunners();
   const runners = registered.filter((r) => r.status === 'ACTIVE');
-  for (const job of await engine.store.jobsByStatus(['SUBMITTED'])) {
-    if (job.cachedFrom) continue;
+  const waiting = (await engine.store.jobsByStatus(['SUBMITTED'])).filter((j) => !j.cachedFrom);
+  const noneOnline = runners.length === 0 && waiting.length > 0 ? await noRunnerOnline(engine, registered) : '';
+  for (const job of waiting) {
     const why = runners.length === 0 ? undefined : noRunnerCan(job, runners);
-    const reason =
-      runners.length === 0
-        ? registered.length === 0
-          ? 'no runner is registered'
-          : 'no runner is online'
-        : why?.reason;
+    const reason = runners.length === 0 ? noneOnline : why?.reason;
     if (failUnfittable && why !== undefined) {
       const how = howToGet(job.spec, runners[0]!.total);
       const failure =
@@ -73,6 +69,26 @@ export async function explainWaiting(engine: Engine, failUnfittable = false): Pr
 
 /** Runners named in a waiting reason at most; more are counted. */
 const NAMED_RUNNERS = 5;
+
+/**
+ * Why nothing runs when no runner is active. A runner added (`dstack runners add`) but never
+ * started has a token and no record: named, as `dstack runners` lists it NOT STARTED, since
+ * "no runner is registered" sent its admin looking for a runner that was never missing.
+ */
+async function noRunnerOnline(engine: Engine, registered: readonly RunnerRecord[]): Promise<string> {
+  const known = new Set(registered.map((r) => r.name));
+  const added = (await engine.store.listTokens('runner'))
+    .map((t) => t.name)
+    .filter((name) => !known.has(name) && name !== LOCAL_RUNNER);
+  const none = registered.length === 0 ? 'no runner has started' : 'no runner is online';
+  if (added.length === 0) return registered.length === 0 ? 'no runner is registered' : none;
+  const more = added.length > NAMED_RUNNERS ? ` and ${added.length - NAMED_RUNNERS} more` : '';
+  const where = added.length === 1 ? 'on its machine' : "on each one's machine";
+  return (
+    `${none} (not started: ${added.slice(0, NAMED_RUNNERS).join(', ')}${more}; ` +
+    `run the 'dstack runner start' that 'dstack runners add' printed ${where})`
+  );
+}
 
 /**
  * Why none of `runners` could ever take `job`, and what the first lacks; undefined when one could.

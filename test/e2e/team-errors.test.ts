@@ -152,6 +152,21 @@ describe('team command errors', () => {
     expect((await sb.dstack(['runners', 'delete', 'nope'], admin())).stderr).toContain("error: no runner 'nope'");
   });
 
+  it('a job waiting for a runner names the one added but not started, and how to start it', async () => {
+    await sb.write({ '.dstack/workflows.yaml': 'workflows:\n  - name: idle\n    commands: [echo idle]\n' });
+    const name = (await sb.dstack(['run', 'idle', '-d'], admin())).stdout.trim();
+    const why =
+      "no runner has started (not started: gpu-box; run the 'dstack runner start' that 'dstack runners add' " +
+      'printed on its machine)';
+    await waitUntil(async () => {
+      const [run] = JSON.parse((await sb.dstack(['status', name, '--json'], admin())).stdout) as RunView[];
+      return run!.jobs[0]!.reason === why;
+    });
+    expect((await sb.dstack(['status', name], admin())).stdout).toContain(`SUBMITTED ${why}`);
+    // Aborted, so that the runners the next tests start do not take it.
+    expect((await sb.dstack(['stop', '--abort', name], admin())).code).toBe(0);
+  });
+
   it('stops a runner whose token is deleted, failing its job, and forgets it', async () => {
     const runner = await TeamRunner.start(server, 'doomed', ['--cpu', '1']);
     await sb.write({

@@ -143,6 +143,14 @@ describe('run lifecycle', () => {
     );
     expect(follow.code).toBe(1);
     expect((await sb.dstack(['logs', '-f', fail!.id])).code).toBe(1);
+    // Read without -f, a job that printed nothing says how it ended; the read itself succeeded.
+    const read = await sb.dstack(['logs', run!.name]);
+    expect(read).toEqual({
+      code: 0,
+      stdout: 'fail       | before\n',
+      stderr: `[dstack] after-fail (${after!.id}) ended FAILED: dependency failed: fail (${fail!.id})\n`,
+    });
+    expect(await sb.dstack(['logs', fail!.id])).toEqual({ code: 0, stdout: 'before\n', stderr: '' });
     const done = await sb.dstack(['run', 'hello', '-d']);
     expect((await sb.dstack(['logs', '-f', done.stdout.trim()])).code).toBe(0);
   });
@@ -310,6 +318,14 @@ describe('run lifecycle', () => {
     const r = await sb.dstack(['run', 'huge']);
     expect(r.stderr).toMatch(/ huge +FAILED +this machine does not have 99999 CPUs\n/);
     expect(r.code).toBe(1);
+    // It never started, so its log is empty: `dstack logs` says why rather than nothing.
+    const [run] = await sb.json<RunView[]>(['status', '--last', '1']);
+    const logs = await sb.dstack(['logs', run!.name]);
+    expect(logs).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: `[dstack] huge (${run!.jobs[0]!.id}) ended FAILED: this machine does not have 99999 CPUs\n`,
+    });
   });
 
   it('says why a job waits, in run and logs -f, and Ctrl-C detaches from it', async () => {
@@ -343,6 +359,14 @@ describe('run lifecycle', () => {
     expect(run.stderr).toContain(detached(name));
     expect(run.code).toBe(130);
     expect(run.stderr.split(waits)).toHaveLength(2); // said once
+    // Read without -f, the waiting job says where it stands.
+    const joined = (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!;
+    expect(await sb.dstack(['logs', name])).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: `[dstack] sleepy (${joined.id}) is SUBMITTED: ${joined.reason}\n`,
+    });
+    expect(joined.reason).toBe(`waiting for the same job in ${running} (${(await jobOf(running)).id})`);
     const logs = follow(['logs', '-f', name]);
     await logs.waitFor(waits);
     expect((await logs.interrupt()).stderr).toBe(waits);

@@ -2,7 +2,7 @@
 import pc from 'picocolors';
 import type { OutputLine } from '../../core/log-frames.js';
 import { UsageError } from '../../core/errors.js';
-import { endedWithRunner } from '../../core/job-status.js';
+import { endedWithRunner, isFinished } from '../../core/job-status.js';
 import type { JobRecord, RunView } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { cachedLogNotes } from '../cached-log-notes.js';
@@ -82,12 +82,26 @@ export async function logsCommand(
     }
     printer.end();
     return followedEnd(await client.getRun(target), target);
-  } else {
-    // Page by page: a long log is never held in memory whole.
-    for await (const page of client.logPages(target, since)) await print(page);
+  }
+  // Page by page: a long log is never held in memory whole.
+  const heard = new Set<string>();
+  for await (const page of client.logPages(target, since)) {
+    for (const line of page) heard.add(line.jobId);
+    await print(page);
   }
   printer.end();
+  // A job that printed nothing, failed before it started (no Docker engine, a failed
+  // dependency) or still waiting, would leave the read silent: say where it stands. The exit
+  // status is the read's, 0, as for a job that printed and failed: `logs -f` and `status` tell the end.
+  for (const job of jobs) if (!heard.has(job.id) && job.status !== 'DONE') noteStanding(job);
   return 0;
+}
+
+/** `[dstack] train (id) ended FAILED: reason`, or `… is SUBMITTED: reason` for a job not finished. */
+function noteStanding(job: JobRecord): void {
+  const why = job.reason ? `: ${printable(job.reason)}` : '';
+  const where = isFinished(job.status) ? 'ended' : 'is';
+  process.stderr.write(`${pc.dim('[dstack]')} ${job.ref} (${job.id}) ${where} ${colorStatus(job.status)}${why}\n`);
 }
 
 /**
@@ -97,8 +111,7 @@ export async function logsCommand(
 function followedEnd(run: RunView, target: string): number {
   const failed = run.jobs.filter((j) => (j.id === target || run.name === target) && j.status !== 'DONE');
   for (const job of failed) {
-    const why = job.reason ? `: ${printable(job.reason)}` : '';
-    process.stderr.write(`${pc.dim('[dstack]')} ${job.ref} (${job.id}) ended ${colorStatus(job.status)}${why}\n`);
+    noteStanding(job);
     noteUndeliveredLines([job]);
   }
   return failed.length > 0 ? 1 : 0;

@@ -76,9 +76,18 @@ export class Client extends ApiClient {
     await this.json('DELETE', `/api/tags/${encodeURIComponent(tag)}${searchOf({ project })}`);
   }
 
-  prune(olderThanMs: number, dryRun = false, includeStopped = false): Promise<PruneResult> {
+  /** Prune the runs of `project`, or of every project when it is undefined. */
+  prune(
+    olderThanMs: number,
+    {
+      project,
+      dryRun = false,
+      includeStopped = false,
+    }: { project?: string; dryRun?: boolean; includeStopped?: boolean },
+  ): Promise<PruneResult> {
     return this.json('POST', '/api/prune', {
       olderThanMs,
+      ...(project === undefined ? {} : { project }),
       ...(dryRun ? { dryRun } : {}),
       ...(includeStopped ? { includeStopped } : {}),
     });

@@ -68,7 +68,9 @@ export interface TaggedRun extends RunView {
 export interface PruneRequest {
   /** Delete finished, untagged runs submitted more than this long ago, ms. */
   olderThanMs: number;
-  /** Delete runs with a resumable (stopped) job too; by default they are kept and listed in `keptStopped`. */
+  /** Only runs of this project (core/projects.ts), as `dstack prune` asks where it stands; absent: every project's. */
+  project?: string;
+  /** Delete runs with a resumable job too; by default they are kept and listed in `keptStopped`. */
   includeStopped?: boolean;
 }
 
@@ -83,6 +85,16 @@ export interface PruneResult {
   dryRun?: boolean;
   /** Runs old enough that were kept because a job of theirs can be resumed (job-status.ts `isResumable`); absent from older servers. */
   keptStopped?: string[];
+  /** The project pruned; absent: every project's (or a server that prunes only so). */
+  project?: string;
+  /**
+   * Runs old enough that were kept because a kept run reuses a job of theirs (the cache) or
+   * depends on one (a tag), each with such a run where the caller may see it (`by`): another
+   * user's is not named. Absent from older servers.
+   */
+  keptReused?: { run: string; by?: string }[];
+  /** Users other than the caller whose runs are among `runs` (an admin prunes every user's). */
+  otherUsers?: string[];
 }
 
 export interface JobView {

@@ -1,8 +1,8 @@
 /**
- * `dstack prune`: delete finished, untagged runs older than a cutoff, their logs, and the
- * blobs nothing kept refers to. A run that a kept job still needs (it reuses one of its
- * jobs, or depends on one) is kept, and so is every blob of a kept run's code and artifacts.
- * A dry run says what would go and deletes nothing.
+ * `dstack prune`: delete finished, untagged runs older than a cutoff (of one project, or of
+ * every one), their logs, and the blobs nothing kept refers to. A run that a kept job still
+ * needs (it reuses one of its jobs, or depends on one) is kept, and so is every blob of a kept
+ * run's code and artifacts. A dry run says what would go and deletes nothing.
  */
 import type { PruneResult } from '../core/api.js';
 import { isFinished, resumableJobs } from '../core/job-status.js';
@@ -23,6 +23,10 @@ export interface PruneOptions {
    * collected across all users.
    */
   user?: string;
+  /** Delete only this project's runs (core/projects.ts); what is kept is still decided over every project's. */
+  project?: string;
+  /** Who asks: the runs of other users among those deleted are named to them (an admin's reach). */
+  caller?: string;
   dryRun?: boolean;
   /**
    * Delete runs with a resumable job too (STOPPED, or FAILED in a resume before its commands
@@ -32,7 +36,7 @@ export interface PruneOptions {
 }
 
 export async function prune(engine: Engine, olderThanMs: number, options: PruneOptions = {}): Promise<PruneResult> {
-  const { user, dryRun = false, includeStopped = false } = options;
+  const { user, project, caller, dryRun = false, includeStopped = false } = options;
   return engine.serialize(async () => {
     const { store } = engine;
     const runs = await store.listRuns({});
@@ -45,7 +49,8 @@ export async function prune(engine: Engine, olderThanMs: number, options: PruneO
       else jobsOf.set(j.runName, [j]);
     }
     const old = runs
-      .filter((r) => (user === undefined || r.user === user) && !r.tag && r.submittedAt < cutoff)
+      .filter((r) => (user === undefined || r.user === user) && (project === undefined || r.project === project))
+      .filter((r) => !r.tag && r.submittedAt < cutoff)
       .filter((r) => (jobsOf.get(r.name) ?? []).every((j) => isFinished(j.status)));
     // A resumable job is work paused, its checkpoint saved for `dstack resume`, not work done.
     const resumable = (name: string) => !includeStopped && resumableJobs(jobsOf.get(name) ?? []).length > 0;
@@ -53,17 +58,28 @@ export async function prune(engine: Engine, olderThanMs: number, options: PruneO
     const doomed = new Set(old.filter((r) => !resumable(r.name)).map((r) => r.name));
     // Keep what kept jobs need, until nothing changes (a reused job may itself reuse an older one).
     const runOf = new Map(jobs.map((j) => [j.id, j.runName]));
+    const neededBy = new Map<string, string>(); // a run kept so, and the first run found to need it
     for (let changed = true; changed;) {
       changed = false;
       for (const job of jobs.filter((j) => !doomed.has(j.runName))) {
         for (const needed of [job.cachedFrom, ...job.dependsOn]) {
           const run = needed && runOf.get(needed);
-          if (run && doomed.delete(run)) changed = true;
+          if (run && doomed.delete(run)) {
+            changed = true;
+            neededBy.set(run, job.runName);
+          }
         }
       }
     }
+    // The run that needs it, where the caller may see that run: another user's is only counted.
+    const owner = new Map(runs.map((r) => [r.name, r.user]));
+    const keptReused = [...neededBy].map(([run, by]) =>
+      user === undefined || owner.get(by) === user ? { run, by } : { run },
+    );
+    const others = [...new Set([...doomed].map((name) => owner.get(name)!))].filter((u) => u !== caller).sort();
+    const told = { ...(project === undefined ? {} : { project }), keptStopped, keptReused, otherUsers: others };
     const fresh = Date.now() - FRESH_BLOB_MS;
-    if (dryRun) return { runs: [...doomed], ...(await collectBlobs(engine, fresh, doomed)), dryRun, keptStopped };
+    if (dryRun) return { runs: [...doomed], ...(await collectBlobs(engine, fresh, doomed)), dryRun, ...told };
     await store.deleteRuns([...doomed]);
     for (const job of jobs.filter((j) => doomed.has(j.runName))) await engine.logs.delete(job.id);
     const { blobs, bytes } = await collectBlobs(engine, fresh);
@@ -71,7 +87,7 @@ export async function prune(engine: Engine, olderThanMs: number, options: PruneO
     engine.logger.info(`pruned ${doomed.size} runs, ${blobs} blobs, ${leftovers.files} temp files`, {
       bytes: bytes + leftovers.bytes,
     });
-    return { runs: [...doomed], blobs, bytes, leftovers, keptStopped };
+    return { runs: [...doomed], blobs, bytes, leftovers, ...told };
   });
 }
 

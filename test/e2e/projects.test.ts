@@ -140,6 +140,35 @@ describe('projects', () => {
     );
   });
 
+  it("prunes the project's runs only; outside a project only with --all-projects, saying what it keeps and why", async () => {
+    const ours = await runsIn(sb.root, ['status', '--last', '10']);
+    const [train, prepare] = await runsIn(other, ['status', '--last', '10']); // newest first
+    const keptLine = (by: string) =>
+      `kept 1 run whose jobs kept runs reuse from the cache or depend on (${prepare}, used by ${by}): ` +
+      'it goes once those runs are pruned\n';
+    // Their train, tagged v2, depends on their prepare: both stay.
+    const theirDry = await inOther(['prune', '--older-than', '0s', '--dry-run']);
+    expect(theirDry.stdout).toMatch(new RegExp(`^would prune 0 runs of project ${OTHER}, \\d+ blobs? `));
+    expect(theirDry.stdout.endsWith(keptLine(train!))).toBe(true);
+
+    const refused = await sb.dstack(['prune', '--older-than', '0s', '--dry-run'], { cwd: outside });
+    expect(refused.stderr).toBe(
+      'error: dstack prune deletes the runs of the project it stands in, and this folder is in none ' +
+        "(no .dstack folder here or above): run it in a project, or add --all-projects to prune every project's runs\n",
+    );
+    expect(refused.code).toBe(2);
+    const everywhere = await sb.dstack(['prune', '--older-than', '0s', '--dry-run', '--all-projects'], {
+      cwd: outside,
+    });
+    expect(everywhere.stdout).toMatch(new RegExp(`^would prune 2 runs of every project \\(${ours.join(', ')}\\), `));
+    expect(everywhere.stdout.endsWith(keptLine(train!))).toBe(true);
+
+    const pruned = await sb.dstack(['prune', '--older-than', '0s']);
+    expect(pruned.stdout).toMatch(new RegExp(`^pruned 2 runs of project ${sb.root} \\(${ours.join(', ')}\\), `));
+    expect(await runsIn(sb.root, ['status', '--last', '10'])).toEqual([]);
+    expect(await runsIn(other, ['status', '--last', '10'])).toEqual([train, prepare]);
+  });
+
   it('says a project without runs has none, and where the others are', async () => {
     const fresh = join(outside, 'fresh');
     await mkdir(join(fresh, '.dstack'), { recursive: true });

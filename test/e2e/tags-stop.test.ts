@@ -273,26 +273,37 @@ describe('tags, prune, stop', () => {
     const keptLine =
       `kept ${stopped.length} resumable run${stopped.length === 1 ? '' : 's'} (${stopped.join(', ')}): ` +
       'they can be resumed (dstack resume RUN); --include-stopped prunes them too\n';
+    // The untagged run whose job the tagged one reuses stays, and the answer says why.
+    const reusedLine =
+      `kept 1 run whose jobs kept runs reuse from the cache or depend on (${source.name}, used by ${reuser.name}): ` +
+      'it goes once those runs are pruned\n';
     const dry = await sb.dstack(['prune', '--older-than', '0s', '--dry-run']);
     expect(dry.stdout).toMatch(
-      /^would prune \d+ runs \([^)]+\), \d+ blobs? \([^;)]+; those from the last hour stay\) \(a dry run: nothing was deleted\)\n/,
+      new RegExp(
+        `^would prune \\d+ runs of project ${sb.root} \\([^)]+\\), \\d+ blobs? \\([^;)]+; those from the last hour stay\\) ` +
+          '\\(a dry run: nothing was deleted\\)\\n',
+      ),
     );
-    expect(dry.stdout.endsWith(keptLine)).toBe(true);
+    expect(dry.stdout.endsWith(reusedLine + keptLine)).toBe(true);
     expect(await sb.json<RunView[]>(['status', '--last', '100'])).toEqual(before);
     const r = await sb.dstack(['prune', '--older-than', '0s']);
     expect(r.code).toBe(0);
-    expect(r.stdout.endsWith(keptLine)).toBe(true);
+    expect(r.stdout.endsWith(reusedLine + keptLine)).toBe(true);
     const kept = await sb.json<RunView[]>(['status', '--last', '100']);
     expect(kept.map((v) => v.name).sort()).toEqual([tagged.name, source.name, reuser.name, ...stopped].sort());
     const all = await sb.dstack(['prune', '--older-than', '0s', '--include-stopped']);
-    expect(all.stdout).toContain(`pruned ${stopped.length} run${stopped.length === 1 ? '' : 's'} (`);
+    expect(all.stdout).toContain(
+      `pruned ${stopped.length} run${stopped.length === 1 ? '' : 's'} of project ${sb.root} (`,
+    );
     const after = await sb.json<RunView[]>(['status', '--last', '100']);
     // Tagged runs stay, and so does the untagged run whose job the tagged one reuses.
     expect(after.map((v) => v.name).sort()).toEqual([tagged.name, source.name, reuser.name].sort());
     const gone = before.filter((v) => !after.some((a) => a.name === v.name) && !stopped.includes(v.name));
     expect(gone.length).toBeGreaterThan(0);
-    expect(r.stdout).toContain(`pruned ${gone.length} run${gone.length === 1 ? '' : 's'} (`);
-    expect(dry.stdout).toContain(`would prune ${gone.length} run${gone.length === 1 ? '' : 's'} (`);
+    expect(r.stdout).toContain(`pruned ${gone.length} run${gone.length === 1 ? '' : 's'} of project ${sb.root} (`);
+    expect(dry.stdout).toContain(
+      `would prune ${gone.length} run${gone.length === 1 ? '' : 's'} of project ${sb.root} (`,
+    );
     const logs = await sb.dstack(['logs', gone[0]!.name]);
     expect(logs.stderr).toContain(`no run or job named '${gone[0]!.name}'`);
     const logFiles = await readdir(join(sb.home, 'server', 'logs'));
@@ -310,7 +321,9 @@ describe('tags, prune, stop', () => {
     const wouldBe = (await sb.dstack(['prune', '--older-than', '7d', '--dry-run'])).stdout;
     const second = await sb.dstack(['prune', '--older-than', '7d']);
     expect(second.stdout).toMatch(
-      /pruned 0 runs, [1-9]\d* blobs? \([^)]+\), 1 temp file of interrupted uploads \(2\.0KB\)\n/,
+      new RegExp(
+        `^pruned 0 runs of project ${sb.root}, [1-9]\\d* blobs? \\([^)]+\\), 1 temp file of interrupted uploads \\(2\\.0KB\\)\\n`,
+      ),
     );
     // The dry run counted exactly the blobs the prune then deleted.
     expect(wouldBe).toBe(

@@ -300,6 +300,21 @@ describe('a team server with three runners', () => {
     expect((await dstack(['artifacts', stopped.id])).stdout).toMatch(/checkpoint +checkpoint\/state /);
   });
 
+  it("prunes a user's own runs of the project; an admin's, every user's, saying whose", async () => {
+    const erin = as((await server.client().addUser('erin')).token);
+    expect((await sb.dstack(['run', 'tagged-data', '--no-cache'], erin)).code).toBe(0);
+    const [mine] = JSON.parse((await sb.dstack(['status', '--last', '1', '--json'], erin)).stdout) as RunView[];
+    const own = await sb.dstack(['prune', '--older-than', '0s', '--dry-run'], erin);
+    expect(own.stdout).toMatch(new RegExp(`^would prune 1 run of project ${sb.root} \\(${mine!.name}\\), `));
+    expect(own.stdout).not.toContain('other users');
+    const admins = await dstack(['prune', '--older-than', '0s', '--dry-run']);
+    expect(admins.stdout).toContain(mine!.name);
+    // bob's untagged use-tagged run goes too; carol's and bob's tagged runs stay.
+    expect(admins.stdout).toContain(
+      "\nruns of other users among them (bob, erin): an admin prunes every user's runs\n",
+    );
+  });
+
   async function lastRun(): Promise<RunView> {
     return (JSON.parse((await dstack(['status', '--last', '1', '--json'])).stdout) as RunView[])[0]!;
   }

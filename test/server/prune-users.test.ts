@@ -61,6 +61,20 @@ describe("a non-admin's prune", () => {
 
     const dry = await callApi(app, alice, 'POST', '/api/prune', { olderThanMs: 0, dryRun: true });
     expect(dry).toMatchObject({ status: 200, json: { runs: [aliceSolo.name], blobs: 0, dryRun: true } });
+    // Why her run stays, without naming bob's run that reuses it.
+    expect(dry.json).toMatchObject({ keptReused: [{ run: aliceRun.name }], otherUsers: [] });
+    expect((dry.json.keptReused as object[])[0]).not.toHaveProperty('by');
+    // An admin's prune takes every user's runs: the answer names the users, and the runs that keep others.
+    const admin = await issueToken(store, 'user', 'root', true);
+    const adminDry = await callApi(app, admin, 'POST', '/api/prune', { olderThanMs: 0, dryRun: true });
+    expect(adminDry.json).toMatchObject({
+      runs: [bobSolo.name, aliceSolo.name],
+      keptReused: [{ run: aliceRun.name, by: bobRun.name }],
+      otherUsers: ['alice', 'bob'],
+    });
+    // Within a project: another project's runs are neither pruned nor counted.
+    const elsewhere = await callApi(app, admin, 'POST', '/api/prune', { olderThanMs: 0, dryRun: true, project: '/x' });
+    expect(elsewhere.json).toMatchObject({ runs: [], keptReused: [], otherUsers: [], project: '/x' });
     const pruned = await callApi(app, alice, 'POST', '/api/prune', { olderThanMs: 0 });
     expect(pruned).toMatchObject({ status: 200, json: { runs: [aliceSolo.name], blobs: 0, bytes: 0 } });
 

@@ -1,4 +1,5 @@
 /** `dstack tags add|delete|list` and `dstack prune`. */
+import type { PruneResult } from '../../core/api.js';
 import { UsageError } from '../../core/errors.js';
 import { checkTagName } from '../../core/tags.js';
 import { formatSize, plural } from '../../core/resources.js';
@@ -67,27 +68,63 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 export async function pruneCommand(
-  options: { olderThan: string; dryRun?: boolean; includeStopped?: boolean },
+  options: { olderThan: string; dryRun?: boolean; includeStopped?: boolean; allProjects?: boolean },
   settings: Settings,
 ): Promise<number> {
   const olderThanMs = parseDuration(options.olderThan, '--older-than');
-  const result = await (await connect(settings)).prune(olderThanMs, options.dryRun, options.includeStopped);
-  const runs = `${plural(result.runs.length, 'run')}${result.runs.length ? ` (${result.runs.join(', ')})` : ''}`;
+  // Deleting: outside a project, every project's runs only when asked for by name.
+  const project = options.allProjects ? undefined : await projectScope(false);
+  if (!options.allProjects && project === undefined) {
+    throw new UsageError(
+      "dstack prune deletes the runs of the project it stands in, and this folder is in none (no .dstack folder here or above): run it in a project, or add --all-projects to prune every project's runs",
+    );
+  }
+  const { dryRun, includeStopped } = options;
+  const result = await (await connect(settings)).prune(olderThanMs, { project, dryRun, includeStopped });
+  const warning = olderServerWarning(project, result);
+  if (warning) process.stderr.write(warning);
+  process.stdout.write(pruneReport(result, result.project));
+  return 0;
+}
+
+/** A server before projects in prune ignores the field and prunes them all: the answer tells, as it has no `project`. */
+export function olderServerWarning(asked: string | undefined, result: PruneResult): string | undefined {
+  if (asked === undefined || result.project !== undefined) return undefined;
+  return "warning: the server does not prune by project (an older version): it took every project's runs\n";
+}
+
+/** What a prune did, or would do: the runs and blobs deleted, then whose runs those were and why others stayed. */
+export function pruneReport(result: PruneResult, project: string | undefined): string {
+  const names = result.runs.length ? ` (${result.runs.join(', ')})` : '';
+  const of = project === undefined ? 'of every project' : `of project ${project}`;
+  const runs = `${plural(result.runs.length, 'run')} ${of}${names}`;
   // Blobs stored in the last hour stay whatever refers to them: an upload may be under way.
   const blobs = `${plural(result.blobs, 'blob')} (${formatSize(result.bytes)}; those from the last hour stay)`;
-  const stopped = result.keptStopped ?? [];
-  const kept =
-    stopped.length > 0
-      ? `kept ${plural(stopped.length, 'resumable run')} (${stopped.join(', ')}): ` +
-        'they can be resumed (dstack resume RUN); --include-stopped prunes them too\n'
-      : '';
-  if (result.dryRun) {
-    process.stdout.write(`would prune ${runs}, ${blobs} (a dry run: nothing was deleted)\n${kept}`);
-    return 0;
-  }
   const leftovers = result.leftovers?.files
     ? `, ${plural(result.leftovers.files, 'temp file')} of interrupted uploads (${formatSize(result.leftovers.bytes)})`
     : '';
-  process.stdout.write(`pruned ${runs}, ${blobs}${leftovers}\n${kept}`);
-  return 0;
+  const lines = [
+    result.dryRun
+      ? `would prune ${runs}, ${blobs} (a dry run: nothing was deleted)`
+      : `pruned ${runs}, ${blobs}${leftovers}`,
+  ];
+  const others = result.otherUsers ?? [];
+  if (others.length > 0)
+    lines.push(`runs of other users among them (${others.join(', ')}): an admin prunes every user's runs`);
+  const reused = result.keptReused ?? [];
+  if (reused.length > 0) {
+    const each = reused.map((k) => `${k.run}, used by ${k.by ?? "another user's run"}`);
+    lines.push(
+      `kept ${plural(reused.length, 'run')} whose jobs kept runs reuse from the cache or depend on (${each.join('; ')}): ` +
+        `${reused.length === 1 ? 'it goes' : 'they go'} once those runs are pruned`,
+    );
+  }
+  const stopped = result.keptStopped ?? [];
+  if (stopped.length > 0) {
+    lines.push(
+      `kept ${plural(stopped.length, 'resumable run')} (${stopped.join(', ')}): ` +
+        'they can be resumed (dstack resume RUN); --include-stopped prunes them too',
+    );
+  }
+  return lines.join('\n') + '\n';
 }

@@ -120,8 +120,12 @@ export const tag = z.object({
   tag: tagName,
   run: name,
 });
+/** A project key (core/projects.ts): a remote's host and path, or a folder. */
+const project = z.string().min(1).max(4096);
+
 export const prune = z.object({
   olderThanMs: z.number().int().min(0),
+  project: project.optional(),
   dryRun: z.boolean().optional(),
   includeStopped: z.boolean().optional(),
 });
@@ -195,9 +199,6 @@ export const logsQuery = z.object({
   since: z.coerce.number().optional(),
   afterSeq: z.coerce.number().int().optional(),
 });
-
-/** A project key (core/projects.ts): a remote's host and path, or a folder. */
-const project = z.string().min(1).max(4096);
 
 export const runsQuery = z.object({
   last: z.coerce.number().int().positive().max(10_000).optional(),

@@ -69,11 +69,11 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   });
 
   app.post('/prune', async (c) => {
-    const { olderThanMs, dryRun, includeStopped } = await body(c, schemas.prune);
+    const { olderThanMs, project, dryRun, includeStopped } = await body(c, schemas.prune);
     const caller = c.get('caller');
-    return c.json(
-      await prune(engine, olderThanMs, { ...(caller.admin ? {} : { user: caller.name }), dryRun, includeStopped }),
-    );
+    // A user prunes their own runs; an admin every user's, as `dstack status` shows them every user's.
+    const whose = caller.admin ? {} : { user: caller.name };
+    return c.json(await prune(engine, olderThanMs, { ...whose, project, caller: caller.name, dryRun, includeStopped }));
   });
   return app;
 }

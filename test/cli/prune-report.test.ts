@@ -1,0 +1,41 @@
+/** `dstack prune`'s answer: what went, whose, and why the runs it kept stay. */
+import { describe, expect, it } from 'vitest';
+import { olderServerWarning, pruneReport } from '../../src/cli/commands/tags.js';
+
+const base = { runs: ['a-b-1', 'a-b-2'], blobs: 3, bytes: 2048, project: '/p' };
+
+describe('pruneReport', () => {
+  it('names the runs kept for the runs that use them, counting another user’s run without naming it', () => {
+    const report = pruneReport(
+      { ...base, dryRun: true, keptReused: [{ run: 'old-1', by: 'new-2' }, { run: 'old-3' }], otherUsers: ['bob'] },
+      '/p',
+    );
+    expect(report).toBe(
+      'would prune 2 runs of project /p (a-b-1, a-b-2), 3 blobs (2.0KB; those from the last hour stay) ' +
+        '(a dry run: nothing was deleted)\n' +
+        "runs of other users among them (bob): an admin prunes every user's runs\n" +
+        'kept 2 runs whose jobs kept runs reuse from the cache or depend on ' +
+        "(old-1, used by new-2; old-3, used by another user's run): they go once those runs are pruned\n",
+    );
+  });
+
+  it('says every project when it pruned them all, and the temp files it removed', () => {
+    const report = pruneReport(
+      { ...base, runs: [], leftovers: { files: 1, bytes: 10 }, keptStopped: ['s-1'] },
+      undefined,
+    );
+    expect(report).toBe(
+      'pruned 0 runs of every project, 3 blobs (2.0KB; those from the last hour stay), 1 temp file of interrupted uploads (10B)\n' +
+        'kept 1 stopped run (s-1): they can be resumed (dstack resume RUN); --include-stopped prunes them too\n',
+    );
+  });
+
+  it('warns when a server that predates projects in prune took every project’s runs', () => {
+    const { project: _, ...older } = base;
+    expect(olderServerWarning('/p', older)).toBe(
+      "warning: the server does not prune by project (an older version): it took every project's runs\n",
+    );
+    expect(olderServerWarning('/p', base)).toBeUndefined();
+    expect(olderServerWarning(undefined, older)).toBeUndefined();
+  });
+});

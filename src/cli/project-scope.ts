@@ -4,7 +4,31 @@ import { findProjectRoot } from '../config/project-root.js';
 
 /** The key of the project `cwd` lies in; undefined (every project) with `all` or outside any project. */
 export async function projectScope(all: boolean | undefined, cwd = process.cwd()): Promise<string | undefined> {
+  return (await projectPlace(all, cwd))?.key;
+}
+
+/** The project `cwd` lies in: its key and its root folder; undefined with `all` or outside any project. */
+export async function projectPlace(
+  all: boolean | undefined,
+  cwd = process.cwd(),
+): Promise<{ key: string; root: string } | undefined> {
   if (all) return undefined;
   const root = findProjectRoot(cwd);
-  return root === undefined ? undefined : projectAt(root);
+  return root === undefined ? undefined : { key: await projectAt(root), root };
+}
+
+/**
+ * The key this project had before it had a git remote, its root folder, where the key is now
+ * its remote (a remote added since): runs submitted then are under it (core/projects.ts).
+ */
+export function keyBeforeRemote(place: { key: string; root: string } | undefined): string | undefined {
+  return place && place.key !== place.root ? place.root : undefined;
+}
+
+/** Said under an empty listing whose earlier runs (`what`: runs, tags) the caller has under the folder's key. */
+export function beforeRemoteHint(what: 'runs' | 'tags', previous: string, listAll: string): string {
+  return (
+    `Your ${what} of this folder from before it had a git remote are in project ${previous}: ` +
+    `a project is its git remote, or its folder without one. See them with: ${listAll}`
+  );
 }

@@ -41,9 +41,12 @@ export class Client extends ApiClient {
     return this.json('POST', '/api/runs/preview', request);
   }
 
-  /** Runs of `project` (core/projects.ts), or of every project. */
-  listRuns(options: { last?: number | undefined; project?: string | undefined } = {}): Promise<RunView[]> {
-    return this.json('GET', `/api/runs${searchOf(options)}`);
+  /** Runs of `project` (core/projects.ts), or of every project; with `mine`, only the caller's (an admin sees everyone's). */
+  listRuns(
+    options: { last?: number | undefined; project?: string | undefined; mine?: boolean } = {},
+  ): Promise<RunView[]> {
+    const { mine, ...rest } = options;
+    return this.json('GET', `/api/runs${searchOf({ ...rest, mine: mine ? '1' : undefined })}`);
   }
 
   getRun(name: string): Promise<RunView> {
@@ -62,9 +65,9 @@ export class Client extends ApiClient {
     return this.json('POST', '/api/stop', { target, abort, ...(grace === undefined ? {} : { grace }) });
   }
 
-  /** Tagged runs of `project`, or of every project. */
-  tags(project?: string): Promise<RunView[]> {
-    return this.json('GET', `/api/tags${searchOf({ project })}`);
+  /** Tagged runs of `project`, or of every project; with `mine`, only the caller's (an admin sees everyone's). */
+  tags(project?: string, mine = false): Promise<RunView[]> {
+    return this.json('GET', `/api/tags${searchOf({ project, mine: mine ? '1' : undefined })}`);
   }
 
   addTag(tag: string, run: string): Promise<TaggedRun> {

@@ -1,6 +1,7 @@
 /** The HTTP API's request and response bodies, shared by the server and the typed client. */
 import type { JobSpec } from './job-spec.js';
 import type { Capacity } from './resources.js';
+import type { TagElsewhere } from './projects.js';
 import type {
   ArtifactManifest,
   JobEvent,
@@ -43,6 +44,10 @@ export interface RunPreview {
   tags: Record<string, string | null>;
   /** Per job ref that the cache would answer: the job it would reuse. */
   cached: Record<string, string>;
+  /** With a tag that does not resolve: the project it was looked for in; absent from older servers. */
+  project?: string;
+  /** Per tag dependency that does not resolve: the submitter's runs with that tag in other projects. */
+  tagsElsewhere?: Record<string, TagElsewhere[]>;
 }
 
 export interface StopRequestBody {

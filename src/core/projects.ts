@@ -57,6 +57,27 @@ export function tagPromised(tag: string, project: string, run: string): string {
   return `tag '${tag}' is promised to run ${run} in project ${project}, which has not finished (dstack run --tag ${tag}): choose another tag, or wait for that run`;
 }
 
+/** Where the submitting user has a tag that the project they submit in lacks: a run of another project of theirs. */
+export interface TagElsewhere {
+  project: string;
+  run: string;
+}
+
+/**
+ * What to add where a tag is missing from a project but the same user has it in others (a
+ * remote added since: the project's key changed, by design): where it is, and why it is not
+ * here. Undefined where they have it nowhere else.
+ */
+export function tagElsewhereHint(tag: string, elsewhere: readonly TagElsewhere[]): string | undefined {
+  if (elsewhere.length === 0) return undefined;
+  const where = elsewhere.map((e) => `${e.project} (run ${e.run})`).join(', ');
+  return (
+    `you have it in project${elsewhere.length > 1 ? 's' : ''} ${where}: runs and tags belong to the project of ` +
+    `their git remote, or of their folder without one, so adding or changing a remote starts a new project; ` +
+    `tag a run of this one (dstack tags add ${tag} RUN), or see 'dstack tags list --all'`
+  );
+}
+
 /** The repo's own folder: the project's root without its folder inside the repo. */
 function repoTop(root: string, subdir: string | undefined): string {
   if (!subdir) return root;

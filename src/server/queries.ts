@@ -15,14 +15,15 @@ export async function runViews(store: Store, runs: readonly RunRecord[]): Promis
 
 /**
  * `dstack status`: the unfinished runs, or the last finished one when none is unfinished; or
- * the last N. Those of one project, or of all.
+ * the last N. Those of one project, or of all; an admin's of every user, unless `mine`.
  */
 export async function listRuns(
   store: Store,
   user: TokenRecord,
-  { last, project }: { last?: number | undefined; project?: string | undefined },
+  { last, project, mine }: { last?: number | undefined; project?: string | undefined; mine?: boolean | undefined },
 ): Promise<RunView[]> {
-  const scope = { ...(user.admin ? {} : { user: user.name }), ...(project === undefined ? {} : { project }) };
+  const whose = user.admin && !mine ? {} : { user: user.name };
+  const scope = { ...whose, ...(project === undefined ? {} : { project }) };
   if (last !== undefined) return runViews(store, await store.listRuns({ ...scope, limit: last }));
   const unfinished = await store.listRuns({ ...scope, unfinished: true });
   return runViews(store, unfinished.length > 0 ? unfinished : await store.listRuns({ ...scope, limit: 1 }));

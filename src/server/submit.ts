@@ -12,7 +12,7 @@ import { dependencyLabel, type JobSpec } from '../core/job-spec.js';
 import { runStatus } from '../core/job-status.js';
 import { producer, type JobRecord, type RunRecord, type RunView } from '../core/records.js';
 import { countedCode } from '../core/inputs.js';
-import { projectKey } from '../core/projects.js';
+import { projectKey, tagElsewhereHint, type TagElsewhere } from '../core/projects.js';
 import { runNamePrefix } from '../core/run-names.js';
 import { readCodeManifest } from './code.js';
 import { checkTagFree } from './tag-check.js';
@@ -59,8 +59,14 @@ export async function previewRun(engine: Engine, user: string, request: PreviewR
     for (const job of await resolveJobs(engine, scope, request.code, request.jobs, Date.now(), false)) {
       if (job.cachedFrom) cached[job.ref] = job.cachedFrom;
     }
+    return { tags, cached };
   }
-  return { tags, cached };
+  const elsewhere: Record<string, TagElsewhere[]> = {};
+  for (const label of Object.keys(tags).filter((l) => tags[l] === null)) {
+    const found = await tagElsewhere(engine, scope, label.slice(label.lastIndexOf(':') + 1));
+    if (found.length > 0) elsewhere[label] = found;
+  }
+  return { tags, cached, project: scope.project, tagsElsewhere: elsewhere };
 }
 
 /**
@@ -176,10 +182,12 @@ async function tagged(engine: Engine, scope: TagScope, tag: string, workflow?: s
   const run = await engine.store.getRunByTag(scope, tag);
   const label = workflow ? `${workflow}:${tag}` : `:${tag}`;
   // Led by `depends-on 'LABEL': `, which the CLI turns into the entry's place in the file.
-  if (!run)
+  if (!run) {
+    const hint = tagElsewhereHint(tag, await tagElsewhere(engine, scope, tag));
     throw new NotFoundError(
-      `depends-on '${label}': tag '${tag}' does not exist in project ${scope.project}; see 'dstack tags list'`,
+      `depends-on '${label}': tag '${tag}' does not exist in project ${scope.project}; ${hint ?? "see 'dstack tags list'"}`,
     );
+  }
   const jobs = (await engine.store.jobsOfRuns([run.name])).filter((j) => !workflow || j.workflow === workflow);
   if (jobs.length === 0) {
     throw new NotFoundError(
@@ -187,6 +195,16 @@ async function tagged(engine: Engine, scope: TagScope, tag: string, workflow?: s
     );
   }
   return jobs;
+}
+
+/**
+ * The runs of `scope.user` tagged `tag` in other projects than `scope.project`: only ever the
+ * submitter's own. Read where a tag is missing, an error's path: every tagged run, as `tags list --all`.
+ */
+async function tagElsewhere(engine: Engine, scope: TagScope, tag: string): Promise<TagElsewhere[]> {
+  return (await engine.store.taggedRuns())
+    .filter((r) => r.user === scope.user && r.tag === tag && r.project !== scope.project)
+    .map((r) => ({ project: r.project, run: r.name }));
 }
 
 /**

@@ -169,6 +169,49 @@ describe('projects', () => {
     expect(await runsIn(other, ['status', '--last', '10'])).toEqual([train, prepare]);
   });
 
+  it('points to the runs and tags a folder had before its git remote was added, whose key it no longer has', async () => {
+    const folder = join(outside, 'moved');
+    await mkdir(join(folder, '.dstack'), { recursive: true });
+    await writeFile(join(folder, '.dstack', 'workflows.yaml'), workflows('moved'));
+    const git = (...args: string[]) => execFileSync('git', ['-C', folder, ...args]);
+    git('init', '-q');
+    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'first');
+    const inMoved = (args: string[]) => sb.dstack(args, { cwd: folder });
+    expect((await inMoved(['run', 'prepare', '--tag', 'best'])).code).toBe(0);
+    const [prepared] = await runsIn(folder, ['status', '--last', '1']);
+    git('remote', 'add', 'origin', 'https://example.com/team/moved.git');
+    const key = 'example.com/team/moved';
+
+    const status = await inMoved(['status']);
+    expect(status.stdout).toBe(
+      `No runs in project ${key} yet ('dstack status --all' lists every project's). Start one with: dstack run WORKFLOW\n` +
+        `Your runs of this folder from before it had a git remote are in project ${folder}: ` +
+        'a project is its git remote, or its folder without one. See them with: dstack status --all\n',
+    );
+    const tags = await inMoved(['tags', 'list']);
+    expect(tags.stdout).toBe(
+      `No tags yet in project ${key} ('dstack tags list --all' lists every project's). Tag a finished run with: dstack tags add TAG RUN\n` +
+        `Your tags of this folder from before it had a git remote are in project ${folder}: ` +
+        'a project is its git remote, or its folder without one. See them with: dstack tags list --all\n',
+    );
+    const hint =
+      `you have it in project ${folder} (run ${prepared}): runs and tags belong to the project of their git remote, ` +
+      'or of their folder without one, so adding or changing a remote starts a new project; ' +
+      "tag a run of this one (dstack tags add best RUN), or see 'dstack tags list --all'";
+    const train = await inMoved(['run', 'train']);
+    expect(train.stderr).toBe(
+      `error: .dstack/workflows.yaml:8:18: depends-on 'prepare:best': tag 'best' does not exist in project ${key}; ${hint}\n`,
+    );
+    expect(train.code).toBe(2);
+    const dry = await inMoved(['run', 'train', '--dry-run']);
+    expect(dry.stderr).toBe(
+      `error: .dstack/workflows.yaml:8:18: depends-on 'prepare:best': no run has the tag 'best' in project ${key}; ${hint}\n`,
+    );
+    // Once the project has runs of its own, its listing is as ever.
+    expect((await inMoved(['run', 'prepare'])).code).toBe(0);
+    expect((await inMoved(['status'])).stdout).not.toContain('Your runs');
+  });
+
   it('says a project without runs has none, and where the others are', async () => {
     const fresh = join(outside, 'fresh');
     await mkdir(join(fresh, '.dstack'), { recursive: true });

@@ -9,6 +9,7 @@ import { isFinished } from '../../core/job-status.js';
 import type { OutputLine } from '../../core/log-frames.js';
 import { checkOverrides, findWorkflow } from '../../core/overrides.js';
 import { plan, type Plan } from '../../core/planner.js';
+import { tagElsewhereHint } from '../../core/projects.js';
 import type { JobRecord, RunView } from '../../core/records.js';
 import type { ProjectConfig } from '../../core/workflow.js';
 import { plainCacheDir, type Settings } from '../../settings.js';
@@ -257,10 +258,12 @@ async function dryRun(
   const missing = Object.entries(preview.tags ?? {}).find(([, run]) => run === null)?.[0];
   if (missing !== undefined) {
     const tag = missing.slice(missing.lastIndexOf(':') + 1);
-    locatedIn(
-      config,
-      planned,
-    )(new NotFoundError(`depends-on '${missing}': no run has the tag '${tag}'; see 'dstack tags list'`));
+    // The user's runs with the tag in other projects: where this project's key changed (a remote added).
+    const hint = tagElsewhereHint(tag, preview.tagsElsewhere?.[missing] ?? []);
+    const message = hint
+      ? `depends-on '${missing}': no run has the tag '${tag}' in project ${preview.project}; ${hint}`
+      : `depends-on '${missing}': no run has the tag '${tag}'; see 'dstack tags list'`;
+    locatedIn(config, planned)(new NotFoundError(message));
   }
   return 0;
 }

@@ -3,7 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import type { JobRecord, RunView } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
-import { projectScope } from '../project-scope.js';
+import { beforeRemoteHint, keyBeforeRemote, projectPlace } from '../project-scope.js';
 import { ago, colorStatus, styled, table, variablesLabel, type Cell } from '../format.js';
 
 export async function statusCommand(
@@ -26,7 +26,8 @@ export async function statusCommand(
     if (!Number.isInteger(last) || last < 1)
       throw new UsageError(`invalid --last '${options.last}': expected a positive whole number`);
   }
-  const [client, project] = await Promise.all([connect(settings), run ? undefined : projectScope(options.all)]);
+  const [client, place] = await Promise.all([connect(settings), run ? undefined : projectPlace(options.all)]);
+  const project = place?.key;
   const runs = run ? [await client.getRun(run)] : await client.listRuns({ last, project });
   if (options.json) {
     process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
@@ -34,6 +35,10 @@ export async function statusCommand(
   }
   // A named run, or the runs of one project, need not say which project they are of.
   process.stdout.write(renderStatus(runs, { project: run ? '' : project }) + '\n');
+  // None here, yet the caller's runs of this folder may lie under the key it had before its remote.
+  const previous = runs.length === 0 ? keyBeforeRemote(place) : undefined;
+  if (previous && (await client.listRuns({ project: previous, last: 1, mine: true })).length > 0)
+    process.stdout.write(beforeRemoteHint('runs', previous, 'dstack status --all') + '\n');
   return 0;
 }
 

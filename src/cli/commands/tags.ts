@@ -5,17 +5,21 @@ import { checkTagName } from '../../core/tags.js';
 import { formatSize, plural } from '../../core/resources.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
-import { projectScope } from '../project-scope.js';
+import { beforeRemoteHint, keyBeforeRemote, projectPlace, projectScope } from '../project-scope.js';
 import { ago, table } from '../format.js';
 
 /** `dstack tags list [--all]`: the tags of the project the CLI stands in, or of every project (with a PROJECT column). */
 export async function tagsListCommand(options: { all?: boolean }, settings: Settings): Promise<number> {
-  const [client, project] = await Promise.all([connect(settings), projectScope(options.all)]);
+  const [client, place] = await Promise.all([connect(settings), projectPlace(options.all)]);
+  const project = place?.key;
   const runs = await client.tags(project);
   if (runs.length === 0) {
     const where =
       project === undefined ? '' : ` in project ${project} ('dstack tags list --all' lists every project's)`;
     process.stdout.write(`No tags yet${where}. Tag a finished run with: dstack tags add TAG RUN\n`);
+    const previous = keyBeforeRemote(place);
+    if (previous && (await client.tags(previous, true)).length > 0)
+      process.stdout.write(beforeRemoteHint('tags', previous, 'dstack tags list --all') + '\n');
     return 0;
   }
   const all = project === undefined;

@@ -200,9 +200,14 @@ export const logsQuery = z.object({
   afterSeq: z.coerce.number().int().optional(),
 });
 
+/** `mine=1`: only the caller's own, where an admin would see every user's. */
+const mine = z.literal('1').optional();
+
 export const runsQuery = z.object({
   last: z.coerce.number().int().positive().max(10_000).optional(),
   project: project.optional(),
+  mine,
 });
 
 export const projectQuery = z.object({ project: project.optional() });
+export const tagsQuery = z.object({ project: project.optional(), mine });

@@ -15,10 +15,12 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   const { store } = engine;
 
   app.get('/tags', async (c) => {
-    const { project } = query(c, schemas.projectQuery);
+    const { project, mine } = query(c, schemas.tagsQuery);
     const caller = c.get('caller');
     const runs = (await store.taggedRuns()).filter(
-      (r) => (caller.admin || r.user === caller.name) && (project === undefined || r.project === project),
+      (r) =>
+        ((caller.admin && mine === undefined) || r.user === caller.name) &&
+        (project === undefined || r.project === project),
     );
     return c.json(await runViews(store, runs));
   });

@@ -277,7 +277,8 @@ describe('the job cache', () => {
     expect(lost.reason).toBe(`stopped: its runner restarted; its artifacts were saved (dstack resume ${name})`);
     // The job's shell and its sleep are gone.
     await waitUntil(async () => jobProcesses(lost.id).length === 0);
-    expect(await readdir(join(sb.home, 'runner', 'jobs')).catch(() => [])).not.toContain(lost.id);
+    // Its folder goes once its end is reported.
+    await waitUntil(async () => !(await readdir(join(sb.home, 'runner', 'jobs')).catch(() => [])).includes(lost.id));
     await sb.dstack(['run', 'prepare', '--size', '99']);
     const rerun = (await last()).jobs[0]!;
     expect(rerun.cachedFrom).toBeUndefined();

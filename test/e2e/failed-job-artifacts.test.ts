@@ -135,10 +135,10 @@ describe('a failed job keeps its artifacts', () => {
     for (const e of await readdir(blobs, { recursive: true, withFileTypes: true }))
       if (e.isFile()) await utimes(join(e.parentPath, e.name), old, old);
     const kept = await sb.dstack(['prune', '--older-than', '7d']);
-    expect(kept.stdout).toBe('pruned 0 runs, 0 blobs (0B; those from the last hour stay)\n');
+    expect(kept.stdout).toBe(`pruned 0 runs of project ${sb.root}, 0 blobs (0B; those from the last hour stay)\n`);
     expect(await download(job, 'ck/state')).toBe('epoch5\n');
     const all = await sb.dstack(['prune', '--older-than', '0s']);
-    expect(all.stdout).toMatch(/^pruned \d+ runs \([^)]+\), [1-9]\d* blobs? \(/);
+    expect(all.stdout).toMatch(/^pruned \d+ runs of project [^ ]+ \([^)]+\), [1-9]\d* blobs? \(/);
     expect((await sb.dstack(['artifacts', job.id])).stderr).toBe(
       `error: no run or job named '${job.id}' (see 'dstack status --last 10')\n`,
     );

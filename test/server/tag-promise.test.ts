@@ -31,6 +31,18 @@ async function setup() {
   return { engine, submit, tagsAdd };
 }
 
+/** A run submitted with --tag best and stopped, then another run tagged best meanwhile. */
+async function tagTakenWhileStopped() {
+  const { engine, submit, tagsAdd } = await setup();
+  const stopped = await submit('a', 'best');
+  await stopJobs(engine, stopped.jobs, { actor: 'user:u' });
+  const other = await submit('c');
+  await finish(engine, other.jobs[0]!.id);
+  expect((await tagsAdd(other.name)).status).toBe(201);
+  const jobs = await Promise.all(stopped.jobs.map(async (j) => (await engine.store.getJob(j.id))!));
+  return { engine, stopped, other, jobs };
+}
+
 describe('a tag promised to a run submitted with --tag', () => {
   it('refuses another run submitted with the tag, and a tags add of it, until that run ends; then it has the tag', async () => {
     const { engine, submit, tagsAdd } = await setup();
@@ -47,13 +59,7 @@ describe('a tag promised to a run submitted with --tag', () => {
   });
 
   it('lapses while the run is stopped; resumed once another run has the tag, it is refused, naming that run', async () => {
-    const { engine, submit, tagsAdd } = await setup();
-    const stopped = await submit('a', 'best');
-    await stopJobs(engine, stopped.jobs, { actor: 'user:u' });
-    const other = await submit('c');
-    await finish(engine, other.jobs[0]!.id);
-    expect((await tagsAdd(other.name)).status).toBe(201);
-    const jobs = await Promise.all(stopped.jobs.map(async (j) => (await engine.store.getJob(j.id))!));
+    const { engine, stopped, other, jobs } = await tagTakenWhileStopped();
     await expect(resumeJobs(engine, jobs, jobs, 'user:u')).rejects.toThrow(
       new ConflictError(
         `run ${stopped.name} was submitted with --tag best: tag 'best' already exists in project / ` +
@@ -70,13 +76,7 @@ describe('a tag promised to a run submitted with --tag', () => {
   });
 
   it("resumed with noTag once another run has the tag, it runs and ends untagged; the tag stays the other run's", async () => {
-    const { engine, submit, tagsAdd } = await setup();
-    const stopped = await submit('a', 'best');
-    await stopJobs(engine, stopped.jobs, { actor: 'user:u' });
-    const other = await submit('c');
-    await finish(engine, other.jobs[0]!.id);
-    expect((await tagsAdd(other.name)).status).toBe(201);
-    const jobs = await Promise.all(stopped.jobs.map(async (j) => (await engine.store.getJob(j.id))!));
+    const { engine, stopped, other, jobs } = await tagTakenWhileStopped();
     expect((await resumeJobs(engine, jobs, jobs, 'user:u', { noTag: true })).map((j) => j.status)).toEqual([
       'SUBMITTED',
     ]);

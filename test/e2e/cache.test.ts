@@ -278,7 +278,9 @@ describe('the job cache', () => {
     // The job's shell and its sleep are gone.
     await waitUntil(async () => jobProcesses(lost.id).length === 0);
     // Its folder goes once its end is reported.
-    await waitUntil(async () => !(await readdir(join(sb.home, 'runner', 'jobs')).catch(() => [])).includes(lost.id));
+    await waitUntil(
+      async () => !(await readdir(join(sb.home, 'runner', 'jobs')).catch((): string[] => [])).includes(lost.id),
+    );
     await sb.dstack(['run', 'prepare', '--size', '99']);
     const rerun = (await last()).jobs[0]!;
     expect(rerun.cachedFrom).toBeUndefined();

@@ -1,6 +1,7 @@
 /** Which project a listing (`status`, `tags list`) covers: the one the CLI stands in, or all. */
 import { projectAt } from '../client/git.js';
 import { findProjectRoot } from '../config/project-root.js';
+import { printable } from '../core/printable.js';
 
 /** The key of the project `cwd` lies in; undefined (every project) with `all` or outside any project. */
 export async function projectScope(all: boolean | undefined, cwd = process.cwd()): Promise<string | undefined> {
@@ -28,7 +29,7 @@ export function keyBeforeRemote(place: { key: string; root: string } | undefined
 /** Said under an empty listing whose earlier runs (`what`: runs, tags) the caller has under the folder's key. */
 export function beforeRemoteHint(what: 'runs' | 'tags', previous: string, listAll: string): string {
   return (
-    `Your ${what} of this folder from before it had a git remote are in project ${previous}: ` +
+    `Your ${what} of this folder from before it had a git remote are in project ${printable(previous)}: ` +
     `a project is its git remote, or its folder without one. See them with: ${listAll}`
   );
 }

@@ -30,6 +30,11 @@ describe('pruneReport', () => {
     );
   });
 
+  it('shows a project key (a folder) with control characters escaped', () => {
+    const report = pruneReport({ ...base, project: '/p\x1b[31m\nq' }, '/p\x1b[31m\nq');
+    expect(report.split('\n')[0]).toMatch(/^pruned 2 runs of project \/p\\x1b\[31m\\nq \(a-b-1, a-b-2\), /);
+  });
+
   it('warns when a server that predates projects in prune took every project’s runs', () => {
     const { project: _, ...older } = base;
     expect(olderServerWarning('/p', older)).toBe(

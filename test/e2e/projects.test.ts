@@ -220,4 +220,18 @@ describe('projects', () => {
       `No runs in project ${fresh} yet ('dstack status --all' lists every project's). Start one with: dstack run WORKFLOW`,
     );
   });
+
+  it('shows a project folder named with control characters escaped where it has no runs or tags', async () => {
+    const odd = join(outside, 'odd\x1b[31mred');
+    await mkdir(join(odd, '.dstack'), { recursive: true });
+    const shown = join(outside, 'odd\\x1b[31mred');
+    const status = await sb.dstack(['status'], { cwd: odd });
+    expect(status.stdout).toBe(
+      `No runs in project ${shown} yet ('dstack status --all' lists every project's). Start one with: dstack run WORKFLOW\n`,
+    );
+    const tags = await sb.dstack(['tags', 'list'], { cwd: odd });
+    expect(tags.stdout).toBe(
+      `No tags yet in project ${shown} ('dstack tags list --all' lists every project's). Tag a finished run with: dstack tags add TAG RUN\n`,
+    );
+  });
 });

@@ -4,7 +4,7 @@ import type { JobRecord, RunView } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { beforeRemoteHint, keyBeforeRemote, projectPlace } from '../project-scope.js';
-import { ago, colorStatus, styled, table, variablesLabel, type Cell } from '../format.js';
+import { ago, colorStatus, printable, styled, table, variablesLabel, type Cell } from '../format.js';
 
 export async function statusCommand(
   run: string | undefined,
@@ -100,7 +100,7 @@ export function renderStatus(
   if (rows.length === 0)
     return projects
       ? 'No runs yet. Start one with: dstack run WORKFLOW'
-      : `No runs in project ${project} yet ('dstack status --all' lists every project's). Start one with: dstack run WORKFLOW`;
+      : `No runs in project ${printable(project)} yet ('dstack status --all' lists every project's). Start one with: dstack run WORKFLOW`;
   const head = [
     'RUN',
     ...(users ? ['USER'] : []),

@@ -6,7 +6,7 @@ import { formatSize, plural } from '../../core/resources.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { beforeRemoteHint, keyBeforeRemote, projectPlace, projectScope } from '../project-scope.js';
-import { ago, table } from '../format.js';
+import { ago, printable, table } from '../format.js';
 
 /** `dstack tags list [--all]`: the tags of the project the CLI stands in, or of every project (with a PROJECT column). */
 export async function tagsListCommand(options: { all?: boolean }, settings: Settings): Promise<number> {
@@ -15,7 +15,7 @@ export async function tagsListCommand(options: { all?: boolean }, settings: Sett
   const runs = await client.tags(project);
   if (runs.length === 0) {
     const where =
-      project === undefined ? '' : ` in project ${project} ('dstack tags list --all' lists every project's)`;
+      project === undefined ? '' : ` in project ${printable(project)} ('dstack tags list --all' lists every project's)`;
     process.stdout.write(`No tags yet${where}. Tag a finished run with: dstack tags add TAG RUN\n`);
     const previous = keyBeforeRemote(place);
     if (previous && (await client.tags(previous, true)).length > 0)
@@ -100,7 +100,7 @@ export function olderServerWarning(asked: string | undefined, result: PruneResul
 /** What a prune did, or would do: the runs and blobs deleted, then whose runs those were and why others stayed. */
 export function pruneReport(result: PruneResult, project: string | undefined): string {
   const names = result.runs.length ? ` (${result.runs.join(', ')})` : '';
-  const of = project === undefined ? 'of every project' : `of project ${project}`;
+  const of = project === undefined ? 'of every project' : `of project ${printable(project)}`;
   const runs = `${plural(result.runs.length, 'run')} ${of}${names}`;
   // Blobs stored in the last hour stay whatever refers to them: an upload may be under way.
   const blobs = `${plural(result.blobs, 'blob')} (${formatSize(result.bytes)}; those from the last hour stay)`;

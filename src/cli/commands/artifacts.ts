@@ -108,12 +108,12 @@ async function outputFolder(output: string): Promise<string> {
 }
 
 /** What a finished job without a manifest says: none declared, or why those declared were not saved. */
-function noneSaved(job: JobRecord): string {
+export function noneSaved(job: JobRecord): string {
   const declared = job.spec.artifacts;
   if (declared.length === 0) return `job ${job.id} has no artifacts`;
   const why =
     job.status === 'FAILED'
-      ? `it FAILED (${job.reason ?? 'no reason'}) without saving them`
+      ? `it FAILED (${printable(job.reason ?? 'no reason')}) without saving them`
       : job.status === 'ABORTED'
         ? 'it was aborted, and an aborted job saves none'
         : `it ended ${job.status} without saving them`;

@@ -6,10 +6,12 @@ const base = { runs: ['a-b-1', 'a-b-2'], blobs: 3, bytes: 2048, project: '/p' };
 
 describe('pruneReport', () => {
   it('names the runs kept for the runs that use them, counting another user’s run without naming it', () => {
-    const report = pruneReport(
-      { ...base, dryRun: true, keptReused: [{ run: 'old-1', by: 'new-2' }, { run: 'old-3' }], otherUsers: ['bob'] },
-      '/p',
-    );
+    const report = pruneReport({
+      ...base,
+      dryRun: true,
+      keptReused: [{ run: 'old-1', by: 'new-2' }, { run: 'old-3' }],
+      otherUsers: ['bob'],
+    });
     expect(report).toBe(
       'would prune 2 runs of project /p (a-b-1, a-b-2), 3 blobs (2.0KB; those from the last hour stay) ' +
         '(a dry run: nothing was deleted)\n' +
@@ -20,10 +22,8 @@ describe('pruneReport', () => {
   });
 
   it('says every project when it pruned them all, and the temp files it removed', () => {
-    const report = pruneReport(
-      { ...base, runs: [], leftovers: { files: 1, bytes: 10 }, keptStopped: ['s-1'] },
-      undefined,
-    );
+    const { project: _, ...everywhere } = base;
+    const report = pruneReport({ ...everywhere, runs: [], leftovers: { files: 1, bytes: 10 }, keptStopped: ['s-1'] });
     expect(report).toBe(
       'pruned 0 runs of every project, 3 blobs (2.0KB; those from the last hour stay), 1 temp file of interrupted uploads (10B)\n' +
         'kept 1 resumable run (s-1): they can be resumed (dstack resume RUN); --include-stopped prunes them too\n',
@@ -31,7 +31,7 @@ describe('pruneReport', () => {
   });
 
   it('shows a project key (a folder) with control characters escaped', () => {
-    const report = pruneReport({ ...base, project: '/p\x1b[31m\nq' }, '/p\x1b[31m\nq');
+    const report = pruneReport({ ...base, project: '/p\x1b[31m\nq' });
     expect(report.split('\n')[0]).toMatch(/^pruned 2 runs of project \/p\\x1b\[31m\\nq \(a-b-1, a-b-2\), /);
   });
 

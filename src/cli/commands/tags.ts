@@ -87,7 +87,7 @@ export async function pruneCommand(
   const result = await (await connect(settings)).prune(olderThanMs, { project, dryRun, includeStopped });
   const warning = olderServerWarning(project, result);
   if (warning) process.stderr.write(warning);
-  process.stdout.write(pruneReport(result, result.project));
+  process.stdout.write(pruneReport(result));
   return 0;
 }
 
@@ -98,7 +98,8 @@ export function olderServerWarning(asked: string | undefined, result: PruneResul
 }
 
 /** What a prune did, or would do: the runs and blobs deleted, then whose runs those were and why others stayed. */
-export function pruneReport(result: PruneResult, project: string | undefined): string {
+export function pruneReport(result: PruneResult): string {
+  const { project } = result;
   const names = result.runs.length ? ` (${result.runs.join(', ')})` : '';
   const of = project === undefined ? 'of every project' : `of project ${printable(project)}`;
   const runs = `${plural(result.runs.length, 'run')} ${of}${names}`;

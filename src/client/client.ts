@@ -66,7 +66,7 @@ export class Client extends ApiClient {
   }
 
   /** Tagged runs of `project`, or of every project; with `mine`, only the caller's (an admin sees everyone's). */
-  tags(project?: string, mine = false): Promise<RunView[]> {
+  tags(project?: string, { mine = false }: { mine?: boolean } = {}): Promise<RunView[]> {
     return this.json('GET', `/api/tags${searchOf({ project, mine: mine ? '1' : undefined })}`);
   }
 

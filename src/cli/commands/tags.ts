@@ -18,7 +18,7 @@ export async function tagsListCommand(options: { all?: boolean }, settings: Sett
       project === undefined ? '' : ` in project ${printable(project)} ('dstack tags list --all' lists every project's)`;
     process.stdout.write(`No tags yet${where}. Tag a finished run with: dstack tags add TAG RUN\n`);
     const previous = keyBeforeRemote(place);
-    if (previous && (await client.tags(previous, true)).length > 0)
+    if (previous && (await client.tags(previous, { mine: true })).length > 0)
       process.stdout.write(beforeRemoteHint('tags', previous, 'dstack tags list --all') + '\n');
     return 0;
   }

@@ -239,15 +239,15 @@ async function dryRun(
 ): Promise<number> {
   const { connectIfRunning } = await import('../connect.js');
   const client = await connectIfRunning(settings);
-  const { snapshotProject } = await import('../../client/snapshot.js');
+  const takeSnapshot = async () => (await import('../../client/snapshot.js')).snapshotProject(root, settings.home);
   if (!client) {
     // The code is read only for what the run would refuse in it (inputs matching nothing).
-    if (hasInputs(config, planned)) await checkCode(config, planned, await snapshotProject(root, settings.home));
+    if (hasInputs(config, planned)) await checkCode(config, planned, await takeSnapshot());
     process.stdout.write(formatPlan(planned));
     process.stdout.write('(no server is running: tag dependencies and the cache were not checked)\n');
     return 0;
   }
-  const snapshot = await snapshotProject(root, settings.home);
+  const snapshot = await takeSnapshot();
   await checkCode(config, planned, snapshot);
   const preview = await client
     .previewRun({ jobs: planned.jobs, code: snapshot.manifest, repo: snapshot.repo })

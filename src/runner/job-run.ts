@@ -302,9 +302,12 @@ export class JobRun {
         end.fields,
       );
     }
-    await (saved ? sent : sent.catch(() => {}));
-    // Not saved: an abort ended the save, which finishStopped carries out.
-    if (!saved) return this.finishStopped(workspace);
+    if (!saved) {
+      // An abort ended the save, which finishStopped carries out.
+      await sent.catch(() => {});
+      return this.finishStopped(workspace);
+    }
+    await sent;
     // Refused when a stop or an abort came first: it is carried out, not left pending.
     if (!(await this.finish(end.to, end.fields))) await this.finishStopped(workspace);
   }
@@ -362,9 +365,12 @@ export interface CommandsEnd {
   fields: { reason: string; exitCode?: number };
 }
 
+/** The end of a job whose commands exited 0. */
+export const DONE_END: CommandsEnd = { to: 'DONE', fields: { reason: 'exit code 0', exitCode: 0 } };
+
 /** The end of a job whose commands exited so. */
 export function commandsEnd(exit: ExitResult): CommandsEnd {
-  if (exit.code === 0) return { to: 'DONE', fields: { reason: 'exit code 0', exitCode: 0 } };
+  if (exit.code === 0) return DONE_END;
   const reason = exit.reason ?? (exit.code === null ? `killed by signal ${exit.signal}` : `exit code ${exit.code}`);
   return { to: 'FAILED', fields: { reason, ...(exit.code === null ? {} : { exitCode: exit.code }) } };
 }

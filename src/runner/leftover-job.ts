@@ -12,7 +12,7 @@
  */
 import type { JobRecord } from '../core/records.js';
 import { restartedStop, runnerRestarted, type JobStatus } from '../core/job-status.js';
-import { JobRun, type CommandsEnd } from './job-run.js';
+import { DONE_END, JobRun, type CommandsEnd } from './job-run.js';
 import { removeWorkspace, workspacePath } from './workspace.js';
 
 export class LeftoverJob extends JobRun {
@@ -67,7 +67,7 @@ export class LeftoverJob extends JobRun {
  * its reason (job-run.ts), and one whose commands exited 0 with none.
  */
 function endOf(job: JobRecord): CommandsEnd {
-  if (job.reason === undefined) return { to: 'DONE', fields: { reason: 'exit code 0', exitCode: 0 } };
+  if (job.reason === undefined) return DONE_END;
   return {
     to: 'FAILED',
     fields: { reason: job.reason, ...(job.exitCode === undefined ? {} : { exitCode: job.exitCode }) },

@@ -26,7 +26,7 @@ describe('pruneReport', () => {
     const report = pruneReport({ ...everywhere, runs: [], leftovers: { files: 1, bytes: 10 }, keptStopped: ['s-1'] });
     expect(report).toBe(
       'pruned 0 runs of every project, 3 blobs (2.0KB; those from the last hour stay), 1 temp file of interrupted uploads (10B)\n' +
-        'kept 1 resumable run (s-1): they can be resumed (dstack resume RUN); --include-stopped prunes them too\n',
+        'kept 1 resumable run (s-1): it can be resumed (dstack resume RUN); --include-stopped prunes it too\n',
     );
   });
 

@@ -272,7 +272,9 @@ describe('tags, prune, stop', () => {
     expect(stopped.length).toBeGreaterThan(0);
     const keptLine =
       `kept ${stopped.length} resumable run${stopped.length === 1 ? '' : 's'} (${stopped.join(', ')}): ` +
-      'they can be resumed (dstack resume RUN); --include-stopped prunes them too\n';
+      (stopped.length === 1
+        ? 'it can be resumed (dstack resume RUN); --include-stopped prunes it too\n'
+        : 'they can be resumed (dstack resume RUN); --include-stopped prunes them too\n');
     // The untagged run whose job the tagged one reuses stays, and the answer says why.
     const reusedLine =
       `kept 1 run whose jobs kept runs reuse from the cache or depend on (${source.name}, used by ${reuser.name}): ` +

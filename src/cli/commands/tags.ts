@@ -128,7 +128,8 @@ export function pruneReport(result: PruneResult): string {
   if (stopped.length > 0) {
     lines.push(
       `kept ${plural(stopped.length, 'resumable run')} (${stopped.join(', ')}): ` +
-        'they can be resumed (dstack resume RUN); --include-stopped prunes them too',
+        `${stopped.length === 1 ? 'it can' : 'they can'} be resumed (dstack resume RUN); ` +
+        `--include-stopped prunes ${stopped.length === 1 ? 'it' : 'them'} too`,
     );
   }
   return lines.join('\n') + '\n';

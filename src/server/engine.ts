@@ -105,12 +105,13 @@ export class Engine {
     if (to === 'RUNNING' && full.reason === undefined) full.reason = null;
     if (isFinished(to) && full.finishedAt === undefined) full.finishedAt = now;
     let resumable = false;
-    if (to === 'FAILED' || from === 'FAILED') {
+    // Read only where it decides something: not for a job failed for good by its dependency.
+    if (from === 'FAILED' || (to === 'FAILED' && causeResumable)) {
       const job = await this.store.getJob(id);
       // Another status now: the guarded update below refuses it and says which.
       if (job?.status === from) {
         if (from === 'FAILED' && !isResumable(job)) return { ok: false, reason: 'not_allowed', from, to };
-        resumable = to === 'FAILED' && causeResumable && isResumable(failedAs(job, full));
+        resumable = to === 'FAILED' && isResumable(failedAs(job, full));
         // Said where every reader of the job sees it: its status, the run's view, its events.
         if (resumable) full.reason = resumableFailure(full.reason ?? job.reason ?? 'failed', job.runName);
       }

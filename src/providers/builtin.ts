@@ -14,19 +14,19 @@ export function isBuiltinProvider(name: string): name is BuiltinProvider {
   return (BUILTIN_PROVIDERS as readonly string[]).includes(name);
 }
 
+/** The spellings of the python provider's script parameter. */
+const SCRIPT_KEYS = ['python_script', 'script', 'file'] as const;
+
 /** The parameters each built-in provider uses; any other is ignored with a warning. */
 const USES: Record<BuiltinProvider, readonly string[]> = {
   bash: [],
   docker: [],
-  python: ['python_script', 'script', 'file', 'requirements', 'python', 'version'],
+  python: [...SCRIPT_KEYS, 'requirements', 'python', 'version'],
   curl: ['url', 'output'],
 };
 
 /** Spellings of one parameter: a workflow gives at most one of each group. */
-const SAME = [
-  ['python_script', 'script', 'file'],
-  ['python', 'version'],
-] as const;
+const SAME = [SCRIPT_KEYS, ['python', 'version']] as const;
 
 const NO_WARNINGS: ProviderContext = { warn: () => undefined };
 
@@ -65,9 +65,6 @@ function ownFiles(wf: ResolvedWorkflow): string[] {
   if (requirements !== undefined) files.push(requirements);
   return files.map((file) => posix.normalize(file)).filter((file) => !file.startsWith('/') && !file.startsWith('../'));
 }
-
-/** The spellings of the python provider's script parameter. */
-export const SCRIPT_KEYS = ['python_script', 'script', 'file'] as const;
 
 /**
  * The python provider's script file and the key that names it. The parameter goes to the

@@ -47,23 +47,26 @@ export async function submitRun(
 export async function previewRun(engine: Engine, user: string, request: PreviewRequest): Promise<RunPreview> {
   const scope = { user, project: projectKey(request.repo) };
   const tags: Record<string, string | null> = {};
+  const missing = new Map<string, string>(); // label → tag, of those that do not resolve
   for (const spec of request.jobs) {
     for (const dep of spec.dependsOn) {
       if ('ref' in dep) continue;
-      tags[dependencyLabel(dep)] = (await engine.store.getRunByTag(scope, dep.tag))?.name ?? null;
+      const label = dependencyLabel(dep);
+      tags[label] = (await engine.store.getRunByTag(scope, dep.tag))?.name ?? null;
+      if (tags[label] === null) missing.set(label, dep.tag);
     }
   }
   const cached: Record<string, string> = {};
   // With a tag that does not resolve, keys cannot be computed: say where tags stand and stop there.
-  if (Object.values(tags).every((run) => run !== null)) {
+  if (missing.size === 0) {
     for (const job of await resolveJobs(engine, scope, request.code, request.jobs, Date.now(), false)) {
       if (job.cachedFrom) cached[job.ref] = job.cachedFrom;
     }
     return { tags, cached };
   }
   const elsewhere: Record<string, TagElsewhere[]> = {};
-  for (const label of Object.keys(tags).filter((l) => tags[l] === null)) {
-    const found = await tagElsewhere(engine, scope, label.slice(label.lastIndexOf(':') + 1));
+  for (const [label, tag] of missing) {
+    const found = await tagElsewhere(engine, scope, tag);
     if (found.length > 0) elsewhere[label] = found;
   }
   return { tags, cached, project: scope.project, tagsElsewhere: elsewhere };

@@ -31,13 +31,16 @@ export function resourceRequest(
     const value = sub(r.gpu.memory, field).trim();
     request.gpuMemory = size(field, r.gpu.memory, value);
     // No GPU has under a gigabyte: `memory: 40` meant 40GB, not the 40MB a bare number is.
-    if (/^\d+(\.\d+)?$/.test(value) && request.gpuMemory < 1e9)
+    if (BARE_NUMBER.test(value) && request.gpuMemory < 1e9)
       bad(field, r.gpu.memory, value, `a size with its unit, like ${value}GB (a bare number is megabytes)`);
   }
   if (r.shmSize !== undefined) request.shmSize = size('resources.shm_size', r.shmSize);
   if (r.interruptible === true) request.interruptible = true;
   return request;
 }
+
+/** A size without a unit: megabytes (as the first dstack read it). */
+const BARE_NUMBER = /^\d+(\.\d+)?$/;
 
 /**
  * `memory`, in bytes. A bare number is megabytes (as the first dstack read it), which users
@@ -53,7 +56,7 @@ function memory(
   const field = 'resources.memory';
   const value = sub(raw, field).trim();
   const bytes = parseSize(value) ?? bad(field, raw, value, 'a size like 512MB or 32GB');
-  const bare = /^\d+(\.\d+)?$/.test(value);
+  const bare = BARE_NUMBER.test(value);
   if (bytes > 0 && bytes < MIN_JOB_MEMORY) {
     const unit = bare ? ` (a bare number is megabytes: ${value} is ${value}MB; did you mean ${value}GB?)` : '';
     bad(field, raw, value, `at least 6MiB, the least memory a job runs in${unit}`);

@@ -146,7 +146,6 @@ export function jobKey(engine: Engine, code: string, spec: JobSpec, deps: readon
   return cacheKey(code, spec, deps.map(producer), spec.image ? undefined : engine.hostEnvironment);
 }
 
-/** The code digest a job's key counts: every file, or those its `inputs` globs name. */
 /**
  * The digest of the code that a job with `inputs` counts, of `manifest`: jobs with the same
  * `inputs` (most have none) see the same code, so each is taken once.

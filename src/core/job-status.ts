@@ -124,9 +124,10 @@ export interface ResumeFacts {
  * artifacts saved), or FAILED in a resume before its commands started (its dependencies' or its
  * own saved artifacts could not be fetched, its runner was lost while preparing it, its image
  * could not be pulled). Such an attempt changed nothing: artifacts are saved only once the
- * commands have run, so those it was resumed with are still the ones its last commands saved, and it is resumed
- * again from them. A job that failed in its first attempt has nothing to go on from (`dstack
- * run` runs it again), and one that was being aborted keeps nothing, by its user's word.
+ * commands have run, so those it was resumed with are still the ones its last commands saved,
+ * and it is resumed again from them. A job that failed in its first attempt has nothing to go
+ * on from (`dstack run` runs it again), and one that was being aborted keeps nothing, by its
+ * user's word.
  */
 export function isResumable(job: ResumeFacts): boolean {
   switch (job.status) {

@@ -3,6 +3,7 @@
  * Stores apply a transition as a guarded update (`WHERE id = ? AND status = ?`).
  */
 import { assertNever } from './errors.js';
+import type { JobRecord } from './records.js';
 
 export const JOB_STATUSES = [
   'SUBMITTED',
@@ -112,12 +113,7 @@ export function isFinished(status: JobStatus): boolean {
 }
 
 /** What of a job's record says whether it can be resumed (`isResumable`). */
-export interface ResumeFacts {
-  status: JobStatus;
-  resumed?: boolean;
-  commandsStarted?: boolean;
-  stopRequest?: 'stop' | 'abort';
-}
+export type ResumeFacts = Pick<JobRecord, 'status' | 'resumed' | 'commandsStarted' | 'stopRequest'>;
 
 /**
  * Whether `dstack resume` takes the job, by its own record: STOPPED (its work paused, its

@@ -53,9 +53,27 @@ describe('the runner transition route', () => {
       status: 200,
       json: { ok: false, actual: 'RUNNING' },
     });
-    expect(await move(runner, JOB, { from: 'RUNNING', to: 'SUBMITTED' })).toStrictEqual({
-      status: 200,
-      json: { ok: false, actual: 'RUNNING' },
-    });
+  });
+
+  it("refuses a move back to SUBMITTED (a resume is a user's) or to a stop a user asks for, before it reads the job", async () => {
+    for (const to of ['SUBMITTED', 'STOPPING', 'ABORTING']) {
+      expect(await move(runner, JOB, { from: 'STOPPED', to })).toStrictEqual({
+        status: 400,
+        json: {
+          error: {
+            code: 'invalid',
+            message:
+              'invalid request: to: Invalid option: expected one of ' +
+              '"RUNNING"|"UPLOADING"|"DONE"|"FAILED"|"STOPPED"|"ABORTED"',
+          },
+        },
+      });
+    }
+    const status = (await store.getJob(JOB))?.status;
+    await store.transition(JOB, status!, 'STOPPING', {}, 'test');
+    await store.transition(JOB, 'STOPPING', 'STOPPED', {}, 'test');
+    // Its own stopped job stays stopped: only its user resumes it.
+    expect((await move(runner, JOB, { from: 'STOPPED', to: 'SUBMITTED' })).status).toBe(400);
+    expect((await store.getJob(JOB))?.status).toBe('STOPPED');
   });
 });

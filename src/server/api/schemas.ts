@@ -164,9 +164,15 @@ export const stopOwnJob = z.object({
 });
 
 const status = z.enum(JOB_STATUSES);
+/**
+ * Where a runner may move its job: on through running and saving, to an end. Not back to
+ * SUBMITTED (a resume is a user's), nor to STOPPING or ABORTING (a stop is asked, not reported).
+ */
+const runnerTarget = z.enum(['RUNNING', 'UPLOADING', 'DONE', 'FAILED', 'STOPPED', 'ABORTED']);
+
 export const runnerTransition = z.object({
   from: status,
-  to: status,
+  to: runnerTarget,
   reason: z.string().optional(),
   exitCode: z.number().int().optional(),
   commandsStarted: z.literal(false).optional(),

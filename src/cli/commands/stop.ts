@@ -1,7 +1,8 @@
 /** `dstack stop [-a] (RUN | JOB)` and `dstack resume (JOB | RUN)`. */
 import type { Client } from '../../client/client.js';
 import { UsageError } from '../../core/errors.js';
-import { isFinished } from '../../core/job-status.js';
+import { isFinished, isResumable } from '../../core/job-status.js';
+import type { JobRecord } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 
@@ -43,9 +44,29 @@ async function nothingChanged(client: Client, target: string, abort: boolean): P
 /** Each resumed job's status; one that never started may now be the cache's, or wait for the same job elsewhere. */
 export async function resumeCommand(target: string, options: { tag?: boolean }, settings: Settings): Promise<number> {
   const client = await connect(settings);
-  for (const job of await client.resume(target, options.tag === false)) {
+  const resumed = await client.resume(target, options.tag === false);
+  for (const job of resumed) {
     const cache = !job.cachedFrom ? '' : job.status === 'DONE' ? ` cached (${job.cachedFrom})` : `: ${job.reason}`;
     process.stdout.write(`${job.id} ${job.workflow} ${job.status}${cache}\n`);
   }
+  if (resumed[0] && resumed[0].runName === target) process.stderr.write(await leftBehind(client, target, resumed));
   return 0;
+}
+
+/**
+ * What `dstack resume RUN` left as it was: the resumable jobs whose dependency ended for good,
+ * which would wait for it forever (the server resumes the others); a line each, saying which.
+ */
+async function leftBehind(client: Client, run: string, resumed: readonly JobRecord[]): Promise<string> {
+  const { jobs } = await client.getRun(run);
+  const taken = new Set(resumed.map((j) => j.id));
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  return jobs
+    .filter((j) => !taken.has(j.id) && isResumable(j))
+    .map((j) => {
+      const dep = j.dependsOn.map((id) => byId.get(id)).find((d) => d && isFinished(d.status) && d.status !== 'DONE');
+      const why = dep ? `: its dependency ${dep.workflow} (${dep.id}) is ${dep.status}` : '';
+      return `not resumed: ${j.id} ${j.workflow} ${j.status}${why}; run the workflow again with dstack run ${j.workflow}\n`;
+    })
+    .join('');
 }

@@ -1,0 +1,64 @@
+/**
+ * `dstack resume RUN` resumes the run's jobs it can and says which it left: a stopped job whose
+ * dependency ended for good would wait for it forever. Through the real CLI and its embedded
+ * server and runner.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobRecord, RunView } from '../../src/core/records.js';
+import { Sandbox, waitUntil } from './harness.js';
+
+const WORKFLOWS = `workflows:
+  - name: slow
+    commands: [echo ready, sleep 30]
+  - name: bad
+    commands: [sleep 3, exit 1]
+  - name: after-bad
+    depends-on: [bad]
+    commands: [echo never]
+  - name: all
+    depends-on: [slow, after-bad]
+    commands: [echo all]
+`;
+
+describe('dstack resume RUN with a job held back by a failed dependency', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+  });
+  afterAll(() => sb?.dispose());
+
+  const jobs = async (run: string): Promise<Map<string, JobRecord>> =>
+    new Map((await sb.json<RunView[]>(['status', run]))[0]!.jobs.map((j) => [j.workflow, j]));
+
+  it('resumes the others, and names each job it left with the dependency that holds it', async () => {
+    const run = (await sb.dstack(['run', 'all', '-d'])).stdout.trim();
+    await waitUntil(async () => (await sb.dstack(['logs', run])).stdout.includes('ready'));
+    const before = await jobs(run);
+    // after-bad is stopped while it waits for bad, which then fails.
+    expect((await sb.dstack(['stop', before.get('after-bad')!.id])).code).toBe(0);
+    expect((await sb.dstack(['stop', before.get('slow')!.id])).code).toBe(0);
+    const ended = await waitUntil(async () => {
+      const now = await jobs(run);
+      return [...now.values()].every((j) => ['STOPPED', 'FAILED'].includes(j.status)) && now;
+    });
+    expect([...ended.values()].map((j) => `${j.workflow} ${j.status}`)).toEqual([
+      'slow STOPPED',
+      'bad FAILED',
+      'after-bad STOPPED',
+      'all STOPPED',
+    ]);
+    const bad = ended.get('bad')!;
+    const afterBad = ended.get('after-bad')!;
+    const resumed = await sb.dstack(['resume', run]);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toBe(`${ended.get('slow')!.id} slow SUBMITTED\n`);
+    expect(resumed.stderr).toBe(
+      `not resumed: ${afterBad.id} after-bad STOPPED: its dependency bad (${bad.id}) is FAILED; ` +
+        'run the workflow again with dstack run after-bad\n' +
+        `not resumed: ${ended.get('all')!.id} all STOPPED: its dependency after-bad (${afterBad.id}) is STOPPED; ` +
+        'run the workflow again with dstack run all\n',
+    );
+    await sb.dstack(['stop', run]);
+  });
+});

@@ -163,8 +163,10 @@ const RESUMED = {
 } satisfies TransitionPatch;
 
 /**
- * A job whose commands never started (stopped while it waited, or while its workspace was made;
- * or failed so in its resume) has nothing saved to go on from: it is decided afresh, as a submission decides.
+ * A job that never reached RUNNING in any attempt (`startedAt` unset: stopped while it waited or
+ * while its workspace was made, or failed so in a resume) has nothing saved to go on from: it is
+ * decided afresh, as a submission decides. One that reached RUNNING once is resumed as it is,
+ * even where its commands did not start then (an image that could not be pulled).
  * Its key is made again from the jobs that now make its dependencies' artifacts (one it
  * followed may have run itself since, or it may follow another now), and unless its run was
  * submitted with --no-cache it takes a DONE job with that key, or joins a running one.

@@ -83,6 +83,12 @@ describe.skipIf(skipSlurm)("replacing the Slurm backend's runner token", () => {
     const wide = (await onSlurm(['run', 'wide', '-d'])).stdout.trim();
     await waitUntil(async () => /^slurm \d+: PENDING/.test((await jobOf(wide)).reason ?? ''), 30_000);
 
+    const deleted = await onSlurm(['runners', 'delete', 'slurm']);
+    expect([deleted.code, deleted.stderr]).toEqual([
+      1,
+      "error: runner 'slurm' is this server's own (its Slurm backend): " +
+        'start the server without --backend slurm to submit nothing to Slurm\n',
+    ]);
     const r = await onSlurm(['runners', 'token', 'slurm']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(

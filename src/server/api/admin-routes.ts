@@ -125,6 +125,15 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   app.delete('/runners/:name', async (c) => {
     requireAdmin(c);
     const name = c.req.param('name');
+    // Deleted, they would be gone until the server's next start, which makes them again.
+    if (name === LOCAL_RUNNER)
+      throw new ConflictError(
+        `runner '${name}' is this server's own (this machine's): start the server with --no-local-runner to run nothing here`,
+      );
+    if (engine.managedRunners.has(name))
+      throw new ConflictError(
+        `runner '${name}' is this server's own (its Slurm backend): start the server without --backend slurm to submit nothing to Slurm`,
+      );
     if ((await store.deleteTokens('runner', name)) === 0) throw new NotFoundError(`no runner '${name}'`);
     // Its jobs end here; the runner, refused from now on, aborts them and stops (RunnerAgent.refused).
     await engine.failJobsOf(name, 'runner deleted', `user:${c.get('caller').name}`);

@@ -115,6 +115,10 @@ describe('custom providers', () => {
     // Each job is named by its ref, in the run's first line and in its summary.
     expect(r.stderr).toMatch(/^run \S+: words\/w0 \([0-9a-f]{12}\), /);
     expect(r.stderr).toMatch(/^[0-9a-f]{12} +words\/done +DONE/m);
+    // And in the tags list's jobs (it said `words, words, …`).
+    const [run] = await sb.json<RunView[]>(['status', '--last', '1']);
+    expect((await sb.dstack(['tags', 'add', 'split-words', run!.name])).code).toBe(0);
+    expect((await sb.dstack(['tags', 'list'])).stdout).toContain('words/w0, words/w1, words/w2, words/w3, words/done');
   });
 
   it('runs the jobs of a provider taken from another repository', async () => {

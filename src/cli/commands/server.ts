@@ -126,7 +126,7 @@ export async function serverStopCommand(options: { force?: boolean }, settings: 
   if (jobs?.length && !options.force) {
     const list = table(
       ['JOB', 'WORKFLOW', 'STATUS', 'RUN'],
-      jobs.map((j) => [j.id, j.workflow, j.status, j.runName]),
+      jobs.map((j) => [j.id, j.ref, j.status, j.runName]),
     );
     throw new ConflictError(
       `the local server is running ${count} on this machine:\n${list}\n` +

@@ -21,7 +21,7 @@ export async function stopCommand(
   const client = await connect(settings);
   const changed = await client.stop(target, options.abort ?? false, grace);
   if (changed.length === 0) process.stdout.write(await nothingChanged(client, target, options.abort ?? false));
-  for (const job of changed) process.stdout.write(`${job.id} ${job.workflow} ${job.status}\n`);
+  for (const job of changed) process.stdout.write(`${job.id} ${job.ref} ${job.status}\n`);
   return 0;
 }
 
@@ -36,7 +36,7 @@ async function nothingChanged(client: Client, target: string, abort: boolean): P
   if (ending.length === 0) return `nothing to ${abort ? 'abort' : 'stop'}: '${target}' has no unfinished jobs\n`;
   const what = (j: { status: string }) =>
     j.status === 'UPLOADING' ? 'saving its artifacts' : j.status === 'ABORTING' ? 'being aborted' : 'stopping';
-  const lines = ending.map((j) => `${j.id} ${j.workflow} ${j.status}: already ${what(j)}\n`).join('');
+  const lines = ending.map((j) => `${j.id} ${j.ref} ${j.status}: already ${what(j)}\n`).join('');
   const abortable = !abort && ending.some((j) => j.status !== 'ABORTING');
   return lines + (abortable ? `'dstack stop -a ${target}' aborts it, keeping no artifacts\n` : '');
 }
@@ -47,7 +47,7 @@ export async function resumeCommand(target: string, options: { tag?: boolean }, 
   const resumed = await client.resume(target, options.tag === false);
   for (const job of resumed) {
     const cache = !job.cachedFrom ? '' : job.status === 'DONE' ? ` cached (${job.cachedFrom})` : `: ${job.reason}`;
-    process.stdout.write(`${job.id} ${job.workflow} ${job.status}${cache}\n`);
+    process.stdout.write(`${job.id} ${job.ref} ${job.status}${cache}\n`);
   }
   if (resumed[0] && resumed[0].runName === target) process.stderr.write(await leftBehind(client, target, resumed));
   return 0;
@@ -65,8 +65,8 @@ async function leftBehind(client: Client, run: string, resumed: readonly JobReco
     .filter((j) => !taken.has(j.id) && isResumable(j))
     .map((j) => {
       const dep = j.dependsOn.map((id) => byId.get(id)).find((d) => d && isFinished(d.status) && d.status !== 'DONE');
-      const why = dep ? `: its dependency ${dep.workflow} (${dep.id}) is ${dep.status}` : '';
-      return `not resumed: ${j.id} ${j.workflow} ${j.status}${why}; run the workflow again with dstack run ${j.workflow}\n`;
+      const why = dep ? `: its dependency ${dep.ref} (${dep.id}) is ${dep.status}` : '';
+      return `not resumed: ${j.id} ${j.ref} ${j.status}${why}; run the workflow again with dstack run ${j.workflow}\n`;
     })
     .join('');
 }

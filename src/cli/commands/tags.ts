@@ -31,7 +31,7 @@ export async function tagsListCommand(options: { all?: boolean }, settings: Sett
     ...(users ? [r.user] : []),
     ...(all ? [r.project] : []),
     r.workflow,
-    r.jobs.map((j) => j.workflow).join(', '),
+    r.jobs.map((j) => j.ref).join(', '),
     ago(r.submittedAt),
   ]);
   const head = ['TAG', 'RUN', ...(users ? ['USER'] : []), ...(all ? ['PROJECT'] : []), 'WORKFLOW', 'JOBS', 'SUBMITTED'];

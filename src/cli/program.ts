@@ -114,6 +114,7 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .description("delete this project's tag (the run stays)")
     .argument('<tag>')
     .option('--project <key>', "another project's, as 'dstack tags list --all' names it")
+    .option('--user <name>', "whose tag (admins: another user's, or a deleted user's)")
     .action((tag: string, opts) => done(commands.tags().then((m) => m.tagsDeleteCommand(tag, opts, settings))));
 
   program

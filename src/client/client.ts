@@ -75,8 +75,9 @@ export class Client extends ApiClient {
   }
 
   /** Delete the tag in `project`, or the one tag of that name in any project. */
-  async deleteTag(tag: string, project?: string): Promise<void> {
-    await this.json('DELETE', `/api/tags/${encodeURIComponent(tag)}${searchOf({ project })}`);
+  /** `user`: whose tag, for an admin (another user's, or a deleted user's). */
+  async deleteTag(tag: string, project?: string, user?: string): Promise<void> {
+    await this.json('DELETE', `/api/tags/${encodeURIComponent(tag)}${searchOf({ project, user })}`);
   }
 
   /** Prune the runs of `project`, or of every project when it is undefined. */

@@ -98,7 +98,7 @@ describe('projects', () => {
     const ambiguous = await sb.dstack(['tags', 'delete', 'best'], { cwd: outside });
     expect(ambiguous.stderr).toContain(
       `error: tag 'best' is on 2 runs: ${OTHER} (run ${theirs}); ${sb.root} (run ${mine}); ` +
-        "run 'dstack tags delete best' in its project",
+        "run 'dstack tags delete best' in its project, or add --project KEY",
     );
     expect(ambiguous.code).toBe(1);
 

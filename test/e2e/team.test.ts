@@ -283,9 +283,14 @@ describe('a team server with three runners', () => {
     const both = await dstack(['tags', 'delete', 'data-v1']);
     expect(both.stderr).toContain(
       `error: tag 'data-v1' is on 2 runs: ${tagged.map((r) => `${r.user}, ${sb.root} (run ${r.name})`).join('; ')}; ` +
-        'each user deletes their own',
+        'add --user NAME to say whose',
     );
     expect(both.code).toBe(1);
+    // --user says whose: an admin's for another user, refused a user's.
+    const notMine = await sb.dstack(['tags', 'delete', 'data-v1', '--user', 'carol'], bob);
+    expect([notMine.code, notMine.stderr]).toEqual([1, "error: only an admin deletes another user's tag\n"]);
+    expect((await dstack(['tags', 'delete', 'data-v1', '--user', 'bob'])).stdout).toBe('deleted tag data-v1\n');
+    expect((await server.client().tags(sb.root)).map((r) => r.user)).toEqual(['carol']);
   });
 
   it("stops a deleted user's running job, its artifacts saved, and says so", async () => {

@@ -52,14 +52,17 @@ export async function tagsAddCommand(tag: string, run: string, settings: Setting
   return 0;
 }
 
-/** `dstack tags delete TAG [--project KEY]`: the tag of the project named, or of the one the CLI stands in. */
+/**
+ * `dstack tags delete TAG [--project KEY] [--user NAME]`: the tag of the project named, or of the
+ * one the CLI stands in; an admin's `--user` says whose.
+ */
 export async function tagsDeleteCommand(
   tag: string,
-  options: { project?: string },
+  options: { project?: string; user?: string },
   settings: Settings,
 ): Promise<number> {
   const [client, project] = await Promise.all([connect(settings), options.project ?? projectScope(false)]);
-  await client.deleteTag(tag, project);
+  await client.deleteTag(tag, project, options.user);
   process.stdout.write(`deleted tag ${tag}\n`);
   return 0;
 }

@@ -216,4 +216,6 @@ export const runsQuery = z.object({
 });
 
 export const projectQuery = z.object({ project: project.optional() });
+/** `dstack tags delete TAG [--project KEY] [--user NAME]`: whose tag, for an admin. */
+export const tagDeleteQuery = projectQuery.extend({ user: name.optional() });
 export const tagsQuery = z.object({ project: project.optional(), mine });

@@ -1,6 +1,6 @@
 /** Tags name finished runs, so that workflows can depend on them (`depends-on: prepare:latest`). */
 import { Hono } from 'hono';
-import { ConflictError, NotFoundError } from '../../core/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../core/errors.js';
 import type { TaggedRun } from '../../core/api.js';
 import type { RunRecord } from '../../core/records.js';
 import { prune } from '../prune.js';
@@ -48,22 +48,27 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
 
   /**
    * The caller's tag of that name in `project` (from the CLI standing in it), or in whichever
-   * one project has it; an admin's reach extends to other users' tags when the caller has none.
+   * one project has it; an admin's reach extends to other users' tags when the caller has none,
+   * and to one user's (`user`) when several have it, or a deleted user's is in the way.
    */
   app.delete('/tags/:tag', async (c) => {
     const tag = c.req.param('tag');
-    const { project } = query(c, schemas.projectQuery);
+    const { project, user } = query(c, schemas.tagDeleteQuery);
     const caller = c.get('caller');
+    if (user !== undefined && user !== caller.name && !caller.admin)
+      throw new ForbiddenError("only an admin deletes another user's tag");
     const named = (await store.taggedRuns()).filter((r) => r.tag === tag);
     const inScope = named.filter((r) => project === undefined || r.project === project);
-    const own = inScope.filter((r) => r.user === caller.name);
-    const candidates = own.length > 0 || !caller.admin ? own : inScope;
+    const own = inScope.filter((r) => r.user === (user ?? caller.name));
+    const candidates = own.length > 0 || !caller.admin || user !== undefined ? own : inScope;
     if (candidates.length === 0)
       throw new NotFoundError(missingTag(tag, project, named, caller.admin ? undefined : caller.name));
     if (candidates.length > 1) {
       const users = new Set(candidates.map((r) => r.user)).size > 1; // an admin's reach
       const where = candidates.map((r) => `${users ? `${r.user}, ` : ''}${r.project} (run ${r.name})`);
-      const how = users ? 'each user deletes their own' : `run 'dstack tags delete ${tag}' in its project`;
+      const how = users
+        ? `add --user NAME to say whose`
+        : `run 'dstack tags delete ${tag}' in its project, or add --project KEY`;
       throw new ConflictError(`tag '${tag}' is on ${candidates.length} runs: ${where.join('; ')}; ${how}`);
     }
     await store.setTag(candidates[0]!.name, null);

@@ -125,6 +125,19 @@ describe('S3BlobStore', () => {
     );
   });
 
+  it('an S3 that cannot be reached says what to check, and not to create the bucket', async () => {
+    // A port nothing listens on: the request fails before any answer about the bucket.
+    const s3 = createS3Client({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1' });
+    const store = new S3BlobStore(s3, { bucket: 'some-bucket', prefix: '' });
+    const error = await store.check().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(
+      /^S3 bucket 'some-bucket' cannot be reached \(.+\); check AWS_ENDPOINT_URL, AWS_REGION and the credentials$/,
+    );
+  }, 60_000);
+
   it('asks S3 again about every blob it remembered once a read finds one deleted outside dstack', async () => {
     const { bucket, s3 } = await createBucket(servers.moto!);
     const store = new S3BlobStore(s3, { bucket, prefix: 'p' });
@@ -196,9 +209,14 @@ describe('parseS3Url', () => {
   });
 
   it('refuses what is not s3://BUCKET[/PREFIX]', () => {
-    for (const bad of ['s3://', 's3://UPPER/x', 's3:///x', 's3:/bucket', 's3:bucket']) {
+    for (const bad of ['s3://', 's3:///x', 's3:/bucket', 's3:bucket']) {
       expect(() => parseS3Url(bad)).toThrow(`invalid --storage '${bad}': use s3://BUCKET/PREFIX (or a local folder)`);
     }
+    // One of that shape whose bucket S3 would refuse says which rule it breaks.
+    expect(() => parseS3Url('s3://H9Bucket/x')).toThrow(
+      "invalid --storage 's3://H9Bucket/x': 'H9Bucket' is not an S3 bucket name " +
+        '(3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit)',
+    );
     expect(() => parseS3Url('s3:/b', 'DSTACK_STORAGE')).toThrow(
       "invalid DSTACK_STORAGE 's3:/b': use s3://BUCKET/PREFIX (or a local folder)",
     );

@@ -39,8 +39,10 @@ function isNoSuchBucket(e: unknown): boolean {
   return (e as { name?: string }).name === 'NoSuchBucket';
 }
 
+/** A missing bucket may be created; one that cannot be reached is a matter of address and credentials. */
 const bucketProblem = (bucket: string, why: string) =>
-  `S3 bucket '${bucket}' ${why}; create it, or check AWS_ENDPOINT_URL, AWS_REGION and the credentials`;
+  `S3 bucket '${bucket}' ${why}; ${why === 'does not exist' ? 'create it, or ' : ''}` +
+  'check AWS_ENDPOINT_URL, AWS_REGION and the credentials';
 
 /** sha256 hex → base64, the form S3's checksum headers take. */
 const base64Digest = (digest: string) => Buffer.from(digest, 'hex').toString('base64');

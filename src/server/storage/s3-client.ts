@@ -45,9 +45,13 @@ export function isS3Url(spec: string): boolean {
 /** Parse `s3://bucket/prefix`; UsageError naming the setting (`--storage`, `DSTACK_STORAGE`) when it is not one. */
 export function parseS3Url(spec: string, setting = '--storage'): S3Location {
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(spec);
-  const bucket = bucketName.safeParse(match?.[1]);
-  if (!match || !bucket.success) {
-    throw new UsageError(`invalid ${setting} '${spec}': use s3://BUCKET/PREFIX (or a local folder)`);
+  if (!match) throw new UsageError(`invalid ${setting} '${spec}': use s3://BUCKET/PREFIX (or a local folder)`);
+  const bucket = bucketName.safeParse(match[1]);
+  if (!bucket.success) {
+    throw new UsageError(
+      `invalid ${setting} '${spec}': '${match[1]}' is not an S3 bucket name ` +
+        '(3 to 63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit)',
+    );
   }
   return { bucket: bucket.data, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }

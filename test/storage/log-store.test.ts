@@ -30,13 +30,45 @@ async function all(store: LogStore, job: string, query = {}): Promise<OutputEntr
 }
 
 describe('LogStore', () => {
-  it('stores each entry once in sequence order: a re-sent batch doubles nothing, a gap is refused', async () => {
+  it('stores each entry once in sequence order: a re-sent batch doubles nothing, a gap inside a batch is refused', async () => {
     const store = newStore();
     const job = newJob();
     expect(await store.append(job, entries(1, 3))).toBe(3);
     expect(await store.append(job, entries(2, 5))).toBe(5);
-    await expect(store.append(job, entries(7, 8))).rejects.toThrow(`log entry 7 of job ${job} leaves a gap after 5`);
+    const holed = [...entries(6, 7), ...entries(9, 9)];
+    await expect(store.append(job, holed)).rejects.toThrow(`log entry 9 of job ${job} leaves a gap after 7`);
     expect((await all(store, job)).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('goes on past entries this disk never had (a new data folder), saying so where they were', async () => {
+    const store = newStore();
+    const job = newJob();
+    // The runner's first batch to this disk starts at 10: 1-9 went to the previous data folder.
+    expect(await store.append(job, entries(10, 12))).toBe(12);
+    const log = await all(store, job);
+    expect(log.map((e) => e.seq)).toEqual([9, 10, 11, 12]);
+    expect(log[0]).toEqual({
+      seq: 9,
+      ts: entries(10, 10)[0]!.ts,
+      stream: 'stderr',
+      bytes: Buffer.from(
+        "[dstack] log entries 1–9 were kept by the server's previous data folder (or lost with its disk) and are not here",
+      ),
+    });
+    // A later hole of one entry, and a re-send of what is there: each stored once.
+    expect(
+      await store.append(
+        job,
+        entries(11, 15).filter((e) => e.seq !== 13),
+      ),
+    ).toBe(15);
+    expect(await store.append(job, entries(14, 15))).toBe(15);
+    const reopened = await all(new LogStore(join(root, `logs-${dirs}`)), job);
+    expect(reopened.map((e) => `${e.seq} ${e.bytes.toString()}`).slice(4)).toEqual([
+      "13 [dstack] log entry 13 was kept by the server's previous data folder (or lost with its disk) and is not here",
+      `14 ${entries(14, 14)[0]!.bytes.toString()}`,
+      `15 ${entries(15, 15)[0]!.bytes.toString()}`,
+    ]);
   });
 
   it('keeps partial and raw fields as given, and the output byte for byte', async () => {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { InvalidError } from '../../core/errors.js';
 import { encodeBatch, type OutputEntry } from '../../core/log-batch.js';
 import { AppendHandles } from './append-handles.js';
+import { gapNote } from './log-gap.js';
 import { records, type LogRecord, type ReadAt } from './log-scan.js';
 import { RecentAppends } from './recent-appends.js';
 import {
@@ -220,7 +221,14 @@ export class LogStore {
       : [...entries].sort((a, b) => a.seq - b.seq);
     for (const e of ordered) {
       if (e.seq <= last) continue; // already stored: a re-send
-      if (e.seq !== last + 1) throw new InvalidError(`log entry ${e.seq} of job ${jobId} leaves a gap after ${last}`);
+      if (e.seq !== last + 1) {
+        // A runner sends its oldest unacknowledged entry first, so a batch that starts past the
+        // log's end holds entries this disk never had and the runner no longer has (a server on a
+        // new data folder: a running job's log is archived only once it ends). Refusing them would
+        // wedge the job; the hole is said in the log instead, at the seq just before the batch.
+        if (fresh.length > 0) throw new InvalidError(`log entry ${e.seq} of job ${jobId} leaves a gap after ${last}`);
+        fresh.push(gapNote(last + 1, e));
+      }
       fresh.push(e);
       last = e.seq;
     }

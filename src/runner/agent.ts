@@ -108,7 +108,11 @@ export class RunnerAgent {
     const containers = docker ? await cleanDockerLeftovers(docker, this.options.workRoot) : [];
     if (containers.length > 0) logger.warn(`removed ${plural(containers.length, 'container')} a previous runner left`);
     const resend = async (jobId: string, spool: string) => {
-      await resendSpool(spool, (entries) => client.appendLogs(jobId, entries));
+      await resendSpool(
+        spool,
+        (entries) => client.appendLogs(jobId, entries),
+        (e) => logger.error(`job ${jobId}: ${e.message}`),
+      );
     };
     const { ended, kept } = await sortLeftovers(this.options.workRoot, {
       resend,

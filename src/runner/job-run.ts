@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import { containerRoot } from './container-root.js';
 import type { Execution, Executor, ExitResult } from './executors/executor.js';
 import { launchJob } from './launch.js';
-import { LogShipper } from './log-shipper.js';
+import { LogShipper, LogsRefused } from './log-shipper.js';
 import type { Trash } from './trash.js';
 import { prepareWorkspace, recordPid, removeWorkspace, spoolPath } from './workspace.js';
 
@@ -70,7 +70,10 @@ export class JobRun {
       (entries, bytes) => ctx.client.appendLogs(this.id, entries, bytes),
       assignment.logSeq,
       200,
-      (e) => log.warn('sending logs failed; will retry', { error: String(e) }),
+      (e) =>
+        e instanceof LogsRefused
+          ? log.error(e.message)
+          : log.warn('sending logs failed; will retry', { error: String(e) }),
       ctx.spoolLogs === false ? undefined : spoolPath(ctx.workRoot, this.id),
     );
   }

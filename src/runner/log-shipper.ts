@@ -6,7 +6,8 @@
  * long line.
  * Bytes that are not UTF-8 travel exactly (base64 in `raw`). Batches go out every
  * `intervalMs`, back to back while output outpaces them; a failed send is retried with
- * the same sequence numbers, so the server keeps every entry once. With a spool file,
+ * the same sequence numbers, so the server keeps every entry once; a batch the server refuses
+ * for good (log-spool.ts: isRefusedForGood) is dropped, said through `onError`. With a spool file,
  * entries are written there as soon as they are read (spool-file.ts) and forgotten once the
  * server has them: a runner that crashed sends what is left with `resendSpool` when it starts
  * again.
@@ -14,10 +15,10 @@
 import { isUtf8 } from 'node:buffer';
 import { printable } from '../core/printable.js';
 import type { LogEntry } from '../core/records.js';
-import { spoolRecord, type SendLogs } from './log-spool.js';
+import { isRefusedForGood, LogsRefused, spoolRecord, type SendLogs } from './log-spool.js';
 import { SpoolFile } from './spool-file.js';
 
-export { resendSpool, type SendLogs } from './log-spool.js';
+export { LogsRefused, resendSpool, type SendLogs } from './log-spool.js';
 
 type Stream = LogEntry['stream'];
 
@@ -269,7 +270,13 @@ export class LogShipper {
         try {
           this.spoolQueued();
           const send = last !== undefined && count === this.queue.length ? last : this.send;
-          await send(batch, this.output.slice(0, count));
+          try {
+            await send(batch, this.output.slice(0, count));
+          } catch (e) {
+            if (!isRefusedForGood(e)) throw e;
+            // Retried, it would be refused at every try and hold the job (and its close) forever.
+            this.onError(new LogsRefused(batch, e));
+          }
           this.queue.splice(0, batch.length);
           this.output.splice(0, batch.length);
           this.spooled -= batch.length;

@@ -9,6 +9,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { DstackError, InvalidError, TooLargeError } from '../core/errors.js';
 import { batchEntry, encodeLogBatch, readBatchHead, splitBody } from '../core/log-batch.js';
 import { RecordReader } from '../core/record-reader.js';
 import type { LogEntry } from '../core/records.js';
@@ -16,6 +17,27 @@ import { olderSpool } from './spool-file.js';
 
 /** Sends entries; `bytes[i]`, when given, is the exact output of entry i (what goes on the wire). */
 export type SendLogs = (entries: LogEntry[], bytes?: readonly Buffer[]) => Promise<unknown>;
+
+/** The server refused the batch itself, not for now: sending it again cannot help. */
+export const isRefusedBatch = (e: unknown): boolean => e instanceof InvalidError || e instanceof TooLargeError;
+
+/**
+ * The server will never take the batch: refused itself, or the job is not this runner's to log
+ * to any more (gone, ended, another's, a token it no longer knows). Kept, it would hold the job.
+ */
+export function isRefusedForGood(e: unknown): boolean {
+  if (isRefusedBatch(e)) return true;
+  return e instanceof DstackError && ['not_found', 'conflict', 'forbidden', 'unauthorized'].includes(e.code);
+}
+
+/** Entries the server refused for good (isRefusedForGood), dropped so that the job goes on and can end. */
+export class LogsRefused extends Error {
+  constructor(entries: readonly LogEntry[], cause: unknown) {
+    const range =
+      entries.length === 1 ? `entry ${entries[0]!.seq}` : `entries ${entries[0]!.seq}–${entries.at(-1)!.seq}`;
+    super(`dropped log ${range}, which the server refuses for good: ${(cause as Error).message}`, { cause });
+  }
+}
 
 /** A resent batch holds at most this many entries and about this many bytes (as the shipper's). */
 const BATCH_ENTRIES = 20_000;
@@ -57,11 +79,24 @@ function parseJson(text: string): unknown {
 
 /**
  * Send the entries a crashed runner left in `spool` and its older generation (spool-file.ts;
- * the server keeps those it lacks and ignores the rest), then delete them.
+ * the server keeps those it lacks and ignores the rest), then delete them. A batch the server
+ * refuses itself is dropped (`onDropped`): kept, it would hold the job's save at every start.
  */
-export async function resendSpool(spool: string, send: SendLogs): Promise<void> {
-  await resendFile(olderSpool(spool), send);
-  await resendFile(spool, send);
+export async function resendSpool(
+  spool: string,
+  send: SendLogs,
+  onDropped: (error: LogsRefused) => void = () => {},
+): Promise<void> {
+  const sendOrDrop: SendLogs = async (entries, bytes) => {
+    try {
+      await send(entries, bytes);
+    } catch (e) {
+      if (!isRefusedBatch(e)) throw e; // the job's own answers (gone, ended) are the caller's
+      onDropped(new LogsRefused(entries, e));
+    }
+  };
+  await resendFile(olderSpool(spool), sendOrDrop);
+  await resendFile(spool, sendOrDrop);
 }
 
 async function resendFile(spool: string, send: SendLogs): Promise<void> {

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { InvalidError, NotFoundError } from '../../src/core/errors.js';
 import type { LogEntry } from '../../src/core/records.js';
 import { LogShipper, MAX_LINE, QUEUE_HIGH_BYTES, resendSpool } from '../../src/runner/log-shipper.js';
 
@@ -158,6 +159,61 @@ describe('LogShipper', () => {
     let called = false;
     await idle.close(undefined, async () => void (called = true));
     expect(called).toBe(false);
+  });
+
+  it('drops a batch the server refuses for good, says so, and goes on: the job is not held by it', async () => {
+    const sent: number[][] = [];
+    const errors: string[] = [];
+    let refuse = true;
+    const spool = join(dir, 'refused.spool');
+    const shipper = new LogShipper(
+      async (batch) => {
+        sent.push(batch.map((e) => e.seq));
+        if (refuse) {
+          refuse = false;
+          throw new InvalidError('log entry 10 of job 0123456789ab leaves a gap after 0');
+        }
+      },
+      9,
+      5,
+      (e) => errors.push((e as Error).message),
+      spool,
+    );
+    shipper.write('stdout', Buffer.from('a\nb\n'));
+    await new Promise((r) => setTimeout(r, 50));
+    shipper.write('stdout', Buffer.from('c\n'));
+    const started = Date.now();
+    await shipper.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(sent).toEqual([[10], [11]]);
+    expect(errors).toEqual([
+      'dropped log entry 10, which the server refuses for good: log entry 10 of job 0123456789ab leaves a gap after 0',
+    ]);
+    expect((await stat(spool)).size).toBe(0); // a restarted runner does not send it again
+  });
+
+  it('resends a spool past a batch the server refuses itself; an answer about the job is thrown', async () => {
+    const spool = join(dir, 'resend-refused.spool');
+    const shipper = new LogShipper(
+      async () => Promise.reject(new Error('server down')),
+      0,
+      60_000,
+      () => {},
+      spool,
+    );
+    for (let i = 1; i <= 3; i++) shipper.write('stdout', Buffer.from(`line ${i}\n`));
+    await expect(shipper.close(100)).rejects.toThrow('server down');
+    const dropped: string[] = [];
+    const gone = () => Promise.reject(new NotFoundError('no job 0123456789ab'));
+    await expect(resendSpool(spool, gone, (e) => dropped.push(e.message))).rejects.toThrow('no job 0123456789ab');
+    expect((await stat(spool)).size).toBeGreaterThan(0);
+    await resendSpool(
+      spool,
+      () => Promise.reject(new InvalidError('bad batch')),
+      (e) => dropped.push(e.message),
+    );
+    expect(dropped).toEqual(['dropped log entries 1–3, which the server refuses for good: bad batch']);
+    await expect(stat(spool)).rejects.toThrow('ENOENT');
   });
 
   it('re-sends a failed batch with the same sequence numbers', async () => {

@@ -92,26 +92,37 @@ async function noRunnerOnline(engine: Engine, registered: readonly RunnerRecord[
 
 /**
  * Why none of `runners` could ever take `job`, and what the first lacks; undefined when one could.
- * Too small everywhere: `no runner has 2 GPUs` (the first runner's lack). Lacking something it
- * must run with, the runners are named, for an admin to know which to fix:
- * `no runner has a Docker engine (runners: cpu-box)`, or each one's lack where they differ.
  */
 function noRunnerCan(job: JobRecord, runners: RunnerRecord[]): { reason: string; first: string } | undefined {
-  const missing: NeverRuns[] = [];
+  const lacking: RunnerLack[] = [];
   for (const r of runners) {
     const never = neverRuns(job.spec, r.total);
     if (never === null) return undefined;
-    missing.push(never);
+    lacking.push({ name: r.name, ...never });
   }
-  const texts = missing.map((m) => [m.size, m.ability].filter((t) => t !== null).join(' and '));
+  return whyNoRunner(lacking);
+}
+
+/** What one runner lacks for a job (NeverRuns), by name. */
+export type RunnerLack = NeverRuns & { name: string };
+
+/**
+ * Why no runner can take a job, from what each lacks (at least one), and what the first lacks.
+ * All too small alike: `no runner has 2 GPUs`. Lacking something it must run with, the runners
+ * are named, for an admin to know which to fix: `no runner has a Docker engine (runners: cpu-box)`.
+ * Where they lack different things, each one's lack: `no runner has what it needs (cpu-box: 3.0GB
+ * of memory; gpu-box: 2 GPUs)`, not the first's alone, which another runner may have.
+ */
+export function whyNoRunner(lacking: readonly RunnerLack[]): { reason: string; first: string } {
+  const texts = lacking.map((m) => [m.size, m.ability].filter((t) => t !== null).join(' and '));
   const first = texts[0]!;
-  if (missing.every((m) => m.ability === null)) return { reason: `no runner has ${first}`, first };
-  const more = runners.length > NAMED_RUNNERS ? ` and ${runners.length - NAMED_RUNNERS} more` : '';
+  const more = lacking.length > NAMED_RUNNERS ? ` and ${lacking.length - NAMED_RUNNERS} more` : '';
   if (texts.every((t) => t === first)) {
-    const names = runners.slice(0, NAMED_RUNNERS).map((r) => r.name);
+    if (lacking.every((m) => m.ability === null)) return { reason: `no runner has ${first}`, first };
+    const names = lacking.slice(0, NAMED_RUNNERS).map((r) => r.name);
     return { reason: `no runner has ${first} (runners: ${names.join(', ')}${more})`, first };
   }
-  const each = runners.slice(0, NAMED_RUNNERS).map((r, i) => `${r.name}: ${texts[i]!}`);
+  const each = lacking.slice(0, NAMED_RUNNERS).map((r, i) => `${r.name}: ${texts[i]!}`);
   return { reason: `no runner has what it needs (${each.join('; ')}${more})`, first };
 }
 

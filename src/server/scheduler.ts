@@ -26,18 +26,31 @@ export async function freeCapacity(engine: Engine, runner: string): Promise<Capa
 const FIRST_PAGE = 2;
 const MAX_PAGE = 64;
 
+/** A claim within more than the runner's registered capacity, for some jobs only (the Slurm backend's queue). */
+export interface ClaimWithin {
+  /** The capacity to fill instead of the registered one (it keeps the registered one's abilities). */
+  total?: Capacity;
+  /** Only jobs for which this holds are taken; the others are passed over, holding nothing back. */
+  only?: (job: JobRecord) => boolean;
+}
+
 /**
  * Pick and take one job for the runner, or undefined when none is ready and fits. Only
  * ready jobs are read (the store checks dependencies), a page at a time, so a claim costs
  * what it takes rather than a read of every waiting job and their runs.
  */
-export async function claimOnce(engine: Engine, runner: string): Promise<Assignment | undefined> {
+export async function claimOnce(
+  engine: Engine,
+  runner: string,
+  within: ClaimWithin = {},
+): Promise<Assignment | undefined> {
   const version = engine.workVersion;
   const nothing = () => {
     noteNothingFits(engine, runner, version);
     return undefined;
   };
   let record: RunnerRecord | undefined;
+  let total: Capacity | undefined;
   let left: Capacity | undefined;
   for (let offset = 0, page = FIRST_PAGE; ; offset += page, page = Math.min(page * 4, MAX_PAGE)) {
     const ready = await engine.store.readyJobs(page, offset);
@@ -45,14 +58,16 @@ export async function claimOnce(engine: Engine, runner: string): Promise<Assignm
     if (!record) {
       record = await engine.store.getRunner(runner);
       if (!record || record.status !== 'ACTIVE') return undefined;
-      left = await freeOf(engine, runner, record.total);
+      total = within.total ?? record.total;
+      left = await freeOf(engine, runner, total);
     }
     for (const [i, job] of ready.entries()) {
+      if (within.only && !within.only(job)) continue;
       // Told with its registered capacity, already read: no read more per claim.
-      if (lacks(job.spec, record.total) !== null) continue;
+      if (lacks(job.spec, total!) !== null) continue;
       const gpus = fit(job.spec.resources, left!);
       if (gpus === null) {
-        left = holdBack(left!, job, record.total);
+        left = holdBack(left!, job, total!);
         // Requests are never negative: once CPU or memory is overdrawn no later job fits, so
         // a full runner stops here instead of paging through every ready job.
         if (overdrawn(left)) return nothing();
@@ -67,7 +82,7 @@ export async function claimOnce(engine: Engine, runner: string): Promise<Assignm
       );
       if (!taken.ok) continue; // another runner was faster
       const rest = subtract(left!, job.spec.resources, gpus);
-      if (nothingElseFits(ready.slice(i + 1), rest, record.total, ready.length < page)) nothing();
+      if (!within.only && nothingElseFits(ready.slice(i + 1), rest, total!, ready.length < page)) nothing();
       return assignmentFor(engine, taken.value, await dependenciesOf(engine, taken.value));
     }
     if (ready.length < page) return nothing();

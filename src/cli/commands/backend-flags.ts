@@ -17,6 +17,14 @@ export function addBackendFlags(server: Command): Command {
       '--slurm-sbatch-args <args>',
       'more sbatch options, split as a shell would: \'--qos=high --comment="my team"\'',
     )
+    .option(
+      '--slurm-docker',
+      'the compute nodes have a Docker engine: take jobs with an image (default: they have none)',
+    )
+    .option(
+      '--slurm-python <versions>',
+      "the Pythons the nodes have, as '3,3.11' (default: those on the server's PATH)",
+    )
     .option('--slurm-poll <seconds>', "how often Slurm's queue is read (default 1)")
     .option('--slurm-sbatch <path>', 'path of sbatch (default: on PATH)')
     .option('--slurm-squeue <path>', 'path of squeue')

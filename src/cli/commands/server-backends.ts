@@ -16,6 +16,8 @@ export interface BackendFlags {
   slurmDstack?: string;
   slurmSbatchArgs?: string;
   slurmPoll?: string;
+  slurmDocker?: boolean;
+  slurmPython?: string;
   slurmSbatch?: string;
   slurmSqueue?: string;
   slurmScancel?: string;
@@ -59,6 +61,8 @@ export async function slurmFromFlags(
       dstack: flags.slurmDstack,
       'sbatch-args': flags.slurmSbatchArgs === undefined ? undefined : sbatchArgs(flags.slurmSbatchArgs),
       'poll-seconds': flags.slurmPoll,
+      docker: flags.slurmDocker,
+      python: flags.slurmPython?.split(','),
     }),
     ...(Object.keys(commands).length > 0 ? { commands } : {}),
   };

@@ -25,6 +25,7 @@ describe('Slurm backend settings', () => {
       pollMs: 1000,
       queueDepth: 2,
       stopGraceMs: 10_000,
+      docker: false,
     });
   });
 
@@ -51,6 +52,18 @@ describe('Slurm backend settings', () => {
       sbatchArgs: ['--qos=high', '--time=4:00:00'],
       pollMs: 2000,
     });
+  });
+
+  it('reads what the nodes can run: a Docker engine, Pythons', async () => {
+    const flags = { backend: 'slurm', slurmDocker: true, slurmPython: '3,3.11' };
+    expect(await slurmFromFlags(flags, DEFAULTS)).toMatchObject({ docker: true, python: ['3', '3.11'] });
+    const file = await configFile('backends:\n  - type: slurm\n    docker: true\n    python: [3.10]\n');
+    expect(await slurmFromFlags({ config: file }, DEFAULTS)).toMatchObject({ docker: true, python: ['3.10'] });
+    await expect(slurmFromFlags({ backend: 'slurm', slurmPython: '3,py3' }, DEFAULTS)).rejects.toThrow(
+      "invalid --slurm-python: expected Python versions like '3' or '3.11'",
+    );
+    const wrong = await configFile('backends:\n  - type: slurm\n    docker: maybe\n');
+    await expect(slurmFromFlags({ config: wrong }, DEFAULTS)).rejects.toThrow('expected true or false');
   });
 
   it('says which flag is wrong', async () => {

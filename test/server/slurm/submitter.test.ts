@@ -58,6 +58,7 @@ async function setUp() {
       serverUrl: 'http://127.0.0.1:1',
       sbatchArgs: [],
       pollMs: 1000,
+      docker: false,
       queueDepth: 1,
       stopGraceMs: 10_000,
     },

@@ -58,10 +58,8 @@ describe('waiting jobs no Slurm node could run', () => {
     await store.upsertRunner(makeRunner('gpu-box')); // 8 CPUs, an A100
     await failUnfittable(engine, 'slurm', NODES);
     expect((await job('gpu')).status).toBe('SUBMITTED');
-    expect(await job('huge')).toMatchObject({
-      status: 'FAILED',
-      reason: 'slurm: no node has 64 CPUs (the most is 16)',
-    });
+    // Why no runner can, not why Slurm's nodes cannot: gpu-box is too small too.
+    expect(await job('huge')).toMatchObject({ status: 'FAILED', reason: 'no runner has 64 CPUs' });
     // Being restarted: it comes back, and the job waits for it as it would without Slurm.
     for (const status of ['OFFLINE', 'LOST'] as const) {
       await store.setRunnerStatus('gpu-box', status);
@@ -72,6 +70,25 @@ describe('waiting jobs no Slurm node could run', () => {
     await store.deleteRunner('gpu-box');
     await failUnfittable(engine, 'slurm', NODES);
     expect(await job('gpu')).toMatchObject({ status: 'FAILED', reason: 'slurm: no node has 1 GPU (the most is 0)' });
+  });
+
+  it('fail, beside other runners, saying what each lacks where they differ, Slurm by its nodes', async () => {
+    const { engine, store, job } = await waiting({ both: { gpu: 2, memory: 3 * GB }, wide: { cpu: 17 } });
+    // A partition of 18 CPUs in all, no node of which has 17.
+    await store.upsertRunner(makeRunner('slurm', { total: { cpu: 18, memory: 72 * GB, gpus: [] } }));
+    // 2 GPUs but too little memory, as the tester's cpu-box.
+    const gpus = [0, 1].map((index) => ({ index, name: 'T4', memory: 16 * GB }));
+    await store.upsertRunner(makeRunner('cpu-box', { total: { cpu: 1, memory: 2 * GB, gpus } }));
+    await failUnfittable(engine, 'slurm', NODES);
+    expect(await job('both')).toMatchObject({
+      status: 'FAILED',
+      reason: 'no runner has what it needs (cpu-box: 3.0GB of memory; slurm: 2 GPUs)',
+    });
+    // Within the partition's sum but on no one node: Slurm's lack is its nodes'.
+    expect(await job('wide')).toMatchObject({
+      status: 'FAILED',
+      reason: 'no runner has what it needs (cpu-box: 17 CPUs; slurm: no node has 17 CPUs (the most is 16))',
+    });
   });
 
   it('leave a job that reuses a cached result alone', async () => {

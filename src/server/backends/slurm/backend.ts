@@ -11,8 +11,10 @@ import type { JobRecord } from '../../../core/records.js';
 import type { Logger } from '../../../logger.js';
 import { runnerEnvironment } from '../../../runner/environment.js';
 import type { Engine, ManagedRunner } from '../../engine.js';
-import { claimOnce } from '../../scheduler.js';
-import { clusterCapacity, queuedCapacity } from './capacity.js';
+import { hostPythons } from '../../../runner/abilities.js';
+import type { Capacity } from '../../../core/resources.js';
+import { clusterCapacity } from './capacity.js';
+import { claimForSlurm } from './claim.js';
 import { CommandSlurm } from './command-slurm.js';
 import type { SlurmBackendOptions } from './options.js';
 import { ensureRunnerToken, keepRunnerToken, replaceRunnerToken } from './runner-token.js';
@@ -53,6 +55,8 @@ export class SlurmBackend implements ManagedRunner {
     private readonly submitter: SlurmSubmitter,
     private readonly tracker: SlurmTracker,
     private readonly tokenFile: string,
+    /** What its nodes can run besides their size (core/job-needs.ts), told with its capacity. */
+    private readonly abilities: Pick<Capacity, 'docker' | 'python'>,
     private readonly logger: Logger,
   ) {}
 
@@ -106,7 +110,9 @@ export class SlurmBackend implements ManagedRunner {
       nodes: () => cluster.nodes,
       logger,
     });
-    const backend = new SlurmBackend(engine, options, slurm, cluster, submitter, tracker, tokenFile, logger);
+    // Batch jobs inherit the server's environment, PATH included: by default their Pythons are its.
+    const abilities = { docker: options.docker, python: options.python ?? (await hostPythons(runnerEnvironment())) };
+    const backend = new SlurmBackend(engine, options, slurm, cluster, submitter, tracker, tokenFile, abilities, logger);
     await backend.register();
     engine.managedRunners.set(options.name, backend);
     // A job claimed before a crash but never handed to sbatch has no Slurm job: say so.
@@ -121,6 +127,8 @@ export class SlurmBackend implements ManagedRunner {
       nodes: nodes.length,
       cpu: total.cpu,
       gpus: total.gpus.length,
+      docker: abilities.docker,
+      python: abilities.python.join(', ') || '(none)',
       workDir: options.workDir,
     });
     return backend;
@@ -162,11 +170,9 @@ export class SlurmBackend implements ManagedRunner {
     const existing = await store.getRunner(this.options.name);
     await store.upsertRunner({
       name: this.options.name,
-      // Its capacity is `queue-depth` rounds of the partition's: `dstack runners` says so beside it.
-      host:
-        `slurm${this.options.partition ? `:${this.options.partition}` : ''}` +
-        (this.options.queueDepth > 1 ? ` (${this.options.queueDepth}x the partition: queue-depth)` : ''),
-      total: queuedCapacity(clusterCapacity(this.cluster.nodes), this.options.queueDepth),
+      host: `slurm${this.options.partition ? `:${this.options.partition}` : ''}`,
+      // The partition's: what `dstack runners` shows and waiting reasons weigh. The queue beyond it is claim.ts's.
+      total: { ...clusterCapacity(this.cluster.nodes), ...this.abilities },
       status: 'ACTIVE',
       updatedAt: now,
       registeredAt: existing?.registeredAt ?? now,
@@ -179,7 +185,7 @@ export class SlurmBackend implements ManagedRunner {
     while (!this.stopped) {
       try {
         const assignment = await this.engine.waitFor(
-          () => claimOnce(this.engine, this.options.name),
+          () => claimForSlurm(this.engine, this.options.name, this.options.queueDepth),
           10_000,
           this.abort.signal,
         );

@@ -1,8 +1,7 @@
 /**
  * What the cluster offers dstack's scheduler. The Slurm runner's capacity is the sum of the
- * partition's usable nodes times the queue depth, so dstack keeps in Slurm at most that many
- * rounds of what the cluster could run at once; each job must also fit one node, which the
- * scheduler's sum cannot tell.
+ * partition's usable nodes; claim.ts fills up to `queue-depth` rounds of it with jobs only Slurm
+ * can run. Each job must also fit one node, which the scheduler's sum cannot tell.
  */
 import { formatSize, type Capacity, type GpuInfo, type ResourceRequest } from '../../../core/resources.js';
 import type { SlurmNode } from './types.js';
@@ -32,7 +31,7 @@ export function clusterCapacity(nodes: readonly SlurmNode[]): Capacity {
 export function queuedCapacity(total: Capacity, depth: number): Capacity {
   const gpus: GpuInfo[] = [];
   for (let round = 0; round < depth; round++) for (const g of total.gpus) gpus.push({ ...g, index: gpus.length });
-  return { cpu: total.cpu * depth, memory: total.memory * depth, gpus };
+  return { ...total, cpu: total.cpu * depth, memory: total.memory * depth, gpus };
 }
 
 function gpu(index: number, type: string): GpuInfo {

@@ -32,6 +32,16 @@ export interface SlurmBackendOptions {
   queueDepth: number;
   /** A stop's grace period when the stop did not set one, ms. */
   stopGraceMs: number;
+  /**
+   * Whether the nodes have a Docker engine, which jobs with an `image:` need (default false: HPC
+   * clusters rarely do). The scheduler offers such jobs only to runners that have one.
+   */
+  docker: boolean;
+  /**
+   * The Pythons (`3`, `3.11`) a python job without an image can name on the nodes; undefined:
+   * those found on the server's PATH at its start, which batch jobs inherit.
+   */
+  python?: string[];
 }
 
 const text = z.string().trim().min(1);
@@ -50,6 +60,19 @@ export const slurmEntry = z
     'sbatch-args': z.array(z.string().trim().min(1, 'an sbatch option is empty')).optional(),
     'poll-seconds': z.coerce.number().positive().max(60).optional(),
     'queue-depth': z.coerce.number().int().min(1).max(100).optional(),
+    docker: z
+      .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], {
+        error: 'expected true or false',
+      })
+      .optional(),
+    python: z
+      .array(
+        z
+          .string()
+          .trim()
+          .regex(/^\d+(\.\d+)?$/, "expected Python versions like '3' or '3.11'"),
+      )
+      .optional(),
     commands: z
       .object({ sbatch: text, squeue: text, scancel: text, sacct: text, sinfo: text })
       .partial()
@@ -86,7 +109,9 @@ export function resolveSlurmOptions(
     pollMs: Math.round((entry['poll-seconds'] ?? 1) * 1000),
     queueDepth: entry['queue-depth'] ?? 2,
     stopGraceMs: defaults.stopGraceMs,
+    docker: entry.docker ?? false,
   };
+  if (entry.python) options.python = entry.python;
   if (entry.partition) options.partition = entry.partition;
   if (entry.account) options.account = entry.account;
   if (entry['server-url']) options.serverUrl = entry['server-url'];

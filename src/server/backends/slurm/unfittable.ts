@@ -4,7 +4,9 @@
  * CPUs, a GPU on a GPU-less partition) would wait as SUBMITTED forever; a smaller one that no
  * single node fits reaches the submitter, which fails it. This fails the bigger ones the same way.
  */
-import { neverRuns } from '../../../core/job-needs.js';
+import { lacks, neverRuns } from '../../../core/job-needs.js';
+import { neverFits } from '../../../core/resources.js';
+import { whyNoRunner, type RunnerLack } from '../../monitor.js';
 import type { Engine } from '../../engine.js';
 import { noNodeEverFits } from './capacity.js';
 import type { SlurmNode } from './types.js';
@@ -12,7 +14,10 @@ import type { SlurmNode } from './types.js';
 /**
  * Fail each SUBMITTED job (not one reusing a cached result) that no node of the partition could
  * run, even with its down and drained nodes back, and that no other registered runner could ever fit.
- * The reason is the submitter's: `slurm: no node has 64 CPUs (the most is 2)`.
+ * With Slurm alone, the reason is the submitter's: `slurm: no node has 64 CPUs (the most is 2)`;
+ * with other runners, why none of them can, as the monitor says it (`no runner has 64 CPUs`,
+ * `no runner has what it needs (cpu-box: 3.0GB of memory; slurm: 2 GPUs)`): Slurm's nodes alone
+ * are not why it fails.
  */
 export async function failUnfittable(engine: Engine, runner: string, nodes: readonly SlurmNode[]): Promise<void> {
   const unfittable = [];
@@ -24,10 +29,20 @@ export async function failUnfittable(engine: Engine, runner: string, nodes: read
   // A team server's own runners, or the local one beside Slurm, may take what Slurm cannot: an
   // OFFLINE or LOST one too, being restarted (the monitor gives the job its waiting reason, as
   // without Slurm). Only a deleted runner, whose row is gone, will not come back.
-  const others = (await engine.store.listRunners()).filter((r) => r.name !== runner);
+  const registered = await engine.store.listRunners();
   for (const { job, problem } of unfittable) {
-    if (others.some((r) => neverRuns(job.spec, r.total) === null)) continue;
+    const lacking: RunnerLack[] = [];
+    for (const r of registered) {
+      // Slurm's own: the partition's size, or where that would do, the node that none is.
+      const never =
+        r.name === runner
+          ? { size: neverFits(job.spec.resources, r.total) ?? problem, ability: lacks(job.spec, r.total) }
+          : neverRuns(job.spec, r.total);
+      if (never) lacking.push({ name: r.name, ...never });
+    }
+    if (lacking.length < registered.length) continue;
+    const reason = registered.length > 1 ? whyNoRunner(lacking).reason : `slurm: ${problem}`;
     // Refused when it was claimed or stopped meanwhile: nothing to do.
-    await engine.transition(job.id, 'SUBMITTED', 'FAILED', { reason: `slurm: ${problem}` }, 'server');
+    await engine.transition(job.id, 'SUBMITTED', 'FAILED', { reason }, 'server');
   }
 }

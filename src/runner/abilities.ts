@@ -29,10 +29,11 @@ const PING_MS = 3_000;
 /** The least time between two pings of the Docker engine, ms: the heartbeat loop asks at every turn. */
 const CHECK_MS = 5_000;
 /**
- * How long the register waits for the Pythons, ms. Looking runs each `pythonX.Y` on the PATH,
- * and pyenv's shims take a second: the runner registers without them (not told: any python job
- * may come, as from an older runner) and tells them with a heartbeat once known, so that the
- * embedded server's first `dstack run` does not wait on them.
+ * How long the register waits for the Pythons by default, ms. Looking runs each `pythonX.Y` on
+ * the PATH, and pyenv's shims take a second: the runner registers without them (not told: any
+ * python job may come, as from an older runner) and tells them with a heartbeat once known, so
+ * that the embedded server's first `dstack run` does not wait on them. A runner among others
+ * waits longer (RunnerAgentOptions.pythonsWaitMs).
  */
 const PYTHONS_WAIT_MS = 200;
 
@@ -123,6 +124,7 @@ export class AbilityWatch {
     private readonly probe: AbilityProbe,
     /** Said when the Docker engine is found there or not (at the start, and when that changes), for the runner's log. */
     private readonly note: (text: string) => void,
+    private readonly pythonsWaitMs = PYTHONS_WAIT_MS,
   ) {
     this.pythons = probe
       .pythons()
@@ -138,7 +140,7 @@ export class AbilityWatch {
    * whose client removed its leftover containers), and the Pythons if known soon.
    */
   async now(docker: boolean): Promise<RunnerAbilities> {
-    await within(this.pythons, PYTHONS_WAIT_MS);
+    await within(this.pythons, this.pythonsWaitMs);
     this.setDocker(docker);
     return this.current();
   }

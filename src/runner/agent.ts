@@ -57,6 +57,12 @@ export interface RunnerOptions {
    * runner, and is offered any job.
    */
   abilities?: AbilityProbe;
+  /**
+   * How long the register waits for the Pythons, ms (abilities.ts): briefly inside the server,
+   * whose first `dstack run` waits on it; a runner among others waits for them, since until it
+   * tells them it is offered python jobs it may not be able to run.
+   */
+  pythonsWaitMs?: number;
 }
 
 const RETRY_MS = 1000;
@@ -91,7 +97,8 @@ export class RunnerAgent {
   private readonly abilities: AbilityWatch | undefined;
 
   constructor(private readonly options: RunnerOptions) {
-    if (options.abilities) this.abilities = new AbilityWatch(options.abilities, (text) => options.logger.info(text));
+    if (options.abilities)
+      this.abilities = new AbilityWatch(options.abilities, (text) => options.logger.info(text), options.pythonsWaitMs);
     this.trash = new Trash(join(options.workRoot, 'trash'), {
       busy: () => this.running.size > 0,
       warn: (message) => options.logger.warn(message),

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { answeringDocker, dockerAnswers, hostPythons } from '../../src/runner/abilities.js';
+import { AbilityWatch, abilityProbe, answeringDocker, dockerAnswers, hostPythons } from '../../src/runner/abilities.js';
 import { ensureDocker } from '../e2e/docker-env.js';
 
 describe('runner abilities', () => {
@@ -34,5 +34,15 @@ describe('runner abilities', () => {
     await script('python3-config', 'exit 0'); // not an interpreter a job can name
     await writeFile(join(bin, 'python3.97'), ''); // not executable
     expect(await hostPythons({ PATH: `${bin}:${join(bin, 'missing')}` })).toEqual(['3', '3.98']);
+  });
+
+  it('registers without Pythons slow to find by default (inside the server), and with them when told to wait', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'dstack-slow-pythons-'));
+    // A pyenv shim takes its time to answer.
+    await writeFile(join(bin, 'python3.98'), '#!/bin/sh\n/bin/sleep 1\nexit 0\n');
+    await chmod(join(bin, 'python3.98'), 0o755);
+    const probe = abilityProbe({ PATH: bin });
+    expect((await new AbilityWatch(probe, () => {}).now(false)).python).toBeUndefined();
+    expect((await new AbilityWatch(probe, () => {}, 10_000).now(false)).python).toEqual(['3.98']);
   });
 });

@@ -81,6 +81,8 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     logger,
     baseEnv,
     abilities: abilityProbe(baseEnv),
+    // Among other runners: registered knowing its Pythons, it is offered only python jobs it can run.
+    pythonsWaitMs: 30_000,
     stopGraceMs,
     onRefused: () => process.exit(1),
   });

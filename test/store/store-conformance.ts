@@ -10,6 +10,7 @@ import { describeReadyJobs } from './conformance/ready-jobs.js';
 import { describeRegistry } from './conformance/registry.js';
 import { describeRepos } from './conformance/repos.js';
 import { describeRuns } from './conformance/runs.js';
+import { describeSlurmJobs } from './conformance/slurm-jobs.js';
 import { describeTransitions } from './conformance/transitions.js';
 import type { OpenStore } from './fixtures.js';
 
@@ -27,5 +28,6 @@ export function describeStoreConformance(name: string, open: OpenStore): void {
     describeCacheAndTags(open);
     describeRepos(open);
     describeLogArchives(open);
+    describeSlurmJobs(open);
   });
 }

@@ -123,6 +123,7 @@ export async function deleteRuns(db: Kysely<Database>, names: readonly string[])
       await trx.deleteFrom('job_deps').where('job_id', 'in', jobs).execute();
       await trx.deleteFrom('artifacts').where('job_id', 'in', jobs).execute();
       await trx.deleteFrom('log_archives').where('job_id', 'in', jobs).execute();
+      await trx.deleteFrom('slurm_jobs').where('job_id', 'in', jobs).execute();
       await trx.deleteFrom('jobs').where('run_name', 'in', batch).execute();
       await trx.deleteFrom('runs').where('name', 'in', batch).execute();
     }

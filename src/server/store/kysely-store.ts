@@ -11,6 +11,7 @@ import * as cacheTags from './cache-tags.js';
 import { isForeignKeyViolation, isUniqueViolation } from './db-errors.js';
 import * as jobQueries from './job-queries.js';
 import * as logArchives from './log-archive-queries.js';
+import * as slurmJobQueries from './slurm-job-queries.js';
 import { guardedUpdate, insertRun } from './job-writes.js';
 import {
   eventFromRow,
@@ -29,6 +30,7 @@ import { TokenCache } from './token-cache.js';
 import type {
   JobRef,
   LogArchive,
+  SlurmJobRecord,
   RunQuery,
   Store,
   TagScope,
@@ -112,6 +114,16 @@ export class KyselyStore implements Store {
         await trx.insertInto('tokens').values(tokenToRow(token)).execute();
         return token;
       });
+    } finally {
+      this.tokens.clear();
+    }
+  }
+
+  async deleteToken(hash: string): Promise<boolean> {
+    this.tokens.clear(); // as for deleteTokens
+    try {
+      const result = await this.db.deleteFrom('tokens').where('hash', '=', hash).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
     } finally {
       this.tokens.clear();
     }
@@ -304,6 +316,18 @@ export class KyselyStore implements Store {
 
   unarchivedLogs(): Promise<string[]> {
     return logArchives.unarchivedLogs(this.db);
+  }
+
+  slurmJobs(backend: string): Promise<SlurmJobRecord[]> {
+    return slurmJobQueries.slurmJobs(this.db, backend);
+  }
+
+  putSlurmJob(backend: string, job: SlurmJobRecord): Promise<void> {
+    return slurmJobQueries.putSlurmJob(this.db, backend, job);
+  }
+
+  deleteSlurmJob(jobId: string, slurmId: string): Promise<boolean> {
+    return slurmJobQueries.deleteSlurmJob(this.db, jobId, slurmId);
   }
 
   async upsertRunner(runner: RunnerRecord): Promise<void> {

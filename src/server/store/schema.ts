@@ -109,6 +109,19 @@ export interface LogArchivesTable {
   archived_at: EpochMs;
 }
 
+/** A Slurm job a Slurm backend submitted and still follows (0014): its dstack job's latest submission. */
+export interface SlurmJobsTable {
+  job_id: string;
+  /** The backend's runner name (`slurm` by default). */
+  backend: string;
+  slurm_id: string;
+  submitted_at: EpochMs;
+  dir: string | null;
+  term_at: NullableEpochMs;
+  cancel_at: NullableEpochMs;
+  ended_at: NullableEpochMs;
+}
+
 export interface RunnersTable {
   name: string;
   host: string;
@@ -130,6 +143,7 @@ export interface Database {
   job_deps: JobDepsTable;
   artifacts: ArtifactsTable;
   log_archives: LogArchivesTable;
+  slurm_jobs: SlurmJobsTable;
   runners: RunnersTable;
   repos: ReposTable;
 }

@@ -81,6 +81,22 @@ export interface LogArchive {
   archivedAt: number;
 }
 
+/** A Slurm job a Slurm backend submitted and follows (backends/slurm/tracker.ts): its job's latest submission. */
+export interface SlurmJobRecord {
+  jobId: string;
+  slurmId: string;
+  /** Epoch ms of the sbatch. */
+  submittedAt: number;
+  /** The submission's folder (batch.ts attemptDir); absent in records of versions that had one per job. */
+  dir?: string;
+  /** Epoch ms when a stop's `scancel --signal=TERM` was sent. */
+  termAt?: number;
+  /** Epoch ms when the Slurm job was cancelled (an abort, or a stop whose grace ran out). */
+  cancelAt?: number;
+  /** Epoch ms when Slurm first showed the job ended by itself (time limit, a cancel outside dstack). */
+  endedAt?: number;
+}
+
 export interface Store extends RepoStore {
   /** Create or upgrade the schema. Idempotent. */
   migrate(): Promise<void>;
@@ -98,6 +114,8 @@ export interface Store extends RepoStore {
    * name's admin flag and the creation time of its oldest token; undefined when it had none.
    */
   replaceTokens(kind: TokenRecord['kind'], name: string, hash: string): Promise<TokenRecord | undefined>;
+  /** Delete the token of this hash (in this process's token cache too); false when there was none. */
+  deleteToken(hash: string): Promise<boolean>;
 
   /** Insert a run and its jobs atomically, with a SUBMITTED event per job. Conflict if the name exists. */
   createRun(run: RunRecord, jobs: JobRecord[], actor: string): Promise<void>;
@@ -172,7 +190,7 @@ export interface Store extends RepoStore {
   dropTagPromise(runName: string): Promise<void>;
   /** Runs that have a tag, newest first. */
   taggedRuns(): Promise<RunRecord[]>;
-  /** Delete runs with their jobs, events, artifact manifests and log archives' records. */
+  /** Delete runs with their jobs, events, artifact manifests, log archives' and Slurm jobs' records. */
   deleteRuns(names: readonly string[]): Promise<void>;
   /** Every stored artifact manifest, by job id (for housekeeping). */
   allArtifacts(): Promise<{ jobId: string; manifest: ArtifactManifest }[]>;
@@ -191,6 +209,13 @@ export interface Store extends RepoStore {
   allLogArchives(): Promise<{ jobId: string; digest: string }[]>;
   /** Finished jobs with a log of their own (not cached copies) that have no archive, or an out-of-date one. */
   unarchivedLogs(): Promise<string[]>;
+
+  /** The Slurm jobs the Slurm backend named `backend` follows. */
+  slurmJobs(backend: string): Promise<SlurmJobRecord[]>;
+  /** Record (or replace) the Slurm job that runs a job for `backend`. NotFoundError when the job is gone. */
+  putSlurmJob(backend: string, job: SlurmJobRecord): Promise<void>;
+  /** Forget a job's record if it is still that of Slurm job `slurmId`; says whether it did. */
+  deleteSlurmJob(jobId: string, slurmId: string): Promise<boolean>;
 
   upsertRunner(runner: RunnerRecord): Promise<void>;
   getRunner(name: string): Promise<RunnerRecord | undefined>;

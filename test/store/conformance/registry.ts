@@ -112,6 +112,18 @@ export function describeRegistry(open: OpenStore): void {
       expect(await store().findToken(token.hash)).toBeUndefined();
     });
 
+    it("deleteToken deletes one token by its hash, found once or not, leaving its name's others", async () => {
+      const a: TokenRecord = { hash: 'a'.repeat(64), kind: 'runner', name: 'slurm', admin: false, createdAt: 1 };
+      const b: TokenRecord = { ...a, hash: 'b'.repeat(64), createdAt: 2 };
+      await store().createToken(a);
+      await store().createToken(b);
+      expect(await store().findToken(a.hash)).toStrictEqual(a);
+      expect(await store().deleteToken(a.hash)).toBe(true);
+      expect(await store().deleteToken(a.hash)).toBe(false);
+      expect(await store().findToken(a.hash)).toBeUndefined();
+      expect(await store().findToken(b.hash)).toStrictEqual(b);
+    });
+
     it("replaceTokens puts one new token in place of a name's tokens, found or not before, keeping its admin flag and first creation", async () => {
       const first: TokenRecord = { hash: 'a'.repeat(64), kind: 'user', name: 'ada', admin: true, createdAt: 5 };
       const second: TokenRecord = { ...first, hash: 'b'.repeat(64), createdAt: 9 };

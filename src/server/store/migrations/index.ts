@@ -15,6 +15,7 @@ import { runnerSessionMigration } from './0010-runner-session.js';
 import { logArchivesMigration } from './0012-log-archives.js';
 import { runNoCacheMigration } from './0011-run-no-cache.js';
 import { commandsStartedMigration } from './0013-commands-started.js';
+import { slurmJobsMigration } from './0014-slurm-jobs.js';
 
 /** Every migration by name; kysely applies them in name order, so names start with a sequence number. */
 export function storeMigrations(dialect: SqlDialect): Record<string, Migration> {
@@ -30,6 +31,7 @@ export function storeMigrations(dialect: SqlDialect): Record<string, Migration> 
     '0012-log-archives': logArchivesMigration,
     '0011-run-no-cache': runNoCacheMigration,
     '0013-commands-started': commandsStartedMigration,
+    '0014-slurm-jobs': slurmJobsMigration,
   };
   return Object.fromEntries(Object.entries(all).map(([name, m]) => [name, atomic(m)]));
 }

@@ -15,7 +15,7 @@ import { runnerEnvironment } from '../runner/environment.js';
 import { createApp } from './app.js';
 import { claimDataDir } from './data-dir-claim.js';
 import { SlurmBackend } from './backends/slurm/backend.js';
-import type { SlurmBackendOptions } from './backends/slurm/options.js';
+import { batchServerUrl, type SlurmBackendOptions } from './backends/slurm/options.js';
 import { ServerKey } from './crypto.js';
 import { issueToken } from './auth.js';
 import { Engine } from './engine.js';
@@ -173,7 +173,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await closeStorage();
   };
   if (options.slurm) {
-    const serverUrl = options.slurm.serverUrl ?? url;
+    const { url: serverUrl, note } = batchServerUrl(options.slurm.serverUrl, { host: options.host, port });
+    if (note) logger.info(note);
     try {
       slurm = await SlurmBackend.start(
         engine,

@@ -18,7 +18,8 @@ export class DstackServer {
   output = '';
 
   private constructor(
-    readonly dataDir: string,
+    /** Its data folder: a test may move it (`--data-dir`) between starts. */
+    public dataDir: string,
     readonly home: string,
     readonly port: number,
     private readonly extraEnv: Record<string, string>,

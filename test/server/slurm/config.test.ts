@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { slurmFromFlags } from '../../../src/cli/commands/server-backends.js';
 import { UsageError } from '../../../src/core/errors.js';
+import { batchServerUrl } from '../../../src/server/backends/slurm/options.js';
 
 const DEFAULTS = { dataDir: '/var/lib/dstack', stopGraceMs: 10_000 };
 
@@ -133,5 +134,21 @@ describe('Slurm backend settings', () => {
     await expect(slurmFromFlags({ config: '/nonexistent/server.yml' }, DEFAULTS)).rejects.toThrow(
       '/nonexistent/server.yml: cannot read the server config: ENOENT',
     );
+  });
+
+  it("gives batch jobs this machine's hostname, not a wildcard address, unless a server URL is set", () => {
+    const at = (host: string) => batchServerUrl(undefined, { host, port: 3900 }, 'login1');
+    expect(at('127.0.0.1')).toEqual({ url: 'http://127.0.0.1:3900' });
+    expect(at('::1')).toEqual({ url: 'http://[::1]:3900' });
+    expect(at('0.0.0.0')).toEqual({
+      url: 'http://login1:3900',
+      note:
+        'the server listens on every address (0.0.0.0): batch jobs reach it at http://login1:3900, ' +
+        "this machine's hostname; set --slurm-server-url (server-url) where the compute nodes know it by another name",
+    });
+    expect(at('::').url).toBe('http://login1:3900');
+    expect(batchServerUrl('http://dstack.internal:80', { host: '0.0.0.0', port: 3900 }, 'login1')).toEqual({
+      url: 'http://dstack.internal:80',
+    });
   });
 });

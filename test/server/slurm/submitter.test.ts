@@ -46,7 +46,7 @@ class ScriptedSlurm implements SlurmCommands {
 async function setUp() {
   const { dir, store, engine } = await testApp('submitter');
   const slurm = new ScriptedSlurm();
-  const tracked = await TrackedJobs.open(join(dir, 'jobs.json'));
+  const tracked = await TrackedJobs.open(store, 'slurm');
   const submitter = new SlurmSubmitter({
     engine,
     slurm,

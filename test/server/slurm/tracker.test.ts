@@ -52,7 +52,7 @@ async function setUp() {
   });
   const warnings: string[] = [];
   const slurm = new ScriptedSlurm();
-  const tracked = await TrackedJobs.open(join(dir, 'jobs.json'));
+  const tracked = await TrackedJobs.open(store, 'slurm');
   const tracker = new SlurmTracker({
     engine,
     slurm,

@@ -17,7 +17,7 @@ import { clusterCapacity } from './capacity.js';
 import { claimForSlurm } from './claim.js';
 import { CommandSlurm } from './command-slurm.js';
 import type { SlurmBackendOptions } from './options.js';
-import { ensureRunnerToken, keepRunnerToken, replaceRunnerToken } from './runner-token.js';
+import { RetiredTokens, ensureRunnerToken, keepRunnerToken, replaceRunnerToken } from './runner-token.js';
 import { SlurmSubmitter } from './submitter.js';
 import { TrackedJobs } from './tracked-jobs.js';
 import { SlurmTracker } from './tracker.js';
@@ -57,12 +57,13 @@ export class SlurmBackend implements ManagedRunner {
     private readonly tokenFile: string,
     /** What its nodes can run besides their size (core/job-needs.ts), told with its capacity. */
     private readonly abilities: Pick<Capacity, 'docker' | 'python'>,
+    private readonly retired: RetiredTokens,
     private readonly logger: Logger,
   ) {}
 
   /**
    * Check that Slurm answers, register the runner, and start submitting and tracking.
-   * `stateDir` (in the server's data dir) keeps the runner token and the submitted jobs.
+   * `stateDir` (in the server's data dir) keeps the runner token; the submitted jobs are in the database.
    */
   static async start(
     engine: Engine,
@@ -87,9 +88,15 @@ export class SlurmBackend implements ManagedRunner {
       );
     }
     await mkdir(options.workDir, { recursive: true });
-    const tracked = await TrackedJobs.open(join(stateDir, 'jobs.json'));
+    const tracked = await TrackedJobs.open(engine.store, options.name, join(stateDir, 'jobs.json'));
     const tokenFile = join(stateDir, 'runner-token');
-    const token = await ensureRunnerToken(engine.store, options.name, tokenFile);
+    const { token, others } = await ensureRunnerToken(engine.store, options.name, tokenFile);
+    const retired = new RetiredTokens(engine.store, others, tracked);
+    if (others.length > 0)
+      logger.info(
+        `runner '${options.name}' has older tokens (a start on a new data folder): they stay valid until ` +
+          `the ${tracked.all().length} batch jobs submitted before this start have ended`,
+      );
     const tracker = new SlurmTracker({
       engine,
       slurm,
@@ -112,7 +119,18 @@ export class SlurmBackend implements ManagedRunner {
     });
     // Batch jobs inherit the server's environment, PATH included: by default their Pythons are its.
     const abilities = { docker: options.docker, python: options.python ?? (await hostPythons(runnerEnvironment())) };
-    const backend = new SlurmBackend(engine, options, slurm, cluster, submitter, tracker, tokenFile, abilities, logger);
+    const backend = new SlurmBackend(
+      engine,
+      options,
+      slurm,
+      cluster,
+      submitter,
+      tracker,
+      tokenFile,
+      abilities,
+      retired,
+      logger,
+    );
     await backend.register();
     engine.managedRunners.set(options.name, backend);
     // A job claimed before a crash but never handed to sbatch has no Slurm job: say so.
@@ -130,6 +148,7 @@ export class SlurmBackend implements ManagedRunner {
       docker: abilities.docker,
       python: abilities.python.join(', ') || '(none)',
       workDir: options.workDir,
+      serverUrl: options.serverUrl,
     });
     return backend;
   }
@@ -228,6 +247,11 @@ export class SlurmBackend implements ManagedRunner {
       try {
         if (Date.now() - this.nodesReadAt > NODES_EVERY_MS) await this.refreshNodes();
         await this.tracker.tick();
+        const revoked = await this.retired.settle();
+        if (revoked > 0)
+          this.logger.info(
+            `the batch jobs submitted before this start have ended: revoked ${revoked} older token(s) of runner '${this.options.name}'`,
+          );
       } catch (e) {
         this.logger.error('tracking Slurm jobs failed', { error: String(e) });
       }

@@ -2,6 +2,7 @@
  * The Slurm backend's settings: one schema for a `backends:` entry of the server config
  * file and for `dstack server --backend slurm --slurm-…` flags (the same names, kebab-case).
  */
+import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { SlurmPaths } from './command-slurm.js';
@@ -117,4 +118,29 @@ export function resolveSlurmOptions(
   if (entry['server-url']) options.serverUrl = entry['server-url'];
   if (entry.dstack) options.dstackCommand = entry.dstack;
   return options;
+}
+
+/** Addresses that mean "every interface": no other machine can connect to them. */
+const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '0:0:0:0:0:0:0:0']);
+
+/**
+ * The URL batch jobs reach the server at: `server-url` when given, else the one it listens on,
+ * where a wildcard address (`--host 0.0.0.0`, `::`) becomes this machine's hostname: a compute
+ * node given `http://0.0.0.0:3000` would connect to itself. `note` says when it was replaced.
+ */
+export function batchServerUrl(
+  given: string | undefined,
+  listening: { host: string; port: number },
+  machine: string = hostname(),
+): { url: string; note?: string } {
+  if (given) return { url: given };
+  const { host, port } = listening;
+  if (!WILDCARDS.has(host)) return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}` };
+  const url = `http://${machine}:${port}`;
+  return {
+    url,
+    note:
+      `the server listens on every address (${host}): batch jobs reach it at ${url}, this machine's hostname; ` +
+      'set --slurm-server-url (server-url) where the compute nodes know it by another name',
+  };
 }

@@ -23,11 +23,14 @@ export const isRefusedBatch = (e: unknown): boolean => e instanceof InvalidError
 
 /**
  * The server will never take the batch: refused itself, or the job is not this runner's to log
- * to any more (gone, ended, another's, a token it no longer knows). Kept, it would hold the job.
+ * to any more (gone, ended, another's). Kept, it would hold the job. A token the server no longer
+ * knows is the runner's refusal, not the batch's: its heartbeat aborts its jobs, says why and
+ * ends the process (agent.ts, one-shot.ts), and the batches wait for that rather than end the
+ * job first, unexplained.
  */
 export function isRefusedForGood(e: unknown): boolean {
   if (isRefusedBatch(e)) return true;
-  return e instanceof DstackError && ['not_found', 'conflict', 'forbidden', 'unauthorized'].includes(e.code);
+  return e instanceof DstackError && ['not_found', 'conflict', 'forbidden'].includes(e.code);
 }
 
 /** Entries the server refused for good (isRefusedForGood), dropped so that the job goes on and can end. */

@@ -8,10 +8,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord, RunView } from '../../src/core/records.js';
-import { jobProcesses } from '../services/processes.js';
-import { ensureSlurm, skipSlurm, slurm } from '../services/slurm.js';
+import { ensureSlurm, skipSlurm } from '../services/slurm.js';
 import { Sandbox, waitUntil } from './harness.js';
-import { DstackServer } from './slurm-harness.js';
+import { DstackServer, endSlurmJobs } from './slurm-harness.js';
 
 const WORKFLOWS = `workflows:
   - name: long
@@ -47,10 +46,7 @@ describe.skipIf(skipSlurm)('a Slurm server moved to a new data folder', () => {
     base = await mkdtemp(join(tmpdir(), 'dstack-slurm-move-'));
   }, 300_000);
   afterAll(async () => {
-    for (const job of jobs) {
-      await slurm('scancel', ['-n', `dstack-${job.workflow}-${job.id}`]).catch(() => '');
-      for (const pid of jobProcesses(job.id)) process.kill(pid, 'SIGKILL');
-    }
+    await endSlurmJobs(jobs);
     await server?.stop();
     await sb?.dispose();
   });

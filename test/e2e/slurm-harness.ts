@@ -6,6 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JobRecord } from '../../src/core/records.js';
+import { jobProcesses } from '../services/processes.js';
+import { slurm } from '../services/slurm.js';
 import { BIN, REPO } from './harness.js';
 import { freePort } from './team-harness.js';
 
@@ -77,4 +80,12 @@ export class DstackServer {
 /** Copy examples/pipeline into `root` (its .dstack and scripts). */
 export async function copyPipeline(root: string): Promise<void> {
   await cp(join(REPO, 'examples', 'pipeline'), root, { recursive: true });
+}
+
+/** After a test: the Slurm jobs that ran `jobs` cancelled, and whatever of theirs still runs here killed. */
+export async function endSlurmJobs(jobs: readonly Pick<JobRecord, 'id' | 'workflow'>[]): Promise<void> {
+  for (const job of jobs) {
+    await slurm('scancel', ['-n', `dstack-${job.workflow}-${job.id}`]).catch(() => '');
+    for (const pid of jobProcesses(job.id)) process.kill(pid, 'SIGKILL');
+  }
 }

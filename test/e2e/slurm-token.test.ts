@@ -14,7 +14,7 @@ import { FINISHED_CANCEL_AFTER_MS } from '../../src/server/backends/slurm/reconc
 import { jobProcesses } from '../services/processes.js';
 import { ensureSlurm, skipSlurm, slurm } from '../services/slurm.js';
 import { Sandbox, waitUntil } from './harness.js';
-import { DstackServer } from './slurm-harness.js';
+import { DstackServer, endSlurmJobs } from './slurm-harness.js';
 
 /** `wide` asks for every CPU of the node: it waits in Slurm's queue while `slow` runs. */
 const workflows = (nodeCpus: string) => `workflows:
@@ -64,10 +64,7 @@ describe.skipIf(skipSlurm)("replacing the Slurm backend's runner token", () => {
     await server.start('slurm');
   }, 300_000);
   afterAll(async () => {
-    for (const job of jobs) {
-      await slurm('scancel', ['-n', `dstack-${job.workflow}-${job.id}`]).catch(() => '');
-      for (const pid of jobProcesses(job.id)) process.kill(pid, 'SIGKILL');
-    }
+    await endSlurmJobs(jobs);
     await server?.stop();
     await sb?.dispose();
   });

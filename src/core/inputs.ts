@@ -72,17 +72,20 @@ export function countedCode(files: readonly ManifestEntry[], inputs: readonly st
  * Refuses the first glob of the named workflows that matches none of `paths` (the run's
  * code): it counts nothing for the key, so a misspelt `src/**\/*.pyy` left the files it
  * meant out of it, and the cache reused results after they changed. A warning was printed and
- * the stale result used all the same (docs/decisions.md).
+ * the stale result used all the same (docs/decisions.md). A glob under what a job makes
+ * (`made`: artifact paths, such as a dependency's `data`) is left alone: those files are not code,
+ * and count through the key of the job that makes them.
  */
 export function checkInputsMatch(
   config: ProjectConfig,
   workflows: ReadonlySet<string>,
   paths: readonly string[],
+  made: readonly string[] = [],
 ): void {
   for (const wf of config.workflows) {
     if (!workflows.has(wf.name) || !wf.inputs) continue;
     wf.inputs.forEach((glob, i) => {
-      if (paths.some(inputMatcher([glob]))) return;
+      if (paths.some(inputMatcher([glob])) || namesMade(glob, made)) return;
       throw new ConfigError(
         `input '${glob}' of workflow '${wf.name}' matches no file of the project, so the cache would ` +
           'reuse its results whatever happened to the files it was meant to name; correct it or remove it',
@@ -91,4 +94,14 @@ export function checkInputsMatch(
       );
     });
   }
+}
+
+/** Whether `glob`'s fixed start (`data` of `data/**`) lies in, or holds, one of the `made` paths. */
+function namesMade(glob: string, made: readonly string[]): boolean {
+  const base = picomatch.scan(glob).base.replace(/\/+$/, '');
+  if (base === '') return false; // `**/*.py`: about the whole project
+  return made.some((path) => {
+    const a = path.replace(/^\.\//, '').replace(/\/+$/, '');
+    return base === a || base.startsWith(`${a}/`) || a.startsWith(`${base}/`);
+  });
 }

@@ -61,6 +61,14 @@ describe('inputs', () => {
     ]);
   });
 
+  it("leave alone a glob under what a job makes (a dependency's artifacts count through its key)", () => {
+    expect(() => checkInputsMatch(config, new Set(['other']), FILES, ['nothing'])).not.toThrow();
+    expect(() => checkInputsMatch(config, new Set(['other']), FILES, ['./nothing/deep/'])).not.toThrow();
+    expect(() => checkInputsMatch(config, new Set(['other']), FILES, ['no'])).toThrow(
+      "input 'nothing/**' of workflow 'other' matches no file of the project",
+    );
+  });
+
   it('say nothing of workflows not planned, or when every glob matches', () => {
     expect(() => checkInputsMatch(config, new Set(['other']), ['nothing/x'])).not.toThrow();
     expect(() => checkInputsMatch(config, new Set(['prepare']), [...FILES, 'conf/a.yaml'])).not.toThrow();

@@ -47,6 +47,13 @@ const WORKFLOWS = `workflows:
   - name: small
     commands: [echo]
     resources: {memory: 16}
+  - name: make
+    commands: [echo]
+    artifacts: [made]
+  - name: use-made
+    depends-on: [make]
+    inputs: [made/**, src]
+    commands: [echo]
 `;
 
 describe('dstack run: messages before anything is submitted', () => {
@@ -99,7 +106,7 @@ describe('dstack run: messages before anything is submitted', () => {
     try {
       await refused(
         ['typo'],
-        ".dstack/workflows.yaml:42:18: workflow 'typo' depends on 'trian', which is not defined; did you mean 'train'?",
+        ".dstack/workflows.yaml:49:18: workflow 'typo' depends on 'trian', which is not defined; did you mean 'train'?",
       );
     } finally {
       await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
@@ -173,6 +180,9 @@ describe('dstack run: messages before anything is submitted', () => {
     const dry = await sb.dstack(['run', 'folder', '--dry-run']);
     expect(dry.stdout).toContain('(no server is running: tag dependencies and the cache were not checked)\n');
     expect([dry.code, dry.stderr]).toEqual([0, '']);
+    // A glob under what a dependency makes is no code: it counts through that job's key.
+    const made = await sb.dstack(['run', 'use-made', '--dry-run']);
+    expect([made.code, made.stderr]).toEqual([0, '']);
   });
 
   it('refuses dstack run without a workflow, naming the workflows (exit 2, nothing on stdout)', async () => {
@@ -181,7 +191,7 @@ describe('dstack run: messages before anything is submitted', () => {
       2,
       '',
       'error: dstack run needs a workflow: dstack run WORKFLOW, one of train, eval, epoch, pyhton, script, image, ' +
-        'image-var, globs, folder, noscript, tiny, small (dstack run --help says what each does)\n',
+        'image-var, globs, folder, noscript, tiny, small, make, use-made (dstack run --help says what each does)\n',
     ]);
     await sb.write({ '.dstack/workflows.yaml': 'workflows: []\n' });
     try {

@@ -201,6 +201,8 @@ async function checkCode(config: ProjectConfig, planned: Plan, snapshot: Snapsho
     config,
     plannedWorkflows(planned),
     snapshot.manifest.files.map((f) => f.path),
+    // What jobs make, the plan's and a tagged run's (its workflows are in this file too).
+    [...planned.jobs.flatMap((j) => j.artifacts), ...config.workflows.flatMap((w) => w.artifacts)],
   );
 }
 

@@ -137,6 +137,20 @@ export function isResumable(job: ResumeFacts): boolean {
 }
 
 /**
+ * The first of `job`'s dependencies among `jobs` that ended other than DONE, leaving out those
+ * in `taken` (resumed with it): resumed without it, `job` would wait on it for good.
+ */
+export function endedDependency<T extends { id: string; status: JobStatus }>(
+  job: { dependsOn: readonly string[] },
+  jobs: readonly T[],
+  taken: ReadonlySet<string> = new Set(),
+): T | undefined {
+  return jobs.find(
+    (d) => job.dependsOn.includes(d.id) && isFinished(d.status) && d.status !== 'DONE' && !taken.has(d.id),
+  );
+}
+
+/**
  * The jobs of `jobs` (a run's) that `dstack resume RUN` takes: each resumable by its own record
  * whose dependencies among `jobs` are DONE, unfinished, or taken with it. A job resumed without
  * a dependency that ended otherwise would wait for good: one that failed because its dependency

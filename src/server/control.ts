@@ -1,6 +1,6 @@
 /** What users do to runs and jobs once submitted: stop, abort, resume. */
 import { ConflictError, NotFoundError, assertNever } from '../core/errors.js';
-import { isFinished, isResumable, type TransitionResult } from '../core/job-status.js';
+import { endedDependency, isFinished, isResumable, type TransitionResult } from '../core/job-status.js';
 import type { JobRecord } from '../core/records.js';
 import { readCodeManifest } from './code.js';
 import type { Engine } from './engine.js';
@@ -78,6 +78,7 @@ export async function resumeJobs(
   { noTag = false }: { noTag?: boolean } = {},
 ): Promise<JobRecord[]> {
   const resumed: JobRecord[] = [];
+  const taken = new Set(jobs.map((j) => j.id));
   for (const job of jobs) {
     if (!isResumable(job)) {
       const it = `${job.status}${job.reason && job.status !== 'DONE' ? `: ${job.reason}` : ''}`;
@@ -88,10 +89,7 @@ export async function resumeJobs(
       throw new ConflictError(`job ${job.id} (${job.workflow}) is not stopped (it is ${it})${instead}`);
     }
     // A dependency that ended other than DONE and is not resumed with it would leave it waiting for good.
-    const ended = all.find(
-      (d) =>
-        job.dependsOn.includes(d.id) && isFinished(d.status) && d.status !== 'DONE' && !jobs.some((j) => j.id === d.id),
-    );
+    const ended = endedDependency(job, all, taken);
     if (ended) {
       const instead = isResumable(ended)
         ? `resume it too (dstack resume ${job.runName})`

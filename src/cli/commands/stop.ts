@@ -1,7 +1,7 @@
 /** `dstack stop [-a] (RUN | JOB)` and `dstack resume (JOB | RUN)`. */
 import type { Client } from '../../client/client.js';
 import { UsageError } from '../../core/errors.js';
-import { isFinished, isResumable } from '../../core/job-status.js';
+import { endedDependency, isFinished, isResumable } from '../../core/job-status.js';
 import type { JobRecord } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
@@ -60,11 +60,10 @@ export async function resumeCommand(target: string, options: { tag?: boolean }, 
 async function leftBehind(client: Client, run: string, resumed: readonly JobRecord[]): Promise<string> {
   const { jobs } = await client.getRun(run);
   const taken = new Set(resumed.map((j) => j.id));
-  const byId = new Map(jobs.map((j) => [j.id, j]));
   return jobs
     .filter((j) => !taken.has(j.id) && isResumable(j))
     .map((j) => {
-      const dep = j.dependsOn.map((id) => byId.get(id)).find((d) => d && isFinished(d.status) && d.status !== 'DONE');
+      const dep = endedDependency(j, jobs);
       const why = dep ? `: its dependency ${dep.ref} (${dep.id}) is ${dep.status}` : '';
       return `not resumed: ${j.id} ${j.ref} ${j.status}${why}; run the workflow again with dstack run ${j.workflow}\n`;
     })

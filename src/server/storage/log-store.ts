@@ -13,9 +13,9 @@ import { renameSync, statSync, truncateSync } from 'node:fs';
 import { appendFile, mkdir, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidError } from '../../core/errors.js';
-import { encodeBatch, type OutputEntry } from '../../core/log-batch.js';
+import type { OutputEntry } from '../../core/log-batch.js';
 import { AppendHandles } from './append-handles.js';
-import { gapNote } from './log-gap.js';
+import { advance, freshEntries, indexPoint, planAppend, type LogState } from './log-append.js';
 import { records, type LogRecord, type ReadAt } from './log-scan.js';
 import { RecentAppends } from './recent-appends.js';
 import {
@@ -28,9 +28,6 @@ import {
 } from './log-index.js';
 
 const JOB_ID = /^[0-9a-f]{12}$/;
-/** An index point every this many entries or bytes, whichever comes first. */
-const INDEX_EVERY_ENTRIES = 1000;
-const INDEX_EVERY_BYTES = 256 << 10;
 /** A follower's read takes about this much of the log at a time. */
 const FOLLOW_WINDOW = 1 << 20;
 
@@ -39,16 +36,6 @@ export interface LogQuery {
   since?: number;
   /** Only entries with a greater sequence number. */
   afterSeq?: number;
-}
-
-/** What is known of a job's log once it has been opened: kept up to date by appends. */
-interface LogState {
-  /** Bytes of whole appends: readers never go past this. */
-  size: number;
-  lastSeq: number;
-  maxTs: number;
-  entriesSinceIndex: number;
-  bytesSinceIndex: number;
 }
 
 /**
@@ -214,58 +201,9 @@ export class LogStore {
 
   private async appendNow(jobId: string, entries: readonly OutputEntry[]): Promise<number> {
     const state = await this.state(jobId);
-    let last = state.lastSeq;
-    const fresh: OutputEntry[] = [];
-    const ordered = entries.every((e, i) => i === 0 || e.seq > entries[i - 1]!.seq)
-      ? entries
-      : [...entries].sort((a, b) => a.seq - b.seq);
-    for (const e of ordered) {
-      if (e.seq <= last) continue; // already stored: a re-send
-      if (e.seq !== last + 1) {
-        // A runner sends its oldest unacknowledged entry first, so a batch that starts past the
-        // log's end holds entries this disk never had and the runner no longer has (a server on a
-        // new data folder: a running job's log is archived only once it ends). Refusing them would
-        // wedge the job; the hole is said in the log instead, at the seq just before the batch.
-        if (fresh.length > 0) throw new InvalidError(`log entry ${e.seq} of job ${jobId} leaves a gap after ${last}`);
-        fresh.push(gapNote(last + 1, e));
-      }
-      fresh.push(e);
-      last = e.seq;
-    }
-    if (fresh.length === 0) return last;
-    const next = { ...state };
-    // One record per index interval: an index point always names a record's start.
-    const parts: Buffer[] = [];
-    const written: LogRecord[] = [];
-    const points: IndexPoint[] = [];
-    let group: OutputEntry[] = [];
-    let groupBytes = 0;
-    const endGroup = () => {
-      const record = encodeBatch(group);
-      parts.push(...record);
-      const start = next.size;
-      advance(
-        next,
-        group,
-        record.reduce((end, part) => end + part.length, start),
-      );
-      written.push({ entries: group, start, end: next.size });
-      group = [];
-      groupBytes = 0;
-    };
-    for (const e of fresh) {
-      const due =
-        next.entriesSinceIndex + group.length >= INDEX_EVERY_ENTRIES ||
-        next.bytesSinceIndex + groupBytes >= INDEX_EVERY_BYTES;
-      if (group.length > 0 && due) endGroup();
-      if (group.length === 0) {
-        const point = indexPoint(next, e.seq);
-        if (point) points.push(point);
-      }
-      group.push(e);
-      groupBytes += e.bytes.length;
-    }
-    endGroup();
+    const fresh = freshEntries(jobId, state.lastSeq, entries);
+    if (fresh.length === 0) return state.lastSeq;
+    const { next, parts, records: written, points } = planAppend(state, fresh);
     try {
       await (this.rootMade ??= mkdir(this.root, { recursive: true }));
       // One write of all the parts (no copy into one buffer first).
@@ -281,7 +219,7 @@ export class LogStore {
     this.recent.add(jobId, written); // before readers can see the new size: a follower finds them here
     Object.assign(state, next);
     this.events.emit(jobId);
-    return last;
+    return next.lastSeq;
   }
 
   /** The job's log as it stands once the appends under way are written, for archiving. */
@@ -387,21 +325,4 @@ export class LogStore {
     this.events.on(jobId, listener);
     return () => this.events.off(jobId, listener);
   }
-}
-
-/** The index point due before a record starting with entry `seq` at `state.size`, if one is (and `state` counts afresh). */
-function indexPoint(state: LogState, seq: number): IndexPoint | undefined {
-  if (state.entriesSinceIndex < INDEX_EVERY_ENTRIES && state.bytesSinceIndex < INDEX_EVERY_BYTES) return undefined;
-  state.entriesSinceIndex = 0;
-  state.bytesSinceIndex = 0;
-  return { seq, offset: state.size, maxTsBefore: state.maxTs };
-}
-
-/** `state` past a record of `entries` ending at byte `end`. */
-function advance(state: LogState, entries: readonly OutputEntry[], end: number): void {
-  state.bytesSinceIndex += end - state.size;
-  state.entriesSinceIndex += entries.length;
-  state.size = end;
-  state.lastSeq = entries[entries.length - 1]!.seq;
-  for (const e of entries) if (e.ts > state.maxTs) state.maxTs = e.ts;
 }

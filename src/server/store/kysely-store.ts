@@ -13,17 +13,10 @@ import * as jobQueries from './job-queries.js';
 import * as logArchives from './log-archive-queries.js';
 import * as slurmJobQueries from './slurm-job-queries.js';
 import { guardedUpdate, insertRun } from './job-writes.js';
-import {
-  eventFromRow,
-  jobFromRow,
-  runFromRow,
-  runnerFromRow,
-  runnerToRow,
-  tokenFromRow,
-  tokenToRow,
-} from './mapping.js';
+import { eventFromRow, jobFromRow, runFromRow, tokenFromRow, tokenToRow } from './mapping.js';
 import { migrateToLatest } from './migrations/index.js';
 import * as repos from './repo-store.js';
+import * as runners from './runner-queries.js';
 import { countRunsWithPrefix, selectRuns, UNFINISHED } from './run-queries.js';
 import type { Database, SqlDialect } from './schema.js';
 import { TokenCache } from './token-cache.js';
@@ -330,57 +323,32 @@ export class KyselyStore implements Store {
     return slurmJobQueries.deleteSlurmJob(this.db, jobId, slurmId);
   }
 
-  async upsertRunner(runner: RunnerRecord): Promise<void> {
-    const row = runnerToRow(runner);
-    // The record as given replaces the stored one, registeredAt included: the caller decides what it keeps.
-    const { host, total, status, updated_at, registered_at, session } = row;
-    await this.db
-      .insertInto('runners')
-      .values(row)
-      .onConflict((oc) => oc.column('name').doUpdateSet({ host, total, status, updated_at, registered_at, session }))
-      .execute();
+  upsertRunner(runner: RunnerRecord): Promise<void> {
+    return runners.upsertRunner(this.db, runner);
   }
 
-  async getRunner(name: string): Promise<RunnerRecord | undefined> {
-    const row = await this.db.selectFrom('runners').selectAll().where('name', '=', name).executeTakeFirst();
-    return row && runnerFromRow(row);
+  getRunner(name: string): Promise<RunnerRecord | undefined> {
+    return runners.getRunner(this.db, name);
   }
 
-  async listRunners(): Promise<RunnerRecord[]> {
-    const rows = await this.db.selectFrom('runners').selectAll().orderBy('name').execute();
-    return rows.map(runnerFromRow);
+  listRunners(): Promise<RunnerRecord[]> {
+    return runners.listRunners(this.db);
   }
 
-  async heartbeat(name: string, at: number, session?: string | null): Promise<RunnerRecord['status'] | 'REPLACED'> {
-    let update = this.db.updateTable('runners').set({ updated_at: at }).where('name', '=', name);
-    if (session !== undefined) update = update.where('session', session === null ? 'is' : '=', session);
-    const row = await update.returning('status').executeTakeFirst();
-    if (row !== undefined) return row.status;
-    // Only a refusal reads the runner, to tell another session from none registered.
-    if (session !== undefined && (await this.getRunner(name))) return 'REPLACED';
-    throw new NotFoundError(`runner ${name} is not registered`);
+  heartbeat(name: string, at: number, session?: string | null): Promise<RunnerRecord['status'] | 'REPLACED'> {
+    return runners.heartbeat(this.db, name, at, session);
   }
 
-  async setRunnerStatus(name: string, status: RunnerRecord['status']): Promise<void> {
-    await this.updateRunner(name, { status });
+  setRunnerStatus(name: string, status: RunnerRecord['status']): Promise<void> {
+    return runners.setRunnerStatus(this.db, name, status);
   }
 
-  async setRunnerTotal(name: string, total: Capacity): Promise<void> {
-    await this.db
-      .updateTable('runners')
-      .set({ total: JSON.stringify(total) })
-      .where('name', '=', name)
-      .execute();
+  setRunnerTotal(name: string, total: Capacity): Promise<void> {
+    return runners.setRunnerTotal(this.db, name, total);
   }
 
-  async deleteRunner(name: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('runners').where('name', '=', name).executeTakeFirst();
-    return result.numDeletedRows > 0n;
-  }
-
-  private async updateRunner(name: string, set: { status: RunnerRecord['status'] }): Promise<void> {
-    const result = await this.db.updateTable('runners').set(set).where('name', '=', name).executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw new NotFoundError(`runner ${name} is not registered`);
+  deleteRunner(name: string): Promise<boolean> {
+    return runners.deleteRunner(this.db, name);
   }
 
   putRepo(repo: repos.RepoRecord): Promise<void> {

@@ -1,0 +1,49 @@
+/**
+ * What a pip requirements file names beyond its own text. A cached virtualenv is keyed by the
+ * file's text, so one that installs other files (a path of the project, another requirements
+ * file, a local wheel folder) or reads the environment (`${VAR}`) would be served stale: its
+ * text stays the same while what it installs changes. Such a file is not cached (python-job.ts).
+ */
+
+/** Archive names pip takes for a path (`pkg-1.0.whl`, `pkg.tar.gz`), with no slash in them. */
+const ARCHIVE = /\.(whl|zip|tar|tgz|tar\.gz|tbz|tar\.bz2|txz|tar\.xz)$/i;
+/** A URL's scheme (`https:`, `git+https:`, `file:`). */
+const SCHEME = /^[a-z][a-z0-9+.-]*:/i;
+/** `-r`/`-c`/`-e` and their long forms: another file, a constraints file, an editable install. */
+const NAMES_A_FILE = /^(-[rce]|--(requirement|constraint|editable)(\s|=|$))/;
+/** Options that name where packages come from: a local folder is a path of the runner's. */
+const LOCATION = /^(?:-[fi]|--(?:find-links|index-url|extra-index-url)(?=\s|=))[\s=]*(\S*)/;
+/** `name @ url` (PEP 508): the url decides. */
+const DIRECT = /^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@\s*(\S+)/;
+
+/** Whether `url` is a URL of another machine: a scheme with `//`, not `file:` (nor `git+file:`). */
+function remote(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/(^|\+)file:/i.test(url);
+}
+
+function namesLocal(line: string): boolean {
+  if (/\$\{[A-Za-z0-9_]+\}/.test(line)) return true; // pip substitutes environment variables
+  if (NAMES_A_FILE.test(line)) return true;
+  const location = LOCATION.exec(line);
+  if (location) return location[1] !== '' && !remote(location[1]!);
+  if (line.startsWith('-')) return false; // any other option (--hash, --pre, --no-index, …)
+  const direct = DIRECT.exec(line);
+  if (direct) return !remote(direct[1]!);
+  const first = line.split(/[\s;]/)[0]!;
+  if (SCHEME.test(first)) return !remote(first);
+  return /[/\\]/.test(first) || first.startsWith('.') || first.startsWith('~') || ARCHIVE.test(first);
+}
+
+/**
+ * The first line of a requirements file that names something beyond its text (`./pkg`, `-e .`,
+ * `-r base.txt`, `file:…`, `pkg.whl`, `--find-links wheels`, `${TOKEN}`), as written;
+ * undefined when every line names only packages of an index or remote URLs.
+ */
+export function localReference(text: string): string | undefined {
+  // Continuation lines (a trailing backslash) are one line to pip.
+  for (const raw of text.replace(/\\\r?\n/g, ' ').split(/\r?\n/)) {
+    const line = raw.replace(/(^|\s)#.*$/, '').trim(); // a comment: `#` first or after blanks
+    if (line !== '' && namesLocal(line)) return line;
+  }
+  return undefined;
+}

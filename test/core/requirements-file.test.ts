@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { localReference } from '../../src/core/requirements-file.js';
+
+describe('localReference', () => {
+  it('finds nothing in a file of packages from an index or remote URLs', () => {
+    const text = [
+      '# training',
+      'numpy>=1.24  # pinned below',
+      'torch==2.1.0 ; python_version >= "3.9"',
+      'requests[socks]',
+      'tinypkg @ https://example.com/tinypkg-0.1-py3-none-any.whl',
+      'git+https://github.com/org/repo.git@v1#egg=repo',
+      '--index-url https://pypi.example.com/simple',
+      '--extra-index-url=https://more.example.com/simple',
+      '-f https://example.com/wheels/',
+      '--pre',
+      '--only-binary :all:',
+      'scipy==1.11 \\',
+      '    --hash=sha256:0123abcd',
+      '',
+    ].join('\n');
+    expect(localReference(text)).toBeUndefined();
+  });
+
+  it.each([
+    ['./evilpkg', './evilpkg'],
+    ['.', '.'],
+    ['../shared/pkg', '../shared/pkg'],
+    ['/opt/pkg', '/opt/pkg'],
+    ['pkg/sub', 'pkg/sub'],
+    ['tinypkg-0.1-py3-none-any.whl', 'tinypkg-0.1-py3-none-any.whl'],
+    ['dist/pkg.tar.gz', 'dist/pkg.tar.gz'],
+    ['-e .', '-e .'],
+    [
+      '--editable=git+https://github.com/org/repo.git#egg=repo',
+      '--editable=git+https://github.com/org/repo.git#egg=repo',
+    ],
+    ['-r base.txt', '-r base.txt'],
+    ['-rbase.txt', '-rbase.txt'],
+    ['--requirement base.txt', '--requirement base.txt'],
+    ['-c constraints.txt', '-c constraints.txt'],
+    ['file:///home/me/pkg', 'file:///home/me/pkg'],
+    ['pkg @ file:///home/me/pkg', 'pkg @ file:///home/me/pkg'],
+    ['pkg @ ./pkg', 'pkg @ ./pkg'],
+    ['git+file:///srv/repo#egg=repo', 'git+file:///srv/repo#egg=repo'],
+    ['--find-links wheels', '--find-links wheels'],
+    ['-fwheels', '-fwheels'],
+    ['--index-url=/srv/simple', '--index-url=/srv/simple'],
+    ['private @ https://${TOKEN}@example.com/p.whl', 'private @ https://${TOKEN}@example.com/p.whl'],
+  ])('finds %s', (line, found) => {
+    expect(localReference(`numpy\n${line}  # a comment\nscipy\n`)).toBe(found);
+  });
+
+  it('joins continued lines and ignores comments, as pip does', () => {
+    expect(localReference('--find-links \\\n  wheels\n')).toBe('--find-links    wheels');
+    expect(localReference('# ./not-a-path\nnumpy # ./nor-this\n')).toBeUndefined();
+  });
+});

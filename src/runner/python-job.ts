@@ -1,26 +1,28 @@
 /**
  * The python provider on a runner: `python_script` (with its arguments) run by the Python
  * the workflow asks for, the runner's `python3.X` on the host or the `python:3.X` image in
- * docker, in a virtualenv with its `requirements` installed, cached per requirements content.
+ * docker, in a virtualenv with its `requirements` installed, cached per user and requirements
+ * content (venv-cache.ts).
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidError } from '../core/errors.js';
+import { localReference } from '../core/requirements-file.js';
 import { majorMinor, param, pythonHint, pythonParam } from '../core/job-needs.js';
 import { shellQuote } from '../core/variables.js';
 import { normalizeRelative } from '../files/safe-path.js';
 import { readProviderSettings } from '../settings.js';
-import type { Execution } from './executors/executor.js';
+import type { Execution, ExitResult } from './executors/executor.js';
 import { jobEnvironment } from './job-environment.js';
 import { jobTarget, type LaunchContext } from './job-target.js';
 import { mapExit, sequence, type Step } from './sequence.js';
-import { discard, isReady, lockVenv, markReady, venvDir } from './venv-cache.js';
+import { cachedVenv, discard, isReady, lockVenv, markReady, type CachedVenv } from './venv-cache.js';
 
 /** The reference docs' default version, for the image when a workflow names none. */
 export const DEFAULT_PYTHON = '3.10';
 
-/** Where a cached virtualenv is mounted in a container. */
+/** Where a job's virtualenv is mounted in its container. */
 const CONTAINER_VENV = '/opt/dstack/venv';
 
 export async function startPython(ctx: LaunchContext, expand: (text: string) => string): Promise<Execution> {
@@ -37,13 +39,15 @@ export async function startPython(ctx: LaunchContext, expand: (text: string) => 
 
   if (target.image !== undefined) {
     if (content === undefined) return target.start([`python3 ${script}`], { env });
-    const dir = venvDir(ctx.workRoot, `image ${target.image}`, content);
-    const mounts = [{ host: dir, container: CONTAINER_VENV }];
+    const venv = placeVenv(ctx, `image ${target.image}`, requirements!, content);
+    const mount = { host: venv.env, container: CONTAINER_VENV };
+    // A cached virtualenv is read-only to the script: what it changed would reach later jobs.
+    const readOnly = venv.mark !== undefined;
     return sequence([
-      venvStep(ctx, dir, requirements!, () =>
-        target.start(setupCommands('python3', CONTAINER_VENV, requirements!), { step: 'venv', mounts, env }),
+      venvStep(ctx, venv, requirements!, () =>
+        target.start(setupCommands('python3', CONTAINER_VENV, requirements!), { step: 'venv', mounts: [mount], env }),
       ),
-      () => target.start([`${CONTAINER_VENV}/bin/python ${script}`], { mounts, env }),
+      () => target.start([`${CONTAINER_VENV}/bin/python ${script}`], { mounts: [{ ...mount, readOnly }], env }),
     ]);
   }
 
@@ -54,12 +58,13 @@ export async function startPython(ctx: LaunchContext, expand: (text: string) => 
     throw new InvalidError(`this machine does not have Python ${version ?? '3'}: ${pythonHint(version)}`);
   }
   if (content === undefined) return target.start([`${shellQuote(interpreter)} ${script}`], { env });
-  const dir = venvDir(ctx.workRoot, `${found.executable} ${found.version}`, content);
+  // On the host the script runs as the runner's user, who owns the virtualenv: per user, it cannot be read-only.
+  const venv = placeVenv(ctx, `${found.executable} ${found.version}`, requirements!, content);
   return sequence([
-    venvStep(ctx, dir, requirements!, () =>
-      target.start(setupCommands(shellQuote(interpreter), shellQuote(dir), requirements!), { step: 'venv', env }),
+    venvStep(ctx, venv, requirements!, () =>
+      target.start(setupCommands(shellQuote(interpreter), shellQuote(venv.env), requirements!), { step: 'venv', env }),
     ),
-    () => target.start([`${shellQuote(join(dir, 'bin', 'python'))} ${script}`], { env }),
+    () => target.start([`${shellQuote(join(venv.env, 'bin', 'python'))} ${script}`], { env }),
   ]);
 }
 
@@ -75,28 +80,53 @@ async function readRequirements(workspace: string, file: string): Promise<string
   }
 }
 
-/** The virtualenv's setup, unless a job before built it; one build at a time per folder. */
-function venvStep(ctx: LaunchContext, dir: string, requirements: string, start: () => Promise<Execution>): Step {
+/** A job's virtualenv: cached (with a mark) or, without one, the job's own, removed with its folder. */
+type VenvPlace = CachedVenv | { env: string; mark?: undefined };
+
+/**
+ * The cached virtualenv of the run's user, unless the requirements name local files or read the
+ * environment (`./pkg`, `-e .`, `-r base.txt`, `${VAR}`): what they install can change while
+ * their text stays the same, so such a virtualenv is built for the job alone, in its folder.
+ */
+function placeVenv(ctx: LaunchContext, runtime: string, requirements: string, content: string): VenvPlace {
+  const local = localReference(content);
+  if (local === undefined) return cachedVenv(ctx.workRoot, ctx.assignment.run.user, runtime, content);
+  ctx.note(
+    `${requirements} refers to local files or the environment ('${local}'): its virtualenv is built for this job alone, not cached`,
+  );
+  return { env: join(ctx.workRoot, 'jobs', ctx.assignment.job.id, 'venv') };
+}
+
+/** The virtualenv's setup, unless a job before built it; one build at a time per cached folder. */
+function venvStep(ctx: LaunchContext, venv: VenvPlace, requirements: string, start: () => Promise<Execution>): Step {
+  const failed = (r: ExitResult) =>
+    r.code === 0 ? r : { ...r, reason: r.reason ?? `installing ${requirements} failed (exit code ${r.code})` };
+  if (venv.mark === undefined) {
+    return async () => {
+      ctx.note(`creating a virtualenv for ${requirements} (${venv.env})`);
+      return mapExit(await start(), failed);
+    };
+  }
+  const cached = venv;
   return async () => {
-    const release = await lockVenv(dir);
+    const release = await lockVenv(cached.folder);
     try {
-      if (await isReady(dir)) {
-        ctx.note(`reusing the virtualenv for ${requirements} (${dir})`);
+      if (await isReady(cached)) {
+        ctx.note(`reusing the virtualenv for ${requirements} (${cached.env})`);
         release();
         return undefined;
       }
-      await discard(dir);
-      ctx.note(`creating a virtualenv for ${requirements} (${dir})`);
+      await discard(cached);
+      ctx.note(`creating a virtualenv for ${requirements} (${cached.env})`);
       const execution = await start();
-      const settled = execution.exit.then(async (result) => {
-        if (result.code === 0) await markReady(dir, requirements);
-        else await discard(dir);
-        release();
-        return result;
-      });
-      return mapExit({ ...execution, pid: execution.pid, exit: settled }, (r) =>
-        r.code === 0 ? r : { ...r, reason: r.reason ?? `installing ${requirements} failed (exit code ${r.code})` },
-      );
+      const settled = execution.exit
+        .then(async (result) => {
+          if (result.code === 0) await markReady(cached, requirements);
+          else await discard(cached);
+          return result;
+        })
+        .finally(release);
+      return mapExit({ ...execution, pid: execution.pid, exit: settled }, failed);
     } catch (e) {
       release();
       throw e;

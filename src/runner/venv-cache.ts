@@ -1,31 +1,48 @@
 /**
- * Virtualenvs of python jobs, cached on the runner under its work dir: one per interpreter
- * (or image) and requirements content, built once and reused by every job that asks the same.
- * A folder is used only once it is marked ready, so a build that failed or was cut short by a
+ * Virtualenvs of python jobs, cached on the runner under its work dir: one per user, interpreter
+ * (or image) and requirements content, built once and reused by that user's later jobs that
+ * ask the same. Keyed by user, as the git mirrors are, so that what one user's job installed or
+ * changed never runs in another's.
+ *
+ * Each is a folder `venvs/<key>/` holding the virtualenv, `env/` (the only part a job sees: in a
+ * container it is mounted, writable while it is built), and beside it the mark that it is
+ * ready. The mark lives where no container can write, so that a job cannot make it a link to a
+ * file of the host for the runner to write through, nor mark a half-built virtualenv ready;
+ * it is written only as a new file (O_EXCL: never through a link) and read without following
+ * one. A virtualenv is used only once marked, so a build that failed or was cut short by a
  * crash is built again.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const READY = '.dstack-ready';
-
-/** The folder for a virtualenv of `runtime` (an interpreter and its version, or an image) and requirements. */
-export function venvDir(workRoot: string, runtime: string, requirements: string): string {
-  const key = createHash('sha256').update(runtime).update('\0').update(requirements).digest('hex').slice(0, 20);
-  return join(workRoot, 'venvs', key);
+export interface CachedVenv {
+  /** The virtualenv itself. */
+  env: string;
+  /** Its ready mark, beside it. */
+  mark: string;
+  /** The folder of both: what a failed build discards. */
+  folder: string;
 }
 
-export async function isReady(dir: string): Promise<boolean> {
-  return (await readFile(join(dir, READY), 'utf8').catch(() => undefined)) !== undefined;
+/** The cached virtualenv of `user` for `runtime` (an interpreter and its version, or an image) and requirements. */
+export function cachedVenv(workRoot: string, user: string, runtime: string, requirements: string): CachedVenv {
+  const key = createHash('sha256').update(`${user}\0${runtime}\0${requirements}`).digest('hex').slice(0, 32);
+  const folder = join(workRoot, 'venvs', key);
+  return { env: join(folder, 'env'), mark: join(folder, 'ready'), folder };
 }
 
-export async function markReady(dir: string, what: string): Promise<void> {
-  await writeFile(join(dir, READY), what + '\n');
+export async function isReady(venv: CachedVenv): Promise<boolean> {
+  const found = await lstat(venv.mark).catch(() => undefined);
+  return found?.isFile() === true;
 }
 
-export async function discard(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+export async function markReady(venv: CachedVenv, what: string): Promise<void> {
+  await writeFile(venv.mark, what + '\n', { flag: 'wx' });
+}
+
+export async function discard(venv: CachedVenv): Promise<void> {
+  await rm(venv.folder, { recursive: true, force: true });
 }
 
 const locks = new Map<string, Promise<void>>();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 const MAKE_WHEEL = `
 import base64, hashlib, sys, zipfile
 files = {
-    "tinypkg/__init__.py": b"def greet(who):\\n    return f'hello {who} from tinypkg'\\n",
+    "tinypkg/__init__.py": b"def greet(who):\\n    return f'" + sys.argv[2].encode() + b" {who} from tinypkg'\\n",
     "tinypkg-0.1.dist-info/METADATA": b"Metadata-Version: 2.1\\nName: tinypkg\\nVersion: 0.1\\n",
     "tinypkg-0.1.dist-info/WHEEL": b"Wheel-Version: 1.0\\nGenerator: dstack-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
 }
@@ -21,8 +21,8 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
     z.writestr("tinypkg-0.1.dist-info/RECORD", "\\n".join(lines) + "\\n")
 `;
 
-/** Writes a wheel of package `tinypkg` into `dir`. */
-export async function makeWheel(dir: string): Promise<void> {
+/** Writes a wheel of package `tinypkg`, whose `greet(who)` says `greeting` to `who`, into `dir`. */
+export async function makeWheel(dir: string, greeting = 'hello'): Promise<void> {
   await mkdir(dir, { recursive: true });
-  execFileSync('python3', ['-c', MAKE_WHEEL, join(dir, 'tinypkg-0.1-py3-none-any.whl')]);
+  execFileSync('python3', ['-c', MAKE_WHEEL, join(dir, 'tinypkg-0.1-py3-none-any.whl'), greeting]);
 }

@@ -12,6 +12,7 @@ import type { ApiClient } from '../client/api-client.js';
 import { SMALL_BLOB } from '../core/blob-api.js';
 import { forEachLimit } from '../core/concurrency.js';
 import { InvalidError, UnavailableError } from '../core/errors.js';
+import { restoredFileMode, restoredFolderMode } from '../core/file-modes.js';
 import type { ManifestEntry } from '../core/records.js';
 import type { BlobCache } from './blob-cache.js';
 import { type LinkAt, linkLanding } from './link-resolution.js';
@@ -43,7 +44,7 @@ async function writeVerified(
   signal: AbortSignal | undefined,
 ) {
   const hash = createHash('sha256');
-  const file = createWriteStream(target, { mode: entry.mode | 0o600 });
+  const file = createWriteStream(target, { mode: restoredFileMode(entry.mode) });
   await pipeline(content, counter(onBytes, hash), file, ...(signal ? [{ signal }] : []));
   const actual = hash.digest('hex');
   if (actual !== entry.digest) {
@@ -113,7 +114,7 @@ export async function downloadFiles(
   const copies = async (first: ManifestEntry, rest: ManifestEntry[], counts: Counts) => {
     for (const e of rest) {
       // The first was written with exactly its recorded mode.
-      await writer.copyFile(join(root, first.path), first.mode | 0o600, e.path, e.mode | 0o600);
+      await writer.copyFile(join(root, first.path), restoredFileMode(first.mode), e.path, restoredFileMode(e.mode));
       counts.file(e.size);
     }
   };
@@ -150,7 +151,7 @@ export async function downloadFiles(
       await writeVerified(content, target, first, (n) => counts.bytes(n), signal).catch(async (e: unknown) => {
         throw await writer.blocked(first.path, e);
       });
-      await chmod(target, first.mode | 0o600); // the mode as recorded, whatever the umask
+      await chmod(target, restoredFileMode(first.mode)); // the recorded permission bits, whatever the umask
       counts.file();
       await copies(first, rest, counts);
     }),
@@ -161,7 +162,7 @@ export async function downloadFiles(
       let failure: unknown;
       const write = async (data: Buffer | readonly Buffer[], group: ManifestEntry[]) => {
         const [first, ...rest] = group as [ManifestEntry, ...ManifestEntry[]];
-        await writer.writeFile(first.path, data, first.mode | 0o600);
+        await writer.writeFile(first.path, data, restoredFileMode(first.mode));
         counts.file(first.size);
         await copies(first, rest, counts);
       };
@@ -213,7 +214,7 @@ export async function downloadFiles(
   );
 
   // At least 0700, as files get 0600: the job, and whoever removes its workspace, writes into them.
-  for (const entry of folders) await writer.makeFolder(entry.path, entry.mode | 0o700);
+  for (const entry of folders) await writer.makeFolder(entry.path, restoredFolderMode(entry.mode));
   const stats: TransferStats = {
     files: files.length,
     bytes: totalBytes,

@@ -14,6 +14,7 @@
 import { stat } from 'node:fs/promises';
 import { forEachLimit } from '../core/concurrency.js';
 import { InvalidError } from '../core/errors.js';
+import { restoredFileMode } from '../core/file-modes.js';
 import type { ManifestEntry } from '../core/records.js';
 import { blobPath } from './blob-path.js';
 import { asError, type CopyFilesJob } from './file-jobs.js';
@@ -48,7 +49,12 @@ export async function copyFromStore(
     for (const group of batch) {
       const source = blobPath(folder, group[0]!.digest!);
       for (const entry of group) {
-        files.push({ source, target: await writer.target(entry.path), size: group[0]!.size, mode: entry.mode | 0o600 });
+        files.push({
+          source,
+          target: await writer.target(entry.path),
+          size: group[0]!.size,
+          mode: restoredFileMode(entry.mode),
+        });
         of.push({ group, entry });
       }
     }

@@ -14,7 +14,7 @@ import { producer, type JobRecord, type RunRecord, type RunView } from '../core/
 import { countedCode } from '../core/inputs.js';
 import { projectKey, tagElsewhereHint, type TagElsewhere } from '../core/projects.js';
 import { runNamePrefix } from '../core/run-names.js';
-import { readCodeManifest } from './code.js';
+import { readSubmittedCodeManifest } from './code.js';
 import { checkTagFree } from './tag-check.js';
 import type { Engine } from './engine.js';
 import type { TagScope } from './store/store.js';
@@ -33,7 +33,7 @@ export async function submitRun(
   const scope = { user, project: projectKey(request.repo) };
   return engine.serialize(async () => {
     if (request.tag !== undefined) await checkTagFree(engine, scope, request.tag);
-    const manifest = await readCodeManifest(engine.blobs, request.codeDigest);
+    const manifest = await readSubmittedCodeManifest(engine.blobs, request.codeDigest);
     const now = Date.now();
     const jobs = await resolveJobs(engine, scope, manifest, request.jobs, now, request.noCache ?? false);
     return insert(engine, scope, request, jobs, now);

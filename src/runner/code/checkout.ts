@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, writeFile } from 'node:fs/promises';
+import { restoredFileMode } from '../../core/file-modes.js';
 import type { ManifestEntry } from '../../core/records.js';
 import { prepareWrite } from '../../files/safe-path.js';
 import { git, GitError, scrub, type GitContext } from './git.js';
@@ -117,8 +118,8 @@ export async function writeMatchingBlobs(
     const entry = wanted.get(todo[i++]!.path)!;
     if (!content || createHash('sha256').update(content).digest('hex') !== entry.digest) continue;
     const target = await prepareWrite(dir, entry.path);
-    await writeFile(target, content, { mode: entry.mode | 0o600 });
-    await chmod(target, entry.mode | 0o600);
+    await writeFile(target, content, { mode: restoredFileMode(entry.mode) });
+    await chmod(target, restoredFileMode(entry.mode));
     written.add(entry.path);
   }
   const code = await exited;

@@ -5,6 +5,7 @@
  * exactly its known fields: one that carries others (a newer runner's) is copied without them.
  */
 import { z } from 'zod';
+import { PERMISSION_BITS } from '../../core/file-modes.js';
 import type { ManifestEntry } from '../../core/records.js';
 
 const DIGEST = /^[0-9a-f]{64}$/;
@@ -55,6 +56,15 @@ export const manifestFiles = z
           path: [i],
           message:
             'a manifest entry: path (relative, without ..), size and mode (non-negative integers), and optionally digest (sha256 hex) and link, or folder (true, with size 0 and neither)',
+        });
+        return z.NEVER;
+      }
+      if (e.mode > PERMISSION_BITS) {
+        // Setuid, setgid, sticky or a file type: no scan records them, and no restore applies them.
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `'${e.path}' has mode 0o${e.mode.toString(8)}: a manifest entry's mode is permission bits only (0o777 at most)`,
         });
         return z.NEVER;
       }

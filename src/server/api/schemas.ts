@@ -92,17 +92,8 @@ export const submitRun = z.object({
 
 export const preview = z.object({
   jobs: z.array(checkedJobSpec).min(1),
-  code: z.object({
-    files: z.array(
-      z.object({
-        path: z.string().min(1),
-        size: z.number().int().nonnegative(),
-        mode: z.number().int().nonnegative(),
-        digest: digest.optional(),
-        link: z.string().optional(),
-      }),
-    ),
-  }),
+  // Checked as a submission's code manifest is (code.ts).
+  code: z.object({ files: manifestFiles }),
   repo,
 });
 

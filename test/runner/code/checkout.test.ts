@@ -75,6 +75,17 @@ describe('checkout from the mirror', () => {
     expect((await readdir(out)).sort()).toStrictEqual(['big.bin', 'd']);
   });
 
+  it('applies only the permission bits of a crafted manifest mode (no setuid, setgid or sticky)', async () => {
+    const commit = gitIn('rev-parse', 'HEAD').trim();
+    const mirror = await mirrorWithCommit(join(dir, 'runner'), 'ada', bare, commit, auth);
+    const tree = await listTree(mirror, commit, 'p', auth);
+    const files: ManifestEntry[] = [{ path: 'd/small.txt', size: 6, mode: 0o107777, digest: sha('small\n') }];
+    const out = join(dir, 'ws-modes');
+    await mkdir(out);
+    expect([...(await writeMatchingBlobs(mirror, tree, files, out, auth))]).toStrictEqual(['d/small.txt']);
+    expect((await stat(join(out, 'd/small.txt'))).mode & 0o7777).toBe(0o777);
+  });
+
   it('fetches a commit the mirror lacks; a commit the remote lacks is named', async () => {
     await writeFile(join(work, 'p', 'd', 'small.txt'), 'second\n');
     const commit = commitAll('second');

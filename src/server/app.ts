@@ -1,6 +1,6 @@
 /** The HTTP API: every route under /api needs a bearer token; errors are mapped in one place. */
 import { Hono } from 'hono';
-import { ForbiddenError, UnauthorizedError } from '../core/errors.js';
+import { ForbiddenError } from '../core/errors.js';
 import { VERSION } from '../version.js';
 import { adminRoutes } from './api/admin-routes.js';
 import { assignmentRoutes } from './api/assignment-routes.js';
@@ -13,6 +13,7 @@ import { repoRoutes } from './api/repo-routes.js';
 import { runnerListRoutes } from './api/runner-list-routes.js';
 import { runnerRoutes } from './api/runner-routes.js';
 import { tagRoutes } from './api/tag-routes.js';
+import { invalidToken } from './api/token-watch.js';
 import { userRoutes } from './api/user-routes.js';
 import { authenticate } from './auth.js';
 import type { ServerKey } from './crypto.js';
@@ -28,7 +29,7 @@ export function createApp(engine: Engine, key: ServerKey): Hono<ApiEnv> {
   const api = new Hono<ApiEnv>();
   api.use(async (c, next) => {
     const caller = await authenticate(engine.store, c.req.header('authorization'));
-    if (!caller) throw new UnauthorizedError('missing or invalid token (pass it as "Authorization: Bearer TOKEN")');
+    if (!caller) throw invalidToken();
     c.set('caller', caller);
     if (caller.kind === 'runner') engine.heardFrom(caller.name);
     // Who may call what: runner tokens only the runner routes, user tokens everything else but those.

@@ -19,6 +19,7 @@ import type { BlobStore } from './storage/blob-store.js';
 import type { LogArchive } from './storage/log-archive.js';
 import type { LogStore } from './storage/log-store.js';
 import type { Store, TransitionGuard, TransitionPatch } from './store/store.js';
+import { TOKEN_CACHE_MS } from './store/token-cache.js';
 
 export interface EngineParts {
   store: Store;
@@ -57,6 +58,11 @@ export class Engine {
   heartbeatMs = 10_000;
   /** How long a runner may be silent before it is lost, ms: until then its process holds its name. */
   runnerTimeoutMs = 60_000;
+  /**
+   * How often a long-lived request (a followed log, a long-polled claim) asks whether its token
+   * still holds, ms: the token cache's lifetime, so that most asks are cache hits.
+   */
+  tokenRecheckMs = TOKEN_CACHE_MS;
   /** When this server started, ms since the epoch: runners could not be heard before (see `checkRunners`). */
   startedAt = Date.now();
   /**

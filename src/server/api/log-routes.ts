@@ -20,6 +20,7 @@ import { readLogPage } from './log-page.js';
 import { tailStart } from './log-tail.js';
 import { frameSink, sseSink, type LogSink } from './log-sinks.js';
 import * as logSchemas from './log-schemas.js';
+import { watchToken } from './token-watch.js';
 import { query } from './validate.js';
 
 /**
@@ -68,7 +69,18 @@ export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       for (const job of target.selected)
         if (!cursor.has(job.id)) cursor.set(job.id, await tailStart(engine.logs, logOf(job), q.tail));
     }
-    const run = (sink: LogSink) => follow(engine, target.run.name, target.selected, q.since, cursor, sink, sendJobs);
+    const caller = c.get('caller');
+    const run = async (sink: LogSink) => {
+      // A token replaced or revoked meanwhile ends the stream; the client's reconnect is refused, saying why.
+      const token = watchToken(engine, caller);
+      try {
+        await follow(engine, target.run.name, target.selected, q.since, cursor, sink, sendJobs, token.signal);
+      } finally {
+        token.stop();
+      }
+      if (token.signal.aborted)
+        engine.logger.info(`a log stream of ${caller.name}'s ended: the token is no longer valid`);
+    };
     if (!wantsFrames(c)) return streamSSE(c, (stream) => run(sseSink(stream)));
     c.header('content-type', LOG_FRAMES);
     c.header('cache-control', 'no-cache');
@@ -85,6 +97,8 @@ async function follow(
   cursor: LogCursor,
   sink: LogSink,
   sendJobs: boolean,
+  /** Aborted when the caller's token is no longer valid: the stream ends, without `end`. */
+  revoked: AbortSignal,
 ) {
   const { stream } = sink;
   const ids = new Set(selected.map((j) => j.id));
@@ -127,6 +141,7 @@ async function follow(
   };
   engine.events.on('job', onJob);
   stream.onAbort(() => (wake(), hurry()));
+  revoked.addEventListener('abort', () => (wake(), hurry()), { once: true });
   const jobsEventGap = Math.min(JOBS_EVENT_MAX_MS, selected.length * JOBS_EVENT_MS_PER_JOB);
   let lastJobsEvent = 0;
   let jobsTimer: NodeJS.Timeout | undefined;
@@ -140,7 +155,7 @@ async function follow(
       followed.apply(job);
     }
     ready = true;
-    while (!stream.aborted) {
+    while (!stream.aborted && !revoked.aborted) {
       const passAt = Date.now();
       const pending = new Promise<void>((resolve) => (wake = resolve));
       // Taken before the logs are read: a job is finished only once its runner has sent every

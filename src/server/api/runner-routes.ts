@@ -12,6 +12,7 @@ import { DroppedJobs } from '../dropped-jobs.js';
 import { claim } from '../scheduler.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import { logBatchBody } from './log-batch-body.js';
+import { longPoll } from './token-watch.js';
 import * as schemas from './schemas.js';
 import { body, query } from './validate.js';
 
@@ -136,9 +137,32 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const r = await body(c, schemas.claim);
     self(c, r.name);
     await alive(r.name, r.session);
-    const assignment = await claim(engine, r.name, r.jobIds, r.waitMs, c.req.raw.signal);
+    const assignment = await longPoll(engine, c.get('caller'), c.req.raw.signal, (signal) =>
+      claim(engine, r.name, r.jobIds, r.waitMs, signal),
+    );
     return c.json({ assignment: assignment ?? null });
   });
+
+  /** What a heartbeat answers: a command for each job of `jobIds` the runner should end or stop; undefined for none. */
+  const commandsFor = async (name: string, jobIds: readonly string[]): Promise<RunnerCommand[] | undefined> => {
+    const found: RunnerCommand[] = [];
+    // Every job change wakes this check: one query for the runner's jobs, not one per job.
+    const jobs = await store.jobsByIds(jobIds);
+    for (const id of jobIds) {
+      const job = jobs.get(id);
+      // A job the server no longer gives this runner (lost while the runner was away): end it.
+      if (!job || job.runner !== name || isFinished(job.status)) {
+        found.push({ jobId: id, action: 'abort' });
+      } else if (job.stopRequest && (job.status === 'STOPPING' || job.status === 'ABORTING')) {
+        found.push({
+          jobId: id,
+          action: job.stopRequest,
+          ...(job.stopGraceMs === undefined ? {} : { graceMs: job.stopGraceMs }),
+        });
+      }
+    }
+    return found.length > 0 ? found : undefined;
+  };
 
   app.post('/heartbeat', async (c) => {
     const r = await body(c, schemas.heartbeat);
@@ -152,29 +176,8 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     }
     // The registered process lists every job it holds (a one-shot `runner exec` sends no session, and only its own job).
     if (r.session !== undefined) await dropped.heartbeat(r.name, r.jobIds);
-    const commands = await engine.waitFor(
-      async () => {
-        const found: RunnerCommand[] = [];
-        // Every job change wakes this check: one query for the runner's jobs, not one per job.
-        const jobs = await store.jobsByIds(r.jobIds);
-        for (const id of r.jobIds) {
-          const job = jobs.get(id);
-          // A job the server no longer gives this runner (lost while the runner was away): end it.
-          if (!job || job.runner !== r.name || isFinished(job.status)) {
-            found.push({ jobId: id, action: 'abort' });
-          } else if (job.stopRequest && (job.status === 'STOPPING' || job.status === 'ABORTING')) {
-            found.push({
-              jobId: id,
-              action: job.stopRequest,
-              ...(job.stopGraceMs === undefined ? {} : { graceMs: job.stopGraceMs }),
-            });
-          }
-        }
-        return found.length > 0 ? found : undefined;
-      },
-      r.waitMs,
-      c.req.raw.signal,
-      ['job'],
+    const commands = await longPoll(engine, c.get('caller'), c.req.raw.signal, (signal) =>
+      engine.waitFor(() => commandsFor(r.name, r.jobIds), r.waitMs, signal, ['job']),
     );
     return c.json({ commands: commands ?? [] });
   });

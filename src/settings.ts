@@ -32,7 +32,7 @@ export interface Settings {
    * `AWS_ENDPOINT_URL` (an S3-compatible server), `AWS_REGION` or `AWS_DEFAULT_REGION`,
    * `DSTACK_S3_PATH_STYLE=0|1` (default: path-style with an endpoint). Credentials the SDK reads itself.
    */
-  s3: { endpoint?: string; region?: string; forcePathStyle?: boolean };
+  s3: { endpoint?: string; endpointSetting?: string; region?: string; forcePathStyle?: boolean };
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -51,7 +51,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (env.DSTACK_DATABASE_URL) settings.database = env.DSTACK_DATABASE_URL;
   const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (endpoint) settings.s3.endpoint = endpoint;
+  if (endpoint) {
+    settings.s3.endpoint = endpoint;
+    settings.s3.endpointSetting = env.AWS_ENDPOINT_URL_S3 ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL';
+  }
   if (region) settings.s3.region = region;
   if (env.DSTACK_S3_PATH_STYLE) settings.s3.forcePathStyle = env.DSTACK_S3_PATH_STYLE !== '0';
   return settings;

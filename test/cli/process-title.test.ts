@@ -1,7 +1,7 @@
 /** What `dstack server` shows of its arguments to every user of the machine (ps). */
 import { describe, expect, it } from 'vitest';
 import { maskedArgs } from '../../src/cli/process-title.js';
-import { redactUrl } from '../../src/server/store/postgres.js';
+import { redactUrl } from '../../src/core/redact-url.js';
 
 describe('maskedArgs', () => {
   it("masks the --database URL's password in both flag forms, and nothing else", () => {
@@ -22,5 +22,16 @@ describe('maskedArgs', () => {
       '--database',
       'postgres://dst@db/dstack?x=a@b',
     ]);
+  });
+
+  it('masks the whole of what may be a password in a URL no parser reads', () => {
+    expect(maskedArgs(['server', '--database', 'postgres://u:pw@[::1/db'], '--database', redactUrl)).toEqual([
+      'server',
+      '--database',
+      'postgres://u:***@[::1/db',
+    ]);
+    // The password holds a / and a #: it reads as a host and port, and no parser takes it.
+    expect(redactUrl('postgres://dst:s/3#c@db/dstack')).toBe('postgres://dst:***@db/dstack');
+    expect(redactUrl('postgres://dst@[db/dstack')).toBe('postgres://dst@[db/dstack');
   });
 });

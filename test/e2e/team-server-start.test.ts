@@ -38,6 +38,24 @@ describe('dstack server refusing its settings', () => {
     expect(await readdir(sb.root)).toEqual(['.dstack']); // no folder named s3: made where it ran
   });
 
+  it('refuses a --database, DSTACK_DATABASE_URL or S3 endpoint that is not a URL, naming it and not its password', async () => {
+    const url = 'postgres://dst:s3cret@[::1/dstack';
+    const refused = (setting: string) =>
+      `error: invalid ${setting} 'postgres://dst:***@[::1/dstack': not a URL (in a user name or password, ` +
+      'percent-encode @ : / ? # [ ] and %); use postgres://USER:PASSWORD@HOST:PORT/DATABASE\n';
+    expect(await server(['--database', url])).toEqual({ code: 2, stdout: '', stderr: refused('--database') });
+    expect(await server([], { DSTACK_DATABASE_URL: url })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: refused('DSTACK_DATABASE_URL'),
+    });
+    expect(await server(['--storage', 's3://team-bucket/x'], { AWS_ENDPOINT_URL_S3: 'http://[::1:9000' })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "error: invalid AWS_ENDPOINT_URL_S3 'http://[::1:9000': give an http:// or https:// URL\n",
+    });
+  });
+
   it('says a --port in use is in use, exits 1, and leaves the data folder free', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

@@ -15,6 +15,9 @@ describe('docker and python settings', () => {
     expect(() => parseDockerHost('ssh://me@host')).toThrow(
       "DOCKER_HOST 'ssh://me@host' is not supported: use unix:///path/to/docker.sock or tcp://host:port",
     );
+    expect(() => parseDockerHost('tcp://[::1:2375')).toThrow(
+      "DOCKER_HOST 'tcp://[::1:2375' is not a valid address: use tcp://host:port (an IPv6 host in [ ])",
+    );
   });
 
   it('defaults to the local socket, the host network, python on the host, and 300 s for providers', () => {

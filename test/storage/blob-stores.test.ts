@@ -6,10 +6,12 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/core/errors.js';
 import { LocalBlobStore } from '../../src/server/storage/local-blob-store.js';
 import { openBlobStore } from '../../src/server/storage/open-blob-store.js';
 import { S3BlobStore } from '../../src/server/storage/s3-blob-store.js';
 import { createS3Client, parseS3Url } from '../../src/server/storage/s3-client.js';
+import { readSettings } from '../../src/settings.js';
 import { createBucket, startMoto, startS3rver, type S3Server } from '../services/s3.js';
 import { blob, describeBlobStoreConformance } from './blob-store-conformance.js';
 
@@ -123,6 +125,23 @@ describe('S3BlobStore', () => {
     await expect(store.check()).rejects.toThrow(
       "S3 bucket 'no-such-bucket' does not exist; create it, or check AWS_ENDPOINT_URL, AWS_REGION and the credentials",
     );
+  });
+
+  it('an endpoint that is not an http(s) URL is a usage error naming its variable, without a password', () => {
+    for (const [endpoint, endpointSetting, shown] of [
+      ['http://[::1:9000', 'AWS_ENDPOINT_URL_S3', "'http://[::1:9000'"],
+      ['http://key:se/cret@[::1', 'AWS_ENDPOINT_URL', "'http://key:***@[::1'"],
+      ['localhost:9000', 'AWS_ENDPOINT_URL', "'localhost:9000'"],
+    ] as const) {
+      expect(() => createS3Client({ endpoint, endpointSetting })).toThrow(
+        new UsageError(`invalid ${endpointSetting} ${shown}: give an http:// or https:// URL`),
+      );
+    }
+    const settings = readSettings({ AWS_ENDPOINT_URL: 'http://a:9000', AWS_ENDPOINT_URL_S3: 'http://b:9000' }).s3;
+    expect(settings).toMatchObject({ endpoint: 'http://b:9000', endpointSetting: 'AWS_ENDPOINT_URL_S3' });
+    expect(readSettings({ AWS_ENDPOINT_URL: 'http://a:9000' }).s3).toMatchObject({
+      endpointSetting: 'AWS_ENDPOINT_URL',
+    });
   });
 
   it('an S3 that cannot be reached says what to check, and not to create the bucket', async () => {

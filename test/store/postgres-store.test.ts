@@ -2,7 +2,9 @@ import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeMigrations } from '../../src/server/store/migrations/index.js';
-import { openPostgresStore, redactUrl } from '../../src/server/store/postgres.js';
+import { UsageError } from '../../src/core/errors.js';
+import { redactUrl } from '../../src/core/redact-url.js';
+import { openPostgresStore } from '../../src/server/store/postgres.js';
 import { startPostgres, type PostgresServer } from '../services/postgres.js';
 import { makeRun, PROJECT, rowBefore0009, seedRun, tagScope, type DatabaseBefore0009 } from './fixtures.js';
 import { describeStoreConformance } from './store-conformance.js';
@@ -91,6 +93,25 @@ describe('openPostgresStore', () => {
       /^cannot connect to PostgreSQL at postgres:\/\/dstack:\*\*\*@127\.0\.0\.1:1\/dstack: /,
     );
     expect(redactUrl(url)).not.toContain('secret');
+  });
+
+  it('a URL node-postgres cannot read is a usage error naming the setting, without the password', async () => {
+    const cases: [string, string][] = [
+      ['postgres://u:pw@[::1/db', "'postgres://u:***@[::1/db'"],
+      ['postgres://u:p/w#x@db:5432/dstack', "'postgres://u:***@db:5432/dstack'"], // where the password ends is unclear
+    ];
+    for (const [url, shown] of cases) {
+      const opened = openPostgresStore(url, { setting: 'DSTACK_DATABASE_URL' });
+      await expect(opened).rejects.toBeInstanceOf(UsageError);
+      await expect(opened).rejects.toThrow(
+        `invalid DSTACK_DATABASE_URL ${shown}: not a URL (in a user name or password, percent-encode @ : / ? # [ ] and %); ` +
+          'use postgres://USER:PASSWORD@HOST:PORT/DATABASE',
+      );
+    }
+    await expect(openPostgresStore('postgres://u:pw@db/x?sslcert=/no/such.pem')).rejects.toThrow(
+      "invalid --database 'postgres://u:***@db/x?sslcert=/no/such.pem': ENOENT: no such file or directory, open '/no/such.pem'; " +
+        'use postgres://USER:PASSWORD@HOST:PORT/DATABASE',
+    );
   });
 
   it('a login that needs a password none was given for says so, naming the setting, and leaves no socket open', async () => {

@@ -15,7 +15,7 @@ import { table } from '../table.js';
 import { CLOSE_MS, exited, localRunnerJobs } from '../local-server.js';
 import { slurmFromFlags, type BackendFlags } from './server-backends.js';
 import { hideFlagValue } from '../process-title.js';
-import { redactUrl } from '../../server/store/postgres.js';
+import { redactUrl } from '../../core/redact-url.js';
 import { isLoopback } from '../../server/listen.js';
 
 export async function serverCommand(

@@ -7,6 +7,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { UsageError } from '../../core/errors.js';
+import { redactUrl } from '../../core/redact-url.js';
 
 export interface S3Location {
   bucket: string;
@@ -18,6 +19,8 @@ export interface S3Location {
 export interface S3Settings {
   /** `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`: an S3-compatible server (moto, MinIO...). */
   endpoint?: string;
+  /** Which variable `endpoint` came from, for messages; default `AWS_ENDPOINT_URL`. */
+  endpointSetting?: string;
   /** `AWS_REGION` or `AWS_DEFAULT_REGION`; us-east-1 when an endpoint is given without one. */
   region?: string;
   /** Path-style addressing (`endpoint/bucket/key`): on by default with an endpoint. */
@@ -56,7 +59,17 @@ export function parseS3Url(spec: string, setting = '--storage'): S3Location {
   return { bucket: bucket.data, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 
+/** A UsageError naming the endpoint's setting, when it is not an http(s) URL: the SDK says only `Invalid URL`, on its first request. */
+function checkEndpoint(settings: S3Settings): void {
+  const { endpoint, endpointSetting = 'AWS_ENDPOINT_URL' } = settings;
+  if (endpoint === undefined) return;
+  const url = URL.canParse(endpoint) ? new URL(endpoint) : undefined;
+  if ((url?.protocol === 'http:' || url?.protocol === 'https:') && url.host) return;
+  throw new UsageError(`invalid ${endpointSetting} '${redactUrl(endpoint)}': give an http:// or https:// URL`);
+}
+
 export function createS3Client(settings: S3Settings): S3Client {
+  checkEndpoint(settings);
   // dstack pins an SDK release that supports Node 20 (package.json); the SDK's notice that
   // later releases will need Node 22 is not something dstack's users can act on.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

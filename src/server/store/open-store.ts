@@ -1,7 +1,8 @@
 /** Choosing the state store from `--database`: SQLite in the data dir (the default) or PostgreSQL. */
 import { join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
-import { isPostgresUrl, openPostgresStore, redactUrl } from './postgres.js';
+import { redactUrl } from '../../core/redact-url.js';
+import { isPostgresUrl, openPostgresStore } from './postgres.js';
 import { openSqliteStore } from './sqlite.js';
 import type { Store } from './store.js';
 

@@ -6,7 +6,8 @@
 import { once } from 'node:events';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { UnavailableError } from '../../core/errors.js';
+import { UnavailableError, UsageError } from '../../core/errors.js';
+import { redactUrl } from '../../core/redact-url.js';
 import { readyOrClosed } from '../ready-or-closed.js';
 import { KyselyStore } from './kysely-store.js';
 import type { Database } from './schema.js';
@@ -24,14 +25,6 @@ const types = {
 
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//.test(url);
-}
-
-/**
- * The URL with its password masked, for messages, logs and the process title. The password
- * runs to the authority's last `@`, as URL parsers (and node-postgres) take it.
- */
-export function redactUrl(url: string): string {
-  return url.replace(/^([^:/?#]+:\/\/[^:/?#@]+:)[^/?#]*@/, '$1***@');
 }
 
 export interface PostgresStoreOptions {
@@ -59,12 +52,32 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 }
 
 /**
+ * A client for `url`, not yet connected; a UsageError naming `setting` (and not the password)
+ * when node-postgres cannot read the URL: it threw its parser's bare `Invalid URL`.
+ */
+function readableClient(url: string, setting: string): pg.Client {
+  try {
+    return new pg.Client({ connectionString: url });
+  } catch (e) {
+    // No cause kept: the parser's error may hold the URL, password and all.
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ERR_INVALID_URL' || e instanceof URIError
+        ? 'not a URL (in a user name or password, percent-encode @ : / ? # [ ] and %)'
+        : (e as Error).message; // an sslcert, sslkey or sslrootcert file it cannot read
+    throw new UsageError(
+      `invalid ${setting} '${redactUrl(url)}': ${why}; use postgres://USER:PASSWORD@HOST:PORT/DATABASE`,
+    );
+  }
+}
+
+/**
  * Connect once, on a client of its own: a pool drops a client that failed to connect without
  * closing its socket, and a failed authentication (no password for a scram login) left that
  * socket open, waiting on the server, and the failed `dstack server` with it.
  */
 async function tryConnecting(url: string, setting: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
+  const client = readableClient(url, setting);
   try {
     await client.connect();
   } catch (e) {

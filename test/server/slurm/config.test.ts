@@ -77,9 +77,10 @@ describe('Slurm backend settings', () => {
     await expect(slurmFromFlags({ backend: 'slurm', slurmPoll: 'often' }, DEFAULTS)).rejects.toThrow(
       /^invalid --slurm-poll: /,
     );
-    await expect(slurmFromFlags({ backend: 'slurm', slurmServerUrl: 'login1:3000' }, DEFAULTS)).rejects.toThrow(
-      /^invalid --slurm-server-url: /,
-    );
+    for (const slurmServerUrl of ['login1:3000', 'http://[::1:3000'])
+      await expect(slurmFromFlags({ backend: 'slurm', slurmServerUrl }, DEFAULTS)).rejects.toThrow(
+        'invalid --slurm-server-url: expected an http:// or https:// URL',
+      );
     const unclosed = slurmFromFlags({ backend: 'slurm', slurmSbatchArgs: '--qos=high --comment="my team' }, DEFAULTS);
     await expect(unclosed).rejects.toBeInstanceOf(UsageError);
     await expect(unclosed).rejects.toThrow('invalid --slurm-sbatch-args: the " at character 22 is never closed');

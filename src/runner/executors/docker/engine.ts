@@ -17,7 +17,10 @@ export function parseDockerHost(host: string): DockerEndpoint {
     return { label: host.slice('unix://'.length), options: { socketPath: host.slice(7) } };
   if (host.startsWith('/')) return { label: host, options: { socketPath: host } };
   if (/^(tcp|http):\/\//.test(host)) {
-    const url = new URL(host.replace(/^tcp:/, 'http:'));
+    const address = host.replace(/^tcp:/, 'http:');
+    if (!URL.canParse(address))
+      throw new InvalidError(`DOCKER_HOST '${host}' is not a valid address: use tcp://host:port (an IPv6 host in [ ])`);
+    const url = new URL(address);
     return { label: host, options: { host: url.hostname, port: Number(url.port || 2375), protocol: 'http' } };
   }
   throw new InvalidError(`DOCKER_HOST '${host}' is not supported: use unix:///path/to/docker.sock or tcp://host:port`);

@@ -56,7 +56,7 @@ export const slurmEntry = z
     partition: text.optional(),
     account: text.optional(),
     'work-dir': text.optional(),
-    'server-url': z.url({ protocol: /^https?$/ }).optional(),
+    'server-url': z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
     dstack: text.optional(),
     'sbatch-args': z.array(z.string().trim().min(1, 'an sbatch option is empty')).optional(),
     'poll-seconds': z.coerce.number().positive().max(60).optional(),

@@ -1,13 +1,16 @@
 /**
  * A job's environment. On the host: the runner's own (less dstack's secrets), then the
- * variables upper-cased, then `environment:`, then dstack's. In a container the image
- * brings its own PATH and HOME, so only pip's and the proxies' settings come from the runner.
- * References in `environment:` (`$PATH`) name what comes before it: on the host they are
- * expanded here; in a container the image's environment is known only to its shell, so those
- * entries are exported by the job's script instead (`exports`).
+ * variables upper-cased, then dstack's settings (DSTACK_RUN_NAME…), then `environment:` but for
+ * dstack's names, which it cannot replace. In a container the image brings its own
+ * PATH and HOME, so only pip's and the proxies' settings come from the runner.
+ * References in `environment:` (`$PATH`, `$DSTACK_RUN_NAME`) name what comes before it: on the
+ * host they are expanded here; in a container the image's environment is known only to its
+ * shell, so those entries are exported by the job's script instead (`exports`), where dstack's
+ * settings are already set. `$run_name` and `$job_id` were filled in with the rest of the spec.
  */
 import type { Assignment } from '../core/api.js';
 import { expandReferences, exportLine, hasReferences } from '../core/environment-references.js';
+import { dstackEnvironment } from '../core/runtime-variables.js';
 
 /** Runner settings that a container gets too: how to reach a package index. */
 const PASSED_TO_CONTAINERS = /^(PIP_[A-Z_]+|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/;
@@ -29,8 +32,11 @@ export function jobEnvironment(
       ? { ...baseEnv }
       : Object.fromEntries(Object.entries(baseEnv).filter(([k]) => PASSED_TO_CONTAINERS.test(k)));
   for (const [name, value] of Object.entries(spec.variables)) env[name.toUpperCase()] = value;
+  const dstack = dstackEnvironment({ runName: assignment.run.name, jobId: assignment.job.id }, spec.workflow);
+  Object.assign(env, dstack);
   const exports: string[] = [];
   for (const [name, value] of Object.entries(spec.env)) {
+    if (Object.hasOwn(dstack, name)) continue;
     if (!hasReferences(value)) env[name] = value;
     else if (where === 'host') env[name] = expandReferences(value, env);
     else {
@@ -38,13 +44,6 @@ export function jobEnvironment(
       exports.push(exportLine(name, value));
     }
   }
-  Object.assign(env, {
-    DSTACK_RUN_NAME: assignment.run.name,
-    DSTACK_JOB_ID: assignment.job.id,
-    DSTACK_WORKFLOW: spec.workflow,
-    run_name: assignment.run.name,
-    job_id: assignment.job.id,
-  });
   // In a container the assigned GPUs are its only ones, numbered from 0 by the runtime.
   if (where === 'host') env.CUDA_VISIBLE_DEVICES = (assignment.job.gpus ?? []).map((g) => g.index).join(',');
   return { env, exports };

@@ -7,6 +7,7 @@ import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment, RunnerTransitionAnswer, RunnerTransitionRequest } from '../core/api.js';
 import type { JobStatus } from '../core/job-status.js';
 import { DstackError } from '../core/errors.js';
+import { withRuntimeVariables } from '../core/runtime-variables.js';
 import type { Logger } from '../logger.js';
 import { containerRoot } from './container-root.js';
 import type { Execution, Executor, ExitResult } from './executors/executor.js';
@@ -57,11 +58,18 @@ export class JobRun {
   private readonly aborted = new AbortController();
   protected readonly logs: LogShipper;
   readonly id: string;
+  /** As the server sent it, with `$run_name` and `$job_id` filled in across the job's spec. */
+  protected readonly assignment: Assignment;
 
   constructor(
     protected readonly ctx: JobRunContext,
-    protected readonly assignment: Assignment,
+    assignment: Assignment,
   ) {
+    const values = { runName: assignment.run.name, jobId: assignment.job.id };
+    this.assignment = {
+      ...assignment,
+      job: { ...assignment.job, spec: withRuntimeVariables(assignment.job.spec, values) },
+    };
     this.id = assignment.job.id;
     this.status = assignment.job.status;
     this.graceMs = ctx.stopGraceMs;

@@ -25,9 +25,9 @@ export const DEFAULT_PYTHON = '3.10';
 /** Where a job's virtualenv is mounted in its container. */
 const CONTAINER_VENV = '/opt/dstack/venv';
 
-export async function startPython(ctx: LaunchContext, expand: (text: string) => string): Promise<Execution> {
+export async function startPython(ctx: LaunchContext): Promise<Execution> {
   const spec = ctx.assignment.job.spec;
-  const script = expand(param(spec.params, 'python_script', 'script', 'file') ?? '');
+  const script = param(spec.params, 'python_script', 'script', 'file') ?? '';
   const requirements = param(spec.params, 'requirements');
   const version = pythonParam(spec.params);
   const inDocker = spec.image !== undefined || readProviderSettings().pythonRuntime === 'docker';

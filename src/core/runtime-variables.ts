@@ -1,0 +1,72 @@
+/**
+ * `$run_name` and `$job_id`: the planner leaves them in place, so that a job's cache key does
+ * not depend on the run it was submitted in (docs/decisions.md); the runner fills them in here,
+ * once, in every field of the spec it reads, before anything of the job starts. dstack's own
+ * environment settings are made here too, for the host and the container alike.
+ */
+import type { JobSpec } from './job-spec.js';
+import { RUNTIME_VARIABLES } from './variables.js';
+
+/** What a job's runtime variables stand for. */
+export interface RuntimeValues {
+  runName: string;
+  jobId: string;
+}
+
+/**
+ * `spec` with `$run_name`, `${job_id}`, `${{ run_name }}`… filled in wherever the runner reads a
+ * string: commands, environment values, artifacts, working folder, image, provider parameters.
+ * Fields read before the job runs (inputs, resources, dependencies) cannot hold them: the planner refuses them there.
+ */
+export function withRuntimeVariables(spec: JobSpec, values: RuntimeValues): JobSpec {
+  const value = (name: string) => (name === 'run_name' ? values.runName : values.jobId);
+  // Only these two: whatever else a custom provider's job holds (`${{ github.sha }}`) is the job's own text.
+  const fill = (text: string) =>
+    text.includes('$') ? text.replace(RUNTIME, (_, a?: string, b?: string, c?: string) => value((a ?? b ?? c)!)) : text;
+  const filled: JobSpec = {
+    ...spec,
+    commands: spec.commands.map(fill),
+    env: Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, fill(v)])),
+    artifacts: spec.artifacts.map(fill),
+    params: fillDeep(spec.params, fill) as Record<string, unknown>,
+  };
+  if (spec.image !== undefined) filled.image = fill(spec.image);
+  if (spec.workingDir !== undefined) filled.workingDir = fill(spec.workingDir);
+  return filled;
+}
+
+const NAMES = RUNTIME_VARIABLES.join('|');
+// As substitute() reads them: `${{ run_name }}`, `${run_name}`, and `$run_name` not followed by more of a name.
+const RUNTIME = new RegExp(`\\$\\{\\{\\s*(${NAMES})\\s*\\}\\}|\\$\\{(${NAMES})\\}|\\$(${NAMES})(?![A-Za-z0-9_])`, 'g');
+
+function fillDeep(value: unknown, fill: (text: string) => string): unknown {
+  if (typeof value === 'string') return fill(value);
+  if (Array.isArray(value)) return value.map((v) => fillDeep(v, fill));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillDeep(v, fill)]));
+  }
+  return value;
+}
+
+/** The names of dstackEnvironment's settings: config/ refuses them as `environment:` keys. */
+export const DSTACK_ENVIRONMENT: ReadonlySet<string> = new Set([
+  'DSTACK_RUN_NAME',
+  'DSTACK_JOB_ID',
+  'DSTACK_WORKFLOW',
+  'run_name',
+  'job_id',
+]);
+
+/**
+ * The settings dstack gives every job, on the host and in a container. `environment:` may name
+ * them (`WANDB_NAME: run-$DSTACK_RUN_NAME`), and cannot replace them.
+ */
+export function dstackEnvironment(values: RuntimeValues, workflow: string): Record<string, string> {
+  return {
+    DSTACK_RUN_NAME: values.runName,
+    DSTACK_JOB_ID: values.jobId,
+    DSTACK_WORKFLOW: workflow,
+    run_name: values.runName,
+    job_id: values.jobId,
+  };
+}

@@ -4,7 +4,8 @@
  * `{workflow: prepare}`, `{tag: latest}`, `{workflow: prepare, tag: latest}`; and the
  * earliest form, a mapping `{workflows: [...], repo: {include: [globs]}}`.
  */
-import { WORKFLOW_NAME, type DependencyConfig } from '../core/workflow.js';
+import { dependencyHasVariables, dependencyOf, dependencyProblem } from '../core/dependencies.js';
+import type { DependencyConfig } from '../core/workflow.js';
 import type { WorkflowContext } from './workflow-context.js';
 import type { RawDependencies } from './workflow-schema.js';
 import type { Path } from './yaml-source.js';
@@ -19,6 +20,7 @@ export interface ReadDependencies {
  * Read the dependencies written under `key`. Locations are recorded under `depends-on`
  * and `depends-on.N` whichever key was used, because that is what the planner asks for.
  * A tag-only dependency (`:latest`, `{tag: latest}`) is `{tag}`: every job of the tagged run.
+ * An item that uses variables is kept as written, and checked by the planner once they are substituted.
  */
 export function readDependencies(ctx: WorkflowContext, raw: RawDependencies, key: string): ReadDependencies {
   ctx.record('depends-on', [key]);
@@ -65,11 +67,9 @@ function readDependency(
     }
   }
   const written = typeof item === 'string' ? item : `${workflow}:${tag ?? ''}`;
-  if (tag === '') ctx.fail(`${ctx.subject(path)} ('${written}') has an empty tag: write 'name' or 'name:tag'`, path);
-  if (workflow === '' && tag === undefined) ctx.fail(`${ctx.subject(path)} names no workflow`, path);
-  if (workflow !== '' && !WORKFLOW_NAME.test(workflow)) {
-    ctx.fail(`${ctx.subject(path)} names '${workflow}', which is not a valid workflow name`, path);
-  }
-  if (tag === undefined) return { workflow };
-  return workflow === '' ? { tag } : { workflow, tag };
+  const dep = dependencyOf(workflow, tag);
+  if (dependencyHasVariables(dep)) return dep;
+  const problem = dependencyProblem(workflow, tag, written);
+  if (problem !== undefined) ctx.fail(`${ctx.subject(path)} ${problem}`, path);
+  return dep;
 }

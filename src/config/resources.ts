@@ -2,12 +2,10 @@
  * `resources:` into ResourcesConfig. Values stay text: `gpu: ${{ pgpu }}` is only a number
  * once the planner has substituted the run's variables, and it parses them then.
  */
+import { yamlBoolean } from '../core/resource-request.js';
 import type { ResourcesConfig } from '../core/workflow.js';
 import type { WorkflowContext } from './workflow-context.js';
 import type { RawResources } from './workflow-schema.js';
-
-const TRUE = new Set(['true', 'yes', 'on']);
-const FALSE = new Set(['false', 'no', 'off']);
 
 export function readResources(ctx: WorkflowContext, raw: RawResources): ResourcesConfig {
   ctx.record('resources');
@@ -40,12 +38,11 @@ export function readResources(ctx: WorkflowContext, raw: RawResources): Resource
   }
   if (raw.interruptible !== undefined) {
     const path = ['resources', 'interruptible'];
-    const value = raw.interruptible.trim().toLowerCase();
-    // YAML 1.1 (what the first dstack read) also spells booleans yes/no/on/off.
-    if (!TRUE.has(value) && !FALSE.has(value)) {
+    // With variables (`${{ spot }}`), the planner checks it once they are substituted.
+    if (!raw.interruptible.includes('$') && yamlBoolean(raw.interruptible) === undefined) {
       ctx.fail(`${ctx.subject(path)} must be true or false, not '${raw.interruptible}'`, path);
     }
-    resources.interruptible = TRUE.has(value);
+    resources.interruptible = raw.interruptible;
     ctx.record('resources.interruptible');
   }
   if (raw.nodes !== undefined) {

@@ -122,6 +122,15 @@ function warnIgnored(ctx: WorkflowContext, raw: RawWorkflow): void {
 /** `provider:` as written, or the default: docker for an image, bash for bare commands. */
 function readProvider(ctx: WorkflowContext, raw: RawWorkflow, params: Record<string, unknown>): string {
   let provider: string | undefined;
+  const written = typeof raw.provider === 'string' ? raw.provider : raw.provider?.name;
+  if (written?.includes('$')) {
+    ctx.fail(
+      `'provider' of workflow ${ctx.label} cannot use variables ('${written}'): the provider decides which keys ` +
+        'the workflow may have, as the file is read; name it as it is',
+      typeof raw.provider === 'string' ? ['provider'] : ['provider', 'name'],
+      'provider',
+    );
+  }
   if (typeof raw.provider === 'string') {
     provider = raw.provider.trim();
     ctx.record('provider');

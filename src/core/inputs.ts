@@ -8,7 +8,7 @@ import type { CodeFile } from './cache-key.js';
 import { ConfigError } from './errors.js';
 import { VARIABLES_FILE, WORKFLOWS_FILE } from './project-paths.js';
 import type { ManifestEntry } from './records.js';
-import type { ProjectConfig } from './workflow.js';
+import type { SourceLocation } from './errors.js';
 
 /**
  * Whether a file's path matches any of `globs` (dotfiles too: `.env` is code as much as
@@ -68,8 +68,16 @@ export function countedCode(files: readonly ManifestEntry[], inputs: readonly st
   return [...counted.values()];
 }
 
+/** A workflow as planned, its `inputs` with the run's variables substituted. */
+export interface PlannedInputs {
+  name: string;
+  inputs?: string[];
+  locations: Record<string, SourceLocation>;
+  location: SourceLocation;
+}
+
 /**
- * Refuses the first glob of the named workflows that matches none of `paths` (the run's
+ * Refuses the first glob of the planned workflows that matches none of `paths` (the run's
  * code): it counts nothing for the key, so a misspelt `src/**\/*.pyy` left the files it
  * meant out of it, and the cache reused results after they changed. A warning was printed and
  * the stale result used all the same (docs/decisions.md). A glob under what a job makes
@@ -77,13 +85,12 @@ export function countedCode(files: readonly ManifestEntry[], inputs: readonly st
  * and count through the key of the job that makes them.
  */
 export function checkInputsMatch(
-  config: ProjectConfig,
-  workflows: ReadonlySet<string>,
+  workflows: readonly PlannedInputs[],
   paths: readonly string[],
   made: readonly string[] = [],
 ): void {
-  for (const wf of config.workflows) {
-    if (!workflows.has(wf.name) || !wf.inputs) continue;
+  for (const wf of workflows) {
+    if (!wf.inputs) continue;
     wf.inputs.forEach((glob, i) => {
       if (paths.some(inputMatcher([glob])) || namesMade(glob, made)) return;
       throw new ConfigError(

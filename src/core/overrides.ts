@@ -28,7 +28,7 @@ export function referencedVariables(wf: WorkflowConfig): Set<string> {
     else if (Array.isArray(value)) value.forEach(walk);
     else if (value && typeof value === 'object') Object.values(value).forEach(walk);
   };
-  walk([wf.image, wf.commands, wf.artifacts, wf.resources, wf.environment, wf.params]);
+  walk([wf.image, wf.commands, wf.artifacts, wf.resources, wf.environment, wf.params, wf.dependsOn, wf.inputs]);
   return names;
 }
 

@@ -2,28 +2,15 @@
  * The planner: from a project's config, a target workflow and the run's variable
  * overrides, the job specs of the run, dependencies first. Pure: providers are passed in.
  */
-import { closure } from './dag.js';
-import { ConfigError, UsageError, formatLocation, type SourceLocation } from './errors.js';
+import { ConfigError, formatLocation, type SourceLocation } from './errors.js';
 import type { JobDependency, JobResources, JobSpec } from './job-spec.js';
 import { IMAGE_REFERENCE_EXPECTED, isImageReference } from './image-reference.js';
 import { checkInput, normalizeArtifact } from './project-paths.js';
 import { resourceRequest } from './resource-request.js';
-import { checkOverrides, findWorkflow, referencedVariables } from './overrides.js';
-import { didYouMean } from './suggest.js';
-import {
-  RUNTIME_VARIABLES,
-  MalformedReferenceError,
-  UndefinedVariableError,
-  VARIABLES_AS_ARGS,
-  environmentReference,
-  hasShellSyntax,
-  substitute,
-  substitutedNames,
-  unbracedDashed,
-  variablesAsArgs,
-  workflowVariables,
-} from './variables.js';
-import type { ProjectConfig, ProviderDefinition, WorkflowConfig } from './workflow.js';
+import { checkOverrides, findWorkflow } from './overrides.js';
+import { namedForTarget, planOrder, resolveDependencies } from './plan-order.js';
+import type { DependencyConfig, ProjectConfig, ProviderDefinition, WorkflowConfig } from './workflow.js';
+import { workflowSubstitution } from './workflow-substitution.js';
 
 /** A workflow with its variables substituted and resources parsed: what a provider receives. */
 export interface ResolvedWorkflow {
@@ -41,6 +28,8 @@ export interface ResolvedWorkflow {
   resources: JobResources;
   variables: Record<string, string>;
   inputs?: string[];
+  /** `depends-on`, variables substituted: a tag dependency names a tagged run's jobs. */
+  dependsOn: DependencyConfig[];
   params: Record<string, unknown>;
   location: SourceLocation;
   /** Where each field was written (`commands.1`, `python`), as config/ recorded it. */
@@ -70,53 +59,32 @@ export interface Plan {
   jobs: JobSpec[];
   /** Problems that do not stop the run, each prefixed with `file:line:column: `. */
   warnings: string[];
+  /** The workflows planned, their variables substituted, in plan order. */
+  workflows: ResolvedWorkflow[];
 }
 
 export async function plan(config: ProjectConfig, request: PlanRequest, provider: ProviderFn): Promise<Plan> {
   findWorkflow(config, request.target);
   checkOverrides(config, request.target, Object.keys(request.overrides));
-  const byName = new Map(config.workflows.map((w) => [w.name, w]));
-  // Workflows of this file each one depends on; tag dependencies name runs, not workflows here.
-  const local = new Map<string, string[]>();
-  for (const wf of config.workflows) {
-    const names: string[] = [];
-    wf.dependsOn.forEach((dep, i) => {
-      if (dep.tag !== undefined) return;
-      if (!byName.has(dep.workflow)) {
-        throw new ConfigError(
-          `workflow '${wf.name}' depends on '${dep.workflow}', which is not defined` +
-            didYouMean(
-              dep.workflow,
-              [...byName.keys()].filter((n) => n !== wf.name),
-            ),
-          wf.locations[`depends-on.${i}`] ?? wf.location,
-          'depends-on',
-        );
-      }
-      names.push(dep.workflow);
-    });
-    local.set(wf.name, names);
-  }
-  const order = closure(request.target, (name) => local.get(name) ?? []);
-  if (!order.ok) {
-    const first = byName.get(order.cycle[0]!)!;
-    throw new ConfigError(
-      `dependency cycle: ${order.cycle.join(' -> ')}`,
-      first.locations['depends-on'] ?? first.location,
-      'depends-on',
-    );
-  }
-
-  const jobs: JobSpec[] = [];
   const warnings = new Set<string>();
+  const warnAt =
+    (wf: WorkflowConfig): ProviderContext['warn'] =>
+    (detail, field) => {
+      const at = (field !== undefined ? wf.locations[field] : undefined) ?? wf.location;
+      warnings.add(`${formatLocation(at)}: ${detail}`);
+    };
+  const { order, dependsOn } = planOrder(config, request, warnAt);
+  const byName = new Map(config.workflows.map((w) => [w.name, w]));
+  const jobs: JobSpec[] = [];
+  const workflows: ResolvedWorkflow[] = [];
   const pasted = new Set<string>();
   const refsOf = new Map<string, string[]>();
-  for (const name of order.order) {
+  for (const name of order) {
     const wf = byName.get(name)!;
     // Built-in providers answer at once: awaiting only promises spares 10,000 microtask turns.
-    const planned = planWorkflow(config, wf, request, provider, warnings, pasted);
+    const planned = planWorkflow(config, wf, request, provider, warnAt(wf), pasted, workflows);
     const made = planned instanceof Promise ? await planned : planned;
-    const upstream = wf.dependsOn.flatMap((d): JobDependency[] => {
+    const upstream = dependsOn(name).flatMap((d): JobDependency[] => {
       if (d.tag === undefined) return (refsOf.get(d.workflow) ?? []).map((ref) => ({ ref }));
       return [d.workflow === undefined ? { tag: d.tag } : { tag: d.tag, workflow: d.workflow }];
     });
@@ -135,7 +103,7 @@ export async function plan(config: ProjectConfig, request: PlanRequest, provider
       made.map((j) => j.ref).filter((ref) => !internal.has(ref)),
     );
   }
-  return { target: request.target, jobs, warnings: [...warnings] };
+  return { target: request.target, jobs, warnings: [...warnings], workflows };
 }
 
 /** One workflow's jobs; an error in a dependency of the target says which target needed it. */
@@ -144,21 +112,15 @@ function planWorkflow(
   wf: WorkflowConfig,
   request: PlanRequest,
   provider: ProviderFn,
-  warnings: Set<string>,
+  warn: ProviderContext['warn'],
   pasted: Set<string>,
+  resolvedOnes: ResolvedWorkflow[],
 ): ProviderJob[] | Promise<ProviderJob[]> {
-  const named = (e: unknown): never => {
-    if (!(e instanceof ConfigError) || wf.name === request.target) throw e;
-    throw new ConfigError(`${e.detail} (planning '${request.target}', which depends on it)`, e.location, e.field);
-  };
+  const named = namedForTarget(wf, request.target);
   try {
-    const ctx: ProviderContext = {
-      warn: (detail, field) => {
-        const at = (field !== undefined ? wf.locations[field] : undefined) ?? wf.location;
-        warnings.add(`${formatLocation(at)}: ${detail}`);
-      },
-    };
+    const ctx: ProviderContext = { warn };
     const resolved = resolveWorkflow(config, wf, request.overrides, ctx.warn, pasted);
+    resolvedOnes.push(resolved);
     const checked = (made: ProviderJob[]) => {
       for (const job of made) checkHostArtifacts(job, resolved);
       return made;
@@ -170,14 +132,6 @@ function planWorkflow(
   }
 }
 
-const RUNTIME = new Set<string>(RUNTIME_VARIABLES);
-const NONE: ReadonlySet<string> = new Set();
-
-function hasKeys(record: Record<string, unknown>): boolean {
-  for (const _ in record) return true;
-  return false;
-}
-
 export function resolveWorkflow(
   config: ProjectConfig,
   wf: WorkflowConfig,
@@ -186,86 +140,7 @@ export function resolveWorkflow(
   /** Variables already warned about as pasted into a command: one warning each a run. */
   pasted = new Set<string>(),
 ): ResolvedWorkflow {
-  // The references matter only to let an override through; walking every field of 10,000
-  // workflows for them when there is none to let through was a tenth of planning.
-  const referenced = hasKeys(overrides) ? referencedVariables(wf) : NONE;
-  const vars = workflowVariables(config.variables, wf.name, overrides, referenced);
-  const all = new Map(vars);
-  all.set(VARIABLES_AS_ARGS, variablesAsArgs(config.variables, wf.name, vars));
-  const sub = (text: string, field: string): string => {
-    for (const name of unbracedDashed(text, all, RUNTIME)) {
-      const head = name.slice(0, name.indexOf('-'));
-      warn(
-        `'${field}' of workflow '${wf.name}': the shell reads $${name} as $${head} then '${name.slice(head.length)}'; ` +
-          `write \${${name}} for the variable '${name}'`,
-        field,
-      );
-    }
-    if (field.startsWith('commands.')) warnPasted(text, field);
-    try {
-      return substitute(text, all, RUNTIME);
-    } catch (e) {
-      const loc = wf.locations[field] ?? wf.location;
-      if (e instanceof MalformedReferenceError) {
-        throw new ConfigError(
-          `malformed variable reference '${e.text}' in '${field}' of workflow '${wf.name}': ` +
-            'write ${{ name }}, a name of letters, digits, _ and -',
-          loc,
-          field,
-        );
-      }
-      if (!(e instanceof UndefinedVariableError)) throw e;
-      throw new ConfigError(
-        `undefined variable \${{ ${e.variable} }} in '${field}' of workflow '${wf.name}': ` +
-          `define it in .dstack/variables.yaml (under 'global:' or '${wf.name}:'), or pass --${e.variable} VALUE` +
-          didYouMean(e.variable, [...all.keys(), ...RUNTIME_VARIABLES]),
-        loc,
-        field,
-      );
-    }
-  };
-
-  // A value goes into a command as written (the spec's template semantics): say so when the
-  // shell would split it or run part of it. $variables_as_args is quoted already.
-  const warnPasted = (text: string, field: string): void => {
-    for (const name of substitutedNames(text, all)) {
-      if (name === VARIABLES_AS_ARGS || RUNTIME.has(name) || pasted.has(name) || !hasShellSyntax(all.get(name)!))
-        continue;
-      pasted.add(name);
-      warn(
-        `'${field}' of workflow '${wf.name}': the value of variable '${name}' is pasted into the command as ` +
-          'written, and has characters the shell reads as syntax (whitespace, quotes, ;&|<>()$`\\*?[); ' +
-          `the job has it in its environment: ${environmentReference(name)} gives the shell the value as one word`,
-        field,
-      );
-    }
-  };
-
-  /**
-   * A value that a field cannot take, blamed on where it came from: the `--name` flag, or the
-   * variable's line in variables.yaml, when one variable made it; else the field's own line.
-   */
-  const badValue = (field: string, raw: string, value: string, expected: string): never => {
-    const at = wf.locations[field] ?? wf.location;
-    const names = substitutedNames(raw, all);
-    const name = names.length === 1 ? names[0]! : undefined;
-    if (name !== undefined && overrides[name] !== undefined && vars.get(name) === overrides[name]) {
-      throw new UsageError(
-        `invalid --${name} '${overrides[name]}': ${field} of workflow '${wf.name}' takes ${expected}`,
-      );
-    }
-    const section = config.variables.perWorkflow[wf.name]?.[name ?? ''] !== undefined ? wf.name : 'global';
-    const defined = name === undefined ? undefined : config.variables.locations[`${section}.${name}`];
-    if (defined) {
-      throw new ConfigError(
-        `invalid value '${vars.get(name!)}' of variable '${name}': ${field} of workflow '${wf.name}' ` +
-          `(${formatLocation(at)}) takes ${expected}`,
-        defined,
-      );
-    }
-    throw new ConfigError(`invalid ${field} '${value}' in workflow '${wf.name}': expected ${expected}`, at, field);
-  };
-
+  const { vars, sub, now, badValue } = workflowSubstitution(config, wf, overrides, warn, pasted);
   const artifacts = wf.artifacts.map((a, i) => normalizeArtifact(sub(a, `artifacts.${i}`), wf, `artifacts.${i}`));
   const resolved: ResolvedWorkflow = {
     name: wf.name,
@@ -273,19 +148,22 @@ export function resolveWorkflow(
     commands: wf.commands.map((c, i) => sub(c, `commands.${i}`)),
     environment: Object.fromEntries(Object.entries(wf.environment).map(([k, v]) => [k, sub(v, `environment.${k}`)])),
     artifacts,
-    resources: resourceRequest(wf.resources, sub, badValue, (detail, field) =>
+    resources: resourceRequest(wf.resources, now, badValue, (detail, field) =>
       warn(`'${field}' of workflow '${wf.name}': ${detail}`, field),
     ),
+    dependsOn: resolveDependencies(wf, now),
     variables: Object.fromEntries(vars),
     params: substituteParams(wf.params, (text, key) => sub(text, key)),
     location: wf.location,
     locations: wf.locations,
   };
   if (wf.image !== undefined) {
-    resolved.image = sub(wf.image, 'image');
+    resolved.image = now(wf.image, 'image');
     if (!isImageReference(resolved.image)) badValue('image', wf.image, resolved.image, IMAGE_REFERENCE_EXPECTED);
   }
-  if (wf.inputs !== undefined) resolved.inputs = wf.inputs.map((glob, i) => checkInput(glob, wf, `inputs.${i}`));
+  if (wf.inputs !== undefined) {
+    resolved.inputs = wf.inputs.map((glob, i) => checkInput(now(glob, `inputs.${i}`), wf, `inputs.${i}`));
+  }
   if (wf.providerRepo !== undefined) resolved.providerRepo = wf.providerRepo;
   const definition = config.providers?.find((p) => p.name === wf.provider);
   if (definition !== undefined && wf.providerRepo === undefined) resolved.providerDefinition = definition;

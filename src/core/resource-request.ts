@@ -35,8 +35,22 @@ export function resourceRequest(
       bad(field, r.gpu.memory, value, `a size with its unit, like ${value}GB (a bare number is megabytes)`);
   }
   if (r.shmSize !== undefined) request.shmSize = size('resources.shm_size', r.shmSize);
-  if (r.interruptible === true) request.interruptible = true;
+  if (r.interruptible !== undefined) {
+    const field = 'resources.interruptible';
+    const value = sub(r.interruptible, field);
+    const interruptible = yamlBoolean(value) ?? bad(field, r.interruptible, value, 'true or false');
+    if (interruptible) request.interruptible = true;
+  }
   return request;
+}
+
+const TRUE = new Set(['true', 'yes', 'on']);
+const FALSE = new Set(['false', 'no', 'off']);
+
+/** A boolean as YAML 1.1 (what the first dstack read) also spells it: yes/no/on/off; undefined for anything else. */
+export function yamlBoolean(text: string): boolean | undefined {
+  const value = text.trim().toLowerCase();
+  return TRUE.has(value) ? true : FALSE.has(value) ? false : undefined;
 }
 
 /** A size without a unit: megabytes (as the first dstack read it). */

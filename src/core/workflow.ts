@@ -19,7 +19,8 @@ export interface ResourcesConfig {
   memory?: RawValue;
   gpu?: GpuConfig;
   shmSize?: RawValue;
-  interruptible?: boolean;
+  /** `true`, `no`…; checked when read, or once substituted when it uses variables. */
+  interruptible?: RawValue;
 }
 
 /**

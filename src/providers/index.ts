@@ -29,7 +29,6 @@ export function providerRegistry(options: RegistryOptions = {}): ProviderFn {
       customProviders({
         root: project.root,
         definitions: project.providers ?? [],
-        dependsOn: (name) => project.workflows.find((w) => w.name === name)?.dependsOn ?? [],
         home: options.home ?? readSettings().home,
         settings: options.settings ?? readProviderSettings(),
       }),

@@ -67,6 +67,18 @@ describe('workflows.yaml errors', () => {
     );
   });
 
+  it("refuses variables in 'provider', which decides the workflow's keys as the file is read", () => {
+    const why = 'the provider decides which keys the workflow may have, as the file is read; name it as it is';
+    const e = trainError('    provider: ${{ p }}', '    commands: [ls]');
+    expect([e.message, e.field]).toEqual([
+      `.dstack/workflows.yaml:3:15: 'provider' of workflow 'train' cannot use variables ('\${{ p }}'): ${why}`,
+      'provider',
+    ]);
+    expect(trainError('    provider: {repo: r, name: $p}').message).toBe(
+      `.dstack/workflows.yaml:3:31: 'provider' of workflow 'train' cannot use variables ('$p'): ${why}`,
+    );
+  });
+
   it('reports an interruptible that is not a boolean', () => {
     expect(trainError('    image: x', '    resources:', '      interruptible: maybe').message).toBe(
       ".dstack/workflows.yaml:5:22: 'resources.interruptible' of workflow 'train' must be true or false, not 'maybe'",

@@ -153,7 +153,7 @@ describe('parseWorkflows', () => {
     const [wf] = parseWorkflows(text).workflows;
     expect(wf!.resources).toEqual({
       shmSize: '16GB',
-      interruptible: true,
+      interruptible: 'true',
       gpu: { name: 'V100', memory: '16GB', count: '1' },
     });
     // The planner reports a bad count at resources.gpu: it points at the count.

@@ -818,7 +818,7 @@ describe('plan: providers', () => {
   });
 
   it('keeps interruptible with the resources, where the cache key does not see it', async () => {
-    const config = project([workflow('t', 1, { resources: { interruptible: true, gpu: { count: '1' } } })]);
+    const config = project([workflow('t', 1, { resources: { interruptible: 'true', gpu: { count: '1' } } })]);
     const p = await plan(config, { target: 't', overrides: {} }, registry);
     expect(job(p, 't').resources).toEqual({ cpu: 1, memory: 0, gpu: 1, interruptible: true });
   });

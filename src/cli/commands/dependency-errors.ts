@@ -4,17 +4,22 @@
  */
 import { ConfigError, NotFoundError } from '../../core/errors.js';
 import { dependencyLabel } from '../../core/job-spec.js';
-import type { ProjectConfig } from '../../core/workflow.js';
+import type { ResolvedWorkflow } from '../../core/planner.js';
 
 const DEPENDS_ON = /^depends-on '([^']*)': /;
 
-/** `error` at the place of the depends-on entry it names, among the workflows planned; else `error` as it was. */
-export function locateDependencyError(config: ProjectConfig, workflows: ReadonlySet<string>, error: unknown): unknown {
+/**
+ * `error` at the place of the depends-on entry it names, among the workflows planned (their
+ * entries with the run's variables substituted, as they were sent); else `error` as it was.
+ */
+export function locateDependencyError(
+  workflows: readonly Pick<ResolvedWorkflow, 'dependsOn' | 'locations' | 'location'>[],
+  error: unknown,
+): unknown {
   if (!(error instanceof NotFoundError)) return error;
   const label = DEPENDS_ON.exec(error.message)?.[1];
   if (label === undefined) return error;
-  for (const wf of config.workflows) {
-    if (!workflows.has(wf.name)) continue;
+  for (const wf of workflows) {
     const i = wf.dependsOn.findIndex((d) => d.tag !== undefined && dependencyLabel(d) === label);
     if (i >= 0) return new ConfigError(error.message, wf.locations[`depends-on.${i}`] ?? wf.location, 'depends-on');
   }

@@ -90,7 +90,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
       ...(args.tag ? { tag: args.tag } : {}),
       ...(args.noCache ? { noCache: true } : {}),
     })
-    .catch(locatedIn(config, planned))
+    .catch(locatedIn(planned))
     .finally(() => process.off('SIGINT', interrupted));
   if (args.detach) {
     process.stdout.write(run.name + '\n');
@@ -195,30 +195,20 @@ async function checkCode(config: ProjectConfig, planned: Plan, snapshot: Snapsho
         `link '${path}' (-> ${link}) points outside the project, so jobs do not get it; name that path in the commands instead`,
     ),
   );
-  if (!hasInputs(config, planned)) return; // most have none: no picomatch to load
+  if (!planned.workflows.some((wf) => wf.inputs)) return; // most have none: no picomatch to load
   const { checkInputsMatch } = await import('../../core/inputs.js');
   checkInputsMatch(
-    config,
-    plannedWorkflows(planned),
+    planned.workflows,
     snapshot.manifest.files.map((f) => f.path),
     // What jobs make, the plan's and a tagged run's (its workflows are in this file too).
     [...planned.jobs.flatMap((j) => j.artifacts), ...config.workflows.flatMap((w) => w.artifacts)],
   );
 }
 
-function hasInputs(config: ProjectConfig, planned: Plan): boolean {
-  const workflows = plannedWorkflows(planned);
-  return config.workflows.some((wf) => wf.inputs && workflows.has(wf.name));
-}
-
-function plannedWorkflows(planned: Plan): Set<string> {
-  return new Set(planned.jobs.map((j) => j.workflow));
-}
-
 /** A server's refusal of a tag dependency, put at its place in the file (dependency-errors.ts). */
-function locatedIn(config: ProjectConfig, planned: Plan): (e: unknown) => never {
+function locatedIn(planned: Plan): (e: unknown) => never {
   return (e) => {
-    throw locateDependencyError(config, plannedWorkflows(planned), e);
+    throw locateDependencyError(planned.workflows, e);
   };
 }
 
@@ -244,7 +234,7 @@ async function dryRun(
   const takeSnapshot = async () => (await import('../../client/snapshot.js')).snapshotProject(root, settings.home);
   if (!client) {
     // The code is read only for what the run would refuse in it (inputs matching nothing).
-    if (hasInputs(config, planned)) await checkCode(config, planned, await takeSnapshot());
+    if (planned.workflows.some((wf) => wf.inputs)) await checkCode(config, planned, await takeSnapshot());
     process.stdout.write(formatPlan(planned));
     process.stdout.write('(no server is running: tag dependencies and the cache were not checked)\n');
     return 0;
@@ -253,7 +243,7 @@ async function dryRun(
   await checkCode(config, planned, snapshot);
   const preview = await client
     .previewRun({ jobs: planned.jobs, code: snapshot.manifest, repo: snapshot.repo })
-    .catch(locatedIn(config, planned));
+    .catch(locatedIn(planned));
   // With --no-cache the run reuses nothing, whatever the cache holds.
   process.stdout.write(formatPlan(planned, noCache ? { ...preview, cached: {} } : preview));
   // As the run would be refused: at the entry, exit 2 (the plan above shows the rest).
@@ -265,7 +255,7 @@ async function dryRun(
     const message = hint
       ? `depends-on '${missing}': no run has the tag '${tag}' in project ${preview.project}; ${hint}`
       : `depends-on '${missing}': no run has the tag '${tag}'; see 'dstack tags list'`;
-    locatedIn(config, planned)(new NotFoundError(message));
+    locatedIn(planned)(new NotFoundError(message));
   }
   return 0;
 }

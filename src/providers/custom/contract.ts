@@ -21,7 +21,7 @@ export interface ProviderWorkflow {
   artifacts: string[];
   /** cpu (cores), memory and shm_size (bytes), gpu (count), as the workflow asked. */
   resources: { cpu: number; memory: number; gpu: number; gpu_name?: string; shm_size?: number };
-  /** `depends-on` as written: workflow names, `name:tag`, `:tag`. */
+  /** `depends-on`, variables substituted: workflow names, `name:tag`, `:tag`. */
   depends_on: string[];
 }
 

@@ -6,7 +6,7 @@
 import { ConfigError } from '../../core/errors.js';
 import type { ProviderContext, ProviderJob, ResolvedWorkflow } from '../../core/planner.js';
 import { didYouMean } from '../../core/suggest.js';
-import type { DependencyConfig, ProviderDefinition } from '../../core/workflow.js';
+import type { ProviderDefinition } from '../../core/workflow.js';
 import type { ProviderSettings } from '../../settings.js';
 import { BUILTIN_PROVIDERS } from '../builtin.js';
 import type { ProviderInput } from './contract.js';
@@ -22,8 +22,6 @@ export interface CustomProviderOptions {
   root: string;
   /** `.dstack/providers.yaml` of the project, as config/ read it. */
   definitions: readonly ProviderDefinition[];
-  /** A workflow's `depends-on`, for the provider's input. */
-  dependsOn(workflow: string): readonly DependencyConfig[];
   /** $DSTACK_HOME: providers from other repositories are cloned under it. */
   home: string;
   settings: ProviderSettings;
@@ -41,7 +39,7 @@ export function customProviders(options: CustomProviderOptions) {
     repo ??= repoInfo(options.root);
     const project = await repo;
     const provider = { name: wf.provider, ...(wf.providerRepo ? { repo: wf.providerRepo } : {}) };
-    const input = (projectDir: string) => providerInput(wf, provider, options.dependsOn(wf.name), project, projectDir);
+    const input = (projectDir: string) => providerInput(wf, provider, project, projectDir);
     let output: unknown;
     if (source.kind === 'program') {
       try {

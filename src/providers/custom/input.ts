@@ -1,10 +1,9 @@
 /** What a custom provider is given: the workflow, its variables, the repo, where the project is. */
 import { branchStatus, gitOutput } from '../../client/git.js';
 import type { ResolvedWorkflow } from '../../core/planner.js';
-import type { DependencyConfig } from '../../core/workflow.js';
 import { CONTRACT_VERSION, type ProviderInput, type ProviderWorkflow } from './contract.js';
 
-export function providerWorkflow(wf: ResolvedWorkflow, dependsOn: readonly DependencyConfig[]): ProviderWorkflow {
+export function providerWorkflow(wf: ResolvedWorkflow): ProviderWorkflow {
   const r = wf.resources;
   return {
     name: wf.name,
@@ -20,21 +19,20 @@ export function providerWorkflow(wf: ResolvedWorkflow, dependsOn: readonly Depen
       ...(r.gpuName !== undefined ? { gpu_name: r.gpuName } : {}),
       ...(r.shmSize !== undefined ? { shm_size: r.shmSize } : {}),
     },
-    depends_on: dependsOn.map((d) => (d.tag === undefined ? d.workflow : `${d.workflow ?? ''}:${d.tag}`)),
+    depends_on: wf.dependsOn.map((d) => (d.tag === undefined ? d.workflow : `${d.workflow ?? ''}:${d.tag}`)),
   };
 }
 
 export function providerInput(
   wf: ResolvedWorkflow,
   provider: { name: string; repo?: string },
-  dependsOn: readonly DependencyConfig[],
   repo: ProviderInput['repo'],
   projectDir: string,
 ): ProviderInput {
   return {
     version: CONTRACT_VERSION,
     provider: { name: provider.name, repo: provider.repo ?? null },
-    workflow: providerWorkflow(wf, dependsOn),
+    workflow: providerWorkflow(wf),
     variables: wf.variables,
     repo,
     project_dir: projectDir,

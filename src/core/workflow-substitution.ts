@@ -1,0 +1,158 @@
+/**
+ * Substituting a run's variables into one workflow's fields (DESIGN §2), with errors that name
+ * the field's line, or the variable or flag that made a bad value. `$run_name` and `$job_id`
+ * are left for the runner (runtime-variables.ts) in the fields it reads; a field read before
+ * any job runs (`now`) cannot use them.
+ */
+import { ConfigError, UsageError, formatLocation } from './errors.js';
+import { referencedVariables } from './overrides.js';
+import { didYouMean } from './suggest.js';
+import {
+  MalformedReferenceError,
+  RUNTIME_VARIABLES,
+  UndefinedVariableError,
+  VARIABLES_AS_ARGS,
+  environmentReference,
+  hasShellSyntax,
+  substitute,
+  substitutedNames,
+  unbracedDashed,
+  variablesAsArgs,
+  workflowVariables,
+} from './variables.js';
+import type { ProjectConfig, WorkflowConfig } from './workflow.js';
+
+/** A problem that does not stop the run, at `field` of the workflow. */
+export type Warn = (detail: string, field?: string) => void;
+
+export interface WorkflowSubstitution {
+  /** The workflow's variables after overrides, in definition order. */
+  vars: Map<string, string>;
+  /** `text` of `field` with the variables substituted; `$run_name` and `$job_id` left for the runner. */
+  sub(text: string, field: string): string;
+  /** The same, for a field read when the run is planned: `$run_name` or `$job_id` in it is an error. */
+  now(text: string, field: string): string;
+  /**
+   * A value that a field cannot take, blamed on where it came from: the `--name` flag, or the
+   * variable's line in variables.yaml, when one variable made it; else the field's own line.
+   */
+  badValue(field: string, raw: string, value: string, expected: string): never;
+}
+
+const RUNTIME = new Set<string>(RUNTIME_VARIABLES);
+const NONE: ReadonlySet<string> = new Set();
+
+function hasKeys(record: Record<string, unknown>): boolean {
+  for (const _ in record) return true;
+  return false;
+}
+
+export function workflowSubstitution(
+  config: ProjectConfig,
+  wf: WorkflowConfig,
+  overrides: Record<string, string>,
+  warn: Warn = () => {},
+  /** Variables already warned about as pasted into a command: one warning each a run. */
+  pasted = new Set<string>(),
+): WorkflowSubstitution {
+  // The references matter only to let an override through; walking every field of 10,000
+  // workflows for them when there is none to let through was a tenth of planning.
+  const referenced = hasKeys(overrides) ? referencedVariables(wf) : NONE;
+  const vars = workflowVariables(config.variables, wf.name, overrides, referenced);
+  const all = new Map(vars);
+  all.set(VARIABLES_AS_ARGS, variablesAsArgs(config.variables, wf.name, vars));
+  const at = (field: string) => wf.locations[field] ?? wf.location;
+
+  const sub = (text: string, field: string): string => {
+    if (!text.includes('$')) return text;
+    for (const name of unbracedDashed(text, all, RUNTIME)) {
+      const head = name.slice(0, name.indexOf('-'));
+      warn(
+        `'${field}' of workflow '${wf.name}': the shell reads $${name} as $${head} then '${name.slice(head.length)}'; ` +
+          `write \${${name}} for the variable '${name}'`,
+        field,
+      );
+    }
+    if (field.startsWith('commands.')) warnPasted(text, field);
+    try {
+      return substitute(text, all, RUNTIME);
+    } catch (e) {
+      if (e instanceof MalformedReferenceError) {
+        throw new ConfigError(
+          `malformed variable reference '${e.text}' in '${field}' of workflow '${wf.name}': ` +
+            'write ${{ name }}, a name of letters, digits, _ and -',
+          at(field),
+          field,
+        );
+      }
+      if (!(e instanceof UndefinedVariableError)) throw e;
+      throw new ConfigError(undefinedVariable(e.variable, field), at(field), field);
+    }
+  };
+
+  const undefinedVariable = (name: string, field: string): string => {
+    const head = `undefined variable \${{ ${name} }} in '${field}' of workflow '${wf.name}': `;
+    return (
+      head +
+      `define it in .dstack/variables.yaml (under 'global:' or '${wf.name}:'), or pass --${name} VALUE` +
+      didYouMean(name, [...all.keys(), ...RUNTIME_VARIABLES])
+    );
+  };
+
+  const now = (text: string, field: string): string => {
+    const value = sub(text, field);
+    const runtime = substitutedNames(value, new Map(RUNTIME_VARIABLES.map((n) => [n, ''])));
+    if (runtime.length > 0) {
+      throw new ConfigError(
+        `'${field}' of workflow '${wf.name}' uses $${runtime[0]}, which is known only once the job runs; ` +
+          'this field is read when the run is planned ($run_name and $job_id are filled in commands, ' +
+          'environment, artifacts and provider parameters)',
+        at(field),
+        field,
+      );
+    }
+    return value;
+  };
+
+  // A value goes into a command as written (the spec's template semantics): say so when the
+  // shell would split it or run part of it. $variables_as_args is quoted already.
+  const warnPasted = (text: string, field: string): void => {
+    for (const name of substitutedNames(text, all)) {
+      if (name === VARIABLES_AS_ARGS || RUNTIME.has(name) || pasted.has(name) || !hasShellSyntax(all.get(name)!))
+        continue;
+      pasted.add(name);
+      warn(
+        `'${field}' of workflow '${wf.name}': the value of variable '${name}' is pasted into the command as ` +
+          'written, and has characters the shell reads as syntax (whitespace, quotes, ;&|<>()$`\\*?[); ' +
+          `the job has it in its environment: ${environmentReference(name)} gives the shell the value as one word`,
+        field,
+      );
+    }
+  };
+
+  const badValue = (field: string, raw: string, value: string, expected: string): never => {
+    const names = substitutedNames(raw, all);
+    const name = names.length === 1 ? names[0]! : undefined;
+    if (name !== undefined && overrides[name] !== undefined && vars.get(name) === overrides[name]) {
+      throw new UsageError(
+        `invalid --${name} '${overrides[name]}': ${field} of workflow '${wf.name}' takes ${expected}`,
+      );
+    }
+    const section = config.variables.perWorkflow[wf.name]?.[name ?? ''] !== undefined ? wf.name : 'global';
+    const defined = name === undefined ? undefined : config.variables.locations[`${section}.${name}`];
+    if (defined) {
+      throw new ConfigError(
+        `invalid value '${vars.get(name!)}' of variable '${name}': ${field} of workflow '${wf.name}' ` +
+          `(${formatLocation(at(field))}) takes ${expected}`,
+        defined,
+      );
+    }
+    throw new ConfigError(
+      `invalid ${field} '${value}' in workflow '${wf.name}': expected ${expected}`,
+      at(field),
+      field,
+    );
+  };
+
+  return { vars, sub, now, badValue };
+}

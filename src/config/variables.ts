@@ -2,7 +2,7 @@
 import type { Node } from 'yaml';
 import { VARIABLES_FILE } from '../core/project-paths.js';
 import { ConfigError, type SourceLocation } from '../core/errors.js';
-import { keptEnvironmentName, VARIABLE_NAME } from '../core/variables.js';
+import { keptEnvironmentName, systemVariable, VARIABLE_NAME } from '../core/variables.js';
 import type { VariablesConfig } from '../core/workflow.js';
 import { readPlainFast, type PlainReader } from './fast-yaml.js';
 import { validate } from './issues.js';
@@ -125,6 +125,15 @@ function collect(
         throw new ConfigError(
           `variable name '${name}' in section '${section}' is not valid: use letters, digits, '_' and '-', ` +
             "starting with a letter or '_'",
+          atKey([section, name]),
+          `${section}.${name}`,
+        );
+      }
+      const system = systemVariable(name);
+      if (system !== undefined) {
+        throw new ConfigError(
+          `variable '${name}' in section '${section}' has the name of a system variable: $${name} is ${system}, ` +
+            'which dstack sets: rename it',
           atKey([section, name]),
           `${section}.${name}`,
         );

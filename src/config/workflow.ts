@@ -1,5 +1,6 @@
 /** One `workflows:` item into a WorkflowConfig: shape by schema, then meaning, with locations. */
 import { ConfigError } from '../core/errors.js';
+import { DSTACK_ENVIRONMENT } from '../core/runtime-variables.js';
 import { WORKFLOW_NAME, type WorkflowConfig } from '../core/workflow.js';
 import { splitCustomParams } from './custom-params.js';
 import { readDependencies } from './dependencies.js';
@@ -214,6 +215,14 @@ function readEnvironment(ctx: WorkflowContext, raw: RawWorkflow): Record<string,
       throw new ConfigError(
         `environment variable name '${name}' of workflow ${ctx.label} is not valid: ` +
           "use letters, digits and '_', not starting with a digit",
+        Array.isArray(env) ? ctx.at(path) : ctx.atKey(path),
+        path.join('.'),
+      );
+    }
+    if (DSTACK_ENVIRONMENT.has(name)) {
+      throw new ConfigError(
+        `environment variable '${name}' of workflow ${ctx.label} is one dstack sets for every job: rename it ` +
+          `(a value may name it: $${name})`,
         Array.isArray(env) ? ctx.at(path) : ctx.atKey(path),
         path.join('.'),
       );

@@ -4,7 +4,7 @@
  */
 import { UsageError } from './errors.js';
 import { didYouMean } from './suggest.js';
-import { acceptedVariables, strictReferences } from './variables.js';
+import { acceptedVariables, keptEnvironmentName, strictReferences, systemVariable } from './variables.js';
 import type { ProjectConfig, WorkflowConfig } from './workflow.js';
 
 export function findWorkflow(config: ProjectConfig, name: string): WorkflowConfig {
@@ -37,6 +37,7 @@ export function checkOverrides(config: ProjectConfig, target: string, names: rea
   const accepted = acceptedVariables(config.variables, target);
   let referenced: Set<string> | undefined;
   for (const name of names) {
+    refuseReserved(name);
     if (accepted.has(name)) continue;
     referenced ??= new Set(config.workflows.flatMap((w) => [...referencedVariables(w)]));
     if (!referenced.has(name)) {
@@ -51,6 +52,27 @@ export function checkOverrides(config: ProjectConfig, target: string, names: rea
             )),
       );
     }
+  }
+}
+
+/**
+ * A flag that names a system variable, or a variable whose environment name the job needs as it
+ * is (`--path`): variables.yaml refuses those names, and a flag setting a `${{ name }}` would make
+ * them all the same (`--run_name x` gave the job RUN_NAME=x and left $run_name the run's name).
+ */
+function refuseReserved(name: string): void {
+  const system = systemVariable(name);
+  if (system !== undefined) {
+    throw new UsageError(
+      `option '--${name}' cannot be given: $${name} is a system variable (${system}), which dstack sets`,
+    );
+  }
+  const kept = keptEnvironmentName(name);
+  if (kept !== undefined) {
+    throw new UsageError(
+      `option '--${name}' cannot be given: it would set the job's ${kept} ` +
+        "(each variable is in the job's environment, upper-cased)",
+    );
   }
 }
 

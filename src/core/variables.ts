@@ -12,6 +12,18 @@ import type { VariablesConfig } from './workflow.js';
 export const RUNTIME_VARIABLES = ['run_name', 'job_id'] as const;
 export const VARIABLES_AS_ARGS = 'variables_as_args';
 
+/** What each system variable stands for: dstack sets them, so no variable or flag may take one's name. */
+const SYSTEM_VARIABLES: Record<string, string> = {
+  run_name: "the run's name",
+  job_id: "the job's id",
+  [VARIABLES_AS_ARGS]: "the workflow's variables as --name value",
+};
+
+/** What `name` stands for when it is a system variable's; undefined otherwise. */
+export function systemVariable(name: string): string | undefined {
+  return Object.hasOwn(SYSTEM_VARIABLES, name) ? SYSTEM_VARIABLES[name] : undefined;
+}
+
 /** An ordered name → value map: order is definition order, which `$variables_as_args` keeps. */
 export type Variables = ReadonlyMap<string, string>;
 

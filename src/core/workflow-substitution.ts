@@ -14,6 +14,7 @@ import {
   VARIABLES_AS_ARGS,
   environmentReference,
   hasShellSyntax,
+  keptEnvironmentName,
   substitute,
   substitutedNames,
   unbracedDashed,
@@ -92,6 +93,11 @@ export function workflowSubstitution(
 
   const undefinedVariable = (name: string, field: string): string => {
     const head = `undefined variable \${{ ${name} }} in '${field}' of workflow '${wf.name}': `;
+    const kept = keptEnvironmentName(name);
+    // No variable can have this name (variables.yaml and the flag refuse it): say so, not how to define it.
+    if (kept !== undefined) {
+      return head + `no variable can be named '${name}', which would replace the job's ${kept}: rename it`;
+    }
     return (
       head +
       `define it in .dstack/variables.yaml (under 'global:' or '${wf.name}:'), or pass --${name} VALUE` +

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseVariables } from '../../src/config/index.js';
+import { parseVariablesFully, VARIABLES_FILE } from '../../src/config/variables.js';
 import { configError, yaml } from './helpers.js';
 
 const GPT2 = `variables:
@@ -138,6 +139,35 @@ describe('variables.yaml errors', () => {
       data_path: 'x',
       pythonpath: 'src',
     });
+  });
+
+  it('refuses a variable named as a system variable ($run_name, $job_id, $variables_as_args), at its name', () => {
+    const e = configError(() => parseVariables(yaml('variables:', '  a:', '    epochs: 3', '    run_name: mine')));
+    expect(e.message).toBe(
+      ".dstack/variables.yaml:4:5: variable 'run_name' in section 'a' has the name of a system variable: " +
+        "$run_name is the run's name, which dstack sets: rename it",
+    );
+    expect(e.field).toBe('a.run_name');
+    expect(configError(() => parseVariables(yaml('variables:', '  global:', '    job_id: 7'))).message).toBe(
+      ".dstack/variables.yaml:3:5: variable 'job_id' in section 'global' has the name of a system variable: " +
+        "$job_id is the job's id, which dstack sets: rename it",
+    );
+    expect(configError(() => parseVariables(yaml('variables:', '  global:', '    variables_as_args: x'))).message).toBe(
+      ".dstack/variables.yaml:3:5: variable 'variables_as_args' in section 'global' has the name of a system " +
+        "variable: $variables_as_args is the workflow's variables as --name value, which dstack sets: rename it",
+    );
+    // Read by the full parser too (a file js-yaml alone does not take).
+    expect(
+      configError(() => parseVariablesFully(yaml('variables:', '  a:', '    run_name: &x mine'), VARIABLES_FILE))
+        .message,
+    ).toContain(".dstack/variables.yaml:3:5: variable 'run_name' in section 'a' has the name of a system variable");
+    // Only those names: another case or a longer name is the project's own.
+    expect(parseVariables(yaml('variables:', '  global:', '    RUN_NAME: x', '    run_name_prefix: y')).global).toEqual(
+      {
+        RUN_NAME: 'x',
+        run_name_prefix: 'y',
+      },
+    );
   });
 
   it('accepts the names real projects use: dashes, underscores, capitals', () => {

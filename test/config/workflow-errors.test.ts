@@ -131,6 +131,19 @@ describe('workflows.yaml errors', () => {
     );
   });
 
+  it('refuses an environment key dstack sets for every job (DSTACK_RUN_NAME, run_name…), at its key', () => {
+    const e = trainError('    commands: [ls]', '    environment:', '      DSTACK_RUN_NAME: mine');
+    expect([e.message, e.field]).toEqual([
+      ".dstack/workflows.yaml:5:7: environment variable 'DSTACK_RUN_NAME' of workflow 'train' is one dstack sets " +
+        'for every job: rename it (a value may name it: $DSTACK_RUN_NAME)',
+      'environment.DSTACK_RUN_NAME',
+    ]);
+    expect(trainError('    commands: [ls]', '    env: [job_id=1]').message).toBe(
+      ".dstack/workflows.yaml:4:11: environment variable 'job_id' of workflow 'train' is one dstack sets " +
+        'for every job: rename it (a value may name it: $job_id)',
+    );
+  });
+
   it('reports an environment variable name that is no name, at its key, read fast or by the schema', () => {
     const detail = (name: string) =>
       `environment variable name '${name}' of workflow 'train' is not valid: ` +

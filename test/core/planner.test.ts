@@ -486,6 +486,36 @@ describe('plan: errors a user sees', () => {
     );
   });
 
+  it('rejects a flag naming a system variable, even one a ${{ }} references, naming the flag', async () => {
+    const config = project([workflow('w', 1, { commands: ['echo ${{ run_name }} ${{ path }}'] })], { epochs: '3' });
+    for (const [name, what] of [
+      ['run_name', "the run's name"],
+      ['job_id', "the job's id"],
+      ['variables_as_args', "the workflow's variables as --name value"],
+    ]) {
+      const e = await rejection(plan(config, { target: 'w', overrides: { [name!]: 'cli' } }, builtin), UsageError);
+      expect(e.message).toBe(
+        `option '--${name}' cannot be given: $${name} is a system variable (${what}), which dstack sets`,
+      );
+    }
+  });
+
+  it("rejects a flag that would set the job's PATH or a DSTACK_ setting, though a ${{ }} references it", async () => {
+    const config = project([workflow('w', 1, { commands: ['ls ${{ path }} ${{ dstack_workflow }}'] })]);
+    const e = await rejection(plan(config, { target: 'w', overrides: { path: '/x' } }, builtin), UsageError);
+    expect(e.message).toBe(
+      "option '--path' cannot be given: it would set the job's PATH (each variable is in the job's environment, upper-cased)",
+    );
+    const d = await rejection(plan(config, { target: 'w', overrides: { dstack_workflow: 'x' } }, builtin), UsageError);
+    expect(d.message).toContain("option '--dstack_workflow' cannot be given: it would set the job's DSTACK_WORKFLOW");
+    // Without the flag, the reference can have no value: the error says so rather than how to define it.
+    const u = await rejection(plan(config, { target: 'w', overrides: {} }, builtin), ConfigError);
+    expect(u.message).toBe(
+      `${FILE}:1: undefined variable \${{ path }} in 'commands.0' of workflow 'w': no variable can be named 'path', ` +
+        "which would replace the job's PATH: rename it",
+    );
+  });
+
   it('rejects any flag for a workflow without variables, saying where to define them', async () => {
     const e = await rejection(
       plan(project([workflow('w', 1)]), { target: 'w', overrides: { x: '1' } }, builtin),

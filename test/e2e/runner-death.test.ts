@@ -1,6 +1,7 @@
 /**
  * A `dstack runner start` process that dies (SIGKILL) with jobs running: its spawner helper
- * ends them as a stop does, containers included (`docker stop` with the runner's grace), also
+ * ends them as a stop does, containers included (`docker stop` with the runner's grace), host
+ * jobs' processes that ignore SIGTERM too (SIGKILL at the grace's end), also
  * when the kill took the runner's whole process group; a runner started again on that work dir
  * removes the stopped containers and takes work.
  */
@@ -54,6 +55,11 @@ describe('a runner process killed with docker jobs running', () => {
     commands:
       - echo started
       - sleep 300
+  - name: host-ignores-term
+    commands:
+      - sh -c "trap '' TERM; sleep 300" &
+      - echo started
+      - while true; do sleep 1; done
   - name: hello
     image: ${BUSYBOX}
     commands:
@@ -120,6 +126,23 @@ describe('a runner process killed with docker jobs running', () => {
     expect(hello.code, hello.stderr).toBe(0);
     expect(hello.stdout).toContain('hello from a container');
     expect(again.stderr()).not.toMatch(/ ERROR /);
+  }, 120_000);
+
+  it("killed alone, it kills at the grace's end a host job's processes that ignore SIGTERM, once the job's shell has ended at it", async () => {
+    const runner = await runners!.start('host', join(work, 'host'));
+    const job = await started('host-ignores-term');
+    await waitUntil(async () => jobProcesses(job).length >= 3); // bash, sh and its sleep, bash's sleep
+
+    try {
+      runner.child.kill('SIGKILL');
+      const killed = Date.now();
+      // The shell ends at SIGTERM (its trap); sh and its sleep ignore it, until the SIGKILL.
+      await waitUntil(async () => jobProcesses(job).length === 2, GRACE_S * 1000);
+      await waitUntil(async () => jobProcesses(job).length === 0, (GRACE_S + 5) * 1000);
+      expect(Date.now() - killed).toBeGreaterThanOrEqual(GRACE_S * 1000);
+    } finally {
+      for (const pid of jobProcesses(job)) process.kill(pid, 'SIGKILL'); // a failure leaves none running
+    }
   }, 120_000);
 
   it('killed with its whole process group, helper included, its containers and host jobs end all the same', async () => {

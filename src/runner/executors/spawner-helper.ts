@@ -39,11 +39,12 @@ export function helperMain(
   http: () => typeof import('node:http'),
   socketPath: string,
   graceMs: number,
-  leftoverMs: number,
 ): void {
   const send = (reply: object) => process.connected && process.send?.(reply); // not to a process gone
-  // The process groups of the jobs started here, kept `leftoverMs` after a job's shell exits
-  // (what it left in the background is ended only then), and those it was told to guard.
+  // The process groups of the jobs started here, and those it was told to guard. One is kept
+  // while anything of it runs, also once its shell has exited: what the shell left in the
+  // background (ended by the runner 2 s later) is this helper's to end should the runner die
+  // meanwhile, and so is what ignores the SIGTERM that ended the shell after the runner died.
   const groups = new Set<number>();
   const signal = (sig: NodeJS.Signals | 0) => {
     for (const group of groups) {
@@ -53,6 +54,23 @@ export function helperMain(
         groups.delete(group); // ESRCH: nothing of it is left
       }
     }
+  };
+  // The groups whose shell has exited, looked at every 100 ms and dropped once empty: then
+  // their id may go to a new process, and a signal would reach a stranger's group. Until then
+  // it cannot (Linux frees a pid only once no process has it as its group's), and a reuse
+  // within 100 ms would take the kernel going round its whole pid space.
+  const exited = new Set<number>();
+  let looking: NodeJS.Timeout | undefined;
+  const dropEnded = () => {
+    for (const group of exited) {
+      try {
+        process.kill(-group, 0);
+      } catch {
+        groups.delete(group);
+        exited.delete(group);
+      }
+    }
+    if (exited.size === 0) looking = void clearInterval(looking);
   };
   // The containers of the docker executor's jobs that run now, and their engines.
   const containers = new Map<string, EngineAddress>();
@@ -140,7 +158,9 @@ export function helperMain(
         groups.add(group);
         send({ id: m.id, pid: group });
         child.once('exit', (code, sig) => {
-          setTimeout(() => groups.delete(group), leftoverMs).unref();
+          exited.add(group);
+          dropEnded();
+          if (exited.size > 0) looking ??= setInterval(dropEnded, 100).unref();
           send({ id: m.id, code, signal: sig });
           if (script) fs.unlink(script.path, () => {}); // bash has read it
         });

@@ -166,7 +166,7 @@ export class Spawner implements ContainerGuard {
     // `__name`: under tsx (esbuild's keepNames), as when dstack runs from its sources, the
     // function's text calls that helper of its module to name its inner functions.
     const modules = `require('node:child_process'), require('node:net'), require('node:fs'), () => require('node:http')`;
-    const script = `var __name = (f) => f; (${helperMain.toString()})(${modules}, ${JSON.stringify(this.socketPath)}, ${this.stopGraceMs}, ${LEFTOVER_GRACE_MS})`;
+    const script = `var __name = (f) => f; (${helperMain.toString()})(${modules}, ${JSON.stringify(this.socketPath)}, ${this.stopGraceMs})`;
     // Not dstack's settings and tokens: a job (same user) can read its parent's environment in /proc.
     const env = runnerEnvironment();
     delete env.NODE_OPTIONS; // a profiler or loader meant for the server

@@ -144,14 +144,14 @@ describe("the spawner helper's environment", () => {
 describe('a spawner whose process dies', () => {
   /**
    * A process (as a runner is) that starts each of `jobs` (bash commands) through a spawner
-   * with a 1 s stop grace, their processes marked by DSTACK_JOB_ID=`marker`, and prints
+   * with a stop grace of `graceMs` (1 s by default), their processes marked by DSTACK_JOB_ID=`marker`, and prints
    * "started" once they have. It leads its own process group, as a runner in a terminal's
    * foreground does, and shuts down on SIGINT as a runner does: not at once.
    */
-  function parent(dir: string, marker: string, jobs: string[]) {
+  function parent(dir: string, marker: string, jobs: string[], graceMs = 1000) {
     const script = [
       "const { Spawner } = await import('./src/runner/executors/spawner.ts');",
-      'const spawner = new Spawner({ stopGraceMs: 1000 });',
+      `const spawner = new Spawner({ stopGraceMs: ${graceMs} });`,
       `for (const commands of ${JSON.stringify(jobs)})`,
       `  await spawner.spawn({ file: 'bash', args: ['-c', commands], cwd: ${JSON.stringify(dir)},`,
       `    env: { PATH: process.env.PATH, DSTACK_JOB_ID: ${JSON.stringify(marker)} }, onOutput: () => {} });`,
@@ -214,6 +214,24 @@ describe('a spawner whose process dies', () => {
     expect(jobProcesses(marker)).toHaveLength(2); // within its grace
     await vi.waitFor(() => expect(jobProcesses(marker)).toEqual([]), { timeout: 5000, interval: 100 });
     expect(Date.now() - killed).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("kills at the grace's end what ignores SIGTERM, also once the job's shell has ended at it", async () => {
+    const marker = newMarker();
+    // The shell ends at SIGTERM; what it started in the background ignores it. A grace longer
+    // than the 2 s that what a job leaves behind gets while its runner lives (LEFTOVER_GRACE_MS).
+    const graceMs = 3500;
+    const job = `sh -c "trap '' TERM; sleep 120" & trap 'exit 143' TERM; while true; do sleep 1; done`;
+    const p = parent(dir, marker, [job], graceMs);
+    await p.started;
+    await vi.waitFor(() => expect(jobProcesses(marker)).toHaveLength(4)); // bash, sh, and two sleeps
+    p.child.kill('SIGKILL');
+    const killed = Date.now();
+    await vi.waitFor(() => expect(jobProcesses(marker)).toHaveLength(2), { timeout: 2000, interval: 50 }); // sh, sleep 120
+    await new Promise((resolve) => setTimeout(resolve, graceMs - 500 - (Date.now() - killed)));
+    expect(jobProcesses(marker)).toHaveLength(2); // within its grace
+    await vi.waitFor(() => expect(jobProcesses(marker)).toEqual([]), { timeout: 5000, interval: 100 });
+    expect(Date.now() - killed).toBeGreaterThanOrEqual(graceMs);
   });
 
   it("leaves its jobs to the runner at a Ctrl-C to the terminal's group", async () => {

@@ -1,4 +1,5 @@
 /** One `workflows:` item into a WorkflowConfig: shape by schema, then meaning, with locations. */
+import { ENVIRONMENT_NAME_RULE, isEnvironmentName } from '../core/environment-names.js';
 import { ConfigError } from '../core/errors.js';
 import { DSTACK_ENVIRONMENT } from '../core/runtime-variables.js';
 import { WORKFLOW_NAME, type WorkflowConfig } from '../core/workflow.js';
@@ -23,8 +24,6 @@ const UNSUPPORTED: Record<string, string> = {
     "dstack mounts no storage into a job; to reuse files that another workflow made, list them in that workflow's " +
     "'artifacts' and add it to 'deps'",
 };
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The keys workflowSchema knows, made once (not once per workflow). */
 const KNOWN_KEYS: ReadonlySet<string> = new Set(WORKFLOW_KEYS);
@@ -210,11 +209,9 @@ function readEnvironment(ctx: WorkflowContext, raw: RawWorkflow): Record<string,
       })
     : Object.entries(env ?? {}).map(([name, value]): [string, string, Path] => [name, value ?? '', [key, name]]);
   for (const [name, value, path] of entries) {
-    // What a shell and execve take as a name: `A=B` or `1BAD` would be lost or misread in the job.
-    if (!ENV_NAME.test(name)) {
+    if (!isEnvironmentName(name)) {
       throw new ConfigError(
-        `environment variable name '${name}' of workflow ${ctx.label} is not valid: ` +
-          "use letters, digits and '_', not starting with a digit",
+        `environment variable name '${name}' of workflow ${ctx.label} is not valid: ${ENVIRONMENT_NAME_RULE}`,
         Array.isArray(env) ? ctx.at(path) : ctx.atKey(path),
         path.join('.'),
       );

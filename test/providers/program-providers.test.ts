@@ -195,6 +195,18 @@ describe('program providers', () => {
     expect((await planError(root, 'echo')).detail).toMatch(/invalid job spec: jobs: at least one job$/);
   });
 
+  it("refuses a job's environment variable name that is no name, as a workflow's", async () => {
+    for (const name of ['XX=1', '', '1BAD']) {
+      await echo({ answer: JSON.stringify([{ commands: ['env'], environment: { OK: 'a', [name]: 'y' } }]) });
+      expect((await planError(root, 'echo')).detail).toBe(
+        "provider 'echo' (.dstack/providers.yaml:5:5) of workflow 'echo' returned an invalid job spec: " +
+          `jobs.0.environment: variable name '${name}' is not valid: use letters, digits and '_', not starting with a digit`,
+      );
+    }
+    await echo({ answer: JSON.stringify([{ commands: ['env'], environment: { _Ok_2: 'a' } }]) });
+    expect((await planProject(root, 'echo')).jobs[0]!.env).toEqual({ _Ok_2: 'a' });
+  });
+
   it('refuses an absolute artifact path for a job on the host, as for any workflow', async () => {
     await echo({ answer: JSON.stringify([{ commands: ['x'], artifacts: ['/opt/env'] }]) });
     expect((await planError(root, 'echo')).detail).toMatch(

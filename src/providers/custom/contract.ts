@@ -5,6 +5,7 @@
  * or returned by `createJobs`). docs/providers.md documents both with examples.
  */
 import { z } from 'zod';
+import { ENVIRONMENT_NAME_RULE, isEnvironmentName } from '../../core/environment-names.js';
 import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../core/image-reference.js';
 
 /** Bumped when a field changes meaning; a provider may check it. */
@@ -51,8 +52,15 @@ export const providerJobSchema = z.strictObject({
   commands: z.array(z.string()).min(1, 'at least one command'),
   /** Run the commands in this image (in docker); none runs them on the runner's host. */
   image: z.string().refine(isImageReference, IMAGE_REFERENCE_EXPECTED).optional(),
-  /** Added to the workflow's environment. */
-  environment: z.record(z.string(), z.string()).optional(),
+  /** Added to the workflow's environment; names as a workflow's `environment` takes them. */
+  environment: z
+    .record(z.string(), z.string())
+    .superRefine((env, ctx) => {
+      const bad = Object.keys(env).find((name) => !isEnvironmentName(name));
+      if (bad !== undefined)
+        ctx.addIssue({ code: 'custom', message: `variable name '${bad}' is not valid: ${ENVIRONMENT_NAME_RULE}` });
+    })
+    .optional(),
   /** The workflow's artifacts when absent. */
   artifacts: z.array(z.string().min(1)).optional(),
   /** Each field the workflow's when absent. */

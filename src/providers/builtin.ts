@@ -4,6 +4,7 @@
  */
 import { posix } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import { majorMinor } from '../core/job-needs.js';
 import type { ProviderContext, ProviderJob, ResolvedWorkflow } from '../core/planner.js';
 import { didYouMean } from '../core/suggest.js';
 
@@ -185,11 +186,15 @@ function warnUnused(wf: ResolvedWorkflow, provider: BuiltinProvider, ctx: Provid
     ctx.warn(`'${key}' of workflow '${wf.name}' is ignored: ${whyUnused(key, value, provider, wf)}`, key);
   }
   if (provider === 'python' && wf.image !== undefined) {
-    // The job runs in the image (python-job.ts: `image ?? python:VERSION`), with its Python.
+    // The job runs in the image (python-job.ts: `image ?? python:VERSION`), with its Python. Without
+    // one it runs on the runner's host unless the runner has DSTACK_PYTHON_RUNTIME=docker, which
+    // the plan cannot know: the advice holds for both.
     for (const key of ['python', 'version'].filter((k) => wf.params[k] !== undefined)) {
+      const version = majorMinor(String(wf.params[key]).trim());
       ctx.warn(
         `'${key}' of workflow '${wf.name}' is ignored: the job runs in its image ${wf.image}, with that image's ` +
-          `Python (leave out 'image' to run in python:${String(wf.params[key])})`,
+          `Python (for Python ${version}, set 'image: python:${version}'; or leave out 'image' to use the runner's ` +
+          `python${version}, or the python:${version} image on a runner with DSTACK_PYTHON_RUNTIME=docker)`,
         key,
       );
     }

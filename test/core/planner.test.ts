@@ -830,7 +830,8 @@ describe('plan: providers', () => {
     const p = await plan(config, { target: 't', overrides: {} }, registry);
     expect(p.warnings).toEqual([
       `${FILE}:4:13: 'python' of workflow 't' is ignored: the job runs in its image python:3.11, with that image's ` +
-        "Python (leave out 'image' to run in python:3.9)",
+        "Python (for Python 3.9, set 'image: python:3.9'; or leave out 'image' to use the runner's python3.9, " +
+        'or the python:3.9 image on a runner with DSTACK_PYTHON_RUNTIME=docker)',
     ]);
   });
 

@@ -4,6 +4,7 @@ import { UsageError } from '../core/errors.js';
 import type { Settings } from '../settings.js';
 import { VERSION } from '../version.js';
 import { addBackendFlags } from './commands/backend-flags.js';
+import { addHelpCommand } from './help-command.js';
 
 // Commands are loaded when used: `dstack status` need not load the server.
 const commands = {
@@ -259,6 +260,13 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
       'stop those jobs first, as dstack stop does: their artifacts are saved, dstack resume runs them again',
     )
     .action((opts) => done(commands.server().then((m) => m.serverStopCommand(opts, settings))));
+  addHelpCommand(program, (argv) =>
+    argv[0] === 'run'
+      ? (done(commands.run().then((m) => m.runCommand(argv.slice(1), settings, process.cwd()))), Promise.resolve())
+      : buildProgram(settings, done)
+          .parseAsync(argv, { from: 'user' })
+          .then(() => undefined),
+  );
   return program;
 }
 

@@ -74,6 +74,11 @@ export function runnerWorkDir(home: string): string {
   return join(home, 'runner');
 }
 
+/** DSTACK_HOME, for the message when a folder in it cannot be made (files/make-folder.ts). */
+export function homeSetting(home: string): { setting: string; value: string } {
+  return { setting: 'DSTACK_HOME', value: home };
+}
+
 /** Settings of the docker, python and custom providers (runner and CLI). */
 export interface ProviderSettings {
   /** `DOCKER_HOST` (`unix:///path` or `tcp://host:port`), default the local engine's socket. */

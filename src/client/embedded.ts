@@ -5,11 +5,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { entryPoint } from '../cli/entry-points.js';
 import { UnavailableError } from '../core/errors.js';
-import { serverDataDir } from '../settings.js';
+import { makeChosenFolder } from '../files/make-folder.js';
+import { homeSetting, serverDataDir } from '../settings.js';
 import { Client } from './client.js';
 import { isAlive } from './process-alive.js';
 
@@ -102,7 +103,7 @@ export async function ensureLocalServer(home: string, timeoutMs = 30_000): Promi
     // It is alive but did not answer at once (busy, or still starting): wait for it, never start a second one.
     return waitHealthy(home, Date.now() + timeoutMs);
   }
-  await mkdir(f.dir, { recursive: true, mode: 0o700 });
+  await makeChosenFolder(f.dir, homeSetting(home), 0o700);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const lock = await tryLock(f.lock);

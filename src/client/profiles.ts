@@ -2,9 +2,11 @@
  * CLI profiles in `$DSTACK_HOME/config.yml`: a server URL and token per name. The file is
  * the user's credential store (mode 0600), as ~/.kube/config or ~/.docker/config.json are.
  */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import { makeChosenFolder } from '../files/make-folder.js';
+import { homeSetting } from '../settings.js';
 
 export interface Profile {
   server: string;
@@ -46,7 +48,7 @@ export async function readConfig(home: string): Promise<CliConfig> {
 
 export async function writeConfig(home: string, config: CliConfig): Promise<void> {
   const file = configPath(home);
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await makeChosenFolder(dirname(file), homeSetting(home), 0o700);
   const { stringify } = await import('yaml');
   await writeFile(file, stringify(config), { mode: 0o600 });
   await chmod(file, 0o600);

@@ -10,10 +10,11 @@
  * (temporary file, then rename); one that cannot be read or written is simply not used.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FAST_READER, type PlainReader } from './fast-yaml.js';
 import type { Plain } from './yaml-source.js';
+import { makeFolderSync } from '../files/make-folder.js';
 
 interface Entry {
   key: string;
@@ -48,7 +49,7 @@ function lookUp(file: string, key: string): Entry | undefined {
 function store(dir: string, file: string, entry: Entry): void {
   const temp = `${file}.${process.pid}.tmp`;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeFolderSync(dir, 0o700);
     writeFileSync(temp, JSON.stringify(entry), { mode: 0o600 });
     renameSync(temp, file);
   } catch {

@@ -14,7 +14,6 @@ import {
   constants,
   copyFileSync,
   existsSync,
-  mkdirSync,
   openSync,
   readSync,
   renameSync,
@@ -37,6 +36,7 @@ import type {
   WriteBlobsJob,
   WriteOutcome,
 } from './file-jobs.js';
+import { makeFolderSync } from './make-folder.js';
 
 /**
  * Files are read as the scan found them, regular files: a link put in a file's place since
@@ -119,7 +119,7 @@ export function hashFile({ path, size, store }: HashFileJob): HashFileResult {
     out = undefined;
     const target = blobPath(store.folder, digest);
     if (existsSync(target)) return { digest, stored: false };
-    mkdirSync(dirname(target), { recursive: true });
+    makeFolderSync(dirname(target));
     renameSync(store.temp, target);
     return { digest, stored: true };
   } catch (e) {
@@ -163,13 +163,13 @@ export function storeFiles({ files, folder, tempPrefix }: StoreFilesJob): StoreF
  */
 function storeAt(target: string, temp: string, content: Uint8Array, shards: Set<string>): void {
   const shard = dirname(target);
-  if (!shards.has(shard)) mkdirSync(shard, { recursive: true });
+  if (!shards.has(shard)) makeFolderSync(shard);
   shards.add(shard);
   try {
     writeRenamed(temp, target, [content]);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    mkdirSync(shard, { recursive: true });
+    makeFolderSync(shard);
     writeRenamed(temp, target, [content]);
   }
 }

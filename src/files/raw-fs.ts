@@ -18,7 +18,6 @@ import {
   fchmodSync,
   fstat,
   fstatSync,
-  mkdirSync,
   open,
   openSync,
   read,
@@ -26,6 +25,7 @@ import {
   writevSync,
 } from 'node:fs';
 import { promisify } from 'node:util';
+import { makeFolderSync } from './make-folder.js';
 
 /** Files up to this size are written with synchronous calls: the pool's hand-off costs more than their bytes. */
 export const SMALL_FILE = 64 * 1024;
@@ -147,19 +147,10 @@ export async function writeNew(
 }
 
 /**
- * `mkdir(path, { recursive: true })`, with its answer (the first folder it created, or
- * undefined when `path` was a folder already), in one plain `mkdir` when only the last
- * folder is missing (a recursive mkdir looks at every folder above it first), and
- * synchronously: a runner makes folders for every job.
+ * make-folder.ts's makeFolderSync: the first folder it created, or undefined when `path` was a
+ * folder already, in one plain `mkdir` when only the last folder is missing, and synchronously:
+ * a runner makes folders for every job.
  */
 export function makeFolders(path: string): string | undefined {
-  try {
-    mkdirSync(path);
-    return path;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'EEXIST') throw e;
-  }
-  // Missing folders above it, or something there already (a folder, or a file: an error).
-  return mkdirSync(path, { recursive: true });
+  return makeFolderSync(path);
 }

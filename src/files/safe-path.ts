@@ -2,10 +2,11 @@
  * Paths that must stay inside a folder: workspace files, artifacts, `--output` downloads.
  * No absolute paths, no `..` out of it, no writing through a symlink that leads out.
  */
-import { lstat, mkdir, realpath, rm } from 'node:fs/promises';
+import { lstat, realpath, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { InvalidError } from '../core/errors.js';
 import { blockedWrite, WriteBlockedError } from './write-blocked.js';
+import { makeFolder } from './make-folder.js';
 
 /**
  * Normalise a relative path (as manifests hold them: `/` between names); InvalidError when it
@@ -39,7 +40,7 @@ export function isInside(root: string, path: string): boolean {
 export async function prepareWrite(root: string, rel: string): Promise<string> {
   const target = join(root, normalizeRelative(rel));
   const parent = dirname(target);
-  await mkdir(parent, { recursive: true }).catch(async (e: unknown) => {
+  await makeFolder(parent).catch(async (e: unknown) => {
     throw await blockedWrite(root, rel, parent, e);
   });
   const [realRoot, realParent] = await Promise.all([realpath(root), realpath(parent)]);

@@ -3,7 +3,6 @@
  * folder of the job's on the runner, bind-mounted at that path, so that what the job writes
  * there is saved like any artifact and restored for the jobs that depend on it.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment } from '../core/api.js';
@@ -11,6 +10,7 @@ import type { ArtifactManifest } from '../core/records.js';
 import type { TransferStats } from '../files/transfer.js';
 import { downloadForJob } from './downloads.js';
 import type { Mount } from './executors/executor.js';
+import { makeFolder } from '../files/make-folder.js';
 
 /** Where a job's absolute artifact paths live on the runner: `/opt/x` is `<root>/opt/x`. */
 export function containerRoot(workRoot: string, jobId: string): string {
@@ -56,7 +56,7 @@ export async function downloadManifest(
   const inContainer = manifest.artifacts.filter((a) => a.path.startsWith('/')).flatMap((a) => a.files);
   const stats = await downloadForJob(client, workspace, inWorkspace, signal);
   if (inContainer.length === 0) return stats;
-  await mkdir(root, { recursive: true });
+  await makeFolder(root);
   const more = await downloadForJob(client, root, inContainer, signal);
   const folders = (stats.folders ?? 0) + (more.folders ?? 0);
   return { files: stats.files + more.files, bytes: stats.bytes + more.bytes, ...(folders > 0 && { folders }) };

@@ -7,8 +7,9 @@
  * of its entries are acknowledged, and appends go to a fresh one: the spool holds about what
  * the server has not yet got, not the whole log.
  */
-import { closeSync, ftruncateSync, fstatSync, mkdirSync, openSync, renameSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, ftruncateSync, fstatSync, openSync, renameSync, unlinkSync, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeFolderSync } from '../files/make-folder.js';
 
 const ROTATE_BYTES = 16 << 20;
 
@@ -62,7 +63,7 @@ export class SpoolFile {
 
   private open(): number {
     if (this.fd === undefined) {
-      mkdirSync(dirname(this.path), { recursive: true });
+      makeFolderSync(dirname(this.path));
       this.fd = openSync(this.path, 'a');
       this.size = fstatSync(this.fd).size;
     }

@@ -10,10 +10,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { runLowPriority } from './low-priority.js';
 import { whyUnremovable } from './unremovable.js';
+import { makeFolder } from '../files/make-folder.js';
 
 export interface TrashOptions {
   /**
@@ -55,7 +56,7 @@ export class Trash {
   /** Move `path` into the trash; nothing there is not an error. The rename is made in place (see raw-fs.ts). */
   async discard(path: string): Promise<void> {
     try {
-      await (this.ready ??= mkdir(this.dir, { recursive: true }));
+      await (this.ready ??= makeFolder(this.dir));
       // Named after the job's folder too, for whoever looks into the trash.
       renameSync(path, join(this.dir, `${basename(path)}-${randomBytes(8).toString('hex')}`));
     } catch {

@@ -3,7 +3,7 @@
  * for a resumed job its own saved artifacts, so it continues from its checkpoint.
  */
 import { writeFileSync } from 'node:fs';
-import { mkdir, rm, rmdir, unlink } from 'node:fs/promises';
+import { rm, rmdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment } from '../core/api.js';
@@ -15,6 +15,7 @@ import { WriteBlockedError } from '../files/write-blocked.js';
 import { deliverCode } from './code/deliver.js';
 import { containerRoot, downloadManifest } from './container-root.js';
 import type { Trash } from './trash.js';
+import { makeFolder } from '../files/make-folder.js';
 
 /**
  * Files of `manifest` that an earlier dependency wrote with other content: the later one in
@@ -57,7 +58,7 @@ export async function prepareWorkspace(
   // Normally new: mkdir says whether it created the folder, sparing a removal per job.
   if (!makeWorkspace(dir)) {
     await rm(dir, { recursive: true, force: true }); // left by an earlier attempt at this job
-    await mkdir(dir, { recursive: true });
+    await makeFolder(dir);
   }
   const total: TransferStats = { files: 0, bytes: 0 };
   const add = (s: TransferStats) => {

@@ -4,8 +4,9 @@
  * database alone never reveals a secret: a copy of it without the key file is useless.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, link, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { makeFolder } from '../files/make-folder.js';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -65,7 +66,7 @@ export class ServerKey {
 }
 
 async function loadOrCreateKey(path: string): Promise<Buffer> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await makeFolder(dirname(path), 0o700);
   // Written whole beside it, then linked into place: link fails when the file exists, so two
   // first uses at once (two processes on one data dir) agree on one key, never a half-written one.
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;

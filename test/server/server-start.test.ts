@@ -48,7 +48,7 @@ describe('startServer on folders the umask left open', () => {
     await writeFile(join(dataDir, 'a-file'), '');
     const options = { dataDir, host: '127.0.0.1', port: 0, logger: silentLogger };
     await expect(startServer({ ...options, storage })).rejects.toThrow(
-      `invalid --storage '${storage}': ENOTDIR: not a directory, mkdir '${storage}'`,
+      `invalid --storage '${storage}': ${storage} (or a folder above it) is a file; give a folder or s3://BUCKET/PREFIX`,
     );
     const next = await startServer(options);
     await next.close();

@@ -3,12 +3,12 @@
  * empty folder is listed as `path/` without a size, and counts for no file.
  */
 import { lstatSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { assertNever, ConflictError, UsageError } from '../../core/errors.js';
 import type { JobRecord, ManifestEntry } from '../../core/records.js';
 import { formatSize, plural } from '../../core/resources.js';
 import { downloadFiles } from '../../files/download.js';
+import { makeChosenFolder } from '../../files/make-folder.js';
 import { WriteBlockedError } from '../../files/write-blocked.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
@@ -91,19 +91,7 @@ export async function artifactsCommand(
 /** The `--output` folder, made when missing; a UsageError naming the flag when it cannot be one. */
 async function outputFolder(output: string): Promise<string> {
   const dir = resolve(output);
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'EEXIST' || code === 'ENOTDIR'
-        ? `${dir} (or a folder above it) is a file`
-        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
-          ? `no permission to make ${dir}`
-          : undefined;
-    if (why === undefined) throw e;
-    throw new UsageError(`invalid --output '${output}': ${why}; give a folder (it is made when missing)`);
-  }
+  await makeChosenFolder(dir, { setting: '--output', value: output, hint: 'give a folder (it is made when missing)' });
   return dir;
 }
 

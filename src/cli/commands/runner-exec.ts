@@ -73,7 +73,12 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
     );
   }
   const workRoot = resolve(options.workDir ?? join(tmpdir(), `dstack-exec-${options.job}`));
-  await makePrivateFolder(workRoot);
+  await makePrivateFolder(
+    workRoot,
+    options.workDir === undefined
+      ? { setting: 'TMPDIR', value: tmpdir() }
+      : { setting: '--work-dir', value: options.workDir },
+  );
   const logger = createLogger(`runner-exec:${options.job}`, settings.logLevel);
   const baseEnv = runnerEnvironment();
   // Asked for first, then the job-running modules load while the server answers: both are on

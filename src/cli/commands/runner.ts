@@ -11,7 +11,7 @@ import { detectCapacity } from '../../runner/capacity.js';
 import { runnerEnvironment } from '../../runner/environment.js';
 import { ProcessExecutor } from '../../runner/executors/process-executor.js';
 import { makePrivateFolder } from '../../files/private-folder.js';
-import { runnerWorkDir, type Settings } from '../../settings.js';
+import { homeSetting, runnerWorkDir, type Settings } from '../../settings.js';
 import { runnerToken, serverUrl } from '../credentials.js';
 import { JOBS_STOP, onShutdownSignals } from '../../shutdown-signals.js';
 
@@ -66,7 +66,10 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     );
   }
   const workRoot = resolve(options.workDir ?? runnerWorkDir(settings.home));
-  await makePrivateFolder(workRoot);
+  await makePrivateFolder(
+    workRoot,
+    options.workDir === undefined ? homeSetting(settings.home) : { setting: '--work-dir', value: options.workDir },
+  );
   const logger = createLogger(`runner:${caller}`, settings.logLevel);
   const client = new RunnerClient({ url: server, token, retry: runnerRetry(logger) });
   const stopGraceMs = settings.stopGraceSeconds * 1000;

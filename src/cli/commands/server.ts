@@ -8,7 +8,8 @@ import { startServer } from '../../server/server.js';
 import { JOBS_STOP, onShutdownSignals, type JobsOnShutdown } from '../../shutdown-signals.js';
 import { ensureAdmin } from '../../server/admin.js';
 import { join, resolve } from 'node:path';
-import { runnerWorkDir, serverDataDir, type Settings } from '../../settings.js';
+import { makePrivateFolder } from '../../files/private-folder.js';
+import { homeSetting, runnerWorkDir, serverDataDir, type Settings } from '../../settings.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
 import { plural } from '../../core/resources.js';
 import { table } from '../table.js';
@@ -46,11 +47,18 @@ export async function serverCommand(
     throw new UsageError(`invalid --runner-timeout '${options.runnerTimeout}': expected seconds, like 60`);
   }
   const dataDir = resolve(options.dataDir ?? serverDataDir(settings.home));
+  // Made here, where a failure can name the setting that chose the folder (startServer makes them too).
+  const home = homeSetting(settings.home);
+  await makePrivateFolder(
+    dataDir,
+    options.dataDir === undefined ? home : { setting: '--data-dir', value: options.dataDir },
+  );
   const slurm = await slurmFromFlags(options, { dataDir, stopGraceMs: settings.stopGraceSeconds * 1000 });
   // Host jobs run as this server's user and can read its data folder (the admin token, the
   // server key): on a server others reach, any user could make themselves admin. Off unless asked.
   const loopback = isLoopback(options.host);
   const localRunner = options.localRunner ?? loopback;
+  if (localRunner) await makePrivateFolder(runnerWorkDir(settings.home), home);
   const server = await startServer({
     dataDir,
     host: options.host,

@@ -6,9 +6,11 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { makeChosenFolder } from '../../files/make-folder.js';
+import { homeSetting } from '../../settings.js';
 
 const exec = promisify(execFile);
 
@@ -42,7 +44,7 @@ export async function checkoutProviderRepo(
 ): Promise<string> {
   const dir = join(home, 'providers', createHash('sha256').update(url).digest('hex').slice(0, 16));
   if (!existsSync(join(dir, '.git'))) {
-    await mkdir(join(home, 'providers'), { recursive: true });
+    await makeChosenFolder(join(home, 'providers'), homeSetting(home));
     const tmp = `${dir}.${process.pid}.tmp`;
     await rm(tmp, { recursive: true, force: true });
     try {

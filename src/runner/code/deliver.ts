@@ -10,7 +10,7 @@
  *   and when the clone fails, if the CLI uploaded every file (it does unless the commit
  *   is on the remote).
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
 import type { RunnerClient } from '../../client/runner-client.js';
 import type { Assignment, CodeManifest } from '../../core/api.js';
@@ -20,6 +20,7 @@ import type { CodeSource } from '../../core/repos.js';
 import type { TransferStats } from '../../files/transfer.js';
 import { downloadForJob } from '../downloads.js';
 import { plural } from '../../core/resources.js';
+import { makeFolder } from '../../files/make-folder.js';
 
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
@@ -112,7 +113,7 @@ export async function deliverCode(
   if (failure === undefined) return downloadForJob(client, dir, code.files, signal); // the user did not register the remote
   // The clone route failed part-way: start over from the bundle, if the CLI uploaded all of it.
   await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   const lacking = await missing(client, code.files, signal);
   if (lacking.length > 0) {
     throw new UnavailableError(

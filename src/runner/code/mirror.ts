@@ -4,13 +4,14 @@
  * user too, so that one user's clone (made with their credentials) never serves another.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { unlessAborted } from '../../core/concurrency.js';
 import { NotFoundError } from '../../core/errors.js';
 import { withConfig } from './git-auth.js';
 import { git, GitError, type GitContext } from './git.js';
 import { FOREGROUND_GC, leftLocks, removeLocks } from './mirror-locks.js';
+import { makeFolder } from '../../files/make-folder.js';
 
 /** Where the mirror of `user`'s `remote` lives. */
 export function mirrorPath(workRoot: string, user: string, remote: string): string {
@@ -119,7 +120,7 @@ export async function mirrorWithCommit(
       if (await hasCommit(mirror, commit, ctx, work)) return mirror;
       await fetchInto(mirror, remote, ctx, work);
     } else {
-      await mkdir(join(workRoot, 'repos'), { recursive: true });
+      await makeFolder(join(workRoot, 'repos'));
       // Clone beside it and rename into place: a clone cut short never looks like a mirror.
       const temp = `${mirror}.${randomBytes(4).toString('hex')}.tmp`;
       try {

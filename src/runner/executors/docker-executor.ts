@@ -4,7 +4,7 @@
  * log. The container is removed when it ends, whatever ended it; what it wrote is given back
  * first to a runner that is not root (docker/ownership.ts).
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
@@ -13,6 +13,7 @@ import { containerOptions, JOB_LABEL, writableMounts } from './docker/container-
 import { giveBackAfter, ownerOfJobFiles, wasGivenBack, type Owner } from './docker/ownership.js';
 import { readOutput, type Execution, type ExecutionRequest, type Executor, type ExitResult } from './executor.js';
 import { scriptOf } from './process-executor.js';
+import { makeFolder } from '../../files/make-folder.js';
 
 export interface DockerExecutorOptions {
   /** `DOCKER_HOST`: `unix:///var/run/docker.sock`, `tcp://host:2375`. */
@@ -67,8 +68,8 @@ export class DockerExecutor implements Executor {
     ]);
     await ensureImage(docker, image, request.onNote, request.signal);
     request.signal?.throwIfAborted(); // stopped or aborted while its image was looked up or pulled: no container
-    for (const mount of request.mounts ?? []) await mkdir(mount.host, { recursive: true });
-    await mkdir(this.options.scriptDir, { recursive: true });
+    for (const mount of request.mounts ?? []) await makeFolder(mount.host);
+    await makeFolder(this.options.scriptDir);
     const scriptFile = join(this.options.scriptDir, `${request.jobId}.sh`);
     await writeFile(scriptFile, scriptOf(request.commands), { mode: 0o644 });
     const owner = await this.ownerOf(docker);

@@ -1,7 +1,7 @@
 /** BlobStore on local disk: `<root>/ab/abcdef…`, written to a temp file and renamed into place. */
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +17,7 @@ import {
 import { fileJob } from '../../files/file-workers.js';
 import { inSlices, readWhole } from '../../files/raw-fs.js';
 import { emptyStats, type BlobBytes, type BlobStore, type BlobStoreStats } from './blob-store.js';
+import { makeFolder } from '../../files/make-folder.js';
 
 /** Every temp file of the store ends so (file-job-calls.ts names those of `store-files` alike). */
 const TEMP_SUFFIX = '.tmp';
@@ -77,7 +78,7 @@ export class LocalBlobStore implements BlobStore {
   private async shard(shard: string): Promise<void> {
     let made = this.shards.get(shard);
     if (!made) {
-      made = mkdir(join(this.root, shard), { recursive: true });
+      made = makeFolder(join(this.root, shard));
       this.shards.set(shard, made);
       made.catch(() => this.shards.delete(shard));
     }
@@ -129,7 +130,7 @@ export class LocalBlobStore implements BlobStore {
    */
   async putFile(path: string, size: number): Promise<HashFileResult> {
     const temp = join(this.root, `file.${this.nextTemp()}${TEMP_SUFFIX}`);
-    await mkdir(this.root, { recursive: true });
+    await makeFolder(this.root);
     const result = await fileJob({ op: 'hash-file', path, size, store: { temp, folder: this.root } });
     if (result.stored) {
       this.counters.blobsWritten++;

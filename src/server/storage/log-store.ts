@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { renameSync, statSync, truncateSync } from 'node:fs';
-import { appendFile, mkdir, rm, truncate } from 'node:fs/promises';
+import { appendFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidError } from '../../core/errors.js';
 import type { OutputEntry } from '../../core/log-batch.js';
@@ -26,6 +26,7 @@ import {
   pointForTime,
   type IndexPoint,
 } from './log-index.js';
+import { makeFolder } from '../../files/make-folder.js';
 
 const JOB_ID = /^[0-9a-f]{12}$/;
 /** A follower's read takes about this much of the log at a time. */
@@ -161,7 +162,7 @@ export class LogStore {
    */
   private async restore(jobId: string, file: string): Promise<boolean> {
     if (statSync(file, { throwIfNoEntry: false })) return false; // an empty log of its own
-    await (this.rootMade ??= mkdir(this.root, { recursive: true }));
+    await (this.rootMade ??= makeFolder(this.root));
     const partial = `${file}.restoring`;
     const restored = await this.archive!.restore(jobId, partial).catch(async (e: unknown) => {
       await rm(partial, { force: true }); // what a fetch cut off wrote
@@ -205,7 +206,7 @@ export class LogStore {
     if (fresh.length === 0) return state.lastSeq;
     const { next, parts, records: written, points } = planAppend(state, fresh);
     try {
-      await (this.rootMade ??= mkdir(this.root, { recursive: true }));
+      await (this.rootMade ??= makeFolder(this.root));
       // One write of all the parts (no copy into one buffer first).
       this.handles.append(this.file(jobId), parts);
       // After the log: an index point never names bytes that are not there.

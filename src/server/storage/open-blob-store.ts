@@ -29,11 +29,7 @@ export async function openBlobStore(
   }
   // Every user's code and artifacts: its user's alone, as the data folder.
   const root = resolve(spec);
-  try {
-    await makePrivateFolder(root);
-  } catch (e) {
-    throw new UsageError(`invalid ${setting} '${spec}': ${(e as Error).message}`, { cause: e });
-  }
+  await makePrivateFolder(root, { setting, value: spec, hint: 'give a folder or s3://BUCKET/PREFIX' });
   return new LocalBlobStore(root);
 }
 

@@ -5,10 +5,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { makeFolder } from '../../files/make-folder.js';
 
 export interface Spooled {
   /** sha256 hex of the content. */
@@ -37,7 +38,7 @@ export async function spool(content: Readable, dir: string, memoryLimit = 8 << 2
       hash.update(data);
       size += data.length;
       if (!out && size > memoryLimit) {
-        await mkdir(dir, { recursive: true });
+        await makeFolder(dir);
         file = join(dir, `spool-${randomBytes(8).toString('hex')}`);
         out = createWriteStream(file);
         for (const c of chunks.splice(0)) if (!out.write(c)) await drained(out);

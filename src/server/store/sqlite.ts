@@ -1,7 +1,6 @@
 /**
  * The default store: SQLite through better-sqlite3, one file under the server's data dir.
  */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver } from 'kysely';
@@ -10,6 +9,7 @@ import { KyselyStore } from './kysely-store.js';
 import type { Database } from './schema.js';
 import { withStatementCache } from './statement-cache.js';
 import type { Store } from './store.js';
+import { makeFolderSync } from '../../files/make-folder.js';
 
 /**
  * Open (creating it and its directory if needed) a SQLite database configured for the
@@ -18,7 +18,7 @@ import type { Store } from './store.js';
  * `:memory:` gives a private in-memory database.
  */
 export function openSqliteDatabase(path: string): SqliteDatabase.Database {
-  if (path !== ':memory:' && path !== '' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:' && path !== '' && !path.startsWith('file:')) makeFolderSync(dirname(path));
   const database = new SqliteDatabase(path);
   try {
     database.pragma('journal_mode = WAL');

@@ -3,7 +3,6 @@
  * is the partition's. It claims ready jobs like any runner, submits each with `sbatch`, and
  * tracks them in Slurm; the batch job runs `dstack runner exec`, which reports over HTTP.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pause } from '../../../core/concurrency.js';
 import { UnavailableError } from '../../../core/errors.js';
@@ -24,6 +23,7 @@ import { SlurmTracker } from './tracker.js';
 import { failUnfittable } from './unfittable.js';
 import type { SlurmCommands, SlurmNode } from './types.js';
 import { RUNNER_LOST } from '../../../core/job-status.js';
+import { makeFolder } from '../../../files/make-folder.js';
 
 /** How often the partition's nodes are read again (capacity changes as nodes go down and up). */
 const NODES_EVERY_MS = 60_000;
@@ -87,7 +87,7 @@ export class SlurmBackend implements ManagedRunner {
           : 'sinfo lists no Slurm nodes',
       );
     }
-    await mkdir(options.workDir, { recursive: true });
+    await makeFolder(options.workDir);
     const tracked = await TrackedJobs.open(engine.store, options.name, join(stateDir, 'jobs.json'));
     const tokenFile = join(stateDir, 'runner-token');
     const { token, others } = await ensureRunnerToken(engine.store, options.name, tokenFile);

@@ -8,11 +8,12 @@
  * new token for its submissions and keeps the runner's other tokens valid, as the batch jobs
  * it goes on tracking hold them, until none of those jobs is tracked (`RetiredTokens`).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { hashToken, issueToken, replaceToken } from '../../auth.js';
 import type { Store } from '../../store/store.js';
 import type { TrackedJob, TrackedJobs } from './tracked-jobs.js';
+import { makeFolder } from '../../../files/make-folder.js';
 
 export interface RunnerToken {
   /** The token batch jobs submitted from now on get. */
@@ -72,7 +73,7 @@ export async function replaceRunnerToken(store: Store, name: string): Promise<st
 
 /** Write the token to `file` (0600) whole: a crash mid-write must not leave half a token. */
 export async function keepRunnerToken(file: string, token: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await makeFolder(dirname(file), 0o700);
   const temp = `${file}.new`;
   await writeFile(temp, token + '\n', { mode: 0o600 });
   await rename(temp, file);

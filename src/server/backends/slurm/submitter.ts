@@ -2,7 +2,7 @@
  * Handing a claimed job to Slurm: a folder for this submission in the shared work dir with the
  * runner token (0600), then `sbatch`; the Slurm job id is recorded before anything else happens to it.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { entryPoint } from '../../../cli/entry-points.js';
 import { pause } from '../../../core/concurrency.js';
 import type { JobRecord } from '../../../core/records.js';
@@ -14,6 +14,7 @@ import { noNodeFits } from './capacity.js';
 import type { SlurmBackendOptions } from './options.js';
 import type { TrackedJobs } from './tracked-jobs.js';
 import { SlurmUnreachableError, type SlurmCommands, type SlurmNode } from './types.js';
+import { makeFolder } from '../../../files/make-folder.js';
 
 /**
  * How long a submission tries an unreachable slurmctld again before its job fails: a
@@ -62,7 +63,7 @@ export class SlurmSubmitter {
     const problem = noNodeFits(job.spec.resources, this.deps.nodes());
     if (problem) return this.endUnsubmitted(job.id, `slurm: ${problem}`);
     const dir = attemptDir(options.workDir, job.id, Date.now());
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeFolder(dir, 0o700);
     await writeFile(tokenFile(dir), this.token, { mode: 0o600 });
     let slurmId: string;
     let noted = false;

@@ -12,6 +12,20 @@ export default tseslint.config(
     },
   },
   {
+    // Node 20's recursive mkdir spins forever under /proc (ENOENT, then EEXIST for the parent, again).
+    files: ['src/**/*.ts'],
+    ignores: ['src/files/make-folder.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.name=/^mkdir(Sync)?$/] > ObjectExpression > Property[key.name='recursive']",
+          message: 'make folders with their parents through makeFolder (src/files/make-folder.ts).',
+        },
+      ],
+    },
+  },
+  {
     // The core is pure: no I/O modules, no drivers.
     files: ['src/core/**/*.ts'],
     rules: {

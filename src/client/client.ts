@@ -13,6 +13,7 @@ import type {
   RunnerView,
   RunView,
   SubmitRunRequest,
+  TagDeleted,
   TaggedRun,
 } from '../core/api.js';
 import type { OutputLine } from '../core/log-frames.js';
@@ -65,9 +66,16 @@ export class Client extends ApiClient {
     return this.json('POST', '/api/stop', { target, abort, ...(grace === undefined ? {} : { grace }) });
   }
 
-  /** Tagged runs of `project`, or of every project; with `mine`, only the caller's (an admin sees everyone's). */
-  tags(project?: string, { mine = false }: { mine?: boolean } = {}): Promise<RunView[]> {
-    return this.json('GET', `/api/tags${searchOf({ project, mine: mine ? '1' : undefined })}`);
+  /**
+   * Tagged runs of `project`, or of every project; with `mine`, only the caller's (an admin sees
+   * everyone's); with `promised`, the unfinished runs a tag is promised to also (their `tagOnDone`).
+   */
+  tags(
+    project?: string,
+    { mine = false, promised = false }: { mine?: boolean; promised?: boolean } = {},
+  ): Promise<RunView[]> {
+    const search = searchOf({ project, mine: mine ? '1' : undefined, promised: promised ? '1' : undefined });
+    return this.json('GET', `/api/tags${search}`);
   }
 
   addTag(tag: string, run: string): Promise<TaggedRun> {
@@ -76,8 +84,8 @@ export class Client extends ApiClient {
 
   /** Delete the tag in `project`, or the one tag of that name in any project. */
   /** `user`: whose tag, for an admin (another user's, or a deleted user's). */
-  async deleteTag(tag: string, project?: string, user?: string): Promise<void> {
-    await this.json('DELETE', `/api/tags/${encodeURIComponent(tag)}${searchOf({ project, user })}`);
+  deleteTag(tag: string, project?: string, user?: string): Promise<TagDeleted> {
+    return this.json('DELETE', `/api/tags/${encodeURIComponent(tag)}${searchOf({ project, user })}`);
   }
 
   /** Prune the runs of `project`, or of every project when it is undefined. */

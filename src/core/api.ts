@@ -70,6 +70,16 @@ export interface TaggedRun extends RunView {
   unchanged?: true;
 }
 
+/** What `DELETE /api/tags/TAG` did. */
+export interface TagDeleted {
+  ok: true;
+  /**
+   * The tag was no run's yet but promised to this unfinished run (`dstack run --tag`): the
+   * promise is dropped, and the run ends untagged.
+   */
+  promisedTo?: string;
+}
+
 export interface PruneRequest {
   /** Delete finished, untagged runs submitted more than this long ago, ms. */
   olderThanMs: number;

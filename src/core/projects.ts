@@ -48,13 +48,22 @@ export function remotePath(remote: string, top = '/'): string {
  * tag collides, which may be in another project than the CLI's (`tags add` of its run).
  */
 export function tagTaken(tag: string, project: string, run: string): string {
-  const quoted = /^[\w@%+=:,./#-]+$/.test(project) ? project : `'${project.replaceAll("'", `'\\''`)}'`;
-  return `tag '${tag}' already exists in project ${project} (run ${run}); delete it first: dstack tags delete ${tag} --project ${quoted}`;
+  return `tag '${tag}' already exists in project ${project} (run ${run}); delete it first: dstack tags delete ${tag} --project ${shellWord(project)}`;
 }
 
-/** `tag` is to go to `run`, unfinished, once it is DONE (`dstack run --tag`): no other run may take it meanwhile. */
+/**
+ * `tag` is to go to `run`, unfinished, once it is DONE (`dstack run --tag`): no other run may take
+ * it meanwhile, unless its user lets the promise go (`tags delete`; the run then ends untagged).
+ */
 export function tagPromised(tag: string, project: string, run: string): string {
-  return `tag '${tag}' is promised to run ${run} in project ${project}, which has not finished (dstack run --tag ${tag}): choose another tag, or wait for that run`;
+  return (
+    `tag '${tag}' is promised to run ${run} in project ${project}, which has not finished (dstack run --tag ${tag}): ` +
+    `choose another tag, wait for that run, or let that run end untagged: dstack tags delete ${tag} --project ${shellWord(project)}`
+  );
+}
+
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./#-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Where the submitting user has a tag that the project they submit in lacks: a run of another project of theirs. */

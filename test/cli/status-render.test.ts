@@ -44,6 +44,17 @@ describe('renderStatus', () => {
     expect(one).not.toContain('USER');
   });
 
+  it('shows the tag promised to an unfinished run as its TAG, marked, and none once it finished without it', () => {
+    const run = makeRun('calm-owl-1', { submittedAt: 0, tagOnDone: 'pend' });
+    const tagOf = (status: 'RUNNING' | 'FAILED') => {
+      const job = makeJob(run, 'train', { id: 'aaaaaaaaaaaa', status });
+      const rows = renderStatus([{ ...run, status, jobs: [job] }], { project: '', now: 0 }).split('\n');
+      return rows[1]!.replace(/^calm-owl-1\s+/, '').split(/\s{2,}/)[0];
+    };
+    expect(tagOf('RUNNING')).toBe('pend (when DONE)');
+    expect(tagOf('FAILED')).toBe('<none>');
+  });
+
   it("shows a job's reason and a workflow's name with their control characters escaped, one row each", () => {
     const run = makeRun('calm-owl-1', { submittedAt: 0 });
     const job = makeJob(run, 'odd\tname', { id: 'aaaaaaaaaaaa', status: 'FAILED', reason: 'saw \x1b[2J\nthen' });

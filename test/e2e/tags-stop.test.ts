@@ -156,7 +156,8 @@ describe('tags, prune, stop', () => {
     const detached = (await sb.dstack(['run', 'brief', '-d', '--tag', 'raced', '--no-cache'])).stdout.trim();
     const promised =
       `tag 'raced' is promised to run ${detached} in project ${sb.root}, which has not finished ` +
-      '(dstack run --tag raced): choose another tag, or wait for that run';
+      '(dstack run --tag raced): choose another tag, wait for that run, or let that run end untagged: ' +
+      `dstack tags delete raced --project ${sb.root}`;
     // Before, both were taken: the run that ended first got the tag, and the detached one, ending later, silently none.
     const second = await sb.dstack(['run', 'prepare', '--tag', 'raced', '--no-cache']);
     expect([second.code, second.stderr]).toEqual([1, `error: ${promised}\n`]);

@@ -17,7 +17,7 @@ import { engineWith, finish, putBlob } from './engine-fixture.js';
 
 const promised = (run: string) =>
   `tag 'best' is promised to run ${run} in project /, which has not finished (dstack run --tag best): ` +
-  'choose another tag, or wait for that run';
+  'choose another tag, wait for that run, or let that run end untagged: dstack tags delete best --project /';
 
 async function setup() {
   const { engine, app } = await engineWith([]);

@@ -1,6 +1,7 @@
 /** `dstack status [RUN] [--last N] [--all] [--json]`: runs and their jobs, as in the reference docs; the project's, or all. */
 import { UsageError } from '../../core/errors.js';
 import type { JobRecord, RunView } from '../../core/records.js';
+import { tagLabel } from '../tag-label.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { beforeRemoteHint, keyBeforeRemote, projectPlace } from '../project-scope.js';
@@ -71,7 +72,7 @@ export function renderStatus(
       run.name,
       ...(users ? [run.user] : []),
       ...(projects ? [run.project] : []),
-      run.tag ?? '<none>',
+      tagLabel(run) ?? '<none>',
       '',
       run.workflow,
       vars,

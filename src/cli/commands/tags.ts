@@ -7,12 +7,13 @@ import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { beforeRemoteHint, keyBeforeRemote, projectPlace, projectScope } from '../project-scope.js';
 import { ago, printable, table } from '../format.js';
+import { PROMISED, tagLabel } from '../tag-label.js';
 
 /** `dstack tags list [--all]`: the tags of the project the CLI stands in, or of every project (with a PROJECT column). */
 export async function tagsListCommand(options: { all?: boolean }, settings: Settings): Promise<number> {
   const [client, place] = await Promise.all([connect(settings), projectPlace(options.all)]);
   const project = place?.key;
-  const runs = await client.tags(project);
+  const runs = await client.tags(project, { promised: true });
   if (runs.length === 0) {
     const where =
       project === undefined ? '' : ` in project ${printable(project)} ('dstack tags list --all' lists every project's)`;
@@ -26,7 +27,7 @@ export async function tagsListCommand(options: { all?: boolean }, settings: Sett
   // An admin sees every user's tags: whose each is, once they are not all one user's.
   const users = new Set(runs.map((r) => r.user)).size > 1;
   const rows = runs.map((r) => [
-    r.tag ?? '',
+    tagLabel(r) ?? '',
     r.name,
     ...(users ? [r.user] : []),
     ...(all ? [r.project] : []),
@@ -36,6 +37,12 @@ export async function tagsListCommand(options: { all?: boolean }, settings: Sett
   ]);
   const head = ['TAG', 'RUN', ...(users ? ['USER'] : []), ...(all ? ['PROJECT'] : []), 'WORKFLOW', 'JOBS', 'SUBMITTED'];
   process.stdout.write(table(head, rows) + '\n');
+  if (runs.some((r) => r.tag === undefined)) {
+    process.stdout.write(
+      `${PROMISED}: promised to an unfinished run submitted with --tag, which gets it once DONE; ` +
+        "'dstack tags delete TAG' lets it end untagged\n",
+    );
+  }
   return 0;
 }
 
@@ -62,8 +69,12 @@ export async function tagsDeleteCommand(
   settings: Settings,
 ): Promise<number> {
   const [client, project] = await Promise.all([connect(settings), options.project ?? projectScope(false)]);
-  await client.deleteTag(tag, project, options.user);
-  process.stdout.write(`deleted tag ${tag}\n`);
+  const { promisedTo } = await client.deleteTag(tag, project, options.user);
+  process.stdout.write(
+    promisedTo === undefined
+      ? `deleted tag ${tag}\n`
+      : `deleted tag ${tag}, promised to run ${promisedTo} (dstack run --tag ${tag}): that run will end untagged\n`,
+  );
   return 0;
 }
 

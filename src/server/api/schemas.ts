@@ -209,4 +209,5 @@ export const runsQuery = z.object({
 export const projectQuery = z.object({ project: project.optional() });
 /** `dstack tags delete TAG [--project KEY] [--user NAME]`: whose tag, for an admin. */
 export const tagDeleteQuery = projectQuery.extend({ user: name.optional() });
-export const tagsQuery = z.object({ project: project.optional(), mine });
+/** `promised=1`: the unfinished runs a tag is promised to (`dstack run --tag`) too, their `tag` not yet set. */
+export const tagsQuery = z.object({ project: project.optional(), mine, promised: z.literal('1').optional() });

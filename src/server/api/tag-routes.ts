@@ -1,11 +1,12 @@
 /** Tags name finished runs, so that workflows can depend on them (`depends-on: prepare:latest`). */
 import { Hono } from 'hono';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../core/errors.js';
-import type { TaggedRun } from '../../core/api.js';
+import type { TagDeleted, TaggedRun } from '../../core/api.js';
 import type { RunRecord } from '../../core/records.js';
 import { prune } from '../prune.js';
 import { resolveTarget, runViews } from '../queries.js';
 import { checkTagFree } from '../tag-check.js';
+import type { Store } from '../store/store.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import * as schemas from './schemas.js';
 import { body, query } from './validate.js';
@@ -15,9 +16,10 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   const { store } = engine;
 
   app.get('/tags', async (c) => {
-    const { project, mine } = query(c, schemas.tagsQuery);
+    const { project, mine, promised } = query(c, schemas.tagsQuery);
     const caller = c.get('caller');
-    const runs = (await store.taggedRuns()).filter(
+    const listed = promised ? await taggedOrPromised(store) : await store.taggedRuns();
+    const runs = listed.filter(
       (r) =>
         ((caller.admin && mine === undefined) || r.user === caller.name) &&
         (project === undefined || r.project === project),
@@ -57,7 +59,7 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const caller = c.get('caller');
     if (user !== undefined && user !== caller.name && !caller.admin)
       throw new ForbiddenError("only an admin deletes another user's tag");
-    const named = (await store.taggedRuns()).filter((r) => r.tag === tag);
+    const named = (await taggedOrPromised(store)).filter((r) => (r.tag ?? r.tagOnDone) === tag);
     const inScope = named.filter((r) => project === undefined || r.project === project);
     const own = inScope.filter((r) => r.user === (user ?? caller.name));
     const candidates = own.length > 0 || !caller.admin || user !== undefined ? own : inScope;
@@ -65,14 +67,23 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       throw new NotFoundError(missingTag(tag, project, named, caller.admin ? undefined : caller.name));
     if (candidates.length > 1) {
       const users = new Set(candidates.map((r) => r.user)).size > 1; // an admin's reach
-      const where = candidates.map((r) => `${users ? `${r.user}, ` : ''}${r.project} (run ${r.name})`);
+      const where = candidates.map(
+        (r) => `${users ? `${r.user}, ` : ''}${r.project} (run ${r.name}${r.tag === undefined ? ', promised' : ''})`,
+      );
       const how = users
         ? `add --user NAME to say whose`
         : `run 'dstack tags delete ${tag}' in its project, or add --project KEY`;
       throw new ConflictError(`tag '${tag}' is on ${candidates.length} runs: ${where.join('; ')}; ${how}`);
     }
-    await store.setTag(candidates[0]!.name, null);
-    return c.json({ ok: true });
+    const chosen = candidates[0]!;
+    // A promise (the run not finished): dropped as `dstack resume --no-tag` does; the run ends untagged.
+    // Serialised with submissions and tags add, which check for promises.
+    if (chosen.tag === undefined) {
+      await engine.serialize(() => store.dropTagPromise(chosen.name));
+      return c.json({ ok: true, promisedTo: chosen.name } satisfies TagDeleted);
+    }
+    await store.setTag(chosen.name, null);
+    return c.json({ ok: true } satisfies TagDeleted);
   });
 
   app.post('/prune', async (c) => {
@@ -83,6 +94,12 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     return c.json(await prune(engine, olderThanMs, { ...whose, project, caller: caller.name, dryRun, includeStopped }));
   });
   return app;
+}
+
+/** Tagged runs, then the unfinished runs promised a tag (their `tag` unset), newest first. */
+async function taggedOrPromised(store: Store): Promise<RunRecord[]> {
+  const [tagged, promised] = await Promise.all([store.taggedRuns(), store.promisedTagRuns()]);
+  return [...tagged, ...promised].sort((a, b) => b.submittedAt - a.submittedAt);
 }
 
 /** Why no tag of that name is there to delete; where the caller has it elsewhere, where. */

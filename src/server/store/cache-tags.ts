@@ -100,6 +100,28 @@ export async function runPromisedTag(
   return row && runFromRow(row);
 }
 
+/**
+ * Unfinished runs submitted with a tag, that have none yet: the tag is promised to them, newest
+ * first. (An unfinished run has no tag: only a DONE run is tagged, and none is resumed.)
+ */
+export async function promisedTagRuns(db: Kysely<Database>): Promise<RunRecord[]> {
+  const rows = await db
+    .selectFrom('runs')
+    .selectAll('runs')
+    .where('runs.tag_on_done', 'is not', null)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('jobs')
+          .select('jobs.id')
+          .whereRef('jobs.run_name', '=', 'runs.name')
+          .where('jobs.status', 'in', UNFINISHED),
+      ),
+    )
+    .orderBy('runs.submitted_at', 'desc')
+    .execute();
+  return rows.map(runFromRow).filter((run) => run.tag === undefined);
+}
+
 export async function taggedRuns(db: Kysely<Database>): Promise<RunRecord[]> {
   const rows = await db
     .selectFrom('runs')

@@ -260,6 +260,10 @@ export class KyselyStore implements Store {
     return cacheTags.runPromisedTag(this.db, scope, tag, except);
   }
 
+  promisedTagRuns(): Promise<RunRecord[]> {
+    return cacheTags.promisedTagRuns(this.db);
+  }
+
   taggedRuns(): Promise<RunRecord[]> {
     return cacheTags.taggedRuns(this.db);
   }

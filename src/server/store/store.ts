@@ -188,6 +188,8 @@ export interface Store extends RepoStore {
   runPromisedTag(scope: TagScope, tag: string, except?: string): Promise<RunRecord | undefined>;
   /** The run submitted with `--tag` is no longer to get it (`dstack resume --no-tag`). NotFoundError for an unknown run. */
   dropTagPromise(runName: string): Promise<void>;
+  /** Unfinished runs submitted with `--tag`, untagged yet (runPromisedTag's, of every scope), newest first. */
+  promisedTagRuns(): Promise<RunRecord[]>;
   /** Runs that have a tag, newest first. */
   taggedRuns(): Promise<RunRecord[]>;
   /** Delete runs with their jobs, events, artifact manifests, log archives' and Slurm jobs' records. */

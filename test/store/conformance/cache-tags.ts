@@ -252,6 +252,25 @@ export function describeCacheAndTags(open: OpenStore): void {
       await expect(store().dropTagPromise('nope')).rejects.toThrow("no run named 'nope'");
     });
 
+    it('promisedTagRuns lists the unfinished runs of every scope submitted with a tag they lack, newest first', async () => {
+      const { jobs } = await seedRun(store(), 'run-1', ['a'], { submittedAt: 100, tagOnDone: 'best' });
+      await seedRun(store(), 'run-2', ['a'], { submittedAt: 200, tagOnDone: 'best', user: 'bob' });
+      await seedRun(store(), 'run-3', ['a'], { submittedAt: 300 });
+      await seedRun(store(), 'run-4', ['a'], { submittedAt: 400, tagOnDone: 'kept', tag: 'kept' });
+      const dropped = await seedRun(store(), 'run-5', ['a'], { submittedAt: 500, tagOnDone: 'gone' });
+      expect((await store().promisedTagRuns()).map((r) => [r.name, r.user, r.tagOnDone])).toEqual([
+        ['run-5', 'ada', 'gone'],
+        ['run-2', 'bob', 'best'],
+        ['run-1', 'ada', 'best'],
+      ]);
+      expect((await store().promisedTagRuns())[2]).toStrictEqual(
+        makeRun('run-1', { submittedAt: 100, tagOnDone: 'best' }),
+      );
+      await store().transition(jobs[0]!.id, 'SUBMITTED', 'STOPPED', {}, 'test');
+      await store().dropTagPromise(dropped.run.name);
+      expect((await store().promisedTagRuns()).map((r) => r.name)).toEqual(['run-2']);
+    });
+
     it('taggedRuns of a store without tags is empty', async () => {
       await seedRun(store(), 'run-1', ['x']);
       expect(await store().taggedRuns()).toEqual([]);

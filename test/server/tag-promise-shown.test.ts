@@ -1,0 +1,93 @@
+/**
+ * A tag promised to an unfinished run (`dstack run --tag`) is listed with that run
+ * (`GET /api/tags?promised=1`), and `DELETE /api/tags/TAG` lets the promise go: the run ends
+ * untagged and the tag is free. Through the real app and engine over a real SQLite store.
+ */
+import { describe, expect, it } from 'vitest';
+import type { JobSpec } from '../../src/core/job-spec.js';
+import type { RunView } from '../../src/core/records.js';
+import { issueToken } from '../../src/server/auth.js';
+import { submitRun } from '../../src/server/submit.js';
+import { makeSpec } from '../store/fixtures.js';
+import { callApi } from './app-fixture.js';
+import { engineWith, finish, putBlob } from './engine-fixture.js';
+
+async function setup() {
+  const { engine, app } = await engineWith([]);
+  const codeDigest = await putBlob(engine, JSON.stringify({ files: [] }));
+  const submit = (user: string, ref: string, tag?: string, root = '/') => {
+    const jobs: JobSpec[] = [makeSpec(ref, { artifacts: [] })];
+    return submitRun(engine, user, { workflow: ref, overrides: {}, repo: { root }, codeDigest, jobs, tag });
+  };
+  const token = await issueToken(engine.store, 'user', 'u', false);
+  const admin = await issueToken(engine.store, 'user', 'root', true);
+  const api = (method: string, path: string, body?: unknown, as = token) => callApi(app, as, method, path, body);
+  return { engine, submit, api, admin };
+}
+
+const tagsOf = (json: unknown) => (json as RunView[]).map((r) => [r.name, r.tag, r.tagOnDone]);
+
+describe('a tag promised to an unfinished run', () => {
+  it('is listed with its run when promised ones are asked for, and not otherwise', async () => {
+    const { engine, submit, api } = await setup();
+    const done = await submit('u', 'a');
+    await finish(engine, done.jobs[0]!.id);
+    expect((await api('POST', '/api/tags', { tag: 'kept', run: done.name })).status).toBe(201);
+    const pending = await submit('u', 'b', 'pend');
+    await submit('bob', 'c', 'theirs');
+    expect(tagsOf((await api('GET', '/api/tags?promised=1')).json)).toEqual([
+      [pending.name, undefined, 'pend'],
+      [done.name, 'kept', undefined],
+    ]);
+    expect(tagsOf((await api('GET', '/api/tags')).json)).toEqual([[done.name, 'kept', undefined]]);
+    // Once the run is DONE the tag is its own.
+    await finish(engine, pending.jobs[0]!.id);
+    expect(tagsOf((await api('GET', '/api/tags?promised=1')).json)).toEqual([
+      [pending.name, 'pend', 'pend'],
+      [done.name, 'kept', undefined],
+    ]);
+  });
+
+  it('is let go by deleting the tag: the run ends untagged, and another run may take the tag', async () => {
+    const { engine, submit, api } = await setup();
+    const pending = await submit('u', 'a', 'pend');
+    expect(await api('DELETE', '/api/tags/pend')).toEqual({
+      status: 200,
+      json: { ok: true, promisedTo: pending.name },
+    });
+    expect((await engine.store.getRun(pending.name))?.tagOnDone).toBeUndefined();
+    const next = await submit('u', 'b', 'pend');
+    await finish(engine, pending.jobs[0]!.id);
+    await finish(engine, next.jobs[0]!.id);
+    expect((await engine.store.getRun(pending.name))?.tag).toBeUndefined();
+    expect((await engine.store.getRun(next.name))?.tag).toBe('pend');
+    expect(await api('DELETE', '/api/tags/pend')).toEqual({ status: 200, json: { ok: true } });
+    expect((await api('DELETE', '/api/tags/pend')).json).toEqual({
+      error: { code: 'not_found', message: "tag 'pend' does not exist; see 'dstack tags list'" },
+    });
+  });
+
+  it("names the runs a tag is promised to in several projects, and leaves another user's alone", async () => {
+    const { submit, api, admin } = await setup();
+    const one = await submit('u', 'a', 'pend', '/one');
+    const two = await submit('u', 'b', 'pend', '/two');
+    await submit('bob', 'c', 'mine');
+    expect((await api('DELETE', '/api/tags/pend')).json).toEqual({
+      error: {
+        code: 'conflict',
+        message:
+          `tag 'pend' is on 2 runs: /two (run ${two.name}, promised); /one (run ${one.name}, promised); ` +
+          "run 'dstack tags delete pend' in its project, or add --project KEY",
+      },
+    });
+    expect((await api('DELETE', '/api/tags/pend?project=%2Fone')).json).toEqual({ ok: true, promisedTo: one.name });
+    expect((await api('DELETE', '/api/tags/mine')).json).toEqual({
+      error: { code: 'not_found', message: "tag 'mine' does not exist; see 'dstack tags list'" },
+    });
+    expect(tagsOf((await api('GET', '/api/tags?promised=1&mine=1', undefined, admin)).json)).toEqual([]);
+    expect(tagsOf((await api('GET', '/api/tags?promised=1', undefined, admin)).json).map((r) => r[2])).toEqual([
+      'mine',
+      'pend',
+    ]);
+  });
+});

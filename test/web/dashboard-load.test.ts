@@ -1,7 +1,8 @@
 /**
- * The first page stays fast with a full database: 1,000 runs (3 jobs each) in the embedded
- * server's SQLite, then the runs page opened in a fresh browser, timed from navigation to
- * its first rows.
+ * The first page stays small with a full database: 1,000 runs (3 jobs each) in the embedded
+ * server's SQLite, then the runs page opened in a fresh browser. It asks for one page of the
+ * newest runs, never the whole database. How long it takes is printed, not asserted: timings
+ * belong to bench/, not to tests.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,8 +12,6 @@ import { Sandbox } from '../e2e/harness.js';
 import { launchChromium, type TestBrowser } from './browser.js';
 
 const RUNS = 1000;
-/** The budget for the first page; it takes a fraction of this here. */
-const FIRST_PAGE_MS = 1000;
 
 /** Finished runs straight into the store, before its server starts (submitting them would run them). */
 async function seed(dbPath: string): Promise<void> {
@@ -48,7 +47,7 @@ describe('the runs page with 1,000 runs in the database', () => {
     await sb?.dispose();
   });
 
-  it(`shows its first rows in under ${FIRST_PAGE_MS} ms`, async () => {
+  it('shows a page of the newest 50, asking only for pages, and 50 more on request', async () => {
     const r = await sb.dstack(['dashboard', '--no-open']);
     expect(r.code).toBe(0);
     const link = /log in with this link[^:]*: (\S+)/.exec(r.stdout)![1]!;
@@ -61,16 +60,19 @@ describe('the runs page with 1,000 runs in the database', () => {
     // The page's own clock starts at navigation: what a person waits for, without the test's overhead.
     const inPage = await page.evaluate(() => ({
       shown: Math.round(performance.now()),
-      api: performance
+      runs: performance
         .getEntriesByType('resource')
-        .filter((e) => e.name.includes('/api/runs?last=50'))
-        .map((e) => Math.round(e.duration)),
+        .filter((e) => new URL(e.name).pathname === '/api/runs')
+        .map((e) => ({ query: new URL(e.name).search, ms: Math.round(e.duration) })),
     }));
     console.log(
       `first page with ${RUNS} runs: rows shown ${inPage.shown} ms after navigation ` +
-        `(${elapsed} ms as the test saw it; GET /api/runs?last=50 took ${inPage.api.join(', ')} ms)`,
+        `(${elapsed} ms as the test saw it; GET /api/runs took ${inPage.runs.map((r) => r.ms).join(', ')} ms)`,
     );
-    expect(inPage.shown).toBeLessThan(FIRST_PAGE_MS);
+    // Every request for runs asks for a page (last=N), and one of them for the 50 shown.
+    const queries = inPage.runs.map((r) => r.query);
+    expect(queries).toContain('?last=50');
+    for (const query of queries) expect(query).toMatch(/^\?last=([1-9]|[1-4][0-9]|50)$/);
     // A page of the newest, not the whole database.
     expect(await page.locator('tbody tr').count()).toBe(50);
     expect(await page.locator('tbody tr').first().getAttribute('data-run')).toBe(`seeded-run-${RUNS - 1}`);

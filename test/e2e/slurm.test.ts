@@ -311,7 +311,7 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     ]);
   });
 
-  it('refuses to start with a Slurm command that is missing or a partition without nodes, and never says it listens', async () => {
+  it('refuses to start with a Slurm command that is missing, a partition without nodes or a work dir it cannot make, and never says it listens', async () => {
     const other = await DstackServer.create();
     const error = await other.start('slurm', ['--slurm-sbatch', '/opt/nowhere/sbatch']).catch((e: Error) => e);
     expect(String(error)).toContain(
@@ -321,6 +321,13 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     const nope = await other.start('slurm', ['--slurm-partition', 'nope']).catch((e: Error) => e);
     expect(String(nope)).toContain('the server exited (1)');
     expect(String(nope)).toContain("error: Slurm partition 'nope' has no nodes (sinfo lists none)");
+    expect(other.output).not.toContain('server listening');
+    const workDir = await other.start('slurm', ['--slurm-work-dir', '/proc/nope']).catch((e: Error) => e);
+    expect(String(workDir)).toContain('the server exited (2)');
+    expect(String(workDir)).toContain(
+      "error: invalid --slurm-work-dir '/proc/nope': cannot make the folder /proc/nope: no such file or directory; " +
+        'give a folder the server and the compute nodes share and can write',
+    );
     expect(other.output).not.toContain('server listening');
   });
 

@@ -23,7 +23,7 @@ import { SlurmTracker } from './tracker.js';
 import { failUnfittable } from './unfittable.js';
 import type { SlurmCommands, SlurmNode } from './types.js';
 import { RUNNER_LOST } from '../../../core/job-status.js';
-import { makeFolder } from '../../../files/make-folder.js';
+import { makeChosenFolder } from '../../../files/make-folder.js';
 
 /** How often the partition's nodes are read again (capacity changes as nodes go down and up). */
 const NODES_EVERY_MS = 60_000;
@@ -87,7 +87,12 @@ export class SlurmBackend implements ManagedRunner {
           : 'sinfo lists no Slurm nodes',
       );
     }
-    await makeFolder(options.workDir);
+    // A folder the admin chose (--slurm-work-dir, or work-dir in --config): a usage error, not a bug.
+    await makeChosenFolder(options.workDir, {
+      setting: '--slurm-work-dir',
+      value: options.workDir,
+      hint: 'give a folder the server and the compute nodes share and can write',
+    });
     const tracked = await TrackedJobs.open(engine.store, options.name, join(stateDir, 'jobs.json'));
     const tokenFile = join(stateDir, 'runner-token');
     const { token, others } = await ensureRunnerToken(engine.store, options.name, tokenFile);

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import { DstackError, assertNever, type ErrorCode } from '../../core/errors.js';
+import { DISK_FULL, DISK_FULL_CODES, errorWithCode } from '../../core/disk-errors.js';
 import { DROPPED_CONNECTION_CODES } from '../../core/network-errors.js';
 import type { Logger } from '../../logger.js';
 
@@ -41,7 +42,7 @@ export function errorResponse(c: Context, error: unknown, logger: Logger): Respo
     const message = error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
     return c.json({ error: { code: 'invalid', message: `invalid request: ${message}` } }, 400);
   }
-  const unreachable = withCode(error, NETWORK_CODES) ?? timedOut(error);
+  const unreachable = errorWithCode(error, NETWORK_CODES) ?? timedOut(error);
   if (unreachable) {
     // An outage of the database or the artifact storage, not a bug: callers may try again.
     const why = unreachable.message || unreachable.code;
@@ -49,11 +50,11 @@ export function errorResponse(c: Context, error: unknown, logger: Logger): Respo
     logger.warn(message);
     return c.json({ error: { code: 'unavailable', message: `${message}; try again once it is back` } }, 503);
   }
-  const full = withCode(error, FULL_CODES);
+  const full = errorWithCode(error, DISK_FULL_CODES);
   if (full) {
     // Not a bug, and no retry frees space: the caller (a runner's job) fails at once, saying what to do.
     logger.warn(`the server's storage is full: ${full.message || full.code}`);
-    const message = `the server's storage is full (${FULL[full.code]}): free space on it, or give it more, and run again`;
+    const message = `the server's storage is full (${DISK_FULL[full.code]}): free space on it, or give it more, and run again`;
     return c.json({ error: { code: 'storage_full', message } }, 507);
   }
   logger.error('unexpected error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
@@ -63,30 +64,8 @@ export function errorResponse(c: Context, error: unknown, logger: Logger): Respo
 /** Network failures: what a connection to another service gives when that service is down (or its name is gone). */
 const NETWORK_CODES = new Set([...DROPPED_CONNECTION_CODES, 'ENOTFOUND']);
 
-/** Codes of a write to a full disk, as each layer names it: Node's, better-sqlite3's, PostgreSQL's SQLSTATE. */
-const FULL: Record<string, string> = {
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  SQLITE_FULL: 'database or disk is full',
-  '53100': "no space left on the database's disk",
-};
-const FULL_CODES: ReadonlySet<string> = new Set(Object.keys(FULL));
-
-/** The first of `error` and its causes (fetch's, an AggregateError's) with one of `codes`, if any. */
 /** The S3 client's error for a connection that went silent (s3-client.ts): the storage is down or cut off. */
 function timedOut(error: unknown): (Error & { code: string }) | undefined {
   if (!(error instanceof Error) || error.name !== 'TimeoutError') return undefined;
   return Object.assign(error, { code: 'ETIMEDOUT' });
-}
-
-function withCode(error: unknown, codes: ReadonlySet<string>, depth = 0): (Error & { code: string }) | undefined {
-  if (!(error instanceof Error) || depth > 5) return undefined;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code !== undefined && codes.has(code)) return error as Error & { code: string };
-  const inner = error instanceof AggregateError ? error.errors : [];
-  for (const e of [error.cause, ...inner]) {
-    const found = withCode(e, codes, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
 }

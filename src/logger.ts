@@ -2,6 +2,8 @@
  * A small structured logger with scoped children. Anything that looks like a secret
  * (tokens, keys, passwords) is redacted before it is written.
  */
+import { DISK_FULL, WRITE_REFUSED } from './core/disk-errors.js';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -34,19 +36,41 @@ export const LOG_BATCH_MS = 20;
  * paid a system call per turn of the event loop on its only thread (about 5% of a run of
  * trivial jobs). A warning or an error is written at once, with what waited before it, and
  * what is pending is written when the process exits.
+ *
+ * A write that fails (the disk holding the log is full: the local server's log is in
+ * DSTACK_HOME) loses its lines and nothing else: the process goes on (the stream's 'error'
+ * event is the entry point's to take, cli/stdio-errors.ts), and the first write that works
+ * again begins with a line saying how many were lost and why.
  */
 export function batchedWriter(
   out: Pick<NodeJS.WriteStream, 'write'> = process.stderr,
 ): (line: string, urgent?: boolean) => void {
   let pending: string[] = [];
   let timer: NodeJS.Timeout | undefined;
+  let lost = 0;
+  let lostWhy = '';
   const flush = () => {
     clearTimeout(timer);
     timer = undefined;
     if (pending.length === 0) return;
-    const text = pending.join('');
+    const lines = pending;
     pending = [];
-    out.write(text);
+    // Said with the next lines, and counted again if they are lost too. Its own line: the
+    // write that failed may have left half a line.
+    const noted = lost;
+    const note = noted > 0 ? `\n${lostLinesNote(noted, lostWhy)}\n` : '';
+    lost = 0;
+    try {
+      out.write(note + lines.join(''), (e) => {
+        if (!e) return;
+        lost += noted + lines.length;
+        lostWhy = (e as NodeJS.ErrnoException).code ?? e.message;
+      });
+    } catch (e) {
+      // A stream that throws rather than calling back (a test's): the same loss.
+      lost += noted + lines.length;
+      lostWhy = (e as NodeJS.ErrnoException).code ?? String(e);
+    }
   };
   process.on('exit', flush);
   return (line, urgent = false) => {
@@ -54,6 +78,13 @@ export function batchedWriter(
     if (urgent) flush();
     else timer ??= setTimeout(flush, LOG_BATCH_MS).unref();
   };
+}
+
+/** `why`: the failed write's code (ENOSPC), said in words where it is a disk's. */
+function lostLinesNote(count: number, why: string): string {
+  const what = count === 1 ? '1 line' : `${count} lines`;
+  const words = DISK_FULL[why] ?? WRITE_REFUSED[why];
+  return `${new Date().toISOString()} WARN [log] ${what} of this log could not be written (${words ? `${why}: ${words}` : why})`;
 }
 
 let stderrWriter: ((line: string, urgent?: boolean) => void) | undefined;

@@ -4,17 +4,11 @@ import { readSettings } from '../settings.js';
 import { restoreDeferredCaCerts } from './deferred-ca.js';
 import { reportError } from './errors.js';
 import type { Result } from './program.js';
+import { handleStdioErrors } from './stdio-errors.js';
 
 restoreDeferredCaCerts();
 
-// A reader that stops early (`dstack logs RUN | head`) closes the pipe: stop quietly, as other
-// tools do, rather than with a stack trace. A run being followed goes on, as after Ctrl-C.
-for (const out of [process.stdout, process.stderr]) {
-  out.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    process.exit(0);
-  });
-}
+handleStdioErrors();
 
 async function main(): Promise<void> {
   const settings = readSettings();

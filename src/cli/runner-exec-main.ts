@@ -9,8 +9,10 @@
 import { readSettings } from '../settings.js';
 import { parseRunnerExecArgs, runnerExecCommand } from './commands/runner-exec.js';
 import { restoreDeferredCaCerts } from './deferred-ca.js';
+import { dropStderrErrors } from './stdio-errors.js';
 
 restoreDeferredCaCerts();
+dropStderrErrors();
 
 const settings = readSettings();
 try {

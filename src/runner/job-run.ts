@@ -10,11 +10,12 @@ import { DstackError } from '../core/errors.js';
 import { withRuntimeVariables } from '../core/runtime-variables.js';
 import type { Logger } from '../logger.js';
 import { containerRoot } from './container-root.js';
+import { FullDiskRoom } from './full-disk-room.js';
 import type { Execution, Executor, ExitResult } from './executors/executor.js';
 import { launchJob } from './launch.js';
 import { LogShipper, LogsRefused } from './log-shipper.js';
 import type { Trash } from './trash.js';
-import { prepareWorkspace, recordPid, removeWorkspace, spoolPath } from './workspace.js';
+import { prepareWorkspace, recordPid, removeWorkspace, spoolPath, workspacePath } from './workspace.js';
 
 /**
  * The artifact uploader, loaded once the job has started rather than before: its modules are
@@ -57,6 +58,8 @@ export class JobRun {
   /** Aborted by an abort: it also ends the save of the job's artifacts (nothing is kept); a running process is killed apart. */
   private readonly aborted = new AbortController();
   protected readonly logs: LogShipper;
+  /** Frees the workspace of a job that has ended when the disk is full (full-disk-room.ts). */
+  private readonly room: FullDiskRoom;
   readonly id: string;
   /** As the server sent it, with `$run_name` and `$job_id` filled in across the job's spec. */
   protected readonly assignment: Assignment;
@@ -74,14 +77,16 @@ export class JobRun {
     this.status = assignment.job.status;
     this.graceMs = ctx.stopGraceMs;
     const log = ctx.logger.child(`job:${this.id}`);
+    this.room = new FullDiskRoom((text) => this.logs.note(text));
     this.logs = new LogShipper(
       (entries, bytes) => ctx.client.appendLogs(this.id, entries, bytes),
       assignment.logSeq,
       200,
-      (e) =>
-        e instanceof LogsRefused
-          ? log.error(e.message)
-          : log.warn('sending logs failed; will retry', { error: String(e) }),
+      (e) => {
+        if (e instanceof LogsRefused) return log.error(e.message);
+        log.warn('sending logs failed; will retry', { error: String(e) });
+        this.room.saw(e);
+      },
       ctx.spoolLogs === false ? undefined : spoolPath(ctx.workRoot, this.id),
     );
   }
@@ -125,6 +130,7 @@ export class JobRun {
    * (the move rides on the last batch; the server stores the batch first), else the move alone.
    */
   protected async finish(to: JobStatus, extra: TransitionExtra = {}): Promise<boolean> {
+    this.room.done(workspacePath(this.ctx.workRoot, this.id));
     const request: RunnerTransitionRequest = { from: this.status, to, ...extra };
     let answer: RunnerTransitionAnswer | undefined;
     await this.logs.close(undefined, async (entries, bytes) => {
@@ -225,11 +231,13 @@ export class JobRun {
       // Refused when a stop or an abort came first: it is carried out, not left pending.
       if (!(await this.finish(end.to, end.fields))) await this.finishStopped(workspace);
     } catch (e) {
+      this.room.saw(e);
       this.ctx.logger.error(`job ${this.id} failed in the runner`, { error: String(e), stack: (e as Error).stack });
       // A user's problem (no such image, no such Python) is the reason as it is; anything else is ours.
       const reason = e instanceof DstackError ? e.message : `runner error: ${(e as Error).message}`;
       await this.finishFailed(reason, launched ? {} : { commandsStarted: false }).catch(() => {});
     } finally {
+      await this.room.removal;
       await removeWorkspace(this.ctx.workRoot, this.id, this.ctx.trash).catch(() => {});
     }
   }
@@ -286,6 +294,7 @@ export class JobRun {
         await this.move('ABORTED', { reason: 'aborted by user' });
         return;
       }
+      this.room.done(workspace);
       await this.logs.close();
     }
     await this.move('STOPPED');
@@ -305,6 +314,8 @@ export class JobRun {
     try {
       saved = await this.save(workspace, (text) => this.logs.note(text));
     } catch (e) {
+      this.room.saw(e);
+      this.room.done(workspace);
       if (end.to !== 'FAILED') throw e;
       await sent.catch(() => {});
       this.ctx.logger.error(`job ${this.id} failed, and its artifacts could not be saved`, { error: String(e) });
@@ -318,6 +329,7 @@ export class JobRun {
       await sent.catch(() => {});
       return this.finishStopped(workspace);
     }
+    this.room.done(workspace);
     await sent;
     // Refused when a stop or an abort came first: it is carried out, not left pending.
     if (!(await this.finish(end.to, end.fields))) await this.finishStopped(workspace);

@@ -35,8 +35,9 @@ export class Sandbox {
     readonly user?: SandboxUser,
   ) {}
 
-  static async create(options: { user?: SandboxUser } = {}): Promise<Sandbox> {
-    const base = await mkdtemp(join(tmpdir(), 'dstack-e2e-'));
+  /** `under`: the folder to make it in (a small disk's), default the system's temp folder. */
+  static async create(options: { user?: SandboxUser; under?: string } = {}): Promise<Sandbox> {
+    const base = await mkdtemp(join(options.under ?? tmpdir(), 'dstack-e2e-'));
     const home = join(base, 'home');
     const root = join(base, 'project');
     await mkdir(join(root, '.dstack'), { recursive: true });

@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { UploadPlan, UploadPlanRequest } from '../core/blob-api.js';
-import { UnavailableError } from '../core/errors.js';
+import { StorageFullError, UnavailableError } from '../core/errors.js';
 import { directGet } from '../files/direct-http.js';
 import type { ClientOptions, LocalStore, TokenSource } from './client-options.js';
 import { errorFromResponse } from './errors.js';
@@ -31,8 +31,11 @@ export class ApiClient {
   readonly localBlobs: string | undefined;
   readonly localStore: LocalStore | undefined;
   private readonly tokenSource: TokenSource | undefined;
+  /** The local server's data folder (ClientOptions.localServer). */
+  private readonly localData: string | undefined;
 
   constructor(options: ClientOptions) {
+    this.localData = options.localServer?.dataDir;
     this.url = options.url.replace(/\/+$/, '');
     this.localBlobs = options.localBlobs;
     this.localStore = options.localStore;
@@ -91,7 +94,20 @@ export class ApiClient {
       } catch {
         parsed = undefined;
       }
-      throw errorFromResponse(response.status, parsed, this.tokenSource && { ...this.tokenSource, url: this.url });
+      const error = errorFromResponse(
+        response.status,
+        parsed,
+        this.tokenSource && { ...this.tokenSource, url: this.url },
+      );
+      // The local server's storage is this user's own disk: they are the one to free it, and it has a place.
+      if (error instanceof StorageFullError && this.localData !== undefined) {
+        throw new StorageFullError(
+          `the disk holding ${this.localData} (the local dstack server's data) is full: free space on it, ` +
+            'or set DSTACK_HOME to a folder on another disk',
+          { cause: error },
+        );
+      }
+      throw error;
     }
     return response;
   }

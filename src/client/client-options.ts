@@ -18,8 +18,11 @@ export interface ClientOptions {
    * `server.json`): downloads copy blobs from it in the kernel (files/local-copy.ts).
    */
   localBlobs?: string;
-  /** The embedded server's process, when that is the server: a follower whose stream breaks checks it still runs. */
-  localServer?: { pid: number };
+  /**
+   * The embedded server's process, when that is the server: a follower whose stream breaks
+   * checks it still runs. `dataDir`: its folder, named when it answers that its storage is full.
+   */
+  localServer?: { pid: number; dataDir?: string };
   /** The runner inside the server only, with a store on local disk: it stores files itself (it reads any path). */
   localStore?: LocalStore;
   /** Where `token` came from, for the message when the server refuses it; none: the server's own message. */

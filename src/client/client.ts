@@ -25,7 +25,7 @@ import { isAlive } from './process-alive.js';
 import { LOG_ACCEPT, readLogPage } from './log-reading.js';
 
 export class Client extends ApiClient {
-  private readonly localServer: { pid: number } | undefined;
+  private readonly localServer: { pid: number; dataDir?: string } | undefined;
 
   constructor(options: ClientOptions) {
     super(options);

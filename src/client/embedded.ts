@@ -4,12 +4,14 @@
  * A lock file makes sure two CLI calls at once start one server, not two.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { readFile, rm, stat, statfs } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { entryPoint } from '../cli/entry-points.js';
-import { UnavailableError } from '../core/errors.js';
+import { StorageFullError, UnavailableError } from '../core/errors.js';
+import { formatSize } from '../core/resources.js';
 import { makeChosenFolder } from '../files/make-folder.js';
+import { explainWrite } from '../files/refused-write.js';
 import { homeSetting, serverDataDir } from '../settings.js';
 import { Client } from './client.js';
 import { isAlive } from './process-alive.js';
@@ -83,7 +85,7 @@ export async function healthy(home: string): Promise<Client | undefined> {
     url: local.info.url,
     token: local.token,
     localBlobs: local.info.blobs,
-    localServer: { pid: local.info.pid },
+    localServer: { pid: local.info.pid, dataDir: files(home).dir },
   });
   try {
     await client.health();
@@ -103,15 +105,19 @@ export async function ensureLocalServer(home: string, timeoutMs = 30_000): Promi
     // It is alive but did not answer at once (busy, or still starting): wait for it, never start a second one.
     return waitHealthy(home, Date.now() + timeoutMs);
   }
-  await makeChosenFolder(f.dir, homeSetting(home), 0o700);
   const deadline = Date.now() + timeoutMs;
+  try {
+    await makeChosenFolder(f.dir, homeSetting(home), 0o700);
+  } catch (e) {
+    throw explainWrite(e, f.dir, STARTING, HOME_ADVICE);
+  }
   while (Date.now() < deadline) {
     const lock = await tryLock(f.lock);
     if (lock) {
       try {
         const again = await healthy(home);
         if (again) return again;
-        const child = startDetached(home, f.log);
+        const child = startDetached(home, f);
         return await waitHealthy(home, deadline, child);
       } finally {
         await rm(f.lock, { force: true });
@@ -125,24 +131,48 @@ export async function ensureLocalServer(home: string, timeoutMs = 30_000): Promi
   throw new UnavailableError(`the local dstack server did not start within ${timeoutMs / 1000}s; see ${f.log}`);
 }
 
+/** What the CLI was doing when a write under DSTACK_HOME failed, and what else the user can do. */
+const STARTING = 'starting the local dstack server';
+const HOME_ADVICE = 'set DSTACK_HOME to a folder on another disk';
+
+/**
+ * The start's lock, holding this process's pid. A write that fails (a full disk) removes the
+ * lock it created: left empty, it was taken for a start under way, and every CLI call waited
+ * 30 s for it. An empty one left all the same (a CLI killed between the two) is stale a second on.
+ */
 async function tryLock(path: string): Promise<boolean> {
+  let fd: number;
   try {
-    closeSync(openSync(path, 'wx'));
-    await writeFile(path, String(process.pid));
+    fd = openSync(path, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw explainWrite(e, dirname(path), STARTING, HOME_ADVICE);
+    // A lock left by a CLI that died: its owner is gone, it says no owner, or it is older than a start can take.
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    const owner = Number(text);
+    const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+    const ownerless = text === '' && age > 1000; // not one whose pid is being written this instant
+    if (ownerless || (owner > 0 && !isAlive(owner)) || age > 60_000) await rm(path, { force: true });
+    return false;
+  }
+  try {
+    writeSync(fd, String(process.pid));
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    // A lock left by a CLI that died: its owner is gone or it is older than a start can take.
-    const owner = Number(await readFile(path, 'utf8').catch(() => ''));
-    const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
-    if ((owner > 0 && !isAlive(owner)) || age > 60_000) await rm(path, { force: true });
-    return false;
+    await rm(path, { force: true });
+    throw explainWrite(e, dirname(path), STARTING, HOME_ADVICE);
+  } finally {
+    closeSync(fd);
   }
 }
 
-function startDetached(home: string, logFile: string): ChildProcess {
+function startDetached(home: string, f: ReturnType<typeof files>): ChildProcess {
   const main = entryPoint('main.js');
-  const log = openSync(logFile, 'a', 0o600);
+  let log: number;
+  try {
+    log = openSync(f.log, 'a', 0o600);
+  } catch (e) {
+    throw explainWrite(e, f.dir, STARTING, HOME_ADVICE);
+  }
   const child = spawn(process.execPath, [main, 'server', '--embedded'], {
     detached: true,
     stdio: ['ignore', log, log],
@@ -155,11 +185,19 @@ function startDetached(home: string, logFile: string): ChildProcess {
 
 /** Waits for the local server to answer; one this CLI started that exits is said at once, with its last words. */
 async function waitHealthy(home: string, deadline: number, child?: ChildProcess): Promise<Client> {
-  const log = files(home).log;
+  const { log, dir } = files(home);
   while (Date.now() < deadline) {
     const client = await healthy(home);
     if (client) return client;
     if (child && child.exitCode !== null) {
+      // Its last words could not be written there: what is in the log is older.
+      const full = await nearlyFull(dir);
+      if (full !== undefined) {
+        throw new StorageFullError(
+          `the local dstack server exited as it started: the disk holding ${dir} is full ` +
+            `(${formatSize(full)} free): free space on it, or ${HOME_ADVICE}`,
+        );
+      }
       const last = (await readFile(log, 'utf8').catch(() => '')).trim().split('\n').at(-1);
       throw new UnavailableError(`the local dstack server exited as it started${last ? `: ${last}` : ''} (see ${log})`);
     }
@@ -167,6 +205,16 @@ async function waitHealthy(home: string, deadline: number, child?: ChildProcess)
   }
   throw new UnavailableError(`the local dstack server did not start; see ${log}`);
 }
+
+/** Less room than a server's start takes (its database, its log): the bytes free in `dir`'s file system; else undefined. */
+async function nearlyFull(dir: string): Promise<number | undefined> {
+  const fs = await statfs(dir).catch(() => undefined);
+  if (fs === undefined) return undefined;
+  const free = fs.bavail * fs.bsize;
+  return free < START_ROOM ? free : undefined;
+}
+
+const START_ROOM = 4 << 20;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

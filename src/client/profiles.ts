@@ -2,10 +2,11 @@
  * CLI profiles in `$DSTACK_HOME/config.yml`: a server URL and token per name. The file is
  * the user's credential store (mode 0600), as ~/.kube/config or ~/.docker/config.json are.
  */
-import { chmod, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { chmod, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { makeChosenFolder } from '../files/make-folder.js';
+import { explainWrite } from '../files/refused-write.js';
 import { homeSetting } from '../settings.js';
 
 export interface Profile {
@@ -46,12 +47,24 @@ export async function readConfig(home: string): Promise<CliConfig> {
   return parsed.data;
 }
 
+/**
+ * Written whole beside it, then renamed over it: a write that fails (a full disk) leaves the
+ * file as it was, where writing in place had emptied it, and every saved profile and token
+ * with it. A link to the file (dotfiles kept elsewhere) stays a link: the file it leads to is replaced.
+ */
 export async function writeConfig(home: string, config: CliConfig): Promise<void> {
-  const file = configPath(home);
-  await makeChosenFolder(dirname(file), homeSetting(home), 0o700);
+  const file = await realpath(configPath(home)).catch(() => configPath(home));
+  const temp = `${file}.${process.pid}.tmp`;
   const { stringify } = await import('yaml');
-  await writeFile(file, stringify(config), { mode: 0o600 });
-  await chmod(file, 0o600);
+  try {
+    await makeChosenFolder(dirname(file), homeSetting(home), 0o700);
+    await writeFile(temp, stringify(config), { mode: 0o600 });
+    await chmod(temp, 0o600); // an older temp of this pid, left by a crash, kept its mode
+    await rename(temp, file);
+  } catch (e) {
+    await rm(temp, { force: true });
+    throw explainWrite(e, dirname(file), `saving ${basename(file)} (left unchanged)`);
+  }
 }
 
 /** The profile to use (with its name): the named one, else the current one; undefined means the embedded server. */

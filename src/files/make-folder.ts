@@ -8,6 +8,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UsageError } from '../core/errors.js';
+import { isDiskFull } from './refused-write.js';
 
 /** Makes `path` and the folders above it that are missing, each with `mode`; returns the first it made, or undefined when `path` was a folder. */
 export async function makeFolder(path: string, mode?: number): Promise<string | undefined> {
@@ -68,6 +69,7 @@ export async function makeChosenFolder(path: string, chosen: FolderSetting, mode
   try {
     await makeFolder(path, mode);
   } catch (e) {
+    if (isDiskFull(e)) throw e; // not the setting's fault: the caller says which disk, and what it was doing
     const why = whyNoFolder(e, path);
     if (why === undefined) throw e;
     const hint = chosen.hint ?? `set ${chosen.setting} to a folder you can write`;

@@ -6,13 +6,16 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError } from '../core/errors.js';
+import { explainWrite } from '../files/refused-write.js';
 import { isAlive } from '../client/process-alive.js';
 
 const FILE = 'runner-session.json';
 
 /** Record this process's session in `workRoot`. */
 export async function writeSessionFile(workRoot: string, session: string): Promise<void> {
-  await writeFile(join(workRoot, FILE), JSON.stringify({ pid: process.pid, session }) + '\n');
+  await writeFile(join(workRoot, FILE), JSON.stringify({ pid: process.pid, session }) + '\n').catch((e: unknown) => {
+    throw explainWrite(e, workRoot, 'starting the runner');
+  });
 }
 
 /**

@@ -15,6 +15,7 @@ import { ensureAdmin } from './admin.js';
 import { startServer, type RunningServer } from './server.js';
 import { JOBS_STOP, onShutdownSignals } from '../shutdown-signals.js';
 import { localFolder } from './storage/local-blob-store.js';
+import { explainWrite } from '../files/refused-write.js';
 
 export async function runEmbeddedServer(settings: Settings, logger: Logger): Promise<RunningServer> {
   const f = files(settings.home);
@@ -39,8 +40,13 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
     ...(dockerHost && { dockerHost }),
     shell: shellSettingsOf(process.env),
   };
-  await writeFile(`${f.info}.tmp`, JSON.stringify(info), { mode: 0o600 });
-  await rename(`${f.info}.tmp`, f.info);
+  try {
+    await writeFile(`${f.info}.tmp`, JSON.stringify(info), { mode: 0o600 });
+    await rename(`${f.info}.tmp`, f.info);
+  } catch (e) {
+    await rm(`${f.info}.tmp`, { force: true });
+    throw explainWrite(e, f.dir, `writing ${f.info}`);
+  }
 
   stopWhenOrphaned(f.info, logger);
   // The CLI keeps finding this server while its jobs stop (`dstack status` shows them STOPPING).

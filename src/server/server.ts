@@ -11,6 +11,7 @@ import { detectCapacity } from '../runner/capacity.js';
 import { RunnerAgent } from '../runner/agent.js';
 import { ProcessExecutor } from '../runner/executors/process-executor.js';
 import { makePrivateFolder } from '../files/private-folder.js';
+import { explainWrite } from '../files/refused-write.js';
 import { runnerEnvironment } from '../runner/environment.js';
 import { createApp } from './app.js';
 import { claimDataDir } from './data-dir-claim.js';
@@ -74,8 +75,13 @@ export interface RunningServer {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { dataDir, logger } = options;
   // The database, logs, blobs, token and key: an existing folder left open by the umask is closed.
-  await makePrivateFolder(dataDir);
-  const release = await claimDataDir(dataDir);
+  let release: () => Promise<void>;
+  try {
+    await makePrivateFolder(dataDir);
+    release = await claimDataDir(dataDir);
+  } catch (e) {
+    throw explainWrite(e, dataDir, 'claiming the data folder');
+  }
   let store;
   try {
     store = await openStore(options.database, dataDir, options.databaseSetting);

@@ -211,7 +211,8 @@ describe('a new token that cannot be saved', () => {
         const printed = /^your new token \(shown once\): (dst_\S+)\n$/.exec(r.stdout);
         expect(printed, r.stderr).not.toBeNull();
         expect(r.stderr).toBe(
-          `error: could not save the new token in ${config} (EPERM: operation not permitted, open '${config}'); ` +
+          `error: could not save the new token: cannot replace ${config} (operation not permitted) while saving ` +
+            'config.yml (left unchanged); ' +
             `save it with: dstack config --server ${server.url} --token TOKEN\n`,
         );
         expect(r.code).toBe(1);

@@ -11,6 +11,7 @@ import { detectCapacity } from '../../runner/capacity.js';
 import { runnerEnvironment } from '../../runner/environment.js';
 import { ProcessExecutor } from '../../runner/executors/process-executor.js';
 import { makePrivateFolder } from '../../files/private-folder.js';
+import { explainWrite } from '../../files/refused-write.js';
 import { homeSetting, runnerWorkDir, type Settings } from '../../settings.js';
 import { runnerToken, serverUrl } from '../credentials.js';
 import { JOBS_STOP, onShutdownSignals } from '../../shutdown-signals.js';
@@ -69,7 +70,9 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
   await makePrivateFolder(
     workRoot,
     options.workDir === undefined ? homeSetting(settings.home) : { setting: '--work-dir', value: options.workDir },
-  );
+  ).catch((e: unknown) => {
+    throw explainWrite(e, workRoot, 'starting the runner', 'give it another --work-dir');
+  });
   const logger = createLogger(`runner:${caller}`, settings.logLevel);
   const client = new RunnerClient({ url: server, token, retry: runnerRetry(logger) });
   const stopGraceMs = settings.stopGraceSeconds * 1000;

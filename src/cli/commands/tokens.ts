@@ -7,7 +7,7 @@
  */
 import { files } from '../../client/embedded.js';
 import { configPath, readConfig, writeConfig } from '../../client/profiles.js';
-import { UnavailableError, UsageError } from '../../core/errors.js';
+import { DstackError, UnavailableError, UsageError } from '../../core/errors.js';
 import type { Settings } from '../../settings.js';
 import { connect, connectVia, type Connection } from '../connect.js';
 
@@ -63,8 +63,10 @@ async function saveInProfiles(
     await writeConfig(home, config);
   } catch (e) {
     process.stdout.write(`your new token (shown once): ${token}\n`);
+    // Said already, with the folder and why (refused-write.ts), or Node's words with the file named here.
+    const why = e instanceof DstackError ? e.message : `in ${configPath(home)} (${(e as Error).message})`;
     throw new UnavailableError(
-      `could not save the new token in ${configPath(home)} (${(e as Error).message}); ` +
+      `could not save the new token: ${why}; ` +
         `save it with: dstack config --server ${connection.client.url} --token TOKEN` +
         (connection.via === 'profile' && connection.profile !== 'default' ? ` --profile ${connection.profile}` : ''),
       { cause: e },

@@ -10,6 +10,7 @@ import { DstackError } from '../core/errors.js';
 import { withRuntimeVariables } from '../core/runtime-variables.js';
 import type { Logger } from '../logger.js';
 import { containerRoot } from './container-root.js';
+import { explainFullDisk } from '../files/refused-write.js';
 import { FullDiskRoom } from './full-disk-room.js';
 import type { Execution, Executor, ExitResult } from './executors/executor.js';
 import { launchJob } from './launch.js';
@@ -182,7 +183,7 @@ export class JobRun {
       } catch (e) {
         await reported.catch(() => {}); // the launch failure is then reported from the status the server has
         if (this.requested) return await this.endUnstarted(); // it ended the launch (an image pull), or came with it
-        throw e;
+        throw explainFullDisk(e, workspace, "starting the job's commands");
       }
       launched = true;
       let running: boolean;
@@ -206,7 +207,7 @@ export class JobRun {
         recordPid(this.ctx.workRoot, this.id, execution.pid);
       } catch (e) {
         execution.kill();
-        throw e;
+        throw explainFullDisk(e, workspace, "recording the job's process");
       }
       this.signal(); // a stop that arrived while the job was being launched or RUNNING was reported
       const exit = await this.execution.exit;
@@ -350,7 +351,10 @@ export class JobRun {
       );
       return true;
     } catch (e) {
-      if (!this.aborted.signal.aborted) throw e;
+      if (!this.aborted.signal.aborted) {
+        // In the server's own runner the files go into its blob folder; elsewhere nothing is written here.
+        throw explainFullDisk(e, this.ctx.client.localBlobs ?? workspace, 'saving artifacts');
+      }
       note('aborted while saving artifacts: none are kept');
       return false;
     }

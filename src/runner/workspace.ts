@@ -11,6 +11,7 @@ import type { ArtifactManifest } from '../core/records.js';
 import { filesAndSize } from '../core/resources.js';
 import { makeFolders } from '../files/raw-fs.js';
 import type { TransferStats } from '../files/transfer.js';
+import { explainFullDisk } from '../files/refused-write.js';
 import { WriteBlockedError } from '../files/write-blocked.js';
 import { deliverCode } from './code/deliver.js';
 import { containerRoot, downloadManifest } from './container-root.js';
@@ -55,36 +56,48 @@ export async function prepareWorkspace(
   signal?: AbortSignal,
 ): Promise<string> {
   const dir = workspacePath(workRoot, assignment.job.id);
+  // A write the disk refuses says what it was for and which folder filled (refused-write.ts).
+  const explained = <T>(doing: string, step: () => Promise<T>): Promise<T> =>
+    step().catch((e: unknown) => {
+      throw explainFullDisk(e, dir, doing);
+    });
   // Normally new: mkdir says whether it created the folder, sparing a removal per job.
-  if (!makeWorkspace(dir)) {
+  await explained('making the workspace', async () => {
+    if (makeWorkspace(dir)) return;
     await rm(dir, { recursive: true, force: true }); // left by an earlier attempt at this job
     await makeFolder(dir);
-  }
+  });
   const total: TransferStats = { files: 0, bytes: 0 };
   const add = (s: TransferStats) => {
     total.files += s.files;
     total.bytes += s.bytes;
   };
-  add(await deliverCode(client, workRoot, dir, assignment, note, signal));
+  add(await explained("restoring the run's code", () => deliverCode(client, workRoot, dir, assignment, note, signal)));
   const root = containerRoot(workRoot, assignment.job.id);
   const written = new Map<string, { content: string; ref: string }>(); // by the dependencies so far
   for (const dep of assignment.dependencies) {
     const replaced = replacedFiles(dep.manifest, written, dep.job.ref);
     if (replaced) note(replaced);
-    const stats = await downloadManifest(client, dir, root, dep.manifest, signal).catch((e: unknown) => {
-      if (!(e instanceof WriteBlockedError)) throw e;
-      // The job's own files collide: only its config can change that.
-      throw e.explained(`${dep.job.ref}'s artifact file`, (blocker) =>
-        blocker === 'no permission'
-          ? undefined
-          : 'the code or an earlier dependency has a path there: rename the artifact or that path',
-      );
-    });
+    const doing = `downloading the artifacts of ${dep.job.ref} (${dep.job.id})`;
+    const stats = await explained(doing, () => downloadManifest(client, dir, root, dep.manifest, signal)).catch(
+      (e: unknown) => {
+        if (!(e instanceof WriteBlockedError)) throw e;
+        // The job's own files collide: only its config can change that.
+        throw e.explained(`${dep.job.ref}'s artifact file`, (blocker) =>
+          blocker === 'no permission'
+            ? undefined
+            : 'the code or an earlier dependency has a path there: rename the artifact or that path',
+        );
+      },
+    );
     note(`artifacts of ${dep.job.ref} (${dep.job.id}): ${filesAndSize(stats.files, stats.bytes, stats.folders)}`);
     add(stats);
   }
   if (assignment.restore) {
-    const stats = await downloadManifest(client, dir, root, assignment.restore, signal);
+    const restore = assignment.restore;
+    const stats = await explained("restoring this job's saved artifacts", () =>
+      downloadManifest(client, dir, root, restore, signal),
+    );
     note(`restored this job's saved artifacts: ${filesAndSize(stats.files, stats.bytes, stats.folders)}`);
   }
   return dir;

@@ -54,5 +54,13 @@ export function explainFullDisk(e: unknown, folder: string, doing: string): unkn
 
 /** Whether `e` (or a cause of it) is a disk's or a server's storage being full. */
 export function isDiskFull(e: unknown): boolean {
-  return e instanceof StorageFullError || errorWithCode(e, DISK_FULL_CODES) !== undefined;
+  return e instanceof StorageFullError || errorWithCode(e, DISK_FULL_CODES) !== undefined || saysNoSpace(e);
+}
+
+/** A file worker's error reaches the runner as its message only (file-workers.ts): `ENOSPC: …`. */
+function saysNoSpace(e: unknown): boolean {
+  for (let cause = e, depth = 0; cause instanceof Error && depth < 10; cause = cause.cause, depth++) {
+    if (/\bENOSPC\b/.test(cause.message)) return true;
+  }
+  return false;
 }

@@ -5,18 +5,18 @@
  */
 import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment, RunnerTransitionAnswer, RunnerTransitionRequest } from '../core/api.js';
-import type { JobStatus } from '../core/job-status.js';
-import { DstackError } from '../core/errors.js';
+import { isFinished, type JobStatus } from '../core/job-status.js';
 import { withRuntimeVariables } from '../core/runtime-variables.js';
 import type { Logger } from '../logger.js';
 import { containerRoot } from './container-root.js';
-import { explainFullDisk } from '../files/refused-write.js';
-import { FullDiskRoom } from './full-disk-room.js';
+import { explainFullDisk, isDiskFull } from '../files/refused-write.js';
+import { failureReason, JobDisk } from './job-disk.js';
 import type { Execution, Executor, ExitResult } from './executors/executor.js';
 import { launchJob } from './launch.js';
 import { LogShipper, LogsRefused } from './log-shipper.js';
+import { SpoolUnwritable } from './log-spool-writer.js';
 import type { Trash } from './trash.js';
-import { prepareWorkspace, recordPid, removeWorkspace, spoolPath, workspacePath } from './workspace.js';
+import { prepareWorkspace, recordPid, removeWorkspace, spoolPath } from './workspace.js';
 
 /**
  * The artifact uploader, loaded once the job has started rather than before: its modules are
@@ -59,8 +59,8 @@ export class JobRun {
   /** Aborted by an abort: it also ends the save of the job's artifacts (nothing is kept); a running process is killed apart. */
   private readonly aborted = new AbortController();
   protected readonly logs: LogShipper;
-  /** Frees the workspace of a job that has ended when the disk is full (full-disk-room.ts). */
-  private readonly room: FullDiskRoom;
+  /** Frees the workspace of a job whose commands have ended when the disk is full (job-disk.ts). */
+  private readonly disk: JobDisk;
   readonly id: string;
   /** As the server sent it, with `$run_name` and `$job_id` filled in across the job's spec. */
   protected readonly assignment: Assignment;
@@ -78,15 +78,16 @@ export class JobRun {
     this.status = assignment.job.status;
     this.graceMs = ctx.stopGraceMs;
     const log = ctx.logger.child(`job:${this.id}`);
-    this.room = new FullDiskRoom((text) => this.logs.note(text));
+    this.disk = new JobDisk(ctx.workRoot, this.id, (text) => this.logs.note(text));
     this.logs = new LogShipper(
       (entries, bytes) => ctx.client.appendLogs(this.id, entries, bytes),
       assignment.logSeq,
       200,
       (e) => {
         if (e instanceof LogsRefused) return log.error(e.message);
-        log.warn('sending logs failed; will retry', { error: String(e) });
-        this.room.saw(e);
+        this.disk.noticed(e instanceof SpoolUnwritable ? e.cause : e);
+        if (e instanceof SpoolUnwritable) log.warn(e.message);
+        else log.warn('sending logs failed; will retry', { error: String(e) });
       },
       ctx.spoolLogs === false ? undefined : spoolPath(ctx.workRoot, this.id),
     );
@@ -122,6 +123,7 @@ export class JobRun {
 
   /** Move to `to`; false when the server says the job is elsewhere now (a stop arrived). */
   protected async move(to: JobStatus, extra: TransitionExtra = {}): Promise<boolean> {
+    if (isFinished(to)) await this.disk.freeBeforeEnd();
     const from = this.status;
     return this.settle(from, to, await this.ctx.client.transition(this.id, { from, to, ...extra }));
   }
@@ -131,7 +133,7 @@ export class JobRun {
    * (the move rides on the last batch; the server stores the batch first), else the move alone.
    */
   protected async finish(to: JobStatus, extra: TransitionExtra = {}): Promise<boolean> {
-    this.room.done(workspacePath(this.ctx.workRoot, this.id));
+    if (isFinished(to)) await this.disk.freeBeforeEnd();
     const request: RunnerTransitionRequest = { from: this.status, to, ...extra };
     let answer: RunnerTransitionAnswer | undefined;
     await this.logs.close(undefined, async (entries, bytes) => {
@@ -201,13 +203,22 @@ export class JobRun {
       }
       this.execution = execution;
       void artifacts().catch(() => {}); // loaded while the job runs; a failure shows when it is used
-      // A job whose pid cannot be recorded (a full disk) is ended rather than left where a
-      // restarted runner cannot find it.
+      // A job whose pid cannot be recorded is ended rather than left where a restarted runner
+      // cannot find it, but for a full disk: a job that fills the disk in its first moments would
+      // be ended or not by a race with this write. It runs on; should the runner die, the
+      // spawner's helper still ends it, and only a restarted runner does not take it up.
       try {
         recordPid(this.ctx.workRoot, this.id, execution.pid);
       } catch (e) {
-        execution.kill();
-        throw explainFullDisk(e, workspace, "recording the job's process");
+        this.disk.noticed(e);
+        if (!isDiskFull(e)) {
+          execution.kill();
+          throw e;
+        }
+        const why = `its pid file could not be written (${(e as Error).message})`;
+        this.ctx.logger.warn(
+          `job ${this.id}: ${why}; it runs on, but a runner restarted after a crash will not take it up`,
+        );
       }
       this.signal(); // a stop that arrived while the job was being launched or RUNNING was reported
       const exit = await this.execution.exit;
@@ -232,13 +243,13 @@ export class JobRun {
       // Refused when a stop or an abort came first: it is carried out, not left pending.
       if (!(await this.finish(end.to, end.fields))) await this.finishStopped(workspace);
     } catch (e) {
-      this.room.saw(e);
-      this.ctx.logger.error(`job ${this.id} failed in the runner`, { error: String(e), stack: (e as Error).stack });
-      // A user's problem (no such image, no such Python) is the reason as it is; anything else is ours.
-      const reason = e instanceof DstackError ? e.message : `runner error: ${(e as Error).message}`;
+      this.disk.noticed(e);
+      const reason = failureReason(e, this.ctx.workRoot);
+      const stack = isDiskFull(e) ? {} : { stack: (e as Error).stack }; // not a bug
+      this.ctx.logger.error(`job ${this.id} failed in the runner: ${reason}`, { error: String(e), ...stack });
       await this.finishFailed(reason, launched ? {} : { commandsStarted: false }).catch(() => {});
     } finally {
-      await this.room.removal;
+      await this.disk.removal;
       await removeWorkspace(this.ctx.workRoot, this.id, this.ctx.trash).catch(() => {});
     }
   }
@@ -295,7 +306,7 @@ export class JobRun {
         await this.move('ABORTED', { reason: 'aborted by user' });
         return;
       }
-      this.room.done(workspace);
+      this.disk.done();
       await this.logs.close();
     }
     await this.move('STOPPED');
@@ -315,8 +326,8 @@ export class JobRun {
     try {
       saved = await this.save(workspace, (text) => this.logs.note(text));
     } catch (e) {
-      this.room.saw(e);
-      this.room.done(workspace);
+      this.disk.noticed(e);
+      this.disk.done();
       if (end.to !== 'FAILED') throw e;
       await sent.catch(() => {});
       this.ctx.logger.error(`job ${this.id} failed, and its artifacts could not be saved`, { error: String(e) });
@@ -330,7 +341,7 @@ export class JobRun {
       await sent.catch(() => {});
       return this.finishStopped(workspace);
     }
-    this.room.done(workspace);
+    this.disk.done();
     await sent;
     // Refused when a stop or an abort came first: it is carried out, not left pending.
     if (!(await this.finish(end.to, end.fields))) await this.finishStopped(workspace);

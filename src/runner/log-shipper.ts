@@ -8,15 +8,15 @@
  * `intervalMs`, back to back while output outpaces them; a failed send is retried with
  * the same sequence numbers, so the server keeps every entry once; a batch the server refuses
  * for good (log-spool.ts: isRefusedForGood) is dropped, said through `onError`. With a spool file,
- * entries are written there as soon as they are read (spool-file.ts) and forgotten once the
- * server has them: a runner that crashed sends what is left with `resendSpool` when it starts
- * again.
+ * entries are written there as soon as they are read and forgotten once the server has them: a
+ * runner that crashed sends what is left with `resendSpool` when it starts again. Entries the
+ * spool cannot take (a full disk) are sent all the same (log-spool-writer.ts).
  */
 import { isUtf8 } from 'node:buffer';
 import { printable } from '../core/printable.js';
 import type { LogEntry } from '../core/records.js';
-import { isRefusedForGood, LogsRefused, spoolRecord, type SendLogs } from './log-spool.js';
-import { SpoolFile } from './spool-file.js';
+import { isRefusedForGood, LogsRefused, type SendLogs } from './log-spool.js';
+import { LogSpoolWriter } from './log-spool-writer.js';
 
 export { LogsRefused, resendSpool, type SendLogs } from './log-spool.js';
 
@@ -83,11 +83,11 @@ export class LogShipper {
   private partialTimer: NodeJS.Timeout | undefined;
   private sending: Promise<void> = Promise.resolve();
   private failures = 0;
-  /** How many of the queued entries (from the front) are in the spool file already. */
+  /** How many of the queued entries (from the front) were given to the spool already. */
   private spooled = 0;
   /** The output bytes of each queued entry (output[i] of queue[i]): what is sent and spooled, with no JSON of the text. */
   private readonly output: Buffer[] = [];
-  private readonly spoolFile: SpoolFile | undefined;
+  private readonly spool: LogSpoolWriter | undefined;
   /** The time of the output being split into lines; undefined outside `write`. */
   private now: number | undefined;
 
@@ -101,7 +101,7 @@ export class LogShipper {
     private readonly partialAfterMs = PARTIAL_AFTER_MS,
   ) {
     this.seq = lastSeq;
-    if (spool !== undefined) this.spoolFile = new SpoolFile(spool);
+    if (spool !== undefined) this.spool = new LogSpoolWriter(spool, onError);
   }
 
   /** Waiting for the queue to go down to the low mark (see QUEUE_HIGH_BYTES). */
@@ -267,8 +267,8 @@ export class LogShipper {
           bytes += this.output[count++]!.length;
         }
         const batch = this.queue.slice(0, count);
+        this.spoolNow(); // whether the disk takes them or not, they are sent
         try {
-          this.spoolQueued();
           const send = last !== undefined && count === this.queue.length ? last : this.send;
           try {
             await send(batch, this.output.slice(0, count));
@@ -283,7 +283,7 @@ export class LogShipper {
           this.queuedBytes -= bytes;
           this.failures = 0;
           if (this.queuedBytes <= QUEUE_LOW_BYTES) for (const resume of this.drainWaiters.splice(0)) resume();
-          this.acknowledged(batch.length);
+          this.spool?.acknowledged(batch.length);
         } catch (e) {
           this.failures++;
           this.onError(e);
@@ -295,31 +295,11 @@ export class LogShipper {
     return this.sending;
   }
 
-  /** Write the queued entries that are not in the spool yet, in order; throws when the write fails. */
-  private spoolQueued(): void {
-    if (!this.spoolFile || this.spooled >= this.queue.length) return;
-    const count = this.queue.length - this.spooled;
-    // One record per append, the output as bytes (log-spool.ts): no JSON of the text.
-    this.spoolFile.append(spoolRecord(this.queue.slice(this.spooled), this.output.slice(this.spooled)), count);
-    this.spooled += count;
-  }
-
-  /** Spool what was just read; a failed write is tried again before the next send. */
+  /** Give the spool the queued entries it has not had, in order. */
   private spoolNow(): void {
-    try {
-      this.spoolQueued();
-    } catch (e) {
-      this.onError(e);
-    }
-  }
-
-  /** Let the spool drop entries the server has; a failure there only leaves them to be sent again after a crash. */
-  private acknowledged(count: number): void {
-    try {
-      this.spoolFile?.acknowledged(count);
-    } catch (e) {
-      this.onError(e);
-    }
+    if (!this.spool || this.spooled >= this.queue.length) return;
+    this.spool.add({ entries: this.queue.slice(this.spooled), bytes: this.output.slice(this.spooled) });
+    this.spooled = this.queue.length;
   }
 
   /**
@@ -349,7 +329,7 @@ export class LogShipper {
     } finally {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
-      this.spoolFile?.close(); // what it holds stays on disk for resendSpool
+      this.spool?.close(); // what it holds stays on disk for resendSpool
     }
   }
 }

@@ -107,26 +107,30 @@ async function resendFile(spool: string, send: SendLogs): Promise<void> {
   // The output bytes of the batch's entries, while every record read had them (older spools: JSON only).
   let output: Buffer[] | undefined = [];
   let bytes = 0;
+  const sendBatch = async () => {
+    if (batch.length > 0) await send(batch, output);
+    batch = [];
+    output = [];
+    bytes = 0;
+  };
   try {
     for await (const record of spooled(spool)) {
       for (const [i, entry] of record.entries.entries()) {
+        // Entries the disk had no room for leave a gap (log-spool-writer.ts): the server takes one
+        // only at a batch's start, where it says entries are missing.
+        if (batch.length > 0 && entry.seq !== batch.at(-1)!.seq + 1) await sendBatch();
         batch.push(entry);
         const out = record.bytes?.[i];
         if (out) output?.push(out);
         else output = undefined;
         bytes += entry.text.length + (entry.raw?.length ?? 0);
-        if (batch.length >= BATCH_ENTRIES || bytes >= BATCH_BYTES) {
-          await send(batch, output);
-          batch = [];
-          output = [];
-          bytes = 0;
-        }
+        if (batch.length >= BATCH_ENTRIES || bytes >= BATCH_BYTES) await sendBatch();
       }
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw e;
   }
-  if (batch.length > 0) await send(batch, output);
+  await sendBatch();
   await rm(spool, { force: true });
 }

@@ -22,22 +22,35 @@ export class SpoolFile {
   /** Unacknowledged entries in this file, and in the older generation (0: there is none). */
   private entries = 0;
   private olderEntries = 0;
+  /** An append cut short could not be cut back off (the disk refused even that): done before the next. */
+  private torn = false;
 
   constructor(
     readonly path: string,
     private readonly rotateBytes = ROTATE_BYTES,
   ) {}
 
-  /** Append one record of `count` entries, whole or not at all (a failed write is cut back off). */
+  /**
+   * Append one record of `count` entries, whole or not at all: a write the disk cuts short is
+   * cut back off, so that the file ends with whole records and later appends are read back.
+   */
   append(record: readonly Buffer[], count: number): void {
     if (this.size >= this.rotateBytes && this.olderEntries === 0 && this.entries > 0) this.rotate();
     const fd = this.open();
+    if (this.torn) {
+      ftruncateSync(fd, this.size); // throws while the disk still refuses: this append fails as well
+      this.torn = false;
+    }
     const length = record.reduce((sum, part) => sum + part.length, 0);
     try {
       const written = writevSync(fd, record);
       if (written !== length) throw new Error(`spool append wrote ${written} of ${length} bytes`);
     } catch (e) {
-      ftruncateSync(fd, this.size);
+      try {
+        ftruncateSync(fd, this.size);
+      } catch {
+        this.torn = true;
+      }
       throw e;
     }
     this.size += length;
@@ -66,6 +79,7 @@ export class SpoolFile {
       makeFolderSync(dirname(this.path));
       this.fd = openSync(this.path, 'a');
       this.size = fstatSync(this.fd).size;
+      this.torn = false;
     }
     return this.fd;
   }

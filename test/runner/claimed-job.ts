@@ -17,17 +17,18 @@ import { startTestServer } from '../services/server.js';
 /**
  * A real server with one run of `specs` (dependencies first) and runner r1 registered: `claim`
  * gives the next job the scheduler hands it, as a job run not yet started. `retry`: the runner's
- * client retries through failures as a runner's does (none by default).
+ * client retries through failures as a runner's does (none by default). `workRoot`: the runner's
+ * work dir (a fresh temporary folder by default, removed after).
  */
 export async function testRunner(
   specs: JobSpec[],
   cleanup: (() => Promise<unknown>)[],
-  options: { retry?: RetryPolicy } = {},
+  options: { retry?: RetryPolicy; workRoot?: string } = {},
 ) {
   const t = await startTestServer();
   cleanup.push(() => t.stop());
-  const workRoot = await mkdtemp(join(tmpdir(), 'dstack-job-run-'));
-  cleanup.push(() => rm(workRoot, { recursive: true, force: true }));
+  const workRoot = options.workRoot ?? (await mkdtemp(join(tmpdir(), 'dstack-job-run-')));
+  if (options.workRoot === undefined) cleanup.push(() => rm(workRoot, { recursive: true, force: true }));
   const engine = t.server.engine;
   const manifest = JSON.stringify({ files: [] });
   const codeDigest = createHash('sha256').update(manifest).digest('hex');
@@ -60,10 +61,10 @@ export async function testRunner(
     const assignment = (await client.claim({ name: 'r1', jobIds: [], waitMs: 5000 }))!;
     return { id: assignment.job.id, run: new JobRun(context, assignment) };
   };
-  /** The job's log as its reader sees it. */
+  /** The job's log as its reader sees it: each entry's lines, a newline after those that are whole. */
   const log = async (id: string) => {
     const page = await engine.logs.page(id, {}, { maxEntries: 10_000, maxBytes: 1 << 20 });
-    return page.entries.map((e) => e.bytes.toString()).join('');
+    return page.entries.map((e) => e.bytes.toString() + (e.partial ? '' : '\n')).join('');
   };
   return { engine, workRoot, logged, claim, log };
 }
@@ -72,7 +73,11 @@ export async function testRunner(
  * A real server with one submitted job of `spec`, claimed by runner r1: the job's run on this
  * runner, not started, with its id, the server's engine and the runner's log lines.
  */
-export async function claimedJob(spec: JobSpec, cleanup: (() => Promise<unknown>)[]) {
-  const runner = await testRunner([spec], cleanup);
+export async function claimedJob(
+  spec: JobSpec,
+  cleanup: (() => Promise<unknown>)[],
+  options: { workRoot?: string } = {},
+) {
+  const runner = await testRunner([spec], cleanup, options);
   return { ...runner, ...(await runner.claim()) };
 }

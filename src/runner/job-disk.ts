@@ -1,0 +1,78 @@
+/**
+ * A job that met a full disk (its download, its pid file, its log's spool, a laptop's server
+ * refusing its output with 507): what it held must not wedge it. The space is mostly the job's
+ * own workspace, which is normally removed only after the job's end is reported, and that
+ * report (its last output first) is what waits for space. Once nothing reads the workspace
+ * again (the commands have ended, the artifacts are saved or could not be), it is removed in
+ * place when the disk is full or nearly so, and what waited goes through; the runner then has
+ * room for its next job. A disk with room keeps the usual order, so that a runner that crashes
+ * before the job's end is reported still finds its workspace (leftover-job.ts).
+ */
+import { statfsSync } from 'node:fs';
+import { DstackError } from '../core/errors.js';
+import { isDiskFull } from '../files/refused-write.js';
+import { removeWorkspace } from './workspace.js';
+
+/**
+ * The reason of a job that failed in the runner with `e`: a user's problem (no such image, no
+ * such Python) or one a step explained (the disk holding X is full while saving artifacts) as
+ * it is; a full disk no step explained, the runner's owner's to free; anything else is ours.
+ */
+export function failureReason(e: unknown, workRoot: string): string {
+  if (e instanceof DstackError) return e.message;
+  if (isDiskFull(e)) return `the runner's disk is full (work dir ${workRoot})`;
+  return `runner error: ${(e as Error).message}`;
+}
+
+/** Less room than this left on the work dir's disk counts as full, bytes. */
+const NEARLY_FULL_BYTES = 1 << 20;
+
+export class JobDisk {
+  private full = false;
+  private ended = false;
+  private freed = false;
+  /** The early removal, once started: the job's end waits for it, so that the next job finds the room. */
+  removal: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly workRoot: string,
+    private readonly jobId: string,
+    /** Said when the workspace is removed early (the job's log). */
+    private readonly note: (text: string) => void,
+  ) {}
+
+  /** `e` happened to the job: was it a full disk? After the job's commands ended, that frees its workspace. */
+  noticed(e: unknown): void {
+    if (!isDiskFull(e)) return;
+    this.full = true;
+    if (this.ended) this.free();
+  }
+
+  /** Nothing reads the workspace again: freed now when the disk is full (or nearly). */
+  done(): void {
+    this.ended = true;
+    if (this.full || nearlyFull(this.workRoot)) this.free();
+  }
+
+  /** Before the job's end is reported: done, and the removal finished. */
+  async freeBeforeEnd(): Promise<void> {
+    this.done();
+    await this.removal;
+  }
+
+  private free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.note("the disk is full: removing this job's workspace now, to make room for its log and its end");
+    this.removal = removeWorkspace(this.workRoot, this.jobId).catch(() => {}); // what is left goes with the trash
+  }
+}
+
+function nearlyFull(path: string): boolean {
+  try {
+    const { bavail, bsize } = statfsSync(path);
+    return bavail * bsize < NEARLY_FULL_BYTES;
+  } catch {
+    return false;
+  }
+}

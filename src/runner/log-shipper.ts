@@ -8,14 +8,14 @@
  * `intervalMs`, back to back while output outpaces them; a failed send is retried with
  * the same sequence numbers, so the server keeps every entry once; a batch the server refuses
  * for good (log-spool.ts: isRefusedForGood) is dropped, said through `onError`. With a spool file,
- * entries are written there as soon as they are read and forgotten once the server has them: a
- * runner that crashed sends what is left with `resendSpool` when it starts again. Entries the
- * spool cannot take (a full disk) are sent all the same (log-spool-writer.ts).
+ * entries are written there as soon as they are read, unfinished lines too, and forgotten once
+ * the server has them: a runner that crashed sends what is left with `resendSpool` when it starts
+ * again. Entries the spool cannot take (a full disk) are sent all the same (log-spool-writer.ts).
  */
 import { isUtf8 } from 'node:buffer';
 import { printable } from '../core/printable.js';
 import type { LogEntry } from '../core/records.js';
-import { isRefusedForGood, LogsRefused, type SendLogs } from './log-spool.js';
+import { isRefusedForGood, LogsRefused, type SendLogs, type UnfinishedLine } from './log-spool.js';
 import { LogSpoolWriter } from './log-spool-writer.js';
 
 export { LogsRefused, resendSpool, type SendLogs } from './log-spool.js';
@@ -101,7 +101,7 @@ export class LogShipper {
     private readonly partialAfterMs = PARTIAL_AFTER_MS,
   ) {
     this.seq = lastSeq;
-    if (spool !== undefined) this.spool = new LogSpoolWriter(spool, onError);
+    if (spool !== undefined) this.spool = new LogSpoolWriter(spool, () => this.unfinished(), onError);
   }
 
   /** Waiting for the queue to go down to the low mark (see QUEUE_HIGH_BYTES). */
@@ -137,7 +137,7 @@ export class LogShipper {
     if (data.length > 0 && !this.partialTimer) {
       this.partialTimer = setTimeout(() => this.flushPartials(), this.partialAfterMs);
     }
-    this.spoolNow();
+    this.spoolNow(chunk.length > 0);
     this.schedule();
     return this.queuedBytes < QUEUE_HIGH_BYTES;
   }
@@ -295,11 +295,27 @@ export class LogShipper {
     return this.sending;
   }
 
-  /** Give the spool the queued entries it has not had, in order. */
-  private spoolNow(): void {
-    if (!this.spool || this.spooled >= this.queue.length) return;
-    this.spool.add({ entries: this.queue.slice(this.spooled), bytes: this.output.slice(this.spooled) });
-    this.spooled = this.queue.length;
+  /**
+   * Give the spool the queued entries it has not had, in order, with the unfinished lines after
+   * them; `unfinished`: those lines changed (they are spooled even when no entry came with them).
+   */
+  private spoolNow(unfinished = false): void {
+    if (!this.spool) return;
+    if (this.spooled < this.queue.length) {
+      this.spool.add({ entries: this.queue.slice(this.spooled), bytes: this.output.slice(this.spooled) });
+      this.spooled = this.queue.length;
+    } else if (unfinished) this.spool.unfinishedChanged();
+  }
+
+  /** The unfinished lines, numbered as the partial entries they would be sent as now. */
+  private unfinished(): UnfinishedLine[] {
+    const lines: UnfinishedLine[] = [];
+    let seq = this.seq;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const bytes = this.pending[stream];
+      if (bytes.length > 0) lines.push({ seq: ++seq, stream, bytes });
+    }
+    return lines;
   }
 
   /**

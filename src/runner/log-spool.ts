@@ -6,7 +6,14 @@
  * them costs a copy, where JSON (escaping every newline of many-line entries, then encoding)
  * was the runner's largest cost on a chatty job. Spools of older runners (JSON lines: an
  * array per append, or one entry) are read too.
+ *
+ * Output read without its newline yet (a prompt, a progress bar, the last words of a job that
+ * then sleeps) is spooled too, as a record of its unfinished lines behind the line
+ * `~unfinished`: the partial entries it would be sent as, numbered after the last entry. Any
+ * record after it supersedes it (those lines went on, or were sent as entries of their own), so
+ * only the last one, with no record after it, is sent after a crash.
  */
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { DstackError, InvalidError, TooLargeError } from '../core/errors.js';
@@ -50,24 +57,63 @@ const BATCH_BYTES = 1 << 20;
 export const spoolRecord = (entries: readonly LogEntry[], bytes: readonly Buffer[]): Buffer[] =>
   encodeLogBatch(entries, bytes);
 
+/** The line before a record of unfinished lines. Not JSON: a reader of older spools skips it. */
+const UNFINISHED = '~unfinished';
+const NEWLINE = Buffer.from('\n');
+
+/** A line the job has not finished: the output read of it, and the seq it would be sent as. */
+export interface UnfinishedLine {
+  seq: number;
+  stream: LogEntry['stream'];
+  bytes: Buffer;
+}
+
+/**
+ * A record of the job's unfinished lines as partial entries, superseded by any record after
+ * it. Its head is written by hand (the fields of core/log-batch.ts's BatchHead): it goes with
+ * nearly every read of a chatty job's output.
+ */
+export function unfinishedRecord(lines: readonly UnfinishedLine[], ts: number): Buffer[] {
+  const heads = lines.map(
+    ({ seq, stream, bytes }) =>
+      `{"seq":${seq},"ts":${ts},"stream":"${stream}","n":${bytes.length},"partial":true${isUtf8(bytes) ? '' : ',"raw":true'}}`,
+  );
+  return [Buffer.from(`${UNFINISHED}\n#[${heads.join(',')}]\n`), ...lines.map((l) => l.bytes), NEWLINE];
+}
+
+interface SpooledRecord {
+  entries: LogEntry[];
+  bytes?: Buffer[];
+  /** A record of unfinished lines, which a later record supersedes. */
+  unfinished?: true;
+}
+
 /**
  * The entries of a spool file in order, record by record. A record torn by a crash (the
  * last one) ends the reading: it was never sent, since entries are spooled before they are sent.
  */
-async function* spooled(spool: string): AsyncGenerator<{ entries: LogEntry[]; bytes?: Buffer[] }> {
+async function* spooled(spool: string): AsyncGenerator<SpooledRecord> {
   const reader = new RecordReader(readBatchHead);
+  let unfinished = false;
   for await (const chunk of createReadStream(spool, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
     reader.push(chunk);
     for (let item = reader.next(); item; item = reader.next()) {
       if (item.kind === 'bad') return; // torn: nothing after it was written
       if (item.kind === 'line') {
+        const text = item.line.toString('utf8');
+        if (text === UNFINISHED) {
+          unfinished = true;
+          continue;
+        }
         // A JSON line of an older runner: an array of entries, or one.
-        const parsed = parseJson(item.line.toString('utf8')) as LogEntry | LogEntry[] | undefined;
+        const parsed = parseJson(text) as LogEntry | LogEntry[] | undefined;
         if (parsed !== undefined) yield { entries: Array.isArray(parsed) ? parsed : [parsed] };
         continue;
       }
       const bytes = splitBody(item.head, item.body);
-      yield { entries: item.head.map((head, i) => batchEntry(head, bytes[i]!)), bytes };
+      const entries = item.head.map((head, i) => batchEntry(head, bytes[i]!));
+      yield unfinished ? { entries, bytes, unfinished: true } : { entries, bytes };
+      unfinished = false;
     }
   }
 }
@@ -98,11 +144,20 @@ export async function resendSpool(
       onDropped(new LogsRefused(entries, e));
     }
   };
-  await resendFile(olderSpool(spool), sendOrDrop);
-  await resendFile(spool, sendOrDrop);
+  // The unfinished lines last spooled, unless a record after them (in either file) superseded them.
+  const last: { unfinished?: SpooledRecord } = {};
+  await resendFile(olderSpool(spool), sendOrDrop, last, false);
+  await resendFile(spool, sendOrDrop, last, true);
+  if (last.unfinished) await sendOrDrop(last.unfinished.entries, last.unfinished.bytes); // the file was gone
 }
 
-async function resendFile(spool: string, send: SendLogs): Promise<void> {
+/** `final`: the last file, after which the unfinished lines that no record superseded are sent. */
+async function resendFile(
+  spool: string,
+  send: SendLogs,
+  last: { unfinished?: SpooledRecord },
+  final: boolean,
+): Promise<void> {
   let batch: LogEntry[] = [];
   // The output bytes of the batch's entries, while every record read had them (older spools: JSON only).
   let output: Buffer[] | undefined = [];
@@ -115,6 +170,11 @@ async function resendFile(spool: string, send: SendLogs): Promise<void> {
   };
   try {
     for await (const record of spooled(spool)) {
+      if (record.unfinished) {
+        last.unfinished = record;
+        continue;
+      }
+      last.unfinished = undefined;
       for (const [i, entry] of record.entries.entries()) {
         // Entries the disk had no room for leave a gap (log-spool-writer.ts): the server takes one
         // only at a batch's start, where it says entries are missing.
@@ -132,5 +192,9 @@ async function resendFile(spool: string, send: SendLogs): Promise<void> {
     throw e;
   }
   await sendBatch();
+  if (final && last.unfinished) {
+    await send(last.unfinished.entries, last.unfinished.bytes); // before the file goes: a failure keeps it
+    last.unfinished = undefined;
+  }
   await rm(spool, { force: true });
 }

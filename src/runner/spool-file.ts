@@ -6,6 +6,9 @@
  * send, so past ROTATE_BYTES the file becomes the older generation (`PATH.1`), removed once all
  * of its entries are acknowledged, and appends go to a fresh one: the spool holds about what
  * the server has not yet got, not the whole log.
+ *
+ * An append may end with a record of the job's unfinished lines (log-spool.ts: `unfinishedRecord`),
+ * which the next append supersedes; it is written again when the file is cut to nothing.
  */
 import { closeSync, ftruncateSync, fstatSync, openSync, renameSync, unlinkSync, writevSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -22,6 +25,8 @@ export class SpoolFile {
   /** Unacknowledged entries in this file, and in the older generation (0: there is none). */
   private entries = 0;
   private olderEntries = 0;
+  /** The unfinished lines' record the last append ended with: written again when the file is cut. */
+  private unfinished: readonly Buffer[] | undefined;
   /** An append cut short could not be cut back off (the disk refused even that): done before the next. */
   private torn = false;
 
@@ -31,19 +36,22 @@ export class SpoolFile {
   ) {}
 
   /**
-   * Append one record of `count` entries, whole or not at all: a write the disk cuts short is
-   * cut back off, so that the file ends with whole records and later appends are read back.
+   * Append one record of `count` entries, then `unfinished` (a record of the unfinished lines,
+   * or none), in one write: whole or not at all. A write the disk cuts short is cut back off,
+   * so that the file ends with whole records and later appends are read back after it.
    */
-  append(record: readonly Buffer[], count: number): void {
+  append(record: readonly Buffer[], count: number, unfinished?: readonly Buffer[]): void {
+    if (record.length === 0 && unfinished === undefined) return;
     if (this.size >= this.rotateBytes && this.olderEntries === 0 && this.entries > 0) this.rotate();
     const fd = this.open();
     if (this.torn) {
       ftruncateSync(fd, this.size); // throws while the disk still refuses: this append fails as well
       this.torn = false;
     }
-    const length = record.reduce((sum, part) => sum + part.length, 0);
+    const parts = unfinished === undefined ? record : [...record, ...unfinished];
+    const length = parts.reduce((sum, part) => sum + part.length, 0);
     try {
-      const written = writevSync(fd, record);
+      const written = writevSync(fd, parts);
       if (written !== length) throw new Error(`spool append wrote ${written} of ${length} bytes`);
     } catch (e) {
       try {
@@ -55,6 +63,7 @@ export class SpoolFile {
     }
     this.size += length;
     this.entries += count;
+    this.unfinished = unfinished;
   }
 
   /** The server has the `count` oldest entries appended. */
@@ -66,6 +75,9 @@ export class SpoolFile {
     if (this.entries === 0 && this.size > 0 && this.fd !== undefined) {
       ftruncateSync(this.fd, 0);
       this.size = 0;
+      const unfinished = this.unfinished;
+      this.unfinished = undefined;
+      if (unfinished) this.append([], 0, unfinished);
     }
   }
 

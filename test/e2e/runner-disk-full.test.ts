@@ -1,7 +1,8 @@
 /**
  * `dstack runner start` processes as users run them, against what a crash-resilience review
  * found: a runner whose disk fills up (its work dir on a 20 MB tmpfs) reports its job's output
- * and end and goes on to the next job.
+ * and end and goes on to the next job; a runner killed outright keeps the output it had read
+ * without its newline yet.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mountTmpfs } from '../services/tmpfs.js';
 import { startTestServer, type TestServer } from '../services/server.js';
+import { waitUntil } from './harness.js';
 import { RemoteProject } from './remote.js';
 import { RunnerProcesses } from './runner-processes.js';
 
@@ -22,6 +24,9 @@ const WORKFLOWS = `workflows:
   - name: hello
     commands:
       - echo hello from a runner with room again
+  - name: partial
+    commands:
+      - echo first line; printf 'PARTIAL-XYZ'; sleep 30
 `;
 
 describe('a runner process', () => {
@@ -70,4 +75,23 @@ describe('a runner process', () => {
     expect(hello.code, hello.stderr).toBe(0);
     expect(hello.stdout).toContain('hello from a runner with room again');
   }, 180_000);
+
+  it('killed outright keeps the output it had read without its newline', async () => {
+    const workDir = join(work, 'partial');
+    const first = await runners!.start('partial', workDir);
+    const submitted = await project.dstack(['run', 'partial', '--no-cache', '-d']);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const run = submitted.stdout.trim();
+    const { id } = await jobOf(run);
+    // The line before it reached the server (its first send, 200 ms after it was read): the
+    // partial line, written right after it, waits for its newline or a second to be sent.
+    await waitUntil(async () => (await project.dstack(['logs', id])).stdout.includes('first line'), 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    first.child.kill('SIGKILL');
+
+    await runners!.start('partial', workDir); // takes the job up: stops it, sending what its spool holds
+    await waitUntil(async () => (await jobOf(run)).status === 'STOPPED', 30_000);
+    const log = await project.dstack(['logs', id]);
+    expect(log.stdout).toMatch(/^first line\nPARTIAL-XYZ/);
+  }, 120_000);
 });

@@ -1,6 +1,7 @@
 /**
  * The log spool against a real disk: a full one (a tmpfs of 1 MB) must not hold the job's log,
- * and what it leaves on disk reads back whole.
+ * and what it leaves on disk reads back whole; unfinished lines (output without its newline)
+ * are on disk as soon as they are read, so a runner killed outright loses none of them.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import { toOutput } from '../../src/core/log-batch.js';
 import type { LogEntry } from '../../src/core/records.js';
 import { LogShipper, resendSpool } from '../../src/runner/log-shipper.js';
 import { spoolRecord } from '../../src/runner/log-spool.js';
-import { SPOOL_RETRY_MS, SpoolUnwritable } from '../../src/runner/log-spool-writer.js';
+import { SPOOL_RETRY_MS, SpoolUnwritable, UNFINISHED_EVERY_MS } from '../../src/runner/log-spool-writer.js';
 import { SpoolFile } from '../../src/runner/spool-file.js';
 import { freshEntries } from '../../src/server/storage/log-append.js';
 import { mountTmpfs } from '../services/tmpfs.js';
@@ -39,6 +40,8 @@ async function resent(spool: string) {
   await resendSpool(spool, send);
   return sent.map((e) => [e.seq, e.stream, e.text, e.partial ?? false]);
 }
+
+const never = () => new Promise<never>(() => {}); // a send the runner's kill cuts short
 
 describe('a log spool on a full disk', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -134,5 +137,53 @@ describe('a log spool on a full disk', () => {
       'line 6',
       'line 7',
     ]);
+  });
+});
+
+describe('unfinished lines in the spool', () => {
+  it('are on disk as soon as they are read: a runner killed a moment later loses none', async () => {
+    const spool = join(dir, 'partial', 'log-spool.jsonl');
+    const shipper = new LogShipper(never, 0, 60_000, () => {}, spool);
+    shipper.write('stdout', Buffer.from('first line\n'));
+    shipper.write('stdout', Buffer.from('PARTIAL-XYZ'));
+    // The runner is killed here, before its next send and long before the partial entry's second.
+    expect(await resent(spool)).toEqual([
+      [1, 'stdout', 'first line', false],
+      [2, 'stdout', 'PARTIAL-XYZ', true],
+    ]);
+  });
+
+  it('are superseded by what is read after them: nothing is sent twice', async () => {
+    const spool = join(dir, 'superseded', 'log-spool.jsonl');
+    const shipper = new LogShipper(never, 0, 60_000, () => {}, spool);
+    shipper.write('stdout', Buffer.from('epoch 1'));
+    shipper.write('stderr', Buffer.from('warn'));
+    shipper.write('stdout', Buffer.from(' loss=0.9\nepoch 2'));
+    shipper.write('stderr', Buffer.from('ing: slow disk\n'));
+    expect(await resent(spool)).toEqual([
+      [1, 'stdout', 'epoch 1 loss=0.9', false],
+      [2, 'stderr', 'warning: slow disk', false],
+      [3, 'stdout', 'epoch 2', true],
+    ]);
+  });
+
+  it('stay on disk once the server has every line before them', async () => {
+    const spool = join(dir, 'acknowledged', 'log-spool.jsonl');
+    const { sent, send } = collector();
+    const shipper = new LogShipper(send, 0, 5, () => {}, spool);
+    shipper.write('stdout', Buffer.from('first line\nPARTIAL-XYZ'));
+    for (let i = 0; i < 100 && sent.length === 0; i++) await sleep(10);
+    expect(sent.map((e) => e.text)).toEqual(['first line']); // acknowledged: the spool's entries are cut
+    expect(await resent(spool)).toEqual([[2, 'stdout', 'PARTIAL-XYZ', true]]);
+  });
+
+  it('cost a write per UNFINISHED_EVERY_MS while a line grows a byte at a time, not a write per byte', async () => {
+    const spool = join(dir, 'bytes', 'log-spool.jsonl');
+    const shipper = new LogShipper(never, 0, 60_000, () => {}, spool, 60_000);
+    for (let i = 0; i < 5000; i++) shipper.write('stdout', Buffer.from('.'));
+    await sleep(UNFINISHED_EVERY_MS * 3);
+    // The first byte at once, the rest at the end of the interval: two records, not 5,000 (12 MB).
+    expect((await stat(spool)).size).toBeLessThan(10_000);
+    expect(await resent(spool)).toEqual([[1, 'stdout', '.'.repeat(5000), true]]);
   });
 });

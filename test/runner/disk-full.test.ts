@@ -80,30 +80,38 @@ describe('a runner whose disk is full', () => {
     expect(logged.filter((l) => l.includes('failed in the runner'))).toEqual([]);
   }, 90_000);
 
-  it('stops a job that filled it as dstack stop does, its output sent', async () => {
-    const workRoot = await mountTmpfs('4m', cleanup);
-    const spec = makeSpec('fillwait', {
-      commands: ['head -c 100000000 /dev/zero > junk.bin || echo filled', 'seq 1 500', 'sleep 600'],
-    });
-    const { engine, id, run, log, logged } = await claimedJob(spec, cleanup, { workRoot });
-    const ran = run.run();
-    const status = async () =>
-      `${JSON.stringify(await engine.store.getJob(id))}\n${await log(id)}\n${logged.join('\n')}`;
-    // Its lines reach the server while it runs on the full disk.
-    await vi.waitFor(async () => expect((await log(id)).split('\n'), await status()).toContain('500'), {
-      timeout: 30_000,
-      interval: 100,
-    });
-    await stopJobs(engine, [(await engine.store.getJob(id))!], { actor: 'user:admin' });
-    run.request('stop'); // what the runner's heartbeat hears
-    await endsWithin(ran, 30_000, status);
+  it.each([
+    ['stop', 'stop', 'STOPPED', 'stopped by user'],
+    ['stop --abort', 'abort', 'ABORTED', 'aborted by user'],
+  ] as const)(
+    'ends a job that filled it as dstack %s does, its output sent',
+    async (_, action, status, reason) => {
+      const workRoot = await mountTmpfs('4m', cleanup);
+      const spec = makeSpec('fillwait', {
+        commands: ['head -c 100000000 /dev/zero > junk.bin || echo filled', 'seq 1 500', 'sleep 600'],
+      });
+      const { engine, id, run, log, logged } = await claimedJob(spec, cleanup, { workRoot });
+      const ran = run.run();
+      const seen = async () =>
+        `${JSON.stringify(await engine.store.getJob(id))}\n${await log(id)}\n${logged.join('\n')}`;
+      // Its lines reach the server while it runs on the full disk.
+      await vi.waitFor(async () => expect((await log(id)).split('\n'), await seen()).toContain('500'), {
+        timeout: 30_000,
+        interval: 100,
+      });
+      // What `dstack stop` (or `--abort`) does, and what the runner's heartbeat then hears.
+      await stopJobs(engine, [(await engine.store.getJob(id))!], { abort: action === 'abort', actor: 'user:admin' });
+      run.request(action);
+      await endsWithin(ran, 30_000, seen);
 
-    const job = await engine.store.getJob(id);
-    expect([job?.status, job?.reason]).toEqual(['STOPPED', 'stopped by user']);
-    expect((await log(id)).split('\n')).toContain('filled');
-    expect(jobProcesses(id)).toEqual([]);
-    expect(await jobFolders(workRoot)).toEqual([]);
-  }, 60_000);
+      const job = await engine.store.getJob(id);
+      expect([job?.status, job?.reason]).toEqual([status, reason]);
+      expect((await log(id)).split('\n')).toContain('filled');
+      expect(jobProcesses(id)).toEqual([]);
+      expect(await jobFolders(workRoot)).toEqual([]);
+    },
+    60_000,
+  );
 
   it('runs a job that needs no room of it to its end, though its pid file cannot be written', async () => {
     const workRoot = await mountTmpfs('1m', cleanup);

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mountTmpfs } from '../services/tmpfs.js';
+import { mountTmpfs } from '../fixtures/small-disk.js';
 import { startTestServer, type TestServer } from '../services/server.js';
 import { waitUntil } from './harness.js';
 import { RemoteProject } from './remote.js';
@@ -58,7 +58,7 @@ describe('a runner process', () => {
   const runName = (stdout: string) => /\b([a-z]+-[a-z]+-\d+)\b/.exec(stdout)?.[1];
 
   it('whose disk fills up reports the job’s every line and its exit code, frees the disk, and runs the next job', async () => {
-    const disk = await mountTmpfs('20m', cleanup);
+    const disk = await mountTmpfs(20, cleanup);
     const runner = await runners!.start('small-disk', join(disk, 'w'));
 
     const filled = await project.dstack(['run', 'filldisk', '--no-cache'], 90_000);

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { stopJobs } from '../../src/server/control.js';
 import { jobProcesses } from '../services/processes.js';
-import { mountTmpfs } from '../services/tmpfs.js';
+import { mountTmpfs } from '../fixtures/small-disk.js';
 import { makeSpec } from '../store/fixtures.js';
 import { claimedJob, testRunner } from './claimed-job.js';
 
@@ -39,7 +39,7 @@ describe('a runner whose disk is full', () => {
   });
 
   it('sends every line of a job that filled it, ends it with its own exit code, and frees the space', async () => {
-    const workRoot = await mountTmpfs('4m', cleanup);
+    const workRoot = await mountTmpfs(4, cleanup);
     const spec = makeSpec('filldisk', {
       commands: ['seq 1 1000', 'head -c 100000000 /dev/zero > junk.bin || echo "DISK FULL"', 'seq 1001 3000', 'exit 3'],
       artifacts: ['junk.bin'],
@@ -86,7 +86,7 @@ describe('a runner whose disk is full', () => {
   ] as const)(
     'ends a job that filled it as dstack %s does, its output sent',
     async (_, action, status, reason) => {
-      const workRoot = await mountTmpfs('4m', cleanup);
+      const workRoot = await mountTmpfs(4, cleanup);
       const spec = makeSpec('fillwait', {
         commands: ['head -c 100000000 /dev/zero > junk.bin || echo filled', 'seq 1 500', 'sleep 600'],
       });
@@ -114,7 +114,7 @@ describe('a runner whose disk is full', () => {
   );
 
   it('runs a job that needs no room of it to its end, though its pid file cannot be written', async () => {
-    const workRoot = await mountTmpfs('1m', cleanup);
+    const workRoot = await mountTmpfs(1, cleanup);
     // Full to the last page before the job is claimed: head writes until the disk refuses.
     await execFileAsync('sh', ['-c', `head -c 2000000 /dev/zero > ${join(workRoot, 'ballast')} || true`]);
     const spec = makeSpec('compute', { commands: ['echo computed', 'exit 0'] });
@@ -134,7 +134,7 @@ describe('a runner whose disk is full', () => {
   }, 60_000);
 
   it('fails a job whose dependency’s artifacts do not fit, saying the disk is full, and frees the space', async () => {
-    const workRoot = await mountTmpfs('8m', cleanup);
+    const workRoot = await mountTmpfs(8, cleanup);
     const dep = makeSpec('big', { commands: ['head -c 5000000 /dev/urandom > data.bin'], artifacts: ['data.bin'] });
     const user = makeSpec('user', { dependsOn: [{ ref: 'big' }], commands: ['echo RAN'] });
     const runner = await testRunner([dep, user], cleanup, { workRoot });
@@ -149,14 +149,16 @@ describe('a runner whose disk is full', () => {
     await endsWithin(run.run(), 60_000, status);
 
     const job = await runner.engine.store.getJob(id);
-    expect([job?.status, job?.reason]).toEqual(['FAILED', `the runner's disk is full (work dir ${workRoot})`]);
+    // The step that met the full disk says what it was doing and which folder filled (refused-write.ts).
+    const reason =
+      `the disk holding ${join(workRoot, 'jobs', id, 'workspace')} is full (no space left on device) ` +
+      `while downloading the artifacts of big (${big.id}): free space on it`;
+    expect([job?.status, job?.reason]).toEqual(['FAILED', reason]);
     expect(job?.commandsStarted).toBe(false);
     const text = await runner.log(id);
-    expect(text).toContain(`[dstack] the runner's disk is full (work dir ${workRoot})`);
+    expect(text).toContain(`[dstack] ${reason}`);
     expect(text).not.toContain('RAN');
-    expect(runner.logged.join('\n')).toContain(
-      `ERROR [test] job ${id} failed in the runner: the runner's disk is full (work dir ${workRoot})`,
-    );
+    expect(runner.logged.join('\n')).toContain(`ERROR [test] job ${id} failed in the runner: ${reason}`);
     expect(await jobFolders(workRoot)).toEqual([]);
   }, 90_000);
 });

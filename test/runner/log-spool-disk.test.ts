@@ -16,7 +16,7 @@ import { spoolRecord } from '../../src/runner/log-spool.js';
 import { SPOOL_RETRY_MS, SpoolUnwritable, UNFINISHED_EVERY_MS } from '../../src/runner/log-spool-writer.js';
 import { SpoolFile } from '../../src/runner/spool-file.js';
 import { freshEntries } from '../../src/server/storage/log-append.js';
-import { mountTmpfs } from '../services/tmpfs.js';
+import { mountTmpfs } from '../fixtures/small-disk.js';
 
 const execFileAsync = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,7 +50,7 @@ describe('a log spool on a full disk', () => {
   });
 
   it('does not hold the lines it cannot take: they are sent from memory, said once, and spooled again once there is room', async () => {
-    const disk = await mountTmpfs('1m', cleanup);
+    const disk = await mountTmpfs(1, cleanup);
     const ballast = join(disk, 'ballast');
     await fill(ballast, 2 << 20);
     const spool = join(disk, 'job', 'log-spool.jsonl');
@@ -82,7 +82,7 @@ describe('a log spool on a full disk', () => {
   });
 
   it('takes back off an append the disk cut short: what is spooled after it reads back', async () => {
-    const disk = await mountTmpfs('1m', cleanup);
+    const disk = await mountTmpfs(1, cleanup);
     const spool = join(disk, 'log-spool.jsonl');
     const file = new SpoolFile(spool);
     const entry = (seq: number, text: string): LogEntry => ({ seq, ts: seq, stream: 'stdout', text });

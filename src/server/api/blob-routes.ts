@@ -14,6 +14,7 @@ import { hashedHere } from '../../files/hashed-here.js';
 import { MAX_PACK_ENTRY, PACK_ERROR, readLimited, readPack, writePackWeb, type PackEntry } from '../../files/pack.js';
 import { DIGEST, type BlobBytes, type BlobStore } from '../storage/blob-store.js';
 import * as blobSchemas from './blob-schemas.js';
+import { clientGone } from './client-gone.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import * as schemas from './schemas.js';
 import { body } from './validate.js';
@@ -132,6 +133,7 @@ export function blobRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   });
 
   app.get('/blobs/:digest', async (c) => {
+    const gone = clientGone(c); // before the awaits: a client may leave during them
     const digest = c.req.param('digest');
     const size = await engine.blobs.size(digest);
     if (size === undefined) throw new NotFoundError(`blob ${digest} is not stored`);
@@ -140,6 +142,15 @@ export function blobRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       return c.redirect((await engine.blobs.direct.presignGet(digest)).url, 307);
     }
     const content = await engine.blobs.get(digest);
+    // A client gone before the answer starts never reads nor cancels it (@hono/node-server skips
+    // it): its open file (or storage connection) would stay open for as long as the server runs.
+    const close = () => content.destroy();
+    if (gone.aborted) {
+      close();
+      return c.body(null, 204);
+    }
+    gone.addEventListener('abort', close, { once: true });
+    finished(content, () => gone.removeEventListener('abort', close));
     return new Response(Readable.toWeb(content) as ReadableStream, {
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
     });

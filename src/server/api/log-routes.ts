@@ -13,6 +13,7 @@ import { encodeFrame, LOG_FRAMES, type TaggedEntry } from '../../core/log-frames
 import type { JobRecord } from '../../core/records.js';
 import type { Engine } from '../engine.js';
 import { resolveTarget } from '../queries.js';
+import { clientGone } from './client-gone.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import { FollowedJobs, logOf } from './followed-jobs.js';
 import { entriesJson } from './log-json.js';
@@ -61,6 +62,7 @@ export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   });
 
   app.get('/logs/stream', async (c) => {
+    const gone = clientGone(c); // before this route's awaits: a client may leave during them
     const q = query(c, logSchemas.logStreamQuery);
     const target = await resolveTarget(engine.store, c.get('caller'), q.target);
     const cursor = parseCursor(q.cursor ?? c.req.header('last-event-id')) ?? new Map<string, number>();
@@ -69,14 +71,22 @@ export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       for (const job of target.selected)
         if (!cursor.has(job.id)) cursor.set(job.id, await tailStart(engine.logs, logOf(job), q.tail));
     }
+    // Nobody to answer: no follower is started (nothing would ever read or cancel its stream).
+    if (gone.aborted) return c.body(null, 204);
     const caller = c.get('caller');
     const run = async (sink: LogSink) => {
+      // A client gone before its stream was taken up leaves it unread and never cancelled: the
+      // follower would wait on its first write for ever. Aborting the stream ends that write.
+      const abort = () => sink.stream.abort();
+      gone.addEventListener('abort', abort, { once: true });
       // A token replaced or revoked meanwhile ends the stream; the client's reconnect is refused, saying why.
       const token = watchToken(engine, caller);
       try {
+        if (gone.aborted) abort();
         await follow(engine, target.run.name, target.selected, q.since, cursor, sink, sendJobs, token.signal);
       } finally {
         token.stop();
+        gone.removeEventListener('abort', abort);
       }
       if (token.signal.aborted)
         engine.logger.info(`a log stream of ${caller.name}'s ended: the token is no longer valid`);

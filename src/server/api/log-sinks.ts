@@ -7,7 +7,7 @@ import type { SSEStreamingApi } from 'hono/streaming';
 import { encodeFrame, jobsFrame, type TaggedEntry } from '../../core/log-frames.js';
 import { entriesJson } from './log-json.js';
 
-type StreamingApi = Pick<SSEStreamingApi, 'write' | 'aborted' | 'onAbort'>;
+type StreamingApi = Pick<SSEStreamingApi, 'write' | 'aborted' | 'onAbort' | 'abort'>;
 
 export interface LogSink {
   readonly stream: StreamingApi;

@@ -321,6 +321,11 @@ export class LogStore {
     this.states.delete(jobId);
   }
 
+  /** How many listen for the job's lines (followers of its log): for tests and diagnostics. */
+  listenerCount(jobId: string): number {
+    return this.events.listenerCount(jobId);
+  }
+
   /** Call `listener` whenever lines for the job arrive; returns the unsubscribe function. */
   subscribe(jobId: string, listener: () => void): () => void {
     this.events.on(jobId, listener);

@@ -31,6 +31,12 @@ import { makeFolder } from '../../files/make-folder.js';
 const JOB_ID = /^[0-9a-f]{12}$/;
 /** A follower's read takes about this much of the log at a time. */
 const FOLLOW_WINDOW = 1 << 20;
+/**
+ * Logs whose state (size, last sequence number) is kept, at most: past it, the one opened
+ * first that no append is using is let go, and loaded from its file again when next used.
+ * Every job the scheduler assigns opens its log; a long-running server's would otherwise all stay.
+ */
+const MAX_STATES = 4096;
 
 export interface LogQuery {
   /** Only entries at or after this time (epoch ms). */
@@ -61,10 +67,17 @@ export const entryBytes = (e: OutputEntry) => e.bytes.length + 64;
 const matches = (e: OutputEntry, query: LogQuery) =>
   (query.afterSeq === undefined || e.seq > query.afterSeq) && (query.since === undefined || e.ts >= query.since);
 
+/** A log's state as it loads, and whether it has (one still loading is never let go). */
+interface OpenLog {
+  state: Promise<LogState>;
+  loaded: boolean;
+}
+
 export class LogStore {
-  private readonly states = new Map<string, Promise<LogState>>();
+  /** Oldest opened first. */
+  private readonly states = new Map<string, OpenLog>();
   private readonly events = new EventEmitter();
-  /** Appends per job are serialised so that concurrent batches keep their order. */
+  /** Appends per job are serialised so that concurrent batches keep their order; a job's entry goes once they are done. */
   private readonly queues = new Map<string, Promise<void>>();
   /** The logs folder, created by the first append (not one mkdir per append). */
   private rootMade: Promise<unknown> | undefined;
@@ -106,13 +119,28 @@ export class LogStore {
   }
 
   private state(jobId: string): Promise<LogState> {
-    let state = this.states.get(jobId);
-    if (!state) {
-      state = this.load(jobId);
-      this.states.set(jobId, state);
-      state.catch(() => this.states.delete(jobId));
+    const open = this.states.get(jobId);
+    if (open) return open.state;
+    const opening: OpenLog = { state: this.load(jobId), loaded: false };
+    this.states.set(jobId, opening);
+    opening.state.then(
+      () => void (opening.loaded = true),
+      () => this.states.get(jobId) === opening && this.states.delete(jobId),
+    );
+    if (this.states.size > MAX_STATES) this.trimStates();
+    return opening.state;
+  }
+
+  /**
+   * Let go of the states opened first, past MAX_STATES: never one still loading (two loads of
+   * a log at once could both mend its index), nor one an append is using (it updates the state
+   * it holds: one loaded meanwhile would miss that append).
+   */
+  private trimStates(): void {
+    for (const [jobId, open] of this.states) {
+      if (this.states.size <= MAX_STATES) return;
+      if (open.loaded && !this.queues.has(jobId)) this.states.delete(jobId);
     }
-    return state;
   }
 
   /**
@@ -190,13 +218,10 @@ export class LogStore {
   append(jobId: string, entries: readonly OutputEntry[]): Promise<number> {
     const previous = this.queues.get(jobId) ?? Promise.resolve();
     const result = previous.then(() => this.appendNow(jobId, entries));
-    this.queues.set(
-      jobId,
-      result.then(
-        () => undefined,
-        () => undefined,
-      ),
-    );
+    // Once a job's last append is done, its entry goes (kept, there was one for every job that ever logged).
+    const done = () => void (this.queues.get(jobId) === settled && this.queues.delete(jobId));
+    const settled = result.then(done, done);
+    this.queues.set(jobId, settled);
     return result;
   }
 
@@ -313,12 +338,18 @@ export class LogStore {
   }
 
   async delete(jobId: string): Promise<void> {
+    await this.queues.get(jobId); // an append under way would write the log again after its removal
     this.handles.close(this.file(jobId));
     this.handles.close(this.indexFile(jobId));
     this.recent.drop(jobId);
     await rm(this.file(jobId), { force: true });
     await rm(this.indexFile(jobId), { force: true });
     this.states.delete(jobId);
+  }
+
+  /** How many logs this store keeps a state or an append queue for: for tests and diagnostics. */
+  held(): { states: number; queues: number } {
+    return { states: this.states.size, queues: this.queues.size };
   }
 
   /** How many listen for the job's lines (followers of its log): for tests and diagnostics. */

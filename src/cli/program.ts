@@ -128,6 +128,7 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .option('--all-projects', "delete every project's runs, not only this one's (required outside a project)")
     .option('--dry-run', 'say what would be deleted, and delete nothing')
     .option('--include-stopped', 'delete runs with a resumable (stopped) job too; they are kept by default')
+    .option('--json', "print the server's answer as JSON, every run named (the report names the first few)")
     .action((opts) => done(commands.tags().then((m) => m.pruneCommand(opts, settings))));
 
   program

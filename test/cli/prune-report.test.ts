@@ -30,6 +30,34 @@ describe('pruneReport', () => {
     );
   });
 
+  it('names the first ten runs of each list and counts the rest: a big prune is a line, not hundreds of KB', () => {
+    const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
+    const report = pruneReport({
+      ...base,
+      runs: names('solid-swan', 290),
+      keptStopped: names('paused', 11),
+      keptReused: names('old', 12).map((run) => ({ run, by: 'new-1' })),
+    });
+    const [pruned, reused, stopped] = report.split('\n');
+    expect(pruned).toBe(
+      `pruned 290 runs of project /p (${names('solid-swan', 10).join(', ')}, and 280 more (--json lists them all)), ` +
+        '3 blobs (2.0KB; those from the last hour stay)',
+    );
+    expect(reused).toBe(
+      'kept 12 runs whose jobs kept runs reuse from the cache or depend on ' +
+        `(${names('old', 10)
+          .map((run) => `${run}, used by new-1`)
+          .join('; ')}; and 2 more (--json lists them all)): ` +
+        'they go once those runs are pruned',
+    );
+    expect(stopped).toBe(
+      `kept 11 resumable runs (${names('paused', 10).join(', ')}, and 1 more (--json lists them all)): ` +
+        'they can be resumed (dstack resume RUN); --include-stopped prunes them too',
+    );
+    // Ten or fewer: all named, nothing counted.
+    expect(pruneReport({ ...base, runs: names('r', 10) })).toContain(`(${names('r', 10).join(', ')}), 3 blobs`);
+  });
+
   it('shows a project key (a folder) with control characters escaped', () => {
     const report = pruneReport({ ...base, project: '/p\x1b[31m\nq' });
     expect(report.split('\n')[0]).toMatch(/^pruned 2 runs of project \/p\\x1b\[31m\\nq \(a-b-1, a-b-2\), /);

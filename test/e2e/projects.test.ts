@@ -163,6 +163,10 @@ describe('projects', () => {
     expect(everywhere.stdout).toMatch(new RegExp(`^would prune 2 runs of every project \\(${ours.join(', ')}\\), `));
     expect(everywhere.stdout.endsWith(keptLine(train!))).toBe(true);
 
+    // --json: the server's answer, every run named.
+    const json = await sb.dstack(['prune', '--older-than', '0s', '--dry-run', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ dryRun: true, project: sb.root, runs: ours });
+
     const pruned = await sb.dstack(['prune', '--older-than', '0s']);
     expect(pruned.stdout).toMatch(new RegExp(`^pruned 2 runs of project ${sb.root} \\(${ours.join(', ')}\\), `));
     expect(await runsIn(sb.root, ['status', '--last', '10'])).toEqual([]);

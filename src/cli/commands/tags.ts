@@ -86,7 +86,7 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 export async function pruneCommand(
-  options: { olderThan: string; dryRun?: boolean; includeStopped?: boolean; allProjects?: boolean },
+  options: { olderThan: string; dryRun?: boolean; includeStopped?: boolean; allProjects?: boolean; json?: boolean },
   settings: Settings,
 ): Promise<number> {
   const olderThanMs = parseDuration(options.olderThan, '--older-than');
@@ -101,7 +101,8 @@ export async function pruneCommand(
   const result = await (await connect(settings)).prune(olderThanMs, { project, dryRun, includeStopped });
   const warning = olderServerWarning(project, result);
   if (warning) process.stderr.write(warning);
-  process.stdout.write(pruneReport(result));
+  // JSON: the server's whole answer, every run named (the report names a few of each list).
+  process.stdout.write(options.json ? JSON.stringify(result, null, 2) + '\n' : pruneReport(result));
   return 0;
 }
 
@@ -111,10 +112,20 @@ export function olderServerWarning(asked: string | undefined, result: PruneResul
   return "warning: the server does not prune by project (an older version): it took every project's runs\n";
 }
 
+/** Runs a prune's report names of each list: a big server's prune takes hundreds (`--json` has them all). */
+const NAMES_SHOWN = 10;
+
+/** The first NAMES_SHOWN of `items` joined by `separator`, and how many more there are. */
+function someOf(items: readonly string[], separator = ', '): string {
+  const shown = items.slice(0, NAMES_SHOWN).join(separator);
+  const more = items.length - NAMES_SHOWN;
+  return more > 0 ? `${shown}${separator}and ${more} more (--json lists them all)` : shown;
+}
+
 /** What a prune did, or would do: the runs and blobs deleted, then whose runs those were and why others stayed. */
 export function pruneReport(result: PruneResult): string {
   const { project } = result;
-  const names = result.runs.length ? ` (${result.runs.join(', ')})` : '';
+  const names = result.runs.length ? ` (${someOf(result.runs)})` : '';
   const of = project === undefined ? 'of every project' : `of project ${printable(project)}`;
   const runs = `${plural(result.runs.length, 'run')} ${of}${names}`;
   // Blobs stored in the last hour stay whatever refers to them: an upload may be under way.
@@ -129,19 +140,19 @@ export function pruneReport(result: PruneResult): string {
   ];
   const others = result.otherUsers ?? [];
   if (others.length > 0)
-    lines.push(`runs of other users among them (${others.join(', ')}): an admin prunes every user's runs`);
+    lines.push(`runs of other users among them (${someOf(others)}): an admin prunes every user's runs`);
   const reused = result.keptReused ?? [];
   if (reused.length > 0) {
     const each = reused.map((k) => `${k.run}, used by ${k.by ?? "another user's run"}`);
     lines.push(
-      `kept ${plural(reused.length, 'run')} whose jobs kept runs reuse from the cache or depend on (${each.join('; ')}): ` +
+      `kept ${plural(reused.length, 'run')} whose jobs kept runs reuse from the cache or depend on (${someOf(each, '; ')}): ` +
         `${reused.length === 1 ? 'it goes' : 'they go'} once those runs are pruned`,
     );
   }
   const stopped = result.keptStopped ?? [];
   if (stopped.length > 0) {
     lines.push(
-      `kept ${plural(stopped.length, 'resumable run')} (${stopped.join(', ')}): ` +
+      `kept ${plural(stopped.length, 'resumable run')} (${someOf(stopped)}): ` +
         `${stopped.length === 1 ? 'it can' : 'they can'} be resumed (dstack resume RUN); ` +
         `--include-stopped prunes ${stopped.length === 1 ? 'it' : 'them'} too`,
     );

@@ -96,10 +96,10 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   return app;
 }
 
-/** Tagged runs, then the unfinished runs promised a tag (their `tag` unset), newest first. */
+/** Tagged runs and the unfinished runs promised a tag (their `tag` unset), newest first (runs of one ms by name). */
 async function taggedOrPromised(store: Store): Promise<RunRecord[]> {
   const [tagged, promised] = await Promise.all([store.taggedRuns(), store.promisedTagRuns()]);
-  return [...tagged, ...promised].sort((a, b) => b.submittedAt - a.submittedAt);
+  return [...tagged, ...promised].sort((a, b) => b.submittedAt - a.submittedAt || a.name.localeCompare(b.name));
 }
 
 /** Why no tag of that name is there to delete; where the caller has it elsewhere, where. */

@@ -11,7 +11,8 @@ import type { Logger } from '../logger.js';
 import { containerRoot } from './container-root.js';
 import { explainFullDisk, isDiskFull } from '../files/refused-write.js';
 import { failureReason, JobDisk } from './job-disk.js';
-import type { Execution, Executor, ExitResult } from './executors/executor.js';
+import { commandsEnd, type CommandsEnd } from './commands-end.js';
+import type { Execution, Executor } from './executors/executor.js';
 import { launchJob } from './launch.js';
 import { LogShipper, LogsRefused } from './log-shipper.js';
 import { SpoolUnwritable } from './log-spool-writer.js';
@@ -395,20 +396,4 @@ export class JobRun {
   private containerRoot(): string {
     return containerRoot(this.ctx.workRoot, this.id);
   }
-}
-
-/** How a job whose commands ran ends, once its artifacts are saved: DONE, or FAILED saying why. */
-export interface CommandsEnd {
-  to: 'DONE' | 'FAILED';
-  fields: { reason: string; exitCode?: number };
-}
-
-/** The end of a job whose commands exited 0. */
-export const DONE_END: CommandsEnd = { to: 'DONE', fields: { reason: 'exit code 0', exitCode: 0 } };
-
-/** The end of a job whose commands exited so. */
-export function commandsEnd(exit: ExitResult): CommandsEnd {
-  if (exit.code === 0) return DONE_END;
-  const reason = exit.reason ?? (exit.code === null ? `killed by signal ${exit.signal}` : `exit code ${exit.code}`);
-  return { to: 'FAILED', fields: { reason, ...(exit.code === null ? {} : { exitCode: exit.code }) } };
 }

@@ -12,7 +12,8 @@
  */
 import type { JobRecord } from '../core/records.js';
 import { restartedStop, runnerRestarted, type JobStatus } from '../core/job-status.js';
-import { DONE_END, JobRun, type CommandsEnd } from './job-run.js';
+import { DONE_END, type CommandsEnd } from './commands-end.js';
+import { JobRun } from './job-run.js';
 import { removeWorkspace, workspacePath } from './workspace.js';
 
 export class LeftoverJob extends JobRun {

@@ -5,7 +5,7 @@ import type { ArtifactManifest, JobRecord, RunRecord } from '../../core/records.
 import { batches } from './batches.js';
 import { isUniqueViolation } from './db-errors.js';
 import { jobFromRow, runFromRow, tagKey } from './mapping.js';
-import { UNFINISHED } from './run-queries.js';
+import { hasUnfinishedJob, UNFINISHED } from './run-queries.js';
 import type { Database } from './schema.js';
 import type { TagScope } from './store.js';
 
@@ -87,14 +87,7 @@ export async function runPromisedTag(
     .where('runs.user', '=', user)
     .where('runs.project', '=', project)
     .where('runs.tag_on_done', '=', tag)
-    .where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('jobs')
-          .select('jobs.id')
-          .whereRef('jobs.run_name', '=', 'runs.name')
-          .where('jobs.status', 'in', UNFINISHED),
-      ),
-    );
+    .where(hasUnfinishedJob);
   if (except !== undefined) query = query.where('runs.name', '<>', except);
   const row = await query.orderBy('runs.submitted_at').executeTakeFirst();
   return row && runFromRow(row);
@@ -109,14 +102,7 @@ export async function promisedTagRuns(db: Kysely<Database>): Promise<RunRecord[]
     .selectFrom('runs')
     .selectAll('runs')
     .where('runs.tag_on_done', 'is not', null)
-    .where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('jobs')
-          .select('jobs.id')
-          .whereRef('jobs.run_name', '=', 'runs.name')
-          .where('jobs.status', 'in', UNFINISHED),
-      ),
-    )
+    .where(hasUnfinishedJob)
     .orderBy('runs.submitted_at', 'desc')
     .execute();
   return rows.map(runFromRow).filter((run) => run.tag === undefined);

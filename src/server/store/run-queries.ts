@@ -1,5 +1,5 @@
 /** The run queries that need more than a lookup by key: filtered listing and prefix counting. */
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import { isFinished, JOB_STATUSES, type JobStatus } from '../../core/job-status.js';
 import type { Database, RunsTable } from './schema.js';
 import type { RunQuery } from './store.js';
@@ -7,21 +7,21 @@ import type { RunQuery } from './store.js';
 /** Statuses a job can still leave: a run with a job in one of these is unfinished. */
 export const UNFINISHED: readonly JobStatus[] = JOB_STATUSES.filter((s) => !isFinished(s));
 
+/** `where(hasUnfinishedJob)`: the run has a job in an UNFINISHED status. */
+export const hasUnfinishedJob = ({ exists, selectFrom }: ExpressionBuilder<Database, 'runs'>) =>
+  exists(
+    selectFrom('jobs')
+      .select('jobs.id')
+      .whereRef('jobs.run_name', '=', 'runs.name')
+      .where('jobs.status', 'in', UNFINISHED),
+  );
+
 /** Run rows matching `query`, newest first; equal times fall back to name so pages are stable. */
 export async function selectRuns(db: Kysely<Database>, query: RunQuery): Promise<Selectable<RunsTable>[]> {
   let q = db.selectFrom('runs').selectAll('runs');
   if (query.user !== undefined) q = q.where('runs.user', '=', query.user);
   if (query.project !== undefined) q = q.where('runs.project', '=', query.project);
-  if (query.unfinished) {
-    q = q.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('jobs')
-          .select('jobs.id')
-          .whereRef('jobs.run_name', '=', 'runs.name')
-          .where('jobs.status', 'in', UNFINISHED),
-      ),
-    );
-  }
+  if (query.unfinished) q = q.where(hasUnfinishedJob);
   q = q.orderBy('runs.submitted_at', 'desc').orderBy('runs.name', 'desc');
   if (query.limit !== undefined) q = q.limit(query.limit);
   return q.execute();

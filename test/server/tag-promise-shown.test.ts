@@ -67,6 +67,24 @@ describe('a tag promised to an unfinished run', () => {
     });
   });
 
+  it('deletes the tag itself when the run ended DONE, and took it, while the delete waited its turn', async () => {
+    const { engine, submit, api } = await setup();
+    const pending = await submit('u', 'a', 'pend');
+    // The delete waits behind submissions (engine.serialize); the run finishes meanwhile.
+    const serialize = engine.serialize.bind(engine);
+    engine.serialize = async (fn) => {
+      await finish(engine, pending.jobs[0]!.id);
+      return serialize(fn);
+    };
+    // Not "promised to run …: that run will end untagged" while the run keeps the tag.
+    expect(await api('DELETE', '/api/tags/pend')).toEqual({ status: 200, json: { ok: true } });
+    engine.serialize = serialize;
+    expect((await engine.store.getRun(pending.name))?.tag).toBeUndefined();
+    const next = await submit('u', 'b', 'pend');
+    await finish(engine, next.jobs[0]!.id);
+    expect((await engine.store.getRun(next.name))?.tag).toBe('pend');
+  });
+
   it("names the runs a tag is promised to in several projects, and leaves another user's alone", async () => {
     const { submit, api, admin } = await setup();
     const one = await submit('u', 'a', 'pend', '/one');

@@ -77,10 +77,15 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     }
     const chosen = candidates[0]!;
     // A promise (the run not finished): dropped as `dstack resume --no-tag` does; the run ends untagged.
-    // Serialised with submissions and tags add, which check for promises.
+    // Serialised with submissions and tags add, which check for promises. A run that ended DONE
+    // while this waited its turn has the tag by then: that tag is deleted, as any other.
     if (chosen.tag === undefined) {
-      await engine.serialize(() => store.dropTagPromise(chosen.name));
-      return c.json({ ok: true, promisedTo: chosen.name } satisfies TagDeleted);
+      const promisedTo = await engine.serialize(async () => {
+        if ((await store.getRun(chosen.name))?.tag === tag) return undefined;
+        await store.dropTagPromise(chosen.name);
+        return chosen.name;
+      });
+      if (promisedTo !== undefined) return c.json({ ok: true, promisedTo } satisfies TagDeleted);
     }
     await store.setTag(chosen.name, null);
     return c.json({ ok: true } satisfies TagDeleted);

@@ -11,7 +11,8 @@
 import { statfsSync } from 'node:fs';
 import { DstackError } from '../core/errors.js';
 import { isDiskFull } from '../files/refused-write.js';
-import { removeWorkspace } from './workspace.js';
+import { rm } from 'node:fs/promises';
+import { workspacePath } from './workspace.js';
 
 /**
  * The reason of a job that failed in the runner with `e`: a user's problem (no such image, no
@@ -64,7 +65,9 @@ export class JobDisk {
     if (this.freed) return;
     this.freed = true;
     this.note("the disk is full: removing this job's workspace now, to make room for its log and its end");
-    this.removal = removeWorkspace(this.workRoot, this.jobId).catch(() => {}); // what is left goes with the trash
+    // The workspace only: the spool and the pid file stay until the end is reported, so that a
+    // runner killed meanwhile still sends the job's last lines and takes the job up again.
+    this.removal = rm(workspacePath(this.workRoot, this.jobId), { recursive: true, force: true }).catch(() => {});
   }
 }
 

@@ -45,12 +45,12 @@ describe('a runner whose disk is full', () => {
       artifacts: ['junk.bin'],
     });
     const { engine, id, run, log, logged } = await claimedJob(spec, cleanup, { workRoot });
-    // Whether the job's folder is still there as its end is reported: that report lets the
+    // Whether the job's workspace is still there as its end is reported (its spool stays until then): that report lets the
     // runner take its next job, which needs the room.
     const folderAtEnd: boolean[] = [];
     const transition = engine.store.transition.bind(engine.store);
     engine.store.transition = (jobId, from, to, ...rest) => {
-      if (jobId === id && to === 'FAILED') folderAtEnd.push(existsSync(join(workRoot, 'jobs', id)));
+      if (jobId === id && to === 'FAILED') folderAtEnd.push(existsSync(join(workRoot, 'jobs', id, 'workspace')));
       return transition(jobId, from, to, ...rest);
     };
     const status = async () =>

@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from './core/errors.js';
+import { parseSize } from './core/resources.js';
 
 export interface Settings {
   /** `DSTACK_HOME`, default `~/.dstack`: CLI config, embedded server data, runner work dirs. */
@@ -103,4 +104,51 @@ export function readProviderSettings(env: NodeJS.ProcessEnv = process.env): Prov
     pythonRuntime: runtime,
     providerTimeoutSeconds: Number.isFinite(timeout) && timeout > 0 ? timeout : 300,
   };
+}
+
+/** How much of its cached virtualenvs a runner keeps (runner/venv-eviction.ts). */
+export interface VenvCacheLimits {
+  /** One unused for this long is removed, ms; 0: no age limit. */
+  maxAgeMs: number;
+  /** Past this total the least recently used are removed, bytes; 0: no size limit. */
+  maxBytes: number;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
+
+/** A week unused, or 20GB in all: a few virtualenvs with CUDA builds of torch. */
+export const DEFAULT_VENV_CACHE: VenvCacheLimits = { maxAgeMs: 7 * DAY_MS, maxBytes: 20e9 };
+
+/**
+ * `DSTACK_VENV_CACHE_DAYS` and `DSTACK_VENV_CACHE_SIZE`, under what a runner's flags give
+ * (`--venv-cache-days`, `--venv-cache-size`); 0 turns a limit off.
+ */
+export function readVenvCacheLimits(
+  flags: { venvCacheDays?: string; venvCacheSize?: string } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): VenvCacheLimits {
+  const limits = { ...DEFAULT_VENV_CACHE };
+  const days = given(flags.venvCacheDays, '--venv-cache-days', env.DSTACK_VENV_CACHE_DAYS, 'DSTACK_VENV_CACHE_DAYS');
+  if (days) {
+    const n = days.value.trim() === '' ? NaN : Number(days.value);
+    if (!Number.isFinite(n) || n < 0)
+      throw new UsageError(`invalid ${days.setting} '${days.value}': expected a number of days, or 0 for no age limit`);
+    limits.maxAgeMs = n * DAY_MS;
+  }
+  const size = given(flags.venvCacheSize, '--venv-cache-size', env.DSTACK_VENV_CACHE_SIZE, 'DSTACK_VENV_CACHE_SIZE');
+  if (size) {
+    const bytes = parseSize(size.value);
+    if (bytes === null)
+      throw new UsageError(
+        `invalid ${size.setting} '${size.value}': expected a size like 20GB, or 0 for no size limit`,
+      );
+    limits.maxBytes = bytes;
+  }
+  return limits;
+}
+
+/** A flag's value over its variable's, with the name a message gives it. */
+function given(flag: string | undefined, flagName: string, variable: string | undefined, variableName: string) {
+  if (flag !== undefined) return { value: flag, setting: flagName };
+  return variable ? { value: variable, setting: variableName } : undefined;
 }

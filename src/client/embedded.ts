@@ -37,15 +37,17 @@ export interface LocalServerInfo {
 export const SHELL_SETTINGS = [
   ...['PATH', 'VIRTUAL_ENV', 'CONDA_PREFIX', 'PYTHONPATH', 'LD_LIBRARY_PATH'],
   ...['DSTACK_DOCKER_NETWORK', 'DSTACK_PYTHON_RUNTIME', 'DSTACK_STOP_GRACE'],
+  ...['DSTACK_VENV_CACHE_DAYS', 'DSTACK_VENV_CACHE_SIZE'],
 ] as const;
 
 /**
  * The shell settings a job on the host may give other results under: the programs and
  * libraries its commands find. The embedded server's host jobs count them in their keys; a
- * container's network and a stop's grace do not change what a job makes.
+ * container's network, a stop's grace and how long virtualenvs stay cached do not change what a job makes.
  */
 export const HOST_JOB_SETTINGS: readonly string[] = SHELL_SETTINGS.filter(
-  (name) => name !== 'DSTACK_DOCKER_NETWORK' && name !== 'DSTACK_STOP_GRACE',
+  (name) =>
+    !['DSTACK_DOCKER_NETWORK', 'DSTACK_STOP_GRACE', 'DSTACK_VENV_CACHE_DAYS', 'DSTACK_VENV_CACHE_SIZE'].includes(name),
 );
 
 /** The shell settings `env` sets. */

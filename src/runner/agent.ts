@@ -13,7 +13,7 @@ import { plural, type Capacity } from '../core/resources.js';
 import type { Logger } from '../logger.js';
 import { AbilityWatch, answeringDocker, type AbilityProbe, type RunnerAbilities } from './abilities.js';
 import type { Executor } from './executors/executor.js';
-import { readProviderSettings } from '../settings.js';
+import { DEFAULT_VENV_CACHE, readProviderSettings, type VenvCacheLimits } from '../settings.js';
 import { cleanDockerLeftovers } from './executors/docker/leftovers.js';
 import { JobRun } from './job-run.js';
 import { resendSpool } from './log-shipper.js';
@@ -22,6 +22,7 @@ import { predecessor, writeSessionFile } from './session-file.js';
 import { Trash } from './trash.js';
 import { LeftoverJob } from './leftover-job.js';
 import { sortLeftovers } from './leftovers.js';
+import { VenvEviction } from './venv-eviction.js';
 import { spoolPath } from './workspace.js';
 
 export interface RunnerOptions {
@@ -63,6 +64,8 @@ export interface RunnerOptions {
    * tells them it is offered python jobs it may not be able to run.
    */
   pythonsWaitMs?: number;
+  /** How much of its cached virtualenvs it keeps (default DEFAULT_VENV_CACHE: a week unused, 20GB). */
+  venvCache?: VenvCacheLimits;
 }
 
 const RETRY_MS = 1000;
@@ -95,6 +98,7 @@ export class RunnerAgent {
   /** This process's id, sent with every register, claim, heartbeat, drain and leave: it tells it from another with the token. */
   private readonly session = randomUUID();
   private readonly abilities: AbilityWatch | undefined;
+  private readonly venvs: VenvEviction;
 
   constructor(private readonly options: RunnerOptions) {
     if (options.abilities)
@@ -102,6 +106,11 @@ export class RunnerAgent {
     this.trash = new Trash(join(options.workRoot, 'trash'), {
       busy: () => this.running.size > 0,
       warn: (message) => options.logger.warn(message),
+    });
+    this.venvs = new VenvEviction(options.workRoot, options.venvCache ?? DEFAULT_VENV_CACHE, {
+      discard: (path) => this.trash.discard(path),
+      log: (text) => options.logger.info(text),
+      warn: (text) => options.logger.warn(text),
     });
   }
 
@@ -132,6 +141,9 @@ export class RunnerAgent {
       logger.warn(`stopping ${plural(kept.length, 'job')} a previous runner left running; saving their artifacts`, {
         jobs: kept,
       });
+    // Once the jobs left behind have ended: none of them uses a virtualenv any more. Not awaited:
+    // `du` over gigabytes must not hold up the register (a job that wants one meanwhile holds it).
+    void this.venvs.atStart();
     // Registered as holding them: the server does not fail them as lost with the previous process.
     const { heartbeatMs } = await this.register(replaces, kept, docker !== undefined);
     await writeSessionFile(this.options.workRoot, this.session);
@@ -222,6 +234,7 @@ export class RunnerAgent {
     this.claimAbort?.abort();
     this.heartbeatAbort?.abort();
     await Promise.allSettled(this.loops);
+    await this.venvs.settled();
   }
 
   private async claimLoop(): Promise<void> {
@@ -287,6 +300,7 @@ export class RunnerAgent {
         stopGraceMs: this.options.stopGraceMs,
         trash: this.trash,
         spoolLogs: this.options.spoolLogs ?? true,
+        venvBuilt: () => void this.venvs.afterBuild(),
       },
       assignment,
     );

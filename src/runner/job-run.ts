@@ -40,6 +40,8 @@ export interface JobRunContext {
   trash?: Trash;
   /** Log lines go to a spool file before they are sent (RunnerOptions.spoolLogs); default true. */
   spoolLogs?: boolean;
+  /** Told when a job has built a cached virtualenv (LaunchContext.venvBuilt). */
+  venvBuilt?: () => void;
 }
 
 /** What a transition of the runner's may say besides the statuses. */
@@ -182,6 +184,7 @@ export class JobRun {
           whenDrained: (resume) => this.logs.whenDrained(resume),
           note,
           signal: this.halted.signal,
+          venvBuilt: this.ctx.venvBuilt,
         });
       } catch (e) {
         await reported.catch(() => {}); // the launch failure is then reported from the status the server has

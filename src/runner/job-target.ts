@@ -25,6 +25,8 @@ export interface LaunchContext {
   note: (text: string) => void;
   /** Aborted when the job is stopped or aborted while it is still being prepared. */
   signal: AbortSignal;
+  /** Told when a cached virtualenv has been built: the runner's cache may now be over its limits. */
+  venvBuilt?: () => void;
 }
 
 export interface JobTarget {

@@ -1,4 +1,4 @@
-/** Housekeeping commands (the trash's `rm`) in processes of their own, at the lowest CPU priority. */
+/** Housekeeping commands (the trash's `rm`, the virtualenv cache's `du`) in processes of their own, at the lowest CPU priority. */
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
 
@@ -13,18 +13,23 @@ const STDERR_KEPT = 4096;
 export function runLowPriority(
   command: string,
   args: readonly string[],
-): Promise<{ ok: boolean; complaint: string } | undefined> {
+): Promise<{ ok: boolean; complaint: string; output: string } | undefined> {
   return new Promise((resolve) => {
     let settled = false;
     let stderr = '';
-    const end = (result: { ok: boolean; complaint: string } | undefined) => {
+    let stdout = '';
+    const end = (result: { ok: boolean; complaint: string; output: string } | undefined) => {
       if (settled) return;
       settled = true;
       resolve(result);
     };
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stderr?.on('data', (chunk: Buffer) => {
       if (stderr.length < STDERR_KEPT) stderr += chunk.toString();
+    });
+    // The first few KB, as for stderr: enough for du's one line.
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (stdout.length < STDERR_KEPT) stdout += chunk.toString();
     });
     if (child.pid !== undefined) {
       try {
@@ -34,6 +39,6 @@ export function runLowPriority(
       }
     }
     child.once('error', () => end(undefined));
-    child.once('close', (code) => end({ ok: code === 0, complaint: stderr.split('\n')[0] ?? '' }));
+    child.once('close', (code) => end({ ok: code === 0, complaint: stderr.split('\n')[0] ?? '', output: stdout }));
   });
 }

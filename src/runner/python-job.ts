@@ -17,7 +17,16 @@ import type { Execution, ExitResult } from './executors/executor.js';
 import { jobEnvironment } from './job-environment.js';
 import { jobTarget, type LaunchContext } from './job-target.js';
 import { mapExit, sequence, type Step } from './sequence.js';
-import { cachedVenv, discard, isReady, lockVenv, markReady, type CachedVenv } from './venv-cache.js';
+import {
+  cachedVenv,
+  discard,
+  holdVenv,
+  isReady,
+  lockVenv,
+  markReady,
+  touchVenv,
+  type CachedVenv,
+} from './venv-cache.js';
 
 /** The reference docs' default version, for the image when a workflow names none. */
 export const DEFAULT_PYTHON = '3.10';
@@ -43,12 +52,14 @@ export async function startPython(ctx: LaunchContext): Promise<Execution> {
     const mount = { host: venv.env, container: CONTAINER_VENV };
     // A cached virtualenv is read-only to the script: what it changed would reach later jobs.
     const readOnly = venv.mark !== undefined;
-    return sequence([
-      venvStep(ctx, venv, requirements!, () =>
-        target.start(setupCommands('python3', CONTAINER_VENV, requirements!), { step: 'venv', mounts: [mount], env }),
-      ),
-      () => target.start([`${CONTAINER_VENV}/bin/python ${script}`], { mounts: [{ ...mount, readOnly }], env }),
-    ]);
+    return holding(venv, () =>
+      sequence([
+        venvStep(ctx, venv, requirements!, () =>
+          target.start(setupCommands('python3', CONTAINER_VENV, requirements!), { step: 'venv', mounts: [mount], env }),
+        ),
+        () => target.start([`${CONTAINER_VENV}/bin/python ${script}`], { mounts: [{ ...mount, readOnly }], env }),
+      ]),
+    );
   }
 
   const interpreter = version === undefined ? 'python3' : `python${majorMinor(version)}`;
@@ -60,12 +71,42 @@ export async function startPython(ctx: LaunchContext): Promise<Execution> {
   if (content === undefined) return target.start([`${shellQuote(interpreter)} ${script}`], { env });
   // On the host the script runs as the runner's user, who owns the virtualenv: per user, it cannot be read-only.
   const venv = placeVenv(ctx, `${found.executable} ${found.version}`, requirements!, content);
-  return sequence([
-    venvStep(ctx, venv, requirements!, () =>
-      target.start(setupCommands(shellQuote(interpreter), shellQuote(venv.env), requirements!), { step: 'venv', env }),
-    ),
-    () => target.start([`${shellQuote(join(venv.env, 'bin', 'python'))} ${script}`], { env }),
-  ]);
+  return holding(venv, () =>
+    sequence([
+      venvStep(ctx, venv, requirements!, () =>
+        target.start(setupCommands(shellQuote(interpreter), shellQuote(venv.env), requirements!), {
+          step: 'venv',
+          env,
+        }),
+      ),
+      () => target.start([`${shellQuote(join(venv.env, 'bin', 'python'))} ${script}`], { env }),
+    ]),
+  );
+}
+
+/**
+ * The job, holding its cached virtualenv from before it takes the virtualenv's lock until it
+ * ends: the runner's eviction passes it by while it is built, and while the script runs with it.
+ */
+async function holding(venv: VenvPlace, start: () => Promise<Execution>): Promise<Execution> {
+  if (venv.mark === undefined) return start();
+  const letGo = holdVenv(venv);
+  let execution: Execution;
+  try {
+    execution = await start();
+  } catch (e) {
+    await letGo();
+    throw e;
+  }
+  const exit = execution.exit.finally(letGo);
+  return {
+    get pid() {
+      return execution.pid;
+    },
+    exit,
+    terminate: () => execution.terminate(),
+    kill: () => execution.kill(),
+  };
 }
 
 function setupCommands(python: string, dir: string, requirements: string): string[] {
@@ -113,6 +154,7 @@ function venvStep(ctx: LaunchContext, venv: VenvPlace, requirements: string, sta
     try {
       if (await isReady(cached)) {
         ctx.note(`reusing the virtualenv for ${requirements} (${cached.env})`);
+        await touchVenv(cached);
         release();
         return undefined;
       }
@@ -121,8 +163,10 @@ function venvStep(ctx: LaunchContext, venv: VenvPlace, requirements: string, sta
       const execution = await start();
       const settled = execution.exit
         .then(async (result) => {
-          if (result.code === 0) await markReady(cached, requirements);
-          else await discard(cached);
+          if (result.code === 0) {
+            await markReady(cached, requirements);
+            ctx.venvBuilt?.();
+          } else await discard(cached);
           return result;
         })
         .finally(release);

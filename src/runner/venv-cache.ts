@@ -10,10 +10,12 @@
  * file of the host for the runner to write through, nor mark a half-built virtualenv ready;
  * it is written only as a new file (O_EXCL: never through a link) and read without following
  * one. A virtualenv is used only once marked, so a build that failed or was cut short by a
- * crash is built again.
+ * crash is built again. The mark's time is the virtualenv's last use, set at each job's start
+ * and end; the runner removes those long unused, or the least recently used past a total size,
+ * never one a job holds (venv-eviction.ts).
  */
 import { createHash } from 'node:crypto';
-import { lstat, rm, writeFile } from 'node:fs/promises';
+import { lstat, lutimes, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface CachedVenv {
@@ -28,7 +30,16 @@ export interface CachedVenv {
 /** The cached virtualenv of `user` for `runtime` (an interpreter and its version, or an image) and requirements. */
 export function cachedVenv(workRoot: string, user: string, runtime: string, requirements: string): CachedVenv {
   const key = createHash('sha256').update(`${user}\0${runtime}\0${requirements}`).digest('hex').slice(0, 32);
-  const folder = join(workRoot, 'venvs', key);
+  return venvAt(join(venvsFolder(workRoot), key));
+}
+
+/** Where a runner keeps them: a folder each, named by its key. */
+export function venvsFolder(workRoot: string): string {
+  return join(workRoot, 'venvs');
+}
+
+/** The cached virtualenv of the folder `venvs/<key>`. */
+export function venvAt(folder: string): CachedVenv {
   return { env: join(folder, 'env'), mark: join(folder, 'ready'), folder };
 }
 
@@ -39,6 +50,12 @@ export async function isReady(venv: CachedVenv): Promise<boolean> {
 
 export async function markReady(venv: CachedVenv, what: string): Promise<void> {
   await writeFile(venv.mark, what + '\n', { flag: 'wx' });
+}
+
+/** Record a use: the mark's time, set without following a link (a host job can write anything of its user's). */
+export async function touchVenv(venv: CachedVenv): Promise<void> {
+  const now = new Date();
+  if (await isReady(venv)) await lutimes(venv.mark, now, now).catch(() => {});
 }
 
 export async function discard(venv: CachedVenv): Promise<void> {
@@ -62,4 +79,25 @@ export async function lockVenv(dir: string): Promise<() => void> {
     release();
     if (locks.get(dir) === chained) locks.delete(dir);
   };
+}
+
+/** How many jobs hold each cached folder: from before they take its lock until they end. */
+const holders = new Map<string, number>();
+
+/** Keep `venv` from eviction while a job builds or runs with it; the returned function lets go, recording the use. */
+export function holdVenv(venv: CachedVenv): () => Promise<void> {
+  holders.set(venv.folder, (holders.get(venv.folder) ?? 0) + 1);
+  let held = true;
+  return async () => {
+    if (!held) return;
+    held = false;
+    await touchVenv(venv); // before letting go: a pass that sees it free sees this use
+    const left = holders.get(venv.folder)! - 1;
+    if (left > 0) holders.set(venv.folder, left);
+    else holders.delete(venv.folder);
+  };
+}
+
+export function venvInUse(folder: string): boolean {
+  return holders.has(folder);
 }

@@ -10,7 +10,7 @@ import { files, HOST_JOB_SETTINGS, shellSettingsOf } from '../client/embedded.js
 import { buildId } from '../cli/entry-points.js';
 import { stableJson } from '../core/cache-key.js';
 import type { Logger } from '../logger.js';
-import { runnerWorkDir, type Settings } from '../settings.js';
+import { readVenvCacheLimits, runnerWorkDir, type Settings } from '../settings.js';
 import { ensureAdmin } from './admin.js';
 import { startServer, type RunningServer } from './server.js';
 import { JOBS_STOP, onShutdownSignals } from '../shutdown-signals.js';
@@ -24,7 +24,11 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
     host: '127.0.0.1',
     port: 0,
     logger,
-    localRunner: { workRoot: runnerWorkDir(settings.home), stopGraceMs: settings.stopGraceSeconds * 1000 },
+    localRunner: {
+      workRoot: runnerWorkDir(settings.home),
+      stopGraceMs: settings.stopGraceSeconds * 1000,
+      venvCache: readVenvCacheLimits(),
+    },
     failUnfittable: true, // its runner is this machine, and no other will register with it
   });
   await ensureAdmin(server.engine.store, f.token);

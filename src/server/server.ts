@@ -8,6 +8,7 @@ import { RunnerClient } from '../client/runner-client.js';
 import type { Logger } from '../logger.js';
 import { abilityProbe } from '../runner/abilities.js';
 import { detectCapacity } from '../runner/capacity.js';
+import type { VenvCacheLimits } from '../settings.js';
 import { RunnerAgent } from '../runner/agent.js';
 import { ProcessExecutor } from '../runner/executors/process-executor.js';
 import { makePrivateFolder } from '../files/private-folder.js';
@@ -44,7 +45,7 @@ export interface ServerOptions {
   port: number;
   logger: Logger;
   /** Run a runner for this machine inside the server process (the embedded default). */
-  localRunner?: { workRoot: string; stopGraceMs: number };
+  localRunner?: { workRoot: string; stopGraceMs: number; venvCache?: VenvCacheLimits };
   /** Storage: where blobs go (a folder or s3://bucket/prefix; default <dataDir>/artifacts) and the state database (postgres://…; default SQLite). */
   storage?: string;
   database?: string;
@@ -159,6 +160,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       baseEnv: runnerEnvironment(),
       abilities: abilityProbe(runnerEnvironment()),
       stopGraceMs: options.localRunner.stopGraceMs,
+      venvCache: options.localRunner.venvCache,
       spoolLogs: false, // its log sends are calls into this process's log store
       exclusiveWorkRoot: false, // the server's start decides who uses its home
     });

@@ -146,6 +146,23 @@ describe('team command errors', () => {
       "error: invalid --memory 'lots': expected a size like 16GB",
     );
     expect((await start(['--gpus', '1.5'])).stderr).toContain("error: invalid --gpus '1.5': expected a whole number");
+    expect((await start(['--venv-cache-size', 'lots'])).stderr).toContain(
+      "error: invalid --venv-cache-size 'lots': expected a size like 20GB, or 0 for no size limit",
+    );
+    const badDays = await sb.dstack(['runner', 'start', '--server', server.url], {
+      env: { DSTACK_TOKEN: token, DSTACK_VENV_CACHE_DAYS: 'soon' },
+    });
+    expect(badDays.code).toBe(2);
+    expect(badDays.stderr).toContain(
+      "error: invalid DSTACK_VENV_CACHE_DAYS 'soon': expected a number of days, or 0 for no age limit",
+    );
+    // The local server's runner reads it too: its start fails, saying why (a home with no server yet).
+    const fresh = await Sandbox.create();
+    const local = await fresh.dstack(['status'], { env: { DSTACK_VENV_CACHE_SIZE: '-1' } });
+    await fresh.dispose();
+    expect(local.stderr).toContain(
+      "the local dstack server exited as it started: error: invalid DSTACK_VENV_CACHE_SIZE '-1': expected a size like 20GB",
+    );
     expect((await sb.dstack(['runner', 'start'])).stderr).toContain(
       'error: dstack runner start needs --server URL and its token in DSTACK_TOKEN (or --token RUNNER_TOKEN), from: dstack runners add NAME',
     );

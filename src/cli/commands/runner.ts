@@ -12,7 +12,7 @@ import { runnerEnvironment } from '../../runner/environment.js';
 import { ProcessExecutor } from '../../runner/executors/process-executor.js';
 import { makePrivateFolder } from '../../files/private-folder.js';
 import { explainWrite } from '../../files/refused-write.js';
-import { homeSetting, runnerWorkDir, type Settings } from '../../settings.js';
+import { homeSetting, readVenvCacheLimits, runnerWorkDir, type Settings } from '../../settings.js';
 import { runnerToken, serverUrl } from '../credentials.js';
 import { JOBS_STOP, onShutdownSignals } from '../../shutdown-signals.js';
 
@@ -24,6 +24,8 @@ export interface RunnerStartOptions {
   cpu?: string;
   memory?: string;
   gpus?: string;
+  venvCacheDays?: string;
+  venvCacheSize?: string;
 }
 
 export async function runnerStartCommand(options: RunnerStartOptions, settings: Settings): Promise<'keep-alive'> {
@@ -34,6 +36,7 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
       'dstack runner start needs --server URL and its token in DSTACK_TOKEN (or --token RUNNER_TOKEN), ' +
         'from: dstack runners add NAME',
     );
+  const venvCache = readVenvCacheLimits(options);
   // A long-lived process's arguments are readable by every user of the machine (ps): the token leaves them.
   if (options.token !== undefined) process.title = `dstack runner start --server ${server}`;
   serverUrl(server, options.server === undefined ? 'DSTACK_SERVER' : '--server');
@@ -90,6 +93,7 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     // Among other runners: registered knowing its Pythons, it is offered only python jobs it can run.
     pythonsWaitMs: 30_000,
     stopGraceMs,
+    venvCache,
     onRefused: () => process.exit(1),
   });
   await agent.start();

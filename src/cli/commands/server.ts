@@ -9,7 +9,7 @@ import { JOBS_STOP, onShutdownSignals, type JobsOnShutdown } from '../../shutdow
 import { ensureAdmin } from '../../server/admin.js';
 import { join, resolve } from 'node:path';
 import { makePrivateFolder } from '../../files/private-folder.js';
-import { homeSetting, runnerWorkDir, serverDataDir, type Settings } from '../../settings.js';
+import { homeSetting, readVenvCacheLimits, runnerWorkDir, serverDataDir, type Settings } from '../../settings.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
 import { plural } from '../../core/resources.js';
 import { table } from '../table.js';
@@ -72,7 +72,13 @@ export async function serverCommand(
     databaseSetting: options.database === undefined ? 'DSTACK_DATABASE_URL' : '--database',
     s3: settings.s3,
     ...(localRunner
-      ? { localRunner: { workRoot: runnerWorkDir(settings.home), stopGraceMs: settings.stopGraceSeconds * 1000 } }
+      ? {
+          localRunner: {
+            workRoot: runnerWorkDir(settings.home),
+            stopGraceMs: settings.stopGraceSeconds * 1000,
+            venvCache: readVenvCacheLimits(),
+          },
+        }
       : {}),
     ...(slurm ? { slurm } : {}),
   });

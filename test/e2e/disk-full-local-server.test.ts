@@ -6,17 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mountSmallDisk, type SmallDisk } from '../fixtures/small-disk.js';
+import { FILLDISK_WORKFLOW, mountSmallDisk, type SmallDisk } from '../fixtures/small-disk.js';
 import { Sandbox } from './harness.js';
 
 const WORKFLOW = `workflows:
-  - name: filldisk
-    commands:
-      - seq 1 1000
-      - head -c 100000000 /dev/zero > junk.bin || echo "DISK FULL"
-      - seq 1001 3000
-      - exit 3
-`;
+${FILLDISK_WORKFLOW}`;
 
 interface Job {
   status: string;

@@ -8,20 +8,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mountTmpfs } from '../fixtures/small-disk.js';
+import { FILLDISK_WORKFLOW, mountTmpfs } from '../fixtures/small-disk.js';
 import { startTestServer, type TestServer } from '../services/server.js';
 import { waitUntil } from './harness.js';
 import { RemoteProject } from './remote.js';
 import { RunnerProcesses } from './runner-processes.js';
 
 const WORKFLOWS = `workflows:
-  - name: filldisk
-    commands:
-      - seq 1 1000
-      - head -c 100000000 /dev/zero > junk.bin || echo "DISK FULL"
-      - seq 1001 3000
-      - exit 3
-  - name: hello
+${FILLDISK_WORKFLOW}  - name: hello
     commands:
       - echo hello from a runner with room again
   - name: partial

@@ -114,7 +114,7 @@ export interface VenvCacheLimits {
   maxBytes: number;
 }
 
-const DAY_MS = 24 * 3600 * 1000;
+export const DAY_MS = 24 * 3600 * 1000;
 
 /** A week unused, or 20GB in all: a few virtualenvs with CUDA builds of torch. */
 export const DEFAULT_VENV_CACHE: VenvCacheLimits = { maxAgeMs: 7 * DAY_MS, maxBytes: 20e9 };

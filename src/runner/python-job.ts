@@ -16,7 +16,7 @@ import { readProviderSettings } from '../settings.js';
 import type { Execution, ExitResult } from './executors/executor.js';
 import { jobEnvironment } from './job-environment.js';
 import { jobTarget, type LaunchContext } from './job-target.js';
-import { mapExit, sequence, type Step } from './sequence.js';
+import { mapExit, sequence, withExit, type Step } from './sequence.js';
 import {
   cachedVenv,
   discard,
@@ -98,15 +98,7 @@ async function holding(venv: VenvPlace, start: () => Promise<Execution>): Promis
     await letGo();
     throw e;
   }
-  const exit = execution.exit.finally(letGo);
-  return {
-    get pid() {
-      return execution.pid;
-    },
-    exit,
-    terminate: () => execution.terminate(),
-    kill: () => execution.kill(),
-  };
+  return withExit(execution, execution.exit.finally(letGo));
 }
 
 function setupCommands(python: string, dir: string, requirements: string): string[] {
@@ -170,7 +162,7 @@ function venvStep(ctx: LaunchContext, venv: VenvPlace, requirements: string, sta
           return result;
         })
         .finally(release);
-      return mapExit({ ...execution, pid: execution.pid, exit: settled }, failed);
+      return mapExit(withExit(execution, settled), failed);
     } catch (e) {
       release();
       throw e;

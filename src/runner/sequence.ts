@@ -44,11 +44,16 @@ export async function sequence(steps: readonly Step[]): Promise<Execution> {
 
 /** The same execution, its exit result passed through `map` (to give a failure its reason). */
 export function mapExit(execution: Execution, map: (result: ExitResult) => ExitResult): Execution {
+  return withExit(execution, execution.exit.then(map));
+}
+
+/** The same execution (its pid, its signals), ending with `exit`: its own exit and what follows it. */
+export function withExit(execution: Execution, exit: Promise<ExitResult>): Execution {
   return {
     get pid() {
       return execution.pid;
     },
-    exit: execution.exit.then(map),
+    exit,
     terminate: () => execution.terminate(),
     kill: () => execution.kill(),
   };

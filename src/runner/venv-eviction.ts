@@ -12,7 +12,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatSize, plural } from '../core/resources.js';
-import type { VenvCacheLimits } from '../settings.js';
+import { DAY_MS, type VenvCacheLimits } from '../settings.js';
 import { runLowPriority } from './low-priority.js';
 import { lockVenv, venvAt, venvInUse, venvsFolder } from './venv-cache.js';
 
@@ -20,8 +20,6 @@ import { lockVenv, venvAt, venvInUse, venvsFolder } from './venv-cache.js';
 const KEY = /^[0-9a-f]{32}$/;
 /** Earlier versions' folders, the virtualenv itself with a `.dstack-ready` inside: no version uses them now. */
 const OLD_KEY = /^[0-9a-f]{20}$/;
-
-const DAY_MS = 24 * 3600 * 1000;
 
 export interface EvictionOptions {
   /** Moves a folder away to be removed (Trash.discard). */

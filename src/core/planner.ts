@@ -3,6 +3,7 @@
  * overrides, the job specs of the run, dependencies first. Pure: providers are passed in.
  */
 import { ConfigError, formatLocation, type SourceLocation } from './errors.js';
+import { mapStrings } from './map-strings.js';
 import type { JobDependency, JobResources, JobSpec } from './job-spec.js';
 import { IMAGE_REFERENCE_EXPECTED, isImageReference } from './image-reference.js';
 import { checkInput, normalizeArtifact } from './project-paths.js';
@@ -153,7 +154,7 @@ export function resolveWorkflow(
     ),
     dependsOn: resolveDependencies(wf, now),
     variables: Object.fromEntries(vars),
-    params: substituteParams(wf.params, (text, key) => sub(text, key)),
+    params: mapStrings(wf.params, (text, key) => sub(text, key)),
     location: wf.location,
     locations: wf.locations,
   };
@@ -168,20 +169,6 @@ export function resolveWorkflow(
   const definition = config.providers?.find((p) => p.name === wf.provider);
   if (definition !== undefined && wf.providerRepo === undefined) resolved.providerDefinition = definition;
   return resolved;
-}
-
-function substituteParams(
-  params: Record<string, unknown>,
-  sub: (text: string, field: string) => string,
-  prefix = '',
-): Record<string, unknown> {
-  const walk = (value: unknown, field: string): unknown => {
-    if (typeof value === 'string') return sub(value, field);
-    if (Array.isArray(value)) return value.map((v, i) => walk(v, `${field}.${i}`));
-    if (value && typeof value === 'object') return substituteParams(value as Record<string, unknown>, sub, `${field}.`);
-    return value;
-  };
-  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, walk(v, `${prefix}${k}`)]));
 }
 
 /**

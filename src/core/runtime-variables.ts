@@ -5,6 +5,7 @@
  * environment settings are made here too, for the host and the container alike.
  */
 import type { JobSpec } from './job-spec.js';
+import { mapStrings } from './map-strings.js';
 import { RUNTIME_VARIABLES } from './variables.js';
 
 /** What a job's runtime variables stand for. */
@@ -28,7 +29,7 @@ export function withRuntimeVariables(spec: JobSpec, values: RuntimeValues): JobS
     commands: spec.commands.map(fill),
     env: Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, fill(v)])),
     artifacts: spec.artifacts.map(fill),
-    params: fillDeep(spec.params, fill) as Record<string, unknown>,
+    params: mapStrings(spec.params, fill),
   };
   if (spec.image !== undefined) filled.image = fill(spec.image);
   if (spec.workingDir !== undefined) filled.workingDir = fill(spec.workingDir);
@@ -38,24 +39,6 @@ export function withRuntimeVariables(spec: JobSpec, values: RuntimeValues): JobS
 const NAMES = RUNTIME_VARIABLES.join('|');
 // As substitute() reads them: `${{ run_name }}`, `${run_name}`, and `$run_name` not followed by more of a name.
 const RUNTIME = new RegExp(`\\$\\{\\{\\s*(${NAMES})\\s*\\}\\}|\\$\\{(${NAMES})\\}|\\$(${NAMES})(?![A-Za-z0-9_])`, 'g');
-
-function fillDeep(value: unknown, fill: (text: string) => string): unknown {
-  if (typeof value === 'string') return fill(value);
-  if (Array.isArray(value)) return value.map((v) => fillDeep(v, fill));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillDeep(v, fill)]));
-  }
-  return value;
-}
-
-/** The names of dstackEnvironment's settings: config/ refuses them as `environment:` keys. */
-export const DSTACK_ENVIRONMENT: ReadonlySet<string> = new Set([
-  'DSTACK_RUN_NAME',
-  'DSTACK_JOB_ID',
-  'DSTACK_WORKFLOW',
-  'run_name',
-  'job_id',
-]);
 
 /**
  * The settings dstack gives every job, on the host and in a container. `environment:` may name
@@ -70,3 +53,8 @@ export function dstackEnvironment(values: RuntimeValues, workflow: string): Reco
     job_id: values.jobId,
   };
 }
+
+/** The names of dstackEnvironment's settings: config/ refuses them as `environment:` keys. */
+export const DSTACK_ENVIRONMENT: ReadonlySet<string> = new Set(
+  Object.keys(dstackEnvironment({ runName: '', jobId: '' }, '')),
+);

@@ -219,6 +219,7 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .option('--token <token>', 'the runner token (or DSTACK_TOKEN)')
     .option('--token-file <file>', 'read the runner token from this file, then delete it')
     .option('--work-dir <dir>', 'where the job runs (default a temporary folder, removed at the end)')
+    .option('--squeue <path>', 'the squeue that says whether Slurm is ending the batch job (default: on PATH)')
     .action((opts) => done(commands.runnerExec().then((m) => m.runnerExecCommand(opts, settings))));
 
   // The reference's `dstack aws config` set a user's own bucket; here storage is the server's.

@@ -42,6 +42,12 @@ export interface JobRunContext {
   spoolLogs?: boolean;
   /** Told when a job has built a cached virtualenv (LaunchContext.venvBuilt). */
   venvBuilt?: () => void;
+  /**
+   * Awaited once the job's commands have ended with no stop or abort requested, before their end
+   * is reported: whoever runs the job may find it was ended from outside (a one-shot runner asks
+   * Slurm) and request the stop then, so that it ends STOPPED, not as its exit code says.
+   */
+  commandsEnded?: () => Promise<void>;
 }
 
 /** What a transition of the runner's may say besides the statuses. */
@@ -227,6 +233,7 @@ export class JobRun {
       this.signal(); // a stop that arrived while the job was being launched or RUNNING was reported
       const exit = await this.execution.exit;
       this.exited = true;
+      if (!this.requested) await this.ctx.commandsEnded?.();
       if (this.requested) return await this.finishStopped(workspace);
       const end = commandsEnd(exit);
       if (exit.code !== 0 && exit.reason !== undefined) note(exit.reason);

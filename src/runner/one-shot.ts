@@ -15,6 +15,7 @@ import { ConflictError, UnauthorizedError } from '../core/errors.js';
 import { SLURM_ENDED, type JobStatus } from '../core/job-status.js';
 import type { GpuInfo } from '../core/resources.js';
 import type { Logger } from '../logger.js';
+import { batchJobEnding, type BatchJob } from './batch-job-state.js';
 import type { Executor } from './executors/executor.js';
 import { JobRun } from './job-run.js';
 import { REFUSED_ABORT_MS, refusedTokenMessage } from './refused-token.js';
@@ -32,6 +33,11 @@ export interface OneShotOptions {
   stopGraceMs: number;
   /** `CUDA_VISIBLE_DEVICES` as the cluster's scheduler set it (undefined: it set none). */
   visibleGpus?: string;
+  /**
+   * The Slurm batch job this process runs in: once the job's commands end, its state says whether
+   * Slurm ended them (batch-job-state.ts). Without it, only the runner's own SIGTERM says so.
+   */
+  batchJob?: BatchJob;
   /** How long one heartbeat may wait on the server, ms (default 10 s). */
   pollMs?: number;
   /**
@@ -73,6 +79,10 @@ export async function runOneShot(options: OneShotOptions): Promise<JobStatus | u
       logger,
       baseEnv: options.baseEnv,
       stopGraceMs: options.stopGraceMs,
+      commandsEnded: async () => {
+        if (options.batchJob && (await endedBySlurm(options.batchJob, run.id, logger)))
+          await terminated(client, run, options);
+      },
     },
     assignment,
   );
@@ -155,6 +165,17 @@ async function terminated(client: ReportingClient, run: JobRun, options: OneShot
   if (job.reason === SLURM_ENDED)
     options.logger.warn(`job ${run.id}: SIGTERM from Slurm (time limit, preemption or scancel); stopping the job`);
   run.request(job.stopRequest, job.stopGraceMs);
+}
+
+/**
+ * Whether Slurm ended the job's commands: its SIGTERM may reach them before this process
+ * (batch-job-state.ts). When squeue cannot say, the runner's own SIGTERM is all there is.
+ */
+async function endedBySlurm(batchJob: BatchJob, jobId: string, logger: Logger): Promise<boolean> {
+  const state = await batchJobEnding(batchJob);
+  if (state.ending === undefined)
+    logger.warn(`job ${jobId}: cannot tell whether Slurm is ending batch job ${batchJob.id} (${state.error})`);
+  return state.ending === true;
 }
 
 /**

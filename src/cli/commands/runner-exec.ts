@@ -22,6 +22,8 @@ export interface RunnerExecOptions {
   token?: string;
   tokenFile?: string;
   workDir?: string;
+  /** The squeue that tells whether Slurm is ending the batch job (the server's; default: on PATH). */
+  squeue?: string;
 }
 
 /**
@@ -41,6 +43,7 @@ export function parseRunnerExecArgs(argv: readonly string[]): RunnerExecOptions 
         token: { type: 'string' },
         'token-file': { type: 'string' },
         'work-dir': { type: 'string' },
+        squeue: { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -56,10 +59,12 @@ export function parseRunnerExecArgs(argv: readonly string[]): RunnerExecOptions 
   const token = text('token');
   const tokenFile = text('token-file');
   const workDir = text('work-dir');
+  const squeue = text('squeue');
   if (server !== undefined) options.server = server;
   if (token !== undefined) options.token = token;
   if (tokenFile !== undefined) options.tokenFile = tokenFile;
   if (workDir !== undefined) options.workDir = workDir;
+  if (squeue !== undefined) options.squeue = squeue;
   return options;
 }
 
@@ -108,6 +113,10 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
       stopGraceMs: settings.stopGraceSeconds * 1000,
       // Its job aborted and failed on the server already; the reports retried in vain would hold the process.
       onRefused: () => void rm(workRoot, { recursive: true, force: true }).finally(() => process.exit(1)),
+      // Set by Slurm in a batch job, which is what this command runs in.
+      ...(process.env.SLURM_JOB_ID
+        ? { batchJob: { id: process.env.SLURM_JOB_ID, squeue: options.squeue ?? 'squeue' } }
+        : {}),
       // Set by Slurm for the GPUs (gres) it gave the job.
       ...(baseEnv.CUDA_VISIBLE_DEVICES === undefined ? {} : { visibleGpus: baseEnv.CUDA_VISIBLE_DEVICES }),
     });

@@ -9,6 +9,7 @@ const DIR = '/shared/dstack/jobs/0123456789ab/1795000000000';
 const OPTIONS: BatchOptions = {
   serverUrl: 'http://login1:3000',
   dstackCommand: '/usr/bin/node /opt/dstack/dist/cli/main.js',
+  squeue: '/opt/slurm/bin/squeue',
   extraArgs: ['--qos=high'],
 };
 
@@ -51,7 +52,7 @@ describe('Slurm batch submissions', () => {
     expect(args.some((a) => a.startsWith('--mem'))).toBe(false); // the cluster's default applies
   });
 
-  it('runs dstack runner exec with the token in a file, never on the command line', () => {
+  it("runs dstack runner exec with the token in a file, never on the command line, and the server's squeue", () => {
     const job = makeJob(run, 'train', { id: '0123456789ab' });
     const { script } = batchSubmission(job, DIR, OPTIONS);
     const lines = script.split('\n');
@@ -63,7 +64,7 @@ describe('Slurm batch submissions', () => {
     expect(lines.slice(-2)).toEqual([
       'exec /usr/bin/node /opt/dstack/dist/cli/main.js runner exec --job 0123456789ab --server http://login1:3000 ' +
         '--token-file /shared/dstack/jobs/0123456789ab/1795000000000/token ' +
-        '--work-dir /shared/dstack/jobs/0123456789ab/1795000000000/work',
+        '--work-dir /shared/dstack/jobs/0123456789ab/1795000000000/work --squeue /opt/slurm/bin/squeue',
       '',
     ]);
     expect(script).not.toMatch(/dst_/);

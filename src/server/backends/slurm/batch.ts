@@ -13,6 +13,8 @@ export interface BatchOptions {
   serverUrl: string;
   /** How a compute node runs dstack: a shell command line (`/usr/bin/node /opt/dstack/dist/cli/main.js`). */
   dstackCommand: string;
+  /** The squeue the runner asks whether Slurm is ending its batch job (the server's own). */
+  squeue: string;
   partition?: string;
   account?: string;
   /** More sbatch options, as given (`--qos=high`, `--time=2:00:00`). */
@@ -83,6 +85,8 @@ export function batchSubmission(job: JobRecord, dir: string, options: BatchOptio
     tokenFile(dir),
     '--work-dir',
     join(dir, 'work'),
+    '--squeue',
+    options.squeue,
   ];
   const script = [
     '#!/bin/bash',

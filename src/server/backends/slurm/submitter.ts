@@ -114,6 +114,7 @@ export class SlurmSubmitter {
     return {
       serverUrl: o.serverUrl,
       dstackCommand: o.dstackCommand ?? defaultDstackCommand(),
+      squeue: o.paths.squeue,
       extraArgs: o.sbatchArgs,
       ...(o.partition ? { partition: o.partition } : {}),
       ...(o.account ? { account: o.account } : {}),

@@ -226,8 +226,9 @@ export class Engine {
   async onRunDone(run: RunRecord): Promise<void> {
     if (!run.tagOnDone || run.tag === run.tagOnDone) return;
     try {
-      await this.store.setTag(run.name, run.tagOnDone);
-      this.logger.info(`run ${run.name} tagged ${run.tagOnDone}`);
+      // The promise as it stands now: a `tags delete` since the run was read has dropped it.
+      const tag = await this.store.keepTagPromise(run.name);
+      if (tag !== undefined) this.logger.info(`run ${run.name} tagged ${tag}`);
     } catch (e) {
       this.logger.warn(`could not tag run ${run.name} as ${run.tagOnDone}`, { error: String(e) });
     }

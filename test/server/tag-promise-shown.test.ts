@@ -85,6 +85,22 @@ describe('a tag promised to an unfinished run', () => {
     expect((await engine.store.getRun(next.name))?.tag).toBe('pend');
   });
 
+  it('ends a run untagged whose promise was dropped after the engine read the run as it ended DONE', async () => {
+    const { engine, submit } = await setup();
+    const pending = await submit('u', 'a', 'pend');
+    // The engine reads the run, promise and all; a `tags delete` that found the run unfinished
+    // a moment before drops the promise before the engine tags it.
+    const getRun = engine.store.getRun.bind(engine.store);
+    engine.store.getRun = async (name) => {
+      const run = await getRun(name);
+      if (run?.tagOnDone) await engine.store.dropTagPromise(name);
+      return run;
+    };
+    await finish(engine, pending.jobs[0]!.id);
+    engine.store.getRun = getRun;
+    expect((await engine.store.getRun(pending.name))?.tag).toBeUndefined();
+  });
+
   it("names the runs a tag is promised to in several projects, and leaves another user's alone", async () => {
     const { submit, api, admin } = await setup();
     const one = await submit('u', 'a', 'pend', '/one');

@@ -55,6 +55,29 @@ export async function setTag(db: Kysely<Database>, runName: string, tag: string 
   }
 }
 
+/**
+ * Give the run the tag it is promised now (`dstack run --tag`), read in the same statement: a
+ * promise dropped after the caller read the run (`tags delete`, `resume --no-tag`) gives none.
+ * Returns the tag given; ConflictError when another run has it.
+ */
+export async function keepTagPromise(db: Kysely<Database>, runName: string): Promise<string | undefined> {
+  try {
+    const key = sql<string>`${sql.ref('user')} || ':' || ${sql.ref('project')} || ':' || ${sql.ref('tag_on_done')}`;
+    const row = await db
+      .updateTable('runs')
+      .set({ tag: key })
+      .where('name', '=', runName)
+      .where('tag_on_done', 'is not', null)
+      .returning('tag_on_done')
+      .executeTakeFirst();
+    return row?.tag_on_done ?? undefined;
+  } catch (err) {
+    if (isUniqueViolation(err))
+      throw new ConflictError(`the tag promised to run ${runName} exists already`, { cause: err });
+    throw err;
+  }
+}
+
 /** The run is no longer to be tagged when it ends DONE (`dstack resume --no-tag`). */
 export async function dropTagPromise(db: Kysely<Database>, runName: string): Promise<void> {
   const result = await db.updateTable('runs').set({ tag_on_done: null }).where('name', '=', runName).executeTakeFirst();

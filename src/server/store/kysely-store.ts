@@ -256,6 +256,10 @@ export class KyselyStore implements Store {
     return cacheTags.dropTagPromise(this.db, runName);
   }
 
+  keepTagPromise(runName: string): Promise<string | undefined> {
+    return cacheTags.keepTagPromise(this.db, runName);
+  }
+
   runPromisedTag(scope: TagScope, tag: string, except?: string): Promise<RunRecord | undefined> {
     return cacheTags.runPromisedTag(this.db, scope, tag, except);
   }

@@ -188,6 +188,11 @@ export interface Store extends RepoStore {
   runPromisedTag(scope: TagScope, tag: string, except?: string): Promise<RunRecord | undefined>;
   /** The run submitted with `--tag` is no longer to get it (`dstack resume --no-tag`). NotFoundError for an unknown run. */
   dropTagPromise(runName: string): Promise<void>;
+  /**
+   * Give the run the tag it is promised, as the promise stands at that moment (one dropped since
+   * the run was read gives none); returns the tag given. ConflictError when another run has it.
+   */
+  keepTagPromise(runName: string): Promise<string | undefined>;
   /** Unfinished runs submitted with `--tag`, untagged yet (runPromisedTag's, of every scope), newest first. */
   promisedTagRuns(): Promise<RunRecord[]>;
   /** Runs that have a tag, newest first. */

@@ -252,6 +252,21 @@ export function describeCacheAndTags(open: OpenStore): void {
       await expect(store().dropTagPromise('nope')).rejects.toThrow("no run named 'nope'");
     });
 
+    it('keepTagPromise gives the run the tag it is promised now: none once dropped, ConflictError when taken', async () => {
+      await seedRun(store(), 'run-1', ['a'], { submittedAt: 100, tagOnDone: 'best' });
+      await seedRun(store(), 'run-2', ['a'], { submittedAt: 200, tagOnDone: 'gone' });
+      await seedRun(store(), 'run-3', ['a'], { submittedAt: 300, tagOnDone: 'best' });
+      expect(await store().keepTagPromise('run-1')).toBe('best');
+      expect((await store().getRunByTag(tagScope(), 'best'))?.name).toBe('run-1');
+      await store().dropTagPromise('run-2');
+      expect(await store().keepTagPromise('run-2')).toBeUndefined();
+      expect((await store().getRun('run-2'))?.tag).toBeUndefined();
+      await expect(store().keepTagPromise('run-3')).rejects.toThrow(
+        new ConflictError('the tag promised to run run-3 exists already'),
+      );
+      expect((await store().getRun('run-3'))?.tag).toBeUndefined();
+    });
+
     it('promisedTagRuns lists the unfinished runs of every scope submitted with a tag they lack, newest first', async () => {
       const { jobs } = await seedRun(store(), 'run-1', ['a'], { submittedAt: 100, tagOnDone: 'best' });
       await seedRun(store(), 'run-2', ['a'], { submittedAt: 200, tagOnDone: 'best', user: 'bob' });

@@ -12,7 +12,9 @@ import { statfsSync } from 'node:fs';
 import { DstackError } from '../core/errors.js';
 import { isDiskFull } from '../files/refused-write.js';
 import { rm } from 'node:fs/promises';
-import { workspacePath } from './workspace.js';
+import type { Logger } from '../logger.js';
+import type { Execution } from './executors/executor.js';
+import { recordPid, workspacePath } from './workspace.js';
 
 /**
  * The reason of a job that failed in the runner with `e`: a user's problem (no such image, no
@@ -47,6 +49,27 @@ export class JobDisk {
     if (!isDiskFull(e)) return;
     this.full = true;
     if (this.ended) this.free();
+  }
+
+  /**
+   * Record the started job's pid for a runner restarted after a crash. A job whose pid cannot be
+   * recorded is ended (thrown) rather than left where a restarted runner cannot find it, but for a
+   * full disk: a job that fills the disk in its first moments would be ended or not by a race with
+   * this write. It runs on; should the runner die, the spawner's helper still ends it, and only a
+   * restarted runner does not take it up.
+   */
+  recordPid(execution: Execution, logger: Logger): void {
+    try {
+      recordPid(this.workRoot, this.jobId, execution.pid);
+    } catch (e) {
+      this.noticed(e);
+      if (!isDiskFull(e)) {
+        execution.kill();
+        throw e;
+      }
+      const why = `its pid file could not be written (${(e as Error).message})`;
+      logger.warn(`job ${this.jobId}: ${why}; it runs on, but a runner restarted after a crash will not take it up`);
+    }
   }
 
   /** Nothing reads the workspace again: freed now when the disk is full (or nearly). */

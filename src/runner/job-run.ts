@@ -17,7 +17,7 @@ import { launchJob } from './launch.js';
 import { LogShipper, LogsRefused } from './log-shipper.js';
 import { SpoolUnwritable } from './log-spool-writer.js';
 import type { Trash } from './trash.js';
-import { prepareWorkspace, recordPid, removeWorkspace, spoolPath } from './workspace.js';
+import { prepareWorkspace, removeWorkspace, spoolPath } from './workspace.js';
 
 /**
  * The artifact uploader, loaded once the job has started rather than before: its modules are
@@ -213,23 +213,7 @@ export class JobRun {
       }
       this.execution = execution;
       void artifacts().catch(() => {}); // loaded while the job runs; a failure shows when it is used
-      // A job whose pid cannot be recorded is ended rather than left where a restarted runner
-      // cannot find it, but for a full disk: a job that fills the disk in its first moments would
-      // be ended or not by a race with this write. It runs on; should the runner die, the
-      // spawner's helper still ends it, and only a restarted runner does not take it up.
-      try {
-        recordPid(this.ctx.workRoot, this.id, execution.pid);
-      } catch (e) {
-        this.disk.noticed(e);
-        if (!isDiskFull(e)) {
-          execution.kill();
-          throw e;
-        }
-        const why = `its pid file could not be written (${(e as Error).message})`;
-        this.ctx.logger.warn(
-          `job ${this.id}: ${why}; it runs on, but a runner restarted after a crash will not take it up`,
-        );
-      }
+      this.disk.recordPid(execution, this.ctx.logger);
       this.signal(); // a stop that arrived while the job was being launched or RUNNING was reported
       const exit = await this.execution.exit;
       this.exited = true;

@@ -4,7 +4,7 @@
  * run, stop/resume, abort, a cancel outside dstack, the cache across backends, failed starts
  * and a restart under a running job. One file, so that no two tests compete for the node.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFinished } from '../../src/core/job-status.js';
@@ -326,9 +326,14 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     expect(String(workDir)).toContain('the server exited (2)');
     expect(String(workDir)).toContain(
       "error: invalid --slurm-work-dir '/proc/nope': cannot make the folder /proc/nope: no such file or directory; " +
-        'give a folder the server and the compute nodes share and can write',
+        'give --slurm-work-dir (or work-dir in --config) a folder the server and the compute nodes share and can write',
     );
     expect(other.output).not.toContain('server listening');
+    // Set in the config file, the error names the file's entry, not a flag nobody gave.
+    const config = join(other.dataDir, '..', 'server.yml');
+    await writeFile(config, 'backends:\n  - type: slurm\n    work-dir: /proc/nope\n');
+    const fromFile = await other.start('slurm', ['--config', config]).catch((e: Error) => e);
+    expect(String(fromFile)).toContain(`error: invalid work-dir in ${config} '/proc/nope': cannot make the folder`);
   });
 
   it('shuts down leaving its Slurm jobs running, and tracks them to their end at the next start', async () => {

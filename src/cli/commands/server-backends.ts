@@ -68,7 +68,19 @@ export async function slurmFromFlags(
   };
   const parsed = slurmEntry.safeParse(raw);
   if (!parsed.success) throw new UsageError(flagError(parsed.error));
-  return resolveSlurmOptions(parsed.data, defaults);
+  return { ...resolveSlurmOptions(parsed.data, defaults), workDirSetting: workDirSetting(flags, fromFile, defaults) };
+}
+
+/** Where the Slurm work dir came from: its flag, the config file, or the default under the data dir. */
+function workDirSetting(
+  flags: BackendFlags,
+  fromFile: { 'work-dir'?: string } | undefined,
+  defaults: { dataDir: string },
+): { setting: string; value: string } {
+  if (flags.slurmWorkDir !== undefined) return { setting: '--slurm-work-dir', value: flags.slurmWorkDir };
+  const inFile = fromFile?.['work-dir'];
+  if (inFile !== undefined) return { setting: `work-dir in ${flags.config}`, value: inFile };
+  return { setting: '--data-dir', value: defaults.dataDir };
 }
 
 /** Split as a shell would (`--comment="my team"` is one option), though none runs. */

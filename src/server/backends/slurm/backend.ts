@@ -87,11 +87,10 @@ export class SlurmBackend implements ManagedRunner {
           : 'sinfo lists no Slurm nodes',
       );
     }
-    // A folder the admin chose (--slurm-work-dir, or work-dir in --config): a usage error, not a bug.
+    // A folder the admin chose (--slurm-work-dir, work-dir in --config, the data dir): a usage error, not a bug.
     await makeChosenFolder(options.workDir, {
-      setting: '--slurm-work-dir',
-      value: options.workDir,
-      hint: 'give a folder the server and the compute nodes share and can write',
+      ...(options.workDirSetting ?? { setting: '--slurm-work-dir', value: options.workDir }),
+      hint: 'give --slurm-work-dir (or work-dir in --config) a folder the server and the compute nodes share and can write',
     });
     const tracked = await TrackedJobs.open(engine.store, options.name, join(stateDir, 'jobs.json'));
     const tokenFile = join(stateDir, 'runner-token');

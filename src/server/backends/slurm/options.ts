@@ -17,6 +17,8 @@ export interface SlurmBackendOptions {
   paths: SlurmPaths;
   /** Absolute path of the folder the server and the compute nodes share (token files, Slurm output, workspaces). */
   workDir: string;
+  /** Where `workDir` was set, for an error that names it (default `--slurm-work-dir`). */
+  workDirSetting?: { setting: string; value: string };
   /** The server's URL as the compute nodes reach it (default: the URL it listens on). */
   serverUrl?: string;
   /** Shell command line that runs dstack on a node (default: this node binary and this install's main.js). */

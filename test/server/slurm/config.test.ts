@@ -22,6 +22,7 @@ describe('Slurm backend settings', () => {
       name: 'slurm',
       paths: { sbatch: 'sbatch', squeue: 'squeue', scancel: 'scancel', sacct: 'sacct', sinfo: 'sinfo' },
       workDir: '/var/lib/dstack/slurm/work',
+      workDirSetting: { setting: '--data-dir', value: '/var/lib/dstack' },
       sbatchArgs: [],
       pollMs: 1000,
       queueDepth: 2,
@@ -49,6 +50,7 @@ describe('Slurm backend settings', () => {
       account: 'ml',
       paths: { sbatch: '/opt/slurm/bin/sbatch', squeue: 'squeue' },
       workDir: '/shared/dstack',
+      workDirSetting: { setting: '--slurm-work-dir', value: '/shared/dstack' },
       serverUrl: 'http://login1:3000',
       sbatchArgs: ['--qos=high', '--time=4:00:00'],
       pollMs: 2000,
@@ -115,6 +117,7 @@ describe('Slurm backend settings', () => {
     expect(options).toMatchObject({
       partition: 'gpu',
       workDir: '/shared/dstack',
+      workDirSetting: { setting: `work-dir in ${file}`, value: '/shared/dstack' },
       sbatchArgs: ['--qos=low'],
       queueDepth: 1,
       paths: { sacct: '/opt/slurm/bin/sacct', sbatch: 'sbatch' },

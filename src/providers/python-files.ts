@@ -5,7 +5,7 @@
  * project but not in the run's code).
  */
 import { statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import type { ResolvedWorkflow } from '../core/planner.js';
 import { pythonScript } from './builtin.js';
@@ -37,21 +37,28 @@ export function checkRequirementsFile(wf: ResolvedWorkflow, root: string): void 
 /**
  * Throws a ConfigError at the script's key unless its file (the first word of `python_script`)
  * is in the project at `root`: a file, or a folder (python runs its `__main__.py`). Left to
- * the runner: an absolute path (a file of the job's image, or of the runner's host), one out
- * of the project, and one the shell expands (`$run_name`, `~`, a glob).
+ * the runner: an absolute path (a file of the job's image, or of the runner's host) and one the
+ * shell expands (`$run_name`, `~`, a glob). One that climbs out with `..` is refused: the job
+ * runs it from its workspace, which holds the project's files alone.
  */
 export function checkScriptFile(wf: ResolvedWorkflow, root: string): void {
   const script = pythonScript(wf);
   if (script === undefined) return;
   const { file, key } = script;
-  const parts = file.split('/');
-  if (file.startsWith('/') || parts.includes('..') || /[$`~*?[\\]/.test(file)) return;
-  if (statOrUndefined(join(root, ...parts)) !== undefined) return;
-  throw new ConfigError(
-    `python script '${file}' of workflow '${wf.name}' does not exist in the project ${IN_PROJECT}`,
-    wf.locations[key] ?? wf.location,
-    key,
-  );
+  if (file.startsWith('/') || /[$`~*?[\\]/.test(file)) return;
+  const fail = (detail: string): never => {
+    throw new ConfigError(
+      `python script '${file}' of workflow '${wf.name}' ${detail}`,
+      wf.locations[key] ?? wf.location,
+      key,
+    );
+  };
+  const inProject = posix.normalize(file);
+  if (inProject === '..' || inProject.startsWith('../')) {
+    fail(`leaves the project folder: name a file inside it ${IN_PROJECT}, or an absolute path`);
+  }
+  if (statOrUndefined(join(root, ...file.split('/'))) === undefined)
+    fail(`does not exist in the project ${IN_PROJECT}`);
 }
 
 /** Sync, as built-in providers plan (no promise per workflow); a path through a file (ENOTDIR) is missing too. */

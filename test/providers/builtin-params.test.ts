@@ -123,8 +123,13 @@ describe('python script', () => {
         python('module', '-m http.server') +
         python('absolute', '/opt/app/train.py') +
         python('shell', '$HOME/train.py') +
-        python('var', '${{ s }}'),
+        python('var', '${{ s }}') +
+        python('outside', '../outside.py --epochs 3') +
+        python('climbs', 'pkg/../../outside.py') +
+        python('inside', 'pkg/../train.py'),
     });
+    // It exists, beside the project: the job, run from its workspace, would not find it.
+    await writeFiles(base, { 'outside.py': 'print("hi")\n' });
   });
   afterAll(() => rm(base, { recursive: true, force: true }));
 
@@ -148,8 +153,20 @@ describe('python script', () => {
     await expect(planProject(root(), 'var', { overrides: { s: 'train.py' } })).resolves.toBeDefined();
   });
 
+  it('refuses a script that leaves the project with .., at its line and field', async () => {
+    const e = await planError(root(), 'outside');
+    expect(e.message).toBe(
+      ".dstack/workflows.yaml:31:20: python script '../outside.py' of workflow 'outside' leaves the project folder: " +
+        'name a file inside it (a path relative to the folder that holds .dstack), or an absolute path',
+    );
+    expect(e.field).toBe('python_script');
+    expect((await planError(root(), 'climbs')).detail).toMatch(
+      /^python script 'pkg\/\.\.\/\.\.\/outside\.py' of workflow 'climbs' leaves the project folder/,
+    );
+  });
+
   it("plans a script of the project with its arguments, a folder, a module, and paths the project can't answer for", async () => {
-    for (const wf of ['ok', 'folder', 'module', 'absolute', 'shell']) {
+    for (const wf of ['ok', 'folder', 'module', 'absolute', 'shell', 'inside']) {
       expect((await planProject(root(), wf)).jobs.map((j) => j.ref)).toEqual([wf]);
     }
   });

@@ -3,6 +3,7 @@
  * One that climbs out of it with `..` names files dstack neither saves nor snapshots.
  */
 import { ConfigError } from './errors.js';
+import { withoutRuntimeVariables } from './runtime-variables.js';
 import type { WorkflowConfig } from './workflow.js';
 
 /** dstack's config files, relative to the project's folder. */
@@ -26,6 +27,10 @@ function resolveParts(path: string): string[] | null {
  */
 export function normalizeArtifact(path: string, wf: WorkflowConfig, field: string): string {
   const loc = wf.locations[field] ?? wf.location;
+  const unexpanded = unexpandedArtifact(path);
+  if (unexpanded !== undefined) {
+    throw new ConfigError(`artifact path '${path}' of workflow '${wf.name}' ${unexpanded}`, loc, field);
+  }
   const absolute = path.startsWith('/');
   const parts = resolveParts(path);
   if (parts === null) {
@@ -41,6 +46,33 @@ export function normalizeArtifact(path: string, wf: WorkflowConfig, field: strin
     );
   }
   return (absolute ? '/' : '') + parts.join('/');
+}
+
+/**
+ * Why `path` would save nothing the user meant, or undefined: the runner saves the one folder or
+ * file of that name, and expands nothing in it but `$run_name` and `$job_id` (the run's variables
+ * are substituted already). A glob, `$HOME` or `~` would be taken literally, and the job end DONE
+ * with its files lost. `*` and `?` are legal in a file name, but one that holds them is far rarer
+ * than a glob meant as one; `[` is not refused, as names like `reqs[dev]` are common (docs/decisions.md).
+ */
+export function unexpandedArtifact(path: string): string | undefined {
+  const ARTIFACT =
+    'an artifact is one folder or file, named as it is: relative to the project, or absolute for a job with an image';
+  const parts = path.split('/');
+  const glob = parts.findIndex((part) => /[*?]/.test(withoutRuntimeVariables(part)));
+  if (glob >= 0) {
+    const folder = parts.slice(0, glob).join('/');
+    const instead =
+      folder.replace(/\/+$/, '') === '' ? 'put the files in a folder, and name that' : `name the folder '${folder}'`;
+    return `is a glob, which dstack does not expand: ${ARTIFACT} (${instead})`;
+  }
+  if (path.startsWith('~')) return `starts with '~', which dstack does not expand to a home folder: ${ARTIFACT}`;
+  const shell = /\$(?:\{[^}]*\}?|\(|[A-Za-z_][A-Za-z0-9_]*)/.exec(withoutRuntimeVariables(path));
+  if (shell === null) return undefined;
+  return (
+    `uses ${shell[0]}, which dstack does not expand (it fills in the run's variables, $run_name and $job_id ` +
+    `alone): ${ARTIFACT}`
+  );
 }
 
 /**

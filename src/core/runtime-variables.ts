@@ -36,6 +36,11 @@ export function withRuntimeVariables(spec: JobSpec, values: RuntimeValues): JobS
   return filled;
 }
 
+/** `text` without its `$run_name` and `$job_id` references: what of it the runner takes as written. */
+export function withoutRuntimeVariables(text: string): string {
+  return text.includes('$') ? text.replace(RUNTIME, '') : text;
+}
+
 const NAMES = RUNTIME_VARIABLES.join('|');
 // As substitute() reads them: `${{ run_name }}`, `${run_name}`, and `$run_name` not followed by more of a name.
 const RUNTIME = new RegExp(`\\$\\{\\{\\s*(${NAMES})\\s*\\}\\}|\\$\\{(${NAMES})\\}|\\$(${NAMES})(?![A-Za-z0-9_])`, 'g');

@@ -178,6 +178,10 @@ describe('program providers', () => {
     expect((await planError(root, 'echo')).detail).toMatch(
       /invalid job spec: jobs\.0\.artifacts\.0: '\.\.\/up' may not contain '\.\.'$/,
     );
+    await echo({ answer: JSON.stringify([{ commands: ['x'], artifacts: ['out/$run_name', 'out/*.pt'] }]) });
+    expect((await planError(root, 'echo')).detail).toMatch(
+      /invalid job spec: jobs\.0\.artifacts\.1: 'out\/\*\.pt' is a glob, which dstack does not expand: an artifact is one folder or file, .* \(name the folder 'out'\)$/,
+    );
     await echo({ answer: JSON.stringify([{ commands: ['x'], resources: { memory: 'lots' } }]) });
     expect((await planError(root, 'echo')).detail).toMatch(
       /invalid job spec: jobs\.0\.resources\.memory: 'lots' is not a size like 512MB or 16GB$/,

@@ -4,6 +4,7 @@
  * where a job says nothing. Every problem names the provider and the field.
  */
 import type { ProviderJob, ResolvedWorkflow } from '../../core/planner.js';
+import { unexpandedArtifact } from '../../core/project-paths.js';
 import { MIN_JOB_MEMORY, parseSize } from '../../core/resources.js';
 import type { JobResources } from '../../core/job-spec.js';
 import { parseProviderOutput, type ProviderJobOutput } from './contract.js';
@@ -96,9 +97,15 @@ function atLeastJobMemory(
   );
 }
 
-/** A path inside the workspace (no `..` out of it); absolute only where allowed (artifacts, checked later for an image). */
+/**
+ * A path inside the workspace (no `..` out of it); absolute only where allowed (artifacts, checked later for an
+ * image), and then one the runner saves as it is named (unexpandedArtifact).
+ */
 function checkPath(path: string, field: string, invalid: (detail: string) => Error, absolute: boolean): string {
   if (path.split('/').includes('..')) throw invalid(`${field}: '${path}' may not contain '..'`);
+  // An artifact the runner would take literally (a glob, $HOME) saves nothing, as in a workflow's `artifacts`.
+  const unexpanded = absolute ? unexpandedArtifact(path) : undefined;
+  if (unexpanded !== undefined) throw invalid(`${field}: '${path}' ${unexpanded}`);
   if (path.startsWith('/') && !absolute) throw invalid(`${field}: '${path}' must be relative to the workspace`);
   const clean =
     (path.startsWith('/') ? '/' : '') +

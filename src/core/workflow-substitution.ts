@@ -4,7 +4,7 @@
  * are left for the runner (runtime-variables.ts) in the fields it reads; a field read before
  * any job runs (`now`) cannot use them.
  */
-import { ConfigError, UsageError, formatLocation } from './errors.js';
+import { ConfigError, UsageError, formatLocation, type SourceLocation } from './errors.js';
 import { referencedVariables } from './overrides.js';
 import { didYouMean } from './suggest.js';
 import {
@@ -35,7 +35,8 @@ export interface WorkflowSubstitution {
   now(text: string, field: string): string;
   /**
    * A value that a field cannot take, blamed on where it came from: the `--name` flag, or the
-   * variable's line in variables.yaml, when one variable made it; else the field's own line.
+   * variable's line in variables.yaml, when one variable's value is the whole field; else the
+   * field's own line, with its text and the value of each variable in it.
    */
   badValue(field: string, raw: string, value: string, expected: string): never;
 }
@@ -136,25 +137,45 @@ export function workflowSubstitution(
     }
   };
 
+  /** Where a variable's value came from: its flag, or its line in variables.yaml (neither for $variables_as_args). */
+  const origin = (name: string): { flag: string } | { at: SourceLocation } | undefined => {
+    if (overrides[name] !== undefined && vars.get(name) === overrides[name]) return { flag: `--${name}` };
+    const section = config.variables.perWorkflow[wf.name]?.[name] !== undefined ? wf.name : 'global';
+    const defined = config.variables.locations[`${section}.${name}`];
+    return defined && { at: defined };
+  };
+
   const badValue = (field: string, raw: string, value: string, expected: string): never => {
-    const names = substitutedNames(raw, all);
-    const name = names.length === 1 ? names[0]! : undefined;
-    if (name !== undefined && overrides[name] !== undefined && vars.get(name) === overrides[name]) {
+    const names = [...new Set(substitutedNames(raw, all))].filter((n) => n !== VARIABLES_AS_ARGS);
+    // The variable is at fault when its value is the whole field. With text around it
+    // (`${{ g }}XB`) the workflow's text may be, so the field is blamed, showing both.
+    const only = names.length === 1 && value.trim() === vars.get(names[0]!)!.trim() ? names[0]! : undefined;
+    const from = only === undefined ? undefined : origin(only);
+    if (from !== undefined && 'flag' in from) {
       throw new UsageError(
-        `invalid --${name} '${overrides[name]}': ${field} of workflow '${wf.name}' takes ${expected}`,
+        `invalid ${from.flag} '${vars.get(only!)}': ${field} of workflow '${wf.name}' takes ${expected}`,
       );
     }
-    const section = config.variables.perWorkflow[wf.name]?.[name ?? ''] !== undefined ? wf.name : 'global';
-    const defined = name === undefined ? undefined : config.variables.locations[`${section}.${name}`];
-    if (defined) {
+    if (from !== undefined) {
       throw new ConfigError(
-        `invalid value '${vars.get(name!)}' of variable '${name}': ${field} of workflow '${wf.name}' ` +
+        `invalid value '${vars.get(only!)}' of variable '${only}': ${field} of workflow '${wf.name}' ` +
           `(${formatLocation(at(field))}) takes ${expected}`,
-        defined,
+        from.at,
       );
     }
+    const sources = names.map((name) => {
+      const source = origin(name);
+      const set =
+        source === undefined
+          ? ''
+          : 'flag' in source
+            ? `, set by ${source.flag}`
+            : `, set at ${formatLocation(source.at)}`;
+      return `'${name}' is '${vars.get(name)}'${set}`;
+    });
+    const made = sources.length === 0 || only !== undefined ? '' : ` (from '${raw}', where ${sources.join(' and ')})`;
     throw new ConfigError(
-      `invalid ${field} '${value}' in workflow '${wf.name}': expected ${expected}`,
+      `invalid ${field} '${value}' in workflow '${wf.name}'${made}: expected ${expected}`,
       at(field),
       field,
     );

@@ -65,7 +65,38 @@ describe('planner errors at config locations', () => {
     // A value made of two variables is the field's.
     const two = text.replace('${{ pgpu }}', '${{ pgpu }}${{ pgpu }}');
     await expect(run(two, vars)).rejects.toThrow(
-      ".dstack/workflows.yaml:5:12: invalid resources.gpu 'manymany' in workflow 'train': expected a whole number",
+      ".dstack/workflows.yaml:5:12: invalid resources.gpu 'manymany' in workflow 'train' (from " +
+        "'${{ pgpu }}${{ pgpu }}', where 'pgpu' is 'many', set at .dstack/variables.yaml:3:11): expected a whole number",
+    );
+  });
+
+  it("blames the field, not the variable, for a bad value the workflow's text around the variable makes", async () => {
+    const text = yaml(
+      'workflows:',
+      '  - name: train',
+      '    commands: [ls]',
+      '    resources:',
+      '      memory: ${{ g }}XB',
+      '      gpu: ${{ n }}${{ unit }}',
+    );
+    const vars = (g: string) => yaml('variables:', '  global:', `    g: "${g}"`, '    n: "1"', '    unit: x');
+    const e = run(text, vars('4'));
+    await expect(e).rejects.toThrow(
+      ".dstack/workflows.yaml:5:15: invalid resources.memory '4XB' in workflow 'train' (from '${{ g }}XB', where " +
+        "'g' is '4', set at .dstack/variables.yaml:3:8): expected a size like 512MB or 32GB",
+    );
+    await expect(e).rejects.toMatchObject({ field: 'resources.memory' });
+    // From the command line too: the field is still at fault, and the flag is named as the source.
+    const flag = plan(buildProject('/p', text, vars('4')), { target: 'train', overrides: { g: '8' } }, provider);
+    await expect(flag).rejects.toThrow(
+      ".dstack/workflows.yaml:5:15: invalid resources.memory '8XB' in workflow 'train' (from '${{ g }}XB', where " +
+        "'g' is '8', set by --g): expected a size like 512MB or 32GB",
+    );
+    // Two variables, each named with where it was set.
+    await expect(run(text.replace('XB', 'GB'), vars('4'))).rejects.toThrow(
+      ".dstack/workflows.yaml:6:12: invalid resources.gpu '1x' in workflow 'train' (from '${{ n }}${{ unit }}', " +
+        "where 'n' is '1', set at .dstack/variables.yaml:4:8 and 'unit' is 'x', set at .dstack/variables.yaml:5:11): " +
+        'expected a whole number',
     );
   });
 

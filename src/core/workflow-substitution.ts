@@ -4,7 +4,8 @@
  * are left for the runner (runtime-variables.ts) in the fields it reads; a field read before
  * any job runs (`now`) cannot use them.
  */
-import { ConfigError, UsageError, formatLocation, type SourceLocation } from './errors.js';
+import { refuseSharedEnvironmentNames, type VariableOrigin } from './environment-clash.js';
+import { ConfigError, UsageError, formatLocation } from './errors.js';
 import { referencedVariables } from './overrides.js';
 import { didYouMean } from './suggest.js';
 import {
@@ -138,7 +139,7 @@ export function workflowSubstitution(
   };
 
   /** Where a variable's value came from: its flag, or its line in variables.yaml (neither for $variables_as_args). */
-  const origin = (name: string): { flag: string } | { at: SourceLocation } | undefined => {
+  const origin = (name: string): VariableOrigin => {
     if (overrides[name] !== undefined && vars.get(name) === overrides[name]) return { flag: `--${name}` };
     const section = config.variables.perWorkflow[wf.name]?.[name] !== undefined ? wf.name : 'global';
     const defined = config.variables.locations[`${section}.${name}`];
@@ -181,5 +182,6 @@ export function workflowSubstitution(
     );
   };
 
+  refuseSharedEnvironmentNames(vars, wf.name, origin);
   return { vars, sub, now, badValue };
 }

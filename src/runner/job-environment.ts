@@ -31,6 +31,7 @@ export function jobEnvironment(
     where === 'host'
       ? { ...baseEnv }
       : Object.fromEntries(Object.entries(baseEnv).filter(([k]) => PASSED_TO_CONTAINERS.test(k)));
+  // No two share a name upper-cased: the planner refuses that (core/environment-clash.ts).
   for (const [name, value] of Object.entries(spec.variables)) env[name.toUpperCase()] = value;
   const dstack = dstackEnvironment({ runName: assignment.run.name, jobId: assignment.job.id }, spec.workflow);
   Object.assign(env, dstack);

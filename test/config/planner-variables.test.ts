@@ -202,3 +202,33 @@ describe('variables in every other field a provider gets', () => {
     expect((await run(text, vars)).jobs[0]!.params).toMatchObject({ shards: '3' });
   });
 });
+
+describe("variables and the job's environment", () => {
+  const text = yaml('workflows:', '  - name: train', '    commands: [env]', '  - name: other', '    commands: [env]');
+  const clash = (a: string, at: string, b: string, bt: string, env: string) =>
+    `variables '${a}' (${at}) and '${b}' (${bt}) of workflow 'train' would both be the job's environment variable ` +
+    `${env} (each variable is in it, upper-cased), the one replacing the other: rename one`;
+
+  it('refuse two variables with one environment name, naming both and where each is set', async () => {
+    const same = yaml('variables:', '  global:', '    y: "1"', '    Y: "2"');
+    await expect(run(text, same)).rejects.toThrow(
+      `.dstack/variables.yaml:4:8: ${clash('y', '.dstack/variables.yaml:3:8', 'Y', '.dstack/variables.yaml:4:8', 'Y')}`,
+    );
+    // A workflow's own section and the global one: only that workflow sees both.
+    const sections = yaml('variables:', '  global:', '    Foo_bar: a', '  train:', '    foo_bar: b');
+    const e = run(text, sections);
+    await expect(e).rejects.toThrow(
+      `.dstack/variables.yaml:5:14: ${clash('Foo_bar', '.dstack/variables.yaml:3:14', 'foo_bar', '.dstack/variables.yaml:5:14', 'FOO_BAR')}`,
+    );
+    await expect(run(text, sections, 'other')).resolves.toBeDefined();
+  });
+
+  it('name the flag that sets one of them', async () => {
+    const flagged = yaml('workflows:', '  - name: train', "    commands: ['echo ${{ LR }}']");
+    await expect(
+      run(flagged, yaml('variables:', '  global:', '    lr: "0.1"'), 'train', { LR: '0.2' }),
+    ).rejects.toThrow(
+      `.dstack/variables.yaml:3:9: variables 'lr' (.dstack/variables.yaml:3:9) and 'LR' (--LR) of workflow 'train'`,
+    );
+  });
+});

@@ -54,6 +54,11 @@ export class Engine {
   private readonly draining = new Set<string>();
   /** The runners this process runs itself, by name (`ManagedRunner`). */
   readonly managedRunners = new Map<string, ManagedRunner>();
+  /**
+   * Whether this process runs the local runner (server.ts): only then is `local` its own, made
+   * again at each start. A server started without one may delete the one an earlier start ran.
+   */
+  runsLocalRunner = false;
   /** How often runners should heartbeat: well inside the server's runner timeout. */
   heartbeatMs = 10_000;
   /** How long a runner may be silent before it is lost, ms: until then its process holds its name. */

@@ -132,6 +132,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let agent: RunnerAgent | undefined;
   if (options.localRunner) {
+    engine.runsLocalRunner = true;
     await store.deleteTokens('runner', LOCAL_RUNNER); // one live token for the local runner, new at every start
     // The local runner of an earlier server process on this data is gone with it: its name is free
     // now, not once a runner timeout has passed (a second process's register waits that long).

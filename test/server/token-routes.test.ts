@@ -87,21 +87,6 @@ describe('replacing tokens', () => {
     });
   });
 
-  it("refuses to delete the server's own runner, which its next start would make again", async () => {
-    await issueToken(store, 'runner', 'local', false);
-    expect(await callApi(app, admin, 'DELETE', '/api/runners/local')).toEqual({
-      status: 409,
-      json: {
-        error: {
-          code: 'conflict',
-          message:
-            "runner 'local' is this server's own (this machine's): start the server with --no-local-runner to run nothing here",
-        },
-      },
-    });
-    expect((await store.listTokens('runner')).map((t) => t.name)).toContain('local');
-  });
-
   it("refuses the server's own runner, whose token the server makes at each start", async () => {
     await issueToken(store, 'runner', 'local', false);
     expect(await callApi(app, admin, 'POST', '/api/runners/local/token')).toEqual({

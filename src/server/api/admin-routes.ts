@@ -125,8 +125,9 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   app.delete('/runners/:name', async (c) => {
     requireAdmin(c);
     const name = c.req.param('name');
-    // Deleted, they would be gone until the server's next start, which makes them again.
-    if (name === LOCAL_RUNNER)
+    // Deleted, they would be gone until the server's next start, which makes them again. The local
+    // runner an earlier start ran, on a server now started with --no-local-runner, is deleted as any.
+    if (name === LOCAL_RUNNER && engine.runsLocalRunner)
       throw new ConflictError(
         `runner '${name}' is this server's own (this machine's): start the server with --no-local-runner to run nothing here`,
       );

@@ -207,7 +207,10 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .option('--work-dir <dir>', 'where jobs run (default $DSTACK_HOME/runner)')
     .option('--cpu <n>', 'CPU cores to offer (default: all)')
     .option('--memory <size>', 'memory to offer, like 16GB (default: all)')
-    .option('--gpus <n>', 'GPUs to offer (default: as nvidia-smi reports)')
+    .option(
+      '--gpus <n|list>',
+      'GPUs to offer: a number, or indices (0,2) (default: those nvidia-smi lists, less any CUDA_VISIBLE_DEVICES hides)',
+    )
     .option('--venv-cache-days <days>', 'remove a cached virtualenv unused this long (default 7; 0: no limit)')
     .option('--venv-cache-size <size>', 'keep cached virtualenvs within this size (default 20GB; 0: no limit)')
     .action((opts) => done(commands.runner().then((m) => m.runnerStartCommand(opts, settings))));

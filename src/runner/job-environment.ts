@@ -45,7 +45,12 @@ export function jobEnvironment(
       exports.push(exportLine(name, value));
     }
   }
-  // In a container the assigned GPUs are its only ones, numbered from 0 by the runtime.
-  if (where === 'host') env.CUDA_VISIBLE_DEVICES = (assignment.job.gpus ?? []).map((g) => g.index).join(',');
+  // In a container the assigned GPUs are its only ones, numbered from 0 by the runtime. On the
+  // host they are nvidia-smi's indices, which are in PCI bus order: CUDA's own default order
+  // (fastest first) could number another GPU so on a machine of mixed GPUs.
+  if (where === 'host') {
+    env.CUDA_VISIBLE_DEVICES = (assignment.job.gpus ?? []).map((g) => g.index).join(',');
+    if (!Object.hasOwn(spec.env, 'CUDA_DEVICE_ORDER')) env.CUDA_DEVICE_ORDER = 'PCI_BUS_ID';
+  }
   return { env, exports };
 }

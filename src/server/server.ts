@@ -152,7 +152,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }),
       name: LOCAL_RUNNER,
       workRoot: options.localRunner.workRoot,
-      capacity: await detectCapacity(),
+      capacity: await detectCapacity({}, { warn: (message) => logger.warn(message) }),
       executor: new ProcessExecutor(options.localRunner.workRoot, {
         spawner: true,
         stopGraceMs: options.localRunner.stopGraceMs,

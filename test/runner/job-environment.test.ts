@@ -53,6 +53,19 @@ describe('jobEnvironment', () => {
     expect(exports).toEqual([`export WANDB_NAME='run-'"\${DSTACK_RUN_NAME}"`]);
   });
 
+  it("numbers a host job's GPUs as nvidia-smi does (PCI bus order), unless the job sets CUDA_DEVICE_ORDER itself", () => {
+    const withGpus = (env: Record<string, string>) => {
+      const a = assignment(env);
+      a.job.gpus = [
+        { index: 1, name: 'A100', memory: 0 },
+        { index: 3, name: 'A100', memory: 0 },
+      ];
+      return jobEnvironment(a, BASE, 'host').env;
+    };
+    expect(withGpus({})).toMatchObject({ CUDA_VISIBLE_DEVICES: '1,3', CUDA_DEVICE_ORDER: 'PCI_BUS_ID' });
+    expect(withGpus({ CUDA_DEVICE_ORDER: 'FASTEST_FIRST' }).CUDA_DEVICE_ORDER).toBe('FASTEST_FIRST');
+  });
+
   it("keeps dstack's settings over a job's own (config/ refuses them, a custom provider's job may not), in both", () => {
     const given = { DSTACK_RUN_NAME: 'mine', run_name: 'x$PATH' };
     for (const where of ['host', 'container'] as const) {

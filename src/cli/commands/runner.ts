@@ -7,7 +7,8 @@ import { parseSize } from '../../core/resources.js';
 import { createLogger } from '../../logger.js';
 import { RUNNER_SHUTDOWN_REASON, RunnerAgent } from '../../runner/agent.js';
 import { abilityProbe } from '../../runner/abilities.js';
-import { detectCapacity } from '../../runner/capacity.js';
+import { detectCapacity, detectGpus } from '../../runner/capacity.js';
+import type { GpuInfo } from '../../core/resources.js';
 import { runnerEnvironment } from '../../runner/environment.js';
 import { ProcessExecutor } from '../../runner/executors/process-executor.js';
 import { makePrivateFolder } from '../../files/private-folder.js';
@@ -58,17 +59,6 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     if (memory === null) throw new UsageError(`invalid --memory '${options.memory}': expected a size like 16GB`);
     overrides.memory = memory;
   }
-  if (options.gpus !== undefined) {
-    const count = Number(options.gpus);
-    if (!Number.isInteger(count) || count < 0)
-      throw new UsageError(`invalid --gpus '${options.gpus}': expected a whole number`);
-    const detected = await detectCapacity();
-    // Declared GPUs beyond those detected are named generically (for testing and odd drivers).
-    overrides.gpus = Array.from(
-      { length: count },
-      (_, index) => detected.gpus[index] ?? { index, name: 'GPU', memory: 0 },
-    );
-  }
   const workRoot = resolve(options.workDir ?? runnerWorkDir(settings.home));
   await makePrivateFolder(
     workRoot,
@@ -77,6 +67,8 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     throw explainWrite(e, workRoot, 'starting the runner', 'give it another --work-dir');
   });
   const logger = createLogger(`runner:${caller}`, settings.logLevel);
+  const detected = await detectGpus({ warn: (message) => logger.warn(message) });
+  overrides.gpus = options.gpus === undefined ? detected : declaredGpus(options.gpus, detected);
   const client = new RunnerClient({ url: server, token, retry: runnerRetry(logger) });
   const stopGraceMs = settings.stopGraceSeconds * 1000;
   const baseEnv = runnerEnvironment();
@@ -115,4 +107,24 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     JOBS_STOP,
   );
   return 'keep-alive';
+}
+
+/**
+ * `--gpus N`: the first N of the GPUs detected (those beyond them named generically, for testing
+ * and odd drivers); `--gpus 0,2`: those GPUs by nvidia-smi's index, which must be detected.
+ */
+export function declaredGpus(value: string, detected: readonly GpuInfo[]): GpuInfo[] {
+  if (/^\d+$/.test(value)) {
+    return Array.from({ length: Number(value) }, (_, i) => detected[i] ?? { index: i, name: 'GPU', memory: 0 });
+  }
+  const indices = value.split(',').map((s) => s.trim());
+  if (!indices.every((i) => /^\d+$/.test(i))) {
+    throw new UsageError(`invalid --gpus '${value}': expected a number of GPUs (2) or their indices (0,2)`);
+  }
+  return [...new Set(indices.map(Number))].map((index) => {
+    const gpu = detected.find((g) => g.index === index);
+    if (gpu) return gpu;
+    const listed = detected.length === 0 ? 'none' : detected.map((g) => g.index).join(', ');
+    throw new UsageError(`invalid --gpus '${value}': no GPU ${index} here (nvidia-smi lists ${listed})`);
+  });
 }

@@ -87,7 +87,11 @@ export function containerOptions(
   if (gpus.length > 0) {
     host.DeviceRequests = [{ Driver: 'nvidia', DeviceIDs: gpus.map(String), Capabilities: [['gpu']] }];
   }
-  const env = { ...request.env, TINI_KILL_PROCESS_GROUP: '1' };
+  // The NVIDIA runtime exposes the GPUs NVIDIA_VISIBLE_DEVICES names, and many CUDA images set
+  // it to `all`: where that runtime is the default, such an image would see every GPU of the
+  // machine, other jobs' too. The assigned ones, or `void` (none), replace the image's.
+  const nvidia = gpus.length > 0 ? gpus.map(String).join(',') : 'void';
+  const env = { ...request.env, NVIDIA_VISIBLE_DEVICES: nvidia, TINI_KILL_PROCESS_GROUP: '1' };
   return {
     Image: request.image,
     Cmd: ['/bin/sh', '-c', entry],

@@ -4,6 +4,7 @@ import type { OutputLine } from '../../core/log-frames.js';
 import { UsageError } from '../../core/errors.js';
 import { endedWithRunner, isFinished } from '../../core/job-status.js';
 import type { JobRecord, RunView } from '../../core/records.js';
+import { waitingReason } from '../../core/waiting-reason.js';
 import type { Settings } from '../../settings.js';
 import { cachedLogNotes } from '../cached-log-notes.js';
 import { LogPrinter } from '../log-printer.js';
@@ -93,13 +94,18 @@ export async function logsCommand(
   // A job that printed nothing, failed before it started (no Docker engine, a failed
   // dependency) or still waiting, would leave the read silent: say where it stands. The exit
   // status is the read's, 0, as for a job that printed and failed: `logs -f` and `status` tell the end.
-  for (const job of jobs) if (!heard.has(job.id) && job.status !== 'DONE') noteStanding(job);
+  const byId = new Map(run.jobs.map((j) => [j.id, j]));
+  for (const job of jobs) if (!heard.has(job.id) && job.status !== 'DONE') noteStanding(job, byId);
   return 0;
 }
 
-/** `[dstack] train (id) ended FAILED: reason`, or `… is SUBMITTED: reason` for a job not finished. */
-function noteStanding(job: JobRecord): void {
-  const why = job.reason ? `: ${printable(job.reason)}` : '';
+/**
+ * `[dstack] train (id) ended FAILED: reason`, or `… is SUBMITTED: reason` for a job not finished
+ * (what it waits for, as `dstack status` says it); `byId`: the jobs of its run.
+ */
+function noteStanding(job: JobRecord, byId: ReadonlyMap<string, JobRecord>): void {
+  const reason = waitingReason(job, byId)?.reason ?? job.reason;
+  const why = reason ? `: ${printable(reason)}` : '';
   const where = isFinished(job.status) ? 'ended' : 'is';
   process.stderr.write(`${pc.dim('[dstack]')} ${job.ref} (${job.id}) ${where} ${colorStatus(job.status)}${why}\n`);
 }
@@ -110,8 +116,9 @@ function noteStanding(job: JobRecord): void {
  */
 function followedEnd(run: RunView, target: string): number {
   const failed = run.jobs.filter((j) => (j.id === target || run.name === target) && j.status !== 'DONE');
+  const byId = new Map(run.jobs.map((j) => [j.id, j]));
   for (const job of failed) {
-    noteStanding(job);
+    noteStanding(job, byId);
     noteUndeliveredLines([job]);
   }
   return failed.length > 0 ? 1 : 0;

@@ -1,6 +1,7 @@
 /** `dstack status [RUN] [--last N] [--all] [--json]`: runs and their jobs, as in the reference docs; the project's, or all. */
 import { UsageError } from '../../core/errors.js';
 import type { JobRecord, RunView } from '../../core/records.js';
+import { waitingReason } from '../../core/waiting-reason.js';
 import { tagLabel } from '../tag-label.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
@@ -46,14 +47,7 @@ export async function statusCommand(
 /** What the STATUS column adds to a job's status: why it ended, that the cache answered, what it waits for. */
 function reasonOf(job: JobRecord, byId: ReadonlyMap<string, JobRecord>): string {
   if (job.status === 'DONE') return job.cachedFrom ? `cached (${job.cachedFrom})` : '';
-  if (job.reason) return job.reason;
-  if (job.status !== 'SUBMITTED') return '';
-  const waitingFor = job.dependsOn.map((id) => byId.get(id)).filter((d) => d !== undefined && d.status !== 'DONE');
-  // Ready, with no reason from the server (which names a runner that could never fit it): the
-  // runners are busy, or one is about to take it.
-  return waitingFor.length > 0
-    ? `waiting for ${waitingFor.map((d) => d!.ref).join(', ')}`
-    : 'waiting for a free runner';
+  return waitingReason(job, byId)?.reason ?? job.reason ?? '';
 }
 
 /** `project`: the one project the runs are of ('' when no matter); without it, a PROJECT column. */

@@ -1,0 +1,108 @@
+/**
+ * What the CLI says of a run beyond its output, through the real CLI: why a job waits for a busy
+ * runner, how to go on with a stopped run, why an aborted job's log ends, and untracked files
+ * that make the code large.
+ */
+import { availableParallelism } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/core/records.js';
+import { checkpointingWorkflow } from './checkpointing.js';
+import { Sandbox, waitUntil } from './harness.js';
+
+const WORKFLOWS = `workflows:
+  - name: hog
+    commands:
+      - echo ready
+      - sleep 600
+    resources:
+      cpu: ${availableParallelism()}
+  - name: small
+    commands: [echo small ran]
+  - name: after
+    depends-on: [small]
+    commands: [echo after ran]
+${checkpointingWorkflow('sleepy')}  - name: partial
+    commands:
+      - printf 'epoch 3 of 10...'
+      - sleep 600
+`;
+
+describe('notes of a run', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+  });
+  afterAll(() => sb.dispose());
+
+  const runView = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!;
+  const logsHave = (name: string, text: string) =>
+    waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes(text));
+
+  /** The CLI started in the background: its stderr as it comes, and its end. */
+  const follow = (args: string[]) => {
+    const child = sb.spawn(args);
+    let stderr = '';
+    let stdout = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    return {
+      stderr: () => stderr,
+      /** Wait for `text` on stderr (the CLI's notes), or on stdout (the jobs' output) with `out`. */
+      waitFor: (text: string, out = false) =>
+        waitUntil(
+          async () => (out ? stdout : stderr).includes(text),
+          30_000,
+          async () => stderr,
+        ),
+      ended: async () => ({ code: await exited, stderr }),
+    };
+  };
+
+  it('says that a job waits for a free runner, and a job for dependencies the follow does not show', async () => {
+    const hog = (await sb.dstack(['run', 'hog', '-d'])).stdout.trim();
+    try {
+      await waitsForHog(hog);
+    } finally {
+      await sb.dstack(['stop', '-a', hog]); // the runner free, whatever happened
+    }
+  });
+
+  /** `hog` holds every CPU of the runner: a run of `after` waits. */
+  const waitsForHog = async (hog: string) => {
+    await logsHave(hog, 'ready');
+    const run = follow(['run', 'after']);
+    const busy = '[dstack] small waits: waiting for a free runner\n';
+    await run.waitFor(busy);
+    const name = /^run (\S+): small/.exec(run.stderr())![1]!;
+    const [small, after] = (await runView(name)).jobs;
+    // The run's own `after` waits for `small`, which the follow shows: no word of it.
+    expect(run.stderr()).toBe(`run ${name}: small (${small!.id}), after (${after!.id})\n${busy}`);
+    // `dstack status` says the same of each, from the same rule.
+    const table = (await sb.dstack(['status', name])).stdout;
+    expect(table).toMatch(new RegExp(`${small!.id} +small .*SUBMITTED waiting for a free runner\\n`));
+    expect(table).toMatch(new RegExp(`${after!.id} +after .*SUBMITTED waiting for small\\n`));
+    // Followed alone, `after` says what it waits for; read without -f, so does `small`.
+    const logs = follow(['logs', '-f', after!.id]);
+    await logs.waitFor(`[dstack] after waits: waiting for small\n`);
+    expect(await sb.dstack(['logs', small!.id])).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: `[dstack] small (${small!.id}) is SUBMITTED: waiting for a free runner\n`,
+    });
+    // The runner free, the run goes on and ends; each note was said once.
+    expect((await sb.dstack(['stop', '-a', hog])).code).toBe(0);
+    const ended = await run.ended();
+    expect(ended.code).toBe(0);
+    expect(ended.stderr.split(busy)).toHaveLength(2);
+    expect((await logs.ended()).code).toBe(0);
+  };
+
+  it('says nothing of waiting for a job that starts at once', async () => {
+    const run = follow(['run', 'after', '--no-cache']);
+    const ended = await run.ended();
+    expect(ended.code).toBe(0);
+    expect(ended.stderr).not.toContain('waits');
+  });
+});

@@ -105,4 +105,26 @@ describe('notes of a run', () => {
     expect(ended.code).toBe(0);
     expect(ended.stderr).not.toContain('waits');
   });
+
+  it('tells how to resume a run that a stop ended, where it is followed and in dstack stop', async () => {
+    const run = follow(['run', 'sleepy', '--no-cache']);
+    await run.waitFor('ready', true);
+    const name = /^run (\S+): sleepy/.exec(run.stderr())![1]!;
+    const stop = await sb.dstack(['stop', name]);
+    expect(stop.stderr).toBe(`once stopped, 'dstack resume ${name}' starts it again\n`);
+    const hint = `resume it with 'dstack resume ${name}': it starts again with the artifacts it saved\n`;
+    const ended = await run.ended();
+    expect(ended.code).toBe(1);
+    expect(ended.stderr).toMatch(new RegExp(`\\nrun ${name} STOPPED\\n${hint}$`));
+    // `dstack logs -f` of the stopped run ends with it too.
+    const logs = await sb.dstack(['logs', '-f', name]);
+    expect(logs.stderr).toMatch(new RegExp(`ended STOPPED: stopped by user\\n${hint}$`));
+    // An abort keeps nothing to go on from: no hint.
+    const resumed = await sb.dstack(['resume', name]);
+    expect(resumed.code).toBe(0);
+    await logsHave(name, 'starting from 1');
+    const abort = await sb.dstack(['stop', '-a', name]);
+    expect(abort.stdout).toMatch(/sleepy ABORTING/);
+    expect(abort.stderr).toBe('');
+  });
 });

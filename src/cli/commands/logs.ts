@@ -2,7 +2,7 @@
 import pc from 'picocolors';
 import type { OutputLine } from '../../core/log-frames.js';
 import { UsageError } from '../../core/errors.js';
-import { endedWithRunner, isFinished } from '../../core/job-status.js';
+import { endedWithRunner, isFinished, resumableJobs } from '../../core/job-status.js';
 import type { JobRecord, RunView } from '../../core/records.js';
 import { waitingReason } from '../../core/waiting-reason.js';
 import type { Settings } from '../../settings.js';
@@ -36,6 +36,20 @@ export function noteUndeliveredLines(jobs: readonly JobRecord[]): void {
       `${pc.dim('[dstack]')} its runner may still send log lines it had not delivered: see dstack logs ${job.id}\n`,
     );
   }
+}
+
+/**
+ * After a follow has ended: how to go on with what a stop paused (`target`: the run or job
+ * followed, `jobs`: those it showed), as the reason of a job its runner's restart stopped says.
+ */
+export function noteResumable(target: string, jobs: readonly JobRecord[]): void {
+  const stopped = resumableJobs(jobs).filter((j) => j.status === 'STOPPED');
+  if (stopped.length === 0) return;
+  const what =
+    jobs.length === 1
+      ? 'it starts again with the artifacts it saved'
+      : 'its stopped jobs start again with the artifacts they saved';
+  process.stderr.write(`resume it with 'dstack resume ${target}': ${what}\n`);
 }
 
 /**
@@ -121,5 +135,9 @@ function followedEnd(run: RunView, target: string): number {
     noteStanding(job, byId);
     noteUndeliveredLines([job]);
   }
+  noteResumable(
+    target,
+    run.jobs.filter((j) => j.id === target || run.name === target),
+  );
   return failed.length > 0 ? 1 : 0;
 }

@@ -54,7 +54,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   const [
     { connect },
     { snapshotProject, uploadSnapshot },
-    { printLines, noteInterrupted, noteResumed, noteUndeliveredLines },
+    { printLines, noteInterrupted, noteResumed, noteUndeliveredLines, noteResumable },
     { noteWaiting },
     { cachedLogNotes },
   ] = await Promise.all([
@@ -140,6 +140,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   const ended = await client.getRun(run.name);
   const code = await finish(client, ended, args.tag);
   noteUndeliveredLines(ended.jobs); // a lost job's follow may have missed lines its runner still sends
+  noteResumable(ended.name, ended.jobs);
   return code;
 }
 

@@ -22,6 +22,11 @@ export async function stopCommand(
   const changed = await client.stop(target, options.abort ?? false, grace);
   if (changed.length === 0) process.stdout.write(await nothingChanged(client, target, options.abort ?? false));
   for (const job of changed) process.stdout.write(`${job.id} ${job.ref} ${job.status}\n`);
+  // A stop pauses: say how to go on (an abort keeps nothing to go on from).
+  if (!options.abort && changed.length > 0)
+    process.stderr.write(
+      `once stopped, 'dstack resume ${target}' starts ${changed.length === 1 ? 'it' : 'them'} again\n`,
+    );
   return 0;
 }
 

@@ -59,6 +59,10 @@ export class JobRun {
   private requested: 'stop' | 'abort' | undefined;
   /** The job's process has ended (a stop's SIGKILL after the grace period is then moot). */
   private exited = false;
+  /** An abort killed the job's process: its output ends wherever the kill found it. */
+  private killedByAbort = false;
+  /** The log already says that an abort ended the job (one that came while artifacts were saved). */
+  private abortNoted = false;
   private graceMs: number;
   /**
    * Aborted by a stop or an abort, whenever it comes: it ends the job's preparation (its
@@ -118,8 +122,10 @@ export class JobRun {
   private signal(): void {
     const execution = this.execution;
     if (!execution || !this.requested) return;
-    if (this.requested === 'abort') execution.kill();
-    else {
+    if (this.requested === 'abort') {
+      this.killedByAbort ||= !this.exited;
+      execution.kill();
+    } else {
       execution.terminate();
       const graceMs = this.graceMs;
       setTimeout(() => {
@@ -288,6 +294,16 @@ export class JobRun {
   protected async finishStopped(workspace: string): Promise<void> {
     await this.logs.close();
     if (this.requested === 'abort' || this.status === 'ABORTING') {
+      // The log would stop short, mid-line maybe, without a word of why; the note goes after
+      // the output's last (unfinished) line, which the close above sent.
+      if (!this.abortNoted) {
+        this.logs.note(
+          this.killedByAbort
+            ? 'aborted: its commands were killed, and no artifacts are kept'
+            : 'aborted: no artifacts are kept',
+        );
+        await this.logs.close();
+      }
       await this.move('ABORTED', { reason: 'aborted by user' });
       return;
     }
@@ -362,6 +378,7 @@ export class JobRun {
         throw explainFullDisk(e, this.ctx.client.localBlobs ?? workspace, 'saving artifacts');
       }
       note('aborted while saving artifacts: none are kept');
+      this.abortNoted = true;
       return false;
     }
   }

@@ -127,4 +127,16 @@ describe('notes of a run', () => {
     expect(abort.stdout).toMatch(/sleepy ABORTING/);
     expect(abort.stderr).toBe('');
   });
+
+  it("ends an aborted job's log with a note that says why it stops there", async () => {
+    const name = (await sb.dstack(['run', 'partial', '-d'])).stdout.trim();
+    await logsHave(name, 'epoch 3 of 10...');
+    expect((await sb.dstack(['stop', '-a', name])).code).toBe(0);
+    await waitUntil(async () => (await runView(name)).status === 'ABORTED');
+    expect(await sb.dstack(['logs', name])).toEqual({
+      code: 0,
+      stdout: 'epoch 3 of 10...\n',
+      stderr: '[dstack] aborted: its commands were killed, and no artifacts are kept\n',
+    });
+  });
 });

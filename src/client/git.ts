@@ -38,14 +38,14 @@ function gitBytesWith(env: NodeJS.ProcessEnv, root: string, args: string[]): Pro
 }
 
 /**
- * Branch, commit and dirtiness from `git status --porcelain=v2 --branch`: `# branch.oid`
- * (`(initial)` before the first commit), `# branch.head` (`(detached)` off a branch), then a
- * line per changed or untracked file.
+ * Branch, commit and dirtiness from `git status --porcelain=v2 --branch` (its records end in
+ * newlines, or in NULs with `-z`): `# branch.oid` (`(initial)` before the first commit),
+ * `# branch.head` (`(detached)` off a branch), then a record per changed or untracked file.
  */
 export function branchStatus(status: string): Pick<RepoInfo, 'branch' | 'commit' | 'dirty'> {
   const heads = new Map<string, string>();
   let dirty = false;
-  for (const line of status.split('\n')) {
+  for (const line of status.split(/[\n\0]/)) {
     if (line.startsWith('# ')) {
       const [key, value] = line.slice(2).split(' ', 2);
       if (key && value) heads.set(key, value);
@@ -58,6 +58,28 @@ export function branchStatus(status: string): Pick<RepoInfo, 'branch' | 'commit'
     ...(commit && commit !== '(initial)' ? { commit } : {}),
     dirty,
   };
+}
+
+/**
+ * The untracked paths of `git status --porcelain=v2 -z` (`? path`, relative to the repo's top; a
+ * folder whose files are all untracked is one path, ending in `/`) that lie under `prefix` (the
+ * project's folder in the repo, `rev-parse --show-prefix`), relative to it: '' when the project's
+ * folder is untracked whole.
+ */
+export function untrackedPaths(status: string, prefix = ''): string[] {
+  const paths: string[] = [];
+  const records = status.split('\0');
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    if (record.startsWith('2 '))
+      i++; // a rename's record is followed by the path it had
+    else if (record.startsWith('? ')) {
+      const path = record.slice(2);
+      if (path.startsWith(prefix)) paths.push(path.slice(prefix.length));
+      else if (path.endsWith('/') && prefix.startsWith(path)) paths.push(''); // the whole project is untracked
+    }
+  }
+  return paths;
 }
 
 /** Whether git could see a repo here: a `.git` in the folder or above, or GIT_DIR set. */

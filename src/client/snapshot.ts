@@ -17,13 +17,27 @@ import { NonUtf8NamesError } from '../files/non-utf8-names.js';
 import { uploadFiles } from '../files/transfer.js';
 import { filesToUpload } from './changed-files.js';
 import type { Client } from './client.js';
-import { branchStatus, gitBytes, gitBytesOwn, gitOutput as git, mayBeGitRepo, repoPlace } from './git.js';
+import {
+  branchStatus,
+  gitBytes,
+  gitBytesOwn,
+  gitOutput as git,
+  mayBeGitRepo,
+  repoPlace,
+  untrackedPaths,
+} from './git.js';
 
 export interface Snapshot {
   repo: RepoInfo;
   manifest: CodeManifest;
   /** Links left out of the code: they point outside the project (the path, where it points). */
   leftOut: { path: string; link: string }[];
+  /**
+   * What of the code git does not track, as `git status` names it: files, and folders (ending
+   * in `/`) whose files are all untracked; '' for the whole project. Empty outside git. A folder
+   * that is a repo nested in the project is left out: its own git tracks its files.
+   */
+  untracked: string[];
 }
 
 /**
@@ -40,7 +54,7 @@ export async function snapshotProject(root: string, home?: string): Promise<Snap
     ? await Promise.all([
         gitBytes(root, ...listArgs),
         git(root, 'remote', 'get-url', 'origin'),
-        git(root, 'status', '--porcelain=v2', '--branch'),
+        git(root, 'status', '--porcelain=v2', '--branch', '-z'),
         git(root, 'rev-parse', '--show-prefix'),
       ])
     : [];
@@ -51,11 +65,15 @@ export async function snapshotProject(root: string, home?: string): Promise<Snap
   const leftOut: Snapshot['leftOut'] = [];
   const onLeftOut: OnLeftOut = (path, link) => leftOut.push({ path, link });
   let files: ManifestEntry[];
+  let untracked: string[] = [];
   try {
     if (listed === undefined) {
       files = await describeFiles(root, notHome(await walk(root, '', new Set(['.git']))), onLeftOut);
     } else {
       Object.assign(repo, repoPlace(root, remote, prefix), branchStatus(status ?? ''));
+      untracked = untrackedPaths(status ?? '', prefix?.trim()).filter(
+        (path) => !path.endsWith('/') || !existsSync(join(root, path, '.git')),
+      );
       const listNested = (dir: string) => gitBytesOwn(join(root, dir), ...listArgs);
       const nonUtf8: string[] = [];
       files = await describeListed(root, '', listed, { listNested, notHome, onLeftOut, nonUtf8 });
@@ -73,7 +91,7 @@ export async function snapshotProject(root: string, home?: string): Promise<Snap
     throw e.explained("the project's code", advice);
   }
   // Each link was checked alone; a chain of them, restored together, may lead out all the same.
-  return { repo, manifest: { files: withoutChainedLinkEntries(files, onLeftOut) }, leftOut };
+  return { repo, manifest: { files: withoutChainedLinkEntries(files, onLeftOut) }, leftOut, untracked };
 }
 
 interface ListedContext {

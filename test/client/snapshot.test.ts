@@ -78,6 +78,26 @@ describe('snapshotProject', () => {
     expect(detached).not.toHaveProperty('branch');
   });
 
+  it("names what git does not track in the project, from git's status: a folder once, not what lies outside", async () => {
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, env }).toString();
+    git('init', '-q');
+    const proj = join(dir, 'proj');
+    // Before any add, the project's folder is untracked whole.
+    expect((await snapshotProject(proj)).untracked).toEqual(['']);
+    git('add', '.');
+    git('commit', '-q', '-m', 'first');
+    expect((await snapshotProject(proj)).untracked).toEqual([]);
+    await mkdir(join(proj, 'rawdata', 'raw'), { recursive: true });
+    await writeFile(join(proj, 'rawdata', 'raw', 'big.csv'), 'x');
+    await writeFile(join(proj, 'a ? b.txt'), 'x'); // a name that a status without -z would quote
+    await writeFile(join(dir, 'beside.txt'), 'x'); // in the repo, outside the project
+    git('mv', 'proj/train.py', 'proj/? x'); // a rename's record carries the path it had
+    const snapshot = await snapshotProject(proj);
+    expect(snapshot.untracked.sort()).toEqual(['a ? b.txt', 'rawdata/']);
+    expect(paths(snapshot)).toContain('rawdata/raw/big.csv');
+  });
+
   it('asks git when GIT_DIR points at a repo elsewhere', async () => {
     const gitDir = join(dir, 'elsewhere.git');
     execFileSync('git', ['--git-dir', gitDir, '--work-tree', dir, 'init', '-q'], { env });

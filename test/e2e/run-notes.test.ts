@@ -3,7 +3,10 @@
  * runner, how to go on with a stopped run, why an aborted job's log ends, and untracked files
  * that make the code large.
  */
+import { execFileSync } from 'node:child_process';
+import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
 import { checkpointingWorkflow } from './checkpointing.js';
@@ -138,5 +141,33 @@ describe('notes of a run', () => {
       stdout: 'epoch 3 of 10...\n',
       stderr: '[dstack] aborted: its commands were killed, and no artifacts are kept\n',
     });
+  });
+
+  it('names the untracked files that make the code large, and not those git ignores', async () => {
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: sb.root });
+    git('init', '-q');
+    git('add', '.dstack');
+    git('commit', '-qm', 'workflows');
+    // Sparse: the size is what counts, and zeros hash fast.
+    const big = async (path: string, bytes: number) => {
+      await sb.write({ [path]: '' });
+      const file = await open(join(sb.root, path), 'r+');
+      await file.truncate(bytes);
+      await file.close();
+    };
+    await big('rawdata/big.csv', 45_000_000);
+    const under = await sb.dstack(['run', 'small', '-d']);
+    expect(under.stderr).toBe(''); // 45 MB: under the threshold
+    await big('rawdata/more.csv', 10_000_000);
+    await big('model.bin', 6_000_000);
+    const over = await sb.dstack(['run', 'small', '-d']);
+    expect(over.stderr).toBe(
+      'note: files git does not track add 61MB to the code of every run (rawdata/ 55MB, model.bin 6.0MB); ' +
+        'if jobs do not need them, have git ignore them (.gitignore)\n',
+    );
+    expect(over.code).toBe(0);
+    await sb.write({ '.gitignore': 'rawdata/\n' });
+    expect((await sb.dstack(['run', 'small', '-d'])).stderr).toBe('');
   });
 });

@@ -14,6 +14,7 @@ import type { JobRecord, RunView } from '../../core/records.js';
 import type { ProjectConfig } from '../../core/workflow.js';
 import { plainCacheDir, type Settings } from '../../settings.js';
 import { colorStatus, printable, styled, table } from '../format.js';
+import { untrackedNote } from '../untracked-note.js';
 import { locateDependencyError } from './dependency-errors.js';
 import { formatPlan, formatWorkflowHelp, formatWorkflowList } from './plan-output.js';
 import { flagNames, parseRunArgs, requireValues } from './run-args.js';
@@ -78,6 +79,8 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   process.once('SIGINT', interrupted);
   const snapshot = await snapshotProject(root, settings.home);
   await checkCode(config, planned, snapshot);
+  const untracked = untrackedNote(snapshot.manifest.files, snapshot.untracked);
+  if (untracked) process.stderr.write(`note: ${untracked}\n`);
   const codeDigest = await uploadSnapshot(client, root, snapshot);
   submitting = true;
   const run = await client

@@ -1,22 +1,35 @@
-/** Where the project is: the folder holding `.dstack/`, found without reading any config. */
-import { statSync } from 'node:fs';
+/** Where the project is: the folder whose `.dstack/` holds its config, found without reading any. */
+import { lstatSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-/** The nearest folder, `cwd` itself or an ancestor, that holds a `.dstack/` folder. */
+/**
+ * The files that make a `.dstack/` folder a project's. A `.dstack/` holding none of them is
+ * something else: `~/.dstack`, dstack's own state (DSTACK_HOME), or a stray empty folder.
+ */
+const PROJECT_FILES = ['workflows.yaml', 'variables.yaml', 'providers.yaml'];
+
+/**
+ * The nearest folder, `cwd` itself or an ancestor, whose `.dstack/` holds a project file
+ * (PROJECT_FILES). A file counts as it is named, a link to nothing included, so that reading
+ * it says what is wrong with it rather than that there is no project.
+ */
 export function findProjectRoot(cwd: string): string | undefined {
   let dir = resolve(cwd);
   for (;;) {
-    if (isDirectory(join(dir, '.dstack'))) return dir;
+    if (holdsProject(join(dir, '.dstack'))) return dir;
     const parent = dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;
   }
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
+function holdsProject(dotDstack: string): boolean {
+  return PROJECT_FILES.some((name) => {
+    try {
+      lstatSync(join(dotDstack, name));
+      return true;
+    } catch {
+      return false; // absent, or .dstack is not a folder
+    }
+  });
 }

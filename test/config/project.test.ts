@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -20,31 +20,52 @@ function write(relative: string, text: string): void {
 }
 
 describe('findProjectRoot', () => {
-  it('finds the folder holding .dstack/ from a nested folder', () => {
-    mkdirSync(join(dir, '.dstack'));
+  const project = (folder: string, file = 'workflows.yaml') => write(join(folder, '.dstack', file), 'workflows:\n');
+
+  it('finds the folder holding .dstack/workflows.yaml from a nested folder', () => {
+    project('.');
     mkdirSync(join(dir, 'src', 'models', 'gpt'), { recursive: true });
     expect(findProjectRoot(join(dir, 'src', 'models', 'gpt'))).toBe(dir);
   });
 
-  it('finds the folder itself when it holds .dstack/', () => {
-    mkdirSync(join(dir, '.dstack'));
+  it('finds the folder itself when it holds .dstack/workflows.yaml', () => {
+    project('.');
     expect(findProjectRoot(dir)).toBe(dir);
   });
 
-  it('takes the nearest .dstack/ when projects nest', () => {
-    mkdirSync(join(dir, '.dstack'));
-    mkdirSync(join(dir, 'inner', '.dstack'), { recursive: true });
+  it('takes the nearest project when projects nest', () => {
+    project('.');
+    project('inner');
     expect(findProjectRoot(join(dir, 'inner'))).toBe(join(dir, 'inner'));
   });
 
   it('ignores a .dstack file that is not a folder', () => {
     mkdirSync(join(dir, 'a'));
     writeFileSync(join(dir, 'a', '.dstack'), '');
-    mkdirSync(join(dir, '.dstack'));
+    project('.');
     expect(findProjectRoot(join(dir, 'a'))).toBe(dir);
   });
 
-  it('returns undefined when no ancestor holds .dstack/', () => {
+  it('passes a .dstack/ holding no project file: dstack’s state in ~/.dstack, or a stray empty one', () => {
+    // The home folder's .dstack is the default DSTACK_HOME: its config, server and runner data.
+    write('home/.dstack/config.yml', 'profiles: {}\n');
+    mkdirSync(join(dir, 'home', '.dstack', 'server'));
+    mkdirSync(join(dir, 'home', 'w'));
+    expect(findProjectRoot(join(dir, 'home', 'w'))).toBeUndefined();
+    project('home/project');
+    mkdirSync(join(dir, 'home', 'project', 'sub', '.dstack'), { recursive: true });
+    expect(findProjectRoot(join(dir, 'home', 'project', 'sub'))).toBe(join(dir, 'home', 'project'));
+  });
+
+  it('takes a .dstack/ holding variables.yaml or providers.yaml alone, or a link to no file, to say what it lacks', () => {
+    project('v', 'variables.yaml');
+    project('p', 'providers.yaml');
+    mkdirSync(join(dir, 'l', '.dstack'), { recursive: true });
+    symlinkSync(join(dir, 'gone.yaml'), join(dir, 'l', '.dstack', 'workflows.yaml'));
+    for (const folder of ['v', 'p', 'l']) expect(findProjectRoot(join(dir, folder))).toBe(join(dir, folder));
+  });
+
+  it('returns undefined when no ancestor holds a project', () => {
     mkdirSync(join(dir, 'x'));
     // The temp folder's own ancestors hold no .dstack/ on a clean machine.
     expect(findProjectRoot(join(dir, 'x'))).toBeUndefined();

@@ -219,6 +219,7 @@ describe('projects', () => {
   it('says a project without runs has none, and where the others are', async () => {
     const fresh = join(outside, 'fresh');
     await mkdir(join(fresh, '.dstack'), { recursive: true });
+    await writeFile(join(fresh, '.dstack', 'workflows.yaml'), workflows('fresh'));
     const r = await sb.dstack(['status'], { cwd: fresh });
     expect(r.stdout).toContain(
       `No runs in project ${fresh} yet ('dstack status --all' lists every project's). Start one with: dstack run WORKFLOW`,
@@ -228,6 +229,7 @@ describe('projects', () => {
   it('shows a project folder named with control characters escaped where it has no runs or tags', async () => {
     const odd = join(outside, 'odd\x1b[31mred');
     await mkdir(join(odd, '.dstack'), { recursive: true });
+    await writeFile(join(odd, '.dstack', 'workflows.yaml'), workflows('odd'));
     const shown = join(outside, 'odd\\x1b[31mred');
     const status = await sb.dstack(['status'], { cwd: odd });
     expect(status.stdout).toBe(

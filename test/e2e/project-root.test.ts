@@ -1,0 +1,56 @@
+/**
+ * Which folder is the project: the nearest whose `.dstack/` holds a project file. `~/.dstack`,
+ * dstack's own state (the default DSTACK_HOME), and a stray empty `.dstack/` are not projects.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/core/records.js';
+import { Sandbox } from './harness.js';
+
+describe('the project root', () => {
+  let sb: Sandbox;
+  let home: string; // the user's HOME, whose .dstack is DSTACK_HOME
+  let env: Record<string, string>;
+  let outside: string; // a folder under HOME in no project
+
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    home = dirname(sb.root);
+    env = { HOME: home, DSTACK_HOME: join(home, '.dstack') };
+    outside = join(home, 'w');
+    await mkdir(outside);
+    await mkdir(join(sb.root, 'sub', '.dstack'), { recursive: true });
+    await sb.write({ '.dstack/workflows.yaml': 'workflows:\n  - name: hello\n    commands:\n      - echo hello\n' });
+  });
+  afterAll(async () => {
+    await sb.dstack(['server', 'stop', '--force'], { env });
+    await sb.dispose();
+  });
+
+  it('is not the home folder, whose .dstack is dstack’s state: outside a project is in none', async () => {
+    const ran = await sb.dstack(['run', 'hello'], { env });
+    expect(ran.code, ran.stderr).toBe(0);
+    const run = await sb.dstack(['run', 'hello'], { env, cwd: outside });
+    expect(run.stderr).toBe(
+      `error: no .dstack/workflows.yaml in ${outside} or its parents; run dstack from your project folder\n`,
+    );
+    expect(run.code).toBe(2);
+    // Every project's runs, as outside any project.
+    const status = await sb.dstack(['status', '--last', '5', '--json'], { env, cwd: outside });
+    expect((JSON.parse(status.stdout) as RunView[]).map((r) => r.project)).toEqual([sb.root]);
+    const prune = await sb.dstack(['prune', '--older-than', '0s', '--dry-run'], { env, cwd: outside });
+    expect(prune.stderr).toContain(
+      'dstack prune deletes the runs of the project it stands in, and this folder is in none',
+    );
+    expect(prune.code).toBe(2);
+  });
+
+  it('is not hidden by a stray empty .dstack folder inside it', async () => {
+    const sub = join(sb.root, 'sub');
+    const ran = await sb.dstack(['run', 'hello', '--dry-run'], { env, cwd: sub });
+    expect(ran.code, ran.stderr).toBe(0);
+    const status = await sb.dstack(['status', '--last', '5', '--json'], { env, cwd: sub });
+    expect((JSON.parse(status.stdout) as RunView[]).map((r) => r.project)).toEqual([sb.root]);
+  });
+});

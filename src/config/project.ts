@@ -1,9 +1,9 @@
 /** A project on disk: the folder holding `.dstack/`, and its config files read together. */
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, formatLocation } from '../core/errors.js';
 import { localeSettingMade } from '../core/variables.js';
 import type { ProjectConfig, VariablesConfig } from '../core/workflow.js';
+import { readConfigFile } from './config-text.js';
 import { readPlainFast, type PlainReader } from './fast-yaml.js';
 import { cachedReader } from './plain-cache.js';
 import { PROVIDERS_FILE, parseProviders } from './providers.js';
@@ -19,7 +19,7 @@ import { WORKFLOWS_FILE, parseWorkflows } from './workflows.js';
 export async function loadProject(root: string, options: { plainCache?: string } = {}): Promise<ProjectConfig> {
   const absolute = resolve(root);
   const workflowsPath = join(absolute, WORKFLOWS_FILE);
-  const workflows = await readIfExists(workflowsPath);
+  const workflows = await readIfExists(absolute, WORKFLOWS_FILE);
   if (workflows === undefined) {
     throw new ConfigError(
       `not found (looked for ${workflowsPath}): ` +
@@ -29,8 +29,8 @@ export async function loadProject(root: string, options: { plainCache?: string }
     );
   }
   const [variables, providers] = await Promise.all([
-    readIfExists(join(absolute, VARIABLES_FILE)),
-    readIfExists(join(absolute, PROVIDERS_FILE)),
+    readIfExists(absolute, VARIABLES_FILE),
+    readIfExists(absolute, PROVIDERS_FILE),
   ]);
   const { plainCache } = options;
   const readPlain = plainCache
@@ -39,14 +39,9 @@ export async function loadProject(root: string, options: { plainCache?: string }
   return buildProject(absolute, workflows, variables, providers, readPlain);
 }
 
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    const reason = e instanceof Error ? e.message : String(e);
-    throw new ConfigError(`cannot read ${path}: ${reason}`, undefined, undefined);
-  }
+/** A file of the project, as text; undefined when there is none. */
+function readIfExists(root: string, file: string): Promise<string | undefined> {
+  return readConfigFile(join(root, file), file);
 }
 
 /**

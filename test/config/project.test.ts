@@ -118,6 +118,32 @@ describe('loadProject', () => {
       ".dstack/variables.yaml:3:5: variable 'x' in section 'a' must be a single value, not a list",
     );
   });
+
+  it('refuses a file that is not UTF-8 at the line of its first bad byte, rather than change its text', async () => {
+    write('.dstack/workflows.yaml', yaml('workflows:', '  - name: a', '    commands: [ls]'));
+    writeFileSync(join(dir, '.dstack', 'variables.yaml'), Buffer.from('variables:\n  a:\n    x: caf\xe9\n', 'latin1'));
+    await expect(loadProject(dir)).rejects.toThrow(
+      ".dstack/variables.yaml:3:11: byte 0xe9 (in Latin-1, 'é') is not UTF-8 text",
+    );
+    writeFileSync(
+      join(dir, '.dstack', 'workflows.yaml'),
+      Buffer.from('workflows:\n  - name: a\n    commands: [echo caf\xe9]\n', 'latin1'),
+    );
+    await expect(loadProject(dir)).rejects.toThrow('.dstack/workflows.yaml:3:24: byte 0xe9');
+  });
+
+  it('says a workflows.yaml or variables.yaml that links to a missing file is such a link', async () => {
+    mkdirSync(join(dir, '.dstack'));
+    symlinkSync('../shared/workflows.yaml', join(dir, '.dstack', 'workflows.yaml'));
+    const link = join(dir, '.dstack', 'workflows.yaml');
+    await expect(loadProject(dir)).rejects.toThrow(
+      `.dstack/workflows.yaml: is a link to ../shared/workflows.yaml, which does not exist: fix the link or remove it`,
+    );
+    rmSync(link);
+    write('.dstack/workflows.yaml', yaml('workflows:', '  - name: a', '    commands: [ls]'));
+    symlinkSync('gone.yaml', join(dir, '.dstack', 'variables.yaml'));
+    await expect(loadProject(dir)).rejects.toThrow('.dstack/variables.yaml: ');
+  });
 });
 
 describe('buildProject', () => {

@@ -4,8 +4,9 @@
  * own providers.yaml or modules (`provider: {repo, name}`).
  */
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readConfigFile } from '../../config/config-text.js';
 import { parseProviders, PROVIDERS_FILE } from '../../config/providers.js';
 import { formatLocation } from '../../core/errors.js';
 import type { ProviderDefinition } from '../../core/workflow.js';
@@ -34,8 +35,9 @@ export async function findInFolder(
 ): Promise<ProviderSource | undefined | { conflict: string }> {
   let defs = definitions;
   if (defs === undefined) {
-    const text = await readFile(join(dir, PROVIDERS_FILE), 'utf8').catch(() => undefined);
-    defs = text === undefined ? [] : parseProviders(text, `${label}:${PROVIDERS_FILE}`);
+    const file = `${label}:${PROVIDERS_FILE}`;
+    const text = await readConfigFile(join(dir, PROVIDERS_FILE), file);
+    defs = text === undefined ? [] : parseProviders(text, file);
   }
   const def = defs.find((d) => d.name === name);
   const file = moduleFile(dir, name);

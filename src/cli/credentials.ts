@@ -7,19 +7,12 @@
 import type { TokenSource } from '../client/client-options.js';
 import { configPath } from '../client/profiles.js';
 import { UsageError } from '../core/errors.js';
+import { serverUrlProblem } from '../core/server-url.js';
 
 /** `value` when it is an http(s) URL; else a UsageError naming `source` (`--server`, `DSTACK_SERVER`). */
 export function serverUrl(value: string, source: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  // `localhost:3111` parses, as a URL of scheme `localhost:`.
-  if ((url?.protocol !== 'http:' && url?.protocol !== 'https:') || !url.host) {
-    throw new UsageError(`invalid ${source} '${value}': give an http:// or https:// URL`);
-  }
+  const problem = serverUrlProblem(value);
+  if (problem !== undefined) throw new UsageError(`invalid ${source} '${value}': ${problem}`);
   return value;
 }
 

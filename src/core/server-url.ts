@@ -1,0 +1,21 @@
+/** Whether a server URL (a flag, DSTACK_SERVER, a profile's `server`) is one dstack can talk to. */
+
+const PORT = /^https?:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#[]*):(\d+)(?:[/?#]|$)/i;
+
+/** What is wrong with `value` as a server URL, as advice (`give an http:// or https:// URL`); undefined when nothing is. */
+export function serverUrlProblem(value: string): string | undefined {
+  // `new URL` refuses `http://h:99999` as a whole, which would read as a wrong scheme.
+  const port = PORT.exec(value)?.[1];
+  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) {
+    return `port ${port} is out of range (1 to 65535)`;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  // `localhost:3111` parses, as a URL of scheme `localhost:`.
+  if ((url?.protocol !== 'http:' && url?.protocol !== 'https:') || !url.host) return 'give an http:// or https:// URL';
+  return undefined;
+}

@@ -2,8 +2,9 @@
  * CLI profiles in `$DSTACK_HOME/config.yml`: a server URL and token per name. The file is
  * the user's credential store (mode 0600), as ~/.kube/config or ~/.docker/config.json are.
  */
-import { chmod, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { readConfigFile } from '../config/config-text.js';
 import { ConfigError } from '../core/errors.js';
 import { makeChosenFolder } from '../files/make-folder.js';
 import { explainWrite } from '../files/refused-write.js';
@@ -19,32 +20,22 @@ export interface CliConfig {
   profiles: Record<string, Profile>;
 }
 
-/** Loaded only when there is a file to read: most commands on the embedded default have none. */
-async function schema() {
-  const { z } = await import('zod');
-  return z.object({
-    current: z.string().optional(),
-    profiles: z.record(z.string(), z.object({ server: z.string().url(), token: z.string().min(1) })).default({}),
-  });
-}
-
 export const configPath = (home: string) => join(home, 'config.yml');
 
+/** What a config.yml that cannot be read stops, and what to do. */
+const UNREADABLE = 'it names the server and token dstack uses: fix it, or move it away to use the local server';
+
+/**
+ * The profiles of `home`'s config.yml; none without the file. A file that is there but cannot
+ * be read is an error, not "no profiles": that would send a team user's jobs to the local server.
+ */
 export async function readConfig(home: string): Promise<CliConfig> {
   const file = configPath(home);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return { profiles: {} };
-  }
-  const { parse } = await import('yaml');
-  const parsed = (await schema()).safeParse(parse(text) ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`${issue.path.join('.') || 'file'}: ${issue.message}`, { file }, issue.path.join('.'));
-  }
-  return parsed.data;
+  const text = await readConfigFile(file, file, UNREADABLE);
+  if (text === undefined) return { profiles: {} };
+  // Loaded only when there is a file to read: most commands on the embedded default have none.
+  const { parseCliConfig } = await import('./profiles-file.js');
+  return parseCliConfig(text, file);
 }
 
 /**

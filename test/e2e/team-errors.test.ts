@@ -233,6 +233,8 @@ describe('team command errors', () => {
     expect(r.stderr).toContain("error: invalid --runner-timeout 'soon': expected seconds, like 60");
     await writeFile(join(sb.home, 'config.yml'), 'profiles:\n  x:\n    server: not-a-url\n    token: t\n');
     const broken = await sb.dstack(['config', 'list']);
-    expect(broken.stderr).toContain(`error: ${join(sb.home, 'config.yml')}: profiles.x.server: Invalid URL`);
+    expect(broken.stderr).toBe(
+      `error: ${join(sb.home, 'config.yml')}:3:13: profile 'x' has server 'not-a-url': give an http:// or https:// URL\n`,
+    );
   });
 });

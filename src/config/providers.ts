@@ -1,7 +1,7 @@
 /**
  * `.dstack/providers.yaml`: custom providers, each a program (`image` + `commands`) that
- * makes a workflow's job specs. dstack does not run them yet; it reads the file so that a
- * workflow naming one gets an error that says so, and so that the shape is checked early.
+ * makes a workflow's job specs (providers/custom/ runs it). Read with the project, so that its
+ * shape is checked before any provider runs.
  */
 import type { Node } from 'yaml';
 import { ConfigError } from '../core/errors.js';
@@ -24,8 +24,9 @@ export const PROVIDERS_FILE = '.dstack/providers.yaml';
 
 const providers = lazy(() => {
   const z = zod();
-  // Loose: a provider's other keys belong to its own contract, which dstack does not define yet.
-  const definition = z.looseObject(
+  // Strict, as workflows are: a misspelt `comands:` was kept as a key of the provider's own,
+  // and the provider, run with no commands, "wrote no jobs".
+  const definition = z.strictObject(
     {
       name: z.string(),
       image: z.string().refine(isImageReference, { error: IMAGE_REFERENCE_EXPECTED }).optional(),
@@ -43,12 +44,15 @@ export function parseProviders(text: string, file: string = PROVIDERS_FILE): Pro
   if (root === null || (isScalar(root) && scalarText(root) === null)) return [];
   expectTopLevel(src, root, 'providers');
   const base: Path = ['providers'];
+  const plain = toPlain(src, root.items[0]?.value as Node | null);
   const subject = (path: Path): string => {
     if (path.length === 0) return "'providers'";
-    const which = `provider #${Number(path[0]) + 1}`;
+    const item = Array.isArray(plain) ? plain[Number(path[0])] : undefined;
+    const name = item && typeof item === 'object' && !Array.isArray(item) ? item['name'] : undefined;
+    const which = typeof name === 'string' ? `provider '${name}'` : `provider #${Number(path[0]) + 1}`;
     return path.length === 1 ? which : `'${path.slice(1).join('.')}' of ${which}`;
   };
-  const parsed = validate(providers(), toPlain(src, root.items[0]?.value as Node | null), { src, base, subject });
+  const parsed = validate(providers(), plain, { src, base, subject });
   const seen = new Map<string, number>();
   return (parsed ?? []).map((item, i) => {
     const location = locate(src, [...base, i]);

@@ -23,9 +23,11 @@ describe('parseProviders', () => {
     ]);
   });
 
-  it('keeps keys of its own that a provider may use', () => {
-    const [p] = parseProviders(yaml('providers:', '  - name: a', '    help: says hello'));
-    expect(p).toEqual({ name: 'a', commands: [], location: { file, line: 2, column: 5 } });
+  it('refuses an unknown key, with the key meant, rather than run the provider without it', () => {
+    const text = yaml('providers:', '  - name: a', '    image: python:3.9', '    comands:', '      - python3 a.py');
+    expect(configError(() => parseProviders(text)).message).toBe(
+      `${file}:4:5: unknown key 'comands' in provider 'a' (did you mean 'commands'?)`,
+    );
   });
 
   it('takes an empty file or an empty list as no providers', () => {

@@ -80,4 +80,17 @@ describe("dstack's files", () => {
     expect(r.code).toBe(2);
     await rm(join(sb.root, '.dstack', 'workflows.yaml'));
   });
+
+  it('refuses an unknown key in providers.yaml, with the key meant, rather than run the provider without it', async () => {
+    await sb.write({
+      '.dstack/workflows.yaml': 'workflows:\n  - name: hello\n    provider: greet\n',
+      '.dstack/providers.yaml': 'providers:\n  - name: greet\n    comands:\n      - python3 greet.py\n',
+    });
+    const r = await sb.dstack(['run', 'hello']);
+    expect(r.stderr).toBe(
+      "error: .dstack/providers.yaml:3:5: unknown key 'comands' in provider 'greet' (did you mean 'commands'?)\n",
+    );
+    expect(r.code).toBe(2);
+    noLocalServer();
+  });
 });

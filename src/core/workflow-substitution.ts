@@ -6,6 +6,7 @@
  */
 import { refuseSharedEnvironmentNames, type VariableOrigin } from './environment-clash.js';
 import { ConfigError, UsageError, formatLocation } from './errors.js';
+import { misspeltReferenceCheck } from './misspelt-references.js';
 import { referencedVariables } from './overrides.js';
 import { didYouMean } from './suggest.js';
 import {
@@ -76,7 +77,10 @@ export function workflowSubstitution(
         field,
       );
     }
-    if (field.startsWith('commands.')) warnPasted(text, field);
+    if (field.startsWith('commands.')) {
+      warnPasted(text, field);
+      warnMisspelt(text, field);
+    }
     try {
       return substitute(text, all, RUNTIME);
     } catch (e) {
@@ -133,6 +137,22 @@ export function workflowSubstitution(
         `'${field}' of workflow '${wf.name}': the value of variable '${name}' is pasted into the command as ` +
           'written, and has characters the shell reads as syntax (whitespace, quotes, ;&|<>()$`\\*?[); ' +
           `the job has it in its environment: ${environmentReference(name)} gives the shell the value as one word`,
+        field,
+      );
+    }
+  };
+
+  const misspelt = misspeltReferenceCheck({
+    variables: [...all.keys()],
+    environment: Object.keys(wf.environment),
+    commands: wf.commands,
+  });
+  // `$epoch` for `$epochs`: the shell would read it as empty, and the job run on (misspelt-references.ts).
+  const warnMisspelt = (text: string, field: string): void => {
+    for (const { written, meant } of misspelt(text)) {
+      warn(
+        `'${field}' of workflow '${wf.name}': ${written} is no variable of the workflow and nothing dstack sets, ` +
+          `so the shell reads it as empty unless the job sets it; did you mean ${meant}?`,
         field,
       );
     }

@@ -58,6 +58,29 @@ describe('variable names', () => {
     }
   });
 
+  it('warns at its line that $epoch is one edit from the variable epochs, and runs the job as written', async () => {
+    await sb.write({
+      '.dstack/workflows.yaml':
+        'workflows:\n  - name: typo\n    commands:\n      - echo "epochs=$epoch batch=${batch_sise}"\n',
+      '.dstack/variables.yaml': 'variables:\n  typo:\n    epochs: 3\n    batch_size: 4\n',
+    });
+    try {
+      const r = await sb.dstack(['run', 'typo']);
+      const misspelt = (written: string, meant: string) =>
+        `warning: .dstack/workflows.yaml:4:9: 'commands.0' of workflow 'typo': ${written} is no variable of the ` +
+        `workflow and nothing dstack sets, so the shell reads it as empty unless the job sets it; did you mean ${meant}?\n`;
+      expect(r.stderr).toContain(misspelt('$epoch', '$epochs') + misspelt('${batch_sise}', '${batch_size}'));
+      // A warning, not an error: the job may set such a name itself.
+      expect(r.stdout).toContain('epochs= batch=\n');
+      expect(r.code).toBe(0);
+    } finally {
+      await sb.write({
+        '.dstack/workflows.yaml': WORKFLOWS,
+        '.dstack/variables.yaml': 'variables:\n  a:\n    learning-rate: 2e-5\n',
+      });
+    }
+  });
+
   const refused = async (files: Record<string, string>, stderr: string) => {
     await sb.write(files);
     try {

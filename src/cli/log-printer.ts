@@ -3,8 +3,15 @@
  * a partial entry continued by the next one of its stream (so `\r` progress bars redraw in
  * place), binary output as its exact bytes, and a workflow prefix on every line when several
  * jobs share the terminal. An entry's output may hold several lines (joined by '\n').
+ *
+ * An unfinished line is ended ('\n') only where something else would be written onto it: a
+ * line of another job, or of the other stream when stdout and stderr go to one place (a
+ * terminal, `2>&1`), where both are written through stdout to keep their order. Where they go
+ * to different places (`2>/dev/null`, a pipe each), a stderr line between the pieces of a stdout
+ * line (one of over 64 KiB, sent in pieces) leaves it whole.
  */
 import { once } from 'node:events';
+import { fstatSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import pc from 'picocolors';
 import type { OutputLine } from '../core/log-frames.js';
@@ -14,7 +21,8 @@ const COLORS = [pc.cyan, pc.magenta, pc.yellow, pc.blue, pc.green];
 const NEWLINE = Buffer.from('\n');
 
 /** A terminal, pipe or file (process.stdout); a test's stand-in needs only `write`. */
-type Out = Pick<Writable, 'write'> & Partial<Pick<Writable, 'cork' | 'uncork' | 'writableNeedDrain' | 'once'>>;
+type Out = Pick<Writable, 'write'> &
+  Partial<Pick<Writable, 'cork' | 'uncork' | 'writableNeedDrain' | 'once'>> & { fd?: number };
 type Stream = OutputLine['stream'];
 
 /**
@@ -42,11 +50,41 @@ function prefixed(bytes: Buffer, lead: Buffer, into: Buffer[]): void {
   into.push(bytes.subarray(start));
 }
 
-export class LogPrinter {
-  /** The job and stream whose line is unfinished on the terminal, if any. */
-  private open: { jobId: string; stream: Stream } | undefined;
+/**
+ * Whether stdout and stderr reach one place: one open file (a terminal, a pipe, a file) behind
+ * both descriptors, or one stream object. Unknown (a descriptor that cannot be read) counts as
+ * one: a line break too many is better than two lines run together.
+ */
+export function sharedOutput(out: Record<Stream, Out>): boolean {
+  if (out.stdout === out.stderr) return true;
+  const { fd: a } = out.stdout;
+  const { fd: b } = out.stderr;
+  if (a === undefined || b === undefined) return false;
+  try {
+    const [x, y] = [fstatSync(a), fstatSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return true;
+  }
+}
 
-  constructor(private readonly out: Record<Stream, Out> = { stdout: process.stdout, stderr: process.stderr }) {}
+export class LogPrinter {
+  /** The job and stream whose line is unfinished, by where it goes: 'stdout' alone when the streams share a place. */
+  private readonly open = new Map<Stream, { jobId: string; stream: Stream }>();
+
+  constructor(
+    private readonly out: Record<Stream, Out> = { stdout: process.stdout, stderr: process.stderr },
+    private readonly shared = sharedOutput(out),
+  ) {}
+
+  /**
+   * Where `stream`'s bytes are written: stdout for both when they share a place. process.stdout
+   * and process.stderr queue what a slow reader has not taken each on its own, so a stderr line
+   * written while stdout's queue waits went ahead of it, into the middle of a stdout line.
+   */
+  private to(stream: Stream): Out {
+    return this.shared ? this.out.stdout : this.out[stream];
+  }
 
   print(lines: readonly OutputLine[], jobs: readonly JobRecord[]): void {
     const prefix = new Map<string, Buffer>();
@@ -59,7 +97,7 @@ export class LogPrinter {
     let stream: Stream = 'stdout';
     const flush = () => {
       if (chunk.length === 0) return;
-      const out = this.out[stream];
+      const out = this.to(stream);
       if (out.cork && out.uncork) {
         // Corked, the pieces go out in one writev (a pipe, a terminal) or one write each (a
         // file): never copied into one buffer first, which for a long log was a copy of all of it.
@@ -70,13 +108,16 @@ export class LogPrinter {
       chunk = [];
     };
     for (const line of lines) {
-      const continues = this.open?.jobId === line.jobId && this.open.stream === line.stream;
-      if (this.open && !continues) {
-        // Another job or stream interrupts an unfinished line: end it here; it goes on under its prefix later.
-        if (this.open.stream !== stream) flush();
-        stream = this.open.stream;
+      const place: Stream = this.shared ? 'stdout' : line.stream;
+      const open = this.open.get(place);
+      const continues = open?.jobId === line.jobId && open.stream === line.stream;
+      if (open && !continues) {
+        // Another job, or the other stream on a shared terminal, interrupts an unfinished
+        // line: end it here; it goes on (under its prefix) on a line of its own later.
+        if (open.stream !== stream) flush();
+        stream = open.stream;
         chunk.push(NEWLINE);
-        this.open = undefined;
+        this.open.delete(place);
       }
       if (line.stream !== stream) flush();
       stream = line.stream;
@@ -84,10 +125,10 @@ export class LogPrinter {
       if (!continues && lead) chunk.push(lead);
       if (lead) prefixed(line.bytes, lead, chunk);
       else chunk.push(line.bytes);
-      if (line.partial) this.open = { jobId: line.jobId, stream: line.stream };
+      if (line.partial) this.open.set(place, { jobId: line.jobId, stream: line.stream });
       else {
         chunk.push(NEWLINE);
-        this.open = undefined;
+        this.open.delete(place);
       }
     }
     flush();
@@ -105,9 +146,9 @@ export class LogPrinter {
     return Promise.all(waiting.map((out) => once(out as Writable, 'drain'))).then(() => {});
   }
 
-  /** End an unfinished last line (the job's output ended without a newline). */
+  /** End each unfinished last line (the job's output ended without a newline). */
   end(): void {
-    if (this.open) this.out[this.open.stream].write('\n');
-    this.open = undefined;
+    for (const { stream } of this.open.values()) this.to(stream).write('\n');
+    this.open.clear();
   }
 }

@@ -1,6 +1,9 @@
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { LogPrinter } from '../../src/cli/log-printer.js';
+import { LogPrinter, sharedOutput } from '../../src/cli/log-printer.js';
 import type { OutputLine } from '../../src/core/log-frames.js';
 import type { JobRecord } from '../../src/core/records.js';
 
@@ -74,6 +77,61 @@ describe('LogPrinter', () => {
     printer.print([line('b', 1, '\r 10%\r 50%', { partial: true })], jobs);
     printer.print([line('b', 2, '\r100%\r\nok')], jobs);
     expect(plain(written.stdout)).toBe('train | \rtrain |  10%\rtrain |  50%\rtrain | 100%\r\ntrain | ok\n');
+  });
+
+  it('keeps a stdout line whole across the stderr lines between its pieces, when the two go to different places', () => {
+    const { printer, written } = capture();
+    const jobs = [job('a', 'x')];
+    // A line of over 64 KiB comes in pieces; stderr lines the job wrote meanwhile come between them.
+    printer.print([line('a', 1, 'XXX', { partial: true }), line('a', 2, 'warn', { stream: 'stderr' })], jobs);
+    printer.print([line('a', 3, 'err ', { stream: 'stderr', partial: true }), line('a', 4, 'XX END')], jobs);
+    printer.print([line('a', 5, 'done', { stream: 'stderr' })], jobs);
+    expect(Buffer.concat(written.stdout).toString()).toBe('XXXXX END\n');
+    expect(Buffer.concat(written.stderr).toString()).toBe('warn\nerr done\n');
+
+    // Each stream's unfinished line is ended at the end.
+    const ended = capture();
+    ended.printer.print(
+      [line('a', 1, 'out', { partial: true }), line('a', 2, 'err', { stream: 'stderr', partial: true })],
+      jobs,
+    );
+    ended.printer.end();
+    expect(Buffer.concat(ended.written.stdout).toString()).toBe('out\n');
+    expect(Buffer.concat(ended.written.stderr).toString()).toBe('err\n');
+  });
+
+  it('ends an unfinished stdout line before a stderr line when both go to one place, and writes both through stdout', () => {
+    // Two streams to one terminal queue what it has not taken each on its own: one writer keeps the order.
+    const { written } = capture();
+    const printer = new LogPrinter(
+      {
+        stdout: { write: (d) => written.stdout.push(Buffer.from(d)) > 0 },
+        stderr: { write: (d) => written.stderr.push(Buffer.from(d)) > 0 },
+      },
+      true,
+    );
+    printer.print(
+      [line('a', 1, 'XXX', { partial: true }), line('a', 2, 'warn', { stream: 'stderr' })],
+      [job('a', 'x')],
+    );
+    printer.print([line('a', 3, 'XX END'), line('a', 4, 'err', { stream: 'stderr', partial: true })], [job('a', 'x')]);
+    printer.end();
+    expect(Buffer.concat(written.stdout).toString()).toBe('XXX\nwarn\nXX END\nerr\n');
+    expect(written.stderr).toEqual([]);
+  });
+
+  it('tells stdout and stderr share a place when one open file is behind both descriptors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'log-printer-'));
+    const fds = [openSync(join(dir, 'a'), 'w'), openSync(join(dir, 'a'), 'a'), openSync(join(dir, 'b'), 'w')];
+    try {
+      const [a, again, b] = fds.map((fd) => ({ fd, write: () => true }));
+      expect(sharedOutput({ stdout: a!, stderr: again! })).toBe(true);
+      expect(sharedOutput({ stdout: a!, stderr: b! })).toBe(false);
+      expect(sharedOutput({ stdout: a!, stderr: a! })).toBe(true);
+    } finally {
+      for (const fd of fds) closeSync(fd);
+      rmSync(dir, { recursive: true });
+    }
   });
 
   it('ends the output with a newline when the last line was left unfinished', () => {

@@ -63,6 +63,11 @@ describe('variables in depends-on', () => {
       ".dstack/workflows.yaml:7:9: 'depends-on.0' of workflow 'train' ('prepare:') has an empty tag: write 'name' " +
         "or 'name:tag' (from 'prepare:${{ tg }}', its variables substituted)",
     );
+    await expect(run(train('      - prepare:${{ dep }}'), vars)).rejects.toThrow(
+      ".dstack/workflows.yaml:7:9: 'depends-on.0' of workflow 'train' has the tag 'Prepare Data', which is not a " +
+        "valid tag name: use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 " +
+        "(from 'prepare:${{ dep }}', its variables substituted)",
+    );
     await expect(run(train('      - ${{ other }}'), vars)).rejects.toThrow(
       ".dstack/workflows.yaml:7:9: workflow 'train' depends on 'nope', which is not defined",
     );

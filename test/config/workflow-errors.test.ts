@@ -251,6 +251,18 @@ describe('workflows.yaml errors in names and dependencies', () => {
     expect(e.field).toBe('depends-on.0');
   });
 
+  it('reports a dependency whose tag is no tag name, rather than a tag that does not exist at submission', () => {
+    const e = trainError('    image: x', '    depends-on:', "      - 'b:bad tag'");
+    expect(e.message).toBe(
+      ".dstack/workflows.yaml:5:9: 'depends-on.0' of workflow 'train' has the tag 'bad tag', which is not a valid " +
+        "tag name: use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100",
+    );
+    expect(e.field).toBe('depends-on.0');
+    expect(trainError('    image: x', '    depends-on:', '      - {workflow: b, tag: a/b}').message).toContain(
+      ".dstack/workflows.yaml:5:9: 'depends-on.0' of workflow 'train' has the tag 'a/b', which is not a valid tag name",
+    );
+  });
+
   it('reports a dependency on an invalid workflow name', () => {
     expect(trainError('    image: x', '    depends-on:', '      - ok', '      - Prepare Data').message).toBe(
       ".dstack/workflows.yaml:6:9: 'depends-on.1' of workflow 'train' names 'Prepare Data', which is not a valid workflow name",

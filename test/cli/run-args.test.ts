@@ -52,6 +52,36 @@ describe('dstack run arguments', () => {
     });
   });
 
+  it("takes --tag=TAG as the run's tag, never as a variable named tag", () => {
+    expect(parseRunArgs(['train', '--tag=v2'])).toMatchObject({ tag: 'v2', overrides: {} });
+    expect(parseRunArgs(['--tag=v2', 'train', '--epochs=2'])).toMatchObject({
+      workflow: 'train',
+      tag: 'v2',
+      overrides: { epochs: '2' },
+    });
+    expect(() => check(['train', '--tag=v2'])).not.toThrow();
+  });
+
+  it('says --tag needs a value when it has none, or another flag follows it', () => {
+    for (const argv of [
+      ['train', '--tag='],
+      ['train', '--tag'],
+      ['train', '--tag', '--dry-run'],
+    ])
+      expect(() => parseRunArgs(argv)).toThrow("option '--tag' needs a value (--tag TAG)");
+    expect(() => parseRunArgs(['train', '--tag=a b'])).toThrow("invalid tag 'a b' (--tag): use letters");
+  });
+
+  it("refuses a value given to dstack run's own flags, which take none, never setting a variable of their name", () => {
+    expect(() => parseRunArgs(['train', '--dry-run=1'])).toThrow(
+      "option '--dry-run' takes no value: write '--dry-run', not '--dry-run=1' (a variable named like one of dstack run's options is set in .dstack/variables.yaml only)",
+    );
+    expect(() => parseRunArgs(['train', '--detach=yes'])).toThrow("option '--detach' takes no value");
+    expect(() => parseRunArgs(['train', '-d=yes'])).toThrow("option '-d' takes no value");
+    expect(() => parseRunArgs(['train', '--no-cache=true'])).toThrow("option '--no-cache' takes no value");
+    expect(() => parseRunArgs(['train', '--help=x'])).toThrow("option '--help' takes no value");
+  });
+
   it('refuses -- with no name', () => {
     expect(() => parseRunArgs(['train', '--'])).toThrow("invalid option '--'");
   });

@@ -17,7 +17,15 @@ export interface RunArgs {
   valueless: string[];
 }
 
-const FLAGS = new Set(['-d', '--detach', '-h', '--help', '--dry-run', '--no-cache']);
+/** dstack run's own flags that take no value, and what each sets. */
+const FLAGS: Readonly<Record<string, 'detach' | 'help' | 'dryRun' | 'noCache'>> = {
+  '-d': 'detach',
+  '--detach': 'detach',
+  '-h': 'help',
+  '--help': 'help',
+  '--dry-run': 'dryRun',
+  '--no-cache': 'noCache',
+};
 
 /** Variables named like dstack run's own options: `--tag v2` is the run's tag, never the variable's value. */
 export const HIDDEN_VARIABLES: ReadonlySet<string> = new Set(['detach', 'help', 'dry-run', 'no-cache', 'tag']);
@@ -34,20 +42,29 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
   const args: RunArgs = { overrides: {}, detach: false, help: false, dryRun: false, noCache: false, valueless: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (FLAGS.has(arg)) {
-      if (arg === '-d' || arg === '--detach') args.detach = true;
-      else if (arg === '--dry-run') args.dryRun = true;
-      else if (arg === '--no-cache') args.noCache = true;
-      else args.help = true;
-    } else if (arg === '--tag') {
-      const value = argv[++i];
-      if (value === undefined) throw new UsageError(`option '--tag' needs a value`);
+    // `--tag=v2` is `--tag v2`: dstack run's own options are matched before `=`, so that no
+    // variable of their name takes the value (a `dry-run` variable would make `--dry-run=yes` submit).
+    const eq = arg.startsWith('-') ? arg.indexOf('=') : -1;
+    const option = eq < 0 ? arg : arg.slice(0, eq);
+    const inline = eq < 0 ? undefined : arg.slice(eq + 1);
+    const flag = Object.hasOwn(FLAGS, option) ? FLAGS[option] : undefined;
+    if (flag !== undefined) {
+      if (inline !== undefined)
+        throw new UsageError(
+          `option '${option}' takes no value: write '${option}', not '${arg}' ` +
+            "(a variable named like one of dstack run's options is set in .dstack/variables.yaml only)",
+        );
+      args[flag] = true;
+    } else if (option === '--tag') {
+      const value = inline ?? argv[++i];
+      // No tag starts with '-': a flag after `--tag` means its value was left out.
+      if (value === undefined || value === '' || (inline === undefined && value.startsWith('-')))
+        throw new UsageError(`option '--tag' needs a value (--tag TAG)`);
       args.tag = checkTagName(value, '--tag');
     } else if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = arg.slice(2, eq < 0 ? undefined : eq);
+      const name = option.slice(2);
       if (!name) throw new UsageError(`invalid option '${arg}'`);
-      let value = eq < 0 ? undefined : arg.slice(eq + 1);
+      let value = inline;
       if (value === undefined) {
         value = argv[i + 1];
         if (value === undefined || (value.startsWith('--') && value.length > 2)) {

@@ -145,7 +145,7 @@ describe('bad input', () => {
     expect(since.stderr).toMatch(/invalid --since 'yesterday': use a relative time like 5m/);
     expect(since.code).toBe(2);
     const last = await sb.dstack(['status', '--last', 'zero']);
-    expect(last.stderr).toMatch(/invalid --last 'zero': expected a positive whole number/);
+    expect(last.stderr).toMatch(/invalid --last 'zero': expected a whole number from 1 to 10000/);
     expect(last.code).toBe(2);
   });
 

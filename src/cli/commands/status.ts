@@ -1,5 +1,6 @@
 /** `dstack status [RUN] [--last N] [--all] [--json]`: runs and their jobs, as in the reference docs; the project's, or all. */
 import { UsageError } from '../../core/errors.js';
+import { LISTED_RUNS_RULE, MAX_LISTED_RUNS } from '../../core/request-limits.js';
 import type { JobRecord, RunView } from '../../core/records.js';
 import { waitingReason } from '../../core/waiting-reason.js';
 import { tagLabel } from '../tag-label.js';
@@ -24,9 +25,10 @@ export async function statusCommand(
   }
   let last: number | undefined;
   if (options.last !== undefined) {
+    // Digits only: `Number` would take `0x10` and `1e3`.
     last = Number(options.last);
-    if (!Number.isInteger(last) || last < 1)
-      throw new UsageError(`invalid --last '${options.last}': expected a positive whole number`);
+    if (!/^\d+$/.test(options.last) || last < 1 || last > MAX_LISTED_RUNS)
+      throw new UsageError(`invalid --last '${options.last}': expected ${LISTED_RUNS_RULE}`);
   }
   const [client, place] = await Promise.all([connect(settings), run ? undefined : projectPlace(options.all)]);
   const project = place?.key;

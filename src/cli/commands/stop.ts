@@ -1,6 +1,7 @@
 /** `dstack stop [-a] (RUN | JOB)` and `dstack resume (JOB | RUN)`. */
 import type { Client } from '../../client/client.js';
 import { UsageError } from '../../core/errors.js';
+import { MAX_STOP_GRACE_S, STOP_GRACE_RULE } from '../../core/request-limits.js';
 import { endedDependency, isFinished, isResumable } from '../../core/job-status.js';
 import type { JobRecord } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
@@ -11,13 +12,7 @@ export async function stopCommand(
   options: { abort?: boolean; grace?: string },
   settings: Settings,
 ): Promise<number> {
-  let grace: number | undefined;
-  if (options.grace !== undefined) {
-    grace = Number(options.grace);
-    if (!Number.isFinite(grace) || grace < 0) {
-      throw new UsageError(`invalid --grace '${options.grace}': expected seconds, like 30`);
-    }
-  }
+  const grace = options.grace === undefined ? undefined : parseGrace(options.grace);
   const client = await connect(settings);
   const changed = await client.stop(target, options.abort ?? false, grace);
   if (changed.length === 0) process.stdout.write(await nothingChanged(client, target, options.abort ?? false));
@@ -28,6 +23,14 @@ export async function stopCommand(
       `once stopped, 'dstack resume ${target}' starts ${changed.length === 1 ? 'it' : 'them'} again\n`,
     );
   return 0;
+}
+
+/** Decimal seconds within the server's bound: `Number` alone would take `0x10` as 16 and `1e3` as 1000. */
+function parseGrace(text: string): number {
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || seconds > MAX_STOP_GRACE_S)
+    throw new UsageError(`invalid --grace '${text}': expected ${STOP_GRACE_RULE}, like 30`);
+  return seconds;
 }
 
 /** Why a stop changed nothing: the jobs have ended, or are already on their way to an end. */

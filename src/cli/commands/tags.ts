@@ -1,6 +1,7 @@
 /** `dstack tags add|delete|list` and `dstack prune`. */
 import type { PruneResult } from '../../core/api.js';
 import { UsageError } from '../../core/errors.js';
+import { MAX_PRUNE_AGE_DAYS, MAX_PRUNE_AGE_MS } from '../../core/request-limits.js';
 import { checkTagName } from '../../core/tags.js';
 import { formatSize, plural } from '../../core/resources.js';
 import type { Settings } from '../../settings.js';
@@ -90,6 +91,12 @@ export async function pruneCommand(
   settings: Settings,
 ): Promise<number> {
   const olderThanMs = parseDuration(options.olderThan, '--older-than');
+  if (olderThanMs > MAX_PRUNE_AGE_MS) {
+    const years = MAX_PRUNE_AGE_DAYS / 365;
+    throw new UsageError(
+      `invalid --older-than '${options.olderThan}': at most ${MAX_PRUNE_AGE_DAYS}d (${years} years)`,
+    );
+  }
   // Deleting: outside a project, every project's runs only when asked for by name.
   const project = options.allProjects ? undefined : await projectScope(false);
   if (!options.allProjects && project === undefined) {

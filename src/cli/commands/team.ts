@@ -1,6 +1,7 @@
 /** Team commands: `dstack config`, `dstack users`, `dstack runners`. */
 import { Client } from '../../client/client.js';
 import { configPath, readConfig, writeConfig } from '../../client/profiles.js';
+import { checkAccountName } from '../../core/account-names.js';
 import { UsageError } from '../../core/errors.js';
 import type { RunnerView } from '../../core/api.js';
 import { formatSize } from '../../core/resources.js';
@@ -81,6 +82,7 @@ export async function usersCommand(
   name: string | undefined,
   settings: Settings,
 ): Promise<number> {
+  if (action === 'add') checkAccountName(name!, 'user'); // before connecting: the rule is known here
   const client = await admin(settings);
   if (action === 'list') {
     const users = await client.users();
@@ -108,6 +110,7 @@ export async function runnersCommand(
   name: string | undefined,
   settings: Settings,
 ): Promise<number> {
+  if (action === 'add') checkAccountName(name!, 'runner');
   const client = await admin(settings);
   if (action === 'add') {
     const { token } = await client.addRunner(name!);

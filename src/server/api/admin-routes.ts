@@ -4,6 +4,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
+import { ACCOUNT_NAME, ACCOUNT_NAME_RULE } from '../../core/account-names.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../core/errors.js';
 import { LOCAL_RUNNER } from '../../core/api.js';
 import { isFinished } from '../../core/job-status.js';
@@ -15,12 +16,7 @@ import { body } from './validate.js';
 /** The reason of a deleted user's jobs, stopped with them. */
 export const USER_DELETED = 'stopped: its user was deleted';
 
-const named = z.object({
-  name: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, _, . and -')
-    .max(64),
-});
+const named = z.object({ name: z.string().regex(ACCOUNT_NAME, ACCOUNT_NAME_RULE) });
 
 function requireAdmin(c: Context<ApiEnv>): void {
   if (!c.get('caller').admin) throw new ForbiddenError('only an admin can do this');

@@ -3,6 +3,14 @@ import { z } from 'zod';
 import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../core/image-reference.js';
 import { JOB_STATUSES } from '../../core/job-status.js';
 import { stripCredentials } from '../../core/repos.js';
+import {
+  LISTED_RUNS_RULE,
+  MAX_LISTED_RUNS,
+  MAX_PRUNE_AGE_MS,
+  MAX_STOP_GRACE_S,
+  PRUNE_AGE_RULE,
+  STOP_GRACE_RULE,
+} from '../../core/request-limits.js';
 import { TAG_NAME, TAG_RULE } from '../../core/tags.js';
 import { logEntry } from './log-entry-schema.js';
 import { manifestFiles } from './manifest-entry-schema.js';
@@ -10,6 +18,19 @@ import { manifestFiles } from './manifest-entry-schema.js';
 const digest = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 hex digest');
 const name = z.string().min(1).max(200);
 const tagName = z.string().regex(TAG_NAME, TAG_RULE);
+
+/**
+ * A number a flag sets (core/request-limits.ts), refused with its rule alone whichever check
+ * fails: zod's words (`Too big: expected int to be <=9007199254740991`) name no range a user chose.
+ * `coerce`: read from a query string.
+ */
+function bounded(rule: string, min: number, max: number, options: { whole?: boolean; coerce?: boolean } = {}) {
+  const message = `expected ${rule}`;
+  return (options.coerce ? z.coerce.number(message) : z.number(message)).refine(
+    (n) => n >= min && n <= max && (!options.whole || Number.isInteger(n)),
+    message,
+  );
+}
 
 const resources = z.object({
   cpu: z.number().nonnegative(),
@@ -100,7 +121,7 @@ export const preview = z.object({
 export const target = z.object({
   target: name,
   abort: z.boolean().optional(),
-  grace: z.number().min(0).max(86_400).optional(),
+  grace: bounded(STOP_GRACE_RULE, 0, MAX_STOP_GRACE_S).optional(),
 });
 /** `dstack resume [--no-tag] TARGET`: noTag drops a run's --tag, taken by another run meanwhile. */
 export const resume = z.object({
@@ -115,7 +136,7 @@ export const tag = z.object({
 const project = z.string().min(1).max(4096);
 
 export const prune = z.object({
-  olderThanMs: z.number().int().min(0),
+  olderThanMs: bounded(PRUNE_AGE_RULE, 0, MAX_PRUNE_AGE_MS, { whole: true }),
   project: project.optional(),
   dryRun: z.boolean().optional(),
   includeStopped: z.boolean().optional(),
@@ -201,7 +222,7 @@ export const logsQuery = z.object({
 const mine = z.literal('1').optional();
 
 export const runsQuery = z.object({
-  last: z.coerce.number().int().positive().max(10_000).optional(),
+  last: bounded(LISTED_RUNS_RULE, 1, MAX_LISTED_RUNS, { whole: true, coerce: true }).optional(),
   project: project.optional(),
   mine,
 });

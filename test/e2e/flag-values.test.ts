@@ -1,0 +1,64 @@
+/**
+ * Flags and arguments the CLI checks itself, before it reaches a server: each refusal names
+ * the flag and the range or rule it takes (not the server's `invalid request: grace: …`).
+ */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sandbox } from './harness.js';
+
+describe('flag values and subcommands the CLI refuses', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({ '.dstack/workflows.yaml': 'workflows:\n  - name: a\n    commands: [echo a]\n' });
+  });
+  afterAll(async () => {
+    // Every refusal came before a server was needed: none was started.
+    const started = await access(join(sb.home, 'server', 'server.json')).then(
+      () => true,
+      () => false,
+    );
+    await sb.dispose();
+    expect(started).toBe(false);
+  });
+
+  /** `dstack ARGS`' error, asserting it is a usage error (exit 2) that printed nothing else. */
+  const refusal = async (args: string[]): Promise<string> => {
+    const r = await sb.dstack(args);
+    expect(r.stdout, args.join(' ')).toBe('');
+    expect(r.code, args.join(' ')).toBe(2);
+    return r.stderr;
+  };
+
+  it('refuses a --grace out of its range, or written other than in decimal seconds', async () => {
+    for (const grace of ['86401', '0x10', '1e3', '-1', 'soon', ''])
+      expect(await refusal(['stop', '--grace', grace, 'some-run-1'])).toBe(
+        `error: invalid --grace '${grace}': expected seconds from 0 to 86400 (a day), like 30\n`,
+      );
+  });
+
+  it('refuses a --last out of its range', async () => {
+    for (const last of ['99999999999999999999', '10001', '0', 'zero', '0x10', '1.5'])
+      expect(await refusal(['status', '--last', last])).toBe(
+        `error: invalid --last '${last}': expected a whole number from 1 to 10000\n`,
+      );
+  });
+
+  it('refuses an --older-than past a hundred years', async () => {
+    expect(await refusal(['prune', '--older-than', '99999999999999d'])).toBe(
+      "error: invalid --older-than '99999999999999d': at most 36500d (100 years)\n",
+    );
+    expect(await refusal(['prune', '--older-than', '876001h'])).toBe(
+      "error: invalid --older-than '876001h': at most 36500d (100 years)\n",
+    );
+  });
+
+  it("refuses a new user's or runner's name that breaks the rule, naming the rule", async () => {
+    const rule = "use lower-case letters, digits, '_', '.' and '-', starting with a letter or digit, at most 64";
+    expect(await refusal(['users', 'add', 'bad name'])).toBe(`error: invalid user name 'bad name': ${rule}\n`);
+    const long = 'x'.repeat(200);
+    expect(await refusal(['users', 'add', long])).toBe(`error: invalid user name '${long}': ${rule}\n`);
+    expect(await refusal(['runners', 'add', 'GPU'])).toBe(`error: invalid runner name 'GPU': ${rule}\n`);
+  });
+});

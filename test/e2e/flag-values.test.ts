@@ -38,6 +38,13 @@ describe('flag values and subcommands the CLI refuses', () => {
       );
   });
 
+  it('refuses --grace with --abort, which kills at once', async () => {
+    expect(await refusal(['stop', '-a', '--grace', '50', 'some-run-1'])).toBe(
+      'error: --grace is how long a stop waits between SIGTERM and SIGKILL, and --abort kills at once: ' +
+        "give one or the other ('dstack stop --grace 50 some-run-1' saves the artifacts)\n",
+    );
+  });
+
   it('refuses a --last out of its range', async () => {
     for (const last of ['99999999999999999999', '10001', '0', 'zero', '0x10', '1.5'])
       expect(await refusal(['status', '--last', last])).toBe(

@@ -12,6 +12,11 @@ export async function stopCommand(
   options: { abort?: boolean; grace?: string },
   settings: Settings,
 ): Promise<number> {
+  if (options.abort && options.grace !== undefined)
+    throw new UsageError(
+      '--grace is how long a stop waits between SIGTERM and SIGKILL, and --abort kills at once: ' +
+        `give one or the other ('dstack stop --grace ${options.grace} ${target}' saves the artifacts)`,
+    );
   const grace = options.grace === undefined ? undefined : parseGrace(options.grace);
   const client = await connect(settings);
   const changed = await client.stop(target, options.abort ?? false, grace);

@@ -4,6 +4,7 @@ import { UsageError } from '../core/errors.js';
 import type { Settings } from '../settings.js';
 import { VERSION } from '../version.js';
 import { addBackendFlags } from './commands/backend-flags.js';
+import { refuseUnknownSubcommands } from './default-subcommand.js';
 import { addHelpCommand } from './help-command.js';
 
 // Commands are loaded when used: `dstack status` need not load the server.
@@ -99,6 +100,7 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     );
 
   const tags = program.command('tags').description('name finished runs, to depend on them as WORKFLOW:TAG');
+  refuseUnknownSubcommands(tags, 'list');
   tags
     .command('list', { isDefault: true })
     .description("list this project's tags")
@@ -152,8 +154,10 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
   const users = program
     .command('users')
     .description('manage users of a team server (admin), or replace your own token (users token)');
+  refuseUnknownSubcommands(users, 'list');
   users
     .command('list', { isDefault: true })
+    .description('list the users, and which are admins (admin)')
     .action(() => done(commands.team().then((m) => m.usersCommand('list', undefined, settings))));
   users
     .command('add')
@@ -177,8 +181,10 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
   const runners = program
     .command('runners')
     .description('list runners, or add, delete them and replace their tokens (admin)');
+  refuseUnknownSubcommands(runners, 'list');
   runners
     .command('list', { isDefault: true })
+    .description('list the runners: their resources, what they run, their status and jobs')
     .action(() => done(commands.team().then((m) => m.runnersCommand('list', undefined, settings))));
   runners
     .command('add')

@@ -1,6 +1,7 @@
 /**
  * Flags and arguments the CLI checks itself, before it reaches a server: each refusal names
- * the flag and the range or rule it takes (not the server's `invalid request: grace: …`).
+ * the flag and the range or rule it takes (not the server's `invalid request: grace: …`), and
+ * an unknown subcommand is named as one, with the group's commands.
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -67,5 +68,28 @@ describe('flag values and subcommands the CLI refuses', () => {
     const long = 'x'.repeat(200);
     expect(await refusal(['users', 'add', long])).toBe(`error: invalid user name '${long}': ${rule}\n`);
     expect(await refusal(['runners', 'add', 'GPU'])).toBe(`error: invalid runner name 'GPU': ${rule}\n`);
+  });
+
+  it("names an unknown subcommand as unknown, listing the group's commands and suggesting one", async () => {
+    expect(await refusal(['tags', 'rm', 'x'])).toBe(
+      "error: unknown command 'dstack tags rm' (dstack tags takes list, add, delete); did you mean 'delete'?\n",
+    );
+    expect(await refusal(['users', 'bogus'])).toBe(
+      "error: unknown command 'dstack users bogus' (dstack users takes list, add, delete, token)\n",
+    );
+    expect(await refusal(['runners', 'ad', 'r1'])).toBe(
+      "error: unknown command 'dstack runners ad' (dstack runners takes list, add, delete, token); did you mean 'add'?\n",
+    );
+    expect(await refusal(['runners', 'ls'])).toContain("did you mean 'list'?");
+    // The default command named, or an option of it, is still that command.
+    expect(await refusal(['tags', 'list', 'x'])).toContain("too many arguments for 'list'");
+    expect(await refusal(['tags', '--bogus'])).toContain("unknown option '--bogus'");
+  });
+
+  it('describes the list commands in their group help', async () => {
+    for (const group of ['users', 'runners']) {
+      const help = await sb.dstack([group, '--help']);
+      expect(help.stdout, group).toMatch(new RegExp(`^  list +list the ${group}`, 'm'));
+    }
   });
 });

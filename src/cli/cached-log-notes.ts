@@ -5,7 +5,7 @@
 import pc from 'picocolors';
 import type { Client } from '../client/client.js';
 import type { OutputLine } from '../core/log-frames.js';
-import type { JobRecord } from '../core/records.js';
+import { cacheSource, type JobRecord } from '../core/records.js';
 
 export interface CachedLogNotes {
   /** Newer records of the followed jobs (`logs -f`): a job that joined another may run itself after all. */
@@ -23,9 +23,9 @@ export interface CachedLogNotes {
  */
 export async function cachedLogNotes(client: Client, jobs: readonly JobRecord[]): Promise<CachedLogNotes | undefined> {
   const records = new Map(jobs.map((j) => [j.id, j]));
-  const sources = [...new Set(jobs.flatMap((j) => j.cachedFrom ?? []))];
-  if (sources.length === 0) return undefined;
-  // The run of each source job, where the caller may see it (the cache is the team's).
+  if (!jobs.some((j) => j.cachedFrom)) return undefined;
+  // The run of each source job of the caller's own (another user's is named as such alone).
+  const sources = [...new Set(jobs.flatMap((j) => (j.cachedFrom && !j.cachedFromAnotherUser ? [j.cachedFrom] : [])))];
   const runs = new Map(
     await Promise.all(
       sources.map(
@@ -41,11 +41,11 @@ export async function cachedLogNotes(client: Client, jobs: readonly JobRecord[])
     ),
   );
   const noted = new Set<string>();
-  const note = (job: JobRecord, source: string) => {
+  const note = (job: JobRecord) => {
     noted.add(job.id);
-    const run = runs.get(source);
+    const run = job.cachedFrom && runs.get(job.cachedFrom);
     process.stderr.write(
-      pc.dim(`[dstack] ${job.ref}: cached; the log of job ${source}${run ? ` (run ${run})` : ''}\n`),
+      pc.dim(`[dstack] ${job.ref}: cached; the log of ${cacheSource(job)}${run ? ` (run ${run})` : ''}\n`),
     );
   };
   return {
@@ -60,7 +60,7 @@ export async function cachedLogNotes(client: Client, jobs: readonly JobRecord[])
         if (!job?.cachedFrom || noted.has(job.id)) continue;
         if (i > from) await print(lines.slice(from, i));
         from = i;
-        note(job, job.cachedFrom);
+        note(job);
       }
       await print(from === 0 ? lines : lines.slice(from));
     },

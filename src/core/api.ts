@@ -44,6 +44,8 @@ export interface RunPreview {
   tags: Record<string, string | null>;
   /** Per job ref that the cache would answer: the job it would reuse. */
   cached: Record<string, string>;
+  /** The refs in `cached` whose job is another user's (JobRecord.cachedFromAnotherUser): shown without its id. */
+  cachedFromAnotherUser?: string[];
   /** With a tag that does not resolve: the project it was looked for in; absent from older servers. */
   project?: string;
   /** Per tag dependency that does not resolve: the submitter's runs with that tag in other projects. */

@@ -55,8 +55,13 @@ export interface JobRecord {
   exitCode?: number;
   runner?: string;
   gpus?: GpuInfo[];
-  /** The DONE job whose results this one reuses. */
+  /** The DONE job whose results this one reuses (or the running one it waits for). */
   cachedFrom?: string;
+  /**
+   * `cachedFrom` is a job of another user's run: texts say "another user's job", never its id
+   * or run (the cache is the team's; whose work it is, is not).
+   */
+  cachedFromAnotherUser?: true;
   stopRequest?: StopRequest;
   /** With a stop: how long the job has between SIGTERM and SIGKILL, ms. */
   stopGraceMs?: number;
@@ -81,6 +86,14 @@ export interface JobRecord {
  */
 export function producer(job: Pick<JobRecord, 'id' | 'cachedFrom'>): string {
   return job.cachedFrom ?? job.id;
+}
+
+/** How a text names a job's `cachedFrom` when it is another user's (that job's id and run are theirs). */
+export const ANOTHER_USERS_JOB = "another user's job";
+
+/** The job a cached or waiting job reuses, as a text names it: `job ID`, or only whose it is. */
+export function cacheSource(job: Pick<JobRecord, 'cachedFrom' | 'cachedFromAnotherUser'>): string {
+  return job.cachedFromAnotherUser ? ANOTHER_USERS_JOB : `job ${job.cachedFrom}`;
 }
 
 export interface JobEvent {

@@ -185,13 +185,14 @@ async function resumeUnstarted(
     cachedFrom: undefined,
     reason: undefined,
   };
-  if (!run.noCache) await reuse(engine, [fresh], Date.now());
+  if (!run.noCache) await reuse(engine, run.user, [fresh], Date.now());
   // Its source set at once: a job that is to be DONE from the cache is never ready for a runner meanwhile.
   const cached = fresh.status === 'DONE';
   const patch: TransitionPatch = {
     ...RESUMED,
     cacheKey: fresh.cacheKey,
     cachedFrom: fresh.cachedFrom ?? null,
+    ...(fresh.cachedFromAnotherUser ? { cachedFromAnotherUser: true } : {}),
     reason: cached ? null : (fresh.reason ?? null),
   };
   const result = await engine.transition(job.id, job.status, 'SUBMITTED', patch, actor);

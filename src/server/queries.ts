@@ -1,5 +1,5 @@
 /** Read-side helpers: runs with their jobs, and `RUN | JOB` targets as the CLI names them. */
-import { ForbiddenError, NotFoundError } from '../core/errors.js';
+import { NotFoundError } from '../core/errors.js';
 import { isFinished, runStatus } from '../core/job-status.js';
 import type { JobRecord, RunRecord, RunView } from '../core/records.js';
 import { JOB_ID } from '../core/run-names.js';
@@ -37,14 +37,16 @@ export interface Target {
   selected: JobRecord[];
 }
 
-/** Resolve a run name or job id the user typed; only the owner (or an admin) may see it. */
+/**
+ * Resolve a run name or job id the user typed; only the owner (or an admin) may see it. Another
+ * user's is answered as one that does not exist: run names are guessable, and a different answer
+ * would tell which names other users' runs have.
+ */
 export async function resolveTarget(store: Store, user: TokenRecord, target: string): Promise<Target> {
   const job = JOB_ID.test(target) ? await store.getJob(target) : undefined;
   const run = await store.getRun(job ? job.runName : target);
-  if (!run) throw new NotFoundError(`no run or job named '${target}' (see 'dstack status --last 10')`);
-  // Named as the user named it: a job id must not tell them the run it belongs to.
-  if (!user.admin && run.user !== user.name)
-    throw new ForbiddenError(`${job ? `job '${target}'` : `run '${target}'`} belongs to another user`);
+  if (!run || (!user.admin && run.user !== user.name))
+    throw new NotFoundError(`no run or job named '${target}' (see 'dstack status --last 10')`);
   const jobs = await store.jobsOfRuns([run.name]);
   return { run, jobs, selected: job ? jobs.filter((j) => j.id === job.id) : jobs };
 }

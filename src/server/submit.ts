@@ -17,7 +17,7 @@ import { runNamePrefix } from '../core/run-names.js';
 import { readSubmittedCodeManifest } from './code.js';
 import { checkTagFree } from './tag-check.js';
 import type { Engine } from './engine.js';
-import type { TagScope } from './store/store.js';
+import type { JobRef, TagScope } from './store/store.js';
 
 /** Ids of `n` new jobs: 12 hex digits each, from one call for all (a call per job was 5 ms a thousand). */
 function newJobIds(n: number): (i: number) => string {
@@ -57,12 +57,14 @@ export async function previewRun(engine: Engine, user: string, request: PreviewR
     }
   }
   const cached: Record<string, string> = {};
+  const anotherUsers: string[] = [];
   // With a tag that does not resolve, keys cannot be computed: say where tags stand and stop there.
   if (missing.size === 0) {
     for (const job of await resolveJobs(engine, scope, request.code, request.jobs, Date.now(), false)) {
       if (job.cachedFrom) cached[job.ref] = job.cachedFrom;
+      if (job.cachedFromAnotherUser) anotherUsers.push(job.ref);
     }
-    return { tags, cached };
+    return { tags, cached, ...(anotherUsers.length > 0 ? { cachedFromAnotherUser: anotherUsers } : {}) };
   }
   const elsewhere: Record<string, TagElsewhere[]> = {};
   for (const [label, tag] of missing) {
@@ -111,7 +113,7 @@ async function resolveJobs(
       jobs.push(job);
       planned.push(job);
     }
-    if (!noCache) await reuse(engine, planned, now);
+    if (!noCache) await reuse(engine, scope.user, planned, now);
   }
   return jobs;
 }
@@ -214,7 +216,7 @@ async function tagElsewhere(engine: Engine, scope: TagScope, tag: string): Promi
  * running one. The look-ups only read the store (submissions are serialised), so they are
  * made for all jobs at once: a few statements for the whole run rather than several per job.
  */
-export async function reuse(engine: Engine, jobs: JobRecord[], now: number): Promise<void> {
+export async function reuse(engine: Engine, user: string, jobs: JobRecord[], now: number): Promise<void> {
   const keys = jobs.map((j) => j.cacheKey);
   const done = await engine.store.findDoneJobs(keys);
   // A job that declares no artifacts stores no manifest, and has none to lose: the cache key
@@ -227,18 +229,26 @@ export async function reuse(engine: Engine, jobs: JobRecord[], now: number): Pro
     return source && (!declares(job) || intact.has(source.id)) ? source : undefined;
   };
   const running = await engine.store.findActiveJobs(jobs.filter((j) => !reusable(j)).map((j) => j.cacheKey));
+  const others = await othersRuns(engine, user, [...done.values(), ...running.values()]);
   for (const job of jobs) {
-    const source = reusable(job);
-    if (source) {
-      Object.assign(job, { status: 'DONE', cachedFrom: source.id, reason: 'cached', finishedAt: now, exitCode: 0 });
-      continue;
-    }
-    const active = running.get(job.cacheKey);
-    if (active) {
-      job.cachedFrom = active.id;
-      job.reason = `waiting for the same job in ${active.runName} (${active.id})`;
-    }
+    const done = reusable(job);
+    const source = done ?? running.get(job.cacheKey);
+    if (!source) continue;
+    const theirs = others.has(source.runName);
+    job.cachedFrom = source.id;
+    if (theirs) job.cachedFromAnotherUser = true;
+    if (done) Object.assign(job, { status: 'DONE', reason: 'cached', finishedAt: now, exitCode: 0 });
+    // The reason is stored and shown to whoever reads the job: it names no other user's run or job.
+    else
+      job.reason = `waiting for the same job ${theirs ? "(another user's job)" : `in ${source.runName} (${source.id})`}`;
   }
+}
+
+/** Which of the runs of these jobs are not `user`'s: each run read once (a cached re-run's sources share a few). */
+async function othersRuns(engine: Engine, user: string, sources: readonly JobRef[]): Promise<Set<string>> {
+  const names = [...new Set(sources.map((s) => s.runName))];
+  const runs = await Promise.all(names.map((name) => engine.store.getRun(name)));
+  return new Set(runs.flatMap((run) => (run && run.user !== user ? [run.name] : [])));
 }
 
 /** Which of these jobs have a stored manifest whose every blob is stored. */

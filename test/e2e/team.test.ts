@@ -507,20 +507,22 @@ describe('authentication on every route', () => {
     expect([leave.status, JSON.parse(leave.body).error.message]).toEqual([403, "this token is for runner 'rx'"]);
   });
 
-  it("refuses another user's runs, and admin routes to a non-admin", async () => {
-    const ofRun = `run '${adminRun}' belongs to another user`;
-    // A job is refused by its id: the answer does not name the run it belongs to.
-    const ofJob = `job '${adminJob.id}' belongs to another user`;
+  it("answers another user's run or job as one that does not exist, and refuses admin routes to a non-admin", async () => {
+    // Run names are guessable: a different answer for another user's would tell which names exist.
+    const missing = (name: string) => `no run or job named '${name}' (see 'dstack status --last 10')`;
+    const absentJob = adminJob.id.replace(/^./, (c) => (c === 'a' ? 'b' : 'a'));
     for (const [method, path, body, message] of [
-      ['GET', `/api/runs/${adminRun}`, undefined, ofRun],
-      ['GET', `/api/jobs/${adminJob.id}`, undefined, ofJob],
-      ['POST', '/api/stop', { target: adminRun }, ofRun],
-      ['POST', '/api/stop', { target: adminJob.id }, ofJob],
-      ['GET', `/api/logs?target=${adminRun}`, undefined, ofRun],
-      ['POST', '/api/tags', { tag: 't', run: adminRun }, ofRun],
+      ['GET', `/api/runs/${adminRun}`, undefined, missing(adminRun)],
+      ['GET', '/api/runs/no-such-run-1', undefined, missing('no-such-run-1')],
+      ['GET', `/api/jobs/${adminJob.id}`, undefined, missing(adminJob.id)],
+      ['GET', `/api/jobs/${absentJob}`, undefined, missing(absentJob)],
+      ['POST', '/api/stop', { target: adminRun }, missing(adminRun)],
+      ['POST', '/api/stop', { target: adminJob.id }, missing(adminJob.id)],
+      ['GET', `/api/logs?target=${adminRun}`, undefined, missing(adminRun)],
+      ['POST', '/api/tags', { tag: 't', run: adminRun }, missing(adminRun)],
     ] as [string, string, unknown, string][]) {
       const r = await call(method, path, alice, body);
-      expect([path, r.status, JSON.parse(r.body).error.message]).toEqual([path, 403, message]);
+      expect([path, r.status, JSON.parse(r.body).error.message]).toEqual([path, 404, message]);
     }
     expect(JSON.parse((await call('GET', '/api/runs', alice)).body)).toEqual([]);
     for (const [method, path, body] of [

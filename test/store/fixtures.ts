@@ -51,10 +51,13 @@ export function makeRun(name: string, fields: Partial<RunRecord> = {}): RunRecor
   };
 }
 
-/** The schema before migration 0009 added `runs.project` (and later ones `runs.no_cache`, `jobs.commands_started`). */
+/**
+ * The schema before migration 0009 added `runs.project` (and later ones `runs.no_cache`,
+ * `jobs.commands_started`, `jobs.cached_from_another_user`).
+ */
 export type DatabaseBefore0009 = Omit<Database, 'runs' | 'jobs'> & {
   runs: Omit<RunsTable, 'project' | 'no_cache'>;
-  jobs: Omit<JobsTable, 'commands_started'>;
+  jobs: Omit<JobsTable, 'commands_started' | 'cached_from_another_user'>;
 };
 
 /** A run's row as the `runs` table held it before migration 0009. */
@@ -65,7 +68,7 @@ export function rowBefore0009(run: RunRecord): Insertable<DatabaseBefore0009['ru
 
 /** A job's row as the `jobs` table held it before migration 0013. */
 export function jobRowBefore0013(job: JobRecord, seq: number): Insertable<DatabaseBefore0009['jobs']> {
-  const { commands_started: _, ...row } = jobToRow(job, seq);
+  const { commands_started: _, cached_from_another_user: _theirs, ...row } = jobToRow(job, seq);
   return row;
 }
 

@@ -6,6 +6,7 @@ import pc from 'picocolors';
 import { dependencyLabel, type JobDependency, type JobResources, type JobSpec } from '../../core/job-spec.js';
 import { referencedVariables } from '../../core/overrides.js';
 import type { Plan } from '../../core/planner.js';
+import { ANOTHER_USERS_JOB } from '../../core/records.js';
 import { formatSize } from '../../core/resources.js';
 import { RUNTIME_VARIABLES, VARIABLES_AS_ARGS, acceptedVariables, shellQuote } from '../../core/variables.js';
 import type { ProjectConfig } from '../../core/workflow.js';
@@ -20,6 +21,8 @@ export interface PlanPreview {
   tags?: Record<string, string | null>;
   /** Per job ref the cache would reuse: the id of the finished job it would point at. */
   cached?: Record<string, string>;
+  /** The refs in `cached` whose job is another user's: named so, without its id. */
+  cachedFromAnotherUser?: string[];
 }
 
 const LABEL = 15;
@@ -61,7 +64,8 @@ function formatJob(job: JobSpec, n: number, index: Map<string, number>, preview:
   const vars = Object.entries(job.variables).map(([k, v]) => `${k}=${shellQuote(v)}`);
   field('variables', vars.length > 0 ? wrap(vars) : ['(none)']);
   const cached = preview.cached?.[job.ref];
-  if (preview.cached !== undefined) field('cache', [cached ? `reuses job ${cached}` : 'runs anew']);
+  const source = preview.cachedFromAnotherUser?.includes(job.ref) ? ANOTHER_USERS_JOB : `job ${cached}`;
+  if (preview.cached !== undefined) field('cache', [cached ? `reuses ${source}` : 'runs anew']);
   return lines;
 }
 

@@ -10,7 +10,7 @@ import type { OutputLine } from '../../core/log-frames.js';
 import { checkOverrides, findWorkflow } from '../../core/overrides.js';
 import { plan, type Plan } from '../../core/planner.js';
 import { tagElsewhereHint } from '../../core/projects.js';
-import type { JobRecord, RunView } from '../../core/records.js';
+import { cacheSource, type JobRecord, type RunView } from '../../core/records.js';
 import type { ProjectConfig } from '../../core/workflow.js';
 import { plainCacheDir, type Settings } from '../../settings.js';
 import { colorStatus, printable, styled, table } from '../format.js';
@@ -104,7 +104,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   const reused = run.jobs.filter((j) => j.cachedFrom && j.status === 'DONE');
   const cached = new Set(reused.map((j) => j.id));
   if (reused.length > 0) {
-    process.stderr.write(reused.map((j) => pc.dim(`${j.ref}: cached, reusing job ${j.cachedFrom}\n`)).join(''));
+    process.stderr.write(reused.map((j) => pc.dim(`${j.ref}: cached, reusing ${cacheSource(j)}\n`)).join(''));
   }
   // Nothing left to run (the cache answered every job): no log to follow, the run is as submitted.
   if (cached.size === run.jobs.length) return finish(client, run, args.tag);

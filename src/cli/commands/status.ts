@@ -1,7 +1,7 @@
 /** `dstack status [RUN] [--last N] [--all] [--json]`: runs and their jobs, as in the reference docs; the project's, or all. */
 import { UsageError } from '../../core/errors.js';
 import { LISTED_RUNS_RULE, MAX_LISTED_RUNS } from '../../core/request-limits.js';
-import type { JobRecord, RunView } from '../../core/records.js';
+import { ANOTHER_USERS_JOB, type JobRecord, type RunView } from '../../core/records.js';
 import { waitingReason } from '../../core/waiting-reason.js';
 import { tagLabel } from '../tag-label.js';
 import type { Settings } from '../../settings.js';
@@ -48,7 +48,8 @@ export async function statusCommand(
 
 /** What the STATUS column adds to a job's status: why it ended, that the cache answered, what it waits for. */
 function reasonOf(job: JobRecord, byId: ReadonlyMap<string, JobRecord>): string {
-  if (job.status === 'DONE') return job.cachedFrom ? `cached (${job.cachedFrom})` : '';
+  if (job.status === 'DONE')
+    return job.cachedFrom ? `cached (${job.cachedFromAnotherUser ? ANOTHER_USERS_JOB : job.cachedFrom})` : '';
   return waitingReason(job, byId)?.reason ?? job.reason ?? '';
 }
 

@@ -3,7 +3,7 @@ import type { Client } from '../../client/client.js';
 import { UsageError } from '../../core/errors.js';
 import { MAX_STOP_GRACE_S, STOP_GRACE_RULE } from '../../core/request-limits.js';
 import { endedDependency, isFinished, isResumable } from '../../core/job-status.js';
-import type { JobRecord } from '../../core/records.js';
+import { ANOTHER_USERS_JOB, type JobRecord } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 
@@ -59,7 +59,11 @@ export async function resumeCommand(target: string, options: { tag?: boolean }, 
   const client = await connect(settings);
   const resumed = await client.resume(target, options.tag === false);
   for (const job of resumed) {
-    const cache = !job.cachedFrom ? '' : job.status === 'DONE' ? ` cached (${job.cachedFrom})` : `: ${job.reason}`;
+    const cache = !job.cachedFrom
+      ? ''
+      : job.status === 'DONE'
+        ? ` cached (${job.cachedFromAnotherUser ? ANOTHER_USERS_JOB : job.cachedFrom})`
+        : `: ${job.reason}`;
     process.stdout.write(`${job.id} ${job.ref} ${job.status}${cache}\n`);
   }
   if (resumed[0] && resumed[0].runName === target) process.stderr.write(await leftBehind(client, target, resumed));

@@ -102,6 +102,7 @@ export function jobToRow(job: JobRecord, seq: number): Insertable<JobsTable> {
     runner: job.runner ?? null,
     gpus: job.gpus === undefined ? null : JSON.stringify(job.gpus),
     cached_from: job.cachedFrom ?? null,
+    cached_from_another_user: job.cachedFromAnotherUser ? bit(true) : null,
     stop_request: job.stopRequest ?? null,
     stop_grace_ms: job.stopGraceMs ?? null,
     resumed: job.resumed === undefined ? null : bit(job.resumed),
@@ -128,6 +129,7 @@ export function jobFromRow(r: Selectable<JobsTable>): JobRecord {
     runner: r.runner ?? undefined,
     gpus: r.gpus === null ? undefined : json<NonNullable<JobRecord['gpus']>>(r.gpus),
     cachedFrom: r.cached_from ?? undefined,
+    cachedFromAnotherUser: r.cached_from_another_user && bool(r.cached_from_another_user) ? true : undefined,
     stopRequest: r.stop_request ?? undefined,
     stopGraceMs: r.stop_grace_ms ?? undefined,
     resumed: r.resumed === null ? undefined : bool(r.resumed),
@@ -149,7 +151,11 @@ export function patchToRow(p: TransitionPatch): Updateable<JobsTable> {
   if (p.finishedAt !== undefined) set.finished_at = p.finishedAt;
   if (p.stopRequest !== undefined) set.stop_request = p.stopRequest;
   if (p.stopGraceMs !== undefined) set.stop_grace_ms = p.stopGraceMs;
-  if (p.cachedFrom !== undefined) set.cached_from = p.cachedFrom;
+  if (p.cachedFrom !== undefined) {
+    // Whose job it is goes with the job named: a new source, or none, replaces it.
+    set.cached_from = p.cachedFrom;
+    set.cached_from_another_user = p.cachedFrom !== null && p.cachedFromAnotherUser ? bit(true) : null;
+  }
   if (p.cacheKey !== undefined) set.cache_key = p.cacheKey;
   if (p.resumed !== undefined) set.resumed = bit(p.resumed);
   if (p.commandsStarted !== undefined) set.commands_started = bit(p.commandsStarted);

@@ -66,6 +66,8 @@ export interface JobsTable {
   /** JSON GpuInfo[]. */
   gpus: string | null;
   cached_from: string | null;
+  /** Whether `cached_from` is another user's job (0015): JobRecord.cachedFromAnotherUser. */
+  cached_from_another_user: NullableBool;
   stop_request: StopRequest | null;
   /** Set with a stop: SIGTERM to SIGKILL, ms (added by 0002). */
   stop_grace_ms: number | null;

@@ -47,6 +47,8 @@ export interface TransitionPatch {
   stopRequest?: StopRequest | null;
   stopGraceMs?: number | null;
   cachedFrom?: string | null;
+  /** Goes with `cachedFrom`: set (or cleared) whenever it is, from this field (absent: false). */
+  cachedFromAnotherUser?: boolean;
   /** A waiting job's key, changed when a dependency it was keyed on is no longer the one it gets. */
   cacheKey?: string;
   resumed?: boolean;

@@ -94,6 +94,22 @@ export function describeCacheAndTags(open: OpenStore): void {
       expect(await store().findActiveJob(KEY)).toStrictEqual(alone);
     });
 
+    it("keeps whether a job's source is another user's with the source, and forgets it with the source", async () => {
+      const leader = await addJob(store(), 'leader', 1000, { status: 'RUNNING', startedAt: 1100 });
+      const theirs = { cachedFrom: leader.id, cachedFromAnotherUser: true as const, reason: 'waiting' };
+      const follower = await addJob(store(), 'follower', 2000, theirs);
+      expect(await store().getJob(follower.id)).toStrictEqual(follower);
+      expect((await store().followersOf(leader.id))[0]).toStrictEqual(follower);
+      // A new source of the same user's: the flag goes with the old one.
+      await store().updateJob(follower.id, 'SUBMITTED', { cachedFrom: leader.id });
+      expect((await store().getJob(follower.id))?.cachedFromAnotherUser).toBeUndefined();
+      await store().updateJob(follower.id, 'SUBMITTED', { cachedFrom: leader.id, cachedFromAnotherUser: true });
+      expect((await store().getJob(follower.id))?.cachedFromAnotherUser).toBe(true);
+      await store().updateJob(follower.id, 'SUBMITTED', { cachedFrom: null, cachedFromAnotherUser: true });
+      const { cachedFrom: _, cachedFromAnotherUser: __, ...alone } = follower;
+      expect(await store().getJob(follower.id)).toStrictEqual(alone);
+    });
+
     it('followersOf returns the unfinished jobs reusing the job, not finished ones nor followers of other jobs', async () => {
       const leader = await addJob(store(), 'leader', 1000, { status: 'RUNNING', startedAt: 1100 });
       const first = await addJob(store(), 'first', 2000, { cachedFrom: leader.id, reason: 'waiting' });

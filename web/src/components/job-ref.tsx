@@ -1,8 +1,8 @@
 /**
  * Another job named on a page (the job a cached one reuses, a dependency in a tagged run): a
  * link where the reader may open it. The cache is the team's, so it may be another user's job,
- * whose page would only say so (403): that shows as text that says whose it is, as far as the
- * API tells (it names no owner), and a pruned one as gone.
+ * which the API answers as it does a job that does not exist (404): the job that names it says
+ * whose it is (`anotherUser`: JobRecord.cachedFromAnotherUser), and a pruned one shows as gone.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api/client.js';
@@ -30,7 +30,7 @@ function accessTo(id: string): Promise<Access | undefined> {
   return access;
 }
 
-export function JobRef({ id }: { id: string }) {
+export function JobRef({ id, anotherUser }: { id: string; anotherUser?: boolean | undefined }) {
   const [access, setAccess] = useState<Access>();
   useEffect(() => {
     let current = true;
@@ -41,7 +41,8 @@ export function JobRef({ id }: { id: string }) {
     };
   }, [id]);
   if (access === 'open') return <Link href={jobHref(id)}>{id}</Link>;
-  if (access === 'another user') {
+  // 403: from a server that still told another user's job apart.
+  if (access === 'another user' || (access === 'gone' && anotherUser)) {
     return (
       <span class="job-ref" title="Only its owner (or an admin) can open it">
         {id} (another user's job)

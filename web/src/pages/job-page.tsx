@@ -36,7 +36,7 @@ export function JobPage({ id }: { id: string }) {
         {job.cachedFrom && (
           <>
             {' '}
-            · cached: reuses <JobRef id={job.cachedFrom} />
+            · cached: reuses <JobRef id={job.cachedFrom} anotherUser={job.cachedFromAnotherUser} />
           </>
         )}
       </p>

@@ -92,7 +92,7 @@ function JobTable({ run }: { run: RunView }) {
                 {job.cachedFrom && (
                   <span class="muted">
                     {' '}
-                    cached ← <JobRef id={job.cachedFrom} />
+                    cached ← <JobRef id={job.cachedFrom} anotherUser={job.cachedFromAnotherUser} />
                   </span>
                 )}
               </td>

@@ -16,6 +16,7 @@ import { logArchivesMigration } from './0012-log-archives.js';
 import { runNoCacheMigration } from './0011-run-no-cache.js';
 import { commandsStartedMigration } from './0013-commands-started.js';
 import { slurmJobsMigration } from './0014-slurm-jobs.js';
+import { cachedFromAnotherUserMigration } from './0015-cached-from-another-user.js';
 
 /** Every migration by name; kysely applies them in name order, so names start with a sequence number. */
 export function storeMigrations(dialect: SqlDialect): Record<string, Migration> {
@@ -32,6 +33,7 @@ export function storeMigrations(dialect: SqlDialect): Record<string, Migration> 
     '0011-run-no-cache': runNoCacheMigration,
     '0013-commands-started': commandsStartedMigration,
     '0014-slurm-jobs': slurmJobsMigration,
+    '0015-cached-from-another-user': cachedFromAnotherUserMigration,
   };
   return Object.fromEntries(Object.entries(all).map(([name, m]) => [name, atomic(m)]));
 }

@@ -14,7 +14,7 @@ export interface Settings {
   server?: { url: string; token: string };
   /** `DSTACK_SERVER` alone: a mistake for a command that talks to a server (it would use another), the URL of `dstack runner start`. */
   serverUrl?: string;
-  /** `DSTACK_TOKEN` alone: the token of `dstack runner start --server URL` (kept out of the command line). */
+  /** `DSTACK_TOKEN` alone: the token of `dstack runner start --server URL` and `dstack config --server URL` (kept out of the command line). */
   token?: string;
   /** `DSTACK_PROFILE`: which profile of config.yml to use. */
   profile?: string;

@@ -31,11 +31,10 @@ export function profileToken(home: string, name: string, url: string): TokenSour
   };
 }
 
-/** The token given to `dstack config --token`, checked before it is saved. */
-export const configToken: TokenSource = {
-  what: 'the --token',
-  fix: 'check it, or ask its admin for a new one',
-};
+/** The token given to `dstack config` (`--token`, `--token -`, or DSTACK_TOKEN), checked before it is saved. */
+export function configToken(what: 'the --token' | 'DSTACK_TOKEN'): TokenSource {
+  return { what, fix: 'check it, or ask its admin for a new one' };
+}
 
 /** A runner's token, from `--token` or DSTACK_TOKEN. */
 export function runnerToken(fromFlag: boolean): TokenSource {

@@ -143,7 +143,10 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .command('config')
     .description('save a server to use (a profile in $DSTACK_HOME/config.yml), switch profiles, or list them')
     .option('--server <url>', 'the server URL')
-    .option('--token <token>', 'your user token')
+    .option(
+      '--token <token>',
+      'your user token; - reads it from stdin (or set DSTACK_TOKEN): out of ps and shell history',
+    )
     .option('--profile <name>', 'the profile to save (default: default), or alone: the one to use')
     .option('--local', 'use the local server again (profiles are kept)')
     .action((opts) => done(commands.team().then((m) => m.configCommand(opts, settings))))

@@ -1,10 +1,21 @@
 /** The team commands' user errors, each with the message a user sees. */
+import { execFile } from 'node:child_process';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
-import { Sandbox, waitUntil } from './harness.js';
+import { BIN, Sandbox, waitUntil, type Result } from './harness.js';
 import { TeamRunner, TeamServer } from './team-harness.js';
+
+/** `dstack ARGS` in `sb` with `input` on its stdin. */
+function withStdin(sb: Sandbox, args: string[], input: string): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = execFile(BIN, args, { cwd: sb.root, env: sb.env() }, (e, stdout, stderr) =>
+      resolve({ code: e ? Number(e.code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(input);
+  });
+}
 
 describe('team command errors', () => {
   let server: TeamServer;
@@ -19,7 +30,9 @@ describe('team command errors', () => {
 
   it('dstack config needs a server and a token, and checks them before saving', async () => {
     const missing = await sb.dstack(['config', '--server', server.url]);
-    expect(missing.stderr).toContain('error: dstack config needs --server URL and --token TOKEN');
+    expect(missing.stderr).toBe(
+      'error: dstack config needs --server URL and a token: --token - (read from stdin), DSTACK_TOKEN, or --token TOKEN\n',
+    );
     expect(missing.code).toBe(2);
     const wrong = await sb.dstack(['config', '--server', server.url, '--token', 'dst_nope']);
     expect(wrong.stderr).toBe(
@@ -32,6 +45,39 @@ describe('team command errors', () => {
     const list = await sb.dstack(['config', 'list']);
     expect(list.stdout).toContain('No profiles: dstack uses the local server.');
     expect((await sb.dstack(['config'])).stdout).toBe(list.stdout);
+  });
+
+  it('dstack config takes the token from stdin (--token -) or DSTACK_TOKEN, off the command line', async () => {
+    const home = await Sandbox.create(); // its own config.yml
+    try {
+      const piped = await withStdin(home, ['config', '--server', server.url, '--token', '-'], `${server.token}\n`);
+      expect([piped.code, piped.stdout]).toEqual([
+        0,
+        `saved profile 'default' (${server.url}) in ${join(home.home, 'config.yml')}; it is now the current one\n`,
+      ]);
+      expect((await home.dstack(['users'])).stdout).toMatch(/^admin\s+yes/m);
+      const empty = await withStdin(home, ['config', '--server', server.url, '--token', '-'], '\n');
+      expect([empty.code, empty.stderr]).toEqual([2, 'error: --token is empty (nothing came on stdin)\n']);
+      const wrongPipe = await withStdin(home, ['config', '--server', server.url, '--token', '-'], 'dst_nope\n');
+      expect(wrongPipe.stderr).toBe(
+        `error: the server at ${server.url} refused the --token; check it, or ask its admin for a new one\n`,
+      );
+
+      const env = { DSTACK_TOKEN: server.token };
+      const fromEnv = await home.dstack(['config', '--server', server.url, '--profile', 'env'], { env });
+      expect([fromEnv.code, fromEnv.stderr]).toEqual([0, '']);
+      expect((await home.dstack(['config', 'list'])).stdout).toMatch(/^env \*\s+http:/m);
+      expect((await home.dstack(['users'])).stdout).toMatch(/^admin\s+yes/m);
+      const wrongEnv = await home.dstack(['config', '--server', server.url], { env: { DSTACK_TOKEN: 'dst_nope' } });
+      expect([wrongEnv.code, wrongEnv.stderr]).toEqual([
+        1,
+        `error: the server at ${server.url} refused DSTACK_TOKEN; check it, or ask its admin for a new one\n`,
+      ]);
+      // DSTACK_TOKEN alone saves nothing: `dstack config` still lists the profiles.
+      expect((await home.dstack(['config'], { env })).stdout).toMatch(/^env \*\s+http:/m);
+    } finally {
+      await home.dispose();
+    }
   });
 
   it('refuses DSTACK_SERVER without DSTACK_TOKEN rather than use another server, and starts none', async () => {

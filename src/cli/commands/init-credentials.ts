@@ -4,9 +4,9 @@
  * wrong file or a key that needs a passphrase is reported at once with its path.
  */
 import { readFile } from 'node:fs/promises';
-import { text } from 'node:stream/consumers';
 import { UsageError } from '../../core/errors.js';
 import type { RepoCredential } from '../../core/repos.js';
+import { secretFlag as valueOf } from '../secret-flag.js';
 
 /** `dstack init` flags. `-` as the token or passphrase reads it from stdin (out of `ps` and shell history). */
 export interface InitOptions {
@@ -17,12 +17,6 @@ export interface InitOptions {
 
 const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 const OPENSSH_MAGIC = 'openssh-key-v1\0';
-
-async function valueOf(flag: string, value: string): Promise<string> {
-  const v = value === '-' ? (await text(process.stdin)).trim() : value;
-  if (v === '') throw new UsageError(`${flag} is empty`);
-  return v;
-}
 
 /** True when the key needs a passphrase: PEM says ENCRYPTED; OpenSSH names a cipher other than none. */
 export function isEncryptedKey(key: string): boolean {

@@ -9,6 +9,7 @@ import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { configToken, serverUrl } from '../credentials.js';
 import { ago, table } from '../format.js';
+import { secretFlag } from '../secret-flag.js';
 
 export async function configCommand(
   options: { server?: string; token?: string; profile?: string; local?: boolean },
@@ -24,13 +25,20 @@ export async function configCommand(
     // `--profile NAME` alone switches to a saved profile; plain `dstack config` lists them, as `dstack config list` does.
     return options.profile === undefined ? configListCommand(settings) : useProfile(settings, options.profile);
   }
-  if (!options.server || !options.token) throw new UsageError('dstack config needs --server URL and --token TOKEN');
+  // The token as `dstack init` takes one: `-` reads stdin; DSTACK_TOKEN keeps it off the command line too.
+  const fromEnv = options.token === undefined ? settings.token : undefined;
+  if (!options.server || (options.token === undefined && fromEnv === undefined))
+    throw new UsageError(
+      'dstack config needs --server URL and a token: --token - (read from stdin), DSTACK_TOKEN, or --token TOKEN',
+    );
   const name = options.profile ?? 'default';
   serverUrl(options.server, '--server');
+  const token = fromEnv ?? (await secretFlag('--token', options.token!));
+  const tokenSource = configToken(fromEnv === undefined ? 'the --token' : 'DSTACK_TOKEN');
   // Check before saving: a typo in the URL or token is better found now than at the next run.
-  await new Client({ url: options.server, token: options.token, tokenSource: configToken }).health();
+  await new Client({ url: options.server, token, tokenSource }).health();
   const config = await readConfig(settings.home);
-  config.profiles[name] = { server: options.server, token: options.token };
+  config.profiles[name] = { server: options.server, token };
   config.current = name;
   await writeConfig(settings.home, config);
   process.stdout.write(

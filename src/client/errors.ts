@@ -41,10 +41,12 @@ export function errorFromResponse(status: number, body: unknown, refused?: Refus
     case 'forbidden':
       return new ForbiddenError(message);
     case 'unavailable':
-      return new UnavailableError(message);
+      return Object.assign(new UnavailableError(message), { httpStatus: status });
     case 'storage_full':
       return new StorageFullError(message);
     default:
-      return status >= 500 ? new UnavailableError(`server error: ${message}`) : new InternalError(message);
+      return status >= 500
+        ? Object.assign(new UnavailableError(`server error: ${message}`), { httpStatus: status })
+        : new InternalError(message);
   }
 }

@@ -82,6 +82,8 @@ export class ForbiddenError extends DstackError {
 /** A service dstack needs cannot be reached (server, docker engine). */
 export class UnavailableError extends DstackError {
   readonly code = 'unavailable' as const;
+  /** The HTTP status of the answer that said so (a 503, a proxy's 502), when an answer did. */
+  httpStatus?: number;
 }
 
 /**

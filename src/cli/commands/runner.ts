@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { RunnerClient } from '../../client/runner-client.js';
 import { runnerRetry } from '../../client/retry.js';
+import { waitForServer } from '../../client/server-up.js';
 import { UsageError } from '../../core/errors.js';
 import { parseSize } from '../../core/resources.js';
 import { createLogger } from '../../logger.js';
@@ -29,6 +30,25 @@ export interface RunnerStartOptions {
   venvCacheSize?: string;
 }
 
+/**
+ * Whose token this is, from the server's health check. A server not up yet (a refused
+ * connection, a proxy's 502/503: client/server-up.ts) is waited for, with a line in the log
+ * at each try, since a service manager may start the runner before its server; anything else
+ * (a name that does not resolve, a refused token) fails at once.
+ */
+async function serverCaller(server: string, token: string, fromFlag: boolean, settings: Settings): Promise<string> {
+  const client = new RunnerClient({ url: server, token, tokenSource: runnerToken(fromFlag) });
+  const logger = createLogger('runner', settings.logLevel);
+  // No signal handler is installed yet: Ctrl-C or SIGTERM during a wait ends the process, with nothing to stop.
+  const { caller } = await waitForServer(() => client.health(), {
+    onWait: (error, delayMs) => {
+      const why = (error as Error).message.replace(`cannot reach the dstack server at ${server}: `, '');
+      logger.warn(`the dstack server at ${server} is not up yet (${why}); trying again in ${delayMs / 1000} s`);
+    },
+  });
+  return caller;
+}
+
 export async function runnerStartCommand(options: RunnerStartOptions, settings: Settings): Promise<'keep-alive'> {
   const server = options.server ?? settings.serverUrl;
   const token = options.token ?? settings.token;
@@ -41,12 +61,6 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
   // A long-lived process's arguments are readable by every user of the machine (ps): the token leaves them.
   if (options.token !== undefined) process.title = `dstack runner start --server ${server}`;
   serverUrl(server, options.server === undefined ? 'DSTACK_SERVER' : '--server');
-  // A server that is not there at start is a mistake to report, not a dropped connection to wait out.
-  const tokenSource = runnerToken(options.token !== undefined);
-  const { caller } = await new RunnerClient({ url: server, token, tokenSource }).health();
-  if (options.name !== undefined && options.name !== caller) {
-    throw new UsageError(`--name '${options.name}' does not match the token, which is for runner '${caller}'`);
-  }
   const overrides: Parameters<typeof detectCapacity>[0] = {};
   if (options.cpu !== undefined) {
     const cpu = Number(options.cpu);
@@ -66,6 +80,10 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
   ).catch((e: unknown) => {
     throw explainWrite(e, workRoot, 'starting the runner', 'give it another --work-dir');
   });
+  const caller = await serverCaller(server, token, options.token !== undefined, settings);
+  if (options.name !== undefined && options.name !== caller) {
+    throw new UsageError(`--name '${options.name}' does not match the token, which is for runner '${caller}'`);
+  }
   const logger = createLogger(`runner:${caller}`, settings.logLevel);
   const detected = await detectGpus({ warn: (message) => logger.warn(message) });
   overrides.gpus = options.gpus === undefined ? detected : declaredGpus(options.gpus, detected);

@@ -79,7 +79,7 @@ async function noRunnerOnline(engine: Engine, registered: readonly RunnerRecord[
   const known = new Set(registered.map((r) => r.name));
   const added = (await engine.store.listTokens('runner'))
     .map((t) => t.name)
-    .filter((name) => !known.has(name) && name !== LOCAL_RUNNER);
+    .filter((name) => !known.has(name) && !(name === LOCAL_RUNNER && engine.runsLocalRunner));
   const none = registered.length === 0 ? 'no runner has started' : 'no runner is online';
   if (added.length === 0) return registered.length === 0 ? 'no runner is registered' : none;
   const more = added.length > NAMED_RUNNERS ? ` and ${added.length - NAMED_RUNNERS} more` : '';

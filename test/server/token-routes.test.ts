@@ -5,6 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { issueToken } from '../../src/server/auth.js';
+import type { Engine } from '../../src/server/engine.js';
 import type { Store } from '../../src/server/store/store.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
 import { callApi, testApp, type TestApp } from './app-fixture.js';
@@ -15,11 +16,12 @@ const JOB = 'aaaaaaaaaaaa';
 describe('replacing tokens', () => {
   let app: TestApp;
   let store: Store;
+  let engine: Engine;
   let admin: string;
   let alice: string;
 
   beforeEach(async () => {
-    ({ store, app } = await testApp('token-routes'));
+    ({ store, app, engine } = await testApp('token-routes'));
     admin = await issueToken(store, 'user', 'root', true);
     alice = await issueToken(store, 'user', 'alice', false);
   });
@@ -88,6 +90,7 @@ describe('replacing tokens', () => {
   });
 
   it("refuses the server's own runner, whose token the server makes at each start", async () => {
+    engine.runsLocalRunner = true;
     await issueToken(store, 'runner', 'local', false);
     expect(await callApi(app, admin, 'POST', '/api/runners/local/token')).toEqual({
       status: 409,

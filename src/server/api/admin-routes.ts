@@ -9,7 +9,9 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../../core/errors.
 import { LOCAL_RUNNER } from '../../core/api.js';
 import { isFinished } from '../../core/job-status.js';
 import { issueToken, replaceToken } from '../auth.js';
+import { SLURM_RUNNER } from '../backends/slurm/options.js';
 import { stopJobs } from '../control.js';
+import type { Engine } from '../engine.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import { body } from './validate.js';
 
@@ -84,6 +86,7 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   app.post('/runners', async (c) => {
     requireAdmin(c);
     const { name } = await body(c, named);
+    refuseReserved(engine, name);
     if ((await store.listTokens('runner')).some((r) => r.name === name))
       throw new ConflictError(`runner '${name}' already exists`);
     return c.json({ name, token: await issueToken(store, 'runner', name, false) }, 201);
@@ -95,7 +98,7 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   app.post('/runners/:name/token', async (c) => {
     requireAdmin(c);
     const name = c.req.param('name');
-    if (name === LOCAL_RUNNER)
+    if (name === LOCAL_RUNNER && engine.runsLocalRunner)
       throw new ConflictError(
         `runner '${name}' is this server's own: the server gives it a new token at every start, and that token never leaves it`,
       );
@@ -138,6 +141,24 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     return c.json({ ok: true });
   });
   return app;
+}
+
+/**
+ * The names of the server's own runners, which an admin's runner may not take: a start with the
+ * local runner deletes every `local` token (its one live token is new at each start), and one with
+ * the Slurm backend treats a `slurm` token as its own old one, revoked once its batch jobs end. So
+ * an admin's runner of such a name lost its token at the next such start, and until then the
+ * routes that refuse the server's own runners refused it too: its leaked token could not be revoked.
+ */
+function refuseReserved(engine: Engine, name: string): void {
+  if (name === LOCAL_RUNNER)
+    throw new ConflictError(
+      `runner name '${name}' is reserved for the server's own runner on its machine (a start without --no-local-runner); choose another name`,
+    );
+  if (name === SLURM_RUNNER || engine.managedRunners.has(name))
+    throw new ConflictError(
+      `runner name '${name}' is reserved for the server's Slurm backend (a start with --backend slurm); choose another name`,
+    );
 }
 
 /** Why the jobs of a runner whose token was replaced failed: its process can no longer report them. */

@@ -30,7 +30,8 @@ export function runnerListRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       const known = new Set(views.map((v) => v.name));
       const none = { cpu: 0, memory: 0, gpus: [] };
       for (const token of await store.listTokens('runner')) {
-        if (known.has(token.name) || token.name === LOCAL_RUNNER) continue;
+        // The server's own local runner registers as it starts: its token alone is no runner to start.
+        if (known.has(token.name) || (token.name === LOCAL_RUNNER && engine.runsLocalRunner)) continue;
         views.push({
           name: token.name,
           host: '',

@@ -48,6 +48,9 @@ export interface SlurmBackendOptions {
 }
 
 const text = z.string().trim().min(1);
+/** The Slurm backend's runner name when its config names none: an admin's `runners add` may not take it. */
+export const SLURM_RUNNER = 'slurm';
+
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a name like slurm or gpu-cluster');
 
 /** One `backends:` entry (all values as written: the YAML reader keeps scalars as text). */
@@ -99,7 +102,7 @@ export function resolveSlurmOptions(
     return given === undefined ? c : given.includes('/') ? abs(given) : given;
   };
   const options: SlurmBackendOptions = {
-    name: entry.name ?? 'slurm',
+    name: entry.name ?? SLURM_RUNNER,
     paths: {
       sbatch: command('sbatch'),
       squeue: command('squeue'),

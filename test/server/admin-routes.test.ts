@@ -78,3 +78,17 @@ describe('admin routes: deleting a user', () => {
     expect((await store.getJob(alices.jobs[0]!.id))?.status).toBe('SUBMITTED');
   });
 });
+
+describe('admin routes: listing users', () => {
+  it('lists each user once, with how many tokens they have (an admin whose token file went stale has two)', async () => {
+    const { store, app } = await testApp('admin-routes');
+    const first = await issueToken(store, 'user', 'admin', true);
+    await issueToken(store, 'user', 'admin', true); // the next start's, for a stale DATA_DIR/token
+    await issueToken(store, 'user', 'alice', false);
+    const listed = await callApi(app, first, 'GET', '/api/users');
+    expect(listed.json).toEqual([
+      { name: 'admin', admin: true, createdAt: expect.any(Number), tokens: 2 },
+      { name: 'alice', admin: false, createdAt: expect.any(Number), tokens: 1 },
+    ]);
+  });
+});

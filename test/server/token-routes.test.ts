@@ -43,7 +43,7 @@ describe('replacing tokens', () => {
     // Still one user of that name, not an admin, created when she was.
     const users = (await callApi(app, admin, 'GET', '/api/users')).json as unknown as { name: string }[];
     expect(users.filter((u) => u.name === 'alice')).toEqual([
-      { name: 'alice', admin: false, createdAt: expect.any(Number) },
+      { name: 'alice', admin: false, createdAt: expect.any(Number), tokens: 1 },
     ]);
   });
 

@@ -30,8 +30,18 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
 
   app.get('/users', async (c) => {
     requireAdmin(c);
-    const users = await store.listTokens('user');
-    return c.json(users.map((u) => ({ name: u.name, admin: u.admin, createdAt: u.createdAt })));
+    // Tokens, not users, are rows: an admin whose token file went stale has two, as a user may.
+    const users = new Map<string, { name: string; admin: boolean; createdAt: number; tokens: number }>();
+    for (const t of await store.listTokens('user')) {
+      const user = users.get(t.name);
+      if (!user) users.set(t.name, { name: t.name, admin: t.admin, createdAt: t.createdAt, tokens: 1 });
+      else {
+        user.admin ||= t.admin;
+        user.createdAt = Math.min(user.createdAt, t.createdAt);
+        user.tokens++;
+      }
+    }
+    return c.json([...users.values()]);
   });
 
   app.post('/users', async (c) => {

@@ -52,9 +52,10 @@ export async function explainWaiting(engine: Engine, failUnfittable = false): Pr
   const runners = registered.filter((r) => r.status === 'ACTIVE');
   const waiting = (await engine.store.jobsByStatus(['SUBMITTED'])).filter((j) => !j.cachedFrom);
   const noneOnline = runners.length === 0 && waiting.length > 0 ? await noRunnerOnline(engine, registered) : '';
+  const away = registered.filter((r) => r.status !== 'ACTIVE');
   for (const job of waiting) {
     const why = runners.length === 0 ? undefined : noRunnerCan(job, runners);
-    const reason = runners.length === 0 ? noneOnline : why?.reason;
+    const reason = runners.length === 0 ? noneOnline : why && withRunnersAway(job, why.reason, away);
     if (failUnfittable && why !== undefined) {
       const how = howToGet(job.spec, runners[0]!.total);
       const failure =
@@ -62,7 +63,7 @@ export async function explainWaiting(engine: Engine, failUnfittable = false): Pr
       await engine.transition(job.id, 'SUBMITTED', 'FAILED', { reason: failure }, 'server');
       continue;
     }
-    const current = job.reason?.startsWith('no runner') ? job.reason : undefined;
+    const current = job.reason && /^no (online )?runner/.test(job.reason) ? job.reason : undefined;
     if (reason !== current) await engine.update(job.id, 'SUBMITTED', { reason: reason ?? null });
   }
 }
@@ -89,6 +90,24 @@ async function noRunnerOnline(engine: Engine, registered: readonly RunnerRecord[
     `run the 'dstack runner start' that 'dstack runners add' printed ${where})`
   );
 }
+
+/**
+ * `reason` (no active runner could take `job`), naming the OFFLINE or LOST runners that could:
+ * `no online runner has 4 CPUs; r3 (offline since 2026-05-01 09:30 UTC) could take it`. Without
+ * them, "no runner has 4 CPUs" sent an admin looking for a bigger machine when one was only down.
+ */
+function withRunnersAway(job: JobRecord, reason: string, away: readonly RunnerRecord[]): string {
+  const could = away.filter((r) => neverRuns(job.spec, r.total) === null);
+  if (could.length === 0) return reason;
+  const named = could
+    .slice(0, NAMED_RUNNERS)
+    .map((r) => `${r.name} (${r.status.toLowerCase()} since ${utcMinute(r.updatedAt)})`);
+  const more = could.length > NAMED_RUNNERS ? ` and ${could.length - NAMED_RUNNERS} more` : '';
+  return `${reason.replace(/^no runner /, 'no online runner ')}; ${named.join(', ')}${more} could take it`;
+}
+
+/** A time as `2026-05-01 09:30 UTC`: a reason is stored, so not "5 minutes ago", which would go stale. */
+const utcMinute = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 /**
  * Why none of `runners` could ever take `job`, and what the first lacks; undefined when one could.

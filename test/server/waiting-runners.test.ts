@@ -5,16 +5,16 @@
 import { describe, expect, it } from 'vitest';
 import { issueToken } from '../../src/server/auth.js';
 import { explainWaiting } from '../../src/server/monitor.js';
-import { makeJob, makeRun } from '../store/fixtures.js';
+import { makeJob, makeRun, makeRunner, makeSpec } from '../store/fixtures.js';
 import { callApi, testApp } from './app-fixture.js';
 
 const WAITING = 'bbbbbbbbbbbb';
 const total = { cpu: 2, memory: 1 << 30, gpus: [] };
 
-async function waitingJob() {
+async function waitingJob(spec = makeSpec('train')) {
   const { store, engine, app } = await testApp('waiting-runners');
   const run = makeRun('waiting-run');
-  await store.createRun(run, [makeJob(run, 'train', { id: WAITING })], 'test');
+  await store.createRun(run, [makeJob(run, 'train', { id: WAITING, spec })], 'test');
   const reason = async () => {
     await explainWaiting(engine);
     return (await store.getJob(WAITING))?.reason;
@@ -53,5 +53,23 @@ describe('the reason of a job waiting for a runner', () => {
       "no runner is online (not started: a1, a2, a3, a4, a5 and 2 more; run the 'dstack runner start' that " +
         "'dstack runners add' printed on each one's machine)",
     );
+  });
+
+  it('names the offline and lost runners that could take a job no online runner can, and when each was last heard', async () => {
+    const { store, reason } = await waitingJob(makeSpec('train', { resources: { cpu: 4, memory: 0, gpu: 0 } }));
+    const small = { cpu: 2, memory: 1 << 30, gpus: [] };
+    const big = { cpu: 4, memory: 1 << 30, gpus: [] };
+    const at = Date.parse('2026-05-01T09:30:12Z');
+    await store.upsertRunner(makeRunner('small', { total: small, updatedAt: Date.now() }));
+    expect(await reason()).toBe('no runner has 4 CPUs');
+    await store.upsertRunner(makeRunner('r3', { total: big, status: 'OFFLINE', updatedAt: at }));
+    await store.upsertRunner(makeRunner('r4', { total: big, status: 'LOST', updatedAt: at + 60_000 }));
+    await store.upsertRunner(makeRunner('r5', { total: small, status: 'OFFLINE', updatedAt: at }));
+    expect(await reason()).toBe(
+      'no online runner has 4 CPUs; r3 (offline since 2026-05-01 09:30 UTC), r4 (lost since 2026-05-01 09:31 UTC) could take it',
+    );
+    // Back online, r3 takes it: the reason goes.
+    await store.upsertRunner(makeRunner('r3', { total: big, updatedAt: Date.now() }));
+    expect(await reason()).toBeUndefined();
   });
 });

@@ -65,7 +65,15 @@ describe('waiting jobs no Slurm node could run', () => {
       await store.setRunnerStatus('gpu-box', status);
       await failUnfittable(engine, 'slurm', NODES);
       await explainWaiting(engine);
-      expect(await job('gpu')).toMatchObject({ status: 'SUBMITTED', reason: 'no runner has 1 GPU' });
+      // Named as the one that could take it, not left for an admin to think no runner has a GPU.
+      expect(await job('gpu')).toMatchObject({
+        status: 'SUBMITTED',
+        reason: expect.stringMatching(
+          new RegExp(
+            `^no online runner has 1 GPU; gpu-box \\(${status.toLowerCase()} since [-0-9: ]+ UTC\\) could take it$`,
+          ),
+        ) as string,
+      });
     }
     await store.deleteRunner('gpu-box');
     await failUnfittable(engine, 'slurm', NODES);

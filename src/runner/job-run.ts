@@ -284,7 +284,7 @@ export class JobRun {
     await this.logs.close();
     // Refused when an abort came meanwhile: that one is carried out.
     if (this.status === 'STOPPING' && (await this.move('STOPPED'))) return;
-    if (this.status === 'ABORTING') await this.move('ABORTED', { reason: 'aborted by user' });
+    if (this.status === 'ABORTING') await this.move('ABORTED');
   }
 
   /**
@@ -304,7 +304,7 @@ export class JobRun {
         );
         await this.logs.close();
       }
-      await this.move('ABORTED', { reason: 'aborted by user' });
+      await this.move('ABORTED');
       return;
     }
     if (this.status !== 'STOPPING') return;
@@ -314,7 +314,7 @@ export class JobRun {
       this.logs.note('stopped; saving artifacts');
       if (!(await this.save(workspace, (t) => this.logs.note(t)))) {
         await this.logs.close();
-        await this.move('ABORTED', { reason: 'aborted by user' });
+        await this.move('ABORTED');
         return;
       }
       this.disk.done();
@@ -399,7 +399,7 @@ export class JobRun {
     };
     if (!(await this.finish('FAILED', fields))) {
       if (this.status === 'STOPPING') await this.move('STOPPED');
-      else if (this.status === 'ABORTING') await this.move('ABORTED', { reason: 'aborted by user' });
+      else if (this.status === 'ABORTING') await this.move('ABORTED');
     }
   }
 

@@ -288,7 +288,7 @@ async function insert(
     if (request.noCache) run.noCache = true;
     const named = jobs.map((j) => ({ ...j, runName: name }));
     try {
-      await engine.store.createRun(run, named, user);
+      await engine.store.createRun(run, named, `user:${user}`); // the actor, as its other events name it
     } catch (e) {
       if (e instanceof ConflictError && attempt < 20) continue; // another run took the name
       throw e;

@@ -59,3 +59,25 @@ describe('a job aborted while it saves its artifacts', () => {
     expect(text).not.toContain('saved artifacts');
   });
 });
+
+describe('a running job aborted by an admin', () => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  it("ends ABORTED with the abort's reason, not the runner's 'aborted by user'", async () => {
+    const { engine, id, run } = await claimedJob(makeSpec('long', { commands: ['sleep 600'] }), cleanup);
+    const ran = run.run();
+    await vi.waitFor(async () => expect((await engine.store.getJob(id))?.status).toBe('RUNNING'), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    const running = (await engine.store.getJob(id))!;
+    await stopJobs(engine, [running], { abort: true, actor: 'user:root', reason: 'aborted by admin (root)' });
+    run.request('abort');
+    await ran;
+    const job = await engine.store.getJob(id);
+    expect([job?.status, job?.reason]).toEqual(['ABORTED', 'aborted by admin (root)']);
+  });
+});

@@ -61,7 +61,10 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const caller = c.get('caller');
     const found = await resolveTarget(store, caller, target);
     const graceMs = grace === undefined ? undefined : grace * 1000;
-    return c.json(await stopJobs(engine, found.selected, { abort, actor: `user:${caller.name}`, graceMs }));
+    // Another's run is an admin's to stop: its owner reads who did, not "stopped by user" as if they had.
+    const by = caller.name === found.run.user ? 'user' : `admin (${caller.name})`;
+    const reason = `${abort ? 'aborted' : 'stopped'} by ${by}`;
+    return c.json(await stopJobs(engine, found.selected, { abort, actor: `user:${caller.name}`, graceMs, reason }));
   });
 
   app.post('/resume', async (c) => {

@@ -157,6 +157,21 @@ describe('Slurm reconciliation', () => {
     });
   });
 
+  it("keeps the stop's own reason (an admin's) when it ends the job", () => {
+    const byAdmin = (status: JobStatus) =>
+      job(status, { reason: `${status === 'STOPPING' ? 'stopped' : 'aborted'} by admin (root)` });
+    expect(situation(byAdmin('ABORTING'), slurm('CANCELLED'))[0]).toEqual({
+      kind: 'end',
+      to: 'ABORTED',
+      reason: 'aborted by admin (root)',
+    });
+    expect(situation(byAdmin('STOPPING'), slurm('PENDING', 'Priority'))[1]).toEqual({
+      kind: 'end',
+      to: 'STOPPED',
+      reason: 'stopped by admin (root)',
+    });
+  });
+
   it("forgets an earlier attempt's Slurm job once the job is resumed, whatever Slurm says of it", () => {
     const resumed = job('SUBMITTED', { runner: undefined });
     for (const state of ['COMPLETED', 'FAILED', 'CANCELLED'])

@@ -55,6 +55,7 @@ export const SAVE_BEFORE_KILL_MS = 35_000;
 /** A Slurm job still running this long after its dstack job ended is cancelled (its runner hung). */
 export const FINISHED_CANCEL_AFTER_MS = 30_000;
 
+// The stop's own reason when it gave one (`stopped by admin (root)`, a deleted user's), else these.
 const USER_STOP = 'stopped by user';
 const USER_ABORT = 'aborted by user';
 
@@ -87,8 +88,9 @@ export function decide(s: Situation): Action[] {
 
   if (FINAL_STATES.has(slurm.state)) {
     if (job.status === 'STOPPING' && !stoppedForSlurm)
-      return [{ kind: 'end', to: 'STOPPED', reason: USER_STOP }, { kind: 'forget' }];
-    if (job.status === 'ABORTING') return [{ kind: 'end', to: 'ABORTED', reason: USER_ABORT }, { kind: 'forget' }];
+      return [{ kind: 'end', to: 'STOPPED', reason: job.reason ?? USER_STOP }, { kind: 'forget' }];
+    if (job.status === 'ABORTING')
+      return [{ kind: 'end', to: 'ABORTED', reason: job.reason ?? USER_ABORT }, { kind: 'forget' }];
     // COMPLETED or FAILED: the batch script (the runner) has exited, so it has said all it will.
     const signalled = slurm.state !== 'COMPLETED' && slurm.state !== 'FAILED';
     if (signalled && tracked.endedAt === undefined) return [{ kind: 'ended' }];
@@ -104,8 +106,8 @@ export function decide(s: Situation): Action[] {
     if (job.status === 'STOPPING' || job.status === 'ABORTING') {
       const end: Action =
         job.status === 'STOPPING'
-          ? { kind: 'end', to: 'STOPPED', reason: USER_STOP }
-          : { kind: 'end', to: 'ABORTED', reason: USER_ABORT };
+          ? { kind: 'end', to: 'STOPPED', reason: job.reason ?? USER_STOP }
+          : { kind: 'end', to: 'ABORTED', reason: job.reason ?? USER_ABORT };
       return [...(tracked.cancelAt ? [] : [{ kind: 'cancel' } as const]), end, { kind: 'forget' }];
     }
     const reason = waitingReason(tracked.slurmId, slurm);

@@ -4,6 +4,7 @@
  * transition says whether one did.
  */
 import type { RunnerClient } from '../client/runner-client.js';
+import { UnauthorizedError } from '../core/errors.js';
 import type { Assignment, RunnerTransitionAnswer, RunnerTransitionRequest } from '../core/api.js';
 import { isFinished, type JobStatus } from '../core/job-status.js';
 import { withRuntimeVariables } from '../core/runtime-variables.js';
@@ -244,6 +245,12 @@ export class JobRun {
       // Refused when a stop or an abort came first: it is carried out, not left pending.
       if (!(await this.finish(end.to, end.fields))) await this.finishStopped(workspace);
     } catch (e) {
+      if (e instanceof UnauthorizedError) {
+        // The runner was deleted or its token replaced: the server failed the job already, and
+        // the agent says so and stops (RunnerAgent.refused). No bug, and nothing to report it to.
+        this.ctx.logger.info(`job ${this.id} ended here unreported: the server refuses this runner's token`);
+        return;
+      }
       this.disk.noticed(e);
       const reason = failureReason(e, this.ctx.workRoot);
       const stack = isDiskFull(e) ? {} : { stack: (e as Error).stack }; // not a bug

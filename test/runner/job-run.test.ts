@@ -81,3 +81,32 @@ describe('a running job aborted by an admin', () => {
     expect([job?.status, job?.reason]).toEqual(['ABORTED', 'aborted by admin (root)']);
   });
 });
+
+describe('a running job whose runner is deleted', () => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  it('ends without a failure line or a stack: a refused token is expected, not a bug', async () => {
+    const { engine, id, run, logged } = await claimedJob(makeSpec('long', { commands: ['sleep 600'] }), cleanup);
+    const ran = run.run();
+    await vi.waitFor(async () => expect((await engine.store.getJob(id))?.status).toBe('RUNNING'), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    // What `dstack runners delete r1` does; the agent, refused at its next heartbeat, aborts the job.
+    await engine.store.deleteTokens('runner', 'r1');
+    await engine.failJobsOf('r1', 'runner deleted', 'user:root');
+    run.request('abort');
+    // Bounded: before, the failure it then tried to report was refused, its last log lines retried for ever.
+    const ended = await Promise.race([ran.then(() => true), new Promise((r) => setTimeout(() => r(false), 8000))]);
+    expect(logged.filter((l) => l.includes('ERROR'))).toEqual([]);
+    expect(
+      logged.some((l) => l.includes(`job ${id} ended here unreported: the server refuses this runner's token`)),
+    ).toBe(true);
+    expect(ended).toBe(true);
+    expect((await engine.store.getJob(id))?.reason).toBe('runner deleted');
+    await vi.waitFor(() => expect(jobProcesses(id)).toEqual([]), { timeout: 5000, interval: 100 });
+  });
+});

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ApiClient } from '../client/api-client.js';
+import { errorFromResponse } from '../client/errors.js';
 import { SMALL_BLOB } from '../core/blob-api.js';
 import { forEachLimit } from '../core/concurrency.js';
 import { InvalidError, UnavailableError } from '../core/errors.js';
@@ -184,8 +185,7 @@ export async function downloadFiles(
         if (wanted.size > 0) {
           requests++;
           for await (const blob of readPack(await client.getPack([...wanted.keys()], signal))) {
-            if (blob.name === PACK_ERROR)
-              throw new UnavailableError(`the server cut off a pack: ${joinParts(blob.parts).toString()}`);
+            if (blob.name === PACK_ERROR) throw packError(joinParts(blob.parts).toString());
             const group = wanted.get(blob.name);
             if (!group) throw new InvalidError(`the server sent blob ${blob.name}, which was not asked for`);
             if (digestOfParts(blob.parts) !== blob.name)
@@ -235,4 +235,24 @@ export async function downloadFiles(
     });
   }
   return { ...stats, files: files.length + links.length };
+}
+
+/**
+ * The error a server put in a pack it cut off, as the answer it would have been: an outage of
+ * its storage reads (and is retried) as any 503, `a service this server uses is unreachable (…)`,
+ * not as the storage client's own words. Others say the pack was cut off.
+ */
+export function packError(content: string): Error {
+  let answer: { status?: unknown; error?: { code?: unknown } } | undefined;
+  try {
+    answer = JSON.parse(content) as typeof answer;
+  } catch {
+    // A server before the answer went in the pack: its message alone.
+  }
+  if (typeof answer?.status !== 'number' || typeof answer.error?.code !== 'string')
+    return new UnavailableError(`the server cut off a pack: ${content}`);
+  const error = errorFromResponse(answer.status, answer);
+  if (error instanceof UnavailableError) return error;
+  error.message = `the server cut off a pack: ${error.message}`;
+  return error;
 }

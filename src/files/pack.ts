@@ -20,7 +20,9 @@ const TRAILER_LIMIT = 64 << 10;
 
 /**
  * The name of the entry a server writes, in place of the rest of a pack, when it fails
- * after the response has started (a blob vanished): its content is the error message.
+ * after the response has started (a blob vanished, its storage unreachable): its content is
+ * the error answer it would have given, `{"status":503,"error":{"code","message"}}` (plain
+ * text, the message alone, from servers before it).
  */
 export const PACK_ERROR = '.dstack-error';
 

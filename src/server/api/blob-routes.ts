@@ -16,6 +16,7 @@ import { DIGEST, type BlobBytes, type BlobStore } from '../storage/blob-store.js
 import * as blobSchemas from './blob-schemas.js';
 import { clientGone } from './client-gone.js';
 import type { ApiDeps, ApiEnv } from './context.js';
+import { errorAnswer } from './http-errors.js';
 import * as schemas from './schemas.js';
 import { body } from './validate.js';
 
@@ -116,8 +117,10 @@ export function blobRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
             : await readLimited(await blobs.get(digest), MAX_PACK_ENTRY, `blob ${digest}`),
         }));
       } catch (e) {
-        // The response has started: the error goes in the pack, where the client looks for it.
-        yield { name: PACK_ERROR, data: Buffer.from(e instanceof Error ? e.message : String(e)) };
+        // The response has started: the error goes in the pack, where the client looks for it, as
+        // the answer it would have been (an S3 outage a 503's `unreachable … try again`, not the SDK's words).
+        const { status, body } = errorAnswer(e, engine.logger);
+        yield { name: PACK_ERROR, data: Buffer.from(JSON.stringify({ status, ...body })) };
       }
     }
     return new Response(writePackWeb(entries()), {

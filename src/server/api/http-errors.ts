@@ -34,13 +34,29 @@ export function httpStatus(code: ErrorCode): ContentfulStatusCode {
   }
 }
 
+/** The body of an error answer, as the client reads it back (client/errors.ts). */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
 export function errorResponse(c: Context, error: unknown, logger: Logger): Response {
-  if (error instanceof DstackError) {
-    return c.json({ error: { code: error.code, message: error.message } }, httpStatus(error.code));
-  }
+  const { status, body } = errorAnswer(error, logger);
+  return c.json(body, status);
+}
+
+/**
+ * What `error` answers, logged as errorResponse logs it; also for an error after the answer has
+ * started (a pack cut off, blob-routes.ts), which carries it in the body.
+ */
+export function errorAnswer(error: unknown, logger: Logger): { status: ContentfulStatusCode; body: ErrorBody } {
+  const answer = (code: ErrorCode, message: string, status = httpStatus(code)) => ({
+    status,
+    body: { error: { code, message } },
+  });
+  if (error instanceof DstackError) return answer(error.code, error.message);
   if (error instanceof z.ZodError) {
     const message = error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
-    return c.json({ error: { code: 'invalid', message: `invalid request: ${message}` } }, 400);
+    return answer('invalid', `invalid request: ${message}`);
   }
   const unreachable = errorWithCode(error, NETWORK_CODES) ?? timedOut(error);
   if (unreachable) {
@@ -48,17 +64,17 @@ export function errorResponse(c: Context, error: unknown, logger: Logger): Respo
     const why = unreachable.message || unreachable.code;
     const message = `a service this server uses is unreachable (${why}): its database or its artifact storage`;
     logger.warn(message);
-    return c.json({ error: { code: 'unavailable', message: `${message}; try again once it is back` } }, 503);
+    return answer('unavailable', `${message}; try again once it is back`);
   }
   const full = errorWithCode(error, DISK_FULL_CODES);
   if (full) {
     // Not a bug, and no retry frees space: the caller (a runner's job) fails at once, saying what to do.
     logger.warn(`the server's storage is full: ${full.message || full.code}`);
     const message = `the server's storage is full (${DISK_FULL[full.code]}): free space on it, or give it more, and run again`;
-    return c.json({ error: { code: 'storage_full', message } }, 507);
+    return answer('storage_full', message);
   }
   logger.error('unexpected error', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-  return c.json({ error: { code: 'internal', message: 'internal server error; see the server log' } }, 500);
+  return answer('internal', 'internal server error; see the server log');
 }
 
 /** Network failures: what a connection to another service gives when that service is down (or its name is gone). */

@@ -99,6 +99,7 @@ export class JobRun {
       200,
       (e) => {
         if (e instanceof LogsRefused) return log.error(e.message);
+        if (e instanceof UnauthorizedError) return; // the job ends here, and says why (run)
         this.disk.noticed(e instanceof SpoolUnwritable ? e.cause : e);
         if (e instanceof SpoolUnwritable) log.warn(e.message);
         else log.warn('sending logs failed; will retry', { error: String(e) });

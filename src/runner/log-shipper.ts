@@ -14,6 +14,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { printable } from '../core/printable.js';
+import { UnauthorizedError } from '../core/errors.js';
 import type { LogEntry } from '../core/records.js';
 import { isRefusedForGood, LogsRefused, type SendLogs, type UnfinishedLine } from './log-spool.js';
 import { LogSpoolWriter } from './log-spool-writer.js';
@@ -90,6 +91,11 @@ export class LogShipper {
   private readonly spool: LogSpoolWriter | undefined;
   /** The time of the output being split into lines; undefined outside `write`. */
   private now: number | undefined;
+  /**
+   * The server refused this runner's token (the runner was deleted, its token replaced): no send
+   * is tried again, and `close` throws it at once. What is queued stays in the spool.
+   */
+  private refused: UnauthorizedError | undefined;
 
   constructor(
     private readonly send: SendLogs,
@@ -236,7 +242,7 @@ export class LogShipper {
   }
 
   private schedule(): void {
-    if (this.queue.length === 0) return;
+    if (this.queue.length === 0 || this.refused) return;
     // A full batch goes at once: output faster than one batch per interval is not held back.
     const full = this.queue.length >= BATCH_ENTRIES || this.queuedBytes >= BATCH_BYTES;
     const delay =
@@ -260,6 +266,7 @@ export class LogShipper {
     this.sending = this.sending
       .catch(() => {})
       .then(async () => {
+        if (this.refused) throw this.refused;
         if (this.queue.length === 0) return;
         let count = 0;
         let bytes = 0;
@@ -285,6 +292,7 @@ export class LogShipper {
           if (this.queuedBytes <= QUEUE_LOW_BYTES) for (const resume of this.drainWaiters.splice(0)) resume();
           this.spool?.acknowledged(batch.length);
         } catch (e) {
+          if (e instanceof UnauthorizedError) this.refused = e;
           this.failures++;
           this.onError(e);
           throw e;
@@ -320,7 +328,7 @@ export class LogShipper {
 
   /**
    * Send what is left of unfinished lines and everything queued; retries until sent or
-   * `timeoutMs` passes. `last`, when given, sends the final batch (a job's last output with its
+   * `timeoutMs` passes (or the server refuses the runner's token). `last`, when given, sends the final batch (a job's last output with its
    * final status); with nothing left, it is not called.
    */
   async close(timeoutMs = 5 * 60_000, last?: SendLogs): Promise<void> {
@@ -338,7 +346,7 @@ export class LogShipper {
         try {
           await this.flush(last);
         } catch (e) {
-          if (Date.now() > deadline) throw e;
+          if (this.refused || Date.now() > deadline) throw e;
           await new Promise((r) => setTimeout(r, Math.min(1000 * this.failures, 5000)));
         }
       }

@@ -90,13 +90,22 @@ describe('run lifecycle', () => {
 
   it('refuses a --tag that is not a tag name before submitting anything', async () => {
     const before = await sb.dstack(['status', '--last', '100']);
-    for (const bad of ['Bad/Tag', 'brand:new', '-x']) {
-      const r = await sb.dstack(['run', 'hello', '--tag', bad]);
+    for (const [bad, args] of [
+      ['Bad/Tag', ['--tag', 'Bad/Tag']],
+      ['brand:new', ['--tag', 'brand:new']],
+      ['-x', ['--tag=-x']],
+    ] as const) {
+      const r = await sb.dstack(['run', 'hello', ...args]);
       expect(r.stderr).toBe(
         `error: invalid tag '${bad}' (--tag): use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100\n`,
       );
       expect(r.code).toBe(2);
     }
+    // A flag after --tag means its value was left out.
+    expect(await sb.dstack(['run', 'hello', '--tag', '-x'])).toMatchObject({
+      stderr: "error: option '--tag' needs a value (--tag TAG)\n",
+      code: 2,
+    });
     expect((await sb.dstack(['status', '--last', '100'])).stdout).toBe(before.stdout);
   });
 

@@ -90,13 +90,16 @@ describe('runners with and without a Docker engine', () => {
       async () => (await server.client().runners()).find((r) => r.name === 'later-box')?.status === 'ACTIVE',
     );
     expect((await dstack(['resume', first.id])).code).toBe(0);
+    // docker-box, which could take it, is named as away, not left for an admin to guess.
+    const reason =
+      /^no online runner has a Docker engine \(runners: cpu-box, later-box\); docker-box \(offline since \d{4}-\d\d-\d\d \d\d:\d\d UTC\) could take it$/;
     const waiting = await waitUntil(async () => {
       const job = (await view(name)).jobs[0]!;
-      return job.reason === 'no runner has a Docker engine (runners: cpu-box, later-box)' && job;
+      return reason.test(job.reason ?? '') && job;
     });
     expect(waiting.status).toBe('SUBMITTED');
     expect((await dstack(['status', name])).stdout).toContain(
-      'SUBMITTED no runner has a Docker engine (runners: cpu-box, later-box)',
+      'SUBMITTED no online runner has a Docker engine (runners: cpu-box, later-box); docker-box (offline since',
     );
     // later-box's engine comes up: its heartbeat tells the server, and the job resumes there from its checkpoint.
     await symlink(engineSocket, laterSocket);

@@ -191,7 +191,9 @@ describe('team command errors', () => {
     expect((await start(['--memory', 'lots'])).stderr).toContain(
       "error: invalid --memory 'lots': expected a size like 16GB",
     );
-    expect((await start(['--gpus', '1.5'])).stderr).toContain("error: invalid --gpus '1.5': expected a whole number");
+    expect((await start(['--gpus', '1.5'])).stderr).toContain(
+      "error: invalid --gpus '1.5': expected a number of GPUs (2) or their indices (0,2)",
+    );
     expect((await start(['--venv-cache-size', 'lots'])).stderr).toContain(
       "error: invalid --venv-cache-size 'lots': expected a size like 20GB, or 0 for no size limit",
     );

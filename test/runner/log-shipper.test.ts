@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidError, NotFoundError } from '../../src/core/errors.js';
+import { InvalidError, NotFoundError, UnauthorizedError } from '../../src/core/errors.js';
 import type { LogEntry } from '../../src/core/records.js';
 import { LogShipper, MAX_LINE, QUEUE_HIGH_BYTES, resendSpool } from '../../src/runner/log-shipper.js';
 
@@ -214,6 +214,27 @@ describe('LogShipper', () => {
     );
     expect(dropped).toEqual(['dropped log entries 1–3, which the server refuses for good: bad batch']);
     await expect(stat(spool)).rejects.toThrow('ENOENT');
+  });
+
+  it("stops sending once the server refuses the runner's token, and keeps the entries in the spool", async () => {
+    const spool = join(dir, 'unauthorized.spool');
+    let tries = 0;
+    const shipper = new LogShipper(
+      async () => {
+        tries++;
+        throw new UnauthorizedError('missing or invalid token');
+      },
+      0,
+      5,
+      () => {},
+      spool,
+    );
+    shipper.write('stdout', Buffer.from('a\n'));
+    await new Promise((r) => setTimeout(r, 100));
+    shipper.write('stdout', Buffer.from('b\n'));
+    await expect(shipper.close()).rejects.toThrow('missing or invalid token');
+    expect(tries).toBe(1); // a deleted runner's token is not tried again and again
+    expect((await stat(spool)).size).toBeGreaterThan(0); // a runner given a new token sends them
   });
 
   it('re-sends a failed batch with the same sequence numbers', async () => {

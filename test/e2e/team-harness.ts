@@ -149,21 +149,21 @@ export class TeamRunner {
   }
 }
 
-/** A TCP proxy in front of the server whose connections the test can cut at will. */
+/** A TCP proxy in front of the server (a port), or a Docker engine (a unix socket), whose connections the test can cut at will. */
 export class CuttableProxy {
   private readonly sockets = new Set<Socket>();
   private server!: Server;
   private refusing = false;
   port = 0;
 
-  static async start(targetPort: number): Promise<CuttableProxy> {
-    return new CuttableProxy().listen(targetPort);
+  static async start(target: number | string): Promise<CuttableProxy> {
+    return new CuttableProxy().listen(target);
   }
 
-  private async listen(targetPort: number): Promise<CuttableProxy> {
+  private async listen(target: number | string): Promise<CuttableProxy> {
     this.server = createServer((client) => {
       if (this.refusing) return void client.destroy();
-      const upstream = connect(targetPort, '127.0.0.1');
+      const upstream = typeof target === 'string' ? connect(target) : connect(target, '127.0.0.1');
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.on('close', () => this.sockets.delete(s));
@@ -195,6 +195,11 @@ export class CuttableProxy {
 
   up(): void {
     this.refusing = false;
+  }
+
+  /** As DOCKER_HOST: `tcp://127.0.0.1:PORT`. */
+  get url(): string {
+    return `tcp://127.0.0.1:${this.port}`;
   }
 
   close(): void {

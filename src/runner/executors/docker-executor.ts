@@ -6,12 +6,12 @@
  */
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { InternalError, InvalidError } from '../../core/errors.js';
+import { assertNever, InternalError, InvalidError } from '../../core/errors.js';
+import type { ContainerEnd } from './docker/container-exit.js';
 import { containerOptions, JOB_LABEL, writableMounts } from './docker/container-spec.js';
 import { giveBackAfter, ownerOfJobFiles, wasGivenBack, type Owner } from './docker/ownership.js';
-import { readOutput, type Execution, type ExecutionRequest, type Executor, type ExitResult } from './executor.js';
+import { type Execution, type ExecutionRequest, type Executor, type ExitResult } from './executor.js';
 import { scriptOf } from './process-executor.js';
 import { makeFolder } from '../../files/make-folder.js';
 
@@ -29,6 +29,11 @@ export interface DockerExecutorOptions {
    * the runner's user when it is not root and the engine's root is the host's; else no one.
    */
   owner?: Owner;
+  /**
+   * How long (ms) a job whose kill its engine did not answer waits for it to answer again
+   * before it ends all the same, its container perhaps still running. Default 30 000.
+   */
+  unansweredKillMs?: number;
 }
 
 /**
@@ -37,8 +42,9 @@ export interface DockerExecutorOptions {
  */
 const engineModule = () => import('./docker/engine.js');
 
-/** Output still in flight when the container has exited gets this long to arrive. */
+/** Output still in flight when the container has exited gets this long to arrive (since the last of it). */
 const DRAIN_MS = 5000;
+const UNANSWERED_KILL_MS = 30_000;
 
 export class DockerExecutor implements Executor {
   private docker: Docker | undefined;
@@ -62,9 +68,18 @@ export class DockerExecutor implements Executor {
     const image = request.image;
     if (image === undefined) throw new InternalError('the docker executor was given a job without an image');
     const docker = await this.engine();
-    const [{ engineMessage, engineAddress }, { ensureImage }] = await Promise.all([
+    const [
+      { engineMessage, engineAddress, parseDockerHost },
+      { ensureImage },
+      { EngineLink, removeContainer },
+      { ContainerOutput },
+      { ContainerExit },
+    ] = await Promise.all([
       engineModule(),
       import('./docker/image.js'),
+      import('./docker/engine-link.js'),
+      import('./docker/container-output.js'),
+      import('./docker/container-exit.js'),
     ]);
     await ensureImage(docker, image, request.onNote, request.signal);
     request.signal?.throwIfAborted(); // stopped or aborted while its image was looked up or pulled: no container
@@ -98,8 +113,8 @@ export class DockerExecutor implements Executor {
       ?.guardContainer(engineAddress(this.options.host), container.id)
       .catch(() => undefined);
     const remove = async () => {
-      await container.remove({ force: true, v: true }).catch(() => {});
-      unguard?.();
+      // An engine that does not answer keeps the guard: a runner that dies meanwhile still has it stopped.
+      await removeContainer(container, () => unguard?.());
       await removeFiles();
     };
     // Files the entry script did not give back (killed first, or its chown failed) go back from another container.
@@ -110,46 +125,58 @@ export class DockerExecutor implements Executor {
         request.onNote?.(`could not give the job's files back to uid ${owner.uid}: ${engineMessage(e)}`);
       });
     };
-    let drained: Promise<void>;
+    const link = new EngineLink(container, parseDockerHost(this.options.host).label, (text) => request.onNote?.(text));
+    let told!: (end: Promise<ContainerEnd>) => void;
+    const output = new ContainerOutput(docker, container, request, link, new Promise((resolve) => (told = resolve)));
     try {
       // Attached before it starts: not a line of output is lost.
-      const stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
-      const out = new PassThrough();
-      const err = new PassThrough();
-      // Both streams come multiplexed on one connection: a full log queue pauses that.
-      const attached = stream as unknown as Readable;
-      readOutput(out, 'stdout', request, attached);
-      readOutput(err, 'stderr', request, attached);
-      docker.modem.demuxStream(stream, out, err);
-      drained = new Promise((resolve) => {
-        stream.once('end', resolve);
-        stream.once('close', resolve);
-        stream.once('error', () => resolve());
-      });
+      await output.attach();
       await container.start();
     } catch (e) {
+      output.abandon();
       await remove();
       throw new InvalidError(`cannot start a container of image '${image}': ${engineMessage(e)}`);
     }
+    const watch = new ContainerExit(container, link, this.options.unansweredKillMs ?? UNANSWERED_KILL_MS);
+    told(watch.end);
 
     let signalled: NodeJS.Signals | null = null;
     const exit = (async (): Promise<ExitResult> => {
       try {
-        const result = (await container.wait()) as { StatusCode: number };
-        await Promise.race([drained, new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
-        const info = await container.inspect().catch(() => undefined);
-        const code = result.StatusCode;
-        const oom = info?.State?.OOMKilled === true && code !== 0;
-        await giveBackLeft();
-        return { code, signal: signalled, ...(oom ? { reason: 'out of memory' } : {}) };
+        const end = await watch.end;
+        await output.settle(DRAIN_MS, this.options.unansweredKillMs ?? UNANSWERED_KILL_MS);
+        switch (end.kind) {
+          case 'ended':
+            await giveBackLeft();
+            return {
+              code: end.code,
+              signal: signalled,
+              ...(end.oom && end.code !== 0 ? { reason: 'out of memory' } : {}),
+            };
+          case 'gone':
+            await giveBackLeft();
+            return {
+              code: null,
+              signal: signalled,
+              reason: `its container was removed from the Docker engine at ${link.label} outside dstack`,
+            };
+          case 'unanswered':
+            return {
+              code: null,
+              signal: signalled,
+              reason: `the Docker engine at ${link.label} did not answer after the job was killed: its container may still run until the runner starts again`,
+            };
+          default:
+            return assertNever(end);
+        }
       } finally {
+        output.abandon();
         await remove();
       }
     })();
     const send = (signal: NodeJS.Signals) => {
       signalled = signal;
-      // 409 when it has already stopped: nothing to signal.
-      container.kill({ signal }).catch(() => {});
+      watch.send(signal);
     };
     return { pid: undefined, exit, terminate: () => send('SIGTERM'), kill: () => send('SIGKILL') };
   }

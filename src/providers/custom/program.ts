@@ -11,6 +11,7 @@ import { DockerExecutor } from '../../runner/executors/docker-executor.js';
 import type { Execution, Executor } from '../../runner/executors/executor.js';
 import { ProcessExecutor } from '../../runner/executors/process-executor.js';
 import { runnerEnvironment } from '../../runner/environment.js';
+import { endOnSignal, programLabels, removeProgramLeftovers } from './program-leftovers.js';
 import type { ProviderSettings } from '../../settings.js';
 import type { ProviderInput } from './contract.js';
 
@@ -51,15 +52,17 @@ export async function runProgram(
           host: settings.dockerHost,
           network: settings.dockerNetwork,
           scriptDir: io,
-          labels: { 'dstack.provider': program.name },
+          labels: programLabels(program.name, io),
         })
       : new ProcessExecutor(io);
+    if (executor instanceof DockerExecutor) await removeProgramLeftovers(await executor.engine()).catch(() => {});
     const tail: string[] = [];
     const keep = (_stream: string, chunk: Buffer) => {
       tail.push(...chunk.toString('utf8').split('\n').filter(Boolean));
       tail.splice(0, Math.max(0, tail.length - TAIL_LINES));
     };
-    const execution = await executor.start({
+    const preparing = new AbortController();
+    const starting = executor.start({
       jobId: 'provider',
       workspace: program.dir,
       commands: program.commands,
@@ -74,8 +77,14 @@ export async function runProgram(
             ],
           }
         : {}),
+      signal: preparing.signal,
     });
-    const exit = await withTimeout(execution, settings.providerTimeoutSeconds);
+    const unwatch = endOnSignal(program.name, () => starting, io, preparing);
+    const execution = await starting.catch((e: unknown) => {
+      unwatch();
+      throw e;
+    });
+    const exit = await withTimeout(execution, settings.providerTimeoutSeconds).finally(unwatch);
     const output = tail.length > 0 ? `; its last output:\n  ${tail.join('\n  ')}` : '';
     if (exit === 'timeout') {
       throw new Error(`did not finish within ${settings.providerTimeoutSeconds} s (DSTACK_PROVIDER_TIMEOUT)${output}`);

@@ -4,11 +4,14 @@
  * socket), and `later-box` gets one while the test runs. Jobs with an image go only where a
  * Docker engine answers, a resumed one too; while none does, they wait and say why.
  */
-import { mkdtemp, symlink } from 'node:fs/promises';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
+import { WORK_ROOT_LABEL } from '../../src/runner/executors/docker/container-spec.js';
+import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
 import { checkpointingWorkflow } from './checkpointing.js';
 import { ensureDocker } from './docker-env.js';
 import { Sandbox, waitUntil } from './harness.js';
@@ -55,6 +58,16 @@ describe('runners with and without a Docker engine', () => {
   afterAll(async () => {
     await Promise.all(runners.map((r) => r.kill()));
     await server?.kill('SIGTERM');
+    // A runner killed outright leaves its containers (the aborted job's) for its next start, which never comes here.
+    const engine = new Docker(parseDockerHost(`unix://${engineSocket}`).options);
+    for (const r of runners) {
+      const left = await engine.listContainers({ all: true, filters: { label: [`${WORK_ROOT_LABEL}=${r.workDir}`] } });
+      for (const c of left) await engine.getContainer(c.Id).remove({ force: true });
+      await rm(r.workDir, { recursive: true, force: true });
+    }
+    await sb?.dispose();
+    await rm(server.dataDir, { recursive: true, force: true });
+    await rm(dirname(laterSocket), { recursive: true, force: true });
   });
 
   it('lists what each runner told it can run', async () => {

@@ -13,6 +13,7 @@ import { containerOptions, JOB_LABEL, writableMounts } from './docker/container-
 import { giveBackAfter, ownerOfJobFiles, wasGivenBack, type Owner } from './docker/ownership.js';
 import { type Execution, type ExecutionRequest, type Executor, type ExitResult } from './executor.js';
 import { scriptOf } from './process-executor.js';
+import { loopbackOnly, naming } from './docker/network.js';
 import { makeFolder } from '../../files/make-folder.js';
 
 export interface DockerExecutorOptions {
@@ -106,7 +107,9 @@ export class DockerExecutor implements Executor {
       container = await docker.createContainer(options);
     } catch (e) {
       await removeFiles();
-      throw new InvalidError(`cannot create a container of image '${image}': ${engineMessage(e)}`);
+      throw new InvalidError(
+        `cannot create a container of image '${image}': ${naming(engineMessage(e), this.options.network)}`,
+      );
     }
     // Watched before it starts: should this process die while it runs, the container is stopped.
     const unguard = await request.guard
@@ -135,8 +138,12 @@ export class DockerExecutor implements Executor {
     } catch (e) {
       output.abandon();
       await remove();
-      throw new InvalidError(`cannot start a container of image '${image}': ${engineMessage(e)}`);
+      throw new InvalidError(
+        `cannot start a container of image '${image}': ${naming(engineMessage(e), this.options.network)}`,
+      );
     }
+    const warning = await loopbackOnly(container, this.options.network).catch(() => undefined);
+    if (warning) request.onNote?.(warning);
     const watch = new ContainerExit(container, link, this.options.unansweredKillMs ?? UNANSWERED_KILL_MS);
     told(watch.end);
 

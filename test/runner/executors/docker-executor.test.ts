@@ -106,14 +106,40 @@ describe('docker executor', () => {
     );
   });
 
-  it('says which image it cannot make a container of', async () => {
+  it('says which image it cannot make a container of, and which setting names a missing network', async () => {
     const odd = new DockerExecutor({ host, network: 'dstack-no-such-network', scriptDir: scripts });
     await expect(
       odd.start({ jobId: 'x', workspace, commands: ['true'], env: {}, image: BUSYBOX, onOutput: () => {} }),
     ).rejects.toThrow(
-      /^cannot (create|start) a container of image 'dstack-test\/busybox:latest': .*dstack-no-such-network/,
+      /^cannot (create|start) a container of image 'dstack-test\/busybox:latest': .*dstack-no-such-network.* \(DSTACK_DOCKER_NETWORK=dstack-no-such-network: set it to host, none, bridge or a network this engine has\)$/,
     );
     expect(await readdir(scripts)).toEqual([]);
+  });
+
+  it("notes in the job's log a network that gives the container only loopback", async () => {
+    // The test engine runs with --bridge=none: `bridge` gives a container no interface there.
+    const bridged = new DockerExecutor({
+      host,
+      network: 'bridge',
+      scriptDir: scripts,
+      labels: { [WORK_ROOT_LABEL]: label },
+    });
+    const notes: string[] = [];
+    const execution = await bridged.start({
+      jobId: 'bridged',
+      workspace,
+      commands: ['sleep 1'],
+      env: {},
+      image: BUSYBOX,
+      onOutput: () => {},
+      onNote: (text) => notes.push(text),
+    });
+    expect((await execution.exit).code).toBe(0);
+    expect(notes).toEqual([
+      'the container has no network but loopback: this engine gives DSTACK_DOCKER_NETWORK=bridge no interface ' +
+        '(a dockerd started with --bridge=none?); set it to host, or to a network the engine has',
+    ]);
+    expect((await run({ commands: ['sleep 1'] })).notes).toEqual([]); // `none` asks for loopback only
   });
 
   it('says which socket it cannot reach', async () => {

@@ -29,7 +29,7 @@ describe('dstack run WF --help', () => {
   it('shows an optional variable with a required value, as a flag without one is refused', () => {
     const help = formatWorkflowHelp(project(['python3 train.py $epochs'], { epochs: '10' }), 'a');
     expect(help.split('\n')[0]).toBe('usage: dstack run a [--epochs EPOCHS]');
-    expect(() => requireValues(parseRunArgs(['a', '--epochs']))).toThrow(
+    expect(() => requireValues(parseRunArgs(['a', '--epochs']), new Map())).toThrow(
       "option '--epochs' needs a value (--epochs VALUE)",
     );
   });

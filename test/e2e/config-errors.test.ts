@@ -83,6 +83,18 @@ describe('bad input', () => {
       /unknown option '--epoch' for workflow 'train' \(its variables: --epochs\); did you mean '--epochs'\?/,
     ],
     [
+      'a one-dash variable flag',
+      GOOD,
+      ['train', '-epochs', '5'],
+      /unknown option '-epochs'; did you mean '--epochs'\?/,
+    ],
+    [
+      'an empty flag value',
+      GOOD,
+      ['train', '--epochs', ''],
+      /option '--epochs' was given an empty value: give one \(--epochs VALUE\), or leave the flag out for its default/,
+    ],
+    [
       'an absolute artifact path',
       GOOD.replace('      - data\n', '      - /data\n'),
       ['prepare'],

@@ -3,6 +3,7 @@
  * they are parsed here rather than declared to commander.
  */
 import { UsageError } from '../../core/errors.js';
+import { didYouMean } from '../../core/suggest.js';
 import { checkTagName } from '../../core/tags.js';
 
 export interface RunArgs {
@@ -15,6 +16,8 @@ export interface RunArgs {
   tag?: string;
   /** `--name` flags given no value, in order: unknown ones are refused as unknown, the rest as needing a value. */
   valueless: string[];
+  /** Options of one dash dstack run does not know (`-epochs`), as written before any `=`: refused by refuseOneDash. */
+  oneDash: string[];
 }
 
 /** dstack run's own flags that take no value, and what each sets. */
@@ -39,7 +42,15 @@ export const RUN_OPTIONS_HELP =
   '    --dry-run       show the plan and submit nothing\n';
 
 export function parseRunArgs(argv: readonly string[]): RunArgs {
-  const args: RunArgs = { overrides: {}, detach: false, help: false, dryRun: false, noCache: false, valueless: [] };
+  const args: RunArgs = {
+    overrides: {},
+    detach: false,
+    help: false,
+    dryRun: false,
+    noCache: false,
+    valueless: [],
+    oneDash: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     // `--tag=v2` is `--tag v2`: dstack run's own options are matched before `=`, so that no
@@ -75,7 +86,11 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
       }
       args.overrides[name] = value;
     } else if (arg.startsWith('-') && arg.length > 1) {
-      throw new UsageError(`unknown option '${arg}'`);
+      // Refused once the workflow's variables are known, so that `-epochs` can be told it meant
+      // `--epochs`; its value, if any, is skipped as `--epochs`' would be, so the workflow is still found.
+      args.oneDash.push(option);
+      const next = argv[i + 1];
+      if (inline === undefined && next !== undefined && !next.startsWith('-')) i++;
     } else if (args.workflow === undefined) {
       args.workflow = arg;
     } else {
@@ -85,10 +100,36 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
   return args;
 }
 
-/** Every flag a workflow's variables take: run once checkOverrides has accepted the names. */
-export function requireValues(args: RunArgs): void {
+/**
+ * Refuse the first unknown one-dash option, naming the `--` flag it was meant to be when dstack
+ * run's own options or `variables` (the workflow's, without dashes) have one close to it.
+ */
+export function refuseOneDash(args: RunArgs, variables: Iterable<string>): void {
+  const option = args.oneDash[0];
+  if (option === undefined) return;
+  const flags = [
+    ...Object.keys(FLAGS).filter((f) => f.startsWith('--')),
+    '--tag',
+    ...[...variables].map((n) => `--${n}`),
+  ];
+  throw new UsageError(`unknown option '${option}'${didYouMean(`-${option}`, flags)}`);
+}
+
+/**
+ * Every flag a workflow's variables take, and not an empty one unless the variable's default
+ * (`defaults`: the workflow's variables) is empty too: run once checkOverrides has accepted the names.
+ */
+export function requireValues(args: RunArgs, defaults: ReadonlyMap<string, string>): void {
   const name = args.valueless[0];
   if (name !== undefined) throw new UsageError(`option '--${name}' needs a value (--${name} VALUE)`);
+  for (const [flag, value] of Object.entries(args.overrides)) {
+    const preset = defaults.get(flag);
+    if (value !== '' || preset === '') continue;
+    throw new UsageError(
+      `option '--${flag}' was given an empty value: give one (--${flag} VALUE)` +
+        (preset === undefined ? '' : `, or leave the flag out for its default (${preset})`),
+    );
+  }
 }
 
 /** The variable flags given, with or without a value, for checkOverrides. */

@@ -11,18 +11,20 @@ import { checkOverrides, findWorkflow } from '../../core/overrides.js';
 import { plan, type Plan } from '../../core/planner.js';
 import { tagElsewhereHint } from '../../core/projects.js';
 import { cacheSource, type JobRecord, type RunView } from '../../core/records.js';
+import { acceptedVariables } from '../../core/variables.js';
 import type { ProjectConfig } from '../../core/workflow.js';
 import { plainCacheDir, type Settings } from '../../settings.js';
 import { colorStatus, printable, styled, table } from '../format.js';
 import { untrackedNote } from '../untracked-note.js';
 import { locateDependencyError } from './dependency-errors.js';
 import { formatPlan, formatWorkflowHelp, formatWorkflowList } from './plan-output.js';
-import { flagNames, parseRunArgs, requireValues } from './run-args.js';
+import { flagNames, parseRunArgs, refuseOneDash, requireValues } from './run-args.js';
 
 export async function runCommand(argv: readonly string[], settings: Settings, cwd: string): Promise<number> {
   const args = parseRunArgs(argv);
   const root = findProjectRoot(cwd);
   if (!root) {
+    refuseOneDash(args, []);
     if (args.help) {
       process.stdout.write(
         `usage: dstack run WORKFLOW [--VARIABLE VALUE]... [-d] [--tag TAG] [--no-cache] [--dry-run]\n\n`,
@@ -34,6 +36,9 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   }
   const config = await loadProject(root, { plainCache: plainCacheDir(settings.home) });
   printWarnings(config.warnings);
+  const target = config.workflows.find((w) => w.name === args.workflow);
+  const variables = target ? acceptedVariables(config.variables, target.name) : new Map<string, string>();
+  refuseOneDash(args, variables.keys());
   if (args.workflow === undefined) {
     if (args.help) return (process.stdout.write(formatWorkflowList(config)), 0);
     throw new UsageError(needsWorkflow(config));
@@ -42,7 +47,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   if (args.help) return (process.stdout.write(formatWorkflowHelp(config, args.workflow)), 0);
   // A flag without a value is first of all a flag: an unknown one is named as unknown.
   checkOverrides(config, args.workflow, flagNames(args));
-  requireValues(args);
+  requireValues(args, variables);
 
   // Loaded here, not at the top: `dstack run --help` needs neither providers nor the client.
   const { providerRegistry } = await import('../../providers/index.js');

@@ -139,7 +139,7 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .option('--no-open', 'only print the link')
     .action((opts) => done(commands.dashboard().then((m) => m.dashboardCommand(opts, settings))));
 
-  program
+  const config = program
     .command('config')
     .description('save a server to use (a profile in $DSTACK_HOME/config.yml), switch profiles, or list them')
     .option('--server <url>', 'the server URL')
@@ -149,10 +149,12 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     )
     .option('--profile <name>', 'the profile to save (default: default), or alone: the one to use')
     .option('--local', 'use the local server again (profiles are kept)')
-    .action((opts) => done(commands.team().then((m) => m.configCommand(opts, settings))))
+    .action((opts) => done(commands.team().then((m) => m.configCommand(opts, settings))));
+  config
     .command('list')
     .description('list profiles (* marks the current one)')
     .action(() => done(commands.team().then((m) => m.configListCommand(settings))));
+  refuseUnknownSubcommands(config);
 
   const users = program
     .command('users')
@@ -276,6 +278,7 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
       'stop those jobs first, as dstack stop does: their artifacts are saved, dstack resume runs them again',
     )
     .action((opts) => done(commands.server().then((m) => m.serverStopCommand(opts, settings))));
+  refuseUnknownSubcommands(server);
   addHelpCommand(program, (argv) =>
     argv[0] === 'run'
       ? (done(commands.run().then((m) => m.runCommand(argv.slice(1), settings, process.cwd()))), Promise.resolve())

@@ -81,6 +81,15 @@ describe('flag values and subcommands the CLI refuses', () => {
       "error: unknown command 'dstack runners ad' (dstack runners takes list, add, delete, token); did you mean 'add'?\n",
     );
     expect(await refusal(['runners', 'ls'])).toContain("did you mean 'list'?");
+    // A group that runs itself (dstack config --server URL) names the word too, not 'too many arguments'.
+    expect(await refusal(['config', 'bogus'])).toBe(
+      "error: unknown command 'dstack config bogus' (dstack config takes list, or options alone)\n",
+    );
+    expect(await refusal(['server', '--port', '3999', 'stp'])).toBe(
+      "error: unknown command 'dstack server stp' (dstack server takes stop, or options alone); did you mean 'stop'?\n",
+    );
+    expect(await refusal(['config', 'list', 'x'])).toContain("too many arguments for 'list'");
+    expect(await refusal(['server', 'stop', 'x'])).toContain("too many arguments for 'stop'");
     // The default command named, or an option of it, is still that command.
     expect(await refusal(['tags', 'list', 'x'])).toContain("too many arguments for 'list'");
     expect(await refusal(['tags', '--bogus'])).toContain("unknown option '--bogus'");

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { decodeConfigText } from '../../config/config-text.js';
 import { ConfigError } from '../../core/errors.js';
 import { locate, locateKey, parseYaml, toPlain } from '../../config/yaml-source.js';
 import { slurmEntry, type SlurmEntry } from './slurm/options.js';
@@ -22,13 +23,14 @@ export interface ServerConfig {
 }
 
 export async function readServerConfig(file: string): Promise<ServerConfig> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (e) {
     throw new ConfigError(`cannot read the server config: ${(e as Error).message}`, { file });
   }
-  const src = parseYaml(text, file);
+  // As the other config files: a byte that is not UTF-8 is refused at its line, never replaced.
+  const src = parseYaml(decodeConfigText(bytes, file), file);
   const plain = toPlain(src, src.doc.contents) ?? {};
   const parsed = serverConfig.safeParse(plain);
   if (!parsed.success) {

@@ -140,6 +140,14 @@ describe('Slurm backend settings', () => {
     );
   });
 
+  it('refuses a config file that is not UTF-8 at the bad byte, rather than reading it with the byte replaced', async () => {
+    const file = await configFile('');
+    await writeFile(file, Buffer.from('backends:\n  - type: slurm\n    partition: caf\xe9\n', 'latin1'));
+    await expect(slurmFromFlags({ config: file }, DEFAULTS)).rejects.toThrow(
+      `${file}:3:19: byte 0xe9 (in Latin-1, 'é') is not UTF-8 text: dstack reads its config files as UTF-8`,
+    );
+  });
+
   it("gives batch jobs this machine's hostname, not a wildcard address, unless a server URL is set", () => {
     const at = (host: string) => batchServerUrl(undefined, { host, port: 3900 }, 'login1');
     expect(at('127.0.0.1')).toEqual({ url: 'http://127.0.0.1:3900' });

@@ -54,6 +54,11 @@ describe('dstack server refusing its settings', () => {
       stdout: '',
       stderr: "error: invalid AWS_ENDPOINT_URL_S3 'http://[::1:9000': give an http:// or https:// URL\n",
     });
+    expect(await server(['--storage', 's3://team-bucket/x'], { AWS_ENDPOINT_URL: 'http://localhost:99999' })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "error: invalid AWS_ENDPOINT_URL 'http://localhost:99999': port 99999 is out of range (1 to 65535)\n",
+    });
   });
 
   it('says a --port in use is in use, exits 1, and leaves the data folder free', async () => {

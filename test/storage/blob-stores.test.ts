@@ -127,7 +127,7 @@ describe('S3BlobStore', () => {
     );
   });
 
-  it('an endpoint that is not an http(s) URL is a usage error naming its variable, without a password', () => {
+  it('an endpoint that is not an http(s) URL, or has a port out of range, is a usage error naming its variable, without a password', () => {
     for (const [endpoint, endpointSetting, shown] of [
       ['http://[::1:9000', 'AWS_ENDPOINT_URL_S3', "'http://[::1:9000'"],
       ['http://key:se/cret@[::1', 'AWS_ENDPOINT_URL', "'http://key:***@[::1'"],
@@ -137,6 +137,12 @@ describe('S3BlobStore', () => {
         new UsageError(`invalid ${endpointSetting} ${shown}: give an http:// or https:// URL`),
       );
     }
+    // A port out of range is named as such, as a server URL's is, not as a URL of the wrong kind.
+    expect(() =>
+      createS3Client({ endpoint: 'http://localhost:99999', endpointSetting: 'AWS_ENDPOINT_URL_S3' }),
+    ).toThrow(
+      new UsageError("invalid AWS_ENDPOINT_URL_S3 'http://localhost:99999': port 99999 is out of range (1 to 65535)"),
+    );
     const settings = readSettings({ AWS_ENDPOINT_URL: 'http://a:9000', AWS_ENDPOINT_URL_S3: 'http://b:9000' }).s3;
     expect(settings).toMatchObject({ endpoint: 'http://b:9000', endpointSetting: 'AWS_ENDPOINT_URL_S3' });
     expect(readSettings({ AWS_ENDPOINT_URL: 'http://a:9000' }).s3).toMatchObject({

@@ -8,6 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { UsageError } from '../../core/errors.js';
 import { redactUrl } from '../../core/redact-url.js';
+import { serverUrlProblem } from '../../core/server-url.js';
 
 export interface S3Location {
   bucket: string;
@@ -59,13 +60,15 @@ export function parseS3Url(spec: string, setting = '--storage'): S3Location {
   return { bucket: bucket.data, prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, '') };
 }
 
-/** A UsageError naming the endpoint's setting, when it is not an http(s) URL: the SDK says only `Invalid URL`, on its first request. */
+/**
+ * A UsageError naming the endpoint's setting, when it is not an http(s) URL or its port is out of
+ * range, as for a server URL: the SDK says only `Invalid URL`, on its first request.
+ */
 function checkEndpoint(settings: S3Settings): void {
   const { endpoint, endpointSetting = 'AWS_ENDPOINT_URL' } = settings;
   if (endpoint === undefined) return;
-  const url = URL.canParse(endpoint) ? new URL(endpoint) : undefined;
-  if ((url?.protocol === 'http:' || url?.protocol === 'https:') && url.host) return;
-  throw new UsageError(`invalid ${endpointSetting} '${redactUrl(endpoint)}': give an http:// or https:// URL`);
+  const problem = serverUrlProblem(endpoint);
+  if (problem !== undefined) throw new UsageError(`invalid ${endpointSetting} '${redactUrl(endpoint)}': ${problem}`);
 }
 
 export function createS3Client(settings: S3Settings): S3Client {

@@ -23,6 +23,11 @@ export function findProjectRoot(cwd: string): string | undefined {
   }
 }
 
+/** What a command that needs a project says outside one, in the same words for every command. */
+export function noProjectIn(cwd: string): string {
+  return `no .dstack/workflows.yaml in ${cwd} or its parents`;
+}
+
 function holdsProject(dotDstack: string): boolean {
   return PROJECT_FILES.some((name) => {
     try {

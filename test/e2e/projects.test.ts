@@ -152,11 +152,16 @@ describe('projects', () => {
     expect(theirDry.stdout.endsWith(keptLine(train!))).toBe(true);
 
     const refused = await sb.dstack(['prune', '--older-than', '0s', '--dry-run'], { cwd: outside });
-    expect(refused.stderr).toBe(
-      'error: dstack prune deletes the runs of the project it stands in, and this folder is in none ' +
-        "(no .dstack folder here or above): run it in a project, or add --all-projects to prune every project's runs\n",
-    );
+    const noProject = (cwd: string) =>
+      `error: no .dstack/workflows.yaml in ${cwd} or its parents: dstack prune deletes the runs of the project ` +
+      "it stands in; run it from your project folder, or add --all-projects to prune every project's runs\n";
+    expect(refused.stderr).toBe(noProject(outside));
     expect(refused.code).toBe(2);
+    // A .dstack/ without a project file (dstack's own state, a stray folder) is no project either.
+    const stray = join(outside, 'stray');
+    await mkdir(join(stray, '.dstack', 'server'), { recursive: true });
+    const strayRefused = await sb.dstack(['prune', '--older-than', '0s', '--dry-run'], { cwd: stray });
+    expect(strayRefused.stderr).toBe(noProject(stray));
     const everywhere = await sb.dstack(['prune', '--older-than', '0s', '--dry-run', '--all-projects'], {
       cwd: outside,
     });

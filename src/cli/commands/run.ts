@@ -4,6 +4,7 @@ import pc from 'picocolors';
 import type { Client } from '../../client/client.js';
 import type { Snapshot } from '../../client/snapshot.js';
 import { loadProject, findProjectRoot } from '../../config/index.js';
+import { noProjectIn } from '../../config/project-root.js';
 import { NotFoundError, UsageError } from '../../core/errors.js';
 import { isFinished } from '../../core/job-status.js';
 import type { OutputLine } from '../../core/log-frames.js';
@@ -32,7 +33,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
       process.stdout.write(`No .dstack/workflows.yaml in ${cwd} or its parents.\n`);
       return 0;
     }
-    throw new UsageError(`no .dstack/workflows.yaml in ${cwd} or its parents; run dstack from your project folder`);
+    throw new UsageError(`${noProjectIn(cwd)}; run dstack from your project folder`);
   }
   const config = await loadProject(root, { plainCache: plainCacheDir(settings.home) });
   printWarnings(config.warnings);

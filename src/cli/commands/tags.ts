@@ -1,4 +1,5 @@
 /** `dstack tags add|delete|list` and `dstack prune`. */
+import { noProjectIn } from '../../config/project-root.js';
 import type { PruneResult } from '../../core/api.js';
 import { UsageError } from '../../core/errors.js';
 import { MAX_PRUNE_AGE_DAYS, MAX_PRUNE_AGE_MS } from '../../core/request-limits.js';
@@ -101,7 +102,8 @@ export async function pruneCommand(
   const project = options.allProjects ? undefined : await projectScope(false);
   if (!options.allProjects && project === undefined) {
     throw new UsageError(
-      "dstack prune deletes the runs of the project it stands in, and this folder is in none (no .dstack folder here or above): run it in a project, or add --all-projects to prune every project's runs",
+      `${noProjectIn(process.cwd())}: dstack prune deletes the runs of the project it stands in; ` +
+        "run it from your project folder, or add --all-projects to prune every project's runs",
     );
   }
   const { dryRun, includeStopped } = options;

@@ -75,8 +75,9 @@ export function neverRuns(
 export function howToGet(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, total: Capacity): string | undefined {
   const lack = lacks(spec, total);
   if (lack === null) return undefined;
+  // The runner's own words (the socket, and why: permission denied, no such socket); an older runner tells none.
   if (lack === DOCKER_ENGINE)
-    return 'none answers at its DOCKER_HOST (start dockerd, or set DOCKER_HOST to its socket)';
+    return total.dockerProblem ?? 'none answers at its DOCKER_HOST (start dockerd, or set DOCKER_HOST to its socket)';
   return pythonHint(pythonParam(spec.params));
 }
 

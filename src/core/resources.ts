@@ -21,6 +21,12 @@ export interface Capacity {
    */
   docker?: boolean;
   /**
+   * Why no Docker engine answers, when `docker` is false: `none answers at /var/run/docker.sock
+   * (permission denied): …`, for the embedded server's failure of a job with an image. Absent
+   * from an older runner.
+   */
+  dockerProblem?: string;
+  /**
    * The Pythons its python jobs without an image can name: `3` (its `python3`) and `3.X` (its
    * `python3.X`), or `docker` when it runs them in `python:3.X` images. Absent: not told.
    */

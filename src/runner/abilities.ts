@@ -13,14 +13,15 @@ import { PYTHON_IN_DOCKER } from '../core/job-needs.js';
 import type { Capacity } from '../core/resources.js';
 import { readProviderSettings } from '../settings.js';
 
-export type RunnerAbilities = Pick<Capacity, 'docker' | 'python'>;
+export type RunnerAbilities = Pick<Capacity, 'docker' | 'dockerProblem' | 'python'>;
 
 /**
  * How a runner finds what it can run: asked once for its Pythons, and for its Docker engine at
  * each check after the start (whose answer is the start's ping: AbilityWatch.now).
  */
 export interface AbilityProbe {
-  docker(): Promise<boolean>;
+  /** Why no Docker engine answers (dockerProblem); undefined when one does. */
+  docker(): Promise<string | undefined>;
   pythons(): Promise<string[]>;
 }
 
@@ -37,35 +38,40 @@ const CHECK_MS = 5_000;
  */
 const PYTHONS_WAIT_MS = 200;
 
-/** Whether the Docker engine at `host` (DOCKER_HOST) answers a ping. */
-export async function dockerAnswers(host: string): Promise<boolean> {
+/**
+ * Why no Docker engine answers at `host` (DOCKER_HOST): `none answers at /var/run/docker.sock
+ * (permission denied): …`, or a DOCKER_HOST it cannot use; undefined when one answers a ping.
+ */
+export async function dockerProblem(host: string): Promise<string | undefined> {
+  // Loaded here, not at the top: dockerode costs ~150 ms, and a server without a runner of its own needs none.
+  const [{ default: Docker }, { parseDockerHost, unanswered }] = await Promise.all([
+    import('dockerode'),
+    import('./executors/docker/engine.js'),
+  ]);
+  let endpoint: ReturnType<typeof parseDockerHost>;
   try {
-    // Loaded here, not at the top: dockerode costs ~150 ms, and a server without a runner of its own needs none.
-    const [{ default: Docker }, { parseDockerHost }] = await Promise.all([
-      import('dockerode'),
-      import('./executors/docker/engine.js'),
-    ]);
+    endpoint = parseDockerHost(host);
+  } catch (e) {
+    return (e as Error).message; // an unsupported DOCKER_HOST: it says which forms are
+  }
+  try {
     // A client of its own: the ping's timeout is the request's, not a wait that leaves it pending.
-    await new Docker({ ...parseDockerHost(host).options, timeout: PING_MS }).ping();
-    return true;
-  } catch {
-    return false; // no socket, refused, not ours, an unsupported DOCKER_HOST, or no answer in time
+    await new Docker({ ...endpoint.options, timeout: PING_MS }).ping();
+    return undefined;
+  } catch (e) {
+    return `none answers at ${unanswered(endpoint.label, e)}`; // no socket, refused, not ours, or no answer in time
   }
 }
 
 /**
- * A client of the Docker engine at `host` once it has answered a ping (connectDocker's), or
- * undefined when none answers. The runner's start asks once: the client removes the containers a
- * previous runner left, and whether there was one is what the runner first tells (AbilityWatch.now).
+ * A client of the Docker engine at `host` once it has answered a ping (connectDocker's), or why
+ * none does. The runner's start asks once: the client removes the containers a previous runner
+ * left, and whether there was one (and why not) is what the runner first tells (AbilityWatch.now).
  */
-export async function answeringDocker(host: string): Promise<Docker | undefined> {
-  try {
-    // Loaded here, as in dockerAnswers: dockerode costs ~150 ms, and a server without a runner of its own needs none.
-    const { connectDocker } = await import('./executors/docker/engine.js');
-    return await connectDocker(host);
-  } catch {
-    return undefined;
-  }
+export async function answeringDocker(host: string): Promise<{ docker: Docker } | { problem: string }> {
+  // Loaded here, as in dockerProblem: dockerode costs ~150 ms, and a server without a runner of its own needs none.
+  const { reachDocker } = await import('./executors/docker/engine.js');
+  return reachDocker(host);
 }
 
 /**
@@ -100,7 +106,7 @@ function works(name: string, env: Record<string, string>): Promise<boolean> {
 /** The probe of a runner whose jobs get `env`. */
 export function abilityProbe(env: Record<string, string>): AbilityProbe {
   return {
-    docker: () => dockerAnswers(readProviderSettings().dockerHost),
+    docker: () => dockerProblem(readProviderSettings().dockerHost),
     // DSTACK_PYTHON_RUNTIME=docker: python jobs run in python:3.X images, so they need Docker instead.
     pythons: async () => (readProviderSettings().pythonRuntime === 'docker' ? [PYTHON_IN_DOCKER] : hostPythons(env)),
   };
@@ -111,7 +117,8 @@ export function abilityProbe(env: Record<string, string>): AbilityProbe {
  * sends the first, a heartbeat any that changed after it. The look for Pythons starts at once.
  */
 export class AbilityWatch {
-  private docker: boolean | undefined;
+  /** Why no Docker engine answers, '' when one does; undefined until first known. */
+  private dockerProblem: string | undefined;
   private python: string[] | undefined;
   private readonly pythons: Promise<void>;
   private told: string | undefined;
@@ -137,11 +144,11 @@ export class AbilityWatch {
 
   /**
    * What to register with: whether a Docker engine answered the start's ping (answeringDocker's,
-   * whose client removed its leftover containers), and the Pythons if known soon.
+   * whose client removed its leftover containers) and why not (`dockerProblem`), and the Pythons if known soon.
    */
-  async now(docker: boolean): Promise<RunnerAbilities> {
+  async now(dockerProblem: string | undefined): Promise<RunnerAbilities> {
     await within(this.pythons, this.pythonsWaitMs);
-    this.setDocker(docker);
+    this.setDocker(dockerProblem);
     return this.current();
   }
 
@@ -153,7 +160,7 @@ export class AbilityWatch {
   /** Abilities the server has not heard yet, for the next heartbeat; undefined when it has them. */
   unheard(): RunnerAbilities | undefined {
     const current = this.current();
-    return this.docker !== undefined && JSON.stringify(current) !== this.told ? current : undefined;
+    return this.dockerProblem !== undefined && JSON.stringify(current) !== this.told ? current : undefined;
   }
 
   /** Ping the Docker engine again in the background unless done lately; `changed` is called when that changes. */
@@ -163,29 +170,31 @@ export class AbilityWatch {
     this.checking = true;
     void this.probe
       .docker()
-      .then((docker) => {
-        if (this.setDocker(docker)) changed();
+      .then((problem) => {
+        if (this.setDocker(problem)) changed();
       })
       .catch(() => {}) // a ping does not throw; a failed one just leaves what was known
       .finally(() => (this.checking = false));
   }
 
   private current(): RunnerAbilities {
+    const problem = this.dockerProblem;
     return {
-      ...(this.docker === undefined ? {} : { docker: this.docker }),
+      ...(problem === undefined ? {} : { docker: problem === '' }),
+      ...(problem ? { dockerProblem: problem } : {}),
       ...(this.python && { python: this.python }),
     };
   }
 
-  private setDocker(docker: boolean): boolean {
+  /** Whether the engine's answer (or why there is none) changed; a changed reason is told too. */
+  private setDocker(problem: string | undefined): boolean {
     this.checkedAt = Date.now();
-    if (docker === this.docker) return false;
-    this.docker = docker;
+    if ((problem ?? '') === this.dockerProblem) return false;
+    this.dockerProblem = problem ?? '';
     this.note(
-      docker
+      problem === undefined
         ? 'a Docker engine answers: this runner takes jobs with an image'
-        : `no Docker engine answers at ${readProviderSettings().dockerHost}: this runner takes no job with an ` +
-            'image until one does',
+        : `no Docker engine: ${problem}; this runner takes no job with an image until one answers`,
     );
     return true;
   }

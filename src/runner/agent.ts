@@ -119,9 +119,9 @@ export class RunnerAgent {
     const replaces = await predecessor(this.options.workRoot, this.options.exclusiveWorkRoot !== false);
     await this.trash.empty(); // what an earlier runner process had no time to remove
     // One ping of the Docker engine serves the start: its leftover containers, and what it registers with.
-    const docker = await answeringDocker(readProviderSettings().dockerHost);
+    const engine = await answeringDocker(readProviderSettings().dockerHost);
     // Containers before folders: they may still be writing there, and they give their files back.
-    const containers = docker ? await cleanDockerLeftovers(docker, this.options.workRoot) : [];
+    const containers = 'docker' in engine ? await cleanDockerLeftovers(engine.docker, this.options.workRoot) : [];
     if (containers.length > 0) logger.warn(`removed ${plural(containers.length, 'container')} a previous runner left`);
     const resend = async (jobId: string, spool: string) => {
       await resendSpool(
@@ -145,7 +145,7 @@ export class RunnerAgent {
     // `du` over gigabytes must not hold up the register (a job that wants one meanwhile holds it).
     void this.venvs.atStart();
     // Registered as holding them: the server does not fail them as lost with the previous process.
-    const { heartbeatMs } = await this.register(replaces, kept, docker !== undefined);
+    const { heartbeatMs } = await this.register(replaces, kept, 'problem' in engine ? engine.problem : undefined);
     await writeSessionFile(this.options.workRoot, this.session);
     this.pollMs = this.options.pollMs ?? heartbeatMs;
     for (const id of kept) await this.takeUp(id, resend);
@@ -162,15 +162,15 @@ export class RunnerAgent {
    * Registers; while another live process has this runner's token (the server answers 409),
    * waits, saying so once: a runner restarting after a crash gets in once the old one is silent,
    * or at once when it `replaces` the session its work dir recorded for the dead process.
-   * `docker`: whether a Docker engine answered the start's ping, told with its abilities.
+   * `dockerProblem`: why no Docker engine answered the start's ping (undefined: one did), told with its abilities.
    */
   private async register(
     replaces: string | undefined,
     holds: string[],
-    docker: boolean,
+    dockerProblem: string | undefined,
   ): Promise<{ heartbeatMs: number }> {
     const { client, name, capacity, logger } = this.options;
-    const abilities = await this.abilities?.now(docker);
+    const abilities = await this.abilities?.now(dockerProblem);
     let said = false;
     for (;;) {
       try {

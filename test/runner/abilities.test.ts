@@ -3,21 +3,25 @@ import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AbilityWatch, abilityProbe, answeringDocker, dockerAnswers, hostPythons } from '../../src/runner/abilities.js';
+import { AbilityWatch, abilityProbe, answeringDocker, dockerProblem, hostPythons } from '../../src/runner/abilities.js';
 import { ensureDocker } from '../e2e/docker-env.js';
 
 describe('runner abilities', () => {
   it(
-    'finds a Docker engine that answers, and none at a missing socket or an unsupported DOCKER_HOST',
+    'finds a Docker engine that answers, and says why none does at a missing socket or an unsupported DOCKER_HOST',
     async () => {
-      expect(await dockerAnswers(await ensureDocker())).toBe(true);
+      expect(await dockerProblem(await ensureDocker())).toBeUndefined();
       const dir = await mkdtemp(join(tmpdir(), 'dstack-abilities-'));
-      expect(await dockerAnswers(`unix://${join(dir, 'nodocker.sock')}`)).toBe(false);
-      expect(await dockerAnswers('ssh://somewhere')).toBe(false);
-      // The start's ping: a client of the engine that answered, or none.
-      expect(await answeringDocker(await ensureDocker())).toBeDefined();
-      expect(await answeringDocker(`unix://${join(dir, 'nodocker.sock')}`)).toBeUndefined();
-      expect(await answeringDocker('ssh://somewhere')).toBeUndefined();
+      const missing = join(dir, 'nodocker.sock');
+      const noSocket = `none answers at ${missing} (no such socket): start dockerd, or set DOCKER_HOST to its socket`;
+      const unsupported =
+        "DOCKER_HOST 'ssh://somewhere' is not supported: use unix:///path/to/docker.sock or tcp://host:port";
+      expect(await dockerProblem(`unix://${missing}`)).toBe(noSocket);
+      expect(await dockerProblem('ssh://somewhere')).toBe(unsupported);
+      // The start's ping: a client of the engine that answered, or why none did.
+      expect(await answeringDocker(await ensureDocker())).toHaveProperty('docker');
+      expect(await answeringDocker(`unix://${missing}`)).toEqual({ problem: noSocket });
+      expect(await answeringDocker('ssh://somewhere')).toEqual({ problem: unsupported });
     },
     15 * 60_000,
   );
@@ -42,7 +46,7 @@ describe('runner abilities', () => {
     await writeFile(join(bin, 'python3.98'), '#!/bin/sh\n/bin/sleep 1\nexit 0\n');
     await chmod(join(bin, 'python3.98'), 0o755);
     const probe = abilityProbe({ PATH: bin });
-    expect((await new AbilityWatch(probe, () => {}).now(false)).python).toBeUndefined();
-    expect((await new AbilityWatch(probe, () => {}, 10_000).now(false)).python).toEqual(['3.98']);
+    expect((await new AbilityWatch(probe, () => {}).now('none answers')).python).toBeUndefined();
+    expect((await new AbilityWatch(probe, () => {}, 10_000).now('none answers')).python).toEqual(['3.98']);
   });
 });

@@ -129,4 +129,14 @@ describe('what a runner can run', () => {
         '(start dockerd, or set DOCKER_HOST to its socket)',
     });
   });
+
+  it("fails it with the runner's own words for why no Docker engine answers, naming the socket", async () => {
+    const dockerProblem = 'none answers at /run/d.sock (permission denied): uid 1000 may not use it; add that user …';
+    const { engine, store } = await serverWith({ local: { ...CPU_BOX, dockerProblem } }, [IMAGE]);
+    await explainWaiting(engine, true);
+    expect(await store.getJob(jobId(0))).toMatchObject({
+      status: 'FAILED',
+      reason: `this machine does not have a Docker engine: ${dockerProblem}`,
+    });
+  });
 });

@@ -150,6 +150,7 @@ export const capacity = z.object({
   gpus: z.array(gpu),
   /** What it can run (core/job-needs.ts); absent from an older runner, which is offered any job. */
   docker: z.boolean().optional(),
+  dockerProblem: z.string().min(1).max(1000).optional(),
   python: z.array(z.string().min(1).max(20)).max(100).optional(),
 });
 

@@ -32,13 +32,23 @@ export function engineAddress(host: string): EngineAddress {
   return socketPath !== undefined ? { socketPath } : { host: String(name), port: Number(port) };
 }
 
-/** Why a connection failed, in words: the socket is missing, refused, or not ours to use. */
-function why(error: unknown): string {
+/**
+ * The engine at `label` that did not answer, why (`error`) and what to do, in words:
+ * `/var/run/docker.sock (permission denied): uid 1000 may not use it; …`. A socket that is there
+ * but not this user's to use wants another remedy than a dockerd that is not running.
+ */
+export function unanswered(label: string, error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such socket';
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'EACCES') return 'permission denied';
-  return (error as Error).message;
+  if (code === 'EACCES') {
+    const user = process.getuid ? `uid ${process.getuid()}` : 'this user';
+    return (
+      `${label} (permission denied): ${user} may not use it; add that user to the socket's group ` +
+      "(most often 'docker'), or set DOCKER_HOST to a socket it may use"
+    );
+  }
+  const why =
+    code === 'ENOENT' ? 'no such socket' : code === 'ECONNREFUSED' ? 'connection refused' : (error as Error).message;
+  return `${label} (${why}): start dockerd, or set DOCKER_HOST to its socket`;
 }
 
 /** A client of the engine at `host`, checked to answer; UnavailableError naming the socket when it does not. */
@@ -48,12 +58,23 @@ export async function connectDocker(host: string): Promise<Docker> {
   try {
     await withTimeout(docker.ping(), 10_000);
   } catch (e) {
-    throw new UnavailableError(
-      `cannot reach the Docker engine at ${endpoint.label} (${why(e)}): start dockerd, or set DOCKER_HOST to its socket`,
-      { cause: e },
-    );
+    throw new UnavailableError(`cannot reach the Docker engine at ${unanswered(endpoint.label, e)}`, { cause: e });
   }
   return docker;
+}
+
+/**
+ * A client of the engine at `host` once it answers a ping, or why none does (`none answers at
+ * /var/run/docker.sock (permission denied): …`, or a DOCKER_HOST it cannot use), for the runner
+ * to tell with its abilities (runner/abilities.ts).
+ */
+export async function reachDocker(host: string): Promise<{ docker: Docker } | { problem: string }> {
+  try {
+    return { docker: await connectDocker(host) };
+  } catch (e) {
+    if (e instanceof InvalidError) return { problem: e.message };
+    return { problem: `none answers at ${unanswered(parseDockerHost(host).label, (e as Error).cause)}` };
+  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -142,7 +142,7 @@ export function resolveWorkflow(
   pasted = new Set<string>(),
 ): ResolvedWorkflow {
   const { vars, sub, now, badValue } = workflowSubstitution(config, wf, overrides, warn, pasted);
-  const artifacts = wf.artifacts.map((a, i) => normalizeArtifact(sub(a, `artifacts.${i}`), wf, `artifacts.${i}`));
+  const artifacts = wf.artifacts.map((a, i) => normalizeArtifact(sub(a, `artifacts.${i}`), wf, `artifacts.${i}`, warn));
   const resolved: ResolvedWorkflow = {
     name: wf.name,
     provider: wf.provider,

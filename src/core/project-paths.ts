@@ -2,6 +2,7 @@
  * Paths a workflow names in the project: artifacts and `inputs` globs, relative to its folder.
  * One that climbs out of it with `..` names files dstack neither saves nor snapshots.
  */
+import { fileLikeArtifact, reservedArtifact } from './container-paths.js';
 import { ConfigError } from './errors.js';
 import { withoutRuntimeVariables } from './runtime-variables.js';
 import type { WorkflowConfig } from './workflow.js';
@@ -23,9 +24,16 @@ function resolveParts(path: string): string[] | null {
 
 /**
  * An artifact path, normalised: relative paths must stay inside the project; absolute ones
- * are kept for now and allowed only for a job that runs in a container (checkHostArtifacts).
+ * are kept for now and allowed only for a job that runs in a container (checkHostArtifacts),
+ * at a path its container may have a folder of the job's mounted at (reservedArtifact).
+ * `warn` hears of an absolute one named like a file.
  */
-export function normalizeArtifact(path: string, wf: WorkflowConfig, field: string): string {
+export function normalizeArtifact(
+  path: string,
+  wf: WorkflowConfig,
+  field: string,
+  warn: (detail: string, field: string) => void = () => {},
+): string {
   const loc = wf.locations[field] ?? wf.location;
   const unexpanded = unexpandedArtifact(path);
   if (unexpanded !== undefined) {
@@ -45,7 +53,15 @@ export function normalizeArtifact(path: string, wf: WorkflowConfig, field: strin
       field,
     );
   }
-  return (absolute ? '/' : '') + parts.join('/');
+  if (!absolute) return parts.join('/');
+  const normalised = `/${parts.join('/')}`;
+  const reserved = reservedArtifact(normalised);
+  if (reserved !== undefined) {
+    throw new ConfigError(`artifact path '${path}' of workflow '${wf.name}' ${reserved}`, loc, field);
+  }
+  const fileLike = fileLikeArtifact(normalised);
+  if (fileLike !== undefined) warn(`artifact path '${path}' of workflow '${wf.name}' ${fileLike}`, field);
+  return normalised;
 }
 
 /**

@@ -11,6 +11,7 @@ import { InvalidError } from '../core/errors.js';
 import { localReference } from '../core/requirements-file.js';
 import { majorMinor, param, pythonHint, pythonParam } from '../core/job-needs.js';
 import { shellQuote } from '../core/variables.js';
+import { CONTAINER_VENV } from '../core/container-paths.js';
 import { normalizeRelative } from '../files/safe-path.js';
 import { readProviderSettings } from '../settings.js';
 import type { Execution, ExitResult } from './executors/executor.js';
@@ -30,9 +31,6 @@ import {
 
 /** The reference docs' default version, for the image when a workflow names none. */
 export const DEFAULT_PYTHON = '3.10';
-
-/** Where a job's virtualenv is mounted in its container. */
-const CONTAINER_VENV = '/opt/dstack/venv';
 
 export async function startPython(ctx: LaunchContext): Promise<Execution> {
   const spec = ctx.assignment.job.spec;

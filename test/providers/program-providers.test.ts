@@ -182,6 +182,14 @@ describe('program providers', () => {
     expect((await planError(root, 'echo')).detail).toMatch(
       /invalid job spec: jobs\.0\.artifacts\.1: 'out\/\*\.pt' is a glob, which dstack does not expand: an artifact is one folder or file, .* \(name the folder 'out'\)$/,
     );
+    await echo({ answer: JSON.stringify([{ commands: ['x'], image: 'busybox', artifacts: ['/workspace/out'] }]) });
+    expect((await planError(root, 'echo')).detail).toMatch(
+      /invalid job spec: jobs\.0\.artifacts\.0: '\/workspace\/out' is inside \/workspace, the job's workspace: name it relative to the project \('out'\)$/,
+    );
+    await echo({ answer: JSON.stringify([{ commands: ['x'], image: 'busybox', artifacts: ['/proc/x'] }]) });
+    expect((await planError(root, 'echo')).detail).toMatch(
+      /invalid job spec: jobs\.0\.artifacts\.0: '\/proc\/x' is in \/proc, a file system the kernel gives every container/,
+    );
     await echo({ answer: JSON.stringify([{ commands: ['x'], resources: { memory: 'lots' } }]) });
     expect((await planError(root, 'echo')).detail).toMatch(
       /invalid job spec: jobs\.0\.resources\.memory: 'lots' is not a size like 512MB or 16GB$/,

@@ -4,6 +4,7 @@
  * where a job says nothing. Every problem names the provider and the field.
  */
 import type { ProviderJob, ResolvedWorkflow } from '../../core/planner.js';
+import { reservedArtifact } from '../../core/container-paths.js';
 import { unexpandedArtifact } from '../../core/project-paths.js';
 import { MIN_JOB_MEMORY, parseSize } from '../../core/resources.js';
 import type { JobResources } from '../../core/job-spec.js';
@@ -114,6 +115,9 @@ function checkPath(path: string, field: string, invalid: (detail: string) => Err
       .filter((p) => p !== '' && p !== '.')
       .join('/');
   if (clean === '' || clean === '/') throw invalid(`${field}: '${path}' names no file or folder`);
+  // A folder mounted where the workspace, dstack's files or the kernel's are fails, or saves stubs.
+  const reserved = clean.startsWith('/') ? reservedArtifact(clean) : undefined;
+  if (reserved !== undefined) throw invalid(`${field}: '${path}' ${reserved}`);
   return clean;
 }
 

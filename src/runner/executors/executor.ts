@@ -5,8 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { JobResources } from '../../core/job-spec.js';
 
-/** Where a job's workspace is inside its container; also the commands' working directory. */
-export const CONTAINER_WORKSPACE = '/workspace';
+export { CONTAINER_WORKSPACE } from '../../core/container-paths.js';
 
 /** A host folder made visible inside a container. */
 export interface Mount {

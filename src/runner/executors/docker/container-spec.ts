@@ -3,13 +3,14 @@
  * environment, the limits of its resources, its GPUs, and labels that find it again.
  */
 import type Docker from 'dockerode';
+import { CONTAINER_DSTACK_DIR } from '../../../core/container-paths.js';
 import { CONTAINER_WORKSPACE, type ExecutionRequest } from '../executor.js';
 import { giveBackCommand, type OwnedMount, type Owner } from './ownership.js';
 
 /** Where the job's script is mounted in its container. */
-export const CONTAINER_SCRIPT = '/.dstack/job.sh';
+export const CONTAINER_SCRIPT = `${CONTAINER_DSTACK_DIR}/job.sh`;
 /** Where the mark that the job's files were given back is mounted (ownership.ts). */
-export const CONTAINER_OWNED_MARK = '/.dstack/owned';
+export const CONTAINER_OWNED_MARK = `${CONTAINER_DSTACK_DIR}/owned`;
 
 /**
  * bash when the image has it, as on the host (`-e -o pipefail`); `sh -e` in images without it

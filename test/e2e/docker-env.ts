@@ -6,6 +6,8 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import Docker from 'dockerode';
+import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
 import { REPO } from './harness.js';
 
 /** Images the script builds. */
@@ -46,4 +48,21 @@ export async function useDockerEnvironment(extra: Record<string, string> = {}): 
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     Object.assign(process.env, saved);
   };
+}
+
+/**
+ * `dstack-test/busybox-user:<tag>`: the busybox test image after `setup` ran in it, committed
+ * with `USER <user>` (`docker commit --change 'USER 1234'`), for jobs in images whose user is not root.
+ */
+export async function busyboxAsUser(tag: string, user: string, setup = 'true'): Promise<string> {
+  const docker = new Docker(parseDockerHost(await ensureDocker()).options);
+  const container = await docker.createContainer({ Image: BUSYBOX, Cmd: ['sh', '-c', setup] });
+  try {
+    await container.start();
+    await container.wait();
+    await container.commit({ repo: 'dstack-test/busybox-user', tag, changes: `USER ${user}` });
+  } finally {
+    await container.remove({ force: true });
+  }
+  return `dstack-test/busybox-user:${tag}`;
 }

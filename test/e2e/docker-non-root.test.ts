@@ -2,7 +2,8 @@
  * Docker jobs of a runner that is not root, against the test engine: the CLI, its server and
  * runner run as a throwaway uid (no account: only files and processes carry it) whose group is
  * the engine socket's, as a user of the `docker` group. Jobs in containers run as root, so what
- * they write in their workspace is root's on the host until the runner gets it back: then their
+ * they write in their workspace is root's on the host until the runner gets it back (an image's
+ * user other than root gets the folders first, and gives them back the same way): then their
  * artifacts are saved and their folders removed, after a normal end, an abort (SIGKILL, no
  * trap in the container runs) and a crash of the runner. What the runner cannot read or remove
  * all the same is named (with a failed job's exit code, when its commands failed too).
@@ -15,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
 import { WORK_ROOT_LABEL } from '../../src/runner/executors/docker/container-spec.js';
 import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
-import { ensureDocker, useDockerEnvironment } from './docker-env.js';
+import { busyboxAsUser, ensureDocker, useDockerEnvironment } from './docker-env.js';
 import { BIN, Sandbox, waitUntil, type SandboxUser } from './harness.js';
 
 /** No account has it here; the engine's socket group is added in beforeAll. */
@@ -59,6 +60,13 @@ const WORKFLOWS = `workflows:
   - name: quick
     image: dstack-test/busybox
     commands: [echo hi]
+  - name: image-user
+    image: dstack-test/busybox-user:1234
+    commands:
+      - mkdir -p out/sub /opt/env/bin
+      - echo made > out/sub/f
+      - echo tool > /opt/env/bin/tool
+    artifacts: [out, /opt/env]
 `;
 
 describe('docker jobs of a runner that is not root', () => {
@@ -69,6 +77,7 @@ describe('docker jobs of a runner that is not root', () => {
 
   beforeAll(async () => {
     restore = await useDockerEnvironment();
+    await busyboxAsUser('1234', '1234');
     const endpoint = parseDockerHost(await ensureDocker());
     docker = new Docker(endpoint.options);
     user = { uid: UID, gid: (await stat(endpoint.options.socketPath!)).gid };
@@ -126,6 +135,18 @@ describe('docker jobs of a runner that is not root', () => {
     const restored = join(sb.root, '..', 'restored');
     expect((await sb.dstack(['artifacts', job.id, '--output', restored])).code).toBe(0);
     expect(await readFile(join(restored, 'out', 'sub', 'f'), 'utf8')).toBe('made\n');
+    await waitForClean();
+    expect(await foreign()).toEqual([]);
+  });
+
+  it("saves what a job wrote as its image's user (1234, not root), and removes its folder", async () => {
+    const r = await sb.dstack(['run', 'image-user']);
+    expect(r.code, r.stderr).toBe(0);
+    const job = await lastJob();
+    expect([job.status, job.reason]).toEqual(['DONE', 'exit code 0']);
+    const list = await sb.dstack(['artifacts', job.id]);
+    expect(list.stdout).toMatch(/^out\s+out\/sub\/f\s+5B$/m);
+    expect(list.stdout).toMatch(/^\/opt\/env\s+opt\/env\/bin\/tool\s+5B$/m);
     await waitForClean();
     expect(await foreign()).toEqual([]);
   });

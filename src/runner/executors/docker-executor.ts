@@ -10,7 +10,15 @@ import type Docker from 'dockerode';
 import { assertNever, InternalError, InvalidError } from '../../core/errors.js';
 import type { ContainerEnd } from './docker/container-exit.js';
 import { containerOptions, JOB_LABEL, writableMounts } from './docker/container-spec.js';
-import { giveBackAfter, ownerOfJobFiles, wasGivenBack, type Owner } from './docker/ownership.js';
+import {
+  CONTAINER_ROOT,
+  giveBackAfter,
+  handToImageUser,
+  nonRootUser,
+  ownerOfJobFiles,
+  wasGivenBack,
+  type Owner,
+} from './docker/ownership.js';
 import { type Execution, type ExecutionRequest, type Executor, type ExitResult } from './executor.js';
 import { scriptOf } from './process-executor.js';
 import { loopbackOnly, naming } from './docker/network.js';
@@ -82,7 +90,7 @@ export class DockerExecutor implements Executor {
       import('./docker/container-output.js'),
       import('./docker/container-exit.js'),
     ]);
-    await ensureImage(docker, image, request.onNote, request.signal);
+    const imageInfo = await ensureImage(docker, image, request.onNote, request.signal);
     request.signal?.throwIfAborted(); // stopped or aborted while its image was looked up or pulled: no container
     for (const mount of request.mounts ?? []) await makeFolder(mount.host);
     await makeFolder(this.options.scriptDir);
@@ -97,6 +105,29 @@ export class DockerExecutor implements Executor {
     };
 
     const labels = this.options.labels ?? {};
+    const jobLabels = { ...labels, [JOB_LABEL]: request.jobId };
+    // An image whose USER is not root gets its folders (the runner's) to write, and gives them back after.
+    const user = nonRootUser(imageInfo.Config?.User);
+    const handed =
+      user !== undefined &&
+      (await handToImageUser(docker, image, writableMounts(request), user, jobLabels).then(
+        () => true,
+        (e: unknown) => {
+          request.onNote?.(
+            `could not give the job's folders to the image's user '${user}' (${engineMessage(e)}): ` +
+              'its commands may not be able to write them',
+          );
+          return false;
+        },
+      ));
+    const back = owner ?? (handed ? CONTAINER_ROOT : undefined);
+    // Files the entry script did not give back (killed first, its chown failed, or never run) go back from another container.
+    const giveBackLeft = async () => {
+      if (!back || (owner && (await wasGivenBack(markFile)))) return;
+      await giveBackAfter(docker, image, writableMounts(request), back, jobLabels).catch((e: unknown) => {
+        request.onNote?.(`could not give the job's files back to uid ${back.uid}: ${engineMessage(e)}`);
+      });
+    };
     const options = containerOptions(request, scriptFile, {
       network: this.options.network,
       labels,
@@ -106,6 +137,7 @@ export class DockerExecutor implements Executor {
     try {
       container = await docker.createContainer(options);
     } catch (e) {
+      await giveBackLeft();
       await removeFiles();
       throw new InvalidError(
         `cannot create a container of image '${image}': ${naming(engineMessage(e), this.options.network)}`,
@@ -120,14 +152,6 @@ export class DockerExecutor implements Executor {
       await removeContainer(container, () => unguard?.());
       await removeFiles();
     };
-    // Files the entry script did not give back (killed first, or its chown failed) go back from another container.
-    const giveBackLeft = async () => {
-      if (!owner || (await wasGivenBack(markFile))) return;
-      const jobLabels = { ...labels, [JOB_LABEL]: request.jobId };
-      await giveBackAfter(docker, image, writableMounts(request), owner, jobLabels).catch((e: unknown) => {
-        request.onNote?.(`could not give the job's files back to uid ${owner.uid}: ${engineMessage(e)}`);
-      });
-    };
     const link = new EngineLink(container, parseDockerHost(this.options.host).label, (text) => request.onNote?.(text));
     let told!: (end: Promise<ContainerEnd>) => void;
     const output = new ContainerOutput(docker, container, request, link, new Promise((resolve) => (told = resolve)));
@@ -138,6 +162,7 @@ export class DockerExecutor implements Executor {
     } catch (e) {
       output.abandon();
       await remove();
+      await giveBackLeft();
       throw new InvalidError(
         `cannot start a container of image '${image}': ${naming(engineMessage(e), this.options.network)}`,
       );

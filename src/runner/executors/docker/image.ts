@@ -5,19 +5,19 @@ import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../../core/image-
 import { engineMessage, statusOf } from './engine.js';
 import { PullProgress, type PullEvent } from './pull-progress.js';
 
+/** What the engine says of `image` (its USER, among others), pulling it first when it lacks it. */
 export async function ensureImage(
   docker: Docker,
   image: string,
   note: (text: string) => void = () => {},
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<Docker.ImageInspectInfo> {
   // Submissions are checked, but a runner must not be brought down by one that slipped through:
   // the engine's redirect for such a path throws where nothing can catch it.
   if (!isImageReference(image))
     throw new InvalidError(`invalid image '${image}': expected ${IMAGE_REFERENCE_EXPECTED}`);
   try {
-    await docker.getImage(image).inspect();
-    return;
+    return await docker.getImage(image).inspect();
   } catch (e) {
     if (statusOf(e) !== 404) throw new UnavailableError(`cannot inspect image '${image}': ${engineMessage(e)}`);
   }
@@ -52,4 +52,5 @@ export async function ensureImage(
     );
   });
   note(`${progress.line()}: done`);
+  return docker.getImage(image).inspect();
 }

@@ -7,6 +7,8 @@
  * (container-spec.ts); a container that ended before it could (SIGKILL: an abort, a stop past
  * its grace period, out of memory) or whose chown failed (an image whose USER is not root) is
  * followed by a short container of the same image that does it as root (`giveBackAfter`).
+ * An image whose USER is not root gets the folders first (`handToImageUser`), and they come
+ * back to the runner's user, or to root where the runner is root, after its job.
  */
 import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
@@ -56,22 +58,62 @@ export async function wasGivenBack(markFile: string): Promise<boolean> {
   return (await readFile(markFile, 'utf8').catch(() => '')).trim() === GIVEN_BACK;
 }
 
+/** The owner that files go back to where the runner is root: the container's root (the runner's user under rootless Docker). */
+export const CONTAINER_ROOT: Owner = { uid: 0, gid: 0 };
+
+/**
+ * The user an image's containers run as (its USER: `1234`, `app`, `app:staff`), or undefined
+ * when that is root (no USER, `root`, `0`, `0:100`).
+ */
+export function nonRootUser(user: string | undefined): string | undefined {
+  const spec = (user ?? '').trim();
+  const name = spec.split(':')[0]!;
+  return name === '' || name === 'root' || name === '0' ? undefined : spec;
+}
+
+/**
+ * Give `mounts` to the image's `user` before its job starts: the runner made them, so an image
+ * whose USER is not root could not write its own workspace. chown runs in a short container
+ * of the image, as root, so that a name is the image's (its /etc/passwd). The folders lie
+ * under the runner's work dir (0700), where no other user of the host reaches them, whatever
+ * uid they have there; they go back after the job (giveBackAfter).
+ */
+export function handToImageUser(
+  docker: Docker,
+  image: string,
+  mounts: readonly OwnedMount[],
+  user: string,
+  labels: Record<string, string>,
+): Promise<void> {
+  return chownInContainer(docker, image, mounts, user, labels);
+}
+
 /**
  * Give `mounts` back to `owner` from a short container of `image`, as root (its USER may be
  * another), its entrypoint replaced by chown: for a container that ended without doing it.
  */
-export async function giveBackAfter(
+export function giveBackAfter(
   docker: Docker,
   image: string,
   mounts: readonly OwnedMount[],
   owner: Owner,
   labels: Record<string, string>,
 ): Promise<void> {
+  return chownInContainer(docker, image, mounts, `${owner.uid}:${owner.gid}`, labels);
+}
+
+async function chownInContainer(
+  docker: Docker,
+  image: string,
+  mounts: readonly OwnedMount[],
+  owner: string,
+  labels: Record<string, string>,
+): Promise<void> {
   if (mounts.length === 0) return;
   const container = await docker.createContainer({
     Image: image,
     Entrypoint: ['chown'],
-    Cmd: ['-R', '-h', `${owner.uid}:${owner.gid}`, '--', ...mounts.map((m) => m.container)],
+    Cmd: ['-R', '-h', owner, '--', ...mounts.map((m) => m.container)],
     User: '0',
     Labels: labels,
     HostConfig: {
@@ -82,8 +124,20 @@ export async function giveBackAfter(
   try {
     await container.start();
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    if (StatusCode !== 0) throw new Error(`chown in a container of '${image}' exited with code ${StatusCode}`);
+    if (StatusCode !== 0) {
+      const said = await container.logs({ stdout: true, stderr: true }).then(framesText, () => '');
+      throw new Error(`chown in a container of '${image}' exited with code ${StatusCode}${said && `: ${said}`}`);
+    }
   } finally {
     await container.remove({ force: true, v: true }).catch(() => {});
   }
+}
+
+/** The text of a container's log as the engine sends it without a TTY: frames of an 8-byte header and a payload. */
+function framesText(log: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 8 <= log.length; at += 8 + log.readUInt32BE(at + 4)) {
+    parts.push(log.subarray(at + 8, at + 8 + log.readUInt32BE(at + 4)));
+  }
+  return Buffer.concat(parts).toString('utf8').trim().split('\n').slice(-3).join('; ');
 }

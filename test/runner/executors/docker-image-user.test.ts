@@ -1,0 +1,108 @@
+/**
+ * Images whose USER is not root, against the test engine: their jobs can write their workspace
+ * and absolute artifact folders (which the runner made), by a uid or by a name of the image's
+ * /etc/passwd, and the files come back to the runner afterwards: to root for a runner that is
+ * root, to its user for one that is not.
+ */
+import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DockerExecutor } from '../../../src/runner/executors/docker-executor.js';
+import { WORK_ROOT_LABEL } from '../../../src/runner/executors/docker/container-spec.js';
+import type { Owner } from '../../../src/runner/executors/docker/ownership.js';
+import { busyboxAsUser, ensureDocker } from '../../e2e/docker-env.js';
+
+/** A runner's user that is not root. */
+const RUNNER_USER: Owner = { uid: 54321, gid: 54322 };
+
+let host: string;
+/** `docker commit --change 'USER 1234'` of the busybox test image, as the tester made it. */
+let byUid: string;
+/** One whose USER is a name its /etc/passwd gives (uid 2345, group 2346). */
+let byName: string;
+const label = `/tmp/dstack-image-user-test-${process.pid}`;
+
+beforeAll(async () => {
+  host = await ensureDocker();
+  byUid = await busyboxAsUser('1234', '1234');
+  byName = await busyboxAsUser(
+    'app',
+    'app',
+    "echo 'app:x:2345:2346::/:/bin/sh' >> /etc/passwd && echo 'app:x:2346:' > /etc/group",
+  );
+}, 900_000);
+
+describe('a job in an image whose USER is not root', () => {
+  let workspace: string;
+  let mount: string;
+  let scripts: string;
+  beforeEach(async () => {
+    workspace = await mkdtemp(join(tmpdir(), 'dstack-image-user-'));
+    mount = await mkdtemp(join(tmpdir(), 'dstack-image-user-mount-'));
+    scripts = await mkdtemp(join(tmpdir(), 'dstack-image-user-scripts-'));
+  });
+  afterEach(async () => {
+    for (const dir of [workspace, mount, scripts]) await rm(dir, { recursive: true, force: true });
+  });
+
+  const run = async (image: string, owner?: Owner) => {
+    let output = '';
+    const notes: string[] = [];
+    const executor = new DockerExecutor({
+      host,
+      network: 'none',
+      scriptDir: scripts,
+      labels: { [WORK_ROOT_LABEL]: label },
+      ...(owner && { owner }),
+    });
+    const execution = await executor.start({
+      jobId: `image-user-${Math.random().toString(16).slice(2, 10)}`,
+      workspace,
+      commands: ['id -u', 'mkdir out', 'echo made > out/f', 'echo tool > /opt/env/tool'],
+      env: {},
+      image,
+      mounts: [{ host: mount, container: '/opt/env' }],
+      onOutput: (_stream, chunk) => void (output += chunk.toString()),
+      onNote: (text) => notes.push(text),
+    });
+    return { exit: await execution.exit, output, notes };
+  };
+  /** The owners (uid:gid) of the job's folders and everything in them. */
+  const owners = async () => {
+    const found = new Set<string>();
+    for (const root of [workspace, mount]) {
+      for (const name of ['', ...(await readdir(root, { recursive: true }))]) {
+        const info = await lstat(join(root, name));
+        found.add(`${info.uid}:${info.gid}`);
+      }
+    }
+    return found;
+  };
+
+  it('writes its workspace and absolute artifact folders as a uid, and gives them back to a root runner', async () => {
+    const r = await run(byUid);
+    expect([r.exit.code, r.output, r.notes]).toEqual([0, '1234\n', []]);
+    expect(await readFile(join(workspace, 'out', 'f'), 'utf8')).toBe('made\n');
+    expect(await readFile(join(mount, 'tool'), 'utf8')).toBe('tool\n');
+    expect(await owners()).toEqual(new Set(['0:0']));
+  });
+
+  it("writes them as a name of the image's, and gives them back to a runner that is not root", async () => {
+    const r = await run(byName, RUNNER_USER);
+    expect([r.exit.code, r.output, r.notes]).toEqual([0, '2345\n', []]);
+    expect(await readFile(join(workspace, 'out', 'f'), 'utf8')).toBe('made\n');
+    expect(await owners()).toEqual(new Set([`${RUNNER_USER.uid}:${RUNNER_USER.gid}`]));
+  });
+
+  it("says in the job's log when the folders cannot be given to the user, and runs all the same", async () => {
+    const bare = await busyboxAsUser('no-chown', '1234', 'rm /bin/chown');
+    const r = await run(bare);
+    expect(r.notes).toHaveLength(1);
+    expect(r.notes[0]).toMatch(
+      /^could not give the job's folders to the image's user '1234' \(.*chown.*\): its commands may not be able to write them$/s,
+    );
+    expect(r.exit.code).not.toBe(0);
+    expect(r.output).toMatch(/^1234\nmkdir: can't create directory 'out': Permission denied\n$/);
+  });
+});

@@ -58,6 +58,7 @@ const UNANSWERED_KILL_MS = 30_000;
 export class DockerExecutor implements Executor {
   private docker: Docker | undefined;
   private owner: Promise<Owner | undefined> | undefined;
+  private cpus: Promise<number | undefined> | undefined;
 
   constructor(private readonly options: DockerExecutorOptions) {}
 
@@ -71,6 +72,29 @@ export class DockerExecutor implements Executor {
   /** Who jobs' files go back to; found once (the engine's settings, when the runner is not root). */
   private ownerOf(docker: Docker): Promise<Owner | undefined> {
     return (this.owner ??= this.options.owner ? Promise.resolve(this.options.owner) : ownerOfJobFiles(docker));
+  }
+
+  /** The cores of the engine's machine, the most a container's CPU limit may be; found once. */
+  private cpusOf(docker: Docker): Promise<number | undefined> {
+    return (this.cpus ??= docker
+      .info()
+      .then((info: { NCPU?: unknown }) => (typeof info.NCPU === 'number' && info.NCPU > 0 ? info.NCPU : undefined))
+      .catch(() => undefined));
+  }
+
+  /**
+   * `request` with its CPU limit at most the engine machine's cores, which the engine refuses to
+   * exceed (`Range of CPUs is from 0.01 to 2.00`): a runner may be declared with more
+   * (`dstack runner start --cpu 8` on 2 cores), and its job then runs on all there are.
+   */
+  private async withinCores(docker: Docker, request: ExecutionRequest): Promise<ExecutionRequest> {
+    const asked = request.resources?.cpu ?? 0;
+    const cores = asked > 0 ? await this.cpusOf(docker) : undefined;
+    if (cores === undefined || asked <= cores) return request;
+    request.onNote?.(
+      `the job asks for ${asked} CPUs, and the Docker engine's machine has ${cores}: its container is limited to ${cores}`,
+    );
+    return { ...request, resources: { ...request.resources!, cpu: cores } };
   }
 
   async start(request: ExecutionRequest): Promise<Execution> {
@@ -128,7 +152,7 @@ export class DockerExecutor implements Executor {
         request.onNote?.(`could not give the job's files back to uid ${back.uid}: ${engineMessage(e)}`);
       });
     };
-    const options = containerOptions(request, scriptFile, {
+    const options = containerOptions(await this.withinCores(docker, request), scriptFile, {
       network: this.options.network,
       labels,
       ...(owner && { giveBack: { owner, markFile } }),

@@ -86,6 +86,19 @@ describe('docker executor', () => {
     expect(oom.output).not.toMatch(/^survived$/m);
   });
 
+  it("limits a job asking for more CPUs than the engine's machine has to all it has, saying so", async () => {
+    const cores = ((await new Docker(parseDockerHost(host).options).info()) as { NCPU: number }).NCPU;
+    const r = await run({
+      commands: ['cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d" " -f1 /sys/fs/cgroup/cpu.max'],
+      resources: { cpu: 64, memory: 0, gpu: 0 },
+    });
+    expect(r.exit.code).toBe(0);
+    expect(r.output.trim()).toBe(String(cores * 100_000));
+    expect(r.notes).toEqual([
+      `the job asks for 64 CPUs, and the Docker engine's machine has ${cores}: its container is limited to ${cores}`,
+    ]);
+  });
+
   it('mounts extra folders, and leaves no container or command script behind', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dstack-mount-'));
     const r = await run({

@@ -51,18 +51,32 @@ export async function useDockerEnvironment(extra: Record<string, string> = {}): 
 }
 
 /**
- * `dstack-test/busybox-user:<tag>`: the busybox test image after `setup` ran in it, committed
- * with `USER <user>` (`docker commit --change 'USER 1234'`), for jobs in images whose user is not root.
+ * `dstack-test/busybox-variant:<tag>`: the busybox test image after `setup` ran in it, committed
+ * with `USER <user>` when given (`docker commit --change 'USER 1234'`): an image whose user is
+ * not root, or that lacks a program.
  */
-export async function busyboxAsUser(tag: string, user: string, setup = 'true'): Promise<string> {
+export async function busyboxVariant(tag: string, options: { user?: string; setup?: string }): Promise<string> {
+  const image = `dstack-test/busybox-variant:${tag}`;
   const docker = new Docker(parseDockerHost(await ensureDocker()).options);
-  const container = await docker.createContainer({ Image: BUSYBOX, Cmd: ['sh', '-c', setup] });
+  // Made once per engine: a commit again would leave the last one's image behind, untagged.
+  if (
+    await docker
+      .getImage(image)
+      .inspect()
+      .then(
+        () => true,
+        () => false,
+      )
+  )
+    return image;
+  const container = await docker.createContainer({ Image: BUSYBOX, Cmd: ['sh', '-c', options.setup ?? 'true'] });
   try {
     await container.start();
     await container.wait();
-    await container.commit({ repo: 'dstack-test/busybox-user', tag, changes: `USER ${user}` });
+    const changes = options.user === undefined ? {} : { changes: `USER ${options.user}` };
+    await container.commit({ repo: 'dstack-test/busybox-variant', tag, ...changes });
   } finally {
     await container.remove({ force: true });
   }
-  return `dstack-test/busybox-user:${tag}`;
+  return image;
 }

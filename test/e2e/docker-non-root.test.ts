@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
 import { WORK_ROOT_LABEL } from '../../src/runner/executors/docker/container-spec.js';
 import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
-import { busyboxAsUser, ensureDocker, useDockerEnvironment } from './docker-env.js';
+import { busyboxVariant, ensureDocker, useDockerEnvironment } from './docker-env.js';
 import { BIN, Sandbox, waitUntil, type SandboxUser } from './harness.js';
 
 /** No account has it here; the engine's socket group is added in beforeAll. */
@@ -61,7 +61,7 @@ const WORKFLOWS = `workflows:
     image: dstack-test/busybox
     commands: [echo hi]
   - name: image-user
-    image: dstack-test/busybox-user:1234
+    image: dstack-test/busybox-variant:user-1234
     commands:
       - mkdir -p out/sub /opt/env/bin
       - echo made > out/sub/f
@@ -77,7 +77,7 @@ describe('docker jobs of a runner that is not root', () => {
 
   beforeAll(async () => {
     restore = await useDockerEnvironment();
-    await busyboxAsUser('1234', '1234');
+    await busyboxVariant('user-1234', { user: '1234' });
     const endpoint = parseDockerHost(await ensureDocker());
     docker = new Docker(endpoint.options);
     user = { uid: UID, gid: (await stat(endpoint.options.socketPath!)).gid };

@@ -21,6 +21,7 @@ import {
 } from './docker/ownership.js';
 import { type Execution, type ExecutionRequest, type Executor, type ExitResult } from './executor.js';
 import { scriptOf } from './process-executor.js';
+import { MissingShell } from './docker/missing-shell.js';
 import { loopbackOnly, naming } from './docker/network.js';
 import { makeFolder } from '../../files/make-folder.js';
 
@@ -178,7 +179,9 @@ export class DockerExecutor implements Executor {
     };
     const link = new EngineLink(container, parseDockerHost(this.options.host).label, (text) => request.onNote?.(text));
     let told!: (end: Promise<ContainerEnd>) => void;
-    const output = new ContainerOutput(docker, container, request, link, new Promise((resolve) => (told = resolve)));
+    const shell = new MissingShell();
+    const sink = { ...request, onOutput: shell.watch(request.onOutput) };
+    const output = new ContainerOutput(docker, container, sink, link, new Promise((resolve) => (told = resolve)));
     try {
       // Attached before it starts: not a line of output is lost.
       await output.attach();
@@ -202,13 +205,11 @@ export class DockerExecutor implements Executor {
         const end = await watch.end;
         await output.settle(DRAIN_MS, this.options.unansweredKillMs ?? UNANSWERED_KILL_MS);
         switch (end.kind) {
-          case 'ended':
+          case 'ended': {
             await giveBackLeft();
-            return {
-              code: end.code,
-              signal: signalled,
-              ...(end.oom && end.code !== 0 ? { reason: 'out of memory' } : {}),
-            };
+            const reason = end.oom && end.code !== 0 ? 'out of memory' : shell.reason(end.code, image);
+            return { code: end.code, signal: signalled, ...(reason === undefined ? {} : { reason }) };
+          }
           case 'gone':
             await giveBackLeft();
             return {

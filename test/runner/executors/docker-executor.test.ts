@@ -10,7 +10,7 @@ import { WORK_ROOT_LABEL } from '../../../src/runner/executors/docker/container-
 import { cleanDockerLeftovers } from '../../../src/runner/executors/docker/leftovers.js';
 import type { Owner } from '../../../src/runner/executors/docker/ownership.js';
 import type { ExecutionRequest } from '../../../src/runner/executors/executor.js';
-import { BUSYBOX, PYTHON, ensureDocker } from '../../e2e/docker-env.js';
+import { BUSYBOX, PYTHON, busyboxVariant, ensureDocker } from '../../e2e/docker-env.js';
 import { executorConformance } from './executor-conformance.js';
 
 let host: string;
@@ -97,6 +97,18 @@ describe('docker executor', () => {
     expect(r.notes).toEqual([
       `the job asks for 64 CPUs, and the Docker engine's machine has ${cores}: its container is limited to ${cores}`,
     ]);
+  });
+
+  it('says an image has no /bin/sh, where tini could only say it exited 127', async () => {
+    const image = await busyboxVariant('no-sh', { setup: 'rm /bin/sh' });
+    const r = await run({ image, commands: ['true'] });
+    expect(r.exit).toMatchObject({
+      code: 127,
+      reason: `image '${image}' has no /bin/sh, which dstack runs a job's commands with: use an image with a shell`,
+    });
+    expect(r.output).toMatch(/^\[FATAL tini \(\d+\)\] exec \/bin\/sh failed/); // in the job's log as ever
+    // A job's own 127 keeps its exit code as the reason.
+    expect((await run({ commands: ['exit 127'] })).exit.reason).toBeUndefined();
   });
 
   it('mounts extra folders, and leaves no container or command script behind', async () => {

@@ -11,7 +11,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DockerExecutor } from '../../../src/runner/executors/docker-executor.js';
 import { WORK_ROOT_LABEL } from '../../../src/runner/executors/docker/container-spec.js';
 import type { Owner } from '../../../src/runner/executors/docker/ownership.js';
-import { busyboxAsUser, ensureDocker } from '../../e2e/docker-env.js';
+import { busyboxVariant, ensureDocker } from '../../e2e/docker-env.js';
 
 /** A runner's user that is not root. */
 const RUNNER_USER: Owner = { uid: 54321, gid: 54322 };
@@ -25,12 +25,11 @@ const label = `/tmp/dstack-image-user-test-${process.pid}`;
 
 beforeAll(async () => {
   host = await ensureDocker();
-  byUid = await busyboxAsUser('1234', '1234');
-  byName = await busyboxAsUser(
-    'app',
-    'app',
-    "echo 'app:x:2345:2346::/:/bin/sh' >> /etc/passwd && echo 'app:x:2346:' > /etc/group",
-  );
+  byUid = await busyboxVariant('user-1234', { user: '1234' });
+  byName = await busyboxVariant('user-app', {
+    user: 'app',
+    setup: "echo 'app:x:2345:2346::/:/bin/sh' >> /etc/passwd && echo 'app:x:2346:' > /etc/group",
+  });
 }, 900_000);
 
 describe('a job in an image whose USER is not root', () => {
@@ -96,7 +95,7 @@ describe('a job in an image whose USER is not root', () => {
   });
 
   it("says in the job's log when the folders cannot be given to the user, and runs all the same", async () => {
-    const bare = await busyboxAsUser('no-chown', '1234', 'rm /bin/chown');
+    const bare = await busyboxVariant('no-chown', { user: '1234', setup: 'rm /bin/chown' });
     const r = await run(bare);
     expect(r.notes).toHaveLength(1);
     expect(r.notes[0]).toMatch(

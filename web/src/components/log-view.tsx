@@ -8,7 +8,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { clockTime } from '../lib/format.js';
 import { markMatches } from '../lib/log-search.js';
 import type { AnsiStyle } from '../lib/ansi.js';
-import { useLogStream, type LogRow, type StreamState } from '../lib/use-log-stream.js';
+import { useLogStream, type JobWatch, type LogRow, type StreamState } from '../lib/use-log-stream.js';
 
 const STATE_LABEL: Record<StreamState, string> = {
   connecting: 'connecting…',
@@ -17,21 +17,17 @@ const STATE_LABEL: Record<StreamState, string> = {
   ended: 'finished',
   failed: 'not available',
 };
+/** A job that ended with its runner: the log is read again now and then (use-log-stream.ts). */
+const LATE_LINES_LABEL = 'finished · showing lines its runner still sends';
 
 /**
- * `finished`: the job has ended (its log is read to the end, not followed).
+ * `job`: what the page knows of the job: whether it has ended (its log is read to the end, not
+ * followed), and when it goes on after its stream ended (resumed; its runner back with lines).
  * `onJobsChange`: the stream saw a job's status change (the page reloads it at once, not at its next poll).
  */
-export function LogView({
-  target,
-  finished,
-  onJobsChange,
-}: {
-  target: string;
-  finished: boolean;
-  onJobsChange?: () => void;
-}) {
-  const stream = useLogStream(target);
+export function LogView({ target, job, onJobsChange }: { target: string; job: JobWatch; onJobsChange?: () => void }) {
+  const stream = useLogStream(target, job);
+  const finished = !job.live;
   useEffect(() => {
     if (stream.jobs) onJobsChange?.();
   }, [stream.jobs]);
@@ -46,7 +42,12 @@ export function LogView({
   const shown = q ? stream.rows.filter((r) => r.search.includes(q)) : stream.rows;
   const loaded = stream.hasEarlier ? `the last ${stream.count} lines` : `${stream.count} lines`;
   // A finished job's log is only being read: it is live only while the job goes on.
-  const label = stream.state === 'live' && finished ? 'loading…' : STATE_LABEL[stream.state];
+  const label =
+    stream.state === 'live' && finished
+      ? 'loading…'
+      : stream.state === 'ended' && job.lateLines
+        ? LATE_LINES_LABEL
+        : STATE_LABEL[stream.state];
 
   useLayoutEffect(() => {
     const el = box.current;

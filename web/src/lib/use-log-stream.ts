@@ -8,10 +8,16 @@
  * Only the tail is loaded (`tail=`: the last TAIL_LINES lines), and only the newest rows are
  * kept while a chatty job goes on: a 2,000,000-line log costs the page what 3,000 lines do.
  * Earlier lines come a page at a time on request (`loadEarlier`).
+ *
+ * The stream ends when the job does (`end`). A job can go on after that: resumed, it is followed
+ * again from the cursor, with the lines already shown kept; and a job that ended with its runner
+ * (`runner lost`) may still get the lines that runner had not delivered when it comes back, so its
+ * log is read again from the cursor every LATE_LINES_MS while the page is visible.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { LogLine } from '../../../src/core/api.js';
 import type { LogPage } from '../../../src/core/log-api.js';
+import { isFinished } from '../../../src/core/job-status.js';
 import type { JobRecord } from '../../../src/core/records.js';
 import { ApiError, apiFetch } from '../api/client.js';
 import { readSse } from '../api/sse.js';
@@ -25,6 +31,22 @@ export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'fa
 export const TAIL_LINES = 3000;
 /** Rows past the kept number before the oldest are dropped: trimming once per this many, not per line. */
 const TRIM_SLACK = 1000;
+/** How often the log of a job that ended with its runner is read again for lines that runner still sends. */
+export const LATE_LINES_MS = 5000;
+
+/** What the page knows of the job, which says when its ended stream should be opened again. */
+export interface JobWatch {
+  /** The job has not finished, as the page last heard it. */
+  live: boolean;
+  /**
+   * Changes with each of the job's transitions (its status and how many it has had): a change
+   * to an unfinished status after the stream ended is a resume, however quickly it followed the
+   * stop. A page that has not heard of a change yet (an answer older than the end) keeps it.
+   */
+  transitions: string;
+  /** The job ended with its runner (`runner lost`, `runner restarted`): lines may still arrive. */
+  lateLines: boolean;
+}
 
 export interface LogStream {
   /**
@@ -44,8 +66,20 @@ export interface LogStream {
   loadEarlier(): void;
 }
 
-export function useLogStream(target: string): LogStream {
-  const log = useRef<{ own: LogRows; keep: number; last: Map<string, number> }>(undefined);
+interface Following {
+  own: LogRows;
+  keep: number;
+  last: Map<string, number>;
+  /** Open the stream again from the cursor; `quiet`: a check for late lines, which shows no connecting. */
+  connect(quiet: boolean): void;
+  /** A stream is open or being opened. */
+  connected: boolean;
+  /** The last stream ended with `end` (not refused, not given up). */
+  ended: boolean;
+}
+
+export function useLogStream(target: string, watch: JobWatch): LogStream {
+  const log = useRef<Following>(undefined);
   // Bumped to render again: the rows change in place.
   const [, setVersion] = useState(0);
   const [state, setState] = useState<StreamState>('connecting');
@@ -55,8 +89,16 @@ export function useLogStream(target: string): LogStream {
 
   useEffect(() => {
     const abort = new AbortController();
-    const current = { own: new LogRows(), keep: TAIL_LINES, last: new Map<string, number>() };
-    const { own, last: lastSeq } = current;
+    const own = new LogRows();
+    const lastSeq = new Map<string, number>();
+    const current: Following = {
+      own,
+      keep: TAIL_LINES,
+      last: lastSeq,
+      connect: (quiet) => void follow(quiet),
+      connected: false,
+      ended: false,
+    };
     log.current = current;
     setVersion((v) => v + 1);
     setState('connecting');
@@ -81,44 +123,82 @@ export function useLogStream(target: string): LogStream {
       render();
     };
 
-    void (async () => {
-      for (let attempt = 0; !abort.signal.aborted; attempt++) {
-        try {
-          // Back after a drop: right after what arrived (a job not seen yet starts at its tail).
-          const cursor = [...lastSeq].map(([job, seq]) => `${job}:${seq}`).join(',');
-          const from = `tail=${TAIL_LINES}${cursor ? `&cursor=${cursor}` : ''}`;
-          const response = await apiFetch(`/logs/stream?target=${encodeURIComponent(target)}&${from}`, {
-            signal: abort.signal,
-          });
-          setState('live');
-          attempt = 0;
-          for await (const event of readSse(response)) {
-            if (event.event === 'log') add(JSON.parse(event.data) as LogLine[]);
-            else if (event.event === 'jobs') setJobs(JSON.parse(event.data) as JobRecord[]);
-            else if (event.event === 'end') {
-              setState('ended');
+    const follow = async (check: boolean) => {
+      let quiet = check;
+      current.connected = true;
+      // A check for late lines leaves the stream ended (failed, it is made again at the next).
+      if (!quiet) {
+        current.ended = false;
+        setState('connecting');
+      }
+      try {
+        for (let attempt = 0; !abort.signal.aborted; attempt++) {
+          try {
+            // Back after a drop: right after what arrived (a job not seen yet starts at its tail).
+            const cursor = [...lastSeq].map(([job, seq]) => `${job}:${seq}`).join(',');
+            const from = `tail=${TAIL_LINES}${cursor ? `&cursor=${cursor}` : ''}`;
+            const response = await apiFetch(`/logs/stream?target=${encodeURIComponent(target)}&${from}`, {
+              signal: abort.signal,
+            });
+            if (!quiet) setState('live');
+            attempt = 0;
+            for await (const event of readSse(response)) {
+              if (event.event === 'log') add(JSON.parse(event.data) as LogLine[]);
+              else if (event.event === 'jobs') {
+                const jobs = JSON.parse(event.data) as JobRecord[];
+                setJobs(jobs);
+                // A check for late lines that finds the job going again (resumed meanwhile) follows it.
+                if (quiet && jobs.some((j) => !isFinished(j.status))) {
+                  quiet = false;
+                  current.ended = false;
+                  setState('live');
+                }
+              } else if (event.event === 'end') {
+                current.ended = true;
+                setState('ended');
+                return;
+              }
+            }
+          } catch (e) {
+            if (abort.signal.aborted) return;
+            // The server said no (no such job, not yours): trying again will not change that.
+            if (e instanceof ApiError && e.status >= 400 && e.status < 500) {
+              setError(e.message);
+              setState('failed');
               return;
             }
           }
-        } catch (e) {
-          if (abort.signal.aborted) return;
-          // The server said no (no such job, not yours): trying again will not change that.
-          if (e instanceof ApiError && e.status >= 400 && e.status < 500) {
-            setError(e.message);
-            setState('failed');
-            return;
-          }
+          if (abort.signal.aborted || quiet) return;
+          setState('reconnecting');
+          await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 10_000)));
         }
-        if (abort.signal.aborted) return;
-        setState('reconnecting');
-        await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 10_000)));
+      } finally {
+        current.connected = false;
       }
-    })();
+    };
+
+    void follow(false);
     return () => {
       abort.abort();
       cancelAnimationFrame(frame);
     };
   }, [target]);
+
+  // Resumed: the job is going again after its stream ended.
+  useEffect(() => {
+    const current = log.current;
+    if (watch.live && current?.ended && !current.connected) current.connect(false);
+  }, [target, watch.live, watch.transitions]);
+
+  // Ended with its runner: its lines may still come when the runner does.
+  useEffect(() => {
+    if (!watch.lateLines || state !== 'ended') return;
+    const timer = setInterval(() => {
+      const current = log.current;
+      if (current?.ended && !current.connected && !document.hidden) current.connect(true);
+    }, LATE_LINES_MS);
+    return () => clearInterval(timer);
+  }, [target, watch.lateLines, state]);
 
   const current = log.current;
   const rows = current?.own.rows ?? [];

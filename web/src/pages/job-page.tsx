@@ -1,5 +1,5 @@
 /** One job: its log following live, its artifacts, its status history and what it ran. */
-import { isFinished } from '../../../src/core/job-status.js';
+import { endedWithRunner, isFinished } from '../../../src/core/job-status.js';
 import type { JobRecord } from '../../../src/core/records.js';
 import { api } from '../api/client.js';
 import { ArtifactTreeView } from '../components/artifact-tree-view.js';
@@ -44,7 +44,15 @@ export function JobPage({ id }: { id: string }) {
       <ErrorBox error={view.error} />
       <section>
         <h2>Log</h2>
-        <LogView target={job.id} finished={finished} onJobsChange={view.refresh} />
+        <LogView
+          target={job.id}
+          job={{
+            live: !finished,
+            transitions: `${job.status}:${events.length}`,
+            lateLines: job.status === 'FAILED' && endedWithRunner(job.reason),
+          }}
+          onJobsChange={view.refresh}
+        />
       </section>
       <div class="columns">
         <section>

@@ -1,0 +1,71 @@
+/**
+ * A job page left open while its job is stopped and resumed, in a real browser against the
+ * embedded server: once the job goes on, the log follows it again, with no line lost or doubled
+ * and no reload.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/core/records.js';
+import { Sandbox, waitUntil } from '../e2e/harness.js';
+import { launchChromium, type TestBrowser } from './browser.js';
+
+const WORKFLOWS = `workflows:
+  - name: counter
+    commands: ['for i in $(seq 1 25); do echo "line $i"; sleep 0.2; done']
+`;
+
+describe('the job page of a stopped and resumed job', () => {
+  let sb: Sandbox;
+  let chrome: TestBrowser;
+  let url: string;
+  let page: Page;
+  const viewOf = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!;
+  const rowTexts = () => page.locator('.log-text').allTextContents();
+
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+    chrome = await launchChromium();
+    const r = await sb.dstack(['dashboard', '--no-open']);
+    url = (JSON.parse(await readFile(join(sb.home, 'server', 'server.json'), 'utf8')) as { url: string }).url;
+    page = await chrome.context.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto(/log in with this link[^:]*: (\S+)/.exec(r.stdout)![1]!);
+    await page.getByRole('heading', { name: 'Runs' }).waitFor();
+  }, 60_000);
+  afterAll(async () => {
+    await chrome?.close();
+    await sb?.dispose();
+  });
+
+  it('follows the log again once the job is resumed, every line once', async () => {
+    const r = await sb.dstack(['run', 'counter', '-d']);
+    const name = r.stdout.trim();
+    const job = (await viewOf(name)).jobs[0]!;
+    await page.goto(`${url}/jobs/${job.id}`);
+    await page.locator('.stream-state', { hasText: 'following live' }).waitFor();
+    await page.locator('.log-text', { hasText: /^line 4$/ }).waitFor();
+
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Stop' }).click();
+    await page.locator('h1 .status-stopped').waitFor();
+    await page.locator('.stream-state', { hasText: 'finished' }).waitFor();
+    const before = (await rowTexts()).length;
+
+    // Resumed from the CLI: the page hears of it only by its poll.
+    expect((await sb.dstack(['resume', name])).code).toBe(0);
+    await page.locator('.stream-state', { hasText: 'following live' }).waitFor();
+    await expect.poll(async () => (await rowTexts()).length).toBeGreaterThan(before + 3);
+    await waitUntil(async () => (await viewOf(name)).status === 'DONE', 30_000);
+    await page.locator('h1 .status-done').waitFor();
+    await page.locator('.stream-state', { hasText: 'finished' }).waitFor();
+
+    // What the page shows is the log as stored: both attempts, each line once (stdout: bash's
+    // "Terminated" of the stop is on stderr, which `dstack logs` prints apart).
+    const stored = (await sb.dstack(['logs', job.id])).stdout.split('\n').filter(Boolean);
+    expect(stored.filter((l) => l === 'line 25')).toHaveLength(1); // the second attempt ran to the end
+    await expect.poll(() => page.locator('.log-line.stdout .log-text').allTextContents()).toEqual(stored);
+  });
+});

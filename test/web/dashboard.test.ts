@@ -112,12 +112,13 @@ describe('the dashboard on the embedded server', () => {
     const other = await chrome.context.newPage();
     await other.goto(`${url}/#token=dst_wrong`);
     await expect(other.getByRole('alert').textContent()).resolves.toBe(
-      'The server refused this token: missing or invalid token (pass it as "Authorization: Bearer TOKEN").',
+      "The server does not accept this token: it was replaced or revoked, or it is not this server's. " +
+        "Run 'dstack dashboard' again for a new login link, or ask the server's admin for a new token.",
     );
     expect(await other.evaluate(STORED_TOKEN)).toBeNull();
     await other.getByLabel('Token').fill('dst_also_wrong');
     await other.getByRole('button', { name: 'Log in' }).click();
-    await other.getByRole('alert').getByText('The server refused this token').waitFor();
+    await other.getByRole('alert').getByText('The server does not accept this token').waitFor();
     // The page itself is public; the API behind it is not.
     expect(await other.evaluate(async () => (await fetch('/api/runs')).status)).toBe(401);
     // The right link opened in this same tab changes only the fragment: it logs in all the same.

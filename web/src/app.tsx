@@ -1,23 +1,41 @@
 /**
- * The dashboard: log in (a login link or a token typed in), then the pages by path. A token
- * the server stops accepting sends the tab back to the login page with the server's reason.
+ * The dashboard: log in (a login link, a token typed in, or the session of another open tab),
+ * then the pages by path. A token the server stops accepting sends the tab back to the login
+ * page saying why.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, onUnauthorized } from './api/client.js';
-import { clearToken, getToken, setToken, takeTokenFromUrl } from './api/session.js';
+import {
+  askOpenTabs,
+  clearToken,
+  getToken,
+  logOut,
+  setToken,
+  shareSession,
+  takeTokenFromUrl,
+  type LinkToken,
+} from './api/session.js';
 import { NavBar } from './components/nav-bar.js';
 import { matchPath, navigate, usePath } from './lib/router.js';
 import { JobPage } from './pages/job-page.js';
-import { LoginPage, refusal } from './pages/login-page.js';
+import { LoginPage, MALFORMED_LINK, refusal } from './pages/login-page.js';
 import { RunPage } from './pages/run-page.js';
 import { RunnersPage } from './pages/runners-page.js';
 import { RunsPage } from './pages/runs-page.js';
 import { TagsPage } from './pages/tags-page.js';
 
-type Session = { state: 'checking' } | { state: 'in' } | { state: 'out'; message?: string };
+type Session =
+  | { state: 'asking' } // no token of its own: waiting for an open tab's
+  | { state: 'checking' }
+  | { state: 'in' }
+  | { state: 'out'; message?: string };
 
-export function App() {
-  const [session, setSession] = useState<Session>(() => (getToken() ? { state: 'checking' } : { state: 'out' }));
+/** `link`: what the address this tab opened with held (main.tsx took it before the first render). */
+export function App({ link }: { link: LinkToken }) {
+  const [session, setSession] = useState<Session>(() => {
+    if (getToken()) return { state: 'checking' };
+    return link === 'malformed' ? { state: 'out', message: MALFORMED_LINK } : { state: 'asking' };
+  });
   const path = usePath();
 
   useEffect(
@@ -29,9 +47,24 @@ export function App() {
     [],
   );
 
+  // Another tab logging out of this token logs this one out too.
+  useEffect(() => shareSession(() => (clearToken(), setSession({ state: 'out' }))), []);
+
+  useEffect(() => {
+    if (session.state !== 'asking') return;
+    void askOpenTabs().then((token) => {
+      if (token && !getToken()) setToken(token);
+      setSession(getToken() ? { state: 'checking' } : { state: 'out' });
+    });
+  }, [session.state]);
+
   // A login link opened in this tab while the app runs changes only the fragment: no reload.
   useEffect(() => {
-    const onHash = () => takeTokenFromUrl() && setSession({ state: 'checking' });
+    const onHash = () => {
+      const taken = takeTokenFromUrl();
+      if (taken === 'taken') setSession({ state: 'checking' });
+      else if (taken === 'malformed' && !getToken()) setSession({ state: 'out', message: MALFORMED_LINK });
+    };
     window.addEventListener('hashchange', onHash);
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
@@ -49,7 +82,7 @@ export function App() {
     );
   }, [session.state]);
 
-  if (session.state === 'checking') return <p class="muted center">connecting…</p>;
+  if (session.state === 'checking' || session.state === 'asking') return <p class="muted center">connecting…</p>;
   if (session.state === 'out') {
     return (
       <LoginPage
@@ -66,7 +99,7 @@ export function App() {
       <NavBar
         path={path}
         onLogout={() => {
-          clearToken();
+          logOut();
           setSession({ state: 'out' });
           navigate('/');
         }}

@@ -4,5 +4,5 @@ import { takeTokenFromUrl } from './api/session.js';
 import { App } from './app.js';
 import './styles.css';
 
-takeTokenFromUrl();
-render(<App />, document.getElementById('app')!);
+const link = takeTokenFromUrl();
+render(<App link={link} />, document.getElementById('app')!);

@@ -25,7 +25,10 @@ export function usePath(): string {
   return path;
 }
 
-/** `/runs/:name` against `/runs/abc` → `{ name: 'abc' }`; null when it does not match. */
+/**
+ * `/runs/:name` against `/runs/abc` → `{ name: 'abc' }`; null when it does not match, and when
+ * a parameter is not valid percent-encoding (`/runs/%zz`): no run or job has such a name.
+ */
 export function matchPath(pattern: string, path: string): Record<string, string> | null {
   const want = pattern.split('/');
   const got = path.replace(/\/+$/, '').split('/');
@@ -35,8 +38,19 @@ export function matchPath(pattern: string, path: string): Record<string, string>
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
     const g = got[i]!;
-    if (w.startsWith(':')) params[w.slice(1)] = decodeURIComponent(g);
-    else if (w !== g) return null;
+    if (w.startsWith(':')) {
+      const value = decodeParam(g);
+      if (value === undefined) return null;
+      params[w.slice(1)] = value;
+    } else if (w !== g) return null;
   }
   return params;
+}
+
+function decodeParam(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined; // URIError: a malformed escape
+  }
 }

@@ -3,9 +3,22 @@ import { useState } from 'preact/hooks';
 import { ApiError, api } from '../api/client.js';
 import { ErrorBox } from '../components/error-box.js';
 
+/** A login link whose token is not valid percent-encoding (`/#token=%zz`): cut or changed as it was copied. */
+export const MALFORMED_LINK =
+  'This login link is damaged: its token is not valid URL encoding (was it cut or changed as it was copied?). ' +
+  "Run 'dstack dashboard' again for a new link, or paste your token below.";
+
+/**
+ * The server does not know the token. It cannot say more (it keeps no record of the tokens it
+ * replaced), and its own wording is for API callers: say what a person can do instead.
+ */
+export const UNKNOWN_TOKEN =
+  "The server does not accept this token: it was replaced or revoked, or it is not this server's. " +
+  "Run 'dstack dashboard' again for a new login link, or ask the server's admin for a new token.";
+
 /** Why the server did not take a token, in words a person can act on. */
 export function refusal(error: unknown): string {
-  if (error instanceof ApiError && error.status === 401) return `The server refused this token: ${error.message}.`;
+  if (error instanceof ApiError && error.status === 401) return UNKNOWN_TOKEN;
   if (error instanceof ApiError && error.status === 403)
     return `This token cannot open the dashboard: ${error.message}.`;
   return (error as Error).message;

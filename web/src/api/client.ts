@@ -86,8 +86,24 @@ export const api = {
   stop: (target: string, abort: boolean) => post<JobRecord[]>('/stop', { target, abort }),
   resume: (target: string) => post<JobRecord[]>('/resume', { target }),
   tag: (tag: string, run: string) => post<RunView>('/tags', { tag, run }),
-  /** A stored file's content. */
-  blob: async (digest: string) => (await apiFetch(`/blobs/${digest}`)).blob(),
+  /** A stored file's content; `onBytes` hears how many bytes have arrived so far, as they arrive. */
+  blob: async (digest: string, onBytes?: (bytes: number) => void) =>
+    readBlob(await apiFetch(`/blobs/${digest}`), onBytes),
   /** Check a token before keeping it: it must be a user token the server knows. */
   checkToken: (token: string) => json<RunView[]>('/runs?last=1', { token }),
 };
+
+async function readBlob(response: Response, onBytes?: (bytes: number) => void): Promise<Blob> {
+  if (!response.body || !onBytes) return response.blob();
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let bytes = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    bytes += value.byteLength;
+    onBytes(bytes);
+  }
+  return new Blob(chunks, { type: response.headers.get('content-type') ?? '' });
+}

@@ -1,7 +1,9 @@
 /**
  * A job's artifacts as a folder tree with sizes; a file downloads on click. The blob is
  * fetched with the Authorization header (a plain link could not carry it) and handed to
- * the browser under the file's name.
+ * the browser under the file's name once it has all arrived: until then its line shows how
+ * much has (of the size the manifest gives), and its button is disabled, so a second click
+ * does not start a second download.
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
@@ -14,6 +16,15 @@ export function ArtifactTreeView({ jobId, finished }: { jobId: string; finished:
   // Artifacts appear when the job ends: look again until then, rarely after.
   const manifest = usePoll((signal) => api.artifacts(jobId, signal), finished ? 60_000 : 3000, `${jobId}:${finished}`);
   const [error, setError] = useState<Error>();
+  /** Bytes arrived so far, by the path of each file being downloaded. */
+  const [progress, setProgress] = useState<ReadonlyMap<string, number>>(new Map());
+  const setBytes = (path: string, bytes: number | undefined) =>
+    setProgress((now) => {
+      const next = new Map(now);
+      if (bytes === undefined) next.delete(path);
+      else next.set(path, bytes);
+      return next;
+    });
   if (manifest.error) return <ErrorBox error={manifest.error} />;
   if (!manifest.data) return <p class="muted">loading…</p>;
   const tree = artifactTree(manifest.data);
@@ -21,10 +32,17 @@ export function ArtifactTreeView({ jobId, finished }: { jobId: string; finished:
     return <p class="muted">{finished ? 'No artifacts.' : 'Artifacts are saved when the job ends.'}</p>;
 
   const download = async (node: TreeNode) => {
-    if (!node.entry?.digest) return;
+    if (!node.entry?.digest || progress.has(node.path)) return;
     setError(undefined);
+    setBytes(node.path, 0);
+    // A chunk arrives every few KB: the line is redrawn at most every PROGRESS_MS.
+    let shownAt = 0;
     try {
-      const blob = await api.blob(node.entry.digest);
+      const blob = await api.blob(node.entry.digest, (bytes) => {
+        if (Date.now() - shownAt < PROGRESS_MS) return;
+        shownAt = Date.now();
+        setBytes(node.path, bytes);
+      });
       const url = URL.createObjectURL(blob);
       const a = document.createElement('a');
       a.href = url;
@@ -36,6 +54,8 @@ export function ArtifactTreeView({ jobId, finished }: { jobId: string; finished:
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
     } catch (e) {
       setError(e as Error);
+    } finally {
+      setBytes(node.path, undefined);
     }
   };
 
@@ -44,18 +64,26 @@ export function ArtifactTreeView({ jobId, finished }: { jobId: string; finished:
       <ErrorBox error={error} />
       <ul class="tree">
         {tree.map((node) => (
-          <TreeItem key={node.path} node={node} depth={0} onDownload={(n) => void download(n)} />
+          <TreeItem key={node.path} node={node} depth={0} progress={progress} onDownload={(n) => void download(n)} />
         ))}
       </ul>
     </div>
   );
 }
 
-function TreeItem(props: { node: TreeNode; depth: number; onDownload: (node: TreeNode) => void }) {
+const PROGRESS_MS = 100;
+
+function TreeItem(props: {
+  node: TreeNode;
+  depth: number;
+  progress: ReadonlyMap<string, number>;
+  onDownload: (node: TreeNode) => void;
+}) {
   const { node } = props;
   const [open, setOpen] = useState(props.depth < 2);
   if (node.entry) {
     const link = node.entry.link;
+    const bytes = props.progress.get(node.path);
     return (
       <li class="file">
         {link || !node.entry.digest ? (
@@ -64,11 +92,16 @@ function TreeItem(props: { node: TreeNode; depth: number; onDownload: (node: Tre
             {link && <span class="muted"> → {link}</span>}
           </span>
         ) : (
-          <button class="linklike" title={`download ${node.path}`} onClick={() => props.onDownload(node)}>
+          <button
+            class="linklike"
+            title={`download ${node.path}`}
+            disabled={bytes !== undefined}
+            onClick={() => props.onDownload(node)}
+          >
             {node.name}
           </button>
         )}
-        <span class="size">{formatSize(node.size)}</span>
+        <span class="size">{bytes === undefined ? formatSize(node.size) : downloading(bytes, node.size)}</span>
       </li>
     );
   }
@@ -85,10 +118,22 @@ function TreeItem(props: { node: TreeNode; depth: number; onDownload: (node: Tre
       {open && (
         <ul>
           {node.children.map((child) => (
-            <TreeItem key={child.path} node={child} depth={props.depth + 1} onDownload={props.onDownload} />
+            <TreeItem
+              key={child.path}
+              node={child}
+              depth={props.depth + 1}
+              progress={props.progress}
+              onDownload={props.onDownload}
+            />
           ))}
         </ul>
       )}
     </li>
   );
+}
+
+/** `downloading 1.2 GB of 3.1 GB (39%)`. */
+function downloading(bytes: number, size: number): string {
+  const percent = size > 0 ? ` (${Math.floor((bytes / size) * 100)}%)` : '';
+  return `downloading ${formatSize(bytes)} of ${formatSize(size)}${percent}`;
 }

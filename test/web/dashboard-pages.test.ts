@@ -1,0 +1,91 @@
+/**
+ * Pages with much in them, in a real browser against the embedded server: a large artifact's
+ * download shows its progress, and its button is disabled until it is done.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView } from '../../src/core/records.js';
+import { Sandbox, waitUntil } from '../e2e/harness.js';
+import { launchChromium, type TestBrowser } from './browser.js';
+
+const BIG_BYTES = 40_000_000;
+
+const WORKFLOWS = `workflows:
+  - name: big
+    commands: ['mkdir -p out && head -c ${BIG_BYTES} /dev/urandom > out/big.bin']
+    artifacts: [out]
+`;
+
+describe('the dashboard pages with much in them', () => {
+  let sb: Sandbox;
+  let chrome: TestBrowser;
+  let url: string;
+  let page: Page;
+  const runOf = async (args: string[]) => {
+    const r = await sb.dstack(['run', ...args, '-d']);
+    expect(r.stderr).toBe('');
+    return r.stdout.trim();
+  };
+  const viewOf = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!;
+  const finished = (name: string) =>
+    waitUntil(async () => {
+      const view = await viewOf(name);
+      return ['DONE', 'FAILED', 'STOPPED'].includes(view.status) && view;
+    }, 30_000);
+
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+    chrome = await launchChromium();
+    const r = await sb.dstack(['dashboard', '--no-open']);
+    url = (JSON.parse(await readFile(join(sb.home, 'server', 'server.json'), 'utf8')) as { url: string }).url;
+    page = await chrome.context.newPage();
+    page.setDefaultTimeout(20_000);
+    await page.goto(/log in with this link[^:]*: (\S+)/.exec(r.stdout)![1]!);
+    await page.getByRole('heading', { name: 'Runs' }).waitFor();
+  }, 60_000);
+  afterAll(async () => {
+    await chrome?.close();
+    await sb?.dispose();
+  });
+
+  it('shows how much of a large artifact has arrived, and takes no second click meanwhile', async () => {
+    const job = (await finished(await runOf(['big']))).jobs[0]!;
+    await page.goto(`${url}/jobs/${job.id}`);
+    const button = page.getByRole('button', { name: 'big.bin' });
+    await button.waitFor();
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/api/blobs/')) asked.push(r.url());
+    });
+    // 8 MB/s: the 40 MB take about 5 s.
+    const cdp = await chrome.context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: 8_000_000,
+      uploadThroughput: -1,
+    });
+    const download = page.waitForEvent('download', { timeout: 30_000 });
+    await button.click();
+    const size = page.locator('li.file', { has: button }).locator('.size');
+    await size.getByText(/^downloading [1-9][\d.]*MB of 40MB \(\d+%\)$/).waitFor();
+    expect(await button.isDisabled()).toBe(true);
+    await button.click({ force: true }); // a second click on the disabled button starts nothing
+    const saved = await download;
+    expect(saved.suggestedFilename()).toBe('big.bin');
+    expect((await stat((await saved.path())!)).size).toBe(BIG_BYTES);
+    await expect.poll(() => size.textContent()).toBe('40MB');
+    expect(await button.isDisabled()).toBe(false);
+    expect(asked).toHaveLength(1);
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
+  });
+});

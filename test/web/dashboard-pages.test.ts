@@ -1,6 +1,7 @@
 /**
- * Pages with much in them, in a real browser against the embedded server: a large artifact's
- * download shows its progress, and its button is disabled until it is done.
+ * Pages with much in them, in a real browser against the embedded server: the Tags page of an
+ * admin names whose each tag is and shows the tags promised to unfinished runs; a large
+ * artifact's download shows its progress, and its button is disabled until it is done.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +14,10 @@ import { launchChromium, type TestBrowser } from './browser.js';
 const BIG_BYTES = 40_000_000;
 
 const WORKFLOWS = `workflows:
+  - name: hello
+    commands: [echo hi]
+  - name: slow
+    commands: [sleep 120]
   - name: big
     commands: ['mkdir -p out && head -c ${BIG_BYTES} /dev/urandom > out/big.bin']
     artifacts: [out]
@@ -23,8 +28,8 @@ describe('the dashboard pages with much in them', () => {
   let chrome: TestBrowser;
   let url: string;
   let page: Page;
-  const runOf = async (args: string[]) => {
-    const r = await sb.dstack(['run', ...args, '-d']);
+  const runOf = async (args: string[], env: Record<string, string> = {}) => {
+    const r = await sb.dstack(['run', ...args, '-d'], { env });
     expect(r.stderr).toBe('');
     return r.stdout.trim();
   };
@@ -49,6 +54,33 @@ describe('the dashboard pages with much in them', () => {
   afterAll(async () => {
     await chrome?.close();
     await sb?.dispose();
+  });
+
+  it("names each tag's user, and shows a tag promised to an unfinished run", async () => {
+    const mine = await finished(await runOf(['hello', '--tag', 'best']));
+    const bobToken = /dst_\S+/.exec((await sb.dstack(['users', 'add', 'bob'])).stdout)![0];
+    const asBob = { DSTACK_SERVER: url, DSTACK_TOKEN: bobToken };
+    const bobRun = await runOf(['hello', '--tag', 'best', '--no-cache'], asBob);
+    const promised = await runOf(['slow', '--tag', 'next']);
+    await waitUntil(async () => (await viewOf(bobRun)).status === 'DONE');
+
+    await page.getByRole('link', { name: 'Tags' }).click();
+    const row = (run: string) => page.locator(`table.tags tr[data-run="${run}"] td`);
+    await expect
+      .poll(() => row(promised).allTextContents())
+      .toEqual(['next (when DONE)', promised, 'admin', 'slow', 'slow', expect.stringMatching(/s ago$/)]);
+    expect(await page.locator('table.tags th').allTextContents()).toEqual([
+      'Tag',
+      'Run',
+      'User',
+      'Workflow',
+      'Jobs',
+      'Submitted',
+    ]);
+    expect((await row(mine.name).allTextContents()).slice(0, 3)).toEqual(['best', mine.name, 'admin']);
+    expect((await row(bobRun).allTextContents()).slice(0, 3)).toEqual(['best', bobRun, 'bob']);
+    await page.getByText('(when DONE): promised to an unfinished run submitted with --tag').waitFor();
+    expect((await sb.dstack(['stop', promised])).code).toBe(0);
   });
 
   it('shows how much of a large artifact has arrived, and takes no second click meanwhile', async () => {

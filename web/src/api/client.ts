@@ -82,7 +82,8 @@ export const api = {
   artifacts: (id: string, signal?: AbortSignal) =>
     json<ArtifactManifest>(`/jobs/${encodeURIComponent(id)}/artifacts`, { signal }),
   runners: (signal?: AbortSignal) => json<RunnerView[]>('/runners', { signal }),
-  tags: (signal?: AbortSignal) => json<RunView[]>('/tags', { signal }),
+  /** Tagged runs, and the unfinished runs a tag is promised to (`dstack run --tag`: `tag` unset, `tagOnDone` set). */
+  tags: (signal?: AbortSignal) => json<RunView[]>('/tags?promised=1', { signal }),
   stop: (target: string, abort: boolean) => post<JobRecord[]>('/stop', { target, abort }),
   resume: (target: string) => post<JobRecord[]>('/resume', { target }),
   tag: (tag: string, run: string) => post<RunView>('/tags', { tag, run }),

@@ -1,14 +1,22 @@
-/** Tagged runs: the names workflows depend on as WORKFLOW:TAG. */
+/**
+ * Tagged runs: the names workflows depend on as WORKFLOW:TAG, and the tags promised to
+ * unfinished runs (`dstack run --tag`), which they get once DONE, as `dstack tags list` shows them.
+ */
+import type { RunView } from '../../../src/core/records.js';
 import { api } from '../api/client.js';
 import { ErrorBox } from '../components/error-box.js';
 import { Link, runHref } from '../components/link.js';
 import { ago, dateTime } from '../lib/format.js';
 import { usePoll } from '../lib/use-poll.js';
 
+/** What marks a tag promised to an unfinished run, not yet its (the CLI's words). */
+const PROMISED = '(when DONE)';
+
 export function TagsPage() {
   const tags = usePoll((signal) => api.tags(signal), 5000, 'tags');
   const list = tags.data ?? [];
-  // A tag is per project: the same name in several projects says which is which.
+  // A tag is per user and project: the same name of several users or projects says whose and which it is.
+  const showUser = new Set(list.map((r) => r.user)).size > 1;
   const showProject = new Set(list.map((r) => r.project)).size > 1;
   return (
     <main>
@@ -27,6 +35,7 @@ export function TagsPage() {
             <tr>
               <th>Tag</th>
               <th>Run</th>
+              {showUser && <th>User</th>}
               {showProject && <th>Project</th>}
               <th>Workflow</th>
               <th>Jobs</th>
@@ -35,13 +44,14 @@ export function TagsPage() {
           </thead>
           <tbody>
             {list.map((r) => (
-              <tr key={r.name}>
+              <tr key={r.name} data-run={r.name}>
                 <td>
-                  <b>{r.tag}</b>
+                  <TagCell run={r} />
                 </td>
                 <td>
                   <Link href={runHref(r.name)}>{r.name}</Link>
                 </td>
+                {showUser && <td>{r.user}</td>}
                 {showProject && <td>{r.project}</td>}
                 <td>{r.workflow}</td>
                 <td>{r.jobs.map((j) => j.workflow).join(', ')}</td>
@@ -51,6 +61,22 @@ export function TagsPage() {
           </tbody>
         </table>
       )}
+      {list.some((r) => r.tag === undefined) && (
+        <p class="muted">
+          {PROMISED}: promised to an unfinished run submitted with <code>--tag</code>, which gets it once DONE;{' '}
+          <code>dstack tags delete TAG</code> lets it end untagged.
+        </p>
+      )}
     </main>
+  );
+}
+
+/** The run's tag, or the one promised to it (the server lists a promised run with `tag` unset). */
+function TagCell({ run }: { run: RunView }) {
+  if (run.tag !== undefined) return <b>{run.tag}</b>;
+  return (
+    <span class="promised" title="promised: the run gets this tag once it is DONE">
+      <b>{run.tagOnDone}</b> <span class="muted">{PROMISED}</span>
+    </span>
   );
 }

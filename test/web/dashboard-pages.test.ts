@@ -1,16 +1,20 @@
 /**
  * Pages with much in them, in a real browser against the embedded server: the Tags page of an
- * admin names whose each tag is and shows the tags promised to unfinished runs; a large
- * artifact's download shows its progress, and its button is disabled until it is done.
+ * admin names whose each tag is and shows the tags promised to unfinished runs; a 150-job
+ * fan-out's graph scrolls in a box of its own above the jobs table; a large artifact's download
+ * shows its progress, and its button is disabled until it is done.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
+import { openSqliteStore } from '../../src/server/store/sqlite.js';
+import { makeJob, makeRun } from '../store/fixtures.js';
 import { Sandbox, waitUntil } from '../e2e/harness.js';
 import { launchChromium, type TestBrowser } from './browser.js';
 
+const WIDE = 150;
 const BIG_BYTES = 40_000_000;
 
 const WORKFLOWS = `workflows:
@@ -22,6 +26,19 @@ const WORKFLOWS = `workflows:
     commands: ['mkdir -p out && head -c ${BIG_BYTES} /dev/urandom > out/big.bin']
     artifacts: [out]
 `;
+
+/** A finished run of one job and WIDE jobs that depend on it, straight into the store before its server starts. */
+async function seedFanOut(dbPath: string): Promise<void> {
+  const store = await openSqliteStore(dbPath);
+  const run = makeRun('fan-out', { user: 'admin', workflow: 'fan', submittedAt: Date.now() - 60_000 });
+  const done = { status: 'DONE' as const, startedAt: run.submittedAt + 1000, finishedAt: run.submittedAt + 5000 };
+  const root = makeJob(run, 'prepare', { id: 'f00000000000', ...done });
+  const leaves = Array.from({ length: WIDE }, (_, i) =>
+    makeJob(run, `part-${i}`, { id: (0xf00000000001 + i).toString(16), dependsOn: [root.id], ...done }),
+  );
+  await store.createRun(run, [root, ...leaves], 'admin');
+  await store.close();
+}
 
 describe('the dashboard pages with much in them', () => {
   let sb: Sandbox;
@@ -43,6 +60,7 @@ describe('the dashboard pages with much in them', () => {
   beforeAll(async () => {
     sb = await Sandbox.create();
     await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+    await seedFanOut(join(sb.home, 'server', 'dstack.db'));
     chrome = await launchChromium();
     const r = await sb.dstack(['dashboard', '--no-open']);
     url = (JSON.parse(await readFile(join(sb.home, 'server', 'server.json'), 'utf8')) as { url: string }).url;
@@ -81,6 +99,21 @@ describe('the dashboard pages with much in them', () => {
     expect((await row(bobRun).allTextContents()).slice(0, 3)).toEqual(['best', bobRun, 'bob']);
     await page.getByText('(when DONE): promised to an unfinished run submitted with --tag').waitFor();
     expect((await sb.dstack(['stop', promised])).code).toBe(0);
+  });
+
+  it(`keeps a ${WIDE}-job fan-out's graph in a box of its own, the jobs table right below`, async () => {
+    await page.goto(`${url}/runs/fan-out`);
+    await page.locator('g.dag-node[data-job="f00000000000"]').waitFor();
+    const box = (await page.locator('.dag').boundingBox())!;
+    const table = (await page.locator('table.jobs').boundingBox())!;
+    expect(box.height).toBeLessThanOrEqual(520);
+    expect(table.y).toBeLessThan(box.y + box.height + 50);
+    // The whole graph is there, scrolled inside the box.
+    const scroll = await page
+      .locator('.dag')
+      .evaluate((el) => ({ height: (el as unknown as { scrollHeight: number }).scrollHeight }));
+    expect(scroll.height).toBeGreaterThan(WIDE * 58);
+    expect(await page.locator('g.dag-node').count()).toBe(WIDE + 1);
   });
 
   it('shows how much of a large artifact has arrived, and takes no second click meanwhile', async () => {

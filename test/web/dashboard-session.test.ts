@@ -2,8 +2,8 @@
  * The dashboard's session across tabs and bad addresses, in a real browser against the
  * embedded server: a tab opened from another gets its session (asked over a BroadcastChannel,
  * never from disk), logging out of one logs the others out, a damaged login link or a
- * malformed path shows the login or not-found page rather than a blank one, and a replaced token
- * is said to be replaced.
+ * malformed path shows the login or not-found page rather than a blank one, a replaced token
+ * is said to be replaced, and a page the server answers 404 stops asking.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -85,6 +85,24 @@ describe("the dashboard's session across tabs, and bad addresses", () => {
       expect(await first.locator('main code').textContent()).toBe(path);
     }
     expect(errors).toEqual([]);
+  });
+
+  it('stops asking for a job or run the server answers 404, saying so once', async () => {
+    const asked: string[] = [];
+    const other = await newTab(); // its session from `first`, over the channel
+    for (const page of [first, other]) {
+      page.on('request', (r) => {
+        const path = new URL(r.url()).pathname;
+        if (path === '/api/jobs/0123456789ab' || path === '/api/runs/no-such-run') asked.push(path);
+      });
+    }
+    await first.goto(`${url}/jobs/0123456789ab`);
+    await other.goto(`${url}/runs/no-such-run`);
+    await first.getByRole('alert').getByText("no run or job named '0123456789ab'").waitFor();
+    await other.getByRole('alert').getByText("no run or job named 'no-such-run'").waitFor();
+    await new Promise((r) => setTimeout(r, 5000)); // two and a half of their 2 s polls
+    expect(asked.sort()).toEqual(['/api/jobs/0123456789ab', '/api/runs/no-such-run']);
+    await other.close();
   });
 
   it('logs the other tabs of the same token out when one logs out', async () => {

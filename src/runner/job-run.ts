@@ -249,7 +249,10 @@ export class JobRun {
       if (e instanceof UnauthorizedError) {
         // The runner was deleted or its token replaced: the server failed the job already, and
         // the agent says so and stops (RunnerAgent.refused). No bug, and nothing to report it to.
-        this.ctx.logger.info(`job ${this.id} ended here unreported: the server refuses this runner's token`);
+        this.ctx.logger.info(
+          `job ${this.id} ended here unreported: the server refuses this runner's token, ` +
+            'which was replaced (dstack runners token) or deleted (dstack runners delete)',
+        );
         return;
       }
       this.disk.noticed(e);

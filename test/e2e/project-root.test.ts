@@ -40,8 +40,9 @@ describe('the project root', () => {
     const status = await sb.dstack(['status', '--last', '5', '--json'], { env, cwd: outside });
     expect((JSON.parse(status.stdout) as RunView[]).map((r) => r.project)).toEqual([sb.root]);
     const prune = await sb.dstack(['prune', '--older-than', '0s', '--dry-run'], { env, cwd: outside });
-    expect(prune.stderr).toContain(
-      'dstack prune deletes the runs of the project it stands in, and this folder is in none',
+    expect(prune.stderr).toBe(
+      `error: no .dstack/workflows.yaml in ${outside} or its parents: dstack prune deletes the runs of the ` +
+        "project it stands in; run it from your project folder, or add --all-projects to prune every project's runs\n",
     );
     expect(prune.code).toBe(2);
   });

@@ -56,7 +56,7 @@ export function DagView({ jobs }: { jobs: readonly JobRecord[] }) {
                 {job ? truncate(job.workflow, 20) : 'from another run'}
               </text>
               <text x="16" y="42" class="dag-meta">
-                {job ? `${job.status.toLowerCase()} · ${job.cachedFrom ? `cached ← ${job.cachedFrom}` : job.id}` : n.id}
+                {job ? `${job.status.toLowerCase()} · ${cachedLabel(job) ?? job.id}` : n.id}
               </text>
             </g>
           );
@@ -68,4 +68,10 @@ export function DagView({ jobs }: { jobs: readonly JobRecord[] }) {
 
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** What a cached job reuses: another user's job is not named by its id (job-ref.tsx). */
+function cachedLabel(job: JobRecord): string | undefined {
+  if (!job.cachedFrom) return undefined;
+  return `cached ← ${job.cachedFromAnotherUser ? "another user's job" : job.cachedFrom}`;
 }

@@ -3,6 +3,8 @@
  * link where the reader may open it. The cache is the team's, so it may be another user's job,
  * which the API answers as it does a job that does not exist (404): the job that names it says
  * whose it is (`anotherUser`: JobRecord.cachedFromAnotherUser), and a pruned one shows as gone.
+ * Another user's job is named without its id, as the CLI names it: an id tells the reader nothing
+ * they may open.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api/client.js';
@@ -45,7 +47,7 @@ export function JobRef({ id, anotherUser }: { id: string; anotherUser?: boolean 
   if (access === 'another user' || (access === 'gone' && anotherUser)) {
     return (
       <span class="job-ref" title="Only its owner (or an admin) can open it">
-        {id} (another user's job)
+        another user's job
       </span>
     );
   }

@@ -30,7 +30,7 @@ export function param(params: Record<string, unknown>, ...names: string[]): stri
 }
 
 /** What `lacks` says of a runner whose Docker engine does not answer. */
-const DOCKER_ENGINE = 'a Docker engine';
+export const DOCKER_ENGINE = 'a Docker engine';
 
 /**
  * What the runner of `total` lacks for `spec` (`a Docker engine`, `Python 3.11`), or null when

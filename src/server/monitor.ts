@@ -5,7 +5,7 @@
  * "no runner has started (not started: gpu-box; …)"), or fail where no other runner will come.
  */
 import { LOCAL_RUNNER, RETRY_MAX_DELAY_MS } from '../core/api.js';
-import { howToGet, neverRuns, type NeverRuns } from '../core/job-needs.js';
+import { DOCKER_ENGINE, howToGet, neverRuns, type NeverRuns } from '../core/job-needs.js';
 import type { JobRecord, RunnerRecord } from '../core/records.js';
 import type { Engine } from './engine.js';
 import { RUNNER_LOST } from '../core/job-status.js';
@@ -117,13 +117,20 @@ function noRunnerCan(job: JobRecord, runners: RunnerRecord[]): { reason: string;
   for (const r of runners) {
     const never = neverRuns(job.spec, r.total);
     if (never === null) return undefined;
-    lacking.push({ name: r.name, ...never });
+    const problem = never.ability === DOCKER_ENGINE ? r.total.dockerProblem : undefined;
+    lacking.push({ name: r.name, ...never, ...(problem ? { dockerProblem: problem } : {}) });
   }
   return whyNoRunner(lacking);
 }
 
-/** What one runner lacks for a job (NeverRuns), by name. */
-export type RunnerLack = NeverRuns & { name: string };
+/**
+ * What one runner lacks for a job (NeverRuns), by name; `dockerProblem`: why its Docker engine
+ * does not answer, as the runner told it (`none answers at /var/run/docker.sock (permission denied): …`).
+ */
+export type RunnerLack = NeverRuns & { name: string; dockerProblem?: string };
+
+/** A runner named in a reason, with why its Docker engine does not answer, cut before the hint that follows. */
+const named = (r: RunnerLack) => (r.dockerProblem ? `${r.name} (${r.dockerProblem.split(': ')[0]})` : r.name);
 
 /**
  * Why no runner can take a job, from what each lacks (at least one), and what the first lacks.
@@ -138,10 +145,10 @@ export function whyNoRunner(lacking: readonly RunnerLack[]): { reason: string; f
   const more = lacking.length > NAMED_RUNNERS ? ` and ${lacking.length - NAMED_RUNNERS} more` : '';
   if (texts.every((t) => t === first)) {
     if (lacking.every((m) => m.ability === null)) return { reason: `no runner has ${first}`, first };
-    const names = lacking.slice(0, NAMED_RUNNERS).map((r) => r.name);
+    const names = lacking.slice(0, NAMED_RUNNERS).map(named);
     return { reason: `no runner has ${first} (runners: ${names.join(', ')}${more})`, first };
   }
-  const each = lacking.slice(0, NAMED_RUNNERS).map((r, i) => `${r.name}: ${texts[i]!}`);
+  const each = lacking.slice(0, NAMED_RUNNERS).map((r, i) => `${named(r)}: ${texts[i]!}`);
   return { reason: `no runner has what it needs (${each.join('; ')}${more})`, first };
 }
 

@@ -119,6 +119,20 @@ describe('what a runner can run', () => {
     expect(await claim('cpu-box')).toBe('image');
   });
 
+  it("names why each runner's Docker engine does not answer, as the runner told it, without its hint", async () => {
+    const denied = 'none answers at /run/d.sock (permission denied): uid 1000 may not use it; add that user …';
+    const unsupported = "DOCKER_HOST 'bogus' is not supported: use unix:///path, tcp://host:port or npipe://";
+    const { engine, reason } = await serverWith(
+      { a: { ...CPU_BOX, dockerProblem: denied }, b: { ...CPU_BOX, dockerProblem: unsupported }, c: CPU_BOX },
+      [IMAGE],
+    );
+    await explainWaiting(engine);
+    expect(await reason('image')).toBe(
+      'no runner has a Docker engine (runners: a (none answers at /run/d.sock (permission denied)), ' +
+        "b (DOCKER_HOST 'bogus' is not supported), c)",
+    );
+  });
+
   it('fails such a job on the embedded server, whose one runner is this machine', async () => {
     const { engine, store } = await serverWith({ local: CPU_BOX }, [IMAGE]);
     await explainWaiting(engine, true);

@@ -49,6 +49,22 @@ export async function* mapAhead<T, R>(
   }
 }
 
+/**
+ * `promise`, or `late()` when it takes longer than `ms`: by default an error without an HTTP
+ * status, as a lost connection's.
+ */
+export function answerIn<T>(
+  promise: Promise<T>,
+  ms: number,
+  late: () => Error = () => new Error(`no answer in ${ms / 1000} s`),
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(late()), ms);
+    timer.unref();
+    promise.then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+}
+
 /** `work`'s value, or undefined when it has not settled within `ms` (the timer keeps no process alive). */
 export function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;

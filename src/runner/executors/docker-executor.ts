@@ -153,6 +153,12 @@ export class DockerExecutor implements Executor {
         request.onNote?.(`could not give the job's files back to uid ${back.uid}: ${engineMessage(e)}`);
       });
     };
+    if (handed && request.signal?.aborted) {
+      // Stopped or aborted during the hand-over: no container, and the folders go back.
+      await giveBackLeft();
+      await removeFiles();
+      request.signal.throwIfAborted();
+    }
     const options = containerOptions(await this.withinCores(docker, request), scriptFile, {
       network: this.options.network,
       labels,

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DockerExecutor } from '../../../src/runner/executors/docker-executor.js';
 import { WORK_ROOT_LABEL } from '../../../src/runner/executors/docker/container-spec.js';
-import type { Owner } from '../../../src/runner/executors/docker/ownership.js';
+import Docker from 'dockerode';
+import { parseDockerHost } from '../../../src/runner/executors/docker/engine.js';
+import { handToImageUser, type Owner } from '../../../src/runner/executors/docker/ownership.js';
 import { busyboxVariant, ensureDocker } from '../../e2e/docker-env.js';
 
 /** A runner's user that is not root. */
@@ -104,4 +106,28 @@ describe('a job in an image whose USER is not root', () => {
     expect(r.exit.code).not.toBe(0);
     expect(r.output).toMatch(/^1234\nmkdir: can't create directory 'out': Permission denied\n$/);
   });
+});
+
+describe('the chown that hands the folders over', () => {
+  it("is ended at its time limit, container and all, when the image's chown never ends", async () => {
+    const hanging = await busyboxVariant('user-1234-chown-hangs', {
+      user: '1234',
+      setup: "rm /bin/chown && printf '#!/bin/sh\\nsleep 600\\n' > /bin/chown && chmod +x /bin/chown",
+    });
+    const docker = new Docker(parseDockerHost(host).options);
+    const folder = await mkdtemp(join(tmpdir(), 'dstack-image-user-hang-'));
+    const labels = { 'dstack.test.chown-hangs': String(process.pid) };
+    try {
+      await expect(
+        handToImageUser(docker, hanging, [{ host: folder, container: '/workspace' }], '1234', labels, 2000),
+      ).rejects.toThrow(`chown in a container of '${hanging}' did not end in 2 s`);
+      const left = await docker.listContainers({
+        all: true,
+        filters: { label: [`dstack.test.chown-hangs=${process.pid}`] },
+      });
+      expect(left).toEqual([]);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

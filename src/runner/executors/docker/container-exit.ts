@@ -7,7 +7,8 @@
  */
 import type Docker from 'dockerode';
 import { statusOf } from './engine.js';
-import { ANSWER_MS, answerIn, POLL_MS, sleep, type EngineLink } from './engine-link.js';
+import { answerIn } from '../../../core/concurrency.js';
+import { ANSWER_MS, POLL_MS, sleep, type EngineLink } from './engine-link.js';
 
 export type ContainerEnd =
   /** `byWait`: told by its wait request, whose connection held to the end. */

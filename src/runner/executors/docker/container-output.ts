@@ -11,7 +11,8 @@ import type Docker from 'dockerode';
 import { readOutput, type ExecutionRequest } from '../executor.js';
 import type { ContainerEnd } from './container-exit.js';
 import { engineMessage, statusOf } from './engine.js';
-import { ANSWER_MS, answerIn, POLL_MS, sleep, type EngineLink } from './engine-link.js';
+import { answerIn } from '../../../core/concurrency.js';
+import { ANSWER_MS, POLL_MS, sleep, type EngineLink } from './engine-link.js';
 
 type Stream = 'stdout' | 'stderr';
 type Source = 'attach' | 'log';

@@ -4,6 +4,7 @@
  * and the job's log says once when the engine stops answering and once when it answers again.
  */
 import type Docker from 'dockerode';
+import { answerIn } from '../../../core/concurrency.js';
 import { engineMessage, statusOf } from './engine.js';
 
 /** How often a container is looked at while its engine does not answer, or while its wait may be lost. */
@@ -65,15 +66,6 @@ export class EngineLink {
     this.lost = false;
     this.note(`the Docker engine at ${this.label} answers again`);
   }
-}
-
-/** `promise`, or an error without an HTTP status (as a lost connection's) when it takes longer than `ms`. */
-export function answerIn<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms);
-    timer.unref();
-    promise.then(resolve, reject).finally(() => clearTimeout(timer));
-  });
 }
 
 /** Not unref'd: a CLI running a provider's container must not exit while it waits on it. */

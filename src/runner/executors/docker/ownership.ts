@@ -13,6 +13,7 @@
 import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { shellQuote } from '../../../core/variables.js';
+import { answerIn } from '../../../core/concurrency.js';
 
 /** The user a job's files are given back to. */
 export interface Owner {
@@ -84,8 +85,9 @@ export function handToImageUser(
   mounts: readonly OwnedMount[],
   user: string,
   labels: Record<string, string>,
+  limitMs = CHOWN_MS,
 ): Promise<void> {
-  return chownInContainer(docker, image, mounts, user, labels);
+  return chownInContainer(docker, image, mounts, user, labels, limitMs);
 }
 
 /**
@@ -102,34 +104,54 @@ export function giveBackAfter(
   return chownInContainer(docker, image, mounts, `${owner.uid}:${owner.gid}`, labels);
 }
 
+/**
+ * How long a chown container may take, ms, from its creation to its exit: an image whose
+ * `chown` never ends, or an engine that stops answering meanwhile, must not hold the job (and
+ * its stop) for good. A chown of a million files takes seconds.
+ */
+export const CHOWN_MS = 120_000;
+/** Reading its log and removing it get this long each, past the limit (a runner's start removes what is left). */
+const AFTER_MS = 10_000;
+
 async function chownInContainer(
   docker: Docker,
   image: string,
   mounts: readonly OwnedMount[],
   owner: string,
   labels: Record<string, string>,
+  limitMs = CHOWN_MS,
 ): Promise<void> {
   if (mounts.length === 0) return;
-  const container = await docker.createContainer({
-    Image: image,
-    Entrypoint: ['chown'],
-    Cmd: ['-R', '-h', owner, '--', ...mounts.map((m) => m.container)],
-    User: '0',
-    Labels: labels,
-    HostConfig: {
-      Mounts: mounts.map((m): Docker.MountSettings => ({ Type: 'bind', Source: m.host, Target: m.container })),
-      NetworkMode: 'none',
-    },
-  });
+  const deadline = Date.now() + limitMs;
+  const left = () => Math.max(0, deadline - Date.now());
+  const timedOut = () => new Error(`chown in a container of '${image}' did not end in ${limitMs / 1000} s`);
+  const container = await answerIn(
+    docker.createContainer({
+      Image: image,
+      Entrypoint: ['chown'],
+      Cmd: ['-R', '-h', owner, '--', ...mounts.map((m) => m.container)],
+      User: '0',
+      Labels: labels,
+      HostConfig: {
+        Mounts: mounts.map((m): Docker.MountSettings => ({ Type: 'bind', Source: m.host, Target: m.container })),
+        NetworkMode: 'none',
+      },
+    }),
+    left(),
+    timedOut,
+  );
+  const waiting = new AbortController();
   try {
-    await container.start();
-    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    await answerIn(container.start(), left(), timedOut);
+    const wait = container.wait({ abortSignal: waiting.signal }) as Promise<{ StatusCode: number }>;
+    const { StatusCode } = await answerIn(wait, left(), timedOut);
     if (StatusCode !== 0) {
-      const said = await container.logs({ stdout: true, stderr: true }).then(framesText, () => '');
+      const said = await answerIn(container.logs({ stdout: true, stderr: true }), AFTER_MS).then(framesText, () => '');
       throw new Error(`chown in a container of '${image}' exited with code ${StatusCode}${said && `: ${said}`}`);
     }
   } finally {
-    await container.remove({ force: true, v: true }).catch(() => {});
+    waiting.abort();
+    await answerIn(container.remove({ force: true, v: true }), AFTER_MS).catch(() => {});
   }
 }
 

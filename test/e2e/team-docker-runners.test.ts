@@ -103,16 +103,23 @@ describe('runners with and without a Docker engine', () => {
       async () => (await server.client().runners()).find((r) => r.name === 'later-box')?.status === 'ACTIVE',
     );
     expect((await dstack(['resume', first.id])).code).toBe(0);
-    // docker-box, which could take it, is named as away, not left for an admin to guess.
+    // Each runner is named with why its engine does not answer, and docker-box, which could take
+    // it, as away, not left for an admin to guess.
+    const missing = (socket: string) => `(none answers at ${socket} (no such socket))`;
     const reason =
-      /^no online runner has a Docker engine \(runners: cpu-box, later-box\); docker-box \(offline since \d{4}-\d\d-\d\d \d\d:\d\d UTC\) could take it$/;
-    const waiting = await waitUntil(async () => {
-      const job = (await view(name)).jobs[0]!;
-      return reason.test(job.reason ?? '') && job;
-    });
+      `no online runner has a Docker engine (runners: cpu-box ${missing(join(dirname(laterSocket), 'nodocker.sock'))}, ` +
+      `later-box ${missing(laterSocket)}); docker-box (offline since `;
+    const waiting = await waitUntil(
+      async () => {
+        const job = (await view(name)).jobs[0]!;
+        return job.reason?.startsWith(reason) && / UTC\) could take it$/.test(job.reason) && job;
+      },
+      20_000,
+      async () => String((await view(name)).jobs[0]!.reason),
+    );
     expect(waiting.status).toBe('SUBMITTED');
     expect((await dstack(['status', name])).stdout).toContain(
-      'SUBMITTED no online runner has a Docker engine (runners: cpu-box, later-box); docker-box (offline since',
+      'SUBMITTED no online runner has a Docker engine (runners: cpu-box (none answers at',
     );
     // later-box's engine comes up: its heartbeat tells the server, and the job resumes there from its checkpoint.
     await symlink(engineSocket, laterSocket);

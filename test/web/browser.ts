@@ -3,10 +3,11 @@
  * chromium fails the test with how to install it: these tests never skip.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Sandbox } from '../e2e/harness.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -45,4 +46,24 @@ export async function launchChromium(): Promise<TestBrowser> {
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `dstack dashboard --no-open` in `sb` (which starts its embedded server): the server's URL and
+ * a tab logged in through the link it printed, on the Runs page. `before` runs on the tab first
+ * (an init script that must see the first load).
+ */
+export async function openDashboard(
+  sb: Sandbox,
+  chrome: TestBrowser,
+  before?: (page: Page) => Promise<unknown>,
+): Promise<{ url: string; page: Page }> {
+  const r = await sb.dstack(['dashboard', '--no-open']);
+  const url = (JSON.parse(await readFile(join(sb.home, 'server', 'server.json'), 'utf8')) as { url: string }).url;
+  const page = await chrome.context.newPage();
+  page.setDefaultTimeout(20_000);
+  await before?.(page);
+  await page.goto(/log in with this link[^:]*: (\S+)/.exec(r.stdout)![1]!);
+  await page.getByRole('heading', { name: 'Runs' }).waitFor();
+  return { url, page };
 }

@@ -3,13 +3,11 @@
  * embedded server: once the job goes on, the log follows it again, with no line lost or doubled
  * and no reload.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
 import { Sandbox, waitUntil } from '../e2e/harness.js';
-import { launchChromium, type TestBrowser } from './browser.js';
+import { launchChromium, openDashboard, type TestBrowser } from './browser.js';
 
 const WORKFLOWS = `workflows:
   - name: counter
@@ -28,12 +26,7 @@ describe('the job page of a stopped and resumed job', () => {
     sb = await Sandbox.create();
     await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
     chrome = await launchChromium();
-    const r = await sb.dstack(['dashboard', '--no-open']);
-    url = (JSON.parse(await readFile(join(sb.home, 'server', 'server.json'), 'utf8')) as { url: string }).url;
-    page = await chrome.context.newPage();
-    page.setDefaultTimeout(20_000);
-    await page.goto(/log in with this link[^:]*: (\S+)/.exec(r.stdout)![1]!);
-    await page.getByRole('heading', { name: 'Runs' }).waitFor();
+    ({ url, page } = await openDashboard(sb, chrome));
   }, 60_000);
   afterAll(async () => {
     await chrome?.close();

@@ -13,7 +13,7 @@ import type { JobView, LogLine } from '../../src/core/api.js';
 import type { RunView } from '../../src/core/records.js';
 import { duration, timeRan } from '../../web/src/lib/format.js';
 import { Sandbox, waitUntil } from '../e2e/harness.js';
-import { launchChromium, type TestBrowser } from './browser.js';
+import { launchChromium, openDashboard, type TestBrowser } from './browser.js';
 
 const BIG = 300_000;
 /** The lines the job page loads at first (web/src/lib/use-log-stream.ts; that file uses the DOM's types). */
@@ -62,14 +62,8 @@ describe('the job page with long logs, resumed jobs and other users', () => {
     sb = await Sandbox.create();
     await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
     chrome = await launchChromium();
-    const r = await sb.dstack(['dashboard', '--no-open']);
-    url = (JSON.parse(await readFile(join(sb.home, 'server', 'server.json'), 'utf8')) as { url: string }).url;
+    ({ url, page } = await openDashboard(sb, chrome, (tab) => tab.addInitScript(RECORD_STATES)));
     token = (await readFile(join(sb.home, 'server', 'token'), 'utf8')).trim();
-    page = await chrome.context.newPage();
-    page.setDefaultTimeout(20_000);
-    await page.addInitScript(RECORD_STATES);
-    await page.goto(/log in with this link[^:]*: (\S+)/.exec(r.stdout)![1]!);
-    await page.getByRole('heading', { name: 'Runs' }).waitFor();
   }, 60_000);
   afterAll(async () => {
     await chrome?.close();

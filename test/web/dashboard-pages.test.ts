@@ -4,7 +4,7 @@
  * fan-out's graph scrolls in a box of its own above the jobs table; a large artifact's download
  * shows its progress, and its button is disabled until it is done.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import type { RunView } from '../../src/core/records.js';
 import { openSqliteStore } from '../../src/server/store/sqlite.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
 import { Sandbox, waitUntil } from '../e2e/harness.js';
-import { launchChromium, type TestBrowser } from './browser.js';
+import { launchChromium, openDashboard, type TestBrowser } from './browser.js';
 
 const WIDE = 150;
 const BIG_BYTES = 40_000_000;
@@ -62,12 +62,7 @@ describe('the dashboard pages with much in them', () => {
     await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
     await seedFanOut(join(sb.home, 'server', 'dstack.db'));
     chrome = await launchChromium();
-    const r = await sb.dstack(['dashboard', '--no-open']);
-    url = (JSON.parse(await readFile(join(sb.home, 'server', 'server.json'), 'utf8')) as { url: string }).url;
-    page = await chrome.context.newPage();
-    page.setDefaultTimeout(20_000);
-    await page.goto(/log in with this link[^:]*: (\S+)/.exec(r.stdout)![1]!);
-    await page.getByRole('heading', { name: 'Runs' }).waitFor();
+    ({ url, page } = await openDashboard(sb, chrome));
   }, 60_000);
   afterAll(async () => {
     await chrome?.close();

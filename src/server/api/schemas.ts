@@ -1,5 +1,7 @@
 /** zod schemas for every request body and query the API accepts. */
+import { posix } from 'node:path';
 import { z } from 'zod';
+import { reservedArtifact } from '../../core/container-paths.js';
 import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../core/image-reference.js';
 import { JOB_STATUSES } from '../../core/job-status.js';
 import { stripCredentials } from '../../core/repos.js';
@@ -71,13 +73,20 @@ export const jobSpec = z.object({
 
 const checkedJobSpec = jobSpec.superRefine((spec, ctx) => {
   spec.artifacts.forEach((path, i) => {
-    if (path.startsWith('/') && spec.image === undefined) {
+    if (!path.startsWith('/')) return;
+    // The planner's checks, for a client that skipped them: the runner mounts a folder there.
+    const problem =
+      spec.image === undefined
+        ? 'needs a container (image)'
+        : posix.normalize(path) !== path
+          ? 'is not normalised (no ., .. or doubled /)'
+          : reservedArtifact(path);
+    if (problem !== undefined)
       ctx.addIssue({
         code: 'custom',
         path: ['artifacts', i],
-        message: 'an absolute artifact path needs a container (image)',
+        message: `the absolute artifact path '${path}' ${problem}`,
       });
-    }
   });
 });
 

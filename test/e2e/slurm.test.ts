@@ -121,7 +121,11 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
       await slurm('sbatch', ['--parsable', `--cpus-per-task=${nodeCpus}`, '-o', '/dev/null', '--wrap', 'sleep 120'])
     ).trim();
     try {
-      await waitUntil(async () => (await slurm('squeue', ['-h', '-j', blocker, '-o', '%T'])).trim() === 'RUNNING');
+      // The one node is shared with other test files' jobs: the blocker may wait behind them.
+      await waitUntil(
+        async () => (await slurm('squeue', ['-h', '-j', blocker, '-o', '%T'])).trim() === 'RUNNING',
+        120_000,
+      );
       const name = await detached(['hello']);
       const pending = await waitUntil(async () => {
         const job = await jobOf(name);
@@ -141,7 +145,7 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     } finally {
       await slurm('scancel', [blocker]);
     }
-  });
+  }, 240_000);
 
   it('fails a job that no node could run, far beyond the cluster or asking for a GPU it lacks', async () => {
     const cpus = (await slurm('sinfo', ['-h', '-N', '-o', '%c'])).trim();

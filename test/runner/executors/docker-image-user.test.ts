@@ -104,7 +104,8 @@ describe('a job in an image whose USER is not root', () => {
       /^could not give the job's folders to the image's user '1234' \(.*chown.*\): its commands may not be able to write them$/s,
     );
     expect(r.exit.code).not.toBe(0);
-    expect(r.output).toMatch(/^1234\nmkdir: can't create directory 'out': Permission denied\n$/);
+    // Its stdout (`id -u`) and stderr (mkdir's) come on two streams, in no set order.
+    expect(r.output.split('\n').sort()).toEqual(['', '1234', "mkdir: can't create directory 'out': Permission denied"]);
   });
 });
 

@@ -18,6 +18,7 @@ import { launchJob } from './launch.js';
 import { LogShipper, LogsRefused } from './log-shipper.js';
 import { SpoolUnwritable } from './log-spool-writer.js';
 import type { Trash } from './trash.js';
+import { TOKEN_REFUSED_WHY } from './refused-token.js';
 import { prepareWorkspace, removeWorkspace, spoolPath } from './workspace.js';
 
 /**
@@ -250,8 +251,7 @@ export class JobRun {
         // The runner was deleted or its token replaced: the server failed the job already, and
         // the agent says so and stops (RunnerAgent.refused). No bug, and nothing to report it to.
         this.ctx.logger.info(
-          `job ${this.id} ended here unreported: the server refuses this runner's token, ` +
-            'which was replaced (dstack runners token) or deleted (dstack runners delete)',
+          `job ${this.id} ended here unreported: the server refuses this runner's token, which was ${TOKEN_REFUSED_WHY}`,
         );
         return;
       }

@@ -328,8 +328,8 @@ export class LogShipper {
 
   /**
    * Send what is left of unfinished lines and everything queued; retries until sent or
-   * `timeoutMs` passes (or the server refuses the runner's token). `last`, when given, sends the final batch (a job's last output with its
-   * final status); with nothing left, it is not called.
+   * `timeoutMs` passes (or the server refuses the runner's token). `last`, when given, sends
+   * the final batch (a job's last output with its final status); with nothing left, it is not called.
    */
   async close(timeoutMs = 5 * 60_000, last?: SendLogs): Promise<void> {
     if (this.partialTimer) clearTimeout(this.partialTimer);

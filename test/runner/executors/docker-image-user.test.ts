@@ -14,6 +14,7 @@ import Docker from 'dockerode';
 import { parseDockerHost } from '../../../src/runner/executors/docker/engine.js';
 import { handToImageUser, type Owner } from '../../../src/runner/executors/docker/ownership.js';
 import { busyboxVariant, ensureDocker } from '../../e2e/docker-env.js';
+import { shellQuote } from '../../../src/core/variables.js';
 
 /** A runner's user that is not root. */
 const RUNNER_USER: Owner = { uid: 54321, gid: 54322 };
@@ -127,6 +128,43 @@ describe('the chown that hands the folders over', () => {
         filters: { label: [`dstack.test.chown-hangs=${process.pid}`] },
       });
       expect(left).toEqual([]);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("runs the image's chown with only what a chown needs: two capabilities, one CPU, bounded memory and processes, no network", async () => {
+    // A chown that says what it was given, then fails: its last lines come back in the error.
+    const script = [
+      '#!/bin/sh',
+      "grep -E '^(CapEff|NoNewPrivs)' /proc/self/status | tr '\\t\\n' '  '; echo",
+      'limit() { cat "$1" 2>/dev/null || cat "$2"; }',
+      'echo "limits $(limit /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes)' +
+        ' $(limit /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max)' +
+        ' $(limit /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu/cpu.cfs_quota_us)"',
+      'echo "network $(ls /sys/class/net)"',
+      'exit 3',
+    ];
+    const telling = await busyboxVariant('user-1234-chown-tells-v1', {
+      user: '1234',
+      setup: `rm /bin/chown && printf '%s\\n' ${script.map(shellQuote).join(' ')} > /bin/chown && chmod +x /bin/chown`,
+    });
+    const docker = new Docker(parseDockerHost(host).options);
+    const folder = await mkdtemp(join(tmpdir(), 'dstack-image-user-confined-'));
+    try {
+      const said = await handToImageUser(docker, telling, [{ host: folder, container: '/workspace' }], '1234', {}).then(
+        () => '',
+        (e: Error) => e.message,
+      );
+      expect(said).toMatch(
+        new RegExp(
+          `^chown in a container of '${telling}' exited with code 3: ` +
+            // CAP_CHOWN (bit 0) and CAP_DAC_READ_SEARCH (bit 2)
+            'CapEff: 0000000000000005 NoNewPrivs: 1 ?; ' +
+            // 256 MiB, 64 processes, a CPU's quota of a 100 ms period (cgroup v1 or v2)
+            'limits 268435456 64 100000( 100000)?; network lo$',
+        ),
+      );
     } finally {
       await rm(folder, { recursive: true, force: true });
     }

@@ -113,6 +113,22 @@ export const CHOWN_MS = 120_000;
 /** Reading its log and removing it get this long each, past the limit (a runner's start removes what is left). */
 const AFTER_MS = 10_000;
 
+/**
+ * The chown container runs the image's own `chown`, as root: it gets what a chown needs and no
+ * more. The capabilities to change owners and to walk folders whatever their modes, one CPU,
+ * bounded memory and processes, no network, and no way to gain privileges.
+ */
+export const CHOWN_CONFINEMENT: Readonly<Docker.HostConfig> = {
+  CapDrop: ['ALL'],
+  CapAdd: ['CHOWN', 'DAC_READ_SEARCH'],
+  SecurityOpt: ['no-new-privileges'],
+  NanoCpus: 1e9,
+  Memory: 256 * 2 ** 20,
+  MemorySwap: 256 * 2 ** 20,
+  PidsLimit: 64,
+  NetworkMode: 'none',
+};
+
 async function chownInContainer(
   docker: Docker,
   image: string,
@@ -134,7 +150,7 @@ async function chownInContainer(
       Labels: labels,
       HostConfig: {
         Mounts: mounts.map((m): Docker.MountSettings => ({ Type: 'bind', Source: m.host, Target: m.container })),
-        NetworkMode: 'none',
+        ...CHOWN_CONFINEMENT,
       },
     }),
     left(),

@@ -136,7 +136,7 @@ export class Engine {
     this.logger.info(`job ${id} ${from} -> ${to}`, { run: job.runName, reason: job.reason, actor });
     this.events.emit('job', job);
     if (isFinished(to)) await this.onFinished(job, resumable);
-    else if (to === 'SUBMITTED') this.wakeRunners(); // a resumed job is new work
+    else if (to === 'SUBMITTED') this.newWork(); // a resumed job
     return result;
   }
 
@@ -155,6 +155,12 @@ export class Engine {
   wakeRunners(): void {
     this.works++;
     this.events.emit('work');
+  }
+
+  /** Jobs were submitted (a run, a resumed job): runners are woken, and the monitor told ('new-work'). */
+  newWork(): void {
+    this.events.emit('new-work');
+    this.wakeRunners();
   }
 
   /** `runner` gets no new work from now on, and a claim of its that waits for work is answered now (with none). */

@@ -295,7 +295,7 @@ async function insert(
     }
     engine.logger.info(`run ${name} submitted`, { workflow: request.workflow, jobs: named.length, user });
     await engine.settleLateFollowers(named);
-    engine.wakeRunners();
+    engine.newWork();
     const view = { ...run, status: runStatus(named.map((j) => j.status)), jobs: named };
     if (named.every((j) => j.status === 'DONE')) await engine.onRunDone(run);
     return view;

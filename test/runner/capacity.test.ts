@@ -36,6 +36,21 @@ describe('GPU detection', () => {
     ]);
   });
 
+  it("reads a real H100's row (recorded on one: driver 580.159.04) and keeps it by its UUID", () => {
+    const h100 = '0, GPU-6742871d-04bb-1b8a-ffc9-e3fd79749d08, NVIDIA H100 80GB HBM3, 81559\n';
+    const gpus = parseNvidiaSmi(h100);
+    expect(gpus).toEqual([
+      {
+        index: 0,
+        uuid: 'GPU-6742871d-04bb-1b8a-ffc9-e3fd79749d08',
+        name: 'NVIDIA H100 80GB HBM3',
+        memory: 81559 * 2 ** 20,
+      },
+    ]);
+    expect(visibleToRunner(gpus, 'GPU-6742871d-04bb-1b8a-ffc9-e3fd79749d08')).toEqual(gpus);
+    expect(visibleToRunner(gpus, '1')).toEqual([]);
+  });
+
   it("offers only the GPUs the runner's CUDA_VISIBLE_DEVICES lists, by index or UUID, as CUDA reads it", () => {
     const gpus = parseNvidiaSmi(ROWS.join('\n'));
     const indices = (variable: string | undefined) => visibleToRunner(gpus, variable).map((g) => g.index);

@@ -102,6 +102,32 @@ describe('checkRunners', () => {
   });
 });
 
+describe('startMonitor on the embedded server (failUnfittable)', () => {
+  it('fails a job this machine can never fit as it is submitted, not at its next periodic check', async () => {
+    const { engine } = await engineWith([[JOB, 'SUBMITTED', [], 64]]);
+    const now = Date.now();
+    const total = { cpu: 4, memory: 1 << 30, gpus: [] };
+    await engine.store.upsertRunner({
+      name: 'local',
+      host: 'h',
+      total,
+      status: 'ACTIVE',
+      updatedAt: now,
+      registeredAt: now,
+    });
+    // Periodic checks an hour apart: only the submission's own check can end the job.
+    const stop = startMonitor(engine, { runnerTimeoutMs: 3_600_000, intervalMs: 3_600_000, failUnfittable: true });
+    try {
+      engine.newWork(); // as a submission says it
+      const failed = async () => (await engine.store.getJob(JOB))!.status === 'FAILED';
+      expect(await until(failed, 5_000)).toBe(true);
+      expect(await engine.store.getJob(JOB)).toMatchObject({ reason: 'this machine does not have 64 CPUs' });
+    } finally {
+      stop();
+    }
+  });
+});
+
 describe('startMonitor over PostgreSQL', () => {
   let server: PostgresServer;
   beforeAll(async () => {

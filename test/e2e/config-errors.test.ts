@@ -152,6 +152,30 @@ describe('bad input', () => {
     }
   });
 
+  it("names a workflow's last job when given a workflow where a run or job goes, and the command meant", async () => {
+    const run = await runWith(GOOD, ['train']);
+    expect(run.code).toBe(0);
+    const { jobs, name } = JSON.parse((await sb.dstack(['status', '--json'])).stdout)[0] as {
+      name: string;
+      jobs: { id: string; workflow: string }[];
+    };
+    const train = jobs.find((j) => j.workflow === 'train')!.id;
+    const missing = (what: string) => `error: no run or job named '${what}' (see 'dstack status --last 10')`;
+    for (const command of ['logs', 'stop', 'resume', 'artifacts']) {
+      const r = await sb.dstack([command, 'train']);
+      expect([r.code, r.stderr]).toEqual([
+        1,
+        `${missing('train')}; 'train' is a workflow, whose last job here is ${train} (run ${name}): dstack ${command} ${train}\n`,
+      ]);
+    }
+    const status = await sb.dstack(['status', 'train']);
+    expect(status.stderr).toBe(
+      `${missing('train')}; 'train' is a workflow, whose last job here is ${train} (run ${name}): dstack status ${name}\n`,
+    );
+    // A name that is no workflow run here is answered as before.
+    expect((await sb.dstack(['logs', 'evaluate'])).stderr).toBe(`${missing('evaluate')}\n`);
+  });
+
   it('rejects a bad --since and a bad --last', async () => {
     const since = await sb.dstack(['logs', 'x-y-1', '--since', 'yesterday']);
     expect(since.stderr).toMatch(/invalid --since 'yesterday': use a relative time like 5m/);

@@ -12,6 +12,7 @@ import { makeChosenFolder } from '../../files/make-folder.js';
 import { WriteBlockedError } from '../../files/write-blocked.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
+import { withWorkflowHint } from '../workflow-hint.js';
 import { printable, table } from '../format.js';
 import { transferProgress } from '../transfer-progress.js';
 
@@ -24,7 +25,7 @@ export async function artifactsCommand(
     throw new UsageError("--total lists each artifact's size and --output downloads the files: give one of them");
   }
   const client = await connect(settings);
-  let manifest = await client.artifacts(job);
+  let manifest = await withWorkflowHint(client, job, 'artifacts', () => client.artifacts(job));
   let record: JobRecord | undefined;
   if (manifest.artifacts.length === 0) {
     // Nothing saved yet, or nothing at all: only the job's status tells which.

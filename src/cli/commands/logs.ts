@@ -11,6 +11,7 @@ import { LogPrinter } from '../log-printer.js';
 import { connect } from '../connect.js';
 import { colorStatus, parseSince, printable } from '../format.js';
 import { noteWaiting } from '../waiting-notes.js';
+import { withWorkflowHint } from '../workflow-hint.js';
 
 /** The CLI's printer: a line left unfinished by one batch goes on with the next. */
 export const printer = new LogPrinter();
@@ -77,7 +78,7 @@ export async function logsCommand(
     since = parsed;
   }
   const client = await connect(settings);
-  const run = await client.getRun(target); // a run name or a job id
+  const run = await withWorkflowHint(client, target, 'logs', () => client.getRun(target)); // a run name or a job id
   const jobs = run.jobs.filter((j) => j.id === target || run.name === target);
   const notes = await cachedLogNotes(client, jobs);
   const print = (lines: readonly OutputLine[]) =>

@@ -6,6 +6,7 @@ import { waitingReason } from '../../core/waiting-reason.js';
 import { tagLabel } from '../tag-label.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
+import { withWorkflowHint } from '../workflow-hint.js';
 import { beforeRemoteHint, keyBeforeRemote, projectPlace } from '../project-scope.js';
 import { ago, colorStatus, printable, styled, table, variablesLabel, type Cell } from '../format.js';
 
@@ -32,7 +33,9 @@ export async function statusCommand(
   }
   const [client, place] = await Promise.all([connect(settings), run ? undefined : projectPlace(options.all)]);
   const project = place?.key;
-  const runs = run ? [await client.getRun(run)] : await client.listRuns({ last, project });
+  const runs = run
+    ? [await withWorkflowHint(client, run, 'status', () => client.getRun(run), 'run')]
+    : await client.listRuns({ last, project });
   if (options.json) {
     process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
     return 0;

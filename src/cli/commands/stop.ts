@@ -6,6 +6,7 @@ import { endedDependency, isFinished, isResumable } from '../../core/job-status.
 import { ANOTHER_USERS_JOB, type JobRecord } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
+import { withWorkflowHint } from '../workflow-hint.js';
 
 export async function stopCommand(
   target: string,
@@ -19,7 +20,9 @@ export async function stopCommand(
     );
   const grace = options.grace === undefined ? undefined : parseGrace(options.grace);
   const client = await connect(settings);
-  const changed = await client.stop(target, options.abort ?? false, grace);
+  const changed = await withWorkflowHint(client, target, 'stop', () =>
+    client.stop(target, options.abort ?? false, grace),
+  );
   if (changed.length === 0) process.stdout.write(await nothingChanged(client, target, options.abort ?? false));
   for (const job of changed) process.stdout.write(`${job.id} ${job.ref} ${job.status}\n`);
   // A stop pauses: say how to go on (an abort keeps nothing to go on from).
@@ -57,7 +60,7 @@ async function nothingChanged(client: Client, target: string, abort: boolean): P
 /** Each resumed job's status; one that never started may now be the cache's, or wait for the same job elsewhere. */
 export async function resumeCommand(target: string, options: { tag?: boolean }, settings: Settings): Promise<number> {
   const client = await connect(settings);
-  const resumed = await client.resume(target, options.tag === false);
+  const resumed = await withWorkflowHint(client, target, 'resume', () => client.resume(target, options.tag === false));
   for (const job of resumed) {
     const cache = !job.cachedFrom
       ? ''

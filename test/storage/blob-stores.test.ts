@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { mkdtemp, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,6 +163,25 @@ describe('S3BlobStore', () => {
       /^S3 bucket 'some-bucket' cannot be reached \(.+\); check AWS_ENDPOINT_URL, AWS_REGION and the credentials$/,
     );
   }, 60_000);
+
+  it('an S3 endpoint that takes connections and never answers is given up at the check, saying so', async () => {
+    // A real listener that holds every connection open and says nothing: a hung S3-compatible server.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => void held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const s3 = createS3Client({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1' });
+      const store = new S3BlobStore(s3, { bucket: 'some-bucket', prefix: '' }, { checkMs: 1000 });
+      await expect(store.check()).rejects.toThrow(
+        "S3 bucket 'some-bucket' cannot be reached (no answer in 1 s); check AWS_ENDPOINT_URL, AWS_REGION and the credentials",
+      );
+      expect(held.length).toBeGreaterThan(0); // it was asked, and did not answer
+    } finally {
+      for (const socket of held) socket.destroy();
+      silent.close();
+    }
+  });
 
   it('asks S3 again about every blob it remembered once a read finds one deleted outside dstack', async () => {
     const { bucket, s3 } = await createBucket(servers.moto!);

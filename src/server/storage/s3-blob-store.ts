@@ -50,7 +50,16 @@ const base64Digest = (digest: string) => Buffer.from(digest, 'hex').toString('ba
 export interface S3BlobStoreOptions {
   /** Where puts that do not fit in memory are spooled while they are verified (default: the OS temp dir). */
   spoolDir?: string;
+  /** How long `check` waits for the bucket's answer, retries included, ms; default CHECK_MS. */
+  checkMs?: number;
 }
+
+/**
+ * The start's check of the bucket gets this long. A request to an endpoint that accepts and
+ * never answers fails at the client's idle timeout, three times over with the SDK's retries:
+ * the server's start said nothing for 90 s. Transfers keep the retries; the first look need not.
+ */
+const CHECK_MS = 15_000;
 
 /** Digests known to be stored, remembered so that a re-run's upload plan costs no HEAD per file. */
 const KNOWN_MAX = 200_000;
@@ -58,6 +67,7 @@ const KNOWN_MAX = 200_000;
 export class S3BlobStore implements BlobStore {
   private readonly counters = emptyStats();
   private readonly spoolDir: string;
+  private readonly checkMs: number;
   /**
    * Blobs never change once stored, and only this store's `delete` is meant to remove them
    * (prune). One found gone all the same (a bucket emptied or recreated by hand) shows this
@@ -71,16 +81,20 @@ export class S3BlobStore implements BlobStore {
     options: S3BlobStoreOptions = {},
   ) {
     this.spoolDir = options.spoolDir ?? tmpdir();
+    this.checkMs = options.checkMs ?? CHECK_MS;
   }
 
   /** Fail early, with what to check, when the bucket cannot be reached. */
   async check(): Promise<void> {
+    const deadline = AbortSignal.timeout(this.checkMs);
     try {
-      await this.s3.send(new HeadBucketCommand({ Bucket: this.location.bucket }));
+      await this.s3.send(new HeadBucketCommand({ Bucket: this.location.bucket }), { abortSignal: deadline });
     } catch (e) {
       const why = isNotFound(e)
         ? 'does not exist'
-        : `cannot be reached (${(e as Error).name}: ${(e as Error).message})`;
+        : deadline.aborted
+          ? `cannot be reached (no answer in ${this.checkMs / 1000} s)`
+          : `cannot be reached (${(e as Error).name}: ${(e as Error).message})`;
       throw new UnavailableError(bucketProblem(this.location.bucket, why), { cause: e });
     }
   }

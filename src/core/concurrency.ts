@@ -108,3 +108,18 @@ export function pause(ms: number, signal?: AbortSignal): Promise<boolean> {
     signal?.addEventListener('abort', aborted, { once: true });
   });
 }
+
+/**
+ * `make()`'s answer, asked once and shared by every caller; a failure is not kept, so the next
+ * call asks again (a service that did not answer may answer now).
+ */
+export function keptUnlessFailed<T>(make: () => Promise<T>): () => Promise<T> {
+  let kept: Promise<T> | undefined;
+  return () => {
+    const answer = (kept ??= make());
+    answer.catch(() => {
+      if (kept === answer) kept = undefined;
+    });
+    return answer;
+  };
+}

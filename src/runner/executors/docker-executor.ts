@@ -8,6 +8,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { assertNever, InternalError, InvalidError } from '../../core/errors.js';
+import { keptUnlessFailed } from '../../core/concurrency.js';
 import type { ContainerEnd } from './docker/container-exit.js';
 import { containerOptions, JOB_LABEL, writableMounts } from './docker/container-spec.js';
 import {
@@ -59,7 +60,7 @@ const UNANSWERED_KILL_MS = 30_000;
 export class DockerExecutor implements Executor {
   private docker: Docker | undefined;
   private owner: Promise<Owner | undefined> | undefined;
-  private cpus: Promise<number | undefined> | undefined;
+  private cpus: (() => Promise<number | undefined>) | undefined;
 
   constructor(private readonly options: DockerExecutorOptions) {}
 
@@ -75,12 +76,17 @@ export class DockerExecutor implements Executor {
     return (this.owner ??= this.options.owner ? Promise.resolve(this.options.owner) : ownerOfJobFiles(docker));
   }
 
-  /** The cores of the engine's machine, the most a container's CPU limit may be; found once. */
+  /**
+   * The cores of the engine's machine, the most a container's CPU limit may be; found once, but
+   * asked again after a failure (undefined then: the job's limit goes to the engine as it is).
+   */
   private cpusOf(docker: Docker): Promise<number | undefined> {
-    return (this.cpus ??= docker
-      .info()
-      .then((info: { NCPU?: unknown }) => (typeof info.NCPU === 'number' && info.NCPU > 0 ? info.NCPU : undefined))
-      .catch(() => undefined));
+    this.cpus ??= keptUnlessFailed(() =>
+      docker
+        .info()
+        .then((info: { NCPU?: unknown }) => (typeof info.NCPU === 'number' && info.NCPU > 0 ? info.NCPU : undefined)),
+    );
+    return this.cpus().catch(() => undefined);
   }
 
   /**

@@ -194,6 +194,21 @@ describe('team command errors', () => {
     expect((await start(['--gpus', '1.5'])).stderr).toContain(
       "error: invalid --gpus '1.5': expected a number of GPUs (2) or their indices (0,2)",
     );
+    // An nvidia-smi (a script printing a real H100's row) that lists one GPU: two are more than there are.
+    const smi = join(sb.home, 'fake-nvidia-smi');
+    await mkdir(smi, { recursive: true });
+    await writeFile(
+      join(smi, 'nvidia-smi'),
+      "#!/bin/sh\necho '0, GPU-6742871d-04bb-1b8a-ffc9-e3fd79749d08, NVIDIA H100 80GB HBM3, 81559'\n",
+      { mode: 0o755 },
+    );
+    const tooMany = await sb.dstack(['runner', 'start', '--server', server.url, '--token', token, '--gpus', '2'], {
+      env: { PATH: `${smi}:${process.env.PATH}` },
+    });
+    expect([tooMany.code, tooMany.stderr]).toEqual([
+      2,
+      "error: invalid --gpus '2': nvidia-smi lists 1 GPU here (0): offer at most 1, or name them by index (0,2)\n",
+    ]);
     expect((await start(['--venv-cache-size', 'lots'])).stderr).toContain(
       "error: invalid --venv-cache-size 'lots': expected a size like 20GB, or 0 for no size limit",
     );

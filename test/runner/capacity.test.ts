@@ -87,7 +87,15 @@ describe('GPU detection', () => {
   it('takes --gpus as a count of the detected GPUs or as their indices, and names what is wrong', () => {
     const detected = parseNvidiaSmi(ROWS.join('\n')).map(({ index, name, memory }) => ({ index, name, memory }));
     expect(declaredGpus('2', detected).map((g) => g.index)).toEqual([0, 1]);
-    expect(declaredGpus('4', detected)[3]).toEqual({ index: 3, name: 'GPU', memory: 0 });
+    // More than nvidia-smi lists: a job given the fourth would name a GPU CUDA does not have.
+    expect(() => declaredGpus('4', detected)).toThrow(
+      "invalid --gpus '4': nvidia-smi lists 3 GPUs here (0, 1, 2): offer at most 3, or name them by index (0,2)",
+    );
+    expect(() => declaredGpus('2', detected.slice(0, 1))).toThrow(
+      "invalid --gpus '2': nvidia-smi lists 1 GPU here (0): offer at most 1, or name them by index (0,2)",
+    );
+    // None listed (no nvidia-smi): as many as said, named generically.
+    expect(declaredGpus('2', [])[1]).toEqual({ index: 1, name: 'GPU', memory: 0 });
     expect(declaredGpus('2,0', detected).map((g) => g.index)).toEqual([2, 0]);
     expect(() => declaredGpus('0,5', detected)).toThrow(
       "invalid --gpus '0,5': no GPU 5 here (nvidia-smi lists 0, 1, 2)",

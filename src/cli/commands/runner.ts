@@ -4,7 +4,7 @@ import { RunnerClient } from '../../client/runner-client.js';
 import { runnerRetry } from '../../client/retry.js';
 import { waitForServer } from '../../client/server-up.js';
 import { UsageError } from '../../core/errors.js';
-import { parseSize } from '../../core/resources.js';
+import { parseSize, plural } from '../../core/resources.js';
 import { createLogger } from '../../logger.js';
 import { RUNNER_SHUTDOWN_REASON, RunnerAgent } from '../../runner/agent.js';
 import { abilityProbe } from '../../runner/abilities.js';
@@ -128,12 +128,20 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
 }
 
 /**
- * `--gpus N`: the first N of the GPUs detected (those beyond them named generically, for testing
- * and odd drivers); `--gpus 0,2`: those GPUs by nvidia-smi's index, which must be detected.
+ * `--gpus N`: the first N of the GPUs detected, at most as many as nvidia-smi lists (where it
+ * lists none, N GPUs named generically: a machine whose driver has no nvidia-smi, and tests);
+ * `--gpus 0,2`: those GPUs by nvidia-smi's index, which must be detected.
  */
 export function declaredGpus(value: string, detected: readonly GpuInfo[]): GpuInfo[] {
   if (/^\d+$/.test(value)) {
-    return Array.from({ length: Number(value) }, (_, i) => detected[i] ?? { index: i, name: 'GPU', memory: 0 });
+    const count = Number(value);
+    // More than there are: a job given the ones beyond would find CUDA_VISIBLE_DEVICES naming GPUs CUDA does not have.
+    if (detected.length > 0 && count > detected.length)
+      throw new UsageError(
+        `invalid --gpus '${value}': nvidia-smi lists ${plural(detected.length, 'GPU')} here ` +
+          `(${detected.map((g) => g.index).join(', ')}): offer at most ${detected.length}, or name them by index (0,2)`,
+      );
+    return Array.from({ length: count }, (_, i) => detected[i] ?? { index: i, name: 'GPU', memory: 0 });
   }
   const indices = value.split(',').map((s) => s.trim());
   if (!indices.every((i) => /^\d+$/.test(i))) {

@@ -153,16 +153,16 @@ export function whyNoRunner(lacking: readonly RunnerLack[]): { reason: string; f
 }
 
 /**
- * With `failUnfittable`, a submission is checked at once, and checks come at most this often,
- * ms: a job this machine can never fit fails as it is submitted, not at the next tick (up to
- * 5 s, while a followed run said it was "waiting for a free runner"). Each check reads every
- * waiting job, so a burst of submissions costs one a second.
+ * A submission is checked at once, and such checks come at most this often, ms: a job no runner
+ * can ever fit says so (or, on the embedded server, fails) as it is submitted, not at the next
+ * tick, up to 5 s later, while a followed run said it was "waiting for a free runner". Each
+ * check reads every waiting job, so a burst of submissions costs one a second.
  */
 const NEW_WORK_CHECK_MS = 1000;
 
 export function startMonitor(engine: Engine, options: MonitorOptions): () => void {
   const interval = options.intervalMs ?? Math.min(5000, Math.max(200, options.runnerTimeoutMs / 4));
-  const stopNewWorkChecks = options.failUnfittable ? checkNewWork(engine) : () => {};
+  const stopNewWorkChecks = checkNewWork(engine, options.failUnfittable ?? false);
   let busy = false;
   let since = Date.now();
   let lastTick = since;
@@ -193,14 +193,16 @@ export function startMonitor(engine: Engine, options: MonitorOptions): () => voi
   };
 }
 
-/** Fail what can never fit as soon as it is submitted (Engine.newWork); returns how to stop. */
-function checkNewWork(engine: Engine): () => void {
+/** Explain (or fail) what can never start as soon as it is submitted (Engine.newWork); returns how to stop. */
+function checkNewWork(engine: Engine, failUnfittable: boolean): () => void {
   let due: NodeJS.Timeout | undefined;
   let last = 0;
   const check = () => {
     due = undefined;
     last = Date.now();
-    explainWaiting(engine, true).catch((e) => engine.logger.error('monitor check failed', { error: String(e) }));
+    explainWaiting(engine, failUnfittable).catch((e) =>
+      engine.logger.error('monitor check failed', { error: String(e) }),
+    );
   };
   const onWork = () => {
     due ??= setTimeout(check, Math.max(0, last + NEW_WORK_CHECK_MS - Date.now()));

@@ -102,8 +102,9 @@ describe('checkRunners', () => {
   });
 });
 
-describe('startMonitor on the embedded server (failUnfittable)', () => {
-  it('fails a job this machine can never fit as it is submitted, not at its next periodic check', async () => {
+describe('startMonitor at a submission', () => {
+  /** A job asking for 64 CPUs, one 4-CPU runner, and periodic checks an hour apart: only the submission's own check can act. */
+  async function submittedUnfittable(failUnfittable: boolean) {
     const { engine } = await engineWith([[JOB, 'SUBMITTED', [], 64]]);
     const now = Date.now();
     const total = { cpu: 4, memory: 1 << 30, gpus: [] };
@@ -115,13 +116,28 @@ describe('startMonitor on the embedded server (failUnfittable)', () => {
       updatedAt: now,
       registeredAt: now,
     });
-    // Periodic checks an hour apart: only the submission's own check can end the job.
-    const stop = startMonitor(engine, { runnerTimeoutMs: 3_600_000, intervalMs: 3_600_000, failUnfittable: true });
+    const stop = startMonitor(engine, { runnerTimeoutMs: 3_600_000, intervalMs: 3_600_000, failUnfittable });
+    engine.newWork(); // as a submission says it
+    return { engine, stop };
+  }
+
+  it('fails a job this machine can never fit (the embedded server), not at its next periodic check', async () => {
+    const { engine, stop } = await submittedUnfittable(true);
     try {
-      engine.newWork(); // as a submission says it
       const failed = async () => (await engine.store.getJob(JOB))!.status === 'FAILED';
       expect(await until(failed, 5_000)).toBe(true);
       expect(await engine.store.getJob(JOB)).toMatchObject({ reason: 'this machine does not have 64 CPUs' });
+    } finally {
+      stop();
+    }
+  });
+
+  it('gives a job no runner can fit its reason (a team server), not at its next periodic check', async () => {
+    const { engine, stop } = await submittedUnfittable(false);
+    try {
+      const explained = async () => (await engine.store.getJob(JOB))!.reason === 'no runner has 64 CPUs';
+      expect(await until(explained, 5_000)).toBe(true);
+      expect((await engine.store.getJob(JOB))!.status).toBe('SUBMITTED');
     } finally {
       stop();
     }

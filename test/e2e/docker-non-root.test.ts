@@ -124,14 +124,20 @@ describe('docker jobs of a runner that is not root', () => {
   };
   const serverLog = () => readFile(join(sb.home, 'server', 'server.log'), 'utf8');
 
-  it('saves what its job wrote as root, a 0700 folder and an absolute path included, and removes the folder', async () => {
-    const r = await sb.dstack(['run', 'as-root']);
+  /** Run `workflow`, which writes out/sub/f and /opt/env/bin/tool: DONE, both saved; the job. */
+  const runAndList = async (workflow: string) => {
+    const r = await sb.dstack(['run', workflow]);
     expect(r.code, r.stderr).toBe(0);
     const job = await lastJob();
     expect([job.status, job.reason]).toEqual(['DONE', 'exit code 0']);
     const list = await sb.dstack(['artifacts', job.id]);
     expect(list.stdout).toMatch(/^out\s+out\/sub\/f\s+5B$/m);
     expect(list.stdout).toMatch(/^\/opt\/env\s+opt\/env\/bin\/tool\s+5B$/m);
+    return job;
+  };
+
+  it('saves what its job wrote as root, a 0700 folder and an absolute path included, and removes the folder', async () => {
+    const job = await runAndList('as-root');
     const restored = join(sb.root, '..', 'restored');
     expect((await sb.dstack(['artifacts', job.id, '--output', restored])).code).toBe(0);
     expect(await readFile(join(restored, 'out', 'sub', 'f'), 'utf8')).toBe('made\n');
@@ -140,13 +146,7 @@ describe('docker jobs of a runner that is not root', () => {
   });
 
   it("saves what a job wrote as its image's user (1234, not root), and removes its folder", async () => {
-    const r = await sb.dstack(['run', 'image-user']);
-    expect(r.code, r.stderr).toBe(0);
-    const job = await lastJob();
-    expect([job.status, job.reason]).toEqual(['DONE', 'exit code 0']);
-    const list = await sb.dstack(['artifacts', job.id]);
-    expect(list.stdout).toMatch(/^out\s+out\/sub\/f\s+5B$/m);
-    expect(list.stdout).toMatch(/^\/opt\/env\s+opt\/env\/bin\/tool\s+5B$/m);
+    await runAndList('image-user');
     await waitForClean();
     expect(await foreign()).toEqual([]);
   });

@@ -8,6 +8,7 @@ import { chown, lchown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RunView } from '../../src/core/records.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = join(REPO, 'bin', 'dstack');
@@ -109,6 +110,19 @@ export class Sandbox {
     const r = await this.dstack([...args, '--json']);
     if (r.code !== 0) throw new Error(`dstack ${args.join(' ')} failed: ${r.stderr}`);
     return JSON.parse(r.stdout) as T;
+  }
+
+  /** Run `name` as `dstack status NAME --json` shows it. */
+  async runView(name: string): Promise<RunView> {
+    return (await this.json<RunView[]>(['status', name]))[0]!;
+  }
+
+  /** Run `name` once it has ended (DONE, FAILED or STOPPED), within `timeoutMs` (waitUntil's default). */
+  ended(name: string, timeoutMs?: number): Promise<RunView> {
+    return waitUntil(async () => {
+      const view = await this.runView(name);
+      return ['DONE', 'FAILED', 'STOPPED'].includes(view.status) && view;
+    }, timeoutMs);
   }
 
   async dispose(): Promise<void> {

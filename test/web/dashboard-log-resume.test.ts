@@ -5,7 +5,6 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView } from '../../src/core/records.js';
 import { Sandbox, waitUntil } from '../e2e/harness.js';
 import { launchChromium, openDashboard, type TestBrowser } from './browser.js';
 
@@ -19,7 +18,6 @@ describe('the job page of a stopped and resumed job', () => {
   let chrome: TestBrowser;
   let url: string;
   let page: Page;
-  const viewOf = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!;
   const rowTexts = () => page.locator('.log-text').allTextContents();
 
   beforeAll(async () => {
@@ -36,7 +34,7 @@ describe('the job page of a stopped and resumed job', () => {
   it('follows the log again once the job is resumed, every line once', async () => {
     const r = await sb.dstack(['run', 'counter', '-d']);
     const name = r.stdout.trim();
-    const job = (await viewOf(name)).jobs[0]!;
+    const job = (await sb.runView(name)).jobs[0]!;
     await page.goto(`${url}/jobs/${job.id}`);
     await page.locator('.stream-state', { hasText: 'following live' }).waitFor();
     await page.locator('.log-text', { hasText: /^line 4$/ }).waitFor();
@@ -51,7 +49,7 @@ describe('the job page of a stopped and resumed job', () => {
     expect((await sb.dstack(['resume', name])).code).toBe(0);
     await page.locator('.stream-state', { hasText: 'following live' }).waitFor();
     await expect.poll(async () => (await rowTexts()).length).toBeGreaterThan(before + 3);
-    await waitUntil(async () => (await viewOf(name)).status === 'DONE', 30_000);
+    await waitUntil(async () => (await sb.runView(name)).status === 'DONE', 30_000);
     await page.locator('h1 .status-done').waitFor();
     await page.locator('.stream-state', { hasText: 'finished' }).waitFor();
 

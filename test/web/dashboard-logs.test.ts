@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView, LogLine } from '../../src/core/api.js';
-import type { RunView } from '../../src/core/records.js';
 import { duration, timeRan } from '../../web/src/lib/format.js';
 import { Sandbox, waitUntil } from '../e2e/harness.js';
 import { launchChromium, openDashboard, type TestBrowser } from './browser.js';
@@ -50,12 +49,6 @@ describe('the job page with long logs, resumed jobs and other users', () => {
     expect(r.stderr).toBe('');
     return r.stdout.trim();
   };
-  const viewOf = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!;
-  const finished = (name: string) =>
-    waitUntil(async () => {
-      const view = await viewOf(name);
-      return ['DONE', 'FAILED', 'STOPPED'].includes(view.status) && view;
-    });
   const rowTexts = () => page.locator('.log-text').allTextContents();
 
   beforeAll(async () => {
@@ -71,7 +64,7 @@ describe('the job page with long logs, resumed jobs and other users', () => {
   });
 
   it(`loads only the last ${TAIL_LINES} lines of a ${BIG}-line log, and says it is finished, never live`, async () => {
-    const job = (await finished(await runOf('big'))).jobs[0]!;
+    const job = (await sb.ended(await runOf('big'))).jobs[0]!;
     expect(job.status).toBe('DONE');
     const stream = page.waitForResponse((r) => r.url().includes('/api/logs/stream'));
     await page.goto(`${url}/jobs/${job.id}`);
@@ -110,7 +103,7 @@ describe('the job page with long logs, resumed jobs and other users', () => {
 
   it("keeps a bounded number of rows while following a chatty job's log", async () => {
     const name = await runOf('chatty');
-    const job = (await viewOf(name)).jobs[0]!;
+    const job = (await sb.runView(name)).jobs[0]!;
     await page.goto(`${url}/jobs/${job.id}`);
     await page.locator('.stream-state', { hasText: 'following live' }).waitFor();
     await page.locator('.log-text', { hasText: /^20000$/ }).waitFor({ timeout: 30_000 });
@@ -123,13 +116,13 @@ describe('the job page with long logs, resumed jobs and other users', () => {
 
   it('counts every attempt of a resumed job, and says a run shows only its last attempt', async () => {
     const name = await runOf('resumable');
-    const job = (await viewOf(name)).jobs[0]!;
-    await waitUntil(async () => (await viewOf(name)).jobs[0]!.status === 'RUNNING');
+    const job = (await sb.runView(name)).jobs[0]!;
+    await waitUntil(async () => (await sb.runView(name)).jobs[0]!.status === 'RUNNING');
     await new Promise((r) => setTimeout(r, 1500));
     expect((await sb.dstack(['stop', name])).code).toBe(0);
-    await finished(name);
+    await sb.ended(name);
     expect((await sb.dstack(['resume', name])).code).toBe(0);
-    expect((await finished(name)).status).toBe('DONE');
+    expect((await sb.ended(name)).status).toBe('DONE');
     const response = await fetch(`${url}/api/jobs/${job.id}`, { headers: { authorization: `Bearer ${token}` } });
     const { events } = (await response.json()) as JobView;
     const ran = timeRan(events)!;
@@ -150,11 +143,11 @@ describe('the job page with long logs, resumed jobs and other users', () => {
   });
 
   it("shows another user's job that a cached one reuses as text, not a link that fails", async () => {
-    const source = (await finished(await runOf('shared'))).jobs[0]!;
+    const source = (await sb.ended(await runOf('shared'))).jobs[0]!;
     const added = await sb.dstack(['users', 'add', 'bob']);
     const bobToken = /dst_\S+/.exec(added.stdout)![0];
     const asBob = { DSTACK_SERVER: url, DSTACK_TOKEN: bobToken };
-    const bobs = await finished(await runOf('shared', asBob));
+    const bobs = await sb.ended(await runOf('shared', asBob));
     const cached = bobs.jobs[0]!;
     expect(cached.cachedFrom).toBe(source.id);
 

@@ -8,7 +8,6 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView } from '../../src/core/records.js';
 import { openSqliteStore } from '../../src/server/store/sqlite.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
 import { Sandbox, waitUntil } from '../e2e/harness.js';
@@ -50,12 +49,6 @@ describe('the dashboard pages with much in them', () => {
     expect(r.stderr).toBe('');
     return r.stdout.trim();
   };
-  const viewOf = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!;
-  const finished = (name: string) =>
-    waitUntil(async () => {
-      const view = await viewOf(name);
-      return ['DONE', 'FAILED', 'STOPPED'].includes(view.status) && view;
-    }, 30_000);
 
   beforeAll(async () => {
     sb = await Sandbox.create();
@@ -70,12 +63,12 @@ describe('the dashboard pages with much in them', () => {
   });
 
   it("names each tag's user, and shows a tag promised to an unfinished run", async () => {
-    const mine = await finished(await runOf(['hello', '--tag', 'best']));
+    const mine = await sb.ended(await runOf(['hello', '--tag', 'best']), 30_000);
     const bobToken = /dst_\S+/.exec((await sb.dstack(['users', 'add', 'bob'])).stdout)![0];
     const asBob = { DSTACK_SERVER: url, DSTACK_TOKEN: bobToken };
     const bobRun = await runOf(['hello', '--tag', 'best', '--no-cache'], asBob);
     const promised = await runOf(['slow', '--tag', 'next']);
-    await waitUntil(async () => (await viewOf(bobRun)).status === 'DONE');
+    await waitUntil(async () => (await sb.runView(bobRun)).status === 'DONE');
 
     await page.getByRole('link', { name: 'Tags' }).click();
     const row = (run: string) => page.locator(`table.tags tr[data-run="${run}"] td`);
@@ -112,7 +105,7 @@ describe('the dashboard pages with much in them', () => {
   });
 
   it('shows how much of a large artifact has arrived, and takes no second click meanwhile', async () => {
-    const job = (await finished(await runOf(['big']))).jobs[0]!;
+    const job = (await sb.ended(await runOf(['big']), 30_000)).jobs[0]!;
     await page.goto(`${url}/jobs/${job.id}`);
     const button = page.getByRole('button', { name: 'big.bin' });
     await button.waitFor();

@@ -176,8 +176,8 @@ describe('docker jobs of a runner that is not root', () => {
     expect((await sb.dstack(['artifacts', job.id])).stdout).toMatch(/^out\s+out\/sub\/f\s+5B$/m);
     await waitForClean();
     expect(await foreign()).toEqual([]);
-    // The container's script and mark went with it.
-    expect((await readdir(runner())).filter((n) => /\.(sh|owned)$/.test(n))).toEqual([]);
+    // The container's script went with it.
+    expect((await readdir(runner())).filter((n) => n.endsWith('.sh'))).toEqual([]);
     const warnings = (await serverLog()).split('\n').filter((line) => line.includes(' WARN '));
     expect(warnings.join('\n')).toContain('removed 1 container a previous runner left');
     expect(warnings.join('\n')).not.toContain('cannot remove');

@@ -17,7 +17,7 @@ import {
   handToImageUser,
   nonRootUser,
   ownerOfJobFiles,
-  wasGivenBack,
+  ownedBy,
   type Owner,
 } from './docker/ownership.js';
 import { type Execution, type ExecutionRequest, type Executor, type ExitResult } from './executor.js';
@@ -128,12 +128,8 @@ export class DockerExecutor implements Executor {
     const scriptFile = join(this.options.scriptDir, `${request.jobId}.sh`);
     await writeFile(scriptFile, scriptOf(request.commands), { mode: 0o644 });
     const owner = await this.ownerOf(docker);
-    const markFile = join(this.options.scriptDir, `${request.jobId}.owned`);
-    if (owner) await writeFile(markFile, '', { mode: 0o600 });
     // The script goes with the container: it holds the job's commands with their variables' values.
-    const removeFiles = async () => {
-      await Promise.all([rm(scriptFile, { force: true }), owner && rm(markFile, { force: true })]);
-    };
+    const removeFiles = () => rm(scriptFile, { force: true });
 
     const labels = this.options.labels ?? {};
     const jobLabels = { ...labels, [JOB_LABEL]: request.jobId };
@@ -154,8 +150,11 @@ export class DockerExecutor implements Executor {
     const back = owner ?? (handed ? CONTAINER_ROOT : undefined);
     // Files the entry script did not give back (killed first, its chown failed, or never run) go back from another container.
     const giveBackLeft = async () => {
-      if (!back || (owner && (await wasGivenBack(markFile)))) return;
-      await giveBackAfter(docker, image, writableMounts(request), back, jobLabels).catch((e: unknown) => {
+      if (!back) return;
+      const mounts = writableMounts(request);
+      const folders = mounts.map((m) => m.host);
+      if (owner && (await ownedBy(folders, owner))) return;
+      await giveBackAfter(docker, image, mounts, back, jobLabels).catch((e: unknown) => {
         request.onNote?.(`could not give the job's files back to uid ${back.uid}: ${engineMessage(e)}`);
       });
     };
@@ -168,7 +167,7 @@ export class DockerExecutor implements Executor {
     const options = containerOptions(await this.withinCores(docker, request), scriptFile, {
       network: this.options.network,
       labels,
-      ...(owner && { giveBack: { owner, markFile } }),
+      ...(owner && { giveBackTo: owner }),
     });
     let container: Docker.Container;
     try {

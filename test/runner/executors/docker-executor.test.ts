@@ -268,4 +268,14 @@ describe('docker executor giving files back to a runner that is not root', () =>
     expect(await containers()).toEqual([]);
     expect(await readdir(scripts)).toEqual([]);
   });
+
+  it('gives them from another container when the job ended the entry script itself, whatever it claimed', async () => {
+    // A job is root in its container: it can end the shell that would give its files back,
+    // after writing where a mark of "given back" once lay. What counts is who owns the files.
+    const claim = 'mkdir -p /.dstack && echo ok > /.dstack/owned';
+    const { execution } = await start([...MAKE_FILES, claim, 'kill -9 $PPID', 'sleep 300']);
+    await execution.exit;
+    expect(await owners()).toEqual(new Set([mine]));
+    expect(await containers()).toEqual([]);
+  });
 });

@@ -9,8 +9,6 @@ import { giveBackCommand, type OwnedMount, type Owner } from './ownership.js';
 
 /** Where the job's script is mounted in its container. */
 export const CONTAINER_SCRIPT = `${CONTAINER_DSTACK_DIR}/job.sh`;
-/** Where the mark that the job's files were given back is mounted (ownership.ts). */
-export const CONTAINER_OWNED_MARK = `${CONTAINER_DSTACK_DIR}/owned`;
 
 /**
  * bash when the image has it, as on the host (`-e -o pipefail`); `sh -e` in images without it
@@ -41,8 +39,8 @@ export interface ContainerSettings {
   network: string;
   /** More labels: the runner's work dir, so that it finds what a crashed predecessor left. */
   labels: Record<string, string>;
-  /** The job's files go to `owner` when its commands end, and `markFile` (on the host) says they did. */
-  giveBack?: { owner: Owner; markFile: string };
+  /** Who the job's files go to when its commands end (ownership.ts). */
+  giveBackTo?: Owner;
 }
 
 /** The folders of a job's that its container writes to: its workspace and the writable mounts. */
@@ -66,10 +64,8 @@ export function containerOptions(
       ReadOnly: m.readOnly ?? false,
     })),
   ];
-  const giveBack = settings.giveBack;
-  if (giveBack) mounts.push({ Type: 'bind', Source: giveBack.markFile, Target: CONTAINER_OWNED_MARK });
   const paths = writableMounts(request).map((m) => m.container);
-  const entry = entryScript(giveBack && giveBackCommand(giveBack.owner, paths, CONTAINER_OWNED_MARK));
+  const entry = entryScript(settings.giveBackTo && giveBackCommand(settings.giveBackTo, paths));
   const host: Docker.HostConfig = {
     Mounts: mounts,
     NetworkMode: settings.network,

@@ -3,14 +3,17 @@
  * image says otherwise, so what a job writes into its workspace (and its absolute artifact
  * paths, a cached virtualenv) belongs to root on the runner's host: a runner that is not root
  * could neither read it as artifacts nor remove it. The container's entry script chowns those
- * folders to the runner's uid:gid once the job's commands end, and marks that it did
- * (container-spec.ts); a container that ended before it could (SIGKILL: an abort, a stop past
- * its grace period, out of memory) or whose chown failed (an image whose USER is not root) is
- * followed by a short container of the same image that does it as root (`giveBackAfter`).
+ * folders to the runner's uid:gid once the job's commands end (container-spec.ts). Whether it
+ * did is then read from the files themselves, not from anything the container says: a job
+ * runs as root there too, and could claim it. What is not the runner's after the container
+ * ended (SIGKILL: an abort, a stop past its grace period, out of memory; a chown that failed,
+ * as an image's user that is not root; a job that ended the entry script first) is given back
+ * by a short container of the same image, as root (`giveBackAfter`).
  * An image whose USER is not root gets the folders first (`handToImageUser`), and they come
  * back to the runner's user, or to root where the runner is root, after its job.
  */
-import { readFile } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { shellQuote } from '../../../core/variables.js';
 import { answerIn } from '../../../core/concurrency.js';
@@ -26,9 +29,6 @@ export interface OwnedMount {
   host: string;
   container: string;
 }
-
-/** What the entry script writes to its mark once the job's files are given back. */
-const GIVEN_BACK = 'ok';
 
 /**
  * Who a job's files go back to: the runner's user when it is not root, and only where the
@@ -46,17 +46,31 @@ export async function ownerOfJobFiles(docker: Docker): Promise<Owner | undefined
 }
 
 /**
- * The entry script's last step: `paths` (in the container) to `owner`, then `mark` written.
- * chown's complaints are not the job's output: where it fails, `giveBackAfter` does it again.
+ * The entry script's last step: `paths` (in the container) to `owner`. chown's complaints are
+ * not the job's output: where it fails, `giveBackAfter` does it again.
  */
-export function giveBackCommand(owner: Owner, paths: readonly string[], mark: string): string {
-  const chown = `chown -R -h ${owner.uid}:${owner.gid} -- ${paths.map(shellQuote).join(' ')}`;
-  return `${chown} 2>/dev/null && echo ${GIVEN_BACK} > ${shellQuote(mark)}`;
+export function giveBackCommand(owner: Owner, paths: readonly string[]): string {
+  return `chown -R -h ${owner.uid}:${owner.gid} -- ${paths.map(shellQuote).join(' ')} 2>/dev/null`;
 }
 
-/** Whether the entry script gave the files back: its mark (a file on the host) says so. */
-export async function wasGivenBack(markFile: string): Promise<boolean> {
-  return (await readFile(markFile, 'utf8').catch(() => '')).trim() === GIVEN_BACK;
+/**
+ * Whether everything under `folders` (on the host, links not followed) is `owner`'s: what the
+ * runner can then read, change and remove. Asked once the container has ended, when no process
+ * of the job is left to write more. It stops at the first entry that is not, and a folder it
+ * cannot list counts as not given back: a chown as root costs one more container, never a file.
+ */
+export async function ownedBy(folders: readonly string[], owner: Owner): Promise<boolean> {
+  const queue = [...folders];
+  for (let folder = queue.pop(); folder !== undefined; folder = queue.pop()) {
+    const info = await lstat(folder).catch(() => undefined);
+    if (info === undefined) continue; // never made, or removed by the job: nothing to give back
+    if (info.uid !== owner.uid) return false;
+    if (!info.isDirectory()) continue;
+    const names = await readdir(folder).catch(() => undefined);
+    if (names === undefined) return false;
+    for (const name of names) queue.push(join(folder, name));
+  }
+  return true;
 }
 
 /** The owner that files go back to where the runner is root: the container's root (the runner's user under rootless Docker). */

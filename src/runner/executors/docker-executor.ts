@@ -18,6 +18,7 @@ import {
   nonRootUser,
   ownerOfJobFiles,
   ownedBy,
+  runnerUser,
   type Owner,
 } from './docker/ownership.js';
 import { type Execution, type ExecutionRequest, type Executor, type ExitResult } from './executor.js';
@@ -135,30 +136,28 @@ export class DockerExecutor implements Executor {
     const jobLabels = { ...labels, [JOB_LABEL]: request.jobId };
     // An image whose USER is not root gets its folders (the runner's) to write, and gives them back after.
     const user = nonRootUser(imageInfo.Config?.User);
-    const handed =
-      user !== undefined &&
-      (await handToImageUser(docker, image, writableMounts(request), user, jobLabels).then(
-        () => true,
-        (e: unknown) => {
-          request.onNote?.(
-            `could not give the job's folders to the image's user '${user}' (${engineMessage(e)}): ` +
-              'its commands may not be able to write them',
-          );
-          return false;
-        },
-      ));
-    const back = owner ?? (handed ? CONTAINER_ROOT : undefined);
-    // Files the entry script did not give back (killed first, its chown failed, or never run) go back from another container.
+    if (user !== undefined) {
+      await handToImageUser(docker, image, writableMounts(request), user, jobLabels).catch((e: unknown) => {
+        request.onNote?.(
+          `could not give the job's folders to the image's user '${user}' (${engineMessage(e)}): ` +
+            'its commands may not be able to write them',
+        );
+      });
+    }
+    // Even a hand-over that failed may have given some of them (chown goes file by file).
+    const back = owner ?? (user !== undefined ? CONTAINER_ROOT : undefined);
+    // Files that are not the runner's user's once the job ended (the entry script killed first,
+    // its chown failed, or none ran) go back from another container.
     const giveBackLeft = async () => {
       if (!back) return;
       const mounts = writableMounts(request);
       const folders = mounts.map((m) => m.host);
-      if (owner && (await ownedBy(folders, owner))) return;
+      if (await ownedBy(folders, owner ?? runnerUser())) return;
       await giveBackAfter(docker, image, mounts, back, jobLabels).catch((e: unknown) => {
         request.onNote?.(`could not give the job's files back to uid ${back.uid}: ${engineMessage(e)}`);
       });
     };
-    if (handed && request.signal?.aborted) {
+    if (user !== undefined && request.signal?.aborted) {
       // Stopped or aborted during the hand-over: no container, and the folders go back.
       await giveBackLeft();
       await removeFiles();

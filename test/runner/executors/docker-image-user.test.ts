@@ -107,6 +107,24 @@ describe('a job in an image whose USER is not root', () => {
     expect(r.exit.code).not.toBe(0);
     // Its stdout (`id -u`) and stderr (mkdir's) come on two streams, in no set order.
     expect(r.output.split('\n').sort()).toEqual(['', '1234', "mkdir: can't create directory 'out': Permission denied"]);
+    // Nothing was given, so no container tried to give it back (its failure would be a second note).
+    expect(await owners()).toEqual(new Set(['0:0']));
+  });
+
+  it('gives back what a hand-over that failed halfway gave to the user', async () => {
+    // A chown that gives the folders to the image's user and fails all the same; back to root it works.
+    const halfway = await busyboxVariant('user-1234-chown-halfway', {
+      user: '1234',
+      setup:
+        "rm /bin/chown && printf '%s\\n' '#!/bin/sh' 'busybox chown \"$@\" || exit' " +
+        '\'case "$*" in *1234*) echo "chown: giving up" >&2; exit 1;; esac\' > /bin/chown && chmod +x /bin/chown',
+    });
+    const r = await run(halfway);
+    expect(r.notes).toEqual([
+      expect.stringMatching(/^could not give the job's folders to the image's user '1234' \(.*giving up\): /),
+    ]);
+    expect([r.exit.code, r.output]).toEqual([0, '1234\n']);
+    expect(await owners()).toEqual(new Set(['0:0']));
   });
 });
 

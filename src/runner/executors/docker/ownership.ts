@@ -37,12 +37,16 @@ export interface OwnedMount {
  * would hand the files to yet another subordinate uid.
  */
 export async function ownerOfJobFiles(docker: Docker): Promise<Owner | undefined> {
-  const uid = process.getuid?.();
-  const gid = process.getgid?.();
-  if (uid === undefined || gid === undefined || uid === 0) return undefined;
+  const { uid, gid } = runnerUser();
+  if (uid === 0) return undefined;
   const info = (await docker.info().catch(() => ({}))) as { SecurityOptions?: unknown };
   const options = Array.isArray(info.SecurityOptions) ? info.SecurityOptions.map(String) : [];
   return options.some((o) => /^name=(rootless|userns)(,|$)/.test(o)) ? undefined : { uid, gid };
+}
+
+/** This process's user: whose a job's files are on the host once given back (root where it has no uids). */
+export function runnerUser(): Owner {
+  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 }
 
 /**

@@ -5,7 +5,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView } from '../../src/core/records.js';
 import { Sandbox, waitUntil } from './harness.js';
 
 const WORKFLOWS = `workflows:
@@ -98,7 +97,7 @@ describe('empty folders in artifacts', () => {
     const name = (await sb.dstack(['run', 'train', '-d'])).stdout.trim();
     await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
     await sb.dstack(['stop', name]);
-    const job = async () => (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!;
+    const job = async () => (await sb.runView(name)).jobs[0]!;
     const stopped = await waitUntil(async () => {
       const j = await job();
       return j.status === 'STOPPED' && j;

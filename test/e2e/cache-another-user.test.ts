@@ -34,7 +34,7 @@ describe("a job the cache answers from another user's", () => {
 
   it('names neither its run nor its job to the other user, in any text; its own user sees both', async () => {
     const alices = (await sb.dstack(['run', 'shared', '-d'])).stdout.trim();
-    const source = (await sb.json<RunView[]>(['status', alices]))[0]!.jobs[0]!.id;
+    const source = (await sb.runView(alices)).jobs[0]!.id;
 
     const joined = await bob(['run', 'shared']);
     expect(joined.code).toBe(0);

@@ -53,7 +53,6 @@ describe('the job cache', () => {
   });
   afterAll(() => sb.dispose());
 
-  const last = async () => (await sb.json<RunView[]>(['status', '--last', '1']))[0]!;
   const artifact = async (jobId: string, path: string) => {
     const out = join(sb.root, '..', `out-${jobId}`);
     await sb.dstack(['artifacts', jobId, '-o', out]);
@@ -64,11 +63,11 @@ describe('the job cache', () => {
 
   it('re-running the same code and variables runs nothing', async () => {
     expect((await sb.dstack(['run', 'train'])).code).toBe(0);
-    first = await last();
+    first = await sb.lastRun();
     const again = await sb.dstack(['run', 'train']);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain(`prepare: cached, reusing job ${first.jobs[0]!.id}`);
-    const second = await last();
+    const second = await sb.lastRun();
     // Nothing ran: no old log replayed, the summary and the run's outcome still shown.
     expect(again.stderr).not.toContain('saved artifacts');
     expect(again.stderr).toContain(`run ${second.name} DONE`);
@@ -86,7 +85,7 @@ describe('the job cache', () => {
   });
 
   it("logs of a cached job are its source's, with a note on stderr that says whose; stdout is the log alone", async () => {
-    const second = await last();
+    const second = await sb.lastRun();
     const [prepare, train] = first.jobs;
     const note = (ref: string, id: string) => `[dstack] ${ref}: cached; the log of job ${id} (run ${first.name})\n`;
     for (const follow of [[], ['-f']]) {
@@ -106,7 +105,7 @@ describe('the job cache', () => {
 
   it('a variable of train re-runs train only, on the cached prepare artifacts', async () => {
     await sb.dstack(['run', 'train', '--epochs', '2']);
-    const run = await last();
+    const run = await sb.lastRun();
     expect(run.jobs[0]!.cachedFrom).toBe(first.jobs[0]!.id);
     expect(run.jobs[1]!.cachedFrom).toBeUndefined();
     const model = await artifact(run.jobs[1]!.id, 'model/model.txt');
@@ -121,41 +120,41 @@ describe('the job cache', () => {
   it('inputs: editing a file outside them re-runs nothing; editing one inside re-runs', async () => {
     await sb.write({ 'README.md': 'edited readme' });
     await sb.dstack(['run', 'prepare']);
-    expect((await last()).jobs[0]!.cachedFrom).toBe(first.jobs[0]!.id);
+    expect((await sb.lastRun()).jobs[0]!.cachedFrom).toBe(first.jobs[0]!.id);
     await sb.write({ 'src/prepare.txt': 'v2' });
     await sb.dstack(['run', 'prepare']);
-    expect((await last()).jobs[0]!.cachedFrom).toBeUndefined();
+    expect((await sb.lastRun()).jobs[0]!.cachedFrom).toBeUndefined();
     await sb.write({ 'src/prepare.txt': 'v1' });
   });
 
   it("inputs: the python provider's script counts whatever they say", async () => {
     expect((await sb.dstack(['run', 'py'])).code).toBe(0);
-    const ran = (await last()).jobs[0]!;
+    const ran = (await sb.lastRun()).jobs[0]!;
     await sb.write({ 'README.md': 'edited again' });
     expect((await sb.dstack(['run', 'py'])).stderr).toContain(`py: cached, reusing job ${ran.id}`);
     await sb.write({ 'train.py': 'print("train v2")\n' });
     const edited = await sb.dstack(['run', 'py']);
     expect(edited.stdout).toContain('train v2\n');
-    expect((await last()).jobs[0]!.cachedFrom).toBeUndefined();
+    expect((await sb.lastRun()).jobs[0]!.cachedFrom).toBeUndefined();
   });
 
   it('inputs: a folder counts every file under it', async () => {
     const ran = await sb.dstack(['run', 'folder']);
     expect(ran.stdout).toBe('v1\n');
-    const job = (await last()).jobs[0]!;
+    const job = (await sb.lastRun()).jobs[0]!;
     expect((await sb.dstack(['run', 'folder'])).stderr).toContain(`folder: cached, reusing job ${job.id}`);
     await sb.write({ 'src/prepare.txt': 'v2' });
     try {
       const edited = await sb.dstack(['run', 'folder']);
       expect(edited.stdout).toBe('v2\n');
-      expect((await last()).jobs[0]!.cachedFrom).toBeUndefined();
+      expect((await sb.lastRun()).jobs[0]!.cachedFrom).toBeUndefined();
     } finally {
       await sb.write({ 'src/prepare.txt': 'v1' });
     }
   });
 
   it('inputs: a glob that matches no file is refused, at its line, before the run and its dry run', async () => {
-    const before = await last();
+    const before = await sb.lastRun();
     const misspelt = WORKFLOWS.replace('inputs: [src/**, .dstack/**]', 'inputs: [scr/**, .dstack/**]');
     await sb.write({ '.dstack/workflows.yaml': misspelt });
     const error =
@@ -166,7 +165,7 @@ describe('the job cache', () => {
       expect([dry.code, dry.stdout, dry.stderr]).toEqual([2, '', error]);
       const run = await sb.dstack(['run', 'train']);
       expect([run.code, run.stderr]).toEqual([2, error]);
-      expect((await last()).name).toBe(before.name);
+      expect((await sb.lastRun()).name).toBe(before.name);
     } finally {
       await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
     }
@@ -175,20 +174,20 @@ describe('the job cache', () => {
 
   it('--no-cache runs everything anew', async () => {
     await sb.dstack(['run', 'train', '--no-cache']);
-    expect((await last()).jobs.map((j) => j.cachedFrom)).toEqual([undefined, undefined]);
+    expect((await sb.lastRun()).jobs.map((j) => j.cachedFrom)).toEqual([undefined, undefined]);
   });
 
   it("a dependency made anew is not paired with a train made from the old one's artifacts", async () => {
     await sb.dstack(['run', 'train']); // a train made from the newest prepare
     await sb.dstack(['run', 'prepare', '--no-cache']);
-    const data = await artifact((await last()).jobs[0]!.id, 'data/data.txt');
+    const data = await artifact((await sb.lastRun()).jobs[0]!.id, 'data/data.txt');
     const run = await sb.dstack(['run', 'train']);
     expect(run.stderr).toContain('prepare: cached');
     expect(run.stderr).not.toContain('train: cached');
-    const trained = await last();
+    const trained = await sb.lastRun();
     expect(await artifact(trained.jobs[1]!.id, 'model/model.txt')).toBe(`${data}epochs=1\n`);
     await sb.dstack(['run', 'train']);
-    expect((await last()).jobs.map((j) => j.cachedFrom)).toEqual(trained.jobs.map((j) => j.cachedFrom ?? j.id));
+    expect((await sb.lastRun()).jobs.map((j) => j.cachedFrom)).toEqual(trained.jobs.map((j) => j.cachedFrom ?? j.id));
   });
 
   it('two identical runs at once run the shared job once', async () => {
@@ -198,7 +197,7 @@ describe('the job cache', () => {
     ]);
     const names = [a.stdout.trim(), b.stdout.trim()];
     const runs = await waitUntil(async () => {
-      const views = await Promise.all(names.map(async (n) => (await sb.json<RunView[]>(['status', n]))[0]!));
+      const views = await Promise.all(names.map((n) => sb.runView(n)));
       return views.every((v) => v.status === 'DONE') && views;
     });
     const prepares = runs.map((r) => r.jobs[0]!);
@@ -211,7 +210,7 @@ describe('the job cache', () => {
     const leader = (await sb.dstack(['run', 'prepare', '--size', '77', '--delay', '2', '-d'])).stdout.trim();
     const joined = await sb.dstack(['run', 'prepare', '--size', '77', '--delay', '2']);
     expect(joined.code).toBe(0);
-    const source = (await sb.json<RunView[]>(['status', leader]))[0]!.jobs[0]!.id;
+    const source = (await sb.runView(leader)).jobs[0]!.id;
     const note = `[dstack] prepare: cached; the log of job ${source} (run ${leader})\n`;
     expect(joined.stderr).toContain(note);
     expect(joined.stderr.indexOf(note)).toBeLessThan(joined.stderr.indexOf('saved artifacts'));
@@ -219,9 +218,9 @@ describe('the job cache', () => {
 
   it('never reuses a job whose artifacts were deleted', async () => {
     await sb.dstack(['run', 'prepare', '--size', '77']);
-    const original = (await last()).jobs[0]!;
+    const original = (await sb.lastRun()).jobs[0]!;
     await sb.dstack(['run', 'prepare', '--size', '77']);
-    expect((await last()).jobs[0]!.cachedFrom).toBe(original.id);
+    expect((await sb.lastRun()).jobs[0]!.cachedFrom).toBe(original.id);
     // Lose the artifact's blob from the server's store.
     const content = await artifact(original.id, 'data/data.txt');
     const blobs = join(sb.home, 'server', 'artifacts');
@@ -229,7 +228,7 @@ describe('the job cache', () => {
     const sha = createHash('sha256').update(content).digest('hex');
     await rm(join(blobs, sha.slice(0, 2), sha));
     await sb.dstack(['run', 'prepare', '--size', '77']);
-    const rerun = (await last()).jobs[0]!;
+    const rerun = (await sb.lastRun()).jobs[0]!;
     expect(rerun.cachedFrom).toBeUndefined();
     expect(rerun.status).toBe('DONE');
   });
@@ -240,15 +239,13 @@ describe('the job cache', () => {
       sb.dstack(['run', 'prepare', '--size', '5', '--no-cache', '-d']),
     ]);
     const jobs = await waitUntil(async () => {
-      const views = await Promise.all(
-        runs.map(async (r) => (await sb.json<RunView[]>(['status', r.stdout.trim()]))[0]!),
-      );
+      const views = await Promise.all(runs.map((r) => sb.runView(r.stdout.trim())));
       return views.every((v) => v.status === 'DONE') && views.map((v) => v.jobs[0]!);
     });
     const outputs = await Promise.all(jobs.map((j) => artifact(j.id, 'data/data.txt')));
     expect(outputs[0]).not.toBe(outputs[1]); // $RANDOM: each wrote its own
     await sb.dstack(['run', 'prepare', '--size', '5']);
-    const reused = (await last()).jobs[0]!;
+    const reused = (await sb.lastRun()).jobs[0]!;
     const source = jobs.findIndex((j) => j.id === reused.cachedFrom);
     expect(source).toBeGreaterThanOrEqual(0);
     expect(await artifact(reused.id, 'data/data.txt')).toBe(outputs[source]);
@@ -256,8 +253,8 @@ describe('the job cache', () => {
 
   it('never reuses a job that was running when the server was killed (it is stopped), and ends its processes', async () => {
     const name = (await sb.dstack(['run', 'prepare', '--size', '99', '--delay', '30', '-d'])).stdout.trim();
-    await waitUntil(async () => (await sb.json<RunView[]>(['status', name]))[0]!.status === 'RUNNING');
-    const runningId = (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!.id;
+    await waitUntil(async () => (await sb.runView(name)).status === 'RUNNING');
+    const runningId = (await sb.runView(name)).jobs[0]!.id;
     await waitUntil(async () => jobProcesses(runningId).length > 0); // its shell and sleep, found as they are ended below
     const info = JSON.parse(await readFile(join(sb.home, 'server', 'server.json'), 'utf8')) as { pid: number };
     process.kill(info.pid, 'SIGKILL');
@@ -271,7 +268,7 @@ describe('the job cache', () => {
     });
     // The new server's runner stops it, its artifacts saved: resumable, never a cached result.
     const lost = await waitUntil(async () => {
-      const job = (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!;
+      const job = (await sb.runView(name)).jobs[0]!;
       return job.status === 'STOPPED' && job;
     });
     expect(lost.reason).toBe(`stopped: its runner restarted; its artifacts were saved (dstack resume ${name})`);
@@ -282,7 +279,7 @@ describe('the job cache', () => {
       async () => !(await readdir(join(sb.home, 'runner', 'jobs')).catch((): string[] => [])).includes(lost.id),
     );
     await sb.dstack(['run', 'prepare', '--size', '99']);
-    const rerun = (await last()).jobs[0]!;
+    const rerun = (await sb.lastRun()).jobs[0]!;
     expect(rerun.cachedFrom).toBeUndefined();
     expect(rerun.status).toBe('DONE');
   });
@@ -309,16 +306,16 @@ describe("the cache and dstack's own config files", () => {
 
   const run = async () => {
     expect((await sb.dstack(['run', 'train'])).code).toBe(0);
-    return (await sb.json<RunView[]>(['status', '--last', '1']))[0]!.jobs.map((j) => j.cachedFrom ?? 'ran');
+    return (await sb.lastRun()).jobs.map((j) => j.cachedFrom ?? 'ran');
   };
 
   it("editing train's variable in variables.yaml, or a comment in workflows.yaml, runs nothing it does not change", async () => {
     expect(await run()).toEqual(['ran', 'ran']);
-    const [prep] = (await sb.json<RunView[]>(['status', '--last', '1']))[0]!.jobs;
+    const [prep] = (await sb.lastRun()).jobs;
     await sb.write({ '.dstack/variables.yaml': variables('0.3') });
     expect(await run()).toEqual([prep!.id, 'ran']);
     await sb.write({ '.dstack/workflows.yaml': `# the pipeline\n${workflows}` });
-    const [, train] = (await sb.json<RunView[]>(['status', '--last', '1']))[0]!.jobs;
+    const [, train] = (await sb.lastRun()).jobs;
     expect(await run()).toEqual([prep!.id, train!.id]);
     // What the files say still counts, through each job's resolved spec.
     await sb.write({ '.dstack/variables.yaml': variables('0.3').replace('rows: 10', 'rows: 20') });

@@ -13,7 +13,6 @@ import { chown, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'nod
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView } from '../../src/core/records.js';
 import { WORK_ROOT_LABEL } from '../../src/runner/executors/docker/container-spec.js';
 import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
 import { busyboxVariant, ensureDocker, useDockerEnvironment } from './docker-env.js';
@@ -97,7 +96,7 @@ describe('docker jobs of a runner that is not root', () => {
   });
 
   const runner = () => join(sb.home, 'runner');
-  const lastJob = async () => (await sb.json<RunView[]>(['status', '--last', '1']))[0]!.jobs[0]!;
+  const lastJob = async () => (await sb.lastRun()).jobs[0]!;
   /** What is left of finished jobs: folders in the runner's jobs and trash, and their containers. */
   const leftovers = async () => {
     const containers = await docker.listContainers({

@@ -10,7 +10,6 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView } from '../../src/core/records.js';
 import { makeWheel } from '../providers/wheel.js';
 import { useDockerEnvironment } from './docker-env.js';
 import { Sandbox } from './harness.js';
@@ -43,7 +42,6 @@ describe('a python job in docker and links in its virtualenv', () => {
   let restore: () => void;
   let victims: { cached: string; local: string };
   const run = (name: string) => sb.dstack(['run', name, '--no-cache'], { timeoutMs: 180_000 });
-  const lastRun = async () => (await sb.json<RunView[]>(['status']))[0]!;
 
   beforeAll(async () => {
     restore = await useDockerEnvironment();
@@ -104,7 +102,7 @@ describe('a python job in docker and links in its virtualenv', () => {
       "by-path.txt refers to local files or the environment ('./evilpkg'): its virtualenv is built for this job alone, not cached",
     );
     expect(r.stdout).toContain('main ran');
-    expect((await lastRun()).status).toBe('DONE');
+    expect((await sb.lastRun()).status).toBe('DONE');
   });
 
   it('installs the wheel a requirement names as it is now, not as a cached virtualenv has it', async () => {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobRecord, RunView } from '../../src/core/records.js';
+import type { JobRecord } from '../../src/core/records.js';
 import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
 import { WORK_ROOT_LABEL } from '../../src/runner/executors/docker/container-spec.js';
 import { ensureDocker, useDockerEnvironment } from './docker-env.js';
@@ -99,8 +99,7 @@ describe('docker jobs', () => {
     restore?.();
   });
 
-  const lastRun = async () => (await sb.json<RunView[]>(['status', '--last', '1']))[0]!;
-  const jobOf = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!;
+  const jobOf = async (name: string) => (await sb.runView(name)).jobs[0]!;
   /** The containers this sandbox's runner has (it labels them with its work dir). */
   const containers = () =>
     docker.listContainers({ all: true, filters: { label: [`${WORK_ROOT_LABEL}=${join(sb.home, 'runner')}`] } });
@@ -133,7 +132,7 @@ describe('docker jobs', () => {
     const r = await sb.dstack(['run', 'hog']);
     expect(r.code).toBe(1);
     expect(r.stdout).not.toMatch(/^hog \| allocated$/m);
-    const job = (await lastRun()).jobs[0]!;
+    const job = (await sb.lastRun()).jobs[0]!;
     expect([job.status, job.reason]).toEqual(['FAILED', 'out of memory']);
     expect(r.stderr).toMatch(/FAILED\s+out of memory/);
   });
@@ -142,7 +141,7 @@ describe('docker jobs', () => {
     const r = await sb.dstack(['run', 'env-use']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/env-use +\| tool-v1\nenv-use +\| made\n/);
-    const build = (await lastRun()).jobs[0]!;
+    const build = (await sb.lastRun()).jobs[0]!;
     const list = await sb.dstack(['artifacts', build.id]);
     expect(list.stdout).toMatch(/\/opt\/env\s+opt\/env\/bin\/tool\s+8B/);
     expect(list.stdout).toMatch(/out\s+out\/result\.txt\s+5B/);
@@ -199,7 +198,7 @@ describe('docker jobs', () => {
   it('fails a job whose image cannot be had, naming the image', async () => {
     const r = await sb.dstack(['run', 'missing-image']);
     expect(r.code).toBe(1);
-    const job = (await lastRun()).jobs[0]!;
+    const job = (await sb.lastRun()).jobs[0]!;
     expect(job.status).toBe('FAILED');
     expect(job.reason).toMatch(
       /^image '127\.0\.0\.1:1\/dstack-test\/missing:1' is not on this runner and pulling it failed: .*connection refused/,
@@ -211,7 +210,7 @@ describe('docker jobs', () => {
       const runs: JobRecord[] = [];
       for (let i = 0; i < 3; i++) {
         expect((await sb.dstack(['run', workflow, '--no-cache'])).code).toBe(0);
-        runs.push((await lastRun()).jobs[0]!);
+        runs.push((await sb.lastRun()).jobs[0]!);
       }
       return runs.reduce((s, j) => s + (j.finishedAt! - j.startedAt!), 0) / runs.length / 1000;
     };

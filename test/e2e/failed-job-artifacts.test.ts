@@ -7,7 +7,7 @@
 import { readdir, readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobRecord, RunView } from '../../src/core/records.js';
+import type { JobRecord } from '../../src/core/records.js';
 import { useDockerEnvironment } from './docker-env.js';
 import { Sandbox } from './harness.js';
 
@@ -55,12 +55,11 @@ describe('a failed job keeps its artifacts', () => {
     restore?.();
   });
 
-  const lastRun = async () => (await sb.json<RunView[]>(['status', '--last', '1']))[0]!;
   /** Run `workflow` to its end: FAILED, exit code 1 from the CLI, its job's reason and exit code as given. */
   const runFailed = async (workflow: string, reason: string, exitCode?: number) => {
     const r = await sb.dstack(['run', workflow]);
     expect(r.code, r.stderr).toBe(1);
-    const run = await lastRun();
+    const run = await sb.lastRun();
     const job = run.jobs[0]!;
     expect([job.status, job.reason, job.exitCode]).toEqual(['FAILED', reason, exitCode]);
     expect(r.stderr).toMatch(new RegExp(`\\n${job.id} +${workflow} +FAILED +${reason}\\n`));
@@ -94,7 +93,7 @@ describe('a failed job keeps its artifacts', () => {
     const first = (await runFailed('crash', 'exit code 1', 1)).job;
     const r = await sb.dstack(['run', 'after-crash']);
     expect(r.code).toBe(1);
-    const [crash, after] = (await lastRun()).jobs;
+    const [crash, after] = (await sb.lastRun()).jobs;
     // Run again, not taken from the failed one: it saves its own artifacts.
     expect(crash!.id).not.toBe(first.id);
     expect([crash!.status, crash!.reason, crash!.cachedFrom]).toEqual(['FAILED', 'exit code 1', undefined]);
@@ -114,7 +113,7 @@ describe('a failed job keeps its artifacts', () => {
   it('saves none for a job that failed before its commands ran, and says why', async () => {
     const r = await sb.dstack(['run', 'never-started']);
     expect(r.code).toBe(1);
-    const job = (await lastRun()).jobs[0]!;
+    const job = (await sb.lastRun()).jobs[0]!;
     expect(job.status).toBe('FAILED');
     expect(job.reason).toMatch(
       /^image '127\.0\.0\.1:1\/dstack-test\/missing:1' is not on this runner and pulling it failed/,

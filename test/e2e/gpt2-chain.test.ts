@@ -14,7 +14,7 @@ describe('the GPT-2 chain', () => {
     sb = await Sandbox.create();
     await cp(join(REPO, 'test/fixtures/gpt2'), sb.root, { recursive: true });
     result = await sb.dstack(['run', 'finetune-model', '--model', '117M']);
-    run = (await sb.json<RunView[]>(['status']))[0]!;
+    run = await sb.lastRun();
   });
   afterAll(() => sb.dispose());
 

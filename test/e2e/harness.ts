@@ -117,6 +117,11 @@ export class Sandbox {
     return (await this.json<RunView[]>(['status', name]))[0]!;
   }
 
+  /** The last run, as `dstack status --last 1 --json` shows it. */
+  async lastRun(): Promise<RunView> {
+    return (await this.json<RunView[]>(['status', '--last', '1']))[0]!;
+  }
+
   /** Run `name` once it has ended (DONE, FAILED or STOPPED), within `timeoutMs` (waitUntil's default). */
   ended(name: string, timeoutMs?: number): Promise<RunView> {
     return waitUntil(async () => {

@@ -4,7 +4,6 @@
  * follower shows that run's lines, not the failed one's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView } from '../../src/core/records.js';
 import { Sandbox, waitUntil } from './harness.js';
 
 const WORKFLOWS = `workflows:
@@ -32,8 +31,8 @@ describe('the log of a job that joined a running one', () => {
     const first = (await sb.dstack(['run', 'job', '--code', code, '-d'])).stdout.trim();
     await waitUntil(async () => (await sb.dstack(['logs', first])).stdout.includes('start of'));
     const second = (await sb.dstack(['run', 'job', '--code', code, '-d'])).stdout.trim();
-    const job = (await sb.json<RunView[]>(['status', second]))[0]!.jobs[0]!;
-    expect(job.cachedFrom).toBe((await sb.json<RunView[]>(['status', first]))[0]!.jobs[0]!.id);
+    const job = (await sb.runView(second)).jobs[0]!;
+    expect(job.cachedFrom).toBe((await sb.runView(first)).jobs[0]!.id);
     return { first, second, follow: await sb.dstack(['logs', '-f', second]) };
   };
 
@@ -49,7 +48,7 @@ describe('the log of a job that joined a running one', () => {
     const { first, second, follow } = await joinAndFollow('0');
     expect(follow.stdout).toBe(`start of ${first}\nend of ${first}\n`);
     expect(follow.code).toBe(0);
-    expect((await sb.json<RunView[]>(['status', second]))[0]!.jobs[0]!.status).toBe('DONE');
+    expect((await sb.runView(second)).jobs[0]!.status).toBe('DONE');
     expect((await sb.dstack(['logs', second])).stdout).toBe(follow.stdout);
   });
 });

@@ -6,7 +6,6 @@ import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView } from '../../src/core/records.js';
 import { promisify } from 'node:util';
 import { Sandbox } from './harness.js';
 
@@ -44,7 +43,7 @@ describe('names with a backslash', () => {
         .map((l) => `use | ${l}\n`)
         .join(''),
     );
-    const run = (await sb.json<RunView[]>(['status', '--last', '1']))[0]!;
+    const run = await sb.lastRun();
     const out = join(sb.root, '..', 'odd-out');
     expect((await sb.dstack(['artifacts', run.jobs[0]!.id, '-o', out])).code).toBe(0);
     expect(await readFile(join(out, 'out', '..\\weird.txt'), 'utf8')).toBe('weird\n');
@@ -82,7 +81,7 @@ const UNPRINTABLE_WORKFLOWS = `workflows:
 
 /** The last run's first job. */
 async function lastJob(sb: Sandbox) {
-  return (await sb.json<RunView[]>(['status', '--last', '1']))[0]!.jobs[0]!;
+  return (await sb.lastRun()).jobs[0]!;
 }
 
 describe('names a terminal cannot show as they are', () => {

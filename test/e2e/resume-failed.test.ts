@@ -10,7 +10,7 @@ import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobRecord, RunView } from '../../src/core/records.js';
+import type { JobRecord } from '../../src/core/records.js';
 import { blobPath } from '../../src/files/blob-path.js';
 import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
 import { checkpointingWorkflow } from './checkpointing.js';
@@ -55,7 +55,7 @@ describe('resume of a job whose resume failed before its commands started', () =
   });
 
   const jobOf = async (run: string, workflow: string): Promise<JobRecord> =>
-    (await sb.json<RunView[]>(['status', run]))[0]!.jobs.find((j) => j.workflow === workflow)!;
+    (await sb.runView(run)).jobs.find((j) => j.workflow === workflow)!;
   const when = (run: string, workflow: string, status: string) =>
     waitUntil(
       async () => {

@@ -6,7 +6,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView } from '../../src/core/records.js';
 import { Sandbox, waitUntil } from './harness.js';
 
 describe('resume of a stopped follower', () => {
@@ -26,7 +25,7 @@ describe('resume of a stopped follower', () => {
   });
   afterAll(() => sb.dispose());
 
-  const view = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!;
+  const view = async (name: string) => await sb.runView(name);
 
   it('waits for the job it followed while that runs, and takes its result once it is DONE', async () => {
     const leaderRun = (await sb.dstack(['run', 'gated', '-d'])).stdout.trim();

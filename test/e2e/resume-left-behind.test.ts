@@ -4,7 +4,7 @@
  * server and runner.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobRecord, RunView } from '../../src/core/records.js';
+import type { JobRecord } from '../../src/core/records.js';
 import { Sandbox, waitUntil } from './harness.js';
 
 const WORKFLOWS = `workflows:
@@ -29,7 +29,7 @@ describe('dstack resume RUN with a job held back by a failed dependency', () => 
   afterAll(() => sb?.dispose());
 
   const jobs = async (run: string): Promise<Map<string, JobRecord>> =>
-    new Map((await sb.json<RunView[]>(['status', run]))[0]!.jobs.map((j) => [j.workflow, j]));
+    new Map((await sb.runView(run)).jobs.map((j) => [j.workflow, j]));
 
   it('resumes the others, and names each job it left with the dependency that holds it', async () => {
     const run = (await sb.dstack(['run', 'all', '-d'])).stdout.trim();

@@ -66,7 +66,7 @@ describe('run lifecycle', () => {
   });
   afterAll(() => sb.dispose());
 
-  const runView = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!;
+  const runView = async (name: string) => await sb.runView(name);
   const jobOf = async (name: string) => (await runView(name)).jobs[0]!;
 
   it("lists workflows with run --help, and a workflow's variables with run WF --help", async () => {
@@ -369,7 +369,7 @@ describe('run lifecycle', () => {
     expect(run.code).toBe(130);
     expect(run.stderr.split(waits)).toHaveLength(2); // said once
     // Read without -f, the waiting job says where it stands.
-    const joined = (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!;
+    const joined = (await sb.runView(name)).jobs[0]!;
     expect(await sb.dstack(['logs', name])).toEqual({
       code: 0,
       stdout: '',
@@ -559,7 +559,7 @@ describe('the embedded server', () => {
         expect(served.code).toBe(0);
         expect((await server()).pid).toBe(second.pid);
         await sb.dstack(['stop', '--abort', busy]);
-        await waitUntil(async () => (await sb.json<RunView[]>(['status', busy]))[0]!.status === 'ABORTED');
+        await waitUntil(async () => (await sb.runView(busy)).status === 'ABORTED');
 
         // A shell that names another Docker engine gets a server that uses it; one that names none keeps it.
         const own = process.env['DOCKER_HOST'] || undefined;
@@ -702,7 +702,7 @@ describe('artifacts in the way', () => {
     await sb.write({ 'out dir': 'code\n' });
     const r = await sb.dstack(['run', 'use']);
     expect(r.code).toBe(1);
-    const job = (await sb.json<RunView[]>(['status', '--last', '1']))[0]!.jobs.find((j) => j.workflow === 'use')!;
+    const job = (await sb.lastRun()).jobs.find((j) => j.workflow === 'use')!;
     expect(job.status).toBe('FAILED');
     expect(job.reason).toMatch(
       new RegExp(

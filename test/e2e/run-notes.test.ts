@@ -8,7 +8,6 @@ import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView } from '../../src/core/records.js';
 import { checkpointingWorkflow } from './checkpointing.js';
 import { Sandbox, waitUntil } from './harness.js';
 
@@ -38,7 +37,7 @@ describe('notes of a run', () => {
   });
   afterAll(() => sb.dispose());
 
-  const runView = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!;
+  const runView = async (name: string) => await sb.runView(name);
   const logsHave = (name: string, text: string) =>
     waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes(text));
 

@@ -93,7 +93,7 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     // The same pipeline on the embedded server's local runner (no cache shared with it).
     const local = await sb.dstack(['run', 'evaluate'], { timeoutMs: 120_000 });
     expect(local.code, local.stderr).toBe(0);
-    const localRun = (await sb.json<RunView[]>(['status', '--last', '1']))[0]!;
+    const localRun = await sb.lastRun();
     for (const [i, job] of run.jobs.entries()) {
       const localJob = localRun.jobs[i]!;
       expect(localJob.runner).toBe('local');

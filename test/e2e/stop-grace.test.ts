@@ -6,7 +6,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView } from '../../src/core/records.js';
 import { slowSaverWorkflow } from './checkpointing.js';
 import { Sandbox, waitUntil } from './harness.js';
 
@@ -23,13 +22,13 @@ describe('a stop on the host', () => {
     await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
     await sb.dstack(['stop', name]);
     // A second stop while the first one's grace period runs says so, and what else it can do.
-    const id = (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!.id;
+    const id = (await sb.runView(name)).jobs[0]!.id;
     const again = await sb.dstack(['stop', name]);
     expect(again.stdout).toBe(
       `${id} train STOPPING: already stopping\n'dstack stop -a ${name}' aborts it, keeping no artifacts\n`,
     );
     const job = await waitUntil(async () => {
-      const j = (await sb.json<RunView[]>(['status', name]))[0]!.jobs[0]!;
+      const j = (await sb.runView(name)).jobs[0]!;
       return j.status === 'STOPPED' && j;
     });
     const log = (await sb.dstack(['logs', name])).stdout;

@@ -8,7 +8,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView } from '../../src/core/api.js';
 import type { JobRecord } from '../../src/core/records.js';
 import { slowGitServer, type SlowGitServer } from '../services/slow-git-server.js';
 import { Sandbox, waitUntil } from './harness.js';
@@ -46,7 +45,7 @@ describe('a job stopped while its runner clones the repo', () => {
     await remote?.close();
   });
 
-  const jobOf = async (run: string): Promise<JobRecord> => (await sb.json<RunView[]>(['status', run]))[0]!.jobs[0]!;
+  const jobOf = async (run: string): Promise<JobRecord> => (await sb.runView(run)).jobs[0]!;
 
   /** `dstack run cloned -d`, once its runner's git is waiting on the remote. */
   async function cloning(): Promise<{ run: string; job: JobRecord }> {

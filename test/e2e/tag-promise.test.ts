@@ -5,7 +5,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView } from '../../src/core/records.js';
 import { Sandbox, waitUntil } from './harness.js';
 
 describe('a tag promised to an unfinished run', () => {
@@ -26,7 +25,7 @@ describe('a tag promised to an unfinished run', () => {
   });
   afterAll(() => sb.dispose());
 
-  const view = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!;
+  const view = async (name: string) => await sb.runView(name);
 
   it('shows in status and tags list, and tags delete lets the run end untagged', async () => {
     const pending = (await sb.dstack(['run', 'waits', '-d', '--tag', 'pend', '--no-cache'])).stdout.trim();
@@ -34,7 +33,7 @@ describe('a tag promised to an unfinished run', () => {
     expect(status.stdout).toMatch(new RegExp(`^${pending}\\s+pend \\(when DONE\\)\\s+waits\\s`, 'm'));
 
     expect((await sb.dstack(['run', 'quick'])).code).toBe(0);
-    const quick = (await sb.json<RunView[]>(['status', '--last', '1']))[0]!.name;
+    const quick = (await sb.lastRun()).name;
     expect((await sb.dstack(['tags', 'add', 'kept', quick])).code).toBe(0);
     const list = await sb.dstack(['tags', 'list']);
     const lines = list.stdout.split('\n');

@@ -44,8 +44,7 @@ describe('tags, prune, stop', () => {
   });
   afterAll(() => sb.dispose());
 
-  const last = async () => (await sb.json<RunView[]>(['status', '--last', '1']))[0]!;
-  const view = async (name: string) => (await sb.json<RunView[]>(['status', name]))[0]!;
+  const view = async (name: string) => await sb.runView(name);
 
   it('plans a dry run without a server, saying tags and the cache were not checked', async () => {
     const r = await sb.dstack(['run', 'train', '--dry-run']);
@@ -74,7 +73,7 @@ describe('tags, prune, stop', () => {
   it('tags a run when it finishes with run --tag, and lists it', async () => {
     const run = await sb.dstack(['run', 'prepare', '--tag', 'best']);
     expect(run.code).toBe(0);
-    tagged = await last();
+    tagged = await sb.lastRun();
     expect(run.stderr).toMatch(new RegExp(`run ${tagged.name} DONE\ntagged run ${tagged.name} as best\n$`));
     expect((await sb.dstack(['status', tagged.name])).stdout).toMatch(new RegExp(`^${tagged.name}\\s+best\\s+`, 'm'));
     expect(tagged.tag).toBe('best');
@@ -108,7 +107,7 @@ describe('tags, prune, stop', () => {
     expect(r.code).toBe(0);
     const data = await sb.dstack(['logs', tagged.jobs[0]!.id]);
     void data;
-    const run = await last();
+    const run = await sb.lastRun();
     expect(run.jobs.map((j) => j.workflow)).toEqual(['train']);
     expect(run.jobs[0]!.dependsOn).toEqual([tagged.jobs[0]!.id]);
     const out = join(sb.root, '..', 'tagged');
@@ -121,7 +120,7 @@ describe('tags, prune, stop', () => {
     expect(same.stdout).toBe(`run ${tagged.name} has the tag best already (project ${sb.root})\n`);
     expect(same.code).toBe(0);
     await sb.dstack(['run', 'prepare']);
-    const other = await last();
+    const other = await sb.lastRun();
     const dup = await sb.dstack(['tags', 'add', 'best', other.name]);
     expect(dup.stderr).toContain(
       `error: tag 'best' already exists in project ${sb.root} (run ${tagged.name}); ` +
@@ -129,7 +128,7 @@ describe('tags, prune, stop', () => {
     );
     expect(dup.code).toBe(1);
     await sb.dstack(['run', 'broken']);
-    const failed = await last();
+    const failed = await sb.lastRun();
     const r = await sb.dstack(['tags', 'add', 'nope', failed.name]);
     expect(r.stderr).toContain(
       `error: run '${failed.name}' is FAILED: only a run whose jobs are all DONE can be tagged`,
@@ -162,7 +161,7 @@ describe('tags, prune, stop', () => {
     const second = await sb.dstack(['run', 'prepare', '--tag', 'raced', '--no-cache']);
     expect([second.code, second.stderr]).toEqual([1, `error: ${promised}\n`]);
     expect((await sb.dstack(['run', 'prepare', '--no-cache'])).code).toBe(0);
-    const done = await last();
+    const done = await sb.lastRun();
     const added = await sb.dstack(['tags', 'add', 'raced', done.name]);
     expect([added.code, added.stderr]).toEqual([1, `error: ${promised}\n`]);
     const tagged = await waitUntil(async () => {
@@ -179,7 +178,7 @@ describe('tags, prune, stop', () => {
     expect((await sb.dstack(['stop', stopped])).code).toBe(0);
     await waitUntil(async () => (await view(stopped)).status === 'STOPPED');
     expect((await sb.dstack(['run', 'prepare', '--tag', 'taken', '--no-cache'])).code).toBe(0);
-    const owner = await last();
+    const owner = await sb.lastRun();
     const refused = await sb.dstack(['resume', stopped]);
     expect([refused.code, refused.stderr]).toEqual([
       1,
@@ -208,7 +207,7 @@ describe('tags, prune, stop', () => {
 
   it('moves a tag after deleting it', async () => {
     await sb.dstack(['run', 'prepare', '--no-cache']);
-    const newer = await last();
+    const newer = await sb.lastRun();
     expect((await sb.dstack(['tags', 'delete', 'best'])).stdout).toContain('deleted tag best');
     expect((await sb.dstack(['tags', 'add', 'best', newer.name])).stdout).toContain(`tagged run ${newer.name} as best`);
     const missing = await sb.dstack(['tags', 'delete', 'never-was']);
@@ -262,9 +261,9 @@ describe('tags, prune, stop', () => {
 
   it('prunes old untagged runs with their logs, keeping tagged runs and what kept runs need', async () => {
     await sb.dstack(['run', 'prepare', '--no-cache']);
-    const source = await last();
+    const source = await sb.lastRun();
     await sb.dstack(['run', 'prepare']);
-    const reuser = await last();
+    const reuser = await sb.lastRun();
     expect(reuser.jobs[0]!.cachedFrom).toBe(source.jobs[0]!.id);
     await sb.dstack(['tags', 'add', 'keep', reuser.name]);
     const before = await sb.json<RunView[]>(['status', '--last', '100']);

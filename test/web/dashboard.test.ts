@@ -135,7 +135,7 @@ describe('the dashboard on the embedded server', () => {
     await row.waitFor();
     expect(await row.locator('td').nth(1).textContent()).toBe('train');
     await row.getByText('RUNNING').or(row.getByText('SUBMITTED')).or(row.getByText('DOWNLOADING')).waitFor();
-    run = (await sb.json<RunView[]>(['status', runName]))[0]!;
+    run = await sb.runView(runName);
   });
 
   it("draws the run's jobs as a graph with their dependency", async () => {
@@ -206,7 +206,7 @@ describe('the dashboard on the embedded server', () => {
     await dialog.getByRole('button', { name: 'Stop' }).click();
     await page.locator('h1 .status-stopped').waitFor({ timeout: 20_000 });
     await page.getByText('finished').waitFor();
-    const after = (await sb.json<RunView[]>(['status', runName]))[0]!;
+    const after = await sb.runView(runName);
     expect(after.jobs.map((j) => j.status)).toEqual(['DONE', 'DONE', 'STOPPED']);
     expect(await page.locator('table.events').textContent()).toContain(`user:admin`);
   });

@@ -1,8 +1,9 @@
 /**
- * What a pip requirements file names beyond its own text. A cached virtualenv is keyed by the
- * file's text, so one that installs other files (a path of the project, another requirements
- * file, a local wheel folder) or reads the environment (`${VAR}`) would be served stale: its
- * text stays the same while what it installs changes. Such a file is not cached (python-job.ts).
+ * What a pip requirements file, or pip's settings in the environment (`PIP_FIND_LINKS`), name
+ * beyond their own text. A cached virtualenv is keyed by that text, so one that installs other
+ * files (a path of the project, another requirements file, a local wheel folder) or reads the
+ * environment (`${VAR}`) would be served stale: its text stays the same while what it installs
+ * changes. Such a virtualenv is not cached (python-job.ts).
  */
 
 /** Archive names pip takes for a path (`pkg-1.0.whl`, `pkg.tar.gz`), with no slash in them. */
@@ -44,6 +45,45 @@ export function localReference(text: string): string | undefined {
   for (const raw of text.replace(/\\\r?\n/g, ' ').split(/\r?\n/)) {
     const line = raw.replace(/(^|\s)#.*$/, '').trim(); // a comment: `#` first or after blanks
     if (line !== '' && namesLocal(line)) return line;
+  }
+  return undefined;
+}
+
+/** pip's settings that name files to read (constraints, requirements, editable projects): local whatever their value. */
+const PIP_FILE_SETTINGS = new Set(['constraint', 'requirement', 'editable']);
+/** pip's settings that name where packages come from: local unless a remote URL. */
+const PIP_LOCATION_SETTINGS = new Set(['find-links', 'index-url', 'extra-index-url']);
+/** pip's documented way to read no config file: nothing there can change. */
+const NO_CONFIG_FILE = '/dev/null';
+
+export interface LocalPipSetting {
+  /** The variable, as the environment names it (`PIP_FIND_LINKS`). */
+  name: string;
+  /** What of its value is local: an entry of its list (`/opt/wheels`), or the config file. */
+  local: string;
+}
+
+/** What of the value of pip's option (`find-links`) names something local, if anything. */
+function localPart(option: string, value: string): string | undefined {
+  if (option === 'config-file') return value === '' || value === NO_CONFIG_FILE ? undefined : value;
+  // A list's entries are separated by blanks, as pip splits them.
+  const entries = value.split(/\s+/).filter((entry) => entry !== '');
+  if (PIP_FILE_SETTINGS.has(option)) return entries[0];
+  if (PIP_LOCATION_SETTINGS.has(option)) return entries.find((entry) => !remote(entry));
+  return undefined;
+}
+
+/**
+ * The first of pip's settings in `env` (by name) that names something local
+ * (`PIP_FIND_LINKS=/opt/wheels`, `PIP_INDEX_URL=file:///srv/simple`, any `PIP_CONSTRAINT` or
+ * `PIP_CONFIG_FILE`); undefined when they name only remote URLs, or nothing (`PIP_NO_INDEX=1`).
+ */
+export function localPipSetting(env: Readonly<Record<string, string>>): LocalPipSetting | undefined {
+  for (const name of Object.keys(env).sort()) {
+    if (!name.startsWith('PIP_')) continue;
+    // pip's own name for it: it lower-cases the rest and reads `_` as `-` (`find-links`).
+    const local = localPart(name.slice(4).toLowerCase().replace(/_/g, '-'), env[name]!);
+    if (local !== undefined) return { name, local };
   }
   return undefined;
 }

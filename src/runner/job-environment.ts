@@ -54,3 +54,18 @@ export function jobEnvironment(
   }
   return { env, exports };
 }
+
+/**
+ * pip's settings (`PIP_*`) in a job's environment: what pip reads besides a requirements file.
+ * In a container an `environment:` entry with references is exported by the job's script, from
+ * the image's environment: its text (`$HOME/wheels`) is what is known of it before.
+ */
+export function pipSettings(
+  assignment: Assignment,
+  baseEnv: Record<string, string>,
+  where: 'host' | 'container',
+): Record<string, string> {
+  const { env } = jobEnvironment(assignment, baseEnv, where);
+  const exported = Object.entries(assignment.job.spec.env).filter(([name]) => !Object.hasOwn(env, name));
+  return Object.fromEntries([...Object.entries(env), ...exported].filter(([name]) => name.startsWith('PIP_')));
+}

@@ -1,21 +1,21 @@
 /**
  * The python provider on a runner: `python_script` (with its arguments) run by the Python
  * the workflow asks for, the runner's `python3.X` on the host or the `python:3.X` image in
- * docker, in a virtualenv with its `requirements` installed, cached per user and requirements
- * content (venv-cache.ts).
+ * docker, in a virtualenv with its `requirements` installed, cached per user, requirements
+ * content and pip's settings (venv-cache.ts).
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidError } from '../core/errors.js';
-import { localReference } from '../core/requirements-file.js';
+import { localPipSetting, localReference } from '../core/requirements-file.js';
 import { majorMinor, param, pythonHint, pythonParam } from '../core/job-needs.js';
 import { shellQuote } from '../core/variables.js';
 import { CONTAINER_VENV } from '../core/container-paths.js';
 import { normalizeRelative } from '../files/safe-path.js';
 import { readProviderSettings } from '../settings.js';
 import type { Execution, ExitResult } from './executors/executor.js';
-import { jobEnvironment } from './job-environment.js';
+import { jobEnvironment, pipSettings } from './job-environment.js';
 import { jobTarget, type LaunchContext } from './job-target.js';
 import { mapExit, sequence, withExit, type Step } from './sequence.js';
 import {
@@ -46,7 +46,7 @@ export async function startPython(ctx: LaunchContext): Promise<Execution> {
 
   if (target.image !== undefined) {
     if (content === undefined) return target.start([`python3 ${script}`], { env });
-    const venv = placeVenv(ctx, `image ${target.image}`, requirements!, content);
+    const venv = placeVenv(ctx, 'container', `image ${target.image}`, requirements!, content);
     const mount = { host: venv.env, container: CONTAINER_VENV };
     // A cached virtualenv is read-only to the script: what it changed would reach later jobs.
     const readOnly = venv.mark !== undefined;
@@ -68,7 +68,7 @@ export async function startPython(ctx: LaunchContext): Promise<Execution> {
   }
   if (content === undefined) return target.start([`${shellQuote(interpreter)} ${script}`], { env });
   // On the host the script runs as the runner's user, who owns the virtualenv: per user, it cannot be read-only.
-  const venv = placeVenv(ctx, `${found.executable} ${found.version}`, requirements!, content);
+  const venv = placeVenv(ctx, 'host', `${found.executable} ${found.version}`, requirements!, content);
   return holding(venv, () =>
     sequence([
       venvStep(ctx, venv, requirements!, () =>
@@ -115,17 +115,32 @@ async function readRequirements(workspace: string, file: string): Promise<string
 type VenvPlace = CachedVenv | { env: string; mark?: undefined };
 
 /**
- * The cached virtualenv of the run's user, unless the requirements name local files or read the
- * environment (`./pkg`, `-e .`, `-r base.txt`, `${VAR}`): what they install can change while
- * their text stays the same, so such a virtualenv is built for the job alone, in its folder.
+ * The cached virtualenv of the run's user for the requirements and pip's settings, unless either
+ * names local files or the requirements read the environment (`./pkg`, `-e .`, `-r base.txt`,
+ * `${VAR}`, `PIP_FIND_LINKS=/opt/wheels`): what they install can change while their text stays
+ * the same, so such a virtualenv is built for the job alone, in its folder.
  */
-function placeVenv(ctx: LaunchContext, runtime: string, requirements: string, content: string): VenvPlace {
-  const local = localReference(content);
-  if (local === undefined) return cachedVenv(ctx.workRoot, ctx.assignment.run.user, runtime, content);
-  ctx.note(
-    `${requirements} refers to local files or the environment ('${local}'): its virtualenv is built for this job alone, not cached`,
-  );
+function placeVenv(
+  ctx: LaunchContext,
+  where: 'host' | 'container',
+  runtime: string,
+  requirements: string,
+  content: string,
+): VenvPlace {
+  const settings = pipSettings(ctx.assignment, ctx.baseEnv, where);
+  const why = notCachedBecause(requirements, content, settings);
+  if (why === undefined) return cachedVenv(ctx.workRoot, ctx.assignment.run.user, runtime, content, settings);
+  ctx.note(`${why}: its virtualenv is built for this job alone, not cached`);
   return { env: join(ctx.workRoot, 'jobs', ctx.assignment.job.id, 'venv') };
+}
+
+/** What names local files (or the environment), if anything does: why a virtualenv is not cached. */
+function notCachedBecause(requirements: string, content: string, settings: Record<string, string>): string | undefined {
+  const line = localReference(content);
+  if (line !== undefined) return `${requirements} refers to local files or the environment ('${line}')`;
+  const setting = localPipSetting(settings);
+  if (setting !== undefined) return `pip's setting ${setting.name} names local files ('${setting.local}')`;
+  return undefined;
 }
 
 /** The virtualenv's setup, unless a job before built it; one build at a time per cached folder. */

@@ -1,8 +1,8 @@
 /**
  * Virtualenvs of python jobs, cached on the runner under its work dir: one per user, interpreter
- * (or image) and requirements content, built once and reused by that user's later jobs that
- * ask the same. Keyed by user, as the git mirrors are, so that what one user's job installed or
- * changed never runs in another's.
+ * (or image), requirements content and pip's settings (`PIP_*`), built once and reused by that
+ * user's later jobs that ask the same. Keyed by user, as the git mirrors are, so that what one
+ * user's job installed or changed never runs in another's.
  *
  * Each is a folder `venvs/<key>/` holding the virtualenv, `env/` (the only part a job sees: in a
  * container it is mounted, writable while it is built), and beside it the mark that it is
@@ -27,9 +27,24 @@ export interface CachedVenv {
   folder: string;
 }
 
-/** The cached virtualenv of `user` for `runtime` (an interpreter and its version, or an image) and requirements. */
-export function cachedVenv(workRoot: string, user: string, runtime: string, requirements: string): CachedVenv {
-  const key = createHash('sha256').update(`${user}\0${runtime}\0${requirements}`).digest('hex').slice(0, 32);
+/**
+ * The cached virtualenv of `user` for `runtime` (an interpreter and its version, or an image),
+ * requirements and pip's settings of the setup's environment (`PIP_INDEX_URL`: what pip reads
+ * besides the file), in any order.
+ */
+export function cachedVenv(
+  workRoot: string,
+  user: string,
+  runtime: string,
+  requirements: string,
+  pipSettings: Readonly<Record<string, string>> = {},
+): CachedVenv {
+  const settings = Object.keys(pipSettings)
+    .sort()
+    .map((name) => `\0${name}=${pipSettings[name]}`)
+    .join('');
+  // With no settings, the key of the versions before them: their virtualenvs stay in use.
+  const key = createHash('sha256').update(`${user}\0${runtime}\0${requirements}${settings}`).digest('hex').slice(0, 32);
   return venvAt(join(venvsFolder(workRoot), key));
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localReference } from '../../src/core/requirements-file.js';
+import { localPipSetting, localReference } from '../../src/core/requirements-file.js';
 
 describe('localReference', () => {
   it('finds nothing in a file of packages from an index or remote URLs', () => {
@@ -54,5 +54,41 @@ describe('localReference', () => {
   it('joins continued lines and ignores comments, as pip does', () => {
     expect(localReference('--find-links \\\n  wheels\n')).toBe('--find-links    wheels');
     expect(localReference('# ./not-a-path\nnumpy # ./nor-this\n')).toBeUndefined();
+  });
+});
+
+describe('localPipSetting', () => {
+  it('finds nothing in settings that name remote URLs or no files', () => {
+    const env = {
+      PIP_INDEX_URL: 'https://pypi.example.com/simple',
+      PIP_EXTRA_INDEX_URL: 'https://a.example.com/simple  https://b.example.com/simple',
+      PIP_FIND_LINKS: 'https://example.com/wheels/',
+      PIP_NO_INDEX: '1',
+      PIP_CONFIG_FILE: '/dev/null', // pip's way to read no config file
+      PIP_CERT: '/etc/ssl/ca.pem', // how to reach the index, not what it serves
+      PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    };
+    expect(localPipSetting(env)).toBeUndefined();
+  });
+
+  it.each([
+    ['PIP_FIND_LINKS', '/opt/wheels', '/opt/wheels'],
+    ['PIP_FIND_LINKS', 'wheels', 'wheels'],
+    ['PIP_FIND_LINKS', 'file:///opt/wheels', 'file:///opt/wheels'],
+    ['PIP_FIND_LINKS', 'https://example.com/wheels/ ./wheels', './wheels'],
+    ['PIP_INDEX_URL', '/srv/simple', '/srv/simple'],
+    ['PIP_INDEX_URL', 'file:///srv/simple', 'file:///srv/simple'],
+    ['PIP_EXTRA_INDEX_URL', 'https://a.example.com/simple\t../simple', '../simple'],
+    ['PIP_CONSTRAINT', 'https://example.com/constraints.txt', 'https://example.com/constraints.txt'],
+    ['PIP_REQUIREMENT', 'extra.txt', 'extra.txt'],
+    ['PIP_EDITABLE', '.', '.'],
+    ['PIP_CONFIG_FILE', '/etc/ci/pip.conf', '/etc/ci/pip.conf'],
+    ['PIP_find_links', '/opt/wheels', '/opt/wheels'], // pip reads it as find-links too
+  ])('finds %s=%s', (name, value, local) => {
+    expect(localPipSetting({ PATH: '/usr/bin', PIP_NO_INDEX: '1', [name]: value })).toEqual({ name, local });
+  });
+
+  it('ignores variables that are not pip settings, and empty settings', () => {
+    expect(localPipSetting({ FIND_LINKS: '/opt/wheels', PIPX_HOME: '/opt/pipx', PIP_FIND_LINKS: '' })).toBeUndefined();
   });
 });

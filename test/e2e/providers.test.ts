@@ -1,7 +1,8 @@
 /**
  * The python and curl providers through the real CLI: a script with its requirements in a
- * virtualenv (installed from a local wheel folder, reused on the next run), a missing Python or
- * requirements file, and downloads from a local HTTP server, redirects, retries and a 404.
+ * virtualenv (installed from a wheel folder served over HTTP, reused on the next run, made again
+ * for other pip settings, built per job for a local one), a missing Python or requirements
+ * file, and downloads from a local HTTP server, redirects, retries and a 404.
  */
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
-import { makeWheel } from '../providers/wheel.js';
+import { makeWheel, serveWheels } from '../providers/wheel.js';
 import { Sandbox } from './harness.js';
 
 const PYTHON_WORKFLOWS = `workflows:
@@ -36,6 +37,24 @@ const PYTHON_WORKFLOWS = `workflows:
     provider: python
     python_script: main.py
     requirements: ignored.txt
+  - name: index-a
+    provider: python
+    python_script: hello.py
+    requirements: no-packages.txt
+    environment:
+      PIP_EXTRA_INDEX_URL: https://a.example.invalid/simple
+  - name: index-b
+    provider: python
+    python_script: hello.py
+    requirements: no-packages.txt
+    environment:
+      PIP_EXTRA_INDEX_URL: https://b.example.invalid/simple
+  - name: local-links
+    provider: python
+    python_script: hello.py
+    requirements: no-packages.txt
+    environment:
+      PIP_FIND_LINKS: wheels
 `;
 
 const MAIN_PY = `import argparse, os, sys
@@ -52,12 +71,15 @@ open("out/greeting.txt", "w").write(tinypkg.greet(a.who))
 describe('the python provider', () => {
   let sb: Sandbox;
   let wheels: string;
+  let served: Awaited<ReturnType<typeof serveWheels>>;
   const saved = { ...process.env };
   beforeAll(async () => {
     wheels = await mkdtemp(join(tmpdir(), 'dstack-wheels-'));
     await makeWheel(wheels);
-    // pip's own settings, in the environment the runner (the embedded server) inherits.
-    Object.assign(process.env, { PIP_FIND_LINKS: wheels, PIP_NO_INDEX: '1' });
+    served = await serveWheels(wheels);
+    // pip's own settings, in the environment the runner (the embedded server) inherits: a URL,
+    // as a local folder would leave the virtualenv uncached.
+    Object.assign(process.env, { PIP_FIND_LINKS: served.url, PIP_NO_INDEX: '1' });
     sb = await Sandbox.create();
     await sb.write({
       '.dstack/workflows.yaml': PYTHON_WORKFLOWS,
@@ -65,11 +87,15 @@ describe('the python provider', () => {
       'main.py': MAIN_PY,
       'requirements.txt': 'tinypkg==0.1\n',
       'bad-requirements.txt': 'no-such-package-of-dstack==1.0\n',
+      // Nothing for pip to fetch: the indexes named are never asked.
+      'no-packages.txt': '# nothing to install\n',
+      'hello.py': 'print("hello from the venv")\n',
     });
   });
   afterAll(async () => {
     await sb?.dispose();
     process.env = saved;
+    await served?.close();
     await rm(wheels, { recursive: true, force: true });
   });
 
@@ -90,6 +116,27 @@ describe('the python provider', () => {
     expect(r.stderr).toMatch(/reusing the virtualenv for requirements\.txt/);
     expect(r.stdout + r.stderr).not.toContain('Successfully installed');
     expect(r.stdout).toContain('hello again from tinypkg');
+  });
+
+  it("makes another virtualenv for the same requirements with other pip settings in the workflow's environment", async () => {
+    const run = (name: string) => sb.dstack(['run', name, '--no-cache'], { timeoutMs: 120_000 });
+    const first = await run('index-a');
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/creating a virtualenv for no-packages\.txt/);
+    expect((await run('index-a')).stderr).toMatch(/reusing the virtualenv for no-packages\.txt/);
+    const other = await run('index-b');
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stderr).toMatch(/creating a virtualenv for no-packages\.txt/);
+    expect(other.stdout).toContain('hello from the venv');
+  });
+
+  it('builds a virtualenv of the job alone when a pip setting names local files', async () => {
+    const r = await sb.dstack(['run', 'local-links'], { timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      "pip's setting PIP_FIND_LINKS names local files ('wheels'): its virtualenv is built for this job alone, not cached",
+    );
+    expect(r.stdout).toContain('hello from the venv');
   });
 
   it('fails a job whose Python version the runner lacks, saying so', async () => {

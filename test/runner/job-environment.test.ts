@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Assignment } from '../../src/core/api.js';
 import { withRuntimeVariables } from '../../src/core/runtime-variables.js';
-import { jobEnvironment } from '../../src/runner/job-environment.js';
+import { jobEnvironment, pipSettings } from '../../src/runner/job-environment.js';
 import { makeJob, makeRun, makeSpec } from '../store/fixtures.js';
 
 function assignment(env: Record<string, string>): Assignment {
@@ -72,5 +72,29 @@ describe('jobEnvironment', () => {
       const { env, exports } = jobEnvironment(assignment(given), BASE, where);
       expect([env.DSTACK_RUN_NAME, env.run_name, exports]).toEqual(['fast-rabbit-1', 'fast-rabbit-1', []]);
     }
+  });
+});
+
+describe('pipSettings', () => {
+  const base = { ...BASE, HOME: '/home/runner', PIP_NO_INDEX: '1', PIP_find_links: '/opt/wheels' };
+
+  it("takes pip's settings of the runner and of environment: on the host, expanded, and nothing else", () => {
+    const given = { PIP_FIND_LINKS: '$HOME/wheels', PIP_NO_INDEX: '0', WANDB_NAME: 'x' };
+    expect(pipSettings(assignment(given), base, 'host')).toEqual({
+      PIP_INDEX_URL: 'https://pypi.example',
+      PIP_NO_INDEX: '0',
+      PIP_find_links: '/opt/wheels',
+      PIP_FIND_LINKS: '/home/runner/wheels',
+    });
+  });
+
+  it("takes in a container those it gets, an entry with references as written: the image's shell expands it", () => {
+    const given = { PIP_FIND_LINKS: '$HOME/wheels', PIP_EXTRA_INDEX_URL: 'https://more.example', DATA: '$HOME/data' };
+    expect(pipSettings(assignment(given), base, 'container')).toEqual({
+      PIP_INDEX_URL: 'https://pypi.example',
+      PIP_NO_INDEX: '1',
+      PIP_EXTRA_INDEX_URL: 'https://more.example',
+      PIP_FIND_LINKS: '$HOME/wheels',
+    });
   });
 });

@@ -63,27 +63,63 @@ export interface LocalPipSetting {
   local: string;
 }
 
-/** What of the value of pip's option (`find-links`) names something local, if anything. */
+/** A list's entries, separated by blanks, as pip splits them. */
+const entriesOf = (value: string) => value.split(/\s+/).filter((entry) => entry !== '');
+
+/**
+ * What of the value of pip's option (`find-links`) names something local whose text does not
+ * say what it holds, if anything. A folder of `find-links` is not such a thing: its listing does
+ * (wheelFolders).
+ */
 function localPart(option: string, value: string): string | undefined {
   if (option === 'config-file') return value === '' || value === NO_CONFIG_FILE ? undefined : value;
-  // A list's entries are separated by blanks, as pip splits them.
-  const entries = value.split(/\s+/).filter((entry) => entry !== '');
+  const entries = entriesOf(value);
   if (PIP_FILE_SETTINGS.has(option)) return entries[0];
+  if (option === 'find-links') return entries.find((entry) => !remote(entry) && folderPath(entry) === undefined);
   if (PIP_LOCATION_SETTINGS.has(option)) return entries.find((entry) => !remote(entry));
   return undefined;
 }
 
+/** The path of a local `find-links` entry: as written, or a `file:///…` URL's; undefined for any other URL. */
+function folderPath(entry: string): string | undefined {
+  if (/^file:\/\/\//i.test(entry)) return decodeURIComponent(entry.slice('file://'.length));
+  return SCHEME.test(entry) ? undefined : entry;
+}
+
+/** pip's settings in `env` by pip's own name for each (it lower-cases the rest and reads `_` as `-`: `find-links`). */
+function pipOptions(env: Readonly<Record<string, string>>): [name: string, option: string, value: string][] {
+  return Object.keys(env)
+    .sort()
+    .filter((name) => name.startsWith('PIP_'))
+    .map((name) => [name, name.slice(4).toLowerCase().replace(/_/g, '-'), env[name]!]);
+}
+
 /**
  * The first of pip's settings in `env` (by name) that names something local
- * (`PIP_FIND_LINKS=/opt/wheels`, `PIP_INDEX_URL=file:///srv/simple`, any `PIP_CONSTRAINT` or
- * `PIP_CONFIG_FILE`); undefined when they name only remote URLs, or nothing (`PIP_NO_INDEX=1`).
+ * (`PIP_INDEX_URL=file:///srv/simple`, any `PIP_CONSTRAINT` or `PIP_CONFIG_FILE`); undefined
+ * when they name only remote URLs, folders of wheels, or nothing (`PIP_NO_INDEX=1`).
  */
 export function localPipSetting(env: Readonly<Record<string, string>>): LocalPipSetting | undefined {
-  for (const name of Object.keys(env).sort()) {
-    if (!name.startsWith('PIP_')) continue;
-    // pip's own name for it: it lower-cases the rest and reads `_` as `-` (`find-links`).
-    const local = localPart(name.slice(4).toLowerCase().replace(/_/g, '-'), env[name]!);
+  for (const [name, option, value] of pipOptions(env)) {
+    const local = localPart(option, value);
     if (local !== undefined) return { name, local };
   }
   return undefined;
+}
+
+/**
+ * The local folders that `find-links` names (`PIP_FIND_LINKS=/opt/wheels`, `wheels`,
+ * `file:///opt/wheels`), as paths: pip takes what it installs from the files in them, so their
+ * listing, not their name, belongs in a cached virtualenv's key.
+ */
+export function wheelFolders(env: Readonly<Record<string, string>>): string[] {
+  const folders: string[] = [];
+  for (const [, option, value] of pipOptions(env)) {
+    if (option !== 'find-links') continue;
+    for (const entry of entriesOf(value)) {
+      const path = remote(entry) ? undefined : folderPath(entry);
+      if (path !== undefined) folders.push(path);
+    }
+  }
+  return folders;
 }

@@ -6,17 +6,18 @@
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { InvalidError } from '../core/errors.js';
-import { localPipSetting, localReference } from '../core/requirements-file.js';
+import { localPipSetting, localReference, wheelFolders } from '../core/requirements-file.js';
 import { majorMinor, param, pythonHint, pythonParam } from '../core/job-needs.js';
 import { shellQuote } from '../core/variables.js';
-import { CONTAINER_VENV } from '../core/container-paths.js';
+import { CONTAINER_VENV, CONTAINER_WORKSPACE } from '../core/container-paths.js';
 import { normalizeRelative } from '../files/safe-path.js';
 import { readProviderSettings } from '../settings.js';
 import type { Execution, ExitResult } from './executors/executor.js';
 import { jobEnvironment, pipSettings } from './job-environment.js';
 import { jobTarget, type LaunchContext } from './job-target.js';
+import { wheelListing, type WheelFolder } from './wheel-folders.js';
 import { mapExit, sequence, withExit, type Step } from './sequence.js';
 import {
   cachedVenv,
@@ -46,7 +47,7 @@ export async function startPython(ctx: LaunchContext): Promise<Execution> {
 
   if (target.image !== undefined) {
     if (content === undefined) return target.start([`python3 ${script}`], { env });
-    const venv = placeVenv(ctx, 'container', `image ${target.image}`, requirements!, content);
+    const venv = await placeVenv(ctx, 'container', `image ${target.image}`, requirements!, content);
     const mount = { host: venv.env, container: CONTAINER_VENV };
     // A cached virtualenv is read-only to the script: what it changed would reach later jobs.
     const readOnly = venv.mark !== undefined;
@@ -68,7 +69,7 @@ export async function startPython(ctx: LaunchContext): Promise<Execution> {
   }
   if (content === undefined) return target.start([`${shellQuote(interpreter)} ${script}`], { env });
   // On the host the script runs as the runner's user, who owns the virtualenv: per user, it cannot be read-only.
-  const venv = placeVenv(ctx, 'host', `${found.executable} ${found.version}`, requirements!, content);
+  const venv = await placeVenv(ctx, 'host', `${found.executable} ${found.version}`, requirements!, content);
   return holding(venv, () =>
     sequence([
       venvStep(ctx, venv, requirements!, () =>
@@ -115,23 +116,42 @@ async function readRequirements(workspace: string, file: string): Promise<string
 type VenvPlace = CachedVenv | { env: string; mark?: undefined };
 
 /**
- * The cached virtualenv of the run's user for the requirements and pip's settings, unless either
- * names local files or the requirements read the environment (`./pkg`, `-e .`, `-r base.txt`,
- * `${VAR}`, `PIP_FIND_LINKS=/opt/wheels`): what they install can change while their text stays
- * the same, so such a virtualenv is built for the job alone, in its folder.
+ * The cached virtualenv of the run's user for the requirements and pip's settings (with the
+ * listing of the folders of wheels they name), unless either names local files whose text does
+ * not say what they hold, or the requirements read the environment (`./pkg`, `-e .`,
+ * `-r base.txt`, `${VAR}`, `PIP_CONSTRAINT=c.txt`): what they install can change while their
+ * text stays the same, so such a virtualenv is built for the job alone, in its folder.
  */
-function placeVenv(
+async function placeVenv(
   ctx: LaunchContext,
   where: 'host' | 'container',
   runtime: string,
   requirements: string,
   content: string,
-): VenvPlace {
+): Promise<VenvPlace> {
   const settings = pipSettings(ctx.assignment, ctx.baseEnv, where);
-  const why = notCachedBecause(requirements, content, settings);
-  if (why === undefined) return cachedVenv(ctx.workRoot, ctx.assignment.run.user, runtime, content, settings);
+  const folders = wheelFolders(settings).flatMap((folder) => hostFolder(ctx.workspace, where, folder) ?? []);
+  const wheels = await wheelListing(folders);
+  const why =
+    notCachedBecause(requirements, content, settings) ??
+    ('notFolder' in wheels ? `pip's setting PIP_FIND_LINKS names a file ('${wheels.notFolder}')` : undefined);
+  if (why === undefined && 'listing' in wheels) {
+    return cachedVenv(ctx.workRoot, ctx.assignment.run.user, runtime, content, settings, wheels.listing);
+  }
   ctx.note(`${why}: its virtualenv is built for this job alone, not cached`);
   return { env: join(ctx.workRoot, 'jobs', ctx.assignment.job.id, 'venv') };
+}
+
+/**
+ * Where a folder of `find-links` is on this machine, as the setup step reads it (relative to the
+ * workspace); undefined for a folder of the image's, whose name and image are in the key.
+ */
+function hostFolder(workspace: string, where: 'host' | 'container', name: string): WheelFolder | undefined {
+  const inWorkspace = (path: string) => ({ name, path: join(workspace, path), byContent: true });
+  if (!isAbsolute(name)) return inWorkspace(name);
+  const under = relative(where === 'host' ? workspace : CONTAINER_WORKSPACE, name);
+  if (!under.startsWith('..') && !isAbsolute(under)) return inWorkspace(under);
+  return where === 'host' ? { name, path: name, byContent: false } : undefined;
 }
 
 /** What names local files (or the environment), if anything does: why a virtualenv is not cached. */

@@ -30,7 +30,8 @@ export interface CachedVenv {
 /**
  * The cached virtualenv of `user` for `runtime` (an interpreter and its version, or an image),
  * requirements and pip's settings of the setup's environment (`PIP_INDEX_URL`: what pip reads
- * besides the file), in any order.
+ * besides the file), in any order, and `wheels`, the listing of the folders of wheels they name
+ * (wheel-folders.ts).
  */
 export function cachedVenv(
   workRoot: string,
@@ -38,13 +39,18 @@ export function cachedVenv(
   runtime: string,
   requirements: string,
   pipSettings: Readonly<Record<string, string>> = {},
+  wheels = '',
 ): CachedVenv {
   const settings = Object.keys(pipSettings)
     .sort()
     .map((name) => `\0${name}=${pipSettings[name]}`)
     .join('');
   // With no settings, the key of the versions before them: their virtualenvs stay in use.
-  const key = createHash('sha256').update(`${user}\0${runtime}\0${requirements}${settings}`).digest('hex').slice(0, 32);
+  const listing = wheels === '' ? '' : `\0\0${wheels}`;
+  const key = createHash('sha256')
+    .update(`${user}\0${runtime}\0${requirements}${settings}${listing}`)
+    .digest('hex')
+    .slice(0, 32);
   return venvAt(join(venvsFolder(workRoot), key));
 }
 

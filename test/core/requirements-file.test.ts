@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localPipSetting, localReference } from '../../src/core/requirements-file.js';
+import { localPipSetting, localReference, wheelFolders } from '../../src/core/requirements-file.js';
 
 describe('localReference', () => {
   it('finds nothing in a file of packages from an index or remote URLs', () => {
@@ -72,10 +72,8 @@ describe('localPipSetting', () => {
   });
 
   it.each([
-    ['PIP_FIND_LINKS', '/opt/wheels', '/opt/wheels'],
-    ['PIP_FIND_LINKS', 'wheels', 'wheels'],
-    ['PIP_FIND_LINKS', 'file:///opt/wheels', 'file:///opt/wheels'],
-    ['PIP_FIND_LINKS', 'https://example.com/wheels/ ./wheels', './wheels'],
+    ['PIP_FIND_LINKS', 'file:wheels', 'file:wheels'], // a URL of no folder it can list
+    ['PIP_FIND_LINKS', 'https://example.com/wheels/ file://host/wheels', 'file://host/wheels'],
     ['PIP_INDEX_URL', '/srv/simple', '/srv/simple'],
     ['PIP_INDEX_URL', 'file:///srv/simple', 'file:///srv/simple'],
     ['PIP_EXTRA_INDEX_URL', 'https://a.example.com/simple\t../simple', '../simple'],
@@ -83,12 +81,24 @@ describe('localPipSetting', () => {
     ['PIP_REQUIREMENT', 'extra.txt', 'extra.txt'],
     ['PIP_EDITABLE', '.', '.'],
     ['PIP_CONFIG_FILE', '/etc/ci/pip.conf', '/etc/ci/pip.conf'],
-    ['PIP_find_links', '/opt/wheels', '/opt/wheels'], // pip reads it as find-links too
+    ['PIP_constraint', 'c.txt', 'c.txt'], // pip reads it as constraint too
   ])('finds %s=%s', (name, value, local) => {
     expect(localPipSetting({ PATH: '/usr/bin', PIP_NO_INDEX: '1', [name]: value })).toEqual({ name, local });
   });
 
   it('ignores variables that are not pip settings, and empty settings', () => {
     expect(localPipSetting({ FIND_LINKS: '/opt/wheels', PIPX_HOME: '/opt/pipx', PIP_FIND_LINKS: '' })).toBeUndefined();
+  });
+});
+
+describe('wheelFolders', () => {
+  it('lists the local folders find-links names, as paths, and no URL of another machine', () => {
+    const env = { PIP_FIND_LINKS: 'https://example.com/wheels/ /opt/wheels  wheels file:///srv/my%20wheels file:x' };
+    expect(wheelFolders(env)).toEqual(['/opt/wheels', 'wheels', '/srv/my wheels']);
+    expect(wheelFolders({ PIP_find_links: './w', FIND_LINKS: '/x', PIP_INDEX_URL: '/srv/simple' })).toEqual(['./w']);
+  });
+
+  it('leaves them out of the settings that stop the cache: their listing keys it', () => {
+    expect(localPipSetting({ PIP_FIND_LINKS: '/opt/wheels wheels file:///srv/wheels' })).toBeUndefined();
   });
 });

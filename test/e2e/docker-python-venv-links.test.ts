@@ -10,18 +10,18 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWheel, serveWheels } from '../providers/wheel.js';
+import { makeWheel } from '../providers/wheel.js';
 import { useDockerEnvironment } from './docker-env.js';
 import { Sandbox } from './harness.js';
 
-const workflow = (name: string, script: string, requirements: string, wheels: string) => [
+const workflow = (name: string, script: string, requirements: string) => [
   `  - name: ${name}`,
   '    provider: python',
   '    image: python:3.11',
   `    python_script: ${script}`,
   `    requirements: ${requirements}`,
   '    environment:',
-  `      PIP_FIND_LINKS: ${wheels}`, // a URL: a local folder's virtualenv would not be cached
+  '      PIP_FIND_LINKS: wheels',
   '      PIP_NO_INDEX: "1"',
 ];
 
@@ -41,29 +41,26 @@ describe('a python job in docker and links in its virtualenv', () => {
   let sb: Sandbox;
   let restore: () => void;
   let victims: { cached: string; local: string };
-  let wheels: Awaited<ReturnType<typeof serveWheels>>;
   const run = (name: string) => sb.dstack(['run', name, '--no-cache'], { timeoutMs: 180_000 });
 
   beforeAll(async () => {
-    // The host's network: the container fetches packages from this test's server.
-    restore = await useDockerEnvironment({ DSTACK_DOCKER_NETWORK: 'host' });
+    restore = await useDockerEnvironment();
     sb = await Sandbox.create();
     const outside = dirname(sb.root); // a folder of the host no job's container sees
     victims = { cached: join(outside, 'victim-cached'), local: join(outside, 'victim-local') };
     for (const victim of Object.values(victims)) await writeFile(victim, 'precious\n');
     await makeWheel(join(sb.root, 'wheels'));
-    wheels = await serveWheels(join(sb.root, 'wheels'));
     await sb.write({
       '.dstack/workflows.yaml': [
         'workflows:',
-        ...workflow('evil-by-name', 'main.py', 'by-name.txt', wheels.url),
-        ...workflow('evil-by-path', 'main.py', 'by-path.txt', wheels.url),
-        ...workflow('wheel-by-path', 'greet.py', 'wheel.txt', wheels.url),
+        ...workflow('evil-by-name', 'main.py', 'by-name.txt'),
+        ...workflow('evil-by-path', 'main.py', 'by-path.txt'),
+        ...workflow('wheel-by-path', 'greet.py', 'wheel.txt'),
         '',
       ].join('\n'),
       'main.py': 'print("main ran")\n',
       'greet.py': 'import tinypkg\nprint(tinypkg.greet("docker"))\n',
-      // An sdist pip finds by name in wheels/, served: a plain requirement, whose virtualenv is cached.
+      // An sdist pip finds by name in wheels/: a plain requirement, whose virtualenv is cached.
       'sdist/evilpkg-0.1/setup.py': evilSetup(victims.cached),
       'sdist/evilpkg-0.1/PKG-INFO': 'Metadata-Version: 2.1\nName: evilpkg\nVersion: 0.1\n',
       'by-name.txt': 'evilpkg\n',
@@ -80,7 +77,6 @@ describe('a python job in docker and links in its virtualenv', () => {
     ]);
   }, 900_000);
   afterAll(async () => {
-    await wheels?.close();
     await sb?.dispose();
     restore?.();
   });

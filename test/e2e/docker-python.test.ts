@@ -4,20 +4,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
-import { makeWheel, serveWheels } from '../providers/wheel.js';
+import { makeWheel } from '../providers/wheel.js';
 import { useDockerEnvironment } from './docker-env.js';
 import { Sandbox } from './harness.js';
 
 describe('the python provider in docker', () => {
   let sb: Sandbox;
   let restore: () => void;
-  let wheels: Awaited<ReturnType<typeof serveWheels>>;
   beforeAll(async () => {
-    // The host's network: the container fetches the wheel from this test's server.
-    restore = await useDockerEnvironment({ DSTACK_PYTHON_RUNTIME: 'docker', DSTACK_DOCKER_NETWORK: 'host' });
+    restore = await useDockerEnvironment({ DSTACK_PYTHON_RUNTIME: 'docker' });
     sb = await Sandbox.create();
     await makeWheel(`${sb.root}/wheels`);
-    wheels = await serveWheels(`${sb.root}/wheels`);
     await sb.write({
       '.dstack/workflows.yaml': [
         'workflows:',
@@ -27,7 +24,7 @@ describe('the python provider in docker', () => {
         '    python_script: main.py',
         '    requirements: requirements.txt',
         '    environment:',
-        `      PIP_FIND_LINKS: ${wheels.url}`, // a local folder's virtualenv would not be cached
+        '      PIP_FIND_LINKS: wheels',
         '      PIP_NO_INDEX: "1"',
         '',
       ].join('\n'),
@@ -36,7 +33,6 @@ describe('the python provider in docker', () => {
     });
   }, 900_000);
   afterAll(async () => {
-    await wheels?.close();
     await sb?.dispose();
     restore?.();
   });

@@ -17,8 +17,8 @@ if (!existsSync(join(REPO, 'dist', 'cli', 'main.js'))) {
   throw new Error('dist/ is missing: end-to-end tests drive the built CLI; run `npm run build` (npm test does it)');
 }
 
-// The machine's pip settings are not the tests': a local one (PIP_FIND_LINKS=/opt/wheels) leaves
-// every python job's virtualenv uncached, and the jobs install only what their test gives them.
+// The machine's pip settings are not the tests': they are in every virtualenv's key
+// (PIP_FIND_LINKS=/opt/wheels), and the jobs install only what their test gives them.
 for (const name of Object.keys(process.env)) if (name.startsWith('PIP_')) delete process.env[name];
 
 export interface Result {

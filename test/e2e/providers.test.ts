@@ -1,8 +1,8 @@
 /**
  * The python and curl providers through the real CLI: a script with its requirements in a
- * virtualenv (installed from a wheel folder served over HTTP, reused on the next run, made again
- * for other pip settings, built per job for a local one), a missing Python or requirements
- * file, and downloads from a local HTTP server, redirects, retries and a 404.
+ * virtualenv (installed from a local wheel folder, reused on the next run, made again for other
+ * pip settings or another listing of the folder, built per job for a local constraints file), a
+ * missing Python or requirements file, and downloads from a local HTTP server, redirects, retries and a 404.
  */
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
-import { makeWheel, serveWheels } from '../providers/wheel.js';
+import { makeWheel } from '../providers/wheel.js';
 import { Sandbox } from './harness.js';
 
 const PYTHON_WORKFLOWS = `workflows:
@@ -55,6 +55,12 @@ const PYTHON_WORKFLOWS = `workflows:
     requirements: no-packages.txt
     environment:
       PIP_FIND_LINKS: wheels
+  - name: local-constraints
+    provider: python
+    python_script: hello.py
+    requirements: no-packages.txt
+    environment:
+      PIP_CONSTRAINT: constraints.txt
 `;
 
 const MAIN_PY = `import argparse, os, sys
@@ -71,15 +77,13 @@ open("out/greeting.txt", "w").write(tinypkg.greet(a.who))
 describe('the python provider', () => {
   let sb: Sandbox;
   let wheels: string;
-  let served: Awaited<ReturnType<typeof serveWheels>>;
   const saved = { ...process.env };
   beforeAll(async () => {
     wheels = await mkdtemp(join(tmpdir(), 'dstack-wheels-'));
     await makeWheel(wheels);
-    served = await serveWheels(wheels);
-    // pip's own settings, in the environment the runner (the embedded server) inherits: a URL,
-    // as a local folder would leave the virtualenv uncached.
-    Object.assign(process.env, { PIP_FIND_LINKS: served.url, PIP_NO_INDEX: '1' });
+    // pip's own settings, in the environment the runner (the embedded server) inherits: a folder
+    // of the runner's machine, keyed by its listing.
+    Object.assign(process.env, { PIP_FIND_LINKS: wheels, PIP_NO_INDEX: '1' });
     sb = await Sandbox.create();
     await sb.write({
       '.dstack/workflows.yaml': PYTHON_WORKFLOWS,
@@ -95,7 +99,6 @@ describe('the python provider', () => {
   afterAll(async () => {
     await sb?.dispose();
     process.env = saved;
-    await served?.close();
     await rm(wheels, { recursive: true, force: true });
   });
 
@@ -130,11 +133,24 @@ describe('the python provider', () => {
     expect(other.stdout).toContain('hello from the venv');
   });
 
-  it('builds a virtualenv of the job alone when a pip setting names local files', async () => {
-    const r = await sb.dstack(['run', 'local-links'], { timeoutMs: 120_000 });
+  it('keys a virtualenv by the listing of a local folder of wheels: the same folder reuses it, a wheel added makes another', async () => {
+    const run = () => sb.dstack(['run', 'local-links', '--no-cache'], { timeoutMs: 120_000 });
+    await sb.write({ 'wheels/a-0.1-py3-none-any.whl': 'not read: nothing asks for it\n' });
+    const first = await run();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/creating a virtualenv for no-packages\.txt/);
+    expect(first.stdout).toContain('hello from the venv');
+    expect((await run()).stderr).toMatch(/reusing the virtualenv for no-packages\.txt/);
+    await sb.write({ 'wheels/b-0.1-py3-none-any.whl': 'a new wheel\n' });
+    expect((await run()).stderr).toMatch(/creating a virtualenv for no-packages\.txt/);
+  });
+
+  it('builds a virtualenv of the job alone when a pip setting names a local file', async () => {
+    await sb.write({ 'constraints.txt': 'tinypkg==0.1\n' });
+    const r = await sb.dstack(['run', 'local-constraints'], { timeoutMs: 120_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(
-      "pip's setting PIP_FIND_LINKS names local files ('wheels'): its virtualenv is built for this job alone, not cached",
+      "pip's setting PIP_CONSTRAINT names local files ('constraints.txt'): its virtualenv is built for this job alone, not cached",
     );
     expect(r.stdout).toContain('hello from the venv');
   });

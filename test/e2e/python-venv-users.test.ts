@@ -5,19 +5,19 @@
  * In docker the script cannot write there at all: the virtualenv is mounted read-only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWheel, serveWheels } from '../providers/wheel.js';
+import { makeWheel } from '../providers/wheel.js';
 import { ensureDocker } from './docker-env.js';
 import { Sandbox, waitUntil } from './harness.js';
 import { TeamRunner, TeamServer } from './team-harness.js';
 
-const workflow = (name: string, script: string, image: string | undefined, wheels: string) => [
+const workflow = (name: string, script: string, image: string | undefined) => [
   `  - name: ${name}`,
   '    provider: python',
   ...(image ? [`    image: ${image}`] : []),
   `    python_script: ${script}`,
   '    requirements: requirements.txt',
   '    environment:',
-  `      PIP_FIND_LINKS: ${wheels}`, // a URL: a local folder's virtualenv would not be cached
+  '      PIP_FIND_LINKS: wheels',
   '      PIP_NO_INDEX: "1"',
 ];
 
@@ -35,7 +35,6 @@ describe("python jobs and other users' virtualenvs", () => {
   let server: TeamServer;
   let runner: TeamRunner;
   let sb: Sandbox;
-  let wheels: Awaited<ReturnType<typeof serveWheels>>;
   const tokens: Record<string, string> = {};
   const run = (user: string, name: string) =>
     sb.dstack(['run', name], {
@@ -48,19 +47,18 @@ describe("python jobs and other users' virtualenvs", () => {
     server = await TeamServer.start();
     runner = await TeamRunner.start(server, 'box', ['--cpu', '1'], server.url, {
       DOCKER_HOST: dockerHost,
-      DSTACK_DOCKER_NETWORK: 'host', // containers fetch the wheel from this test's server
+      DSTACK_DOCKER_NETWORK: 'none',
     });
     for (const user of ['alice', 'bob']) tokens[user] = (await server.client().addUser(user)).token;
     sb = await Sandbox.create();
     await makeWheel(`${sb.root}/wheels`);
-    wheels = await serveWheels(`${sb.root}/wheels`);
     await sb.write({
       '.dstack/workflows.yaml': [
         'workflows:',
-        ...workflow('docker-tamper', 'tamper.py', 'python:3.11', wheels.url),
-        ...workflow('docker-check', 'check.py', 'python:3.11', wheels.url),
-        ...workflow('host-tamper', 'tamper.py', undefined, wheels.url),
-        ...workflow('host-check', 'check.py', undefined, wheels.url),
+        ...workflow('docker-tamper', 'tamper.py', 'python:3.11'),
+        ...workflow('docker-check', 'check.py', 'python:3.11'),
+        ...workflow('host-tamper', 'tamper.py', undefined),
+        ...workflow('host-check', 'check.py', undefined),
         '',
       ].join('\n'),
       'tamper.py': TAMPER_PY,
@@ -73,7 +71,6 @@ describe("python jobs and other users' virtualenvs", () => {
   afterAll(async () => {
     await runner?.kill();
     await server?.kill('SIGTERM');
-    await wheels?.close();
     await sb?.dispose();
   });
 

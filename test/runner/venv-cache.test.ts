@@ -13,6 +13,12 @@ describe('cachedVenv', () => {
     expect(folder(index)).toBe(folder({ PIP_NO_INDEX: '0', PIP_INDEX_URL: 'https://a.example.com/simple' }));
   });
 
+  it('is another virtualenv for another listing of the wheel folders, and the same without one', () => {
+    const venv = (wheels?: string) => cachedVenv('/work', 'alice', 'python3.11', 'numpy\n', {}, wheels).folder;
+    expect(venv('/opt/wheels a.whl 1 1')).not.toBe(venv('/opt/wheels a.whl 2 1'));
+    expect(venv('')).toBe(venv());
+  });
+
   it('keeps the key of earlier versions without pip settings, so their virtualenvs stay in use', () => {
     expect(folder({})).toBe(folder());
     expect(folder()).toBe('/work/venvs/4755435311e51de3ecce5c0949f95726'); // as the key was before them

@@ -5,6 +5,7 @@
 import { posix } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { majorMinor } from '../core/job-needs.js';
+import { notAPackage, requirementsOf } from '../core/python-requirements.js';
 import type { ProviderContext, ProviderJob, ResolvedWorkflow } from '../core/planner.js';
 import { didYouMean } from '../core/suggest.js';
 
@@ -92,6 +93,14 @@ function param(wf: ResolvedWorkflow, ...names: string[]): string | undefined {
 function requireParam(wf: ResolvedWorkflow, ...names: string[]): string {
   const value = param(wf, ...names);
   if (value !== undefined) return value;
+  const listed = names.find((name) => Array.isArray(wf.params[name]));
+  if (listed !== undefined) {
+    throw new ConfigError(
+      `'${listed}' of workflow '${wf.name}' must be one value, not a list`,
+      wf.locations[listed] ?? wf.location,
+      listed,
+    );
+  }
   throw new ConfigError(
     `workflow '${wf.name}' uses the ${wf.provider} provider, which needs '${names[0]}'`,
     wf.location,
@@ -113,6 +122,7 @@ export function builtinJobs(wf: ResolvedWorkflow, ctx: ProviderContext = NO_WARN
       checkSpellings(wf);
       requireParam(wf, ...SCRIPT_KEYS);
       checkPythonVersion(wf);
+      checkPackages(wf);
       warnUnused(wf, provider, ctx);
       return [baseJob(wf)];
     case 'curl':
@@ -162,6 +172,21 @@ function checkSpellings(wf: ResolvedWorkflow): void {
         given[1],
       );
     }
+  }
+}
+
+/** A list of packages holds packages: not pip's options, nor a requirements file's name. */
+function checkPackages(wf: ResolvedWorkflow): void {
+  const requirements = requirementsOf(wf.params);
+  if (requirements === undefined || 'file' in requirements) return;
+  for (const entry of requirements.packages) {
+    const problem = notAPackage(entry);
+    if (problem === undefined) continue;
+    throw new ConfigError(
+      `'${entry}' in the requirements of workflow '${wf.name}' ${problem}`,
+      wf.locations['requirements'] ?? wf.location,
+      'requirements',
+    );
   }
 }
 
@@ -217,8 +242,10 @@ function whyUnused(key: string, value: unknown, provider: BuiltinProvider, wf: R
         `the ${provider} provider runs its commands with the Python ${runs}` +
         (provider === 'bash' ? `; to choose the version, run them in an image (image: python:${String(value)})` : '')
       );
-    case 'requirements':
-      return `the ${provider} provider installs nothing by itself; add 'pip install -r ${String(value)}' to its commands`;
+    case 'requirements': {
+      const install = Array.isArray(value) ? value.map(String).join(' ') : `-r ${String(value)}`;
+      return `the ${provider} provider installs nothing by itself; add 'pip install ${install}' to its commands`;
+    }
     case 'python_script':
     case 'script':
     case 'file':

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { InvalidError } from '../core/errors.js';
 import { localPipSetting, localReference, wheelFolders } from '../core/requirements-file.js';
+import { requirementsLabel, requirementsOf, type Requirements } from '../core/python-requirements.js';
 import { majorMinor, param, pythonHint, pythonParam } from '../core/job-needs.js';
 import { shellQuote } from '../core/variables.js';
 import { CONTAINER_VENV, CONTAINER_WORKSPACE } from '../core/container-paths.js';
@@ -36,25 +37,25 @@ export const DEFAULT_PYTHON = '3.10';
 export async function startPython(ctx: LaunchContext): Promise<Execution> {
   const spec = ctx.assignment.job.spec;
   const script = param(spec.params, 'python_script', 'script', 'file') ?? '';
-  const requirements = param(spec.params, 'requirements');
+  const requirements = requirementsOf(spec.params);
   const version = pythonParam(spec.params);
   const inDocker = spec.image !== undefined || readProviderSettings().pythonRuntime === 'docker';
   const image = spec.image ?? (inDocker ? `python:${majorMinor(version ?? DEFAULT_PYTHON)}` : undefined);
   const target = jobTarget(ctx, image);
   // The job's environment (jobEnvironment) has `environment:` already; this is Python's default beneath it.
   const env: Record<string, string> = spec.env['PYTHONUNBUFFERED'] === undefined ? { PYTHONUNBUFFERED: '1' } : {};
-  const content = requirements === undefined ? undefined : await readRequirements(ctx.workspace, requirements);
+  const wanted = requirements === undefined ? undefined : await wantedPackages(ctx.workspace, requirements);
 
   if (target.image !== undefined) {
-    if (content === undefined) return target.start([`python3 ${script}`], { env });
-    const venv = await placeVenv(ctx, 'container', `image ${target.image}`, requirements!, content);
+    if (wanted === undefined) return target.start([`python3 ${script}`], { env });
+    const venv = await placeVenv(ctx, 'container', `image ${target.image}`, wanted);
     const mount = { host: venv.env, container: CONTAINER_VENV };
     // A cached virtualenv is read-only to the script: what it changed would reach later jobs.
     const readOnly = venv.mark !== undefined;
     return holding(venv, () =>
       sequence([
-        venvStep(ctx, venv, requirements!, () =>
-          target.start(setupCommands('python3', CONTAINER_VENV, requirements!), { step: 'venv', mounts: [mount], env }),
+        venvStep(ctx, venv, wanted.label, () =>
+          target.start(setupCommands('python3', CONTAINER_VENV, wanted), { step: 'venv', mounts: [mount], env }),
         ),
         () => target.start([`${CONTAINER_VENV}/bin/python ${script}`], { mounts: [{ ...mount, readOnly }], env }),
       ]),
@@ -67,13 +68,13 @@ export async function startPython(ctx: LaunchContext): Promise<Execution> {
     // As the embedded server says it when the runner told it has no such Python (server/monitor.ts).
     throw new InvalidError(`this machine does not have Python ${version ?? '3'}: ${pythonHint(version)}`);
   }
-  if (content === undefined) return target.start([`${shellQuote(interpreter)} ${script}`], { env });
+  if (wanted === undefined) return target.start([`${shellQuote(interpreter)} ${script}`], { env });
   // On the host the script runs as the runner's user, who owns the virtualenv: per user, it cannot be read-only.
-  const venv = await placeVenv(ctx, 'host', `${found.executable} ${found.version}`, requirements!, content);
+  const venv = await placeVenv(ctx, 'host', `${found.executable} ${found.version}`, wanted);
   return holding(venv, () =>
     sequence([
-      venvStep(ctx, venv, requirements!, () =>
-        target.start(setupCommands(shellQuote(interpreter), shellQuote(venv.env), requirements!), {
+      venvStep(ctx, venv, wanted.label, () =>
+        target.start(setupCommands(shellQuote(interpreter), shellQuote(venv.env), wanted), {
           step: 'venv',
           env,
         }),
@@ -100,8 +101,28 @@ async function holding(venv: VenvPlace, start: () => Promise<Execution>): Promis
   return withExit(execution, execution.exit.finally(letGo));
 }
 
-function setupCommands(python: string, dir: string, requirements: string): string[] {
-  return [`${python} -m venv ${dir}`, `${dir}/bin/python -m pip install -r ${shellQuote(requirements)}`];
+/** What a job's virtualenv installs: its requirements as logs name them, their text (the key's), and pip's arguments. */
+interface WantedPackages {
+  label: string;
+  /** The verb of the label: `requirements.txt refers`, `the packages … refer`. */
+  refer: 'refers' | 'refer';
+  text: string;
+  install: string;
+}
+
+async function wantedPackages(workspace: string, requirements: Requirements): Promise<WantedPackages> {
+  const label = requirementsLabel(requirements);
+  if ('packages' in requirements) {
+    const { packages } = requirements;
+    const install = `-- ${packages.map(shellQuote).join(' ')}`;
+    return { label, refer: 'refer', text: packages.join('\n') + '\n', install };
+  }
+  const text = await readRequirements(workspace, requirements.file);
+  return { label, refer: 'refers', text, install: `-r ${shellQuote(requirements.file)}` };
+}
+
+function setupCommands(python: string, dir: string, wanted: WantedPackages): string[] {
+  return [`${python} -m venv ${dir}`, `${dir}/bin/python -m pip install ${wanted.install}`];
 }
 
 async function readRequirements(workspace: string, file: string): Promise<string> {
@@ -126,17 +147,16 @@ async function placeVenv(
   ctx: LaunchContext,
   where: 'host' | 'container',
   runtime: string,
-  requirements: string,
-  content: string,
+  wanted: WantedPackages,
 ): Promise<VenvPlace> {
   const settings = pipSettings(ctx.assignment, ctx.baseEnv, where);
   const folders = wheelFolders(settings).flatMap((folder) => hostFolder(ctx.workspace, where, folder) ?? []);
   const wheels = await wheelListing(folders);
   const why =
-    notCachedBecause(requirements, content, settings) ??
+    notCachedBecause(wanted, settings) ??
     ('notFolder' in wheels ? `pip's setting PIP_FIND_LINKS names a file ('${wheels.notFolder}')` : undefined);
   if (why === undefined && 'listing' in wheels) {
-    return cachedVenv(ctx.workRoot, ctx.assignment.run.user, runtime, content, settings, wheels.listing);
+    return cachedVenv(ctx.workRoot, ctx.assignment.run.user, runtime, wanted.text, settings, wheels.listing);
   }
   ctx.note(`${why}: its virtualenv is built for this job alone, not cached`);
   return { env: join(ctx.workRoot, 'jobs', ctx.assignment.job.id, 'venv') };
@@ -155,9 +175,9 @@ function hostFolder(workspace: string, where: 'host' | 'container', name: string
 }
 
 /** What names local files (or the environment), if anything does: why a virtualenv is not cached. */
-function notCachedBecause(requirements: string, content: string, settings: Record<string, string>): string | undefined {
-  const line = localReference(content);
-  if (line !== undefined) return `${requirements} refers to local files or the environment ('${line}')`;
+function notCachedBecause(wanted: WantedPackages, settings: Record<string, string>): string | undefined {
+  const line = localReference(wanted.text);
+  if (line !== undefined) return `${wanted.label} ${wanted.refer} to local files or the environment ('${line}')`;
   const setting = localPipSetting(settings);
   if (setting !== undefined) return `pip's setting ${setting.name} names local files ('${setting.local}')`;
   return undefined;

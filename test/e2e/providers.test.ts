@@ -61,6 +61,10 @@ const PYTHON_WORKFLOWS = `workflows:
     requirements: no-packages.txt
     environment:
       PIP_CONSTRAINT: constraints.txt
+  - name: greet-listed
+    provider: python
+    python_script: main.py --who list
+    requirements: [tinypkg]
 `;
 
 const MAIN_PY = `import argparse, os, sys
@@ -119,6 +123,16 @@ describe('the python provider', () => {
     expect(r.stderr).toMatch(/reusing the virtualenv for requirements\.txt/);
     expect(r.stdout + r.stderr).not.toContain('Successfully installed');
     expect(r.stdout).toContain('hello again from tinypkg');
+  });
+
+  it('installs a list of packages given as requirements, and reuses their virtualenv', async () => {
+    const run = () => sb.dstack(['run', 'greet-listed', '--no-cache'], { timeoutMs: 120_000 });
+    const r = await run();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/creating a virtualenv for the packages tinypkg \(/);
+    expect(r.stdout + r.stderr).toMatch(/Successfully installed tinypkg-0\.1/);
+    expect(r.stdout).toContain('hello list from tinypkg\nin a virtualenv: True\n');
+    expect((await run()).stderr).toMatch(/reusing the virtualenv for the packages tinypkg \(/);
   });
 
   it("makes another virtualenv for the same requirements with other pip settings in the workflow's environment", async () => {

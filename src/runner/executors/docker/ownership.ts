@@ -16,7 +16,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { shellQuote } from '../../../core/variables.js';
-import { answerIn } from '../../../core/concurrency.js';
+import { answerIn, forEachLimit } from '../../../core/concurrency.js';
 
 /** The user a job's files are given back to. */
 export interface Owner {
@@ -60,22 +60,32 @@ export function giveBackCommand(owner: Owner, paths: readonly string[]): string 
 /**
  * Whether everything under `folders` (on the host, links not followed) is `owner`'s: what the
  * runner can then read, change and remove. Asked once the container has ended, when no process
- * of the job is left to write more. It stops at the first entry that is not, and a folder it
- * cannot list counts as not given back: a chown as root costs one more container, never a file.
+ * of the job is left to write more. A folder it cannot list counts as not given back: a chown
+ * as root costs one more container, never a file.
  */
 export async function ownedBy(folders: readonly string[], owner: Owner): Promise<boolean> {
-  const queue = [...folders];
-  for (let folder = queue.pop(); folder !== undefined; folder = queue.pop()) {
-    const info = await lstat(folder).catch(() => undefined);
-    if (info === undefined) continue; // never made, or removed by the job: nothing to give back
-    if (info.uid !== owner.uid) return false;
-    if (!info.isDirectory()) continue;
-    const names = await readdir(folder).catch(() => undefined);
-    if (names === undefined) return false;
-    for (const name of names) queue.push(join(folder, name));
+  // Level by level, LOOKUPS entries at a time: one at a time, a big workspace took seconds.
+  let level = [...folders];
+  let foreign = false;
+  while (level.length > 0 && !foreign) {
+    const below: string[] = [];
+    await forEachLimit(level, LOOKUPS, async (path) => {
+      if (foreign) return;
+      const info = await lstat(path).catch(() => undefined);
+      if (info === undefined) return; // never made, or removed by the job: nothing to give back
+      if (info.uid !== owner.uid) foreign = true;
+      if (foreign || !info.isDirectory()) return;
+      const names = await readdir(path).catch(() => undefined);
+      if (names === undefined) foreign = true;
+      else for (const name of names) below.push(join(path, name));
+    });
+    level = below;
   }
-  return true;
+  return !foreign;
 }
+
+/** File system calls in flight at once while reading owners. */
+const LOOKUPS = 32;
 
 /** The owner that files go back to where the runner is root: the container's root (the runner's user under rootless Docker). */
 export const CONTAINER_ROOT: Owner = { uid: 0, gid: 0 };

@@ -91,6 +91,9 @@ export async function prepareWorkspace(
       },
     );
     note(`artifacts of ${dep.job.ref} (${dep.job.id}): ${filesAndSize(stats.files, stats.bytes, stats.folders)}`);
+    const unsaved = neverMade(dep.manifest);
+    if (unsaved)
+      note(`${dep.job.ref} (${dep.job.id}) saved nothing for ${unsaved}: it did not exist when that job ended`);
     add(stats);
   }
   if (assignment.restore) {
@@ -101,6 +104,17 @@ export async function prepareWorkspace(
     note(`restored this job's saved artifacts: ${filesAndSize(stats.files, stats.bytes, stats.folders)}`);
   }
   return dir;
+}
+
+/**
+ * The artifacts a dependency declared and never made (`artifact 'data'`), in words: said up
+ * front, rather than left to the job's first `No such file or directory`. An empty folder it
+ * made has an entry, so an artifact without any did not exist.
+ */
+function neverMade(manifest: ArtifactManifest): string | undefined {
+  const paths = manifest.artifacts.filter((a) => a.files.length === 0).map((a) => `'${a.path}'`);
+  if (paths.length === 0) return undefined;
+  return `${paths.length === 1 ? 'its artifact' : 'its artifacts'} ${paths.join(', ')}`;
 }
 
 /**

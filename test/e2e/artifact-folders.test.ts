@@ -1,6 +1,7 @@
 /**
  * Empty folders of artifacts come back wherever artifacts do: in a dependent job's workspace,
- * in a resumed job's, and with `dstack artifacts -o`; `dstack artifacts` lists them.
+ * in a resumed job's, and with `dstack artifacts -o`; `dstack artifacts` lists them. An artifact
+ * never made is not one: the dependent job's log says so before its commands run.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,6 +22,12 @@ const WORKFLOWS = `workflows:
   - name: mkempty
     commands: [mkdir -p out]
     artifacts: [out]
+  - name: mknone
+    commands: [mkdir -p out]
+    artifacts: [out, model]
+  - name: usenone
+    depends-on: [mknone]
+    commands: [ls model]
   - name: train
     commands:
       - |
@@ -44,6 +51,18 @@ describe('empty folders in artifacts', () => {
   const jobIdOf = (stderr: string, workflow: string) =>
     new RegExp(`${workflow} \\(([0-9a-f]{12})\\)`).exec(stderr)![1]!;
   const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
+
+  it("of an artifact never made are none: both jobs' logs say so, the dependent's before its commands", async () => {
+    const run = await sb.dstack(['run', 'usenone']);
+    expect(run.code).toBe(1);
+    const id = jobIdOf(run.stderr, 'mknone');
+    expect(run.stderr).toContain(
+      "mknone  | [dstack] artifact 'model' does not exist in the workspace; nothing saved for it\n",
+    );
+    const said = `usenone | [dstack] mknone (${id}) saved nothing for its artifact 'model': it did not exist when that job ended\n`;
+    expect(run.stderr).toContain(said);
+    expect(run.stderr.indexOf(said)).toBeLessThan(run.stderr.indexOf("usenone | ls: cannot access 'model'"));
+  });
 
   it("are in a dependent job's workspace, listed, and downloaded with -o", async () => {
     const run = await sb.dstack(['run', 'usebin']);

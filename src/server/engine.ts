@@ -59,6 +59,11 @@ export class Engine {
    * again at each start. A server started without one may delete the one an earlier start ran.
    */
   runsLocalRunner = false;
+  /**
+   * Fail a job no runner could ever fit rather than keep it waiting (the embedded server, whose
+   * one runner is this machine: server.ts); read by the checks of submissions (monitor.ts).
+   */
+  failUnfittable = false;
   /** How often runners should heartbeat: well inside the server's runner timeout. */
   heartbeatMs = 10_000;
   /** How long a runner may be silent before it is lost, ms: until then its process holds its name. */
@@ -157,7 +162,7 @@ export class Engine {
     this.events.emit('work');
   }
 
-  /** Jobs were submitted (a run, a resumed job): runners are woken, and the monitor told ('new-work'). */
+  /** Jobs were resumed: runners are woken, and the monitor told ('new-work'); a submission checks its own. */
   newWork(): void {
     this.events.emit('new-work');
     this.wakeRunners();

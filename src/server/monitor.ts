@@ -48,11 +48,27 @@ export async function checkRunners(
  * take it; with `failUnfittable`, fail a job that active runners exist for but none could fit.
  */
 export async function explainWaiting(engine: Engine, failUnfittable = false): Promise<void> {
+  const waiting = (await engine.store.jobsByStatus(['SUBMITTED'])).filter((j) => !j.cachedFrom);
+  await explainJobs(engine, waiting, failUnfittable);
+}
+
+/**
+ * `explainWaiting` for the jobs of one submission, before it is answered (submit.ts): the answer
+ * then says what became of them (`dstack run -d` exits 1 for a job the embedded server failed).
+ * Whether any job changed, so that the run is read again.
+ */
+export async function explainSubmitted(engine: Engine, jobs: readonly JobRecord[]): Promise<boolean> {
+  const waiting = jobs.filter((j) => j.status === 'SUBMITTED' && !j.cachedFrom);
+  return waiting.length > 0 && (await explainJobs(engine, waiting, engine.failUnfittable));
+}
+
+/** Give each of `waiting` its reason, or fail it (`failUnfittable`); whether any changed. */
+async function explainJobs(engine: Engine, waiting: readonly JobRecord[], failUnfittable: boolean): Promise<boolean> {
   const registered = await engine.store.listRunners();
   const runners = registered.filter((r) => r.status === 'ACTIVE');
-  const waiting = (await engine.store.jobsByStatus(['SUBMITTED'])).filter((j) => !j.cachedFrom);
   const noneOnline = runners.length === 0 && waiting.length > 0 ? await noRunnerOnline(engine, registered) : '';
   const away = registered.filter((r) => r.status !== 'ACTIVE');
+  let changed = false;
   for (const job of waiting) {
     const why = runners.length === 0 ? undefined : noRunnerCan(job, runners);
     const reason = runners.length === 0 ? noneOnline : why && withRunnersAway(job, why.reason, away);
@@ -60,12 +76,14 @@ export async function explainWaiting(engine: Engine, failUnfittable = false): Pr
       const how = howToGet(job.spec, runners[0]!.total);
       const failure =
         runners.length === 1 ? `this machine does not have ${why.first}${how ? `: ${how}` : ''}` : why.reason;
-      await engine.transition(job.id, 'SUBMITTED', 'FAILED', { reason: failure }, 'server');
+      changed = (await engine.transition(job.id, 'SUBMITTED', 'FAILED', { reason: failure }, 'server')).ok || changed;
       continue;
     }
     const current = job.reason && /^no (online )?runner/.test(job.reason) ? job.reason : undefined;
-    if (reason !== current) await engine.update(job.id, 'SUBMITTED', { reason: reason ?? null });
+    if (reason !== current)
+      changed = (await engine.update(job.id, 'SUBMITTED', { reason: reason ?? null })).ok || changed;
   }
+  return changed;
 }
 
 /** Runners named in a waiting reason at most; more are counted. */
@@ -153,10 +171,11 @@ export function whyNoRunner(lacking: readonly RunnerLack[]): { reason: string; f
 }
 
 /**
- * A submission is checked at once, and such checks come at most this often, ms: a job no runner
- * can ever fit says so (or, on the embedded server, fails) as it is submitted, not at the next
- * tick, up to 5 s later, while a followed run said it was "waiting for a free runner". Each
- * check reads every waiting job, so a burst of submissions costs one a second.
+ * A resumed job is checked at once (a submission checks its own jobs before it is answered:
+ * `explainSubmitted`), and such checks come at most this often, ms: a job no runner can ever
+ * fit says so (or, on the embedded server, fails) as it is resumed, not at the next tick, up to
+ * 5 s later, while a followed run said it was "waiting for a free runner". Each check reads
+ * every waiting job, so a burst of resumes costs one a second.
  */
 const NEW_WORK_CHECK_MS = 1000;
 
@@ -193,7 +212,7 @@ export function startMonitor(engine: Engine, options: MonitorOptions): () => voi
   };
 }
 
-/** Explain (or fail) what can never start as soon as it is submitted (Engine.newWork); returns how to stop. */
+/** Explain (or fail) what can never start as soon as it is resumed (Engine.newWork); returns how to stop. */
 function checkNewWork(engine: Engine, failUnfittable: boolean): () => void {
   let due: NodeJS.Timeout | undefined;
   let last = 0;

@@ -107,7 +107,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const runnerTimeoutMs = options.runnerTimeoutMs ?? 60_000;
   engine.heartbeatMs = Math.max(100, Math.min(10_000, Math.floor(runnerTimeoutMs / 3)));
   engine.runnerTimeoutMs = runnerTimeoutMs;
-  const stopMonitor = startMonitor(engine, { runnerTimeoutMs, failUnfittable: options.failUnfittable ?? false });
+  engine.failUnfittable = options.failUnfittable ?? false;
+  const stopMonitor = startMonitor(engine, { runnerTimeoutMs, failUnfittable: engine.failUnfittable });
   // What the start opened; closed as well when the start fails from here on.
   const closeStorage = async () => {
     await engine.close();

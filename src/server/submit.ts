@@ -15,6 +15,8 @@ import { countedCode } from '../core/inputs.js';
 import { projectKey, tagElsewhereHint, type TagElsewhere } from '../core/projects.js';
 import { runNamePrefix } from '../core/run-names.js';
 import { readSubmittedCodeManifest } from './code.js';
+import { explainSubmitted } from './monitor.js';
+import { runViews } from './queries.js';
 import { checkTagFree } from './tag-check.js';
 import type { Engine } from './engine.js';
 import type { JobRef, TagScope } from './store/store.js';
@@ -31,13 +33,25 @@ export async function submitRun(
   request: SubmitRunRequest & { noCache?: boolean },
 ): Promise<RunView> {
   const scope = { user, project: projectKey(request.repo) };
-  return engine.serialize(async () => {
+  const view = await engine.serialize(async () => {
     if (request.tag !== undefined) await checkTagFree(engine, scope, request.tag);
     const manifest = await readSubmittedCodeManifest(engine.blobs, request.codeDigest);
     const now = Date.now();
     const jobs = await resolveJobs(engine, scope, manifest, request.jobs, now, request.noCache ?? false);
     return insert(engine, scope, request, jobs, now);
   });
+  return explained(engine, view);
+}
+
+/**
+ * The run as submitted, once a job no runner can ever fit has its reason, or has failed on the
+ * embedded server, and its dependents with it: checked before the answer, not after it, so that
+ * `dstack run -d` can say a run failed as it was submitted rather than print its name and exit 0.
+ */
+async function explained(engine: Engine, view: RunView): Promise<RunView> {
+  if (!(await explainSubmitted(engine, view.jobs))) return view;
+  const [again] = await runViews(engine.store, [view]);
+  return again ?? view;
 }
 
 /**
@@ -295,7 +309,7 @@ async function insert(
     }
     engine.logger.info(`run ${name} submitted`, { workflow: request.workflow, jobs: named.length, user });
     await engine.settleLateFollowers(named);
-    engine.newWork();
+    engine.wakeRunners(); // the monitor's check of new work is `explained`, before the answer
     const view = { ...run, status: runStatus(named.map((j) => j.status)), jobs: named };
     if (named.every((j) => j.status === 'DONE')) await engine.onRunDone(run);
     return view;

@@ -53,6 +53,11 @@ ${checkpointingWorkflow('sleepy')}  - name: once
     commands: [echo never]
     resources:
       cpu: 99999
+  - name: naps
+    commands: [sleep 600]
+  - name: huge-beside-naps
+    depends-on: [naps, huge]
+    commands: [echo never]
 `;
 
 describe('run lifecycle', () => {
@@ -72,7 +77,7 @@ describe('run lifecycle', () => {
   it("lists workflows with run --help, and a workflow's variables with run WF --help", async () => {
     const all = await sb.dstack(['run', '--help']);
     expect(all.stdout).toContain(
-      'usage: dstack run {hello,fail,after-fail,in-docker,sleepy,once,after-once,links,huge} ...',
+      'usage: dstack run {hello,fail,after-fail,in-docker,sleepy,once,after-once,links,huge,naps,huge-beside-naps} ...',
     );
     expect(all.stdout).toMatch(/hello\s+say hello/);
     expect(all.stdout).toMatch(/fail\s+run fail workflow/);
@@ -335,6 +340,33 @@ describe('run lifecycle', () => {
       stdout: '',
       stderr: `[dstack] huge (${run!.jobs[0]!.id}) ended FAILED: this machine does not have 99999 CPUs\n`,
     });
+  });
+
+  it('exits 1 from run -d when a job fails as it is submitted, the run name on stdout and why on stderr', async () => {
+    const r = await sb.dstack(['run', 'huge', '-d']);
+    const run = await sb.lastRun();
+    expect(r).toEqual({
+      code: 1,
+      stdout: `${run.name}\n`,
+      stderr: `huge (${run.jobs[0]!.id}) FAILED: this machine does not have 99999 CPUs\nrun ${run.name} FAILED\n`,
+    });
+  });
+
+  it('names the jobs failed at submission, and says the others go on, when some of the run can run', async () => {
+    const r = await sb.dstack(['run', 'huge-beside-naps', '-d']);
+    const name = r.stdout.trim();
+    try {
+      const { jobs } = await runView(name);
+      const id = (ref: string) => jobs.find((j) => j.ref === ref)!.id;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        `huge (${id('huge')}) FAILED: this machine does not have 99999 CPUs\n` +
+          `huge-beside-naps (${id('huge-beside-naps')}) FAILED: dependency failed: huge (${id('huge')})\n` +
+          `run ${name} will end FAILED; its other jobs go on (dstack status ${name})\n`,
+      );
+    } finally {
+      await sb.dstack(['stop', '-a', name]);
+    }
   });
 
   it('says why a job waits, in run and logs -f, and Ctrl-C detaches from it', async () => {

@@ -102,8 +102,8 @@ describe('checkRunners', () => {
   });
 });
 
-describe('startMonitor at a submission', () => {
-  /** A job asking for 64 CPUs, one 4-CPU runner, and periodic checks an hour apart: only the submission's own check can act. */
+describe('startMonitor at a resume', () => {
+  /** A job asking for 64 CPUs, one 4-CPU runner, and periodic checks an hour apart: only the check of new work can act. */
   async function submittedUnfittable(failUnfittable: boolean) {
     const { engine } = await engineWith([[JOB, 'SUBMITTED', [], 64]]);
     const now = Date.now();
@@ -117,7 +117,7 @@ describe('startMonitor at a submission', () => {
       registeredAt: now,
     });
     const stop = startMonitor(engine, { runnerTimeoutMs: 3_600_000, intervalMs: 3_600_000, failUnfittable });
-    engine.newWork(); // as a submission says it
+    engine.newWork(); // as a resume says it (a submission checks its own jobs before it answers)
     return { engine, stop };
   }
 

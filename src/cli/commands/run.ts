@@ -102,8 +102,8 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     .catch(locatedIn(planned))
     .finally(() => process.off('SIGINT', interrupted));
   if (args.detach) {
-    process.stdout.write(run.name + '\n');
-    return 0;
+    process.stdout.write(run.name + '\n'); // what scripts read, failed or not
+    return failedAtSubmission(run);
   }
   process.stderr.write(pc.dim(`run ${run.name}: ${run.jobs.map((j) => `${j.ref} (${j.id})`).join(', ')}\n`));
   // Jobs the cache answered print one line each instead of their old log.
@@ -158,6 +158,20 @@ function needsWorkflow(config: ProjectConfig): string {
   const names = config.workflows.map((wf) => wf.name);
   if (names.length === 0) return 'dstack run needs a workflow, and .dstack/workflows.yaml defines none yet';
   return `dstack run needs a workflow: dstack run WORKFLOW, one of ${names.join(', ')} (dstack run --help says what each does)`;
+}
+
+/**
+ * `run -d`'s exit code: 1 when jobs failed as the run was submitted (the embedded server fails
+ * one this machine can never fit before it answers), each named on stderr with why.
+ */
+function failedAtSubmission(run: RunView): number {
+  const failed = run.jobs.filter((j) => j.status === 'FAILED');
+  if (failed.length === 0) return 0;
+  for (const job of failed)
+    process.stderr.write(`${job.ref} (${job.id}) ${pc.red('FAILED')}: ${printable(job.reason ?? 'failed')}\n`);
+  const end = isFinished(run.status) ? '' : `; its other jobs go on (dstack status ${run.name})`;
+  process.stderr.write(`run ${run.name} ${end ? 'will end ' : ''}${pc.red('FAILED')}${end}\n`);
+  return 1;
 }
 
 /** The summary of a run that has ended; the exit code says whether it succeeded. */

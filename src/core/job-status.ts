@@ -151,6 +151,28 @@ export function endedDependency<T extends { id: string; status: JobStatus }>(
 }
 
 /**
+ * The jobs of `jobs` (a run's) that depend on one of `ids`, directly or through others, in
+ * `jobs`' order: those a stop of them stops as it ends STOPPED (`dependency stopped: …`).
+ */
+export function dependentsOf<T extends { id: string; dependsOn: readonly string[] }>(
+  jobs: readonly T[],
+  ids: Iterable<string>,
+): T[] {
+  const given = new Set(ids);
+  const reached = new Set(given);
+  // Again until nothing is added: stored jobs need not come dependencies first.
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const job of jobs) {
+      if (reached.has(job.id) || !job.dependsOn.some((id) => reached.has(id))) continue;
+      reached.add(job.id);
+      grew = true;
+    }
+  }
+  return jobs.filter((j) => reached.has(j.id) && !given.has(j.id));
+}
+
+/**
  * The jobs of `jobs` (a run's) that `dstack resume RUN` takes: each resumable by its own record
  * whose dependencies among `jobs` are DONE, unfinished, or taken with it. A job resumed without
  * a dependency that ended otherwise would wait for good: one that failed because its dependency

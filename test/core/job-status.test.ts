@@ -3,6 +3,7 @@ import {
   JOB_STATUSES,
   RUNNER_LOST,
   canTransition,
+  dependentsOf,
   endedWithRunner,
   isActive,
   isFinished,
@@ -149,6 +150,22 @@ describe('resumableJobs', () => {
 
   it('takes a job whose dependency is unfinished or outside the jobs given (a tagged run’s)', () => {
     expect(ids([job('a', 'SUBMITTED'), job('b', 'STOPPED', ['a', 'elsewhere'])])).toEqual(['b']);
+  });
+});
+
+describe('dependentsOf', () => {
+  const job = (id: string, dependsOn: string[] = []) => ({ id, dependsOn });
+  const ids = (jobs: ReturnType<typeof job>[], of: string[]) => dependentsOf(jobs, of).map((j) => j.id);
+
+  it("takes the jobs that depend on the given ones through others too, in the run's order", () => {
+    // Stored after its dependent: the order of the run's jobs is no guide.
+    const jobs = [job('c', ['b']), job('a'), job('b', ['a']), job('d'), job('e', ['d', 'c'])];
+    expect(ids(jobs, ['a'])).toEqual(['c', 'b', 'e']);
+  });
+
+  it('leaves out the given jobs and those that depend on none of them', () => {
+    expect(ids([job('a'), job('b', ['a']), job('c')], ['a', 'b'])).toEqual([]);
+    expect(ids([job('a'), job('b')], ['a'])).toEqual([]);
   });
 });
 

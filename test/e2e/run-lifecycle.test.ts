@@ -310,6 +310,26 @@ describe('run lifecycle', () => {
     });
   }
 
+  it("names the jobs a job's stop stops with it, and that the run's resume takes them all; a job's resume names those it left", async () => {
+    const name = (await sb.dstack(['run', 'after-once', '-d', '--no-cache'])).stdout.trim();
+    await waitUntil(async () => (await sb.dstack(['logs', name])).stdout.includes('ready'));
+    const [once, after] = (await runView(name)).jobs;
+    const stop = await sb.dstack(['stop', once!.id]);
+    expect(stop.stdout).toBe(`${once!.id} once STOPPING\n`);
+    expect(stop.stderr).toBe(
+      `the jobs waiting on it stop with it: after-once (${after!.id})\n` +
+        `once stopped, 'dstack resume ${name}' starts them all again\n`,
+    );
+    await sb.ended(name);
+    // Following an older hint: the job alone resumes, and what waits on it is named, still stopped.
+    const resume = await sb.dstack(['resume', once!.id]);
+    expect(resume.stderr).toBe(
+      `not resumed, though waiting on it: after-once (${after!.id}) STOPPED; 'dstack resume ${name}' resumes it too\n`,
+    );
+    expect((await sb.dstack(['resume', name])).stdout).toBe(`${after!.id} after-once SUBMITTED\n`);
+    expect((await sb.ended(name)).status).toBe('DONE');
+  });
+
   it(
     'stops a local server that does not answer, saying so, and kills it when it does not stop',
     { timeout: 60_000 },

@@ -2,7 +2,7 @@
 import type { Client } from '../../client/client.js';
 import { UsageError } from '../../core/errors.js';
 import { MAX_STOP_GRACE_S, STOP_GRACE_RULE } from '../../core/request-limits.js';
-import { endedDependency, isFinished, isResumable } from '../../core/job-status.js';
+import { dependentsOf, endedDependency, isFinished, isResumable } from '../../core/job-status.js';
 import { ANOTHER_USERS_JOB, type JobRecord } from '../../core/records.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
@@ -26,11 +26,32 @@ export async function stopCommand(
   if (changed.length === 0) process.stdout.write(await nothingChanged(client, target, options.abort ?? false));
   for (const job of changed) process.stdout.write(`${job.id} ${job.ref} ${job.status}\n`);
   // A stop pauses: say how to go on (an abort keeps nothing to go on from).
-  if (!options.abort && changed.length > 0)
-    process.stderr.write(
-      `once stopped, 'dstack resume ${target}' starts ${changed.length === 1 ? 'it' : 'them'} again\n`,
-    );
+  if (!options.abort && changed.length > 0) process.stderr.write(await resumeHint(client, target, changed));
   return 0;
+}
+
+/**
+ * How to go on once stopped. A job's stop stops the jobs waiting on it too, as it ends (their
+ * reason `dependency stopped: …`), and `dstack resume JOB` would leave them stopped: they are
+ * named, and the hint is the run's resume, which takes them all.
+ */
+async function resumeHint(client: Client, target: string, changed: readonly JobRecord[]): Promise<string> {
+  const run = changed[0]!.runName;
+  const waiting = target === run ? [] : stoppedWith((await client.getRun(run)).jobs, changed);
+  if (waiting.length === 0)
+    return `once stopped, 'dstack resume ${target}' starts ${changed.length === 1 ? 'it' : 'them'} again\n`;
+  return (
+    `the jobs waiting on it stop with it: ${waiting.map((j) => `${j.ref} (${j.id})`).join(', ')}\n` +
+    `once stopped, 'dstack resume ${run}' starts them all again\n`
+  );
+}
+
+/** The jobs of a run that wait on `stopped`, or that their stop has stopped already (a job stopped before it started). */
+function stoppedWith(jobs: readonly JobRecord[], stopped: readonly JobRecord[]): JobRecord[] {
+  return dependentsOf(
+    jobs,
+    stopped.map((j) => j.id),
+  ).filter((j) => j.status === 'SUBMITTED' || (j.status === 'STOPPED' && j.reason?.startsWith('dependency stopped')));
 }
 
 /** Decimal seconds within the server's bound: `Number` alone would take `0x10` as 16 and `1e3` as 1000. */
@@ -70,7 +91,23 @@ export async function resumeCommand(target: string, options: { tag?: boolean }, 
     process.stdout.write(`${job.id} ${job.ref} ${job.status}${cache}\n`);
   }
   if (resumed[0] && resumed[0].runName === target) process.stderr.write(await leftBehind(client, target, resumed));
+  else if (resumed[0]) process.stderr.write(await dependentsLeft(client, resumed));
   return 0;
+}
+
+/**
+ * What `dstack resume JOB` left stopped: the jobs waiting on it, which its stop stopped too;
+ * `dstack resume RUN` takes them as well, now or once it has ended.
+ */
+async function dependentsLeft(client: Client, resumed: readonly JobRecord[]): Promise<string> {
+  const run = resumed[0]!.runName;
+  const left = dependentsOf(
+    (await client.getRun(run)).jobs,
+    resumed.map((j) => j.id),
+  ).filter(isResumable);
+  if (left.length === 0) return '';
+  const named = left.map((j) => `${j.ref} (${j.id}) ${j.status}`).join(', ');
+  return `not resumed, though waiting on it: ${named}; 'dstack resume ${run}' resumes ${left.length === 1 ? 'it' : 'them'} too\n`;
 }
 
 /**

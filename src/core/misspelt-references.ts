@@ -7,7 +7,8 @@
  * warned about: the names dstack gives the job (each variable, upper-cased too; `environment:`
  * keys; DSTACK_*, run_name, job_id, what the runner adds), names every shell or login session
  * sets (HOME, PATH, USER, LANG, LC_*, BASH_*…), and names the workflow's commands set
- * themselves (`epoch=3`, `for epoch in`, `read epoch`, `${epoch:=3}`). The rest of a job's
+ * themselves (`epoch=3` where a command starts, `export epoch=3`, `for epoch in`, `read epoch`,
+ * `${epoch:=3}`; not the argument `epoch=$epoch`, which sets nothing). The rest of a job's
  * environment (the runner's host, an image) is not known when a run is planned.
  */
 import { DSTACK_ENVIRONMENT } from './runtime-variables.js';
@@ -38,11 +39,20 @@ const SHELL_PREFIXES = /^(?:BASH|LC_|XDG_|DSTACK_)/;
 const MIN_LENGTH = 3;
 
 const NAME = '[A-Za-z_][A-Za-z0-9_]*';
-// Names the commands set: `x=`, `x+=`, `x[0]=`, `for x`, `select x`, `${x:=v}`, `${x=v}`.
-const ASSIGNED = new RegExp(
-  `(?:^|[^\\w$-])(${NAME})(?:\\[[^\\]]*\\])?\\+?=|\\b(?:for|select)\\s+(${NAME})\\b|\\$\\{(${NAME}):?=`,
-  'g',
+// Names the commands set wherever they are: `for x`, `select x`, `${x:=v}`, `${x=v}`.
+const ASSIGNED = new RegExp(`\\b(?:for|select)\\s+(${NAME})\\b|\\$\\{(${NAME}):?=`, 'g');
+// Where a command starts: the text's start, a new line, and after `;`, `&`, `|`, `(`, `` ` `` (so `&&`, `||`, `$(`).
+const COMMAND_START = /^|[\n;&|(`]/g;
+// Words that leave the next word in command position: `if x=1`, `; then x=1`, `{ x=1; }`.
+const RESERVED = /[ \t]*(?:then|do|else|elif|if|while|until|time|!|\{)(?=[ \t\n]|$)/y;
+// An assignment word in command position, with its value: `x=1`, `x+=a`, `x[0]="a b"`, `x=$(date)`.
+const ASSIGNMENT = new RegExp(
+  `[ \\t]*(${NAME})(?:\\[[^\\]]*\\])?\\+?=(?:"(?:[^"\\\\]|\\\\.)*"|'[^']*'|\\$\\([^)]*\\)|\\\\.|[^\\s;&|()<>"'\\\\])*`,
+  'y',
 );
+// Builtins that set the names among their words (`export x=1`, `local x`), up to the end of the command.
+const DECLARES = /[ \t]*(?:export|local|declare|typeset|readonly)\b((?:[ \t]+[^\s;&|<>()]+)*)/y;
+const DECLARED = new RegExp(`^(${NAME})(?:\\[[^\\]]*\\])?\\+?(?:=|$)`);
 // `read` and `mapfile`/`readarray` set the names among their words, up to the end of the command.
 const READS = /\b(?:read|mapfile|readarray)((?:[ \t]+[^\s;&|<>()]+)*)/g;
 const WHOLE_NAME = new RegExp(`^${NAME}$`);
@@ -92,10 +102,36 @@ function namesOf(known: KnownNames): { candidates: string[]; set: Set<string> } 
 function assignedIn(commands: readonly string[]): Set<string> {
   const names = new Set<string>();
   for (const command of commands) {
-    for (const m of command.matchAll(ASSIGNED)) names.add((m[1] ?? m[2] ?? m[3])!);
+    for (const m of command.matchAll(ASSIGNED)) names.add((m[1] ?? m[2])!);
+    for (const m of command.matchAll(COMMAND_START)) {
+      for (const name of setAtCommandStart(command, m.index + m[0].length)) names.add(name);
+    }
     for (const m of command.matchAll(READS)) {
       for (const word of m[1]!.trim().split(/\s+/)) if (WHOLE_NAME.test(word)) names.add(word);
     }
+  }
+  return names;
+}
+
+/**
+ * The names the command that starts at `at` in `text` sets in the shell: its leading assignments
+ * (`A=1 B=$A cmd`) and the names `export`, `local`, … after them declare. Only there is `x=` an
+ * assignment: `echo epoch=$epoch` and `python t.py epoch=$epoch` (Hydra's overrides) pass it on.
+ */
+function setAtCommandStart(text: string, at: number): string[] {
+  const names: string[] = [];
+  const sticky = (re: RegExp) => {
+    re.lastIndex = at;
+    const m = re.exec(text);
+    if (m) at = re.lastIndex;
+    return m;
+  };
+  while (sticky(RESERVED));
+  for (let m = sticky(ASSIGNMENT); m; m = sticky(ASSIGNMENT)) names.push(m[1]!);
+  const declared = sticky(DECLARES)?.[1]!.trim().split(/\s+/) ?? [];
+  for (const word of declared) {
+    const name = DECLARED.exec(word)?.[1];
+    if (name !== undefined) names.push(name);
   }
   return names;
 }

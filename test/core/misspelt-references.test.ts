@@ -86,4 +86,35 @@ describe('misspelt references in commands', () => {
     // Outside single quotes again, and in double quotes, it is the shell's.
     expect(check(`echo 'x' "$epohcs"`)).toEqual([{ written: '$epohcs', meant: '$epochs' }]);
   });
+
+  it('warns about a name that only an argument looks like it sets: `name=` assigns only where a command starts', () => {
+    const check = (command: string) =>
+      misspeltReferenceCheck({ variables: ['epochs'], environment: [], commands: [command] })(command);
+    const epoch = [{ written: '$epoch', meant: '$epochs' }];
+    expect(check('echo epoch=$epoch')).toEqual(epoch);
+    // Hydra's overrides, and an option's value.
+    expect(check('python3 t.py epoch=$epoch')).toEqual(epoch);
+    expect(check('python3 t.py --set epoch=1 && echo $epoch')).toEqual(epoch);
+    // Set where a command starts, it is the shell's: before a command, or exported.
+    expect(check('epoch=1 B=$epoch cmd')).toEqual([]);
+    expect(check('export epoch=1; echo $epoch')).toEqual([]);
+  });
+
+  it("takes the assignments of a command's start, after others, separators, reserved words and declaring builtins", () => {
+    const sets = (command: string, name: string) =>
+      misspeltReferenceCheck({ variables: [`${name}s`], environment: [], commands: [command] })(`echo $${name}`);
+    // Leading assignments before a command, each after the one before (its value skipped, quoted or not).
+    expect(sets('A=1 epoch=$A cmd', 'epoch')).toEqual([]);
+    expect(sets('A="a b" B=$(date +%s) epoch=\'x y\' cmd', 'epoch')).toEqual([]);
+    expect(sets('echo x; epoch=1', 'epoch')).toEqual([]);
+    expect(sets('true && epoch=1 || epoch=2', 'epoch')).toEqual([]);
+    expect(sets('n=$(epoch=1; echo $epoch)', 'epoch')).toEqual([]);
+    expect(sets('if true; then epoch=1; else epoch=2; fi', 'epoch')).toEqual([]);
+    expect(sets('for i in 1; do epoch=$i; done', 'epoch')).toEqual([]);
+    expect(sets('echo a\n  epoch=1', 'epoch')).toEqual([]);
+    expect(sets('export epoch=1; echo $epoch', 'epoch')).toEqual([]);
+    expect(sets('local -r epoch', 'epoch')).toEqual([]);
+    expect(sets('X=1 declare -a epoch=(1 2)', 'epoch')).toEqual([]);
+    expect(sets('arr[0]=1 epoch+=2', 'epoch')).toEqual([]);
+  });
 });

@@ -28,13 +28,31 @@ export function noProjectIn(cwd: string): string {
   return `no .dstack/workflows.yaml in ${cwd} or its parents`;
 }
 
+/**
+ * A project file named `.yml` where dstack looks for its `.yaml` (which is absent), in `cwd` or
+ * a folder above it up to the project's `root` (the file system's root without one): said in
+ * place of "no .dstack/workflows.yaml", or of a project above it taken, or its variables unread.
+ */
+export function misnamedProjectFile(cwd: string, root: string | undefined): string | undefined {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const dotDstack = join(dir, '.dstack');
+    const yaml = PROJECT_FILES.find((name) => exists(join(dotDstack, ymlName(name))) && !exists(join(dotDstack, name)));
+    if (yaml) return `found .dstack/${ymlName(yaml)} in ${dir}: dstack reads .dstack/${yaml}; rename it`;
+    if (dir === root || dirname(dir) === dir) return undefined;
+  }
+}
+
+const ymlName = (yaml: string) => yaml.replace(/\.yaml$/, '.yml');
+
 function holdsProject(dotDstack: string): boolean {
-  return PROJECT_FILES.some((name) => {
-    try {
-      lstatSync(join(dotDstack, name));
-      return true;
-    } catch {
-      return false; // absent, or .dstack is not a folder
-    }
-  });
+  return PROJECT_FILES.some((name) => exists(join(dotDstack, name)));
+}
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false; // absent, or .dstack is not a folder
+  }
 }

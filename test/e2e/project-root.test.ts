@@ -2,7 +2,7 @@
  * Which folder is the project: the nearest whose `.dstack/` holds a project file. `~/.dstack`,
  * dstack's own state (the default DSTACK_HOME), and a stray empty `.dstack/` are not projects.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
@@ -45,6 +45,42 @@ describe('the project root', () => {
         "project it stands in; run it from your project folder, or add --all-projects to prune every project's runs\n",
     );
     expect(prune.code).toBe(2);
+  });
+
+  it('is not a folder whose config files are named .yml: every command that needs the project says so', async () => {
+    const yml = join(home, 'yml');
+    await mkdir(join(yml, '.dstack'), { recursive: true });
+    await writeFile(join(yml, '.dstack', 'workflows.yml'), 'workflows:\n  - name: a\n    commands: [echo a]\n');
+    const error = `error: found .dstack/workflows.yml in ${yml}: dstack reads .dstack/workflows.yaml; rename it\n`;
+    expect(await sb.dstack(['run', 'a'], { env, cwd: yml })).toEqual({ code: 2, stdout: '', stderr: error });
+    expect(await sb.dstack(['prune', '--older-than', '0s', '--dry-run'], { env, cwd: yml })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: error,
+    });
+    const help = await sb.dstack(['run', '--help'], { env, cwd: yml });
+    expect(help.stdout).toMatch(
+      /\n\nFound \.dstack\/workflows\.yml in .*: dstack reads \.dstack\/workflows\.yaml; rename it\.\n$/,
+    );
+  });
+
+  it('is not taken from a folder above one whose config files are named .yml, nor read without its variables', async () => {
+    const nested = join(sb.root, 'nested');
+    await sb.write({ 'nested/.dstack/workflows.yml': 'workflows:\n  - name: hello\n    commands: [echo nested]\n' });
+    const run = await sb.dstack(['run', 'hello', '--dry-run'], { env, cwd: nested });
+    expect(run.stderr).toBe(
+      `error: found .dstack/workflows.yml in ${nested}: dstack reads .dstack/workflows.yaml; rename it\n`,
+    );
+    expect(run.code).toBe(2);
+    const vars = join(home, 'vars');
+    await mkdir(join(vars, '.dstack'), { recursive: true });
+    await writeFile(join(vars, '.dstack', 'workflows.yaml'), 'workflows:\n  - name: a\n    commands: [echo $n]\n');
+    await writeFile(join(vars, '.dstack', 'variables.yml'), 'variables:\n  global:\n    n: 1\n');
+    expect(await sb.dstack(['run', 'a', '--dry-run'], { env, cwd: vars })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: found .dstack/variables.yml in ${vars}: dstack reads .dstack/variables.yaml; rename it\n`,
+    });
   });
 
   it('is not hidden by a stray empty .dstack folder inside it', async () => {

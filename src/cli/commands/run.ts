@@ -4,7 +4,7 @@ import pc from 'picocolors';
 import type { Client } from '../../client/client.js';
 import type { Snapshot } from '../../client/snapshot.js';
 import { loadProject, findProjectRoot } from '../../config/index.js';
-import { noProjectIn } from '../../config/project-root.js';
+import { misnamedProjectFile, noProjectIn } from '../../config/project-root.js';
 import { NotFoundError, UsageError } from '../../core/errors.js';
 import { isFinished } from '../../core/job-status.js';
 import type { OutputLine } from '../../core/log-frames.js';
@@ -24,16 +24,19 @@ import { flagNames, parseRunArgs, refuseOneDash, requireValues } from './run-arg
 export async function runCommand(argv: readonly string[], settings: Settings, cwd: string): Promise<number> {
   const args = parseRunArgs(argv);
   const root = findProjectRoot(cwd);
-  if (!root) {
+  // `.dstack/workflows.yml` is no project file: said, rather than "no project" or a project above taken.
+  const misnamed = misnamedProjectFile(cwd, root);
+  if (!root || misnamed) {
     refuseOneDash(args, []);
     if (args.help) {
       process.stdout.write(
         `usage: dstack run WORKFLOW [--VARIABLE VALUE]... [-d] [--tag TAG] [--no-cache] [--dry-run]\n\n`,
       );
-      process.stdout.write(`No .dstack/workflows.yaml in ${cwd} or its parents.\n`);
+      const where = misnamed ?? noProjectIn(cwd);
+      process.stdout.write(`${where[0]!.toUpperCase()}${where.slice(1)}.\n`);
       return 0;
     }
-    throw new UsageError(`${noProjectIn(cwd)}; run dstack from your project folder`);
+    throw new UsageError(misnamed ?? `${noProjectIn(cwd)}; run dstack from your project folder`);
   }
   const config = await loadProject(root, { plainCache: plainCacheDir(settings.home) });
   printWarnings(config.warnings);

@@ -1,5 +1,5 @@
 /** `dstack tags add|delete|list` and `dstack prune`. */
-import { noProjectIn } from '../../config/project-root.js';
+import { misnamedProjectFile, noProjectIn } from '../../config/project-root.js';
 import type { PruneResult } from '../../core/api.js';
 import { UsageError } from '../../core/errors.js';
 import { MAX_PRUNE_AGE_DAYS, MAX_PRUNE_AGE_MS } from '../../core/request-limits.js';
@@ -99,7 +99,11 @@ export async function pruneCommand(
     );
   }
   // Deleting: outside a project, every project's runs only when asked for by name.
-  const project = options.allProjects ? undefined : await projectScope(false);
+  const place = options.allProjects ? undefined : await projectPlace(false);
+  const project = place?.key;
+  // A `.dstack/workflows.yml` (no project file) nearer than the project found: not that project's runs.
+  const misnamed = options.allProjects ? undefined : misnamedProjectFile(process.cwd(), place?.root);
+  if (misnamed) throw new UsageError(misnamed);
   if (!options.allProjects && project === undefined) {
     throw new UsageError(
       `${noProjectIn(process.cwd())}: dstack prune deletes the runs of the project it stands in; ` +

@@ -9,7 +9,24 @@ const PASSWORD = /^([^:/?#]+:\/\/[^:/?#@]+:)[^/?#]*@/;
 /** In a URL no parser reads, where the password ends cannot be told: everything to the last `@`. */
 const UNPARSABLE_PASSWORD = /^([^:/?#]+:\/\/[^:/?#@]*:).*@/;
 
-/** `url` with its password masked; an unparsable URL has everything from its user's `:` to its last `@` masked. */
+/**
+ * `url` with its password masked; an unparsable or ambiguous URL has everything from its user's
+ * `:` to its last `@` masked.
+ */
 export function redactUrl(url: string): string {
-  return URL.canParse(url) ? url.replace(PASSWORD, '$1***@') : url.replace(UNPARSABLE_PASSWORD, '$1***@');
+  return URL.canParse(url) && !atAfterHost(url)
+    ? url.replace(PASSWORD, '$1***@')
+    : url.replace(UNPARSABLE_PASSWORD, '$1***@');
+}
+
+/**
+ * Whether `url` has an `@` after its host (`postgres://u:p@w/rd@db/x`): parsers take the first
+ * `@` that ends the authority, so a password holding `@` and `/` unencoded parses as a host
+ * (`w`) and a path: the rest of the password would be shown, and the host looked up. No
+ * database name or endpoint path of ours holds an `@`; such a URL is refused, not read.
+ */
+export function atAfterHost(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const { pathname, search, hash } = new URL(url);
+  return `${pathname}${search}${hash}`.includes('@');
 }

@@ -108,6 +108,13 @@ describe('openPostgresStore', () => {
           'use postgres://USER:PASSWORD@HOST:PORT/DATABASE',
       );
     }
+    // An '@' and a '/' in the password: it parses, with a host 'Pw' that is no host, and is not tried.
+    const ambiguous = openPostgresStore('postgres://dstack:Xy9@Pw/Secret@127.0.0.1:1/teamdb');
+    await expect(ambiguous).rejects.toBeInstanceOf(UsageError);
+    await expect(ambiguous).rejects.toThrow(
+      "invalid --database 'postgres://dstack:***@127.0.0.1:1/teamdb': an '@' after the host (in a user name or " +
+        'password, percent-encode @ : / ? # [ ] and %); use postgres://USER:PASSWORD@HOST:PORT/DATABASE',
+    );
     await expect(openPostgresStore('postgres://u:pw@db/x?sslcert=/no/such.pem')).rejects.toThrow(
       "invalid --database 'postgres://u:***@db/x?sslcert=/no/such.pem': ENOENT: no such file or directory, open '/no/such.pem'; " +
         'use postgres://USER:PASSWORD@HOST:PORT/DATABASE',

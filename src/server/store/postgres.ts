@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { UnavailableError, UsageError } from '../../core/errors.js';
-import { redactUrl } from '../../core/redact-url.js';
+import { atAfterHost, redactUrl } from '../../core/redact-url.js';
 import { readyOrClosed } from '../ready-or-closed.js';
 import { KyselyStore } from './kysely-store.js';
 import type { Database } from './schema.js';
@@ -56,6 +56,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
  * when node-postgres cannot read the URL: it threw its parser's bare `Invalid URL`.
  */
 function readableClient(url: string, setting: string): pg.Client {
+  if (atAfterHost(url)) {
+    throw new UsageError(
+      `invalid ${setting} '${redactUrl(url)}': an '@' after the host (in a user name or password, ` +
+        'percent-encode @ : / ? # [ ] and %); use postgres://USER:PASSWORD@HOST:PORT/DATABASE',
+    );
+  }
   try {
     return new pg.Client({ connectionString: url });
   } catch (e) {

@@ -27,6 +27,12 @@ async function configured(settings: Settings): Promise<Connection | undefined> {
     throw new UsageError(
       `DSTACK_SERVER is set (${settings.serverUrl}) but DSTACK_TOKEN is not: set both, or unset DSTACK_SERVER`,
     );
+  // Nor a token taken for another server's (the profile's, the local one's) in silence.
+  if (settings.token)
+    throw new UsageError(
+      'DSTACK_TOKEN is set but DSTACK_SERVER is not: set both, save them as a profile ' +
+        '(dstack config --server URL, which reads DSTACK_TOKEN), or unset DSTACK_TOKEN',
+    );
   const profile = await activeProfile(settings.home, settings.profile);
   if (!profile) return undefined;
   const tokenSource = profileToken(settings.home, profile.name, profile.server);

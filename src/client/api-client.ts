@@ -8,7 +8,7 @@ import type { UploadPlan, UploadPlanRequest } from '../core/blob-api.js';
 import { StorageFullError, UnavailableError } from '../core/errors.js';
 import { directGet } from '../files/direct-http.js';
 import type { ClientOptions, LocalStore, TokenSource } from './client-options.js';
-import { errorFromResponse } from './errors.js';
+import { errorFromResponse, isDstackError, notDstackServer } from './errors.js';
 import { fetchTransport, nodeTransport, readJson, readText, type HttpResponse, type Transport } from './http.js';
 import { isTransient, retrying, type RetryPolicy } from './retry.js';
 
@@ -94,6 +94,9 @@ export class ApiClient {
       } catch {
         parsed = undefined;
       }
+      if (response.status < 500 && !isDstackError(parsed)) {
+        throw notDstackServer(this.url, `${method} ${path.split('?')[0]}`, `HTTP ${response.status}`);
+      }
       const error = errorFromResponse(
         response.status,
         parsed,
@@ -123,7 +126,11 @@ export class ApiClient {
     return this.retry(
       async () => {
         const response = await this.request(method, path, { json, ...(signal ? { signal } : {}) });
-        return readJson<T>(response);
+        return readJson<T>(response).catch((e: unknown) => {
+          if (!(e instanceof SyntaxError)) throw e;
+          const request = `${method} ${path.split('?')[0]}`;
+          throw notDstackServer(this.url, request, `something other than dstack's JSON (${e.message.slice(0, 60)})`);
+        });
       },
       signal,
       `${method} ${path.split('?')[0]}`,

@@ -50,3 +50,21 @@ export function errorFromResponse(status: number, body: unknown, refused?: Refus
         : new InternalError(message);
   }
 }
+
+/**
+ * An answer that no dstack server gives: another service at the URL (a 404 of its own), or a
+ * web page where the API was expected (a URL with a path: `http://host:3000/dstack`). Said as
+ * the URL's problem, not as a bug of dstack's.
+ */
+export function notDstackServer(url: string, request: string, answer: string): NotFoundError {
+  return new NotFoundError(
+    `the server at ${url} is not a dstack server's address (${request} was answered with ${answer}): ` +
+      "check the server's URL (DSTACK_SERVER, or the profile's: dstack config list); it is the server's root, with no path",
+  );
+}
+
+/** Whether `body` is an error as dstack's server writes it (`{ error: { code, message } }`). */
+export function isDstackError(body: unknown): boolean {
+  const error = (body as { error?: { code?: unknown } } | undefined)?.error;
+  return typeof error?.code === 'string';
+}

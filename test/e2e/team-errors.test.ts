@@ -1,5 +1,7 @@
 /** The team commands' user errors, each with the message a user sees. */
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +89,45 @@ describe('team command errors', () => {
     );
     expect(r.code).toBe(2);
     await expect(access(join(sb.home, 'server', 'server.json'))).rejects.toThrow('ENOENT');
+  });
+
+  it('refuses DSTACK_TOKEN without DSTACK_SERVER rather than use it on another server, and starts none', async () => {
+    const r = await sb.dstack(['status'], { env: { DSTACK_TOKEN: server.token } });
+    expect(r.stderr).toBe(
+      'error: DSTACK_TOKEN is set but DSTACK_SERVER is not: set both, save them as a profile ' +
+        '(dstack config --server URL, which reads DSTACK_TOKEN), or unset DSTACK_TOKEN\n',
+    );
+    expect(r.code).toBe(2);
+    await expect(access(join(sb.home, 'server', 'server.json'))).rejects.toThrow('ENOENT');
+  });
+
+  it("says a URL that is not a dstack server's is wrong, not that dstack has a bug", async () => {
+    const fix =
+      "check the server's URL (DSTACK_SERVER, or the profile's: dstack config list); it is the server's root, with no path\n";
+    // A path after the server's address: its dashboard's page answers, not its API.
+    const withPath = `${server.url}/dstack`;
+    const page = await sb.dstack(['status'], { env: { DSTACK_SERVER: withPath, DSTACK_TOKEN: server.token } });
+    expect(page.stderr).toMatch(
+      new RegExp(
+        `^error: the server at ${withPath} is not a dstack server's address \\(GET /api/runs was answered with ` +
+          "something other than dstack's JSON \\(Unexpected token '<'",
+      ),
+    );
+    expect(page.stderr.endsWith(fix)).toBe(true);
+    expect(page.code).toBe(1);
+    // Another service: its own 404.
+    const other = createServer((_req, res) => res.writeHead(404).end('Not Found'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      const r = await sb.dstack(['status'], { env: { DSTACK_SERVER: url, DSTACK_TOKEN: server.token } });
+      expect(r.stderr).toBe(
+        `error: the server at ${url} is not a dstack server's address (GET /api/runs was answered with HTTP 404): ${fix}`,
+      );
+      expect(r.code).toBe(1);
+    } finally {
+      other.close();
+    }
   });
 
   it('saves a profile and uses it; an unknown DSTACK_PROFILE is an error naming the profiles', async () => {

@@ -1,6 +1,7 @@
 /**
  * What built-in providers check when they plan: curl, a URL it can fetch and an output inside
- * the project; python, a script and a requirements file that are in the project.
+ * the project; python, a script and a requirements file that are in the project, or a list of
+ * packages without pip options or file names in it.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -61,7 +62,11 @@ describe('python requirements', () => {
         python('outside', '../requirements.txt') +
         python('absolute', '/etc/hostname') +
         python('folder', 'deps') +
-        python('var', '${{ reqs }}'),
+        python('var', '${{ reqs }}') +
+        python('packages', '[tinypkg==0.1, "numpy; python_version >= \'3.8\'"]') +
+        python('option', '[tinypkg, --index-url=https://example.com/simple]') +
+        python('listed-file', '[requirements.txt]') +
+        '  - name: script-list\n    provider: python\n    python_script: [main.py]\n',
     });
   });
   afterAll(() => rm(base, { recursive: true, force: true }));
@@ -101,26 +106,6 @@ describe('python requirements', () => {
       "requirements file 'deps' of workflow 'folder' is not a file",
     );
   });
-});
-
-describe('python requirements as a list of packages', () => {
-  let base: string;
-  const root = () => join(base, 'p');
-  const python = (name: string, requirements: string) =>
-    `  - name: ${name}\n    provider: python\n    python_script: main.py\n    requirements: ${requirements}\n`;
-  beforeAll(async () => {
-    base = await tempDir();
-    await writeFiles(root(), {
-      'main.py': 'print("hi")\n',
-      '.dstack/workflows.yaml':
-        'workflows:\n' +
-        python('packages', '[tinypkg==0.1, "numpy; python_version >= \'3.8\'"]') +
-        python('option', '[tinypkg, --index-url=https://example.com/simple]') +
-        python('listed-file', '[requirements.txt]') +
-        '  - name: script-list\n    provider: python\n    python_script: [main.py]\n',
-    });
-  });
-  afterAll(() => rm(base, { recursive: true, force: true }));
 
   it('plans the packages as they are listed', async () => {
     expect((await planProject(root(), 'packages')).jobs[0]!.params).toMatchObject({
@@ -130,12 +115,12 @@ describe('python requirements as a list of packages', () => {
 
   it("refuses pip's options and a file's name in the list, at its line, saying what to write", async () => {
     expect((await planError(root(), 'option')).message).toBe(
-      ".dstack/workflows.yaml:9:5: '--index-url=https://example.com/simple' in the requirements of workflow 'option' " +
+      ".dstack/workflows.yaml:37:5: '--index-url=https://example.com/simple' in the requirements of workflow 'option' " +
         "is an option of pip's, not a package: put options in a requirements file, or in pip's environment (PIP_INDEX_URL)",
     );
     const e = await planError(root(), 'listed-file');
     expect(e.message).toBe(
-      ".dstack/workflows.yaml:13:5: 'requirements.txt' in the requirements of workflow 'listed-file' names a file: " +
+      ".dstack/workflows.yaml:41:5: 'requirements.txt' in the requirements of workflow 'listed-file' names a file: " +
         "a requirements file is written 'requirements: requirements.txt'",
     );
     expect(e.field).toBe('requirements');
@@ -143,7 +128,7 @@ describe('python requirements as a list of packages', () => {
 
   it('refuses a script given as a list, naming the key it found', async () => {
     expect((await planError(root(), 'script-list')).message).toBe(
-      ".dstack/workflows.yaml:16:5: 'python_script' of workflow 'script-list' must be one value, not a list",
+      ".dstack/workflows.yaml:44:5: 'python_script' of workflow 'script-list' must be one value, not a list",
     );
   });
 });

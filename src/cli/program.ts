@@ -224,6 +224,11 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     )
     .option('--venv-cache-days <days>', 'remove a cached virtualenv unused this long (default 7; 0: no limit)')
     .option('--venv-cache-size <size>', 'keep cached virtualenvs within this size (default 20GB; 0: no limit)')
+    .option(
+      '--no-host-jobs',
+      "run only jobs in containers (with an 'image:'), not jobs on this machine as this user, " +
+        "who could read this runner's token: for users who do not trust each other",
+    )
     .action((opts) => done(commands.runner().then((m) => m.runnerStartCommand(opts, settings))));
   runner
     .command('exec')

@@ -1,8 +1,9 @@
 /**
  * What a job needs of a runner besides its size: a Docker engine for a job with an image, the
- * Python it names for a python job without one. Runners tell what they have with their capacity
- * (Capacity.docker, Capacity.python); one that tells nothing (an older runner, Slurm's) is
- * offered any job, as before runners told. `neverRuns` joins this to the size (neverFits).
+ * Python it names for a python job without one, and host jobs enabled for one that runs on the
+ * runner's host. Runners tell what they have with their capacity (Capacity.docker, .python,
+ * .host); one that tells nothing (an older runner, Slurm's) is offered any job, as before runners
+ * told. `neverRuns` joins this to the size (neverFits).
  */
 import type { JobSpec } from './job-spec.js';
 import { neverFits, type Capacity } from './resources.js';
@@ -32,15 +33,30 @@ export function param(params: Record<string, unknown>, ...names: string[]): stri
 /** What `lacks` says of a runner whose Docker engine does not answer. */
 export const DOCKER_ENGINE = 'a Docker engine';
 
+/** What `lacks` says of a runner started with --no-host-jobs, for a job that would run on its host. */
+export const HOST_JOBS = 'host jobs enabled';
+
 /**
- * What the runner of `total` lacks for `spec` (`a Docker engine`, `Python 3.11`), or null when
- * it lacks nothing it told of. A python job without an image runs `python3`, or `python3.X` for
- * the version it names (runner/python-job.ts): the runner lists those that work (`3`, `3.11`).
+ * Whether `spec` runs user code on the runner's host, as its uid: a job without an image, but a
+ * curl job (the runner downloads it itself: runner/fetch-job.ts) and a python job on a runner
+ * that runs them in `python:3.X` images (`pythonInDocker`: DSTACK_PYTHON_RUNTIME=docker).
+ */
+export function runsOnHost(spec: Pick<JobSpec, 'image' | 'provider'>, pythonInDocker: boolean): boolean {
+  if (spec.image !== undefined || spec.provider === 'curl') return false;
+  return !(spec.provider === 'python' && pythonInDocker);
+}
+
+/**
+ * What the runner of `total` lacks for `spec` (`a Docker engine`, `Python 3.11`, `host jobs
+ * enabled`), or null when it lacks nothing it told of. A python job without an image runs
+ * `python3`, or `python3.X` for the version it names (runner/python-job.ts): the runner lists
+ * those that work (`3`, `3.11`).
  */
 export function lacks(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, total: Capacity): string | null {
   const hostPython = spec.provider === 'python' && spec.image === undefined;
   const inDocker = spec.image !== undefined || (hostPython && total.python?.includes(PYTHON_IN_DOCKER) === true);
   if (inDocker) return total.docker === false ? DOCKER_ENGINE : null;
+  if (total.host === false && runsOnHost(spec, false)) return HOST_JOBS;
   if (!hostPython || total.python === undefined) return null;
   const version = pythonParam(spec.params);
   return total.python.includes(majorMinor(version ?? '3')) ? null : `Python ${version ?? '3'}`;
@@ -50,7 +66,7 @@ export function lacks(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, tota
 export interface NeverRuns {
   /** neverFits: `2 GPUs`, `512 CPUs and 2.0TB of memory`. */
   size: string | null;
-  /** lacks: `a Docker engine`, `Python 3.11`. */
+  /** lacks: `a Docker engine`, `Python 3.11`, `host jobs enabled`. */
   ability: string | null;
 }
 
@@ -78,8 +94,22 @@ export function howToGet(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, t
   // The runner's own words (the socket, and why: permission denied, no such socket); an older runner tells none.
   if (lack === DOCKER_ENGINE)
     return total.dockerProblem ?? 'none answers at its DOCKER_HOST (start dockerd, or set DOCKER_HOST to its socket)';
+  if (lack === HOST_JOBS) return NO_HOST_JOBS_HINT;
   return pythonHint(pythonParam(spec.params));
 }
+
+/** How a job that runs on its runner's host gets to run where runners were started with --no-host-jobs. */
+export const NO_HOST_JOBS_HINT =
+  "its runners run only jobs in containers (dstack runner start --no-host-jobs): give the job an 'image:', " +
+  'or start a runner without --no-host-jobs';
+
+/**
+ * Why a runner started with --no-host-jobs fails a job that would run on its host, should one
+ * reach it (from an older server, which does not read Capacity.host).
+ */
+export const HOST_JOB_REFUSED =
+  "this runner runs only jobs in containers (dstack runner start --no-host-jobs), and this job has no 'image:': " +
+  'give it one, or run it where a runner without --no-host-jobs is';
 
 /** How a runner without the Python a job names (`version`, or none: `python3`) could run it. */
 export function pythonHint(version: string | undefined): string {

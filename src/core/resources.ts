@@ -31,6 +31,12 @@ export interface Capacity {
    * `python3.X`), or `docker` when it runs them in `python:3.X` images. Absent: not told.
    */
   python?: string[];
+  /**
+   * False: the runner runs no host jobs (`dstack runner start --no-host-jobs`), only jobs in
+   * containers and curl's downloads (core/job-needs.ts runsOnHost). Absent: it runs them (an
+   * older runner, or one without the flag).
+   */
+  host?: boolean;
 }
 
 export interface GpuInfo {

@@ -19,3 +19,9 @@ export function serverUrlProblem(value: string): string | undefined {
   if ((url?.protocol !== 'http:' && url?.protocol !== 'https:') || !url.host) return 'give an http:// or https:// URL';
   return undefined;
 }
+
+/** Whether only this machine can reach `host`: localhost, 127.0.0.0/8 or ::1. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
+}

@@ -103,12 +103,13 @@ function works(name: string, env: Record<string, string>): Promise<boolean> {
   });
 }
 
-/** The probe of a runner whose jobs get `env`. */
-export function abilityProbe(env: Record<string, string>): AbilityProbe {
+/** The probe of a runner whose jobs get `env`; `hostJobs` false: it runs none (--no-host-jobs), so no host Python. */
+export function abilityProbe(env: Record<string, string>, hostJobs = true): AbilityProbe {
   return {
     docker: () => dockerProblem(readProviderSettings().dockerHost),
     // DSTACK_PYTHON_RUNTIME=docker: python jobs run in python:3.X images, so they need Docker instead.
-    pythons: async () => (readProviderSettings().pythonRuntime === 'docker' ? [PYTHON_IN_DOCKER] : hostPythons(env)),
+    pythons: async () =>
+      readProviderSettings().pythonRuntime === 'docker' ? [PYTHON_IN_DOCKER] : hostJobs ? hostPythons(env) : [],
   };
 }
 

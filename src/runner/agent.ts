@@ -66,6 +66,11 @@ export interface RunnerOptions {
   pythonsWaitMs?: number;
   /** How much of its cached virtualenvs it keeps (default DEFAULT_VENV_CACHE: a week unused, 20GB). */
   venvCache?: VenvCacheLimits;
+  /**
+   * False: it runs only jobs in containers (--no-host-jobs), and tells the server so with its
+   * capacity (Capacity.host); a host job that reaches it anyway is failed (JobRunContext.hostJobs).
+   */
+  hostJobs?: boolean;
 }
 
 const RETRY_MS = 1000;
@@ -169,7 +174,7 @@ export class RunnerAgent {
     holds: string[],
     dockerProblem: string | undefined,
   ): Promise<{ heartbeatMs: number }> {
-    const { client, name, capacity, logger } = this.options;
+    const { client, name, logger } = this.options;
     const abilities = await this.abilities?.now(dockerProblem);
     let said = false;
     for (;;) {
@@ -179,7 +184,7 @@ export class RunnerAgent {
           session: this.session,
           ...(replaces === undefined ? {} : { replaces }),
           host: hostname(),
-          total: { ...capacity, ...abilities },
+          total: this.total(abilities),
           jobIds: holds,
         });
         if (abilities) this.abilities!.heard(abilities);
@@ -191,6 +196,11 @@ export class RunnerAgent {
         await sleep(REGISTER_RETRY_MS);
       }
     }
+  }
+
+  /** What it tells the server it has: its capacity, what it can run, and whether it runs host jobs. */
+  private total(abilities: RunnerAbilities | undefined): Capacity {
+    return { ...this.options.capacity, ...abilities, ...(this.options.hostJobs === false ? { host: false } : {}) };
   }
 
   /**
@@ -301,6 +311,7 @@ export class RunnerAgent {
         trash: this.trash,
         spoolLogs: this.options.spoolLogs ?? true,
         venvBuilt: () => void this.venvs.afterBuild(),
+        ...(this.options.hostJobs === false ? { hostJobs: false } : {}),
       },
       assignment,
     );
@@ -349,7 +360,7 @@ export class RunnerAgent {
             session: this.session,
             jobIds: [...this.running.keys(), ...this.recovering],
             waitMs: this.pollMs,
-            ...(changed ? { total: { ...this.options.capacity, ...changed } } : {}),
+            ...(changed ? { total: this.total(changed) } : {}),
           },
           this.heartbeatAbort.signal,
         );

@@ -16,6 +16,11 @@ export interface JobRunContext {
   trash?: Trash;
   /** Log lines go to a spool file before they are sent (RunnerOptions.spoolLogs); default true. */
   spoolLogs?: boolean;
+  /**
+   * False: the runner was started with --no-host-jobs, and fails a job that would run on its host
+   * (core/job-needs.ts runsOnHost) rather than run it: one reaches it only from an older server.
+   */
+  hostJobs?: boolean;
   /** Told when a job has built a cached virtualenv (LaunchContext.venvBuilt). */
   venvBuilt?: () => void;
   /**

@@ -4,6 +4,8 @@
  * artifacts) is job-ending.ts.
  */
 import { UnauthorizedError } from '../core/errors.js';
+import { HOST_JOB_REFUSED, runsOnHost } from '../core/job-needs.js';
+import { readProviderSettings } from '../settings.js';
 import { explainFullDisk, isDiskFull } from '../files/refused-write.js';
 import { failureReason } from './job-disk.js';
 import { commandsEnd } from './commands-end.js';
@@ -64,6 +66,11 @@ export class JobRun extends JobEnding {
     let launched = false;
     try {
       const spec = this.assignment.job.spec;
+      if (this.ctx.hostJobs === false && runsOnHost(spec, readProviderSettings().pythonRuntime === 'docker')) {
+        // From an older server, which does not read the runner's Capacity.host: failed, never run.
+        this.ctx.logger.warn(`job ${this.id} failed: it has no image, and this runner runs no host jobs`);
+        return await this.finishFailed(HOST_JOB_REFUSED, { commandsStarted: false });
+      }
       workspace = await this.prepare(note);
       if (workspace === undefined) return await this.endUnstarted();
       // RUNNING is reported while the job starts, not before it: the round trip is off the way
@@ -77,6 +84,7 @@ export class JobRun extends JobEnding {
           workspace,
           workRoot: this.ctx.workRoot,
           hostExecutor: this.ctx.executor,
+          ...(this.ctx.hostJobs === false ? { hostJobs: false } : {}),
           baseEnv: this.ctx.baseEnv,
           onOutput: (stream, chunk) => this.logs.write(stream, chunk),
           whenDrained: (resume) => this.logs.whenDrained(resume),

@@ -3,6 +3,8 @@
  * job's limits, GPUs and absolute artifact paths. Providers' launchers start commands through it.
  */
 import type { Assignment } from '../core/api.js';
+import { InvalidError } from '../core/errors.js';
+import { HOST_JOB_REFUSED } from '../core/job-needs.js';
 import { shellQuote } from '../core/variables.js';
 import { containerMounts, containerRoot } from './container-root.js';
 import type { Execution, Executor, Mount, OnOutput, WhenDrained } from './executors/executor.js';
@@ -17,6 +19,8 @@ export interface LaunchContext {
   workRoot: string;
   /** The runner's host executor. */
   hostExecutor: Executor;
+  /** False: the runner runs no host jobs (--no-host-jobs), and a start on its host throws instead. */
+  hostJobs?: boolean;
   /** The runner's environment, passed on to host jobs. */
   baseEnv: Record<string, string>;
   onOutput: OnOutput;
@@ -48,7 +52,9 @@ export function jobTarget(ctx: LaunchContext, image: string | undefined): JobTar
   const cd = spec.workingDir !== undefined ? [`cd -- ${shellQuote(spec.workingDir)}`] : [];
   return {
     image,
-    start(commands, options = {}) {
+    async start(commands, options = {}) {
+      // JobRun refuses such a job before its workspace is made; this holds for any launcher.
+      if (image === undefined && ctx.hostJobs === false) throw new InvalidError(HOST_JOB_REFUSED);
       const executor = image === undefined ? ctx.hostExecutor : dockerExecutorFor(ctx.workRoot);
       const jobId = options.step === undefined ? assignment.job.id : `${assignment.job.id}-${options.step}`;
       return executor.start({

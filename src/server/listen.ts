@@ -34,8 +34,4 @@ function listenError(e: NodeJS.ErrnoException, host: string, port: number): Dsta
   }
 }
 
-/** Whether only this machine can reach `host`: localhost, 127.0.0.0/8 or ::1. */
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
-}
+export { isLoopback } from '../core/server-url.js';

@@ -1,6 +1,6 @@
 /** Whether a runner could ever run a job: big enough for it, and having what it must run with. */
 import { describe, expect, it } from 'vitest';
-import { neverRuns } from '../../src/core/job-needs.js';
+import { howToGet, lacks, neverRuns, runsOnHost } from '../../src/core/job-needs.js';
 import type { Capacity } from '../../src/core/resources.js';
 import { makeSpec } from '../store/fixtures.js';
 
@@ -37,5 +37,50 @@ describe('neverRuns', () => {
 
   it('counts a job that asks for all the runner has as one it could run', () => {
     expect(neverRuns(makeSpec('all', { resources: { cpu: 4, memory: 16 * GB, gpu: 0 } }), CPU_BOX)).toBeNull();
+  });
+});
+
+describe('a runner started with --no-host-jobs (host: false)', () => {
+  const CONTAINERS: Capacity = { ...size, docker: true, python: ['3'], host: false };
+  const CURL = makeSpec('get', { provider: 'curl', params: { url: 'https://x/y', output: 'y' } });
+  const CUSTOM = makeSpec('custom', { provider: 'my-provider' });
+
+  it('lacks host jobs for a job without an image: bash, a custom provider, python run on the host', () => {
+    expect(lacks(makeSpec('bash'), CONTAINERS)).toBe('host jobs enabled');
+    expect(lacks(CUSTOM, CONTAINERS)).toBe('host jobs enabled');
+    expect(lacks(PY311, CONTAINERS)).toBe('host jobs enabled');
+    expect(neverRuns(makeSpec('bash'), CONTAINERS)).toEqual({ size: null, ability: 'host jobs enabled' });
+  });
+
+  it('runs jobs with an image, curl downloads (no user code), and python jobs it runs in images', () => {
+    expect(lacks(IMAGE, CONTAINERS)).toBeNull();
+    expect(lacks(makeSpec('bash-image', { image: 'ubuntu' }), CONTAINERS)).toBeNull();
+    expect(lacks(CURL, CONTAINERS)).toBeNull();
+    expect(lacks(PY311, { ...CONTAINERS, python: ['docker'] })).toBeNull();
+  });
+
+  it('still needs a Docker engine for a job with an image', () => {
+    expect(lacks(IMAGE, { ...CONTAINERS, docker: false })).toBe('a Docker engine');
+  });
+
+  it('is not what a runner that tells nothing, or tells host: true, lacks', () => {
+    expect(lacks(makeSpec('bash'), OLD)).toBeNull();
+    expect(lacks(makeSpec('bash'), { ...CPU_BOX, host: true })).toBeNull();
+  });
+
+  it('says how to get such a job run', () => {
+    expect(howToGet(makeSpec('bash'), CONTAINERS)).toBe(
+      "its runners run only jobs in containers (dstack runner start --no-host-jobs): give the job an 'image:', " +
+        'or start a runner without --no-host-jobs',
+    );
+  });
+
+  it('runsOnHost: a job without an image, but curl, and python where the runner runs it in an image', () => {
+    expect(runsOnHost(makeSpec('bash'), false)).toBe(true);
+    expect(runsOnHost(PY311, false)).toBe(true);
+    expect(runsOnHost(PY311, true)).toBe(false);
+    expect(runsOnHost(IMAGE, false)).toBe(false);
+    expect(runsOnHost(CURL, false)).toBe(false);
+    expect(runsOnHost(CUSTOM, true)).toBe(true);
   });
 });

@@ -26,6 +26,20 @@ describe('runner abilities', () => {
     15 * 60_000,
   );
 
+  it('lists no host Python for a runner started with --no-host-jobs, which runs none', async () => {
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    const runtime = process.env.DSTACK_PYTHON_RUNTIME;
+    delete process.env.DSTACK_PYTHON_RUNTIME;
+    try {
+      expect(await abilityProbe(env, false).pythons()).toEqual([]);
+      process.env.DSTACK_PYTHON_RUNTIME = 'docker';
+      expect(await abilityProbe(env, false).pythons()).toEqual(['docker']);
+    } finally {
+      if (runtime === undefined) delete process.env.DSTACK_PYTHON_RUNTIME;
+      else process.env.DSTACK_PYTHON_RUNTIME = runtime;
+    }
+  });
+
   it('lists the pythonX.Y on the PATH that run, leaving out one that does not (a shim of a missing version)', async () => {
     const bin = await mkdtemp(join(tmpdir(), 'dstack-pythons-'));
     const script = async (name: string, body: string) => {

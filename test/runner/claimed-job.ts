@@ -18,12 +18,13 @@ import { startTestServer } from '../services/server.js';
  * A real server with one run of `specs` (dependencies first) and runner r1 registered: `claim`
  * gives the next job the scheduler hands it, as a job run not yet started. `retry`: the runner's
  * client retries through failures as a runner's does (none by default). `workRoot`: the runner's
- * work dir (a fresh temporary folder by default, removed after).
+ * work dir (a fresh temporary folder by default, removed after). `hostJobs: false`: a runner
+ * started with --no-host-jobs, which registered as an older one (what an older server hears).
  */
 export async function testRunner(
   specs: JobSpec[],
   cleanup: (() => Promise<unknown>)[],
-  options: { retry?: RetryPolicy; workRoot?: string } = {},
+  options: { retry?: RetryPolicy; workRoot?: string; hostJobs?: boolean } = {},
 ) {
   const t = await startTestServer();
   cleanup.push(() => t.stop());
@@ -56,10 +57,11 @@ export async function testRunner(
     logger: createLogger('test', 'info', (line) => logged.push(line)),
     baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     stopGraceMs: 1000,
+    ...(options.hostJobs === undefined ? {} : { hostJobs: options.hostJobs }),
   };
   const claim = async () => {
     const assignment = (await client.claim({ name: 'r1', jobIds: [], waitMs: 5000 }))!;
-    return { id: assignment.job.id, run: new JobRun(context, assignment) };
+    return { id: assignment.job.id, assignment, run: new JobRun(context, assignment) };
   };
   /** The job's log as its reader sees it: each entry's lines, a newline after those that are whole. */
   const log = async (id: string) => {
@@ -76,7 +78,7 @@ export async function testRunner(
 export async function claimedJob(
   spec: JobSpec,
   cleanup: (() => Promise<unknown>)[],
-  options: { workRoot?: string } = {},
+  options: { workRoot?: string; hostJobs?: boolean } = {},
 ) {
   const runner = await testRunner([spec], cleanup, options);
   return { ...runner, ...(await runner.claim()) };

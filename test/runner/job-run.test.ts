@@ -1,7 +1,11 @@
 /** A job run on a runner against a real server, without the agent around it (no heartbeat to end it). */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ProcessExecutor } from '../../src/runner/executors/process-executor.js';
+import { jobTarget } from '../../src/runner/job-target.js';
 import { stopJobs } from '../../src/server/control.js';
 import { jobProcesses } from '../services/processes.js';
 import { makeSpec } from '../store/fixtures.js';
@@ -108,5 +112,49 @@ describe('a running job whose runner is deleted', () => {
     expect(ended).toBe(true);
     expect((await engine.store.getJob(id))?.reason).toBe('runner deleted');
     await vi.waitFor(() => expect(jobProcesses(id)).toEqual([]), { timeout: 5000, interval: 100 });
+  });
+});
+
+describe('a host job that reaches a runner started with --no-host-jobs (from an older server)', () => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  it('fails saying why, its commands never run', async () => {
+    const marker = join(tmpdir(), `dstack-host-job-${process.pid}-${Date.now()}`);
+    const spec = makeSpec('host', { commands: [`touch ${marker}`] });
+    const { engine, id, run, log, logged } = await claimedJob(spec, cleanup, { hostJobs: false });
+    await run.run();
+    const job = await engine.store.getJob(id);
+    const why =
+      "this runner runs only jobs in containers (dstack runner start --no-host-jobs), and this job has no 'image:': " +
+      'give it one, or run it where a runner without --no-host-jobs is';
+    expect([job?.status, job?.reason]).toEqual(['FAILED', why]);
+    expect(existsSync(marker)).toBe(false);
+    expect(await log(id)).toContain(`[dstack] ${why}`);
+    expect(logged.some((l) => l.includes(`job ${id} failed: it has no image, and this runner runs no host jobs`))).toBe(
+      true,
+    );
+  });
+
+  it('is refused where any launcher would start its commands on the host', async () => {
+    const marker = join(tmpdir(), `dstack-host-job-${process.pid}-${Date.now()}`);
+    const { assignment, workRoot } = await claimedJob(makeSpec('host'), cleanup, { hostJobs: false });
+    const ctx = {
+      assignment,
+      workspace: workRoot,
+      workRoot,
+      hostExecutor: new ProcessExecutor(workRoot),
+      baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      onOutput: () => {},
+      note: () => {},
+      signal: new AbortController().signal,
+      hostJobs: false,
+    };
+    await expect(jobTarget(ctx, undefined).start([`touch ${marker}`])).rejects.toThrow(
+      "this runner runs only jobs in containers (dstack runner start --no-host-jobs), and this job has no 'image:'",
+    );
+    expect(existsSync(marker)).toBe(false);
   });
 });

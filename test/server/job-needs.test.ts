@@ -21,6 +21,8 @@ const IMAGE = makeSpec('image', { provider: 'docker', image: 'busybox' });
 const BASH = makeSpec('bash');
 const PY311 = makeSpec('py311', { provider: 'python', params: { python_script: 'x.py', python: '3.11' } });
 const PY310 = makeSpec('py310', { provider: 'python', params: { python_script: 'x.py', version: '3.10.4' } });
+/** A host job bigger than the second runner. */
+const big = makeSpec('big', { resources: { cpu: 2, memory: 0, gpu: 0 } });
 
 const jobId = (i: number) => i.toString(16).padStart(12, '0');
 
@@ -131,6 +133,29 @@ describe('what a runner can run', () => {
       'no runner has a Docker engine (runners: a (none answers at /run/d.sock (permission denied)), ' +
         "b (DOCKER_HOST 'bogus' is not supported), c)",
     );
+  });
+
+  it('gives a runner started with --no-host-jobs no job that runs on its host, saying why it waits', async () => {
+    const CONTAINERS: Capacity = { ...DOCKER_BOX, host: false };
+    const CURL = makeSpec('curl', { provider: 'curl', params: { url: 'https://example.com/x', output: 'x' } });
+    const { engine, claim, reason } = await serverWith({ r1: CONTAINERS }, [BASH, PY310, IMAGE, CURL]);
+    await explainWaiting(engine);
+    expect(await reason('bash')).toBe('no runner has host jobs enabled (runners: r1)');
+    expect(await reason('py310')).toBe('no runner has host jobs enabled (runners: r1)');
+    expect(await reason('image')).toBeUndefined();
+    expect(await claim('r1')).toBe('image');
+    expect(await claim('r1')).toBe('curl');
+    expect(await claim('r1')).toBeUndefined();
+  });
+
+  it('gives host jobs to a runner without --no-host-jobs beside one with it, and names only the one that lacks it', async () => {
+    const CONTAINERS: Capacity = { ...DOCKER_BOX, host: false };
+    const { engine, claim, reason } = await serverWith({ r1: CONTAINERS, r2: { ...DOCKER_BOX, cpu: 1 } }, [BASH, big]);
+    await explainWaiting(engine);
+    expect(await reason('bash')).toBeUndefined();
+    expect(await reason('big')).toBe('no runner has what it needs (r1: host jobs enabled; r2: 2 CPUs)');
+    expect(await claim('r1')).toBeUndefined();
+    expect(await claim('r2')).toBe('bash');
   });
 
   it('fails such a job on the embedded server, whose one runner is this machine', async () => {

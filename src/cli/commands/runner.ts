@@ -1,10 +1,12 @@
 /** `dstack runner start`: make this machine a runner of a team server. */
+import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { RunnerClient } from '../../client/runner-client.js';
 import { runnerRetry } from '../../client/retry.js';
 import { waitForServer } from '../../client/server-up.js';
 import { UsageError } from '../../core/errors.js';
 import { parseSize, plural } from '../../core/resources.js';
+import { isLoopback } from '../../core/server-url.js';
 import { createLogger } from '../../logger.js';
 import { RUNNER_SHUTDOWN_REASON, RunnerAgent } from '../../runner/agent.js';
 import { abilityProbe } from '../../runner/abilities.js';
@@ -28,6 +30,43 @@ export interface RunnerStartOptions {
   gpus?: string;
   venvCacheDays?: string;
   venvCacheSize?: string;
+  /** False: --no-host-jobs. */
+  hostJobs?: boolean;
+}
+
+/**
+ * The start's warning for a runner that runs host jobs (no --no-host-jobs) of a server that others
+ * can reach (not on a loopback address): those jobs of every user run as this process's Unix user,
+ * which can read its environment (DSTACK_TOKEN) and ptrace it, so only containers keep users apart.
+ * Undefined where nothing is to be said.
+ */
+export function hostJobsWarning(
+  server: string,
+  hostJobs: boolean,
+  user: { uid: number; username: string } = currentUser(),
+): string | undefined {
+  if (!hostJobs) return undefined;
+  let host: string;
+  try {
+    host = new URL(server).hostname;
+  } catch {
+    return undefined; // serverUrl has refused it already
+  }
+  if (isLoopback(host)) return undefined;
+  return (
+    `host jobs (those without an 'image:') of every user of this server run here as uid ${user.uid} ` +
+    `(${user.username}), so each can read the others' files and this runner's token: for users who do not ` +
+    `trust each other, start runners with --no-host-jobs (jobs with an 'image:' only)`
+  );
+}
+
+function currentUser(): { uid: number; username: string } {
+  try {
+    const { uid, username } = userInfo();
+    return { uid, username };
+  } catch {
+    return { uid: process.getuid?.() ?? -1, username: 'no user name' }; // a uid without a passwd entry (a container's)
+  }
 }
 
 /**
@@ -85,6 +124,9 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     throw new UsageError(`--name '${options.name}' does not match the token, which is for runner '${caller}'`);
   }
   const logger = createLogger(`runner:${caller}`, settings.logLevel);
+  const hostJobs = options.hostJobs !== false;
+  const warning = hostJobsWarning(server, hostJobs);
+  if (warning) logger.warn(warning);
   const detected = await detectGpus({ warn: (message) => logger.warn(message) });
   overrides.gpus = options.gpus === undefined ? detected : declaredGpus(options.gpus, detected);
   const client = new RunnerClient({ url: server, token, retry: runnerRetry(logger) });
@@ -99,11 +141,12 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     executor: new ProcessExecutor(workRoot, { spawner: true, stopGraceMs }),
     logger,
     baseEnv,
-    abilities: abilityProbe(baseEnv),
+    abilities: abilityProbe(baseEnv, hostJobs),
     // Among other runners: registered knowing its Pythons, it is offered only python jobs it can run.
     pythonsWaitMs: 30_000,
     stopGraceMs,
     venvCache,
+    hostJobs,
     onRefused: () => process.exit(1),
   });
   await agent.start();

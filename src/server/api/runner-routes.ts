@@ -266,8 +266,14 @@ function thenOf(text: string | undefined): RunnerTransitionRequest | undefined {
 }
 
 /** What a runner told it can run, for the log (nothing from an older runner). */
-function abilitiesOf(total: Capacity): { docker?: boolean; dockerProblem?: string; python?: string } {
+function abilitiesOf(total: Capacity): {
+  docker?: boolean;
+  dockerProblem?: string;
+  python?: string;
+  hostJobs?: boolean;
+} {
   return {
+    ...(total.host === undefined ? {} : { hostJobs: total.host }),
     ...(total.docker === undefined ? {} : { docker: total.docker }),
     ...(total.dockerProblem === undefined ? {} : { dockerProblem: total.dockerProblem }),
     ...(total.python === undefined ? {} : { python: total.python.join(' ') || 'none' }),

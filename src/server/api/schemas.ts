@@ -161,6 +161,8 @@ export const capacity = z.object({
   docker: z.boolean().optional(),
   dockerProblem: z.string().min(1).max(1000).optional(),
   python: z.array(z.string().min(1).max(20)).max(100).optional(),
+  /** False: it runs no host jobs (--no-host-jobs). */
+  host: z.boolean().optional(),
 });
 
 /** A runner process's random id; optional, as older runners and Slurm's one-shot runners send none. */

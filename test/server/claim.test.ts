@@ -5,7 +5,7 @@ import { resumeJobs } from '../../src/server/control.js';
 import { claim } from '../../src/server/scheduler.js';
 import type { Engine } from '../../src/server/engine.js';
 import { makeJob, makeRun, makeSpec } from '../store/fixtures.js';
-import { engineWith } from './engine-fixture.js';
+import { addRunner, engineWith } from './engine-fixture.js';
 
 async function withRunner(
   status: JobStatus = 'SUBMITTED',
@@ -13,14 +13,7 @@ async function withRunner(
   more: [string, JobStatus, string[], number?][] = [],
 ) {
   const fixture = await engineWith([['aaaaaaaaaaaa', status, []], ...more]);
-  await fixture.engine.store.upsertRunner({
-    name: 'r1',
-    host: 'h',
-    total: { cpu, memory: 1 << 30, gpus: [] },
-    status: 'ACTIVE',
-    updatedAt: Date.now(),
-    registeredAt: Date.now(),
-  });
+  await addRunner(fixture.engine, 'r1', { cpu, memory: 1 << 30, gpus: [] });
   return fixture;
 }
 
@@ -47,14 +40,7 @@ describe('claim', () => {
   it("never offers one runner's job to another", async () => {
     const { engine } = await withRunner();
     await claim(engine, 'r1', [], 0);
-    await engine.store.upsertRunner({
-      name: 'r2',
-      host: 'h',
-      total: { cpu: 4, memory: 1 << 30, gpus: [] },
-      status: 'ACTIVE',
-      updatedAt: Date.now(),
-      registeredAt: Date.now(),
-    });
+    await addRunner(engine, 'r2');
     expect(await claim(engine, 'r2', [], 0)).toBeUndefined();
   });
 

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { JobStatus } from '../../src/core/job-status.js';
 import type { JobRecord, RunRecord } from '../../src/core/records.js';
+import type { Capacity } from '../../src/core/resources.js';
 import type { Engine } from '../../src/server/engine.js';
 import { makeJob, makeRun, makeSpec } from '../store/fixtures.js';
 import { testApp } from './app-fixture.js';
@@ -41,6 +42,16 @@ export async function putBlob(engine: Engine, content: string): Promise<string> 
   const digest = createHash('sha256').update(content).digest('hex');
   await engine.blobs.put(digest, Readable.from([Buffer.from(content)]));
   return digest;
+}
+
+/** Register an ACTIVE runner `name` of `total` (4 CPUs, 1 GiB by default), last heard from `at`. */
+export async function addRunner(
+  engine: Engine,
+  name: string,
+  total: Capacity = { cpu: 4, memory: 1 << 30, gpus: [] },
+  at = Date.now(),
+): Promise<void> {
+  await engine.store.upsertRunner({ name, host: 'h', total, status: 'ACTIVE', updatedAt: at, registeredAt: at });
 }
 
 /** Take a SUBMITTED job through its statuses to DONE, on runner r1. */

@@ -13,20 +13,13 @@ import { openSqliteDatabase, SqliteStoreDialect } from '../../src/server/store/s
 import type { Store } from '../../src/server/store/store.js';
 import { startPostgres, type PostgresServer } from '../services/postgres.js';
 import { callApi } from './app-fixture.js';
-import { engineWith } from './engine-fixture.js';
+import { addRunner, engineWith } from './engine-fixture.js';
 
 const JOB = 'aaaaaaaaaaaa';
 
 async function runningOn(lastHeard: number, open?: (path: string) => Promise<Store>) {
   const { engine, app } = await engineWith([[JOB, 'RUNNING', []]], {}, open);
-  await engine.store.upsertRunner({
-    name: 'r1',
-    host: 'h',
-    total: { cpu: 4, memory: 1 << 30, gpus: [] },
-    status: 'ACTIVE',
-    updatedAt: lastHeard,
-    registeredAt: lastHeard,
-  });
+  await addRunner(engine, 'r1', undefined, lastHeard);
   await engine.store.updateJob(JOB, 'RUNNING', { runner: 'r1' });
   return { engine, app };
 }
@@ -106,16 +99,7 @@ describe('startMonitor at a resume', () => {
   /** A job asking for 64 CPUs, one 4-CPU runner, and periodic checks an hour apart: only the check of new work can act. */
   async function submittedUnfittable(failUnfittable: boolean) {
     const { engine } = await engineWith([[JOB, 'SUBMITTED', [], 64]]);
-    const now = Date.now();
-    const total = { cpu: 4, memory: 1 << 30, gpus: [] };
-    await engine.store.upsertRunner({
-      name: 'local',
-      host: 'h',
-      total,
-      status: 'ACTIVE',
-      updatedAt: now,
-      registeredAt: now,
-    });
+    await addRunner(engine, 'local');
     const stop = startMonitor(engine, { runnerTimeoutMs: 3_600_000, intervalMs: 3_600_000, failUnfittable });
     engine.newWork(); // as a resume says it (a submission checks its own jobs before it answers)
     return { engine, stop };

@@ -3,20 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../src/core/job-status.js';
 import { resumeJobs } from '../../src/server/control.js';
 import { claimOnce } from '../../src/server/scheduler.js';
-import { engineWith } from './engine-fixture.js';
+import { addRunner, engineWith } from './engine-fixture.js';
 
 const id = (n: number) => n.toString(16).padStart(12, '0');
 
 async function withRunner(statuses: [string, JobStatus, string[], number?][], cpu = 4, tagOnDone?: string) {
   const fixture = await engineWith(statuses, tagOnDone === undefined ? {} : { tagOnDone });
-  await fixture.engine.store.upsertRunner({
-    name: 'r1',
-    host: 'h',
-    total: { cpu, memory: 1 << 30, gpus: [] },
-    status: 'ACTIVE',
-    updatedAt: Date.now(),
-    registeredAt: Date.now(),
-  });
+  await addRunner(fixture.engine, 'r1', { cpu, memory: 1 << 30, gpus: [] });
   return fixture;
 }
 

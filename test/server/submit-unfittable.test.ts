@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../src/core/job-spec.js';
 import { submitRun } from '../../src/server/submit.js';
 import { makeSpec } from '../store/fixtures.js';
-import { engineWith, putBlob } from './engine-fixture.js';
+import { addRunner, engineWith, putBlob } from './engine-fixture.js';
 
 const HUGE = makeSpec('huge', { resources: { cpu: 64, memory: 0, gpu: 0 } });
 const AFTER = makeSpec('after', { dependsOn: [{ ref: 'huge' }] });
@@ -16,16 +16,7 @@ const SMALL = makeSpec('small');
 async function serverWithOneRunner(failUnfittable: boolean) {
   const { engine } = await engineWith([]);
   engine.failUnfittable = failUnfittable;
-  const now = Date.now();
-  const total = { cpu: 4, memory: 1 << 30, gpus: [] };
-  await engine.store.upsertRunner({
-    name: 'local',
-    host: 'h',
-    total,
-    status: 'ACTIVE',
-    updatedAt: now,
-    registeredAt: now,
-  });
+  await addRunner(engine, 'local');
   const codeDigest = await putBlob(engine, JSON.stringify({ files: [] }));
   const submit = (jobs: JobSpec[]) =>
     submitRun(engine, 'u', { workflow: 'after', overrides: {}, repo: { root: '/' }, codeDigest, jobs });

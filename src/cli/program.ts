@@ -167,8 +167,11 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
   users
     .command('add')
     .argument('<name>')
+    .option('--admin', 'make them an admin, who manages users and runners and sees every run')
     .description('add a user and print their token')
-    .action((name: string) => done(commands.team().then((m) => m.usersCommand('add', name, settings))));
+    .action((name: string, opts: { admin?: boolean }) =>
+      done(commands.team().then((m) => m.usersCommand('add', name, settings, opts))),
+    );
   users
     .command('delete')
     .argument('<name>')

@@ -168,8 +168,9 @@ export class Client extends ApiClient {
     return this.json('GET', '/api/users');
   }
 
-  addUser(name: string): Promise<{ name: string; token: string }> {
-    return this.json('POST', '/api/users', { name });
+  /** Add a user, an admin with `admin`; `admin` in the answer is absent from servers before --admin. */
+  addUser(name: string, admin = false): Promise<{ name: string; admin?: boolean; token: string }> {
+    return this.json('POST', '/api/users', admin ? { name, admin } : { name });
   }
 
   /** Delete a user; how many of their unfinished jobs were stopped with them (0 from servers before it said). */

@@ -3,6 +3,8 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { access, mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/records.js';
@@ -203,10 +205,54 @@ describe('team command errors', () => {
     );
     expect((await sb.dstack(['users', 'add', 'bob'], admin())).stderr).toContain("error: user 'bob' already exists");
     expect((await sb.dstack(['users', 'delete', 'carol'], admin())).stderr).toContain("error: no user 'carol'");
-    expect((await sb.dstack(['users', 'delete', 'admin'], admin())).stderr).toContain(
-      "error: 'admin' is the last admin; add another admin before deleting it",
-    );
+    const lastAdmin = "error: 'admin' is the last admin; add another first, with: dstack users add NAME --admin\n";
+    expect(await sb.dstack(['users', 'delete', 'admin'], admin())).toEqual({ code: 1, stdout: '', stderr: lastAdmin });
     expect((await sb.dstack(['users', 'add', 'Bad Name'], admin())).stderr).toContain('lower-case letters, digits');
+  });
+
+  it('users add --admin makes a second admin, listed as one, who can manage users', async () => {
+    const added = await sb.dstack(['users', 'add', 'ops', '--admin'], admin());
+    expect([added.code, added.stderr]).toEqual([0, '']);
+    expect(added.stdout).toMatch(/^added admin ops; their token \(shown once\): dst_\S+\n$/);
+    const ops = { env: { DSTACK_SERVER: server.url, DSTACK_TOKEN: /: (dst_\S+)/.exec(added.stdout)![1]! } };
+    const listed = (await sb.dstack(['users', 'list'], ops)).stdout;
+    expect(listed).toMatch(/^ops +yes +/m);
+    expect(listed).toMatch(/^admin +yes +/m);
+    expect((await sb.dstack(['users', 'add', 'plain'], ops)).stdout).toMatch(/^added user plain; /);
+    expect((await sb.dstack(['users', 'list'], ops)).stdout).toMatch(/^plain {2,}\S/m); // no "yes"
+    const plain = await sb.dstack(['users', 'add', 'not-admin', '--admin'], {
+      env: {
+        DSTACK_SERVER: server.url,
+        DSTACK_TOKEN: /: (dst_\S+)/.exec((await sb.dstack(['users', 'token', 'plain'], ops)).stdout)![1]!,
+      },
+    });
+    expect([plain.code, plain.stderr]).toEqual([1, 'error: only an admin can do this\n']);
+    expect((await sb.dstack(['users', 'delete', 'plain'], ops)).code).toBe(0);
+    expect((await sb.dstack(['users', 'delete', 'ops'], admin())).stdout).toBe('deleted user ops\n');
+  });
+
+  it('users add --admin warns when the server is older and added a plain user', async () => {
+    // An older server takes {name, admin} as {name} and answers without `admin`.
+    const old = createServer((req, res) => {
+      res.writeHead(req.method === 'POST' && req.url === '/api/users' ? 201 : 404, {
+        'content-type': 'application/json',
+      });
+      res.end(JSON.stringify({ name: 'ops2', token: 'dst_old' }));
+    });
+    await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(old.address() as AddressInfo).port}`;
+    try {
+      const added = await sb.dstack(['users', 'add', 'ops2', '--admin'], {
+        env: { DSTACK_SERVER: url, DSTACK_TOKEN: 'dst_any' },
+      });
+      expect(added).toEqual({
+        code: 0,
+        stdout: 'added user ops2; their token (shown once): dst_old\n',
+        stderr: `warning: the server at ${url} is older than users add --admin and made ops2 a user, not an admin\n`,
+      });
+    } finally {
+      old.close();
+    }
   });
 
   it('refuses a runner started with a name its token is not for, and bad resources', async () => {

@@ -92,3 +92,55 @@ describe('admin routes: listing users', () => {
     ]);
   });
 });
+
+describe('admin routes: a second admin', () => {
+  it('adds an admin user (admin: true), who may then delete the first admin; the last one is refused, naming how', async () => {
+    const { store, app } = await testApp('admin-routes');
+    const root = await issueToken(store, 'user', 'root', true);
+    const lastAdmin = {
+      status: 409,
+      json: {
+        error: {
+          code: 'conflict',
+          message: "'root' is the last admin; add another first, with: dstack users add NAME --admin",
+        },
+      },
+    };
+    expect(await callApi(app, root, 'DELETE', '/api/users/root')).toEqual(lastAdmin);
+
+    const added = await callApi(app, root, 'POST', '/api/users', { name: 'ops', admin: true });
+    expect(added).toEqual({ status: 201, json: { name: 'ops', admin: true, token: expect.stringMatching(/^dst_/) } });
+    const plain = await callApi(app, root, 'POST', '/api/users', { name: 'alice' });
+    expect(plain.json).toMatchObject({ name: 'alice', admin: false });
+    const ops = added.json.token as string;
+    // A replaced token keeps the flag.
+    const replaced = (await callApi(app, root, 'POST', '/api/users/ops/token')).json.token as string;
+    expect((await callApi(app, ops, 'GET', '/api/users')).status).toBe(401);
+    const users = (await callApi(app, replaced, 'GET', '/api/users')).json as unknown as {
+      name: string;
+      admin: boolean;
+    }[];
+    expect(users.map((u) => [u.name, u.admin]).sort()).toEqual([
+      ['alice', false],
+      ['ops', true],
+      ['root', true],
+    ]);
+    expect((await callApi(app, replaced, 'DELETE', '/api/users/root')).status).toBe(200);
+    expect(await callApi(app, replaced, 'DELETE', '/api/users/ops')).toEqual({
+      ...lastAdmin,
+      json: { error: { ...lastAdmin.json.error, message: lastAdmin.json.error.message.replace('root', 'ops') } },
+    });
+  });
+
+  it("refuses a non-admin's admin user, and an admin flag that is not true or false", async () => {
+    const { store, app } = await testApp('admin-routes');
+    const root = await issueToken(store, 'user', 'root', true);
+    const alice = await issueToken(store, 'user', 'alice', false);
+    expect(await callApi(app, alice, 'POST', '/api/users', { name: 'mallory', admin: true })).toEqual({
+      status: 403,
+      json: { error: { code: 'forbidden', message: 'only an admin can do this' } },
+    });
+    expect((await callApi(app, root, 'POST', '/api/users', { name: 'bob', admin: 'yes' })).status).toBe(400);
+    expect((await store.listTokens('user')).map((t) => t.name).sort()).toEqual(['alice', 'root']);
+  });
+});

@@ -89,6 +89,7 @@ export async function usersCommand(
   action: 'list' | 'add' | 'delete',
   name: string | undefined,
   settings: Settings,
+  options: { admin?: boolean } = {},
 ): Promise<number> {
   if (action === 'add') checkAccountName(name!, 'user'); // before connecting: the rule is known here
   const client = await admin(settings);
@@ -101,8 +102,14 @@ export async function usersCommand(
       ) + '\n',
     );
   } else if (action === 'add') {
-    const { token } = await client.addUser(name!);
-    process.stdout.write(`added user ${name}; their token (shown once): ${token}\n`);
+    const added = await client.addUser(name!, options.admin === true);
+    const what = added.admin === true ? 'admin' : 'user';
+    process.stdout.write(`added ${what} ${name}; their token (shown once): ${added.token}\n`);
+    // A server from before --admin takes the flag as unknown and adds a plain user: say so.
+    if (options.admin === true && added.admin !== true)
+      process.stderr.write(
+        `warning: the server at ${client.url} is older than users add --admin and made ${name} a user, not an admin\n`,
+      );
   } else {
     const stopped = await client.deleteUser(name!);
     const jobs = stopped === 1 ? 'job' : `${stopped} jobs`;

@@ -19,6 +19,8 @@ import { body } from './validate.js';
 export const USER_DELETED = 'stopped: its user was deleted';
 
 const named = z.object({ name: z.string().regex(ACCOUNT_NAME, ACCOUNT_NAME_RULE) });
+/** A new user; `admin`: theirs is an admin's token (`dstack users add NAME --admin`). */
+const newUser = named.extend({ admin: z.boolean().optional() });
 
 function requireAdmin(c: Context<ApiEnv>): void {
   if (!c.get('caller').admin) throw new ForbiddenError('only an admin can do this');
@@ -46,7 +48,7 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
 
   app.post('/users', async (c) => {
     requireAdmin(c);
-    const { name } = await body(c, named);
+    const { name, admin = false } = await body(c, newUser);
     if ((await store.listTokens('user')).some((u) => u.name === name))
       throw new ConflictError(`user '${name}' already exists`);
     // Runs are a user's by name: a new user of a deleted one's name would see, stop and tag them.
@@ -57,7 +59,10 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       );
     }
     await store.deleteRepos(name); // credentials that a deletion by an earlier version left behind
-    return c.json({ name, token: await issueToken(store, 'user', name, false) }, 201);
+    // Admin is a flag of a user's tokens, set here for good: a replaced token keeps it.
+    const token = await issueToken(store, 'user', name, admin);
+    engine.logger.info(`user ${name} added`, { by: c.get('caller').name, admin });
+    return c.json({ name, admin, token }, 201);
   });
 
   app.delete('/users/:name', async (c) => {
@@ -66,7 +71,7 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const users = await store.listTokens('user');
     if (!users.some((u) => u.name === name)) throw new NotFoundError(`no user '${name}'`);
     if (users.filter((u) => u.admin && u.name !== name).length === 0) {
-      throw new ConflictError(`'${name}' is the last admin; add another admin before deleting it`);
+      throw new ConflictError(`'${name}' is the last admin; add another first, with: dstack users add NAME --admin`);
     }
     await store.deleteTokens('user', name);
     // Their registered credentials go with them; their runs stay, for the admin and for others' cache.

@@ -20,7 +20,7 @@ export function serverUrlProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** Whether only this machine can reach `host`: localhost, 127.0.0.0/8 or ::1. */
+/** Whether only this machine can reach `host`: localhost, 127.0.0.0/8 or ::1 (bracketed or not). */
 export function isLoopback(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
   return h === 'localhost' || h === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);

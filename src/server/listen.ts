@@ -33,5 +33,3 @@ function listenError(e: NodeJS.ErrnoException, host: string, port: number): Dsta
       return new UnavailableError(`cannot listen on ${host}:${port}: ${e.message}`, { cause: e });
   }
 }
-
-export { isLoopback } from '../core/server-url.js';

@@ -258,6 +258,12 @@ describe('team command errors', () => {
   it('refuses a runner started with a name its token is not for, and bad resources', async () => {
     const added = await sb.dstack(['runners', 'add', 'gpu-box'], admin());
     const token = /DSTACK_TOKEN=(\S+) dstack runner start --server /.exec(added.stdout)![1]!;
+    // The admin's URL is 127.0.0.1: the printed command works on this machine only, and says so.
+    expect(added.stdout).toBe(
+      `added runner gpu-box; start it on its machine with:\n  DSTACK_TOKEN=${token} dstack runner start --server ${server.url}\n` +
+        `  (${server.url} reaches this machine only: on another machine, replace it with an address of this server ` +
+        'that machine can reach)\n',
+    );
     // Listed before it ever starts: an admin sees which runner tokens are out.
     expect((await sb.dstack(['runners'], admin())).stdout).toMatch(
       /^gpu-box +- +- +- +- +- +- +NOT STARTED +0 +added /m,

@@ -138,7 +138,9 @@ describe('replacing tokens on a team server', () => {
       const printed = new RegExp(
         '^issued a new token for runner rotated; the old one no longer works, and a runner process using it stops ' +
           '\\(its job failed: runner token replaced\\)\\. Start it again on its machine with:\\n' +
-          `  DSTACK_TOKEN=(dst_\\S+) dstack runner start --server ${escape(server.url)}\\n$`,
+          `  DSTACK_TOKEN=(dst_\\S+) dstack runner start --server ${escape(server.url)}\\n` +
+          `  \\(${escape(server.url)} reaches this machine only: on another machine, replace it with an address of ` +
+          'this server that machine can reach\\)\\n$',
       ).exec(r.stdout);
       expect(printed, r.stderr).not.toBeNull();
       expect(await exited).toBe(1);

@@ -17,7 +17,7 @@ import { CLOSE_MS, exited, localRunnerJobs } from '../local-server.js';
 import { slurmFromFlags, type BackendFlags } from './server-backends.js';
 import { hideFlagValue } from '../process-title.js';
 import { redactUrl } from '../../core/redact-url.js';
-import { isLoopback } from '../../server/listen.js';
+import { isLoopback } from '../../core/server-url.js';
 
 export async function serverCommand(
   options: {

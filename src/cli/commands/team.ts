@@ -7,6 +7,7 @@ import type { RunnerView } from '../../core/api.js';
 import { formatSize } from '../../core/resources.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
+import { runnerStartLines } from '../runner-start-line.js';
 import { configToken, serverUrl } from '../credentials.js';
 import { ago, table } from '../format.js';
 import { secretFlag } from '../secret-flag.js';
@@ -129,9 +130,7 @@ export async function runnersCommand(
   const client = await admin(settings);
   if (action === 'add') {
     const { token } = await client.addRunner(name!);
-    process.stdout.write(
-      `added runner ${name}; start it on its machine with:\n  DSTACK_TOKEN=${token} dstack runner start --server ${client.url}\n`,
-    );
+    process.stdout.write(`added runner ${name}; start it on its machine with:\n` + runnerStartLines(token, client.url));
     return 0;
   }
   if (action === 'delete') {

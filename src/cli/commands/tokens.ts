@@ -10,6 +10,7 @@ import { configPath, readConfig, writeConfig } from '../../client/profiles.js';
 import { DstackError, UnavailableError, UsageError } from '../../core/errors.js';
 import type { Settings } from '../../settings.js';
 import { connect, connectVia, type Connection } from '../connect.js';
+import { runnerStartLines } from '../runner-start-line.js';
 
 export async function userTokenCommand(name: string | undefined, settings: Settings): Promise<number> {
   const connection = await connectVia(settings);
@@ -88,7 +89,8 @@ export async function runnerTokenCommand(name: string, settings: Settings): Prom
   }
   process.stdout.write(
     `issued a new token for runner ${name}; the old one no longer works, and a runner process using it stops${jobs}. ` +
-      `Start it again on its machine with:\n  DSTACK_TOKEN=${token} dstack runner start --server ${client.url}\n`,
+      'Start it again on its machine with:\n' +
+      runnerStartLines(token, client.url),
   );
   return 0;
 }

@@ -175,7 +175,9 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
   users
     .command('delete')
     .argument('<name>')
-    .description('delete a user: their tokens and registered repo credentials (their runs stay)')
+    .description(
+      'delete a user: their tokens and registered repo credentials; their unfinished jobs are stopped (artifacts saved), their runs stay',
+    )
     .action((name: string) => done(commands.team().then((m) => m.usersCommand('delete', name, settings))));
 
   users
@@ -202,7 +204,7 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
   runners
     .command('delete')
     .argument('<name>')
-    .description("delete a runner's token")
+    .description('delete a runner and its token: its unfinished jobs fail, and the runner process exits')
     .action((name: string) => done(commands.team().then((m) => m.runnersCommand('delete', name, settings))));
 
   runners

@@ -41,6 +41,14 @@ describe('dstack help', () => {
       expect(viaHelp, command.join(' ')).toEqual(await sb.dstack([...command, '--help']));
     }
     expect((await sb.dstack(['help', 'tags', 'add'])).stdout).toContain('Usage: dstack tags add [options] <tag> <run>');
+    // What the deletions do beyond the token, as the server does it.
+    const help = async (...command: string[]) => (await sb.dstack([...command, '--help'])).stdout.replace(/\s+/g, ' '); // as wrapped to any width
+    expect(await help('users', 'delete')).toContain(
+      'delete a user: their tokens and registered repo credentials; their unfinished jobs are stopped (artifacts saved), their runs stay',
+    );
+    expect(await help('runners', 'delete')).toContain(
+      'delete a runner and its token: its unfinished jobs fail, and the runner process exits',
+    );
   });
 
   it('names a command there is not, and where to look', async () => {

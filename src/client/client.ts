@@ -163,8 +163,8 @@ export class Client extends ApiClient {
 
   // Team
 
-  /** Each user once; `tokens`: how many valid tokens they have (a stale token file makes a second). */
-  users(): Promise<{ name: string; admin: boolean; createdAt: number; tokens: number }[]> {
+  /** Each user once; `tokens`: how many valid tokens they have (a stale token file makes a second; absent from older servers). */
+  users(): Promise<{ name: string; admin: boolean; createdAt: number; tokens?: number }[]> {
     return this.json('GET', '/api/users');
   }
 

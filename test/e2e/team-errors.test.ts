@@ -216,10 +216,11 @@ describe('team command errors', () => {
     expect(added.stdout).toMatch(/^added admin ops; their token \(shown once\): dst_\S+\n$/);
     const ops = { env: { DSTACK_SERVER: server.url, DSTACK_TOKEN: /: (dst_\S+)/.exec(added.stdout)![1]! } };
     const listed = (await sb.dstack(['users', 'list'], ops)).stdout;
-    expect(listed).toMatch(/^ops +yes +/m);
-    expect(listed).toMatch(/^admin +yes +/m);
+    expect(listed).toMatch(/^USER +ADMIN +TOKENS +CREATED$/m);
+    expect(listed).toMatch(/^ops +yes +1 +\S/m);
+    expect(listed).toMatch(/^admin +yes +1 +\S/m);
     expect((await sb.dstack(['users', 'add', 'plain'], ops)).stdout).toMatch(/^added user plain; /);
-    expect((await sb.dstack(['users', 'list'], ops)).stdout).toMatch(/^plain {2,}\S/m); // no "yes"
+    expect((await sb.dstack(['users', 'list'], ops)).stdout).toMatch(/^plain +1 +\S/m); // no "yes"
     const plain = await sb.dstack(['users', 'add', 'not-admin', '--admin'], {
       env: {
         DSTACK_SERVER: server.url,

@@ -98,8 +98,9 @@ export async function usersCommand(
     const users = await client.users();
     process.stdout.write(
       table(
-        ['USER', 'ADMIN', 'CREATED'],
-        users.map((u) => [u.name, u.admin ? 'yes' : '', ago(u.createdAt)]),
+        ['USER', 'ADMIN', 'TOKENS', 'CREATED'],
+        // TOKENS: a server started on another data folder over this database wrote `admin` one more.
+        users.map((u) => [u.name, u.admin ? 'yes' : '', String(u.tokens ?? '?'), ago(u.createdAt)]),
       ) + '\n',
     );
   } else if (action === 'add') {

@@ -265,7 +265,7 @@ describe('team command errors', () => {
     );
     // Listed before it ever starts: an admin sees which runner tokens are out.
     expect((await sb.dstack(['runners'], admin())).stdout).toMatch(
-      /^gpu-box +- +- +- +- +- +- +NOT STARTED +0 +added /m,
+      /^gpu-box +- +- +- +- +- +- +- +NOT STARTED +0 +added /m,
     );
     const start = (extra: string[]) =>
       sb.dstack(['runner', 'start', '--server', server.url, '--token', token, ...extra]);

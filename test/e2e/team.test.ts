@@ -77,10 +77,12 @@ describe('a team server with three runners', () => {
     expect(cmdline).toContain('runner start --server');
     expect(cmdline).not.toContain('dst_');
     const r = await dstack(['runners']);
-    expect(r.stdout).toMatch(/^NAME\s+HOST\s+CPU\s+MEMORY\s+GPU\s+DOCKER\s+PYTHON\s+STATUS\s+JOBS\s+UPDATED$/m);
+    expect(r.stdout).toMatch(
+      /^NAME\s+HOST\s+CPU\s+MEMORY\s+GPU\s+DOCKER\s+PYTHON\s+HOST JOBS\s+STATUS\s+JOBS\s+UPDATED$/m,
+    );
     // What each can run besides host commands, as it told: a Docker engine, its Pythons.
-    expect(r.stdout).toMatch(/^r2\s+\S+\s+2\/2\s+2\.0GB\/2\.0GB\s+-\s+(yes|no)\s+(\S+ ?)+\s+ACTIVE\s+0\s+/m);
-    expect(r.stdout).toMatch(/^r3\s+\S+\s+1\/1\s+\S+\s+1\/1 GPU\s+(yes|no)\s+(\S+ ?)+\s+ACTIVE/m);
+    expect(r.stdout).toMatch(/^r2\s+\S+\s+2\/2\s+2\.0GB\/2\.0GB\s+-\s+(yes|no)\s+(\S+ ?)+\s+yes\s+ACTIVE\s+0\s+/m);
+    expect(r.stdout).toMatch(/^r3\s+\S+\s+1\/1\s+\S+\s+1\/1 GPU\s+(yes|no)\s+(\S+ ?)+\s+yes\s+ACTIVE/m);
   });
 
   it('spreads jobs across runners by their free resources, several at once on one runner', async () => {

@@ -155,9 +155,11 @@ export function renderRunners(runners: readonly RunnerView[], now = Date.now()):
   const docker = (r: RunnerView) => (r.total.docker === undefined ? '?' : r.total.docker ? 'yes' : 'no');
   const python = (r: RunnerView) =>
     r.total.python === undefined ? '?' : r.total.python.length === 0 ? '-' : r.total.python.join(' ');
+  // Whether jobs without an image run on its host (`no`: --no-host-jobs; older runners do run them).
+  const hostJobs = (r: RunnerView) => (r.total.host === false ? 'no' : 'yes');
   const rows = runners.map((r) =>
     r.status === 'NOT STARTED'
-      ? [r.name, '-', '-', '-', '-', '-', '-', r.status, '0', `added ${ago(r.updatedAt, now)}`]
+      ? [r.name, '-', '-', '-', '-', '-', '-', '-', r.status, '0', `added ${ago(r.updatedAt, now)}`]
       : [
           r.name,
           r.host,
@@ -166,10 +168,14 @@ export function renderRunners(runners: readonly RunnerView[], now = Date.now()):
           gpus(r),
           docker(r),
           python(r),
+          hostJobs(r),
           r.status,
           String(r.jobs.length + r.otherJobs),
           ago(r.updatedAt, now),
         ],
   );
-  return table(['NAME', 'HOST', 'CPU', 'MEMORY', 'GPU', 'DOCKER', 'PYTHON', 'STATUS', 'JOBS', 'UPDATED'], rows);
+  return table(
+    ['NAME', 'HOST', 'CPU', 'MEMORY', 'GPU', 'DOCKER', 'PYTHON', 'HOST JOBS', 'STATUS', 'JOBS', 'UPDATED'],
+    rows,
+  );
 }

@@ -10,7 +10,7 @@ import type Docker from 'dockerode';
 import { assertNever, InternalError, InvalidError } from '../../core/errors.js';
 import { keptUnlessFailed } from '../../core/concurrency.js';
 import type { ContainerEnd } from './docker/container-exit.js';
-import { containerOptions, JOB_LABEL, writableMounts } from './docker/container-spec.js';
+import { containerOptions, containerScript, JOB_LABEL, writableMounts } from './docker/container-spec.js';
 import {
   CONTAINER_ROOT,
   giveBackAfter,
@@ -22,7 +22,6 @@ import {
   type Owner,
 } from './docker/ownership.js';
 import { type Execution, type ExecutionRequest, type Executor, type ExitResult } from './executor.js';
-import { scriptOf } from './process-executor.js';
 import { MissingShell } from './docker/missing-shell.js';
 import { loopbackOnly, naming } from './docker/network.js';
 import { makeFolder } from '../../files/make-folder.js';
@@ -127,7 +126,7 @@ export class DockerExecutor implements Executor {
     for (const mount of request.mounts ?? []) await makeFolder(mount.host);
     await makeFolder(this.options.scriptDir);
     const scriptFile = join(this.options.scriptDir, `${request.jobId}.sh`);
-    await writeFile(scriptFile, scriptOf(request.commands), { mode: 0o644 });
+    await writeFile(scriptFile, containerScript(request.commands), { mode: 0o644 });
     const owner = await this.ownerOf(docker);
     // The script goes with the container: it holds the job's commands with their variables' values.
     const removeFiles = () => rm(scriptFile, { force: true });

@@ -60,6 +60,12 @@ export function executorConformance(subject: ConformanceSubject): void {
       expect(out.stdout).toBe('before\n');
     });
 
+    it('ends at a failing command of a pipe (pipefail), in an image without bash too', async () => {
+      const { execution, out } = await run(['echo before', 'sh -c "exit 5" | cat', 'echo never']);
+      expect((await execution.exit).code).toBe(5);
+      expect(out.stdout).toBe('before\n');
+    });
+
     it('delivers SIGTERM on terminate, which the job may handle', async () => {
       const { execution, out } = await run([
         "trap 'echo got TERM; exit 0' TERM",

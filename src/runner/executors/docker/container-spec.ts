@@ -5,6 +5,7 @@
 import type Docker from 'dockerode';
 import { CONTAINER_DSTACK_DIR } from '../../../core/container-paths.js';
 import { CONTAINER_WORKSPACE, type ExecutionRequest } from '../executor.js';
+import { scriptOf } from '../process-executor.js';
 import { giveBackCommand, type OwnedMount, type Owner } from './ownership.js';
 
 /** Where the job's script is mounted in its container. */
@@ -12,7 +13,8 @@ export const CONTAINER_SCRIPT = `${CONTAINER_DSTACK_DIR}/job.sh`;
 
 /**
  * bash when the image has it, as on the host (`-e -o pipefail`); `sh -e` in images without it
- * (busybox, alpine), so that any image with a shell runs a job.
+ * (busybox, alpine), so that any image with a shell runs a job, with pipefail too where that
+ * shell has it (the script's first line: `containerScript`).
  */
 const jobShell = (exec: string) =>
   `if command -v bash >/dev/null 2>&1; then ${exec}bash --noprofile --norc -e -o pipefail ${CONTAINER_SCRIPT}; ` +
@@ -27,6 +29,16 @@ const jobShell = (exec: string) =>
 function entryScript(giveBack: string | undefined): string {
   if (giveBack === undefined) return jobShell('exec ');
   return `trap : TERM INT HUP; ${jobShell('')}; code=$?; ${giveBack}; exit $code`;
+}
+
+/**
+ * The job's script for its container: pipefail set first, where the shell has it. bash has it
+ * from its flags; busybox's and alpine's `sh` have `set -o pipefail` too, and without it
+ * `python train.py | tee log` would pass when training crashed. A shell without it (an older
+ * dash) goes on as before: the check runs in a subshell, as `set` failing would end the script.
+ */
+export function containerScript(commands: readonly string[]): string {
+  return `if (set -o pipefail) 2>/dev/null; then set -o pipefail; fi\n${scriptOf(commands)}`;
 }
 
 /** Labels on every container dstack creates; `dstack.job` names the job. */

@@ -6,7 +6,7 @@ import { ConfigError, formatLocation, type SourceLocation } from './errors.js';
 import { mapStrings } from './map-strings.js';
 import type { JobDependency, JobResources, JobSpec } from './job-spec.js';
 import { IMAGE_REFERENCE_EXPECTED, isImageReference } from './image-reference.js';
-import { checkInput, normalizeArtifact } from './project-paths.js';
+import { checkArtifactsApart, checkInput, normalizeArtifact } from './project-paths.js';
 import { resourceRequest } from './resource-request.js';
 import { checkOverrides, findWorkflow } from './overrides.js';
 import { namedForTarget, planOrder, resolveDependencies } from './plan-order.js';
@@ -143,6 +143,7 @@ export function resolveWorkflow(
 ): ResolvedWorkflow {
   const { vars, sub, now, badValue } = workflowSubstitution(config, wf, overrides, warn, pasted);
   const artifacts = wf.artifacts.map((a, i) => normalizeArtifact(sub(a, `artifacts.${i}`), wf, `artifacts.${i}`, warn));
+  checkArtifactsApart(artifacts, wf);
   const resolved: ResolvedWorkflow = {
     name: wf.name,
     provider: wf.provider,

@@ -65,6 +65,29 @@ export function normalizeArtifact(
 }
 
 /**
+ * Refuses a relative and an absolute artifact saved under one path. A job's manifest names an
+ * absolute artifact's files without the leading `/` (`/ckpt/f` as `ckpt/f`), so `ckpt` and
+ * `/ckpt` (or `/ckpt` and `ckpt/best`) hold the same names, and `dstack artifacts -o` wrote one's
+ * files over the other's while saying it had downloaded both.
+ */
+export function checkArtifactsApart(artifacts: readonly string[], wf: WorkflowConfig): void {
+  const relative = artifacts.filter((a) => !a.startsWith('/'));
+  artifacts.forEach((path, i) => {
+    if (!path.startsWith('/')) return;
+    const saved = path.slice(1);
+    const other = relative.find((r) => r === saved || r.startsWith(`${saved}/`) || saved.startsWith(`${r}/`));
+    if (other === undefined) return;
+    const field = `artifacts.${i}`;
+    throw new ConfigError(
+      `artifacts '${other}' and '${path}' of workflow '${wf.name}' are both saved as '${saved}' ` +
+        "(an absolute path without its '/'): their files would replace each other's; rename one",
+      wf.locations[field] ?? wf.location,
+      field,
+    );
+  });
+}
+
+/**
  * Why `path` would save nothing the user meant, or undefined: the runner saves the one folder or
  * file of that name, and expands nothing in it but `$run_name` and `$job_id` (the run's variables
  * are substituted already). A glob, `$HOME` or `~` would be taken literally, and the job end DONE

@@ -671,6 +671,29 @@ describe('plan: errors a user sees', () => {
     expect(e2.message).toBe(`${FILE}:3: artifact path '/../etc' of workflow 'train' goes above the root folder`);
   });
 
+  it('refuses a relative and an absolute artifact saved under one path, and takes them apart', async () => {
+    for (const [relative, absolute] of [
+      ['ckpt', '/ckpt'],
+      ['ckpt/best', '/ckpt'],
+      ['ckpt', '/ckpt/best'],
+    ] as const) {
+      const config = project([workflow('train', 3, { artifacts: [relative, absolute] })]);
+      const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
+      expect(e.message).toBe(
+        `${FILE}:3: artifacts '${relative}' and '${absolute}' of workflow 'train' are both saved as ` +
+          `'${absolute.slice(1)}' (an absolute path without its '/'): their files would replace each other's; rename one`,
+      );
+      expect(e.field).toBe('artifacts.1');
+    }
+    const apart = project([workflow('train', 3, { artifacts: ['ckpt', '/ckpts', 'out', 'out/sub'] })]);
+    expect((await plan(apart, { target: 'train', overrides: {} }, builtin)).jobs[0]!.artifacts).toEqual([
+      'ckpt',
+      '/ckpts',
+      'out',
+      'out/sub',
+    ]);
+  });
+
   it('names the target when a workflow it depends on cannot be planned', async () => {
     const config = project([
       workflow('setup', 1, { provider: 'bash', image: undefined, artifacts: ['/opt/env'] }),

@@ -61,6 +61,11 @@ export async function saveArtifacts(
   const byRoot = new Map<string, Scanned[]>();
   for (const { path, root, scan } of scans) {
     const files = scan ? artifactEntries(checked.shift()!) : [];
+    // An absolute artifact's folder is made (and mounted) before the job: empty, it may be a misspelt path.
+    const alone = files.length === 1 ? files[0]!.entry : undefined;
+    if (path.startsWith('/') && alone?.folder === true && alone.path === path.slice(1)) {
+      note(`artifact '${path}' is an empty folder: nothing was written there (is the path the one the job writes?)`);
+    }
     // Entries get their digests as they are uploaded, below.
     manifest.artifacts.push({ path, files: files.map((f) => f.entry) });
     if (root !== undefined) byRoot.set(root, [...(byRoot.get(root) ?? []), ...files]);

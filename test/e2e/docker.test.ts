@@ -77,6 +77,11 @@ ${slowSaverWorkflow('slow-saver', 'image: dstack-test/busybox')}  - name: missin
     environment:
       PATH: /opt/tools/bin:$PATH
       LIBS: \${HOME}/lib:5$$
+  - name: misspelt-output
+    image: dstack-test/busybox
+    commands:
+      - mkdir -p /output && echo x > /output/model.bin
+    artifacts: [/ouput]
 `;
 
 describe('docker jobs', () => {
@@ -145,6 +150,14 @@ describe('docker jobs', () => {
     const list = await sb.dstack(['artifacts', build.id]);
     expect(list.stdout).toMatch(/\/opt\/env\s+opt\/env\/bin\/tool\s+8B/);
     expect(list.stdout).toMatch(/out\s+out\/result\.txt\s+5B/);
+  });
+
+  it('notes an absolute artifact that is an empty folder: nothing was written at a misspelt path', async () => {
+    const r = await sb.dstack(['run', 'misspelt-output']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      "[dstack] artifact '/ouput' is an empty folder: nothing was written there (is the path the one the job writes?)\n",
+    );
   });
 
   it('stops a container with SIGTERM, saves its artifacts, and leaves no container', async () => {

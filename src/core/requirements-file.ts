@@ -5,6 +5,7 @@
  * environment (`${VAR}`) would be served stale: its text stays the same while what it installs
  * changes. Such a virtualenv is not cached (python-job.ts).
  */
+import { fileURLToPath } from 'node:url';
 
 /** Archive names pip takes for a path (`pkg-1.0.whl`, `pkg.tar.gz`), with no slash in them. */
 const ARCHIVE = /\.(whl|zip|tar|tgz|tar\.gz|tbz|tar\.bz2|txz|tar\.xz)$/i;
@@ -82,8 +83,13 @@ function localPart(option: string, value: string): string | undefined {
 
 /** The path of a local `find-links` entry: as written, or a `file:///…` URL's; undefined for any other URL. */
 function folderPath(entry: string): string | undefined {
-  if (/^file:\/\/\//i.test(entry)) return decodeURIComponent(entry.slice('file://'.length));
-  return SCHEME.test(entry) ? undefined : entry;
+  if (!SCHEME.test(entry)) return entry;
+  if (!/^file:\/\/\//i.test(entry)) return undefined;
+  try {
+    return fileURLToPath(entry);
+  } catch {
+    return undefined; // `file:///%zz`, `%2F` in a name: no folder it can list
+  }
 }
 
 /** pip's settings in `env` by pip's own name for each (it lower-cases the rest and reads `_` as `-`: `find-links`). */

@@ -150,13 +150,15 @@ async function placeVenv(
   wanted: WantedPackages,
 ): Promise<VenvPlace> {
   const settings = pipSettings(ctx.assignment, ctx.baseEnv, where);
-  const folders = wheelFolders(settings).flatMap((folder) => hostFolder(ctx.workspace, where, folder) ?? []);
-  const wheels = await wheelListing(folders);
-  const why =
-    notCachedBecause(wanted, settings) ??
-    ('notFolder' in wheels ? `pip's setting PIP_FIND_LINKS names a file ('${wheels.notFolder}')` : undefined);
-  if (why === undefined && 'listing' in wheels) {
-    return cachedVenv(ctx.workRoot, ctx.assignment.run.user, runtime, wanted.text, settings, wheels.listing);
+  let why = notCachedBecause(wanted, settings);
+  // The folders of wheels are listed (a workspace's read whole) only for a virtualenv that may be cached.
+  if (why === undefined) {
+    const folders = wheelFolders(settings).flatMap((folder) => hostFolder(ctx.workspace, where, folder) ?? []);
+    const wheels = await wheelListing(folders);
+    if ('listing' in wheels) {
+      return cachedVenv(ctx.workRoot, ctx.assignment.run.user, runtime, wanted.text, settings, wheels.listing);
+    }
+    why = `pip's setting PIP_FIND_LINKS names a file ('${wheels.notFolder}')`;
   }
   ctx.note(`${why}: its virtualenv is built for this job alone, not cached`);
   return { env: join(ctx.workRoot, 'jobs', ctx.assignment.job.id, 'venv') };

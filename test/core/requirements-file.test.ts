@@ -101,4 +101,12 @@ describe('wheelFolders', () => {
   it('leaves them out of the settings that stop the cache: their listing keys it', () => {
     expect(localPipSetting({ PIP_FIND_LINKS: '/opt/wheels wheels file:///srv/wheels' })).toBeUndefined();
   });
+
+  it('takes a file URL of no path it can read as local, not as a folder (nor an error)', () => {
+    expect(wheelFolders({ PIP_FIND_LINKS: 'file:///srv/%zz /opt/wheels' })).toEqual(['/opt/wheels']);
+    expect(localPipSetting({ PIP_FIND_LINKS: 'file:///srv/%zz' })).toEqual({
+      name: 'PIP_FIND_LINKS',
+      local: 'file:///srv/%zz',
+    });
+  });
 });

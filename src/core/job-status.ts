@@ -46,9 +46,14 @@ export function runnerRestarted(status: JobStatus): string {
  * stopped, its artifacts saved as a stop saves them (agent.ts `recover`): resumable.
  */
 export function restartedStop(run: string, hasArtifacts: boolean): string {
+  return stoppedBecause('its runner restarted', run, hasArtifacts);
+}
+
+/** The reason of a job stopped by something outside it (`why`), not by a user: saved, and resumable. */
+export function stoppedBecause(why: string, run: string, hasArtifacts: boolean): string {
   return hasArtifacts
-    ? `stopped: its runner restarted; its artifacts were saved (dstack resume ${run})`
-    : `stopped: its runner restarted (dstack resume ${run} runs it again)`;
+    ? `stopped: ${why}; its artifacts were saved (dstack resume ${run})`
+    : `stopped: ${why} (dstack resume ${run} runs it again)`;
 }
 
 /**

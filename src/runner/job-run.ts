@@ -5,6 +5,7 @@
  */
 import { UnauthorizedError } from '../core/errors.js';
 import { HOST_JOB_REFUSED, runsOnHost } from '../core/job-needs.js';
+import { stoppedBecause } from '../core/job-status.js';
 import { readProviderSettings } from '../settings.js';
 import { explainFullDisk, isDiskFull } from '../files/refused-write.js';
 import { failureReason } from './job-disk.js';
@@ -44,7 +45,7 @@ export class JobRun extends JobEnding {
   /** Apply the requested stop or abort to the running process (also when it arrived before the process existed). */
   private signal(): void {
     const execution = this.execution;
-    if (!execution || !this.requested) return;
+    if (!execution || !this.requested || this.exited) return;
     if (this.requested === 'abort') {
       this.killedByAbort ||= !this.exited;
       execution.kill();
@@ -117,6 +118,7 @@ export class JobRun extends JobEnding {
       this.signal(); // a stop that arrived while the job was being launched or RUNNING was reported
       const exit = await this.execution.exit;
       this.exited = true;
+      if (exit.interrupted && !this.requested) await this.stopFromOutside(exit.reason ?? 'ended from outside');
       if (!this.requested) await this.ctx.commandsEnded?.();
       if (this.requested) return await this.finishStopped(workspace);
       const end = commandsEnd(exit);
@@ -155,6 +157,24 @@ export class JobRun extends JobEnding {
       await this.disk.removal;
       await removeWorkspace(this.ctx.workRoot, this.id, this.ctx.trash).catch(() => {});
     }
+  }
+
+  /**
+   * Its commands were ended from outside (its Docker engine shut down): the server stops it as a
+   * runner's shutdown does, and it ends STOPPED, artifacts saved, for `dstack resume` to go on.
+   * A user's stop or abort under way is kept. A server that cannot be told has it fail, as any
+   * other exit does.
+   */
+  private async stopFromOutside(why: string): Promise<void> {
+    const { run, job } = this.assignment;
+    const reason = stoppedBecause(why, run.name, job.spec.artifacts.length > 0);
+    const now = await this.ctx.client.stopOwnJob(this.id, { reason, graceMs: 0 }).catch((e: unknown) => {
+      if (e instanceof UnauthorizedError) throw e;
+      this.ctx.logger.warn(`job ${this.id}: ${why}, and the server cannot be told to stop it`, { error: String(e) });
+    });
+    if (!now?.stopRequest) return;
+    this.logs.note(`${why}: the job is stopped, as dstack stop stops it`);
+    this.request(now.stopRequest, 0);
   }
 
   /**

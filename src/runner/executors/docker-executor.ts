@@ -10,6 +10,7 @@ import type Docker from 'dockerode';
 import { assertNever, InternalError, InvalidError } from '../../core/errors.js';
 import { keptUnlessFailed } from '../../core/concurrency.js';
 import type { ContainerEnd } from './docker/container-exit.js';
+import type { ContainerEvents } from './docker/container-events.js';
 import { containerOptions, containerScript, JOB_LABEL, writableMounts } from './docker/container-spec.js';
 import {
   CONTAINER_ROOT,
@@ -56,6 +57,28 @@ const engineModule = () => import('./docker/engine.js');
 /** Output still in flight when the container has exited gets this long to arrive (since the last of it). */
 const DRAIN_MS = 5000;
 const UNANSWERED_KILL_MS = 30_000;
+/**
+ * How a container ends that its engine stopped as it shut down: its stop signal (SIGTERM), or
+ * the SIGKILL after the engine's shutdown timeout. Only these, with the engine gone, are its doing.
+ */
+const ENGINE_STOP_CODES: readonly number[] = [128 + 15, 128 + 9];
+const ENGINE_STOPPED = 'its Docker engine shut down, stopping its container';
+const STOPPED_OUTSIDE = 'its container was stopped outside dstack (docker stop or docker kill)';
+
+/**
+ * Why a container that the runner did not signal was ended from outside, if it was: by its
+ * engine shutting down, or by `docker stop`/`docker kill`. Its log said which engine when that
+ * stopped answering (EngineLink).
+ */
+async function endedOutside(
+  end: Extract<ContainerEnd, { kind: 'ended' }>,
+  events: ContainerEvents | undefined,
+): Promise<string | undefined> {
+  if (events?.killed) return end.engineLost || (await events.engineClosing()) ? ENGINE_STOPPED : STOPPED_OUTSIDE;
+  // Its kill unseen, the engine gone meanwhile: ended as a shutdown ends it.
+  if (end.engineLost && ENGINE_STOP_CODES.includes(end.code)) return ENGINE_STOPPED;
+  return undefined;
+}
 
 export class DockerExecutor implements Executor {
   private docker: Docker | undefined;
@@ -114,12 +137,14 @@ export class DockerExecutor implements Executor {
       { EngineLink, removeContainer },
       { ContainerOutput },
       { ContainerExit },
+      { ContainerEvents },
     ] = await Promise.all([
       engineModule(),
       import('./docker/image.js'),
       import('./docker/engine-link.js'),
       import('./docker/container-output.js'),
       import('./docker/container-exit.js'),
+      import('./docker/container-events.js'),
     ]);
     const imageInfo = await ensureImage(docker, image, request.onNote, request.signal);
     request.signal?.throwIfAborted(); // stopped or aborted while its image was looked up or pulled: no container
@@ -177,6 +202,8 @@ export class DockerExecutor implements Executor {
         `cannot create a container of image '${image}': ${naming(engineMessage(e), this.options.network)}`,
       );
     }
+    // Before it starts too: a kill from outside dstack is not missed.
+    const events = await ContainerEvents.watch(docker, container.id);
     // Watched before it starts: should this process die while it runs, the container is stopped.
     const unguard = await request.guard
       ?.guardContainer(engineAddress(this.options.host), container.id)
@@ -216,6 +243,8 @@ export class DockerExecutor implements Executor {
         switch (end.kind) {
           case 'ended': {
             await giveBackLeft();
+            const outside = signalled === null ? await endedOutside(end, events) : undefined;
+            if (outside) return { code: end.code, signal: null, reason: outside, interrupted: true };
             const reason = end.oom && end.code !== 0 ? 'out of memory' : shell.reason(end.code, image);
             return { code: end.code, signal: signalled, ...(reason === undefined ? {} : { reason }) };
           }
@@ -236,6 +265,7 @@ export class DockerExecutor implements Executor {
             return assertNever(end);
         }
       } finally {
+        events?.close();
         output.abandon();
         await remove();
       }

@@ -101,6 +101,11 @@ export interface ExitResult {
   signal: NodeJS.Signals | null;
   /** Why it failed when the exit code does not say (`out of memory`, an HTTP error); the job's reason. */
   reason?: string;
+  /**
+   * Ended from outside, not by its commands (its Docker engine shut down, stopping its
+   * container): the job stops, resumable, as a runner's shutdown stops it, rather than failing.
+   */
+  interrupted?: boolean;
 }
 
 export interface Executor {

@@ -3,7 +3,8 @@
  * but one whose connection is lost is never answered (docker-modem listens only for the end of
  * the response, which Node never emits for one cut off): the container is also looked at every
  * POLL_MS. A stop's signal the engine did not hear is sent again once it answers; a kill it
- * never hears ends the job all the same after `giveUpMs`, so that a stop always ends.
+ * never hears ends the job all the same after `giveUpMs`, so that a stop always ends. An end
+ * the engine went quiet with (it shuts down, stopping its containers, then closes) says so.
  */
 import type Docker from 'dockerode';
 import { statusOf } from './engine.js';
@@ -11,8 +12,11 @@ import { answerIn } from '../../../core/concurrency.js';
 import { ANSWER_MS, POLL_MS, sleep, type EngineLink } from './engine-link.js';
 
 export type ContainerEnd =
-  /** `byWait`: told by its wait request, whose connection held to the end. */
-  | { kind: 'ended'; code: number; oom: boolean; byWait: boolean }
+  /**
+   * `byWait`: told by its wait request, whose connection held to the end. `engineLost`: the
+   * engine stopped answering as it ended, or while it could not be seen to end (a shutdown).
+   */
+  | { kind: 'ended'; code: number; oom: boolean; byWait: boolean; engineLost: boolean }
   | { kind: 'gone' }
   /** Killed, and the engine did not answer for `giveUpMs` since. */
   | { kind: 'unanswered' };
@@ -25,6 +29,8 @@ export class ContainerExit {
   private pending: NodeJS.Signals | undefined;
   private killedAt: number | undefined;
   private readonly cancelWait = new AbortController();
+  /** The engine has not answered since the container was last seen running. */
+  private lostSinceRunning = false;
 
   constructor(
     private readonly container: Docker.Container,
@@ -66,7 +72,7 @@ export class ContainerExit {
       const result = (await this.container.wait({ abortSignal: this.cancelWait.signal })) as { StatusCode: number };
       const state = await this.link.state();
       const oom = state?.kind === 'ended' && state.oom;
-      this.settle({ kind: 'ended', code: result.StatusCode, oom, byWait: true });
+      this.settle({ kind: 'ended', code: result.StatusCode, oom, byWait: true, engineLost: state === undefined });
     } catch {
       // Cut off, or the container is gone: the looks tell.
     }
@@ -78,11 +84,13 @@ export class ContainerExit {
       if (this.settled) return;
       const state = await this.link.state();
       if (this.settled) return;
+      if (state === undefined) this.lostSinceRunning = true;
+      if (state?.kind === 'running') this.lostSinceRunning = false;
       if (state?.kind === 'gone') return this.settle(state);
       if (state?.kind === 'ended') {
         // Its wait request usually tells first: a moment for it, else its connection was lost.
         await Promise.race([this.end, sleep(1000)]);
-        return this.settle({ ...state, byWait: false });
+        return this.settle({ ...state, byWait: false, engineLost: this.lostSinceRunning });
       }
       if (state?.kind === 'running' && this.pending) this.send(this.pending);
       if (!state && this.killedAt !== undefined && Date.now() - this.killedAt >= this.giveUpMs) {

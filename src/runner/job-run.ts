@@ -54,7 +54,7 @@ export class JobRun extends JobEnding {
       const graceMs = this.graceMs;
       setTimeout(() => {
         if (this.exited) return;
-        this.logs.note(`still running ${graceMs / 1000} s after SIGTERM (its grace period): killed`);
+        this.logs.note(`still running ${graceMs / 1000} s after SIGTERM (its grace period): sending SIGKILL`);
         execution.kill();
       }, graceMs).unref();
     }

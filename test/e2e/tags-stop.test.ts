@@ -228,7 +228,7 @@ describe('tags, prune, stop', () => {
     expect(job.reason).toBe('stopped by user');
     const logs = await sb.dstack(['logs', name]);
     expect(logs.stdout).toContain('ignoring SIGTERM');
-    expect(logs.stderr).toContain('[dstack] still running 1 s after SIGTERM (its grace period): killed\n');
+    expect(logs.stderr).toContain('[dstack] still running 1 s after SIGTERM (its grace period): sending SIGKILL\n');
     const bad = await sb.dstack(['stop', '--grace', 'soon', name]);
     expect(bad.stderr).toContain("invalid --grace 'soon': expected seconds");
   });

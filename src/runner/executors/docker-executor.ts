@@ -232,14 +232,15 @@ export class DockerExecutor implements Executor {
     }
     const warning = await loopbackOnly(container, this.options.network).catch(() => undefined);
     if (warning) request.onNote?.(warning);
-    const watch = new ContainerExit(container, link, this.options.unansweredKillMs ?? UNANSWERED_KILL_MS);
+    const giveUpMs = this.options.unansweredKillMs ?? UNANSWERED_KILL_MS;
+    const watch = new ContainerExit(container, link, giveUpMs);
     told(watch.end);
 
     let signalled: NodeJS.Signals | null = null;
     const exit = (async (): Promise<ExitResult> => {
       try {
         const end = await watch.end;
-        await output.settle(DRAIN_MS, this.options.unansweredKillMs ?? UNANSWERED_KILL_MS);
+        await output.settle(DRAIN_MS, giveUpMs);
         switch (end.kind) {
           case 'ended': {
             await giveBackLeft();
@@ -273,6 +274,11 @@ export class DockerExecutor implements Executor {
     const send = (signal: NodeJS.Signals) => {
       signalled = signal;
       watch.send(signal);
+      if (!link.unreachable) return;
+      const meanwhile = signal === 'SIGKILL' ? `, and the job ends in ${giveUpMs / 1000} s if it never does` : '';
+      request.onNote?.(
+        `the Docker engine at ${link.label} does not answer: ${signal} goes to the job's container once it does${meanwhile}`,
+      );
     };
     return { pid: undefined, exit, terminate: () => send('SIGTERM'), kill: () => send('SIGKILL') };
   }

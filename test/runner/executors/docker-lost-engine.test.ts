@@ -107,9 +107,10 @@ describe('docker executor losing its engine', () => {
   }, 60_000);
 
   it('ends a killed job all the same when the engine never answers again', async () => {
-    const { execution, printed } = await start(['echo ready', 'sleep 300'], 3000);
+    const { execution, notes, printed } = await start(['echo ready', 'sleep 300'], 3000);
     await printed('ready');
     proxy.down();
+    await vi.waitFor(() => expect(notes.join('\n')).toContain('lost the connection'), { timeout: 20_000 });
     const killed = Date.now();
     execution.kill();
     expect(await execution.exit).toEqual({
@@ -118,6 +119,10 @@ describe('docker executor losing its engine', () => {
       reason: `the Docker engine at ${proxy.url} did not answer after the job was killed: its container may still run until the runner starts again`,
     });
     expect(Date.now() - killed).toBeLessThan(15_000);
+    // Not "killed": the kill never reached it.
+    expect(notes).toContain(
+      `the Docker engine at ${proxy.url} does not answer: SIGKILL goes to the job's container once it does, and the job ends in 3 s if it never does`,
+    );
   }, 60_000);
 
   it('says so when the container was removed while the engine did not answer', async () => {

@@ -79,7 +79,7 @@ function scan(
   path: string,
   boundary: string,
   onLeftOut?: OnLeftOut,
-  options: { folders?: boolean; strict?: boolean } = {},
+  options: { folders?: boolean; strict?: boolean; rootIsSlash?: boolean } = {},
 ): Scanned | undefined {
   const full = join(root, path);
   let info;
@@ -97,9 +97,11 @@ function scan(
       return undefined; // gone since the lstat
     }
     const link = linkTarget(path, target); // a target that is not UTF-8 would be restored pointing elsewhere
-    const resolved = join(dirname(full), link);
-    if (link.startsWith('/') || !isInside(boundary, resolved)) return void onLeftOut?.(path, link);
-    return { entry: { path, size: 0, mode: 0o777, link } };
+    // In a container's tree, `/hf/x -> /hf/blobs/1` is `x -> blobs/1`: restored anywhere, it points the same.
+    const kept =
+      options.rootIsSlash && link.startsWith('/') ? posix.relative(posix.dirname(`/${path}`), link) || '.' : link;
+    if (kept.startsWith('/') || !isInside(boundary, join(dirname(full), kept))) return void onLeftOut?.(path, link);
+    return { entry: { path, size: 0, mode: 0o777, link: kept } };
   }
   if (options.folders && info.isDirectory())
     return { entry: { path, size: 0, mode: Number(info.mode) & 0o777, folder: true } };
@@ -216,11 +218,16 @@ export async function scanArtifact(
   return scan && artifactEntries(withoutChainedLinks([scan])[0]!);
 }
 
-/** scanArtifact's walk: what an artifact path holds, each link checked alone; undefined when it does not exist. */
+/**
+ * scanArtifact's walk: what an artifact path holds, each link checked alone; undefined when it
+ * does not exist. `rootIsSlash`: `workspace` holds a container's `/` (an absolute artifact's), in
+ * which a link's absolute target is read, and saved relative when it stays inside the artifact.
+ */
 export async function scanArtifactPath(
   workspace: string,
   artifact: string,
   onLeftOut?: OnLeftOut,
+  rootIsSlash = false,
 ): Promise<ArtifactScan | undefined> {
   const full = join(workspace, artifact);
   let info, real, realRoot;
@@ -244,12 +251,14 @@ export async function scanArtifactPath(
     return scanned(full, []);
   }
   if (!info.isDirectory()) {
-    const found = scan(workspace, artifact, dirname(full), onLeftOut, { strict: true });
+    const found = scan(workspace, artifact, dirname(full), onLeftOut, { strict: true, rootIsSlash });
     return scanned(dirname(full), found ? [found] : []);
   }
   // Each folder costs an lstat (its mode) beside walk's readdir; a file costs nothing more.
   const paths = await walk(workspace, artifact, undefined, true).catch(unreadableIn(workspace));
-  const out = await inSlices(paths, (path) => scan(workspace, path, full, onLeftOut, { folders: true, strict: true }));
+  const out = await inSlices(paths, (path) =>
+    scan(workspace, path, full, onLeftOut, { folders: true, strict: true, rootIsSlash }),
+  );
   // The artifact's folder was stat'ed above, through a link on its path if any (that stays inside).
   return scanned(
     full,

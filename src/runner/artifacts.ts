@@ -115,7 +115,7 @@ async function scanDeclared(root: string, path: string, onLeftOut: OnLeftOut): P
   const absolute = path.startsWith('/');
   const artifact = `artifact '${printable(path)}'`;
   try {
-    return await scanArtifactPath(root, absolute ? path.slice(1) : path, onLeftOut);
+    return await scanArtifactPath(root, absolute ? path.slice(1) : path, onLeftOut, absolute);
   } catch (e) {
     if (e instanceof NonUtf8NamesError) {
       const advice = (one: boolean) =>

@@ -43,6 +43,8 @@ const WORKFLOWS = `workflows:
     commands:
       - mkdir -p /opt/env/bin out
       - echo tool-v1 > /opt/env/bin/tool
+      - ln -s /opt/env/bin/tool /opt/env/current
+      - ln -s /etc/passwd /opt/env/passwd
       - echo made > out/result.txt
     artifacts:
       - /opt/env
@@ -51,7 +53,7 @@ const WORKFLOWS = `workflows:
     image: dstack-test/busybox
     depends-on: [env-build]
     commands:
-      - cat /opt/env/bin/tool out/result.txt
+      - cat /opt/env/bin/tool out/result.txt /opt/env/current
   - name: sleepy
     image: dstack-test/busybox
     commands:
@@ -145,10 +147,15 @@ describe('docker jobs', () => {
   it('saves an absolute artifact path from the container and restores it for the job that depends on it', async () => {
     const r = await sb.dstack(['run', 'env-use']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/env-use +\| tool-v1\nenv-use +\| made\n/);
+    expect(r.stdout).toMatch(/env-use +\| tool-v1\nenv-use +\| made\nenv-use +\| tool-v1\n/);
     const build = (await sb.lastRun()).jobs[0]!;
+    // A link inside the artifact is kept, in the container's terms; one that leads out of it is not.
+    expect((await sb.dstack(['logs', build.id])).stderr).toContain(
+      "[dstack] artifact '/opt/env': left out opt/env/passwd -> /etc/passwd (a link to outside the artifact)\n",
+    );
     const list = await sb.dstack(['artifacts', build.id]);
     expect(list.stdout).toMatch(/\/opt\/env\s+opt\/env\/bin\/tool\s+8B/);
+    expect(list.stdout).toMatch(/\/opt\/env\s+opt\/env\/current\s+-> bin\/tool\n/);
     expect(list.stdout).toMatch(/out\s+out\/result\.txt\s+5B/);
   });
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../src/core/records.js';
 import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
 import { WORK_ROOT_LABEL } from '../../src/runner/executors/docker/container-spec.js';
-import { ensureDocker, useDockerEnvironment } from './docker-env.js';
+import { BUSYBOX, ensureDocker, useDockerEnvironment } from './docker-env.js';
 import { Sandbox, waitUntil } from './harness.js';
 import { slowSaverWorkflow } from './checkpointing.js';
 
@@ -65,6 +65,9 @@ const WORKFLOWS = `workflows:
       - checkpoint
 ${slowSaverWorkflow('slow-saver', 'image: dstack-test/busybox')}  - name: missing-image
     image: 127.0.0.1:1/dstack-test/missing:1
+    commands: ['true']
+  - name: misspelt-tag
+    image: 127.0.0.1:1/dstack-test/tagged:v2
     commands: ['true']
   - name: on-host
     commands: [echo hi]
@@ -223,6 +226,19 @@ describe('docker jobs', () => {
     expect(job.reason).toMatch(
       /^image '127\.0\.0\.1:1\/dstack-test\/missing:1' is not on this runner and pulling it failed: .*connection refused/,
     );
+  });
+
+  it("names the image's tags the runner has when the one asked for cannot be pulled (a misspelt tag)", async () => {
+    const tagged = '127.0.0.1:1/dstack-test/tagged';
+    await docker.getImage(BUSYBOX).tag({ repo: tagged, tag: 'v1' });
+    try {
+      expect((await sb.dstack(['run', 'misspelt-tag'])).code).toBe(1);
+      expect((await sb.lastRun()).jobs[0]!.reason).toMatch(
+        /^image '127\.0\.0\.1:1\/dstack-test\/tagged:v2' is not on this runner and pulling it failed: .*connection refused.*; this runner has 127\.0\.0\.1:1\/dstack-test\/tagged:v1$/,
+      );
+    } finally {
+      await docker.getImage(`${tagged}:v1`).remove();
+    }
   });
 
   it('measures what a container adds to a job (reported, not asserted)', async () => {

@@ -22,13 +22,15 @@ export async function ensureImage(
     if (statusOf(e) !== 404) throw new UnavailableError(`cannot inspect image '${image}': ${engineMessage(e)}`);
   }
   note(`image ${image} is not on this runner; pulling it`);
-  const failed = (detail: string) =>
-    new InvalidError(`image '${image}' is not on this runner and pulling it failed: ${detail}`);
+  const failed = async (detail: string) =>
+    new InvalidError(
+      `image '${image}' is not on this runner and pulling it failed: ${detail}${await alike(docker, image)}`,
+    );
   let stream: NodeJS.ReadableStream;
   try {
     stream = (await docker.pull(image)) as NodeJS.ReadableStream;
   } catch (e) {
-    throw failed(engineMessage(e));
+    throw await failed(engineMessage(e));
   }
   const progress = new PullProgress(image);
   await new Promise<void>((resolve, reject) => {
@@ -42,7 +44,7 @@ export async function ensureImage(
       (error: Error | null, events: PullEvent[]) => {
         signal?.removeEventListener('abort', onAbort);
         const bad = events?.find((ev) => ev.error !== undefined);
-        if (error || bad) reject(failed(error ? error.message : bad!.error!));
+        if (error || bad) void failed(error ? error.message : bad!.error!).then(reject);
         else resolve();
       },
       (event: PullEvent) => {
@@ -53,4 +55,15 @@ export async function ensureImage(
   });
   note(`${progress.line()}: done`);
   return docker.getImage(image).inspect();
+}
+
+/** The engine's tags of `image`'s repository, for a message: a misspelt tag (`:latst`) shows what there is. */
+async function alike(docker: Docker, image: string): Promise<string> {
+  const repository = image.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
+  const filters = JSON.stringify({ reference: [repository] });
+  const found = await docker.listImages({ filters }).catch(() => []);
+  const tags = found.flatMap((i) => i.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+  if (tags.length === 0) return '';
+  const shown = tags.sort().slice(0, 5);
+  return `; this runner has ${shown.join(', ')}${tags.length > shown.length ? ` and ${tags.length - shown.length} more` : ''}`;
 }

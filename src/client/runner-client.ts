@@ -83,10 +83,13 @@ export class RunnerClient extends ApiClient {
     then?: RunnerTransitionRequest,
   ): Promise<{ lastSeq: number; transition?: RunnerTransitionAnswer }> {
     const body = Buffer.concat(encodeLogBatch(entries, bytes));
-    const query = then ? `?then=${encodeURIComponent(JSON.stringify(then))}` : '';
+    const query = then ? `&then=${encodeURIComponent(JSON.stringify(then))}` : '';
     return this.retry(
       async () => {
-        const response = await this.request('POST', `/api/runner/jobs/${jobId}/logs${query}`, { body });
+        // This attempt's time by this machine's clock: the server sets the entries' times by it
+        // when the clocks differ (server/api/runner-clock.ts).
+        const path = `/api/runner/jobs/${jobId}/logs?sent=${Date.now()}${query}`;
+        const response = await this.request('POST', path, { body });
         return readJson<{ lastSeq: number; transition?: RunnerTransitionAnswer }>(response);
       },
       undefined,

@@ -28,6 +28,7 @@ export function createApp(engine: Engine, key: ServerKey): Hono<ApiEnv> {
 
   const api = new Hono<ApiEnv>();
   api.use(async (c, next) => {
+    c.set('receivedAt', Date.now());
     const caller = await authenticate(engine.store, c.req.header('authorization'));
     if (!caller) throw invalidToken();
     c.set('caller', caller);

@@ -3,7 +3,8 @@ import type { Engine } from '../engine.js';
 import type { TokenRecord } from '../store/store.js';
 
 export interface ApiEnv {
-  Variables: { caller: TokenRecord };
+  /** `receivedAt`: when the request reached the server (ms, its clock), before its token was checked. */
+  Variables: { caller: TokenRecord; receivedAt: number };
 }
 
 export interface ApiDeps {

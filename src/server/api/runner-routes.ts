@@ -12,6 +12,7 @@ import { DroppedJobs } from '../dropped-jobs.js';
 import { claim } from '../scheduler.js';
 import type { ApiDeps, ApiEnv } from './context.js';
 import { logBatchBody } from './log-batch-body.js';
+import { runnerClockOffset } from './runner-clock.js';
 import { longPoll } from './token-watch.js';
 import * as schemas from './schemas.js';
 import { body, query } from './validate.js';
@@ -206,8 +207,11 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   // With `then`, the transition follows once the batch is stored: a job's last output and its
   // final status in one request, and followers that see the status have every line before it.
   app.post('/jobs/:id/logs', async (c) => {
-    const then = thenOf(query(c, schemas.runnerLogsQuery).then);
+    const q = query(c, schemas.runnerLogsQuery);
+    const then = thenOf(q.then);
     const entries = await logBatchBody(c);
+    const offset = runnerClockOffset(q.sent, c.get('receivedAt'));
+    if (offset !== 0) for (const e of entries) e.ts += offset;
     const job = await ownJob(c, c.req.param('id'));
     if (isFinished(job.status) && !endedWithRunner(job.reason)) {
       const stored = await engine.logs.lastSequence(job.id);

@@ -206,7 +206,8 @@ export const runnerTransition = z.object({
  * `POST /api/runner/jobs/:id/logs?then=…`: a transition made once the batch is stored (a job's
  * last output and its final status in one request), as URL-encoded JSON of `runnerTransition`.
  */
-export const runnerLogsQuery = z.object({ then: z.string().optional() });
+// `sent`: the runner's clock as it sent the batch, ms (runner-clock.ts).
+export const runnerLogsQuery = z.object({ then: z.string().optional(), sent: z.string().optional() });
 
 // One fast check per entry (log-entry-schema.ts): a batch holds up to 100,000 of them.
 export const logEntries = z.object({ entries: z.array(logEntry).max(100_000) });

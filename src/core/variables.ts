@@ -56,6 +56,21 @@ export function variablesAsArgs(config: VariablesConfig, workflow: string, vars:
   return own.map((name) => `--${name} ${shellQuote(vars.get(name) ?? '')}`).join(' ');
 }
 
+/**
+ * The `dstack run` that runs a job's workflow again as its run ran it: with the run's overrides
+ * of the variables the job has (`dstack run train --epochs 3`). A bare `dstack run train` would
+ * take the defaults, another job than the one the user was told to run again.
+ */
+export function runAgainCommand(
+  job: { workflow: string; spec: { variables: Record<string, string> } },
+  overrides: Record<string, string>,
+): string {
+  const args = Object.entries(overrides)
+    .filter(([name]) => name in job.spec.variables)
+    .map(([name, value]) => ` --${name} ${shellQuote(value)}`);
+  return `dstack run ${job.workflow}${args.join('')}`;
+}
+
 export function shellQuote(value: string): string {
   if (value !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
   return `'${value.replace(/'/g, `'\\''`)}'`;

@@ -2,6 +2,7 @@
 import { ConflictError, NotFoundError, assertNever } from '../core/errors.js';
 import { endedDependency, isFinished, isResumable, type TransitionResult } from '../core/job-status.js';
 import type { JobRecord } from '../core/records.js';
+import { runAgainCommand } from '../core/variables.js';
 import { readCodeManifest } from './code.js';
 import type { Engine } from './engine.js';
 import { dependenciesOf } from './scheduler.js';
@@ -75,7 +76,7 @@ export async function resumeJobs(
   jobs: readonly JobRecord[],
   all: readonly JobRecord[],
   actor: string,
-  { noTag = false }: { noTag?: boolean } = {},
+  { noTag = false, overrides = {} }: { noTag?: boolean; overrides?: Record<string, string> } = {},
 ): Promise<JobRecord[]> {
   const resumed: JobRecord[] = [];
   const taken = new Set(jobs.map((j) => j.id));
@@ -84,7 +85,7 @@ export async function resumeJobs(
       const it = `${job.status}${job.reason && job.status !== 'DONE' ? `: ${job.reason}` : ''}`;
       // A job that ended any other way has no saved state to go on from: a new run is the way.
       const instead = isFinished(job.status)
-        ? `; only a stopped job resumes, or one whose resume failed before its commands started: run it again with dstack run ${job.workflow}`
+        ? `; only a stopped job resumes, or one whose resume failed before its commands started: run it again with ${runAgainCommand(job, overrides)}`
         : '';
       throw new ConflictError(`job ${job.id} (${job.workflow}) is not stopped (it is ${it})${instead}`);
     }
@@ -93,7 +94,7 @@ export async function resumeJobs(
     if (ended) {
       const instead = isResumable(ended)
         ? `resume it too (dstack resume ${job.runName})`
-        : `run the workflow again with dstack run ${job.workflow}`;
+        : `run the workflow again with ${runAgainCommand(job, overrides)}`;
       throw new ConflictError(
         `job ${job.id} (${job.workflow}) cannot be resumed: its dependency ${ended.workflow} (${ended.id}) is ${ended.status}; ${instead}`,
       );

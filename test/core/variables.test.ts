@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   UndefinedVariableError,
   acceptedVariables,
+  runAgainCommand,
   environmentReference,
   hasShellSyntax,
   shellQuote,
@@ -256,5 +257,15 @@ describe('shellQuote', () => {
   it("escapes single quotes as '\\''", () => {
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
     expect(shellQuote("'")).toBe(`''\\'''`);
+  });
+});
+
+describe('runAgainCommand', () => {
+  it("passes the run's overrides of the job's own variables, shell-quoted, and no others", () => {
+    const job = { workflow: 'prepare', spec: { variables: { epochs: '3', lr: '0.5 0.25' } } };
+    expect(runAgainCommand(job, { epochs: '3', lr: '0.5 0.25', depth: '8' })).toBe(
+      "dstack run prepare --epochs 3 --lr '0.5 0.25'",
+    );
+    expect(runAgainCommand(job, {})).toBe('dstack run prepare');
   });
 });

@@ -18,13 +18,18 @@ const WORKFLOWS = `workflows:
   - name: all
     depends-on: [slow, after-bad]
     commands: [echo all]
+  - name: train
+    commands: ['echo "epochs $epochs, lr $lr"', exit 3]
 `;
 
 describe('dstack resume RUN with a job held back by a failed dependency', () => {
   let sb: Sandbox;
   beforeAll(async () => {
     sb = await Sandbox.create();
-    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
+    await sb.write({
+      '.dstack/workflows.yaml': WORKFLOWS,
+      '.dstack/variables.yaml': 'variables:\n  train:\n    epochs: 1\n    lr: 0.1\n',
+    });
   });
   afterAll(() => sb?.dispose());
 
@@ -60,5 +65,20 @@ describe('dstack resume RUN with a job held back by a failed dependency', () => 
         'run the workflow again with dstack run all\n',
     );
     await sb.dstack(['stop', run]);
+  });
+
+  it("names the run's own variables in the dstack run that runs a failed job again", async () => {
+    const run = (await sb.dstack(['run', 'train', '--lr', '0.5 0.25', '-d'])).stdout.trim();
+    const { id } = await waitUntil(async () => {
+      const job = (await jobs(run)).get('train')!;
+      return job.status === 'FAILED' && job;
+    });
+    expect((await sb.dstack(['logs', run])).stdout).toBe('epochs 1, lr 0.5 0.25\n');
+    const resumed = await sb.dstack(['resume', run]);
+    expect(resumed.stderr).toBe(
+      `error: job ${id} (train) is not stopped (it is FAILED: exit code 3); only a stopped job resumes, ` +
+        "or one whose resume failed before its commands started: run it again with dstack run train --lr '0.5 0.25'\n",
+    );
+    expect(resumed.code).toBe(1);
   });
 });

@@ -4,6 +4,7 @@ import { UsageError } from '../../core/errors.js';
 import { MAX_STOP_GRACE_S, STOP_GRACE_RULE } from '../../core/request-limits.js';
 import { dependentsOf, endedDependency, isFinished, isResumable } from '../../core/job-status.js';
 import { ANOTHER_USERS_JOB, type JobRecord } from '../../core/records.js';
+import { runAgainCommand } from '../../core/variables.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { withWorkflowHint } from '../workflow-hint.js';
@@ -115,14 +116,14 @@ async function dependentsLeft(client: Client, resumed: readonly JobRecord[]): Pr
  * which would wait for it forever (the server resumes the others); a line each, saying which.
  */
 async function leftBehind(client: Client, run: string, resumed: readonly JobRecord[]): Promise<string> {
-  const { jobs } = await client.getRun(run);
+  const { jobs, overrides } = await client.getRun(run);
   const taken = new Set(resumed.map((j) => j.id));
   return jobs
     .filter((j) => !taken.has(j.id) && isResumable(j))
     .map((j) => {
       const dep = endedDependency(j, jobs);
       const why = dep ? `: its dependency ${dep.ref} (${dep.id}) is ${dep.status}` : '';
-      return `not resumed: ${j.id} ${j.ref} ${j.status}${why}; run the workflow again with dstack run ${j.workflow}\n`;
+      return `not resumed: ${j.id} ${j.ref} ${j.status}${why}; run the workflow again with ${runAgainCommand(j, overrides)}\n`;
     })
     .join('');
 }

@@ -77,7 +77,8 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
         `run '${found.run.name}' has no jobs to resume: none is stopped, or failed in a resume before its commands started`,
       );
     }
-    return c.json(await resumeJobs(engine, taken, found.jobs, `user:${caller.name}`, { noTag: noTag === true }));
+    const options = { noTag: noTag === true, overrides: found.run.overrides };
+    return c.json(await resumeJobs(engine, taken, found.jobs, `user:${caller.name}`, options));
   });
 
   return app;

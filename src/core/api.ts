@@ -211,6 +211,11 @@ export interface RunnerCommand {
   action: 'stop' | 'abort';
   /** For a stop: ms between SIGTERM and SIGKILL. */
   graceMs?: number;
+  /**
+   * For an abort of a job the server no longer gives the runner: why, for the job's log and the
+   * runner's (`the server had ended it: FAILED: runner lost`). Older servers send none.
+   */
+  reason?: string;
 }
 
 export interface RunnerTransitionRequest {

@@ -365,7 +365,13 @@ export class RunnerAgent {
           this.heartbeatAbort.signal,
         );
         if (changed) this.abilities!.heard(changed);
-        for (const command of commands) this.running.get(command.jobId)?.run.request(command.action, command.graceMs);
+        for (const command of commands) {
+          const held = this.running.get(command.jobId);
+          if (!held) continue;
+          // An abort with a reason is the server's, not a user's: this runner was out of touch.
+          if (command.reason) logger.warn(`job ${command.jobId} aborted: ${command.reason}`);
+          held.run.request(command.action, command.graceMs, command.reason);
+        }
         // The server answers at once while a stop is pending; don't spin on it.
         if (commands.length > 0) await sleep(200);
       } catch (e) {

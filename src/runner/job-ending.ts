@@ -34,6 +34,8 @@ export abstract class JobEnding {
   protected requested: 'stop' | 'abort' | undefined;
   /** An abort killed the job's process: its output ends wherever the kill found it. */
   protected killedByAbort = false;
+  /** Why the server aborted a job it no longer gives this runner (RunnerCommand.reason); none for a user's abort. */
+  protected abortReason: string | undefined;
   /** The log already says that an abort ended the job (one that came while artifacts were saved). */
   private abortNoted = false;
   /** Aborted by an abort: it also ends the save of the job's artifacts (nothing is kept); a running process is killed apart. */
@@ -74,7 +76,7 @@ export abstract class JobEnding {
   }
 
   /** A stop or abort from the user (through the server), or one the server's answer to a transition tells of. */
-  abstract request(action: 'stop' | 'abort', graceMs?: number): void;
+  abstract request(action: 'stop' | 'abort', graceMs?: number, reason?: string): void;
 
   /** Move to `to`; false when the server says the job is elsewhere now (a stop arrived). */
   protected async move(to: JobStatus, extra: TransitionExtra = {}): Promise<boolean> {
@@ -138,10 +140,11 @@ export abstract class JobEnding {
       // The log would stop short, mid-line maybe, without a word of why; the note goes after
       // the output's last (unfinished) line, which the close above sent.
       if (!this.abortNoted) {
+        const why = this.abortReason ? ` (${this.abortReason})` : '';
         this.logs.note(
           this.killedByAbort
-            ? 'aborted: its commands were killed, and no artifacts are kept'
-            : 'aborted: no artifacts are kept',
+            ? `aborted${why}: its commands were killed, and no artifacts are kept`
+            : `aborted${why}: no artifacts are kept`,
         );
         await this.logs.close();
       }
@@ -218,7 +221,7 @@ export abstract class JobEnding {
         // In the server's own runner the files go into its blob folder; elsewhere nothing is written here.
         throw explainFullDisk(e, this.ctx.client.localBlobs ?? workspace, 'saving artifacts');
       }
-      note('aborted while saving artifacts: none are kept');
+      note(`aborted while saving artifacts${this.abortReason ? ` (${this.abortReason})` : ''}: none are kept`);
       this.abortNoted = true;
       return false;
     }

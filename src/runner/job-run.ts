@@ -31,9 +31,10 @@ export class JobRun extends JobEnding {
   private readonly halted = new AbortController();
 
   /** A stop or abort from the user (through the server). */
-  override request(action: 'stop' | 'abort', graceMs = this.ctx.stopGraceMs): void {
+  override request(action: 'stop' | 'abort', graceMs = this.ctx.stopGraceMs, reason?: string): void {
     if (this.requested === 'abort' || this.requested === action) return;
     this.requested = action;
+    if (action === 'abort' && reason) this.abortReason = reason;
     // The server moved the job to STOPPING/ABORTING before telling us.
     this.status = action === 'abort' ? 'ABORTING' : 'STOPPING';
     this.graceMs = graceMs;

@@ -112,7 +112,7 @@ export async function heartbeatLoop(
   while (!signal.aborted) {
     try {
       const commands = await client.heartbeat({ name, jobIds: [run.id], waitMs: options.pollMs ?? 10_000 }, signal);
-      for (const c of commands) if (c.jobId === run.id) run.request(c.action, c.graceMs);
+      for (const c of commands) if (c.jobId === run.id) run.request(c.action, c.graceMs, c.reason);
       // The server answers at once while a stop is pending, and once the job has ended (then the
       // loop is being aborted: the pause must not hold the process, and the Slurm job, open).
       if (commands.length > 0) await pause(200, signal);

@@ -213,6 +213,14 @@ describe('a team server with three runners', () => {
     // Its job's processes are no longer running.
     await waitUntil(async () => jobProcesses(running.id).length === 0);
     expect((await job(name, 'long')).status).toBe('FAILED');
+    // The job's log and the runner's say why: the server had failed it meanwhile, no user aborted it.
+    const why = 'the server had ended it: FAILED: runner lost';
+    await waitUntil(async () => paused.output.includes(`job ${running.id} aborted: ${why}`));
+    const notes = await waitUntil(async () => {
+      const { stderr } = await dstack(['logs', running.id]);
+      return stderr.includes('[dstack] aborted') && stderr;
+    });
+    expect(notes).toContain(`[dstack] aborted (${why}): its commands were killed, and no artifacts are kept\n`);
   });
 
   it('finishes a run across a server restart, with its log whole', async () => {

@@ -153,7 +153,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       const job = jobs.get(id);
       // A job the server no longer gives this runner (lost while the runner was away): end it.
       if (!job || job.runner !== name || isFinished(job.status)) {
-        found.push({ jobId: id, action: 'abort' });
+        found.push({ jobId: id, action: 'abort', reason: notThisRunners(job) });
       } else if (job.stopRequest && (job.status === 'STOPPING' || job.status === 'ABORTING')) {
         found.push({
           jobId: id,
@@ -163,6 +163,13 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       }
     }
     return found.length > 0 ? found : undefined;
+  };
+
+  /** Why a job a runner holds is no longer its to run, as its log and the runner's say. */
+  const notThisRunners = (job: JobRecord | undefined): string => {
+    if (!job) return 'the server no longer has the job';
+    if (isFinished(job.status)) return `the server had ended it: ${job.status}${job.reason ? `: ${job.reason}` : ''}`;
+    return `the server gave the job to runner ${job.runner ?? '(none yet)'}`;
   };
 
   app.post('/heartbeat', async (c) => {

@@ -65,10 +65,16 @@ export function runAgainCommand(
   job: { workflow: string; spec: { variables: Record<string, string> } },
   overrides: Record<string, string>,
 ): string {
-  const args = Object.entries(overrides)
-    .filter(([name]) => name in job.spec.variables)
-    .map(([name, value]) => ` --${name} ${shellQuote(value)}`);
-  return `dstack run ${job.workflow}${args.join('')}`;
+  return runCommand(
+    job.workflow,
+    Object.fromEntries(Object.entries(overrides).filter(([n]) => n in job.spec.variables)),
+  );
+}
+
+/** `dstack run WORKFLOW --name value…`, each value shell-quoted where needed. */
+export function runCommand(workflow: string, overrides: Record<string, string>): string {
+  const args = Object.entries(overrides).map(([name, value]) => ` --${name} ${shellQuote(value)}`);
+  return `dstack run ${workflow}${args.join('')}`;
 }
 
 export function shellQuote(value: string): string {

@@ -20,6 +20,9 @@ const WORKFLOWS = `workflows:
     commands: [echo all]
   - name: train
     commands: ['echo "epochs $epochs, lr $lr"', exit 3]
+  - name: after-train
+    depends-on: [train]
+    commands: [echo never]
 `;
 
 describe('dstack resume RUN with a job held back by a failed dependency', () => {
@@ -28,7 +31,7 @@ describe('dstack resume RUN with a job held back by a failed dependency', () => 
     sb = await Sandbox.create();
     await sb.write({
       '.dstack/workflows.yaml': WORKFLOWS,
-      '.dstack/variables.yaml': 'variables:\n  train:\n    epochs: 1\n    lr: 0.1\n',
+      '.dstack/variables.yaml': 'variables:\n  global:\n    lr: 0.1\n  train:\n    epochs: 1\n',
     });
   });
   afterAll(() => sb?.dispose());
@@ -78,6 +81,17 @@ describe('dstack resume RUN with a job held back by a failed dependency', () => 
     expect(resumed.stderr).toBe(
       `error: job ${id} (train) is not stopped (it is FAILED: exit code 3); only a stopped job resumes, ` +
         "or one whose resume failed before its commands started: run it again with dstack run train --lr '0.5 0.25'\n",
+    );
+    expect(resumed.code).toBe(1);
+  });
+
+  it('names the run to run again when none of its jobs can be resumed', async () => {
+    const run = (await sb.dstack(['run', 'after-train', '--lr', '0.5 0.25', '-d'])).stdout.trim();
+    await waitUntil(async () => [...(await jobs(run)).values()].every((j) => j.status === 'FAILED'));
+    const resumed = await sb.dstack(['resume', run]);
+    expect(resumed.stderr).toBe(
+      `error: run '${run}' has no jobs to resume: none is stopped, or failed in a resume before its commands ` +
+        "started; run it again with dstack run after-train --lr '0.5 0.25'\n",
     );
     expect(resumed.code).toBe(1);
   });

@@ -4,6 +4,7 @@ import { NotFoundError } from '../../core/errors.js';
 import { isResumable, resumableJobs } from '../../core/job-status.js';
 import { producer, type JobRecord } from '../../core/records.js';
 import { JOB_ID } from '../../core/run-names.js';
+import { runCommand } from '../../core/variables.js';
 import { resumeJobs, stopJobs } from '../control.js';
 import { listRuns, resolveTarget, runViews } from '../queries.js';
 import { previewRun, submitRun } from '../submit.js';
@@ -73,8 +74,11 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const found = await resolveTarget(store, caller, target);
     const taken = found.selected.length === 1 ? found.selected : resumableOf(found.selected);
     if (taken.length === 0) {
+      // A job that failed in its first attempt (its runner restarted as it prepared it) has nothing to go on from.
+      const failed = found.selected.some((j) => j.status === 'FAILED' || j.status === 'ABORTED');
+      const again = failed ? `; run it again with ${runCommand(found.run.workflow, found.run.overrides)}` : '';
       throw new NotFoundError(
-        `run '${found.run.name}' has no jobs to resume: none is stopped, or failed in a resume before its commands started`,
+        `run '${found.run.name}' has no jobs to resume: none is stopped, or failed in a resume before its commands started${again}`,
       );
     }
     const options = { noTag: noTag === true, overrides: found.run.overrides };

@@ -137,6 +137,28 @@ describe('errorResponse', () => {
     }
   });
 
+  it('answers PostgreSQL starting up, shutting down or cutting the connection with 503, not a 500', async () => {
+    const pgError = (message: string, code: string) =>
+      Object.assign(new pg.DatabaseError(message, 0, 'error'), { code });
+    for (const error of [
+      pgError('the database system is starting up', '57P03'),
+      pgError('terminating connection due to administrator command', '57P01'),
+      pgError('sorry, too many clients already', '53300'),
+      new Error('Connection terminated unexpectedly'),
+    ]) {
+      const { app, logged } = appThrowing(() => Promise.reject(error));
+      const r = await app.request('/x');
+      expect(r.status, error.message).toBe(503);
+      expect(await r.json()).toEqual({
+        error: {
+          code: 'unavailable',
+          message: `a service this server uses is unreachable (${error.message}): its database or its artifact storage; try again once it is back`,
+        },
+      });
+      expect(logged.join('\n')).not.toContain('unexpected error');
+    }
+  });
+
   it('keeps any other unexpected error a 500 that points at the log, with its stack there', async () => {
     const { app, logged } = appThrowing(async () => {
       throw new TypeError('x is not a function');

@@ -58,7 +58,7 @@ export function errorAnswer(error: unknown, logger: Logger): { status: Contentfu
     const message = error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
     return answer('invalid', `invalid request: ${message}`);
   }
-  const unreachable = errorWithCode(error, NETWORK_CODES) ?? timedOut(error);
+  const unreachable = errorWithCode(error, NETWORK_CODES) ?? timedOut(error) ?? databaseOut(error);
   if (unreachable) {
     // An outage of the database or the artifact storage, not a bug: callers may try again.
     const why = unreachable.message || unreachable.code;
@@ -79,6 +79,36 @@ export function errorAnswer(error: unknown, logger: Logger): { status: Contentfu
 
 /** Network failures: what a connection to another service gives when that service is down (or its name is gone). */
 const NETWORK_CODES = new Set([...DROPPED_CONNECTION_CODES, 'ENOTFOUND']);
+
+/**
+ * PostgreSQL going down or coming back: SQLSTATEs of a server that is starting up or shutting
+ * down (57P03: `the database system is starting up`, for seconds after a restart), that ended
+ * the connection (57P01, 57P02), of a lost connection (class 08), or full of connections (53300).
+ * A bug's 500 was the answer: runners gave up on it at once, and failed jobs that had finished.
+ */
+const DATABASE_OUTAGE_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '53300',
+]);
+
+/** node-postgres's error for a connection its server closed mid-query; it has no code. */
+const PG_TERMINATED = 'Connection terminated unexpectedly';
+
+function databaseOut(error: unknown): (Error & { code: string }) | undefined {
+  const found = errorWithCode(error, DATABASE_OUTAGE_CODES);
+  if (found) return found;
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (e.message === PG_TERMINATED) return Object.assign(e, { code: 'ECONNRESET' });
+  }
+  return undefined;
+}
 
 /** The S3 client's error for a connection that went silent (s3-client.ts): the storage is down or cut off. */
 function timedOut(error: unknown): (Error & { code: string }) | undefined {

@@ -75,9 +75,12 @@ export class ApiClient {
       });
     } catch (e) {
       if ((e as Error).name === 'AbortError') throw e;
-      throw new UnavailableError(
-        `cannot reach the dstack server at ${this.url}: ${(e as Error).cause ?? (e as Error).message}`,
-        { cause: e },
+      throw Object.assign(
+        new UnavailableError(
+          `cannot reach the dstack server at ${this.url}: ${(e as Error).cause ?? (e as Error).message}`,
+          { cause: e },
+        ),
+        { serverOutage: true as const },
       );
     }
     if (response.status >= 300 && response.status < 400 && !init.redirects) {

@@ -17,6 +17,9 @@ import type { TokenSource } from './client-options.js';
 /** Where the refused token came from (client-options.ts), and the server that refused it. */
 type RefusedToken = TokenSource & { url: string };
 
+/** What a reverse proxy answers while the server behind it is down or restarting: an outage, as the server's own 503. */
+const PROXY_OUTAGES = new Set([502, 503, 504]);
+
 export function errorFromResponse(status: number, body: unknown, refused?: RefusedToken): DstackError {
   const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
   const message = error?.message ?? `server answered HTTP ${status}`;
@@ -41,12 +44,16 @@ export function errorFromResponse(status: number, body: unknown, refused?: Refus
     case 'forbidden':
       return new ForbiddenError(message);
     case 'unavailable':
-      return Object.assign(new UnavailableError(message), { httpStatus: status });
+      return Object.assign(new UnavailableError(message), { httpStatus: status, serverOutage: true as const });
     case 'storage_full':
       return new StorageFullError(message);
     default:
       return status >= 500
-        ? Object.assign(new UnavailableError(`server error: ${message}`), { httpStatus: status })
+        ? Object.assign(new UnavailableError(`server error: ${message}`), {
+            httpStatus: status,
+            // A proxy in front of a server that is down or restarting; a 500 is a bug's.
+            ...(PROXY_OUTAGES.has(status) ? { serverOutage: true as const } : {}),
+          })
         : new InternalError(message);
   }
 }

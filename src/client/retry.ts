@@ -15,6 +15,13 @@ const FIRST_DELAY_MS = 200;
 /** How long a runner (a long-lived one, or one job's under Slurm) keeps retrying a request through a dropped connection. */
 const RUNNER_RETRY_MS = 2 * 60_000;
 
+/**
+ * How long `dstack runner start` waits out its server's outage (the server down or restarting,
+ * its database or storage out of reach) in a request: its jobs' ends, logs and artifacts wait
+ * for the server rather than fail the job. A day: past it, the server is gone, not out.
+ */
+export const RUNNER_OUTAGE_MS = 24 * 3600_000;
+
 /** Errors that mean the request may not have got through, or its answer not back. */
 export function isTransient(error: unknown): boolean {
   if (error instanceof UnavailableError) return true;
@@ -39,14 +46,23 @@ export function isReportRetryable(error: unknown): boolean {
 export interface RetryPolicy {
   /** Keep trying for this long, ms. */
   forMs: number;
+  /**
+   * Through an outage of the dstack server (`UnavailableError.serverOutage`: it is out of reach,
+   * or its database or storage is), keep trying for this long instead, ms (default `forMs`).
+   */
+  outageForMs?: number;
   /** Told before each wait: what failed, how long until the next try, and the request (`POST /api/runner/claim`) when known. */
   onRetry?: (error: unknown, delayMs: number, what?: string) => void;
 }
 
-/** A runner's policy: two minutes of retries, each said in its log. */
-export function runnerRetry(logger: Pick<Logger, 'warn'>): RetryPolicy {
+/**
+ * A runner's policy: two minutes of retries, each said in its log; `outageForMs` (default the
+ * same) through an outage of its server.
+ */
+export function runnerRetry(logger: Pick<Logger, 'warn'>, outageForMs = RUNNER_RETRY_MS): RetryPolicy {
   return {
     forMs: RUNNER_RETRY_MS,
+    outageForMs,
     // Named: a runner's claim, heartbeat and log sends fail together when its server is down,
     // and three lines alike at each step read as one request said thrice.
     onRetry: (error, delayMs, what = 'request') =>
@@ -66,11 +82,13 @@ export async function retrying<T>(
   what?: string,
   retryable: (error: unknown) => boolean = isTransient,
 ): Promise<T> {
-  const deadline = Date.now() + policy.forMs;
+  const start = Date.now();
   for (let delay = FIRST_DELAY_MS; ; delay = Math.min(delay * 2, RETRY_MAX_DELAY_MS)) {
     try {
       return await attempt();
     } catch (e) {
+      const outage = e instanceof UnavailableError && e.serverOutage === true;
+      const deadline = start + (outage ? (policy.outageForMs ?? policy.forMs) : policy.forMs);
       if (!retryable(e) || signal?.aborted || Date.now() + delay > deadline) throw e;
       policy.onRetry?.(e, delay, what);
     }

@@ -84,6 +84,12 @@ export class UnavailableError extends DstackError {
   readonly code = 'unavailable' as const;
   /** The HTTP status of the answer that said so (a 503, a proxy's 502), when an answer did. */
   httpStatus?: number;
+  /**
+   * The dstack server is out of reach, or said that a service it needs is (its database, its
+   * storage): an outage it comes back from, whoever waits. Not a storage URL of its that the
+   * caller cannot reach itself, nor a bug's 500.
+   */
+  serverOutage?: true;
 }
 
 /**

@@ -1,14 +1,16 @@
 /** Retrying through dropped connections, against a real HTTP server that drops some. */
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { Readable } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import { RunnerClient } from '../../src/client/runner-client.js';
-import { isTransient, retrying, runnerRetry } from '../../src/client/retry.js';
+import { RUNNER_OUTAGE_MS, isTransient, retrying, runnerRetry } from '../../src/client/retry.js';
 import { InvalidError, NotFoundError, StorageFullError, UnavailableError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/logger.js';
+import { directPut } from '../../src/files/direct-http.js';
 import { errorResponse } from '../../src/server/api/http-errors.js';
 
 let server: Server | undefined;
@@ -101,6 +103,65 @@ describe('a client that retries', () => {
     const { url, requests } = await dropping(1);
     await expect(new Client({ url, token: 't' }).health()).rejects.toThrow(UnavailableError);
     expect(requests()).toBe(1);
+  });
+});
+
+/** A dstack API that answers `status` with `code` (a 503 `unavailable`: its database is out) until `forMs` has passed, then `{ ok: true }`. */
+async function outFor(
+  forMs: number,
+  status = 503,
+  code = 'unavailable',
+): Promise<{ url: string; requests: () => number }> {
+  let requests = 0;
+  const until = Date.now() + forMs;
+  server = createServer((req, res) => {
+    requests++;
+    res.setHeader('content-type', 'application/json');
+    if (Date.now() < until) {
+      res.statusCode = status;
+      return res.end(JSON.stringify({ error: { code, message: 'a service this server uses is unreachable' } }));
+    }
+    res.end(JSON.stringify({ ok: true, caller: 'r1', version: 'x', lastSeq: 0, transition: { ok: true } }));
+  });
+  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, requests: () => requests };
+}
+
+describe("a runner's client through its server's outage", () => {
+  const policy = { forMs: 300, outageForMs: 10_000 };
+
+  it('waits out a server whose database is down past its usual retries, and gets its answer', async () => {
+    const { url, requests } = await outFor(1500);
+    const client = new RunnerClient({ url, token: 't', retry: policy });
+    expect(await client.transition('j1', { from: 'RUNNING', to: 'UPLOADING' })).toMatchObject({ ok: true });
+    expect(requests()).toBeGreaterThan(3);
+  });
+
+  it('waits out a server it cannot reach, and a proxy that says the server behind it is down', async () => {
+    const { url } = await dropping(4); // 200+400+800+1600 ms of waits: past forMs
+    expect(await new RunnerClient({ url, token: 't', retry: policy }).health()).toMatchObject({ ok: true });
+    server!.close();
+    const proxy = await outFor(1500, 502, 'bad_gateway');
+    expect(await new RunnerClient({ url: proxy.url, token: 't', retry: policy }).health()).toMatchObject({ ok: true });
+  });
+
+  it("gives up after its usual retries on a server's bug (a 500) and on storage it cannot reach itself", async () => {
+    const { url } = await outFor(5000, 500, 'internal');
+    const client = new RunnerClient({ url, token: 't', retry: policy });
+    await expect(client.health()).rejects.toThrow('server error: a service this server uses is unreachable');
+    const started = Date.now();
+    const direct = retrying(
+      () => directPut({ url: 'http://127.0.0.1:1/b', headers: {} }, Readable.from([Buffer.from('x')]), 1),
+      policy,
+    );
+    await expect(direct).rejects.toThrow(/^cannot reach storage at http:\/\/127\.0\.0\.1:1: connect ECONNREFUSED/);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("is the long-lived runner's policy: a day through an outage, two minutes otherwise", () => {
+    expect(runnerRetry(silentLogger, RUNNER_OUTAGE_MS)).toMatchObject({ forMs: 120_000, outageForMs: 86_400_000 });
+    expect(runnerRetry(silentLogger)).toMatchObject({ forMs: 120_000, outageForMs: 120_000 });
   });
 });
 

@@ -2,7 +2,7 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { RunnerClient } from '../../client/runner-client.js';
-import { runnerRetry } from '../../client/retry.js';
+import { RUNNER_OUTAGE_MS, runnerRetry } from '../../client/retry.js';
 import { waitForServer } from '../../client/server-up.js';
 import { UsageError } from '../../core/errors.js';
 import { parseSize, plural } from '../../core/resources.js';
@@ -129,7 +129,7 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
   if (warning) logger.warn(warning);
   const detected = await detectGpus({ warn: (message) => logger.warn(message) });
   overrides.gpus = options.gpus === undefined ? detected : declaredGpus(options.gpus, detected);
-  const client = new RunnerClient({ url: server, token, retry: runnerRetry(logger) });
+  const client = new RunnerClient({ url: server, token, retry: runnerRetry(logger, RUNNER_OUTAGE_MS) });
   const stopGraceMs = settings.stopGraceSeconds * 1000;
   const baseEnv = runnerEnvironment();
   const agent = new RunnerAgent({

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment } from '../core/api.js';
 import type { ArtifactManifest } from '../core/records.js';
-import { filesAndSize } from '../core/resources.js';
+import { filesAndSize, formatSize } from '../core/resources.js';
 import { makeFolders } from '../files/raw-fs.js';
 import type { TransferStats } from '../files/transfer.js';
 import { explainFullDisk } from '../files/refused-write.js';
@@ -78,7 +78,8 @@ export async function prepareWorkspace(
   for (const dep of assignment.dependencies) {
     const replaced = replacedFiles(dep.manifest, written, dep.job.ref);
     if (replaced) note(replaced);
-    const doing = `downloading the artifacts of ${dep.job.ref} (${dep.job.id})`;
+    // Its size: what has to fit, for a disk that cannot hold it.
+    const doing = `downloading ${formatSize(manifestBytes(dep.manifest))} of artifacts of ${dep.job.ref} (${dep.job.id})`;
     const stats = await explained(doing, () => downloadManifest(client, dir, root, dep.manifest, signal)).catch(
       (e: unknown) => {
         if (!(e instanceof WriteBlockedError)) throw e;
@@ -98,7 +99,7 @@ export async function prepareWorkspace(
   }
   if (assignment.restore) {
     const restore = assignment.restore;
-    const stats = await explained("restoring this job's saved artifacts", () =>
+    const stats = await explained(`restoring this job's saved artifacts (${formatSize(manifestBytes(restore))})`, () =>
       downloadManifest(client, dir, root, restore, signal),
     );
     note(`restored this job's saved artifacts: ${filesAndSize(stats.files, stats.bytes, stats.folders)}`);
@@ -166,4 +167,9 @@ export async function removeWorkspace(workRoot: string, jobId: string, trash?: T
   } catch {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The bytes of a manifest's files. */
+function manifestBytes(manifest: ArtifactManifest): number {
+  return manifest.artifacts.reduce((n, a) => a.files.reduce((m, f) => m + f.size, n), 0);
 }

@@ -62,7 +62,7 @@ describe('the reason of a job that ends on a full disk', () => {
     expect(job.status).toBe('FAILED');
     const workspace = join(sb.home, 'runner', 'jobs', job.id, 'workspace');
     expect(job.reason).toBe(
-      `the disk holding ${workspace} is full (no space left on device) while downloading the artifacts of ` +
+      `the disk holding ${workspace} is full (no space left on device) while downloading 8.0MB of artifacts of ` +
         `medium (${medium.id}): free space on it`,
     );
   });

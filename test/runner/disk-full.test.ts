@@ -152,7 +152,7 @@ describe('a runner whose disk is full', () => {
     // The step that met the full disk says what it was doing and which folder filled (refused-write.ts).
     const reason =
       `the disk holding ${join(workRoot, 'jobs', id, 'workspace')} is full (no space left on device) ` +
-      `while downloading the artifacts of big (${big.id}): free space on it`;
+      `while downloading 5.0MB of artifacts of big (${big.id}): free space on it`;
     expect([job?.status, job?.reason]).toEqual(['FAILED', reason]);
     expect(job?.commandsStarted).toBe(false);
     const text = await runner.log(id);

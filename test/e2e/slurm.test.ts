@@ -133,6 +133,23 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
       });
       expect(pending.status).toBe('DOWNLOADING');
       expect((await onSlurm(['status', name])).stdout).toMatch(/DOWNLOADING slurm \d+: PENDING \(Resources\)/);
+
+      // Someone cancels a waiting job in Slurm's queue: Slurm keeps its pending reason, no cause of the end.
+      const cancelled = await detached(['ticker']);
+      const waiting = await waitUntil(async () => {
+        const job = await jobOf(cancelled);
+        return /^slurm \d+: PENDING \((Resources|Priority)\)$/.test(job.reason ?? '') && job;
+      });
+      const waitingId = await slurmIdOf(waiting);
+      await slurm('scancel', [waitingId]);
+      const ended = await waitUntil(async () => {
+        const job = await jobOf(cancelled);
+        return job.status === 'FAILED' && job;
+      }, 30_000);
+      expect(ended.reason).toMatch(
+        new RegExp(`^slurm ${waitingId}: CANCELLED while PENDING \\((Resources|Priority)\\)$`),
+      );
+
       await slurm('scancel', [blocker]);
       const done = await waitUntil(async () => {
         const job = await jobOf(name);

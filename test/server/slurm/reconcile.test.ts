@@ -65,6 +65,28 @@ describe('Slurm reconciliation', () => {
     expect(situation(job('RUNNING'), slurm('PREEMPTED'), seen)[0]).toMatchObject({ reason: 'slurm 12: PREEMPTED' });
   });
 
+  it('says that a job Slurm ended in its queue ended while it waited, not that its wait was the cause', () => {
+    const seen = {
+      tracked: { jobId: 'calm-owl-1-train', slurmId: '12', submittedAt: NOW - 60_000, endedAt: NOW - LAST_WORDS_MS },
+    };
+    // Slurm keeps the pending reason on a job cancelled in the queue.
+    const waiting = job('DOWNLOADING', { reason: 'slurm 12: PENDING (Resources)' });
+    expect(situation(waiting, slurm('CANCELLED', 'Resources'), seen)[0]).toEqual({
+      kind: 'end',
+      to: 'FAILED',
+      reason: 'slurm 12: CANCELLED while PENDING (Resources)',
+    });
+    // A reason of its own (not the one it waited for) is Slurm's cause, and stays.
+    expect(situation(waiting, slurm('CANCELLED', 'DependencyNeverSatisfied'), seen)[0]).toMatchObject({
+      reason: 'slurm 12: CANCELLED (DependencyNeverSatisfied)',
+    });
+    // Another Slurm job's wait says nothing of this one.
+    const earlier = job('DOWNLOADING', { reason: 'slurm 11: PENDING (Resources)' });
+    expect(situation(earlier, slurm('CANCELLED', 'Resources'), seen)[0]).toMatchObject({
+      reason: 'slurm 12: CANCELLED (Resources)',
+    });
+  });
+
   it("leaves the runner of a job Slurm is ending its time to send the job's last log lines", () => {
     // Slurm shows CANCELLED the moment it signals the job: its trap's goodbye is still on its way.
     expect(situation(job('RUNNING'), slurm('CANCELLED'))).toEqual([{ kind: 'ended' }]);

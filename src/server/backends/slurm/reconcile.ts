@@ -96,7 +96,7 @@ export function decide(s: Situation): Action[] {
     if (signalled && tracked.endedAt === undefined) return [{ kind: 'ended' }];
     if (signalled && now - tracked.endedAt! < (stoppedForSlurm ? SAVE_BEFORE_KILL_MS : LAST_WORDS_MS)) return [];
     return [
-      { kind: 'end', to: 'FAILED', reason: slurmEnding(tracked.slurmId, slurm, s.outputFile) },
+      { kind: 'end', to: 'FAILED', reason: slurmEnding(tracked.slurmId, slurm, s.outputFile, job.reason) },
       { kind: 'forget' },
     ];
   }
@@ -131,13 +131,29 @@ export function waitingReason(slurmId: string, slurm: SlurmJobState): string {
   return `slurm ${slurmId}: ${slurm.state}${slurm.reason ? ` (${slurm.reason})` : ''}`;
 }
 
-/** `slurm 12: TIMEOUT (TimeLimit)`, `slurm 12: CANCELLED`, `slurm 12: NODE_FAIL`: why Slurm ended it. */
-export function slurmEnding(slurmId: string, slurm: SlurmJobState, outputFile?: string): string {
+/**
+ * `slurm 12: TIMEOUT (TimeLimit)`, `slurm 12: CANCELLED`, `slurm 12: NODE_FAIL`: why Slurm ended it.
+ * `shown` is the job's reason until then: `slurm 12: PENDING (Resources)` while it waited.
+ */
+export function slurmEnding(slurmId: string, slurm: SlurmJobState, outputFile?: string, shown?: string | null): string {
   let text = `slurm ${slurmId}: ${slurm.state}`;
-  if (slurm.reason) text += ` (${slurm.reason})`;
+  const waited = waitedFor(slurmId, slurm, shown);
+  // Slurm keeps the reason a job waited for when it ends it in the queue (a scancel there):
+  // `CANCELLED (Resources)` would read as a cause, so say that it ended while it waited.
+  if (waited) text += ` while ${waited}`;
+  else if (slurm.reason) text += ` (${slurm.reason})`;
   else if (slurm.state === 'FAILED' && slurm.exitCode) text += ` (exit code ${slurm.exitCode})`;
   // The runner ended without reporting the job's end: its own output says why.
   if ((slurm.state === 'COMPLETED' || slurm.state === 'FAILED') && outputFile)
     text += `; the runner did not report the job's end, see ${outputFile}`;
   return text;
+}
+
+/** `PENDING (Resources)` when Slurm's reason for the ended job is the one it waited for (it never ran). */
+function waitedFor(slurmId: string, slurm: SlurmJobState, shown: string | null | undefined): string | undefined {
+  const prefix = `slurm ${slurmId}: `;
+  if (!slurm.reason || !shown?.startsWith(prefix)) return undefined;
+  const waited = shown.slice(prefix.length);
+  const state = waited.split(' ', 1)[0]!;
+  return WAITING_STATES.has(state) && waited === `${state} (${slurm.reason})` ? waited : undefined;
 }

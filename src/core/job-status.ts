@@ -78,6 +78,11 @@ export function endedWithRunner(reason: string | undefined): boolean {
  */
 export const SLURM_ENDED = 'stopped: Slurm ended the batch job (time limit, preemption or scancel)';
 
+/** SLURM_ENDED once Slurm has shown how it ended the job: `slurm 12: NODE_FAIL`, `slurm 12: TIMEOUT (TimeLimit)`. */
+export function slurmStopped(ending: string): string {
+  return `stopped: Slurm ended the batch job (${ending})`;
+}
+
 const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   // SUBMITTED -> DONE: a job that joined an identical running job finishes with it (the cache).
   SUBMITTED: ['DOWNLOADING', 'DONE', 'FAILED', 'STOPPED', 'ABORTED'],

@@ -154,8 +154,11 @@ describe('Slurm reconciliation', () => {
     expect(
       situation(job('UPLOADING', forSlurm), slurm('TIMEOUT', 'TimeLimit'), ended(NOW - SAVE_BEFORE_KILL_MS)),
     ).toEqual([{ kind: 'end', to: 'FAILED', reason: 'slurm 12: TIMEOUT (TimeLimit)' }, { kind: 'forget' }]);
-    // Once it reported STOPPED, the Slurm job's end is no news.
-    expect(situation(job('STOPPED', forSlurm), slurm('TIMEOUT', 'TimeLimit'))).toEqual([{ kind: 'forget' }]);
+    // Once it reported STOPPED, the Slurm job's end only names the cause.
+    expect(situation(job('STOPPED', forSlurm), slurm('TIMEOUT', 'TimeLimit'))).toEqual([
+      { kind: 'reason', reason: 'stopped: Slurm ended the batch job (slurm 12: TIMEOUT (TimeLimit))' },
+      { kind: 'forget' },
+    ]);
   });
 
   it('aborts a running job with scancel at once', () => {
@@ -201,6 +204,29 @@ describe('Slurm reconciliation', () => {
     expect(situation(resumed, undefined, { now: NOW + LOST_AFTER_MS * 10 })).toEqual([{ kind: 'forget' }]);
     // Its runner lingering after its report: cancelled there, once.
     expect(situation(resumed, slurm('COMPLETING'))).toEqual([{ kind: 'cancel' }, { kind: 'forget' }]);
+  });
+
+  it('names how Slurm ended a job its runner stopped for Slurm, once Slurm shows it', () => {
+    const forSlurm = job('STOPPED', {
+      reason: 'stopped: Slurm ended the batch job (time limit, preemption or scancel)',
+    });
+    expect(situation(forSlurm, slurm('NODE_FAIL'))).toEqual([
+      { kind: 'reason', reason: 'stopped: Slurm ended the batch job (slurm 12: NODE_FAIL)' },
+      { kind: 'forget' },
+    ]);
+    expect(situation(forSlurm, slurm('TIMEOUT', 'TimeLimit'))[0]).toEqual({
+      kind: 'reason',
+      reason: 'stopped: Slurm ended the batch job (slurm 12: TIMEOUT (TimeLimit))',
+    });
+    expect(situation(forSlurm, slurm('CANCELLED'))[0]).toMatchObject({
+      reason: 'stopped: Slurm ended the batch job (slurm 12: CANCELLED)',
+    });
+    // Still ending in Slurm: named at a later look; a batch script that exited by itself, or gone: nothing to name.
+    expect(situation(forSlurm, slurm('COMPLETING'))).toEqual([]);
+    expect(situation(forSlurm, slurm('COMPLETED'))).toEqual([{ kind: 'forget' }]);
+    expect(situation(forSlurm, undefined)).toEqual([{ kind: 'forget' }]);
+    // A user's stop says whose it was already.
+    expect(situation(job('STOPPED', { reason: 'stopped by user' }), slurm('CANCELLED'))).toEqual([{ kind: 'forget' }]);
   });
 
   it('forgets finished jobs once Slurm is done with them, cancelling what is left in the queue', () => {

@@ -4,7 +4,7 @@
  * what it cannot: waiting in Slurm's queue, a stop or abort (scancel), and endings that Slurm
  * decides (time limit, node failure, preemption, a cancel by someone else, a lost job).
  */
-import { isFinished, RUNNER_LOST, SLURM_ENDED } from '../../../core/job-status.js';
+import { isFinished, RUNNER_LOST, SLURM_ENDED, slurmStopped } from '../../../core/job-status.js';
 import type { JobRecord } from '../../../core/records.js';
 import type { TrackedJob } from './tracked-jobs.js';
 import { FINAL_STATES, WAITING_STATES, type SlurmJobState } from './types.js';
@@ -69,7 +69,7 @@ export function decide(s: Situation): Action[] {
     return alive && !tracked.cancelAt ? [{ kind: 'cancel' }, { kind: 'forget' }] : [{ kind: 'forget' }];
 
   if (isFinished(job.status)) {
-    if (!alive) return [{ kind: 'forget' }];
+    if (!alive) return [...slurmCause(tracked.slurmId, job, slurm), { kind: 'forget' }];
     if (tracked.cancelAt) return [];
     const waiting = WAITING_STATES.has(slurm.state);
     const hung = now - (job.finishedAt ?? now) > FINISHED_CANCEL_AFTER_MS;
@@ -124,6 +124,17 @@ export function decide(s: Situation): Action[] {
   }
   if (job.reason?.startsWith(`slurm ${tracked.slurmId}: `)) return [{ kind: 'reason', reason: null }];
   return [];
+}
+
+/**
+ * A job its runner stopped for Slurm's SIGTERM could only guess why (SLURM_ENDED); once Slurm
+ * shows the end, its reason names it: a node set down (NODE_FAIL) is no time limit or scancel.
+ */
+function slurmCause(slurmId: string, job: JobRecord, slurm: SlurmJobState | undefined): Action[] {
+  if (job.status !== 'STOPPED' || job.reason !== SLURM_ENDED || !slurm) return [];
+  // The batch script exited by itself: no ending of Slurm's to name.
+  if (slurm.state === 'COMPLETED' || slurm.state === 'FAILED') return [];
+  return [{ kind: 'reason', reason: slurmStopped(slurmEnding(slurmId, slurm)) }];
 }
 
 /** `slurm 12: PENDING (Resources)`: what `dstack status` shows while Slurm holds the job. */

@@ -363,6 +363,46 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     expect(String(fromFile)).toContain(`error: invalid work-dir in ${config} '/proc/nope': cannot make the folder`);
   });
 
+  it(
+    'runs a job that Slurm starts while the server restarts, once the server is back',
+    { timeout: 240_000 },
+    async () => {
+      const nodeCpus = (await slurm('sinfo', ['-h', '-N', '-o', '%c'])).trim();
+      const blocker = (
+        await slurm('sbatch', ['--parsable', `--cpus-per-task=${nodeCpus}`, '-o', '/dev/null', '--wrap', 'sleep 120'])
+      ).trim();
+      try {
+        await waitUntil(
+          async () => (await slurm('squeue', ['-h', '-j', blocker, '-o', '%T'])).trim() === 'RUNNING',
+          120_000,
+        );
+        const name = await detached(['ticker', '--no-cache']);
+        const waiting = await waitUntil(async () => {
+          const job = await jobOf(name);
+          return /^slurm \d+: PENDING/.test(job.reason ?? '') && job;
+        });
+        const slurmId = await slurmIdOf(waiting);
+        await server.stop();
+        // Slurm starts the job while no server answers (an upgrade, a restart): its runner waits for one.
+        await slurm('scancel', [blocker]);
+        await waitUntil(
+          async () => (await slurm('squeue', ['-h', '-j', slurmId, '-o', '%T'])).trim() === 'RUNNING',
+          60_000,
+        );
+        await new Promise((r) => setTimeout(r, 3000));
+        await server.start('slurm');
+        const done = await waitUntil(async () => {
+          const job = await jobOf(name);
+          return isFinished(job.status) && job;
+        }, 60_000);
+        expect([done.status, done.reason], server.output).toEqual(['DONE', 'exit code 0']);
+        expect(await logsOf(name)).toBe(Array.from({ length: 40 }, (_, i) => `tick ${i + 1}\n`).join(''));
+      } finally {
+        await slurm('scancel', [blocker]);
+      }
+    },
+  );
+
   it('shuts down leaving its Slurm jobs running, and tracks them to their end at the next start', async () => {
     expect(server.output).toMatch(/INFO \[dstack\] server listening on http:\/\/127\.0\.0\.1:\d+/);
     const name = await detached(['ticker', '--no-cache']); // an earlier test ran it

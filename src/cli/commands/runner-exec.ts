@@ -8,9 +8,11 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TokenSource } from '../../client/client-options.js';
 import { RunnerClient } from '../../client/runner-client.js';
-import { runnerRetry } from '../../client/retry.js';
+import { retrying, runnerRetry, type RetryPolicy } from '../../client/retry.js';
+import { serverNotUpYet } from '../../client/server-up.js';
+import type { Assignment } from '../../core/api.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
-import { createLogger } from '../../logger.js';
+import { createLogger, type Logger } from '../../logger.js';
 import { runnerEnvironment } from '../../runner/environment.js';
 import { ReportingClient } from '../../runner/reporting-client.js';
 import { makePrivateFolder } from '../../files/private-folder.js';
@@ -88,9 +90,13 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
   const baseEnv = runnerEnvironment();
   // Asked for first, then the job-running modules load while the server answers: both are on
   // the way to the job's first command. The rejection is handled where runOneShot awaits it.
-  // Not retried: a server that cannot be reached at all is a wrong URL, said at once.
   const tokenSource = givenToken(options);
-  const assignment = new RunnerClient({ url: server, token, tokenSource }).runnerAssignment(options.job);
+  const assignment = fetchAssignment(
+    new RunnerClient({ url: server, token, tokenSource }),
+    options.job,
+    server,
+    logger,
+  );
   assignment.catch(() => {});
   // Once the job is under way, retried as any runner's requests: each is safe to repeat
   // (client/retry.ts), and a dropped connection must not fail a job that may have queued for hours.
@@ -132,6 +138,23 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
   } finally {
     await rm(workRoot, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/**
+ * The job's assignment. A server that refuses connections (or whose proxy answers 502/503) is
+ * waited for as long as the job's reports would wait for it: Slurm starts a job that queued for
+ * hours whenever it likes, a server's restart (an upgrade) included, which must not fail the job.
+ * A name that does not resolve, a refused token, anything else, is a mistake said at once.
+ */
+function fetchAssignment(client: RunnerClient, job: string, server: string, logger: Logger): Promise<Assignment> {
+  const policy: RetryPolicy = {
+    forMs: runnerRetry(logger).forMs,
+    onRetry: (error, delayMs) => {
+      const why = (error as Error).message.replace(`cannot reach the dstack server at ${server}: `, '');
+      logger.warn(`the dstack server at ${server} does not answer (${why}); trying again in ${delayMs} ms`);
+    },
+  };
+  return retrying(() => client.runnerAssignment(job), policy, undefined, undefined, serverNotUpYet);
 }
 
 /** Where the token came from, and why it may be refused: what a refusal says (client/errors.ts). */

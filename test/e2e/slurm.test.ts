@@ -113,6 +113,9 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     const job = (JSON.parse((await onSlurm(['status', '--last', '1', '--json'])).stdout) as RunView[])[0]!.jobs[0]!;
     expect([job.status, job.reason, job.exitCode, job.runner]).toEqual(['FAILED', 'exit code 1', 1, 'slurm']);
     expect((await onSlurm(['artifacts', job.id])).stdout).toMatch(/^ck\s+ck\/state\s+7B$/m);
+    // Its runner said all there is: no output file is kept for a post-mortem in the shared work dir.
+    const jobs = join(server.dataDir, 'slurm', 'work', 'jobs');
+    await waitUntil(async () => !(await readdir(jobs)).includes(job.id), 10_000);
   });
 
   it("shows a job pending on resources with Slurm's reason, and runs it once they are free", async () => {

@@ -163,6 +163,27 @@ describe('Slurm tracker', () => {
     expect(existsSync(join(dir, 'work'))).toBe(false);
   });
 
+  it('removes the folder of a job whose runner reported its failure, exit code and all, as of a job done', async () => {
+    const { engine, slurm, tracked, tracker, job, workDir } = await setUp();
+    const dir = attemptDir(workDir, (await job()).id, Date.now());
+    await mkdir(join(dir, 'work'), { recursive: true });
+    await writeFile(outputFile(dir, '7'), 'job ended: FAILED\n');
+    await tracked.put({ jobId: (await job()).id, slurmId: '7', submittedAt: Date.now(), dir });
+    await engine.transition((await job()).id, 'DOWNLOADING', 'RUNNING', {}, 'runner:slurm');
+    await engine.transition(
+      (await job()).id,
+      'RUNNING',
+      'FAILED',
+      { reason: 'exit code 3', exitCode: 3 },
+      'runner:slurm',
+    );
+    slurm.queue = new Map([['7', { slurmId: '7', state: 'FAILED', exitCode: 1 }]]);
+    await tracker.tick();
+    expect(await job()).toMatchObject({ status: 'FAILED', reason: 'exit code 3' });
+    expect(tracked.all()).toEqual([]);
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it('changes nothing while the queue cannot be read, and says so once', async () => {
     const { slurm, tracker, warnings, job } = await setUp();
     slurm.queue = new Error('slurmctld is unreachable: squeue said: Unable to contact slurm controller');

@@ -70,7 +70,8 @@ export class SlurmTracker {
     // The job was resumed and submitted again while this tick waited on Slurm: its new record rules.
     if (tracked.get(t.jobId)?.slurmId !== t.slurmId) return;
     let record = t;
-    // The status this tick leaves the job in: one it ends FAILED keeps its output file (cleanUp).
+    // The status this tick leaves the job in: one that ends FAILED without its commands' exit code
+    // (Slurm ended it, its runner died, erred or was refused) keeps its output file (cleanUp).
     let status = job?.status;
     for (const action of actions) {
       switch (action.kind) {
@@ -106,7 +107,9 @@ export class SlurmTracker {
           await tracked.put(record);
           break;
         case 'forget':
-          if (await tracked.remove(t.jobId, t.slurmId)) await this.cleanUp(t, status === 'FAILED');
+          // A failure its runner reported whole (`exit code 3`) leaves nothing in the output file to read.
+          if (await tracked.remove(t.jobId, t.slurmId))
+            await this.cleanUp(t, status === 'FAILED' && job?.exitCode === undefined);
           break;
       }
     }
@@ -125,7 +128,7 @@ export class SlurmTracker {
     return t.dir ?? jobDir(this.deps.workDir, t.jobId);
   }
 
-  /** A failed submission keeps Slurm's output file for a post-mortem; everything else goes. */
+  /** A submission that failed short of its runner's report keeps Slurm's output file for a post-mortem; everything else goes. */
   private async cleanUp(t: TrackedJob, failed: boolean): Promise<void> {
     const dir = this.dirOf(t);
     if (failed) {

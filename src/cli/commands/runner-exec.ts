@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TokenSource } from '../../client/client-options.js';
 import { RunnerClient } from '../../client/runner-client.js';
-import { retrying, runnerRetry, type RetryPolicy } from '../../client/retry.js';
+import { retrying, RUNNER_OUTAGE_MS, runnerRetry, type RetryPolicy } from '../../client/retry.js';
 import { serverNotUpYet } from '../../client/server-up.js';
 import type { Assignment } from '../../core/api.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
@@ -100,7 +100,13 @@ export async function runnerExecCommand(options: RunnerExecOptions, settings: Se
   assignment.catch(() => {});
   // Once the job is under way, retried as any runner's requests: each is safe to repeat
   // (client/retry.ts), and a dropped connection must not fail a job that may have queued for hours.
-  const client = new ReportingClient({ url: server, token, tokenSource, retry: runnerRetry(logger) });
+  // Through an outage of the server, as `runner start` does: a job done must not fail for it (Slurm's time limit still ends the wait).
+  const client = new ReportingClient({
+    url: server,
+    token,
+    tokenSource,
+    retry: runnerRetry(logger, RUNNER_OUTAGE_MS),
+  });
   try {
     const [{ runOneShot }, { ProcessExecutor }] = await Promise.all([
       import('../../runner/one-shot.js'),

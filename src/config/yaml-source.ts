@@ -77,6 +77,11 @@ export function parseYaml(text: string, file: string): YamlSource {
       at = open;
       message = unclosedQuoteMessage(text, open);
     }
+    const template = flowTemplate(text, error.pos[0]);
+    if (template !== undefined) {
+      at = template.at;
+      message = template.message;
+    }
     throw new ConfigError(message, offsetLocation(src, at));
   }
   return src;
@@ -121,6 +126,34 @@ function unclosedQuoteMessage(text: string, open: number): string {
     ? `${message}: the ': ' before it ends a key in YAML, so the quote began a new value; ` +
         'put the whole value in quotes (a command in double quotes, say)'
     : message;
+}
+
+/**
+ * A `${{ name }}` unquoted inside `[...]` or `{...}` (`artifacts: [out/${{ sub }}]`): its braces
+ * open a mapping there, and yaml's complaint (`Missing , or : between flow sequence items`)
+ * does not say why. Undefined unless the error at `brace` is such a `{{`.
+ */
+function flowTemplate(text: string, brace: number): { at: number; message: string } | undefined {
+  if (text[brace - 1] !== '$' || !text.startsWith('{{', brace)) return undefined;
+  const close = text.indexOf('}}', brace);
+  const lineEnd = text.indexOf('\n', brace) < 0 ? text.length : text.indexOf('\n', brace);
+  if (close < 0 || close > lineEnd) return undefined;
+  // The item: back to the bracket or comma before it, on to the one after the `}}`.
+  let start = brace - 1;
+  while (start > 0 && !'[{,\n'.includes(text[start - 1]!)) start--;
+  let end = close + 2;
+  while (end < lineEnd && !',]}'.includes(text[end]!)) end++;
+  const item = text.slice(start, end).trim();
+  // In `{k: ${{ v }}}` the value is what needs the quotes, not the key.
+  const key = /^[^\s'"]+:\s+/.exec(item)?.[0] ?? '';
+  const value = item.slice(key.length);
+  const quoted = value.includes('"') ? `'${value.replaceAll("'", "''")}'` : `"${value}"`;
+  return {
+    at: brace - 1,
+    message:
+      "'${{' inside [...] or {...} starts a YAML mapping there, not text: " +
+      `put the value in quotes (${key}${quoted}), or write ${key ? `the mapping one key a line (${key}${value})` : `the list one item a line (- ${value})`}`,
+  };
 }
 
 /** The key written at `offset` (yaml points at its first character only). */

@@ -68,6 +68,25 @@ describe('yaml-source', () => {
     expect(error('steps: ["echo \\"hi]\n')).toBe('f.yaml:1:9: this double quote is never closed');
   });
 
+  it('says why an unquoted ${{ }} inside [...] or {...} is a syntax error, and how to quote it', () => {
+    const error = (text: string) => configError(() => parseYaml(text, 'f.yaml')).message;
+    const how = "'${{' inside [...] or {...} starts a YAML mapping there, not text: put the value in quotes";
+    expect(error('workflows:\n  - name: a\n    artifacts: [out/${{ sub }}]\n')).toBe(
+      `f.yaml:3:21: ${how} ("out/\${{ sub }}"), or write the list one item a line (- out/\${{ sub }})`,
+    );
+    expect(error('a:\n  depends-on: [prepare, train:${{ tag }}]\n')).toBe(
+      `f.yaml:2:31: ${how} ("train:\${{ tag }}"), or write the list one item a line (- train:\${{ tag }})`,
+    );
+    expect(error('a:\n  commands: [echo "${{ x }}" done]\n')).toBe(
+      `f.yaml:2:20: ${how} ('echo "\${{ x }}" done'), or write the list one item a line (- echo "\${{ x }}" done)`,
+    );
+    expect(error('a:\n  resources: {cpu: 1, memory: ${{ mem }}}\n')).toBe(
+      `f.yaml:2:31: ${how} (memory: "\${{ mem }}"), or write the mapping one key a line (memory: \${{ mem }})`,
+    );
+    // Outside brackets a ${{ }} is plain text, as it always was.
+    expect(parseYaml('a:\n  - out/${{ sub }}\nb: ${{ c }}\n', 'f.yaml').doc.errors).toEqual([]);
+  });
+
   it('names a misindented line at its first character, in plain words', () => {
     const error = (text: string) => configError(() => parseYaml(text, 'f.yaml')).message;
     expect(error('steps:\n  - name: a\n    run:\n      - echo hi\n     - echo bad\n')).toBe(

@@ -54,7 +54,7 @@ export function readWorkflow(ctx: WorkflowContext, plain: Plain): WorkflowConfig
   }
   for (const [key, value] of Object.entries(split.extra)) {
     params[key] = value;
-    ctx.record(key);
+    recordParam(ctx, [key], value);
   }
 
   const workflow: WorkflowConfig = {
@@ -242,4 +242,13 @@ function only<A extends keyof RawWorkflow, B extends keyof RawWorkflow>(
   }
   if (raw[a] !== undefined) return a;
   return raw[b] !== undefined ? b : undefined;
+}
+
+/** Where a custom provider's parameter and each value inside it were written (`rates.1`), for what the provider refuses. */
+function recordParam(ctx: WorkflowContext, path: (string | number)[], value: unknown): void {
+  ctx.record(path.join('.'), path);
+  if (Array.isArray(value)) value.forEach((item, i) => recordParam(ctx, [...path, i], item));
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) recordParam(ctx, [...path, key], item);
+  }
 }

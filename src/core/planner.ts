@@ -11,7 +11,7 @@ import { resourceRequest } from './resource-request.js';
 import { checkOverrides, findWorkflow } from './overrides.js';
 import { namedForTarget, planOrder, resolveDependencies } from './plan-order.js';
 import type { DependencyConfig, ProjectConfig, ProviderDefinition, WorkflowConfig } from './workflow.js';
-import { workflowSubstitution } from './workflow-substitution.js';
+import { workflowSubstitution, type WorkflowSubstitution } from './workflow-substitution.js';
 
 /** A workflow with its variables substituted and resources parsed: what a provider receives. */
 export interface ResolvedWorkflow {
@@ -41,6 +41,12 @@ export interface ResolvedWorkflow {
 export interface ProviderContext {
   /** A problem that does not stop the run (an ignored parameter), at `field` of the workflow. */
   warn(detail: string, field?: string): void;
+  /**
+   * A parameter the provider refuses (`field`: its path, `shards`, `rates.1`), with what it
+   * takes: throws the error that blames its `--flag`, its variable's line, or else its own line,
+   * showing the value. Returns when the parameter is no string as written (missing, a list).
+   */
+  refuseParam?(field: string, expected: string): void;
 }
 
 /** Turns one workflow into job specs; refs must start with the workflow's name. */
@@ -119,8 +125,13 @@ function planWorkflow(
 ): ProviderJob[] | Promise<ProviderJob[]> {
   const named = namedForTarget(wf, request.target);
   try {
-    const ctx: ProviderContext = { warn };
-    const resolved = resolveWorkflow(config, wf, request.overrides, ctx.warn, pasted);
+    const { resolved, badValue } = resolveWith(config, wf, request.overrides, warn, pasted);
+    const refuseParam = (field: string, expected: string): void => {
+      const raw = valueAt(wf.params, field);
+      const value = valueAt(resolved.params, field);
+      if (typeof raw === 'string' && typeof value === 'string') badValue(field, raw, value, expected);
+    };
+    const ctx: ProviderContext = { warn, refuseParam };
     resolvedOnes.push(resolved);
     const checked = (made: ProviderJob[]) => {
       for (const job of made) checkHostArtifacts(job, resolved);
@@ -141,6 +152,17 @@ export function resolveWorkflow(
   /** Variables already warned about as pasted into a command: one warning each a run. */
   pasted = new Set<string>(),
 ): ResolvedWorkflow {
+  return resolveWith(config, wf, overrides, warn, pasted).resolved;
+}
+
+/** resolveWorkflow, with the substitution's `badValue` for what a provider refuses. */
+function resolveWith(
+  config: ProjectConfig,
+  wf: WorkflowConfig,
+  overrides: Record<string, string>,
+  warn: ProviderContext['warn'],
+  pasted: Set<string>,
+): { resolved: ResolvedWorkflow; badValue: WorkflowSubstitution['badValue'] } {
   const { vars, sub, now, badValue } = workflowSubstitution(config, wf, overrides, warn, pasted);
   const artifacts = wf.artifacts.map((a, i) => normalizeArtifact(sub(a, `artifacts.${i}`), wf, `artifacts.${i}`, warn));
   checkArtifactsApart(artifacts, wf);
@@ -169,7 +191,17 @@ export function resolveWorkflow(
   if (wf.providerRepo !== undefined) resolved.providerRepo = wf.providerRepo;
   const definition = config.providers?.find((p) => p.name === wf.provider);
   if (definition !== undefined && wf.providerRepo === undefined) resolved.providerDefinition = definition;
-  return resolved;
+  return { resolved, badValue };
+}
+
+/** The value at a dotted path of a provider's parameters (`rates.1`), as mapStrings names them. */
+function valueAt(params: Record<string, unknown>, field: string): unknown {
+  let value: unknown = params;
+  for (const key of field.split('.')) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
 }
 
 /**

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadProject } from '../../src/config/index.js';
-import { ConfigError } from '../../src/core/errors.js';
+import { ConfigError, UsageError } from '../../src/core/errors.js';
 import { plan, type Plan } from '../../src/core/planner.js';
 import { providerRegistry } from '../../src/providers/index.js';
 import { readProviderSettings, type ProviderSettings } from '../../src/settings.js';
@@ -53,4 +53,15 @@ export async function planError(...args: Parameters<typeof planProject>): Promis
     throw e;
   }
   throw new Error('expected a ConfigError, but the plan succeeded');
+}
+
+/** The UsageError planning throws (a bad --flag); fails when it throws nothing else. */
+export async function planUsageError(...args: Parameters<typeof planProject>): Promise<UsageError> {
+  try {
+    await planProject(...args);
+  } catch (e) {
+    if (e instanceof UsageError && !(e instanceof ConfigError)) return e;
+    throw e;
+  }
+  throw new Error('expected a UsageError, but the plan succeeded');
 }

@@ -2,11 +2,11 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitRepo, planError, planProject, tempDir, writeFiles } from './helpers.js';
+import { gitRepo, planError, planProject, planUsageError, tempDir, writeFiles } from './helpers.js';
 
 const FAN_MJS = `export default {
   name: 'fan',
-  schema: (z) => z.object({ parts: z.coerce.number().int().min(1) }),
+  schema: (z) => z.object({ parts: z.coerce.number().int().min(1), tags: z.array(z.coerce.number()).optional() }),
   async createJobs(workflow, context) {
     if (workflow.params.parts > 9) throw new Error('too many parts');
     if (workflow.params.parts > 5) context.warn('that is a lot of parts');
@@ -39,7 +39,7 @@ describe('module providers', () => {
       'node_modules/dstack-provider-pair/index.js':
         'export const name = "pair";\nexport function createJobs(wf) {\n' +
         '  return [{ name: "a", commands: ["echo a"] }, { name: "b", commands: ["echo b"], depends_on: ["a"] }];\n}\n',
-      '.dstack/variables.yaml': 'variables:\n  global:\n    epochs: "2"\n',
+      '.dstack/variables.yaml': 'variables:\n  global:\n    epochs: "2"\n  js-var:\n    count: none\n',
       '.dstack/workflows.yaml': [
         'workflows:',
         '  - name: js',
@@ -57,6 +57,18 @@ describe('module providers', () => {
         '    provider: npm:dstack-provider-none',
         '  - name: typo',
         '    provider: fna',
+        '  - name: js-var',
+        '    provider: fan',
+        '    parts: ${{ count }}',
+        '  - name: js-text',
+        '    provider: fan',
+        '    parts: many',
+        '  - name: js-list',
+        '    provider: fan',
+        '    parts: 2',
+        '    tags: [1, x]',
+        '  - name: js-none',
+        '    provider: fan',
         '',
       ].join('\n'),
     });
@@ -78,11 +90,35 @@ describe('module providers', () => {
     expect(p.warnings).toEqual([".dstack/workflows.yaml:3:15: provider 'fan': that is a lot of parts"]);
   });
 
-  it('names the parameter its schema rejects, and what createJobs threw', async () => {
-    expect((await planError(root, 'js', { overrides: { parts: '0' } })).message).toBe(
-      ".dstack/workflows.yaml:3:15: provider 'fan' (.dstack/providers/fan.mjs) of workflow 'js' does not accept " +
-        "the workflow's parameters: 'parts': Too small: expected number to be >=1",
+  it('blames a parameter its schema rejects on the flag, the variable or the line that set it, with its value', async () => {
+    const accepts = "takes a value provider 'fan' (.dstack/providers/fan.mjs) accepts";
+    // zod's own words hide the value (`received NaN`): the message shows it.
+    expect((await planUsageError(root, 'js', { overrides: { parts: 'two' } })).message).toBe(
+      `invalid --parts 'two': parts of workflow 'js' ${accepts} (expected number, received NaN)`,
     );
+    expect((await planUsageError(root, 'js', { overrides: { parts: '0' } })).message).toBe(
+      `invalid --parts '0': parts of workflow 'js' ${accepts} (Too small: expected number to be >=1)`,
+    );
+    expect((await planError(root, 'js-var')).message).toBe(
+      `.dstack/variables.yaml:5:12: invalid value 'none' of variable 'count': parts of workflow 'js-var' ` +
+        `(.dstack/workflows.yaml:19:12) ${accepts} (expected number, received NaN)`,
+    );
+    expect((await planError(root, 'js-text')).message).toBe(
+      ".dstack/workflows.yaml:22:12: invalid parts 'many' in workflow 'js-text': expected a value provider 'fan' " +
+        '(.dstack/providers/fan.mjs) accepts (expected number, received NaN)',
+    );
+    expect((await planError(root, 'js-list')).message).toBe(
+      ".dstack/workflows.yaml:26:15: invalid tags.1 'x' in workflow 'js-list': expected a value provider 'fan' " +
+        '(.dstack/providers/fan.mjs) accepts (expected number, received NaN)',
+    );
+    // No value to blame (a parameter left out): the workflow's provider line, as before.
+    expect((await planError(root, 'js-none')).message).toBe(
+      ".dstack/workflows.yaml:28:15: provider 'fan' (.dstack/providers/fan.mjs) of workflow 'js-none' does not " +
+        "accept the workflow's parameters: 'parts': expected number, received NaN",
+    );
+  });
+
+  it('names what createJobs threw', async () => {
     expect((await planError(root, 'js', { overrides: { parts: '10' } })).detail).toBe(
       "provider 'fan' (.dstack/providers/fan.mjs) of workflow 'js' failed: too many parts",
     );

@@ -117,7 +117,16 @@ async function runModule(
     throw named(`exports the name '${module.name}'; a module in .dstack/providers/ is named after its file`);
   }
   const checked = await checkParams(module.schema, input.workflow.params);
-  if ('problem' in checked) throw named(`does not accept the workflow's parameters: ${checked.problem}`);
+  if ('problem' in checked) {
+    // A value given by a flag or a variable is blamed there, with the value (zod's `received NaN` hides it).
+    if (checked.field !== undefined) {
+      ctx.refuseParam?.(
+        checked.field,
+        `a value provider '${module.name}' (${source.where}) accepts (${checked.message})`,
+      );
+    }
+    throw named(`does not accept the workflow's parameters: ${checked.problem}`);
+  }
   const context = {
     variables: input.variables,
     repo: input.repo,

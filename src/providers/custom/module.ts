@@ -72,7 +72,7 @@ export async function loadModule(file: string): Promise<ProviderModule> {
 export async function checkParams(
   schema: unknown,
   params: Record<string, unknown>,
-): Promise<{ params: Record<string, unknown> } | { problem: string }> {
+): Promise<{ params: Record<string, unknown> } | { problem: string; field?: string; message?: string }> {
   if (schema === undefined) return { params };
   const resolved = typeof schema === 'function' ? (schema as (zod: typeof z) => unknown)(z) : schema;
   if (!resolved || typeof resolved !== 'object' || !('~standard' in resolved)) {
@@ -82,9 +82,9 @@ export async function checkParams(
   if (result.issues === undefined) return { params: result.value as Record<string, unknown> };
   const issue = result.issues[0];
   const path = (issue?.path ?? []).map((p) => (typeof p === 'object' && p && 'key' in p ? String(p.key) : String(p)));
-  return {
-    problem: `${path.length > 0 ? `'${path.join('.')}': ` : ''}${(issue?.message ?? 'invalid').replace(/^Invalid input: /, '')}`,
-  };
+  const message = (issue?.message ?? 'invalid').replace(/^Invalid input: /, '');
+  if (path.length === 0) return { problem: message };
+  return { problem: `'${path.join('.')}': ${message}`, field: path.join('.'), message };
 }
 
 /**

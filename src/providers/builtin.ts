@@ -114,7 +114,11 @@ export function builtinJobs(wf: ResolvedWorkflow, ctx: ProviderContext = NO_WARN
     case 'bash':
     case 'docker':
       if (wf.commands.length === 0) {
-        throw new ConfigError(`workflow '${wf.name}' has no commands to run`, wf.location, 'commands');
+        throw new ConfigError(
+          `workflow '${wf.name}' has no commands to run`,
+          wf.locations['commands'] ?? wf.location,
+          'commands',
+        );
       }
       warnUnused(wf, provider, ctx);
       return [baseJob(wf)];

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildProject } from '../../src/config/index.js';
 import { plan } from '../../src/core/planner.js';
+import { builtinJobs } from '../../src/providers/builtin.js';
 import { fieldsAsJob, yaml } from './helpers.js';
 
 const provider = fieldsAsJob;
@@ -36,6 +37,17 @@ describe('planner errors at config locations', () => {
     // A value that holds ${{ is the variable's, not a reference: left alone.
     const plan = await run(workflow('echo ${{ x }}'), yaml('variables:', '  train:', "    x: '${{ y'"));
     expect(plan.jobs[0]!.commands).toContain('echo ${{ y');
+  });
+
+  it("points an empty commands list at its line, and a workflow without one at the workflow's", async () => {
+    const plain = (workflows: string) =>
+      plan(buildProject('/p', workflows), { target: 'train', overrides: {} }, (wf, ctx) => builtinJobs(wf, ctx));
+    await expect(plain(yaml('workflows:', '  - name: train', '    help: h', '    commands: []'))).rejects.toThrow(
+      ".dstack/workflows.yaml:4:5: workflow 'train' has no commands to run",
+    );
+    await expect(plain(yaml('workflows:', '  - name: train', '    image: busybox'))).rejects.toThrow(
+      ".dstack/workflows.yaml:2:5: workflow 'train' has no commands to run",
+    );
   });
 
   it('points a missing dependency at its depends-on item', async () => {

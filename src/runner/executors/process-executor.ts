@@ -3,8 +3,9 @@
  * stop and abort reach every process the commands started.
  */
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { InternalError } from '../../core/errors.js';
 import {
   readOutput,
@@ -14,6 +15,7 @@ import {
   type Executor,
   type ExitResult,
 } from './executor.js';
+import { runnerEnvironment } from '../environment.js';
 import { signalGroup } from '../process-group.js';
 import { LEFTOVER_GRACE_MS, Spawner } from './spawner.js';
 
@@ -30,6 +32,34 @@ export function scriptOf(commands: readonly string[]): string {
 }
 
 const BASH_ARGS = ['--noprofile', '--norc', '-e', '-o', 'pipefail'];
+
+let hostBash: string | undefined;
+
+/**
+ * bash as the runner finds it on its own PATH. Looked up on the job's PATH, an `environment:`
+ * that replaces it (`PATH: /opt/conda/bin`, no `:$PATH`) failed the job before its first
+ * command with `runner error: starting the job failed: spawn bash ENOENT`; the shell is
+ * dstack's to choose, and the job's PATH is for its commands, which say what they miss
+ * (`python3: command not found`).
+ */
+function bash(): string {
+  hostBash ??= findBash(runnerEnvironment()['PATH'] ?? '');
+  return hostBash;
+}
+
+/** The first executable `bash` in the folders of `path`; `bash` (looked up on the job's PATH) when none has one. */
+export function findBash(path: string): string {
+  for (const dir of path.split(':')) {
+    if (!isAbsolute(dir)) continue;
+    try {
+      accessSync(join(dir, 'bash'), constants.X_OK);
+      return join(dir, 'bash');
+    } catch {
+      // not here: the next folder
+    }
+  }
+  return 'bash';
+}
 
 /**
  * A script up to this many bytes goes to bash as its `-c` argument: no file to create and
@@ -105,7 +135,8 @@ export class ProcessExecutor implements Executor {
     if (this.spawner && this.spawnsThere) {
       const spawner = this.spawner;
       const { pid, exit } = await spawner.spawn({
-        file: 'bash',
+        file: bash(),
+        argv0: 'bash',
         args,
         cwd: request.workspace,
         env: request.env,
@@ -121,7 +152,8 @@ export class ProcessExecutor implements Executor {
       };
     }
     if (scriptFile) await writeFile(scriptFile.path, scriptFile.content, { mode: 0o600 });
-    const child = spawn('bash', args, {
+    const child = spawn(bash(), args, {
+      argv0: 'bash',
       cwd: request.workspace,
       env: request.env,
       detached: true, // its own process group: signals go to the group

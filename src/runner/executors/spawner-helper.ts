@@ -15,6 +15,7 @@ export type Reply =
 export interface SpawnMessage {
   id: string;
   file: string;
+  argv0?: string;
   args: string[];
   cwd: string;
   env: Record<string, string>;
@@ -143,7 +144,13 @@ export function helperMain(
       ([out, err]) => {
         let child: import('node:child_process').ChildProcess;
         try {
-          child = cp.spawn(m.file, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', out, err] });
+          child = cp.spawn(m.file, m.args, {
+            cwd: m.cwd,
+            env: m.env,
+            detached: true,
+            stdio: ['ignore', out, err],
+            ...(m.argv0 === undefined ? {} : { argv0: m.argv0 }),
+          });
         } catch (e) {
           out.destroy();
           err.destroy();

@@ -28,6 +28,8 @@ import { signalGroup } from '../process-group.js';
 /** What the helper is asked to start: `file args`, with `scriptFile` written first when given. */
 export interface SpawnRequest {
   file: string;
+  /** The program's name to itself (`$0`), when not `file`. */
+  argv0?: string;
   args: string[];
   cwd: string;
   env: Record<string, string>;

@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { ProcessExecutor } from '../../../src/runner/executors/process-executor.js';
+import { findBash, ProcessExecutor } from '../../../src/runner/executors/process-executor.js';
 import { executorConformance } from './executor-conformance.js';
 
 executorConformance({
@@ -21,6 +21,21 @@ executorConformance({
   name: 'process (guarded by the spawner)',
   executor: async () => new ProcessExecutor(tmpdir(), { guard: true }),
   env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+});
+
+describe('findBash', () => {
+  it('finds bash in the absolute folders of a PATH, or leaves it to the PATH of the job', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dstack-bash-'));
+    try {
+      await mkdir(join(dir, 'bin'));
+      await writeFile(join(dir, 'bin', 'bash'), '', { mode: 0o755 });
+      await writeFile(join(dir, 'bash'), '', { mode: 0o644 }); // not executable
+      expect(findBash(`relative:${dir}:${join(dir, 'bin')}`)).toBe(join(dir, 'bin', 'bash'));
+      expect(findBash(join(dir, 'none'))).toBe('bash');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('process executor', () => {
@@ -42,6 +57,29 @@ describe('process executor', () => {
         });
         expect(await execution.exit).toMatchObject({ code: 0 });
         expect(Buffer.concat(out).toString()).toBe('files: 0\nbash\n');
+      } finally {
+        executor.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    it(`runs bash from the runner's PATH when the job's PATH has none, its commands looked up on the job's${through}`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'dstack-scripts-'));
+      const executor = new ProcessExecutor(dir, { spawner });
+      try {
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        const execution = await executor.start({
+          jobId: 'j',
+          workspace: dir,
+          // `environment: {PATH: /opt/conda/bin}`, without `:$PATH`
+          commands: ['echo "$0 runs with PATH=$PATH"', 'ls'],
+          env: { PATH: join(dir, 'conda', 'bin') },
+          onOutput: (stream, chunk) => void (stream === 'stdout' ? out : err).push(chunk),
+        });
+        expect(await execution.exit).toMatchObject({ code: 127 });
+        expect(Buffer.concat(out).toString()).toBe(`bash runs with PATH=${join(dir, 'conda', 'bin')}\n`);
+        expect(Buffer.concat(err).toString()).toBe('bash: line 4: ls: command not found\n');
       } finally {
         executor.close();
         await rm(dir, { recursive: true, force: true });

@@ -219,6 +219,18 @@ describe('program providers', () => {
     expect((await planProject(root, 'echo')).jobs[0]!.env).toEqual({ _Ok_2: 'a' });
   });
 
+  it("refuses a job's environment variable that dstack sets, which the job would get dstack's value of", async () => {
+    for (const name of ['DSTACK_RUN_NAME', 'DSTACK_JOB_ID', 'DSTACK_WORKFLOW', 'run_name']) {
+      await echo({ answer: JSON.stringify([{ commands: ['env'], environment: { [name]: 'mine' } }]) });
+      expect((await planError(root, 'echo')).detail).toBe(
+        "provider 'echo' (.dstack/providers.yaml:5:5) of workflow 'echo' returned an invalid job spec: " +
+          `jobs.0.environment: variable '${name}' is one dstack sets for every job: rename it (a value may name it: $${name})`,
+      );
+    }
+    await echo({ answer: JSON.stringify([{ commands: ['env'], environment: { WANDB_NAME: 'r-$DSTACK_RUN_NAME' } }]) });
+    expect((await planProject(root, 'echo')).jobs[0]!.env).toEqual({ WANDB_NAME: 'r-$DSTACK_RUN_NAME' });
+  });
+
   it('refuses an absolute artifact path for a job on the host, as for any workflow', async () => {
     await echo({ answer: JSON.stringify([{ commands: ['x'], artifacts: ['/opt/env'] }]) });
     expect((await planError(root, 'echo')).detail).toMatch(

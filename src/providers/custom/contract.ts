@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ENVIRONMENT_NAME_RULE, isEnvironmentName } from '../../core/environment-names.js';
 import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../core/image-reference.js';
+import { DSTACK_ENVIRONMENT } from '../../core/runtime-variables.js';
 
 /** Bumped when a field changes meaning; a provider may check it. */
 export const CONTRACT_VERSION = 1;
@@ -59,6 +60,13 @@ export const providerJobSchema = z.strictObject({
       const bad = Object.keys(env).find((name) => !isEnvironmentName(name));
       if (bad !== undefined)
         ctx.addIssue({ code: 'custom', message: `variable name '${bad}' is not valid: ${ENVIRONMENT_NAME_RULE}` });
+      // The job would get dstack's value in its place, in silence (as a workflow's `environment:` refuses it).
+      const kept = Object.keys(env).find((name) => DSTACK_ENVIRONMENT.has(name));
+      if (kept !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          message: `variable '${kept}' is one dstack sets for every job: rename it (a value may name it: $${kept})`,
+        });
     })
     .optional(),
   /** The workflow's artifacts when absent. */

@@ -6,7 +6,7 @@ import { posix } from 'node:path';
 import picomatch from 'picomatch';
 import type { CodeFile } from './cache-key.js';
 import { ConfigError } from './errors.js';
-import { VARIABLES_FILE, WORKFLOWS_FILE } from './project-paths.js';
+import { isExclusion, VARIABLES_FILE, WORKFLOWS_FILE } from './project-paths.js';
 import type { ManifestEntry } from './records.js';
 import type { SourceLocation } from './errors.js';
 
@@ -16,8 +16,29 @@ import type { SourceLocation } from './errors.js';
  * `src`, as `artifacts: [src]` saves them, and as .gitignore reads a pattern naming a folder.
  * A glob that matched folders alone counted no file at all, and the cache went on reusing
  * results however the code in them changed.
+ *
+ * A glob starting with `!` leaves out what it matches, as in .gitignore: the last glob that
+ * matches a path decides, so `['src', '!src/tests']` counts `src` but its tests, and a glob
+ * after it counts again what it names (the python provider's script, appended to the
+ * workflow's own). A list that starts with one counts every other file (`['!data']`). Read as
+ * any other glob, `!data` matched every path but `data` itself: `data/a.csv` counted all the same.
  */
 export function inputMatcher(globs: readonly string[]): (path: string) => boolean {
+  if (!globs.some(isExclusion)) return pathMatcher(globs);
+  const rules = globs.map((glob) =>
+    isExclusion(glob)
+      ? { counts: false, match: pathMatcher([glob.slice(1)]) }
+      : { counts: true, match: pathMatcher([glob]) },
+  );
+  const initially = !rules[0]!.counts;
+  return (path) => {
+    for (let i = rules.length - 1; i >= 0; i--) if (rules[i]!.match(path)) return rules[i]!.counts;
+    return initially;
+  };
+}
+
+/** Whether a path matches one of `globs`, or lies in a folder that one matches. */
+function pathMatcher(globs: readonly string[]): (path: string) => boolean {
   const match = picomatch(
     globs.map((g) => g.replace(/(.)\/+$/, '$1')), // `src/` names the folder `src`
     { dot: true },
@@ -92,7 +113,8 @@ export function checkInputsMatch(
   for (const wf of workflows) {
     if (!wf.inputs) continue;
     wf.inputs.forEach((glob, i) => {
-      if (paths.some(inputMatcher([glob])) || namesMade(glob, made)) return;
+      // What an exclusion names may be absent (a folder git ignores): it then leaves out nothing, which costs at most a run.
+      if (isExclusion(glob) || paths.some(inputMatcher([glob])) || namesMade(glob, made)) return;
       throw new ConfigError(
         `input '${glob}' of workflow '${wf.name}' matches no file of the project, so the cache would ` +
           'reuse its results whatever happened to the files it was meant to name; correct it or remove it',

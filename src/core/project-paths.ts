@@ -114,6 +114,11 @@ export function unexpandedArtifact(path: string): string | undefined {
   );
 }
 
+/** An `inputs` glob that leaves out what it matches (`!data`; not `!(*.md)`, picomatch's own negation): core/inputs.ts. */
+export function isExclusion(glob: string): boolean {
+  return glob.startsWith('!') && !glob.startsWith('!(');
+}
+
 /**
  * An `inputs` glob, checked as artifacts are: it is matched against the project's own files,
  * so one outside the project would only ever match nothing, and the cache would see no code.
@@ -122,7 +127,8 @@ export function checkInput(glob: string, wf: WorkflowConfig, field: string): str
   const fail = (why: string): never => {
     throw new ConfigError(`input '${glob}' of workflow '${wf.name}' ${why}`, wf.locations[field] ?? wf.location, field);
   };
-  if (glob.startsWith('/')) fail("is absolute: inputs are globs of the project's files, relative to its folder");
-  if (resolveParts(glob) === null) fail('leaves the project folder');
+  const path = isExclusion(glob) ? glob.slice(1) : glob; // `!data` names project files too
+  if (path.startsWith('/')) fail("is absolute: inputs are globs of the project's files, relative to its folder");
+  if (resolveParts(path) === null) fail('leaves the project folder');
   return glob;
 }

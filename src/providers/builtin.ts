@@ -5,6 +5,7 @@
 import { posix } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { majorMinor } from '../core/job-needs.js';
+import { isExclusion } from '../core/project-paths.js';
 import { notAPackage, requirementsOf } from '../core/python-requirements.js';
 import type { ProviderContext, ProviderJob, ResolvedWorkflow } from '../core/planner.js';
 import { didYouMean } from '../core/suggest.js';
@@ -50,11 +51,14 @@ function baseJob(wf: ResolvedWorkflow): ProviderJob {
 
 /**
  * `inputs` and the files the provider reads from the code itself, as globs that match them alone: those
- * count for the key whatever `inputs` say (a python job's script and requirements are its code).
+ * count for the key whatever `inputs` say (a python job's script and requirements are its code). They
+ * come last, where no exclusion of the workflow's (`!*.py`) can follow them: the last glob that matches decides.
  */
 function withOwnFiles(inputs: readonly string[], files: readonly string[]): string[] {
   const globs = files.map((file) => file.replace(/[\\*?[\]{}()!+@|]/g, '\\$&'));
-  return [...inputs, ...globs.filter((glob) => !inputs.includes(glob))];
+  // Without exclusions, a workflow's own listing of its script stays where it is (and its key as it was).
+  const before = inputs.some(isExclusion) ? inputs.filter((glob) => !globs.includes(glob)) : inputs;
+  return [...before, ...globs.filter((glob) => !before.includes(glob))];
 }
 
 /** The files of the project a built-in provider reads itself: the python provider's script and requirements. */

@@ -39,6 +39,25 @@ describe('inputs', () => {
     expect(matched('src/m')).toEqual([]);
   });
 
+  it("leave out what a '!' glob matches, the last glob that matches a path deciding, as .gitignore does", () => {
+    const paths = ['src/m.py', 'src/tests/t.py', 'src/tests/data/d.csv', 'data/a.csv', 'notes.txt', 'train.py'];
+    const matched = (...globs: string[]) => paths.filter(inputMatcher(globs));
+    // `!data` matched every path but `data` itself, so data/a.csv counted all the same.
+    expect(matched('!data')).toEqual(['src/m.py', 'src/tests/t.py', 'src/tests/data/d.csv', 'notes.txt', 'train.py']);
+    expect(matched('src', '!src/tests')).toEqual(['src/m.py']);
+    expect(matched('**/*.py', '!src/tests/**')).toEqual(['src/m.py', 'train.py']);
+    expect(matched('src', '!src/tests', 'src/tests/data')).toEqual(['src/m.py', 'src/tests/data/d.csv']);
+    expect(matched('!**/*.csv', 'data')).toEqual(['src/m.py', 'src/tests/t.py', 'data/a.csv', 'notes.txt', 'train.py']);
+    // picomatch's own negation stays a glob of its own.
+    expect(matched('!(*.txt)')).toEqual([
+      'src/m.py',
+      'src/tests/t.py',
+      'src/tests/data/d.csv',
+      'data/a.csv',
+      'train.py',
+    ]);
+  });
+
   const planned = (names: string[]) => config.workflows.filter((w) => names.includes(w.name));
 
   it("refuse the first planned workflow's glob that matches no file, where it is written", () => {

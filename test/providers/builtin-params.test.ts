@@ -221,6 +221,10 @@ describe('python files and inputs', () => {
         '    provider: python',
         '    python_script: -m http.server',
         "    inputs: ['data/**']",
+        '  - name: excluding',
+        '    provider: python',
+        '    python_script: "\'src/train (v2).py\'"',
+        "    inputs: ['src/train \\(v2\\).py', 'data/**', '!**/*.py', '!README.md']",
         '',
       ].join('\n'),
     });
@@ -245,6 +249,12 @@ describe('python files and inputs', () => {
       'reqs[dev].txt',
       'data/a.csv',
     ]);
+  });
+
+  it("counts the script after the workflow's exclusions, which cannot leave it out", async () => {
+    const [job] = (await planProject(root(), 'excluding')).jobs;
+    expect(job!.inputs).toEqual(['data/**', '!**/*.py', '!README.md', 'src/train \\(v2\\).py']);
+    expect(countedCode(manifest, job!.inputs).map((f) => f.path)).toEqual(['src/train (v2).py', 'data/a.csv']);
   });
 
   it('adds no file for a script that is an option (python -m)', async () => {

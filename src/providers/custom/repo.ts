@@ -21,10 +21,15 @@ export function splitRef(name: string): { name: string; branch?: string } {
   return { name: name.slice(0, at), branch: name.slice(at + 1) };
 }
 
-async function git(args: string[], cwd?: string): Promise<void> {
+async function git(args: string[], cwd?: string): Promise<string> {
   try {
     // Never a prompt for credentials: a CLI planning a run must not hang on one.
-    await exec('git', args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, timeout: 120_000 });
+    const { stdout } = await exec('git', args, {
+      cwd,
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      timeout: 120_000,
+    });
+    return stdout;
   } catch (e) {
     const stderr = String((e as { stderr?: unknown }).stderr ?? '').trim();
     const last = stderr.split('\n').filter(Boolean).pop();
@@ -64,6 +69,7 @@ export async function checkoutProviderRepo(
     }
   }
   const ref = branch === undefined ? 'origin/HEAD' : `origin/${branch}`;
+  if (branch !== undefined) await requireBranch(dir, url, branch);
   try {
     await git(['checkout', '--quiet', '--force', '--detach', ref], dir);
     await git(['clean', '-fdxq'], dir);
@@ -72,4 +78,19 @@ export async function checkoutProviderRepo(
     throw new Error(`cannot check out ${what} of ${url}: ${(e as Error).message}`);
   }
   return dir;
+}
+
+/** A branch the clone lacks, said so with those it has; git's own words were `--detach does not take a path argument`. */
+async function requireBranch(dir: string, url: string, branch: string): Promise<void> {
+  const found = await git(['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}^{commit}`], dir).then(
+    () => true,
+    () => false,
+  );
+  if (found) return;
+  const listed = await git(['for-each-ref', '--format=%(refname:lstrip=3)', 'refs/remotes/origin'], dir).catch(
+    () => '',
+  );
+  const branches = listed.split('\n').filter((b) => b !== '' && b !== 'HEAD');
+  const shown = branches.slice(0, 10).join(', ') + (branches.length > 10 ? `, and ${branches.length - 10} more` : '');
+  throw new Error(`${url} has no branch '${branch}'${branches.length > 0 ? ` (its branches: ${shown})` : ''}`);
 }

@@ -62,6 +62,22 @@ describe('empty folders in artifacts', () => {
     const said = `usenone | [dstack] mknone (${id}) saved nothing for its artifact 'model': it did not exist when that job ended\n`;
     expect(run.stderr).toContain(said);
     expect(run.stderr.indexOf(said)).toBeLessThan(run.stderr.indexOf("usenone | ls: cannot access 'model'"));
+
+    // `artifacts` said nothing of it: a table without its row, 0 files downloaded.
+    const note = `job ${id} saved nothing for its artifact 'model': it did not exist when the job ended\n`;
+    const list = await sb.dstack(['artifacts', id]);
+    expect([list.stdout, list.stderr]).toEqual(['ARTIFACT  FILE  SIZE\nout       out/\n', note]);
+    const total = await sb.dstack(['artifacts', '-t', id]);
+    expect([total.stdout, total.stderr]).toEqual([
+      'ARTIFACT  FILES  SIZE\nout       0      0B\nmodel     0      0B\n',
+      note,
+    ]);
+    const out = join(sb.root, '..', 'mknone-artifacts');
+    const download = await sb.dstack(['artifacts', id, '-o', out]);
+    expect([download.stdout, download.stderr]).toEqual([
+      `downloaded 0 files (0B) and 1 empty folder to ${out}\n`,
+      note,
+    ]);
   });
 
   it("are in a dependent job's workspace, listed, and downloaded with -o", async () => {

@@ -5,7 +5,7 @@
 import { lstatSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { assertNever, ConflictError, UsageError } from '../../core/errors.js';
-import type { JobRecord, ManifestEntry } from '../../core/records.js';
+import type { ArtifactManifest, JobRecord, ManifestEntry } from '../../core/records.js';
 import { formatSize, plural } from '../../core/resources.js';
 import { downloadFiles } from '../../files/download.js';
 import { makeChosenFolder } from '../../files/make-folder.js';
@@ -58,6 +58,7 @@ export async function artifactsCommand(
     process.stdout.write(
       `downloaded ${plural(stats.files, 'file')} (${formatSize(stats.bytes)})${folders} to ${dir}${local}\n`,
     );
+    noteNeverMade(job, manifest);
     if (replaced.length > 0) {
       const some =
         replaced
@@ -86,7 +87,19 @@ export async function artifactsCommand(
   process.stdout.write(
     table(options.total ? ['ARTIFACT', 'FILES', 'SIZE'] : ['ARTIFACT', 'FILE', 'SIZE'], rows) + '\n',
   );
+  noteNeverMade(job, manifest);
   return 0;
+}
+
+/**
+ * An artifact path the job never made has no file to list, not even its folder: without a word,
+ * `artifacts` showed a table with no row for it (or only its header) and `-o` downloaded 0 files.
+ */
+function noteNeverMade(job: string, manifest: ArtifactManifest): void {
+  const paths = manifest.artifacts.filter((a) => a.files.length === 0).map((a) => `'${printable(a.path)}'`);
+  if (paths.length === 0) return;
+  const which = paths.length === 1 ? `its artifact ${paths[0]}` : `its artifacts ${paths.join(', ')}`;
+  process.stderr.write(`job ${job} saved nothing for ${which}: it did not exist when the job ended\n`);
 }
 
 /** The `--output` folder, made when missing; a UsageError naming the flag when it cannot be one. */

@@ -17,7 +17,7 @@ import { MAX_ALIASED_VALUES, type Plain } from './yaml-source.js';
  * Names this reader for plain-cache.ts: entries read by another are not used. Change it with
  * anything that changes what readPlainFast returns; the js-yaml version is checked by a test.
  */
-export const FAST_READER = 'js-yaml 4.3.2, failsafe schema + null, fast-yaml 1';
+export const FAST_READER = 'js-yaml 4.3.2, failsafe schema + null, fast-yaml 2';
 
 /** A file's text to plain data, or undefined where the full parse must decide: readPlainFast, maybe cached. */
 export type PlainReader = (text: string) => Plain | undefined;
@@ -58,8 +58,11 @@ const MAX_DEPTH = 100;
 /** A directive (`%YAML 1.1` turns on merge keys in yaml, which js-yaml's failsafe schema lacks). */
 const DIRECTIVE = /^%/m;
 
+/** A merge key (`<<: *base`), which yaml-source.ts merges and js-yaml's failsafe schema keeps as a key; a heredoc (`<<EOF`) is none. */
+const MERGE_KEY = /<<\s*:(\s|$)/;
+
 export function readPlainFast(text: string): Plain | undefined {
-  if (COMPLEX_KEY.test(text) || DIRECTIVE.test(text)) return undefined;
+  if (COMPLEX_KEY.test(text) || DIRECTIVE.test(text) || MERGE_KEY.test(text)) return undefined;
   let data: unknown;
   try {
     jsYaml ??= loadJsYaml();

@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
-import type { Alias, Document, LineCounter, Node, ParsedNode, Scalar, YAMLMap, YAMLSeq } from 'yaml';
+import type { Alias, Document, LineCounter, Node, Pair, ParsedNode, Scalar, YAMLMap, YAMLSeq } from 'yaml';
 import { ConfigError, type SourceLocation } from '../core/errors.js';
 import { suggestion } from './suggest.js';
 
@@ -224,18 +224,54 @@ function plainOf(src: YamlSource, node: Node | null, depth: number, count: { ali
   if (isScalar(value)) return scalarText(value);
   if (isSeq(value)) return value.items.map((item) => plainOf(src, item as Node | null, depth + 1, count, via));
   if (isMap(value)) {
-    return Object.fromEntries(
-      value.items.map((pair) => {
-        const key = keyText(pair.key);
-        if (key === undefined) {
-          const at = isNode(pair.key) ? nodeLocation(src, pair.key) : nodeLocation(src, value);
-          throw new ConfigError('a mapping key must be a single value, not a list or mapping', at);
-        }
-        return [key, plainOf(src, pair.value as Node | null, depth + 1, count, via)];
-      }),
-    );
+    const own = new Set<string>();
+    for (const pair of value.items) {
+      const key = keyText(pair.key);
+      if (key === undefined) {
+        const at = isNode(pair.key) ? nodeLocation(src, pair.key) : nodeLocation(src, value);
+        throw new ConfigError('a mapping key must be a single value, not a list or mapping', at);
+      }
+      if (!isMergeKey(pair.key)) own.add(key);
+    }
+    const entries = new Map<string, Plain>();
+    for (const pair of value.items) {
+      if (!isMergeKey(pair.key)) {
+        entries.set(keyText(pair.key)!, plainOf(src, pair.value as Node | null, depth + 1, count, via));
+        continue;
+      }
+      // `<<: *base`: the keys of base this mapping does not set itself; of several, the first's win.
+      for (const source of mergeSources(src, pair.value as Node | null)) {
+        const merged = plainOf(src, source, depth + 1, count, via) as Record<string, Plain>;
+        for (const [key, item] of Object.entries(merged))
+          if (!own.has(key) && !entries.has(key)) entries.set(key, item);
+      }
+    }
+    return Object.fromEntries(entries);
   }
   return null;
+}
+
+/**
+ * `<<` as a plain key: YAML's merge key (`<<: *base`), which PyYAML, and so the dstack of
+ * 2021–2022, reads; dstack reads YAML 1.2 otherwise, where it is no more than a key, and a
+ * workflow that merged its defaults was refused with `unknown key '<<'`. `'<<'` quoted is a key.
+ */
+function isMergeKey(key: unknown): boolean {
+  return isScalar(key) && key.type === 'PLAIN' && key.value === '<<';
+}
+
+/** The mappings a merge key names: a mapping, or a list of them, each written there or by an alias. */
+function mergeSources(src: YamlSource, node: Node | null): Node[] {
+  const value = node === null ? null : resolveAlias(src, node);
+  const items = isSeq(value) ? (value.items as (Node | null)[]) : [node];
+  return items.map((item) => {
+    if (item !== null && isMap(resolveAlias(src, item))) return item;
+    const at = node !== null && isAlias(node) ? node : (item ?? node); // `<<: *a`: the alias, not what it names
+    throw new ConfigError(
+      "'<<' merges a mapping into this one: give it an alias of a mapping (<<: *base), or a list of them",
+      at ? nodeLocation(src, at) : undefined,
+    );
+  });
 }
 
 function isNode(value: unknown): value is ParsedNode {
@@ -249,7 +285,7 @@ export function find(src: YamlSource, path: Path, start: Node | null = src.doc.c
     const here = found.node === null ? null : resolveAlias(src, found.node);
     let next: Found | undefined;
     if (isMap(here) && typeof segment === 'string') {
-      const pair = here.items.find((p) => keyText(p.key) === segment);
+      const pair = findPair(src, here, segment, 0);
       if (pair) next = { node: (pair.value as Node | null) ?? null, key: pair.key as Node, complete: true };
     } else if (isSeq(here) && typeof segment === 'number') {
       const item = here.items[segment] as Node | null | undefined;
@@ -259,6 +295,22 @@ export function find(src: YamlSource, path: Path, start: Node | null = src.doc.c
     found = next;
   }
   return found;
+}
+
+/** The entry of `map` for `key`: its own, or the one a merge key brings (where the value was written). */
+function findPair(src: YamlSource, map: YAMLMap, key: string, depth: number): Pair | undefined {
+  const own = map.items.find((p) => !isMergeKey(p.key) && keyText(p.key) === key);
+  if (own || depth > 100) return own;
+  for (const pair of map.items) {
+    if (!isMergeKey(pair.key) || pair.value === null) continue;
+    const value = resolveAlias(src, pair.value as Node);
+    for (const item of isSeq(value) ? (value.items as (Node | null)[]) : [value]) {
+      const source = item === null ? null : resolveAlias(src, item);
+      const found = isMap(source) ? findPair(src, source, key, depth + 1) : undefined;
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 /**

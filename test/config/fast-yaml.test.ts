@@ -130,6 +130,18 @@ const EDGES: [string, string][] = [
     'a tag-only dependency',
     yaml('workflows:', '  - name: a', '    commands: [x]', '    depends-on: [":latest", {tag: v1}]'),
   ],
+  [
+    'a merge key and a heredoc',
+    yaml(
+      'workflows:',
+      '  - &base',
+      '    name: a',
+      '    commands: ["python - <<EOF", "print(1)", "EOF"]',
+      '    resources: {cpu: two}',
+      '  - <<: *base',
+      '    name: b',
+    ),
+  ],
 ];
 
 describe('the fast read of workflows.yaml', () => {
@@ -147,6 +159,8 @@ describe('the fast read of workflows.yaml', () => {
     expect(readPlainFast('a: !!int 1\n')).toBeUndefined();
     expect(readPlainFast('a: &x [*x]\n')).toBeUndefined();
     expect(readPlainFast(aliasBomb())).toBeUndefined(); // a walk of a billion values, else
+    expect(readPlainFast('a: &x {k: 1}\nb:\n  <<: *x\n')).toBeUndefined(); // js-yaml's failsafe read keeps '<<' as a key
+    expect(readPlainFast('a: ["cat <<EOF", x, EOF]\n')).toEqual({ a: ['cat <<EOF', 'x', 'EOF'] });
     expect(readPlainFast('a: [1.0, ~, "x"]\nb:\n')).toEqual({ a: ['1.0', null, 'x'], b: null });
   });
 

@@ -50,6 +50,21 @@ describe('planner errors at config locations', () => {
     );
   });
 
+  it('points a bad value a merge key brought (<<: *base) at the line it was written on', async () => {
+    const text = yaml(
+      'workflows:',
+      '  - &base',
+      '    name: prepare',
+      '    resources: {cpu: two}',
+      '    commands: [ls]',
+      '  - <<: *base',
+      '    name: train',
+    );
+    await expect(run(text)).rejects.toThrow(
+      ".dstack/workflows.yaml:4:22: invalid resources.cpu 'two' in workflow 'train': expected a whole number",
+    );
+  });
+
   it('points a missing dependency at its depends-on item', async () => {
     const text = yaml('workflows:', '  - name: train', '    commands: [ls]', '    deps:', '      - workflow: prepare');
     await expect(run(text)).rejects.toThrow(

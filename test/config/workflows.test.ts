@@ -367,3 +367,26 @@ describe('parseWorkflows odd formatting', () => {
     expect(wf!.location).toEqual({ file: 'other/w.yaml', line: 2, column: 5 });
   });
 });
+
+describe('merge keys', () => {
+  it("take a workflow's defaults from another (<<: *base), its own keys first, errors at the line of the value", () => {
+    const text = yaml(
+      'workflows:',
+      '  - &base',
+      '    name: prepare',
+      '    image: python:3.11',
+      '    resources: {cpu: 2, memory: 1GB}',
+      '    commands: [python prepare.py]',
+      '  - <<: *base',
+      '    name: train',
+      '    commands: [python train.py]',
+    );
+    const [prepare, train] = parseWorkflows(text).workflows;
+    expect(train).toMatchObject({ name: 'train', image: 'python:3.11', commands: ['python train.py'] });
+    expect(train!.resources).toEqual(prepare!.resources);
+    // `unknown key '<<' in workflow 'train'` before.
+    expect(
+      configError(() => parseWorkflows(text.replace('    name: train', '    name: train\n    comands: []'))).message,
+    ).toBe(".dstack/workflows.yaml:9:5: unknown key 'comands' in workflow 'train' (did you mean 'commands'?)");
+  });
+});

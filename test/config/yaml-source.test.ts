@@ -41,6 +41,41 @@ describe('yaml-source', () => {
     ]);
   });
 
+  it('merges what a merge key names, as PyYAML (and the dstack of 2021-2022) read it, own keys first', () => {
+    const text = [
+      'base: &base {cpu: "1", memory: 1GB, env: {A: "1"}}',
+      'gpu: &gpu {gpu: "1", cpu: "8"}',
+      'one: {<<: *base, cpu: "2"}',
+      'two:',
+      '  cpu: "4"',
+      '  <<: [*gpu, *base]',
+      "quoted: {'<<': x}",
+      '',
+    ].join('\n');
+    const src = parseYaml(text, 'f.yaml');
+    const plain = toPlain(src, src.doc.contents) as Record<string, unknown>;
+    expect(plain['one']).toEqual({ cpu: '2', memory: '1GB', env: { A: '1' } });
+    // Of several mappings, the first's keys win; the mapping's own win over all.
+    expect(plain['two']).toEqual({ cpu: '4', gpu: '1', memory: '1GB', env: { A: '1' } });
+    expect(plain['quoted']).toEqual({ '<<': 'x' });
+    // A merged value is located where it was written.
+    expect(locate(src, ['one', 'memory'])).toEqual({ file: 'f.yaml', line: 1, column: 32 });
+    expect(locate(src, ['two', 'gpu'])).toEqual({ file: 'f.yaml', line: 2, column: 17 });
+    expect(locate(src, ['one', 'cpu'])).toEqual({ file: 'f.yaml', line: 3, column: 23 });
+  });
+
+  it('refuses a merge key that names no mapping', () => {
+    const error = (text: string) =>
+      configError(() => {
+        const src = parseYaml(text, 'f.yaml');
+        toPlain(src, src.doc.contents);
+      }).message;
+    const why = "'<<' merges a mapping into this one: give it an alias of a mapping (<<: *base), or a list of them";
+    expect(error('a: &a [1]\nb:\n  <<: *a\n')).toBe(`f.yaml:3:7: ${why}`);
+    expect(error('a: &a {k: 1}\nb:\n  <<: [*a, 3]\n')).toBe(`f.yaml:3:12: ${why}`);
+    expect(error('b:\n  <<: *nope\n')).toBe("f.yaml:2:7: unknown alias '*nope'");
+  });
+
   it('reports more than one document', () => {
     expect(configError(() => parseYaml('a: 1\n---\nb: 2\n', 'f.yaml')).message).toBe(
       'f.yaml:2:1: the file holds more than one YAML document (---); put everything in one',

@@ -50,3 +50,11 @@ function untrackedAbove(path: string, named: ReadonlySet<string>): string | unde
   }
   return undefined;
 }
+
+/** A project in a folder its git repo ignores whole: what the run's code is, and why the run has no commit. */
+export function ignoredNote(root: string, repo: string): string {
+  return (
+    `the git repository at ${printable(repo)} ignores every file of the project folder ${printable(root)}, so the ` +
+    "run's code is every file in the folder, as outside git (and no commit is recorded)"
+  );
+}

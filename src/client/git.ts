@@ -105,12 +105,22 @@ export function repoPlace(
   };
 }
 
+/**
+ * Whether the repo ignores the project's folder itself (a scratch folder of a repo, a home whose
+ * dotfiles repo ignores `*`): no part of that repo, the folder is a project as outside git.
+ * `git check-ignore` exits 0 for a path it ignores; 1, or 128 outside a repo, otherwise.
+ */
+export async function folderIgnored(root: string): Promise<boolean> {
+  return (await gitOutput(root, 'check-ignore', '-q', '--', '.')) !== undefined;
+}
+
 /** The key of the project at `root` (core/projects.ts), as the server takes it from the runs submitted there. */
 export async function projectAt(root: string): Promise<string> {
   if (!mayBeGitRepo(root)) return projectKey({ root });
-  const [remote, prefix] = await Promise.all([
+  const [remote, prefix, ignored] = await Promise.all([
     gitOutput(root, 'remote', 'get-url', 'origin'),
     gitOutput(root, 'rev-parse', '--show-prefix'),
+    folderIgnored(root),
   ]);
-  return projectKey(repoPlace(root, remote, prefix));
+  return projectKey(ignored ? { root } : repoPlace(root, remote, prefix));
 }

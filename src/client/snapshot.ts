@@ -19,6 +19,7 @@ import { filesToUpload } from './changed-files.js';
 import type { Client } from './client.js';
 import {
   branchStatus,
+  folderIgnored,
   gitBytes,
   gitBytesOwn,
   gitOutput as git,
@@ -38,6 +39,11 @@ export interface Snapshot {
    * that is a repo nested in the project is left out: its own git tracks its files.
    */
   untracked: string[];
+  /**
+   * The repo's folder that git ignores whole, when the project lies in one (a scratch folder of a
+   * repo, a home whose dotfiles repo ignores `*`): its files are the code, as outside git.
+   */
+  ignoredIn?: string;
 }
 
 /**
@@ -50,12 +56,13 @@ export async function snapshotProject(root: string, home?: string): Promise<Snap
   // Outside a repo git is not started at all: a process start is a good part of a small run's time.
   // Inside one, its four calls start at once (their answers are dropped if git says it is no repo).
   const listArgs = ['ls-files', '-z', '--cached', '--others', '--exclude-standard'];
-  const [listed, remote, status, prefix] = mayBeGitRepo(root)
+  const [listed, remote, status, prefix, ignored] = mayBeGitRepo(root)
     ? await Promise.all([
         gitBytes(root, ...listArgs),
         git(root, 'remote', 'get-url', 'origin'),
         git(root, 'status', '--porcelain=v2', '--branch', '-z'),
         git(root, 'rev-parse', '--show-prefix'),
+        folderIgnored(root),
       ])
     : [];
   const inside = home === undefined ? '' : relative(root, home);
@@ -66,8 +73,10 @@ export async function snapshotProject(root: string, home?: string): Promise<Snap
   const onLeftOut: OnLeftOut = (path, link) => leftOut.push({ path, link });
   let files: ManifestEntry[];
   let untracked: string[] = [];
+  // A folder the repo ignores is no part of it: listed from git, the jobs had no code at all.
+  const ignoredIn = ignored ? repoTop(root, prefix) : undefined;
   try {
-    if (listed === undefined) {
+    if (listed === undefined || ignoredIn !== undefined) {
       files = await describeFiles(root, notHome(await walk(root, '', new Set(['.git']))), onLeftOut);
     } else {
       Object.assign(repo, repoPlace(root, remote, prefix), branchStatus(status ?? ''));
@@ -91,7 +100,17 @@ export async function snapshotProject(root: string, home?: string): Promise<Snap
     throw e.explained("the project's code", advice);
   }
   // Each link was checked alone; a chain of them, restored together, may lead out all the same.
-  return { repo, manifest: { files: withoutChainedLinkEntries(files, onLeftOut) }, leftOut, untracked };
+  const manifest = { files: withoutChainedLinkEntries(files, onLeftOut) };
+  return { repo, manifest, leftOut, untracked, ...(ignoredIn !== undefined ? { ignoredIn } : {}) };
+}
+
+/** The top of the repo that holds `root`, from the project's folder in it (`rev-parse --show-prefix`). */
+function repoTop(root: string, prefix: string | undefined): string {
+  const depth = (prefix ?? '')
+    .trim()
+    .split('/')
+    .filter((part) => part !== '').length;
+  return join(root, ...Array<string>(depth).fill('..'));
 }
 
 interface ListedContext {

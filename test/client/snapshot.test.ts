@@ -54,6 +54,26 @@ describe('snapshotProject', () => {
     expect(snapshot.repo).toMatchObject({ subdir: 'proj', commit: git('rev-parse', 'HEAD').trim(), dirty: false });
   });
 
+  it('takes every file of a project in a folder the repo ignores, and names the repo', async () => {
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, env }).toString();
+    await writeFile(join(dir, '.gitignore'), 'proj/\n');
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-q', '-m', 'first');
+    const snapshot = await snapshotProject(join(dir, 'proj'));
+    expect(paths(snapshot)).toEqual(['.dstack/workflows.yaml', 'ignored.log', 'train.py']);
+    expect(snapshot.repo).toEqual({ root: join(dir, 'proj') });
+    expect(snapshot.ignoredIn).toBe(git('rev-parse', '--show-toplevel').trim());
+    // A dotfiles repo's '*' ignores the folder too.
+    await writeFile(join(dir, '.gitignore'), '*\n!.gitignore\n');
+    expect((await snapshotProject(join(dir, 'proj'))).ignoredIn).toBe(git('rev-parse', '--show-toplevel').trim());
+    // Files of the folder ignored, not the folder: the project is the repo's, and its code what git lists.
+    await writeFile(join(dir, '.gitignore'), 'proj/*.py\n');
+    const listed = await snapshotProject(join(dir, 'proj'));
+    expect([paths(listed), listed.ignoredIn]).toEqual([['.dstack/workflows.yaml', 'ignored.log'], undefined]);
+  });
+
   it("reads the branch, the commit and dirtiness from git's status: none before a commit, no branch when detached", async () => {
     const git = (...args: string[]) =>
       execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, env }).toString();

@@ -4,9 +4,9 @@
  * that make the code large.
  */
 import { execFileSync } from 'node:child_process';
-import { open } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointingWorkflow } from './checkpointing.js';
 import { Sandbox, waitUntil } from './harness.js';
@@ -168,5 +168,42 @@ describe('notes of a run', () => {
     expect(over.code).toBe(0);
     await sb.write({ '.gitignore': 'rawdata/\n' });
     expect((await sb.dstack(['run', 'small', '-d'])).stderr).toBe('');
+  });
+});
+
+describe('a project in a folder its git repo ignores', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await Sandbox.create();
+    await sb.write({
+      '.dstack/workflows.yaml': 'workflows:\n  - name: show\n    commands: [cat data.txt, ls -A .dstack]\n',
+      'data.txt': 'the data\n',
+    });
+  });
+  afterAll(() => sb.dispose());
+
+  it('runs with every file of the folder, as outside git, and says so', async () => {
+    // A scratch folder of a repo (or a home under a dotfiles repo that ignores '*').
+    const repo = dirname(sb.root);
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo });
+    await writeFile(join(repo, '.gitignore'), '*\n!.gitignore\n');
+    git('init', '-q');
+    git('add', '.gitignore');
+    git('commit', '-qm', 'ignore all');
+    git('remote', 'add', 'origin', 'https://example.com/me/dotfiles.git');
+    const run = await sb.dstack(['run', 'show']);
+    // The job had no file: `cat: data.txt: No such file or directory`.
+    expect([run.code, run.stdout]).toEqual([0, 'the data\nworkflows.yaml\n']);
+    expect(run.stderr).toContain(
+      `note: the git repository at ${repo} ignores every file of the project folder ${sb.root}, so the run's ` +
+        'code is every file in the folder, as outside git (and no commit is recorded)\n',
+    );
+    const name = /run (\S+):/.exec(run.stderr)![1]!;
+    expect((await sb.runView(name)).repo).toEqual({ root: sb.root });
+    // The folder is the project, for listings too: not example.com/me/dotfiles/project.
+    const status = await sb.dstack(['status']);
+    expect(status.stdout).toContain(name);
+    expect(status.stdout).not.toContain('PROJECT');
   });
 });

@@ -16,7 +16,7 @@ import { acceptedVariables } from '../../core/variables.js';
 import type { ProjectConfig } from '../../core/workflow.js';
 import { plainCacheDir, type Settings } from '../../settings.js';
 import { colorStatus, printable, styled, table } from '../format.js';
-import { untrackedNote } from '../untracked-note.js';
+import { ignoredNote, untrackedNote } from '../untracked-note.js';
 import { locateDependencyError } from './dependency-errors.js';
 import { formatPlan, formatWorkflowHelp, formatWorkflowList } from './plan-output.js';
 import { flagNames, parseRunArgs, refuseOneDash, requireValues } from './run-args.js';
@@ -90,6 +90,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   await checkCode(config, planned, snapshot);
   const untracked = untrackedNote(snapshot.manifest.files, snapshot.untracked);
   if (untracked) process.stderr.write(`note: ${untracked}\n`);
+  if (snapshot.ignoredIn !== undefined) process.stderr.write(`note: ${ignoredNote(root, snapshot.ignoredIn)}\n`);
   const codeDigest = await uploadSnapshot(client, root, snapshot);
   submitting = true;
   const run = await client

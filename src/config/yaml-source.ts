@@ -129,20 +129,27 @@ function unclosedQuoteMessage(text: string, open: number): string {
 }
 
 /**
- * A `${{ name }}` unquoted inside `[...]` or `{...}` (`artifacts: [out/${{ sub }}]`): its braces
- * open a mapping there, and yaml's complaint (`Missing , or : between flow sequence items`)
- * does not say why. Undefined unless the error at `brace` is such a `{{`.
+ * A `${{ name }}` (or `${name}`) unquoted inside `[...]` or `{...}` (`artifacts: [out/${{ sub }}]`):
+ * its brace opens a mapping there, and yaml's complaint (`Missing , or : between flow sequence
+ * items`) does not say why. Undefined unless the error at `brace` is such a `{`.
  */
 function flowTemplate(text: string, brace: number): { at: number; message: string } | undefined {
-  if (text[brace - 1] !== '$' || !text.startsWith('{{', brace)) return undefined;
-  const close = text.indexOf('}}', brace);
+  if (text[brace - 1] !== '$' || text[brace] !== '{') return undefined;
   const lineEnd = text.indexOf('\n', brace) < 0 ? text.length : text.indexOf('\n', brace);
-  if (close < 0 || close > lineEnd) return undefined;
-  // The item: back to the bracket or comma before it, on to the one after the `}}`.
+  /** Past the `${...}` or `${{...}}` that opens at `at` (its `$`); undefined when it does not close on the line. */
+  const past = (at: number): number | undefined => {
+    const closer = text.startsWith('${{', at) ? '}}' : '}';
+    const close = text.indexOf(closer, at + 2);
+    return close < 0 || close >= lineEnd ? undefined : close + closer.length;
+  };
+  const opener = text.startsWith('{{', brace) ? '${{' : '${';
+  let end = past(brace - 1);
+  if (end === undefined) return undefined;
+  // The item: back to the bracket or comma before it, on to the one after, over other references.
   let start = brace - 1;
   while (start > 0 && !'[{,\n'.includes(text[start - 1]!)) start--;
-  let end = close + 2;
-  while (end < lineEnd && !',]}'.includes(text[end]!)) end++;
+  while (end < lineEnd && !',]}'.includes(text[end]!))
+    end = (text.startsWith('${', end) ? past(end) : undefined) ?? end + 1;
   const item = text.slice(start, end).trim();
   // In `{k: ${{ v }}}` the value is what needs the quotes, not the key.
   const key = /^[^\s'"]+:\s+/.exec(item)?.[0] ?? '';
@@ -151,7 +158,7 @@ function flowTemplate(text: string, brace: number): { at: number; message: strin
   return {
     at: brace - 1,
     message:
-      "'${{' inside [...] or {...} starts a YAML mapping there, not text: " +
+      `'${opener}' inside [...] or {...} starts a YAML mapping there, not text: ` +
       `put the value in quotes (${key}${quoted}), or write ${key ? `the mapping one key a line (${key}${value})` : `the list one item a line (- ${value})`}`,
   };
 }

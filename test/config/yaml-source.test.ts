@@ -118,6 +118,11 @@ describe('yaml-source', () => {
     expect(error('a:\n  resources: {cpu: 1, memory: ${{ mem }}}\n')).toBe(
       `f.yaml:2:31: ${how} (memory: "\${{ mem }}"), or write the mapping one key a line (memory: \${{ mem }})`,
     );
+    // `${name}` too, and the item runs on past other references to its end.
+    expect(error('a:\n  commands: [echo ${learning-rate} ${{ b }} c, ls]\n')).toBe(
+      "f.yaml:2:19: '${' inside [...] or {...} starts a YAML mapping there, not text: put the value in quotes " +
+        '("echo ${learning-rate} ${{ b }} c"), or write the list one item a line (- echo ${learning-rate} ${{ b }} c)',
+    );
     // Outside brackets a ${{ }} is plain text, as it always was.
     expect(parseYaml('a:\n  - out/${{ sub }}\nb: ${{ c }}\n', 'f.yaml').doc.errors).toEqual([]);
   });

@@ -92,12 +92,26 @@ export interface ProviderSettings {
   providerTimeoutSeconds: number;
 }
 
-export function readProviderSettings(env: NodeJS.ProcessEnv = process.env): ProviderSettings {
+/**
+ * `planning`: for the CLI that runs custom providers, where a DSTACK_PROVIDER_TIMEOUT that is no
+ * number of seconds is refused (it was 300 in silence: `=10m` waited five minutes). A runner,
+ * which runs no provider, takes the default for it rather than fail every job.
+ */
+export function readProviderSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { planning?: boolean } = {},
+): ProviderSettings {
   const runtime = env.DSTACK_PYTHON_RUNTIME || 'host';
   if (runtime !== 'host' && runtime !== 'docker') {
     throw new UsageError(`DSTACK_PYTHON_RUNTIME must be 'host' or 'docker', not '${runtime}'`);
   }
   const timeout = Number(env.DSTACK_PROVIDER_TIMEOUT || 300);
+  if (options.planning && !(Number.isFinite(timeout) && timeout > 0)) {
+    throw new UsageError(
+      `invalid DSTACK_PROVIDER_TIMEOUT '${env.DSTACK_PROVIDER_TIMEOUT}': expected the seconds a custom provider ` +
+        'may take, a number above 0 (default 300)',
+    );
+  }
   return {
     dockerHost: env.DOCKER_HOST || 'unix:///var/run/docker.sock',
     dockerNetwork: env.DSTACK_DOCKER_NETWORK || 'host',

@@ -30,7 +30,7 @@ export function providerRegistry(options: RegistryOptions = {}): ProviderFn {
         root: project.root,
         definitions: project.providers ?? [],
         home: options.home ?? readSettings().home,
-        settings: options.settings ?? readProviderSettings(),
+        settings: options.settings ?? readProviderSettings(undefined, { planning: true }),
       }),
     );
   return (workflow, ctx) => {

@@ -32,6 +32,18 @@ describe('docker and python settings', () => {
     );
   });
 
+  it('refuses a DSTACK_PROVIDER_TIMEOUT that is no number of seconds where providers run, not on a runner', () => {
+    const planning = { planning: true };
+    expect(readProviderSettings({ DSTACK_PROVIDER_TIMEOUT: '600' }, planning).providerTimeoutSeconds).toBe(600);
+    for (const value of ['10m', '0', '-5', 'abc']) {
+      // It was 300 s in silence: `10m` waited five minutes.
+      expect(() => readProviderSettings({ DSTACK_PROVIDER_TIMEOUT: value }, planning)).toThrow(
+        `invalid DSTACK_PROVIDER_TIMEOUT '${value}': expected the seconds a custom provider may take, a number above 0 (default 300)`,
+      );
+      expect(readProviderSettings({ DSTACK_PROVIDER_TIMEOUT: value }).providerTimeoutSeconds).toBe(300);
+    }
+  });
+
   it('takes a Python version to major.minor for the interpreter and the image', () => {
     expect(['3', '3.8', '3.10', '3.10.4'].map(majorMinor)).toEqual(['3', '3.8', '3.10', '3.10']);
   });

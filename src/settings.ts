@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from './core/errors.js';
+import { MAX_STOP_GRACE_S, STOP_GRACE_RULE } from './core/request-limits.js';
 import { parseSize } from './core/resources.js';
 
 export interface Settings {
@@ -41,7 +42,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     home: env.DSTACK_HOME || join(homedir(), '.dstack'),
     debug: env.DSTACK_DEBUG === '1' || env.DSTACK_DEBUG === 'true',
     logLevel: env.DSTACK_LOG_LEVEL || 'info',
-    stopGraceSeconds: Number(env.DSTACK_STOP_GRACE || 10),
+    stopGraceSeconds: stopGrace(env.DSTACK_STOP_GRACE),
     s3: {},
   };
   if (env.DSTACK_SERVER && env.DSTACK_TOKEN) settings.server = { url: env.DSTACK_SERVER, token: env.DSTACK_TOKEN };
@@ -59,6 +60,19 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (region) settings.s3.region = region;
   if (env.DSTACK_S3_PATH_STYLE) settings.s3.forcePathStyle = env.DSTACK_S3_PATH_STYLE !== '0';
   return settings;
+}
+
+/**
+ * `DSTACK_STOP_GRACE`, as `dstack stop --grace` takes it. `Number` alone made `10s` or `abc` NaN,
+ * and a stop then killed the job at once (`still running NaN s after SIGTERM`), its checkpoint
+ * unwritten.
+ */
+function stopGrace(text: string | undefined): number {
+  if (!text) return 10;
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || seconds > MAX_STOP_GRACE_S)
+    throw new UsageError(`invalid DSTACK_STOP_GRACE '${text}': expected ${STOP_GRACE_RULE}, like 30`);
+  return seconds;
 }
 
 /** Where the embedded server keeps its state. */

@@ -11,7 +11,14 @@ restoreDeferredCaCerts();
 handleStdioErrors();
 
 async function main(): Promise<void> {
-  const settings = readSettings();
+  let settings;
+  try {
+    settings = readSettings();
+  } catch (e) {
+    // A setting that is no value (DSTACK_STOP_GRACE=abc): said as any bad input is.
+    process.exitCode = reportError(e, process.argv.includes('--debug'));
+    return;
+  }
   const debug = process.argv.includes('--debug') || settings.debug;
   const argv = process.argv.filter((a) => a !== '--debug');
   try {

@@ -14,12 +14,13 @@ import { dropStderrErrors } from './stdio-errors.js';
 restoreDeferredCaCerts();
 dropStderrErrors();
 
-const settings = readSettings();
+let settings: ReturnType<typeof readSettings> | undefined;
 try {
+  settings = readSettings();
   process.exitCode = await runnerExecCommand(parseRunnerExecArgs(process.argv.slice(2)), settings);
 } catch (e) {
   // Loaded only to report a failure: it brings the CLI's colours (a CommonJS package, slow to
   // load from an ES module), which the way to a job's first command does without.
   const { reportError } = await import('./errors.js');
-  process.exitCode = reportError(e, settings.debug);
+  process.exitCode = reportError(e, settings?.debug ?? false);
 }

@@ -38,4 +38,20 @@ describe('a stop on the host', () => {
     expect((await sb.dstack(['artifacts', job.id, '-o', out])).code).toBe(0);
     expect(await readFile(join(out, 'checkpoint/state'), 'utf8')).toBe('saved\n');
   });
+
+  it('refuses a DSTACK_STOP_GRACE that is no number of seconds, rather than kill at once', async () => {
+    // `still running NaN s after SIGTERM (its grace period): killed`, the checkpoint unwritten.
+    for (const [value, args] of [
+      ['abc', ['run', 'train', '-d']],
+      ['10s', ['status']],
+      ['90000', ['server', 'stop']],
+    ] as const) {
+      const r = await sb.dstack([...args], { env: { DSTACK_STOP_GRACE: value } });
+      expect([r.code, r.stdout, r.stderr]).toEqual([
+        2,
+        '',
+        `error: invalid DSTACK_STOP_GRACE '${value}': expected seconds from 0 to 86400 (a day), like 30\n`,
+      ]);
+    }
+  });
 });

@@ -35,7 +35,7 @@ describe('readConfig', () => {
 
   it('names the file, line and column of a YAML syntax error, tabs included', async () => {
     expect(await errorOf('profiles:\n  x:\n    server: http://h\n    token: [t\n')).toBe(
-      `${file}:5:1: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+      `${file}:4:12: this [ is never closed: end the list with ], or write it one item a line ('- item')`,
     );
     expect(await errorOf('profiles:\n  x:\n\tserver: http://h\n')).toBe(
       `${file}:3:1: Tabs are not allowed as indentation`,

@@ -127,6 +127,25 @@ describe('yaml-source', () => {
     expect(parseYaml('a:\n  - out/${{ sub }}\nb: ${{ c }}\n', 'f.yaml').doc.errors).toEqual([]);
   });
 
+  it('names a bracket never closed where it opens, and a key indented under a value, in plain words', () => {
+    const error = (text: string) => configError(() => parseYaml(text, 'f.yaml')).message;
+    // yaml: `Flow sequence in block collection must be sufficiently indented and end with a ]`, at the end.
+    expect(error('variables:\n  train:\n    lr: [0.1\n')).toBe(
+      "f.yaml:3:9: this [ is never closed: end the list with ], or write it one item a line ('- item')",
+    );
+    expect(error('w:\n  - name: a\n    resources: {cpu: 1\n  - name: b\n')).toBe(
+      'f.yaml:3:16: this { is never closed: end the mapping with }, or write it one key a line',
+    );
+    expect(error('a: [1, [2, 3]\nb: 1\n')).toBe(
+      "f.yaml:1:4: this [ is never closed: end the list with ], or write it one item a line ('- item')",
+    );
+    // yaml: `Nested mappings are not allowed in compact mappings`, at the value above.
+    expect(error('w:\n  - name: a\n    commands: echo\n      image: x\n')).toBe(
+      "f.yaml:4:7: this key is indented more than 'commands' above it, so YAML reads it as part of that key's " +
+        "value: start it at the column of 'commands'",
+    );
+  });
+
   it('names a misindented line at its first character, in plain words', () => {
     const error = (text: string) => configError(() => parseYaml(text, 'f.yaml')).message;
     expect(error('steps:\n  - name: a\n    run:\n      - echo hi\n     - echo bad\n')).toBe(

@@ -1,8 +1,8 @@
 /**
  * The python provider's files, checked when planning: its script and its `requirements` file.
  * The runner would find one missing only after the run was submitted (the script as python's
- * exit code 2). The runner still checks the files it gets (one that git ignores is in the
- * project but not in the run's code).
+ * exit code 2). One that git ignores is in the project but not in the run's code: the CLI
+ * refuses it once it has the code (checkFilesInCode); the runner still checks the files it gets.
  */
 import { statSync, type Stats } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -59,6 +59,37 @@ export function checkScriptFile(wf: ResolvedWorkflow, root: string): void {
   }
   if (statOrUndefined(join(root, ...file.split('/'))) === undefined)
     fail(`does not exist in the project ${IN_PROJECT}`);
+}
+
+/**
+ * Throws a ConfigError at the key of the script or the requirements file that is in the project
+ * but not in the run's code (`code`: its paths), as a file git ignores is not: submitted, the
+ * job failed with python's `can't open file` or `requirements file '…' is not in the workspace`.
+ */
+export function checkFilesInCode(
+  wf: ResolvedWorkflow,
+  code: ReadonlySet<string>,
+  /** Links left out of the code as they lead out of the project: the CLI warns of those already. */
+  leftOut: ReadonlySet<string> = new Set(),
+): void {
+  const script = pythonScript(wf);
+  const requirements = wf.params['requirements'];
+  const files: { file: string; key: string; what: string }[] = [];
+  if (script !== undefined && !script.file.startsWith('/') && !/[$`~*?[\\]/.test(script.file))
+    files.push({ ...script, what: 'python script' });
+  if (typeof requirements === 'string' && requirements.trim() !== '')
+    files.push({ file: requirements.trim(), key: 'requirements', what: 'requirements file' });
+  for (const { file, key, what } of files) {
+    const path = posix.normalize(file).replace(/\/+$/, '');
+    // A folder is run by its __main__.py: any file of it will do.
+    if (code.has(path) || leftOut.has(path) || [...code].some((p) => p.startsWith(`${path}/`))) continue;
+    throw new ConfigError(
+      `${what} '${file}' of workflow '${wf.name}' is in the project, but git ignores it, so it is not in the ` +
+        `run's code: have git track it (git add -f ${path}), or take it out of .gitignore`,
+      wf.locations[key] ?? wf.location,
+      key,
+    );
+  }
 }
 
 /** Sync, as built-in providers plan (no promise per workflow); a path through a file (ENOTDIR) is missing too. */

@@ -65,6 +65,9 @@ const PYTHON_WORKFLOWS = `workflows:
     provider: python
     python_script: main.py --who list
     requirements: [tinypkg]
+  - name: ignored-script
+    provider: python
+    python_script: ignored.py --epochs 3
 `;
 
 const MAIN_PY = `import argparse, os, sys
@@ -199,16 +202,28 @@ describe('the python provider', () => {
     expect(run!.jobs[0]!.reason).toBe('installing bad-requirements.txt failed (exit code 1)');
   });
 
-  // Last: it makes the project a git repository. A file git ignores is in the project, so the
-  // plan passes, but not in the run's code: the runner's own check fails the job.
-  it('fails a job whose requirements file git ignores, saying it is not in the workspace', async () => {
+  // Last: it makes the project a git repository. A file git ignores is in the project, but not in
+  // the run's code: submitted, the job failed (`requirements file 'ignored.txt' is not in the
+  // workspace`, python's `can't open file`).
+  it('refuses a requirements file or a script that git ignores before submitting anything', async () => {
     execFileSync('git', ['init', '-q'], { cwd: sb.root });
-    await sb.write({ '.gitignore': 'ignored.txt\n', 'ignored.txt': 'tinypkg==0.1\n' });
-    expect((await sb.dstack(['run', 'ignored-requirements'])).code).toBe(1);
-    const [run] = await sb.json<RunView[]>(['status', '--last', '1']);
-    expect(run!.jobs[0]!.reason).toBe(
-      "requirements file 'ignored.txt' is not in the workspace (a path relative to the project)",
-    );
+    await sb.write({ '.gitignore': 'ignored.*\n', 'ignored.txt': 'tinypkg==0.1\n', 'ignored.py': 'print(1)\n' });
+    const runs = async () => (await sb.json<RunView[]>(['status', '--last', '100'])).length;
+    const before = await runs();
+    const what = (file: string) =>
+      `is in the project, but git ignores it, so it is not in the run's code: have git track it (git add -f ${file}), ` +
+      'or take it out of .gitignore\n';
+    const requirements = await sb.dstack(['run', 'ignored-requirements']);
+    expect([requirements.code, requirements.stderr]).toEqual([
+      2,
+      `error: .dstack/workflows.yaml:22:19: requirements file 'ignored.txt' of workflow 'ignored-requirements' ${what('ignored.txt')}`,
+    ]);
+    const script = await sb.dstack(['run', 'ignored-script', '--dry-run']);
+    expect([script.code, script.stderr]).toEqual([
+      2,
+      `error: .dstack/workflows.yaml:53:20: python script 'ignored.py' of workflow 'ignored-script' ${what('ignored.py')}`,
+    ]);
+    expect(await runs()).toBe(before);
   });
 });
 

@@ -214,7 +214,8 @@ function printSummary(run: RunView): void {
 
 /**
  * What of the project the jobs will not see as the user may think: links out of it (a
- * warning), `inputs:` globs matching nothing (refused: the cache would reuse stale results).
+ * warning), a python script or requirements file git ignores (refused: the job would fail),
+ * `inputs:` globs matching nothing (refused: the cache would reuse stale results).
  */
 async function checkCode(config: ProjectConfig, planned: Plan, snapshot: Snapshot): Promise<void> {
   printWarnings(
@@ -223,6 +224,14 @@ async function checkCode(config: ProjectConfig, planned: Plan, snapshot: Snapsho
         `link '${path}' (-> ${link}) points outside the project, so jobs do not get it; name that path in the commands instead`,
     ),
   );
+  const python = planned.workflows.filter((wf) => wf.provider === 'python');
+  // Outside git (no branch status in the repo record) the code is every file: none is left out.
+  if (python.length > 0 && snapshot.repo.dirty !== undefined) {
+    const { checkFilesInCode } = await import('../../providers/python-files.js');
+    const code = new Set(snapshot.manifest.files.map((f) => f.path));
+    const leftOut = new Set(snapshot.leftOut.map((l) => l.path));
+    for (const wf of python) checkFilesInCode(wf, code, leftOut);
+  }
   if (!planned.workflows.some((wf) => wf.inputs)) return; // most have none: no picomatch to load
   const { checkInputsMatch } = await import('../../core/inputs.js');
   checkInputsMatch(
@@ -261,8 +270,11 @@ async function dryRun(
   const client = await connectIfRunning(settings);
   const takeSnapshot = async () => (await import('../../client/snapshot.js')).snapshotProject(root, settings.home);
   if (!client) {
-    // The code is read only for what the run would refuse in it (inputs matching nothing).
-    if (planned.workflows.some((wf) => wf.inputs)) await checkCode(config, planned, await takeSnapshot());
+    // The code is read only for what the run would refuse in it (inputs matching nothing, python files git ignores).
+    const { mayBeGitRepo } = await import('../../client/git.js');
+    const ignoredFiles = planned.workflows.some((wf) => wf.provider === 'python') && mayBeGitRepo(root);
+    if (ignoredFiles || planned.workflows.some((wf) => wf.inputs))
+      await checkCode(config, planned, await takeSnapshot());
     process.stdout.write(formatPlan(planned));
     process.stdout.write('(no server is running: tag dependencies and the cache were not checked)\n');
     return 0;

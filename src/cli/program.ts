@@ -78,9 +78,12 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .command('artifacts')
     .description("list a job's artifact files, or download them with --output")
     .argument('<job>', 'JOB')
+    .allowExcessArguments() // `artifacts list JOB`, `artifacts download JOB -o DIR`: later dstack's words
     .option('-t, --total', 'the total size of each artifact')
     .option('-o, --output <dir>', 'download the artifacts into this folder')
-    .action((job: string, opts) => done(commands.artifacts().then((m) => m.artifactsCommand(job, opts, settings))));
+    .action((_job: string, opts, cmd: Command) =>
+      done(commands.artifacts().then((m) => m.artifactsCommand(m.artifactsTarget(cmd.args, opts), opts, settings))),
+    );
 
   program
     .command('stop')

@@ -109,6 +109,22 @@ describe('empty folders in artifacts', () => {
     expect(await readdir(join(out, 'tools'))).toEqual(['bin.txt', 'empty', 'logs']);
     expect(await readdir(join(out, 'tools/logs'))).toEqual([]);
     expect(await modeOf(join(out, 'tools/logs'))).toBe(0o750);
+    // Later dstack's words: `artifacts list JOB`, `artifacts download JOB -o DIR`.
+    const listed = await sb.dstack(['artifacts', 'list', id]);
+    expect([listed.code, listed.stdout]).toEqual([0, (await sb.dstack(['artifacts', id])).stdout]);
+    const again = join(sb.root, '..', 'mkbin-download');
+    expect((await sb.dstack(['artifacts', 'download', id, '-o', again])).stdout).toBe(
+      `downloaded 1 file (2B) and 2 empty folders to ${again} (1 copied from the local server's store)\n`,
+    );
+    const usage = "dstack artifacts JOB lists a job's files, and dstack artifacts JOB -o DIR downloads them";
+    for (const [args, said] of [
+      [['download', id], `dstack artifacts download needs the folder to download into: dstack artifacts ${id} -o DIR`],
+      [['list'], `dstack artifacts list takes one job: ${usage}`],
+      [[id, id], `dstack artifacts takes one job, not '${id} ${id}': ${usage}`],
+    ] as const) {
+      const r = await sb.dstack(['artifacts', ...args]);
+      expect([r.code, r.stdout, r.stderr]).toEqual([2, '', `error: ${said}\n`]);
+    }
     // A second download finds the folders there, and replaces none of them.
     expect((await sb.dstack(['artifacts', id, '-o', out])).stdout).toContain(
       `replaced 1 file that ${out} had (tools/bin.txt)\n`,

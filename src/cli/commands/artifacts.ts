@@ -16,6 +16,25 @@ import { withWorkflowHint } from '../workflow-hint.js';
 import { printable, table } from '../format.js';
 import { transferProgress } from '../transfer-progress.js';
 
+/**
+ * The job of `dstack artifacts JOB`, or of `artifacts list JOB` and `artifacts download JOB -o
+ * DIR`, as later dstack versions and their docs write them: `list` was looked up as a job
+ * (`no run or job named 'list'`) and a job after it was `too many arguments`.
+ */
+export function artifactsTarget(args: readonly string[], options: { output?: string }): string {
+  const [first, job, ...more] = args;
+  const verb = first === 'list' || first === 'download' ? first : undefined;
+  const usage = "dstack artifacts JOB lists a job's files, and dstack artifacts JOB -o DIR downloads them";
+  if (verb === undefined) {
+    if (job !== undefined) throw new UsageError(`dstack artifacts takes one job, not '${args.join(' ')}': ${usage}`);
+    return first!;
+  }
+  if (job === undefined || more.length > 0) throw new UsageError(`dstack artifacts ${verb} takes one job: ${usage}`);
+  if (verb === 'download' && options.output === undefined)
+    throw new UsageError(`dstack artifacts download needs the folder to download into: dstack artifacts ${job} -o DIR`);
+  return job;
+}
+
 export async function artifactsCommand(
   job: string,
   options: { total?: boolean; output?: string },

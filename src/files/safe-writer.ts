@@ -12,6 +12,23 @@ import { makeFolders, SMALL_FILE, writeNew } from './raw-fs.js';
 import { isInside, normalizeRelative } from './safe-path.js';
 import { blockedWrite, WriteBlockedError } from './write-blocked.js';
 
+/**
+ * The real path of the deepest folder of `path` that exists, below `root`; undefined when that
+ * is `root` itself (or nothing below it exists yet).
+ */
+async function deepestExisting(path: string, root: string): Promise<string | undefined> {
+  for (let at = path; at !== root && at !== dirname(at); at = dirname(at)) {
+    try {
+      return await realpath(at);
+    } catch (e) {
+      // Not there, or a file on the way (which the mkdir then names as in the way): look above.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
+    }
+  }
+  return undefined;
+}
+
 export class SafeWriter {
   private realRoot: Promise<string> | undefined;
   /** Folders created and found to lead nowhere outside, by absolute path. */
@@ -39,19 +56,20 @@ export class SafeWriter {
   }
 
   private async checkFolder(parent: string, rel: string): Promise<void> {
-    let first;
+    // Checked before anything is made: mkdir -p follows a link on the way, and would make the
+    // folders below it outside. What mkdir then makes under the folder found are real folders,
+    // and the root (a fresh workspace's common case) cannot lead out of itself.
+    const existing = await deepestExisting(parent, this.root);
+    if (existing !== undefined) {
+      this.realRoot ??= realpath(this.root);
+      if (!isInside(await this.realRoot, existing)) {
+        throw new InvalidError(`path '${rel}' leads out of ${this.root} through a symlink`);
+      }
+    }
     try {
-      first = makeFolders(parent);
+      makeFolders(parent);
     } catch (e) {
       throw await blockedWrite(this.root, rel, parent, e);
-    }
-    // What mkdir has just made are real folders: only the folder above them can lead out,
-    // and the root (a fresh workspace's common case) cannot lead out of itself.
-    if ((first === undefined ? parent : dirname(first)) === this.root) return;
-    this.realRoot ??= realpath(this.root);
-    const [realRoot, realParent] = await Promise.all([this.realRoot, realpath(parent)]);
-    if (!isInside(realRoot, realParent)) {
-      throw new InvalidError(`path '${rel}' leads out of ${this.root} through a symlink`);
     }
   }
 

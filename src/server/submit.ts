@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CodeManifest, PreviewRequest, RunPreview, SubmitRunRequest } from '../core/api.js';
 import { cacheKey, codeDigest } from '../core/cache-key.js';
+import { closest } from '../core/suggest.js';
 import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
 import { dependencyLabel, type JobSpec } from '../core/job-spec.js';
 import { runStatus } from '../core/job-status.js';
@@ -81,8 +82,9 @@ export async function previewRun(engine: Engine, user: string, request: PreviewR
     return { tags, cached, ...(anotherUsers.length > 0 ? { cachedFromAnotherUser: anotherUsers } : {}) };
   }
   const elsewhere: Record<string, TagElsewhere[]> = {};
+  const tagged = missing.size > 0 ? await engine.store.taggedRuns() : [];
   for (const [label, tag] of missing) {
-    const found = await tagElsewhere(engine, scope, tag);
+    const found = tagElsewhere(tagged, scope, tag);
     if (found.length > 0) elsewhere[label] = found;
   }
   return { tags, cached, project: scope.project, tagsElsewhere: elsewhere };
@@ -201,7 +203,8 @@ async function tagged(engine: Engine, scope: TagScope, tag: string, workflow?: s
   const label = workflow ? `${workflow}:${tag}` : `:${tag}`;
   // Led by `depends-on 'LABEL': `, which the CLI turns into the entry's place in the file.
   if (!run) {
-    const hint = tagElsewhereHint(tag, await tagElsewhere(engine, scope, tag));
+    const tagged = await engine.store.taggedRuns();
+    const hint = tagElsewhereHint(tag, tagElsewhere(tagged, scope, tag)) ?? nearTagHint(tagged, scope, tag);
     throw new NotFoundError(
       `depends-on '${label}': tag '${tag}' does not exist in project ${scope.project}; ${hint ?? "see 'dstack tags list'"}`,
     );
@@ -219,10 +222,21 @@ async function tagged(engine: Engine, scope: TagScope, tag: string, workflow?: s
  * The runs of `scope.user` tagged `tag` in other projects than `scope.project`: only ever the
  * submitter's own. Read where a tag is missing, an error's path: every tagged run, as `tags list --all`.
  */
-async function tagElsewhere(engine: Engine, scope: TagScope, tag: string): Promise<TagElsewhere[]> {
-  return (await engine.store.taggedRuns())
+function tagElsewhere(tagged: readonly RunRecord[], scope: TagScope, tag: string): TagElsewhere[] {
+  return tagged
     .filter((r) => r.user === scope.user && r.tag === tag && r.project !== scope.project)
     .map((r) => ({ project: r.project, run: r.name }));
+}
+
+/** `did you mean tag 'best' (run R)?`, for a misspelt tag (`bset`) of the submitter's in this project. */
+function nearTagHint(tagged: readonly RunRecord[], scope: TagScope, tag: string): string | undefined {
+  const mine = tagged.filter((r) => r.user === scope.user && r.project === scope.project && r.tag !== undefined);
+  const near = closest(
+    tag,
+    mine.map((r) => r.tag!),
+  );
+  const run = mine.find((r) => r.tag === near);
+  return run && `did you mean tag '${near}' (run ${run.name})?`;
 }
 
 /**

@@ -63,6 +63,17 @@ describe('a tag missing from the project the run is submitted in', () => {
     expect((await preview('root')).json).toMatchObject({ tagsElsewhere: {} }); // an admin's own runs only
   });
 
+  it("suggests the submitter's own tag of this project that is nearest a misspelt one, never another user's", async () => {
+    const { engine, request, prepared } = await setup();
+    const misspelt = [makeSpec('train', { artifacts: [], dependsOn: [{ workflow: 'prepare', tag: 'bset' }] })];
+    await expect(submitRun(engine, 'alice', request('/a', misspelt))).rejects.toThrow(
+      `depends-on 'prepare:bset': tag 'bset' does not exist in project /a; did you mean tag 'best' (run ${prepared.name})?`,
+    );
+    await expect(submitRun(engine, 'bob', request('/a', misspelt))).rejects.toThrow(
+      /^depends-on 'prepare:bset': tag 'bset' does not exist in project \/a; see 'dstack tags list'$/,
+    );
+  });
+
   it("lists only the caller's own runs and tags with mine=1, an admin's too", async () => {
     const { prepared, get } = await setup();
     expect((await get('root', '/api/runs?project=%2Fa&last=1')).json).toMatchObject([{ name: prepared.name }]);

@@ -13,6 +13,7 @@ import type {
   RunnerView,
   RunView,
   SubmitRunRequest,
+  SubmittedRun,
   TagDeleted,
   TaggedRun,
 } from '../core/api.js';
@@ -34,7 +35,7 @@ export class Client extends ApiClient {
 
   // Runs, jobs, tags, logs
 
-  submitRun(request: SubmitRunRequest): Promise<RunView> {
+  submitRun(request: SubmitRunRequest): Promise<SubmittedRun> {
     return this.json('POST', '/api/runs', request);
   }
 

@@ -19,6 +19,9 @@ export interface CodeManifest {
   files: ManifestEntry[];
 }
 
+/** A run as its submission answers: with why each job the cache did not answer runs anew, where an earlier job of its ref says (server/why-anew.ts). */
+export type SubmittedRun = RunView & { anew?: Record<string, string> };
+
 export interface SubmitRunRequest {
   workflow: string;
   overrides: Record<string, string>;
@@ -46,6 +49,8 @@ export interface RunPreview {
   cached: Record<string, string>;
   /** The refs in `cached` whose job is another user's (JobRecord.cachedFromAnotherUser): shown without its id. */
   cachedFromAnotherUser?: string[];
+  /** Per job ref that runs anew after an earlier job of the submitter's: what changed since (SubmittedRun.anew). */
+  anew?: Record<string, string>;
   /** With a tag that does not resolve: the project it was looked for in; absent from older servers. */
   project?: string;
   /** Per tag dependency that does not resolve: the submitter's runs with that tag in other projects. */

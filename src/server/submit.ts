@@ -5,7 +5,7 @@
  * identical runs at once run the shared work once.
  */
 import { randomBytes } from 'node:crypto';
-import type { CodeManifest, PreviewRequest, RunPreview, SubmitRunRequest } from '../core/api.js';
+import type { CodeManifest, PreviewRequest, RunPreview, SubmitRunRequest, SubmittedRun } from '../core/api.js';
 import { cacheKey, codeDigest } from '../core/cache-key.js';
 import { closest } from '../core/suggest.js';
 import { ConflictError, InvalidError, NotFoundError } from '../core/errors.js';
@@ -17,6 +17,7 @@ import { projectKey, tagElsewhereHint, type TagElsewhere } from '../core/project
 import { runNamePrefix } from '../core/run-names.js';
 import { readSubmittedCodeManifest } from './code.js';
 import { explainSubmitted } from './monitor.js';
+import { explainAnew } from './why-anew.js';
 import { runViews } from './queries.js';
 import { checkTagFree } from './tag-check.js';
 import type { Engine } from './engine.js';
@@ -32,16 +33,19 @@ export async function submitRun(
   engine: Engine,
   user: string,
   request: SubmitRunRequest & { noCache?: boolean },
-): Promise<RunView> {
+): Promise<SubmittedRun> {
   const scope = { user, project: projectKey(request.repo) };
-  const view = await engine.serialize(async () => {
+  const { view, anew } = await engine.serialize(async () => {
     if (request.tag !== undefined) await checkTagFree(engine, scope, request.tag);
     const manifest = await readSubmittedCodeManifest(engine.blobs, request.codeDigest);
     const now = Date.now();
     const jobs = await resolveJobs(engine, scope, manifest, request.jobs, now, request.noCache ?? false);
-    return insert(engine, scope, request, jobs, now);
+    // Before the run is stored: the jobs are compared with those of earlier runs.
+    const anew = request.noCache ? {} : await explainAnew(engine, scope, { ...request, manifest }, jobs);
+    return { view: await insert(engine, scope, request, jobs, now), anew };
   });
-  return explained(engine, view);
+  const answer = await explained(engine, view);
+  return Object.keys(anew).length > 0 ? { ...answer, anew } : answer;
 }
 
 /**
@@ -75,11 +79,19 @@ export async function previewRun(engine: Engine, user: string, request: PreviewR
   const anotherUsers: string[] = [];
   // With a tag that does not resolve, keys cannot be computed: say where tags stand and stop there.
   if (missing.size === 0) {
-    for (const job of await resolveJobs(engine, scope, request.code, request.jobs, Date.now(), false)) {
+    const jobs = await resolveJobs(engine, scope, request.code, request.jobs, Date.now(), false);
+    for (const job of jobs) {
       if (job.cachedFrom) cached[job.ref] = job.cachedFrom;
       if (job.cachedFromAnotherUser) anotherUsers.push(job.ref);
     }
-    return { tags, cached, ...(anotherUsers.length > 0 ? { cachedFromAnotherUser: anotherUsers } : {}) };
+    // No digest of its code is stored yet: the earlier runs' manifests are read.
+    const anew = await explainAnew(engine, scope, { codeDigest: '', manifest: request.code }, jobs);
+    return {
+      tags,
+      cached,
+      ...(anotherUsers.length > 0 ? { cachedFromAnotherUser: anotherUsers } : {}),
+      ...(Object.keys(anew).length > 0 ? { anew } : {}),
+    };
   }
   const elsewhere: Record<string, TagElsewhere[]> = {};
   const tagged = missing.size > 0 ? await engine.store.taggedRuns() : [];

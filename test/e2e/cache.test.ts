@@ -103,9 +103,16 @@ describe('the job cache', () => {
     expect((await sb.dstack(['logs', train!.id])).stderr).not.toContain('cached');
   });
 
-  it('a variable of train re-runs train only, on the cached prepare artifacts', async () => {
-    await sb.dstack(['run', 'train', '--epochs', '2']);
+  it('a variable of train re-runs train only, on the cached prepare artifacts, saying why', async () => {
+    const ran = await sb.dstack(['run', 'train', '--epochs', '2']);
     const run = await sb.lastRun();
+    expect(ran.stderr).toContain(`train: runs anew: variable epochs 1 → 2 (since job ${first.jobs[1]!.id})\n`);
+    expect(ran.stderr).not.toContain('prepare: runs anew');
+    // A dry run says it too, and nothing of it with --no-cache.
+    const planned = await sb.dstack(['run', 'train', '--epochs', '3', '--dry-run']);
+    expect(planned.stdout).toContain(`cache          runs anew: variable epochs 2 → 3 (since job ${run.jobs[1]!.id})\n`);
+    const noCache = await sb.dstack(['run', 'train', '--epochs', '3', '--dry-run', '--no-cache']);
+    expect(noCache.stdout).toMatch(/cache +runs anew\n/);
     expect(run.jobs[0]!.cachedFrom).toBe(first.jobs[0]!.id);
     expect(run.jobs[1]!.cachedFrom).toBeUndefined();
     const model = await artifact(run.jobs[1]!.id, 'model/model.txt');
@@ -122,8 +129,9 @@ describe('the job cache', () => {
     await sb.dstack(['run', 'prepare']);
     expect((await sb.lastRun()).jobs[0]!.cachedFrom).toBe(first.jobs[0]!.id);
     await sb.write({ 'src/prepare.txt': 'v2' });
-    await sb.dstack(['run', 'prepare']);
+    const ran = await sb.dstack(['run', 'prepare']);
     expect((await sb.lastRun()).jobs[0]!.cachedFrom).toBeUndefined();
+    expect(ran.stderr).toMatch(/^prepare: runs anew: src\/prepare\.txt changed \(since job \w{12}\)$/m);
     await sb.write({ 'src/prepare.txt': 'v1' });
   });
 

@@ -23,6 +23,8 @@ export interface PlanPreview {
   cached?: Record<string, string>;
   /** The refs in `cached` whose job is another user's: named so, without its id. */
   cachedFromAnotherUser?: string[];
+  /** Per job ref that runs anew after an earlier job: what changed since. */
+  anew?: Record<string, string>;
 }
 
 const LABEL = 15;
@@ -65,7 +67,8 @@ function formatJob(job: JobSpec, n: number, index: Map<string, number>, preview:
   field('variables', vars.length > 0 ? wrap(vars) : ['(none)']);
   const cached = preview.cached?.[job.ref];
   const source = preview.cachedFromAnotherUser?.includes(job.ref) ? ANOTHER_USERS_JOB : `job ${cached}`;
-  if (preview.cached !== undefined) field('cache', [cached ? `reuses ${source}` : 'runs anew']);
+  const why = preview.anew?.[job.ref];
+  if (preview.cached !== undefined) field('cache', [cached ? `reuses ${source}` : `runs anew${why ? `: ${why}` : ''}`]);
   return lines;
 }
 

@@ -105,11 +105,15 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
     })
     .catch(locatedIn(planned))
     .finally(() => process.off('SIGINT', interrupted));
+  // Why the cache did not answer a job that ran before: what changed since.
+  const anew = Object.entries(run.anew ?? {}).map(([ref, why]) => pc.dim(`${ref}: runs anew: ${why}\n`));
   if (args.detach) {
+    process.stderr.write(anew.join(''));
     process.stdout.write(run.name + '\n'); // what scripts read, failed or not
     return failedAtSubmission(run);
   }
   process.stderr.write(pc.dim(`run ${run.name}: ${run.jobs.map((j) => `${j.ref} (${j.id})`).join(', ')}\n`));
+  process.stderr.write(anew.join(''));
   // Jobs the cache answered print one line each instead of their old log.
   const reused = run.jobs.filter((j) => j.cachedFrom && j.status === 'DONE');
   const cached = new Set(reused.map((j) => j.id));
@@ -285,7 +289,7 @@ async function dryRun(
     .previewRun({ jobs: planned.jobs, code: snapshot.manifest, repo: snapshot.repo })
     .catch(locatedIn(planned));
   // With --no-cache the run reuses nothing, whatever the cache holds.
-  process.stdout.write(formatPlan(planned, noCache ? { ...preview, cached: {} } : preview));
+  process.stdout.write(formatPlan(planned, noCache ? { ...preview, cached: {}, anew: {} } : preview));
   // As the run would be refused: at the entry, exit 2 (the plan above shows the rest).
   const missing = Object.entries(preview.tags ?? {}).find(([, run]) => run === null)?.[0];
   if (missing !== undefined) {

@@ -4,14 +4,13 @@
  * its checkpoint saved, as a runner's shutdown stops it, and `dstack resume` goes on from it.
  * So does a `docker stop` of its container; a job that exits 143 by itself still fails. The engine is one of the test's own (OwnDockerd).
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView } from '../../src/core/records.js';
 import { JOB_LABEL } from '../../src/runner/executors/docker/container-spec.js';
 import { OwnDockerd } from '../services/own-dockerd.js';
-import { Sandbox, waitUntil } from './harness.js';
-import { TeamRunner, TeamServer } from './team-harness.js';
+import { waitUntil } from './harness.js';
+import { DockerTeam } from './team-harness.js';
 
 // Writes checkpoint/epoch before it says so; a resumed job says where it goes on from and ends.
 const WORKFLOWS = `workflows:
@@ -31,33 +30,20 @@ const WORKFLOWS = `workflows:
 
 describe("a runner's Docker engine restarted while a job runs", () => {
   let engine: OwnDockerd;
-  let server: TeamServer;
-  let runner: TeamRunner;
-  let sb: Sandbox;
-  const dstack = (args: string[]) =>
-    sb.dstack(args, { env: { DSTACK_SERVER: server.url, DSTACK_TOKEN: server.token } });
-  const view = async (name: string) => JSON.parse((await dstack(['status', name, '--json'])).stdout)[0] as RunView;
+  let team: DockerTeam;
+  const dstack = (args: string[]) => team.dstack(args);
+  const view = (name: string) => team.view(name);
   const job = async (name: string) => (await view(name)).jobs[0]!;
   const seen = (name: string) => async () =>
-    `${JSON.stringify(await job(name))}\n${(await dstack(['logs', name])).stdout.slice(-3000)}\n${runner.output}`;
+    `${JSON.stringify(await job(name))}\n${(await dstack(['logs', name])).stdout.slice(-3000)}\n${team.runner.output}`;
 
   beforeAll(async () => {
     engine = await OwnDockerd.start();
-    server = await TeamServer.start();
-    runner = await TeamRunner.start(server, 'box', ['--cpu', '2'], server.url, {
-      DOCKER_HOST: engine.host,
-      DSTACK_DOCKER_NETWORK: 'none',
-    });
-    sb = await Sandbox.create();
-    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
-    await waitUntil(async () => (await server.client().runners())[0]?.status === 'ACTIVE');
+    team = await DockerTeam.start(engine.host, WORKFLOWS);
   }, 15 * 60_000);
   afterAll(async () => {
-    await runner?.kill('SIGTERM');
-    await server?.kill('SIGTERM');
+    await team?.dispose();
     await engine?.dispose();
-    await sb?.dispose();
-    for (const dir of [runner?.workDir, server?.dataDir]) if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('stops the job with its checkpoint saved, and dstack resume goes on from it', async () => {
@@ -73,7 +59,7 @@ describe("a runner's Docker engine restarted while a job runs", () => {
     expect((await dstack(['logs', name])).stderr).toContain(
       'its Docker engine shut down, stopping its container: the job is stopped',
     );
-    const out = join(sb.root, 'downloaded');
+    const out = join(team.sb.root, 'downloaded');
     const downloaded = await dstack(['artifacts', (await job(name)).id, '-o', out]);
     expect(downloaded.code, downloaded.stderr).toBe(0);
     const saved = Number(await readFile(join(out, 'checkpoint', 'epoch'), 'utf8'));

@@ -3,12 +3,10 @@
  * a network blip): a proxy between the runner and the test engine, cut and restored. The job's
  * log goes on whole, it ends, and a stop sent meanwhile ends it.
  */
-import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunView } from '../../src/core/records.js';
 import { ensureDocker } from './docker-env.js';
-import { Sandbox, waitUntil } from './harness.js';
-import { CuttableProxy, TeamRunner, TeamServer } from './team-harness.js';
+import { waitUntil } from './harness.js';
+import { CuttableProxy, DockerTeam } from './team-harness.js';
 
 const WORKFLOWS = `workflows:
   - name: steps
@@ -20,32 +18,19 @@ const WORKFLOWS = `workflows:
 `;
 
 describe('a runner losing its Docker engine while a job runs', () => {
-  let server: TeamServer;
-  let runner: TeamRunner;
   let proxy: CuttableProxy;
-  let sb: Sandbox;
-  const dstack = (args: string[]) =>
-    sb.dstack(args, { env: { DSTACK_SERVER: server.url, DSTACK_TOKEN: server.token } });
-  const view = async (name: string) => JSON.parse((await dstack(['status', name, '--json'])).stdout)[0] as RunView;
+  let team: DockerTeam;
+  const dstack = (args: string[]) => team.dstack(args);
+  const view = (name: string) => team.view(name);
   const logs = async (name: string) => (await dstack(['logs', name])).stdout;
 
   beforeAll(async () => {
     proxy = await CuttableProxy.start((await ensureDocker()).replace(/^unix:\/\//, ''));
-    server = await TeamServer.start();
-    runner = await TeamRunner.start(server, 'box', ['--cpu', '2'], server.url, {
-      DOCKER_HOST: proxy.url,
-      DSTACK_DOCKER_NETWORK: 'none',
-    });
-    sb = await Sandbox.create();
-    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
-    await waitUntil(async () => (await server.client().runners())[0]?.status === 'ACTIVE');
+    team = await DockerTeam.start(proxy.url, WORKFLOWS);
   }, 15 * 60_000);
   afterAll(async () => {
-    await runner?.kill('SIGTERM');
-    await server?.kill('SIGTERM');
+    await team?.dispose();
     proxy?.close();
-    await sb?.dispose();
-    for (const dir of [runner.workDir, server.dataDir]) await rm(dir, { recursive: true, force: true });
   });
 
   it("keeps every line of the job's log, once, and ends the job", async () => {

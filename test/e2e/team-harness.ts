@@ -3,12 +3,13 @@
  * work dirs and declared resources, and a TCP proxy the test can cut, all on loopback.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../src/client/client.js';
-import { BIN } from './harness.js';
+import type { RunView } from '../../src/core/records.js';
+import { BIN, Sandbox, waitUntil, type Result } from './harness.js';
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -205,5 +206,42 @@ export class CuttableProxy {
   close(): void {
     this.cut();
     this.server.close();
+  }
+}
+
+/**
+ * A team server with one runner (`box`, 2 CPUs) whose jobs' containers go to the engine at
+ * `dockerHost` (with no network), and a project of `workflows` used through the CLI as its user.
+ */
+export class DockerTeam {
+  private constructor(
+    readonly server: TeamServer,
+    readonly runner: TeamRunner,
+    readonly sb: Sandbox,
+  ) {}
+
+  static async start(dockerHost: string, workflows: string): Promise<DockerTeam> {
+    const server = await TeamServer.start();
+    const env = { DOCKER_HOST: dockerHost, DSTACK_DOCKER_NETWORK: 'none' };
+    const runner = await TeamRunner.start(server, 'box', ['--cpu', '2'], server.url, env);
+    const sb = await Sandbox.create();
+    await sb.write({ '.dstack/workflows.yaml': workflows });
+    await waitUntil(async () => (await server.client().runners())[0]?.status === 'ACTIVE');
+    return new DockerTeam(server, runner, sb);
+  }
+
+  dstack(args: string[]): Promise<Result> {
+    return this.sb.dstack(args, { env: { DSTACK_SERVER: this.server.url, DSTACK_TOKEN: this.server.token } });
+  }
+
+  async view(name: string): Promise<RunView> {
+    return JSON.parse((await this.dstack(['status', name, '--json'])).stdout)[0] as RunView;
+  }
+
+  async dispose(): Promise<void> {
+    await this.runner.kill('SIGTERM');
+    await this.server.kill('SIGTERM');
+    await this.sb.dispose();
+    for (const dir of [this.runner.workDir, this.server.dataDir]) await rm(dir, { recursive: true, force: true });
   }
 }

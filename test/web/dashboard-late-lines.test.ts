@@ -12,7 +12,7 @@ import { launchChromium, type TestBrowser } from './browser.js';
 
 const WORKFLOWS = `workflows:
   - name: ticker
-    commands: ['for i in $(seq 1 100); do echo "tick $i"; sleep 0.2; done']
+    commands: ['for i in $(seq 1 300); do echo "tick $i"; sleep 0.2; done']
 `;
 
 describe('the job page of a job whose runner was lost', () => {
@@ -49,7 +49,8 @@ describe('the job page of a job whose runner was lost', () => {
     const name = (await dstack(['run', 'ticker', '-d'])).stdout.trim();
     const job = await jobOf(name);
     await page.goto(`${server.url}/jobs/${job.id}`);
-    await page.locator('.log-text', { hasText: /^tick 3$/ }).waitFor();
+    // A busy machine may take a while to start it: it ticks for a minute.
+    await page.locator('.log-text', { hasText: /^tick 3$/ }).waitFor({ timeout: 60_000 });
     runner.proc.kill('SIGSTOP'); // the job goes on printing into its pipe, unread
     await waitUntil(async () => (await jobOf(name)).status === 'FAILED', 30_000);
     await page.locator('h1 .status-failed').waitFor();
@@ -62,5 +63,5 @@ describe('the job page of a job whose runner was lost', () => {
     expect(stored.length).toBeGreaterThan(before);
     await expect.poll(() => page.locator('.log-line.stdout .log-text').allTextContents()).toEqual(stored);
     expect((await jobOf(name)).reason).toBe('runner lost');
-  });
+  }, 180_000);
 });

@@ -110,7 +110,9 @@ describe('the job cache', () => {
     expect(ran.stderr).not.toContain('prepare: runs anew');
     // A dry run says it too, and nothing of it with --no-cache.
     const planned = await sb.dstack(['run', 'train', '--epochs', '3', '--dry-run']);
-    expect(planned.stdout).toContain(`cache          runs anew: variable epochs 2 → 3 (since job ${run.jobs[1]!.id})\n`);
+    expect(planned.stdout).toContain(
+      `cache          runs anew: variable epochs 2 → 3 (since job ${run.jobs[1]!.id})\n`,
+    );
     const noCache = await sb.dstack(['run', 'train', '--epochs', '3', '--dry-run', '--no-cache']);
     expect(noCache.stdout).toMatch(/cache +runs anew\n/);
     expect(run.jobs[0]!.cachedFrom).toBe(first.jobs[0]!.id);

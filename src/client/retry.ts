@@ -60,15 +60,26 @@ export interface RetryPolicy {
  * same) through an outage of its server.
  */
 export function runnerRetry(logger: Pick<Logger, 'warn'>, outageForMs = RUNNER_RETRY_MS): RetryPolicy {
+  const said = new Map<string, number>();
   return {
     forMs: RUNNER_RETRY_MS,
     outageForMs,
     // Named: a runner's claim, heartbeat and log sends fail together when its server is down,
-    // and three lines alike at each step read as one request said thrice.
-    onRetry: (error, delayMs, what = 'request') =>
-      logger.warn(`${what} failed; retrying in ${delayMs} ms`, { error: String(error) }),
+    // and three lines alike at each step read as one request said thrice. Once its tries are
+    // RETRY_MAX_DELAY_MS apart, a request is said once a minute: an outage of hours is waited out.
+    onRetry: (error, delayMs, what = 'request') => {
+      const now = Date.now();
+      const last = said.get(what);
+      if (delayMs < RETRY_MAX_DELAY_MS) said.delete(what);
+      else if (last !== undefined && now - last < QUIET_RETRIES_MS) return;
+      else said.set(what, now);
+      logger.warn(`${what} failed; retrying in ${delayMs} ms`, { error: String(error) });
+    },
   };
 }
+
+/** How often a request retried at the longest delay is said in the runner's log. */
+const QUIET_RETRIES_MS = 60_000;
 
 /**
  * Run `attempt` until it succeeds, fails for good (not `retryable`), the policy's time passes,

@@ -163,6 +163,19 @@ describe("a runner's client through its server's outage", () => {
     expect(runnerRetry(silentLogger, RUNNER_OUTAGE_MS)).toMatchObject({ forMs: 120_000, outageForMs: 86_400_000 });
     expect(runnerRetry(silentLogger)).toMatchObject({ forMs: 120_000, outageForMs: 120_000 });
   });
+
+  it('says each retry of a request until its tries are 5 s apart, then once a minute', () => {
+    const warned: string[] = [];
+    const { onRetry } = runnerRetry({ warn: (message) => warned.push(message) });
+    for (const delay of [200, 400, 5000, 5000, 5000]) onRetry!(new Error('down'), delay, 'POST /api/runner/claim');
+    onRetry!(new Error('down'), 5000, 'POST /api/runner/heartbeat');
+    expect(warned).toEqual([
+      'POST /api/runner/claim failed; retrying in 200 ms',
+      'POST /api/runner/claim failed; retrying in 400 ms',
+      'POST /api/runner/claim failed; retrying in 5000 ms',
+      'POST /api/runner/heartbeat failed; retrying in 5000 ms',
+    ]);
+  });
 });
 
 describe('retrying', () => {

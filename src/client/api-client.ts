@@ -10,7 +10,7 @@ import { directGet } from '../files/direct-http.js';
 import type { ClientOptions, LocalStore, TokenSource } from './client-options.js';
 import { errorFromResponse, isDstackError, notDstackServer } from './errors.js';
 import { fetchTransport, nodeTransport, readJson, readText, type HttpResponse, type Transport } from './http.js';
-import { isTransient, retrying, type RetryPolicy } from './retry.js';
+import { isTransient, retrying, type RetryPolicy, type RetryWatcher } from './retry.js';
 
 /** A request's options beyond its method and path. */
 export interface RequestInit {
@@ -48,10 +48,16 @@ export class ApiClient {
   /**
    * Run `attempt` again while its failure is `retryable` (by default a dropped connection), as
    * long as this client retries; `what` names the request in what the policy says
-   * (`POST /api/runner/claim`).
+   * (`POST /api/runner/claim`); `watcher` hears of this request's retries too.
    */
-  retry<T>(attempt: () => Promise<T>, signal?: AbortSignal, what?: string, retryable = isTransient): Promise<T> {
-    return this.retryPolicy ? retrying(attempt, this.retryPolicy, signal, what, retryable) : attempt();
+  retry<T>(
+    attempt: () => Promise<T>,
+    signal?: AbortSignal,
+    what?: string,
+    retryable = isTransient,
+    watcher?: RetryWatcher,
+  ): Promise<T> {
+    return this.retryPolicy ? retrying(attempt, this.retryPolicy, signal, what, retryable, watcher) : attempt();
   }
 
   /** A request; an error status throws. */
@@ -125,6 +131,7 @@ export class ApiClient {
     json?: unknown,
     signal?: AbortSignal,
     retryable = isTransient,
+    watcher?: RetryWatcher,
   ): Promise<T> {
     return this.retry(
       async () => {
@@ -138,6 +145,7 @@ export class ApiClient {
       signal,
       `${method} ${path.split('?')[0]}`,
       retryable,
+      watcher,
     );
   }
 
@@ -163,8 +171,8 @@ export class ApiClient {
   // Blob transfer: upload plans, packs of small blobs, big blobs straight from storage (src/files/transfer.ts)
 
   /** Which of these blobs the server lacks, with a presigned upload for each big one where storage allows. */
-  planUploads(blobs: UploadPlanRequest['blobs']): Promise<UploadPlan> {
-    return this.json('POST', '/api/blobs/uploads', { blobs });
+  planUploads(blobs: UploadPlanRequest['blobs'], watcher?: RetryWatcher): Promise<UploadPlan> {
+    return this.json('POST', '/api/blobs/uploads', { blobs }, undefined, isTransient, watcher);
   }
 
   /** Upload a pack (a tar of digest-named entries, src/files/pack.ts); each entry is verified. */

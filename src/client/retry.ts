@@ -82,9 +82,20 @@ export function runnerRetry(logger: Pick<Logger, 'warn'>, outageForMs = RUNNER_R
 const QUIET_RETRIES_MS = 60_000;
 
 /**
+ * Who else hears of one piece of work's retries besides the policy (the runner's log): a job's
+ * artifact upload says in the job's log why it waits, and when it goes on (progress-notes.ts).
+ */
+export interface RetryWatcher {
+  /** A try failed and is retried after `delayMs`. */
+  waiting(error: unknown, delayMs: number, what?: string): void;
+  /** A request that had failed went through. */
+  through(what?: string): void;
+}
+
+/**
  * Run `attempt` until it succeeds, fails for good (not `retryable`), the policy's time passes,
  * or `signal` aborts (also during a wait between tries: a stopped job must not wait out a
- * retry of seconds).
+ * retry of seconds). `watcher` hears each wait, and the success after one.
  */
 export async function retrying<T>(
   attempt: () => Promise<T>,
@@ -92,16 +103,22 @@ export async function retrying<T>(
   signal?: AbortSignal,
   what?: string,
   retryable: (error: unknown) => boolean = isTransient,
+  watcher?: RetryWatcher,
 ): Promise<T> {
   const start = Date.now();
+  let waited = false;
   for (let delay = FIRST_DELAY_MS; ; delay = Math.min(delay * 2, RETRY_MAX_DELAY_MS)) {
     try {
-      return await attempt();
+      const result = await attempt();
+      if (waited) watcher?.through(what);
+      return result;
     } catch (e) {
       const outage = e instanceof UnavailableError && e.serverOutage === true;
       const deadline = start + (outage ? (policy.outageForMs ?? policy.forMs) : policy.forMs);
       if (!retryable(e) || signal?.aborted || Date.now() + delay > deadline) throw e;
       policy.onRetry?.(e, delay, what);
+      watcher?.waiting(e, delay, what);
+      waited = true;
     }
     await sleep(delay, undefined, signal && { signal });
   }

@@ -1,6 +1,6 @@
-/** Transfer progress as occasional log lines (the runner's artifact uploads): files, bytes, rate. */
+/** Transfer progress as occasional log lines (the runner's artifact uploads): files, bytes, rate, and why it waits. */
 import { formatSize } from '../core/resources.js';
-import type { TransferProgress } from './transfer.js';
+import type { TransferOptions, TransferProgress } from './transfer.js';
 
 /** `12/300 files, 1.2GB of 3.0GB (45MB/s)` */
 export function describeProgress(p: TransferProgress, elapsedMs: number): string {
@@ -9,22 +9,40 @@ export function describeProgress(p: TransferProgress, elapsedMs: number): string
 }
 
 /**
- * An `onProgress` that writes `what: <progress>` through `note` at most every `everyMs`
- * (default 5 s) and once at the end: a long upload shows it is moving, a short one says little.
+ * Options for a transfer that note through `note`: `what: <progress>` at most every `everyMs`
+ * (default 5 s) and once at the end (a long upload shows it is moving, a short one says little);
+ * and, once each time, why it waits (a request that fails and is retried: storage out of reach)
+ * and that it goes on. Without them, a job's log said only `0/40 files, 0B of 800MB` every 5 s
+ * while the reason was in the runner's log alone.
  */
 export function progressNotes(
   what: string,
   note: (text: string) => void,
   everyMs = 5000,
   now: () => number = Date.now,
-): (p: TransferProgress) => void {
+): Required<Pick<TransferOptions, 'onProgress' | 'retries'>> {
   const start = now();
   let last = start;
-  return (p) => {
-    const t = now();
-    const done = p.files === p.totalFiles && p.bytes >= p.totalBytes;
-    if (done ? t - start < everyMs : t - last < everyMs) return;
-    last = t;
-    note(`${what}: ${describeProgress(p, t - start)}`);
+  let waiting = false;
+  return {
+    onProgress: (p) => {
+      const t = now();
+      const done = p.files === p.totalFiles && p.bytes >= p.totalBytes;
+      if (done ? t - start < everyMs : t - last < everyMs) return;
+      last = t;
+      note(`${what}: ${describeProgress(p, t - start)}`);
+    },
+    retries: {
+      waiting: (error) => {
+        if (waiting) return;
+        waiting = true;
+        note(`${what}: waiting, retrying: ${error instanceof Error ? error.message : String(error)}`);
+      },
+      through: () => {
+        if (!waiting) return;
+        waiting = false;
+        note(`${what}: going on`);
+      },
+    },
   };
 }

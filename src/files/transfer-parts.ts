@@ -1,6 +1,7 @@
 /** What uploads and downloads share: stats and progress, packing, counting streams. */
 import type { Hash } from 'node:crypto';
 import { Transform } from 'node:stream';
+import type { RetryWatcher } from '../client/retry.js';
 import { PACK_BYTES, PACK_ENTRIES } from '../core/blob-api.js';
 
 /**
@@ -38,6 +39,8 @@ export interface TransferOptions {
    * download at once (a job stopped while it is prepared).
    */
   signal?: AbortSignal;
+  /** Hears of the upload's requests that fail and are retried (a runner's client retries), and of them going through. */
+  retries?: RetryWatcher;
 }
 
 /** Group blobs into packs of at most PACK_ENTRIES entries and PACK_BYTES bytes (or `limits`). */

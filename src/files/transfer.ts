@@ -39,7 +39,7 @@ export async function uploadFiles(
   let requests = 0;
   const missing: UploadPlan['missing'] = [];
   for (let i = 0; i < blobs.length; i += PLAN_BATCH) {
-    missing.push(...(await client.planUploads(blobs.slice(i, i + PLAN_BATCH))).missing);
+    missing.push(...(await client.planUploads(blobs.slice(i, i + PLAN_BATCH), options.retries)).missing);
     requests++;
   }
   const entryOf = (digest: string) => byDigest.get(digest)!;
@@ -49,34 +49,43 @@ export async function uploadFiles(
 
   const small = missing.filter((m) => !m.put && entryOf(m.digest).size < SMALL_BLOB);
   const big = missing.filter((m) => m.put || entryOf(m.digest).size >= SMALL_BLOB);
-  const tasks: ((counts: Counts) => Promise<void>)[] = [
-    ...big.map((m) => async (counts: Counts) => {
-      const size = entryOf(m.digest).size;
-      const stream = createReadStream(path(m.digest)).pipe(counter((n) => counts.bytes(n)));
-      if (m.put) await directPut(m.put, stream, size);
-      else await client.putBlob(m.digest, stream);
-      requests++;
-      counts.file();
-    }),
-    ...packsOf(small.map((m) => ({ name: m.digest, path: path(m.digest), size: entryOf(m.digest).size }))).map(
-      (pack) => async (counts: Counts) => {
-        // Built whole (at most PACK_BYTES), files read straight into place several at a time. The
-        // packer (tar's header) loads only when there is something to pack: a `dstack run` whose
-        // code the server has already uploads nothing, and a module is a few ms of its start.
-        const { buildPack } = await import('./pack.js');
-        const body = await buildPack(pack, (n) => counts.file(n));
-        // One plain Uint8Array in an object-mode stream: turning a stream into a web stream copies
-        // every Buffer chunk (not other typed arrays), which would copy each pack once more.
-        await client.putPack(Readable.from([new Uint8Array(body.buffer, body.byteOffset, body.length)]));
+  const tasks: { what: string; run: (counts: Counts) => Promise<void> }[] = [
+    ...big.map((m) => ({
+      what: `upload of ${entryOf(m.digest).path}${m.put ? ' to storage' : ''}`,
+      run: async (counts: Counts) => {
+        const size = entryOf(m.digest).size;
+        const stream = createReadStream(path(m.digest)).pipe(counter((n) => counts.bytes(n)));
+        if (m.put) await directPut(m.put, stream, size);
+        else await client.putBlob(m.digest, stream);
         requests++;
+        counts.file();
       },
+    })),
+    ...packsOf(small.map((m) => ({ name: m.digest, path: path(m.digest), size: entryOf(m.digest).size }))).map(
+      (pack) => ({
+        what: 'POST /api/blobs/pack',
+        run: async (counts: Counts) => {
+          // Built whole (at most PACK_BYTES), files read straight into place several at a time. The
+          // packer (tar's header) loads only when there is something to pack: a `dstack run` whose
+          // code the server has already uploads nothing, and a module is a few ms of its start.
+          const { buildPack } = await import('./pack.js');
+          const body = await buildPack(pack, (n) => counts.file(n));
+          // One plain Uint8Array in an object-mode stream: turning a stream into a web stream copies
+          // every Buffer chunk (not other typed arrays), which would copy each pack once more.
+          await client.putPack(Readable.from([new Uint8Array(body.buffer, body.byteOffset, body.length)]));
+          requests++;
+        },
+      }),
     ),
   ];
   // A task dropped with its connection starts over (a runner's client retries; the CLI's does not).
   await forEachLimit(
     tasks,
     CONCURRENCY,
-    (task) => (options.signal?.throwIfAborted(), client.retry(() => track.attempt(task))),
+    (task) => (
+      options.signal?.throwIfAborted(),
+      client.retry(() => track.attempt(task.run), undefined, task.what, undefined, options.retries)
+    ),
   );
   return { files: missing.length, bytes: totalBytes, requests };
 }

@@ -98,7 +98,7 @@ export async function uploadScanned(
     const buffers: Buffer[] = [];
     await forEachLimit(packs(), CONCURRENCY, async (files) => {
       going();
-      add(await readHashSend(client, root, files, cache, buffers, onFile));
+      add(await readHashSend(client, root, files, cache, buffers, onFile, options.retries));
     });
   }
   for (const s of [...fresh, ...local]) stored?.add(s.entry.digest!);
@@ -172,6 +172,7 @@ async function readHashSend(
   /** Free buffers to take one from, and to give it back to once the server is done with it. */
   buffers: Buffer[],
   onFile: (bytes: number) => void,
+  retries: TransferOptions['retries'],
 ): Promise<TransferStats> {
   const offsets: number[] = [];
   let total = 0;
@@ -198,7 +199,10 @@ async function readHashSend(
     throw readFailure(files[read.failure.index]!.entry.path, read.failure);
   }
   const sent = new Set<string>();
-  const plan = await client.planUploads(files.map(({ entry }) => ({ digest: entry.digest!, size: entry.size })));
+  const plan = await client.planUploads(
+    files.map(({ entry }) => ({ digest: entry.digest!, size: entry.size })),
+    retries,
+  );
   const missing = new Set(plan.missing.map((m) => m.digest));
   // Entries the server lacks, moved down over the others (never over bytes still to move).
   let end = 0;
@@ -223,7 +227,13 @@ async function readHashSend(
   try {
     // A plain Uint8Array: a Buffer chunk would be copied on its way into a web stream (transfer.ts).
     const body = new Uint8Array(buf.buffer, buf.byteOffset, end + 2 * BLOCK);
-    await client.retry(() => client.putPack(Readable.from([body])));
+    await client.retry(
+      () => client.putPack(Readable.from([body])),
+      undefined,
+      'POST /api/blobs/pack',
+      undefined,
+      retries,
+    );
   } finally {
     forgetHashed(buf.buffer);
   }

@@ -75,7 +75,7 @@ export async function saveArtifacts(
   if (all.length > 0) {
     const stats = { files: 0, bytes: 0 };
     for (const [root, files] of byRoot) {
-      const options = { onProgress: progressNotes('uploading artifacts', note), stored, ...(signal && { signal }) };
+      const options = { ...progressNotes('uploading artifacts', note), stored, ...(signal && { signal }) };
       const sent = await uploadScanned(client, root, files, hashes, options);
       stats.files += sent.files;
       stats.bytes += sent.bytes;

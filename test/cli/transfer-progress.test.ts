@@ -34,7 +34,7 @@ describe('transfer progress', () => {
   it('the runner notes upload progress every few seconds, not on every file', () => {
     const notes: string[] = [];
     let clock = 0;
-    const onProgress = progressNotes(
+    const { onProgress } = progressNotes(
       'uploading artifacts',
       (t) => notes.push(t),
       5000,

@@ -4,7 +4,9 @@
  */
 import { DISK_FULL, WRITE_REFUSED } from './core/disk-errors.js';
 
-export type Level = 'debug' | 'info' | 'warn' | 'error';
+/** The levels, least severe first (`DSTACK_LOG_LEVEL`, settings.ts). */
+export const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type Level = (typeof LEVELS)[number];
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface Logger {

@@ -5,6 +5,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from './core/errors.js';
+import { LEVELS, type Level } from './logger.js';
 import { MAX_STOP_GRACE_S, STOP_GRACE_RULE } from './core/request-limits.js';
 import { parseSize } from './core/resources.js';
 
@@ -22,7 +23,7 @@ export interface Settings {
   /** `DSTACK_DEBUG=1`: stack traces on errors. */
   debug: boolean;
   /** `DSTACK_LOG_LEVEL`: debug | info | warn | error (server and runner logs). */
-  logLevel: string;
+  logLevel: Level;
   /** `DSTACK_STOP_GRACE`: seconds between SIGTERM and SIGKILL on stop (default 10). */
   stopGraceSeconds: number;
   /** `DSTACK_STORAGE`: where `dstack server` keeps blobs: a folder or s3://bucket/prefix (default <data dir>/artifacts). */
@@ -41,7 +42,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const settings: Settings = {
     home: env.DSTACK_HOME || join(homedir(), '.dstack'),
     debug: env.DSTACK_DEBUG === '1' || env.DSTACK_DEBUG === 'true',
-    logLevel: env.DSTACK_LOG_LEVEL || 'info',
+    logLevel: logLevel(env.DSTACK_LOG_LEVEL),
     stopGraceSeconds: stopGrace(env.DSTACK_STOP_GRACE),
     s3: {},
   };
@@ -60,6 +61,17 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (region) settings.s3.region = region;
   if (env.DSTACK_S3_PATH_STYLE) settings.s3.forcePathStyle = env.DSTACK_S3_PATH_STYLE !== '0';
   return settings;
+}
+
+/**
+ * `DSTACK_LOG_LEVEL`, in any case. An unknown level (`verbose`, `trace`) was taken as `info` in
+ * silence: a user who asked for more saw no more and no reason why.
+ */
+function logLevel(text: string | undefined): Level {
+  if (!text) return 'info';
+  const level = text.toLowerCase();
+  if ((LEVELS as readonly string[]).includes(level)) return level as Level;
+  throw new UsageError(`invalid DSTACK_LOG_LEVEL '${text}': expected one of ${LEVELS.join(', ')}`);
 }
 
 /**

@@ -199,6 +199,23 @@ describe('bad input', () => {
     expect((await sb.dstack(['--help'])).stdout).not.toContain('aws');
   });
 
+  it('refuses an unknown DSTACK_LOG_LEVEL, naming the levels; takes a known one in any case', async () => {
+    // `verbose` was taken as `info` in silence.
+    for (const [value, args] of [
+      ['verbose', ['status']],
+      ['trace', ['server', 'stop']],
+    ] as const) {
+      const r = await sb.dstack([...args], { env: { DSTACK_LOG_LEVEL: value } });
+      expect([r.code, r.stdout, r.stderr]).toEqual([
+        2,
+        '',
+        `error: invalid DSTACK_LOG_LEVEL '${value}': expected one of debug, info, warn, error\n`,
+      ]);
+    }
+    const r = await sb.dstack(['status'], { env: { DSTACK_LOG_LEVEL: 'DEBUG' } });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+  });
+
   it('rejects an unknown command option', async () => {
     const r = await sb.dstack(['status', '--lats', '2']);
     expect(r.stderr).toMatch(/unknown option '--lats'/);

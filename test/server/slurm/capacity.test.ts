@@ -64,6 +64,15 @@ describe('Slurm capacity', () => {
     expect(noNodeFits({ cpu: 1, memory: 0, gpu: 3 }, NODES)).toBe('no node has 3 GPUs (the most is 2)');
   });
 
+  it('names every part no node has, not the first alone', () => {
+    expect(noNodeFits({ cpu: 17, memory: 100 * GB, gpu: 0 }, NODES)).toBe(
+      'no node has 17 CPUs (the most is 16) and 100GB of memory (the most is 64GB)',
+    );
+    expect(noNodeEverFits({ cpu: 17, memory: 100 * GB, gpu: 5 }, NODES)).toBe(
+      'no node has 17 CPUs (the most is 16), 100GB of memory (the most is 64GB) and 5 GPUs (the most is 4)',
+    );
+  });
+
   it('counts down and drained nodes for what the partition could ever run: they come back', () => {
     expect(noNodeEverFits({ cpu: 1, memory: 0, gpu: 1, gpuName: 'V100' }, NODES)).toBeNull();
     expect(noNodeEverFits({ cpu: 1, memory: 0, gpu: 1, gpuName: 'H100' }, NODES)).toBe(

@@ -36,6 +36,7 @@ describe('waiting jobs no Slurm node could run', () => {
       huge: { cpu: 64 },
       gpu: { gpu: 1 },
       memory: { memory: 100 * GB },
+      both: { cpu: 17, memory: 100 * GB },
       small: { cpu: 2 },
       drained: { cpu: 16 },
     });
@@ -48,6 +49,11 @@ describe('waiting jobs no Slurm node could run', () => {
     expect(await job('memory')).toMatchObject({
       status: 'FAILED',
       reason: 'slurm: no node has 100GB of memory (the most is 64GB)',
+    });
+    // Every part no node has, not the CPUs alone.
+    expect(await job('both')).toMatchObject({
+      status: 'FAILED',
+      reason: 'slurm: no node has 17 CPUs (the most is 16) and 100GB of memory (the most is 64GB)',
     });
     expect((await job('small')).status).toBe('SUBMITTED');
     expect((await job('drained')).status).toBe('SUBMITTED'); // the node comes back

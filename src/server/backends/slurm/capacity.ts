@@ -55,17 +55,21 @@ export function noNodeEverFits(request: ResourceRequest, nodes: readonly SlurmNo
 }
 
 function noneFits(request: ResourceRequest, candidates: readonly SlurmNode[]): string | null {
-  const fits = (n: SlurmNode) =>
-    Math.ceil(request.cpu) <= n.cpus && request.memory <= n.memory && gpusOf(n, request.gpuName) >= request.gpu;
-  if (candidates.some(fits)) return null;
+  const cpu = (n: SlurmNode) => Math.ceil(request.cpu) <= n.cpus;
+  const memory = (n: SlurmNode) => request.memory <= n.memory;
+  const gpus = (n: SlurmNode) => gpusOf(n, request.gpuName) >= request.gpu;
+  if (candidates.some((n) => cpu(n) && memory(n) && gpus(n))) return null;
   const most = (f: (n: SlurmNode) => number) => Math.max(...candidates.map(f));
-  if (!candidates.some((n) => Math.ceil(request.cpu) <= n.cpus))
-    return `no node has ${request.cpu} CPUs (the most is ${most((n) => n.cpus)})`;
-  if (!candidates.some((n) => request.memory <= n.memory))
-    return `no node has ${formatSize(request.memory)} of memory (the most is ${formatSize(most((n) => n.memory))})`;
   const what = `${request.gpuName ? `${request.gpuName} ` : ''}GPU${request.gpu === 1 ? '' : 's'}`;
-  if (!candidates.some((n) => gpusOf(n, request.gpuName) >= request.gpu))
-    return `no node has ${request.gpu} ${what} (the most is ${most((n) => gpusOf(n, request.gpuName))})`;
+  // Every part no node has, not the first alone: `3 CPUs (the most is 2)` said nothing of 30GB of memory.
+  const lacking: string[] = [];
+  if (!candidates.some(cpu)) lacking.push(`${request.cpu} CPUs (the most is ${most((n) => n.cpus)})`);
+  if (!candidates.some(memory))
+    lacking.push(`${formatSize(request.memory)} of memory (the most is ${formatSize(most((n) => n.memory))})`);
+  if (!candidates.some(gpus))
+    lacking.push(`${request.gpu} ${what} (the most is ${most((n) => gpusOf(n, request.gpuName))})`);
+  if (lacking.length > 0)
+    return `no node has ${lacking.length === 1 ? lacking[0]! : `${lacking.slice(0, -1).join(', ')} and ${lacking.at(-1)!}`}`;
   const parts = [`${request.cpu} CPUs`];
   if (request.memory > 0) parts.push(`${formatSize(request.memory)} of memory`);
   parts.push(`${request.gpu} ${what}`);

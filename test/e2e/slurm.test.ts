@@ -341,16 +341,20 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     ]);
   });
 
-  it('refuses to start with a Slurm command that is missing, a partition without nodes or a work dir it cannot make, and never says it listens', async () => {
+  it('refuses to start with a Slurm command that is missing, a partition that does not exist or a work dir it cannot make, and never says it listens', async () => {
     const other = await DstackServer.create();
     const error = await other.start('slurm', ['--slurm-sbatch', '/opt/nowhere/sbatch']).catch((e: Error) => e);
     expect(String(error)).toContain(
       "error: sbatch not found at '/opt/nowhere/sbatch': set its path with --slurm-sbatch",
     );
     expect(other.output).not.toContain('server listening');
+    // A partition that does not exist is said to be missing, not to have no nodes.
+    const partitions = [...new Set((await slurm('sinfo', ['-h', '-a', '-o', '%R'])).trim().split('\n'))].join(', ');
     const nope = await other.start('slurm', ['--slurm-partition', 'nope']).catch((e: Error) => e);
-    expect(String(nope)).toContain('the server exited (1)');
-    expect(String(nope)).toContain("error: Slurm partition 'nope' has no nodes (sinfo lists none)");
+    expect(String(nope)).toContain('the server exited (2)');
+    expect(String(nope)).toContain(
+      `error: Slurm partition 'nope' does not exist (sinfo: its partitions are ${partitions}): check --slurm-partition`,
+    );
     expect(other.output).not.toContain('server listening');
     const workDir = await other.start('slurm', ['--slurm-work-dir', '/proc/nope']).catch((e: Error) => e);
     expect(String(workDir)).toContain('the server exited (2)');

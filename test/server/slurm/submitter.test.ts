@@ -41,6 +41,9 @@ class ScriptedSlurm implements SlurmCommands {
   async nodes() {
     return [NODE];
   }
+  async partitions() {
+    return ['debug'];
+  }
 }
 
 async function setUp() {

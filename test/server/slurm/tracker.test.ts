@@ -39,6 +39,9 @@ class ScriptedSlurm implements SlurmCommands {
   async nodes() {
     return [];
   }
+  async partitions() {
+    return ['debug'];
+  }
 }
 
 async function setUp() {

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { pause } from '../../../core/concurrency.js';
-import { UnavailableError } from '../../../core/errors.js';
+import { UnavailableError, UsageError } from '../../../core/errors.js';
 import type { JobRecord } from '../../../core/records.js';
 import type { Logger } from '../../../logger.js';
 import { runnerEnvironment } from '../../../runner/environment.js';
@@ -80,13 +80,7 @@ export class SlurmBackend implements ManagedRunner {
   ): Promise<SlurmBackend> {
     await slurm.check();
     const nodes = await slurm.nodes();
-    if (nodes.length === 0) {
-      throw new UnavailableError(
-        options.partition
-          ? `Slurm partition '${options.partition}' has no nodes (sinfo lists none)`
-          : 'sinfo lists no Slurm nodes',
-      );
-    }
+    if (nodes.length === 0) throw await noNodes(slurm, options.partition);
     // A folder the admin chose (--slurm-work-dir, work-dir in --config, the data dir): a usage error, not a bug.
     await makeChosenFolder(options.workDir, {
       ...(options.workDirSetting ?? { setting: '--slurm-work-dir', value: options.workDir }),
@@ -279,4 +273,22 @@ export class SlurmBackend implements ManagedRunner {
       this.logger.warn('reading the Slurm nodes failed; keeping the last capacity', { error: String(e) });
     }
   }
+}
+
+/**
+ * Why sinfo lists no nodes: a partition asked for that does not exist (a typo: `has no nodes`
+ * sent the admin looking at nodes), or one that exists without nodes, or a cluster without any.
+ */
+async function noNodes(slurm: SlurmCommands, partition: string | undefined): Promise<Error> {
+  if (!partition) return new UnavailableError('sinfo lists no Slurm nodes');
+  const known = await slurm.partitions();
+  // `--partition a,b` is a list, as sbatch takes it.
+  const missing = partition.split(',').filter((p) => !known.includes(p));
+  if (missing.length === 0)
+    return new UnavailableError(`Slurm partition '${partition}' has no nodes (sinfo lists none)`);
+  const names = missing.map((p) => `'${p}'`).join(', ');
+  const which = known.length > 0 ? `its partitions are ${known.join(', ')}` : 'it lists none';
+  return new UsageError(
+    `Slurm partition${missing.length === 1 ? ` ${names} does` : `s ${names} do`} not exist (sinfo: ${which}): check --slurm-partition`,
+  );
 }

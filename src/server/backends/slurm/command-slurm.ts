@@ -172,6 +172,11 @@ export class CommandSlurm implements SlurmCommands {
     return parseSinfo(await this.run('sinfo', ['-h', '-N', ...partition, '-o', '%N|%c|%m|%G|%T']));
   }
 
+  async partitions(): Promise<string[]> {
+    const lines = (await this.run('sinfo', ['-h', '-a', '-o', '%R'])).split('\n').map((l) => l.trim());
+    return [...new Set(lines.filter((l) => l !== ''))];
+  }
+
   private run(command: keyof SlurmPaths, args: string[], input?: string): Promise<string> {
     const path = this.options.paths[command];
     return new Promise((resolve, reject) => {

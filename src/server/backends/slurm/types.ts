@@ -48,6 +48,8 @@ export interface SlurmCommands {
   cancel(slurmId: string, signal?: 'TERM'): Promise<void>;
   /** The partition's nodes. */
   nodes(): Promise<SlurmNode[]>;
+  /** The cluster's partitions, hidden ones too: which of those asked for do not exist (a partition with no nodes is another matter). */
+  partitions(): Promise<string[]>;
 }
 
 /** Slurm states after which the job's processes are gone (or going). */

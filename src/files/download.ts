@@ -143,74 +143,83 @@ export async function downloadFiles(
   }
   const small = groups.filter((g) => g[0]!.size < SMALL_BLOB);
   const big = groups.filter((g) => g[0]!.size >= SMALL_BLOB);
-  const tasks: ((counts: Counts) => Promise<void>)[] = [
-    ...big.map((group) => async (counts: Counts) => {
-      const [first, ...rest] = group as [ManifestEntry, ...ManifestEntry[]];
-      const content = await client.openBlob(first.digest!, signal);
-      requests++;
-      const target = await writer.replace(first.path);
-      await writeVerified(content, target, first, (n) => counts.bytes(n), signal).catch(async (e: unknown) => {
-        throw await writer.blocked(first.path, e);
-      });
-      await chmod(target, restoredFileMode(first.mode)); // the recorded permission bits, whatever the umask
-      counts.file();
-      await copies(first, rest, counts);
-    }),
-    ...packsOf(small.map((g) => ({ group: g, size: g[0]!.size }))).map((pack) => async (counts: Counts) => {
-      const wanted = new Map(pack.map(({ group }) => [group[0]!.digest!, group]));
-      // The pack is read in order; its files are written several at a time (small files are latency-bound).
-      const writes = new Set<Promise<void>>();
-      let failure: unknown;
-      const write = async (data: Buffer | readonly Buffer[], group: ManifestEntry[]) => {
+  const tasks: { what: string; run: (counts: Counts) => Promise<void> }[] = [
+    ...big.map((group) => ({
+      what: `download of ${group[0]!.path}`,
+      run: async (counts: Counts) => {
         const [first, ...rest] = group as [ManifestEntry, ...ManifestEntry[]];
-        await writer.writeFile(first.path, data, restoredFileMode(first.mode));
-        counts.file(first.size);
+        const content = await client.openBlob(first.digest!, signal);
+        requests++;
+        const target = await writer.replace(first.path);
+        await writeVerified(content, target, first, (n) => counts.bytes(n), signal).catch(async (e: unknown) => {
+          throw await writer.blocked(first.path, e);
+        });
+        await chmod(target, restoredFileMode(first.mode)); // the recorded permission bits, whatever the umask
+        counts.file();
         await copies(first, rest, counts);
-      };
-      const queue = async (data: Buffer | readonly Buffer[], group: ManifestEntry[]) => {
-        const task: Promise<void> = write(data, group)
-          .catch((e: unknown) => void (failure ??= e))
-          .finally(() => writes.delete(task));
-        writes.add(task);
-        if (writes.size >= 16) await Promise.race(writes);
-        if (failure) throw failure;
-      };
-      try {
-        for (const [digest, group] of wanted) {
-          const data = options.cache?.get(digest);
-          if (data === undefined) continue;
-          wanted.delete(digest);
-          await queue(data, group);
-        }
-        if (wanted.size > 0) {
-          requests++;
-          for await (const blob of readPack(await client.getPack([...wanted.keys()], signal))) {
-            if (blob.name === PACK_ERROR) throw packError(joinParts(blob.parts).toString());
-            const group = wanted.get(blob.name);
-            if (!group) throw new InvalidError(`the server sent blob ${blob.name}, which was not asked for`);
-            if (digestOfParts(blob.parts) !== blob.name)
-              throw new InvalidError(`downloaded blob ${blob.name} does not match its digest`);
-            wanted.delete(blob.name);
-            // Written as the chunks it came in; joined into one buffer only to be kept.
-            if (options.cache) {
-              const whole = joinParts(blob.parts);
-              options.cache.set(blob.name, whole);
-              await queue(whole, group);
-            } else await queue(blob.parts, group);
+      },
+    })),
+    ...packsOf(small.map((g) => ({ group: g, size: g[0]!.size }))).map((pack) => ({
+      what: 'POST /api/blobs/pack/get',
+      run: async (counts: Counts) => {
+        const wanted = new Map(pack.map(({ group }) => [group[0]!.digest!, group]));
+        // The pack is read in order; its files are written several at a time (small files are latency-bound).
+        const writes = new Set<Promise<void>>();
+        let failure: unknown;
+        const write = async (data: Buffer | readonly Buffer[], group: ManifestEntry[]) => {
+          const [first, ...rest] = group as [ManifestEntry, ...ManifestEntry[]];
+          await writer.writeFile(first.path, data, restoredFileMode(first.mode));
+          counts.file(first.size);
+          await copies(first, rest, counts);
+        };
+        const queue = async (data: Buffer | readonly Buffer[], group: ManifestEntry[]) => {
+          const task: Promise<void> = write(data, group)
+            .catch((e: unknown) => void (failure ??= e))
+            .finally(() => writes.delete(task));
+          writes.add(task);
+          if (writes.size >= 16) await Promise.race(writes);
+          if (failure) throw failure;
+        };
+        try {
+          for (const [digest, group] of wanted) {
+            const data = options.cache?.get(digest);
+            if (data === undefined) continue;
+            wanted.delete(digest);
+            await queue(data, group);
           }
+          if (wanted.size > 0) {
+            requests++;
+            for await (const blob of readPack(await client.getPack([...wanted.keys()], signal))) {
+              if (blob.name === PACK_ERROR) throw packError(joinParts(blob.parts).toString());
+              const group = wanted.get(blob.name);
+              if (!group) throw new InvalidError(`the server sent blob ${blob.name}, which was not asked for`);
+              if (digestOfParts(blob.parts) !== blob.name)
+                throw new InvalidError(`downloaded blob ${blob.name} does not match its digest`);
+              wanted.delete(blob.name);
+              // Written as the chunks it came in; joined into one buffer only to be kept.
+              if (options.cache) {
+                const whole = joinParts(blob.parts);
+                options.cache.set(blob.name, whole);
+                await queue(whole, group);
+              } else await queue(blob.parts, group);
+            }
+          }
+        } finally {
+          await Promise.all(writes);
         }
-      } finally {
-        await Promise.all(writes);
-      }
-      if (failure) throw failure;
-      if (wanted.size > 0) throw new InvalidError(`the server's pack lacks ${wanted.size} of the blobs asked for`);
-    }),
+        if (failure) throw failure;
+        if (wanted.size > 0) throw new InvalidError(`the server's pack lacks ${wanted.size} of the blobs asked for`);
+      },
+    })),
   ];
   // A task dropped with its connection starts over (a runner's client retries; the CLI's does not).
   await forEachLimit(
     tasks,
     CONCURRENCY,
-    (task) => (signal?.throwIfAborted(), client.retry(() => track.attempt(task), signal)),
+    (task) => (
+      signal?.throwIfAborted(),
+      client.retry(() => track.attempt(task.run), signal, task.what, undefined, options.retries)
+    ),
   );
 
   // At least 0700, as files get 0600: the job, and whoever removes its workspace, writes into them.

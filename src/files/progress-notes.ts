@@ -1,4 +1,5 @@
 /** Transfer progress as occasional log lines (the runner's artifact uploads): files, bytes, rate, and why it waits. */
+import type { RetryWatcher } from '../client/retry.js';
 import { formatSize } from '../core/resources.js';
 import type { TransferOptions, TransferProgress } from './transfer.js';
 
@@ -23,7 +24,6 @@ export function progressNotes(
 ): Required<Pick<TransferOptions, 'onProgress' | 'retries'>> {
   const start = now();
   let last = start;
-  let waiting = false;
   return {
     onProgress: (p) => {
       const t = now();
@@ -32,17 +32,27 @@ export function progressNotes(
       last = t;
       note(`${what}: ${describeProgress(p, t - start)}`);
     },
-    retries: {
-      waiting: (error) => {
-        if (waiting) return;
-        waiting = true;
-        note(`${what}: waiting, retrying: ${error instanceof Error ? error.message : String(error)}`);
-      },
-      through: () => {
-        if (!waiting) return;
-        waiting = false;
-        note(`${what}: going on`);
-      },
+    retries: retryNotes(what, note),
+  };
+}
+
+/**
+ * A transfer's retries as log lines through `note`: once why it waits (`what: waiting, retrying:
+ * cannot reach storage at …`) and once when it goes on, however many of its requests fail and
+ * how often, where the runner's log has each retry.
+ */
+export function retryNotes(what: string, note: (text: string) => void): RetryWatcher {
+  let waiting = false;
+  return {
+    waiting: (error) => {
+      if (waiting) return;
+      waiting = true;
+      note(`${what}: waiting, retrying: ${error instanceof Error ? error.message : String(error)}`);
+    },
+    through: () => {
+      if (!waiting) return;
+      waiting = false;
+      note(`${what}: going on`);
     },
   };
 }

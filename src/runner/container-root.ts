@@ -4,6 +4,7 @@
  * there is saved like any artifact and restored for the jobs that depend on it.
  */
 import { join } from 'node:path';
+import type { RetryWatcher } from '../client/retry.js';
 import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment } from '../core/api.js';
 import type { ArtifactManifest } from '../core/records.js';
@@ -43,7 +44,8 @@ export function containerMounts(assignment: Assignment, root: string): Mount[] {
 
 /**
  * Download a manifest's files for a job: relative artifacts into its workspace, absolute ones
- * into its container root (from where they are mounted at their paths). `signal` ends it.
+ * into its container root (from where they are mounted at their paths). `signal` ends it;
+ * `retries` hears of its requests retried (the job's log says why it waits).
  */
 export async function downloadManifest(
   client: RunnerClient,
@@ -51,13 +53,14 @@ export async function downloadManifest(
   root: string,
   manifest: ArtifactManifest,
   signal?: AbortSignal,
+  retries?: RetryWatcher,
 ): Promise<TransferStats> {
   const inWorkspace = manifest.artifacts.filter((a) => !a.path.startsWith('/')).flatMap((a) => a.files);
   const inContainer = manifest.artifacts.filter((a) => a.path.startsWith('/')).flatMap((a) => a.files);
-  const stats = await downloadForJob(client, workspace, inWorkspace, signal);
+  const stats = await downloadForJob(client, workspace, inWorkspace, signal, retries);
   if (inContainer.length === 0) return stats;
   await makeFolder(root);
-  const more = await downloadForJob(client, root, inContainer, signal);
+  const more = await downloadForJob(client, root, inContainer, signal, retries);
   const folders = (stats.folders ?? 0) + (more.folders ?? 0);
   return { files: stats.files + more.files, bytes: stats.bytes + more.bytes, ...(folders > 0 && { folders }) };
 }

@@ -9,6 +9,7 @@ import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment } from '../core/api.js';
 import type { ArtifactManifest } from '../core/records.js';
 import { filesAndSize, formatSize } from '../core/resources.js';
+import { retryNotes } from '../files/progress-notes.js';
 import { makeFolders } from '../files/raw-fs.js';
 import type { TransferStats } from '../files/transfer.js';
 import { explainFullDisk } from '../files/refused-write.js';
@@ -80,17 +81,19 @@ export async function prepareWorkspace(
     if (replaced) note(replaced);
     // Its size: what has to fit, for a disk that cannot hold it.
     const doing = `downloading ${formatSize(manifestBytes(dep.manifest))} of artifacts of ${dep.job.ref} (${dep.job.id})`;
-    const stats = await explained(doing, () => downloadManifest(client, dir, root, dep.manifest, signal)).catch(
-      (e: unknown) => {
-        if (!(e instanceof WriteBlockedError)) throw e;
-        // The job's own files collide: only its config can change that.
-        throw e.explained(`${dep.job.ref}'s artifact file`, (blocker) =>
-          blocker === 'no permission'
-            ? undefined
-            : 'the code or an earlier dependency has a path there: rename the artifact or that path',
-        );
-      },
-    );
+    // Storage out of reach: the job's log says why it waits, not the runner's alone.
+    const retries = retryNotes(`downloading artifacts of ${dep.job.ref} (${dep.job.id})`, note);
+    const stats = await explained(doing, () =>
+      downloadManifest(client, dir, root, dep.manifest, signal, retries),
+    ).catch((e: unknown) => {
+      if (!(e instanceof WriteBlockedError)) throw e;
+      // The job's own files collide: only its config can change that.
+      throw e.explained(`${dep.job.ref}'s artifact file`, (blocker) =>
+        blocker === 'no permission'
+          ? undefined
+          : 'the code or an earlier dependency has a path there: rename the artifact or that path',
+      );
+    });
     note(`artifacts of ${dep.job.ref} (${dep.job.id}): ${filesAndSize(stats.files, stats.bytes, stats.folders)}`);
     const unsaved = neverMade(dep.manifest);
     if (unsaved)
@@ -100,7 +103,7 @@ export async function prepareWorkspace(
   if (assignment.restore) {
     const restore = assignment.restore;
     const stats = await explained(`restoring this job's saved artifacts (${formatSize(manifestBytes(restore))})`, () =>
-      downloadManifest(client, dir, root, restore, signal),
+      downloadManifest(client, dir, root, restore, signal, retryNotes("restoring this job's saved artifacts", note)),
     );
     note(`restored this job's saved artifacts: ${filesAndSize(stats.files, stats.bytes, stats.folders)}`);
   }

@@ -1,8 +1,9 @@
 /**
  * An artifact upload that waits out an outage of the server's storage says so in the job's log:
  * once why it waits, once when it goes on, not only `0/2 files, 0B of 4.0MB` every 5 s with the
- * reason in the runner's log alone as an unnamed `request failed`. Real moto, behind a forwarder
- * that this test closes (connections refused) and opens again on the same port.
+ * reason in the runner's log alone as an unnamed `request failed`; a dependency's artifacts
+ * downloaded for a job likewise. Real moto, behind a forwarder that this test closes
+ * (connections refused) and opens again on the same port.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -12,7 +13,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import { runnerRetry } from '../../src/client/retry.js';
 import { scanArtifact } from '../../src/files/manifest.js';
-import { progressNotes } from '../../src/files/progress-notes.js';
+import { downloadFiles } from '../../src/files/download.js';
+import { progressNotes, retryNotes } from '../../src/files/progress-notes.js';
 import { uploadScanned } from '../../src/files/upload-scanned.js';
 import { freePort } from '../services/free-port.js';
 import { createBucket, startMoto, type S3Server } from '../services/s3.js';
@@ -132,5 +134,39 @@ describe('an artifact upload while storage is out of reach', () => {
     ]);
     expect(warnings.length).toBeGreaterThan(0);
     for (const w of warnings) expect(w).toMatch(/^upload of model\.bin to storage failed; retrying in \d+ ms$/);
+  }, 60_000);
+
+  it("a dependency's artifacts downloaded while storage is out of reach: the note says why, once, and that it goes on", async () => {
+    const root = await freshDir();
+    await writeFile(join(root, 'weights.bin'), randomBytes(2 << 20));
+    const scanned = (await scanArtifact(root, '.'))!;
+    await uploadScanned(t!.client, root, scanned, undefined);
+    const warnings: string[] = [];
+    const client = new Client({
+      url: t!.server.url,
+      token: t!.token,
+      retry: runnerRetry({ warn: (message) => warnings.push(message) }),
+    });
+    const notes: string[] = [];
+    await gate!.close();
+    setTimeout(() => void gate!.open(), 2500);
+    const got = await downloadFiles(
+      client,
+      await freshDir(),
+      scanned.map((s) => s.entry),
+      { retries: retryNotes('downloading artifacts of train (calm-owl-1-train)', (text) => notes.push(text)) },
+    );
+
+    expect(got).toMatchObject({ files: 1, bytes: 2 << 20 });
+    expect(notes).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^downloading artifacts of train \\(calm-owl-1-train\\): waiting, retrying: a service this server uses is unreachable \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\): its database or its artifact storage; try again once it is back$`,
+        ),
+      ),
+      'downloading artifacts of train (calm-owl-1-train): going on',
+    ]);
+    expect(warnings.length).toBeGreaterThan(0);
+    for (const w of warnings) expect(w).toMatch(/^download of weights\.bin failed; retrying in \d+ ms$/);
   }, 60_000);
 });

@@ -41,7 +41,7 @@ export interface Settings {
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const settings: Settings = {
     home: env.DSTACK_HOME || join(homedir(), '.dstack'),
-    debug: env.DSTACK_DEBUG === '1' || env.DSTACK_DEBUG === 'true',
+    debug: onOff('DSTACK_DEBUG', env.DSTACK_DEBUG) ?? false,
     logLevel: logLevel(env.DSTACK_LOG_LEVEL),
     stopGraceSeconds: stopGrace(env.DSTACK_STOP_GRACE),
     s3: {},
@@ -59,8 +59,21 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     settings.s3.endpointSetting = env.AWS_ENDPOINT_URL_S3 ? 'AWS_ENDPOINT_URL_S3' : 'AWS_ENDPOINT_URL';
   }
   if (region) settings.s3.region = region;
-  if (env.DSTACK_S3_PATH_STYLE) settings.s3.forcePathStyle = env.DSTACK_S3_PATH_STYLE !== '0';
+  const pathStyle = onOff('DSTACK_S3_PATH_STYLE', env.DSTACK_S3_PATH_STYLE);
+  if (pathStyle !== undefined) settings.s3.forcePathStyle = pathStyle;
   return settings;
+}
+
+/**
+ * A setting that is on or off: `1` or `true`, `0` or `false` (any case); undefined when unset.
+ * Anything else was read one way in silence: `DSTACK_S3_PATH_STYLE=false` turned path-style on.
+ */
+function onOff(name: string, text: string | undefined): boolean | undefined {
+  if (!text) return undefined;
+  const value = text.toLowerCase();
+  if (value === '1' || value === 'true') return true;
+  if (value === '0' || value === 'false') return false;
+  throw new UsageError(`invalid ${name} '${text}': expected 1 or true (on), 0 or false (off)`);
 }
 
 /**

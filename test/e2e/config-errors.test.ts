@@ -216,6 +216,23 @@ describe('bad input', () => {
     expect([r.code, r.stderr]).toEqual([0, '']);
   });
 
+  it('refuses an on-off setting that is neither, rather than read it one way in silence', async () => {
+    // `DSTACK_S3_PATH_STYLE=false` turned path-style addressing on.
+    for (const [name, value] of [
+      ['DSTACK_S3_PATH_STYLE', 'no'],
+      ['DSTACK_DEBUG', 'yes'],
+    ] as const) {
+      const r = await sb.dstack(['status'], { env: { [name]: value } });
+      expect([r.code, r.stdout, r.stderr]).toEqual([
+        2,
+        '',
+        `error: invalid ${name} '${value}': expected 1 or true (on), 0 or false (off)\n`,
+      ]);
+    }
+    const r = await sb.dstack(['status'], { env: { DSTACK_S3_PATH_STYLE: 'False', DSTACK_DEBUG: '0' } });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+  });
+
   it('rejects an unknown command option', async () => {
     const r = await sb.dstack(['status', '--lats', '2']);
     expect(r.stderr).toMatch(/unknown option '--lats'/);

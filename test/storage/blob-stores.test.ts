@@ -149,6 +149,14 @@ describe('S3BlobStore', () => {
     expect(readSettings({ AWS_ENDPOINT_URL: 'http://a:9000' }).s3).toMatchObject({
       endpointSetting: 'AWS_ENDPOINT_URL',
     });
+    // `false` turned path-style on: anything but `0` did.
+    for (const [value, forcePathStyle] of [
+      ['false', false],
+      ['0', false],
+      ['TRUE', true],
+      ['1', true],
+    ] as const)
+      expect(readSettings({ DSTACK_S3_PATH_STYLE: value }).s3).toEqual({ forcePathStyle });
   });
 
   it('an S3 that cannot be reached says what to check, and not to create the bucket', async () => {

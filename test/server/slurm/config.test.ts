@@ -76,9 +76,11 @@ describe('Slurm backend settings', () => {
     await expect(slurmFromFlags({ slurmPartition: 'gpu' }, DEFAULTS)).rejects.toThrow(
       '--slurm-partition needs --backend slurm',
     );
-    await expect(slurmFromFlags({ backend: 'slurm', slurmPoll: 'often' }, DEFAULTS)).rejects.toThrow(
-      /^invalid --slurm-poll: /,
-    );
+    // Not zod's `Invalid input: expected number, received NaN` nor `Too small: expected number to be >0`.
+    for (const slurmPoll of ['often', '0', '61'])
+      await expect(slurmFromFlags({ backend: 'slurm', slurmPoll }, DEFAULTS)).rejects.toThrow(
+        new UsageError('invalid --slurm-poll: expected seconds above 0 and at most 60, like 1 or 0.5'),
+      );
     for (const slurmServerUrl of ['login1:3000', 'http://[::1:3000'])
       await expect(slurmFromFlags({ backend: 'slurm', slurmServerUrl }, DEFAULTS)).rejects.toThrow(
         'invalid --slurm-server-url: expected an http:// or https:// URL',
@@ -131,7 +133,11 @@ describe('Slurm backend settings', () => {
     );
     const shallow = await configFile('backends:\n  - type: slurm\n    queue-depth: 0\n');
     await expect(slurmFromFlags({ config: shallow }, DEFAULTS)).rejects.toThrow(
-      new RegExp(`^${shallow}:3:18: backends\\.0\\.queue-depth: `),
+      `${shallow}:3:18: backends.0.queue-depth: expected a whole number from 1 to 100, like 2`,
+    );
+    const deep = await configFile('backends:\n  - type: slurm\n    queue-depth: 2.5\n');
+    await expect(slurmFromFlags({ config: deep }, DEFAULTS)).rejects.toThrow(
+      `${deep}:3:18: backends.0.queue-depth: expected a whole number from 1 to 100, like 2`,
     );
     const other = await configFile('backends:\n  - type: kubernetes\n');
     await expect(slurmFromFlags({ config: other }, DEFAULTS)).rejects.toThrow(`${other}:2:11: backends.0.type: `);

@@ -53,6 +53,9 @@ export const SLURM_RUNNER = 'slurm';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a name like slurm or gpu-cluster');
 
+const POLL_RULE = 'expected seconds above 0 and at most 60, like 1 or 0.5';
+const DEPTH_RULE = 'expected a whole number from 1 to 100, like 2';
+
 /** One `backends:` entry (all values as written: the YAML reader keeps scalars as text). */
 export const slurmEntry = z
   .object({
@@ -64,8 +67,18 @@ export const slurmEntry = z
     'server-url': z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
     dstack: text.optional(),
     'sbatch-args': z.array(z.string().trim().min(1, 'an sbatch option is empty')).optional(),
-    'poll-seconds': z.coerce.number().positive().max(60).optional(),
-    'queue-depth': z.coerce.number().int().min(1).max(100).optional(),
+    // zod's own words (`Invalid input: expected number, received NaN`) named no unit nor range.
+    'poll-seconds': z.coerce
+      .number({ error: POLL_RULE })
+      .positive({ error: POLL_RULE })
+      .max(60, { error: POLL_RULE })
+      .optional(),
+    'queue-depth': z.coerce
+      .number({ error: DEPTH_RULE })
+      .int({ error: DEPTH_RULE })
+      .min(1, { error: DEPTH_RULE })
+      .max(100, { error: DEPTH_RULE })
+      .optional(),
     docker: z
       .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], {
         error: 'expected true or false',

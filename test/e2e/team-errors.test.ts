@@ -286,6 +286,17 @@ describe('team command errors', () => {
     expect((await start(['--gpus', '1.5'])).stderr).toContain(
       "error: invalid --gpus '1.5': expected a number of GPUs (2) or their indices (0,2)",
     );
+    // Said at once, not once a server that is down has come up (it waited for it first).
+    const down = await sb.dstack(
+      ['runner', 'start', '--server', 'http://127.0.0.1:9', '--token', token, '--gpus', 'a'],
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    expect([down.code, down.stderr]).toEqual([
+      2,
+      "error: invalid --gpus 'a': expected a number of GPUs (2) or their indices (0,2)\n",
+    ]);
     // An nvidia-smi (a script printing a real H100's row) that lists one GPU: two are more than there are.
     const smi = join(sb.home, 'fake-nvidia-smi');
     await mkdir(smi, { recursive: true });

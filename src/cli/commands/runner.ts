@@ -112,6 +112,8 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
     if (memory === null) throw new UsageError(`invalid --memory '${options.memory}': expected a size like 16GB`);
     overrides.memory = memory;
   }
+  // Its form checked before the server is waited for (which may be hours): the GPUs it names are checked once detected.
+  if (options.gpus !== undefined) gpusFlag(options.gpus);
   const workRoot = resolve(options.workDir ?? runnerWorkDir(settings.home));
   await makePrivateFolder(
     workRoot,
@@ -176,8 +178,9 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
  * `--gpus 0,2`: those GPUs by nvidia-smi's index, which must be detected.
  */
 export function declaredGpus(value: string, detected: readonly GpuInfo[]): GpuInfo[] {
-  if (/^\d+$/.test(value)) {
-    const count = Number(value);
+  const flag = gpusFlag(value);
+  if ('count' in flag) {
+    const { count } = flag;
     // More than there are: a job given the ones beyond would find CUDA_VISIBLE_DEVICES naming GPUs CUDA does not have.
     if (detected.length > 0 && count > detected.length)
       throw new UsageError(
@@ -186,14 +189,20 @@ export function declaredGpus(value: string, detected: readonly GpuInfo[]): GpuIn
       );
     return Array.from({ length: count }, (_, i) => detected[i] ?? { index: i, name: 'GPU', memory: 0 });
   }
-  const indices = value.split(',').map((s) => s.trim());
-  if (!indices.every((i) => /^\d+$/.test(i))) {
-    throw new UsageError(`invalid --gpus '${value}': expected a number of GPUs (2) or their indices (0,2)`);
-  }
-  return [...new Set(indices.map(Number))].map((index) => {
+  return flag.indices.map((index) => {
     const gpu = detected.find((g) => g.index === index);
     if (gpu) return gpu;
     const listed = detected.length === 0 ? 'none' : detected.map((g) => g.index).join(', ');
     throw new UsageError(`invalid --gpus '${value}': no GPU ${index} here (nvidia-smi lists ${listed})`);
   });
+}
+
+/** `--gpus` read: a number of GPUs (`2`) or their indices (`0,2`), before any is detected. */
+function gpusFlag(value: string): { count: number } | { indices: number[] } {
+  if (/^\d+$/.test(value)) return { count: Number(value) };
+  const indices = value.split(',').map((s) => s.trim());
+  if (!indices.every((i) => /^\d+$/.test(i))) {
+    throw new UsageError(`invalid --gpus '${value}': expected a number of GPUs (2) or their indices (0,2)`);
+  }
+  return { indices: [...new Set(indices.map(Number))] };
 }

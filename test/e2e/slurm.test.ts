@@ -355,6 +355,14 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     expect(String(nope)).toContain(
       `error: Slurm partition 'nope' does not exist (sinfo: its partitions are ${partitions}): check --slurm-partition`,
     );
+    // In a list beside one that exists, whose nodes sinfo lists: every job would have failed at sbatch.
+    const listed = await other
+      .start('slurm', ['--slurm-partition', `${partitions.split(', ')[0]!},nope,gone`])
+      .catch((e: Error) => e);
+    expect(String(listed)).toContain('the server exited (2)');
+    expect(String(listed)).toContain(
+      `error: Slurm partitions 'nope', 'gone' do not exist (sinfo: its partitions are ${partitions}): check --slurm-partition`,
+    );
     expect(other.output).not.toContain('server listening');
     const workDir = await other.start('slurm', ['--slurm-work-dir', '/proc/nope']).catch((e: Error) => e);
     expect(String(workDir)).toContain('the server exited (2)');

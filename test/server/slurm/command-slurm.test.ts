@@ -71,6 +71,12 @@ describe.skipIf(skipSlurm)('Slurm commands', () => {
     expect(nodes[0]!.memory).toBeGreaterThan(0);
   });
 
+  it("lists the cluster's partitions, each once, without the default's '*'", async () => {
+    const listed = (await slurmCommand('sinfo', ['-h', '-a', '-o', '%R'])).trim().split('\n');
+    expect(await slurm().partitions()).toEqual([...new Set(listed)]);
+    expect((await slurm().partitions()).some((p) => p.includes('*'))).toBe(false);
+  });
+
   it(
     'submits a batch script, follows it to its end, and finds it again through sacct -c',
     { timeout: 240_000 },

@@ -79,8 +79,16 @@ export class SlurmBackend implements ManagedRunner {
     }),
   ): Promise<SlurmBackend> {
     await slurm.check();
+    // Every partition named: sinfo lists the nodes of those that exist, and sbatch refuses them all for one that does not.
+    if (options.partition) await partitionsExist(slurm, options.partition);
     const nodes = await slurm.nodes();
-    if (nodes.length === 0) throw await noNodes(slurm, options.partition);
+    if (nodes.length === 0) {
+      throw new UnavailableError(
+        options.partition
+          ? `Slurm partition '${options.partition}' has no nodes (sinfo lists none)`
+          : 'sinfo lists no Slurm nodes',
+      );
+    }
     // A folder the admin chose (--slurm-work-dir, work-dir in --config, the data dir): a usage error, not a bug.
     await makeChosenFolder(options.workDir, {
       ...(options.workDirSetting ?? { setting: '--slurm-work-dir', value: options.workDir }),
@@ -276,19 +284,20 @@ export class SlurmBackend implements ManagedRunner {
 }
 
 /**
- * Why sinfo lists no nodes: a partition asked for that does not exist (a typo: `has no nodes`
- * sent the admin looking at nodes), or one that exists without nodes, or a cluster without any.
+ * Refuse a partition asked for that does not exist (a typo): sinfo lists no nodes for it, which
+ * said it `has no nodes` and sent the admin looking at nodes; in a list (`gpu,cpu`, as sbatch
+ * takes it) sinfo lists the others' nodes, and every job failed at sbatch.
  */
-async function noNodes(slurm: SlurmCommands, partition: string | undefined): Promise<Error> {
-  if (!partition) return new UnavailableError('sinfo lists no Slurm nodes');
+async function partitionsExist(slurm: SlurmCommands, partition: string): Promise<void> {
   const known = await slurm.partitions();
-  // `--partition a,b` is a list, as sbatch takes it.
-  const missing = partition.split(',').filter((p) => !known.includes(p));
-  if (missing.length === 0)
-    return new UnavailableError(`Slurm partition '${partition}' has no nodes (sinfo lists none)`);
+  const missing = partition
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => !known.includes(p));
+  if (missing.length === 0) return;
   const names = missing.map((p) => `'${p}'`).join(', ');
   const which = known.length > 0 ? `its partitions are ${known.join(', ')}` : 'it lists none';
-  return new UsageError(
+  throw new UsageError(
     `Slurm partition${missing.length === 1 ? ` ${names} does` : `s ${names} do`} not exist (sinfo: ${which}): check --slurm-partition`,
   );
 }

@@ -87,7 +87,11 @@ describe('waiting jobs no Slurm node could run', () => {
   });
 
   it('fail, beside other runners, saying what each lacks where they differ, Slurm by its nodes', async () => {
-    const { engine, store, job } = await waiting({ both: { gpu: 2, memory: 3 * GB }, wide: { cpu: 17 } });
+    const { engine, store, job } = await waiting({
+      both: { gpu: 2, memory: 3 * GB },
+      wide: { cpu: 17 },
+      bigger: { cpu: 20, memory: 70 * GB },
+    });
     // A partition of 18 CPUs in all, no node of which has 17.
     await store.upsertRunner(makeRunner('slurm', { total: { cpu: 18, memory: 72 * GB, gpus: [] } }));
     // 2 GPUs but too little memory, as the tester's cpu-box.
@@ -102,6 +106,13 @@ describe('waiting jobs no Slurm node could run', () => {
     expect(await job('wide')).toMatchObject({
       status: 'FAILED',
       reason: 'no runner has what it needs (cpu-box: 17 CPUs; slurm: no node has 17 CPUs (the most is 16))',
+    });
+    // Beyond the partition's CPUs, within its memory, which no one node has: both are said, not the CPUs alone.
+    expect(await job('bigger')).toMatchObject({
+      status: 'FAILED',
+      reason:
+        'no runner has what it needs (cpu-box: 20 CPUs and 70GB of memory; ' +
+        'slurm: no node has 20 CPUs (the most is 16) and 70GB of memory (the most is 64GB))',
     });
   });
 

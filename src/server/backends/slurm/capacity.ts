@@ -54,20 +54,32 @@ export function noNodeEverFits(request: ResourceRequest, nodes: readonly SlurmNo
   return nodes.length === 0 ? null : noneFits(request, nodes);
 }
 
+/** A part of a request: what one node may lack. */
+export type RequestPart = 'cpu' | 'memory' | 'gpu';
+
+/** Each part of the request that no node of `nodes` has, however many of them are free. */
+export function partsNoNodeHas(request: ResourceRequest, nodes: readonly SlurmNode[]): RequestPart[] {
+  const has: Record<RequestPart, (n: SlurmNode) => boolean> = {
+    cpu: (n) => Math.ceil(request.cpu) <= n.cpus,
+    memory: (n) => request.memory <= n.memory,
+    gpu: (n) => gpusOf(n, request.gpuName) >= request.gpu,
+  };
+  return (['cpu', 'memory', 'gpu'] as const).filter((part) => !nodes.some(has[part]));
+}
+
 function noneFits(request: ResourceRequest, candidates: readonly SlurmNode[]): string | null {
-  const cpu = (n: SlurmNode) => Math.ceil(request.cpu) <= n.cpus;
-  const memory = (n: SlurmNode) => request.memory <= n.memory;
-  const gpus = (n: SlurmNode) => gpusOf(n, request.gpuName) >= request.gpu;
-  if (candidates.some((n) => cpu(n) && memory(n) && gpus(n))) return null;
+  const fits = (n: SlurmNode) =>
+    Math.ceil(request.cpu) <= n.cpus && request.memory <= n.memory && gpusOf(n, request.gpuName) >= request.gpu;
+  if (candidates.some(fits)) return null;
   const most = (f: (n: SlurmNode) => number) => Math.max(...candidates.map(f));
   const what = `${request.gpuName ? `${request.gpuName} ` : ''}GPU${request.gpu === 1 ? '' : 's'}`;
   // Every part no node has, not the first alone: `3 CPUs (the most is 2)` said nothing of 30GB of memory.
-  const lacking: string[] = [];
-  if (!candidates.some(cpu)) lacking.push(`${request.cpu} CPUs (the most is ${most((n) => n.cpus)})`);
-  if (!candidates.some(memory))
-    lacking.push(`${formatSize(request.memory)} of memory (the most is ${formatSize(most((n) => n.memory))})`);
-  if (!candidates.some(gpus))
-    lacking.push(`${request.gpu} ${what} (the most is ${most((n) => gpusOf(n, request.gpuName))})`);
+  const said: Record<RequestPart, () => string> = {
+    cpu: () => `${request.cpu} CPUs (the most is ${most((n) => n.cpus)})`,
+    memory: () => `${formatSize(request.memory)} of memory (the most is ${formatSize(most((n) => n.memory))})`,
+    gpu: () => `${request.gpu} ${what} (the most is ${most((n) => gpusOf(n, request.gpuName))})`,
+  };
+  const lacking = partsNoNodeHas(request, candidates).map((part) => said[part]());
   if (lacking.length > 0)
     return `no node has ${lacking.length === 1 ? lacking[0]! : `${lacking.slice(0, -1).join(', ')} and ${lacking.at(-1)!}`}`;
   const parts = [`${request.cpu} CPUs`];

@@ -5,10 +5,10 @@
  * single node fits reaches the submitter, which fails it. This fails the bigger ones the same way.
  */
 import { lacks, neverRuns } from '../../../core/job-needs.js';
-import { neverFits } from '../../../core/resources.js';
+import { neverFits, type Capacity, type ResourceRequest } from '../../../core/resources.js';
 import { whyNoRunner, type RunnerLack } from '../../monitor.js';
 import type { Engine } from '../../engine.js';
-import { noNodeEverFits } from './capacity.js';
+import { noNodeEverFits, partsNoNodeHas, type RequestPart } from './capacity.js';
 import type { SlurmNode } from './types.js';
 
 /**
@@ -36,7 +36,7 @@ export async function failUnfittable(engine: Engine, runner: string, nodes: read
       // Slurm's own: the partition's size, or where that would do, the node that none is.
       const never =
         r.name === runner
-          ? { size: neverFits(job.spec.resources, r.total) ?? problem, ability: lacks(job.spec, r.total) }
+          ? { size: slurmSize(job.spec.resources, r.total, nodes, problem), ability: lacks(job.spec, r.total) }
           : neverRuns(job.spec, r.total);
       if (never) lacking.push({ name: r.name, ...never });
     }
@@ -45,4 +45,22 @@ export async function failUnfittable(engine: Engine, runner: string, nodes: read
     // Refused when it was claimed or stopped meanwhile: nothing to do.
     await engine.transition(job.id, 'SUBMITTED', 'FAILED', { reason }, 'server');
   }
+}
+
+/**
+ * What Slurm lacks for a request no node fits: the partition's size (`64 CPUs`, said as other
+ * runners' sizes are) where it lacks every part the nodes do, else the nodes' words, which name
+ * them all: a job of 100 CPUs and 100GB on a partition of 4 × 16 CPUs and 4 × 64GB was told only
+ * `slurm: 100 CPUs`, nothing of memory that no node has.
+ */
+function slurmSize(request: ResourceRequest, total: Capacity, nodes: readonly SlurmNode[], problem: string): string {
+  const sum = neverFits(request, total);
+  if (sum === null) return problem;
+  const only: Record<RequestPart, ResourceRequest> = {
+    cpu: { ...request, memory: 0, gpu: 0 },
+    memory: { ...request, cpu: 0, gpu: 0 },
+    gpu: { ...request, cpu: 0, memory: 0 },
+  };
+  const covered = partsNoNodeHas(request, nodes).every((part) => neverFits(only[part], total) !== null);
+  return covered ? sum : problem;
 }

@@ -353,7 +353,7 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     const nope = await other.start('slurm', ['--slurm-partition', 'nope']).catch((e: Error) => e);
     expect(String(nope)).toContain('the server exited (2)');
     expect(String(nope)).toContain(
-      `error: Slurm partition 'nope' does not exist (sinfo: its partitions are ${partitions}): check --slurm-partition`,
+      `error: Slurm partition 'nope' does not exist (sinfo: its partitions are ${partitions}): check --slurm-partition (or partition in --config)`,
     );
     // In a list beside one that exists, whose nodes sinfo lists: every job would have failed at sbatch.
     const listed = await other
@@ -361,7 +361,7 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
       .catch((e: Error) => e);
     expect(String(listed)).toContain('the server exited (2)');
     expect(String(listed)).toContain(
-      `error: Slurm partitions 'nope', 'gone' do not exist (sinfo: its partitions are ${partitions}): check --slurm-partition`,
+      `error: Slurm partitions 'nope', 'gone' do not exist (sinfo: its partitions are ${partitions}): check --slurm-partition (or partition in --config)`,
     );
     expect(other.output).not.toContain('server listening');
     const workDir = await other.start('slurm', ['--slurm-work-dir', '/proc/nope']).catch((e: Error) => e);

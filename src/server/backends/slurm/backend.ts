@@ -298,6 +298,6 @@ async function partitionsExist(slurm: SlurmCommands, partition: string): Promise
   const names = missing.map((p) => `'${p}'`).join(', ');
   const which = known.length > 0 ? `its partitions are ${known.join(', ')}` : 'it lists none';
   throw new UsageError(
-    `Slurm partition${missing.length === 1 ? ` ${names} does` : `s ${names} do`} not exist (sinfo: ${which}): check --slurm-partition`,
+    `Slurm partition${missing.length === 1 ? ` ${names} does` : `s ${names} do`} not exist (sinfo: ${which}): check --slurm-partition (or partition in --config)`,
   );
 }

@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import {
   clusterCapacity,
   noNodeEverFits,
-  noNodeFits,
   queuedCapacity,
+  usable,
 } from '../../../src/server/backends/slurm/capacity.js';
 import type { SlurmNode } from '../../../src/server/backends/slurm/types.js';
+import type { ResourceRequest } from '../../../src/core/resources.js';
 
 const GB = 1e9;
 const node = (name: string, cpus: number, memoryGb: number, gpus: SlurmNode['gpus'], state = 'idle'): SlurmNode => ({
@@ -45,6 +46,9 @@ describe('Slurm capacity', () => {
   });
 
   it('accepts a job one node can run, and says why when none can', () => {
+    // The nodes up now (g2 is down): those the down node would count for are below.
+    const noNodeFits = (request: ResourceRequest, nodes: readonly SlurmNode[]) =>
+      noNodeEverFits(request, nodes.filter(usable));
     expect(noNodeFits({ cpu: 16, memory: 64 * GB, gpu: 2, gpuName: 'A100' }, NODES)).toBeNull();
     expect(noNodeFits({ cpu: 17, memory: 0, gpu: 0 }, NODES)).toBe('no node has 17 CPUs (the most is 16)');
     expect(noNodeFits({ cpu: 1, memory: 100 * GB, gpu: 0 }, NODES)).toBe(
@@ -57,15 +61,12 @@ describe('Slurm capacity', () => {
     expect(
       noNodeFits({ cpu: 16, memory: 0, gpu: 1 }, [node('a', 16, 1, []), node('b', 4, 1, [{ type: 'gpu', count: 1 }])]),
     ).toBe('no single node has 16 CPUs, 1 GPU at once');
-    expect(noNodeFits({ cpu: 1, memory: 0, gpu: 0 }, [node('x', 8, 1, [], 'drained')])).toBe(
-      'the partition has no usable node',
-    );
     expect(noNodeFits({ cpu: 1, memory: 0, gpu: 2 }, NODES)).toBeNull();
     expect(noNodeFits({ cpu: 1, memory: 0, gpu: 3 }, NODES)).toBe('no node has 3 GPUs (the most is 2)');
   });
 
   it('names every part no node has, not the first alone', () => {
-    expect(noNodeFits({ cpu: 17, memory: 100 * GB, gpu: 0 }, NODES)).toBe(
+    expect(noNodeEverFits({ cpu: 17, memory: 100 * GB, gpu: 0 }, NODES)).toBe(
       'no node has 17 CPUs (the most is 16) and 100GB of memory (the most is 64GB)',
     );
     expect(noNodeEverFits({ cpu: 17, memory: 100 * GB, gpu: 5 }, NODES)).toBe(

@@ -46,7 +46,7 @@ class ScriptedSlurm implements SlurmCommands {
   }
 }
 
-async function setUp() {
+async function setUp(nodes: SlurmNode[] = [NODE]) {
   const { dir, store, engine } = await testApp('submitter');
   const slurm = new ScriptedSlurm();
   const tracked = await TrackedJobs.open(store, 'slurm');
@@ -66,7 +66,7 @@ async function setUp() {
       stopGraceMs: 10_000,
     },
     token: 'dst_runner',
-    nodes: () => [NODE],
+    nodes: () => nodes,
     logger: createLogger('test', 'error', () => {}),
     retry: { forMs: 2000, firstMs: 20, maxMs: 100 },
   });
@@ -77,6 +77,26 @@ async function setUp() {
 }
 
 describe('Slurm submitter', () => {
+  it('submits a job that only a drained node could run, to wait for it in Slurm, and fails one no node could', async () => {
+    // It fitted the usable nodes' sum of CPUs but no usable node: FAILED `no node has 4 CPUs (the
+    // most is 2)`, where docs/slurm.md promises that it waits for the node.
+    const nodes: SlurmNode[] = [
+      { ...NODE, name: 'small', cpus: 2 },
+      { ...NODE, name: 'big', cpus: 8, state: 'drained' },
+    ];
+    const waits = await setUp(nodes);
+    const resources = { cpu: 4, memory: 0, gpu: 0 };
+    await waits.submitter.submit({ ...waits.job, spec: { ...waits.job.spec, resources } });
+    expect(waits.slurm.submitted).toBe(1);
+    expect(await waits.read()).toMatchObject({ status: 'DOWNLOADING' });
+    expect(waits.tracked.get(waits.job.id)).toMatchObject({ slurmId: '42' });
+
+    const fails = await setUp(nodes);
+    await fails.submitter.submit({ ...fails.job, spec: { ...fails.job.spec, resources: { ...resources, cpu: 9 } } });
+    expect(fails.slurm.submitted).toBe(0);
+    expect(await fails.read()).toMatchObject({ status: 'FAILED', reason: 'slurm: no node has 9 CPUs (the most is 8)' });
+  });
+
   it('tries an unreachable slurmctld again, saying so in the job, and submits once it answers', async () => {
     const { slurm, tracked, submitter, job, read } = await setUp();
     slurm.failures = [new SlurmUnreachableError(UNREACHABLE), new SlurmUnreachableError(UNREACHABLE)];

@@ -39,13 +39,6 @@ function gpu(index: number, type: string): GpuInfo {
   return { index, name: type, memory: 0 };
 }
 
-/** Why no node of the partition could run this request now, or null when one could. */
-export function noNodeFits(request: ResourceRequest, nodes: readonly SlurmNode[]): string | null {
-  const candidates = nodes.filter(usable);
-  if (candidates.length === 0) return 'the partition has no usable node';
-  return noneFits(request, candidates);
-}
-
 /**
  * Why no node of the partition could run this request even with every node back up, or null
  * when one could: a drained or down node comes back, and what it alone could run waits for it.

@@ -10,7 +10,7 @@ import { shellQuote } from '../../../core/variables.js';
 import type { Logger } from '../../../logger.js';
 import type { Engine } from '../../engine.js';
 import { attemptDir, batchSubmission, tokenFile, type BatchOptions } from './batch.js';
-import { noNodeFits } from './capacity.js';
+import { noNodeEverFits } from './capacity.js';
 import type { SlurmBackendOptions } from './options.js';
 import type { TrackedJobs } from './tracked-jobs.js';
 import { SlurmUnreachableError, type SlurmCommands, type SlurmNode } from './types.js';
@@ -60,7 +60,9 @@ export class SlurmSubmitter {
   /** Submit a job the scheduler gave this runner (it is DOWNLOADING); a job Slurm cannot take ends FAILED, saying why. */
   async submit(job: JobRecord): Promise<void> {
     const { options, slurm, tracked, logger } = this.deps;
-    const problem = noNodeFits(job.spec.resources, this.deps.nodes());
+    // By every node, down and drained ones too: one that only such a node could run waits for it in
+    // Slurm's queue (docs/slurm.md), rather than fail for the nodes up now.
+    const problem = noNodeEverFits(job.spec.resources, this.deps.nodes());
     if (problem) return this.endUnsubmitted(job.id, `slurm: ${problem}`);
     const dir = attemptDir(options.workDir, job.id, Date.now());
     await makeFolder(dir, 0o700);

@@ -346,6 +346,11 @@ export class RunnerAgent {
     this.options.onRefused?.();
   }
 
+  /** The jobs a heartbeat lists: those whose end the server has not taken yet (dropped-jobs.ts). */
+  private held(): string[] {
+    return [...this.running].filter(([, { run }]) => !run.ended).map(([id]) => id);
+  }
+
   private async heartbeatLoop(): Promise<void> {
     const { client, name, logger } = this.options;
     while (!this.stopped) {
@@ -358,7 +363,7 @@ export class RunnerAgent {
           {
             name,
             session: this.session,
-            jobIds: [...this.running.keys(), ...this.recovering],
+            jobIds: [...this.held(), ...this.recovering],
             waitMs: this.pollMs,
             ...(changed ? { total: this.total(changed) } : {}),
           },
@@ -367,7 +372,8 @@ export class RunnerAgent {
         if (changed) this.abilities!.heard(changed);
         for (const command of commands) {
           const held = this.running.get(command.jobId);
-          if (!held) continue;
+          // Ended here as the heartbeat waited (the server's abort says it had ended it): nothing to abort.
+          if (!held || held.run.ending) continue;
           // An abort with a reason is the server's, not a user's: this runner was out of touch.
           if (command.reason) logger.warn(`job ${command.jobId} aborted: ${command.reason}`);
           held.run.request(command.action, command.graceMs, command.reason);

@@ -44,6 +44,13 @@ export abstract class JobEnding {
   /** Frees the workspace of a job whose commands have ended when the disk is full (job-disk.ts). */
   protected readonly disk: JobDisk;
   readonly id: string;
+  /**
+   * Its end is on its way to the server, or taken: the server's abort of a job it has ended
+   * (the answer to a heartbeat that waited as the end arrived) is moot here, not news.
+   */
+  ending = false;
+  /** The server took the job's end: a heartbeat no longer lists it (dropped-jobs.ts). */
+  ended = false;
   /** As the server sent it, with `$run_name` and `$job_id` filled in across the job's spec. */
   protected readonly assignment: Assignment;
 
@@ -82,6 +89,7 @@ export abstract class JobEnding {
   protected async move(to: JobStatus, extra: TransitionExtra = {}): Promise<boolean> {
     if (isFinished(to)) await this.disk.freeBeforeEnd();
     const from = this.status;
+    this.ending ||= isFinished(to);
     return this.settle(from, to, await this.ctx.client.transition(this.id, { from, to, ...extra }));
   }
 
@@ -93,6 +101,7 @@ export abstract class JobEnding {
     if (isFinished(to)) await this.disk.freeBeforeEnd();
     const request: RunnerTransitionRequest = { from: this.status, to, ...extra };
     let answer: RunnerTransitionAnswer | undefined;
+    this.ending ||= isFinished(to);
     await this.logs.close(undefined, async (entries, bytes) => {
       answer = await this.ctx.client.appendLogsThen(this.id, entries, bytes, request);
     });
@@ -103,11 +112,13 @@ export abstract class JobEnding {
   private settle(from: JobStatus, to: JobStatus, result: RunnerTransitionAnswer): boolean {
     // `actual === to`: a retried request whose first answer was lost had already moved it.
     if (result.ok || result.actual === to) {
+      this.ended ||= isFinished(to);
       // A stop or abort heard while the move was on its way came after it on the server: it stays.
       if (this.status === from) this.status = to;
       return true;
     }
     this.status = result.actual;
+    this.ending = false; // refused: a stop or an abort came first, which the run carries out
     if (result.actual === 'STOPPING') this.request('stop');
     if (result.actual === 'ABORTING') this.request('abort');
     return false;

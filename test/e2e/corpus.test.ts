@@ -795,7 +795,7 @@ describe('the corpus of real configs', () => {
           '',
           'options:',
           '    -d, --detach    submit and print the run name without waiting',
-          '    --tag TAG       tag the run when it finishes',
+          '    --tag TAG       tag the run once it is DONE',
           '    --no-cache      run every job again: reuse no earlier result',
           '    --dry-run       show the plan and submit nothing',
           '',
@@ -813,7 +813,7 @@ describe('the corpus of real configs', () => {
           '  --gpu GPU  no default: ${{ gpu }} has no value in .dstack/variables.yaml\n' +
           '\noptions:\n' +
           '    -d, --detach    submit and print the run name without waiting\n' +
-          '    --tag TAG       tag the run when it finishes\n' +
+          '    --tag TAG       tag the run once it is DONE\n' +
           '    --no-cache      run every job again: reuse no earlier result\n' +
           '    --dry-run       show the plan and submit nothing\n',
       );

@@ -37,7 +37,7 @@ export const HIDDEN_VARIABLES: ReadonlySet<string> = new Set(['detach', 'help', 
 export const RUN_OPTIONS_HELP =
   'options:\n' +
   '    -d, --detach    submit and print the run name without waiting\n' +
-  '    --tag TAG       tag the run when it finishes\n' +
+  '    --tag TAG       tag the run once it is DONE\n' +
   '    --no-cache      run every job again: reuse no earlier result\n' +
   '    --dry-run       show the plan and submit nothing\n';
 

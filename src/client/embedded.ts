@@ -8,7 +8,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { readFile, rm, stat, statfs } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { entryPoint } from '../cli/entry-points.js';
-import { StorageFullError, UnavailableError } from '../core/errors.js';
+import { ConflictError, StorageFullError, UnavailableError } from '../core/errors.js';
 import { formatSize } from '../core/resources.js';
 import { makeChosenFolder } from '../files/make-folder.js';
 import { explainWrite } from '../files/refused-write.js';
@@ -65,8 +65,32 @@ export const files = (home: string) => {
     token: join(dir, 'token'),
     lock: join(dir, 'server.lock'),
     log: join(dir, 'server.log'),
+    /** The pid of the server process that holds the folder, background or not (server/data-dir-claim.ts). */
+    pid: join(dir, 'server.pid'),
   };
 };
+
+/**
+ * A `dstack server` started by hand on the local server's data folder: the process that holds
+ * it, while no background server is recorded there. The CLI cannot start its own beside it.
+ */
+export async function foregroundServer(home: string): Promise<number | undefined> {
+  const f = files(home);
+  const pid = Number((await readFile(f.pid, 'utf8').catch(() => '')).trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) return undefined;
+  const recorded = await readLocalServer(home);
+  return recorded?.info.pid === pid ? undefined : pid;
+}
+
+/** Why the CLI cannot use or start the local server: `pid`, a `dstack server` in the foreground, holds its folder. */
+export function foregroundServerMessage(home: string, pid: number): string {
+  const { dir, token } = files(home);
+  return (
+    `a dstack server started with 'dstack server' (pid ${pid}) runs on ${dir}, the local server's folder, ` +
+    `so the CLI cannot start its own there: use that server (dstack config --server URL --token - < ${token}, ` +
+    `with the URL it printed at its start), stop it where it runs (Ctrl-C), or set DSTACK_HOME to another folder`
+  );
+}
 
 export async function readLocalServer(home: string): Promise<{ info: LocalServerInfo; token: string } | undefined> {
   const f = files(home);
@@ -119,6 +143,8 @@ export async function ensureLocalServer(home: string, timeoutMs = 30_000): Promi
       try {
         const again = await healthy(home);
         if (again) return again;
+        const foreground = await foregroundServer(home);
+        if (foreground !== undefined) throw new ConflictError(foregroundServerMessage(home, foreground));
         const child = startDetached(home, f);
         return await waitHealthy(home, deadline, child);
       } finally {

@@ -553,11 +553,20 @@ describe('the embedded server', () => {
       expect((await sb.dstack(['server', 'stop'])).code).toBe(0);
       fg = foreground();
       expect(await output(fg)).toContain('dstack server at ');
+      // The CLI says which server holds the folder and what to do, rather than send the user to
+      // 'dstack server stop', which stops only a background server.
+      const holds =
+        `a dstack server started with 'dstack server' (pid ${fg.pid}) runs on ${join(sb.home, 'server')}, ` +
+        `the local server's folder, so the CLI cannot start its own there: use that server (dstack config ` +
+        `--server URL --token - < ${join(sb.home, 'server', 'token')}, with the URL it printed at its start), ` +
+        `stop it where it runs (Ctrl-C), or set DSTACK_HOME to another folder\n`;
       const r = await sb.dstack(['run', 'a']);
-      expect(r.stderr).toContain(
-        `error: the local dstack server exited as it started: error: another dstack server (pid ${fg.pid}) uses `,
-      );
+      expect(r.stderr).toBe(`error: ${holds}`);
       expect(r.code).toBe(1);
+      const stop = await sb.dstack(['server', 'stop']);
+      expect(stop.stderr).toBe(`error: the local background server is not running; ${holds}`);
+      expect(stop.code).toBe(1);
+      expect(fg.exitCode).toBe(null); // not stopped
     } finally {
       fg?.kill('SIGKILL');
       await sb.dispose();

@@ -1,6 +1,6 @@
 /** `dstack server` (foreground), `dstack server --embedded` (the CLI's background server), `dstack server stop`. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { files, readLocalServer } from '../../client/embedded.js';
+import { files, foregroundServer, foregroundServerMessage, readLocalServer } from '../../client/embedded.js';
 import { isAlive } from '../../client/process-alive.js';
 import { createLogger } from '../../logger.js';
 import { runEmbeddedServer } from '../../server/local.js';
@@ -130,6 +130,13 @@ const PROGRESS_MS = 10_000;
 export async function serverStopCommand(options: { force?: boolean }, settings: Settings): Promise<number> {
   const local = await readLocalServer(settings.home);
   if (!local || !isAlive(local.info.pid)) {
+    const foreground = await foregroundServer(settings.home);
+    if (foreground !== undefined) {
+      // Not this command's to stop: its jobs, its terminal. Saying only "not running" sent users round in circles.
+      throw new ConflictError(
+        `the local background server is not running; ${foregroundServerMessage(settings.home, foreground)}`,
+      );
+    }
     process.stdout.write('the local server is not running\n');
     return 0;
   }

@@ -58,6 +58,9 @@ async function download(request: FetchRequest, signal: AbortSignal): Promise<Exi
       response = await fetch(url, { redirect: 'follow', signal });
     } catch (e) {
       if (signal.aborted) throw e;
+      // Fetch refuses the ports browsers block (the fetch standard's "bad ports": 6000, 6667, …) before
+      // any connection: no try can change that, and "bad port" alone reads as a fault of the URL's server.
+      if (cause(e) === 'bad port') return { code: 1, signal: null, reason: badPort(url) };
       if (await retry(`GET ${url} failed: ${cause(e)}`)) continue;
       return { code: 1, signal: null, reason: `cannot download ${url}: ${cause(e)}` };
     }
@@ -105,6 +108,16 @@ async function save(
   const body = response.body ? Readable.fromWeb(response.body as WebReadableStream<Uint8Array>) : Readable.from([]);
   await pipeline(body, count, createWriteStream(target));
   return bytes;
+}
+
+/** Why a URL on a port fetch refuses (as browsers do) cannot be downloaded, and what to do. */
+function badPort(url: string): string {
+  const port = new URL(url).port;
+  const which = port ? `port ${port} is` : 'it redirects to a port that is'; // a default port is never blocked
+  return (
+    `cannot download ${url}: ${which} one that fetch refuses, as browsers do (the fetch ` +
+    `standard's blocked ports, which other protocols use): serve the file on another port`
+  );
 }
 
 /** What went wrong in fetch's words: its `cause` (ECONNREFUSED, a DNS failure) says more than "fetch failed". */

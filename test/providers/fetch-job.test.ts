@@ -66,6 +66,21 @@ describe('the curl download', () => {
     expect(exit).toEqual({ code: 1, signal: null, reason: `cannot download ${url}: ECONNREFUSED` });
   });
 
+  it('fails at once on a port fetch refuses, as browsers do, saying so rather than "bad port"', async () => {
+    const notes: string[] = [];
+    // Port 6000 (X11) is on the fetch standard's list.
+    const url = 'http://127.0.0.1:6000/data.csv';
+    const exit = await startFetch({ url, output: 'x', workspace, note: (t) => notes.push(t), backoffMs: 10 }).exit;
+    expect(exit).toEqual({
+      code: 1,
+      signal: null,
+      reason:
+        `cannot download ${url}: port 6000 is one that fetch refuses, as browsers do (the fetch standard's ` +
+        'blocked ports, which other protocols use): serve the file on another port',
+    });
+    expect(notes).toEqual([]); // no tries again: none could get through
+  });
+
   it('refuses an output path that leaves the workspace', async () => {
     const exit = await startFetch({ url: `${base}/big`, output: '../outside', workspace, note: () => {} }).exit;
     expect(exit).toEqual({

@@ -125,6 +125,30 @@ describe('code delivery: clone and bundle', () => {
 });
 
 describe('dstack init in a project that ran before it had a remote', () => {
+  it('registers an https origin without the token its URL holds, and says where the token goes', async () => {
+    const sb = await Sandbox.create();
+    try {
+      await sb.write({ '.dstack/workflows.yaml': 'workflows:\n  - name: a\n    commands: [echo hi]\n' });
+      git(sb.root, 'init', '-q', '-b', 'main');
+      git(sb.root, 'remote', 'add', 'origin', 'https://bob:s3cret@example.com/team/proj.git');
+      const bare = await sb.dstack(['init']);
+      expect(bare.code, bare.stderr).toBe(0);
+      expect(bare.stdout).toContain('registered https://example.com/team/proj.git (credentials: none)\n');
+      expect(bare.stderr).toBe(
+        "warning: origin's URL holds credentials; dstack registers it without them (pass --token instead)\n",
+      );
+      // Given --token, the warning says the token passed is the one used, not to pass one.
+      const given = await sb.dstack(['init', '--token', 'tok']);
+      expect(given.code, given.stderr).toBe(0);
+      expect(given.stdout).toContain('registered https://example.com/team/proj.git (credentials: HTTPS token)\n');
+      expect(given.stderr).toBe(
+        "warning: origin's URL holds credentials; dstack registers it without them, with the --token given\n",
+      );
+    } finally {
+      await sb.dispose();
+    }
+  });
+
   it("says the earlier runs and tags stay under the folder's project", async () => {
     const sb = await Sandbox.create();
     try {

@@ -42,7 +42,10 @@ export async function initCommand(options: InitOptions, settings: Settings, cwd:
   const credential = await credentialFrom(options);
   const { remote, stripped } = await originOf(cwd);
   const https = /^https?:\/\//i.test(remote);
-  if (stripped) warn(`origin's URL holds credentials; dstack registers it without them (pass --token instead)`);
+  if (stripped) {
+    const token = credential.kind === 'token' ? ', with the --token given' : ' (pass --token instead)';
+    warn(`origin's URL holds credentials; dstack registers it without them${token}`);
+  }
   if (credential.kind === 'token' && !https)
     warn(`--token is for https remotes; runners will not use it for ${remote}`);
   if (credential.kind === 'ssh-key' && https)

@@ -145,10 +145,16 @@ describe('team command errors', () => {
     expect(local.stdout).toBe(
       'dstack now uses the local server (profiles are kept; switch back with: dstack config --profile NAME)\n',
     );
-    expect((await sb.dstack(['config', 'list'])).stdout).toMatch(/^team\s+http:/m);
+    const listed = (await sb.dstack(['config', 'list'])).stdout;
+    expect(listed).toMatch(/^team\s+http:/m);
+    expect(listed).toMatch(
+      /\nnone is current: dstack uses the local server \(switch with: dstack config --profile NAME\)\n$/,
+    );
     const back = await sb.dstack(['config', '--profile', 'team']);
     expect(back.stdout).toBe(`profile 'team' (${server.url}) is now the current one\n`);
-    expect((await sb.dstack(['config', 'list'])).stdout).toMatch(/^team \*\s+http:/m);
+    const current = (await sb.dstack(['config', 'list'])).stdout;
+    expect(current).toMatch(/^team \*\s+http:/m);
+    expect(current).not.toContain('none is current');
     const unknown = await sb.dstack(['config', '--profile', 'staging']);
     expect(unknown.stderr).toBe(
       "error: no profile 'staging' (the saved ones: team); save it with: dstack config --server URL --token TOKEN --profile staging\n",

@@ -78,7 +78,14 @@ export async function configListCommand(settings: Settings): Promise<number> {
     process.stdout.write(
       'No profiles: dstack uses the local server. Add one with: dstack config --server URL --token TOKEN\n',
     );
-  else process.stdout.write(table(['PROFILE', 'SERVER'], rows) + '\n');
+  else {
+    process.stdout.write(table(['PROFILE', 'SERVER'], rows) + '\n');
+    // After `dstack config --local` no row has the `*`: say which server the commands use then.
+    if (config.current === undefined)
+      process.stdout.write(
+        'none is current: dstack uses the local server (switch with: dstack config --profile NAME)\n',
+      );
+  }
   return 0;
 }
 

@@ -85,6 +85,11 @@ export interface TagDeleted {
    * promise is dropped, and the run ends untagged.
    */
   promisedTo?: string;
+  /** The run that had the tag, and its project: the CLI says which, as it may stand outside any project. Older servers send neither. */
+  run?: string;
+  project?: string;
+  /** Whose run it was, when not the caller's (an admin's `--user`). */
+  user?: string;
 }
 
 export interface PruneRequest {

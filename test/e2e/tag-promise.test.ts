@@ -58,7 +58,9 @@ describe('a tag promised to an unfinished run', () => {
 
     expect(await sb.dstack(['tags', 'delete', 'pend'])).toEqual({
       code: 0,
-      stdout: `deleted tag pend, promised to run ${pending} (dstack run --tag pend): that run will end untagged\n`,
+      stdout:
+        `deleted tag pend, promised to run ${pending} in project ${sb.root} (dstack run --tag pend): ` +
+        'that run will end untagged\n',
       stderr: '',
     });
     expect((await sb.dstack(['status', pending])).stdout).toMatch(new RegExp(`^${pending}\\s+<none>\\s+waits\\s`, 'm'));

@@ -299,7 +299,9 @@ describe('a team server with three runners', () => {
     // --user says whose: an admin's for another user, refused a user's.
     const notMine = await sb.dstack(['tags', 'delete', 'data-v1', '--user', 'carol'], bob);
     expect([notMine.code, notMine.stderr]).toEqual([1, "error: only an admin deletes another user's tag\n"]);
-    expect((await dstack(['tags', 'delete', 'data-v1', '--user', 'bob'])).stdout).toBe('deleted tag data-v1\n');
+    expect((await dstack(['tags', 'delete', 'data-v1', '--user', 'bob'])).stdout).toBe(
+      `deleted tag data-v1 of bob's run ${tagged[1]!.name} (project ${sb.root})\n`,
+    );
     expect((await server.client().tags(sb.root)).map((r) => r.user)).toEqual(['carol']);
   });
 

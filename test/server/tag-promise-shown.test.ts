@@ -53,7 +53,7 @@ describe('a tag promised to an unfinished run', () => {
     const pending = await submit('u', 'a', 'pend');
     expect(await api('DELETE', '/api/tags/pend')).toEqual({
       status: 200,
-      json: { ok: true, promisedTo: pending.name },
+      json: { ok: true, promisedTo: pending.name, run: pending.name, project: '/' },
     });
     expect((await engine.store.getRun(pending.name))?.tagOnDone).toBeUndefined();
     const next = await submit('u', 'b', 'pend');
@@ -61,7 +61,10 @@ describe('a tag promised to an unfinished run', () => {
     await finish(engine, next.jobs[0]!.id);
     expect((await engine.store.getRun(pending.name))?.tag).toBeUndefined();
     expect((await engine.store.getRun(next.name))?.tag).toBe('pend');
-    expect(await api('DELETE', '/api/tags/pend')).toEqual({ status: 200, json: { ok: true } });
+    expect(await api('DELETE', '/api/tags/pend')).toEqual({
+      status: 200,
+      json: { ok: true, run: next.name, project: '/' },
+    });
     expect((await api('DELETE', '/api/tags/pend')).json).toEqual({
       error: { code: 'not_found', message: "tag 'pend' does not exist; see 'dstack tags list'" },
     });
@@ -77,7 +80,10 @@ describe('a tag promised to an unfinished run', () => {
       return serialize(fn);
     };
     // Not "promised to run …: that run will end untagged" while the run keeps the tag.
-    expect(await api('DELETE', '/api/tags/pend')).toEqual({ status: 200, json: { ok: true } });
+    expect(await api('DELETE', '/api/tags/pend')).toEqual({
+      status: 200,
+      json: { ok: true, run: pending.name, project: '/' },
+    });
     engine.serialize = serialize;
     expect((await engine.store.getRun(pending.name))?.tag).toBeUndefined();
     const next = await submit('u', 'b', 'pend');
@@ -114,7 +120,12 @@ describe('a tag promised to an unfinished run', () => {
           "run 'dstack tags delete pend' in its project, or add --project KEY",
       },
     });
-    expect((await api('DELETE', '/api/tags/pend?project=%2Fone')).json).toEqual({ ok: true, promisedTo: one.name });
+    expect((await api('DELETE', '/api/tags/pend?project=%2Fone')).json).toEqual({
+      ok: true,
+      promisedTo: one.name,
+      run: one.name,
+      project: '/one',
+    });
     expect((await api('DELETE', '/api/tags/mine')).json).toEqual({
       error: { code: 'not_found', message: "tag 'mine' does not exist; see 'dstack tags list'" },
     });

@@ -71,11 +71,14 @@ export async function tagsDeleteCommand(
   settings: Settings,
 ): Promise<number> {
   const [client, project] = await Promise.all([connect(settings), options.project ?? projectScope(false)]);
-  const { promisedTo } = await client.deleteTag(tag, project, options.user);
+  const { promisedTo, run, project: of, user } = await client.deleteTag(tag, project, options.user);
+  // Which run had it: outside a project, the one project that has the tag was taken.
+  const whose = user === undefined ? '' : `${user}'s `;
   process.stdout.write(
     promisedTo === undefined
-      ? `deleted tag ${tag}\n`
-      : `deleted tag ${tag}, promised to run ${promisedTo} (dstack run --tag ${tag}): that run will end untagged\n`,
+      ? `deleted tag ${tag}${run && of ? ` of ${whose}run ${run} (project ${printable(of)})` : ''}\n`
+      : `deleted tag ${tag}, promised to ${whose}run ${promisedTo}${of ? ` in project ${printable(of)}` : ''} ` +
+          `(dstack run --tag ${tag}): that run will end untagged\n`,
   );
   return 0;
 }

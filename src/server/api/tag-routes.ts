@@ -76,6 +76,11 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       throw new ConflictError(`tag '${tag}' is on ${candidates.length} runs: ${where.join('; ')}; ${how}`);
     }
     const chosen = candidates[0]!;
+    const which = {
+      run: chosen.name,
+      project: chosen.project,
+      ...(chosen.user === caller.name ? {} : { user: chosen.user }),
+    };
     // A promise (the run not finished): dropped as `dstack resume --no-tag` does; the run ends untagged.
     // Serialised with submissions and tags add, which check for promises. A run that ended DONE
     // while this waited its turn has the tag by then: that tag is deleted, as any other.
@@ -85,10 +90,10 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
         await store.dropTagPromise(chosen.name);
         return chosen.name;
       });
-      if (promisedTo !== undefined) return c.json({ ok: true, promisedTo } satisfies TagDeleted);
+      if (promisedTo !== undefined) return c.json({ ok: true, promisedTo, ...which } satisfies TagDeleted);
     }
     await store.setTag(chosen.name, null);
-    return c.json({ ok: true } satisfies TagDeleted);
+    return c.json({ ok: true, ...which } satisfies TagDeleted);
   });
 
   app.post('/prune', async (c) => {

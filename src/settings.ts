@@ -142,7 +142,7 @@ export function readProviderSettings(
 ): ProviderSettings {
   const runtime = env.DSTACK_PYTHON_RUNTIME || 'host';
   if (runtime !== 'host' && runtime !== 'docker') {
-    throw new UsageError(`DSTACK_PYTHON_RUNTIME must be 'host' or 'docker', not '${runtime}'`);
+    throw new UsageError(`invalid DSTACK_PYTHON_RUNTIME '${runtime}': expected host or docker`);
   }
   const timeout = Number(env.DSTACK_PROVIDER_TIMEOUT || 300);
   if (options.planning && !(Number.isFinite(timeout) && timeout > 0)) {

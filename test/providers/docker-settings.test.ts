@@ -28,7 +28,7 @@ describe('docker and python settings', () => {
       providerTimeoutSeconds: 300,
     });
     expect(() => readProviderSettings({ DSTACK_PYTHON_RUNTIME: 'conda' })).toThrow(
-      "DSTACK_PYTHON_RUNTIME must be 'host' or 'docker', not 'conda'",
+      "invalid DSTACK_PYTHON_RUNTIME 'conda': expected host or docker",
     );
   });
 

@@ -289,6 +289,9 @@ describe('team command errors', () => {
     expect((await start(['--memory', 'lots'])).stderr).toContain(
       "error: invalid --memory 'lots': expected a size like 16GB",
     );
+    expect((await start(['--memory', '16'])).stderr).toContain(
+      "error: invalid --memory '16': a bare number is megabytes (16MB); write 16GB, or 16MB to mean it",
+    );
     expect((await start(['--gpus', '1.5'])).stderr).toContain(
       "error: invalid --gpus '1.5': expected a number of GPUs (2) or their indices (0,2)",
     );

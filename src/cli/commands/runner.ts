@@ -110,6 +110,12 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
   if (options.memory !== undefined) {
     const memory = parseSize(options.memory);
     if (memory === null) throw new UsageError(`invalid --memory '${options.memory}': expected a size like 16GB`);
+    // `--memory 16` is 16MB, as in a workflow's resources: no machine that runs jobs has so little.
+    if (/^\d+$/.test(options.memory.trim()) && memory < 1 << 30) {
+      throw new UsageError(
+        `invalid --memory '${options.memory}': a bare number is megabytes (${options.memory}MB); write ${options.memory}GB, or ${options.memory}MB to mean it`,
+      );
+    }
     overrides.memory = memory;
   }
   // Its form checked before the server is waited for (which may be hours): the GPUs it names are checked once detected.

@@ -2,11 +2,12 @@
  * A job that ends on a full disk says in its reason what was being done and which folder's
  * disk filled, not `runner error: ENOSPC: no space left on device, write`.
  */
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunView } from '../../src/core/api.js';
 import { mountSmallDisk, type SmallDisk } from '../fixtures/small-disk.js';
-import { Sandbox } from './harness.js';
+import { Sandbox, waitUntil } from './harness.js';
 
 const WORKFLOWS = `workflows:
   - name: big
@@ -53,6 +54,9 @@ describe('the reason of a job that ends on a full disk', () => {
   it("names the workspace and the dependency when downloading a dependency's artifacts fills the disk", async () => {
     const first = await sb.dstack(['run', 'medium']);
     expect(first.code, first.stderr).toBe(0);
+    // The jobs' folders go to the runner's trash, emptied a moment later: filled before, the disk would gain their room after.
+    const trash = join(sb.home, 'runner', 'trash');
+    await waitUntil(async () => (await readdir(trash).catch(() => [])).length === 0, 30_000);
     await disk.fill(4 << 20); // room for the server's own writes, not for the 8 MB download
     const run = await sb.dstack(['run', 'uses-medium']);
     await disk.free();

@@ -173,7 +173,7 @@ describe('a job stopped or aborted before its commands start', () => {
     };
     const ran = run.run();
     // Its fifth wait before a try: 3.2 s.
-    const waiting = 'request failed; retrying in 3200 ms';
+    const waiting = 'download of data/1.bin failed; retrying in 3200 ms';
     await vi.waitFor(() => expect(warned).toContain(waiting), { timeout: 30_000, interval: 10 });
     await stopJobs(engine, [(await engine.store.getJob(id))!], { actor: 'user:admin' });
     run.request('stop');

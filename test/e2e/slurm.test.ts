@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isFinished, SLURM_ENDED } from '../../src/core/job-status.js';
 import type { JobRecord, RunView } from '../../src/core/records.js';
 import { makeCertificates } from '../services/certificates.js';
-import { ensureSlurm, skipSlurm, slurm } from '../services/slurm.js';
+import { ensureSlurm, holdTheNode, skipSlurm, slurm } from '../services/slurm.js';
 import { checkpointingWorkflow } from './checkpointing.js';
 import { Sandbox, waitUntil } from './harness.js';
 import { DstackServer, copyPipeline } from './slurm-harness.js';
@@ -119,16 +119,8 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
   });
 
   it("shows a job pending on resources with Slurm's reason, and runs it once they are free", async () => {
-    const nodeCpus = (await slurm('sinfo', ['-h', '-N', '-o', '%c'])).trim();
-    const blocker = (
-      await slurm('sbatch', ['--parsable', `--cpus-per-task=${nodeCpus}`, '-o', '/dev/null', '--wrap', 'sleep 120'])
-    ).trim();
+    const blocker = await holdTheNode();
     try {
-      // The one node is shared with other test files' jobs: the blocker may wait behind them.
-      await waitUntil(
-        async () => (await slurm('squeue', ['-h', '-j', blocker, '-o', '%T'])).trim() === 'RUNNING',
-        120_000,
-      );
       const name = await detached(['hello']);
       const pending = await waitUntil(async () => {
         const job = await jobOf(name);
@@ -382,15 +374,8 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
     'runs a job that Slurm starts while the server restarts, once the server is back',
     { timeout: 240_000 },
     async () => {
-      const nodeCpus = (await slurm('sinfo', ['-h', '-N', '-o', '%c'])).trim();
-      const blocker = (
-        await slurm('sbatch', ['--parsable', `--cpus-per-task=${nodeCpus}`, '-o', '/dev/null', '--wrap', 'sleep 120'])
-      ).trim();
+      const blocker = await holdTheNode();
       try {
-        await waitUntil(
-          async () => (await slurm('squeue', ['-h', '-j', blocker, '-o', '%T'])).trim() === 'RUNNING',
-          120_000,
-        );
         const name = await detached(['ticker', '--no-cache']);
         const waiting = await waitUntil(async () => {
           const job = await jobOf(name);

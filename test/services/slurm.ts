@@ -38,3 +38,24 @@ async function start(): Promise<void> {
 export async function slurm(command: string, args: string[]): Promise<string> {
   return (await exec(command, args, { timeout: 60_000 })).stdout;
 }
+
+/**
+ * A batch job outside dstack that holds every CPU of the one test node, running: dstack's jobs
+ * queue behind it until it is scancelled (its id). The node is shared with other test files'
+ * jobs, so it may wait behind them first.
+ */
+export async function holdTheNode(): Promise<string> {
+  const cpus = (await slurm('sinfo', ['-h', '-N', '-o', '%c'])).trim();
+  const blocker = (
+    await slurm('sbatch', ['--parsable', `--cpus-per-task=${cpus}`, '-o', '/dev/null', '--wrap', 'sleep 120'])
+  ).trim();
+  const deadline = Date.now() + 120_000;
+  while ((await slurm('squeue', ['-h', '-j', blocker, '-o', '%T'])).trim() !== 'RUNNING') {
+    if (Date.now() > deadline) {
+      await slurm('scancel', [blocker]);
+      throw new Error(`batch job ${blocker} holding the node did not start in 120 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return blocker;
+}

@@ -35,15 +35,17 @@ export async function submitRun(
   request: SubmitRunRequest & { noCache?: boolean },
 ): Promise<SubmittedRun> {
   const scope = { user, project: projectKey(request.repo) };
-  const { view, anew } = await engine.serialize(async () => {
+  const { view, manifest } = await engine.serialize(async () => {
     if (request.tag !== undefined) await checkTagFree(engine, scope, request.tag);
     const manifest = await readSubmittedCodeManifest(engine.blobs, request.codeDigest);
     const now = Date.now();
     const jobs = await resolveJobs(engine, scope, manifest, request.jobs, now, request.noCache ?? false);
-    // Before the run is stored: the jobs are compared with those of earlier runs.
-    const anew = request.noCache ? {} : await explainAnew(engine, scope, { ...request, manifest }, jobs);
-    return { view: await insert(engine, scope, request, jobs, now), anew };
+    return { view: await insert(engine, scope, request, jobs, now), manifest };
   });
+  // Outside the lock (it may read an earlier run's code from storage): compared with earlier runs.
+  const anew = request.noCache
+    ? {}
+    : await explainAnew(engine, scope, { ...request, manifest, name: view.name }, view.jobs);
   const answer = await explained(engine, view);
   return Object.keys(anew).length > 0 ? { ...answer, anew } : answer;
 }
@@ -85,7 +87,7 @@ export async function previewRun(engine: Engine, user: string, request: PreviewR
       if (job.cachedFromAnotherUser) anotherUsers.push(job.ref);
     }
     // No digest of its code is stored yet: the earlier runs' manifests are read.
-    const anew = await explainAnew(engine, scope, { codeDigest: '', manifest: request.code }, jobs);
+    const anew = await explainAnew(engine, scope, { codeDigest: '', manifest: request.code, name: '' }, jobs);
     return {
       tags,
       cached,

@@ -19,12 +19,13 @@ const RECENT_RUNS = 20;
 export async function explainAnew(
   engine: Engine,
   scope: TagScope,
-  run: { codeDigest: string; manifest: CodeManifest },
+  run: { name: string; codeDigest: string; manifest: CodeManifest },
   jobs: readonly JobRecord[],
 ): Promise<Record<string, string>> {
   const anew = jobs.filter((j) => !j.cachedFrom);
   if (anew.length === 0) return {};
-  const runs = await engine.store.listRuns({ ...scope, limit: RECENT_RUNS });
+  // The run itself may be stored already: only earlier ones count.
+  const runs = (await engine.store.listRuns({ ...scope, limit: RECENT_RUNS + 1 })).filter((r) => r.name !== run.name);
   const last = lastDone(runs, await engine.store.jobsOfRuns(runs.map((r) => r.name)));
   const before = anew.flatMap((job) => {
     const found = last.get(job.ref);

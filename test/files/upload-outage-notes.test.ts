@@ -51,6 +51,13 @@ function forwarder(port: number, target: number) {
 describe('an artifact upload while storage is out of reach', () => {
   let moto: S3Server | undefined;
   let t: TestServer | undefined;
+
+  /** A client of the test server that retries as a runner's does, and the warnings its retries log. */
+  function runnerClient(): { client: Client; warnings: string[] } {
+    const warnings: string[] = [];
+    const retry = runnerRetry({ warn: (message) => warnings.push(message) });
+    return { client: new Client({ url: t!.server.url, token: t!.token, retry }), warnings };
+  }
   let gate: ReturnType<typeof forwarder> | undefined;
   let port = 0;
   afterAll(async () => {
@@ -73,12 +80,7 @@ describe('an artifact upload while storage is out of reach', () => {
     await writeFile(join(root, 'a.bin'), randomBytes(2 << 20));
     await writeFile(join(root, 'b.bin'), randomBytes(2 << 20));
     const scanned = (await scanArtifact(root, '.'))!;
-    const warnings: string[] = [];
-    const client = new Client({
-      url: t.server.url,
-      token: t.token,
-      retry: runnerRetry({ warn: (message) => warnings.push(message) }),
-    });
+    const { client, warnings } = runnerClient();
     const notes: string[] = [];
     const options = progressNotes('uploading artifacts', (text) => notes.push(text));
 
@@ -104,12 +106,7 @@ describe('an artifact upload while storage is out of reach', () => {
     const root = await freshDir();
     await writeFile(join(root, 'model.bin'), randomBytes(2 << 20));
     const scanned = (await scanArtifact(root, '.'))!;
-    const warnings: string[] = [];
-    const client = new Client({
-      url: t!.server.url,
-      token: t!.token,
-      retry: runnerRetry({ warn: (message) => warnings.push(message) }),
-    });
+    const { client, warnings } = runnerClient();
     const notes: string[] = [];
     const notesOptions = progressNotes('uploading artifacts', (text) => notes.push(text));
     let closed = false;
@@ -141,12 +138,7 @@ describe('an artifact upload while storage is out of reach', () => {
     await writeFile(join(root, 'weights.bin'), randomBytes(2 << 20));
     const scanned = (await scanArtifact(root, '.'))!;
     await uploadScanned(t!.client, root, scanned, undefined);
-    const warnings: string[] = [];
-    const client = new Client({
-      url: t!.server.url,
-      token: t!.token,
-      retry: runnerRetry({ warn: (message) => warnings.push(message) }),
-    });
+    const { client, warnings } = runnerClient();
     const notes: string[] = [];
     await gate!.close();
     setTimeout(() => void gate!.open(), 2500);

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from './core/errors.js';
 import { LEVELS, type Level } from './logger.js';
-import { MAX_STOP_GRACE_S, STOP_GRACE_RULE } from './core/request-limits.js';
+import { STOP_GRACE_RULE, stopGraceSeconds } from './core/request-limits.js';
 import { parseSize } from './core/resources.js';
 
 export interface Settings {
@@ -88,14 +88,13 @@ function logLevel(text: string | undefined): Level {
 }
 
 /**
- * `DSTACK_STOP_GRACE`, as `dstack stop --grace` takes it. `Number` alone made `10s` or `abc` NaN,
- * and a stop then killed the job at once (`still running NaN s after SIGTERM`), its checkpoint
- * unwritten.
+ * `DSTACK_STOP_GRACE`, as `dstack stop --grace` takes it: `10s` or `abc` was NaN, and a stop then
+ * killed the job at once (`still running NaN s after SIGTERM`), its checkpoint unwritten.
  */
 function stopGrace(text: string | undefined): number {
   if (!text) return 10;
-  const seconds = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || seconds > MAX_STOP_GRACE_S)
+  const seconds = stopGraceSeconds(text);
+  if (seconds === undefined)
     throw new UsageError(`invalid DSTACK_STOP_GRACE '${text}': expected ${STOP_GRACE_RULE}, like 30`);
   return seconds;
 }

@@ -7,6 +7,15 @@
 export const MAX_STOP_GRACE_S = 86_400;
 export const STOP_GRACE_RULE = `seconds from 0 to ${MAX_STOP_GRACE_S} (a day)`;
 
+/**
+ * A stop's grace as a user writes it (`--grace`, `DSTACK_STOP_GRACE`): decimal seconds within
+ * the bound, else undefined. `Number` alone would take `0x10` as 16, `1e3` as 1000, `10s` as NaN.
+ */
+export function stopGraceSeconds(text: string): number | undefined {
+  const seconds = Number(text);
+  return /^\d+(\.\d+)?$/.test(text) && seconds <= MAX_STOP_GRACE_S ? seconds : undefined;
+}
+
 /** `dstack status --last`: runs listed at most. */
 export const MAX_LISTED_RUNS = 10_000;
 export const LISTED_RUNS_RULE = `a whole number from 1 to ${MAX_LISTED_RUNS}`;

@@ -1,7 +1,7 @@
 /** `dstack stop [-a] (RUN | JOB)` and `dstack resume (JOB | RUN)`. */
 import type { Client } from '../../client/client.js';
 import { UsageError } from '../../core/errors.js';
-import { MAX_STOP_GRACE_S, STOP_GRACE_RULE } from '../../core/request-limits.js';
+import { STOP_GRACE_RULE, stopGraceSeconds } from '../../core/request-limits.js';
 import { dependentsOf, endedDependency, isFinished, isResumable } from '../../core/job-status.js';
 import { ANOTHER_USERS_JOB, type JobRecord } from '../../core/records.js';
 import { runAgainCommand } from '../../core/variables.js';
@@ -55,11 +55,9 @@ function stoppedWith(jobs: readonly JobRecord[], stopped: readonly JobRecord[]):
   ).filter((j) => j.status === 'SUBMITTED' || (j.status === 'STOPPED' && j.reason?.startsWith('dependency stopped')));
 }
 
-/** Decimal seconds within the server's bound: `Number` alone would take `0x10` as 16 and `1e3` as 1000. */
 function parseGrace(text: string): number {
-  const seconds = Number(text);
-  if (!/^\d+(\.\d+)?$/.test(text) || seconds > MAX_STOP_GRACE_S)
-    throw new UsageError(`invalid --grace '${text}': expected ${STOP_GRACE_RULE}, like 30`);
+  const seconds = stopGraceSeconds(text);
+  if (seconds === undefined) throw new UsageError(`invalid --grace '${text}': expected ${STOP_GRACE_RULE}, like 30`);
   return seconds;
 }
 

@@ -103,6 +103,14 @@ export class RunnerClient extends ApiClient {
     return (await this.json<{ assignment: Assignment }>('GET', `/api/runner/jobs/${jobId}/assignment`)).assignment;
   }
 
+  /**
+   * Take back a job of this runner's that the server failed as lost while the runner was away,
+   * its workspace still here: the server stops it (STOPPING) for its artifacts to be saved.
+   */
+  async takeBack(jobId: string): Promise<Assignment> {
+    return (await this.json<{ assignment: Assignment }>('POST', `/api/runner/jobs/${jobId}/take-back`)).assignment;
+  }
+
   /** Stop a job of this runner's own as `dstack stop` does (Slurm is ending its batch job); the job as it is then. */
   async stopOwnJob(jobId: string, request: StopOwnJobRequest): Promise<JobRecord> {
     return (await this.json<{ job: JobRecord }>('POST', `/api/runner/jobs/${jobId}/stop`, request)).job;

@@ -94,7 +94,9 @@ const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   ABORTING: ['ABORTED', 'FAILED'],
   DONE: [],
   // FAILED -> SUBMITTED: only a job whose resume failed before its commands started (isResumable).
-  FAILED: ['SUBMITTED'],
+  // FAILED -> STOPPING, -> STOPPED: a job lost with its runner that the runner took back, and its
+  // dependents failed with it (leavesFailed).
+  FAILED: ['SUBMITTED', 'STOPPING', 'STOPPED'],
   STOPPED: ['SUBMITTED'],
   ABORTED: [],
 };
@@ -119,6 +121,61 @@ export function isFinished(status: JobStatus): boolean {
       return false;
     default:
       return assertNever(status, 'job status');
+  }
+}
+
+/**
+ * Why a job that ended other than DONE ended its dependents (`word`: stopped, failed, aborted):
+ * their reason, which names it.
+ */
+export function dependencyEnded(word: 'stopped' | 'failed' | 'aborted', job: { workflow: string; id: string }): string {
+  return `dependency ${word}: ${job.workflow} (${job.id})`;
+}
+
+/**
+ * The reason of a job FAILED `runner lost` whose runner came back with its workspace and took it
+ * back (`canTakeBack`): stopped, its artifacts saved, resumable.
+ */
+export function takenBackStop(run: string, hasArtifacts: boolean): string {
+  return stoppedBecause(TAKEN_BACK, run, hasArtifacts);
+}
+
+const TAKEN_BACK = 'its runner was lost and came back';
+
+/** Whether `reason` is a job's taken back by its runner (`takenBackStop`). */
+export function isTakenBack(reason: string | undefined): boolean {
+  return reason?.startsWith(`stopped: ${TAKEN_BACK}`) === true;
+}
+
+/**
+ * Whether a job FAILED as lost with its runner can be taken back by that runner, back with the
+ * job's workspace (a reboot outlasting the runner timeout): its commands had run, so there is
+ * work to save, and no user was aborting it. It is then stopped as `dstack stop` stops it.
+ */
+export function canTakeBack(job: ResumeFacts & Pick<JobRecord, 'reason'>): boolean {
+  return (
+    job.status === 'FAILED' &&
+    job.reason?.startsWith(RUNNER_LOST) === true &&
+    job.commandsStarted === true &&
+    job.stopRequest !== 'abort'
+  );
+}
+
+/**
+ * Whether a FAILED job may go `to`: SUBMITTED when resumed (`isResumable`); STOPPING when its
+ * runner takes it back (`canTakeBack`); STOPPED when it never started and failed because a
+ * dependency did, which has since been taken back and stopped (engine.ts `reviveDependents`).
+ */
+export function leavesFailed(job: ResumeFacts & Pick<JobRecord, 'reason'>, to: JobStatus): boolean {
+  switch (to) {
+    case 'SUBMITTED':
+      return isResumable(job);
+    case 'STOPPING':
+      return canTakeBack(job);
+    case 'STOPPED':
+      return job.commandsStarted !== true && job.reason?.startsWith('dependency failed: ') === true;
+    default:
+      return false;
   }
 }
 

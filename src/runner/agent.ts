@@ -278,7 +278,13 @@ export class RunnerAgent {
     let assignment: Assignment;
     try {
       await resend(id, spoolPath(workRoot, id)); // what the first try could not send: the save's lines follow it
-      assignment = await client.runnerAssignment(id);
+      assignment = await client.runnerAssignment(id).catch(async (e: unknown) => {
+        if (!(e instanceof ConflictError)) throw e;
+        // Failed as lost while this runner was away (a reboot outlasting the runner timeout): its work is here.
+        const back = await client.takeBack(id);
+        logger.warn(`job ${id}, failed as lost while this runner was away, is taken back: saving its artifacts`);
+        return back;
+      });
     } catch (e) {
       if (!isAnswer(e)) {
         // The server out of reach past the client's retries: its checkpoint is kept, and asked for again.

@@ -4,14 +4,15 @@
  * when its runner died decides how it ends (docs/decisions.md):
  * - RUNNING: stopped as `dstack stop` stops it (the server's stop, with a reason saying why),
  *   artifacts saved, STOPPED: `dstack resume` goes on from its checkpoint;
- * - STOPPING or ABORTING: that stop or abort carried on (artifacts saved, or none);
+ * - STOPPING or ABORTING: that stop or abort carried on (artifacts saved, or none); a job the
+ *   server had failed as lost meanwhile, taken back, is such a stop (agent.ts `takeUp`);
  * - UPLOADING: its commands had ended (exit code 0, a failure, or after a stop): its artifacts
  *   are saved again, and it ends as it would have, DONE, FAILED (with its exit code) or STOPPED;
  * - anything else (DOWNLOADING: its commands had not started): FAILED, `runner restarted`.
  * A save that fails ends it FAILED, saying so.
  */
 import type { JobRecord } from '../core/records.js';
-import { restartedStop, runnerRestarted, type JobStatus } from '../core/job-status.js';
+import { isTakenBack, restartedStop, runnerRestarted, type JobStatus } from '../core/job-status.js';
 import { DONE_END, type CommandsEnd } from './commands-end.js';
 import { JobRun } from './job-run.js';
 import { removeWorkspace, workspacePath } from './workspace.js';
@@ -22,6 +23,8 @@ export class LeftoverJob extends JobRun {
     const found = job.status;
     const workspace = workspacePath(this.ctx.workRoot, this.id);
     try {
+      if (isTakenBack(job.reason))
+        this.logs.note('its runner was lost and came back: the job was stopped, as dstack stop stops it');
       if (found !== 'RUNNING') return await this.end(job, workspace);
       // A user's stop or abort under way is kept; otherwise the server stops it now, with this reason.
       const reason = restartedStop(run.name, job.spec.artifacts.length > 0);

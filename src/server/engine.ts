@@ -9,6 +9,8 @@ import { EventEmitter } from 'node:events';
 import {
   isFinished,
   isResumable,
+  leavesFailed,
+  dependencyEnded,
   resumableFailure,
   type JobStatus,
   type TransitionResult,
@@ -126,7 +128,7 @@ export class Engine {
       const job = await this.store.getJob(id);
       // Another status now: the guarded update below refuses it and says which.
       if (job?.status === from) {
-        if (from === 'FAILED' && !isResumable(job)) return { ok: false, reason: 'not_allowed', from, to };
+        if (from === 'FAILED' && !leavesFailed(job, to)) return { ok: false, reason: 'not_allowed', from, to };
         resumable = to === 'FAILED' && isResumable(failedAs(job, full));
         // Said where every reader of the job sees it: its status, the run's view, its events.
         if (resumable) full.reason = resumableFailure(full.reason ?? job.reason ?? 'failed', job.runName);
@@ -230,6 +232,7 @@ export class Engine {
   private async onFinished(job: JobRecord, resumable: boolean): Promise<void> {
     await this.settleFollowers(job);
     if (job.status !== 'DONE') await this.endDependents(job, resumable);
+    if (job.status === 'STOPPED') await this.reviveDependents(job);
     // Asked of the store, not read from the run's jobs: each finished job would otherwise read the whole run.
     else if (await this.store.allJobsDone(job.runName)) {
       const run = await this.store.getRun(job.runName);
@@ -285,7 +288,7 @@ export class Engine {
    * own, so that none is ever reused as made from the other job's artifacts.
    */
   private async rekeyDependents(jobId: string): Promise<void> {
-    for (const dependent of await this.store.waitingOn(jobId)) {
+    for (const dependent of await this.store.dependentsIn(jobId, 'SUBMITTED')) {
       const cacheKey = createHash('sha256').update(`${dependent.cacheKey}:made-from:${jobId}`).digest('hex');
       await this.update(dependent.id, 'SUBMITTED', { cacheKey });
     }
@@ -300,8 +303,8 @@ export class Engine {
   private async endDependents(job: JobRecord, resumable: boolean): Promise<void> {
     const stopped = job.status === 'STOPPED';
     const word = stopped ? 'stopped' : job.status === 'ABORTED' ? 'aborted' : 'failed';
-    for (const dependent of await this.store.waitingOn(job.id)) {
-      const reason = `dependency ${word}: ${job.workflow} (${job.id})`;
+    for (const dependent of await this.store.dependentsIn(job.id, 'SUBMITTED')) {
+      const reason = dependencyEnded(word, job);
       await this.apply(
         dependent.id,
         'SUBMITTED',
@@ -311,6 +314,22 @@ export class Engine {
         undefined,
         resumable,
       );
+    }
+  }
+
+  /**
+   * A job lost with its runner, taken back by it and stopped (job-status.ts `canTakeBack`): the
+   * dependents that failed with it, never started, stop with it instead, so that `dstack resume`
+   * takes them with it, unless another of their dependencies has ended for good meanwhile.
+   */
+  private async reviveDependents(job: JobRecord): Promise<void> {
+    for (const dependent of await this.store.dependentsIn(job.id, 'FAILED')) {
+      const dependencies = [...(await this.store.jobsByIds(dependent.dependsOn)).values()];
+      // Failed by one of them (another taken back earlier, say), and none has failed for good.
+      if (!dependencies.some((d) => dependent.reason === dependencyEnded('failed', d))) continue;
+      if (dependencies.some((d) => d.status === 'FAILED' || d.status === 'ABORTED')) continue;
+      const reason = dependencyEnded('stopped', job);
+      await this.transition(dependent.id, 'FAILED', 'STOPPED', { reason, cachedFrom: null }, 'server');
     }
   }
 

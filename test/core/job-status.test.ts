@@ -2,14 +2,19 @@ import { describe, expect, it } from 'vitest';
 import {
   JOB_STATUSES,
   RUNNER_LOST,
+  canTakeBack,
   canTransition,
+  dependencyEnded,
   dependentsOf,
   endedWithRunner,
   isActive,
   isFinished,
   isJobStatus,
   isResumable,
+  isTakenBack,
+  leavesFailed,
   resumableFailure,
+  takenBackStop,
   resumableJobs,
   runStatus,
   runnerRestarted,
@@ -45,6 +50,8 @@ const ALLOWED: [JobStatus, JobStatus][] = [
   ['ABORTING', 'FAILED'],
   ['STOPPED', 'SUBMITTED'],
   ['FAILED', 'SUBMITTED'], // a resume that failed before the job's commands started (isResumable)
+  ['FAILED', 'STOPPING'], // a job lost with its runner, taken back by it (canTakeBack)
+  ['FAILED', 'STOPPED'], // a dependent failed with such a job, stopped with it (leavesFailed)
 ];
 
 const FORBIDDEN: [JobStatus, JobStatus][] = [
@@ -91,13 +98,48 @@ describe('canTransition', () => {
     for (const s of JOB_STATUSES) expect(canTransition(s, s)).toBe(false);
   });
 
-  it('lets nothing leave DONE or ABORTED; STOPPED and FAILED only back to SUBMITTED (resume)', () => {
+  it('lets nothing leave DONE or ABORTED; STOPPED only back to SUBMITTED (resume), FAILED also to a stop', () => {
     for (const to of JOB_STATUSES) {
       expect(canTransition('DONE', to)).toBe(false);
       expect(canTransition('ABORTED', to)).toBe(false);
-      expect(canTransition('FAILED', to)).toBe(to === 'SUBMITTED');
+      expect(canTransition('FAILED', to)).toBe(['SUBMITTED', 'STOPPING', 'STOPPED'].includes(to));
       expect(canTransition('STOPPED', to)).toBe(to === 'SUBMITTED');
     }
+  });
+});
+
+describe('leavesFailed', () => {
+  const lost: Parameters<typeof leavesFailed>[0] = {
+    status: 'FAILED',
+    reason: `${RUNNER_LOST} (last heard 70 s ago)`,
+    commandsStarted: true,
+  };
+
+  it('lets a job lost with its runner, its commands started, be taken back, and no other', () => {
+    expect(canTakeBack(lost)).toBe(true);
+    expect(leavesFailed(lost, 'STOPPING')).toBe(true);
+    expect(canTakeBack({ ...lost, commandsStarted: false })).toBe(false); // nothing of its own to save
+    expect(canTakeBack({ ...lost, stopRequest: 'abort' })).toBe(false); // its user was throwing it away
+    expect(canTakeBack({ ...lost, reason: 'exit code 1' })).toBe(false);
+    expect(canTakeBack({ ...lost, status: 'STOPPED' })).toBe(false);
+    expect(leavesFailed(lost, 'SUBMITTED')).toBe(false); // not resumable as it is
+    expect(leavesFailed(lost, 'RUNNING')).toBe(false);
+  });
+
+  it('lets a dependent that never started, failed by its dependency, be stopped', () => {
+    const dependent = { status: 'FAILED' as const, reason: dependencyEnded('failed', { workflow: 'train', id: 'j1' }) };
+    expect(dependent.reason).toBe('dependency failed: train (j1)');
+    expect(leavesFailed(dependent, 'STOPPED')).toBe(true);
+    expect(leavesFailed({ ...dependent, commandsStarted: true }, 'STOPPED')).toBe(false);
+    expect(leavesFailed({ ...dependent, reason: 'exit code 1' }, 'STOPPED')).toBe(false);
+  });
+
+  it('says a taken-back job is one', () => {
+    expect(takenBackStop('r1', true)).toBe(
+      'stopped: its runner was lost and came back; its artifacts were saved (dstack resume r1)',
+    );
+    expect(isTakenBack(takenBackStop('r1', false))).toBe(true);
+    expect(isTakenBack('stopped by user')).toBe(false);
   });
 });
 

@@ -16,7 +16,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: Partial<Pick<ServerOptions, 'storage' | 'database' | 's3' | 'localRunner'>> = {},
+  options: Partial<Pick<ServerOptions, 'storage' | 'database' | 's3' | 'localRunner' | 'runnerTimeoutMs'>> = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dstack-server-'));
   const server = await startServer({

@@ -33,7 +33,7 @@ describe('migration 0006-job-deps', () => {
     const store = await openSqliteStore(path);
     open.push(store);
     expect((await store.readyJobs(10, 0)).map((j) => j.id)).toEqual(['old-b']);
-    expect((await store.waitingOn('old-b')).map((j) => j.id)).toEqual(['old-c']);
+    expect((await store.dependentsIn('old-b', 'SUBMITTED')).map((j) => j.id)).toEqual(['old-c']);
     expect(await store.jobsOfRuns(['old'])).toStrictEqual(jobs);
   });
 });

@@ -48,14 +48,14 @@ export async function readyJobs(db: Kysely<Database>, limit: number, offset: num
   return rows.map(jobFromRow);
 }
 
-/** SUBMITTED jobs that depend on `jobId`, oldest submitted first. */
-export async function waitingOn(db: Kysely<Database>, jobId: string): Promise<JobRecord[]> {
+/** The jobs in `status` that depend on `jobId`, oldest submitted first. */
+export async function dependentsIn(db: Kysely<Database>, jobId: string, status: JobStatus): Promise<JobRecord[]> {
   const rows = await db
     .selectFrom('job_deps')
     .innerJoin('jobs', 'jobs.id', 'job_deps.job_id')
     .selectAll('jobs')
     .where('job_deps.dep_id', '=', jobId)
-    .where('jobs.status', '=', 'SUBMITTED')
+    .where('jobs.status', '=', status)
     .orderBy('jobs.submitted_at')
     .orderBy('jobs.run_name')
     .orderBy('jobs.seq')

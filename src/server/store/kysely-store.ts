@@ -180,8 +180,8 @@ export class KyselyStore implements Store {
     return jobQueries.readyJobs(this.db, limit, offset);
   }
 
-  waitingOn(jobId: string): Promise<JobRecord[]> {
-    return jobQueries.waitingOn(this.db, jobId);
+  dependentsIn(jobId: string, status: JobStatus): Promise<JobRecord[]> {
+    return jobQueries.dependentsIn(this.db, jobId, status);
   }
 
   allJobsDone(runName: string): Promise<boolean> {

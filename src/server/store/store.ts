@@ -141,10 +141,11 @@ export interface Store extends RepoStore {
    */
   readyJobs(limit: number, offset: number): Promise<JobRecord[]>;
   /**
-   * SUBMITTED jobs that depend on `jobId`, oldest submitted first. Only jobs that can still
-   * wait have dependency rows: one stored finished (a cached copy) is never among them.
+   * The jobs in `status` that depend on `jobId` (SUBMITTED: those waiting on it), oldest
+   * submitted first. Only jobs stored unfinished have dependency rows: one stored finished (a
+   * cached copy) is never among them.
    */
-  waitingOn(jobId: string): Promise<JobRecord[]>;
+  dependentsIn(jobId: string, status: JobStatus): Promise<JobRecord[]>;
   /** Whether every job of the run is DONE. */
   allJobsDone(runName: string): Promise<boolean>;
   /** The jobs with these ids, by id; unknown ids are absent. */

@@ -42,7 +42,7 @@ export function describeReadyJobs(open: OpenStore): void {
       expect((await store().readyJobs(10, 0)).map((j) => j.id)).toContain('older-after-running');
     });
 
-    it('waitingOn returns the SUBMITTED jobs that wait on a job', async () => {
+    it('dependentsIn returns the SUBMITTED jobs that wait on a job', async () => {
       const run = makeRun('fan', { submittedAt: 1000 });
       await store().createRun(
         run,
@@ -55,8 +55,12 @@ export function describeReadyJobs(open: OpenStore): void {
         ],
         'ada',
       );
-      expect((await store().waitingOn('fan-root')).map((j) => j.id)).toEqual(['fan-b', 'fan-a']);
-      expect(await store().waitingOn('fan-c')).toEqual([]);
+      expect((await store().dependentsIn('fan-root', 'SUBMITTED')).map((j) => j.id)).toEqual(['fan-b', 'fan-a']);
+      expect(await store().dependentsIn('fan-c', 'SUBMITTED')).toEqual([]);
+      // Stored finished: no dependency rows (above); one that failed since keeps them.
+      expect(await store().dependentsIn('fan-root', 'FAILED')).toEqual([]);
+      expect((await store().transition('fan-c', 'SUBMITTED', 'FAILED', { reason: 'x' }, 'server')).ok).toBe(true);
+      expect((await store().dependentsIn('fan-b', 'FAILED')).map((j) => j.id)).toEqual(['fan-c']);
     });
 
     it('a job stored finished (a cached copy) reads back its dependencies, and waits on nothing', async () => {
@@ -69,7 +73,7 @@ export function describeReadyJobs(open: OpenStore): void {
       });
       await store().createRun(run, [makeJob(run, 'a', { status: 'DONE' }), copy], 'ada');
       expect(await store().getJob(copy.id)).toStrictEqual(copy);
-      expect(await store().waitingOn('copy-a')).toEqual([]);
+      expect(await store().dependentsIn('copy-a', 'SUBMITTED')).toEqual([]);
     });
 
     it('a job listing a dependency twice is stored once per dependency and read back as listed', async () => {
@@ -78,17 +82,17 @@ export function describeReadyJobs(open: OpenStore): void {
       await store().createRun(run, [makeJob(run, 'a', { status: 'DONE' }), job], 'ada');
       expect(await store().getJob(job.id)).toStrictEqual(job);
       expect((await store().readyJobs(10, 0)).map((j) => j.id)).toEqual(['twice-b']);
-      expect((await store().waitingOn('twice-a')).map((j) => j.id)).toEqual(['twice-b']);
+      expect((await store().dependentsIn('twice-a', 'SUBMITTED')).map((j) => j.id)).toEqual(['twice-b']);
     });
 
     it('deleting a run deletes its jobs dependency rows', async () => {
       const run = makeRun('gone');
       await store().createRun(run, [makeJob(run, 'a'), makeJob(run, 'b', { dependsOn: ['gone-a'] })], 'ada');
       await store().deleteRuns(['gone']);
-      expect(await store().waitingOn('gone-a')).toEqual([]);
+      expect(await store().dependentsIn('gone-a', 'SUBMITTED')).toEqual([]);
       // The same ids can be used again.
       await store().createRun(run, [makeJob(run, 'a'), makeJob(run, 'b', { dependsOn: ['gone-a'] })], 'ada');
-      expect((await store().waitingOn('gone-a')).map((j) => j.id)).toEqual(['gone-b']);
+      expect((await store().dependentsIn('gone-a', 'SUBMITTED')).map((j) => j.id)).toEqual(['gone-b']);
     });
 
     it('allJobsDone says whether every job of a run is DONE', async () => {
@@ -110,7 +114,7 @@ export function describeReadyJobs(open: OpenStore): void {
       );
       await store().createRun(run, jobs, 'ada');
       expect(await store().jobsOfRuns(['big'])).toStrictEqual(jobs);
-      expect(await store().waitingOn('big-j000')).toHaveLength(249);
+      expect(await store().dependentsIn('big-j000', 'SUBMITTED')).toHaveLength(249);
       expect((await store().events('big-j249')).map((e) => e.to)).toEqual(['SUBMITTED']);
     });
 

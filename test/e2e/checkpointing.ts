@@ -43,3 +43,27 @@ export function slowSaverWorkflow(name: string, ...more: string[]): string {
     '',
   ].join('\n');
 }
+
+/**
+ * A training-like workflow counting epochs up to the variable `epochs`, 0.1 s each, from the
+ * checkpoint it finds: it writes checkpoint/epoch before it prints `epoch N`, so a kill leaves
+ * the checkpoint at the last epoch said, or one past it. It prints `resuming from epoch N` first.
+ */
+export function epochsWorkflow(name: string): string {
+  return [
+    `  - name: ${name}`,
+    '    commands:',
+    '      - mkdir -p checkpoint',
+    '      - |',
+    '        n=$(cat checkpoint/epoch 2>/dev/null || echo 0)',
+    '        echo "resuming from epoch $n"',
+    '        while [ $n -lt $epochs ]; do n=$((n + 1)); echo $n > checkpoint/epoch; echo "epoch $n"; sleep 0.1; done',
+    '    artifacts: [checkpoint]',
+    '',
+  ].join('\n');
+}
+
+/** The epochs an epochsWorkflow job's log says, in order. */
+export function epochsSaid(log: string): number[] {
+  return [...log.matchAll(/^epoch (\d+)$/gm)].map((m) => Number(m[1]));
+}

@@ -12,21 +12,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RUNNER_LOST } from '../../src/core/job-status.js';
 import { issueToken } from '../../src/server/auth.js';
 import { startTestServer, type TestServer } from '../services/server.js';
+import { epochsSaid, epochsWorkflow } from './checkpointing.js';
 import { waitUntil } from './harness.js';
 import { RemoteProject } from './remote.js';
 import { RunnerProcesses } from './runner-processes.js';
 
-// Writes checkpoint/epoch before it says so: a kill leaves the checkpoint at the last epoch said, or one past it.
 const WORKFLOWS = `workflows:
-  - name: train
-    commands:
-      - mkdir -p checkpoint
-      - |
-        n=$(cat checkpoint/epoch 2>/dev/null || echo 0)
-        echo "resuming from epoch $n"
-        while [ $n -lt $epochs ]; do n=$((n + 1)); echo $n > checkpoint/epoch; echo "epoch $n"; sleep 0.1; done
-    artifacts: [checkpoint]
-  - name: evaluate
+${epochsWorkflow('train')}  - name: evaluate
     depends-on: [train]
     commands:
       - echo "evaluated epoch $(cat checkpoint/epoch)"
@@ -60,7 +52,6 @@ describe('a runner back after the server failed its job as lost', () => {
     return { train: jobs.find((j) => j.workflow === 'train')!, evaluate: jobs.find((j) => j.workflow === 'evaluate')! };
   };
   const logOf = async (id: string) => (await project.dstack(['logs', id])).stdout;
-  const epochs = (log: string) => [...log.matchAll(/^epoch (\d+)$/gm)].map((m) => Number(m[1]));
 
   /** `dstack run evaluate -d` on runner `name`, killed once train has said epoch 20, and failed as lost. */
   async function lostAtEpoch20(name: string, workDir: string): Promise<{ run: string; id: string; said: number[] }> {
@@ -69,7 +60,7 @@ describe('a runner back after the server failed its job as lost', () => {
     expect(submitted.code, submitted.stderr).toBe(0);
     const run = submitted.stdout.trim();
     const { id } = (await jobsOf(run)).train;
-    await waitUntil(async () => epochs(await logOf(id)).includes(20), 60_000);
+    await waitUntil(async () => epochsSaid(await logOf(id)).includes(20), 60_000);
     first.child.kill('SIGKILL'); // the node process alone: its spawner helper ends the job's processes
     const lost = await waitUntil(async () => {
       const jobs = await jobsOf(run);
@@ -78,7 +69,7 @@ describe('a runner back after the server failed its job as lost', () => {
     expect(lost.train.status).toBe('FAILED');
     expect(lost.train.reason).toMatch(new RegExp(`^${RUNNER_LOST}`));
     expect(lost.evaluate.reason).toBe(`dependency failed: train (${id})`);
-    return { run, id, said: epochs(await logOf(id)) };
+    return { run, id, said: epochsSaid(await logOf(id)) };
   }
 
   it('takes the job back, saves its checkpoint, and dstack resume goes on from it', async () => {
@@ -115,7 +106,7 @@ describe('a runner back after the server failed its job as lost', () => {
     const log = await logOf(id);
     const from = Number(/^resuming from epoch (\d+)$/gm.exec(log.slice(log.lastIndexOf('resuming')))?.[1]);
     expect(from).toBeGreaterThanOrEqual(said.length);
-    expect(epochs(log).slice(-1)).toEqual([60]);
+    expect(epochsSaid(log).slice(-1)).toEqual([60]);
     expect(await logOf(done.evaluate.id)).toContain('evaluated epoch 60');
     expect(again.stderr()).not.toMatch(/ ERROR /);
   }, 180_000);

@@ -15,21 +15,13 @@ import { RunnerAgent } from '../../src/runner/agent.js';
 import { ProcessExecutor } from '../../src/runner/executors/process-executor.js';
 import { issueToken } from '../../src/server/auth.js';
 import { startTestServer, type TestServer } from '../services/server.js';
+import { epochsSaid, epochsWorkflow } from './checkpointing.js';
 import { waitUntil } from './harness.js';
 import { RemoteProject } from './remote.js';
 import { RunnerProcesses } from './runner-processes.js';
 
-// Writes checkpoint/epoch before it says so: a kill leaves the checkpoint at the last epoch said, or one past it.
 const WORKFLOWS = `workflows:
-  - name: train
-    commands:
-      - mkdir -p checkpoint
-      - |
-        n=$(cat checkpoint/epoch 2>/dev/null || echo 0)
-        echo "resuming from epoch $n"
-        while [ $n -lt $epochs ]; do n=$((n + 1)); echo $n > checkpoint/epoch; echo "epoch $n"; sleep 0.1; done
-    artifacts: [checkpoint]
-`;
+${epochsWorkflow('train')}`;
 
 describe('a runner killed mid-job and started again', () => {
   let t: TestServer;
@@ -64,8 +56,6 @@ describe('a runner killed mid-job and started again', () => {
   };
   const jobOf = async (run: string) => (await t.server.engine.store.jobsOfRuns([run]))[0]!;
   const logOf = async (id: string) => (await project.dstack(['logs', id])).stdout;
-  /** The epochs the log says, in order. */
-  const epochs = (log: string) => [...log.matchAll(/^epoch (\d+)$/gm)].map((m) => Number(m[1]));
 
   /** `dstack run train -d` on `runner`'s machine, once its job has said epoch 20: the run's name and job. */
   async function trainTo20(): Promise<{ run: string; id: string }> {
@@ -73,7 +63,7 @@ describe('a runner killed mid-job and started again', () => {
     expect(submitted.code, submitted.stderr).toBe(0);
     const run = submitted.stdout.trim();
     const { id } = await jobOf(run);
-    await waitUntil(async () => epochs(await logOf(id)).includes(20), 60_000);
+    await waitUntil(async () => epochsSaid(await logOf(id)).includes(20), 60_000);
     return { run, id };
   }
 
@@ -92,7 +82,7 @@ describe('a runner killed mid-job and started again', () => {
     expect(again.stderr()).toContain('stopping 1 job a previous runner left running; saving their artifacts');
     expect(again.stderr()).not.toContain('left behind');
     const before = await logOf(id);
-    const said = epochs(before);
+    const said = epochsSaid(before);
     // Every epoch line the job printed before the kill is there, once, in order.
     expect(said.length).toBeGreaterThanOrEqual(20);
     expect(said).toEqual(said.map((_, i) => i + 1));
@@ -111,7 +101,7 @@ describe('a runner killed mid-job and started again', () => {
     const log = await logOf(id);
     const from = Number(/^resuming from epoch (\d+)$/gm.exec(log.slice(before.length))?.[1]);
     expect([said.length, said.length + 1]).toContain(from); // the checkpoint: the last epoch said, or one past it
-    expect(epochs(log)).toEqual([...said, ...Array.from({ length: 60 - from }, (_, i) => from + 1 + i)]);
+    expect(epochsSaid(log)).toEqual([...said, ...Array.from({ length: 60 - from }, (_, i) => from + 1 + i)]);
     expect(again.stderr()).not.toMatch(/ ERROR /);
   }, 180_000);
 

@@ -231,12 +231,15 @@ export class Engine {
   /** `resumable`: it FAILED and can be resumed, its dependencies with it (resumableFailure). */
   private async onFinished(job: JobRecord, resumable: boolean): Promise<void> {
     await this.settleFollowers(job);
-    if (job.status !== 'DONE') await this.endDependents(job, resumable);
-    if (job.status === 'STOPPED') await this.reviveDependents(job);
-    // Asked of the store, not read from the run's jobs: each finished job would otherwise read the whole run.
-    else if (await this.store.allJobsDone(job.runName)) {
-      const run = await this.store.getRun(job.runName);
-      if (run) await this.onRunDone(run);
+    if (job.status === 'DONE') {
+      // Asked of the store, not read from the run's jobs: each finished job would otherwise read the whole run.
+      if (await this.store.allJobsDone(job.runName)) {
+        const run = await this.store.getRun(job.runName);
+        if (run) await this.onRunDone(run);
+      }
+    } else {
+      await this.endDependents(job, resumable);
+      if (job.status === 'STOPPED') await this.reviveDependents(job);
     }
     this.wakeRunners();
   }

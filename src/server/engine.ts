@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import {
   isFinished,
   isResumable,
+  isTakenBack,
   leavesFailed,
   dependencyEnded,
   resumableFailure,
@@ -142,7 +143,7 @@ export class Engine {
     const job = result.value;
     this.logger.info(`job ${id} ${from} -> ${to}`, { run: job.runName, reason: job.reason, actor });
     this.events.emit('job', job);
-    if (isFinished(to)) await this.onFinished(job, resumable);
+    if (isFinished(to)) await this.onFinished(job, resumable, from);
     else if (to === 'SUBMITTED') this.newWork(); // a resumed job
     return result;
   }
@@ -228,8 +229,11 @@ export class Engine {
     return ending.length;
   }
 
-  /** `resumable`: it FAILED and can be resumed, its dependencies with it (resumableFailure). */
-  private async onFinished(job: JobRecord, resumable: boolean): Promise<void> {
+  /**
+   * `resumable`: it FAILED and can be resumed, its dependencies with it (resumableFailure).
+   * `from`: its status before.
+   */
+  private async onFinished(job: JobRecord, resumable: boolean, from: JobStatus): Promise<void> {
     await this.settleFollowers(job);
     if (job.status === 'DONE') {
       // Asked of the store, not read from the run's jobs: each finished job would otherwise read the whole run.
@@ -239,7 +243,8 @@ export class Engine {
       }
     } else {
       await this.endDependents(job, resumable);
-      if (job.status === 'STOPPED') await this.reviveDependents(job);
+      // Only after a take-back: a stop of a 1,000-job run asks nothing more per job.
+      if (job.status === 'STOPPED' && (from === 'FAILED' || isTakenBack(job.reason))) await this.reviveDependents(job);
     }
     this.wakeRunners();
   }

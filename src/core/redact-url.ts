@@ -8,15 +8,22 @@
 const PASSWORD = /^([^:/?#]+:\/\/[^:/?#@]+:)[^/?#]*@/;
 /** In a URL no parser reads, where the password ends cannot be told: everything to the last `@`. */
 const UNPARSABLE_PASSWORD = /^([^:/?#]+:\/\/[^:/?#@]*:).*@/;
+/**
+ * A query parameter that carries a secret: node-postgres, as libpq, takes `?password=` and
+ * `?sslpassword=` as well as the user-info's password.
+ */
+const SECRET_PARAM = /([?&][^=&#]*(?:pass|secret|token)[^=&#]*=)[^&#]*/gi;
 
 /**
- * `url` with its password masked; an unparsable or ambiguous URL has everything from its user's
- * `:` to its last `@` masked.
+ * `url` with its password masked, in the user-info and in query parameters named for one; an
+ * unparsable or ambiguous URL has everything from its user's `:` to its last `@` masked.
  */
 export function redactUrl(url: string): string {
-  return URL.canParse(url) && !atAfterHost(url)
-    ? url.replace(PASSWORD, '$1***@')
-    : url.replace(UNPARSABLE_PASSWORD, '$1***@');
+  const masked =
+    URL.canParse(url) && !atAfterHost(url)
+      ? url.replace(PASSWORD, '$1***@')
+      : url.replace(UNPARSABLE_PASSWORD, '$1***@');
+  return masked.replace(SECRET_PARAM, '$1***');
 }
 
 /**

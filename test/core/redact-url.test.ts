@@ -9,6 +9,13 @@ describe('redactUrl', () => {
     ['postgres://u:pw@[::1/db', 'postgres://u:***@[::1/db'], // unparsable: to the last '@'
     ['postgres://dstack:Xy9@Pw/Secret@127.0.0.1:1/teamdb', 'postgres://dstack:***@127.0.0.1:1/teamdb'],
     ['postgres://db/x', 'postgres://db/x'],
+    // node-postgres takes a password from the query as well
+    ['postgres://u@db/x?password=secret', 'postgres://u@db/x?password=***'],
+    [
+      'postgres://u:pw@db/x?sslmode=disable&sslpassword=s&a=1',
+      'postgres://u:***@db/x?sslmode=disable&sslpassword=***&a=1',
+    ],
+    ['postgres://u@db/x?Password=a%26b#f', 'postgres://u@db/x?Password=***#f'],
   ])('shows %s as %s', (url, shown) => expect(redactUrl(url)).toBe(shown));
 });
 

@@ -95,6 +95,13 @@ describe('openPostgresStore', () => {
     expect(redactUrl(url)).not.toContain('secret');
   });
 
+  it("a server that cannot be reached is an error naming it, without a password given as '?password='", async () => {
+    const url = 'postgres://dstack@127.0.0.1:1/dstack?sslmode=disable&password=secret';
+    await expect(openPostgresStore(url)).rejects.toThrow(
+      /^cannot connect to PostgreSQL at postgres:\/\/dstack@127\.0\.0\.1:1\/dstack\?sslmode=disable&password=\*\*\*: /,
+    );
+  });
+
   it('a URL node-postgres cannot read is a usage error naming the setting, without the password', async () => {
     const cases: [string, string][] = [
       ['postgres://u:pw@[::1/db', "'postgres://u:***@[::1/db'"],

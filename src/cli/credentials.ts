@@ -7,12 +7,13 @@
 import type { TokenSource } from '../client/client-options.js';
 import { configPath } from '../client/profiles.js';
 import { UsageError } from '../core/errors.js';
-import { serverUrlProblem } from '../core/server-url.js';
+import { redactUrl } from '../core/redact-url.js';
+import { dstackServerUrlProblem } from '../core/server-url.js';
 
 /** `value` when it is an http(s) URL; else a UsageError naming `source` (`--server`, `DSTACK_SERVER`). */
 export function serverUrl(value: string, source: string): string {
-  const problem = serverUrlProblem(value);
-  if (problem !== undefined) throw new UsageError(`invalid ${source} '${value}': ${problem}`);
+  const problem = dstackServerUrlProblem(value);
+  if (problem !== undefined) throw new UsageError(`invalid ${source} '${redactUrl(value)}': ${problem}`);
   return value;
 }
 

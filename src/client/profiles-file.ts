@@ -3,7 +3,8 @@ import { validate } from '../config/issues.js';
 import { locate, parseYaml, toPlain } from '../config/yaml-source.js';
 import { zod } from '../config/zod-lib.js';
 import { ConfigError } from '../core/errors.js';
-import { serverUrlProblem } from '../core/server-url.js';
+import { redactUrl } from '../core/redact-url.js';
+import { dstackServerUrlProblem } from '../core/server-url.js';
 import type { CliConfig } from './profiles.js';
 
 function schema() {
@@ -43,10 +44,10 @@ export function parseCliConfig(text: string, file: string): CliConfig {
         `profiles.${name}`,
       );
     }
-    const problem = serverUrlProblem(server!);
+    const problem = dstackServerUrlProblem(server!);
     if (problem !== undefined) {
       throw new ConfigError(
-        `profile '${name}' has server '${server}': ${problem}`,
+        `profile '${name}' has server '${redactUrl(server!)}': ${problem}`,
         locate(src, ['profiles', name, 'server']),
         `profiles.${name}.server`,
       );

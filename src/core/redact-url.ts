@@ -5,7 +5,7 @@
  */
 
 /** A URL's password, to the authority's last `@` (as URL parsers, and node-postgres, take it). */
-const PASSWORD = /^([^:/?#]+:\/\/[^:/?#@]+:)[^/?#]*@/;
+const PASSWORD = /^([^:/?#]+:\/\/[^:/?#@]*:)[^/?#]*@/;
 /** In a URL no parser reads, where the password ends cannot be told: everything to the last `@`. */
 const UNPARSABLE_PASSWORD = /^([^:/?#]+:\/\/[^:/?#@]*:).*@/;
 /**

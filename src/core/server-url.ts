@@ -20,6 +20,20 @@ export function serverUrlProblem(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * What is wrong with `value` as the URL of a dstack server (a flag, DSTACK_SERVER, a profile):
+ * what `serverUrlProblem` says, or that it holds a user name or password. dstack authenticates
+ * with its token alone and never sends them, and every message and log that names the server
+ * would show them.
+ */
+export function dstackServerUrlProblem(value: string): string | undefined {
+  const problem = serverUrlProblem(value);
+  if (problem !== undefined) return problem;
+  const { username, password } = new URL(value);
+  if (username === '' && password === '') return undefined;
+  return 'it holds a user name or password (USER:PASSWORD@), which dstack never sends (the server checks its token): give the URL without them';
+}
+
 /** Whether only this machine can reach `host`: localhost, 127.0.0.0/8 or ::1 (bracketed or not). */
 export function isLoopback(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');

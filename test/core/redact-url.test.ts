@@ -9,6 +9,7 @@ describe('redactUrl', () => {
     ['postgres://u:pw@[::1/db', 'postgres://u:***@[::1/db'], // unparsable: to the last '@'
     ['postgres://dstack:Xy9@Pw/Secret@127.0.0.1:1/teamdb', 'postgres://dstack:***@127.0.0.1:1/teamdb'],
     ['postgres://db/x', 'postgres://db/x'],
+    ['http://:secret@h:3000', 'http://:***@h:3000'], // a password without a user name
     // node-postgres takes a password from the query as well
     ['postgres://u@db/x?password=secret', 'postgres://u@db/x?password=***'],
     [

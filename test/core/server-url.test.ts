@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { serverUrlProblem } from '../../src/core/server-url.js';
+import { dstackServerUrlProblem, serverUrlProblem } from '../../src/core/server-url.js';
 
 describe('serverUrlProblem', () => {
   it('takes http and https URLs with a host', () => {
@@ -18,5 +18,17 @@ describe('serverUrlProblem', () => {
     for (const url of ['ftp://x', 'localhost:3111', 'http://', 'h', 'http://h:port']) {
       expect(serverUrlProblem(url), url).toBe('give an http:// or https:// URL');
     }
+  });
+});
+
+describe('dstackServerUrlProblem', () => {
+  it('refuses a user name or password, which dstack never sends, and says what serverUrlProblem says otherwise', () => {
+    const why =
+      'it holds a user name or password (USER:PASSWORD@), which dstack never sends (the server checks its token): ' +
+      'give the URL without them';
+    for (const url of ['http://u:p@h:3000', 'https://u@h', 'http://:p@h'])
+      expect(dstackServerUrlProblem(url), url).toBe(why);
+    expect(dstackServerUrlProblem('https://h:443/dstack')).toBeUndefined();
+    expect(dstackServerUrlProblem('localhost:3111')).toBe('give an http:// or https:// URL');
   });
 });

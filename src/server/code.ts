@@ -1,12 +1,31 @@
 /** Reading code manifests (the project files a run was submitted with) from the blob store. */
-import { text } from 'node:stream/consumers';
 import type { CodeManifest } from '../core/api.js';
-import { InvalidError } from '../core/errors.js';
+import { InvalidError, TooLargeError } from '../core/errors.js';
+import { MAX_LIST_BODY_BYTES } from './api/body-limit.js';
 import { manifestFiles } from './api/manifest-entry-schema.js';
 import type { BlobStore } from './storage/blob-store.js';
 
+/**
+ * A code manifest is read whole, as a request listing files is: bounded as that request's body
+ * is. A blob is any size its uploader made it, and a run naming a bigger one as its code made the
+ * server hold it all in memory, then parse it.
+ */
+const MAX_CODE_MANIFEST_BYTES = MAX_LIST_BODY_BYTES;
+
 export async function readCodeManifest(blobs: BlobStore, digest: string): Promise<CodeManifest> {
-  const body = await text(await blobs.get(digest));
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of await blobs.get(digest)) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_CODE_MANIFEST_BYTES) {
+      throw new TooLargeError(
+        `code manifest ${digest} is over ${MAX_CODE_MANIFEST_BYTES >> 20} MiB, the most the server reads: it lists ` +
+          "every file of the run's code, so git-ignore the folders of many files that the jobs do not need",
+      );
+    }
+    chunks.push(chunk as Buffer);
+  }
+  const body = Buffer.concat(chunks).toString('utf8');
   try {
     const manifest = JSON.parse(body) as CodeManifest;
     if (!Array.isArray(manifest.files)) throw new Error('no files');

@@ -1,5 +1,8 @@
 /** A dstack job as sbatch options and a batch script. */
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { batchSubmission, type BatchOptions } from '../../../src/server/backends/slurm/batch.js';
 import { makeJob, makeRun, makeSpec } from '../../store/fixtures.js';
@@ -86,5 +89,18 @@ describe('Slurm batch submissions', () => {
   it('leaves NODE_EXTRA_CA_CERTS to Node where NODE_OPTIONS picks another CA store', () => {
     const env = { NODE_EXTRA_CA_CERTS: '/etc/ca.pem', NODE_OPTIONS: '--max-old-space-size=4096 --use-openssl-ca' };
     expect(runnerSees(env)).toBe('unset /etc/ca.pem');
+  });
+
+  it('keeps a workflow name with a line break in its comment line: the API takes any name, and bash runs no part of it', () => {
+    const job = makeJob(run, 'train', { id: '0123456789ab', workflow: 'x\ntouch injected\n#' });
+    const printArgs = `sh -c 'echo "$@"' sh`;
+    const { script } = batchSubmission(job, DIR, { ...OPTIONS, dstackCommand: printArgs });
+    expect(script.split('\n')[1]).toBe(
+      '# dstack job 0123456789ab: x\\ntouch injected\\n# of run calm-owl-1, submitted by the dstack server.',
+    );
+    const cwd = mkdtempSync(join(tmpdir(), 'dstack-batch-'));
+    const out = execFileSync('bash', ['-c', script], { cwd, env: { PATH: process.env.PATH }, encoding: 'utf8' });
+    expect(out).toMatch(/^runner exec --job 0123456789ab /);
+    expect(existsSync(join(cwd, 'injected'))).toBe(false);
   });
 });

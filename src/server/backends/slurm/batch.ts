@@ -4,6 +4,7 @@
  * prepares the workspace, runs the job, ships its logs and artifacts, and reports back.
  */
 import { join } from 'node:path';
+import { printable } from '../../../core/printable.js';
 import type { JobRecord } from '../../../core/records.js';
 import { shellQuote } from '../../../core/variables.js';
 import type { BatchSubmission } from './types.js';
@@ -90,7 +91,8 @@ export function batchSubmission(job: JobRecord, dir: string, options: BatchOptio
   ];
   const script = [
     '#!/bin/bash',
-    `# dstack job ${job.id}: ${job.workflow} of run ${job.runName}, submitted by the dstack server.`,
+    // Escaped: the API takes any workflow name, and a line break in one would end the comment.
+    `# dstack job ${job.id}: ${printable(job.workflow)} of run ${printable(job.runName)}, submitted by the dstack server.`,
     '# The runner prepares the workspace, runs the commands, and sends logs, artifacts and status back.',
     ...DEFER_CA_CERTS,
     `exec ${options.dstackCommand} ${exec.map(shellQuote).join(' ')}`,

@@ -51,11 +51,14 @@ export async function useDockerEnvironment(extra: Record<string, string> = {}): 
 }
 
 /**
- * `dstack-test/busybox-variant:<tag>`: the busybox test image after `setup` ran in it, committed
- * with `USER <user>` when given (`docker commit --change 'USER 1234'`): an image whose user is
- * not root, or that lacks a program.
+ * `dstack-test/busybox-variant:<tag>`: the busybox test image (or `base`) after `setup` ran in it,
+ * committed with `USER <user>` when given (`docker commit --change 'USER 1234'`): an image whose
+ * user is not root, or that lacks a program.
  */
-export async function busyboxVariant(tag: string, options: { user?: string; setup?: string }): Promise<string> {
+export async function busyboxVariant(
+  tag: string,
+  options: { user?: string; setup?: string; base?: string },
+): Promise<string> {
   const image = `dstack-test/busybox-variant:${tag}`;
   const docker = new Docker(parseDockerHost(await ensureDocker()).options);
   // Made once per engine: a commit again would leave the last one's image behind, untagged.
@@ -69,7 +72,8 @@ export async function busyboxVariant(tag: string, options: { user?: string; setu
       )
   )
     return image;
-  const container = await docker.createContainer({ Image: BUSYBOX, Cmd: ['sh', '-c', options.setup ?? 'true'] });
+  const base = options.base ?? BUSYBOX;
+  const container = await docker.createContainer({ Image: base, Cmd: ['sh', '-c', options.setup ?? 'true'] });
   try {
     await container.start();
     await container.wait();

@@ -13,7 +13,7 @@ import { WORK_ROOT_LABEL } from '../../../src/runner/executors/docker/container-
 import Docker from 'dockerode';
 import { parseDockerHost } from '../../../src/runner/executors/docker/engine.js';
 import { handToImageUser, type Owner } from '../../../src/runner/executors/docker/ownership.js';
-import { busyboxVariant, ensureDocker } from '../../e2e/docker-env.js';
+import { busyboxVariant, ensureDocker, PYTHON } from '../../e2e/docker-env.js';
 import { shellQuote } from '../../../src/core/variables.js';
 
 /** A runner's user that is not root. */
@@ -48,7 +48,7 @@ describe('a job in an image whose USER is not root', () => {
     for (const dir of [workspace, mount, scripts]) await rm(dir, { recursive: true, force: true });
   });
 
-  const run = async (image: string, owner?: Owner) => {
+  const run = async (image: string, owner?: Owner, more: string[] = []) => {
     let output = '';
     const notes: string[] = [];
     const executor = new DockerExecutor({
@@ -61,7 +61,7 @@ describe('a job in an image whose USER is not root', () => {
     const execution = await executor.start({
       jobId: `image-user-${Math.random().toString(16).slice(2, 10)}`,
       workspace,
-      commands: ['id -u', 'mkdir out', 'echo made > out/f', 'echo tool > /opt/env/tool'],
+      commands: ['id -u', 'mkdir out', 'echo made > out/f', 'echo tool > /opt/env/tool', ...more],
       env: {},
       image,
       mounts: [{ host: mount, container: '/opt/env' }],
@@ -88,6 +88,12 @@ describe('a job in an image whose USER is not root', () => {
     expect(await readFile(join(workspace, 'out', 'f'), 'utf8')).toBe('made\n');
     expect(await readFile(join(mount, 'tool'), 'utf8')).toBe('tool\n');
     expect(await owners()).toEqual(new Set(['0:0']));
+  });
+
+  it('gives back folders the job left with no permissions at all, and what is in them', async () => {
+    const r = await run(byUid, RUNNER_USER, ['mkdir -p out/shut/deep', 'echo s > out/shut/deep/f', 'chmod 0 out/shut']);
+    expect([r.exit.code, r.output, r.notes]).toEqual([0, '1234\n', []]);
+    expect(await owners()).toEqual(new Set([`${RUNNER_USER.uid}:${RUNNER_USER.gid}`]));
   });
 
   it("writes them as a name of the image's, and gives them back to a runner that is not root", async () => {
@@ -177,8 +183,8 @@ describe('the chown that hands the folders over', () => {
       expect(said).toMatch(
         new RegExp(
           `^chown in a container of '${telling}' exited with code 3: ` +
-            // CAP_CHOWN (bit 0) and CAP_DAC_READ_SEARCH (bit 2)
-            'CapEff: 0000000000000005 NoNewPrivs: 1 ?; ' +
+            // CAP_CHOWN (bit 0) and CAP_DAC_OVERRIDE (bit 1)
+            'CapEff: 0000000000000003 NoNewPrivs: 1 ?; ' +
             // 256 MiB, 64 processes, a CPU's quota of a 100 ms period (cgroup v1 or v2)
             'limits 268435456 64 100000( 100000)?; network lo$',
         ),
@@ -187,4 +193,37 @@ describe('the chown that hands the folders over', () => {
       await rm(folder, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it("gives the image's chown no way to open files of the host outside its mounts (open_by_handle_at)", async () => {
+    // The "shocker" escape: a handle of the root folder of the mounted folder's filesystem (ext4's
+    // inode 2), opened through the mount. With CAP_DAC_READ_SEARCH it opened the host's /.
+    const script = [
+      '#!/usr/bin/python3',
+      'import ctypes, os, struct, sys',
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      'class Handle(ctypes.Structure):',
+      "    _fields_ = [('bytes', ctypes.c_uint), ('type', ctypes.c_int), ('id', ctypes.c_ubyte * 8)]",
+      "root = Handle(8, 1, (ctypes.c_ubyte * 8)(*struct.pack('<II', 2, 0)))",
+      'fd = libc.open_by_handle_at(os.open(sys.argv[-1], os.O_RDONLY), ctypes.byref(root), os.O_RDONLY)',
+      "print(f'opened the host root, which holds {sorted(os.listdir(fd))[:5]}' if fd >= 0 else f'refused: errno {ctypes.get_errno()}')",
+      'sys.exit(3)',
+    ];
+    const opening = await busyboxVariant('python-user-1234-chown-opens-by-handle-v1', {
+      base: PYTHON,
+      user: '1234',
+      setup: `printf '%s\\n' ${script.map(shellQuote).join(' ')} > /usr/local/bin/chown && chmod +x /usr/local/bin/chown`,
+    });
+    const docker = new Docker(parseDockerHost(host).options);
+    const folder = await mkdtemp(join(tmpdir(), 'dstack-image-user-by-handle-'));
+    try {
+      const said = await handToImageUser(docker, opening, [{ host: folder, container: '/workspace' }], '1234', {}).then(
+        () => '',
+        (e: Error) => e.message,
+      );
+      // EPERM: the kernel (and Docker's seccomp profile) refuse the call without CAP_DAC_READ_SEARCH.
+      expect(said).toBe(`chown in a container of '${opening}' exited with code 3: refused: errno 1`);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 900_000);
 });

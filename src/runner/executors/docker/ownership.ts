@@ -144,11 +144,14 @@ const AFTER_MS = 10_000;
 /**
  * The chown container runs the image's own `chown`, as root: it gets what a chown needs and no
  * more. The capabilities to change owners and to walk folders whatever their modes, one CPU,
- * bounded memory and processes, no network, and no way to gain privileges.
+ * bounded memory and processes, no network, and no way to gain privileges. Folders of any mode
+ * are walked with DAC_OVERRIDE, never DAC_READ_SEARCH: that one also allows open_by_handle_at
+ * (Docker's seccomp profile lets it through with the capability), by which a program of the
+ * image opens any file of a mounted folder's filesystem on the host, outside every mount.
  */
 export const CHOWN_CONFINEMENT: Readonly<Docker.HostConfig> = {
   CapDrop: ['ALL'],
-  CapAdd: ['CHOWN', 'DAC_READ_SEARCH'],
+  CapAdd: ['CHOWN', 'DAC_OVERRIDE'],
   SecurityOpt: ['no-new-privileges'],
   NanoCpus: 1e9,
   Memory: 256 * 2 ** 20,

@@ -37,12 +37,15 @@ export const DOCKER_ENGINE = 'a Docker engine';
 export const HOST_JOBS = 'host jobs enabled';
 
 /**
- * Whether `spec` runs user code on the runner's host, as its uid: a job without an image, but a
- * curl job (the runner downloads it itself: runner/fetch-job.ts) and a python job on a runner
- * that runs them in `python:3.X` images (`pythonInDocker`: DSTACK_PYTHON_RUNTIME=docker).
+ * Whether `spec` runs on the runner's host: user code as its uid (a job without an image, but a
+ * python job on a runner that runs them in `python:3.X` images: `pythonInDocker`,
+ * DSTACK_PYTHON_RUNTIME=docker), or a curl job, which the runner downloads itself
+ * (runner/fetch-job.ts) from the host's network: the URL is the user's, and on a runner whose
+ * containers reach no network it read the host's loopback services and its cloud's metadata.
  */
 export function runsOnHost(spec: Pick<JobSpec, 'image' | 'provider'>, pythonInDocker: boolean): boolean {
-  if (spec.image !== undefined || spec.provider === 'curl') return false;
+  if (spec.provider === 'curl') return true;
+  if (spec.image !== undefined) return false;
   return !(spec.provider === 'python' && pythonInDocker);
 }
 
@@ -94,7 +97,7 @@ export function howToGet(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, t
   // The runner's own words (the socket, and why: permission denied, no such socket); an older runner tells none.
   if (lack === DOCKER_ENGINE)
     return total.dockerProblem ?? 'none answers at its DOCKER_HOST (start dockerd, or set DOCKER_HOST to its socket)';
-  if (lack === HOST_JOBS) return NO_HOST_JOBS_HINT;
+  if (lack === HOST_JOBS) return spec.provider === 'curl' ? NO_HOST_CURL_HINT : NO_HOST_JOBS_HINT;
   return pythonHint(pythonParam(spec.params));
 }
 
@@ -102,6 +105,11 @@ export function howToGet(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, t
 export const NO_HOST_JOBS_HINT =
   "its runners run only jobs in containers (dstack runner start --no-host-jobs): give the job an 'image:', " +
   'or start a runner without --no-host-jobs';
+
+/** How a curl job gets to run where runners were started with --no-host-jobs. */
+export const NO_HOST_CURL_HINT =
+  "its runners run only jobs in containers (dstack runner start --no-host-jobs), and a curl job downloads on the runner's " +
+  "host, from its network: download with curl in a job with an 'image:', or start a runner without --no-host-jobs";
 
 /**
  * Why a runner started with --no-host-jobs fails a job that would run on its host, should one

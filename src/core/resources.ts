@@ -33,7 +33,7 @@ export interface Capacity {
   python?: string[];
   /**
    * False: the runner runs no host jobs (`dstack runner start --no-host-jobs`), only jobs in
-   * containers and curl's downloads (core/job-needs.ts runsOnHost). Absent: it runs them (an
+   * containers; curl's downloads are host jobs (core/job-needs.ts runsOnHost). Absent: it runs them (an
    * older runner, or one without the flag).
    */
   host?: boolean;

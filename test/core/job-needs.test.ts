@@ -52,11 +52,19 @@ describe('a runner started with --no-host-jobs (host: false)', () => {
     expect(neverRuns(makeSpec('bash'), CONTAINERS)).toEqual({ size: null, ability: 'host jobs enabled' });
   });
 
-  it('runs jobs with an image, curl downloads (no user code), and python jobs it runs in images', () => {
+  it('runs jobs with an image, and python jobs it runs in images', () => {
     expect(lacks(IMAGE, CONTAINERS)).toBeNull();
     expect(lacks(makeSpec('bash-image', { image: 'ubuntu' }), CONTAINERS)).toBeNull();
-    expect(lacks(CURL, CONTAINERS)).toBeNull();
     expect(lacks(PY311, { ...CONTAINERS, python: ['docker'] })).toBeNull();
+  });
+
+  it("lacks host jobs for a curl download, which the runner makes from its host's network", () => {
+    expect(lacks(CURL, CONTAINERS)).toBe('host jobs enabled');
+    expect(howToGet(CURL, CONTAINERS)).toBe(
+      'its runners run only jobs in containers (dstack runner start --no-host-jobs), and a curl job downloads on ' +
+        "the runner's host, from its network: download with curl in a job with an 'image:', or start a runner " +
+        'without --no-host-jobs',
+    );
   });
 
   it('still needs a Docker engine for a job with an image', () => {
@@ -75,12 +83,12 @@ describe('a runner started with --no-host-jobs (host: false)', () => {
     );
   });
 
-  it('runsOnHost: a job without an image, but curl, and python where the runner runs it in an image', () => {
+  it('runsOnHost: a job without an image, but python where the runner runs it in an image; curl always', () => {
     expect(runsOnHost(makeSpec('bash'), false)).toBe(true);
     expect(runsOnHost(PY311, false)).toBe(true);
     expect(runsOnHost(PY311, true)).toBe(false);
     expect(runsOnHost(IMAGE, false)).toBe(false);
-    expect(runsOnHost(CURL, false)).toBe(false);
+    expect(runsOnHost(CURL, false)).toBe(true);
     expect(runsOnHost(CUSTOM, true)).toBe(true);
   });
 });

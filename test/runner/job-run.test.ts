@@ -1,6 +1,8 @@
 /** A job run on a runner against a real server, without the agent around it (no heartbeat to end it). */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -136,6 +138,28 @@ describe('a host job that reaches a runner started with --no-host-jobs (from an 
     expect(logged.some((l) => l.includes(`job ${id} failed: it has no image, and this runner runs no host jobs`))).toBe(
       true,
     );
+  });
+
+  it("fails a curl job without fetching: the runner would download from its host's network", async () => {
+    let requests = 0;
+    const loopbackOnly = createServer((_req, res) => void (requests++, res.end('host secret')));
+    await new Promise<void>((resolve) => loopbackOnly.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = loopbackOnly.address() as AddressInfo;
+      const params = { url: `http://127.0.0.1:${port}/meta`, output: 'meta.txt' };
+      const spec = makeSpec('fetch', { provider: 'curl', commands: [], params });
+      const { engine, id, run } = await claimedJob(spec, cleanup, { hostJobs: false });
+      await run.run();
+      const job = await engine.store.getJob(id);
+      expect([job?.status, job?.reason]).toEqual([
+        'FAILED',
+        "this runner runs only jobs in containers (dstack runner start --no-host-jobs), and this job has no 'image:': " +
+          'give it one, or run it where a runner without --no-host-jobs is',
+      ]);
+      expect(requests).toBe(0);
+    } finally {
+      loopbackOnly.close();
+    }
   });
 
   it('is refused where any launcher would start its commands on the host', async () => {

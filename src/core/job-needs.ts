@@ -56,6 +56,8 @@ export function runsOnHost(spec: Pick<JobSpec, 'image' | 'provider'>, pythonInDo
  * those that work (`3`, `3.11`).
  */
 export function lacks(spec: Pick<JobSpec, 'image' | 'provider' | 'params'>, total: Capacity): string | null {
+  // Downloaded by the runner itself, whatever image the job names.
+  if (total.host === false && spec.provider === 'curl') return HOST_JOBS;
   const hostPython = spec.provider === 'python' && spec.image === undefined;
   const inDocker = spec.image !== undefined || (hostPython && total.python?.includes(PYTHON_IN_DOCKER) === true);
   if (inDocker) return total.docker === false ? DOCKER_ENGINE : null;

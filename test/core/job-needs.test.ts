@@ -60,6 +60,7 @@ describe('a runner started with --no-host-jobs (host: false)', () => {
 
   it("lacks host jobs for a curl download, which the runner makes from its host's network", () => {
     expect(lacks(CURL, CONTAINERS)).toBe('host jobs enabled');
+    expect(lacks({ ...CURL, image: 'ubuntu' }, CONTAINERS)).toBe('host jobs enabled'); // an image changes nothing
     expect(howToGet(CURL, CONTAINERS)).toBe(
       'its runners run only jobs in containers (dstack runner start --no-host-jobs), and a curl job downloads on ' +
         "the runner's host, from its network: download with curl in a job with an 'image:', or start a runner " +

@@ -55,6 +55,11 @@ export interface RunPreview {
   project?: string;
   /** Per tag dependency that does not resolve: the submitter's runs with that tag in other projects. */
   tagsElsewhere?: Record<string, TagElsewhere[]>;
+  /**
+   * Per job ref that no active runner could ever take: why, in the words the run would get, and
+   * whether the run would fail it (the embedded server) rather than keep it waiting. Absent from older servers.
+   */
+  neverStarts?: Record<string, { reason: string; fails: boolean }>;
 }
 
 export interface StopRequestBody {

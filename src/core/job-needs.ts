@@ -30,6 +30,13 @@ export function param(params: Record<string, unknown>, ...names: string[]): stri
   return undefined;
 }
 
+/**
+ * Why the embedded server fails a job its one runner, this machine, could never run: `what` it
+ * lacks (`1 GPU`), and `how` to get it where there is a way. `dstack run --dry-run` says the same.
+ */
+export const thisMachineLacks = (what: string, how?: string) =>
+  `this machine does not have ${what}${how ? `: ${how}` : ''}`;
+
 /** What `lacks` says of a runner whose Docker engine does not answer. */
 export const DOCKER_ENGINE = 'a Docker engine';
 

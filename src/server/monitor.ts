@@ -5,8 +5,9 @@
  * "no runner has started (not started: gpu-box; …)"), or fail where no other runner will come.
  */
 import { LOCAL_RUNNER, RETRY_MAX_DELAY_MS } from '../core/api.js';
-import { DOCKER_ENGINE, howToGet, neverRuns, type NeverRuns } from '../core/job-needs.js';
+import { DOCKER_ENGINE, howToGet, neverRuns, thisMachineLacks, type NeverRuns } from '../core/job-needs.js';
 import type { JobRecord, RunnerRecord } from '../core/records.js';
+import type { JobSpec } from '../core/job-spec.js';
 import type { Engine } from './engine.js';
 import { RUNNER_LOST } from '../core/job-status.js';
 
@@ -70,20 +71,38 @@ async function explainJobs(engine: Engine, waiting: readonly JobRecord[], failUn
   const away = registered.filter((r) => r.status !== 'ACTIVE');
   let changed = false;
   for (const job of waiting) {
-    const why = runners.length === 0 ? undefined : noRunnerCan(job, runners);
-    const reason = runners.length === 0 ? noneOnline : why && withRunnersAway(job, why.reason, away);
-    if (failUnfittable && why !== undefined) {
-      const how = howToGet(job.spec, runners[0]!.total);
-      const failure =
-        runners.length === 1 ? `this machine does not have ${why.first}${how ? `: ${how}` : ''}` : why.reason;
-      changed = (await engine.transition(job.id, 'SUBMITTED', 'FAILED', { reason: failure }, 'server')).ok || changed;
+    const never = runners.length === 0 ? undefined : neverStarts(job.spec, runners, away, failUnfittable);
+    if (never?.fails) {
+      const failed = await engine.transition(job.id, 'SUBMITTED', 'FAILED', { reason: never.reason }, 'server');
+      changed = failed.ok || changed;
       continue;
     }
+    const reason = runners.length === 0 ? noneOnline : never?.reason;
     const current = job.reason && /^no (online )?runner/.test(job.reason) ? job.reason : undefined;
     if (reason !== current)
       changed = (await engine.update(job.id, 'SUBMITTED', { reason: reason ?? null })).ok || changed;
   }
   return changed;
+}
+
+/**
+ * What becomes of a job that none of the active `runners` (at least one) could ever take: it
+ * fails (`failUnfittable`: on the embedded server, `this machine does not have 1 GPU`) or waits
+ * (`no runner has 2 GPUs`), and why; undefined when one could take it. `dstack run --dry-run`
+ * says the same of the jobs it plans (submit.ts previewRun).
+ */
+export function neverStarts(
+  spec: JobSpec,
+  runners: readonly RunnerRecord[],
+  away: readonly RunnerRecord[],
+  failUnfittable: boolean,
+): { reason: string; fails: boolean } | undefined {
+  const why = noRunnerCan(spec, runners);
+  if (why === undefined) return undefined;
+  if (!failUnfittable) return { reason: withRunnersAway(spec, why.reason, away), fails: false };
+  const how = howToGet(spec, runners[0]!.total);
+  const failure = runners.length === 1 ? thisMachineLacks(why.first, how) : why.reason;
+  return { reason: failure, fails: true };
 }
 
 /** Runners named in a waiting reason at most; more are counted. */
@@ -114,8 +133,8 @@ async function noRunnerOnline(engine: Engine, registered: readonly RunnerRecord[
  * `no online runner has 4 CPUs; r3 (offline since 2026-05-01 09:30 UTC) could take it`. Without
  * them, "no runner has 4 CPUs" sent an admin looking for a bigger machine when one was only down.
  */
-function withRunnersAway(job: JobRecord, reason: string, away: readonly RunnerRecord[]): string {
-  const could = away.filter((r) => neverRuns(job.spec, r.total) === null);
+function withRunnersAway(spec: JobSpec, reason: string, away: readonly RunnerRecord[]): string {
+  const could = away.filter((r) => neverRuns(spec, r.total) === null);
   if (could.length === 0) return reason;
   const named = could
     .slice(0, NAMED_RUNNERS)
@@ -130,10 +149,10 @@ const utcMinute = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).rep
 /**
  * Why none of `runners` could ever take `job`, and what the first lacks; undefined when one could.
  */
-function noRunnerCan(job: JobRecord, runners: RunnerRecord[]): { reason: string; first: string } | undefined {
+function noRunnerCan(spec: JobSpec, runners: readonly RunnerRecord[]): { reason: string; first: string } | undefined {
   const lacking: RunnerLack[] = [];
   for (const r of runners) {
-    const never = neverRuns(job.spec, r.total);
+    const never = neverRuns(spec, r.total);
     if (never === null) return undefined;
     const problem = never.ability === DOCKER_ENGINE ? r.total.dockerProblem : undefined;
     lacking.push({ name: r.name, ...never, ...(problem ? { dockerProblem: problem } : {}) });

@@ -16,7 +16,7 @@ import { countedCode } from '../core/inputs.js';
 import { projectKey, tagElsewhereHint, type TagElsewhere } from '../core/projects.js';
 import { runNamePrefix } from '../core/run-names.js';
 import { readSubmittedCodeManifest } from './code.js';
-import { explainSubmitted } from './monitor.js';
+import { explainSubmitted, neverStarts } from './monitor.js';
 import { explainAnew } from './why-anew.js';
 import { runViews } from './queries.js';
 import { checkTagFree } from './tag-check.js';
@@ -67,6 +67,7 @@ async function explained(engine: Engine, view: RunView): Promise<RunView> {
  */
 export async function previewRun(engine: Engine, user: string, request: PreviewRequest): Promise<RunPreview> {
   const scope = { user, project: projectKey(request.repo) };
+  const never = await neverStartsOf(engine, request.jobs);
   const tags: Record<string, string | null> = {};
   const missing = new Map<string, string>(); // label → tag, of those that do not resolve
   for (const spec of request.jobs) {
@@ -93,6 +94,7 @@ export async function previewRun(engine: Engine, user: string, request: PreviewR
       cached,
       ...(anotherUsers.length > 0 ? { cachedFromAnotherUser: anotherUsers } : {}),
       ...(Object.keys(anew).length > 0 ? { anew } : {}),
+      ...never,
     };
   }
   const elsewhere: Record<string, TagElsewhere[]> = {};
@@ -101,7 +103,22 @@ export async function previewRun(engine: Engine, user: string, request: PreviewR
     const found = tagElsewhere(tagged, scope, tag);
     if (found.length > 0) elsewhere[label] = found;
   }
-  return { tags, cached, project: scope.project, tagsElsewhere: elsewhere };
+  return { tags, cached, project: scope.project, tagsElsewhere: elsewhere, ...never };
+}
+
+/** The planned jobs no active runner could ever take (RunPreview.neverStarts), as a submission would find them. */
+async function neverStartsOf(engine: Engine, specs: readonly JobSpec[]): Promise<Pick<RunPreview, 'neverStarts'>> {
+  const registered = await engine.store.listRunners();
+  const runners = registered.filter((r) => r.status === 'ACTIVE');
+  // None online: the run would wait for one, as `dstack status` would then say.
+  if (runners.length === 0) return {};
+  const away = registered.filter((r) => r.status !== 'ACTIVE');
+  const found: Record<string, { reason: string; fails: boolean }> = {};
+  for (const spec of specs) {
+    const never = neverStarts(spec, runners, away, engine.failUnfittable);
+    if (never) found[spec.ref] = never;
+  }
+  return Object.keys(found).length > 0 ? { neverStarts: found } : {};
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { JobSpec } from '../../src/core/job-spec.js';
-import { submitRun } from '../../src/server/submit.js';
+import { previewRun, submitRun } from '../../src/server/submit.js';
 import { makeSpec } from '../store/fixtures.js';
 import { addRunner, engineWith, putBlob } from './engine-fixture.js';
 
@@ -47,5 +47,22 @@ describe('the answer to a submission', () => {
     const run = await submit([SMALL]);
     expect(run.status).toBe('SUBMITTED');
     expect(run.jobs.map((j) => [j.ref, j.status])).toEqual([['small', 'SUBMITTED']]);
+  });
+});
+
+describe('the preview of a run (dstack run --dry-run)', () => {
+  const preview = async (failUnfittable: boolean) => {
+    const { engine } = await serverWithOneRunner(failUnfittable);
+    return previewRun(engine, 'u', { jobs: [HUGE, SMALL], code: { files: [] }, repo: { root: '/' } });
+  };
+
+  it('says a job this machine can never fit would fail, on the embedded server', async () => {
+    expect((await preview(true)).neverStarts).toEqual({
+      huge: { reason: 'this machine does not have 64 CPUs', fails: true },
+    });
+  });
+
+  it('says such a job would wait, and why, on a team server', async () => {
+    expect((await preview(false)).neverStarts).toEqual({ huge: { reason: 'no runner has 64 CPUs', fails: false } });
   });
 });

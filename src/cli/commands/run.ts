@@ -281,6 +281,9 @@ async function dryRun(
       await checkCode(config, planned, await takeSnapshot());
     process.stdout.write(formatPlan(planned));
     process.stdout.write('(no server is running: tag dependencies and the cache were not checked)\n');
+    // The run would start the embedded server, whose runner is this machine.
+    const { reportNeverStarts, tooBigForThisMachine } = await import('./dry-run-fit.js');
+    reportNeverStarts(await tooBigForThisMachine(planned.jobs));
     return 0;
   }
   const snapshot = await takeSnapshot();
@@ -301,5 +304,10 @@ async function dryRun(
       : `depends-on '${missing}': no run has the tag '${tag}'; see 'dstack tags list'`;
     locatedIn(planned)(new NotFoundError(message));
   }
+  // A job the cache would answer runs nowhere.
+  const reused = noCache ? {} : preview.cached;
+  const never = Object.entries(preview.neverStarts ?? {}).filter(([ref]) => !(ref in reused));
+  const { reportNeverStarts } = await import('./dry-run-fit.js');
+  reportNeverStarts(Object.fromEntries(never));
   return 0;
 }

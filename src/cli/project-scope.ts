@@ -1,6 +1,7 @@
 /** Which project a listing (`status`, `tags list`) covers: the one the CLI stands in, or all. */
+import pc from 'picocolors';
 import { projectAt } from '../client/git.js';
-import { findProjectRoot } from '../config/project-root.js';
+import { findProjectRoot, misnamedProjectFile } from '../config/project-root.js';
 import { printable } from '../core/printable.js';
 
 /** The key of the project `cwd` lies in; undefined (every project) with `all` or outside any project. */
@@ -16,6 +17,25 @@ export async function projectPlace(
   if (all) return undefined;
   const root = findProjectRoot(cwd);
   return root === undefined ? undefined : { key: await projectAt(root), root };
+}
+
+/**
+ * `projectPlace` for a listing of `what` (`dstack status`, `dstack tags list`), warning where a
+ * `.dstack/workflows.yml` (no project file) is nearer than the project found: the listing, of
+ * every project or of one above, was silently not of the project the user stood in.
+ */
+export async function listingPlace(
+  all: boolean | undefined,
+  what: 'runs' | 'tags',
+  cwd = process.cwd(),
+): Promise<{ key: string; root: string } | undefined> {
+  const place = await projectPlace(all, cwd);
+  const misnamed = all ? undefined : misnamedProjectFile(cwd, place?.root);
+  if (misnamed) {
+    const listed = place ? `the ${what} of project ${printable(place.key)}` : `every project's ${what}`;
+    process.stderr.write(`${pc.yellow('warning:')} ${printable(misnamed)}; listed here: ${listed}\n`);
+  }
+  return place;
 }
 
 /**

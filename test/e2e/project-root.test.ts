@@ -2,6 +2,7 @@
  * Which folder is the project: the nearest whose `.dstack/` holds a project file. `~/.dstack`,
  * dstack's own state (the default DSTACK_HOME), and a stray empty `.dstack/` are not projects.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +82,42 @@ describe('the project root', () => {
       stdout: '',
       stderr: `error: found .dstack/variables.yml in ${vars}: dstack reads .dstack/variables.yaml; rename it\n`,
     });
+  });
+
+  it('is said to be misnamed by the commands that list or delete in it, and by dstack init', async () => {
+    const nested = join(sb.root, 'listed');
+    await sb.write({ 'listed/.dstack/workflows.yml': 'workflows:\n  - name: hello\n    commands: [echo nested]\n' });
+    const found = `found .dstack/workflows.yml in ${nested}: dstack reads .dstack/workflows.yaml; rename it`;
+    // Listed: the project above's runs, with a warning that says so.
+    const status = await sb.dstack(['status'], { env, cwd: nested });
+    expect([status.code, status.stderr]).toEqual([
+      0,
+      `warning: ${found}; listed here: the runs of project ${sb.root}\n`,
+    ]);
+    const tags = await sb.dstack(['tags', 'list'], { env, cwd: nested });
+    expect([tags.code, tags.stderr]).toEqual([0, `warning: ${found}; listed here: the tags of project ${sb.root}\n`]);
+    // --all asked for every project's: nothing misleads.
+    expect((await sb.dstack(['status', '--all'], { env, cwd: nested })).stderr).toBe('');
+    // In no project: every project's.
+    const yml = join(home, 'listed-yml');
+    await mkdir(join(yml, '.dstack'), { recursive: true });
+    await writeFile(join(yml, '.dstack', 'workflows.yml'), 'workflows: []\n');
+    const alone = await sb.dstack(['status'], { env, cwd: yml });
+    expect(alone.stderr).toBe(
+      `warning: found .dstack/workflows.yml in ${yml}: dstack reads .dstack/workflows.yaml; rename it; ` +
+        "listed here: every project's runs\n",
+    );
+    // Deleting a tag of the project above would be deleting in the wrong place.
+    expect(await sb.dstack(['tags', 'delete', 'best'], { env, cwd: nested })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: ${found} (or name the tag's project: --project KEY)\n`,
+    });
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: nested });
+    git('init', '-q');
+    git('remote', 'add', 'origin', 'https://example.com/team/listed.git');
+    const init = await sb.dstack(['init'], { env, cwd: nested });
+    expect([init.code, init.stderr]).toEqual([0, `warning: ${found} before 'dstack run'\n`]);
   });
 
   it('is not hidden by a stray empty .dstack folder inside it', async () => {

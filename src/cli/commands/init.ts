@@ -10,7 +10,7 @@ import type { CredentialKind } from '../../core/repos.js';
 import { stripCredentials } from '../../core/repos.js';
 import type { Client } from '../../client/client.js';
 import { gitOutput, projectAt } from '../../client/git.js';
-import { findProjectRoot } from '../../config/project-root.js';
+import { findProjectRoot, misnamedProjectFile } from '../../config/project-root.js';
 import type { Settings } from '../../settings.js';
 import { credentialFrom, type InitOptions } from './init-credentials.js';
 
@@ -41,6 +41,9 @@ export async function initCommand(options: InitOptions, settings: Settings, cwd:
   // Flags and key file first: a mistake there needs no server.
   const credential = await credentialFrom(options);
   const { remote, stripped } = await originOf(cwd);
+  // Registering the remote needs no project file, but the `dstack run` that follows would refuse it.
+  const misnamed = misnamedProjectFile(cwd, findProjectRoot(cwd));
+  if (misnamed) warn(`${misnamed} before 'dstack run'`);
   const https = /^https?:\/\//i.test(remote);
   if (stripped) {
     const token = credential.kind === 'token' ? ', with the --token given' : ' (pass --token instead)';

@@ -7,7 +7,7 @@ import { tagLabel } from '../tag-label.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { withWorkflowHint } from '../workflow-hint.js';
-import { beforeRemoteHint, keyBeforeRemote, projectPlace } from '../project-scope.js';
+import { beforeRemoteHint, keyBeforeRemote, listingPlace } from '../project-scope.js';
 import { ago, colorStatus, printable, styled, table, variablesLabel, type Cell } from '../format.js';
 
 export async function statusCommand(
@@ -31,7 +31,7 @@ export async function statusCommand(
     if (!/^\d+$/.test(options.last) || last < 1 || last > MAX_LISTED_RUNS)
       throw new UsageError(`invalid --last '${options.last}': expected ${LISTED_RUNS_RULE}`);
   }
-  const [client, place] = await Promise.all([connect(settings), run ? undefined : projectPlace(options.all)]);
+  const [client, place] = await Promise.all([connect(settings), run ? undefined : listingPlace(options.all, 'runs')]);
   const project = place?.key;
   const runs = run
     ? [await withWorkflowHint(client, run, 'status', () => client.getRun(run), 'run')]

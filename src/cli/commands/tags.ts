@@ -1,5 +1,5 @@
 /** `dstack tags add|delete|list` and `dstack prune`. */
-import { misnamedProjectFile, noProjectIn } from '../../config/project-root.js';
+import { findProjectRoot, misnamedProjectFile, noProjectIn } from '../../config/project-root.js';
 import type { PruneResult } from '../../core/api.js';
 import { UsageError } from '../../core/errors.js';
 import { MAX_PRUNE_AGE_DAYS, MAX_PRUNE_AGE_MS } from '../../core/request-limits.js';
@@ -7,13 +7,13 @@ import { checkTagName } from '../../core/tags.js';
 import { formatSize, plural } from '../../core/resources.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
-import { beforeRemoteHint, keyBeforeRemote, projectPlace, projectScope } from '../project-scope.js';
+import { beforeRemoteHint, keyBeforeRemote, listingPlace, projectPlace, projectScope } from '../project-scope.js';
 import { ago, printable, table } from '../format.js';
 import { PROMISED, tagLabel } from '../tag-label.js';
 
 /** `dstack tags list [--all]`: the tags of the project the CLI stands in, or of every project (with a PROJECT column). */
 export async function tagsListCommand(options: { all?: boolean }, settings: Settings): Promise<number> {
-  const [client, place] = await Promise.all([connect(settings), projectPlace(options.all)]);
+  const [client, place] = await Promise.all([connect(settings), listingPlace(options.all, 'tags')]);
   const project = place?.key;
   const runs = await client.tags(project, { promised: true });
   if (runs.length === 0) {
@@ -70,6 +70,10 @@ export async function tagsDeleteCommand(
   options: { project?: string; user?: string },
   settings: Settings,
 ): Promise<number> {
+  // Deleting: a `.dstack/workflows.yml` nearer than the project found is not that project's place.
+  const misnamed =
+    options.project === undefined ? misnamedProjectFile(process.cwd(), findProjectRoot(process.cwd())) : undefined;
+  if (misnamed) throw new UsageError(`${misnamed} (or name the tag's project: --project KEY)`);
   const [client, project] = await Promise.all([connect(settings), options.project ?? projectScope(false)]);
   const { promisedTo, run, project: of, user } = await client.deleteTag(tag, project, options.user);
   // Which run had it: outside a project, the one project that has the tag was taken.

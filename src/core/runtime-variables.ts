@@ -22,8 +22,13 @@ export interface RuntimeValues {
 export function withRuntimeVariables(spec: JobSpec, values: RuntimeValues): JobSpec {
   const value = (name: string) => (name === 'run_name' ? values.runName : values.jobId);
   // Only these two: whatever else a custom provider's job holds (`${{ github.sha }}`) is the job's own text.
+  // An escaped one (`$$run_name`, substitute() in variables.ts) is written as it is, one `$` less.
   const fill = (text: string) =>
-    text.includes('$') ? text.replace(RUNTIME, (_, a?: string, b?: string, c?: string) => value((a ?? b ?? c)!)) : text;
+    text.includes('$')
+      ? text.replace(RUNTIME, (match, a?: string, b?: string, c?: string) =>
+          match.startsWith('$$') ? match.slice(1) : value((a ?? b ?? c)!),
+        )
+      : text;
   const filled: JobSpec = {
     ...spec,
     commands: spec.commands.map(fill),
@@ -43,7 +48,11 @@ export function withoutRuntimeVariables(text: string): string {
 
 const NAMES = RUNTIME_VARIABLES.join('|');
 // As substitute() reads them: `${{ run_name }}`, `${run_name}`, and `$run_name` not followed by more of a name.
-const RUNTIME = new RegExp(`\\$\\{\\{\\s*(${NAMES})\\s*\\}\\}|\\$\\{(${NAMES})\\}|\\$(${NAMES})(?![A-Za-z0-9_])`, 'g');
+// With a `$` before it, escaped: `$$run_name`.
+const RUNTIME = new RegExp(
+  `\\$?(?:\\$\\{\\{\\s*(${NAMES})\\s*\\}\\}|\\$\\{(${NAMES})\\}|\\$(${NAMES})(?![A-Za-z0-9_]))`,
+  'g',
+);
 
 /**
  * The settings dstack gives every job, on the host and in a container. `environment:` may name

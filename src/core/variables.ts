@@ -132,9 +132,10 @@ export function localeSettingMade(variable: string, value: string): string | und
 
 const STRICT_AT = /\$\{\{\s*[A-Za-z_][A-Za-z0-9_-]*\s*\}\}/y;
 
-/** Throws MalformedReferenceError at the first `${{` of `text` that is not a `${{ name }}`. */
+/** Throws MalformedReferenceError at the first `${{` of `text` that is not a `${{ name }}`, nor escaped (`$${{`). */
 function checkStrict(text: string): void {
   for (let at = text.indexOf('${{'); at >= 0; at = text.indexOf('${{', at + 3)) {
+    if (text[at - 1] === '$') continue;
     STRICT_AT.lastIndex = at;
     if (STRICT_AT.test(text)) continue;
     const end = text.indexOf('}}', at);
@@ -142,29 +143,54 @@ function checkStrict(text: string): void {
   }
 }
 
-// `${a-b}` is bash's "a, or b when unset", so a braced dashed name that is no variable stays the shell's.
-const PATTERN = /\$\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}|\$\{([A-Za-z_][A-Za-z0-9_-]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+/**
+ * A reference, in the groups: 1 escaped `$${name}` or `$$name` (what follows the first `$`),
+ * 2 `${{ name }}`, 3 `${name}`, 4 `$name`; or, with no group, the `$$` of an escaped `$${{`.
+ * `${a-b}` is bash's "a, or b when unset", so a braced dashed name that is no variable stays the shell's.
+ */
+const PATTERN =
+  /\$\$(?=\{\{)|\$(\$\{[A-Za-z_][A-Za-z0-9_-]*\}|\$[A-Za-z_][A-Za-z0-9_]*)|\$\{\{\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}|\$\{([A-Za-z_][A-Za-z0-9_-]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+
+const nameOf = (m: RegExpMatchArray) => m[2] ?? m[3] ?? m[4];
 
 /**
  * Substitute variables in one string. `keep` names variables that are left as written
  * (the runtime ones while planning). Throws UndefinedVariableError for an unknown `${{ }}`,
  * MalformedReferenceError for a `${{` that is not one.
+ *
+ * `$$` escapes a reference dstack would fill in: `$${{ anything }}`, and `$$name` or `$${name}`
+ * where `name` is a variable, are written as they are, one `$` less. A `$$` before anything
+ * else is the shell's (its pid), and stays. An escaped `keep` name is left escaped for the
+ * runner, which fills in the rest of them (runtime-variables.ts).
  */
 export function substitute(text: string, vars: Variables, keep: ReadonlySet<string> = new Set()): string {
   checkStrict(text);
-  return text.replace(PATTERN, (match, strict?: string, braced?: string, bare?: string, offset?: number) => {
-    const name = (strict ?? braced ?? bare) as string;
-    if (keep.has(name)) return match;
-    const value = vars.get(name);
-    if (value !== undefined) return value;
-    if (strict !== undefined) throw new UndefinedVariableError(name, (offset ?? 0) + 1);
-    return match;
-  });
+  return text.replace(
+    PATTERN,
+    (match, escaped?: string, strict?: string, braced?: string, bare?: string, offset?: number) => {
+      if (escaped !== undefined) {
+        const name = escaped.replace(/^\$\{?|\}$/g, '');
+        if (keep.has(name)) return match;
+        return vars.has(name) ? escaped : match;
+      }
+      if (strict === undefined && braced === undefined && bare === undefined) {
+        STRICT_AT.lastIndex = (offset ?? 0) + 1;
+        const kept = STRICT_AT.exec(text)?.[0].replace(/^\$\{\{\s*|\s*\}\}$/g, '');
+        return kept !== undefined && keep.has(kept) ? match : '$';
+      }
+      const name = (strict ?? braced ?? bare) as string;
+      if (keep.has(name)) return match;
+      const value = vars.get(name);
+      if (value !== undefined) return value;
+      if (strict !== undefined) throw new UndefinedVariableError(name, (offset ?? 0) + 1);
+      return match;
+    },
+  );
 }
 
 /** The variables `substitute` would put into `text`, in order: for an error about the value they made. */
 export function substitutedNames(text: string, vars: Variables): string[] {
-  return [...text.matchAll(PATTERN)].map((m) => (m[1] ?? m[2] ?? m[3])!).filter((name) => vars.has(name));
+  return [...text.matchAll(PATTERN)].map(nameOf).filter((name): name is string => name !== undefined && vars.has(name));
 }
 
 // What the shell reads as more than one plain word: whitespace, quotes, operators, expansions, globs.
@@ -207,5 +233,5 @@ export function unbracedDashed(text: string, vars: Variables, keep: ReadonlySet<
 
 /** Names referenced with `${{ }}` in a string (for `--help` and dry runs). */
 export function strictReferences(text: string): string[] {
-  return [...text.matchAll(PATTERN)].flatMap((m) => (m[1] ? [m[1]] : []));
+  return [...text.matchAll(PATTERN)].flatMap((m) => (m[2] ? [m[2]] : []));
 }

@@ -29,6 +29,13 @@ describe('withRuntimeVariables', () => {
     const spec = makeSpec('t', { commands: ['echo $run_names ${run_name_x} $PATH $$ ${{ github.sha }} $job_id_2'] });
     expect(withRuntimeVariables(spec, VALUES).commands).toEqual(spec.commands);
   });
+
+  it('writes an escaped one as it is, one $ less: $$run_name is the text $run_name', () => {
+    const spec = makeSpec('t', { commands: ['echo $$run_name $${job_id} $${{ run_name }} $run_name'] });
+    expect(withRuntimeVariables(spec, VALUES).commands).toEqual([
+      'echo $run_name ${job_id} ${{ run_name }} fast-rabbit-1',
+    ]);
+  });
 });
 
 describe('dstackEnvironment', () => {

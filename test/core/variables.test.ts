@@ -119,6 +119,29 @@ describe('substitute', () => {
   it('replaces with an empty value', () => {
     expect(substitute('[${{ e }}][$e]', new Map([['e', '']]))).toBe('[][]');
   });
+
+  it('writes a reference escaped with $$ as it is, one $ less: $$model, $${model}, $${{ model }}', () => {
+    expect(substitute('for model in a b; do echo $$model $${model} $model; done', vars)).toBe(
+      'for model in a b; do echo $model ${model} 124M; done',
+    );
+    // Another tool's template, and an undefined or malformed one: written as they are, not refused.
+    expect(substitute('echo "$${{ github.sha }} $${{ nope }} $${{ model }}"', vars)).toBe(
+      'echo "${{ github.sha }} ${{ nope }} ${{ model }}"',
+    );
+  });
+
+  it("leaves the shell's $$ (its pid) before anything that is no variable", () => {
+    expect(substitute('tmp=/tmp/x.$$; echo $$ $$PATH $${HOME} $$-1', vars)).toBe(
+      'tmp=/tmp/x.$$; echo $$ $$PATH $${HOME} $$-1',
+    );
+  });
+
+  it('leaves an escaped kept name escaped, for the runner to write as it is', () => {
+    const keep = new Set(['run_name', 'job_id']);
+    expect(substitute('$$run_name $${job_id} $${{ run_name }} $run_name', vars, keep)).toBe(
+      '$$run_name $${job_id} $${{ run_name }} $run_name',
+    );
+  });
 });
 
 describe('unbracedDashed', () => {

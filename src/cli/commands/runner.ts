@@ -1,5 +1,5 @@
 /** `dstack runner start`: make this machine a runner of a team server. */
-import { userInfo } from 'node:os';
+import { availableParallelism, totalmem, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { RunnerClient } from '../../client/runner-client.js';
 import { RUNNER_OUTAGE_MS, runnerRetry } from '../../client/retry.js';
@@ -10,6 +10,7 @@ import { isLoopback } from '../../core/server-url.js';
 import { createLogger } from '../../logger.js';
 import { RUNNER_SHUTDOWN_REASON, RunnerAgent } from '../../runner/agent.js';
 import { abilityProbe } from '../../runner/abilities.js';
+import { overOfferWarnings } from './runner-offer.js';
 import { detectCapacity, detectGpus } from '../../runner/capacity.js';
 import type { GpuInfo } from '../../core/resources.js';
 import { runnerEnvironment } from '../../runner/environment.js';
@@ -135,6 +136,8 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
   const hostJobs = options.hostJobs !== false;
   const warning = hostJobsWarning(server, hostJobs);
   if (warning) logger.warn(warning);
+  for (const over of overOfferWarnings(overrides, { cpu: availableParallelism(), memory: totalmem() }))
+    logger.warn(over);
   const detected = await detectGpus({ warn: (message) => logger.warn(message) });
   overrides.gpus = options.gpus === undefined ? detected : declaredGpus(options.gpus, detected);
   const client = new RunnerClient({ url: server, token, retry: runnerRetry(logger, RUNNER_OUTAGE_MS) });

@@ -7,6 +7,7 @@ import { tagLabel } from '../tag-label.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { withWorkflowHint } from '../workflow-hint.js';
+import { anotherUsersOnly } from '../whose-runs.js';
 import { beforeRemoteHint, keyBeforeRemote, listingPlace } from '../project-scope.js';
 import { ago, colorStatus, printable, styled, table, variablesLabel, type Cell } from '../format.js';
 
@@ -41,7 +42,8 @@ export async function statusCommand(
     return 0;
   }
   // A named run, or the runs of one project, need not say which project they are of.
-  process.stdout.write(renderStatus(runs, { project: run ? '' : project }) + '\n');
+  const users = await anotherUsersOnly(client, runs);
+  process.stdout.write(renderStatus(runs, { project: run ? '' : project, users }) + '\n');
   // None here, yet the caller's runs of this folder may lie under the key it had before its remote.
   const previous = runs.length === 0 ? keyBeforeRemote(place) : undefined;
   if (previous && (await client.listRuns({ project: previous, last: 1, mine: true })).length > 0)
@@ -59,11 +61,12 @@ function reasonOf(job: JobRecord, byId: ReadonlyMap<string, JobRecord>): string 
 /** `project`: the one project the runs are of ('' when no matter); without it, a PROJECT column. */
 export function renderStatus(
   runs: readonly RunView[],
-  { project, now = Date.now() }: { project?: string | undefined; now?: number } = {},
+  { project, now = Date.now(), ...options }: { project?: string | undefined; now?: number; users?: boolean } = {},
 ): string {
   const projects = project === undefined;
-  // An admin's --all holds other users' runs: whose each is, once they are not all one user's.
-  const users = new Set(runs.map((r) => r.user)).size > 1;
+  // An admin's listing holds other users' runs: whose each is, once they are not all one user's,
+  // or not the caller's (`users`: whose-runs.ts).
+  const users = options.users === true || new Set(runs.map((r) => r.user)).size > 1;
   const rows: Cell[][] = [];
   for (const run of runs) {
     const vars = variablesLabel(run.overrides);

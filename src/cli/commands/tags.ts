@@ -10,6 +10,7 @@ import { connect } from '../connect.js';
 import { beforeRemoteHint, keyBeforeRemote, listingPlace, projectPlace, projectScope } from '../project-scope.js';
 import { ago, printable, table } from '../format.js';
 import { PROMISED, tagLabel } from '../tag-label.js';
+import { anotherUsersOnly } from '../whose-runs.js';
 
 /** `dstack tags list [--all]`: the tags of the project the CLI stands in, or of every project (with a PROJECT column). */
 export async function tagsListCommand(options: { all?: boolean }, settings: Settings): Promise<number> {
@@ -26,8 +27,8 @@ export async function tagsListCommand(options: { all?: boolean }, settings: Sett
     return 0;
   }
   const all = project === undefined;
-  // An admin sees every user's tags: whose each is, once they are not all one user's.
-  const users = new Set(runs.map((r) => r.user)).size > 1;
+  // An admin sees every user's tags: whose each is, once they are not all one user's, or not the admin's.
+  const users = new Set(runs.map((r) => r.user)).size > 1 || (await anotherUsersOnly(client, runs));
   const rows = runs.map((r) => [
     tagLabel(r) ?? '',
     r.name,

@@ -1,5 +1,6 @@
 /** The team commands' user errors, each with the message a user sees. */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -143,7 +144,7 @@ describe('team command errors', () => {
   it('switches to a saved profile with --profile alone, and back to the local server with --local', async () => {
     const local = await sb.dstack(['config', '--local']);
     expect(local.stdout).toBe(
-      'dstack now uses the local server (profiles are kept; switch back with: dstack config --profile NAME)\n',
+      "dstack now uses the local server (profile 'team' is kept; switch back with: dstack config --profile team)\n",
     );
     const listed = (await sb.dstack(['config', 'list'])).stdout;
     expect(listed).toMatch(/^team\s+http:/m);
@@ -163,6 +164,19 @@ describe('team command errors', () => {
     const both = await sb.dstack(['config', '--local', '--profile', 'team']);
     expect(both.stderr).toBe('error: --local takes no --server, --token or --profile\n');
     expect(both.code).toBe(2);
+    // Without profiles there is none to keep nor to switch back to: said so, and no config.yml is written.
+    const fresh = await Sandbox.create();
+    try {
+      expect(await fresh.dstack(['config', '--local'])).toEqual({
+        code: 0,
+        stdout:
+          'dstack uses the local server (no profile is saved; add one with: dstack config --server URL --token TOKEN)\n',
+        stderr: '',
+      });
+      expect(existsSync(join(fresh.home, 'config.yml'))).toBe(false);
+    } finally {
+      await fresh.dispose();
+    }
   });
 
   it('names the refused token by where it came from: a profile, DSTACK_TOKEN, a runner token', async () => {

@@ -1,6 +1,6 @@
 /** Team commands: `dstack config`, `dstack users`, `dstack runners`. */
 import { Client } from '../../client/client.js';
-import { configPath, readConfig, writeConfig } from '../../client/profiles.js';
+import { configPath, readConfig, writeConfig, type CliConfig } from '../../client/profiles.js';
 import { checkAccountName } from '../../core/account-names.js';
 import { UsageError } from '../../core/errors.js';
 import type { RunnerView } from '../../core/api.js';
@@ -58,12 +58,28 @@ async function useProfile(settings: Settings, name: string | undefined): Promise
       `no profile '${name}' (${which}); save it with: dstack config --server URL --token TOKEN --profile ${name}`,
     );
   }
+  if (name === undefined) return useLocal(settings, config);
   config.current = name;
   await writeConfig(settings.home, config);
+  process.stdout.write(`profile '${name}' (${config.profiles[name]!.server}) is now the current one\n`);
+  return 0;
+}
+
+/** `dstack config --local`: naming the profiles kept, and none where there is none to switch back to. */
+async function useLocal(settings: Settings, config: CliConfig): Promise<number> {
+  const saved = Object.keys(config.profiles);
+  if (saved.length === 0) {
+    process.stdout.write(
+      'dstack uses the local server (no profile is saved; add one with: dstack config --server URL --token TOKEN)\n',
+    );
+    return 0;
+  }
+  delete config.current;
+  await writeConfig(settings.home, config);
+  const kept = saved.length === 1 ? `profile '${saved[0]!}' is kept` : `profiles ${saved.join(', ')} are kept`;
+  const back = saved.length === 1 ? saved[0]! : 'NAME';
   process.stdout.write(
-    name === undefined
-      ? 'dstack now uses the local server (profiles are kept; switch back with: dstack config --profile NAME)\n'
-      : `profile '${name}' (${config.profiles[name]!.server}) is now the current one\n`,
+    `dstack now uses the local server (${kept}; switch back with: dstack config --profile ${back})\n`,
   );
   return 0;
 }

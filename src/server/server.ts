@@ -3,6 +3,7 @@
  * the embedded default) a runner for this machine that calls the same API in-process.
  */
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RunnerClient } from '../client/runner-client.js';
 import type { Logger } from '../logger.js';
@@ -31,6 +32,8 @@ import { LogArchive } from './storage/log-archive.js';
 import { LogStore } from './storage/log-store.js';
 import { LOCAL_RUNNER } from '../core/api.js';
 import { describeDatabase, openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
+import { ConflictError } from '../core/errors.js';
 
 /**
  * The reason of the jobs its runner was running when the server shut down: they stop as
@@ -89,6 +92,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   } catch (e) {
     await release();
     throw e;
+  }
+  if (options.localRunner) {
+    try {
+      await refuseAnotherHostsLocalRunner(store, options.runnerTimeoutMs ?? 60_000, options.databaseSetting);
+    } catch (e) {
+      await store.close();
+      await release();
+      throw e;
+    }
   }
   let blobs;
   try {
@@ -212,4 +224,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     drain,
     close,
   };
+}
+
+/**
+ * On a database another server uses too (a team's PostgreSQL), the built-in runner `local` may be
+ * that server's, live on another machine: taking its name would revoke its token and run its
+ * jobs here. Refused while it is heard from; a server of this machine restarting takes it back.
+ */
+async function refuseAnotherHostsLocalRunner(
+  store: Store,
+  runnerTimeoutMs: number,
+  databaseSetting = '--database',
+): Promise<void> {
+  const runner = await store.getRunner(LOCAL_RUNNER);
+  if (!runner || runner.status !== 'ACTIVE' || runner.host === hostname()) return;
+  const silentMs = Date.now() - runner.updatedAt;
+  if (silentMs > runnerTimeoutMs) return;
+  throw new ConflictError(
+    `the runner '${LOCAL_RUNNER}' on this database is the built-in runner of a server on ${runner.host} ` +
+      `(heard ${Math.max(0, Math.round(silentMs / 1000))}s ago): this server's would take its name and its jobs; ` +
+      `start this one without --local-runner, or give it a database of its own (${databaseSetting})`,
+  );
 }

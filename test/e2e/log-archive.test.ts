@@ -26,7 +26,8 @@ describe('finished logs archived in the storage', () => {
   const projects: RemoteProject[] = [];
 
   const serve = async () => {
-    const args = ['--storage', `s3://${bucket}/team`, '--database', database];
+    // One machine's servers on the database, one after the other: their runner is asked for.
+    const args = ['--storage', `s3://${bucket}/team`, '--database', database, '--local-runner'];
     const server = await startForegroundServer(args, moto.env);
     servers.push(server);
     const project = await RemoteProject.create(server, moto.env);

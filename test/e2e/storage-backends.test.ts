@@ -70,7 +70,8 @@ const backends: Backend[] = [
       const { bucket, s3 } = await createBucket(moto);
       const database = await postgres.createDatabase();
       const server = await startForegroundServer(
-        ['--storage', `s3://${bucket}/team/artifacts`, '--database', database],
+        // Its own database: its runner is asked for (a shared one has none by default).
+        ['--storage', `s3://${bucket}/team/artifacts`, '--database', database, '--local-runner'],
         moto.env,
       );
       return {

@@ -57,7 +57,11 @@ export async function serverCommand(
   // Host jobs run as this server's user and can read its data folder (the admin token, the
   // server key): on a server others reach, any user could make themselves admin. Off unless asked.
   const loopback = isLoopback(options.host);
-  const localRunner = options.localRunner ?? loopback;
+  // A database other servers may use too (PostgreSQL: a team's) holds their runners and jobs: a
+  // server of one's own on it would run the team's jobs on this machine. Off there unless asked.
+  const database = options.database ?? settings.database;
+  const databaseSetting = options.database === undefined ? 'DSTACK_DATABASE_URL' : '--database';
+  const localRunner = options.localRunner ?? (loopback && database === undefined);
   if (localRunner) await makePrivateFolder(runnerWorkDir(settings.home), home);
   const server = await startServer({
     dataDir,
@@ -68,8 +72,8 @@ export async function serverCommand(
     // Storage: flags, else DSTACK_STORAGE / DSTACK_DATABASE_URL, else the data dir.
     storage: options.storage ?? settings.storage,
     storageSetting: options.storage === undefined ? 'DSTACK_STORAGE' : '--storage',
-    database: options.database ?? settings.database,
-    databaseSetting: options.database === undefined ? 'DSTACK_DATABASE_URL' : '--database',
+    database,
+    databaseSetting,
     s3: settings.s3,
     ...(localRunner
       ? {
@@ -91,8 +95,11 @@ export async function serverCommand(
       : `admin token: in ${tokenFile} (written at the first start)\n`,
   );
   if (options.localRunner === undefined && !localRunner) {
+    const why = loopback
+      ? `the database of ${databaseSetting} may be other servers' too, and their jobs would run here`
+      : `--host ${options.host} is reachable from others`;
     process.stdout.write(
-      `no runner on this machine (--host ${options.host} is reachable from others): start runners with ` +
+      `no runner on this machine (${why}): start runners with ` +
         '`dstack runner start` (dstack runners add NAME prints the command), or pass --local-runner\n',
     );
   } else if (localRunner && !loopback) {

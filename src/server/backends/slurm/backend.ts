@@ -81,6 +81,7 @@ export class SlurmBackend implements ManagedRunner {
     await slurm.check();
     // Every partition named: sinfo lists the nodes of those that exist, and sbatch refuses them all for one that does not.
     if (options.partition) await partitionsExist(slurm, options.partition);
+    await checkSbatchArgs(slurm, options, logger);
     const nodes = await slurm.nodes();
     if (nodes.length === 0) {
       throw new UnavailableError(
@@ -281,6 +282,26 @@ export class SlurmBackend implements ManagedRunner {
       this.logger.warn('reading the Slurm nodes failed; keeping the last capacity', { error: String(e) });
     }
   }
+}
+
+/**
+ * Refuse extra sbatch options that sbatch cannot read (`--qoss=normal`), which every job's
+ * submission failed on, found only at the first job. Asked with `--test-only`, which a cluster
+ * whose nodes are drained refuses too: that is only warned of, since it may pass.
+ */
+async function checkSbatchArgs(slurm: SlurmCommands, options: SlurmBackendOptions, logger: Logger): Promise<void> {
+  if (options.sbatchArgs.length === 0 || !slurm.testOptions) return;
+  const args = [
+    ...(options.partition ? [`--partition=${options.partition}`] : []),
+    ...(options.account ? [`--account=${options.account}`] : []),
+    ...options.sbatchArgs,
+  ];
+  const said = await slurm.testOptions(args);
+  if (said !== undefined)
+    logger.warn(
+      `sbatch --test-only ${args.join(' ')} refused a job: ${said}; starting all the same, as that may be the ` +
+        "cluster's state (drained nodes): jobs are submitted with these options, and fail with sbatch's words if it stays",
+    );
 }
 
 /**

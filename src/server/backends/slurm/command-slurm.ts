@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { UnavailableError } from '../../../core/errors.js';
+import { UnavailableError, UsageError } from '../../../core/errors.js';
 import type { Logger } from '../../../logger.js';
 import { parseSacct, parseSbatch, parseSinfo, parseSqueueFormatted, parseSqueueJson } from './parse.js';
 import {
@@ -177,6 +177,27 @@ export class CommandSlurm implements SlurmCommands {
     return [...new Set(lines.filter((l) => l !== ''))];
   }
 
+  async testOptions(args: readonly string[]): Promise<string | undefined> {
+    try {
+      await this.run('sbatch', ['--test-only', ...args, '--wrap', 'true']);
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof SlurmCommandError)) throw e;
+      const said = e.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('Try "sbatch --help"'));
+      // sbatch's own reading of its options fails before slurmctld is asked (exit 255): a typo,
+      // whatever the cluster's state. Anything else may be that state (drained nodes, a full QOS).
+      if (said.some((l) => BAD_OPTION.test(l)))
+        throw new UsageError(
+          `sbatch refuses an option of --slurm-sbatch-args (or sbatch-args in --config): ${said.join('; ')}; ` +
+            'correct it (sbatch --help lists its options)',
+        );
+      return said.join('; ') || e.message;
+    }
+  }
+
   private run(command: keyof SlurmPaths, args: string[], input?: string): Promise<string> {
     const path = this.options.paths[command];
     return new Promise((resolve, reject) => {
@@ -213,6 +234,10 @@ export class CommandSlurm implements SlurmCommands {
 function isGone(e: unknown): boolean {
   return e instanceof SlurmCommandError && GONE.test(e.stderr);
 }
+
+/** What sbatch says of an option it cannot read: `unrecognized option '--qoss=normal'`, `Invalid --time specification`. */
+const BAD_OPTION =
+  /unrecognized option|invalid option|option .* (requires|doesn't allow) an argument|ambiguous|Invalid --?[\w-]+ specification/i;
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];

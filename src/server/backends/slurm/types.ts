@@ -50,6 +50,13 @@ export interface SlurmCommands {
   nodes(): Promise<SlurmNode[]>;
   /** The cluster's partitions, hidden ones too: which of those asked for do not exist (a partition with no nodes is another matter). */
   partitions(): Promise<string[]>;
+  /**
+   * `sbatch --test-only` with `args` (options.ts sbatchArgs, with the partition and account):
+   * throws a UsageError where sbatch cannot read an option (a typo); returns what else it said
+   * in refusing (the cluster's state: drained nodes), or undefined where it would take the job.
+   * Absent from a scripted Slurm of tests, which then checks nothing.
+   */
+  testOptions?(args: readonly string[]): Promise<string | undefined>;
 }
 
 /** Slurm states after which the job's processes are gone (or going). */

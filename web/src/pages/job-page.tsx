@@ -1,6 +1,8 @@
 /** One job: its log following live, its artifacts, its status history and what it ran. */
 import { endedWithRunner, isFinished } from '../../../src/core/job-status.js';
+import type { JobView } from '../../../src/core/api.js';
 import type { JobRecord } from '../../../src/core/records.js';
+import { waitingReason } from '../../../src/core/waiting-reason.js';
 import { api } from '../api/client.js';
 import { ArtifactTreeView } from '../components/artifact-tree-view.js';
 import { ControlButtons } from '../components/control-buttons.js';
@@ -15,11 +17,12 @@ import { duration, formatSize, timeRan } from '../lib/format.js';
 import { usePoll } from '../lib/use-poll.js';
 
 export function JobPage({ id }: { id: string }) {
-  const view = usePoll((signal) => api.job(id, signal), 2000, id);
+  const view = usePoll((signal) => loadJob(id, signal), 2000, id);
   if (!view.data) return <main>{view.error ? <ErrorBox error={view.error} /> : <p class="muted">loading…</p>}</main>;
-  const { job, run, events } = view.data;
+  const { job, run, events, runJobs } = view.data;
   const finished = isFinished(job.status);
   const ran = timeRan(events);
+  const reason = waitingReason(job, new Map(runJobs.map((j) => [j.id, j])))?.reason ?? job.reason;
   return (
     <main>
       <div class="page-head">
@@ -40,7 +43,7 @@ export function JobPage({ id }: { id: string }) {
           </>
         )}
       </p>
-      {job.reason && job.status !== 'DONE' && <p class={`reason reason-${job.status.toLowerCase()}`}>{job.reason}</p>}
+      {reason && job.status !== 'DONE' && <p class={`reason reason-${job.status.toLowerCase()}`}>{reason}</p>}
       <ErrorBox error={view.error} />
       <section>
         <h2>Log</h2>
@@ -70,6 +73,17 @@ export function JobPage({ id }: { id: string }) {
       </section>
     </main>
   );
+}
+
+/**
+ * The job, and the jobs of its run while it waits on them: why a job waits for its
+ * dependencies (`waiting for prepare`) depends on their statuses, which the server's reason leaves out.
+ */
+async function loadJob(id: string, signal: AbortSignal): Promise<JobView & { runJobs: JobRecord[] }> {
+  const view = await api.job(id, signal);
+  const { job } = view;
+  const waitsOnJobs = job.status === 'SUBMITTED' && !job.reason && job.dependsOn.length > 0;
+  return { ...view, runJobs: waitsOnJobs ? (await api.run(view.run.name, signal)).jobs : [job] };
 }
 
 function JobSpecInfo({ job }: { job: JobRecord }) {

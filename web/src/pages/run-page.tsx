@@ -1,6 +1,7 @@
 /** One run: its jobs as a graph and a table, its variables, its code, and what can be done to it. */
 import type { ComponentChildren } from 'preact';
 import type { RunView } from '../../../src/core/records.js';
+import { waitingReason } from '../../../src/core/waiting-reason.js';
 import { api } from '../api/client.js';
 import { ControlButtons } from '../components/control-buttons.js';
 import { DagView } from '../components/dag-view.js';
@@ -70,6 +71,7 @@ function CodeInfo({ run }: { run: RunView }) {
 }
 
 function JobTable({ run }: { run: RunView }) {
+  const byId = new Map(run.jobs.map((j) => [j.id, j]));
   return (
     <table class="jobs">
       <thead>
@@ -100,7 +102,8 @@ function JobTable({ run }: { run: RunView }) {
               <td>
                 <StatusBadge status={job.status} />
               </td>
-              <td>{job.reason ?? ''}</td>
+              {/* A waiting job says why, as `dstack status` does: the server names only some reasons. */}
+              <td>{waitingReason(job, byId)?.reason ?? job.reason ?? ''}</td>
               <td>{job.runner ?? ''}</td>
               <td>{took ?? ''}</td>
             </tr>

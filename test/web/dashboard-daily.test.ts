@@ -1,6 +1,7 @@
 /**
  * What a daily user of the dashboard ran into, in a real browser against the embedded server:
- * a job waiting on its dependencies says so (as `dstack status` does).
+ * a job waiting on its dependencies says so (as `dstack status` does), and a run pruned while
+ * its pages are open says it was deleted.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,13 @@ describe('the dashboard as a daily user meets it', () => {
     expect(r.stderr).toBe('');
     return r.stdout.trim();
   };
+  const newTab = async (path: string) => {
+    const tab = await chrome.context.newPage(); // its session from `page`, over the channel
+    tab.setDefaultTimeout(20_000);
+    await tab.goto(`${url}${path}`);
+    return tab;
+  };
+
   beforeAll(async () => {
     sb = await Sandbox.create();
     await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
@@ -49,5 +57,28 @@ describe('the dashboard as a daily user meets it', () => {
     await page.goto(`${url}/jobs/${after.id}`);
     await expect(page.locator('p.reason').textContent()).resolves.toBe('waiting for slow');
     expect((await sb.dstack(['stop', name])).code).toBe(0);
+  });
+
+  it("replaces a run's and a job's open page with what happened when the run is pruned", async () => {
+    const name = await runOf('hello');
+    const job = (await sb.ended(name)).jobs[0]!;
+    await page.goto(`${url}/runs/${name}`);
+    await page.locator(`tr[data-job="${job.id}"]`).getByText('DONE').waitFor();
+    const jobTab = await newTab(`/jobs/${job.id}`);
+    await jobTab.getByText('finished', { exact: true }).waitFor();
+
+    const pruned = await sb.dstack(['prune', '--older-than', '0s']);
+    expect(pruned.stdout).toContain(name);
+    const said = (what: string) =>
+      `${what} was deleted after this page opened (dstack prune deletes finished runs, with their logs and artifacts).`;
+    await expect(page.getByRole('alert').textContent({ timeout: 10_000 })).resolves.toBe(said(`Run ${name}`));
+    await expect(jobTab.getByRole('alert').textContent({ timeout: 10_000 })).resolves.toBe(
+      said(`Job ${job.id} (of run ${name})`),
+    );
+    // Nothing stale is left to act on.
+    expect(await page.getByRole('button', { name: 'Stop' }).count()).toBe(0);
+    await jobTab.getByRole('link', { name: 'See the runs.' }).click();
+    await jobTab.getByRole('heading', { name: 'Runs' }).waitFor();
+    await jobTab.close();
   });
 });

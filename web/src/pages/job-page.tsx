@@ -6,6 +6,7 @@ import { waitingReason } from '../../../src/core/waiting-reason.js';
 import { api } from '../api/client.js';
 import { ArtifactTreeView } from '../components/artifact-tree-view.js';
 import { ControlButtons } from '../components/control-buttons.js';
+import { DeletedPage, wasDeleted } from '../components/deleted-page.js';
 import { ErrorBox } from '../components/error-box.js';
 import { EventHistory } from '../components/event-history.js';
 import { KeyValues } from '../components/key-values.js';
@@ -18,6 +19,9 @@ import { usePoll } from '../lib/use-poll.js';
 
 export function JobPage({ id }: { id: string }) {
   const view = usePoll((signal) => loadJob(id, signal), 2000, id);
+  if (wasDeleted(view.error, view.data)) {
+    return <DeletedPage what={`Job ${id}${view.data ? ` (of run ${view.data.run.name})` : ''}`} />;
+  }
   if (!view.data) return <main>{view.error ? <ErrorBox error={view.error} /> : <p class="muted">loading…</p>}</main>;
   const { job, run, events, runJobs } = view.data;
   const finished = isFinished(job.status);

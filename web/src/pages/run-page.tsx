@@ -5,6 +5,7 @@ import { waitingReason } from '../../../src/core/waiting-reason.js';
 import { api } from '../api/client.js';
 import { ControlButtons } from '../components/control-buttons.js';
 import { DagView } from '../components/dag-view.js';
+import { DeletedPage, wasDeleted } from '../components/deleted-page.js';
 import { ErrorBox } from '../components/error-box.js';
 import { KeyValues } from '../components/key-values.js';
 import { JobRef } from '../components/job-ref.js';
@@ -15,6 +16,7 @@ import { usePoll } from '../lib/use-poll.js';
 
 export function RunPage({ name }: { name: string }) {
   const run = usePoll((signal) => api.run(name, signal), 2000, name);
+  if (wasDeleted(run.error, run.data)) return <DeletedPage what={`Run ${name}`} />;
   if (!run.data) return <main>{run.error ? <ErrorBox error={run.error} /> : <p class="muted">loading…</p>}</main>;
   const view = run.data;
   const took = jobsDurationLabel(view.jobs);

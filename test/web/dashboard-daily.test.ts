@@ -65,7 +65,7 @@ describe('the dashboard as a daily user meets it', () => {
     await page.goto(`${url}/runs/${name}`);
     await page.locator(`tr[data-job="${job.id}"]`).getByText('DONE').waitFor();
     const jobTab = await newTab(`/jobs/${job.id}`);
-    await jobTab.getByText('finished', { exact: true }).waitFor();
+    await jobTab.getByText('1 line', { exact: true }).waitFor(); // "hi", and not "1 lines"
 
     const pruned = await sb.dstack(['prune', '--older-than', '0s']);
     expect(pruned.stdout).toContain(name);

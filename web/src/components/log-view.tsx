@@ -4,6 +4,7 @@
  * loaded (use-log-stream.ts); earlier ones on request.
  */
 import { Component } from 'preact';
+import { plural } from '../../../src/core/resources.js';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { clockTime } from '../lib/format.js';
 import { markMatches } from '../lib/log-search.js';
@@ -40,7 +41,7 @@ export function LogView({ target, job, onJobsChange }: { target: string; job: Jo
   // Not trimmed: 'epoch 1 ' (with its space) must not match 'epoch 10'.
   const q = query.trim() ? query.toLowerCase() : '';
   const shown = q ? stream.rows.filter((r) => r.search.includes(q)) : stream.rows;
-  const loaded = stream.hasEarlier ? `the last ${stream.count} lines` : `${stream.count} lines`;
+  const loaded = stream.hasEarlier ? `the last ${stream.count} lines` : plural(stream.count, 'line');
   // A finished job's log is only being read: it is live only while the job goes on.
   const label =
     stream.state === 'live' && finished

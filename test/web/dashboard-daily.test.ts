@@ -1,7 +1,7 @@
 /**
  * What a daily user of the dashboard ran into, in a real browser against the embedded server:
- * a job waiting on its dependencies says so (as `dstack status` does), and a run pruned while
- * its pages are open says it was deleted.
+ * a job waiting on its dependencies says so (as `dstack status` does), a run pruned while its
+ * pages are open says it was deleted, and the pages fit a phone's width.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,11 @@ const WORKFLOWS = `workflows:
     depends-on: [slow]
     commands: [echo after]
 `;
+
+const PHONE = { width: 390, height: 844 };
+
+/** Evaluated in the page (a string: the tests are compiled without the DOM's types): wider than the window? */
+const OVERFLOWS = 'document.documentElement.scrollWidth > window.innerWidth';
 
 describe('the dashboard as a daily user meets it', () => {
   let sb: Sandbox;
@@ -80,5 +85,27 @@ describe('the dashboard as a daily user meets it', () => {
     await jobTab.getByRole('link', { name: 'See the runs.' }).click();
     await jobTab.getByRole('heading', { name: 'Runs' }).waitFor();
     await jobTab.close();
+  });
+
+  it("fits a phone's width: wide tables scroll in their own box, run names stay on one line", async () => {
+    const name = await runOf('after');
+    const after = (await sb.runView(name)).jobs.find((j) => j.workflow === 'after')!;
+    const phone = await newTab('/');
+    await phone.setViewportSize(PHONE);
+    await phone.locator(`tr[data-run="${name}"]`).waitFor();
+    expect(await phone.evaluate(OVERFLOWS)).toBe(false);
+    // One line box: "sharp-crab-1", not "sharp-" "crab-" "1" on three.
+    const nameLines = await phone.locator(`tr[data-run="${name}"] a`).evaluate((a) => a.getClientRects().length);
+    expect(nameLines).toBe(1);
+    const scrolls = await phone.locator('.table-scroll').evaluate((box) => box.scrollWidth > box.clientWidth);
+    expect(scrolls).toBe(true);
+
+    for (const path of [`/runs/${name}`, `/jobs/${after.id}`]) {
+      await phone.goto(`${url}${path}`);
+      await phone.getByRole('heading', { name: 'Variables' }).or(phone.getByText('following live')).first().waitFor();
+      expect(await phone.evaluate(OVERFLOWS), path).toBe(false);
+    }
+    expect((await sb.dstack(['stop', name])).code).toBe(0);
+    await phone.close();
   });
 });

@@ -75,44 +75,46 @@ function CodeInfo({ run }: { run: RunView }) {
 function JobTable({ run }: { run: RunView }) {
   const byId = new Map(run.jobs.map((j) => [j.id, j]));
   return (
-    <table class="jobs">
-      <thead>
-        <tr>
-          <th>Job</th>
-          <th>Workflow</th>
-          <th>Status</th>
-          <th>Reason</th>
-          <th>Runner</th>
-          <th>Duration</th>
-        </tr>
-      </thead>
-      <tbody>
-        {run.jobs.map((job) => {
-          const took = jobsDurationLabel([job]);
-          return (
-            <tr key={job.id} data-job={job.id}>
-              <td>
-                <Link href={jobHref(job.id)}>{job.id}</Link>
-                {job.cachedFrom && (
-                  <span class="muted">
-                    {' '}
-                    cached ← <JobRef id={job.cachedFrom} anotherUser={job.cachedFromAnotherUser} />
-                  </span>
-                )}
-              </td>
-              <td>{job.workflow}</td>
-              <td>
-                <StatusBadge status={job.status} />
-              </td>
-              {/* A waiting job says why, as `dstack status` does: the server names only some reasons. */}
-              <td>{waitingReason(job, byId)?.reason ?? job.reason ?? ''}</td>
-              <td>{job.runner ?? ''}</td>
-              <td>{took ?? ''}</td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    <div class="table-scroll">
+      <table class="jobs">
+        <thead>
+          <tr>
+            <th>Job</th>
+            <th>Workflow</th>
+            <th>Status</th>
+            <th>Reason</th>
+            <th>Runner</th>
+            <th>Duration</th>
+          </tr>
+        </thead>
+        <tbody>
+          {run.jobs.map((job) => {
+            const took = jobsDurationLabel([job]);
+            return (
+              <tr key={job.id} data-job={job.id}>
+                <td>
+                  <Link href={jobHref(job.id)}>{job.id}</Link>
+                  {job.cachedFrom && (
+                    <span class="muted">
+                      {' '}
+                      cached ← <JobRef id={job.cachedFrom} anotherUser={job.cachedFromAnotherUser} />
+                    </span>
+                  )}
+                </td>
+                <td>{job.workflow}</td>
+                <td>
+                  <StatusBadge status={job.status} />
+                </td>
+                {/* A waiting job says why, as `dstack status` does: the server names only some reasons. */}
+                <td>{waitingReason(job, byId)?.reason ?? job.reason ?? ''}</td>
+                <td>{job.runner ?? ''}</td>
+                <td>{took ?? ''}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -18,40 +18,42 @@ export function RunnersPage() {
       <ErrorBox error={runners.error} />
       {runners.data && list.length === 0 && <p class="empty">No runner has registered.</p>}
       {list.length > 0 && (
-        <table class="runners">
-          <thead>
-            <tr>
-              <th>Runner</th>
-              <th>Host</th>
-              <th>Status</th>
-              <th>Resources</th>
-              <th>Free</th>
-              <th>Jobs</th>
-              <th>Last heartbeat</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((r) => (
-              <tr key={r.name} data-runner={r.name}>
-                <td>{r.name}</td>
-                <td>{r.host}</td>
-                <td class={`runner-${r.status.toLowerCase().replace(' ', '-')}`}>{r.status.toLowerCase()}</td>
-                <td>{r.status === 'NOT STARTED' ? '—' : capacity(r.total)}</td>
-                <td>{r.status === 'NOT STARTED' ? '—' : capacity(r.free)}</td>
-                <td>
-                  {r.jobs.map((j) => (
-                    <div key={j.id}>
-                      <Link href={jobHref(j.id)}>{j.id}</Link> {j.workflow} <StatusBadge status={j.status} />
-                    </div>
-                  ))}
-                  {r.otherJobs > 0 && <div class="muted">{r.otherJobs} of other users</div>}
-                  {r.jobs.length === 0 && r.otherJobs === 0 && <span class="muted">idle</span>}
-                </td>
-                <td title={dateTime(r.updatedAt)}>{ago(r.updatedAt)}</td>
+        <div class="table-scroll">
+          <table class="runners">
+            <thead>
+              <tr>
+                <th>Runner</th>
+                <th>Host</th>
+                <th>Status</th>
+                <th>Resources</th>
+                <th>Free</th>
+                <th>Jobs</th>
+                <th>Last heartbeat</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {list.map((r) => (
+                <tr key={r.name} data-runner={r.name}>
+                  <td>{r.name}</td>
+                  <td>{r.host}</td>
+                  <td class={`runner-${r.status.toLowerCase().replace(' ', '-')}`}>{r.status.toLowerCase()}</td>
+                  <td>{r.status === 'NOT STARTED' ? '—' : capacity(r.total)}</td>
+                  <td>{r.status === 'NOT STARTED' ? '—' : capacity(r.free)}</td>
+                  <td>
+                    {r.jobs.map((j) => (
+                      <div key={j.id}>
+                        <Link href={jobHref(j.id)}>{j.id}</Link> {j.workflow} <StatusBadge status={j.status} />
+                      </div>
+                    ))}
+                    {r.otherJobs > 0 && <div class="muted">{r.otherJobs} of other users</div>}
+                    {r.jobs.length === 0 && r.otherJobs === 0 && <span class="muted">idle</span>}
+                  </td>
+                  <td title={dateTime(r.updatedAt)}>{ago(r.updatedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </main>
   );

@@ -61,25 +61,27 @@ export function RunsPage() {
         </p>
       )}
       {all.length > 0 && (
-        <table class="runs">
-          <thead>
-            <tr>
-              <th>Run</th>
-              {projects.length > 1 && <th>Project</th>}
-              <th>Workflow</th>
-              <th>Tag</th>
-              <th>Status</th>
-              <th>Submitted</th>
-              <th>Duration</th>
-              <th>Who</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((run) => (
-              <RunRow key={run.name} run={run} now={now} showProject={projects.length > 1} />
-            ))}
-          </tbody>
-        </table>
+        <div class="table-scroll">
+          <table class="runs">
+            <thead>
+              <tr>
+                <th>Run</th>
+                {projects.length > 1 && <th>Project</th>}
+                <th>Workflow</th>
+                <th>Tag</th>
+                <th>Status</th>
+                <th>Submitted</th>
+                <th>Duration</th>
+                <th>Who</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((run) => (
+                <RunRow key={run.name} run={run} now={now} showProject={projects.length > 1} />
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {all.length > 0 && shown.length === 0 && <p class="empty">No run of the last {all.length} matches.</p>}
       {all.length >= limit && (

@@ -30,36 +30,38 @@ export function TagsPage() {
         </p>
       )}
       {list.length > 0 && (
-        <table class="tags">
-          <thead>
-            <tr>
-              <th>Tag</th>
-              <th>Run</th>
-              {showUser && <th>User</th>}
-              {showProject && <th>Project</th>}
-              <th>Workflow</th>
-              <th>Jobs</th>
-              <th>Submitted</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((r) => (
-              <tr key={r.name} data-run={r.name}>
-                <td>
-                  <TagCell run={r} />
-                </td>
-                <td>
-                  <Link href={runHref(r.name)}>{r.name}</Link>
-                </td>
-                {showUser && <td>{r.user}</td>}
-                {showProject && <td>{r.project}</td>}
-                <td>{r.workflow}</td>
-                <td>{r.jobs.map((j) => j.workflow).join(', ')}</td>
-                <td title={dateTime(r.submittedAt)}>{ago(r.submittedAt)}</td>
+        <div class="table-scroll">
+          <table class="tags">
+            <thead>
+              <tr>
+                <th>Tag</th>
+                <th>Run</th>
+                {showUser && <th>User</th>}
+                {showProject && <th>Project</th>}
+                <th>Workflow</th>
+                <th>Jobs</th>
+                <th>Submitted</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {list.map((r) => (
+                <tr key={r.name} data-run={r.name}>
+                  <td>
+                    <TagCell run={r} />
+                  </td>
+                  <td>
+                    <Link href={runHref(r.name)}>{r.name}</Link>
+                  </td>
+                  {showUser && <td>{r.user}</td>}
+                  {showProject && <td>{r.project}</td>}
+                  <td>{r.workflow}</td>
+                  <td>{r.jobs.map((j) => j.workflow).join(', ')}</td>
+                  <td title={dateTime(r.submittedAt)}>{ago(r.submittedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {list.some((r) => r.tag === undefined) && (
         <p class="muted">

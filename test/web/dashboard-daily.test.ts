@@ -1,7 +1,8 @@
 /**
  * What a daily user of the dashboard ran into, in a real browser against the embedded server:
  * a job waiting on its dependencies says so (as `dstack status` does), a run pruned while its
- * pages are open says it was deleted, and the pages fit a phone's width.
+ * pages are open says it was deleted, the pages fit a phone's width, and a server that went
+ * away is named with what to do.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,5 +108,15 @@ describe('the dashboard as a daily user meets it', () => {
     }
     expect((await sb.dstack(['stop', name])).code).toBe(0);
     await phone.close();
+  });
+
+  it('names the server it cannot reach, and says how to find a local one started again', async () => {
+    await page.goto(`${url}/`);
+    await page.getByRole('heading', { name: 'Runs' }).waitFor();
+    expect((await sb.dstack(['server', 'stop'])).code).toBe(0);
+    await expect(page.getByRole('alert').textContent({ timeout: 10_000 })).resolves.toBe(
+      `cannot reach the dstack server at ${url}: is it running? ` +
+        "A local server that was started again listens at a new address: run 'dstack dashboard' for its link.",
+    );
   });
 });

@@ -49,13 +49,21 @@ export async function apiFetch(path: string, options: RequestOptions = {}): Prom
     });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
-    throw new ApiError(0, 'unavailable', `cannot reach the dstack server: ${(e as Error).message}`);
+    throw new ApiError(0, 'unavailable', unreachable());
   }
   if (response.ok) return response;
   const error = await errorOf(response);
   if (error.status === 401 && options.token === undefined) unauthorizedListeners.forEach((l) => l(error));
   throw error;
 }
+
+/**
+ * The browser's own words ("Failed to fetch") say nothing. A local server started anew (an
+ * upgrade restarts it) listens on another port, so a tab open on the old one can never reach it again.
+ */
+const unreachable = () =>
+  `cannot reach the dstack server at ${window.location.origin}: is it running? ` +
+  "A local server that was started again listens at a new address: run 'dstack dashboard' for its link.";
 
 async function errorOf(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => '');

@@ -1,8 +1,8 @@
 /**
  * What a daily user of the dashboard ran into, in a real browser against the embedded server:
  * a job waiting on its dependencies says so (as `dstack status` does), a run pruned while its
- * pages are open says it was deleted, the pages fit a phone's width, and a server that went
- * away is named with what to do.
+ * pages are open says it was deleted, the pages fit a phone's width, each tab is named after its
+ * run or job and its status, and a server that went away is named with what to do.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,7 @@ describe('the dashboard as a daily user meets it', () => {
     await expect(jobTab.getByRole('alert').textContent({ timeout: 10_000 })).resolves.toBe(
       said(`Job ${job.id} (of run ${name})`),
     );
+    expect(await page.title()).toBe(`${name} deleted · dstack`);
     // Nothing stale is left to act on.
     expect(await page.getByRole('button', { name: 'Stop' }).count()).toBe(0);
     await jobTab.getByRole('link', { name: 'See the runs.' }).click();
@@ -108,6 +109,23 @@ describe('the dashboard as a daily user meets it', () => {
     }
     expect((await sb.dstack(['stop', name])).code).toBe(0);
     await phone.close();
+  });
+
+  it('names each tab after its run or job and its status, kept up to date as the run ends', async () => {
+    const name = await runOf('slow');
+    const slow = (await sb.runView(name)).jobs[0]!;
+    const titled = (tab: Page, title: string) => expect.poll(() => tab.title(), { timeout: 15_000 }).toBe(title);
+    await page.goto(`${url}/runs/${name}`);
+    await titled(page, `${name} RUNNING · dstack`);
+    const jobTab = await newTab(`/jobs/${slow.id}`);
+    await titled(jobTab, `slow ${slow.id} RUNNING · dstack`);
+
+    expect((await sb.dstack(['stop', name])).code).toBe(0);
+    await titled(page, `${name} STOPPED · dstack`);
+    await titled(jobTab, `slow ${slow.id} STOPPED · dstack`);
+    await jobTab.getByRole('link', { name: 'Runners' }).click();
+    await titled(jobTab, 'Runners · dstack');
+    await jobTab.close();
   });
 
   it('names the server it cannot reach, and says how to find a local one started again', async () => {

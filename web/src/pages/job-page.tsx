@@ -16,10 +16,14 @@ import { LogView } from '../components/log-view.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { duration, formatSize, timeRan } from '../lib/format.js';
 import { usePoll } from '../lib/use-poll.js';
+import { useTitle } from '../lib/use-title.js';
 
 export function JobPage({ id }: { id: string }) {
   const view = usePoll((signal) => loadJob(id, signal), 2000, id);
-  if (wasDeleted(view.error, view.data)) {
+  const deleted = wasDeleted(view.error, view.data);
+  const shown = view.data?.job;
+  useTitle(shown ? `${shown.workflow} ${id} ${deleted ? 'deleted' : shown.status}` : id);
+  if (deleted) {
     return <DeletedPage what={`Job ${id}${view.data ? ` (of run ${view.data.run.name})` : ''}`} />;
   }
   if (!view.data) return <main>{view.error ? <ErrorBox error={view.error} /> : <p class="muted">loading…</p>}</main>;

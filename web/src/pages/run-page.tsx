@@ -13,10 +13,13 @@ import { jobHref, Link } from '../components/link.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { ago, dateTime, jobsDurationLabel } from '../lib/format.js';
 import { usePoll } from '../lib/use-poll.js';
+import { useTitle } from '../lib/use-title.js';
 
 export function RunPage({ name }: { name: string }) {
   const run = usePoll((signal) => api.run(name, signal), 2000, name);
-  if (wasDeleted(run.error, run.data)) return <DeletedPage what={`Run ${name}`} />;
+  const deleted = wasDeleted(run.error, run.data);
+  useTitle(`${name}${deleted ? ' deleted' : run.data ? ` ${run.data.status}` : ''}`);
+  if (deleted) return <DeletedPage what={`Run ${name}`} />;
   if (!run.data) return <main>{run.error ? <ErrorBox error={run.error} /> : <p class="muted">loading…</p>}</main>;
   const view = run.data;
   const took = jobsDurationLabel(view.jobs);

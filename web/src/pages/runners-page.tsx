@@ -6,9 +6,11 @@ import { jobHref, Link } from '../components/link.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { ago, dateTime, formatSize } from '../lib/format.js';
 import { usePoll } from '../lib/use-poll.js';
+import { useTitle } from '../lib/use-title.js';
 
 export function RunnersPage() {
   const runners = usePoll((signal) => api.runners(signal), 3000, 'runners');
+  useTitle('Runners');
   const list = runners.data ?? [];
   return (
     <main>

@@ -13,6 +13,7 @@ import { StatusBadge } from '../components/status-badge.js';
 import { ago, dateTime, jobsDurationLabel } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
 import { usePoll } from '../lib/use-poll.js';
+import { useTitle } from '../lib/use-title.js';
 
 const PAGE = 50;
 
@@ -23,6 +24,7 @@ export function RunsPage() {
   const [project, setProject] = useState('');
   // One key for every page size: showing more keeps the rows already there while it loads.
   const runs = usePoll((signal) => api.runs(limit, signal), 2000, 'runs');
+  useTitle('Runs');
   const { refresh } = runs;
   useEffect(() => refresh(), [limit, refresh]);
   const all = runs.data ?? [];

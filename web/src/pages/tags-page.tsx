@@ -8,12 +8,14 @@ import { ErrorBox } from '../components/error-box.js';
 import { Link, runHref } from '../components/link.js';
 import { ago, dateTime } from '../lib/format.js';
 import { usePoll } from '../lib/use-poll.js';
+import { useTitle } from '../lib/use-title.js';
 
 /** What marks a tag promised to an unfinished run, not yet its (the CLI's words). */
 const PROMISED = '(when DONE)';
 
 export function TagsPage() {
   const tags = usePoll((signal) => api.tags(signal), 5000, 'tags');
+  useTitle('Tags');
   const list = tags.data ?? [];
   // A tag is per user and project: the same name of several users or projects says whose and which it is.
   const showUser = new Set(list.map((r) => r.user)).size > 1;

@@ -1,8 +1,9 @@
 /**
  * What a daily user of the dashboard ran into, in a real browser against the embedded server:
  * a job waiting on its dependencies says so (as `dstack status` does), a run pruned while its
- * pages are open says it was deleted, the pages fit a phone's width, each tab is named after its
- * run or job and its status, and a server that went away is named with what to do.
+ * pages are open says it was deleted, the pages fit a phone's width, a job's stop and resume
+ * name the jobs waiting on it, each tab is named after its run or job and its status, and a
+ * server that went away is named with what to do.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,6 +110,30 @@ describe('the dashboard as a daily user meets it', () => {
     }
     expect((await sb.dstack(['stop', name])).code).toBe(0);
     await phone.close();
+  });
+
+  it("names the jobs waiting on a job that the job's stop stops and its resume leaves stopped", async () => {
+    const name = await runOf('after');
+    const jobs = (await sb.runView(name)).jobs;
+    const [slow, after] = [jobs.find((j) => j.workflow === 'slow')!, jobs.find((j) => j.workflow === 'after')!];
+    await page.goto(`${url}/jobs/${slow.id}`);
+    await page.getByText('following live').waitFor();
+    const dialog = page.getByRole('dialog');
+
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect(dialog.locator('p').first().textContent()).resolves.toBe(
+      'Its processes get SIGTERM, then SIGKILL after the grace period; artifacts are saved. ' +
+        `The jobs waiting on it stop with it: after (${after.id}). Resume run ${name} to start them all again.`,
+    );
+    await dialog.getByRole('button', { name: 'Stop' }).click();
+    await sb.ended(name);
+
+    await page.getByRole('button', { name: 'Resume' }).and(page.locator(':enabled')).click();
+    await expect(dialog.locator('p').first().textContent()).resolves.toBe(
+      'The stopped jobs (and those whose resume failed before they started) run again, from their saved artifacts. ' +
+        `The jobs waiting on it stay stopped: after (${after.id}). Resume run ${name} to resume them too.`,
+    );
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
   });
 
   it('names each tab after its run or job and its status, kept up to date as the run ends', async () => {

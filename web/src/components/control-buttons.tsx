@@ -3,7 +3,7 @@
  * offered only when its action can apply; the server still decides, and its refusal shows.
  */
 import { useState } from 'preact/hooks';
-import { isFinished, resumableJobs } from '../../../src/core/job-status.js';
+import { isFinished, isResumable, resumableJobs } from '../../../src/core/job-status.js';
 import type { JobRecord } from '../../../src/core/records.js';
 import { api } from '../api/client.js';
 import { ConfirmDialog, type ConfirmProps } from './confirm-dialog.js';
@@ -18,6 +18,11 @@ export interface ControlProps {
   taggable?: boolean;
   /** Called after an action succeeded (reload now). */
   onDone: () => void;
+  /**
+   * A job's: its run, and the jobs of the run waiting on it (core/job-status.ts dependentsOf). A
+   * job's stop stops them too and its resume leaves them stopped, so the dialogs name them.
+   */
+  dependents?: { run: string; load: () => Promise<readonly JobRecord[]> };
 }
 
 type Dialog = Omit<ConfirmProps, 'onClose'>;
@@ -32,13 +37,18 @@ export function ControlButtons(props: ControlProps) {
     await fn();
     props.onDone();
   };
+  /** Open a dialog whose message ends with what `action` does to the jobs waiting on the target. */
+  const ask = (action: 'stop' | 'resume', dialog: Dialog) =>
+    void dependentsNote(props.dependents, action).then((note) =>
+      setDialog({ ...dialog, message: dialog.message + note }),
+    );
 
   return (
     <div class="controls">
       <button
         disabled={!running}
         onClick={() =>
-          setDialog({
+          ask('stop', {
             title: `Stop ${noun} ${target}?`,
             message: 'Its processes get SIGTERM, then SIGKILL after the grace period; artifacts are saved.',
             confirmLabel: 'Stop',
@@ -66,7 +76,7 @@ export function ControlButtons(props: ControlProps) {
       <button
         disabled={!resumable}
         onClick={() =>
-          setDialog({
+          ask('resume', {
             title: `Resume ${noun} ${target}?`,
             message:
               'The stopped jobs (and those whose resume failed before they started) run again, from their saved artifacts.',
@@ -97,4 +107,22 @@ export function ControlButtons(props: ControlProps) {
       {dialog && <ConfirmDialog {...dialog} onClose={() => setDialog(undefined)} />}
     </div>
   );
+}
+
+/**
+ * What a job's stop or resume does to the jobs waiting on it, as the CLI says it (`dstack stop
+ * JOB`, `dstack resume JOB`): '' for a run, for a job none waits on, or when the run cannot be read.
+ */
+async function dependentsNote(dependents: ControlProps['dependents'], action: 'stop' | 'resume'): Promise<string> {
+  if (!dependents) return '';
+  const jobs = await dependents.load().catch(() => []);
+  const named = (list: readonly JobRecord[]) => list.map((j) => `${j.ref} (${j.id})`).join(', ');
+  if (action === 'stop') {
+    const stopping = jobs.filter((j) => !isFinished(j.status));
+    if (stopping.length === 0) return '';
+    return ` The jobs waiting on it stop with it: ${named(stopping)}. Resume run ${dependents.run} to start them all again.`;
+  }
+  const left = jobs.filter(isResumable);
+  if (left.length === 0) return '';
+  return ` The jobs waiting on it stay stopped: ${named(left)}. Resume run ${dependents.run} to resume them too.`;
 }

@@ -1,5 +1,5 @@
 /** One job: its log following live, its artifacts, its status history and what it ran. */
-import { endedWithRunner, isFinished } from '../../../src/core/job-status.js';
+import { dependentsOf, endedWithRunner, isFinished } from '../../../src/core/job-status.js';
 import type { JobView } from '../../../src/core/api.js';
 import type { JobRecord } from '../../../src/core/records.js';
 import { waitingReason } from '../../../src/core/waiting-reason.js';
@@ -37,7 +37,16 @@ export function JobPage({ id }: { id: string }) {
         <h1>
           {job.workflow} <span class="muted">{job.id}</span> <StatusBadge status={job.status} />
         </h1>
-        <ControlButtons target={job.id} noun="job" jobs={[job]} onDone={view.refresh} />
+        <ControlButtons
+          target={job.id}
+          noun="job"
+          jobs={[job]}
+          onDone={view.refresh}
+          dependents={{
+            run: run.name,
+            load: () => api.run(run.name).then((r) => dependentsOf(r.jobs, [job.id])),
+          }}
+        />
       </div>
       <p class="summary">
         run <Link href={runHref(run.name)}>{run.name}</Link>

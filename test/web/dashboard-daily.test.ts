@@ -2,8 +2,8 @@
  * What a daily user of the dashboard ran into, in a real browser against the embedded server:
  * a job waiting on its dependencies says so (as `dstack status` does), a run pruned while its
  * pages are open says it was deleted, the pages fit a phone's width, a job's stop and resume
- * name the jobs waiting on it, each tab is named after its run or job and its status, and a
- * server that went away is named with what to do.
+ * name the jobs waiting on it, a run's promised tag shows, each tab is named after its run or
+ * job and its status, and a server that went away is named with what to do.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,6 +134,23 @@ describe('the dashboard as a daily user meets it', () => {
         `The jobs waiting on it stay stopped: after (${after.id}). Resume run ${name} to resume them too.`,
     );
     await dialog.getByRole('button', { name: 'Cancel' }).click();
+  });
+
+  it('shows the tag an unfinished run was submitted with as promised, as dstack status does', async () => {
+    const r = await sb.dstack(['run', 'slow', '--tag', 'weekly', '-d']);
+    expect(r.stderr).toBe('');
+    const name = r.stdout.trim();
+    await page.goto(`${url}/`);
+    const tagCell = page.locator(`tr[data-run="${name}"] td`).nth(2);
+    await expect(tagCell.textContent()).resolves.toBe('weekly (when DONE)');
+    await page.goto(`${url}/runs/${name}`);
+    await page.locator('p.summary').getByText('weekly (when DONE)').waitFor();
+
+    expect((await sb.dstack(['stop', name])).code).toBe(0); // ended STOPPED: no longer to be tagged
+    await sb.ended(name);
+    await page.goto(`${url}/`);
+    await page.locator(`tr[data-run="${name}"]`).getByText('STOPPED').waitFor();
+    expect(await tagCell.textContent()).toBe('');
   });
 
   it('names each tab after its run or job and its status, kept up to date as the run ends', async () => {

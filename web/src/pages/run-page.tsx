@@ -10,6 +10,7 @@ import { ErrorBox } from '../components/error-box.js';
 import { KeyValues } from '../components/key-values.js';
 import { JobRef } from '../components/job-ref.js';
 import { jobHref, Link } from '../components/link.js';
+import { hasTag, RunTag } from '../components/run-tag.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { ago, dateTime, jobsDurationLabel } from '../lib/format.js';
 import { usePoll } from '../lib/use-poll.js';
@@ -33,10 +34,13 @@ export function RunPage({ name }: { name: string }) {
       </div>
       <p class="summary">
         workflow <b>{view.workflow}</b>
-        {view.tag && (
+        {hasTag(view) && (
           <>
             {' '}
-            · tag <b>{view.tag}</b>
+            · tag{' '}
+            <b>
+              <RunTag run={view} />
+            </b>
           </>
         )}{' '}
         · by {view.user} · submitted <span title={dateTime(view.submittedAt)}>{ago(view.submittedAt)}</span>

@@ -9,6 +9,7 @@ import type { RunView } from '../../../src/core/records.js';
 import { api } from '../api/client.js';
 import { ErrorBox } from '../components/error-box.js';
 import { Link, runHref } from '../components/link.js';
+import { RunTag } from '../components/run-tag.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { ago, dateTime, jobsDurationLabel } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
@@ -126,7 +127,9 @@ function RunRow({ run, now, showProject }: { run: RunView; now: number; showProj
       </td>
       {showProject && <td>{run.project}</td>}
       <td>{run.workflow}</td>
-      <td>{run.tag ?? ''}</td>
+      <td>
+        <RunTag run={run} />
+      </td>
       <td>
         <StatusBadge status={run.status} />
       </td>

@@ -6,12 +6,10 @@ import type { RunView } from '../../../src/core/records.js';
 import { api } from '../api/client.js';
 import { ErrorBox } from '../components/error-box.js';
 import { Link, runHref } from '../components/link.js';
+import { PROMISED } from '../components/run-tag.js';
 import { ago, dateTime } from '../lib/format.js';
 import { usePoll } from '../lib/use-poll.js';
 import { useTitle } from '../lib/use-title.js';
-
-/** What marks a tag promised to an unfinished run, not yet its (the CLI's words). */
-const PROMISED = '(when DONE)';
 
 export function TagsPage() {
   const tags = usePoll((signal) => api.tags(signal), 5000, 'tags');

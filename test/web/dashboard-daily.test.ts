@@ -2,8 +2,9 @@
  * What a daily user of the dashboard ran into, in a real browser against the embedded server:
  * a job waiting on its dependencies says so (as `dstack status` does), a run pruned while its
  * pages are open says it was deleted, the pages fit a phone's width, a job's stop and resume
- * name the jobs waiting on it, a run's promised tag shows, each tab is named after its run or
- * job and its status, and a server that went away is named with what to do.
+ * name the jobs waiting on it, a run's promised tag shows, the runs' filters outlast a visit to
+ * a run, each tab is named after its run or job and its status, and a server that went away is
+ * named with what to do.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -151,6 +152,28 @@ describe('the dashboard as a daily user meets it', () => {
     await page.goto(`${url}/`);
     await page.locator(`tr[data-run="${name}"]`).getByText('STOPPED').waitFor();
     expect(await tagCell.textContent()).toBe('');
+  });
+
+  it("keeps the runs' filters across a visit to a run and Back, and in the address", async () => {
+    const name = await runOf('hello');
+    await sb.ended(name);
+    await page.goto(`${url}/`);
+    await page.locator(`tr[data-run="${name}"]`).waitFor();
+    const workflows = () => page.locator('tr[data-run] td:nth-child(2)').allTextContents();
+    expect(new Set(await workflows()).size).toBeGreaterThan(1);
+
+    await page.getByLabel('workflow').selectOption('hello');
+    expect(page.url()).toBe(`${url}/?workflow=hello`);
+    expect(new Set(await workflows())).toEqual(new Set(['hello']));
+    await page.getByRole('link', { name }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    await page.goBack();
+    await page.locator(`tr[data-run="${name}"]`).waitFor();
+    expect(await page.getByLabel('workflow').inputValue()).toBe('hello');
+    expect(new Set(await workflows())).toEqual(new Set(['hello']));
+
+    await page.getByLabel('workflow').selectOption('');
+    expect(page.url()).toBe(`${url}/`);
   });
 
   it('names each tab after its run or job and its status, kept up to date as the run ends', async () => {

@@ -14,24 +14,32 @@ import { StatusBadge } from '../components/status-badge.js';
 import { ago, dateTime, jobsDurationLabel } from '../lib/format.js';
 import { navigate } from '../lib/router.js';
 import { usePoll } from '../lib/use-poll.js';
+import { useQueryParam } from '../lib/use-query-param.js';
 import { useTitle } from '../lib/use-title.js';
 
 const PAGE = 50;
 
 export function RunsPage() {
   const [limit, setLimit] = useState(PAGE);
-  const [status, setStatus] = useState('');
-  const [workflow, setWorkflow] = useState('');
-  const [project, setProject] = useState('');
+  const [status, setStatus] = useQueryParam('status');
+  const [workflow, setWorkflow] = useQueryParam('workflow');
+  const [project, setProject] = useQueryParam('project');
   // One key for every page size: showing more keeps the rows already there while it loads.
   const runs = usePoll((signal) => api.runs(limit, signal), 2000, 'runs');
   useTitle('Runs');
   const { refresh } = runs;
   useEffect(() => refresh(), [limit, refresh]);
   const all = runs.data ?? [];
-  const workflows = [...new Set(all.map((r) => r.workflow))].sort();
+  // The chosen value stays a choice when none of the runs loaded has it (a filter from the address).
+  const workflows = choices(
+    all.map((r) => r.workflow),
+    workflow,
+  );
   // Runs of several projects (core/projects.ts) say which is whose, and can be narrowed to one.
-  const projects = [...new Set(all.map((r) => r.project))].sort();
+  const projects = choices(
+    all.map((r) => r.project),
+    project,
+  );
   const shown = all.filter(
     (r) =>
       (!status || r.status === status) && (!workflow || r.workflow === workflow) && (!project || r.project === project),
@@ -95,6 +103,10 @@ export function RunsPage() {
     </main>
   );
 }
+
+/** The values to choose from, and `chosen` (unless all: ''), sorted, each once. */
+const choices = (values: readonly string[], chosen: string): string[] =>
+  [...new Set(chosen ? [...values, chosen] : values)].sort();
 
 /** A select that narrows the list to one value, or to all of them (''). */
 function Filter(props: {

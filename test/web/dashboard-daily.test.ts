@@ -3,8 +3,8 @@
  * a job waiting on its dependencies says so (as `dstack status` does), a run pruned while its
  * pages are open says it was deleted, the pages fit a phone's width, a job's stop and resume
  * name the jobs waiting on it, a run's promised tag shows, the runs' filters outlast a visit to
- * a run, each tab is named after its run or job and its status, and a server that went away is
- * named with what to do.
+ * a run, the graph's boxes hold their text, each tab is named after its run or job and its
+ * status, and a server that went away is named with what to do.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,6 +174,19 @@ describe('the dashboard as a daily user meets it', () => {
 
     await page.getByLabel('workflow').selectOption('');
     expect(page.url()).toBe(`${url}/`);
+  });
+
+  it("keeps a job's second line inside its box in the graph, however long", async () => {
+    const first = await runOf('slow');
+    const same = await runOf('slow'); // waits for the same job of `first`, whose result it will reuse
+    const source = (await sb.runView(first)).jobs[0]!;
+    await page.goto(`${url}/runs/${same}`);
+    const meta = page.locator('.dag-meta');
+    await meta.getByText(`submitted · cached ← ${source.id}`).waitFor();
+    const box = (await page.locator('.dag-node rect').first().boundingBox())!;
+    const line = (await meta.boundingBox())!;
+    expect(line.x + line.width).toBeLessThanOrEqual(box.x + box.width);
+    for (const name of [first, same]) expect((await sb.dstack(['stop', name])).code).toBe(0);
   });
 
   it('names each tab after its run or job and its status, kept up to date as the run ends', async () => {

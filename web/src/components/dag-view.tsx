@@ -55,14 +55,28 @@ export function DagView({ jobs }: { jobs: readonly JobRecord[] }) {
               <text x="16" y="22" class="dag-name">
                 {job ? truncate(job.workflow, 20) : 'from another run'}
               </text>
-              <text x="16" y="42" class="dag-meta">
-                {job ? `${job.status.toLowerCase()} · ${cachedLabel(job) ?? job.id}` : n.id}
-              </text>
+              <Meta text={job ? `${job.status.toLowerCase()} · ${cachedLabel(job) ?? job.id}` : n.id} />
             </g>
           );
         })}
       </svg>
     </div>
+  );
+}
+
+/** About the characters of .dag-meta (11px) that fit in a box beside its stripe. */
+const META_CHARS = 28;
+
+/**
+ * A box's second line. A longer one (`submitted · cached ← 0123456789ab`) is drawn narrower to
+ * fit rather than cut: it ran past the box, into the arrow beside it, and all of it says something.
+ */
+function Meta({ text }: { text: string }) {
+  const squeeze = text.length > META_CHARS ? { textLength: NODE.width - 24, lengthAdjust: 'spacingAndGlyphs' } : {};
+  return (
+    <text x="16" y="42" class="dag-meta" {...squeeze}>
+      {text}
+    </text>
   );
 }
 

@@ -10,6 +10,7 @@ import type { Capacity } from '../../core/resources.js';
 import * as cacheTags from './cache-tags.js';
 import { isForeignKeyViolation, isUniqueViolation } from './db-errors.js';
 import * as jobQueries from './job-queries.js';
+import { jobsOfRuns } from './jobs-of-runs.js';
 import * as logArchives from './log-archive-queries.js';
 import * as slurmJobQueries from './slurm-job-queries.js';
 import { guardedUpdate, insertRun } from './job-writes.js';
@@ -153,16 +154,8 @@ export class KyselyStore implements Store {
     return row && jobFromRow(row);
   }
 
-  async jobsOfRuns(runNames: readonly string[]): Promise<JobRecord[]> {
-    if (runNames.length === 0) return [];
-    const rows = await this.db
-      .selectFrom('jobs')
-      .selectAll()
-      .where('run_name', 'in', runNames)
-      .orderBy('run_name')
-      .orderBy('seq')
-      .execute();
-    return rows.map(jobFromRow);
+  jobsOfRuns(runNames: readonly string[]): Promise<JobRecord[]> {
+    return jobsOfRuns(this.db, runNames);
   }
 
   async jobsByStatus(statuses: readonly JobStatus[]): Promise<JobRecord[]> {

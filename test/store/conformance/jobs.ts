@@ -37,6 +37,17 @@ export function describeJobQueries(open: OpenStore): void {
       expect(await store().jobsOfRuns(['missing'])).toEqual([]);
     });
 
+    it('jobsOfRuns of more runs than one statement can bind (a prune of a long-lived server) finds them all', async () => {
+      // SQLite binds at most 32,766 parameters, PostgreSQL 65,535: 70,000 names pass both.
+      await seedRun(store(), 'kept-b', ['x', 'y']);
+      await seedRun(store(), 'kept-a', ['z']);
+      const names = Array.from({ length: 70_000 }, (_, i) => `gone-${i}`);
+      names.splice(1000, 0, 'kept-b');
+      names.push('kept-a', 'kept-b');
+      const jobs = await store().jobsOfRuns(names);
+      expect(jobs.map((j) => `${j.runName}/${j.ref}`)).toEqual(['kept-a/z', 'kept-b/x', 'kept-b/y']);
+    });
+
     it('jobsByStatus returns jobs in any of the statuses, oldest submitted first, then in planned order', async () => {
       const newer = makeRun('newer', { submittedAt: 2000 });
       await store().createRun(newer, [makeJob(newer, 'a'), makeJob(newer, 'b', { status: 'RUNNING' })], 'ada');

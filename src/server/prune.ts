@@ -6,7 +6,7 @@
  */
 import type { PruneResult } from '../core/api.js';
 import { isFinished, resumableJobs } from '../core/job-status.js';
-import type { JobRecord } from '../core/records.js';
+import type { JobRecord, RunRecord } from '../core/records.js';
 import { readCodeManifest } from './code.js';
 import type { Engine } from './engine.js';
 
@@ -79,10 +79,13 @@ export async function prune(engine: Engine, olderThanMs: number, options: PruneO
     const others = [...new Set([...doomed].map((name) => owner.get(name)!))].filter((u) => u !== caller).sort();
     const told = { ...(project === undefined ? {} : { project }), keptStopped, keptReused, otherUsers: others };
     const fresh = Date.now() - FRESH_BLOB_MS;
-    if (dryRun) return { runs: [...doomed], ...(await collectBlobs(engine, fresh, doomed)), dryRun, ...told };
+    // Runs are created only under this lock (submit.ts): those read above are every run there is.
+    const kept = runs.filter((r) => !doomed.has(r.name));
+    const keptJobs = new Set(jobs.filter((j) => !doomed.has(j.runName)).map((j) => j.id));
+    if (dryRun) return { runs: [...doomed], ...(await collectBlobs(engine, fresh, kept, keptJobs)), dryRun, ...told };
     await store.deleteRuns([...doomed]);
     for (const job of jobs.filter((j) => doomed.has(j.runName))) await engine.logs.delete(job.id);
-    const { blobs, bytes } = await collectBlobs(engine, fresh);
+    const { blobs, bytes } = await collectBlobs(engine, fresh, kept);
     const leftovers = (await engine.blobs.removeLeftovers?.(fresh)) ?? { files: 0, bytes: 0 };
     engine.logger.info(`pruned ${doomed.size} runs, ${blobs} blobs, ${leftovers.files} temp files`, {
       bytes: bytes + leftovers.bytes,
@@ -92,33 +95,36 @@ export async function prune(engine: Engine, olderThanMs: number, options: PruneO
 }
 
 /**
- * Delete blobs stored before `fresh` that no run's code, no job's artifacts and no archived
- * log refer to (of every user, not just the caller's); with `doomed` (a dry run), count those
- * that would be once those runs were gone, and delete nothing.
+ * Delete blobs stored before `fresh` that no kept run's code, no job's artifacts and no archived
+ * log refer to (of every user, not just the caller's); with `keptJobs` (a dry run, whose doomed
+ * runs are still stored), count those that would be once only those jobs were left, and delete
+ * nothing.
  */
 async function collectBlobs(
   engine: Engine,
   fresh: number,
-  doomed?: ReadonlySet<string>,
+  runs: readonly RunRecord[],
+  keptJobs?: ReadonlySet<string>,
 ): Promise<{ blobs: number; bytes: number }> {
   const live = new Set<string>();
-  const runs = (await engine.store.listRuns({})).filter((r) => !doomed?.has(r.name));
-  for (const run of runs) {
-    live.add(run.codeDigest);
-    const code = await readCodeManifest(engine.blobs, run.codeDigest).catch(() => undefined);
+  // Each code manifest once: most runs share their code with others (a re-run, a changed variable),
+  // and reading it per run took a minute of the lock on a server of 100,000 runs.
+  for (const digest of new Set(runs.map((r) => r.codeDigest))) {
+    live.add(digest);
+    const code = await readCodeManifest(engine.blobs, digest).catch(() => undefined);
     for (const f of code?.files ?? []) if (f.digest) live.add(f.digest);
   }
-  const kept = doomed && new Set((await engine.store.jobsOfRuns(runs.map((r) => r.name))).map((j) => j.id));
   for (const { jobId, manifest } of await engine.store.allArtifacts()) {
-    if (kept && !kept.has(jobId)) continue;
+    if (keptJobs && !keptJobs.has(jobId)) continue;
     for (const a of manifest.artifacts) for (const f of a.files) if (f.digest) live.add(f.digest);
   }
-  for (const { jobId, digest } of await engine.store.allLogArchives()) if (!kept || kept.has(jobId)) live.add(digest);
+  for (const { jobId, digest } of await engine.store.allLogArchives())
+    if (!keptJobs || keptJobs.has(jobId)) live.add(digest);
   let blobs = 0;
   let bytes = 0;
   for await (const blob of engine.blobs.list()) {
     if (live.has(blob.digest) || blob.storedAt > fresh) continue;
-    if (!doomed) await engine.blobs.delete(blob.digest);
+    if (!keptJobs) await engine.blobs.delete(blob.digest);
     blobs++;
     bytes += blob.size;
   }

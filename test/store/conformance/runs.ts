@@ -142,6 +142,30 @@ export function describeRuns(open: OpenStore): void {
       expect((await store().listRuns({ unfinished: true, limit: 1 })).map((r) => r.name)).toEqual(['run-3']);
     });
 
+    it('listRuns unfinished finds them among more than one statement binds, by user and project, newest first', async () => {
+      // 1,200 unfinished runs (read by name in batches) among finished ones, of two users and two projects.
+      for (let i = 0; i < 1500; i++) {
+        const run = makeRun(`run-${i}`, {
+          submittedAt: i,
+          user: i % 2 === 0 ? 'ada' : 'bob',
+          repo: { root: i % 3 === 0 ? '/other' : '/project' },
+        });
+        await store().createRun(run, [makeJob(run, 'x', { status: i % 5 === 0 ? 'DONE' : 'RUNNING' })], 'ada');
+      }
+      const expected = (keep: (i: number) => boolean) =>
+        Array.from({ length: 1500 }, (_, i) => 1499 - i)
+          .filter((i) => i % 5 !== 0 && keep(i))
+          .map((i) => `run-${i}`);
+      const names = (runs: { name: string }[]) => runs.map((r) => r.name);
+      expect(names(await store().listRuns({ unfinished: true }))).toEqual(expected(() => true));
+      expect(names(await store().listRuns({ unfinished: true, user: 'bob', project: '/project' }))).toEqual(
+        expected((i) => i % 2 === 1 && i % 3 !== 0),
+      );
+      expect(names(await store().listRuns({ unfinished: true, user: 'ada', limit: 3 }))).toEqual(
+        expected((i) => i % 2 === 0).slice(0, 3),
+      );
+    });
+
     it('countRunsWithPrefix counts names that start with the prefix, case-sensitively and with % and _ literal', async () => {
       for (const name of [
         'fast-rabbit-1',

@@ -7,6 +7,8 @@ import { atomic, storeMigrations } from '../../src/server/store/migrations/index
 import type { Database } from '../../src/server/store/schema.js';
 import { openSqliteDatabase, openSqliteStore } from '../../src/server/store/sqlite.js';
 import type { Store } from '../../src/server/store/store.js';
+import { ConflictError } from '../../src/core/errors.js';
+import { openStore } from '../../src/server/store/open-store.js';
 
 const freshDb = () => {
   const path = join(mkdtempSync(join(tmpdir(), 'dstack-migrations-')), 'state.db');
@@ -69,6 +71,27 @@ describe('store migrations on SQLite', () => {
     }>`select sql from sqlite_master where name = 'jobs_cached_from'`.execute(check);
     expect(rows[0]?.sql).toMatch(/where "?cached_from"? is not null/i);
     await check.destroy();
+  });
+
+  it('a database a newer dstack migrated is refused, naming it and the migrations, and is left as it was', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dstack-migrations-'));
+    const path = join(dataDir, 'dstack.db');
+    await (await openSqliteStore(path)).close();
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqliteDatabase(path) }) });
+    await sql`insert into kysely_migration (name, timestamp) values ('0099-from-a-newer-dstack', 'x')`.execute(db);
+
+    const opening = openStore(undefined, dataDir);
+    await expect(opening).rejects.toThrow(ConflictError);
+    await expect(opening).rejects.toThrow(
+      `${path}: the database was last used by a newer dstack: it has migration 0099-from-a-newer-dstack, ` +
+        'which this dstack does not have. Run the newer dstack on it, or, to go back to this one, restore the ' +
+        'backup taken before the upgrade (docs/storage.md, "Backups and upgrades")',
+    );
+    const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
+    expect(rows.map((r) => r.name)).toEqual(
+      [...Object.keys(storeMigrations('sqlite')), '0099-from-a-newer-dstack'].sort(),
+    );
+    await db.destroy();
   });
 
   it("0010 adds the runners' session column, and its down removes it", async () => {

@@ -2,7 +2,8 @@ import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeMigrations } from '../../src/server/store/migrations/index.js';
-import { UsageError } from '../../src/core/errors.js';
+import { ConflictError, UsageError } from '../../src/core/errors.js';
+import { openStore } from '../../src/server/store/open-store.js';
 import { redactUrl } from '../../src/core/redact-url.js';
 import { openPostgresStore } from '../../src/server/store/postgres.js';
 import { startPostgres, type PostgresServer } from '../services/postgres.js';
@@ -72,6 +73,23 @@ describe('openPostgresStore', () => {
       expect((await store.listRuns({ project: PROJECT })).map((r) => r.name)).toEqual(['local-1']);
     } finally {
       await store.close();
+    }
+  });
+
+  it('a database a newer dstack migrated is refused, naming it (password masked) and the migration', async () => {
+    const url = await server.createDatabase();
+    await (await openPostgresStore(url)).close();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`insert into kysely_migration (name, timestamp) values ('0099-from-a-newer-dstack', 'x')`);
+      const opening = openStore(url, '/unused');
+      await expect(opening).rejects.toThrow(ConflictError);
+      await expect(opening).rejects.toThrow(
+        `${redactUrl(url)}: the database was last used by a newer dstack: it has migration 0099-from-a-newer-dstack, which`,
+      );
+    } finally {
+      await client.end();
     }
   });
 

@@ -3,6 +3,7 @@
  * from src/ under tsx and from the compiled dist/.
  */
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { ConflictError } from '../../../core/errors.js';
 import type { Database, SqlDialect } from '../schema.js';
 import { initialMigration } from './0001-initial.js';
 import { stopGraceMigration } from './0002-stop-grace.js';
@@ -70,8 +71,36 @@ class InCodeMigrationProvider implements MigrationProvider {
   }
 }
 
+/**
+ * A database that a newer dstack has migrated: it holds migrations this code does not have. kysely
+ * calls that "corrupted migrations", which was reported as a bug in dstack (`dstack server` of an
+ * older version after an upgrade, a downgrade); the database is fine, only too new.
+ */
+export class NewerDatabaseError extends ConflictError {
+  constructor(readonly unknown: readonly string[]) {
+    super(
+      `the database was last used by a newer dstack: it has migration${unknown.length > 1 ? 's' : ''} ` +
+        `${unknown.join(', ')}, which this dstack does not have. Run the newer dstack on it, or, to go ` +
+        `back to this one, restore the backup taken before the upgrade (docs/storage.md, "Backups and upgrades")`,
+    );
+  }
+}
+
+/** Names of the migrations applied to `db`; none on a database not migrated yet. */
+async function appliedMigrations(db: Kysely<Database>): Promise<string[]> {
+  try {
+    const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+    return rows.map((r) => r.name);
+  } catch {
+    return []; // no such table yet: a new database (any other failure, the migrator meets again)
+  }
+}
+
 /** Apply every pending migration; a no-op when the schema is current. Throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<Database>, dialect: SqlDialect): Promise<void> {
+  const known = storeMigrations(dialect);
+  const unknown = (await appliedMigrations(db)).filter((name) => !(name in known)).sort();
+  if (unknown.length > 0) throw new NewerDatabaseError(unknown);
   // Unordered: migrations written in parallel branches may land with lower numbers than ones already applied.
   const migrator = new Migrator({ db, provider: new InCodeMigrationProvider(dialect), allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();

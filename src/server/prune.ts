@@ -7,12 +7,14 @@
 import type { PruneResult } from '../core/api.js';
 import { isFinished, resumableJobs } from '../core/job-status.js';
 import type { JobRecord, RunRecord } from '../core/records.js';
+import { askedSince } from './asked-blobs.js';
 import { readCodeManifest } from './code.js';
 import type { Engine } from './engine.js';
 
 /**
  * Blobs younger than this are never deleted: they may belong to an upload whose manifest is
- * not written yet. Nor are temp files written to since: an upload may still be writing them.
+ * not written yet, and so may older ones an upload plan said were stored since (asked-blobs.ts).
+ * Nor are temp files written to since: an upload may still be writing them.
  */
 const FRESH_BLOB_MS = 60 * 60_000;
 
@@ -123,7 +125,7 @@ async function collectBlobs(
   let blobs = 0;
   let bytes = 0;
   for await (const blob of engine.blobs.list()) {
-    if (live.has(blob.digest) || blob.storedAt > fresh) continue;
+    if (live.has(blob.digest) || blob.storedAt > fresh || askedSince(engine.blobs, blob.digest, fresh)) continue;
     if (!keptJobs) await engine.blobs.delete(blob.digest);
     blobs++;
     bytes += blob.size;

@@ -12,6 +12,7 @@ import { forEachLimit, mapAhead } from '../../core/concurrency.js';
 import { InvalidError, NotFoundError } from '../../core/errors.js';
 import { hashedHere } from '../../files/hashed-here.js';
 import { MAX_PACK_ENTRY, PACK_ERROR, readLimited, readPack, writePackWeb, type PackEntry } from '../../files/pack.js';
+import { noteAsked } from '../asked-blobs.js';
 import { DIGEST, type BlobBytes, type BlobStore } from '../storage/blob-store.js';
 import * as blobSchemas from './blob-schemas.js';
 import { clientGone } from './client-gone.js';
@@ -89,6 +90,7 @@ export function blobRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const { blobs } = await body(c, blobSchemas.uploadPlan);
     const sizes = new Map(blobs.map((b) => [b.digest, b.size]));
     const direct = engine.blobs.direct;
+    noteAsked(engine.blobs, sizes.keys()); // the answer's "stored" must hold until they are named
     const missing = await Promise.all(
       (await engine.blobs.missing([...sizes.keys()])).map(async (digest) => {
         const size = sizes.get(digest)!;

@@ -15,6 +15,7 @@ import { explainWrite } from '../files/refused-write.js';
 import { homeSetting, serverDataDir } from '../settings.js';
 import { Client } from './client.js';
 import { isAlive } from './process-alive.js';
+import { openServerLog } from './server-log.js';
 
 export interface LocalServerInfo {
   url: string;
@@ -197,7 +198,7 @@ function startDetached(home: string, f: ReturnType<typeof files>): ChildProcess 
   const main = entryPoint('main.js');
   let log: number;
   try {
-    log = openSync(f.log, 'a', 0o600);
+    log = openServerLog(f.log);
   } catch (e) {
     throw explainWrite(e, f.dir, STARTING, HOME_ADVICE);
   }

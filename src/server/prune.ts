@@ -6,10 +6,11 @@
  */
 import type { PruneResult } from '../core/api.js';
 import { isFinished, resumableJobs } from '../core/job-status.js';
-import type { JobRecord, RunRecord } from '../core/records.js';
+import type { RunRecord } from '../core/records.js';
 import { askedSince } from './asked-blobs.js';
 import { readCodeManifest } from './code.js';
 import type { Engine } from './engine.js';
+import type { JobFacts } from './store/store.js';
 
 /**
  * Blobs younger than this are never deleted: they may belong to an upload whose manifest is
@@ -42,9 +43,9 @@ export async function prune(engine: Engine, olderThanMs: number, options: PruneO
   return engine.serialize(async () => {
     const { store } = engine;
     const runs = await store.listRuns({});
-    const jobs = await store.jobsOfRuns(runs.map((r) => r.name));
+    const jobs = await store.allJobFacts();
     const cutoff = Date.now() - olderThanMs;
-    const jobsOf = new Map<string, JobRecord[]>();
+    const jobsOf = new Map<string, JobFacts[]>();
     for (const j of jobs) {
       const of = jobsOf.get(j.runName);
       if (of) of.push(j);

@@ -1,9 +1,10 @@
-/** The jobs of many runs at once (status lists, a prune of the whole store). */
+/** The jobs of many runs at once (status lists), and the facts of every job (a prune of the whole store). */
 import type { Kysely, Selectable } from 'kysely';
 import type { JobRecord } from '../../core/records.js';
 import { batches } from './batches.js';
 import { jobFromRow } from './mapping.js';
 import type { Database, JobsTable } from './schema.js';
+import type { JobFacts } from './store.js';
 
 /** Run names per `in (…)` list. */
 const IN_BATCH = 500;
@@ -21,4 +22,30 @@ export async function jobsOfRuns(db: Kysely<Database>, runNames: readonly string
   // One order whatever the batches and the database's collation.
   rows.sort((a, b) => (a.run_name < b.run_name ? -1 : a.run_name > b.run_name ? 1 : a.seq - b.seq));
   return rows.map(jobFromRow);
+}
+
+/**
+ * Every job's facts. A prune read every job whole, each spec parsed: on a server of 99,000 runs,
+ * 6 to 8 s of the submissions' lock and hundreds of megabytes, for fields it never looks at.
+ */
+export async function allJobFacts(db: Kysely<Database>): Promise<JobFacts[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select(['id', 'run_name', 'status', 'cached_from', 'depends_on', 'resumed', 'commands_started', 'stop_request'])
+    .orderBy('run_name')
+    .orderBy('seq')
+    .execute();
+  return rows.map((r) => {
+    const facts: JobFacts = {
+      id: r.id,
+      runName: r.run_name,
+      status: r.status,
+      dependsOn: r.depends_on === '[]' ? [] : (JSON.parse(r.depends_on) as string[]),
+    };
+    if (r.cached_from !== null) facts.cachedFrom = r.cached_from;
+    if (r.resumed !== null) facts.resumed = Boolean(r.resumed);
+    if (r.commands_started !== null) facts.commandsStarted = Boolean(r.commands_started);
+    if (r.stop_request !== null) facts.stopRequest = r.stop_request;
+    return facts;
+  });
 }

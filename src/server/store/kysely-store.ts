@@ -10,7 +10,7 @@ import type { Capacity } from '../../core/resources.js';
 import * as cacheTags from './cache-tags.js';
 import { isForeignKeyViolation, isUniqueViolation } from './db-errors.js';
 import * as jobQueries from './job-queries.js';
-import { jobsOfRuns } from './jobs-of-runs.js';
+import { allJobFacts, jobsOfRuns } from './jobs-of-runs.js';
 import * as logArchives from './log-archive-queries.js';
 import * as slurmJobQueries from './slurm-job-queries.js';
 import { guardedUpdate, insertRun } from './job-writes.js';
@@ -22,6 +22,7 @@ import { countRunsWithPrefix, selectRuns, UNFINISHED } from './run-queries.js';
 import type { Database, SqlDialect } from './schema.js';
 import { TokenCache } from './token-cache.js';
 import type {
+  JobFacts,
   JobRef,
   LogArchive,
   SlurmJobRecord,
@@ -156,6 +157,10 @@ export class KyselyStore implements Store {
 
   jobsOfRuns(runNames: readonly string[]): Promise<JobRecord[]> {
     return jobsOfRuns(this.db, runNames);
+  }
+
+  allJobFacts(): Promise<JobFacts[]> {
+    return allJobFacts(this.db);
   }
 
   async jobsByStatus(statuses: readonly JobStatus[]): Promise<JobRecord[]> {

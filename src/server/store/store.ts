@@ -56,6 +56,12 @@ export interface TransitionPatch {
   commandsStarted?: boolean;
 }
 
+/** What a prune decides on about a job: its run, status, resume facts, and the jobs it needs. */
+export type JobFacts = Pick<
+  JobRecord,
+  'id' | 'runName' | 'status' | 'cachedFrom' | 'dependsOn' | 'resumed' | 'commandsStarted' | 'stopRequest'
+>;
+
 export interface RunQuery {
   /** Only runs with at least one unfinished job. */
   unfinished?: boolean;
@@ -130,6 +136,8 @@ export interface Store extends RepoStore {
   getJob(id: string): Promise<JobRecord | undefined>;
   /** Jobs of these runs, in the order they were planned. */
   jobsOfRuns(runNames: readonly string[]): Promise<JobRecord[]>;
+  /** Every job's links and status, without its spec (a prune's reading of the whole store), by run then planned order. */
+  allJobFacts(): Promise<JobFacts[]>;
   /** Jobs in any of these statuses, oldest submitted first. */
   jobsByStatus(statuses: readonly JobStatus[]): Promise<JobRecord[]>;
   /** Jobs held by a runner that are not finished. */

@@ -1,5 +1,6 @@
 /** Conformance: reading jobs by run, by status and by runner. */
 import { describe, expect, it } from 'vitest';
+import type { JobRecord } from '../../../src/core/records.js';
 import { makeJob, makeRun, seedRun, useFreshStore, type OpenStore } from '../fixtures.js';
 
 export function describeJobQueries(open: OpenStore): void {
@@ -46,6 +47,44 @@ export function describeJobQueries(open: OpenStore): void {
       names.push('kept-a', 'kept-b');
       const jobs = await store().jobsOfRuns(names);
       expect(jobs.map((j) => `${j.runName}/${j.ref}`)).toEqual(['kept-a/z', 'kept-b/x', 'kept-b/y']);
+    });
+
+    it("allJobFacts gives every job's run, status, links and resume facts, as jobsOfRuns reads them", async () => {
+      const first = makeRun('b-run', { submittedAt: 1 });
+      await store().createRun(first, [makeJob(first, 'prep', { id: 'aaaaaaaaaaa1', status: 'DONE' })], 'ada');
+      const second = makeRun('a-run', { submittedAt: 2 });
+      await store().createRun(
+        second,
+        [
+          makeJob(second, 'prep', { id: 'aaaaaaaaaaa2', status: 'DONE', cachedFrom: 'aaaaaaaaaaa1' }),
+          makeJob(second, 'train', {
+            id: 'aaaaaaaaaaa3',
+            status: 'FAILED',
+            dependsOn: ['aaaaaaaaaaa2'],
+            resumed: true,
+            commandsStarted: false,
+            stopRequest: 'abort',
+          }),
+          makeJob(second, 'eval', { id: 'aaaaaaaaaaa4', status: 'STOPPED', commandsStarted: true }),
+        ],
+        'ada',
+      );
+      const facts = await store().allJobFacts();
+      const pick = ({ id, runName, status, cachedFrom, dependsOn, resumed, commandsStarted, stopRequest }: JobRecord) =>
+        JSON.parse(
+          JSON.stringify({ id, runName, status, cachedFrom, dependsOn, resumed, commandsStarted, stopRequest }),
+        );
+      expect(facts).toStrictEqual((await store().jobsOfRuns(['a-run', 'b-run'])).map(pick));
+      expect(facts.map((f) => f.id)).toEqual(['aaaaaaaaaaa2', 'aaaaaaaaaaa3', 'aaaaaaaaaaa4', 'aaaaaaaaaaa1']);
+      expect(facts[1]).toStrictEqual({
+        id: 'aaaaaaaaaaa3',
+        runName: 'a-run',
+        status: 'FAILED',
+        dependsOn: ['aaaaaaaaaaa2'],
+        resumed: true,
+        commandsStarted: false,
+        stopRequest: 'abort',
+      });
     });
 
     it('jobsByStatus returns jobs in any of the statuses, oldest submitted first, then in planned order', async () => {

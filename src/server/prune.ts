@@ -5,6 +5,7 @@
  * run's code and artifacts. A dry run says what would go and deletes nothing.
  */
 import type { PruneResult } from '../core/api.js';
+import { forEachLimit } from '../core/concurrency.js';
 import { isFinished, resumableJobs } from '../core/job-status.js';
 import type { RunRecord } from '../core/records.js';
 import { askedSince } from './asked-blobs.js';
@@ -18,6 +19,9 @@ import type { JobFacts } from './store/store.js';
  * Nor are temp files written to since: an upload may still be writing them.
  */
 const FRESH_BLOB_MS = 60 * 60_000;
+
+/** Blob deletions in flight at once. */
+const DELETES_IN_FLIGHT = 16;
 
 export interface PruneOptions {
   /**
@@ -123,13 +127,19 @@ async function collectBlobs(
   }
   for (const { jobId, digest } of await engine.store.allLogArchives())
     if (!keptJobs || keptJobs.has(jobId)) live.add(digest);
+  const unnamed: { digest: string; size: number }[] = [];
+  for await (const blob of engine.blobs.list()) {
+    if (!live.has(blob.digest) && blob.storedAt <= fresh) unnamed.push(blob);
+  }
   let blobs = 0;
   let bytes = 0;
-  for await (const blob of engine.blobs.list()) {
-    if (live.has(blob.digest) || blob.storedAt > fresh || askedSince(engine.blobs, blob.digest, fresh)) continue;
-    if (!keptJobs) await engine.blobs.delete(blob.digest);
+  // Several at once: on S3 each is a request, and a prune of thousands held submissions that long.
+  await forEachLimit(unnamed, DELETES_IN_FLIGHT, async ({ digest, size }) => {
+    // Asked about just before its deletion: a plan that starts after it finds the blob missing.
+    if (askedSince(engine.blobs, digest, fresh)) return;
+    if (!keptJobs) await engine.blobs.delete(digest);
     blobs++;
-    bytes += blob.size;
-  }
+    bytes += size;
+  });
   return { blobs, bytes };
 }

@@ -178,6 +178,18 @@ describe('LogStore', () => {
     expect(await readdir(dir)).toEqual([`${job}.log`]); // renamed, not copied
   });
 
+  it("delete removes a log an older version wrote (JOB.jsonl) that was never read since, and other jobs' logs stay", async () => {
+    const dir = join(root, `logs-${++dirs}`);
+    const [pruned, kept] = [newJob(), newJob()];
+    await mkdir(dir, { recursive: true });
+    const line = JSON.stringify({ text: 'epoch 1', ts: 7, stream: 'stdout', seq: 1 }) + '\n';
+    await writeFile(join(dir, `${pruned}.jsonl`), line);
+    await writeFile(join(dir, `${kept}.jsonl`), line);
+    const store = new LogStore(dir);
+    await store.delete(pruned);
+    expect(await readdir(dir)).toEqual([`${kept}.jsonl`]);
+  });
+
   it('a reopened store knows the last sequence number and goes on appending and indexing', async () => {
     const dir = join(root, `logs-${++dirs}`);
     const job = newJob();

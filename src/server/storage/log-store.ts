@@ -344,6 +344,8 @@ export class LogStore {
     this.recent.drop(jobId);
     await rm(this.file(jobId), { force: true });
     await rm(this.indexFile(jobId), { force: true });
+    // A log an older version wrote, renamed only when first read: a prune left it for good.
+    await rm(join(this.root, `${jobId}.jsonl`), { force: true });
     this.states.delete(jobId);
   }
 

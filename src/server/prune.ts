@@ -90,8 +90,10 @@ export async function prune(engine: Engine, olderThanMs: number, options: PruneO
     const kept = runs.filter((r) => !doomed.has(r.name));
     const keptJobs = new Set(jobs.filter((j) => !doomed.has(j.runName)).map((j) => j.id));
     if (dryRun) return { runs: [...doomed], ...(await collectBlobs(engine, fresh, kept, keptJobs)), dryRun, ...told };
-    await store.deleteRuns([...doomed]);
+    // Logs first: a prune cut off between the two (a crash, a full disk) leaves runs the next one
+    // deletes, where it left log files that no job named, which nothing ever deleted.
     for (const job of jobs.filter((j) => doomed.has(j.runName))) await engine.logs.delete(job.id);
+    await store.deleteRuns([...doomed]);
     const { blobs, bytes } = await collectBlobs(engine, fresh, kept);
     const leftovers = (await engine.blobs.removeLeftovers?.(fresh)) ?? { files: 0, bytes: 0 };
     engine.logger.info(`pruned ${doomed.size} runs, ${blobs} blobs, ${leftovers.files} temp files`, {

@@ -6,6 +6,7 @@
  */
 import type { PruneResult } from '../core/api.js';
 import { forEachLimit } from '../core/concurrency.js';
+import { InvalidError, NotFoundError } from '../core/errors.js';
 import { isFinished, resumableJobs } from '../core/job-status.js';
 import type { RunRecord } from '../core/records.js';
 import { askedSince } from './asked-blobs.js';
@@ -120,7 +121,7 @@ async function collectBlobs(
   // and reading it per run took a minute of the lock on a server of 100,000 runs.
   for (const digest of new Set(runs.map((r) => r.codeDigest))) {
     live.add(digest);
-    const code = await readCodeManifest(engine.blobs, digest).catch(() => undefined);
+    const code = await readCodeManifest(engine.blobs, digest).catch(notThere);
     for (const f of code?.files ?? []) if (f.digest) live.add(f.digest);
   }
   for (const { jobId, manifest } of await engine.store.allArtifacts()) {
@@ -144,4 +145,14 @@ async function collectBlobs(
     bytes += size;
   });
   return { blobs, bytes };
+}
+
+/**
+ * A code manifest that is not stored (deleted by hand, or its run's upload never finished) or
+ * not one names no blobs. Any other failure (the storage unreachable) fails the prune: taken as
+ * naming none, it deleted the code of every run that shared it, tagged ones too.
+ */
+function notThere(e: unknown): undefined {
+  if (e instanceof NotFoundError || e instanceof InvalidError) return undefined;
+  throw e;
 }

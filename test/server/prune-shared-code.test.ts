@@ -6,6 +6,7 @@
 import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { UnavailableError } from '../../src/core/errors.js';
 import { blobPath } from '../../src/files/blob-path.js';
 import { prune } from '../../src/server/prune.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
@@ -53,5 +54,25 @@ describe('prune of many runs sharing their code', () => {
     expect(reads.filter((d) => d === code)).toHaveLength(1);
     expect((await store.listRuns({})).map((r) => r.name).sort()).toEqual(['old-run-7', ...names.slice(20)].sort());
     expect(await engine.blobs.missing([source, code, orphan])).toEqual([orphan]);
+  });
+
+  it("fails, deleting none of a kept run's code, when the storage cannot be read for its manifest", async () => {
+    const { dir, store, engine } = await testApp('prune-code-outage');
+    const source = await putBlob(engine, 'print("train")');
+    const files = [{ path: 'train.py', size: 14, mode: 0o644, digest: source }];
+    const code = await putBlob(engine, JSON.stringify({ files }));
+    const old = new Date(Date.now() - 2 * 3600_000);
+    for (const digest of [source, code]) await utimes(blobPath(join(dir, 'blobs'), digest), old, old);
+    const run = makeRun('tagged-run-1', { codeDigest: code, submittedAt: 1000 });
+    await store.createRun(run, [makeJob(run, 'train', { id: 'aaaaaaaaaaa1', status: 'DONE' })], 'test');
+    await store.setTag(run.name, 'best');
+
+    const get = engine.blobs.get.bind(engine.blobs);
+    engine.blobs.get = (digest) =>
+      digest === code
+        ? Promise.reject(new UnavailableError('a service this server uses is unreachable (S3 timed out)'))
+        : get(digest);
+    await expect(prune(engine, 0)).rejects.toThrow('a service this server uses is unreachable (S3 timed out)');
+    expect(await engine.blobs.missing([source, code])).toEqual([]);
   });
 });

@@ -150,7 +150,7 @@ describe('a team server with three runners', () => {
     expect((await listed()).status).toBe('ACTIVE');
   });
 
-  it('fails the job of a runner killed mid-job as "runner lost", and a returning runner does not resurrect it', async () => {
+  it('fails the job of a runner killed mid-job as "runner lost"; the returning runner stops it rather than run it again', async () => {
     const name = (await dstack(['run', 'long', '-d'])).stdout.trim();
     const running = await waitUntil(async () => {
       const j = await job(name, 'long');
@@ -167,10 +167,13 @@ describe('a team server with three runners', () => {
     }, 15_000);
     expect(lost.reason).toBe('runner lost');
     victim.boot();
-    await waitUntil(
-      async () => (await server.client().runners()).find((r) => r.name === victim.name)?.status === 'ACTIVE',
-    );
-    expect((await job(name, 'long')).status).toBe('FAILED');
+    // Back with the job's workspace, it takes the job back and stops it (runner-lost-taken-back.test.ts).
+    const stopped = await waitUntil(async () => {
+      const j = await job(name, 'long');
+      return j.status === 'STOPPED' && j;
+    }, 15_000);
+    expect(stopped.reason).toBe(`stopped: its runner was lost and came back (dstack resume ${name} runs it again)`);
+    expect(jobProcesses(running.id)).toEqual([]);
   });
 
   it('says, after a followed job ended "runner lost", that its runner may still send lines', async () => {

@@ -284,21 +284,27 @@ export function isJobStatus(value: string): value is JobStatus {
   return (JOB_STATUSES as readonly string[]).includes(value);
 }
 
-/** What a run's status is, given its jobs' statuses. */
+/**
+ * A run's status is the first of these that one of its jobs has: the most advanced activity
+ * while any job is unfinished, else the worst ending. One list, so the store can filter runs by
+ * status in SQL (store/run-status-filter.ts) exactly as `runStatus` computes it.
+ */
+export const RUN_STATUS_ORDER: readonly JobStatus[] = [
+  'ABORTING',
+  'STOPPING',
+  'UPLOADING',
+  'RUNNING',
+  'DOWNLOADING',
+  'SUBMITTED',
+  'FAILED',
+  'ABORTED',
+  'STOPPED',
+  'DONE',
+];
+
+/** What a run's status is, given its jobs' statuses (a run without jobs: SUBMITTED). */
 export function runStatus(jobs: readonly JobStatus[]): JobStatus {
-  if (jobs.length === 0) return 'SUBMITTED';
-  const unfinished = jobs.filter((s) => !isFinished(s));
-  if (unfinished.length > 0) {
-    // The most advanced activity wins: a run with one job running is RUNNING.
-    for (const s of ['ABORTING', 'STOPPING', 'UPLOADING', 'RUNNING', 'DOWNLOADING'] as const) {
-      if (unfinished.includes(s)) return s;
-    }
-    return 'SUBMITTED';
-  }
-  for (const s of ['FAILED', 'ABORTED', 'STOPPED'] as const) {
-    if (jobs.includes(s)) return s;
-  }
-  return 'DONE';
+  return RUN_STATUS_ORDER.find((s) => jobs.includes(s)) ?? 'SUBMITTED';
 }
 
 /** The result of a guarded transition: a mismatch is a value, never a silent no-op. */

@@ -1,6 +1,6 @@
 /** Read-side helpers: runs with their jobs, and `RUN | JOB` targets as the CLI names them. */
 import { NotFoundError } from '../core/errors.js';
-import { isFinished, runStatus } from '../core/job-status.js';
+import { isFinished, runStatus, type JobStatus } from '../core/job-status.js';
 import type { JobRecord, RunRecord, RunView } from '../core/records.js';
 import { JOB_ID } from '../core/run-names.js';
 import type { Store, TokenRecord } from './store/store.js';
@@ -13,17 +13,27 @@ export async function runViews(store: Store, runs: readonly RunRecord[]): Promis
   });
 }
 
+/** Which runs `listRuns` lists; each narrows them, absent: any. */
+export interface RunFilters {
+  last?: number | undefined;
+  project?: string | undefined;
+  workflow?: string | undefined;
+  status?: JobStatus | undefined;
+  mine?: boolean | undefined;
+}
+
 /**
  * `dstack status`: the unfinished runs, or the last finished one when none is unfinished; or
- * the last N. Those of one project, or of all; an admin's of every user, unless `mine`.
+ * the last N. Those of one project, or of all; an admin's of every user, unless `mine`. The
+ * dashboard's filters (workflow, status) narrow the runs before the last N are taken.
  */
 export async function listRuns(
   store: Store,
   user: TokenRecord,
-  { last, project, mine }: { last?: number | undefined; project?: string | undefined; mine?: boolean | undefined },
+  { last, project, workflow, status, mine }: RunFilters,
 ): Promise<RunView[]> {
   const whose = user.admin && !mine ? {} : { user: user.name };
-  const scope = { ...whose, ...(project === undefined ? {} : { project }) };
+  const scope = { ...whose, project, workflow, status };
   if (last !== undefined) return runViews(store, await store.listRuns({ ...scope, limit: last }));
   const unfinished = await store.listRuns({ ...scope, unfinished: true });
   return runViews(store, unfinished.length > 0 ? unfinished : await store.listRuns({ ...scope, limit: 1 }));

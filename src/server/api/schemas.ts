@@ -234,9 +234,12 @@ export const logsQuery = z.object({
 /** `mine=1`: only the caller's own, where an admin would see every user's. */
 const mine = z.literal('1').optional();
 
+/** `workflow` and `status` narrow the runs before `last` counts them: the dashboard's filters. */
 export const runsQuery = z.object({
   last: bounded(LISTED_RUNS_RULE, 1, MAX_LISTED_RUNS, { whole: true, coerce: true }).optional(),
   project: project.optional(),
+  workflow: name.optional(),
+  status: status.optional(),
   mine,
 });
 

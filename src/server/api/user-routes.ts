@@ -27,8 +27,8 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   });
 
   app.get('/runs', async (c) => {
-    const { last, project, mine } = query(c, schemas.runsQuery);
-    return c.json(await listRuns(store, c.get('caller'), { last, project, mine: mine !== undefined }));
+    const { mine, ...filters } = query(c, schemas.runsQuery);
+    return c.json(await listRuns(store, c.get('caller'), { ...filters, mine: mine !== undefined }));
   });
 
   app.get('/runs/:name', async (c) => {

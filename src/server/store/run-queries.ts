@@ -2,6 +2,7 @@
 import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import { isFinished, JOB_STATUSES, type JobStatus } from '../../core/job-status.js';
 import { batches } from './batches.js';
+import { hasRunStatus } from './run-status-filter.js';
 import type { Database, RunsTable } from './schema.js';
 import type { RunQuery } from './store.js';
 
@@ -20,12 +21,19 @@ export const hasUnfinishedJob = ({ exists, selectFrom }: ExpressionBuilder<Datab
 /** Run rows matching `query`, newest first; equal times fall back to name so pages are stable. */
 export async function selectRuns(db: Kysely<Database>, query: RunQuery): Promise<Selectable<RunsTable>[]> {
   if (query.unfinished) return selectUnfinishedRuns(db, query);
+  let q = runsMatching(db, query).orderBy('runs.submitted_at', 'desc').orderBy('runs.name', 'desc');
+  if (query.limit !== undefined) q = q.limit(query.limit);
+  return q.execute();
+}
+
+/** The runs of `query`'s user, project, workflow and status (each where given). */
+function runsMatching(db: Kysely<Database>, query: RunQuery) {
   let q = db.selectFrom('runs').selectAll('runs');
   if (query.user !== undefined) q = q.where('runs.user', '=', query.user);
   if (query.project !== undefined) q = q.where('runs.project', '=', query.project);
-  q = q.orderBy('runs.submitted_at', 'desc').orderBy('runs.name', 'desc');
-  if (query.limit !== undefined) q = q.limit(query.limit);
-  return q.execute();
+  if (query.workflow !== undefined) q = q.where('runs.workflow', '=', query.workflow);
+  if (query.status !== undefined) q = q.where(hasRunStatus(query.status));
+  return q;
 }
 
 /** Run names per `in (…)` list. */
@@ -44,10 +52,7 @@ async function selectUnfinishedRuns(db: Kysely<Database>, query: RunQuery): Prom
     names.map((n) => n.run_name),
     IN_BATCH,
   )) {
-    let q = db.selectFrom('runs').selectAll('runs').where('runs.name', 'in', batch);
-    if (query.user !== undefined) q = q.where('runs.user', '=', query.user);
-    if (query.project !== undefined) q = q.where('runs.project', '=', query.project);
-    rows.push(...(await q.execute()));
+    rows.push(...(await runsMatching(db, query).where('runs.name', 'in', batch).execute()));
   }
   rows.sort(
     (a, b) => Number(b.submitted_at) - Number(a.submitted_at) || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0),

@@ -70,6 +70,10 @@ export interface RunQuery {
   user?: string;
   /** Only runs of this project (core/projects.ts `projectKey`). */
   project?: string;
+  /** Only runs of this workflow (the one `dstack run` was given). */
+  workflow?: string;
+  /** Only runs whose status (core `runStatus` of their jobs') is this. */
+  status?: JobStatus;
 }
 
 /** Where a tag names a run: among one user's runs of one project. */

@@ -1,6 +1,7 @@
 /** Conformance: creating, reading and listing runs. */
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../../src/core/errors.js';
+import { JOB_STATUSES, runStatus, type JobStatus } from '../../../src/core/job-status.js';
 import type { JobRecord } from '../../../src/core/records.js';
 import { makeJob, makeRun, makeSpec, PROJECT, seedRun, useFreshStore, type OpenStore } from '../fixtures.js';
 
@@ -164,6 +165,46 @@ export function describeRuns(open: OpenStore): void {
       expect(names(await store().listRuns({ unfinished: true, user: 'ada', limit: 3 }))).toEqual(
         expected((i) => i % 2 === 0).slice(0, 3),
       );
+      // Narrowed by workflow too, as the listing of all runs is.
+      expect(await store().listRuns({ unfinished: true, workflow: 'no-such-workflow' })).toEqual([]);
+    });
+
+    it('listRuns with a workflow returns only runs of it, the newest N of them with a limit', async () => {
+      for (let i = 1; i <= 4; i++)
+        await seedRun(store(), `run-${i}`, ['x'], { workflow: i <= 2 ? 'train' : 'eval', submittedAt: i });
+      expect((await store().listRuns({ workflow: 'train' })).map((r) => r.name)).toEqual(['run-2', 'run-1']);
+      expect((await store().listRuns({ workflow: 'train', limit: 1 })).map((r) => r.name)).toEqual(['run-2']);
+      expect(await store().listRuns({ workflow: 'deploy' })).toEqual([]);
+    });
+
+    it('listRuns with a status returns the runs whose status, as runStatus computes it from their jobs, is that', async () => {
+      const runs: Record<string, JobStatus[]> = {
+        'done-1': ['DONE', 'DONE'],
+        'failed-1': ['DONE', 'FAILED', 'STOPPED'],
+        'aborted-1': ['STOPPED', 'ABORTED'],
+        'running-1': ['FAILED', 'RUNNING', 'SUBMITTED'],
+        'waiting-1': ['DONE', 'SUBMITTED'],
+        'aborting-1': ['RUNNING', 'ABORTING'],
+      };
+      for (const [i, [name, list]] of Object.entries(runs).entries()) {
+        const run = makeRun(name, { submittedAt: i });
+        await store().createRun(
+          run,
+          list.map((status, j) => makeJob(run, `job${j}`, { status })),
+          'ada',
+        );
+      }
+      for (const status of JOB_STATUSES) {
+        const expected = Object.entries(runs)
+          .filter(([, list]) => runStatus(list) === status)
+          .map(([name]) => name)
+          .reverse();
+        expect(
+          (await store().listRuns({ status })).map((r) => r.name),
+          status,
+        ).toEqual(expected);
+      }
+      expect((await store().listRuns({ status: 'FAILED', user: 'bob' })).map((r) => r.name)).toEqual([]);
     });
 
     it('countRunsWithPrefix counts names that start with the prefix, case-sensitively and with % and _ literal', async () => {

@@ -129,6 +129,12 @@ export interface PruneResult {
   otherUsers?: string[];
 }
 
+/** `GET /api/workflows`: a workflow that has runs in a project. */
+export interface RunWorkflow {
+  project: string;
+  workflow: string;
+}
+
 export interface JobView {
   job: JobRecord;
   run: RunRecord;

@@ -7,10 +7,10 @@ import { describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../src/core/job-status.js';
 import type { RunView } from '../../src/core/records.js';
 import { issueToken } from '../../src/server/auth.js';
-import { makeJob, makeRun } from '../store/fixtures.js';
+import { makeJob, makeRun, PROJECT } from '../store/fixtures.js';
 import { callApi, testApp } from './app-fixture.js';
 
-/** 6 old `train` runs that FAILED, then 150 newer `eval` runs, DONE but the newest, RUNNING; one `train` of bob's. */
+/** 6 old `train` runs that FAILED, then 150 newer `eval` runs, DONE but the newest, RUNNING; a `train` and a `deploy` of bob's. */
 async function history() {
   const { store, app } = await testApp('runs-filter');
   const add = async (name: string, workflow: string, status: JobStatus, at: number, user = 'u') => {
@@ -20,6 +20,7 @@ async function history() {
   for (let i = 1; i <= 6; i++) await add(`old-train-${i}`, 'train', 'FAILED', i);
   for (let i = 1; i <= 150; i++) await add(`new-eval-${i}`, 'eval', i === 150 ? 'RUNNING' : 'DONE', 100 + i);
   await add('bob-train-1', 'train', 'FAILED', 1000, 'bob');
+  await add('bob-deploy-1', 'deploy', 'DONE', 999, 'bob');
   const token = await issueToken(store, 'user', 'u', false);
   const admin = await issueToken(store, 'user', 'root', true);
   const names = async (query: string, as = token) => {
@@ -56,6 +57,21 @@ describe('GET /api/runs with filters', () => {
     const { admin, names } = await history();
     expect(await names('last=3&workflow=train', admin)).toEqual(['bob-train-1', ...trains(6, 5)]);
     expect(await names('last=3&workflow=train&mine=1', admin)).toEqual([]);
+  });
+
+  it("GET /api/workflows offers every workflow the caller's runs have, old ones too; an admin's, everyone's unless mine", async () => {
+    const { app, token, admin } = await history();
+    const workflows = async (path: string, as: string) => (await callApi(app, as, 'GET', path)).json;
+    expect(await workflows('/api/workflows', token)).toEqual([
+      { project: PROJECT, workflow: 'eval' },
+      { project: PROJECT, workflow: 'train' },
+    ]);
+    expect(await workflows('/api/workflows', admin)).toEqual([
+      { project: PROJECT, workflow: 'deploy' },
+      { project: PROJECT, workflow: 'eval' },
+      { project: PROJECT, workflow: 'train' },
+    ]);
+    expect(await workflows('/api/workflows?mine=1', admin)).toEqual([]);
   });
 
   it('refuses a status that is not one, saying which are', async () => {

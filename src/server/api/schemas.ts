@@ -243,6 +243,9 @@ export const runsQuery = z.object({
   mine,
 });
 
+/** `GET /api/workflows`: those of an admin's own runs only, with `mine`. */
+export const workflowsQuery = z.object({ mine });
+
 export const projectQuery = z.object({ project: project.optional() });
 /** `dstack tags delete TAG [--project KEY] [--user NAME]`: whose tag, for an admin. */
 export const tagDeleteQuery = projectQuery.extend({ user: name.optional() });

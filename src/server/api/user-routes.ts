@@ -31,6 +31,13 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     return c.json(await listRuns(store, c.get('caller'), { ...filters, mine: mine !== undefined }));
   });
 
+  // What the dashboard's workflow and project filters offer: every one the caller's runs have, old ones too.
+  app.get('/workflows', async (c) => {
+    const { mine } = query(c, schemas.workflowsQuery);
+    const caller = c.get('caller');
+    return c.json(await store.runWorkflows(caller.admin && mine === undefined ? undefined : caller.name));
+  });
+
   app.get('/runs/:name', async (c) => {
     const target = await resolveTarget(store, c.get('caller'), c.req.param('name'));
     const [view] = await runViews(store, [target.run]);

@@ -3,6 +3,7 @@
  * for. SQLite and PostgreSQL differ only in the driver handed in and in `dialect`.
  */
 import type { Kysely } from 'kysely';
+import type { RunWorkflow } from '../../core/api.js';
 import { ConflictError, NotFoundError } from '../../core/errors.js';
 import { canTransition, type JobStatus, type TransitionResult } from '../../core/job-status.js';
 import type { ArtifactManifest, JobEvent, JobRecord, RunRecord, RunnerRecord } from '../../core/records.js';
@@ -19,6 +20,7 @@ import { migrateToLatest } from './migrations/index.js';
 import * as repos from './repo-store.js';
 import * as runners from './runner-queries.js';
 import { countRunsWithPrefix, selectRuns, UNFINISHED } from './run-queries.js';
+import { selectRunWorkflows } from './run-workflows.js';
 import type { Database, SqlDialect } from './schema.js';
 import { TokenCache } from './token-cache.js';
 import type {
@@ -144,6 +146,10 @@ export class KyselyStore implements Store {
 
   async listRuns(query: RunQuery): Promise<RunRecord[]> {
     return (await selectRuns(this.db, query)).map(runFromRow);
+  }
+
+  async runWorkflows(user?: string): Promise<RunWorkflow[]> {
+    return selectRunWorkflows(this.db, user);
   }
 
   async countRunsWithPrefix(prefix: string): Promise<number> {

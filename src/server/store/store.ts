@@ -2,6 +2,7 @@
  * The state store: runs, jobs, job events, runners, tokens, artifact manifests, tags.
  * Implemented over SQLite (default) and PostgreSQL; one conformance suite runs on both.
  */
+import type { RunWorkflow } from '../../core/api.js';
 import type { Capacity } from '../../core/resources.js';
 import type { JobStatus, TransitionResult } from '../../core/job-status.js';
 import type {
@@ -134,6 +135,8 @@ export interface Store extends RepoStore {
   getRun(name: string): Promise<RunRecord | undefined>;
   /** Newest first. */
   listRuns(query: RunQuery): Promise<RunRecord[]>;
+  /** Each workflow that `user`'s runs (anyone's, absent) have, with its project, once; by project, then workflow (code point order). */
+  runWorkflows(user?: string): Promise<RunWorkflow[]>;
   /** Names that start with `prefix` (for run-name numbering). */
   countRunsWithPrefix(prefix: string): Promise<number>;
 

@@ -177,6 +177,23 @@ export function describeRuns(open: OpenStore): void {
       expect(await store().listRuns({ workflow: 'deploy' })).toEqual([]);
     });
 
+    it("runWorkflows returns each project's workflows once, sorted; a user's only, given one", async () => {
+      const repo = { root: '/home/ada/gpt', remote: 'git@github.com:ada/gpt.git' };
+      await seedRun(store(), 'run-1', ['x'], { workflow: 'train', submittedAt: 1 });
+      await seedRun(store(), 'run-2', ['x'], { workflow: 'eval', submittedAt: 2 });
+      await seedRun(store(), 'run-3', ['x'], { workflow: 'train', submittedAt: 3 });
+      await seedRun(store(), 'run-4', ['x'], { workflow: 'train', repo, submittedAt: 4 });
+      await seedRun(store(), 'run-5', ['x'], { workflow: 'deploy', user: 'bob', submittedAt: 5 });
+      expect(await store().runWorkflows()).toEqual([
+        { project: PROJECT, workflow: 'deploy' },
+        { project: PROJECT, workflow: 'eval' },
+        { project: PROJECT, workflow: 'train' },
+        { project: 'github.com/ada/gpt', workflow: 'train' },
+      ]);
+      expect((await store().runWorkflows('bob')).map((w) => w.workflow)).toEqual(['deploy']);
+      expect(await store().runWorkflows('eve')).toEqual([]);
+    });
+
     it('listRuns with a status returns the runs whose status, as runStatus computes it from their jobs, is that', async () => {
       const runs: Record<string, JobStatus[]> = {
         'done-1': ['DONE', 'DONE'],

@@ -2,7 +2,7 @@
  * The dashboard's only way to the server: the same authenticated /api the CLI uses, with
  * the session's bearer token on every call. What the API refuses, the dashboard shows refused.
  */
-import type { JobView, RunnerView } from '../../../src/core/api.js';
+import type { JobView, RunnerView, RunWorkflow } from '../../../src/core/api.js';
 import type { ArtifactManifest, JobRecord, RunView } from '../../../src/core/records.js';
 import { getToken } from './session.js';
 
@@ -84,7 +84,11 @@ const post = <T>(path: string, body: unknown) => json<T>(path, { method: 'POST',
 
 /** The API calls the dashboard makes, typed with the server's own body types. */
 export const api = {
-  runs: (last: number, signal?: AbortSignal) => json<RunView[]>(`/runs?last=${last}`, { signal }),
+  /** The newest `last` runs that match `filters` (each absent or '': any), as `dstack status` asks for them. */
+  runs: (last: number, filters: RunFilters, signal?: AbortSignal) =>
+    json<RunView[]>(`/runs?${runsQuery(last, filters)}`, { signal }),
+  /** Each workflow the runs have, with its project: old runs' too. */
+  workflows: (signal?: AbortSignal) => json<RunWorkflow[]>('/workflows', { signal }),
   run: (name: string, signal?: AbortSignal) => json<RunView>(`/runs/${encodeURIComponent(name)}`, { signal }),
   job: (id: string, signal?: AbortSignal) => json<JobView>(`/jobs/${encodeURIComponent(id)}`, { signal }),
   artifacts: (id: string, signal?: AbortSignal) =>
@@ -101,6 +105,19 @@ export const api = {
   /** Check a token before keeping it: it must be a user token the server knows. */
   checkToken: (token: string) => json<RunView[]>('/runs?last=1', { token }),
 };
+
+/** The runs list's filters, as `GET /api/runs` takes them. */
+export interface RunFilters {
+  status?: string;
+  workflow?: string;
+  project?: string;
+}
+
+function runsQuery(last: number, filters: RunFilters): string {
+  const query = new URLSearchParams({ last: String(last) });
+  for (const [name, value] of Object.entries(filters)) if (value) query.set(name, value);
+  return query.toString();
+}
 
 async function readBlob(response: Response, onBytes?: (bytes: number) => void): Promise<Blob> {
   if (!response.body || !onBytes) return response.blob();

@@ -1,7 +1,7 @@
 /**
  * The runs, newest first, updating every 2 s. The server returns the newest N (50, more on
- * request), so the page stays fast however many runs the database holds; the filters
- * apply to those.
+ * request) that match the filters, so the page stays fast however many runs the database
+ * holds, and a filter finds old runs on its first page.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { JOB_STATUSES } from '../../../src/core/job-status.js';
@@ -24,26 +24,32 @@ export function RunsPage() {
   const [status, setStatus] = useQueryParam('status');
   const [workflow, setWorkflow] = useQueryParam('workflow');
   const [project, setProject] = useQueryParam('project');
-  // One key for every page size: showing more keeps the rows already there while it loads.
-  const runs = usePoll((signal) => api.runs(limit, signal), 2000, 'runs');
+  const filters = { status, workflow, project };
+  // Other filters, other runs: a filter changed starts again from the first page.
+  const filterBy = (set: (value: string) => void) => (value: string) => {
+    set(value);
+    setLimit(PAGE);
+  };
+  // One key for every page size of the same filters: showing more keeps the rows already there while it loads.
+  const runs = usePoll((signal) => api.runs(limit, filters, signal), 2000, `runs ${JSON.stringify(filters)}`);
+  // What the filters offer: every workflow and project of the runs, old ones too; new ones rarely appear.
+  const known = usePoll((signal) => api.workflows(signal), 30_000, 'workflows');
   useTitle('Runs');
   const { refresh } = runs;
   useEffect(() => refresh(), [limit, refresh]);
   const all = runs.data ?? [];
-  // The chosen value stays a choice when none of the runs loaded has it (a filter from the address).
+  const offered = [...(known.data ?? []), ...all];
+  // The chosen value stays a choice when no run is known to have it (a filter from the address).
   const workflows = choices(
-    all.map((r) => r.workflow),
+    offered.filter((r) => !project || r.project === project).map((r) => r.workflow),
     workflow,
   );
   // Runs of several projects (core/projects.ts) say which is whose, and can be narrowed to one.
   const projects = choices(
-    all.map((r) => r.project),
+    offered.map((r) => r.project),
     project,
   );
-  const shown = all.filter(
-    (r) =>
-      (!status || r.status === status) && (!workflow || r.workflow === workflow) && (!project || r.project === project),
-  );
+  const filtered = Boolean(status || workflow || project);
   const now = Date.now();
 
   return (
@@ -52,25 +58,32 @@ export function RunsPage() {
         <h1>Runs</h1>
         <div class="filters">
           {projects.length > 1 && (
-            <Filter label="project" all="all projects" value={project} set={setProject} options={projects} />
+            <Filter label="project" all="all projects" value={project} set={filterBy(setProject)} options={projects} />
           )}
           <Filter
             label="status"
             all="all statuses"
             value={status}
-            set={setStatus}
+            set={filterBy(setStatus)}
             options={JOB_STATUSES}
             show={(s) => s.toLowerCase()}
           />
-          <Filter label="workflow" all="all workflows" value={workflow} set={setWorkflow} options={workflows} />
+          <Filter
+            label="workflow"
+            all="all workflows"
+            value={workflow}
+            set={filterBy(setWorkflow)}
+            options={workflows}
+          />
         </div>
       </div>
       <ErrorBox error={runs.error} />
-      {runs.data && all.length === 0 && (
+      {runs.data && all.length === 0 && !filtered && (
         <p class="empty">
           No runs yet. Run a workflow: <code>dstack run WORKFLOW</code>
         </p>
       )}
+      {runs.data && all.length === 0 && filtered && <p class="empty">No run matches {describe(filters)}.</p>}
       {all.length > 0 && (
         <div class="table-scroll">
           <table class="runs">
@@ -87,14 +100,13 @@ export function RunsPage() {
               </tr>
             </thead>
             <tbody>
-              {shown.map((run) => (
+              {all.map((run) => (
                 <RunRow key={run.name} run={run} now={now} showProject={projects.length > 1} />
               ))}
             </tbody>
           </table>
         </div>
       )}
-      {all.length > 0 && shown.length === 0 && <p class="empty">No run of the last {all.length} matches.</p>}
       {all.length >= limit && (
         <button class="more" onClick={() => setLimit(limit + PAGE)}>
           Show {PAGE} more
@@ -103,6 +115,12 @@ export function RunsPage() {
     </main>
   );
 }
+
+/** The filters chosen, in words: `status failed, workflow train`. */
+const describe = ({ status, workflow, project }: Record<'status' | 'workflow' | 'project', string>): string =>
+  [status && `status ${status.toLowerCase()}`, workflow && `workflow ${workflow}`, project && `project ${project}`]
+    .filter(Boolean)
+    .join(', ');
 
 /** The values to choose from, and `chosen` (unless all: ''), sorted, each once. */
 const choices = (values: readonly string[], chosen: string): string[] =>

@@ -9,6 +9,7 @@ import { resumeJobs, stopJobs } from '../control.js';
 import { listRuns, resolveTarget, runViews } from '../queries.js';
 import { previewRun, submitRun } from '../submit.js';
 import type { ApiDeps, ApiEnv } from './context.js';
+import { runBody } from './run-body.js';
 import * as schemas from './schemas.js';
 import { body, query } from './validate.js';
 
@@ -17,12 +18,12 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   const { store } = engine;
 
   app.post('/runs', async (c) => {
-    const request = await body(c, schemas.submitRun);
+    const request = await runBody(c, schemas.submitRun);
     return c.json(await submitRun(engine, c.get('caller').name, request), 201);
   });
 
   app.post('/runs/preview', async (c) => {
-    const request = await body(c, schemas.preview);
+    const request = await runBody(c, schemas.preview);
     return c.json(await previewRun(engine, c.get('caller').name, request));
   });
 

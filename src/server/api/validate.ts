@@ -5,13 +5,16 @@ import type { ApiEnv } from './context.js';
 
 /** Parse and validate a JSON body; bad JSON is a 400 like any invalid body. */
 export async function body<T extends z.ZodType>(c: Context<ApiEnv>, schema: T): Promise<z.infer<T>> {
-  let json: unknown;
+  return schema.parse(await jsonBody(c));
+}
+
+/** A JSON body, not yet validated. */
+export async function jsonBody(c: Context<ApiEnv>): Promise<unknown> {
   try {
-    json = await c.req.json();
+    return await c.req.json();
   } catch {
     throw new InvalidError('request body is not valid JSON');
   }
-  return schema.parse(json);
 }
 
 export function query<T extends z.ZodType>(c: Context<ApiEnv>, schema: T): z.infer<T> {

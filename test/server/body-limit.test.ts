@@ -1,8 +1,8 @@
-/** Bodies read whole are bounded, lists of jobs and files more loosely; blob uploads, streamed to storage, are not. */
+/** Bodies read whole are bounded (a run's with what to do), an artifact manifest more loosely; blob uploads, streamed to storage, are not. */
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { errorResponse } from '../../src/server/api/http-errors.js';
-import { limitBodies, MAX_BODY_BYTES, MAX_LIST_BODY_BYTES } from '../../src/server/api/body-limit.js';
+import { limitBodies, MAX_BODY_BYTES, MAX_RUN_BODY_BYTES } from '../../src/server/api/body-limit.js';
 import { issueToken } from '../../src/server/auth.js';
 import { silentLogger } from '../../src/logger.js';
 import { testApp } from './app-fixture.js';
@@ -58,19 +58,28 @@ describe('request body limits', () => {
         },
       },
     ]);
-    expect(await refused('/api/runs', MAX_LIST_BODY_BYTES + 1)).toEqual([
+    const splitRun =
+      "split the workflow into smaller runs (a job depends on another run's through its tag: depends-on: [WORKFLOW:TAG])";
+    expect(await refused('/api/runs', MAX_RUN_BODY_BYTES + 1)).toEqual([
       413,
       {
         error: {
           code: 'too_large',
-          message: 'the request body is over 256 MiB, the most this server reads for POST /api/runs',
+          message: `the request body is over 16 MiB, the most this server reads for POST /api/runs: ${splitRun}`,
         },
       },
     ]);
-    // A run's jobs are not bounded in number: its call reads more than others.
-    const run = await declaring('/api/runs', MAX_BODY_BYTES + 1);
-    expect(run.status).toBe(400);
-    expect(((await run.json()) as { error: { message: string } }).error.message).toMatch(/^invalid request: /);
+    expect(await refused('/api/runs/preview', MAX_RUN_BODY_BYTES + 1)).toEqual([
+      413,
+      {
+        error: {
+          code: 'too_large',
+          message:
+            `the request body is over 16 MiB, the most this server reads for POST /api/runs/preview: ${splitRun}, ` +
+            'or git-ignore the folders of many files that the jobs do not need',
+        },
+      },
+    ]);
   });
 
   it('counts a body without a declared length as it arrives', async () => {
@@ -90,7 +99,7 @@ describe('request body limits', () => {
     expect(await upload.json()).toEqual({ bytes: 1200 });
   });
 
-  it('reads a list of jobs or files, not bounded in number, up to its own larger limit', async () => {
+  it('reads an artifact manifest, not bounded in number of files, up to its own larger limit', async () => {
     const app = small(1000);
     const manifest = await post(app, '/api/runner/jobs/j1/artifacts', chunked(4, 400), 'PUT');
     expect(await manifest.json()).toEqual({ bytes: 1600 });

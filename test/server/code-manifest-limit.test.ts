@@ -1,13 +1,13 @@
 /**
  * A run's code manifest is read whole, so a blob named as one is read only up to the bound of a
- * request listing files (body-limit.ts): a bigger one is refused before the server holds it all.
+ * preview's body, which lists it too (body-limit.ts): a bigger one is refused before the server holds it all.
  * Through the real app over a real local blob store.
  */
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blobPath } from '../../src/files/blob-path.js';
-import { MAX_LIST_BODY_BYTES } from '../../src/server/api/body-limit.js';
+import { MAX_RUN_BODY_BYTES } from '../../src/server/api/body-limit.js';
 import { issueToken } from '../../src/server/auth.js';
 import { makeSpec } from '../store/fixtures.js';
 import { callApi, testApp } from './app-fixture.js';
@@ -21,7 +21,7 @@ describe('a code manifest bigger than the server reads', () => {
     const file = blobPath(join(dir, 'blobs'), codeDigest);
     await mkdir(dirname(file), { recursive: true });
     const handle = await open(file, 'w');
-    await handle.truncate(MAX_LIST_BODY_BYTES + 1);
+    await handle.truncate(MAX_RUN_BODY_BYTES + 1);
     await handle.close();
 
     const submitted = await callApi(app, user, 'POST', '/api/runs', {
@@ -37,7 +37,7 @@ describe('a code manifest bigger than the server reads', () => {
         error: {
           code: 'too_large',
           message:
-            `code manifest ${codeDigest} is over 256 MiB, the most the server reads: it lists every file of ` +
+            `code manifest ${codeDigest} is over 16 MiB, the most the server reads: it lists every file of ` +
             "the run's code, so git-ignore the folders of many files that the jobs do not need",
         },
       },

@@ -15,29 +15,53 @@ import { TooLargeError } from '../../core/errors.js';
 export const MAX_BODY_BYTES = 16 << 20;
 
 /**
- * Calls that list a run's jobs or a project's or an artifact's files, which nothing bounds in
- * number: a 10,000-job run is about 2 MB, a manifest of 100,000 files about 15 MB.
+ * A job's artifact manifest (a runner's call), which nothing bounds in number of files: a
+ * manifest of 100,000 files is about 15 MB.
  */
 export const MAX_LIST_BODY_BYTES = 256 << 20;
-const LISTS = [/^\/api\/runs$/, /^\/api\/runs\/preview$/, /^\/api\/runner\/jobs\/[^/]+\/artifacts$/];
+const LISTS = [/^\/api\/runner\/jobs\/[^/]+\/artifacts$/];
+
+/**
+ * A run's submission or preview, read as other calls are, with what to do when over: the server
+ * checks and plans a run on its one thread, every other caller waiting meanwhile (at 256 MiB, a
+ * 170 MB preview held them 16 s). A 10,000-job run is about 2 MB, the 20,000 jobs a run may hold
+ * (run-body.ts) about 4 MB; a preview also lists the code's files, 100,000 of them about 15 MB.
+ */
+export const MAX_RUN_BODY_BYTES = MAX_BODY_BYTES;
+const SPLIT_RUN =
+  "split the workflow into smaller runs (a job depends on another run's through its tag: depends-on: [WORKFLOW:TAG])";
+const RUNS: [RegExp, string][] = [
+  [/^\/api\/runs$/, SPLIT_RUN],
+  // A preview lists every file of the code as well.
+  [/^\/api\/runs\/preview$/, `${SPLIT_RUN}, or git-ignore the folders of many files that the jobs do not need`],
+];
 
 /** Requests that stream their body into storage: not read whole, so not bounded by size. */
 const STREAMED = [/^\/api\/blobs\/pack$/, /^\/api\/blobs\/[0-9a-f]{64}$/];
 
-export function limitBodies(maxBytes = MAX_BODY_BYTES, listBytes = MAX_LIST_BODY_BYTES): MiddlewareHandler {
+export function limitBodies(
+  maxBytes = MAX_BODY_BYTES,
+  listBytes = MAX_LIST_BODY_BYTES,
+  runBytes = MAX_RUN_BODY_BYTES,
+): MiddlewareHandler {
   const small = bounded(maxBytes);
   const large = bounded(listBytes);
+  const runs = RUNS.map(([path, hint]) => [path, bounded(runBytes, hint)] as const);
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || STREAMED.some((p) => p.test(c.req.path))) return next();
+    const run = runs.find(([path]) => path.test(c.req.path));
+    if (run) return run[1](c, next);
     return (LISTS.some((p) => p.test(c.req.path)) ? large : small)(c, next);
   };
 }
 
-function bounded(maxBytes: number): MiddlewareHandler {
+/** `hint`: what the caller can do about it, where there is something. */
+function bounded(maxBytes: number, hint?: string): MiddlewareHandler {
   const limit = maxBytes >= 1 << 20 ? `${maxBytes / (1 << 20)} MiB` : `${maxBytes} bytes`;
   const tooLarge = (c: Context): never => {
     throw new TooLargeError(
-      `the request body is over ${limit}, the most this server reads for ${c.req.method} ${c.req.path}`,
+      `the request body is over ${limit}, the most this server reads for ${c.req.method} ${c.req.path}` +
+        (hint === undefined ? '' : `: ${hint}`),
     );
   };
   // Bodies without a declared length (chunked) are counted as they arrive.

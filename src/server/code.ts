@@ -1,7 +1,7 @@
 /** Reading code manifests (the project files a run was submitted with) from the blob store. */
 import type { CodeManifest } from '../core/api.js';
 import { InvalidError, TooLargeError } from '../core/errors.js';
-import { MAX_RUN_BODY_BYTES } from './api/body-limit.js';
+import { MAX_CODE_LIST_BYTES } from './api/body-limit.js';
 import { manifestFiles } from './api/manifest-entry-schema.js';
 import type { BlobStore } from './storage/blob-store.js';
 
@@ -10,7 +10,7 @@ import type { BlobStore } from './storage/blob-store.js';
  * A blob is any size its uploader made it, and a run naming a bigger one as its code made the
  * server hold it all in memory, then parse it, every other caller waiting.
  */
-const MAX_CODE_MANIFEST_BYTES = MAX_RUN_BODY_BYTES;
+const MAX_CODE_MANIFEST_BYTES = MAX_CODE_LIST_BYTES;
 
 export async function readCodeManifest(blobs: BlobStore, digest: string): Promise<CodeManifest> {
   const chunks: Buffer[] = [];

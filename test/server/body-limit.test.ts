@@ -2,7 +2,12 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { errorResponse } from '../../src/server/api/http-errors.js';
-import { limitBodies, MAX_BODY_BYTES, MAX_RUN_BODY_BYTES } from '../../src/server/api/body-limit.js';
+import {
+  limitBodies,
+  MAX_BODY_BYTES,
+  MAX_CODE_LIST_BYTES,
+  MAX_RUN_BODY_BYTES,
+} from '../../src/server/api/body-limit.js';
 import { issueToken } from '../../src/server/auth.js';
 import { silentLogger } from '../../src/logger.js';
 import { testApp } from './app-fixture.js';
@@ -69,13 +74,13 @@ describe('request body limits', () => {
         },
       },
     ]);
-    expect(await refused('/api/runs/preview', MAX_RUN_BODY_BYTES + 1)).toEqual([
+    expect(await refused('/api/runs/preview', MAX_CODE_LIST_BYTES + 1)).toEqual([
       413,
       {
         error: {
           code: 'too_large',
           message:
-            `the request body is over 16 MiB, the most this server reads for POST /api/runs/preview: ${splitRun}, ` +
+            `the request body is over 64 MiB, the most this server reads for POST /api/runs/preview: ${splitRun}, ` +
             'or git-ignore the folders of many files that the jobs do not need',
         },
       },

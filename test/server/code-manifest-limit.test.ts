@@ -7,7 +7,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { blobPath } from '../../src/files/blob-path.js';
-import { MAX_RUN_BODY_BYTES } from '../../src/server/api/body-limit.js';
+import { MAX_CODE_LIST_BYTES } from '../../src/server/api/body-limit.js';
 import { issueToken } from '../../src/server/auth.js';
 import { makeSpec } from '../store/fixtures.js';
 import { callApi, testApp } from './app-fixture.js';
@@ -21,7 +21,7 @@ describe('a code manifest bigger than the server reads', () => {
     const file = blobPath(join(dir, 'blobs'), codeDigest);
     await mkdir(dirname(file), { recursive: true });
     const handle = await open(file, 'w');
-    await handle.truncate(MAX_RUN_BODY_BYTES + 1);
+    await handle.truncate(MAX_CODE_LIST_BYTES + 1);
     await handle.close();
 
     const submitted = await callApi(app, user, 'POST', '/api/runs', {
@@ -37,7 +37,7 @@ describe('a code manifest bigger than the server reads', () => {
         error: {
           code: 'too_large',
           message:
-            `code manifest ${codeDigest} is over 16 MiB, the most the server reads: it lists every file of ` +
+            `code manifest ${codeDigest} is over 64 MiB, the most the server reads: it lists every file of ` +
             "the run's code, so git-ignore the folders of many files that the jobs do not need",
         },
       },

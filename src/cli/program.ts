@@ -61,6 +61,11 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .argument('[run]', 'a run name')
     .option('--last <n>', 'show the last N runs, whatever their status')
     .option('--all', "show every project's runs, not only this one's")
+    .option(
+      '--workflow <name>',
+      'only runs of this workflow (the unfinished ones, or the last; with --last, the last N)',
+    )
+    .option('--status <status>', 'only runs in this status, like FAILED (the last one; with --last, the last N)')
     .option('--json', 'print JSON')
     .action((run: string | undefined, opts) =>
       done(commands.status().then((m) => m.statusCommand(run, opts, settings))),

@@ -17,6 +17,7 @@ import type {
   TagDeleted,
   TaggedRun,
 } from '../core/api.js';
+import type { JobStatus } from '../core/job-status.js';
 import type { OutputLine } from '../core/log-frames.js';
 import type { RegisterRepoRequest, RepoView } from '../core/repos.js';
 import { ApiClient } from './api-client.js';
@@ -45,7 +46,13 @@ export class Client extends ApiClient {
 
   /** Runs of `project` (core/projects.ts), or of every project; with `mine`, only the caller's (an admin sees everyone's). */
   listRuns(
-    options: { last?: number | undefined; project?: string | undefined; mine?: boolean } = {},
+    options: {
+      last?: number | undefined;
+      project?: string | undefined;
+      workflow?: string | undefined;
+      status?: JobStatus | undefined;
+      mine?: boolean;
+    } = {},
   ): Promise<RunView[]> {
     const { mine, ...rest } = options;
     return this.json('GET', `/api/runs${searchOf({ ...rest, mine: mine ? '1' : undefined })}`);

@@ -53,6 +53,13 @@ describe('flag values and subcommands the CLI refuses', () => {
       );
   });
 
+  it('refuses a --status that is no status', async () => {
+    expect(await refusal(['status', '--status', 'broken'])).toBe(
+      "error: invalid --status 'broken': expected one of SUBMITTED, DOWNLOADING, RUNNING, UPLOADING, DONE, " +
+        'FAILED, STOPPING, STOPPED, ABORTING, ABORTED\n',
+    );
+  });
+
   it('refuses an --older-than past a hundred years', async () => {
     expect(await refusal(['prune', '--older-than', '99999999999999d'])).toBe(
       "error: invalid --older-than '99999999999999d': at most 36500d (100 years)\n",

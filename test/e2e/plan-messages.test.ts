@@ -206,8 +206,8 @@ describe('dstack run: messages before anything is submitted', () => {
     }
   });
 
-  it('refuses status --last or --all with a RUN, which would ignore them', async () => {
-    for (const option of [['--last', '2'], ['--all']]) {
+  it('refuses status --last, --all, --workflow or --status with a RUN, which would ignore them', async () => {
+    for (const option of [['--last', '2'], ['--all'], ['--workflow', 'train'], ['--status', 'failed']]) {
       const r = await sb.dstack(['status', ...option, 'quick-rabbit-1']);
       const given = option.join(' ');
       expect([r.code, r.stderr]).toEqual([

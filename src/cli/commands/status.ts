@@ -1,5 +1,6 @@
-/** `dstack status [RUN] [--last N] [--all] [--json]`: runs and their jobs, as in the reference docs; the project's, or all. */
+/** `dstack status [RUN] [--last N] [--all] [--workflow WF] [--status S] [--json]`: runs and their jobs, as in the reference docs; the project's, or all. */
 import { UsageError } from '../../core/errors.js';
+import { isJobStatus, JOB_STATUSES, type JobStatus } from '../../core/job-status.js';
 import { LISTED_RUNS_RULE, MAX_LISTED_RUNS } from '../../core/request-limits.js';
 import { ANOTHER_USERS_JOB, type JobRecord, type RunView } from '../../core/records.js';
 import { waitingReason } from '../../core/waiting-reason.js';
@@ -13,12 +14,21 @@ import { ago, colorStatus, printable, styled, table, variablesLabel, type Cell }
 
 export async function statusCommand(
   run: string | undefined,
-  options: { last?: string; all?: boolean; json?: boolean },
+  options: { last?: string; all?: boolean; workflow?: string; status?: string; json?: boolean },
   settings: Settings,
 ): Promise<number> {
   if (run !== undefined) {
     // They choose which runs to show; a named run is shown whatever they say, so they would be ignored.
-    const option = options.last !== undefined ? `--last ${options.last}` : options.all ? '--all' : undefined;
+    const option =
+      options.last !== undefined
+        ? `--last ${options.last}`
+        : options.all
+          ? '--all'
+          : options.workflow !== undefined
+            ? `--workflow ${options.workflow}`
+            : options.status !== undefined
+              ? `--status ${options.status}`
+              : undefined;
     if (option !== undefined)
       throw new UsageError(
         `${option} chooses which runs to show, and takes no RUN: 'dstack status ${run}' shows that run, ` +
@@ -32,11 +42,12 @@ export async function statusCommand(
     if (!/^\d+$/.test(options.last) || last < 1 || last > MAX_LISTED_RUNS)
       throw new UsageError(`invalid --last '${options.last}': expected ${LISTED_RUNS_RULE}`);
   }
+  const status = options.status === undefined ? undefined : statusFlag(options.status);
   const [client, place] = await Promise.all([connect(settings), run ? undefined : listingPlace(options.all, 'runs')]);
   const project = place?.key;
   const runs = run
     ? [await withWorkflowHint(client, run, 'status', () => client.getRun(run), 'run')]
-    : await client.listRuns({ last, project });
+    : await client.listRuns({ last, project, workflow: options.workflow, status });
   if (options.json) {
     process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
     return 0;
@@ -49,6 +60,14 @@ export async function statusCommand(
   if (previous && (await client.listRuns({ project: previous, last: 1, mine: true })).length > 0)
     process.stdout.write(beforeRemoteHint('runs', previous, 'dstack status --all') + '\n');
   return 0;
+}
+
+/** `--status`'s value, as the API names it: any case of a status (`failed`, `FAILED`). */
+function statusFlag(given: string): JobStatus {
+  const status = given.toUpperCase();
+  if (!isJobStatus(status))
+    throw new UsageError(`invalid --status '${given}': expected one of ${JOB_STATUSES.join(', ')}`);
+  return status;
 }
 
 /** What the STATUS column adds to a job's status: why it ended, that the cache answered, what it waits for. */

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import type { Sandbox } from '../e2e/harness.js';
+import { Sandbox } from '../e2e/harness.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -66,4 +66,28 @@ export async function openDashboard(
   await page.goto(/log in with this link[^:]*: (\S+)/.exec(r.stdout)![1]!);
   await page.getByRole('heading', { name: 'Runs' }).waitFor();
   return { url, page };
+}
+
+/**
+ * A new sandbox readied by `prepare` (its project's files, a seeded database) before its server
+ * starts, with its dashboard open in a new Chromium (openDashboard); closeDashboard ends both.
+ */
+export async function dashboardSandbox(
+  prepare: (sb: Sandbox) => Promise<unknown>,
+): Promise<{ sb: Sandbox; chrome: TestBrowser; url: string; page: Page }> {
+  const sb = await Sandbox.create();
+  let chrome: TestBrowser | undefined;
+  try {
+    await prepare(sb);
+    chrome = await launchChromium();
+    return { sb, chrome, ...(await openDashboard(sb, chrome)) };
+  } catch (e) {
+    await closeDashboard(sb, chrome);
+    throw e;
+  }
+}
+
+export async function closeDashboard(sb: Sandbox | undefined, chrome: TestBrowser | undefined): Promise<void> {
+  await chrome?.close();
+  await sb?.dispose();
 }

@@ -8,8 +8,8 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox } from '../e2e/harness.js';
-import { launchChromium, openDashboard, type TestBrowser } from './browser.js';
+import type { Sandbox } from '../e2e/harness.js';
+import { closeDashboard, dashboardSandbox, type TestBrowser } from './browser.js';
 
 const WORKFLOWS = `workflows:
   - name: hello
@@ -44,15 +44,9 @@ describe('the dashboard as a daily user meets it', () => {
   };
 
   beforeAll(async () => {
-    sb = await Sandbox.create();
-    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
-    chrome = await launchChromium();
-    ({ url, page } = await openDashboard(sb, chrome));
+    ({ sb, chrome, url, page } = await dashboardSandbox((s) => s.write({ '.dstack/workflows.yaml': WORKFLOWS })));
   }, 60_000);
-  afterAll(async () => {
-    await chrome?.close();
-    await sb?.dispose();
-  });
+  afterAll(() => closeDashboard(sb, chrome));
 
   it('says that a job waits for its dependencies, on the run page and on the job page', async () => {
     const name = await runOf('after');

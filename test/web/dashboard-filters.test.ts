@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobStatus } from '../../src/core/job-status.js';
 import { openSqliteStore } from '../../src/server/store/sqlite.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
-import { Sandbox } from '../e2e/harness.js';
-import { launchChromium, openDashboard, type TestBrowser } from './browser.js';
+import type { Sandbox } from '../e2e/harness.js';
+import { closeDashboard, dashboardSandbox, type TestBrowser } from './browser.js';
 
 const TRAINS = 55;
 const EVALS = 245;
@@ -39,15 +39,9 @@ describe("the runs' filters with a long history", () => {
   const names = () => rows(page).evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-run')));
 
   beforeAll(async () => {
-    sb = await Sandbox.create();
-    await seed(join(sb.home, 'server', 'dstack.db'));
-    chrome = await launchChromium();
-    ({ url, page } = await openDashboard(sb, chrome));
+    ({ sb, chrome, url, page } = await dashboardSandbox((s) => seed(join(s.home, 'server', 'dstack.db'))));
   }, 60_000);
-  afterAll(async () => {
-    await chrome?.close();
-    await sb?.dispose();
-  });
+  afterAll(() => closeDashboard(sb, chrome));
 
   it('finds the runs of a workflow only old runs have on the first page, and pages on within it', async () => {
     await page.locator('tr[data-run="new-evaluate-244"]').waitFor();

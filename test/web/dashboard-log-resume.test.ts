@@ -5,8 +5,8 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Sandbox, waitUntil } from '../e2e/harness.js';
-import { launchChromium, openDashboard, type TestBrowser } from './browser.js';
+import { waitUntil, type Sandbox } from '../e2e/harness.js';
+import { closeDashboard, dashboardSandbox, type TestBrowser } from './browser.js';
 
 const WORKFLOWS = `workflows:
   - name: counter
@@ -21,15 +21,9 @@ describe('the job page of a stopped and resumed job', () => {
   const rowTexts = () => page.locator('.log-text').allTextContents();
 
   beforeAll(async () => {
-    sb = await Sandbox.create();
-    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
-    chrome = await launchChromium();
-    ({ url, page } = await openDashboard(sb, chrome));
+    ({ sb, chrome, url, page } = await dashboardSandbox((s) => s.write({ '.dstack/workflows.yaml': WORKFLOWS })));
   }, 60_000);
-  afterAll(async () => {
-    await chrome?.close();
-    await sb?.dispose();
-  });
+  afterAll(() => closeDashboard(sb, chrome));
 
   it('follows the log again once the job is resumed, every line once', async () => {
     const r = await sb.dstack(['run', 'counter', '-d']);

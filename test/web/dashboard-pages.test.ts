@@ -10,8 +10,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../src/server/store/sqlite.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
-import { Sandbox, waitUntil } from '../e2e/harness.js';
-import { launchChromium, openDashboard, type TestBrowser } from './browser.js';
+import { waitUntil, type Sandbox } from '../e2e/harness.js';
+import { closeDashboard, dashboardSandbox, type TestBrowser } from './browser.js';
 
 const WIDE = 150;
 const BIG_BYTES = 40_000_000;
@@ -51,16 +51,12 @@ describe('the dashboard pages with much in them', () => {
   };
 
   beforeAll(async () => {
-    sb = await Sandbox.create();
-    await sb.write({ '.dstack/workflows.yaml': WORKFLOWS });
-    await seedFanOut(join(sb.home, 'server', 'dstack.db'));
-    chrome = await launchChromium();
-    ({ url, page } = await openDashboard(sb, chrome));
+    ({ sb, chrome, url, page } = await dashboardSandbox(async (s) => {
+      await s.write({ '.dstack/workflows.yaml': WORKFLOWS });
+      await seedFanOut(join(s.home, 'server', 'dstack.db'));
+    }));
   }, 60_000);
-  afterAll(async () => {
-    await chrome?.close();
-    await sb?.dispose();
-  });
+  afterAll(() => closeDashboard(sb, chrome));
 
   it("names each tag's user, and shows a tag promised to an unfinished run", async () => {
     const mine = await sb.ended(await runOf(['hello', '--tag', 'best']), 30_000);

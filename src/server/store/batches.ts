@@ -5,3 +5,6 @@
 export function* batches<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
 }
+
+/** Values per `in (…)` list (keys, ids, run names). */
+export const IN_BATCH = 500;

@@ -7,15 +7,12 @@ import type { Kysely } from 'kysely';
 import { JOB_STATUSES, type JobStatus } from '../../core/job-status.js';
 import type { ArtifactManifest, JobRecord } from '../../core/records.js';
 import type { JobRef } from './store.js';
-import { batches } from './batches.js';
+import { batches, IN_BATCH } from './batches.js';
 import { jobFromRow } from './mapping.js';
 import { UNFINISHED } from './run-queries.js';
 import type { Database } from './schema.js';
 
 const NOT_DONE: readonly JobStatus[] = JOB_STATUSES.filter((s) => s !== 'DONE');
-
-/** Keys or ids per `in (…)` list. */
-const IN_BATCH = 500;
 
 /**
  * SUBMITTED jobs that run themselves (not waiting on an identical job) and whose every

@@ -1,13 +1,10 @@
 /** The jobs of many runs at once (status lists), and the facts of every job (a prune of the whole store). */
 import type { Kysely, Selectable } from 'kysely';
 import type { JobRecord } from '../../core/records.js';
-import { batches } from './batches.js';
+import { batches, IN_BATCH } from './batches.js';
 import { jobFromRow } from './mapping.js';
 import type { Database, JobsTable } from './schema.js';
 import type { JobFacts } from './store.js';
-
-/** Run names per `in (…)` list. */
-const IN_BATCH = 500;
 
 /**
  * The jobs of these runs, by run name then planned order. In batches: a prune reads the jobs of

@@ -1,7 +1,7 @@
 /** The run queries that need more than a lookup by key: filtered listing and prefix counting. */
 import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import { isFinished, JOB_STATUSES, type JobStatus } from '../../core/job-status.js';
-import { batches } from './batches.js';
+import { batches, IN_BATCH } from './batches.js';
 import { hasRunStatus } from './run-status-filter.js';
 import type { Database, RunsTable } from './schema.js';
 import type { RunQuery } from './store.js';
@@ -35,9 +35,6 @@ function runsMatching(db: Kysely<Database>, query: RunQuery) {
   if (query.status !== undefined) q = q.where(hasRunStatus(query.status));
   return q;
 }
-
-/** Run names per `in (…)` list. */
-const IN_BATCH = 500;
 
 /**
  * `selectRuns` of the unfinished runs: found from their jobs (the status index holds the few

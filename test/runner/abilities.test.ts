@@ -1,17 +1,24 @@
 /** What a runner tells it can run: its Docker engine (the test engine, or none) and the Pythons on its PATH. */
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { AbilityWatch, abilityProbe, answeringDocker, dockerProblem, hostPythons } from '../../src/runner/abilities.js';
 import { ensureDocker } from '../e2e/docker-env.js';
+
+/** A temp folder, removed once the test has finished. */
+async function folderForTheTest(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 describe('runner abilities', () => {
   it(
     'finds a Docker engine that answers, and says why none does at a missing socket or an unsupported DOCKER_HOST',
     async () => {
       expect(await dockerProblem(await ensureDocker())).toBeUndefined();
-      const dir = await mkdtemp(join(tmpdir(), 'dstack-abilities-'));
+      const dir = await folderForTheTest('dstack-abilities-');
       const missing = join(dir, 'nodocker.sock');
       const noSocket = `none answers at ${missing} (no such socket): start dockerd, or set DOCKER_HOST to its socket`;
       const unsupported =
@@ -41,7 +48,7 @@ describe('runner abilities', () => {
   });
 
   it('lists the pythonX.Y on the PATH that run, leaving out one that does not (a shim of a missing version)', async () => {
-    const bin = await mkdtemp(join(tmpdir(), 'dstack-pythons-'));
+    const bin = await folderForTheTest('dstack-pythons-');
     const script = async (name: string, body: string) => {
       await writeFile(join(bin, name), `#!/bin/sh\n${body}\n`);
       await chmod(join(bin, name), 0o755);
@@ -55,7 +62,7 @@ describe('runner abilities', () => {
   });
 
   it('registers without Pythons slow to find by default (inside the server), and with them when told to wait', async () => {
-    const bin = await mkdtemp(join(tmpdir(), 'dstack-slow-pythons-'));
+    const bin = await folderForTheTest('dstack-slow-pythons-');
     // A pyenv shim takes its time to answer.
     await writeFile(join(bin, 'python3.98'), '#!/bin/sh\n/bin/sleep 1\nexit 0\n');
     await chmod(join(bin, 'python3.98'), 0o755);

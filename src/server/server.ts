@@ -93,17 +93,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await release();
     throw e;
   }
-  if (options.localRunner) {
-    try {
-      await refuseAnotherHostsLocalRunner(store, options.runnerTimeoutMs ?? 60_000, options.databaseSetting);
-    } catch (e) {
-      await store.close();
-      await release();
-      throw e;
-    }
-  }
+  const runnerTimeoutMs = options.runnerTimeoutMs ?? 60_000;
   let blobs;
   try {
+    if (options.localRunner) await refuseAnotherHostsLocalRunner(store, runnerTimeoutMs, options.databaseSetting);
     blobs = await openBlobStore(options.storage, dataDir, options.s3 ?? {}, options.storageSetting);
   } catch (e) {
     await store.close();
@@ -116,7 +109,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const engine = new Engine({ store, blobs, logs, logger: logger.child('server') });
   engine.logArchive = logArchive;
   logArchive?.start(logs, engine.events);
-  const runnerTimeoutMs = options.runnerTimeoutMs ?? 60_000;
   engine.heartbeatMs = Math.max(100, Math.min(10_000, Math.floor(runnerTimeoutMs / 3)));
   engine.runnerTimeoutMs = runnerTimeoutMs;
   engine.failUnfittable = options.failUnfittable ?? false;

@@ -263,10 +263,22 @@ async function earlierRows(rows: readonly LogRow[], lastSeq: ReadonlyMap<string,
   for (const entry of entries) built.add(entry);
   const firsts = new Map(firstRows(rows).map((r) => [r.line.jobId, r]));
   // Of the first row's own entry, only the lines before it.
-  return built.rows.filter((r) => {
+  const before = built.rows.filter((r) => {
     const first = firsts.get(r.line.jobId)!;
     return r.line.seq < first.line.seq || r.index < first.index;
   });
+  // Entries read by an estimate from the loaded ones may hold far more lines each (a pipe read
+  // under load holds thousands): each job's last TAIL_LINES only, the rest left for the next ask.
+  const kept = new Map<string, number>();
+  const last: LogRow[] = [];
+  for (let i = before.length - 1; i >= 0; i--) {
+    const row = before[i]!;
+    const n = kept.get(row.line.jobId) ?? 0;
+    if (n >= TAIL_LINES) continue;
+    kept.set(row.line.jobId, n + 1);
+    last.push(row);
+  }
+  return last.reverse();
 }
 
 /** A job's entries after `after` up to `upTo`, a page at a time. */

@@ -189,6 +189,17 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .action((name: string) => done(commands.team().then((m) => m.usersCommand('delete', name, settings))));
 
   users
+    .command('promote')
+    .argument('<name>')
+    .description('make a user an admin, from their next request (their token stays)')
+    .action((name: string) => done(commands.team().then((m) => m.usersCommand('promote', name, settings))));
+  users
+    .command('demote')
+    .argument('<name>')
+    .description('make an admin a plain user again (the last admin stays one)')
+    .action((name: string) => done(commands.team().then((m) => m.usersCommand('demote', name, settings))));
+
+  users
     .command('token')
     .argument('[name]', 'the user (admins); left out: yourself')
     .description(

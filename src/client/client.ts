@@ -17,6 +17,7 @@ import type {
   TagDeleted,
   TaggedRun,
 } from '../core/api.js';
+import { NotFoundError } from '../core/errors.js';
 import type { JobStatus } from '../core/job-status.js';
 import type { OutputLine } from '../core/log-frames.js';
 import type { RegisterRepoRequest, RepoView } from '../core/repos.js';
@@ -185,6 +186,21 @@ export class Client extends ApiClient {
   async deleteUser(name: string): Promise<number> {
     const answer = await this.json<{ stopped?: number }>('DELETE', `/api/users/${encodeURIComponent(name)}`);
     return answer.stopped ?? 0;
+  }
+
+  /** Make user `name` an admin or not (admins); `changed` is false when they already were what was asked. */
+  async setAdmin(name: string, admin: boolean): Promise<{ name: string; admin: boolean; changed: boolean }> {
+    const path = `/api/users/${encodeURIComponent(name)}/admin`;
+    try {
+      return await this.json('PUT', path, { admin });
+    } catch (e) {
+      // A server from before the route answers its JSON 404 for any unknown one.
+      if (e instanceof NotFoundError && e.message === `no route PUT ${path}`) {
+        const command = admin ? 'promote' : 'demote';
+        throw new NotFoundError(`the server at ${this.url} is older than users ${command}: upgrade it`, { cause: e });
+      }
+      throw e;
+    }
   }
 
   /**

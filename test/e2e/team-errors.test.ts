@@ -223,7 +223,7 @@ describe('team command errors', () => {
     );
     expect((await sb.dstack(['users', 'add', 'bob'], admin())).stderr).toContain("error: user 'bob' already exists");
     expect((await sb.dstack(['users', 'delete', 'carol'], admin())).stderr).toContain("error: no user 'carol'");
-    const lastAdmin = "error: 'admin' is the last admin; add another first, with: dstack users add NAME --admin\n";
+    const lastAdmin = "error: 'admin' is the last admin; make another one first, with: dstack users promote NAME\n";
     expect(await sb.dstack(['users', 'delete', 'admin'], admin())).toEqual({ code: 1, stdout: '', stderr: lastAdmin });
     expect((await sb.dstack(['users', 'add', 'Bad Name'], admin())).stderr).toContain('lower-case letters, digits');
   });
@@ -250,13 +250,46 @@ describe('team command errors', () => {
     expect((await sb.dstack(['users', 'delete', 'ops'], admin())).stdout).toBe('deleted user ops\n');
   });
 
-  it('users add --admin warns when the server is older and added a plain user', async () => {
+  it('users promote and demote change a user in place; the last admin is kept, unknown users named', async () => {
+    await sb.dstack(['users', 'add', 'dana'], admin());
+    expect(await sb.dstack(['users', 'promote', 'dana'], admin())).toEqual({
+      code: 0,
+      stdout: 'dana is now an admin\n',
+      stderr: '',
+    });
+    expect((await sb.dstack(['users', 'promote', 'dana'], admin())).stdout).toBe('dana is already an admin\n');
+    expect((await sb.dstack(['users', 'list'], admin())).stdout).toMatch(/^dana +yes +1 +\S/m);
+    expect((await sb.dstack(['users', 'demote', 'dana'], admin())).stdout).toBe('dana is now a user, not an admin\n');
+    expect((await sb.dstack(['users', 'demote', 'dana'], admin())).stdout).toBe(
+      'dana is already a user, not an admin\n',
+    );
+    expect(await sb.dstack(['users', 'demote', 'admin'], admin())).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "error: 'admin' is the last admin; make another one first, with: dstack users promote NAME\n",
+    });
+    expect(await sb.dstack(['users', 'promote', 'nobody'], admin())).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "error: no user 'nobody'\n",
+    });
+    expect((await sb.dstack(['users', 'delete', 'dana'], admin())).code).toBe(0);
+  });
+
+  it('users add --admin warns when the server is older and added a plain user; users promote says it is older', async () => {
     // An older server takes {name, admin} as {name} and answers without `admin`.
     const old = createServer((req, res) => {
       res.writeHead(req.method === 'POST' && req.url === '/api/users' ? 201 : 404, {
         'content-type': 'application/json',
       });
-      res.end(JSON.stringify({ name: 'ops2', token: 'dst_old' }));
+      const path = req.url ?? '';
+      res.end(
+        JSON.stringify(
+          req.method === 'POST' && path === '/api/users'
+            ? { name: 'ops2', token: 'dst_old' }
+            : { error: { code: 'not_found', message: `no route ${req.method} ${path}` } },
+        ),
+      );
     });
     await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(old.address() as AddressInfo).port}`;
@@ -268,6 +301,15 @@ describe('team command errors', () => {
         code: 0,
         stdout: 'added user ops2; their token (shown once): dst_old\n',
         stderr: `warning: the server at ${url} is older than users add --admin and made ops2 a user, not an admin\n`,
+      });
+      // Its JSON 404 for a route it does not have.
+      const promoted = await sb.dstack(['users', 'promote', 'ops2'], {
+        env: { DSTACK_SERVER: url, DSTACK_TOKEN: 'dst_any' },
+      });
+      expect(promoted).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `error: the server at ${url} is older than users promote: upgrade it\n`,
       });
     } finally {
       old.close();

@@ -102,7 +102,7 @@ describe('admin routes: a second admin', () => {
       json: {
         error: {
           code: 'conflict',
-          message: "'root' is the last admin; add another first, with: dstack users add NAME --admin",
+          message: "'root' is the last admin; make another one first, with: dstack users promote NAME",
         },
       },
     };
@@ -142,5 +142,57 @@ describe('admin routes: a second admin', () => {
     });
     expect((await callApi(app, root, 'POST', '/api/users', { name: 'bob', admin: 'yes' })).status).toBe(400);
     expect((await store.listTokens('user')).map((t) => t.name).sort()).toEqual(['alice', 'root']);
+  });
+});
+
+describe('admin routes: promoting and demoting a user in place', () => {
+  it('makes a user an admin and back, on their token as it is, from their next request', async () => {
+    const { store, app } = await testApp('admin-routes');
+    const root = await issueToken(store, 'user', 'root', true);
+    const alice = await issueToken(store, 'user', 'alice', false);
+    await seedRun(store, 'roots-run', ['train'], { user: 'root' });
+    expect((await callApi(app, alice, 'GET', '/api/users')).status).toBe(403);
+    expect((await callApi(app, alice, 'GET', '/api/runs/roots-run')).status).toBe(404);
+
+    const promoted = await callApi(app, root, 'PUT', '/api/users/alice/admin', { admin: true });
+    expect(promoted).toEqual({ status: 200, json: { name: 'alice', admin: true, changed: true } });
+    expect((await callApi(app, alice, 'GET', '/api/users')).status).toBe(200);
+    expect((await callApi(app, alice, 'GET', '/api/runs/roots-run')).status).toBe(200);
+    const again = await callApi(app, root, 'PUT', '/api/users/alice/admin', { admin: true });
+    expect(again.json).toEqual({ name: 'alice', admin: true, changed: false });
+
+    // The new admin may demote the first; then the last one is refused, naming how to make another.
+    expect((await callApi(app, alice, 'PUT', '/api/users/root/admin', { admin: false })).status).toBe(200);
+    expect(await callApi(app, alice, 'PUT', '/api/users/alice/admin', { admin: false })).toEqual({
+      status: 409,
+      json: {
+        error: {
+          code: 'conflict',
+          message: "'alice' is the last admin; make another one first, with: dstack users promote NAME",
+        },
+      },
+    });
+    expect((await callApi(app, root, 'GET', '/api/users')).status).toBe(403);
+  });
+
+  it('refuses a non-admin, an unknown user, and a flag that is not true or false', async () => {
+    const { store, app } = await testApp('admin-routes');
+    const root = await issueToken(store, 'user', 'root', true);
+    const alice = await issueToken(store, 'user', 'alice', false);
+    expect(await callApi(app, alice, 'PUT', '/api/users/alice/admin', { admin: true })).toEqual({
+      status: 403,
+      json: { error: { code: 'forbidden', message: 'only an admin can do this' } },
+    });
+    expect(await callApi(app, root, 'PUT', '/api/users/carol/admin', { admin: true })).toEqual({
+      status: 404,
+      json: { error: { code: 'not_found', message: "no user 'carol'" } },
+    });
+    expect(await callApi(app, root, 'PUT', '/api/users/alice/admin', { admin: 'yes' })).toEqual({
+      status: 400,
+      json: {
+        error: { code: 'invalid', message: 'invalid request: admin: Invalid input: expected boolean, received string' },
+      },
+    });
+    expect((await store.listTokens('user')).filter((t) => t.admin).map((t) => t.name)).toEqual(['root']);
   });
 });

@@ -2,8 +2,8 @@
  * A long-lived request is authenticated as it starts, and asked again every few seconds: a
  * token replaced or revoked meanwhile ends a followed log (without `end`: the client's
  * reconnect is refused, saying why) and a runner's long-polled claim or heartbeat (answered
- * 401), rather than keeping them going until the run ends. Others' streams go on. Over HTTP,
- * against a real server.
+ * 401), rather than keeping them going until the run ends; so does a demoted admin's stream.
+ * Others' streams go on. Over HTTP, against a real server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutputEntry } from '../../src/core/log-batch.js';
@@ -115,6 +115,17 @@ describe('long-lived requests of a token replaced or revoked meanwhile', () => {
     expect((await api(t.token, 'DELETE', '/users/carol')).status).toBe(200);
     await carol.end(2000);
     expect(carol.text).not.toContain('event: end');
+  });
+
+  it("ends a demoted admin's followed log of another's run; the reconnect, as a user's, finds no such job", async () => {
+    await runningJob('erin', 'c00000000004');
+    const dave = await issueToken(t.server.engine.store, 'user', 'dave', true);
+    const follower = new Follower(await follow(dave, 'c00000000004'));
+    await follower.sees('first line of c00000000004');
+    expect((await api(t.token, 'PUT', '/users/dave/admin', { admin: false })).status).toBe(200);
+    await follower.end(2000);
+    expect(follower.text).not.toContain('event: end');
+    expect((await follow(dave, 'c00000000004')).status).toBe(404);
   });
 
   it("answers a runner's long-polled claim and heartbeat 401 once its token is replaced or deleted", async () => {

@@ -110,7 +110,7 @@ async function admin(settings: Settings) {
 }
 
 export async function usersCommand(
-  action: 'list' | 'add' | 'delete',
+  action: 'list' | 'add' | 'delete' | 'promote' | 'demote',
   name: string | undefined,
   settings: Settings,
   options: { admin?: boolean } = {},
@@ -135,6 +135,10 @@ export async function usersCommand(
       process.stderr.write(
         `warning: the server at ${client.url} is older than users add --admin and made ${name} a user, not an admin\n`,
       );
+  } else if (action === 'promote' || action === 'demote') {
+    const { changed } = await client.setAdmin(name!, action === 'promote');
+    const what = action === 'promote' ? 'an admin' : 'a user, not an admin';
+    process.stdout.write(changed ? `${name} is now ${what}\n` : `${name} is already ${what}\n`);
   } else {
     const stopped = await client.deleteUser(name!);
     const jobs = stopped === 1 ? 'job' : `${stopped} jobs`;

@@ -21,6 +21,12 @@ export const USER_DELETED = 'stopped: its user was deleted';
 const named = z.object({ name: z.string().regex(ACCOUNT_NAME, ACCOUNT_NAME_RULE) });
 /** A new user; `admin`: theirs is an admin's token (`dstack users add NAME --admin`). */
 const newUser = named.extend({ admin: z.boolean().optional() });
+const adminFlag = z.object({ admin: z.boolean() });
+
+/** A server keeps an admin: deleting or demoting the last one is refused, saying how to make another. */
+function lastAdmin(name: string): ConflictError {
+  return new ConflictError(`'${name}' is the last admin; make another one first, with: dstack users promote NAME`);
+}
 
 function requireAdmin(c: Context<ApiEnv>): void {
   if (!c.get('caller').admin) throw new ForbiddenError('only an admin can do this');
@@ -68,11 +74,10 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   app.delete('/users/:name', async (c) => {
     requireAdmin(c);
     const name = c.req.param('name');
-    const users = await store.listTokens('user');
-    if (!users.some((u) => u.name === name)) throw new NotFoundError(`no user '${name}'`);
-    if (users.filter((u) => u.admin && u.name !== name).length === 0) {
-      throw new ConflictError(`'${name}' is the last admin; add another first, with: dstack users add NAME --admin`);
-    }
+    // Demoted first: the store refuses the last admin's in one transaction, where two deletions at once race.
+    const change = await store.setAdmin(name, false);
+    if (change === 'unknown') throw new NotFoundError(`no user '${name}'`);
+    if (change === 'last-admin') throw lastAdmin(name);
     await store.deleteTokens('user', name);
     // Their registered credentials go with them; their runs stay, for the admin and for others' cache.
     await store.deleteRepos(name);
@@ -82,6 +87,19 @@ export function adminRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const jobs = (await store.jobsOfRuns(runs.map((r) => r.name))).filter((j) => !isFinished(j.status));
     const stopped = await stopJobs(engine, jobs, { actor: `user:${c.get('caller').name}`, reason: USER_DELETED });
     return c.json({ ok: true, stopped: stopped.length });
+  });
+
+  // In place, on every token of theirs: the change holds from the user's next request.
+  app.put('/users/:name/admin', async (c) => {
+    requireAdmin(c);
+    const name = c.req.param('name');
+    const { admin } = await body(c, adminFlag);
+    const change = await store.setAdmin(name, admin);
+    if (change === 'unknown') throw new NotFoundError(`no user '${name}'`);
+    if (change === 'last-admin') throw lastAdmin(name);
+    if (change === 'changed')
+      engine.logger.info(`user ${name} ${admin ? 'promoted' : 'demoted'}`, { by: c.get('caller').name });
+    return c.json({ name, admin, changed: change === 'changed' });
   });
 
   // A user's own token, or (an admin) anyone's: the old one is refused from the next request.

@@ -89,7 +89,9 @@ export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
         gone.removeEventListener('abort', abort);
       }
       if (token.signal.aborted)
-        engine.logger.info(`a log stream of ${caller.name}'s ended: the token is no longer valid`);
+        engine.logger.info(
+          `a log stream of ${caller.name}'s ended: the token is no longer valid, or no longer an admin's`,
+        );
     };
     if (!wantsFrames(c)) return streamSSE(c, (stream) => run(sseSink(stream)));
     c.header('content-type', LOG_FRAMES);

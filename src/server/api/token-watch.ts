@@ -1,16 +1,17 @@
 /**
  * Long-lived requests (a followed log, a runner's long-polled claim or heartbeat) are
  * authenticated once, as they start; a token replaced or revoked meanwhile (`dstack users
- * token`, `users delete`, `runners token`, `runners delete`) must not keep one going for as long
- * as a run lasts. Each asks again every `engine.tokenRecheckMs` through the store's token cache
- * (a hit is a map look-up; a miss, one indexed query), never per line it sends.
+ * token`, `users delete`, `runners token`, `runners delete`), or an admin's rights taken back
+ * (`users demote`), must not keep one going for as long as a run lasts. Each asks again every
+ * `engine.tokenRecheckMs` through the store's token cache (a hit is a map look-up; a miss, one
+ * indexed query), never per line it sends.
  */
 import { UnauthorizedError } from '../../core/errors.js';
 import type { Engine } from '../engine.js';
 import type { TokenRecord } from '../store/store.js';
 
 export interface TokenWatch {
-  /** Aborted once the caller's token is no longer valid. */
+  /** Aborted once the caller's token is no longer valid, or no longer an admin's when it was. */
   readonly signal: AbortSignal;
   /** Stop asking: the request has ended. */
   stop(): void;
@@ -25,7 +26,8 @@ export function watchToken(engine: Engine, caller: TokenRecord): TokenWatch {
     engine.store
       .findToken(caller.hash)
       .then((found) => {
-        if (found !== undefined) return;
+        // A demoted admin's stream of another's run must not go on: its reconnect is asked again as a user's.
+        if (found !== undefined && (found.admin || !caller.admin)) return;
         clearInterval(timer);
         revoked.abort();
       })

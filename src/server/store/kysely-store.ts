@@ -8,6 +8,7 @@ import { ConflictError, NotFoundError } from '../../core/errors.js';
 import { canTransition, type JobStatus, type TransitionResult } from '../../core/job-status.js';
 import type { ArtifactManifest, JobEvent, JobRecord, RunRecord, RunnerRecord } from '../../core/records.js';
 import type { Capacity } from '../../core/resources.js';
+import { setAdminFlag, type AdminFlagChange } from './admin-flag.js';
 import * as cacheTags from './cache-tags.js';
 import { isForeignKeyViolation, isUniqueViolation } from './db-errors.js';
 import * as jobQueries from './job-queries.js';
@@ -121,6 +122,15 @@ export class KyselyStore implements Store {
     try {
       const result = await this.db.deleteFrom('tokens').where('hash', '=', hash).executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
+    } finally {
+      this.tokens.clear();
+    }
+  }
+
+  async setAdmin(name: string, admin: boolean): Promise<AdminFlagChange> {
+    this.tokens.clear(); // as for deleteTokens: a cached token must not keep the old flag
+    try {
+      return await setAdminFlag(this.db, this.options.dialect, name, admin);
     } finally {
       this.tokens.clear();
     }

@@ -13,6 +13,7 @@ import type {
   RunnerRecord,
   StopRequest,
 } from '../../core/records.js';
+import type { AdminFlagChange } from './admin-flag.js';
 import type { RepoStore } from './repo-store.js';
 
 export interface TokenRecord {
@@ -129,6 +130,11 @@ export interface Store extends RepoStore {
   replaceTokens(kind: TokenRecord['kind'], name: string, hash: string): Promise<TokenRecord | undefined>;
   /** Delete the token of this hash (in this process's token cache too); false when there was none. */
   deleteToken(hash: string): Promise<boolean>;
+  /**
+   * Make user `name` an admin or not, on every token of theirs (in this process's token cache
+   * too); a demotion that would leave no admin is refused (`last-admin`).
+   */
+  setAdmin(name: string, admin: boolean): Promise<AdminFlagChange>;
 
   /** Insert a run and its jobs atomically, with a SUBMITTED event per job. Conflict if the name exists. */
   createRun(run: RunRecord, jobs: JobRecord[], actor: string): Promise<void>;

@@ -149,6 +149,42 @@ export function describeRegistry(open: OpenStore): void {
       expect(await store().listTokens('runner')).toEqual([]);
     });
 
+    it("setAdmin changes the flag on every token of the user's, found once or not, and leaves runners of the name alone", async () => {
+      const first: TokenRecord = { hash: 'a'.repeat(64), kind: 'user', name: 'ada', admin: false, createdAt: 1 };
+      const second: TokenRecord = { ...first, hash: 'b'.repeat(64), createdAt: 2 };
+      const runner: TokenRecord = { hash: 'c'.repeat(64), kind: 'runner', name: 'ada', admin: false, createdAt: 1 };
+      const root: TokenRecord = { hash: 'd'.repeat(64), kind: 'user', name: 'root', admin: true, createdAt: 1 };
+      for (const t of [first, second, runner, root]) await store().createToken(t);
+      expect(await store().findToken(first.hash)).toStrictEqual(first); // remembered by the token cache
+
+      expect(await store().setAdmin('ada', true)).toBe('changed');
+      expect(await store().findToken(first.hash)).toStrictEqual({ ...first, admin: true });
+      expect(await store().findToken(second.hash)).toStrictEqual({ ...second, admin: true });
+      expect(await store().findToken(runner.hash)).toStrictEqual(runner);
+      expect(await store().setAdmin('ada', true)).toBe('unchanged');
+
+      expect(await store().setAdmin('ada', false)).toBe('changed');
+      expect(await store().findToken(first.hash)).toStrictEqual(first);
+      expect(await store().setAdmin('ghost', true)).toBe('unknown');
+    });
+
+    it('setAdmin refuses to demote the last admin, even when two admins demote each other at once', async () => {
+      const ada: TokenRecord = { hash: 'a'.repeat(64), kind: 'user', name: 'ada', admin: true, createdAt: 1 };
+      const bob: TokenRecord = { ...ada, hash: 'b'.repeat(64), name: 'bob' };
+      await store().createToken(ada);
+      await store().createToken(bob);
+      // Rounds, for the two transactions to overlap in some (on PostgreSQL's pool of connections).
+      for (let round = 0; round < 10; round++) {
+        await store().setAdmin('ada', true);
+        await store().setAdmin('bob', true);
+        const both = await Promise.all([store().setAdmin('ada', false), store().setAdmin('bob', false)]);
+        expect(both.sort()).toEqual(['changed', 'last-admin']);
+        expect((await store().listTokens('user')).filter((t) => t.admin)).toHaveLength(1);
+      }
+      const [admin] = (await store().listTokens('user')).filter((t) => t.admin);
+      expect(await store().setAdmin(admin!.name, false)).toBe('last-admin');
+    });
+
     it('a found token handed out cannot change what the next look-up returns', async () => {
       const token: TokenRecord = { hash: 'a'.repeat(64), kind: 'user', name: 'ada', admin: false, createdAt: 1 };
       await store().createToken(token);

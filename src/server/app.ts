@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { adminRoutes } from './api/admin-routes.js';
 import { assignmentRoutes } from './api/assignment-routes.js';
 import { blobRoutes } from './api/blob-routes.js';
+import { downloadRoutes } from './api/download-routes.js';
 import { limitBodies } from './api/body-limit.js';
 import type { ApiEnv } from './api/context.js';
 import { errorResponse } from './api/http-errors.js';
@@ -42,6 +43,7 @@ export function createApp(engine: Engine, key: ServerKey): Hono<ApiEnv> {
   api.get('/health', (c) => c.json({ ok: true, version: VERSION, caller: c.get('caller').name }));
   api.route('/', blobRoutes({ engine }));
   api.route('/', logRoutes({ engine }));
+  api.route('/', downloadRoutes({ engine }));
   api.route('/runner', runnerRoutes({ engine }));
   api.route('/runner', assignmentRoutes({ engine }));
   api.route('/', userRoutes({ engine }));

@@ -436,6 +436,8 @@ describe('authentication on every route', () => {
     ['GET', `/api/runs/${adminRun}`],
     ['GET', `/api/jobs/${adminJob.id}`],
     ['GET', `/api/jobs/${adminJob.id}/artifacts`],
+    ['GET', `/api/jobs/${adminJob.id}/artifacts/archive`],
+    ['GET', `/api/jobs/${adminJob.id}/log`],
     ['POST', '/api/stop', { target: adminRun }],
     ['POST', '/api/resume', { target: adminRun }],
     ['GET', `/api/logs?target=${adminRun}`],
@@ -534,6 +536,8 @@ describe('authentication on every route', () => {
       ['POST', '/api/stop', { target: adminRun }, missing(adminRun)],
       ['POST', '/api/stop', { target: adminJob.id }, missing(adminJob.id)],
       ['GET', `/api/logs?target=${adminRun}`, undefined, missing(adminRun)],
+      ['GET', `/api/jobs/${adminJob.id}/log`, undefined, missing(adminJob.id)],
+      ['GET', `/api/jobs/${adminJob.id}/artifacts/archive`, undefined, missing(adminJob.id)],
       ['POST', '/api/tags', { tag: 't', run: adminRun }, missing(adminRun)],
     ] as [string, string, unknown, string][]) {
       const r = await call(method, path, alice, body);

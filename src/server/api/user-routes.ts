@@ -9,6 +9,7 @@ import { resumeJobs, stopJobs } from '../control.js';
 import { listRuns, resolveTarget, runViews } from '../queries.js';
 import { previewRun, submitRun } from '../submit.js';
 import type { ApiDeps, ApiEnv } from './context.js';
+import { resolveJob } from './job-target.js';
 import { runBody } from './run-body.js';
 import * as schemas from './schemas.js';
 import { body, query } from './validate.js';
@@ -54,13 +55,7 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   });
 
   app.get('/jobs/:id/artifacts', async (c) => {
-    const id = c.req.param('id');
-    const target = await resolveTarget(store, c.get('caller'), id);
-    const job = target.selected[0];
-    if (target.run.name === id) {
-      throw new NotFoundError(`'${id}' is a run, not a job: name one of its jobs ('dstack status ${id}' lists them)`);
-    }
-    if (!job || job.id !== id) throw new NotFoundError(`no job '${id}'`);
+    const { job } = await resolveJob(store, c.get('caller'), c.req.param('id'));
     const manifest = await store.getArtifacts(producer(job));
     return c.json(manifest ?? { artifacts: [] });
   });

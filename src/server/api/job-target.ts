@@ -1,0 +1,20 @@
+/** A job named by its id for a route under `/jobs/:id/…`, as its owner (or an admin) may see it. */
+import { NotFoundError } from '../../core/errors.js';
+import type { JobRecord, RunRecord } from '../../core/records.js';
+import { resolveTarget } from '../queries.js';
+import type { Store, TokenRecord } from '../store/store.js';
+
+/** The job `id` and its run; NotFoundError for a run's name, another user's job, or no such job. */
+export async function resolveJob(
+  store: Store,
+  caller: TokenRecord,
+  id: string,
+): Promise<{ job: JobRecord; run: RunRecord }> {
+  const target = await resolveTarget(store, caller, id);
+  if (target.run.name === id) {
+    throw new NotFoundError(`'${id}' is a run, not a job: name one of its jobs ('dstack status ${id}' lists them)`);
+  }
+  const job = target.selected[0];
+  if (!job || job.id !== id) throw new NotFoundError(`no job '${id}'`);
+  return { job, run: target.run };
+}

@@ -3,16 +3,23 @@
  * fetched with the Authorization header (a plain link could not carry it) and handed to
  * the browser under the file's name once it has all arrived: until then its line shows how
  * much has (of the size the manifest gives), and its button is disabled, so a second click
- * does not start a second download.
+ * does not start a second download. "Download all" saves every file in one tar archive.
  */
 import { useState } from 'preact/hooks';
 import { api } from '../api/client.js';
 import { artifactTree, type TreeNode } from '../lib/artifact-tree.js';
 import { formatSize } from '../lib/format.js';
 import { usePoll } from '../lib/use-poll.js';
+import { DownloadButton } from './download-button.js';
 import { ErrorBox } from './error-box.js';
 
-export function ArtifactTreeView({ jobId, finished }: { jobId: string; finished: boolean }) {
+export function ArtifactTreeView(props: {
+  jobId: string;
+  finished: boolean;
+  /** What the archive of them all is saved as. */
+  archiveName: string;
+}) {
+  const { jobId, finished } = props;
   // Artifacts appear when the job ends: look again until then, rarely after.
   const manifest = usePoll((signal) => api.artifacts(jobId, signal), finished ? 60_000 : 3000, `${jobId}:${finished}`);
   const [error, setError] = useState<Error>();
@@ -61,6 +68,12 @@ export function ArtifactTreeView({ jobId, finished }: { jobId: string; finished:
 
   return (
     <div class="artifacts">
+      <DownloadButton
+        label="Download all (.tar)"
+        title="every artifact file in one tar archive, at the paths dstack artifacts -o writes them to"
+        path={`/jobs/${encodeURIComponent(jobId)}/artifacts/archive`}
+        name={props.archiveName}
+      />
       <ErrorBox error={error} />
       <ul class="tree">
         {tree.map((node) => (

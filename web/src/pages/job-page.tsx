@@ -7,6 +7,7 @@ import { api } from '../api/client.js';
 import { ArtifactTreeView } from '../components/artifact-tree-view.js';
 import { ControlButtons } from '../components/control-buttons.js';
 import { DeletedPage, wasDeleted } from '../components/deleted-page.js';
+import { DownloadButton } from '../components/download-button.js';
 import { ErrorBox } from '../components/error-box.js';
 import { EventHistory } from '../components/event-history.js';
 import { KeyValues } from '../components/key-values.js';
@@ -31,6 +32,8 @@ export function JobPage({ id }: { id: string }) {
   const finished = isFinished(job.status);
   const ran = timeRan(events);
   const reason = waitingReason(job, new Map(runJobs.map((j) => [j.id, j])))?.reason ?? job.reason;
+  /** What a download of the job is saved as, as the server names it too (api/download-routes.ts). */
+  const fileName = `${run.name}-${job.workflow}-${job.id}`;
   return (
     <main>
       <div class="page-head">
@@ -63,7 +66,15 @@ export function JobPage({ id }: { id: string }) {
       {reason && job.status !== 'DONE' && <p class={`reason reason-${job.status.toLowerCase()}`}>{reason}</p>}
       <ErrorBox error={view.error} />
       <section>
-        <h2>Log</h2>
+        <div class="section-head">
+          <h2>Log</h2>
+          <DownloadButton
+            label="Download log"
+            title="the whole log as a text file, as dstack logs prints it"
+            path={`/jobs/${encodeURIComponent(job.id)}/log`}
+            name={`${fileName}.log`}
+          />
+        </div>
         <LogView
           target={job.id}
           job={{
@@ -77,7 +88,7 @@ export function JobPage({ id }: { id: string }) {
       <div class="columns">
         <section>
           <h2>Artifacts</h2>
-          <ArtifactTreeView jobId={job.id} finished={finished} />
+          <ArtifactTreeView jobId={job.id} finished={finished} archiveName={`${fileName}-artifacts.tar`} />
         </section>
         <section>
           <h2>Status history</h2>

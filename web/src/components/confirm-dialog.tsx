@@ -2,12 +2,15 @@
  * Every action asks before it acts. The dialog shows what will happen, runs the action on
  * confirm and shows the server's refusal, if any, in place.
  */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorBox } from './error-box.js';
 
 export interface ConfirmProps {
   title: string;
   message: string;
+  /** What the action will do, item by item (the jobs a run's resume takes and leaves). */
+  details?: ComponentChildren;
   confirmLabel: string;
   danger?: boolean;
   /** Ask for a value too (a tag name); `pattern` is a regular expression it must match. */
@@ -44,6 +47,7 @@ export function ConfirmDialog(props: ConfirmProps) {
       <form onSubmit={(e) => void submit(e)}>
         <h3 id="confirm-title">{props.title}</h3>
         <p>{props.message}</p>
+        {props.details}
         {props.input && (
           <label>
             {props.input.label}

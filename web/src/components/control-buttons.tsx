@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import { isFinished, isResumable, resumableJobs } from '../../../src/core/job-status.js';
 import type { JobRecord } from '../../../src/core/records.js';
 import { api } from '../api/client.js';
+import { resumePlan, type ResumePlan } from '../lib/resume-plan.js';
 import { ConfirmDialog, type ConfirmProps } from './confirm-dialog.js';
 
 export interface ControlProps {
@@ -39,8 +40,9 @@ export function ControlButtons(props: ControlProps) {
   };
   /** Open a dialog whose message ends with what `action` does to the jobs waiting on the target. */
   const ask = (action: 'stop' | 'resume', dialog: Dialog) =>
-    void dependentsNote(props.dependents, action).then((note) =>
-      setDialog({ ...dialog, message: dialog.message + note }),
+    void Promise.all([dependentsNote(props.dependents, action), runResumePlan(noun, target, jobs, action)]).then(
+      ([note, plan]) =>
+        setDialog({ ...dialog, message: dialog.message + note, details: plan && <PlanList plan={plan} /> }),
     );
 
   return (
@@ -105,6 +107,54 @@ export function ControlButtons(props: ControlProps) {
         </button>
       )}
       {dialog && <ConfirmDialog {...dialog} onClose={() => setDialog(undefined)} />}
+    </div>
+  );
+}
+
+/**
+ * For a run's resume: which jobs it resumes and which it leaves, read from the run as the dialog
+ * opens (the page's copy may be a poll old); from the page's jobs when the run cannot be read.
+ */
+async function runResumePlan(
+  noun: ControlProps['noun'],
+  target: string,
+  jobs: readonly JobRecord[],
+  action: 'stop' | 'resume',
+): Promise<ResumePlan | undefined> {
+  if (noun !== 'run' || action !== 'resume') return undefined;
+  const run = await api.run(target).catch(() => undefined);
+  return resumePlan(run?.jobs ?? jobs, run?.overrides ?? {});
+}
+
+/** Listed jobs at most per list: a 1,000-job run's dialog names the first and counts the rest. */
+const LISTED = 20;
+
+function PlanList({ plan }: { plan: ResumePlan }) {
+  const more = (n: number) => n > LISTED && <li class="muted">… and {n - LISTED} more</li>;
+  return (
+    <div class="resume-plan">
+      <h4>Resumes ({plan.resumes.length})</h4>
+      <ul class="resumes">
+        {plan.resumes.slice(0, LISTED).map((j) => (
+          <li key={j.id}>
+            {j.ref} <span class="muted">({j.id})</span> {j.status}
+          </li>
+        ))}
+        {more(plan.resumes.length)}
+      </ul>
+      {plan.leaves.length > 0 && (
+        <>
+          <h4>Leaves as they ended ({plan.leaves.length})</h4>
+          <ul class="leaves">
+            {plan.leaves.slice(0, LISTED).map(({ job, why }) => (
+              <li key={job.id}>
+                {job.ref} <span class="muted">({job.id})</span> {job.status}: {why}
+              </li>
+            ))}
+            {more(plan.leaves.length)}
+          </ul>
+        </>
+      )}
     </div>
   );
 }

@@ -1,6 +1,6 @@
 /** Log lines as the terminal showed them: colours, carriage returns, erased lines; and search marks. */
 import { describe, expect, it } from 'vitest';
-import { parseAnsi, plainText } from '../../web/src/lib/ansi.js';
+import { parseAnsi, plainText, TermLine } from '../../web/src/lib/ansi.js';
 import { markMatches } from '../../web/src/lib/log-search.js';
 
 const ESC = '\u001b';
@@ -41,6 +41,32 @@ describe('parseAnsi', () => {
   it('expands tabs to the next multiple of 8 and applies backspace', () => {
     expect(plainText('a\tb')).toBe('a       b');
     expect(plainText('ab\bc')).toBe('ac');
+  });
+});
+
+describe('TermLine fed in pieces', () => {
+  const red = { fg: '#ef6b73' };
+  it('draws a line written at its end, then over itself, as if it came in one piece', () => {
+    const pieces = ['ab', `${ESC}[31mcd`, `${ESC}[2DZ`, `${ESC}[0m\tx`, '\rQ', `${ESC}[5G!${ESC}[K`];
+    const line = new TermLine();
+    for (const piece of pieces) line.feed(piece);
+    expect(line.segments()).toEqual(parseAnsi(pieces.join('')));
+    // `d` is under the tab's spaces; `Q` was written after the reset, a style of its own.
+    expect(line.segments()).toEqual([
+      { text: 'Q', style: {} },
+      { text: 'b', style: {} },
+      { text: 'Z', style: red },
+      { text: ' !', style: {} },
+    ]);
+  });
+
+  it('keeps a 200 KB line written at its end as its runs: each piece costs its own length', () => {
+    const line = new TermLine();
+    const started = performance.now();
+    for (let i = 0; i < 100; i++) line.feed(`${ESC}[3${i % 2}m${'w'.repeat(200_000)}`); // 20 MB in 100 pieces
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(line.width).toBe(100 * 200_000);
+    expect(line.segments()).toHaveLength(100);
   });
 });
 

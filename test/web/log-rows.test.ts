@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LogLine } from '../../src/core/api.js';
-import { LogRows, logRows, type LogRow } from '../../web/src/lib/log-rows.js';
+import { cutSegments, LogRows, logRows, MAX_KEPT, type LogRow } from '../../web/src/lib/log-rows.js';
 
 const ESC = '\u001b';
 const JOB = 'a1b2c3d4e5f6';
@@ -150,12 +150,53 @@ describe('logRows joins a line sent in pieces', () => {
     expect(rows.map((r) => r.line)).toEqual([{ jobId: JOB, seq: 1, ts: 1001, stream: 'stdout', text: 'x\ufffdy' }]);
   });
 
-  it('starts a new row once a joined line is 64 Ki characters wide, as a terminal wraps it', () => {
-    const piece = 'x'.repeat(40 * 1024);
-    const rows = logRows([partial(1, piece), partial(2, piece), partial(3, piece), entry(4, 'end')]);
-    expect(rows.map((r) => [r.key, r.search.length, r.line.partial])).toEqual([
-      [`${JOB}:1:0`, 80 * 1024, true],
-      [`${JOB}:3:0`, 40 * 1024 + 3, undefined],
+  it('keeps a 200 KB line sent in 64 KiB pieces as one row, however wide', () => {
+    const piece = 'x'.repeat(64 * 1024);
+    const rows = logRows([
+      partial(1, piece),
+      partial(2, piece),
+      partial(3, piece),
+      entry(4, 'y'.repeat(4000)),
+      entry(5, 'next'),
     ]);
+    expect(rows.map((r) => [r.key, r.search.length, r.dropped, r.line.partial])).toEqual([
+      [`${JOB}:1:0`, 3 * 64 * 1024 + 4000, 0, undefined],
+      [`${JOB}:5:0`, 4, 0, undefined],
+    ]);
+  });
+
+  it(`keeps ${MAX_KEPT} characters of a longer line and counts the rest, drawing nothing more for them`, () => {
+    const piece = 'z'.repeat(64 * 1024);
+    const log = new LogRows();
+    const started = performance.now();
+    for (let seq = 1; seq <= 1600; seq++) log.add(partial(seq, piece)); // a 100 MB line
+    log.add(entry(1601, 'end'));
+    // Drawn again from all it was sent at each piece, this would take minutes and gigabytes.
+    expect(performance.now() - started).toBeLessThan(3000);
+    const [row] = log.rows;
+    expect(log.rows).toHaveLength(1);
+    expect(row!.search.length).toBe(MAX_KEPT);
+    expect(row!.dropped).toBe(1600 * 64 * 1024 + 3 - MAX_KEPT);
+    expect(row!.line.partial).toBeUndefined();
+  });
+
+  it(`cuts a line that came whole at ${MAX_KEPT} characters too, keeping its colours`, () => {
+    const rows = logRows([entry(1, `${ESC}[32m${'g'.repeat(MAX_KEPT + 10)}`)]);
+    expect(rows[0]!.segments).toEqual([{ text: 'g'.repeat(MAX_KEPT), style: { fg: expect.any(String) } }]);
+    expect(rows[0]!.dropped).toBe(10);
+  });
+});
+
+describe('cutSegments', () => {
+  it('keeps the first characters of styled segments, the whole ones unchanged', () => {
+    const red = { fg: 'red' };
+    const segments = [
+      { text: 'abc', style: {} },
+      { text: 'defg', style: red },
+      { text: 'h', style: {} },
+    ];
+    expect(cutSegments(segments, 5)).toEqual([segments[0], { text: 'de', style: red }]);
+    expect(cutSegments(segments, 8)).toEqual(segments);
+    expect(cutSegments(segments, 0)).toEqual([]);
   });
 });

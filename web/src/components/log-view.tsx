@@ -7,6 +7,7 @@ import { Component } from 'preact';
 import { plural } from '../../../src/core/resources.js';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { clockTime } from '../lib/format.js';
+import { cutSegments } from '../lib/log-rows.js';
 import { markMatches } from '../lib/log-search.js';
 import type { AnsiStyle } from '../lib/ansi.js';
 import { useLogStream, type JobWatch, type LogRow, type StreamState } from '../lib/use-log-stream.js';
@@ -34,6 +35,14 @@ export function LogView({ target, job, onJobsChange }: { target: string; job: Jo
   }, [stream.jobs]);
   const [query, setQuery] = useState('');
   const [follow, setFollow] = useState(true);
+  /** The rows shown whole, by key: a long line shows its first PREVIEW characters until asked. */
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+  const toggle = (key: string) =>
+    setExpanded((now) => {
+      const next = new Set(now);
+      if (!next.delete(key)) next.add(key);
+      return next;
+    });
   const box = useRef<HTMLDivElement>(null);
   /** The log's height when earlier lines were asked for: the reader stays on the line they were at. */
   const heightBefore = useRef<number | undefined>(undefined);
@@ -103,30 +112,42 @@ export function LogView({ target, job, onJobsChange }: { target: string; job: Jo
           <div class="log-empty">{stream.state === 'ended' ? 'The log is empty.' : 'No output yet.'}</div>
         )}
         {shown.map((row) => (
-          <LogLineView key={row.key} row={row} query={q} />
+          <LogLineView key={row.key} row={row} query={q} expanded={expanded.has(row.key)} onToggle={toggle} />
         ))}
       </div>
     </section>
   );
 }
 
+/**
+ * Characters of a line shown before "show all": a 200 KB line (a dumped tensor, a JSON blob) is
+ * one row, and shown whole it would be a thousand wrapped lines of screen, and as many to draw
+ * on every render of a long log.
+ */
+export const PREVIEW = 2000;
+
 interface LineProps {
   row: LogRow;
   query: string;
+  expanded: boolean;
+  onToggle: (key: string) => void;
 }
 
-/** One line; rendered again only when its search changes or its row does (an unfinished line grew). */
+/** One line; rendered again only when its search changes, it is expanded, or its row does (an unfinished line grew). */
 class LogLineView extends Component<LineProps> {
   override shouldComponentUpdate(next: LineProps): boolean {
-    return next.row !== this.props.row || next.query !== this.props.query;
+    return next.row !== this.props.row || next.query !== this.props.query || next.expanded !== this.props.expanded;
   }
 
-  override render({ row, query }: LineProps) {
+  override render({ row, query, expanded, onToggle }: LineProps) {
+    const width = row.search.length;
+    const cut = width > PREVIEW && !expanded;
+    const segments = cut ? cutSegments(row.segments, PREVIEW) : row.segments;
     return (
       <div class={`log-line ${row.line.stream}`} data-seq={row.line.seq}>
         <span class="log-ts">{clockTime(row.line.ts)}</span>
         <span class="log-text">
-          {markMatches(row.segments, query).map((s, i) =>
+          {markMatches(segments, query).map((s, i) =>
             s.mark ? (
               <mark key={i} style={css(s.style)}>
                 {s.text}
@@ -137,10 +158,37 @@ class LogLineView extends Component<LineProps> {
               </span>
             ),
           )}
+          {width > PREVIEW && (
+            <button class="linklike log-more" onClick={() => onToggle(row.key)}>
+              {cut ? moreLabel(row, query) : 'show less'}
+            </button>
+          )}
+          {expanded && row.dropped > 0 && (
+            <span class="log-dropped">
+              … {row.dropped.toLocaleString('en-US')} more characters not shown here: Download log has the whole line
+            </span>
+          )}
         </span>
       </div>
     );
   }
+}
+
+/** `… show all 200,001 characters (2 matches further on)`. */
+function moreLabel(row: LogRow, query: string): string {
+  const total = (row.search.length + row.dropped).toLocaleString('en-US');
+  let further = 0;
+  if (query) {
+    // Matches that end past the preview: those the cut line does not show.
+    for (
+      let at = row.search.indexOf(query, PREVIEW - query.length + 1);
+      at >= 0;
+      at = row.search.indexOf(query, at + query.length)
+    )
+      further++;
+  }
+  const matches = further === 0 ? '' : ` (${further} ${further === 1 ? 'match' : 'matches'} further on)`;
+  return `… show all ${total} characters${matches}`;
 }
 
 function css(style: AnsiStyle): Record<string, string> | undefined {

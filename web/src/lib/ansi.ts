@@ -96,12 +96,9 @@ export function applySgr(style: AnsiStyle, params: number[]): AnsiStyle {
   return s;
 }
 
-interface Cell {
-  ch: string;
-  style: AnsiStyle;
-}
-
 const ESC = '\u001b';
+/** A character that takes a cell: not a control character, not DEL (ESC is a control character). */
+const printable = (code: number): boolean => code >= 0x20 && code !== 0x7f;
 /** An escape sequence cut off at the end of a piece waits for the next one, up to this long. */
 const MAX_PENDING = 4096;
 
@@ -111,7 +108,19 @@ const MAX_PENDING = 4096;
  * piece costs its own length plus the line's width, not everything written to the line so far.
  */
 export class TermLine {
-  private cells: Cell[] = [];
+  /**
+   * The line's cells as two arrays, a character and its style at each column: a cell object
+   * per character made a 200 KB line 200,000 objects to allocate and walk.
+   */
+  private chars: string[] = [];
+  private styles: AnsiStyle[] = [];
+  /**
+   * Until something is written anywhere but at the line's end (a `\r` progress bar, an erase),
+   * the line is kept as its segments, and a piece costs its own length: a 200 KB line of one
+   * colour is one string, not 200,000 cells. `undefined` once the cells are made.
+   */
+  private runs: Segment[] | undefined = [];
+  private runsWidth = 0;
   private cursor = 0;
   private style: AnsiStyle = {};
   /** The start of an escape sequence that the last piece cut off. */
@@ -119,18 +128,40 @@ export class TermLine {
 
   /** Cells on the line: what it shows, however much was written to it. */
   get width(): number {
-    return this.cells.length;
+    return this.runs ? this.runsWidth : this.chars.length;
   }
 
   feed(piece: string): this {
     const text = this.pending + piece;
     this.pending = '';
-    const { cells } = this;
+    const { chars, styles } = this;
     const put = (ch: string) => {
-      while (cells.length < this.cursor) cells.push({ ch: ' ', style: {} });
-      cells[this.cursor++] = { ch, style: this.style };
+      this.toCells();
+      while (chars.length < this.cursor) {
+        chars.push(' ');
+        styles.push({});
+      }
+      chars[this.cursor] = ch;
+      styles[this.cursor++] = this.style;
     };
     for (let i = 0; i < text.length; i++) {
+      if (printable(text.charCodeAt(i))) {
+        // A run of plain characters (most of any line) is written in one loop, not a call each.
+        let end = i + 1;
+        while (end < text.length && printable(text.charCodeAt(end))) end++;
+        if (this.runs && this.cursor === this.runsWidth) {
+          this.append(text.slice(i, end));
+          i = end - 1;
+          continue;
+        }
+        put(text[i]!); // pads the line up to the cursor first
+        for (let k = i + 1; k < end; k++) {
+          chars[this.cursor] = text[k]!;
+          styles[this.cursor++] = this.style;
+        }
+        i = end - 1;
+        continue;
+      }
       const ch = text[i]!;
       if (ch === ESC) {
         const next = text[i + 1];
@@ -163,7 +194,30 @@ export class TermLine {
 
   /** What the line shows, in runs of equal style; an escape still cut off shows nothing. */
   segments(): Segment[] {
-    return group(this.cells);
+    if (this.runs) return this.runs.map((r) => ({ text: r.text, style: r.style }));
+    return group(this.chars, this.styles);
+  }
+
+  /** Write `text` (plain characters) at the line's end, kept as segments. */
+  private append(text: string): void {
+    const runs = this.runs!;
+    const last = runs[runs.length - 1];
+    if (last && last.style === this.style) last.text += text;
+    else runs.push({ text, style: this.style });
+    this.runsWidth += text.length;
+    this.cursor += text.length;
+  }
+
+  /** Make the cells of a line kept as segments, to write anywhere on it. */
+  private toCells(): void {
+    if (!this.runs) return;
+    for (const run of this.runs) {
+      for (const ch of run.text.split('')) {
+        this.chars.push(ch);
+        this.styles.push(run.style);
+      }
+    }
+    this.runs = undefined;
   }
 
   private cutOff(rest: string): this {
@@ -173,16 +227,22 @@ export class TermLine {
   }
 
   private csi(final: string, raw: string, params: number[]): void {
-    const { cells } = this;
+    const { chars, styles } = this;
     const n = params[0] ?? 0;
     switch (final) {
       case 'm':
         if (!raw.startsWith('?')) this.style = applySgr(this.style, params);
         break;
       case 'K': // erase in line: 0 to the end, 1 to the cursor, 2 all
-        if (n === 0) cells.length = Math.min(cells.length, this.cursor);
-        else if (n === 1) for (let k = 0; k <= this.cursor && k < cells.length; k++) cells[k] = { ch: ' ', style: {} };
-        else if (n === 2) cells.length = 0;
+        if (n === 0 && this.runs && this.cursor >= this.runsWidth) break; // nothing past the end
+        this.toCells();
+        if (n === 0) chars.length = styles.length = Math.min(chars.length, this.cursor);
+        else if (n === 1)
+          for (let k = 0; k <= this.cursor && k < chars.length; k++) {
+            chars[k] = ' ';
+            styles[k] = {};
+          }
+        else if (n === 2) chars.length = styles.length = 0;
         break;
       case 'G': // cursor to column n (1-based)
         this.cursor = Math.max(0, (n || 1) - 1);
@@ -203,12 +263,14 @@ export function parseAnsi(text: string): Segment[] {
   return new TermLine().feed(text).segments();
 }
 
-function group(cells: Cell[]): Segment[] {
+function group(chars: readonly string[], styles: readonly AnsiStyle[]): Segment[] {
   const segments: Segment[] = [];
-  for (const cell of cells) {
-    const last = segments[segments.length - 1];
-    if (last && last.style === cell.style) last.text += cell.ch;
-    else segments.push({ text: cell.ch, style: cell.style });
+  let start = 0;
+  for (let i = 1; i <= chars.length; i++) {
+    if (i < chars.length && styles[i] === styles[start]) continue;
+    // A run's characters joined at once: one string, not one concatenation per character.
+    segments.push({ text: chars.slice(start, i).join(''), style: styles[start]! });
+    start = i;
   }
   return segments;
 }

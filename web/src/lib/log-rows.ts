@@ -3,8 +3,9 @@
  * entry holds every whole line its job wrote in one read, joined by '\n' (one object per
  * line cost the server six serialisations a line), so it is split here, where lines are
  * rendered, searched and coloured one at a time. A partial entry's last line goes on in
- * the next entry of its job and stream (a `\r` progress bar that paused a second): the
- * pieces are one row, updated in place as they arrive. Pure: no DOM.
+ * the next entry of its job and stream (a `\r` progress bar that paused a second, or a line of
+ * more than 64 KiB, which runners send in pieces): the pieces are one row, updated in place as
+ * they arrive, however long the line. Pure: no DOM.
  */
 import type { LogLine } from '../../../src/core/api.js';
 import { TermLine, type Segment } from './ansi.js';
@@ -22,19 +23,29 @@ export interface LogRow {
   segments: Segment[];
   /** What the line shows, unstyled, lower-cased: what search looks in. */
   search: string;
+  /** Characters of the line past MAX_KEPT that the row does not keep (0 for nearly every line). */
+  dropped: number;
 }
 
 /**
- * A joined line is at most about this many cells wide; a longer one goes on in a new row,
- * as a terminal wraps it, so that each piece re-draws a bounded row (a 100 MB line is
- * pieces of 64 KiB, which before they were joined were rows of their own too).
+ * The most cells a row keeps of one line; what a line writes past it is counted, not kept (the
+ * log's download has it whole). Each piece of a long line draws its row again, so a row's cost
+ * grows with its width: a 200 KB line is drawn in 4 pieces, a 100 MB one would be 1,600
+ * redraws of up to 100 MB and hold a cell object per character.
  */
-const MAX_WIDTH = 64 * 1024;
+export const MAX_KEPT = 1 << 20;
 
 /** A line whose end has not arrived: where its row is and the terminal state that draws it. */
 interface OpenLine {
   at: number;
   term: TermLine;
+  /** The line as joined so far (its text past MAX_KEPT left out). */
+  line: LogLine;
+  /** The row is full (MAX_KEPT): later pieces are only counted, in `dropped`. */
+  full: boolean;
+  dropped: number;
+  /** Characters the term held past MAX_KEPT when the full row was drawn: it is not drawn again. */
+  overflow?: number;
 }
 
 /**
@@ -42,11 +53,23 @@ interface OpenLine {
  * the view re-renders only a new or changed row. A continued line stays where it began, as
  * the first row of its pieces: another stream's (or job's) lines that came between its
  * pieces follow it, ordered by when they began, so stderr never cuts a stdout line in two.
+ *
+ * A continued line's row is drawn again when the rows are next read, not at each piece: a
+ * finished log's 200 KB line arrives as 4 pieces in one event, and drawing each (64, 128, 192
+ * and 200 K cells) was most of the time of a log with many such lines.
  */
 export class LogRows {
-  readonly rows: LogRow[] = [];
+  private readonly list: LogRow[] = [];
   /** By job and stream. */
   private readonly open = new Map<string, OpenLine>();
+  /** Lines whose row is to be drawn again (some no longer open). */
+  private readonly stale = new Set<OpenLine>();
+
+  /** The rows, each continued line drawn as it now stands. */
+  get rows(): LogRow[] {
+    this.draw();
+    return this.list;
+  }
 
   add(entry: LogLine): void {
     const id = `${entry.jobId}\n${entry.stream}`;
@@ -56,26 +79,50 @@ export class LogRows {
       // Only an entry's last line can go on in the next entry (partial).
       const partial = i === last && entry.partial === true;
       const open = i === 0 ? this.open.get(id) : undefined;
-      if (open && open.term.width < MAX_WIDTH) {
-        const row = this.rows[open.at]!;
-        const joined = lineOf(row.line, row.line.text + text, partial);
-        this.rows[open.at] = drawn(joined, row.key, row.index, open.term.feed(text));
+      if (open) {
+        if (open.full) open.dropped += text.length;
+        else {
+          open.term.feed(text);
+          open.full = open.term.width >= MAX_KEPT;
+        }
+        open.line = lineOf(
+          open.line,
+          open.full && open.overflow !== undefined ? open.line.text : open.line.text + text,
+          partial,
+        );
+        this.stale.add(open);
         if (!partial) this.open.delete(id);
         return;
       }
-      const line = last === 0 && !open ? entry : lineOf(entry, text, partial);
+      const line = last === 0 ? entry : lineOf(entry, text, partial);
       const term = new TermLine().feed(text);
-      if (partial) this.open.set(id, { at: this.rows.length, term });
-      else if (open) this.open.delete(id);
-      this.rows.push(drawn(line, `${entry.jobId}:${entry.seq}:${i}`, i, term));
+      if (partial) this.open.set(id, { at: this.list.length, term, line, full: term.width >= MAX_KEPT, dropped: 0 });
+      this.list.push(drawn(line, `${entry.jobId}:${entry.seq}:${i}`, i, term));
     });
+  }
+
+  /** Draw again the rows of the lines that grew since they were last drawn. */
+  private draw(): void {
+    for (const open of this.stale) {
+      const row = this.list[open.at]!;
+      if (open.overflow !== undefined) {
+        // Full and drawn: what came since is counted, not drawn.
+        this.list[open.at] = { ...row, line: open.line, dropped: open.overflow + open.dropped };
+        continue;
+      }
+      const next = drawn(open.line, row.key, row.index, open.term);
+      if (open.full) open.overflow = next.dropped;
+      this.list[open.at] = { ...next, dropped: next.dropped + open.dropped };
+    }
+    this.stale.clear();
   }
 
   /** Drop the oldest rows but the last `keep`: a live log's memory stays bounded. */
   keepLast(keep: number): void {
-    const drop = this.rows.length - keep;
+    this.draw();
+    const drop = this.list.length - keep;
     if (drop <= 0) return;
-    this.rows.splice(0, drop);
+    this.list.splice(0, drop);
     for (const [id, open] of this.open) {
       if (open.at < drop)
         this.open.delete(id); // its next piece starts a row of its own
@@ -85,7 +132,8 @@ export class LogRows {
 
   /** Put earlier rows (of entries before the first row's) in front. */
   prepend(earlier: readonly LogRow[]): void {
-    this.rows.unshift(...earlier);
+    this.draw();
+    this.list.unshift(...earlier);
     for (const open of this.open.values()) open.at += earlier.length;
   }
 }
@@ -98,7 +146,14 @@ export function logRows(entries: readonly LogLine[]): LogRow[] {
 }
 
 function drawn(line: LogLine, key: string, index: number, term: TermLine): LogRow {
-  const segments = term.segments();
+  let segments = term.segments();
+  let dropped = 0;
+  // A line that came whole (not in pieces) is cut here; one in pieces stops being fed (add).
+  const width = segments.reduce((n, s) => n + s.text.length, 0);
+  if (width > MAX_KEPT) {
+    segments = cutSegments(segments, MAX_KEPT);
+    dropped = width - MAX_KEPT;
+  }
   return {
     line,
     key,
@@ -108,7 +163,20 @@ function drawn(line: LogLine, key: string, index: number, term: TermLine): LogRo
       .map((s) => s.text)
       .join('')
       .toLowerCase(),
+    dropped,
   };
+}
+
+/** The first `width` characters of `segments`, as segments (the same ones while they fit). */
+export function cutSegments(segments: readonly Segment[], width: number): Segment[] {
+  const out: Segment[] = [];
+  let left = width;
+  for (const segment of segments) {
+    if (left <= 0) break;
+    out.push(segment.text.length <= left ? segment : { text: segment.text.slice(0, left), style: segment.style });
+    left -= segment.text.length;
+  }
+  return out;
 }
 
 /**

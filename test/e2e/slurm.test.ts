@@ -34,6 +34,11 @@ ${checkpointingWorkflow('sleepy')}  - name: ticker
       gpu: 1
     commands:
       - echo never
+  - name: slow-saver
+    commands:
+      - mkdir -p ck
+      - sh -c 'trap "echo saving; sleep 30; echo saved > ck/state; exit 0" TERM; echo ready; while true; do sleep 0.1; done'
+    artifacts: [ck]
   - name: crash
     commands:
       - mkdir -p ck && echo epoch5 > ck/state; exit 1
@@ -254,6 +259,30 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
       );
       expect((await onSlurm(['stop', '--abort', name])).stdout).toMatch(/sleepy ABORTING/);
       await waitUntil(async () => (await jobOf(name)).status === 'ABORTED', 30_000);
+    },
+  );
+
+  it(
+    "fails a job whose runner Slurm kills while it saves as soon as the job's processes are gone, saying so",
+    { timeout: 90_000 },
+    async () => {
+      const name = await detached(['slow-saver']);
+      await waitUntil(async () => (await logsOf(name)).includes('ready'), 30_000);
+      const slurmId = await slurmIdOf(await jobOf(name));
+      // The runner's grace period (10 s by default) outlasts scripts/slurm.sh's KillWait=5: SIGKILL while it saves.
+      const cancelledAt = Date.now();
+      await slurm('scancel', [slurmId]);
+      const failed = await waitUntil(async () => {
+        const j = await jobOf(name);
+        return isFinished(j.status) && j;
+      }, 60_000);
+      const took = Date.now() - cancelledAt;
+      expect([failed.status, failed.reason]).toEqual([
+        'FAILED',
+        `slurm ${slurmId}: CANCELLED; its runner was killed (KillWait) before it saved the job's artifacts`,
+      ]);
+      // KillWait, Slurm's reaping and the 3 s left for last reports: not a fixed 35 s on top of them.
+      expect(took).toBeLessThan(20_000);
     },
   );
 

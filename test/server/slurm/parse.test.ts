@@ -36,7 +36,9 @@ describe('Slurm output parsing', () => {
     expect(jobs.get('4101')).toEqual({ slurmId: '4101', state: 'PENDING', reason: 'Priority' });
     expect(jobs.get('4102')).toEqual({ slurmId: '4102', state: 'RUNNING', exitCode: 0 });
     expect(jobs.get('4103')).toEqual({ slurmId: '4103', state: 'FAILED', reason: 'NonZeroExitCode', exitCode: 2 });
-    expect(jobs.get('4104')?.state).toBe('CANCELLED');
+    // Ended by Slurm while its processes are still being signalled: the flag says so.
+    expect(jobs.get('4104')).toMatchObject({ state: 'CANCELLED', completing: true });
+    expect(jobs.get('4102')?.completing).toBeUndefined();
   });
 
   it('reads the squeue -o fallback the same way', () => {

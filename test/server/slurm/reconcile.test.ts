@@ -6,7 +6,6 @@ import {
   decide,
   LAST_WORDS_MS,
   LOST_AFTER_MS,
-  SAVE_BEFORE_KILL_MS,
   STOP_MARGIN_MS,
   type Situation,
 } from '../../../src/server/backends/slurm/reconcile.js';
@@ -142,21 +141,50 @@ describe('Slurm reconciliation', () => {
     // Its processes being signalled (COMPLETING) or long past its grace period: no SIGTERM, no scancel.
     expect(situation(job('STOPPING', forSlurm), slurm('COMPLETING'))).toEqual([]);
     expect(situation(job('UPLOADING', forSlurm), slurm('RUNNING'))).toEqual([]);
-    // Some versions show the ending while the runner still saves: it has Slurm's KillWait to report.
+    // 23.02+ show the ending beside COMPLETING while the runner still saves: it has until KillWait's SIGKILL.
     const ended = (at: number) => ({
       tracked: { jobId: 'calm-owl-1-train', slurmId: '12', submittedAt: NOW - 60_000, endedAt: at },
     });
+    const completing = { ...slurm('TIMEOUT', 'TimeLimit'), completing: true };
+    expect(situation(job('UPLOADING', forSlurm), completing, ended(NOW - 600_000))).toEqual([]);
+    expect(situation(job('STOPPING', forSlurm), completing)).toEqual([]);
+    // Its processes gone (no longer COMPLETING): only the reports sent before its SIGKILL are waited for, not KillWait again.
     expect(situation(job('UPLOADING', forSlurm), slurm('TIMEOUT', 'TimeLimit'))).toEqual([{ kind: 'ended' }]);
-    expect(situation(job('UPLOADING', forSlurm), slurm('TIMEOUT', 'TimeLimit'), ended(NOW - LAST_WORDS_MS))).toEqual(
-      [],
-    );
-    // Killed before it reported: failed as any job Slurm ended, nothing saved to resume from.
     expect(
-      situation(job('UPLOADING', forSlurm), slurm('TIMEOUT', 'TimeLimit'), ended(NOW - SAVE_BEFORE_KILL_MS)),
-    ).toEqual([{ kind: 'end', to: 'FAILED', reason: 'slurm 12: TIMEOUT (TimeLimit)' }, { kind: 'forget' }]);
+      situation(job('UPLOADING', forSlurm), slurm('TIMEOUT', 'TimeLimit'), ended(NOW - LAST_WORDS_MS + 1)),
+    ).toEqual([]);
+    // Killed before it reported: failed as any job Slurm ended, nothing saved to resume from, and said so.
+    expect(situation(job('UPLOADING', forSlurm), slurm('TIMEOUT', 'TimeLimit'), ended(NOW - LAST_WORDS_MS))).toEqual([
+      {
+        kind: 'end',
+        to: 'FAILED',
+        reason: "slurm 12: TIMEOUT (TimeLimit); its runner was killed (KillWait) before it saved the job's artifacts",
+      },
+      { kind: 'forget' },
+    ]);
     // Once it reported STOPPED, the Slurm job's end only names the cause.
     expect(situation(job('STOPPED', forSlurm), slurm('TIMEOUT', 'TimeLimit'))).toEqual([
       { kind: 'reason', reason: 'stopped: Slurm ended the batch job (slurm 12: TIMEOUT (TimeLimit))' },
+      { kind: 'forget' },
+    ]);
+  });
+
+  it("waits for a cancelled job's processes to be gone before it records a stop or forgets the job", () => {
+    const cancelled = { ...slurm('CANCELLED'), completing: true };
+    const cancelledAt = {
+      tracked: {
+        jobId: 'calm-owl-1-train',
+        slurmId: '12',
+        submittedAt: NOW - 60_000,
+        termAt: NOW - 60_000,
+        cancelAt: NOW - 1000,
+      },
+    };
+    // The runner may still report what it saved: not STOPPED over its head, nor its folder removed under it.
+    expect(situation(job('STOPPING'), cancelled, cancelledAt)).toEqual([]);
+    expect(situation(job('DONE', { finishedAt: NOW - 60_000 }), cancelled)).toEqual([]);
+    expect(situation(job('STOPPING'), slurm('CANCELLED'), cancelledAt)).toEqual([
+      { kind: 'end', to: 'STOPPED', reason: 'stopped by user' },
       { kind: 'forget' },
     ]);
   });

@@ -48,10 +48,10 @@ export function parseSqueueJson(text: string, ids?: readonly string[]): Map<stri
     const slurmId = String(job.data.job_id);
     if (wanted && !wanted.has(slurmId)) continue;
     const states = typeof job.data.job_state === 'string' ? [job.data.job_state] : job.data.job_state;
-    out.set(
-      slurmId,
-      withOptional({ slurmId, state: states[0] ?? 'UNKNOWN' }, job.data.state_reason, job.data.exit_code),
-    );
+    const state: SlurmJobState = { slurmId, state: states[0] ?? 'UNKNOWN' };
+    // 23.02+ list the flags after the base state: an ending job's processes still run while COMPLETING is among them.
+    if (states.slice(1).includes('COMPLETING')) state.completing = true;
+    out.set(slurmId, withOptional(state, job.data.state_reason, job.data.exit_code));
   }
   return out;
 }

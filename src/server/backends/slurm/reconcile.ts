@@ -41,17 +41,11 @@ export const LOST_AFTER_MS = 10_000;
 /** After a stop's grace period, how long the one-shot runner has to report before Slurm cancels the job. */
 export const STOP_MARGIN_MS = 5_000;
 /**
- * How long a job that Slurm shows CANCELLED, TIMEOUT, PREEMPTED, … (Slurm's own ending, which it
- * shows at once while the job's processes get their SIGTERM) is left to its runner, which sends
- * the job's last log lines (a trap's goodbye) before the server records the end.
+ * How long a job that Slurm shows CANCELLED, TIMEOUT, PREEMPTED, … (Slurm's own ending, its
+ * processes gone: no longer COMPLETING) is left for the reports its runner sent just before
+ * its end (the job's last log lines, a trap's goodbye) before the server records the end.
  */
 export const LAST_WORDS_MS = 3_000;
-/**
- * How long a job whose runner is stopping it for Slurm's ending may take to report it once Slurm
- * shows the ending (some versions show it while the job's processes still run): Slurm's default
- * KillWait, after which they are SIGKILLed, and a margin. A runner killed before it saved: FAILED.
- */
-export const SAVE_BEFORE_KILL_MS = 35_000;
 /** A Slurm job still running this long after its dstack job ended is cancelled (its runner hung). */
 export const FINISHED_CANCEL_AFTER_MS = 30_000;
 
@@ -61,7 +55,10 @@ const USER_ABORT = 'aborted by user';
 
 export function decide(s: Situation): Action[] {
   const { tracked, job, slurm, now } = s;
-  const alive = slurm !== undefined && !FINAL_STATES.has(slurm.state);
+  // Ended for Slurm once its processes are gone: a job still COMPLETING (23.02+ show the final
+  // state beside that flag) may have a runner saving the job's artifacts until KillWait's SIGKILL.
+  const ended = slurm !== undefined && FINAL_STATES.has(slurm.state) && !slurm.completing;
+  const alive = slurm !== undefined && !ended;
   if (!job) return alive && !tracked.cancelAt ? [{ kind: 'cancel' }, { kind: 'forget' }] : [{ kind: 'forget' }];
   // Back in SUBMITTED, the job was resumed after this Slurm job ran it (a record is made only once
   // the job is claimed and submitted): what Slurm says of this one is no news of the new attempt.
@@ -70,7 +67,7 @@ export function decide(s: Situation): Action[] {
 
   if (isFinished(job.status)) {
     if (!alive) return [...slurmCause(tracked.slurmId, job, slurm), { kind: 'forget' }];
-    if (tracked.cancelAt) return [];
+    if (tracked.cancelAt || slurm.completing) return [];
     const waiting = WAITING_STATES.has(slurm.state);
     const hung = now - (job.finishedAt ?? now) > FINISHED_CANCEL_AFTER_MS;
     return waiting || hung ? [{ kind: 'cancel' }] : [];
@@ -86,19 +83,19 @@ export function decide(s: Situation): Action[] {
   // out (no SIGTERM, no scancel), and an end that the runner reports, as long as Slurm lets it run.
   const stoppedForSlurm = job.reason === SLURM_ENDED && (job.status === 'STOPPING' || job.status === 'UPLOADING');
 
-  if (FINAL_STATES.has(slurm.state)) {
+  if (ended) {
     if (job.status === 'STOPPING' && !stoppedForSlurm)
       return [{ kind: 'end', to: 'STOPPED', reason: job.reason ?? USER_STOP }, { kind: 'forget' }];
     if (job.status === 'ABORTING')
       return [{ kind: 'end', to: 'ABORTED', reason: job.reason ?? USER_ABORT }, { kind: 'forget' }];
     // COMPLETED or FAILED: the batch script (the runner) has exited, so it has said all it will.
+    // Signalled: its processes are gone too, but a report sent just before its SIGKILL may be on the way.
     const signalled = slurm.state !== 'COMPLETED' && slurm.state !== 'FAILED';
     if (signalled && tracked.endedAt === undefined) return [{ kind: 'ended' }];
-    if (signalled && now - tracked.endedAt! < (stoppedForSlurm ? SAVE_BEFORE_KILL_MS : LAST_WORDS_MS)) return [];
-    return [
-      { kind: 'end', to: 'FAILED', reason: slurmEnding(tracked.slurmId, slurm, s.outputFile, job.reason) },
-      { kind: 'forget' },
-    ];
+    if (signalled && now - tracked.endedAt! < LAST_WORDS_MS) return [];
+    let reason = slurmEnding(tracked.slurmId, slurm, s.outputFile, job.reason);
+    if (stoppedForSlurm) reason += `; its runner was killed (KillWait) before it saved the job's artifacts`;
+    return [{ kind: 'end', to: 'FAILED', reason }, { kind: 'forget' }];
   }
 
   if (WAITING_STATES.has(slurm.state)) {

@@ -17,6 +17,12 @@ export interface SlurmJobState {
   reason?: string;
   /** The batch script's exit code, when Slurm reports one. */
   exitCode?: number;
+  /**
+   * Slurm has decided the job's end but its processes may still run (the COMPLETING flag beside
+   * the state, `["TIMEOUT", "COMPLETING"]` in squeue --json of 23.02+): they get SIGTERM, and
+   * SIGKILL after KillWait, and the flag clears once the node has reaped them all.
+   */
+  completing?: boolean;
 }
 
 /** One node of the partition, from `sinfo`. */

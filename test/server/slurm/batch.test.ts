@@ -26,6 +26,9 @@ describe('Slurm batch submissions', () => {
     });
     const { args } = batchSubmission(job, DIR, { ...OPTIONS, partition: 'gpu', account: 'ml' });
     expect(args).toEqual([
+      '--partition=gpu',
+      '--account=ml',
+      '--qos=high',
       '--job-name=dstack-train-0123456789ab',
       '--output=/shared/dstack/jobs/0123456789ab/1795000000000/slurm-%j.out',
       '--chdir=/shared/dstack/jobs/0123456789ab/1795000000000',
@@ -35,10 +38,17 @@ describe('Slurm batch submissions', () => {
       '--cpus-per-task=2',
       '--mem=7630M',
       '--gres=gpu:1',
-      '--partition=gpu',
-      '--account=ml',
-      '--qos=high',
     ]);
+  });
+
+  it("puts the admin's extra options before the job's own, which sbatch takes over them (the last given wins)", () => {
+    const job = makeJob(run, 'train', { spec: makeSpec('train', { resources: { cpu: 2, memory: 8e9, gpu: 0 } }) });
+    const { args } = batchSubmission(job, DIR, { ...OPTIONS, extraArgs: ['--mem=4G', '--time=1:00:00'] });
+    expect(args.indexOf('--mem=7630M')).toBeGreaterThan(args.indexOf('--mem=4G'));
+    // A job that asks for no memory gets the admin's default.
+    const small = makeJob(run, 'train', { spec: makeSpec('train', { resources: { cpu: 1, memory: 0, gpu: 0 } }) });
+    const defaults = batchSubmission(small, DIR, { ...OPTIONS, extraArgs: ['--mem=4G'] }).args;
+    expect(defaults.filter((a) => a.startsWith('--mem'))).toEqual(['--mem=4G']);
   });
 
   it('asks for a gres type when the job named a GPU the cluster lists by type', () => {

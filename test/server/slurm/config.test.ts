@@ -95,10 +95,37 @@ describe('Slurm backend settings', () => {
 
   it('splits --slurm-sbatch-args as a shell would: quotes keep an option with blanks whole', async () => {
     const options = await slurmFromFlags(
-      { backend: 'slurm', slurmSbatchArgs: `--comment="my team" --job-name='a b' --mail-user=x\\ y` },
+      { backend: 'slurm', slurmSbatchArgs: `--comment="my team" --constraint='a b' --mail-user=x\\ y` },
       DEFAULTS,
     );
-    expect(options?.sbatchArgs).toEqual(['--comment=my team', '--job-name=a b', '--mail-user=x y']);
+    expect(options?.sbatchArgs).toEqual(['--comment=my team', '--constraint=a b', '--mail-user=x y']);
+  });
+
+  it('refuses sbatch options that dstack sets for every job, saying why, from flags and from the config file', async () => {
+    const flags = (slurmSbatchArgs: string) => slurmFromFlags({ backend: 'slurm', slurmSbatchArgs }, DEFAULTS);
+    await expect(flags('--qos=normal --requeue')).rejects.toThrow(
+      new UsageError(
+        "invalid --slurm-sbatch-args: '--requeue' is dstack's to set: dstack decides what runs again: a job Slurm " +
+          "ends (a time limit, a preemption) is stopped with its artifacts saved for 'dstack resume', and a batch " +
+          'job Slurm requeued would start a runner whose token is spent',
+      ),
+    );
+    await expect(flags('-o /tmp/x.out')).rejects.toThrow(
+      "invalid --slurm-sbatch-args: '-o' is dstack's to set: dstack names each batch job, its folder and Slurm's " +
+        "output file, which a failed job's reason points to",
+    );
+    await expect(flags('--array=1-4')).rejects.toThrow(
+      "'--array=1-4' is dstack's to set: dstack submits one batch script per job and reads the job id sbatch prints",
+    );
+    await expect(flags('--nodes=2')).rejects.toThrow(
+      "'--nodes=2' is dstack's to set: a dstack job runs as one task on one node (--nodes=1 --ntasks=1)",
+    );
+    // Others are the admin's: limits, QOS, defaults a job's own resources override.
+    expect((await flags('--time=24:00:00 --qos=high --mem=4G -t 10 --exclusive'))?.sbatchArgs).toHaveLength(6);
+    const file = await configFile('backends:\n  - type: slurm\n    sbatch-args: [--qos=low, --job-name=x]\n');
+    await expect(slurmFromFlags({ config: file }, DEFAULTS)).rejects.toThrow(
+      "'--job-name=x' is dstack's to set: dstack names each batch job",
+    );
   });
 
   it("reads a config file's backends: section, flags overriding it", async () => {

@@ -18,7 +18,7 @@ export interface BatchOptions {
   squeue: string;
   partition?: string;
   account?: string;
-  /** More sbatch options, as given (`--qos=high`, `--time=2:00:00`). */
+  /** More sbatch options, as given (`--qos=high`, `--time=2:00:00`), before the job's own. */
   extraArgs: readonly string[];
 }
 
@@ -60,7 +60,12 @@ const DEFER_CA_CERTS = [
 /** The sbatch options and script of `job`, whose submission's folder is `dir` (attemptDir). */
 export function batchSubmission(job: JobRecord, dir: string, options: BatchOptions): BatchSubmission {
   const { resources } = job.spec;
+  // The admin's options first: sbatch takes the last of an option given twice, so a job's own
+  // resources win over a default there (`--mem=4G` for jobs that ask for no memory).
   const args = [
+    ...(options.partition ? [`--partition=${options.partition}`] : []),
+    ...(options.account ? [`--account=${options.account}`] : []),
+    ...options.extraArgs,
     `--job-name=dstack-${job.workflow}-${job.id}`,
     `--output=${outputFile(dir)}`,
     `--chdir=${dir}`,
@@ -72,9 +77,6 @@ export function batchSubmission(job: JobRecord, dir: string, options: BatchOptio
   if (resources.cpu > 0) args.push(`--cpus-per-task=${Math.ceil(resources.cpu)}`);
   if (resources.memory > 0) args.push(`--mem=${Math.ceil(resources.memory / 2 ** 20)}M`);
   if (resources.gpu > 0) args.push(`--gres=${gres(job)}`);
-  if (options.partition) args.push(`--partition=${options.partition}`);
-  if (options.account) args.push(`--account=${options.account}`);
-  args.push(...options.extraArgs);
   const exec = [
     'runner',
     'exec',

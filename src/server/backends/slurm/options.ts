@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import type { SlurmPaths } from './command-slurm.js';
+import { ownedOptionError } from './owned-options.js';
 
 /** The resolved settings the backend runs with. */
 export interface SlurmBackendOptions {
@@ -23,7 +24,7 @@ export interface SlurmBackendOptions {
   serverUrl?: string;
   /** Shell command line that runs dstack on a node (default: this node binary and this install's main.js). */
   dstackCommand?: string;
-  /** More sbatch options, passed as given. */
+  /** More sbatch options, passed as given before the job's own (which win); none that dstack owns (owned-options.ts). */
   sbatchArgs: string[];
   /** How often Slurm's queue is read, ms (default 1000). */
   pollMs: number;
@@ -66,7 +67,18 @@ export const slurmEntry = z
     'work-dir': text.optional(),
     'server-url': z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
     dstack: text.optional(),
-    'sbatch-args': z.array(z.string().trim().min(1, 'an sbatch option is empty')).optional(),
+    'sbatch-args': z
+      .array(
+        z
+          .string()
+          .trim()
+          .min(1, 'an sbatch option is empty')
+          .superRefine((arg, ctx) => {
+            const refused = ownedOptionError(arg);
+            if (refused) ctx.addIssue({ code: 'custom', message: refused });
+          }),
+      )
+      .optional(),
     // zod's own words (`Invalid input: expected number, received NaN`) named no unit nor range.
     'poll-seconds': z.coerce
       .number({ error: POLL_RULE })

@@ -189,6 +189,29 @@ describe('Slurm reconciliation', () => {
     ]);
   });
 
+  it('says a job failed for going over its memory once Slurm shows OUT_OF_MEMORY, and how to fix it', () => {
+    const oom =
+      "slurm 12: OUT_OF_MEMORY: a process went over the job's memory and was killed; ask for more with " +
+      "resources.memory (--mem; without it, the partition's default)";
+    // The kernel killed the command, whose runner reported the failure: Slurm's state adds the cause.
+    expect(situation(job('FAILED', { reason: 'exit code 137', exitCode: 137 }), slurm('OUT_OF_MEMORY'))).toEqual([
+      { kind: 'reason', reason: `exit code 137; ${oom}` },
+      { kind: 'forget' },
+    ]);
+    expect(situation(job('FAILED', { reason: `exit code 137; ${oom}` }), slurm('OUT_OF_MEMORY'))).toEqual([
+      { kind: 'forget' },
+    ]);
+    // The runner itself killed before it reported: the same words.
+    const seen = {
+      tracked: { jobId: 'calm-owl-1-train', slurmId: '12', submittedAt: NOW - 60_000, endedAt: NOW - LAST_WORDS_MS },
+    };
+    expect(situation(job('RUNNING'), slurm('OUT_OF_MEMORY', 'OutOfMemory'), seen)[0]).toEqual({
+      kind: 'end',
+      to: 'FAILED',
+      reason: oom,
+    });
+  });
+
   it('aborts a running job with scancel at once', () => {
     expect(situation(job('ABORTING'), slurm('RUNNING'))).toEqual([{ kind: 'cancel' }]);
     expect(situation(job('ABORTING'), slurm('CANCELLED'))).toEqual([

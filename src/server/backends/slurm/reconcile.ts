@@ -93,7 +93,10 @@ export function decide(s: Situation): Action[] {
     const signalled = slurm.state !== 'COMPLETED' && slurm.state !== 'FAILED';
     if (signalled && tracked.endedAt === undefined) return [{ kind: 'ended' }];
     if (signalled && now - tracked.endedAt! < LAST_WORDS_MS) return [];
-    let reason = slurmEnding(tracked.slurmId, slurm, s.outputFile, job.reason);
+    let reason =
+      slurm.state === OUT_OF_MEMORY
+        ? outOfMemory(tracked.slurmId)
+        : slurmEnding(tracked.slurmId, slurm, s.outputFile, job.reason);
     if (stoppedForSlurm) reason += `; its runner was killed (KillWait) before it saved the job's artifacts`;
     return [{ kind: 'end', to: 'FAILED', reason }, { kind: 'forget' }];
   }
@@ -128,10 +131,26 @@ export function decide(s: Situation): Action[] {
  * shows the end, its reason names it: a node set down (NODE_FAIL) is no time limit or scancel.
  */
 function slurmCause(slurmId: string, job: JobRecord, slurm: SlurmJobState | undefined): Action[] {
+  if (job.status === 'FAILED' && slurm?.state === 'OUT_OF_MEMORY' && !job.reason?.includes(OUT_OF_MEMORY))
+    return [{ kind: 'reason', reason: `${job.reason ?? 'failed'}; ${outOfMemory(slurmId)}` }];
   if (job.status !== 'STOPPED' || job.reason !== SLURM_ENDED || !slurm) return [];
   // The batch script exited by itself: no ending of Slurm's to name.
   if (slurm.state === 'COMPLETED' || slurm.state === 'FAILED') return [];
   return [{ kind: 'reason', reason: slurmStopped(slurmEnding(slurmId, slurm)) }];
+}
+
+const OUT_OF_MEMORY = 'OUT_OF_MEMORY';
+
+/**
+ * Where Slurm enforces memory (cgroups), the kernel kills the job's biggest process, usually the
+ * command itself, which its runner reports as any failure (`exit code 137`); Slurm's state of the
+ * ended batch job says why, and how to fix it.
+ */
+function outOfMemory(slurmId: string): string {
+  return (
+    `slurm ${slurmId}: ${OUT_OF_MEMORY}: a process went over the job's memory and was killed; ask for more ` +
+    "with resources.memory (--mem; without it, the partition's default)"
+  );
 }
 
 /** `slurm 12: PENDING (Resources)`: what `dstack status` shows while Slurm holds the job. */

@@ -13,6 +13,8 @@ import type { SlurmJobState } from '../../../src/server/backends/slurm/types.js'
 import { makeJob, makeRun } from '../../store/fixtures.js';
 
 const NOW = 1_800_000_000_000;
+/** What a reason adds when the runner ended without reporting: where its own messages are. */
+const SEE = "; the runner did not report the job's end, see /shared/jobs/x/slurm-12.out";
 const job = (status: JobStatus, fields: Partial<JobRecord> = {}) =>
   makeJob(makeRun('calm-owl-1'), 'train', { status, runner: 'slurm', ...fields });
 const slurm = (state: string, reason?: string, exitCode?: number): SlurmJobState => ({
@@ -52,16 +54,20 @@ describe('Slurm reconciliation', () => {
       tracked: { jobId: 'calm-owl-1-train', slurmId: '12', submittedAt: NOW - 60_000, endedAt: NOW - LAST_WORDS_MS },
     };
     expect(situation(job('RUNNING'), slurm('TIMEOUT', 'TimeLimit'), seen)).toEqual([
-      { kind: 'end', to: 'FAILED', reason: 'slurm 12: TIMEOUT (TimeLimit)' },
+      { kind: 'end', to: 'FAILED', reason: `slurm 12: TIMEOUT (TimeLimit)${SEE}` },
       { kind: 'forget' },
     ]);
     expect(situation(job('RUNNING'), slurm('CANCELLED', undefined, 1), seen)[0]).toEqual({
       kind: 'end',
       to: 'FAILED',
-      reason: 'slurm 12: CANCELLED',
+      reason: `slurm 12: CANCELLED${SEE}`,
     });
-    expect(situation(job('UPLOADING'), slurm('NODE_FAIL'), seen)[0]).toMatchObject({ reason: 'slurm 12: NODE_FAIL' });
-    expect(situation(job('RUNNING'), slurm('PREEMPTED'), seen)[0]).toMatchObject({ reason: 'slurm 12: PREEMPTED' });
+    expect(situation(job('UPLOADING'), slurm('NODE_FAIL'), seen)[0]).toMatchObject({
+      reason: `slurm 12: NODE_FAIL${SEE}`,
+    });
+    expect(situation(job('RUNNING'), slurm('PREEMPTED'), seen)[0]).toMatchObject({
+      reason: `slurm 12: PREEMPTED${SEE}`,
+    });
   });
 
   it('says that a job Slurm ended in its queue ended while it waited, not that its wait was the cause', () => {
@@ -79,10 +85,10 @@ describe('Slurm reconciliation', () => {
     expect(situation(waiting, slurm('CANCELLED', 'DependencyNeverSatisfied'), seen)[0]).toMatchObject({
       reason: 'slurm 12: CANCELLED (DependencyNeverSatisfied)',
     });
-    // Another Slurm job's wait says nothing of this one.
+    // Another Slurm job's wait says nothing of this one, whose runner may have run.
     const earlier = job('DOWNLOADING', { reason: 'slurm 11: PENDING (Resources)' });
     expect(situation(earlier, slurm('CANCELLED', 'Resources'), seen)[0]).toMatchObject({
-      reason: 'slurm 12: CANCELLED (Resources)',
+      reason: `slurm 12: CANCELLED (Resources)${SEE}`,
     });
   });
 

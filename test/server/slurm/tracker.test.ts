@@ -160,7 +160,11 @@ describe('Slurm tracker', () => {
     slurm.queue = new Map([['7', { slurmId: '7', state: 'CANCELLED' }]]);
     await tracker.tick();
     await tracker.tick(Date.now() + LAST_WORDS_MS + 1);
-    expect(await job()).toMatchObject({ status: 'FAILED', reason: 'slurm 7: CANCELLED' });
+    // Killed before it reported (KillWait, a server that did not answer): its own messages say why.
+    expect(await job()).toMatchObject({
+      status: 'FAILED',
+      reason: `slurm 7: CANCELLED; the runner did not report the job's end, see ${outputFile(dir, '7')}`,
+    });
     expect(tracked.all()).toEqual([]);
     expect(await readFile(outputFile(dir, '7'), 'utf8')).toBe('runner: got SIGTERM\n');
     expect(existsSync(join(dir, 'work'))).toBe(false);

@@ -93,11 +93,12 @@ export function decide(s: Situation): Action[] {
     const signalled = slurm.state !== 'COMPLETED' && slurm.state !== 'FAILED';
     if (signalled && tracked.endedAt === undefined) return [{ kind: 'ended' }];
     if (signalled && now - tracked.endedAt! < LAST_WORDS_MS) return [];
-    let reason =
+    const reason =
       slurm.state === OUT_OF_MEMORY
         ? outOfMemory(tracked.slurmId)
-        : slurmEnding(tracked.slurmId, slurm, s.outputFile, job.reason);
-    if (stoppedForSlurm) reason += `; its runner was killed (KillWait) before it saved the job's artifacts`;
+        : stoppedForSlurm
+          ? `${slurmEnding(tracked.slurmId, slurm)}; its runner was killed (KillWait) before it saved the job's artifacts`
+          : slurmEnding(tracked.slurmId, slurm, s.outputFile, job.reason);
     return [{ kind: 'end', to: 'FAILED', reason }, { kind: 'forget' }];
   }
 
@@ -170,10 +171,17 @@ export function slurmEnding(slurmId: string, slurm: SlurmJobState, outputFile?: 
   if (waited) text += ` while ${waited}`;
   else if (slurm.reason) text += ` (${slurm.reason})`;
   else if (slurm.state === 'FAILED' && slurm.exitCode) text += ` (exit code ${slurm.exitCode})`;
-  // The runner ended without reporting the job's end: its own output says why.
-  if ((slurm.state === 'COMPLETED' || slurm.state === 'FAILED') && outputFile)
+  // The runner ended without reporting the job's end (it died, erred, or was SIGKILLed at KillWait
+  // while the server did not answer): its own output says why. A job ended in the queue ran no runner.
+  if (outputFile && !waitingWhenEnded(slurmId, shown))
     text += `; the runner did not report the job's end, see ${outputFile}`;
   return text;
+}
+
+/** Whether the job was last seen waiting in Slurm's queue (`slurm 12: PENDING (…)`): no runner of it ran. */
+function waitingWhenEnded(slurmId: string, shown: string | null | undefined): boolean {
+  const prefix = `slurm ${slurmId}: `;
+  return !!shown?.startsWith(prefix) && WAITING_STATES.has(shown.slice(prefix.length).split(' ', 1)[0]!);
 }
 
 /** `PENDING (Resources)` when Slurm's reason for the ended job is the one it waited for (it never ran). */

@@ -239,6 +239,19 @@ describe('Slurm reconciliation', () => {
     });
   });
 
+  it('shows a running job that Slurm suspended, and says that a stop then cancels it without saving', () => {
+    expect(situation(job('RUNNING'), slurm('SUSPENDED'))).toEqual([{ kind: 'reason', reason: 'slurm 12: SUSPENDED' }]);
+    // Resumed by Slurm: the reason goes.
+    expect(situation(job('RUNNING', { reason: 'slurm 12: SUSPENDED' }), slurm('RUNNING'))).toEqual([
+      { kind: 'reason', reason: null },
+    ]);
+    expect(situation(job('STOPPING', { reason: 'stopped by user' }), slurm('SUSPENDED'))).toEqual([
+      { kind: 'cancel' },
+      { kind: 'end', to: 'STOPPED', reason: 'stopped by user; slurm 12 was SUSPENDED: cancelled, nothing saved' },
+      { kind: 'forget' },
+    ]);
+  });
+
   it("keeps the stop's own reason (an admin's) when it ends the job", () => {
     const byAdmin = (status: JobStatus) =>
       job(status, { reason: `${status === 'STOPPING' ? 'stopped' : 'aborted'} by admin (root)` });

@@ -103,11 +103,15 @@ export function decide(s: Situation): Action[] {
   }
 
   if (WAITING_STATES.has(slurm.state)) {
-    // Nothing ran yet: a stop or abort ends it here and now.
+    // Nothing ran yet, or (SUSPENDED: an admin's scontrol suspend, a preemption that suspends) its
+    // runner is frozen with the job and can save nothing, nor be signalled (Slurm refuses a signal
+    // to a suspended job): a stop or abort ends it here and now, and a stop says it saved nothing.
     if (job.status === 'STOPPING' || job.status === 'ABORTING') {
+      const unsaved =
+        slurm.state === 'SUSPENDED' ? `; slurm ${tracked.slurmId} was SUSPENDED: cancelled, nothing saved` : '';
       const end: Action =
         job.status === 'STOPPING'
-          ? { kind: 'end', to: 'STOPPED', reason: job.reason ?? USER_STOP }
+          ? { kind: 'end', to: 'STOPPED', reason: `${job.reason ?? USER_STOP}${unsaved}` }
           : { kind: 'end', to: 'ABORTED', reason: job.reason ?? USER_ABORT };
       return [...(tracked.cancelAt ? [] : [{ kind: 'cancel' } as const]), end, { kind: 'forget' }];
     }

@@ -1,7 +1,8 @@
 /**
  * The Slurm backend end to end, on the real single-node Slurm of scripts/slurm.sh: the
  * example pipeline, a failed job's artifacts, a job pending on resources, jobs no node could
- * run, stop/resume, abort, a cancel outside dstack, the cache across backends, failed starts
+ * run, stop/resume, abort, a cancel outside dstack, a runner killed at KillWait while it saves, a
+ * suspended job, the cache across backends, failed starts
  * and a restart under a running job. One file, so that no two tests compete for the node.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -283,6 +284,33 @@ describe.skipIf(skipSlurm)('Slurm backend', () => {
       ]);
       // KillWait, Slurm's reaping and the 3 s left for last reports: not a fixed 35 s on top of them.
       expect(took).toBeLessThan(20_000);
+    },
+  );
+
+  it(
+    'shows a job Slurm suspends, and a stop of it cancels it saying nothing was saved',
+    { timeout: 90_000 },
+    async () => {
+      const name = await detached(['sleepy']);
+      await waitUntil(async () => (await logsOf(name)).includes('ready'), 30_000);
+      const slurmId = await slurmIdOf(await jobOf(name));
+      await slurm('scontrol', ['suspend', slurmId]);
+      try {
+        await waitUntil(async () => (await jobOf(name)).reason === `slurm ${slurmId}: SUSPENDED`, 10_000);
+        expect((await onSlurm(['status', name])).stdout).toContain(`RUNNING slurm ${slurmId}: SUSPENDED`);
+        expect((await onSlurm(['stop', name])).stdout).toMatch(/sleepy STOPPING/);
+        const stopped = await waitUntil(async () => {
+          const j = await jobOf(name);
+          return isFinished(j.status) && j;
+        }, 20_000);
+        expect([stopped.status, stopped.reason]).toEqual([
+          'STOPPED',
+          `stopped by user; slurm ${slurmId} was SUSPENDED: cancelled, nothing saved`,
+        ]);
+        expect(await logsOf(name)).not.toContain('got SIGTERM');
+      } finally {
+        await slurm('scancel', [slurmId]).catch(() => '');
+      }
     },
   );
 

@@ -149,18 +149,23 @@ describe.skipIf(skipSlurm)('Slurm commands', () => {
       args: [`--output=${dir}/out`],
       script: "#!/bin/bash\ntrap 'echo batch shell got TERM' TERM\necho ready\nwhile true; do sleep 0.1; done\n",
     });
-    await waitFor(async () =>
-      (await readFile(join(dir, 'out'), 'utf8').catch(() => '')).includes('ready') ? true : undefined,
-    );
-    await s.cancel(id, 'TERM');
-    await waitFor(async () => ((await readFile(join(dir, 'out'), 'utf8')).includes('got TERM') ? true : undefined));
-    expect((await s.states([id])).get(id)?.state).toBe('RUNNING');
-    await s.cancel(id);
-    expect(await waitFor(async () => ((await s.states([id])).get(id)?.state === 'CANCELLED' ? true : undefined))).toBe(
-      true,
-    );
-    await s.cancel(id, 'TERM');
-    await s.cancel(id);
+    try {
+      await waitFor(async () =>
+        (await readFile(join(dir, 'out'), 'utf8').catch(() => '')).includes('ready') ? true : undefined,
+      );
+      await s.cancel(id, 'TERM');
+      await waitFor(async () => ((await readFile(join(dir, 'out'), 'utf8')).includes('got TERM') ? true : undefined));
+      expect((await s.states([id])).get(id)?.state).toBe('RUNNING');
+      await s.cancel(id);
+      expect(
+        await waitFor(async () => ((await s.states([id])).get(id)?.state === 'CANCELLED' ? true : undefined)),
+      ).toBe(true);
+      await s.cancel(id, 'TERM');
+      await s.cancel(id);
+    } finally {
+      // A run that timed out (the shared node busy with other tests' jobs) left it running for good, holding a CPU.
+      await slurmCommand('scancel', [id]).catch(() => '');
+    }
   });
 
   it('names a command that is not at its path', async () => {

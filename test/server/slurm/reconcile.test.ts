@@ -103,6 +103,16 @@ describe('Slurm reconciliation', () => {
     expect(situation(job('RUNNING'), slurm('COMPLETED'))[0]).toMatchObject({ kind: 'end', to: 'FAILED' });
   });
 
+  it("names Slurm's output file of a batch script that failed between two looks, though last seen waiting", () => {
+    // `--slurm-dstack` naming no program on the node: the script exits 127 within a second of its start.
+    const seenPending = job('DOWNLOADING', { reason: 'slurm 12: PENDING' });
+    expect(situation(seenPending, slurm('FAILED', 'NonZeroExitCode'))[0]).toEqual({
+      kind: 'end',
+      to: 'FAILED',
+      reason: `slurm 12: FAILED (NonZeroExitCode)${SEE}`,
+    });
+  });
+
   it("names Slurm's output file when the runner itself died without reporting", () => {
     expect(situation(job('DOWNLOADING'), slurm('FAILED', undefined, 127))[0]).toEqual({
       kind: 'end',

@@ -177,8 +177,9 @@ export function slurmEnding(slurmId: string, slurm: SlurmJobState, outputFile?: 
   else if (slurm.state === 'FAILED' && slurm.exitCode) text += ` (exit code ${slurm.exitCode})`;
   // The runner ended without reporting the job's end (it died, erred, or was SIGKILLed at KillWait
   // while the server did not answer): its own output says why. A job ended in the queue ran no runner.
-  if (outputFile && !waitingWhenEnded(slurmId, shown))
-    text += `; the runner did not report the job's end, see ${outputFile}`;
+  // A batch script that exited (COMPLETED, FAILED) ran, whatever the last look saw (it may fail between two).
+  const ran = slurm.state === 'COMPLETED' || slurm.state === 'FAILED' || !waitingWhenEnded(slurmId, shown);
+  if (outputFile && ran) text += `; the runner did not report the job's end, see ${outputFile}`;
   return text;
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { promisedTagQuery } from '../../src/server/store/cache-tags.js';
 import { KyselyStore } from '../../src/server/store/kysely-store.js';
 import { storeMigrations } from '../../src/server/store/migrations/index.js';
 import type { Database } from '../../src/server/store/schema.js';
@@ -104,6 +105,25 @@ describe('openSqliteStore', () => {
       expect(indexes).not.toContain('jobs_runner');
     } finally {
       raw.close();
+    }
+  });
+
+  it("finds the run promised a tag among the runs submitted with one, not each of the project's runs", async () => {
+    const path = freshPath();
+    open.push(await openSqliteStore(path));
+    const raw = new SqliteDatabase(path, { readonly: true });
+    const db = new Kysely<Database>({ dialect: new SqliteStoreDialect(raw) });
+    try {
+      const planOf = (query: { compile(): { sql: string; parameters: readonly unknown[] } }) => {
+        const { sql, parameters } = query.compile();
+        const plan = raw.prepare(`explain query plan ${sql}`).all(...parameters) as { detail: string }[];
+        return plan.map((p) => p.detail).join('\n');
+      };
+      const scope = { user: 'ada', project: '/home/ada/project' };
+      expect(planOf(promisedTagQuery(db, scope, 'nightly'))).toContain('USING INDEX runs_tag_on_done');
+      expect(planOf(promisedTagQuery(db, scope, 'nightly', 'run-1'))).toContain('USING INDEX runs_tag_on_done');
+    } finally {
+      await db.destroy();
     }
   });
 

@@ -97,28 +97,38 @@ export async function getRunByTag(
   return row && runFromRow(row);
 }
 
-/** An unfinished run in the scope, other than `except`, submitted to be tagged `tag` once DONE. */
-export async function runPromisedTag(
-  db: Kysely<Database>,
-  { user, project }: TagScope,
-  tag: string,
-  except?: string,
-): Promise<RunRecord | undefined> {
+/**
+ * An unfinished run in the scope, other than `except`, submitted to be tagged `tag` once DONE:
+ * the query, for its plan to be checked (it reads `runs_tag_on_done`, migration 0016).
+ */
+export function promisedTagQuery(db: Kysely<Database>, { user, project }: TagScope, tag: string, except?: string) {
   let query = db
     .selectFrom('runs')
     .selectAll('runs')
+    .where('runs.tag_on_done', '=', tag)
     .where('runs.user', '=', user)
     .where('runs.project', '=', project)
-    .where('runs.tag_on_done', '=', tag)
     .where(hasUnfinishedJob);
   if (except !== undefined) query = query.where('runs.name', '<>', except);
-  const row = await query.orderBy('runs.submitted_at').executeTakeFirst();
+  return query.orderBy('runs.submitted_at').limit(1);
+}
+
+/** An unfinished run in the scope, other than `except`, submitted to be tagged `tag` once DONE. */
+export async function runPromisedTag(
+  db: Kysely<Database>,
+  scope: TagScope,
+  tag: string,
+  except?: string,
+): Promise<RunRecord | undefined> {
+  const row = await promisedTagQuery(db, scope, tag, except).executeTakeFirst();
   return row && runFromRow(row);
 }
 
 /**
  * Unfinished runs submitted with a tag, that have none yet: the tag is promised to them, newest
  * first. (An unfinished run has no tag: only a DONE run is tagged, and none is resumed.)
+ * Put in order here: ordered in SQL, SQLite walked every run by time rather than the few
+ * submitted with a tag (`runs_tag_on_done`).
  */
 export async function promisedTagRuns(db: Kysely<Database>): Promise<RunRecord[]> {
   const rows = await db
@@ -126,19 +136,20 @@ export async function promisedTagRuns(db: Kysely<Database>): Promise<RunRecord[]
     .selectAll('runs')
     .where('runs.tag_on_done', 'is not', null)
     .where(hasUnfinishedJob)
-    .orderBy('runs.submitted_at', 'desc')
     .execute();
-  return rows.map(runFromRow).filter((run) => run.tag === undefined);
+  return newestFirst(rows.map(runFromRow).filter((run) => run.tag === undefined));
 }
 
+/** Runs that have a tag, newest first; ordered here, as promisedTagRuns, so the tag's index is read rather than every run. */
 export async function taggedRuns(db: Kysely<Database>): Promise<RunRecord[]> {
-  const rows = await db
-    .selectFrom('runs')
-    .selectAll()
-    .where('tag', 'is not', null)
-    .orderBy('submitted_at', 'desc')
-    .execute();
-  return rows.map(runFromRow);
+  // `>= ''` holds for every text and no null, as `is not null` does, but SQLite reads it from the tag's index.
+  const rows = await db.selectFrom('runs').selectAll().where('tag', '>=', '').execute();
+  return newestFirst(rows.map(runFromRow));
+}
+
+/** Newest submitted first; equal times by name, descending, as listRuns orders them. */
+function newestFirst(runs: RunRecord[]): RunRecord[] {
+  return runs.sort((a, b) => b.submittedAt - a.submittedAt || (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
 }
 
 /** Run names per statement. */

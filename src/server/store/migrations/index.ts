@@ -18,6 +18,7 @@ import { runNoCacheMigration } from './0011-run-no-cache.js';
 import { commandsStartedMigration } from './0013-commands-started.js';
 import { slurmJobsMigration } from './0014-slurm-jobs.js';
 import { cachedFromAnotherUserMigration } from './0015-cached-from-another-user.js';
+import { historyIndexesMigration } from './0016-history-indexes.js';
 
 /** Every migration by name; kysely applies them in name order, so names start with a sequence number. */
 export function storeMigrations(dialect: SqlDialect): Record<string, Migration> {
@@ -35,6 +36,7 @@ export function storeMigrations(dialect: SqlDialect): Record<string, Migration> 
     '0013-commands-started': commandsStartedMigration,
     '0014-slurm-jobs': slurmJobsMigration,
     '0015-cached-from-another-user': cachedFromAnotherUserMigration,
+    '0016-history-indexes': historyIndexesMigration,
   };
   return Object.fromEntries(Object.entries(all).map(([name, m]) => [name, atomic(m)]));
 }

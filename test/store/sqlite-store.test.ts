@@ -127,6 +127,33 @@ describe('openSqliteStore', () => {
     }
   });
 
+  it('a filter by a rare status reads the runs of that status by name, walking no others', async () => {
+    const path = freshPath();
+    open.push(await openSqliteStore(path));
+    const executed: string[] = []; // each statement as SQLite ran it, its parameters in place
+    const traced = new SqliteDatabase(path, { verbose: (sql) => executed.push(String(sql)) });
+    const store = new KyselyStore(new Kysely<Database>({ dialect: new SqliteStoreDialect(traced) }), {
+      dialect: 'sqlite',
+    });
+    open.push(store);
+    for (let i = 0; i < 30; i++) {
+      const run = makeRun(`run-${i}`, { submittedAt: i });
+      await store.createRun(run, [makeJob(run, 'train', { status: i === 4 ? 'ABORTED' : 'DONE' })], 'ada');
+    }
+    executed.length = 0;
+    expect((await store.listRuns({ status: 'ABORTED', limit: 50 })).map((r) => r.name)).toEqual(['run-4']);
+    const raw = new SqliteDatabase(path, { readonly: true });
+    try {
+      const plans = executed.map((sql) =>
+        (raw.prepare(`explain query plan ${sql}`).all() as { detail: string }[]).map((p) => p.detail).join('\n'),
+      );
+      expect(plans.join('\n')).toContain('SEARCH runs');
+      expect(plans.join('\n')).not.toContain('SCAN runs');
+    } finally {
+      raw.close();
+    }
+  });
+
   it('a transition made through one connection guards the same transition through another', async () => {
     const path = freshPath();
     const a = await openSqliteStore(path);

@@ -21,6 +21,10 @@ export const hasUnfinishedJob = ({ exists, selectFrom }: ExpressionBuilder<Datab
 /** Run rows matching `query`, newest first; equal times fall back to name so pages are stable. */
 export async function selectRuns(db: Kysely<Database>, query: RunQuery): Promise<Selectable<RunsTable>[]> {
   if (query.unfinished) return selectUnfinishedRuns(db, query);
+  if (query.status !== undefined && query.status !== 'SUBMITTED') {
+    const few = await runsWithJobsIn(db, query.status);
+    if (few !== undefined) return runsNamed(db, query, few);
+  }
   let q = runsMatching(db, query).orderBy('runs.submitted_at', 'desc').orderBy('runs.name', 'desc');
   if (query.limit !== undefined) q = q.limit(query.limit);
   return q.execute();
@@ -44,11 +48,46 @@ function runsMatching(db: Kysely<Database>, query: RunQuery) {
  */
 async function selectUnfinishedRuns(db: Kysely<Database>, query: RunQuery): Promise<Selectable<RunsTable>[]> {
   const names = await db.selectFrom('jobs').select('run_name').distinct().where('status', 'in', UNFINISHED).execute();
-  const rows: Selectable<RunsTable>[] = [];
-  for (const batch of batches(
+  return runsNamed(
+    db,
+    query,
     names.map((n) => n.run_name),
-    IN_BATCH,
-  )) {
+  );
+}
+
+/**
+ * Runs a status filter reads by name rather than walking every run newest first: a status
+ * fewer runs' jobs have than this. The walk stops at its limit, so it suits a common status
+ * (DONE: the first 50 runs of the walk are nearly all DONE); for a rare one (ABORTED, RUNNING)
+ * it read every run, 0.2–0.4 s at 99,000 runs for a dashboard polling every 2 s.
+ */
+const FEW_RUNS = IN_BATCH;
+
+/**
+ * The names of the runs with a job in `status`, from the jobs' status index, when they are at
+ * most FEW_RUNS; undefined when there are more. A run's status is one its jobs have, so these
+ * hold every run of that status (filtered by `hasRunStatus` as they are read). Not for
+ * SUBMITTED: a run without jobs is SUBMITTED too.
+ */
+async function runsWithJobsIn(db: Kysely<Database>, status: JobStatus): Promise<string[] | undefined> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select('run_name')
+    .distinct()
+    .where('status', '=', status)
+    .limit(FEW_RUNS + 1)
+    .execute();
+  return rows.length > FEW_RUNS ? undefined : rows.map((r) => r.run_name);
+}
+
+/** `selectRuns` among the runs named `names`: read in batches, then ordered (and cut to the limit) here. */
+async function runsNamed(
+  db: Kysely<Database>,
+  query: RunQuery,
+  names: readonly string[],
+): Promise<Selectable<RunsTable>[]> {
+  const rows: Selectable<RunsTable>[] = [];
+  for (const batch of batches(names, IN_BATCH)) {
     rows.push(...(await runsMatching(db, query).where('runs.name', 'in', batch).execute()));
   }
   rows.sort(

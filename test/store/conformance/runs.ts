@@ -224,6 +224,30 @@ export function describeRuns(open: OpenStore): void {
       expect((await store().listRuns({ status: 'FAILED', user: 'bob' })).map((r) => r.name)).toEqual([]);
     });
 
+    it('listRuns with a status is the same whether few runs or over 500 have a job in it', async () => {
+      // 501 runs with a FAILED job (past the by-name reading of a rare status), one of them RUNNING.
+      for (let i = 0; i < 501; i++) {
+        const run = makeRun(`f-${String(i).padStart(3, '0')}`, {
+          submittedAt: 1000 + (i % 7),
+          user: i % 2 ? 'bob' : 'ada',
+        });
+        const statuses: JobStatus[] = i === 250 ? ['FAILED', 'RUNNING'] : ['DONE', 'FAILED'];
+        await store().createRun(
+          run,
+          statuses.map((status, j) => makeJob(run, `job${j}`, { status })),
+          'ada',
+        );
+      }
+      const failed = await store().listRuns({ status: 'FAILED', limit: 3 });
+      expect(failed.map((r) => r.name)).toEqual(['f-496', 'f-489', 'f-482']); // newest, then by name, descending
+      expect(await store().listRuns({ status: 'FAILED' })).toHaveLength(500);
+      expect((await store().listRuns({ status: 'RUNNING' })).map((r) => r.name)).toEqual(['f-250']);
+      expect((await store().listRuns({ status: 'RUNNING', user: 'ada' })).map((r) => r.name)).toEqual(['f-250']);
+      expect(await store().listRuns({ status: 'RUNNING', user: 'bob' })).toEqual([]);
+      const bobs = await store().listRuns({ status: 'FAILED', user: 'bob', limit: 2 });
+      expect(bobs.map((r) => r.name)).toEqual(['f-489', 'f-475']);
+    }, 60_000);
+
     it('countRunsWithPrefix counts names that start with the prefix, case-sensitively and with % and _ literal', async () => {
       for (const name of [
         'fast-rabbit-1',

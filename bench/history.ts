@@ -111,11 +111,12 @@ async function held(engine: Engine, f: () => Promise<unknown>) {
   loop.enable();
   const poller = (async () => {
     let last = performance.now();
-    while (!done) {
+    for (;;) {
       await engine.serialize(async () => undefined);
       lockWait = Math.max(lockWait, performance.now() - last);
       last = performance.now();
       peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+      if (done) break; // after one more turn: work that never let the timer fire counts too
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
@@ -124,6 +125,7 @@ async function held(engine: Engine, f: () => Promise<unknown>) {
   const total = performance.now() - t;
   done = true;
   await poller;
+  await new Promise((r) => setTimeout(r, 20)); // a tick after the work, to record a stall that held it all
   loop.disable();
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(0)} MB`;
   return {
@@ -173,9 +175,26 @@ async function main(): Promise<void> {
       makeSpec(`j${i}`, { dependsOn: i < 100 ? [] : [{ ref: `j${i % 100}` }] }),
     );
     const request = { workflow: 'big', overrides: {}, repo: { root: '/' }, codeDigest, jobs };
-    for (let rep = 0; rep < 3; rep++) {
-      const { line } = await held(engine, () => submitRun(engine, 'ada', { ...request, noCache: rep === 2 }));
-      console.log(`10,000-job submission${rep === 2 ? ' --no-cache' : ''}: ${line}`);
+    const at = Date.now();
+    const pool = { cpu: 64, memory: 256e9, gpus: [] };
+    await store.upsertRunner({
+      name: 'pool-1',
+      host: 'h',
+      total: pool,
+      status: 'ACTIVE',
+      updatedAt: at,
+      registeredAt: at,
+    });
+    const reps = [
+      ['with a runner that fits', false],
+      ['joining the first', false],
+      ['--no-cache', true],
+      ['--no-cache, no runner online (each job told why it waits)', true],
+    ] as const;
+    for (const [i, [what, noCache]] of reps.entries()) {
+      if (i === 3) await store.setRunnerStatus('pool-1', 'LOST');
+      const { line } = await held(engine, () => submitRun(engine, 'ada', { ...request, noCache }));
+      console.log(`10,000-job submission, ${what}: ${line}`);
     }
     await store.close();
   }

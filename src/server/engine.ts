@@ -155,6 +155,13 @@ export class Engine {
     return result;
   }
 
+  /** `update` of many jobs with one patch, in one transaction; those still in `expected`, as updated. */
+  async updateMany(ids: readonly string[], expected: JobStatus, patch: TransitionPatch): Promise<JobRecord[]> {
+    const updated = await this.store.updateJobs(ids, expected, patch);
+    for (const job of updated) this.events.emit('job', job);
+    return updated;
+  }
+
   /** Counts wakeRunners calls: a claim that found nothing fitting can tell whether work came since. */
   get workVersion(): number {
     return this.works;

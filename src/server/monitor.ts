@@ -70,6 +70,7 @@ async function explainJobs(engine: Engine, waiting: readonly JobRecord[], failUn
   const noneOnline = runners.length === 0 && waiting.length > 0 ? await noRunnerOnline(engine, registered) : '';
   const away = registered.filter((r) => r.status !== 'ACTIVE');
   let changed = false;
+  const told = new Map<string | null, string[]>(); // each reason to set, and the jobs that get it
   for (const job of waiting) {
     const never = runners.length === 0 ? undefined : neverStarts(job.spec, runners, away, failUnfittable);
     if (never?.fails) {
@@ -79,9 +80,15 @@ async function explainJobs(engine: Engine, waiting: readonly JobRecord[], failUn
     }
     const reason = runners.length === 0 ? noneOnline : never?.reason;
     const current = job.reason && /^no (online )?runner/.test(job.reason) ? job.reason : undefined;
-    if (reason !== current)
-      changed = (await engine.update(job.id, 'SUBMITTED', { reason: reason ?? null })).ok || changed;
+    if (reason === current) continue;
+    const ids = told.get(reason ?? null);
+    if (ids) ids.push(job.id);
+    else told.set(reason ?? null, [job.id]);
   }
+  // A statement per reason for all its jobs: a job each was a transaction each, 10,000 of them
+  // for a big run submitted while no runner was online.
+  for (const [reason, ids] of told)
+    changed = (await engine.updateMany(ids, 'SUBMITTED', { reason })).length > 0 || changed;
   return changed;
 }
 

@@ -2,14 +2,14 @@
  * The writes that must be atomic: creating a run with its jobs and their first events, and
  * the guarded status update that makes two writers never both win.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, Transaction, Updateable } from 'kysely';
 import { ConflictError, InternalError } from '../../core/errors.js';
 import { isFinished, type JobStatus, type TransitionResult } from '../../core/job-status.js';
 import type { JobRecord, RunRecord } from '../../core/records.js';
-import { batches } from './batches.js';
+import { batches, IN_BATCH } from './batches.js';
 import { isUniqueViolation } from './db-errors.js';
 import { jobFromRow, jobToRow, patchToRow, runToRow, tagKey } from './mapping.js';
-import type { Database } from './schema.js';
+import type { Database, JobsTable } from './schema.js';
 import type { TransitionGuard, TransitionPatch } from './store.js';
 
 /**
@@ -27,6 +27,16 @@ export interface EventStamp {
 }
 
 /**
+ * The SET of an update from `from` to `to`: the status only when it changes (or the patch is
+ * empty, for a valid UPDATE), since SQLite rewrites every index holding a column that is SET,
+ * its value changed or not: a waiting job's new reason rewrote its four status indexes.
+ */
+function setting(patch: TransitionPatch, from: JobStatus, to: JobStatus): Updateable<JobsTable> {
+  const set = patchToRow(patch);
+  return from !== to || Object.keys(set).length === 0 ? { ...set, status: to } : set;
+}
+
+/**
  * `UPDATE jobs SET status = to, …patch WHERE id = ? AND status = from`; on success, with an
  * event when `stamp` is given. Run it inside a transaction so the event and the update land together.
  */
@@ -39,10 +49,9 @@ export async function guardedUpdate(
   stamp?: EventStamp,
   guard: TransitionGuard = {},
 ): Promise<TransitionResult<JobRecord>> {
-  // SET status even when it does not change, so an empty patch is still a valid UPDATE.
   let update = trx
     .updateTable('jobs')
-    .set({ ...patchToRow(patch), status: to })
+    .set(setting(patch, from, to))
     .where('id', '=', id)
     .where('status', '=', from);
   if (guard.runner !== undefined) update = update.where('runner', '=', guard.runner);
@@ -68,6 +77,34 @@ export async function guardedUpdate(
       .execute();
   }
   return { ok: true, value: jobFromRow(row) };
+}
+
+/**
+ * One patch to many jobs still in `expected`, `IN_BATCH` ids a statement, in one transaction:
+ * a submission's 10,000 waiting jobs told why they wait were as many transactions, 10,000
+ * commits, the server's thread held for seconds.
+ */
+export async function updateJobs(
+  db: Kysely<Database>,
+  ids: readonly string[],
+  expected: JobStatus,
+  patch: TransitionPatch,
+): Promise<JobRecord[]> {
+  if (ids.length === 0) return [];
+  return db.transaction().execute(async (trx) => {
+    const updated: JobRecord[] = [];
+    for (const batch of batches(ids, IN_BATCH)) {
+      const rows = await trx
+        .updateTable('jobs')
+        .set(setting(patch, expected, expected))
+        .where('id', 'in', batch)
+        .where('status', '=', expected)
+        .returningAll()
+        .execute();
+      updated.push(...rows.map(jobFromRow));
+    }
+    return updated;
+  });
 }
 
 /** Insert a run, its jobs (in plan order) and one creation event per job, all or nothing. */

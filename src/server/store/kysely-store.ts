@@ -15,7 +15,7 @@ import * as jobQueries from './job-queries.js';
 import { allJobFacts, jobsOfRuns } from './jobs-of-runs.js';
 import * as logArchives from './log-archive-queries.js';
 import * as slurmJobQueries from './slurm-job-queries.js';
-import { guardedUpdate, insertRun } from './job-writes.js';
+import { guardedUpdate, insertRun, updateJobs } from './job-writes.js';
 import { eventFromRow, jobFromRow, runFromRow, tokenFromRow, tokenToRow } from './mapping.js';
 import { migrateToLatest } from './migrations/index.js';
 import * as repos from './repo-store.js';
@@ -239,6 +239,10 @@ export class KyselyStore implements Store {
 
   async updateJob(id: string, expected: JobStatus, patch: TransitionPatch): Promise<TransitionResult<JobRecord>> {
     return this.db.transaction().execute((trx) => guardedUpdate(trx, id, expected, expected, patch));
+  }
+
+  updateJobs(ids: readonly string[], expected: JobStatus, patch: TransitionPatch): Promise<JobRecord[]> {
+    return updateJobs(this.db, ids, expected, patch);
   }
 
   async events(jobId: string): Promise<JobEvent[]> {

@@ -188,6 +188,11 @@ export interface Store extends RepoStore {
   ): Promise<TransitionResult<JobRecord>>;
   /** Set fields without a status change (a waiting reason, a stop request), guarded by status. */
   updateJob(id: string, expected: JobStatus, patch: TransitionPatch): Promise<TransitionResult<JobRecord>>;
+  /**
+   * `updateJob` of many jobs with one patch, in one transaction: those still in `expected`
+   * (others, and unknown ids, are left alone and absent from the answer), as updated.
+   */
+  updateJobs(ids: readonly string[], expected: JobStatus, patch: TransitionPatch): Promise<JobRecord[]>;
   events(jobId: string): Promise<JobEvent[]>;
 
   /** The newest DONE job with this cache key that ran itself (not a cached copy). */

@@ -6,6 +6,36 @@ export function describeTransitions(open: OpenStore): void {
   describe('transitions', () => {
     const store = useFreshStore(open);
 
+    it('updateJobs patches the jobs still in the expected status, past one statement of ids, and leaves the rest', async () => {
+      const run = makeRun('run-1');
+      const jobs = Array.from({ length: 503 }, (_, i) =>
+        makeJob(run, `j${i}`, { status: i === 7 ? 'RUNNING' : 'SUBMITTED', ...(i === 9 ? { reason: 'before' } : {}) }),
+      );
+      await store().createRun(run, jobs, 'ada');
+      const updated = await store().updateJobs([...jobs.map((j) => j.id), 'no-such-job'], 'SUBMITTED', {
+        reason: 'no runner is online',
+      });
+      expect(updated).toHaveLength(502);
+      expect(updated.map((j) => j.id).sort()).toEqual(
+        jobs
+          .filter((_, i) => i !== 7)
+          .map((j) => j.id)
+          .sort(),
+      );
+      expect(updated.find((j) => j.id === jobs[502]!.id)).toStrictEqual({
+        ...jobs[502],
+        reason: 'no runner is online',
+      });
+      expect(await store().getJob(jobs[7]!.id)).toStrictEqual(jobs[7]);
+      expect((await store().getJob(jobs[9]!.id))?.reason).toBe('no runner is online');
+      expect(await store().events(jobs[9]!.id)).toHaveLength(1); // a field, not a transition
+      expect(await store().updateJobs([jobs[0]!.id], 'SUBMITTED', { reason: null })).toMatchObject([
+        { id: jobs[0]!.id },
+      ]);
+      expect((await store().getJob(jobs[0]!.id))?.reason).toBeUndefined();
+      expect(await store().updateJobs([], 'SUBMITTED', { reason: 'x' })).toEqual([]);
+    });
+
     it('transition changes the status, applies the patch and appends an event with time, reason and actor', async () => {
       const { jobs } = await seedRun(store(), 'run-1', ['train']);
       const id = jobs[0]!.id;

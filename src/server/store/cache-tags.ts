@@ -172,7 +172,18 @@ export async function deleteRuns(db: Kysely<Database>, names: readonly string[])
   });
 }
 
-export async function allArtifacts(db: Kysely<Database>): Promise<{ jobId: string; manifest: ArtifactManifest }[]> {
-  const rows = await db.selectFrom('artifacts').selectAll().execute();
+/**
+ * Stored artifact manifests in job id order, the first `limit` after job `after` (from the first,
+ * absent): a prune reads them a page at a time. Read all at once, every manifest of the history
+ * was in memory together, parsed (hundreds of megabytes on a server of a year).
+ */
+export async function artifactsAfter(
+  db: Kysely<Database>,
+  after: string | undefined,
+  limit: number,
+): Promise<{ jobId: string; manifest: ArtifactManifest }[]> {
+  let query = db.selectFrom('artifacts').selectAll().orderBy('job_id').limit(limit);
+  if (after !== undefined) query = query.where('job_id', '>', after);
+  const rows = await query.execute();
   return rows.map((r) => ({ jobId: r.job_id, manifest: JSON.parse(r.manifest) as ArtifactManifest }));
 }

@@ -4,7 +4,7 @@ import type { JobRecord } from '../../core/records.js';
 import { batches, IN_BATCH } from './batches.js';
 import { jobFromRow } from './mapping.js';
 import type { Database, JobsTable } from './schema.js';
-import type { JobFacts } from './store.js';
+import type { JobFacts, JobNeed } from './store.js';
 
 /**
  * The jobs of these runs, by run name then planned order. In batches: a prune reads the jobs of
@@ -21,17 +21,32 @@ export async function jobsOfRuns(db: Kysely<Database>, runNames: readonly string
   return rows.map(jobFromRow);
 }
 
+const FACTS = [
+  'id',
+  'run_name',
+  'status',
+  'cached_from',
+  'depends_on',
+  'resumed',
+  'commands_started',
+  'stop_request',
+] as const;
+
 /**
- * Every job's facts. A prune read every job whole, each spec parsed: on a server of 99,000 runs,
- * 6 to 8 s of the submissions' lock and hundreds of megabytes, for fields it never looks at.
+ * Every job's facts (or those of the jobs of `runNames`). A prune read every job whole, each spec
+ * parsed: on a server of 99,000 runs, 6 to 8 s of the submissions' lock and hundreds of megabytes,
+ * for fields it never looks at.
  */
-export async function allJobFacts(db: Kysely<Database>): Promise<JobFacts[]> {
-  const rows = await db
-    .selectFrom('jobs')
-    .select(['id', 'run_name', 'status', 'cached_from', 'depends_on', 'resumed', 'commands_started', 'stop_request'])
-    .orderBy('run_name')
-    .orderBy('seq')
-    .execute();
+export async function allJobFacts(db: Kysely<Database>, runNames?: readonly string[]): Promise<JobFacts[]> {
+  let rows: Pick<Selectable<JobsTable>, (typeof FACTS)[number] | 'seq'>[];
+  if (runNames === undefined) {
+    rows = await db.selectFrom('jobs').select(FACTS).select('seq').orderBy('run_name').orderBy('seq').execute();
+  } else {
+    rows = [];
+    for (const batch of batches([...new Set(runNames)], IN_BATCH))
+      rows.push(...(await db.selectFrom('jobs').select(FACTS).select('seq').where('run_name', 'in', batch).execute()));
+    rows.sort((a, b) => (a.run_name < b.run_name ? -1 : a.run_name > b.run_name ? 1 : a.seq - b.seq));
+  }
   return rows.map((r) => {
     const facts: JobFacts = {
       id: r.id,
@@ -45,4 +60,29 @@ export async function allJobFacts(db: Kysely<Database>): Promise<JobFacts[]> {
     if (r.stop_request !== null) facts.stopRequest = r.stop_request;
     return facts;
   });
+}
+
+/**
+ * The jobs that reuse or join one of `jobIds` (`cached_from`), or wait on one (`job_deps`), by
+ * their indexes, each with the job it needs: what a prune must look for again before it deletes
+ * those jobs' runs.
+ */
+export async function jobsNeeding(db: Kysely<Database>, jobIds: readonly string[]): Promise<JobNeed[]> {
+  const found: JobNeed[] = [];
+  for (const batch of batches([...new Set(jobIds)], IN_BATCH)) {
+    const reusing = await db
+      .selectFrom('jobs')
+      .select(['id', 'run_name', 'cached_from'])
+      .where('cached_from', 'in', batch)
+      .execute();
+    for (const r of reusing) found.push({ id: r.id, runName: r.run_name, needs: r.cached_from! });
+    const waiting = await db
+      .selectFrom('job_deps')
+      .innerJoin('jobs', 'jobs.id', 'job_deps.job_id')
+      .select(['jobs.id', 'jobs.run_name', 'job_deps.dep_id'])
+      .where('job_deps.dep_id', 'in', batch)
+      .execute();
+    for (const r of waiting) found.push({ id: r.id, runName: r.run_name, needs: r.dep_id });
+  }
+  return found;
 }

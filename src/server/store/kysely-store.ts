@@ -12,7 +12,7 @@ import { setAdminFlag, type AdminFlagChange } from './admin-flag.js';
 import * as cacheTags from './cache-tags.js';
 import { isForeignKeyViolation, isUniqueViolation } from './db-errors.js';
 import * as jobQueries from './job-queries.js';
-import { allJobFacts, jobsOfRuns } from './jobs-of-runs.js';
+import { allJobFacts, jobsNeeding, jobsOfRuns } from './jobs-of-runs.js';
 import * as logArchives from './log-archive-queries.js';
 import * as slurmJobQueries from './slurm-job-queries.js';
 import { guardedUpdate, insertRun, updateJobs } from './job-writes.js';
@@ -26,6 +26,7 @@ import type { Database, SqlDialect } from './schema.js';
 import { TokenCache } from './token-cache.js';
 import type {
   JobFacts,
+  JobNeed,
   JobRef,
   LogArchive,
   SlurmJobRecord,
@@ -175,8 +176,12 @@ export class KyselyStore implements Store {
     return jobsOfRuns(this.db, runNames);
   }
 
-  allJobFacts(): Promise<JobFacts[]> {
-    return allJobFacts(this.db);
+  allJobFacts(runNames?: readonly string[]): Promise<JobFacts[]> {
+    return allJobFacts(this.db, runNames);
+  }
+
+  jobsNeeding(jobIds: readonly string[]): Promise<JobNeed[]> {
+    return jobsNeeding(this.db, jobIds);
   }
 
   async jobsByStatus(statuses: readonly JobStatus[]): Promise<JobRecord[]> {
@@ -294,8 +299,8 @@ export class KyselyStore implements Store {
     return cacheTags.deleteRuns(this.db, names);
   }
 
-  allArtifacts(): Promise<{ jobId: string; manifest: ArtifactManifest }[]> {
-    return cacheTags.allArtifacts(this.db);
+  artifactsAfter(after: string | undefined, limit: number): Promise<{ jobId: string; manifest: ArtifactManifest }[]> {
+    return cacheTags.artifactsAfter(this.db, after, limit);
   }
 
   async setArtifacts(jobId: string, manifest: ArtifactManifest): Promise<void> {

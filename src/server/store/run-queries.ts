@@ -37,6 +37,7 @@ function runsMatching(db: Kysely<Database>, query: RunQuery) {
   if (query.project !== undefined) q = q.where('runs.project', '=', query.project);
   if (query.workflow !== undefined) q = q.where('runs.workflow', '=', query.workflow);
   if (query.status !== undefined) q = q.where(hasRunStatus(query.status));
+  if (query.since !== undefined) q = q.where('runs.submitted_at', '>=', query.since);
   return q;
 }
 

@@ -33,6 +33,12 @@ export interface JobRef {
   runName: string;
 }
 
+/** A job that needs another (reuses or joins it, or waits on it): prune.ts keeps that one's run. */
+export interface JobNeed extends JobRef {
+  /** The id of the job it needs. */
+  needs: string;
+}
+
 export interface TransitionGuard {
   /** The runner the job is assigned to. */
   runner?: string;
@@ -76,6 +82,8 @@ export interface RunQuery {
   workflow?: string;
   /** Only runs whose status (core `runStatus` of their jobs') is this. */
   status?: JobStatus;
+  /** Only runs submitted at or after this time (epoch ms). */
+  since?: number;
 }
 
 /** Where a tag names a run: among one user's runs of one project. */
@@ -149,8 +157,13 @@ export interface Store extends RepoStore {
   getJob(id: string): Promise<JobRecord | undefined>;
   /** Jobs of these runs, in the order they were planned. */
   jobsOfRuns(runNames: readonly string[]): Promise<JobRecord[]>;
-  /** Every job's links and status, without its spec (a prune's reading of the whole store), by run then planned order. */
-  allJobFacts(): Promise<JobFacts[]>;
+  /**
+   * Every job's links and status, without its spec (a prune's reading of the whole store), or
+   * only those of the jobs of `runNames`; by run then planned order.
+   */
+  allJobFacts(runNames?: readonly string[]): Promise<JobFacts[]>;
+  /** The jobs that reuse or join one of `jobIds`, or wait on one, each with the job it needs (in no order). */
+  jobsNeeding(jobIds: readonly string[]): Promise<JobNeed[]>;
   /** Jobs in any of these statuses, oldest submitted first. */
   jobsByStatus(statuses: readonly JobStatus[]): Promise<JobRecord[]>;
   /** Jobs held by a runner that are not finished. */
@@ -228,8 +241,11 @@ export interface Store extends RepoStore {
   taggedRuns(): Promise<RunRecord[]>;
   /** Delete runs with their jobs, events, artifact manifests, log archives' and Slurm jobs' records. */
   deleteRuns(names: readonly string[]): Promise<void>;
-  /** Every stored artifact manifest, by job id (for housekeeping). */
-  allArtifacts(): Promise<{ jobId: string; manifest: ArtifactManifest }[]>;
+  /**
+   * A page of the stored artifact manifests, in job id order: the first `limit` whose job id
+   * comes after `after` (from the first: undefined). For housekeeping, a page at a time.
+   */
+  artifactsAfter(after: string | undefined, limit: number): Promise<{ jobId: string; manifest: ArtifactManifest }[]>;
 
   setArtifacts(jobId: string, manifest: ArtifactManifest): Promise<void>;
   getArtifacts(jobId: string): Promise<ArtifactManifest | undefined>;

@@ -339,7 +339,7 @@ export function describeCacheAndTags(open: OpenStore): void {
       expect(await store().getRun('kept-1')).toStrictEqual(kept.run);
       expect(await store().getJob(keptJob)).toStrictEqual(keptRecord);
       expect(await store().events(keptJob)).toStrictEqual(keptEvents);
-      expect(await store().allArtifacts()).toStrictEqual([{ jobId: keptJob, manifest: MANIFEST }]);
+      expect(await store().artifactsAfter(undefined, 10)).toStrictEqual([{ jobId: keptJob, manifest: MANIFEST }]);
 
       // Nothing of the deleted runs is left to collide with: their names, job ids and tag are free again.
       await seedRun(store(), 'doomed-1', ['prepare', 'train']);
@@ -388,22 +388,51 @@ export function describeCacheAndTags(open: OpenStore): void {
       expect(await store().findDoneJob(KEY)).toBeUndefined();
     });
 
-    it('allArtifacts returns every stored manifest with its job id, the latest of each', async () => {
+    it('artifactsAfter pages through every stored manifest in job id order, the latest of each', async () => {
       const { jobs } = await seedRun(store(), 'run-1', ['prepare', 'train', 'eval']);
-      expect(await store().allArtifacts()).toEqual([]);
+      expect(await store().artifactsAfter(undefined, 2)).toEqual([]);
 
       const empty: ArtifactManifest = { artifacts: [] };
       await store().setArtifacts(jobs[0]!.id, empty);
       await store().setArtifacts(jobs[1]!.id, empty);
       await store().setArtifacts(jobs[1]!.id, MANIFEST);
+      await store().setArtifacts(jobs[2]!.id, empty);
 
-      const all = [...(await store().allArtifacts())].sort((a, b) => a.jobId.localeCompare(b.jobId));
-      expect(all).toStrictEqual(
+      // run-1-eval < run-1-prepare < run-1-train
+      expect(await store().artifactsAfter(undefined, 2)).toStrictEqual([
+        { jobId: jobs[2]!.id, manifest: empty },
+        { jobId: jobs[0]!.id, manifest: empty },
+      ]);
+      expect(await store().artifactsAfter(jobs[0]!.id, 2)).toStrictEqual([{ jobId: jobs[1]!.id, manifest: MANIFEST }]);
+      expect(await store().artifactsAfter(jobs[1]!.id, 2)).toEqual([]);
+    });
+
+    it('jobsNeeding names the jobs that reuse, join or wait on the given ones, with the one each needs', async () => {
+      const source = makeRun('source-1', { submittedAt: 1 });
+      await store().createRun(source, [makeJob(source, 'train', { id: 'aaaaaaaaaaaa', status: 'DONE' })], 'ada');
+      const other = makeRun('other-1', { submittedAt: 2 });
+      await store().createRun(
+        other,
         [
-          { jobId: jobs[0]!.id, manifest: empty },
-          { jobId: jobs[1]!.id, manifest: MANIFEST },
-        ].sort((a, b) => a.jobId.localeCompare(b.jobId)),
+          makeJob(other, 'train', { id: 'bbbbbbbbbbbb', status: 'DONE', reason: 'cached', cachedFrom: 'aaaaaaaaaaaa' }),
+          makeJob(other, 'eval', { id: 'cccccccccccc', dependsOn: ['aaaaaaaaaaaa'] }),
+          makeJob(other, 'report', { id: 'dddddddddddd', dependsOn: ['cccccccccccc'] }),
+        ],
+        'ada',
       );
+      const needs = await store().jobsNeeding(['aaaaaaaaaaaa', 'eeeeeeeeeeee']);
+      expect(needs.sort((a, b) => a.id.localeCompare(b.id))).toStrictEqual([
+        { id: 'bbbbbbbbbbbb', runName: 'other-1', needs: 'aaaaaaaaaaaa' },
+        { id: 'cccccccccccc', runName: 'other-1', needs: 'aaaaaaaaaaaa' },
+      ]);
+      expect(await store().jobsNeeding(['dddddddddddd'])).toEqual([]);
+      expect(await store().jobsNeeding([])).toEqual([]);
+      expect((await store().allJobFacts(['other-1'])).map((j) => j.id)).toEqual([
+        'bbbbbbbbbbbb',
+        'cccccccccccc',
+        'dddddddddddd',
+      ]);
+      expect((await store().listRuns({ since: 2 })).map((r) => r.name)).toEqual(['other-1']);
     });
   });
 

@@ -186,13 +186,14 @@ async function main(): Promise<void> {
       registeredAt: at,
     });
     const reps = [
-      ['with a runner that fits', false],
+      ['with a runner that fits (the first: compiling, preparing)', false],
+      ['with a runner that fits, once more', true],
       ['joining the first', false],
       ['--no-cache', true],
       ['--no-cache, no runner online (each job told why it waits)', true],
     ] as const;
     for (const [i, [what, noCache]] of reps.entries()) {
-      if (i === 3) await store.setRunnerStatus('pool-1', 'LOST');
+      if (i === reps.length - 1) await store.setRunnerStatus('pool-1', 'LOST');
       const { line } = await held(engine, () => submitRun(engine, 'ada', { ...request, noCache }));
       console.log(`10,000-job submission, ${what}: ${line}`);
     }

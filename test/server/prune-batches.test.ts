@@ -12,6 +12,7 @@ import { submitRun } from '../../src/server/submit.js';
 import { makeJob, makeRun, makeSpec } from '../store/fixtures.js';
 import { testApp } from './app-fixture.js';
 import { putBlob } from './engine-fixture.js';
+import { tracedStore } from './traced-store.js';
 
 /** More runs than one batch (500) deletes. */
 const RUNS = 1200;
@@ -127,5 +128,22 @@ describe('a prune of many runs', () => {
     expect(order).toEqual(['submission answered', 'prune done']);
     expect(pruned.blobs).toBe(599);
     expect(await engine.blobs.missing(digests)).toEqual(digests.filter((d) => d !== late));
+  });
+
+  it('reads the artifact manifests a page at a time, not all of them at once', async () => {
+    const executed: string[] = [];
+    const { store, engine } = await testApp('prune-artifact-pages', tracedStore(executed));
+    const files = [{ path: 'model.bin', size: 1, mode: 0o644, digest: 'd'.repeat(64) }];
+    for (let i = 0; i < 1200; i++) {
+      const run = makeRun(`kept-${i}`, { submittedAt: Date.now() });
+      const id = i.toString(16).padStart(12, '0');
+      await store.createRun(run, [makeJob(run, 'train', { id, status: 'DONE' })], 'test');
+      await store.setArtifacts(id, { artifacts: [{ path: 'model.bin', files }] });
+    }
+    executed.length = 0;
+    expect((await prune(engine, 3600_000)).runs).toEqual([]);
+    const reads = executed.filter((sql) => /^select .* from "artifacts"/.test(sql));
+    expect(reads.length).toBe(4); // 500, 500, 200, and the empty page after them
+    for (const sql of reads) expect(sql).toMatch(/ limit 500(\.0)?$/);
   });
 });

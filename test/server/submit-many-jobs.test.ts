@@ -2,30 +2,12 @@
  * A big run's submission on a busy team server: its writes are a few statements and
  * transactions, not some per job, since SQLite's writes hold the server's one thread.
  */
-import SqliteDatabase from 'better-sqlite3';
-import { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { submitRun } from '../../src/server/submit.js';
-import { KyselyStore } from '../../src/server/store/kysely-store.js';
-import type { Database } from '../../src/server/store/schema.js';
-import { SqliteStoreDialect } from '../../src/server/store/sqlite.js';
 import { makeSpec } from '../store/fixtures.js';
 import { testApp } from './app-fixture.js';
 import { putBlob } from './engine-fixture.js';
-
-/** A SQLite store whose statements, as SQLite ran them, are pushed to `executed`. */
-function tracedStore(executed: string[]) {
-  return async (path: string) => {
-    const database = new SqliteDatabase(path, { verbose: (sql) => executed.push(String(sql)) });
-    database.pragma('journal_mode = WAL');
-    database.pragma('foreign_keys = ON');
-    const store = new KyselyStore(new Kysely<Database>({ dialect: new SqliteStoreDialect(database) }), {
-      dialect: 'sqlite',
-    });
-    await store.migrate();
-    return store;
-  };
-}
+import { tracedStore } from './traced-store.js';
 
 describe('a submission of many jobs', () => {
   it('tells its 600 waiting jobs why they wait in one transaction, not one a job', async () => {

@@ -49,29 +49,41 @@ export function planPrune(runs: readonly RunRecord[], jobs: readonly JobFacts[],
   const resumable = (name: string) => !deletable(jobsOf.get(name) ?? [], includeStopped);
   const keptStopped = old.filter((r) => resumable(r.name)).map((r) => r.name);
   const doomed = new Set(old.filter((r) => !resumable(r.name)).map((r) => r.name));
-  // Keep what kept jobs need, until nothing changes (a reused job may itself reuse an older one).
-  const runOf = new Map(jobs.map((j) => [j.id, j.runName]));
-  const neededRuns = (job: JobFacts) =>
-    [job.cachedFrom, ...job.dependsOn].flatMap((id) => {
-      const run = id && runOf.get(id);
-      return run && run !== job.runName ? [run] : [];
-    });
-  const neededBy = new Map<string, string>();
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const job of jobs.filter((j) => !doomed.has(j.runName))) {
-      for (const run of neededRuns(job)) {
-        if (doomed.delete(run)) {
-          changed = true;
-          neededBy.set(run, job.runName);
-        }
-      }
+  // Keep what kept jobs need, and what those need in turn (a reused job may itself reuse an
+  // older one): a work list of the kept runs' jobs, each looked at once. (Passes over every job
+  // until nothing changed took 1.5 s of the server's thread at 99,000 runs.)
+  const runOf = new Map<string, string>();
+  for (const j of jobs) runOf.set(j.id, j.runName);
+  /** Calls `found` with each other run whose job `job` reuses or depends on. */
+  const eachNeeded = (job: JobFacts, found: (run: string) => void): void => {
+    if (job.cachedFrom !== undefined) {
+      const run = runOf.get(job.cachedFrom);
+      if (run !== undefined && run !== job.runName) found(run);
     }
+    for (const id of job.dependsOn) {
+      const run = runOf.get(id);
+      if (run !== undefined && run !== job.runName) found(run);
+    }
+  };
+  const neededBy = new Map<string, string>();
+  const work = jobs.filter((j) => !doomed.has(j.runName));
+  for (let job = work.pop(); job !== undefined; job = work.pop()) {
+    const by = job.runName;
+    eachNeeded(job, (run) => {
+      if (!doomed.delete(run)) return;
+      neededBy.set(run, by);
+      for (const j of jobsOf.get(run) ?? []) work.push(j);
+    });
   }
   const needs = new Map<string, Set<string>>();
-  for (const name of doomed) {
-    const wanted = new Set((jobsOf.get(name) ?? []).flatMap(neededRuns).filter((run) => doomed.has(run)));
-    if (wanted.size > 0) needs.set(name, wanted);
+  for (const job of jobs) {
+    if (!doomed.has(job.runName)) continue;
+    eachNeeded(job, (run) => {
+      if (!doomed.has(run)) return;
+      const wanted = needs.get(job.runName);
+      if (wanted) wanted.add(run);
+      else needs.set(job.runName, new Set([run]));
+    });
   }
   return { doomed: dependentsFirst(doomed, needs), keptStopped, neededBy, needs, jobsOf };
 }

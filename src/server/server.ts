@@ -97,7 +97,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let blobs;
   try {
     if (options.localRunner) await refuseAnotherHostsLocalRunner(store, runnerTimeoutMs, options.databaseSetting);
-    blobs = await openBlobStore(options.storage, dataDir, options.s3 ?? {}, options.storageSetting);
+    blobs = await openBlobStore(
+      options.storage,
+      dataDir,
+      options.s3 ?? {},
+      options.storageSetting,
+      logger.child('storage'),
+    );
   } catch (e) {
     await store.close();
     await release();

@@ -21,6 +21,7 @@ import { forEachLimit } from '../../core/concurrency.js';
 import { InternalError, InvalidError, NotFoundError, UnavailableError } from '../../core/errors.js';
 import { DIGEST, emptyStats, type BlobStore, type BlobStoreStats, type DirectRequest } from './blob-store.js';
 import type { S3Location } from './s3-client.js';
+import { s3Outage } from './s3-outage.js';
 import { spool, type Spooled } from './spool.js';
 
 /** S3's limit for one PUT; bigger blobs go through the server as multipart uploads. */
@@ -52,6 +53,12 @@ export interface S3BlobStoreOptions {
   spoolDir?: string;
   /** How long `check` waits for the bucket's answer, retries included, ms; default CHECK_MS. */
   checkMs?: number;
+  /** The endpoint as it may be shown (no password), for messages; absent for AWS's own. */
+  endpoint?: string;
+  /** How long a request that moves no content (a HEAD, a listing, a delete, a GET's answer) may take, tries included, ms; default REQUEST_MS. */
+  requestMs?: number;
+  /** Told of an outage of the storage (an error answered as a 503), at most once a minute. */
+  onOutage?: (message: string) => void;
 }
 
 /**
@@ -61,6 +68,16 @@ export interface S3BlobStoreOptions {
  */
 const CHECK_MS = 15_000;
 
+/**
+ * A request that moves no content answers in well under a second from a working S3. With the
+ * client's idle timeout and the SDK's three tries alone, a hung endpoint held each for 90 s (99 s
+ * measured) before the caller heard anything, and a job's save waited that long per request
+ * before its log said why. Content (PUTs, GET bodies) keeps the idle timeout: a slow link moves.
+ */
+const REQUEST_MS = 20_000;
+/** How often an outage is told to `onOutage`. */
+const OUTAGE_NOTE_MS = 60_000;
+
 /** Digests known to be stored, remembered so that a re-run's upload plan costs no HEAD per file. */
 const KNOWN_MAX = 200_000;
 
@@ -68,6 +85,10 @@ export class S3BlobStore implements BlobStore {
   private readonly counters = emptyStats();
   private readonly spoolDir: string;
   private readonly checkMs: number;
+  private readonly requestMs: number;
+  private readonly where: string;
+  private readonly onOutage: ((message: string) => void) | undefined;
+  private outageNotedAt = 0;
   /**
    * Blobs never change once stored, and only this store's `delete` is meant to remove them
    * (prune). One found gone all the same (a bucket emptied or recreated by hand) shows this
@@ -82,6 +103,25 @@ export class S3BlobStore implements BlobStore {
   ) {
     this.spoolDir = options.spoolDir ?? tmpdir();
     this.checkMs = options.checkMs ?? CHECK_MS;
+    this.requestMs = options.requestMs ?? REQUEST_MS;
+    this.where = `S3 bucket '${location.bucket}'${options.endpoint ? ` at ${options.endpoint}` : ''}`;
+    this.onOutage = options.onOutage;
+  }
+
+  /**
+   * A request that must be answered within `requestMs` (its tries included); its failure as
+   * `failure` makes it. The deadline ends once the answer starts: a GET's body streams on.
+   */
+  private async answered<T>(request: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.requestMs);
+    try {
+      return await request(controller.signal);
+    } catch (e) {
+      throw controller.signal.aborted ? this.failure(e, this.requestMs) : e;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Fail early, with what to check, when the bucket cannot be reached. */
@@ -99,11 +139,25 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  /** What to throw for an S3 failure: a bucket gone is named as such, and takes every remembered blob with it. */
-  private failure(e: unknown): unknown {
-    if (!isNoSuchBucket(e)) return e;
-    this.known.clear();
-    return new UnavailableError(bucketProblem(this.location.bucket, 'does not exist'), { cause: e });
+  /**
+   * What to throw for an S3 failure: a bucket gone is named as such, and takes every remembered
+   * blob with it; an outage (5xx, throttling, silence, no connection) is an UnavailableError
+   * naming the bucket and endpoint; anything else as it is. `deadlineMs`: the request's deadline.
+   */
+  private failure(e: unknown, deadlineMs?: number): unknown {
+    if (e instanceof UnavailableError) return e; // made here already
+    if (isNoSuchBucket(e)) {
+      this.known.clear();
+      return new UnavailableError(bucketProblem(this.location.bucket, 'does not exist'), { cause: e });
+    }
+    const outage = s3Outage(e, this.where, deadlineMs);
+    if (!outage) return e;
+    const now = Date.now();
+    if (now - this.outageNotedAt >= OUTAGE_NOTE_MS) {
+      this.outageNotedAt = now;
+      this.onOutage?.(outage.message);
+    }
+    return outage;
   }
 
   /** A read found `digest` absent: if it was remembered as stored, nothing remembered can be trusted. */
@@ -171,14 +225,16 @@ export class S3BlobStore implements BlobStore {
   }
 
   async get(digest: string): Promise<Readable> {
+    const Key = this.key(digest);
     try {
-      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key: this.key(digest) }));
+      const object = await this.answered((abortSignal) =>
+        this.s3.send(new GetObjectCommand({ Bucket: this.location.bucket, Key }), { abortSignal }),
+      );
       this.counters.blobsRead++;
       this.counters.bytesRead += object.ContentLength ?? 0;
       return object.Body as Readable;
     } catch (e) {
-      if (isNoSuchBucket(e)) throw this.failure(e);
-      if (!isNotFound(e)) throw e;
+      if (!isNotFound(e) || isNoSuchBucket(e)) throw this.failure(e);
       this.foundGone(digest);
       throw new NotFoundError(`blob ${digest} is not stored`, { cause: e });
     }
@@ -190,8 +246,11 @@ export class S3BlobStore implements BlobStore {
   }
 
   async size(digest: string): Promise<number | undefined> {
+    const Key = this.key(digest);
     try {
-      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key: this.key(digest) }));
+      const head = await this.answered((abortSignal) =>
+        this.s3.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key }), { abortSignal }),
+      );
       this.remember(digest);
       return head.ContentLength ?? 0;
     } catch (e) {
@@ -204,17 +263,14 @@ export class S3BlobStore implements BlobStore {
   async *list(): AsyncIterable<{ digest: string; size: number; storedAt: number }> {
     let ContinuationToken: string | undefined;
     do {
-      const page = await this.s3
-        .send(
-          new ListObjectsV2Command({
-            Bucket: this.location.bucket,
-            ...(this.location.prefix ? { Prefix: `${this.location.prefix}/` } : {}),
-            ...(ContinuationToken ? { ContinuationToken } : {}),
-          }),
-        )
-        .catch((e: unknown) => {
-          throw this.failure(e);
-        });
+      const command = new ListObjectsV2Command({
+        Bucket: this.location.bucket,
+        ...(this.location.prefix ? { Prefix: `${this.location.prefix}/` } : {}),
+        ...(ContinuationToken ? { ContinuationToken } : {}),
+      });
+      const page = await this.answered((abortSignal) => this.s3.send(command, { abortSignal })).catch((e: unknown) => {
+        throw this.failure(e);
+      });
       for (const object of page.Contents ?? []) {
         const digest = object.Key?.split('/').pop() ?? '';
         if (!DIGEST.test(digest) || object.Key !== this.key(digest)) continue; // not a blob of this store
@@ -226,11 +282,10 @@ export class S3BlobStore implements BlobStore {
 
   async delete(digest: string): Promise<void> {
     this.known.delete(digest);
-    await this.s3
-      .send(new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(digest) }))
-      .catch((e: unknown) => {
-        throw this.failure(e);
-      });
+    const command = new DeleteObjectCommand({ Bucket: this.location.bucket, Key: this.key(digest) });
+    await this.answered((abortSignal) => this.s3.send(command, { abortSignal })).catch((e: unknown) => {
+      throw this.failure(e);
+    });
   }
 
   readonly direct = {

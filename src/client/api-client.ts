@@ -45,6 +45,11 @@ export class ApiClient {
     this.send = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
   }
 
+  /** Whether this client retries what fails through an outage (a runner's does, the CLI's not). */
+  get retries(): boolean {
+    return this.retryPolicy !== undefined;
+  }
+
   /**
    * Run `attempt` again while its failure is `retryable` (by default a dropped connection), as
    * long as this client retries; `what` names the request in what the policy says

@@ -28,9 +28,11 @@ import {
   counter,
   type Counts,
   packsOf,
+  retriedPart,
   tracker,
   type TransferOptions,
   type TransferStats,
+  type TransferTask,
 } from './transfer-parts.js';
 
 /** Downloads of up to this many bytes in all write their files in place (raw-fs.ts). */
@@ -143,7 +145,7 @@ export async function downloadFiles(
   }
   const small = groups.filter((g) => g[0]!.size < SMALL_BLOB);
   const big = groups.filter((g) => g[0]!.size >= SMALL_BLOB);
-  const tasks: { what: string; run: (counts: Counts) => Promise<void> }[] = [
+  const tasks: TransferTask[] = [
     ...big.map((group) => ({
       what: `download of ${group[0]!.path}`,
       run: async (counts: Counts) => {
@@ -216,10 +218,7 @@ export async function downloadFiles(
   await forEachLimit(
     tasks,
     CONCURRENCY,
-    (task) => (
-      signal?.throwIfAborted(),
-      client.retry(() => track.attempt(task.run), signal, task.what, undefined, options.retries)
-    ),
+    (task) => (signal?.throwIfAborted(), retriedPart(client, track, task, signal, options.retries)),
   );
 
   // At least 0700, as files get 0600: the job, and whoever removes its workspace, writes into them.

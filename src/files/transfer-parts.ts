@@ -1,7 +1,8 @@
 /** What uploads and downloads share: stats and progress, packing, counting streams. */
 import type { Hash } from 'node:crypto';
 import { Transform } from 'node:stream';
-import type { RetryWatcher } from '../client/retry.js';
+import type { ApiClient } from '../client/api-client.js';
+import { isTransient, type RetryWatcher } from '../client/retry.js';
 import { PACK_BYTES, PACK_ENTRIES } from '../core/blob-api.js';
 
 /**
@@ -118,4 +119,54 @@ export function tracker(totalFiles: number, totalBytes: number, options: Transfe
       }
     },
   };
+}
+
+/**
+ * Bytes one try of a part must have moved, before it failed, for the part's retries to start
+ * anew: more than the buffers between a sender and a receiver that stopped reading (the socket's,
+ * the kernel's on both sides), so that a hung storage, which takes a few MB and then nothing, is
+ * not retried for good.
+ */
+export const PROGRESS_BYTES = 32 << 20;
+
+/** A part of a transfer: one request, sent again whole when it is retried. */
+export interface TransferTask {
+  what: string;
+  run: (counts: Counts) => Promise<void>;
+}
+
+/**
+ * Runs one part through the client's retries (a runner's client retries; the CLI's does not),
+ * counted by `track`. The client's retries last a window from the part's first try; a try that
+ * moved PROGRESS_BYTES before it failed starts a new window. Before, a 4 GB checkpoint whose
+ * upload failed after 20 minutes of sending was not tried again at all: its window had passed.
+ */
+export async function retriedPart(
+  client: Pick<ApiClient, 'retry' | 'retries'>,
+  track: Pick<ReturnType<typeof tracker>, 'attempt'>,
+  task: TransferTask,
+  signal: AbortSignal | undefined,
+  retries: RetryWatcher | undefined,
+): Promise<void> {
+  for (;;) {
+    let moved = 0;
+    const attempt = () => {
+      moved = 0;
+      return track.attempt((counts) =>
+        task.run({
+          bytes: (n) => {
+            moved += n;
+            counts.bytes(n);
+          },
+          file: (n) => counts.file(n),
+        }),
+      );
+    };
+    try {
+      return await client.retry(attempt, signal, task.what, undefined, retries);
+    } catch (e) {
+      if (!client.retries || moved < PROGRESS_BYTES || signal?.aborted || !isTransient(e)) throw e;
+      retries?.waiting(e, 0, task.what);
+    }
+  }
 }

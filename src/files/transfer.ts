@@ -19,10 +19,19 @@ import {
   type Counts,
   packsOf,
   PLAN_BATCH,
+  retriedPart,
   tracker,
   type TransferOptions,
   type TransferStats,
+  type TransferTask,
 } from './transfer-parts.js';
+
+/**
+ * A presigned upload older than this is asked for again before a try (the URLs last an hour,
+ * s3-blob-store.ts): the big files of a large save on a slow link start long after the plan, and
+ * S3 refuses an expired URL (403) on every try. A retried try asks anew too.
+ */
+export const FRESH_PUT_MS = 30 * 60_000;
 
 export type { TransferOptions, TransferProgress, TransferStats } from './transfer-parts.js';
 
@@ -38,6 +47,7 @@ export async function uploadFiles(
   const blobs = [...byDigest.values()].map((e) => ({ digest: e.digest!, size: e.size }));
   let requests = 0;
   const missing: UploadPlan['missing'] = [];
+  const plannedAt = Date.now();
   for (let i = 0; i < blobs.length; i += PLAN_BATCH) {
     missing.push(...(await client.planUploads(blobs.slice(i, i + PLAN_BATCH), options.retries)).missing);
     requests++;
@@ -49,18 +59,30 @@ export async function uploadFiles(
 
   const small = missing.filter((m) => !m.put && entryOf(m.digest).size < SMALL_BLOB);
   const big = missing.filter((m) => m.put || entryOf(m.digest).size >= SMALL_BLOB);
-  const tasks: { what: string; run: (counts: Counts) => Promise<void> }[] = [
-    ...big.map((m) => ({
-      what: `upload of ${entryOf(m.digest).path}${m.put ? ' to storage' : ''}`,
-      run: async (counts: Counts) => {
-        const size = entryOf(m.digest).size;
-        const stream = createReadStream(path(m.digest)).pipe(counter((n) => counts.bytes(n)));
-        if (m.put) await directPut(m.put, stream, size);
-        else await client.putBlob(m.digest, stream);
-        requests++;
-        counts.file();
-      },
-    })),
+  const tasks: TransferTask[] = [
+    ...big.map((m) => {
+      const size = entryOf(m.digest).size;
+      let put = m.put;
+      let since = plannedAt;
+      let tries = 0;
+      return {
+        what: `upload of ${entryOf(m.digest).path}${m.put ? ' to storage' : ''}`,
+        run: async (counts: Counts) => {
+          if (put && (tries++ > 0 || Date.now() - since > FRESH_PUT_MS)) {
+            const again = (await client.planUploads([{ digest: m.digest, size }])).missing[0];
+            requests++;
+            since = Date.now();
+            if (!again) return counts.file(size); // stored meanwhile (another job's save)
+            put = again.put;
+          }
+          const stream = createReadStream(path(m.digest)).pipe(counter((n) => counts.bytes(n)));
+          if (put) await directPut(put, stream, size);
+          else await client.putBlob(m.digest, stream);
+          requests++;
+          counts.file();
+        },
+      };
+    }),
     ...packsOf(small.map((m) => ({ name: m.digest, path: path(m.digest), size: entryOf(m.digest).size }))).map(
       (pack) => ({
         what: 'POST /api/blobs/pack',
@@ -82,10 +104,7 @@ export async function uploadFiles(
   await forEachLimit(
     tasks,
     CONCURRENCY,
-    (task) => (
-      options.signal?.throwIfAborted(),
-      client.retry(() => track.attempt(task.run), undefined, task.what, undefined, options.retries)
-    ),
+    (task) => (options.signal?.throwIfAborted(), retriedPart(client, track, task, undefined, options.retries)),
   );
   return { files: missing.length, bytes: totalBytes, requests };
 }

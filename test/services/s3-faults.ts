@@ -6,8 +6,12 @@
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** What one request gets: passed to the real server, held without an answer, or an S3 error. */
-export type Fault = 'pass' | 'hang' | { status: number; code: string };
+/**
+ * What one request gets: passed to the real server, held without an answer, an S3 error, or its
+ * connection cut once `cutAfter` bytes of its body came in (`delayMs` later: a long upload that failed).
+ */
+export type Fault =
+  'pass' | 'hang' | { status: number; code: string; message?: string } | { cutAfter: number; delayMs?: number };
 
 export interface FaultProxy {
   endpoint: string;
@@ -18,10 +22,12 @@ export interface FaultProxy {
   stop(): Promise<void>;
 }
 
-function s3Error(res: ServerResponse, status: number, code: string): void {
+function s3Error(res: ServerResponse, status: number, code: string, message = `${code} from the test's proxy`): void {
   res.writeHead(status, { 'content-type': 'application/xml' });
+  // As S3 writes them: the access key id and what was signed come along with a refusal.
   res.end(
-    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code} from the test's proxy</Message></Error>`,
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message>` +
+      `<AWSAccessKeyId>AKIATESTPROXYKEY</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256</StringToSign></Error>`,
   );
 }
 
@@ -41,9 +47,19 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     const fault = proxy.fault(req.method ?? 'GET', req.url ?? '/');
     proxy.seen.push({ method: req.method ?? 'GET', url: req.url ?? '/', fault });
     if (fault === 'hang') return void req.resume(); // read what is sent, answer nothing
+    if (typeof fault === 'object' && 'cutAfter' in fault) {
+      let got = 0;
+      req.on('data', (chunk: Buffer) => {
+        got += chunk.length;
+        if (got < fault.cutAfter) return;
+        req.pause();
+        setTimeout(() => req.socket.destroy(), fault.delayMs ?? 0);
+      });
+      return;
+    }
     if (typeof fault === 'object') {
       req.resume();
-      req.once('end', () => s3Error(res, fault.status, fault.code));
+      req.once('end', () => s3Error(res, fault.status, fault.code, fault.message));
       return;
     }
     const out = request(

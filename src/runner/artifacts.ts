@@ -1,4 +1,6 @@
 /** Saving a job's artifacts: scan each declared path, hash and upload new blobs (one read a file), then the manifest. */
+import { readlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { RunnerClient } from '../client/runner-client.js';
 import { ConflictError, InvalidError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
@@ -50,9 +52,7 @@ export async function saveArtifacts(
     const leftOut = (file: string, link: string) =>
       note(`artifact '${path}': left out ${file} -> ${link} (a link to outside the artifact)`);
     const scan = root === undefined ? undefined : await scanDeclared(root, path, leftOut);
-    if (scan === undefined) {
-      note(`artifact '${path}' does not exist in the ${absolute ? 'container' : 'workspace'}; nothing saved for it`);
-    }
+    if (scan === undefined) note(await missingNote(root, path));
     scans.push({ path, root, scan });
   }
   // Once over the whole manifest (its artifacts are restored together, links following links);
@@ -104,6 +104,27 @@ export async function saveArtifacts(
     await client.putArtifacts(jobId, manifest);
   }
   return manifest;
+}
+
+/**
+ * What to say of an artifact path not found. A link there that leads nowhere on the runner was
+ * said not to exist: a link that dangles, or on an absolute path one whose target is another
+ * container path (`/ckpt -> /data/ckpt`), which the runner reads on its own disk, where only
+ * the declared paths of the container are kept.
+ */
+async function missingNote(root: string | undefined, path: string): Promise<string> {
+  const absolute = path.startsWith('/');
+  const where = absolute ? 'container' : 'workspace';
+  const target = root === undefined ? undefined : await readlink(join(root, path)).catch(() => undefined);
+  if (target === undefined) return `artifact '${path}' does not exist in the ${where}; nothing saved for it`;
+  const shown = printable(target);
+  if (absolute && target.startsWith('/')) {
+    return (
+      `artifact '${path}' is a link to ${shown}, which the runner does not follow (only the declared paths ` +
+      `of a container are kept on the runner); nothing saved for it: declare '${shown}' instead`
+    );
+  }
+  return `artifact '${path}' is a link to ${shown}, which does not exist in the ${where}; nothing saved for it`;
 }
 
 /**

@@ -77,17 +77,25 @@ describe('errorResponse', () => {
     const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
     useTestCredentials();
     const s3 = createS3Client({ endpoint, region: 'us-east-1', idleTimeoutMs: 200 });
-    const store = new S3BlobStore(s3, { bucket: 'team', prefix: '' });
+    const outages: string[] = [];
+    const store = new S3BlobStore(
+      s3,
+      { bucket: 'team', prefix: '' },
+      { endpoint, onOutage: (message) => outages.push(message) },
+    );
     try {
-      const { app, logged } = appThrowing(() => store.missing(['ab'.repeat(32)]));
+      const { app } = appThrowing(() => store.missing(['ab'.repeat(32)]));
       const r = await app.request('/x');
       expect(r.status).toBe(503);
       const { error } = (await r.json()) as { error: { code: string; message: string } };
       expect(error.code).toBe('unavailable');
+      // The storage's outage names the bucket and its endpoint (s3-outage.ts).
       expect(error.message).toMatch(
-        /^a service this server uses is unreachable \(.*the request socket timed out after 200 ms of inactivity.*\): its database or its artifact storage; try again once it is back$/,
+        new RegExp(
+          `^the artifact storage is unavailable: S3 bucket 'team' at ${endpoint} went silent \\(.*the request socket timed out after 200 ms of inactivity.*\\) \\(3 tries\\)$`,
+        ),
       );
-      expect(logged.join('\n')).toContain('timed out after 200 ms');
+      expect(outages).toEqual([error.message]);
     } finally {
       s3.destroy();
       for (const socket of held) socket.destroy();

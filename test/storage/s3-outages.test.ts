@@ -8,7 +8,9 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UnavailableError } from '../../src/core/errors.js';
+import { readdir } from 'node:fs/promises';
+import { StorageFullError, UnavailableError } from '../../src/core/errors.js';
+import { mountSmallDisk } from '../fixtures/small-disk.js';
 import { createLogger } from '../../src/logger.js';
 import { errorAnswer } from '../../src/server/api/http-errors.js';
 import { S3BlobStore } from '../../src/server/storage/s3-blob-store.js';
@@ -28,7 +30,7 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-async function openStore(options: { requestMs?: number; outages?: string[] } = {}) {
+async function openStore(options: { requestMs?: number; outages?: string[]; spoolDir?: string } = {}) {
   const { bucket } = await createBucket(moto);
   proxy.fault = () => 'pass';
   const store = new S3BlobStore(
@@ -36,6 +38,7 @@ async function openStore(options: { requestMs?: number; outages?: string[] } = {
     { bucket, prefix: 'p' },
     {
       endpoint: proxy.endpoint,
+      ...(options.spoolDir !== undefined && { spoolDir: options.spoolDir }),
       ...(options.requestMs !== undefined && { requestMs: options.requestMs }),
       onOutage: (message) => options.outages?.push(message),
     },
@@ -128,4 +131,24 @@ describe('S3 storage that fails', () => {
     await sleep(800);
     expect((await buffer(body)).equals(a.data)).toBe(true); // not toEqual: a deep compare of 3 MB takes seconds
   });
+
+  it("names the server's own disk, not the bucket, when the folder a big upload waits in is full", async () => {
+    const disk = await mountSmallDisk(12);
+    try {
+      const { store, bucket } = await openStore({ spoolDir: disk.path });
+      const big = blob(20 << 20);
+      const error = await failureOf(store.put(big.digest, Readable.from([big.data])));
+      expect(error).toBeInstanceOf(StorageFullError);
+      expect(error?.message).toBe(
+        `the server's disk is full (no space left on device) at ${disk.path}, where an upload to S3 bucket ` +
+          `'${bucket}' at ${proxy.endpoint} over 8 MiB is held whole while it is checked: free space there ` +
+          '(a blob needs its size free), or move the data folder to a bigger disk',
+      );
+      expect(errorAnswer(error, quiet).status).toBe(507);
+      expect(await readdir(disk.path)).toEqual([]); // its part written is gone
+      expect(await store.missing([big.digest])).toEqual([big.digest]);
+    } finally {
+      await disk.unmount();
+    }
+  }, 30_000);
 });

@@ -18,7 +18,8 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { tmpdir } from 'node:os';
 import type { Readable } from 'node:stream';
 import { forEachLimit } from '../../core/concurrency.js';
-import { InternalError, InvalidError, NotFoundError, UnavailableError } from '../../core/errors.js';
+import { DISK_FULL, DISK_FULL_CODES, errorWithCode } from '../../core/disk-errors.js';
+import { InternalError, InvalidError, NotFoundError, StorageFullError, UnavailableError } from '../../core/errors.js';
 import { DIGEST, emptyStats, type BlobStore, type BlobStoreStats, type DirectRequest } from './blob-store.js';
 import type { S3Location } from './s3-client.js';
 import { s3Outage } from './s3-outage.js';
@@ -191,7 +192,9 @@ export class S3BlobStore implements BlobStore {
 
   async put(digest: string, content: Readable): Promise<void> {
     const Key = this.key(digest);
-    const spooled = await spool(content, this.spoolDir);
+    const spooled = await spool(content, this.spoolDir).catch((e: unknown) => {
+      throw this.spoolFull(e);
+    });
     try {
       await this.write(digest, Key, spooled);
     } catch (e) {
@@ -199,6 +202,21 @@ export class S3BlobStore implements BlobStore {
     } finally {
       await spooled.dispose();
     }
+  }
+
+  /**
+   * A full disk under the spool folder is the server's own disk, not the bucket: the 507 said
+   * `the server's storage is full`, and the operator of an S3 server looked at S3.
+   */
+  private spoolFull(e: unknown): unknown {
+    const full = errorWithCode(e, DISK_FULL_CODES);
+    if (!full) return e;
+    return new StorageFullError(
+      `the server's disk is full (${DISK_FULL[full.code]}) at ${this.spoolDir}, where an upload to ` +
+        `${this.where} over 8 MiB is held whole while it is checked: free space there (a blob needs its ` +
+        'size free), or move the data folder to a bigger disk',
+      { cause: e },
+    );
   }
 
   /** Write a spooled blob once it is verified: one PutObject, or a multipart upload when it is on disk. */

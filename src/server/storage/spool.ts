@@ -23,7 +23,30 @@ export interface Spooled {
   dispose(): Promise<void>;
 }
 
-const drained = (out: WriteStream) => new Promise<void>((resolve) => out.once('drain', () => resolve()));
+/**
+ * Room in `out` again, or its error: a write that fails (a full disk) ends the stream with
+ * 'error' and no 'drain', and waiting for 'drain' alone held the upload, and its request, for good.
+ */
+function drained(out: WriteStream): Promise<void> {
+  if (out.errored) return Promise.reject(out.errored);
+  return new Promise<void>((resolve, reject) => {
+    const done = (error?: Error) => {
+      out.off('drain', onDrain);
+      out.off('error', done);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = () => done();
+    out.once('drain', onDrain);
+    out.once('error', done);
+  });
+}
+
+/** Write `data` to `out`, waiting for room; a write that failed before throws its error. */
+async function write(out: WriteStream, data: Buffer): Promise<void> {
+  if (out.errored) throw out.errored;
+  if (!out.write(data)) await drained(out);
+}
 
 /** Read `content` to its end; memory holds at most `memoryLimit` bytes of it. */
 export async function spool(content: Readable, dir: string, memoryLimit = 8 << 20): Promise<Spooled> {
@@ -41,11 +64,12 @@ export async function spool(content: Readable, dir: string, memoryLimit = 8 << 2
         await makeFolder(dir);
         file = join(dir, `spool-${randomBytes(8).toString('hex')}`);
         out = createWriteStream(file);
-        for (const c of chunks.splice(0)) if (!out.write(c)) await drained(out);
+        // Heard here too: an 'error' no one listens for would end the server's process.
+        out.on('error', () => {});
+        for (const c of chunks.splice(0)) await write(out, c);
       }
-      if (out) {
-        if (!out.write(data)) await drained(out);
-      } else chunks.push(data);
+      if (out) await write(out, data);
+      else chunks.push(data);
     }
     if (out) {
       out.end();

@@ -95,7 +95,12 @@ function named(paths: string[], what: string): string | undefined {
 function dependencyChanges(before: KeyFacts, now: KeyFacts): string[] {
   if (before.producers.length !== now.producers.length) return ['its dependencies changed'];
   return now.spec.dependsOn.flatMap((dep, i) => {
+    // The key counts each item as written too: `prepare` → `prepare:latest` is another key
+    // even when the tagged run's job is the one that ran before.
+    const was = before.spec.dependsOn[i];
+    const label = dependencyLabel(dep);
+    if (was && dependencyLabel(was) !== label) return [`depends-on ${dependencyLabel(was)} → ${label}`];
     if (before.producers[i] === now.producers[i]) return [];
-    return [`${dependencyLabel(dep)} gives other artifacts`];
+    return [`${label} gives other artifacts`];
   });
 }

@@ -55,4 +55,12 @@ describe('why a job runs anew', () => {
     ]);
     expect(whyAnew(facts(), facts())).toEqual([]);
   });
+
+  it('names a depends-on item written another way, though its artifacts come from the same job', () => {
+    const before = makeSpec('train', { dependsOn: [{ ref: 'prepare' }] });
+    const now = makeSpec('train', { dependsOn: [{ workflow: 'prepare', tag: 'latest' }] });
+    expect(whyAnew(facts({ spec: before, producers: ['p1'] }), facts({ spec: now, producers: ['p1'] }))).toEqual([
+      'depends-on prepare → prepare:latest',
+    ]);
+  });
 });

@@ -15,7 +15,7 @@ export function resourceRequest(
   const request: JobResources = { ...DEFAULT_REQUEST };
   const count = (field: string, raw: string): number => {
     const value = sub(raw, field).trim();
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) bad(field, raw, value, 'a whole number');
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) bad(field, raw, value, countRule(field, value));
     return Number(value);
   };
   const size = (field: string, raw: string, value = sub(raw, field)): number =>
@@ -42,6 +42,14 @@ export function resourceRequest(
     if (interruptible) request.interruptible = true;
   }
   return request;
+}
+
+/** A GPU's model (`A100`, `V100`, `T4`, `RTX3090`, `A10G`), as a user writes it for the count. */
+const GPU_MODEL = /^[a-z]{1,4}\d{1,4}[a-z]?$/i;
+
+function countRule(field: string, value: string): string {
+  if (field !== 'resources.gpu' || !GPU_MODEL.test(value)) return 'a whole number';
+  return `a whole number of GPUs; to ask for a model, write gpu: {name: ${value}} (one GPU) or gpu: {count: 2, name: ${value}}`;
 }
 
 const TRUE = new Set(['true', 'yes', 'on']);

@@ -431,6 +431,15 @@ describe('plan: resources', () => {
     const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
     expect(e.message).toBe(`${FILE}:3: invalid resources.gpu 'two' in workflow 'train': expected a whole number`);
   });
+
+  it('says how to ask for a GPU model written as the gpu count', async () => {
+    const config = project([workflow('train', 3, { resources: { gpu: { count: 'A100' } } })]);
+    const e = await rejection(plan(config, { target: 'train', overrides: {} }, builtin), ConfigError);
+    expect(e.message).toBe(
+      `${FILE}:3: invalid resources.gpu 'A100' in workflow 'train': expected a whole number of GPUs; ` +
+        'to ask for a model, write gpu: {name: A100} (one GPU) or gpu: {count: 2, name: A100}',
+    );
+  });
 });
 
 describe('plan: errors a user sees', () => {

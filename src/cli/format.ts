@@ -39,10 +39,13 @@ export function variablesLabel(vars: Record<string, string>): string {
     .join(' ');
 }
 
-/** `5m`, `30s`, `2h`, `1d` before now, or an ISO 8601 time; null when unreadable. */
+/** Milliseconds per unit of a relative `--since`. */
+const SINCE_UNITS = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 };
+
+/** `30s`, `5m`, `2h`, `1d`, `1w` before now, or an ISO 8601 time; null when unreadable. */
 export function parseSince(text: string, now = Date.now()): number | null {
-  const m = /^(\d+)\s*([smhd])$/.exec(text.trim());
-  if (m) return now - Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  const m = /^(\d+)\s*([smhdw])$/.exec(text.trim());
+  if (m) return now - Number(m[1]) * SINCE_UNITS[m[2] as keyof typeof SINCE_UNITS];
   if (!/^\d{4}-\d{2}-\d{2}/.test(text.trim())) return null;
   const t = Date.parse(text);
   return Number.isNaN(t) ? null : t;

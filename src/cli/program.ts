@@ -76,7 +76,10 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .description("print a run's or a job's log")
     .argument('<target>', 'RUN or JOB')
     .option('-f, --follow', 'keep printing new lines until the run finishes')
-    .option('-s, --since <since>', 'from this time: relative (5m, 2h, 1d) or ISO 8601')
+    .option(
+      '-s, --since <since>',
+      'from this time: relative (30s, 5m, 2h, 1d, 1w) or ISO 8601 (default: the whole log)',
+    )
     .action((target: string, opts) => done(commands.logs().then((m) => m.logsCommand(target, opts, settings))));
 
   program

@@ -72,7 +72,7 @@ export async function logsCommand(
     const parsed = parseSince(options.since);
     if (parsed === null) {
       throw new UsageError(
-        `invalid --since '${options.since}': use a relative time like 5m, 2h, 1d or an ISO time like 2026-01-31T12:00`,
+        `invalid --since '${options.since}': use a relative time like 5m, 2h, 1d, 1w or an ISO time like 2026-01-31T12:00`,
       );
     }
     since = parsed;

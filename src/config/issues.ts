@@ -5,7 +5,17 @@
 import type { z } from 'zod';
 import { ConfigError, type SourceLocation } from '../core/errors.js';
 import { suggestion } from './suggest.js';
-import { describe, locate, locateKey, type Path, type YamlSource } from './yaml-source.js';
+import {
+  describe,
+  find,
+  isMap,
+  isScalar,
+  locate,
+  locateKey,
+  scalarText,
+  type Path,
+  type YamlSource,
+} from './yaml-source.js';
 import { zod } from './zod-lib.js';
 
 type Issue = z.core.$ZodIssue;
@@ -84,10 +94,30 @@ function fail(issue: Issue, location: SourceLocation, schema: z.ZodType, ctx: Is
     const detail =
       seen === 'empty'
         ? `${ctx.subject(path)} is empty: expected ${issue.message}`
-        : `${ctx.subject(path)} must be ${issue.message}, not ${seen}`;
+        : `${ctx.subject(path)} must be ${issue.message}, not ${seen}${colonHint(ctx.src, [...ctx.base, ...path], issue)}`;
     throw new ConfigError(detail, location, field(path));
   }
   throw new ConfigError(`${ctx.subject(path)}: ${issue.message}`, location, field(path));
+}
+
+/**
+ * A list's item written with an unquoted `: ` in it (`- echo "a: b"`, `- python3 x.py --out: y`)
+ * is read by YAML as a one-pair mapping: say so, with the item quoted as it should be.
+ */
+function colonHint(src: YamlSource, path: Path, issue: Issue): string {
+  // Only a list's item: `key: a: b` is a YAML syntax error, and a value on lines of its own
+  // (`opt:` then `  name: adam`) is a mapping meant as one.
+  if (issue.code !== 'invalid_type' || issue.expected !== 'string' || typeof path[path.length - 1] !== 'number')
+    return '';
+  const { node, complete } = find(src, path);
+  if (!complete || !isMap(node) || node.flow || node.items.length !== 1) return '';
+  const pair = node.items[0]!;
+  if (!isScalar(pair.key) || pair.key.type !== 'PLAIN') return '';
+  if (pair.value !== null && (!isScalar(pair.value) || pair.value.type !== 'PLAIN')) return '';
+  const key = scalarText(pair.key) ?? '';
+  const value = pair.value === null ? null : scalarText(pair.value);
+  const text = value === null ? `${key}:` : `${key}: ${value}`;
+  return `: YAML reads an unquoted ': ' as a mapping's key and value; put the whole text in quotes ('${text.replaceAll("'", "''")}')`;
 }
 
 /** The keys a mapping schema at `path` accepts, for "did you mean" suggestions. */

@@ -96,9 +96,25 @@ describe('workflows.yaml errors', () => {
   it('reports a command that is a mapping (an unquoted colon)', () => {
     const e = trainError('    commands:', '      - echo hi', '      - echo: hi');
     expect(e.message).toBe(
-      ".dstack/workflows.yaml:5:9: 'commands.1' of workflow 'train' must be a string, not a mapping",
+      ".dstack/workflows.yaml:5:9: 'commands.1' of workflow 'train' must be a string, not a mapping: " +
+        "YAML reads an unquoted ': ' as a mapping's key and value; put the whole text in quotes ('echo: hi')",
     );
     expect(e.field).toBe('commands.1');
+  });
+
+  it('shows a command with a colon inside its own quotes quoted whole', () => {
+    const e = trainError('    commands:', '      - echo "it\'s: done"');
+    expect(e.message).toBe(
+      ".dstack/workflows.yaml:4:9: 'commands.0' of workflow 'train' must be a string, not a mapping: " +
+        "YAML reads an unquoted ': ' as a mapping's key and value; put the whole text in quotes ('echo \"it''s: done\"')",
+    );
+  });
+
+  it('gives no quoting hint for a mapping of several keys where a string goes', () => {
+    const e = trainError('    commands:', '      - a: 1', '        b: 2');
+    expect(e.message).toBe(
+      ".dstack/workflows.yaml:4:9: 'commands.0' of workflow 'train' must be a string, not a mapping",
+    );
   });
 
   it('reports an empty image', () => {

@@ -57,9 +57,21 @@ export function checkScriptFile(wf: ResolvedWorkflow, root: string): void {
   if (inProject === '..' || inProject.startsWith('../')) {
     fail(`leaves the project folder: name a file inside it ${IN_PROJECT}, or an absolute path`);
   }
-  if (statOrUndefined(join(root, ...file.split('/'))) === undefined)
-    fail(`does not exist in the project ${IN_PROJECT}`);
+  if (statOrUndefined(join(root, ...file.split('/'))) !== undefined) return;
+  // `python_script: python3 train.py`: the provider runs the interpreter itself.
+  if (INTERPRETER.test(file)) {
+    const rest = wf.params[key];
+    const args = typeof rest === 'string' ? rest.trim().slice(file.length).trim() : '';
+    const instead = args === '' ? 'the script' : `'${args}'`;
+    fail(
+      `is the interpreter, which the python provider runs itself: write the script and its arguments (${key}: ${instead})`,
+    );
+  }
+  fail(`does not exist in the project ${IN_PROJECT}`);
 }
+
+/** `python`, `python3`, `python3.10`: what users put before the script out of habit. */
+const INTERPRETER = /^python(\d+(\.\d+)?)?$/;
 
 /**
  * Throws a ConfigError at the key of the script or the requirements file that is in the project

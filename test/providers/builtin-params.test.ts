@@ -156,7 +156,8 @@ describe('python script', () => {
         python('var', '${{ s }}') +
         python('outside', '../outside.py --epochs 3') +
         python('climbs', 'pkg/../../outside.py') +
-        python('inside', 'pkg/../train.py'),
+        python('inside', 'pkg/../train.py') +
+        python('interpreter', 'python3 train.py --epochs 3'),
     });
     // It exists, beside the project: the job, run from its workspace, would not find it.
     await writeFiles(base, { 'outside.py': 'print("hi")\n' });
@@ -181,6 +182,15 @@ describe('python script', () => {
   it('refuses the name a variable gives, when no such file exists', async () => {
     expect((await planError(root(), 'var', { overrides: { s: 'nope.py' } })).detail).toBe(missing('nope.py', 'var'));
     await expect(planProject(root(), 'var', { overrides: { s: 'train.py' } })).resolves.toBeDefined();
+  });
+
+  it('says the interpreter is not the script when python_script starts with one', async () => {
+    const e = await planError(root(), 'interpreter');
+    expect(e.message).toBe(
+      ".dstack/workflows.yaml:40:20: python script 'python3' of workflow 'interpreter' is the interpreter, which the " +
+        "python provider runs itself: write the script and its arguments (python_script: 'train.py --epochs 3')",
+    );
+    expect(e.field).toBe('python_script');
   });
 
   it('refuses a script that leaves the project with .., at its line and field', async () => {

@@ -152,6 +152,19 @@ describe('program providers', () => {
       "provider 'echo' (.dstack/providers.yaml:5:5) of workflow 'echo' returned an invalid job spec: " +
         'jobs.0.commands: expected array, received string',
     );
+    await echo({ answer: JSON.stringify({ jobs: [{ name: 'a', comands: ['echo a'] }] }) });
+    expect((await planError(root, 'echo')).detail).toBe(
+      "provider 'echo' (.dstack/providers.yaml:5:5) of workflow 'echo' returned an invalid job spec: " +
+        "jobs.0: unknown key 'comands' (did you mean 'commands'?)",
+    );
+    await echo({ answer: JSON.stringify([{ commands: ['x'], resources: { gpus: 1 } }]) });
+    expect((await planError(root, 'echo')).detail).toMatch(
+      /invalid job spec: jobs\.0\.resources: unknown key 'gpus' \(did you mean 'gpu'\?\)$/,
+    );
+    await echo({ answer: JSON.stringify({ jobs: [{ commands: ['x'] }], extra: 1 }) });
+    expect((await planError(root, 'echo')).detail).toMatch(
+      /invalid job spec: unknown key 'extra' \(valid keys: jobs\)$/,
+    );
     await echo({
       answer: JSON.stringify([
         { name: 'a', commands: ['x'], depends_on: ['b'] },

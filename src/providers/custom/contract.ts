@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ENVIRONMENT_NAME_RULE, isEnvironmentName } from '../../core/environment-names.js';
 import { IMAGE_REFERENCE_EXPECTED, isImageReference } from '../../core/image-reference.js';
+import { closest } from '../../core/suggest.js';
 import { DSTACK_ENVIRONMENT } from '../../core/runtime-variables.js';
 
 /** Bumped when a field changes meaning; a provider may check it. */
@@ -99,11 +100,32 @@ export function parseProviderOutput(value: unknown): { jobs: ProviderJobOutput[]
   return result.success ? { jobs: result.data.jobs } : { problem: firstIssue(result.error) };
 }
 
-/** The first problem zod found, as `field: what` (`jobs.1.commands: expected array`). */
+/**
+ * The first problem zod found, as `field: what` (`jobs.1.commands: expected array`). An unknown
+ * key comes first, with the key meant: `comands` is why `commands` is missing.
+ */
 export function firstIssue(error: z.ZodError, prefix = ''): string {
-  const issue = error.issues[0];
+  const unknown = error.issues.find((i) => i.code === 'unrecognized_keys');
+  const issue = unknown ?? error.issues[0];
   if (issue === undefined) return 'invalid';
   const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-  const message = issue.message.replace(/^Invalid input: /, '');
+  const message =
+    issue.code === 'unrecognized_keys'
+      ? unknownKeys(issue.keys, issue.path)
+      : issue.message.replace(/^Invalid input: /, '');
   return path === '' ? message : `${path}: ${message}`;
+}
+
+/** The keys a job (`jobs.N`), its `resources` or the output itself may have. */
+function keysAt(path: readonly PropertyKey[]): string[] {
+  if (path.length === 0) return Object.keys(outputSchema.shape);
+  if (path.length === 3 && path[2] === 'resources') return ['cpu', 'memory', 'gpu', 'shm_size'];
+  return Object.keys(providerJobSchema.shape);
+}
+
+function unknownKeys(keys: readonly string[], path: readonly PropertyKey[]): string {
+  const key = keys[0] ?? '';
+  const valid = keysAt(path);
+  const near = closest(key, valid);
+  return `unknown key '${key}' (${near === undefined ? `valid keys: ${valid.join(', ')}` : `did you mean '${near}'?`})`;
 }

@@ -63,3 +63,17 @@ describe('renderStatus', () => {
     expect(rows[2]).toMatch(/aaaaaaaaaaaa\s+odd\\tname\s.*FAILED saw \\x1b\[2J\\nthen$/);
   });
 });
+
+describe('renderStatus with nothing to show', () => {
+  it('says no run matched --workflow or --status, not that the project has no runs yet', () => {
+    expect(renderStatus([], { project: '/p', narrowed: "of workflow 'nope' with status FAILED" })).toBe(
+      "No runs of workflow 'nope' with status FAILED in project /p ('dstack status --last 10' lists its latest runs, " +
+        "'dstack status --all' every project's).",
+    );
+    expect(renderStatus([], { narrowed: 'with status FAILED' })).toBe('No runs with status FAILED.');
+  });
+
+  it('says a project without runs has none yet', () => {
+    expect(renderStatus([], { project: '/p' })).toMatch(/^No runs in project \/p yet /);
+  });
+});

@@ -54,7 +54,13 @@ export async function statusCommand(
   }
   // A named run, or the runs of one project, need not say which project they are of.
   const users = await anotherUsersOnly(client, runs);
-  process.stdout.write(renderStatus(runs, { project: run ? '' : project, users }) + '\n');
+  const narrowed = [
+    options.workflow === undefined ? '' : `of workflow '${options.workflow}'`,
+    status === undefined ? '' : `with status ${status}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  process.stdout.write(renderStatus(runs, { project: run ? '' : project, users, narrowed }) + '\n');
   // None here, yet the caller's runs of this folder may lie under the key it had before its remote.
   const previous = runs.length === 0 ? keyBeforeRemote(place) : undefined;
   if (previous && (await client.listRuns({ project: previous, last: 1, mine: true })).length > 0)
@@ -80,7 +86,17 @@ function reasonOf(job: JobRecord, byId: ReadonlyMap<string, JobRecord>): string 
 /** `project`: the one project the runs are of ('' when no matter); without it, a PROJECT column. */
 export function renderStatus(
   runs: readonly RunView[],
-  { project, now = Date.now(), ...options }: { project?: string | undefined; now?: number; users?: boolean } = {},
+  {
+    project,
+    now = Date.now(),
+    ...options
+  }: {
+    project?: string | undefined;
+    now?: number;
+    users?: boolean;
+    /** What `--workflow` and `--status` asked for (`of workflow 'train'`): none is not "no runs yet". */
+    narrowed?: string;
+  } = {},
 ): string {
   const projects = project === undefined;
   // An admin's listing holds other users' runs: whose each is, once they are not all one user's,
@@ -120,6 +136,10 @@ export function renderStatus(
       ]);
     }
   }
+  if (rows.length === 0 && options.narrowed)
+    return projects
+      ? `No runs ${options.narrowed}.`
+      : `No runs ${options.narrowed} in project ${printable(project)} ('dstack status --last 10' lists its latest runs, 'dstack status --all' every project's).`;
   if (rows.length === 0)
     return projects
       ? 'No runs yet. Start one with: dstack run WORKFLOW'

@@ -49,7 +49,8 @@ export function checkOverrides(config: ProjectConfig, target: string, names: rea
             didYouMean(
               `--${name}`,
               [...accepted.keys()].map((n) => `--${n}`),
-            )),
+            ) ||
+            otherWorkflowVariable(config, name)),
       );
     }
   }
@@ -74,6 +75,19 @@ function refuseReserved(name: string): void {
         "(each variable is in the job's environment, upper-cased)",
     );
   }
+}
+
+/**
+ * The end of the message for a flag that another workflow's own section defines (`--combine`
+ * given to `download-model`, for `finetune-model`): the run to start for it.
+ */
+function otherWorkflowVariable(config: ProjectConfig, name: string): string {
+  const owners = config.workflows
+    .map((w) => w.name)
+    .filter((w) => config.variables.perWorkflow[w]?.[name] !== undefined);
+  if (owners.length === 0) return '';
+  const quoted = owners.map((w) => `'${w}'`).join(', ');
+  return `; '${name}' is a variable of workflow${owners.length === 1 ? '' : 's'} ${quoted}: dstack run ${owners[0]} --${name} VALUE`;
 }
 
 /**

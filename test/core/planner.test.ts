@@ -454,13 +454,14 @@ describe('plan: errors a user sees', () => {
     );
   });
 
-  it("rejects a flag that only a dependency's own section defines", async () => {
+  it("rejects a flag that only another workflow's own section defines, naming that workflow", async () => {
     const e = await rejection(
       plan(gpt2(), { target: 'download-model', overrides: { batch_size: '4' } }, builtin),
       UsageError,
     );
     expect(e.message).toBe(
-      "unknown option '--batch_size' for workflow 'download-model' (its variables: --model, --models_dir)",
+      "unknown option '--batch_size' for workflow 'download-model' (its variables: --model, --models_dir); " +
+        "'batch_size' is a variable of workflow 'finetune-model': dstack run finetune-model --batch_size VALUE",
     );
   });
 

@@ -69,7 +69,7 @@ export interface KnownNames {
 
 /** A check of one workflow's commands: each one's misspelt references, each name once, in order. */
 export function misspeltReferenceCheck(known: KnownNames): (command: string) => MisspeltReference[] {
-  let names: { candidates: string[]; set: Set<string> } | undefined;
+  let names: ReturnType<typeof namesOf> | undefined;
   let assigned: Set<string> | undefined;
   return (text) => {
     const found = new Map<string, MisspeltReference>();
@@ -77,7 +77,9 @@ export function misspeltReferenceCheck(known: KnownNames): (command: string) => 
       if (found.has(name) || name.length < MIN_LENGTH || SHELL_NAMES.has(name) || SHELL_PREFIXES.test(name)) continue;
       names ??= namesOf(known);
       if (names.set.has(name)) continue;
-      const meant = names.candidates.find((c) => c.length >= MIN_LENGTH && distance(name, c) === 1);
+      // `$LEARNING_RATE` for `learning-rate`, whose environment name keeps its dash: no typo, but as empty.
+      const meant =
+        names.dashed.get(name) ?? names.candidates.find((c) => c.length >= MIN_LENGTH && distance(name, c) === 1);
       if (meant === undefined || (assigned ??= assignedIn(known.commands)).has(name)) continue;
       found.set(name, { written: reference(name, braced), meant: reference(meant, braced) });
     }
@@ -90,13 +92,20 @@ function reference(name: string, braced: boolean): string {
   return braced || name.includes('-') ? `\${${name}}` : `$${name}`;
 }
 
-/** The names dstack gives the job, in the order a suggestion prefers them; and the set of them. */
-function namesOf(known: KnownNames): { candidates: string[]; set: Set<string> } {
+/**
+ * The names dstack gives the job, in the order a suggestion prefers them; and the set of them.
+ * `dashed`: a dashed variable by the name a shell user writes for its environment name, which
+ * keeps the dash (`LEARNING_RATE` for `learning-rate`, whose `LEARNING-RATE` no shell can name).
+ */
+function namesOf(known: KnownNames): { candidates: string[]; set: Set<string>; dashed: Map<string, string> } {
   const variables = [...known.variables, ...RUNTIME_VARIABLES, VARIABLES_AS_ARGS];
   // Each variable is in the job's environment upper-cased: `$EPOCH` is a typo of `$EPOCHS`.
   const upper = variables.map((v) => v.toUpperCase()).filter((v) => WHOLE_NAME.test(v));
   const candidates = [...variables, ...upper, ...known.environment, ...DSTACK_ENVIRONMENT];
-  return { candidates, set: new Set(candidates) };
+  const dashed = new Map(
+    variables.filter((v) => v.includes('-')).map((v) => [v.toUpperCase().replaceAll('-', '_'), v] as const),
+  );
+  return { candidates, set: new Set(candidates), dashed };
 }
 
 function assignedIn(commands: readonly string[]): Set<string> {

@@ -62,6 +62,15 @@ describe('misspelt references in commands', () => {
     ]);
   });
 
+  it('points $LEARNING_RATE at a dashed variable, whose environment name keeps its dash, unless the job sets it', () => {
+    const check = misspeltReferenceCheck({ variables: ['learning-rate'], environment: [], commands: [] });
+    expect(check('python3 train.py --lr $LEARNING_RATE')).toEqual([
+      { written: '$LEARNING_RATE', meant: '${learning-rate}' },
+    ]);
+    const set = misspeltReferenceCheck({ variables: ['learning-rate'], environment: ['LEARNING_RATE'], commands: [] });
+    expect(set('echo $LEARNING_RATE')).toEqual([]);
+  });
+
   it('leaves alone what dstack, the shell or the commands set, what the shell does not expand, and short names', () => {
     const known: KnownNames = {
       variables: ['epochs', 'users', 'lr', 'term'],

@@ -39,13 +39,13 @@ export function variablesLabel(vars: Record<string, string>): string {
     .join(' ');
 }
 
-/** Milliseconds per unit of a relative `--since`. */
-const SINCE_UNITS = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 };
+/** Milliseconds per unit of a duration (`--since 5m`, `--older-than 2w`). */
+export const DURATION_UNITS = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 };
 
 /** `30s`, `5m`, `2h`, `1d`, `1w` before now, or an ISO 8601 time; null when unreadable. */
 export function parseSince(text: string, now = Date.now()): number | null {
   const m = /^(\d+)\s*([smhdw])$/.exec(text.trim());
-  if (m) return now - Number(m[1]) * SINCE_UNITS[m[2] as keyof typeof SINCE_UNITS];
+  if (m) return now - Number(m[1]) * DURATION_UNITS[m[2] as keyof typeof DURATION_UNITS];
   if (!/^\d{4}-\d{2}-\d{2}/.test(text.trim())) return null;
   const t = Date.parse(text);
   return Number.isNaN(t) ? null : t;

@@ -137,7 +137,7 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
       "delete this project's finished, untagged runs older than --older-than, their logs and the artifacts no kept run needs " +
         "(an admin's prune takes every user's runs; runs whose jobs kept runs reuse or depend on stay)",
     )
-    .option('--older-than <duration>', 'age of runs to delete: 7d, 12h, 30m', '7d')
+    .option('--older-than <duration>', 'age of runs to delete: 2w, 7d, 12h, 30m', '7d')
     .option('--all-projects', "delete every project's runs, not only this one's (required outside a project)")
     .option('--dry-run', 'say what would be deleted, and delete nothing')
     .option('--include-stopped', 'delete runs with a resumable (stopped) job too; they are kept by default')

@@ -8,7 +8,7 @@ import { formatSize, plural } from '../../core/resources.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { beforeRemoteHint, keyBeforeRemote, listingPlace, projectPlace, projectScope } from '../project-scope.js';
-import { ago, printable, table } from '../format.js';
+import { ago, DURATION_UNITS, printable, table } from '../format.js';
 import { PROMISED, tagLabel } from '../tag-label.js';
 import { anotherUsersOnly } from '../whose-runs.js';
 
@@ -90,9 +90,9 @@ export async function tagsDeleteCommand(
 
 /** `7d`, `12h`, `30m`, `45s` → ms; UsageError otherwise. */
 export function parseDuration(text: string, flag: string): number {
-  const m = /^(\d+)\s*([smhd])$/.exec(text.trim());
-  if (!m) throw new UsageError(`invalid ${flag} '${text}': use a duration like 7d, 12h, 30m or 45s`);
-  return Number(m[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  const m = /^(\d+)\s*([smhdw])$/.exec(text.trim());
+  if (!m) throw new UsageError(`invalid ${flag} '${text}': use a duration like 7d, 12h, 30m, 45s or 2w`);
+  return Number(m[1]) * DURATION_UNITS[m[2] as keyof typeof DURATION_UNITS];
 }
 
 export async function pruneCommand(

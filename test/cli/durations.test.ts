@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../../src/cli/commands/tags.js';
 import { parseSince } from '../../src/cli/format.js';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
@@ -18,5 +19,18 @@ describe('dstack logs --since', () => {
 
   it('refuses a bare number, a fraction, an unknown unit, a word and an impossible date', () => {
     for (const text of ['10', '1.5h', '2y', 'yesterday', '2026-13-01']) expect(parseSince(text, NOW), text).toBeNull();
+  });
+});
+
+describe('dstack prune --older-than', () => {
+  it('reads the same units as --since, weeks too', () => {
+    expect(parseDuration('2w', '--older-than')).toBe(14 * 86400e3);
+    expect(parseDuration('45s', '--older-than')).toBe(45e3);
+  });
+
+  it('refuses a duration without its unit, naming the flag', () => {
+    expect(() => parseDuration('2', '--older-than')).toThrow(
+      "invalid --older-than '2': use a duration like 7d, 12h, 30m, 45s or 2w",
+    );
   });
 });

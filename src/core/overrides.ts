@@ -39,7 +39,7 @@ export function checkOverrides(config: ProjectConfig, target: string, names: rea
   for (const name of names) {
     refuseReserved(name);
     if (accepted.has(name)) continue;
-    referenced ??= new Set(config.workflows.flatMap((w) => [...referencedVariables(w)]));
+    referenced ??= undefinedReferences(config, target);
     if (!referenced.has(name)) {
       const known = [...accepted.keys()].map((n) => `--${n}`).join(', ');
       throw new UsageError(
@@ -54,6 +54,30 @@ export function checkOverrides(config: ProjectConfig, target: string, names: rea
       );
     }
   }
+}
+
+/**
+ * The `${{ name }}`s that the workflows a run of `target` may hold reference without having them
+ * (neither global nor of their own section): a flag is how they get a value (the undefined-variable
+ * error says `or pass --gpu VALUE`). A dependency's own variable is not among them (its flag is
+ * refused, saying so), nor a name only workflows outside the run reference (the flag would do
+ * nothing). Which workflows the run holds is known only when no `depends-on` item uses variables
+ * (`prepare:${{ tag }}`, `${{ dep }}`); when one does, any workflow may be.
+ */
+function undefinedReferences(config: ProjectConfig, target: string): Set<string> {
+  const byName = new Map(config.workflows.map((w) => [w.name, w]));
+  const closure = [target, ...dependenciesOf(config, target)];
+  const variable = closure.some((name) =>
+    (byName.get(name)?.dependsOn ?? []).some((d) => `${d.workflow ?? ''}:${d.tag ?? ''}`.includes('$')),
+  );
+  const names = new Set<string>();
+  for (const wf of variable ? config.workflows : closure.flatMap((n) => byName.get(n) ?? [])) {
+    const own = config.variables.perWorkflow[wf.name] ?? {};
+    for (const name of referencedVariables(wf)) {
+      if (config.variables.global[name] === undefined && own[name] === undefined) names.add(name);
+    }
+  }
+  return names;
 }
 
 /**

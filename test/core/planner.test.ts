@@ -478,6 +478,45 @@ describe('plan: errors a user sees', () => {
     );
   });
 
+  it("refuses a flag for a dependency's own variable though the dependency references it with ${{ }}", async () => {
+    const config = project(
+      [
+        workflow('prepare', 2, { commands: ['echo ${{ pgpu }}'] }),
+        workflow('train', 5, { dependsOn: [{ workflow: 'prepare' }], commands: ['echo ${{ tgpu }}'] }),
+      ],
+      {},
+      { prepare: { pgpu: '0' }, train: { tgpu: '1' } },
+    );
+    const e = await rejection(plan(config, { target: 'train', overrides: { pgpu: '1' } }, builtin), UsageError);
+    expect(e.message).toBe(
+      "unknown option '--pgpu' for workflow 'train' (its variables: --tgpu); 'pgpu' is a variable of its " +
+        "dependency 'prepare' only: change it in .dstack/variables.yaml, or run prepare itself with --pgpu",
+    );
+  });
+
+  it('takes a flag for a ${{ }} the run references undefined, and refuses one only workflows outside it reference', async () => {
+    const config = project([
+      workflow('prepare', 2, { commands: ['echo ${{ rows }}'] }),
+      workflow('train', 5, { dependsOn: [{ workflow: 'prepare' }] }),
+      workflow('other', 8, { commands: ['echo ${{ zzz }}'] }),
+    ]);
+    const p = await plan(config, { target: 'train', overrides: { rows: '10' } }, builtin);
+    expect(job(p, 'prepare').commands).toEqual(['echo 10']);
+    const e = await rejection(plan(config, { target: 'train', overrides: { zzz: '1' } }, builtin), UsageError);
+    expect(e.message).toBe(
+      "unknown option '--zzz' for workflow 'train' (it has no variables; define them in .dstack/variables.yaml)",
+    );
+  });
+
+  it('takes a flag for any undefined ${{ }} when a depends-on item uses variables, its run unknown until then', async () => {
+    const config = project([
+      workflow('a', 2, { commands: ['echo ${{ zzz }}'] }),
+      workflow('b', 5, { dependsOn: [{ workflow: '${{ dep }}' }] }),
+    ]);
+    const p = await plan(config, { target: 'b', overrides: { dep: 'a', zzz: '1' } }, builtin);
+    expect(job(p, 'a').commands).toEqual(['echo 1']);
+  });
+
   it('names every dependency, direct or not, that has a refused flag', async () => {
     const config = project(
       [

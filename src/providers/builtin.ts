@@ -135,7 +135,7 @@ export function builtinJobs(wf: ResolvedWorkflow, ctx: ProviderContext = NO_WARN
       return [baseJob(wf)];
     case 'curl':
       checkUrl(wf, requireParam(wf, 'url'));
-      checkOutput(wf, requireParam(wf, 'output'));
+      checkOutput(wf, requireParam(wf, 'output'), requireParam(wf, 'url'));
       warnUnused(wf, provider, ctx);
       return [baseJob(wf)];
     default:
@@ -160,14 +160,25 @@ function checkUrl(wf: ResolvedWorkflow, url: string): void {
 }
 
 /** Where the download goes: a file inside the project, like any artifact. */
-function checkOutput(wf: ResolvedWorkflow, output: string): void {
+function checkOutput(wf: ResolvedWorkflow, output: string, url: string): void {
   const parts = output.trim().split('/');
-  if (!output.trim().startsWith('/') && !parts.includes('..')) return;
-  throw new ConfigError(
-    `output '${output}' of workflow '${wf.name}' must be a path inside the project (relative, without '..')`,
-    wf.locations['output'] ?? wf.location,
-    'output',
-  );
+  const fail = (detail: string): never => {
+    throw new ConfigError(
+      `output '${output}' of workflow '${wf.name}' ${detail}`,
+      wf.locations['output'] ?? wf.location,
+      'output',
+    );
+  };
+  if (output.trim().startsWith('/') || parts.includes('..'))
+    fail("must be a path inside the project (relative, without '..')");
+  // `raw/` reads as "into this folder", but the download was written to a file named `raw`.
+  const last = parts[parts.length - 1];
+  if (last === '' || last === '.') {
+    const name = /^[^?#]*\/([^/?#$]+)(?:[?#]|$)/.exec(url.trim().replace(/^https?:\/\/[^/]*/i, ''))?.[1];
+    const folder = parts.filter((p) => p !== '' && p !== '.').join('/');
+    const example = `${folder === '' ? '' : `${folder}/`}${name ?? 'data.bin'}`;
+    fail(`names a folder: the curl provider writes one file, so name it (output: ${example})`);
+  }
 }
 
 function checkSpellings(wf: ResolvedWorkflow): void {

@@ -24,6 +24,14 @@ describe('curl parameters', () => {
         '    provider: curl',
         '    url: https://example.org/data.txt',
         '    output: ../data.txt',
+        '  - name: folder',
+        '    provider: curl',
+        '    url: https://example.org/files/input.txt?raw=1',
+        '    output: raw_dataset/',
+        '  - name: root',
+        '    provider: curl',
+        '    url: https://example.org/',
+        '    output: .',
         '',
       ].join('\n'),
     });
@@ -39,6 +47,17 @@ describe('curl parameters', () => {
   it('refuses an output outside the project', async () => {
     expect((await planError(join(base, 'p'), 'outside')).message).toBe(
       ".dstack/workflows.yaml:9:13: output '../data.txt' of workflow 'outside' must be a path inside the project (relative, without '..')",
+    );
+  });
+
+  it('refuses an output that names a folder, suggesting the file the URL names', async () => {
+    expect((await planError(join(base, 'p'), 'folder')).message).toBe(
+      ".dstack/workflows.yaml:13:13: output 'raw_dataset/' of workflow 'folder' names a folder: the curl provider " +
+        'writes one file, so name it (output: raw_dataset/input.txt)',
+    );
+    expect((await planError(join(base, 'p'), 'root')).message).toBe(
+      ".dstack/workflows.yaml:17:13: output '.' of workflow 'root' names a folder: the curl provider " +
+        'writes one file, so name it (output: data.bin)',
     );
   });
 });

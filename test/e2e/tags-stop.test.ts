@@ -81,6 +81,17 @@ describe('tags, prune, stop', () => {
     expect(list.stdout).toMatch(new RegExp(`best\\s+${tagged.name}\\s+prepare`));
   });
 
+  it('warns in a dry run that a --tag another run holds would refuse the run', async () => {
+    const dry = await sb.dstack(['run', 'prepare', '--tag', 'best', '--dry-run']);
+    expect(dry.stderr).toBe(
+      `warning: the run would be refused: --tag best: run ${tagged.name} has it; delete it first ` +
+        '(dstack tags delete best), or give another --tag\n',
+    );
+    expect(dry.code).toBe(0);
+    const free = await sb.dstack(['run', 'prepare', '--tag', 'other', '--dry-run']);
+    expect(free.stderr).toBe('');
+  });
+
   it('refuses a tag dependency on a workflow the tagged run did not run, at its place in the file, in a dry run too', async () => {
     for (const dry of [[], ['--dry-run']]) {
       const r = await sb.dstack(['run', 'wrong-tag', ...dry]);

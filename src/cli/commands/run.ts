@@ -59,7 +59,7 @@ export async function runCommand(argv: readonly string[], settings: Settings, cw
   const providers = providerRegistry({ config, home: settings.home });
   const planned = await plan(config, { target: args.workflow, overrides: args.overrides }, providers);
   printWarnings(planned.warnings);
-  if (args.dryRun) return dryRun(config, planned, root, settings, args.noCache);
+  if (args.dryRun) return dryRun(config, planned, root, settings, args.noCache, args.tag);
 
   const [
     { connect },
@@ -269,6 +269,7 @@ async function dryRun(
   root: string,
   settings: Settings,
   noCache: boolean,
+  tag?: string,
 ): Promise<number> {
   const { connectIfRunning } = await import('../connect.js');
   const client = await connectIfRunning(settings);
@@ -304,10 +305,25 @@ async function dryRun(
       : `depends-on '${missing}': no run has the tag '${tag}'; see 'dstack tags list'`;
     locatedIn(planned)(new NotFoundError(message));
   }
+  if (tag !== undefined) await noteTagTaken(client, preview.project, tag);
   // A job the cache would answer runs nowhere.
   const reused = noCache ? {} : preview.cached;
   const never = Object.entries(preview.neverStarts ?? {}).filter(([ref]) => !(ref in reused));
   const { reportNeverStarts } = await import('./dry-run-fit.js');
   reportNeverStarts(Object.fromEntries(never));
   return 0;
+}
+
+/**
+ * `--tag T` that the run would be refused for: another of the caller's runs of the project holds
+ * T, or is promised it. A warning, as a job that would not fit is: the plan itself is sound.
+ */
+async function noteTagTaken(client: Client, project: string | undefined, tag: string): Promise<void> {
+  const runs = await client.tags(project, { mine: true, promised: true });
+  const holder = runs.find((r) => r.tag === tag || r.tagOnDone === tag);
+  if (holder === undefined) return;
+  const how = holder.tag === tag ? `run ${holder.name} has it` : `it is promised to run ${holder.name} (when DONE)`;
+  printWarnings([
+    `the run would be refused: --tag ${tag}: ${how}; delete it first (dstack tags delete ${tag}), or give another --tag`,
+  ]);
 }

@@ -243,6 +243,14 @@ function warnUnused(wf: ResolvedWorkflow, provider: BuiltinProvider, ctx: Provid
       );
     }
   }
+  // A python job may run in a container (DSTACK_PYTHON_RUNTIME=docker on its runner); these never do.
+  if ((provider === 'bash' || provider === 'curl') && wf.resources.shmSize !== undefined) {
+    ctx.warn(
+      `'resources.shm_size' of workflow '${wf.name}' is ignored: it sizes a container's /dev/shm, and the ` +
+        `${provider} provider runs on the runner's host (give the workflow an image to run it in a container)`,
+      'resources.shm_size',
+    );
+  }
   if ((provider === 'python' || provider === 'curl') && wf.commands.length > 0) {
     ctx.warn(
       `'commands' of workflow '${wf.name}' are ignored: the ${provider} provider runs ` +

@@ -102,7 +102,11 @@ const EXPECTED: Record<string, ProjectExpectation> = {
           resources: 'cpu 1, gpu 1 (V100, 16GB), shm 16GB',
           variables: NONE,
         },
-        warnings: [pythonOnHost('5:13', 'train', '3.8')],
+        warnings: [
+          pythonOnHost('5:13', 'train', '3.8'),
+          ".dstack/workflows.yaml:15:17: 'resources.shm_size' of workflow 'train' is ignored: it sizes a container's " +
+            "/dev/shm, and the bash provider runs on the runner's host (give the workflow an image to run it in a container)",
+        ],
       },
     },
   },

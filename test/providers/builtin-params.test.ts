@@ -28,6 +28,11 @@ describe('curl parameters', () => {
         '    provider: curl',
         '    url: https://example.org/files/input.txt?raw=1',
         '    output: raw_dataset/',
+        '  - name: shm',
+        '    provider: curl',
+        '    url: https://example.org/data.txt',
+        '    output: data.txt',
+        '    resources: {shm_size: 1GB}',
         '  - name: root',
         '    provider: curl',
         '    url: https://example.org/',
@@ -50,13 +55,20 @@ describe('curl parameters', () => {
     );
   });
 
+  it("warns that shm_size is ignored by a job on the runner's host", async () => {
+    expect((await planProject(join(base, 'p'), 'shm')).warnings).toEqual([
+      ".dstack/workflows.yaml:18:27: 'resources.shm_size' of workflow 'shm' is ignored: it sizes a container's " +
+        "/dev/shm, and the curl provider runs on the runner's host (give the workflow an image to run it in a container)",
+    ]);
+  });
+
   it('refuses an output that names a folder, suggesting the file the URL names', async () => {
     expect((await planError(join(base, 'p'), 'folder')).message).toBe(
       ".dstack/workflows.yaml:13:13: output 'raw_dataset/' of workflow 'folder' names a folder: the curl provider " +
         'writes one file, so name it (output: raw_dataset/input.txt)',
     );
     expect((await planError(join(base, 'p'), 'root')).message).toBe(
-      ".dstack/workflows.yaml:17:13: output '.' of workflow 'root' names a folder: the curl provider " +
+      ".dstack/workflows.yaml:22:13: output '.' of workflow 'root' names a folder: the curl provider " +
         'writes one file, so name it (output: data.bin)',
     );
   });

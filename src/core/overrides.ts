@@ -64,14 +64,20 @@ export function checkOverrides(config: ProjectConfig, target: string, names: rea
  * nothing). Which workflows the run holds is known only when no `depends-on` item uses variables
  * (`prepare:${{ tag }}`, `${{ dep }}`); when one does, any workflow may be.
  */
-function undefinedReferences(config: ProjectConfig, target: string): Set<string> {
+export function undefinedReferences(
+  config: ProjectConfig,
+  target: string,
+  { knownRunOnly = false }: { knownRunOnly?: boolean } = {},
+): Set<string> {
   const byName = new Map(config.workflows.map((w) => [w.name, w]));
   const closure = [target, ...dependenciesOf(config, target)];
   const variable = closure.some((name) =>
     (byName.get(name)?.dependsOn ?? []).some((d) => `${d.workflow ?? ''}:${d.tag ?? ''}`.includes('$')),
   );
   const names = new Set<string>();
-  for (const wf of variable ? config.workflows : closure.flatMap((n) => byName.get(n) ?? [])) {
+  // `knownRunOnly`: the workflows the run surely holds, for `dstack run WF --help`'s required flags.
+  const workflows = variable && !knownRunOnly ? config.workflows : closure.flatMap((n) => byName.get(n) ?? []);
+  for (const wf of workflows) {
     const own = config.variables.perWorkflow[wf.name] ?? {};
     for (const name of referencedVariables(wf)) {
       if (config.variables.global[name] === undefined && own[name] === undefined) names.add(name);

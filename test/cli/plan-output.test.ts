@@ -56,4 +56,14 @@ describe('dstack run WF --help', () => {
         '  tag                      default is v1\n',
     );
   });
+
+  it('lists as required a ${{ }} a dependency references without a value, as a run needs it', () => {
+    const config = project(['python3 prepare.py --rows ${{ rows }}'], {});
+    const b: WorkflowConfig = { ...config.workflows[0]!, name: 'b', commands: ['ls'], dependsOn: [{ workflow: 'a' }] };
+    const help = formatWorkflowHelp({ ...config, workflows: [...config.workflows, b] }, 'b');
+    expect(help).toContain(
+      'usage: dstack run b --rows ROWS\n\nrequired arguments:\n' +
+        '  --rows ROWS  no default: ${{ rows }} has no value in .dstack/variables.yaml\n',
+    );
+  });
 });

@@ -4,7 +4,7 @@
  */
 import pc from 'picocolors';
 import { dependencyLabel, type JobDependency, type JobResources, type JobSpec } from '../../core/job-spec.js';
-import { referencedVariables } from '../../core/overrides.js';
+import { undefinedReferences } from '../../core/overrides.js';
 import type { Plan } from '../../core/planner.js';
 import { ANOTHER_USERS_JOB } from '../../core/records.js';
 import { formatSize } from '../../core/resources.js';
@@ -143,8 +143,8 @@ export function formatWorkflowHelp(config: ProjectConfig, workflow: string): str
   const described = [...accepted].map(([n, v]): [string, string] => [n, `default is ${v === '' ? '""' : v}`]);
   const optional = described.filter(([n]) => !HIDDEN_VARIABLES.has(n));
   const hidden = described.filter(([n]) => HIDDEN_VARIABLES.has(n));
-  // A `${{ name }}` with no value anywhere must be passed: say so here rather than at run time.
-  const required: [string, string][] = [...(wf ? referencedVariables(wf) : [])]
+  // A `${{ name }}` with no value, in the workflow or a dependency, must be passed: say so here rather than at run time.
+  const required: [string, string][] = [...(wf ? undefinedReferences(config, workflow, { knownRunOnly: true }) : [])]
     .filter((n) => !accepted.has(n) && n !== VARIABLES_AS_ARGS && !(RUNTIME_VARIABLES as readonly string[]).includes(n))
     .map((n) => [n, `no default: \${{ ${n} }} has no value in .dstack/variables.yaml`]);
   const all = [...required, ...optional];

@@ -34,6 +34,8 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
     .option('--debug', 'print stack traces with errors (also DSTACK_DEBUG=1)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  // `dstack logs "$RUN"` with RUN unset reached the server as a request for no run ('no route GET /api/runs/').
+  program.hook('preAction', (_self, action) => refuseEmptyArguments(action));
 
   program
     .command('run')
@@ -322,3 +324,19 @@ export function buildProgram(settings: Settings, done: (result: Promise<Result>)
 }
 
 export { CommanderError } from 'commander';
+
+/** A UsageError naming the argument that was given as an empty string (`dstack logs ""`). */
+function refuseEmptyArguments(action: Command): void {
+  action.registeredArguments.forEach((arg, i) => {
+    const value: unknown = action.processedArgs[i];
+    if (arg.variadic || typeof value !== 'string' || value.trim() !== '') return;
+    const label = /^[A-Z]/.test(arg.description) ? arg.description : arg.name().toUpperCase();
+    const path = [action.parent?.parent ? action.parent.name() : '', action.name()].filter(Boolean).join(' ');
+    const hint = /RUN|JOB/.test(label)
+      ? " ('dstack status --last 10' lists runs and jobs)"
+      : label === 'TAG'
+        ? " ('dstack tags list' lists tags)"
+        : '';
+    throw new UsageError(`dstack ${path}: ${label} is empty: give one${hint}`);
+  });
+}

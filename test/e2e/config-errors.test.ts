@@ -185,6 +185,22 @@ describe('bad input', () => {
     expect(last.code).toBe(2);
   });
 
+  it('refuses an empty run, job or tag argument, and an empty --output, naming them', async () => {
+    const expected: [string[], string][] = [
+      [['logs', ''], "dstack logs: RUN or JOB is empty: give one ('dstack status --last 10' lists runs and jobs)"],
+      [['stop', ' '], "dstack stop: RUN or JOB is empty: give one ('dstack status --last 10' lists runs and jobs)"],
+      [['artifacts', ''], "dstack artifacts: JOB is empty: give one ('dstack status --last 10' lists runs and jobs)"],
+      [['status', ''], "dstack status: RUN is empty: give one ('dstack status --last 10' lists runs and jobs)"],
+      [['tags', 'delete', ''], "dstack tags delete: TAG is empty: give one ('dstack tags list' lists tags)"],
+      [['artifacts', 'abcdefabcdef', '-o', ''], '--output is empty: give a folder (write -o . for this one)'],
+    ];
+    for (const [args, message] of expected) {
+      const r = await sb.dstack(args);
+      expect(r.stderr, args.join(' ')).toBe(`error: ${message}\n`);
+      expect(r.code).toBe(2);
+    }
+  });
+
   it("answers the reference's 'dstack aws config' with where storage is set now, hidden from the help", async () => {
     for (const args of [['aws', 'config'], ['aws'], ['aws', 'config', '--help']]) {
       const r = await sb.dstack(args);

@@ -43,6 +43,8 @@ export async function artifactsCommand(
   if (options.total && options.output !== undefined) {
     throw new UsageError("--total lists each artifact's size and --output downloads the files: give one of them");
   }
+  // `resolve('')` is the current folder: `-o "$OUT"` with OUT unset would download into it.
+  if (options.output?.trim() === '') throw new UsageError('--output is empty: give a folder (write -o . for this one)');
   const client = await connect(settings);
   let manifest = await withWorkflowHint(client, job, 'artifacts', () => client.artifacts(job));
   let record: JobRecord | undefined;

@@ -185,7 +185,7 @@ describe('bad input', () => {
     expect(last.code).toBe(2);
   });
 
-  it('refuses an empty run, job or tag argument, and an empty --output, naming them', async () => {
+  it('refuses an empty run, job or tag argument, and an empty --output, --workflow or --private-key, naming them', async () => {
     const expected: [string[], string][] = [
       [['logs', ''], "dstack logs: RUN or JOB is empty: give one ('dstack status --last 10' lists runs and jobs)"],
       [['stop', ' '], "dstack stop: RUN or JOB is empty: give one ('dstack status --last 10' lists runs and jobs)"],
@@ -193,6 +193,8 @@ describe('bad input', () => {
       [['status', ''], "dstack status: RUN is empty: give one ('dstack status --last 10' lists runs and jobs)"],
       [['tags', 'delete', ''], "dstack tags delete: TAG is empty: give one ('dstack tags list' lists tags)"],
       [['artifacts', 'abcdefabcdef', '-o', ''], '--output is empty: give a folder (write -o . for this one)'],
+      [['status', '--workflow', ''], '--workflow is empty: give a workflow name'],
+      [['init', '--private-key', ''], "--private-key is empty: give the key file's path (~/.ssh/id_ed25519)"],
     ];
     for (const [args, message] of expected) {
       const r = await sb.dstack(args);

@@ -51,6 +51,8 @@ export async function credentialFrom(options: InitOptions): Promise<RepoCredenti
   }
   if (token !== undefined) return { kind: 'token', token: await valueOf('--token', token) };
   if (privateKey === undefined) return { kind: 'none' };
+  if (privateKey.trim() === '')
+    throw new UsageError("--private-key is empty: give the key file's path (~/.ssh/id_ed25519)");
 
   const key = await readKey(privateKey);
   if (!PRIVATE_KEY.test(key)) {

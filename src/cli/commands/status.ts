@@ -42,6 +42,7 @@ export async function statusCommand(
     if (!/^\d+$/.test(options.last) || last < 1 || last > MAX_LISTED_RUNS)
       throw new UsageError(`invalid --last '${options.last}': expected ${LISTED_RUNS_RULE}`);
   }
+  if (options.workflow?.trim() === '') throw new UsageError('--workflow is empty: give a workflow name');
   const status = options.status === undefined ? undefined : statusFlag(options.status);
   const [client, place] = await Promise.all([connect(settings), run ? undefined : listingPlace(options.all, 'runs')]);
   const project = place?.key;

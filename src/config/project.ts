@@ -73,6 +73,15 @@ export function buildProject(
         `(its variables apply to no run; ${hint})`,
     );
   }
+  // `global:` is every workflow's section: a workflow of that name has no section of its own.
+  const named = workflows.find((w) => w.name === GLOBAL_SECTION);
+  if (named) {
+    warnings.push(
+      `${formatLocation(named.locations['name'] ?? named.location)}: workflow '${GLOBAL_SECTION}' has no ` +
+        `variables.yaml section of its own: 'global:' is the section every workflow sees (its $variables_as_args ` +
+        `is empty); rename the workflow to give it variables of its own`,
+    );
+  }
   warnings.push(...localeWarnings(variables));
   const project: ProjectConfig = { root, workflows, variables, warnings };
   if (providersText !== undefined) project.providers = parseProviders(providersText, PROVIDERS_FILE);

@@ -160,6 +160,14 @@ describe('buildProject', () => {
     expect(project.variables.global).toEqual({ seed: '1' });
   });
 
+  it("warns that a workflow named 'global' has no variables section of its own", () => {
+    const project = buildProject('/p', yaml('workflows:', '  - name: global', '    commands: [ls]'));
+    expect(project.warnings).toEqual([
+      ".dstack/workflows.yaml:2:11: workflow 'global' has no variables.yaml section of its own: 'global:' is the " +
+        'section every workflow sees (its $variables_as_args is empty); rename the workflow to give it variables of its own',
+    ]);
+  });
+
   it("suggests the workflow a variables section's name is close to", () => {
     const project = buildProject(
       '/p',

@@ -81,8 +81,8 @@ export function tagElsewhereHint(tag: string, elsewhere: readonly TagElsewhere[]
   if (elsewhere.length === 0) return undefined;
   const where = elsewhere.map((e) => `${e.project} (run ${e.run})`).join(', ');
   return (
-    `you have it in project${elsewhere.length > 1 ? 's' : ''} ${where}: runs and tags belong to the project of ` +
-    `their git remote, or of their folder without one, so adding or changing a remote starts a new project; ` +
+    `you have it in project${elsewhere.length > 1 ? 's' : ''} ${where}: a tag is of its run's project, which is ` +
+    `its git remote, or its folder without one (adding or changing a remote starts a new project); ` +
     `tag a run of this one (dstack tags add ${tag} RUN), or see 'dstack tags list --all'`
   );
 }

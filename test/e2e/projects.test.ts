@@ -208,8 +208,8 @@ describe('projects', () => {
         'a project is its git remote, or its folder without one. See them with: dstack tags list --all\n',
     );
     const hint =
-      `you have it in project ${folder} (run ${prepared}): runs and tags belong to the project of their git remote, ` +
-      'or of their folder without one, so adding or changing a remote starts a new project; ' +
+      `you have it in project ${folder} (run ${prepared}): a tag is of its run's project, which is its git remote, ` +
+      'or its folder without one (adding or changing a remote starts a new project); ' +
       "tag a run of this one (dstack tags add best RUN), or see 'dstack tags list --all'";
     const train = await inMoved(['run', 'train']);
     expect(train.stderr).toBe(

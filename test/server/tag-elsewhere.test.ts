@@ -43,8 +43,8 @@ describe('a tag missing from the project the run is submitted in', () => {
     const { engine, request, prepared, preview } = await setup();
     await expect(submitRun(engine, 'alice', request('/b', TRAIN))).rejects.toThrow(
       `depends-on 'prepare:best': tag 'best' does not exist in project /b; you have it in project /a ` +
-        `(run ${prepared.name}): runs and tags belong to the project of their git remote, or of their folder ` +
-        'without one, so adding or changing a remote starts a new project; tag a run of this one ' +
+        `(run ${prepared.name}): a tag is of its run's project, which is its git remote, or its folder ` +
+        'without one (adding or changing a remote starts a new project); tag a run of this one ' +
         "(dstack tags add best RUN), or see 'dstack tags list --all'",
     );
     expect((await preview('alice')).json).toMatchObject({

@@ -176,6 +176,15 @@ describe('bad input', () => {
     expect((await sb.dstack(['logs', 'evaluate'])).stderr).toBe(`${missing('evaluate')}\n`);
   });
 
+  it('says a --workflow that matches no run matched none, with the workflow of the file it is close to', async () => {
+    const r = await sb.dstack(['status', '--workflow', 'trian']);
+    expect(r.stdout).toBe(
+      `No runs of workflow 'trian' (did you mean 'train'?) in project ${sb.root} ('dstack status --last 10' lists ` +
+        "its latest runs, 'dstack status --all' every project's).\n",
+    );
+    expect(r.code).toBe(0);
+  });
+
   it('rejects a bad --since and a bad --last', async () => {
     const since = await sb.dstack(['logs', 'x-y-1', '--since', 'yesterday']);
     expect(since.stderr).toMatch(/invalid --since 'yesterday': use a relative time like 5m/);

@@ -3,6 +3,7 @@ import { UsageError } from '../../core/errors.js';
 import { isJobStatus, JOB_STATUSES, type JobStatus } from '../../core/job-status.js';
 import { LISTED_RUNS_RULE, MAX_LISTED_RUNS } from '../../core/request-limits.js';
 import { ANOTHER_USERS_JOB, type JobRecord, type RunView } from '../../core/records.js';
+import { closest } from '../../core/suggest.js';
 import { waitingReason } from '../../core/waiting-reason.js';
 import { tagLabel } from '../tag-label.js';
 import type { Settings } from '../../settings.js';
@@ -56,7 +57,9 @@ export async function statusCommand(
   // A named run, or the runs of one project, need not say which project they are of.
   const users = await anotherUsersOnly(client, runs);
   const narrowed = [
-    options.workflow === undefined ? '' : `of workflow '${options.workflow}'`,
+    options.workflow === undefined
+      ? ''
+      : `of workflow '${options.workflow}'${await workflowHint(options.workflow, runs)}`,
     status === undefined ? '' : `with status ${status}`,
   ]
     .filter(Boolean)
@@ -67,6 +70,27 @@ export async function statusCommand(
   if (previous && (await client.listRuns({ project: previous, last: 1, mine: true })).length > 0)
     process.stdout.write(beforeRemoteHint('runs', previous, 'dstack status --all') + '\n');
   return 0;
+}
+
+/**
+ * ` (did you mean 'train'?)` for a `--workflow` that matched no run and is close to a workflow of
+ * the project's file; nothing when it matched, or the file cannot be read (status needs no file).
+ */
+async function workflowHint(workflow: string, runs: readonly RunView[]): Promise<string> {
+  if (runs.length > 0) return '';
+  try {
+    const { findProjectRoot } = await import('../../config/project-root.js');
+    const root = findProjectRoot(process.cwd());
+    if (root === undefined) return '';
+    const { loadProject } = await import('../../config/project.js');
+    const near = closest(
+      workflow,
+      (await loadProject(root)).workflows.map((w) => w.name),
+    );
+    return near === undefined || near === workflow ? '' : ` (did you mean '${near}'?)`;
+  } catch {
+    return '';
+  }
 }
 
 /** `--status`'s value, as the API names it: any case of a status (`failed`, `FAILED`). */

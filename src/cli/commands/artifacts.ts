@@ -12,6 +12,7 @@ import { makeChosenFolder } from '../../files/make-folder.js';
 import { WriteBlockedError } from '../../files/write-blocked.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
+import { didYouMean } from '../../core/suggest.js';
 import { withWorkflowHint } from '../workflow-hint.js';
 import { printable, table } from '../format.js';
 import { transferProgress } from '../transfer-progress.js';
@@ -26,7 +27,10 @@ export function artifactsTarget(args: readonly string[], options: { output?: str
   const verb = first === 'list' || first === 'download' ? first : undefined;
   const usage = "dstack artifacts JOB lists a job's files, and dstack artifacts JOB -o DIR downloads them";
   if (verb === undefined) {
-    if (job !== undefined) throw new UsageError(`dstack artifacts takes one job, not '${args.join(' ')}': ${usage}`);
+    // `artifacts donwload JOB`: a misspelt verb, not two jobs.
+    const near = job !== undefined && more.length === 0 ? didYouMean(first!, ['list', 'download']) : '';
+    if (job !== undefined)
+      throw new UsageError(`dstack artifacts takes one job, not '${args.join(' ')}': ${usage}${near}`);
     return first!;
   }
   if (job === undefined || more.length > 0) throw new UsageError(`dstack artifacts ${verb} takes one job: ${usage}`);

@@ -57,7 +57,11 @@ export function checkScriptFile(wf: ResolvedWorkflow, root: string): void {
   if (inProject === '..' || inProject.startsWith('../')) {
     fail(`leaves the project folder: name a file inside it ${IN_PROJECT}, or an absolute path`);
   }
-  if (statOrUndefined(join(root, ...file.split('/'))) !== undefined) return;
+  const stat = statOrUndefined(join(root, ...file.split('/')));
+  // A folder runs as its __main__.py: without one, python exits 1 with `can't find '__main__' module`.
+  if (stat?.isDirectory() && statOrUndefined(join(root, ...file.split('/'), '__main__.py')) === undefined)
+    fail('is a folder without a __main__.py, which python would run: name the script in it (folder/train.py)');
+  if (stat !== undefined) return;
   // `python_script: python3 train.py`: the provider runs the interpreter itself.
   if (INTERPRETER.test(file)) {
     const rest = wf.params[key];

@@ -174,6 +174,7 @@ describe('python script', () => {
     await writeFiles(root(), {
       'train.py': 'print("hi")\n',
       'pkg/__main__.py': 'print("hi")\n',
+      'lib/util.py': 'X = 1\n',
       '.dstack/workflows.yaml':
         'workflows:\n' +
         python('missing', 'missing.py') +
@@ -188,7 +189,8 @@ describe('python script', () => {
         python('outside', '../outside.py --epochs 3') +
         python('climbs', 'pkg/../../outside.py') +
         python('inside', 'pkg/../train.py') +
-        python('interpreter', 'python3 train.py --epochs 3'),
+        python('interpreter', 'python3 train.py --epochs 3') +
+        python('library', 'lib/'),
     });
     // It exists, beside the project: the job, run from its workspace, would not find it.
     await writeFiles(base, { 'outside.py': 'print("hi")\n' });
@@ -213,6 +215,15 @@ describe('python script', () => {
   it('refuses the name a variable gives, when no such file exists', async () => {
     expect((await planError(root(), 'var', { overrides: { s: 'nope.py' } })).detail).toBe(missing('nope.py', 'var'));
     await expect(planProject(root(), 'var', { overrides: { s: 'train.py' } })).resolves.toBeDefined();
+  });
+
+  it('refuses a folder without a __main__.py, which python cannot run', async () => {
+    const e = await planError(root(), 'library');
+    expect(e.message).toBe(
+      ".dstack/workflows.yaml:43:20: python script 'lib/' of workflow 'library' is a folder without a __main__.py, " +
+        'which python would run: name the script in it (folder/train.py)',
+    );
+    expect(e.field).toBe('python_script');
   });
 
   it('says the interpreter is not the script when python_script starts with one', async () => {

@@ -97,6 +97,15 @@ function param(wf: ResolvedWorkflow, ...names: string[]): string | undefined {
 function requireParam(wf: ResolvedWorkflow, ...names: string[]): string {
   const value = param(wf, ...names);
   if (value !== undefined) return value;
+  // Written but blank (`python_script: ""`, or a variable that is empty): at its line, saying so.
+  const blank = names.find((name) => typeof wf.params[name] === 'string');
+  if (blank !== undefined) {
+    throw new ConfigError(
+      `'${blank}' of workflow '${wf.name}' is empty: the ${wf.provider} provider needs it`,
+      wf.locations[blank] ?? wf.location,
+      blank,
+    );
+  }
   const listed = names.find((name) => Array.isArray(wf.params[name]));
   if (listed !== undefined) {
     throw new ConfigError(

@@ -33,6 +33,13 @@ describe('curl parameters', () => {
         '    url: https://example.org/data.txt',
         '    output: data.txt',
         '    resources: {shm_size: 1GB}',
+        '  - name: nourl',
+        '    provider: curl',
+        '    output: data.txt',
+        '  - name: blankurl',
+        '    provider: curl',
+        '    url: ""',
+        '    output: data.txt',
         '  - name: root',
         '    provider: curl',
         '    url: https://example.org/',
@@ -55,6 +62,17 @@ describe('curl parameters', () => {
     );
   });
 
+  it('refuses a url that is missing, at the workflow, or empty, at its line', async () => {
+    expect((await planError(join(base, 'p'), 'nourl')).message).toBe(
+      ".dstack/workflows.yaml:19:5: workflow 'nourl' uses the curl provider, which needs 'url'",
+    );
+    const blank = await planError(join(base, 'p'), 'blankurl');
+    expect(blank.message).toBe(
+      ".dstack/workflows.yaml:24:10: 'url' of workflow 'blankurl' is empty: the curl provider needs it",
+    );
+    expect(blank.field).toBe('url');
+  });
+
   it("warns that shm_size is ignored by a job on the runner's host", async () => {
     expect((await planProject(join(base, 'p'), 'shm')).warnings).toEqual([
       ".dstack/workflows.yaml:18:27: 'resources.shm_size' of workflow 'shm' is ignored: it sizes a container's " +
@@ -68,7 +86,7 @@ describe('curl parameters', () => {
         'writes one file, so name it (output: raw_dataset/input.txt)',
     );
     expect((await planError(join(base, 'p'), 'root')).message).toBe(
-      ".dstack/workflows.yaml:22:13: output '.' of workflow 'root' names a folder: the curl provider " +
+      ".dstack/workflows.yaml:29:13: output '.' of workflow 'root' names a folder: the curl provider " +
         'writes one file, so name it (output: data.bin)',
     );
   });

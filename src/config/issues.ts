@@ -49,8 +49,13 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, ctx: Is
   if (result.success) return result.data;
   const issues = result.error.issues.flatMap((issue) => flatten(issue, []));
   const placed = issues.map((issue) => ({ issue, location: issueLocation(issue, ctx) }));
+  // At one place, an unknown key first: `- pth: out` lacks `path` because of it.
+  const unknownFirst = (p: { issue: Issue }) => (p.issue.code === 'unrecognized_keys' ? 0 : 1);
   placed.sort(
-    (a, b) => (a.location.line ?? 0) - (b.location.line ?? 0) || (a.location.column ?? 0) - (b.location.column ?? 0),
+    (a, b) =>
+      (a.location.line ?? 0) - (b.location.line ?? 0) ||
+      (a.location.column ?? 0) - (b.location.column ?? 0) ||
+      unknownFirst(a) - unknownFirst(b),
   );
   const first = placed[0]!;
   return fail(first.issue, first.location, schema, ctx);

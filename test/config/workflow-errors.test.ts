@@ -241,6 +241,13 @@ describe('workflows.yaml errors in names and dependencies', () => {
     );
   });
 
+  it("reports an artifact's misspelt key rather than the path it leaves missing", () => {
+    const e = trainError('    commands: [ls]', '    artifacts:', '      - pth: out');
+    expect(e.message).toBe(
+      ".dstack/workflows.yaml:5:9: unknown key 'pth' in 'artifacts.0' of workflow 'train' (did you mean 'path'?)",
+    );
+  });
+
   it('reports a provider mapping without a name', () => {
     expect(trainError('    provider:', '      repo: https://github.com/a/b').message).toBe(
       ".dstack/workflows.yaml:4:7: 'provider' of workflow 'train' has no 'name'",

@@ -111,7 +111,9 @@ async function runModule(
   try {
     module = await loadModule(source.file);
   } catch (e) {
-    throw named(`cannot be loaded: ${(e as Error).message}`);
+    // Node gives an ES module's syntax error no line; its --check does.
+    const where = e instanceof SyntaxError ? ` (node --check ${source.file} shows where)` : '';
+    throw named(`cannot be loaded: ${(e as Error).message}${where}`);
   }
   if (source.name !== undefined && module.name !== source.name) {
     throw named(`exports the name '${module.name}'; a module in .dstack/providers/ is named after its file`);

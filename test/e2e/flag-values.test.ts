@@ -82,7 +82,7 @@ describe('flag values and subcommands the CLI refuses', () => {
       "error: unknown command 'dstack tags rm' (dstack tags takes list, add, delete); did you mean 'delete'?\n",
     );
     expect(await refusal(['users', 'bogus'])).toBe(
-      "error: unknown command 'dstack users bogus' (dstack users takes list, add, delete, token)\n",
+      "error: unknown command 'dstack users bogus' (dstack users takes list, add, delete, promote, demote, token)\n",
     );
     expect(await refusal(['runners', 'ad', 'r1'])).toBe(
       "error: unknown command 'dstack runners ad' (dstack runners takes list, add, delete, token); did you mean 'add'?\n",

@@ -33,7 +33,7 @@ export function createApp(engine: Engine, key: ServerKey): Hono<ApiEnv> {
     const caller = await authenticate(engine.store, c.req.header('authorization'));
     if (!caller) throw invalidToken();
     c.set('caller', caller);
-    if (caller.kind === 'runner') engine.heardFrom(caller.name);
+    if (caller.kind === 'runner') engine.presence.heardFrom(caller.name);
     // Who may call what: runner tokens only the runner routes, user tokens everything else but those.
     const kind = whoMayCall(c.req.path);
     if (kind !== 'any' && caller.kind !== kind) throw new ForbiddenError(wrongKind(kind, caller));

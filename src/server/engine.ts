@@ -22,6 +22,7 @@ import type { BlobStore } from './storage/blob-store.js';
 import type { LogArchive } from './storage/log-archive.js';
 import type { LogStore } from './storage/log-store.js';
 import type { Store, TransitionGuard, TransitionPatch } from './store/store.js';
+import { RunnerPresence } from './runner-presence.js';
 import { TOKEN_CACHE_MS } from './store/token-cache.js';
 
 export interface EngineParts {
@@ -51,10 +52,8 @@ export class Engine {
   private closing = false;
   private works = 0;
   private readonly waiters = new Set<Promise<unknown>>();
-  /** When each runner was last heard from, ms since the epoch: `heardFrom`. */
-  private readonly heard = new Map<string, number>();
-  /** Runners that get no new work (the server's own, while it shuts down): `drain`. */
-  private readonly draining = new Set<string>();
+  /** When runners were last heard from, and which get no new work. */
+  readonly presence = new RunnerPresence(() => this.wakeRunners());
   /** The runners this process runs itself, by name (`ManagedRunner`). */
   readonly managedRunners = new Map<string, ManagedRunner>();
   /**
@@ -176,34 +175,6 @@ export class Engine {
   newWork(): void {
     this.events.emit('new-work');
     this.wakeRunners();
-  }
-
-  /** `runner` gets no new work from now on, and a claim of its that waits for work is answered now (with none). */
-  drain(runner: string): void {
-    this.draining.add(runner);
-    this.wakeRunners();
-  }
-
-  isDraining(runner: string): boolean {
-    return this.draining.has(runner);
-  }
-
-  undrain(runner: string): void {
-    this.draining.delete(runner);
-  }
-
-  /**
-   * Note a request of `runner`'s, before anything is written: its heartbeat in the store
-   * cannot be written while the database is down or its disk full, and a runner that kept
-   * calling all along must not be taken for lost once the store is back.
-   */
-  heardFrom(runner: string): void {
-    this.heard.set(runner, Date.now());
-  }
-
-  /** When `runner` was last heard from by this process (`heardFrom`), ms since the epoch; 0 when never. */
-  lastHeard(runner: string): number {
-    return this.heard.get(runner) ?? 0;
   }
 
   /** Run `fn` alone: submissions are serialised so that identical jobs submitted at once run once. */

@@ -25,7 +25,7 @@ export interface MonitorOptions {
 
 /**
  * Mark runners silent for longer than `runnerTimeoutMs` lost. Silence counts from the last
- * heartbeat stored or heard (`Engine.lastHeard`: the store's write of it may have failed),
+ * heartbeat stored or heard (`RunnerPresence.lastHeard`: the store's write of it may have failed),
  * and from `since` at the earliest (the server's start): a runner cannot heartbeat a server
  * that is down, and one retrying waits up to RETRY_MAX_DELAY_MS before it tries again.
  */
@@ -36,7 +36,7 @@ export async function checkRunners(
   since = 0,
 ): Promise<void> {
   for (const runner of await engine.store.listRunners()) {
-    const heard = Math.max(runner.updatedAt, engine.lastHeard(runner.name));
+    const heard = Math.max(runner.updatedAt, engine.presence.lastHeard(runner.name));
     if (runner.status !== 'ACTIVE' || now - Math.max(heard, since + RETRY_MAX_DELAY_MS) <= runnerTimeoutMs) continue;
     await engine.store.setRunnerStatus(runner.name, 'LOST');
     engine.logger.warn(`runner ${runner.name} lost: no heartbeat for ${Math.round((now - heard) / 1000)}s`);

@@ -186,7 +186,7 @@ export async function claim(
   // status change. Found full at the last look with no work since: it waits for work before looking.
   // A draining runner's claim ends with none (null), as soon as the drain wakes it.
   const found = await engine.waitFor(
-    async () => (engine.isDraining(runner) ? null : claimOnce(engine, runner)),
+    async () => (engine.presence.isDraining(runner) ? null : claimOnce(engine, runner)),
     waitMs,
     signal,
     ['work'],

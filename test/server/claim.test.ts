@@ -50,7 +50,7 @@ describe('claim', () => {
     const started = Date.now();
     const waiting = claim(engine, 'r1', ['aaaaaaaaaaaa'], 10_000); // full: it waits for work
     await new Promise((r) => setTimeout(r, 50));
-    engine.drain('r1');
+    engine.presence.drain('r1');
     expect(await waiting).toBeUndefined();
     expect(Date.now() - started).toBeLessThan(5_000);
     expect((await claim(engine, 'r1', [], 0))?.job.id).toBe('aaaaaaaaaaaa');

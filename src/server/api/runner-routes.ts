@@ -104,7 +104,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
       gpus: r.total.gpus.length,
       ...abilitiesOf(r.total),
     });
-    engine.undrain(r.name); // back after a shutdown: it takes work again
+    engine.presence.undrain(r.name); // back after a shutdown: it takes work again
     engine.wakeRunners();
     return { ok: true, heartbeatMs: engine.heartbeatMs };
   };
@@ -115,7 +115,7 @@ export function runnerRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const r = await body(c, schemas.drainRunner);
     self(c, r.name);
     await registered(r.name, r.session);
-    engine.drain(r.name);
+    engine.presence.drain(r.name);
     const jobs = await store.activeJobsOfRunner(r.name);
     await stopJobs(engine, jobs, { actor: `runner:${r.name}`, reason: r.reason });
     engine.logger.info(`runner ${r.name} is shutting down`, { stopping: jobs.length });

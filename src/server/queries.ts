@@ -45,6 +45,8 @@ export interface Target {
   jobs: JobRecord[];
   /** The jobs the target names: one job, or every job of the run. */
   selected: JobRecord[];
+  /** The job a job id named; absent when the target named the run (even a run of one job). */
+  job?: JobRecord;
 }
 
 /**
@@ -58,7 +60,9 @@ export async function resolveTarget(store: Store, user: TokenRecord, target: str
   if (!run || (!user.admin && run.user !== user.name))
     throw new NotFoundError(`no run or job named '${target}' (see 'dstack status --last 10')`);
   const jobs = await store.jobsOfRuns([run.name]);
-  return { run, jobs, selected: job ? jobs.filter((j) => j.id === job.id) : jobs };
+  if (!job) return { run, jobs, selected: jobs };
+  const selected = jobs.filter((j) => j.id === job.id);
+  return { run, jobs, selected, ...(selected[0] && { job: selected[0] }) };
 }
 
 export function allFinished(jobs: readonly JobRecord[]): boolean {

@@ -39,7 +39,7 @@ describe('dstack resume RUN with a job held back by a failed dependency', () => 
   const jobs = async (run: string): Promise<Map<string, JobRecord>> =>
     new Map((await sb.runView(run)).jobs.map((j) => [j.workflow, j]));
 
-  it('resumes the others, and names each job it left with the dependency that holds it', async () => {
+  it('resumes the others, and names each job it left: the failed one, and those its failure holds', async () => {
     const run = (await sb.dstack(['run', 'all', '-d'])).stdout.trim();
     await waitUntil(async () => (await sb.dstack(['logs', run])).stdout.includes('ready'));
     const before = await jobs(run);
@@ -62,7 +62,9 @@ describe('dstack resume RUN with a job held back by a failed dependency', () => 
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toBe(`${ended.get('slow')!.id} slow SUBMITTED\n`);
     expect(resumed.stderr).toBe(
-      `not resumed: ${afterBad.id} after-bad STOPPED: its dependency bad (${bad.id}) is FAILED; ` +
+      `not resumed: ${bad.id} bad FAILED: it FAILED (exit code 1): only a stopped job resumes, or one whose ` +
+        'resume failed before its commands started; run the workflow again with dstack run bad\n' +
+        `not resumed: ${afterBad.id} after-bad STOPPED: its dependency bad (${bad.id}) is FAILED; ` +
         'run the workflow again with dstack run after-bad\n' +
         `not resumed: ${ended.get('all')!.id} all STOPPED: its dependency after-bad (${afterBad.id}) is STOPPED; ` +
         'run the workflow again with dstack run all\n',
@@ -78,9 +80,10 @@ describe('dstack resume RUN with a job held back by a failed dependency', () => 
     });
     expect((await sb.dstack(['logs', run])).stdout).toBe('epochs 1, lr 0.5 0.25\n');
     const resumed = await sb.dstack(['resume', run]);
+    // A run of one job is refused as the run typed, naming its job.
     expect(resumed.stderr).toBe(
-      `error: job ${id} (train) is not stopped (it is FAILED: exit code 3); only a stopped job resumes, ` +
-        "or one whose resume failed before its commands started: run it again with dstack run train --lr '0.5 0.25'\n",
+      `error: run '${run}' has no jobs to resume: none is stopped, or failed in a resume before its commands ` +
+        `started (its job train ${id} is FAILED: exit code 3); run it again with dstack run train --lr '0.5 0.25'\n`,
     );
     expect(resumed.code).toBe(1);
   });

@@ -2,9 +2,9 @@
 import type { Client } from '../../client/client.js';
 import { UsageError } from '../../core/errors.js';
 import { STOP_GRACE_RULE, stopGraceSeconds } from '../../core/request-limits.js';
-import { dependentsOf, endedDependency, isFinished, isResumable } from '../../core/job-status.js';
+import { dependentsOf, isFinished, isResumable } from '../../core/job-status.js';
 import { ANOTHER_USERS_JOB, type JobRecord } from '../../core/records.js';
-import { runAgainCommand } from '../../core/variables.js';
+import { resumePlan } from '../../core/resume-plan.js';
 import type { Settings } from '../../settings.js';
 import { connect } from '../connect.js';
 import { withWorkflowHint } from '../workflow-hint.js';
@@ -110,18 +110,15 @@ async function dependentsLeft(client: Client, resumed: readonly JobRecord[]): Pr
 }
 
 /**
- * What `dstack resume RUN` left as it was: the resumable jobs whose dependency ended for good,
- * which would wait for it forever (the server resumes the others); a line each, saying which.
+ * What `dstack resume RUN` left as it ended, a line each with why and what to do instead: the
+ * stopped jobs whose dependency ended for good, and the failed and aborted ones, which no resume
+ * takes. The rule is core/resume-plan.ts, the dashboard's Resume dialog's too.
  */
 async function leftBehind(client: Client, run: string, resumed: readonly JobRecord[]): Promise<string> {
   const { jobs, overrides } = await client.getRun(run);
   const taken = new Set(resumed.map((j) => j.id));
-  return jobs
-    .filter((j) => !taken.has(j.id) && isResumable(j))
-    .map((j) => {
-      const dep = endedDependency(j, jobs);
-      const why = dep ? `: its dependency ${dep.ref} (${dep.id}) is ${dep.status}` : '';
-      return `not resumed: ${j.id} ${j.ref} ${j.status}${why}; run the workflow again with ${runAgainCommand(j, overrides)}\n`;
-    })
+  return resumePlan(jobs, overrides)
+    .leaves.filter(({ job }) => !taken.has(job.id))
+    .map(({ job, why }) => `not resumed: ${job.id} ${job.ref} ${job.status}: ${why}\n`)
     .join('');
 }

@@ -75,13 +75,17 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     const { target, noTag } = await body(c, schemas.resume);
     const caller = c.get('caller');
     const found = await resolveTarget(store, caller, target);
-    const taken = found.selected.length === 1 ? found.selected : resumableOf(found.selected);
+    // A run is resumed as a run even when it has one job: its refusal speaks of the run.
+    const taken = found.job ? [found.job] : resumableOf(found.selected);
     if (taken.length === 0) {
       // A job that failed in its first attempt (its runner restarted as it prepared it) has nothing to go on from.
       const failed = found.selected.some((j) => j.status === 'FAILED' || j.status === 'ABORTED');
       const again = failed ? `; run it again with ${runCommand(found.run.workflow, found.run.overrides)}` : '';
+      // A run of one job names it, as `dstack resume JOB` would: the user typed the run, not the job.
+      const [only, ...others] = found.selected;
+      const it = only && others.length === 0 ? ` (its job ${only.ref} ${only.id} is ${endedAs(only)})` : '';
       throw new NotFoundError(
-        `run '${found.run.name}' has no jobs to resume: none is stopped, or failed in a resume before its commands started${again}`,
+        `run '${found.run.name}' has no jobs to resume: none is stopped, or failed in a resume before its commands started${it}${again}`,
       );
     }
     const options = { noTag: noTag === true, overrides: found.run.overrides };
@@ -89,6 +93,11 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
   });
 
   return app;
+}
+
+/** A job's status, and its reason when it ended other than DONE: `FAILED: exit code 3`. */
+function endedAs(job: JobRecord): string {
+  return `${job.status}${job.reason && job.status !== 'DONE' ? `: ${job.reason}` : ''}`;
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
  * The run's Resume dialog names what `dstack resume RUN` does: the jobs it resumes, and each job
- * it leaves as it ended with why, in the words of `dstack resume` (cli/commands/stop.ts).
+ * it leaves as it ended with why, as `dstack resume RUN` prints it (cli/commands/stop.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { resumePlan } from '../../web/src/lib/resume-plan.js';
+import { resumePlan } from '../../src/core/resume-plan.js';
 import { makeJob, makeRun } from '../store/fixtures.js';
 
 const run = makeRun('proud-tiger-1');

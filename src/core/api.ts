@@ -76,7 +76,7 @@ export interface TagRequest {
 
 /** A run just tagged; a run has one tag, so one it had before is gone, and dependencies on it with it. */
 export interface TaggedRun extends RunView {
-  /** The run's earlier tag, which this one replaced. */
+  /** The run's earlier tag, which this one replaced: only from a server before 2026-11-25 (a newer one refuses). */
   replaced?: string;
   /** The run had this tag already: nothing changed. */
   unchanged?: true;

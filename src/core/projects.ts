@@ -52,6 +52,19 @@ export function tagTaken(tag: string, project: string, run: string): string {
 }
 
 /**
+ * `tags add TAG RUN` for a run that has another tag: a run has one tag, and taking it away in
+ * passing would leave every `depends-on: WORKFLOW:OLD` failing with nobody told. Renaming is
+ * two commands, each saying what it does.
+ */
+export function tagHeld(tag: string, project: string, run: string, held: string): string {
+  return (
+    `run ${run} has the tag '${held}' already, and a run has one tag; to rename it, delete the old one first ` +
+    `(a depends-on ':${held}' then finds no run): dstack tags delete ${held} --project ${shellWord(project)} && ` +
+    `dstack tags add ${tag} ${run}`
+  );
+}
+
+/**
  * `tag` is to go to `run`, unfinished, once it is DONE (`dstack run --tag`): no other run may take
  * it meanwhile, unless its user lets the promise go (`tags delete`; the run then ends untagged).
  */

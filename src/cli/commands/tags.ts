@@ -1,8 +1,9 @@
 /** `dstack tags add|delete|list` and `dstack prune`. */
 import { findProjectRoot, misnamedProjectFile, noProjectIn } from '../../config/project-root.js';
-import type { PruneResult } from '../../core/api.js';
+import type { PruneResult, TaggedRun } from '../../core/api.js';
 import { UsageError } from '../../core/errors.js';
 import { MAX_PRUNE_AGE_DAYS, MAX_PRUNE_AGE_MS } from '../../core/request-limits.js';
+import { JOB_ID } from '../../core/run-names.js';
 import { checkTagName } from '../../core/tags.js';
 import { formatSize, plural } from '../../core/resources.js';
 import type { Settings } from '../../settings.js';
@@ -56,10 +57,19 @@ export async function tagsAddCommand(tag: string, run: string, settings: Setting
     process.stdout.write(`run ${view.name} has the tag ${tag} already (project ${view.project})\n`);
     return 0;
   }
-  // A tag lives in its run's project, wherever the CLI stands.
-  const replaced = view.replaced ? `; its tag ${view.replaced} is gone` : '';
-  process.stdout.write(`tagged run ${view.name} as ${tag} (project ${view.project}${replaced})\n`);
+  process.stdout.write(taggedLine(tag, run, view));
   return 0;
+}
+
+/**
+ * What `tags add TAG TARGET` did: a tag names a run, so a job's id tags the job's whole run, and
+ * says so. A tag lives in its run's project, wherever the CLI stands. `replaced`: a server before
+ * 2026-11-25 moved the run's other tag in passing (a newer one refuses).
+ */
+export function taggedLine(tag: string, target: string, view: TaggedRun): string {
+  const ofJob = target !== view.name && JOB_ID.test(target) ? `, the run of job ${target},` : '';
+  const replaced = view.replaced ? `; its tag ${view.replaced} is gone` : '';
+  return `tagged run ${view.name}${ofJob} as ${tag} (project ${view.project}${replaced})\n`;
 }
 
 /**

@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../core/errors.js';
 import type { TagDeleted, TaggedRun } from '../../core/api.js';
+import { tagHeld } from '../../core/projects.js';
 import type { RunRecord } from '../../core/records.js';
 import { prune } from '../prune.js';
 import { resolveTarget, runViews } from '../queries.js';
@@ -42,9 +43,10 @@ export function tagRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
     return engine.serialize(async () => {
       if (await checkTagFree(engine, scope, tag, target.run.name))
         return c.json({ ...view!, tag, unchanged: true } satisfies TaggedRun);
+      // Another tag of this run is not moved in passing: a depends-on that names it would break unseen.
+      if (view!.tag) throw new ConflictError(tagHeld(tag, target.run.project, target.run.name, view!.tag));
       await store.setTag(target.run.name, tag);
-      const replaced = view!.tag && view!.tag !== tag ? { replaced: view!.tag } : {};
-      return c.json({ ...view!, tag, ...replaced } satisfies TaggedRun, 201);
+      return c.json({ ...view!, tag } satisfies TaggedRun, 201);
     });
   });
 

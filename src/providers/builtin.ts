@@ -206,16 +206,19 @@ function checkSpellings(wf: ResolvedWorkflow): void {
 /** A list of packages holds packages: not pip's options, nor a requirements file's name. */
 function checkPackages(wf: ResolvedWorkflow): void {
   const requirements = requirementsOf(wf.params);
-  if (requirements === undefined || 'file' in requirements) return;
-  for (const entry of requirements.packages) {
-    const problem = notAPackage(entry);
-    if (problem === undefined) continue;
+  const listed = wf.params['requirements'];
+  if (requirements === undefined || 'file' in requirements || !Array.isArray(listed)) return;
+  // By the list as written (requirementsOf drops blank items), so the error points at the item.
+  listed.forEach((item, i) => {
+    const entry = String(item).trim();
+    const problem = entry === '' ? undefined : notAPackage(entry);
+    if (problem === undefined) return;
     throw new ConfigError(
       `'${entry}' in the requirements of workflow '${wf.name}' ${problem}`,
-      wf.locations['requirements'] ?? wf.location,
-      'requirements',
+      wf.locations[`requirements.${i}`] ?? wf.locations['requirements'] ?? wf.location,
+      `requirements.${i}`,
     );
-  }
+  });
 }
 
 /** `3`, `3.8`, `3.10` (read as written, so never 3.1), `3.10.4`. */

@@ -115,7 +115,8 @@ describe('python requirements', () => {
         python('packages', '[tinypkg==0.1, "numpy; python_version >= \'3.8\'"]') +
         python('option', '[tinypkg, --index-url=https://example.com/simple]') +
         python('listed-file', '[requirements.txt]') +
-        '  - name: script-list\n    provider: python\n    python_script: [main.py]\n',
+        '  - name: script-list\n    provider: python\n    python_script: [main.py]\n' +
+        python('block-option', '\n      - tinypkg\n      - --upgrade'),
     });
   });
   afterAll(() => rm(base, { recursive: true, force: true }));
@@ -162,17 +163,24 @@ describe('python requirements', () => {
     });
   });
 
-  it("refuses pip's options and a file's name in the list, at its line, saying what to write", async () => {
+  it("refuses pip's options and a file's name in the list, at the item, saying what to write", async () => {
     expect((await planError(root(), 'option')).message).toBe(
-      ".dstack/workflows.yaml:37:5: '--index-url=https://example.com/simple' in the requirements of workflow 'option' " +
+      ".dstack/workflows.yaml:37:29: '--index-url=https://example.com/simple' in the requirements of workflow 'option' " +
         "is an option of pip's, not a package: put options in a requirements file, or in pip's environment (PIP_INDEX_URL)",
     );
     const e = await planError(root(), 'listed-file');
     expect(e.message).toBe(
-      ".dstack/workflows.yaml:41:5: 'requirements.txt' in the requirements of workflow 'listed-file' names a file: " +
+      ".dstack/workflows.yaml:41:20: 'requirements.txt' in the requirements of workflow 'listed-file' names a file: " +
         "a requirements file is written 'requirements: requirements.txt'",
     );
-    expect(e.field).toBe('requirements');
+    expect(e.field).toBe('requirements.0');
+    // A block list's item, on a line of its own.
+    const block = await planError(root(), 'block-option');
+    expect(block.message).toBe(
+      ".dstack/workflows.yaml:50:9: '--upgrade' in the requirements of workflow 'block-option' is an option of " +
+        "pip's, not a package: put options in a requirements file, or in pip's environment (PIP_INDEX_URL)",
+    );
+    expect(block.field).toBe('requirements.1');
   });
 
   it('refuses a script given as a list, naming the key it found', async () => {

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import type { RunnerClient } from '../client/runner-client.js';
 import type { Assignment } from '../core/api.js';
 import type { ArtifactManifest } from '../core/records.js';
+import { dependencyArtifactNotes } from '../core/dependency-notes.js';
 import { filesAndSize, formatSize } from '../core/resources.js';
 import { retryNotes } from '../files/progress-notes.js';
 import { makeFolders } from '../files/raw-fs.js';
@@ -94,10 +95,7 @@ export async function prepareWorkspace(
           : 'the code or an earlier dependency has a path there: rename the artifact or that path',
       );
     });
-    note(`artifacts of ${dep.job.ref} (${dep.job.id}): ${filesAndSize(stats.files, stats.bytes, stats.folders)}`);
-    const unsaved = neverMade(dep.manifest);
-    if (unsaved)
-      note(`${dep.job.ref} (${dep.job.id}) saved nothing for ${unsaved}: it did not exist when that job ended`);
+    for (const line of dependencyArtifactNotes(dep.job, dep.manifest, stats)) note(line);
     add(stats);
   }
   if (assignment.restore) {
@@ -108,17 +106,6 @@ export async function prepareWorkspace(
     note(`restored this job's saved artifacts: ${filesAndSize(stats.files, stats.bytes, stats.folders)}`);
   }
   return dir;
-}
-
-/**
- * The artifacts a dependency declared and never made (`artifact 'data'`), in words: said up
- * front, rather than left to the job's first `No such file or directory`. An empty folder it
- * made has an entry, so an artifact without any did not exist.
- */
-function neverMade(manifest: ArtifactManifest): string | undefined {
-  const paths = manifest.artifacts.filter((a) => a.files.length === 0).map((a) => `'${a.path}'`);
-  if (paths.length === 0) return undefined;
-  return `${paths.length === 1 ? 'its artifact' : 'its artifacts'} ${paths.join(', ')}`;
 }
 
 /**

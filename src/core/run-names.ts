@@ -85,3 +85,16 @@ export function runNamePrefix(random: () => number = Math.random): string {
 
 export const RUN_NAME = /^[a-z]+-[a-z]+-\d+$/;
 export const JOB_ID = /^[0-9a-f]{12}$/;
+/**
+ * A job id's start, as git takes a commit's: at least 4 of its 12 hex digits. A run's name
+ * (`fast-rabbit-1`) never looks like one, so the two are never confused.
+ */
+export const JOB_ID_PREFIX = /^[0-9a-f]{4,11}$/;
+
+/**
+ * Whether `target`, as typed (a run's name, a job's id, or its start, which the server has
+ * found to start one job of the caller's), names job `id` of run `runName`.
+ */
+export function targetNames(target: string, runName: string, id: string): boolean {
+  return target === runName || id === target || (JOB_ID_PREFIX.test(target) && id.startsWith(target));
+}

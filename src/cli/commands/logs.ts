@@ -4,6 +4,7 @@ import type { OutputLine } from '../../core/log-frames.js';
 import { UsageError } from '../../core/errors.js';
 import { endedWithRunner, isFinished, resumableJobs } from '../../core/job-status.js';
 import type { JobRecord, RunView } from '../../core/records.js';
+import { targetNames } from '../../core/run-names.js';
 import { waitingReason } from '../../core/waiting-reason.js';
 import type { Settings } from '../../settings.js';
 import { cachedLogNotes } from '../cached-log-notes.js';
@@ -79,7 +80,7 @@ export async function logsCommand(
   }
   const client = await connect(settings);
   const run = await withWorkflowHint(client, target, 'logs', () => client.getRun(target)); // a run name or a job id
-  const jobs = run.jobs.filter((j) => j.id === target || run.name === target);
+  const jobs = run.jobs.filter((j) => targetNames(target, run.name, j.id));
   const notes = await cachedLogNotes(client, jobs);
   const print = (lines: readonly OutputLine[]) =>
     notes ? notes.print(lines, (some) => printLines(some, jobs)) : printLines(lines, jobs);
@@ -130,7 +131,7 @@ function noteStanding(job: JobRecord, byId: ReadonlyMap<string, JobRecord>): voi
  * line for each that is not, so that `run -d` then `logs -f` in a script keeps the result.
  */
 function followedEnd(run: RunView, target: string): number {
-  const failed = run.jobs.filter((j) => (j.id === target || run.name === target) && j.status !== 'DONE');
+  const failed = run.jobs.filter((j) => targetNames(target, run.name, j.id) && j.status !== 'DONE');
   const byId = new Map(run.jobs.map((j) => [j.id, j]));
   for (const job of failed) {
     noteStanding(job, byId);
@@ -138,7 +139,7 @@ function followedEnd(run: RunView, target: string): number {
   }
   noteResumable(
     target,
-    run.jobs.filter((j) => j.id === target || run.name === target),
+    run.jobs.filter((j) => targetNames(target, run.name, j.id)),
   );
   return failed.length > 0 ? 1 : 0;
 }

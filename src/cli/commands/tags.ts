@@ -3,7 +3,7 @@ import { findProjectRoot, misnamedProjectFile, noProjectIn } from '../../config/
 import type { PruneResult, TaggedRun } from '../../core/api.js';
 import { UsageError } from '../../core/errors.js';
 import { MAX_PRUNE_AGE_DAYS, MAX_PRUNE_AGE_MS } from '../../core/request-limits.js';
-import { JOB_ID } from '../../core/run-names.js';
+import { JOB_ID, JOB_ID_PREFIX } from '../../core/run-names.js';
 import { checkTagName } from '../../core/tags.js';
 import { formatSize, plural } from '../../core/resources.js';
 import type { Settings } from '../../settings.js';
@@ -67,7 +67,8 @@ export async function tagsAddCommand(tag: string, run: string, settings: Setting
  * 2026-11-25 moved the run's other tag in passing (a newer one refuses).
  */
 export function taggedLine(tag: string, target: string, view: TaggedRun): string {
-  const ofJob = target !== view.name && JOB_ID.test(target) ? `, the run of job ${target},` : '';
+  const ofJob =
+    target !== view.name && (JOB_ID.test(target) || JOB_ID_PREFIX.test(target)) ? `, the run of job ${target},` : '';
   const replaced = view.replaced ? `; its tag ${view.replaced} is gone` : '';
   return `tagged run ${view.name}${ofJob} as ${tag} (project ${view.project}${replaced})\n`;
 }

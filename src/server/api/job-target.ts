@@ -4,7 +4,7 @@ import type { JobRecord, RunRecord } from '../../core/records.js';
 import { resolveTarget } from '../queries.js';
 import type { Store, TokenRecord } from '../store/store.js';
 
-/** The job `id` and its run; NotFoundError for a run's name, another user's job, or no such job. */
+/** The job `id` (or the start of its id) and its run; NotFoundError for a run's name, another user's job, or no such job. */
 export async function resolveJob(
   store: Store,
   caller: TokenRecord,
@@ -14,7 +14,7 @@ export async function resolveJob(
   if (target.run.name === id) {
     throw new NotFoundError(`'${id}' is a run, not a job: name one of its jobs ('dstack status ${id}' lists them)`);
   }
-  const job = target.selected[0];
-  if (!job || job.id !== id) throw new NotFoundError(`no job '${id}'`);
-  return { job, run: target.run };
+  // `id` may be the start of the job's id (queries.ts): the job is the one it named.
+  if (!target.job) throw new NotFoundError(`no job '${id}'`);
+  return { job: target.job, run: target.run };
 }

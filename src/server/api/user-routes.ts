@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { NotFoundError } from '../../core/errors.js';
 import { isResumable, resumableJobs } from '../../core/job-status.js';
 import { producer, type JobRecord } from '../../core/records.js';
-import { JOB_ID } from '../../core/run-names.js';
+import { JOB_ID, JOB_ID_PREFIX } from '../../core/run-names.js';
 import { runCommand } from '../../core/variables.js';
 import { resumeJobs, stopJobs } from '../control.js';
 import { listRuns, resolveTarget, runViews } from '../queries.js';
@@ -48,7 +48,7 @@ export function userRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
 
   app.get('/jobs/:id', async (c) => {
     const id = c.req.param('id');
-    if (!JOB_ID.test(id)) throw new NotFoundError(`no job '${id}'`);
+    if (!JOB_ID.test(id) && !JOB_ID_PREFIX.test(id)) throw new NotFoundError(`no job '${id}'`);
     const target = await resolveTarget(store, c.get('caller'), id);
     const job = target.selected[0]!;
     return c.json({ job, run: target.run, events: await store.events(job.id) });

@@ -26,6 +26,7 @@ import type { Database, SqlDialect } from './schema.js';
 import { TokenCache } from './token-cache.js';
 import type {
   JobFacts,
+  JobIdMatch,
   JobNeed,
   JobRef,
   LogArchive,
@@ -170,6 +171,18 @@ export class KyselyStore implements Store {
   async getJob(id: string): Promise<JobRecord | undefined> {
     const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
     return row && jobFromRow(row);
+  }
+
+  async jobsWithIdPrefix(prefix: string, user: string | undefined, limit: number): Promise<JobIdMatch[]> {
+    // A range on the primary key, not LIKE (which SQLite runs as a scan): ids are lowercase hex, all below 'g'.
+    let query = this.db
+      .selectFrom('jobs')
+      .innerJoin('runs', 'runs.name', 'jobs.run_name')
+      .select(['jobs.id as id', 'jobs.run_name as runName', 'jobs.ref as ref'])
+      .where('jobs.id', '>=', prefix)
+      .where('jobs.id', '<', `${prefix}g`);
+    if (user !== undefined) query = query.where('runs.user', '=', user);
+    return query.orderBy('jobs.id').limit(limit).execute();
   }
 
   jobsOfRuns(runNames: readonly string[]): Promise<JobRecord[]> {

@@ -119,6 +119,13 @@ export interface SlurmJobRecord {
   endedAt?: number;
 }
 
+/** A job a short id matched: enough to name it, or to say which jobs an ambiguous one matches. */
+export interface JobIdMatch {
+  id: string;
+  runName: string;
+  ref: string;
+}
+
 export interface Store extends RepoStore {
   /** Create or upgrade the schema. Idempotent. */
   migrate(): Promise<void>;
@@ -155,6 +162,11 @@ export interface Store extends RepoStore {
   countRunsWithPrefix(prefix: string): Promise<number>;
 
   getJob(id: string): Promise<JobRecord | undefined>;
+  /**
+   * The jobs whose id starts with `prefix` (a short id the user typed), of `user`'s runs (every
+   * user's, absent); at most `limit`, by id.
+   */
+  jobsWithIdPrefix(prefix: string, user: string | undefined, limit: number): Promise<JobIdMatch[]>;
   /** Jobs of these runs, in the order they were planned. */
   jobsOfRuns(runNames: readonly string[]): Promise<JobRecord[]>;
   /**

@@ -121,5 +121,29 @@ export function describeJobQueries(open: OpenStore): void {
       expect(held.map((j) => j.ref)).toEqual(['running', 'uploading']);
       expect(await store().activeJobsOfRunner('gpu-9')).toEqual([]);
     });
+
+    it("jobsWithIdPrefix finds the jobs whose id starts with a short id, of one user's runs or anyone's, by id", async () => {
+      const mine = makeRun('mine-run', { user: 'ada' });
+      await store().createRun(
+        mine,
+        [makeJob(mine, 'b', { id: 'abcd00000002' }), makeJob(mine, 'a', { id: 'abcd00000001' })],
+        'ada',
+      );
+      const theirs = makeRun('their-run', { user: 'bob' });
+      await store().createRun(theirs, [makeJob(theirs, 'c', { id: 'abcd00000003' })], 'bob');
+      await seedRun(store(), 'other-run', ['x']);
+
+      const ids = async (prefix: string, user: string | undefined, limit = 10) =>
+        (await store().jobsWithIdPrefix(prefix, user, limit)).map((j) => `${j.id} ${j.ref} ${j.runName}`);
+      expect(await ids('abcd', 'ada')).toEqual(['abcd00000001 a mine-run', 'abcd00000002 b mine-run']);
+      expect(await ids('abcd', undefined)).toEqual([
+        'abcd00000001 a mine-run',
+        'abcd00000002 b mine-run',
+        'abcd00000003 c their-run',
+      ]);
+      expect(await ids('abcd0000000', undefined, 2)).toHaveLength(2);
+      expect(await ids('abcd00000003', 'ada')).toEqual([]);
+      expect(await ids('abce', undefined)).toEqual([]);
+    });
   });
 }

@@ -126,9 +126,17 @@ describe('projects', () => {
     const r = await sb.dstack(['tags', 'add', 'v1', theirs]);
     expect(r.stdout).toContain(`tagged run ${theirs} as v1 (project ${OTHER})`);
     expect((await inOther(['tags', 'list'])).stdout).toMatch(new RegExp(`^v1\\s+${theirs}`, 'm'));
-    // A run has one tag: another replaces it, and says so.
-    expect((await sb.dstack(['tags', 'add', 'v2', theirs])).stdout).toContain(
-      `tagged run ${theirs} as v2 (project ${OTHER}; its tag v1 is gone)`,
+    // A run has one tag: another is refused, naming the commands that rename it, which do.
+    const moved = await sb.dstack(['tags', 'add', 'v2', theirs]);
+    expect([moved.code, moved.stderr]).toEqual([
+      1,
+      `error: run ${theirs} has the tag 'v1' already, and a run has one tag; to rename it, delete the old one ` +
+        `first (a depends-on ':v1' then finds no run): dstack tags delete v1 --project ${OTHER} && ` +
+        `dstack tags add v2 ${theirs}\n`,
+    ]);
+    expect((await sb.dstack(['tags', 'delete', 'v1', '--project', OTHER])).code).toBe(0);
+    expect((await sb.dstack(['tags', 'add', 'v2', theirs])).stdout).toBe(
+      `tagged run ${theirs} as v2 (project ${OTHER})\n`,
     );
     // Taken in the run's project: the advice names it, and works from here.
     const [train] = await runsIn(other, ['status', '--last', '1']);

@@ -12,6 +12,7 @@ import { within } from '../core/concurrency.js';
 import { PYTHON_IN_DOCKER } from '../core/job-needs.js';
 import type { Capacity } from '../core/resources.js';
 import { readProviderSettings } from '../settings.js';
+import { missingNetwork, NO_NETWORK } from './executors/docker/network.js';
 
 export type RunnerAbilities = Pick<Capacity, 'docker' | 'dockerProblem' | 'python'>;
 
@@ -42,7 +43,10 @@ const PYTHONS_WAIT_MS = 200;
  * Why no Docker engine answers at `host` (DOCKER_HOST): `none answers at /var/run/docker.sock
  * (permission denied): …`, or a DOCKER_HOST it cannot use; undefined when one answers a ping.
  */
-export async function dockerProblem(host: string): Promise<string | undefined> {
+export async function dockerProblem(
+  host: string,
+  network = readProviderSettings().dockerNetwork,
+): Promise<string | undefined> {
   // Loaded here, not at the top: dockerode costs ~150 ms, and a server without a runner of its own needs none.
   const [{ default: Docker }, { parseDockerHost, unanswered }] = await Promise.all([
     import('dockerode'),
@@ -56,8 +60,9 @@ export async function dockerProblem(host: string): Promise<string | undefined> {
   }
   try {
     // A client of its own: the ping's timeout is the request's, not a wait that leaves it pending.
-    await new Docker({ ...endpoint.options, timeout: PING_MS }).ping();
-    return undefined;
+    const docker = new Docker({ ...endpoint.options, timeout: PING_MS });
+    await docker.ping();
+    return await missingNetwork(docker, network);
   } catch (e) {
     return `none answers at ${unanswered(endpoint.label, e)}`; // no socket, refused, not ours, or no answer in time
   }
@@ -67,11 +72,19 @@ export async function dockerProblem(host: string): Promise<string | undefined> {
  * A client of the Docker engine at `host` once it has answered a ping (connectDocker's), or why
  * none does. The runner's start asks once: the client removes the containers a previous runner
  * left, and whether there was one (and why not) is what the runner first tells (AbilityWatch.now).
+ * An engine that answers but lacks the containers' `network` comes with that problem too: its
+ * leftovers are still removed, and no job with an image comes.
  */
-export async function answeringDocker(host: string): Promise<{ docker: Docker } | { problem: string }> {
+export async function answeringDocker(
+  host: string,
+  network = readProviderSettings().dockerNetwork,
+): Promise<{ docker: Docker; problem?: string } | { problem: string }> {
   // Loaded here, as in dockerProblem: dockerode costs ~150 ms, and a server without a runner of its own needs none.
   const { reachDocker } = await import('./executors/docker/engine.js');
-  return reachDocker(host);
+  const reached = await reachDocker(host);
+  if (!('docker' in reached)) return reached;
+  const problem = await missingNetwork(reached.docker, network);
+  return problem === undefined ? reached : { ...reached, problem };
 }
 
 /**
@@ -195,7 +208,9 @@ export class AbilityWatch {
     this.note(
       problem === undefined
         ? 'a Docker engine answers: this runner takes jobs with an image'
-        : `no Docker engine: ${problem}; this runner takes no job with an image until one answers`,
+        : problem.startsWith(NO_NETWORK)
+          ? `a Docker engine answers, but ${problem}; this runner takes no job with an image until it has that network`
+          : `no Docker engine: ${problem}; this runner takes no job with an image until one answers`,
     );
     return true;
   }

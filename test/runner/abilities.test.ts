@@ -3,7 +3,10 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import Docker from 'dockerode';
 import { AbilityWatch, abilityProbe, answeringDocker, dockerProblem, hostPythons } from '../../src/runner/abilities.js';
+import { parseDockerHost } from '../../src/runner/executors/docker/engine.js';
+import { missingNetwork, NO_NETWORK } from '../../src/runner/executors/docker/network.js';
 import { ensureDocker } from '../e2e/docker-env.js';
 
 /** A temp folder, removed once the test has finished. */
@@ -32,6 +35,40 @@ describe('runner abilities', () => {
     },
     15 * 60_000,
   );
+
+  it(
+    'says the engine lacks the network DSTACK_DOCKER_NETWORK names, and finds one it has by name or id',
+    async () => {
+      const host = await ensureDocker();
+      const missing =
+        "its engine has no network 'dstack-test-no-such-network' (DSTACK_DOCKER_NETWORK): create it " +
+        '(docker network create dstack-test-no-such-network), or start the runner with DSTACK_DOCKER_NETWORK ' +
+        'set to host, none or a network the engine has (docker network ls)';
+      expect(await dockerProblem(host, 'dstack-test-no-such-network')).toBe(missing);
+      expect(await dockerProblem(host, 'none')).toBeUndefined();
+      expect(await dockerProblem(host, 'host')).toBeUndefined();
+      // The start's ping keeps the client (to remove leftover containers) and tells the problem.
+      const reached = await answeringDocker(host, 'dstack-test-no-such-network');
+      expect(reached).toHaveProperty('docker');
+      expect(reached.problem).toBe(missing);
+      // A network looked up rather than built in: the engine's `none` by its id.
+      const docker = new Docker(parseDockerHost(host).options);
+      const none = (await docker.listNetworks()).find((n) => n.Name === 'none')!;
+      expect(await missingNetwork(docker, none.Id)).toBeUndefined();
+    },
+    15 * 60_000,
+  );
+
+  it('notes an engine without the network apart from one that does not answer', async () => {
+    const notes: string[] = [];
+    const probe = { docker: () => Promise.resolve(undefined), pythons: () => Promise.resolve([]) };
+    const watch = new AbilityWatch(probe, (text) => notes.push(text));
+    expect(await watch.now(`${NO_NETWORK} 'x' (DSTACK_DOCKER_NETWORK): create it`)).toMatchObject({ docker: false });
+    expect(notes).toEqual([
+      "a Docker engine answers, but its engine has no network 'x' (DSTACK_DOCKER_NETWORK): create it; " +
+        'this runner takes no job with an image until it has that network',
+    ]);
+  });
 
   it('lists no host Python for a runner started with --no-host-jobs, which runs none', async () => {
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };

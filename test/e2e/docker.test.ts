@@ -138,13 +138,14 @@ describe('docker jobs', () => {
     expect(r.stdout).toBe('200000\n256000000\n');
   });
 
-  it('ends a job over its memory limit as FAILED with reason "out of memory"', async () => {
+  it('ends a job over its memory limit as FAILED with reason "out of memory", naming the limit', async () => {
     const r = await sb.dstack(['run', 'hog']);
     expect(r.code).toBe(1);
     expect(r.stdout).not.toMatch(/^hog \| allocated$/m);
     const job = (await sb.lastRun()).jobs[0]!;
-    expect([job.status, job.reason]).toEqual(['FAILED', 'out of memory']);
-    expect(r.stderr).toMatch(/FAILED\s+out of memory/);
+    const reason = 'out of memory: over its limit of 64MB from resources.memory';
+    expect([job.status, job.reason]).toEqual(['FAILED', reason]);
+    expect(r.stderr).toMatch(/FAILED\s+out of memory: over its limit of 64MB from resources\.memory/);
   });
 
   it('saves an absolute artifact path from the container and restores it for the job that depends on it', async () => {

@@ -105,7 +105,7 @@ describe('a failed job keeps its artifacts', () => {
   it('saves them when a signal kills it on the host, or Docker ends it out of memory', async () => {
     const killed = await runFailed('killed', 'killed by signal SIGKILL');
     expect(await download(killed.job, 'ck/state')).toBe('epoch7\n');
-    const oom = await runFailed('out-of-memory', 'out of memory', 137);
+    const oom = await runFailed('out-of-memory', 'out of memory: over its limit of 64MB from resources.memory', 137);
     expect(oom.r.stdout).not.toContain('allocated');
     expect(await download(oom.job, 'ck/state')).toBe('epoch90\n');
   });

@@ -26,6 +26,7 @@ import { type Execution, type ExecutionRequest, type Executor, type ExitResult }
 import { MissingShell } from './docker/missing-shell.js';
 import { loopbackOnly, naming } from './docker/network.js';
 import { makeFolder } from '../../files/make-folder.js';
+import { formatSize } from '../../core/resources.js';
 
 export interface DockerExecutorOptions {
   /** `DOCKER_HOST`: `unix:///var/run/docker.sock`, `tcp://host:2375`. */
@@ -246,7 +247,7 @@ export class DockerExecutor implements Executor {
             await giveBackLeft();
             const outside = signalled === null ? await endedOutside(end, events) : undefined;
             if (outside) return { code: end.code, signal: null, reason: outside, interrupted: true };
-            const reason = end.oom && end.code !== 0 ? 'out of memory' : shell.reason(end.code, image);
+            const reason = end.oom && end.code !== 0 ? outOfMemory(request) : shell.reason(end.code, image);
             return { code: end.code, signal: signalled, ...(reason === undefined ? {} : { reason }) };
           }
           case 'gone':
@@ -282,4 +283,14 @@ export class DockerExecutor implements Executor {
     };
     return { pid: undefined, exit, terminate: () => send('SIGTERM'), kill: () => send('SIGKILL') };
   }
+}
+
+/**
+ * The reason of a job the engine killed out of memory: with the limit its `resources.memory` set
+ * (`out of memory: over its limit of 64MB from resources.memory`), so the user sees what to raise
+ * and that it was the job's own limit, not the machine's memory.
+ */
+function outOfMemory(request: ExecutionRequest): string {
+  const limit = request.resources?.memory ?? 0;
+  return limit > 0 ? `out of memory: over its limit of ${formatSize(limit)} from resources.memory` : 'out of memory';
 }

@@ -70,7 +70,7 @@ describe('docker executor', () => {
     const exit = await execution.exit;
     return { exit, output, notes };
   };
-  it('applies the cpu limit, and ends a job over its memory limit with reason "out of memory"', async () => {
+  it('applies the cpu limit, and ends a job over its memory limit with reason "out of memory", naming the limit', async () => {
     const cpu = await run({
       commands: ['cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d" " -f1 /sys/fs/cgroup/cpu.max'],
       resources: { cpu: 1, memory: 0, gpu: 0 },
@@ -82,7 +82,7 @@ describe('docker executor', () => {
       resources: { cpu: 1, memory: 64e6, gpu: 0 },
     });
     expect(oom.exit.code).not.toBe(0);
-    expect(oom.exit.reason).toBe('out of memory');
+    expect(oom.exit.reason).toBe('out of memory: over its limit of 64MB from resources.memory');
     expect(oom.output).not.toMatch(/^survived$/m);
   });
 

@@ -90,9 +90,14 @@ export function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-/** The engine's own message for an error (its JSON `message`), else the error's. */
+/**
+ * The engine's own message for an error (its JSON `message`), else the error's, without the
+ * `(HTTP code 500) server error - ` dockerode puts before an answer it did not parse (a pull's).
+ */
 export function engineMessage(error: unknown): string {
   const json = (error as { json?: { message?: unknown } }).json;
   if (json && typeof json.message === 'string') return json.message.trim();
-  return (error as Error).message;
+  const message = (error as Error).message;
+  const body = /^\(HTTP code \d+\) [^-]*- ([\s\S]*\S)\s*$/.exec(message)?.[1];
+  return body ?? message;
 }

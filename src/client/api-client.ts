@@ -31,6 +31,7 @@ export class ApiClient {
   readonly localBlobs: string | undefined;
   readonly localStore: LocalStore | undefined;
   private readonly tokenSource: TokenSource | undefined;
+  private readonly urlSource: string | undefined;
   /** The local server's data folder (ClientOptions.localServer). */
   private readonly localData: string | undefined;
 
@@ -42,6 +43,7 @@ export class ApiClient {
     this.token = options.token;
     this.retryPolicy = options.retry;
     this.tokenSource = options.tokenSource;
+    this.urlSource = options.urlSource;
     this.send = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
   }
 
@@ -109,7 +111,7 @@ export class ApiClient {
         parsed = undefined;
       }
       if (response.status < 500 && !isDstackError(parsed)) {
-        throw notDstackServer(this.url, `${method} ${path.split('?')[0]}`, `HTTP ${response.status}`);
+        throw notDstackServer(this.url, `${method} ${path.split('?')[0]}`, `HTTP ${response.status}`, this.urlSource);
       }
       const error = errorFromResponse(
         response.status,
@@ -144,7 +146,8 @@ export class ApiClient {
         return readJson<T>(response).catch((e: unknown) => {
           if (!(e instanceof SyntaxError)) throw e;
           const request = `${method} ${path.split('?')[0]}`;
-          throw notDstackServer(this.url, request, `something other than dstack's JSON (${e.message.slice(0, 60)})`);
+          const answer = `something other than dstack's JSON (${e.message.slice(0, 60)})`;
+          throw notDstackServer(this.url, request, answer, this.urlSource);
         });
       },
       signal,

@@ -27,6 +27,11 @@ export interface ClientOptions {
   localStore?: LocalStore;
   /** Where `token` came from, for the message when the server refuses it; none: the server's own message. */
   tokenSource?: TokenSource;
+  /**
+   * Where `url` came from (`--server`), named when what answers there is no dstack server;
+   * none: the CLI's own places, DSTACK_SERVER or a profile.
+   */
+  urlSource?: string;
 }
 
 /** Where a token came from and how to get a good one: a refusal names these, never the token. */

@@ -63,10 +63,15 @@ export function errorFromResponse(status: number, body: unknown, refused?: Refus
  * web page where the API was expected (a URL with a path: `http://host:3000/dstack`). Said as
  * the URL's problem, not as a bug of dstack's.
  */
-export function notDstackServer(url: string, request: string, answer: string): NotFoundError {
+export function notDstackServer(
+  url: string,
+  request: string,
+  answer: string,
+  urlSource = "DSTACK_SERVER, or the profile's: dstack config list",
+): NotFoundError {
   return new NotFoundError(
     `the server at ${url} is not a dstack server's address (${request} was answered with ${answer}): ` +
-      "check the server's URL (DSTACK_SERVER, or the profile's: dstack config list); it is the server's root, with no path",
+      `check the server's URL (${urlSource}); it is the server's root, with no path`,
   );
 }
 

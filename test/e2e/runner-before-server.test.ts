@@ -40,7 +40,7 @@ describe('a runner started before its server', () => {
     expect(runner.proc.exitCode).toBeNull();
   });
 
-  it('fails at once for a name that does not resolve, or a refused token', async () => {
+  it('fails at once for a name that does not resolve, a refused token, or a URL where no dstack server answers', async () => {
     const sb = await Sandbox.create();
     try {
       const unresolved = await sb.dstack(['runner', 'start', '--server', 'http://no-such-host.invalid:3000'], {
@@ -55,6 +55,18 @@ describe('a runner started before its server', () => {
       });
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/^error: the server at \S+ refused DSTACK_TOKEN; /);
+      // A path after the address (the dashboard's page answers): the flag it came from is named.
+      for (const [how, args, env] of [
+        ['--server', ['--server', `${server!.url}/runs`], {}],
+        ['DSTACK_SERVER', [], { DSTACK_SERVER: `${server!.url}/runs` }],
+      ] as const) {
+        const page = await sb.dstack(['runner', 'start', ...args], { env: { DSTACK_TOKEN: 'dst_nope', ...env } });
+        expect(page.code).toBe(1);
+        expect(page.stderr).toMatch(/^error: the server at \S+\/runs is not a dstack server's address /);
+        expect(page.stderr).toMatch(
+          new RegExp(`: check the server's URL \\(${how}\\); it is the server's root, with no path\n$`),
+        );
+      }
     } finally {
       await sb.dispose();
     }

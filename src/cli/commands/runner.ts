@@ -76,8 +76,14 @@ function currentUser(): { uid: number; username: string } {
  * at each try, since a service manager may start the runner before its server; anything else
  * (a name that does not resolve, a refused token) fails at once.
  */
-async function serverCaller(server: string, token: string, fromFlag: boolean, settings: Settings): Promise<string> {
-  const client = new RunnerClient({ url: server, token, tokenSource: runnerToken(fromFlag) });
+async function serverCaller(
+  server: string,
+  token: string,
+  from: { token: boolean; server: boolean },
+  settings: Settings,
+): Promise<string> {
+  const urlSource = from.server ? '--server' : 'DSTACK_SERVER';
+  const client = new RunnerClient({ url: server, token, tokenSource: runnerToken(from.token), urlSource });
   const logger = createLogger('runner', settings.logLevel);
   // No signal handler is installed yet: Ctrl-C or SIGTERM during a wait ends the process, with nothing to stop.
   const { caller } = await waitForServer(() => client.health(), {
@@ -128,7 +134,12 @@ export async function runnerStartCommand(options: RunnerStartOptions, settings: 
   ).catch((e: unknown) => {
     throw explainWrite(e, workRoot, 'starting the runner', 'give it another --work-dir');
   });
-  const caller = await serverCaller(server, token, options.token !== undefined, settings);
+  const caller = await serverCaller(
+    server,
+    token,
+    { token: options.token !== undefined, server: options.server !== undefined },
+    settings,
+  );
   if (options.name !== undefined && options.name !== caller) {
     throw new UsageError(`--name '${options.name}' does not match the token, which is for runner '${caller}'`);
   }

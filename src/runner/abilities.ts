@@ -143,9 +143,14 @@ export class AbilityWatch {
 
   constructor(
     private readonly probe: AbilityProbe,
-    /** Said when the Docker engine is found there or not (at the start, and when that changes), for the runner's log. */
-    private readonly note: (text: string) => void,
+    /**
+     * Said when the Docker engine is found there or not (at the start, and when that changes), for
+     * the runner's log; `warn`: the runner can then run nothing.
+     */
+    private readonly note: (text: string, warn?: boolean) => void,
     private readonly pythonsWaitMs = PYTHONS_WAIT_MS,
+    /** Whether the runner runs host jobs (false: --no-host-jobs, so jobs with an image are all it runs). */
+    private readonly hostJobs = true,
   ) {
     this.pythons = probe
       .pythons()
@@ -205,13 +210,16 @@ export class AbilityWatch {
     this.checkedAt = Date.now();
     if ((problem ?? '') === this.dockerProblem) return false;
     this.dockerProblem = problem ?? '';
-    this.note(
-      problem === undefined
-        ? 'a Docker engine answers: this runner takes jobs with an image'
-        : problem.startsWith(NO_NETWORK)
-          ? `a Docker engine answers, but ${problem}; this runner takes no job with an image until it has that network`
-          : `no Docker engine: ${problem}; this runner takes no job with an image until one answers`,
-    );
+    if (problem === undefined) {
+      this.note('a Docker engine answers: this runner takes jobs with an image');
+      return true;
+    }
+    const [why, until] = problem.startsWith(NO_NETWORK)
+      ? [`a Docker engine answers, but ${problem}`, 'until it has that network']
+      : [`no Docker engine: ${problem}`, 'until one answers'];
+    // Without host jobs nothing is left for it to run: a warning, for the admin who reads the log.
+    if (this.hostJobs) this.note(`${why}; this runner takes no job with an image ${until}`);
+    else this.note(`${why}; started with --no-host-jobs, this runner runs no job at all ${until}`, true);
     return true;
   }
 }

@@ -107,7 +107,12 @@ export class RunnerAgent {
 
   constructor(private readonly options: RunnerOptions) {
     if (options.abilities)
-      this.abilities = new AbilityWatch(options.abilities, (text) => options.logger.info(text), options.pythonsWaitMs);
+      this.abilities = new AbilityWatch(
+        options.abilities,
+        (text, warn) => (warn ? options.logger.warn(text) : options.logger.info(text)),
+        options.pythonsWaitMs,
+        options.hostJobs !== false,
+      );
     this.trash = new Trash(join(options.workRoot, 'trash'), {
       busy: () => this.running.size > 0,
       warn: (message) => options.logger.warn(message),

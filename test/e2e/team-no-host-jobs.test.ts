@@ -16,7 +16,11 @@ describe('a runner started with --no-host-jobs', () => {
 
   beforeAll(async () => {
     server = await TeamServer.start();
-    runners.push(await TeamRunner.start(server, 'r1', ['--cpu', '1', '--gpus', '0', '--no-host-jobs']));
+    // No Docker engine either (a socket that is not there): it can run no job at all, and says so.
+    const noDocker = { DOCKER_HOST: 'unix:///nonexistent/dstack-test-docker.sock' };
+    runners.push(
+      await TeamRunner.start(server, 'r1', ['--cpu', '1', '--gpus', '0', '--no-host-jobs'], server.url, noDocker),
+    );
     sb = await Sandbox.create();
     await sb.write({ '.dstack/workflows.yaml': 'workflows:\n  - name: host\n    commands: [echo on-the-host]\n' });
     await waitUntil(async () => (await server.client().runners()).some((r) => r.status === 'ACTIVE'));
@@ -34,6 +38,11 @@ describe('a runner started with --no-host-jobs', () => {
       return j.reason === 'no runner has host jobs enabled (runners: r1)' && j;
     });
     expect(waiting.status).toBe('SUBMITTED');
+    expect(runners[0]!.output).toContain(
+      'WARN [runner:r1] no Docker engine: none answers at /nonexistent/dstack-test-docker.sock (no such socket): ' +
+        'start dockerd, or set DOCKER_HOST to its socket; started with --no-host-jobs, this runner runs no job at ' +
+        'all until one answers',
+    );
     // On loopback, only this machine reaches the server: no warning either way.
     expect(runners[0]!.output).not.toContain('of every user of this server run here');
 

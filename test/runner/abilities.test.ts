@@ -59,6 +59,22 @@ describe('runner abilities', () => {
     15 * 60_000,
   );
 
+  it('warns that a runner started with --no-host-jobs runs nothing while it has no Docker engine', async () => {
+    const notes: [string, boolean | undefined][] = [];
+    const probe = { docker: () => Promise.resolve(undefined), pythons: () => Promise.resolve([]) };
+    const watch = new AbilityWatch(probe, (text, warn) => notes.push([text, warn]), 0, false);
+    await watch.now('none answers at /x.sock (no such socket): start dockerd');
+    await watch.now(undefined);
+    expect(notes).toEqual([
+      [
+        'no Docker engine: none answers at /x.sock (no such socket): start dockerd; started with --no-host-jobs, ' +
+          'this runner runs no job at all until one answers',
+        true,
+      ],
+      ['a Docker engine answers: this runner takes jobs with an image', undefined],
+    ]);
+  });
+
   it('notes an engine without the network apart from one that does not answer', async () => {
     const notes: string[] = [];
     const probe = { docker: () => Promise.resolve(undefined), pythons: () => Promise.resolve([]) };

@@ -57,6 +57,14 @@ describe('a job with an image where no Docker engine answers the runner', () => 
     );
   });
 
+  it('says the engine lacks the network DSTACK_DOCKER_NETWORK names, rather than try a container', async () => {
+    expect(await failure({ env: { DSTACK_DOCKER_NETWORK: 'dstack-test-no-such-network' } })).toBe(
+      "this machine does not have a Docker engine: its engine has no network 'dstack-test-no-such-network' " +
+        '(DSTACK_DOCKER_NETWORK): create it (docker network create dstack-test-no-such-network), or set ' +
+        'DSTACK_DOCKER_NETWORK to host, none or a network the engine has (docker network ls)',
+    );
+  });
+
   it('says a DOCKER_HOST that is no address is not supported', async () => {
     expect(await failure({ env: { DOCKER_HOST: 'bogus' } })).toBe(
       "this machine does not have a Docker engine: DOCKER_HOST 'bogus' is not supported: use " +

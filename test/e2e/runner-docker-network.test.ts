@@ -45,7 +45,7 @@ describe('a runner whose Docker network is not on its engine', () => {
     const runner = await runners.start('net-box', join(work, 'net-box'));
     expect(runner.stderr()).toContain(
       `a Docker engine answers, but its engine has no network '${NETWORK}' (DSTACK_DOCKER_NETWORK): create it ` +
-        `(docker network create ${NETWORK}), or start the runner with DSTACK_DOCKER_NETWORK set to host, none or a ` +
+        `(docker network create ${NETWORK}), or set DSTACK_DOCKER_NETWORK to host, none or a ` +
         'network the engine has (docker network ls); this runner takes no job with an image until it has that network',
     );
     const submitted = await project.dstack(['run', 'boxed', '-d']);

@@ -42,8 +42,8 @@ describe('runner abilities', () => {
       const host = await ensureDocker();
       const missing =
         "its engine has no network 'dstack-test-no-such-network' (DSTACK_DOCKER_NETWORK): create it " +
-        '(docker network create dstack-test-no-such-network), or start the runner with DSTACK_DOCKER_NETWORK ' +
-        'set to host, none or a network the engine has (docker network ls)';
+        '(docker network create dstack-test-no-such-network), or set DSTACK_DOCKER_NETWORK to host, none or a ' +
+        'network the engine has (docker network ls)';
       expect(await dockerProblem(host, 'dstack-test-no-such-network')).toBe(missing);
       expect(await dockerProblem(host, 'none')).toBeUndefined();
       expect(await dockerProblem(host, 'host')).toBeUndefined();

@@ -50,6 +50,6 @@ export async function missingNetwork(docker: Docker, network: string): Promise<s
   }
   return (
     `${NO_NETWORK} '${network}' (DSTACK_DOCKER_NETWORK): create it (docker network create ${network}), ` +
-    'or start the runner with DSTACK_DOCKER_NETWORK set to host, none or a network the engine has (docker network ls)'
+    'or set DSTACK_DOCKER_NETWORK to host, none or a network the engine has (docker network ls)'
   );
 }

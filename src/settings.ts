@@ -99,6 +99,21 @@ function stopGrace(text: string | undefined): number {
   return seconds;
 }
 
+/**
+ * `DSTACK_MAX_LOG_STREAMS`: the log streams (`dstack logs -f`, `dstack run` in the foreground,
+ * dashboard logs) one user may hold open at once on `dstack server`; undefined for the default (64).
+ */
+export function readLogStreamLimit(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const text = env.DSTACK_MAX_LOG_STREAMS;
+  if (!text) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(
+      `invalid DSTACK_MAX_LOG_STREAMS '${text}': expected a whole number of streams, 1 or more, like 64`,
+    );
+  return n;
+}
+
 /** Where the embedded server keeps its state. */
 export function serverDataDir(home: string): string {
   return join(home, 'server');

@@ -17,6 +17,7 @@ export function exitCode(code: ErrorCode): number {
     case 'forbidden':
     case 'unavailable':
     case 'storage_full':
+    case 'too_many_requests':
       return 1;
     case 'internal':
       return 70;

@@ -7,6 +7,7 @@ import {
   InvalidError,
   NotFoundError,
   TooLargeError,
+  TooManyRequestsError,
   StorageFullError,
   UnauthorizedError,
   UnavailableError,
@@ -47,6 +48,8 @@ export function errorFromResponse(status: number, body: unknown, refused?: Refus
       return Object.assign(new UnavailableError(message), { httpStatus: status, serverOutage: true as const });
     case 'storage_full':
       return new StorageFullError(message);
+    case 'too_many_requests':
+      return new TooManyRequestsError(message);
     default:
       return status >= 500
         ? Object.assign(new UnavailableError(`server error: ${message}`), {

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'unavailable'
   | 'storage_full'
+  | 'too_many_requests'
   | 'internal';
 
 export abstract class DstackError extends Error {
@@ -98,6 +99,14 @@ export class UnavailableError extends DstackError {
  */
 export class StorageFullError extends DstackError {
   readonly code = 'storage_full' as const;
+}
+
+/**
+ * The caller holds as many of something as the server lets one user hold at once (log streams
+ * followed): HTTP 429. Not retried as an outage: it lasts until the caller closes some.
+ */
+export class TooManyRequestsError extends DstackError {
+  readonly code = 'too_many_requests' as const;
 }
 
 /** This is a bug in dstack: the message says what to report. */

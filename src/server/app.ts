@@ -13,6 +13,7 @@ import { logRoutes } from './api/log-routes.js';
 import { repoRoutes } from './api/repo-routes.js';
 import { runnerListRoutes } from './api/runner-list-routes.js';
 import { runnerRoutes } from './api/runner-routes.js';
+import { StreamSlots } from './api/stream-slots.js';
 import { tagRoutes } from './api/tag-routes.js';
 import { invalidToken } from './api/token-watch.js';
 import { userRoutes } from './api/user-routes.js';
@@ -21,8 +22,13 @@ import type { ServerKey } from './crypto.js';
 import type { Engine } from './engine.js';
 import { webRoutes } from './web.js';
 
+export interface AppOptions {
+  /** Log streams (`GET /api/logs/stream`) one user may hold open at once (default 64: stream-slots.ts). */
+  maxLogStreamsPerUser?: number;
+}
+
 /** `key` is the server key (`<dataDir>/server.key`) that seals stored credentials. */
-export function createApp(engine: Engine, key: ServerKey): Hono<ApiEnv> {
+export function createApp(engine: Engine, key: ServerKey, options: AppOptions = {}): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
   app.onError((error, c) => errorResponse(c, error, engine.logger));
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
@@ -42,7 +48,7 @@ export function createApp(engine: Engine, key: ServerKey): Hono<ApiEnv> {
   api.use(limitBodies());
   api.get('/health', (c) => c.json({ ok: true, version: VERSION, caller: c.get('caller').name }));
   api.route('/', blobRoutes({ engine }));
-  api.route('/', logRoutes({ engine }));
+  api.route('/', logRoutes({ engine, streams: new StreamSlots(options.maxLogStreamsPerUser) }));
   api.route('/', downloadRoutes({ engine }));
   api.route('/runner', runnerRoutes({ engine }));
   api.route('/runner', assignmentRoutes({ engine }));

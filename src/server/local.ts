@@ -10,7 +10,7 @@ import { files, HOST_JOB_SETTINGS, shellSettingsOf } from '../client/embedded.js
 import { buildId } from '../cli/entry-points.js';
 import { stableJson } from '../core/cache-key.js';
 import type { Logger } from '../logger.js';
-import { readVenvCacheLimits, runnerWorkDir, type Settings } from '../settings.js';
+import { readLogStreamLimit, readVenvCacheLimits, runnerWorkDir, type Settings } from '../settings.js';
 import { ensureAdmin } from './admin.js';
 import { startServer, type RunningServer } from './server.js';
 import { JOBS_STOP, onShutdownSignals } from '../shutdown-signals.js';
@@ -19,6 +19,7 @@ import { explainWrite } from '../files/refused-write.js';
 
 export async function runEmbeddedServer(settings: Settings, logger: Logger): Promise<RunningServer> {
   const f = files(settings.home);
+  const maxLogStreamsPerUser = readLogStreamLimit();
   const server = await startServer({
     dataDir: f.dir,
     host: '127.0.0.1',
@@ -30,6 +31,7 @@ export async function runEmbeddedServer(settings: Settings, logger: Logger): Pro
       venvCache: readVenvCacheLimits(),
     },
     failUnfittable: true, // its runner is this machine, and no other will register with it
+    ...(maxLogStreamsPerUser !== undefined ? { maxLogStreamsPerUser } : {}),
   });
   await ensureAdmin(server.engine.store, f.token);
   server.engine.hostEnvironment = hostEnvironmentDigest(process.env);

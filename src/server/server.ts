@@ -63,6 +63,8 @@ export interface ServerOptions {
   slurm?: SlurmBackendOptions;
   /** Fail a job no runner could ever fit, rather than wait for one (MonitorOptions.failUnfittable). */
   failUnfittable?: boolean;
+  /** Log streams one user may follow at once (DSTACK_MAX_LOG_STREAMS; default 64, api/stream-slots.ts). */
+  maxLogStreamsPerUser?: number;
 }
 
 export interface RunningServer {
@@ -127,7 +129,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await blobs.close?.();
     await release();
   };
-  const app = createApp(engine, ServerKey.forDataDir(dataDir));
+  const app = createApp(engine, ServerKey.forDataDir(dataDir), {
+    ...(options.maxLogStreamsPerUser !== undefined ? { maxLogStreamsPerUser: options.maxLogStreamsPerUser } : {}),
+  });
   let server;
   try {
     server = await listen(app.fetch, options.host, options.port);

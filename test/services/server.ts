@@ -16,7 +16,9 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: Partial<Pick<ServerOptions, 'storage' | 'database' | 's3' | 'localRunner' | 'runnerTimeoutMs'>> = {},
+  options: Partial<
+    Pick<ServerOptions, 'storage' | 'database' | 's3' | 'localRunner' | 'runnerTimeoutMs' | 'maxLogStreamsPerUser'>
+  > = {},
 ): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dstack-server-'));
   const server = await startServer({

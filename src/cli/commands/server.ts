@@ -9,7 +9,14 @@ import { JOBS_STOP, onShutdownSignals, type JobsOnShutdown } from '../../shutdow
 import { ensureAdmin } from '../../server/admin.js';
 import { join, resolve } from 'node:path';
 import { makePrivateFolder } from '../../files/private-folder.js';
-import { homeSetting, readVenvCacheLimits, runnerWorkDir, serverDataDir, type Settings } from '../../settings.js';
+import {
+  homeSetting,
+  readLogStreamLimit,
+  readVenvCacheLimits,
+  runnerWorkDir,
+  serverDataDir,
+  type Settings,
+} from '../../settings.js';
 import { ConflictError, UsageError } from '../../core/errors.js';
 import { plural } from '../../core/resources.js';
 import { table } from '../table.js';
@@ -62,6 +69,7 @@ export async function serverCommand(
   const database = options.database ?? settings.database;
   const databaseSetting = options.database === undefined ? 'DSTACK_DATABASE_URL' : '--database';
   const localRunner = options.localRunner ?? (loopback && database === undefined);
+  const maxLogStreamsPerUser = readLogStreamLimit();
   if (localRunner) await makePrivateFolder(runnerWorkDir(settings.home), home);
   const server = await startServer({
     dataDir,
@@ -69,6 +77,7 @@ export async function serverCommand(
     port,
     logger,
     runnerTimeoutMs: timeout * 1000,
+    ...(maxLogStreamsPerUser !== undefined ? { maxLogStreamsPerUser } : {}),
     // Storage: flags, else DSTACK_STORAGE / DSTACK_DATABASE_URL, else the data dir.
     storage: options.storage ?? settings.storage,
     storageSetting: options.storage === undefined ? 'DSTACK_STORAGE' : '--storage',

@@ -27,6 +27,8 @@ export function httpStatus(code: ErrorCode): ContentfulStatusCode {
       return 503;
     case 'storage_full':
       return 507;
+    case 'too_many_requests':
+      return 429;
     case 'internal':
       return 500;
     default:

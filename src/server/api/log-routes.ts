@@ -21,6 +21,7 @@ import { readLogPage } from './log-page.js';
 import { tailStart } from './log-tail.js';
 import { frameSink, sseSink, type LogSink } from './log-sinks.js';
 import * as logSchemas from './log-schemas.js';
+import type { StreamSlots } from './stream-slots.js';
 import { watchToken } from './token-watch.js';
 import { query } from './validate.js';
 
@@ -42,7 +43,8 @@ const KEEPALIVE_MS = 15_000;
 
 const wantsFrames = (c: Context<ApiEnv>) => c.req.header('accept')?.includes(LOG_FRAMES) ?? false;
 
-export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
+/** `streams`: the log streams each user holds open, counted against its limit. */
+export function logRoutes({ engine, streams }: ApiDeps & { streams: StreamSlots }): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
 
   app.get('/logs', async (c) => {
@@ -63,40 +65,64 @@ export function logRoutes({ engine }: ApiDeps): Hono<ApiEnv> {
 
   app.get('/logs/stream', async (c) => {
     const gone = clientGone(c); // before this route's awaits: a client may leave during them
-    const q = query(c, logSchemas.logStreamQuery);
-    const target = await resolveTarget(engine.store, c.get('caller'), q.target);
-    const cursor = parseCursor(q.cursor ?? c.req.header('last-event-id')) ?? new Map<string, number>();
-    const sendJobs = q.jobs !== 'false';
-    if (q.tail) {
-      for (const job of target.selected)
-        if (!cursor.has(job.id)) cursor.set(job.id, await tailStart(engine.logs, logOf(job), q.tail));
-    }
-    // Nobody to answer: no follower is started (nothing would ever read or cancel its stream).
-    if (gone.aborted) return c.body(null, 204);
     const caller = c.get('caller');
-    const run = async (sink: LogSink) => {
-      // A client gone before its stream was taken up leaves it unread and never cancelled: the
-      // follower would wait on its first write for ever. Aborting the stream ends that write.
-      const abort = () => sink.stream.abort();
-      gone.addEventListener('abort', abort, { once: true });
-      // A token replaced or revoked meanwhile ends the stream; the client's reconnect is refused, saying why.
-      const token = watchToken(engine, caller);
-      try {
-        if (gone.aborted) abort();
-        await follow(engine, target.run.name, target.selected, q.since, cursor, sink, sendJobs, token.signal);
-      } finally {
-        token.stop();
-        gone.removeEventListener('abort', abort);
+    // Taken before the awaits, so that a burst of requests cannot all pass the count; given back
+    // the moment the client goes (not once the follower has wound down), or as the stream ends.
+    const release = streams.take(caller);
+    gone.addEventListener('abort', release, { once: true });
+    let following = false;
+    try {
+      const q = query(c, logSchemas.logStreamQuery);
+      const target = await resolveTarget(engine.store, caller, q.target);
+      const cursor = parseCursor(q.cursor ?? c.req.header('last-event-id')) ?? new Map<string, number>();
+      const sendJobs = q.jobs !== 'false';
+      if (q.tail) {
+        for (const job of target.selected)
+          if (!cursor.has(job.id)) cursor.set(job.id, await tailStart(engine.logs, logOf(job), q.tail));
       }
-      if (token.signal.aborted)
-        engine.logger.info(
-          `a log stream of ${caller.name}'s ended: the token is no longer valid, or no longer an admin's`,
-        );
-    };
-    if (!wantsFrames(c)) return streamSSE(c, (stream) => run(sseSink(stream)));
-    c.header('content-type', LOG_FRAMES);
-    c.header('cache-control', 'no-cache');
-    return streamBytes(c, (stream) => run(frameSink(stream)));
+      // Nobody to answer: no follower is started (nothing would ever read or cancel its stream).
+      if (gone.aborted) return c.body(null, 204);
+      following = true;
+      return answer(target, q.since, cursor, sendJobs);
+    } finally {
+      if (!following) {
+        gone.removeEventListener('abort', release);
+        release();
+      }
+    }
+
+    function answer(
+      target: Awaited<ReturnType<typeof resolveTarget>>,
+      since: number | undefined,
+      cursor: LogCursor,
+      sendJobs: boolean,
+    ) {
+      const run = async (sink: LogSink) => {
+        // A client gone before its stream was taken up leaves it unread and never cancelled: the
+        // follower would wait on its first write for ever. Aborting the stream ends that write.
+        const abort = () => sink.stream.abort();
+        gone.addEventListener('abort', abort, { once: true });
+        // A token replaced or revoked meanwhile ends the stream; the client's reconnect is refused, saying why.
+        const token = watchToken(engine, caller);
+        try {
+          if (gone.aborted) abort();
+          await follow(engine, target.run.name, target.selected, since, cursor, sink, sendJobs, token.signal);
+        } finally {
+          token.stop();
+          gone.removeEventListener('abort', abort);
+          gone.removeEventListener('abort', release);
+          release();
+        }
+        if (token.signal.aborted)
+          engine.logger.info(
+            `a log stream of ${caller.name}'s ended: the token is no longer valid, or no longer an admin's`,
+          );
+      };
+      if (!wantsFrames(c)) return streamSSE(c, (stream) => run(sseSink(stream)));
+      c.header('content-type', LOG_FRAMES);
+      c.header('cache-control', 'no-cache');
+      return streamBytes(c, (stream) => run(frameSink(stream)));
+    }
   });
   return app;
 }

@@ -3,7 +3,7 @@
  * timeout, a server restart) the follower reconnects with its cursor, so the server
  * resumes right after the last line received, and no line is lost or shown twice.
  */
-import { DstackError, UnavailableError } from '../core/errors.js';
+import { DstackError, UnavailableError, type ErrorCode } from '../core/errors.js';
 import { advanceCursor, formatCursor, type LogCursor } from '../core/log-api.js';
 import type { OutputLine } from '../core/log-frames.js';
 import type { JobRecord } from '../core/records.js';
@@ -28,6 +28,9 @@ export interface FollowHandlers {
   /** After a break: why no reconnect can work (the local server has stopped), or undefined to try again. */
   serverGone?: () => string | undefined;
 }
+
+/** Errors after a stream was open that a reconnection may get past. */
+const RETRIED_CODES = new Set<ErrorCode>(['unavailable', 'internal', 'too_many_requests']);
 
 /** Opens the stream, resuming after `cursor` (empty at first). */
 export type OpenStream = (cursor: string) => Promise<HttpResponse>;
@@ -65,8 +68,10 @@ export async function followStream(url: string, open: OpenStream, handlers: Foll
       failure = new UnavailableError(`the log stream from ${url} ended early`);
     } catch (e) {
       if (handlers.signal?.aborted) throw e;
-      // The first connection's failure, and what the server refused (4xx), are answers, not glitches.
-      if (first || (e instanceof DstackError && e.code !== 'unavailable' && e.code !== 'internal')) throw e;
+      // The first connection's failure, and what the server refused (4xx), are answers, not glitches;
+      // but a refusal of one stream too many after a drop is retried: the server may not have seen
+      // the dropped connection close yet (a proxy cut it), and holds its place until it does.
+      if (first || (e instanceof DstackError && !RETRIED_CODES.has(e.code))) throw e;
       // A stream cut under the reader says no more than `aborted` or `terminated`.
       if (opened && !(e instanceof DstackError)) {
         failure = new UnavailableError(`the connection to ${url} dropped`, { cause: e });

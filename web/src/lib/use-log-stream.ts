@@ -31,6 +31,8 @@ export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'fa
 export const TAIL_LINES = 3000;
 /** Rows past the kept number before the oldest are dropped: trimming once per this many, not per line. */
 const TRIM_SLACK = 1000;
+/** How often a stream refused as one too many of the user's (HTTP 429) is tried again. */
+export const REFUSED_RETRY_MS = 15_000;
 /** How often the log of a job that ended with its runner is read again for lines that runner still sends. */
 export const LATE_LINES_MS = 5000;
 
@@ -131,6 +133,8 @@ export function useLogStream(target: string, watch: JobWatch): LogStream {
         current.ended = false;
         setState('connecting');
       }
+      /** The last try was refused as one stream too many: its message is shown until one opens. */
+      let refused = false;
       try {
         for (let attempt = 0; !abort.signal.aborted; attempt++) {
           try {
@@ -141,6 +145,8 @@ export function useLogStream(target: string, watch: JobWatch): LogStream {
               signal: abort.signal,
             });
             if (!quiet) setState('live');
+            if (refused) setError(undefined);
+            refused = false;
             attempt = 0;
             for await (const event of readSse(response)) {
               if (event.event === 'log') add(JSON.parse(event.data) as LogLine[]);
@@ -161,6 +167,16 @@ export function useLogStream(target: string, watch: JobWatch): LogStream {
             }
           } catch (e) {
             if (abort.signal.aborted) return;
+            // One stream too many of this user's (other tabs, `dstack logs -f`): say so, and try
+            // again now and then, as a place frees once one of those ends.
+            if (e instanceof ApiError && e.status === 429) {
+              if (quiet) return; // a check for late lines: made again at the next
+              refused = true;
+              setError(`${e.message} (trying again every ${REFUSED_RETRY_MS / 1000} s)`);
+              setState('reconnecting');
+              await new Promise((r) => setTimeout(r, REFUSED_RETRY_MS));
+              continue;
+            }
             // The server said no (no such job, not yours): trying again will not change that.
             if (e instanceof ApiError && e.status >= 400 && e.status < 500) {
               setError(e.message);

@@ -15,6 +15,7 @@ import { fstatSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import pc from 'picocolors';
 import type { OutputLine } from '../core/log-frames.js';
+import { jobPrefixes, prefixed } from '../core/line-prefix.js';
 import type { JobRecord } from '../core/records.js';
 
 const COLORS = [pc.cyan, pc.magenta, pc.yellow, pc.blue, pc.green];
@@ -24,31 +25,6 @@ const NEWLINE = Buffer.from('\n');
 type Out = Pick<Writable, 'write'> &
   Partial<Pick<Writable, 'cork' | 'uncork' | 'writableNeedDrain' | 'once'>> & { fd?: number };
 type Stream = OutputLine['stream'];
-
-/**
- * `bytes` with `lead` after each newline, and after each carriage return that does not end a
- * CRLF: a progress bar redrawn with `\r` (tqdm's) goes back to the start of the terminal's
- * line, over the prefix, and must write it again. As pieces (not copied).
- */
-function prefixed(bytes: Buffer, lead: Buffer, into: Buffer[]): void {
-  let start = 0;
-  let nl = bytes.indexOf(0x0a);
-  let cr = bytes.indexOf(0x0d);
-  while (nl >= 0 || cr >= 0) {
-    let at: number;
-    if (cr >= 0 && (nl < 0 || cr < nl)) {
-      at = cr;
-      cr = bytes.indexOf(0x0d, at + 1);
-      if (bytes[at + 1] === 0x0a) continue; // a CRLF's CR: its LF brings the lead
-    } else {
-      at = nl;
-      nl = bytes.indexOf(0x0a, at + 1);
-    }
-    into.push(bytes.subarray(start, at + 1), lead);
-    start = at + 1;
-  }
-  into.push(bytes.subarray(start));
-}
 
 /**
  * Whether stdout and stderr reach one place: one open file (a terminal, a pipe, a file) behind
@@ -87,11 +63,7 @@ export class LogPrinter {
   }
 
   print(lines: readonly OutputLine[], jobs: readonly JobRecord[]): void {
-    const prefix = new Map<string, Buffer>();
-    if (jobs.length > 1) {
-      const width = Math.max(...jobs.map((j) => j.ref.length));
-      jobs.forEach((j, i) => prefix.set(j.id, Buffer.from(COLORS[i % COLORS.length]!(`${j.ref.padEnd(width)} | `))));
-    }
+    const prefix = jobPrefixes(jobs, (text, i) => COLORS[i % COLORS.length]!(text));
     // Consecutive lines of one stream are written together, as the bytes the job wrote.
     let chunk: Buffer[] = [];
     let stream: Stream = 'stdout';

@@ -20,6 +20,8 @@ export interface RawLogPage {
   entries: TaggedEntry[];
   cursor: string;
   more: boolean;
+  /** The jobs whose logs this page took to their end: a reader that goes on need not read them again. */
+  ended: string[];
 }
 
 /** Bytes of entries a page holds at most, whatever the entry limit: long entries make short pages. */
@@ -31,6 +33,8 @@ export async function readLogPage(
   cursor: LogCursor,
   since: number | undefined,
   limit: number,
+  /** Bytes of each log a page reads at most (at least one entry of each). */
+  maxBytes = PAGE_BYTES,
 ): Promise<RawLogPage> {
   // Ordered by each job's running maximum time, not the raw time: if a runner's clock stepped
   // back, its entries still come in sequence order, so a page always takes a prefix of each log.
@@ -38,9 +42,11 @@ export async function readLogPage(
   /** The latest key the page may reach: that of the last entry read of any job not read to its end. */
   let bound = Infinity;
   let more = false;
+  const done = new Set<string>();
   for (const { jobId, logId } of sources) {
     const query = { afterSeq: cursor.get(jobId) ?? 0, ...(since === undefined ? {} : { since }) };
-    const page = await logs.page(logId, query, { maxEntries: limit, maxBytes: PAGE_BYTES });
+    const page = await logs.page(logId, query, { maxEntries: limit, maxBytes });
+    if (page.done) done.add(jobId);
     let key = -Infinity;
     for (const entry of page.entries) {
       key = Math.max(key, entry.ts);
@@ -59,5 +65,7 @@ export async function readLogPage(
   const entries = candidates.slice(0, take).map((c) => c.line);
   const next = new Map(cursor);
   for (const { jobId, entry } of entries) if (entry.seq > (next.get(jobId) ?? 0)) next.set(jobId, entry.seq);
-  return { entries, cursor: formatCursor(next), more };
+  const left = new Set(candidates.slice(take).map((c) => c.line.jobId));
+  const ended = [...done].filter((jobId) => !left.has(jobId));
+  return { entries, cursor: formatCursor(next), more, ended };
 }

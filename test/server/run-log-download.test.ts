@@ -6,7 +6,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatCursor, type LogCursor } from '../../src/core/log-api.js';
+import type { LogCursor } from '../../src/core/log-api.js';
 import type { OutputEntry } from '../../src/core/log-batch.js';
 import type { JobRecord } from '../../src/core/records.js';
 import { LogPrinter } from '../../src/cli/log-printer.js';

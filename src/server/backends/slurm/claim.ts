@@ -22,7 +22,9 @@ export async function claimForSlurm(
   const own = runners.find((r) => r.name === runner);
   if (own?.status !== 'ACTIVE') return undefined;
   // A draining runner takes nothing new; an OFFLINE or LOST one may never come back.
-  const others = runners.filter((r) => r.name !== runner && r.status === 'ACTIVE' && !engine.presence.isDraining(r.name));
+  const others = runners.filter(
+    (r) => r.name !== runner && r.status === 'ACTIVE' && !engine.presence.isDraining(r.name),
+  );
   return claimOnce(engine, runner, {
     total: queuedCapacity(own.total, queueDepth),
     only: (job) => others.every((r) => neverRuns(job.spec, r.total) !== null),

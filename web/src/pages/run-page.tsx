@@ -6,6 +6,7 @@ import { api } from '../api/client.js';
 import { ControlButtons } from '../components/control-buttons.js';
 import { DagView } from '../components/dag-view.js';
 import { DeletedPage, wasDeleted } from '../components/deleted-page.js';
+import { DownloadButton } from '../components/download-button.js';
 import { ErrorBox } from '../components/error-box.js';
 import { KeyValues } from '../components/key-values.js';
 import { JobRef } from '../components/job-ref.js';
@@ -48,7 +49,15 @@ export function RunPage({ name }: { name: string }) {
       </p>
       <ErrorBox error={run.error} />
       <section>
-        <h2>Jobs</h2>
+        <div class="section-head">
+          <h2>Jobs</h2>
+          <DownloadButton
+            label="Download logs"
+            title="every job's log as one text file, as dstack logs prints the run's"
+            path={`/runs/${encodeURIComponent(view.name)}/log`}
+            name={`${view.name}.log`}
+          />
+        </div>
         <DagView jobs={view.jobs} />
         <JobTable run={view} />
       </section>

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRecord } from '../../src/core/records.js';
 import type { Sandbox } from '../e2e/harness.js';
 import { closeDashboard, dashboardSandbox, type TestBrowser } from './browser.js';
+import { FAKE_PICKER, type Saved } from './fake-picker.js';
 
 const exec = promisify(execFile);
 
@@ -25,31 +26,6 @@ const WORKFLOWS = `workflows:
       - mkdir -p out/sub out/empty && echo weights > out/sub/w.txt && ln -s sub/w.txt out/latest
     artifacts: [out]
 `;
-
-/** The dialog of `showSaveFilePicker` stood in for: the file it "picks" keeps its chunks in `window.__saved`. */
-const FAKE_PICKER = `
-  window.__saved = undefined;
-  window.__picker = 'pick';
-  window.showSaveFilePicker = async ({ suggestedName }) => {
-    if (window.__picker === 'cancel') throw new DOMException('The user aborted a request.', 'AbortError');
-    if (window.__picker === 'refuse') throw new DOMException('This folder holds system files.', 'NotAllowedError');
-    const saved = { name: suggestedName, chunks: [], closed: false };
-    window.__saved = saved;
-    return {
-      createWritable: async () =>
-        new WritableStream({
-          write(chunk) { saved.chunks.push(new TextDecoder().decode(chunk)); },
-          close() { saved.closed = true; },
-        }),
-    };
-  };
-`;
-
-interface Saved {
-  name: string;
-  chunks: string[];
-  closed: boolean;
-}
 
 describe("saving a job's whole log and artifacts from its page", () => {
   let sb: Sandbox;

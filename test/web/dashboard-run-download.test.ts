@@ -10,30 +10,18 @@ import type { Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../e2e/harness.js';
 import { closeDashboard, dashboardSandbox, type TestBrowser } from './browser.js';
+import { FAKE_PICKER, type Saved } from './fake-picker.js';
 
 const WORKFLOWS = `workflows:
   - name: prepare
     commands:
       - seq 1 3000
+      - mkdir -p data && echo rows > data/rows.txt
+    artifacts: [data]
   - name: train
     depends-on: [prepare]
     commands:
       - for i in 1 2 3; do echo "epoch $i"; done
-`;
-
-const FAKE_PICKER = `
-  window.__saved = undefined;
-  window.showSaveFilePicker = async ({ suggestedName }) => {
-    const saved = { name: suggestedName, chunks: [], closed: false };
-    window.__saved = saved;
-    return {
-      createWritable: async () =>
-        new WritableStream({
-          write(chunk) { saved.chunks.push(new TextDecoder().decode(chunk)); },
-          close() { saved.closed = true; },
-        }),
-    };
-  };
 `;
 
 describe("saving a run's logs from its page", () => {
@@ -69,7 +57,7 @@ describe("saving a run's logs from its page", () => {
     const tab = await newTab(FAKE_PICKER);
     await tab.getByRole('button', { name: 'Download logs' }).click();
     await expect.poll(() => tab.evaluate('window.__saved?.closed'), { timeout: 15_000 }).toBe(true);
-    const saved = (await tab.evaluate('window.__saved')) as { name: string; chunks: string[] };
+    const saved = (await tab.evaluate('window.__saved')) as Saved;
     expect(saved.name).toBe(`${run}.log`);
     const logs = await sb.dstack(['logs', run]);
     const text = saved.chunks.join('');
